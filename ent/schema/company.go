@@ -1,0 +1,65 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+
+	"github.com/leasegraph/leasegraph/leases/statusset"
+)
+
+// Company is the Client of the API (ent reserves the name Client for its
+// generated entry point): GraphQL and the documentation call it Client.
+type Company struct{ ent.Schema }
+
+// Mixin of the Company.
+func (Company) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the Company.
+func (Company) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200).
+			Comment("The company's display name.").
+			Annotations(entgql.OrderField("NAME")),
+		field.Strings("move_in_statuses").Default(statusset.DefaultMoveIn).
+			Comment("Lease statuses (lower-case, compared case-insensitively) that mean the tenants are moving in.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Strings("move_out_statuses").Default(statusset.DefaultMoveOut).
+			Comment("Lease statuses (lower-case, compared case-insensitively) that mean the tenants are moving out.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Strings("transfer_statuses").Default(statusset.DefaultTransfer).
+			Comment("Lease statuses (lower-case, compared case-insensitively) that mean the tenants are transferring to another unit.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.String("smartmove_reference").Optional().
+			Comment("The client's customer reference at RentPrep SmartMove; empty until screening is set up."),
+		field.String("propexo_integration_id").Optional().
+			Comment("The client's Propexo integration id; empty until prospects are delivered to Propexo."),
+	}
+}
+
+// Edges of the Company.
+func (Company) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("properties", Property.Type).Comment("The client's properties.").
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("leases", Lease.Type).Comment("The client's leases.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("tenants", Tenant.Type).Comment("The client's tenants.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("prospects", Prospect.Type).Comment("The client's prospects.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("api_tokens", APIToken.Type).Comment("The client's API tokens.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Annotations of the Company.
+func (Company) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		schema.Comment("A client of leasegraph: a property-management company using the API. It owns every other row: properties, leases, tenants, prospects and API tokens."),
+		entgql.RelayConnection(),
+		entgql.QueryField("clients").Description("Clients visible to the caller: its own client, or every client for a platform admin."),
+	}
+}

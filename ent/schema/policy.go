@@ -1,0 +1,113 @@
+package schema
+
+import (
+	"context"
+
+	"entgo.io/ent"
+	"entgo.io/ent/entql"
+
+	"github.com/leasegraph/leasegraph/ent/privacy"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// The privacy policies live together so the tenancy rules read as one.
+
+// Policy of the TenantMixin.
+func (TenantMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{denyWithoutViewer(), allowPlatform(), filterByClient("client_id")},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(), allowPlatform(), createInViewersClient(), filterByClient("client_id"),
+		},
+	}
+}
+
+func denyWithoutViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx) == nil {
+			return privacy.Denyf("no viewer in context")
+		}
+		return privacy.Skip
+	})
+}
+
+func allowPlatform() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx).Platform() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// filterByClient narrows queries, updates and deletes to the viewer's client.
+// It is the last rule: what passes it is allowed, scoped.
+func filterByClient(column string) privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := viewer.FromContext(ctx)
+		if v == nil || v.ClientID == 0 {
+			return privacy.Denyf("viewer belongs to no client")
+		}
+		f.Where(entql.FieldEQ(column, v.ClientID))
+		return privacy.Allow
+	})
+}
+
+// createInViewersClient sets the owner of a new row from the viewer and
+// refuses a row that names another client. Filter rules do not constrain
+// creates, so without this a client could write into another's data.
+func createInViewersClient() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		v := viewer.FromContext(ctx)
+		if v == nil || v.ClientID == 0 {
+			return privacy.Denyf("viewer belongs to no client")
+		}
+		owned, ok := m.(interface {
+			ClientID() (int, bool)
+			SetClientID(int)
+		})
+		if !ok {
+			return privacy.Denyf("%s rows have no owner", m.Type())
+		}
+		if id, set := owned.ClientID(); set && id != v.ClientID {
+			return privacy.Denyf("client not found")
+		}
+		owned.SetClientID(v.ClientID)
+		return privacy.Allow
+	})
+}
+
+// Policy of the Client: a client's viewer sees and changes only itself;
+// only a platform viewer creates clients.
+func (Company) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{denyWithoutViewer(), allowPlatform(), filterByClient("id")},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(), allowPlatform(),
+			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpCreate|ent.OpDelete|ent.OpDeleteOne),
+			filterByClient("id"),
+		},
+	}
+}
+
+// Policy of the APIToken: a client's viewer sees its client's tokens; it
+// may create tokens only for its own client and only with the admin scope.
+func (APIToken) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{denyWithoutViewer(), allowPlatform(), filterByClient("client_id")},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(), allowPlatform(),
+			privacy.OnMutationOperation(privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+				if !viewer.FromContext(ctx).Has(viewer.ScopeAdmin) {
+					return privacy.Denyf("creating tokens needs the admin scope")
+				}
+				return privacy.Skip
+			}), ent.OpCreate),
+			createInViewersClient(), filterByClient("client_id"),
+		},
+	}
+}
+
