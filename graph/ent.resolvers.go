@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/leasegraph/leasegraph/ent"
@@ -16,27 +15,27 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.client.Noder(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	return r.client.Noders(ctx, ids)
 }
 
 // Clients is the resolver for the clients field.
 func (r *queryResolver) Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) (*ent.CompanyConnection, error) {
-	panic(fmt.Errorf("not implemented: Clients - clients"))
+	return r.client.Company.Query().Paginate(ctx, after, first, before, last, ent.WithCompanyOrder(orderBy), ent.WithCompanyFilter(where.Filter))
 }
 
 // Properties is the resolver for the properties field.
 func (r *queryResolver) Properties(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) (*ent.PropertyConnection, error) {
-	panic(fmt.Errorf("not implemented: Properties - properties"))
+	return r.client.Property.Query().Paginate(ctx, after, first, before, last, ent.WithPropertyOrder(orderBy), ent.WithPropertyFilter(where.Filter))
 }
 
 // Prospects is the resolver for the prospects field.
 func (r *queryResolver) Prospects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) (*ent.ProspectConnection, error) {
-	panic(fmt.Errorf("not implemented: Prospects - prospects"))
+	return r.client.Prospect.Query().Paginate(ctx, after, first, before, last, ent.WithProspectOrder(orderBy), ent.WithProspectFilter(where.Filter))
 }
 
 // Query returns generated.QueryResolver implementation.

@@ -7,42 +7,78 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph/generated"
 	"github.com/leasegraph/leasegraph/graph/model"
+	"github.com/leasegraph/leasegraph/leases"
+	"github.com/leasegraph/leasegraph/tenancy"
 )
 
 // UpdateClientStatusSets is the resolver for the updateClientStatusSets field.
 func (r *mutationResolver) UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error) {
-	panic(fmt.Errorf("not implemented: UpdateClientStatusSets - updateClientStatusSets"))
+	return tenancy.UpdateStatusSets(ctx, ent.FromContext(ctx), id, tenancy.StatusSets{MoveIn: input.MoveIn, MoveOut: input.MoveOut, Transfer: input.Transfer})
 }
 
 // CreateClient is the resolver for the createClient field.
 func (r *mutationResolver) CreateClient(ctx context.Context, input model.CreateClientInput) (*ent.Company, error) {
-	panic(fmt.Errorf("not implemented: CreateClient - createClient"))
+	return tenancy.CreateClient(ctx, ent.FromContext(ctx), input.Name)
 }
 
 // CreateAPIToken is the resolver for the createAPIToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreatedAPIToken, error) {
-	panic(fmt.Errorf("not implemented: CreateAPIToken - createAPIToken"))
+	names := make([]string, len(input.Scopes))
+	for i, s := range input.Scopes {
+		names[i] = string(s)
+	}
+	scopes, err := tenancy.ParseScopes(names)
+	if err != nil {
+		return nil, err
+	}
+	nt := tenancy.NewToken{Name: input.Name, Scopes: scopes}
+	if input.ClientID != nil {
+		nt.ClientID = *input.ClientID
+	}
+	t, secret, err := tenancy.CreateToken(ctx, ent.FromContext(ctx), nt)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedAPIToken{Token: secret, APIToken: t}, nil
 }
 
 // RevokeAPIToken is the resolver for the revokeAPIToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error) {
-	panic(fmt.Errorf("not implemented: RevokeAPIToken - revokeAPIToken"))
+	return tenancy.RevokeToken(ctx, ent.FromContext(ctx), id, "")
 }
 
 // Leases is the resolver for the leases field.
-func (r *queryResolver) Leases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) (*ent.LeaseConnection, error) {
-	panic(fmt.Errorf("not implemented: Leases - leases"))
+func (r *queryResolver) Leases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) (*ent.LeaseConnection, error) {
+	q := r.client.Lease.Query()
+	if moving != nil {
+		w := leases.Window{From: moving.From, To: moving.To}
+		for _, k := range moving.Kinds {
+			w.Kinds = append(w.Kinds, leases.Kind(k))
+		}
+		if err := w.Validate("moving"); err != nil {
+			return nil, err
+		}
+		p, err := leases.Predicate(ctx, r.client, w)
+		if err != nil {
+			return nil, err
+		}
+		q.Where(p)
+	}
+	return q.Paginate(ctx, after, first, before, last, ent.WithLeaseOrder(orderBy), ent.WithLeaseFilter(where.Filter))
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context, clientID *int) ([]*ent.APIToken, error) {
-	panic(fmt.Errorf("not implemented: APITokens - apiTokens"))
+	var id int
+	if clientID != nil {
+		id = *clientID
+	}
+	return tenancy.ListTokens(ctx, r.client, id)
 }
 
 // Mutation returns generated.MutationResolver implementation.

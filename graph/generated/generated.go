@@ -210,7 +210,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APITokens  func(childComplexity int, clientID *int) int
 		Clients    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) int
-		Leases     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) int
+		Leases     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) int
 		Node       func(childComplexity int, id int) int
 		Nodes      func(childComplexity int, ids []int) int
 		Properties func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) int
@@ -252,7 +252,7 @@ type QueryResolver interface {
 	Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) (*ent.CompanyConnection, error)
 	Properties(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) (*ent.PropertyConnection, error)
 	Prospects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) (*ent.ProspectConnection, error)
-	Leases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) (*ent.LeaseConnection, error)
+	Leases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) (*ent.LeaseConnection, error)
 	APITokens(ctx context.Context, clientID *int) ([]*ent.APIToken, error)
 }
 
@@ -1043,7 +1043,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Leases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.LeaseOrder), args["where"].(*ent.LeaseWhereInput), args["moving"].(*model.LeaseMovingFilter)), true
+		return e.ComplexityRoot.Query.Leases(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.LeaseOrder), args["where"].(*ent.LeaseWhereInput), args["moving"].(*model.LeaseMovingFilter)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1413,7 +1413,7 @@ extend type Query {
     "Returns the last n elements from the list."
     last: Int
     "Ordering options for the leases returned."
-    orderBy: [LeaseOrder!]
+    orderBy: LeaseOrder
     "Filtering options for the leases returned."
     where: LeaseWhereInput
     "Only leases that move in, move out or transfer within the window."
@@ -6421,8 +6421,8 @@ func (ec *executionContext) field_Query_leases_args(ctx context.Context, rawArgs
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*ent.LeaseOrder, error) {
-			return ec.unmarshalOLeaseOrder2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) (*ent.LeaseOrder, error) {
+			return ec.unmarshalOLeaseOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9858,7 +9858,7 @@ func (ec *executionContext) _Query_leases(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Leases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.LeaseOrder), fc.Args["where"].(*ent.LeaseWhereInput), fc.Args["moving"].(*model.LeaseMovingFilter))
+			return ec.Resolvers.Query().Leases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.LeaseOrder), fc.Args["where"].(*ent.LeaseWhereInput), fc.Args["moving"].(*model.LeaseMovingFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeaseConnection) graphql.Marshaler {
@@ -20100,11 +20100,6 @@ func (ec *executionContext) marshalNLeaseMovingKind2ᚕgithubᚗcomᚋleasegraph
 	return ret
 }
 
-func (ec *executionContext) unmarshalNLeaseOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrder(ctx context.Context, v any) (*ent.LeaseOrder, error) {
-	res, err := ec.unmarshalInputLeaseOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
 func (ec *executionContext) unmarshalNLeaseOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrderField(ctx context.Context, v any) (*ent.LeaseOrderField, error) {
 	var res = new(ent.LeaseOrderField)
 	err := res.UnmarshalGQL(v)
@@ -20886,23 +20881,6 @@ func (ec *executionContext) unmarshalOLeaseMovingFilter2ᚖgithubᚗcomᚋleaseg
 	}
 	res, err := ec.unmarshalInputLeaseMovingFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOLeaseOrder2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrderᚄ(ctx context.Context, v any) ([]*ent.LeaseOrder, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]*ent.LeaseOrder, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNLeaseOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrder(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
 }
 
 func (ec *executionContext) unmarshalOLeaseOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrder(ctx context.Context, v any) (*ent.LeaseOrder, error) {

@@ -1,0 +1,86 @@
+// Package apperr is the error vocabulary shared by every route: a code that
+// clients branch on, a message for people, and the input field at fault.
+// GraphQL turns it into extensions.code and extensions.field; HTTP routes
+// into a 4xx status and {"error": {"code", "message"}}.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Codes, as they appear in extensions.code and in HTTP error bodies.
+const (
+	CodeBadInput        = "BAD_USER_INPUT"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
+)
+
+// Error is an error a caller can act on.
+type Error struct {
+	Code    string
+	Message string
+	// Field is the path of the input at fault, e.g. ["moving", "from"].
+	Field []string
+}
+
+func (e *Error) Error() string {
+	if len(e.Field) > 0 {
+		return strings.Join(e.Field, ".") + ": " + e.Message
+	}
+	return e.Message
+}
+
+// HTTPStatus is the status an HTTP route answers with for the error.
+func (e *Error) HTTPStatus() int {
+	switch e.Code {
+	case CodeBadInput:
+		return http.StatusBadRequest
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeConflict:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// BadInput reports invalid input at the field path (dot-separated).
+func BadInput(field, format string, args ...any) *Error {
+	var path []string
+	if field != "" {
+		path = strings.Split(field, ".")
+	}
+	return &Error{Code: CodeBadInput, Message: fmt.Sprintf(format, args...), Field: path}
+}
+
+// NotFound reports a row that does not exist or is not the caller's: the two
+// are never told apart.
+func NotFound(what string) *Error {
+	return &Error{Code: CodeNotFound, Message: what + " not found"}
+}
+
+// Forbidden reports an action the caller's token may not take.
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Code: CodeForbidden, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unauthenticated reports a missing, unknown or revoked token.
+func Unauthenticated(msg string) *Error {
+	return &Error{Code: CodeUnauthenticated, Message: msg}
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

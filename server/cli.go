@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// stringList collects a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, strings.Split(v, ",")...); return nil }
+
+// runCommand runs an administration command against DATABASE_URL, acting as
+// the system viewer: the operator at the console is trusted.
+func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	drv, err := openDriver(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	client, err := openClient(ctx, drv)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ctx = viewer.SystemContext(ctx)
+
+	cmd := strings.Join(args[:min(2, len(args))], " ")
+	rest := args[min(2, len(args)):]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch cmd {
+	case "client create":
+		name := fs.String("name", "", "the client's name (required)")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		c, err := tenancy.CreateClient(ctx, client, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, c.ID)
+		return nil
+	case "token create":
+		clientID := fs.Int("client", 0, "the client the token acts for")
+		admin := fs.Bool("admin", false, "create a platform admin token (no client)")
+		name := fs.String("name", "", "what the token is for")
+		var scopes stringList
+		fs.Var(&scopes, "scope", "read, write or admin (repeatable; default read)")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if (*clientID == 0) == !*admin {
+			return fmt.Errorf("give --client ID, or --admin for a platform admin token")
+		}
+		if *admin {
+			scopes = stringList{"admin"}
+		}
+		sc, err := tenancy.ParseScopes(scopes)
+		if err != nil {
+			return err
+		}
+		_, secret, err := tenancy.CreateToken(ctx, client, tenancy.NewToken{ClientID: *clientID, Name: *name, Scopes: sc})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, secret)
+		fmt.Fprintln(stderr, "Store this token now: it cannot be shown again.")
+		return nil
+	case "token list":
+		clientID := fs.Int("client", 0, "the client whose tokens to list (required)")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if *clientID == 0 {
+			return fmt.Errorf("give --client ID")
+		}
+		tokens, err := tenancy.ListTokens(ctx, client, *clientID)
+		if err != nil {
+			return err
+		}
+		printTokens(stdout, tokens)
+		return nil
+	case "token revoke":
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return fmt.Errorf("give the token's prefix, as token list shows it")
+		}
+		t, err := tenancy.RevokeToken(ctx, client, 0, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", t.Prefix)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q: see server -h", strings.Join(args, " "))
+}
+
+func printTokens(w io.Writer, tokens []*ent.APIToken) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PREFIX\tNAME\tSCOPES\tCREATED\tLAST USED\tREVOKED")
+	for _, t := range tokens {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Prefix, t.Name, strings.Join(t.Scopes, ","),
+			t.CreatedAt.Format(time.RFC3339), when(t.LastUsedAt), when(t.RevokedAt))
+	}
+	_ = tw.Flush()
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
+}
+

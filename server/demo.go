@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/types"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+const (
+	demoClientName = "Demo Property Management"
+	demoTokenName  = "demo"
+	demoLeases     = 500
+)
+
+// seedDemo makes sure the demo client and its data exist (a restart adds
+// nothing) and returns a token for it: fixed when given, else a new one each
+// start, with the previous demo tokens revoked.
+func seedDemo(ctx context.Context, client *ent.Client, fixedToken string) (string, error) {
+	ctx = viewer.SystemContext(ctx)
+	demo, err := client.Company.Query().Where(company.Name(demoClientName)).First(ctx)
+	if ent.IsNotFound(err) {
+		demo, err = seedDemoData(ctx, client)
+	}
+	if err != nil {
+		return "", err
+	}
+	if fixedToken != "" {
+		exists, err := client.APIToken.Query().Where(apitoken.Hash(tenancy.Hash(fixedToken)), apitoken.RevokedAtIsNil()).Exist(ctx)
+		if err != nil || exists {
+			return fixedToken, err
+		}
+	} else {
+		err := client.APIToken.Update().
+			Where(apitoken.ClientID(demo.ID), apitoken.Name(demoTokenName), apitoken.RevokedAtIsNil()).
+			SetRevokedAt(time.Now().UTC()).Exec(ctx)
+		if err != nil {
+			return "", err
+		}
+	}
+	_, secret, err := tenancy.CreateToken(ctx, client, tenancy.NewToken{
+		ClientID: demo.ID, Name: demoTokenName, Secret: fixedToken,
+		Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite, viewer.ScopeAdmin},
+	})
+	return secret, err
+}
+
+// seedDemoData writes the demo client in one transaction: a half-seeded
+// demo is never left behind to be skipped on the next start.
+func seedDemoData(ctx context.Context, client *ent.Client) (*ent.Company, error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	demo, err := writeDemo(ctx, tx.Client())
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	return demo, tx.Commit()
+}
+
+var (
+	demoFirst    = []string{"Ryan", "Maria", "Wei", "Aisha", "Diego", "Hannah", "Tomas", "Priya", "Kofi", "Olga", "Sam", "Lena"}
+	demoLast     = []string{"Hubbard", "Garcia", "Chen", "Okafor", "Silva", "Schmidt", "Novak", "Patel", "Mensah", "Ivanova", "Lee", "Brown"}
+	demoStatuses = []string{"Approved", "Future", "Pending", "Signed", "Current", "Current", "Current", "Notice", "On Notice", "Vacating", "Ending", "Transfer", "Past"}
+	demoStreets  = []string{"1140 Broadway", "28 W 22nd Street", "30 W 48th Street", "500 Grand Ave", "77 Market Street", "9 Elm Court"}
+	demoCities   = []struct{ city, state, zip string }{{"New York", "NY", "10010"}, {"Austin", "TX", "78701"}, {"Denver", "CO", "80202"}, {"Seattle", "WA", "98101"}}
+)
+
+func writeDemo(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+	demo, err := db.Company.Create().SetName(demoClientName).
+		SetSmartmoveReference("demo-smartmove").SetPropexoIntegrationID("demo-propexo").Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A fixed seed: every demo database holds the same data, so the README's
+	// example answers alike everywhere.
+	rnd := rand.New(rand.NewPCG(2025, 11))
+	modes := []property.ShowingMode{property.ShowingModeSELF_SHOWING, property.ShowingModePRELEASE, property.ShowingModeINACTIVE}
+	var props []*ent.Property
+	for i := range 6 {
+		city := demoCities[i%len(demoCities)]
+		p, err := db.Property.Create().SetClientID(demo.ID).
+			SetTag(fmt.Sprintf("PROP-%03d", i+1)).
+			SetName(fmt.Sprintf("%s Residences %d", city.city, i+1)).
+			SetAddress(&types.Address{Street: demoStreets[i%len(demoStreets)], City: city.city, State: city.state, Zip: city.zip}).
+			SetShowingMode(modes[i%len(modes)]).
+			Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		props = append(props, p)
+	}
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for batch := 0; batch < demoLeases; batch += 100 {
+		builders := make([]*ent.LeaseCreate, 0, 100)
+		for i := batch; i < min(batch+100, demoLeases); i++ {
+			p := props[rnd.IntN(len(props))]
+			start := base.AddDate(0, rnd.IntN(30)-6, rnd.IntN(28))
+			end := start.AddDate(1, 0, -1)
+			status := demoStatuses[rnd.IntN(len(demoStatuses))]
+			city := demoCities[rnd.IntN(len(demoCities))]
+			b := db.Lease.Create().SetClientID(demo.ID).SetPropertyID(p.ID).
+				SetSourceID(fmt.Sprintf("L%05d", i+1)).
+				SetStatus(status).
+				SetLeaseStartDate(start).SetLeaseEndDate(end).
+				SetUnitAddress(&types.Address{Street: p.Address.Street, Apt: fmt.Sprintf("%d%c", rnd.IntN(20)+1, 'A'+rune(rnd.IntN(6))), City: p.Address.City, State: p.Address.State, Zip: p.Address.Zip}).
+				SetExtra(map[string]any{"corporate": i%9 == 0, "rent": 1200 + rnd.IntN(30)*50})
+			if i%9 == 0 {
+				b.SetUseType("corporate")
+			} else {
+				b.SetUseType("residential")
+			}
+			if rnd.IntN(3) > 0 {
+				b.SetMoveInDate(start.AddDate(0, 0, rnd.IntN(5)))
+			}
+			if rnd.IntN(2) == 0 {
+				b.SetMoveOutDate(end.AddDate(0, 0, -rnd.IntN(10)))
+			}
+			if rnd.IntN(4) == 0 {
+				b.SetPreviousAddress(&types.Address{Street: demoStreets[rnd.IntN(len(demoStreets))], City: city.city, State: city.state, Zip: city.zip})
+			}
+			builders = append(builders, b)
+		}
+		created, err := db.Lease.CreateBulk(builders...).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var tenants []*ent.TenantCreate
+		for _, l := range created {
+			for n := range 1 + rnd.IntN(3) {
+				first, last := demoFirst[rnd.IntN(len(demoFirst))], demoLast[rnd.IntN(len(demoLast))]
+				city := demoCities[rnd.IntN(len(demoCities))]
+				t := db.Tenant.Create().SetClientID(demo.ID).SetLeaseID(l.ID).
+					SetSourceID(fmt.Sprintf("%s-T%d", l.SourceID, n+1)).
+					SetFirstName(first).SetLastName(last).
+					SetEmail(fmt.Sprintf("%s.%s.%s@example.com", strings.ToLower(first), strings.ToLower(last), strings.ToLower(l.SourceID))).
+					SetCellPhone(fmt.Sprintf("+1555%07d", rnd.IntN(10000000))).
+					SetPreviousAddress(&types.Address{Street: demoStreets[rnd.IntN(len(demoStreets))], Apt: fmt.Sprint(rnd.IntN(30) + 1), City: city.city, State: city.state, Zip: city.zip})
+				if rnd.IntN(2) == 0 {
+					t.SetGender("MALE")
+				} else {
+					t.SetGender("FEMALE")
+				}
+				if rnd.IntN(3) == 0 {
+					t.SetForwardingAddress(&types.Address{Street: demoStreets[rnd.IntN(len(demoStreets))], City: city.city, State: city.state, Zip: city.zip})
+				}
+				tenants = append(tenants, t)
+			}
+		}
+		if err := db.Tenant.CreateBulk(tenants...).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for i, name := range [][2]string{{"Jordan", "Miles"}, {"Avery", "Stone"}, {"Casey", "Rivera"}} {
+		err := db.Prospect.Create().SetClientID(demo.ID).SetPropertyID(props[i].ID).
+			SetFirstName(name[0]).SetLastName(name[1]).
+			SetEmail1(fmt.Sprintf("%s@example.com", strings.ToLower(name[0]))).
+			SetPhone1(fmt.Sprintf("+1555010%04d", i)).
+			SetMoveInDate(base.AddDate(0, 6+i, 0)).
+			SetDesiredNumBedrooms([]int{1 + i}).
+			SetProspectSource("demo").
+			Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return demo, nil
+}

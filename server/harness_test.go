@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// The test harness: every suite runs once on SQLite and once on PostgreSQL,
+// each test against its own empty database, through the real HTTP handler.
+
+const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// env is one test's server and database.
+type env struct {
+	t       *testing.T
+	dialect string
+	client  *ent.Client
+	srv     *httptest.Server
+	queries *countingDriver
+	logs    *syncBuffer
+}
+
+// forEachDB runs fn on SQLite and on PostgreSQL. An unreachable PostgreSQL
+// fails the test; only a developer may opt out locally, never CI.
+func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db")))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
+			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
+		}
+		fn(t, newEnv(t, postgresSchema(t)))
+	})
+}
+
+// postgresSchema creates a schema of its own for the test and returns a URL
+// whose connections use it.
+func postgresSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		base = defaultTestPostgres
+	}
+	db, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("PostgreSQL: %v", err)
+	}
+	defer db.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("PostgreSQL at %s is required for the tests (set TEST_DATABASE_URL): %v", base, err)
+	}
+	t.Cleanup(func() {
+		if db, err := sql.Open("postgres", base); err == nil {
+			_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+func newEnv(t *testing.T, url string) *env {
+	t.Helper()
+	drv, err := openDriver(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counting := &countingDriver{Driver: drv}
+	client, err := openClient(context.Background(), counting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	logs := &syncBuffer{}
+	a := &app{client: client, log: slog.New(slog.NewTextHandler(logs, nil))}
+	srv := httptest.NewServer(a.routes())
+	t.Cleanup(srv.Close)
+	return &env{t: t, dialect: drv.Dialect(), client: client, srv: srv, queries: counting, logs: logs}
+}
+
+// sys is a context acting as the system, for arranging test data.
+func (e *env) sys() context.Context { return viewer.SystemContext(context.Background()) }
+
+// newClient creates a client and a token for it with the given scopes
+// (read and write by default).
+func (e *env) newClient(name string, scopes ...viewer.Scope) (int, string) {
+	e.t.Helper()
+	c, err := e.client.Company.Create().SetName(name).Save(e.sys())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.ID, e.token(c.ID, scopes...)
+}
+
+// token creates a token for the client (0: a platform admin token).
+func (e *env) token(clientID int, scopes ...viewer.Scope) string {
+	e.t.Helper()
+	if len(scopes) == 0 {
+		scopes = []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}
+	}
+	_, secret, err := tenancy.CreateToken(e.sys(), e.client, tenancy.NewToken{ClientID: clientID, Scopes: scopes})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+// gqlError is one error of a GraphQL response.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is the error's extensions.code.
+func (g gqlError) Code() string { s, _ := g.Extensions["code"].(string); return s }
+
+// gqlResponse is a GraphQL answer as a client sees it.
+type gqlResponse struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// gql posts a GraphQL request with the token (none if empty).
+func (e *env) gql(token, query string, vars map[string]any) gqlResponse {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := gqlResponse{Status: res.StatusCode}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		e.t.Fatalf("response is not JSON (HTTP %d): %s", res.StatusCode, raw)
+	}
+	return out
+}
+
+// mustGQL posts a request that must succeed and decodes its data into out.
+func (e *env) mustGQL(token, query string, vars map[string]any, out any) {
+	e.t.Helper()
+	r := e.gql(token, query, vars)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		e.t.Fatalf("HTTP %d, errors: %+v", r.Status, r.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			e.t.Fatalf("decoding %s: %v", r.Data, err)
+		}
+	}
+}
+
+// countingDriver counts the statements sent to the database.
+type countingDriver struct {
+	dialect.Driver
+	n atomic.Int64
+}
+
+func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, n: &d.n}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	n *atomic.Int64
+}
+
+func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Exec(ctx, q, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
+	t.n.Add(1)
+	return t.Tx.Query(ctx, q, args, v)
+}
+
+// syncBuffer collects the server's log lines; handlers write concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

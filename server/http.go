@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// app is the HTTP side of the process.
+type app struct {
+	client *ent.Client
+	log    *slog.Logger
+	// demoToken pre-fills the playground's Authorization header in demo mode.
+	demoToken string
+}
+
+// routes returns every route, wrapped in the middleware that applies to all.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	var uiHeaders map[string]string
+	if a.demoToken != "" {
+		uiHeaders = map[string]string{"Authorization": "Bearer " + a.demoToken}
+	}
+	mux.Handle("GET /{$}", playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders)))
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("/graphql", a.authenticate(newGraphQLHandler(a.client, a.log), graphQLUnauthenticated))
+	return a.logRequests(securityHeaders(mux))
+}
+
+func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := a.client.Company.Query().Exist(viewer.SystemContext(ctx)); err != nil {
+		a.log.ErrorContext(ctx, "health check failed", "error", err.Error())
+		writeError(w, &apperr.Error{Code: "UNAVAILABLE", Message: "database unavailable"}, http.StatusServiceUnavailable)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// unauthenticatedFunc answers a request without a valid token in the
+// route's own error format.
+type unauthenticatedFunc func(http.ResponseWriter, *apperr.Error)
+
+// authenticate resolves the bearer token into the request's viewer.
+func (a *app) authenticate(next http.Handler, deny unauthenticatedFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		secret, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			deny(w, apperr.Unauthenticated("send an API token as Authorization: Bearer <token>"))
+			return
+		}
+		v, err := tenancy.Authenticate(r.Context(), a.client, secret)
+		if err != nil {
+			if ae, ok := apperr.As(err); ok {
+				deny(w, ae)
+				return
+			}
+			a.log.ErrorContext(r.Context(), "authenticating", "error", err.Error())
+			writeError(w, &apperr.Error{Code: apperr.CodeInternal, Message: "internal error"}, http.StatusInternalServerError)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
+	})
+}
+
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+// graphQLUnauthenticated answers 401 with a GraphQL-shaped body, so GraphQL
+// clients find extensions.code where they look for it.
+func graphQLUnauthenticated(w http.ResponseWriter, e *apperr.Error) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
+	writeJSON(w, http.StatusUnauthorized, map[string]any{
+		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
+	})
+}
+
+// writeError answers {"error": {"code", "message"}}.
+func writeError(w http.ResponseWriter, e *apperr.Error, status int) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// logRequests logs one line per request. It logs the path without the
+// query string: some routes carry tokens in their parameters.
+func (a *app) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond).String())
+	})
+}

@@ -1,0 +1,152 @@
+// Command server runs leasegraph: the GraphQL API, its HTTP routes and the
+// command-line administration of clients and tokens.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// config is read from the environment only.
+type config struct {
+	Port        string
+	DatabaseURL string
+	Demo        bool
+	DemoToken   string
+	LogLevel    slog.Level
+}
+
+var envHelp = `Environment:
+  PORT                   port to listen on (default 8080)
+  DATABASE_URL           postgres://user@host:5432/db?sslmode=disable for PostgreSQL;
+                         unset for the embedded SQLite file ./leasegraph.db (or sqlite:PATH)
+  LEASEGRAPH_DEMO        1 to seed a demo client with properties, leases and prospects
+                         and print its API token at start-up
+  LEASEGRAPH_DEMO_TOKEN  a fixed demo token (at least 16 characters) for scripts
+  LOG_LEVEL              debug, info (default), warn or error
+`
+
+func loadConfig() (config, error) {
+	c := config{
+		Port:        envOr("PORT", "8080"),
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		DemoToken:   os.Getenv("LEASEGRAPH_DEMO_TOKEN"),
+	}
+	switch os.Getenv("LEASEGRAPH_DEMO") {
+	case "", "0", "false":
+	default:
+		c.Demo = true
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(envOr("LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	return c, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches the command line: no arguments serves, the rest administer.
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage:
+  server                          serve the API on $PORT
+  server client create --name NAME
+  server token create --client ID [--scope read|write|admin]... [--name N]
+  server token create --admin [--name N]      (a platform admin token)
+  server token list --client ID
+  server token revoke PREFIX
+
+`+envHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if fs.NArg() > 0 {
+		return runCommand(ctx, cfg, fs.Args(), stdout, stderr)
+	}
+	return serve(ctx, cfg, log)
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	drv, err := openDriver(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	client, err := openClient(ctx, drv)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	a := &app{client: client, log: log}
+	if cfg.Demo {
+		token, err := seedDemo(ctx, client, cfg.DemoToken)
+		if err != nil {
+			return fmt.Errorf("seeding demo data: %w", err)
+		}
+		a.demoToken = token
+		// The one log line that ever carries a token: the demo's, on purpose.
+		log.Info("demo token: send it as Authorization: Bearer <token> (pre-filled in the playground)", "token", token)
+	}
+	srv := &http.Server{
+		Addr:              ":" + cfg.Port,
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("leasegraph listening", "url", "http://localhost:"+cfg.Port, "playground", "http://localhost:"+cfg.Port+"/", "database", databaseKind(cfg.DatabaseURL))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+func databaseKind(url string) string {
+	if url == "" {
+		return "sqlite " + defaultSQLite
+	}
+	if len(url) > 8 && url[:8] == "postgres" {
+		return "postgresql"
+	}
+	return "sqlite"
+}

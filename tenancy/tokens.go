@@ -1,0 +1,187 @@
+// Package tenancy owns clients and their API tokens: creating them, turning a
+// bearer token into a viewer, and the client settings that scope the rest of
+// the domain (status sets).
+package tenancy
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// tokenPrefix marks leasegraph tokens so secret scanners can recognise them.
+const tokenPrefix = "lg_"
+
+// visibleLen is how many characters of a token are stored in clear to name
+// it in lists and revocations: the marker plus 8 random characters.
+const visibleLen = len(tokenPrefix) + 8
+
+var encoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewSecret returns a fresh token: 160 random bits, base32, lower-case.
+func NewSecret() string {
+	b := make([]byte, 20)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return tokenPrefix + strings.ToLower(encoding.EncodeToString(b))
+}
+
+// Hash is what is stored of a token. The secret has 160 bits of entropy, so a
+// fast unsalted hash cannot be brute-forced and lets lookups use an index.
+func Hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// ParseScopes checks scope names from the command line or GraphQL.
+func ParseScopes(names []string) ([]viewer.Scope, error) {
+	if len(names) == 0 {
+		return []viewer.Scope{viewer.ScopeRead}, nil
+	}
+	var out []viewer.Scope
+	for _, n := range names {
+		s := viewer.Scope(strings.ToLower(strings.TrimSpace(n)))
+		switch s {
+		case viewer.ScopeRead, viewer.ScopeWrite, viewer.ScopeAdmin:
+		default:
+			return nil, apperr.BadInput("scopes", "unknown scope %q: use read, write or admin", n)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// NewToken describes a token to create.
+type NewToken struct {
+	// ClientID is the client the token acts for; zero makes a platform admin
+	// token, which only a platform viewer may create.
+	ClientID int
+	Name     string
+	Scopes   []viewer.Scope
+	// Secret is set only for a token whose value must be known in advance
+	// (LEASEGRAPH_DEMO_TOKEN); otherwise a random one is made.
+	Secret string
+}
+
+// CreateToken stores a new token and returns it with its secret, which is
+// never stored and cannot be shown again. Privacy decides who may create it.
+func CreateToken(ctx context.Context, db *ent.Client, nt NewToken) (*ent.APIToken, string, error) {
+	if nt.ClientID == 0 && !viewer.FromContext(ctx).Platform() {
+		nt.ClientID = viewer.FromContext(ctx).ClientID
+	}
+	if nt.ClientID != 0 {
+		if _, err := db.Company.Get(ctx, nt.ClientID); err != nil {
+			if ent.IsNotFound(err) {
+				return nil, "", apperr.NotFound("client")
+			}
+			return nil, "", err
+		}
+	} else if !slices.Contains(nt.Scopes, viewer.ScopeAdmin) {
+		return nil, "", apperr.BadInput("clientId", "a token without a client is a platform admin token and needs the admin scope")
+	}
+	if len(nt.Scopes) == 0 {
+		nt.Scopes = []viewer.Scope{viewer.ScopeRead}
+	}
+	scopes := make([]string, len(nt.Scopes))
+	for i, s := range nt.Scopes {
+		scopes[i] = string(s)
+	}
+	secret := nt.Secret
+	if secret == "" {
+		secret = NewSecret()
+	} else if len(secret) < 16 {
+		return nil, "", apperr.BadInput("token", "a fixed token needs at least 16 characters")
+	}
+	c := db.APIToken.Create().
+		SetName(nt.Name).
+		SetPrefix(secret[:min(visibleLen, len(secret)-8)]).
+		SetHash(Hash(secret)).
+		SetScopes(scopes)
+	if nt.ClientID != 0 {
+		c.SetClientID(nt.ClientID)
+	}
+	t, err := c.Save(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+// Authenticate turns a bearer token into its viewer. Unknown and revoked
+// tokens get the same answer.
+func Authenticate(ctx context.Context, db *ent.Client, secret string) (*viewer.Viewer, error) {
+	sys := viewer.SystemContext(ctx)
+	t, err := db.APIToken.Query().Where(apitoken.Hash(Hash(secret)), apitoken.RevokedAtIsNil()).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Unauthenticated("the API token is unknown or revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	// last_used_at is advisory: write it at most once a minute so reads do not
+	// turn into writes.
+	now := time.Now().UTC()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		_ = db.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(sys)
+	}
+	v := &viewer.Viewer{TokenID: t.ID}
+	if t.ClientID != nil {
+		v.ClientID = *t.ClientID
+	}
+	for _, s := range t.Scopes {
+		v.Scopes = append(v.Scopes, viewer.Scope(s))
+	}
+	return v, nil
+}
+
+// RevokeToken revokes a token by id, or by its visible prefix when id is 0.
+// A token of another client is "not found".
+func RevokeToken(ctx context.Context, db *ent.Client, id int, prefix string) (*ent.APIToken, error) {
+	q := db.APIToken.Query()
+	if id != 0 {
+		q.Where(apitoken.ID(id))
+	} else {
+		q.Where(apitoken.Prefix(prefix))
+	}
+	t, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("API token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.RevokedAt != nil {
+		return t, nil
+	}
+	return db.APIToken.UpdateOne(t).SetRevokedAt(time.Now().UTC()).Save(ctx)
+}
+
+// ListTokens lists a client's tokens, newest first; clientID 0 means the
+// viewer's own client.
+func ListTokens(ctx context.Context, db *ent.Client, clientID int) ([]*ent.APIToken, error) {
+	v := viewer.FromContext(ctx)
+	if clientID == 0 {
+		clientID = v.ClientID
+	}
+	if !v.Platform() && clientID != v.ClientID {
+		return nil, apperr.NotFound("client")
+	}
+	q := db.APIToken.Query().Order(ent.Desc(apitoken.FieldID))
+	if clientID != 0 {
+		q.Where(apitoken.ClientID(clientID))
+	} else {
+		q.Where(apitoken.ClientIDIsNil())
+	}
+	return q.All(ctx)
+}
