@@ -123,4 +123,3 @@ func when(t *time.Time) string {
 	}
 	return t.Format(time.RFC3339)
 }
-

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 
-
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -142,4 +141,3 @@ func isInputError(e *gqlerror.Error) bool {
 	return strings.Contains(e.Message, "variable") || strings.Contains(e.Message, "Date") ||
 		strings.Contains(e.Message, "enum") || len(e.Path) > 0
 }
-
