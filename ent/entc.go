@@ -73,7 +73,32 @@ func describe(g *gen.Graph, s *ast.Schema) error {
 			}
 		}
 	}
+	edges := map[string]string{}
+	for _, n := range g.Nodes {
+		gqlName := n.Name
+		var gql struct{ Type string }
+		if b, err := json.Marshal(n.Annotations["EntGQL"]); err == nil && json.Unmarshal(b, &gql) == nil && gql.Type != "" {
+			gqlName = gql.Type
+		}
+		for _, e := range n.Edges {
+			edges[gqlName+"."+camel(e.Name)] = e.Comment()
+		}
+	}
+	if q := s.Types["Query"]; q != nil && q.Description == "" {
+		q.Description = "The entry points for reading: every list is scoped to the caller's client."
+	}
 	for name, def := range s.Types {
+		if def.Kind == ast.Object {
+			for _, f := range def.Fields {
+				switch {
+				case f.Description != "":
+				case f.Name == "id":
+					f.Description = "The object's global id: pass it to node(id:) to fetch the object again."
+				default:
+					f.Description = edges[name+"."+f.Name]
+				}
+			}
+		}
 		if def.Description == "" {
 			if c, ok := comments[name]; ok {
 				def.Description = c
@@ -95,6 +120,17 @@ func describe(g *gen.Graph, s *ast.Schema) error {
 		}
 	}
 	return nil
+}
+
+// camel turns an ent edge name (snake_case) into its GraphQL field name.
+func camel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 func predicateDescription(name string) string {

@@ -1427,6 +1427,10 @@ extend type Query {
   ): [APIToken!]!
 }
 
+"""
+The entry points for changing data. Each runs in one transaction: a mutation
+that fails writes nothing. Mutations need a token with the write scope.
+"""
 type Mutation {
   "Replaces some or all of a client's move-in, move-out and transfer status sets."
   updateClientStatusSets(
@@ -1471,6 +1475,9 @@ directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on 
 A bearer token for the API. Only its prefix and metadata are readable; the secret is shown once at creation.
 """
 type APIToken implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
   id: ID!
   """
   When the row was created (UTC).
@@ -1841,6 +1848,9 @@ input APITokenWhereInput {
 A client of leasegraph: a property-management company using the API. It owns every other row: properties, leases, tenants, prospects and API tokens.
 """
 type Company implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
   id: ID!
   """
   When the row was created (UTC).
@@ -1874,6 +1884,9 @@ type Company implements Node {
   The client's Propexo integration id; empty until prospects are delivered to Propexo.
   """
   propexoIntegrationID: String
+  """
+  The client's properties.
+  """
   properties(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2269,6 +2282,9 @@ enum Gender @goModel(model: "github.com/leasegraph/leasegraph/ent/tenant.Gender"
 A lease of one unit, as the client's property-management system reported it, with its tenants.
 """
 type Lease implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
   id: ID!
   """
   When the row was created (UTC).
@@ -2902,6 +2918,9 @@ type PageInfo {
 A rental property (building or community) of a client.
 """
 type Property implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
   id: ID!
   """
   When the row was created (UTC).
@@ -2931,6 +2950,9 @@ type Property implements Node {
   The client (property-management company) that owns this row.
   """
   client: Company!
+  """
+  Leases of units in this property.
+  """
   leases(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2962,6 +2984,9 @@ type Property implements Node {
     """
     where: LeaseWhereInput
   ): LeaseConnection!
+  """
+  Prospects interested in this property.
+  """
   prospects(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3324,6 +3349,9 @@ input PropertyWhereInput {
 A lead: someone interested in renting, as pushed to the client's CRM through Propexo.
 """
 type Prospect implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
   id: ID!
   """
   When the row was created (UTC).
@@ -4908,6 +4936,9 @@ input ProspectWhereInput {
   """
   hasPropertyWith: [PropertyWhereInput!]
 }
+"""
+The entry points for reading: every list is scoped to the caller's client.
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -5051,6 +5082,9 @@ enum ShowingMode @goModel(model: "github.com/leasegraph/leasegraph/ent/property.
 A person on a lease.
 """
 type Tenant implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
   id: ID!
   """
   When the row was created (UTC).

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemo: the data `make run` serves, seeded twice (a restart), answers the
+// README's example query and is not duplicated.
+func TestDemo(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		const fixed = "lg_fixed_demo_token_for_tests"
+		for range 2 {
+			token, err := seedDemo(context.Background(), e.client, fixed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if token != fixed {
+				t.Fatalf("seedDemo returned %q, want the fixed token", token)
+			}
+		}
+		var out struct {
+			Clients    struct{ TotalCount int }
+			Properties struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ ShowingMode string } }
+			}
+			Prospects struct{ TotalCount int }
+			All       struct{ TotalCount int }
+			Leases    struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct {
+						ID             string
+						Status         string
+						MoveInDate     *string
+						LeaseStartDate string
+						Tenants        []struct{ FirstName, Email string }
+					}
+				}
+			}
+		}
+		e.mustGQL(fixed, `{
+			clients { totalCount }
+			properties { totalCount edges { node { showingMode } } }
+			prospects { totalCount }
+			all: leases { totalCount }
+			leases(first: 10, moving: {kinds: [MOVE_IN, MOVE_OUT], from: "2020-01-01", to: "2030-12-31"}) {
+				totalCount edges { node { id status moveInDate leaseStartDate tenants { firstName email } } } } }`, nil, &out)
+		if out.Clients.TotalCount != 1 || out.All.TotalCount != demoLeases || out.Prospects.TotalCount != 3 {
+			t.Fatalf("after two seeds: %d clients, %d leases, %d prospects; want 1, %d, 3",
+				out.Clients.TotalCount, out.All.TotalCount, out.Prospects.TotalCount, demoLeases)
+		}
+		modes := map[string]int{}
+		for _, p := range out.Properties.Edges {
+			modes[p.Node.ShowingMode]++
+		}
+		if modes["SELF_SHOWING"] == 0 || modes["PRELEASE"] == 0 || modes["INACTIVE"] == 0 {
+			t.Errorf("demo properties' showing modes = %v, want each mode", modes)
+		}
+		if out.Leases.TotalCount == 0 || out.Leases.TotalCount == demoLeases || len(out.Leases.Edges) != 10 {
+			t.Fatalf("moving query: totalCount %d, %d edges", out.Leases.TotalCount, len(out.Leases.Edges))
+		}
+		for _, l := range out.Leases.Edges {
+			if len(l.Node.Tenants) == 0 || l.Node.Tenants[0].Email == "" {
+				t.Errorf("lease %s has no tenants with emails", l.Node.ID)
+			}
+		}
+	})
+}
+
+// TestDemoTokenIsLogged: demo mode prints the demo client's token once, in a
+// line that says "demo token", and nowhere else.
+func TestDemoTokenIsLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cfg := config{Port: "0", DatabaseURL: "sqlite:" + t.TempDir() + "/demo.db", Demo: true}
+	go func() { done <- serve(ctx, cfg, log) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "leasegraph listening") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "demo token") {
+			line = l
+		}
+	}
+	_, token, ok := strings.Cut(line, "token=")
+	if !ok || !strings.HasPrefix(token, "lg_") {
+		t.Fatalf("no demo token line in the log:\n%s", logs.String())
+	}
+	if n := strings.Count(logs.String(), token); n != 1 {
+		t.Errorf("the demo token appears %d times in the log, want once", n)
+	}
+}
