@@ -34,6 +34,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /{$}", playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders)))
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("/graphql", a.authenticate(newGraphQLHandler(a.client, a.log), graphQLUnauthenticated))
+	mux.Handle("GET /leases", a.authenticate(http.HandlerFunc(a.getLeases), httpUnauthenticated))
 	return a.logRequests(securityHeaders(mux))
 }
 
@@ -94,6 +95,12 @@ func graphQLUnauthenticated(w http.ResponseWriter, e *apperr.Error) {
 	writeJSON(w, http.StatusUnauthorized, map[string]any{
 		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
 	})
+}
+
+// httpUnauthenticated answers 401 in the HTTP routes' JSON error shape.
+func httpUnauthenticated(w http.ResponseWriter, e *apperr.Error) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
+	writeError(w, e, http.StatusUnauthorized)
 }
 
 // writeError answers {"error": {"code", "message"}}.

@@ -1,0 +1,63 @@
+package leases
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/predicate"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/leases/statusset"
+)
+
+// Filter is the lease-service spec's set of filters: client, property,
+// statuses, lease date ranges and a moving window. Zero fields match all.
+type Filter struct {
+	ClientID int
+	// Property is our property id or the client's property tag.
+	Property string
+	// Statuses match case-insensitively.
+	Statuses                     []string
+	LeaseStartFrom, LeaseStartTo *time.Time
+	LeaseEndFrom, LeaseEndTo     *time.Time
+	Moving                       *Window
+}
+
+// Query returns the leases matching f that the viewer in ctx may see.
+func Query(ctx context.Context, db *ent.Client, f Filter) (*ent.LeaseQuery, error) {
+	var where []predicate.Lease
+	if f.ClientID != 0 {
+		where = append(where, lease.ClientID(f.ClientID))
+	}
+	if f.Property != "" {
+		match := property.Tag(f.Property)
+		if id, err := strconv.Atoi(f.Property); err == nil {
+			match = property.Or(property.ID(id), match)
+		}
+		where = append(where, lease.HasPropertyWith(match))
+	}
+	if len(f.Statuses) > 0 {
+		where = append(where, lease.StatusKeyIn(statusset.Normalize(f.Statuses)...))
+	}
+	for _, r := range []struct {
+		at  *time.Time
+		pred func(time.Time) predicate.Lease
+	}{
+		{f.LeaseStartFrom, lease.LeaseStartDateGTE}, {f.LeaseStartTo, lease.LeaseStartDateLTE},
+		{f.LeaseEndFrom, lease.LeaseEndDateGTE}, {f.LeaseEndTo, lease.LeaseEndDateLTE},
+	} {
+		if r.at != nil {
+			where = append(where, r.pred(*r.at))
+		}
+	}
+	if f.Moving != nil {
+		p, err := Predicate(ctx, db, *f.Moving)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, p)
+	}
+	return db.Lease.Query().Where(where...), nil
+}

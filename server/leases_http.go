@@ -1,0 +1,440 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/leases"
+	"github.com/leasegraph/leasegraph/types"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// The /leases route speaks the lease-service spec's own conventions:
+// snake_case parameters, status=[a,b] lists, the spec's record shape.
+const (
+	defaultLeaseLimit = 100
+	maxLeaseLimit     = 1000
+)
+
+var leaseParams = []string{
+	"client_id", "property_id", "status", "lease_start_from", "lease_start_to",
+	"lease_end_from", "lease_end_to", "move", "from", "to", "limit", "cursor", "format",
+}
+
+// leasesRequest is a parsed, valid /leases query.
+type leasesRequest struct {
+	filter leases.Filter
+	limit  int
+	cursor *ent.Cursor
+	csv    bool
+}
+
+func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
+	req, err := parseLeasesRequest(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v := viewer.FromContext(r.Context())
+	if req.filter.ClientID != 0 && !v.Platform() && req.filter.ClientID != v.ClientID {
+		a.fail(w, r, apperr.Forbidden("client_id: this token belongs to another client"))
+		return
+	}
+	q, err := leases.Query(r.Context(), a.client, req.filter)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	conn, err := q.WithTenants().Paginate(r.Context(), req.cursor, &req.limit, nil, nil)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	records := make([]leaseRecord, len(conn.Edges))
+	for i, e := range conn.Edges {
+		records[i] = toLeaseRecord(e.Node)
+	}
+	var next *string
+	if conn.PageInfo.HasNextPage && conn.PageInfo.EndCursor != nil {
+		s := cursorString(*conn.PageInfo.EndCursor)
+		next = &s
+	}
+	if req.csv {
+		writeLeasesCSV(w, records)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": records, "next_cursor": next, "total": conn.TotalCount})
+}
+
+// fail answers an error in the HTTP routes' JSON shape; errors that are not
+// the caller's are logged and answered 500 without detail.
+func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if ae, ok := apperr.As(err); ok {
+		writeError(w, ae, ae.HTTPStatus())
+		return
+	}
+	a.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "error", err.Error())
+	writeError(w, &apperr.Error{Code: apperr.CodeInternal, Message: "internal error"}, http.StatusInternalServerError)
+}
+
+func parseLeasesRequest(r *http.Request) (*leasesRequest, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, apperr.BadInput("", "the query string is malformed: %v", err)
+	}
+	for name, values := range q {
+		if !slices.Contains(leaseParams, name) {
+			return nil, apperr.BadInput(name, "unknown parameter %q; known: %s", name, strings.Join(leaseParams, ", "))
+		}
+		if len(values) > 1 {
+			if name == "status" {
+				return nil, apperr.BadInput(name, "status is given more than once: list several statuses as status=[approved,ending]")
+			}
+			return nil, apperr.BadInput(name, "%s is given more than once", name)
+		}
+	}
+	req := &leasesRequest{limit: defaultLeaseLimit}
+	if s := q.Get("client_id"); s != "" {
+		if req.filter.ClientID, err = strconv.Atoi(s); err != nil || req.filter.ClientID <= 0 {
+			return nil, apperr.BadInput("client_id", "client_id must be a client id (a positive number)")
+		}
+	}
+	req.filter.Property = strings.TrimSpace(q.Get("property_id"))
+	if q.Has("status") {
+		if req.filter.Statuses, err = parseList("status", q.Get("status")); err != nil {
+			return nil, err
+		}
+	}
+	dates := []struct {
+		name string
+		dst  **time.Time
+	}{
+		{"lease_start_from", &req.filter.LeaseStartFrom}, {"lease_start_to", &req.filter.LeaseStartTo},
+		{"lease_end_from", &req.filter.LeaseEndFrom}, {"lease_end_to", &req.filter.LeaseEndTo},
+	}
+	for _, d := range dates {
+		if *d.dst, err = parseDateParam(q, d.name); err != nil {
+			return nil, err
+		}
+	}
+	if req.filter.Moving, err = parseMove(q); err != nil {
+		return nil, err
+	}
+	if s := q.Get("limit"); s != "" {
+		if req.limit, err = strconv.Atoi(s); err != nil || req.limit < 1 || req.limit > maxLeaseLimit {
+			return nil, apperr.BadInput("limit", "limit must be a number from 1 to %d", maxLeaseLimit)
+		}
+	}
+	if s := q.Get("cursor"); s != "" {
+		var c ent.Cursor
+		if err := c.UnmarshalGQL(s); err != nil {
+			return nil, apperr.BadInput("cursor", "cursor is not one this service returned as next_cursor")
+		}
+		req.cursor = &c
+	}
+	switch f := q.Get("format"); f {
+	case "", "json":
+		req.csv = f == "" && strings.Contains(r.Header.Get("Accept"), "text/csv")
+	case "csv":
+		req.csv = true
+	default:
+		return nil, apperr.BadInput("format", "format must be json or csv")
+	}
+	return req, nil
+}
+
+// parseList reads a single value or the spec's bracket form [a,b], with
+// spaces and quotes tolerated inside the brackets.
+func parseList(name, raw string) ([]string, error) {
+	s := strings.TrimSpace(raw)
+	if strings.HasPrefix(s, "[") != strings.HasSuffix(s, "]") {
+		return nil, apperr.BadInput(name, "%s=%s: a list is written [a,b], with both brackets", name, raw)
+	}
+	if strings.HasPrefix(s, "[") {
+		s = s[1 : len(s)-1]
+	} else if strings.Contains(s, ",") {
+		return nil, apperr.BadInput(name, "%s=%s: list several values in brackets, as %s=[a,b]", name, raw, name)
+	}
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		v := strings.Trim(strings.TrimSpace(part), `"'`)
+		if v = strings.TrimSpace(v); v == "" {
+			return nil, apperr.BadInput(name, "%s=%s has an empty value", name, raw)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func parseDateParam(q url.Values, name string) (*time.Time, error) {
+	s := q.Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := types.ParseDate(s)
+	if err != nil {
+		return nil, apperr.BadInput(name, "%s: %v", name, err)
+	}
+	return &t, nil
+}
+
+// parseMove reads move=[in,out,transfer] with from and to: the same window
+// as the GraphQL moving filter.
+func parseMove(q url.Values) (*leases.Window, error) {
+	if !q.Has("move") {
+		if q.Has("from") || q.Has("to") {
+			return nil, apperr.BadInput("move", "from and to bound a move window: add move=[in,out,transfer]")
+		}
+		return nil, nil
+	}
+	kinds, err := parseList("move", q.Get("move"))
+	if err != nil {
+		return nil, err
+	}
+	w := &leases.Window{}
+	for _, k := range kinds {
+		switch strings.ToLower(k) {
+		case "in":
+			w.Kinds = append(w.Kinds, leases.MoveIn)
+		case "out":
+			w.Kinds = append(w.Kinds, leases.MoveOut)
+		case "transfer":
+			w.Kinds = append(w.Kinds, leases.Transfer)
+		default:
+			return nil, apperr.BadInput("move", "unknown move %q: use in, out or transfer", k)
+		}
+	}
+	for _, b := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &w.From}, {"to", &w.To}} {
+		t, err := parseDateParam(q, b.name)
+		if err != nil {
+			return nil, err
+		}
+		if t == nil {
+			return nil, apperr.BadInput(b.name, "move needs from and to (YYYY-MM-DD)")
+		}
+		*b.dst = *t
+	}
+	if w.From.After(w.To) {
+		return nil, apperr.BadInput("from", "from is after to")
+	}
+	return w, nil
+}
+
+func cursorString(c ent.Cursor) string {
+	var b bytes.Buffer
+	c.MarshalGQL(&b)
+	s, _ := strconv.Unquote(b.String())
+	return s
+}
+
+// leaseRecord is one lease in the spec's ideal shape. Extra holds the
+// source's other fields, written beside the spec's.
+type leaseRecord struct {
+	ID             string         `json:"id"`
+	ClientID       string         `json:"client_id"`
+	PropertyID     string         `json:"property_id"`
+	UnitAddress    *types.Address `json:"unit_address"`
+	Status         string         `json:"status"`
+	LeaseStartDate string         `json:"lease_start_date"`
+	LeaseEndDate   *string        `json:"lease_end_date"`
+	UseType        string         `json:"use_type"`
+	MoveInDate     *string        `json:"move_in_date"`
+	MoveOutDate    *string        `json:"move_out_date"`
+	Tenants        []tenantRecord `json:"tenants"`
+	Extra          map[string]any `json:"-"`
+}
+
+type tenantRecord struct {
+	ID                string         `json:"id"`
+	FirstName         string         `json:"first_name"`
+	LastName          string         `json:"last_name"`
+	Email             string         `json:"email"`
+	CellPhone         string         `json:"cell_phone"`
+	HomePhone         string         `json:"home_phone"`
+	Gender            *string        `json:"gender"`
+	PreviousAddress   *types.Address `json:"previous_address"`
+	ForwardingAddress *types.Address `json:"forwarding_address"`
+	Extra             map[string]any `json:"-"`
+}
+
+func (l leaseRecord) MarshalJSON() ([]byte, error) {
+	type plain leaseRecord
+	return withExtra(plain(l), l.Extra)
+}
+
+func (t tenantRecord) MarshalJSON() ([]byte, error) {
+	type plain tenantRecord
+	return withExtra(plain(t), t.Extra)
+}
+
+// withExtra writes v's fields, then every extra field whose name the spec's
+// shape does not already use.
+func withExtra(v any, extra map[string]any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(extra) == 0 {
+		return b, err
+	}
+	var own map[string]json.RawMessage
+	if err := json.Unmarshal(b, &own); err != nil {
+		return nil, err
+	}
+	buf := bytes.NewBuffer(b[:len(b)-1])
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		if _, taken := own[k]; taken {
+			continue
+		}
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(extra[k])
+		if err != nil {
+			return nil, err
+		}
+		buf.WriteByte(',')
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(vb)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+func datePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := types.FormatDate(*t)
+	return &s
+}
+
+func addr(a *types.Address) *types.Address {
+	if a.IsZero() {
+		return nil
+	}
+	return a
+}
+
+func toLeaseRecord(l *ent.Lease) leaseRecord {
+	rec := leaseRecord{
+		ID:             strconv.Itoa(l.ID),
+		ClientID:       strconv.Itoa(l.ClientID),
+		PropertyID:     strconv.Itoa(l.PropertyID),
+		UnitAddress:    addr(l.UnitAddress),
+		Status:         l.Status,
+		LeaseStartDate: types.FormatDate(l.LeaseStartDate),
+		LeaseEndDate:   datePtr(l.LeaseEndDate),
+		UseType:        l.UseType,
+		MoveInDate:     datePtr(l.MoveInDate),
+		MoveOutDate:    datePtr(l.MoveOutDate),
+		Tenants:        []tenantRecord{},
+		Extra:          l.Extra,
+	}
+	for _, t := range l.Edges.Tenants {
+		tr := tenantRecord{
+			ID: strconv.Itoa(t.ID), FirstName: t.FirstName, LastName: t.LastName, Email: t.Email,
+			CellPhone: t.CellPhone, HomePhone: t.HomePhone,
+			// A feed may keep these on the lease: the tenant's own win.
+			PreviousAddress:   cmpAddr(t.PreviousAddress, l.PreviousAddress),
+			ForwardingAddress: cmpAddr(t.ForwardingAddress, l.ForwardingAddress),
+			Extra:             t.Extra,
+		}
+		if t.Gender != nil {
+			g := strings.ToLower(string(*t.Gender))
+			tr.Gender = &g
+		}
+		rec.Tenants = append(rec.Tenants, tr)
+	}
+	return rec
+}
+
+func cmpAddr(own, lease *types.Address) *types.Address {
+	if !own.IsZero() {
+		return own
+	}
+	return addr(lease)
+}
+
+var csvLeaseColumns = []string{
+	"id", "client_id", "property_id", "unit_street", "unit_apt", "unit_city", "unit_state", "unit_zip",
+	"status", "lease_start_date", "lease_end_date", "use_type", "move_in_date", "move_out_date",
+	"tenant_id", "tenant_first_name", "tenant_last_name", "tenant_email", "tenant_cell_phone",
+	"tenant_home_phone", "tenant_gender",
+	"tenant_previous_street", "tenant_previous_apt", "tenant_previous_city", "tenant_previous_state", "tenant_previous_zip",
+	"tenant_forwarding_street", "tenant_forwarding_apt", "tenant_forwarding_city", "tenant_forwarding_state", "tenant_forwarding_zip",
+}
+
+// writeLeasesCSV flattens the page: one row per tenant (a lease without
+// tenants still gets a row), the source's extra fields as extra_* columns.
+func writeLeasesCSV(w http.ResponseWriter, records []leaseRecord) {
+	extraSet := map[string]bool{}
+	for _, r := range records {
+		for k := range r.Extra {
+			extraSet[k] = true
+		}
+	}
+	extras := slices.Sorted(maps.Keys(extraSet))
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	header := slices.Clone(csvLeaseColumns)
+	for _, k := range extras {
+		header = append(header, "extra_"+k)
+	}
+	_ = cw.Write(header)
+	for _, r := range records {
+		tenants := r.Tenants
+		if len(tenants) == 0 {
+			tenants = []tenantRecord{{}}
+		}
+		for _, t := range tenants {
+			row := []string{r.ID, r.ClientID, r.PropertyID}
+			row = append(row, addrCells(r.UnitAddress)...)
+			row = append(row, r.Status, r.LeaseStartDate, deref(r.LeaseEndDate), r.UseType, deref(r.MoveInDate), deref(r.MoveOutDate),
+				t.ID, t.FirstName, t.LastName, t.Email, t.CellPhone, t.HomePhone, deref(t.Gender))
+			row = append(row, addrCells(t.PreviousAddress)...)
+			row = append(row, addrCells(t.ForwardingAddress)...)
+			for _, k := range extras {
+				row = append(row, cell(r.Extra[k]))
+			}
+			_ = cw.Write(row)
+		}
+	}
+	cw.Flush()
+}
+
+func addrCells(a *types.Address) []string {
+	if a == nil {
+		return make([]string, 5)
+	}
+	return []string{a.Street, a.Apt, a.City, a.State, a.Zip}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func cell(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
