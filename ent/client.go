@@ -16,10 +16,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 
 	stdsql "database/sql"
@@ -32,14 +36,22 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Ban is the client for interacting with the Ban builders.
+	Ban *BanClient
+	// Card is the client for interacting with the Card builders.
+	Card *CardClient
 	// Company is the client for interacting with the Company builders.
 	Company *CompanyClient
+	// IntegrationJob is the client for interacting with the IntegrationJob builders.
+	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
 	Lease *LeaseClient
 	// Property is the client for interacting with the Property builders.
 	Property *PropertyClient
 	// Prospect is the client for interacting with the Prospect builders.
 	Prospect *ProspectClient
+	// Registration is the client for interacting with the Registration builders.
+	Registration *RegistrationClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
 }
@@ -54,10 +66,14 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
+	c.Ban = NewBanClient(c.config)
+	c.Card = NewCardClient(c.config)
 	c.Company = NewCompanyClient(c.config)
+	c.IntegrationJob = NewIntegrationJobClient(c.config)
 	c.Lease = NewLeaseClient(c.config)
 	c.Property = NewPropertyClient(c.config)
 	c.Prospect = NewProspectClient(c.config)
+	c.Registration = NewRegistrationClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 }
 
@@ -149,14 +165,18 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:      ctx,
-		config:   cfg,
-		APIToken: NewAPITokenClient(cfg),
-		Company:  NewCompanyClient(cfg),
-		Lease:    NewLeaseClient(cfg),
-		Property: NewPropertyClient(cfg),
-		Prospect: NewProspectClient(cfg),
-		Tenant:   NewTenantClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		APIToken:       NewAPITokenClient(cfg),
+		Ban:            NewBanClient(cfg),
+		Card:           NewCardClient(cfg),
+		Company:        NewCompanyClient(cfg),
+		IntegrationJob: NewIntegrationJobClient(cfg),
+		Lease:          NewLeaseClient(cfg),
+		Property:       NewPropertyClient(cfg),
+		Prospect:       NewProspectClient(cfg),
+		Registration:   NewRegistrationClient(cfg),
+		Tenant:         NewTenantClient(cfg),
 	}, nil
 }
 
@@ -174,14 +194,18 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:      ctx,
-		config:   cfg,
-		APIToken: NewAPITokenClient(cfg),
-		Company:  NewCompanyClient(cfg),
-		Lease:    NewLeaseClient(cfg),
-		Property: NewPropertyClient(cfg),
-		Prospect: NewProspectClient(cfg),
-		Tenant:   NewTenantClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		APIToken:       NewAPITokenClient(cfg),
+		Ban:            NewBanClient(cfg),
+		Card:           NewCardClient(cfg),
+		Company:        NewCompanyClient(cfg),
+		IntegrationJob: NewIntegrationJobClient(cfg),
+		Lease:          NewLeaseClient(cfg),
+		Property:       NewPropertyClient(cfg),
+		Prospect:       NewProspectClient(cfg),
+		Registration:   NewRegistrationClient(cfg),
+		Tenant:         NewTenantClient(cfg),
 	}, nil
 }
 
@@ -211,7 +235,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Company, c.Lease, c.Property, c.Prospect, c.Tenant,
+		c.APIToken, c.Ban, c.Card, c.Company, c.IntegrationJob, c.Lease, c.Property,
+		c.Prospect, c.Registration, c.Tenant,
 	} {
 		n.Use(hooks...)
 	}
@@ -221,7 +246,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Company, c.Lease, c.Property, c.Prospect, c.Tenant,
+		c.APIToken, c.Ban, c.Card, c.Company, c.IntegrationJob, c.Lease, c.Property,
+		c.Prospect, c.Registration, c.Tenant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -232,14 +258,22 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APITokenMutation:
 		return c.APIToken.mutate(ctx, m)
+	case *BanMutation:
+		return c.Ban.mutate(ctx, m)
+	case *CardMutation:
+		return c.Card.mutate(ctx, m)
 	case *CompanyMutation:
 		return c.Company.mutate(ctx, m)
+	case *IntegrationJobMutation:
+		return c.IntegrationJob.mutate(ctx, m)
 	case *LeaseMutation:
 		return c.Lease.mutate(ctx, m)
 	case *PropertyMutation:
 		return c.Property.mutate(ctx, m)
 	case *ProspectMutation:
 		return c.Prospect.mutate(ctx, m)
+	case *RegistrationMutation:
+		return c.Registration.mutate(ctx, m)
 	case *TenantMutation:
 		return c.Tenant.mutate(ctx, m)
 	default:
@@ -394,6 +428,322 @@ func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value
 		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// BanClient is a client for the Ban schema.
+type BanClient struct {
+	config
+}
+
+// NewBanClient returns a client for the Ban from the given config.
+func NewBanClient(c config) *BanClient {
+	return &BanClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ban.Hooks(f(g(h())))`.
+func (c *BanClient) Use(hooks ...Hook) {
+	c.hooks.Ban = append(c.hooks.Ban, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ban.Intercept(f(g(h())))`.
+func (c *BanClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Ban = append(c.inters.Ban, interceptors...)
+}
+
+// Create returns a builder for creating a Ban entity.
+func (c *BanClient) Create() *BanCreate {
+	mutation := newBanMutation(c.config, OpCreate)
+	return &BanCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Ban entities.
+func (c *BanClient) CreateBulk(builders ...*BanCreate) *BanCreateBulk {
+	return &BanCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BanClient) MapCreateBulk(slice any, setFunc func(*BanCreate, int)) *BanCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BanCreateBulk{err: fmt.Errorf("calling to BanClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BanCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BanCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Ban.
+func (c *BanClient) Update() *BanUpdate {
+	mutation := newBanMutation(c.config, OpUpdate)
+	return &BanUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BanClient) UpdateOne(_m *Ban) *BanUpdateOne {
+	mutation := newBanMutation(c.config, OpUpdateOne, withBan(_m))
+	return &BanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BanClient) UpdateOneID(id int) *BanUpdateOne {
+	mutation := newBanMutation(c.config, OpUpdateOne, withBanID(id))
+	return &BanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Ban.
+func (c *BanClient) Delete() *BanDelete {
+	mutation := newBanMutation(c.config, OpDelete)
+	return &BanDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BanClient) DeleteOne(_m *Ban) *BanDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BanClient) DeleteOneID(id int) *BanDeleteOne {
+	builder := c.Delete().Where(ban.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BanDeleteOne{builder}
+}
+
+// Query returns a query builder for Ban.
+func (c *BanClient) Query() *BanQuery {
+	return &BanQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBan},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Ban entity by its id.
+func (c *BanClient) Get(ctx context.Context, id int) (*Ban, error) {
+	return c.Query().Where(ban.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BanClient) GetX(ctx context.Context, id int) *Ban {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a Ban.
+func (c *BanClient) QueryClient(_m *Ban) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ban.Table, ban.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ban.ClientTable, ban.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BanClient) Hooks() []Hook {
+	hooks := c.hooks.Ban
+	return append(hooks[:len(hooks):len(hooks)], ban.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BanClient) Interceptors() []Interceptor {
+	return c.inters.Ban
+}
+
+func (c *BanClient) mutate(ctx context.Context, m *BanMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BanCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BanUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BanDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Ban mutation op: %q", m.Op())
+	}
+}
+
+// CardClient is a client for the Card schema.
+type CardClient struct {
+	config
+}
+
+// NewCardClient returns a client for the Card from the given config.
+func NewCardClient(c config) *CardClient {
+	return &CardClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `card.Hooks(f(g(h())))`.
+func (c *CardClient) Use(hooks ...Hook) {
+	c.hooks.Card = append(c.hooks.Card, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `card.Intercept(f(g(h())))`.
+func (c *CardClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Card = append(c.inters.Card, interceptors...)
+}
+
+// Create returns a builder for creating a Card entity.
+func (c *CardClient) Create() *CardCreate {
+	mutation := newCardMutation(c.config, OpCreate)
+	return &CardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Card entities.
+func (c *CardClient) CreateBulk(builders ...*CardCreate) *CardCreateBulk {
+	return &CardCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CardClient) MapCreateBulk(slice any, setFunc func(*CardCreate, int)) *CardCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CardCreateBulk{err: fmt.Errorf("calling to CardClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CardCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CardCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Card.
+func (c *CardClient) Update() *CardUpdate {
+	mutation := newCardMutation(c.config, OpUpdate)
+	return &CardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CardClient) UpdateOne(_m *Card) *CardUpdateOne {
+	mutation := newCardMutation(c.config, OpUpdateOne, withCard(_m))
+	return &CardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CardClient) UpdateOneID(id int) *CardUpdateOne {
+	mutation := newCardMutation(c.config, OpUpdateOne, withCardID(id))
+	return &CardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Card.
+func (c *CardClient) Delete() *CardDelete {
+	mutation := newCardMutation(c.config, OpDelete)
+	return &CardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CardClient) DeleteOne(_m *Card) *CardDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CardClient) DeleteOneID(id int) *CardDeleteOne {
+	builder := c.Delete().Where(card.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CardDeleteOne{builder}
+}
+
+// Query returns a query builder for Card.
+func (c *CardClient) Query() *CardQuery {
+	return &CardQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCard},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Card entity by its id.
+func (c *CardClient) Get(ctx context.Context, id int) (*Card, error) {
+	return c.Query().Where(card.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CardClient) GetX(ctx context.Context, id int) *Card {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a Card.
+func (c *CardClient) QueryClient(_m *Card) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(card.Table, card.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, card.ClientTable, card.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProspect queries the prospect edge of a Card.
+func (c *CardClient) QueryProspect(_m *Card) *ProspectQuery {
+	query := (&ProspectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(card.Table, card.FieldID, id),
+			sqlgraph.To(prospect.Table, prospect.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, card.ProspectTable, card.ProspectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CardClient) Hooks() []Hook {
+	hooks := c.hooks.Card
+	return append(hooks[:len(hooks):len(hooks)], card.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CardClient) Interceptors() []Interceptor {
+	return c.inters.Card
+}
+
+func (c *CardClient) mutate(ctx context.Context, m *CardMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Card mutation op: %q", m.Op())
 	}
 }
 
@@ -585,6 +935,70 @@ func (c *CompanyClient) QueryAPITokens(_m *Company) *APITokenQuery {
 	return query
 }
 
+// QueryBans queries the bans edge of a Company.
+func (c *CompanyClient) QueryBans(_m *Company) *BanQuery {
+	query := (&BanClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(ban.Table, ban.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.BansTable, company.BansColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCards queries the cards edge of a Company.
+func (c *CompanyClient) QueryCards(_m *Company) *CardQuery {
+	query := (&CardClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(card.Table, card.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.CardsTable, company.CardsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRegistrations queries the registrations edge of a Company.
+func (c *CompanyClient) QueryRegistrations(_m *Company) *RegistrationQuery {
+	query := (&RegistrationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.RegistrationsTable, company.RegistrationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryIntegrationJobs queries the integration_jobs edge of a Company.
+func (c *CompanyClient) QueryIntegrationJobs(_m *Company) *IntegrationJobQuery {
+	query := (&IntegrationJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(integrationjob.Table, integrationjob.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.IntegrationJobsTable, company.IntegrationJobsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CompanyClient) Hooks() []Hook {
 	hooks := c.hooks.Company
@@ -608,6 +1022,188 @@ func (c *CompanyClient) mutate(ctx context.Context, m *CompanyMutation) (Value, 
 		return (&CompanyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Company mutation op: %q", m.Op())
+	}
+}
+
+// IntegrationJobClient is a client for the IntegrationJob schema.
+type IntegrationJobClient struct {
+	config
+}
+
+// NewIntegrationJobClient returns a client for the IntegrationJob from the given config.
+func NewIntegrationJobClient(c config) *IntegrationJobClient {
+	return &IntegrationJobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `integrationjob.Hooks(f(g(h())))`.
+func (c *IntegrationJobClient) Use(hooks ...Hook) {
+	c.hooks.IntegrationJob = append(c.hooks.IntegrationJob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `integrationjob.Intercept(f(g(h())))`.
+func (c *IntegrationJobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IntegrationJob = append(c.inters.IntegrationJob, interceptors...)
+}
+
+// Create returns a builder for creating a IntegrationJob entity.
+func (c *IntegrationJobClient) Create() *IntegrationJobCreate {
+	mutation := newIntegrationJobMutation(c.config, OpCreate)
+	return &IntegrationJobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IntegrationJob entities.
+func (c *IntegrationJobClient) CreateBulk(builders ...*IntegrationJobCreate) *IntegrationJobCreateBulk {
+	return &IntegrationJobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IntegrationJobClient) MapCreateBulk(slice any, setFunc func(*IntegrationJobCreate, int)) *IntegrationJobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IntegrationJobCreateBulk{err: fmt.Errorf("calling to IntegrationJobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IntegrationJobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IntegrationJobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IntegrationJob.
+func (c *IntegrationJobClient) Update() *IntegrationJobUpdate {
+	mutation := newIntegrationJobMutation(c.config, OpUpdate)
+	return &IntegrationJobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IntegrationJobClient) UpdateOne(_m *IntegrationJob) *IntegrationJobUpdateOne {
+	mutation := newIntegrationJobMutation(c.config, OpUpdateOne, withIntegrationJob(_m))
+	return &IntegrationJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IntegrationJobClient) UpdateOneID(id int) *IntegrationJobUpdateOne {
+	mutation := newIntegrationJobMutation(c.config, OpUpdateOne, withIntegrationJobID(id))
+	return &IntegrationJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IntegrationJob.
+func (c *IntegrationJobClient) Delete() *IntegrationJobDelete {
+	mutation := newIntegrationJobMutation(c.config, OpDelete)
+	return &IntegrationJobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IntegrationJobClient) DeleteOne(_m *IntegrationJob) *IntegrationJobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IntegrationJobClient) DeleteOneID(id int) *IntegrationJobDeleteOne {
+	builder := c.Delete().Where(integrationjob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IntegrationJobDeleteOne{builder}
+}
+
+// Query returns a query builder for IntegrationJob.
+func (c *IntegrationJobClient) Query() *IntegrationJobQuery {
+	return &IntegrationJobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIntegrationJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IntegrationJob entity by its id.
+func (c *IntegrationJobClient) Get(ctx context.Context, id int) (*IntegrationJob, error) {
+	return c.Query().Where(integrationjob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IntegrationJobClient) GetX(ctx context.Context, id int) *IntegrationJob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a IntegrationJob.
+func (c *IntegrationJobClient) QueryClient(_m *IntegrationJob) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(integrationjob.Table, integrationjob.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, integrationjob.ClientTable, integrationjob.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProspect queries the prospect edge of a IntegrationJob.
+func (c *IntegrationJobClient) QueryProspect(_m *IntegrationJob) *ProspectQuery {
+	query := (&ProspectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(integrationjob.Table, integrationjob.FieldID, id),
+			sqlgraph.To(prospect.Table, prospect.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, integrationjob.ProspectTable, integrationjob.ProspectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRegistration queries the registration edge of a IntegrationJob.
+func (c *IntegrationJobClient) QueryRegistration(_m *IntegrationJob) *RegistrationQuery {
+	query := (&RegistrationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(integrationjob.Table, integrationjob.FieldID, id),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, integrationjob.RegistrationTable, integrationjob.RegistrationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *IntegrationJobClient) Hooks() []Hook {
+	hooks := c.hooks.IntegrationJob
+	return append(hooks[:len(hooks):len(hooks)], integrationjob.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IntegrationJobClient) Interceptors() []Interceptor {
+	return c.inters.IntegrationJob
+}
+
+func (c *IntegrationJobClient) mutate(ctx context.Context, m *IntegrationJobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IntegrationJobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IntegrationJobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IntegrationJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IntegrationJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IntegrationJob mutation op: %q", m.Op())
 	}
 }
 
@@ -949,6 +1545,22 @@ func (c *PropertyClient) QueryProspects(_m *Property) *ProspectQuery {
 	return query
 }
 
+// QueryRegistrations queries the registrations edge of a Property.
+func (c *PropertyClient) QueryRegistrations(_m *Property) *RegistrationQuery {
+	query := (&RegistrationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(property.Table, property.FieldID, id),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, property.RegistrationsTable, property.RegistrationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *PropertyClient) Hooks() []Hook {
 	hooks := c.hooks.Property
@@ -1115,6 +1727,54 @@ func (c *ProspectClient) QueryProperty(_m *Prospect) *PropertyQuery {
 	return query
 }
 
+// QueryCards queries the cards edge of a Prospect.
+func (c *ProspectClient) QueryCards(_m *Prospect) *CardQuery {
+	query := (&CardClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, id),
+			sqlgraph.To(card.Table, card.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, prospect.CardsTable, prospect.CardsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRegistrations queries the registrations edge of a Prospect.
+func (c *ProspectClient) QueryRegistrations(_m *Prospect) *RegistrationQuery {
+	query := (&RegistrationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, id),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, prospect.RegistrationsTable, prospect.RegistrationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryIntegrationJobs queries the integration_jobs edge of a Prospect.
+func (c *ProspectClient) QueryIntegrationJobs(_m *Prospect) *IntegrationJobQuery {
+	query := (&IntegrationJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, id),
+			sqlgraph.To(integrationjob.Table, integrationjob.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, prospect.IntegrationJobsTable, prospect.IntegrationJobsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProspectClient) Hooks() []Hook {
 	hooks := c.hooks.Prospect
@@ -1138,6 +1798,204 @@ func (c *ProspectClient) mutate(ctx context.Context, m *ProspectMutation) (Value
 		return (&ProspectDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Prospect mutation op: %q", m.Op())
+	}
+}
+
+// RegistrationClient is a client for the Registration schema.
+type RegistrationClient struct {
+	config
+}
+
+// NewRegistrationClient returns a client for the Registration from the given config.
+func NewRegistrationClient(c config) *RegistrationClient {
+	return &RegistrationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `registration.Hooks(f(g(h())))`.
+func (c *RegistrationClient) Use(hooks ...Hook) {
+	c.hooks.Registration = append(c.hooks.Registration, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `registration.Intercept(f(g(h())))`.
+func (c *RegistrationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Registration = append(c.inters.Registration, interceptors...)
+}
+
+// Create returns a builder for creating a Registration entity.
+func (c *RegistrationClient) Create() *RegistrationCreate {
+	mutation := newRegistrationMutation(c.config, OpCreate)
+	return &RegistrationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Registration entities.
+func (c *RegistrationClient) CreateBulk(builders ...*RegistrationCreate) *RegistrationCreateBulk {
+	return &RegistrationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RegistrationClient) MapCreateBulk(slice any, setFunc func(*RegistrationCreate, int)) *RegistrationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RegistrationCreateBulk{err: fmt.Errorf("calling to RegistrationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RegistrationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RegistrationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Registration.
+func (c *RegistrationClient) Update() *RegistrationUpdate {
+	mutation := newRegistrationMutation(c.config, OpUpdate)
+	return &RegistrationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RegistrationClient) UpdateOne(_m *Registration) *RegistrationUpdateOne {
+	mutation := newRegistrationMutation(c.config, OpUpdateOne, withRegistration(_m))
+	return &RegistrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RegistrationClient) UpdateOneID(id int) *RegistrationUpdateOne {
+	mutation := newRegistrationMutation(c.config, OpUpdateOne, withRegistrationID(id))
+	return &RegistrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Registration.
+func (c *RegistrationClient) Delete() *RegistrationDelete {
+	mutation := newRegistrationMutation(c.config, OpDelete)
+	return &RegistrationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RegistrationClient) DeleteOne(_m *Registration) *RegistrationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RegistrationClient) DeleteOneID(id int) *RegistrationDeleteOne {
+	builder := c.Delete().Where(registration.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RegistrationDeleteOne{builder}
+}
+
+// Query returns a query builder for Registration.
+func (c *RegistrationClient) Query() *RegistrationQuery {
+	return &RegistrationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRegistration},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Registration entity by its id.
+func (c *RegistrationClient) Get(ctx context.Context, id int) (*Registration, error) {
+	return c.Query().Where(registration.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RegistrationClient) GetX(ctx context.Context, id int) *Registration {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a Registration.
+func (c *RegistrationClient) QueryClient(_m *Registration) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registration.Table, registration.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, registration.ClientTable, registration.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProspect queries the prospect edge of a Registration.
+func (c *RegistrationClient) QueryProspect(_m *Registration) *ProspectQuery {
+	query := (&ProspectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registration.Table, registration.FieldID, id),
+			sqlgraph.To(prospect.Table, prospect.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, registration.ProspectTable, registration.ProspectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProperty queries the property edge of a Registration.
+func (c *RegistrationClient) QueryProperty(_m *Registration) *PropertyQuery {
+	query := (&PropertyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registration.Table, registration.FieldID, id),
+			sqlgraph.To(property.Table, property.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, registration.PropertyTable, registration.PropertyColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeliveries queries the deliveries edge of a Registration.
+func (c *RegistrationClient) QueryDeliveries(_m *Registration) *IntegrationJobQuery {
+	query := (&IntegrationJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registration.Table, registration.FieldID, id),
+			sqlgraph.To(integrationjob.Table, integrationjob.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, registration.DeliveriesTable, registration.DeliveriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RegistrationClient) Hooks() []Hook {
+	hooks := c.hooks.Registration
+	return append(hooks[:len(hooks):len(hooks)], registration.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RegistrationClient) Interceptors() []Interceptor {
+	return c.inters.Registration
+}
+
+func (c *RegistrationClient) mutate(ctx context.Context, m *RegistrationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RegistrationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RegistrationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RegistrationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RegistrationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Registration mutation op: %q", m.Op())
 	}
 }
 
@@ -1310,10 +2168,12 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Company, Lease, Property, Prospect, Tenant []ent.Hook
+		APIToken, Ban, Card, Company, IntegrationJob, Lease, Property, Prospect,
+		Registration, Tenant []ent.Hook
 	}
 	inters struct {
-		APIToken, Company, Lease, Property, Prospect, Tenant []ent.Interceptor
+		APIToken, Ban, Card, Company, IntegrationJob, Lease, Property, Prospect,
+		Registration, Tenant []ent.Interceptor
 	}
 )
 

@@ -30,6 +30,8 @@ type Company struct {
 	MoveOutStatuses []string `json:"move_out_statuses,omitempty"`
 	// Lease statuses (lower-case, compared case-insensitively) that mean the tenants are transferring to another unit.
 	TransferStatuses []string `json:"transfer_statuses,omitempty"`
+	// Origins (scheme://host[:port]) of the CRM pages allowed to embed the registration page and receive its result.
+	CrmOrigins []string `json:"crm_origins,omitempty"`
 	// The client's customer reference at RentPrep SmartMove; empty until screening is set up.
 	SmartmoveReference string `json:"smartmove_reference,omitempty"`
 	// The client's Propexo integration id; empty until prospects are delivered to Propexo.
@@ -52,17 +54,29 @@ type CompanyEdges struct {
 	Prospects []*Prospect `json:"prospects,omitempty"`
 	// The client's API tokens.
 	APITokens []*APIToken `json:"api_tokens,omitempty"`
+	// The client's ban list.
+	Bans []*Ban `json:"bans,omitempty"`
+	// Cards on file.
+	Cards []*Card `json:"cards,omitempty"`
+	// Registration attempts.
+	Registrations []*Registration `json:"registrations,omitempty"`
+	// Outbound deliveries.
+	IntegrationJobs []*IntegrationJob `json:"integration_jobs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedProperties map[string][]*Property
-	namedLeases     map[string][]*Lease
-	namedTenants    map[string][]*Tenant
-	namedProspects  map[string][]*Prospect
-	namedAPITokens  map[string][]*APIToken
+	namedProperties      map[string][]*Property
+	namedLeases          map[string][]*Lease
+	namedTenants         map[string][]*Tenant
+	namedProspects       map[string][]*Prospect
+	namedAPITokens       map[string][]*APIToken
+	namedBans            map[string][]*Ban
+	namedCards           map[string][]*Card
+	namedRegistrations   map[string][]*Registration
+	namedIntegrationJobs map[string][]*IntegrationJob
 }
 
 // PropertiesOrErr returns the Properties value or an error if the edge
@@ -110,12 +124,48 @@ func (e CompanyEdges) APITokensOrErr() ([]*APIToken, error) {
 	return nil, &NotLoadedError{edge: "api_tokens"}
 }
 
+// BansOrErr returns the Bans value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) BansOrErr() ([]*Ban, error) {
+	if e.loadedTypes[5] {
+		return e.Bans, nil
+	}
+	return nil, &NotLoadedError{edge: "bans"}
+}
+
+// CardsOrErr returns the Cards value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) CardsOrErr() ([]*Card, error) {
+	if e.loadedTypes[6] {
+		return e.Cards, nil
+	}
+	return nil, &NotLoadedError{edge: "cards"}
+}
+
+// RegistrationsOrErr returns the Registrations value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) RegistrationsOrErr() ([]*Registration, error) {
+	if e.loadedTypes[7] {
+		return e.Registrations, nil
+	}
+	return nil, &NotLoadedError{edge: "registrations"}
+}
+
+// IntegrationJobsOrErr returns the IntegrationJobs value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) IntegrationJobsOrErr() ([]*IntegrationJob, error) {
+	if e.loadedTypes[8] {
+		return e.IntegrationJobs, nil
+	}
+	return nil, &NotLoadedError{edge: "integration_jobs"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Company) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case company.FieldMoveInStatuses, company.FieldMoveOutStatuses, company.FieldTransferStatuses:
+		case company.FieldMoveInStatuses, company.FieldMoveOutStatuses, company.FieldTransferStatuses, company.FieldCrmOrigins:
 			values[i] = new([]byte)
 		case company.FieldID:
 			values[i] = new(sql.NullInt64)
@@ -186,6 +236,14 @@ func (_m *Company) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field transfer_statuses: %w", err)
 				}
 			}
+		case company.FieldCrmOrigins:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field crm_origins", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.CrmOrigins); err != nil {
+					return fmt.Errorf("unmarshal field crm_origins: %w", err)
+				}
+			}
 		case company.FieldSmartmoveReference:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field smartmove_reference", values[i])
@@ -236,6 +294,26 @@ func (_m *Company) QueryAPITokens() *APITokenQuery {
 	return NewCompanyClient(_m.config).QueryAPITokens(_m)
 }
 
+// QueryBans queries the "bans" edge of the Company entity.
+func (_m *Company) QueryBans() *BanQuery {
+	return NewCompanyClient(_m.config).QueryBans(_m)
+}
+
+// QueryCards queries the "cards" edge of the Company entity.
+func (_m *Company) QueryCards() *CardQuery {
+	return NewCompanyClient(_m.config).QueryCards(_m)
+}
+
+// QueryRegistrations queries the "registrations" edge of the Company entity.
+func (_m *Company) QueryRegistrations() *RegistrationQuery {
+	return NewCompanyClient(_m.config).QueryRegistrations(_m)
+}
+
+// QueryIntegrationJobs queries the "integration_jobs" edge of the Company entity.
+func (_m *Company) QueryIntegrationJobs() *IntegrationJobQuery {
+	return NewCompanyClient(_m.config).QueryIntegrationJobs(_m)
+}
+
 // Update returns a builder for updating this Company.
 // Note that you need to call Company.Unwrap() before calling this method if this Company
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -276,6 +354,9 @@ func (_m *Company) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("transfer_statuses=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TransferStatuses))
+	builder.WriteString(", ")
+	builder.WriteString("crm_origins=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CrmOrigins))
 	builder.WriteString(", ")
 	builder.WriteString("smartmove_reference=")
 	builder.WriteString(_m.SmartmoveReference)
@@ -403,6 +484,102 @@ func (_m *Company) appendNamedAPITokens(name string, edges ...*APIToken) {
 		_m.Edges.namedAPITokens[name] = []*APIToken{}
 	} else {
 		_m.Edges.namedAPITokens[name] = append(_m.Edges.namedAPITokens[name], edges...)
+	}
+}
+
+// NamedBans returns the Bans named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedBans(name string) ([]*Ban, error) {
+	if _m.Edges.namedBans == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedBans[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedBans(name string, edges ...*Ban) {
+	if _m.Edges.namedBans == nil {
+		_m.Edges.namedBans = make(map[string][]*Ban)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedBans[name] = []*Ban{}
+	} else {
+		_m.Edges.namedBans[name] = append(_m.Edges.namedBans[name], edges...)
+	}
+}
+
+// NamedCards returns the Cards named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedCards(name string) ([]*Card, error) {
+	if _m.Edges.namedCards == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCards[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedCards(name string, edges ...*Card) {
+	if _m.Edges.namedCards == nil {
+		_m.Edges.namedCards = make(map[string][]*Card)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCards[name] = []*Card{}
+	} else {
+		_m.Edges.namedCards[name] = append(_m.Edges.namedCards[name], edges...)
+	}
+}
+
+// NamedRegistrations returns the Registrations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedRegistrations(name string) ([]*Registration, error) {
+	if _m.Edges.namedRegistrations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRegistrations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedRegistrations(name string, edges ...*Registration) {
+	if _m.Edges.namedRegistrations == nil {
+		_m.Edges.namedRegistrations = make(map[string][]*Registration)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRegistrations[name] = []*Registration{}
+	} else {
+		_m.Edges.namedRegistrations[name] = append(_m.Edges.namedRegistrations[name], edges...)
+	}
+}
+
+// NamedIntegrationJobs returns the IntegrationJobs named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedIntegrationJobs(name string) ([]*IntegrationJob, error) {
+	if _m.Edges.namedIntegrationJobs == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIntegrationJobs[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedIntegrationJobs(name string, edges ...*IntegrationJob) {
+	if _m.Edges.namedIntegrationJobs == nil {
+		_m.Edges.namedIntegrationJobs = make(map[string][]*IntegrationJob)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIntegrationJobs[name] = []*IntegrationJob{}
+	} else {
+		_m.Edges.namedIntegrationJobs[name] = append(_m.Edges.namedIntegrationJobs[name], edges...)
 	}
 }
 

@@ -12,10 +12,14 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -76,6 +80,12 @@ func (_c *CompanyCreate) SetMoveOutStatuses(v []string) *CompanyCreate {
 // SetTransferStatuses sets the "transfer_statuses" field.
 func (_c *CompanyCreate) SetTransferStatuses(v []string) *CompanyCreate {
 	_c.mutation.SetTransferStatuses(v)
+	return _c
+}
+
+// SetCrmOrigins sets the "crm_origins" field.
+func (_c *CompanyCreate) SetCrmOrigins(v []string) *CompanyCreate {
+	_c.mutation.SetCrmOrigins(v)
 	return _c
 }
 
@@ -180,6 +190,66 @@ func (_c *CompanyCreate) AddAPITokens(v ...*APIToken) *CompanyCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAPITokenIDs(ids...)
+}
+
+// AddBanIDs adds the "bans" edge to the Ban entity by IDs.
+func (_c *CompanyCreate) AddBanIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddBanIDs(ids...)
+	return _c
+}
+
+// AddBans adds the "bans" edges to the Ban entity.
+func (_c *CompanyCreate) AddBans(v ...*Ban) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddBanIDs(ids...)
+}
+
+// AddCardIDs adds the "cards" edge to the Card entity by IDs.
+func (_c *CompanyCreate) AddCardIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddCardIDs(ids...)
+	return _c
+}
+
+// AddCards adds the "cards" edges to the Card entity.
+func (_c *CompanyCreate) AddCards(v ...*Card) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCardIDs(ids...)
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_c *CompanyCreate) AddRegistrationIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddRegistrationIDs(ids...)
+	return _c
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_c *CompanyCreate) AddRegistrations(v ...*Registration) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRegistrationIDs(ids...)
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (_c *CompanyCreate) AddIntegrationJobIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddIntegrationJobIDs(ids...)
+	return _c
+}
+
+// AddIntegrationJobs adds the "integration_jobs" edges to the IntegrationJob entity.
+func (_c *CompanyCreate) AddIntegrationJobs(v ...*IntegrationJob) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddIntegrationJobIDs(ids...)
 }
 
 // Mutation returns the CompanyMutation object of the builder.
@@ -324,6 +394,10 @@ func (_c *CompanyCreate) createSpec() (*Company, *sqlgraph.CreateSpec) {
 		_spec.SetField(company.FieldTransferStatuses, field.TypeJSON, value)
 		_node.TransferStatuses = value
 	}
+	if value, ok := _c.mutation.CrmOrigins(); ok {
+		_spec.SetField(company.FieldCrmOrigins, field.TypeJSON, value)
+		_node.CrmOrigins = value
+	}
 	if value, ok := _c.mutation.SmartmoveReference(); ok {
 		_spec.SetField(company.FieldSmartmoveReference, field.TypeString, value)
 		_node.SmartmoveReference = value
@@ -405,6 +479,70 @@ func (_c *CompanyCreate) createSpec() (*Company, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.BansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ban.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.IntegrationJobsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -521,6 +659,24 @@ func (u *CompanyUpsert) SetTransferStatuses(v []string) *CompanyUpsert {
 // UpdateTransferStatuses sets the "transfer_statuses" field to the value that was provided on create.
 func (u *CompanyUpsert) UpdateTransferStatuses() *CompanyUpsert {
 	u.SetExcluded(company.FieldTransferStatuses)
+	return u
+}
+
+// SetCrmOrigins sets the "crm_origins" field.
+func (u *CompanyUpsert) SetCrmOrigins(v []string) *CompanyUpsert {
+	u.Set(company.FieldCrmOrigins, v)
+	return u
+}
+
+// UpdateCrmOrigins sets the "crm_origins" field to the value that was provided on create.
+func (u *CompanyUpsert) UpdateCrmOrigins() *CompanyUpsert {
+	u.SetExcluded(company.FieldCrmOrigins)
+	return u
+}
+
+// ClearCrmOrigins clears the value of the "crm_origins" field.
+func (u *CompanyUpsert) ClearCrmOrigins() *CompanyUpsert {
+	u.SetNull(company.FieldCrmOrigins)
 	return u
 }
 
@@ -672,6 +828,27 @@ func (u *CompanyUpsertOne) SetTransferStatuses(v []string) *CompanyUpsertOne {
 func (u *CompanyUpsertOne) UpdateTransferStatuses() *CompanyUpsertOne {
 	return u.Update(func(s *CompanyUpsert) {
 		s.UpdateTransferStatuses()
+	})
+}
+
+// SetCrmOrigins sets the "crm_origins" field.
+func (u *CompanyUpsertOne) SetCrmOrigins(v []string) *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetCrmOrigins(v)
+	})
+}
+
+// UpdateCrmOrigins sets the "crm_origins" field to the value that was provided on create.
+func (u *CompanyUpsertOne) UpdateCrmOrigins() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateCrmOrigins()
+	})
+}
+
+// ClearCrmOrigins clears the value of the "crm_origins" field.
+func (u *CompanyUpsertOne) ClearCrmOrigins() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearCrmOrigins()
 	})
 }
 
@@ -995,6 +1172,27 @@ func (u *CompanyUpsertBulk) SetTransferStatuses(v []string) *CompanyUpsertBulk {
 func (u *CompanyUpsertBulk) UpdateTransferStatuses() *CompanyUpsertBulk {
 	return u.Update(func(s *CompanyUpsert) {
 		s.UpdateTransferStatuses()
+	})
+}
+
+// SetCrmOrigins sets the "crm_origins" field.
+func (u *CompanyUpsertBulk) SetCrmOrigins(v []string) *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetCrmOrigins(v)
+	})
+}
+
+// UpdateCrmOrigins sets the "crm_origins" field to the value that was provided on create.
+func (u *CompanyUpsertBulk) UpdateCrmOrigins() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateCrmOrigins()
+	})
+}
+
+// ClearCrmOrigins clears the value of the "crm_origins" field.
+func (u *CompanyUpsertBulk) ClearCrmOrigins() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearCrmOrigins()
 	})
 }
 

@@ -14,33 +14,45 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
 // CompanyQuery is the builder for querying Company entities.
 type CompanyQuery struct {
 	config
-	ctx                 *QueryContext
-	order               []company.OrderOption
-	inters              []Interceptor
-	predicates          []predicate.Company
-	withProperties      *PropertyQuery
-	withLeases          *LeaseQuery
-	withTenants         *TenantQuery
-	withProspects       *ProspectQuery
-	withAPITokens       *APITokenQuery
-	modifiers           []func(*sql.Selector)
-	loadTotal           []func(context.Context, []*Company) error
-	withNamedProperties map[string]*PropertyQuery
-	withNamedLeases     map[string]*LeaseQuery
-	withNamedTenants    map[string]*TenantQuery
-	withNamedProspects  map[string]*ProspectQuery
-	withNamedAPITokens  map[string]*APITokenQuery
+	ctx                      *QueryContext
+	order                    []company.OrderOption
+	inters                   []Interceptor
+	predicates               []predicate.Company
+	withProperties           *PropertyQuery
+	withLeases               *LeaseQuery
+	withTenants              *TenantQuery
+	withProspects            *ProspectQuery
+	withAPITokens            *APITokenQuery
+	withBans                 *BanQuery
+	withCards                *CardQuery
+	withRegistrations        *RegistrationQuery
+	withIntegrationJobs      *IntegrationJobQuery
+	modifiers                []func(*sql.Selector)
+	loadTotal                []func(context.Context, []*Company) error
+	withNamedProperties      map[string]*PropertyQuery
+	withNamedLeases          map[string]*LeaseQuery
+	withNamedTenants         map[string]*TenantQuery
+	withNamedProspects       map[string]*ProspectQuery
+	withNamedAPITokens       map[string]*APITokenQuery
+	withNamedBans            map[string]*BanQuery
+	withNamedCards           map[string]*CardQuery
+	withNamedRegistrations   map[string]*RegistrationQuery
+	withNamedIntegrationJobs map[string]*IntegrationJobQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -180,6 +192,94 @@ func (_q *CompanyQuery) QueryAPITokens() *APITokenQuery {
 			sqlgraph.From(company.Table, company.FieldID, selector),
 			sqlgraph.To(apitoken.Table, apitoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, company.APITokensTable, company.APITokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryBans chains the current query on the "bans" edge.
+func (_q *CompanyQuery) QueryBans() *BanQuery {
+	query := (&BanClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(ban.Table, ban.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.BansTable, company.BansColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCards chains the current query on the "cards" edge.
+func (_q *CompanyQuery) QueryCards() *CardQuery {
+	query := (&CardClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(card.Table, card.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.CardsTable, company.CardsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRegistrations chains the current query on the "registrations" edge.
+func (_q *CompanyQuery) QueryRegistrations() *RegistrationQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.RegistrationsTable, company.RegistrationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIntegrationJobs chains the current query on the "integration_jobs" edge.
+func (_q *CompanyQuery) QueryIntegrationJobs() *IntegrationJobQuery {
+	query := (&IntegrationJobClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(integrationjob.Table, integrationjob.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.IntegrationJobsTable, company.IntegrationJobsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -374,16 +474,20 @@ func (_q *CompanyQuery) Clone() *CompanyQuery {
 		return nil
 	}
 	return &CompanyQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]company.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.Company{}, _q.predicates...),
-		withProperties: _q.withProperties.Clone(),
-		withLeases:     _q.withLeases.Clone(),
-		withTenants:    _q.withTenants.Clone(),
-		withProspects:  _q.withProspects.Clone(),
-		withAPITokens:  _q.withAPITokens.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]company.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.Company{}, _q.predicates...),
+		withProperties:      _q.withProperties.Clone(),
+		withLeases:          _q.withLeases.Clone(),
+		withTenants:         _q.withTenants.Clone(),
+		withProspects:       _q.withProspects.Clone(),
+		withAPITokens:       _q.withAPITokens.Clone(),
+		withBans:            _q.withBans.Clone(),
+		withCards:           _q.withCards.Clone(),
+		withRegistrations:   _q.withRegistrations.Clone(),
+		withIntegrationJobs: _q.withIntegrationJobs.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -442,6 +546,50 @@ func (_q *CompanyQuery) WithAPITokens(opts ...func(*APITokenQuery)) *CompanyQuer
 		opt(query)
 	}
 	_q.withAPITokens = query
+	return _q
+}
+
+// WithBans tells the query-builder to eager-load the nodes that are connected to
+// the "bans" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithBans(opts ...func(*BanQuery)) *CompanyQuery {
+	query := (&BanClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBans = query
+	return _q
+}
+
+// WithCards tells the query-builder to eager-load the nodes that are connected to
+// the "cards" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithCards(opts ...func(*CardQuery)) *CompanyQuery {
+	query := (&CardClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCards = query
+	return _q
+}
+
+// WithRegistrations tells the query-builder to eager-load the nodes that are connected to
+// the "registrations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithRegistrations(opts ...func(*RegistrationQuery)) *CompanyQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRegistrations = query
+	return _q
+}
+
+// WithIntegrationJobs tells the query-builder to eager-load the nodes that are connected to
+// the "integration_jobs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithIntegrationJobs(opts ...func(*IntegrationJobQuery)) *CompanyQuery {
+	query := (&IntegrationJobClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIntegrationJobs = query
 	return _q
 }
 
@@ -529,12 +677,16 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 	var (
 		nodes       = []*Company{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [9]bool{
 			_q.withProperties != nil,
 			_q.withLeases != nil,
 			_q.withTenants != nil,
 			_q.withProspects != nil,
 			_q.withAPITokens != nil,
+			_q.withBans != nil,
+			_q.withCards != nil,
+			_q.withRegistrations != nil,
+			_q.withIntegrationJobs != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -593,6 +745,34 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			return nil, err
 		}
 	}
+	if query := _q.withBans; query != nil {
+		if err := _q.loadBans(ctx, query, nodes,
+			func(n *Company) { n.Edges.Bans = []*Ban{} },
+			func(n *Company, e *Ban) { n.Edges.Bans = append(n.Edges.Bans, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCards; query != nil {
+		if err := _q.loadCards(ctx, query, nodes,
+			func(n *Company) { n.Edges.Cards = []*Card{} },
+			func(n *Company, e *Card) { n.Edges.Cards = append(n.Edges.Cards, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRegistrations; query != nil {
+		if err := _q.loadRegistrations(ctx, query, nodes,
+			func(n *Company) { n.Edges.Registrations = []*Registration{} },
+			func(n *Company, e *Registration) { n.Edges.Registrations = append(n.Edges.Registrations, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withIntegrationJobs; query != nil {
+		if err := _q.loadIntegrationJobs(ctx, query, nodes,
+			func(n *Company) { n.Edges.IntegrationJobs = []*IntegrationJob{} },
+			func(n *Company, e *IntegrationJob) { n.Edges.IntegrationJobs = append(n.Edges.IntegrationJobs, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedProperties {
 		if err := _q.loadProperties(ctx, query, nodes,
 			func(n *Company) { n.appendNamedProperties(name) },
@@ -625,6 +805,34 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 		if err := _q.loadAPITokens(ctx, query, nodes,
 			func(n *Company) { n.appendNamedAPITokens(name) },
 			func(n *Company, e *APIToken) { n.appendNamedAPITokens(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedBans {
+		if err := _q.loadBans(ctx, query, nodes,
+			func(n *Company) { n.appendNamedBans(name) },
+			func(n *Company, e *Ban) { n.appendNamedBans(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCards {
+		if err := _q.loadCards(ctx, query, nodes,
+			func(n *Company) { n.appendNamedCards(name) },
+			func(n *Company, e *Card) { n.appendNamedCards(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRegistrations {
+		if err := _q.loadRegistrations(ctx, query, nodes,
+			func(n *Company) { n.appendNamedRegistrations(name) },
+			func(n *Company, e *Registration) { n.appendNamedRegistrations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIntegrationJobs {
+		if err := _q.loadIntegrationJobs(ctx, query, nodes,
+			func(n *Company) { n.appendNamedIntegrationJobs(name) },
+			func(n *Company, e *IntegrationJob) { n.appendNamedIntegrationJobs(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -789,6 +997,126 @@ func (_q *CompanyQuery) loadAPITokens(ctx context.Context, query *APITokenQuery,
 	}
 	return nil
 }
+func (_q *CompanyQuery) loadBans(ctx context.Context, query *BanQuery, nodes []*Company, init func(*Company), assign func(*Company, *Ban)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(ban.FieldClientID)
+	}
+	query.Where(predicate.Ban(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.BansColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadCards(ctx context.Context, query *CardQuery, nodes []*Company, init func(*Company), assign func(*Company, *Card)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(card.FieldClientID)
+	}
+	query.Where(predicate.Card(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.CardsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadRegistrations(ctx context.Context, query *RegistrationQuery, nodes []*Company, init func(*Company), assign func(*Company, *Registration)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(registration.FieldClientID)
+	}
+	query.Where(predicate.Registration(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.RegistrationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadIntegrationJobs(ctx context.Context, query *IntegrationJobQuery, nodes []*Company, init func(*Company), assign func(*Company, *IntegrationJob)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(integrationjob.FieldClientID)
+	}
+	query.Where(predicate.IntegrationJob(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.IntegrationJobsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *CompanyQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -941,6 +1269,62 @@ func (_q *CompanyQuery) WithNamedAPITokens(name string, opts ...func(*APITokenQu
 		_q.withNamedAPITokens = make(map[string]*APITokenQuery)
 	}
 	_q.withNamedAPITokens[name] = query
+	return _q
+}
+
+// WithNamedBans tells the query-builder to eager-load the nodes that are connected to the "bans"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedBans(name string, opts ...func(*BanQuery)) *CompanyQuery {
+	query := (&BanClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedBans == nil {
+		_q.withNamedBans = make(map[string]*BanQuery)
+	}
+	_q.withNamedBans[name] = query
+	return _q
+}
+
+// WithNamedCards tells the query-builder to eager-load the nodes that are connected to the "cards"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedCards(name string, opts ...func(*CardQuery)) *CompanyQuery {
+	query := (&CardClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCards == nil {
+		_q.withNamedCards = make(map[string]*CardQuery)
+	}
+	_q.withNamedCards[name] = query
+	return _q
+}
+
+// WithNamedRegistrations tells the query-builder to eager-load the nodes that are connected to the "registrations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedRegistrations(name string, opts ...func(*RegistrationQuery)) *CompanyQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRegistrations == nil {
+		_q.withNamedRegistrations = make(map[string]*RegistrationQuery)
+	}
+	_q.withNamedRegistrations[name] = query
+	return _q
+}
+
+// WithNamedIntegrationJobs tells the query-builder to eager-load the nodes that are connected to the "integration_jobs"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedIntegrationJobs(name string, opts ...func(*IntegrationJobQuery)) *CompanyQuery {
+	query := (&IntegrationJobClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIntegrationJobs == nil {
+		_q.withNamedIntegrationJobs = make(map[string]*IntegrationJobQuery)
+	}
+	_q.withNamedIntegrationJobs[name] = query
 	return _q
 }
 

@@ -13,11 +13,15 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -87,6 +91,24 @@ func (_u *CompanyUpdate) SetTransferStatuses(v []string) *CompanyUpdate {
 // AppendTransferStatuses appends value to the "transfer_statuses" field.
 func (_u *CompanyUpdate) AppendTransferStatuses(v []string) *CompanyUpdate {
 	_u.mutation.AppendTransferStatuses(v)
+	return _u
+}
+
+// SetCrmOrigins sets the "crm_origins" field.
+func (_u *CompanyUpdate) SetCrmOrigins(v []string) *CompanyUpdate {
+	_u.mutation.SetCrmOrigins(v)
+	return _u
+}
+
+// AppendCrmOrigins appends value to the "crm_origins" field.
+func (_u *CompanyUpdate) AppendCrmOrigins(v []string) *CompanyUpdate {
+	_u.mutation.AppendCrmOrigins(v)
+	return _u
+}
+
+// ClearCrmOrigins clears the value of the "crm_origins" field.
+func (_u *CompanyUpdate) ClearCrmOrigins() *CompanyUpdate {
+	_u.mutation.ClearCrmOrigins()
 	return _u
 }
 
@@ -205,6 +227,66 @@ func (_u *CompanyUpdate) AddAPITokens(v ...*APIToken) *CompanyUpdate {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddBanIDs adds the "bans" edge to the Ban entity by IDs.
+func (_u *CompanyUpdate) AddBanIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddBanIDs(ids...)
+	return _u
+}
+
+// AddBans adds the "bans" edges to the Ban entity.
+func (_u *CompanyUpdate) AddBans(v ...*Ban) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBanIDs(ids...)
+}
+
+// AddCardIDs adds the "cards" edge to the Card entity by IDs.
+func (_u *CompanyUpdate) AddCardIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddCardIDs(ids...)
+	return _u
+}
+
+// AddCards adds the "cards" edges to the Card entity.
+func (_u *CompanyUpdate) AddCards(v ...*Card) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCardIDs(ids...)
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_u *CompanyUpdate) AddRegistrationIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddRegistrationIDs(ids...)
+	return _u
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_u *CompanyUpdate) AddRegistrations(v ...*Registration) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRegistrationIDs(ids...)
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (_u *CompanyUpdate) AddIntegrationJobIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddIntegrationJobIDs(ids...)
+	return _u
+}
+
+// AddIntegrationJobs adds the "integration_jobs" edges to the IntegrationJob entity.
+func (_u *CompanyUpdate) AddIntegrationJobs(v ...*IntegrationJob) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIntegrationJobIDs(ids...)
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdate) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -315,6 +397,90 @@ func (_u *CompanyUpdate) RemoveAPITokens(v ...*APIToken) *CompanyUpdate {
 	return _u.RemoveAPITokenIDs(ids...)
 }
 
+// ClearBans clears all "bans" edges to the Ban entity.
+func (_u *CompanyUpdate) ClearBans() *CompanyUpdate {
+	_u.mutation.ClearBans()
+	return _u
+}
+
+// RemoveBanIDs removes the "bans" edge to Ban entities by IDs.
+func (_u *CompanyUpdate) RemoveBanIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveBanIDs(ids...)
+	return _u
+}
+
+// RemoveBans removes "bans" edges to Ban entities.
+func (_u *CompanyUpdate) RemoveBans(v ...*Ban) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBanIDs(ids...)
+}
+
+// ClearCards clears all "cards" edges to the Card entity.
+func (_u *CompanyUpdate) ClearCards() *CompanyUpdate {
+	_u.mutation.ClearCards()
+	return _u
+}
+
+// RemoveCardIDs removes the "cards" edge to Card entities by IDs.
+func (_u *CompanyUpdate) RemoveCardIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveCardIDs(ids...)
+	return _u
+}
+
+// RemoveCards removes "cards" edges to Card entities.
+func (_u *CompanyUpdate) RemoveCards(v ...*Card) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCardIDs(ids...)
+}
+
+// ClearRegistrations clears all "registrations" edges to the Registration entity.
+func (_u *CompanyUpdate) ClearRegistrations() *CompanyUpdate {
+	_u.mutation.ClearRegistrations()
+	return _u
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to Registration entities by IDs.
+func (_u *CompanyUpdate) RemoveRegistrationIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveRegistrationIDs(ids...)
+	return _u
+}
+
+// RemoveRegistrations removes "registrations" edges to Registration entities.
+func (_u *CompanyUpdate) RemoveRegistrations(v ...*Registration) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRegistrationIDs(ids...)
+}
+
+// ClearIntegrationJobs clears all "integration_jobs" edges to the IntegrationJob entity.
+func (_u *CompanyUpdate) ClearIntegrationJobs() *CompanyUpdate {
+	_u.mutation.ClearIntegrationJobs()
+	return _u
+}
+
+// RemoveIntegrationJobIDs removes the "integration_jobs" edge to IntegrationJob entities by IDs.
+func (_u *CompanyUpdate) RemoveIntegrationJobIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveIntegrationJobIDs(ids...)
+	return _u
+}
+
+// RemoveIntegrationJobs removes "integration_jobs" edges to IntegrationJob entities.
+func (_u *CompanyUpdate) RemoveIntegrationJobs(v ...*IntegrationJob) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIntegrationJobIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CompanyUpdate) Save(ctx context.Context) (int, error) {
 	if err := _u.defaults(); err != nil {
@@ -408,6 +574,17 @@ func (_u *CompanyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, company.FieldTransferStatuses, value)
 		})
+	}
+	if value, ok := _u.mutation.CrmOrigins(); ok {
+		_spec.SetField(company.FieldCrmOrigins, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedCrmOrigins(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, company.FieldCrmOrigins, value)
+		})
+	}
+	if _u.mutation.CrmOriginsCleared() {
+		_spec.ClearField(company.FieldCrmOrigins, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.SmartmoveReference(); ok {
 		_spec.SetField(company.FieldSmartmoveReference, field.TypeString, value)
@@ -646,6 +823,186 @@ func (_u *CompanyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.BansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ban.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBansIDs(); len(nodes) > 0 && !_u.mutation.BansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ban.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ban.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCardsIDs(); len(nodes) > 0 && !_u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRegistrationsIDs(); len(nodes) > 0 && !_u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIntegrationJobsIDs(); len(nodes) > 0 && !_u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IntegrationJobsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{company.Label}
@@ -719,6 +1076,24 @@ func (_u *CompanyUpdateOne) SetTransferStatuses(v []string) *CompanyUpdateOne {
 // AppendTransferStatuses appends value to the "transfer_statuses" field.
 func (_u *CompanyUpdateOne) AppendTransferStatuses(v []string) *CompanyUpdateOne {
 	_u.mutation.AppendTransferStatuses(v)
+	return _u
+}
+
+// SetCrmOrigins sets the "crm_origins" field.
+func (_u *CompanyUpdateOne) SetCrmOrigins(v []string) *CompanyUpdateOne {
+	_u.mutation.SetCrmOrigins(v)
+	return _u
+}
+
+// AppendCrmOrigins appends value to the "crm_origins" field.
+func (_u *CompanyUpdateOne) AppendCrmOrigins(v []string) *CompanyUpdateOne {
+	_u.mutation.AppendCrmOrigins(v)
+	return _u
+}
+
+// ClearCrmOrigins clears the value of the "crm_origins" field.
+func (_u *CompanyUpdateOne) ClearCrmOrigins() *CompanyUpdateOne {
+	_u.mutation.ClearCrmOrigins()
 	return _u
 }
 
@@ -837,6 +1212,66 @@ func (_u *CompanyUpdateOne) AddAPITokens(v ...*APIToken) *CompanyUpdateOne {
 	return _u.AddAPITokenIDs(ids...)
 }
 
+// AddBanIDs adds the "bans" edge to the Ban entity by IDs.
+func (_u *CompanyUpdateOne) AddBanIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddBanIDs(ids...)
+	return _u
+}
+
+// AddBans adds the "bans" edges to the Ban entity.
+func (_u *CompanyUpdateOne) AddBans(v ...*Ban) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBanIDs(ids...)
+}
+
+// AddCardIDs adds the "cards" edge to the Card entity by IDs.
+func (_u *CompanyUpdateOne) AddCardIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddCardIDs(ids...)
+	return _u
+}
+
+// AddCards adds the "cards" edges to the Card entity.
+func (_u *CompanyUpdateOne) AddCards(v ...*Card) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCardIDs(ids...)
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_u *CompanyUpdateOne) AddRegistrationIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddRegistrationIDs(ids...)
+	return _u
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_u *CompanyUpdateOne) AddRegistrations(v ...*Registration) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRegistrationIDs(ids...)
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (_u *CompanyUpdateOne) AddIntegrationJobIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddIntegrationJobIDs(ids...)
+	return _u
+}
+
+// AddIntegrationJobs adds the "integration_jobs" edges to the IntegrationJob entity.
+func (_u *CompanyUpdateOne) AddIntegrationJobs(v ...*IntegrationJob) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIntegrationJobIDs(ids...)
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdateOne) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -945,6 +1380,90 @@ func (_u *CompanyUpdateOne) RemoveAPITokens(v ...*APIToken) *CompanyUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPITokenIDs(ids...)
+}
+
+// ClearBans clears all "bans" edges to the Ban entity.
+func (_u *CompanyUpdateOne) ClearBans() *CompanyUpdateOne {
+	_u.mutation.ClearBans()
+	return _u
+}
+
+// RemoveBanIDs removes the "bans" edge to Ban entities by IDs.
+func (_u *CompanyUpdateOne) RemoveBanIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveBanIDs(ids...)
+	return _u
+}
+
+// RemoveBans removes "bans" edges to Ban entities.
+func (_u *CompanyUpdateOne) RemoveBans(v ...*Ban) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBanIDs(ids...)
+}
+
+// ClearCards clears all "cards" edges to the Card entity.
+func (_u *CompanyUpdateOne) ClearCards() *CompanyUpdateOne {
+	_u.mutation.ClearCards()
+	return _u
+}
+
+// RemoveCardIDs removes the "cards" edge to Card entities by IDs.
+func (_u *CompanyUpdateOne) RemoveCardIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveCardIDs(ids...)
+	return _u
+}
+
+// RemoveCards removes "cards" edges to Card entities.
+func (_u *CompanyUpdateOne) RemoveCards(v ...*Card) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCardIDs(ids...)
+}
+
+// ClearRegistrations clears all "registrations" edges to the Registration entity.
+func (_u *CompanyUpdateOne) ClearRegistrations() *CompanyUpdateOne {
+	_u.mutation.ClearRegistrations()
+	return _u
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to Registration entities by IDs.
+func (_u *CompanyUpdateOne) RemoveRegistrationIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveRegistrationIDs(ids...)
+	return _u
+}
+
+// RemoveRegistrations removes "registrations" edges to Registration entities.
+func (_u *CompanyUpdateOne) RemoveRegistrations(v ...*Registration) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRegistrationIDs(ids...)
+}
+
+// ClearIntegrationJobs clears all "integration_jobs" edges to the IntegrationJob entity.
+func (_u *CompanyUpdateOne) ClearIntegrationJobs() *CompanyUpdateOne {
+	_u.mutation.ClearIntegrationJobs()
+	return _u
+}
+
+// RemoveIntegrationJobIDs removes the "integration_jobs" edge to IntegrationJob entities by IDs.
+func (_u *CompanyUpdateOne) RemoveIntegrationJobIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveIntegrationJobIDs(ids...)
+	return _u
+}
+
+// RemoveIntegrationJobs removes "integration_jobs" edges to IntegrationJob entities.
+func (_u *CompanyUpdateOne) RemoveIntegrationJobs(v ...*IntegrationJob) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIntegrationJobIDs(ids...)
 }
 
 // Where appends a list predicates to the CompanyUpdate builder.
@@ -1071,6 +1590,17 @@ func (_u *CompanyUpdateOne) sqlSave(ctx context.Context) (_node *Company, err er
 			sqljson.Append(u, company.FieldTransferStatuses, value)
 		})
 	}
+	if value, ok := _u.mutation.CrmOrigins(); ok {
+		_spec.SetField(company.FieldCrmOrigins, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedCrmOrigins(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, company.FieldCrmOrigins, value)
+		})
+	}
+	if _u.mutation.CrmOriginsCleared() {
+		_spec.ClearField(company.FieldCrmOrigins, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.SmartmoveReference(); ok {
 		_spec.SetField(company.FieldSmartmoveReference, field.TypeString, value)
 	}
@@ -1301,6 +1831,186 @@ func (_u *CompanyUpdateOne) sqlSave(ctx context.Context) (_node *Company, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ban.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBansIDs(); len(nodes) > 0 && !_u.mutation.BansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ban.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ban.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCardsIDs(); len(nodes) > 0 && !_u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRegistrationsIDs(); len(nodes) > 0 && !_u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIntegrationJobsIDs(); len(nodes) > 0 && !_u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IntegrationJobsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -13,10 +13,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -78,12 +82,16 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table: apitoken.ValidColumn,
-			company.Table:  company.ValidColumn,
-			lease.Table:    lease.ValidColumn,
-			property.Table: property.ValidColumn,
-			prospect.Table: prospect.ValidColumn,
-			tenant.Table:   tenant.ValidColumn,
+			apitoken.Table:       apitoken.ValidColumn,
+			ban.Table:            ban.ValidColumn,
+			card.Table:           card.ValidColumn,
+			company.Table:        company.ValidColumn,
+			integrationjob.Table: integrationjob.ValidColumn,
+			lease.Table:          lease.ValidColumn,
+			property.Table:       property.ValidColumn,
+			prospect.Table:       prospect.ValidColumn,
+			registration.Table:   registration.ValidColumn,
+			tenant.Table:         tenant.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -4,11 +4,15 @@ package ent
 
 import (
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 
 	"entgo.io/ent/dialect/sql"
@@ -19,7 +23,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 6)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -44,6 +48,48 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   ban.Table,
+			Columns: ban.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: ban.FieldID,
+			},
+		},
+		Type: "Ban",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			ban.FieldCreatedAt: {Type: field.TypeTime, Column: ban.FieldCreatedAt},
+			ban.FieldUpdatedAt: {Type: field.TypeTime, Column: ban.FieldUpdatedAt},
+			ban.FieldClientID:  {Type: field.TypeInt, Column: ban.FieldClientID},
+			ban.FieldPhone:     {Type: field.TypeString, Column: ban.FieldPhone},
+			ban.FieldEmail:     {Type: field.TypeString, Column: ban.FieldEmail},
+			ban.FieldReason:    {Type: field.TypeString, Column: ban.FieldReason},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   card.Table,
+			Columns: card.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: card.FieldID,
+			},
+		},
+		Type: "Card",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			card.FieldCreatedAt:   {Type: field.TypeTime, Column: card.FieldCreatedAt},
+			card.FieldUpdatedAt:   {Type: field.TypeTime, Column: card.FieldUpdatedAt},
+			card.FieldClientID:    {Type: field.TypeInt, Column: card.FieldClientID},
+			card.FieldProspectID:  {Type: field.TypeInt, Column: card.FieldProspectID},
+			card.FieldBrand:       {Type: field.TypeString, Column: card.FieldBrand},
+			card.FieldLast4:       {Type: field.TypeString, Column: card.FieldLast4},
+			card.FieldExpMonth:    {Type: field.TypeInt, Column: card.FieldExpMonth},
+			card.FieldExpYear:     {Type: field.TypeInt, Column: card.FieldExpYear},
+			card.FieldVaultToken:  {Type: field.TypeString, Column: card.FieldVaultToken},
+			card.FieldFingerprint: {Type: field.TypeString, Column: card.FieldFingerprint},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   company.Table,
 			Columns: company.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -59,11 +105,35 @@ var schemaGraph = func() *sqlgraph.Schema {
 			company.FieldMoveInStatuses:       {Type: field.TypeJSON, Column: company.FieldMoveInStatuses},
 			company.FieldMoveOutStatuses:      {Type: field.TypeJSON, Column: company.FieldMoveOutStatuses},
 			company.FieldTransferStatuses:     {Type: field.TypeJSON, Column: company.FieldTransferStatuses},
+			company.FieldCrmOrigins:           {Type: field.TypeJSON, Column: company.FieldCrmOrigins},
 			company.FieldSmartmoveReference:   {Type: field.TypeString, Column: company.FieldSmartmoveReference},
 			company.FieldPropexoIntegrationID: {Type: field.TypeString, Column: company.FieldPropexoIntegrationID},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   integrationjob.Table,
+			Columns: integrationjob.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: integrationjob.FieldID,
+			},
+		},
+		Type: "IntegrationJob",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			integrationjob.FieldCreatedAt:      {Type: field.TypeTime, Column: integrationjob.FieldCreatedAt},
+			integrationjob.FieldUpdatedAt:      {Type: field.TypeTime, Column: integrationjob.FieldUpdatedAt},
+			integrationjob.FieldClientID:       {Type: field.TypeInt, Column: integrationjob.FieldClientID},
+			integrationjob.FieldKind:           {Type: field.TypeEnum, Column: integrationjob.FieldKind},
+			integrationjob.FieldStatus:         {Type: field.TypeEnum, Column: integrationjob.FieldStatus},
+			integrationjob.FieldAttempts:       {Type: field.TypeInt, Column: integrationjob.FieldAttempts},
+			integrationjob.FieldLastError:      {Type: field.TypeString, Column: integrationjob.FieldLastError},
+			integrationjob.FieldPartnerJobID:   {Type: field.TypeString, Column: integrationjob.FieldPartnerJobID},
+			integrationjob.FieldProspectID:     {Type: field.TypeInt, Column: integrationjob.FieldProspectID},
+			integrationjob.FieldRegistrationID: {Type: field.TypeInt, Column: integrationjob.FieldRegistrationID},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lease.Table,
 			Columns: lease.Columns,
@@ -92,7 +162,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lease.FieldExtra:             {Type: field.TypeJSON, Column: lease.FieldExtra},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   property.Table,
 			Columns: property.Columns,
@@ -112,7 +182,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			property.FieldShowingMode: {Type: field.TypeEnum, Column: property.FieldShowingMode},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -157,7 +227,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldPropexoProspectID:      {Type: field.TypeString, Column: prospect.FieldPropexoProspectID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   registration.Table,
+			Columns: registration.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: registration.FieldID,
+			},
+		},
+		Type: "Registration",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			registration.FieldCreatedAt:   {Type: field.TypeTime, Column: registration.FieldCreatedAt},
+			registration.FieldUpdatedAt:   {Type: field.TypeTime, Column: registration.FieldUpdatedAt},
+			registration.FieldClientID:    {Type: field.TypeInt, Column: registration.FieldClientID},
+			registration.FieldProspectID:  {Type: field.TypeInt, Column: registration.FieldProspectID},
+			registration.FieldPropertyID:  {Type: field.TypeInt, Column: registration.FieldPropertyID},
+			registration.FieldPropertyTag: {Type: field.TypeString, Column: registration.FieldPropertyTag},
+			registration.FieldStatus:      {Type: field.TypeEnum, Column: registration.FieldStatus},
+			registration.FieldMessage:     {Type: field.TypeString, Column: registration.FieldMessage},
+			registration.FieldChannel:     {Type: field.TypeEnum, Column: registration.FieldChannel},
+			registration.FieldTokenID:     {Type: field.TypeInt, Column: registration.FieldTokenID},
+			registration.FieldSmsNotes:    {Type: field.TypeString, Column: registration.FieldSmsNotes},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -195,6 +289,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"APIToken",
 		"Company",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   ban.ClientTable,
+			Columns: []string{ban.ClientColumn},
+			Bidi:    false,
+		},
+		"Ban",
+		"Company",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   card.ClientTable,
+			Columns: []string{card.ClientColumn},
+			Bidi:    false,
+		},
+		"Card",
+		"Company",
+	)
+	graph.MustAddE(
+		"prospect",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   card.ProspectTable,
+			Columns: []string{card.ProspectColumn},
+			Bidi:    false,
+		},
+		"Card",
+		"Prospect",
 	)
 	graph.MustAddE(
 		"properties",
@@ -255,6 +385,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Company",
 		"APIToken",
+	)
+	graph.MustAddE(
+		"bans",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.BansTable,
+			Columns: []string{company.BansColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"Ban",
+	)
+	graph.MustAddE(
+		"cards",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.CardsTable,
+			Columns: []string{company.CardsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"Card",
+	)
+	graph.MustAddE(
+		"registrations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.RegistrationsTable,
+			Columns: []string{company.RegistrationsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"Registration",
+	)
+	graph.MustAddE(
+		"integration_jobs",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IntegrationJobsTable,
+			Columns: []string{company.IntegrationJobsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"IntegrationJob",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   integrationjob.ClientTable,
+			Columns: []string{integrationjob.ClientColumn},
+			Bidi:    false,
+		},
+		"IntegrationJob",
+		"Company",
+	)
+	graph.MustAddE(
+		"prospect",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   integrationjob.ProspectTable,
+			Columns: []string{integrationjob.ProspectColumn},
+			Bidi:    false,
+		},
+		"IntegrationJob",
+		"Prospect",
+	)
+	graph.MustAddE(
+		"registration",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   integrationjob.RegistrationTable,
+			Columns: []string{integrationjob.RegistrationColumn},
+			Bidi:    false,
+		},
+		"IntegrationJob",
+		"Registration",
 	)
 	graph.MustAddE(
 		"client",
@@ -329,6 +543,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Prospect",
 	)
 	graph.MustAddE(
+		"registrations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+		},
+		"Property",
+		"Registration",
+	)
+	graph.MustAddE(
 		"client",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -351,6 +577,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Prospect",
 		"Property",
+	)
+	graph.MustAddE(
+		"cards",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+		},
+		"Prospect",
+		"Card",
+	)
+	graph.MustAddE(
+		"registrations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+		},
+		"Prospect",
+		"Registration",
+	)
+	graph.MustAddE(
+		"integration_jobs",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+		},
+		"Prospect",
+		"IntegrationJob",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   registration.ClientTable,
+			Columns: []string{registration.ClientColumn},
+			Bidi:    false,
+		},
+		"Registration",
+		"Company",
+	)
+	graph.MustAddE(
+		"prospect",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   registration.ProspectTable,
+			Columns: []string{registration.ProspectColumn},
+			Bidi:    false,
+		},
+		"Registration",
+		"Prospect",
+	)
+	graph.MustAddE(
+		"property",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   registration.PropertyTable,
+			Columns: []string{registration.PropertyColumn},
+			Bidi:    false,
+		},
+		"Registration",
+		"Property",
+	)
+	graph.MustAddE(
+		"deliveries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   registration.DeliveriesTable,
+			Columns: []string{registration.DeliveriesColumn},
+			Bidi:    false,
+		},
+		"Registration",
+		"IntegrationJob",
 	)
 	graph.MustAddE(
 		"client",
@@ -485,6 +795,208 @@ func (f *APITokenFilter) WhereHasClientWith(preds ...predicate.Company) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *BanQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the BanQuery builder.
+func (_q *BanQuery) Filter() *BanFilter {
+	return &BanFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *BanMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the BanMutation builder.
+func (m *BanMutation) Filter() *BanFilter {
+	return &BanFilter{config: m.config, predicateAdder: m}
+}
+
+// BanFilter provides a generic filtering capability at runtime for BanQuery.
+type BanFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *BanFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *BanFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(ban.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *BanFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(ban.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *BanFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(ban.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *BanFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(ban.FieldClientID))
+}
+
+// WherePhone applies the entql string predicate on the phone field.
+func (f *BanFilter) WherePhone(p entql.StringP) {
+	f.Where(p.Field(ban.FieldPhone))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *BanFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(ban.FieldEmail))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *BanFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(ban.FieldReason))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *BanFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *BanFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CardQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CardQuery builder.
+func (_q *CardQuery) Filter() *CardFilter {
+	return &CardFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CardMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CardMutation builder.
+func (m *CardMutation) Filter() *CardFilter {
+	return &CardFilter{config: m.config, predicateAdder: m}
+}
+
+// CardFilter provides a generic filtering capability at runtime for CardQuery.
+type CardFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CardFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CardFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(card.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CardFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(card.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CardFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(card.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *CardFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(card.FieldClientID))
+}
+
+// WhereProspectID applies the entql int predicate on the prospect_id field.
+func (f *CardFilter) WhereProspectID(p entql.IntP) {
+	f.Where(p.Field(card.FieldProspectID))
+}
+
+// WhereBrand applies the entql string predicate on the brand field.
+func (f *CardFilter) WhereBrand(p entql.StringP) {
+	f.Where(p.Field(card.FieldBrand))
+}
+
+// WhereLast4 applies the entql string predicate on the last4 field.
+func (f *CardFilter) WhereLast4(p entql.StringP) {
+	f.Where(p.Field(card.FieldLast4))
+}
+
+// WhereExpMonth applies the entql int predicate on the exp_month field.
+func (f *CardFilter) WhereExpMonth(p entql.IntP) {
+	f.Where(p.Field(card.FieldExpMonth))
+}
+
+// WhereExpYear applies the entql int predicate on the exp_year field.
+func (f *CardFilter) WhereExpYear(p entql.IntP) {
+	f.Where(p.Field(card.FieldExpYear))
+}
+
+// WhereVaultToken applies the entql string predicate on the vault_token field.
+func (f *CardFilter) WhereVaultToken(p entql.StringP) {
+	f.Where(p.Field(card.FieldVaultToken))
+}
+
+// WhereFingerprint applies the entql string predicate on the fingerprint field.
+func (f *CardFilter) WhereFingerprint(p entql.StringP) {
+	f.Where(p.Field(card.FieldFingerprint))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *CardFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *CardFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProspect applies a predicate to check if query has an edge prospect.
+func (f *CardFilter) WhereHasProspect() {
+	f.Where(entql.HasEdge("prospect"))
+}
+
+// WhereHasProspectWith applies a predicate to check if query has an edge prospect with a given conditions (other predicates).
+func (f *CardFilter) WhereHasProspectWith(preds ...predicate.Prospect) {
+	f.Where(entql.HasEdgeWith("prospect", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CompanyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -513,7 +1025,7 @@ type CompanyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CompanyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -552,6 +1064,11 @@ func (f *CompanyFilter) WhereMoveOutStatuses(p entql.BytesP) {
 // WhereTransferStatuses applies the entql json.RawMessage predicate on the transfer_statuses field.
 func (f *CompanyFilter) WhereTransferStatuses(p entql.BytesP) {
 	f.Where(p.Field(company.FieldTransferStatuses))
+}
+
+// WhereCrmOrigins applies the entql json.RawMessage predicate on the crm_origins field.
+func (f *CompanyFilter) WhereCrmOrigins(p entql.BytesP) {
+	f.Where(p.Field(company.FieldCrmOrigins))
 }
 
 // WhereSmartmoveReference applies the entql string predicate on the smartmove_reference field.
@@ -634,6 +1151,194 @@ func (f *CompanyFilter) WhereHasAPITokensWith(preds ...predicate.APIToken) {
 	})))
 }
 
+// WhereHasBans applies a predicate to check if query has an edge bans.
+func (f *CompanyFilter) WhereHasBans() {
+	f.Where(entql.HasEdge("bans"))
+}
+
+// WhereHasBansWith applies a predicate to check if query has an edge bans with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasBansWith(preds ...predicate.Ban) {
+	f.Where(entql.HasEdgeWith("bans", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCards applies a predicate to check if query has an edge cards.
+func (f *CompanyFilter) WhereHasCards() {
+	f.Where(entql.HasEdge("cards"))
+}
+
+// WhereHasCardsWith applies a predicate to check if query has an edge cards with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasCardsWith(preds ...predicate.Card) {
+	f.Where(entql.HasEdgeWith("cards", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRegistrations applies a predicate to check if query has an edge registrations.
+func (f *CompanyFilter) WhereHasRegistrations() {
+	f.Where(entql.HasEdge("registrations"))
+}
+
+// WhereHasRegistrationsWith applies a predicate to check if query has an edge registrations with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasRegistrationsWith(preds ...predicate.Registration) {
+	f.Where(entql.HasEdgeWith("registrations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasIntegrationJobs applies a predicate to check if query has an edge integration_jobs.
+func (f *CompanyFilter) WhereHasIntegrationJobs() {
+	f.Where(entql.HasEdge("integration_jobs"))
+}
+
+// WhereHasIntegrationJobsWith applies a predicate to check if query has an edge integration_jobs with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasIntegrationJobsWith(preds ...predicate.IntegrationJob) {
+	f.Where(entql.HasEdgeWith("integration_jobs", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *IntegrationJobQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the IntegrationJobQuery builder.
+func (_q *IntegrationJobQuery) Filter() *IntegrationJobFilter {
+	return &IntegrationJobFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *IntegrationJobMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the IntegrationJobMutation builder.
+func (m *IntegrationJobMutation) Filter() *IntegrationJobFilter {
+	return &IntegrationJobFilter{config: m.config, predicateAdder: m}
+}
+
+// IntegrationJobFilter provides a generic filtering capability at runtime for IntegrationJobQuery.
+type IntegrationJobFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *IntegrationJobFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *IntegrationJobFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(integrationjob.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *IntegrationJobFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(integrationjob.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *IntegrationJobFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(integrationjob.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *IntegrationJobFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(integrationjob.FieldClientID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *IntegrationJobFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(integrationjob.FieldKind))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *IntegrationJobFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(integrationjob.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *IntegrationJobFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(integrationjob.FieldAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *IntegrationJobFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(integrationjob.FieldLastError))
+}
+
+// WherePartnerJobID applies the entql string predicate on the partner_job_id field.
+func (f *IntegrationJobFilter) WherePartnerJobID(p entql.StringP) {
+	f.Where(p.Field(integrationjob.FieldPartnerJobID))
+}
+
+// WhereProspectID applies the entql int predicate on the prospect_id field.
+func (f *IntegrationJobFilter) WhereProspectID(p entql.IntP) {
+	f.Where(p.Field(integrationjob.FieldProspectID))
+}
+
+// WhereRegistrationID applies the entql int predicate on the registration_id field.
+func (f *IntegrationJobFilter) WhereRegistrationID(p entql.IntP) {
+	f.Where(p.Field(integrationjob.FieldRegistrationID))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *IntegrationJobFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *IntegrationJobFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProspect applies a predicate to check if query has an edge prospect.
+func (f *IntegrationJobFilter) WhereHasProspect() {
+	f.Where(entql.HasEdge("prospect"))
+}
+
+// WhereHasProspectWith applies a predicate to check if query has an edge prospect with a given conditions (other predicates).
+func (f *IntegrationJobFilter) WhereHasProspectWith(preds ...predicate.Prospect) {
+	f.Where(entql.HasEdgeWith("prospect", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRegistration applies a predicate to check if query has an edge registration.
+func (f *IntegrationJobFilter) WhereHasRegistration() {
+	f.Where(entql.HasEdge("registration"))
+}
+
+// WhereHasRegistrationWith applies a predicate to check if query has an edge registration with a given conditions (other predicates).
+func (f *IntegrationJobFilter) WhereHasRegistrationWith(preds ...predicate.Registration) {
+	f.Where(entql.HasEdgeWith("registration", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *LeaseQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -663,7 +1368,7 @@ type LeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -825,7 +1530,7 @@ type PropertyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PropertyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -913,6 +1618,20 @@ func (f *PropertyFilter) WhereHasProspectsWith(preds ...predicate.Prospect) {
 	})))
 }
 
+// WhereHasRegistrations applies a predicate to check if query has an edge registrations.
+func (f *PropertyFilter) WhereHasRegistrations() {
+	f.Where(entql.HasEdge("registrations"))
+}
+
+// WhereHasRegistrationsWith applies a predicate to check if query has an edge registrations with a given conditions (other predicates).
+func (f *PropertyFilter) WhereHasRegistrationsWith(preds ...predicate.Registration) {
+	f.Where(entql.HasEdgeWith("registrations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ProspectQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -942,7 +1661,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1141,6 +1860,199 @@ func (f *ProspectFilter) WhereHasPropertyWith(preds ...predicate.Property) {
 	})))
 }
 
+// WhereHasCards applies a predicate to check if query has an edge cards.
+func (f *ProspectFilter) WhereHasCards() {
+	f.Where(entql.HasEdge("cards"))
+}
+
+// WhereHasCardsWith applies a predicate to check if query has an edge cards with a given conditions (other predicates).
+func (f *ProspectFilter) WhereHasCardsWith(preds ...predicate.Card) {
+	f.Where(entql.HasEdgeWith("cards", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRegistrations applies a predicate to check if query has an edge registrations.
+func (f *ProspectFilter) WhereHasRegistrations() {
+	f.Where(entql.HasEdge("registrations"))
+}
+
+// WhereHasRegistrationsWith applies a predicate to check if query has an edge registrations with a given conditions (other predicates).
+func (f *ProspectFilter) WhereHasRegistrationsWith(preds ...predicate.Registration) {
+	f.Where(entql.HasEdgeWith("registrations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasIntegrationJobs applies a predicate to check if query has an edge integration_jobs.
+func (f *ProspectFilter) WhereHasIntegrationJobs() {
+	f.Where(entql.HasEdge("integration_jobs"))
+}
+
+// WhereHasIntegrationJobsWith applies a predicate to check if query has an edge integration_jobs with a given conditions (other predicates).
+func (f *ProspectFilter) WhereHasIntegrationJobsWith(preds ...predicate.IntegrationJob) {
+	f.Where(entql.HasEdgeWith("integration_jobs", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RegistrationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RegistrationQuery builder.
+func (_q *RegistrationQuery) Filter() *RegistrationFilter {
+	return &RegistrationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RegistrationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RegistrationMutation builder.
+func (m *RegistrationMutation) Filter() *RegistrationFilter {
+	return &RegistrationFilter{config: m.config, predicateAdder: m}
+}
+
+// RegistrationFilter provides a generic filtering capability at runtime for RegistrationQuery.
+type RegistrationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RegistrationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RegistrationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(registration.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RegistrationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(registration.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RegistrationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(registration.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *RegistrationFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(registration.FieldClientID))
+}
+
+// WhereProspectID applies the entql int predicate on the prospect_id field.
+func (f *RegistrationFilter) WhereProspectID(p entql.IntP) {
+	f.Where(p.Field(registration.FieldProspectID))
+}
+
+// WherePropertyID applies the entql int predicate on the property_id field.
+func (f *RegistrationFilter) WherePropertyID(p entql.IntP) {
+	f.Where(p.Field(registration.FieldPropertyID))
+}
+
+// WherePropertyTag applies the entql string predicate on the property_tag field.
+func (f *RegistrationFilter) WherePropertyTag(p entql.StringP) {
+	f.Where(p.Field(registration.FieldPropertyTag))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *RegistrationFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(registration.FieldStatus))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *RegistrationFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(registration.FieldMessage))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *RegistrationFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(registration.FieldChannel))
+}
+
+// WhereTokenID applies the entql int predicate on the token_id field.
+func (f *RegistrationFilter) WhereTokenID(p entql.IntP) {
+	f.Where(p.Field(registration.FieldTokenID))
+}
+
+// WhereSmsNotes applies the entql string predicate on the sms_notes field.
+func (f *RegistrationFilter) WhereSmsNotes(p entql.StringP) {
+	f.Where(p.Field(registration.FieldSmsNotes))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *RegistrationFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *RegistrationFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProspect applies a predicate to check if query has an edge prospect.
+func (f *RegistrationFilter) WhereHasProspect() {
+	f.Where(entql.HasEdge("prospect"))
+}
+
+// WhereHasProspectWith applies a predicate to check if query has an edge prospect with a given conditions (other predicates).
+func (f *RegistrationFilter) WhereHasProspectWith(preds ...predicate.Prospect) {
+	f.Where(entql.HasEdgeWith("prospect", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProperty applies a predicate to check if query has an edge property.
+func (f *RegistrationFilter) WhereHasProperty() {
+	f.Where(entql.HasEdge("property"))
+}
+
+// WhereHasPropertyWith applies a predicate to check if query has an edge property with a given conditions (other predicates).
+func (f *RegistrationFilter) WhereHasPropertyWith(preds ...predicate.Property) {
+	f.Where(entql.HasEdgeWith("property", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeliveries applies a predicate to check if query has an edge deliveries.
+func (f *RegistrationFilter) WhereHasDeliveries() {
+	f.Where(entql.HasEdge("deliveries"))
+}
+
+// WhereHasDeliveriesWith applies a predicate to check if query has an edge deliveries with a given conditions (other predicates).
+func (f *RegistrationFilter) WhereHasDeliveriesWith(preds ...predicate.IntegrationJob) {
+	f.Where(entql.HasEdgeWith("deliveries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *TenantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1170,7 +2082,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -11,10 +11,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -148,6 +152,274 @@ func newAPITokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*APITokenWhereInput); ok {
 		args.opts = append(args.opts, WithAPITokenFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BanQuery) CollectFields(ctx context.Context, satisfies ...string) (*BanQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BanQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(ban.Columns))
+		selectedFields = []string{ban.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[ban.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, ban.FieldClientID)
+				fieldSeen[ban.FieldClientID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[ban.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, ban.FieldCreatedAt)
+				fieldSeen[ban.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[ban.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, ban.FieldUpdatedAt)
+				fieldSeen[ban.FieldUpdatedAt] = struct{}{}
+			}
+		case "phone":
+			if _, ok := fieldSeen[ban.FieldPhone]; !ok {
+				selectedFields = append(selectedFields, ban.FieldPhone)
+				fieldSeen[ban.FieldPhone] = struct{}{}
+			}
+		case "email":
+			if _, ok := fieldSeen[ban.FieldEmail]; !ok {
+				selectedFields = append(selectedFields, ban.FieldEmail)
+				fieldSeen[ban.FieldEmail] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[ban.FieldReason]; !ok {
+				selectedFields = append(selectedFields, ban.FieldReason)
+				fieldSeen[ban.FieldReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type banPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []BanPaginateOption
+}
+
+func newBanPaginateArgs(rv map[string]any) *banPaginateArgs {
+	args := &banPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &BanOrder{Field: &BanOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithBanOrder(order))
+			}
+		case *BanOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithBanOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*BanWhereInput); ok {
+		args.opts = append(args.opts, WithBanFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CardQuery) CollectFields(ctx context.Context, satisfies ...string) (*CardQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CardQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(card.Columns))
+		selectedFields = []string{card.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[card.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, card.FieldClientID)
+				fieldSeen[card.FieldClientID] = struct{}{}
+			}
+
+		case "prospect":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProspectClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, prospectImplementors)...); err != nil {
+				return err
+			}
+			_q.withProspect = query
+			if _, ok := fieldSeen[card.FieldProspectID]; !ok {
+				selectedFields = append(selectedFields, card.FieldProspectID)
+				fieldSeen[card.FieldProspectID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[card.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, card.FieldCreatedAt)
+				fieldSeen[card.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[card.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, card.FieldUpdatedAt)
+				fieldSeen[card.FieldUpdatedAt] = struct{}{}
+			}
+		case "brand":
+			if _, ok := fieldSeen[card.FieldBrand]; !ok {
+				selectedFields = append(selectedFields, card.FieldBrand)
+				fieldSeen[card.FieldBrand] = struct{}{}
+			}
+		case "last4":
+			if _, ok := fieldSeen[card.FieldLast4]; !ok {
+				selectedFields = append(selectedFields, card.FieldLast4)
+				fieldSeen[card.FieldLast4] = struct{}{}
+			}
+		case "expMonth":
+			if _, ok := fieldSeen[card.FieldExpMonth]; !ok {
+				selectedFields = append(selectedFields, card.FieldExpMonth)
+				fieldSeen[card.FieldExpMonth] = struct{}{}
+			}
+		case "expYear":
+			if _, ok := fieldSeen[card.FieldExpYear]; !ok {
+				selectedFields = append(selectedFields, card.FieldExpYear)
+				fieldSeen[card.FieldExpYear] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type cardPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CardPaginateOption
+}
+
+func newCardPaginateArgs(rv map[string]any) *cardPaginateArgs {
+	args := &cardPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CardOrder{Field: &CardOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCardOrder(order))
+			}
+		case *CardOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCardOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CardWhereInput); ok {
+		args.opts = append(args.opts, WithCardFilter(v.Filter))
 	}
 	return args
 }
@@ -292,6 +564,11 @@ func (_q *CompanyQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, company.FieldTransferStatuses)
 				fieldSeen[company.FieldTransferStatuses] = struct{}{}
 			}
+		case "crmOrigins":
+			if _, ok := fieldSeen[company.FieldCrmOrigins]; !ok {
+				selectedFields = append(selectedFields, company.FieldCrmOrigins)
+				fieldSeen[company.FieldCrmOrigins] = struct{}{}
+			}
 		case "smartmoveReference":
 			if _, ok := fieldSeen[company.FieldSmartmoveReference]; !ok {
 				selectedFields = append(selectedFields, company.FieldSmartmoveReference)
@@ -361,6 +638,170 @@ func newCompanyPaginateArgs(rv map[string]any) *companyPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CompanyWhereInput); ok {
 		args.opts = append(args.opts, WithCompanyFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *IntegrationJobQuery) CollectFields(ctx context.Context, satisfies ...string) (*IntegrationJobQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *IntegrationJobQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(integrationjob.Columns))
+		selectedFields = []string{integrationjob.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[integrationjob.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldClientID)
+				fieldSeen[integrationjob.FieldClientID] = struct{}{}
+			}
+
+		case "prospect":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProspectClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, prospectImplementors)...); err != nil {
+				return err
+			}
+			_q.withProspect = query
+			if _, ok := fieldSeen[integrationjob.FieldProspectID]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldProspectID)
+				fieldSeen[integrationjob.FieldProspectID] = struct{}{}
+			}
+
+		case "registration":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RegistrationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, registrationImplementors)...); err != nil {
+				return err
+			}
+			_q.withRegistration = query
+			if _, ok := fieldSeen[integrationjob.FieldRegistrationID]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldRegistrationID)
+				fieldSeen[integrationjob.FieldRegistrationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[integrationjob.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldCreatedAt)
+				fieldSeen[integrationjob.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[integrationjob.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldUpdatedAt)
+				fieldSeen[integrationjob.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[integrationjob.FieldKind]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldKind)
+				fieldSeen[integrationjob.FieldKind] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[integrationjob.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldStatus)
+				fieldSeen[integrationjob.FieldStatus] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[integrationjob.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldAttempts)
+				fieldSeen[integrationjob.FieldAttempts] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[integrationjob.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldLastError)
+				fieldSeen[integrationjob.FieldLastError] = struct{}{}
+			}
+		case "partnerJobID":
+			if _, ok := fieldSeen[integrationjob.FieldPartnerJobID]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldPartnerJobID)
+				fieldSeen[integrationjob.FieldPartnerJobID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type integrationjobPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []IntegrationJobPaginateOption
+}
+
+func newIntegrationJobPaginateArgs(rv map[string]any) *integrationjobPaginateArgs {
+	args := &integrationjobPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &IntegrationJobOrder{Field: &IntegrationJobOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithIntegrationJobOrder(order))
+			}
+		case *IntegrationJobOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithIntegrationJobOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*IntegrationJobWhereInput); ok {
+		args.opts = append(args.opts, WithIntegrationJobFilter(v.Filter))
 	}
 	return args
 }
@@ -915,6 +1356,197 @@ func (_q *ProspectQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, prospect.FieldPropertyID)
 				fieldSeen[prospect.FieldPropertyID] = struct{}{}
 			}
+
+		case "cards":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CardClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, cardImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedCards(alias, func(wq *CardQuery) {
+				*wq = *query
+			})
+
+		case "registrations":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RegistrationClient{config: _q.config}).Query()
+			)
+			args := newRegistrationPaginateArgs(fieldArgs(ctx, new(RegistrationWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newRegistrationPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Prospect) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"prospect_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(prospect.RegistrationsColumn), ids...))
+						})
+						if err := query.GroupBy(prospect.RegistrationsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Prospect) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Registrations)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, registrationImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(prospect.RegistrationsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRegistrations(alias, func(wq *RegistrationQuery) {
+				*wq = *query
+			})
+
+		case "integrationJobs":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IntegrationJobClient{config: _q.config}).Query()
+			)
+			args := newIntegrationJobPaginateArgs(fieldArgs(ctx, new(IntegrationJobWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newIntegrationJobPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Prospect) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"prospect_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(prospect.IntegrationJobsColumn), ids...))
+						})
+						if err := query.GroupBy(prospect.IntegrationJobsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Prospect) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.IntegrationJobs)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, integrationjobImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(prospect.IntegrationJobsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedIntegrationJobs(alias, func(wq *IntegrationJobQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[prospect.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, prospect.FieldCreatedAt)
@@ -1124,6 +1756,188 @@ func newProspectPaginateArgs(rv map[string]any) *prospectPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ProspectWhereInput); ok {
 		args.opts = append(args.opts, WithProspectFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RegistrationQuery) CollectFields(ctx context.Context, satisfies ...string) (*RegistrationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RegistrationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(registration.Columns))
+		selectedFields = []string{registration.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[registration.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, registration.FieldClientID)
+				fieldSeen[registration.FieldClientID] = struct{}{}
+			}
+
+		case "prospect":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProspectClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, prospectImplementors)...); err != nil {
+				return err
+			}
+			_q.withProspect = query
+			if _, ok := fieldSeen[registration.FieldProspectID]; !ok {
+				selectedFields = append(selectedFields, registration.FieldProspectID)
+				fieldSeen[registration.FieldProspectID] = struct{}{}
+			}
+
+		case "property":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PropertyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, propertyImplementors)...); err != nil {
+				return err
+			}
+			_q.withProperty = query
+			if _, ok := fieldSeen[registration.FieldPropertyID]; !ok {
+				selectedFields = append(selectedFields, registration.FieldPropertyID)
+				fieldSeen[registration.FieldPropertyID] = struct{}{}
+			}
+
+		case "deliveries":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&IntegrationJobClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, integrationjobImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedDeliveries(alias, func(wq *IntegrationJobQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[registration.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, registration.FieldCreatedAt)
+				fieldSeen[registration.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[registration.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, registration.FieldUpdatedAt)
+				fieldSeen[registration.FieldUpdatedAt] = struct{}{}
+			}
+		case "propertyTag":
+			if _, ok := fieldSeen[registration.FieldPropertyTag]; !ok {
+				selectedFields = append(selectedFields, registration.FieldPropertyTag)
+				fieldSeen[registration.FieldPropertyTag] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[registration.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, registration.FieldStatus)
+				fieldSeen[registration.FieldStatus] = struct{}{}
+			}
+		case "message":
+			if _, ok := fieldSeen[registration.FieldMessage]; !ok {
+				selectedFields = append(selectedFields, registration.FieldMessage)
+				fieldSeen[registration.FieldMessage] = struct{}{}
+			}
+		case "channel":
+			if _, ok := fieldSeen[registration.FieldChannel]; !ok {
+				selectedFields = append(selectedFields, registration.FieldChannel)
+				fieldSeen[registration.FieldChannel] = struct{}{}
+			}
+		case "tokenID":
+			if _, ok := fieldSeen[registration.FieldTokenID]; !ok {
+				selectedFields = append(selectedFields, registration.FieldTokenID)
+				fieldSeen[registration.FieldTokenID] = struct{}{}
+			}
+		case "smsNotes":
+			if _, ok := fieldSeen[registration.FieldSmsNotes]; !ok {
+				selectedFields = append(selectedFields, registration.FieldSmsNotes)
+				fieldSeen[registration.FieldSmsNotes] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type registrationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RegistrationPaginateOption
+}
+
+func newRegistrationPaginateArgs(rv map[string]any) *registrationPaginateArgs {
+	args := &registrationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RegistrationOrder{Field: &RegistrationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRegistrationOrder(order))
+			}
+		case *RegistrationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRegistrationOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*RegistrationWhereInput); ok {
+		args.opts = append(args.opts, WithRegistrationFilter(v.Filter))
 	}
 	return args
 }

@@ -16,6 +16,30 @@ func (_m *APIToken) Client(ctx context.Context) (*Company, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Ban) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Card) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Card) Prospect(ctx context.Context) (*Prospect, error) {
+	result, err := _m.Edges.ProspectOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProspect().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Company) Properties(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PropertyOrder,
 ) (*PropertyConnection, error) {
@@ -34,6 +58,30 @@ func (_m *Company) Properties(
 		return conn, nil
 	}
 	return _m.QueryProperties().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *IntegrationJob) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *IntegrationJob) Prospect(ctx context.Context) (*Prospect, error) {
+	result, err := _m.Edges.ProspectOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProspect().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *IntegrationJob) Registration(ctx context.Context) (*Registration, error) {
+	result, err := _m.Edges.RegistrationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRegistration().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Lease) Client(ctx context.Context) (*Company, error) {
@@ -128,6 +176,96 @@ func (_m *Prospect) Property(ctx context.Context) (*Property, error) {
 		result, err = _m.QueryProperty().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Prospect) Cards(ctx context.Context) (result []*Card, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedCards(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.CardsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCards().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Prospect) Registrations(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *RegistrationOrder, where *RegistrationWhereInput,
+) (*RegistrationConnection, error) {
+	opts := []RegistrationPaginateOption{
+		WithRegistrationOrder(orderBy),
+		WithRegistrationFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedRegistrations(alias); err == nil || hasTotalCount {
+		pager, err := newRegistrationPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &RegistrationConnection{Edges: []*RegistrationEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRegistrations().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Prospect) IntegrationJobs(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *IntegrationJobOrder, where *IntegrationJobWhereInput,
+) (*IntegrationJobConnection, error) {
+	opts := []IntegrationJobPaginateOption{
+		WithIntegrationJobOrder(orderBy),
+		WithIntegrationJobFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedIntegrationJobs(alias); err == nil || hasTotalCount {
+		pager, err := newIntegrationJobPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &IntegrationJobConnection{Edges: []*IntegrationJobEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryIntegrationJobs().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Registration) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Registration) Prospect(ctx context.Context) (*Prospect, error) {
+	result, err := _m.Edges.ProspectOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProspect().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Registration) Property(ctx context.Context) (*Property, error) {
+	result, err := _m.Edges.PropertyOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProperty().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Registration) Deliveries(ctx context.Context) (result []*IntegrationJob, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedDeliveries(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.DeliveriesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeliveries().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *Tenant) Client(ctx context.Context) (*Company, error) {

@@ -11,11 +11,15 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/go-multierror"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/internal"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -29,10 +33,25 @@ var apitokenImplementors = []string{"APIToken", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*APIToken) IsNode() {}
 
+var banImplementors = []string{"Ban", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Ban) IsNode() {}
+
+var cardImplementors = []string{"Card", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Card) IsNode() {}
+
 var companyImplementors = []string{"Company", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Company) IsNode() {}
+
+var integrationjobImplementors = []string{"IntegrationJob", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*IntegrationJob) IsNode() {}
 
 var leaseImplementors = []string{"Lease", "Node"}
 
@@ -48,6 +67,11 @@ var prospectImplementors = []string{"Prospect", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Prospect) IsNode() {}
+
+var registrationImplementors = []string{"Registration", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Registration) IsNode() {}
 
 var tenantImplementors = []string{"Tenant", "Node"}
 
@@ -140,11 +164,38 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case ban.Table:
+		query := c.Ban.Query().
+			Where(ban.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, banImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case card.Table:
+		query := c.Card.Query().
+			Where(card.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, cardImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case company.Table:
 		query := c.Company.Query().
 			Where(company.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, companyImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case integrationjob.Table:
+		query := c.IntegrationJob.Query().
+			Where(integrationjob.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, integrationjobImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -172,6 +223,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(prospect.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, prospectImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case registration.Table:
+		query := c.Registration.Query().
+			Where(registration.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, registrationImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -274,10 +334,58 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case ban.Table:
+		query := c.Ban.Query().
+			Where(ban.IDIn(ids...))
+		query, err := query.CollectFields(ctx, banImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case card.Table:
+		query := c.Card.Query().
+			Where(card.IDIn(ids...))
+		query, err := query.CollectFields(ctx, cardImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case company.Table:
 		query := c.Company.Query().
 			Where(company.IDIn(ids...))
 		query, err := query.CollectFields(ctx, companyImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case integrationjob.Table:
+		query := c.IntegrationJob.Query().
+			Where(integrationjob.IDIn(ids...))
+		query, err := query.CollectFields(ctx, integrationjobImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -326,6 +434,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Prospect.Query().
 			Where(prospect.IDIn(ids...))
 		query, err := query.CollectFields(ctx, prospectImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case registration.Table:
+		query := c.Registration.Query().
+			Where(registration.IDIn(ids...))
+		query, err := query.CollectFields(ctx, registrationImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -15,10 +15,14 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -417,6 +421,634 @@ func (_m *APIToken) ToEdge(order *APITokenOrder) *APITokenEdge {
 	}
 }
 
+// BanEdge is the edge representation of Ban.
+type BanEdge struct {
+	Node   *Ban   `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// BanConnection is the connection containing edges to Ban.
+type BanConnection struct {
+	Edges      []*BanEdge `json:"edges"`
+	PageInfo   PageInfo   `json:"pageInfo"`
+	TotalCount int        `json:"totalCount"`
+}
+
+func (c *BanConnection) build(nodes []*Ban, pager *banPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Ban
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Ban {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Ban {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*BanEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &BanEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// BanPaginateOption enables pagination customization.
+type BanPaginateOption func(*banPager) error
+
+// WithBanOrder configures pagination ordering.
+func WithBanOrder(order *BanOrder) BanPaginateOption {
+	if order == nil {
+		order = DefaultBanOrder
+	}
+	o := *order
+	return func(pager *banPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultBanOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithBanFilter configures pagination filter.
+func WithBanFilter(filter func(*BanQuery) (*BanQuery, error)) BanPaginateOption {
+	return func(pager *banPager) error {
+		if filter == nil {
+			return errors.New("BanQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type banPager struct {
+	reverse bool
+	order   *BanOrder
+	filter  func(*BanQuery) (*BanQuery, error)
+}
+
+func newBanPager(opts []BanPaginateOption, reverse bool) (*banPager, error) {
+	pager := &banPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultBanOrder
+	}
+	return pager, nil
+}
+
+func (p *banPager) applyFilter(query *BanQuery) (*BanQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *banPager) toCursor(_m *Ban) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *banPager) applyCursors(query *BanQuery, after, before *Cursor) (*BanQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultBanOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *banPager) applyOrder(query *BanQuery) *BanQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultBanOrder.Field {
+		query = query.Order(DefaultBanOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *banPager) orderExpr(query *BanQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultBanOrder.Field {
+			b.Comma().Ident(DefaultBanOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Ban.
+func (_m *BanQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...BanPaginateOption,
+) (*BanConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newBanPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &BanConnection{Edges: []*BanEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// BanOrderFieldCreatedAt orders Ban by created_at.
+	BanOrderFieldCreatedAt = &BanOrderField{
+		Value: func(_m *Ban) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: ban.FieldCreatedAt,
+		toTerm: ban.ByCreatedAt,
+		toCursor: func(_m *Ban) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// BanOrderFieldUpdatedAt orders Ban by updated_at.
+	BanOrderFieldUpdatedAt = &BanOrderField{
+		Value: func(_m *Ban) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: ban.FieldUpdatedAt,
+		toTerm: ban.ByUpdatedAt,
+		toCursor: func(_m *Ban) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f BanOrderField) String() string {
+	var str string
+	switch f.column {
+	case BanOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case BanOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f BanOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *BanOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("BanOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *BanOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *BanOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid BanOrderField", str)
+	}
+	return nil
+}
+
+// BanOrderField defines the ordering field of Ban.
+type BanOrderField struct {
+	// Value extracts the ordering value from the given Ban.
+	Value    func(*Ban) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) ban.OrderOption
+	toCursor func(*Ban) Cursor
+}
+
+// BanOrder defines the ordering of Ban.
+type BanOrder struct {
+	Direction OrderDirection `json:"direction"`
+	Field     *BanOrderField `json:"field"`
+}
+
+// DefaultBanOrder is the default ordering of Ban.
+var DefaultBanOrder = &BanOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &BanOrderField{
+		Value: func(_m *Ban) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: ban.FieldID,
+		toTerm: ban.ByID,
+		toCursor: func(_m *Ban) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Ban into BanEdge.
+func (_m *Ban) ToEdge(order *BanOrder) *BanEdge {
+	if order == nil {
+		order = DefaultBanOrder
+	}
+	return &BanEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CardEdge is the edge representation of Card.
+type CardEdge struct {
+	Node   *Card  `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// CardConnection is the connection containing edges to Card.
+type CardConnection struct {
+	Edges      []*CardEdge `json:"edges"`
+	PageInfo   PageInfo    `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+func (c *CardConnection) build(nodes []*Card, pager *cardPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Card
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Card {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Card {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CardEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CardEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CardPaginateOption enables pagination customization.
+type CardPaginateOption func(*cardPager) error
+
+// WithCardOrder configures pagination ordering.
+func WithCardOrder(order *CardOrder) CardPaginateOption {
+	if order == nil {
+		order = DefaultCardOrder
+	}
+	o := *order
+	return func(pager *cardPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCardOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCardFilter configures pagination filter.
+func WithCardFilter(filter func(*CardQuery) (*CardQuery, error)) CardPaginateOption {
+	return func(pager *cardPager) error {
+		if filter == nil {
+			return errors.New("CardQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type cardPager struct {
+	reverse bool
+	order   *CardOrder
+	filter  func(*CardQuery) (*CardQuery, error)
+}
+
+func newCardPager(opts []CardPaginateOption, reverse bool) (*cardPager, error) {
+	pager := &cardPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCardOrder
+	}
+	return pager, nil
+}
+
+func (p *cardPager) applyFilter(query *CardQuery) (*CardQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *cardPager) toCursor(_m *Card) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *cardPager) applyCursors(query *CardQuery, after, before *Cursor) (*CardQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCardOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *cardPager) applyOrder(query *CardQuery) *CardQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCardOrder.Field {
+		query = query.Order(DefaultCardOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *cardPager) orderExpr(query *CardQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCardOrder.Field {
+			b.Comma().Ident(DefaultCardOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Card.
+func (_m *CardQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CardPaginateOption,
+) (*CardConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCardPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CardConnection{Edges: []*CardEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CardOrderFieldCreatedAt orders Card by created_at.
+	CardOrderFieldCreatedAt = &CardOrderField{
+		Value: func(_m *Card) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: card.FieldCreatedAt,
+		toTerm: card.ByCreatedAt,
+		toCursor: func(_m *Card) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CardOrderFieldUpdatedAt orders Card by updated_at.
+	CardOrderFieldUpdatedAt = &CardOrderField{
+		Value: func(_m *Card) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: card.FieldUpdatedAt,
+		toTerm: card.ByUpdatedAt,
+		toCursor: func(_m *Card) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CardOrderField) String() string {
+	var str string
+	switch f.column {
+	case CardOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CardOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CardOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CardOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CardOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CardOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CardOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid CardOrderField", str)
+	}
+	return nil
+}
+
+// CardOrderField defines the ordering field of Card.
+type CardOrderField struct {
+	// Value extracts the ordering value from the given Card.
+	Value    func(*Card) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) card.OrderOption
+	toCursor func(*Card) Cursor
+}
+
+// CardOrder defines the ordering of Card.
+type CardOrder struct {
+	Direction OrderDirection  `json:"direction"`
+	Field     *CardOrderField `json:"field"`
+}
+
+// DefaultCardOrder is the default ordering of Card.
+var DefaultCardOrder = &CardOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CardOrderField{
+		Value: func(_m *Card) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: card.FieldID,
+		toTerm: card.ByID,
+		toCursor: func(_m *Card) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Card into CardEdge.
+func (_m *Card) ToEdge(order *CardOrder) *CardEdge {
+	if order == nil {
+		order = DefaultCardOrder
+	}
+	return &CardEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // CompanyEdge is the edge representation of Company.
 type CompanyEdge struct {
 	Node   *Company `json:"node"`
@@ -744,6 +1376,356 @@ func (_m *Company) ToEdge(order *CompanyOrder) *CompanyEdge {
 		order = DefaultCompanyOrder
 	}
 	return &CompanyEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// IntegrationJobEdge is the edge representation of IntegrationJob.
+type IntegrationJobEdge struct {
+	Node   *IntegrationJob `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// IntegrationJobConnection is the connection containing edges to IntegrationJob.
+type IntegrationJobConnection struct {
+	Edges      []*IntegrationJobEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *IntegrationJobConnection) build(nodes []*IntegrationJob, pager *integrationjobPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *IntegrationJob
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *IntegrationJob {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *IntegrationJob {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*IntegrationJobEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &IntegrationJobEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// IntegrationJobPaginateOption enables pagination customization.
+type IntegrationJobPaginateOption func(*integrationjobPager) error
+
+// WithIntegrationJobOrder configures pagination ordering.
+func WithIntegrationJobOrder(order *IntegrationJobOrder) IntegrationJobPaginateOption {
+	if order == nil {
+		order = DefaultIntegrationJobOrder
+	}
+	o := *order
+	return func(pager *integrationjobPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultIntegrationJobOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithIntegrationJobFilter configures pagination filter.
+func WithIntegrationJobFilter(filter func(*IntegrationJobQuery) (*IntegrationJobQuery, error)) IntegrationJobPaginateOption {
+	return func(pager *integrationjobPager) error {
+		if filter == nil {
+			return errors.New("IntegrationJobQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type integrationjobPager struct {
+	reverse bool
+	order   *IntegrationJobOrder
+	filter  func(*IntegrationJobQuery) (*IntegrationJobQuery, error)
+}
+
+func newIntegrationJobPager(opts []IntegrationJobPaginateOption, reverse bool) (*integrationjobPager, error) {
+	pager := &integrationjobPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultIntegrationJobOrder
+	}
+	return pager, nil
+}
+
+func (p *integrationjobPager) applyFilter(query *IntegrationJobQuery) (*IntegrationJobQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *integrationjobPager) toCursor(_m *IntegrationJob) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *integrationjobPager) applyCursors(query *IntegrationJobQuery, after, before *Cursor) (*IntegrationJobQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultIntegrationJobOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *integrationjobPager) applyOrder(query *IntegrationJobQuery) *IntegrationJobQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultIntegrationJobOrder.Field {
+		query = query.Order(DefaultIntegrationJobOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *integrationjobPager) orderExpr(query *IntegrationJobQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultIntegrationJobOrder.Field {
+			b.Comma().Ident(DefaultIntegrationJobOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to IntegrationJob.
+func (_m *IntegrationJobQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...IntegrationJobPaginateOption,
+) (*IntegrationJobConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newIntegrationJobPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &IntegrationJobConnection{Edges: []*IntegrationJobEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// IntegrationJobOrderFieldCreatedAt orders IntegrationJob by created_at.
+	IntegrationJobOrderFieldCreatedAt = &IntegrationJobOrderField{
+		Value: func(_m *IntegrationJob) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: integrationjob.FieldCreatedAt,
+		toTerm: integrationjob.ByCreatedAt,
+		toCursor: func(_m *IntegrationJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// IntegrationJobOrderFieldUpdatedAt orders IntegrationJob by updated_at.
+	IntegrationJobOrderFieldUpdatedAt = &IntegrationJobOrderField{
+		Value: func(_m *IntegrationJob) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: integrationjob.FieldUpdatedAt,
+		toTerm: integrationjob.ByUpdatedAt,
+		toCursor: func(_m *IntegrationJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// IntegrationJobOrderFieldKind orders IntegrationJob by kind.
+	IntegrationJobOrderFieldKind = &IntegrationJobOrderField{
+		Value: func(_m *IntegrationJob) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: integrationjob.FieldKind,
+		toTerm: integrationjob.ByKind,
+		toCursor: func(_m *IntegrationJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// IntegrationJobOrderFieldStatus orders IntegrationJob by status.
+	IntegrationJobOrderFieldStatus = &IntegrationJobOrderField{
+		Value: func(_m *IntegrationJob) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: integrationjob.FieldStatus,
+		toTerm: integrationjob.ByStatus,
+		toCursor: func(_m *IntegrationJob) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f IntegrationJobOrderField) String() string {
+	var str string
+	switch f.column {
+	case IntegrationJobOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case IntegrationJobOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case IntegrationJobOrderFieldKind.column:
+		str = "KIND"
+	case IntegrationJobOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f IntegrationJobOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *IntegrationJobOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("IntegrationJobOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *IntegrationJobOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *IntegrationJobOrderFieldUpdatedAt
+	case "KIND":
+		*f = *IntegrationJobOrderFieldKind
+	case "STATUS":
+		*f = *IntegrationJobOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid IntegrationJobOrderField", str)
+	}
+	return nil
+}
+
+// IntegrationJobOrderField defines the ordering field of IntegrationJob.
+type IntegrationJobOrderField struct {
+	// Value extracts the ordering value from the given IntegrationJob.
+	Value    func(*IntegrationJob) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) integrationjob.OrderOption
+	toCursor func(*IntegrationJob) Cursor
+}
+
+// IntegrationJobOrder defines the ordering of IntegrationJob.
+type IntegrationJobOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *IntegrationJobOrderField `json:"field"`
+}
+
+// DefaultIntegrationJobOrder is the default ordering of IntegrationJob.
+var DefaultIntegrationJobOrder = &IntegrationJobOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &IntegrationJobOrderField{
+		Value: func(_m *IntegrationJob) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: integrationjob.FieldID,
+		toTerm: integrationjob.ByID,
+		toCursor: func(_m *IntegrationJob) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts IntegrationJob into IntegrationJobEdge.
+func (_m *IntegrationJob) ToEdge(order *IntegrationJobOrder) *IntegrationJobEdge {
+	if order == nil {
+		order = DefaultIntegrationJobOrder
+	}
+	return &IntegrationJobEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -1902,6 +2884,338 @@ func (_m *Prospect) ToEdge(order *ProspectOrder) *ProspectEdge {
 		order = DefaultProspectOrder
 	}
 	return &ProspectEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RegistrationEdge is the edge representation of Registration.
+type RegistrationEdge struct {
+	Node   *Registration `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// RegistrationConnection is the connection containing edges to Registration.
+type RegistrationConnection struct {
+	Edges      []*RegistrationEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *RegistrationConnection) build(nodes []*Registration, pager *registrationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Registration
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Registration {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Registration {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RegistrationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RegistrationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RegistrationPaginateOption enables pagination customization.
+type RegistrationPaginateOption func(*registrationPager) error
+
+// WithRegistrationOrder configures pagination ordering.
+func WithRegistrationOrder(order *RegistrationOrder) RegistrationPaginateOption {
+	if order == nil {
+		order = DefaultRegistrationOrder
+	}
+	o := *order
+	return func(pager *registrationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRegistrationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRegistrationFilter configures pagination filter.
+func WithRegistrationFilter(filter func(*RegistrationQuery) (*RegistrationQuery, error)) RegistrationPaginateOption {
+	return func(pager *registrationPager) error {
+		if filter == nil {
+			return errors.New("RegistrationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type registrationPager struct {
+	reverse bool
+	order   *RegistrationOrder
+	filter  func(*RegistrationQuery) (*RegistrationQuery, error)
+}
+
+func newRegistrationPager(opts []RegistrationPaginateOption, reverse bool) (*registrationPager, error) {
+	pager := &registrationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRegistrationOrder
+	}
+	return pager, nil
+}
+
+func (p *registrationPager) applyFilter(query *RegistrationQuery) (*RegistrationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *registrationPager) toCursor(_m *Registration) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *registrationPager) applyCursors(query *RegistrationQuery, after, before *Cursor) (*RegistrationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRegistrationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *registrationPager) applyOrder(query *RegistrationQuery) *RegistrationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRegistrationOrder.Field {
+		query = query.Order(DefaultRegistrationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *registrationPager) orderExpr(query *RegistrationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRegistrationOrder.Field {
+			b.Comma().Ident(DefaultRegistrationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Registration.
+func (_m *RegistrationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RegistrationPaginateOption,
+) (*RegistrationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRegistrationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RegistrationConnection{Edges: []*RegistrationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RegistrationOrderFieldCreatedAt orders Registration by created_at.
+	RegistrationOrderFieldCreatedAt = &RegistrationOrderField{
+		Value: func(_m *Registration) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: registration.FieldCreatedAt,
+		toTerm: registration.ByCreatedAt,
+		toCursor: func(_m *Registration) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RegistrationOrderFieldUpdatedAt orders Registration by updated_at.
+	RegistrationOrderFieldUpdatedAt = &RegistrationOrderField{
+		Value: func(_m *Registration) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: registration.FieldUpdatedAt,
+		toTerm: registration.ByUpdatedAt,
+		toCursor: func(_m *Registration) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// RegistrationOrderFieldStatus orders Registration by status.
+	RegistrationOrderFieldStatus = &RegistrationOrderField{
+		Value: func(_m *Registration) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: registration.FieldStatus,
+		toTerm: registration.ByStatus,
+		toCursor: func(_m *Registration) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RegistrationOrderField) String() string {
+	var str string
+	switch f.column {
+	case RegistrationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RegistrationOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case RegistrationOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RegistrationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RegistrationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RegistrationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RegistrationOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RegistrationOrderFieldUpdatedAt
+	case "STATUS":
+		*f = *RegistrationOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid RegistrationOrderField", str)
+	}
+	return nil
+}
+
+// RegistrationOrderField defines the ordering field of Registration.
+type RegistrationOrderField struct {
+	// Value extracts the ordering value from the given Registration.
+	Value    func(*Registration) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) registration.OrderOption
+	toCursor func(*Registration) Cursor
+}
+
+// RegistrationOrder defines the ordering of Registration.
+type RegistrationOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *RegistrationOrderField `json:"field"`
+}
+
+// DefaultRegistrationOrder is the default ordering of Registration.
+var DefaultRegistrationOrder = &RegistrationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RegistrationOrderField{
+		Value: func(_m *Registration) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: registration.FieldID,
+		toTerm: registration.ByID,
+		toCursor: func(_m *Registration) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Registration into RegistrationEdge.
+func (_m *Registration) ToEdge(order *RegistrationOrder) *RegistrationEdge {
+	if order == nil {
+		order = DefaultRegistrationOrder
+	}
+	return &RegistrationEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -8,11 +8,15 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -422,6 +426,794 @@ func (i *APITokenWhereInput) P() (predicate.APIToken, error) {
 	}
 }
 
+// BanWhereInput represents a where input for filtering Ban queries.
+type BanWhereInput struct {
+	Predicates []predicate.Ban  `json:"-"`
+	Not        *BanWhereInput   `json:"not,omitempty"`
+	Or         []*BanWhereInput `json:"or,omitempty"`
+	And        []*BanWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "phone" field predicates.
+	Phone             *string  `json:"phone,omitempty"`
+	PhoneNEQ          *string  `json:"phoneNEQ,omitempty"`
+	PhoneIn           []string `json:"phoneIn,omitempty"`
+	PhoneNotIn        []string `json:"phoneNotIn,omitempty"`
+	PhoneGT           *string  `json:"phoneGT,omitempty"`
+	PhoneGTE          *string  `json:"phoneGTE,omitempty"`
+	PhoneLT           *string  `json:"phoneLT,omitempty"`
+	PhoneLTE          *string  `json:"phoneLTE,omitempty"`
+	PhoneContains     *string  `json:"phoneContains,omitempty"`
+	PhoneHasPrefix    *string  `json:"phoneHasPrefix,omitempty"`
+	PhoneHasSuffix    *string  `json:"phoneHasSuffix,omitempty"`
+	PhoneEqualFold    *string  `json:"phoneEqualFold,omitempty"`
+	PhoneContainsFold *string  `json:"phoneContainsFold,omitempty"`
+
+	// "email" field predicates.
+	Email             *string  `json:"email,omitempty"`
+	EmailNEQ          *string  `json:"emailNEQ,omitempty"`
+	EmailIn           []string `json:"emailIn,omitempty"`
+	EmailNotIn        []string `json:"emailNotIn,omitempty"`
+	EmailGT           *string  `json:"emailGT,omitempty"`
+	EmailGTE          *string  `json:"emailGTE,omitempty"`
+	EmailLT           *string  `json:"emailLT,omitempty"`
+	EmailLTE          *string  `json:"emailLTE,omitempty"`
+	EmailContains     *string  `json:"emailContains,omitempty"`
+	EmailHasPrefix    *string  `json:"emailHasPrefix,omitempty"`
+	EmailHasSuffix    *string  `json:"emailHasSuffix,omitempty"`
+	EmailEqualFold    *string  `json:"emailEqualFold,omitempty"`
+	EmailContainsFold *string  `json:"emailContainsFold,omitempty"`
+
+	// "reason" field predicates.
+	Reason             *string  `json:"reason,omitempty"`
+	ReasonNEQ          *string  `json:"reasonNEQ,omitempty"`
+	ReasonIn           []string `json:"reasonIn,omitempty"`
+	ReasonNotIn        []string `json:"reasonNotIn,omitempty"`
+	ReasonGT           *string  `json:"reasonGT,omitempty"`
+	ReasonGTE          *string  `json:"reasonGTE,omitempty"`
+	ReasonLT           *string  `json:"reasonLT,omitempty"`
+	ReasonLTE          *string  `json:"reasonLTE,omitempty"`
+	ReasonContains     *string  `json:"reasonContains,omitempty"`
+	ReasonHasPrefix    *string  `json:"reasonHasPrefix,omitempty"`
+	ReasonHasSuffix    *string  `json:"reasonHasSuffix,omitempty"`
+	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
+	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *BanWhereInput) AddPredicates(predicates ...predicate.Ban) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the BanWhereInput filter on the BanQuery builder.
+func (i *BanWhereInput) Filter(q *BanQuery) (*BanQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyBanWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyBanWhereInput is returned in case the BanWhereInput is empty.
+var ErrEmptyBanWhereInput = errors.New("ent: empty predicate BanWhereInput")
+
+// P returns a predicate for filtering bans.
+// An error is returned if the input is empty or invalid.
+func (i *BanWhereInput) P() (predicate.Ban, error) {
+	var predicates []predicate.Ban
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, ban.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Ban, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, ban.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Ban, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, ban.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, ban.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, ban.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, ban.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, ban.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, ban.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, ban.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, ban.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, ban.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, ban.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, ban.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, ban.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, ban.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, ban.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, ban.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, ban.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, ban.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, ban.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, ban.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, ban.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, ban.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, ban.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, ban.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, ban.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, ban.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Phone != nil {
+		predicates = append(predicates, ban.PhoneEQ(*i.Phone))
+	}
+	if i.PhoneNEQ != nil {
+		predicates = append(predicates, ban.PhoneNEQ(*i.PhoneNEQ))
+	}
+	if len(i.PhoneIn) > 0 {
+		predicates = append(predicates, ban.PhoneIn(i.PhoneIn...))
+	}
+	if len(i.PhoneNotIn) > 0 {
+		predicates = append(predicates, ban.PhoneNotIn(i.PhoneNotIn...))
+	}
+	if i.PhoneGT != nil {
+		predicates = append(predicates, ban.PhoneGT(*i.PhoneGT))
+	}
+	if i.PhoneGTE != nil {
+		predicates = append(predicates, ban.PhoneGTE(*i.PhoneGTE))
+	}
+	if i.PhoneLT != nil {
+		predicates = append(predicates, ban.PhoneLT(*i.PhoneLT))
+	}
+	if i.PhoneLTE != nil {
+		predicates = append(predicates, ban.PhoneLTE(*i.PhoneLTE))
+	}
+	if i.PhoneContains != nil {
+		predicates = append(predicates, ban.PhoneContains(*i.PhoneContains))
+	}
+	if i.PhoneHasPrefix != nil {
+		predicates = append(predicates, ban.PhoneHasPrefix(*i.PhoneHasPrefix))
+	}
+	if i.PhoneHasSuffix != nil {
+		predicates = append(predicates, ban.PhoneHasSuffix(*i.PhoneHasSuffix))
+	}
+	if i.PhoneEqualFold != nil {
+		predicates = append(predicates, ban.PhoneEqualFold(*i.PhoneEqualFold))
+	}
+	if i.PhoneContainsFold != nil {
+		predicates = append(predicates, ban.PhoneContainsFold(*i.PhoneContainsFold))
+	}
+	if i.Email != nil {
+		predicates = append(predicates, ban.EmailEQ(*i.Email))
+	}
+	if i.EmailNEQ != nil {
+		predicates = append(predicates, ban.EmailNEQ(*i.EmailNEQ))
+	}
+	if len(i.EmailIn) > 0 {
+		predicates = append(predicates, ban.EmailIn(i.EmailIn...))
+	}
+	if len(i.EmailNotIn) > 0 {
+		predicates = append(predicates, ban.EmailNotIn(i.EmailNotIn...))
+	}
+	if i.EmailGT != nil {
+		predicates = append(predicates, ban.EmailGT(*i.EmailGT))
+	}
+	if i.EmailGTE != nil {
+		predicates = append(predicates, ban.EmailGTE(*i.EmailGTE))
+	}
+	if i.EmailLT != nil {
+		predicates = append(predicates, ban.EmailLT(*i.EmailLT))
+	}
+	if i.EmailLTE != nil {
+		predicates = append(predicates, ban.EmailLTE(*i.EmailLTE))
+	}
+	if i.EmailContains != nil {
+		predicates = append(predicates, ban.EmailContains(*i.EmailContains))
+	}
+	if i.EmailHasPrefix != nil {
+		predicates = append(predicates, ban.EmailHasPrefix(*i.EmailHasPrefix))
+	}
+	if i.EmailHasSuffix != nil {
+		predicates = append(predicates, ban.EmailHasSuffix(*i.EmailHasSuffix))
+	}
+	if i.EmailEqualFold != nil {
+		predicates = append(predicates, ban.EmailEqualFold(*i.EmailEqualFold))
+	}
+	if i.EmailContainsFold != nil {
+		predicates = append(predicates, ban.EmailContainsFold(*i.EmailContainsFold))
+	}
+	if i.Reason != nil {
+		predicates = append(predicates, ban.ReasonEQ(*i.Reason))
+	}
+	if i.ReasonNEQ != nil {
+		predicates = append(predicates, ban.ReasonNEQ(*i.ReasonNEQ))
+	}
+	if len(i.ReasonIn) > 0 {
+		predicates = append(predicates, ban.ReasonIn(i.ReasonIn...))
+	}
+	if len(i.ReasonNotIn) > 0 {
+		predicates = append(predicates, ban.ReasonNotIn(i.ReasonNotIn...))
+	}
+	if i.ReasonGT != nil {
+		predicates = append(predicates, ban.ReasonGT(*i.ReasonGT))
+	}
+	if i.ReasonGTE != nil {
+		predicates = append(predicates, ban.ReasonGTE(*i.ReasonGTE))
+	}
+	if i.ReasonLT != nil {
+		predicates = append(predicates, ban.ReasonLT(*i.ReasonLT))
+	}
+	if i.ReasonLTE != nil {
+		predicates = append(predicates, ban.ReasonLTE(*i.ReasonLTE))
+	}
+	if i.ReasonContains != nil {
+		predicates = append(predicates, ban.ReasonContains(*i.ReasonContains))
+	}
+	if i.ReasonHasPrefix != nil {
+		predicates = append(predicates, ban.ReasonHasPrefix(*i.ReasonHasPrefix))
+	}
+	if i.ReasonHasSuffix != nil {
+		predicates = append(predicates, ban.ReasonHasSuffix(*i.ReasonHasSuffix))
+	}
+	if i.ReasonEqualFold != nil {
+		predicates = append(predicates, ban.ReasonEqualFold(*i.ReasonEqualFold))
+	}
+	if i.ReasonContainsFold != nil {
+		predicates = append(predicates, ban.ReasonContainsFold(*i.ReasonContainsFold))
+	}
+
+	if i.HasClient != nil {
+		p := ban.HasClient()
+		if !*i.HasClient {
+			p = ban.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, ban.HasClientWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyBanWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return ban.And(predicates...), nil
+	}
+}
+
+// CardWhereInput represents a where input for filtering Card queries.
+type CardWhereInput struct {
+	Predicates []predicate.Card  `json:"-"`
+	Not        *CardWhereInput   `json:"not,omitempty"`
+	Or         []*CardWhereInput `json:"or,omitempty"`
+	And        []*CardWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "brand" field predicates.
+	Brand             *string  `json:"brand,omitempty"`
+	BrandNEQ          *string  `json:"brandNEQ,omitempty"`
+	BrandIn           []string `json:"brandIn,omitempty"`
+	BrandNotIn        []string `json:"brandNotIn,omitempty"`
+	BrandGT           *string  `json:"brandGT,omitempty"`
+	BrandGTE          *string  `json:"brandGTE,omitempty"`
+	BrandLT           *string  `json:"brandLT,omitempty"`
+	BrandLTE          *string  `json:"brandLTE,omitempty"`
+	BrandContains     *string  `json:"brandContains,omitempty"`
+	BrandHasPrefix    *string  `json:"brandHasPrefix,omitempty"`
+	BrandHasSuffix    *string  `json:"brandHasSuffix,omitempty"`
+	BrandEqualFold    *string  `json:"brandEqualFold,omitempty"`
+	BrandContainsFold *string  `json:"brandContainsFold,omitempty"`
+
+	// "last4" field predicates.
+	Last4             *string  `json:"last4,omitempty"`
+	Last4NEQ          *string  `json:"last4NEQ,omitempty"`
+	Last4In           []string `json:"last4In,omitempty"`
+	Last4NotIn        []string `json:"last4NotIn,omitempty"`
+	Last4GT           *string  `json:"last4GT,omitempty"`
+	Last4GTE          *string  `json:"last4GTE,omitempty"`
+	Last4LT           *string  `json:"last4LT,omitempty"`
+	Last4LTE          *string  `json:"last4LTE,omitempty"`
+	Last4Contains     *string  `json:"last4Contains,omitempty"`
+	Last4HasPrefix    *string  `json:"last4HasPrefix,omitempty"`
+	Last4HasSuffix    *string  `json:"last4HasSuffix,omitempty"`
+	Last4EqualFold    *string  `json:"last4EqualFold,omitempty"`
+	Last4ContainsFold *string  `json:"last4ContainsFold,omitempty"`
+
+	// "exp_month" field predicates.
+	ExpMonth      *int  `json:"expMonth,omitempty"`
+	ExpMonthNEQ   *int  `json:"expMonthNEQ,omitempty"`
+	ExpMonthIn    []int `json:"expMonthIn,omitempty"`
+	ExpMonthNotIn []int `json:"expMonthNotIn,omitempty"`
+	ExpMonthGT    *int  `json:"expMonthGT,omitempty"`
+	ExpMonthGTE   *int  `json:"expMonthGTE,omitempty"`
+	ExpMonthLT    *int  `json:"expMonthLT,omitempty"`
+	ExpMonthLTE   *int  `json:"expMonthLTE,omitempty"`
+
+	// "exp_year" field predicates.
+	ExpYear      *int  `json:"expYear,omitempty"`
+	ExpYearNEQ   *int  `json:"expYearNEQ,omitempty"`
+	ExpYearIn    []int `json:"expYearIn,omitempty"`
+	ExpYearNotIn []int `json:"expYearNotIn,omitempty"`
+	ExpYearGT    *int  `json:"expYearGT,omitempty"`
+	ExpYearGTE   *int  `json:"expYearGTE,omitempty"`
+	ExpYearLT    *int  `json:"expYearLT,omitempty"`
+	ExpYearLTE   *int  `json:"expYearLTE,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+
+	// "prospect" edge predicates.
+	HasProspect     *bool                 `json:"hasProspect,omitempty"`
+	HasProspectWith []*ProspectWhereInput `json:"hasProspectWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CardWhereInput) AddPredicates(predicates ...predicate.Card) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CardWhereInput filter on the CardQuery builder.
+func (i *CardWhereInput) Filter(q *CardQuery) (*CardQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCardWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCardWhereInput is returned in case the CardWhereInput is empty.
+var ErrEmptyCardWhereInput = errors.New("ent: empty predicate CardWhereInput")
+
+// P returns a predicate for filtering cards.
+// An error is returned if the input is empty or invalid.
+func (i *CardWhereInput) P() (predicate.Card, error) {
+	var predicates []predicate.Card
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, card.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Card, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, card.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Card, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, card.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, card.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, card.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, card.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, card.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, card.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, card.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, card.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, card.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, card.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, card.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, card.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, card.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, card.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, card.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, card.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, card.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, card.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, card.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, card.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, card.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, card.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, card.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, card.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, card.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Brand != nil {
+		predicates = append(predicates, card.BrandEQ(*i.Brand))
+	}
+	if i.BrandNEQ != nil {
+		predicates = append(predicates, card.BrandNEQ(*i.BrandNEQ))
+	}
+	if len(i.BrandIn) > 0 {
+		predicates = append(predicates, card.BrandIn(i.BrandIn...))
+	}
+	if len(i.BrandNotIn) > 0 {
+		predicates = append(predicates, card.BrandNotIn(i.BrandNotIn...))
+	}
+	if i.BrandGT != nil {
+		predicates = append(predicates, card.BrandGT(*i.BrandGT))
+	}
+	if i.BrandGTE != nil {
+		predicates = append(predicates, card.BrandGTE(*i.BrandGTE))
+	}
+	if i.BrandLT != nil {
+		predicates = append(predicates, card.BrandLT(*i.BrandLT))
+	}
+	if i.BrandLTE != nil {
+		predicates = append(predicates, card.BrandLTE(*i.BrandLTE))
+	}
+	if i.BrandContains != nil {
+		predicates = append(predicates, card.BrandContains(*i.BrandContains))
+	}
+	if i.BrandHasPrefix != nil {
+		predicates = append(predicates, card.BrandHasPrefix(*i.BrandHasPrefix))
+	}
+	if i.BrandHasSuffix != nil {
+		predicates = append(predicates, card.BrandHasSuffix(*i.BrandHasSuffix))
+	}
+	if i.BrandEqualFold != nil {
+		predicates = append(predicates, card.BrandEqualFold(*i.BrandEqualFold))
+	}
+	if i.BrandContainsFold != nil {
+		predicates = append(predicates, card.BrandContainsFold(*i.BrandContainsFold))
+	}
+	if i.Last4 != nil {
+		predicates = append(predicates, card.Last4EQ(*i.Last4))
+	}
+	if i.Last4NEQ != nil {
+		predicates = append(predicates, card.Last4NEQ(*i.Last4NEQ))
+	}
+	if len(i.Last4In) > 0 {
+		predicates = append(predicates, card.Last4In(i.Last4In...))
+	}
+	if len(i.Last4NotIn) > 0 {
+		predicates = append(predicates, card.Last4NotIn(i.Last4NotIn...))
+	}
+	if i.Last4GT != nil {
+		predicates = append(predicates, card.Last4GT(*i.Last4GT))
+	}
+	if i.Last4GTE != nil {
+		predicates = append(predicates, card.Last4GTE(*i.Last4GTE))
+	}
+	if i.Last4LT != nil {
+		predicates = append(predicates, card.Last4LT(*i.Last4LT))
+	}
+	if i.Last4LTE != nil {
+		predicates = append(predicates, card.Last4LTE(*i.Last4LTE))
+	}
+	if i.Last4Contains != nil {
+		predicates = append(predicates, card.Last4Contains(*i.Last4Contains))
+	}
+	if i.Last4HasPrefix != nil {
+		predicates = append(predicates, card.Last4HasPrefix(*i.Last4HasPrefix))
+	}
+	if i.Last4HasSuffix != nil {
+		predicates = append(predicates, card.Last4HasSuffix(*i.Last4HasSuffix))
+	}
+	if i.Last4EqualFold != nil {
+		predicates = append(predicates, card.Last4EqualFold(*i.Last4EqualFold))
+	}
+	if i.Last4ContainsFold != nil {
+		predicates = append(predicates, card.Last4ContainsFold(*i.Last4ContainsFold))
+	}
+	if i.ExpMonth != nil {
+		predicates = append(predicates, card.ExpMonthEQ(*i.ExpMonth))
+	}
+	if i.ExpMonthNEQ != nil {
+		predicates = append(predicates, card.ExpMonthNEQ(*i.ExpMonthNEQ))
+	}
+	if len(i.ExpMonthIn) > 0 {
+		predicates = append(predicates, card.ExpMonthIn(i.ExpMonthIn...))
+	}
+	if len(i.ExpMonthNotIn) > 0 {
+		predicates = append(predicates, card.ExpMonthNotIn(i.ExpMonthNotIn...))
+	}
+	if i.ExpMonthGT != nil {
+		predicates = append(predicates, card.ExpMonthGT(*i.ExpMonthGT))
+	}
+	if i.ExpMonthGTE != nil {
+		predicates = append(predicates, card.ExpMonthGTE(*i.ExpMonthGTE))
+	}
+	if i.ExpMonthLT != nil {
+		predicates = append(predicates, card.ExpMonthLT(*i.ExpMonthLT))
+	}
+	if i.ExpMonthLTE != nil {
+		predicates = append(predicates, card.ExpMonthLTE(*i.ExpMonthLTE))
+	}
+	if i.ExpYear != nil {
+		predicates = append(predicates, card.ExpYearEQ(*i.ExpYear))
+	}
+	if i.ExpYearNEQ != nil {
+		predicates = append(predicates, card.ExpYearNEQ(*i.ExpYearNEQ))
+	}
+	if len(i.ExpYearIn) > 0 {
+		predicates = append(predicates, card.ExpYearIn(i.ExpYearIn...))
+	}
+	if len(i.ExpYearNotIn) > 0 {
+		predicates = append(predicates, card.ExpYearNotIn(i.ExpYearNotIn...))
+	}
+	if i.ExpYearGT != nil {
+		predicates = append(predicates, card.ExpYearGT(*i.ExpYearGT))
+	}
+	if i.ExpYearGTE != nil {
+		predicates = append(predicates, card.ExpYearGTE(*i.ExpYearGTE))
+	}
+	if i.ExpYearLT != nil {
+		predicates = append(predicates, card.ExpYearLT(*i.ExpYearLT))
+	}
+	if i.ExpYearLTE != nil {
+		predicates = append(predicates, card.ExpYearLTE(*i.ExpYearLTE))
+	}
+
+	if i.HasClient != nil {
+		p := card.HasClient()
+		if !*i.HasClient {
+			p = card.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, card.HasClientWith(with...))
+	}
+	if i.HasProspect != nil {
+		p := card.HasProspect()
+		if !*i.HasProspect {
+			p = card.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProspectWith) > 0 {
+		with := make([]predicate.Prospect, 0, len(i.HasProspectWith))
+		for _, w := range i.HasProspectWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProspectWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, card.HasProspectWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCardWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return card.And(predicates...), nil
+	}
+}
+
 // CompanyWhereInput represents a where input for filtering Company queries.
 type CompanyWhereInput struct {
 	Predicates []predicate.Company  `json:"-"`
@@ -789,6 +1581,442 @@ func (i *CompanyWhereInput) P() (predicate.Company, error) {
 		return predicates[0], nil
 	default:
 		return company.And(predicates...), nil
+	}
+}
+
+// IntegrationJobWhereInput represents a where input for filtering IntegrationJob queries.
+type IntegrationJobWhereInput struct {
+	Predicates []predicate.IntegrationJob  `json:"-"`
+	Not        *IntegrationJobWhereInput   `json:"not,omitempty"`
+	Or         []*IntegrationJobWhereInput `json:"or,omitempty"`
+	And        []*IntegrationJobWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *integrationjob.Kind  `json:"kind,omitempty"`
+	KindNEQ   *integrationjob.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []integrationjob.Kind `json:"kindIn,omitempty"`
+	KindNotIn []integrationjob.Kind `json:"kindNotIn,omitempty"`
+
+	// "status" field predicates.
+	Status      *integrationjob.Status  `json:"status,omitempty"`
+	StatusNEQ   *integrationjob.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []integrationjob.Status `json:"statusIn,omitempty"`
+	StatusNotIn []integrationjob.Status `json:"statusNotIn,omitempty"`
+
+	// "attempts" field predicates.
+	Attempts      *int  `json:"attempts,omitempty"`
+	AttemptsNEQ   *int  `json:"attemptsNEQ,omitempty"`
+	AttemptsIn    []int `json:"attemptsIn,omitempty"`
+	AttemptsNotIn []int `json:"attemptsNotIn,omitempty"`
+	AttemptsGT    *int  `json:"attemptsGT,omitempty"`
+	AttemptsGTE   *int  `json:"attemptsGTE,omitempty"`
+	AttemptsLT    *int  `json:"attemptsLT,omitempty"`
+	AttemptsLTE   *int  `json:"attemptsLTE,omitempty"`
+
+	// "last_error" field predicates.
+	LastError             *string  `json:"lastError,omitempty"`
+	LastErrorNEQ          *string  `json:"lastErrorNEQ,omitempty"`
+	LastErrorIn           []string `json:"lastErrorIn,omitempty"`
+	LastErrorNotIn        []string `json:"lastErrorNotIn,omitempty"`
+	LastErrorGT           *string  `json:"lastErrorGT,omitempty"`
+	LastErrorGTE          *string  `json:"lastErrorGTE,omitempty"`
+	LastErrorLT           *string  `json:"lastErrorLT,omitempty"`
+	LastErrorLTE          *string  `json:"lastErrorLTE,omitempty"`
+	LastErrorContains     *string  `json:"lastErrorContains,omitempty"`
+	LastErrorHasPrefix    *string  `json:"lastErrorHasPrefix,omitempty"`
+	LastErrorHasSuffix    *string  `json:"lastErrorHasSuffix,omitempty"`
+	LastErrorEqualFold    *string  `json:"lastErrorEqualFold,omitempty"`
+	LastErrorContainsFold *string  `json:"lastErrorContainsFold,omitempty"`
+
+	// "partner_job_id" field predicates.
+	PartnerJobID             *string  `json:"partnerJobID,omitempty"`
+	PartnerJobIDNEQ          *string  `json:"partnerJobIDNEQ,omitempty"`
+	PartnerJobIDIn           []string `json:"partnerJobIDIn,omitempty"`
+	PartnerJobIDNotIn        []string `json:"partnerJobIDNotIn,omitempty"`
+	PartnerJobIDGT           *string  `json:"partnerJobIDGT,omitempty"`
+	PartnerJobIDGTE          *string  `json:"partnerJobIDGTE,omitempty"`
+	PartnerJobIDLT           *string  `json:"partnerJobIDLT,omitempty"`
+	PartnerJobIDLTE          *string  `json:"partnerJobIDLTE,omitempty"`
+	PartnerJobIDContains     *string  `json:"partnerJobIDContains,omitempty"`
+	PartnerJobIDHasPrefix    *string  `json:"partnerJobIDHasPrefix,omitempty"`
+	PartnerJobIDHasSuffix    *string  `json:"partnerJobIDHasSuffix,omitempty"`
+	PartnerJobIDEqualFold    *string  `json:"partnerJobIDEqualFold,omitempty"`
+	PartnerJobIDContainsFold *string  `json:"partnerJobIDContainsFold,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+
+	// "prospect" edge predicates.
+	HasProspect     *bool                 `json:"hasProspect,omitempty"`
+	HasProspectWith []*ProspectWhereInput `json:"hasProspectWith,omitempty"`
+
+	// "registration" edge predicates.
+	HasRegistration     *bool                     `json:"hasRegistration,omitempty"`
+	HasRegistrationWith []*RegistrationWhereInput `json:"hasRegistrationWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *IntegrationJobWhereInput) AddPredicates(predicates ...predicate.IntegrationJob) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the IntegrationJobWhereInput filter on the IntegrationJobQuery builder.
+func (i *IntegrationJobWhereInput) Filter(q *IntegrationJobQuery) (*IntegrationJobQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyIntegrationJobWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyIntegrationJobWhereInput is returned in case the IntegrationJobWhereInput is empty.
+var ErrEmptyIntegrationJobWhereInput = errors.New("ent: empty predicate IntegrationJobWhereInput")
+
+// P returns a predicate for filtering integrationjobs.
+// An error is returned if the input is empty or invalid.
+func (i *IntegrationJobWhereInput) P() (predicate.IntegrationJob, error) {
+	var predicates []predicate.IntegrationJob
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, integrationjob.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.IntegrationJob, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, integrationjob.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.IntegrationJob, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, integrationjob.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, integrationjob.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, integrationjob.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, integrationjob.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, integrationjob.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, integrationjob.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, integrationjob.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, integrationjob.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, integrationjob.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, integrationjob.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, integrationjob.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, integrationjob.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, integrationjob.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, integrationjob.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, integrationjob.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, integrationjob.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, integrationjob.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, integrationjob.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, integrationjob.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, integrationjob.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, integrationjob.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, integrationjob.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, integrationjob.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, integrationjob.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, integrationjob.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, integrationjob.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, integrationjob.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, integrationjob.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, integrationjob.KindNotIn(i.KindNotIn...))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, integrationjob.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, integrationjob.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, integrationjob.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, integrationjob.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Attempts != nil {
+		predicates = append(predicates, integrationjob.AttemptsEQ(*i.Attempts))
+	}
+	if i.AttemptsNEQ != nil {
+		predicates = append(predicates, integrationjob.AttemptsNEQ(*i.AttemptsNEQ))
+	}
+	if len(i.AttemptsIn) > 0 {
+		predicates = append(predicates, integrationjob.AttemptsIn(i.AttemptsIn...))
+	}
+	if len(i.AttemptsNotIn) > 0 {
+		predicates = append(predicates, integrationjob.AttemptsNotIn(i.AttemptsNotIn...))
+	}
+	if i.AttemptsGT != nil {
+		predicates = append(predicates, integrationjob.AttemptsGT(*i.AttemptsGT))
+	}
+	if i.AttemptsGTE != nil {
+		predicates = append(predicates, integrationjob.AttemptsGTE(*i.AttemptsGTE))
+	}
+	if i.AttemptsLT != nil {
+		predicates = append(predicates, integrationjob.AttemptsLT(*i.AttemptsLT))
+	}
+	if i.AttemptsLTE != nil {
+		predicates = append(predicates, integrationjob.AttemptsLTE(*i.AttemptsLTE))
+	}
+	if i.LastError != nil {
+		predicates = append(predicates, integrationjob.LastErrorEQ(*i.LastError))
+	}
+	if i.LastErrorNEQ != nil {
+		predicates = append(predicates, integrationjob.LastErrorNEQ(*i.LastErrorNEQ))
+	}
+	if len(i.LastErrorIn) > 0 {
+		predicates = append(predicates, integrationjob.LastErrorIn(i.LastErrorIn...))
+	}
+	if len(i.LastErrorNotIn) > 0 {
+		predicates = append(predicates, integrationjob.LastErrorNotIn(i.LastErrorNotIn...))
+	}
+	if i.LastErrorGT != nil {
+		predicates = append(predicates, integrationjob.LastErrorGT(*i.LastErrorGT))
+	}
+	if i.LastErrorGTE != nil {
+		predicates = append(predicates, integrationjob.LastErrorGTE(*i.LastErrorGTE))
+	}
+	if i.LastErrorLT != nil {
+		predicates = append(predicates, integrationjob.LastErrorLT(*i.LastErrorLT))
+	}
+	if i.LastErrorLTE != nil {
+		predicates = append(predicates, integrationjob.LastErrorLTE(*i.LastErrorLTE))
+	}
+	if i.LastErrorContains != nil {
+		predicates = append(predicates, integrationjob.LastErrorContains(*i.LastErrorContains))
+	}
+	if i.LastErrorHasPrefix != nil {
+		predicates = append(predicates, integrationjob.LastErrorHasPrefix(*i.LastErrorHasPrefix))
+	}
+	if i.LastErrorHasSuffix != nil {
+		predicates = append(predicates, integrationjob.LastErrorHasSuffix(*i.LastErrorHasSuffix))
+	}
+	if i.LastErrorEqualFold != nil {
+		predicates = append(predicates, integrationjob.LastErrorEqualFold(*i.LastErrorEqualFold))
+	}
+	if i.LastErrorContainsFold != nil {
+		predicates = append(predicates, integrationjob.LastErrorContainsFold(*i.LastErrorContainsFold))
+	}
+	if i.PartnerJobID != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDEQ(*i.PartnerJobID))
+	}
+	if i.PartnerJobIDNEQ != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDNEQ(*i.PartnerJobIDNEQ))
+	}
+	if len(i.PartnerJobIDIn) > 0 {
+		predicates = append(predicates, integrationjob.PartnerJobIDIn(i.PartnerJobIDIn...))
+	}
+	if len(i.PartnerJobIDNotIn) > 0 {
+		predicates = append(predicates, integrationjob.PartnerJobIDNotIn(i.PartnerJobIDNotIn...))
+	}
+	if i.PartnerJobIDGT != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDGT(*i.PartnerJobIDGT))
+	}
+	if i.PartnerJobIDGTE != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDGTE(*i.PartnerJobIDGTE))
+	}
+	if i.PartnerJobIDLT != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDLT(*i.PartnerJobIDLT))
+	}
+	if i.PartnerJobIDLTE != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDLTE(*i.PartnerJobIDLTE))
+	}
+	if i.PartnerJobIDContains != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDContains(*i.PartnerJobIDContains))
+	}
+	if i.PartnerJobIDHasPrefix != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDHasPrefix(*i.PartnerJobIDHasPrefix))
+	}
+	if i.PartnerJobIDHasSuffix != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDHasSuffix(*i.PartnerJobIDHasSuffix))
+	}
+	if i.PartnerJobIDEqualFold != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDEqualFold(*i.PartnerJobIDEqualFold))
+	}
+	if i.PartnerJobIDContainsFold != nil {
+		predicates = append(predicates, integrationjob.PartnerJobIDContainsFold(*i.PartnerJobIDContainsFold))
+	}
+
+	if i.HasClient != nil {
+		p := integrationjob.HasClient()
+		if !*i.HasClient {
+			p = integrationjob.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, integrationjob.HasClientWith(with...))
+	}
+	if i.HasProspect != nil {
+		p := integrationjob.HasProspect()
+		if !*i.HasProspect {
+			p = integrationjob.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProspectWith) > 0 {
+		with := make([]predicate.Prospect, 0, len(i.HasProspectWith))
+		for _, w := range i.HasProspectWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProspectWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, integrationjob.HasProspectWith(with...))
+	}
+	if i.HasRegistration != nil {
+		p := integrationjob.HasRegistration()
+		if !*i.HasRegistration {
+			p = integrationjob.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRegistrationWith) > 0 {
+		with := make([]predicate.Registration, 0, len(i.HasRegistrationWith))
+		for _, w := range i.HasRegistrationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRegistrationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, integrationjob.HasRegistrationWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyIntegrationJobWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return integrationjob.And(predicates...), nil
 	}
 }
 
@@ -2144,6 +3372,18 @@ type ProspectWhereInput struct {
 	// "property" edge predicates.
 	HasProperty     *bool                 `json:"hasProperty,omitempty"`
 	HasPropertyWith []*PropertyWhereInput `json:"hasPropertyWith,omitempty"`
+
+	// "cards" edge predicates.
+	HasCards     *bool             `json:"hasCards,omitempty"`
+	HasCardsWith []*CardWhereInput `json:"hasCardsWith,omitempty"`
+
+	// "registrations" edge predicates.
+	HasRegistrations     *bool                     `json:"hasRegistrations,omitempty"`
+	HasRegistrationsWith []*RegistrationWhereInput `json:"hasRegistrationsWith,omitempty"`
+
+	// "integration_jobs" edge predicates.
+	HasIntegrationJobs     *bool                       `json:"hasIntegrationJobs,omitempty"`
+	HasIntegrationJobsWith []*IntegrationJobWhereInput `json:"hasIntegrationJobsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3268,6 +4508,60 @@ func (i *ProspectWhereInput) P() (predicate.Prospect, error) {
 		}
 		predicates = append(predicates, prospect.HasPropertyWith(with...))
 	}
+	if i.HasCards != nil {
+		p := prospect.HasCards()
+		if !*i.HasCards {
+			p = prospect.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCardsWith) > 0 {
+		with := make([]predicate.Card, 0, len(i.HasCardsWith))
+		for _, w := range i.HasCardsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCardsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, prospect.HasCardsWith(with...))
+	}
+	if i.HasRegistrations != nil {
+		p := prospect.HasRegistrations()
+		if !*i.HasRegistrations {
+			p = prospect.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRegistrationsWith) > 0 {
+		with := make([]predicate.Registration, 0, len(i.HasRegistrationsWith))
+		for _, w := range i.HasRegistrationsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRegistrationsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, prospect.HasRegistrationsWith(with...))
+	}
+	if i.HasIntegrationJobs != nil {
+		p := prospect.HasIntegrationJobs()
+		if !*i.HasIntegrationJobs {
+			p = prospect.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasIntegrationJobsWith) > 0 {
+		with := make([]predicate.IntegrationJob, 0, len(i.HasIntegrationJobsWith))
+		for _, w := range i.HasIntegrationJobsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasIntegrationJobsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, prospect.HasIntegrationJobsWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyProspectWhereInput
@@ -3275,6 +4569,484 @@ func (i *ProspectWhereInput) P() (predicate.Prospect, error) {
 		return predicates[0], nil
 	default:
 		return prospect.And(predicates...), nil
+	}
+}
+
+// RegistrationWhereInput represents a where input for filtering Registration queries.
+type RegistrationWhereInput struct {
+	Predicates []predicate.Registration  `json:"-"`
+	Not        *RegistrationWhereInput   `json:"not,omitempty"`
+	Or         []*RegistrationWhereInput `json:"or,omitempty"`
+	And        []*RegistrationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "property_tag" field predicates.
+	PropertyTag             *string  `json:"propertyTag,omitempty"`
+	PropertyTagNEQ          *string  `json:"propertyTagNEQ,omitempty"`
+	PropertyTagIn           []string `json:"propertyTagIn,omitempty"`
+	PropertyTagNotIn        []string `json:"propertyTagNotIn,omitempty"`
+	PropertyTagGT           *string  `json:"propertyTagGT,omitempty"`
+	PropertyTagGTE          *string  `json:"propertyTagGTE,omitempty"`
+	PropertyTagLT           *string  `json:"propertyTagLT,omitempty"`
+	PropertyTagLTE          *string  `json:"propertyTagLTE,omitempty"`
+	PropertyTagContains     *string  `json:"propertyTagContains,omitempty"`
+	PropertyTagHasPrefix    *string  `json:"propertyTagHasPrefix,omitempty"`
+	PropertyTagHasSuffix    *string  `json:"propertyTagHasSuffix,omitempty"`
+	PropertyTagEqualFold    *string  `json:"propertyTagEqualFold,omitempty"`
+	PropertyTagContainsFold *string  `json:"propertyTagContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *registration.Status  `json:"status,omitempty"`
+	StatusNEQ   *registration.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []registration.Status `json:"statusIn,omitempty"`
+	StatusNotIn []registration.Status `json:"statusNotIn,omitempty"`
+
+	// "message" field predicates.
+	Message             *string  `json:"message,omitempty"`
+	MessageNEQ          *string  `json:"messageNEQ,omitempty"`
+	MessageIn           []string `json:"messageIn,omitempty"`
+	MessageNotIn        []string `json:"messageNotIn,omitempty"`
+	MessageGT           *string  `json:"messageGT,omitempty"`
+	MessageGTE          *string  `json:"messageGTE,omitempty"`
+	MessageLT           *string  `json:"messageLT,omitempty"`
+	MessageLTE          *string  `json:"messageLTE,omitempty"`
+	MessageContains     *string  `json:"messageContains,omitempty"`
+	MessageHasPrefix    *string  `json:"messageHasPrefix,omitempty"`
+	MessageHasSuffix    *string  `json:"messageHasSuffix,omitempty"`
+	MessageEqualFold    *string  `json:"messageEqualFold,omitempty"`
+	MessageContainsFold *string  `json:"messageContainsFold,omitempty"`
+
+	// "channel" field predicates.
+	Channel      *registration.Channel  `json:"channel,omitempty"`
+	ChannelNEQ   *registration.Channel  `json:"channelNEQ,omitempty"`
+	ChannelIn    []registration.Channel `json:"channelIn,omitempty"`
+	ChannelNotIn []registration.Channel `json:"channelNotIn,omitempty"`
+
+	// "sms_notes" field predicates.
+	SmsNotes             *string  `json:"smsNotes,omitempty"`
+	SmsNotesNEQ          *string  `json:"smsNotesNEQ,omitempty"`
+	SmsNotesIn           []string `json:"smsNotesIn,omitempty"`
+	SmsNotesNotIn        []string `json:"smsNotesNotIn,omitempty"`
+	SmsNotesGT           *string  `json:"smsNotesGT,omitempty"`
+	SmsNotesGTE          *string  `json:"smsNotesGTE,omitempty"`
+	SmsNotesLT           *string  `json:"smsNotesLT,omitempty"`
+	SmsNotesLTE          *string  `json:"smsNotesLTE,omitempty"`
+	SmsNotesContains     *string  `json:"smsNotesContains,omitempty"`
+	SmsNotesHasPrefix    *string  `json:"smsNotesHasPrefix,omitempty"`
+	SmsNotesHasSuffix    *string  `json:"smsNotesHasSuffix,omitempty"`
+	SmsNotesEqualFold    *string  `json:"smsNotesEqualFold,omitempty"`
+	SmsNotesContainsFold *string  `json:"smsNotesContainsFold,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+
+	// "prospect" edge predicates.
+	HasProspect     *bool                 `json:"hasProspect,omitempty"`
+	HasProspectWith []*ProspectWhereInput `json:"hasProspectWith,omitempty"`
+
+	// "property" edge predicates.
+	HasProperty     *bool                 `json:"hasProperty,omitempty"`
+	HasPropertyWith []*PropertyWhereInput `json:"hasPropertyWith,omitempty"`
+
+	// "deliveries" edge predicates.
+	HasDeliveries     *bool                       `json:"hasDeliveries,omitempty"`
+	HasDeliveriesWith []*IntegrationJobWhereInput `json:"hasDeliveriesWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *RegistrationWhereInput) AddPredicates(predicates ...predicate.Registration) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the RegistrationWhereInput filter on the RegistrationQuery builder.
+func (i *RegistrationWhereInput) Filter(q *RegistrationQuery) (*RegistrationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyRegistrationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyRegistrationWhereInput is returned in case the RegistrationWhereInput is empty.
+var ErrEmptyRegistrationWhereInput = errors.New("ent: empty predicate RegistrationWhereInput")
+
+// P returns a predicate for filtering registrations.
+// An error is returned if the input is empty or invalid.
+func (i *RegistrationWhereInput) P() (predicate.Registration, error) {
+	var predicates []predicate.Registration
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, registration.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Registration, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, registration.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Registration, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, registration.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, registration.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, registration.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, registration.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, registration.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, registration.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, registration.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, registration.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, registration.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, registration.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, registration.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, registration.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, registration.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, registration.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, registration.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, registration.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, registration.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, registration.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, registration.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, registration.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, registration.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, registration.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, registration.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, registration.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, registration.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.PropertyTag != nil {
+		predicates = append(predicates, registration.PropertyTagEQ(*i.PropertyTag))
+	}
+	if i.PropertyTagNEQ != nil {
+		predicates = append(predicates, registration.PropertyTagNEQ(*i.PropertyTagNEQ))
+	}
+	if len(i.PropertyTagIn) > 0 {
+		predicates = append(predicates, registration.PropertyTagIn(i.PropertyTagIn...))
+	}
+	if len(i.PropertyTagNotIn) > 0 {
+		predicates = append(predicates, registration.PropertyTagNotIn(i.PropertyTagNotIn...))
+	}
+	if i.PropertyTagGT != nil {
+		predicates = append(predicates, registration.PropertyTagGT(*i.PropertyTagGT))
+	}
+	if i.PropertyTagGTE != nil {
+		predicates = append(predicates, registration.PropertyTagGTE(*i.PropertyTagGTE))
+	}
+	if i.PropertyTagLT != nil {
+		predicates = append(predicates, registration.PropertyTagLT(*i.PropertyTagLT))
+	}
+	if i.PropertyTagLTE != nil {
+		predicates = append(predicates, registration.PropertyTagLTE(*i.PropertyTagLTE))
+	}
+	if i.PropertyTagContains != nil {
+		predicates = append(predicates, registration.PropertyTagContains(*i.PropertyTagContains))
+	}
+	if i.PropertyTagHasPrefix != nil {
+		predicates = append(predicates, registration.PropertyTagHasPrefix(*i.PropertyTagHasPrefix))
+	}
+	if i.PropertyTagHasSuffix != nil {
+		predicates = append(predicates, registration.PropertyTagHasSuffix(*i.PropertyTagHasSuffix))
+	}
+	if i.PropertyTagEqualFold != nil {
+		predicates = append(predicates, registration.PropertyTagEqualFold(*i.PropertyTagEqualFold))
+	}
+	if i.PropertyTagContainsFold != nil {
+		predicates = append(predicates, registration.PropertyTagContainsFold(*i.PropertyTagContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, registration.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, registration.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, registration.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, registration.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Message != nil {
+		predicates = append(predicates, registration.MessageEQ(*i.Message))
+	}
+	if i.MessageNEQ != nil {
+		predicates = append(predicates, registration.MessageNEQ(*i.MessageNEQ))
+	}
+	if len(i.MessageIn) > 0 {
+		predicates = append(predicates, registration.MessageIn(i.MessageIn...))
+	}
+	if len(i.MessageNotIn) > 0 {
+		predicates = append(predicates, registration.MessageNotIn(i.MessageNotIn...))
+	}
+	if i.MessageGT != nil {
+		predicates = append(predicates, registration.MessageGT(*i.MessageGT))
+	}
+	if i.MessageGTE != nil {
+		predicates = append(predicates, registration.MessageGTE(*i.MessageGTE))
+	}
+	if i.MessageLT != nil {
+		predicates = append(predicates, registration.MessageLT(*i.MessageLT))
+	}
+	if i.MessageLTE != nil {
+		predicates = append(predicates, registration.MessageLTE(*i.MessageLTE))
+	}
+	if i.MessageContains != nil {
+		predicates = append(predicates, registration.MessageContains(*i.MessageContains))
+	}
+	if i.MessageHasPrefix != nil {
+		predicates = append(predicates, registration.MessageHasPrefix(*i.MessageHasPrefix))
+	}
+	if i.MessageHasSuffix != nil {
+		predicates = append(predicates, registration.MessageHasSuffix(*i.MessageHasSuffix))
+	}
+	if i.MessageEqualFold != nil {
+		predicates = append(predicates, registration.MessageEqualFold(*i.MessageEqualFold))
+	}
+	if i.MessageContainsFold != nil {
+		predicates = append(predicates, registration.MessageContainsFold(*i.MessageContainsFold))
+	}
+	if i.Channel != nil {
+		predicates = append(predicates, registration.ChannelEQ(*i.Channel))
+	}
+	if i.ChannelNEQ != nil {
+		predicates = append(predicates, registration.ChannelNEQ(*i.ChannelNEQ))
+	}
+	if len(i.ChannelIn) > 0 {
+		predicates = append(predicates, registration.ChannelIn(i.ChannelIn...))
+	}
+	if len(i.ChannelNotIn) > 0 {
+		predicates = append(predicates, registration.ChannelNotIn(i.ChannelNotIn...))
+	}
+	if i.SmsNotes != nil {
+		predicates = append(predicates, registration.SmsNotesEQ(*i.SmsNotes))
+	}
+	if i.SmsNotesNEQ != nil {
+		predicates = append(predicates, registration.SmsNotesNEQ(*i.SmsNotesNEQ))
+	}
+	if len(i.SmsNotesIn) > 0 {
+		predicates = append(predicates, registration.SmsNotesIn(i.SmsNotesIn...))
+	}
+	if len(i.SmsNotesNotIn) > 0 {
+		predicates = append(predicates, registration.SmsNotesNotIn(i.SmsNotesNotIn...))
+	}
+	if i.SmsNotesGT != nil {
+		predicates = append(predicates, registration.SmsNotesGT(*i.SmsNotesGT))
+	}
+	if i.SmsNotesGTE != nil {
+		predicates = append(predicates, registration.SmsNotesGTE(*i.SmsNotesGTE))
+	}
+	if i.SmsNotesLT != nil {
+		predicates = append(predicates, registration.SmsNotesLT(*i.SmsNotesLT))
+	}
+	if i.SmsNotesLTE != nil {
+		predicates = append(predicates, registration.SmsNotesLTE(*i.SmsNotesLTE))
+	}
+	if i.SmsNotesContains != nil {
+		predicates = append(predicates, registration.SmsNotesContains(*i.SmsNotesContains))
+	}
+	if i.SmsNotesHasPrefix != nil {
+		predicates = append(predicates, registration.SmsNotesHasPrefix(*i.SmsNotesHasPrefix))
+	}
+	if i.SmsNotesHasSuffix != nil {
+		predicates = append(predicates, registration.SmsNotesHasSuffix(*i.SmsNotesHasSuffix))
+	}
+	if i.SmsNotesEqualFold != nil {
+		predicates = append(predicates, registration.SmsNotesEqualFold(*i.SmsNotesEqualFold))
+	}
+	if i.SmsNotesContainsFold != nil {
+		predicates = append(predicates, registration.SmsNotesContainsFold(*i.SmsNotesContainsFold))
+	}
+
+	if i.HasClient != nil {
+		p := registration.HasClient()
+		if !*i.HasClient {
+			p = registration.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, registration.HasClientWith(with...))
+	}
+	if i.HasProspect != nil {
+		p := registration.HasProspect()
+		if !*i.HasProspect {
+			p = registration.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProspectWith) > 0 {
+		with := make([]predicate.Prospect, 0, len(i.HasProspectWith))
+		for _, w := range i.HasProspectWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProspectWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, registration.HasProspectWith(with...))
+	}
+	if i.HasProperty != nil {
+		p := registration.HasProperty()
+		if !*i.HasProperty {
+			p = registration.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPropertyWith) > 0 {
+		with := make([]predicate.Property, 0, len(i.HasPropertyWith))
+		for _, w := range i.HasPropertyWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPropertyWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, registration.HasPropertyWith(with...))
+	}
+	if i.HasDeliveries != nil {
+		p := registration.HasDeliveries()
+		if !*i.HasDeliveries {
+			p = registration.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeliveriesWith) > 0 {
+		with := make([]predicate.IntegrationJob, 0, len(i.HasDeliveriesWith))
+		for _, w := range i.HasDeliveriesWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeliveriesWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, registration.HasDeliveriesWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyRegistrationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return registration.And(predicates...), nil
 	}
 }
 

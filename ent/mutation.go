@@ -12,11 +12,15 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/types"
 )
@@ -30,12 +34,16 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken = "APIToken"
-	TypeCompany  = "Company"
-	TypeLease    = "Lease"
-	TypeProperty = "Property"
-	TypeProspect = "Prospect"
-	TypeTenant   = "Tenant"
+	TypeAPIToken       = "APIToken"
+	TypeBan            = "Ban"
+	TypeCard           = "Card"
+	TypeCompany        = "Company"
+	TypeIntegrationJob = "IntegrationJob"
+	TypeLease          = "Lease"
+	TypeProperty       = "Property"
+	TypeProspect       = "Prospect"
+	TypeRegistration   = "Registration"
+	TypeTenant         = "Tenant"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -929,6 +937,1640 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown APIToken edge %s", name)
 }
 
+// BanMutation represents an operation that mutates the Ban nodes in the graph.
+type BanMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	phone         *string
+	email         *string
+	reason        *string
+	clearedFields map[string]struct{}
+	client        *int
+	clearedclient bool
+	done          bool
+	oldValue      func(context.Context) (*Ban, error)
+	predicates    []predicate.Ban
+}
+
+var _ ent.Mutation = (*BanMutation)(nil)
+
+// banOption allows management of the mutation configuration using functional options.
+type banOption func(*BanMutation)
+
+// newBanMutation creates new mutation for the Ban entity.
+func newBanMutation(c config, op Op, opts ...banOption) *BanMutation {
+	m := &BanMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBan,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBanID sets the ID field of the mutation.
+func withBanID(id int) banOption {
+	return func(m *BanMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Ban
+		)
+		m.oldValue = func(ctx context.Context) (*Ban, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Ban.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBan sets the old Ban of the mutation.
+func withBan(node *Ban) banOption {
+	return func(m *BanMutation) {
+		m.oldValue = func(context.Context) (*Ban, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BanMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BanMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BanMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BanMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Ban.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BanMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BanMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Ban entity.
+// If the Ban object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BanMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BanMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BanMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BanMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Ban entity.
+// If the Ban object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BanMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BanMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *BanMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *BanMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the Ban entity.
+// If the Ban object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BanMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *BanMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *BanMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *BanMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the Ban entity.
+// If the Ban object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BanMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *BanMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *BanMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *BanMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Ban entity.
+// If the Ban object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BanMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *BanMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *BanMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *BanMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Ban entity.
+// If the Ban object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BanMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *BanMutation) ResetReason() {
+	m.reason = nil
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *BanMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[ban.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *BanMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *BanMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *BanMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// Where appends a list predicates to the BanMutation builder.
+func (m *BanMutation) Where(ps ...predicate.Ban) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BanMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BanMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Ban, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BanMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BanMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Ban).
+func (m *BanMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BanMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, ban.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, ban.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, ban.FieldClientID)
+	}
+	if m.phone != nil {
+		fields = append(fields, ban.FieldPhone)
+	}
+	if m.email != nil {
+		fields = append(fields, ban.FieldEmail)
+	}
+	if m.reason != nil {
+		fields = append(fields, ban.FieldReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BanMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case ban.FieldCreatedAt:
+		return m.CreatedAt()
+	case ban.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case ban.FieldClientID:
+		return m.ClientID()
+	case ban.FieldPhone:
+		return m.Phone()
+	case ban.FieldEmail:
+		return m.Email()
+	case ban.FieldReason:
+		return m.Reason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BanMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case ban.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case ban.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case ban.FieldClientID:
+		return m.OldClientID(ctx)
+	case ban.FieldPhone:
+		return m.OldPhone(ctx)
+	case ban.FieldEmail:
+		return m.OldEmail(ctx)
+	case ban.FieldReason:
+		return m.OldReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown Ban field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BanMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case ban.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case ban.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case ban.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case ban.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case ban.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case ban.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Ban field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BanMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BanMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BanMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Ban numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BanMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BanMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BanMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Ban nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BanMutation) ResetField(name string) error {
+	switch name {
+	case ban.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case ban.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case ban.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case ban.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case ban.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case ban.FieldReason:
+		m.ResetReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Ban field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BanMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.client != nil {
+		edges = append(edges, ban.EdgeClient)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BanMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case ban.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BanMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BanMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BanMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedclient {
+		edges = append(edges, ban.EdgeClient)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BanMutation) EdgeCleared(name string) bool {
+	switch name {
+	case ban.EdgeClient:
+		return m.clearedclient
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BanMutation) ClearEdge(name string) error {
+	switch name {
+	case ban.EdgeClient:
+		m.ClearClient()
+		return nil
+	}
+	return fmt.Errorf("unknown Ban unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BanMutation) ResetEdge(name string) error {
+	switch name {
+	case ban.EdgeClient:
+		m.ResetClient()
+		return nil
+	}
+	return fmt.Errorf("unknown Ban edge %s", name)
+}
+
+// CardMutation represents an operation that mutates the Card nodes in the graph.
+type CardMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	brand           *string
+	last4           *string
+	exp_month       *int
+	addexp_month    *int
+	exp_year        *int
+	addexp_year     *int
+	vault_token     *string
+	fingerprint     *string
+	clearedFields   map[string]struct{}
+	client          *int
+	clearedclient   bool
+	prospect        *int
+	clearedprospect bool
+	done            bool
+	oldValue        func(context.Context) (*Card, error)
+	predicates      []predicate.Card
+}
+
+var _ ent.Mutation = (*CardMutation)(nil)
+
+// cardOption allows management of the mutation configuration using functional options.
+type cardOption func(*CardMutation)
+
+// newCardMutation creates new mutation for the Card entity.
+func newCardMutation(c config, op Op, opts ...cardOption) *CardMutation {
+	m := &CardMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCard,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCardID sets the ID field of the mutation.
+func withCardID(id int) cardOption {
+	return func(m *CardMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Card
+		)
+		m.oldValue = func(ctx context.Context) (*Card, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Card.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCard sets the old Card of the mutation.
+func withCard(node *Card) cardOption {
+	return func(m *CardMutation) {
+		m.oldValue = func(context.Context) (*Card, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CardMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CardMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CardMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CardMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Card.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CardMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CardMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CardMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CardMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CardMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CardMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *CardMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *CardMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *CardMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetProspectID sets the "prospect_id" field.
+func (m *CardMutation) SetProspectID(i int) {
+	m.prospect = &i
+}
+
+// ProspectID returns the value of the "prospect_id" field in the mutation.
+func (m *CardMutation) ProspectID() (r int, exists bool) {
+	v := m.prospect
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProspectID returns the old "prospect_id" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldProspectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProspectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProspectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProspectID: %w", err)
+	}
+	return oldValue.ProspectID, nil
+}
+
+// ResetProspectID resets all changes to the "prospect_id" field.
+func (m *CardMutation) ResetProspectID() {
+	m.prospect = nil
+}
+
+// SetBrand sets the "brand" field.
+func (m *CardMutation) SetBrand(s string) {
+	m.brand = &s
+}
+
+// Brand returns the value of the "brand" field in the mutation.
+func (m *CardMutation) Brand() (r string, exists bool) {
+	v := m.brand
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBrand returns the old "brand" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldBrand(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBrand is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBrand requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBrand: %w", err)
+	}
+	return oldValue.Brand, nil
+}
+
+// ResetBrand resets all changes to the "brand" field.
+func (m *CardMutation) ResetBrand() {
+	m.brand = nil
+}
+
+// SetLast4 sets the "last4" field.
+func (m *CardMutation) SetLast4(s string) {
+	m.last4 = &s
+}
+
+// Last4 returns the value of the "last4" field in the mutation.
+func (m *CardMutation) Last4() (r string, exists bool) {
+	v := m.last4
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLast4 returns the old "last4" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldLast4(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLast4 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLast4 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLast4: %w", err)
+	}
+	return oldValue.Last4, nil
+}
+
+// ResetLast4 resets all changes to the "last4" field.
+func (m *CardMutation) ResetLast4() {
+	m.last4 = nil
+}
+
+// SetExpMonth sets the "exp_month" field.
+func (m *CardMutation) SetExpMonth(i int) {
+	m.exp_month = &i
+	m.addexp_month = nil
+}
+
+// ExpMonth returns the value of the "exp_month" field in the mutation.
+func (m *CardMutation) ExpMonth() (r int, exists bool) {
+	v := m.exp_month
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpMonth returns the old "exp_month" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldExpMonth(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpMonth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpMonth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpMonth: %w", err)
+	}
+	return oldValue.ExpMonth, nil
+}
+
+// AddExpMonth adds i to the "exp_month" field.
+func (m *CardMutation) AddExpMonth(i int) {
+	if m.addexp_month != nil {
+		*m.addexp_month += i
+	} else {
+		m.addexp_month = &i
+	}
+}
+
+// AddedExpMonth returns the value that was added to the "exp_month" field in this mutation.
+func (m *CardMutation) AddedExpMonth() (r int, exists bool) {
+	v := m.addexp_month
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetExpMonth resets all changes to the "exp_month" field.
+func (m *CardMutation) ResetExpMonth() {
+	m.exp_month = nil
+	m.addexp_month = nil
+}
+
+// SetExpYear sets the "exp_year" field.
+func (m *CardMutation) SetExpYear(i int) {
+	m.exp_year = &i
+	m.addexp_year = nil
+}
+
+// ExpYear returns the value of the "exp_year" field in the mutation.
+func (m *CardMutation) ExpYear() (r int, exists bool) {
+	v := m.exp_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpYear returns the old "exp_year" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldExpYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpYear: %w", err)
+	}
+	return oldValue.ExpYear, nil
+}
+
+// AddExpYear adds i to the "exp_year" field.
+func (m *CardMutation) AddExpYear(i int) {
+	if m.addexp_year != nil {
+		*m.addexp_year += i
+	} else {
+		m.addexp_year = &i
+	}
+}
+
+// AddedExpYear returns the value that was added to the "exp_year" field in this mutation.
+func (m *CardMutation) AddedExpYear() (r int, exists bool) {
+	v := m.addexp_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetExpYear resets all changes to the "exp_year" field.
+func (m *CardMutation) ResetExpYear() {
+	m.exp_year = nil
+	m.addexp_year = nil
+}
+
+// SetVaultToken sets the "vault_token" field.
+func (m *CardMutation) SetVaultToken(s string) {
+	m.vault_token = &s
+}
+
+// VaultToken returns the value of the "vault_token" field in the mutation.
+func (m *CardMutation) VaultToken() (r string, exists bool) {
+	v := m.vault_token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVaultToken returns the old "vault_token" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldVaultToken(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVaultToken is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVaultToken requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVaultToken: %w", err)
+	}
+	return oldValue.VaultToken, nil
+}
+
+// ResetVaultToken resets all changes to the "vault_token" field.
+func (m *CardMutation) ResetVaultToken() {
+	m.vault_token = nil
+}
+
+// SetFingerprint sets the "fingerprint" field.
+func (m *CardMutation) SetFingerprint(s string) {
+	m.fingerprint = &s
+}
+
+// Fingerprint returns the value of the "fingerprint" field in the mutation.
+func (m *CardMutation) Fingerprint() (r string, exists bool) {
+	v := m.fingerprint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFingerprint returns the old "fingerprint" field's value of the Card entity.
+// If the Card object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CardMutation) OldFingerprint(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFingerprint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFingerprint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFingerprint: %w", err)
+	}
+	return oldValue.Fingerprint, nil
+}
+
+// ResetFingerprint resets all changes to the "fingerprint" field.
+func (m *CardMutation) ResetFingerprint() {
+	m.fingerprint = nil
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *CardMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[card.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *CardMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *CardMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *CardMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// ClearProspect clears the "prospect" edge to the Prospect entity.
+func (m *CardMutation) ClearProspect() {
+	m.clearedprospect = true
+	m.clearedFields[card.FieldProspectID] = struct{}{}
+}
+
+// ProspectCleared reports if the "prospect" edge to the Prospect entity was cleared.
+func (m *CardMutation) ProspectCleared() bool {
+	return m.clearedprospect
+}
+
+// ProspectIDs returns the "prospect" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProspectID instead. It exists only for internal usage by the builders.
+func (m *CardMutation) ProspectIDs() (ids []int) {
+	if id := m.prospect; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProspect resets all changes to the "prospect" edge.
+func (m *CardMutation) ResetProspect() {
+	m.prospect = nil
+	m.clearedprospect = false
+}
+
+// Where appends a list predicates to the CardMutation builder.
+func (m *CardMutation) Where(ps ...predicate.Card) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CardMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CardMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Card, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CardMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CardMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Card).
+func (m *CardMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CardMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, card.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, card.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, card.FieldClientID)
+	}
+	if m.prospect != nil {
+		fields = append(fields, card.FieldProspectID)
+	}
+	if m.brand != nil {
+		fields = append(fields, card.FieldBrand)
+	}
+	if m.last4 != nil {
+		fields = append(fields, card.FieldLast4)
+	}
+	if m.exp_month != nil {
+		fields = append(fields, card.FieldExpMonth)
+	}
+	if m.exp_year != nil {
+		fields = append(fields, card.FieldExpYear)
+	}
+	if m.vault_token != nil {
+		fields = append(fields, card.FieldVaultToken)
+	}
+	if m.fingerprint != nil {
+		fields = append(fields, card.FieldFingerprint)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CardMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case card.FieldCreatedAt:
+		return m.CreatedAt()
+	case card.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case card.FieldClientID:
+		return m.ClientID()
+	case card.FieldProspectID:
+		return m.ProspectID()
+	case card.FieldBrand:
+		return m.Brand()
+	case card.FieldLast4:
+		return m.Last4()
+	case card.FieldExpMonth:
+		return m.ExpMonth()
+	case card.FieldExpYear:
+		return m.ExpYear()
+	case card.FieldVaultToken:
+		return m.VaultToken()
+	case card.FieldFingerprint:
+		return m.Fingerprint()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CardMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case card.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case card.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case card.FieldClientID:
+		return m.OldClientID(ctx)
+	case card.FieldProspectID:
+		return m.OldProspectID(ctx)
+	case card.FieldBrand:
+		return m.OldBrand(ctx)
+	case card.FieldLast4:
+		return m.OldLast4(ctx)
+	case card.FieldExpMonth:
+		return m.OldExpMonth(ctx)
+	case card.FieldExpYear:
+		return m.OldExpYear(ctx)
+	case card.FieldVaultToken:
+		return m.OldVaultToken(ctx)
+	case card.FieldFingerprint:
+		return m.OldFingerprint(ctx)
+	}
+	return nil, fmt.Errorf("unknown Card field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CardMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case card.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case card.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case card.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case card.FieldProspectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProspectID(v)
+		return nil
+	case card.FieldBrand:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBrand(v)
+		return nil
+	case card.FieldLast4:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLast4(v)
+		return nil
+	case card.FieldExpMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpMonth(v)
+		return nil
+	case card.FieldExpYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpYear(v)
+		return nil
+	case card.FieldVaultToken:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVaultToken(v)
+		return nil
+	case card.FieldFingerprint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFingerprint(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Card field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CardMutation) AddedFields() []string {
+	var fields []string
+	if m.addexp_month != nil {
+		fields = append(fields, card.FieldExpMonth)
+	}
+	if m.addexp_year != nil {
+		fields = append(fields, card.FieldExpYear)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CardMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case card.FieldExpMonth:
+		return m.AddedExpMonth()
+	case card.FieldExpYear:
+		return m.AddedExpYear()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CardMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case card.FieldExpMonth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddExpMonth(v)
+		return nil
+	case card.FieldExpYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddExpYear(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Card numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CardMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CardMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CardMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Card nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CardMutation) ResetField(name string) error {
+	switch name {
+	case card.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case card.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case card.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case card.FieldProspectID:
+		m.ResetProspectID()
+		return nil
+	case card.FieldBrand:
+		m.ResetBrand()
+		return nil
+	case card.FieldLast4:
+		m.ResetLast4()
+		return nil
+	case card.FieldExpMonth:
+		m.ResetExpMonth()
+		return nil
+	case card.FieldExpYear:
+		m.ResetExpYear()
+		return nil
+	case card.FieldVaultToken:
+		m.ResetVaultToken()
+		return nil
+	case card.FieldFingerprint:
+		m.ResetFingerprint()
+		return nil
+	}
+	return fmt.Errorf("unknown Card field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CardMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.client != nil {
+		edges = append(edges, card.EdgeClient)
+	}
+	if m.prospect != nil {
+		edges = append(edges, card.EdgeProspect)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CardMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case card.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	case card.EdgeProspect:
+		if id := m.prospect; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CardMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CardMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CardMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedclient {
+		edges = append(edges, card.EdgeClient)
+	}
+	if m.clearedprospect {
+		edges = append(edges, card.EdgeProspect)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CardMutation) EdgeCleared(name string) bool {
+	switch name {
+	case card.EdgeClient:
+		return m.clearedclient
+	case card.EdgeProspect:
+		return m.clearedprospect
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CardMutation) ClearEdge(name string) error {
+	switch name {
+	case card.EdgeClient:
+		m.ClearClient()
+		return nil
+	case card.EdgeProspect:
+		m.ClearProspect()
+		return nil
+	}
+	return fmt.Errorf("unknown Card unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CardMutation) ResetEdge(name string) error {
+	switch name {
+	case card.EdgeClient:
+		m.ResetClient()
+		return nil
+	case card.EdgeProspect:
+		m.ResetProspect()
+		return nil
+	}
+	return fmt.Errorf("unknown Card edge %s", name)
+}
+
 // CompanyMutation represents an operation that mutates the Company nodes in the graph.
 type CompanyMutation struct {
 	config
@@ -944,6 +2586,8 @@ type CompanyMutation struct {
 	appendmove_out_statuses []string
 	transfer_statuses       *[]string
 	appendtransfer_statuses []string
+	crm_origins             *[]string
+	appendcrm_origins       []string
 	smartmove_reference     *string
 	propexo_integration_id  *string
 	clearedFields           map[string]struct{}
@@ -962,6 +2606,18 @@ type CompanyMutation struct {
 	api_tokens              map[int]struct{}
 	removedapi_tokens       map[int]struct{}
 	clearedapi_tokens       bool
+	bans                    map[int]struct{}
+	removedbans             map[int]struct{}
+	clearedbans             bool
+	cards                   map[int]struct{}
+	removedcards            map[int]struct{}
+	clearedcards            bool
+	registrations           map[int]struct{}
+	removedregistrations    map[int]struct{}
+	clearedregistrations    bool
+	integration_jobs        map[int]struct{}
+	removedintegration_jobs map[int]struct{}
+	clearedintegration_jobs bool
 	done                    bool
 	oldValue                func(context.Context) (*Company, error)
 	predicates              []predicate.Company
@@ -1324,6 +2980,71 @@ func (m *CompanyMutation) AppendedTransferStatuses() ([]string, bool) {
 func (m *CompanyMutation) ResetTransferStatuses() {
 	m.transfer_statuses = nil
 	m.appendtransfer_statuses = nil
+}
+
+// SetCrmOrigins sets the "crm_origins" field.
+func (m *CompanyMutation) SetCrmOrigins(s []string) {
+	m.crm_origins = &s
+	m.appendcrm_origins = nil
+}
+
+// CrmOrigins returns the value of the "crm_origins" field in the mutation.
+func (m *CompanyMutation) CrmOrigins() (r []string, exists bool) {
+	v := m.crm_origins
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCrmOrigins returns the old "crm_origins" field's value of the Company entity.
+// If the Company object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompanyMutation) OldCrmOrigins(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCrmOrigins is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCrmOrigins requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCrmOrigins: %w", err)
+	}
+	return oldValue.CrmOrigins, nil
+}
+
+// AppendCrmOrigins adds s to the "crm_origins" field.
+func (m *CompanyMutation) AppendCrmOrigins(s []string) {
+	m.appendcrm_origins = append(m.appendcrm_origins, s...)
+}
+
+// AppendedCrmOrigins returns the list of values that were appended to the "crm_origins" field in this mutation.
+func (m *CompanyMutation) AppendedCrmOrigins() ([]string, bool) {
+	if len(m.appendcrm_origins) == 0 {
+		return nil, false
+	}
+	return m.appendcrm_origins, true
+}
+
+// ClearCrmOrigins clears the value of the "crm_origins" field.
+func (m *CompanyMutation) ClearCrmOrigins() {
+	m.crm_origins = nil
+	m.appendcrm_origins = nil
+	m.clearedFields[company.FieldCrmOrigins] = struct{}{}
+}
+
+// CrmOriginsCleared returns if the "crm_origins" field was cleared in this mutation.
+func (m *CompanyMutation) CrmOriginsCleared() bool {
+	_, ok := m.clearedFields[company.FieldCrmOrigins]
+	return ok
+}
+
+// ResetCrmOrigins resets all changes to the "crm_origins" field.
+func (m *CompanyMutation) ResetCrmOrigins() {
+	m.crm_origins = nil
+	m.appendcrm_origins = nil
+	delete(m.clearedFields, company.FieldCrmOrigins)
 }
 
 // SetSmartmoveReference sets the "smartmove_reference" field.
@@ -1694,6 +3415,222 @@ func (m *CompanyMutation) ResetAPITokens() {
 	m.removedapi_tokens = nil
 }
 
+// AddBanIDs adds the "bans" edge to the Ban entity by ids.
+func (m *CompanyMutation) AddBanIDs(ids ...int) {
+	if m.bans == nil {
+		m.bans = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.bans[ids[i]] = struct{}{}
+	}
+}
+
+// ClearBans clears the "bans" edge to the Ban entity.
+func (m *CompanyMutation) ClearBans() {
+	m.clearedbans = true
+}
+
+// BansCleared reports if the "bans" edge to the Ban entity was cleared.
+func (m *CompanyMutation) BansCleared() bool {
+	return m.clearedbans
+}
+
+// RemoveBanIDs removes the "bans" edge to the Ban entity by IDs.
+func (m *CompanyMutation) RemoveBanIDs(ids ...int) {
+	if m.removedbans == nil {
+		m.removedbans = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.bans, ids[i])
+		m.removedbans[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedBans returns the removed IDs of the "bans" edge to the Ban entity.
+func (m *CompanyMutation) RemovedBansIDs() (ids []int) {
+	for id := range m.removedbans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// BansIDs returns the "bans" edge IDs in the mutation.
+func (m *CompanyMutation) BansIDs() (ids []int) {
+	for id := range m.bans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetBans resets all changes to the "bans" edge.
+func (m *CompanyMutation) ResetBans() {
+	m.bans = nil
+	m.clearedbans = false
+	m.removedbans = nil
+}
+
+// AddCardIDs adds the "cards" edge to the Card entity by ids.
+func (m *CompanyMutation) AddCardIDs(ids ...int) {
+	if m.cards == nil {
+		m.cards = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.cards[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCards clears the "cards" edge to the Card entity.
+func (m *CompanyMutation) ClearCards() {
+	m.clearedcards = true
+}
+
+// CardsCleared reports if the "cards" edge to the Card entity was cleared.
+func (m *CompanyMutation) CardsCleared() bool {
+	return m.clearedcards
+}
+
+// RemoveCardIDs removes the "cards" edge to the Card entity by IDs.
+func (m *CompanyMutation) RemoveCardIDs(ids ...int) {
+	if m.removedcards == nil {
+		m.removedcards = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.cards, ids[i])
+		m.removedcards[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCards returns the removed IDs of the "cards" edge to the Card entity.
+func (m *CompanyMutation) RemovedCardsIDs() (ids []int) {
+	for id := range m.removedcards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CardsIDs returns the "cards" edge IDs in the mutation.
+func (m *CompanyMutation) CardsIDs() (ids []int) {
+	for id := range m.cards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCards resets all changes to the "cards" edge.
+func (m *CompanyMutation) ResetCards() {
+	m.cards = nil
+	m.clearedcards = false
+	m.removedcards = nil
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by ids.
+func (m *CompanyMutation) AddRegistrationIDs(ids ...int) {
+	if m.registrations == nil {
+		m.registrations = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.registrations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRegistrations clears the "registrations" edge to the Registration entity.
+func (m *CompanyMutation) ClearRegistrations() {
+	m.clearedregistrations = true
+}
+
+// RegistrationsCleared reports if the "registrations" edge to the Registration entity was cleared.
+func (m *CompanyMutation) RegistrationsCleared() bool {
+	return m.clearedregistrations
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to the Registration entity by IDs.
+func (m *CompanyMutation) RemoveRegistrationIDs(ids ...int) {
+	if m.removedregistrations == nil {
+		m.removedregistrations = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.registrations, ids[i])
+		m.removedregistrations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRegistrations returns the removed IDs of the "registrations" edge to the Registration entity.
+func (m *CompanyMutation) RemovedRegistrationsIDs() (ids []int) {
+	for id := range m.removedregistrations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RegistrationsIDs returns the "registrations" edge IDs in the mutation.
+func (m *CompanyMutation) RegistrationsIDs() (ids []int) {
+	for id := range m.registrations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRegistrations resets all changes to the "registrations" edge.
+func (m *CompanyMutation) ResetRegistrations() {
+	m.registrations = nil
+	m.clearedregistrations = false
+	m.removedregistrations = nil
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by ids.
+func (m *CompanyMutation) AddIntegrationJobIDs(ids ...int) {
+	if m.integration_jobs == nil {
+		m.integration_jobs = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.integration_jobs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearIntegrationJobs clears the "integration_jobs" edge to the IntegrationJob entity.
+func (m *CompanyMutation) ClearIntegrationJobs() {
+	m.clearedintegration_jobs = true
+}
+
+// IntegrationJobsCleared reports if the "integration_jobs" edge to the IntegrationJob entity was cleared.
+func (m *CompanyMutation) IntegrationJobsCleared() bool {
+	return m.clearedintegration_jobs
+}
+
+// RemoveIntegrationJobIDs removes the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (m *CompanyMutation) RemoveIntegrationJobIDs(ids ...int) {
+	if m.removedintegration_jobs == nil {
+		m.removedintegration_jobs = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.integration_jobs, ids[i])
+		m.removedintegration_jobs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedIntegrationJobs returns the removed IDs of the "integration_jobs" edge to the IntegrationJob entity.
+func (m *CompanyMutation) RemovedIntegrationJobsIDs() (ids []int) {
+	for id := range m.removedintegration_jobs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// IntegrationJobsIDs returns the "integration_jobs" edge IDs in the mutation.
+func (m *CompanyMutation) IntegrationJobsIDs() (ids []int) {
+	for id := range m.integration_jobs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetIntegrationJobs resets all changes to the "integration_jobs" edge.
+func (m *CompanyMutation) ResetIntegrationJobs() {
+	m.integration_jobs = nil
+	m.clearedintegration_jobs = false
+	m.removedintegration_jobs = nil
+}
+
 // Where appends a list predicates to the CompanyMutation builder.
 func (m *CompanyMutation) Where(ps ...predicate.Company) {
 	m.predicates = append(m.predicates, ps...)
@@ -1728,7 +3665,7 @@ func (m *CompanyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CompanyMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, company.FieldCreatedAt)
 	}
@@ -1746,6 +3683,9 @@ func (m *CompanyMutation) Fields() []string {
 	}
 	if m.transfer_statuses != nil {
 		fields = append(fields, company.FieldTransferStatuses)
+	}
+	if m.crm_origins != nil {
+		fields = append(fields, company.FieldCrmOrigins)
 	}
 	if m.smartmove_reference != nil {
 		fields = append(fields, company.FieldSmartmoveReference)
@@ -1773,6 +3713,8 @@ func (m *CompanyMutation) Field(name string) (ent.Value, bool) {
 		return m.MoveOutStatuses()
 	case company.FieldTransferStatuses:
 		return m.TransferStatuses()
+	case company.FieldCrmOrigins:
+		return m.CrmOrigins()
 	case company.FieldSmartmoveReference:
 		return m.SmartmoveReference()
 	case company.FieldPropexoIntegrationID:
@@ -1798,6 +3740,8 @@ func (m *CompanyMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldMoveOutStatuses(ctx)
 	case company.FieldTransferStatuses:
 		return m.OldTransferStatuses(ctx)
+	case company.FieldCrmOrigins:
+		return m.OldCrmOrigins(ctx)
 	case company.FieldSmartmoveReference:
 		return m.OldSmartmoveReference(ctx)
 	case company.FieldPropexoIntegrationID:
@@ -1853,6 +3797,13 @@ func (m *CompanyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTransferStatuses(v)
 		return nil
+	case company.FieldCrmOrigins:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCrmOrigins(v)
+		return nil
 	case company.FieldSmartmoveReference:
 		v, ok := value.(string)
 		if !ok {
@@ -1897,6 +3848,9 @@ func (m *CompanyMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *CompanyMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(company.FieldCrmOrigins) {
+		fields = append(fields, company.FieldCrmOrigins)
+	}
 	if m.FieldCleared(company.FieldSmartmoveReference) {
 		fields = append(fields, company.FieldSmartmoveReference)
 	}
@@ -1917,6 +3871,9 @@ func (m *CompanyMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *CompanyMutation) ClearField(name string) error {
 	switch name {
+	case company.FieldCrmOrigins:
+		m.ClearCrmOrigins()
+		return nil
 	case company.FieldSmartmoveReference:
 		m.ClearSmartmoveReference()
 		return nil
@@ -1949,6 +3906,9 @@ func (m *CompanyMutation) ResetField(name string) error {
 	case company.FieldTransferStatuses:
 		m.ResetTransferStatuses()
 		return nil
+	case company.FieldCrmOrigins:
+		m.ResetCrmOrigins()
+		return nil
 	case company.FieldSmartmoveReference:
 		m.ResetSmartmoveReference()
 		return nil
@@ -1961,7 +3921,7 @@ func (m *CompanyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CompanyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 9)
 	if m.properties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -1976,6 +3936,18 @@ func (m *CompanyMutation) AddedEdges() []string {
 	}
 	if m.api_tokens != nil {
 		edges = append(edges, company.EdgeAPITokens)
+	}
+	if m.bans != nil {
+		edges = append(edges, company.EdgeBans)
+	}
+	if m.cards != nil {
+		edges = append(edges, company.EdgeCards)
+	}
+	if m.registrations != nil {
+		edges = append(edges, company.EdgeRegistrations)
+	}
+	if m.integration_jobs != nil {
+		edges = append(edges, company.EdgeIntegrationJobs)
 	}
 	return edges
 }
@@ -2014,13 +3986,37 @@ func (m *CompanyMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case company.EdgeBans:
+		ids := make([]ent.Value, 0, len(m.bans))
+		for id := range m.bans {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeCards:
+		ids := make([]ent.Value, 0, len(m.cards))
+		for id := range m.cards {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeRegistrations:
+		ids := make([]ent.Value, 0, len(m.registrations))
+		for id := range m.registrations {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeIntegrationJobs:
+		ids := make([]ent.Value, 0, len(m.integration_jobs))
+		for id := range m.integration_jobs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CompanyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 9)
 	if m.removedproperties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -2035,6 +4031,18 @@ func (m *CompanyMutation) RemovedEdges() []string {
 	}
 	if m.removedapi_tokens != nil {
 		edges = append(edges, company.EdgeAPITokens)
+	}
+	if m.removedbans != nil {
+		edges = append(edges, company.EdgeBans)
+	}
+	if m.removedcards != nil {
+		edges = append(edges, company.EdgeCards)
+	}
+	if m.removedregistrations != nil {
+		edges = append(edges, company.EdgeRegistrations)
+	}
+	if m.removedintegration_jobs != nil {
+		edges = append(edges, company.EdgeIntegrationJobs)
 	}
 	return edges
 }
@@ -2073,13 +4081,37 @@ func (m *CompanyMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case company.EdgeBans:
+		ids := make([]ent.Value, 0, len(m.removedbans))
+		for id := range m.removedbans {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeCards:
+		ids := make([]ent.Value, 0, len(m.removedcards))
+		for id := range m.removedcards {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeRegistrations:
+		ids := make([]ent.Value, 0, len(m.removedregistrations))
+		for id := range m.removedregistrations {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeIntegrationJobs:
+		ids := make([]ent.Value, 0, len(m.removedintegration_jobs))
+		for id := range m.removedintegration_jobs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CompanyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 9)
 	if m.clearedproperties {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -2094,6 +4126,18 @@ func (m *CompanyMutation) ClearedEdges() []string {
 	}
 	if m.clearedapi_tokens {
 		edges = append(edges, company.EdgeAPITokens)
+	}
+	if m.clearedbans {
+		edges = append(edges, company.EdgeBans)
+	}
+	if m.clearedcards {
+		edges = append(edges, company.EdgeCards)
+	}
+	if m.clearedregistrations {
+		edges = append(edges, company.EdgeRegistrations)
+	}
+	if m.clearedintegration_jobs {
+		edges = append(edges, company.EdgeIntegrationJobs)
 	}
 	return edges
 }
@@ -2112,6 +4156,14 @@ func (m *CompanyMutation) EdgeCleared(name string) bool {
 		return m.clearedprospects
 	case company.EdgeAPITokens:
 		return m.clearedapi_tokens
+	case company.EdgeBans:
+		return m.clearedbans
+	case company.EdgeCards:
+		return m.clearedcards
+	case company.EdgeRegistrations:
+		return m.clearedregistrations
+	case company.EdgeIntegrationJobs:
+		return m.clearedintegration_jobs
 	}
 	return false
 }
@@ -2143,8 +4195,1055 @@ func (m *CompanyMutation) ResetEdge(name string) error {
 	case company.EdgeAPITokens:
 		m.ResetAPITokens()
 		return nil
+	case company.EdgeBans:
+		m.ResetBans()
+		return nil
+	case company.EdgeCards:
+		m.ResetCards()
+		return nil
+	case company.EdgeRegistrations:
+		m.ResetRegistrations()
+		return nil
+	case company.EdgeIntegrationJobs:
+		m.ResetIntegrationJobs()
+		return nil
 	}
 	return fmt.Errorf("unknown Company edge %s", name)
+}
+
+// IntegrationJobMutation represents an operation that mutates the IntegrationJob nodes in the graph.
+type IntegrationJobMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	updated_at          *time.Time
+	kind                *integrationjob.Kind
+	status              *integrationjob.Status
+	attempts            *int
+	addattempts         *int
+	last_error          *string
+	partner_job_id      *string
+	clearedFields       map[string]struct{}
+	client              *int
+	clearedclient       bool
+	prospect            *int
+	clearedprospect     bool
+	registration        *int
+	clearedregistration bool
+	done                bool
+	oldValue            func(context.Context) (*IntegrationJob, error)
+	predicates          []predicate.IntegrationJob
+}
+
+var _ ent.Mutation = (*IntegrationJobMutation)(nil)
+
+// integrationjobOption allows management of the mutation configuration using functional options.
+type integrationjobOption func(*IntegrationJobMutation)
+
+// newIntegrationJobMutation creates new mutation for the IntegrationJob entity.
+func newIntegrationJobMutation(c config, op Op, opts ...integrationjobOption) *IntegrationJobMutation {
+	m := &IntegrationJobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeIntegrationJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withIntegrationJobID sets the ID field of the mutation.
+func withIntegrationJobID(id int) integrationjobOption {
+	return func(m *IntegrationJobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *IntegrationJob
+		)
+		m.oldValue = func(ctx context.Context) (*IntegrationJob, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().IntegrationJob.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withIntegrationJob sets the old IntegrationJob of the mutation.
+func withIntegrationJob(node *IntegrationJob) integrationjobOption {
+	return func(m *IntegrationJobMutation) {
+		m.oldValue = func(context.Context) (*IntegrationJob, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m IntegrationJobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m IntegrationJobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *IntegrationJobMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *IntegrationJobMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().IntegrationJob.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *IntegrationJobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *IntegrationJobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *IntegrationJobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *IntegrationJobMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *IntegrationJobMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *IntegrationJobMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *IntegrationJobMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *IntegrationJobMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *IntegrationJobMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *IntegrationJobMutation) SetKind(i integrationjob.Kind) {
+	m.kind = &i
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *IntegrationJobMutation) Kind() (r integrationjob.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldKind(ctx context.Context) (v integrationjob.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *IntegrationJobMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *IntegrationJobMutation) SetStatus(i integrationjob.Status) {
+	m.status = &i
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *IntegrationJobMutation) Status() (r integrationjob.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldStatus(ctx context.Context) (v integrationjob.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *IntegrationJobMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *IntegrationJobMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *IntegrationJobMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *IntegrationJobMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *IntegrationJobMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *IntegrationJobMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *IntegrationJobMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *IntegrationJobMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *IntegrationJobMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetPartnerJobID sets the "partner_job_id" field.
+func (m *IntegrationJobMutation) SetPartnerJobID(s string) {
+	m.partner_job_id = &s
+}
+
+// PartnerJobID returns the value of the "partner_job_id" field in the mutation.
+func (m *IntegrationJobMutation) PartnerJobID() (r string, exists bool) {
+	v := m.partner_job_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerJobID returns the old "partner_job_id" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldPartnerJobID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerJobID: %w", err)
+	}
+	return oldValue.PartnerJobID, nil
+}
+
+// ResetPartnerJobID resets all changes to the "partner_job_id" field.
+func (m *IntegrationJobMutation) ResetPartnerJobID() {
+	m.partner_job_id = nil
+}
+
+// SetProspectID sets the "prospect_id" field.
+func (m *IntegrationJobMutation) SetProspectID(i int) {
+	m.prospect = &i
+}
+
+// ProspectID returns the value of the "prospect_id" field in the mutation.
+func (m *IntegrationJobMutation) ProspectID() (r int, exists bool) {
+	v := m.prospect
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProspectID returns the old "prospect_id" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldProspectID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProspectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProspectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProspectID: %w", err)
+	}
+	return oldValue.ProspectID, nil
+}
+
+// ClearProspectID clears the value of the "prospect_id" field.
+func (m *IntegrationJobMutation) ClearProspectID() {
+	m.prospect = nil
+	m.clearedFields[integrationjob.FieldProspectID] = struct{}{}
+}
+
+// ProspectIDCleared returns if the "prospect_id" field was cleared in this mutation.
+func (m *IntegrationJobMutation) ProspectIDCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldProspectID]
+	return ok
+}
+
+// ResetProspectID resets all changes to the "prospect_id" field.
+func (m *IntegrationJobMutation) ResetProspectID() {
+	m.prospect = nil
+	delete(m.clearedFields, integrationjob.FieldProspectID)
+}
+
+// SetRegistrationID sets the "registration_id" field.
+func (m *IntegrationJobMutation) SetRegistrationID(i int) {
+	m.registration = &i
+}
+
+// RegistrationID returns the value of the "registration_id" field in the mutation.
+func (m *IntegrationJobMutation) RegistrationID() (r int, exists bool) {
+	v := m.registration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegistrationID returns the old "registration_id" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldRegistrationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegistrationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegistrationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegistrationID: %w", err)
+	}
+	return oldValue.RegistrationID, nil
+}
+
+// ClearRegistrationID clears the value of the "registration_id" field.
+func (m *IntegrationJobMutation) ClearRegistrationID() {
+	m.registration = nil
+	m.clearedFields[integrationjob.FieldRegistrationID] = struct{}{}
+}
+
+// RegistrationIDCleared returns if the "registration_id" field was cleared in this mutation.
+func (m *IntegrationJobMutation) RegistrationIDCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldRegistrationID]
+	return ok
+}
+
+// ResetRegistrationID resets all changes to the "registration_id" field.
+func (m *IntegrationJobMutation) ResetRegistrationID() {
+	m.registration = nil
+	delete(m.clearedFields, integrationjob.FieldRegistrationID)
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *IntegrationJobMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[integrationjob.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *IntegrationJobMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *IntegrationJobMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *IntegrationJobMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// ClearProspect clears the "prospect" edge to the Prospect entity.
+func (m *IntegrationJobMutation) ClearProspect() {
+	m.clearedprospect = true
+	m.clearedFields[integrationjob.FieldProspectID] = struct{}{}
+}
+
+// ProspectCleared reports if the "prospect" edge to the Prospect entity was cleared.
+func (m *IntegrationJobMutation) ProspectCleared() bool {
+	return m.ProspectIDCleared() || m.clearedprospect
+}
+
+// ProspectIDs returns the "prospect" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProspectID instead. It exists only for internal usage by the builders.
+func (m *IntegrationJobMutation) ProspectIDs() (ids []int) {
+	if id := m.prospect; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProspect resets all changes to the "prospect" edge.
+func (m *IntegrationJobMutation) ResetProspect() {
+	m.prospect = nil
+	m.clearedprospect = false
+}
+
+// ClearRegistration clears the "registration" edge to the Registration entity.
+func (m *IntegrationJobMutation) ClearRegistration() {
+	m.clearedregistration = true
+	m.clearedFields[integrationjob.FieldRegistrationID] = struct{}{}
+}
+
+// RegistrationCleared reports if the "registration" edge to the Registration entity was cleared.
+func (m *IntegrationJobMutation) RegistrationCleared() bool {
+	return m.RegistrationIDCleared() || m.clearedregistration
+}
+
+// RegistrationIDs returns the "registration" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RegistrationID instead. It exists only for internal usage by the builders.
+func (m *IntegrationJobMutation) RegistrationIDs() (ids []int) {
+	if id := m.registration; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRegistration resets all changes to the "registration" edge.
+func (m *IntegrationJobMutation) ResetRegistration() {
+	m.registration = nil
+	m.clearedregistration = false
+}
+
+// Where appends a list predicates to the IntegrationJobMutation builder.
+func (m *IntegrationJobMutation) Where(ps ...predicate.IntegrationJob) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the IntegrationJobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *IntegrationJobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.IntegrationJob, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *IntegrationJobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *IntegrationJobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (IntegrationJob).
+func (m *IntegrationJobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *IntegrationJobMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, integrationjob.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, integrationjob.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, integrationjob.FieldClientID)
+	}
+	if m.kind != nil {
+		fields = append(fields, integrationjob.FieldKind)
+	}
+	if m.status != nil {
+		fields = append(fields, integrationjob.FieldStatus)
+	}
+	if m.attempts != nil {
+		fields = append(fields, integrationjob.FieldAttempts)
+	}
+	if m.last_error != nil {
+		fields = append(fields, integrationjob.FieldLastError)
+	}
+	if m.partner_job_id != nil {
+		fields = append(fields, integrationjob.FieldPartnerJobID)
+	}
+	if m.prospect != nil {
+		fields = append(fields, integrationjob.FieldProspectID)
+	}
+	if m.registration != nil {
+		fields = append(fields, integrationjob.FieldRegistrationID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *IntegrationJobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case integrationjob.FieldCreatedAt:
+		return m.CreatedAt()
+	case integrationjob.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case integrationjob.FieldClientID:
+		return m.ClientID()
+	case integrationjob.FieldKind:
+		return m.Kind()
+	case integrationjob.FieldStatus:
+		return m.Status()
+	case integrationjob.FieldAttempts:
+		return m.Attempts()
+	case integrationjob.FieldLastError:
+		return m.LastError()
+	case integrationjob.FieldPartnerJobID:
+		return m.PartnerJobID()
+	case integrationjob.FieldProspectID:
+		return m.ProspectID()
+	case integrationjob.FieldRegistrationID:
+		return m.RegistrationID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *IntegrationJobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case integrationjob.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case integrationjob.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case integrationjob.FieldClientID:
+		return m.OldClientID(ctx)
+	case integrationjob.FieldKind:
+		return m.OldKind(ctx)
+	case integrationjob.FieldStatus:
+		return m.OldStatus(ctx)
+	case integrationjob.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case integrationjob.FieldLastError:
+		return m.OldLastError(ctx)
+	case integrationjob.FieldPartnerJobID:
+		return m.OldPartnerJobID(ctx)
+	case integrationjob.FieldProspectID:
+		return m.OldProspectID(ctx)
+	case integrationjob.FieldRegistrationID:
+		return m.OldRegistrationID(ctx)
+	}
+	return nil, fmt.Errorf("unknown IntegrationJob field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IntegrationJobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case integrationjob.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case integrationjob.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case integrationjob.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case integrationjob.FieldKind:
+		v, ok := value.(integrationjob.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case integrationjob.FieldStatus:
+		v, ok := value.(integrationjob.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case integrationjob.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case integrationjob.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case integrationjob.FieldPartnerJobID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerJobID(v)
+		return nil
+	case integrationjob.FieldProspectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProspectID(v)
+		return nil
+	case integrationjob.FieldRegistrationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegistrationID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IntegrationJob field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *IntegrationJobMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, integrationjob.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *IntegrationJobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case integrationjob.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IntegrationJobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case integrationjob.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IntegrationJob numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *IntegrationJobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(integrationjob.FieldProspectID) {
+		fields = append(fields, integrationjob.FieldProspectID)
+	}
+	if m.FieldCleared(integrationjob.FieldRegistrationID) {
+		fields = append(fields, integrationjob.FieldRegistrationID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *IntegrationJobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *IntegrationJobMutation) ClearField(name string) error {
+	switch name {
+	case integrationjob.FieldProspectID:
+		m.ClearProspectID()
+		return nil
+	case integrationjob.FieldRegistrationID:
+		m.ClearRegistrationID()
+		return nil
+	}
+	return fmt.Errorf("unknown IntegrationJob nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *IntegrationJobMutation) ResetField(name string) error {
+	switch name {
+	case integrationjob.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case integrationjob.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case integrationjob.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case integrationjob.FieldKind:
+		m.ResetKind()
+		return nil
+	case integrationjob.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case integrationjob.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case integrationjob.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case integrationjob.FieldPartnerJobID:
+		m.ResetPartnerJobID()
+		return nil
+	case integrationjob.FieldProspectID:
+		m.ResetProspectID()
+		return nil
+	case integrationjob.FieldRegistrationID:
+		m.ResetRegistrationID()
+		return nil
+	}
+	return fmt.Errorf("unknown IntegrationJob field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *IntegrationJobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.client != nil {
+		edges = append(edges, integrationjob.EdgeClient)
+	}
+	if m.prospect != nil {
+		edges = append(edges, integrationjob.EdgeProspect)
+	}
+	if m.registration != nil {
+		edges = append(edges, integrationjob.EdgeRegistration)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *IntegrationJobMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case integrationjob.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	case integrationjob.EdgeProspect:
+		if id := m.prospect; id != nil {
+			return []ent.Value{*id}
+		}
+	case integrationjob.EdgeRegistration:
+		if id := m.registration; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *IntegrationJobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *IntegrationJobMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *IntegrationJobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedclient {
+		edges = append(edges, integrationjob.EdgeClient)
+	}
+	if m.clearedprospect {
+		edges = append(edges, integrationjob.EdgeProspect)
+	}
+	if m.clearedregistration {
+		edges = append(edges, integrationjob.EdgeRegistration)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *IntegrationJobMutation) EdgeCleared(name string) bool {
+	switch name {
+	case integrationjob.EdgeClient:
+		return m.clearedclient
+	case integrationjob.EdgeProspect:
+		return m.clearedprospect
+	case integrationjob.EdgeRegistration:
+		return m.clearedregistration
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *IntegrationJobMutation) ClearEdge(name string) error {
+	switch name {
+	case integrationjob.EdgeClient:
+		m.ClearClient()
+		return nil
+	case integrationjob.EdgeProspect:
+		m.ClearProspect()
+		return nil
+	case integrationjob.EdgeRegistration:
+		m.ClearRegistration()
+		return nil
+	}
+	return fmt.Errorf("unknown IntegrationJob unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *IntegrationJobMutation) ResetEdge(name string) error {
+	switch name {
+	case integrationjob.EdgeClient:
+		m.ResetClient()
+		return nil
+	case integrationjob.EdgeProspect:
+		m.ResetProspect()
+		return nil
+	case integrationjob.EdgeRegistration:
+		m.ResetRegistration()
+		return nil
+	}
+	return fmt.Errorf("unknown IntegrationJob edge %s", name)
 }
 
 // LeaseMutation represents an operation that mutates the Lease nodes in the graph.
@@ -3610,27 +6709,30 @@ func (m *LeaseMutation) ResetEdge(name string) error {
 // PropertyMutation represents an operation that mutates the Property nodes in the graph.
 type PropertyMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *int
-	created_at       *time.Time
-	updated_at       *time.Time
-	tag              *string
-	name             *string
-	address          **types.Address
-	showing_mode     *property.ShowingMode
-	clearedFields    map[string]struct{}
-	client           *int
-	clearedclient    bool
-	leases           map[int]struct{}
-	removedleases    map[int]struct{}
-	clearedleases    bool
-	prospects        map[int]struct{}
-	removedprospects map[int]struct{}
-	clearedprospects bool
-	done             bool
-	oldValue         func(context.Context) (*Property, error)
-	predicates       []predicate.Property
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	updated_at           *time.Time
+	tag                  *string
+	name                 *string
+	address              **types.Address
+	showing_mode         *property.ShowingMode
+	clearedFields        map[string]struct{}
+	client               *int
+	clearedclient        bool
+	leases               map[int]struct{}
+	removedleases        map[int]struct{}
+	clearedleases        bool
+	prospects            map[int]struct{}
+	removedprospects     map[int]struct{}
+	clearedprospects     bool
+	registrations        map[int]struct{}
+	removedregistrations map[int]struct{}
+	clearedregistrations bool
+	done                 bool
+	oldValue             func(context.Context) (*Property, error)
+	predicates           []predicate.Property
 }
 
 var _ ent.Mutation = (*PropertyMutation)(nil)
@@ -4131,6 +7233,60 @@ func (m *PropertyMutation) ResetProspects() {
 	m.removedprospects = nil
 }
 
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by ids.
+func (m *PropertyMutation) AddRegistrationIDs(ids ...int) {
+	if m.registrations == nil {
+		m.registrations = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.registrations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRegistrations clears the "registrations" edge to the Registration entity.
+func (m *PropertyMutation) ClearRegistrations() {
+	m.clearedregistrations = true
+}
+
+// RegistrationsCleared reports if the "registrations" edge to the Registration entity was cleared.
+func (m *PropertyMutation) RegistrationsCleared() bool {
+	return m.clearedregistrations
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to the Registration entity by IDs.
+func (m *PropertyMutation) RemoveRegistrationIDs(ids ...int) {
+	if m.removedregistrations == nil {
+		m.removedregistrations = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.registrations, ids[i])
+		m.removedregistrations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRegistrations returns the removed IDs of the "registrations" edge to the Registration entity.
+func (m *PropertyMutation) RemovedRegistrationsIDs() (ids []int) {
+	for id := range m.removedregistrations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RegistrationsIDs returns the "registrations" edge IDs in the mutation.
+func (m *PropertyMutation) RegistrationsIDs() (ids []int) {
+	for id := range m.registrations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRegistrations resets all changes to the "registrations" edge.
+func (m *PropertyMutation) ResetRegistrations() {
+	m.registrations = nil
+	m.clearedregistrations = false
+	m.removedregistrations = nil
+}
+
 // Where appends a list predicates to the PropertyMutation builder.
 func (m *PropertyMutation) Where(ps ...predicate.Property) {
 	m.predicates = append(m.predicates, ps...)
@@ -4378,7 +7534,7 @@ func (m *PropertyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PropertyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.client != nil {
 		edges = append(edges, property.EdgeClient)
 	}
@@ -4387,6 +7543,9 @@ func (m *PropertyMutation) AddedEdges() []string {
 	}
 	if m.prospects != nil {
 		edges = append(edges, property.EdgeProspects)
+	}
+	if m.registrations != nil {
+		edges = append(edges, property.EdgeRegistrations)
 	}
 	return edges
 }
@@ -4411,18 +7570,27 @@ func (m *PropertyMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case property.EdgeRegistrations:
+		ids := make([]ent.Value, 0, len(m.registrations))
+		for id := range m.registrations {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PropertyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedleases != nil {
 		edges = append(edges, property.EdgeLeases)
 	}
 	if m.removedprospects != nil {
 		edges = append(edges, property.EdgeProspects)
+	}
+	if m.removedregistrations != nil {
+		edges = append(edges, property.EdgeRegistrations)
 	}
 	return edges
 }
@@ -4443,13 +7611,19 @@ func (m *PropertyMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case property.EdgeRegistrations:
+		ids := make([]ent.Value, 0, len(m.removedregistrations))
+		for id := range m.removedregistrations {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PropertyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedclient {
 		edges = append(edges, property.EdgeClient)
 	}
@@ -4458,6 +7632,9 @@ func (m *PropertyMutation) ClearedEdges() []string {
 	}
 	if m.clearedprospects {
 		edges = append(edges, property.EdgeProspects)
+	}
+	if m.clearedregistrations {
+		edges = append(edges, property.EdgeRegistrations)
 	}
 	return edges
 }
@@ -4472,6 +7649,8 @@ func (m *PropertyMutation) EdgeCleared(name string) bool {
 		return m.clearedleases
 	case property.EdgeProspects:
 		return m.clearedprospects
+	case property.EdgeRegistrations:
+		return m.clearedregistrations
 	}
 	return false
 }
@@ -4499,6 +7678,9 @@ func (m *PropertyMutation) ResetEdge(name string) error {
 		return nil
 	case property.EdgeProspects:
 		m.ResetProspects()
+		return nil
+	case property.EdgeRegistrations:
+		m.ResetRegistrations()
 		return nil
 	}
 	return fmt.Errorf("unknown Property edge %s", name)
@@ -4551,6 +7733,15 @@ type ProspectMutation struct {
 	clearedclient              bool
 	property                   *int
 	clearedproperty            bool
+	cards                      map[int]struct{}
+	removedcards               map[int]struct{}
+	clearedcards               bool
+	registrations              map[int]struct{}
+	removedregistrations       map[int]struct{}
+	clearedregistrations       bool
+	integration_jobs           map[int]struct{}
+	removedintegration_jobs    map[int]struct{}
+	clearedintegration_jobs    bool
 	done                       bool
 	oldValue                   func(context.Context) (*Prospect, error)
 	predicates                 []predicate.Prospect
@@ -6093,6 +9284,168 @@ func (m *ProspectMutation) ResetProperty() {
 	m.clearedproperty = false
 }
 
+// AddCardIDs adds the "cards" edge to the Card entity by ids.
+func (m *ProspectMutation) AddCardIDs(ids ...int) {
+	if m.cards == nil {
+		m.cards = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.cards[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCards clears the "cards" edge to the Card entity.
+func (m *ProspectMutation) ClearCards() {
+	m.clearedcards = true
+}
+
+// CardsCleared reports if the "cards" edge to the Card entity was cleared.
+func (m *ProspectMutation) CardsCleared() bool {
+	return m.clearedcards
+}
+
+// RemoveCardIDs removes the "cards" edge to the Card entity by IDs.
+func (m *ProspectMutation) RemoveCardIDs(ids ...int) {
+	if m.removedcards == nil {
+		m.removedcards = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.cards, ids[i])
+		m.removedcards[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCards returns the removed IDs of the "cards" edge to the Card entity.
+func (m *ProspectMutation) RemovedCardsIDs() (ids []int) {
+	for id := range m.removedcards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CardsIDs returns the "cards" edge IDs in the mutation.
+func (m *ProspectMutation) CardsIDs() (ids []int) {
+	for id := range m.cards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCards resets all changes to the "cards" edge.
+func (m *ProspectMutation) ResetCards() {
+	m.cards = nil
+	m.clearedcards = false
+	m.removedcards = nil
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by ids.
+func (m *ProspectMutation) AddRegistrationIDs(ids ...int) {
+	if m.registrations == nil {
+		m.registrations = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.registrations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRegistrations clears the "registrations" edge to the Registration entity.
+func (m *ProspectMutation) ClearRegistrations() {
+	m.clearedregistrations = true
+}
+
+// RegistrationsCleared reports if the "registrations" edge to the Registration entity was cleared.
+func (m *ProspectMutation) RegistrationsCleared() bool {
+	return m.clearedregistrations
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to the Registration entity by IDs.
+func (m *ProspectMutation) RemoveRegistrationIDs(ids ...int) {
+	if m.removedregistrations == nil {
+		m.removedregistrations = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.registrations, ids[i])
+		m.removedregistrations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRegistrations returns the removed IDs of the "registrations" edge to the Registration entity.
+func (m *ProspectMutation) RemovedRegistrationsIDs() (ids []int) {
+	for id := range m.removedregistrations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RegistrationsIDs returns the "registrations" edge IDs in the mutation.
+func (m *ProspectMutation) RegistrationsIDs() (ids []int) {
+	for id := range m.registrations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRegistrations resets all changes to the "registrations" edge.
+func (m *ProspectMutation) ResetRegistrations() {
+	m.registrations = nil
+	m.clearedregistrations = false
+	m.removedregistrations = nil
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by ids.
+func (m *ProspectMutation) AddIntegrationJobIDs(ids ...int) {
+	if m.integration_jobs == nil {
+		m.integration_jobs = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.integration_jobs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearIntegrationJobs clears the "integration_jobs" edge to the IntegrationJob entity.
+func (m *ProspectMutation) ClearIntegrationJobs() {
+	m.clearedintegration_jobs = true
+}
+
+// IntegrationJobsCleared reports if the "integration_jobs" edge to the IntegrationJob entity was cleared.
+func (m *ProspectMutation) IntegrationJobsCleared() bool {
+	return m.clearedintegration_jobs
+}
+
+// RemoveIntegrationJobIDs removes the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (m *ProspectMutation) RemoveIntegrationJobIDs(ids ...int) {
+	if m.removedintegration_jobs == nil {
+		m.removedintegration_jobs = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.integration_jobs, ids[i])
+		m.removedintegration_jobs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedIntegrationJobs returns the removed IDs of the "integration_jobs" edge to the IntegrationJob entity.
+func (m *ProspectMutation) RemovedIntegrationJobsIDs() (ids []int) {
+	for id := range m.removedintegration_jobs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// IntegrationJobsIDs returns the "integration_jobs" edge IDs in the mutation.
+func (m *ProspectMutation) IntegrationJobsIDs() (ids []int) {
+	for id := range m.integration_jobs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetIntegrationJobs resets all changes to the "integration_jobs" edge.
+func (m *ProspectMutation) ResetIntegrationJobs() {
+	m.integration_jobs = nil
+	m.clearedintegration_jobs = false
+	m.removedintegration_jobs = nil
+}
+
 // Where appends a list predicates to the ProspectMutation builder.
 func (m *ProspectMutation) Where(ps ...predicate.Prospect) {
 	m.predicates = append(m.predicates, ps...)
@@ -6861,12 +10214,21 @@ func (m *ProspectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProspectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.client != nil {
 		edges = append(edges, prospect.EdgeClient)
 	}
 	if m.property != nil {
 		edges = append(edges, prospect.EdgeProperty)
+	}
+	if m.cards != nil {
+		edges = append(edges, prospect.EdgeCards)
+	}
+	if m.registrations != nil {
+		edges = append(edges, prospect.EdgeRegistrations)
+	}
+	if m.integration_jobs != nil {
+		edges = append(edges, prospect.EdgeIntegrationJobs)
 	}
 	return edges
 }
@@ -6883,30 +10245,86 @@ func (m *ProspectMutation) AddedIDs(name string) []ent.Value {
 		if id := m.property; id != nil {
 			return []ent.Value{*id}
 		}
+	case prospect.EdgeCards:
+		ids := make([]ent.Value, 0, len(m.cards))
+		for id := range m.cards {
+			ids = append(ids, id)
+		}
+		return ids
+	case prospect.EdgeRegistrations:
+		ids := make([]ent.Value, 0, len(m.registrations))
+		for id := range m.registrations {
+			ids = append(ids, id)
+		}
+		return ids
+	case prospect.EdgeIntegrationJobs:
+		ids := make([]ent.Value, 0, len(m.integration_jobs))
+		for id := range m.integration_jobs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProspectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.removedcards != nil {
+		edges = append(edges, prospect.EdgeCards)
+	}
+	if m.removedregistrations != nil {
+		edges = append(edges, prospect.EdgeRegistrations)
+	}
+	if m.removedintegration_jobs != nil {
+		edges = append(edges, prospect.EdgeIntegrationJobs)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ProspectMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case prospect.EdgeCards:
+		ids := make([]ent.Value, 0, len(m.removedcards))
+		for id := range m.removedcards {
+			ids = append(ids, id)
+		}
+		return ids
+	case prospect.EdgeRegistrations:
+		ids := make([]ent.Value, 0, len(m.removedregistrations))
+		for id := range m.removedregistrations {
+			ids = append(ids, id)
+		}
+		return ids
+	case prospect.EdgeIntegrationJobs:
+		ids := make([]ent.Value, 0, len(m.removedintegration_jobs))
+		for id := range m.removedintegration_jobs {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProspectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.clearedclient {
 		edges = append(edges, prospect.EdgeClient)
 	}
 	if m.clearedproperty {
 		edges = append(edges, prospect.EdgeProperty)
+	}
+	if m.clearedcards {
+		edges = append(edges, prospect.EdgeCards)
+	}
+	if m.clearedregistrations {
+		edges = append(edges, prospect.EdgeRegistrations)
+	}
+	if m.clearedintegration_jobs {
+		edges = append(edges, prospect.EdgeIntegrationJobs)
 	}
 	return edges
 }
@@ -6919,6 +10337,12 @@ func (m *ProspectMutation) EdgeCleared(name string) bool {
 		return m.clearedclient
 	case prospect.EdgeProperty:
 		return m.clearedproperty
+	case prospect.EdgeCards:
+		return m.clearedcards
+	case prospect.EdgeRegistrations:
+		return m.clearedregistrations
+	case prospect.EdgeIntegrationJobs:
+		return m.clearedintegration_jobs
 	}
 	return false
 }
@@ -6947,8 +10371,1211 @@ func (m *ProspectMutation) ResetEdge(name string) error {
 	case prospect.EdgeProperty:
 		m.ResetProperty()
 		return nil
+	case prospect.EdgeCards:
+		m.ResetCards()
+		return nil
+	case prospect.EdgeRegistrations:
+		m.ResetRegistrations()
+		return nil
+	case prospect.EdgeIntegrationJobs:
+		m.ResetIntegrationJobs()
+		return nil
 	}
 	return fmt.Errorf("unknown Prospect edge %s", name)
+}
+
+// RegistrationMutation represents an operation that mutates the Registration nodes in the graph.
+type RegistrationMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	property_tag      *string
+	status            *registration.Status
+	message           *string
+	channel           *registration.Channel
+	token_id          *int
+	addtoken_id       *int
+	sms_notes         *string
+	clearedFields     map[string]struct{}
+	client            *int
+	clearedclient     bool
+	prospect          *int
+	clearedprospect   bool
+	property          *int
+	clearedproperty   bool
+	deliveries        map[int]struct{}
+	removeddeliveries map[int]struct{}
+	cleareddeliveries bool
+	done              bool
+	oldValue          func(context.Context) (*Registration, error)
+	predicates        []predicate.Registration
+}
+
+var _ ent.Mutation = (*RegistrationMutation)(nil)
+
+// registrationOption allows management of the mutation configuration using functional options.
+type registrationOption func(*RegistrationMutation)
+
+// newRegistrationMutation creates new mutation for the Registration entity.
+func newRegistrationMutation(c config, op Op, opts ...registrationOption) *RegistrationMutation {
+	m := &RegistrationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRegistration,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRegistrationID sets the ID field of the mutation.
+func withRegistrationID(id int) registrationOption {
+	return func(m *RegistrationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Registration
+		)
+		m.oldValue = func(ctx context.Context) (*Registration, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Registration.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRegistration sets the old Registration of the mutation.
+func withRegistration(node *Registration) registrationOption {
+	return func(m *RegistrationMutation) {
+		m.oldValue = func(context.Context) (*Registration, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RegistrationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RegistrationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RegistrationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RegistrationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Registration.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RegistrationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RegistrationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RegistrationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RegistrationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RegistrationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RegistrationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *RegistrationMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *RegistrationMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *RegistrationMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetProspectID sets the "prospect_id" field.
+func (m *RegistrationMutation) SetProspectID(i int) {
+	m.prospect = &i
+}
+
+// ProspectID returns the value of the "prospect_id" field in the mutation.
+func (m *RegistrationMutation) ProspectID() (r int, exists bool) {
+	v := m.prospect
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProspectID returns the old "prospect_id" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldProspectID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProspectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProspectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProspectID: %w", err)
+	}
+	return oldValue.ProspectID, nil
+}
+
+// ClearProspectID clears the value of the "prospect_id" field.
+func (m *RegistrationMutation) ClearProspectID() {
+	m.prospect = nil
+	m.clearedFields[registration.FieldProspectID] = struct{}{}
+}
+
+// ProspectIDCleared returns if the "prospect_id" field was cleared in this mutation.
+func (m *RegistrationMutation) ProspectIDCleared() bool {
+	_, ok := m.clearedFields[registration.FieldProspectID]
+	return ok
+}
+
+// ResetProspectID resets all changes to the "prospect_id" field.
+func (m *RegistrationMutation) ResetProspectID() {
+	m.prospect = nil
+	delete(m.clearedFields, registration.FieldProspectID)
+}
+
+// SetPropertyID sets the "property_id" field.
+func (m *RegistrationMutation) SetPropertyID(i int) {
+	m.property = &i
+}
+
+// PropertyID returns the value of the "property_id" field in the mutation.
+func (m *RegistrationMutation) PropertyID() (r int, exists bool) {
+	v := m.property
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropertyID returns the old "property_id" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldPropertyID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropertyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropertyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropertyID: %w", err)
+	}
+	return oldValue.PropertyID, nil
+}
+
+// ClearPropertyID clears the value of the "property_id" field.
+func (m *RegistrationMutation) ClearPropertyID() {
+	m.property = nil
+	m.clearedFields[registration.FieldPropertyID] = struct{}{}
+}
+
+// PropertyIDCleared returns if the "property_id" field was cleared in this mutation.
+func (m *RegistrationMutation) PropertyIDCleared() bool {
+	_, ok := m.clearedFields[registration.FieldPropertyID]
+	return ok
+}
+
+// ResetPropertyID resets all changes to the "property_id" field.
+func (m *RegistrationMutation) ResetPropertyID() {
+	m.property = nil
+	delete(m.clearedFields, registration.FieldPropertyID)
+}
+
+// SetPropertyTag sets the "property_tag" field.
+func (m *RegistrationMutation) SetPropertyTag(s string) {
+	m.property_tag = &s
+}
+
+// PropertyTag returns the value of the "property_tag" field in the mutation.
+func (m *RegistrationMutation) PropertyTag() (r string, exists bool) {
+	v := m.property_tag
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropertyTag returns the old "property_tag" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldPropertyTag(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropertyTag is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropertyTag requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropertyTag: %w", err)
+	}
+	return oldValue.PropertyTag, nil
+}
+
+// ResetPropertyTag resets all changes to the "property_tag" field.
+func (m *RegistrationMutation) ResetPropertyTag() {
+	m.property_tag = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *RegistrationMutation) SetStatus(r registration.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *RegistrationMutation) Status() (r registration.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldStatus(ctx context.Context) (v registration.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *RegistrationMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *RegistrationMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *RegistrationMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *RegistrationMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetChannel sets the "channel" field.
+func (m *RegistrationMutation) SetChannel(r registration.Channel) {
+	m.channel = &r
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *RegistrationMutation) Channel() (r registration.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldChannel(ctx context.Context) (v registration.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *RegistrationMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetTokenID sets the "token_id" field.
+func (m *RegistrationMutation) SetTokenID(i int) {
+	m.token_id = &i
+	m.addtoken_id = nil
+}
+
+// TokenID returns the value of the "token_id" field in the mutation.
+func (m *RegistrationMutation) TokenID() (r int, exists bool) {
+	v := m.token_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenID returns the old "token_id" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldTokenID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenID: %w", err)
+	}
+	return oldValue.TokenID, nil
+}
+
+// AddTokenID adds i to the "token_id" field.
+func (m *RegistrationMutation) AddTokenID(i int) {
+	if m.addtoken_id != nil {
+		*m.addtoken_id += i
+	} else {
+		m.addtoken_id = &i
+	}
+}
+
+// AddedTokenID returns the value that was added to the "token_id" field in this mutation.
+func (m *RegistrationMutation) AddedTokenID() (r int, exists bool) {
+	v := m.addtoken_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTokenID clears the value of the "token_id" field.
+func (m *RegistrationMutation) ClearTokenID() {
+	m.token_id = nil
+	m.addtoken_id = nil
+	m.clearedFields[registration.FieldTokenID] = struct{}{}
+}
+
+// TokenIDCleared returns if the "token_id" field was cleared in this mutation.
+func (m *RegistrationMutation) TokenIDCleared() bool {
+	_, ok := m.clearedFields[registration.FieldTokenID]
+	return ok
+}
+
+// ResetTokenID resets all changes to the "token_id" field.
+func (m *RegistrationMutation) ResetTokenID() {
+	m.token_id = nil
+	m.addtoken_id = nil
+	delete(m.clearedFields, registration.FieldTokenID)
+}
+
+// SetSmsNotes sets the "sms_notes" field.
+func (m *RegistrationMutation) SetSmsNotes(s string) {
+	m.sms_notes = &s
+}
+
+// SmsNotes returns the value of the "sms_notes" field in the mutation.
+func (m *RegistrationMutation) SmsNotes() (r string, exists bool) {
+	v := m.sms_notes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSmsNotes returns the old "sms_notes" field's value of the Registration entity.
+// If the Registration object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistrationMutation) OldSmsNotes(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSmsNotes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSmsNotes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSmsNotes: %w", err)
+	}
+	return oldValue.SmsNotes, nil
+}
+
+// ResetSmsNotes resets all changes to the "sms_notes" field.
+func (m *RegistrationMutation) ResetSmsNotes() {
+	m.sms_notes = nil
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *RegistrationMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[registration.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *RegistrationMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *RegistrationMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *RegistrationMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// ClearProspect clears the "prospect" edge to the Prospect entity.
+func (m *RegistrationMutation) ClearProspect() {
+	m.clearedprospect = true
+	m.clearedFields[registration.FieldProspectID] = struct{}{}
+}
+
+// ProspectCleared reports if the "prospect" edge to the Prospect entity was cleared.
+func (m *RegistrationMutation) ProspectCleared() bool {
+	return m.ProspectIDCleared() || m.clearedprospect
+}
+
+// ProspectIDs returns the "prospect" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProspectID instead. It exists only for internal usage by the builders.
+func (m *RegistrationMutation) ProspectIDs() (ids []int) {
+	if id := m.prospect; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProspect resets all changes to the "prospect" edge.
+func (m *RegistrationMutation) ResetProspect() {
+	m.prospect = nil
+	m.clearedprospect = false
+}
+
+// ClearProperty clears the "property" edge to the Property entity.
+func (m *RegistrationMutation) ClearProperty() {
+	m.clearedproperty = true
+	m.clearedFields[registration.FieldPropertyID] = struct{}{}
+}
+
+// PropertyCleared reports if the "property" edge to the Property entity was cleared.
+func (m *RegistrationMutation) PropertyCleared() bool {
+	return m.PropertyIDCleared() || m.clearedproperty
+}
+
+// PropertyIDs returns the "property" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PropertyID instead. It exists only for internal usage by the builders.
+func (m *RegistrationMutation) PropertyIDs() (ids []int) {
+	if id := m.property; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProperty resets all changes to the "property" edge.
+func (m *RegistrationMutation) ResetProperty() {
+	m.property = nil
+	m.clearedproperty = false
+}
+
+// AddDeliveryIDs adds the "deliveries" edge to the IntegrationJob entity by ids.
+func (m *RegistrationMutation) AddDeliveryIDs(ids ...int) {
+	if m.deliveries == nil {
+		m.deliveries = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.deliveries[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeliveries clears the "deliveries" edge to the IntegrationJob entity.
+func (m *RegistrationMutation) ClearDeliveries() {
+	m.cleareddeliveries = true
+}
+
+// DeliveriesCleared reports if the "deliveries" edge to the IntegrationJob entity was cleared.
+func (m *RegistrationMutation) DeliveriesCleared() bool {
+	return m.cleareddeliveries
+}
+
+// RemoveDeliveryIDs removes the "deliveries" edge to the IntegrationJob entity by IDs.
+func (m *RegistrationMutation) RemoveDeliveryIDs(ids ...int) {
+	if m.removeddeliveries == nil {
+		m.removeddeliveries = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.deliveries, ids[i])
+		m.removeddeliveries[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeliveries returns the removed IDs of the "deliveries" edge to the IntegrationJob entity.
+func (m *RegistrationMutation) RemovedDeliveriesIDs() (ids []int) {
+	for id := range m.removeddeliveries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeliveriesIDs returns the "deliveries" edge IDs in the mutation.
+func (m *RegistrationMutation) DeliveriesIDs() (ids []int) {
+	for id := range m.deliveries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeliveries resets all changes to the "deliveries" edge.
+func (m *RegistrationMutation) ResetDeliveries() {
+	m.deliveries = nil
+	m.cleareddeliveries = false
+	m.removeddeliveries = nil
+}
+
+// Where appends a list predicates to the RegistrationMutation builder.
+func (m *RegistrationMutation) Where(ps ...predicate.Registration) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RegistrationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RegistrationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Registration, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RegistrationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RegistrationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Registration).
+func (m *RegistrationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RegistrationMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, registration.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, registration.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, registration.FieldClientID)
+	}
+	if m.prospect != nil {
+		fields = append(fields, registration.FieldProspectID)
+	}
+	if m.property != nil {
+		fields = append(fields, registration.FieldPropertyID)
+	}
+	if m.property_tag != nil {
+		fields = append(fields, registration.FieldPropertyTag)
+	}
+	if m.status != nil {
+		fields = append(fields, registration.FieldStatus)
+	}
+	if m.message != nil {
+		fields = append(fields, registration.FieldMessage)
+	}
+	if m.channel != nil {
+		fields = append(fields, registration.FieldChannel)
+	}
+	if m.token_id != nil {
+		fields = append(fields, registration.FieldTokenID)
+	}
+	if m.sms_notes != nil {
+		fields = append(fields, registration.FieldSmsNotes)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RegistrationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case registration.FieldCreatedAt:
+		return m.CreatedAt()
+	case registration.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case registration.FieldClientID:
+		return m.ClientID()
+	case registration.FieldProspectID:
+		return m.ProspectID()
+	case registration.FieldPropertyID:
+		return m.PropertyID()
+	case registration.FieldPropertyTag:
+		return m.PropertyTag()
+	case registration.FieldStatus:
+		return m.Status()
+	case registration.FieldMessage:
+		return m.Message()
+	case registration.FieldChannel:
+		return m.Channel()
+	case registration.FieldTokenID:
+		return m.TokenID()
+	case registration.FieldSmsNotes:
+		return m.SmsNotes()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RegistrationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case registration.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case registration.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case registration.FieldClientID:
+		return m.OldClientID(ctx)
+	case registration.FieldProspectID:
+		return m.OldProspectID(ctx)
+	case registration.FieldPropertyID:
+		return m.OldPropertyID(ctx)
+	case registration.FieldPropertyTag:
+		return m.OldPropertyTag(ctx)
+	case registration.FieldStatus:
+		return m.OldStatus(ctx)
+	case registration.FieldMessage:
+		return m.OldMessage(ctx)
+	case registration.FieldChannel:
+		return m.OldChannel(ctx)
+	case registration.FieldTokenID:
+		return m.OldTokenID(ctx)
+	case registration.FieldSmsNotes:
+		return m.OldSmsNotes(ctx)
+	}
+	return nil, fmt.Errorf("unknown Registration field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RegistrationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case registration.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case registration.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case registration.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case registration.FieldProspectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProspectID(v)
+		return nil
+	case registration.FieldPropertyID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropertyID(v)
+		return nil
+	case registration.FieldPropertyTag:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropertyTag(v)
+		return nil
+	case registration.FieldStatus:
+		v, ok := value.(registration.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case registration.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case registration.FieldChannel:
+		v, ok := value.(registration.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case registration.FieldTokenID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenID(v)
+		return nil
+	case registration.FieldSmsNotes:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSmsNotes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Registration field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RegistrationMutation) AddedFields() []string {
+	var fields []string
+	if m.addtoken_id != nil {
+		fields = append(fields, registration.FieldTokenID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RegistrationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case registration.FieldTokenID:
+		return m.AddedTokenID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RegistrationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case registration.FieldTokenID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTokenID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Registration numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RegistrationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(registration.FieldProspectID) {
+		fields = append(fields, registration.FieldProspectID)
+	}
+	if m.FieldCleared(registration.FieldPropertyID) {
+		fields = append(fields, registration.FieldPropertyID)
+	}
+	if m.FieldCleared(registration.FieldTokenID) {
+		fields = append(fields, registration.FieldTokenID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RegistrationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RegistrationMutation) ClearField(name string) error {
+	switch name {
+	case registration.FieldProspectID:
+		m.ClearProspectID()
+		return nil
+	case registration.FieldPropertyID:
+		m.ClearPropertyID()
+		return nil
+	case registration.FieldTokenID:
+		m.ClearTokenID()
+		return nil
+	}
+	return fmt.Errorf("unknown Registration nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RegistrationMutation) ResetField(name string) error {
+	switch name {
+	case registration.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case registration.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case registration.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case registration.FieldProspectID:
+		m.ResetProspectID()
+		return nil
+	case registration.FieldPropertyID:
+		m.ResetPropertyID()
+		return nil
+	case registration.FieldPropertyTag:
+		m.ResetPropertyTag()
+		return nil
+	case registration.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case registration.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case registration.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case registration.FieldTokenID:
+		m.ResetTokenID()
+		return nil
+	case registration.FieldSmsNotes:
+		m.ResetSmsNotes()
+		return nil
+	}
+	return fmt.Errorf("unknown Registration field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RegistrationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.client != nil {
+		edges = append(edges, registration.EdgeClient)
+	}
+	if m.prospect != nil {
+		edges = append(edges, registration.EdgeProspect)
+	}
+	if m.property != nil {
+		edges = append(edges, registration.EdgeProperty)
+	}
+	if m.deliveries != nil {
+		edges = append(edges, registration.EdgeDeliveries)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RegistrationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case registration.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	case registration.EdgeProspect:
+		if id := m.prospect; id != nil {
+			return []ent.Value{*id}
+		}
+	case registration.EdgeProperty:
+		if id := m.property; id != nil {
+			return []ent.Value{*id}
+		}
+	case registration.EdgeDeliveries:
+		ids := make([]ent.Value, 0, len(m.deliveries))
+		for id := range m.deliveries {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RegistrationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removeddeliveries != nil {
+		edges = append(edges, registration.EdgeDeliveries)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RegistrationMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case registration.EdgeDeliveries:
+		ids := make([]ent.Value, 0, len(m.removeddeliveries))
+		for id := range m.removeddeliveries {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RegistrationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedclient {
+		edges = append(edges, registration.EdgeClient)
+	}
+	if m.clearedprospect {
+		edges = append(edges, registration.EdgeProspect)
+	}
+	if m.clearedproperty {
+		edges = append(edges, registration.EdgeProperty)
+	}
+	if m.cleareddeliveries {
+		edges = append(edges, registration.EdgeDeliveries)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RegistrationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case registration.EdgeClient:
+		return m.clearedclient
+	case registration.EdgeProspect:
+		return m.clearedprospect
+	case registration.EdgeProperty:
+		return m.clearedproperty
+	case registration.EdgeDeliveries:
+		return m.cleareddeliveries
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RegistrationMutation) ClearEdge(name string) error {
+	switch name {
+	case registration.EdgeClient:
+		m.ClearClient()
+		return nil
+	case registration.EdgeProspect:
+		m.ClearProspect()
+		return nil
+	case registration.EdgeProperty:
+		m.ClearProperty()
+		return nil
+	}
+	return fmt.Errorf("unknown Registration unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RegistrationMutation) ResetEdge(name string) error {
+	switch name {
+	case registration.EdgeClient:
+		m.ResetClient()
+		return nil
+	case registration.EdgeProspect:
+		m.ResetProspect()
+		return nil
+	case registration.EdgeProperty:
+		m.ResetProperty()
+		return nil
+	case registration.EdgeDeliveries:
+		m.ResetDeliveries()
+		return nil
+	}
+	return fmt.Errorf("unknown Registration edge %s", name)
 }
 
 // TenantMutation represents an operation that mutates the Tenant nodes in the graph.

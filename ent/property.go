@@ -48,14 +48,17 @@ type PropertyEdges struct {
 	Leases []*Lease `json:"leases,omitempty"`
 	// Prospects interested in this property.
 	Prospects []*Prospect `json:"prospects,omitempty"`
+	// Registration attempts for this property.
+	Registrations []*Registration `json:"registrations,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 
-	namedLeases    map[string][]*Lease
-	namedProspects map[string][]*Prospect
+	namedLeases        map[string][]*Lease
+	namedProspects     map[string][]*Prospect
+	namedRegistrations map[string][]*Registration
 }
 
 // ClientOrErr returns the Client value or an error if the edge
@@ -85,6 +88,15 @@ func (e PropertyEdges) ProspectsOrErr() ([]*Prospect, error) {
 		return e.Prospects, nil
 	}
 	return nil, &NotLoadedError{edge: "prospects"}
+}
+
+// RegistrationsOrErr returns the Registrations value or an error if the edge
+// was not loaded in eager-loading.
+func (e PropertyEdges) RegistrationsOrErr() ([]*Registration, error) {
+	if e.loadedTypes[3] {
+		return e.Registrations, nil
+	}
+	return nil, &NotLoadedError{edge: "registrations"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -193,6 +205,11 @@ func (_m *Property) QueryProspects() *ProspectQuery {
 	return NewPropertyClient(_m.config).QueryProspects(_m)
 }
 
+// QueryRegistrations queries the "registrations" edge of the Property entity.
+func (_m *Property) QueryRegistrations() *RegistrationQuery {
+	return NewPropertyClient(_m.config).QueryRegistrations(_m)
+}
+
 // Update returns a builder for updating this Property.
 // Note that you need to call Property.Unwrap() before calling this method if this Property
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -285,6 +302,30 @@ func (_m *Property) appendNamedProspects(name string, edges ...*Prospect) {
 		_m.Edges.namedProspects[name] = []*Prospect{}
 	} else {
 		_m.Edges.namedProspects[name] = append(_m.Edges.namedProspects[name], edges...)
+	}
+}
+
+// NamedRegistrations returns the Registrations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Property) NamedRegistrations(name string) ([]*Registration, error) {
+	if _m.Edges.namedRegistrations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRegistrations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Property) appendNamedRegistrations(name string, edges ...*Registration) {
+	if _m.Edges.namedRegistrations == nil {
+		_m.Edges.namedRegistrations = make(map[string][]*Registration)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRegistrations[name] = []*Registration{}
+	} else {
+		_m.Edges.namedRegistrations[name] = append(_m.Edges.namedRegistrations[name], edges...)
 	}
 }
 

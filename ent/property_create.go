@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/types"
 )
 
@@ -133,6 +134,21 @@ func (_c *PropertyCreate) AddProspects(v ...*Prospect) *PropertyCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddProspectIDs(ids...)
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_c *PropertyCreate) AddRegistrationIDs(ids ...int) *PropertyCreate {
+	_c.mutation.AddRegistrationIDs(ids...)
+	return _c
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_c *PropertyCreate) AddRegistrations(v ...*Registration) *PropertyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRegistrationIDs(ids...)
 }
 
 // Mutation returns the PropertyMutation object of the builder.
@@ -328,6 +344,22 @@ func (_c *PropertyCreate) createSpec() (*Property, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(prospect.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

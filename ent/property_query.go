@@ -18,22 +18,25 @@ import (
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 )
 
 // PropertyQuery is the builder for querying Property entities.
 type PropertyQuery struct {
 	config
-	ctx                *QueryContext
-	order              []property.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.Property
-	withClient         *CompanyQuery
-	withLeases         *LeaseQuery
-	withProspects      *ProspectQuery
-	modifiers          []func(*sql.Selector)
-	loadTotal          []func(context.Context, []*Property) error
-	withNamedLeases    map[string]*LeaseQuery
-	withNamedProspects map[string]*ProspectQuery
+	ctx                    *QueryContext
+	order                  []property.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Property
+	withClient             *CompanyQuery
+	withLeases             *LeaseQuery
+	withProspects          *ProspectQuery
+	withRegistrations      *RegistrationQuery
+	modifiers              []func(*sql.Selector)
+	loadTotal              []func(context.Context, []*Property) error
+	withNamedLeases        map[string]*LeaseQuery
+	withNamedProspects     map[string]*ProspectQuery
+	withNamedRegistrations map[string]*RegistrationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -129,6 +132,28 @@ func (_q *PropertyQuery) QueryProspects() *ProspectQuery {
 			sqlgraph.From(property.Table, property.FieldID, selector),
 			sqlgraph.To(prospect.Table, prospect.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, property.ProspectsTable, property.ProspectsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRegistrations chains the current query on the "registrations" edge.
+func (_q *PropertyQuery) QueryRegistrations() *RegistrationQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(property.Table, property.FieldID, selector),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, property.RegistrationsTable, property.RegistrationsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -323,14 +348,15 @@ func (_q *PropertyQuery) Clone() *PropertyQuery {
 		return nil
 	}
 	return &PropertyQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]property.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Property{}, _q.predicates...),
-		withClient:    _q.withClient.Clone(),
-		withLeases:    _q.withLeases.Clone(),
-		withProspects: _q.withProspects.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]property.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Property{}, _q.predicates...),
+		withClient:        _q.withClient.Clone(),
+		withLeases:        _q.withLeases.Clone(),
+		withProspects:     _q.withProspects.Clone(),
+		withRegistrations: _q.withRegistrations.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -367,6 +393,17 @@ func (_q *PropertyQuery) WithProspects(opts ...func(*ProspectQuery)) *PropertyQu
 		opt(query)
 	}
 	_q.withProspects = query
+	return _q
+}
+
+// WithRegistrations tells the query-builder to eager-load the nodes that are connected to
+// the "registrations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PropertyQuery) WithRegistrations(opts ...func(*RegistrationQuery)) *PropertyQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRegistrations = query
 	return _q
 }
 
@@ -454,10 +491,11 @@ func (_q *PropertyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pro
 	var (
 		nodes       = []*Property{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withClient != nil,
 			_q.withLeases != nil,
 			_q.withProspects != nil,
+			_q.withRegistrations != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -501,6 +539,13 @@ func (_q *PropertyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pro
 			return nil, err
 		}
 	}
+	if query := _q.withRegistrations; query != nil {
+		if err := _q.loadRegistrations(ctx, query, nodes,
+			func(n *Property) { n.Edges.Registrations = []*Registration{} },
+			func(n *Property, e *Registration) { n.Edges.Registrations = append(n.Edges.Registrations, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedLeases {
 		if err := _q.loadLeases(ctx, query, nodes,
 			func(n *Property) { n.appendNamedLeases(name) },
@@ -512,6 +557,13 @@ func (_q *PropertyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pro
 		if err := _q.loadProspects(ctx, query, nodes,
 			func(n *Property) { n.appendNamedProspects(name) },
 			func(n *Property, e *Prospect) { n.appendNamedProspects(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRegistrations {
+		if err := _q.loadRegistrations(ctx, query, nodes,
+			func(n *Property) { n.appendNamedRegistrations(name) },
+			func(n *Property, e *Registration) { n.appendNamedRegistrations(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -597,6 +649,39 @@ func (_q *PropertyQuery) loadProspects(ctx context.Context, query *ProspectQuery
 	}
 	query.Where(predicate.Prospect(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(property.ProspectsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.PropertyID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "property_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "property_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *PropertyQuery) loadRegistrations(ctx context.Context, query *RegistrationQuery, nodes []*Property, init func(*Property), assign func(*Property, *Registration)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Property)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(registration.FieldPropertyID)
+	}
+	query.Where(predicate.Registration(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(property.RegistrationsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -728,6 +813,20 @@ func (_q *PropertyQuery) WithNamedProspects(name string, opts ...func(*ProspectQ
 		_q.withNamedProspects = make(map[string]*ProspectQuery)
 	}
 	_q.withNamedProspects[name] = query
+	return _q
+}
+
+// WithNamedRegistrations tells the query-builder to eager-load the nodes that are connected to the "registrations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *PropertyQuery) WithNamedRegistrations(name string, opts ...func(*RegistrationQuery)) *PropertyQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRegistrations == nil {
+		_q.withNamedRegistrations = make(map[string]*RegistrationQuery)
+	}
+	_q.withNamedRegistrations[name] = query
 	return _q
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/types"
 )
 
@@ -121,6 +122,21 @@ func (_u *PropertyUpdate) AddProspects(v ...*Prospect) *PropertyUpdate {
 	return _u.AddProspectIDs(ids...)
 }
 
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_u *PropertyUpdate) AddRegistrationIDs(ids ...int) *PropertyUpdate {
+	_u.mutation.AddRegistrationIDs(ids...)
+	return _u
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_u *PropertyUpdate) AddRegistrations(v ...*Registration) *PropertyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRegistrationIDs(ids...)
+}
+
 // Mutation returns the PropertyMutation object of the builder.
 func (_u *PropertyUpdate) Mutation() *PropertyMutation {
 	return _u.mutation
@@ -166,6 +182,27 @@ func (_u *PropertyUpdate) RemoveProspects(v ...*Prospect) *PropertyUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProspectIDs(ids...)
+}
+
+// ClearRegistrations clears all "registrations" edges to the Registration entity.
+func (_u *PropertyUpdate) ClearRegistrations() *PropertyUpdate {
+	_u.mutation.ClearRegistrations()
+	return _u
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to Registration entities by IDs.
+func (_u *PropertyUpdate) RemoveRegistrationIDs(ids ...int) *PropertyUpdate {
+	_u.mutation.RemoveRegistrationIDs(ids...)
+	return _u
+}
+
+// RemoveRegistrations removes "registrations" edges to Registration entities.
+func (_u *PropertyUpdate) RemoveRegistrations(v ...*Registration) *PropertyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRegistrationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -353,6 +390,51 @@ func (_u *PropertyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRegistrationsIDs(); len(nodes) > 0 && !_u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{property.Label}
@@ -463,6 +545,21 @@ func (_u *PropertyUpdateOne) AddProspects(v ...*Prospect) *PropertyUpdateOne {
 	return _u.AddProspectIDs(ids...)
 }
 
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_u *PropertyUpdateOne) AddRegistrationIDs(ids ...int) *PropertyUpdateOne {
+	_u.mutation.AddRegistrationIDs(ids...)
+	return _u
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_u *PropertyUpdateOne) AddRegistrations(v ...*Registration) *PropertyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRegistrationIDs(ids...)
+}
+
 // Mutation returns the PropertyMutation object of the builder.
 func (_u *PropertyUpdateOne) Mutation() *PropertyMutation {
 	return _u.mutation
@@ -508,6 +605,27 @@ func (_u *PropertyUpdateOne) RemoveProspects(v ...*Prospect) *PropertyUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProspectIDs(ids...)
+}
+
+// ClearRegistrations clears all "registrations" edges to the Registration entity.
+func (_u *PropertyUpdateOne) ClearRegistrations() *PropertyUpdateOne {
+	_u.mutation.ClearRegistrations()
+	return _u
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to Registration entities by IDs.
+func (_u *PropertyUpdateOne) RemoveRegistrationIDs(ids ...int) *PropertyUpdateOne {
+	_u.mutation.RemoveRegistrationIDs(ids...)
+	return _u
+}
+
+// RemoveRegistrations removes "registrations" edges to Registration entities.
+func (_u *PropertyUpdateOne) RemoveRegistrations(v ...*Registration) *PropertyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRegistrationIDs(ids...)
 }
 
 // Where appends a list predicates to the PropertyUpdate builder.
@@ -718,6 +836,51 @@ func (_u *PropertyUpdateOne) sqlSave(ctx context.Context) (_node *Property, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(prospect.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRegistrationsIDs(); len(nodes) > 0 && !_u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   property.RegistrationsTable,
+			Columns: []string{property.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -96,11 +96,21 @@ type ProspectEdges struct {
 	Client *Company `json:"client,omitempty"`
 	// The property the prospect is interested in.
 	Property *Property `json:"property,omitempty"`
+	// Cards on file for the prospect (brand, last 4, expiry).
+	Cards []*Card `json:"cards,omitempty"`
+	// Registration attempts for the prospect.
+	Registrations []*Registration `json:"registrations,omitempty"`
+	// Deliveries concerning the prospect (SMS, Propexo writes).
+	IntegrationJobs []*IntegrationJob `json:"integration_jobs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
+
+	namedCards           map[string][]*Card
+	namedRegistrations   map[string][]*Registration
+	namedIntegrationJobs map[string][]*IntegrationJob
 }
 
 // ClientOrErr returns the Client value or an error if the edge
@@ -123,6 +133,33 @@ func (e ProspectEdges) PropertyOrErr() (*Property, error) {
 		return nil, &NotFoundError{label: property.Label}
 	}
 	return nil, &NotLoadedError{edge: "property"}
+}
+
+// CardsOrErr returns the Cards value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProspectEdges) CardsOrErr() ([]*Card, error) {
+	if e.loadedTypes[2] {
+		return e.Cards, nil
+	}
+	return nil, &NotLoadedError{edge: "cards"}
+}
+
+// RegistrationsOrErr returns the Registrations value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProspectEdges) RegistrationsOrErr() ([]*Registration, error) {
+	if e.loadedTypes[3] {
+		return e.Registrations, nil
+	}
+	return nil, &NotLoadedError{edge: "registrations"}
+}
+
+// IntegrationJobsOrErr returns the IntegrationJobs value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProspectEdges) IntegrationJobsOrErr() ([]*IntegrationJob, error) {
+	if e.loadedTypes[4] {
+		return e.IntegrationJobs, nil
+	}
+	return nil, &NotLoadedError{edge: "integration_jobs"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -387,6 +424,21 @@ func (_m *Prospect) QueryProperty() *PropertyQuery {
 	return NewProspectClient(_m.config).QueryProperty(_m)
 }
 
+// QueryCards queries the "cards" edge of the Prospect entity.
+func (_m *Prospect) QueryCards() *CardQuery {
+	return NewProspectClient(_m.config).QueryCards(_m)
+}
+
+// QueryRegistrations queries the "registrations" edge of the Prospect entity.
+func (_m *Prospect) QueryRegistrations() *RegistrationQuery {
+	return NewProspectClient(_m.config).QueryRegistrations(_m)
+}
+
+// QueryIntegrationJobs queries the "integration_jobs" edge of the Prospect entity.
+func (_m *Prospect) QueryIntegrationJobs() *IntegrationJobQuery {
+	return NewProspectClient(_m.config).QueryIntegrationJobs(_m)
+}
+
 // Update returns a builder for updating this Prospect.
 // Note that you need to call Prospect.Unwrap() before calling this method if this Prospect
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -521,6 +573,78 @@ func (_m *Prospect) String() string {
 	builder.WriteString(_m.PropexoProspectID)
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedCards returns the Cards named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Prospect) NamedCards(name string) ([]*Card, error) {
+	if _m.Edges.namedCards == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCards[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Prospect) appendNamedCards(name string, edges ...*Card) {
+	if _m.Edges.namedCards == nil {
+		_m.Edges.namedCards = make(map[string][]*Card)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCards[name] = []*Card{}
+	} else {
+		_m.Edges.namedCards[name] = append(_m.Edges.namedCards[name], edges...)
+	}
+}
+
+// NamedRegistrations returns the Registrations named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Prospect) NamedRegistrations(name string) ([]*Registration, error) {
+	if _m.Edges.namedRegistrations == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRegistrations[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Prospect) appendNamedRegistrations(name string, edges ...*Registration) {
+	if _m.Edges.namedRegistrations == nil {
+		_m.Edges.namedRegistrations = make(map[string][]*Registration)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRegistrations[name] = []*Registration{}
+	} else {
+		_m.Edges.namedRegistrations[name] = append(_m.Edges.namedRegistrations[name], edges...)
+	}
+}
+
+// NamedIntegrationJobs returns the IntegrationJobs named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Prospect) NamedIntegrationJobs(name string) ([]*IntegrationJob, error) {
+	if _m.Edges.namedIntegrationJobs == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIntegrationJobs[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Prospect) appendNamedIntegrationJobs(name string, edges ...*IntegrationJob) {
+	if _m.Edges.namedIntegrationJobs == nil {
+		_m.Edges.namedIntegrationJobs = make(map[string][]*IntegrationJob)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIntegrationJobs[name] = []*IntegrationJob{}
+	} else {
+		_m.Edges.namedIntegrationJobs[name] = append(_m.Edges.namedIntegrationJobs[name], edges...)
+	}
 }
 
 // Prospects is a parsable slice of Prospect.

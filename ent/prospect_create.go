@@ -11,9 +11,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 )
 
 // ProspectCreate is the builder for creating a Prospect entity.
@@ -456,6 +459,51 @@ func (_c *ProspectCreate) SetClient(v *Company) *ProspectCreate {
 // SetProperty sets the "property" edge to the Property entity.
 func (_c *ProspectCreate) SetProperty(v *Property) *ProspectCreate {
 	return _c.SetPropertyID(v.ID)
+}
+
+// AddCardIDs adds the "cards" edge to the Card entity by IDs.
+func (_c *ProspectCreate) AddCardIDs(ids ...int) *ProspectCreate {
+	_c.mutation.AddCardIDs(ids...)
+	return _c
+}
+
+// AddCards adds the "cards" edges to the Card entity.
+func (_c *ProspectCreate) AddCards(v ...*Card) *ProspectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCardIDs(ids...)
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_c *ProspectCreate) AddRegistrationIDs(ids ...int) *ProspectCreate {
+	_c.mutation.AddRegistrationIDs(ids...)
+	return _c
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_c *ProspectCreate) AddRegistrations(v ...*Registration) *ProspectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRegistrationIDs(ids...)
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (_c *ProspectCreate) AddIntegrationJobIDs(ids ...int) *ProspectCreate {
+	_c.mutation.AddIntegrationJobIDs(ids...)
+	return _c
+}
+
+// AddIntegrationJobs adds the "integration_jobs" edges to the IntegrationJob entity.
+func (_c *ProspectCreate) AddIntegrationJobs(v ...*IntegrationJob) *ProspectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddIntegrationJobIDs(ids...)
 }
 
 // Mutation returns the ProspectMutation object of the builder.
@@ -960,6 +1008,54 @@ func (_c *ProspectCreate) createSpec() (*Prospect, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.PropertyID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.IntegrationJobsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

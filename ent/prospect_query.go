@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -12,23 +13,32 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 )
 
 // ProspectQuery is the builder for querying Prospect entities.
 type ProspectQuery struct {
 	config
-	ctx          *QueryContext
-	order        []prospect.OrderOption
-	inters       []Interceptor
-	predicates   []predicate.Prospect
-	withClient   *CompanyQuery
-	withProperty *PropertyQuery
-	modifiers    []func(*sql.Selector)
-	loadTotal    []func(context.Context, []*Prospect) error
+	ctx                      *QueryContext
+	order                    []prospect.OrderOption
+	inters                   []Interceptor
+	predicates               []predicate.Prospect
+	withClient               *CompanyQuery
+	withProperty             *PropertyQuery
+	withCards                *CardQuery
+	withRegistrations        *RegistrationQuery
+	withIntegrationJobs      *IntegrationJobQuery
+	modifiers                []func(*sql.Selector)
+	loadTotal                []func(context.Context, []*Prospect) error
+	withNamedCards           map[string]*CardQuery
+	withNamedRegistrations   map[string]*RegistrationQuery
+	withNamedIntegrationJobs map[string]*IntegrationJobQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -102,6 +112,72 @@ func (_q *ProspectQuery) QueryProperty() *PropertyQuery {
 			sqlgraph.From(prospect.Table, prospect.FieldID, selector),
 			sqlgraph.To(property.Table, property.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, prospect.PropertyTable, prospect.PropertyColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCards chains the current query on the "cards" edge.
+func (_q *ProspectQuery) QueryCards() *CardQuery {
+	query := (&CardClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, selector),
+			sqlgraph.To(card.Table, card.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, prospect.CardsTable, prospect.CardsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRegistrations chains the current query on the "registrations" edge.
+func (_q *ProspectQuery) QueryRegistrations() *RegistrationQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, selector),
+			sqlgraph.To(registration.Table, registration.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, prospect.RegistrationsTable, prospect.RegistrationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIntegrationJobs chains the current query on the "integration_jobs" edge.
+func (_q *ProspectQuery) QueryIntegrationJobs() *IntegrationJobQuery {
+	query := (&IntegrationJobClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, selector),
+			sqlgraph.To(integrationjob.Table, integrationjob.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, prospect.IntegrationJobsTable, prospect.IntegrationJobsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -296,13 +372,16 @@ func (_q *ProspectQuery) Clone() *ProspectQuery {
 		return nil
 	}
 	return &ProspectQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]prospect.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.Prospect{}, _q.predicates...),
-		withClient:   _q.withClient.Clone(),
-		withProperty: _q.withProperty.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]prospect.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.Prospect{}, _q.predicates...),
+		withClient:          _q.withClient.Clone(),
+		withProperty:        _q.withProperty.Clone(),
+		withCards:           _q.withCards.Clone(),
+		withRegistrations:   _q.withRegistrations.Clone(),
+		withIntegrationJobs: _q.withIntegrationJobs.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -328,6 +407,39 @@ func (_q *ProspectQuery) WithProperty(opts ...func(*PropertyQuery)) *ProspectQue
 		opt(query)
 	}
 	_q.withProperty = query
+	return _q
+}
+
+// WithCards tells the query-builder to eager-load the nodes that are connected to
+// the "cards" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithCards(opts ...func(*CardQuery)) *ProspectQuery {
+	query := (&CardClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCards = query
+	return _q
+}
+
+// WithRegistrations tells the query-builder to eager-load the nodes that are connected to
+// the "registrations" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithRegistrations(opts ...func(*RegistrationQuery)) *ProspectQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRegistrations = query
+	return _q
+}
+
+// WithIntegrationJobs tells the query-builder to eager-load the nodes that are connected to
+// the "integration_jobs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithIntegrationJobs(opts ...func(*IntegrationJobQuery)) *ProspectQuery {
+	query := (&IntegrationJobClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIntegrationJobs = query
 	return _q
 }
 
@@ -415,9 +527,12 @@ func (_q *ProspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pro
 	var (
 		nodes       = []*Prospect{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [5]bool{
 			_q.withClient != nil,
 			_q.withProperty != nil,
+			_q.withCards != nil,
+			_q.withRegistrations != nil,
+			_q.withIntegrationJobs != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -450,6 +565,48 @@ func (_q *ProspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pro
 	if query := _q.withProperty; query != nil {
 		if err := _q.loadProperty(ctx, query, nodes, nil,
 			func(n *Prospect, e *Property) { n.Edges.Property = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCards; query != nil {
+		if err := _q.loadCards(ctx, query, nodes,
+			func(n *Prospect) { n.Edges.Cards = []*Card{} },
+			func(n *Prospect, e *Card) { n.Edges.Cards = append(n.Edges.Cards, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRegistrations; query != nil {
+		if err := _q.loadRegistrations(ctx, query, nodes,
+			func(n *Prospect) { n.Edges.Registrations = []*Registration{} },
+			func(n *Prospect, e *Registration) { n.Edges.Registrations = append(n.Edges.Registrations, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withIntegrationJobs; query != nil {
+		if err := _q.loadIntegrationJobs(ctx, query, nodes,
+			func(n *Prospect) { n.Edges.IntegrationJobs = []*IntegrationJob{} },
+			func(n *Prospect, e *IntegrationJob) { n.Edges.IntegrationJobs = append(n.Edges.IntegrationJobs, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCards {
+		if err := _q.loadCards(ctx, query, nodes,
+			func(n *Prospect) { n.appendNamedCards(name) },
+			func(n *Prospect, e *Card) { n.appendNamedCards(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRegistrations {
+		if err := _q.loadRegistrations(ctx, query, nodes,
+			func(n *Prospect) { n.appendNamedRegistrations(name) },
+			func(n *Prospect, e *Registration) { n.appendNamedRegistrations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIntegrationJobs {
+		if err := _q.loadIntegrationJobs(ctx, query, nodes,
+			func(n *Prospect) { n.appendNamedIntegrationJobs(name) },
+			func(n *Prospect, e *IntegrationJob) { n.appendNamedIntegrationJobs(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -519,6 +676,102 @@ func (_q *ProspectQuery) loadProperty(ctx context.Context, query *PropertyQuery,
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *ProspectQuery) loadCards(ctx context.Context, query *CardQuery, nodes []*Prospect, init func(*Prospect), assign func(*Prospect, *Card)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Prospect)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(card.FieldProspectID)
+	}
+	query.Where(predicate.Card(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(prospect.CardsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProspectID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "prospect_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProspectQuery) loadRegistrations(ctx context.Context, query *RegistrationQuery, nodes []*Prospect, init func(*Prospect), assign func(*Prospect, *Registration)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Prospect)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(registration.FieldProspectID)
+	}
+	query.Where(predicate.Registration(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(prospect.RegistrationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProspectID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "prospect_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "prospect_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProspectQuery) loadIntegrationJobs(ctx context.Context, query *IntegrationJobQuery, nodes []*Prospect, init func(*Prospect), assign func(*Prospect, *IntegrationJob)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Prospect)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(integrationjob.FieldProspectID)
+	}
+	query.Where(predicate.IntegrationJob(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(prospect.IntegrationJobsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProspectID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "prospect_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "prospect_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -611,6 +864,48 @@ func (_q *ProspectQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// WithNamedCards tells the query-builder to eager-load the nodes that are connected to the "cards"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithNamedCards(name string, opts ...func(*CardQuery)) *ProspectQuery {
+	query := (&CardClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCards == nil {
+		_q.withNamedCards = make(map[string]*CardQuery)
+	}
+	_q.withNamedCards[name] = query
+	return _q
+}
+
+// WithNamedRegistrations tells the query-builder to eager-load the nodes that are connected to the "registrations"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithNamedRegistrations(name string, opts ...func(*RegistrationQuery)) *ProspectQuery {
+	query := (&RegistrationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRegistrations == nil {
+		_q.withNamedRegistrations = make(map[string]*RegistrationQuery)
+	}
+	_q.withNamedRegistrations[name] = query
+	return _q
+}
+
+// WithNamedIntegrationJobs tells the query-builder to eager-load the nodes that are connected to the "integration_jobs"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithNamedIntegrationJobs(name string, opts ...func(*IntegrationJobQuery)) *ProspectQuery {
+	query := (&IntegrationJobClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIntegrationJobs == nil {
+		_q.withNamedIntegrationJobs = make(map[string]*IntegrationJobQuery)
+	}
+	_q.withNamedIntegrationJobs[name] = query
+	return _q
 }
 
 // ProspectGroupBy is the group-by builder for Prospect entities.

@@ -12,9 +12,12 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/leasegraph/leasegraph/ent/card"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 )
 
 // ProspectUpdate is the builder for updating Prospect entities.
@@ -525,6 +528,51 @@ func (_u *ProspectUpdate) SetProperty(v *Property) *ProspectUpdate {
 	return _u.SetPropertyID(v.ID)
 }
 
+// AddCardIDs adds the "cards" edge to the Card entity by IDs.
+func (_u *ProspectUpdate) AddCardIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.AddCardIDs(ids...)
+	return _u
+}
+
+// AddCards adds the "cards" edges to the Card entity.
+func (_u *ProspectUpdate) AddCards(v ...*Card) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCardIDs(ids...)
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_u *ProspectUpdate) AddRegistrationIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.AddRegistrationIDs(ids...)
+	return _u
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_u *ProspectUpdate) AddRegistrations(v ...*Registration) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRegistrationIDs(ids...)
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (_u *ProspectUpdate) AddIntegrationJobIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.AddIntegrationJobIDs(ids...)
+	return _u
+}
+
+// AddIntegrationJobs adds the "integration_jobs" edges to the IntegrationJob entity.
+func (_u *ProspectUpdate) AddIntegrationJobs(v ...*IntegrationJob) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIntegrationJobIDs(ids...)
+}
+
 // Mutation returns the ProspectMutation object of the builder.
 func (_u *ProspectUpdate) Mutation() *ProspectMutation {
 	return _u.mutation
@@ -534,6 +582,69 @@ func (_u *ProspectUpdate) Mutation() *ProspectMutation {
 func (_u *ProspectUpdate) ClearProperty() *ProspectUpdate {
 	_u.mutation.ClearProperty()
 	return _u
+}
+
+// ClearCards clears all "cards" edges to the Card entity.
+func (_u *ProspectUpdate) ClearCards() *ProspectUpdate {
+	_u.mutation.ClearCards()
+	return _u
+}
+
+// RemoveCardIDs removes the "cards" edge to Card entities by IDs.
+func (_u *ProspectUpdate) RemoveCardIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.RemoveCardIDs(ids...)
+	return _u
+}
+
+// RemoveCards removes "cards" edges to Card entities.
+func (_u *ProspectUpdate) RemoveCards(v ...*Card) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCardIDs(ids...)
+}
+
+// ClearRegistrations clears all "registrations" edges to the Registration entity.
+func (_u *ProspectUpdate) ClearRegistrations() *ProspectUpdate {
+	_u.mutation.ClearRegistrations()
+	return _u
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to Registration entities by IDs.
+func (_u *ProspectUpdate) RemoveRegistrationIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.RemoveRegistrationIDs(ids...)
+	return _u
+}
+
+// RemoveRegistrations removes "registrations" edges to Registration entities.
+func (_u *ProspectUpdate) RemoveRegistrations(v ...*Registration) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRegistrationIDs(ids...)
+}
+
+// ClearIntegrationJobs clears all "integration_jobs" edges to the IntegrationJob entity.
+func (_u *ProspectUpdate) ClearIntegrationJobs() *ProspectUpdate {
+	_u.mutation.ClearIntegrationJobs()
+	return _u
+}
+
+// RemoveIntegrationJobIDs removes the "integration_jobs" edge to IntegrationJob entities by IDs.
+func (_u *ProspectUpdate) RemoveIntegrationJobIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.RemoveIntegrationJobIDs(ids...)
+	return _u
+}
+
+// RemoveIntegrationJobs removes "integration_jobs" edges to IntegrationJob entities.
+func (_u *ProspectUpdate) RemoveIntegrationJobs(v ...*IntegrationJob) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIntegrationJobIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -868,6 +979,141 @@ func (_u *ProspectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(property.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCardsIDs(); len(nodes) > 0 && !_u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRegistrationsIDs(); len(nodes) > 0 && !_u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIntegrationJobsIDs(); len(nodes) > 0 && !_u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IntegrationJobsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1390,6 +1636,51 @@ func (_u *ProspectUpdateOne) SetProperty(v *Property) *ProspectUpdateOne {
 	return _u.SetPropertyID(v.ID)
 }
 
+// AddCardIDs adds the "cards" edge to the Card entity by IDs.
+func (_u *ProspectUpdateOne) AddCardIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.AddCardIDs(ids...)
+	return _u
+}
+
+// AddCards adds the "cards" edges to the Card entity.
+func (_u *ProspectUpdateOne) AddCards(v ...*Card) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCardIDs(ids...)
+}
+
+// AddRegistrationIDs adds the "registrations" edge to the Registration entity by IDs.
+func (_u *ProspectUpdateOne) AddRegistrationIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.AddRegistrationIDs(ids...)
+	return _u
+}
+
+// AddRegistrations adds the "registrations" edges to the Registration entity.
+func (_u *ProspectUpdateOne) AddRegistrations(v ...*Registration) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRegistrationIDs(ids...)
+}
+
+// AddIntegrationJobIDs adds the "integration_jobs" edge to the IntegrationJob entity by IDs.
+func (_u *ProspectUpdateOne) AddIntegrationJobIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.AddIntegrationJobIDs(ids...)
+	return _u
+}
+
+// AddIntegrationJobs adds the "integration_jobs" edges to the IntegrationJob entity.
+func (_u *ProspectUpdateOne) AddIntegrationJobs(v ...*IntegrationJob) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIntegrationJobIDs(ids...)
+}
+
 // Mutation returns the ProspectMutation object of the builder.
 func (_u *ProspectUpdateOne) Mutation() *ProspectMutation {
 	return _u.mutation
@@ -1399,6 +1690,69 @@ func (_u *ProspectUpdateOne) Mutation() *ProspectMutation {
 func (_u *ProspectUpdateOne) ClearProperty() *ProspectUpdateOne {
 	_u.mutation.ClearProperty()
 	return _u
+}
+
+// ClearCards clears all "cards" edges to the Card entity.
+func (_u *ProspectUpdateOne) ClearCards() *ProspectUpdateOne {
+	_u.mutation.ClearCards()
+	return _u
+}
+
+// RemoveCardIDs removes the "cards" edge to Card entities by IDs.
+func (_u *ProspectUpdateOne) RemoveCardIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.RemoveCardIDs(ids...)
+	return _u
+}
+
+// RemoveCards removes "cards" edges to Card entities.
+func (_u *ProspectUpdateOne) RemoveCards(v ...*Card) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCardIDs(ids...)
+}
+
+// ClearRegistrations clears all "registrations" edges to the Registration entity.
+func (_u *ProspectUpdateOne) ClearRegistrations() *ProspectUpdateOne {
+	_u.mutation.ClearRegistrations()
+	return _u
+}
+
+// RemoveRegistrationIDs removes the "registrations" edge to Registration entities by IDs.
+func (_u *ProspectUpdateOne) RemoveRegistrationIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.RemoveRegistrationIDs(ids...)
+	return _u
+}
+
+// RemoveRegistrations removes "registrations" edges to Registration entities.
+func (_u *ProspectUpdateOne) RemoveRegistrations(v ...*Registration) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRegistrationIDs(ids...)
+}
+
+// ClearIntegrationJobs clears all "integration_jobs" edges to the IntegrationJob entity.
+func (_u *ProspectUpdateOne) ClearIntegrationJobs() *ProspectUpdateOne {
+	_u.mutation.ClearIntegrationJobs()
+	return _u
+}
+
+// RemoveIntegrationJobIDs removes the "integration_jobs" edge to IntegrationJob entities by IDs.
+func (_u *ProspectUpdateOne) RemoveIntegrationJobIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.RemoveIntegrationJobIDs(ids...)
+	return _u
+}
+
+// RemoveIntegrationJobs removes "integration_jobs" edges to IntegrationJob entities.
+func (_u *ProspectUpdateOne) RemoveIntegrationJobs(v ...*IntegrationJob) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIntegrationJobIDs(ids...)
 }
 
 // Where appends a list predicates to the ProspectUpdate builder.
@@ -1763,6 +2117,141 @@ func (_u *ProspectUpdateOne) sqlSave(ctx context.Context) (_node *Prospect, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(property.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCardsIDs(); len(nodes) > 0 && !_u.mutation.CardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.CardsTable,
+			Columns: []string{prospect.CardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(card.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRegistrationsIDs(); len(nodes) > 0 && !_u.mutation.RegistrationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistrationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.RegistrationsTable,
+			Columns: []string{prospect.RegistrationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registration.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIntegrationJobsIDs(); len(nodes) > 0 && !_u.mutation.IntegrationJobsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IntegrationJobsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   prospect.IntegrationJobsTable,
+			Columns: []string{prospect.IntegrationJobsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

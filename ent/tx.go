@@ -16,14 +16,22 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Ban is the client for interacting with the Ban builders.
+	Ban *BanClient
+	// Card is the client for interacting with the Card builders.
+	Card *CardClient
 	// Company is the client for interacting with the Company builders.
 	Company *CompanyClient
+	// IntegrationJob is the client for interacting with the IntegrationJob builders.
+	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
 	Lease *LeaseClient
 	// Property is the client for interacting with the Property builders.
 	Property *PropertyClient
 	// Prospect is the client for interacting with the Prospect builders.
 	Prospect *ProspectClient
+	// Registration is the client for interacting with the Registration builders.
+	Registration *RegistrationClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
 
@@ -158,10 +166,14 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.Ban = NewBanClient(tx.config)
+	tx.Card = NewCardClient(tx.config)
 	tx.Company = NewCompanyClient(tx.config)
+	tx.IntegrationJob = NewIntegrationJobClient(tx.config)
 	tx.Lease = NewLeaseClient(tx.config)
 	tx.Property = NewPropertyClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)
+	tx.Registration = NewRegistrationClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 }
 

@@ -23,9 +23,19 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 	return r.client.Noders(ctx, ids)
 }
 
+// Bans is the resolver for the bans field.
+func (r *queryResolver) Bans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) (*ent.BanConnection, error) {
+	return r.client.Ban.Query().Paginate(ctx, after, first, before, last, ent.WithBanOrder(orderBy), ent.WithBanFilter(where.Filter))
+}
+
 // Clients is the resolver for the clients field.
 func (r *queryResolver) Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) (*ent.CompanyConnection, error) {
 	return r.client.Company.Query().Paginate(ctx, after, first, before, last, ent.WithCompanyOrder(orderBy), ent.WithCompanyFilter(where.Filter))
+}
+
+// IntegrationJobs is the resolver for the integrationJobs field.
+func (r *queryResolver) IntegrationJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) (*ent.IntegrationJobConnection, error) {
+	return r.client.IntegrationJob.Query().Paginate(ctx, after, first, before, last, ent.WithIntegrationJobOrder(orderBy), ent.WithIntegrationJobFilter(where.Filter))
 }
 
 // Properties is the resolver for the properties field.
@@ -36,6 +46,11 @@ func (r *queryResolver) Properties(ctx context.Context, after *entgql.Cursor[int
 // Prospects is the resolver for the prospects field.
 func (r *queryResolver) Prospects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) (*ent.ProspectConnection, error) {
 	return r.client.Prospect.Query().Paginate(ctx, after, first, before, last, ent.WithProspectOrder(orderBy), ent.WithProspectFilter(where.Filter))
+}
+
+// Registrations is the resolver for the registrations field.
+func (r *queryResolver) Registrations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) (*ent.RegistrationConnection, error) {
+	return r.client.Registration.Query().Paginate(ctx, after, first, before, last, ent.WithRegistrationOrder(orderBy), ent.WithRegistrationFilter(where.Filter))
 }
 
 // Query returns generated.QueryResolver implementation.

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -22,10 +26,21 @@ type app struct {
 	log    *slog.Logger
 	// demoToken pre-fills the playground's Authorization header in demo mode.
 	demoToken string
+	// secret signs forms (the registration card screen) and keys card
+	// fingerprints.
+	secret        []byte
+	registrations *registration.Service
 }
 
 // routes returns every route, wrapped in the middleware that applies to all.
 func (a *app) routes() http.Handler {
+	if a.secret == nil {
+		a.secret = make([]byte, 32)
+		_, _ = rand.Read(a.secret)
+	}
+	if a.registrations == nil {
+		a.registrations = &registration.Service{Vault: cards.FingerprintVault{Key: a.secret}}
+	}
 	mux := http.NewServeMux()
 	var uiHeaders map[string]string
 	if a.demoToken != "" {
@@ -35,6 +50,9 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("/graphql", a.authenticate(newGraphQLHandler(a.client, a.log), graphQLUnauthenticated))
 	mux.Handle("GET /leases", a.authenticate(http.HandlerFunc(a.getLeases), httpUnauthenticated))
+	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
+	mux.HandleFunc("POST /prospects/registration", a.postRegistration)
+	mux.HandleFunc("GET /embed.js", serveEmbedJS)
 	return a.logRequests(securityHeaders(mux))
 }
 
@@ -123,6 +141,15 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// tokenLike matches a leasegraph token (or most of one) wherever it appears.
+var tokenLike = regexp.MustCompile(`(?i)lg_[a-z2-7]{9,}`)
+
+// redactTokens keeps only the visible prefix of anything shaped like a
+// token, for a client that puts its token in a URL path by mistake.
+func redactTokens(s string) string {
+	return tokenLike.ReplaceAllStringFunc(s, func(m string) string { return m[:11] + "[REDACTED]" })
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -140,7 +167,7 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
+		a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", redactTokens(r.URL.Path),
 			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond).String())
 	})
 }

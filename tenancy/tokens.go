@@ -16,6 +16,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -75,8 +76,12 @@ type NewToken struct {
 }
 
 // CreateToken stores a new token and returns it with its secret, which is
-// never stored and cannot be shown again. Privacy decides who may create it.
+// never stored and cannot be shown again. Only a viewer with the admin scope
+// may create tokens; privacy decides for which client.
 func CreateToken(ctx context.Context, db *ent.Client, nt NewToken) (*ent.APIToken, string, error) {
+	if err := canManageTokens(ctx); err != nil {
+		return nil, "", err
+	}
 	if nt.ClientID == 0 && !viewer.FromContext(ctx).Platform() {
 		nt.ClientID = viewer.FromContext(ctx).ClientID
 	}
@@ -118,6 +123,21 @@ func CreateToken(ctx context.Context, db *ent.Client, nt NewToken) (*ent.APIToke
 	return t, secret, nil
 }
 
+// canManageTokens refuses token management to tokens without the admin
+// scope: a write token must not mint tokens or revoke its client's admin
+// tokens. It is checked before anything is looked up, so the answer never
+// depends on whose rows are named.
+func canManageTokens(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return apperr.Unauthenticated("no API token")
+	}
+	if !v.Has(viewer.ScopeAdmin) {
+		return apperr.Forbidden("managing API tokens needs the admin scope")
+	}
+	return nil
+}
+
 // Authenticate turns a bearer token into its viewer. Unknown and revoked
 // tokens get the same answer.
 func Authenticate(ctx context.Context, db *ent.Client, secret string) (*viewer.Viewer, error) {
@@ -146,8 +166,11 @@ func Authenticate(ctx context.Context, db *ent.Client, secret string) (*viewer.V
 }
 
 // RevokeToken revokes a token by id, or by its visible prefix when id is 0.
-// A token of another client is "not found".
+// It needs the admin scope. A token of another client is "not found".
 func RevokeToken(ctx context.Context, db *ent.Client, id int, prefix string) (*ent.APIToken, error) {
+	if err := canManageTokens(ctx); err != nil {
+		return nil, err
+	}
 	q := db.APIToken.Query()
 	if id != 0 {
 		q.Where(apitoken.ID(id))
@@ -171,11 +194,23 @@ func RevokeToken(ctx context.Context, db *ent.Client, id int, prefix string) (*e
 // viewer's own client.
 func ListTokens(ctx context.Context, db *ent.Client, clientID int) ([]*ent.APIToken, error) {
 	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.Unauthenticated("no API token")
+	}
 	if clientID == 0 {
 		clientID = v.ClientID
 	}
 	if !v.Platform() && clientID != v.ClientID {
 		return nil, apperr.NotFound("client")
+	}
+	if clientID != 0 && v.Platform() {
+		// A platform viewer naming a client that does not exist learns so,
+		// rather than reading an empty list.
+		if ok, err := db.Company.Query().Where(company.ID(clientID)).Exist(ctx); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, apperr.NotFound("client")
+		}
 	}
 	q := db.APIToken.Query().Order(ent.Desc(apitoken.FieldID))
 	if clientID != 0 {

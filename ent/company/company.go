@@ -27,6 +27,8 @@ const (
 	FieldMoveOutStatuses = "move_out_statuses"
 	// FieldTransferStatuses holds the string denoting the transfer_statuses field in the database.
 	FieldTransferStatuses = "transfer_statuses"
+	// FieldCrmOrigins holds the string denoting the crm_origins field in the database.
+	FieldCrmOrigins = "crm_origins"
 	// FieldSmartmoveReference holds the string denoting the smartmove_reference field in the database.
 	FieldSmartmoveReference = "smartmove_reference"
 	// FieldPropexoIntegrationID holds the string denoting the propexo_integration_id field in the database.
@@ -41,6 +43,14 @@ const (
 	EdgeProspects = "prospects"
 	// EdgeAPITokens holds the string denoting the api_tokens edge name in mutations.
 	EdgeAPITokens = "api_tokens"
+	// EdgeBans holds the string denoting the bans edge name in mutations.
+	EdgeBans = "bans"
+	// EdgeCards holds the string denoting the cards edge name in mutations.
+	EdgeCards = "cards"
+	// EdgeRegistrations holds the string denoting the registrations edge name in mutations.
+	EdgeRegistrations = "registrations"
+	// EdgeIntegrationJobs holds the string denoting the integration_jobs edge name in mutations.
+	EdgeIntegrationJobs = "integration_jobs"
 	// Table holds the table name of the company in the database.
 	Table = "companies"
 	// PropertiesTable is the table that holds the properties relation/edge.
@@ -78,6 +88,34 @@ const (
 	APITokensInverseTable = "api_tokens"
 	// APITokensColumn is the table column denoting the api_tokens relation/edge.
 	APITokensColumn = "client_id"
+	// BansTable is the table that holds the bans relation/edge.
+	BansTable = "bans"
+	// BansInverseTable is the table name for the Ban entity.
+	// It exists in this package in order to avoid circular dependency with the "ban" package.
+	BansInverseTable = "bans"
+	// BansColumn is the table column denoting the bans relation/edge.
+	BansColumn = "client_id"
+	// CardsTable is the table that holds the cards relation/edge.
+	CardsTable = "cards"
+	// CardsInverseTable is the table name for the Card entity.
+	// It exists in this package in order to avoid circular dependency with the "card" package.
+	CardsInverseTable = "cards"
+	// CardsColumn is the table column denoting the cards relation/edge.
+	CardsColumn = "client_id"
+	// RegistrationsTable is the table that holds the registrations relation/edge.
+	RegistrationsTable = "registrations"
+	// RegistrationsInverseTable is the table name for the Registration entity.
+	// It exists in this package in order to avoid circular dependency with the "registration" package.
+	RegistrationsInverseTable = "registrations"
+	// RegistrationsColumn is the table column denoting the registrations relation/edge.
+	RegistrationsColumn = "client_id"
+	// IntegrationJobsTable is the table that holds the integration_jobs relation/edge.
+	IntegrationJobsTable = "integration_jobs"
+	// IntegrationJobsInverseTable is the table name for the IntegrationJob entity.
+	// It exists in this package in order to avoid circular dependency with the "integrationjob" package.
+	IntegrationJobsInverseTable = "integration_jobs"
+	// IntegrationJobsColumn is the table column denoting the integration_jobs relation/edge.
+	IntegrationJobsColumn = "client_id"
 )
 
 // Columns holds all SQL columns for company fields.
@@ -89,6 +127,7 @@ var Columns = []string{
 	FieldMoveInStatuses,
 	FieldMoveOutStatuses,
 	FieldTransferStatuses,
+	FieldCrmOrigins,
 	FieldSmartmoveReference,
 	FieldPropexoIntegrationID,
 }
@@ -229,6 +268,62 @@ func ByAPITokens(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAPITokensStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByBansCount orders the results by bans count.
+func ByBansCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newBansStep(), opts...)
+	}
+}
+
+// ByBans orders the results by bans terms.
+func ByBans(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBansStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCardsCount orders the results by cards count.
+func ByCardsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCardsStep(), opts...)
+	}
+}
+
+// ByCards orders the results by cards terms.
+func ByCards(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCardsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByRegistrationsCount orders the results by registrations count.
+func ByRegistrationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRegistrationsStep(), opts...)
+	}
+}
+
+// ByRegistrations orders the results by registrations terms.
+func ByRegistrations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRegistrationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByIntegrationJobsCount orders the results by integration_jobs count.
+func ByIntegrationJobsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newIntegrationJobsStep(), opts...)
+	}
+}
+
+// ByIntegrationJobs orders the results by integration_jobs terms.
+func ByIntegrationJobs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newIntegrationJobsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPropertiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -262,5 +357,33 @@ func newAPITokensStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(APITokensInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, APITokensTable, APITokensColumn),
+	)
+}
+func newBansStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BansInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, BansTable, BansColumn),
+	)
+}
+func newCardsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CardsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CardsTable, CardsColumn),
+	)
+}
+func newRegistrationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RegistrationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RegistrationsTable, RegistrationsColumn),
+	)
+}
+func newIntegrationJobsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(IntegrationJobsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, IntegrationJobsTable, IntegrationJobsColumn),
 	)
 }

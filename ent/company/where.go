@@ -225,6 +225,16 @@ func NameContainsFold(v string) predicate.Company {
 	return predicate.Company(sql.FieldContainsFold(FieldName, v))
 }
 
+// CrmOriginsIsNil applies the IsNil predicate on the "crm_origins" field.
+func CrmOriginsIsNil() predicate.Company {
+	return predicate.Company(sql.FieldIsNull(FieldCrmOrigins))
+}
+
+// CrmOriginsNotNil applies the NotNil predicate on the "crm_origins" field.
+func CrmOriginsNotNil() predicate.Company {
+	return predicate.Company(sql.FieldNotNull(FieldCrmOrigins))
+}
+
 // SmartmoveReferenceEQ applies the EQ predicate on the "smartmove_reference" field.
 func SmartmoveReferenceEQ(v string) predicate.Company {
 	return predicate.Company(sql.FieldEQ(FieldSmartmoveReference, v))
@@ -482,6 +492,98 @@ func HasAPITokens() predicate.Company {
 func HasAPITokensWith(preds ...predicate.APIToken) predicate.Company {
 	return predicate.Company(func(s *sql.Selector) {
 		step := newAPITokensStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasBans applies the HasEdge predicate on the "bans" edge.
+func HasBans() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, BansTable, BansColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasBansWith applies the HasEdge predicate on the "bans" edge with a given conditions (other predicates).
+func HasBansWith(preds ...predicate.Ban) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newBansStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCards applies the HasEdge predicate on the "cards" edge.
+func HasCards() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CardsTable, CardsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCardsWith applies the HasEdge predicate on the "cards" edge with a given conditions (other predicates).
+func HasCardsWith(preds ...predicate.Card) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newCardsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRegistrations applies the HasEdge predicate on the "registrations" edge.
+func HasRegistrations() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RegistrationsTable, RegistrationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRegistrationsWith applies the HasEdge predicate on the "registrations" edge with a given conditions (other predicates).
+func HasRegistrationsWith(preds ...predicate.Registration) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newRegistrationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasIntegrationJobs applies the HasEdge predicate on the "integration_jobs" edge.
+func HasIntegrationJobs() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, IntegrationJobsTable, IntegrationJobsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasIntegrationJobsWith applies the HasEdge predicate on the "integration_jobs" edge with a given conditions (other predicates).
+func HasIntegrationJobsWith(preds ...predicate.IntegrationJob) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newIntegrationJobsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -21,6 +21,30 @@ func (f APITokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.APITokenMutation", m)
 }
 
+// The BanFunc type is an adapter to allow the use of ordinary
+// function as Ban mutator.
+type BanFunc func(context.Context, *ent.BanMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BanFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BanMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BanMutation", m)
+}
+
+// The CardFunc type is an adapter to allow the use of ordinary
+// function as Card mutator.
+type CardFunc func(context.Context, *ent.CardMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CardFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CardMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CardMutation", m)
+}
+
 // The CompanyFunc type is an adapter to allow the use of ordinary
 // function as Company mutator.
 type CompanyFunc func(context.Context, *ent.CompanyMutation) (ent.Value, error)
@@ -31,6 +55,18 @@ func (f CompanyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CompanyMutation", m)
+}
+
+// The IntegrationJobFunc type is an adapter to allow the use of ordinary
+// function as IntegrationJob mutator.
+type IntegrationJobFunc func(context.Context, *ent.IntegrationJobMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f IntegrationJobFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.IntegrationJobMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IntegrationJobMutation", m)
 }
 
 // The LeaseFunc type is an adapter to allow the use of ordinary
@@ -67,6 +103,18 @@ func (f ProspectFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProspectMutation", m)
+}
+
+// The RegistrationFunc type is an adapter to allow the use of ordinary
+// function as Registration mutator.
+type RegistrationFunc func(context.Context, *ent.RegistrationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RegistrationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RegistrationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RegistrationMutation", m)
 }
 
 // The TenantFunc type is an adapter to allow the use of ordinary

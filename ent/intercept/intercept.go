@@ -9,11 +9,15 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -100,6 +104,60 @@ func (f TraverseAPIToken) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.APITokenQuery", q)
 }
 
+// The BanFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BanFunc func(context.Context, *ent.BanQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BanFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BanQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BanQuery", q)
+}
+
+// The TraverseBan type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBan func(context.Context, *ent.BanQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBan) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBan) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BanQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BanQuery", q)
+}
+
+// The CardFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CardFunc func(context.Context, *ent.CardQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CardFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CardQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CardQuery", q)
+}
+
+// The TraverseCard type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCard func(context.Context, *ent.CardQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCard) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCard) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CardQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CardQuery", q)
+}
+
 // The CompanyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type CompanyFunc func(context.Context, *ent.CompanyQuery) (ent.Value, error)
 
@@ -125,6 +183,33 @@ func (f TraverseCompany) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CompanyQuery", q)
+}
+
+// The IntegrationJobFunc type is an adapter to allow the use of ordinary function as a Querier.
+type IntegrationJobFunc func(context.Context, *ent.IntegrationJobQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f IntegrationJobFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.IntegrationJobQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.IntegrationJobQuery", q)
+}
+
+// The TraverseIntegrationJob type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseIntegrationJob func(context.Context, *ent.IntegrationJobQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseIntegrationJob) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseIntegrationJob) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IntegrationJobQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.IntegrationJobQuery", q)
 }
 
 // The LeaseFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -208,6 +293,33 @@ func (f TraverseProspect) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProspectQuery", q)
 }
 
+// The RegistrationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RegistrationFunc func(context.Context, *ent.RegistrationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RegistrationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RegistrationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RegistrationQuery", q)
+}
+
+// The TraverseRegistration type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRegistration func(context.Context, *ent.RegistrationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRegistration) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRegistration) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RegistrationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RegistrationQuery", q)
+}
+
 // The TenantFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TenantFunc func(context.Context, *ent.TenantQuery) (ent.Value, error)
 
@@ -240,14 +352,22 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
+	case *ent.BanQuery:
+		return &query[*ent.BanQuery, predicate.Ban, ban.OrderOption]{typ: ent.TypeBan, tq: q}, nil
+	case *ent.CardQuery:
+		return &query[*ent.CardQuery, predicate.Card, card.OrderOption]{typ: ent.TypeCard, tq: q}, nil
 	case *ent.CompanyQuery:
 		return &query[*ent.CompanyQuery, predicate.Company, company.OrderOption]{typ: ent.TypeCompany, tq: q}, nil
+	case *ent.IntegrationJobQuery:
+		return &query[*ent.IntegrationJobQuery, predicate.IntegrationJob, integrationjob.OrderOption]{typ: ent.TypeIntegrationJob, tq: q}, nil
 	case *ent.LeaseQuery:
 		return &query[*ent.LeaseQuery, predicate.Lease, lease.OrderOption]{typ: ent.TypeLease, tq: q}, nil
 	case *ent.PropertyQuery:
 		return &query[*ent.PropertyQuery, predicate.Property, property.OrderOption]{typ: ent.TypeProperty, tq: q}, nil
 	case *ent.ProspectQuery:
 		return &query[*ent.ProspectQuery, predicate.Prospect, prospect.OrderOption]{typ: ent.TypeProspect, tq: q}, nil
+	case *ent.RegistrationQuery:
+		return &query[*ent.RegistrationQuery, predicate.Registration, registration.OrderOption]{typ: ent.TypeRegistration, tq: q}, nil
 	case *ent.TenantQuery:
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
 	default:

@@ -36,6 +36,83 @@ var (
 			},
 		},
 	}
+	// BansColumns holds the columns for the "bans" table.
+	BansColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "phone", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "email", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "client_id", Type: field.TypeInt},
+	}
+	// BansTable holds the schema information for the "bans" table.
+	BansTable = &schema.Table{
+		Name:       "bans",
+		Columns:    BansColumns,
+		PrimaryKey: []*schema.Column{BansColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "bans_companies_bans",
+				Columns:    []*schema.Column{BansColumns[6]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ban_client_id_phone",
+				Unique:  false,
+				Columns: []*schema.Column{BansColumns[6], BansColumns[3]},
+			},
+			{
+				Name:    "ban_client_id_email",
+				Unique:  false,
+				Columns: []*schema.Column{BansColumns[6], BansColumns[4]},
+			},
+		},
+	}
+	// CardsColumns holds the columns for the "cards" table.
+	CardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "brand", Type: field.TypeString, Size: 20},
+		{Name: "last4", Type: field.TypeString, Size: 4},
+		{Name: "exp_month", Type: field.TypeInt},
+		{Name: "exp_year", Type: field.TypeInt},
+		{Name: "vault_token", Type: field.TypeString, Size: 200},
+		{Name: "fingerprint", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "client_id", Type: field.TypeInt},
+		{Name: "prospect_id", Type: field.TypeInt},
+	}
+	// CardsTable holds the schema information for the "cards" table.
+	CardsTable = &schema.Table{
+		Name:       "cards",
+		Columns:    CardsColumns,
+		PrimaryKey: []*schema.Column{CardsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cards_companies_cards",
+				Columns:    []*schema.Column{CardsColumns[9]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "cards_prospects_cards",
+				Columns:    []*schema.Column{CardsColumns[10]},
+				RefColumns: []*schema.Column{ProspectsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "card_client_id_prospect_id",
+				Unique:  false,
+				Columns: []*schema.Column{CardsColumns[9], CardsColumns[10]},
+			},
+		},
+	}
 	// CompaniesColumns holds the columns for the "companies" table.
 	CompaniesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -45,6 +122,7 @@ var (
 		{Name: "move_in_statuses", Type: field.TypeJSON},
 		{Name: "move_out_statuses", Type: field.TypeJSON},
 		{Name: "transfer_statuses", Type: field.TypeJSON},
+		{Name: "crm_origins", Type: field.TypeJSON, Nullable: true},
 		{Name: "smartmove_reference", Type: field.TypeString, Nullable: true},
 		{Name: "propexo_integration_id", Type: field.TypeString, Nullable: true},
 	}
@@ -53,6 +131,46 @@ var (
 		Name:       "companies",
 		Columns:    CompaniesColumns,
 		PrimaryKey: []*schema.Column{CompaniesColumns[0]},
+	}
+	// IntegrationJobsColumns holds the columns for the "integration_jobs" table.
+	IntegrationJobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT"}, Default: "QUEUED"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "partner_job_id", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "client_id", Type: field.TypeInt},
+		{Name: "prospect_id", Type: field.TypeInt, Nullable: true},
+		{Name: "registration_id", Type: field.TypeInt, Nullable: true},
+	}
+	// IntegrationJobsTable holds the schema information for the "integration_jobs" table.
+	IntegrationJobsTable = &schema.Table{
+		Name:       "integration_jobs",
+		Columns:    IntegrationJobsColumns,
+		PrimaryKey: []*schema.Column{IntegrationJobsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "integration_jobs_companies_integration_jobs",
+				Columns:    []*schema.Column{IntegrationJobsColumns[8]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "integration_jobs_prospects_integration_jobs",
+				Columns:    []*schema.Column{IntegrationJobsColumns[9]},
+				RefColumns: []*schema.Column{ProspectsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "integration_jobs_registrations_deliveries",
+				Columns:    []*schema.Column{IntegrationJobsColumns[10]},
+				RefColumns: []*schema.Column{RegistrationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 	}
 	// LeasesColumns holds the columns for the "leases" table.
 	LeasesColumns = []*schema.Column{
@@ -226,6 +344,54 @@ var (
 			},
 		},
 	}
+	// RegistrationsColumns holds the columns for the "registrations" table.
+	RegistrationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "property_tag", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"INVITED", "PRELEASE", "BANNED", "INCOMPLETE"}},
+		{Name: "message", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"IFRAME", "GRAPHQL"}},
+		{Name: "token_id", Type: field.TypeInt, Nullable: true},
+		{Name: "sms_notes", Type: field.TypeString, Size: 150, Default: ""},
+		{Name: "client_id", Type: field.TypeInt},
+		{Name: "property_id", Type: field.TypeInt, Nullable: true},
+		{Name: "prospect_id", Type: field.TypeInt, Nullable: true},
+	}
+	// RegistrationsTable holds the schema information for the "registrations" table.
+	RegistrationsTable = &schema.Table{
+		Name:       "registrations",
+		Columns:    RegistrationsColumns,
+		PrimaryKey: []*schema.Column{RegistrationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "registrations_companies_registrations",
+				Columns:    []*schema.Column{RegistrationsColumns[9]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "registrations_properties_registrations",
+				Columns:    []*schema.Column{RegistrationsColumns[10]},
+				RefColumns: []*schema.Column{PropertiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "registrations_prospects_registrations",
+				Columns:    []*schema.Column{RegistrationsColumns[11]},
+				RefColumns: []*schema.Column{ProspectsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "registration_client_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{RegistrationsColumns[9], RegistrationsColumns[1]},
+			},
+		},
+	}
 	// TenantsColumns holds the columns for the "tenants" table.
 	TenantsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -279,10 +445,14 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		BansTable,
+		CardsTable,
 		CompaniesTable,
+		IntegrationJobsTable,
 		LeasesTable,
 		PropertiesTable,
 		ProspectsTable,
+		RegistrationsTable,
 		TenantsTable,
 	}
 )
@@ -292,8 +462,23 @@ func init() {
 	APITokensTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
+	BansTable.ForeignKeys[0].RefTable = CompaniesTable
+	BansTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(25769803776),
+	}
+	CardsTable.ForeignKeys[0].RefTable = CompaniesTable
+	CardsTable.ForeignKeys[1].RefTable = ProspectsTable
+	CardsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
 	CompaniesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	IntegrationJobsTable.ForeignKeys[0].RefTable = CompaniesTable
+	IntegrationJobsTable.ForeignKeys[1].RefTable = ProspectsTable
+	IntegrationJobsTable.ForeignKeys[2].RefTable = RegistrationsTable
+	IntegrationJobsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(34359738368),
 	}
 	LeasesTable.ForeignKeys[0].RefTable = CompaniesTable
 	LeasesTable.ForeignKeys[1].RefTable = PropertiesTable
@@ -308,6 +493,12 @@ func init() {
 	ProspectsTable.ForeignKeys[1].RefTable = PropertiesTable
 	ProspectsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	RegistrationsTable.ForeignKeys[0].RefTable = CompaniesTable
+	RegistrationsTable.ForeignKeys[1].RefTable = PropertiesTable
+	RegistrationsTable.ForeignKeys[2].RefTable = ProspectsTable
+	RegistrationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
 	}
 	TenantsTable.ForeignKeys[0].RefTable = CompaniesTable
 	TenantsTable.ForeignKeys[1].RefTable = LeasesTable

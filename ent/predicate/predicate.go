@@ -9,8 +9,17 @@ import (
 // APIToken is the predicate function for apitoken builders.
 type APIToken func(*sql.Selector)
 
+// Ban is the predicate function for ban builders.
+type Ban func(*sql.Selector)
+
+// Card is the predicate function for card builders.
+type Card func(*sql.Selector)
+
 // Company is the predicate function for company builders.
 type Company func(*sql.Selector)
+
+// IntegrationJob is the predicate function for integrationjob builders.
+type IntegrationJob func(*sql.Selector)
 
 // Lease is the predicate function for lease builders.
 type Lease func(*sql.Selector)
@@ -20,6 +29,9 @@ type Property func(*sql.Selector)
 
 // Prospect is the predicate function for prospect builders.
 type Prospect func(*sql.Selector)
+
+// Registration is the predicate function for registration builders.
+type Registration func(*sql.Selector)
 
 // Tenant is the predicate function for tenant builders.
 type Tenant func(*sql.Selector)

@@ -135,6 +135,54 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The BanQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BanQueryRuleFunc func(context.Context, *ent.BanQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BanQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BanQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BanQuery", q)
+}
+
+// The BanMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BanMutationRuleFunc func(context.Context, *ent.BanMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BanMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BanMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BanMutation", m)
+}
+
+// The CardQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CardQueryRuleFunc func(context.Context, *ent.CardQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CardQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CardQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CardQuery", q)
+}
+
+// The CardMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CardMutationRuleFunc func(context.Context, *ent.CardMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CardMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CardMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CardMutation", m)
+}
+
 // The CompanyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CompanyQueryRuleFunc func(context.Context, *ent.CompanyQuery) error
@@ -157,6 +205,30 @@ func (f CompanyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CompanyMutation", m)
+}
+
+// The IntegrationJobQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type IntegrationJobQueryRuleFunc func(context.Context, *ent.IntegrationJobQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f IntegrationJobQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IntegrationJobQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.IntegrationJobQuery", q)
+}
+
+// The IntegrationJobMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type IntegrationJobMutationRuleFunc func(context.Context, *ent.IntegrationJobMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f IntegrationJobMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.IntegrationJobMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IntegrationJobMutation", m)
 }
 
 // The LeaseQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -231,6 +303,30 @@ func (f ProspectMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProspectMutation", m)
 }
 
+// The RegistrationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RegistrationQueryRuleFunc func(context.Context, *ent.RegistrationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RegistrationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RegistrationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RegistrationQuery", q)
+}
+
+// The RegistrationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RegistrationMutationRuleFunc func(context.Context, *ent.RegistrationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RegistrationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RegistrationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RegistrationMutation", m)
+}
+
 // The TenantQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TenantQueryRuleFunc func(context.Context, *ent.TenantQuery) error
@@ -292,13 +388,21 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.BanQuery:
+		return q.Filter(), nil
+	case *ent.CardQuery:
+		return q.Filter(), nil
 	case *ent.CompanyQuery:
+		return q.Filter(), nil
+	case *ent.IntegrationJobQuery:
 		return q.Filter(), nil
 	case *ent.LeaseQuery:
 		return q.Filter(), nil
 	case *ent.PropertyQuery:
 		return q.Filter(), nil
 	case *ent.ProspectQuery:
+		return q.Filter(), nil
+	case *ent.RegistrationQuery:
 		return q.Filter(), nil
 	case *ent.TenantQuery:
 		return q.Filter(), nil
@@ -311,13 +415,21 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
 		return m.Filter(), nil
+	case *ent.BanMutation:
+		return m.Filter(), nil
+	case *ent.CardMutation:
+		return m.Filter(), nil
 	case *ent.CompanyMutation:
+		return m.Filter(), nil
+	case *ent.IntegrationJobMutation:
 		return m.Filter(), nil
 	case *ent.LeaseMutation:
 		return m.Filter(), nil
 	case *ent.PropertyMutation:
 		return m.Filter(), nil
 	case *ent.ProspectMutation:
+		return m.Filter(), nil
+	case *ent.RegistrationMutation:
 		return m.Filter(), nil
 	case *ent.TenantMutation:
 		return m.Filter(), nil

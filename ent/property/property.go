@@ -38,6 +38,8 @@ const (
 	EdgeLeases = "leases"
 	// EdgeProspects holds the string denoting the prospects edge name in mutations.
 	EdgeProspects = "prospects"
+	// EdgeRegistrations holds the string denoting the registrations edge name in mutations.
+	EdgeRegistrations = "registrations"
 	// Table holds the table name of the property in the database.
 	Table = "properties"
 	// ClientTable is the table that holds the client relation/edge.
@@ -61,6 +63,13 @@ const (
 	ProspectsInverseTable = "prospects"
 	// ProspectsColumn is the table column denoting the prospects relation/edge.
 	ProspectsColumn = "property_id"
+	// RegistrationsTable is the table that holds the registrations relation/edge.
+	RegistrationsTable = "registrations"
+	// RegistrationsInverseTable is the table name for the Registration entity.
+	// It exists in this package in order to avoid circular dependency with the "registration" package.
+	RegistrationsInverseTable = "registrations"
+	// RegistrationsColumn is the table column denoting the registrations relation/edge.
+	RegistrationsColumn = "property_id"
 )
 
 // Columns holds all SQL columns for property fields.
@@ -206,6 +215,20 @@ func ByProspects(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newProspectsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRegistrationsCount orders the results by registrations count.
+func ByRegistrationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRegistrationsStep(), opts...)
+	}
+}
+
+// ByRegistrations orders the results by registrations terms.
+func ByRegistrations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRegistrationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newClientStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -225,6 +248,13 @@ func newProspectsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProspectsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ProspectsTable, ProspectsColumn),
+	)
+}
+func newRegistrationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RegistrationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RegistrationsTable, RegistrationsColumn),
 	)
 }
 

@@ -409,6 +409,29 @@ func HasProspectsWith(preds ...predicate.Prospect) predicate.Property {
 	})
 }
 
+// HasRegistrations applies the HasEdge predicate on the "registrations" edge.
+func HasRegistrations() predicate.Property {
+	return predicate.Property(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RegistrationsTable, RegistrationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRegistrationsWith applies the HasEdge predicate on the "registrations" edge with a given conditions (other predicates).
+func HasRegistrationsWith(preds ...predicate.Registration) predicate.Property {
+	return predicate.Property(func(s *sql.Selector) {
+		step := newRegistrationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Property) predicate.Property {
 	return predicate.Property(sql.AndPredicates(predicates...))

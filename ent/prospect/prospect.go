@@ -83,6 +83,12 @@ const (
 	EdgeClient = "client"
 	// EdgeProperty holds the string denoting the property edge name in mutations.
 	EdgeProperty = "property"
+	// EdgeCards holds the string denoting the cards edge name in mutations.
+	EdgeCards = "cards"
+	// EdgeRegistrations holds the string denoting the registrations edge name in mutations.
+	EdgeRegistrations = "registrations"
+	// EdgeIntegrationJobs holds the string denoting the integration_jobs edge name in mutations.
+	EdgeIntegrationJobs = "integration_jobs"
 	// Table holds the table name of the prospect in the database.
 	Table = "prospects"
 	// ClientTable is the table that holds the client relation/edge.
@@ -99,6 +105,27 @@ const (
 	PropertyInverseTable = "properties"
 	// PropertyColumn is the table column denoting the property relation/edge.
 	PropertyColumn = "property_id"
+	// CardsTable is the table that holds the cards relation/edge.
+	CardsTable = "cards"
+	// CardsInverseTable is the table name for the Card entity.
+	// It exists in this package in order to avoid circular dependency with the "card" package.
+	CardsInverseTable = "cards"
+	// CardsColumn is the table column denoting the cards relation/edge.
+	CardsColumn = "prospect_id"
+	// RegistrationsTable is the table that holds the registrations relation/edge.
+	RegistrationsTable = "registrations"
+	// RegistrationsInverseTable is the table name for the Registration entity.
+	// It exists in this package in order to avoid circular dependency with the "registration" package.
+	RegistrationsInverseTable = "registrations"
+	// RegistrationsColumn is the table column denoting the registrations relation/edge.
+	RegistrationsColumn = "prospect_id"
+	// IntegrationJobsTable is the table that holds the integration_jobs relation/edge.
+	IntegrationJobsTable = "integration_jobs"
+	// IntegrationJobsInverseTable is the table name for the IntegrationJob entity.
+	// It exists in this package in order to avoid circular dependency with the "integrationjob" package.
+	IntegrationJobsInverseTable = "integration_jobs"
+	// IntegrationJobsColumn is the table column denoting the integration_jobs relation/edge.
+	IntegrationJobsColumn = "prospect_id"
 )
 
 // Columns holds all SQL columns for prospect fields.
@@ -421,6 +448,48 @@ func ByPropertyField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPropertyStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByCardsCount orders the results by cards count.
+func ByCardsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCardsStep(), opts...)
+	}
+}
+
+// ByCards orders the results by cards terms.
+func ByCards(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCardsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByRegistrationsCount orders the results by registrations count.
+func ByRegistrationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRegistrationsStep(), opts...)
+	}
+}
+
+// ByRegistrations orders the results by registrations terms.
+func ByRegistrations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRegistrationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByIntegrationJobsCount orders the results by integration_jobs count.
+func ByIntegrationJobsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newIntegrationJobsStep(), opts...)
+	}
+}
+
+// ByIntegrationJobs orders the results by integration_jobs terms.
+func ByIntegrationJobs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newIntegrationJobsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newClientStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -433,5 +502,26 @@ func newPropertyStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PropertyInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, PropertyTable, PropertyColumn),
+	)
+}
+func newCardsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CardsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CardsTable, CardsColumn),
+	)
+}
+func newRegistrationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RegistrationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RegistrationsTable, RegistrationsColumn),
+	)
+}
+func newIntegrationJobsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(IntegrationJobsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, IntegrationJobsTable, IntegrationJobsColumn),
 	)
 }

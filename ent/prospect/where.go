@@ -1971,6 +1971,75 @@ func HasPropertyWith(preds ...predicate.Property) predicate.Prospect {
 	})
 }
 
+// HasCards applies the HasEdge predicate on the "cards" edge.
+func HasCards() predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CardsTable, CardsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCardsWith applies the HasEdge predicate on the "cards" edge with a given conditions (other predicates).
+func HasCardsWith(preds ...predicate.Card) predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := newCardsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRegistrations applies the HasEdge predicate on the "registrations" edge.
+func HasRegistrations() predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RegistrationsTable, RegistrationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRegistrationsWith applies the HasEdge predicate on the "registrations" edge with a given conditions (other predicates).
+func HasRegistrationsWith(preds ...predicate.Registration) predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := newRegistrationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasIntegrationJobs applies the HasEdge predicate on the "integration_jobs" edge.
+func HasIntegrationJobs() predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, IntegrationJobsTable, IntegrationJobsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasIntegrationJobsWith applies the HasEdge predicate on the "integration_jobs" edge with a given conditions (other predicates).
+func HasIntegrationJobsWith(preds ...predicate.IntegrationJob) predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := newIntegrationJobsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Prospect) predicate.Prospect {
 	return predicate.Prospect(sql.AndPredicates(predicates...))

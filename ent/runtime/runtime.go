@@ -7,10 +7,14 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/schema"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 
@@ -60,6 +64,140 @@ func init() {
 	apitokenDescHash := apitokenFields[3].Descriptor()
 	// apitoken.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	apitoken.HashValidator = apitokenDescHash.Validators[0].(func(string) error)
+	banMixin := schema.Ban{}.Mixin()
+	ban.Policy = privacy.NewPolicies(banMixin[1], schema.Ban{})
+	ban.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := ban.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	banMixinFields0 := banMixin[0].Fields()
+	_ = banMixinFields0
+	banFields := schema.Ban{}.Fields()
+	_ = banFields
+	// banDescCreatedAt is the schema descriptor for created_at field.
+	banDescCreatedAt := banMixinFields0[0].Descriptor()
+	// ban.DefaultCreatedAt holds the default value on creation for the created_at field.
+	ban.DefaultCreatedAt = banDescCreatedAt.Default.(func() time.Time)
+	// banDescUpdatedAt is the schema descriptor for updated_at field.
+	banDescUpdatedAt := banMixinFields0[1].Descriptor()
+	// ban.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	ban.DefaultUpdatedAt = banDescUpdatedAt.Default.(func() time.Time)
+	// ban.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	ban.UpdateDefaultUpdatedAt = banDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// banDescPhone is the schema descriptor for phone field.
+	banDescPhone := banFields[0].Descriptor()
+	// ban.DefaultPhone holds the default value on creation for the phone field.
+	ban.DefaultPhone = banDescPhone.Default.(string)
+	// ban.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	ban.PhoneValidator = banDescPhone.Validators[0].(func(string) error)
+	// banDescEmail is the schema descriptor for email field.
+	banDescEmail := banFields[1].Descriptor()
+	// ban.DefaultEmail holds the default value on creation for the email field.
+	ban.DefaultEmail = banDescEmail.Default.(string)
+	// ban.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	ban.EmailValidator = banDescEmail.Validators[0].(func(string) error)
+	// banDescReason is the schema descriptor for reason field.
+	banDescReason := banFields[2].Descriptor()
+	// ban.DefaultReason holds the default value on creation for the reason field.
+	ban.DefaultReason = banDescReason.Default.(string)
+	// ban.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	ban.ReasonValidator = banDescReason.Validators[0].(func(string) error)
+	cardMixin := schema.Card{}.Mixin()
+	card.Policy = privacy.NewPolicies(cardMixin[1], schema.Card{})
+	card.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := card.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	cardMixinFields0 := cardMixin[0].Fields()
+	_ = cardMixinFields0
+	cardFields := schema.Card{}.Fields()
+	_ = cardFields
+	// cardDescCreatedAt is the schema descriptor for created_at field.
+	cardDescCreatedAt := cardMixinFields0[0].Descriptor()
+	// card.DefaultCreatedAt holds the default value on creation for the created_at field.
+	card.DefaultCreatedAt = cardDescCreatedAt.Default.(func() time.Time)
+	// cardDescUpdatedAt is the schema descriptor for updated_at field.
+	cardDescUpdatedAt := cardMixinFields0[1].Descriptor()
+	// card.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	card.DefaultUpdatedAt = cardDescUpdatedAt.Default.(func() time.Time)
+	// card.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	card.UpdateDefaultUpdatedAt = cardDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// cardDescBrand is the schema descriptor for brand field.
+	cardDescBrand := cardFields[1].Descriptor()
+	// card.BrandValidator is a validator for the "brand" field. It is called by the builders before save.
+	card.BrandValidator = func() func(string) error {
+		validators := cardDescBrand.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(brand string) error {
+			for _, fn := range fns {
+				if err := fn(brand); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cardDescLast4 is the schema descriptor for last4 field.
+	cardDescLast4 := cardFields[2].Descriptor()
+	// card.Last4Validator is a validator for the "last4" field. It is called by the builders before save.
+	card.Last4Validator = func() func(string) error {
+		validators := cardDescLast4.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(last4 string) error {
+			for _, fn := range fns {
+				if err := fn(last4); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cardDescExpMonth is the schema descriptor for exp_month field.
+	cardDescExpMonth := cardFields[3].Descriptor()
+	// card.ExpMonthValidator is a validator for the "exp_month" field. It is called by the builders before save.
+	card.ExpMonthValidator = cardDescExpMonth.Validators[0].(func(int) error)
+	// cardDescExpYear is the schema descriptor for exp_year field.
+	cardDescExpYear := cardFields[4].Descriptor()
+	// card.ExpYearValidator is a validator for the "exp_year" field. It is called by the builders before save.
+	card.ExpYearValidator = cardDescExpYear.Validators[0].(func(int) error)
+	// cardDescVaultToken is the schema descriptor for vault_token field.
+	cardDescVaultToken := cardFields[5].Descriptor()
+	// card.VaultTokenValidator is a validator for the "vault_token" field. It is called by the builders before save.
+	card.VaultTokenValidator = func() func(string) error {
+		validators := cardDescVaultToken.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(vault_token string) error {
+			for _, fn := range fns {
+				if err := fn(vault_token); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cardDescFingerprint is the schema descriptor for fingerprint field.
+	cardDescFingerprint := cardFields[6].Descriptor()
+	// card.DefaultFingerprint holds the default value on creation for the fingerprint field.
+	card.DefaultFingerprint = cardDescFingerprint.Default.(string)
+	// card.FingerprintValidator is a validator for the "fingerprint" field. It is called by the builders before save.
+	card.FingerprintValidator = cardDescFingerprint.Validators[0].(func(string) error)
 	companyMixin := schema.Company{}.Mixin()
 	company.Policy = privacy.NewPolicies(schema.Company{})
 	company.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -114,6 +252,46 @@ func init() {
 	companyDescTransferStatuses := companyFields[3].Descriptor()
 	// company.DefaultTransferStatuses holds the default value on creation for the transfer_statuses field.
 	company.DefaultTransferStatuses = companyDescTransferStatuses.Default.([]string)
+	integrationjobMixin := schema.IntegrationJob{}.Mixin()
+	integrationjob.Policy = privacy.NewPolicies(integrationjobMixin[1], schema.IntegrationJob{})
+	integrationjob.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := integrationjob.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	integrationjobMixinFields0 := integrationjobMixin[0].Fields()
+	_ = integrationjobMixinFields0
+	integrationjobFields := schema.IntegrationJob{}.Fields()
+	_ = integrationjobFields
+	// integrationjobDescCreatedAt is the schema descriptor for created_at field.
+	integrationjobDescCreatedAt := integrationjobMixinFields0[0].Descriptor()
+	// integrationjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	integrationjob.DefaultCreatedAt = integrationjobDescCreatedAt.Default.(func() time.Time)
+	// integrationjobDescUpdatedAt is the schema descriptor for updated_at field.
+	integrationjobDescUpdatedAt := integrationjobMixinFields0[1].Descriptor()
+	// integrationjob.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	integrationjob.DefaultUpdatedAt = integrationjobDescUpdatedAt.Default.(func() time.Time)
+	// integrationjob.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	integrationjob.UpdateDefaultUpdatedAt = integrationjobDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// integrationjobDescAttempts is the schema descriptor for attempts field.
+	integrationjobDescAttempts := integrationjobFields[2].Descriptor()
+	// integrationjob.DefaultAttempts holds the default value on creation for the attempts field.
+	integrationjob.DefaultAttempts = integrationjobDescAttempts.Default.(int)
+	// integrationjobDescLastError is the schema descriptor for last_error field.
+	integrationjobDescLastError := integrationjobFields[3].Descriptor()
+	// integrationjob.DefaultLastError holds the default value on creation for the last_error field.
+	integrationjob.DefaultLastError = integrationjobDescLastError.Default.(string)
+	// integrationjob.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	integrationjob.LastErrorValidator = integrationjobDescLastError.Validators[0].(func(string) error)
+	// integrationjobDescPartnerJobID is the schema descriptor for partner_job_id field.
+	integrationjobDescPartnerJobID := integrationjobFields[4].Descriptor()
+	// integrationjob.DefaultPartnerJobID holds the default value on creation for the partner_job_id field.
+	integrationjob.DefaultPartnerJobID = integrationjobDescPartnerJobID.Default.(string)
+	// integrationjob.PartnerJobIDValidator is a validator for the "partner_job_id" field. It is called by the builders before save.
+	integrationjob.PartnerJobIDValidator = integrationjobDescPartnerJobID.Validators[0].(func(string) error)
 	leaseMixin := schema.Lease{}.Mixin()
 	lease.Policy = privacy.NewPolicies(leaseMixin[1], schema.Lease{})
 	lease.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -389,6 +567,48 @@ func init() {
 	prospect.DefaultPropexoProspectID = prospectDescPropexoProspectID.Default.(string)
 	// prospect.PropexoProspectIDValidator is a validator for the "propexo_prospect_id" field. It is called by the builders before save.
 	prospect.PropexoProspectIDValidator = prospectDescPropexoProspectID.Validators[0].(func(string) error)
+	registrationMixin := schema.Registration{}.Mixin()
+	registration.Policy = privacy.NewPolicies(registrationMixin[1], schema.Registration{})
+	registration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := registration.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	registrationMixinFields0 := registrationMixin[0].Fields()
+	_ = registrationMixinFields0
+	registrationFields := schema.Registration{}.Fields()
+	_ = registrationFields
+	// registrationDescCreatedAt is the schema descriptor for created_at field.
+	registrationDescCreatedAt := registrationMixinFields0[0].Descriptor()
+	// registration.DefaultCreatedAt holds the default value on creation for the created_at field.
+	registration.DefaultCreatedAt = registrationDescCreatedAt.Default.(func() time.Time)
+	// registrationDescUpdatedAt is the schema descriptor for updated_at field.
+	registrationDescUpdatedAt := registrationMixinFields0[1].Descriptor()
+	// registration.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	registration.DefaultUpdatedAt = registrationDescUpdatedAt.Default.(func() time.Time)
+	// registration.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	registration.UpdateDefaultUpdatedAt = registrationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// registrationDescPropertyTag is the schema descriptor for property_tag field.
+	registrationDescPropertyTag := registrationFields[2].Descriptor()
+	// registration.DefaultPropertyTag holds the default value on creation for the property_tag field.
+	registration.DefaultPropertyTag = registrationDescPropertyTag.Default.(string)
+	// registration.PropertyTagValidator is a validator for the "property_tag" field. It is called by the builders before save.
+	registration.PropertyTagValidator = registrationDescPropertyTag.Validators[0].(func(string) error)
+	// registrationDescMessage is the schema descriptor for message field.
+	registrationDescMessage := registrationFields[4].Descriptor()
+	// registration.DefaultMessage holds the default value on creation for the message field.
+	registration.DefaultMessage = registrationDescMessage.Default.(string)
+	// registration.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	registration.MessageValidator = registrationDescMessage.Validators[0].(func(string) error)
+	// registrationDescSmsNotes is the schema descriptor for sms_notes field.
+	registrationDescSmsNotes := registrationFields[7].Descriptor()
+	// registration.DefaultSmsNotes holds the default value on creation for the sms_notes field.
+	registration.DefaultSmsNotes = registrationDescSmsNotes.Default.(string)
+	// registration.SmsNotesValidator is a validator for the "sms_notes" field. It is called by the builders before save.
+	registration.SmsNotesValidator = registrationDescSmsNotes.Validators[0].(func(string) error)
 	tenantMixin := schema.Tenant{}.Mixin()
 	tenant.Policy = privacy.NewPolicies(tenantMixin[1], schema.Tenant{})
 	tenant.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -32,6 +32,9 @@ func (Company) Fields() []ent.Field {
 		field.Strings("transfer_statuses").Default(statusset.DefaultTransfer).
 			Comment("Lease statuses (lower-case, compared case-insensitively) that mean the tenants are transferring to another unit.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Strings("crm_origins").Optional().
+			Comment("Origins (scheme://host[:port]) of the CRM pages allowed to embed the registration page and receive its result.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("smartmove_reference").Optional().
 			Comment("The client's customer reference at RentPrep SmartMove; empty until screening is set up."),
 		field.String("propexo_integration_id").Optional().
@@ -51,6 +54,14 @@ func (Company) Edges() []ent.Edge {
 		edge.To("prospects", Prospect.Type).Comment("The client's prospects.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("api_tokens", APIToken.Type).Comment("The client's API tokens.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("bans", Ban.Type).Comment("The client's ban list.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("cards", Card.Type).Comment("Cards on file.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("registrations", Registration.Type).Comment("Registration attempts.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("integration_jobs", IntegrationJob.Type).Comment("Outbound deliveries.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }

@@ -6,7 +6,12 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/entql"
 
+	gen "github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/privacy"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -17,7 +22,7 @@ func (TenantMixin) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{denyWithoutViewer(), allowPlatform(), filterByClient("client_id")},
 		Mutation: privacy.MutationPolicy{
-			denyWithoutViewer(), allowPlatform(), createInViewersClient(), filterByClient("client_id"),
+			denyWithoutViewer(), allowPlatform(), referencesInViewersClient(), createInViewersClient(), filterByClient("client_id"),
 		},
 	}
 }
@@ -111,3 +116,61 @@ func (APIToken) Policy() ent.Policy {
 	}
 }
 
+
+// referencesInViewersClient refuses a write whose foreign keys point at rows
+// the viewer cannot see. Privacy filters the row written, not the rows it
+// references: without this, a client could hang its lease on another
+// client's property. The lookups run as the viewer, so "another client's"
+// and "does not exist" are the same answer.
+func referencesInViewersClient() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate | ent.OpUpdate | ent.OpUpdateOne) {
+			return privacy.Skip
+		}
+		var checks []func(*gen.Client) (bool, error)
+		ref := func(id int, set bool, exists func(*gen.Client, int) (bool, error)) {
+			if set {
+				checks = append(checks, func(c *gen.Client) (bool, error) { return exists(c, id) })
+			}
+		}
+		propertyExists := func(c *gen.Client, id int) (bool, error) { return c.Property.Query().Where(property.ID(id)).Exist(ctx) }
+		prospectExists := func(c *gen.Client, id int) (bool, error) { return c.Prospect.Query().Where(prospect.ID(id)).Exist(ctx) }
+		var client *gen.Client
+		switch m := m.(type) {
+		case *gen.LeaseMutation:
+			client = m.Client()
+			id, ok := m.PropertyID()
+			ref(id, ok, propertyExists)
+		case *gen.TenantMutation:
+			client = m.Client()
+			id, ok := m.LeaseID()
+			ref(id, ok, func(c *gen.Client, id int) (bool, error) { return c.Lease.Query().Where(lease.ID(id)).Exist(ctx) })
+		case *gen.ProspectMutation:
+			client = m.Client()
+			id, ok := m.PropertyID()
+			ref(id, ok, propertyExists)
+		case *gen.CardMutation:
+			client = m.Client()
+			id, ok := m.ProspectID()
+			ref(id, ok, prospectExists)
+		case *gen.RegistrationMutation:
+			client = m.Client()
+			id, ok := m.ProspectID()
+			ref(id, ok, prospectExists)
+			id, ok = m.PropertyID()
+			ref(id, ok, propertyExists)
+		case *gen.IntegrationJobMutation:
+			client = m.Client()
+			id, ok := m.ProspectID()
+			ref(id, ok, prospectExists)
+			id, ok = m.RegistrationID()
+			ref(id, ok, func(c *gen.Client, id int) (bool, error) { return c.Registration.Query().Where(registration.ID(id)).Exist(ctx) })
+		}
+		for _, exists := range checks {
+			if ok, err := exists(client); err != nil || !ok {
+				return privacy.Denyf("a referenced row was not found")
+			}
+		}
+		return privacy.Skip
+	})
+}

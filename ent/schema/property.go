@@ -44,6 +44,8 @@ func (Property) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection()),
 		edge.To("prospects", Prospect.Type).Comment("Prospects interested in this property.").
 			Annotations(entgql.RelayConnection()),
+		edge.To("registrations", Registration.Type).Comment("Registration attempts for this property.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

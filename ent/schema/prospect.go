@@ -67,6 +67,11 @@ func (Prospect) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("property", Property.Type).Ref("prospects").Field("property_id").Unique().
 			Comment("The property the prospect is interested in."),
+		edge.To("cards", Card.Type).Comment("Cards on file for the prospect (brand, last 4, expiry)."),
+		edge.To("registrations", Registration.Type).Comment("Registration attempts for the prospect.").
+			Annotations(entgql.RelayConnection()),
+		edge.To("integration_jobs", IntegrationJob.Type).Comment("Deliveries concerning the prospect (SMS, Propexo writes).").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

@@ -16,7 +16,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/types"
@@ -62,8 +64,42 @@ type ComplexityRoot struct {
 		Zip    func(childComplexity int) int
 	}
 
+	Ban struct {
+		Client    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Email     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Phone     func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	BanConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	BanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Card struct {
+		Brand     func(childComplexity int) int
+		Client    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ExpMonth  func(childComplexity int) int
+		ExpYear   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Last4     func(childComplexity int) int
+		Prospect  func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
 	Company struct {
 		CreatedAt            func(childComplexity int) int
+		CrmOrigins           func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		MoveInStatuses       func(childComplexity int) int
 		MoveOutStatuses      func(childComplexity int) int
@@ -89,6 +125,31 @@ type ComplexityRoot struct {
 	CreatedAPIToken struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
+	}
+
+	IntegrationJob struct {
+		Attempts     func(childComplexity int) int
+		Client       func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		LastError    func(childComplexity int) int
+		PartnerJobID func(childComplexity int) int
+		Prospect     func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Status       func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	IntegrationJobConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	IntegrationJobEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Lease struct {
@@ -165,6 +226,7 @@ type ComplexityRoot struct {
 		Address2               func(childComplexity int) int
 		AgentID                func(childComplexity int) int
 		AttributionID          func(childComplexity int) int
+		Cards                  func(childComplexity int) int
 		City                   func(childComplexity int) int
 		Client                 func(childComplexity int) int
 		CommunityID            func(childComplexity int) int
@@ -175,6 +237,7 @@ type ComplexityRoot struct {
 		FirstContactType       func(childComplexity int) int
 		FirstName              func(childComplexity int) int
 		ID                     func(childComplexity int) int
+		IntegrationJobs        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) int
 		LastName               func(childComplexity int) int
 		LeaseTermInMonths      func(childComplexity int) int
 		MiddleName             func(childComplexity int) int
@@ -188,6 +251,7 @@ type ComplexityRoot struct {
 		Property               func(childComplexity int) int
 		PropexoProspectID      func(childComplexity int) int
 		ProspectSource         func(childComplexity int) int
+		Registrations          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) int
 		RentMaximumInCents     func(childComplexity int) int
 		RentMinimumInCents     func(childComplexity int) int
 		State                  func(childComplexity int) int
@@ -208,13 +272,43 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens  func(childComplexity int, clientID *int) int
-		Clients    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) int
-		Leases     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) int
-		Node       func(childComplexity int, id int) int
-		Nodes      func(childComplexity int, ids []int) int
-		Properties func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) int
-		Prospects  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) int
+		APITokens       func(childComplexity int, clientID *int) int
+		Bans            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) int
+		Clients         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) int
+		IntegrationJobs func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) int
+		Leases          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) int
+		Node            func(childComplexity int, id int) int
+		Nodes           func(childComplexity int, ids []int) int
+		Properties      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) int
+		Prospects       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) int
+		Registrations   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) int
+	}
+
+	Registration struct {
+		Channel     func(childComplexity int) int
+		Client      func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Deliveries  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Message     func(childComplexity int) int
+		Property    func(childComplexity int) int
+		PropertyTag func(childComplexity int) int
+		Prospect    func(childComplexity int) int
+		SmsNotes    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		TokenID     func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	RegistrationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RegistrationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Tenant struct {
@@ -249,9 +343,12 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
+	Bans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) (*ent.BanConnection, error)
 	Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) (*ent.CompanyConnection, error)
+	IntegrationJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) (*ent.IntegrationJobConnection, error)
 	Properties(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) (*ent.PropertyConnection, error)
 	Prospects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) (*ent.ProspectConnection, error)
+	Registrations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) (*ent.RegistrationConnection, error)
 	Leases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) (*ent.LeaseConnection, error)
 	APITokens(ctx context.Context, clientID *int) ([]*ent.APIToken, error)
 }
@@ -360,12 +457,148 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.Zip(childComplexity), true
 
+	case "Ban.client":
+		if e.ComplexityRoot.Ban.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.Client(childComplexity), true
+	case "Ban.createdAt":
+		if e.ComplexityRoot.Ban.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.CreatedAt(childComplexity), true
+	case "Ban.email":
+		if e.ComplexityRoot.Ban.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.Email(childComplexity), true
+	case "Ban.id":
+		if e.ComplexityRoot.Ban.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.ID(childComplexity), true
+	case "Ban.phone":
+		if e.ComplexityRoot.Ban.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.Phone(childComplexity), true
+	case "Ban.reason":
+		if e.ComplexityRoot.Ban.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.Reason(childComplexity), true
+	case "Ban.updatedAt":
+		if e.ComplexityRoot.Ban.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ban.UpdatedAt(childComplexity), true
+
+	case "BanConnection.edges":
+		if e.ComplexityRoot.BanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BanConnection.Edges(childComplexity), true
+	case "BanConnection.pageInfo":
+		if e.ComplexityRoot.BanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BanConnection.PageInfo(childComplexity), true
+	case "BanConnection.totalCount":
+		if e.ComplexityRoot.BanConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BanConnection.TotalCount(childComplexity), true
+
+	case "BanEdge.cursor":
+		if e.ComplexityRoot.BanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BanEdge.Cursor(childComplexity), true
+	case "BanEdge.node":
+		if e.ComplexityRoot.BanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BanEdge.Node(childComplexity), true
+
+	case "Card.brand":
+		if e.ComplexityRoot.Card.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.Brand(childComplexity), true
+	case "Card.client":
+		if e.ComplexityRoot.Card.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.Client(childComplexity), true
+	case "Card.createdAt":
+		if e.ComplexityRoot.Card.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.CreatedAt(childComplexity), true
+	case "Card.expMonth":
+		if e.ComplexityRoot.Card.ExpMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.ExpMonth(childComplexity), true
+	case "Card.expYear":
+		if e.ComplexityRoot.Card.ExpYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.ExpYear(childComplexity), true
+	case "Card.id":
+		if e.ComplexityRoot.Card.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.ID(childComplexity), true
+	case "Card.last4":
+		if e.ComplexityRoot.Card.Last4 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.Last4(childComplexity), true
+	case "Card.prospect":
+		if e.ComplexityRoot.Card.Prospect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.Prospect(childComplexity), true
+	case "Card.updatedAt":
+		if e.ComplexityRoot.Card.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Card.UpdatedAt(childComplexity), true
+
 	case "Company.createdAt":
 		if e.ComplexityRoot.Company.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Company.CreatedAt(childComplexity), true
+	case "Company.crmOrigins":
+		if e.ComplexityRoot.Company.CrmOrigins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.CrmOrigins(childComplexity), true
 	case "Company.id":
 		if e.ComplexityRoot.Company.ID == nil {
 			break
@@ -470,6 +703,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreatedAPIToken.Token(childComplexity), true
+
+	case "IntegrationJob.attempts":
+		if e.ComplexityRoot.IntegrationJob.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Attempts(childComplexity), true
+	case "IntegrationJob.client":
+		if e.ComplexityRoot.IntegrationJob.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Client(childComplexity), true
+	case "IntegrationJob.createdAt":
+		if e.ComplexityRoot.IntegrationJob.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.CreatedAt(childComplexity), true
+	case "IntegrationJob.id":
+		if e.ComplexityRoot.IntegrationJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.ID(childComplexity), true
+	case "IntegrationJob.kind":
+		if e.ComplexityRoot.IntegrationJob.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Kind(childComplexity), true
+	case "IntegrationJob.lastError":
+		if e.ComplexityRoot.IntegrationJob.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.LastError(childComplexity), true
+	case "IntegrationJob.partnerJobID":
+		if e.ComplexityRoot.IntegrationJob.PartnerJobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.PartnerJobID(childComplexity), true
+	case "IntegrationJob.prospect":
+		if e.ComplexityRoot.IntegrationJob.Prospect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Prospect(childComplexity), true
+	case "IntegrationJob.registration":
+		if e.ComplexityRoot.IntegrationJob.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Registration(childComplexity), true
+	case "IntegrationJob.status":
+		if e.ComplexityRoot.IntegrationJob.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Status(childComplexity), true
+	case "IntegrationJob.updatedAt":
+		if e.ComplexityRoot.IntegrationJob.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.UpdatedAt(childComplexity), true
+
+	case "IntegrationJobConnection.edges":
+		if e.ComplexityRoot.IntegrationJobConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJobConnection.Edges(childComplexity), true
+	case "IntegrationJobConnection.pageInfo":
+		if e.ComplexityRoot.IntegrationJobConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJobConnection.PageInfo(childComplexity), true
+	case "IntegrationJobConnection.totalCount":
+		if e.ComplexityRoot.IntegrationJobConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJobConnection.TotalCount(childComplexity), true
+
+	case "IntegrationJobEdge.cursor":
+		if e.ComplexityRoot.IntegrationJobEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJobEdge.Cursor(childComplexity), true
+	case "IntegrationJobEdge.node":
+		if e.ComplexityRoot.IntegrationJobEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJobEdge.Node(childComplexity), true
 
 	case "Lease.client":
 		if e.ComplexityRoot.Lease.Client == nil {
@@ -803,6 +1135,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prospect.AttributionID(childComplexity), true
+	case "Prospect.cards":
+		if e.ComplexityRoot.Prospect.Cards == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Prospect.Cards(childComplexity), true
 	case "Prospect.city":
 		if e.ComplexityRoot.Prospect.City == nil {
 			break
@@ -863,6 +1201,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prospect.ID(childComplexity), true
+	case "Prospect.integrationJobs":
+		if e.ComplexityRoot.Prospect.IntegrationJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Prospect_integrationJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Prospect.IntegrationJobs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.IntegrationJobOrder), args["where"].(*ent.IntegrationJobWhereInput)), true
 	case "Prospect.lastName":
 		if e.ComplexityRoot.Prospect.LastName == nil {
 			break
@@ -941,6 +1290,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prospect.ProspectSource(childComplexity), true
+	case "Prospect.registrations":
+		if e.ComplexityRoot.Prospect.Registrations == nil {
+			break
+		}
+
+		args, err := ec.field_Prospect_registrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Prospect.Registrations(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.RegistrationOrder), args["where"].(*ent.RegistrationWhereInput)), true
 	case "Prospect.rentMaximumInCents":
 		if e.ComplexityRoot.Prospect.RentMaximumInCents == nil {
 			break
@@ -1021,6 +1381,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity, args["clientId"].(*int)), true
+	case "Query.bans":
+		if e.ComplexityRoot.Query.Bans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Bans(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.BanOrder), args["where"].(*ent.BanWhereInput)), true
 	case "Query.clients":
 		if e.ComplexityRoot.Query.Clients == nil {
 			break
@@ -1032,6 +1403,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Clients(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CompanyOrder), args["where"].(*ent.CompanyWhereInput)), true
+	case "Query.integrationJobs":
+		if e.ComplexityRoot.Query.IntegrationJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_integrationJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IntegrationJobs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.IntegrationJobOrder), args["where"].(*ent.IntegrationJobWhereInput)), true
 
 	case "Query.leases":
 		if e.ComplexityRoot.Query.Leases == nil {
@@ -1088,6 +1470,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Prospects(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ProspectOrder), args["where"].(*ent.ProspectWhereInput)), true
+	case "Query.registrations":
+		if e.ComplexityRoot.Query.Registrations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_registrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Registrations(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.RegistrationOrder), args["where"].(*ent.RegistrationWhereInput)), true
+
+	case "Registration.channel":
+		if e.ComplexityRoot.Registration.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.Channel(childComplexity), true
+	case "Registration.client":
+		if e.ComplexityRoot.Registration.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.Client(childComplexity), true
+	case "Registration.createdAt":
+		if e.ComplexityRoot.Registration.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.CreatedAt(childComplexity), true
+	case "Registration.deliveries":
+		if e.ComplexityRoot.Registration.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.Deliveries(childComplexity), true
+	case "Registration.id":
+		if e.ComplexityRoot.Registration.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.ID(childComplexity), true
+	case "Registration.message":
+		if e.ComplexityRoot.Registration.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.Message(childComplexity), true
+	case "Registration.property":
+		if e.ComplexityRoot.Registration.Property == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.Property(childComplexity), true
+	case "Registration.propertyTag":
+		if e.ComplexityRoot.Registration.PropertyTag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.PropertyTag(childComplexity), true
+	case "Registration.prospect":
+		if e.ComplexityRoot.Registration.Prospect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.Prospect(childComplexity), true
+	case "Registration.smsNotes":
+		if e.ComplexityRoot.Registration.SmsNotes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.SmsNotes(childComplexity), true
+	case "Registration.status":
+		if e.ComplexityRoot.Registration.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.Status(childComplexity), true
+	case "Registration.tokenID":
+		if e.ComplexityRoot.Registration.TokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.TokenID(childComplexity), true
+	case "Registration.updatedAt":
+		if e.ComplexityRoot.Registration.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.UpdatedAt(childComplexity), true
+
+	case "RegistrationConnection.edges":
+		if e.ComplexityRoot.RegistrationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationConnection.Edges(childComplexity), true
+	case "RegistrationConnection.pageInfo":
+		if e.ComplexityRoot.RegistrationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationConnection.PageInfo(childComplexity), true
+	case "RegistrationConnection.totalCount":
+		if e.ComplexityRoot.RegistrationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationConnection.TotalCount(childComplexity), true
+
+	case "RegistrationEdge.cursor":
+		if e.ComplexityRoot.RegistrationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEdge.Cursor(childComplexity), true
+	case "RegistrationEdge.node":
+		if e.ComplexityRoot.RegistrationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEdge.Node(childComplexity), true
 
 	case "Tenant.cellPhone":
 		if e.ComplexityRoot.Tenant.CellPhone == nil {
@@ -1191,11 +1695,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAPITokenOrder,
 		ec.unmarshalInputAPITokenWhereInput,
 		ec.unmarshalInputAddressInput,
+		ec.unmarshalInputBanOrder,
+		ec.unmarshalInputBanWhereInput,
+		ec.unmarshalInputCardOrder,
+		ec.unmarshalInputCardWhereInput,
 		ec.unmarshalInputClientStatusSetsInput,
 		ec.unmarshalInputCompanyOrder,
 		ec.unmarshalInputCompanyWhereInput,
 		ec.unmarshalInputCreateAPITokenInput,
 		ec.unmarshalInputCreateClientInput,
+		ec.unmarshalInputIntegrationJobOrder,
+		ec.unmarshalInputIntegrationJobWhereInput,
 		ec.unmarshalInputLeaseMovingFilter,
 		ec.unmarshalInputLeaseOrder,
 		ec.unmarshalInputLeaseWhereInput,
@@ -1203,6 +1713,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPropertyWhereInput,
 		ec.unmarshalInputProspectOrder,
 		ec.unmarshalInputProspectWhereInput,
+		ec.unmarshalInputRegistrationOrder,
+		ec.unmarshalInputRegistrationWhereInput,
 		ec.unmarshalInputTenantOrder,
 		ec.unmarshalInputTenantWhereInput,
 	)
@@ -1845,6 +2357,738 @@ input APITokenWhereInput {
   hasClientWith: [CompanyWhereInput!]
 }
 """
+A phone number or email address that may not register for showings with this client.
+"""
+type Ban implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  The banned phone number, E.164; empty when the ban is by email.
+  """
+  phone: String!
+  """
+  The banned email address, lower-case; empty when the ban is by phone.
+  """
+  email: String!
+  """
+  Why the person is banned, for the client's staff.
+  """
+  reason: String!
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+}
+"""
+A connection to a list of items.
+"""
+type BanConnection {
+  """
+  A list of edges.
+  """
+  edges: [BanEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type BanEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Ban
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Ban connections
+"""
+input BanOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Bans.
+  """
+  field: BanOrderField!
+}
+"""
+Properties by which Ban connections can be ordered.
+"""
+enum BanOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+}
+"""
+BanWhereInput is used for filtering Ban objects.
+Input was generated by ent.
+"""
+input BanWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: BanWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [BanWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [BanWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  phone field predicates
+  """
+  phone: String
+  """
+  phone is not equal to the value.
+  """
+  phoneNEQ: String
+  """
+  phone is one of the values.
+  """
+  phoneIn: [String!]
+  """
+  phone is none of the values.
+  """
+  phoneNotIn: [String!]
+  """
+  phone is greater than the value.
+  """
+  phoneGT: String
+  """
+  phone is greater than or equal to the value.
+  """
+  phoneGTE: String
+  """
+  phone is less than the value.
+  """
+  phoneLT: String
+  """
+  phone is less than or equal to the value.
+  """
+  phoneLTE: String
+  """
+  phone contains the value.
+  """
+  phoneContains: String
+  """
+  phone starts with the value.
+  """
+  phoneHasPrefix: String
+  """
+  phone ends with the value.
+  """
+  phoneHasSuffix: String
+  """
+  phone equals the value, ignoring case.
+  """
+  phoneEqualFold: String
+  """
+  phone contains the value, ignoring case.
+  """
+  phoneContainsFold: String
+  """
+  email field predicates
+  """
+  email: String
+  """
+  email is not equal to the value.
+  """
+  emailNEQ: String
+  """
+  email is one of the values.
+  """
+  emailIn: [String!]
+  """
+  email is none of the values.
+  """
+  emailNotIn: [String!]
+  """
+  email is greater than the value.
+  """
+  emailGT: String
+  """
+  email is greater than or equal to the value.
+  """
+  emailGTE: String
+  """
+  email is less than the value.
+  """
+  emailLT: String
+  """
+  email is less than or equal to the value.
+  """
+  emailLTE: String
+  """
+  email contains the value.
+  """
+  emailContains: String
+  """
+  email starts with the value.
+  """
+  emailHasPrefix: String
+  """
+  email ends with the value.
+  """
+  emailHasSuffix: String
+  """
+  email equals the value, ignoring case.
+  """
+  emailEqualFold: String
+  """
+  email contains the value, ignoring case.
+  """
+  emailContainsFold: String
+  """
+  reason field predicates
+  """
+  reason: String
+  """
+  reason is not equal to the value.
+  """
+  reasonNEQ: String
+  """
+  reason is one of the values.
+  """
+  reasonIn: [String!]
+  """
+  reason is none of the values.
+  """
+  reasonNotIn: [String!]
+  """
+  reason is greater than the value.
+  """
+  reasonGT: String
+  """
+  reason is greater than or equal to the value.
+  """
+  reasonGTE: String
+  """
+  reason is less than the value.
+  """
+  reasonLT: String
+  """
+  reason is less than or equal to the value.
+  """
+  reasonLTE: String
+  """
+  reason contains the value.
+  """
+  reasonContains: String
+  """
+  reason starts with the value.
+  """
+  reasonHasPrefix: String
+  """
+  reason ends with the value.
+  """
+  reasonHasSuffix: String
+  """
+  reason equals the value, ignoring case.
+  """
+  reasonEqualFold: String
+  """
+  reason contains the value, ignoring case.
+  """
+  reasonContainsFold: String
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
+}
+"""
+A payment card on file for a prospect: brand, last four digits and expiry only.
+"""
+type Card implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  The card brand, e.g. visa, mastercard, amex, discover.
+  """
+  brand: String!
+  """
+  The last four digits of the card number.
+  """
+  last4: String!
+  """
+  Expiry month, 1-12.
+  """
+  expMonth: Int!
+  """
+  Expiry year, four digits.
+  """
+  expYear: Int!
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+  """
+  The prospect whose card this is.
+  """
+  prospect: Prospect!
+}
+"""
+Ordering options for Card connections
+"""
+input CardOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Cards.
+  """
+  field: CardOrderField!
+}
+"""
+Properties by which Card connections can be ordered.
+"""
+enum CardOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+}
+"""
+CardWhereInput is used for filtering Card objects.
+Input was generated by ent.
+"""
+input CardWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: CardWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [CardWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [CardWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  brand field predicates
+  """
+  brand: String
+  """
+  brand is not equal to the value.
+  """
+  brandNEQ: String
+  """
+  brand is one of the values.
+  """
+  brandIn: [String!]
+  """
+  brand is none of the values.
+  """
+  brandNotIn: [String!]
+  """
+  brand is greater than the value.
+  """
+  brandGT: String
+  """
+  brand is greater than or equal to the value.
+  """
+  brandGTE: String
+  """
+  brand is less than the value.
+  """
+  brandLT: String
+  """
+  brand is less than or equal to the value.
+  """
+  brandLTE: String
+  """
+  brand contains the value.
+  """
+  brandContains: String
+  """
+  brand starts with the value.
+  """
+  brandHasPrefix: String
+  """
+  brand ends with the value.
+  """
+  brandHasSuffix: String
+  """
+  brand equals the value, ignoring case.
+  """
+  brandEqualFold: String
+  """
+  brand contains the value, ignoring case.
+  """
+  brandContainsFold: String
+  """
+  last4 field predicates
+  """
+  last4: String
+  """
+  last4 is not equal to the value.
+  """
+  last4NEQ: String
+  """
+  last4 is one of the values.
+  """
+  last4In: [String!]
+  """
+  last4 is none of the values.
+  """
+  last4NotIn: [String!]
+  """
+  last4 is greater than the value.
+  """
+  last4GT: String
+  """
+  last4 is greater than or equal to the value.
+  """
+  last4GTE: String
+  """
+  last4 is less than the value.
+  """
+  last4LT: String
+  """
+  last4 is less than or equal to the value.
+  """
+  last4LTE: String
+  """
+  last4 contains the value.
+  """
+  last4Contains: String
+  """
+  last4 starts with the value.
+  """
+  last4HasPrefix: String
+  """
+  last4 ends with the value.
+  """
+  last4HasSuffix: String
+  """
+  last4 equals the value, ignoring case.
+  """
+  last4EqualFold: String
+  """
+  last4 contains the value, ignoring case.
+  """
+  last4ContainsFold: String
+  """
+  exp_month field predicates
+  """
+  expMonth: Int
+  """
+  expMonth is not equal to the value.
+  """
+  expMonthNEQ: Int
+  """
+  expMonth is one of the values.
+  """
+  expMonthIn: [Int!]
+  """
+  expMonth is none of the values.
+  """
+  expMonthNotIn: [Int!]
+  """
+  expMonth is greater than the value.
+  """
+  expMonthGT: Int
+  """
+  expMonth is greater than or equal to the value.
+  """
+  expMonthGTE: Int
+  """
+  expMonth is less than the value.
+  """
+  expMonthLT: Int
+  """
+  expMonth is less than or equal to the value.
+  """
+  expMonthLTE: Int
+  """
+  exp_year field predicates
+  """
+  expYear: Int
+  """
+  expYear is not equal to the value.
+  """
+  expYearNEQ: Int
+  """
+  expYear is one of the values.
+  """
+  expYearIn: [Int!]
+  """
+  expYear is none of the values.
+  """
+  expYearNotIn: [Int!]
+  """
+  expYear is greater than the value.
+  """
+  expYearGT: Int
+  """
+  expYear is greater than or equal to the value.
+  """
+  expYearGTE: Int
+  """
+  expYear is less than the value.
+  """
+  expYearLT: Int
+  """
+  expYear is less than or equal to the value.
+  """
+  expYearLTE: Int
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
+  """
+  prospect edge predicates
+  """
+  hasProspect: Boolean
+  """
+  Has an edge Prospect matching one of the given filters.
+  """
+  hasProspectWith: [ProspectWhereInput!]
+}
+"""
 A client of leasegraph: a property-management company using the API. It owns every other row: properties, leases, tenants, prospects and API tokens.
 """
 type Company implements Node {
@@ -1876,6 +3120,10 @@ type Company implements Node {
   Lease statuses (lower-case, compared case-insensitively) that mean the tenants are transferring to another unit.
   """
   transferStatuses: [String!]!
+  """
+  Origins (scheme://host[:port]) of the CRM pages allowed to embed the registration page and receive its result.
+  """
+  crmOrigins: [String!]
   """
   The client's customer reference at RentPrep SmartMove; empty until screening is set up.
   """
@@ -2277,6 +3525,471 @@ enum Gender @goModel(model: "github.com/leasegraph/leasegraph/ent/tenant.Gender"
   female
   """
   FEMALE
+}
+"""
+The visible state of one outbound delivery (an SMS, a write to Propexo): status, attempts, last error.
+"""
+type IntegrationJob implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  What is delivered: an SMS to a prospect, or a prospect write to Propexo.
+  """
+  kind: IntegrationJobKind!
+  """
+  QUEUED (waiting), SENT (accepted by the partner, outcome pending), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
+  """
+  status: IntegrationJobStatus!
+  """
+  How many times delivery was tried.
+  """
+  attempts: Int!
+  """
+  The partner's last error message, redacted.
+  """
+  lastError: String!
+  """
+  The partner's id for the delivery, once it has one.
+  """
+  partnerJobID: String!
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+  """
+  The prospect concerned.
+  """
+  prospect: Prospect
+  """
+  The registration that caused it.
+  """
+  registration: Registration
+}
+"""
+A connection to a list of items.
+"""
+type IntegrationJobConnection {
+  """
+  A list of edges.
+  """
+  edges: [IntegrationJobEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type IntegrationJobEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: IntegrationJob
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+IntegrationJobKind is enum for the field kind
+"""
+enum IntegrationJobKind @goModel(model: "github.com/leasegraph/leasegraph/ent/integrationjob.Kind") {
+  """
+  sms
+  """
+  SMS
+  """
+  propexo create prospect
+  """
+  PROPEXO_CREATE_PROSPECT
+  """
+  propexo update prospect
+  """
+  PROPEXO_UPDATE_PROSPECT
+}
+"""
+Ordering options for IntegrationJob connections
+"""
+input IntegrationJobOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order IntegrationJobs.
+  """
+  field: IntegrationJobOrderField!
+}
+"""
+Properties by which IntegrationJob connections can be ordered.
+"""
+enum IntegrationJobOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+  """
+  kind
+  """
+  KIND
+  """
+  status
+  """
+  STATUS
+}
+"""
+IntegrationJobStatus is enum for the field status
+"""
+enum IntegrationJobStatus @goModel(model: "github.com/leasegraph/leasegraph/ent/integrationjob.Status") {
+  """
+  queued
+  """
+  QUEUED
+  """
+  sent
+  """
+  SENT
+  """
+  succeeded
+  """
+  SUCCEEDED
+  """
+  partial
+  """
+  PARTIAL
+  """
+  failed
+  """
+  FAILED
+  """
+  not sent
+  """
+  NOT_SENT
+}
+"""
+IntegrationJobWhereInput is used for filtering IntegrationJob objects.
+Input was generated by ent.
+"""
+input IntegrationJobWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: IntegrationJobWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [IntegrationJobWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [IntegrationJobWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  kind field predicates
+  """
+  kind: IntegrationJobKind
+  """
+  kind is not equal to the value.
+  """
+  kindNEQ: IntegrationJobKind
+  """
+  kind is one of the values.
+  """
+  kindIn: [IntegrationJobKind!]
+  """
+  kind is none of the values.
+  """
+  kindNotIn: [IntegrationJobKind!]
+  """
+  status field predicates
+  """
+  status: IntegrationJobStatus
+  """
+  status is not equal to the value.
+  """
+  statusNEQ: IntegrationJobStatus
+  """
+  status is one of the values.
+  """
+  statusIn: [IntegrationJobStatus!]
+  """
+  status is none of the values.
+  """
+  statusNotIn: [IntegrationJobStatus!]
+  """
+  attempts field predicates
+  """
+  attempts: Int
+  """
+  attempts is not equal to the value.
+  """
+  attemptsNEQ: Int
+  """
+  attempts is one of the values.
+  """
+  attemptsIn: [Int!]
+  """
+  attempts is none of the values.
+  """
+  attemptsNotIn: [Int!]
+  """
+  attempts is greater than the value.
+  """
+  attemptsGT: Int
+  """
+  attempts is greater than or equal to the value.
+  """
+  attemptsGTE: Int
+  """
+  attempts is less than the value.
+  """
+  attemptsLT: Int
+  """
+  attempts is less than or equal to the value.
+  """
+  attemptsLTE: Int
+  """
+  last_error field predicates
+  """
+  lastError: String
+  """
+  lastError is not equal to the value.
+  """
+  lastErrorNEQ: String
+  """
+  lastError is one of the values.
+  """
+  lastErrorIn: [String!]
+  """
+  lastError is none of the values.
+  """
+  lastErrorNotIn: [String!]
+  """
+  lastError is greater than the value.
+  """
+  lastErrorGT: String
+  """
+  lastError is greater than or equal to the value.
+  """
+  lastErrorGTE: String
+  """
+  lastError is less than the value.
+  """
+  lastErrorLT: String
+  """
+  lastError is less than or equal to the value.
+  """
+  lastErrorLTE: String
+  """
+  lastError contains the value.
+  """
+  lastErrorContains: String
+  """
+  lastError starts with the value.
+  """
+  lastErrorHasPrefix: String
+  """
+  lastError ends with the value.
+  """
+  lastErrorHasSuffix: String
+  """
+  lastError equals the value, ignoring case.
+  """
+  lastErrorEqualFold: String
+  """
+  lastError contains the value, ignoring case.
+  """
+  lastErrorContainsFold: String
+  """
+  partner_job_id field predicates
+  """
+  partnerJobID: String
+  """
+  partnerJobID is not equal to the value.
+  """
+  partnerJobIDNEQ: String
+  """
+  partnerJobID is one of the values.
+  """
+  partnerJobIDIn: [String!]
+  """
+  partnerJobID is none of the values.
+  """
+  partnerJobIDNotIn: [String!]
+  """
+  partnerJobID is greater than the value.
+  """
+  partnerJobIDGT: String
+  """
+  partnerJobID is greater than or equal to the value.
+  """
+  partnerJobIDGTE: String
+  """
+  partnerJobID is less than the value.
+  """
+  partnerJobIDLT: String
+  """
+  partnerJobID is less than or equal to the value.
+  """
+  partnerJobIDLTE: String
+  """
+  partnerJobID contains the value.
+  """
+  partnerJobIDContains: String
+  """
+  partnerJobID starts with the value.
+  """
+  partnerJobIDHasPrefix: String
+  """
+  partnerJobID ends with the value.
+  """
+  partnerJobIDHasSuffix: String
+  """
+  partnerJobID equals the value, ignoring case.
+  """
+  partnerJobIDEqualFold: String
+  """
+  partnerJobID contains the value, ignoring case.
+  """
+  partnerJobIDContainsFold: String
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
+  """
+  prospect edge predicates
+  """
+  hasProspect: Boolean
+  """
+  Has an edge Prospect matching one of the given filters.
+  """
+  hasProspectWith: [ProspectWhereInput!]
+  """
+  registration edge predicates
+  """
+  hasRegistration: Boolean
+  """
+  Has an edge Registration matching one of the given filters.
+  """
+  hasRegistrationWith: [RegistrationWhereInput!]
 }
 """
 A lease of one unit, as the client's property-management system reported it, with its tenants.
@@ -3481,6 +5194,78 @@ type Prospect implements Node {
   The property the prospect is interested in.
   """
   property: Property
+  """
+  Cards on file for the prospect (brand, last 4, expiry).
+  """
+  cards: [Card!]
+  """
+  Registration attempts for the prospect.
+  """
+  registrations(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Registrations returned from the connection.
+    """
+    orderBy: RegistrationOrder
+
+    """
+    Filtering options for Registrations returned from the connection.
+    """
+    where: RegistrationWhereInput
+  ): RegistrationConnection!
+  """
+  Deliveries concerning the prospect (SMS, Propexo writes).
+  """
+  integrationJobs(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for IntegrationJobs returned from the connection.
+    """
+    orderBy: IntegrationJobOrder
+
+    """
+    Filtering options for IntegrationJobs returned from the connection.
+    """
+    where: IntegrationJobWhereInput
+  ): IntegrationJobConnection!
 }
 """
 A connection to a list of items.
@@ -4935,6 +6720,30 @@ input ProspectWhereInput {
   Has an edge Property matching one of the given filters.
   """
   hasPropertyWith: [PropertyWhereInput!]
+  """
+  cards edge predicates
+  """
+  hasCards: Boolean
+  """
+  Has an edge Cards matching one of the given filters.
+  """
+  hasCardsWith: [CardWhereInput!]
+  """
+  registrations edge predicates
+  """
+  hasRegistrations: Boolean
+  """
+  Has an edge Registrations matching one of the given filters.
+  """
+  hasRegistrationsWith: [RegistrationWhereInput!]
+  """
+  integration_jobs edge predicates
+  """
+  hasIntegrationJobs: Boolean
+  """
+  Has an edge IntegrationJobs matching one of the given filters.
+  """
+  hasIntegrationJobsWith: [IntegrationJobWhereInput!]
 }
 """
 The entry points for reading: every list is scoped to the caller's client.
@@ -4958,6 +6767,40 @@ type Query {
     """
     ids: [ID!]!
   ): [Node]!
+  """
+  The caller's ban list.
+  """
+  bans(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Bans returned from the connection.
+    """
+    orderBy: BanOrder
+
+    """
+    Filtering options for Bans returned from the connection.
+    """
+    where: BanWhereInput
+  ): BanConnection!
   """
   Clients visible to the caller: its own client, or every client for a platform admin.
   """
@@ -4992,6 +6835,40 @@ type Query {
     """
     where: CompanyWhereInput
   ): CompanyConnection!
+  """
+  The caller's outbound deliveries.
+  """
+  integrationJobs(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for IntegrationJobs returned from the connection.
+    """
+    orderBy: IntegrationJobOrder
+
+    """
+    Filtering options for IntegrationJobs returned from the connection.
+    """
+    where: IntegrationJobWhereInput
+  ): IntegrationJobConnection!
   """
   The caller's properties.
   """
@@ -5060,6 +6937,525 @@ type Query {
     """
     where: ProspectWhereInput
   ): ProspectConnection!
+  """
+  The caller's registration attempts.
+  """
+  registrations(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Registrations returned from the connection.
+    """
+    orderBy: RegistrationOrder
+
+    """
+    Filtering options for Registrations returned from the connection.
+    """
+    where: RegistrationWhereInput
+  ): RegistrationConnection!
+}
+"""
+One agent-assisted registration attempt and its result; failed attempts are recorded too.
+"""
+type Registration implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  The property tag the agent sent, as sent.
+  """
+  propertyTag: String!
+  """
+  The outcome: INVITED (self-showing), PRELEASE (wait list), BANNED or INCOMPLETE.
+  """
+  status: RegistrationStatus!
+  """
+  The readable message shown to the agent and sent to the CRM.
+  """
+  message: String!
+  """
+  Where the attempt came from: the embedded page or the GraphQL API.
+  """
+  channel: RegistrationChannel!
+  """
+  The agent's API token (its id; never the secret).
+  """
+  tokenID: Int
+  """
+  The extra SMS text the agent sent.
+  """
+  smsNotes: String!
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+  """
+  The prospect registered, when one was.
+  """
+  prospect: Prospect
+  """
+  The property asked for, when it was found.
+  """
+  property: Property
+  """
+  Messages sent because of this registration (the SMS).
+  """
+  deliveries: [IntegrationJob!]
+}
+"""
+RegistrationChannel is enum for the field channel
+"""
+enum RegistrationChannel @goModel(model: "github.com/leasegraph/leasegraph/ent/registration.Channel") {
+  """
+  iframe
+  """
+  IFRAME
+  """
+  graphql
+  """
+  GRAPHQL
+}
+"""
+A connection to a list of items.
+"""
+type RegistrationConnection {
+  """
+  A list of edges.
+  """
+  edges: [RegistrationEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type RegistrationEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Registration
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Registration connections
+"""
+input RegistrationOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Registrations.
+  """
+  field: RegistrationOrderField!
+}
+"""
+Properties by which Registration connections can be ordered.
+"""
+enum RegistrationOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+  """
+  status
+  """
+  STATUS
+}
+"""
+RegistrationStatus is enum for the field status
+"""
+enum RegistrationStatus @goModel(model: "github.com/leasegraph/leasegraph/ent/registration.Status") {
+  """
+  invited
+  """
+  INVITED
+  """
+  prelease
+  """
+  PRELEASE
+  """
+  banned
+  """
+  BANNED
+  """
+  incomplete
+  """
+  INCOMPLETE
+}
+"""
+RegistrationWhereInput is used for filtering Registration objects.
+Input was generated by ent.
+"""
+input RegistrationWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: RegistrationWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [RegistrationWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [RegistrationWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  property_tag field predicates
+  """
+  propertyTag: String
+  """
+  propertyTag is not equal to the value.
+  """
+  propertyTagNEQ: String
+  """
+  propertyTag is one of the values.
+  """
+  propertyTagIn: [String!]
+  """
+  propertyTag is none of the values.
+  """
+  propertyTagNotIn: [String!]
+  """
+  propertyTag is greater than the value.
+  """
+  propertyTagGT: String
+  """
+  propertyTag is greater than or equal to the value.
+  """
+  propertyTagGTE: String
+  """
+  propertyTag is less than the value.
+  """
+  propertyTagLT: String
+  """
+  propertyTag is less than or equal to the value.
+  """
+  propertyTagLTE: String
+  """
+  propertyTag contains the value.
+  """
+  propertyTagContains: String
+  """
+  propertyTag starts with the value.
+  """
+  propertyTagHasPrefix: String
+  """
+  propertyTag ends with the value.
+  """
+  propertyTagHasSuffix: String
+  """
+  propertyTag equals the value, ignoring case.
+  """
+  propertyTagEqualFold: String
+  """
+  propertyTag contains the value, ignoring case.
+  """
+  propertyTagContainsFold: String
+  """
+  status field predicates
+  """
+  status: RegistrationStatus
+  """
+  status is not equal to the value.
+  """
+  statusNEQ: RegistrationStatus
+  """
+  status is one of the values.
+  """
+  statusIn: [RegistrationStatus!]
+  """
+  status is none of the values.
+  """
+  statusNotIn: [RegistrationStatus!]
+  """
+  message field predicates
+  """
+  message: String
+  """
+  message is not equal to the value.
+  """
+  messageNEQ: String
+  """
+  message is one of the values.
+  """
+  messageIn: [String!]
+  """
+  message is none of the values.
+  """
+  messageNotIn: [String!]
+  """
+  message is greater than the value.
+  """
+  messageGT: String
+  """
+  message is greater than or equal to the value.
+  """
+  messageGTE: String
+  """
+  message is less than the value.
+  """
+  messageLT: String
+  """
+  message is less than or equal to the value.
+  """
+  messageLTE: String
+  """
+  message contains the value.
+  """
+  messageContains: String
+  """
+  message starts with the value.
+  """
+  messageHasPrefix: String
+  """
+  message ends with the value.
+  """
+  messageHasSuffix: String
+  """
+  message equals the value, ignoring case.
+  """
+  messageEqualFold: String
+  """
+  message contains the value, ignoring case.
+  """
+  messageContainsFold: String
+  """
+  channel field predicates
+  """
+  channel: RegistrationChannel
+  """
+  channel is not equal to the value.
+  """
+  channelNEQ: RegistrationChannel
+  """
+  channel is one of the values.
+  """
+  channelIn: [RegistrationChannel!]
+  """
+  channel is none of the values.
+  """
+  channelNotIn: [RegistrationChannel!]
+  """
+  sms_notes field predicates
+  """
+  smsNotes: String
+  """
+  smsNotes is not equal to the value.
+  """
+  smsNotesNEQ: String
+  """
+  smsNotes is one of the values.
+  """
+  smsNotesIn: [String!]
+  """
+  smsNotes is none of the values.
+  """
+  smsNotesNotIn: [String!]
+  """
+  smsNotes is greater than the value.
+  """
+  smsNotesGT: String
+  """
+  smsNotes is greater than or equal to the value.
+  """
+  smsNotesGTE: String
+  """
+  smsNotes is less than the value.
+  """
+  smsNotesLT: String
+  """
+  smsNotes is less than or equal to the value.
+  """
+  smsNotesLTE: String
+  """
+  smsNotes contains the value.
+  """
+  smsNotesContains: String
+  """
+  smsNotes starts with the value.
+  """
+  smsNotesHasPrefix: String
+  """
+  smsNotes ends with the value.
+  """
+  smsNotesHasSuffix: String
+  """
+  smsNotes equals the value, ignoring case.
+  """
+  smsNotesEqualFold: String
+  """
+  smsNotes contains the value, ignoring case.
+  """
+  smsNotesContainsFold: String
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
+  """
+  prospect edge predicates
+  """
+  hasProspect: Boolean
+  """
+  Has an edge Prospect matching one of the given filters.
+  """
+  hasProspectWith: [ProspectWhereInput!]
+  """
+  property edge predicates
+  """
+  hasProperty: Boolean
+  """
+  Has an edge Property matching one of the given filters.
+  """
+  hasPropertyWith: [PropertyWhereInput!]
+  """
+  deliveries edge predicates
+  """
+  hasDeliveries: Boolean
+  """
+  Has an edge Deliveries matching one of the given filters.
+  """
+  hasDeliveriesWith: [IntegrationJobWhereInput!]
 }
 """
 ShowingMode is enum for the field showing_mode
@@ -5691,6 +8087,72 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_Ban(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Ban_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Ban_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Ban_updatedAt(ctx, field)
+	case "phone":
+		return ec.fieldContext_Ban_phone(ctx, field)
+	case "email":
+		return ec.fieldContext_Ban_email(ctx, field)
+	case "reason":
+		return ec.fieldContext_Ban_reason(ctx, field)
+	case "client":
+		return ec.fieldContext_Ban_client(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ban", field.Name)
+}
+
+func (ec *executionContext) childFields_BanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BanConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BanConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BanConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_BanEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_BanEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BanEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Card(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Card_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Card_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Card_updatedAt(ctx, field)
+	case "brand":
+		return ec.fieldContext_Card_brand(ctx, field)
+	case "last4":
+		return ec.fieldContext_Card_last4(ctx, field)
+	case "expMonth":
+		return ec.fieldContext_Card_expMonth(ctx, field)
+	case "expYear":
+		return ec.fieldContext_Card_expYear(ctx, field)
+	case "client":
+		return ec.fieldContext_Card_client(ctx, field)
+	case "prospect":
+		return ec.fieldContext_Card_prospect(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Card", field.Name)
+}
+
 func (ec *executionContext) childFields_Company(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5707,6 +8169,8 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_moveOutStatuses(ctx, field)
 	case "transferStatuses":
 		return ec.fieldContext_Company_transferStatuses(ctx, field)
+	case "crmOrigins":
+		return ec.fieldContext_Company_crmOrigins(ctx, field)
 	case "smartmoveReference":
 		return ec.fieldContext_Company_smartmoveReference(ctx, field)
 	case "propexoIntegrationID":
@@ -5747,6 +8211,56 @@ func (ec *executionContext) childFields_CreatedAPIToken(ctx context.Context, fie
 		return ec.fieldContext_CreatedAPIToken_apiToken(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedAPIToken", field.Name)
+}
+
+func (ec *executionContext) childFields_IntegrationJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_IntegrationJob_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_IntegrationJob_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_IntegrationJob_updatedAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_IntegrationJob_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_IntegrationJob_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_IntegrationJob_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_IntegrationJob_lastError(ctx, field)
+	case "partnerJobID":
+		return ec.fieldContext_IntegrationJob_partnerJobID(ctx, field)
+	case "client":
+		return ec.fieldContext_IntegrationJob_client(ctx, field)
+	case "prospect":
+		return ec.fieldContext_IntegrationJob_prospect(ctx, field)
+	case "registration":
+		return ec.fieldContext_IntegrationJob_registration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntegrationJob", field.Name)
+}
+
+func (ec *executionContext) childFields_IntegrationJobConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_IntegrationJobConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_IntegrationJobConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_IntegrationJobConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntegrationJobConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_IntegrationJobEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_IntegrationJobEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_IntegrationJobEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntegrationJobEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Lease(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5941,6 +8455,12 @@ func (ec *executionContext) childFields_Prospect(ctx context.Context, field grap
 		return ec.fieldContext_Prospect_client(ctx, field)
 	case "property":
 		return ec.fieldContext_Prospect_property(ctx, field)
+	case "cards":
+		return ec.fieldContext_Prospect_cards(ctx, field)
+	case "registrations":
+		return ec.fieldContext_Prospect_registrations(ctx, field)
+	case "integrationJobs":
+		return ec.fieldContext_Prospect_integrationJobs(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Prospect", field.Name)
 }
@@ -5965,6 +8485,60 @@ func (ec *executionContext) childFields_ProspectEdge(ctx context.Context, field 
 		return ec.fieldContext_ProspectEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProspectEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Registration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Registration_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Registration_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Registration_updatedAt(ctx, field)
+	case "propertyTag":
+		return ec.fieldContext_Registration_propertyTag(ctx, field)
+	case "status":
+		return ec.fieldContext_Registration_status(ctx, field)
+	case "message":
+		return ec.fieldContext_Registration_message(ctx, field)
+	case "channel":
+		return ec.fieldContext_Registration_channel(ctx, field)
+	case "tokenID":
+		return ec.fieldContext_Registration_tokenID(ctx, field)
+	case "smsNotes":
+		return ec.fieldContext_Registration_smsNotes(ctx, field)
+	case "client":
+		return ec.fieldContext_Registration_client(ctx, field)
+	case "prospect":
+		return ec.fieldContext_Registration_prospect(ctx, field)
+	case "property":
+		return ec.fieldContext_Registration_property(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_Registration_deliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Registration", field.Name)
+}
+
+func (ec *executionContext) childFields_RegistrationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RegistrationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RegistrationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RegistrationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RegistrationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RegistrationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RegistrationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6337,6 +8911,114 @@ func (ec *executionContext) field_Property_prospects_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Prospect_integrationJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.IntegrationJobOrder, error) {
+			return ec.unmarshalOIntegrationJobOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.IntegrationJobWhereInput, error) {
+			return ec.unmarshalOIntegrationJobWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Prospect_registrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.RegistrationOrder, error) {
+			return ec.unmarshalORegistrationOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.RegistrationWhereInput, error) {
+			return ec.unmarshalORegistrationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6362,6 +9044,60 @@ func (ec *executionContext) field_Query_apiTokens_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["clientId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_bans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.BanOrder, error) {
+			return ec.unmarshalOBanOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.BanWhereInput, error) {
+			return ec.unmarshalOBanWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -6411,6 +9147,60 @@ func (ec *executionContext) field_Query_clients_args(ctx context.Context, rawArg
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.CompanyWhereInput, error) {
 			return ec.unmarshalOCompanyWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_integrationJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.IntegrationJobOrder, error) {
+			return ec.unmarshalOIntegrationJobOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.IntegrationJobWhereInput, error) {
+			return ec.unmarshalOIntegrationJobWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6609,6 +9399,60 @@ func (ec *executionContext) field_Query_prospects_args(ctx context.Context, rawA
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.ProspectWhereInput, error) {
 			return ec.unmarshalOProspectWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_registrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.RegistrationOrder, error) {
+			return ec.unmarshalORegistrationOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.RegistrationWhereInput, error) {
+			return ec.unmarshalORegistrationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7008,6 +9852,543 @@ func (ec *executionContext) fieldContext_Address_zip(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Ban_id(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Ban_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Ban_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Ban_phone(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ban_email(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ban_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Ban_client(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ban_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ban_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ban",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.BanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BanConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BanEdge) graphql.Marshaler {
+			return ec.marshalOBanEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BanConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BanEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BanConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.BanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BanConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BanConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BanConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.BanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BanConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BanConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BanEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BanEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ban) graphql.Marshaler {
+			return ec.marshalOBan2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BanEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BanEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ban(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.BanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BanEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BanEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _Card_id(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Card_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Card_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Card_brand(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_brand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Brand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_brand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Card_last4(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_last4(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last4, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_last4(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Card_expMonth(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_expMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_expMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Card_expYear(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_expYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_expYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Card_client(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Card",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Card_prospect(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Card_prospect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prospect(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prospect) graphql.Marshaler {
+			return ec.marshalNProspect2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Card_prospect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Card",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Prospect(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7166,6 +10547,29 @@ func (ec *executionContext) _Company_transferStatuses(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Company_transferStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Company_crmOrigins(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_crmOrigins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CrmOrigins, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_crmOrigins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -7454,6 +10858,428 @@ func (ec *executionContext) fieldContext_CreatedAPIToken_apiToken(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationJob_id(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_kind(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v integrationjob.Kind) graphql.Marshaler {
+			return ec.marshalNIntegrationJobKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type IntegrationJobKind does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_status(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v integrationjob.Status) graphql.Marshaler {
+			return ec.marshalNIntegrationJobStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type IntegrationJobStatus does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_partnerJobID(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_partnerJobID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerJobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_partnerJobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_client(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationJob_prospect(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_prospect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prospect(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prospect) graphql.Marshaler {
+			return ec.marshalOProspect2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspect(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_prospect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Prospect(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationJob_registration(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_registration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registration(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationJobConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJobConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.IntegrationJobEdge) graphql.Marshaler {
+			return ec.marshalOIntegrationJobEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJobConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJobEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationJobConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJobConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJobConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationJobConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationJobConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJobConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJobConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJobConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJobConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJobEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJobEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJob) graphql.Marshaler {
+			return ec.marshalOIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJobEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntegrationJobEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntegrationJobEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJobEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJobEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJobEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_id(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -9520,6 +13346,126 @@ func (ec *executionContext) fieldContext_Prospect_property(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Prospect_cards(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prospect_cards(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cards(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Card) graphql.Marshaler {
+			return ec.marshalOCard2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Prospect_cards(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Prospect",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Card(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Prospect_registrations(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prospect_registrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Registrations(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.RegistrationOrder), fc.Args["where"].(*ent.RegistrationWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RegistrationConnection) graphql.Marshaler {
+			return ec.marshalNRegistrationConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Prospect_registrations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Prospect",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Prospect_registrations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Prospect_integrationJobs(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prospect_integrationJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.IntegrationJobs(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.IntegrationJobOrder), fc.Args["where"].(*ent.IntegrationJobWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJobConnection) graphql.Marshaler {
+			return ec.marshalNIntegrationJobConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Prospect_integrationJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Prospect",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Prospect_integrationJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProspectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProspectConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9750,6 +13696,50 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_bans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_bans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Bans(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.BanOrder), fc.Args["where"].(*ent.BanWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BanConnection) graphql.Marshaler {
+			return ec.marshalNBanConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_bans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BanConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_bans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_clients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9788,6 +13778,50 @@ func (ec *executionContext) fieldContext_Query_clients(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_clients_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_integrationJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_integrationJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IntegrationJobs(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.IntegrationJobOrder), fc.Args["where"].(*ent.IntegrationJobWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJobConnection) graphql.Marshaler {
+			return ec.marshalNIntegrationJobConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_integrationJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_integrationJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9876,6 +13910,50 @@ func (ec *executionContext) fieldContext_Query_prospects(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_prospects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_registrations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_registrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Registrations(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.RegistrationOrder), fc.Args["where"].(*ent.RegistrationWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RegistrationConnection) graphql.Marshaler {
+			return ec.marshalNRegistrationConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_registrations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_registrations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10044,6 +14122,483 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_propertyTag(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_propertyTag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PropertyTag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_propertyTag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_status(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registration.Status) graphql.Marshaler {
+			return ec.marshalNRegistrationStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type RegistrationStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_message(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_channel(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v registration.Channel) graphql.Marshaler {
+			return ec.marshalNRegistrationChannel2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type RegistrationChannel does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_tokenID(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_tokenID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOInt2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_tokenID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_smsNotes(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_smsNotes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmsNotes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_smsNotes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Registration_client(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Registration_prospect(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_prospect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prospect(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prospect) graphql.Marshaler {
+			return ec.marshalOProspect2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspect(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_prospect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Prospect(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Registration_property(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_property(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Property(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Property) graphql.Marshaler {
+			return ec.marshalOProperty2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProperty(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_property(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Property(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Registration_deliveries(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.IntegrationJob) graphql.Marshaler {
+			return ec.marshalOIntegrationJob2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RegistrationEdge) graphql.Marshaler {
+			return ec.marshalORegistrationEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RegistrationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -12149,6 +16704,1121 @@ func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputBanOrder(ctx context.Context, obj any) (ent.BanOrder, error) {
+	var it ent.BanOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNBanOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBanWhereInput(ctx context.Context, obj any) (ent.BanWhereInput, error) {
+	var it ent.BanWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneEqualFold", "phoneContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "hasClient", "hasClientWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOBanWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOBanWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOBanWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "phoneNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNEQ = data
+		case "phoneIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneIn = data
+		case "phoneNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNotIn = data
+		case "phoneGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneGT = data
+		case "phoneGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneGTE = data
+		case "phoneLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneLT = data
+		case "phoneLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneLTE = data
+		case "phoneContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneContains = data
+		case "phoneHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneHasPrefix = data
+		case "phoneHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneHasSuffix = data
+		case "phoneEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneEqualFold = data
+		case "phoneContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneContainsFold = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "emailNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailNEQ = data
+		case "emailIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailIn = data
+		case "emailNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailNotIn = data
+		case "emailGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailGT = data
+		case "emailGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailGTE = data
+		case "emailLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailLT = data
+		case "emailLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailLTE = data
+		case "emailContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailContains = data
+		case "emailHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailHasPrefix = data
+		case "emailHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailHasSuffix = data
+		case "emailEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailEqualFold = data
+		case "emailContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailContainsFold = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNEQ = data
+		case "reasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIn = data
+		case "reasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotIn = data
+		case "reasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGT = data
+		case "reasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGTE = data
+		case "reasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLT = data
+		case "reasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLTE = data
+		case "reasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContains = data
+		case "reasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasPrefix = data
+		case "reasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasSuffix = data
+		case "reasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonEqualFold = data
+		case "reasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContainsFold = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCardOrder(ctx context.Context, obj any) (ent.CardOrder, error) {
+	var it ent.CardOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCardOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCardWhereInput(ctx context.Context, obj any) (ent.CardWhereInput, error) {
+	var it ent.CardWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "brand", "brandNEQ", "brandIn", "brandNotIn", "brandGT", "brandGTE", "brandLT", "brandLTE", "brandContains", "brandHasPrefix", "brandHasSuffix", "brandEqualFold", "brandContainsFold", "last4", "last4NEQ", "last4In", "last4NotIn", "last4GT", "last4GTE", "last4LT", "last4LTE", "last4Contains", "last4HasPrefix", "last4HasSuffix", "last4EqualFold", "last4ContainsFold", "expMonth", "expMonthNEQ", "expMonthIn", "expMonthNotIn", "expMonthGT", "expMonthGTE", "expMonthLT", "expMonthLTE", "expYear", "expYearNEQ", "expYearIn", "expYearNotIn", "expYearGT", "expYearGTE", "expYearLT", "expYearLTE", "hasClient", "hasClientWith", "hasProspect", "hasProspectWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOCardWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOCardWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOCardWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "brand":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brand"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Brand = data
+		case "brandNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandNEQ = data
+		case "brandIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandIn = data
+		case "brandNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandNotIn = data
+		case "brandGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandGT = data
+		case "brandGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandGTE = data
+		case "brandLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandLT = data
+		case "brandLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandLTE = data
+		case "brandContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandContains = data
+		case "brandHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandHasPrefix = data
+		case "brandHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandHasSuffix = data
+		case "brandEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandEqualFold = data
+		case "brandContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandContainsFold = data
+		case "last4":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4 = data
+		case "last4NEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4NEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4NEQ = data
+		case "last4In":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4In"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4In = data
+		case "last4NotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4NotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4NotIn = data
+		case "last4GT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4GT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4GT = data
+		case "last4GTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4GTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4GTE = data
+		case "last4LT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4LT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4LT = data
+		case "last4LTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4LTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4LTE = data
+		case "last4Contains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4Contains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4Contains = data
+		case "last4HasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4HasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4HasPrefix = data
+		case "last4HasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4HasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4HasSuffix = data
+		case "last4EqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4EqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4EqualFold = data
+		case "last4ContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4ContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4ContainsFold = data
+		case "expMonth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonth"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonth = data
+		case "expMonthNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonthNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonthNEQ = data
+		case "expMonthIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonthIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonthIn = data
+		case "expMonthNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonthNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonthNotIn = data
+		case "expMonthGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonthGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonthGT = data
+		case "expMonthGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonthGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonthGTE = data
+		case "expMonthLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonthLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonthLT = data
+		case "expMonthLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expMonthLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpMonthLTE = data
+		case "expYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYear = data
+		case "expYearNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYearNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYearNEQ = data
+		case "expYearIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYearIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYearIn = data
+		case "expYearNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYearNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYearNotIn = data
+		case "expYearGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYearGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYearGT = data
+		case "expYearGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYearGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYearGTE = data
+		case "expYearLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYearLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYearLT = data
+		case "expYearLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expYearLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpYearLTE = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		case "hasProspect":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProspect"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProspect = data
+		case "hasProspectWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProspectWith"))
+			data, err := ec.unmarshalOProspectWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProspectWith = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputClientStatusSetsInput(ctx context.Context, obj any) (model.ClientStatusSetsInput, error) {
 	var it model.ClientStatusSetsInput
 	if obj == nil {
@@ -12823,6 +18493,595 @@ func (ec *executionContext) unmarshalInputCreateClientInput(ctx context.Context,
 				return it, err
 			}
 			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIntegrationJobOrder(ctx context.Context, obj any) (ent.IntegrationJobOrder, error) {
+	var it ent.IntegrationJobOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNIntegrationJobOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.Context, obj any) (ent.IntegrationJobWhereInput, error) {
+	var it ent.IntegrationJobWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "partnerJobID", "partnerJobIDNEQ", "partnerJobIDIn", "partnerJobIDNotIn", "partnerJobIDGT", "partnerJobIDGTE", "partnerJobIDLT", "partnerJobIDLTE", "partnerJobIDContains", "partnerJobIDHasPrefix", "partnerJobIDHasSuffix", "partnerJobIDEqualFold", "partnerJobIDContainsFold", "hasClient", "hasClientWith", "hasProspect", "hasProspectWith", "hasRegistration", "hasRegistrationWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOIntegrationJobWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOIntegrationJobWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOIntegrationJobWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOIntegrationJobKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOIntegrationJobKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOIntegrationJobKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOIntegrationJobKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOIntegrationJobStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOIntegrationJobStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOIntegrationJobStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOIntegrationJobStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "attempts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attempts"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attempts = data
+		case "attemptsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptsNEQ = data
+		case "attemptsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptsIn = data
+		case "attemptsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptsNotIn = data
+		case "attemptsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptsGT = data
+		case "attemptsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptsGTE = data
+		case "attemptsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptsLT = data
+		case "attemptsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptsLTE = data
+		case "lastError":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastError"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastError = data
+		case "lastErrorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorNEQ = data
+		case "lastErrorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorIn = data
+		case "lastErrorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorNotIn = data
+		case "lastErrorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorGT = data
+		case "lastErrorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorGTE = data
+		case "lastErrorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorLT = data
+		case "lastErrorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorLTE = data
+		case "lastErrorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorContains = data
+		case "lastErrorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorHasPrefix = data
+		case "lastErrorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorHasSuffix = data
+		case "lastErrorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorEqualFold = data
+		case "lastErrorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorContainsFold = data
+		case "partnerJobID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobID = data
+		case "partnerJobIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDNEQ = data
+		case "partnerJobIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDIn = data
+		case "partnerJobIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDNotIn = data
+		case "partnerJobIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDGT = data
+		case "partnerJobIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDGTE = data
+		case "partnerJobIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDLT = data
+		case "partnerJobIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDLTE = data
+		case "partnerJobIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDContains = data
+		case "partnerJobIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDHasPrefix = data
+		case "partnerJobIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDHasSuffix = data
+		case "partnerJobIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDEqualFold = data
+		case "partnerJobIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerJobIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerJobIDContainsFold = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		case "hasProspect":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProspect"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProspect = data
+		case "hasProspectWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProspectWith"))
+			data, err := ec.unmarshalOProspectWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProspectWith = data
+		case "hasRegistration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRegistration"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRegistration = data
+		case "hasRegistrationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRegistrationWith"))
+			data, err := ec.unmarshalORegistrationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRegistrationWith = data
 		}
 	}
 	return it, nil
@@ -14249,7 +20508,7 @@ func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "middleName", "middleNameNEQ", "middleNameIn", "middleNameNotIn", "middleNameGT", "middleNameGTE", "middleNameLT", "middleNameLTE", "middleNameContains", "middleNameHasPrefix", "middleNameHasSuffix", "middleNameEqualFold", "middleNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email1", "email1NEQ", "email1In", "email1NotIn", "email1GT", "email1GTE", "email1LT", "email1LTE", "email1Contains", "email1HasPrefix", "email1HasSuffix", "email1EqualFold", "email1ContainsFold", "phone1", "phone1NEQ", "phone1In", "phone1NotIn", "phone1GT", "phone1GTE", "phone1LT", "phone1LTE", "phone1Contains", "phone1HasPrefix", "phone1HasSuffix", "phone1EqualFold", "phone1ContainsFold", "phone2", "phone2NEQ", "phone2In", "phone2NotIn", "phone2GT", "phone2GTE", "phone2LT", "phone2LTE", "phone2Contains", "phone2HasPrefix", "phone2HasSuffix", "phone2EqualFold", "phone2ContainsFold", "moveInDate", "moveInDateNEQ", "moveInDateIn", "moveInDateNotIn", "moveInDateGT", "moveInDateGTE", "moveInDateLT", "moveInDateLTE", "moveInDateIsNil", "moveInDateNotNil", "rentMinimumInCents", "rentMinimumInCentsNEQ", "rentMinimumInCentsIn", "rentMinimumInCentsNotIn", "rentMinimumInCentsGT", "rentMinimumInCentsGTE", "rentMinimumInCentsLT", "rentMinimumInCentsLTE", "rentMinimumInCentsIsNil", "rentMinimumInCentsNotNil", "rentMaximumInCents", "rentMaximumInCentsNEQ", "rentMaximumInCentsIn", "rentMaximumInCentsNotIn", "rentMaximumInCentsGT", "rentMaximumInCentsGTE", "rentMaximumInCentsLT", "rentMaximumInCentsLTE", "rentMaximumInCentsIsNil", "rentMaximumInCentsNotNil", "notes", "notesNEQ", "notesIn", "notesNotIn", "notesGT", "notesGTE", "notesLT", "notesLTE", "notesContains", "notesHasPrefix", "notesHasSuffix", "notesEqualFold", "notesContainsFold", "address1", "address1NEQ", "address1In", "address1NotIn", "address1GT", "address1GTE", "address1LT", "address1LTE", "address1Contains", "address1HasPrefix", "address1HasSuffix", "address1EqualFold", "address1ContainsFold", "address2", "address2NEQ", "address2In", "address2NotIn", "address2GT", "address2GTE", "address2LT", "address2LTE", "address2Contains", "address2HasPrefix", "address2HasSuffix", "address2EqualFold", "address2ContainsFold", "city", "cityNEQ", "cityIn", "cityNotIn", "cityGT", "cityGTE", "cityLT", "cityLTE", "cityContains", "cityHasPrefix", "cityHasSuffix", "cityEqualFold", "cityContainsFold", "state", "stateNEQ", "stateIn", "stateNotIn", "stateGT", "stateGTE", "stateLT", "stateLTE", "stateContains", "stateHasPrefix", "stateHasSuffix", "stateEqualFold", "stateContainsFold", "zip", "zipNEQ", "zipIn", "zipNotIn", "zipGT", "zipGTE", "zipLT", "zipLTE", "zipContains", "zipHasPrefix", "zipHasSuffix", "zipEqualFold", "zipContainsFold", "country", "countryNEQ", "countryIn", "countryNotIn", "countryGT", "countryGTE", "countryLT", "countryLTE", "countryContains", "countryHasPrefix", "countryHasSuffix", "countryEqualFold", "countryContainsFold", "numberOfOccupants", "numberOfOccupantsNEQ", "numberOfOccupantsIn", "numberOfOccupantsNotIn", "numberOfOccupantsGT", "numberOfOccupantsGTE", "numberOfOccupantsLT", "numberOfOccupantsLTE", "numberOfOccupantsIsNil", "numberOfOccupantsNotNil", "leaseTermInMonths", "leaseTermInMonthsNEQ", "leaseTermInMonthsIn", "leaseTermInMonthsNotIn", "leaseTermInMonthsGT", "leaseTermInMonthsGTE", "leaseTermInMonthsLT", "leaseTermInMonthsLTE", "leaseTermInMonthsIsNil", "leaseTermInMonthsNotNil", "subscribe", "subscribeNEQ", "subscribeIsNil", "subscribeNotNil", "firstContactType", "firstContactTypeNEQ", "firstContactTypeIn", "firstContactTypeNotIn", "firstContactTypeGT", "firstContactTypeGTE", "firstContactTypeLT", "firstContactTypeLTE", "firstContactTypeContains", "firstContactTypeHasPrefix", "firstContactTypeHasSuffix", "firstContactTypeEqualFold", "firstContactTypeContainsFold", "preferredContactMethod", "preferredContactMethodNEQ", "preferredContactMethodIn", "preferredContactMethodNotIn", "preferredContactMethodGT", "preferredContactMethodGTE", "preferredContactMethodLT", "preferredContactMethodLTE", "preferredContactMethodContains", "preferredContactMethodHasPrefix", "preferredContactMethodHasSuffix", "preferredContactMethodEqualFold", "preferredContactMethodContainsFold", "prospectSource", "prospectSourceNEQ", "prospectSourceIn", "prospectSourceNotIn", "prospectSourceGT", "prospectSourceGTE", "prospectSourceLT", "prospectSourceLTE", "prospectSourceContains", "prospectSourceHasPrefix", "prospectSourceHasSuffix", "prospectSourceEqualFold", "prospectSourceContainsFold", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "communityIDGT", "communityIDGTE", "communityIDLT", "communityIDLTE", "communityIDContains", "communityIDHasPrefix", "communityIDHasSuffix", "communityIDEqualFold", "communityIDContainsFold", "attributionID", "attributionIDNEQ", "attributionIDIn", "attributionIDNotIn", "attributionIDGT", "attributionIDGTE", "attributionIDLT", "attributionIDLTE", "attributionIDContains", "attributionIDHasPrefix", "attributionIDHasSuffix", "attributionIDEqualFold", "attributionIDContainsFold", "agentID", "agentIDNEQ", "agentIDIn", "agentIDNotIn", "agentIDGT", "agentIDGTE", "agentIDLT", "agentIDLTE", "agentIDContains", "agentIDHasPrefix", "agentIDHasSuffix", "agentIDEqualFold", "agentIDContainsFold", "propexoProspectID", "propexoProspectIDNEQ", "propexoProspectIDIn", "propexoProspectIDNotIn", "propexoProspectIDGT", "propexoProspectIDGTE", "propexoProspectIDLT", "propexoProspectIDLTE", "propexoProspectIDContains", "propexoProspectIDHasPrefix", "propexoProspectIDHasSuffix", "propexoProspectIDEqualFold", "propexoProspectIDContainsFold", "hasClient", "hasClientWith", "hasProperty", "hasPropertyWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "middleName", "middleNameNEQ", "middleNameIn", "middleNameNotIn", "middleNameGT", "middleNameGTE", "middleNameLT", "middleNameLTE", "middleNameContains", "middleNameHasPrefix", "middleNameHasSuffix", "middleNameEqualFold", "middleNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email1", "email1NEQ", "email1In", "email1NotIn", "email1GT", "email1GTE", "email1LT", "email1LTE", "email1Contains", "email1HasPrefix", "email1HasSuffix", "email1EqualFold", "email1ContainsFold", "phone1", "phone1NEQ", "phone1In", "phone1NotIn", "phone1GT", "phone1GTE", "phone1LT", "phone1LTE", "phone1Contains", "phone1HasPrefix", "phone1HasSuffix", "phone1EqualFold", "phone1ContainsFold", "phone2", "phone2NEQ", "phone2In", "phone2NotIn", "phone2GT", "phone2GTE", "phone2LT", "phone2LTE", "phone2Contains", "phone2HasPrefix", "phone2HasSuffix", "phone2EqualFold", "phone2ContainsFold", "moveInDate", "moveInDateNEQ", "moveInDateIn", "moveInDateNotIn", "moveInDateGT", "moveInDateGTE", "moveInDateLT", "moveInDateLTE", "moveInDateIsNil", "moveInDateNotNil", "rentMinimumInCents", "rentMinimumInCentsNEQ", "rentMinimumInCentsIn", "rentMinimumInCentsNotIn", "rentMinimumInCentsGT", "rentMinimumInCentsGTE", "rentMinimumInCentsLT", "rentMinimumInCentsLTE", "rentMinimumInCentsIsNil", "rentMinimumInCentsNotNil", "rentMaximumInCents", "rentMaximumInCentsNEQ", "rentMaximumInCentsIn", "rentMaximumInCentsNotIn", "rentMaximumInCentsGT", "rentMaximumInCentsGTE", "rentMaximumInCentsLT", "rentMaximumInCentsLTE", "rentMaximumInCentsIsNil", "rentMaximumInCentsNotNil", "notes", "notesNEQ", "notesIn", "notesNotIn", "notesGT", "notesGTE", "notesLT", "notesLTE", "notesContains", "notesHasPrefix", "notesHasSuffix", "notesEqualFold", "notesContainsFold", "address1", "address1NEQ", "address1In", "address1NotIn", "address1GT", "address1GTE", "address1LT", "address1LTE", "address1Contains", "address1HasPrefix", "address1HasSuffix", "address1EqualFold", "address1ContainsFold", "address2", "address2NEQ", "address2In", "address2NotIn", "address2GT", "address2GTE", "address2LT", "address2LTE", "address2Contains", "address2HasPrefix", "address2HasSuffix", "address2EqualFold", "address2ContainsFold", "city", "cityNEQ", "cityIn", "cityNotIn", "cityGT", "cityGTE", "cityLT", "cityLTE", "cityContains", "cityHasPrefix", "cityHasSuffix", "cityEqualFold", "cityContainsFold", "state", "stateNEQ", "stateIn", "stateNotIn", "stateGT", "stateGTE", "stateLT", "stateLTE", "stateContains", "stateHasPrefix", "stateHasSuffix", "stateEqualFold", "stateContainsFold", "zip", "zipNEQ", "zipIn", "zipNotIn", "zipGT", "zipGTE", "zipLT", "zipLTE", "zipContains", "zipHasPrefix", "zipHasSuffix", "zipEqualFold", "zipContainsFold", "country", "countryNEQ", "countryIn", "countryNotIn", "countryGT", "countryGTE", "countryLT", "countryLTE", "countryContains", "countryHasPrefix", "countryHasSuffix", "countryEqualFold", "countryContainsFold", "numberOfOccupants", "numberOfOccupantsNEQ", "numberOfOccupantsIn", "numberOfOccupantsNotIn", "numberOfOccupantsGT", "numberOfOccupantsGTE", "numberOfOccupantsLT", "numberOfOccupantsLTE", "numberOfOccupantsIsNil", "numberOfOccupantsNotNil", "leaseTermInMonths", "leaseTermInMonthsNEQ", "leaseTermInMonthsIn", "leaseTermInMonthsNotIn", "leaseTermInMonthsGT", "leaseTermInMonthsGTE", "leaseTermInMonthsLT", "leaseTermInMonthsLTE", "leaseTermInMonthsIsNil", "leaseTermInMonthsNotNil", "subscribe", "subscribeNEQ", "subscribeIsNil", "subscribeNotNil", "firstContactType", "firstContactTypeNEQ", "firstContactTypeIn", "firstContactTypeNotIn", "firstContactTypeGT", "firstContactTypeGTE", "firstContactTypeLT", "firstContactTypeLTE", "firstContactTypeContains", "firstContactTypeHasPrefix", "firstContactTypeHasSuffix", "firstContactTypeEqualFold", "firstContactTypeContainsFold", "preferredContactMethod", "preferredContactMethodNEQ", "preferredContactMethodIn", "preferredContactMethodNotIn", "preferredContactMethodGT", "preferredContactMethodGTE", "preferredContactMethodLT", "preferredContactMethodLTE", "preferredContactMethodContains", "preferredContactMethodHasPrefix", "preferredContactMethodHasSuffix", "preferredContactMethodEqualFold", "preferredContactMethodContainsFold", "prospectSource", "prospectSourceNEQ", "prospectSourceIn", "prospectSourceNotIn", "prospectSourceGT", "prospectSourceGTE", "prospectSourceLT", "prospectSourceLTE", "prospectSourceContains", "prospectSourceHasPrefix", "prospectSourceHasSuffix", "prospectSourceEqualFold", "prospectSourceContainsFold", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "communityIDGT", "communityIDGTE", "communityIDLT", "communityIDLTE", "communityIDContains", "communityIDHasPrefix", "communityIDHasSuffix", "communityIDEqualFold", "communityIDContainsFold", "attributionID", "attributionIDNEQ", "attributionIDIn", "attributionIDNotIn", "attributionIDGT", "attributionIDGTE", "attributionIDLT", "attributionIDLTE", "attributionIDContains", "attributionIDHasPrefix", "attributionIDHasSuffix", "attributionIDEqualFold", "attributionIDContainsFold", "agentID", "agentIDNEQ", "agentIDIn", "agentIDNotIn", "agentIDGT", "agentIDGTE", "agentIDLT", "agentIDLTE", "agentIDContains", "agentIDHasPrefix", "agentIDHasSuffix", "agentIDEqualFold", "agentIDContainsFold", "propexoProspectID", "propexoProspectIDNEQ", "propexoProspectIDIn", "propexoProspectIDNotIn", "propexoProspectIDGT", "propexoProspectIDGTE", "propexoProspectIDLT", "propexoProspectIDLTE", "propexoProspectIDContains", "propexoProspectIDHasPrefix", "propexoProspectIDHasSuffix", "propexoProspectIDEqualFold", "propexoProspectIDContainsFold", "hasClient", "hasClientWith", "hasProperty", "hasPropertyWith", "hasCards", "hasCardsWith", "hasRegistrations", "hasRegistrationsWith", "hasIntegrationJobs", "hasIntegrationJobsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16671,6 +22930,686 @@ func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context
 				return it, err
 			}
 			it.HasPropertyWith = data
+		case "hasCards":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCards"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCards = data
+		case "hasCardsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCardsWith"))
+			data, err := ec.unmarshalOCardWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCardsWith = data
+		case "hasRegistrations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRegistrations"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRegistrations = data
+		case "hasRegistrationsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRegistrationsWith"))
+			data, err := ec.unmarshalORegistrationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRegistrationsWith = data
+		case "hasIntegrationJobs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIntegrationJobs"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIntegrationJobs = data
+		case "hasIntegrationJobsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasIntegrationJobsWith"))
+			data, err := ec.unmarshalOIntegrationJobWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasIntegrationJobsWith = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRegistrationOrder(ctx context.Context, obj any) (ent.RegistrationOrder, error) {
+	var it ent.RegistrationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNRegistrationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Context, obj any) (ent.RegistrationWhereInput, error) {
+	var it ent.RegistrationWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "propertyTag", "propertyTagNEQ", "propertyTagIn", "propertyTagNotIn", "propertyTagGT", "propertyTagGTE", "propertyTagLT", "propertyTagLTE", "propertyTagContains", "propertyTagHasPrefix", "propertyTagHasSuffix", "propertyTagEqualFold", "propertyTagContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "message", "messageNEQ", "messageIn", "messageNotIn", "messageGT", "messageGTE", "messageLT", "messageLTE", "messageContains", "messageHasPrefix", "messageHasSuffix", "messageEqualFold", "messageContainsFold", "channel", "channelNEQ", "channelIn", "channelNotIn", "smsNotes", "smsNotesNEQ", "smsNotesIn", "smsNotesNotIn", "smsNotesGT", "smsNotesGTE", "smsNotesLT", "smsNotesLTE", "smsNotesContains", "smsNotesHasPrefix", "smsNotesHasSuffix", "smsNotesEqualFold", "smsNotesContainsFold", "hasClient", "hasClientWith", "hasProspect", "hasProspectWith", "hasProperty", "hasPropertyWith", "hasDeliveries", "hasDeliveriesWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalORegistrationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalORegistrationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalORegistrationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "propertyTag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTag"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTag = data
+		case "propertyTagNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagNEQ = data
+		case "propertyTagIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagIn = data
+		case "propertyTagNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagNotIn = data
+		case "propertyTagGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagGT = data
+		case "propertyTagGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagGTE = data
+		case "propertyTagLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagLT = data
+		case "propertyTagLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagLTE = data
+		case "propertyTagContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagContains = data
+		case "propertyTagHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagHasPrefix = data
+		case "propertyTagHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagHasSuffix = data
+		case "propertyTagEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagEqualFold = data
+		case "propertyTagContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTagContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTagContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalORegistrationStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalORegistrationStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalORegistrationStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalORegistrationStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "messageNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageNEQ = data
+		case "messageIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIn = data
+		case "messageNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageNotIn = data
+		case "messageGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageGT = data
+		case "messageGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageGTE = data
+		case "messageLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageLT = data
+		case "messageLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageLTE = data
+		case "messageContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageContains = data
+		case "messageHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageHasPrefix = data
+		case "messageHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageHasSuffix = data
+		case "messageEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageEqualFold = data
+		case "messageContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageContainsFold = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalORegistrationChannel2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "channelNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelNEQ"))
+			data, err := ec.unmarshalORegistrationChannel2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelNEQ = data
+		case "channelIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelIn"))
+			data, err := ec.unmarshalORegistrationChannel2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelIn = data
+		case "channelNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channelNotIn"))
+			data, err := ec.unmarshalORegistrationChannel2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannelᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChannelNotIn = data
+		case "smsNotes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotes = data
+		case "smsNotesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesNEQ = data
+		case "smsNotesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesIn = data
+		case "smsNotesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesNotIn = data
+		case "smsNotesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesGT = data
+		case "smsNotesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesGTE = data
+		case "smsNotesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesLT = data
+		case "smsNotesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesLTE = data
+		case "smsNotesContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesContains = data
+		case "smsNotesHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesHasPrefix = data
+		case "smsNotesHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesHasSuffix = data
+		case "smsNotesEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesEqualFold = data
+		case "smsNotesContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotesContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotesContainsFold = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		case "hasProspect":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProspect"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProspect = data
+		case "hasProspectWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProspectWith"))
+			data, err := ec.unmarshalOProspectWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProspectWith = data
+		case "hasProperty":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProperty"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProperty = data
+		case "hasPropertyWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPropertyWith"))
+			data, err := ec.unmarshalOPropertyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐPropertyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPropertyWith = data
+		case "hasDeliveries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDeliveries"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDeliveries = data
+		case "hasDeliveriesWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDeliveriesWith"))
+			data, err := ec.unmarshalOIntegrationJobWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDeliveriesWith = data
 		}
 	}
 	return it, nil
@@ -17558,6 +24497,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Tenant(ctx, sel, obj)
+	case *ent.Registration:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Registration(ctx, sel, obj)
 	case *ent.Prospect:
 		if obj == nil {
 			return graphql.Null
@@ -17573,11 +24517,26 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Lease(ctx, sel, obj)
+	case *ent.IntegrationJob:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._IntegrationJob(ctx, sel, obj)
 	case *ent.Company:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Company(ctx, sel, obj)
+	case *ent.Card:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Card(ctx, sel, obj)
+	case *ent.Ban:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Ban(ctx, sel, obj)
 	case *ent.APIToken:
 		if obj == nil {
 			return graphql.Null
@@ -17765,6 +24724,342 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var banImplementors = []string{"Ban", "Node"}
+
+func (ec *executionContext) _Ban(ctx context.Context, sel ast.SelectionSet, obj *ent.Ban) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, banImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ban")
+		case "id":
+			out.Values[i] = ec._Ban_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Ban_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Ban_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phone":
+			out.Values[i] = ec._Ban_phone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "email":
+			out.Values[i] = ec._Ban_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Ban_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ban_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var banConnectionImplementors = []string{"BanConnection"}
+
+func (ec *executionContext) _BanConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.BanConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, banConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BanConnection")
+		case "edges":
+			out.Values[i] = ec._BanConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BanConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._BanConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var banEdgeImplementors = []string{"BanEdge"}
+
+func (ec *executionContext) _BanEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.BanEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, banEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BanEdge")
+		case "node":
+			out.Values[i] = ec._BanEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._BanEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cardImplementors = []string{"Card", "Node"}
+
+func (ec *executionContext) _Card(ctx context.Context, sel ast.SelectionSet, obj *ent.Card) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Card")
+		case "id":
+			out.Values[i] = ec._Card_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Card_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Card_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "brand":
+			out.Values[i] = ec._Card_brand(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "last4":
+			out.Values[i] = ec._Card_last4(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expMonth":
+			out.Values[i] = ec._Card_expMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expYear":
+			out.Values[i] = ec._Card_expYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Card_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "prospect":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Card_prospect(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var companyImplementors = []string{"Company", "Node"}
 
 func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *ent.Company) graphql.Marshaler {
@@ -17810,6 +25105,11 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 		case "transferStatuses":
 			out.Values[i] = ec._Company_transferStatuses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "crmOrigins":
+			out.Values[i] = ec._Company_crmOrigins(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "smartmoveReference":
@@ -17991,6 +25291,284 @@ func (ec *executionContext) _CreatedAPIToken(ctx context.Context, sel ast.Select
 			}
 		case "apiToken":
 			out.Values[i] = ec._CreatedAPIToken_apiToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var integrationJobImplementors = []string{"IntegrationJob", "Node"}
+
+func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.SelectionSet, obj *ent.IntegrationJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, integrationJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntegrationJob")
+		case "id":
+			out.Values[i] = ec._IntegrationJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._IntegrationJob_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._IntegrationJob_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._IntegrationJob_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._IntegrationJob_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attempts":
+			out.Values[i] = ec._IntegrationJob_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._IntegrationJob_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "partnerJobID":
+			out.Values[i] = ec._IntegrationJob_partnerJobID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IntegrationJob_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "prospect":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IntegrationJob_prospect(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "registration":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IntegrationJob_registration(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var integrationJobConnectionImplementors = []string{"IntegrationJobConnection"}
+
+func (ec *executionContext) _IntegrationJobConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.IntegrationJobConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, integrationJobConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntegrationJobConnection")
+		case "edges":
+			out.Values[i] = ec._IntegrationJobConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._IntegrationJobConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._IntegrationJobConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var integrationJobEdgeImplementors = []string{"IntegrationJobEdge"}
+
+func (ec *executionContext) _IntegrationJobEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.IntegrationJobEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, integrationJobEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntegrationJobEdge")
+		case "node":
+			out.Values[i] = ec._IntegrationJobEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._IntegrationJobEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18961,6 +26539,120 @@ func (ec *executionContext) _Prospect(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cards":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_cards(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "registrations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_registrations(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "integrationJobs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_integrationJobs(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19137,6 +26829,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "bans":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_bans(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "clients":
 			field := field
 
@@ -19147,6 +26861,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_clients(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "integrationJobs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_integrationJobs(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -19191,6 +26927,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_prospects(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "registrations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_registrations(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -19260,6 +27018,327 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var registrationImplementors = []string{"Registration", "Node"}
+
+func (ec *executionContext) _Registration(ctx context.Context, sel ast.SelectionSet, obj *ent.Registration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Registration")
+		case "id":
+			out.Values[i] = ec._Registration_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Registration_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Registration_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "propertyTag":
+			out.Values[i] = ec._Registration_propertyTag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Registration_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.Values[i] = ec._Registration_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channel":
+			out.Values[i] = ec._Registration_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tokenID":
+			out.Values[i] = ec._Registration_tokenID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smsNotes":
+			out.Values[i] = ec._Registration_smsNotes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "prospect":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_prospect(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "property":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_property(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deliveries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_deliveries(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var registrationConnectionImplementors = []string{"RegistrationConnection"}
+
+func (ec *executionContext) _RegistrationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.RegistrationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegistrationConnection")
+		case "edges":
+			out.Values[i] = ec._RegistrationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RegistrationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RegistrationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var registrationEdgeImplementors = []string{"RegistrationEdge"}
+
+func (ec *executionContext) _RegistrationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.RegistrationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegistrationEdge")
+		case "node":
+			out.Values[i] = ec._RegistrationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._RegistrationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -19895,6 +27974,37 @@ func (ec *executionContext) unmarshalNAPITokenWhereInput2ᚖgithubᚗcomᚋlease
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNBanConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BanConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BanConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBanOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanOrderField(ctx context.Context, v any) (*ent.BanOrderField, error) {
+	var res = new(ent.BanOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBanOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.BanOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNBanWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInput(ctx context.Context, v any) (*ent.BanWhereInput, error) {
+	res, err := ec.unmarshalInputBanWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19909,6 +28019,37 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCard2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCard(ctx context.Context, sel ast.SelectionSet, v *ent.Card) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Card(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCardOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardOrderField(ctx context.Context, v any) (*ent.CardOrderField, error) {
+	var res = new(ent.CardOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCardOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CardOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNCardWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInput(ctx context.Context, v any) (*ent.CardWhereInput, error) {
+	res, err := ec.unmarshalInputCardWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNClientStatusSetsInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐClientStatusSetsInput(ctx context.Context, v any) (model.ClientStatusSetsInput, error) {
@@ -20074,6 +28215,67 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) marshalNIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJob) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._IntegrationJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIntegrationJobConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobConnection(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJobConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._IntegrationJobConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIntegrationJobKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx context.Context, v any) (integrationjob.Kind, error) {
+	var res integrationjob.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIntegrationJobKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx context.Context, sel ast.SelectionSet, v integrationjob.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNIntegrationJobOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobOrderField(ctx context.Context, v any) (*ent.IntegrationJobOrderField, error) {
+	var res = new(ent.IntegrationJobOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIntegrationJobOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJobOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNIntegrationJobStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx context.Context, v any) (integrationjob.Status, error) {
+	var res integrationjob.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIntegrationJobStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx context.Context, sel ast.SelectionSet, v integrationjob.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNIntegrationJobWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInput(ctx context.Context, v any) (*ent.IntegrationJobWhereInput, error) {
+	res, err := ec.unmarshalInputIntegrationJobWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNLease2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLease(ctx context.Context, sel ast.SelectionSet, v *ent.Lease) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -20220,6 +28422,16 @@ func (ec *executionContext) unmarshalNPropertyWhereInput2ᚖgithubᚗcomᚋlease
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNProspect2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspect(ctx context.Context, sel ast.SelectionSet, v *ent.Prospect) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Prospect(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProspectConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProspectConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -20248,6 +28460,57 @@ func (ec *executionContext) marshalNProspectOrderField2ᚖgithubᚗcomᚋleasegr
 
 func (ec *executionContext) unmarshalNProspectWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectWhereInput(ctx context.Context, v any) (*ent.ProspectWhereInput, error) {
 	res, err := ec.unmarshalInputProspectWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRegistrationChannel2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx context.Context, v any) (registration.Channel, error) {
+	var res registration.Channel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegistrationChannel2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx context.Context, sel ast.SelectionSet, v registration.Channel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNRegistrationConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.RegistrationConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegistrationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRegistrationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationOrderField(ctx context.Context, v any) (*ent.RegistrationOrderField, error) {
+	var res = new(ent.RegistrationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegistrationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.RegistrationOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNRegistrationStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx context.Context, v any) (registration.Status, error) {
+	var res registration.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegistrationStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx context.Context, sel ast.SelectionSet, v registration.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRegistrationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInput(ctx context.Context, v any) (*ent.RegistrationWhereInput, error) {
+	res, err := ec.unmarshalInputRegistrationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -20565,6 +28828,66 @@ func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋleasegraphᚋlease
 	return ec._Address(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOBan2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBan(ctx context.Context, sel ast.SelectionSet, v *ent.Ban) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Ban(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBanEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.BanEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBanEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOBanEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanEdge(ctx context.Context, sel ast.SelectionSet, v *ent.BanEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BanEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBanOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanOrder(ctx context.Context, v any) (*ent.BanOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBanOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBanWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInputᚄ(ctx context.Context, v any) ([]*ent.BanWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.BanWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBanWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOBanWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanWhereInput(ctx context.Context, v any) (*ent.BanWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBanWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20593,6 +28916,50 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOCard2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Card) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCard2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCard(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCardWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInputᚄ(ctx context.Context, v any) ([]*ent.CardWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CardWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCardWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCardWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardWhereInput(ctx context.Context, v any) (*ent.CardWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCardWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
@@ -20829,6 +29196,18 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -20880,6 +29259,189 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOIntegrationJob2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.IntegrationJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IntegrationJob(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOIntegrationJobEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.IntegrationJobEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOIntegrationJobEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOIntegrationJobEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobEdge(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJobEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IntegrationJobEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIntegrationJobKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKindᚄ(ctx context.Context, v any) ([]integrationjob.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]integrationjob.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIntegrationJobKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOIntegrationJobKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []integrationjob.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntegrationJobKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOIntegrationJobKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx context.Context, v any) (*integrationjob.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(integrationjob.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIntegrationJobKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐKind(ctx context.Context, sel ast.SelectionSet, v *integrationjob.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOIntegrationJobOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobOrder(ctx context.Context, v any) (*ent.IntegrationJobOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIntegrationJobOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOIntegrationJobStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatusᚄ(ctx context.Context, v any) ([]integrationjob.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]integrationjob.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIntegrationJobStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOIntegrationJobStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []integrationjob.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntegrationJobStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOIntegrationJobStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx context.Context, v any) (*integrationjob.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(integrationjob.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIntegrationJobStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋintegrationjobᚐStatus(ctx context.Context, sel ast.SelectionSet, v *integrationjob.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOIntegrationJobWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInputᚄ(ctx context.Context, v any) ([]*ent.IntegrationJobWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.IntegrationJobWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIntegrationJobWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOIntegrationJobWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobWhereInput(ctx context.Context, v any) (*ent.IntegrationJobWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIntegrationJobWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOLease2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLease(ctx context.Context, sel ast.SelectionSet, v *ent.Lease) graphql.Marshaler {
@@ -21092,6 +29654,170 @@ func (ec *executionContext) unmarshalOProspectWhereInput2ᚖgithubᚗcomᚋlease
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputProspectWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORegistration2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistration(ctx context.Context, sel ast.SelectionSet, v *ent.Registration) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Registration(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORegistrationChannel2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannelᚄ(ctx context.Context, v any) ([]registration.Channel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]registration.Channel, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRegistrationChannel2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORegistrationChannel2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []registration.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegistrationChannel2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORegistrationChannel2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx context.Context, v any) (*registration.Channel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(registration.Channel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORegistrationChannel2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx context.Context, sel ast.SelectionSet, v *registration.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalORegistrationEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.RegistrationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalORegistrationEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalORegistrationEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.RegistrationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RegistrationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORegistrationOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationOrder(ctx context.Context, v any) (*ent.RegistrationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRegistrationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORegistrationStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatusᚄ(ctx context.Context, v any) ([]registration.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]registration.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRegistrationStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORegistrationStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []registration.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegistrationStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORegistrationStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx context.Context, v any) (*registration.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(registration.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORegistrationStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx context.Context, sel ast.SelectionSet, v *registration.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORegistrationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInputᚄ(ctx context.Context, v any) ([]*ent.RegistrationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RegistrationWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRegistrationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORegistrationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationWhereInput(ctx context.Context, v any) (*ent.RegistrationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRegistrationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -1,0 +1,55 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// IntegrationJob holds the schema definition for the IntegrationJob entity.
+type IntegrationJob struct{ ent.Schema }
+
+// Mixin of the IntegrationJob.
+func (IntegrationJob) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Ref: "integration_jobs"}}
+}
+
+// Fields of the IntegrationJob.
+func (IntegrationJob) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("kind").Values("SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT").
+			Comment("What is delivered: an SMS to a prospect, or a prospect write to Propexo.").
+			Annotations(entgql.Type("IntegrationJobKind"), entgql.OrderField("KIND")),
+		field.Enum("status").Values("QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT").Default("QUEUED").
+			Comment("QUEUED (waiting), SENT (accepted by the partner, outcome pending), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).").
+			Annotations(entgql.Type("IntegrationJobStatus"), entgql.OrderField("STATUS")),
+		field.Int("attempts").Default(0).Comment("How many times delivery was tried."),
+		field.String("last_error").Default("").MaxLen(1000).Comment("The partner's last error message, redacted."),
+		field.String("partner_job_id").Default("").MaxLen(200).Comment("The partner's id for the delivery, once it has one."),
+		field.Int("prospect_id").Optional().Nillable().Comment("The prospect concerned.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int("registration_id").Optional().Nillable().Comment("The registration that caused it.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Edges of the IntegrationJob.
+func (IntegrationJob) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("prospect", Prospect.Type).Ref("integration_jobs").Field("prospect_id").Unique().
+			Comment("The prospect concerned."),
+		edge.From("registration", Registration.Type).Ref("deliveries").Field("registration_id").Unique().
+			Comment("The registration that caused it."),
+	}
+}
+
+// Annotations of the IntegrationJob.
+func (IntegrationJob) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		schema.Comment("The visible state of one outbound delivery (an SMS, a write to Propexo): status, attempts, last error."),
+		entgql.RelayConnection(),
+		entgql.QueryField().Description("The caller's outbound deliveries."),
+	}
+}

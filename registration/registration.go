@@ -1,0 +1,278 @@
+// Package registration decides the outcome of an agent-assisted
+// registration: what invited, prelease, banned and incomplete mean. The
+// embedded HTML page and the registerProspect mutation both call Register.
+package registration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/cards"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/ban"
+	"github.com/leasegraph/leasegraph/ent/card"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/ent/prospect"
+	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// MaxSMSNotes is the spec's limit on sms_notes.
+const MaxSMSNotes = 150
+
+// The outcomes, as the spec names them in the postMessage.
+const (
+	Invited    = "invited"
+	Prelease   = "prelease"
+	Banned     = "banned"
+	Incomplete = "incomplete"
+)
+
+// Request is one registration attempt.
+type Request struct {
+	PropertyTag string
+	FullName    string
+	MobilePhone string
+	Email       string
+	SMSNotes    string
+	RequireCC   bool
+	// Card is the card screen's input, when the agent filled it in.
+	Card *cards.Input
+	// CardAbandoned is set when the agent cancelled the card screen.
+	CardAbandoned bool
+	Channel       entreg.Channel
+}
+
+// Outcome is the result: either a recorded registration, or NeedsCard
+// when the card screen must be shown first (nothing is recorded then).
+type Outcome struct {
+	Status       string
+	Message      string
+	NeedsCard    bool
+	CardError    *apperr.Error
+	Registration *ent.Registration
+}
+
+// Service registers prospects.
+type Service struct {
+	Vault cards.Vault
+	// SMSConfigured says whether an SMS provider is set up; without one an
+	// SMS is recorded as NOT_SENT, never silently dropped.
+	SMSConfigured bool
+	Now           func() time.Time
+}
+
+// Register runs the rules in order and records the attempt. db must be the
+// caller's transaction client so that the prospect, the card, the
+// registration and the SMS delivery are written together or not at all.
+func (s *Service) Register(ctx context.Context, db *ent.Client, req Request) (*Outcome, error) {
+	now := time.Now().UTC()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	rec := s.record(ctx, db, req)
+	finish := func(status entreg.Status, msg string) (*Outcome, error) {
+		r, err := rec.SetStatus(status).SetMessage(msg).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &Outcome{Status: strings.ToLower(string(status)), Message: msg, Registration: r}, nil
+	}
+
+	tag := strings.TrimSpace(req.PropertyTag)
+	if tag == "" {
+		return finish(entreg.StatusINCOMPLETE, "property_tag is required")
+	}
+	if strings.TrimSpace(req.MobilePhone) == "" {
+		return finish(entreg.StatusINCOMPLETE, "mobile_phone is required")
+	}
+	phone, ok := normalizePhone(req.MobilePhone)
+	if !ok {
+		return finish(entreg.StatusINCOMPLETE, "mobile_phone is not a valid phone number")
+	}
+	if n := utf8.RuneCountInString(req.SMSNotes); n > MaxSMSNotes {
+		return finish(entreg.StatusINCOMPLETE, fmt.Sprintf("sms_notes is %d characters; the limit is %d", n, MaxSMSNotes))
+	}
+	email := strings.ToLower(strings.TrimSpace(req.Email))
+	prop, err := db.Property.Query().Where(property.Tag(tag)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return finish(entreg.StatusINCOMPLETE, fmt.Sprintf("property %q was not found", tag))
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec.SetPropertyID(prop.ID)
+
+	existing, err := db.Prospect.Query().Where(prospect.Phone1(phone)).Order(ent.Asc(prospect.FieldID)).First(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	if email == "" && existing != nil {
+		email = existing.Email1
+	}
+	bq := db.Ban.Query().Where(ban.Phone(phone))
+	if email != "" {
+		bq = db.Ban.Query().Where(ban.Or(ban.Phone(phone), ban.Email(email)))
+	}
+	if isBanned, err := bq.Exist(ctx); err != nil {
+		return nil, err
+	} else if isBanned {
+		if existing != nil {
+			rec.SetProspectID(existing.ID)
+		}
+		return finish(entreg.StatusBANNED, "This prospect cannot be registered for showings.")
+	}
+	if prop.ShowingMode == property.ShowingModeINACTIVE {
+		return finish(entreg.StatusINCOMPLETE, fmt.Sprintf("%s is not open for showings.", displayName(prop)))
+	}
+
+	var checked *cards.Checked
+	if req.RequireCC {
+		hasCard := false
+		if existing != nil {
+			hasCard, err = db.Card.Query().Where(card.ProspectID(existing.ID),
+				card.Or(card.ExpYearGT(now.Year()), card.And(card.ExpYear(now.Year()), card.ExpMonthGTE(int(now.Month()))))).Exist(ctx)
+			if err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case hasCard:
+		case req.CardAbandoned:
+			return finish(entreg.StatusINCOMPLETE, "The card screen was not completed.")
+		case req.Card == nil:
+			return &Outcome{NeedsCard: true}, nil
+		default:
+			checked, err = cards.Validate(*req.Card, now)
+			if ae, ok := apperr.As(err); ok {
+				return &Outcome{NeedsCard: true, CardError: ae}, nil
+			}
+		}
+	}
+
+	p, err := upsertProspect(ctx, db, existing, prop, phone, email, req.FullName)
+	if err != nil {
+		return nil, err
+	}
+	rec.SetProspectID(p.ID)
+	if checked != nil {
+		token, fingerprint, err := s.Vault.Store(ctx, checked)
+		if err != nil {
+			return finish(entreg.StatusINCOMPLETE, "The card could not be saved; try again.")
+		}
+		err = db.Card.Create().SetProspectID(p.ID).SetBrand(checked.Brand).SetLast4(checked.Last4).
+			SetExpMonth(checked.ExpMonth).SetExpYear(checked.ExpYear).
+			SetVaultToken(token).SetFingerprint(fingerprint).Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	status, msg := entreg.StatusINVITED, fmt.Sprintf("Registered for a self-showing at %s. The invitation is sent by SMS.", displayName(prop))
+	if prop.ShowingMode == property.ShowingModePRELEASE {
+		status, msg = entreg.StatusPRELEASE, fmt.Sprintf("Added to the pre-lease wait list for %s.", displayName(prop))
+	}
+	out, err := finish(status, msg)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.queueSMS(ctx, db, out.Registration, p)
+}
+
+// Incomplete records an attempt that failed before the rules could run (a
+// malformed parameter the caller found), so that every attempt is recorded.
+func (s *Service) Incomplete(ctx context.Context, db *ent.Client, req Request, msg string) (*Outcome, error) {
+	r, err := s.record(ctx, db, req).SetStatus(entreg.StatusINCOMPLETE).SetMessage(msg).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{Status: Incomplete, Message: msg, Registration: r}, nil
+}
+
+func (s *Service) record(ctx context.Context, db *ent.Client, req Request) *ent.RegistrationCreate {
+	rec := db.Registration.Create().
+		SetChannel(req.Channel).
+		SetPropertyTag(truncate(strings.TrimSpace(req.PropertyTag), 100)).
+		SetSmsNotes(truncate(req.SMSNotes, MaxSMSNotes))
+	if v := viewer.FromContext(ctx); v != nil && v.TokenID != 0 {
+		rec.SetTokenID(v.TokenID)
+	}
+	return rec
+}
+
+// queueSMS records the invitation SMS as a delivery. With no provider it is
+// NOT_SENT, visible in the graph with the reason.
+func (s *Service) queueSMS(ctx context.Context, db *ent.Client, r *ent.Registration, p *ent.Prospect) error {
+	job := db.IntegrationJob.Create().SetKind(integrationjob.KindSMS).
+		SetRegistrationID(r.ID).SetProspectID(p.ID)
+	if !s.SMSConfigured {
+		job.SetStatus(integrationjob.StatusNOT_SENT).SetLastError("no SMS provider is configured")
+	}
+	return job.Exec(ctx)
+}
+
+// SMSText is the invitation the prospect receives, with the agent's notes.
+func SMSText(propertyName, notes string) string {
+	text := "You're registered for " + propertyName + "."
+	if notes = strings.TrimSpace(notes); notes != "" {
+		text += " " + notes
+	}
+	return text
+}
+
+func upsertProspect(ctx context.Context, db *ent.Client, existing *ent.Prospect, prop *ent.Property, phone, email, fullName string) (*ent.Prospect, error) {
+	first, last := splitName(fullName)
+	if existing == nil {
+		return db.Prospect.Create().SetPropertyID(prop.ID).SetPhone1(phone).SetEmail1(email).
+			SetFirstName(first).SetLastName(last).SetProspectSource("agent registration").Save(ctx)
+	}
+	u := db.Prospect.UpdateOne(existing).SetPropertyID(prop.ID)
+	if first != "" || last != "" {
+		u.SetFirstName(first).SetLastName(last)
+	}
+	if email != "" {
+		u.SetEmail1(email)
+	}
+	return u.Save(ctx)
+}
+
+// normalizePhone returns the number in E.164, reading numbers without a
+// country code as US numbers.
+func normalizePhone(s string) (string, bool) {
+	n, err := phonenumbers.Parse(s, "US")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+func splitName(full string) (string, string) {
+	parts := strings.Fields(full)
+	switch len(parts) {
+	case 0:
+		return "", ""
+	case 1:
+		return truncate(parts[0], 100), ""
+	}
+	return truncate(strings.Join(parts[:len(parts)-1], " "), 100), truncate(parts[len(parts)-1], 100)
+}
+
+func displayName(p *ent.Property) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Tag
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}

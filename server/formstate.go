@@ -1,0 +1,59 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// formState carries a registration across the card screen's POST. It is
+// signed with the server's key and expires, which protects the form against
+// forgery without cookies (Safari and Firefox block third-party cookies
+// inside iframes). It holds the token's id, never the token.
+type formState struct {
+	TokenID     int       `json:"t"`
+	PropertyTag string    `json:"p"`
+	FullName    string    `json:"n"`
+	MobilePhone string    `json:"m"`
+	SMSNotes    string    `json:"s"`
+	CRMOrigin   string    `json:"o"`
+	Expires     time.Time `json:"e"`
+}
+
+// formStateTTL bounds how long an agent may take on the card screen.
+const formStateTTL = 30 * time.Minute
+
+var errFormState = errors.New("the form has expired or was changed: open the registration again")
+
+func signState(key []byte, s formState) string {
+	body, _ := json.Marshal(s)
+	payload := base64.RawURLEncoding.EncodeToString(body)
+	return payload + "." + base64.RawURLEncoding.EncodeToString(stateMAC(key, payload))
+}
+
+func verifyState(key []byte, signed string, now time.Time) (formState, error) {
+	var s formState
+	payload, sig, ok := strings.Cut(signed, ".")
+	if !ok {
+		return s, errFormState
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, stateMAC(key, payload)) {
+		return s, errFormState
+	}
+	body, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil || json.Unmarshal(body, &s) != nil || now.After(s.Expires) {
+		return s, errFormState
+	}
+	return s, nil
+}
+
+func stateMAC(key []byte, payload string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("registration-form\x00" + payload))
+	return m.Sum(nil)
+}

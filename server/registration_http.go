@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leasegraph/leasegraph/cards"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/property"
+	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/registration"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+//go:embed web
+var webFS embed.FS
+
+var registrationPage = template.Must(template.ParseFS(webFS, "web/registration.html"))
+
+// maxFormBytes bounds the card screen's POST body.
+const maxFormBytes = 16 << 10
+
+// registrationView is what the page shows.
+type registrationView struct {
+	Nonce          string
+	NeedsCard      bool
+	FullName       string
+	PropertyName   string
+	CardError      string
+	State          string
+	Status         string
+	Message        string
+	ResultJSON     string
+	AllowedOrigins []string
+	CRMOrigin      string
+}
+
+// getRegistration is the page a CRM opens in its iframe: URL parameters in,
+// a card screen when required, the result shown and posted to the CRM page.
+func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	requireCC, ok := parseBool(q.Get("require_cc"))
+	v, msg := a.agent(r.Context(), q.Get("auth_token"))
+	if v == nil {
+		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: msg})
+		return
+	}
+	ctx := viewer.NewContext(r.Context(), v)
+	client, err := a.client.Company.Get(ctx, v.ClientID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	state := formState{
+		TokenID: v.TokenID, PropertyTag: q.Get("property_tag"), FullName: q.Get("full_name"),
+		MobilePhone: q.Get("mobile_phone"), SMSNotes: q.Get("sms_notes"), CRMOrigin: q.Get("crm_origin"),
+	}
+	req := state.request()
+	req.RequireCC = requireCC
+	if !ok {
+		req.PropertyTag = "" // recorded as incomplete below, with its own message
+	}
+	a.register(w, r, ctx, client, state, req, ok)
+}
+
+// postRegistration receives the card screen.
+func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: "The form could not be read."})
+		return
+	}
+	state, err := verifyState(a.secret, r.PostForm.Get("state"), time.Now())
+	if err != nil {
+		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: err.Error()})
+		return
+	}
+	v, err := tenancy.ViewerForToken(r.Context(), a.client, state.TokenID)
+	if err != nil || !v.Has(viewer.ScopeWrite) {
+		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: "The agent's token is no longer valid."})
+		return
+	}
+	ctx := viewer.NewContext(r.Context(), v)
+	client, err := a.client.Company.Get(ctx, v.ClientID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	req := state.request()
+	req.RequireCC = true
+	if r.PostForm.Get("action") == "cancel" {
+		req.CardAbandoned = true
+	} else {
+		req.Card = &cards.Input{
+			Name: r.PostForm.Get("name"), Number: r.PostForm.Get("number"), Expiry: r.PostForm.Get("expiry"),
+			CVC: r.PostForm.Get("cvc"), PostalCode: r.PostForm.Get("postal_code"),
+		}
+	}
+	a.register(w, r, ctx, client, state, req, true)
+}
+
+func (s formState) request() registration.Request {
+	return registration.Request{
+		PropertyTag: s.PropertyTag, FullName: s.FullName, MobilePhone: s.MobilePhone,
+		SMSNotes: s.SMSNotes, Channel: entreg.ChannelIFRAME,
+	}
+}
+
+// register runs the domain rules in one transaction and renders the outcome.
+func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Context, client *ent.Company, state formState, req registration.Request, validCC bool) {
+	view := registrationView{AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, state.CRMOrigin)}
+	tx, err := a.client.Tx(ctx)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var out *registration.Outcome
+	if !validCC {
+		out, err = a.registrations.Incomplete(ctx, tx.Client(), req, "require_cc must be true, false, 1 or 0")
+	} else {
+		out, err = a.registrations.Register(ctx, tx.Client(), req)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		a.fail(w, r, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if out.NeedsCard {
+		view.NeedsCard = true
+		view.FullName = req.FullName
+		view.PropertyName = a.propertyName(ctx, req.PropertyTag)
+		if out.CardError != nil {
+			view.CardError = out.CardError.Message
+		}
+		state.Expires = time.Now().Add(formStateTTL)
+		view.State = signState(a.secret, state)
+	} else {
+		view.Status, view.Message = out.Status, out.Message
+	}
+	a.renderRegistration(w, client.CrmOrigins, true, view)
+}
+
+func (a *app) propertyName(ctx context.Context, tag string) string {
+	p, err := a.client.Property.Query().Where(property.Tag(tag)).Only(ctx)
+	if err != nil || p.Name == "" {
+		return tag
+	}
+	return p.Name
+}
+
+// agent authenticates the auth_token parameter: a write-scoped token of the
+// client logs the agent in with no other step.
+func (a *app) agent(ctx context.Context, token string) (*viewer.Viewer, string) {
+	if strings.TrimSpace(token) == "" {
+		return nil, "auth_token is missing: the CRM must pass the agent's leasegraph token."
+	}
+	v, err := tenancy.Authenticate(ctx, a.client, token)
+	if err != nil {
+		return nil, "auth_token is not valid: it is unknown or revoked."
+	}
+	if v.ClientID == 0 || !v.Has(viewer.ScopeWrite) {
+		return nil, "auth_token may not register prospects: use a client token with the write scope."
+	}
+	return v, ""
+}
+
+// renderRegistration writes the page with headers that keep it inside the
+// client's CRM origins: frame-ancestors for who may frame it, a nonce for
+// its one script and style, and nothing loaded from anywhere else.
+func (a *app) renderRegistration(w http.ResponseWriter, allowed []string, clientKnown bool, view registrationView) {
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	view.Nonce = base64.StdEncoding.EncodeToString(nonce)
+	if view.Status != "" && clientKnown {
+		b, _ := json.Marshal(map[string]string{"status": view.Status, "message": view.Message})
+		view.ResultJSON = string(b)
+	}
+	ancestors := "'none'"
+	switch {
+	case !clientKnown:
+		// No client is known (no valid token): the page only says so, holds
+		// nothing and posts nothing, so any CRM may show it.
+		ancestors = "*"
+	case len(allowed) > 0:
+		ancestors = strings.Join(allowed, " ")
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+view.Nonce+"'; style-src 'nonce-"+view.Nonce+
+		"'; form-action 'self'; base-uri 'none'; frame-ancestors "+ancestors)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	if err := registrationPage.Execute(w, view); err != nil {
+		a.log.Error("rendering the registration page", "error", err.Error())
+	}
+}
+
+// allowedOrigin returns origin when it is on the allow-list.
+func allowedOrigin(allowed []string, origin string) string {
+	for _, o := range allowed {
+		if o == origin {
+			return o
+		}
+	}
+	return ""
+}
+
+func parseBool(s string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "false", "0":
+		return false, true
+	case "true", "1":
+		return true, true
+	}
+	return false, false
+}
+
+// serveEmbedJS serves the script CRM pages include to open the page.
+func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	http.ServeFileFS(w, r, webFS, "web/embed.js")
+}
