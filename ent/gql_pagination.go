@@ -2010,48 +2010,6 @@ var (
 			}
 		},
 	}
-	// LeaseOrderFieldLeaseEndDate orders Lease by lease_end_date.
-	LeaseOrderFieldLeaseEndDate = &LeaseOrderField{
-		Value: func(_m *Lease) (ent.Value, error) {
-			return _m.LeaseEndDate, nil
-		},
-		column: lease.FieldLeaseEndDate,
-		toTerm: lease.ByLeaseEndDate,
-		toCursor: func(_m *Lease) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.LeaseEndDate,
-			}
-		},
-	}
-	// LeaseOrderFieldMoveInDate orders Lease by move_in_date.
-	LeaseOrderFieldMoveInDate = &LeaseOrderField{
-		Value: func(_m *Lease) (ent.Value, error) {
-			return _m.MoveInDate, nil
-		},
-		column: lease.FieldMoveInDate,
-		toTerm: lease.ByMoveInDate,
-		toCursor: func(_m *Lease) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.MoveInDate,
-			}
-		},
-	}
-	// LeaseOrderFieldMoveOutDate orders Lease by move_out_date.
-	LeaseOrderFieldMoveOutDate = &LeaseOrderField{
-		Value: func(_m *Lease) (ent.Value, error) {
-			return _m.MoveOutDate, nil
-		},
-		column: lease.FieldMoveOutDate,
-		toTerm: lease.ByMoveOutDate,
-		toCursor: func(_m *Lease) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.MoveOutDate,
-			}
-		},
-	}
 )
 
 // String implement fmt.Stringer interface.
@@ -2068,12 +2026,6 @@ func (f LeaseOrderField) String() string {
 		str = "STATUS"
 	case LeaseOrderFieldLeaseStartDate.column:
 		str = "LEASE_START_DATE"
-	case LeaseOrderFieldLeaseEndDate.column:
-		str = "LEASE_END_DATE"
-	case LeaseOrderFieldMoveInDate.column:
-		str = "MOVE_IN_DATE"
-	case LeaseOrderFieldMoveOutDate.column:
-		str = "MOVE_OUT_DATE"
 	}
 	return str
 }
@@ -2100,12 +2052,6 @@ func (f *LeaseOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *LeaseOrderFieldStatus
 	case "LEASE_START_DATE":
 		*f = *LeaseOrderFieldLeaseStartDate
-	case "LEASE_END_DATE":
-		*f = *LeaseOrderFieldLeaseEndDate
-	case "MOVE_IN_DATE":
-		*f = *LeaseOrderFieldMoveInDate
-	case "MOVE_OUT_DATE":
-		*f = *LeaseOrderFieldMoveOutDate
 	default:
 		return fmt.Errorf("%s is not a valid LeaseOrderField", str)
 	}
@@ -2786,20 +2732,6 @@ var (
 			}
 		},
 	}
-	// ProspectOrderFieldMoveInDate orders Prospect by move_in_date.
-	ProspectOrderFieldMoveInDate = &ProspectOrderField{
-		Value: func(_m *Prospect) (ent.Value, error) {
-			return _m.MoveInDate, nil
-		},
-		column: prospect.FieldMoveInDate,
-		toTerm: prospect.ByMoveInDate,
-		toCursor: func(_m *Prospect) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.MoveInDate,
-			}
-		},
-	}
 )
 
 // String implement fmt.Stringer interface.
@@ -2814,8 +2746,6 @@ func (f ProspectOrderField) String() string {
 		str = "FIRST_NAME"
 	case ProspectOrderFieldLastName.column:
 		str = "LAST_NAME"
-	case ProspectOrderFieldMoveInDate.column:
-		str = "MOVE_IN_DATE"
 	}
 	return str
 }
@@ -2840,8 +2770,6 @@ func (f *ProspectOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *ProspectOrderFieldFirstName
 	case "LAST_NAME":
 		*f = *ProspectOrderFieldLastName
-	case "MOVE_IN_DATE":
-		*f = *ProspectOrderFieldMoveInDate
 	default:
 		return fmt.Errorf("%s is not a valid ProspectOrderField", str)
 	}

@@ -7,14 +7,17 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph/generated"
+	"github.com/leasegraph/leasegraph/registration"
 )
 
 // Resolver is the root resolver.
 type Resolver struct {
-	client *ent.Client
+	client        *ent.Client
+	registrations *registration.Service
 }
 
-// NewSchema returns the executable schema over the ent client.
-func NewSchema(client *ent.Client) graphql.ExecutableSchema {
-	return generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{client: client}})
+// NewSchema returns the executable schema over the ent client and the
+// services that need configuration.
+func NewSchema(client *ent.Client, registrations *registration.Service) graphql.ExecutableSchema {
+	return generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{client: client, registrations: registrations}})
 }

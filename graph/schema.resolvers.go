@@ -10,9 +10,11 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/leasegraph/leasegraph/ent"
+	entreg "github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/graph/generated"
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/leases"
+	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/tenancy"
 )
 
@@ -45,6 +47,34 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 		return nil, err
 	}
 	return &model.CreatedAPIToken{Token: secret, APIToken: t}, nil
+}
+
+// RegisterProspect is the resolver for the registerProspect field.
+func (r *mutationResolver) RegisterProspect(ctx context.Context, input model.RegisterProspectInput) (*model.RegistrationResult, error) {
+	out, err := r.registrations.Register(ctx, ent.FromContext(ctx), registration.Request{
+		PropertyTag: input.PropertyTag, FullName: input.FullName, MobilePhone: input.MobilePhone,
+		Email: input.Email, SMSNotes: input.SmsNotes, RequireCC: input.RequireCc,
+		Channel: entreg.ChannelGRAPHQL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.RegistrationResult{Status: out.Status, Message: out.Message, Registration: out.Registration}, nil
+}
+
+// UpdateClientCrmOrigins is the resolver for the updateClientCrmOrigins field.
+func (r *mutationResolver) UpdateClientCrmOrigins(ctx context.Context, id int, origins []string) (*ent.Company, error) {
+	return tenancy.UpdateCrmOrigins(ctx, ent.FromContext(ctx), id, origins)
+}
+
+// AddBan is the resolver for the addBan field.
+func (r *mutationResolver) AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error) {
+	return registration.AddBan(ctx, ent.FromContext(ctx), input.Phone, input.Email, input.Reason)
+}
+
+// RemoveBan is the resolver for the removeBan field.
+func (r *mutationResolver) RemoveBan(ctx context.Context, id int) (int, error) {
+	return id, registration.RemoveBan(ctx, ent.FromContext(ctx), id)
 }
 
 // RevokeAPIToken is the resolver for the revokeAPIToken field.

@@ -42,7 +42,7 @@ func Query(ctx context.Context, db *ent.Client, f Filter) (*ent.LeaseQuery, erro
 		where = append(where, lease.StatusKeyIn(statusset.Normalize(f.Statuses)...))
 	}
 	for _, r := range []struct {
-		at  *time.Time
+		at   *time.Time
 		pred func(time.Time) predicate.Lease
 	}{
 		{f.LeaseStartFrom, lease.LeaseStartDateGTE}, {f.LeaseStartTo, lease.LeaseStartDateLTE},

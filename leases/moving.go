@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
+	"github.com/leasegraph/leasegraph/leases/statusset"
 )
 
 // Kind is a kind of move.
@@ -28,10 +29,24 @@ const (
 )
 
 // Window asks for leases that move in any of Kinds between From and To,
-// both days included.
+// both days included. Only the calendar dates of From and To count, as
+// written in their own location.
 type Window struct {
 	Kinds    []Kind
 	From, To time.Time
+}
+
+// days returns the window as midnight UTC of its first day and of the day
+// after its last: a stored date d is in the window when from <= d < end.
+// The open end keeps the last day whole even for a date stored with a time
+// of day (SQLite keeps what it is given; PostgreSQL's date column drops it),
+// so both databases answer alike.
+func (w Window) days() (from, end time.Time) {
+	return calendarDay(w.From), calendarDay(w.To).AddDate(0, 0, 1)
+}
+
+func calendarDay(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // Validate reports a window that cannot match anything sensible. field is
@@ -45,7 +60,7 @@ func (w Window) Validate(field string) error {
 			return apperr.BadInput(field+".kinds", "unknown kind of move %q: use MOVE_IN, MOVE_OUT or TRANSFER", k)
 		}
 	}
-	if w.From.After(w.To) {
+	if calendarDay(w.From).After(calendarDay(w.To)) {
 		return apperr.BadInput(field+".from", "from (%s) is after to (%s)", w.From.Format(time.DateOnly), w.To.Format(time.DateOnly))
 	}
 	return nil
@@ -75,11 +90,14 @@ func Predicate(ctx context.Context, db *ent.Client, w Window) (predicate.Lease, 
 
 func clientPredicate(c *ent.Company, w Window) predicate.Lease {
 	var kinds []predicate.Lease
-	moveIn := dayIn(lease.MoveInDateNotNil(), lease.MoveInDateIsNil(), lease.MoveInDateGTE, lease.MoveInDateLTE, lease.LeaseStartDateGTE, lease.LeaseStartDateLTE, w)
-	moveOut := dayIn(lease.MoveOutDateNotNil(), lease.MoveOutDateIsNil(), lease.MoveOutDateGTE, lease.MoveOutDateLTE, lease.LeaseEndDateGTE, lease.LeaseEndDateLTE, w)
+	moveIn := dayIn(lease.MoveInDateNotNil(), lease.MoveInDateIsNil(), lease.MoveInDateGTE, lease.MoveInDateLT, lease.LeaseStartDateGTE, lease.LeaseStartDateLT, w)
+	moveOut := dayIn(lease.MoveOutDateNotNil(), lease.MoveOutDateIsNil(), lease.MoveOutDateGTE, lease.MoveOutDateLT, lease.LeaseEndDateGTE, lease.LeaseEndDateLT, w)
+	// The sets are compared in key form whatever form they were stored in:
+	// the mutation stores keys, but a set written another way (a migration,
+	// the CLI, an older row) must not silently match nothing.
 	add := func(statuses []string, when predicate.Lease) {
-		if len(statuses) > 0 {
-			kinds = append(kinds, lease.And(lease.StatusKeyIn(statuses...), when))
+		if keys := statusset.Normalize(statuses); len(keys) > 0 {
+			kinds = append(kinds, lease.And(lease.StatusKeyIn(keys...), when))
 		}
 	}
 	if slices.Contains(w.Kinds, MoveIn) {
@@ -99,9 +117,10 @@ func clientPredicate(c *ent.Company, w Window) predicate.Lease {
 
 // dayIn matches when the move date is in the window, or, when the lease has
 // no move date, when the lease date standing in for it is.
-func dayIn(hasMove, noMove predicate.Lease, moveGTE, moveLTE, leaseGTE, leaseLTE func(time.Time) predicate.Lease, w Window) predicate.Lease {
+func dayIn(hasMove, noMove predicate.Lease, moveGTE, moveLT, leaseGTE, leaseLT func(time.Time) predicate.Lease, w Window) predicate.Lease {
+	from, end := w.days()
 	return lease.Or(
-		lease.And(hasMove, moveGTE(w.From), moveLTE(w.To)),
-		lease.And(noMove, leaseGTE(w.From), leaseLTE(w.To)),
+		lease.And(hasMove, moveGTE(from), moveLT(end)),
+		lease.And(noMove, leaseGTE(from), leaseLT(end)),
 	)
 }

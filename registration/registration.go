@@ -145,6 +145,8 @@ func (s *Service) Register(ctx context.Context, db *ent.Client, req Request) (*O
 		}
 		switch {
 		case hasCard:
+		case req.Channel == entreg.ChannelGRAPHQL:
+			return finish(entreg.StatusINCOMPLETE, "A card on file is required: add one through the registration page.")
 		case req.CardAbandoned:
 			return finish(entreg.StatusINCOMPLETE, "The card screen was not completed.")
 		case req.Card == nil:

@@ -25,13 +25,17 @@ const (
 // seedDemo makes sure the demo client and its data exist (a restart adds
 // nothing) and returns a token for it: fixed when given, else a new one each
 // start, with the previous demo tokens revoked.
-func seedDemo(ctx context.Context, client *ent.Client, fixedToken string) (string, error) {
+// origins are the CRM origins the demo's sample CRM page is served from.
+func seedDemo(ctx context.Context, client *ent.Client, fixedToken string, origins []string) (string, error) {
 	ctx = viewer.SystemContext(ctx)
 	demo, err := client.Company.Query().Where(company.Name(demoClientName)).First(ctx)
 	if ent.IsNotFound(err) {
 		demo, err = seedDemoData(ctx, client)
 	}
 	if err != nil {
+		return "", err
+	}
+	if _, err := tenancy.UpdateCrmOrigins(ctx, client, demo.ID, origins); err != nil {
 		return "", err
 	}
 	if fixedToken != "" {

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -20,6 +24,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/privacy"
 	"github.com/leasegraph/leasegraph/graph"
+	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -28,20 +33,22 @@ import (
 const (
 	defaultPageSize = 50
 	maxPageSize     = 500
-	// maxComplexity bounds one query's cost (fields, with lists counted once
-	// per page size asked for).
-	maxComplexity = 20000
+	// maxComplexity bounds one query's cost: its fields, with a connection's
+	// counted once per row of the page size asked for (see pageWeighted). A
+	// full page of 500 leases with every field, property and tenants costs
+	// about 37000; a connection nested in a full page of another is refused.
+	maxComplexity = 50000
 )
 
 // newGraphQLHandler serves /graphql: POST and GET over HTTP, mutations in a
 // transaction, errors with extensions.code.
-func newGraphQLHandler(client *ent.Client, log *slog.Logger) *handler.Server {
-	srv := handler.New(graph.NewSchema(client))
+func newGraphQLHandler(client *ent.Client, registrations *registration.Service, log *slog.Logger) *handler.Server {
+	srv := handler.New(graph.NewSchema(client, registrations))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(maxComplexity))
+	srv.Use(pagedComplexityLimit{extension.FixedComplexityLimit(maxComplexity)})
 	srv.Use(entgql.Transactioner{TxOpener: client})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.AroundFields(limitPages)
@@ -91,6 +98,67 @@ func limitPages(ctx context.Context, next graphql.Resolver) (any, error) {
 	return next(ctx)
 }
 
+// pagedComplexityLimit is gqlgen's complexity limit over a schema whose
+// connections cost per row (pageWeighted). gqlgen's own default counts every
+// field once, so leases(first: 500) { ... property { leases(first: 500) } }
+// would cost as little as a single lease.
+type pagedComplexityLimit struct{ *extension.ComplexityLimit }
+
+// Validate hands the limit the page-weighted schema.
+func (c pagedComplexityLimit) Validate(es graphql.ExecutableSchema) error {
+	return c.ComplexityLimit.Validate(pageWeighted{es})
+}
+
+// pageWeighted gives every connection field without a complexity function
+// of its own the cost of its selection times the rows it may return: first
+// or last, else the default page size (limitPages refuses sizes over the
+// maximum, so they count as the maximum here).
+type pageWeighted struct{ graphql.ExecutableSchema }
+
+func (s pageWeighted) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
+	if n, ok := s.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args); ok {
+		return n, ok
+	}
+	def := s.Schema().Types[typeName]
+	if def == nil {
+		return 0, false
+	}
+	fd := def.Fields.ForName(field)
+	if fd == nil || !strings.HasSuffix(fd.Type.Name(), "Connection") {
+		return 0, false
+	}
+	rows := 0
+	for _, name := range []string{"first", "last"} {
+		if n, ok := intArg(args[name]); ok {
+			rows = max(rows, min(max(n, 1), maxPageSize))
+		}
+	}
+	if rows == 0 {
+		rows = defaultPageSize
+	}
+	if childComplexity > math.MaxInt/rows-1 {
+		return math.MaxInt, true
+	}
+	return 1 + childComplexity*rows, true
+}
+
+// intArg reads an Int argument as the complexity walker sees it: an int64
+// from a literal, a json.Number or a number from variables.
+func intArg(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(max(min(n, math.MaxInt32), math.MinInt32)), true
+	case float64:
+		return int(max(min(n, math.MaxInt32), math.MinInt32)), true
+	case json.Number:
+		i, err := n.Int64()
+		return int(max(min(i, math.MaxInt32), math.MinInt32)), err == nil
+	}
+	return 0, false
+}
+
 // presentError gives every error a code. Errors the caller can act on keep
 // their message; anything else is logged and shown as "internal error", so
 // driver messages (table names, SQL) never reach a client.
@@ -122,7 +190,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case ent.IsConstraintError(err):
 			gerr.Message = "conflicts with an existing row"
 			gerr.Extensions["code"] = apperr.CodeConflict
-		case gerr.Rule == "ValuesOfCorrectType", gerr.Extensions["code"] == errcode.ValidationFailed && isInputError(gerr):
+		case isInputError(ctx, gerr):
 			gerr.Extensions["code"] = apperr.CodeBadInput
 		case gerr.Extensions["code"] != nil:
 			// gqlgen's own parse and validation errors already say what is wrong.
@@ -135,9 +203,63 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
-// isInputError tells argument and variable coercion failures (a malformed
-// Date, an unknown enum value in a variable) from errors in the query itself.
-func isInputError(e *gqlerror.Error) bool {
-	return strings.Contains(e.Message, "variable") || strings.Contains(e.Message, "Date") ||
-		strings.Contains(e.Message, "enum") || len(e.Path) > 0
+// isInputError tells errors in the values a caller sent from errors in the
+// query itself, so that every bad value gets BAD_USER_INPUT however it was
+// written. gqlgen reports a bad value at one of three stages:
+//
+//   - validation, for a literal of the wrong type or shape in the query
+//     (rule ValuesOfCorrectType: an unknown enum value, a missing input field);
+//   - variable coercion, before execution, for a variable that does not fit
+//     its declared type: gqlparser places these at ["variable", name, ...];
+//   - argument coercion, as a field starts, for a value only the scalar or
+//     enum's own unmarshaler can judge (a malformed Date or Cursor, an enum
+//     variable in the wrong case), literal or variable alike: these are
+//     placed at the field's path followed by the argument's.
+//
+// The last two name the input at fault; it moves to extensions.field (as
+// apperr errors carry it), and the error keeps only a response path.
+func isInputError(ctx context.Context, e *gqlerror.Error) bool {
+	if e.Rule == "ValuesOfCorrectType" {
+		return true
+	}
+	if e.Extensions["code"] == errcode.ValidationFailed && len(e.Path) > 0 && e.Path[0] == ast.PathName("variable") {
+		setInputField(e, e.Path[1:])
+		e.Path = nil
+		return true
+	}
+	if e.Extensions["code"] != nil {
+		return false
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Definition == nil {
+		return false
+	}
+	field := fc.Path()
+	if len(e.Path) <= len(field) || !slices.Equal(e.Path[:len(field)], field) {
+		return false
+	}
+	arg, ok := e.Path[len(field)].(ast.PathName)
+	if !ok || fc.Field.Definition.Arguments.ForName(string(arg)) == nil {
+		return false
+	}
+	setInputField(e, e.Path[len(field):])
+	e.Path = field
+	return true
+}
+
+// setInputField records the path of the input at fault in extensions.field.
+func setInputField(e *gqlerror.Error, path ast.Path) {
+	if len(path) == 0 {
+		return
+	}
+	field := make([]string, len(path))
+	for i, p := range path {
+		switch p := p.(type) {
+		case ast.PathName:
+			field[i] = string(p)
+		case ast.PathIndex:
+			field[i] = strconv.Itoa(int(p))
+		}
+	}
+	e.Extensions["field"] = field
 }

@@ -30,6 +30,8 @@ import (
 
 const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
+var migrateMu sync.Mutex
+
 // env is one test's server and database.
 type env struct {
 	t       *testing.T
@@ -96,7 +98,10 @@ func newEnv(t *testing.T, url string) *env {
 		t.Fatal(err)
 	}
 	counting := &countingDriver{Driver: drv}
+	// ent's migration shares state between calls: one at a time.
+	migrateMu.Lock()
 	client, err := openClient(context.Background(), counting)
+	migrateMu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}

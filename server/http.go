@@ -48,11 +48,14 @@ func (a *app) routes() http.Handler {
 	}
 	mux.Handle("GET /{$}", playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders)))
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("/graphql", a.authenticate(newGraphQLHandler(a.client, a.log), graphQLUnauthenticated))
+	mux.Handle("/graphql", a.authenticate(newGraphQLHandler(a.client, a.registrations, a.log), graphQLUnauthenticated))
 	mux.Handle("GET /leases", a.authenticate(http.HandlerFunc(a.getLeases), httpUnauthenticated))
 	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
 	mux.HandleFunc("POST /prospects/registration", a.postRegistration)
 	mux.HandleFunc("GET /embed.js", serveEmbedJS)
+	if a.demoToken != "" {
+		mux.HandleFunc("GET /demo/crm", a.getDemoCRM)
+	}
 	return a.logRequests(securityHeaders(mux))
 }
 

@@ -323,7 +323,9 @@ func TestLeasesRESTBadInput(t *testing.T) {
 		}
 		for _, c := range cases {
 			status, header, body := e.get(token, "/leases?"+c.query)
-			var out struct{ Error struct{ Code, Message string } }
+			var out struct {
+				Error struct{ Code, Message string }
+			}
 			_ = json.Unmarshal(body, &out)
 			if status != http.StatusBadRequest || header.Get("Content-Type") != "application/json" ||
 				out.Error.Code != "BAD_USER_INPUT" || !strings.Contains(out.Error.Message, c.param) {

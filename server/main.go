@@ -112,7 +112,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer client.Close()
 	a := &app{client: client, log: log}
 	if cfg.Demo {
-		token, err := seedDemo(ctx, client, cfg.DemoToken)
+		token, err := seedDemo(ctx, client, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
 		if err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}

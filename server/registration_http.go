@@ -184,7 +184,11 @@ func (a *app) renderRegistration(w http.ResponseWriter, allowed []string, client
 	_, _ = rand.Read(nonce)
 	view.Nonce = base64.StdEncoding.EncodeToString(nonce)
 	if view.Status != "" && clientKnown {
-		b, _ := json.Marshal(map[string]string{"status": view.Status, "message": view.Message})
+		// Field order as the spec writes it: {status, message}.
+		b, _ := json.Marshal(struct {
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		}{view.Status, view.Message})
 		view.ResultJSON = string(b)
 	}
 	ancestors := "'none'"
@@ -232,4 +236,28 @@ func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	http.ServeFileFS(w, r, webFS, "web/embed.js")
+}
+
+var demoCRMPage = template.Must(template.ParseFS(webFS, "web/democrm.html"))
+
+// getDemoCRM is a sample CRM page for demo mode: it embeds the registration
+// page through embed.js, logged in with the demo token.
+func (a *app) getDemoCRM(w http.ResponseWriter, r *http.Request) {
+	ctx := viewer.SystemContext(r.Context())
+	v, err := tenancy.Authenticate(ctx, a.client, a.demoToken)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	props, err := a.client.Property.Query().Where(property.ClientID(v.ClientID)).Order(ent.Asc(property.FieldTag)).All(ctx)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	n := base64.StdEncoding.EncodeToString(nonce)
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+n+"'; style-src 'nonce-"+n+"'; frame-src 'self' http: https:; base-uri 'none'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = demoCRMPage.Execute(w, map[string]any{"Nonce": n, "Properties": props, "Token": a.demoToken})
 }

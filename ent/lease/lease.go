@@ -115,7 +115,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/leasegraph/leasegraph/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time

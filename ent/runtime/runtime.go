@@ -305,6 +305,8 @@ func init() {
 	leaseHooks := schema.Lease{}.Hooks()
 
 	lease.Hooks[1] = leaseHooks[0]
+
+	lease.Hooks[2] = leaseHooks[1]
 	leaseMixinFields0 := leaseMixin[0].Fields()
 	_ = leaseMixinFields0
 	leaseFields := schema.Lease{}.Fields()
@@ -419,6 +421,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	prospectHooks := schema.Prospect{}.Hooks()
+
+	prospect.Hooks[1] = prospectHooks[0]
 	prospectMixinFields0 := prospectMixin[0].Fields()
 	_ = prospectMixinFields0
 	prospectFields := schema.Prospect{}.Fields()

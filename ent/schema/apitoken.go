@@ -21,7 +21,7 @@ func (APIToken) Fields() []ent.Field {
 		field.Int("client_id").Optional().Nillable().Immutable().
 			Comment("The client the token acts for; none for a platform admin token.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("name").Default("").MaxLen(100).
+		field.String("name").Default("").MaxRuneLen(100).
 			Comment("What the token is for, e.g. the CRM or service that holds it."),
 		field.String("prefix").NotEmpty().Unique().Immutable().
 			Comment("The token's first characters, safe to show: they identify a token in lists and for revocation."),

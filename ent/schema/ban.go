@@ -19,11 +19,11 @@ func (Ban) Mixin() []ent.Mixin {
 // Fields of the Ban.
 func (Ban) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("phone").Default("").MaxLen(32).
+		field.String("phone").Default("").MaxRuneLen(32).
 			Comment("The banned phone number, E.164; empty when the ban is by email."),
-		field.String("email").Default("").MaxLen(254).
+		field.String("email").Default("").MaxRuneLen(254).
 			Comment("The banned email address, lower-case; empty when the ban is by phone."),
-		field.String("reason").Default("").MaxLen(500).
+		field.String("reason").Default("").MaxRuneLen(500).
 			Comment("Why the person is banned, for the client's staff."),
 	}
 }

@@ -23,14 +23,14 @@ func (Card) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("prospect_id").Comment("The prospect whose card this is.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("brand").NotEmpty().MaxLen(20).Comment("The card brand, e.g. visa, mastercard, amex, discover."),
-		field.String("last4").NotEmpty().MaxLen(4).Comment("The last four digits of the card number."),
+		field.String("brand").NotEmpty().MaxRuneLen(20).Comment("The card brand, e.g. visa, mastercard, amex, discover."),
+		field.String("last4").NotEmpty().MaxRuneLen(4).Comment("The last four digits of the card number."),
 		field.Int("exp_month").Range(1, 12).Comment("Expiry month, 1-12."),
 		field.Int("exp_year").Range(2000, 2200).Comment("Expiry year, four digits."),
-		field.String("vault_token").NotEmpty().MaxLen(200).Sensitive().
+		field.String("vault_token").NotEmpty().MaxRuneLen(200).Sensitive().
 			Comment("The card vault's reference to the card.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("fingerprint").Default("").MaxLen(100).Sensitive().
+		field.String("fingerprint").Default("").MaxRuneLen(100).Sensitive().
 			Comment("A keyed hash of the card number, to recognise the same card again.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}

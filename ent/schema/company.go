@@ -20,7 +20,7 @@ func (Company) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the Company.
 func (Company) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200).
+		field.String("name").NotEmpty().MaxRuneLen(200).
 			Comment("The company's display name.").
 			Annotations(entgql.OrderField("NAME")),
 		field.Strings("move_in_statuses").Default(statusset.DefaultMoveIn).

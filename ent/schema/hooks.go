@@ -4,16 +4,25 @@ import (
 	"context"
 	"fmt"
 
+	"time"
+
 	"entgo.io/ent"
 
 	gen "github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/hook"
+	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/leases/statusset"
 )
 
-// Hooks of the Lease keep status_key in step with status.
+// Hooks of the Lease keep status_key in step with status and store every
+// date as its calendar day at midnight UTC, whatever time of day a caller
+// passed: SQLite compares the stored text, PostgreSQL the date, and both
+// must agree.
 func (Lease) Hooks() []ent.Hook {
 	return []ent.Hook{
+		hook.On(calendarDays(lease.FieldLeaseStartDate, lease.FieldLeaseEndDate, lease.FieldMoveInDate, lease.FieldMoveOutDate),
+			ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
 		hook.On(func(next ent.Mutator) ent.Mutator {
 			return hook.LeaseFunc(func(ctx context.Context, m *gen.LeaseMutation) (ent.Value, error) {
 				if s, ok := m.Status(); ok {
@@ -24,5 +33,31 @@ func (Lease) Hooks() []ent.Hook {
 				return next.Mutate(ctx, m)
 			})
 		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
+}
+
+// Hooks of the Prospect store its move-in date as a calendar day.
+func (Prospect) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(calendarDays(prospect.FieldMoveInDate), ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
+}
+
+// calendarDays truncates the named date fields to midnight UTC of the day
+// they name in their own location.
+func calendarDays(fields ...string) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			for _, f := range fields {
+				if v, ok := m.Field(f); ok {
+					if t, ok := v.(time.Time); ok {
+						if err := m.SetField(f, time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)); err != nil {
+							return nil, err
+						}
+					}
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
 	}
 }

@@ -26,8 +26,8 @@ func (IntegrationJob) Fields() []ent.Field {
 			Comment("QUEUED (waiting), SENT (accepted by the partner, outcome pending), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).").
 			Annotations(entgql.Type("IntegrationJobStatus"), entgql.OrderField("STATUS")),
 		field.Int("attempts").Default(0).Comment("How many times delivery was tried."),
-		field.String("last_error").Default("").MaxLen(1000).Comment("The partner's last error message, redacted."),
-		field.String("partner_job_id").Default("").MaxLen(200).Comment("The partner's id for the delivery, once it has one."),
+		field.String("last_error").Default("").MaxRuneLen(1000).Comment("The partner's last error message, redacted."),
+		field.String("partner_job_id").Default("").MaxRuneLen(200).Comment("The partner's id for the delivery, once it has one."),
 		field.Int("prospect_id").Optional().Nillable().Comment("The prospect concerned.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("registration_id").Optional().Nillable().Comment("The registration that caused it.").

@@ -27,7 +27,7 @@ func (Lease) Mixin() []ent.Mixin {
 // Fields of the Lease.
 func (Lease) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("source_id").NotEmpty().MaxLen(200).
+		field.String("source_id").NotEmpty().MaxRuneLen(200).
 			Comment("The lease's id in the source system (the PMS feed); unique within the client.").
 			Annotations(entgql.OrderField("SOURCE_ID")),
 		field.Int("property_id").
@@ -36,7 +36,7 @@ func (Lease) Fields() []ent.Field {
 		field.JSON("unit_address", &types.Address{}).Optional().
 			Comment("The address of the leased unit.").
 			Annotations(entgql.Type("Address")),
-		field.String("status").NotEmpty().MaxLen(100).
+		field.String("status").NotEmpty().MaxRuneLen(100).
 			Comment("The lease status exactly as the source system sent it. Whether it means a move-in, a move-out or a transfer depends on the client's status sets.").
 			Annotations(entgql.OrderField("STATUS")),
 		field.String("status_key").
@@ -47,14 +47,14 @@ func (Lease) Fields() []ent.Field {
 			Annotations(entgql.Type("Date"), entgql.OrderField("LEASE_START_DATE")),
 		field.Time("lease_end_date").SchemaType(dateType).Optional().Nillable().
 			Comment("The last day of the lease. For a move-out without a move-out date, this is the move-out date.").
-			Annotations(entgql.Type("Date"), entgql.OrderField("LEASE_END_DATE")),
+			Annotations(entgql.Type("Date")),
 		field.Time("move_in_date").SchemaType(dateType).Optional().Nillable().
 			Comment("The day the tenants move in, when the source knows it (move-ins only).").
-			Annotations(entgql.Type("Date"), entgql.OrderField("MOVE_IN_DATE")),
+			Annotations(entgql.Type("Date")),
 		field.Time("move_out_date").SchemaType(dateType).Optional().Nillable().
 			Comment("The day the tenants move out, when the source knows it (move-outs only).").
-			Annotations(entgql.Type("Date"), entgql.OrderField("MOVE_OUT_DATE")),
-		field.String("use_type").Default("").MaxLen(100).
+			Annotations(entgql.Type("Date")),
+		field.String("use_type").Default("").MaxRuneLen(100).
 			Comment("The unit's use, e.g. corporate housing or vacation, as the source sent it."),
 		field.JSON("previous_address", &types.Address{}).Optional().
 			Comment("The tenants' address before moving in, when the source keeps it on the lease rather than on each tenant.").

@@ -22,10 +22,10 @@ func (Property) Mixin() []ent.Mixin {
 // Fields of the Property.
 func (Property) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("tag").NotEmpty().MaxLen(100).
+		field.String("tag").NotEmpty().MaxRuneLen(100).
 			Comment("The property's id in the client's CRM or property-management system; unique within the client.").
 			Annotations(entgql.OrderField("TAG")),
-		field.String("name").Default("").MaxLen(200).
+		field.String("name").Default("").MaxRuneLen(200).
 			Comment("The property's display name.").
 			Annotations(entgql.OrderField("NAME")),
 		field.JSON("address", &types.Address{}).Optional().

@@ -25,40 +25,40 @@ func (Prospect) Fields() []ent.Field {
 		field.Int("property_id").Optional().Nillable().
 			Comment("The property the prospect is interested in.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("first_name").Default("").MaxLen(100).Comment("The prospect's first name.").
+		field.String("first_name").Default("").MaxRuneLen(100).Comment("The prospect's first name.").
 			Annotations(entgql.OrderField("FIRST_NAME")),
-		field.String("middle_name").Default("").MaxLen(100).Comment("The prospect's middle name."),
-		field.String("last_name").Default("").MaxLen(100).Comment("The prospect's last name.").
+		field.String("middle_name").Default("").MaxRuneLen(100).Comment("The prospect's middle name."),
+		field.String("last_name").Default("").MaxRuneLen(100).Comment("The prospect's last name.").
 			Annotations(entgql.OrderField("LAST_NAME")),
-		field.String("email_1").Default("").MaxLen(254).Comment("The prospect's primary email address."),
-		field.String("phone_1").Default("").MaxLen(32).Comment("The prospect's primary phone number, E.164 when it could be normalized."),
-		field.String("phone_2").Default("").MaxLen(32).Comment("The prospect's secondary phone number."),
+		field.String("email_1").Default("").MaxRuneLen(254).Comment("The prospect's primary email address."),
+		field.String("phone_1").Default("").MaxRuneLen(32).Comment("The prospect's primary phone number, E.164 when it could be normalized."),
+		field.String("phone_2").Default("").MaxRuneLen(32).Comment("The prospect's secondary phone number."),
 		field.Time("move_in_date").SchemaType(dateType).Optional().Nillable().
 			Comment("The day the prospect wants to move in.").
-			Annotations(entgql.Type("Date"), entgql.OrderField("MOVE_IN_DATE")),
+			Annotations(entgql.Type("Date")),
 		field.Int("rent_minimum_in_cents").Optional().Nillable().Min(1).Comment("The lowest monthly rent the prospect considers, in cents."),
 		field.Int("rent_maximum_in_cents").Optional().Nillable().Min(1).Comment("The highest monthly rent the prospect considers, in cents."),
 		field.Text("notes").Default("").Comment("Notes about the prospect. Updates append to them, as Propexo does."),
 		field.Strings("pets").Optional().Comment("The prospect's pets, as Propexo's pet values.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.String("address_1").Default("").MaxLen(40).Comment("First line of the prospect's current address (at most 40 characters)."),
-		field.String("address_2").Default("").MaxLen(40).Comment("Second line of the prospect's current address (at most 40 characters)."),
-		field.String("city").Default("").MaxLen(30).Comment("City of the prospect's current address (at most 30 characters)."),
-		field.String("state").Default("").MaxLen(4).Comment("State of the prospect's current address (at most 4 characters)."),
-		field.String("zip").Default("").MaxLen(12).Comment("Zip code of the prospect's current address (at most 12 characters)."),
-		field.String("country").Default("").MaxLen(2).Comment("Country code of the prospect's current address (at most 2 characters)."),
+		field.String("address_1").Default("").MaxRuneLen(40).Comment("First line of the prospect's current address (at most 40 characters)."),
+		field.String("address_2").Default("").MaxRuneLen(40).Comment("Second line of the prospect's current address (at most 40 characters)."),
+		field.String("city").Default("").MaxRuneLen(30).Comment("City of the prospect's current address (at most 30 characters)."),
+		field.String("state").Default("").MaxRuneLen(4).Comment("State of the prospect's current address (at most 4 characters)."),
+		field.String("zip").Default("").MaxRuneLen(12).Comment("Zip code of the prospect's current address (at most 12 characters)."),
+		field.String("country").Default("").MaxRuneLen(2).Comment("Country code of the prospect's current address (at most 2 characters)."),
 		field.Int("number_of_occupants").Optional().Nillable().Min(0).Comment("How many people will live in the unit."),
 		field.Int("lease_term_in_months").Optional().Nillable().Range(1, 18).Comment("The lease term the prospect wants, 1 to 18 months."),
 		field.Ints("desired_num_bedrooms").Optional().Comment("Bedroom counts the prospect wants; RentCafe uses only the first.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Bool("subscribe").Optional().Nillable().Comment("Whether the prospect subscribes to the CRM's automated email."),
-		field.String("first_contact_type").Default("").MaxLen(50).Comment("How the prospect first made contact."),
-		field.String("preferred_contact_method").Default("").MaxLen(50).Comment("How the prospect prefers to be contacted."),
-		field.String("prospect_source").Default("").MaxLen(100).Comment("The name of the lead source."),
-		field.String("community_id").Default("").MaxLen(100).Comment("Propexo's id of the community."),
-		field.String("attribution_id").Default("").MaxLen(100).Comment("Propexo's id of the attribution."),
-		field.String("agent_id").Default("").MaxLen(100).Comment("Propexo's id of the agent."),
-		field.String("propexo_prospect_id").Default("").MaxLen(100).Comment("Propexo's id of this prospect once delivered; empty before."),
+		field.String("first_contact_type").Default("").MaxRuneLen(50).Comment("How the prospect first made contact."),
+		field.String("preferred_contact_method").Default("").MaxRuneLen(50).Comment("How the prospect prefers to be contacted."),
+		field.String("prospect_source").Default("").MaxRuneLen(100).Comment("The name of the lead source."),
+		field.String("community_id").Default("").MaxRuneLen(100).Comment("Propexo's id of the community."),
+		field.String("attribution_id").Default("").MaxRuneLen(100).Comment("Propexo's id of the attribution."),
+		field.String("agent_id").Default("").MaxRuneLen(100).Comment("Propexo's id of the agent."),
+		field.String("propexo_prospect_id").Default("").MaxRuneLen(100).Comment("Propexo's id of this prospect once delivered; empty before."),
 	}
 }
 

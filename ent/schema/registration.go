@@ -24,17 +24,17 @@ func (Registration) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("property_id").Optional().Nillable().Comment("The property asked for, when it was found.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("property_tag").Default("").MaxLen(100).Comment("The property tag the agent sent, as sent."),
+		field.String("property_tag").Default("").MaxRuneLen(100).Comment("The property tag the agent sent, as sent."),
 		field.Enum("status").Values("INVITED", "PRELEASE", "BANNED", "INCOMPLETE").
 			Comment("The outcome: INVITED (self-showing), PRELEASE (wait list), BANNED or INCOMPLETE.").
 			Annotations(entgql.Type("RegistrationStatus"), entgql.OrderField("STATUS")),
-		field.String("message").Default("").MaxLen(500).Comment("The readable message shown to the agent and sent to the CRM."),
+		field.String("message").Default("").MaxRuneLen(500).Comment("The readable message shown to the agent and sent to the CRM."),
 		field.Enum("channel").Values("IFRAME", "GRAPHQL").
 			Comment("Where the attempt came from: the embedded page or the GraphQL API.").
 			Annotations(entgql.Type("RegistrationChannel")),
 		field.Int("token_id").Optional().Comment("The agent's API token (its id; never the secret).").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.String("sms_notes").Default("").MaxLen(150).Comment("The extra SMS text the agent sent."),
+		field.String("sms_notes").Default("").MaxRuneLen(150).Comment("The extra SMS text the agent sent."),
 	}
 }
 

@@ -25,19 +25,19 @@ func (Tenant) Fields() []ent.Field {
 		field.Int("lease_id").
 			Comment("The lease this person is on.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("source_id").Default("").MaxLen(200).
+		field.String("source_id").Default("").MaxRuneLen(200).
 			Comment("The person's id (tenant or contact id) in the source system."),
-		field.String("first_name").Default("").MaxLen(100).
+		field.String("first_name").Default("").MaxRuneLen(100).
 			Comment("The tenant's first name.").
 			Annotations(entgql.OrderField("FIRST_NAME")),
-		field.String("last_name").Default("").MaxLen(100).
+		field.String("last_name").Default("").MaxRuneLen(100).
 			Comment("The tenant's last name.").
 			Annotations(entgql.OrderField("LAST_NAME")),
-		field.String("email").Default("").MaxLen(254).
+		field.String("email").Default("").MaxRuneLen(254).
 			Comment("The tenant's email address."),
-		field.String("cell_phone").Default("").MaxLen(32).
+		field.String("cell_phone").Default("").MaxRuneLen(32).
 			Comment("The tenant's mobile number, E.164 when it could be normalized. Used for SMS invites."),
-		field.String("home_phone").Default("").MaxLen(32).
+		field.String("home_phone").Default("").MaxRuneLen(32).
 			Comment("The tenant's home (landline) number."),
 		field.Enum("gender").Values("MALE", "FEMALE").Optional().Nillable().
 			Comment("The tenant's gender, when the source sends it.").

@@ -184,9 +184,13 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddBan                 func(childComplexity int, input model.AddBanInput) int
 		CreateAPIToken         func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateClient           func(childComplexity int, input model.CreateClientInput) int
+		RegisterProspect       func(childComplexity int, input model.RegisterProspectInput) int
+		RemoveBan              func(childComplexity int, id int) int
 		RevokeAPIToken         func(childComplexity int, id int) int
+		UpdateClientCrmOrigins func(childComplexity int, id int, origins []string) int
 		UpdateClientStatusSets func(childComplexity int, id int, input model.ClientStatusSetsInput) int
 	}
 
@@ -311,6 +315,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	RegistrationResult struct {
+		Message      func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CellPhone         func(childComplexity int) int
 		Client            func(childComplexity int) int
@@ -338,6 +348,10 @@ type MutationResolver interface {
 	UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error)
 	CreateClient(ctx context.Context, input model.CreateClientInput) (*ent.Company, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreatedAPIToken, error)
+	RegisterProspect(ctx context.Context, input model.RegisterProspectInput) (*model.RegistrationResult, error)
+	UpdateClientCrmOrigins(ctx context.Context, id int, origins []string) (*ent.Company, error)
+	AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error)
+	RemoveBan(ctx context.Context, id int) (int, error)
 	RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error)
 }
 type QueryResolver interface {
@@ -938,6 +952,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LeaseEdge.Node(childComplexity), true
 
+	case "Mutation.addBan":
+		if e.ComplexityRoot.Mutation.AddBan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addBan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddBan(childComplexity, args["input"].(model.AddBanInput)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -960,6 +985,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateClient(childComplexity, args["input"].(model.CreateClientInput)), true
+	case "Mutation.registerProspect":
+		if e.ComplexityRoot.Mutation.RegisterProspect == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerProspect_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterProspect(childComplexity, args["input"].(model.RegisterProspectInput)), true
+	case "Mutation.removeBan":
+		if e.ComplexityRoot.Mutation.RemoveBan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeBan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveBan(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -971,6 +1018,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
+	case "Mutation.updateClientCrmOrigins":
+		if e.ComplexityRoot.Mutation.UpdateClientCrmOrigins == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateClientCrmOrigins_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateClientCrmOrigins(childComplexity, args["id"].(int), args["origins"].([]string)), true
 	case "Mutation.updateClientStatusSets":
 		if e.ComplexityRoot.Mutation.UpdateClientStatusSets == nil {
 			break
@@ -1593,6 +1651,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegistrationEdge.Node(childComplexity), true
 
+	case "RegistrationResult.message":
+		if e.ComplexityRoot.RegistrationResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationResult.Message(childComplexity), true
+	case "RegistrationResult.registration":
+		if e.ComplexityRoot.RegistrationResult.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationResult.Registration(childComplexity), true
+	case "RegistrationResult.status":
+		if e.ComplexityRoot.RegistrationResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationResult.Status(childComplexity), true
+
 	case "Tenant.cellPhone":
 		if e.ComplexityRoot.Tenant.CellPhone == nil {
 			break
@@ -1694,6 +1771,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAPITokenOrder,
 		ec.unmarshalInputAPITokenWhereInput,
+		ec.unmarshalInputAddBanInput,
 		ec.unmarshalInputAddressInput,
 		ec.unmarshalInputBanOrder,
 		ec.unmarshalInputBanWhereInput,
@@ -1713,6 +1791,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPropertyWhereInput,
 		ec.unmarshalInputProspectOrder,
 		ec.unmarshalInputProspectWhereInput,
+		ec.unmarshalInputRegisterProspectInput,
 		ec.unmarshalInputRegistrationOrder,
 		ec.unmarshalInputRegistrationWhereInput,
 		ec.unmarshalInputTenantOrder,
@@ -1909,6 +1988,48 @@ type CreatedAPIToken {
   apiToken: APIToken!
 }
 
+"""
+An agent-assisted registration, as the registration page takes it.
+"""
+input RegisterProspectInput {
+  "The client's CRM property id (Property.tag)."
+  propertyTag: String!
+  "The prospect's full name."
+  fullName: String! = ""
+  "The prospect's mobile phone, used to register and to send the invitation SMS."
+  mobilePhone: String!
+  "The prospect's email, when known; checked against the ban list too."
+  email: String! = ""
+  "Extra text for the invitation SMS, at most 150 characters."
+  smsNotes: String! = ""
+  "Require a card on file. Through GraphQL a card cannot be entered: without one on file the result is INCOMPLETE (use the registration page)."
+  requireCc: Boolean! = false
+}
+
+"""
+The outcome of a registration, as the registration page posts it to the CRM.
+"""
+type RegistrationResult {
+  "invited, prelease, banned or incomplete: the spec's values."
+  status: String!
+  "A readable explanation."
+  message: String!
+  "The recorded attempt."
+  registration: Registration!
+}
+
+"""
+A phone number or email address to ban. Give at least one.
+"""
+input AddBanInput {
+  "The phone number; normalized to E.164."
+  phone: String! = ""
+  "The email address."
+  email: String! = ""
+  "Why, for the client's staff."
+  reason: String! = ""
+}
+
 extend type Query {
   """
   Leases visible to the caller, optionally narrowed to move-ins, move-outs and
@@ -1963,6 +2084,32 @@ type Mutation {
     "The new token."
     input: CreateAPITokenInput!
   ): CreatedAPIToken!
+
+  "Registers a prospect for a showing: the same rules as the registration page."
+  registerProspect(
+    "The registration."
+    input: RegisterProspectInput!
+  ): RegistrationResult!
+
+  "Replaces the CRM origins (scheme://host[:port]) allowed to embed the registration page and receive its result."
+  updateClientCrmOrigins(
+    "The client to change; a client token may only name its own."
+    id: ID!
+    "The allowed origins, e.g. https://crm.example.com."
+    origins: [String!]!
+  ): Company!
+
+  "Adds a phone number or email address to the caller's ban list."
+  addBan(
+    "The ban."
+    input: AddBanInput!
+  ): Ban!
+
+  "Removes a ban."
+  removeBan(
+    "The ban to remove."
+    id: ID!
+  ): ID!
 
   "Revokes a token of the caller's client, by id; it stops authenticating at once."
   revokeAPIToken(
@@ -4131,18 +4278,6 @@ enum LeaseOrderField {
   lease start date
   """
   LEASE_START_DATE
-  """
-  lease end date
-  """
-  LEASE_END_DATE
-  """
-  move in date
-  """
-  MOVE_IN_DATE
-  """
-  move out date
-  """
-  MOVE_OUT_DATE
 }
 """
 LeaseWhereInput is used for filtering Lease objects.
@@ -5330,10 +5465,6 @@ enum ProspectOrderField {
   last name
   """
   LAST_NAME
-  """
-  move in date
-  """
-  MOVE_IN_DATE
 }
 """
 ProspectWhereInput is used for filtering Prospect objects.
@@ -8541,6 +8672,18 @@ func (ec *executionContext) childFields_RegistrationEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RegistrationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RegistrationResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_RegistrationResult_status(ctx, field)
+	case "message":
+		return ec.fieldContext_RegistrationResult_message(ctx, field)
+	case "registration":
+		return ec.fieldContext_RegistrationResult_registration(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8739,6 +8882,20 @@ func (ec *executionContext) field_Company_properties_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addBan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddBanInput, error) {
+			return ec.unmarshalNAddBanInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐAddBanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8767,6 +8924,34 @@ func (ec *executionContext) field_Mutation_createClient_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerProspect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterProspectInput, error) {
+			return ec.unmarshalNRegisterProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐRegisterProspectInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeBan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8778,6 +8963,28 @@ func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateClientCrmOrigins_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "origins",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["origins"] = arg1
 	return args, nil
 }
 
@@ -12001,6 +12208,182 @@ func (ec *executionContext) fieldContext_Mutation_createAPIToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerProspect(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerProspect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterProspect(ctx, fc.Args["input"].(model.RegisterProspectInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegistrationResult) graphql.Marshaler {
+			return ec.marshalNRegistrationResult2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐRegistrationResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerProspect(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerProspect_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateClientCrmOrigins(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateClientCrmOrigins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateClientCrmOrigins(ctx, fc.Args["id"].(int), fc.Args["origins"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateClientCrmOrigins(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateClientCrmOrigins_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addBan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addBan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddBan(ctx, fc.Args["input"].(model.AddBanInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ban) graphql.Marshaler {
+			return ec.marshalNBan2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addBan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ban(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addBan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeBan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeBan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveBan(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeBan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeBan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_revokeAPIToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14601,6 +14984,84 @@ func (ec *executionContext) fieldContext_RegistrationEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("RegistrationEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _RegistrationResult_status(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RegistrationResult_message(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationResult_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RegistrationResult_registration(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationResult_registration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Registration) graphql.Marshaler {
+			return ec.marshalNRegistration2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationResult_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16625,6 +17086,60 @@ func (ec *executionContext) unmarshalInputAPITokenWhereInput(ctx context.Context
 				return it, err
 			}
 			it.HasClientWith = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputAddBanInput(ctx context.Context, obj any) (model.AddBanInput, error) {
+	var it model.AddBanInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["phone"]; !present {
+		asMap["phone"] = ""
+	}
+	if _, present := asMap["email"]; !present {
+		asMap["email"] = ""
+	}
+	if _, present := asMap["reason"]; !present {
+		asMap["reason"] = ""
+	}
+
+	fieldsInOrder := [...]string{"phone", "email", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -22977,6 +23492,84 @@ func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRegisterProspectInput(ctx context.Context, obj any) (model.RegisterProspectInput, error) {
+	var it model.RegisterProspectInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["fullName"]; !present {
+		asMap["fullName"] = ""
+	}
+	if _, present := asMap["email"]; !present {
+		asMap["email"] = ""
+	}
+	if _, present := asMap["smsNotes"]; !present {
+		asMap["smsNotes"] = ""
+	}
+	if _, present := asMap["requireCc"]; !present {
+		asMap["requireCc"] = false
+	}
+
+	fieldsInOrder := [...]string{"propertyTag", "fullName", "mobilePhone", "email", "smsNotes", "requireCc"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "propertyTag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyTag"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyTag = data
+		case "fullName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fullName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FullName = data
+		case "mobilePhone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobilePhone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MobilePhone = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "smsNotes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smsNotes"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmsNotes = data
+		case "requireCc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireCc"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireCc = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRegistrationOrder(ctx context.Context, obj any) (ent.RegistrationOrder, error) {
 	var it ent.RegistrationOrder
 	if obj == nil {
@@ -25942,6 +26535,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerProspect":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerProspect(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateClientCrmOrigins":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateClientCrmOrigins(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addBan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addBan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeBan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeBan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "revokeAPIToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIToken(ctx, field)
@@ -27361,6 +27982,54 @@ func (ec *executionContext) _RegistrationEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var registrationResultImplementors = []string{"RegistrationResult"}
+
+func (ec *executionContext) _RegistrationResult(ctx context.Context, sel ast.SelectionSet, obj *model.RegistrationResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegistrationResult")
+		case "status":
+			out.Values[i] = ec._RegistrationResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._RegistrationResult_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registration":
+			out.Values[i] = ec._RegistrationResult_registration(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var tenantImplementors = []string{"Tenant", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *ent.Tenant) graphql.Marshaler {
@@ -27974,6 +28643,21 @@ func (ec *executionContext) unmarshalNAPITokenWhereInput2ᚖgithubᚗcomᚋlease
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAddBanInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐAddBanInput(ctx context.Context, v any) (model.AddBanInput, error) {
+	res, err := ec.unmarshalInputAddBanInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBan2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBan(ctx context.Context, sel ast.SelectionSet, v *ent.Ban) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Ban(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNBanConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BanConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -28463,6 +29147,21 @@ func (ec *executionContext) unmarshalNProspectWhereInput2ᚖgithubᚗcomᚋlease
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRegisterProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐRegisterProspectInput(ctx context.Context, v any) (model.RegisterProspectInput, error) {
+	res, err := ec.unmarshalInputRegisterProspectInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegistration2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistration(ctx context.Context, sel ast.SelectionSet, v *ent.Registration) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Registration(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRegistrationChannel2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐChannel(ctx context.Context, v any) (registration.Channel, error) {
 	var res registration.Channel
 	err := res.UnmarshalGQL(v)
@@ -28497,6 +29196,16 @@ func (ec *executionContext) marshalNRegistrationOrderField2ᚖgithubᚗcomᚋlea
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNRegistrationResult2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐRegistrationResult(ctx context.Context, sel ast.SelectionSet, v *model.RegistrationResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RegistrationResult(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRegistrationStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋregistrationᚐStatus(ctx context.Context, v any) (registration.Status, error) {

@@ -12,6 +12,16 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 )
 
+// A phone number or email address to ban. Give at least one.
+type AddBanInput struct {
+	// The phone number; normalized to E.164.
+	Phone string `json:"phone"`
+	// The email address.
+	Email string `json:"email"`
+	// Why, for the client's staff.
+	Reason string `json:"reason"`
+}
+
 // The lease statuses that mean move-in, move-out and transfer for one client.
 // Each list replaces the current one; statuses are compared case-insensitively.
 // Omit a list to keep it.
@@ -56,6 +66,32 @@ type LeaseMovingFilter struct {
 	From time.Time `json:"from"`
 	// Last day of the window (inclusive); not before from.
 	To time.Time `json:"to"`
+}
+
+// An agent-assisted registration, as the registration page takes it.
+type RegisterProspectInput struct {
+	// The client's CRM property id (Property.tag).
+	PropertyTag string `json:"propertyTag"`
+	// The prospect's full name.
+	FullName string `json:"fullName"`
+	// The prospect's mobile phone, used to register and to send the invitation SMS.
+	MobilePhone string `json:"mobilePhone"`
+	// The prospect's email, when known; checked against the ban list too.
+	Email string `json:"email"`
+	// Extra text for the invitation SMS, at most 150 characters.
+	SmsNotes string `json:"smsNotes"`
+	// Require a card on file. Through GraphQL a card cannot be entered: without one on file the result is INCOMPLETE (use the registration page).
+	RequireCc bool `json:"requireCc"`
+}
+
+// The outcome of a registration, as the registration page posts it to the CRM.
+type RegistrationResult struct {
+	// invited, prelease, banned or incomplete: the spec's values.
+	Status string `json:"status"`
+	// A readable explanation.
+	Message string `json:"message"`
+	// The recorded attempt.
+	Registration *ent.Registration `json:"registration"`
 }
 
 // What a lease means for the people on it, judged by its client's status sets.

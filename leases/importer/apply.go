@@ -1,0 +1,294 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/leases/statusset"
+	"github.com/leasegraph/leasegraph/types"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// chunk bounds the ids in one IN (...) and the rows in one bulk insert,
+// well under SQLite's and PostgreSQL's parameter limits.
+const chunk = 500
+
+// Apply upserts parsed leases for the client in one transaction (or in the
+// caller's, when db is already transactional: a GraphQL mutation's). A dry
+// run reports what would change and writes nothing.
+//
+// Every read and write goes through db with ctx's viewer, so ent's privacy
+// rules scope it: a client's viewer can import only into its own client,
+// and a property tag or lease id of another client is never matched.
+func Apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, dryRun bool) (*Report, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, apperr.Unauthenticated("importing leases needs a viewer")
+	}
+	if !dryRun && !v.Has(viewer.ScopeWrite) {
+		return nil, apperr.Forbidden("importing leases needs the write scope")
+	}
+	rep := &Report{DryRun: dryRun, Leases: len(leases), Errors: []RowError{}}
+	tx, err := db.Tx(ctx)
+	switch {
+	case errors.Is(err, ent.ErrTxStarted):
+		// The caller's transaction: it commits or rolls back as a whole.
+		if err := apply(ctx, db, clientID, leases, rep); err != nil {
+			return nil, err
+		}
+		rep.Applied = !dryRun
+		return rep, nil
+	case err != nil:
+		return nil, err
+	}
+	if err := apply(ctx, tx.Client(), clientID, leases, rep); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	if dryRun {
+		return rep, tx.Rollback()
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	rep.Applied = true
+	return rep, nil
+}
+
+// apply plans and, unless the report is a dry run, writes.
+func apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, rep *Report) error {
+	client, err := db.Company.Query().Where(company.ID(clientID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return apperr.NotFound("client")
+	} else if err != nil {
+		return err
+	}
+	w := &writer{db: db, clientID: clientID, client: client, rep: rep}
+	if err := w.properties(ctx, leases); err != nil {
+		return err
+	}
+	existing, err := w.existingLeases(ctx, leases)
+	if err != nil {
+		return err
+	}
+	for i := range leases {
+		if err := w.lease(ctx, &leases[i], existing[leases[i].SourceID]); err != nil {
+			return fmt.Errorf("lease %q: %w", leases[i].SourceID, err)
+		}
+	}
+	return w.flush(ctx)
+}
+
+// writer carries one import's state.
+type writer struct {
+	db       *ent.Client
+	clientID int
+	client   *ent.Company
+	rep      *Report
+	propIDs  map[string]int // tag -> id (0: to be created, in a dry run)
+	// New leases are inserted in bulk; their tenants follow once ids exist.
+	newLeases  []*ent.LeaseCreate
+	newTenants [][]Tenant
+	tenants    []*ent.TenantCreate
+}
+
+// properties finds the client's properties by tag and creates the missing
+// ones (tag, and name when the feed gives one).
+func (w *writer) properties(ctx context.Context, leases []Lease) error {
+	w.propIDs = map[string]int{}
+	names := map[string]string{}
+	var tags []string
+	for _, l := range leases {
+		if _, seen := names[l.PropertyTag]; !seen {
+			tags = append(tags, l.PropertyTag)
+		}
+		if names[l.PropertyTag] == "" {
+			names[l.PropertyTag] = l.PropertyName
+		}
+	}
+	for part := range slices.Chunk(tags, chunk) {
+		found, err := w.db.Property.Query().
+			Where(property.ClientID(w.clientID), property.TagIn(part...)).
+			Select(property.FieldID, property.FieldTag).All(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range found {
+			w.propIDs[p.Tag] = p.ID
+		}
+	}
+	var missing []*ent.PropertyCreate
+	for _, tag := range tags {
+		if _, ok := w.propIDs[tag]; ok {
+			continue
+		}
+		w.rep.PropertiesCreated++
+		w.propIDs[tag] = 0
+		missing = append(missing, w.db.Property.Create().SetClientID(w.clientID).SetTag(tag).SetName(names[tag]))
+	}
+	if w.rep.DryRun {
+		return nil
+	}
+	for part := range slices.Chunk(missing, chunk) {
+		created, err := w.db.Property.CreateBulk(part...).Save(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range created {
+			w.propIDs[p.Tag] = p.ID
+		}
+	}
+	return nil
+}
+
+func (w *writer) existingLeases(ctx context.Context, leases []Lease) (map[string]*ent.Lease, error) {
+	ids := make([]string, len(leases))
+	for i, l := range leases {
+		ids[i] = l.SourceID
+	}
+	out := map[string]*ent.Lease{}
+	for part := range slices.Chunk(ids, chunk) {
+		found, err := w.db.Lease.Query().
+			Where(lease.ClientID(w.clientID), lease.SourceIDIn(part...)).
+			WithTenants(func(q *ent.TenantQuery) { q.Order(ent.Asc(tenant.FieldID)) }).
+			All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range found {
+			out[l.SourceID] = l
+		}
+	}
+	return out, nil
+}
+
+// lease plans (and queues or writes) one lease.
+func (w *writer) lease(ctx context.Context, in *Lease, old *ent.Lease) error {
+	want := w.values(in)
+	if old == nil {
+		w.rep.LeasesCreated++
+		w.rep.TenantsCreated += len(in.Tenants)
+		if !w.rep.DryRun {
+			w.newLeases = append(w.newLeases, want.create(w.db.Lease.Create().SetClientID(w.clientID).SetSourceID(in.SourceID)))
+			w.newTenants = append(w.newTenants, in.Tenants)
+		}
+		return nil
+	}
+	changed := !want.equal(old)
+	if changed && !w.rep.DryRun {
+		if err := want.update(w.db.Lease.UpdateOne(old)).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	tenantsChanged, err := w.syncTenants(ctx, old, in.Tenants)
+	if err != nil {
+		return err
+	}
+	switch {
+	case changed || tenantsChanged:
+		w.rep.LeasesUpdated++
+	default:
+		w.rep.LeasesUnchanged++
+	}
+	return nil
+}
+
+// syncTenants matches the feed's tenants to the lease's and creates,
+// updates or deletes the difference.
+func (w *writer) syncTenants(ctx context.Context, l *ent.Lease, feed []Tenant) (bool, error) {
+	pairs, gone := matchTenants(l.Edges.Tenants, feed)
+	changed := len(gone) > 0
+	for i, t := range feed {
+		old := pairs[i]
+		if old == nil {
+			changed = true
+			w.rep.TenantsCreated++
+			if !w.rep.DryRun {
+				w.tenants = append(w.tenants, tenantCreate(w.db.Tenant.Create().SetClientID(w.clientID).SetLeaseID(l.ID), t))
+			}
+			continue
+		}
+		if tenantEqual(old, t) {
+			continue
+		}
+		changed = true
+		w.rep.TenantsUpdated++
+		if !w.rep.DryRun {
+			if err := tenantUpdate(w.db.Tenant.UpdateOne(old), t).Exec(ctx); err != nil {
+				return false, err
+			}
+		}
+	}
+	w.rep.TenantsDeleted += len(gone)
+	if len(gone) > 0 && !w.rep.DryRun {
+		if _, err := w.db.Tenant.Delete().Where(tenant.IDIn(gone...), tenant.ClientID(w.clientID)).Exec(ctx); err != nil {
+			return false, err
+		}
+	}
+	return changed, nil
+}
+
+// flush inserts the queued leases, then all queued tenants.
+func (w *writer) flush(ctx context.Context) error {
+	for start := 0; start < len(w.newLeases); start += chunk {
+		end := min(start+chunk, len(w.newLeases))
+		created, err := w.db.Lease.CreateBulk(w.newLeases[start:end]...).Save(ctx)
+		if err != nil {
+			return err
+		}
+		for i, l := range created {
+			for _, t := range w.newTenants[start+i] {
+				w.tenants = append(w.tenants, tenantCreate(w.db.Tenant.Create().SetClientID(w.clientID).SetLeaseID(l.ID), t))
+			}
+		}
+	}
+	for part := range slices.Chunk(w.tenants, chunk) {
+		if err := w.db.Tenant.CreateBulk(part...).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// values is what the lease row should hold after the import.
+func (w *writer) values(in *Lease) leaseValues {
+	v := leaseValues{
+		propertyID: w.propIDs[in.PropertyTag], status: in.Status, useType: in.UseType,
+		start: in.LeaseStartDate, end: in.LeaseEndDate, moveIn: in.MoveInDate, moveOut: in.MoveOutDate,
+		unit: in.UnitAddress, previous: in.PreviousAddress, forwarding: in.ForwardingAddress, extra: in.Extra,
+	}
+	if in.MoveDate == nil {
+		return v
+	}
+	// A single move date means moving in or out as the client's status sets
+	// say; a transfer moves out of this unit. With a status in no set, the
+	// date is kept in extra rather than guessed.
+	key := statusset.Key(in.Status)
+	switch {
+	case slices.Contains(statusset.Normalize(w.client.MoveInStatuses), key):
+		if v.moveIn == nil {
+			v.moveIn = in.MoveDate
+		}
+	case slices.Contains(statusset.Normalize(w.client.MoveOutStatuses), key),
+		slices.Contains(statusset.Normalize(w.client.TransferStatuses), key):
+		if v.moveOut == nil {
+			v.moveOut = in.MoveDate
+		}
+	default:
+		v.extra = maps.Clone(in.Extra)
+		if v.extra == nil {
+			v.extra = map[string]any{}
+		}
+		v.extra["move_date"] = types.FormatDate(*in.MoveDate)
+	}
+	return v
+}

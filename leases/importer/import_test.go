@@ -1,0 +1,322 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	entgo "entgo.io/ent"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/hook"
+	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/types"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+func idealFeed(t *testing.T) Feed { return Feed{Format: JSON, Data: readFile(t, "ideal.json")} }
+
+// mustImport imports a feed that must be valid.
+func mustImport(t *testing.T, ctx context.Context, db *ent.Client, clientID int, feed Feed, dryRun bool) *Report {
+	t.Helper()
+	rep, err := Import(ctx, db, clientID, feed, dryRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) > 0 {
+		t.Fatalf("feed errors: %v", rep.Errors)
+	}
+	return rep
+}
+
+// counts is a report's counters, for comparing in one line.
+type counts struct{ LC, LU, LS, TC, TU, TD, PC int }
+
+func countsOf(r *Report) counts {
+	return counts{r.LeasesCreated, r.LeasesUpdated, r.LeasesUnchanged, r.TenantsCreated, r.TenantsUpdated, r.TenantsDeleted, r.PropertiesCreated}
+}
+
+// rows counts what the database holds, across clients.
+func rows(t *testing.T, db *ent.Client) (props, leases, tenants int) {
+	t.Helper()
+	ctx := viewer.SystemContext(context.Background())
+	props = db.Property.Query().CountX(ctx)
+	leases = db.Lease.Query().CountX(ctx)
+	tenants = db.Tenant.Query().CountX(ctx)
+	return
+}
+
+func TestImportShapes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		id, ctx := newClient(t, db, "Acme")
+
+		rep := mustImport(t, ctx, db, id, idealFeed(t), false)
+		if got, want := countsOf(rep), (counts{LC: 2, TC: 3, PC: 1}); got != want || !rep.Applied || rep.Leases != 2 {
+			t.Errorf("ideal JSON: %+v, want %+v", rep, want)
+		}
+		l := db.Lease.Query().Where(lease.SourceID("asdfl230as8")).WithProperty().WithTenants(func(q *ent.TenantQuery) {
+			q.Order(ent.Asc(tenant.FieldID))
+		}).OnlyX(ctx)
+		if l.ClientID != id || l.Edges.Property.Tag != "5678" || l.Status != "approved" || types.FormatDate(l.LeaseStartDate) != "2015-11-01" ||
+			l.UnitAddress.Apt != "905" || l.UseType != "corporate" || len(l.Edges.Tenants) != 2 {
+			t.Errorf("lease: %+v", l)
+		}
+		ryan := l.Edges.Tenants[0]
+		if ryan.SourceID != "6789" || ryan.CellPhone != "+15552124567" || ryan.HomePhone != "+15552123456" ||
+			ryan.Gender == nil || *ryan.Gender != tenant.GenderMALE || ryan.PreviousAddress.Street != "28 W 22nd Street" {
+			t.Errorf("tenant: %+v", ryan)
+		}
+
+		// The flat CSV describes the same leases: only its extra columns and
+		// the property name (not written to an existing property) are new.
+		rep = mustImport(t, ctx, db, id, Feed{Format: CSV, Data: readFile(t, "flat.csv"), Mapping: readMapping(t, "flat.mapping.json")}, false)
+		if got, want := countsOf(rep), (counts{LU: 2, TU: 2}); got != want {
+			t.Errorf("flat CSV over ideal JSON: %+v, want %+v", got, want)
+		}
+		l = db.Lease.Query().Where(lease.SourceID("asdfl230as8")).OnlyX(ctx)
+		if l.Extra["Corporate"] != "yes" {
+			t.Errorf("extra: %v", l.Extra)
+		}
+
+		rep = mustImport(t, ctx, db, id, Feed{Format: JSON, Data: readFile(t, "nested.json"), Mapping: readMapping(t, "nested.mapping.json")}, false)
+		if got, want := countsOf(rep), (counts{LC: 2, TC: 3, PC: 1}); got != want {
+			t.Errorf("nested JSON: %+v, want %+v", got, want)
+		}
+		oak := db.Property.Query().Where(property.Tag("OAK")).OnlyX(ctx)
+		if oak.Name != "Oak Court" || oak.ClientID != id {
+			t.Errorf("created property: %+v", oak)
+		}
+		// A single move date is filed by the client's status sets.
+		future := db.Lease.Query().Where(lease.SourceID("100234")).OnlyX(ctx)
+		vacating := db.Lease.Query().Where(lease.SourceID("100235")).OnlyX(ctx)
+		if future.MoveInDate == nil || types.FormatDate(*future.MoveInDate) != "2025-01-31" || future.MoveOutDate != nil {
+			t.Errorf("move-in status: in %v out %v", future.MoveInDate, future.MoveOutDate)
+		}
+		if vacating.MoveOutDate == nil || types.FormatDate(*vacating.MoveOutDate) != "2025-02-15" || vacating.MoveInDate != nil {
+			t.Errorf("move-out status: in %v out %v", vacating.MoveInDate, vacating.MoveOutDate)
+		}
+		if future.PreviousAddress.City != "Denver" || vacating.ForwardingAddress.City != "Seattle" {
+			t.Errorf("lease-level addresses: %+v %+v", future.PreviousAddress, vacating.ForwardingAddress)
+		}
+		if flags, _ := future.Extra["Flags"].(map[string]any); flags["rent"] != 1450.5 {
+			t.Errorf("extra as sent: %v", future.Extra)
+		}
+	})
+}
+
+// Importing the same feed twice changes nothing, not even updated_at.
+func TestImportIsIdempotent(t *testing.T) {
+	feeds := map[string]Feed{
+		"ideal":  {Format: JSON, Data: readFile(t, "ideal.json")},
+		"flat":   {Format: CSV, Data: readFile(t, "flat.csv"), Mapping: readMapping(t, "flat.mapping.json")},
+		"nested": {Format: JSON, Data: readFile(t, "nested.json"), Mapping: readMapping(t, "nested.mapping.json")},
+	}
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		for name, feed := range feeds {
+			id, ctx := newClient(t, db, name)
+			first := mustImport(t, ctx, db, id, feed, false)
+			stamps := updatedAts(t, ctx, db)
+			second := mustImport(t, ctx, db, id, feed, false)
+			if got, want := countsOf(second), (counts{LS: first.LeasesCreated}); got != want {
+				t.Errorf("%s: second import %+v, want %+v", name, got, want)
+			}
+			if after := updatedAts(t, ctx, db); len(after) != len(stamps) {
+				t.Errorf("%s: rows %d, then %d", name, len(stamps), len(after))
+			} else {
+				for k, v := range stamps {
+					if !after[k].Equal(v) {
+						t.Errorf("%s: %s updated_at moved from %v to %v", name, k, v, after[k])
+					}
+				}
+			}
+		}
+	})
+}
+
+func updatedAts(t *testing.T, ctx context.Context, db *ent.Client) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, l := range db.Lease.Query().AllX(ctx) {
+		out["lease "+l.SourceID] = l.UpdatedAt
+	}
+	for _, tn := range db.Tenant.Query().AllX(ctx) {
+		out["tenant "+tn.FirstName] = tn.UpdatedAt
+	}
+	return out
+}
+
+// A changed status updates that lease only; a tenant gone from the feed is
+// deleted; tenants without ids keep their rows, matched by email.
+func TestImportUpdates(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		id, ctx := newClient(t, db, "Acme")
+		mustImport(t, ctx, db, id, idealFeed(t), false)
+		ana := db.Tenant.Query().Where(tenant.FirstName("Ana")).OnlyX(ctx)
+
+		changed := strings.Replace(string(readFile(t, "ideal.json")), `"status": "notice"`, `"status": " Ending "`, 1)
+		rep := mustImport(t, ctx, db, id, Feed{Format: JSON, Data: []byte(changed)}, false)
+		if got, want := countsOf(rep), (counts{LU: 1, LS: 1}); got != want {
+			t.Errorf("status change: %+v, want %+v", got, want)
+		}
+		l2 := db.Lease.Query().Where(lease.SourceID("L-2")).OnlyX(ctx)
+		if l2.Status != "Ending" || l2.StatusKey != "ending" { // trimmed, case kept
+			t.Errorf("status %q key %q", l2.Status, l2.StatusKey)
+		}
+
+		// Ana (no id) changes her phone, Ryan leaves the lease.
+		changed = strings.Replace(changed, `"cell_phone": "(212) 555-0100"`, `"cell_phone": "(212) 555-0199"`, 1)
+		start := strings.Index(changed, `"id": "6789"`)
+		end := strings.Index(changed, `"first_name": "Ana"`)
+		changed = changed[:start] + changed[end:]
+		rep = mustImport(t, ctx, db, id, Feed{Format: JSON, Data: []byte(changed)}, false)
+		if got, want := countsOf(rep), (counts{LU: 1, LS: 1, TU: 1, TD: 1}); got != want {
+			t.Errorf("tenant changes: %+v, want %+v", got, want)
+		}
+		after := db.Tenant.Query().Where(tenant.FirstName("Ana")).OnlyX(ctx)
+		if after.ID != ana.ID || after.CellPhone != "+12125550199" {
+			t.Errorf("Ana must be updated in place: %+v (was id %d)", after, ana.ID)
+		}
+		if n := db.Tenant.Query().Where(tenant.FirstName("Ryan")).CountX(ctx); n != 0 {
+			t.Errorf("Ryan left the lease but %d rows remain", n)
+		}
+	})
+}
+
+// One bad record among good ones writes nothing and every bad record is
+// reported; a failure while writing leaves nothing behind either.
+func TestImportAllOrNothing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		id, ctx := newClient(t, db, "Acme")
+		bad := strings.Replace(string(readFile(t, "flat.csv")), "12/31/2015", "2015-13-45", 1)
+		bad = strings.Replace(bad, ",Ryan,", ",,", 1)
+		rep, err := Import(ctx, db, id, Feed{Format: CSV, Data: []byte(bad), Mapping: readMapping(t, "flat.mapping.json")}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Applied || len(rep.Errors) != 2 {
+			t.Fatalf("want 2 errors, nothing applied: %+v", rep)
+		}
+		for _, e := range rep.Errors {
+			ok := (e.Line == 2 && e.Field == "tenants.first_name" && e.Column == "First" && e.LeaseID == "asdfl230as8") ||
+				(e.Line == 4 && e.Field == "lease_end_date" && e.Column == "End" && e.LeaseID == "L-2")
+			if !ok {
+				t.Errorf("unexpected error %+v", e)
+			}
+		}
+		if p, l, tn := rows(t, db); p+l+tn != 0 {
+			t.Errorf("a rejected feed wrote %d properties, %d leases, %d tenants", p, l, tn)
+		}
+
+		// A failure in the middle of writing (here a hook refusing the last
+		// tenant) rolls back the properties and leases already written.
+		db.Tenant.Use(hook.On(func(next entgo.Mutator) entgo.Mutator {
+			return hook.TenantFunc(func(ctx context.Context, m *ent.TenantMutation) (entgo.Value, error) {
+				if name, _ := m.FirstName(); name == "Wei" {
+					return nil, errors.New("refused")
+				}
+				return next.Mutate(ctx, m)
+			})
+		}, entgo.OpCreate))
+		if _, err := Import(ctx, db, id, idealFeed(t), false); err == nil {
+			t.Fatal("the hook must fail the import")
+		}
+		if p, l, tn := rows(t, db); p+l+tn != 0 {
+			t.Errorf("a failed import wrote %d properties, %d leases, %d tenants", p, l, tn)
+		}
+	})
+}
+
+func TestImportDryRun(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		id, ctx := newClient(t, db, "Acme")
+		rep := mustImport(t, ctx, db, id, idealFeed(t), true)
+		if got, want := countsOf(rep), (counts{LC: 2, TC: 3, PC: 1}); got != want || rep.Applied || !rep.DryRun {
+			t.Errorf("dry run: %+v, want %+v", rep, want)
+		}
+		if p, l, tn := rows(t, db); p+l+tn != 0 {
+			t.Errorf("a dry run wrote %d properties, %d leases, %d tenants", p, l, tn)
+		}
+		mustImport(t, ctx, db, id, idealFeed(t), false)
+		changed := strings.Replace(string(readFile(t, "ideal.json")), `"status": "notice"`, `"status": "ending"`, 1)
+		rep = mustImport(t, ctx, db, id, Feed{Format: JSON, Data: []byte(changed)}, true)
+		if got, want := countsOf(rep), (counts{LU: 1, LS: 1}); got != want {
+			t.Errorf("dry run of a change: %+v, want %+v", got, want)
+		}
+		if s := db.Lease.Query().Where(lease.SourceID("L-2")).OnlyX(ctx).Status; s != "notice" {
+			t.Errorf("a dry run changed the status to %q", s)
+		}
+		// A read-only token may dry-run but not import.
+		ro := viewer.NewContext(context.Background(), &viewer.Viewer{ClientID: id, Scopes: []viewer.Scope{viewer.ScopeRead}})
+		mustImport(t, ro, db, id, idealFeed(t), true)
+		if _, err := Import(ro, db, id, idealFeed(t), false); !isCode(err, apperr.CodeForbidden) {
+			t.Errorf("read-only import: %v", err)
+		}
+	})
+}
+
+// A client's feed can reach only its own rows: another client's property
+// tags and lease ids are not matched, and naming another client fails.
+func TestImportStaysInClient(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		b, bctx := newClient(t, db, "Bravo")
+		mustImport(t, bctx, db, b, idealFeed(t), false)
+		a, actx := newClient(t, db, "Alpha")
+
+		if _, err := Import(actx, db, b, idealFeed(t), false); !isCode(err, apperr.CodeNotFound) {
+			t.Errorf("importing into another client: %v", err)
+		}
+		rep := mustImport(t, actx, db, a, idealFeed(t), false)
+		if got, want := countsOf(rep), (counts{LC: 2, TC: 3, PC: 1}); got != want {
+			t.Errorf("same feed, other client: %+v, want %+v", got, want)
+		}
+		sys := viewer.SystemContext(context.Background())
+		props := db.Property.Query().Where(property.Tag("5678")).Order(ent.Asc(property.FieldClientID)).AllX(sys)
+		if len(props) != 2 || props[0].ClientID == props[1].ClientID {
+			t.Fatalf("each client must have its own 5678: %+v", props)
+		}
+		for _, l := range db.Lease.Query().WithProperty().AllX(sys) {
+			if l.Edges.Property.ClientID != l.ClientID {
+				t.Errorf("lease %d of client %d points at client %d's property", l.ID, l.ClientID, l.Edges.Property.ClientID)
+			}
+		}
+		for _, tn := range db.Tenant.Query().WithLease().AllX(sys) {
+			if tn.Edges.Lease.ClientID != tn.ClientID {
+				t.Errorf("tenant %d of client %d is on client %d's lease", tn.ID, tn.ClientID, tn.Edges.Lease.ClientID)
+			}
+		}
+		if n := db.Lease.Query().Where(lease.ClientID(b)).CountX(sys); n != 2 {
+			t.Errorf("client B has %d leases", n)
+		}
+	})
+}
+
+// Inside a caller's transaction (a GraphQL mutation's), Apply writes in it
+// and the caller's rollback undoes the import.
+func TestImportInCallersTransaction(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		id, ctx := newClient(t, db, "Acme")
+		tx, err := db.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := mustImport(t, ctx, tx.Client(), id, idealFeed(t), false)
+		if !rep.Applied || tx.Lease.Query().CountX(ctx) != 2 {
+			t.Errorf("inside the transaction: %+v", rep)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if _, l, _ := rows(t, db); l != 0 {
+			t.Errorf("%d leases survive the caller's rollback", l)
+		}
+	})
+}
+
+func isCode(err error, code string) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Code == code
+}

@@ -1,0 +1,40 @@
+package registration
+
+import (
+	"context"
+	"strings"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/ent"
+)
+
+// AddBan bans a phone number and/or an email address within the viewer's
+// client. Phones are stored in E.164 so that any spelling of the number
+// matches.
+func AddBan(ctx context.Context, db *ent.Client, phone, email, reason string) (*ent.Ban, error) {
+	phone, email = strings.TrimSpace(phone), strings.ToLower(strings.TrimSpace(email))
+	if phone == "" && email == "" {
+		return nil, apperr.BadInput("input.phone", "give a phone number or an email address to ban")
+	}
+	c := db.Ban.Create().SetEmail(email).SetReason(reason)
+	if phone != "" {
+		e164, ok := normalizePhone(phone)
+		if !ok {
+			return nil, apperr.BadInput("input.phone", "%q is not a valid phone number", phone)
+		}
+		c.SetPhone(e164)
+	}
+	if email != "" && !strings.Contains(email, "@") {
+		return nil, apperr.BadInput("input.email", "%q is not an email address", email)
+	}
+	return c.Save(ctx)
+}
+
+// RemoveBan lifts a ban.
+func RemoveBan(ctx context.Context, db *ent.Client, id int) error {
+	err := db.Ban.DeleteOneID(id).Exec(ctx)
+	if ent.IsNotFound(err) {
+		return apperr.NotFound("ban")
+	}
+	return err
+}
