@@ -7,15 +7,19 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 
 	"entgo.io/contrib/entgql"
+	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/graph/generated"
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/leases"
+	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // UpdateClientStatusSets is the resolver for the updateClientStatusSets field.
@@ -47,6 +51,29 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 		return nil, err
 	}
 	return &model.CreatedAPIToken{Token: secret, APIToken: t}, nil
+}
+
+// ImportLeases is the resolver for the importLeases field.
+func (r *mutationResolver) ImportLeases(ctx context.Context, clientID *int, format model.FeedFormat, data string, mapping map[string]any, dryRun bool) (*importer.Report, error) {
+	feed := importer.Feed{Data: []byte(data)}
+	var err error
+	if feed.Format, err = importer.ParseFormat(string(format)); err != nil {
+		return nil, apperr.BadInput("format", "%v", err)
+	}
+	if mapping != nil {
+		raw, _ := json.Marshal(mapping)
+		if feed.Mapping, err = importer.ParseMapping(raw); err != nil {
+			return nil, apperr.BadInput("mapping", "%v", err)
+		}
+	}
+	id := viewer.FromContext(ctx).ClientID
+	if clientID != nil {
+		id = *clientID
+	}
+	if id == 0 {
+		return nil, apperr.BadInput("clientId", "name the client to import into")
+	}
+	return importer.Import(ctx, ent.FromContext(ctx), id, feed, dryRun)
 }
 
 // RegisterProspect is the resolver for the registerProspect field.

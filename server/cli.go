@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -103,6 +106,8 @@ func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr i
 		}
 		fmt.Fprintf(stdout, "revoked %s\n", t.Prefix)
 		return nil
+	case "import leases":
+		return importLeases(ctx, client, fs, rest, stdout)
 	}
 	return fmt.Errorf("unknown command %q: see server -h", strings.Join(args, " "))
 }
@@ -122,4 +127,52 @@ func when(t *time.Time) string {
 		return "-"
 	}
 	return t.Format(time.RFC3339)
+}
+
+// importLeases runs a feed import and prints its report as JSON. A feed with
+// bad rows writes nothing and makes the command fail.
+func importLeases(ctx context.Context, client *ent.Client, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	clientID := fs.Int("client", 0, "the client to import into (required)")
+	file := fs.String("file", "", "the feed, JSON or CSV (required)")
+	mapFile := fs.String("map", "", "a JSON mapping of the feed's field names to ours")
+	format := fs.String("format", "", "json or csv (default: from the file's extension or content)")
+	dryRun := fs.Bool("dry-run", false, "validate and report without writing")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *clientID == 0 || *file == "" {
+		return fmt.Errorf("give --client ID and --file FEED")
+	}
+	data, err := os.ReadFile(*file)
+	if err != nil {
+		return err
+	}
+	feed := importer.Feed{Data: data, Format: importer.DetectFormat(*file, data)}
+	if *format != "" {
+		if feed.Format, err = importer.ParseFormat(*format); err != nil {
+			return err
+		}
+	}
+	if *mapFile != "" {
+		raw, err := os.ReadFile(*mapFile)
+		if err != nil {
+			return err
+		}
+		if feed.Mapping, err = importer.ParseMapping(raw); err != nil {
+			return err
+		}
+	}
+	report, err := importer.Import(ctx, client, *clientID, feed, *dryRun)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(report); err != nil {
+		return err
+	}
+	if len(report.Errors) > 0 {
+		return fmt.Errorf("the feed has %d bad rows: nothing was imported", len(report.Errors))
+	}
+	return nil
 }

@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
   server token create --admin [--name N]      (a platform admin token)
   server token list --client ID
   server token revoke PREFIX
+  server import leases --client ID --file FEED [--map MAPPING.json] [--format json|csv] [--dry-run]
 
 `+envHelp)
 	}

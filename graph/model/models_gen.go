@@ -94,6 +94,64 @@ type RegistrationResult struct {
 	Registration *ent.Registration `json:"registration"`
 }
 
+// The format of a lease feed.
+type FeedFormat string
+
+const (
+	// A JSON array of leases (or an object holding one array).
+	FeedFormatJSON FeedFormat = "JSON"
+	// CSV with a header row; one row per tenant, or numbered tenant columns.
+	FeedFormatCSV FeedFormat = "CSV"
+)
+
+var AllFeedFormat = []FeedFormat{
+	FeedFormatJSON,
+	FeedFormatCSV,
+}
+
+func (e FeedFormat) IsValid() bool {
+	switch e {
+	case FeedFormatJSON, FeedFormatCSV:
+		return true
+	}
+	return false
+}
+
+func (e FeedFormat) String() string {
+	return string(e)
+}
+
+func (e *FeedFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FeedFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FeedFormat", str)
+	}
+	return nil
+}
+
+func (e FeedFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FeedFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FeedFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // What a lease means for the people on it, judged by its client's status sets.
 type LeaseMovingKind string
 
