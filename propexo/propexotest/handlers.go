@@ -1,0 +1,186 @@
+package propexotest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+func (s *Sim) create(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.stats.CreateRequests++
+	s.mu.Unlock()
+	b, ok := decode(w, r, createSchema)
+	if !ok {
+		return
+	}
+	s.accept(w, r, "create", "", b)
+}
+
+func (s *Sim) update(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.stats.UpdateRequests++
+	s.mu.Unlock()
+	b, ok := decode(w, r, updateSchema)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	_, exists := s.prospects[id]
+	s.mu.Unlock()
+	if !exists {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "prospect "+id+" not found", nil)
+		return
+	}
+	s.accept(w, r, "update", id, b)
+}
+
+// decode reads and validates a write body; on failure it has answered 400.
+func decode(w http.ResponseWriter, r *http.Request, schema []rule) (body, bool) {
+	var b body
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "unreadable body", nil)
+		return b, false
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "request body must be a JSON object",
+			[]Issue{{Code: "invalid_type", Path: []any{}, Message: "Expected object"}})
+		return b, false
+	}
+	if issues := check(fields, schema); len(issues) > 0 {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "invalid request body", issues)
+		return b, false
+	}
+	if err := json.Unmarshal(raw, &b); err != nil { // cannot fail after check
+		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "invalid body", nil)
+		return b, false
+	}
+	b.normalize()
+	return b, true
+}
+
+// accept records a pending job for a valid write, unless a random fault
+// strikes first (nothing applied) or after (applied, answer lost).
+func (s *Sim) accept(w http.ResponseWriter, r *http.Request, kind, prospectID string, b body) {
+	s.mu.Lock()
+	fault, after := false, false
+	if s.opts.FailRate > 0 && s.rng.Float64() < s.opts.FailRate {
+		fault, after = true, s.rng.IntN(2) == 1
+	}
+	if fault && !after {
+		s.stats.FaultsBeforeWrite++
+		s.mu.Unlock()
+		s.emitFault(w, r, Fault{Kind: s.opts.RandomFault}, limitState{})
+		return
+	}
+	s.jobSeq++
+	now := s.now()
+	j := &Job{ID: fmt.Sprintf("job_%d", s.jobSeq), Kind: kind, ProspectID: prospectID,
+		Status: Pending, Attempts: 1, CreatedAt: now, UpdatedAt: now, body: b}
+	s.jobs[j.ID] = j
+	s.jobOrder = append(s.jobOrder, j.ID)
+	s.scheduleLocked(j.ID)
+	if fault {
+		s.stats.FaultsAfterWrite++
+	}
+	s.mu.Unlock()
+	if fault {
+		s.emitFault(w, r, Fault{Kind: s.opts.RandomFault}, limitState{})
+		return
+	}
+	data, _ := json.Marshal(b)
+	if s.opts.MetaResult {
+		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]string{"job_id": j.ID}, "result": json.RawMessage(data)})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"job_id": j.ID, "data": json.RawMessage(data)})
+}
+
+// scheduleLocked arranges auto-completion when enabled. The timer is not
+// kept: after Close it fires into a no-op.
+func (s *Sim) scheduleLocked(id string) {
+	if s.opts.AutoComplete <= 0 {
+		return
+	}
+	time.AfterFunc(s.opts.AutoComplete, func() {
+		select {
+		case <-s.closed:
+		default:
+			_ = s.CompleteJob(id, s.opts.AutoOutcome) // a test may have completed it already
+		}
+	})
+}
+
+func (s *Sim) writeStatus(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	j, ok := s.jobs[r.PathValue("id")]
+	var snap Job
+	if ok {
+		snap = j.snapshot()
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "job "+r.PathValue("id")+" not found", nil)
+		return
+	}
+	var created any // null until the write succeeded
+	if snap.CreatedRecordID != "" {
+		created = snap.CreatedRecordID
+	}
+	errs := snap.Errors
+	if errs == nil {
+		errs = []string{}
+	}
+	status := map[string]any{"write_status": snap.Status, "errors": errs, "created_record_id": created}
+	if s.opts.MetaResult {
+		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]string{"job_id": snap.ID}, "result": status})
+		return
+	}
+	status["job_id"] = snap.ID
+	writeJSON(w, http.StatusOK, status)
+}
+
+// retryWrite re-runs a FAILURE job: it goes back to PENDING with one more
+// attempt. Any other state is a conflict.
+func (s *Sim) retryWrite(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	j, ok := s.jobs[id]
+	var status Status
+	if ok {
+		status = j.Status
+		if status == Failure {
+			j.Status, j.Errors, j.UpdatedAt = Pending, nil, s.now()
+			j.Attempts++
+			s.scheduleLocked(id)
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "job "+id+" not found", nil)
+	case status != Failure:
+		writeError(w, http.StatusConflict, "JOB_NOT_RETRYABLE", "job "+id+" is "+string(status)+"; only FAILURE can be retried", nil)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"job_id": id, "write_status": Pending})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, issues []Issue) {
+	e := map[string]any{"code": code, "message": msg}
+	if issues != nil {
+		e["details"] = map[string]any{"issues": issues}
+	}
+	writeJSON(w, status, map[string]any{"error": e})
+}

@@ -1,0 +1,371 @@
+package propexotest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestAuth(t *testing.T) {
+	sim, srv := start(t, Options{})
+	for _, tc := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"missing", "", 401},
+		{"basic scheme", "Basic " + token, 401},
+		{"empty token", "Bearer ", 401},
+		{"wrong token", "Bearer nope", 401},
+		{"right token", "Bearer " + token, 404},
+		{"scheme is case-insensitive", "bearer " + token, 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := doAuth(t, srv, "GET", "/v1/admin/write-status/job_x", "", tc.auth)
+			if r.status != tc.want {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.want, r.raw)
+			}
+			if tc.want == 401 {
+				if e := r.errorBody(t); e.Error.Code != "UNAUTHORIZED" {
+					t.Errorf("code %q", e.Error.Code)
+				}
+				if r.header.Get("WWW-Authenticate") != `Bearer realm="propexo"` {
+					t.Errorf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
+				}
+				if r.header.Get("x-ratelimit-limit") != "" {
+					t.Error("rate-limit headers on an unauthenticated answer")
+				}
+			}
+		})
+	}
+	if got := sim.Stats().Requests; got != 2 {
+		t.Errorf("authenticated requests %d, want 2", got)
+	}
+}
+
+func TestAnyTokenWhenNoneConfigured(t *testing.T) {
+	sim := New(Options{})
+	srv := newServerFor(t, sim)
+	r := doAuth(t, srv, "GET", "/v1/admin/write-status/job_1", "", "Bearer whatever")
+	if r.status != 404 {
+		t.Fatalf("status %d", r.status)
+	}
+}
+
+func TestCreateLifecycle(t *testing.T) {
+	sim, srv := start(t, Options{})
+	r := do(t, srv, "POST", "/crm/v1/prospects/", `{"integration_id":"int_1","first_name":"Ada","middle_name":"K",
+		"subscribe":false,"desired_num_bedrooms":[3,1,2],"rent_minimum_in_cents":150000,"notes":"first","pets":["dog"]}`)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	got := r.json(t)
+	want := map[string]any{"job_id": "job_1", "data": map[string]any{
+		"integration_id": "int_1", "first_name": "Ada", "middle_name": "K", "subscribe": false,
+		"desired_num_bedrooms": []any{3.0}, "rent_minimum_in_cents": 150000.0, "notes": "first", "pets": []any{"dog"},
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("create answer\n got %v\nwant %v", got, want)
+	}
+	pending := map[string]any{"job_id": "job_1", "write_status": "PENDING", "errors": []any{}, "created_record_id": nil}
+	if st := status(t, srv, "job_1"); !reflect.DeepEqual(st, pending) {
+		t.Fatalf("status %v", st)
+	}
+	if n := len(sim.Prospects()); n != 0 {
+		t.Fatalf("%d prospects before the job finished", n)
+	}
+	if err := sim.CompleteJob("job_1", Success); err != nil {
+		t.Fatal(err)
+	}
+	done := map[string]any{"job_id": "job_1", "write_status": "SUCCESS", "errors": []any{}, "created_record_id": "prospect_1"}
+	if st := status(t, srv, "job_1"); !reflect.DeepEqual(st, done) {
+		t.Fatalf("status %v", st)
+	}
+	wantP := []Prospect{{ID: "prospect_1", IntegrationID: "int_1", FirstName: "Ada", MiddleName: "K",
+		Subscribe: boolp(false), DesiredNumBedrooms: []int{3}, RentMinimumInCents: intp(150000),
+		Notes: "first", Pets: []string{"dog"}}}
+	if got := sim.Prospects(); !reflect.DeepEqual(got, wantP) {
+		t.Fatalf("prospects\n got %+v\nwant %+v", got, wantP)
+	}
+	if sim.CreateRequests() != 1 {
+		t.Errorf("create requests %d", sim.CreateRequests())
+	}
+}
+
+func TestUpdateAppliesOnSuccess(t *testing.T) {
+	sim, srv := start(t, Options{})
+	id := sim.SeedProspect(Prospect{IntegrationID: "int_1", FirstName: "Ada", City: "Austin",
+		Notes: "called Monday", DesiredNumBedrooms: []int{1}, Subscribe: boolp(true)})
+	if id != "prospect_1" {
+		t.Fatalf("seed id %q", id)
+	}
+	r := do(t, srv, "PUT", "/crm/v1/prospects/"+id,
+		`{"lease_id":"lease_9","notes":"toured Friday","desired_num_bedrooms":[2,4],"subscribe":false,"lease_term_in_months":24}`)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	if p, _ := sim.Prospect(id); p.Notes != "called Monday" {
+		t.Fatalf("pending update already applied: %+v", p)
+	}
+	if err := sim.CompleteJob("job_1", Success); err != nil {
+		t.Fatal(err)
+	}
+	// A second update appends again; an empty note changes nothing.
+	do(t, srv, "PUT", "/crm/v1/prospects/"+id, `{"lease_id":"lease_9","notes":"applied"}`)
+	do(t, srv, "PUT", "/crm/v1/prospects/"+id, `{"lease_id":"lease_9","notes":""}`)
+	if n := sim.CompleteAll(Success); n != 2 {
+		t.Fatalf("completed %d", n)
+	}
+	want := Prospect{ID: id, IntegrationID: "int_1", LeaseID: "lease_9", FirstName: "Ada", City: "Austin",
+		Notes: "called Monday\ntoured Friday\napplied", DesiredNumBedrooms: []int{2},
+		Subscribe: boolp(false), LeaseTermInMonths: intp(24)}
+	if got, _ := sim.Prospect(id); !reflect.DeepEqual(got, want) {
+		t.Fatalf("prospect\n got %+v\nwant %+v", got, want)
+	}
+	if st := status(t, srv, "job_1"); st["created_record_id"] != id {
+		t.Errorf("update job record %v", st["created_record_id"])
+	}
+}
+
+func TestUpdateUnknownProspect(t *testing.T) {
+	sim, srv := start(t, Options{})
+	for _, path := range []string{"/crm/v1/prospects/prospect_404", "/crm/v1/prospects/"} {
+		r := do(t, srv, "PUT", path, `{"lease_id":"l"}`)
+		if r.status != 404 || r.errorBody(t).Error.Code != "NOT_FOUND" {
+			t.Errorf("%s: %d %s", path, r.status, r.raw)
+		}
+	}
+	// A create still pending has no prospect to update yet.
+	create(t, srv, `{"integration_id":"i"}`)
+	if r := do(t, srv, "PUT", "/crm/v1/prospects/prospect_1", `{"lease_id":"l"}`); r.status != 404 {
+		t.Errorf("update before create finished: %d", r.status)
+	}
+	if n := len(sim.Jobs()); n != 1 {
+		t.Errorf("jobs %d, want 1", n)
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	sim, srv := start(t, Options{})
+	partial := create(t, srv, `{"integration_id":"i","city":"Reno"}`)
+	failed := create(t, srv, `{"integration_id":"i","city":"Elko"}`)
+	if err := sim.CompleteJob(partial, PartialSuccess); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.CompleteJob(failed, Failure, "RentCafe: duplicate email"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		job  string
+		want map[string]any
+	}{
+		{partial, map[string]any{"job_id": partial, "write_status": "PARTIAL_SUCCESS", "created_record_id": "prospect_1",
+			"errors": []any{"simulated partial failure: some fields were not written"}}},
+		{failed, map[string]any{"job_id": failed, "write_status": "FAILURE", "created_record_id": nil,
+			"errors": []any{"RentCafe: duplicate email"}}},
+	} {
+		if got := status(t, srv, tc.job); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s\n got %v\nwant %v", tc.job, got, tc.want)
+		}
+	}
+	if ps := sim.Prospects(); len(ps) != 1 || ps[0].City != "Reno" {
+		t.Errorf("prospects %+v", ps)
+	}
+	for _, tc := range []struct {
+		id      string
+		outcome Status
+		want    error
+	}{
+		{"job_404", Success, ErrUnknownJob},
+		{partial, Success, ErrJobNotPending},
+	} {
+		if err := sim.CompleteJob(tc.id, tc.outcome); !errors.Is(err, tc.want) {
+			t.Errorf("CompleteJob(%s) = %v, want %v", tc.id, err, tc.want)
+		}
+	}
+	pending := create(t, srv, `{"integration_id":"i"}`)
+	if err := sim.CompleteJob(pending, Pending); err == nil || err.Error() != `propexotest: "PENDING" is not a final status` {
+		t.Errorf("CompleteJob(PENDING) = %v", err)
+	}
+	if r := do(t, srv, "GET", "/v1/admin/write-status/job_404", ""); r.status != 404 {
+		t.Errorf("unknown job status %d", r.status)
+	}
+}
+
+func TestRetryWrite(t *testing.T) {
+	sim, srv := start(t, Options{})
+	job := create(t, srv, `{"integration_id":"i","first_name":"Bo"}`)
+	if r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, ""); r.status != 409 || r.errorBody(t).Error.Code != "JOB_NOT_RETRYABLE" {
+		t.Fatalf("retry of pending job: %d %s", r.status, r.raw)
+	}
+	if err := sim.CompleteJob(job, Failure); err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, "")
+	if r.status != 200 || !reflect.DeepEqual(r.json(t), map[string]any{"job_id": job, "write_status": "PENDING"}) {
+		t.Fatalf("retry: %d %s", r.status, r.raw)
+	}
+	if j, _ := sim.Job(job); j.Status != Pending || j.Attempts != 2 || j.Errors != nil {
+		t.Fatalf("job after retry %+v", j)
+	}
+	if err := sim.CompleteJob(job, Success); err != nil {
+		t.Fatal(err)
+	}
+	if ps := sim.Prospects(); len(ps) != 1 || ps[0].FirstName != "Bo" {
+		t.Fatalf("prospects %+v", ps)
+	}
+	if r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, ""); r.status != 409 {
+		t.Errorf("retry of succeeded job: %d", r.status)
+	}
+	if r := do(t, srv, "POST", "/v1/admin/retry-write/job_404", ""); r.status != 404 {
+		t.Errorf("retry of unknown job: %d", r.status)
+	}
+}
+
+func TestRateLimitWindow(t *testing.T) {
+	clock := newClock()
+	sim, srv := start(t, Options{RateLimit: 5, Now: clock.Now, Tokens: []string{token, "other"}})
+	get := func() reply { return do(t, srv, "GET", "/v1/admin/write-status/job_x", "") }
+	for i := 1; i <= 5; i++ {
+		r := get()
+		if r.status != 404 || r.header.Get("x-ratelimit-limit") != "5" || r.header.Get("x-ratelimit-remaining") != fmt.Sprint(5-i) {
+			t.Fatalf("request %d: %d limit=%s remaining=%s", i, r.status, r.header.Get("x-ratelimit-limit"), r.header.Get("x-ratelimit-remaining"))
+		}
+	}
+	r := get()
+	if r.status != 429 || r.header.Get("Retry-After") != "60" || r.header.Get("x-ratelimit-remaining") != "0" || r.errorBody(t).Error.Code != "RATE_LIMITED" {
+		t.Fatalf("6th: %d retry-after=%q %s", r.status, r.header.Get("Retry-After"), r.raw)
+	}
+	// Another token has its own budget.
+	if o := doAuth(t, srv, "GET", "/v1/admin/write-status/job_x", "", "Bearer other"); o.status != 404 || o.header.Get("x-ratelimit-remaining") != "4" {
+		t.Fatalf("other token: %d remaining=%s", o.status, o.header.Get("x-ratelimit-remaining"))
+	}
+	clock.Advance(30*time.Second + 500*time.Millisecond)
+	if r := get(); r.status != 429 || r.header.Get("Retry-After") != "30" {
+		t.Fatalf("mid-window: %d retry-after=%q", r.status, r.header.Get("Retry-After"))
+	}
+	clock.Advance(29500 * time.Millisecond) // the window has ended
+	if r := get(); r.status != 404 || r.header.Get("x-ratelimit-remaining") != "4" {
+		t.Fatalf("new window: %d remaining=%s", r.status, r.header.Get("x-ratelimit-remaining"))
+	}
+	if st := sim.Stats(); st.RateLimited != 2 || st.Requests != 9 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSlowDownPast80Percent(t *testing.T) {
+	var mu sync.Mutex
+	var slept []time.Duration
+	_, srv := start(t, Options{RateLimit: 5, SlowDown: 2 * time.Second, Now: newClock().Now,
+		Sleep: func(_ context.Context, d time.Duration) { mu.Lock(); slept = append(slept, d); mu.Unlock() }})
+	for i := 1; i <= 4; i++ {
+		do(t, srv, "GET", "/v1/admin/write-status/x", "")
+	}
+	mu.Lock()
+	if len(slept) != 0 {
+		t.Fatalf("slowed at 80%%: %v", slept)
+	}
+	mu.Unlock()
+	do(t, srv, "GET", "/v1/admin/write-status/x", "")
+	mu.Lock()
+	defer mu.Unlock()
+	if !reflect.DeepEqual(slept, []time.Duration{2 * time.Second}) {
+		t.Fatalf("slept %v", slept)
+	}
+}
+
+func TestUnknownRoute(t *testing.T) {
+	_, srv := start(t, Options{})
+	for _, tc := range [][2]string{{"GET", "/crm/v1/prospects/"}, {"POST", "/crm/v1/prospect"}, {"DELETE", "/crm/v1/prospects/p1"}} {
+		r := do(t, srv, tc[0], tc[1], "")
+		if r.status != 404 || r.errorBody(t).Error.Code != "NOT_FOUND" {
+			t.Errorf("%v: %d %s", tc, r.status, r.raw)
+		}
+	}
+}
+
+func TestMetaResultShape(t *testing.T) {
+	sim, srv := start(t, Options{MetaResult: true})
+	r := do(t, srv, "POST", "/crm/v1/prospects/", `{"integration_id":"i","zip":"89501"}`)
+	want := map[string]any{"meta": map[string]any{"job_id": "job_1"}, "result": map[string]any{"integration_id": "i", "zip": "89501"}}
+	if got := r.json(t); !reflect.DeepEqual(got, want) {
+		t.Fatalf("create\n got %v\nwant %v", got, want)
+	}
+	sim.CompleteAll(Success)
+	want = map[string]any{"meta": map[string]any{"job_id": "job_1"}, "result": map[string]any{
+		"write_status": "SUCCESS", "errors": []any{}, "created_record_id": "prospect_1"}}
+	if got := status(t, srv, "job_1"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("status\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestAutoComplete(t *testing.T) {
+	sim, srv := start(t, Options{AutoComplete: 5 * time.Millisecond, AutoOutcome: PartialSuccess})
+	job := create(t, srv, `{"integration_id":"i"}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if j, _ := sim.Job(job); j.Status == PartialSuccess {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("job never completed")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := sim.CompleteJob(job, Failure); !errors.Is(err, ErrJobNotPending) {
+		t.Errorf("complete after auto: %v", err)
+	}
+}
+
+func TestConcurrentCreates(t *testing.T) {
+	sim, srv := start(t, Options{})
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r := do(t, srv, "POST", "/crm/v1/prospects/", fmt.Sprintf(`{"integration_id":"i","first_name":"p%d"}`, i))
+			if r.status != 200 {
+				t.Errorf("create %d: %d", i, r.status)
+			}
+		})
+		wg.Go(func() { sim.Prospects(); sim.Jobs(); sim.CompleteAll(Success) })
+	}
+	wg.Wait()
+	sim.CompleteAll(Success)
+	ps := sim.Prospects()
+	seen := map[string]bool{}
+	for _, p := range ps {
+		seen[p.FirstName] = true
+	}
+	if len(ps) != n || len(seen) != n || sim.CreateRequests() != n {
+		t.Fatalf("prospects %d, distinct %d, creates %d", len(ps), len(seen), sim.CreateRequests())
+	}
+}
+
+func TestTransportInProcess(t *testing.T) {
+	sim := New(Options{Tokens: []string{token}})
+	defer sim.Close()
+	hc := &http.Client{Transport: sim.Transport()}
+	req, _ := http.NewRequest("GET", "http://propexo.invalid/v1/admin/write-status/job_1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("x-ratelimit-remaining") != "149" {
+		t.Fatalf("%d remaining=%s", resp.StatusCode, resp.Header.Get("x-ratelimit-remaining"))
+	}
+	// A hang ends with the client's timeout, as over a socket.
+	sim.FailNext(1, Fault{Kind: FaultHang})
+	hc.Timeout = 50 * time.Millisecond
+	req, _ = http.NewRequest("GET", "http://propexo.invalid/v1/admin/write-status/job_1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if _, err := hc.Do(req); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hang: %v", err)
+	}
+}
