@@ -65,10 +65,16 @@ func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 	}
 	req := state.request()
 	req.RequireCC = requireCC
-	if !ok {
-		req.PropertyTag = "" // recorded as incomplete below, with its own message
+	problem := ""
+	switch {
+	case !ok:
+		problem = "require_cc must be true, false, 1 or 0"
+	case state.CRMOrigin != "" && allowedOrigin(client.CrmOrigins, state.CRMOrigin) == "":
+		// The browser will refuse to show this page to that origin: do not
+		// register a prospect nobody will see the result for.
+		problem = "crm_origin " + state.CRMOrigin + " is not one of the client's allowed CRM origins"
 	}
-	a.register(w, r, ctx, client, state, req, ok)
+	a.register(w, r, ctx, client, state, req, problem)
 }
 
 // postRegistration receives the card screen.
@@ -104,7 +110,7 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 			CVC: r.PostForm.Get("cvc"), PostalCode: r.PostForm.Get("postal_code"),
 		}
 	}
-	a.register(w, r, ctx, client, state, req, true)
+	a.register(w, r, ctx, client, state, req, "")
 }
 
 func (s formState) request() registration.Request {
@@ -115,7 +121,8 @@ func (s formState) request() registration.Request {
 }
 
 // register runs the domain rules in one transaction and renders the outcome.
-func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Context, client *ent.Company, state formState, req registration.Request, validCC bool) {
+// problem, when set, records the attempt as incomplete without running the rules.
+func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Context, client *ent.Company, state formState, req registration.Request, problem string) {
 	view := registrationView{AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, state.CRMOrigin)}
 	tx, err := a.client.Tx(ctx)
 	if err != nil {
@@ -123,8 +130,8 @@ func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Conte
 		return
 	}
 	var out *registration.Outcome
-	if !validCC {
-		out, err = a.registrations.Incomplete(ctx, tx.Client(), req, "require_cc must be true, false, 1 or 0")
+	if problem != "" {
+		out, err = a.registrations.Incomplete(ctx, tx.Client(), req, problem)
 	} else {
 		out, err = a.registrations.Register(ctx, tx.Client(), req)
 	}
@@ -184,12 +191,17 @@ func (a *app) renderRegistration(w http.ResponseWriter, allowed []string, client
 	_, _ = rand.Read(nonce)
 	view.Nonce = base64.StdEncoding.EncodeToString(nonce)
 	if view.Status != "" && clientKnown {
-		// Field order as the spec writes it: {status, message}.
-		b, _ := json.Marshal(struct {
+		// Exactly what JSON.stringify({status, message}) gives: field order
+		// as the spec writes it, and no \u0026-style escapes (html/template
+		// escapes the string inside the script tag itself).
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(struct {
 			Status  string `json:"status"`
 			Message string `json:"message"`
 		}{view.Status, view.Message})
-		view.ResultJSON = string(b)
+		view.ResultJSON = strings.TrimSuffix(b.String(), "\n")
 	}
 	ancestors := "'none'"
 	switch {

@@ -1,0 +1,611 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+	cdptarget "github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/leasegraph/leasegraph/ent/property"
+	entreg "github.com/leasegraph/leasegraph/ent/registration"
+)
+
+// The registration page in a real browser. A CRM page on one origin
+// (http://127.0.0.1:CRMPORT) opens the page from another origin
+// (http://localhost:PORT, the test server under another host name) with
+// embed.js, and listens with the spec's listener:
+//
+//	window.addEventListener("message", receiveMessage, false);
+//	function receiveMessage(event) { var result = JSON.parse(event.data); ... }
+//
+// The page and the CRM are on different sites, so Chromium runs the frame in
+// a process of its own (site isolation stays on, as for a real CRM): the test
+// reaches into the frame through its own DevTools target.
+
+// browserCRMPage is the CRM page. It records every message it receives, raw,
+// before the spec's listener parses it, and the result of embed.js's promise.
+var browserCRMPage = template.Must(template.New("crm").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Test CRM</title></head>
+<body>
+<h1>Test CRM</h1>
+<script src="{{.Base}}/embed.js"></script>
+<script>
+window.received = [];
+window.promised = [];
+window.addEventListener("message", receiveMessage, false);
+function receiveMessage(event) {
+  var rec = {type: typeof event.data, origin: event.origin,
+    raw: typeof event.data === "string" ? event.data : JSON.stringify(event.data)};
+  window.received.push(rec);
+  var result = JSON.parse(event.data); // the spec's listener
+  rec.status = result.status;
+  rec.message = result.message;
+  rec.stringified = JSON.stringify({status: result.status, message: result.message});
+}
+window.openRegistration = function (opts) {
+  leasegraph.register(opts).then(function (r) { window.promised.push(r); });
+  return true;
+};
+</script>
+</body></html>`))
+
+// crmServer serves the CRM page on an origin of its own.
+func crmServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/crm" {
+			w.WriteHeader(http.StatusNoContent) // favicon.ico: no error in the console
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = browserCRMPage.Execute(w, map[string]string{"Base": r.URL.Query().Get("base")})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// chromiumPath finds Chromium. In CI a missing browser fails the test; only a
+// developer may skip it, with LEASEGRAPH_TEST_SKIP_BROWSER=1.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("LEASEGRAPH_TEST_SKIP_BROWSER") == "1" && os.Getenv("CI") == "" {
+		t.Skip("LEASEGRAPH_TEST_SKIP_BROWSER=1: browser test skipped (never allowed in CI)")
+	}
+	t.Fatal("the registration browser test needs Chromium (Debian: apt-get install chromium); " +
+		"a developer without it may set LEASEGRAPH_TEST_SKIP_BROWSER=1 outside CI")
+	return ""
+}
+
+// startBrowser starts one headless Chromium for the test; its tabs are
+// children of the returned context. It is stopped by the test's cleanup
+// (not by a defer: forEachDB's subtests run after the test function returns).
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	dir, err := os.MkdirTemp("", "leasegraph-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(dir),
+		chromedp.NoSandbox, // Chromium refuses to run as root with its sandbox
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1024, 800),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	var copts []chromedp.ContextOption
+	if os.Getenv("LEASEGRAPH_TEST_BROWSER_DEBUG") == "1" {
+		logf := func(f string, a ...any) {
+			s := fmt.Sprintf(f, a...)
+			if len(s) > 600 {
+				s = s[:600]
+			}
+			fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), s)
+		}
+		copts = append(copts, chromedp.WithErrorf(logf), chromedp.WithLogf(logf), chromedp.WithDebugf(logf))
+	}
+	ctx, cancel := chromedp.NewContext(allocCtx, copts...)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(dir)
+	})
+	// The first Run starts the browser: no timeout on it, or the timeout
+	// would end the browser.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	return ctx
+}
+
+// browserMessage is one message event as the CRM page saw it.
+type browserMessage struct {
+	Type    string `json:"type"`
+	Origin  string `json:"origin"`
+	Raw     string `json:"raw"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	// Stringified is JSON.stringify({status, message}) of the parsed result:
+	// the spec's JSON string, which Raw must equal.
+	Stringified string `json:"stringified"`
+}
+
+// browserTab is a tab showing the CRM page, framing the registration page
+// of one test server.
+type browserTab struct {
+	t       *testing.T
+	ctx     context.Context
+	crmURL  string // the CRM page, with the registration host in base
+	regBase string // http://localhost:PORT
+}
+
+func newBrowserTab(t *testing.T, browser context.Context, crm *httptest.Server, e *env) *browserTab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	// The first Run opens the tab and binds it to the context it is given:
+	// no timeout on it either.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	u, _ := url.Parse(e.srv.URL)
+	regBase := "http://localhost:" + u.Port()
+	return &browserTab{t: t, ctx: ctx, regBase: regBase, crmURL: crm.URL + "/crm?base=" + url.QueryEscape(regBase)}
+}
+
+// do runs actions with a timeout.
+func (b *browserTab) do(timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// open loads the CRM page afresh and calls leasegraph.register(opts).
+func (b *browserTab) open(opts map[string]any) {
+	b.t.Helper()
+	js, _ := json.Marshal(opts)
+	b.do(15*time.Second,
+		chromedp.Navigate(b.crmURL),
+		chromedp.Poll[chromedp.Void](`typeof window.leasegraph === "object" && typeof window.openRegistration === "function"`,
+			chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate[chromedp.Void](`window.openRegistration(`+string(js)+`)`),
+	)
+}
+
+// messages waits up to wait for at least one message, then a little longer
+// to catch a second one, and returns them all (at once when wait is 0).
+func (b *browserTab) messages(wait time.Duration) []browserMessage {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, wait+5*time.Second)
+	defer cancel()
+	if wait > 0 {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.received.length > 0`,
+			chromedp.WithPollingTimeout(wait), chromedp.WithPollingInterval(25*time.Millisecond)))
+		if err != nil && !errors.Is(err, chromedp.ErrPollingTimeout) {
+			b.t.Fatalf("waiting for a message: %v", err)
+		}
+		if err == nil {
+			time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
+		}
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]browserMessage](`window.received`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return got
+}
+
+// promised returns the results embed.js's promise resolved to.
+func (b *browserTab) promised() []map[string]string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]string](`window.promised`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return got
+}
+
+// frame returns a context acting inside the registration frame: the frame
+// is cross-site, so it is a target of its own, whose parent is this tab.
+// It waits until the frame's target shows a URL under the page's path.
+func (b *browserTab) frame() (context.Context, context.CancelFunc) {
+	b.t.Helper()
+	tabID := chromedp.FromContext(b.ctx).Target.TargetID
+	deadline := time.Now().Add(10 * time.Second)
+	var seen []*cdptarget.Info
+	for time.Now().Before(deadline) {
+		infos, err := chromedp.Targets(b.ctx)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		seen = infos
+		for _, info := range infos {
+			if info.Type == "iframe" && info.ParentID == tabID && strings.HasPrefix(info.URL, b.regBase+"/prospects/registration") {
+				ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+				if err := chromedp.Do(ctx); err != nil { // attaches, bound to ctx: no timeout
+					cancel()
+					b.t.Fatalf("attaching to the frame: %v", err)
+				}
+				return ctx, cancel
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var list []string
+	for _, info := range seen {
+		list = append(list, fmt.Sprintf("%s %s parent=%s", info.Type, info.URL, info.ParentID))
+	}
+	b.t.Fatalf("no registration frame under tab %s; targets:\n%s", tabID, strings.Join(list, "\n"))
+	return nil, nil
+}
+
+// frameDo runs actions inside the frame with a timeout.
+func frameDo(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func frameRun[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(tctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// browserCardNumber is a test Visa number; it must never reach the database
+// or the logs.
+const browserCardNumber = "4242424242424242"
+
+func TestRegistrationBrowser(t *testing.T) {
+	browser := startBrowser(t)
+	forEachDB(t, func(t *testing.T, e *env) {
+		start := time.Now()
+		defer func() { t.Logf("browser cases took %s", time.Since(start).Round(time.Millisecond)) }()
+		crm, other := crmServer(t), crmServer(t)
+		clientID, token := e.newClient("Acme")
+		ctx := e.sys()
+		// The client sets its allow-list to the CRM's origin only (given with
+		// a trailing slash, which the mutation normalizes away); other is
+		// another origin (another port) of the same host.
+		var set struct{ UpdateClientCrmOrigins struct{ CrmOrigins []string } }
+		e.mustGQL(token, `mutation($id: ID!, $o: [String!]!) { updateClientCrmOrigins(id: $id, origins: $o) { crmOrigins } }`,
+			map[string]any{"id": strconv.Itoa(clientID), "o": []string{crm.URL + "/"}}, &set)
+		if got := set.UpdateClientCrmOrigins.CrmOrigins; len(got) != 1 || got[0] != crm.URL {
+			t.Fatalf("crmOrigins = %q", got)
+		}
+		// A name with an ampersand: the message must still be exactly what
+		// JSON.stringify gives, not an HTML-escaped variant (\u0026).
+		for tag, name := range map[string]string{"OPEN": "Tower OPEN", "SOON": "Smith & Sons Lofts"} {
+			mode := property.ShowingModeSELF_SHOWING
+			if tag == "SOON" {
+				mode = property.ShowingModePRELEASE
+			}
+			if err := e.client.Property.Create().SetClientID(clientID).SetTag(tag).SetName(name).SetShowingMode(mode).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.client.Ban.Create().SetClientID(clientID).SetPhone("+15125550199").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tab := newBrowserTab(t, browser, crm, e)
+		registrations := func() int {
+			n, err := e.client.Registration.Query().Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		expiry := fmt.Sprintf("12/%02d", (time.Now().Year()+2)%100)
+		fillCard := func(t *testing.T, fctx context.Context, number string) {
+			frameDo(t, fctx,
+				chromedp.WaitVisible(chromedp.ID("cc-number")),
+				chromedp.SendKeys(chromedp.ID("cc-name"), "Jordan Miles"),
+				chromedp.SendKeys(chromedp.ID("cc-number"), number),
+				chromedp.SendKeys(chromedp.ID("cc-exp"), expiry),
+				chromedp.SendKeys(chromedp.ID("cc-csc"), "123"),
+				chromedp.SendKeys(chromedp.ID("cc-zip"), "78701"),
+			)
+		}
+
+		cases := []struct {
+			name string
+			opts map[string]any
+			// card acts on the card screen; nil when there is none.
+			card func(t *testing.T)
+			want string
+		}{
+			{
+				name: "invited",
+				opts: map[string]any{"propertyTag": "OPEN", "fullName": "Jordan Miles", "mobilePhone": "(512) 555-0134", "smsNotes": "Gate code 1234"},
+				want: `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. The invitation is sent by SMS."}`,
+			},
+			{
+				name: "prelease",
+				opts: map[string]any{"propertyTag": "SOON", "fullName": "Sam Lee", "mobilePhone": "512-555-0135"},
+				want: `{"status":"prelease","message":"Added to the pre-lease wait list for Smith & Sons Lofts."}`,
+			},
+			{
+				name: "banned",
+				opts: map[string]any{"propertyTag": "OPEN", "fullName": "Pat Doe", "mobilePhone": "+1 512 555 0199"},
+				want: `{"status":"banned","message":"This prospect cannot be registered for showings."}`,
+			},
+			{
+				name: "incomplete",
+				opts: map[string]any{"propertyTag": "NOPE", "fullName": "Alex Roe", "mobilePhone": "(512) 555-0136"},
+				want: `{"status":"incomplete","message":"property \"NOPE\" was not found"}`,
+			},
+			{
+				name: "card",
+				opts: map[string]any{"propertyTag": "OPEN", "fullName": "Jordan Card", "mobilePhone": "(512) 555-0142", "requireCc": true},
+				card: func(t *testing.T) {
+					fctx, cancel := tab.frame()
+					defer cancel()
+					// A mistyped number: the screen comes back with the error,
+					// and nothing is posted to the CRM yet.
+					fillCard(t, fctx, "4242424242424241")
+					frameDo(t, fctx, chromedp.Click(chromedp.ID("submit")))
+					cancel()
+					fctx, cancel = tab.frame()
+					defer cancel()
+					frameDo(t, fctx, chromedp.WaitVisible(chromedp.ID("card-error")))
+					if msg := frameRun(t, fctx, chromedp.Text(chromedp.ID("card-error"))); !strings.Contains(msg, "not valid") {
+						t.Errorf("card error = %q", msg)
+					}
+					if got := tab.messages(0); len(got) != 0 {
+						t.Fatalf("a message was posted while the card screen is shown: %+v", got)
+					}
+					fillCard(t, fctx, browserCardNumber)
+					frameDo(t, fctx, chromedp.Click(chromedp.ID("submit")))
+				},
+				want: `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. The invitation is sent by SMS."}`,
+			},
+			{
+				name: "card cancelled",
+				opts: map[string]any{"propertyTag": "OPEN", "fullName": "Casey Cancel", "mobilePhone": "(512) 555-0143", "requireCc": true},
+				card: func(t *testing.T) {
+					fctx, cancel := tab.frame()
+					defer cancel()
+					frameDo(t, fctx, chromedp.WaitVisible(chromedp.ID("cancel")), chromedp.Click(chromedp.ID("cancel")))
+				},
+				want: `{"status":"incomplete","message":"The card screen was not completed."}`,
+			},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				tab.t = t // the cases share the tab, one after another
+				before := registrations()
+				opts := map[string]any{"authToken": token}
+				for k, v := range c.opts {
+					opts[k] = v
+				}
+				tab.open(opts)
+				if c.card != nil {
+					c.card(t)
+				}
+				got := tab.messages(10 * time.Second)
+				if len(got) != 1 {
+					t.Fatalf("the CRM page received %d messages, want exactly 1: %+v", len(got), got)
+				}
+				m := got[0]
+				if m.Type != "string" || m.Raw != c.want {
+					t.Errorf("event.data = (%s) %s\nwant (string) %s", m.Type, m.Raw, c.want)
+				}
+				if m.Raw != m.Stringified {
+					t.Errorf("event.data is not JSON.stringify({status, message}):\n got %s\nwant %s", m.Raw, m.Stringified)
+				}
+				if m.Origin != tab.regBase {
+					t.Errorf("event.origin = %q, want %q", m.Origin, tab.regBase)
+				}
+				var want map[string]string
+				if err := json.Unmarshal([]byte(c.want), &want); err != nil {
+					t.Fatal(err)
+				}
+				if m.Status != want["status"] || m.Message != want["message"] {
+					t.Errorf("the spec's listener parsed %q / %q", m.Status, m.Message)
+				}
+				if p := tab.promised(); len(p) != 1 || p[0]["status"] != want["status"] || p[0]["message"] != want["message"] {
+					t.Errorf("embed.js resolved %+v, want %v", p, want)
+				}
+
+				// The frame shows the result, and its URL no longer holds the token.
+				fctx, cancel := tab.frame()
+				defer cancel()
+				href := frameRun(t, fctx, chromedp.Evaluate[string](`location.href`))
+				if strings.Contains(href, "auth_token") || strings.Contains(href, token) {
+					t.Errorf("the frame's URL still holds the token: %s", href)
+				}
+				if s := frameRun(t, fctx, chromedp.Text(chromedp.CSS("#result .status"))); !strings.EqualFold(s, want["status"]) {
+					t.Errorf("the frame shows status %q", s)
+				}
+				if s := frameRun(t, fctx, chromedp.Text(chromedp.ID("message"))); s != want["message"] {
+					t.Errorf("the frame shows message %q", s)
+				}
+				if n := registrations(); n != before+1 {
+					t.Errorf("%d registrations recorded, want 1", n-before)
+				}
+				last, err := e.client.Registration.Query().Order(entreg.ByID(entsql.OrderDesc())).First(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(last.Status) != strings.ToUpper(want["status"]) || last.Channel != entreg.ChannelIFRAME || last.Message != want["message"] {
+					t.Errorf("recorded %s %s %q", last.Status, last.Channel, last.Message)
+				}
+			})
+		}
+		tab.t = t
+
+		t.Run("card stored as brand and last 4 only", func(t *testing.T) {
+			cards, err := e.client.Card.Query().All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cards) != 1 || cards[0].Brand != "visa" || cards[0].Last4 != "4242" || cards[0].ExpMonth != 12 || cards[0].ExpYear != time.Now().Year()+2 {
+				t.Fatalf("cards: %+v", cards)
+			}
+			db := e.queries.Driver.(*entsql.Driver).DB()
+			for _, table := range browserTables(t, db, e.dialect) {
+				scanForString(t, db, table, browserCardNumber)
+			}
+			if strings.Contains(e.logs.String(), browserCardNumber) {
+				t.Error("the card number is in the server's log")
+			}
+		})
+
+		t.Run("origin not allowed", func(t *testing.T) {
+			tab := newBrowserTab(t, browser, other, e)
+			cctx, stopConsole := context.WithCancel(tab.ctx)
+			console := make(chan []string, 1)
+			msgs := chromedp.Console(cctx)
+			go func() {
+				var texts []string
+				for m, err := range msgs {
+					if err != nil {
+						break
+					}
+					texts = append(texts, string(m.Type)+": "+m.Text)
+				}
+				console <- texts
+			}()
+			tab.open(map[string]any{"authToken": token, "propertyTag": "OPEN", "fullName": "Eve", "mobilePhone": "(512) 555-0150"})
+			time.Sleep(2 * time.Second)
+			if got := tab.messages(0); len(got) != 0 {
+				t.Errorf("a CRM not on the allow-list received %+v", got)
+			}
+			if p := tab.promised(); len(p) != 0 {
+				t.Errorf("embed.js resolved %+v for a CRM not on the allow-list", p)
+			}
+			// The frame holds Chromium's error page, not the registration page,
+			// because of frame-ancestors.
+			fctx, cancel := tab.frame()
+			defer cancel()
+			frame := frameRun(t, fctx, chromedp.Evaluate[map[string]any](
+				`({href: location.href, page: !!document.getElementById("result") || !!document.getElementById("cc-number")})`))
+			if frame["href"] != "chrome-error://chromewebdata/" || frame["page"] != false {
+				t.Errorf("the frame was rendered for a CRM not on the allow-list: %+v", frame)
+			}
+			stopConsole()
+			var blocked bool
+			texts := <-console
+			for _, m := range texts {
+				blocked = blocked || strings.Contains(m, `violates the following Content Security Policy directive: "frame-ancestors `+crm.URL+`"`)
+			}
+			if !blocked {
+				t.Errorf("no frame-ancestors violation in the console: %q", texts)
+			}
+		})
+	})
+}
+
+// browserTables lists the database's tables.
+func browserTables(t *testing.T, db *sql.DB, dialectName string) []string {
+	t.Helper()
+	q := `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	if dialectName == "sqlite3" || dialectName == "sqlite" {
+		q = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+	}
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 || !slices.Contains(out, "cards") {
+		t.Fatalf("tables %v: the cards table is missing", out)
+	}
+	return out
+}
+
+// scanForString fails when any column of any row of the table holds s.
+func scanForString(t *testing.T, db *sql.DB, table, s string) {
+	t.Helper()
+	rows, err := db.Query(`SELECT * FROM "` + table + `"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			var str string
+			switch v := v.(type) {
+			case []byte:
+				str = string(v)
+			case nil:
+			default:
+				str = fmt.Sprint(v)
+			}
+			if strings.Contains(str, s) {
+				t.Errorf("%s.%s holds the card number", table, cols[i])
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if table == "cards" && n == 0 {
+		t.Error("the cards table is empty")
+	}
+}

@@ -1,0 +1,419 @@
+package main
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/ent/property"
+	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// HTTP-level tests of the registration page (no browser): headers, the
+// outcomes the page shows and posts, what is recorded, and the card screen's
+// signed form state.
+
+// regPage is a fetched registration page.
+type regPage struct {
+	res     *http.Response
+	body    string
+	status  string // the status shown
+	message string // the message shown
+	result  string // the JSON string the page posts to the CRM; "" when none
+	state   string // the card screen's signed state; "" when no card screen
+}
+
+var (
+	regStatusRe  = regexp.MustCompile(`<div class="status">([^<]*)</div>`)
+	regMessageRe = regexp.MustCompile(`<div id="message">([^<]*)</div>`)
+	regResultRe  = regexp.MustCompile(`var result = ("(?:[^"\\]|\\.)*");`)
+	regStateRe   = regexp.MustCompile(`name="state" value="([^"]*)"`)
+	regCardErrRe = regexp.MustCompile(`id="card-error">([^<]*)</p>`)
+)
+
+func parseRegPage(t *testing.T, res *http.Response) regPage {
+	t.Helper()
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := regPage{res: res, body: string(b)}
+	if m := regStatusRe.FindStringSubmatch(p.body); m != nil {
+		p.status = html.UnescapeString(m[1])
+	}
+	if m := regMessageRe.FindStringSubmatch(p.body); m != nil {
+		p.message = html.UnescapeString(m[1])
+	}
+	if m := regStateRe.FindStringSubmatch(p.body); m != nil {
+		p.state = html.UnescapeString(m[1])
+	}
+	m := regResultRe.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no result in the page's script:\n%s", p.body)
+	}
+	// html/template writes the string as a JavaScript string literal; its
+	// escapes are JSON's.
+	if err := json.Unmarshal([]byte(m[1]), &p.result); err != nil {
+		t.Fatalf("the result literal %s: %v", m[1], err)
+	}
+	return p
+}
+
+func getRegPage(t *testing.T, base string, q url.Values) regPage {
+	t.Helper()
+	res, err := http.Get(base + "/prospects/registration?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET: HTTP %d", res.StatusCode)
+	}
+	return parseRegPage(t, res)
+}
+
+func postRegPage(t *testing.T, base string, form url.Values) regPage {
+	t.Helper()
+	res, err := http.PostForm(base+"/prospects/registration", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST: HTTP %d", res.StatusCode)
+	}
+	return parseRegPage(t, res)
+}
+
+// resultJSON is the string the page must post: {status, message} in that order.
+func resultJSON(status, message string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
+		Status  string `json:"status"`
+		Message string `json:"message"`
+	}{status, message})
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// regFixture gives a client one property per showing mode.
+func regFixture(t *testing.T, e *env, name string, origins ...string) (int, string) {
+	t.Helper()
+	id, token := e.newClient(name)
+	ctx := e.sys()
+	if err := e.client.Company.UpdateOneID(id).SetCrmOrigins(origins).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for tag, mode := range map[string]property.ShowingMode{
+		"OPEN": property.ShowingModeSELF_SHOWING, "SOON": property.ShowingModePRELEASE, "SHUT": property.ShowingModeINACTIVE,
+	} {
+		if err := e.client.Property.Create().SetClientID(id).SetTag(tag).SetName(name + " " + tag).SetShowingMode(mode).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return id, token
+}
+
+func TestRegistrationPageHeaders(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := regFixture(t, e, "Acme", "https://crm.example.com", "https://crm2.example.com:8443")
+		_, noOrigins := regFixture(t, e, "Bolt")
+		q := url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Miles"}, "mobile_phone": {"(512) 555-0134"}}
+
+		p := getRegPage(t, e.srv.URL, q)
+		h := p.res.Header
+		csp := h.Get("Content-Security-Policy")
+		if !strings.HasSuffix(csp, "; frame-ancestors https://crm.example.com https://crm2.example.com:8443") {
+			t.Errorf("CSP frame-ancestors is not the allow-list: %s", csp)
+		}
+		for _, d := range []string{"default-src 'none'", "form-action 'self'", "base-uri 'none'"} {
+			if !strings.Contains(csp, d) {
+				t.Errorf("CSP lacks %s: %s", d, csp)
+			}
+		}
+		nonce := regexp.MustCompile(`script-src 'nonce-([^']+)'`).FindStringSubmatch(csp)
+		attr := regexp.MustCompile(`<script nonce="([^"]*)">`).FindStringSubmatch(p.body)
+		if nonce == nil || attr == nil || html.UnescapeString(attr[1]) != nonce[1] {
+			t.Errorf("the script's nonce is not the CSP's: %s", csp)
+		}
+		if got := h.Get("Referrer-Policy"); got != "no-referrer" {
+			t.Errorf("Referrer-Policy = %q", got)
+		}
+		if got := h.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("Cache-Control = %q", got)
+		}
+		if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("X-Content-Type-Options = %q", got)
+		}
+		if len(p.body) >= 20<<10 {
+			t.Errorf("the page is %d bytes, over 20 KB", len(p.body))
+		}
+		if strings.Contains(p.body, token) {
+			t.Error("the page holds the token")
+		}
+		if want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. The invitation is sent by SMS."); p.result != want {
+			t.Errorf("result = %s, want %s", p.result, want)
+		}
+
+		// A client with no origins: no one may frame the page.
+		q.Set("auth_token", noOrigins)
+		q.Set("mobile_phone", "(512) 555-0135")
+		p = getRegPage(t, e.srv.URL, q)
+		if csp := p.res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors 'none'") {
+			t.Errorf("no origins: CSP = %s", csp)
+		}
+
+		// No client known: the page only says so and posts nothing.
+		q.Del("auth_token")
+		p = getRegPage(t, e.srv.URL, q)
+		if p.status != "incomplete" || p.result != "" {
+			t.Errorf("no token: shows %q, posts %q", p.status, p.result)
+		}
+	})
+}
+
+func TestRegistrationPageOutcomes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		clientID, token := regFixture(t, e, "Acme", "https://crm.example.com")
+		boltID, _ := regFixture(t, e, "Bolt")
+		readOnly := e.token(clientID, viewer.ScopeRead)
+		if err := e.client.Property.Create().SetClientID(boltID).SetTag("BOLTONLY").Exec(e.sys()); err != nil {
+			t.Fatal(err)
+		}
+		long := strings.Repeat("é", 151)
+
+		cases := []struct {
+			name     string
+			q        url.Values
+			status   string
+			message  string
+			recorded bool
+		}{
+			{"no token", url.Values{"property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}},
+				"incomplete", "auth_token is missing: the CRM must pass the agent's leasegraph token.", false},
+			{"unknown token", url.Values{"auth_token": {"lg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}},
+				"incomplete", "auth_token is not valid: it is unknown or revoked.", false},
+			{"read-only token", url.Values{"auth_token": {readOnly}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}},
+				"incomplete", "auth_token may not register prospects: use a client token with the write scope.", false},
+			{"no property", url.Values{"auth_token": {token}, "mobile_phone": {"5125550134"}},
+				"incomplete", "property_tag is required", true},
+			{"no phone", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}},
+				"incomplete", "mobile_phone is required", true},
+			{"invalid phone", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"555-01"}},
+				"incomplete", "mobile_phone is not a valid phone number", true},
+			{"sms_notes too long", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}, "sms_notes": {long}},
+				"incomplete", "sms_notes is 151 characters; the limit is 150", true},
+			{"unknown property", url.Values{"auth_token": {token}, "property_tag": {"NOPE"}, "mobile_phone": {"5125550134"}},
+				"incomplete", `property "NOPE" was not found`, true},
+			{"another client's property", url.Values{"auth_token": {token}, "property_tag": {"BOLTONLY"}, "mobile_phone": {"5125550134"}},
+				"incomplete", `property "BOLTONLY" was not found`, true},
+			{"inactive property", url.Values{"auth_token": {token}, "property_tag": {"SHUT"}, "mobile_phone": {"5125550134"}},
+				"incomplete", "Acme SHUT is not open for showings.", true},
+			{"crm_origin not allowed", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}, "crm_origin": {"https://evil.example.com"}},
+				"incomplete", "crm_origin https://evil.example.com is not one of the client's allowed CRM origins", true},
+			{"require_cc not a boolean", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}, "require_cc": {"maybe"}},
+				"incomplete", "require_cc must be true, false, 1 or 0", true},
+			{"prelease", url.Values{"auth_token": {token}, "property_tag": {"SOON"}, "mobile_phone": {"5125550137"}, "require_cc": {"0"}},
+				"prelease", "Added to the pre-lease wait list for Acme SOON.", true},
+			{"invited", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Q Miles"}, "mobile_phone": {"(512) 555-0134"}, "sms_notes": {"Gate code 1234"}, "require_cc": {"false"}},
+				"invited", "Registered for a self-showing at Acme OPEN. The invitation is sent by SMS.", true},
+		}
+		ctx := e.sys()
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				before, err := e.client.Registration.Query().Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := getRegPage(t, e.srv.URL, c.q)
+				if p.status != c.status || p.message != c.message {
+					t.Errorf("shows %q %q, want %q %q", p.status, p.message, c.status, c.message)
+				}
+				wantResult := ""
+				if c.q.Get("auth_token") == token {
+					wantResult = resultJSON(c.status, c.message)
+				}
+				if p.result != wantResult {
+					t.Errorf("posts %q, want %q", p.result, wantResult)
+				}
+				after, err := e.client.Registration.Query().Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := after - before; (got == 1) != c.recorded || got > 1 {
+					t.Fatalf("%d registrations recorded (recorded: %v)", got, c.recorded)
+				}
+				if !c.recorded {
+					return
+				}
+				r, err := e.client.Registration.Query().Order(entreg.ByID(entsql.OrderDesc())).First(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(r.Status) != strings.ToUpper(c.status) || r.Message != c.message || r.Channel != entreg.ChannelIFRAME || r.TokenID == 0 || r.ClientID != clientID {
+					t.Errorf("recorded %+v", r)
+				}
+				if n := []rune(r.SmsNotes); len(n) > 150 {
+					t.Errorf("sms_notes recorded with %d characters", len(n))
+				}
+			})
+		}
+
+		// The invitation: a prospect and an SMS delivery recorded NOT_SENT
+		// with its reason, since no SMS provider is configured.
+		p, err := e.client.Prospect.Query().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, pr := range p {
+			if pr.Phone1 == "+15125550134" {
+				found = true
+				if pr.FirstName != "Jordan Q" || pr.LastName != "Miles" {
+					t.Errorf("prospect %q %q", pr.FirstName, pr.LastName)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no prospect +15125550134 among %d", len(p))
+		}
+		jobs, err := e.client.IntegrationJob.Query().Where(integrationjob.KindEQ(integrationjob.KindSMS)).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != 2 { // invited and prelease
+			t.Fatalf("%d SMS deliveries, want 2", len(jobs))
+		}
+		for _, j := range jobs {
+			if j.Status != integrationjob.StatusNOT_SENT || j.LastError == "" || j.RegistrationID == nil {
+				t.Errorf("SMS delivery %+v", j)
+			}
+		}
+	})
+}
+
+func TestRegistrationPageCardScreen(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		// A server of our own, whose signing key the test knows.
+		key := []byte("registration-test-key-0123456789")
+		logs := &syncBuffer{}
+		a := &app{client: e.client, log: slog.New(slog.NewTextHandler(logs, nil)), secret: key}
+		srv := httptest.NewServer(a.routes())
+		t.Cleanup(srv.Close)
+		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
+		ctx := e.sys()
+		count := func() int {
+			n, err := e.client.Registration.Query().Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		q := url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Miles"},
+			"mobile_phone": {"(512) 555-0142"}, "require_cc": {"true"}, "crm_origin": {"https://crm.example.com"}}
+		card := func(state, number string) url.Values {
+			return url.Values{"state": {state}, "action": {"submit"}, "name": {"Jordan Miles"}, "number": {number},
+				"expiry": {"12/" + time.Now().AddDate(2, 0, 0).Format("06")}, "cvc": {"123"}, "postal_code": {"78701"}}
+		}
+
+		p := getRegPage(t, srv.URL, q)
+		if p.state == "" || p.result != "" || count() != 0 {
+			t.Fatalf("card screen: state %q, result %q, %d recorded", p.state, p.result, count())
+		}
+		if strings.Contains(p.state, token) {
+			t.Error("the form state holds the token")
+		}
+		st, err := verifyState(key, p.state, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		formStateMsg := "the form has expired or was changed: open the registration again"
+
+		payload, sig, _ := strings.Cut(p.state, ".")
+		expired := st
+		expired.Expires = time.Now().Add(-time.Second)
+		forged := st
+		forged.PropertyTag = "SOON"
+		for name, state := range map[string]string{
+			"tampered":     payload[:len(payload)-2] + "xy." + sig,
+			"unsigned":     payload,
+			"other key":    signState([]byte("another-key-0123456789abcdefghij"), forged),
+			"expired":      signState(key, expired),
+			"empty":        "",
+			"bad encoding": "!!!." + sig,
+		} {
+			p := postRegPage(t, srv.URL, card(state, browserCardNumber))
+			if p.status != "incomplete" || p.message != formStateMsg || p.result != "" {
+				t.Errorf("%s state: shows %q %q, posts %q", name, p.status, p.message, p.result)
+			}
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("%d registrations recorded for refused forms", n)
+		}
+
+		// A body over the limit is not read.
+		big := card(p.state, browserCardNumber)
+		big.Set("name", strings.Repeat("x", 20<<10))
+		if p := postRegPage(t, srv.URL, big); p.status != "incomplete" || p.message != "The form could not be read." {
+			t.Errorf("oversized form: %q %q", p.status, p.message)
+		}
+
+		// A mistyped number: the screen again, with the error, and the number
+		// not written back into the page.
+		bad := postRegPage(t, srv.URL, card(p.state, "4242424242424241"))
+		if bad.state == "" || !strings.Contains(bad.body, "the card number is not valid") || strings.Contains(bad.body, "4242424242424241") {
+			t.Errorf("mistyped card: state %q, body:\n%s", bad.state, bad.body)
+		}
+		if m := regCardErrRe.FindStringSubmatch(bad.body); m == nil {
+			t.Error("no card error shown")
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("%d registrations recorded for a mistyped card", n)
+		}
+
+		ok := postRegPage(t, srv.URL, card(bad.state, browserCardNumber))
+		want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. The invitation is sent by SMS.")
+		if ok.result != want || strings.Contains(ok.body, browserCardNumber) {
+			t.Errorf("card: posts %q, want %q", ok.result, want)
+		}
+		var crmOrigin string
+		if m := regexp.MustCompile(`var candidates = \[("(?:[^"\\]|\\.)*")\]`).FindStringSubmatch(ok.body); m == nil ||
+			json.Unmarshal([]byte(m[1]), &crmOrigin) != nil || crmOrigin != "https://crm.example.com" {
+			t.Errorf("the page after the card screen lost the CRM origin (%q)", crmOrigin)
+		}
+		cards, err := e.client.Card.Query().All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cards) != 1 || cards[0].Brand != "visa" || cards[0].Last4 != "4242" {
+			t.Fatalf("cards %+v", cards)
+		}
+		db := e.queries.Driver.(*entsql.Driver).DB()
+		for _, table := range browserTables(t, db, e.dialect) {
+			scanForString(t, db, table, browserCardNumber)
+		}
+		if strings.Contains(logs.String(), browserCardNumber) || strings.Contains(logs.String(), token) {
+			t.Error("the log holds the card number or the token")
+		}
+
+		// Cancel on a new card screen.
+		q.Set("mobile_phone", "(512) 555-0143")
+		p = getRegPage(t, srv.URL, q)
+		c := postRegPage(t, srv.URL, url.Values{"state": {p.state}, "action": {"cancel"}})
+		if want := resultJSON("incomplete", "The card screen was not completed."); c.result != want {
+			t.Errorf("cancel: posts %q, want %q", c.result, want)
+		}
+	})
+}
