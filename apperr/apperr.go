@@ -19,6 +19,9 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeConflict        = "CONFLICT"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	// CodePartner: a partner (SmartMove, Propexo) failed or refused the
+	// call; extensions say whether a retry may help.
+	CodePartner = "PARTNER_ERROR"
 )
 
 // Error is an error a caller can act on.
@@ -27,6 +30,9 @@ type Error struct {
 	Message string
 	// Field is the path of the input at fault, e.g. ["moving", "from"].
 	Field []string
+	// Extensions are extra machine-readable details (e.g. partnerStatus,
+	// retryable) added to a GraphQL error's extensions beside code.
+	Extensions map[string]any
 }
 
 func (e *Error) Error() string {
@@ -49,6 +55,8 @@ func (e *Error) HTTPStatus() int {
 		return http.StatusNotFound
 	case CodeConflict:
 		return http.StatusConflict
+	case CodePartner:
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }

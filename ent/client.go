@@ -16,14 +16,19 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 
 	stdsql "database/sql"
@@ -36,12 +41,18 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Applicant is the client for interacting with the Applicant builders.
+	Applicant *ApplicantClient
 	// Ban is the client for interacting with the Ban builders.
 	Ban *BanClient
 	// Card is the client for interacting with the Card builders.
 	Card *CardClient
 	// Company is the client for interacting with the Company builders.
 	Company *CompanyClient
+	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
+	IdempotencyRecord *IdempotencyRecordClient
+	// InboundEvent is the client for interacting with the InboundEvent builders.
+	InboundEvent *InboundEventClient
 	// IntegrationJob is the client for interacting with the IntegrationJob builders.
 	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
@@ -52,6 +63,10 @@ type Client struct {
 	Prospect *ProspectClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// ScreeningApplication is the client for interacting with the ScreeningApplication builders.
+	ScreeningApplication *ScreeningApplicationClient
+	// ScreeningRequest is the client for interacting with the ScreeningRequest builders.
+	ScreeningRequest *ScreeningRequestClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
 }
@@ -66,14 +81,19 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
+	c.Applicant = NewApplicantClient(c.config)
 	c.Ban = NewBanClient(c.config)
 	c.Card = NewCardClient(c.config)
 	c.Company = NewCompanyClient(c.config)
+	c.IdempotencyRecord = NewIdempotencyRecordClient(c.config)
+	c.InboundEvent = NewInboundEventClient(c.config)
 	c.IntegrationJob = NewIntegrationJobClient(c.config)
 	c.Lease = NewLeaseClient(c.config)
 	c.Property = NewPropertyClient(c.config)
 	c.Prospect = NewProspectClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
+	c.ScreeningApplication = NewScreeningApplicationClient(c.config)
+	c.ScreeningRequest = NewScreeningRequestClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 }
 
@@ -165,18 +185,23 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIToken:       NewAPITokenClient(cfg),
-		Ban:            NewBanClient(cfg),
-		Card:           NewCardClient(cfg),
-		Company:        NewCompanyClient(cfg),
-		IntegrationJob: NewIntegrationJobClient(cfg),
-		Lease:          NewLeaseClient(cfg),
-		Property:       NewPropertyClient(cfg),
-		Prospect:       NewProspectClient(cfg),
-		Registration:   NewRegistrationClient(cfg),
-		Tenant:         NewTenantClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		APIToken:             NewAPITokenClient(cfg),
+		Applicant:            NewApplicantClient(cfg),
+		Ban:                  NewBanClient(cfg),
+		Card:                 NewCardClient(cfg),
+		Company:              NewCompanyClient(cfg),
+		IdempotencyRecord:    NewIdempotencyRecordClient(cfg),
+		InboundEvent:         NewInboundEventClient(cfg),
+		IntegrationJob:       NewIntegrationJobClient(cfg),
+		Lease:                NewLeaseClient(cfg),
+		Property:             NewPropertyClient(cfg),
+		Prospect:             NewProspectClient(cfg),
+		Registration:         NewRegistrationClient(cfg),
+		ScreeningApplication: NewScreeningApplicationClient(cfg),
+		ScreeningRequest:     NewScreeningRequestClient(cfg),
+		Tenant:               NewTenantClient(cfg),
 	}, nil
 }
 
@@ -194,18 +219,23 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIToken:       NewAPITokenClient(cfg),
-		Ban:            NewBanClient(cfg),
-		Card:           NewCardClient(cfg),
-		Company:        NewCompanyClient(cfg),
-		IntegrationJob: NewIntegrationJobClient(cfg),
-		Lease:          NewLeaseClient(cfg),
-		Property:       NewPropertyClient(cfg),
-		Prospect:       NewProspectClient(cfg),
-		Registration:   NewRegistrationClient(cfg),
-		Tenant:         NewTenantClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		APIToken:             NewAPITokenClient(cfg),
+		Applicant:            NewApplicantClient(cfg),
+		Ban:                  NewBanClient(cfg),
+		Card:                 NewCardClient(cfg),
+		Company:              NewCompanyClient(cfg),
+		IdempotencyRecord:    NewIdempotencyRecordClient(cfg),
+		InboundEvent:         NewInboundEventClient(cfg),
+		IntegrationJob:       NewIntegrationJobClient(cfg),
+		Lease:                NewLeaseClient(cfg),
+		Property:             NewPropertyClient(cfg),
+		Prospect:             NewProspectClient(cfg),
+		Registration:         NewRegistrationClient(cfg),
+		ScreeningApplication: NewScreeningApplicationClient(cfg),
+		ScreeningRequest:     NewScreeningRequestClient(cfg),
+		Tenant:               NewTenantClient(cfg),
 	}, nil
 }
 
@@ -235,8 +265,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Ban, c.Card, c.Company, c.IntegrationJob, c.Lease, c.Property,
-		c.Prospect, c.Registration, c.Tenant,
+		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.IdempotencyRecord,
+		c.InboundEvent, c.IntegrationJob, c.Lease, c.Property, c.Prospect,
+		c.Registration, c.ScreeningApplication, c.ScreeningRequest, c.Tenant,
 	} {
 		n.Use(hooks...)
 	}
@@ -246,8 +277,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Ban, c.Card, c.Company, c.IntegrationJob, c.Lease, c.Property,
-		c.Prospect, c.Registration, c.Tenant,
+		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.IdempotencyRecord,
+		c.InboundEvent, c.IntegrationJob, c.Lease, c.Property, c.Prospect,
+		c.Registration, c.ScreeningApplication, c.ScreeningRequest, c.Tenant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -258,12 +290,18 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APITokenMutation:
 		return c.APIToken.mutate(ctx, m)
+	case *ApplicantMutation:
+		return c.Applicant.mutate(ctx, m)
 	case *BanMutation:
 		return c.Ban.mutate(ctx, m)
 	case *CardMutation:
 		return c.Card.mutate(ctx, m)
 	case *CompanyMutation:
 		return c.Company.mutate(ctx, m)
+	case *IdempotencyRecordMutation:
+		return c.IdempotencyRecord.mutate(ctx, m)
+	case *InboundEventMutation:
+		return c.InboundEvent.mutate(ctx, m)
 	case *IntegrationJobMutation:
 		return c.IntegrationJob.mutate(ctx, m)
 	case *LeaseMutation:
@@ -274,6 +312,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Prospect.mutate(ctx, m)
 	case *RegistrationMutation:
 		return c.Registration.mutate(ctx, m)
+	case *ScreeningApplicationMutation:
+		return c.ScreeningApplication.mutate(ctx, m)
+	case *ScreeningRequestMutation:
+		return c.ScreeningRequest.mutate(ctx, m)
 	case *TenantMutation:
 		return c.Tenant.mutate(ctx, m)
 	default:
@@ -428,6 +470,172 @@ func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value
 		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// ApplicantClient is a client for the Applicant schema.
+type ApplicantClient struct {
+	config
+}
+
+// NewApplicantClient returns a client for the Applicant from the given config.
+func NewApplicantClient(c config) *ApplicantClient {
+	return &ApplicantClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `applicant.Hooks(f(g(h())))`.
+func (c *ApplicantClient) Use(hooks ...Hook) {
+	c.hooks.Applicant = append(c.hooks.Applicant, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `applicant.Intercept(f(g(h())))`.
+func (c *ApplicantClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Applicant = append(c.inters.Applicant, interceptors...)
+}
+
+// Create returns a builder for creating a Applicant entity.
+func (c *ApplicantClient) Create() *ApplicantCreate {
+	mutation := newApplicantMutation(c.config, OpCreate)
+	return &ApplicantCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Applicant entities.
+func (c *ApplicantClient) CreateBulk(builders ...*ApplicantCreate) *ApplicantCreateBulk {
+	return &ApplicantCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApplicantClient) MapCreateBulk(slice any, setFunc func(*ApplicantCreate, int)) *ApplicantCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApplicantCreateBulk{err: fmt.Errorf("calling to ApplicantClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApplicantCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApplicantCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Applicant.
+func (c *ApplicantClient) Update() *ApplicantUpdate {
+	mutation := newApplicantMutation(c.config, OpUpdate)
+	return &ApplicantUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApplicantClient) UpdateOne(_m *Applicant) *ApplicantUpdateOne {
+	mutation := newApplicantMutation(c.config, OpUpdateOne, withApplicant(_m))
+	return &ApplicantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApplicantClient) UpdateOneID(id int) *ApplicantUpdateOne {
+	mutation := newApplicantMutation(c.config, OpUpdateOne, withApplicantID(id))
+	return &ApplicantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Applicant.
+func (c *ApplicantClient) Delete() *ApplicantDelete {
+	mutation := newApplicantMutation(c.config, OpDelete)
+	return &ApplicantDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApplicantClient) DeleteOne(_m *Applicant) *ApplicantDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApplicantClient) DeleteOneID(id int) *ApplicantDeleteOne {
+	builder := c.Delete().Where(applicant.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApplicantDeleteOne{builder}
+}
+
+// Query returns a query builder for Applicant.
+func (c *ApplicantClient) Query() *ApplicantQuery {
+	return &ApplicantQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApplicant},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Applicant entity by its id.
+func (c *ApplicantClient) Get(ctx context.Context, id int) (*Applicant, error) {
+	return c.Query().Where(applicant.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApplicantClient) GetX(ctx context.Context, id int) *Applicant {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a Applicant.
+func (c *ApplicantClient) QueryClient(_m *Applicant) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicant.Table, applicant.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, applicant.ClientTable, applicant.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplication queries the application edge of a Applicant.
+func (c *ApplicantClient) QueryApplication(_m *Applicant) *ScreeningApplicationQuery {
+	query := (&ScreeningApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicant.Table, applicant.FieldID, id),
+			sqlgraph.To(screeningapplication.Table, screeningapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, applicant.ApplicationTable, applicant.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ApplicantClient) Hooks() []Hook {
+	hooks := c.hooks.Applicant
+	return append(hooks[:len(hooks):len(hooks)], applicant.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApplicantClient) Interceptors() []Interceptor {
+	return c.inters.Applicant
+}
+
+func (c *ApplicantClient) mutate(ctx context.Context, m *ApplicantMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApplicantCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApplicantUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApplicantUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApplicantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Applicant mutation op: %q", m.Op())
 	}
 }
 
@@ -999,6 +1207,86 @@ func (c *CompanyClient) QueryIntegrationJobs(_m *Company) *IntegrationJobQuery {
 	return query
 }
 
+// QueryScreeningApplications queries the screening_applications edge of a Company.
+func (c *CompanyClient) QueryScreeningApplications(_m *Company) *ScreeningApplicationQuery {
+	query := (&ScreeningApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(screeningapplication.Table, screeningapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.ScreeningApplicationsTable, company.ScreeningApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplicants queries the applicants edge of a Company.
+func (c *CompanyClient) QueryApplicants(_m *Company) *ApplicantQuery {
+	query := (&ApplicantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(applicant.Table, applicant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.ApplicantsTable, company.ApplicantsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryInboundEvents queries the inbound_events edge of a Company.
+func (c *CompanyClient) QueryInboundEvents(_m *Company) *InboundEventQuery {
+	query := (&InboundEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(inboundevent.Table, inboundevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.InboundEventsTable, company.InboundEventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryScreeningRequests queries the screening_requests edge of a Company.
+func (c *CompanyClient) QueryScreeningRequests(_m *Company) *ScreeningRequestQuery {
+	query := (&ScreeningRequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(screeningrequest.Table, screeningrequest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.ScreeningRequestsTable, company.ScreeningRequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryIdempotencyRecords queries the idempotency_records edge of a Company.
+func (c *CompanyClient) QueryIdempotencyRecords(_m *Company) *IdempotencyRecordQuery {
+	query := (&IdempotencyRecordClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(idempotencyrecord.Table, idempotencyrecord.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.IdempotencyRecordsTable, company.IdempotencyRecordsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CompanyClient) Hooks() []Hook {
 	hooks := c.hooks.Company
@@ -1022,6 +1310,322 @@ func (c *CompanyClient) mutate(ctx context.Context, m *CompanyMutation) (Value, 
 		return (&CompanyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Company mutation op: %q", m.Op())
+	}
+}
+
+// IdempotencyRecordClient is a client for the IdempotencyRecord schema.
+type IdempotencyRecordClient struct {
+	config
+}
+
+// NewIdempotencyRecordClient returns a client for the IdempotencyRecord from the given config.
+func NewIdempotencyRecordClient(c config) *IdempotencyRecordClient {
+	return &IdempotencyRecordClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `idempotencyrecord.Hooks(f(g(h())))`.
+func (c *IdempotencyRecordClient) Use(hooks ...Hook) {
+	c.hooks.IdempotencyRecord = append(c.hooks.IdempotencyRecord, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `idempotencyrecord.Intercept(f(g(h())))`.
+func (c *IdempotencyRecordClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdempotencyRecord = append(c.inters.IdempotencyRecord, interceptors...)
+}
+
+// Create returns a builder for creating a IdempotencyRecord entity.
+func (c *IdempotencyRecordClient) Create() *IdempotencyRecordCreate {
+	mutation := newIdempotencyRecordMutation(c.config, OpCreate)
+	return &IdempotencyRecordCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdempotencyRecord entities.
+func (c *IdempotencyRecordClient) CreateBulk(builders ...*IdempotencyRecordCreate) *IdempotencyRecordCreateBulk {
+	return &IdempotencyRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdempotencyRecordClient) MapCreateBulk(slice any, setFunc func(*IdempotencyRecordCreate, int)) *IdempotencyRecordCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdempotencyRecordCreateBulk{err: fmt.Errorf("calling to IdempotencyRecordClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdempotencyRecordCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdempotencyRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdempotencyRecord.
+func (c *IdempotencyRecordClient) Update() *IdempotencyRecordUpdate {
+	mutation := newIdempotencyRecordMutation(c.config, OpUpdate)
+	return &IdempotencyRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdempotencyRecordClient) UpdateOne(_m *IdempotencyRecord) *IdempotencyRecordUpdateOne {
+	mutation := newIdempotencyRecordMutation(c.config, OpUpdateOne, withIdempotencyRecord(_m))
+	return &IdempotencyRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdempotencyRecordClient) UpdateOneID(id int) *IdempotencyRecordUpdateOne {
+	mutation := newIdempotencyRecordMutation(c.config, OpUpdateOne, withIdempotencyRecordID(id))
+	return &IdempotencyRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdempotencyRecord.
+func (c *IdempotencyRecordClient) Delete() *IdempotencyRecordDelete {
+	mutation := newIdempotencyRecordMutation(c.config, OpDelete)
+	return &IdempotencyRecordDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdempotencyRecordClient) DeleteOne(_m *IdempotencyRecord) *IdempotencyRecordDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdempotencyRecordClient) DeleteOneID(id int) *IdempotencyRecordDeleteOne {
+	builder := c.Delete().Where(idempotencyrecord.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdempotencyRecordDeleteOne{builder}
+}
+
+// Query returns a query builder for IdempotencyRecord.
+func (c *IdempotencyRecordClient) Query() *IdempotencyRecordQuery {
+	return &IdempotencyRecordQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdempotencyRecord},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdempotencyRecord entity by its id.
+func (c *IdempotencyRecordClient) Get(ctx context.Context, id int) (*IdempotencyRecord, error) {
+	return c.Query().Where(idempotencyrecord.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdempotencyRecordClient) GetX(ctx context.Context, id int) *IdempotencyRecord {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a IdempotencyRecord.
+func (c *IdempotencyRecordClient) QueryClient(_m *IdempotencyRecord) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(idempotencyrecord.Table, idempotencyrecord.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, idempotencyrecord.ClientTable, idempotencyrecord.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *IdempotencyRecordClient) Hooks() []Hook {
+	hooks := c.hooks.IdempotencyRecord
+	return append(hooks[:len(hooks):len(hooks)], idempotencyrecord.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdempotencyRecordClient) Interceptors() []Interceptor {
+	return c.inters.IdempotencyRecord
+}
+
+func (c *IdempotencyRecordClient) mutate(ctx context.Context, m *IdempotencyRecordMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdempotencyRecordCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdempotencyRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdempotencyRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdempotencyRecordDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdempotencyRecord mutation op: %q", m.Op())
+	}
+}
+
+// InboundEventClient is a client for the InboundEvent schema.
+type InboundEventClient struct {
+	config
+}
+
+// NewInboundEventClient returns a client for the InboundEvent from the given config.
+func NewInboundEventClient(c config) *InboundEventClient {
+	return &InboundEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `inboundevent.Hooks(f(g(h())))`.
+func (c *InboundEventClient) Use(hooks ...Hook) {
+	c.hooks.InboundEvent = append(c.hooks.InboundEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `inboundevent.Intercept(f(g(h())))`.
+func (c *InboundEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.InboundEvent = append(c.inters.InboundEvent, interceptors...)
+}
+
+// Create returns a builder for creating a InboundEvent entity.
+func (c *InboundEventClient) Create() *InboundEventCreate {
+	mutation := newInboundEventMutation(c.config, OpCreate)
+	return &InboundEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of InboundEvent entities.
+func (c *InboundEventClient) CreateBulk(builders ...*InboundEventCreate) *InboundEventCreateBulk {
+	return &InboundEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InboundEventClient) MapCreateBulk(slice any, setFunc func(*InboundEventCreate, int)) *InboundEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InboundEventCreateBulk{err: fmt.Errorf("calling to InboundEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InboundEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InboundEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for InboundEvent.
+func (c *InboundEventClient) Update() *InboundEventUpdate {
+	mutation := newInboundEventMutation(c.config, OpUpdate)
+	return &InboundEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InboundEventClient) UpdateOne(_m *InboundEvent) *InboundEventUpdateOne {
+	mutation := newInboundEventMutation(c.config, OpUpdateOne, withInboundEvent(_m))
+	return &InboundEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InboundEventClient) UpdateOneID(id int) *InboundEventUpdateOne {
+	mutation := newInboundEventMutation(c.config, OpUpdateOne, withInboundEventID(id))
+	return &InboundEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for InboundEvent.
+func (c *InboundEventClient) Delete() *InboundEventDelete {
+	mutation := newInboundEventMutation(c.config, OpDelete)
+	return &InboundEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InboundEventClient) DeleteOne(_m *InboundEvent) *InboundEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InboundEventClient) DeleteOneID(id int) *InboundEventDeleteOne {
+	builder := c.Delete().Where(inboundevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InboundEventDeleteOne{builder}
+}
+
+// Query returns a query builder for InboundEvent.
+func (c *InboundEventClient) Query() *InboundEventQuery {
+	return &InboundEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInboundEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a InboundEvent entity by its id.
+func (c *InboundEventClient) Get(ctx context.Context, id int) (*InboundEvent, error) {
+	return c.Query().Where(inboundevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InboundEventClient) GetX(ctx context.Context, id int) *InboundEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a InboundEvent.
+func (c *InboundEventClient) QueryClient(_m *InboundEvent) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(inboundevent.Table, inboundevent.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, inboundevent.ClientTable, inboundevent.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryScreeningApplication queries the screening_application edge of a InboundEvent.
+func (c *InboundEventClient) QueryScreeningApplication(_m *InboundEvent) *ScreeningApplicationQuery {
+	query := (&ScreeningApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(inboundevent.Table, inboundevent.FieldID, id),
+			sqlgraph.To(screeningapplication.Table, screeningapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, inboundevent.ScreeningApplicationTable, inboundevent.ScreeningApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *InboundEventClient) Hooks() []Hook {
+	hooks := c.hooks.InboundEvent
+	return append(hooks[:len(hooks):len(hooks)], inboundevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *InboundEventClient) Interceptors() []Interceptor {
+	return c.inters.InboundEvent
+}
+
+func (c *InboundEventClient) mutate(ctx context.Context, m *InboundEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InboundEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InboundEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InboundEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InboundEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown InboundEvent mutation op: %q", m.Op())
 	}
 }
 
@@ -1999,6 +2603,338 @@ func (c *RegistrationClient) mutate(ctx context.Context, m *RegistrationMutation
 	}
 }
 
+// ScreeningApplicationClient is a client for the ScreeningApplication schema.
+type ScreeningApplicationClient struct {
+	config
+}
+
+// NewScreeningApplicationClient returns a client for the ScreeningApplication from the given config.
+func NewScreeningApplicationClient(c config) *ScreeningApplicationClient {
+	return &ScreeningApplicationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `screeningapplication.Hooks(f(g(h())))`.
+func (c *ScreeningApplicationClient) Use(hooks ...Hook) {
+	c.hooks.ScreeningApplication = append(c.hooks.ScreeningApplication, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `screeningapplication.Intercept(f(g(h())))`.
+func (c *ScreeningApplicationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ScreeningApplication = append(c.inters.ScreeningApplication, interceptors...)
+}
+
+// Create returns a builder for creating a ScreeningApplication entity.
+func (c *ScreeningApplicationClient) Create() *ScreeningApplicationCreate {
+	mutation := newScreeningApplicationMutation(c.config, OpCreate)
+	return &ScreeningApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ScreeningApplication entities.
+func (c *ScreeningApplicationClient) CreateBulk(builders ...*ScreeningApplicationCreate) *ScreeningApplicationCreateBulk {
+	return &ScreeningApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ScreeningApplicationClient) MapCreateBulk(slice any, setFunc func(*ScreeningApplicationCreate, int)) *ScreeningApplicationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ScreeningApplicationCreateBulk{err: fmt.Errorf("calling to ScreeningApplicationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ScreeningApplicationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ScreeningApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ScreeningApplication.
+func (c *ScreeningApplicationClient) Update() *ScreeningApplicationUpdate {
+	mutation := newScreeningApplicationMutation(c.config, OpUpdate)
+	return &ScreeningApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ScreeningApplicationClient) UpdateOne(_m *ScreeningApplication) *ScreeningApplicationUpdateOne {
+	mutation := newScreeningApplicationMutation(c.config, OpUpdateOne, withScreeningApplication(_m))
+	return &ScreeningApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ScreeningApplicationClient) UpdateOneID(id int) *ScreeningApplicationUpdateOne {
+	mutation := newScreeningApplicationMutation(c.config, OpUpdateOne, withScreeningApplicationID(id))
+	return &ScreeningApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ScreeningApplication.
+func (c *ScreeningApplicationClient) Delete() *ScreeningApplicationDelete {
+	mutation := newScreeningApplicationMutation(c.config, OpDelete)
+	return &ScreeningApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ScreeningApplicationClient) DeleteOne(_m *ScreeningApplication) *ScreeningApplicationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ScreeningApplicationClient) DeleteOneID(id int) *ScreeningApplicationDeleteOne {
+	builder := c.Delete().Where(screeningapplication.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ScreeningApplicationDeleteOne{builder}
+}
+
+// Query returns a query builder for ScreeningApplication.
+func (c *ScreeningApplicationClient) Query() *ScreeningApplicationQuery {
+	return &ScreeningApplicationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeScreeningApplication},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ScreeningApplication entity by its id.
+func (c *ScreeningApplicationClient) Get(ctx context.Context, id int) (*ScreeningApplication, error) {
+	return c.Query().Where(screeningapplication.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ScreeningApplicationClient) GetX(ctx context.Context, id int) *ScreeningApplication {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a ScreeningApplication.
+func (c *ScreeningApplicationClient) QueryClient(_m *ScreeningApplication) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(screeningapplication.Table, screeningapplication.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, screeningapplication.ClientTable, screeningapplication.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplicants queries the applicants edge of a ScreeningApplication.
+func (c *ScreeningApplicationClient) QueryApplicants(_m *ScreeningApplication) *ApplicantQuery {
+	query := (&ApplicantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(screeningapplication.Table, screeningapplication.FieldID, id),
+			sqlgraph.To(applicant.Table, applicant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, screeningapplication.ApplicantsTable, screeningapplication.ApplicantsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryInboundEvents queries the inbound_events edge of a ScreeningApplication.
+func (c *ScreeningApplicationClient) QueryInboundEvents(_m *ScreeningApplication) *InboundEventQuery {
+	query := (&InboundEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(screeningapplication.Table, screeningapplication.FieldID, id),
+			sqlgraph.To(inboundevent.Table, inboundevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, screeningapplication.InboundEventsTable, screeningapplication.InboundEventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ScreeningApplicationClient) Hooks() []Hook {
+	hooks := c.hooks.ScreeningApplication
+	return append(hooks[:len(hooks):len(hooks)], screeningapplication.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ScreeningApplicationClient) Interceptors() []Interceptor {
+	return c.inters.ScreeningApplication
+}
+
+func (c *ScreeningApplicationClient) mutate(ctx context.Context, m *ScreeningApplicationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ScreeningApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ScreeningApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ScreeningApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ScreeningApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ScreeningApplication mutation op: %q", m.Op())
+	}
+}
+
+// ScreeningRequestClient is a client for the ScreeningRequest schema.
+type ScreeningRequestClient struct {
+	config
+}
+
+// NewScreeningRequestClient returns a client for the ScreeningRequest from the given config.
+func NewScreeningRequestClient(c config) *ScreeningRequestClient {
+	return &ScreeningRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `screeningrequest.Hooks(f(g(h())))`.
+func (c *ScreeningRequestClient) Use(hooks ...Hook) {
+	c.hooks.ScreeningRequest = append(c.hooks.ScreeningRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `screeningrequest.Intercept(f(g(h())))`.
+func (c *ScreeningRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ScreeningRequest = append(c.inters.ScreeningRequest, interceptors...)
+}
+
+// Create returns a builder for creating a ScreeningRequest entity.
+func (c *ScreeningRequestClient) Create() *ScreeningRequestCreate {
+	mutation := newScreeningRequestMutation(c.config, OpCreate)
+	return &ScreeningRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ScreeningRequest entities.
+func (c *ScreeningRequestClient) CreateBulk(builders ...*ScreeningRequestCreate) *ScreeningRequestCreateBulk {
+	return &ScreeningRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ScreeningRequestClient) MapCreateBulk(slice any, setFunc func(*ScreeningRequestCreate, int)) *ScreeningRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ScreeningRequestCreateBulk{err: fmt.Errorf("calling to ScreeningRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ScreeningRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ScreeningRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ScreeningRequest.
+func (c *ScreeningRequestClient) Update() *ScreeningRequestUpdate {
+	mutation := newScreeningRequestMutation(c.config, OpUpdate)
+	return &ScreeningRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ScreeningRequestClient) UpdateOne(_m *ScreeningRequest) *ScreeningRequestUpdateOne {
+	mutation := newScreeningRequestMutation(c.config, OpUpdateOne, withScreeningRequest(_m))
+	return &ScreeningRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ScreeningRequestClient) UpdateOneID(id int) *ScreeningRequestUpdateOne {
+	mutation := newScreeningRequestMutation(c.config, OpUpdateOne, withScreeningRequestID(id))
+	return &ScreeningRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ScreeningRequest.
+func (c *ScreeningRequestClient) Delete() *ScreeningRequestDelete {
+	mutation := newScreeningRequestMutation(c.config, OpDelete)
+	return &ScreeningRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ScreeningRequestClient) DeleteOne(_m *ScreeningRequest) *ScreeningRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ScreeningRequestClient) DeleteOneID(id int) *ScreeningRequestDeleteOne {
+	builder := c.Delete().Where(screeningrequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ScreeningRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for ScreeningRequest.
+func (c *ScreeningRequestClient) Query() *ScreeningRequestQuery {
+	return &ScreeningRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeScreeningRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ScreeningRequest entity by its id.
+func (c *ScreeningRequestClient) Get(ctx context.Context, id int) (*ScreeningRequest, error) {
+	return c.Query().Where(screeningrequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ScreeningRequestClient) GetX(ctx context.Context, id int) *ScreeningRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a ScreeningRequest.
+func (c *ScreeningRequestClient) QueryClient(_m *ScreeningRequest) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(screeningrequest.Table, screeningrequest.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, screeningrequest.ClientTable, screeningrequest.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ScreeningRequestClient) Hooks() []Hook {
+	hooks := c.hooks.ScreeningRequest
+	return append(hooks[:len(hooks):len(hooks)], screeningrequest.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ScreeningRequestClient) Interceptors() []Interceptor {
+	return c.inters.ScreeningRequest
+}
+
+func (c *ScreeningRequestClient) mutate(ctx context.Context, m *ScreeningRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ScreeningRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ScreeningRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ScreeningRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ScreeningRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ScreeningRequest mutation op: %q", m.Op())
+	}
+}
+
 // TenantClient is a client for the Tenant schema.
 type TenantClient struct {
 	config
@@ -2168,12 +3104,14 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Ban, Card, Company, IntegrationJob, Lease, Property, Prospect,
-		Registration, Tenant []ent.Hook
+		APIToken, Applicant, Ban, Card, Company, IdempotencyRecord, InboundEvent,
+		IntegrationJob, Lease, Property, Prospect, Registration, ScreeningApplication,
+		ScreeningRequest, Tenant []ent.Hook
 	}
 	inters struct {
-		APIToken, Ban, Card, Company, IntegrationJob, Lease, Property, Prospect,
-		Registration, Tenant []ent.Interceptor
+		APIToken, Applicant, Ban, Card, Company, IdempotencyRecord, InboundEvent,
+		IntegrationJob, Lease, Property, Prospect, Registration, ScreeningApplication,
+		ScreeningRequest, Tenant []ent.Interceptor
 	}
 )
 

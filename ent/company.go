@@ -62,21 +62,36 @@ type CompanyEdges struct {
 	Registrations []*Registration `json:"registrations,omitempty"`
 	// Outbound deliveries.
 	IntegrationJobs []*IntegrationJob `json:"integration_jobs,omitempty"`
+	// SmartMove screening applications.
+	ScreeningApplications []*ScreeningApplication `json:"screening_applications,omitempty"`
+	// Applicants on screening applications.
+	Applicants []*Applicant `json:"applicants,omitempty"`
+	// Postbacks and webhooks received.
+	InboundEvents []*InboundEvent `json:"inbound_events,omitempty"`
+	// Idempotency records of SmartMove calls.
+	ScreeningRequests []*ScreeningRequest `json:"screening_requests,omitempty"`
+	// Results remembered for idempotency keys.
+	IdempotencyRecords []*IdempotencyRecord `json:"idempotency_records,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [14]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedProperties      map[string][]*Property
-	namedLeases          map[string][]*Lease
-	namedTenants         map[string][]*Tenant
-	namedProspects       map[string][]*Prospect
-	namedAPITokens       map[string][]*APIToken
-	namedBans            map[string][]*Ban
-	namedCards           map[string][]*Card
-	namedRegistrations   map[string][]*Registration
-	namedIntegrationJobs map[string][]*IntegrationJob
+	namedProperties            map[string][]*Property
+	namedLeases                map[string][]*Lease
+	namedTenants               map[string][]*Tenant
+	namedProspects             map[string][]*Prospect
+	namedAPITokens             map[string][]*APIToken
+	namedBans                  map[string][]*Ban
+	namedCards                 map[string][]*Card
+	namedRegistrations         map[string][]*Registration
+	namedIntegrationJobs       map[string][]*IntegrationJob
+	namedScreeningApplications map[string][]*ScreeningApplication
+	namedApplicants            map[string][]*Applicant
+	namedInboundEvents         map[string][]*InboundEvent
+	namedScreeningRequests     map[string][]*ScreeningRequest
+	namedIdempotencyRecords    map[string][]*IdempotencyRecord
 }
 
 // PropertiesOrErr returns the Properties value or an error if the edge
@@ -158,6 +173,51 @@ func (e CompanyEdges) IntegrationJobsOrErr() ([]*IntegrationJob, error) {
 		return e.IntegrationJobs, nil
 	}
 	return nil, &NotLoadedError{edge: "integration_jobs"}
+}
+
+// ScreeningApplicationsOrErr returns the ScreeningApplications value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) ScreeningApplicationsOrErr() ([]*ScreeningApplication, error) {
+	if e.loadedTypes[9] {
+		return e.ScreeningApplications, nil
+	}
+	return nil, &NotLoadedError{edge: "screening_applications"}
+}
+
+// ApplicantsOrErr returns the Applicants value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) ApplicantsOrErr() ([]*Applicant, error) {
+	if e.loadedTypes[10] {
+		return e.Applicants, nil
+	}
+	return nil, &NotLoadedError{edge: "applicants"}
+}
+
+// InboundEventsOrErr returns the InboundEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) InboundEventsOrErr() ([]*InboundEvent, error) {
+	if e.loadedTypes[11] {
+		return e.InboundEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "inbound_events"}
+}
+
+// ScreeningRequestsOrErr returns the ScreeningRequests value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) ScreeningRequestsOrErr() ([]*ScreeningRequest, error) {
+	if e.loadedTypes[12] {
+		return e.ScreeningRequests, nil
+	}
+	return nil, &NotLoadedError{edge: "screening_requests"}
+}
+
+// IdempotencyRecordsOrErr returns the IdempotencyRecords value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) IdempotencyRecordsOrErr() ([]*IdempotencyRecord, error) {
+	if e.loadedTypes[13] {
+		return e.IdempotencyRecords, nil
+	}
+	return nil, &NotLoadedError{edge: "idempotency_records"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -312,6 +372,31 @@ func (_m *Company) QueryRegistrations() *RegistrationQuery {
 // QueryIntegrationJobs queries the "integration_jobs" edge of the Company entity.
 func (_m *Company) QueryIntegrationJobs() *IntegrationJobQuery {
 	return NewCompanyClient(_m.config).QueryIntegrationJobs(_m)
+}
+
+// QueryScreeningApplications queries the "screening_applications" edge of the Company entity.
+func (_m *Company) QueryScreeningApplications() *ScreeningApplicationQuery {
+	return NewCompanyClient(_m.config).QueryScreeningApplications(_m)
+}
+
+// QueryApplicants queries the "applicants" edge of the Company entity.
+func (_m *Company) QueryApplicants() *ApplicantQuery {
+	return NewCompanyClient(_m.config).QueryApplicants(_m)
+}
+
+// QueryInboundEvents queries the "inbound_events" edge of the Company entity.
+func (_m *Company) QueryInboundEvents() *InboundEventQuery {
+	return NewCompanyClient(_m.config).QueryInboundEvents(_m)
+}
+
+// QueryScreeningRequests queries the "screening_requests" edge of the Company entity.
+func (_m *Company) QueryScreeningRequests() *ScreeningRequestQuery {
+	return NewCompanyClient(_m.config).QueryScreeningRequests(_m)
+}
+
+// QueryIdempotencyRecords queries the "idempotency_records" edge of the Company entity.
+func (_m *Company) QueryIdempotencyRecords() *IdempotencyRecordQuery {
+	return NewCompanyClient(_m.config).QueryIdempotencyRecords(_m)
 }
 
 // Update returns a builder for updating this Company.
@@ -580,6 +665,126 @@ func (_m *Company) appendNamedIntegrationJobs(name string, edges ...*Integration
 		_m.Edges.namedIntegrationJobs[name] = []*IntegrationJob{}
 	} else {
 		_m.Edges.namedIntegrationJobs[name] = append(_m.Edges.namedIntegrationJobs[name], edges...)
+	}
+}
+
+// NamedScreeningApplications returns the ScreeningApplications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedScreeningApplications(name string) ([]*ScreeningApplication, error) {
+	if _m.Edges.namedScreeningApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedScreeningApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedScreeningApplications(name string, edges ...*ScreeningApplication) {
+	if _m.Edges.namedScreeningApplications == nil {
+		_m.Edges.namedScreeningApplications = make(map[string][]*ScreeningApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedScreeningApplications[name] = []*ScreeningApplication{}
+	} else {
+		_m.Edges.namedScreeningApplications[name] = append(_m.Edges.namedScreeningApplications[name], edges...)
+	}
+}
+
+// NamedApplicants returns the Applicants named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedApplicants(name string) ([]*Applicant, error) {
+	if _m.Edges.namedApplicants == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedApplicants[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedApplicants(name string, edges ...*Applicant) {
+	if _m.Edges.namedApplicants == nil {
+		_m.Edges.namedApplicants = make(map[string][]*Applicant)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedApplicants[name] = []*Applicant{}
+	} else {
+		_m.Edges.namedApplicants[name] = append(_m.Edges.namedApplicants[name], edges...)
+	}
+}
+
+// NamedInboundEvents returns the InboundEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedInboundEvents(name string) ([]*InboundEvent, error) {
+	if _m.Edges.namedInboundEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedInboundEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedInboundEvents(name string, edges ...*InboundEvent) {
+	if _m.Edges.namedInboundEvents == nil {
+		_m.Edges.namedInboundEvents = make(map[string][]*InboundEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedInboundEvents[name] = []*InboundEvent{}
+	} else {
+		_m.Edges.namedInboundEvents[name] = append(_m.Edges.namedInboundEvents[name], edges...)
+	}
+}
+
+// NamedScreeningRequests returns the ScreeningRequests named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedScreeningRequests(name string) ([]*ScreeningRequest, error) {
+	if _m.Edges.namedScreeningRequests == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedScreeningRequests[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedScreeningRequests(name string, edges ...*ScreeningRequest) {
+	if _m.Edges.namedScreeningRequests == nil {
+		_m.Edges.namedScreeningRequests = make(map[string][]*ScreeningRequest)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedScreeningRequests[name] = []*ScreeningRequest{}
+	} else {
+		_m.Edges.namedScreeningRequests[name] = append(_m.Edges.namedScreeningRequests[name], edges...)
+	}
+}
+
+// NamedIdempotencyRecords returns the IdempotencyRecords named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedIdempotencyRecords(name string) ([]*IdempotencyRecord, error) {
+	if _m.Edges.namedIdempotencyRecords == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIdempotencyRecords[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedIdempotencyRecords(name string, edges ...*IdempotencyRecord) {
+	if _m.Edges.namedIdempotencyRecords == nil {
+		_m.Edges.namedIdempotencyRecords = make(map[string][]*IdempotencyRecord)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIdempotencyRecords[name] = []*IdempotencyRecord{}
+	} else {
+		_m.Edges.namedIdempotencyRecords[name] = append(_m.Edges.namedIdempotencyRecords[name], edges...)
 	}
 }
 

@@ -12,14 +12,19 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -250,6 +255,81 @@ func (_c *CompanyCreate) AddIntegrationJobs(v ...*IntegrationJob) *CompanyCreate
 		ids[i] = v[i].ID
 	}
 	return _c.AddIntegrationJobIDs(ids...)
+}
+
+// AddScreeningApplicationIDs adds the "screening_applications" edge to the ScreeningApplication entity by IDs.
+func (_c *CompanyCreate) AddScreeningApplicationIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddScreeningApplicationIDs(ids...)
+	return _c
+}
+
+// AddScreeningApplications adds the "screening_applications" edges to the ScreeningApplication entity.
+func (_c *CompanyCreate) AddScreeningApplications(v ...*ScreeningApplication) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddScreeningApplicationIDs(ids...)
+}
+
+// AddApplicantIDs adds the "applicants" edge to the Applicant entity by IDs.
+func (_c *CompanyCreate) AddApplicantIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddApplicantIDs(ids...)
+	return _c
+}
+
+// AddApplicants adds the "applicants" edges to the Applicant entity.
+func (_c *CompanyCreate) AddApplicants(v ...*Applicant) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddApplicantIDs(ids...)
+}
+
+// AddInboundEventIDs adds the "inbound_events" edge to the InboundEvent entity by IDs.
+func (_c *CompanyCreate) AddInboundEventIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddInboundEventIDs(ids...)
+	return _c
+}
+
+// AddInboundEvents adds the "inbound_events" edges to the InboundEvent entity.
+func (_c *CompanyCreate) AddInboundEvents(v ...*InboundEvent) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddInboundEventIDs(ids...)
+}
+
+// AddScreeningRequestIDs adds the "screening_requests" edge to the ScreeningRequest entity by IDs.
+func (_c *CompanyCreate) AddScreeningRequestIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddScreeningRequestIDs(ids...)
+	return _c
+}
+
+// AddScreeningRequests adds the "screening_requests" edges to the ScreeningRequest entity.
+func (_c *CompanyCreate) AddScreeningRequests(v ...*ScreeningRequest) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddScreeningRequestIDs(ids...)
+}
+
+// AddIdempotencyRecordIDs adds the "idempotency_records" edge to the IdempotencyRecord entity by IDs.
+func (_c *CompanyCreate) AddIdempotencyRecordIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddIdempotencyRecordIDs(ids...)
+	return _c
+}
+
+// AddIdempotencyRecords adds the "idempotency_records" edges to the IdempotencyRecord entity.
+func (_c *CompanyCreate) AddIdempotencyRecords(v ...*IdempotencyRecord) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddIdempotencyRecordIDs(ids...)
 }
 
 // Mutation returns the CompanyMutation object of the builder.
@@ -543,6 +623,86 @@ func (_c *CompanyCreate) createSpec() (*Company, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ScreeningApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ApplicantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(applicant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.InboundEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inboundevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ScreeningRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.IdempotencyRecordsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

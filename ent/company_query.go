@@ -14,45 +14,60 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
 // CompanyQuery is the builder for querying Company entities.
 type CompanyQuery struct {
 	config
-	ctx                      *QueryContext
-	order                    []company.OrderOption
-	inters                   []Interceptor
-	predicates               []predicate.Company
-	withProperties           *PropertyQuery
-	withLeases               *LeaseQuery
-	withTenants              *TenantQuery
-	withProspects            *ProspectQuery
-	withAPITokens            *APITokenQuery
-	withBans                 *BanQuery
-	withCards                *CardQuery
-	withRegistrations        *RegistrationQuery
-	withIntegrationJobs      *IntegrationJobQuery
-	modifiers                []func(*sql.Selector)
-	loadTotal                []func(context.Context, []*Company) error
-	withNamedProperties      map[string]*PropertyQuery
-	withNamedLeases          map[string]*LeaseQuery
-	withNamedTenants         map[string]*TenantQuery
-	withNamedProspects       map[string]*ProspectQuery
-	withNamedAPITokens       map[string]*APITokenQuery
-	withNamedBans            map[string]*BanQuery
-	withNamedCards           map[string]*CardQuery
-	withNamedRegistrations   map[string]*RegistrationQuery
-	withNamedIntegrationJobs map[string]*IntegrationJobQuery
+	ctx                            *QueryContext
+	order                          []company.OrderOption
+	inters                         []Interceptor
+	predicates                     []predicate.Company
+	withProperties                 *PropertyQuery
+	withLeases                     *LeaseQuery
+	withTenants                    *TenantQuery
+	withProspects                  *ProspectQuery
+	withAPITokens                  *APITokenQuery
+	withBans                       *BanQuery
+	withCards                      *CardQuery
+	withRegistrations              *RegistrationQuery
+	withIntegrationJobs            *IntegrationJobQuery
+	withScreeningApplications      *ScreeningApplicationQuery
+	withApplicants                 *ApplicantQuery
+	withInboundEvents              *InboundEventQuery
+	withScreeningRequests          *ScreeningRequestQuery
+	withIdempotencyRecords         *IdempotencyRecordQuery
+	modifiers                      []func(*sql.Selector)
+	loadTotal                      []func(context.Context, []*Company) error
+	withNamedProperties            map[string]*PropertyQuery
+	withNamedLeases                map[string]*LeaseQuery
+	withNamedTenants               map[string]*TenantQuery
+	withNamedProspects             map[string]*ProspectQuery
+	withNamedAPITokens             map[string]*APITokenQuery
+	withNamedBans                  map[string]*BanQuery
+	withNamedCards                 map[string]*CardQuery
+	withNamedRegistrations         map[string]*RegistrationQuery
+	withNamedIntegrationJobs       map[string]*IntegrationJobQuery
+	withNamedScreeningApplications map[string]*ScreeningApplicationQuery
+	withNamedApplicants            map[string]*ApplicantQuery
+	withNamedInboundEvents         map[string]*InboundEventQuery
+	withNamedScreeningRequests     map[string]*ScreeningRequestQuery
+	withNamedIdempotencyRecords    map[string]*IdempotencyRecordQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -287,6 +302,116 @@ func (_q *CompanyQuery) QueryIntegrationJobs() *IntegrationJobQuery {
 	return query
 }
 
+// QueryScreeningApplications chains the current query on the "screening_applications" edge.
+func (_q *CompanyQuery) QueryScreeningApplications() *ScreeningApplicationQuery {
+	query := (&ScreeningApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(screeningapplication.Table, screeningapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.ScreeningApplicationsTable, company.ScreeningApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryApplicants chains the current query on the "applicants" edge.
+func (_q *CompanyQuery) QueryApplicants() *ApplicantQuery {
+	query := (&ApplicantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(applicant.Table, applicant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.ApplicantsTable, company.ApplicantsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryInboundEvents chains the current query on the "inbound_events" edge.
+func (_q *CompanyQuery) QueryInboundEvents() *InboundEventQuery {
+	query := (&InboundEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(inboundevent.Table, inboundevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.InboundEventsTable, company.InboundEventsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryScreeningRequests chains the current query on the "screening_requests" edge.
+func (_q *CompanyQuery) QueryScreeningRequests() *ScreeningRequestQuery {
+	query := (&ScreeningRequestClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(screeningrequest.Table, screeningrequest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.ScreeningRequestsTable, company.ScreeningRequestsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIdempotencyRecords chains the current query on the "idempotency_records" edge.
+func (_q *CompanyQuery) QueryIdempotencyRecords() *IdempotencyRecordQuery {
+	query := (&IdempotencyRecordClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(idempotencyrecord.Table, idempotencyrecord.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.IdempotencyRecordsTable, company.IdempotencyRecordsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Company entity from the query.
 // Returns a *NotFoundError when no Company was found.
 func (_q *CompanyQuery) First(ctx context.Context) (*Company, error) {
@@ -474,20 +599,25 @@ func (_q *CompanyQuery) Clone() *CompanyQuery {
 		return nil
 	}
 	return &CompanyQuery{
-		config:              _q.config,
-		ctx:                 _q.ctx.Clone(),
-		order:               append([]company.OrderOption{}, _q.order...),
-		inters:              append([]Interceptor{}, _q.inters...),
-		predicates:          append([]predicate.Company{}, _q.predicates...),
-		withProperties:      _q.withProperties.Clone(),
-		withLeases:          _q.withLeases.Clone(),
-		withTenants:         _q.withTenants.Clone(),
-		withProspects:       _q.withProspects.Clone(),
-		withAPITokens:       _q.withAPITokens.Clone(),
-		withBans:            _q.withBans.Clone(),
-		withCards:           _q.withCards.Clone(),
-		withRegistrations:   _q.withRegistrations.Clone(),
-		withIntegrationJobs: _q.withIntegrationJobs.Clone(),
+		config:                    _q.config,
+		ctx:                       _q.ctx.Clone(),
+		order:                     append([]company.OrderOption{}, _q.order...),
+		inters:                    append([]Interceptor{}, _q.inters...),
+		predicates:                append([]predicate.Company{}, _q.predicates...),
+		withProperties:            _q.withProperties.Clone(),
+		withLeases:                _q.withLeases.Clone(),
+		withTenants:               _q.withTenants.Clone(),
+		withProspects:             _q.withProspects.Clone(),
+		withAPITokens:             _q.withAPITokens.Clone(),
+		withBans:                  _q.withBans.Clone(),
+		withCards:                 _q.withCards.Clone(),
+		withRegistrations:         _q.withRegistrations.Clone(),
+		withIntegrationJobs:       _q.withIntegrationJobs.Clone(),
+		withScreeningApplications: _q.withScreeningApplications.Clone(),
+		withApplicants:            _q.withApplicants.Clone(),
+		withInboundEvents:         _q.withInboundEvents.Clone(),
+		withScreeningRequests:     _q.withScreeningRequests.Clone(),
+		withIdempotencyRecords:    _q.withIdempotencyRecords.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -593,6 +723,61 @@ func (_q *CompanyQuery) WithIntegrationJobs(opts ...func(*IntegrationJobQuery)) 
 	return _q
 }
 
+// WithScreeningApplications tells the query-builder to eager-load the nodes that are connected to
+// the "screening_applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithScreeningApplications(opts ...func(*ScreeningApplicationQuery)) *CompanyQuery {
+	query := (&ScreeningApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withScreeningApplications = query
+	return _q
+}
+
+// WithApplicants tells the query-builder to eager-load the nodes that are connected to
+// the "applicants" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithApplicants(opts ...func(*ApplicantQuery)) *CompanyQuery {
+	query := (&ApplicantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withApplicants = query
+	return _q
+}
+
+// WithInboundEvents tells the query-builder to eager-load the nodes that are connected to
+// the "inbound_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithInboundEvents(opts ...func(*InboundEventQuery)) *CompanyQuery {
+	query := (&InboundEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withInboundEvents = query
+	return _q
+}
+
+// WithScreeningRequests tells the query-builder to eager-load the nodes that are connected to
+// the "screening_requests" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithScreeningRequests(opts ...func(*ScreeningRequestQuery)) *CompanyQuery {
+	query := (&ScreeningRequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withScreeningRequests = query
+	return _q
+}
+
+// WithIdempotencyRecords tells the query-builder to eager-load the nodes that are connected to
+// the "idempotency_records" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithIdempotencyRecords(opts ...func(*IdempotencyRecordQuery)) *CompanyQuery {
+	query := (&IdempotencyRecordClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIdempotencyRecords = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -677,7 +862,7 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 	var (
 		nodes       = []*Company{}
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [14]bool{
 			_q.withProperties != nil,
 			_q.withLeases != nil,
 			_q.withTenants != nil,
@@ -687,6 +872,11 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			_q.withCards != nil,
 			_q.withRegistrations != nil,
 			_q.withIntegrationJobs != nil,
+			_q.withScreeningApplications != nil,
+			_q.withApplicants != nil,
+			_q.withInboundEvents != nil,
+			_q.withScreeningRequests != nil,
+			_q.withIdempotencyRecords != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -773,6 +963,47 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			return nil, err
 		}
 	}
+	if query := _q.withScreeningApplications; query != nil {
+		if err := _q.loadScreeningApplications(ctx, query, nodes,
+			func(n *Company) { n.Edges.ScreeningApplications = []*ScreeningApplication{} },
+			func(n *Company, e *ScreeningApplication) {
+				n.Edges.ScreeningApplications = append(n.Edges.ScreeningApplications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withApplicants; query != nil {
+		if err := _q.loadApplicants(ctx, query, nodes,
+			func(n *Company) { n.Edges.Applicants = []*Applicant{} },
+			func(n *Company, e *Applicant) { n.Edges.Applicants = append(n.Edges.Applicants, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withInboundEvents; query != nil {
+		if err := _q.loadInboundEvents(ctx, query, nodes,
+			func(n *Company) { n.Edges.InboundEvents = []*InboundEvent{} },
+			func(n *Company, e *InboundEvent) { n.Edges.InboundEvents = append(n.Edges.InboundEvents, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withScreeningRequests; query != nil {
+		if err := _q.loadScreeningRequests(ctx, query, nodes,
+			func(n *Company) { n.Edges.ScreeningRequests = []*ScreeningRequest{} },
+			func(n *Company, e *ScreeningRequest) {
+				n.Edges.ScreeningRequests = append(n.Edges.ScreeningRequests, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withIdempotencyRecords; query != nil {
+		if err := _q.loadIdempotencyRecords(ctx, query, nodes,
+			func(n *Company) { n.Edges.IdempotencyRecords = []*IdempotencyRecord{} },
+			func(n *Company, e *IdempotencyRecord) {
+				n.Edges.IdempotencyRecords = append(n.Edges.IdempotencyRecords, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedProperties {
 		if err := _q.loadProperties(ctx, query, nodes,
 			func(n *Company) { n.appendNamedProperties(name) },
@@ -833,6 +1064,41 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 		if err := _q.loadIntegrationJobs(ctx, query, nodes,
 			func(n *Company) { n.appendNamedIntegrationJobs(name) },
 			func(n *Company, e *IntegrationJob) { n.appendNamedIntegrationJobs(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedScreeningApplications {
+		if err := _q.loadScreeningApplications(ctx, query, nodes,
+			func(n *Company) { n.appendNamedScreeningApplications(name) },
+			func(n *Company, e *ScreeningApplication) { n.appendNamedScreeningApplications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedApplicants {
+		if err := _q.loadApplicants(ctx, query, nodes,
+			func(n *Company) { n.appendNamedApplicants(name) },
+			func(n *Company, e *Applicant) { n.appendNamedApplicants(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedInboundEvents {
+		if err := _q.loadInboundEvents(ctx, query, nodes,
+			func(n *Company) { n.appendNamedInboundEvents(name) },
+			func(n *Company, e *InboundEvent) { n.appendNamedInboundEvents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedScreeningRequests {
+		if err := _q.loadScreeningRequests(ctx, query, nodes,
+			func(n *Company) { n.appendNamedScreeningRequests(name) },
+			func(n *Company, e *ScreeningRequest) { n.appendNamedScreeningRequests(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIdempotencyRecords {
+		if err := _q.loadIdempotencyRecords(ctx, query, nodes,
+			func(n *Company) { n.appendNamedIdempotencyRecords(name) },
+			func(n *Company, e *IdempotencyRecord) { n.appendNamedIdempotencyRecords(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1117,6 +1383,156 @@ func (_q *CompanyQuery) loadIntegrationJobs(ctx context.Context, query *Integrat
 	}
 	return nil
 }
+func (_q *CompanyQuery) loadScreeningApplications(ctx context.Context, query *ScreeningApplicationQuery, nodes []*Company, init func(*Company), assign func(*Company, *ScreeningApplication)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(screeningapplication.FieldClientID)
+	}
+	query.Where(predicate.ScreeningApplication(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.ScreeningApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadApplicants(ctx context.Context, query *ApplicantQuery, nodes []*Company, init func(*Company), assign func(*Company, *Applicant)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(applicant.FieldClientID)
+	}
+	query.Where(predicate.Applicant(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.ApplicantsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadInboundEvents(ctx context.Context, query *InboundEventQuery, nodes []*Company, init func(*Company), assign func(*Company, *InboundEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(inboundevent.FieldClientID)
+	}
+	query.Where(predicate.InboundEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.InboundEventsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadScreeningRequests(ctx context.Context, query *ScreeningRequestQuery, nodes []*Company, init func(*Company), assign func(*Company, *ScreeningRequest)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(screeningrequest.FieldClientID)
+	}
+	query.Where(predicate.ScreeningRequest(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.ScreeningRequestsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadIdempotencyRecords(ctx context.Context, query *IdempotencyRecordQuery, nodes []*Company, init func(*Company), assign func(*Company, *IdempotencyRecord)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(idempotencyrecord.FieldClientID)
+	}
+	query.Where(predicate.IdempotencyRecord(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.IdempotencyRecordsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *CompanyQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1325,6 +1741,76 @@ func (_q *CompanyQuery) WithNamedIntegrationJobs(name string, opts ...func(*Inte
 		_q.withNamedIntegrationJobs = make(map[string]*IntegrationJobQuery)
 	}
 	_q.withNamedIntegrationJobs[name] = query
+	return _q
+}
+
+// WithNamedScreeningApplications tells the query-builder to eager-load the nodes that are connected to the "screening_applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedScreeningApplications(name string, opts ...func(*ScreeningApplicationQuery)) *CompanyQuery {
+	query := (&ScreeningApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedScreeningApplications == nil {
+		_q.withNamedScreeningApplications = make(map[string]*ScreeningApplicationQuery)
+	}
+	_q.withNamedScreeningApplications[name] = query
+	return _q
+}
+
+// WithNamedApplicants tells the query-builder to eager-load the nodes that are connected to the "applicants"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedApplicants(name string, opts ...func(*ApplicantQuery)) *CompanyQuery {
+	query := (&ApplicantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedApplicants == nil {
+		_q.withNamedApplicants = make(map[string]*ApplicantQuery)
+	}
+	_q.withNamedApplicants[name] = query
+	return _q
+}
+
+// WithNamedInboundEvents tells the query-builder to eager-load the nodes that are connected to the "inbound_events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedInboundEvents(name string, opts ...func(*InboundEventQuery)) *CompanyQuery {
+	query := (&InboundEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedInboundEvents == nil {
+		_q.withNamedInboundEvents = make(map[string]*InboundEventQuery)
+	}
+	_q.withNamedInboundEvents[name] = query
+	return _q
+}
+
+// WithNamedScreeningRequests tells the query-builder to eager-load the nodes that are connected to the "screening_requests"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedScreeningRequests(name string, opts ...func(*ScreeningRequestQuery)) *CompanyQuery {
+	query := (&ScreeningRequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedScreeningRequests == nil {
+		_q.withNamedScreeningRequests = make(map[string]*ScreeningRequestQuery)
+	}
+	_q.withNamedScreeningRequests[name] = query
+	return _q
+}
+
+// WithNamedIdempotencyRecords tells the query-builder to eager-load the nodes that are connected to the "idempotency_records"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedIdempotencyRecords(name string, opts ...func(*IdempotencyRecordQuery)) *CompanyQuery {
+	query := (&IdempotencyRecordClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIdempotencyRecords == nil {
+		_q.withNamedIdempotencyRecords = make(map[string]*IdempotencyRecordQuery)
+	}
+	_q.withNamedIdempotencyRecords[name] = query
 	return _q
 }
 

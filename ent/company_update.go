@@ -13,15 +13,20 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -287,6 +292,81 @@ func (_u *CompanyUpdate) AddIntegrationJobs(v ...*IntegrationJob) *CompanyUpdate
 	return _u.AddIntegrationJobIDs(ids...)
 }
 
+// AddScreeningApplicationIDs adds the "screening_applications" edge to the ScreeningApplication entity by IDs.
+func (_u *CompanyUpdate) AddScreeningApplicationIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddScreeningApplicationIDs(ids...)
+	return _u
+}
+
+// AddScreeningApplications adds the "screening_applications" edges to the ScreeningApplication entity.
+func (_u *CompanyUpdate) AddScreeningApplications(v ...*ScreeningApplication) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScreeningApplicationIDs(ids...)
+}
+
+// AddApplicantIDs adds the "applicants" edge to the Applicant entity by IDs.
+func (_u *CompanyUpdate) AddApplicantIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddApplicantIDs(ids...)
+	return _u
+}
+
+// AddApplicants adds the "applicants" edges to the Applicant entity.
+func (_u *CompanyUpdate) AddApplicants(v ...*Applicant) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApplicantIDs(ids...)
+}
+
+// AddInboundEventIDs adds the "inbound_events" edge to the InboundEvent entity by IDs.
+func (_u *CompanyUpdate) AddInboundEventIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddInboundEventIDs(ids...)
+	return _u
+}
+
+// AddInboundEvents adds the "inbound_events" edges to the InboundEvent entity.
+func (_u *CompanyUpdate) AddInboundEvents(v ...*InboundEvent) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddInboundEventIDs(ids...)
+}
+
+// AddScreeningRequestIDs adds the "screening_requests" edge to the ScreeningRequest entity by IDs.
+func (_u *CompanyUpdate) AddScreeningRequestIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddScreeningRequestIDs(ids...)
+	return _u
+}
+
+// AddScreeningRequests adds the "screening_requests" edges to the ScreeningRequest entity.
+func (_u *CompanyUpdate) AddScreeningRequests(v ...*ScreeningRequest) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScreeningRequestIDs(ids...)
+}
+
+// AddIdempotencyRecordIDs adds the "idempotency_records" edge to the IdempotencyRecord entity by IDs.
+func (_u *CompanyUpdate) AddIdempotencyRecordIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddIdempotencyRecordIDs(ids...)
+	return _u
+}
+
+// AddIdempotencyRecords adds the "idempotency_records" edges to the IdempotencyRecord entity.
+func (_u *CompanyUpdate) AddIdempotencyRecords(v ...*IdempotencyRecord) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIdempotencyRecordIDs(ids...)
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdate) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -479,6 +559,111 @@ func (_u *CompanyUpdate) RemoveIntegrationJobs(v ...*IntegrationJob) *CompanyUpd
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIntegrationJobIDs(ids...)
+}
+
+// ClearScreeningApplications clears all "screening_applications" edges to the ScreeningApplication entity.
+func (_u *CompanyUpdate) ClearScreeningApplications() *CompanyUpdate {
+	_u.mutation.ClearScreeningApplications()
+	return _u
+}
+
+// RemoveScreeningApplicationIDs removes the "screening_applications" edge to ScreeningApplication entities by IDs.
+func (_u *CompanyUpdate) RemoveScreeningApplicationIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveScreeningApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveScreeningApplications removes "screening_applications" edges to ScreeningApplication entities.
+func (_u *CompanyUpdate) RemoveScreeningApplications(v ...*ScreeningApplication) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScreeningApplicationIDs(ids...)
+}
+
+// ClearApplicants clears all "applicants" edges to the Applicant entity.
+func (_u *CompanyUpdate) ClearApplicants() *CompanyUpdate {
+	_u.mutation.ClearApplicants()
+	return _u
+}
+
+// RemoveApplicantIDs removes the "applicants" edge to Applicant entities by IDs.
+func (_u *CompanyUpdate) RemoveApplicantIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveApplicantIDs(ids...)
+	return _u
+}
+
+// RemoveApplicants removes "applicants" edges to Applicant entities.
+func (_u *CompanyUpdate) RemoveApplicants(v ...*Applicant) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApplicantIDs(ids...)
+}
+
+// ClearInboundEvents clears all "inbound_events" edges to the InboundEvent entity.
+func (_u *CompanyUpdate) ClearInboundEvents() *CompanyUpdate {
+	_u.mutation.ClearInboundEvents()
+	return _u
+}
+
+// RemoveInboundEventIDs removes the "inbound_events" edge to InboundEvent entities by IDs.
+func (_u *CompanyUpdate) RemoveInboundEventIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveInboundEventIDs(ids...)
+	return _u
+}
+
+// RemoveInboundEvents removes "inbound_events" edges to InboundEvent entities.
+func (_u *CompanyUpdate) RemoveInboundEvents(v ...*InboundEvent) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveInboundEventIDs(ids...)
+}
+
+// ClearScreeningRequests clears all "screening_requests" edges to the ScreeningRequest entity.
+func (_u *CompanyUpdate) ClearScreeningRequests() *CompanyUpdate {
+	_u.mutation.ClearScreeningRequests()
+	return _u
+}
+
+// RemoveScreeningRequestIDs removes the "screening_requests" edge to ScreeningRequest entities by IDs.
+func (_u *CompanyUpdate) RemoveScreeningRequestIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveScreeningRequestIDs(ids...)
+	return _u
+}
+
+// RemoveScreeningRequests removes "screening_requests" edges to ScreeningRequest entities.
+func (_u *CompanyUpdate) RemoveScreeningRequests(v ...*ScreeningRequest) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScreeningRequestIDs(ids...)
+}
+
+// ClearIdempotencyRecords clears all "idempotency_records" edges to the IdempotencyRecord entity.
+func (_u *CompanyUpdate) ClearIdempotencyRecords() *CompanyUpdate {
+	_u.mutation.ClearIdempotencyRecords()
+	return _u
+}
+
+// RemoveIdempotencyRecordIDs removes the "idempotency_records" edge to IdempotencyRecord entities by IDs.
+func (_u *CompanyUpdate) RemoveIdempotencyRecordIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveIdempotencyRecordIDs(ids...)
+	return _u
+}
+
+// RemoveIdempotencyRecords removes "idempotency_records" edges to IdempotencyRecord entities.
+func (_u *CompanyUpdate) RemoveIdempotencyRecords(v ...*IdempotencyRecord) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIdempotencyRecordIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1003,6 +1188,231 @@ func (_u *CompanyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ScreeningApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScreeningApplicationsIDs(); len(nodes) > 0 && !_u.mutation.ScreeningApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScreeningApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ApplicantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(applicant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApplicantsIDs(); len(nodes) > 0 && !_u.mutation.ApplicantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(applicant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApplicantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(applicant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.InboundEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inboundevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedInboundEventsIDs(); len(nodes) > 0 && !_u.mutation.InboundEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inboundevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.InboundEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inboundevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ScreeningRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningrequest.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScreeningRequestsIDs(); len(nodes) > 0 && !_u.mutation.ScreeningRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScreeningRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IdempotencyRecordsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIdempotencyRecordsIDs(); len(nodes) > 0 && !_u.mutation.IdempotencyRecordsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IdempotencyRecordsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{company.Label}
@@ -1272,6 +1682,81 @@ func (_u *CompanyUpdateOne) AddIntegrationJobs(v ...*IntegrationJob) *CompanyUpd
 	return _u.AddIntegrationJobIDs(ids...)
 }
 
+// AddScreeningApplicationIDs adds the "screening_applications" edge to the ScreeningApplication entity by IDs.
+func (_u *CompanyUpdateOne) AddScreeningApplicationIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddScreeningApplicationIDs(ids...)
+	return _u
+}
+
+// AddScreeningApplications adds the "screening_applications" edges to the ScreeningApplication entity.
+func (_u *CompanyUpdateOne) AddScreeningApplications(v ...*ScreeningApplication) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScreeningApplicationIDs(ids...)
+}
+
+// AddApplicantIDs adds the "applicants" edge to the Applicant entity by IDs.
+func (_u *CompanyUpdateOne) AddApplicantIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddApplicantIDs(ids...)
+	return _u
+}
+
+// AddApplicants adds the "applicants" edges to the Applicant entity.
+func (_u *CompanyUpdateOne) AddApplicants(v ...*Applicant) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApplicantIDs(ids...)
+}
+
+// AddInboundEventIDs adds the "inbound_events" edge to the InboundEvent entity by IDs.
+func (_u *CompanyUpdateOne) AddInboundEventIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddInboundEventIDs(ids...)
+	return _u
+}
+
+// AddInboundEvents adds the "inbound_events" edges to the InboundEvent entity.
+func (_u *CompanyUpdateOne) AddInboundEvents(v ...*InboundEvent) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddInboundEventIDs(ids...)
+}
+
+// AddScreeningRequestIDs adds the "screening_requests" edge to the ScreeningRequest entity by IDs.
+func (_u *CompanyUpdateOne) AddScreeningRequestIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddScreeningRequestIDs(ids...)
+	return _u
+}
+
+// AddScreeningRequests adds the "screening_requests" edges to the ScreeningRequest entity.
+func (_u *CompanyUpdateOne) AddScreeningRequests(v ...*ScreeningRequest) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScreeningRequestIDs(ids...)
+}
+
+// AddIdempotencyRecordIDs adds the "idempotency_records" edge to the IdempotencyRecord entity by IDs.
+func (_u *CompanyUpdateOne) AddIdempotencyRecordIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddIdempotencyRecordIDs(ids...)
+	return _u
+}
+
+// AddIdempotencyRecords adds the "idempotency_records" edges to the IdempotencyRecord entity.
+func (_u *CompanyUpdateOne) AddIdempotencyRecords(v ...*IdempotencyRecord) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddIdempotencyRecordIDs(ids...)
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdateOne) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -1464,6 +1949,111 @@ func (_u *CompanyUpdateOne) RemoveIntegrationJobs(v ...*IntegrationJob) *Company
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIntegrationJobIDs(ids...)
+}
+
+// ClearScreeningApplications clears all "screening_applications" edges to the ScreeningApplication entity.
+func (_u *CompanyUpdateOne) ClearScreeningApplications() *CompanyUpdateOne {
+	_u.mutation.ClearScreeningApplications()
+	return _u
+}
+
+// RemoveScreeningApplicationIDs removes the "screening_applications" edge to ScreeningApplication entities by IDs.
+func (_u *CompanyUpdateOne) RemoveScreeningApplicationIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveScreeningApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveScreeningApplications removes "screening_applications" edges to ScreeningApplication entities.
+func (_u *CompanyUpdateOne) RemoveScreeningApplications(v ...*ScreeningApplication) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScreeningApplicationIDs(ids...)
+}
+
+// ClearApplicants clears all "applicants" edges to the Applicant entity.
+func (_u *CompanyUpdateOne) ClearApplicants() *CompanyUpdateOne {
+	_u.mutation.ClearApplicants()
+	return _u
+}
+
+// RemoveApplicantIDs removes the "applicants" edge to Applicant entities by IDs.
+func (_u *CompanyUpdateOne) RemoveApplicantIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveApplicantIDs(ids...)
+	return _u
+}
+
+// RemoveApplicants removes "applicants" edges to Applicant entities.
+func (_u *CompanyUpdateOne) RemoveApplicants(v ...*Applicant) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApplicantIDs(ids...)
+}
+
+// ClearInboundEvents clears all "inbound_events" edges to the InboundEvent entity.
+func (_u *CompanyUpdateOne) ClearInboundEvents() *CompanyUpdateOne {
+	_u.mutation.ClearInboundEvents()
+	return _u
+}
+
+// RemoveInboundEventIDs removes the "inbound_events" edge to InboundEvent entities by IDs.
+func (_u *CompanyUpdateOne) RemoveInboundEventIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveInboundEventIDs(ids...)
+	return _u
+}
+
+// RemoveInboundEvents removes "inbound_events" edges to InboundEvent entities.
+func (_u *CompanyUpdateOne) RemoveInboundEvents(v ...*InboundEvent) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveInboundEventIDs(ids...)
+}
+
+// ClearScreeningRequests clears all "screening_requests" edges to the ScreeningRequest entity.
+func (_u *CompanyUpdateOne) ClearScreeningRequests() *CompanyUpdateOne {
+	_u.mutation.ClearScreeningRequests()
+	return _u
+}
+
+// RemoveScreeningRequestIDs removes the "screening_requests" edge to ScreeningRequest entities by IDs.
+func (_u *CompanyUpdateOne) RemoveScreeningRequestIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveScreeningRequestIDs(ids...)
+	return _u
+}
+
+// RemoveScreeningRequests removes "screening_requests" edges to ScreeningRequest entities.
+func (_u *CompanyUpdateOne) RemoveScreeningRequests(v ...*ScreeningRequest) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScreeningRequestIDs(ids...)
+}
+
+// ClearIdempotencyRecords clears all "idempotency_records" edges to the IdempotencyRecord entity.
+func (_u *CompanyUpdateOne) ClearIdempotencyRecords() *CompanyUpdateOne {
+	_u.mutation.ClearIdempotencyRecords()
+	return _u
+}
+
+// RemoveIdempotencyRecordIDs removes the "idempotency_records" edge to IdempotencyRecord entities by IDs.
+func (_u *CompanyUpdateOne) RemoveIdempotencyRecordIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveIdempotencyRecordIDs(ids...)
+	return _u
+}
+
+// RemoveIdempotencyRecords removes "idempotency_records" edges to IdempotencyRecord entities.
+func (_u *CompanyUpdateOne) RemoveIdempotencyRecords(v ...*IdempotencyRecord) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveIdempotencyRecordIDs(ids...)
 }
 
 // Where appends a list predicates to the CompanyUpdate builder.
@@ -2011,6 +2601,231 @@ func (_u *CompanyUpdateOne) sqlSave(ctx context.Context) (_node *Company, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(integrationjob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ScreeningApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScreeningApplicationsIDs(); len(nodes) > 0 && !_u.mutation.ScreeningApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScreeningApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ApplicantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(applicant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApplicantsIDs(); len(nodes) > 0 && !_u.mutation.ApplicantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(applicant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApplicantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(applicant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.InboundEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inboundevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedInboundEventsIDs(); len(nodes) > 0 && !_u.mutation.InboundEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inboundevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.InboundEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inboundevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ScreeningRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningrequest.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScreeningRequestsIDs(); len(nodes) > 0 && !_u.mutation.ScreeningRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScreeningRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(screeningrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.IdempotencyRecordsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedIdempotencyRecordsIDs(); len(nodes) > 0 && !_u.mutation.IdempotencyRecordsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.IdempotencyRecordsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

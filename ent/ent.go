@@ -13,14 +13,19 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -82,16 +87,21 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:       apitoken.ValidColumn,
-			ban.Table:            ban.ValidColumn,
-			card.Table:           card.ValidColumn,
-			company.Table:        company.ValidColumn,
-			integrationjob.Table: integrationjob.ValidColumn,
-			lease.Table:          lease.ValidColumn,
-			property.Table:       property.ValidColumn,
-			prospect.Table:       prospect.ValidColumn,
-			registration.Table:   registration.ValidColumn,
-			tenant.Table:         tenant.ValidColumn,
+			apitoken.Table:             apitoken.ValidColumn,
+			applicant.Table:            applicant.ValidColumn,
+			ban.Table:                  ban.ValidColumn,
+			card.Table:                 card.ValidColumn,
+			company.Table:              company.ValidColumn,
+			idempotencyrecord.Table:    idempotencyrecord.ValidColumn,
+			inboundevent.Table:         inboundevent.ValidColumn,
+			integrationjob.Table:       integrationjob.ValidColumn,
+			lease.Table:                lease.ValidColumn,
+			property.Table:             property.ValidColumn,
+			prospect.Table:             prospect.ValidColumn,
+			registration.Table:         registration.ValidColumn,
+			screeningapplication.Table: screeningapplication.ValidColumn,
+			screeningrequest.Table:     screeningrequest.ValidColumn,
+			tenant.Table:               tenant.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -4,15 +4,20 @@ package ent
 
 import (
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 
 	"entgo.io/ent/dialect/sql"
@@ -23,7 +28,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -48,6 +53,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   applicant.Table,
+			Columns: applicant.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: applicant.FieldID,
+			},
+		},
+		Type: "Applicant",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			applicant.FieldCreatedAt:        {Type: field.TypeTime, Column: applicant.FieldCreatedAt},
+			applicant.FieldUpdatedAt:        {Type: field.TypeTime, Column: applicant.FieldUpdatedAt},
+			applicant.FieldClientID:         {Type: field.TypeInt, Column: applicant.FieldClientID},
+			applicant.FieldApplicationID:    {Type: field.TypeInt, Column: applicant.FieldApplicationID},
+			applicant.FieldEmail:            {Type: field.TypeString, Column: applicant.FieldEmail},
+			applicant.FieldStatus:           {Type: field.TypeEnum, Column: applicant.FieldStatus},
+			applicant.FieldFirstName:        {Type: field.TypeString, Column: applicant.FieldFirstName},
+			applicant.FieldLastName:         {Type: field.TypeString, Column: applicant.FieldLastName},
+			applicant.FieldRequestExpiresAt: {Type: field.TypeTime, Column: applicant.FieldRequestExpiresAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ban.Table,
 			Columns: ban.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -65,7 +92,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ban.FieldReason:    {Type: field.TypeString, Column: ban.FieldReason},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   card.Table,
 			Columns: card.Columns,
@@ -88,7 +115,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			card.FieldFingerprint: {Type: field.TypeString, Column: card.FieldFingerprint},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   company.Table,
 			Columns: company.Columns,
@@ -110,7 +137,48 @@ var schemaGraph = func() *sqlgraph.Schema {
 			company.FieldPropexoIntegrationID: {Type: field.TypeString, Column: company.FieldPropexoIntegrationID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   idempotencyrecord.Table,
+			Columns: idempotencyrecord.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: idempotencyrecord.FieldID,
+			},
+		},
+		Type: "IdempotencyRecord",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			idempotencyrecord.FieldCreatedAt: {Type: field.TypeTime, Column: idempotencyrecord.FieldCreatedAt},
+			idempotencyrecord.FieldUpdatedAt: {Type: field.TypeTime, Column: idempotencyrecord.FieldUpdatedAt},
+			idempotencyrecord.FieldClientID:  {Type: field.TypeInt, Column: idempotencyrecord.FieldClientID},
+			idempotencyrecord.FieldOperation: {Type: field.TypeString, Column: idempotencyrecord.FieldOperation},
+			idempotencyrecord.FieldKey:       {Type: field.TypeString, Column: idempotencyrecord.FieldKey},
+			idempotencyrecord.FieldResultID:  {Type: field.TypeInt, Column: idempotencyrecord.FieldResultID},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   inboundevent.Table,
+			Columns: inboundevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: inboundevent.FieldID,
+			},
+		},
+		Type: "InboundEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			inboundevent.FieldCreatedAt:              {Type: field.TypeTime, Column: inboundevent.FieldCreatedAt},
+			inboundevent.FieldUpdatedAt:              {Type: field.TypeTime, Column: inboundevent.FieldUpdatedAt},
+			inboundevent.FieldClientID:               {Type: field.TypeInt, Column: inboundevent.FieldClientID},
+			inboundevent.FieldSource:                 {Type: field.TypeEnum, Column: inboundevent.FieldSource},
+			inboundevent.FieldDedupeKey:              {Type: field.TypeString, Column: inboundevent.FieldDedupeKey},
+			inboundevent.FieldScreeningApplicationID: {Type: field.TypeInt, Column: inboundevent.FieldScreeningApplicationID},
+			inboundevent.FieldReportStatus:           {Type: field.TypeString, Column: inboundevent.FieldReportStatus},
+			inboundevent.FieldOutcome:                {Type: field.TypeEnum, Column: inboundevent.FieldOutcome},
+			inboundevent.FieldPayload:                {Type: field.TypeJSON, Column: inboundevent.FieldPayload},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   integrationjob.Table,
 			Columns: integrationjob.Columns,
@@ -129,11 +197,13 @@ var schemaGraph = func() *sqlgraph.Schema {
 			integrationjob.FieldAttempts:       {Type: field.TypeInt, Column: integrationjob.FieldAttempts},
 			integrationjob.FieldLastError:      {Type: field.TypeString, Column: integrationjob.FieldLastError},
 			integrationjob.FieldPartnerJobID:   {Type: field.TypeString, Column: integrationjob.FieldPartnerJobID},
+			integrationjob.FieldNotesToAppend:  {Type: field.TypeString, Column: integrationjob.FieldNotesToAppend},
+			integrationjob.FieldNextAttemptAt:  {Type: field.TypeTime, Column: integrationjob.FieldNextAttemptAt},
 			integrationjob.FieldProspectID:     {Type: field.TypeInt, Column: integrationjob.FieldProspectID},
 			integrationjob.FieldRegistrationID: {Type: field.TypeInt, Column: integrationjob.FieldRegistrationID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lease.Table,
 			Columns: lease.Columns,
@@ -162,7 +232,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lease.FieldExtra:             {Type: field.TypeJSON, Column: lease.FieldExtra},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   property.Table,
 			Columns: property.Columns,
@@ -182,7 +252,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			property.FieldShowingMode: {Type: field.TypeEnum, Column: property.FieldShowingMode},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -225,9 +295,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldAttributionID:          {Type: field.TypeString, Column: prospect.FieldAttributionID},
 			prospect.FieldAgentID:                {Type: field.TypeString, Column: prospect.FieldAgentID},
 			prospect.FieldPropexoProspectID:      {Type: field.TypeString, Column: prospect.FieldPropexoProspectID},
+			prospect.FieldPropexoLeaseID:         {Type: field.TypeString, Column: prospect.FieldPropexoLeaseID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -251,7 +322,63 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldSmsNotes:    {Type: field.TypeString, Column: registration.FieldSmsNotes},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   screeningapplication.Table,
+			Columns: screeningapplication.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: screeningapplication.FieldID,
+			},
+		},
+		Type: "ScreeningApplication",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			screeningapplication.FieldCreatedAt:                      {Type: field.TypeTime, Column: screeningapplication.FieldCreatedAt},
+			screeningapplication.FieldUpdatedAt:                      {Type: field.TypeTime, Column: screeningapplication.FieldUpdatedAt},
+			screeningapplication.FieldClientID:                       {Type: field.TypeInt, Column: screeningapplication.FieldClientID},
+			screeningapplication.FieldKind:                           {Type: field.TypeEnum, Column: screeningapplication.FieldKind},
+			screeningapplication.FieldOrderStatus:                    {Type: field.TypeEnum, Column: screeningapplication.FieldOrderStatus},
+			screeningapplication.FieldStatus:                         {Type: field.TypeEnum, Column: screeningapplication.FieldStatus},
+			screeningapplication.FieldSmartmoveApplicationID:         {Type: field.TypeInt, Column: screeningapplication.FieldSmartmoveApplicationID},
+			screeningapplication.FieldCustomerReference:              {Type: field.TypeString, Column: screeningapplication.FieldCustomerReference},
+			screeningapplication.FieldLandlordPays:                   {Type: field.TypeBool, Column: screeningapplication.FieldLandlordPays},
+			screeningapplication.FieldPropertyName:                   {Type: field.TypeString, Column: screeningapplication.FieldPropertyName},
+			screeningapplication.FieldUnitNumber:                     {Type: field.TypeString, Column: screeningapplication.FieldUnitNumber},
+			screeningapplication.FieldSmartmoveStatus:                {Type: field.TypeString, Column: screeningapplication.FieldSmartmoveStatus},
+			screeningapplication.FieldCreditRecommendation:           {Type: field.TypeEnum, Column: screeningapplication.FieldCreditRecommendation},
+			screeningapplication.FieldCreditRecommendationPolicyText: {Type: field.TypeString, Column: screeningapplication.FieldCreditRecommendationPolicyText},
+			screeningapplication.FieldLastNotification:               {Type: field.TypeString, Column: screeningapplication.FieldLastNotification},
+			screeningapplication.FieldLastPostbackAt:                 {Type: field.TypeTime, Column: screeningapplication.FieldLastPostbackAt},
+			screeningapplication.FieldLastRefreshedAt:                {Type: field.TypeTime, Column: screeningapplication.FieldLastRefreshedAt},
+			screeningapplication.FieldCompletionLink:                 {Type: field.TypeString, Column: screeningapplication.FieldCompletionLink},
+			screeningapplication.FieldPostbackKey:                    {Type: field.TypeString, Column: screeningapplication.FieldPostbackKey},
+			screeningapplication.FieldPostbackCredentialsHash:        {Type: field.TypeString, Column: screeningapplication.FieldPostbackCredentialsHash},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   screeningrequest.Table,
+			Columns: screeningrequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: screeningrequest.FieldID,
+			},
+		},
+		Type: "ScreeningRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			screeningrequest.FieldCreatedAt:              {Type: field.TypeTime, Column: screeningrequest.FieldCreatedAt},
+			screeningrequest.FieldUpdatedAt:              {Type: field.TypeTime, Column: screeningrequest.FieldUpdatedAt},
+			screeningrequest.FieldClientID:               {Type: field.TypeInt, Column: screeningrequest.FieldClientID},
+			screeningrequest.FieldKey:                    {Type: field.TypeString, Column: screeningrequest.FieldKey},
+			screeningrequest.FieldOperation:              {Type: field.TypeString, Column: screeningrequest.FieldOperation},
+			screeningrequest.FieldRequestHash:            {Type: field.TypeString, Column: screeningrequest.FieldRequestHash},
+			screeningrequest.FieldState:                  {Type: field.TypeEnum, Column: screeningrequest.FieldState},
+			screeningrequest.FieldScreeningApplicationID: {Type: field.TypeInt, Column: screeningrequest.FieldScreeningApplicationID},
+			screeningrequest.FieldErrorCode:              {Type: field.TypeString, Column: screeningrequest.FieldErrorCode},
+			screeningrequest.FieldErrorMessage:           {Type: field.TypeString, Column: screeningrequest.FieldErrorMessage},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -289,6 +416,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"APIToken",
 		"Company",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   applicant.ClientTable,
+			Columns: []string{applicant.ClientColumn},
+			Bidi:    false,
+		},
+		"Applicant",
+		"Company",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   applicant.ApplicationTable,
+			Columns: []string{applicant.ApplicationColumn},
+			Bidi:    false,
+		},
+		"Applicant",
+		"ScreeningApplication",
 	)
 	graph.MustAddE(
 		"client",
@@ -433,6 +584,102 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Company",
 		"IntegrationJob",
+	)
+	graph.MustAddE(
+		"screening_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningApplicationsTable,
+			Columns: []string{company.ScreeningApplicationsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"ScreeningApplication",
+	)
+	graph.MustAddE(
+		"applicants",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ApplicantsTable,
+			Columns: []string{company.ApplicantsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"Applicant",
+	)
+	graph.MustAddE(
+		"inbound_events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.InboundEventsTable,
+			Columns: []string{company.InboundEventsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"InboundEvent",
+	)
+	graph.MustAddE(
+		"screening_requests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.ScreeningRequestsTable,
+			Columns: []string{company.ScreeningRequestsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"ScreeningRequest",
+	)
+	graph.MustAddE(
+		"idempotency_records",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.IdempotencyRecordsTable,
+			Columns: []string{company.IdempotencyRecordsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"IdempotencyRecord",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   idempotencyrecord.ClientTable,
+			Columns: []string{idempotencyrecord.ClientColumn},
+			Bidi:    false,
+		},
+		"IdempotencyRecord",
+		"Company",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   inboundevent.ClientTable,
+			Columns: []string{inboundevent.ClientColumn},
+			Bidi:    false,
+		},
+		"InboundEvent",
+		"Company",
+	)
+	graph.MustAddE(
+		"screening_application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   inboundevent.ScreeningApplicationTable,
+			Columns: []string{inboundevent.ScreeningApplicationColumn},
+			Bidi:    false,
+		},
+		"InboundEvent",
+		"ScreeningApplication",
 	)
 	graph.MustAddE(
 		"client",
@@ -667,6 +914,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: true,
+			Table:   screeningapplication.ClientTable,
+			Columns: []string{screeningapplication.ClientColumn},
+			Bidi:    false,
+		},
+		"ScreeningApplication",
+		"Company",
+	)
+	graph.MustAddE(
+		"applicants",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   screeningapplication.ApplicantsTable,
+			Columns: []string{screeningapplication.ApplicantsColumn},
+			Bidi:    false,
+		},
+		"ScreeningApplication",
+		"Applicant",
+	)
+	graph.MustAddE(
+		"inbound_events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   screeningapplication.InboundEventsTable,
+			Columns: []string{screeningapplication.InboundEventsColumn},
+			Bidi:    false,
+		},
+		"ScreeningApplication",
+		"InboundEvent",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   screeningrequest.ClientTable,
+			Columns: []string{screeningrequest.ClientColumn},
+			Bidi:    false,
+		},
+		"ScreeningRequest",
+		"Company",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   tenant.ClientTable,
 			Columns: []string{tenant.ClientColumn},
 			Bidi:    false,
@@ -795,6 +1090,119 @@ func (f *APITokenFilter) WhereHasClientWith(preds ...predicate.Company) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ApplicantQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApplicantQuery builder.
+func (_q *ApplicantQuery) Filter() *ApplicantFilter {
+	return &ApplicantFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApplicantMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApplicantMutation builder.
+func (m *ApplicantMutation) Filter() *ApplicantFilter {
+	return &ApplicantFilter{config: m.config, predicateAdder: m}
+}
+
+// ApplicantFilter provides a generic filtering capability at runtime for ApplicantQuery.
+type ApplicantFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApplicantFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ApplicantFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(applicant.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ApplicantFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(applicant.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ApplicantFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(applicant.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *ApplicantFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(applicant.FieldClientID))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *ApplicantFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(applicant.FieldApplicationID))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *ApplicantFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(applicant.FieldEmail))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ApplicantFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(applicant.FieldStatus))
+}
+
+// WhereFirstName applies the entql string predicate on the first_name field.
+func (f *ApplicantFilter) WhereFirstName(p entql.StringP) {
+	f.Where(p.Field(applicant.FieldFirstName))
+}
+
+// WhereLastName applies the entql string predicate on the last_name field.
+func (f *ApplicantFilter) WhereLastName(p entql.StringP) {
+	f.Where(p.Field(applicant.FieldLastName))
+}
+
+// WhereRequestExpiresAt applies the entql time.Time predicate on the request_expires_at field.
+func (f *ApplicantFilter) WhereRequestExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(applicant.FieldRequestExpiresAt))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *ApplicantFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *ApplicantFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ApplicantFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ApplicantFilter) WhereHasApplicationWith(preds ...predicate.ScreeningApplication) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *BanQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -823,7 +1231,7 @@ type BanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -907,7 +1315,7 @@ type CardFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CardFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1025,7 +1433,7 @@ type CompanyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CompanyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1207,6 +1615,273 @@ func (f *CompanyFilter) WhereHasIntegrationJobsWith(preds ...predicate.Integrati
 	})))
 }
 
+// WhereHasScreeningApplications applies a predicate to check if query has an edge screening_applications.
+func (f *CompanyFilter) WhereHasScreeningApplications() {
+	f.Where(entql.HasEdge("screening_applications"))
+}
+
+// WhereHasScreeningApplicationsWith applies a predicate to check if query has an edge screening_applications with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasScreeningApplicationsWith(preds ...predicate.ScreeningApplication) {
+	f.Where(entql.HasEdgeWith("screening_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplicants applies a predicate to check if query has an edge applicants.
+func (f *CompanyFilter) WhereHasApplicants() {
+	f.Where(entql.HasEdge("applicants"))
+}
+
+// WhereHasApplicantsWith applies a predicate to check if query has an edge applicants with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasApplicantsWith(preds ...predicate.Applicant) {
+	f.Where(entql.HasEdgeWith("applicants", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasInboundEvents applies a predicate to check if query has an edge inbound_events.
+func (f *CompanyFilter) WhereHasInboundEvents() {
+	f.Where(entql.HasEdge("inbound_events"))
+}
+
+// WhereHasInboundEventsWith applies a predicate to check if query has an edge inbound_events with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasInboundEventsWith(preds ...predicate.InboundEvent) {
+	f.Where(entql.HasEdgeWith("inbound_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasScreeningRequests applies a predicate to check if query has an edge screening_requests.
+func (f *CompanyFilter) WhereHasScreeningRequests() {
+	f.Where(entql.HasEdge("screening_requests"))
+}
+
+// WhereHasScreeningRequestsWith applies a predicate to check if query has an edge screening_requests with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasScreeningRequestsWith(preds ...predicate.ScreeningRequest) {
+	f.Where(entql.HasEdgeWith("screening_requests", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasIdempotencyRecords applies a predicate to check if query has an edge idempotency_records.
+func (f *CompanyFilter) WhereHasIdempotencyRecords() {
+	f.Where(entql.HasEdge("idempotency_records"))
+}
+
+// WhereHasIdempotencyRecordsWith applies a predicate to check if query has an edge idempotency_records with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasIdempotencyRecordsWith(preds ...predicate.IdempotencyRecord) {
+	f.Where(entql.HasEdgeWith("idempotency_records", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *IdempotencyRecordQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the IdempotencyRecordQuery builder.
+func (_q *IdempotencyRecordQuery) Filter() *IdempotencyRecordFilter {
+	return &IdempotencyRecordFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *IdempotencyRecordMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the IdempotencyRecordMutation builder.
+func (m *IdempotencyRecordMutation) Filter() *IdempotencyRecordFilter {
+	return &IdempotencyRecordFilter{config: m.config, predicateAdder: m}
+}
+
+// IdempotencyRecordFilter provides a generic filtering capability at runtime for IdempotencyRecordQuery.
+type IdempotencyRecordFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *IdempotencyRecordFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *IdempotencyRecordFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(idempotencyrecord.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *IdempotencyRecordFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(idempotencyrecord.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *IdempotencyRecordFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(idempotencyrecord.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *IdempotencyRecordFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(idempotencyrecord.FieldClientID))
+}
+
+// WhereOperation applies the entql string predicate on the operation field.
+func (f *IdempotencyRecordFilter) WhereOperation(p entql.StringP) {
+	f.Where(p.Field(idempotencyrecord.FieldOperation))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *IdempotencyRecordFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(idempotencyrecord.FieldKey))
+}
+
+// WhereResultID applies the entql int predicate on the result_id field.
+func (f *IdempotencyRecordFilter) WhereResultID(p entql.IntP) {
+	f.Where(p.Field(idempotencyrecord.FieldResultID))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *IdempotencyRecordFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *IdempotencyRecordFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *InboundEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the InboundEventQuery builder.
+func (_q *InboundEventQuery) Filter() *InboundEventFilter {
+	return &InboundEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *InboundEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the InboundEventMutation builder.
+func (m *InboundEventMutation) Filter() *InboundEventFilter {
+	return &InboundEventFilter{config: m.config, predicateAdder: m}
+}
+
+// InboundEventFilter provides a generic filtering capability at runtime for InboundEventQuery.
+type InboundEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *InboundEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *InboundEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(inboundevent.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *InboundEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(inboundevent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *InboundEventFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(inboundevent.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *InboundEventFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(inboundevent.FieldClientID))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *InboundEventFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(inboundevent.FieldSource))
+}
+
+// WhereDedupeKey applies the entql string predicate on the dedupe_key field.
+func (f *InboundEventFilter) WhereDedupeKey(p entql.StringP) {
+	f.Where(p.Field(inboundevent.FieldDedupeKey))
+}
+
+// WhereScreeningApplicationID applies the entql int predicate on the screening_application_id field.
+func (f *InboundEventFilter) WhereScreeningApplicationID(p entql.IntP) {
+	f.Where(p.Field(inboundevent.FieldScreeningApplicationID))
+}
+
+// WhereReportStatus applies the entql string predicate on the report_status field.
+func (f *InboundEventFilter) WhereReportStatus(p entql.StringP) {
+	f.Where(p.Field(inboundevent.FieldReportStatus))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *InboundEventFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(inboundevent.FieldOutcome))
+}
+
+// WherePayload applies the entql json.RawMessage predicate on the payload field.
+func (f *InboundEventFilter) WherePayload(p entql.BytesP) {
+	f.Where(p.Field(inboundevent.FieldPayload))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *InboundEventFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *InboundEventFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasScreeningApplication applies a predicate to check if query has an edge screening_application.
+func (f *InboundEventFilter) WhereHasScreeningApplication() {
+	f.Where(entql.HasEdge("screening_application"))
+}
+
+// WhereHasScreeningApplicationWith applies a predicate to check if query has an edge screening_application with a given conditions (other predicates).
+func (f *InboundEventFilter) WhereHasScreeningApplicationWith(preds ...predicate.ScreeningApplication) {
+	f.Where(entql.HasEdgeWith("screening_application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *IntegrationJobQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1236,7 +1911,7 @@ type IntegrationJobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IntegrationJobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1285,6 +1960,16 @@ func (f *IntegrationJobFilter) WhereLastError(p entql.StringP) {
 // WherePartnerJobID applies the entql string predicate on the partner_job_id field.
 func (f *IntegrationJobFilter) WherePartnerJobID(p entql.StringP) {
 	f.Where(p.Field(integrationjob.FieldPartnerJobID))
+}
+
+// WhereNotesToAppend applies the entql string predicate on the notes_to_append field.
+func (f *IntegrationJobFilter) WhereNotesToAppend(p entql.StringP) {
+	f.Where(p.Field(integrationjob.FieldNotesToAppend))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *IntegrationJobFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(integrationjob.FieldNextAttemptAt))
 }
 
 // WhereProspectID applies the entql int predicate on the prospect_id field.
@@ -1368,7 +2053,7 @@ type LeaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1530,7 +2215,7 @@ type PropertyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PropertyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1661,7 +2346,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1832,6 +2517,11 @@ func (f *ProspectFilter) WherePropexoProspectID(p entql.StringP) {
 	f.Where(p.Field(prospect.FieldPropexoProspectID))
 }
 
+// WherePropexoLeaseID applies the entql string predicate on the propexo_lease_id field.
+func (f *ProspectFilter) WherePropexoLeaseID(p entql.StringP) {
+	f.Where(p.Field(prospect.FieldPropexoLeaseID))
+}
+
 // WhereHasClient applies a predicate to check if query has an edge client.
 func (f *ProspectFilter) WhereHasClient() {
 	f.Where(entql.HasEdge("client"))
@@ -1931,7 +2621,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2054,6 +2744,292 @@ func (f *RegistrationFilter) WhereHasDeliveriesWith(preds ...predicate.Integrati
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ScreeningApplicationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ScreeningApplicationQuery builder.
+func (_q *ScreeningApplicationQuery) Filter() *ScreeningApplicationFilter {
+	return &ScreeningApplicationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ScreeningApplicationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ScreeningApplicationMutation builder.
+func (m *ScreeningApplicationMutation) Filter() *ScreeningApplicationFilter {
+	return &ScreeningApplicationFilter{config: m.config, predicateAdder: m}
+}
+
+// ScreeningApplicationFilter provides a generic filtering capability at runtime for ScreeningApplicationQuery.
+type ScreeningApplicationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ScreeningApplicationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ScreeningApplicationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(screeningapplication.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ScreeningApplicationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(screeningapplication.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ScreeningApplicationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(screeningapplication.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *ScreeningApplicationFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(screeningapplication.FieldClientID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *ScreeningApplicationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldKind))
+}
+
+// WhereOrderStatus applies the entql string predicate on the order_status field.
+func (f *ScreeningApplicationFilter) WhereOrderStatus(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldOrderStatus))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ScreeningApplicationFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldStatus))
+}
+
+// WhereSmartmoveApplicationID applies the entql int predicate on the smartmove_application_id field.
+func (f *ScreeningApplicationFilter) WhereSmartmoveApplicationID(p entql.IntP) {
+	f.Where(p.Field(screeningapplication.FieldSmartmoveApplicationID))
+}
+
+// WhereCustomerReference applies the entql string predicate on the customer_reference field.
+func (f *ScreeningApplicationFilter) WhereCustomerReference(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldCustomerReference))
+}
+
+// WhereLandlordPays applies the entql bool predicate on the landlord_pays field.
+func (f *ScreeningApplicationFilter) WhereLandlordPays(p entql.BoolP) {
+	f.Where(p.Field(screeningapplication.FieldLandlordPays))
+}
+
+// WherePropertyName applies the entql string predicate on the property_name field.
+func (f *ScreeningApplicationFilter) WherePropertyName(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldPropertyName))
+}
+
+// WhereUnitNumber applies the entql string predicate on the unit_number field.
+func (f *ScreeningApplicationFilter) WhereUnitNumber(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldUnitNumber))
+}
+
+// WhereSmartmoveStatus applies the entql string predicate on the smartmove_status field.
+func (f *ScreeningApplicationFilter) WhereSmartmoveStatus(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldSmartmoveStatus))
+}
+
+// WhereCreditRecommendation applies the entql string predicate on the credit_recommendation field.
+func (f *ScreeningApplicationFilter) WhereCreditRecommendation(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldCreditRecommendation))
+}
+
+// WhereCreditRecommendationPolicyText applies the entql string predicate on the credit_recommendation_policy_text field.
+func (f *ScreeningApplicationFilter) WhereCreditRecommendationPolicyText(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldCreditRecommendationPolicyText))
+}
+
+// WhereLastNotification applies the entql string predicate on the last_notification field.
+func (f *ScreeningApplicationFilter) WhereLastNotification(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldLastNotification))
+}
+
+// WhereLastPostbackAt applies the entql time.Time predicate on the last_postback_at field.
+func (f *ScreeningApplicationFilter) WhereLastPostbackAt(p entql.TimeP) {
+	f.Where(p.Field(screeningapplication.FieldLastPostbackAt))
+}
+
+// WhereLastRefreshedAt applies the entql time.Time predicate on the last_refreshed_at field.
+func (f *ScreeningApplicationFilter) WhereLastRefreshedAt(p entql.TimeP) {
+	f.Where(p.Field(screeningapplication.FieldLastRefreshedAt))
+}
+
+// WhereCompletionLink applies the entql string predicate on the completion_link field.
+func (f *ScreeningApplicationFilter) WhereCompletionLink(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldCompletionLink))
+}
+
+// WherePostbackKey applies the entql string predicate on the postback_key field.
+func (f *ScreeningApplicationFilter) WherePostbackKey(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldPostbackKey))
+}
+
+// WherePostbackCredentialsHash applies the entql string predicate on the postback_credentials_hash field.
+func (f *ScreeningApplicationFilter) WherePostbackCredentialsHash(p entql.StringP) {
+	f.Where(p.Field(screeningapplication.FieldPostbackCredentialsHash))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *ScreeningApplicationFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *ScreeningApplicationFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplicants applies a predicate to check if query has an edge applicants.
+func (f *ScreeningApplicationFilter) WhereHasApplicants() {
+	f.Where(entql.HasEdge("applicants"))
+}
+
+// WhereHasApplicantsWith applies a predicate to check if query has an edge applicants with a given conditions (other predicates).
+func (f *ScreeningApplicationFilter) WhereHasApplicantsWith(preds ...predicate.Applicant) {
+	f.Where(entql.HasEdgeWith("applicants", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasInboundEvents applies a predicate to check if query has an edge inbound_events.
+func (f *ScreeningApplicationFilter) WhereHasInboundEvents() {
+	f.Where(entql.HasEdge("inbound_events"))
+}
+
+// WhereHasInboundEventsWith applies a predicate to check if query has an edge inbound_events with a given conditions (other predicates).
+func (f *ScreeningApplicationFilter) WhereHasInboundEventsWith(preds ...predicate.InboundEvent) {
+	f.Where(entql.HasEdgeWith("inbound_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ScreeningRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ScreeningRequestQuery builder.
+func (_q *ScreeningRequestQuery) Filter() *ScreeningRequestFilter {
+	return &ScreeningRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ScreeningRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ScreeningRequestMutation builder.
+func (m *ScreeningRequestMutation) Filter() *ScreeningRequestFilter {
+	return &ScreeningRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// ScreeningRequestFilter provides a generic filtering capability at runtime for ScreeningRequestQuery.
+type ScreeningRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ScreeningRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ScreeningRequestFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(screeningrequest.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ScreeningRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(screeningrequest.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ScreeningRequestFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(screeningrequest.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *ScreeningRequestFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(screeningrequest.FieldClientID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *ScreeningRequestFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(screeningrequest.FieldKey))
+}
+
+// WhereOperation applies the entql string predicate on the operation field.
+func (f *ScreeningRequestFilter) WhereOperation(p entql.StringP) {
+	f.Where(p.Field(screeningrequest.FieldOperation))
+}
+
+// WhereRequestHash applies the entql string predicate on the request_hash field.
+func (f *ScreeningRequestFilter) WhereRequestHash(p entql.StringP) {
+	f.Where(p.Field(screeningrequest.FieldRequestHash))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *ScreeningRequestFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(screeningrequest.FieldState))
+}
+
+// WhereScreeningApplicationID applies the entql int predicate on the screening_application_id field.
+func (f *ScreeningRequestFilter) WhereScreeningApplicationID(p entql.IntP) {
+	f.Where(p.Field(screeningrequest.FieldScreeningApplicationID))
+}
+
+// WhereErrorCode applies the entql string predicate on the error_code field.
+func (f *ScreeningRequestFilter) WhereErrorCode(p entql.StringP) {
+	f.Where(p.Field(screeningrequest.FieldErrorCode))
+}
+
+// WhereErrorMessage applies the entql string predicate on the error_message field.
+func (f *ScreeningRequestFilter) WhereErrorMessage(p entql.StringP) {
+	f.Where(p.Field(screeningrequest.FieldErrorMessage))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *ScreeningRequestFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *ScreeningRequestFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *TenantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2082,7 +3058,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -11,14 +11,17 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -152,6 +155,155 @@ func newAPITokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*APITokenWhereInput); ok {
 		args.opts = append(args.opts, WithAPITokenFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ApplicantQuery) CollectFields(ctx context.Context, satisfies ...string) (*ApplicantQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ApplicantQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(applicant.Columns))
+		selectedFields = []string{applicant.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[applicant.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldClientID)
+				fieldSeen[applicant.FieldClientID] = struct{}{}
+			}
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ScreeningApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, screeningapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[applicant.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldApplicationID)
+				fieldSeen[applicant.FieldApplicationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[applicant.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldCreatedAt)
+				fieldSeen[applicant.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[applicant.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldUpdatedAt)
+				fieldSeen[applicant.FieldUpdatedAt] = struct{}{}
+			}
+		case "email":
+			if _, ok := fieldSeen[applicant.FieldEmail]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldEmail)
+				fieldSeen[applicant.FieldEmail] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[applicant.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldStatus)
+				fieldSeen[applicant.FieldStatus] = struct{}{}
+			}
+		case "firstName":
+			if _, ok := fieldSeen[applicant.FieldFirstName]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldFirstName)
+				fieldSeen[applicant.FieldFirstName] = struct{}{}
+			}
+		case "lastName":
+			if _, ok := fieldSeen[applicant.FieldLastName]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldLastName)
+				fieldSeen[applicant.FieldLastName] = struct{}{}
+			}
+		case "requestExpiresAt":
+			if _, ok := fieldSeen[applicant.FieldRequestExpiresAt]; !ok {
+				selectedFields = append(selectedFields, applicant.FieldRequestExpiresAt)
+				fieldSeen[applicant.FieldRequestExpiresAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type applicantPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ApplicantPaginateOption
+}
+
+func newApplicantPaginateArgs(rv map[string]any) *applicantPaginateArgs {
+	args := &applicantPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ApplicantOrder{Field: &ApplicantOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithApplicantOrder(order))
+			}
+		case *ApplicantOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithApplicantOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ApplicantWhereInput); ok {
+		args.opts = append(args.opts, WithApplicantFilter(v.Filter))
 	}
 	return args
 }
@@ -643,6 +795,150 @@ func newCompanyPaginateArgs(rv map[string]any) *companyPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *InboundEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*InboundEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *InboundEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(inboundevent.Columns))
+		selectedFields = []string{inboundevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[inboundevent.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldClientID)
+				fieldSeen[inboundevent.FieldClientID] = struct{}{}
+			}
+
+		case "screeningApplication":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ScreeningApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, screeningapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withScreeningApplication = query
+			if _, ok := fieldSeen[inboundevent.FieldScreeningApplicationID]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldScreeningApplicationID)
+				fieldSeen[inboundevent.FieldScreeningApplicationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[inboundevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldCreatedAt)
+				fieldSeen[inboundevent.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[inboundevent.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldUpdatedAt)
+				fieldSeen[inboundevent.FieldUpdatedAt] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[inboundevent.FieldSource]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldSource)
+				fieldSeen[inboundevent.FieldSource] = struct{}{}
+			}
+		case "reportStatus":
+			if _, ok := fieldSeen[inboundevent.FieldReportStatus]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldReportStatus)
+				fieldSeen[inboundevent.FieldReportStatus] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[inboundevent.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldOutcome)
+				fieldSeen[inboundevent.FieldOutcome] = struct{}{}
+			}
+		case "payload":
+			if _, ok := fieldSeen[inboundevent.FieldPayload]; !ok {
+				selectedFields = append(selectedFields, inboundevent.FieldPayload)
+				fieldSeen[inboundevent.FieldPayload] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type inboundeventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []InboundEventPaginateOption
+}
+
+func newInboundEventPaginateArgs(rv map[string]any) *inboundeventPaginateArgs {
+	args := &inboundeventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &InboundEventOrder{Field: &InboundEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithInboundEventOrder(order))
+			}
+		case *InboundEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithInboundEventOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*InboundEventWhereInput); ok {
+		args.opts = append(args.opts, WithInboundEventFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *IntegrationJobQuery) CollectFields(ctx context.Context, satisfies ...string) (*IntegrationJobQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -742,6 +1038,11 @@ func (_q *IntegrationJobQuery) collectField(ctx context.Context, oneNode bool, o
 			if _, ok := fieldSeen[integrationjob.FieldPartnerJobID]; !ok {
 				selectedFields = append(selectedFields, integrationjob.FieldPartnerJobID)
 				fieldSeen[integrationjob.FieldPartnerJobID] = struct{}{}
+			}
+		case "nextAttemptAt":
+			if _, ok := fieldSeen[integrationjob.FieldNextAttemptAt]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldNextAttemptAt)
+				fieldSeen[integrationjob.FieldNextAttemptAt] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1697,6 +1998,11 @@ func (_q *ProspectQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, prospect.FieldPropexoProspectID)
 				fieldSeen[prospect.FieldPropexoProspectID] = struct{}{}
 			}
+		case "propexoLeaseID":
+			if _, ok := fieldSeen[prospect.FieldPropexoLeaseID]; !ok {
+				selectedFields = append(selectedFields, prospect.FieldPropexoLeaseID)
+				fieldSeen[prospect.FieldPropexoLeaseID] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1938,6 +2244,287 @@ func newRegistrationPaginateArgs(rv map[string]any) *registrationPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*RegistrationWhereInput); ok {
 		args.opts = append(args.opts, WithRegistrationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ScreeningApplicationQuery) CollectFields(ctx context.Context, satisfies ...string) (*ScreeningApplicationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ScreeningApplicationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(screeningapplication.Columns))
+		selectedFields = []string{screeningapplication.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[screeningapplication.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldClientID)
+				fieldSeen[screeningapplication.FieldClientID] = struct{}{}
+			}
+
+		case "applicants":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicantClient{config: _q.config}).Query()
+			)
+			args := newApplicantPaginateArgs(fieldArgs(ctx, new(ApplicantWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newApplicantPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*ScreeningApplication) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"application_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(screeningapplication.ApplicantsColumn), ids...))
+						})
+						if err := query.GroupBy(screeningapplication.ApplicantsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*ScreeningApplication) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Applicants)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, applicantImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(screeningapplication.ApplicantsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedApplicants(alias, func(wq *ApplicantQuery) {
+				*wq = *query
+			})
+
+		case "inboundEvents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&InboundEventClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, inboundeventImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedInboundEvents(alias, func(wq *InboundEventQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[screeningapplication.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldCreatedAt)
+				fieldSeen[screeningapplication.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[screeningapplication.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldUpdatedAt)
+				fieldSeen[screeningapplication.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[screeningapplication.FieldKind]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldKind)
+				fieldSeen[screeningapplication.FieldKind] = struct{}{}
+			}
+		case "orderStatus":
+			if _, ok := fieldSeen[screeningapplication.FieldOrderStatus]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldOrderStatus)
+				fieldSeen[screeningapplication.FieldOrderStatus] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[screeningapplication.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldStatus)
+				fieldSeen[screeningapplication.FieldStatus] = struct{}{}
+			}
+		case "smartmoveApplicationID":
+			if _, ok := fieldSeen[screeningapplication.FieldSmartmoveApplicationID]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldSmartmoveApplicationID)
+				fieldSeen[screeningapplication.FieldSmartmoveApplicationID] = struct{}{}
+			}
+		case "customerReference":
+			if _, ok := fieldSeen[screeningapplication.FieldCustomerReference]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldCustomerReference)
+				fieldSeen[screeningapplication.FieldCustomerReference] = struct{}{}
+			}
+		case "landlordPays":
+			if _, ok := fieldSeen[screeningapplication.FieldLandlordPays]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldLandlordPays)
+				fieldSeen[screeningapplication.FieldLandlordPays] = struct{}{}
+			}
+		case "propertyName":
+			if _, ok := fieldSeen[screeningapplication.FieldPropertyName]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldPropertyName)
+				fieldSeen[screeningapplication.FieldPropertyName] = struct{}{}
+			}
+		case "unitNumber":
+			if _, ok := fieldSeen[screeningapplication.FieldUnitNumber]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldUnitNumber)
+				fieldSeen[screeningapplication.FieldUnitNumber] = struct{}{}
+			}
+		case "smartmoveStatus":
+			if _, ok := fieldSeen[screeningapplication.FieldSmartmoveStatus]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldSmartmoveStatus)
+				fieldSeen[screeningapplication.FieldSmartmoveStatus] = struct{}{}
+			}
+		case "creditRecommendation":
+			if _, ok := fieldSeen[screeningapplication.FieldCreditRecommendation]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldCreditRecommendation)
+				fieldSeen[screeningapplication.FieldCreditRecommendation] = struct{}{}
+			}
+		case "creditRecommendationPolicyText":
+			if _, ok := fieldSeen[screeningapplication.FieldCreditRecommendationPolicyText]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldCreditRecommendationPolicyText)
+				fieldSeen[screeningapplication.FieldCreditRecommendationPolicyText] = struct{}{}
+			}
+		case "lastNotification":
+			if _, ok := fieldSeen[screeningapplication.FieldLastNotification]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldLastNotification)
+				fieldSeen[screeningapplication.FieldLastNotification] = struct{}{}
+			}
+		case "lastPostbackAt":
+			if _, ok := fieldSeen[screeningapplication.FieldLastPostbackAt]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldLastPostbackAt)
+				fieldSeen[screeningapplication.FieldLastPostbackAt] = struct{}{}
+			}
+		case "lastRefreshedAt":
+			if _, ok := fieldSeen[screeningapplication.FieldLastRefreshedAt]; !ok {
+				selectedFields = append(selectedFields, screeningapplication.FieldLastRefreshedAt)
+				fieldSeen[screeningapplication.FieldLastRefreshedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type screeningapplicationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ScreeningApplicationPaginateOption
+}
+
+func newScreeningApplicationPaginateArgs(rv map[string]any) *screeningapplicationPaginateArgs {
+	args := &screeningapplicationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ScreeningApplicationOrder{Field: &ScreeningApplicationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithScreeningApplicationOrder(order))
+			}
+		case *ScreeningApplicationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithScreeningApplicationOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ScreeningApplicationWhereInput); ok {
+		args.opts = append(args.opts, WithScreeningApplicationFilter(v.Filter))
 	}
 	return args
 }

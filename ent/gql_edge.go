@@ -16,6 +16,22 @@ func (_m *APIToken) Client(ctx context.Context) (*Company, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Applicant) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Applicant) Application(ctx context.Context) (*ScreeningApplication, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Ban) Client(ctx context.Context) (*Company, error) {
 	result, err := _m.Edges.ClientOrErr()
 	if IsNotLoaded(err) {
@@ -58,6 +74,22 @@ func (_m *Company) Properties(
 		return conn, nil
 	}
 	return _m.QueryProperties().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *InboundEvent) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *InboundEvent) ScreeningApplication(ctx context.Context) (*ScreeningApplication, error) {
+	result, err := _m.Edges.ScreeningApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryScreeningApplication().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *IntegrationJob) Client(ctx context.Context) (*Company, error) {
@@ -264,6 +296,47 @@ func (_m *Registration) Deliveries(ctx context.Context) (result []*IntegrationJo
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryDeliveries().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *ScreeningApplication) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ScreeningApplication) Applicants(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApplicantOrder, where *ApplicantWhereInput,
+) (*ApplicantConnection, error) {
+	opts := []ApplicantPaginateOption{
+		WithApplicantOrder(orderBy),
+		WithApplicantFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedApplicants(alias); err == nil || hasTotalCount {
+		pager, err := newApplicantPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ApplicantConnection{Edges: []*ApplicantEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryApplicants().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *ScreeningApplication) InboundEvents(ctx context.Context) (result []*InboundEvent, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedInboundEvents(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.InboundEventsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryInboundEvents().All(ctx)
 	}
 	return result, err
 }

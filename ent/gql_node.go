@@ -11,15 +11,18 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/go-multierror"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/internal"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -32,6 +35,11 @@ var apitokenImplementors = []string{"APIToken", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*APIToken) IsNode() {}
+
+var applicantImplementors = []string{"Applicant", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Applicant) IsNode() {}
 
 var banImplementors = []string{"Ban", "Node"}
 
@@ -47,6 +55,11 @@ var companyImplementors = []string{"Company", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Company) IsNode() {}
+
+var inboundeventImplementors = []string{"InboundEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*InboundEvent) IsNode() {}
 
 var integrationjobImplementors = []string{"IntegrationJob", "Node"}
 
@@ -72,6 +85,11 @@ var registrationImplementors = []string{"Registration", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Registration) IsNode() {}
+
+var screeningapplicationImplementors = []string{"ScreeningApplication", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ScreeningApplication) IsNode() {}
 
 var tenantImplementors = []string{"Tenant", "Node"}
 
@@ -164,6 +182,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case applicant.Table:
+		query := c.Applicant.Query().
+			Where(applicant.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, applicantImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case ban.Table:
 		query := c.Ban.Query().
 			Where(ban.ID(id))
@@ -187,6 +214,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(company.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, companyImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case inboundevent.Table:
+		query := c.InboundEvent.Query().
+			Where(inboundevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, inboundeventImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -232,6 +268,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(registration.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, registrationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case screeningapplication.Table:
+		query := c.ScreeningApplication.Query().
+			Where(screeningapplication.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, screeningapplicationImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -334,6 +379,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case applicant.Table:
+		query := c.Applicant.Query().
+			Where(applicant.IDIn(ids...))
+		query, err := query.CollectFields(ctx, applicantImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case ban.Table:
 		query := c.Ban.Query().
 			Where(ban.IDIn(ids...))
@@ -370,6 +431,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Company.Query().
 			Where(company.IDIn(ids...))
 		query, err := query.CollectFields(ctx, companyImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case inboundevent.Table:
+		query := c.InboundEvent.Query().
+			Where(inboundevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, inboundeventImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -450,6 +527,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Registration.Query().
 			Where(registration.IDIn(ids...))
 		query, err := query.CollectFields(ctx, registrationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case screeningapplication.Table:
+		query := c.ScreeningApplication.Query().
+			Where(screeningapplication.IDIn(ids...))
+		query, err := query.CollectFields(ctx, screeningapplicationImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -15,14 +15,17 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -416,6 +419,356 @@ func (_m *APIToken) ToEdge(order *APITokenOrder) *APITokenEdge {
 		order = DefaultAPITokenOrder
 	}
 	return &APITokenEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ApplicantEdge is the edge representation of Applicant.
+type ApplicantEdge struct {
+	Node   *Applicant `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// ApplicantConnection is the connection containing edges to Applicant.
+type ApplicantConnection struct {
+	Edges      []*ApplicantEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *ApplicantConnection) build(nodes []*Applicant, pager *applicantPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Applicant
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Applicant {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Applicant {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ApplicantEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ApplicantEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ApplicantPaginateOption enables pagination customization.
+type ApplicantPaginateOption func(*applicantPager) error
+
+// WithApplicantOrder configures pagination ordering.
+func WithApplicantOrder(order *ApplicantOrder) ApplicantPaginateOption {
+	if order == nil {
+		order = DefaultApplicantOrder
+	}
+	o := *order
+	return func(pager *applicantPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultApplicantOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithApplicantFilter configures pagination filter.
+func WithApplicantFilter(filter func(*ApplicantQuery) (*ApplicantQuery, error)) ApplicantPaginateOption {
+	return func(pager *applicantPager) error {
+		if filter == nil {
+			return errors.New("ApplicantQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type applicantPager struct {
+	reverse bool
+	order   *ApplicantOrder
+	filter  func(*ApplicantQuery) (*ApplicantQuery, error)
+}
+
+func newApplicantPager(opts []ApplicantPaginateOption, reverse bool) (*applicantPager, error) {
+	pager := &applicantPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultApplicantOrder
+	}
+	return pager, nil
+}
+
+func (p *applicantPager) applyFilter(query *ApplicantQuery) (*ApplicantQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *applicantPager) toCursor(_m *Applicant) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *applicantPager) applyCursors(query *ApplicantQuery, after, before *Cursor) (*ApplicantQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultApplicantOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *applicantPager) applyOrder(query *ApplicantQuery) *ApplicantQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultApplicantOrder.Field {
+		query = query.Order(DefaultApplicantOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *applicantPager) orderExpr(query *ApplicantQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultApplicantOrder.Field {
+			b.Comma().Ident(DefaultApplicantOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Applicant.
+func (_m *ApplicantQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ApplicantPaginateOption,
+) (*ApplicantConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newApplicantPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ApplicantConnection{Edges: []*ApplicantEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ApplicantOrderFieldCreatedAt orders Applicant by created_at.
+	ApplicantOrderFieldCreatedAt = &ApplicantOrderField{
+		Value: func(_m *Applicant) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: applicant.FieldCreatedAt,
+		toTerm: applicant.ByCreatedAt,
+		toCursor: func(_m *Applicant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ApplicantOrderFieldUpdatedAt orders Applicant by updated_at.
+	ApplicantOrderFieldUpdatedAt = &ApplicantOrderField{
+		Value: func(_m *Applicant) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: applicant.FieldUpdatedAt,
+		toTerm: applicant.ByUpdatedAt,
+		toCursor: func(_m *Applicant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ApplicantOrderFieldEmail orders Applicant by email.
+	ApplicantOrderFieldEmail = &ApplicantOrderField{
+		Value: func(_m *Applicant) (ent.Value, error) {
+			return _m.Email, nil
+		},
+		column: applicant.FieldEmail,
+		toTerm: applicant.ByEmail,
+		toCursor: func(_m *Applicant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Email,
+			}
+		},
+	}
+	// ApplicantOrderFieldStatus orders Applicant by status.
+	ApplicantOrderFieldStatus = &ApplicantOrderField{
+		Value: func(_m *Applicant) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: applicant.FieldStatus,
+		toTerm: applicant.ByStatus,
+		toCursor: func(_m *Applicant) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ApplicantOrderField) String() string {
+	var str string
+	switch f.column {
+	case ApplicantOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ApplicantOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ApplicantOrderFieldEmail.column:
+		str = "EMAIL"
+	case ApplicantOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ApplicantOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ApplicantOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ApplicantOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ApplicantOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ApplicantOrderFieldUpdatedAt
+	case "EMAIL":
+		*f = *ApplicantOrderFieldEmail
+	case "STATUS":
+		*f = *ApplicantOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid ApplicantOrderField", str)
+	}
+	return nil
+}
+
+// ApplicantOrderField defines the ordering field of Applicant.
+type ApplicantOrderField struct {
+	// Value extracts the ordering value from the given Applicant.
+	Value    func(*Applicant) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) applicant.OrderOption
+	toCursor func(*Applicant) Cursor
+}
+
+// ApplicantOrder defines the ordering of Applicant.
+type ApplicantOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *ApplicantOrderField `json:"field"`
+}
+
+// DefaultApplicantOrder is the default ordering of Applicant.
+var DefaultApplicantOrder = &ApplicantOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ApplicantOrderField{
+		Value: func(_m *Applicant) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: applicant.FieldID,
+		toTerm: applicant.ByID,
+		toCursor: func(_m *Applicant) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Applicant into ApplicantEdge.
+func (_m *Applicant) ToEdge(order *ApplicantOrder) *ApplicantEdge {
+	if order == nil {
+		order = DefaultApplicantOrder
+	}
+	return &ApplicantEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -1376,6 +1729,320 @@ func (_m *Company) ToEdge(order *CompanyOrder) *CompanyEdge {
 		order = DefaultCompanyOrder
 	}
 	return &CompanyEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// InboundEventEdge is the edge representation of InboundEvent.
+type InboundEventEdge struct {
+	Node   *InboundEvent `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// InboundEventConnection is the connection containing edges to InboundEvent.
+type InboundEventConnection struct {
+	Edges      []*InboundEventEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *InboundEventConnection) build(nodes []*InboundEvent, pager *inboundeventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *InboundEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *InboundEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *InboundEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*InboundEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &InboundEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// InboundEventPaginateOption enables pagination customization.
+type InboundEventPaginateOption func(*inboundeventPager) error
+
+// WithInboundEventOrder configures pagination ordering.
+func WithInboundEventOrder(order *InboundEventOrder) InboundEventPaginateOption {
+	if order == nil {
+		order = DefaultInboundEventOrder
+	}
+	o := *order
+	return func(pager *inboundeventPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultInboundEventOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithInboundEventFilter configures pagination filter.
+func WithInboundEventFilter(filter func(*InboundEventQuery) (*InboundEventQuery, error)) InboundEventPaginateOption {
+	return func(pager *inboundeventPager) error {
+		if filter == nil {
+			return errors.New("InboundEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type inboundeventPager struct {
+	reverse bool
+	order   *InboundEventOrder
+	filter  func(*InboundEventQuery) (*InboundEventQuery, error)
+}
+
+func newInboundEventPager(opts []InboundEventPaginateOption, reverse bool) (*inboundeventPager, error) {
+	pager := &inboundeventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultInboundEventOrder
+	}
+	return pager, nil
+}
+
+func (p *inboundeventPager) applyFilter(query *InboundEventQuery) (*InboundEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *inboundeventPager) toCursor(_m *InboundEvent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *inboundeventPager) applyCursors(query *InboundEventQuery, after, before *Cursor) (*InboundEventQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultInboundEventOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *inboundeventPager) applyOrder(query *InboundEventQuery) *InboundEventQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultInboundEventOrder.Field {
+		query = query.Order(DefaultInboundEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *inboundeventPager) orderExpr(query *InboundEventQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultInboundEventOrder.Field {
+			b.Comma().Ident(DefaultInboundEventOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to InboundEvent.
+func (_m *InboundEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...InboundEventPaginateOption,
+) (*InboundEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newInboundEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &InboundEventConnection{Edges: []*InboundEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// InboundEventOrderFieldCreatedAt orders InboundEvent by created_at.
+	InboundEventOrderFieldCreatedAt = &InboundEventOrderField{
+		Value: func(_m *InboundEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: inboundevent.FieldCreatedAt,
+		toTerm: inboundevent.ByCreatedAt,
+		toCursor: func(_m *InboundEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// InboundEventOrderFieldUpdatedAt orders InboundEvent by updated_at.
+	InboundEventOrderFieldUpdatedAt = &InboundEventOrderField{
+		Value: func(_m *InboundEvent) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: inboundevent.FieldUpdatedAt,
+		toTerm: inboundevent.ByUpdatedAt,
+		toCursor: func(_m *InboundEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f InboundEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case InboundEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case InboundEventOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f InboundEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *InboundEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("InboundEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *InboundEventOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *InboundEventOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid InboundEventOrderField", str)
+	}
+	return nil
+}
+
+// InboundEventOrderField defines the ordering field of InboundEvent.
+type InboundEventOrderField struct {
+	// Value extracts the ordering value from the given InboundEvent.
+	Value    func(*InboundEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) inboundevent.OrderOption
+	toCursor func(*InboundEvent) Cursor
+}
+
+// InboundEventOrder defines the ordering of InboundEvent.
+type InboundEventOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *InboundEventOrderField `json:"field"`
+}
+
+// DefaultInboundEventOrder is the default ordering of InboundEvent.
+var DefaultInboundEventOrder = &InboundEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &InboundEventOrderField{
+		Value: func(_m *InboundEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: inboundevent.FieldID,
+		toTerm: inboundevent.ByID,
+		toCursor: func(_m *InboundEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts InboundEvent into InboundEventEdge.
+func (_m *InboundEvent) ToEdge(order *InboundEventOrder) *InboundEventEdge {
+	if order == nil {
+		order = DefaultInboundEventOrder
+	}
+	return &InboundEventEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -3144,6 +3811,356 @@ func (_m *Registration) ToEdge(order *RegistrationOrder) *RegistrationEdge {
 		order = DefaultRegistrationOrder
 	}
 	return &RegistrationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ScreeningApplicationEdge is the edge representation of ScreeningApplication.
+type ScreeningApplicationEdge struct {
+	Node   *ScreeningApplication `json:"node"`
+	Cursor Cursor                `json:"cursor"`
+}
+
+// ScreeningApplicationConnection is the connection containing edges to ScreeningApplication.
+type ScreeningApplicationConnection struct {
+	Edges      []*ScreeningApplicationEdge `json:"edges"`
+	PageInfo   PageInfo                    `json:"pageInfo"`
+	TotalCount int                         `json:"totalCount"`
+}
+
+func (c *ScreeningApplicationConnection) build(nodes []*ScreeningApplication, pager *screeningapplicationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ScreeningApplication
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ScreeningApplication {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ScreeningApplication {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ScreeningApplicationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ScreeningApplicationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ScreeningApplicationPaginateOption enables pagination customization.
+type ScreeningApplicationPaginateOption func(*screeningapplicationPager) error
+
+// WithScreeningApplicationOrder configures pagination ordering.
+func WithScreeningApplicationOrder(order *ScreeningApplicationOrder) ScreeningApplicationPaginateOption {
+	if order == nil {
+		order = DefaultScreeningApplicationOrder
+	}
+	o := *order
+	return func(pager *screeningapplicationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultScreeningApplicationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithScreeningApplicationFilter configures pagination filter.
+func WithScreeningApplicationFilter(filter func(*ScreeningApplicationQuery) (*ScreeningApplicationQuery, error)) ScreeningApplicationPaginateOption {
+	return func(pager *screeningapplicationPager) error {
+		if filter == nil {
+			return errors.New("ScreeningApplicationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type screeningapplicationPager struct {
+	reverse bool
+	order   *ScreeningApplicationOrder
+	filter  func(*ScreeningApplicationQuery) (*ScreeningApplicationQuery, error)
+}
+
+func newScreeningApplicationPager(opts []ScreeningApplicationPaginateOption, reverse bool) (*screeningapplicationPager, error) {
+	pager := &screeningapplicationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultScreeningApplicationOrder
+	}
+	return pager, nil
+}
+
+func (p *screeningapplicationPager) applyFilter(query *ScreeningApplicationQuery) (*ScreeningApplicationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *screeningapplicationPager) toCursor(_m *ScreeningApplication) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *screeningapplicationPager) applyCursors(query *ScreeningApplicationQuery, after, before *Cursor) (*ScreeningApplicationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultScreeningApplicationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *screeningapplicationPager) applyOrder(query *ScreeningApplicationQuery) *ScreeningApplicationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultScreeningApplicationOrder.Field {
+		query = query.Order(DefaultScreeningApplicationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *screeningapplicationPager) orderExpr(query *ScreeningApplicationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultScreeningApplicationOrder.Field {
+			b.Comma().Ident(DefaultScreeningApplicationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ScreeningApplication.
+func (_m *ScreeningApplicationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ScreeningApplicationPaginateOption,
+) (*ScreeningApplicationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newScreeningApplicationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ScreeningApplicationConnection{Edges: []*ScreeningApplicationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ScreeningApplicationOrderFieldCreatedAt orders ScreeningApplication by created_at.
+	ScreeningApplicationOrderFieldCreatedAt = &ScreeningApplicationOrderField{
+		Value: func(_m *ScreeningApplication) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: screeningapplication.FieldCreatedAt,
+		toTerm: screeningapplication.ByCreatedAt,
+		toCursor: func(_m *ScreeningApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ScreeningApplicationOrderFieldUpdatedAt orders ScreeningApplication by updated_at.
+	ScreeningApplicationOrderFieldUpdatedAt = &ScreeningApplicationOrderField{
+		Value: func(_m *ScreeningApplication) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: screeningapplication.FieldUpdatedAt,
+		toTerm: screeningapplication.ByUpdatedAt,
+		toCursor: func(_m *ScreeningApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ScreeningApplicationOrderFieldKind orders ScreeningApplication by kind.
+	ScreeningApplicationOrderFieldKind = &ScreeningApplicationOrderField{
+		Value: func(_m *ScreeningApplication) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: screeningapplication.FieldKind,
+		toTerm: screeningapplication.ByKind,
+		toCursor: func(_m *ScreeningApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// ScreeningApplicationOrderFieldStatus orders ScreeningApplication by status.
+	ScreeningApplicationOrderFieldStatus = &ScreeningApplicationOrderField{
+		Value: func(_m *ScreeningApplication) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: screeningapplication.FieldStatus,
+		toTerm: screeningapplication.ByStatus,
+		toCursor: func(_m *ScreeningApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ScreeningApplicationOrderField) String() string {
+	var str string
+	switch f.column {
+	case ScreeningApplicationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ScreeningApplicationOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ScreeningApplicationOrderFieldKind.column:
+		str = "KIND"
+	case ScreeningApplicationOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ScreeningApplicationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ScreeningApplicationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ScreeningApplicationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ScreeningApplicationOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ScreeningApplicationOrderFieldUpdatedAt
+	case "KIND":
+		*f = *ScreeningApplicationOrderFieldKind
+	case "STATUS":
+		*f = *ScreeningApplicationOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid ScreeningApplicationOrderField", str)
+	}
+	return nil
+}
+
+// ScreeningApplicationOrderField defines the ordering field of ScreeningApplication.
+type ScreeningApplicationOrderField struct {
+	// Value extracts the ordering value from the given ScreeningApplication.
+	Value    func(*ScreeningApplication) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) screeningapplication.OrderOption
+	toCursor func(*ScreeningApplication) Cursor
+}
+
+// ScreeningApplicationOrder defines the ordering of ScreeningApplication.
+type ScreeningApplicationOrder struct {
+	Direction OrderDirection                  `json:"direction"`
+	Field     *ScreeningApplicationOrderField `json:"field"`
+}
+
+// DefaultScreeningApplicationOrder is the default ordering of ScreeningApplication.
+var DefaultScreeningApplicationOrder = &ScreeningApplicationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ScreeningApplicationOrderField{
+		Value: func(_m *ScreeningApplication) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: screeningapplication.FieldID,
+		toTerm: screeningapplication.ByID,
+		toCursor: func(_m *ScreeningApplication) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ScreeningApplication into ScreeningApplicationEdge.
+func (_m *ScreeningApplication) ToEdge(order *ScreeningApplicationOrder) *ScreeningApplicationEdge {
+	if order == nil {
+		order = DefaultScreeningApplicationOrder
+	}
+	return &ScreeningApplicationEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

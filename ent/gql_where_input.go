@@ -8,15 +8,18 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -423,6 +426,464 @@ func (i *APITokenWhereInput) P() (predicate.APIToken, error) {
 		return predicates[0], nil
 	default:
 		return apitoken.And(predicates...), nil
+	}
+}
+
+// ApplicantWhereInput represents a where input for filtering Applicant queries.
+type ApplicantWhereInput struct {
+	Predicates []predicate.Applicant  `json:"-"`
+	Not        *ApplicantWhereInput   `json:"not,omitempty"`
+	Or         []*ApplicantWhereInput `json:"or,omitempty"`
+	And        []*ApplicantWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "email" field predicates.
+	Email             *string  `json:"email,omitempty"`
+	EmailNEQ          *string  `json:"emailNEQ,omitempty"`
+	EmailIn           []string `json:"emailIn,omitempty"`
+	EmailNotIn        []string `json:"emailNotIn,omitempty"`
+	EmailGT           *string  `json:"emailGT,omitempty"`
+	EmailGTE          *string  `json:"emailGTE,omitempty"`
+	EmailLT           *string  `json:"emailLT,omitempty"`
+	EmailLTE          *string  `json:"emailLTE,omitempty"`
+	EmailContains     *string  `json:"emailContains,omitempty"`
+	EmailHasPrefix    *string  `json:"emailHasPrefix,omitempty"`
+	EmailHasSuffix    *string  `json:"emailHasSuffix,omitempty"`
+	EmailEqualFold    *string  `json:"emailEqualFold,omitempty"`
+	EmailContainsFold *string  `json:"emailContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *applicant.Status  `json:"status,omitempty"`
+	StatusNEQ   *applicant.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []applicant.Status `json:"statusIn,omitempty"`
+	StatusNotIn []applicant.Status `json:"statusNotIn,omitempty"`
+
+	// "first_name" field predicates.
+	FirstName             *string  `json:"firstName,omitempty"`
+	FirstNameNEQ          *string  `json:"firstNameNEQ,omitempty"`
+	FirstNameIn           []string `json:"firstNameIn,omitempty"`
+	FirstNameNotIn        []string `json:"firstNameNotIn,omitempty"`
+	FirstNameGT           *string  `json:"firstNameGT,omitempty"`
+	FirstNameGTE          *string  `json:"firstNameGTE,omitempty"`
+	FirstNameLT           *string  `json:"firstNameLT,omitempty"`
+	FirstNameLTE          *string  `json:"firstNameLTE,omitempty"`
+	FirstNameContains     *string  `json:"firstNameContains,omitempty"`
+	FirstNameHasPrefix    *string  `json:"firstNameHasPrefix,omitempty"`
+	FirstNameHasSuffix    *string  `json:"firstNameHasSuffix,omitempty"`
+	FirstNameEqualFold    *string  `json:"firstNameEqualFold,omitempty"`
+	FirstNameContainsFold *string  `json:"firstNameContainsFold,omitempty"`
+
+	// "last_name" field predicates.
+	LastName             *string  `json:"lastName,omitempty"`
+	LastNameNEQ          *string  `json:"lastNameNEQ,omitempty"`
+	LastNameIn           []string `json:"lastNameIn,omitempty"`
+	LastNameNotIn        []string `json:"lastNameNotIn,omitempty"`
+	LastNameGT           *string  `json:"lastNameGT,omitempty"`
+	LastNameGTE          *string  `json:"lastNameGTE,omitempty"`
+	LastNameLT           *string  `json:"lastNameLT,omitempty"`
+	LastNameLTE          *string  `json:"lastNameLTE,omitempty"`
+	LastNameContains     *string  `json:"lastNameContains,omitempty"`
+	LastNameHasPrefix    *string  `json:"lastNameHasPrefix,omitempty"`
+	LastNameHasSuffix    *string  `json:"lastNameHasSuffix,omitempty"`
+	LastNameEqualFold    *string  `json:"lastNameEqualFold,omitempty"`
+	LastNameContainsFold *string  `json:"lastNameContainsFold,omitempty"`
+
+	// "request_expires_at" field predicates.
+	RequestExpiresAt       *time.Time  `json:"requestExpiresAt,omitempty"`
+	RequestExpiresAtNEQ    *time.Time  `json:"requestExpiresAtNEQ,omitempty"`
+	RequestExpiresAtIn     []time.Time `json:"requestExpiresAtIn,omitempty"`
+	RequestExpiresAtNotIn  []time.Time `json:"requestExpiresAtNotIn,omitempty"`
+	RequestExpiresAtGT     *time.Time  `json:"requestExpiresAtGT,omitempty"`
+	RequestExpiresAtGTE    *time.Time  `json:"requestExpiresAtGTE,omitempty"`
+	RequestExpiresAtLT     *time.Time  `json:"requestExpiresAtLT,omitempty"`
+	RequestExpiresAtLTE    *time.Time  `json:"requestExpiresAtLTE,omitempty"`
+	RequestExpiresAtIsNil  bool        `json:"requestExpiresAtIsNil,omitempty"`
+	RequestExpiresAtNotNil bool        `json:"requestExpiresAtNotNil,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+
+	// "application" edge predicates.
+	HasApplication     *bool                             `json:"hasApplication,omitempty"`
+	HasApplicationWith []*ScreeningApplicationWhereInput `json:"hasApplicationWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ApplicantWhereInput) AddPredicates(predicates ...predicate.Applicant) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ApplicantWhereInput filter on the ApplicantQuery builder.
+func (i *ApplicantWhereInput) Filter(q *ApplicantQuery) (*ApplicantQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyApplicantWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyApplicantWhereInput is returned in case the ApplicantWhereInput is empty.
+var ErrEmptyApplicantWhereInput = errors.New("ent: empty predicate ApplicantWhereInput")
+
+// P returns a predicate for filtering applicants.
+// An error is returned if the input is empty or invalid.
+func (i *ApplicantWhereInput) P() (predicate.Applicant, error) {
+	var predicates []predicate.Applicant
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, applicant.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Applicant, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, applicant.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Applicant, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, applicant.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, applicant.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, applicant.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, applicant.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, applicant.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, applicant.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, applicant.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, applicant.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, applicant.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, applicant.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, applicant.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, applicant.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, applicant.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, applicant.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, applicant.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, applicant.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, applicant.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, applicant.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, applicant.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, applicant.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, applicant.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, applicant.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, applicant.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, applicant.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, applicant.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Email != nil {
+		predicates = append(predicates, applicant.EmailEQ(*i.Email))
+	}
+	if i.EmailNEQ != nil {
+		predicates = append(predicates, applicant.EmailNEQ(*i.EmailNEQ))
+	}
+	if len(i.EmailIn) > 0 {
+		predicates = append(predicates, applicant.EmailIn(i.EmailIn...))
+	}
+	if len(i.EmailNotIn) > 0 {
+		predicates = append(predicates, applicant.EmailNotIn(i.EmailNotIn...))
+	}
+	if i.EmailGT != nil {
+		predicates = append(predicates, applicant.EmailGT(*i.EmailGT))
+	}
+	if i.EmailGTE != nil {
+		predicates = append(predicates, applicant.EmailGTE(*i.EmailGTE))
+	}
+	if i.EmailLT != nil {
+		predicates = append(predicates, applicant.EmailLT(*i.EmailLT))
+	}
+	if i.EmailLTE != nil {
+		predicates = append(predicates, applicant.EmailLTE(*i.EmailLTE))
+	}
+	if i.EmailContains != nil {
+		predicates = append(predicates, applicant.EmailContains(*i.EmailContains))
+	}
+	if i.EmailHasPrefix != nil {
+		predicates = append(predicates, applicant.EmailHasPrefix(*i.EmailHasPrefix))
+	}
+	if i.EmailHasSuffix != nil {
+		predicates = append(predicates, applicant.EmailHasSuffix(*i.EmailHasSuffix))
+	}
+	if i.EmailEqualFold != nil {
+		predicates = append(predicates, applicant.EmailEqualFold(*i.EmailEqualFold))
+	}
+	if i.EmailContainsFold != nil {
+		predicates = append(predicates, applicant.EmailContainsFold(*i.EmailContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, applicant.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, applicant.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, applicant.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, applicant.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.FirstName != nil {
+		predicates = append(predicates, applicant.FirstNameEQ(*i.FirstName))
+	}
+	if i.FirstNameNEQ != nil {
+		predicates = append(predicates, applicant.FirstNameNEQ(*i.FirstNameNEQ))
+	}
+	if len(i.FirstNameIn) > 0 {
+		predicates = append(predicates, applicant.FirstNameIn(i.FirstNameIn...))
+	}
+	if len(i.FirstNameNotIn) > 0 {
+		predicates = append(predicates, applicant.FirstNameNotIn(i.FirstNameNotIn...))
+	}
+	if i.FirstNameGT != nil {
+		predicates = append(predicates, applicant.FirstNameGT(*i.FirstNameGT))
+	}
+	if i.FirstNameGTE != nil {
+		predicates = append(predicates, applicant.FirstNameGTE(*i.FirstNameGTE))
+	}
+	if i.FirstNameLT != nil {
+		predicates = append(predicates, applicant.FirstNameLT(*i.FirstNameLT))
+	}
+	if i.FirstNameLTE != nil {
+		predicates = append(predicates, applicant.FirstNameLTE(*i.FirstNameLTE))
+	}
+	if i.FirstNameContains != nil {
+		predicates = append(predicates, applicant.FirstNameContains(*i.FirstNameContains))
+	}
+	if i.FirstNameHasPrefix != nil {
+		predicates = append(predicates, applicant.FirstNameHasPrefix(*i.FirstNameHasPrefix))
+	}
+	if i.FirstNameHasSuffix != nil {
+		predicates = append(predicates, applicant.FirstNameHasSuffix(*i.FirstNameHasSuffix))
+	}
+	if i.FirstNameEqualFold != nil {
+		predicates = append(predicates, applicant.FirstNameEqualFold(*i.FirstNameEqualFold))
+	}
+	if i.FirstNameContainsFold != nil {
+		predicates = append(predicates, applicant.FirstNameContainsFold(*i.FirstNameContainsFold))
+	}
+	if i.LastName != nil {
+		predicates = append(predicates, applicant.LastNameEQ(*i.LastName))
+	}
+	if i.LastNameNEQ != nil {
+		predicates = append(predicates, applicant.LastNameNEQ(*i.LastNameNEQ))
+	}
+	if len(i.LastNameIn) > 0 {
+		predicates = append(predicates, applicant.LastNameIn(i.LastNameIn...))
+	}
+	if len(i.LastNameNotIn) > 0 {
+		predicates = append(predicates, applicant.LastNameNotIn(i.LastNameNotIn...))
+	}
+	if i.LastNameGT != nil {
+		predicates = append(predicates, applicant.LastNameGT(*i.LastNameGT))
+	}
+	if i.LastNameGTE != nil {
+		predicates = append(predicates, applicant.LastNameGTE(*i.LastNameGTE))
+	}
+	if i.LastNameLT != nil {
+		predicates = append(predicates, applicant.LastNameLT(*i.LastNameLT))
+	}
+	if i.LastNameLTE != nil {
+		predicates = append(predicates, applicant.LastNameLTE(*i.LastNameLTE))
+	}
+	if i.LastNameContains != nil {
+		predicates = append(predicates, applicant.LastNameContains(*i.LastNameContains))
+	}
+	if i.LastNameHasPrefix != nil {
+		predicates = append(predicates, applicant.LastNameHasPrefix(*i.LastNameHasPrefix))
+	}
+	if i.LastNameHasSuffix != nil {
+		predicates = append(predicates, applicant.LastNameHasSuffix(*i.LastNameHasSuffix))
+	}
+	if i.LastNameEqualFold != nil {
+		predicates = append(predicates, applicant.LastNameEqualFold(*i.LastNameEqualFold))
+	}
+	if i.LastNameContainsFold != nil {
+		predicates = append(predicates, applicant.LastNameContainsFold(*i.LastNameContainsFold))
+	}
+	if i.RequestExpiresAt != nil {
+		predicates = append(predicates, applicant.RequestExpiresAtEQ(*i.RequestExpiresAt))
+	}
+	if i.RequestExpiresAtNEQ != nil {
+		predicates = append(predicates, applicant.RequestExpiresAtNEQ(*i.RequestExpiresAtNEQ))
+	}
+	if len(i.RequestExpiresAtIn) > 0 {
+		predicates = append(predicates, applicant.RequestExpiresAtIn(i.RequestExpiresAtIn...))
+	}
+	if len(i.RequestExpiresAtNotIn) > 0 {
+		predicates = append(predicates, applicant.RequestExpiresAtNotIn(i.RequestExpiresAtNotIn...))
+	}
+	if i.RequestExpiresAtGT != nil {
+		predicates = append(predicates, applicant.RequestExpiresAtGT(*i.RequestExpiresAtGT))
+	}
+	if i.RequestExpiresAtGTE != nil {
+		predicates = append(predicates, applicant.RequestExpiresAtGTE(*i.RequestExpiresAtGTE))
+	}
+	if i.RequestExpiresAtLT != nil {
+		predicates = append(predicates, applicant.RequestExpiresAtLT(*i.RequestExpiresAtLT))
+	}
+	if i.RequestExpiresAtLTE != nil {
+		predicates = append(predicates, applicant.RequestExpiresAtLTE(*i.RequestExpiresAtLTE))
+	}
+	if i.RequestExpiresAtIsNil {
+		predicates = append(predicates, applicant.RequestExpiresAtIsNil())
+	}
+	if i.RequestExpiresAtNotNil {
+		predicates = append(predicates, applicant.RequestExpiresAtNotNil())
+	}
+
+	if i.HasClient != nil {
+		p := applicant.HasClient()
+		if !*i.HasClient {
+			p = applicant.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, applicant.HasClientWith(with...))
+	}
+	if i.HasApplication != nil {
+		p := applicant.HasApplication()
+		if !*i.HasApplication {
+			p = applicant.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasApplicationWith) > 0 {
+		with := make([]predicate.ScreeningApplication, 0, len(i.HasApplicationWith))
+		for _, w := range i.HasApplicationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasApplicationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, applicant.HasApplicationWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyApplicantWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return applicant.And(predicates...), nil
 	}
 }
 
@@ -1584,6 +2045,332 @@ func (i *CompanyWhereInput) P() (predicate.Company, error) {
 	}
 }
 
+// InboundEventWhereInput represents a where input for filtering InboundEvent queries.
+type InboundEventWhereInput struct {
+	Predicates []predicate.InboundEvent  `json:"-"`
+	Not        *InboundEventWhereInput   `json:"not,omitempty"`
+	Or         []*InboundEventWhereInput `json:"or,omitempty"`
+	And        []*InboundEventWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "source" field predicates.
+	Source      *inboundevent.Source  `json:"source,omitempty"`
+	SourceNEQ   *inboundevent.Source  `json:"sourceNEQ,omitempty"`
+	SourceIn    []inboundevent.Source `json:"sourceIn,omitempty"`
+	SourceNotIn []inboundevent.Source `json:"sourceNotIn,omitempty"`
+
+	// "report_status" field predicates.
+	ReportStatus             *string  `json:"reportStatus,omitempty"`
+	ReportStatusNEQ          *string  `json:"reportStatusNEQ,omitempty"`
+	ReportStatusIn           []string `json:"reportStatusIn,omitempty"`
+	ReportStatusNotIn        []string `json:"reportStatusNotIn,omitempty"`
+	ReportStatusGT           *string  `json:"reportStatusGT,omitempty"`
+	ReportStatusGTE          *string  `json:"reportStatusGTE,omitempty"`
+	ReportStatusLT           *string  `json:"reportStatusLT,omitempty"`
+	ReportStatusLTE          *string  `json:"reportStatusLTE,omitempty"`
+	ReportStatusContains     *string  `json:"reportStatusContains,omitempty"`
+	ReportStatusHasPrefix    *string  `json:"reportStatusHasPrefix,omitempty"`
+	ReportStatusHasSuffix    *string  `json:"reportStatusHasSuffix,omitempty"`
+	ReportStatusEqualFold    *string  `json:"reportStatusEqualFold,omitempty"`
+	ReportStatusContainsFold *string  `json:"reportStatusContainsFold,omitempty"`
+
+	// "outcome" field predicates.
+	Outcome      *inboundevent.Outcome  `json:"outcome,omitempty"`
+	OutcomeNEQ   *inboundevent.Outcome  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn    []inboundevent.Outcome `json:"outcomeIn,omitempty"`
+	OutcomeNotIn []inboundevent.Outcome `json:"outcomeNotIn,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+
+	// "screening_application" edge predicates.
+	HasScreeningApplication     *bool                             `json:"hasScreeningApplication,omitempty"`
+	HasScreeningApplicationWith []*ScreeningApplicationWhereInput `json:"hasScreeningApplicationWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *InboundEventWhereInput) AddPredicates(predicates ...predicate.InboundEvent) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the InboundEventWhereInput filter on the InboundEventQuery builder.
+func (i *InboundEventWhereInput) Filter(q *InboundEventQuery) (*InboundEventQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyInboundEventWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyInboundEventWhereInput is returned in case the InboundEventWhereInput is empty.
+var ErrEmptyInboundEventWhereInput = errors.New("ent: empty predicate InboundEventWhereInput")
+
+// P returns a predicate for filtering inboundevents.
+// An error is returned if the input is empty or invalid.
+func (i *InboundEventWhereInput) P() (predicate.InboundEvent, error) {
+	var predicates []predicate.InboundEvent
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, inboundevent.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.InboundEvent, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, inboundevent.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.InboundEvent, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, inboundevent.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, inboundevent.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, inboundevent.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, inboundevent.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, inboundevent.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, inboundevent.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, inboundevent.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, inboundevent.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, inboundevent.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, inboundevent.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, inboundevent.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, inboundevent.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, inboundevent.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, inboundevent.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, inboundevent.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, inboundevent.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, inboundevent.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, inboundevent.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, inboundevent.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, inboundevent.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, inboundevent.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, inboundevent.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, inboundevent.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, inboundevent.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, inboundevent.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, inboundevent.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, inboundevent.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, inboundevent.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, inboundevent.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.ReportStatus != nil {
+		predicates = append(predicates, inboundevent.ReportStatusEQ(*i.ReportStatus))
+	}
+	if i.ReportStatusNEQ != nil {
+		predicates = append(predicates, inboundevent.ReportStatusNEQ(*i.ReportStatusNEQ))
+	}
+	if len(i.ReportStatusIn) > 0 {
+		predicates = append(predicates, inboundevent.ReportStatusIn(i.ReportStatusIn...))
+	}
+	if len(i.ReportStatusNotIn) > 0 {
+		predicates = append(predicates, inboundevent.ReportStatusNotIn(i.ReportStatusNotIn...))
+	}
+	if i.ReportStatusGT != nil {
+		predicates = append(predicates, inboundevent.ReportStatusGT(*i.ReportStatusGT))
+	}
+	if i.ReportStatusGTE != nil {
+		predicates = append(predicates, inboundevent.ReportStatusGTE(*i.ReportStatusGTE))
+	}
+	if i.ReportStatusLT != nil {
+		predicates = append(predicates, inboundevent.ReportStatusLT(*i.ReportStatusLT))
+	}
+	if i.ReportStatusLTE != nil {
+		predicates = append(predicates, inboundevent.ReportStatusLTE(*i.ReportStatusLTE))
+	}
+	if i.ReportStatusContains != nil {
+		predicates = append(predicates, inboundevent.ReportStatusContains(*i.ReportStatusContains))
+	}
+	if i.ReportStatusHasPrefix != nil {
+		predicates = append(predicates, inboundevent.ReportStatusHasPrefix(*i.ReportStatusHasPrefix))
+	}
+	if i.ReportStatusHasSuffix != nil {
+		predicates = append(predicates, inboundevent.ReportStatusHasSuffix(*i.ReportStatusHasSuffix))
+	}
+	if i.ReportStatusEqualFold != nil {
+		predicates = append(predicates, inboundevent.ReportStatusEqualFold(*i.ReportStatusEqualFold))
+	}
+	if i.ReportStatusContainsFold != nil {
+		predicates = append(predicates, inboundevent.ReportStatusContainsFold(*i.ReportStatusContainsFold))
+	}
+	if i.Outcome != nil {
+		predicates = append(predicates, inboundevent.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, inboundevent.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, inboundevent.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, inboundevent.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+
+	if i.HasClient != nil {
+		p := inboundevent.HasClient()
+		if !*i.HasClient {
+			p = inboundevent.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, inboundevent.HasClientWith(with...))
+	}
+	if i.HasScreeningApplication != nil {
+		p := inboundevent.HasScreeningApplication()
+		if !*i.HasScreeningApplication {
+			p = inboundevent.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasScreeningApplicationWith) > 0 {
+		with := make([]predicate.ScreeningApplication, 0, len(i.HasScreeningApplicationWith))
+		for _, w := range i.HasScreeningApplicationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasScreeningApplicationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, inboundevent.HasScreeningApplicationWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyInboundEventWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return inboundevent.And(predicates...), nil
+	}
+}
+
 // IntegrationJobWhereInput represents a where input for filtering IntegrationJob queries.
 type IntegrationJobWhereInput struct {
 	Predicates []predicate.IntegrationJob  `json:"-"`
@@ -1672,6 +2459,18 @@ type IntegrationJobWhereInput struct {
 	PartnerJobIDHasSuffix    *string  `json:"partnerJobIDHasSuffix,omitempty"`
 	PartnerJobIDEqualFold    *string  `json:"partnerJobIDEqualFold,omitempty"`
 	PartnerJobIDContainsFold *string  `json:"partnerJobIDContainsFold,omitempty"`
+
+	// "next_attempt_at" field predicates.
+	NextAttemptAt       *time.Time  `json:"nextAttemptAt,omitempty"`
+	NextAttemptAtNEQ    *time.Time  `json:"nextAttemptAtNEQ,omitempty"`
+	NextAttemptAtIn     []time.Time `json:"nextAttemptAtIn,omitempty"`
+	NextAttemptAtNotIn  []time.Time `json:"nextAttemptAtNotIn,omitempty"`
+	NextAttemptAtGT     *time.Time  `json:"nextAttemptAtGT,omitempty"`
+	NextAttemptAtGTE    *time.Time  `json:"nextAttemptAtGTE,omitempty"`
+	NextAttemptAtLT     *time.Time  `json:"nextAttemptAtLT,omitempty"`
+	NextAttemptAtLTE    *time.Time  `json:"nextAttemptAtLTE,omitempty"`
+	NextAttemptAtIsNil  bool        `json:"nextAttemptAtIsNil,omitempty"`
+	NextAttemptAtNotNil bool        `json:"nextAttemptAtNotNil,omitempty"`
 
 	// "client" edge predicates.
 	HasClient     *bool                `json:"hasClient,omitempty"`
@@ -1954,6 +2753,36 @@ func (i *IntegrationJobWhereInput) P() (predicate.IntegrationJob, error) {
 	}
 	if i.PartnerJobIDContainsFold != nil {
 		predicates = append(predicates, integrationjob.PartnerJobIDContainsFold(*i.PartnerJobIDContainsFold))
+	}
+	if i.NextAttemptAt != nil {
+		predicates = append(predicates, integrationjob.NextAttemptAtEQ(*i.NextAttemptAt))
+	}
+	if i.NextAttemptAtNEQ != nil {
+		predicates = append(predicates, integrationjob.NextAttemptAtNEQ(*i.NextAttemptAtNEQ))
+	}
+	if len(i.NextAttemptAtIn) > 0 {
+		predicates = append(predicates, integrationjob.NextAttemptAtIn(i.NextAttemptAtIn...))
+	}
+	if len(i.NextAttemptAtNotIn) > 0 {
+		predicates = append(predicates, integrationjob.NextAttemptAtNotIn(i.NextAttemptAtNotIn...))
+	}
+	if i.NextAttemptAtGT != nil {
+		predicates = append(predicates, integrationjob.NextAttemptAtGT(*i.NextAttemptAtGT))
+	}
+	if i.NextAttemptAtGTE != nil {
+		predicates = append(predicates, integrationjob.NextAttemptAtGTE(*i.NextAttemptAtGTE))
+	}
+	if i.NextAttemptAtLT != nil {
+		predicates = append(predicates, integrationjob.NextAttemptAtLT(*i.NextAttemptAtLT))
+	}
+	if i.NextAttemptAtLTE != nil {
+		predicates = append(predicates, integrationjob.NextAttemptAtLTE(*i.NextAttemptAtLTE))
+	}
+	if i.NextAttemptAtIsNil {
+		predicates = append(predicates, integrationjob.NextAttemptAtIsNil())
+	}
+	if i.NextAttemptAtNotNil {
+		predicates = append(predicates, integrationjob.NextAttemptAtNotNil())
 	}
 
 	if i.HasClient != nil {
@@ -3365,6 +4194,21 @@ type ProspectWhereInput struct {
 	PropexoProspectIDEqualFold    *string  `json:"propexoProspectIDEqualFold,omitempty"`
 	PropexoProspectIDContainsFold *string  `json:"propexoProspectIDContainsFold,omitempty"`
 
+	// "propexo_lease_id" field predicates.
+	PropexoLeaseID             *string  `json:"propexoLeaseID,omitempty"`
+	PropexoLeaseIDNEQ          *string  `json:"propexoLeaseIDNEQ,omitempty"`
+	PropexoLeaseIDIn           []string `json:"propexoLeaseIDIn,omitempty"`
+	PropexoLeaseIDNotIn        []string `json:"propexoLeaseIDNotIn,omitempty"`
+	PropexoLeaseIDGT           *string  `json:"propexoLeaseIDGT,omitempty"`
+	PropexoLeaseIDGTE          *string  `json:"propexoLeaseIDGTE,omitempty"`
+	PropexoLeaseIDLT           *string  `json:"propexoLeaseIDLT,omitempty"`
+	PropexoLeaseIDLTE          *string  `json:"propexoLeaseIDLTE,omitempty"`
+	PropexoLeaseIDContains     *string  `json:"propexoLeaseIDContains,omitempty"`
+	PropexoLeaseIDHasPrefix    *string  `json:"propexoLeaseIDHasPrefix,omitempty"`
+	PropexoLeaseIDHasSuffix    *string  `json:"propexoLeaseIDHasSuffix,omitempty"`
+	PropexoLeaseIDEqualFold    *string  `json:"propexoLeaseIDEqualFold,omitempty"`
+	PropexoLeaseIDContainsFold *string  `json:"propexoLeaseIDContainsFold,omitempty"`
+
 	// "client" edge predicates.
 	HasClient     *bool                `json:"hasClient,omitempty"`
 	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
@@ -4471,6 +5315,45 @@ func (i *ProspectWhereInput) P() (predicate.Prospect, error) {
 	if i.PropexoProspectIDContainsFold != nil {
 		predicates = append(predicates, prospect.PropexoProspectIDContainsFold(*i.PropexoProspectIDContainsFold))
 	}
+	if i.PropexoLeaseID != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDEQ(*i.PropexoLeaseID))
+	}
+	if i.PropexoLeaseIDNEQ != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDNEQ(*i.PropexoLeaseIDNEQ))
+	}
+	if len(i.PropexoLeaseIDIn) > 0 {
+		predicates = append(predicates, prospect.PropexoLeaseIDIn(i.PropexoLeaseIDIn...))
+	}
+	if len(i.PropexoLeaseIDNotIn) > 0 {
+		predicates = append(predicates, prospect.PropexoLeaseIDNotIn(i.PropexoLeaseIDNotIn...))
+	}
+	if i.PropexoLeaseIDGT != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDGT(*i.PropexoLeaseIDGT))
+	}
+	if i.PropexoLeaseIDGTE != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDGTE(*i.PropexoLeaseIDGTE))
+	}
+	if i.PropexoLeaseIDLT != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDLT(*i.PropexoLeaseIDLT))
+	}
+	if i.PropexoLeaseIDLTE != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDLTE(*i.PropexoLeaseIDLTE))
+	}
+	if i.PropexoLeaseIDContains != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDContains(*i.PropexoLeaseIDContains))
+	}
+	if i.PropexoLeaseIDHasPrefix != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDHasPrefix(*i.PropexoLeaseIDHasPrefix))
+	}
+	if i.PropexoLeaseIDHasSuffix != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDHasSuffix(*i.PropexoLeaseIDHasSuffix))
+	}
+	if i.PropexoLeaseIDEqualFold != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDEqualFold(*i.PropexoLeaseIDEqualFold))
+	}
+	if i.PropexoLeaseIDContainsFold != nil {
+		predicates = append(predicates, prospect.PropexoLeaseIDContainsFold(*i.PropexoLeaseIDContainsFold))
+	}
 
 	if i.HasClient != nil {
 		p := prospect.HasClient()
@@ -5047,6 +5930,782 @@ func (i *RegistrationWhereInput) P() (predicate.Registration, error) {
 		return predicates[0], nil
 	default:
 		return registration.And(predicates...), nil
+	}
+}
+
+// ScreeningApplicationWhereInput represents a where input for filtering ScreeningApplication queries.
+type ScreeningApplicationWhereInput struct {
+	Predicates []predicate.ScreeningApplication  `json:"-"`
+	Not        *ScreeningApplicationWhereInput   `json:"not,omitempty"`
+	Or         []*ScreeningApplicationWhereInput `json:"or,omitempty"`
+	And        []*ScreeningApplicationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *screeningapplication.Kind  `json:"kind,omitempty"`
+	KindNEQ   *screeningapplication.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []screeningapplication.Kind `json:"kindIn,omitempty"`
+	KindNotIn []screeningapplication.Kind `json:"kindNotIn,omitempty"`
+
+	// "order_status" field predicates.
+	OrderStatus      *screeningapplication.OrderStatus  `json:"orderStatus,omitempty"`
+	OrderStatusNEQ   *screeningapplication.OrderStatus  `json:"orderStatusNEQ,omitempty"`
+	OrderStatusIn    []screeningapplication.OrderStatus `json:"orderStatusIn,omitempty"`
+	OrderStatusNotIn []screeningapplication.OrderStatus `json:"orderStatusNotIn,omitempty"`
+
+	// "status" field predicates.
+	Status      *screeningapplication.Status  `json:"status,omitempty"`
+	StatusNEQ   *screeningapplication.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []screeningapplication.Status `json:"statusIn,omitempty"`
+	StatusNotIn []screeningapplication.Status `json:"statusNotIn,omitempty"`
+
+	// "smartmove_application_id" field predicates.
+	SmartmoveApplicationID       *int  `json:"smartmoveApplicationID,omitempty"`
+	SmartmoveApplicationIDNEQ    *int  `json:"smartmoveApplicationIDNEQ,omitempty"`
+	SmartmoveApplicationIDIn     []int `json:"smartmoveApplicationIDIn,omitempty"`
+	SmartmoveApplicationIDNotIn  []int `json:"smartmoveApplicationIDNotIn,omitempty"`
+	SmartmoveApplicationIDGT     *int  `json:"smartmoveApplicationIDGT,omitempty"`
+	SmartmoveApplicationIDGTE    *int  `json:"smartmoveApplicationIDGTE,omitempty"`
+	SmartmoveApplicationIDLT     *int  `json:"smartmoveApplicationIDLT,omitempty"`
+	SmartmoveApplicationIDLTE    *int  `json:"smartmoveApplicationIDLTE,omitempty"`
+	SmartmoveApplicationIDIsNil  bool  `json:"smartmoveApplicationIDIsNil,omitempty"`
+	SmartmoveApplicationIDNotNil bool  `json:"smartmoveApplicationIDNotNil,omitempty"`
+
+	// "customer_reference" field predicates.
+	CustomerReference             *string  `json:"customerReference,omitempty"`
+	CustomerReferenceNEQ          *string  `json:"customerReferenceNEQ,omitempty"`
+	CustomerReferenceIn           []string `json:"customerReferenceIn,omitempty"`
+	CustomerReferenceNotIn        []string `json:"customerReferenceNotIn,omitempty"`
+	CustomerReferenceGT           *string  `json:"customerReferenceGT,omitempty"`
+	CustomerReferenceGTE          *string  `json:"customerReferenceGTE,omitempty"`
+	CustomerReferenceLT           *string  `json:"customerReferenceLT,omitempty"`
+	CustomerReferenceLTE          *string  `json:"customerReferenceLTE,omitempty"`
+	CustomerReferenceContains     *string  `json:"customerReferenceContains,omitempty"`
+	CustomerReferenceHasPrefix    *string  `json:"customerReferenceHasPrefix,omitempty"`
+	CustomerReferenceHasSuffix    *string  `json:"customerReferenceHasSuffix,omitempty"`
+	CustomerReferenceEqualFold    *string  `json:"customerReferenceEqualFold,omitempty"`
+	CustomerReferenceContainsFold *string  `json:"customerReferenceContainsFold,omitempty"`
+
+	// "landlord_pays" field predicates.
+	LandlordPays       *bool `json:"landlordPays,omitempty"`
+	LandlordPaysNEQ    *bool `json:"landlordPaysNEQ,omitempty"`
+	LandlordPaysIsNil  bool  `json:"landlordPaysIsNil,omitempty"`
+	LandlordPaysNotNil bool  `json:"landlordPaysNotNil,omitempty"`
+
+	// "property_name" field predicates.
+	PropertyName             *string  `json:"propertyName,omitempty"`
+	PropertyNameNEQ          *string  `json:"propertyNameNEQ,omitempty"`
+	PropertyNameIn           []string `json:"propertyNameIn,omitempty"`
+	PropertyNameNotIn        []string `json:"propertyNameNotIn,omitempty"`
+	PropertyNameGT           *string  `json:"propertyNameGT,omitempty"`
+	PropertyNameGTE          *string  `json:"propertyNameGTE,omitempty"`
+	PropertyNameLT           *string  `json:"propertyNameLT,omitempty"`
+	PropertyNameLTE          *string  `json:"propertyNameLTE,omitempty"`
+	PropertyNameContains     *string  `json:"propertyNameContains,omitempty"`
+	PropertyNameHasPrefix    *string  `json:"propertyNameHasPrefix,omitempty"`
+	PropertyNameHasSuffix    *string  `json:"propertyNameHasSuffix,omitempty"`
+	PropertyNameEqualFold    *string  `json:"propertyNameEqualFold,omitempty"`
+	PropertyNameContainsFold *string  `json:"propertyNameContainsFold,omitempty"`
+
+	// "unit_number" field predicates.
+	UnitNumber             *string  `json:"unitNumber,omitempty"`
+	UnitNumberNEQ          *string  `json:"unitNumberNEQ,omitempty"`
+	UnitNumberIn           []string `json:"unitNumberIn,omitempty"`
+	UnitNumberNotIn        []string `json:"unitNumberNotIn,omitempty"`
+	UnitNumberGT           *string  `json:"unitNumberGT,omitempty"`
+	UnitNumberGTE          *string  `json:"unitNumberGTE,omitempty"`
+	UnitNumberLT           *string  `json:"unitNumberLT,omitempty"`
+	UnitNumberLTE          *string  `json:"unitNumberLTE,omitempty"`
+	UnitNumberContains     *string  `json:"unitNumberContains,omitempty"`
+	UnitNumberHasPrefix    *string  `json:"unitNumberHasPrefix,omitempty"`
+	UnitNumberHasSuffix    *string  `json:"unitNumberHasSuffix,omitempty"`
+	UnitNumberEqualFold    *string  `json:"unitNumberEqualFold,omitempty"`
+	UnitNumberContainsFold *string  `json:"unitNumberContainsFold,omitempty"`
+
+	// "smartmove_status" field predicates.
+	SmartmoveStatus             *string  `json:"smartmoveStatus,omitempty"`
+	SmartmoveStatusNEQ          *string  `json:"smartmoveStatusNEQ,omitempty"`
+	SmartmoveStatusIn           []string `json:"smartmoveStatusIn,omitempty"`
+	SmartmoveStatusNotIn        []string `json:"smartmoveStatusNotIn,omitempty"`
+	SmartmoveStatusGT           *string  `json:"smartmoveStatusGT,omitempty"`
+	SmartmoveStatusGTE          *string  `json:"smartmoveStatusGTE,omitempty"`
+	SmartmoveStatusLT           *string  `json:"smartmoveStatusLT,omitempty"`
+	SmartmoveStatusLTE          *string  `json:"smartmoveStatusLTE,omitempty"`
+	SmartmoveStatusContains     *string  `json:"smartmoveStatusContains,omitempty"`
+	SmartmoveStatusHasPrefix    *string  `json:"smartmoveStatusHasPrefix,omitempty"`
+	SmartmoveStatusHasSuffix    *string  `json:"smartmoveStatusHasSuffix,omitempty"`
+	SmartmoveStatusEqualFold    *string  `json:"smartmoveStatusEqualFold,omitempty"`
+	SmartmoveStatusContainsFold *string  `json:"smartmoveStatusContainsFold,omitempty"`
+
+	// "credit_recommendation" field predicates.
+	CreditRecommendation      *screeningapplication.CreditRecommendation  `json:"creditRecommendation,omitempty"`
+	CreditRecommendationNEQ   *screeningapplication.CreditRecommendation  `json:"creditRecommendationNEQ,omitempty"`
+	CreditRecommendationIn    []screeningapplication.CreditRecommendation `json:"creditRecommendationIn,omitempty"`
+	CreditRecommendationNotIn []screeningapplication.CreditRecommendation `json:"creditRecommendationNotIn,omitempty"`
+
+	// "credit_recommendation_policy_text" field predicates.
+	CreditRecommendationPolicyText             *string  `json:"creditRecommendationPolicyText,omitempty"`
+	CreditRecommendationPolicyTextNEQ          *string  `json:"creditRecommendationPolicyTextNEQ,omitempty"`
+	CreditRecommendationPolicyTextIn           []string `json:"creditRecommendationPolicyTextIn,omitempty"`
+	CreditRecommendationPolicyTextNotIn        []string `json:"creditRecommendationPolicyTextNotIn,omitempty"`
+	CreditRecommendationPolicyTextGT           *string  `json:"creditRecommendationPolicyTextGT,omitempty"`
+	CreditRecommendationPolicyTextGTE          *string  `json:"creditRecommendationPolicyTextGTE,omitempty"`
+	CreditRecommendationPolicyTextLT           *string  `json:"creditRecommendationPolicyTextLT,omitempty"`
+	CreditRecommendationPolicyTextLTE          *string  `json:"creditRecommendationPolicyTextLTE,omitempty"`
+	CreditRecommendationPolicyTextContains     *string  `json:"creditRecommendationPolicyTextContains,omitempty"`
+	CreditRecommendationPolicyTextHasPrefix    *string  `json:"creditRecommendationPolicyTextHasPrefix,omitempty"`
+	CreditRecommendationPolicyTextHasSuffix    *string  `json:"creditRecommendationPolicyTextHasSuffix,omitempty"`
+	CreditRecommendationPolicyTextEqualFold    *string  `json:"creditRecommendationPolicyTextEqualFold,omitempty"`
+	CreditRecommendationPolicyTextContainsFold *string  `json:"creditRecommendationPolicyTextContainsFold,omitempty"`
+
+	// "last_notification" field predicates.
+	LastNotification             *string  `json:"lastNotification,omitempty"`
+	LastNotificationNEQ          *string  `json:"lastNotificationNEQ,omitempty"`
+	LastNotificationIn           []string `json:"lastNotificationIn,omitempty"`
+	LastNotificationNotIn        []string `json:"lastNotificationNotIn,omitempty"`
+	LastNotificationGT           *string  `json:"lastNotificationGT,omitempty"`
+	LastNotificationGTE          *string  `json:"lastNotificationGTE,omitempty"`
+	LastNotificationLT           *string  `json:"lastNotificationLT,omitempty"`
+	LastNotificationLTE          *string  `json:"lastNotificationLTE,omitempty"`
+	LastNotificationContains     *string  `json:"lastNotificationContains,omitempty"`
+	LastNotificationHasPrefix    *string  `json:"lastNotificationHasPrefix,omitempty"`
+	LastNotificationHasSuffix    *string  `json:"lastNotificationHasSuffix,omitempty"`
+	LastNotificationEqualFold    *string  `json:"lastNotificationEqualFold,omitempty"`
+	LastNotificationContainsFold *string  `json:"lastNotificationContainsFold,omitempty"`
+
+	// "last_postback_at" field predicates.
+	LastPostbackAt       *time.Time  `json:"lastPostbackAt,omitempty"`
+	LastPostbackAtNEQ    *time.Time  `json:"lastPostbackAtNEQ,omitempty"`
+	LastPostbackAtIn     []time.Time `json:"lastPostbackAtIn,omitempty"`
+	LastPostbackAtNotIn  []time.Time `json:"lastPostbackAtNotIn,omitempty"`
+	LastPostbackAtGT     *time.Time  `json:"lastPostbackAtGT,omitempty"`
+	LastPostbackAtGTE    *time.Time  `json:"lastPostbackAtGTE,omitempty"`
+	LastPostbackAtLT     *time.Time  `json:"lastPostbackAtLT,omitempty"`
+	LastPostbackAtLTE    *time.Time  `json:"lastPostbackAtLTE,omitempty"`
+	LastPostbackAtIsNil  bool        `json:"lastPostbackAtIsNil,omitempty"`
+	LastPostbackAtNotNil bool        `json:"lastPostbackAtNotNil,omitempty"`
+
+	// "last_refreshed_at" field predicates.
+	LastRefreshedAt       *time.Time  `json:"lastRefreshedAt,omitempty"`
+	LastRefreshedAtNEQ    *time.Time  `json:"lastRefreshedAtNEQ,omitempty"`
+	LastRefreshedAtIn     []time.Time `json:"lastRefreshedAtIn,omitempty"`
+	LastRefreshedAtNotIn  []time.Time `json:"lastRefreshedAtNotIn,omitempty"`
+	LastRefreshedAtGT     *time.Time  `json:"lastRefreshedAtGT,omitempty"`
+	LastRefreshedAtGTE    *time.Time  `json:"lastRefreshedAtGTE,omitempty"`
+	LastRefreshedAtLT     *time.Time  `json:"lastRefreshedAtLT,omitempty"`
+	LastRefreshedAtLTE    *time.Time  `json:"lastRefreshedAtLTE,omitempty"`
+	LastRefreshedAtIsNil  bool        `json:"lastRefreshedAtIsNil,omitempty"`
+	LastRefreshedAtNotNil bool        `json:"lastRefreshedAtNotNil,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+
+	// "applicants" edge predicates.
+	HasApplicants     *bool                  `json:"hasApplicants,omitempty"`
+	HasApplicantsWith []*ApplicantWhereInput `json:"hasApplicantsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ScreeningApplicationWhereInput) AddPredicates(predicates ...predicate.ScreeningApplication) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ScreeningApplicationWhereInput filter on the ScreeningApplicationQuery builder.
+func (i *ScreeningApplicationWhereInput) Filter(q *ScreeningApplicationQuery) (*ScreeningApplicationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyScreeningApplicationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyScreeningApplicationWhereInput is returned in case the ScreeningApplicationWhereInput is empty.
+var ErrEmptyScreeningApplicationWhereInput = errors.New("ent: empty predicate ScreeningApplicationWhereInput")
+
+// P returns a predicate for filtering screeningapplications.
+// An error is returned if the input is empty or invalid.
+func (i *ScreeningApplicationWhereInput) P() (predicate.ScreeningApplication, error) {
+	var predicates []predicate.ScreeningApplication
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, screeningapplication.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ScreeningApplication, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, screeningapplication.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ScreeningApplication, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, screeningapplication.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, screeningapplication.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, screeningapplication.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, screeningapplication.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, screeningapplication.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, screeningapplication.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, screeningapplication.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, screeningapplication.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, screeningapplication.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, screeningapplication.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, screeningapplication.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, screeningapplication.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, screeningapplication.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, screeningapplication.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, screeningapplication.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, screeningapplication.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, screeningapplication.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, screeningapplication.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, screeningapplication.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, screeningapplication.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, screeningapplication.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, screeningapplication.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, screeningapplication.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, screeningapplication.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, screeningapplication.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.KindNotIn(i.KindNotIn...))
+	}
+	if i.OrderStatus != nil {
+		predicates = append(predicates, screeningapplication.OrderStatusEQ(*i.OrderStatus))
+	}
+	if i.OrderStatusNEQ != nil {
+		predicates = append(predicates, screeningapplication.OrderStatusNEQ(*i.OrderStatusNEQ))
+	}
+	if len(i.OrderStatusIn) > 0 {
+		predicates = append(predicates, screeningapplication.OrderStatusIn(i.OrderStatusIn...))
+	}
+	if len(i.OrderStatusNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.OrderStatusNotIn(i.OrderStatusNotIn...))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, screeningapplication.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, screeningapplication.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, screeningapplication.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.SmartmoveApplicationID != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDEQ(*i.SmartmoveApplicationID))
+	}
+	if i.SmartmoveApplicationIDNEQ != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDNEQ(*i.SmartmoveApplicationIDNEQ))
+	}
+	if len(i.SmartmoveApplicationIDIn) > 0 {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDIn(i.SmartmoveApplicationIDIn...))
+	}
+	if len(i.SmartmoveApplicationIDNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDNotIn(i.SmartmoveApplicationIDNotIn...))
+	}
+	if i.SmartmoveApplicationIDGT != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDGT(*i.SmartmoveApplicationIDGT))
+	}
+	if i.SmartmoveApplicationIDGTE != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDGTE(*i.SmartmoveApplicationIDGTE))
+	}
+	if i.SmartmoveApplicationIDLT != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDLT(*i.SmartmoveApplicationIDLT))
+	}
+	if i.SmartmoveApplicationIDLTE != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDLTE(*i.SmartmoveApplicationIDLTE))
+	}
+	if i.SmartmoveApplicationIDIsNil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDIsNil())
+	}
+	if i.SmartmoveApplicationIDNotNil {
+		predicates = append(predicates, screeningapplication.SmartmoveApplicationIDNotNil())
+	}
+	if i.CustomerReference != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceEQ(*i.CustomerReference))
+	}
+	if i.CustomerReferenceNEQ != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceNEQ(*i.CustomerReferenceNEQ))
+	}
+	if len(i.CustomerReferenceIn) > 0 {
+		predicates = append(predicates, screeningapplication.CustomerReferenceIn(i.CustomerReferenceIn...))
+	}
+	if len(i.CustomerReferenceNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.CustomerReferenceNotIn(i.CustomerReferenceNotIn...))
+	}
+	if i.CustomerReferenceGT != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceGT(*i.CustomerReferenceGT))
+	}
+	if i.CustomerReferenceGTE != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceGTE(*i.CustomerReferenceGTE))
+	}
+	if i.CustomerReferenceLT != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceLT(*i.CustomerReferenceLT))
+	}
+	if i.CustomerReferenceLTE != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceLTE(*i.CustomerReferenceLTE))
+	}
+	if i.CustomerReferenceContains != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceContains(*i.CustomerReferenceContains))
+	}
+	if i.CustomerReferenceHasPrefix != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceHasPrefix(*i.CustomerReferenceHasPrefix))
+	}
+	if i.CustomerReferenceHasSuffix != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceHasSuffix(*i.CustomerReferenceHasSuffix))
+	}
+	if i.CustomerReferenceEqualFold != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceEqualFold(*i.CustomerReferenceEqualFold))
+	}
+	if i.CustomerReferenceContainsFold != nil {
+		predicates = append(predicates, screeningapplication.CustomerReferenceContainsFold(*i.CustomerReferenceContainsFold))
+	}
+	if i.LandlordPays != nil {
+		predicates = append(predicates, screeningapplication.LandlordPaysEQ(*i.LandlordPays))
+	}
+	if i.LandlordPaysNEQ != nil {
+		predicates = append(predicates, screeningapplication.LandlordPaysNEQ(*i.LandlordPaysNEQ))
+	}
+	if i.LandlordPaysIsNil {
+		predicates = append(predicates, screeningapplication.LandlordPaysIsNil())
+	}
+	if i.LandlordPaysNotNil {
+		predicates = append(predicates, screeningapplication.LandlordPaysNotNil())
+	}
+	if i.PropertyName != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameEQ(*i.PropertyName))
+	}
+	if i.PropertyNameNEQ != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameNEQ(*i.PropertyNameNEQ))
+	}
+	if len(i.PropertyNameIn) > 0 {
+		predicates = append(predicates, screeningapplication.PropertyNameIn(i.PropertyNameIn...))
+	}
+	if len(i.PropertyNameNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.PropertyNameNotIn(i.PropertyNameNotIn...))
+	}
+	if i.PropertyNameGT != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameGT(*i.PropertyNameGT))
+	}
+	if i.PropertyNameGTE != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameGTE(*i.PropertyNameGTE))
+	}
+	if i.PropertyNameLT != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameLT(*i.PropertyNameLT))
+	}
+	if i.PropertyNameLTE != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameLTE(*i.PropertyNameLTE))
+	}
+	if i.PropertyNameContains != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameContains(*i.PropertyNameContains))
+	}
+	if i.PropertyNameHasPrefix != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameHasPrefix(*i.PropertyNameHasPrefix))
+	}
+	if i.PropertyNameHasSuffix != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameHasSuffix(*i.PropertyNameHasSuffix))
+	}
+	if i.PropertyNameEqualFold != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameEqualFold(*i.PropertyNameEqualFold))
+	}
+	if i.PropertyNameContainsFold != nil {
+		predicates = append(predicates, screeningapplication.PropertyNameContainsFold(*i.PropertyNameContainsFold))
+	}
+	if i.UnitNumber != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberEQ(*i.UnitNumber))
+	}
+	if i.UnitNumberNEQ != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberNEQ(*i.UnitNumberNEQ))
+	}
+	if len(i.UnitNumberIn) > 0 {
+		predicates = append(predicates, screeningapplication.UnitNumberIn(i.UnitNumberIn...))
+	}
+	if len(i.UnitNumberNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.UnitNumberNotIn(i.UnitNumberNotIn...))
+	}
+	if i.UnitNumberGT != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberGT(*i.UnitNumberGT))
+	}
+	if i.UnitNumberGTE != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberGTE(*i.UnitNumberGTE))
+	}
+	if i.UnitNumberLT != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberLT(*i.UnitNumberLT))
+	}
+	if i.UnitNumberLTE != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberLTE(*i.UnitNumberLTE))
+	}
+	if i.UnitNumberContains != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberContains(*i.UnitNumberContains))
+	}
+	if i.UnitNumberHasPrefix != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberHasPrefix(*i.UnitNumberHasPrefix))
+	}
+	if i.UnitNumberHasSuffix != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberHasSuffix(*i.UnitNumberHasSuffix))
+	}
+	if i.UnitNumberEqualFold != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberEqualFold(*i.UnitNumberEqualFold))
+	}
+	if i.UnitNumberContainsFold != nil {
+		predicates = append(predicates, screeningapplication.UnitNumberContainsFold(*i.UnitNumberContainsFold))
+	}
+	if i.SmartmoveStatus != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusEQ(*i.SmartmoveStatus))
+	}
+	if i.SmartmoveStatusNEQ != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusNEQ(*i.SmartmoveStatusNEQ))
+	}
+	if len(i.SmartmoveStatusIn) > 0 {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusIn(i.SmartmoveStatusIn...))
+	}
+	if len(i.SmartmoveStatusNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusNotIn(i.SmartmoveStatusNotIn...))
+	}
+	if i.SmartmoveStatusGT != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusGT(*i.SmartmoveStatusGT))
+	}
+	if i.SmartmoveStatusGTE != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusGTE(*i.SmartmoveStatusGTE))
+	}
+	if i.SmartmoveStatusLT != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusLT(*i.SmartmoveStatusLT))
+	}
+	if i.SmartmoveStatusLTE != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusLTE(*i.SmartmoveStatusLTE))
+	}
+	if i.SmartmoveStatusContains != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusContains(*i.SmartmoveStatusContains))
+	}
+	if i.SmartmoveStatusHasPrefix != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusHasPrefix(*i.SmartmoveStatusHasPrefix))
+	}
+	if i.SmartmoveStatusHasSuffix != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusHasSuffix(*i.SmartmoveStatusHasSuffix))
+	}
+	if i.SmartmoveStatusEqualFold != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusEqualFold(*i.SmartmoveStatusEqualFold))
+	}
+	if i.SmartmoveStatusContainsFold != nil {
+		predicates = append(predicates, screeningapplication.SmartmoveStatusContainsFold(*i.SmartmoveStatusContainsFold))
+	}
+	if i.CreditRecommendation != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationEQ(*i.CreditRecommendation))
+	}
+	if i.CreditRecommendationNEQ != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationNEQ(*i.CreditRecommendationNEQ))
+	}
+	if len(i.CreditRecommendationIn) > 0 {
+		predicates = append(predicates, screeningapplication.CreditRecommendationIn(i.CreditRecommendationIn...))
+	}
+	if len(i.CreditRecommendationNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.CreditRecommendationNotIn(i.CreditRecommendationNotIn...))
+	}
+	if i.CreditRecommendationPolicyText != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextEQ(*i.CreditRecommendationPolicyText))
+	}
+	if i.CreditRecommendationPolicyTextNEQ != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextNEQ(*i.CreditRecommendationPolicyTextNEQ))
+	}
+	if len(i.CreditRecommendationPolicyTextIn) > 0 {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextIn(i.CreditRecommendationPolicyTextIn...))
+	}
+	if len(i.CreditRecommendationPolicyTextNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextNotIn(i.CreditRecommendationPolicyTextNotIn...))
+	}
+	if i.CreditRecommendationPolicyTextGT != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextGT(*i.CreditRecommendationPolicyTextGT))
+	}
+	if i.CreditRecommendationPolicyTextGTE != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextGTE(*i.CreditRecommendationPolicyTextGTE))
+	}
+	if i.CreditRecommendationPolicyTextLT != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextLT(*i.CreditRecommendationPolicyTextLT))
+	}
+	if i.CreditRecommendationPolicyTextLTE != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextLTE(*i.CreditRecommendationPolicyTextLTE))
+	}
+	if i.CreditRecommendationPolicyTextContains != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextContains(*i.CreditRecommendationPolicyTextContains))
+	}
+	if i.CreditRecommendationPolicyTextHasPrefix != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextHasPrefix(*i.CreditRecommendationPolicyTextHasPrefix))
+	}
+	if i.CreditRecommendationPolicyTextHasSuffix != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextHasSuffix(*i.CreditRecommendationPolicyTextHasSuffix))
+	}
+	if i.CreditRecommendationPolicyTextEqualFold != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextEqualFold(*i.CreditRecommendationPolicyTextEqualFold))
+	}
+	if i.CreditRecommendationPolicyTextContainsFold != nil {
+		predicates = append(predicates, screeningapplication.CreditRecommendationPolicyTextContainsFold(*i.CreditRecommendationPolicyTextContainsFold))
+	}
+	if i.LastNotification != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationEQ(*i.LastNotification))
+	}
+	if i.LastNotificationNEQ != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationNEQ(*i.LastNotificationNEQ))
+	}
+	if len(i.LastNotificationIn) > 0 {
+		predicates = append(predicates, screeningapplication.LastNotificationIn(i.LastNotificationIn...))
+	}
+	if len(i.LastNotificationNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.LastNotificationNotIn(i.LastNotificationNotIn...))
+	}
+	if i.LastNotificationGT != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationGT(*i.LastNotificationGT))
+	}
+	if i.LastNotificationGTE != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationGTE(*i.LastNotificationGTE))
+	}
+	if i.LastNotificationLT != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationLT(*i.LastNotificationLT))
+	}
+	if i.LastNotificationLTE != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationLTE(*i.LastNotificationLTE))
+	}
+	if i.LastNotificationContains != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationContains(*i.LastNotificationContains))
+	}
+	if i.LastNotificationHasPrefix != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationHasPrefix(*i.LastNotificationHasPrefix))
+	}
+	if i.LastNotificationHasSuffix != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationHasSuffix(*i.LastNotificationHasSuffix))
+	}
+	if i.LastNotificationEqualFold != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationEqualFold(*i.LastNotificationEqualFold))
+	}
+	if i.LastNotificationContainsFold != nil {
+		predicates = append(predicates, screeningapplication.LastNotificationContainsFold(*i.LastNotificationContainsFold))
+	}
+	if i.LastPostbackAt != nil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtEQ(*i.LastPostbackAt))
+	}
+	if i.LastPostbackAtNEQ != nil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtNEQ(*i.LastPostbackAtNEQ))
+	}
+	if len(i.LastPostbackAtIn) > 0 {
+		predicates = append(predicates, screeningapplication.LastPostbackAtIn(i.LastPostbackAtIn...))
+	}
+	if len(i.LastPostbackAtNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.LastPostbackAtNotIn(i.LastPostbackAtNotIn...))
+	}
+	if i.LastPostbackAtGT != nil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtGT(*i.LastPostbackAtGT))
+	}
+	if i.LastPostbackAtGTE != nil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtGTE(*i.LastPostbackAtGTE))
+	}
+	if i.LastPostbackAtLT != nil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtLT(*i.LastPostbackAtLT))
+	}
+	if i.LastPostbackAtLTE != nil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtLTE(*i.LastPostbackAtLTE))
+	}
+	if i.LastPostbackAtIsNil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtIsNil())
+	}
+	if i.LastPostbackAtNotNil {
+		predicates = append(predicates, screeningapplication.LastPostbackAtNotNil())
+	}
+	if i.LastRefreshedAt != nil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtEQ(*i.LastRefreshedAt))
+	}
+	if i.LastRefreshedAtNEQ != nil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtNEQ(*i.LastRefreshedAtNEQ))
+	}
+	if len(i.LastRefreshedAtIn) > 0 {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtIn(i.LastRefreshedAtIn...))
+	}
+	if len(i.LastRefreshedAtNotIn) > 0 {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtNotIn(i.LastRefreshedAtNotIn...))
+	}
+	if i.LastRefreshedAtGT != nil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtGT(*i.LastRefreshedAtGT))
+	}
+	if i.LastRefreshedAtGTE != nil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtGTE(*i.LastRefreshedAtGTE))
+	}
+	if i.LastRefreshedAtLT != nil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtLT(*i.LastRefreshedAtLT))
+	}
+	if i.LastRefreshedAtLTE != nil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtLTE(*i.LastRefreshedAtLTE))
+	}
+	if i.LastRefreshedAtIsNil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtIsNil())
+	}
+	if i.LastRefreshedAtNotNil {
+		predicates = append(predicates, screeningapplication.LastRefreshedAtNotNil())
+	}
+
+	if i.HasClient != nil {
+		p := screeningapplication.HasClient()
+		if !*i.HasClient {
+			p = screeningapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, screeningapplication.HasClientWith(with...))
+	}
+	if i.HasApplicants != nil {
+		p := screeningapplication.HasApplicants()
+		if !*i.HasApplicants {
+			p = screeningapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasApplicantsWith) > 0 {
+		with := make([]predicate.Applicant, 0, len(i.HasApplicantsWith))
+		for _, w := range i.HasApplicantsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasApplicantsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, screeningapplication.HasApplicantsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyScreeningApplicationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return screeningapplication.And(predicates...), nil
 	}
 }
 

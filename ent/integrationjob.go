@@ -36,6 +36,10 @@ type IntegrationJob struct {
 	LastError string `json:"last_error,omitempty"`
 	// The partner's id for the delivery, once it has one.
 	PartnerJobID string `json:"partner_job_id,omitempty"`
+	// For a prospect update: the notes it adds (Propexo appends notes, so only the new part is sent).
+	NotesToAppend string `json:"notes_to_append,omitempty"`
+	// When delivery will be tried or checked next, while it is not final.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	// The prospect concerned.
 	ProspectID *int `json:"prospect_id,omitempty"`
 	// The registration that caused it.
@@ -101,9 +105,9 @@ func (*IntegrationJob) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case integrationjob.FieldID, integrationjob.FieldClientID, integrationjob.FieldAttempts, integrationjob.FieldProspectID, integrationjob.FieldRegistrationID:
 			values[i] = new(sql.NullInt64)
-		case integrationjob.FieldKind, integrationjob.FieldStatus, integrationjob.FieldLastError, integrationjob.FieldPartnerJobID:
+		case integrationjob.FieldKind, integrationjob.FieldStatus, integrationjob.FieldLastError, integrationjob.FieldPartnerJobID, integrationjob.FieldNotesToAppend:
 			values[i] = new(sql.NullString)
-		case integrationjob.FieldCreatedAt, integrationjob.FieldUpdatedAt:
+		case integrationjob.FieldCreatedAt, integrationjob.FieldUpdatedAt, integrationjob.FieldNextAttemptAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -173,6 +177,19 @@ func (_m *IntegrationJob) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field partner_job_id", values[i])
 			} else if value.Valid {
 				_m.PartnerJobID = value.String
+			}
+		case integrationjob.FieldNotesToAppend:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field notes_to_append", values[i])
+			} else if value.Valid {
+				_m.NotesToAppend = value.String
+			}
+		case integrationjob.FieldNextAttemptAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_attempt_at", values[i])
+			} else if value.Valid {
+				_m.NextAttemptAt = new(time.Time)
+				*_m.NextAttemptAt = value.Time
 			}
 		case integrationjob.FieldProspectID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -262,6 +279,14 @@ func (_m *IntegrationJob) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("partner_job_id=")
 	builder.WriteString(_m.PartnerJobID)
+	builder.WriteString(", ")
+	builder.WriteString("notes_to_append=")
+	builder.WriteString(_m.NotesToAppend)
+	builder.WriteString(", ")
+	if v := _m.NextAttemptAt; v != nil {
+		builder.WriteString("next_attempt_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	if v := _m.ProspectID; v != nil {
 		builder.WriteString("prospect_id=")

@@ -121,6 +121,34 @@ func (_c *IntegrationJobCreate) SetNillablePartnerJobID(v *string) *IntegrationJ
 	return _c
 }
 
+// SetNotesToAppend sets the "notes_to_append" field.
+func (_c *IntegrationJobCreate) SetNotesToAppend(v string) *IntegrationJobCreate {
+	_c.mutation.SetNotesToAppend(v)
+	return _c
+}
+
+// SetNillableNotesToAppend sets the "notes_to_append" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableNotesToAppend(v *string) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetNotesToAppend(*v)
+	}
+	return _c
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_c *IntegrationJobCreate) SetNextAttemptAt(v time.Time) *IntegrationJobCreate {
+	_c.mutation.SetNextAttemptAt(v)
+	return _c
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableNextAttemptAt(v *time.Time) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetNextAttemptAt(*v)
+	}
+	return _c
+}
+
 // SetProspectID sets the "prospect_id" field.
 func (_c *IntegrationJobCreate) SetProspectID(v int) *IntegrationJobCreate {
 	_c.mutation.SetProspectID(v)
@@ -231,6 +259,10 @@ func (_c *IntegrationJobCreate) defaults() error {
 		v := integrationjob.DefaultPartnerJobID
 		_c.mutation.SetPartnerJobID(v)
 	}
+	if _, ok := _c.mutation.NotesToAppend(); !ok {
+		v := integrationjob.DefaultNotesToAppend
+		_c.mutation.SetNotesToAppend(v)
+	}
 	return nil
 }
 
@@ -279,6 +311,9 @@ func (_c *IntegrationJobCreate) check() error {
 		if err := integrationjob.PartnerJobIDValidator(v); err != nil {
 			return &ValidationError{Name: "partner_job_id", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.partner_job_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.NotesToAppend(); !ok {
+		return &ValidationError{Name: "notes_to_append", err: errors.New(`ent: missing required field "IntegrationJob.notes_to_append"`)}
 	}
 	if len(_c.mutation.ClientIDs()) == 0 {
 		return &ValidationError{Name: "client", err: errors.New(`ent: missing required edge "IntegrationJob.client"`)}
@@ -337,6 +372,14 @@ func (_c *IntegrationJobCreate) createSpec() (*IntegrationJob, *sqlgraph.CreateS
 	if value, ok := _c.mutation.PartnerJobID(); ok {
 		_spec.SetField(integrationjob.FieldPartnerJobID, field.TypeString, value)
 		_node.PartnerJobID = value
+	}
+	if value, ok := _c.mutation.NotesToAppend(); ok {
+		_spec.SetField(integrationjob.FieldNotesToAppend, field.TypeString, value)
+		_node.NotesToAppend = value
+	}
+	if value, ok := _c.mutation.NextAttemptAt(); ok {
+		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)
+		_node.NextAttemptAt = &value
 	}
 	if nodes := _c.mutation.ClientIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -519,6 +562,36 @@ func (u *IntegrationJobUpsert) UpdatePartnerJobID() *IntegrationJobUpsert {
 	return u
 }
 
+// SetNotesToAppend sets the "notes_to_append" field.
+func (u *IntegrationJobUpsert) SetNotesToAppend(v string) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldNotesToAppend, v)
+	return u
+}
+
+// UpdateNotesToAppend sets the "notes_to_append" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateNotesToAppend() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldNotesToAppend)
+	return u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *IntegrationJobUpsert) SetNextAttemptAt(v time.Time) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldNextAttemptAt, v)
+	return u
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateNextAttemptAt() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldNextAttemptAt)
+	return u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *IntegrationJobUpsert) ClearNextAttemptAt() *IntegrationJobUpsert {
+	u.SetNull(integrationjob.FieldNextAttemptAt)
+	return u
+}
+
 // SetProspectID sets the "prospect_id" field.
 func (u *IntegrationJobUpsert) SetProspectID(v int) *IntegrationJobUpsert {
 	u.Set(integrationjob.FieldProspectID, v)
@@ -691,6 +764,41 @@ func (u *IntegrationJobUpsertOne) SetPartnerJobID(v string) *IntegrationJobUpser
 func (u *IntegrationJobUpsertOne) UpdatePartnerJobID() *IntegrationJobUpsertOne {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.UpdatePartnerJobID()
+	})
+}
+
+// SetNotesToAppend sets the "notes_to_append" field.
+func (u *IntegrationJobUpsertOne) SetNotesToAppend(v string) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetNotesToAppend(v)
+	})
+}
+
+// UpdateNotesToAppend sets the "notes_to_append" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateNotesToAppend() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateNotesToAppend()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *IntegrationJobUpsertOne) SetNextAttemptAt(v time.Time) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateNextAttemptAt() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *IntegrationJobUpsertOne) ClearNextAttemptAt() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearNextAttemptAt()
 	})
 }
 
@@ -1038,6 +1146,41 @@ func (u *IntegrationJobUpsertBulk) SetPartnerJobID(v string) *IntegrationJobUpse
 func (u *IntegrationJobUpsertBulk) UpdatePartnerJobID() *IntegrationJobUpsertBulk {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.UpdatePartnerJobID()
+	})
+}
+
+// SetNotesToAppend sets the "notes_to_append" field.
+func (u *IntegrationJobUpsertBulk) SetNotesToAppend(v string) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetNotesToAppend(v)
+	})
+}
+
+// UpdateNotesToAppend sets the "notes_to_append" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateNotesToAppend() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateNotesToAppend()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *IntegrationJobUpsertBulk) SetNextAttemptAt(v time.Time) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateNextAttemptAt() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *IntegrationJobUpsertBulk) ClearNextAttemptAt() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearNextAttemptAt()
 	})
 }
 

@@ -113,6 +113,40 @@ func (_u *IntegrationJobUpdate) SetNillablePartnerJobID(v *string) *IntegrationJ
 	return _u
 }
 
+// SetNotesToAppend sets the "notes_to_append" field.
+func (_u *IntegrationJobUpdate) SetNotesToAppend(v string) *IntegrationJobUpdate {
+	_u.mutation.SetNotesToAppend(v)
+	return _u
+}
+
+// SetNillableNotesToAppend sets the "notes_to_append" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableNotesToAppend(v *string) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetNotesToAppend(*v)
+	}
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *IntegrationJobUpdate) SetNextAttemptAt(v time.Time) *IntegrationJobUpdate {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableNextAttemptAt(v *time.Time) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *IntegrationJobUpdate) ClearNextAttemptAt() *IntegrationJobUpdate {
+	_u.mutation.ClearNextAttemptAt()
+	return _u
+}
+
 // SetProspectID sets the "prospect_id" field.
 func (_u *IntegrationJobUpdate) SetProspectID(v int) *IntegrationJobUpdate {
 	_u.mutation.SetProspectID(v)
@@ -283,6 +317,15 @@ func (_u *IntegrationJobUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.PartnerJobID(); ok {
 		_spec.SetField(integrationjob.FieldPartnerJobID, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.NotesToAppend(); ok {
+		_spec.SetField(integrationjob.FieldNotesToAppend, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(integrationjob.FieldNextAttemptAt, field.TypeTime)
+	}
 	if _u.mutation.ProspectCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -441,6 +484,40 @@ func (_u *IntegrationJobUpdateOne) SetNillablePartnerJobID(v *string) *Integrati
 	if v != nil {
 		_u.SetPartnerJobID(*v)
 	}
+	return _u
+}
+
+// SetNotesToAppend sets the "notes_to_append" field.
+func (_u *IntegrationJobUpdateOne) SetNotesToAppend(v string) *IntegrationJobUpdateOne {
+	_u.mutation.SetNotesToAppend(v)
+	return _u
+}
+
+// SetNillableNotesToAppend sets the "notes_to_append" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableNotesToAppend(v *string) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetNotesToAppend(*v)
+	}
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *IntegrationJobUpdateOne) SetNextAttemptAt(v time.Time) *IntegrationJobUpdateOne {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableNextAttemptAt(v *time.Time) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *IntegrationJobUpdateOne) ClearNextAttemptAt() *IntegrationJobUpdateOne {
+	_u.mutation.ClearNextAttemptAt()
 	return _u
 }
 
@@ -643,6 +720,15 @@ func (_u *IntegrationJobUpdateOne) sqlSave(ctx context.Context) (_node *Integrat
 	}
 	if value, ok := _u.mutation.PartnerJobID(); ok {
 		_spec.SetField(integrationjob.FieldPartnerJobID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NotesToAppend(); ok {
+		_spec.SetField(integrationjob.FieldNotesToAppend, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(integrationjob.FieldNextAttemptAt, field.TypeTime)
 	}
 	if _u.mutation.ProspectCleared() {
 		edge := &sqlgraph.EdgeSpec{

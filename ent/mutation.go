@@ -12,15 +12,20 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/types"
 )
@@ -34,16 +39,21 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken       = "APIToken"
-	TypeBan            = "Ban"
-	TypeCard           = "Card"
-	TypeCompany        = "Company"
-	TypeIntegrationJob = "IntegrationJob"
-	TypeLease          = "Lease"
-	TypeProperty       = "Property"
-	TypeProspect       = "Prospect"
-	TypeRegistration   = "Registration"
-	TypeTenant         = "Tenant"
+	TypeAPIToken             = "APIToken"
+	TypeApplicant            = "Applicant"
+	TypeBan                  = "Ban"
+	TypeCard                 = "Card"
+	TypeCompany              = "Company"
+	TypeIdempotencyRecord    = "IdempotencyRecord"
+	TypeInboundEvent         = "InboundEvent"
+	TypeIntegrationJob       = "IntegrationJob"
+	TypeLease                = "Lease"
+	TypeProperty             = "Property"
+	TypeProspect             = "Prospect"
+	TypeRegistration         = "Registration"
+	TypeScreeningApplication = "ScreeningApplication"
+	TypeScreeningRequest     = "ScreeningRequest"
+	TypeTenant               = "Tenant"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -935,6 +945,889 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken edge %s", name)
+}
+
+// ApplicantMutation represents an operation that mutates the Applicant nodes in the graph.
+type ApplicantMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	email              *string
+	status             *applicant.Status
+	first_name         *string
+	last_name          *string
+	request_expires_at *time.Time
+	clearedFields      map[string]struct{}
+	client             *int
+	clearedclient      bool
+	application        *int
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*Applicant, error)
+	predicates         []predicate.Applicant
+}
+
+var _ ent.Mutation = (*ApplicantMutation)(nil)
+
+// applicantOption allows management of the mutation configuration using functional options.
+type applicantOption func(*ApplicantMutation)
+
+// newApplicantMutation creates new mutation for the Applicant entity.
+func newApplicantMutation(c config, op Op, opts ...applicantOption) *ApplicantMutation {
+	m := &ApplicantMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApplicant,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApplicantID sets the ID field of the mutation.
+func withApplicantID(id int) applicantOption {
+	return func(m *ApplicantMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Applicant
+		)
+		m.oldValue = func(ctx context.Context) (*Applicant, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Applicant.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApplicant sets the old Applicant of the mutation.
+func withApplicant(node *Applicant) applicantOption {
+	return func(m *ApplicantMutation) {
+		m.oldValue = func(context.Context) (*Applicant, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApplicantMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApplicantMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApplicantMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApplicantMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Applicant.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ApplicantMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ApplicantMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ApplicantMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ApplicantMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ApplicantMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ApplicantMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *ApplicantMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *ApplicantMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *ApplicantMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ApplicantMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ApplicantMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ApplicantMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *ApplicantMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *ApplicantMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *ApplicantMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ApplicantMutation) SetStatus(a applicant.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ApplicantMutation) Status() (r applicant.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldStatus(ctx context.Context) (v applicant.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ApplicantMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetFirstName sets the "first_name" field.
+func (m *ApplicantMutation) SetFirstName(s string) {
+	m.first_name = &s
+}
+
+// FirstName returns the value of the "first_name" field in the mutation.
+func (m *ApplicantMutation) FirstName() (r string, exists bool) {
+	v := m.first_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstName returns the old "first_name" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldFirstName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstName: %w", err)
+	}
+	return oldValue.FirstName, nil
+}
+
+// ResetFirstName resets all changes to the "first_name" field.
+func (m *ApplicantMutation) ResetFirstName() {
+	m.first_name = nil
+}
+
+// SetLastName sets the "last_name" field.
+func (m *ApplicantMutation) SetLastName(s string) {
+	m.last_name = &s
+}
+
+// LastName returns the value of the "last_name" field in the mutation.
+func (m *ApplicantMutation) LastName() (r string, exists bool) {
+	v := m.last_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastName returns the old "last_name" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldLastName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastName: %w", err)
+	}
+	return oldValue.LastName, nil
+}
+
+// ResetLastName resets all changes to the "last_name" field.
+func (m *ApplicantMutation) ResetLastName() {
+	m.last_name = nil
+}
+
+// SetRequestExpiresAt sets the "request_expires_at" field.
+func (m *ApplicantMutation) SetRequestExpiresAt(t time.Time) {
+	m.request_expires_at = &t
+}
+
+// RequestExpiresAt returns the value of the "request_expires_at" field in the mutation.
+func (m *ApplicantMutation) RequestExpiresAt() (r time.Time, exists bool) {
+	v := m.request_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestExpiresAt returns the old "request_expires_at" field's value of the Applicant entity.
+// If the Applicant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicantMutation) OldRequestExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestExpiresAt: %w", err)
+	}
+	return oldValue.RequestExpiresAt, nil
+}
+
+// ClearRequestExpiresAt clears the value of the "request_expires_at" field.
+func (m *ApplicantMutation) ClearRequestExpiresAt() {
+	m.request_expires_at = nil
+	m.clearedFields[applicant.FieldRequestExpiresAt] = struct{}{}
+}
+
+// RequestExpiresAtCleared returns if the "request_expires_at" field was cleared in this mutation.
+func (m *ApplicantMutation) RequestExpiresAtCleared() bool {
+	_, ok := m.clearedFields[applicant.FieldRequestExpiresAt]
+	return ok
+}
+
+// ResetRequestExpiresAt resets all changes to the "request_expires_at" field.
+func (m *ApplicantMutation) ResetRequestExpiresAt() {
+	m.request_expires_at = nil
+	delete(m.clearedFields, applicant.FieldRequestExpiresAt)
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *ApplicantMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[applicant.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *ApplicantMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *ApplicantMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *ApplicantMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// ClearApplication clears the "application" edge to the ScreeningApplication entity.
+func (m *ApplicantMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[applicant.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the ScreeningApplication entity was cleared.
+func (m *ApplicantMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ApplicantMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ApplicantMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the ApplicantMutation builder.
+func (m *ApplicantMutation) Where(ps ...predicate.Applicant) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApplicantMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApplicantMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Applicant, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApplicantMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApplicantMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Applicant).
+func (m *ApplicantMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApplicantMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, applicant.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, applicant.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, applicant.FieldClientID)
+	}
+	if m.application != nil {
+		fields = append(fields, applicant.FieldApplicationID)
+	}
+	if m.email != nil {
+		fields = append(fields, applicant.FieldEmail)
+	}
+	if m.status != nil {
+		fields = append(fields, applicant.FieldStatus)
+	}
+	if m.first_name != nil {
+		fields = append(fields, applicant.FieldFirstName)
+	}
+	if m.last_name != nil {
+		fields = append(fields, applicant.FieldLastName)
+	}
+	if m.request_expires_at != nil {
+		fields = append(fields, applicant.FieldRequestExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApplicantMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case applicant.FieldCreatedAt:
+		return m.CreatedAt()
+	case applicant.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case applicant.FieldClientID:
+		return m.ClientID()
+	case applicant.FieldApplicationID:
+		return m.ApplicationID()
+	case applicant.FieldEmail:
+		return m.Email()
+	case applicant.FieldStatus:
+		return m.Status()
+	case applicant.FieldFirstName:
+		return m.FirstName()
+	case applicant.FieldLastName:
+		return m.LastName()
+	case applicant.FieldRequestExpiresAt:
+		return m.RequestExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApplicantMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case applicant.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case applicant.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case applicant.FieldClientID:
+		return m.OldClientID(ctx)
+	case applicant.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case applicant.FieldEmail:
+		return m.OldEmail(ctx)
+	case applicant.FieldStatus:
+		return m.OldStatus(ctx)
+	case applicant.FieldFirstName:
+		return m.OldFirstName(ctx)
+	case applicant.FieldLastName:
+		return m.OldLastName(ctx)
+	case applicant.FieldRequestExpiresAt:
+		return m.OldRequestExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Applicant field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicantMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case applicant.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case applicant.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case applicant.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case applicant.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case applicant.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case applicant.FieldStatus:
+		v, ok := value.(applicant.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case applicant.FieldFirstName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstName(v)
+		return nil
+	case applicant.FieldLastName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastName(v)
+		return nil
+	case applicant.FieldRequestExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Applicant field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApplicantMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApplicantMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicantMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Applicant numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApplicantMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(applicant.FieldRequestExpiresAt) {
+		fields = append(fields, applicant.FieldRequestExpiresAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApplicantMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApplicantMutation) ClearField(name string) error {
+	switch name {
+	case applicant.FieldRequestExpiresAt:
+		m.ClearRequestExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Applicant nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApplicantMutation) ResetField(name string) error {
+	switch name {
+	case applicant.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case applicant.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case applicant.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case applicant.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case applicant.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case applicant.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case applicant.FieldFirstName:
+		m.ResetFirstName()
+		return nil
+	case applicant.FieldLastName:
+		m.ResetLastName()
+		return nil
+	case applicant.FieldRequestExpiresAt:
+		m.ResetRequestExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Applicant field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApplicantMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.client != nil {
+		edges = append(edges, applicant.EdgeClient)
+	}
+	if m.application != nil {
+		edges = append(edges, applicant.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApplicantMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case applicant.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	case applicant.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApplicantMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApplicantMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApplicantMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedclient {
+		edges = append(edges, applicant.EdgeClient)
+	}
+	if m.clearedapplication {
+		edges = append(edges, applicant.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApplicantMutation) EdgeCleared(name string) bool {
+	switch name {
+	case applicant.EdgeClient:
+		return m.clearedclient
+	case applicant.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApplicantMutation) ClearEdge(name string) error {
+	switch name {
+	case applicant.EdgeClient:
+		m.ClearClient()
+		return nil
+	case applicant.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown Applicant unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApplicantMutation) ResetEdge(name string) error {
+	switch name {
+	case applicant.EdgeClient:
+		m.ResetClient()
+		return nil
+	case applicant.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown Applicant edge %s", name)
 }
 
 // BanMutation represents an operation that mutates the Ban nodes in the graph.
@@ -2574,53 +3467,68 @@ func (m *CardMutation) ResetEdge(name string) error {
 // CompanyMutation represents an operation that mutates the Company nodes in the graph.
 type CompanyMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *int
-	created_at              *time.Time
-	updated_at              *time.Time
-	name                    *string
-	move_in_statuses        *[]string
-	appendmove_in_statuses  []string
-	move_out_statuses       *[]string
-	appendmove_out_statuses []string
-	transfer_statuses       *[]string
-	appendtransfer_statuses []string
-	crm_origins             *[]string
-	appendcrm_origins       []string
-	smartmove_reference     *string
-	propexo_integration_id  *string
-	clearedFields           map[string]struct{}
-	properties              map[int]struct{}
-	removedproperties       map[int]struct{}
-	clearedproperties       bool
-	leases                  map[int]struct{}
-	removedleases           map[int]struct{}
-	clearedleases           bool
-	tenants                 map[int]struct{}
-	removedtenants          map[int]struct{}
-	clearedtenants          bool
-	prospects               map[int]struct{}
-	removedprospects        map[int]struct{}
-	clearedprospects        bool
-	api_tokens              map[int]struct{}
-	removedapi_tokens       map[int]struct{}
-	clearedapi_tokens       bool
-	bans                    map[int]struct{}
-	removedbans             map[int]struct{}
-	clearedbans             bool
-	cards                   map[int]struct{}
-	removedcards            map[int]struct{}
-	clearedcards            bool
-	registrations           map[int]struct{}
-	removedregistrations    map[int]struct{}
-	clearedregistrations    bool
-	integration_jobs        map[int]struct{}
-	removedintegration_jobs map[int]struct{}
-	clearedintegration_jobs bool
-	done                    bool
-	oldValue                func(context.Context) (*Company, error)
-	predicates              []predicate.Company
+	op                            Op
+	typ                           string
+	id                            *int
+	created_at                    *time.Time
+	updated_at                    *time.Time
+	name                          *string
+	move_in_statuses              *[]string
+	appendmove_in_statuses        []string
+	move_out_statuses             *[]string
+	appendmove_out_statuses       []string
+	transfer_statuses             *[]string
+	appendtransfer_statuses       []string
+	crm_origins                   *[]string
+	appendcrm_origins             []string
+	smartmove_reference           *string
+	propexo_integration_id        *string
+	clearedFields                 map[string]struct{}
+	properties                    map[int]struct{}
+	removedproperties             map[int]struct{}
+	clearedproperties             bool
+	leases                        map[int]struct{}
+	removedleases                 map[int]struct{}
+	clearedleases                 bool
+	tenants                       map[int]struct{}
+	removedtenants                map[int]struct{}
+	clearedtenants                bool
+	prospects                     map[int]struct{}
+	removedprospects              map[int]struct{}
+	clearedprospects              bool
+	api_tokens                    map[int]struct{}
+	removedapi_tokens             map[int]struct{}
+	clearedapi_tokens             bool
+	bans                          map[int]struct{}
+	removedbans                   map[int]struct{}
+	clearedbans                   bool
+	cards                         map[int]struct{}
+	removedcards                  map[int]struct{}
+	clearedcards                  bool
+	registrations                 map[int]struct{}
+	removedregistrations          map[int]struct{}
+	clearedregistrations          bool
+	integration_jobs              map[int]struct{}
+	removedintegration_jobs       map[int]struct{}
+	clearedintegration_jobs       bool
+	screening_applications        map[int]struct{}
+	removedscreening_applications map[int]struct{}
+	clearedscreening_applications bool
+	applicants                    map[int]struct{}
+	removedapplicants             map[int]struct{}
+	clearedapplicants             bool
+	inbound_events                map[int]struct{}
+	removedinbound_events         map[int]struct{}
+	clearedinbound_events         bool
+	screening_requests            map[int]struct{}
+	removedscreening_requests     map[int]struct{}
+	clearedscreening_requests     bool
+	idempotency_records           map[int]struct{}
+	removedidempotency_records    map[int]struct{}
+	clearedidempotency_records    bool
+	done                          bool
+	oldValue                      func(context.Context) (*Company, error)
+	predicates                    []predicate.Company
 }
 
 var _ ent.Mutation = (*CompanyMutation)(nil)
@@ -3631,6 +4539,276 @@ func (m *CompanyMutation) ResetIntegrationJobs() {
 	m.removedintegration_jobs = nil
 }
 
+// AddScreeningApplicationIDs adds the "screening_applications" edge to the ScreeningApplication entity by ids.
+func (m *CompanyMutation) AddScreeningApplicationIDs(ids ...int) {
+	if m.screening_applications == nil {
+		m.screening_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.screening_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearScreeningApplications clears the "screening_applications" edge to the ScreeningApplication entity.
+func (m *CompanyMutation) ClearScreeningApplications() {
+	m.clearedscreening_applications = true
+}
+
+// ScreeningApplicationsCleared reports if the "screening_applications" edge to the ScreeningApplication entity was cleared.
+func (m *CompanyMutation) ScreeningApplicationsCleared() bool {
+	return m.clearedscreening_applications
+}
+
+// RemoveScreeningApplicationIDs removes the "screening_applications" edge to the ScreeningApplication entity by IDs.
+func (m *CompanyMutation) RemoveScreeningApplicationIDs(ids ...int) {
+	if m.removedscreening_applications == nil {
+		m.removedscreening_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.screening_applications, ids[i])
+		m.removedscreening_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedScreeningApplications returns the removed IDs of the "screening_applications" edge to the ScreeningApplication entity.
+func (m *CompanyMutation) RemovedScreeningApplicationsIDs() (ids []int) {
+	for id := range m.removedscreening_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ScreeningApplicationsIDs returns the "screening_applications" edge IDs in the mutation.
+func (m *CompanyMutation) ScreeningApplicationsIDs() (ids []int) {
+	for id := range m.screening_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetScreeningApplications resets all changes to the "screening_applications" edge.
+func (m *CompanyMutation) ResetScreeningApplications() {
+	m.screening_applications = nil
+	m.clearedscreening_applications = false
+	m.removedscreening_applications = nil
+}
+
+// AddApplicantIDs adds the "applicants" edge to the Applicant entity by ids.
+func (m *CompanyMutation) AddApplicantIDs(ids ...int) {
+	if m.applicants == nil {
+		m.applicants = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.applicants[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApplicants clears the "applicants" edge to the Applicant entity.
+func (m *CompanyMutation) ClearApplicants() {
+	m.clearedapplicants = true
+}
+
+// ApplicantsCleared reports if the "applicants" edge to the Applicant entity was cleared.
+func (m *CompanyMutation) ApplicantsCleared() bool {
+	return m.clearedapplicants
+}
+
+// RemoveApplicantIDs removes the "applicants" edge to the Applicant entity by IDs.
+func (m *CompanyMutation) RemoveApplicantIDs(ids ...int) {
+	if m.removedapplicants == nil {
+		m.removedapplicants = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.applicants, ids[i])
+		m.removedapplicants[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApplicants returns the removed IDs of the "applicants" edge to the Applicant entity.
+func (m *CompanyMutation) RemovedApplicantsIDs() (ids []int) {
+	for id := range m.removedapplicants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ApplicantsIDs returns the "applicants" edge IDs in the mutation.
+func (m *CompanyMutation) ApplicantsIDs() (ids []int) {
+	for id := range m.applicants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApplicants resets all changes to the "applicants" edge.
+func (m *CompanyMutation) ResetApplicants() {
+	m.applicants = nil
+	m.clearedapplicants = false
+	m.removedapplicants = nil
+}
+
+// AddInboundEventIDs adds the "inbound_events" edge to the InboundEvent entity by ids.
+func (m *CompanyMutation) AddInboundEventIDs(ids ...int) {
+	if m.inbound_events == nil {
+		m.inbound_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.inbound_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearInboundEvents clears the "inbound_events" edge to the InboundEvent entity.
+func (m *CompanyMutation) ClearInboundEvents() {
+	m.clearedinbound_events = true
+}
+
+// InboundEventsCleared reports if the "inbound_events" edge to the InboundEvent entity was cleared.
+func (m *CompanyMutation) InboundEventsCleared() bool {
+	return m.clearedinbound_events
+}
+
+// RemoveInboundEventIDs removes the "inbound_events" edge to the InboundEvent entity by IDs.
+func (m *CompanyMutation) RemoveInboundEventIDs(ids ...int) {
+	if m.removedinbound_events == nil {
+		m.removedinbound_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.inbound_events, ids[i])
+		m.removedinbound_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedInboundEvents returns the removed IDs of the "inbound_events" edge to the InboundEvent entity.
+func (m *CompanyMutation) RemovedInboundEventsIDs() (ids []int) {
+	for id := range m.removedinbound_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// InboundEventsIDs returns the "inbound_events" edge IDs in the mutation.
+func (m *CompanyMutation) InboundEventsIDs() (ids []int) {
+	for id := range m.inbound_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetInboundEvents resets all changes to the "inbound_events" edge.
+func (m *CompanyMutation) ResetInboundEvents() {
+	m.inbound_events = nil
+	m.clearedinbound_events = false
+	m.removedinbound_events = nil
+}
+
+// AddScreeningRequestIDs adds the "screening_requests" edge to the ScreeningRequest entity by ids.
+func (m *CompanyMutation) AddScreeningRequestIDs(ids ...int) {
+	if m.screening_requests == nil {
+		m.screening_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.screening_requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearScreeningRequests clears the "screening_requests" edge to the ScreeningRequest entity.
+func (m *CompanyMutation) ClearScreeningRequests() {
+	m.clearedscreening_requests = true
+}
+
+// ScreeningRequestsCleared reports if the "screening_requests" edge to the ScreeningRequest entity was cleared.
+func (m *CompanyMutation) ScreeningRequestsCleared() bool {
+	return m.clearedscreening_requests
+}
+
+// RemoveScreeningRequestIDs removes the "screening_requests" edge to the ScreeningRequest entity by IDs.
+func (m *CompanyMutation) RemoveScreeningRequestIDs(ids ...int) {
+	if m.removedscreening_requests == nil {
+		m.removedscreening_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.screening_requests, ids[i])
+		m.removedscreening_requests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedScreeningRequests returns the removed IDs of the "screening_requests" edge to the ScreeningRequest entity.
+func (m *CompanyMutation) RemovedScreeningRequestsIDs() (ids []int) {
+	for id := range m.removedscreening_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ScreeningRequestsIDs returns the "screening_requests" edge IDs in the mutation.
+func (m *CompanyMutation) ScreeningRequestsIDs() (ids []int) {
+	for id := range m.screening_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetScreeningRequests resets all changes to the "screening_requests" edge.
+func (m *CompanyMutation) ResetScreeningRequests() {
+	m.screening_requests = nil
+	m.clearedscreening_requests = false
+	m.removedscreening_requests = nil
+}
+
+// AddIdempotencyRecordIDs adds the "idempotency_records" edge to the IdempotencyRecord entity by ids.
+func (m *CompanyMutation) AddIdempotencyRecordIDs(ids ...int) {
+	if m.idempotency_records == nil {
+		m.idempotency_records = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.idempotency_records[ids[i]] = struct{}{}
+	}
+}
+
+// ClearIdempotencyRecords clears the "idempotency_records" edge to the IdempotencyRecord entity.
+func (m *CompanyMutation) ClearIdempotencyRecords() {
+	m.clearedidempotency_records = true
+}
+
+// IdempotencyRecordsCleared reports if the "idempotency_records" edge to the IdempotencyRecord entity was cleared.
+func (m *CompanyMutation) IdempotencyRecordsCleared() bool {
+	return m.clearedidempotency_records
+}
+
+// RemoveIdempotencyRecordIDs removes the "idempotency_records" edge to the IdempotencyRecord entity by IDs.
+func (m *CompanyMutation) RemoveIdempotencyRecordIDs(ids ...int) {
+	if m.removedidempotency_records == nil {
+		m.removedidempotency_records = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.idempotency_records, ids[i])
+		m.removedidempotency_records[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedIdempotencyRecords returns the removed IDs of the "idempotency_records" edge to the IdempotencyRecord entity.
+func (m *CompanyMutation) RemovedIdempotencyRecordsIDs() (ids []int) {
+	for id := range m.removedidempotency_records {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// IdempotencyRecordsIDs returns the "idempotency_records" edge IDs in the mutation.
+func (m *CompanyMutation) IdempotencyRecordsIDs() (ids []int) {
+	for id := range m.idempotency_records {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetIdempotencyRecords resets all changes to the "idempotency_records" edge.
+func (m *CompanyMutation) ResetIdempotencyRecords() {
+	m.idempotency_records = nil
+	m.clearedidempotency_records = false
+	m.removedidempotency_records = nil
+}
+
 // Where appends a list predicates to the CompanyMutation builder.
 func (m *CompanyMutation) Where(ps ...predicate.Company) {
 	m.predicates = append(m.predicates, ps...)
@@ -3921,7 +5099,7 @@ func (m *CompanyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CompanyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 14)
 	if m.properties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -3948,6 +5126,21 @@ func (m *CompanyMutation) AddedEdges() []string {
 	}
 	if m.integration_jobs != nil {
 		edges = append(edges, company.EdgeIntegrationJobs)
+	}
+	if m.screening_applications != nil {
+		edges = append(edges, company.EdgeScreeningApplications)
+	}
+	if m.applicants != nil {
+		edges = append(edges, company.EdgeApplicants)
+	}
+	if m.inbound_events != nil {
+		edges = append(edges, company.EdgeInboundEvents)
+	}
+	if m.screening_requests != nil {
+		edges = append(edges, company.EdgeScreeningRequests)
+	}
+	if m.idempotency_records != nil {
+		edges = append(edges, company.EdgeIdempotencyRecords)
 	}
 	return edges
 }
@@ -4010,13 +5203,43 @@ func (m *CompanyMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case company.EdgeScreeningApplications:
+		ids := make([]ent.Value, 0, len(m.screening_applications))
+		for id := range m.screening_applications {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeApplicants:
+		ids := make([]ent.Value, 0, len(m.applicants))
+		for id := range m.applicants {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeInboundEvents:
+		ids := make([]ent.Value, 0, len(m.inbound_events))
+		for id := range m.inbound_events {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeScreeningRequests:
+		ids := make([]ent.Value, 0, len(m.screening_requests))
+		for id := range m.screening_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeIdempotencyRecords:
+		ids := make([]ent.Value, 0, len(m.idempotency_records))
+		for id := range m.idempotency_records {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CompanyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 14)
 	if m.removedproperties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -4043,6 +5266,21 @@ func (m *CompanyMutation) RemovedEdges() []string {
 	}
 	if m.removedintegration_jobs != nil {
 		edges = append(edges, company.EdgeIntegrationJobs)
+	}
+	if m.removedscreening_applications != nil {
+		edges = append(edges, company.EdgeScreeningApplications)
+	}
+	if m.removedapplicants != nil {
+		edges = append(edges, company.EdgeApplicants)
+	}
+	if m.removedinbound_events != nil {
+		edges = append(edges, company.EdgeInboundEvents)
+	}
+	if m.removedscreening_requests != nil {
+		edges = append(edges, company.EdgeScreeningRequests)
+	}
+	if m.removedidempotency_records != nil {
+		edges = append(edges, company.EdgeIdempotencyRecords)
 	}
 	return edges
 }
@@ -4105,13 +5343,43 @@ func (m *CompanyMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case company.EdgeScreeningApplications:
+		ids := make([]ent.Value, 0, len(m.removedscreening_applications))
+		for id := range m.removedscreening_applications {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeApplicants:
+		ids := make([]ent.Value, 0, len(m.removedapplicants))
+		for id := range m.removedapplicants {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeInboundEvents:
+		ids := make([]ent.Value, 0, len(m.removedinbound_events))
+		for id := range m.removedinbound_events {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeScreeningRequests:
+		ids := make([]ent.Value, 0, len(m.removedscreening_requests))
+		for id := range m.removedscreening_requests {
+			ids = append(ids, id)
+		}
+		return ids
+	case company.EdgeIdempotencyRecords:
+		ids := make([]ent.Value, 0, len(m.removedidempotency_records))
+		for id := range m.removedidempotency_records {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CompanyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 14)
 	if m.clearedproperties {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -4139,6 +5407,21 @@ func (m *CompanyMutation) ClearedEdges() []string {
 	if m.clearedintegration_jobs {
 		edges = append(edges, company.EdgeIntegrationJobs)
 	}
+	if m.clearedscreening_applications {
+		edges = append(edges, company.EdgeScreeningApplications)
+	}
+	if m.clearedapplicants {
+		edges = append(edges, company.EdgeApplicants)
+	}
+	if m.clearedinbound_events {
+		edges = append(edges, company.EdgeInboundEvents)
+	}
+	if m.clearedscreening_requests {
+		edges = append(edges, company.EdgeScreeningRequests)
+	}
+	if m.clearedidempotency_records {
+		edges = append(edges, company.EdgeIdempotencyRecords)
+	}
 	return edges
 }
 
@@ -4164,6 +5447,16 @@ func (m *CompanyMutation) EdgeCleared(name string) bool {
 		return m.clearedregistrations
 	case company.EdgeIntegrationJobs:
 		return m.clearedintegration_jobs
+	case company.EdgeScreeningApplications:
+		return m.clearedscreening_applications
+	case company.EdgeApplicants:
+		return m.clearedapplicants
+	case company.EdgeInboundEvents:
+		return m.clearedinbound_events
+	case company.EdgeScreeningRequests:
+		return m.clearedscreening_requests
+	case company.EdgeIdempotencyRecords:
+		return m.clearedidempotency_records
 	}
 	return false
 }
@@ -4207,8 +5500,1615 @@ func (m *CompanyMutation) ResetEdge(name string) error {
 	case company.EdgeIntegrationJobs:
 		m.ResetIntegrationJobs()
 		return nil
+	case company.EdgeScreeningApplications:
+		m.ResetScreeningApplications()
+		return nil
+	case company.EdgeApplicants:
+		m.ResetApplicants()
+		return nil
+	case company.EdgeInboundEvents:
+		m.ResetInboundEvents()
+		return nil
+	case company.EdgeScreeningRequests:
+		m.ResetScreeningRequests()
+		return nil
+	case company.EdgeIdempotencyRecords:
+		m.ResetIdempotencyRecords()
+		return nil
 	}
 	return fmt.Errorf("unknown Company edge %s", name)
+}
+
+// IdempotencyRecordMutation represents an operation that mutates the IdempotencyRecord nodes in the graph.
+type IdempotencyRecordMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	operation     *string
+	key           *string
+	result_id     *int
+	addresult_id  *int
+	clearedFields map[string]struct{}
+	client        *int
+	clearedclient bool
+	done          bool
+	oldValue      func(context.Context) (*IdempotencyRecord, error)
+	predicates    []predicate.IdempotencyRecord
+}
+
+var _ ent.Mutation = (*IdempotencyRecordMutation)(nil)
+
+// idempotencyrecordOption allows management of the mutation configuration using functional options.
+type idempotencyrecordOption func(*IdempotencyRecordMutation)
+
+// newIdempotencyRecordMutation creates new mutation for the IdempotencyRecord entity.
+func newIdempotencyRecordMutation(c config, op Op, opts ...idempotencyrecordOption) *IdempotencyRecordMutation {
+	m := &IdempotencyRecordMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeIdempotencyRecord,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withIdempotencyRecordID sets the ID field of the mutation.
+func withIdempotencyRecordID(id int) idempotencyrecordOption {
+	return func(m *IdempotencyRecordMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *IdempotencyRecord
+		)
+		m.oldValue = func(ctx context.Context) (*IdempotencyRecord, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().IdempotencyRecord.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withIdempotencyRecord sets the old IdempotencyRecord of the mutation.
+func withIdempotencyRecord(node *IdempotencyRecord) idempotencyrecordOption {
+	return func(m *IdempotencyRecordMutation) {
+		m.oldValue = func(context.Context) (*IdempotencyRecord, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m IdempotencyRecordMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m IdempotencyRecordMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *IdempotencyRecordMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *IdempotencyRecordMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().IdempotencyRecord.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *IdempotencyRecordMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *IdempotencyRecordMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the IdempotencyRecord entity.
+// If the IdempotencyRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyRecordMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *IdempotencyRecordMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *IdempotencyRecordMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *IdempotencyRecordMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the IdempotencyRecord entity.
+// If the IdempotencyRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyRecordMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *IdempotencyRecordMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *IdempotencyRecordMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *IdempotencyRecordMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the IdempotencyRecord entity.
+// If the IdempotencyRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyRecordMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *IdempotencyRecordMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetOperation sets the "operation" field.
+func (m *IdempotencyRecordMutation) SetOperation(s string) {
+	m.operation = &s
+}
+
+// Operation returns the value of the "operation" field in the mutation.
+func (m *IdempotencyRecordMutation) Operation() (r string, exists bool) {
+	v := m.operation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOperation returns the old "operation" field's value of the IdempotencyRecord entity.
+// If the IdempotencyRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyRecordMutation) OldOperation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOperation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOperation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOperation: %w", err)
+	}
+	return oldValue.Operation, nil
+}
+
+// ResetOperation resets all changes to the "operation" field.
+func (m *IdempotencyRecordMutation) ResetOperation() {
+	m.operation = nil
+}
+
+// SetKey sets the "key" field.
+func (m *IdempotencyRecordMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *IdempotencyRecordMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the IdempotencyRecord entity.
+// If the IdempotencyRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyRecordMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *IdempotencyRecordMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetResultID sets the "result_id" field.
+func (m *IdempotencyRecordMutation) SetResultID(i int) {
+	m.result_id = &i
+	m.addresult_id = nil
+}
+
+// ResultID returns the value of the "result_id" field in the mutation.
+func (m *IdempotencyRecordMutation) ResultID() (r int, exists bool) {
+	v := m.result_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResultID returns the old "result_id" field's value of the IdempotencyRecord entity.
+// If the IdempotencyRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyRecordMutation) OldResultID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResultID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResultID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResultID: %w", err)
+	}
+	return oldValue.ResultID, nil
+}
+
+// AddResultID adds i to the "result_id" field.
+func (m *IdempotencyRecordMutation) AddResultID(i int) {
+	if m.addresult_id != nil {
+		*m.addresult_id += i
+	} else {
+		m.addresult_id = &i
+	}
+}
+
+// AddedResultID returns the value that was added to the "result_id" field in this mutation.
+func (m *IdempotencyRecordMutation) AddedResultID() (r int, exists bool) {
+	v := m.addresult_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearResultID clears the value of the "result_id" field.
+func (m *IdempotencyRecordMutation) ClearResultID() {
+	m.result_id = nil
+	m.addresult_id = nil
+	m.clearedFields[idempotencyrecord.FieldResultID] = struct{}{}
+}
+
+// ResultIDCleared returns if the "result_id" field was cleared in this mutation.
+func (m *IdempotencyRecordMutation) ResultIDCleared() bool {
+	_, ok := m.clearedFields[idempotencyrecord.FieldResultID]
+	return ok
+}
+
+// ResetResultID resets all changes to the "result_id" field.
+func (m *IdempotencyRecordMutation) ResetResultID() {
+	m.result_id = nil
+	m.addresult_id = nil
+	delete(m.clearedFields, idempotencyrecord.FieldResultID)
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *IdempotencyRecordMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[idempotencyrecord.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *IdempotencyRecordMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *IdempotencyRecordMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *IdempotencyRecordMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// Where appends a list predicates to the IdempotencyRecordMutation builder.
+func (m *IdempotencyRecordMutation) Where(ps ...predicate.IdempotencyRecord) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the IdempotencyRecordMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *IdempotencyRecordMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.IdempotencyRecord, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *IdempotencyRecordMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *IdempotencyRecordMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (IdempotencyRecord).
+func (m *IdempotencyRecordMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *IdempotencyRecordMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, idempotencyrecord.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, idempotencyrecord.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, idempotencyrecord.FieldClientID)
+	}
+	if m.operation != nil {
+		fields = append(fields, idempotencyrecord.FieldOperation)
+	}
+	if m.key != nil {
+		fields = append(fields, idempotencyrecord.FieldKey)
+	}
+	if m.result_id != nil {
+		fields = append(fields, idempotencyrecord.FieldResultID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *IdempotencyRecordMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case idempotencyrecord.FieldCreatedAt:
+		return m.CreatedAt()
+	case idempotencyrecord.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case idempotencyrecord.FieldClientID:
+		return m.ClientID()
+	case idempotencyrecord.FieldOperation:
+		return m.Operation()
+	case idempotencyrecord.FieldKey:
+		return m.Key()
+	case idempotencyrecord.FieldResultID:
+		return m.ResultID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *IdempotencyRecordMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case idempotencyrecord.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case idempotencyrecord.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case idempotencyrecord.FieldClientID:
+		return m.OldClientID(ctx)
+	case idempotencyrecord.FieldOperation:
+		return m.OldOperation(ctx)
+	case idempotencyrecord.FieldKey:
+		return m.OldKey(ctx)
+	case idempotencyrecord.FieldResultID:
+		return m.OldResultID(ctx)
+	}
+	return nil, fmt.Errorf("unknown IdempotencyRecord field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IdempotencyRecordMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case idempotencyrecord.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case idempotencyrecord.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case idempotencyrecord.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case idempotencyrecord.FieldOperation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOperation(v)
+		return nil
+	case idempotencyrecord.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case idempotencyrecord.FieldResultID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResultID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyRecord field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *IdempotencyRecordMutation) AddedFields() []string {
+	var fields []string
+	if m.addresult_id != nil {
+		fields = append(fields, idempotencyrecord.FieldResultID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *IdempotencyRecordMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case idempotencyrecord.FieldResultID:
+		return m.AddedResultID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IdempotencyRecordMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case idempotencyrecord.FieldResultID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResultID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyRecord numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *IdempotencyRecordMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(idempotencyrecord.FieldResultID) {
+		fields = append(fields, idempotencyrecord.FieldResultID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *IdempotencyRecordMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *IdempotencyRecordMutation) ClearField(name string) error {
+	switch name {
+	case idempotencyrecord.FieldResultID:
+		m.ClearResultID()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyRecord nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *IdempotencyRecordMutation) ResetField(name string) error {
+	switch name {
+	case idempotencyrecord.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case idempotencyrecord.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case idempotencyrecord.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case idempotencyrecord.FieldOperation:
+		m.ResetOperation()
+		return nil
+	case idempotencyrecord.FieldKey:
+		m.ResetKey()
+		return nil
+	case idempotencyrecord.FieldResultID:
+		m.ResetResultID()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyRecord field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *IdempotencyRecordMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.client != nil {
+		edges = append(edges, idempotencyrecord.EdgeClient)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *IdempotencyRecordMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case idempotencyrecord.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *IdempotencyRecordMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *IdempotencyRecordMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *IdempotencyRecordMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedclient {
+		edges = append(edges, idempotencyrecord.EdgeClient)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *IdempotencyRecordMutation) EdgeCleared(name string) bool {
+	switch name {
+	case idempotencyrecord.EdgeClient:
+		return m.clearedclient
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *IdempotencyRecordMutation) ClearEdge(name string) error {
+	switch name {
+	case idempotencyrecord.EdgeClient:
+		m.ClearClient()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyRecord unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *IdempotencyRecordMutation) ResetEdge(name string) error {
+	switch name {
+	case idempotencyrecord.EdgeClient:
+		m.ResetClient()
+		return nil
+	}
+	return fmt.Errorf("unknown IdempotencyRecord edge %s", name)
+}
+
+// InboundEventMutation represents an operation that mutates the InboundEvent nodes in the graph.
+type InboundEventMutation struct {
+	config
+	op                           Op
+	typ                          string
+	id                           *int
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	source                       *inboundevent.Source
+	dedupe_key                   *string
+	report_status                *string
+	outcome                      *inboundevent.Outcome
+	payload                      *map[string]interface{}
+	clearedFields                map[string]struct{}
+	client                       *int
+	clearedclient                bool
+	screening_application        *int
+	clearedscreening_application bool
+	done                         bool
+	oldValue                     func(context.Context) (*InboundEvent, error)
+	predicates                   []predicate.InboundEvent
+}
+
+var _ ent.Mutation = (*InboundEventMutation)(nil)
+
+// inboundeventOption allows management of the mutation configuration using functional options.
+type inboundeventOption func(*InboundEventMutation)
+
+// newInboundEventMutation creates new mutation for the InboundEvent entity.
+func newInboundEventMutation(c config, op Op, opts ...inboundeventOption) *InboundEventMutation {
+	m := &InboundEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeInboundEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withInboundEventID sets the ID field of the mutation.
+func withInboundEventID(id int) inboundeventOption {
+	return func(m *InboundEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *InboundEvent
+		)
+		m.oldValue = func(ctx context.Context) (*InboundEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().InboundEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withInboundEvent sets the old InboundEvent of the mutation.
+func withInboundEvent(node *InboundEvent) inboundeventOption {
+	return func(m *InboundEventMutation) {
+		m.oldValue = func(context.Context) (*InboundEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m InboundEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m InboundEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *InboundEventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *InboundEventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().InboundEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *InboundEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *InboundEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *InboundEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *InboundEventMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *InboundEventMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *InboundEventMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *InboundEventMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *InboundEventMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *InboundEventMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetSource sets the "source" field.
+func (m *InboundEventMutation) SetSource(i inboundevent.Source) {
+	m.source = &i
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *InboundEventMutation) Source() (r inboundevent.Source, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldSource(ctx context.Context) (v inboundevent.Source, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *InboundEventMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetDedupeKey sets the "dedupe_key" field.
+func (m *InboundEventMutation) SetDedupeKey(s string) {
+	m.dedupe_key = &s
+}
+
+// DedupeKey returns the value of the "dedupe_key" field in the mutation.
+func (m *InboundEventMutation) DedupeKey() (r string, exists bool) {
+	v := m.dedupe_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDedupeKey returns the old "dedupe_key" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldDedupeKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDedupeKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDedupeKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDedupeKey: %w", err)
+	}
+	return oldValue.DedupeKey, nil
+}
+
+// ResetDedupeKey resets all changes to the "dedupe_key" field.
+func (m *InboundEventMutation) ResetDedupeKey() {
+	m.dedupe_key = nil
+}
+
+// SetScreeningApplicationID sets the "screening_application_id" field.
+func (m *InboundEventMutation) SetScreeningApplicationID(i int) {
+	m.screening_application = &i
+}
+
+// ScreeningApplicationID returns the value of the "screening_application_id" field in the mutation.
+func (m *InboundEventMutation) ScreeningApplicationID() (r int, exists bool) {
+	v := m.screening_application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScreeningApplicationID returns the old "screening_application_id" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldScreeningApplicationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScreeningApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScreeningApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScreeningApplicationID: %w", err)
+	}
+	return oldValue.ScreeningApplicationID, nil
+}
+
+// ClearScreeningApplicationID clears the value of the "screening_application_id" field.
+func (m *InboundEventMutation) ClearScreeningApplicationID() {
+	m.screening_application = nil
+	m.clearedFields[inboundevent.FieldScreeningApplicationID] = struct{}{}
+}
+
+// ScreeningApplicationIDCleared returns if the "screening_application_id" field was cleared in this mutation.
+func (m *InboundEventMutation) ScreeningApplicationIDCleared() bool {
+	_, ok := m.clearedFields[inboundevent.FieldScreeningApplicationID]
+	return ok
+}
+
+// ResetScreeningApplicationID resets all changes to the "screening_application_id" field.
+func (m *InboundEventMutation) ResetScreeningApplicationID() {
+	m.screening_application = nil
+	delete(m.clearedFields, inboundevent.FieldScreeningApplicationID)
+}
+
+// SetReportStatus sets the "report_status" field.
+func (m *InboundEventMutation) SetReportStatus(s string) {
+	m.report_status = &s
+}
+
+// ReportStatus returns the value of the "report_status" field in the mutation.
+func (m *InboundEventMutation) ReportStatus() (r string, exists bool) {
+	v := m.report_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportStatus returns the old "report_status" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldReportStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportStatus: %w", err)
+	}
+	return oldValue.ReportStatus, nil
+}
+
+// ResetReportStatus resets all changes to the "report_status" field.
+func (m *InboundEventMutation) ResetReportStatus() {
+	m.report_status = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *InboundEventMutation) SetOutcome(i inboundevent.Outcome) {
+	m.outcome = &i
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *InboundEventMutation) Outcome() (r inboundevent.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldOutcome(ctx context.Context) (v inboundevent.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *InboundEventMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetPayload sets the "payload" field.
+func (m *InboundEventMutation) SetPayload(value map[string]interface{}) {
+	m.payload = &value
+}
+
+// Payload returns the value of the "payload" field in the mutation.
+func (m *InboundEventMutation) Payload() (r map[string]interface{}, exists bool) {
+	v := m.payload
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPayload returns the old "payload" field's value of the InboundEvent entity.
+// If the InboundEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InboundEventMutation) OldPayload(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPayload is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPayload requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPayload: %w", err)
+	}
+	return oldValue.Payload, nil
+}
+
+// ResetPayload resets all changes to the "payload" field.
+func (m *InboundEventMutation) ResetPayload() {
+	m.payload = nil
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *InboundEventMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[inboundevent.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *InboundEventMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *InboundEventMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *InboundEventMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// ClearScreeningApplication clears the "screening_application" edge to the ScreeningApplication entity.
+func (m *InboundEventMutation) ClearScreeningApplication() {
+	m.clearedscreening_application = true
+	m.clearedFields[inboundevent.FieldScreeningApplicationID] = struct{}{}
+}
+
+// ScreeningApplicationCleared reports if the "screening_application" edge to the ScreeningApplication entity was cleared.
+func (m *InboundEventMutation) ScreeningApplicationCleared() bool {
+	return m.ScreeningApplicationIDCleared() || m.clearedscreening_application
+}
+
+// ScreeningApplicationIDs returns the "screening_application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ScreeningApplicationID instead. It exists only for internal usage by the builders.
+func (m *InboundEventMutation) ScreeningApplicationIDs() (ids []int) {
+	if id := m.screening_application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetScreeningApplication resets all changes to the "screening_application" edge.
+func (m *InboundEventMutation) ResetScreeningApplication() {
+	m.screening_application = nil
+	m.clearedscreening_application = false
+}
+
+// Where appends a list predicates to the InboundEventMutation builder.
+func (m *InboundEventMutation) Where(ps ...predicate.InboundEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the InboundEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *InboundEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.InboundEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *InboundEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *InboundEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (InboundEvent).
+func (m *InboundEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *InboundEventMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, inboundevent.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, inboundevent.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, inboundevent.FieldClientID)
+	}
+	if m.source != nil {
+		fields = append(fields, inboundevent.FieldSource)
+	}
+	if m.dedupe_key != nil {
+		fields = append(fields, inboundevent.FieldDedupeKey)
+	}
+	if m.screening_application != nil {
+		fields = append(fields, inboundevent.FieldScreeningApplicationID)
+	}
+	if m.report_status != nil {
+		fields = append(fields, inboundevent.FieldReportStatus)
+	}
+	if m.outcome != nil {
+		fields = append(fields, inboundevent.FieldOutcome)
+	}
+	if m.payload != nil {
+		fields = append(fields, inboundevent.FieldPayload)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *InboundEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case inboundevent.FieldCreatedAt:
+		return m.CreatedAt()
+	case inboundevent.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case inboundevent.FieldClientID:
+		return m.ClientID()
+	case inboundevent.FieldSource:
+		return m.Source()
+	case inboundevent.FieldDedupeKey:
+		return m.DedupeKey()
+	case inboundevent.FieldScreeningApplicationID:
+		return m.ScreeningApplicationID()
+	case inboundevent.FieldReportStatus:
+		return m.ReportStatus()
+	case inboundevent.FieldOutcome:
+		return m.Outcome()
+	case inboundevent.FieldPayload:
+		return m.Payload()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *InboundEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case inboundevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case inboundevent.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case inboundevent.FieldClientID:
+		return m.OldClientID(ctx)
+	case inboundevent.FieldSource:
+		return m.OldSource(ctx)
+	case inboundevent.FieldDedupeKey:
+		return m.OldDedupeKey(ctx)
+	case inboundevent.FieldScreeningApplicationID:
+		return m.OldScreeningApplicationID(ctx)
+	case inboundevent.FieldReportStatus:
+		return m.OldReportStatus(ctx)
+	case inboundevent.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case inboundevent.FieldPayload:
+		return m.OldPayload(ctx)
+	}
+	return nil, fmt.Errorf("unknown InboundEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InboundEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case inboundevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case inboundevent.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case inboundevent.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case inboundevent.FieldSource:
+		v, ok := value.(inboundevent.Source)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case inboundevent.FieldDedupeKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDedupeKey(v)
+		return nil
+	case inboundevent.FieldScreeningApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScreeningApplicationID(v)
+		return nil
+	case inboundevent.FieldReportStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportStatus(v)
+		return nil
+	case inboundevent.FieldOutcome:
+		v, ok := value.(inboundevent.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case inboundevent.FieldPayload:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPayload(v)
+		return nil
+	}
+	return fmt.Errorf("unknown InboundEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *InboundEventMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *InboundEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InboundEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown InboundEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *InboundEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(inboundevent.FieldScreeningApplicationID) {
+		fields = append(fields, inboundevent.FieldScreeningApplicationID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *InboundEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *InboundEventMutation) ClearField(name string) error {
+	switch name {
+	case inboundevent.FieldScreeningApplicationID:
+		m.ClearScreeningApplicationID()
+		return nil
+	}
+	return fmt.Errorf("unknown InboundEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *InboundEventMutation) ResetField(name string) error {
+	switch name {
+	case inboundevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case inboundevent.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case inboundevent.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case inboundevent.FieldSource:
+		m.ResetSource()
+		return nil
+	case inboundevent.FieldDedupeKey:
+		m.ResetDedupeKey()
+		return nil
+	case inboundevent.FieldScreeningApplicationID:
+		m.ResetScreeningApplicationID()
+		return nil
+	case inboundevent.FieldReportStatus:
+		m.ResetReportStatus()
+		return nil
+	case inboundevent.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case inboundevent.FieldPayload:
+		m.ResetPayload()
+		return nil
+	}
+	return fmt.Errorf("unknown InboundEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *InboundEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.client != nil {
+		edges = append(edges, inboundevent.EdgeClient)
+	}
+	if m.screening_application != nil {
+		edges = append(edges, inboundevent.EdgeScreeningApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *InboundEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case inboundevent.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	case inboundevent.EdgeScreeningApplication:
+		if id := m.screening_application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *InboundEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *InboundEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *InboundEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedclient {
+		edges = append(edges, inboundevent.EdgeClient)
+	}
+	if m.clearedscreening_application {
+		edges = append(edges, inboundevent.EdgeScreeningApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *InboundEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case inboundevent.EdgeClient:
+		return m.clearedclient
+	case inboundevent.EdgeScreeningApplication:
+		return m.clearedscreening_application
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *InboundEventMutation) ClearEdge(name string) error {
+	switch name {
+	case inboundevent.EdgeClient:
+		m.ClearClient()
+		return nil
+	case inboundevent.EdgeScreeningApplication:
+		m.ClearScreeningApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown InboundEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *InboundEventMutation) ResetEdge(name string) error {
+	switch name {
+	case inboundevent.EdgeClient:
+		m.ResetClient()
+		return nil
+	case inboundevent.EdgeScreeningApplication:
+		m.ResetScreeningApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown InboundEvent edge %s", name)
 }
 
 // IntegrationJobMutation represents an operation that mutates the IntegrationJob nodes in the graph.
@@ -4225,6 +7125,8 @@ type IntegrationJobMutation struct {
 	addattempts         *int
 	last_error          *string
 	partner_job_id      *string
+	notes_to_append     *string
+	next_attempt_at     *time.Time
 	clearedFields       map[string]struct{}
 	client              *int
 	clearedclient       bool
@@ -4643,6 +7545,91 @@ func (m *IntegrationJobMutation) ResetPartnerJobID() {
 	m.partner_job_id = nil
 }
 
+// SetNotesToAppend sets the "notes_to_append" field.
+func (m *IntegrationJobMutation) SetNotesToAppend(s string) {
+	m.notes_to_append = &s
+}
+
+// NotesToAppend returns the value of the "notes_to_append" field in the mutation.
+func (m *IntegrationJobMutation) NotesToAppend() (r string, exists bool) {
+	v := m.notes_to_append
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotesToAppend returns the old "notes_to_append" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldNotesToAppend(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotesToAppend is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotesToAppend requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotesToAppend: %w", err)
+	}
+	return oldValue.NotesToAppend, nil
+}
+
+// ResetNotesToAppend resets all changes to the "notes_to_append" field.
+func (m *IntegrationJobMutation) ResetNotesToAppend() {
+	m.notes_to_append = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *IntegrationJobMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *IntegrationJobMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *IntegrationJobMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[integrationjob.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *IntegrationJobMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *IntegrationJobMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, integrationjob.FieldNextAttemptAt)
+}
+
 // SetProspectID sets the "prospect_id" field.
 func (m *IntegrationJobMutation) SetProspectID(i int) {
 	m.prospect = &i
@@ -4856,7 +7843,7 @@ func (m *IntegrationJobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IntegrationJobMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, integrationjob.FieldCreatedAt)
 	}
@@ -4880,6 +7867,12 @@ func (m *IntegrationJobMutation) Fields() []string {
 	}
 	if m.partner_job_id != nil {
 		fields = append(fields, integrationjob.FieldPartnerJobID)
+	}
+	if m.notes_to_append != nil {
+		fields = append(fields, integrationjob.FieldNotesToAppend)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, integrationjob.FieldNextAttemptAt)
 	}
 	if m.prospect != nil {
 		fields = append(fields, integrationjob.FieldProspectID)
@@ -4911,6 +7904,10 @@ func (m *IntegrationJobMutation) Field(name string) (ent.Value, bool) {
 		return m.LastError()
 	case integrationjob.FieldPartnerJobID:
 		return m.PartnerJobID()
+	case integrationjob.FieldNotesToAppend:
+		return m.NotesToAppend()
+	case integrationjob.FieldNextAttemptAt:
+		return m.NextAttemptAt()
 	case integrationjob.FieldProspectID:
 		return m.ProspectID()
 	case integrationjob.FieldRegistrationID:
@@ -4940,6 +7937,10 @@ func (m *IntegrationJobMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldLastError(ctx)
 	case integrationjob.FieldPartnerJobID:
 		return m.OldPartnerJobID(ctx)
+	case integrationjob.FieldNotesToAppend:
+		return m.OldNotesToAppend(ctx)
+	case integrationjob.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
 	case integrationjob.FieldProspectID:
 		return m.OldProspectID(ctx)
 	case integrationjob.FieldRegistrationID:
@@ -5009,6 +8010,20 @@ func (m *IntegrationJobMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPartnerJobID(v)
 		return nil
+	case integrationjob.FieldNotesToAppend:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotesToAppend(v)
+		return nil
+	case integrationjob.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
 	case integrationjob.FieldProspectID:
 		v, ok := value.(int)
 		if !ok {
@@ -5068,6 +8083,9 @@ func (m *IntegrationJobMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *IntegrationJobMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(integrationjob.FieldNextAttemptAt) {
+		fields = append(fields, integrationjob.FieldNextAttemptAt)
+	}
 	if m.FieldCleared(integrationjob.FieldProspectID) {
 		fields = append(fields, integrationjob.FieldProspectID)
 	}
@@ -5088,6 +8106,9 @@ func (m *IntegrationJobMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *IntegrationJobMutation) ClearField(name string) error {
 	switch name {
+	case integrationjob.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
+		return nil
 	case integrationjob.FieldProspectID:
 		m.ClearProspectID()
 		return nil
@@ -5125,6 +8146,12 @@ func (m *IntegrationJobMutation) ResetField(name string) error {
 		return nil
 	case integrationjob.FieldPartnerJobID:
 		m.ResetPartnerJobID()
+		return nil
+	case integrationjob.FieldNotesToAppend:
+		m.ResetNotesToAppend()
+		return nil
+	case integrationjob.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
 		return nil
 	case integrationjob.FieldProspectID:
 		m.ResetProspectID()
@@ -7728,6 +10755,7 @@ type ProspectMutation struct {
 	attribution_id             *string
 	agent_id                   *string
 	propexo_prospect_id        *string
+	propexo_lease_id           *string
 	clearedFields              map[string]struct{}
 	client                     *int
 	clearedclient              bool
@@ -9230,6 +12258,42 @@ func (m *ProspectMutation) ResetPropexoProspectID() {
 	m.propexo_prospect_id = nil
 }
 
+// SetPropexoLeaseID sets the "propexo_lease_id" field.
+func (m *ProspectMutation) SetPropexoLeaseID(s string) {
+	m.propexo_lease_id = &s
+}
+
+// PropexoLeaseID returns the value of the "propexo_lease_id" field in the mutation.
+func (m *ProspectMutation) PropexoLeaseID() (r string, exists bool) {
+	v := m.propexo_lease_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropexoLeaseID returns the old "propexo_lease_id" field's value of the Prospect entity.
+// If the Prospect object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProspectMutation) OldPropexoLeaseID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropexoLeaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropexoLeaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropexoLeaseID: %w", err)
+	}
+	return oldValue.PropexoLeaseID, nil
+}
+
+// ResetPropexoLeaseID resets all changes to the "propexo_lease_id" field.
+func (m *ProspectMutation) ResetPropexoLeaseID() {
+	m.propexo_lease_id = nil
+}
+
 // ClearClient clears the "client" edge to the Company entity.
 func (m *ProspectMutation) ClearClient() {
 	m.clearedclient = true
@@ -9480,7 +12544,7 @@ func (m *ProspectMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProspectMutation) Fields() []string {
-	fields := make([]string, 0, 32)
+	fields := make([]string, 0, 33)
 	if m.created_at != nil {
 		fields = append(fields, prospect.FieldCreatedAt)
 	}
@@ -9577,6 +12641,9 @@ func (m *ProspectMutation) Fields() []string {
 	if m.propexo_prospect_id != nil {
 		fields = append(fields, prospect.FieldPropexoProspectID)
 	}
+	if m.propexo_lease_id != nil {
+		fields = append(fields, prospect.FieldPropexoLeaseID)
+	}
 	return fields
 }
 
@@ -9649,6 +12716,8 @@ func (m *ProspectMutation) Field(name string) (ent.Value, bool) {
 		return m.AgentID()
 	case prospect.FieldPropexoProspectID:
 		return m.PropexoProspectID()
+	case prospect.FieldPropexoLeaseID:
+		return m.PropexoLeaseID()
 	}
 	return nil, false
 }
@@ -9722,6 +12791,8 @@ func (m *ProspectMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldAgentID(ctx)
 	case prospect.FieldPropexoProspectID:
 		return m.OldPropexoProspectID(ctx)
+	case prospect.FieldPropexoLeaseID:
+		return m.OldPropexoLeaseID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Prospect field %s", name)
 }
@@ -9954,6 +13025,13 @@ func (m *ProspectMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPropexoProspectID(v)
+		return nil
+	case prospect.FieldPropexoLeaseID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropexoLeaseID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Prospect field %s", name)
@@ -10207,6 +13285,9 @@ func (m *ProspectMutation) ResetField(name string) error {
 		return nil
 	case prospect.FieldPropexoProspectID:
 		m.ResetPropexoProspectID()
+		return nil
+	case prospect.FieldPropexoLeaseID:
+		m.ResetPropexoLeaseID()
 		return nil
 	}
 	return fmt.Errorf("unknown Prospect field %s", name)
@@ -11576,6 +14657,2621 @@ func (m *RegistrationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Registration edge %s", name)
+}
+
+// ScreeningApplicationMutation represents an operation that mutates the ScreeningApplication nodes in the graph.
+type ScreeningApplicationMutation struct {
+	config
+	op                                Op
+	typ                               string
+	id                                *int
+	created_at                        *time.Time
+	updated_at                        *time.Time
+	kind                              *screeningapplication.Kind
+	order_status                      *screeningapplication.OrderStatus
+	status                            *screeningapplication.Status
+	smartmove_application_id          *int
+	addsmartmove_application_id       *int
+	customer_reference                *string
+	landlord_pays                     *bool
+	property_name                     *string
+	unit_number                       *string
+	smartmove_status                  *string
+	credit_recommendation             *screeningapplication.CreditRecommendation
+	credit_recommendation_policy_text *string
+	last_notification                 *string
+	last_postback_at                  *time.Time
+	last_refreshed_at                 *time.Time
+	completion_link                   *string
+	postback_key                      *string
+	postback_credentials_hash         *string
+	clearedFields                     map[string]struct{}
+	client                            *int
+	clearedclient                     bool
+	applicants                        map[int]struct{}
+	removedapplicants                 map[int]struct{}
+	clearedapplicants                 bool
+	inbound_events                    map[int]struct{}
+	removedinbound_events             map[int]struct{}
+	clearedinbound_events             bool
+	done                              bool
+	oldValue                          func(context.Context) (*ScreeningApplication, error)
+	predicates                        []predicate.ScreeningApplication
+}
+
+var _ ent.Mutation = (*ScreeningApplicationMutation)(nil)
+
+// screeningapplicationOption allows management of the mutation configuration using functional options.
+type screeningapplicationOption func(*ScreeningApplicationMutation)
+
+// newScreeningApplicationMutation creates new mutation for the ScreeningApplication entity.
+func newScreeningApplicationMutation(c config, op Op, opts ...screeningapplicationOption) *ScreeningApplicationMutation {
+	m := &ScreeningApplicationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeScreeningApplication,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withScreeningApplicationID sets the ID field of the mutation.
+func withScreeningApplicationID(id int) screeningapplicationOption {
+	return func(m *ScreeningApplicationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ScreeningApplication
+		)
+		m.oldValue = func(ctx context.Context) (*ScreeningApplication, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ScreeningApplication.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withScreeningApplication sets the old ScreeningApplication of the mutation.
+func withScreeningApplication(node *ScreeningApplication) screeningapplicationOption {
+	return func(m *ScreeningApplicationMutation) {
+		m.oldValue = func(context.Context) (*ScreeningApplication, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ScreeningApplicationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ScreeningApplicationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ScreeningApplicationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ScreeningApplicationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ScreeningApplication.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ScreeningApplicationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ScreeningApplicationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ScreeningApplicationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ScreeningApplicationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ScreeningApplicationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ScreeningApplicationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *ScreeningApplicationMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *ScreeningApplicationMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *ScreeningApplicationMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *ScreeningApplicationMutation) SetKind(s screeningapplication.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ScreeningApplicationMutation) Kind() (r screeningapplication.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldKind(ctx context.Context) (v screeningapplication.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ScreeningApplicationMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetOrderStatus sets the "order_status" field.
+func (m *ScreeningApplicationMutation) SetOrderStatus(ss screeningapplication.OrderStatus) {
+	m.order_status = &ss
+}
+
+// OrderStatus returns the value of the "order_status" field in the mutation.
+func (m *ScreeningApplicationMutation) OrderStatus() (r screeningapplication.OrderStatus, exists bool) {
+	v := m.order_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderStatus returns the old "order_status" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldOrderStatus(ctx context.Context) (v screeningapplication.OrderStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderStatus: %w", err)
+	}
+	return oldValue.OrderStatus, nil
+}
+
+// ResetOrderStatus resets all changes to the "order_status" field.
+func (m *ScreeningApplicationMutation) ResetOrderStatus() {
+	m.order_status = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ScreeningApplicationMutation) SetStatus(s screeningapplication.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ScreeningApplicationMutation) Status() (r screeningapplication.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldStatus(ctx context.Context) (v screeningapplication.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ScreeningApplicationMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetSmartmoveApplicationID sets the "smartmove_application_id" field.
+func (m *ScreeningApplicationMutation) SetSmartmoveApplicationID(i int) {
+	m.smartmove_application_id = &i
+	m.addsmartmove_application_id = nil
+}
+
+// SmartmoveApplicationID returns the value of the "smartmove_application_id" field in the mutation.
+func (m *ScreeningApplicationMutation) SmartmoveApplicationID() (r int, exists bool) {
+	v := m.smartmove_application_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSmartmoveApplicationID returns the old "smartmove_application_id" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldSmartmoveApplicationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSmartmoveApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSmartmoveApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSmartmoveApplicationID: %w", err)
+	}
+	return oldValue.SmartmoveApplicationID, nil
+}
+
+// AddSmartmoveApplicationID adds i to the "smartmove_application_id" field.
+func (m *ScreeningApplicationMutation) AddSmartmoveApplicationID(i int) {
+	if m.addsmartmove_application_id != nil {
+		*m.addsmartmove_application_id += i
+	} else {
+		m.addsmartmove_application_id = &i
+	}
+}
+
+// AddedSmartmoveApplicationID returns the value that was added to the "smartmove_application_id" field in this mutation.
+func (m *ScreeningApplicationMutation) AddedSmartmoveApplicationID() (r int, exists bool) {
+	v := m.addsmartmove_application_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSmartmoveApplicationID clears the value of the "smartmove_application_id" field.
+func (m *ScreeningApplicationMutation) ClearSmartmoveApplicationID() {
+	m.smartmove_application_id = nil
+	m.addsmartmove_application_id = nil
+	m.clearedFields[screeningapplication.FieldSmartmoveApplicationID] = struct{}{}
+}
+
+// SmartmoveApplicationIDCleared returns if the "smartmove_application_id" field was cleared in this mutation.
+func (m *ScreeningApplicationMutation) SmartmoveApplicationIDCleared() bool {
+	_, ok := m.clearedFields[screeningapplication.FieldSmartmoveApplicationID]
+	return ok
+}
+
+// ResetSmartmoveApplicationID resets all changes to the "smartmove_application_id" field.
+func (m *ScreeningApplicationMutation) ResetSmartmoveApplicationID() {
+	m.smartmove_application_id = nil
+	m.addsmartmove_application_id = nil
+	delete(m.clearedFields, screeningapplication.FieldSmartmoveApplicationID)
+}
+
+// SetCustomerReference sets the "customer_reference" field.
+func (m *ScreeningApplicationMutation) SetCustomerReference(s string) {
+	m.customer_reference = &s
+}
+
+// CustomerReference returns the value of the "customer_reference" field in the mutation.
+func (m *ScreeningApplicationMutation) CustomerReference() (r string, exists bool) {
+	v := m.customer_reference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerReference returns the old "customer_reference" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldCustomerReference(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerReference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerReference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerReference: %w", err)
+	}
+	return oldValue.CustomerReference, nil
+}
+
+// ResetCustomerReference resets all changes to the "customer_reference" field.
+func (m *ScreeningApplicationMutation) ResetCustomerReference() {
+	m.customer_reference = nil
+}
+
+// SetLandlordPays sets the "landlord_pays" field.
+func (m *ScreeningApplicationMutation) SetLandlordPays(b bool) {
+	m.landlord_pays = &b
+}
+
+// LandlordPays returns the value of the "landlord_pays" field in the mutation.
+func (m *ScreeningApplicationMutation) LandlordPays() (r bool, exists bool) {
+	v := m.landlord_pays
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLandlordPays returns the old "landlord_pays" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldLandlordPays(ctx context.Context) (v *bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLandlordPays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLandlordPays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLandlordPays: %w", err)
+	}
+	return oldValue.LandlordPays, nil
+}
+
+// ClearLandlordPays clears the value of the "landlord_pays" field.
+func (m *ScreeningApplicationMutation) ClearLandlordPays() {
+	m.landlord_pays = nil
+	m.clearedFields[screeningapplication.FieldLandlordPays] = struct{}{}
+}
+
+// LandlordPaysCleared returns if the "landlord_pays" field was cleared in this mutation.
+func (m *ScreeningApplicationMutation) LandlordPaysCleared() bool {
+	_, ok := m.clearedFields[screeningapplication.FieldLandlordPays]
+	return ok
+}
+
+// ResetLandlordPays resets all changes to the "landlord_pays" field.
+func (m *ScreeningApplicationMutation) ResetLandlordPays() {
+	m.landlord_pays = nil
+	delete(m.clearedFields, screeningapplication.FieldLandlordPays)
+}
+
+// SetPropertyName sets the "property_name" field.
+func (m *ScreeningApplicationMutation) SetPropertyName(s string) {
+	m.property_name = &s
+}
+
+// PropertyName returns the value of the "property_name" field in the mutation.
+func (m *ScreeningApplicationMutation) PropertyName() (r string, exists bool) {
+	v := m.property_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropertyName returns the old "property_name" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldPropertyName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropertyName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropertyName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropertyName: %w", err)
+	}
+	return oldValue.PropertyName, nil
+}
+
+// ResetPropertyName resets all changes to the "property_name" field.
+func (m *ScreeningApplicationMutation) ResetPropertyName() {
+	m.property_name = nil
+}
+
+// SetUnitNumber sets the "unit_number" field.
+func (m *ScreeningApplicationMutation) SetUnitNumber(s string) {
+	m.unit_number = &s
+}
+
+// UnitNumber returns the value of the "unit_number" field in the mutation.
+func (m *ScreeningApplicationMutation) UnitNumber() (r string, exists bool) {
+	v := m.unit_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnitNumber returns the old "unit_number" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldUnitNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnitNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnitNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnitNumber: %w", err)
+	}
+	return oldValue.UnitNumber, nil
+}
+
+// ResetUnitNumber resets all changes to the "unit_number" field.
+func (m *ScreeningApplicationMutation) ResetUnitNumber() {
+	m.unit_number = nil
+}
+
+// SetSmartmoveStatus sets the "smartmove_status" field.
+func (m *ScreeningApplicationMutation) SetSmartmoveStatus(s string) {
+	m.smartmove_status = &s
+}
+
+// SmartmoveStatus returns the value of the "smartmove_status" field in the mutation.
+func (m *ScreeningApplicationMutation) SmartmoveStatus() (r string, exists bool) {
+	v := m.smartmove_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSmartmoveStatus returns the old "smartmove_status" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldSmartmoveStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSmartmoveStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSmartmoveStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSmartmoveStatus: %w", err)
+	}
+	return oldValue.SmartmoveStatus, nil
+}
+
+// ResetSmartmoveStatus resets all changes to the "smartmove_status" field.
+func (m *ScreeningApplicationMutation) ResetSmartmoveStatus() {
+	m.smartmove_status = nil
+}
+
+// SetCreditRecommendation sets the "credit_recommendation" field.
+func (m *ScreeningApplicationMutation) SetCreditRecommendation(sr screeningapplication.CreditRecommendation) {
+	m.credit_recommendation = &sr
+}
+
+// CreditRecommendation returns the value of the "credit_recommendation" field in the mutation.
+func (m *ScreeningApplicationMutation) CreditRecommendation() (r screeningapplication.CreditRecommendation, exists bool) {
+	v := m.credit_recommendation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditRecommendation returns the old "credit_recommendation" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldCreditRecommendation(ctx context.Context) (v screeningapplication.CreditRecommendation, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditRecommendation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditRecommendation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditRecommendation: %w", err)
+	}
+	return oldValue.CreditRecommendation, nil
+}
+
+// ResetCreditRecommendation resets all changes to the "credit_recommendation" field.
+func (m *ScreeningApplicationMutation) ResetCreditRecommendation() {
+	m.credit_recommendation = nil
+}
+
+// SetCreditRecommendationPolicyText sets the "credit_recommendation_policy_text" field.
+func (m *ScreeningApplicationMutation) SetCreditRecommendationPolicyText(s string) {
+	m.credit_recommendation_policy_text = &s
+}
+
+// CreditRecommendationPolicyText returns the value of the "credit_recommendation_policy_text" field in the mutation.
+func (m *ScreeningApplicationMutation) CreditRecommendationPolicyText() (r string, exists bool) {
+	v := m.credit_recommendation_policy_text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditRecommendationPolicyText returns the old "credit_recommendation_policy_text" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldCreditRecommendationPolicyText(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditRecommendationPolicyText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditRecommendationPolicyText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditRecommendationPolicyText: %w", err)
+	}
+	return oldValue.CreditRecommendationPolicyText, nil
+}
+
+// ResetCreditRecommendationPolicyText resets all changes to the "credit_recommendation_policy_text" field.
+func (m *ScreeningApplicationMutation) ResetCreditRecommendationPolicyText() {
+	m.credit_recommendation_policy_text = nil
+}
+
+// SetLastNotification sets the "last_notification" field.
+func (m *ScreeningApplicationMutation) SetLastNotification(s string) {
+	m.last_notification = &s
+}
+
+// LastNotification returns the value of the "last_notification" field in the mutation.
+func (m *ScreeningApplicationMutation) LastNotification() (r string, exists bool) {
+	v := m.last_notification
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastNotification returns the old "last_notification" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldLastNotification(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastNotification is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastNotification requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastNotification: %w", err)
+	}
+	return oldValue.LastNotification, nil
+}
+
+// ResetLastNotification resets all changes to the "last_notification" field.
+func (m *ScreeningApplicationMutation) ResetLastNotification() {
+	m.last_notification = nil
+}
+
+// SetLastPostbackAt sets the "last_postback_at" field.
+func (m *ScreeningApplicationMutation) SetLastPostbackAt(t time.Time) {
+	m.last_postback_at = &t
+}
+
+// LastPostbackAt returns the value of the "last_postback_at" field in the mutation.
+func (m *ScreeningApplicationMutation) LastPostbackAt() (r time.Time, exists bool) {
+	v := m.last_postback_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastPostbackAt returns the old "last_postback_at" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldLastPostbackAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastPostbackAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastPostbackAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastPostbackAt: %w", err)
+	}
+	return oldValue.LastPostbackAt, nil
+}
+
+// ClearLastPostbackAt clears the value of the "last_postback_at" field.
+func (m *ScreeningApplicationMutation) ClearLastPostbackAt() {
+	m.last_postback_at = nil
+	m.clearedFields[screeningapplication.FieldLastPostbackAt] = struct{}{}
+}
+
+// LastPostbackAtCleared returns if the "last_postback_at" field was cleared in this mutation.
+func (m *ScreeningApplicationMutation) LastPostbackAtCleared() bool {
+	_, ok := m.clearedFields[screeningapplication.FieldLastPostbackAt]
+	return ok
+}
+
+// ResetLastPostbackAt resets all changes to the "last_postback_at" field.
+func (m *ScreeningApplicationMutation) ResetLastPostbackAt() {
+	m.last_postback_at = nil
+	delete(m.clearedFields, screeningapplication.FieldLastPostbackAt)
+}
+
+// SetLastRefreshedAt sets the "last_refreshed_at" field.
+func (m *ScreeningApplicationMutation) SetLastRefreshedAt(t time.Time) {
+	m.last_refreshed_at = &t
+}
+
+// LastRefreshedAt returns the value of the "last_refreshed_at" field in the mutation.
+func (m *ScreeningApplicationMutation) LastRefreshedAt() (r time.Time, exists bool) {
+	v := m.last_refreshed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastRefreshedAt returns the old "last_refreshed_at" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldLastRefreshedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastRefreshedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastRefreshedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastRefreshedAt: %w", err)
+	}
+	return oldValue.LastRefreshedAt, nil
+}
+
+// ClearLastRefreshedAt clears the value of the "last_refreshed_at" field.
+func (m *ScreeningApplicationMutation) ClearLastRefreshedAt() {
+	m.last_refreshed_at = nil
+	m.clearedFields[screeningapplication.FieldLastRefreshedAt] = struct{}{}
+}
+
+// LastRefreshedAtCleared returns if the "last_refreshed_at" field was cleared in this mutation.
+func (m *ScreeningApplicationMutation) LastRefreshedAtCleared() bool {
+	_, ok := m.clearedFields[screeningapplication.FieldLastRefreshedAt]
+	return ok
+}
+
+// ResetLastRefreshedAt resets all changes to the "last_refreshed_at" field.
+func (m *ScreeningApplicationMutation) ResetLastRefreshedAt() {
+	m.last_refreshed_at = nil
+	delete(m.clearedFields, screeningapplication.FieldLastRefreshedAt)
+}
+
+// SetCompletionLink sets the "completion_link" field.
+func (m *ScreeningApplicationMutation) SetCompletionLink(s string) {
+	m.completion_link = &s
+}
+
+// CompletionLink returns the value of the "completion_link" field in the mutation.
+func (m *ScreeningApplicationMutation) CompletionLink() (r string, exists bool) {
+	v := m.completion_link
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletionLink returns the old "completion_link" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldCompletionLink(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletionLink is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletionLink requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletionLink: %w", err)
+	}
+	return oldValue.CompletionLink, nil
+}
+
+// ResetCompletionLink resets all changes to the "completion_link" field.
+func (m *ScreeningApplicationMutation) ResetCompletionLink() {
+	m.completion_link = nil
+}
+
+// SetPostbackKey sets the "postback_key" field.
+func (m *ScreeningApplicationMutation) SetPostbackKey(s string) {
+	m.postback_key = &s
+}
+
+// PostbackKey returns the value of the "postback_key" field in the mutation.
+func (m *ScreeningApplicationMutation) PostbackKey() (r string, exists bool) {
+	v := m.postback_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostbackKey returns the old "postback_key" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldPostbackKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostbackKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostbackKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostbackKey: %w", err)
+	}
+	return oldValue.PostbackKey, nil
+}
+
+// ResetPostbackKey resets all changes to the "postback_key" field.
+func (m *ScreeningApplicationMutation) ResetPostbackKey() {
+	m.postback_key = nil
+}
+
+// SetPostbackCredentialsHash sets the "postback_credentials_hash" field.
+func (m *ScreeningApplicationMutation) SetPostbackCredentialsHash(s string) {
+	m.postback_credentials_hash = &s
+}
+
+// PostbackCredentialsHash returns the value of the "postback_credentials_hash" field in the mutation.
+func (m *ScreeningApplicationMutation) PostbackCredentialsHash() (r string, exists bool) {
+	v := m.postback_credentials_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostbackCredentialsHash returns the old "postback_credentials_hash" field's value of the ScreeningApplication entity.
+// If the ScreeningApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningApplicationMutation) OldPostbackCredentialsHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostbackCredentialsHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostbackCredentialsHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostbackCredentialsHash: %w", err)
+	}
+	return oldValue.PostbackCredentialsHash, nil
+}
+
+// ResetPostbackCredentialsHash resets all changes to the "postback_credentials_hash" field.
+func (m *ScreeningApplicationMutation) ResetPostbackCredentialsHash() {
+	m.postback_credentials_hash = nil
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *ScreeningApplicationMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[screeningapplication.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *ScreeningApplicationMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *ScreeningApplicationMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *ScreeningApplicationMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// AddApplicantIDs adds the "applicants" edge to the Applicant entity by ids.
+func (m *ScreeningApplicationMutation) AddApplicantIDs(ids ...int) {
+	if m.applicants == nil {
+		m.applicants = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.applicants[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApplicants clears the "applicants" edge to the Applicant entity.
+func (m *ScreeningApplicationMutation) ClearApplicants() {
+	m.clearedapplicants = true
+}
+
+// ApplicantsCleared reports if the "applicants" edge to the Applicant entity was cleared.
+func (m *ScreeningApplicationMutation) ApplicantsCleared() bool {
+	return m.clearedapplicants
+}
+
+// RemoveApplicantIDs removes the "applicants" edge to the Applicant entity by IDs.
+func (m *ScreeningApplicationMutation) RemoveApplicantIDs(ids ...int) {
+	if m.removedapplicants == nil {
+		m.removedapplicants = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.applicants, ids[i])
+		m.removedapplicants[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApplicants returns the removed IDs of the "applicants" edge to the Applicant entity.
+func (m *ScreeningApplicationMutation) RemovedApplicantsIDs() (ids []int) {
+	for id := range m.removedapplicants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ApplicantsIDs returns the "applicants" edge IDs in the mutation.
+func (m *ScreeningApplicationMutation) ApplicantsIDs() (ids []int) {
+	for id := range m.applicants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApplicants resets all changes to the "applicants" edge.
+func (m *ScreeningApplicationMutation) ResetApplicants() {
+	m.applicants = nil
+	m.clearedapplicants = false
+	m.removedapplicants = nil
+}
+
+// AddInboundEventIDs adds the "inbound_events" edge to the InboundEvent entity by ids.
+func (m *ScreeningApplicationMutation) AddInboundEventIDs(ids ...int) {
+	if m.inbound_events == nil {
+		m.inbound_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.inbound_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearInboundEvents clears the "inbound_events" edge to the InboundEvent entity.
+func (m *ScreeningApplicationMutation) ClearInboundEvents() {
+	m.clearedinbound_events = true
+}
+
+// InboundEventsCleared reports if the "inbound_events" edge to the InboundEvent entity was cleared.
+func (m *ScreeningApplicationMutation) InboundEventsCleared() bool {
+	return m.clearedinbound_events
+}
+
+// RemoveInboundEventIDs removes the "inbound_events" edge to the InboundEvent entity by IDs.
+func (m *ScreeningApplicationMutation) RemoveInboundEventIDs(ids ...int) {
+	if m.removedinbound_events == nil {
+		m.removedinbound_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.inbound_events, ids[i])
+		m.removedinbound_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedInboundEvents returns the removed IDs of the "inbound_events" edge to the InboundEvent entity.
+func (m *ScreeningApplicationMutation) RemovedInboundEventsIDs() (ids []int) {
+	for id := range m.removedinbound_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// InboundEventsIDs returns the "inbound_events" edge IDs in the mutation.
+func (m *ScreeningApplicationMutation) InboundEventsIDs() (ids []int) {
+	for id := range m.inbound_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetInboundEvents resets all changes to the "inbound_events" edge.
+func (m *ScreeningApplicationMutation) ResetInboundEvents() {
+	m.inbound_events = nil
+	m.clearedinbound_events = false
+	m.removedinbound_events = nil
+}
+
+// Where appends a list predicates to the ScreeningApplicationMutation builder.
+func (m *ScreeningApplicationMutation) Where(ps ...predicate.ScreeningApplication) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ScreeningApplicationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ScreeningApplicationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ScreeningApplication, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ScreeningApplicationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ScreeningApplicationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ScreeningApplication).
+func (m *ScreeningApplicationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ScreeningApplicationMutation) Fields() []string {
+	fields := make([]string, 0, 20)
+	if m.created_at != nil {
+		fields = append(fields, screeningapplication.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, screeningapplication.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, screeningapplication.FieldClientID)
+	}
+	if m.kind != nil {
+		fields = append(fields, screeningapplication.FieldKind)
+	}
+	if m.order_status != nil {
+		fields = append(fields, screeningapplication.FieldOrderStatus)
+	}
+	if m.status != nil {
+		fields = append(fields, screeningapplication.FieldStatus)
+	}
+	if m.smartmove_application_id != nil {
+		fields = append(fields, screeningapplication.FieldSmartmoveApplicationID)
+	}
+	if m.customer_reference != nil {
+		fields = append(fields, screeningapplication.FieldCustomerReference)
+	}
+	if m.landlord_pays != nil {
+		fields = append(fields, screeningapplication.FieldLandlordPays)
+	}
+	if m.property_name != nil {
+		fields = append(fields, screeningapplication.FieldPropertyName)
+	}
+	if m.unit_number != nil {
+		fields = append(fields, screeningapplication.FieldUnitNumber)
+	}
+	if m.smartmove_status != nil {
+		fields = append(fields, screeningapplication.FieldSmartmoveStatus)
+	}
+	if m.credit_recommendation != nil {
+		fields = append(fields, screeningapplication.FieldCreditRecommendation)
+	}
+	if m.credit_recommendation_policy_text != nil {
+		fields = append(fields, screeningapplication.FieldCreditRecommendationPolicyText)
+	}
+	if m.last_notification != nil {
+		fields = append(fields, screeningapplication.FieldLastNotification)
+	}
+	if m.last_postback_at != nil {
+		fields = append(fields, screeningapplication.FieldLastPostbackAt)
+	}
+	if m.last_refreshed_at != nil {
+		fields = append(fields, screeningapplication.FieldLastRefreshedAt)
+	}
+	if m.completion_link != nil {
+		fields = append(fields, screeningapplication.FieldCompletionLink)
+	}
+	if m.postback_key != nil {
+		fields = append(fields, screeningapplication.FieldPostbackKey)
+	}
+	if m.postback_credentials_hash != nil {
+		fields = append(fields, screeningapplication.FieldPostbackCredentialsHash)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ScreeningApplicationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case screeningapplication.FieldCreatedAt:
+		return m.CreatedAt()
+	case screeningapplication.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case screeningapplication.FieldClientID:
+		return m.ClientID()
+	case screeningapplication.FieldKind:
+		return m.Kind()
+	case screeningapplication.FieldOrderStatus:
+		return m.OrderStatus()
+	case screeningapplication.FieldStatus:
+		return m.Status()
+	case screeningapplication.FieldSmartmoveApplicationID:
+		return m.SmartmoveApplicationID()
+	case screeningapplication.FieldCustomerReference:
+		return m.CustomerReference()
+	case screeningapplication.FieldLandlordPays:
+		return m.LandlordPays()
+	case screeningapplication.FieldPropertyName:
+		return m.PropertyName()
+	case screeningapplication.FieldUnitNumber:
+		return m.UnitNumber()
+	case screeningapplication.FieldSmartmoveStatus:
+		return m.SmartmoveStatus()
+	case screeningapplication.FieldCreditRecommendation:
+		return m.CreditRecommendation()
+	case screeningapplication.FieldCreditRecommendationPolicyText:
+		return m.CreditRecommendationPolicyText()
+	case screeningapplication.FieldLastNotification:
+		return m.LastNotification()
+	case screeningapplication.FieldLastPostbackAt:
+		return m.LastPostbackAt()
+	case screeningapplication.FieldLastRefreshedAt:
+		return m.LastRefreshedAt()
+	case screeningapplication.FieldCompletionLink:
+		return m.CompletionLink()
+	case screeningapplication.FieldPostbackKey:
+		return m.PostbackKey()
+	case screeningapplication.FieldPostbackCredentialsHash:
+		return m.PostbackCredentialsHash()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ScreeningApplicationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case screeningapplication.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case screeningapplication.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case screeningapplication.FieldClientID:
+		return m.OldClientID(ctx)
+	case screeningapplication.FieldKind:
+		return m.OldKind(ctx)
+	case screeningapplication.FieldOrderStatus:
+		return m.OldOrderStatus(ctx)
+	case screeningapplication.FieldStatus:
+		return m.OldStatus(ctx)
+	case screeningapplication.FieldSmartmoveApplicationID:
+		return m.OldSmartmoveApplicationID(ctx)
+	case screeningapplication.FieldCustomerReference:
+		return m.OldCustomerReference(ctx)
+	case screeningapplication.FieldLandlordPays:
+		return m.OldLandlordPays(ctx)
+	case screeningapplication.FieldPropertyName:
+		return m.OldPropertyName(ctx)
+	case screeningapplication.FieldUnitNumber:
+		return m.OldUnitNumber(ctx)
+	case screeningapplication.FieldSmartmoveStatus:
+		return m.OldSmartmoveStatus(ctx)
+	case screeningapplication.FieldCreditRecommendation:
+		return m.OldCreditRecommendation(ctx)
+	case screeningapplication.FieldCreditRecommendationPolicyText:
+		return m.OldCreditRecommendationPolicyText(ctx)
+	case screeningapplication.FieldLastNotification:
+		return m.OldLastNotification(ctx)
+	case screeningapplication.FieldLastPostbackAt:
+		return m.OldLastPostbackAt(ctx)
+	case screeningapplication.FieldLastRefreshedAt:
+		return m.OldLastRefreshedAt(ctx)
+	case screeningapplication.FieldCompletionLink:
+		return m.OldCompletionLink(ctx)
+	case screeningapplication.FieldPostbackKey:
+		return m.OldPostbackKey(ctx)
+	case screeningapplication.FieldPostbackCredentialsHash:
+		return m.OldPostbackCredentialsHash(ctx)
+	}
+	return nil, fmt.Errorf("unknown ScreeningApplication field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScreeningApplicationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case screeningapplication.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case screeningapplication.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case screeningapplication.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case screeningapplication.FieldKind:
+		v, ok := value.(screeningapplication.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case screeningapplication.FieldOrderStatus:
+		v, ok := value.(screeningapplication.OrderStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderStatus(v)
+		return nil
+	case screeningapplication.FieldStatus:
+		v, ok := value.(screeningapplication.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case screeningapplication.FieldSmartmoveApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSmartmoveApplicationID(v)
+		return nil
+	case screeningapplication.FieldCustomerReference:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerReference(v)
+		return nil
+	case screeningapplication.FieldLandlordPays:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLandlordPays(v)
+		return nil
+	case screeningapplication.FieldPropertyName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropertyName(v)
+		return nil
+	case screeningapplication.FieldUnitNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnitNumber(v)
+		return nil
+	case screeningapplication.FieldSmartmoveStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSmartmoveStatus(v)
+		return nil
+	case screeningapplication.FieldCreditRecommendation:
+		v, ok := value.(screeningapplication.CreditRecommendation)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditRecommendation(v)
+		return nil
+	case screeningapplication.FieldCreditRecommendationPolicyText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditRecommendationPolicyText(v)
+		return nil
+	case screeningapplication.FieldLastNotification:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastNotification(v)
+		return nil
+	case screeningapplication.FieldLastPostbackAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastPostbackAt(v)
+		return nil
+	case screeningapplication.FieldLastRefreshedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastRefreshedAt(v)
+		return nil
+	case screeningapplication.FieldCompletionLink:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletionLink(v)
+		return nil
+	case screeningapplication.FieldPostbackKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostbackKey(v)
+		return nil
+	case screeningapplication.FieldPostbackCredentialsHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostbackCredentialsHash(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningApplication field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ScreeningApplicationMutation) AddedFields() []string {
+	var fields []string
+	if m.addsmartmove_application_id != nil {
+		fields = append(fields, screeningapplication.FieldSmartmoveApplicationID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ScreeningApplicationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case screeningapplication.FieldSmartmoveApplicationID:
+		return m.AddedSmartmoveApplicationID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScreeningApplicationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case screeningapplication.FieldSmartmoveApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSmartmoveApplicationID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningApplication numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ScreeningApplicationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(screeningapplication.FieldSmartmoveApplicationID) {
+		fields = append(fields, screeningapplication.FieldSmartmoveApplicationID)
+	}
+	if m.FieldCleared(screeningapplication.FieldLandlordPays) {
+		fields = append(fields, screeningapplication.FieldLandlordPays)
+	}
+	if m.FieldCleared(screeningapplication.FieldLastPostbackAt) {
+		fields = append(fields, screeningapplication.FieldLastPostbackAt)
+	}
+	if m.FieldCleared(screeningapplication.FieldLastRefreshedAt) {
+		fields = append(fields, screeningapplication.FieldLastRefreshedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ScreeningApplicationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ScreeningApplicationMutation) ClearField(name string) error {
+	switch name {
+	case screeningapplication.FieldSmartmoveApplicationID:
+		m.ClearSmartmoveApplicationID()
+		return nil
+	case screeningapplication.FieldLandlordPays:
+		m.ClearLandlordPays()
+		return nil
+	case screeningapplication.FieldLastPostbackAt:
+		m.ClearLastPostbackAt()
+		return nil
+	case screeningapplication.FieldLastRefreshedAt:
+		m.ClearLastRefreshedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningApplication nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ScreeningApplicationMutation) ResetField(name string) error {
+	switch name {
+	case screeningapplication.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case screeningapplication.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case screeningapplication.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case screeningapplication.FieldKind:
+		m.ResetKind()
+		return nil
+	case screeningapplication.FieldOrderStatus:
+		m.ResetOrderStatus()
+		return nil
+	case screeningapplication.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case screeningapplication.FieldSmartmoveApplicationID:
+		m.ResetSmartmoveApplicationID()
+		return nil
+	case screeningapplication.FieldCustomerReference:
+		m.ResetCustomerReference()
+		return nil
+	case screeningapplication.FieldLandlordPays:
+		m.ResetLandlordPays()
+		return nil
+	case screeningapplication.FieldPropertyName:
+		m.ResetPropertyName()
+		return nil
+	case screeningapplication.FieldUnitNumber:
+		m.ResetUnitNumber()
+		return nil
+	case screeningapplication.FieldSmartmoveStatus:
+		m.ResetSmartmoveStatus()
+		return nil
+	case screeningapplication.FieldCreditRecommendation:
+		m.ResetCreditRecommendation()
+		return nil
+	case screeningapplication.FieldCreditRecommendationPolicyText:
+		m.ResetCreditRecommendationPolicyText()
+		return nil
+	case screeningapplication.FieldLastNotification:
+		m.ResetLastNotification()
+		return nil
+	case screeningapplication.FieldLastPostbackAt:
+		m.ResetLastPostbackAt()
+		return nil
+	case screeningapplication.FieldLastRefreshedAt:
+		m.ResetLastRefreshedAt()
+		return nil
+	case screeningapplication.FieldCompletionLink:
+		m.ResetCompletionLink()
+		return nil
+	case screeningapplication.FieldPostbackKey:
+		m.ResetPostbackKey()
+		return nil
+	case screeningapplication.FieldPostbackCredentialsHash:
+		m.ResetPostbackCredentialsHash()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningApplication field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ScreeningApplicationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.client != nil {
+		edges = append(edges, screeningapplication.EdgeClient)
+	}
+	if m.applicants != nil {
+		edges = append(edges, screeningapplication.EdgeApplicants)
+	}
+	if m.inbound_events != nil {
+		edges = append(edges, screeningapplication.EdgeInboundEvents)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ScreeningApplicationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case screeningapplication.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	case screeningapplication.EdgeApplicants:
+		ids := make([]ent.Value, 0, len(m.applicants))
+		for id := range m.applicants {
+			ids = append(ids, id)
+		}
+		return ids
+	case screeningapplication.EdgeInboundEvents:
+		ids := make([]ent.Value, 0, len(m.inbound_events))
+		for id := range m.inbound_events {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ScreeningApplicationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedapplicants != nil {
+		edges = append(edges, screeningapplication.EdgeApplicants)
+	}
+	if m.removedinbound_events != nil {
+		edges = append(edges, screeningapplication.EdgeInboundEvents)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ScreeningApplicationMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case screeningapplication.EdgeApplicants:
+		ids := make([]ent.Value, 0, len(m.removedapplicants))
+		for id := range m.removedapplicants {
+			ids = append(ids, id)
+		}
+		return ids
+	case screeningapplication.EdgeInboundEvents:
+		ids := make([]ent.Value, 0, len(m.removedinbound_events))
+		for id := range m.removedinbound_events {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ScreeningApplicationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedclient {
+		edges = append(edges, screeningapplication.EdgeClient)
+	}
+	if m.clearedapplicants {
+		edges = append(edges, screeningapplication.EdgeApplicants)
+	}
+	if m.clearedinbound_events {
+		edges = append(edges, screeningapplication.EdgeInboundEvents)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ScreeningApplicationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case screeningapplication.EdgeClient:
+		return m.clearedclient
+	case screeningapplication.EdgeApplicants:
+		return m.clearedapplicants
+	case screeningapplication.EdgeInboundEvents:
+		return m.clearedinbound_events
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ScreeningApplicationMutation) ClearEdge(name string) error {
+	switch name {
+	case screeningapplication.EdgeClient:
+		m.ClearClient()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningApplication unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ScreeningApplicationMutation) ResetEdge(name string) error {
+	switch name {
+	case screeningapplication.EdgeClient:
+		m.ResetClient()
+		return nil
+	case screeningapplication.EdgeApplicants:
+		m.ResetApplicants()
+		return nil
+	case screeningapplication.EdgeInboundEvents:
+		m.ResetInboundEvents()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningApplication edge %s", name)
+}
+
+// ScreeningRequestMutation represents an operation that mutates the ScreeningRequest nodes in the graph.
+type ScreeningRequestMutation struct {
+	config
+	op                          Op
+	typ                         string
+	id                          *int
+	created_at                  *time.Time
+	updated_at                  *time.Time
+	key                         *string
+	operation                   *string
+	request_hash                *string
+	state                       *screeningrequest.State
+	screening_application_id    *int
+	addscreening_application_id *int
+	error_code                  *string
+	error_message               *string
+	clearedFields               map[string]struct{}
+	client                      *int
+	clearedclient               bool
+	done                        bool
+	oldValue                    func(context.Context) (*ScreeningRequest, error)
+	predicates                  []predicate.ScreeningRequest
+}
+
+var _ ent.Mutation = (*ScreeningRequestMutation)(nil)
+
+// screeningrequestOption allows management of the mutation configuration using functional options.
+type screeningrequestOption func(*ScreeningRequestMutation)
+
+// newScreeningRequestMutation creates new mutation for the ScreeningRequest entity.
+func newScreeningRequestMutation(c config, op Op, opts ...screeningrequestOption) *ScreeningRequestMutation {
+	m := &ScreeningRequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeScreeningRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withScreeningRequestID sets the ID field of the mutation.
+func withScreeningRequestID(id int) screeningrequestOption {
+	return func(m *ScreeningRequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ScreeningRequest
+		)
+		m.oldValue = func(ctx context.Context) (*ScreeningRequest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ScreeningRequest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withScreeningRequest sets the old ScreeningRequest of the mutation.
+func withScreeningRequest(node *ScreeningRequest) screeningrequestOption {
+	return func(m *ScreeningRequestMutation) {
+		m.oldValue = func(context.Context) (*ScreeningRequest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ScreeningRequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ScreeningRequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ScreeningRequestMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ScreeningRequestMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ScreeningRequest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ScreeningRequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ScreeningRequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ScreeningRequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ScreeningRequestMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ScreeningRequestMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ScreeningRequestMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *ScreeningRequestMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *ScreeningRequestMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *ScreeningRequestMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetKey sets the "key" field.
+func (m *ScreeningRequestMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *ScreeningRequestMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *ScreeningRequestMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetOperation sets the "operation" field.
+func (m *ScreeningRequestMutation) SetOperation(s string) {
+	m.operation = &s
+}
+
+// Operation returns the value of the "operation" field in the mutation.
+func (m *ScreeningRequestMutation) Operation() (r string, exists bool) {
+	v := m.operation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOperation returns the old "operation" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldOperation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOperation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOperation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOperation: %w", err)
+	}
+	return oldValue.Operation, nil
+}
+
+// ResetOperation resets all changes to the "operation" field.
+func (m *ScreeningRequestMutation) ResetOperation() {
+	m.operation = nil
+}
+
+// SetRequestHash sets the "request_hash" field.
+func (m *ScreeningRequestMutation) SetRequestHash(s string) {
+	m.request_hash = &s
+}
+
+// RequestHash returns the value of the "request_hash" field in the mutation.
+func (m *ScreeningRequestMutation) RequestHash() (r string, exists bool) {
+	v := m.request_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestHash returns the old "request_hash" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldRequestHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestHash: %w", err)
+	}
+	return oldValue.RequestHash, nil
+}
+
+// ResetRequestHash resets all changes to the "request_hash" field.
+func (m *ScreeningRequestMutation) ResetRequestHash() {
+	m.request_hash = nil
+}
+
+// SetState sets the "state" field.
+func (m *ScreeningRequestMutation) SetState(s screeningrequest.State) {
+	m.state = &s
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *ScreeningRequestMutation) State() (r screeningrequest.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldState(ctx context.Context) (v screeningrequest.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *ScreeningRequestMutation) ResetState() {
+	m.state = nil
+}
+
+// SetScreeningApplicationID sets the "screening_application_id" field.
+func (m *ScreeningRequestMutation) SetScreeningApplicationID(i int) {
+	m.screening_application_id = &i
+	m.addscreening_application_id = nil
+}
+
+// ScreeningApplicationID returns the value of the "screening_application_id" field in the mutation.
+func (m *ScreeningRequestMutation) ScreeningApplicationID() (r int, exists bool) {
+	v := m.screening_application_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScreeningApplicationID returns the old "screening_application_id" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldScreeningApplicationID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScreeningApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScreeningApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScreeningApplicationID: %w", err)
+	}
+	return oldValue.ScreeningApplicationID, nil
+}
+
+// AddScreeningApplicationID adds i to the "screening_application_id" field.
+func (m *ScreeningRequestMutation) AddScreeningApplicationID(i int) {
+	if m.addscreening_application_id != nil {
+		*m.addscreening_application_id += i
+	} else {
+		m.addscreening_application_id = &i
+	}
+}
+
+// AddedScreeningApplicationID returns the value that was added to the "screening_application_id" field in this mutation.
+func (m *ScreeningRequestMutation) AddedScreeningApplicationID() (r int, exists bool) {
+	v := m.addscreening_application_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearScreeningApplicationID clears the value of the "screening_application_id" field.
+func (m *ScreeningRequestMutation) ClearScreeningApplicationID() {
+	m.screening_application_id = nil
+	m.addscreening_application_id = nil
+	m.clearedFields[screeningrequest.FieldScreeningApplicationID] = struct{}{}
+}
+
+// ScreeningApplicationIDCleared returns if the "screening_application_id" field was cleared in this mutation.
+func (m *ScreeningRequestMutation) ScreeningApplicationIDCleared() bool {
+	_, ok := m.clearedFields[screeningrequest.FieldScreeningApplicationID]
+	return ok
+}
+
+// ResetScreeningApplicationID resets all changes to the "screening_application_id" field.
+func (m *ScreeningRequestMutation) ResetScreeningApplicationID() {
+	m.screening_application_id = nil
+	m.addscreening_application_id = nil
+	delete(m.clearedFields, screeningrequest.FieldScreeningApplicationID)
+}
+
+// SetErrorCode sets the "error_code" field.
+func (m *ScreeningRequestMutation) SetErrorCode(s string) {
+	m.error_code = &s
+}
+
+// ErrorCode returns the value of the "error_code" field in the mutation.
+func (m *ScreeningRequestMutation) ErrorCode() (r string, exists bool) {
+	v := m.error_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorCode returns the old "error_code" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldErrorCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorCode: %w", err)
+	}
+	return oldValue.ErrorCode, nil
+}
+
+// ResetErrorCode resets all changes to the "error_code" field.
+func (m *ScreeningRequestMutation) ResetErrorCode() {
+	m.error_code = nil
+}
+
+// SetErrorMessage sets the "error_message" field.
+func (m *ScreeningRequestMutation) SetErrorMessage(s string) {
+	m.error_message = &s
+}
+
+// ErrorMessage returns the value of the "error_message" field in the mutation.
+func (m *ScreeningRequestMutation) ErrorMessage() (r string, exists bool) {
+	v := m.error_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorMessage returns the old "error_message" field's value of the ScreeningRequest entity.
+// If the ScreeningRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScreeningRequestMutation) OldErrorMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorMessage: %w", err)
+	}
+	return oldValue.ErrorMessage, nil
+}
+
+// ResetErrorMessage resets all changes to the "error_message" field.
+func (m *ScreeningRequestMutation) ResetErrorMessage() {
+	m.error_message = nil
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *ScreeningRequestMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[screeningrequest.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *ScreeningRequestMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *ScreeningRequestMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *ScreeningRequestMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// Where appends a list predicates to the ScreeningRequestMutation builder.
+func (m *ScreeningRequestMutation) Where(ps ...predicate.ScreeningRequest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ScreeningRequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ScreeningRequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ScreeningRequest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ScreeningRequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ScreeningRequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ScreeningRequest).
+func (m *ScreeningRequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ScreeningRequestMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, screeningrequest.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, screeningrequest.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, screeningrequest.FieldClientID)
+	}
+	if m.key != nil {
+		fields = append(fields, screeningrequest.FieldKey)
+	}
+	if m.operation != nil {
+		fields = append(fields, screeningrequest.FieldOperation)
+	}
+	if m.request_hash != nil {
+		fields = append(fields, screeningrequest.FieldRequestHash)
+	}
+	if m.state != nil {
+		fields = append(fields, screeningrequest.FieldState)
+	}
+	if m.screening_application_id != nil {
+		fields = append(fields, screeningrequest.FieldScreeningApplicationID)
+	}
+	if m.error_code != nil {
+		fields = append(fields, screeningrequest.FieldErrorCode)
+	}
+	if m.error_message != nil {
+		fields = append(fields, screeningrequest.FieldErrorMessage)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ScreeningRequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case screeningrequest.FieldCreatedAt:
+		return m.CreatedAt()
+	case screeningrequest.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case screeningrequest.FieldClientID:
+		return m.ClientID()
+	case screeningrequest.FieldKey:
+		return m.Key()
+	case screeningrequest.FieldOperation:
+		return m.Operation()
+	case screeningrequest.FieldRequestHash:
+		return m.RequestHash()
+	case screeningrequest.FieldState:
+		return m.State()
+	case screeningrequest.FieldScreeningApplicationID:
+		return m.ScreeningApplicationID()
+	case screeningrequest.FieldErrorCode:
+		return m.ErrorCode()
+	case screeningrequest.FieldErrorMessage:
+		return m.ErrorMessage()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ScreeningRequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case screeningrequest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case screeningrequest.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case screeningrequest.FieldClientID:
+		return m.OldClientID(ctx)
+	case screeningrequest.FieldKey:
+		return m.OldKey(ctx)
+	case screeningrequest.FieldOperation:
+		return m.OldOperation(ctx)
+	case screeningrequest.FieldRequestHash:
+		return m.OldRequestHash(ctx)
+	case screeningrequest.FieldState:
+		return m.OldState(ctx)
+	case screeningrequest.FieldScreeningApplicationID:
+		return m.OldScreeningApplicationID(ctx)
+	case screeningrequest.FieldErrorCode:
+		return m.OldErrorCode(ctx)
+	case screeningrequest.FieldErrorMessage:
+		return m.OldErrorMessage(ctx)
+	}
+	return nil, fmt.Errorf("unknown ScreeningRequest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScreeningRequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case screeningrequest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case screeningrequest.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case screeningrequest.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case screeningrequest.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case screeningrequest.FieldOperation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOperation(v)
+		return nil
+	case screeningrequest.FieldRequestHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestHash(v)
+		return nil
+	case screeningrequest.FieldState:
+		v, ok := value.(screeningrequest.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case screeningrequest.FieldScreeningApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScreeningApplicationID(v)
+		return nil
+	case screeningrequest.FieldErrorCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorCode(v)
+		return nil
+	case screeningrequest.FieldErrorMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorMessage(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningRequest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ScreeningRequestMutation) AddedFields() []string {
+	var fields []string
+	if m.addscreening_application_id != nil {
+		fields = append(fields, screeningrequest.FieldScreeningApplicationID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ScreeningRequestMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case screeningrequest.FieldScreeningApplicationID:
+		return m.AddedScreeningApplicationID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScreeningRequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case screeningrequest.FieldScreeningApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScreeningApplicationID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningRequest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ScreeningRequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(screeningrequest.FieldScreeningApplicationID) {
+		fields = append(fields, screeningrequest.FieldScreeningApplicationID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ScreeningRequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ScreeningRequestMutation) ClearField(name string) error {
+	switch name {
+	case screeningrequest.FieldScreeningApplicationID:
+		m.ClearScreeningApplicationID()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningRequest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ScreeningRequestMutation) ResetField(name string) error {
+	switch name {
+	case screeningrequest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case screeningrequest.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case screeningrequest.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case screeningrequest.FieldKey:
+		m.ResetKey()
+		return nil
+	case screeningrequest.FieldOperation:
+		m.ResetOperation()
+		return nil
+	case screeningrequest.FieldRequestHash:
+		m.ResetRequestHash()
+		return nil
+	case screeningrequest.FieldState:
+		m.ResetState()
+		return nil
+	case screeningrequest.FieldScreeningApplicationID:
+		m.ResetScreeningApplicationID()
+		return nil
+	case screeningrequest.FieldErrorCode:
+		m.ResetErrorCode()
+		return nil
+	case screeningrequest.FieldErrorMessage:
+		m.ResetErrorMessage()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningRequest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ScreeningRequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.client != nil {
+		edges = append(edges, screeningrequest.EdgeClient)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ScreeningRequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case screeningrequest.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ScreeningRequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ScreeningRequestMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ScreeningRequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedclient {
+		edges = append(edges, screeningrequest.EdgeClient)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ScreeningRequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case screeningrequest.EdgeClient:
+		return m.clearedclient
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ScreeningRequestMutation) ClearEdge(name string) error {
+	switch name {
+	case screeningrequest.EdgeClient:
+		m.ClearClient()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningRequest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ScreeningRequestMutation) ResetEdge(name string) error {
+	switch name {
+	case screeningrequest.EdgeClient:
+		m.ResetClient()
+		return nil
+	}
+	return fmt.Errorf("unknown ScreeningRequest edge %s", name)
 }
 
 // TenantMutation represents an operation that mutates the Tenant nodes in the graph.

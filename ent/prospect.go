@@ -84,6 +84,8 @@ type Prospect struct {
 	AgentID string `json:"agent_id,omitempty"`
 	// Propexo's id of this prospect once delivered; empty before.
 	PropexoProspectID string `json:"propexo_prospect_id,omitempty"`
+	// The lease_id Propexo's update endpoint requires; defaults to the Propexo prospect id.
+	PropexoLeaseID string `json:"propexo_lease_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProspectQuery when eager-loading is set.
 	Edges        ProspectEdges `json:"edges"`
@@ -173,7 +175,7 @@ func (*Prospect) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case prospect.FieldID, prospect.FieldClientID, prospect.FieldPropertyID, prospect.FieldRentMinimumInCents, prospect.FieldRentMaximumInCents, prospect.FieldNumberOfOccupants, prospect.FieldLeaseTermInMonths:
 			values[i] = new(sql.NullInt64)
-		case prospect.FieldFirstName, prospect.FieldMiddleName, prospect.FieldLastName, prospect.FieldEmail1, prospect.FieldPhone1, prospect.FieldPhone2, prospect.FieldNotes, prospect.FieldAddress1, prospect.FieldAddress2, prospect.FieldCity, prospect.FieldState, prospect.FieldZip, prospect.FieldCountry, prospect.FieldFirstContactType, prospect.FieldPreferredContactMethod, prospect.FieldProspectSource, prospect.FieldCommunityID, prospect.FieldAttributionID, prospect.FieldAgentID, prospect.FieldPropexoProspectID:
+		case prospect.FieldFirstName, prospect.FieldMiddleName, prospect.FieldLastName, prospect.FieldEmail1, prospect.FieldPhone1, prospect.FieldPhone2, prospect.FieldNotes, prospect.FieldAddress1, prospect.FieldAddress2, prospect.FieldCity, prospect.FieldState, prospect.FieldZip, prospect.FieldCountry, prospect.FieldFirstContactType, prospect.FieldPreferredContactMethod, prospect.FieldProspectSource, prospect.FieldCommunityID, prospect.FieldAttributionID, prospect.FieldAgentID, prospect.FieldPropexoProspectID, prospect.FieldPropexoLeaseID:
 			values[i] = new(sql.NullString)
 		case prospect.FieldCreatedAt, prospect.FieldUpdatedAt, prospect.FieldMoveInDate:
 			values[i] = new(sql.NullTime)
@@ -401,6 +403,12 @@ func (_m *Prospect) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PropexoProspectID = value.String
 			}
+		case prospect.FieldPropexoLeaseID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field propexo_lease_id", values[i])
+			} else if value.Valid {
+				_m.PropexoLeaseID = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -571,6 +579,9 @@ func (_m *Prospect) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("propexo_prospect_id=")
 	builder.WriteString(_m.PropexoProspectID)
+	builder.WriteString(", ")
+	builder.WriteString("propexo_lease_id=")
+	builder.WriteString(_m.PropexoLeaseID)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -451,6 +451,20 @@ func (_c *ProspectCreate) SetNillablePropexoProspectID(v *string) *ProspectCreat
 	return _c
 }
 
+// SetPropexoLeaseID sets the "propexo_lease_id" field.
+func (_c *ProspectCreate) SetPropexoLeaseID(v string) *ProspectCreate {
+	_c.mutation.SetPropexoLeaseID(v)
+	return _c
+}
+
+// SetNillablePropexoLeaseID sets the "propexo_lease_id" field if the given value is not nil.
+func (_c *ProspectCreate) SetNillablePropexoLeaseID(v *string) *ProspectCreate {
+	if v != nil {
+		_c.SetPropexoLeaseID(*v)
+	}
+	return _c
+}
+
 // SetClient sets the "client" edge to the Company entity.
 func (_c *ProspectCreate) SetClient(v *Company) *ProspectCreate {
 	return _c.SetClientID(v.ID)
@@ -636,6 +650,10 @@ func (_c *ProspectCreate) defaults() error {
 	if _, ok := _c.mutation.PropexoProspectID(); !ok {
 		v := prospect.DefaultPropexoProspectID
 		_c.mutation.SetPropexoProspectID(v)
+	}
+	if _, ok := _c.mutation.PropexoLeaseID(); !ok {
+		v := prospect.DefaultPropexoLeaseID
+		_c.mutation.SetPropexoLeaseID(v)
 	}
 	return nil
 }
@@ -826,6 +844,14 @@ func (_c *ProspectCreate) check() error {
 			return &ValidationError{Name: "propexo_prospect_id", err: fmt.Errorf(`ent: validator failed for field "Prospect.propexo_prospect_id": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.PropexoLeaseID(); !ok {
+		return &ValidationError{Name: "propexo_lease_id", err: errors.New(`ent: missing required field "Prospect.propexo_lease_id"`)}
+	}
+	if v, ok := _c.mutation.PropexoLeaseID(); ok {
+		if err := prospect.PropexoLeaseIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_lease_id", err: fmt.Errorf(`ent: validator failed for field "Prospect.propexo_lease_id": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ClientIDs()) == 0 {
 		return &ValidationError{Name: "client", err: errors.New(`ent: missing required edge "Prospect.client"`)}
 	}
@@ -975,6 +1001,10 @@ func (_c *ProspectCreate) createSpec() (*Prospect, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PropexoProspectID(); ok {
 		_spec.SetField(prospect.FieldPropexoProspectID, field.TypeString, value)
 		_node.PropexoProspectID = value
+	}
+	if value, ok := _c.mutation.PropexoLeaseID(); ok {
+		_spec.SetField(prospect.FieldPropexoLeaseID, field.TypeString, value)
+		_node.PropexoLeaseID = value
 	}
 	if nodes := _c.mutation.ClientIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1548,6 +1578,18 @@ func (u *ProspectUpsert) UpdatePropexoProspectID() *ProspectUpsert {
 	return u
 }
 
+// SetPropexoLeaseID sets the "propexo_lease_id" field.
+func (u *ProspectUpsert) SetPropexoLeaseID(v string) *ProspectUpsert {
+	u.Set(prospect.FieldPropexoLeaseID, v)
+	return u
+}
+
+// UpdatePropexoLeaseID sets the "propexo_lease_id" field to the value that was provided on create.
+func (u *ProspectUpsert) UpdatePropexoLeaseID() *ProspectUpsert {
+	u.SetExcluded(prospect.FieldPropexoLeaseID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -2104,6 +2146,20 @@ func (u *ProspectUpsertOne) SetPropexoProspectID(v string) *ProspectUpsertOne {
 func (u *ProspectUpsertOne) UpdatePropexoProspectID() *ProspectUpsertOne {
 	return u.Update(func(s *ProspectUpsert) {
 		s.UpdatePropexoProspectID()
+	})
+}
+
+// SetPropexoLeaseID sets the "propexo_lease_id" field.
+func (u *ProspectUpsertOne) SetPropexoLeaseID(v string) *ProspectUpsertOne {
+	return u.Update(func(s *ProspectUpsert) {
+		s.SetPropexoLeaseID(v)
+	})
+}
+
+// UpdatePropexoLeaseID sets the "propexo_lease_id" field to the value that was provided on create.
+func (u *ProspectUpsertOne) UpdatePropexoLeaseID() *ProspectUpsertOne {
+	return u.Update(func(s *ProspectUpsert) {
+		s.UpdatePropexoLeaseID()
 	})
 }
 
@@ -2829,6 +2885,20 @@ func (u *ProspectUpsertBulk) SetPropexoProspectID(v string) *ProspectUpsertBulk 
 func (u *ProspectUpsertBulk) UpdatePropexoProspectID() *ProspectUpsertBulk {
 	return u.Update(func(s *ProspectUpsert) {
 		s.UpdatePropexoProspectID()
+	})
+}
+
+// SetPropexoLeaseID sets the "propexo_lease_id" field.
+func (u *ProspectUpsertBulk) SetPropexoLeaseID(v string) *ProspectUpsertBulk {
+	return u.Update(func(s *ProspectUpsert) {
+		s.SetPropexoLeaseID(v)
+	})
+}
+
+// UpdatePropexoLeaseID sets the "propexo_lease_id" field to the value that was provided on create.
+func (u *ProspectUpsertBulk) UpdatePropexoLeaseID() *ProspectUpsertBulk {
+	return u.Update(func(s *ProspectUpsert) {
+		s.UpdatePropexoLeaseID()
 	})
 }
 

@@ -523,6 +523,20 @@ func (_u *ProspectUpdate) SetNillablePropexoProspectID(v *string) *ProspectUpdat
 	return _u
 }
 
+// SetPropexoLeaseID sets the "propexo_lease_id" field.
+func (_u *ProspectUpdate) SetPropexoLeaseID(v string) *ProspectUpdate {
+	_u.mutation.SetPropexoLeaseID(v)
+	return _u
+}
+
+// SetNillablePropexoLeaseID sets the "propexo_lease_id" field if the given value is not nil.
+func (_u *ProspectUpdate) SetNillablePropexoLeaseID(v *string) *ProspectUpdate {
+	if v != nil {
+		_u.SetPropexoLeaseID(*v)
+	}
+	return _u
+}
+
 // SetProperty sets the "property" edge to the Property entity.
 func (_u *ProspectUpdate) SetProperty(v *Property) *ProspectUpdate {
 	return _u.SetPropertyID(v.ID)
@@ -806,6 +820,11 @@ func (_u *ProspectUpdate) check() error {
 			return &ValidationError{Name: "propexo_prospect_id", err: fmt.Errorf(`ent: validator failed for field "Prospect.propexo_prospect_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PropexoLeaseID(); ok {
+		if err := prospect.PropexoLeaseIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_lease_id", err: fmt.Errorf(`ent: validator failed for field "Prospect.propexo_lease_id": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Prospect.client"`)
 	}
@@ -956,6 +975,9 @@ func (_u *ProspectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.PropexoProspectID(); ok {
 		_spec.SetField(prospect.FieldPropexoProspectID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PropexoLeaseID(); ok {
+		_spec.SetField(prospect.FieldPropexoLeaseID, field.TypeString, value)
 	}
 	if _u.mutation.PropertyCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1631,6 +1653,20 @@ func (_u *ProspectUpdateOne) SetNillablePropexoProspectID(v *string) *ProspectUp
 	return _u
 }
 
+// SetPropexoLeaseID sets the "propexo_lease_id" field.
+func (_u *ProspectUpdateOne) SetPropexoLeaseID(v string) *ProspectUpdateOne {
+	_u.mutation.SetPropexoLeaseID(v)
+	return _u
+}
+
+// SetNillablePropexoLeaseID sets the "propexo_lease_id" field if the given value is not nil.
+func (_u *ProspectUpdateOne) SetNillablePropexoLeaseID(v *string) *ProspectUpdateOne {
+	if v != nil {
+		_u.SetPropexoLeaseID(*v)
+	}
+	return _u
+}
+
 // SetProperty sets the "property" edge to the Property entity.
 func (_u *ProspectUpdateOne) SetProperty(v *Property) *ProspectUpdateOne {
 	return _u.SetPropertyID(v.ID)
@@ -1927,6 +1963,11 @@ func (_u *ProspectUpdateOne) check() error {
 			return &ValidationError{Name: "propexo_prospect_id", err: fmt.Errorf(`ent: validator failed for field "Prospect.propexo_prospect_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PropexoLeaseID(); ok {
+		if err := prospect.PropexoLeaseIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_lease_id", err: fmt.Errorf(`ent: validator failed for field "Prospect.propexo_lease_id": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Prospect.client"`)
 	}
@@ -2094,6 +2135,9 @@ func (_u *ProspectUpdateOne) sqlSave(ctx context.Context) (_node *Prospect, err 
 	}
 	if value, ok := _u.mutation.PropexoProspectID(); ok {
 		_spec.SetField(prospect.FieldPropexoProspectID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PropexoLeaseID(); ok {
+		_spec.SetField(prospect.FieldPropexoLeaseID, field.TypeString, value)
 	}
 	if _u.mutation.PropertyCleared() {
 		edge := &sqlgraph.EdgeSpec{

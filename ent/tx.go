@@ -16,12 +16,18 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Applicant is the client for interacting with the Applicant builders.
+	Applicant *ApplicantClient
 	// Ban is the client for interacting with the Ban builders.
 	Ban *BanClient
 	// Card is the client for interacting with the Card builders.
 	Card *CardClient
 	// Company is the client for interacting with the Company builders.
 	Company *CompanyClient
+	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
+	IdempotencyRecord *IdempotencyRecordClient
+	// InboundEvent is the client for interacting with the InboundEvent builders.
+	InboundEvent *InboundEventClient
 	// IntegrationJob is the client for interacting with the IntegrationJob builders.
 	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
@@ -32,6 +38,10 @@ type Tx struct {
 	Prospect *ProspectClient
 	// Registration is the client for interacting with the Registration builders.
 	Registration *RegistrationClient
+	// ScreeningApplication is the client for interacting with the ScreeningApplication builders.
+	ScreeningApplication *ScreeningApplicationClient
+	// ScreeningRequest is the client for interacting with the ScreeningRequest builders.
+	ScreeningRequest *ScreeningRequestClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
 
@@ -166,14 +176,19 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.Applicant = NewApplicantClient(tx.config)
 	tx.Ban = NewBanClient(tx.config)
 	tx.Card = NewCardClient(tx.config)
 	tx.Company = NewCompanyClient(tx.config)
+	tx.IdempotencyRecord = NewIdempotencyRecordClient(tx.config)
+	tx.InboundEvent = NewInboundEventClient(tx.config)
 	tx.IntegrationJob = NewIntegrationJobClient(tx.config)
 	tx.Lease = NewLeaseClient(tx.config)
 	tx.Property = NewPropertyClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)
+	tx.ScreeningApplication = NewScreeningApplicationClient(tx.config)
+	tx.ScreeningRequest = NewScreeningRequestClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 }
 

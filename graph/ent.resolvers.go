@@ -23,6 +23,11 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 	return r.client.Noders(ctx, ids)
 }
 
+// ScreeningApplicants is the resolver for the screeningApplicants field.
+func (r *queryResolver) ScreeningApplicants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicantOrder, where *ent.ApplicantWhereInput) (*ent.ApplicantConnection, error) {
+	return r.client.Applicant.Query().Paginate(ctx, after, first, before, last, ent.WithApplicantOrder(orderBy), ent.WithApplicantFilter(where.Filter))
+}
+
 // Bans is the resolver for the bans field.
 func (r *queryResolver) Bans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) (*ent.BanConnection, error) {
 	return r.client.Ban.Query().Paginate(ctx, after, first, before, last, ent.WithBanOrder(orderBy), ent.WithBanFilter(where.Filter))
@@ -53,7 +58,20 @@ func (r *queryResolver) Registrations(ctx context.Context, after *entgql.Cursor[
 	return r.client.Registration.Query().Paginate(ctx, after, first, before, last, ent.WithRegistrationOrder(orderBy), ent.WithRegistrationFilter(where.Filter))
 }
 
+// ScreeningApplications is the resolver for the screeningApplications field.
+func (r *queryResolver) ScreeningApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScreeningApplicationOrder, where *ent.ScreeningApplicationWhereInput) (*ent.ScreeningApplicationConnection, error) {
+	return r.client.ScreeningApplication.Query().Paginate(ctx, after, first, before, last, ent.WithScreeningApplicationOrder(orderBy), ent.WithScreeningApplicationFilter(where.Filter))
+}
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// ScreeningApplication returns generated.ScreeningApplicationResolver implementation.
+func (r *Resolver) ScreeningApplication() generated.ScreeningApplicationResolver {
+	return &screeningApplicationResolver{r}
+}
+
+type (
+	queryResolver                struct{ *Resolver }
+	screeningApplicationResolver struct{ *Resolver }
+)

@@ -17,6 +17,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -25,6 +26,13 @@ import (
 // UpdateClientStatusSets is the resolver for the updateClientStatusSets field.
 func (r *mutationResolver) UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error) {
 	return tenancy.UpdateStatusSets(ctx, ent.FromContext(ctx), id, tenancy.StatusSets{MoveIn: input.MoveIn, MoveOut: input.MoveOut, Transfer: input.Transfer})
+}
+
+// UpdateClientPartnerReferences is the resolver for the updateClientPartnerReferences field.
+func (r *mutationResolver) UpdateClientPartnerReferences(ctx context.Context, id int, input model.ClientPartnerReferencesInput) (*ent.Company, error) {
+	return tenancy.UpdatePartnerReferences(ctx, ent.FromContext(ctx), id, tenancy.PartnerReferences{
+		SmartMoveReference: input.SmartmoveReference, PropexoIntegrationID: input.PropexoIntegrationID,
+	})
 }
 
 // CreateClient is the resolver for the createClient field.
@@ -74,6 +82,21 @@ func (r *mutationResolver) ImportLeases(ctx context.Context, clientID *int, form
 		return nil, apperr.BadInput("clientId", "name the client to import into")
 	}
 	return importer.Import(ctx, ent.FromContext(ctx), id, feed, dryRun)
+}
+
+// CreateProspect is the resolver for the createProspect field.
+func (r *mutationResolver) CreateProspect(ctx context.Context, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error) {
+	return r.prospects.Create(ctx, ent.FromContext(ctx), input, deref(idempotencyKey))
+}
+
+// UpdateProspect is the resolver for the updateProspect field.
+func (r *mutationResolver) UpdateProspect(ctx context.Context, id int, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error) {
+	return r.prospects.Update(ctx, ent.FromContext(ctx), id, input, deref(idempotencyKey))
+}
+
+// RetryIntegrationJob is the resolver for the retryIntegrationJob field.
+func (r *mutationResolver) RetryIntegrationJob(ctx context.Context, id int) (*ent.IntegrationJob, error) {
+	return r.prospects.Retry(ctx, ent.FromContext(ctx), id)
 }
 
 // RegisterProspect is the resolver for the registerProspect field.

@@ -191,6 +191,9 @@ func (c *Client) do(ctx context.Context, method, path string, in any) ([]byte, e
 		return nil, fail(fmt.Errorf("%w: %w", errNotSent, err))
 	}
 	req.Header.Set("Authorization", "Bearer "+string(c.token))
+	if key, ok := ctx.Value(idempotencyKey{}).(string); ok && key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -257,4 +260,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+type idempotencyKey struct{}
+
+// WithIdempotencyKey makes the writes made with ctx carry an
+// Idempotency-Key header, so that a write retried after a lost answer is
+// recognised instead of applied twice. Propexo's support for the header is
+// unconfirmed (PARTNERS.md is silent); the simulator honours it.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, key)
 }

@@ -26,11 +26,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, strings.Split(v, ",")
 // runCommand runs an administration command against DATABASE_URL, acting as
 // the system viewer: the operator at the console is trusted.
 func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
-	drv, err := openDriver(cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	client, err := openClient(ctx, drv)
+	client, _, err := openDatabase(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

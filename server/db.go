@@ -56,6 +56,16 @@ func openDriver(url string) (*entsql.Driver, error) {
 	return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL, sqlite:PATH or unset (got a value of another form)")
 }
 
+// openDatabase opens the database named by url and migrates it.
+func openDatabase(ctx context.Context, url string) (*ent.Client, *entsql.Driver, error) {
+	drv, err := openDriver(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := openClient(ctx, drv)
+	return client, drv, err
+}
+
 // openClient opens the database and migrates its schema to the current model.
 func openClient(ctx context.Context, drv dialect.Driver, opts ...ent.Option) (*ent.Client, error) {
 	client := ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)

@@ -11,6 +11,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/apitoken"
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -26,11 +27,12 @@ const (
 // nothing) and returns a token for it: fixed when given, else a new one each
 // start, with the previous demo tokens revoked.
 // origins are the CRM origins the demo's sample CRM page is served from.
-func seedDemo(ctx context.Context, client *ent.Client, fixedToken string, origins []string) (string, error) {
+// Its prospects are delivered through prospects, to Propexo's simulator.
+func seedDemo(ctx context.Context, client *ent.Client, prospects *prospects.Service, fixedToken string, origins []string) (string, error) {
 	ctx = viewer.SystemContext(ctx)
 	demo, err := client.Company.Query().Where(company.Name(demoClientName)).First(ctx)
 	if ent.IsNotFound(err) {
-		demo, err = seedDemoData(ctx, client)
+		demo, err = seedDemoData(ctx, client, prospects)
 	}
 	if err != nil {
 		return "", err
@@ -60,12 +62,12 @@ func seedDemo(ctx context.Context, client *ent.Client, fixedToken string, origin
 
 // seedDemoData writes the demo client in one transaction: a half-seeded
 // demo is never left behind to be skipped on the next start.
-func seedDemoData(ctx context.Context, client *ent.Client) (*ent.Company, error) {
+func seedDemoData(ctx context.Context, client *ent.Client, prospects *prospects.Service) (*ent.Company, error) {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	demo, err := writeDemo(ctx, tx.Client())
+	demo, err := writeDemo(ctx, tx.Client(), prospects)
 	if err != nil {
 		_ = tx.Rollback()
 		return nil, err
@@ -81,7 +83,7 @@ var (
 	demoCities   = []struct{ city, state, zip string }{{"New York", "NY", "10010"}, {"Austin", "TX", "78701"}, {"Denver", "CO", "80202"}, {"Seattle", "WA", "98101"}}
 )
 
-func writeDemo(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+func writeDemo(ctx context.Context, db *ent.Client, prospects *prospects.Service) (*ent.Company, error) {
 	demo, err := db.Company.Create().SetName(demoClientName).
 		SetSmartmoveReference("demo-smartmove").SetPropexoIntegrationID("demo-propexo").Save(ctx)
 	if err != nil {
@@ -167,15 +169,18 @@ func writeDemo(ctx context.Context, db *ent.Client) (*ent.Company, error) {
 		}
 	}
 	for i, name := range [][2]string{{"Jordan", "Miles"}, {"Avery", "Stone"}, {"Casey", "Rivera"}} {
-		err := db.Prospect.Create().SetClientID(demo.ID).SetPropertyID(props[i].ID).
+		p, err := db.Prospect.Create().SetClientID(demo.ID).SetPropertyID(props[i].ID).
 			SetFirstName(name[0]).SetLastName(name[1]).
 			SetEmail1(fmt.Sprintf("%s@example.com", strings.ToLower(name[0]))).
 			SetPhone1(fmt.Sprintf("+1555010%04d", i)).
 			SetMoveInDate(base.AddDate(0, 6+i, 0)).
 			SetDesiredNumBedrooms([]int{1 + i}).
 			SetProspectSource("demo").
-			Exec(ctx)
+			Save(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if err := prospects.QueueCreate(ctx, db, p); err != nil {
 			return nil, err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leasegraph/leasegraph/prospects"
 )
 
 // TestDemo: the data `make run` serves, seeded twice (a restart), answers the
@@ -14,7 +16,7 @@ func TestDemo(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		const fixed = "lg_fixed_demo_token_for_tests"
 		for range 2 {
-			token, err := seedDemo(context.Background(), e.client, fixed, []string{e.srv.URL})
+			token, err := seedDemo(context.Background(), e.client, &prospects.Service{}, fixed, []string{e.srv.URL})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -24,7 +24,6 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/privacy"
 	"github.com/leasegraph/leasegraph/graph"
-	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -42,14 +41,15 @@ const (
 
 // newGraphQLHandler serves /graphql: POST and GET over HTTP, mutations in a
 // transaction, errors with extensions.code.
-func newGraphQLHandler(client *ent.Client, registrations *registration.Service, log *slog.Logger) *handler.Server {
-	srv := handler.New(graph.NewSchema(client, registrations))
+func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Logger) *handler.Server {
+	srv := handler.New(graph.NewSchema(client, services))
+	srv.AddTransport(websocketTransport(client, log))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.Use(extension.Introspection{})
 	srv.Use(pagedComplexityLimit{extension.FixedComplexityLimit(maxComplexity)})
-	srv.Use(entgql.Transactioner{TxOpener: client})
+	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: screeningMutations})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.AroundFields(limitPages)
 	srv.SetErrorPresenter(presentError(log))
@@ -174,6 +174,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		)
 		switch {
 		case errors.As(err, &ae):
+			for k, v := range ae.Extensions {
+				gerr.Extensions[k] = v
+			}
 			gerr.Message = ae.Message
 			gerr.Extensions["code"] = ae.Code
 			if len(ae.Field) > 0 {

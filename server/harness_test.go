@@ -34,7 +34,7 @@ var migrateMu sync.Mutex
 
 // env is one test's server and database.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dialect string
 	client  *ent.Client
 	srv     *httptest.Server
@@ -46,22 +46,32 @@ type env struct {
 // fails the test; only a developer may opt out locally, never CI.
 func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
+	forEachDBSetup(t, nil, fn)
+}
+
+// envSetup configures the app before it serves: it may start workers on the
+// test's database (stopping them with t.Cleanup).
+type envSetup func(t *testing.T, a *app, db *sql.DB, dialect string)
+
+// forEachDBSetup is forEachDB with an app setup.
+func forEachDBSetup(t *testing.T, setup envSetup, fn func(t *testing.T, e *env)) {
+	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		fn(t, newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db")))
+		fn(t, newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"), setup))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
 			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
 		}
-		fn(t, newEnv(t, postgresSchema(t)))
+		fn(t, newEnv(t, postgresSchema(t), setup))
 	})
 }
 
 // postgresSchema creates a schema of its own for the test and returns a URL
 // whose connections use it.
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("TEST_DATABASE_URL")
 	if base == "" {
@@ -91,7 +101,7 @@ func postgresSchema(t *testing.T) string {
 	return base + sep + "search_path=" + schema
 }
 
-func newEnv(t *testing.T, url string) *env {
+func newEnv(t testing.TB, url string, setup envSetup) *env {
 	t.Helper()
 	drv, err := openDriver(url)
 	if err != nil {
@@ -108,6 +118,9 @@ func newEnv(t *testing.T, url string) *env {
 	t.Cleanup(func() { client.Close() })
 	logs := &syncBuffer{}
 	a := &app{client: client, log: slog.New(slog.NewTextHandler(logs, nil))}
+	if setup != nil {
+		setup(t.(*testing.T), a, drv.DB(), drv.Dialect()) // setups are for tests, not benchmarks
+	}
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(srv.Close)
 	return &env{t: t, dialect: drv.Dialect(), client: client, srv: srv, queries: counting, logs: logs}
@@ -221,6 +234,9 @@ type countingTx struct {
 	dialect.Tx
 	n *atomic.Int64
 }
+
+// Unwrap lets ent.SQLTx reach the database/sql transaction.
+func (t *countingTx) Unwrap() dialect.Tx { return t.Tx }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 	t.n.Add(1)

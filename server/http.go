@@ -15,6 +15,8 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/graph"
+	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -30,6 +32,10 @@ type app struct {
 	// fingerprints.
 	secret        []byte
 	registrations *registration.Service
+	// screening orders through SmartMove and receives its postbacks.
+	screening screeningSetup
+	// prospects delivers to Propexo through the queue when one is set.
+	prospects *prospects.Service
 }
 
 // routes returns every route, wrapped in the middleware that applies to all.
@@ -37,6 +43,9 @@ func (a *app) routes() http.Handler {
 	if a.secret == nil {
 		a.secret = make([]byte, 32)
 		_, _ = rand.Read(a.secret)
+	}
+	if a.prospects == nil {
+		a.prospects = &prospects.Service{}
 	}
 	if a.registrations == nil {
 		a.registrations = &registration.Service{Vault: cards.FingerprintVault{Key: a.secret}}
@@ -48,7 +57,8 @@ func (a *app) routes() http.Handler {
 	}
 	mux.Handle("GET /{$}", playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders)))
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("/graphql", a.authenticate(newGraphQLHandler(a.client, a.registrations, a.log), graphQLUnauthenticated))
+	mux.Handle("/graphql", a.graphQLAuth(newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log)))
+	a.screeningRoutes(mux)
 	mux.Handle("GET /leases", a.authenticate(http.HandlerFunc(a.getLeases), httpUnauthenticated))
 	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
 	mux.HandleFunc("POST /prospects/registration", a.postRegistration)

@@ -23,6 +23,8 @@ type config struct {
 	Demo        bool
 	DemoToken   string
 	LogLevel    slog.Level
+	Delivery    deliveryConfig
+	Screening   screeningConfig
 }
 
 var envHelp = `Environment:
@@ -32,6 +34,9 @@ var envHelp = `Environment:
   LEASEGRAPH_DEMO        1 to seed a demo client with properties, leases and prospects
                          and print its API token at start-up
   LEASEGRAPH_DEMO_TOKEN  a fixed demo token (at least 16 characters) for scripts
+  PROPEXO_TOKEN          Propexo API token; prospects of clients with a Propexo
+                         integration id are delivered (demo mode: an in-process simulator)
+  PROPEXO_BASE_URL       Propexo API (default https://api.sandbox.propexo.com)
   LOG_LEVEL              debug, info (default), warn or error
 `
 
@@ -40,6 +45,10 @@ func loadConfig() (config, error) {
 		Port:        envOr("PORT", "8080"),
 		DatabaseURL: os.Getenv("DATABASE_URL"),
 		DemoToken:   os.Getenv("LEASEGRAPH_DEMO_TOKEN"),
+		Delivery: deliveryConfig{
+			PropexoToken:   os.Getenv("PROPEXO_TOKEN"),
+			PropexoBaseURL: os.Getenv("PROPEXO_BASE_URL"),
+		},
 	}
 	switch os.Getenv("LEASEGRAPH_DEMO") {
 	case "", "0", "false":
@@ -48,6 +57,10 @@ func loadConfig() (config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(envOr("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	var err error
+	if c.Screening, err = loadScreeningConfig(c.Port); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -102,18 +115,28 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	drv, err := openDriver(cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	client, err := openClient(ctx, drv)
+	client, drv, err := openDatabase(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
 	a := &app{client: client, log: log}
+	if cfg.Demo && cfg.Delivery.PropexoToken == "" {
+		cfg.Delivery = demoPropexo()
+	}
+	prospectService, stopDelivery, err := startDelivery(ctx, cfg.Delivery, client, drv.DB(), drv.Dialect(), log)
+	if err != nil {
+		return fmt.Errorf("starting delivery: %w", err)
+	}
+	defer stopDelivery()
+	a.prospects = prospectService
+	stopScreening, err := a.startScreening(ctx, cfg.Screening, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
+	if err != nil {
+		return fmt.Errorf("starting screening: %w", err)
+	}
+	defer stopScreening()
 	if cfg.Demo {
-		token, err := seedDemo(ctx, client, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
+		token, err := seedDemo(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
 		if err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}

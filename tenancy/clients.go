@@ -47,3 +47,28 @@ func UpdateStatusSets(ctx context.Context, db *ent.Client, clientID int, s Statu
 	}
 	return c, err
 }
+
+// PartnerReferences are a client's ids at its partners; nil keeps a value.
+type PartnerReferences struct {
+	SmartMoveReference, PropexoIntegrationID *string
+}
+
+// UpdatePartnerReferences sets a client's partner references. It needs the
+// admin scope: the references decide where the client's data is sent.
+func UpdatePartnerReferences(ctx context.Context, db *ent.Client, clientID int, refs PartnerReferences) (*ent.Company, error) {
+	if !viewer.FromContext(ctx).Has(viewer.ScopeAdmin) {
+		return nil, apperr.Forbidden("changing partner references needs the admin scope")
+	}
+	u := db.Company.UpdateOneID(clientID)
+	if refs.SmartMoveReference != nil {
+		u.SetSmartmoveReference(strings.TrimSpace(*refs.SmartMoveReference))
+	}
+	if refs.PropexoIntegrationID != nil {
+		u.SetPropexoIntegrationID(strings.TrimSpace(*refs.PropexoIntegrationID))
+	}
+	c, err := u.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("client")
+	}
+	return c, err
+}

@@ -51,6 +51,16 @@ const (
 	EdgeRegistrations = "registrations"
 	// EdgeIntegrationJobs holds the string denoting the integration_jobs edge name in mutations.
 	EdgeIntegrationJobs = "integration_jobs"
+	// EdgeScreeningApplications holds the string denoting the screening_applications edge name in mutations.
+	EdgeScreeningApplications = "screening_applications"
+	// EdgeApplicants holds the string denoting the applicants edge name in mutations.
+	EdgeApplicants = "applicants"
+	// EdgeInboundEvents holds the string denoting the inbound_events edge name in mutations.
+	EdgeInboundEvents = "inbound_events"
+	// EdgeScreeningRequests holds the string denoting the screening_requests edge name in mutations.
+	EdgeScreeningRequests = "screening_requests"
+	// EdgeIdempotencyRecords holds the string denoting the idempotency_records edge name in mutations.
+	EdgeIdempotencyRecords = "idempotency_records"
 	// Table holds the table name of the company in the database.
 	Table = "companies"
 	// PropertiesTable is the table that holds the properties relation/edge.
@@ -116,6 +126,41 @@ const (
 	IntegrationJobsInverseTable = "integration_jobs"
 	// IntegrationJobsColumn is the table column denoting the integration_jobs relation/edge.
 	IntegrationJobsColumn = "client_id"
+	// ScreeningApplicationsTable is the table that holds the screening_applications relation/edge.
+	ScreeningApplicationsTable = "screening_applications"
+	// ScreeningApplicationsInverseTable is the table name for the ScreeningApplication entity.
+	// It exists in this package in order to avoid circular dependency with the "screeningapplication" package.
+	ScreeningApplicationsInverseTable = "screening_applications"
+	// ScreeningApplicationsColumn is the table column denoting the screening_applications relation/edge.
+	ScreeningApplicationsColumn = "client_id"
+	// ApplicantsTable is the table that holds the applicants relation/edge.
+	ApplicantsTable = "applicants"
+	// ApplicantsInverseTable is the table name for the Applicant entity.
+	// It exists in this package in order to avoid circular dependency with the "applicant" package.
+	ApplicantsInverseTable = "applicants"
+	// ApplicantsColumn is the table column denoting the applicants relation/edge.
+	ApplicantsColumn = "client_id"
+	// InboundEventsTable is the table that holds the inbound_events relation/edge.
+	InboundEventsTable = "inbound_events"
+	// InboundEventsInverseTable is the table name for the InboundEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "inboundevent" package.
+	InboundEventsInverseTable = "inbound_events"
+	// InboundEventsColumn is the table column denoting the inbound_events relation/edge.
+	InboundEventsColumn = "client_id"
+	// ScreeningRequestsTable is the table that holds the screening_requests relation/edge.
+	ScreeningRequestsTable = "screening_requests"
+	// ScreeningRequestsInverseTable is the table name for the ScreeningRequest entity.
+	// It exists in this package in order to avoid circular dependency with the "screeningrequest" package.
+	ScreeningRequestsInverseTable = "screening_requests"
+	// ScreeningRequestsColumn is the table column denoting the screening_requests relation/edge.
+	ScreeningRequestsColumn = "client_id"
+	// IdempotencyRecordsTable is the table that holds the idempotency_records relation/edge.
+	IdempotencyRecordsTable = "idempotency_records"
+	// IdempotencyRecordsInverseTable is the table name for the IdempotencyRecord entity.
+	// It exists in this package in order to avoid circular dependency with the "idempotencyrecord" package.
+	IdempotencyRecordsInverseTable = "idempotency_records"
+	// IdempotencyRecordsColumn is the table column denoting the idempotency_records relation/edge.
+	IdempotencyRecordsColumn = "client_id"
 )
 
 // Columns holds all SQL columns for company fields.
@@ -324,6 +369,76 @@ func ByIntegrationJobs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newIntegrationJobsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByScreeningApplicationsCount orders the results by screening_applications count.
+func ByScreeningApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newScreeningApplicationsStep(), opts...)
+	}
+}
+
+// ByScreeningApplications orders the results by screening_applications terms.
+func ByScreeningApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newScreeningApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByApplicantsCount orders the results by applicants count.
+func ByApplicantsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newApplicantsStep(), opts...)
+	}
+}
+
+// ByApplicants orders the results by applicants terms.
+func ByApplicants(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newApplicantsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByInboundEventsCount orders the results by inbound_events count.
+func ByInboundEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newInboundEventsStep(), opts...)
+	}
+}
+
+// ByInboundEvents orders the results by inbound_events terms.
+func ByInboundEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newInboundEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByScreeningRequestsCount orders the results by screening_requests count.
+func ByScreeningRequestsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newScreeningRequestsStep(), opts...)
+	}
+}
+
+// ByScreeningRequests orders the results by screening_requests terms.
+func ByScreeningRequests(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newScreeningRequestsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByIdempotencyRecordsCount orders the results by idempotency_records count.
+func ByIdempotencyRecordsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newIdempotencyRecordsStep(), opts...)
+	}
+}
+
+// ByIdempotencyRecords orders the results by idempotency_records terms.
+func ByIdempotencyRecords(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newIdempotencyRecordsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPropertiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -385,5 +500,40 @@ func newIntegrationJobsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IntegrationJobsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, IntegrationJobsTable, IntegrationJobsColumn),
+	)
+}
+func newScreeningApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ScreeningApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ScreeningApplicationsTable, ScreeningApplicationsColumn),
+	)
+}
+func newApplicantsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ApplicantsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ApplicantsTable, ApplicantsColumn),
+	)
+}
+func newInboundEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(InboundEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, InboundEventsTable, InboundEventsColumn),
+	)
+}
+func newScreeningRequestsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ScreeningRequestsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ScreeningRequestsTable, ScreeningRequestsColumn),
+	)
+}
+func newIdempotencyRecordsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(IdempotencyRecordsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, IdempotencyRecordsTable, IdempotencyRecordsColumn),
 	)
 }

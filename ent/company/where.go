@@ -592,6 +592,121 @@ func HasIntegrationJobsWith(preds ...predicate.IntegrationJob) predicate.Company
 	})
 }
 
+// HasScreeningApplications applies the HasEdge predicate on the "screening_applications" edge.
+func HasScreeningApplications() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ScreeningApplicationsTable, ScreeningApplicationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasScreeningApplicationsWith applies the HasEdge predicate on the "screening_applications" edge with a given conditions (other predicates).
+func HasScreeningApplicationsWith(preds ...predicate.ScreeningApplication) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newScreeningApplicationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasApplicants applies the HasEdge predicate on the "applicants" edge.
+func HasApplicants() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ApplicantsTable, ApplicantsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasApplicantsWith applies the HasEdge predicate on the "applicants" edge with a given conditions (other predicates).
+func HasApplicantsWith(preds ...predicate.Applicant) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newApplicantsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasInboundEvents applies the HasEdge predicate on the "inbound_events" edge.
+func HasInboundEvents() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, InboundEventsTable, InboundEventsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasInboundEventsWith applies the HasEdge predicate on the "inbound_events" edge with a given conditions (other predicates).
+func HasInboundEventsWith(preds ...predicate.InboundEvent) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newInboundEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasScreeningRequests applies the HasEdge predicate on the "screening_requests" edge.
+func HasScreeningRequests() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ScreeningRequestsTable, ScreeningRequestsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasScreeningRequestsWith applies the HasEdge predicate on the "screening_requests" edge with a given conditions (other predicates).
+func HasScreeningRequestsWith(preds ...predicate.ScreeningRequest) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newScreeningRequestsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasIdempotencyRecords applies the HasEdge predicate on the "idempotency_records" edge.
+func HasIdempotencyRecords() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, IdempotencyRecordsTable, IdempotencyRecordsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasIdempotencyRecordsWith applies the HasEdge predicate on the "idempotency_records" edge with a given conditions (other predicates).
+func HasIdempotencyRecordsWith(preds ...predicate.IdempotencyRecord) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newIdempotencyRecordsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Company) predicate.Company {
 	return predicate.Company(sql.AndPredicates(predicates...))

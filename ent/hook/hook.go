@@ -21,6 +21,18 @@ func (f APITokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.APITokenMutation", m)
 }
 
+// The ApplicantFunc type is an adapter to allow the use of ordinary
+// function as Applicant mutator.
+type ApplicantFunc func(context.Context, *ent.ApplicantMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ApplicantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ApplicantMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ApplicantMutation", m)
+}
+
 // The BanFunc type is an adapter to allow the use of ordinary
 // function as Ban mutator.
 type BanFunc func(context.Context, *ent.BanMutation) (ent.Value, error)
@@ -55,6 +67,30 @@ func (f CompanyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CompanyMutation", m)
+}
+
+// The IdempotencyRecordFunc type is an adapter to allow the use of ordinary
+// function as IdempotencyRecord mutator.
+type IdempotencyRecordFunc func(context.Context, *ent.IdempotencyRecordMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f IdempotencyRecordFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.IdempotencyRecordMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdempotencyRecordMutation", m)
+}
+
+// The InboundEventFunc type is an adapter to allow the use of ordinary
+// function as InboundEvent mutator.
+type InboundEventFunc func(context.Context, *ent.InboundEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f InboundEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.InboundEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.InboundEventMutation", m)
 }
 
 // The IntegrationJobFunc type is an adapter to allow the use of ordinary
@@ -115,6 +151,30 @@ func (f RegistrationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RegistrationMutation", m)
+}
+
+// The ScreeningApplicationFunc type is an adapter to allow the use of ordinary
+// function as ScreeningApplication mutator.
+type ScreeningApplicationFunc func(context.Context, *ent.ScreeningApplicationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ScreeningApplicationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ScreeningApplicationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ScreeningApplicationMutation", m)
+}
+
+// The ScreeningRequestFunc type is an adapter to allow the use of ordinary
+// function as ScreeningRequest mutator.
+type ScreeningRequestFunc func(context.Context, *ent.ScreeningRequestMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ScreeningRequestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ScreeningRequestMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ScreeningRequestMutation", m)
 }
 
 // The TenantFunc type is an adapter to allow the use of ordinary

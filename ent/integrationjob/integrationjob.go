@@ -34,6 +34,10 @@ const (
 	FieldLastError = "last_error"
 	// FieldPartnerJobID holds the string denoting the partner_job_id field in the database.
 	FieldPartnerJobID = "partner_job_id"
+	// FieldNotesToAppend holds the string denoting the notes_to_append field in the database.
+	FieldNotesToAppend = "notes_to_append"
+	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
+	FieldNextAttemptAt = "next_attempt_at"
 	// FieldProspectID holds the string denoting the prospect_id field in the database.
 	FieldProspectID = "prospect_id"
 	// FieldRegistrationID holds the string denoting the registration_id field in the database.
@@ -80,6 +84,8 @@ var Columns = []string{
 	FieldAttempts,
 	FieldLastError,
 	FieldPartnerJobID,
+	FieldNotesToAppend,
+	FieldNextAttemptAt,
 	FieldProspectID,
 	FieldRegistrationID,
 }
@@ -118,6 +124,8 @@ var (
 	DefaultPartnerJobID string
 	// PartnerJobIDValidator is a validator for the "partner_job_id" field. It is called by the builders before save.
 	PartnerJobIDValidator func(string) error
+	// DefaultNotesToAppend holds the default value on creation for the "notes_to_append" field.
+	DefaultNotesToAppend string
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -220,6 +228,16 @@ func ByLastError(opts ...sql.OrderTermOption) OrderOption {
 // ByPartnerJobID orders the results by the partner_job_id field.
 func ByPartnerJobID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPartnerJobID, opts...).ToFunc()
+}
+
+// ByNotesToAppend orders the results by the notes_to_append field.
+func ByNotesToAppend(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNotesToAppend, opts...).ToFunc()
+}
+
+// ByNextAttemptAt orders the results by the next_attempt_at field.
+func ByNextAttemptAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextAttemptAt, opts...).ToFunc()
 }
 
 // ByProspectID orders the results by the prospect_id field.

@@ -85,6 +85,16 @@ func PartnerJobID(v string) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldPartnerJobID, v))
 }
 
+// NotesToAppend applies equality check predicate on the "notes_to_append" field. It's identical to NotesToAppendEQ.
+func NotesToAppend(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldNotesToAppend, v))
+}
+
+// NextAttemptAt applies equality check predicate on the "next_attempt_at" field. It's identical to NextAttemptAtEQ.
+func NextAttemptAt(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldNextAttemptAt, v))
+}
+
 // ProspectID applies equality check predicate on the "prospect_id" field. It's identical to ProspectIDEQ.
 func ProspectID(v int) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldProspectID, v))
@@ -403,6 +413,121 @@ func PartnerJobIDEqualFold(v string) predicate.IntegrationJob {
 // PartnerJobIDContainsFold applies the ContainsFold predicate on the "partner_job_id" field.
 func PartnerJobIDContainsFold(v string) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldContainsFold(FieldPartnerJobID, v))
+}
+
+// NotesToAppendEQ applies the EQ predicate on the "notes_to_append" field.
+func NotesToAppendEQ(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldNotesToAppend, v))
+}
+
+// NotesToAppendNEQ applies the NEQ predicate on the "notes_to_append" field.
+func NotesToAppendNEQ(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldNotesToAppend, v))
+}
+
+// NotesToAppendIn applies the In predicate on the "notes_to_append" field.
+func NotesToAppendIn(vs ...string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldNotesToAppend, vs...))
+}
+
+// NotesToAppendNotIn applies the NotIn predicate on the "notes_to_append" field.
+func NotesToAppendNotIn(vs ...string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldNotesToAppend, vs...))
+}
+
+// NotesToAppendGT applies the GT predicate on the "notes_to_append" field.
+func NotesToAppendGT(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldNotesToAppend, v))
+}
+
+// NotesToAppendGTE applies the GTE predicate on the "notes_to_append" field.
+func NotesToAppendGTE(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldNotesToAppend, v))
+}
+
+// NotesToAppendLT applies the LT predicate on the "notes_to_append" field.
+func NotesToAppendLT(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldNotesToAppend, v))
+}
+
+// NotesToAppendLTE applies the LTE predicate on the "notes_to_append" field.
+func NotesToAppendLTE(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldNotesToAppend, v))
+}
+
+// NotesToAppendContains applies the Contains predicate on the "notes_to_append" field.
+func NotesToAppendContains(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldContains(FieldNotesToAppend, v))
+}
+
+// NotesToAppendHasPrefix applies the HasPrefix predicate on the "notes_to_append" field.
+func NotesToAppendHasPrefix(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldHasPrefix(FieldNotesToAppend, v))
+}
+
+// NotesToAppendHasSuffix applies the HasSuffix predicate on the "notes_to_append" field.
+func NotesToAppendHasSuffix(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldHasSuffix(FieldNotesToAppend, v))
+}
+
+// NotesToAppendEqualFold applies the EqualFold predicate on the "notes_to_append" field.
+func NotesToAppendEqualFold(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEqualFold(FieldNotesToAppend, v))
+}
+
+// NotesToAppendContainsFold applies the ContainsFold predicate on the "notes_to_append" field.
+func NotesToAppendContainsFold(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldContainsFold(FieldNotesToAppend, v))
+}
+
+// NextAttemptAtEQ applies the EQ predicate on the "next_attempt_at" field.
+func NextAttemptAtEQ(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtNEQ applies the NEQ predicate on the "next_attempt_at" field.
+func NextAttemptAtNEQ(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIn applies the In predicate on the "next_attempt_at" field.
+func NextAttemptAtIn(vs ...time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtNotIn applies the NotIn predicate on the "next_attempt_at" field.
+func NextAttemptAtNotIn(vs ...time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtGT applies the GT predicate on the "next_attempt_at" field.
+func NextAttemptAtGT(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtGTE applies the GTE predicate on the "next_attempt_at" field.
+func NextAttemptAtGTE(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLT applies the LT predicate on the "next_attempt_at" field.
+func NextAttemptAtLT(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLTE applies the LTE predicate on the "next_attempt_at" field.
+func NextAttemptAtLTE(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIsNil applies the IsNil predicate on the "next_attempt_at" field.
+func NextAttemptAtIsNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIsNull(FieldNextAttemptAt))
+}
+
+// NextAttemptAtNotNil applies the NotNil predicate on the "next_attempt_at" field.
+func NextAttemptAtNotNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotNull(FieldNextAttemptAt))
 }
 
 // ProspectIDEQ applies the EQ predicate on the "prospect_id" field.

@@ -9,15 +9,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 )
 
@@ -104,6 +109,33 @@ func (f TraverseAPIToken) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.APITokenQuery", q)
 }
 
+// The ApplicantFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApplicantFunc func(context.Context, *ent.ApplicantQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApplicantFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApplicantQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApplicantQuery", q)
+}
+
+// The TraverseApplicant type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApplicant func(context.Context, *ent.ApplicantQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApplicant) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApplicant) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicantQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicantQuery", q)
+}
+
 // The BanFunc type is an adapter to allow the use of ordinary function as a Querier.
 type BanFunc func(context.Context, *ent.BanQuery) (ent.Value, error)
 
@@ -183,6 +215,60 @@ func (f TraverseCompany) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CompanyQuery", q)
+}
+
+// The IdempotencyRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
+type IdempotencyRecordFunc func(context.Context, *ent.IdempotencyRecordQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f IdempotencyRecordFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.IdempotencyRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.IdempotencyRecordQuery", q)
+}
+
+// The TraverseIdempotencyRecord type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseIdempotencyRecord func(context.Context, *ent.IdempotencyRecordQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseIdempotencyRecord) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseIdempotencyRecord) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdempotencyRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.IdempotencyRecordQuery", q)
+}
+
+// The InboundEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type InboundEventFunc func(context.Context, *ent.InboundEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f InboundEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.InboundEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.InboundEventQuery", q)
+}
+
+// The TraverseInboundEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseInboundEvent func(context.Context, *ent.InboundEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseInboundEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseInboundEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.InboundEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.InboundEventQuery", q)
 }
 
 // The IntegrationJobFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -320,6 +406,60 @@ func (f TraverseRegistration) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RegistrationQuery", q)
 }
 
+// The ScreeningApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ScreeningApplicationFunc func(context.Context, *ent.ScreeningApplicationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ScreeningApplicationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ScreeningApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ScreeningApplicationQuery", q)
+}
+
+// The TraverseScreeningApplication type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseScreeningApplication func(context.Context, *ent.ScreeningApplicationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseScreeningApplication) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseScreeningApplication) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScreeningApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ScreeningApplicationQuery", q)
+}
+
+// The ScreeningRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ScreeningRequestFunc func(context.Context, *ent.ScreeningRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ScreeningRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ScreeningRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ScreeningRequestQuery", q)
+}
+
+// The TraverseScreeningRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseScreeningRequest func(context.Context, *ent.ScreeningRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseScreeningRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseScreeningRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScreeningRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ScreeningRequestQuery", q)
+}
+
 // The TenantFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TenantFunc func(context.Context, *ent.TenantQuery) (ent.Value, error)
 
@@ -352,12 +492,18 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
+	case *ent.ApplicantQuery:
+		return &query[*ent.ApplicantQuery, predicate.Applicant, applicant.OrderOption]{typ: ent.TypeApplicant, tq: q}, nil
 	case *ent.BanQuery:
 		return &query[*ent.BanQuery, predicate.Ban, ban.OrderOption]{typ: ent.TypeBan, tq: q}, nil
 	case *ent.CardQuery:
 		return &query[*ent.CardQuery, predicate.Card, card.OrderOption]{typ: ent.TypeCard, tq: q}, nil
 	case *ent.CompanyQuery:
 		return &query[*ent.CompanyQuery, predicate.Company, company.OrderOption]{typ: ent.TypeCompany, tq: q}, nil
+	case *ent.IdempotencyRecordQuery:
+		return &query[*ent.IdempotencyRecordQuery, predicate.IdempotencyRecord, idempotencyrecord.OrderOption]{typ: ent.TypeIdempotencyRecord, tq: q}, nil
+	case *ent.InboundEventQuery:
+		return &query[*ent.InboundEventQuery, predicate.InboundEvent, inboundevent.OrderOption]{typ: ent.TypeInboundEvent, tq: q}, nil
 	case *ent.IntegrationJobQuery:
 		return &query[*ent.IntegrationJobQuery, predicate.IntegrationJob, integrationjob.OrderOption]{typ: ent.TypeIntegrationJob, tq: q}, nil
 	case *ent.LeaseQuery:
@@ -368,6 +514,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ProspectQuery, predicate.Prospect, prospect.OrderOption]{typ: ent.TypeProspect, tq: q}, nil
 	case *ent.RegistrationQuery:
 		return &query[*ent.RegistrationQuery, predicate.Registration, registration.OrderOption]{typ: ent.TypeRegistration, tq: q}, nil
+	case *ent.ScreeningApplicationQuery:
+		return &query[*ent.ScreeningApplicationQuery, predicate.ScreeningApplication, screeningapplication.OrderOption]{typ: ent.TypeScreeningApplication, tq: q}, nil
+	case *ent.ScreeningRequestQuery:
+		return &query[*ent.ScreeningRequestQuery, predicate.ScreeningRequest, screeningrequest.OrderOption]{typ: ent.TypeScreeningRequest, tq: q}, nil
 	case *ent.TenantQuery:
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
 	default:

@@ -36,6 +36,46 @@ var (
 			},
 		},
 	}
+	// ApplicantsColumns holds the columns for the "applicants" table.
+	ApplicantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "email", Type: field.TypeString, Size: 254},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"NO_ACTIVITY", "REQUEST_ACCEPTED", "REQUEST_DECLINED", "IDMA_COMPLETED", "REPORTS_REQUESTED", "REPORTS_AVAILABLE", "SUPPORT_REQUIRED"}, Default: "NO_ACTIVITY"},
+		{Name: "first_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "last_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "request_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "client_id", Type: field.TypeInt},
+		{Name: "application_id", Type: field.TypeInt},
+	}
+	// ApplicantsTable holds the schema information for the "applicants" table.
+	ApplicantsTable = &schema.Table{
+		Name:       "applicants",
+		Columns:    ApplicantsColumns,
+		PrimaryKey: []*schema.Column{ApplicantsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "applicants_companies_applicants",
+				Columns:    []*schema.Column{ApplicantsColumns[8]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "applicants_screening_applications_applicants",
+				Columns:    []*schema.Column{ApplicantsColumns[9]},
+				RefColumns: []*schema.Column{ScreeningApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "applicant_application_id_email",
+				Unique:  true,
+				Columns: []*schema.Column{ApplicantsColumns[9], ApplicantsColumns[3]},
+			},
+		},
+	}
 	// BansColumns holds the columns for the "bans" table.
 	BansColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -132,6 +172,77 @@ var (
 		Columns:    CompaniesColumns,
 		PrimaryKey: []*schema.Column{CompaniesColumns[0]},
 	}
+	// IdempotencyRecordsColumns holds the columns for the "idempotency_records" table.
+	IdempotencyRecordsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "operation", Type: field.TypeString, Size: 100},
+		{Name: "key", Type: field.TypeString, Size: 200},
+		{Name: "result_id", Type: field.TypeInt, Nullable: true},
+		{Name: "client_id", Type: field.TypeInt},
+	}
+	// IdempotencyRecordsTable holds the schema information for the "idempotency_records" table.
+	IdempotencyRecordsTable = &schema.Table{
+		Name:       "idempotency_records",
+		Columns:    IdempotencyRecordsColumns,
+		PrimaryKey: []*schema.Column{IdempotencyRecordsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "idempotency_records_companies_idempotency_records",
+				Columns:    []*schema.Column{IdempotencyRecordsColumns[6]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "idempotencyrecord_client_id_operation_key",
+				Unique:  true,
+				Columns: []*schema.Column{IdempotencyRecordsColumns[6], IdempotencyRecordsColumns[3], IdempotencyRecordsColumns[4]},
+			},
+		},
+	}
+	// InboundEventsColumns holds the columns for the "inbound_events" table.
+	InboundEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"SMARTMOVE"}},
+		{Name: "dedupe_key", Type: field.TypeString, Size: 100},
+		{Name: "report_status", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"APPLIED", "STALE"}},
+		{Name: "payload", Type: field.TypeJSON},
+		{Name: "client_id", Type: field.TypeInt},
+		{Name: "screening_application_id", Type: field.TypeInt, Nullable: true},
+	}
+	// InboundEventsTable holds the schema information for the "inbound_events" table.
+	InboundEventsTable = &schema.Table{
+		Name:       "inbound_events",
+		Columns:    InboundEventsColumns,
+		PrimaryKey: []*schema.Column{InboundEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "inbound_events_companies_inbound_events",
+				Columns:    []*schema.Column{InboundEventsColumns[8]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "inbound_events_screening_applications_inbound_events",
+				Columns:    []*schema.Column{InboundEventsColumns[9]},
+				RefColumns: []*schema.Column{ScreeningApplicationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "inboundevent_client_id_source_dedupe_key",
+				Unique:  true,
+				Columns: []*schema.Column{InboundEventsColumns[8], InboundEventsColumns[3], InboundEventsColumns[4]},
+			},
+		},
+	}
 	// IntegrationJobsColumns holds the columns for the "integration_jobs" table.
 	IntegrationJobsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -142,6 +253,8 @@ var (
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "partner_job_id", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "notes_to_append", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "prospect_id", Type: field.TypeInt, Nullable: true},
 		{Name: "registration_id", Type: field.TypeInt, Nullable: true},
@@ -154,19 +267,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "integration_jobs_companies_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[8]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[10]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "integration_jobs_prospects_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[9]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[11]},
 				RefColumns: []*schema.Column{ProspectsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "integration_jobs_registrations_deliveries",
-				Columns:    []*schema.Column{IntegrationJobsColumns[10]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[12]},
 				RefColumns: []*schema.Column{RegistrationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -309,6 +422,7 @@ var (
 		{Name: "attribution_id", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "agent_id", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "propexo_prospect_id", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "propexo_lease_id", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "property_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -320,13 +434,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "prospects_companies_prospects",
-				Columns:    []*schema.Column{ProspectsColumns[31]},
+				Columns:    []*schema.Column{ProspectsColumns[32]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "prospects_properties_prospects",
-				Columns:    []*schema.Column{ProspectsColumns[32]},
+				Columns:    []*schema.Column{ProspectsColumns[33]},
 				RefColumns: []*schema.Column{PropertiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -335,12 +449,12 @@ var (
 			{
 				Name:    "prospect_client_id_phone_1",
 				Unique:  false,
-				Columns: []*schema.Column{ProspectsColumns[31], ProspectsColumns[7]},
+				Columns: []*schema.Column{ProspectsColumns[32], ProspectsColumns[7]},
 			},
 			{
 				Name:    "prospect_client_id_email_1",
 				Unique:  false,
-				Columns: []*schema.Column{ProspectsColumns[31], ProspectsColumns[6]},
+				Columns: []*schema.Column{ProspectsColumns[32], ProspectsColumns[6]},
 			},
 		},
 	}
@@ -389,6 +503,101 @@ var (
 				Name:    "registration_client_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{RegistrationsColumns[9], RegistrationsColumns[1]},
+			},
+		},
+	}
+	// ScreeningApplicationsColumns holds the columns for the "screening_applications" table.
+	ScreeningApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"LINK", "EMBEDDED"}},
+		{Name: "order_status", Type: field.TypeEnum, Enums: []string{"SUBMITTING", "ORDERED", "UNCONFIRMED"}, Default: "SUBMITTING"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "IN_PROGRESS", "READY", "REQUEST_DECLINED", "ERROR", "EXPIRED", "CANCELLED"}, Default: "PENDING"},
+		{Name: "smartmove_application_id", Type: field.TypeInt, Nullable: true},
+		{Name: "customer_reference", Type: field.TypeString, Size: 100},
+		{Name: "landlord_pays", Type: field.TypeBool, Nullable: true},
+		{Name: "property_name", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "unit_number", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "smartmove_status", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "credit_recommendation", Type: field.TypeEnum, Enums: []string{"UNAVAILABLE", "ACCEPT", "LOW_ACCEPT", "CONDITIONAL", "DECLINE", "REFER", "PENDING"}, Default: "UNAVAILABLE"},
+		{Name: "credit_recommendation_policy_text", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "last_notification", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "last_postback_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_refreshed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "completion_link", Type: field.TypeString, Default: ""},
+		{Name: "postback_key", Type: field.TypeString, Unique: true},
+		{Name: "postback_credentials_hash", Type: field.TypeString},
+		{Name: "client_id", Type: field.TypeInt},
+	}
+	// ScreeningApplicationsTable holds the schema information for the "screening_applications" table.
+	ScreeningApplicationsTable = &schema.Table{
+		Name:       "screening_applications",
+		Columns:    ScreeningApplicationsColumns,
+		PrimaryKey: []*schema.Column{ScreeningApplicationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "screening_applications_companies_screening_applications",
+				Columns:    []*schema.Column{ScreeningApplicationsColumns[20]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "screeningapplication_client_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ScreeningApplicationsColumns[20], ScreeningApplicationsColumns[1]},
+			},
+			{
+				Name:    "screeningapplication_client_id_smartmove_application_id",
+				Unique:  false,
+				Columns: []*schema.Column{ScreeningApplicationsColumns[20], ScreeningApplicationsColumns[6]},
+			},
+			{
+				Name:    "screeningapplication_status_order_status",
+				Unique:  false,
+				Columns: []*schema.Column{ScreeningApplicationsColumns[5], ScreeningApplicationsColumns[4]},
+			},
+		},
+	}
+	// ScreeningRequestsColumns holds the columns for the "screening_requests" table.
+	ScreeningRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString, Size: 200},
+		{Name: "operation", Type: field.TypeString, Size: 50},
+		{Name: "request_hash", Type: field.TypeString, Size: 64},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"IN_PROGRESS", "SUCCEEDED", "FAILED"}, Default: "IN_PROGRESS"},
+		{Name: "screening_application_id", Type: field.TypeInt, Nullable: true},
+		{Name: "error_code", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "error_message", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "client_id", Type: field.TypeInt},
+	}
+	// ScreeningRequestsTable holds the schema information for the "screening_requests" table.
+	ScreeningRequestsTable = &schema.Table{
+		Name:       "screening_requests",
+		Columns:    ScreeningRequestsColumns,
+		PrimaryKey: []*schema.Column{ScreeningRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "screening_requests_companies_screening_requests",
+				Columns:    []*schema.Column{ScreeningRequestsColumns[10]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "screeningrequest_client_id_key_operation",
+				Unique:  true,
+				Columns: []*schema.Column{ScreeningRequestsColumns[10], ScreeningRequestsColumns[3], ScreeningRequestsColumns[4]},
+			},
+			{
+				Name:    "screeningrequest_state_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ScreeningRequestsColumns[6], ScreeningRequestsColumns[1]},
 			},
 		},
 	}
@@ -445,14 +654,19 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		ApplicantsTable,
 		BansTable,
 		CardsTable,
 		CompaniesTable,
+		IdempotencyRecordsTable,
+		InboundEventsTable,
 		IntegrationJobsTable,
 		LeasesTable,
 		PropertiesTable,
 		ProspectsTable,
 		RegistrationsTable,
+		ScreeningApplicationsTable,
+		ScreeningRequestsTable,
 		TenantsTable,
 	}
 )
@@ -461,6 +675,11 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = CompaniesTable
 	APITokensTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	ApplicantsTable.ForeignKeys[0].RefTable = CompaniesTable
+	ApplicantsTable.ForeignKeys[1].RefTable = ScreeningApplicationsTable
+	ApplicantsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
 	BansTable.ForeignKeys[0].RefTable = CompaniesTable
 	BansTable.Annotation = &entsql.Annotation{
@@ -473,6 +692,15 @@ func init() {
 	}
 	CompaniesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	IdempotencyRecordsTable.ForeignKeys[0].RefTable = CompaniesTable
+	IdempotencyRecordsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
+	InboundEventsTable.ForeignKeys[0].RefTable = CompaniesTable
+	InboundEventsTable.ForeignKeys[1].RefTable = ScreeningApplicationsTable
+	InboundEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 	IntegrationJobsTable.ForeignKeys[0].RefTable = CompaniesTable
 	IntegrationJobsTable.ForeignKeys[1].RefTable = ProspectsTable
@@ -499,6 +727,14 @@ func init() {
 	RegistrationsTable.ForeignKeys[2].RefTable = ProspectsTable
 	RegistrationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	ScreeningApplicationsTable.ForeignKeys[0].RefTable = CompaniesTable
+	ScreeningApplicationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	ScreeningRequestsTable.ForeignKeys[0].RefTable = CompaniesTable
+	ScreeningRequestsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	TenantsTable.ForeignKeys[0].RefTable = CompaniesTable
 	TenantsTable.ForeignKeys[1].RefTable = LeasesTable

@@ -9,6 +9,9 @@ import (
 // APIToken is the predicate function for apitoken builders.
 type APIToken func(*sql.Selector)
 
+// Applicant is the predicate function for applicant builders.
+type Applicant func(*sql.Selector)
+
 // Ban is the predicate function for ban builders.
 type Ban func(*sql.Selector)
 
@@ -17,6 +20,12 @@ type Card func(*sql.Selector)
 
 // Company is the predicate function for company builders.
 type Company func(*sql.Selector)
+
+// IdempotencyRecord is the predicate function for idempotencyrecord builders.
+type IdempotencyRecord func(*sql.Selector)
+
+// InboundEvent is the predicate function for inboundevent builders.
+type InboundEvent func(*sql.Selector)
 
 // IntegrationJob is the predicate function for integrationjob builders.
 type IntegrationJob func(*sql.Selector)
@@ -32,6 +41,12 @@ type Prospect func(*sql.Selector)
 
 // Registration is the predicate function for registration builders.
 type Registration func(*sql.Selector)
+
+// ScreeningApplication is the predicate function for screeningapplication builders.
+type ScreeningApplication func(*sql.Selector)
+
+// ScreeningRequest is the predicate function for screeningrequest builders.
+type ScreeningRequest func(*sql.Selector)
 
 // Tenant is the predicate function for tenant builders.
 type Tenant func(*sql.Selector)

@@ -135,6 +135,30 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The ApplicantQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApplicantQueryRuleFunc func(context.Context, *ent.ApplicantQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApplicantQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicantQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApplicantQuery", q)
+}
+
+// The ApplicantMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApplicantMutationRuleFunc func(context.Context, *ent.ApplicantMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApplicantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApplicantMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApplicantMutation", m)
+}
+
 // The BanQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type BanQueryRuleFunc func(context.Context, *ent.BanQuery) error
@@ -205,6 +229,54 @@ func (f CompanyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CompanyMutation", m)
+}
+
+// The IdempotencyRecordQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type IdempotencyRecordQueryRuleFunc func(context.Context, *ent.IdempotencyRecordQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f IdempotencyRecordQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdempotencyRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.IdempotencyRecordQuery", q)
+}
+
+// The IdempotencyRecordMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type IdempotencyRecordMutationRuleFunc func(context.Context, *ent.IdempotencyRecordMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f IdempotencyRecordMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.IdempotencyRecordMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IdempotencyRecordMutation", m)
+}
+
+// The InboundEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type InboundEventQueryRuleFunc func(context.Context, *ent.InboundEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f InboundEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.InboundEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.InboundEventQuery", q)
+}
+
+// The InboundEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type InboundEventMutationRuleFunc func(context.Context, *ent.InboundEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f InboundEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.InboundEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.InboundEventMutation", m)
 }
 
 // The IntegrationJobQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -327,6 +399,54 @@ func (f RegistrationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RegistrationMutation", m)
 }
 
+// The ScreeningApplicationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ScreeningApplicationQueryRuleFunc func(context.Context, *ent.ScreeningApplicationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ScreeningApplicationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScreeningApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ScreeningApplicationQuery", q)
+}
+
+// The ScreeningApplicationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ScreeningApplicationMutationRuleFunc func(context.Context, *ent.ScreeningApplicationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ScreeningApplicationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ScreeningApplicationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ScreeningApplicationMutation", m)
+}
+
+// The ScreeningRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ScreeningRequestQueryRuleFunc func(context.Context, *ent.ScreeningRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ScreeningRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScreeningRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ScreeningRequestQuery", q)
+}
+
+// The ScreeningRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ScreeningRequestMutationRuleFunc func(context.Context, *ent.ScreeningRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ScreeningRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ScreeningRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ScreeningRequestMutation", m)
+}
+
 // The TenantQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type TenantQueryRuleFunc func(context.Context, *ent.TenantQuery) error
@@ -388,11 +508,17 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.ApplicantQuery:
+		return q.Filter(), nil
 	case *ent.BanQuery:
 		return q.Filter(), nil
 	case *ent.CardQuery:
 		return q.Filter(), nil
 	case *ent.CompanyQuery:
+		return q.Filter(), nil
+	case *ent.IdempotencyRecordQuery:
+		return q.Filter(), nil
+	case *ent.InboundEventQuery:
 		return q.Filter(), nil
 	case *ent.IntegrationJobQuery:
 		return q.Filter(), nil
@@ -403,6 +529,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.ProspectQuery:
 		return q.Filter(), nil
 	case *ent.RegistrationQuery:
+		return q.Filter(), nil
+	case *ent.ScreeningApplicationQuery:
+		return q.Filter(), nil
+	case *ent.ScreeningRequestQuery:
 		return q.Filter(), nil
 	case *ent.TenantQuery:
 		return q.Filter(), nil
@@ -415,11 +545,17 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
 		return m.Filter(), nil
+	case *ent.ApplicantMutation:
+		return m.Filter(), nil
 	case *ent.BanMutation:
 		return m.Filter(), nil
 	case *ent.CardMutation:
 		return m.Filter(), nil
 	case *ent.CompanyMutation:
+		return m.Filter(), nil
+	case *ent.IdempotencyRecordMutation:
+		return m.Filter(), nil
+	case *ent.InboundEventMutation:
 		return m.Filter(), nil
 	case *ent.IntegrationJobMutation:
 		return m.Filter(), nil
@@ -430,6 +566,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ProspectMutation:
 		return m.Filter(), nil
 	case *ent.RegistrationMutation:
+		return m.Filter(), nil
+	case *ent.ScreeningApplicationMutation:
+		return m.Filter(), nil
+	case *ent.ScreeningRequestMutation:
 		return m.Filter(), nil
 	case *ent.TenantMutation:
 		return m.Filter(), nil

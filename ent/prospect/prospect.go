@@ -79,6 +79,8 @@ const (
 	FieldAgentID = "agent_id"
 	// FieldPropexoProspectID holds the string denoting the propexo_prospect_id field in the database.
 	FieldPropexoProspectID = "propexo_prospect_id"
+	// FieldPropexoLeaseID holds the string denoting the propexo_lease_id field in the database.
+	FieldPropexoLeaseID = "propexo_lease_id"
 	// EdgeClient holds the string denoting the client edge name in mutations.
 	EdgeClient = "client"
 	// EdgeProperty holds the string denoting the property edge name in mutations.
@@ -163,6 +165,7 @@ var Columns = []string{
 	FieldAttributionID,
 	FieldAgentID,
 	FieldPropexoProspectID,
+	FieldPropexoLeaseID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -275,6 +278,10 @@ var (
 	DefaultPropexoProspectID string
 	// PropexoProspectIDValidator is a validator for the "propexo_prospect_id" field. It is called by the builders before save.
 	PropexoProspectIDValidator func(string) error
+	// DefaultPropexoLeaseID holds the default value on creation for the "propexo_lease_id" field.
+	DefaultPropexoLeaseID string
+	// PropexoLeaseIDValidator is a validator for the "propexo_lease_id" field. It is called by the builders before save.
+	PropexoLeaseIDValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Prospect queries.
@@ -433,6 +440,11 @@ func ByAgentID(opts ...sql.OrderTermOption) OrderOption {
 // ByPropexoProspectID orders the results by the propexo_prospect_id field.
 func ByPropexoProspectID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPropexoProspectID, opts...).ToFunc()
+}
+
+// ByPropexoLeaseID orders the results by the propexo_lease_id field.
+func ByPropexoLeaseID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPropexoLeaseID, opts...).ToFunc()
 }
 
 // ByClientField orders the results by client field.

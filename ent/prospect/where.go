@@ -205,6 +205,11 @@ func PropexoProspectID(v string) predicate.Prospect {
 	return predicate.Prospect(sql.FieldEQ(FieldPropexoProspectID, v))
 }
 
+// PropexoLeaseID applies equality check predicate on the "propexo_lease_id" field. It's identical to PropexoLeaseIDEQ.
+func PropexoLeaseID(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldEQ(FieldPropexoLeaseID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Prospect {
 	return predicate.Prospect(sql.FieldEQ(FieldCreatedAt, v))
@@ -1923,6 +1928,71 @@ func PropexoProspectIDEqualFold(v string) predicate.Prospect {
 // PropexoProspectIDContainsFold applies the ContainsFold predicate on the "propexo_prospect_id" field.
 func PropexoProspectIDContainsFold(v string) predicate.Prospect {
 	return predicate.Prospect(sql.FieldContainsFold(FieldPropexoProspectID, v))
+}
+
+// PropexoLeaseIDEQ applies the EQ predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDEQ(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldEQ(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDNEQ applies the NEQ predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDNEQ(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldNEQ(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDIn applies the In predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDIn(vs ...string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldIn(FieldPropexoLeaseID, vs...))
+}
+
+// PropexoLeaseIDNotIn applies the NotIn predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDNotIn(vs ...string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldNotIn(FieldPropexoLeaseID, vs...))
+}
+
+// PropexoLeaseIDGT applies the GT predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDGT(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldGT(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDGTE applies the GTE predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDGTE(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldGTE(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDLT applies the LT predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDLT(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldLT(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDLTE applies the LTE predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDLTE(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldLTE(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDContains applies the Contains predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDContains(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldContains(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDHasPrefix applies the HasPrefix predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDHasPrefix(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldHasPrefix(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDHasSuffix applies the HasSuffix predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDHasSuffix(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldHasSuffix(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDEqualFold applies the EqualFold predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDEqualFold(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldEqualFold(FieldPropexoLeaseID, v))
+}
+
+// PropexoLeaseIDContainsFold applies the ContainsFold predicate on the "propexo_lease_id" field.
+func PropexoLeaseIDContainsFold(v string) predicate.Prospect {
+	return predicate.Prospect(sql.FieldContainsFold(FieldPropexoLeaseID, v))
 }
 
 // HasClient applies the HasEdge predicate on the "client" edge.

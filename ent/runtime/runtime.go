@@ -7,15 +7,20 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/schema"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 
 	"entgo.io/ent"
@@ -64,6 +69,60 @@ func init() {
 	apitokenDescHash := apitokenFields[3].Descriptor()
 	// apitoken.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	apitoken.HashValidator = apitokenDescHash.Validators[0].(func(string) error)
+	applicantMixin := schema.Applicant{}.Mixin()
+	applicant.Policy = privacy.NewPolicies(applicantMixin[1], schema.Applicant{})
+	applicant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := applicant.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	applicantMixinFields0 := applicantMixin[0].Fields()
+	_ = applicantMixinFields0
+	applicantFields := schema.Applicant{}.Fields()
+	_ = applicantFields
+	// applicantDescCreatedAt is the schema descriptor for created_at field.
+	applicantDescCreatedAt := applicantMixinFields0[0].Descriptor()
+	// applicant.DefaultCreatedAt holds the default value on creation for the created_at field.
+	applicant.DefaultCreatedAt = applicantDescCreatedAt.Default.(func() time.Time)
+	// applicantDescUpdatedAt is the schema descriptor for updated_at field.
+	applicantDescUpdatedAt := applicantMixinFields0[1].Descriptor()
+	// applicant.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	applicant.DefaultUpdatedAt = applicantDescUpdatedAt.Default.(func() time.Time)
+	// applicant.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	applicant.UpdateDefaultUpdatedAt = applicantDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// applicantDescEmail is the schema descriptor for email field.
+	applicantDescEmail := applicantFields[1].Descriptor()
+	// applicant.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	applicant.EmailValidator = func() func(string) error {
+		validators := applicantDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// applicantDescFirstName is the schema descriptor for first_name field.
+	applicantDescFirstName := applicantFields[3].Descriptor()
+	// applicant.DefaultFirstName holds the default value on creation for the first_name field.
+	applicant.DefaultFirstName = applicantDescFirstName.Default.(string)
+	// applicant.FirstNameValidator is a validator for the "first_name" field. It is called by the builders before save.
+	applicant.FirstNameValidator = applicantDescFirstName.Validators[0].(func(string) error)
+	// applicantDescLastName is the schema descriptor for last_name field.
+	applicantDescLastName := applicantFields[4].Descriptor()
+	// applicant.DefaultLastName holds the default value on creation for the last_name field.
+	applicant.DefaultLastName = applicantDescLastName.Default.(string)
+	// applicant.LastNameValidator is a validator for the "last_name" field. It is called by the builders before save.
+	applicant.LastNameValidator = applicantDescLastName.Validators[0].(func(string) error)
 	banMixin := schema.Ban{}.Mixin()
 	ban.Policy = privacy.NewPolicies(banMixin[1], schema.Ban{})
 	ban.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -252,6 +311,114 @@ func init() {
 	companyDescTransferStatuses := companyFields[3].Descriptor()
 	// company.DefaultTransferStatuses holds the default value on creation for the transfer_statuses field.
 	company.DefaultTransferStatuses = companyDescTransferStatuses.Default.([]string)
+	idempotencyrecordMixin := schema.IdempotencyRecord{}.Mixin()
+	idempotencyrecord.Policy = privacy.NewPolicies(idempotencyrecordMixin[1], schema.IdempotencyRecord{})
+	idempotencyrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := idempotencyrecord.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	idempotencyrecordMixinFields0 := idempotencyrecordMixin[0].Fields()
+	_ = idempotencyrecordMixinFields0
+	idempotencyrecordFields := schema.IdempotencyRecord{}.Fields()
+	_ = idempotencyrecordFields
+	// idempotencyrecordDescCreatedAt is the schema descriptor for created_at field.
+	idempotencyrecordDescCreatedAt := idempotencyrecordMixinFields0[0].Descriptor()
+	// idempotencyrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
+	idempotencyrecord.DefaultCreatedAt = idempotencyrecordDescCreatedAt.Default.(func() time.Time)
+	// idempotencyrecordDescUpdatedAt is the schema descriptor for updated_at field.
+	idempotencyrecordDescUpdatedAt := idempotencyrecordMixinFields0[1].Descriptor()
+	// idempotencyrecord.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	idempotencyrecord.DefaultUpdatedAt = idempotencyrecordDescUpdatedAt.Default.(func() time.Time)
+	// idempotencyrecord.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	idempotencyrecord.UpdateDefaultUpdatedAt = idempotencyrecordDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// idempotencyrecordDescOperation is the schema descriptor for operation field.
+	idempotencyrecordDescOperation := idempotencyrecordFields[0].Descriptor()
+	// idempotencyrecord.OperationValidator is a validator for the "operation" field. It is called by the builders before save.
+	idempotencyrecord.OperationValidator = func() func(string) error {
+		validators := idempotencyrecordDescOperation.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(operation string) error {
+			for _, fn := range fns {
+				if err := fn(operation); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencyrecordDescKey is the schema descriptor for key field.
+	idempotencyrecordDescKey := idempotencyrecordFields[1].Descriptor()
+	// idempotencyrecord.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencyrecord.KeyValidator = func() func(string) error {
+		validators := idempotencyrecordDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	inboundeventMixin := schema.InboundEvent{}.Mixin()
+	inboundevent.Policy = privacy.NewPolicies(inboundeventMixin[1], schema.InboundEvent{})
+	inboundevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := inboundevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	inboundeventMixinFields0 := inboundeventMixin[0].Fields()
+	_ = inboundeventMixinFields0
+	inboundeventFields := schema.InboundEvent{}.Fields()
+	_ = inboundeventFields
+	// inboundeventDescCreatedAt is the schema descriptor for created_at field.
+	inboundeventDescCreatedAt := inboundeventMixinFields0[0].Descriptor()
+	// inboundevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	inboundevent.DefaultCreatedAt = inboundeventDescCreatedAt.Default.(func() time.Time)
+	// inboundeventDescUpdatedAt is the schema descriptor for updated_at field.
+	inboundeventDescUpdatedAt := inboundeventMixinFields0[1].Descriptor()
+	// inboundevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	inboundevent.DefaultUpdatedAt = inboundeventDescUpdatedAt.Default.(func() time.Time)
+	// inboundevent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	inboundevent.UpdateDefaultUpdatedAt = inboundeventDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// inboundeventDescDedupeKey is the schema descriptor for dedupe_key field.
+	inboundeventDescDedupeKey := inboundeventFields[1].Descriptor()
+	// inboundevent.DedupeKeyValidator is a validator for the "dedupe_key" field. It is called by the builders before save.
+	inboundevent.DedupeKeyValidator = func() func(string) error {
+		validators := inboundeventDescDedupeKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(dedupe_key string) error {
+			for _, fn := range fns {
+				if err := fn(dedupe_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// inboundeventDescReportStatus is the schema descriptor for report_status field.
+	inboundeventDescReportStatus := inboundeventFields[3].Descriptor()
+	// inboundevent.DefaultReportStatus holds the default value on creation for the report_status field.
+	inboundevent.DefaultReportStatus = inboundeventDescReportStatus.Default.(string)
+	// inboundevent.ReportStatusValidator is a validator for the "report_status" field. It is called by the builders before save.
+	inboundevent.ReportStatusValidator = inboundeventDescReportStatus.Validators[0].(func(string) error)
 	integrationjobMixin := schema.IntegrationJob{}.Mixin()
 	integrationjob.Policy = privacy.NewPolicies(integrationjobMixin[1], schema.IntegrationJob{})
 	integrationjob.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -292,6 +459,10 @@ func init() {
 	integrationjob.DefaultPartnerJobID = integrationjobDescPartnerJobID.Default.(string)
 	// integrationjob.PartnerJobIDValidator is a validator for the "partner_job_id" field. It is called by the builders before save.
 	integrationjob.PartnerJobIDValidator = integrationjobDescPartnerJobID.Validators[0].(func(string) error)
+	// integrationjobDescNotesToAppend is the schema descriptor for notes_to_append field.
+	integrationjobDescNotesToAppend := integrationjobFields[5].Descriptor()
+	// integrationjob.DefaultNotesToAppend holds the default value on creation for the notes_to_append field.
+	integrationjob.DefaultNotesToAppend = integrationjobDescNotesToAppend.Default.(string)
 	leaseMixin := schema.Lease{}.Mixin()
 	lease.Policy = privacy.NewPolicies(leaseMixin[1], schema.Lease{})
 	lease.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -572,6 +743,12 @@ func init() {
 	prospect.DefaultPropexoProspectID = prospectDescPropexoProspectID.Default.(string)
 	// prospect.PropexoProspectIDValidator is a validator for the "propexo_prospect_id" field. It is called by the builders before save.
 	prospect.PropexoProspectIDValidator = prospectDescPropexoProspectID.Validators[0].(func(string) error)
+	// prospectDescPropexoLeaseID is the schema descriptor for propexo_lease_id field.
+	prospectDescPropexoLeaseID := prospectFields[29].Descriptor()
+	// prospect.DefaultPropexoLeaseID holds the default value on creation for the propexo_lease_id field.
+	prospect.DefaultPropexoLeaseID = prospectDescPropexoLeaseID.Default.(string)
+	// prospect.PropexoLeaseIDValidator is a validator for the "propexo_lease_id" field. It is called by the builders before save.
+	prospect.PropexoLeaseIDValidator = prospectDescPropexoLeaseID.Validators[0].(func(string) error)
 	registrationMixin := schema.Registration{}.Mixin()
 	registration.Policy = privacy.NewPolicies(registrationMixin[1], schema.Registration{})
 	registration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -614,6 +791,180 @@ func init() {
 	registration.DefaultSmsNotes = registrationDescSmsNotes.Default.(string)
 	// registration.SmsNotesValidator is a validator for the "sms_notes" field. It is called by the builders before save.
 	registration.SmsNotesValidator = registrationDescSmsNotes.Validators[0].(func(string) error)
+	screeningapplicationMixin := schema.ScreeningApplication{}.Mixin()
+	screeningapplication.Policy = privacy.NewPolicies(screeningapplicationMixin[1], schema.ScreeningApplication{})
+	screeningapplication.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := screeningapplication.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	screeningapplicationMixinFields0 := screeningapplicationMixin[0].Fields()
+	_ = screeningapplicationMixinFields0
+	screeningapplicationFields := schema.ScreeningApplication{}.Fields()
+	_ = screeningapplicationFields
+	// screeningapplicationDescCreatedAt is the schema descriptor for created_at field.
+	screeningapplicationDescCreatedAt := screeningapplicationMixinFields0[0].Descriptor()
+	// screeningapplication.DefaultCreatedAt holds the default value on creation for the created_at field.
+	screeningapplication.DefaultCreatedAt = screeningapplicationDescCreatedAt.Default.(func() time.Time)
+	// screeningapplicationDescUpdatedAt is the schema descriptor for updated_at field.
+	screeningapplicationDescUpdatedAt := screeningapplicationMixinFields0[1].Descriptor()
+	// screeningapplication.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	screeningapplication.DefaultUpdatedAt = screeningapplicationDescUpdatedAt.Default.(func() time.Time)
+	// screeningapplication.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	screeningapplication.UpdateDefaultUpdatedAt = screeningapplicationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// screeningapplicationDescCustomerReference is the schema descriptor for customer_reference field.
+	screeningapplicationDescCustomerReference := screeningapplicationFields[4].Descriptor()
+	// screeningapplication.CustomerReferenceValidator is a validator for the "customer_reference" field. It is called by the builders before save.
+	screeningapplication.CustomerReferenceValidator = func() func(string) error {
+		validators := screeningapplicationDescCustomerReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(customer_reference string) error {
+			for _, fn := range fns {
+				if err := fn(customer_reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// screeningapplicationDescPropertyName is the schema descriptor for property_name field.
+	screeningapplicationDescPropertyName := screeningapplicationFields[6].Descriptor()
+	// screeningapplication.DefaultPropertyName holds the default value on creation for the property_name field.
+	screeningapplication.DefaultPropertyName = screeningapplicationDescPropertyName.Default.(string)
+	// screeningapplication.PropertyNameValidator is a validator for the "property_name" field. It is called by the builders before save.
+	screeningapplication.PropertyNameValidator = screeningapplicationDescPropertyName.Validators[0].(func(string) error)
+	// screeningapplicationDescUnitNumber is the schema descriptor for unit_number field.
+	screeningapplicationDescUnitNumber := screeningapplicationFields[7].Descriptor()
+	// screeningapplication.DefaultUnitNumber holds the default value on creation for the unit_number field.
+	screeningapplication.DefaultUnitNumber = screeningapplicationDescUnitNumber.Default.(string)
+	// screeningapplication.UnitNumberValidator is a validator for the "unit_number" field. It is called by the builders before save.
+	screeningapplication.UnitNumberValidator = screeningapplicationDescUnitNumber.Validators[0].(func(string) error)
+	// screeningapplicationDescSmartmoveStatus is the schema descriptor for smartmove_status field.
+	screeningapplicationDescSmartmoveStatus := screeningapplicationFields[8].Descriptor()
+	// screeningapplication.DefaultSmartmoveStatus holds the default value on creation for the smartmove_status field.
+	screeningapplication.DefaultSmartmoveStatus = screeningapplicationDescSmartmoveStatus.Default.(string)
+	// screeningapplication.SmartmoveStatusValidator is a validator for the "smartmove_status" field. It is called by the builders before save.
+	screeningapplication.SmartmoveStatusValidator = screeningapplicationDescSmartmoveStatus.Validators[0].(func(string) error)
+	// screeningapplicationDescCreditRecommendationPolicyText is the schema descriptor for credit_recommendation_policy_text field.
+	screeningapplicationDescCreditRecommendationPolicyText := screeningapplicationFields[10].Descriptor()
+	// screeningapplication.DefaultCreditRecommendationPolicyText holds the default value on creation for the credit_recommendation_policy_text field.
+	screeningapplication.DefaultCreditRecommendationPolicyText = screeningapplicationDescCreditRecommendationPolicyText.Default.(string)
+	// screeningapplication.CreditRecommendationPolicyTextValidator is a validator for the "credit_recommendation_policy_text" field. It is called by the builders before save.
+	screeningapplication.CreditRecommendationPolicyTextValidator = screeningapplicationDescCreditRecommendationPolicyText.Validators[0].(func(string) error)
+	// screeningapplicationDescLastNotification is the schema descriptor for last_notification field.
+	screeningapplicationDescLastNotification := screeningapplicationFields[11].Descriptor()
+	// screeningapplication.DefaultLastNotification holds the default value on creation for the last_notification field.
+	screeningapplication.DefaultLastNotification = screeningapplicationDescLastNotification.Default.(string)
+	// screeningapplication.LastNotificationValidator is a validator for the "last_notification" field. It is called by the builders before save.
+	screeningapplication.LastNotificationValidator = screeningapplicationDescLastNotification.Validators[0].(func(string) error)
+	// screeningapplicationDescCompletionLink is the schema descriptor for completion_link field.
+	screeningapplicationDescCompletionLink := screeningapplicationFields[14].Descriptor()
+	// screeningapplication.DefaultCompletionLink holds the default value on creation for the completion_link field.
+	screeningapplication.DefaultCompletionLink = screeningapplicationDescCompletionLink.Default.(string)
+	// screeningapplicationDescPostbackKey is the schema descriptor for postback_key field.
+	screeningapplicationDescPostbackKey := screeningapplicationFields[15].Descriptor()
+	// screeningapplication.PostbackKeyValidator is a validator for the "postback_key" field. It is called by the builders before save.
+	screeningapplication.PostbackKeyValidator = screeningapplicationDescPostbackKey.Validators[0].(func(string) error)
+	// screeningapplicationDescPostbackCredentialsHash is the schema descriptor for postback_credentials_hash field.
+	screeningapplicationDescPostbackCredentialsHash := screeningapplicationFields[16].Descriptor()
+	// screeningapplication.PostbackCredentialsHashValidator is a validator for the "postback_credentials_hash" field. It is called by the builders before save.
+	screeningapplication.PostbackCredentialsHashValidator = screeningapplicationDescPostbackCredentialsHash.Validators[0].(func(string) error)
+	screeningrequestMixin := schema.ScreeningRequest{}.Mixin()
+	screeningrequest.Policy = privacy.NewPolicies(screeningrequestMixin[1], schema.ScreeningRequest{})
+	screeningrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := screeningrequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	screeningrequestMixinFields0 := screeningrequestMixin[0].Fields()
+	_ = screeningrequestMixinFields0
+	screeningrequestFields := schema.ScreeningRequest{}.Fields()
+	_ = screeningrequestFields
+	// screeningrequestDescCreatedAt is the schema descriptor for created_at field.
+	screeningrequestDescCreatedAt := screeningrequestMixinFields0[0].Descriptor()
+	// screeningrequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	screeningrequest.DefaultCreatedAt = screeningrequestDescCreatedAt.Default.(func() time.Time)
+	// screeningrequestDescUpdatedAt is the schema descriptor for updated_at field.
+	screeningrequestDescUpdatedAt := screeningrequestMixinFields0[1].Descriptor()
+	// screeningrequest.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	screeningrequest.DefaultUpdatedAt = screeningrequestDescUpdatedAt.Default.(func() time.Time)
+	// screeningrequest.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	screeningrequest.UpdateDefaultUpdatedAt = screeningrequestDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// screeningrequestDescKey is the schema descriptor for key field.
+	screeningrequestDescKey := screeningrequestFields[0].Descriptor()
+	// screeningrequest.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	screeningrequest.KeyValidator = func() func(string) error {
+		validators := screeningrequestDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// screeningrequestDescOperation is the schema descriptor for operation field.
+	screeningrequestDescOperation := screeningrequestFields[1].Descriptor()
+	// screeningrequest.OperationValidator is a validator for the "operation" field. It is called by the builders before save.
+	screeningrequest.OperationValidator = func() func(string) error {
+		validators := screeningrequestDescOperation.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(operation string) error {
+			for _, fn := range fns {
+				if err := fn(operation); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// screeningrequestDescRequestHash is the schema descriptor for request_hash field.
+	screeningrequestDescRequestHash := screeningrequestFields[2].Descriptor()
+	// screeningrequest.RequestHashValidator is a validator for the "request_hash" field. It is called by the builders before save.
+	screeningrequest.RequestHashValidator = func() func(string) error {
+		validators := screeningrequestDescRequestHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(request_hash string) error {
+			for _, fn := range fns {
+				if err := fn(request_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// screeningrequestDescErrorCode is the schema descriptor for error_code field.
+	screeningrequestDescErrorCode := screeningrequestFields[5].Descriptor()
+	// screeningrequest.DefaultErrorCode holds the default value on creation for the error_code field.
+	screeningrequest.DefaultErrorCode = screeningrequestDescErrorCode.Default.(string)
+	// screeningrequest.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
+	screeningrequest.ErrorCodeValidator = screeningrequestDescErrorCode.Validators[0].(func(string) error)
+	// screeningrequestDescErrorMessage is the schema descriptor for error_message field.
+	screeningrequestDescErrorMessage := screeningrequestFields[6].Descriptor()
+	// screeningrequest.DefaultErrorMessage holds the default value on creation for the error_message field.
+	screeningrequest.DefaultErrorMessage = screeningrequestDescErrorMessage.Default.(string)
+	// screeningrequest.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
+	screeningrequest.ErrorMessageValidator = screeningrequestDescErrorMessage.Validators[0].(func(string) error)
 	tenantMixin := schema.Tenant{}.Mixin()
 	tenant.Policy = privacy.NewPolicies(tenantMixin[1], schema.Tenant{})
 	tenant.Hooks[0] = func(next ent.Mutator) ent.Mutator {

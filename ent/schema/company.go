@@ -63,6 +63,16 @@ func (Company) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("integration_jobs", IntegrationJob.Type).Comment("Outbound deliveries.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("screening_applications", ScreeningApplication.Type).Comment("SmartMove screening applications.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("applicants", Applicant.Type).Comment("Applicants on screening applications.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("inbound_events", InboundEvent.Type).Comment("Postbacks and webhooks received.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("screening_requests", ScreeningRequest.Type).Comment("Idempotency records of SmartMove calls.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("idempotency_records", IdempotencyRecord.Type).Comment("Results remembered for idempotency keys.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -116,7 +117,6 @@ func (APIToken) Policy() ent.Policy {
 	}
 }
 
-
 // referencesInViewersClient refuses a write whose foreign keys point at rows
 // the viewer cannot see. Privacy filters the row written, not the rows it
 // references: without this, a client could hang its lease on another
@@ -135,6 +135,9 @@ func referencesInViewersClient() privacy.MutationRule {
 		}
 		propertyExists := func(c *gen.Client, id int) (bool, error) { return c.Property.Query().Where(property.ID(id)).Exist(ctx) }
 		prospectExists := func(c *gen.Client, id int) (bool, error) { return c.Prospect.Query().Where(prospect.ID(id)).Exist(ctx) }
+		screeningExists := func(c *gen.Client, id int) (bool, error) {
+			return c.ScreeningApplication.Query().Where(screeningapplication.ID(id)).Exist(ctx)
+		}
 		var client *gen.Client
 		switch m := m.(type) {
 		case *gen.LeaseMutation:
@@ -164,7 +167,21 @@ func referencesInViewersClient() privacy.MutationRule {
 			id, ok := m.ProspectID()
 			ref(id, ok, prospectExists)
 			id, ok = m.RegistrationID()
-			ref(id, ok, func(c *gen.Client, id int) (bool, error) { return c.Registration.Query().Where(registration.ID(id)).Exist(ctx) })
+			ref(id, ok, func(c *gen.Client, id int) (bool, error) {
+				return c.Registration.Query().Where(registration.ID(id)).Exist(ctx)
+			})
+		case *gen.ApplicantMutation:
+			client = m.Client()
+			id, ok := m.ApplicationID()
+			ref(id, ok, screeningExists)
+		case *gen.InboundEventMutation:
+			client = m.Client()
+			id, ok := m.ScreeningApplicationID()
+			ref(id, ok, screeningExists)
+		case *gen.ScreeningRequestMutation:
+			client = m.Client()
+			id, ok := m.ScreeningApplicationID()
+			ref(id, ok, screeningExists)
 		}
 		for _, exists := range checks {
 			if ok, err := exists(client); err != nil || !ok {

@@ -59,6 +59,7 @@ func (Prospect) Fields() []ent.Field {
 		field.String("attribution_id").Default("").MaxRuneLen(100).Comment("Propexo's id of the attribution."),
 		field.String("agent_id").Default("").MaxRuneLen(100).Comment("Propexo's id of the agent."),
 		field.String("propexo_prospect_id").Default("").MaxRuneLen(100).Comment("Propexo's id of this prospect once delivered; empty before."),
+		field.String("propexo_lease_id").Default("").MaxRuneLen(100).Comment("The lease_id Propexo's update endpoint requires; defaults to the Propexo prospect id."),
 	}
 }
 

@@ -16,12 +16,16 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/applicant"
+	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/types"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -39,6 +43,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ScreeningApplication() ScreeningApplicationResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -63,6 +69,30 @@ type ComplexityRoot struct {
 		State  func(childComplexity int) int
 		Street func(childComplexity int) int
 		Zip    func(childComplexity int) int
+	}
+
+	Applicant struct {
+		Application      func(childComplexity int) int
+		Client           func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Email            func(childComplexity int) int
+		FirstName        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		LastName         func(childComplexity int) int
+		RequestExpiresAt func(childComplexity int) int
+		Status           func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	ApplicantConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApplicantEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Ban struct {
@@ -128,6 +158,11 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	CreatedScreeningApplication struct {
+		Application    func(childComplexity int) int
+		CompletionLink func(childComplexity int) int
+	}
+
 	ImportReport struct {
 		Applied           func(childComplexity int) int
 		DryRun            func(childComplexity int) int
@@ -151,18 +186,31 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 	}
 
+	InboundEvent struct {
+		Client               func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		Outcome              func(childComplexity int) int
+		Payload              func(childComplexity int) int
+		ReportStatus         func(childComplexity int) int
+		ScreeningApplication func(childComplexity int) int
+		Source               func(childComplexity int) int
+		UpdatedAt            func(childComplexity int) int
+	}
+
 	IntegrationJob struct {
-		Attempts     func(childComplexity int) int
-		Client       func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Kind         func(childComplexity int) int
-		LastError    func(childComplexity int) int
-		PartnerJobID func(childComplexity int) int
-		Prospect     func(childComplexity int) int
-		Registration func(childComplexity int) int
-		Status       func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		Attempts      func(childComplexity int) int
+		Client        func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		PartnerJobID  func(childComplexity int) int
+		Prospect      func(childComplexity int) int
+		Registration  func(childComplexity int) int
+		Status        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
 	}
 
 	IntegrationJobConnection struct {
@@ -208,15 +256,25 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddBan                 func(childComplexity int, input model.AddBanInput) int
-		CreateAPIToken         func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateClient           func(childComplexity int, input model.CreateClientInput) int
-		ImportLeases           func(childComplexity int, clientID *int, format model.FeedFormat, data string, mapping map[string]any, dryRun bool) int
-		RegisterProspect       func(childComplexity int, input model.RegisterProspectInput) int
-		RemoveBan              func(childComplexity int, id int) int
-		RevokeAPIToken         func(childComplexity int, id int) int
-		UpdateClientCrmOrigins func(childComplexity int, id int, origins []string) int
-		UpdateClientStatusSets func(childComplexity int, id int, input model.ClientStatusSetsInput) int
+		AddBan                             func(childComplexity int, input model.AddBanInput) int
+		AddScreeningApplicant              func(childComplexity int, idempotencyKey string, applicationID int, email string) int
+		CancelScreeningApplication         func(childComplexity int, idempotencyKey string, id int) int
+		CreateAPIToken                     func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateClient                       func(childComplexity int, input model.CreateClientInput) int
+		CreateEmbeddedScreeningApplication func(childComplexity int, idempotencyKey string, input model.CreateEmbeddedScreeningApplicationInput) int
+		CreateProspect                     func(childComplexity int, input prospects.Input, idempotencyKey *string) int
+		CreateScreeningApplication         func(childComplexity int, idempotencyKey string, input model.CreateScreeningApplicationInput) int
+		ImportLeases                       func(childComplexity int, clientID *int, format model.FeedFormat, data string, mapping map[string]any, dryRun bool) int
+		RefreshScreeningApplication        func(childComplexity int, idempotencyKey string, id int) int
+		RegisterProspect                   func(childComplexity int, input model.RegisterProspectInput) int
+		RemoveBan                          func(childComplexity int, id int) int
+		RemoveScreeningApplicant           func(childComplexity int, idempotencyKey string, applicationID int, email string) int
+		RetryIntegrationJob                func(childComplexity int, id int) int
+		RevokeAPIToken                     func(childComplexity int, id int) int
+		UpdateClientCrmOrigins             func(childComplexity int, id int, origins []string) int
+		UpdateClientPartnerReferences      func(childComplexity int, id int, input model.ClientPartnerReferencesInput) int
+		UpdateClientStatusSets             func(childComplexity int, id int, input model.ClientStatusSetsInput) int
+		UpdateProspect                     func(childComplexity int, id int, input prospects.Input, idempotencyKey *string) int
 	}
 
 	PageInfo struct {
@@ -278,6 +336,7 @@ type ComplexityRoot struct {
 		Phone2                 func(childComplexity int) int
 		PreferredContactMethod func(childComplexity int) int
 		Property               func(childComplexity int) int
+		PropexoLeaseID         func(childComplexity int) int
 		PropexoProspectID      func(childComplexity int) int
 		ProspectSource         func(childComplexity int) int
 		Registrations          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) int
@@ -301,16 +360,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens       func(childComplexity int, clientID *int) int
-		Bans            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) int
-		Clients         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) int
-		IntegrationJobs func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) int
-		Leases          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) int
-		Node            func(childComplexity int, id int) int
-		Nodes           func(childComplexity int, ids []int) int
-		Properties      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) int
-		Prospects       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) int
-		Registrations   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) int
+		APITokens             func(childComplexity int, clientID *int) int
+		Bans                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) int
+		Clients               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) int
+		IntegrationJobs       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) int
+		Leases                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) int
+		Node                  func(childComplexity int, id int) int
+		Nodes                 func(childComplexity int, ids []int) int
+		Properties            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) int
+		Prospects             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) int
+		Registrations         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) int
+		ScreeningApplicants   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicantOrder, where *ent.ApplicantWhereInput) int
+		ScreeningApplications func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScreeningApplicationOrder, where *ent.ScreeningApplicationWhereInput) int
 	}
 
 	Registration struct {
@@ -346,6 +407,46 @@ type ComplexityRoot struct {
 		Status       func(childComplexity int) int
 	}
 
+	ScreeningApplication struct {
+		Applicants                     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicantOrder, where *ent.ApplicantWhereInput) int
+		Client                         func(childComplexity int) int
+		CreatedAt                      func(childComplexity int) int
+		CreditRecommendation           func(childComplexity int) int
+		CreditRecommendationPolicyText func(childComplexity int) int
+		CustomerReference              func(childComplexity int) int
+		ID                             func(childComplexity int) int
+		InboundEvents                  func(childComplexity int) int
+		Kind                           func(childComplexity int) int
+		LandlordPays                   func(childComplexity int) int
+		LastNotification               func(childComplexity int) int
+		LastPostbackAt                 func(childComplexity int) int
+		LastRefreshedAt                func(childComplexity int) int
+		OrderStatus                    func(childComplexity int) int
+		PropertyName                   func(childComplexity int) int
+		ReportStatus                   func(childComplexity int) int
+		ReportURL                      func(childComplexity int) int
+		SmartmoveApplicationID         func(childComplexity int) int
+		SmartmoveStatus                func(childComplexity int) int
+		Status                         func(childComplexity int) int
+		UnitNumber                     func(childComplexity int) int
+		UpdatedAt                      func(childComplexity int) int
+	}
+
+	ScreeningApplicationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ScreeningApplicationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		ScreeningApplicationUpdated func(childComplexity int, id int) int
+	}
+
 	Tenant struct {
 		CellPhone         func(childComplexity int) int
 		Client            func(childComplexity int) int
@@ -371,26 +472,45 @@ type ComplexityRoot struct {
 
 type MutationResolver interface {
 	UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error)
+	UpdateClientPartnerReferences(ctx context.Context, id int, input model.ClientPartnerReferencesInput) (*ent.Company, error)
 	CreateClient(ctx context.Context, input model.CreateClientInput) (*ent.Company, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreatedAPIToken, error)
 	ImportLeases(ctx context.Context, clientID *int, format model.FeedFormat, data string, mapping map[string]any, dryRun bool) (*importer.Report, error)
+	CreateProspect(ctx context.Context, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error)
+	UpdateProspect(ctx context.Context, id int, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error)
+	RetryIntegrationJob(ctx context.Context, id int) (*ent.IntegrationJob, error)
 	RegisterProspect(ctx context.Context, input model.RegisterProspectInput) (*model.RegistrationResult, error)
 	UpdateClientCrmOrigins(ctx context.Context, id int, origins []string) (*ent.Company, error)
 	AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error)
 	RemoveBan(ctx context.Context, id int) (int, error)
 	RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error)
+	CreateScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateScreeningApplicationInput) (*model.CreatedScreeningApplication, error)
+	CreateEmbeddedScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateEmbeddedScreeningApplicationInput) (*ent.ScreeningApplication, error)
+	AddScreeningApplicant(ctx context.Context, idempotencyKey string, applicationID int, email string) (*ent.ScreeningApplication, error)
+	RemoveScreeningApplicant(ctx context.Context, idempotencyKey string, applicationID int, email string) (*ent.ScreeningApplication, error)
+	CancelScreeningApplication(ctx context.Context, idempotencyKey string, id int) (*ent.ScreeningApplication, error)
+	RefreshScreeningApplication(ctx context.Context, idempotencyKey string, id int) (*ent.ScreeningApplication, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
+	ScreeningApplicants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicantOrder, where *ent.ApplicantWhereInput) (*ent.ApplicantConnection, error)
 	Bans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) (*ent.BanConnection, error)
 	Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) (*ent.CompanyConnection, error)
 	IntegrationJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) (*ent.IntegrationJobConnection, error)
 	Properties(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) (*ent.PropertyConnection, error)
 	Prospects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) (*ent.ProspectConnection, error)
 	Registrations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistrationOrder, where *ent.RegistrationWhereInput) (*ent.RegistrationConnection, error)
+	ScreeningApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ScreeningApplicationOrder, where *ent.ScreeningApplicationWhereInput) (*ent.ScreeningApplicationConnection, error)
 	Leases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) (*ent.LeaseConnection, error)
 	APITokens(ctx context.Context, clientID *int) ([]*ent.APIToken, error)
+}
+type ScreeningApplicationResolver interface {
+	ReportURL(ctx context.Context, obj *ent.ScreeningApplication) (*string, error)
+	ReportStatus(ctx context.Context, obj *ent.ScreeningApplication) (*string, error)
+}
+type SubscriptionResolver interface {
+	ScreeningApplicationUpdated(ctx context.Context, id int) (<-chan *ent.ScreeningApplication, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -496,6 +616,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Address.Zip(childComplexity), true
+
+	case "Applicant.application":
+		if e.ComplexityRoot.Applicant.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.Application(childComplexity), true
+	case "Applicant.client":
+		if e.ComplexityRoot.Applicant.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.Client(childComplexity), true
+	case "Applicant.createdAt":
+		if e.ComplexityRoot.Applicant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.CreatedAt(childComplexity), true
+	case "Applicant.email":
+		if e.ComplexityRoot.Applicant.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.Email(childComplexity), true
+	case "Applicant.firstName":
+		if e.ComplexityRoot.Applicant.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.FirstName(childComplexity), true
+	case "Applicant.id":
+		if e.ComplexityRoot.Applicant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.ID(childComplexity), true
+	case "Applicant.lastName":
+		if e.ComplexityRoot.Applicant.LastName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.LastName(childComplexity), true
+	case "Applicant.requestExpiresAt":
+		if e.ComplexityRoot.Applicant.RequestExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.RequestExpiresAt(childComplexity), true
+	case "Applicant.status":
+		if e.ComplexityRoot.Applicant.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.Status(childComplexity), true
+	case "Applicant.updatedAt":
+		if e.ComplexityRoot.Applicant.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Applicant.UpdatedAt(childComplexity), true
+
+	case "ApplicantConnection.edges":
+		if e.ComplexityRoot.ApplicantConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicantConnection.Edges(childComplexity), true
+	case "ApplicantConnection.pageInfo":
+		if e.ComplexityRoot.ApplicantConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicantConnection.PageInfo(childComplexity), true
+	case "ApplicantConnection.totalCount":
+		if e.ComplexityRoot.ApplicantConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicantConnection.TotalCount(childComplexity), true
+
+	case "ApplicantEdge.cursor":
+		if e.ComplexityRoot.ApplicantEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicantEdge.Cursor(childComplexity), true
+	case "ApplicantEdge.node":
+		if e.ComplexityRoot.ApplicantEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicantEdge.Node(childComplexity), true
 
 	case "Ban.client":
 		if e.ComplexityRoot.Ban.Client == nil {
@@ -744,6 +957,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedAPIToken.Token(childComplexity), true
 
+	case "CreatedScreeningApplication.application":
+		if e.ComplexityRoot.CreatedScreeningApplication.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedScreeningApplication.Application(childComplexity), true
+	case "CreatedScreeningApplication.completionLink":
+		if e.ComplexityRoot.CreatedScreeningApplication.CompletionLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedScreeningApplication.CompletionLink(childComplexity), true
+
 	case "ImportReport.applied":
 		if e.ComplexityRoot.ImportReport.Applied == nil {
 			break
@@ -848,6 +1074,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImportRowError.Message(childComplexity), true
 
+	case "InboundEvent.client":
+		if e.ComplexityRoot.InboundEvent.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.Client(childComplexity), true
+	case "InboundEvent.createdAt":
+		if e.ComplexityRoot.InboundEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.CreatedAt(childComplexity), true
+	case "InboundEvent.id":
+		if e.ComplexityRoot.InboundEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.ID(childComplexity), true
+	case "InboundEvent.outcome":
+		if e.ComplexityRoot.InboundEvent.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.Outcome(childComplexity), true
+	case "InboundEvent.payload":
+		if e.ComplexityRoot.InboundEvent.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.Payload(childComplexity), true
+	case "InboundEvent.reportStatus":
+		if e.ComplexityRoot.InboundEvent.ReportStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.ReportStatus(childComplexity), true
+	case "InboundEvent.screeningApplication":
+		if e.ComplexityRoot.InboundEvent.ScreeningApplication == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.ScreeningApplication(childComplexity), true
+	case "InboundEvent.source":
+		if e.ComplexityRoot.InboundEvent.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.Source(childComplexity), true
+	case "InboundEvent.updatedAt":
+		if e.ComplexityRoot.InboundEvent.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboundEvent.UpdatedAt(childComplexity), true
+
 	case "IntegrationJob.attempts":
 		if e.ComplexityRoot.IntegrationJob.Attempts == nil {
 			break
@@ -884,6 +1165,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationJob.LastError(childComplexity), true
+	case "IntegrationJob.nextAttemptAt":
+		if e.ComplexityRoot.IntegrationJob.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.NextAttemptAt(childComplexity), true
 	case "IntegrationJob.partnerJobID":
 		if e.ComplexityRoot.IntegrationJob.PartnerJobID == nil {
 			break
@@ -1093,6 +1380,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddBan(childComplexity, args["input"].(model.AddBanInput)), true
+	case "Mutation.addScreeningApplicant":
+		if e.ComplexityRoot.Mutation.AddScreeningApplicant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addScreeningApplicant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddScreeningApplicant(childComplexity, args["idempotencyKey"].(string), args["applicationId"].(int), args["email"].(string)), true
+	case "Mutation.cancelScreeningApplication":
+		if e.ComplexityRoot.Mutation.CancelScreeningApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelScreeningApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelScreeningApplication(childComplexity, args["idempotencyKey"].(string), args["id"].(int)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1115,6 +1424,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateClient(childComplexity, args["input"].(model.CreateClientInput)), true
+	case "Mutation.createEmbeddedScreeningApplication":
+		if e.ComplexityRoot.Mutation.CreateEmbeddedScreeningApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createEmbeddedScreeningApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEmbeddedScreeningApplication(childComplexity, args["idempotencyKey"].(string), args["input"].(model.CreateEmbeddedScreeningApplicationInput)), true
+	case "Mutation.createProspect":
+		if e.ComplexityRoot.Mutation.CreateProspect == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProspect_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProspect(childComplexity, args["input"].(prospects.Input), args["idempotencyKey"].(*string)), true
+	case "Mutation.createScreeningApplication":
+		if e.ComplexityRoot.Mutation.CreateScreeningApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createScreeningApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateScreeningApplication(childComplexity, args["idempotencyKey"].(string), args["input"].(model.CreateScreeningApplicationInput)), true
 	case "Mutation.importLeases":
 		if e.ComplexityRoot.Mutation.ImportLeases == nil {
 			break
@@ -1126,6 +1468,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportLeases(childComplexity, args["clientId"].(*int), args["format"].(model.FeedFormat), args["data"].(string), args["mapping"].(map[string]any), args["dryRun"].(bool)), true
+	case "Mutation.refreshScreeningApplication":
+		if e.ComplexityRoot.Mutation.RefreshScreeningApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshScreeningApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshScreeningApplication(childComplexity, args["idempotencyKey"].(string), args["id"].(int)), true
 	case "Mutation.registerProspect":
 		if e.ComplexityRoot.Mutation.RegisterProspect == nil {
 			break
@@ -1148,6 +1501,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveBan(childComplexity, args["id"].(int)), true
+	case "Mutation.removeScreeningApplicant":
+		if e.ComplexityRoot.Mutation.RemoveScreeningApplicant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeScreeningApplicant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveScreeningApplicant(childComplexity, args["idempotencyKey"].(string), args["applicationId"].(int), args["email"].(string)), true
+	case "Mutation.retryIntegrationJob":
+		if e.ComplexityRoot.Mutation.RetryIntegrationJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retryIntegrationJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetryIntegrationJob(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1170,6 +1545,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateClientCrmOrigins(childComplexity, args["id"].(int), args["origins"].([]string)), true
+	case "Mutation.updateClientPartnerReferences":
+		if e.ComplexityRoot.Mutation.UpdateClientPartnerReferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateClientPartnerReferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateClientPartnerReferences(childComplexity, args["id"].(int), args["input"].(model.ClientPartnerReferencesInput)), true
 	case "Mutation.updateClientStatusSets":
 		if e.ComplexityRoot.Mutation.UpdateClientStatusSets == nil {
 			break
@@ -1181,6 +1567,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateClientStatusSets(childComplexity, args["id"].(int), args["input"].(model.ClientStatusSetsInput)), true
+	case "Mutation.updateProspect":
+		if e.ComplexityRoot.Mutation.UpdateProspect == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProspect_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProspect(childComplexity, args["id"].(int), args["input"].(prospects.Input), args["idempotencyKey"].(*string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1477,6 +1874,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prospect.Property(childComplexity), true
+	case "Prospect.propexoLeaseID":
+		if e.ComplexityRoot.Prospect.PropexoLeaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Prospect.PropexoLeaseID(childComplexity), true
 	case "Prospect.propexoProspectID":
 		if e.ComplexityRoot.Prospect.PropexoProspectID == nil {
 			break
@@ -1680,6 +2083,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Registrations(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.RegistrationOrder), args["where"].(*ent.RegistrationWhereInput)), true
+	case "Query.screeningApplicants":
+		if e.ComplexityRoot.Query.ScreeningApplicants == nil {
+			break
+		}
+
+		args, err := ec.field_Query_screeningApplicants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ScreeningApplicants(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ApplicantOrder), args["where"].(*ent.ApplicantWhereInput)), true
+	case "Query.screeningApplications":
+		if e.ComplexityRoot.Query.ScreeningApplications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_screeningApplications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ScreeningApplications(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ScreeningApplicationOrder), args["where"].(*ent.ScreeningApplicationWhereInput)), true
 
 	case "Registration.channel":
 		if e.ComplexityRoot.Registration.Channel == nil {
@@ -1811,6 +2236,188 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegistrationResult.Status(childComplexity), true
 
+	case "ScreeningApplication.applicants":
+		if e.ComplexityRoot.ScreeningApplication.Applicants == nil {
+			break
+		}
+
+		args, err := ec.field_ScreeningApplication_applicants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.Applicants(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ApplicantOrder), args["where"].(*ent.ApplicantWhereInput)), true
+	case "ScreeningApplication.client":
+		if e.ComplexityRoot.ScreeningApplication.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.Client(childComplexity), true
+	case "ScreeningApplication.createdAt":
+		if e.ComplexityRoot.ScreeningApplication.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.CreatedAt(childComplexity), true
+	case "ScreeningApplication.creditRecommendation":
+		if e.ComplexityRoot.ScreeningApplication.CreditRecommendation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.CreditRecommendation(childComplexity), true
+	case "ScreeningApplication.creditRecommendationPolicyText":
+		if e.ComplexityRoot.ScreeningApplication.CreditRecommendationPolicyText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.CreditRecommendationPolicyText(childComplexity), true
+	case "ScreeningApplication.customerReference":
+		if e.ComplexityRoot.ScreeningApplication.CustomerReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.CustomerReference(childComplexity), true
+	case "ScreeningApplication.id":
+		if e.ComplexityRoot.ScreeningApplication.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.ID(childComplexity), true
+	case "ScreeningApplication.inboundEvents":
+		if e.ComplexityRoot.ScreeningApplication.InboundEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.InboundEvents(childComplexity), true
+	case "ScreeningApplication.kind":
+		if e.ComplexityRoot.ScreeningApplication.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.Kind(childComplexity), true
+	case "ScreeningApplication.landlordPays":
+		if e.ComplexityRoot.ScreeningApplication.LandlordPays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.LandlordPays(childComplexity), true
+	case "ScreeningApplication.lastNotification":
+		if e.ComplexityRoot.ScreeningApplication.LastNotification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.LastNotification(childComplexity), true
+	case "ScreeningApplication.lastPostbackAt":
+		if e.ComplexityRoot.ScreeningApplication.LastPostbackAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.LastPostbackAt(childComplexity), true
+	case "ScreeningApplication.lastRefreshedAt":
+		if e.ComplexityRoot.ScreeningApplication.LastRefreshedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.LastRefreshedAt(childComplexity), true
+	case "ScreeningApplication.orderStatus":
+		if e.ComplexityRoot.ScreeningApplication.OrderStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.OrderStatus(childComplexity), true
+	case "ScreeningApplication.propertyName":
+		if e.ComplexityRoot.ScreeningApplication.PropertyName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.PropertyName(childComplexity), true
+	case "ScreeningApplication.reportStatus":
+		if e.ComplexityRoot.ScreeningApplication.ReportStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.ReportStatus(childComplexity), true
+	case "ScreeningApplication.reportUrl":
+		if e.ComplexityRoot.ScreeningApplication.ReportURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.ReportURL(childComplexity), true
+	case "ScreeningApplication.smartmoveApplicationID":
+		if e.ComplexityRoot.ScreeningApplication.SmartmoveApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.SmartmoveApplicationID(childComplexity), true
+	case "ScreeningApplication.smartmoveStatus":
+		if e.ComplexityRoot.ScreeningApplication.SmartmoveStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.SmartmoveStatus(childComplexity), true
+	case "ScreeningApplication.status":
+		if e.ComplexityRoot.ScreeningApplication.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.Status(childComplexity), true
+	case "ScreeningApplication.unitNumber":
+		if e.ComplexityRoot.ScreeningApplication.UnitNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.UnitNumber(childComplexity), true
+	case "ScreeningApplication.updatedAt":
+		if e.ComplexityRoot.ScreeningApplication.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplication.UpdatedAt(childComplexity), true
+
+	case "ScreeningApplicationConnection.edges":
+		if e.ComplexityRoot.ScreeningApplicationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplicationConnection.Edges(childComplexity), true
+	case "ScreeningApplicationConnection.pageInfo":
+		if e.ComplexityRoot.ScreeningApplicationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplicationConnection.PageInfo(childComplexity), true
+	case "ScreeningApplicationConnection.totalCount":
+		if e.ComplexityRoot.ScreeningApplicationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplicationConnection.TotalCount(childComplexity), true
+
+	case "ScreeningApplicationEdge.cursor":
+		if e.ComplexityRoot.ScreeningApplicationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplicationEdge.Cursor(childComplexity), true
+	case "ScreeningApplicationEdge.node":
+		if e.ComplexityRoot.ScreeningApplicationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScreeningApplicationEdge.Node(childComplexity), true
+
+	case "Subscription.screeningApplicationUpdated":
+		if e.ComplexityRoot.Subscription.ScreeningApplicationUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_screeningApplicationUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ScreeningApplicationUpdated(childComplexity, args["id"].(int)), true
+
 	case "Tenant.cellPhone":
 		if e.ComplexityRoot.Tenant.CellPhone == nil {
 			break
@@ -1914,15 +2521,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAPITokenWhereInput,
 		ec.unmarshalInputAddBanInput,
 		ec.unmarshalInputAddressInput,
+		ec.unmarshalInputApplicantOrder,
+		ec.unmarshalInputApplicantWhereInput,
 		ec.unmarshalInputBanOrder,
 		ec.unmarshalInputBanWhereInput,
 		ec.unmarshalInputCardOrder,
 		ec.unmarshalInputCardWhereInput,
+		ec.unmarshalInputClientPartnerReferencesInput,
 		ec.unmarshalInputClientStatusSetsInput,
 		ec.unmarshalInputCompanyOrder,
 		ec.unmarshalInputCompanyWhereInput,
 		ec.unmarshalInputCreateAPITokenInput,
 		ec.unmarshalInputCreateClientInput,
+		ec.unmarshalInputCreateEmbeddedScreeningApplicationInput,
+		ec.unmarshalInputCreateProspectInput,
+		ec.unmarshalInputCreateScreeningApplicationInput,
+		ec.unmarshalInputInboundEventOrder,
+		ec.unmarshalInputInboundEventWhereInput,
 		ec.unmarshalInputIntegrationJobOrder,
 		ec.unmarshalInputIntegrationJobWhereInput,
 		ec.unmarshalInputLeaseMovingFilter,
@@ -1935,8 +2550,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRegisterProspectInput,
 		ec.unmarshalInputRegistrationOrder,
 		ec.unmarshalInputRegistrationWhereInput,
+		ec.unmarshalInputScreeningApplicationOrder,
+		ec.unmarshalInputScreeningApplicationWhereInput,
+		ec.unmarshalInputScreeningCardInput,
+		ec.unmarshalInputScreeningPropertyInput,
 		ec.unmarshalInputTenantOrder,
 		ec.unmarshalInputTenantWhereInput,
+		ec.unmarshalInputUpdateProspectInput,
 	)
 	first := true
 
@@ -1980,6 +2600,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2085,6 +2722,16 @@ input ClientStatusSetsInput {
   moveOut: [String!]
   "Statuses that mean a transfer to another unit."
   transfer: [String!]
+}
+
+"""
+A client's references at its partners. Omit a field to keep it; an empty string clears it.
+"""
+input ClientPartnerReferencesInput {
+  "The client's customer reference at RentPrep SmartMove (sent as referenceId)."
+  smartmoveReference: String
+  "The client's Propexo integration id: with one, prospects are delivered to Propexo."
+  propexoIntegrationId: String
 }
 
 """
@@ -2227,6 +2874,127 @@ type ImportRowError {
   message: String!
 }
 
+"""
+A new prospect, with Propexo's create-prospect fields and limits.
+"""
+input CreateProspectInput {
+  "The property the prospect is interested in."
+  propertyId: ID
+  "First name."
+  firstName: String
+  "Middle name."
+  middleName: String
+  "Last name."
+  lastName: String
+  "Primary email address."
+  email1: String
+  "Primary phone number (normalized to E.164 when it is a valid number)."
+  phone1: String
+  "Secondary phone number."
+  phone2: String
+  "The day the prospect wants to move in."
+  moveInDate: Date
+  "Lowest monthly rent considered, in cents (at least 1)."
+  rentMinimumInCents: Int
+  "Highest monthly rent considered, in cents (at least 1)."
+  rentMaximumInCents: Int
+  "Pets, as Propexo's pet values."
+  pets: [String!]
+  "First address line (at most 40 characters)."
+  address1: String
+  "Second address line (at most 40 characters)."
+  address2: String
+  "City (at most 30 characters)."
+  city: String
+  "State (at most 4 characters)."
+  state: String
+  "Zip code (at most 12 characters)."
+  zip: String
+  "Country code (at most 2 characters)."
+  country: String
+  "How many people will live in the unit."
+  numberOfOccupants: Int
+  "Bedroom counts wanted; RentCafe uses only the first."
+  desiredNumBedrooms: [Int!]
+  "Subscribe the prospect to the CRM's automated email."
+  subscribe: Boolean
+  "How the prospect prefers to be contacted."
+  preferredContactMethod: String
+  "The name of the lead source."
+  prospectSource: String
+  "Propexo's id of the agent."
+  agentId: String
+  "Notes about the prospect."
+  notes: String
+  "Lease term wanted, 1 to 18 months."
+  leaseTermInMonths: Int
+  "How the prospect first made contact."
+  firstContactType: String
+  "Propexo's id of the community."
+  communityId: String
+  "Propexo's id of the attribution."
+  attributionId: String
+}
+
+"""
+Changes to a prospect, with Propexo's update-prospect fields and limits. Omitted
+fields are unchanged; notes are appended to the existing notes, as Propexo does.
+"""
+input UpdateProspectInput {
+  "The property the prospect is interested in."
+  propertyId: ID
+  "First name."
+  firstName: String
+  "Middle name."
+  middleName: String
+  "Last name."
+  lastName: String
+  "Primary email address."
+  email1: String
+  "Primary phone number (normalized to E.164 when it is a valid number)."
+  phone1: String
+  "Secondary phone number."
+  phone2: String
+  "The day the prospect wants to move in."
+  moveInDate: Date
+  "Lowest monthly rent considered, in cents (at least 1)."
+  rentMinimumInCents: Int
+  "Highest monthly rent considered, in cents (at least 1)."
+  rentMaximumInCents: Int
+  "Pets, as Propexo's pet values."
+  pets: [String!]
+  "First address line (at most 40 characters)."
+  address1: String
+  "Second address line (at most 40 characters)."
+  address2: String
+  "City (at most 30 characters)."
+  city: String
+  "State (at most 4 characters)."
+  state: String
+  "Zip code (at most 12 characters)."
+  zip: String
+  "Country code (at most 2 characters)."
+  country: String
+  "How many people will live in the unit."
+  numberOfOccupants: Int
+  "Bedroom counts wanted; RentCafe uses only the first."
+  desiredNumBedrooms: [Int!]
+  "Subscribe the prospect to the CRM's automated email."
+  subscribe: Boolean
+  "How the prospect prefers to be contacted."
+  preferredContactMethod: String
+  "The name of the lead source."
+  prospectSource: String
+  "Propexo's id of the agent."
+  agentId: String
+  "Notes to append to the existing notes."
+  notes: String
+  "Lease term wanted, at least 1 month."
+  leaseTermInMonths: Int
+  "The lease_id Propexo's update requires; defaults to the Propexo prospect id."
+  propexoLeaseId: String
+}
+
 extend type Query {
   """
   Leases visible to the caller, optionally narrowed to move-ins, move-outs and
@@ -2270,6 +3038,14 @@ type Mutation {
     input: ClientStatusSetsInput!
   ): Company!
 
+  "Sets a client's partner references (admin scope)."
+  updateClientPartnerReferences(
+    "The client to change; a client token may only name its own."
+    id: ID!
+    "The references."
+    input: ClientPartnerReferencesInput!
+  ): Company!
+
   "Creates a client (platform admin only)."
   createClient(
     "The new client."
@@ -2295,6 +3071,30 @@ type Mutation {
     "Validate and report without writing."
     dryRun: Boolean! = false
   ): ImportReport!
+
+  "Creates a prospect. When the client has a Propexo integration, a delivery to Propexo is queued in the same transaction (see the prospect's integrationJobs)."
+  createProspect(
+    "The prospect."
+    input: CreateProspectInput!
+    "Retrying with the same key returns the first prospect instead of creating another."
+    idempotencyKey: String
+  ): Prospect!
+
+  "Changes a prospect and queues the change's delivery to Propexo."
+  updateProspect(
+    "The prospect to change."
+    id: ID!
+    "The changes."
+    input: UpdateProspectInput!
+    "Retrying with the same key applies the change once."
+    idempotencyKey: String
+  ): Prospect!
+
+  "Queues a FAILED, PARTIAL or NOT_SENT delivery again."
+  retryIntegrationJob(
+    "The delivery to retry."
+    id: ID!
+  ): IntegrationJob!
 
   "Registers a prospect for a showing: the same rules as the registration page."
   registerProspect(
@@ -2713,6 +3513,490 @@ input APITokenWhereInput {
   Has an edge Client matching one of the given filters.
   """
   hasClientWith: [CompanyWhereInput!]
+}
+"""
+A person screened on a SmartMove application, and their progress.
+"""
+type Applicant implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  The applicant's email address (lower case): SmartMove emails the request there.
+  """
+  email: String!
+  """
+  The applicant's progress as SmartMove last reported it: NO_ACTIVITY until they respond.
+  """
+  status: ApplicantStatus!
+  """
+  The applicant's first name, once SmartMove knows it.
+  """
+  firstName: String!
+  """
+  The applicant's last name, once SmartMove knows it.
+  """
+  lastName: String!
+  """
+  When the applicant's request expires at SmartMove (UTC).
+  """
+  requestExpiresAt: Time
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+  """
+  The screening application.
+  """
+  application: ScreeningApplication!
+}
+"""
+A connection to a list of items.
+"""
+type ApplicantConnection {
+  """
+  A list of edges.
+  """
+  edges: [ApplicantEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ApplicantEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Applicant
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Applicant connections
+"""
+input ApplicantOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Applicants.
+  """
+  field: ApplicantOrderField!
+}
+"""
+Properties by which Applicant connections can be ordered.
+"""
+enum ApplicantOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+  """
+  email
+  """
+  EMAIL
+  """
+  status
+  """
+  STATUS
+}
+"""
+ApplicantStatus is enum for the field status
+"""
+enum ApplicantStatus @goModel(model: "github.com/leasegraph/leasegraph/ent/applicant.Status") {
+  """
+  no activity
+  """
+  NO_ACTIVITY
+  """
+  request accepted
+  """
+  REQUEST_ACCEPTED
+  """
+  request declined
+  """
+  REQUEST_DECLINED
+  """
+  idma completed
+  """
+  IDMA_COMPLETED
+  """
+  reports requested
+  """
+  REPORTS_REQUESTED
+  """
+  reports available
+  """
+  REPORTS_AVAILABLE
+  """
+  support required
+  """
+  SUPPORT_REQUIRED
+}
+"""
+ApplicantWhereInput is used for filtering Applicant objects.
+Input was generated by ent.
+"""
+input ApplicantWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: ApplicantWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [ApplicantWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [ApplicantWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  email field predicates
+  """
+  email: String
+  """
+  email is not equal to the value.
+  """
+  emailNEQ: String
+  """
+  email is one of the values.
+  """
+  emailIn: [String!]
+  """
+  email is none of the values.
+  """
+  emailNotIn: [String!]
+  """
+  email is greater than the value.
+  """
+  emailGT: String
+  """
+  email is greater than or equal to the value.
+  """
+  emailGTE: String
+  """
+  email is less than the value.
+  """
+  emailLT: String
+  """
+  email is less than or equal to the value.
+  """
+  emailLTE: String
+  """
+  email contains the value.
+  """
+  emailContains: String
+  """
+  email starts with the value.
+  """
+  emailHasPrefix: String
+  """
+  email ends with the value.
+  """
+  emailHasSuffix: String
+  """
+  email equals the value, ignoring case.
+  """
+  emailEqualFold: String
+  """
+  email contains the value, ignoring case.
+  """
+  emailContainsFold: String
+  """
+  status field predicates
+  """
+  status: ApplicantStatus
+  """
+  status is not equal to the value.
+  """
+  statusNEQ: ApplicantStatus
+  """
+  status is one of the values.
+  """
+  statusIn: [ApplicantStatus!]
+  """
+  status is none of the values.
+  """
+  statusNotIn: [ApplicantStatus!]
+  """
+  first_name field predicates
+  """
+  firstName: String
+  """
+  firstName is not equal to the value.
+  """
+  firstNameNEQ: String
+  """
+  firstName is one of the values.
+  """
+  firstNameIn: [String!]
+  """
+  firstName is none of the values.
+  """
+  firstNameNotIn: [String!]
+  """
+  firstName is greater than the value.
+  """
+  firstNameGT: String
+  """
+  firstName is greater than or equal to the value.
+  """
+  firstNameGTE: String
+  """
+  firstName is less than the value.
+  """
+  firstNameLT: String
+  """
+  firstName is less than or equal to the value.
+  """
+  firstNameLTE: String
+  """
+  firstName contains the value.
+  """
+  firstNameContains: String
+  """
+  firstName starts with the value.
+  """
+  firstNameHasPrefix: String
+  """
+  firstName ends with the value.
+  """
+  firstNameHasSuffix: String
+  """
+  firstName equals the value, ignoring case.
+  """
+  firstNameEqualFold: String
+  """
+  firstName contains the value, ignoring case.
+  """
+  firstNameContainsFold: String
+  """
+  last_name field predicates
+  """
+  lastName: String
+  """
+  lastName is not equal to the value.
+  """
+  lastNameNEQ: String
+  """
+  lastName is one of the values.
+  """
+  lastNameIn: [String!]
+  """
+  lastName is none of the values.
+  """
+  lastNameNotIn: [String!]
+  """
+  lastName is greater than the value.
+  """
+  lastNameGT: String
+  """
+  lastName is greater than or equal to the value.
+  """
+  lastNameGTE: String
+  """
+  lastName is less than the value.
+  """
+  lastNameLT: String
+  """
+  lastName is less than or equal to the value.
+  """
+  lastNameLTE: String
+  """
+  lastName contains the value.
+  """
+  lastNameContains: String
+  """
+  lastName starts with the value.
+  """
+  lastNameHasPrefix: String
+  """
+  lastName ends with the value.
+  """
+  lastNameHasSuffix: String
+  """
+  lastName equals the value, ignoring case.
+  """
+  lastNameEqualFold: String
+  """
+  lastName contains the value, ignoring case.
+  """
+  lastNameContainsFold: String
+  """
+  request_expires_at field predicates
+  """
+  requestExpiresAt: Time
+  """
+  requestExpiresAt is not equal to the value.
+  """
+  requestExpiresAtNEQ: Time
+  """
+  requestExpiresAt is one of the values.
+  """
+  requestExpiresAtIn: [Time!]
+  """
+  requestExpiresAt is none of the values.
+  """
+  requestExpiresAtNotIn: [Time!]
+  """
+  requestExpiresAt is greater than the value.
+  """
+  requestExpiresAtGT: Time
+  """
+  requestExpiresAt is greater than or equal to the value.
+  """
+  requestExpiresAtGTE: Time
+  """
+  requestExpiresAt is less than the value.
+  """
+  requestExpiresAtLT: Time
+  """
+  requestExpiresAt is less than or equal to the value.
+  """
+  requestExpiresAtLTE: Time
+  """
+  requestExpiresAt is not set.
+  """
+  requestExpiresAtIsNil: Boolean
+  """
+  requestExpiresAt is set.
+  """
+  requestExpiresAtNotNil: Boolean
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
+  """
+  application edge predicates
+  """
+  hasApplication: Boolean
+  """
+  Has an edge Application matching one of the given filters.
+  """
+  hasApplicationWith: [ScreeningApplicationWhereInput!]
 }
 """
 A phone number or email address that may not register for showings with this client.
@@ -3885,6 +5169,309 @@ enum Gender @goModel(model: "github.com/leasegraph/leasegraph/ent/tenant.Gender"
   FEMALE
 }
 """
+One message a partner pushed to us (a SmartMove postback), stored once and redacted.
+"""
+type InboundEvent implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  The partner that sent it.
+  """
+  source: InboundEventSource!
+  """
+  The report status the message carried, as sent (e.g. InProgress).
+  """
+  reportStatus: String!
+  """
+  APPLIED (it moved the application forward or updated it) or STALE (it came late: its status is not ahead of the stored one, so nothing moved back).
+  """
+  outcome: InboundEventOutcome!
+  """
+  The message as received, with personal data and credentials redacted.
+  """
+  payload: Map!
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+  """
+  The screening application it concerns.
+  """
+  screeningApplication: ScreeningApplication
+}
+"""
+Ordering options for InboundEvent connections
+"""
+input InboundEventOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order InboundEvents.
+  """
+  field: InboundEventOrderField!
+}
+"""
+Properties by which InboundEvent connections can be ordered.
+"""
+enum InboundEventOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+}
+"""
+InboundEventOutcome is enum for the field outcome
+"""
+enum InboundEventOutcome @goModel(model: "github.com/leasegraph/leasegraph/ent/inboundevent.Outcome") {
+  """
+  applied
+  """
+  APPLIED
+  """
+  stale
+  """
+  STALE
+}
+"""
+InboundEventSource is enum for the field source
+"""
+enum InboundEventSource @goModel(model: "github.com/leasegraph/leasegraph/ent/inboundevent.Source") {
+  """
+  smartmove
+  """
+  SMARTMOVE
+}
+"""
+InboundEventWhereInput is used for filtering InboundEvent objects.
+Input was generated by ent.
+"""
+input InboundEventWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: InboundEventWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [InboundEventWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [InboundEventWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  source field predicates
+  """
+  source: InboundEventSource
+  """
+  source is not equal to the value.
+  """
+  sourceNEQ: InboundEventSource
+  """
+  source is one of the values.
+  """
+  sourceIn: [InboundEventSource!]
+  """
+  source is none of the values.
+  """
+  sourceNotIn: [InboundEventSource!]
+  """
+  report_status field predicates
+  """
+  reportStatus: String
+  """
+  reportStatus is not equal to the value.
+  """
+  reportStatusNEQ: String
+  """
+  reportStatus is one of the values.
+  """
+  reportStatusIn: [String!]
+  """
+  reportStatus is none of the values.
+  """
+  reportStatusNotIn: [String!]
+  """
+  reportStatus is greater than the value.
+  """
+  reportStatusGT: String
+  """
+  reportStatus is greater than or equal to the value.
+  """
+  reportStatusGTE: String
+  """
+  reportStatus is less than the value.
+  """
+  reportStatusLT: String
+  """
+  reportStatus is less than or equal to the value.
+  """
+  reportStatusLTE: String
+  """
+  reportStatus contains the value.
+  """
+  reportStatusContains: String
+  """
+  reportStatus starts with the value.
+  """
+  reportStatusHasPrefix: String
+  """
+  reportStatus ends with the value.
+  """
+  reportStatusHasSuffix: String
+  """
+  reportStatus equals the value, ignoring case.
+  """
+  reportStatusEqualFold: String
+  """
+  reportStatus contains the value, ignoring case.
+  """
+  reportStatusContainsFold: String
+  """
+  outcome field predicates
+  """
+  outcome: InboundEventOutcome
+  """
+  outcome is not equal to the value.
+  """
+  outcomeNEQ: InboundEventOutcome
+  """
+  outcome is one of the values.
+  """
+  outcomeIn: [InboundEventOutcome!]
+  """
+  outcome is none of the values.
+  """
+  outcomeNotIn: [InboundEventOutcome!]
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
+  """
+  screening_application edge predicates
+  """
+  hasScreeningApplication: Boolean
+  """
+  Has an edge ScreeningApplication matching one of the given filters.
+  """
+  hasScreeningApplicationWith: [ScreeningApplicationWhereInput!]
+}
+"""
 The visible state of one outbound delivery (an SMS, a write to Propexo): status, attempts, last error.
 """
 type IntegrationJob implements Node {
@@ -3920,6 +5507,10 @@ type IntegrationJob implements Node {
   The partner's id for the delivery, once it has one.
   """
   partnerJobID: String!
+  """
+  When delivery will be tried or checked next, while it is not final.
+  """
+  nextAttemptAt: Time
   """
   The client (property-management company) that owns this row.
   """
@@ -4324,6 +5915,46 @@ input IntegrationJobWhereInput {
   partnerJobID contains the value, ignoring case.
   """
   partnerJobIDContainsFold: String
+  """
+  next_attempt_at field predicates
+  """
+  nextAttemptAt: Time
+  """
+  nextAttemptAt is not equal to the value.
+  """
+  nextAttemptAtNEQ: Time
+  """
+  nextAttemptAt is one of the values.
+  """
+  nextAttemptAtIn: [Time!]
+  """
+  nextAttemptAt is none of the values.
+  """
+  nextAttemptAtNotIn: [Time!]
+  """
+  nextAttemptAt is greater than the value.
+  """
+  nextAttemptAtGT: Time
+  """
+  nextAttemptAt is greater than or equal to the value.
+  """
+  nextAttemptAtGTE: Time
+  """
+  nextAttemptAt is less than the value.
+  """
+  nextAttemptAtLT: Time
+  """
+  nextAttemptAt is less than or equal to the value.
+  """
+  nextAttemptAtLTE: Time
+  """
+  nextAttemptAt is not set.
+  """
+  nextAttemptAtIsNil: Boolean
+  """
+  nextAttemptAt is set.
+  """
+  nextAttemptAtNotNil: Boolean
   """
   client edge predicates
   """
@@ -5532,6 +7163,10 @@ type Prospect implements Node {
   Propexo's id of this prospect once delivered; empty before.
   """
   propexoProspectID: String!
+  """
+  The lease_id Propexo's update endpoint requires; defaults to the Propexo prospect id.
+  """
+  propexoLeaseID: String!
   """
   The client (property-management company) that owns this row.
   """
@@ -7047,6 +8682,58 @@ input ProspectWhereInput {
   """
   propexoProspectIDContainsFold: String
   """
+  propexo_lease_id field predicates
+  """
+  propexoLeaseID: String
+  """
+  propexoLeaseID is not equal to the value.
+  """
+  propexoLeaseIDNEQ: String
+  """
+  propexoLeaseID is one of the values.
+  """
+  propexoLeaseIDIn: [String!]
+  """
+  propexoLeaseID is none of the values.
+  """
+  propexoLeaseIDNotIn: [String!]
+  """
+  propexoLeaseID is greater than the value.
+  """
+  propexoLeaseIDGT: String
+  """
+  propexoLeaseID is greater than or equal to the value.
+  """
+  propexoLeaseIDGTE: String
+  """
+  propexoLeaseID is less than the value.
+  """
+  propexoLeaseIDLT: String
+  """
+  propexoLeaseID is less than or equal to the value.
+  """
+  propexoLeaseIDLTE: String
+  """
+  propexoLeaseID contains the value.
+  """
+  propexoLeaseIDContains: String
+  """
+  propexoLeaseID starts with the value.
+  """
+  propexoLeaseIDHasPrefix: String
+  """
+  propexoLeaseID ends with the value.
+  """
+  propexoLeaseIDHasSuffix: String
+  """
+  propexoLeaseID equals the value, ignoring case.
+  """
+  propexoLeaseIDEqualFold: String
+  """
+  propexoLeaseID contains the value, ignoring case.
+  """
+  propexoLeaseIDContainsFold: String
+  """
   client edge predicates
   """
   hasClient: Boolean
@@ -7109,6 +8796,40 @@ type Query {
     """
     ids: [ID!]!
   ): [Node]!
+  """
+  The applicants on the caller's screening applications.
+  """
+  screeningApplicants(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Applicants returned from the connection.
+    """
+    orderBy: ApplicantOrder
+
+    """
+    Filtering options for Applicants returned from the connection.
+    """
+    where: ApplicantWhereInput
+  ): ApplicantConnection!
   """
   The caller's ban list.
   """
@@ -7313,6 +9034,40 @@ type Query {
     """
     where: RegistrationWhereInput
   ): RegistrationConnection!
+  """
+  The caller's screening applications.
+  """
+  screeningApplications(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for ScreeningApplications returned from the connection.
+    """
+    orderBy: ScreeningApplicationOrder
+
+    """
+    Filtering options for ScreeningApplications returned from the connection.
+    """
+    where: ScreeningApplicationWhereInput
+  ): ScreeningApplicationConnection!
 }
 """
 One agent-assisted registration attempt and its result; failed attempts are recorded too.
@@ -7798,6 +9553,923 @@ input RegistrationWhereInput {
   Has an edge Deliveries matching one of the given filters.
   """
   hasDeliveriesWith: [IntegrationJobWhereInput!]
+}
+"""
+A tenant-screening order at RentPrep SmartMove: its applicants, report status and credit recommendation. The report itself stays at SmartMove (reportUrl).
+"""
+type ScreeningApplication implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  How it was ordered: LINK (the landlord finishes the order on SmartMove's page) or EMBEDDED (ordered and paid in one call).
+  """
+  kind: ScreeningApplicationKind!
+  """
+  SUBMITTING (the order is being sent), ORDERED (SmartMove accepted it), or UNCONFIRMED (the call failed in a way that leaves the outcome unknown; a postback confirms it).
+  """
+  orderStatus: ScreeningOrderStatus!
+  """
+  The report status: PENDING, IN_PROGRESS, READY; REQUEST_DECLINED, ERROR, EXPIRED and CANCELLED are final. It never moves backwards.
+  """
+  status: ScreeningStatus!
+  """
+  SmartMove's application id; null until SmartMove has created the application (for LINK orders, once the landlord finishes the form).
+  """
+  smartmoveApplicationID: Int
+  """
+  The client's SmartMove customer reference the order was placed under.
+  """
+  customerReference: String!
+  """
+  Whether the landlord pays; null until known (a LINK order lets the landlord choose on the form).
+  """
+  landlordPays: Boolean
+  """
+  The property name sent with the order (or reported by SmartMove).
+  """
+  propertyName: String!
+  """
+  The unit number sent with the order (or reported by SmartMove).
+  """
+  unitNumber: String!
+  """
+  SmartMove's own application status as last read (e.g. Active, InProgress).
+  """
+  smartmoveStatus: String!
+  """
+  SmartMove's credit recommendation as last read; UNAVAILABLE until the reports are ready.
+  """
+  creditRecommendation: ScreeningCreditRecommendation!
+  """
+  SmartMove's text for the recommendation's policy.
+  """
+  creditRecommendationPolicyText: String!
+  """
+  The notification text of the last postback applied.
+  """
+  lastNotification: String!
+  """
+  When the last postback for this application arrived (UTC).
+  """
+  lastPostbackAt: Time
+  """
+  When the application's details were last pulled from SmartMove (UTC).
+  """
+  lastRefreshedAt: Time
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+  """
+  The people screened on this application.
+  """
+  applicants(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Applicants returned from the connection.
+    """
+    orderBy: ApplicantOrder
+
+    """
+    Filtering options for Applicants returned from the connection.
+    """
+    where: ApplicantWhereInput
+  ): ApplicantConnection!
+  """
+  The postbacks received for this application, redacted, oldest first.
+  """
+  inboundEvents: [InboundEvent!]
+}
+"""
+A connection to a list of items.
+"""
+type ScreeningApplicationConnection {
+  """
+  A list of edges.
+  """
+  edges: [ScreeningApplicationEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ScreeningApplicationEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: ScreeningApplication
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+ScreeningApplicationKind is enum for the field kind
+"""
+enum ScreeningApplicationKind @goModel(model: "github.com/leasegraph/leasegraph/ent/screeningapplication.Kind") {
+  """
+  link
+  """
+  LINK
+  """
+  embedded
+  """
+  EMBEDDED
+}
+"""
+Ordering options for ScreeningApplication connections
+"""
+input ScreeningApplicationOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ScreeningApplications.
+  """
+  field: ScreeningApplicationOrderField!
+}
+"""
+Properties by which ScreeningApplication connections can be ordered.
+"""
+enum ScreeningApplicationOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+  """
+  kind
+  """
+  KIND
+  """
+  status
+  """
+  STATUS
+}
+"""
+ScreeningApplicationWhereInput is used for filtering ScreeningApplication objects.
+Input was generated by ent.
+"""
+input ScreeningApplicationWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: ScreeningApplicationWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [ScreeningApplicationWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [ScreeningApplicationWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  kind field predicates
+  """
+  kind: ScreeningApplicationKind
+  """
+  kind is not equal to the value.
+  """
+  kindNEQ: ScreeningApplicationKind
+  """
+  kind is one of the values.
+  """
+  kindIn: [ScreeningApplicationKind!]
+  """
+  kind is none of the values.
+  """
+  kindNotIn: [ScreeningApplicationKind!]
+  """
+  order_status field predicates
+  """
+  orderStatus: ScreeningOrderStatus
+  """
+  orderStatus is not equal to the value.
+  """
+  orderStatusNEQ: ScreeningOrderStatus
+  """
+  orderStatus is one of the values.
+  """
+  orderStatusIn: [ScreeningOrderStatus!]
+  """
+  orderStatus is none of the values.
+  """
+  orderStatusNotIn: [ScreeningOrderStatus!]
+  """
+  status field predicates
+  """
+  status: ScreeningStatus
+  """
+  status is not equal to the value.
+  """
+  statusNEQ: ScreeningStatus
+  """
+  status is one of the values.
+  """
+  statusIn: [ScreeningStatus!]
+  """
+  status is none of the values.
+  """
+  statusNotIn: [ScreeningStatus!]
+  """
+  smartmove_application_id field predicates
+  """
+  smartmoveApplicationID: Int
+  """
+  smartmoveApplicationID is not equal to the value.
+  """
+  smartmoveApplicationIDNEQ: Int
+  """
+  smartmoveApplicationID is one of the values.
+  """
+  smartmoveApplicationIDIn: [Int!]
+  """
+  smartmoveApplicationID is none of the values.
+  """
+  smartmoveApplicationIDNotIn: [Int!]
+  """
+  smartmoveApplicationID is greater than the value.
+  """
+  smartmoveApplicationIDGT: Int
+  """
+  smartmoveApplicationID is greater than or equal to the value.
+  """
+  smartmoveApplicationIDGTE: Int
+  """
+  smartmoveApplicationID is less than the value.
+  """
+  smartmoveApplicationIDLT: Int
+  """
+  smartmoveApplicationID is less than or equal to the value.
+  """
+  smartmoveApplicationIDLTE: Int
+  """
+  smartmoveApplicationID is not set.
+  """
+  smartmoveApplicationIDIsNil: Boolean
+  """
+  smartmoveApplicationID is set.
+  """
+  smartmoveApplicationIDNotNil: Boolean
+  """
+  customer_reference field predicates
+  """
+  customerReference: String
+  """
+  customerReference is not equal to the value.
+  """
+  customerReferenceNEQ: String
+  """
+  customerReference is one of the values.
+  """
+  customerReferenceIn: [String!]
+  """
+  customerReference is none of the values.
+  """
+  customerReferenceNotIn: [String!]
+  """
+  customerReference is greater than the value.
+  """
+  customerReferenceGT: String
+  """
+  customerReference is greater than or equal to the value.
+  """
+  customerReferenceGTE: String
+  """
+  customerReference is less than the value.
+  """
+  customerReferenceLT: String
+  """
+  customerReference is less than or equal to the value.
+  """
+  customerReferenceLTE: String
+  """
+  customerReference contains the value.
+  """
+  customerReferenceContains: String
+  """
+  customerReference starts with the value.
+  """
+  customerReferenceHasPrefix: String
+  """
+  customerReference ends with the value.
+  """
+  customerReferenceHasSuffix: String
+  """
+  customerReference equals the value, ignoring case.
+  """
+  customerReferenceEqualFold: String
+  """
+  customerReference contains the value, ignoring case.
+  """
+  customerReferenceContainsFold: String
+  """
+  landlord_pays field predicates
+  """
+  landlordPays: Boolean
+  """
+  landlordPays is not equal to the value.
+  """
+  landlordPaysNEQ: Boolean
+  """
+  landlordPays is not set.
+  """
+  landlordPaysIsNil: Boolean
+  """
+  landlordPays is set.
+  """
+  landlordPaysNotNil: Boolean
+  """
+  property_name field predicates
+  """
+  propertyName: String
+  """
+  propertyName is not equal to the value.
+  """
+  propertyNameNEQ: String
+  """
+  propertyName is one of the values.
+  """
+  propertyNameIn: [String!]
+  """
+  propertyName is none of the values.
+  """
+  propertyNameNotIn: [String!]
+  """
+  propertyName is greater than the value.
+  """
+  propertyNameGT: String
+  """
+  propertyName is greater than or equal to the value.
+  """
+  propertyNameGTE: String
+  """
+  propertyName is less than the value.
+  """
+  propertyNameLT: String
+  """
+  propertyName is less than or equal to the value.
+  """
+  propertyNameLTE: String
+  """
+  propertyName contains the value.
+  """
+  propertyNameContains: String
+  """
+  propertyName starts with the value.
+  """
+  propertyNameHasPrefix: String
+  """
+  propertyName ends with the value.
+  """
+  propertyNameHasSuffix: String
+  """
+  propertyName equals the value, ignoring case.
+  """
+  propertyNameEqualFold: String
+  """
+  propertyName contains the value, ignoring case.
+  """
+  propertyNameContainsFold: String
+  """
+  unit_number field predicates
+  """
+  unitNumber: String
+  """
+  unitNumber is not equal to the value.
+  """
+  unitNumberNEQ: String
+  """
+  unitNumber is one of the values.
+  """
+  unitNumberIn: [String!]
+  """
+  unitNumber is none of the values.
+  """
+  unitNumberNotIn: [String!]
+  """
+  unitNumber is greater than the value.
+  """
+  unitNumberGT: String
+  """
+  unitNumber is greater than or equal to the value.
+  """
+  unitNumberGTE: String
+  """
+  unitNumber is less than the value.
+  """
+  unitNumberLT: String
+  """
+  unitNumber is less than or equal to the value.
+  """
+  unitNumberLTE: String
+  """
+  unitNumber contains the value.
+  """
+  unitNumberContains: String
+  """
+  unitNumber starts with the value.
+  """
+  unitNumberHasPrefix: String
+  """
+  unitNumber ends with the value.
+  """
+  unitNumberHasSuffix: String
+  """
+  unitNumber equals the value, ignoring case.
+  """
+  unitNumberEqualFold: String
+  """
+  unitNumber contains the value, ignoring case.
+  """
+  unitNumberContainsFold: String
+  """
+  smartmove_status field predicates
+  """
+  smartmoveStatus: String
+  """
+  smartmoveStatus is not equal to the value.
+  """
+  smartmoveStatusNEQ: String
+  """
+  smartmoveStatus is one of the values.
+  """
+  smartmoveStatusIn: [String!]
+  """
+  smartmoveStatus is none of the values.
+  """
+  smartmoveStatusNotIn: [String!]
+  """
+  smartmoveStatus is greater than the value.
+  """
+  smartmoveStatusGT: String
+  """
+  smartmoveStatus is greater than or equal to the value.
+  """
+  smartmoveStatusGTE: String
+  """
+  smartmoveStatus is less than the value.
+  """
+  smartmoveStatusLT: String
+  """
+  smartmoveStatus is less than or equal to the value.
+  """
+  smartmoveStatusLTE: String
+  """
+  smartmoveStatus contains the value.
+  """
+  smartmoveStatusContains: String
+  """
+  smartmoveStatus starts with the value.
+  """
+  smartmoveStatusHasPrefix: String
+  """
+  smartmoveStatus ends with the value.
+  """
+  smartmoveStatusHasSuffix: String
+  """
+  smartmoveStatus equals the value, ignoring case.
+  """
+  smartmoveStatusEqualFold: String
+  """
+  smartmoveStatus contains the value, ignoring case.
+  """
+  smartmoveStatusContainsFold: String
+  """
+  credit_recommendation field predicates
+  """
+  creditRecommendation: ScreeningCreditRecommendation
+  """
+  creditRecommendation is not equal to the value.
+  """
+  creditRecommendationNEQ: ScreeningCreditRecommendation
+  """
+  creditRecommendation is one of the values.
+  """
+  creditRecommendationIn: [ScreeningCreditRecommendation!]
+  """
+  creditRecommendation is none of the values.
+  """
+  creditRecommendationNotIn: [ScreeningCreditRecommendation!]
+  """
+  credit_recommendation_policy_text field predicates
+  """
+  creditRecommendationPolicyText: String
+  """
+  creditRecommendationPolicyText is not equal to the value.
+  """
+  creditRecommendationPolicyTextNEQ: String
+  """
+  creditRecommendationPolicyText is one of the values.
+  """
+  creditRecommendationPolicyTextIn: [String!]
+  """
+  creditRecommendationPolicyText is none of the values.
+  """
+  creditRecommendationPolicyTextNotIn: [String!]
+  """
+  creditRecommendationPolicyText is greater than the value.
+  """
+  creditRecommendationPolicyTextGT: String
+  """
+  creditRecommendationPolicyText is greater than or equal to the value.
+  """
+  creditRecommendationPolicyTextGTE: String
+  """
+  creditRecommendationPolicyText is less than the value.
+  """
+  creditRecommendationPolicyTextLT: String
+  """
+  creditRecommendationPolicyText is less than or equal to the value.
+  """
+  creditRecommendationPolicyTextLTE: String
+  """
+  creditRecommendationPolicyText contains the value.
+  """
+  creditRecommendationPolicyTextContains: String
+  """
+  creditRecommendationPolicyText starts with the value.
+  """
+  creditRecommendationPolicyTextHasPrefix: String
+  """
+  creditRecommendationPolicyText ends with the value.
+  """
+  creditRecommendationPolicyTextHasSuffix: String
+  """
+  creditRecommendationPolicyText equals the value, ignoring case.
+  """
+  creditRecommendationPolicyTextEqualFold: String
+  """
+  creditRecommendationPolicyText contains the value, ignoring case.
+  """
+  creditRecommendationPolicyTextContainsFold: String
+  """
+  last_notification field predicates
+  """
+  lastNotification: String
+  """
+  lastNotification is not equal to the value.
+  """
+  lastNotificationNEQ: String
+  """
+  lastNotification is one of the values.
+  """
+  lastNotificationIn: [String!]
+  """
+  lastNotification is none of the values.
+  """
+  lastNotificationNotIn: [String!]
+  """
+  lastNotification is greater than the value.
+  """
+  lastNotificationGT: String
+  """
+  lastNotification is greater than or equal to the value.
+  """
+  lastNotificationGTE: String
+  """
+  lastNotification is less than the value.
+  """
+  lastNotificationLT: String
+  """
+  lastNotification is less than or equal to the value.
+  """
+  lastNotificationLTE: String
+  """
+  lastNotification contains the value.
+  """
+  lastNotificationContains: String
+  """
+  lastNotification starts with the value.
+  """
+  lastNotificationHasPrefix: String
+  """
+  lastNotification ends with the value.
+  """
+  lastNotificationHasSuffix: String
+  """
+  lastNotification equals the value, ignoring case.
+  """
+  lastNotificationEqualFold: String
+  """
+  lastNotification contains the value, ignoring case.
+  """
+  lastNotificationContainsFold: String
+  """
+  last_postback_at field predicates
+  """
+  lastPostbackAt: Time
+  """
+  lastPostbackAt is not equal to the value.
+  """
+  lastPostbackAtNEQ: Time
+  """
+  lastPostbackAt is one of the values.
+  """
+  lastPostbackAtIn: [Time!]
+  """
+  lastPostbackAt is none of the values.
+  """
+  lastPostbackAtNotIn: [Time!]
+  """
+  lastPostbackAt is greater than the value.
+  """
+  lastPostbackAtGT: Time
+  """
+  lastPostbackAt is greater than or equal to the value.
+  """
+  lastPostbackAtGTE: Time
+  """
+  lastPostbackAt is less than the value.
+  """
+  lastPostbackAtLT: Time
+  """
+  lastPostbackAt is less than or equal to the value.
+  """
+  lastPostbackAtLTE: Time
+  """
+  lastPostbackAt is not set.
+  """
+  lastPostbackAtIsNil: Boolean
+  """
+  lastPostbackAt is set.
+  """
+  lastPostbackAtNotNil: Boolean
+  """
+  last_refreshed_at field predicates
+  """
+  lastRefreshedAt: Time
+  """
+  lastRefreshedAt is not equal to the value.
+  """
+  lastRefreshedAtNEQ: Time
+  """
+  lastRefreshedAt is one of the values.
+  """
+  lastRefreshedAtIn: [Time!]
+  """
+  lastRefreshedAt is none of the values.
+  """
+  lastRefreshedAtNotIn: [Time!]
+  """
+  lastRefreshedAt is greater than the value.
+  """
+  lastRefreshedAtGT: Time
+  """
+  lastRefreshedAt is greater than or equal to the value.
+  """
+  lastRefreshedAtGTE: Time
+  """
+  lastRefreshedAt is less than the value.
+  """
+  lastRefreshedAtLT: Time
+  """
+  lastRefreshedAt is less than or equal to the value.
+  """
+  lastRefreshedAtLTE: Time
+  """
+  lastRefreshedAt is not set.
+  """
+  lastRefreshedAtIsNil: Boolean
+  """
+  lastRefreshedAt is set.
+  """
+  lastRefreshedAtNotNil: Boolean
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
+  """
+  applicants edge predicates
+  """
+  hasApplicants: Boolean
+  """
+  Has an edge Applicants matching one of the given filters.
+  """
+  hasApplicantsWith: [ApplicantWhereInput!]
+}
+"""
+ScreeningCreditRecommendation is enum for the field credit_recommendation
+"""
+enum ScreeningCreditRecommendation @goModel(model: "github.com/leasegraph/leasegraph/ent/screeningapplication.CreditRecommendation") {
+  """
+  unavailable
+  """
+  UNAVAILABLE
+  """
+  accept
+  """
+  ACCEPT
+  """
+  low accept
+  """
+  LOW_ACCEPT
+  """
+  conditional
+  """
+  CONDITIONAL
+  """
+  decline
+  """
+  DECLINE
+  """
+  refer
+  """
+  REFER
+  """
+  pending
+  """
+  PENDING
+}
+"""
+ScreeningOrderStatus is enum for the field order_status
+"""
+enum ScreeningOrderStatus @goModel(model: "github.com/leasegraph/leasegraph/ent/screeningapplication.OrderStatus") {
+  """
+  submitting
+  """
+  SUBMITTING
+  """
+  ordered
+  """
+  ORDERED
+  """
+  unconfirmed
+  """
+  UNCONFIRMED
+}
+"""
+ScreeningStatus is enum for the field status
+"""
+enum ScreeningStatus @goModel(model: "github.com/leasegraph/leasegraph/ent/screeningapplication.Status") {
+  """
+  pending
+  """
+  PENDING
+  """
+  in progress
+  """
+  IN_PROGRESS
+  """
+  ready
+  """
+  READY
+  """
+  request declined
+  """
+  REQUEST_DECLINED
+  """
+  error
+  """
+  ERROR
+  """
+  expired
+  """
+  EXPIRED
+  """
+  cancelled
+  """
+  CANCELLED
 }
 """
 ShowingMode is enum for the field showing_mode
@@ -8382,6 +11054,216 @@ input TenantWhereInput {
   hasLeaseWith: [LeaseWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../screening.capability.graphqls", Input: `# Screening through RentPrep SmartMove (issue 6): orders, applicants,
+# on-demand report fields and the update subscription.
+
+"""
+The rental and its landlord, as SmartMove's order takes them. For
+createScreeningApplication every field is optional and only pre-fills
+SmartMove's form; createEmbeddedScreeningApplication needs all but the second
+address line and the phone extension, and isFcraAgreementAccepted true.
+"""
+input ScreeningPropertyInput {
+  "The landlord's first name (at most 50 characters)."
+  landlordFirstName: String! = ""
+  "The landlord's last name (at most 50 characters)."
+  landlordLastName: String! = ""
+  "The landlord's street address (at most 100 characters)."
+  landlordStreetAddressLineOne: String! = ""
+  "The second line of the landlord's address (at most 100 characters)."
+  landlordStreetAddressLineTwo: String! = ""
+  "The landlord's city (at most 100 characters)."
+  landlordCity: String! = ""
+  "The landlord's state, the USPS two-letter code."
+  landlordState: String! = ""
+  "The landlord's five-digit zip code."
+  landlordZip: String! = ""
+  "The landlord's phone number (at most 15 characters)."
+  landlordPhoneNumber: String! = ""
+  "The landlord's phone extension (at most 6 characters)."
+  landlordPhoneExtension: String! = ""
+  "The landlord's email address (at most 100 characters)."
+  landlordEmail: String! = ""
+  "The property's unit number (at most 50 characters)."
+  unitNumber: String! = ""
+  "The property's street address (at most 100 characters)."
+  street: String! = ""
+  "The property's name (at most 50 characters)."
+  propertyName: String! = ""
+  "The property's city (at most 50 characters)."
+  city: String! = ""
+  "The property's state, the USPS two-letter code."
+  state: String! = ""
+  "The property's five-digit zip code."
+  zip: String! = ""
+  "The property's classification."
+  classification: ScreeningPropertyClassification
+  "Whether the landlord accepted the FCRA agreement; must be true for an embedded order."
+  isFcraAgreementAccepted: Boolean! = false
+}
+
+"""
+A property's classification at SmartMove.
+"""
+enum ScreeningPropertyClassification {
+  "A conventional property."
+  CONVENTIONAL
+  "A subsidized property."
+  SUBSIDIZED
+}
+
+"""
+An order whose landlord finishes it on SmartMove's page (the completion link).
+"""
+input CreateScreeningApplicationInput {
+  "The applicants' email addresses; SmartMove emails each a request."
+  applicants: [String!]! = []
+  "Whether the landlord pays; omit to let the landlord choose on the form."
+  landlordPays: Boolean
+  "Decline applicants with open bankruptcies."
+  declineForOpenBankruptcies: Boolean! = false
+  "How many months back to look for open bankruptcies, 6-120 (required when declineForOpenBankruptcies is true)."
+  openBankruptcyWindow: Int! = 0
+  "The rental and its landlord, to pre-fill the form."
+  property: ScreeningPropertyInput
+}
+
+"""
+A complete order, placed and paid in one call.
+"""
+input CreateEmbeddedScreeningApplicationInput {
+  "The applicants' email addresses (at least one); SmartMove emails each a request."
+  applicants: [String!]!
+  "Whether the landlord pays; when true, card is required."
+  landlordPays: Boolean!
+  "Decline applicants with open bankruptcies."
+  declineForOpenBankruptcies: Boolean! = false
+  "How many months back to look for open bankruptcies, 6-120 (required when declineForOpenBankruptcies is true)."
+  openBankruptcyWindow: Int! = 0
+  "The rental and its landlord; every field but the optional ones is required."
+  property: ScreeningPropertyInput!
+  "The landlord's card, passed straight to SmartMove: it is never stored, logged or returned."
+  card: ScreeningCardInput
+}
+
+"""
+The landlord's payment card for an embedded order. It goes to SmartMove in
+the same request and nowhere else.
+"""
+input ScreeningCardInput {
+  "The cardholder's first name."
+  firstName: String!
+  "The cardholder's last name."
+  lastName: String!
+  "The card brand."
+  cardType: ScreeningCardType!
+  "The card number, digits only."
+  cardNumber: String!
+  "The card security code (CVV), digits only."
+  cardSecurity: String!
+  "The expiry month, 01-12."
+  expireMonth: String!
+  "The expiry year, four digits."
+  expireYear: String!
+}
+
+"""
+A card brand SmartMove accepts.
+"""
+enum ScreeningCardType {
+  "Visa."
+  VISA
+  "American Express."
+  AMEX
+  "Discover."
+  DISCOVER
+  "MasterCard."
+  MASTERCARD
+}
+
+"""
+A screening order placed with createScreeningApplication.
+"""
+type CreatedScreeningApplication {
+  "The link the landlord must open to finish the order on SmartMove's form."
+  completionLink: String!
+  "The application as stored."
+  application: ScreeningApplication!
+}
+
+extend type ScreeningApplication {
+  "The link where the landlord views the reports, fetched from SmartMove when asked (never stored); null until SmartMove has the application. Errors carry PARTNER_ERROR."
+  reportUrl: String
+  "The report status as SmartMove says it now (Pending, InProgress, Ready, RequestDeclined, Error, Expired), fetched when asked; null until SmartMove has the application."
+  reportStatus: String
+}
+
+extend type Mutation {
+  "Orders a screening whose landlord finishes it on SmartMove's page; returns the completion link. The same idempotencyKey returns the first result and never orders twice."
+  createScreeningApplication(
+    "A key of the caller's choosing, unique per order: a retry with the same key returns the first result."
+    idempotencyKey: String!
+    "The order."
+    input: CreateScreeningApplicationInput!
+  ): CreatedScreeningApplication!
+
+  "Orders and pays for a screening in one call; the card goes straight to SmartMove. The same idempotencyKey returns the first result and never charges twice."
+  createEmbeddedScreeningApplication(
+    "A key of the caller's choosing, unique per order: a retry with the same key returns the first result."
+    idempotencyKey: String!
+    "The order."
+    input: CreateEmbeddedScreeningApplicationInput!
+  ): ScreeningApplication!
+
+  "Adds an applicant by email (only when the tenants pay and the screening is not finished)."
+  addScreeningApplicant(
+    "A key of the caller's choosing: a retry with the same key returns the first result."
+    idempotencyKey: String!
+    "The screening application."
+    applicationId: ID!
+    "The applicant's email address."
+    email: String!
+  ): ScreeningApplication!
+
+  "Removes an applicant who has not responded yet and is not the only one."
+  removeScreeningApplicant(
+    "A key of the caller's choosing: a retry with the same key returns the first result."
+    idempotencyKey: String!
+    "The screening application."
+    applicationId: ID!
+    "The applicant's email address."
+    email: String!
+  ): ScreeningApplication!
+
+  "Cancels a screening that is not finished."
+  cancelScreeningApplication(
+    "A key of the caller's choosing: a retry with the same key returns the first result."
+    idempotencyKey: String!
+    "The screening application."
+    id: ID!
+  ): ScreeningApplication!
+
+  "Pulls the application's details and report status from SmartMove and stores them (a status never moves backwards)."
+  refreshScreeningApplication(
+    "A key of the caller's choosing: a retry with the same key returns the first result."
+    idempotencyKey: String!
+    "The screening application."
+    id: ID!
+  ): ScreeningApplication!
+}
+
+"""
+The entry points for watching data change, over a websocket (graphql-transport-ws).
+Send the API token in connection_init's payload as Authorization: "Bearer <token>" (or authToken).
+"""
+type Subscription {
+  "The screening application now, then again each time it changes (postbacks, refreshes, cancellation)."
+  screeningApplicationUpdated(
+    "The screening application to watch."
+    id: ID!
+  ): ScreeningApplication!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -8427,6 +11309,54 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 		return ec.fieldContext_Address_zip(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
+
+func (ec *executionContext) childFields_Applicant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Applicant_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Applicant_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Applicant_updatedAt(ctx, field)
+	case "email":
+		return ec.fieldContext_Applicant_email(ctx, field)
+	case "status":
+		return ec.fieldContext_Applicant_status(ctx, field)
+	case "firstName":
+		return ec.fieldContext_Applicant_firstName(ctx, field)
+	case "lastName":
+		return ec.fieldContext_Applicant_lastName(ctx, field)
+	case "requestExpiresAt":
+		return ec.fieldContext_Applicant_requestExpiresAt(ctx, field)
+	case "client":
+		return ec.fieldContext_Applicant_client(ctx, field)
+	case "application":
+		return ec.fieldContext_Applicant_application(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Applicant", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicantConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApplicantConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApplicantConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApplicantConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicantConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicantEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ApplicantEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ApplicantEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicantEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Ban(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8555,6 +11485,16 @@ func (ec *executionContext) childFields_CreatedAPIToken(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CreatedAPIToken", field.Name)
 }
 
+func (ec *executionContext) childFields_CreatedScreeningApplication(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "completionLink":
+		return ec.fieldContext_CreatedScreeningApplication_completionLink(ctx, field)
+	case "application":
+		return ec.fieldContext_CreatedScreeningApplication_application(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedScreeningApplication", field.Name)
+}
+
 func (ec *executionContext) childFields_ImportReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "dryRun":
@@ -8601,6 +11541,30 @@ func (ec *executionContext) childFields_ImportRowError(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ImportRowError", field.Name)
 }
 
+func (ec *executionContext) childFields_InboundEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InboundEvent_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InboundEvent_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_InboundEvent_updatedAt(ctx, field)
+	case "source":
+		return ec.fieldContext_InboundEvent_source(ctx, field)
+	case "reportStatus":
+		return ec.fieldContext_InboundEvent_reportStatus(ctx, field)
+	case "outcome":
+		return ec.fieldContext_InboundEvent_outcome(ctx, field)
+	case "payload":
+		return ec.fieldContext_InboundEvent_payload(ctx, field)
+	case "client":
+		return ec.fieldContext_InboundEvent_client(ctx, field)
+	case "screeningApplication":
+		return ec.fieldContext_InboundEvent_screeningApplication(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InboundEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_IntegrationJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8619,6 +11583,8 @@ func (ec *executionContext) childFields_IntegrationJob(ctx context.Context, fiel
 		return ec.fieldContext_IntegrationJob_lastError(ctx, field)
 	case "partnerJobID":
 		return ec.fieldContext_IntegrationJob_partnerJobID(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_IntegrationJob_nextAttemptAt(ctx, field)
 	case "client":
 		return ec.fieldContext_IntegrationJob_client(ctx, field)
 	case "prospect":
@@ -8839,6 +11805,8 @@ func (ec *executionContext) childFields_Prospect(ctx context.Context, field grap
 		return ec.fieldContext_Prospect_agentID(ctx, field)
 	case "propexoProspectID":
 		return ec.fieldContext_Prospect_propexoProspectID(ctx, field)
+	case "propexoLeaseID":
+		return ec.fieldContext_Prospect_propexoLeaseID(ctx, field)
 	case "client":
 		return ec.fieldContext_Prospect_client(ctx, field)
 	case "property":
@@ -8939,6 +11907,78 @@ func (ec *executionContext) childFields_RegistrationResult(ctx context.Context, 
 		return ec.fieldContext_RegistrationResult_registration(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegistrationResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ScreeningApplication(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ScreeningApplication_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ScreeningApplication_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ScreeningApplication_updatedAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_ScreeningApplication_kind(ctx, field)
+	case "orderStatus":
+		return ec.fieldContext_ScreeningApplication_orderStatus(ctx, field)
+	case "status":
+		return ec.fieldContext_ScreeningApplication_status(ctx, field)
+	case "smartmoveApplicationID":
+		return ec.fieldContext_ScreeningApplication_smartmoveApplicationID(ctx, field)
+	case "customerReference":
+		return ec.fieldContext_ScreeningApplication_customerReference(ctx, field)
+	case "landlordPays":
+		return ec.fieldContext_ScreeningApplication_landlordPays(ctx, field)
+	case "propertyName":
+		return ec.fieldContext_ScreeningApplication_propertyName(ctx, field)
+	case "unitNumber":
+		return ec.fieldContext_ScreeningApplication_unitNumber(ctx, field)
+	case "smartmoveStatus":
+		return ec.fieldContext_ScreeningApplication_smartmoveStatus(ctx, field)
+	case "creditRecommendation":
+		return ec.fieldContext_ScreeningApplication_creditRecommendation(ctx, field)
+	case "creditRecommendationPolicyText":
+		return ec.fieldContext_ScreeningApplication_creditRecommendationPolicyText(ctx, field)
+	case "lastNotification":
+		return ec.fieldContext_ScreeningApplication_lastNotification(ctx, field)
+	case "lastPostbackAt":
+		return ec.fieldContext_ScreeningApplication_lastPostbackAt(ctx, field)
+	case "lastRefreshedAt":
+		return ec.fieldContext_ScreeningApplication_lastRefreshedAt(ctx, field)
+	case "client":
+		return ec.fieldContext_ScreeningApplication_client(ctx, field)
+	case "applicants":
+		return ec.fieldContext_ScreeningApplication_applicants(ctx, field)
+	case "inboundEvents":
+		return ec.fieldContext_ScreeningApplication_inboundEvents(ctx, field)
+	case "reportUrl":
+		return ec.fieldContext_ScreeningApplication_reportUrl(ctx, field)
+	case "reportStatus":
+		return ec.fieldContext_ScreeningApplication_reportStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScreeningApplication", field.Name)
+}
+
+func (ec *executionContext) childFields_ScreeningApplicationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ScreeningApplicationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ScreeningApplicationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ScreeningApplicationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScreeningApplicationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ScreeningApplicationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ScreeningApplicationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ScreeningApplicationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScreeningApplicationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9153,6 +12193,58 @@ func (ec *executionContext) field_Mutation_addBan_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addScreeningApplicant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "applicationId",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["applicationId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelScreeningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9178,6 +12270,72 @@ func (ec *executionContext) field_Mutation_createClient_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createEmbeddedScreeningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateEmbeddedScreeningApplicationInput, error) {
+			return ec.unmarshalNCreateEmbeddedScreeningApplicationInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreateEmbeddedScreeningApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createProspect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (prospects.Input, error) {
+			return ec.unmarshalNCreateProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createScreeningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateScreeningApplicationInput, error) {
+			return ec.unmarshalNCreateScreeningApplicationInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreateScreeningApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -9227,6 +12385,28 @@ func (ec *executionContext) field_Mutation_importLeases_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_refreshScreeningApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerProspect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9242,6 +12422,50 @@ func (ec *executionContext) field_Mutation_registerProspect_args(ctx context.Con
 }
 
 func (ec *executionContext) field_Mutation_removeBan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeScreeningApplicant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "applicationId",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["applicationId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_retryIntegrationJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -9291,6 +12515,28 @@ func (ec *executionContext) field_Mutation_updateClientCrmOrigins_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateClientPartnerReferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ClientPartnerReferencesInput, error) {
+			return ec.unmarshalNClientPartnerReferencesInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐClientPartnerReferencesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateClientStatusSets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9310,6 +12556,36 @@ func (ec *executionContext) field_Mutation_updateClientStatusSets_args(ctx conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProspect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (prospects.Input, error) {
+			return ec.unmarshalNUpdateProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg2
 	return args, nil
 }
 
@@ -9971,6 +13247,182 @@ func (ec *executionContext) field_Query_registrations_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_screeningApplicants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ApplicantOrder, error) {
+			return ec.unmarshalOApplicantOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ApplicantWhereInput, error) {
+			return ec.unmarshalOApplicantWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_screeningApplications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ScreeningApplicationOrder, error) {
+			return ec.unmarshalOScreeningApplicationOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ScreeningApplicationWhereInput, error) {
+			return ec.unmarshalOScreeningApplicationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_ScreeningApplication_applicants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.ApplicantOrder, error) {
+			return ec.unmarshalOApplicantOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ApplicantWhereInput, error) {
+			return ec.unmarshalOApplicantWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_screeningApplicationUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10360,6 +13812,396 @@ func (ec *executionContext) _Address_zip(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Address_zip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_email(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_status(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v applicant.Status) graphql.Marshaler {
+			return ec.marshalNApplicantStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type ApplicantStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_firstName(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_firstName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_lastName(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_lastName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_requestExpiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_requestExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_requestExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Applicant_client(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Applicant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Applicant_application(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Applicant_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Applicant_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Applicant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicantConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ApplicantEdge) graphql.Marshaler {
+			return ec.marshalOApplicantEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicantConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicantEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicantConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicantConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicantConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicantConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicantConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicantConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ApplicantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicantEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Applicant) graphql.Marshaler {
+			return ec.marshalOApplicant2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicantEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicantEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Applicant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicantEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicantEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_id(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -11370,6 +15212,61 @@ func (ec *executionContext) fieldContext_CreatedAPIToken_apiToken(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _CreatedScreeningApplication_completionLink(ctx context.Context, field graphql.CollectedField, obj *model.CreatedScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedScreeningApplication_completionLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionLink, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedScreeningApplication_completionLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreatedScreeningApplication_application(ctx context.Context, field graphql.CollectedField, obj *model.CreatedScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedScreeningApplication_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedScreeningApplication_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedScreeningApplication",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ImportReport_dryRun(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11770,6 +15667,231 @@ func (ec *executionContext) fieldContext_ImportRowError_message(_ context.Contex
 	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _InboundEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _InboundEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _InboundEvent_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _InboundEvent_source(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v inboundevent.Source) graphql.Marshaler {
+			return ec.marshalNInboundEventSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type InboundEventSource does not have child fields"))
+}
+
+func (ec *executionContext) _InboundEvent_reportStatus(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_reportStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_reportStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InboundEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v inboundevent.Outcome) graphql.Marshaler {
+			return ec.marshalNInboundEventOutcome2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type InboundEventOutcome does not have child fields"))
+}
+
+func (ec *executionContext) _InboundEvent_payload(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type Map does not have child fields"))
+}
+
+func (ec *executionContext) _InboundEvent_client(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InboundEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InboundEvent_screeningApplication(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboundEvent_screeningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScreeningApplication(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalOScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InboundEvent_screeningApplication(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InboundEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IntegrationJob_id(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11952,6 +16074,29 @@ func (ec *executionContext) _IntegrationJob_partnerJobID(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_IntegrationJob_partnerJobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_nextAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_client(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -12823,6 +16968,50 @@ func (ec *executionContext) fieldContext_Mutation_updateClientStatusSets(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateClientPartnerReferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateClientPartnerReferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateClientPartnerReferences(ctx, fc.Args["id"].(int), fc.Args["input"].(model.ClientPartnerReferencesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateClientPartnerReferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateClientPartnerReferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createClient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12949,6 +17138,138 @@ func (ec *executionContext) fieldContext_Mutation_importLeases(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_importLeases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createProspect(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createProspect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateProspect(ctx, fc.Args["input"].(prospects.Input), fc.Args["idempotencyKey"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prospect) graphql.Marshaler {
+			return ec.marshalNProspect2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createProspect(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Prospect(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createProspect_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProspect(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProspect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProspect(ctx, fc.Args["id"].(int), fc.Args["input"].(prospects.Input), fc.Args["idempotencyKey"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Prospect) graphql.Marshaler {
+			return ec.marshalNProspect2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProspect(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Prospect(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProspect_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retryIntegrationJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retryIntegrationJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetryIntegrationJob(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJob) graphql.Marshaler {
+			return ec.marshalNIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retryIntegrationJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retryIntegrationJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13169,6 +17490,270 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIToken(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeAPIToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createScreeningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createScreeningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateScreeningApplication(ctx, fc.Args["idempotencyKey"].(string), fc.Args["input"].(model.CreateScreeningApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatedScreeningApplication) graphql.Marshaler {
+			return ec.marshalNCreatedScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreatedScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createScreeningApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedScreeningApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createScreeningApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createEmbeddedScreeningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createEmbeddedScreeningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateEmbeddedScreeningApplication(ctx, fc.Args["idempotencyKey"].(string), fc.Args["input"].(model.CreateEmbeddedScreeningApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createEmbeddedScreeningApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createEmbeddedScreeningApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addScreeningApplicant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addScreeningApplicant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddScreeningApplicant(ctx, fc.Args["idempotencyKey"].(string), fc.Args["applicationId"].(int), fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addScreeningApplicant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addScreeningApplicant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeScreeningApplicant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeScreeningApplicant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveScreeningApplicant(ctx, fc.Args["idempotencyKey"].(string), fc.Args["applicationId"].(int), fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeScreeningApplicant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeScreeningApplicant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelScreeningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelScreeningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelScreeningApplication(ctx, fc.Args["idempotencyKey"].(string), fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelScreeningApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelScreeningApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refreshScreeningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refreshScreeningApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefreshScreeningApplication(ctx, fc.Args["idempotencyKey"].(string), fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refreshScreeningApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refreshScreeningApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14412,6 +18997,29 @@ func (ec *executionContext) fieldContext_Prospect_propexoProspectID(_ context.Co
 	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Prospect_propexoLeaseID(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prospect_propexoLeaseID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PropexoLeaseID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Prospect_propexoLeaseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Prospect_client(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14826,6 +19434,50 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_screeningApplicants(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_screeningApplicants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ScreeningApplicants(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ApplicantOrder), fc.Args["where"].(*ent.ApplicantWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicantConnection) graphql.Marshaler {
+			return ec.marshalNApplicantConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_screeningApplicants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicantConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_screeningApplicants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_bans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15084,6 +19736,50 @@ func (ec *executionContext) fieldContext_Query_registrations(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_registrations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_screeningApplications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_screeningApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ScreeningApplications(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ScreeningApplicationOrder), fc.Args["where"].(*ent.ScreeningApplicationWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplicationConnection) graphql.Marshaler {
+			return ec.marshalNScreeningApplicationConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_screeningApplications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplicationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_screeningApplications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15805,6 +20501,737 @@ func (ec *executionContext) fieldContext_RegistrationResult_registration(_ conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Registration(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScreeningApplication_id(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_kind(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v screeningapplication.Kind) graphql.Marshaler {
+			return ec.marshalNScreeningApplicationKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningApplicationKind does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_orderStatus(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_orderStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v screeningapplication.OrderStatus) graphql.Marshaler {
+			return ec.marshalNScreeningOrderStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_orderStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningOrderStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_status(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v screeningapplication.Status) graphql.Marshaler {
+			return ec.marshalNScreeningStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_smartmoveApplicationID(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_smartmoveApplicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmartmoveApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_smartmoveApplicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_customerReference(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_customerReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_customerReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_landlordPays(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_landlordPays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LandlordPays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_landlordPays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_propertyName(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_propertyName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PropertyName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_propertyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_unitNumber(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_unitNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_unitNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_smartmoveStatus(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_smartmoveStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmartmoveStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_smartmoveStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_creditRecommendation(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_creditRecommendation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditRecommendation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v screeningapplication.CreditRecommendation) graphql.Marshaler {
+			return ec.marshalNScreeningCreditRecommendation2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_creditRecommendation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningCreditRecommendation does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_creditRecommendationPolicyText(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_creditRecommendationPolicyText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditRecommendationPolicyText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_creditRecommendationPolicyText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_lastNotification(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_lastNotification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastNotification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_lastNotification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_lastPostbackAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_lastPostbackAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastPostbackAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_lastPostbackAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_lastRefreshedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_lastRefreshedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRefreshedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_lastRefreshedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_client(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScreeningApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScreeningApplication_applicants(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_applicants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Applicants(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ApplicantOrder), fc.Args["where"].(*ent.ApplicantWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicantConnection) graphql.Marshaler {
+			return ec.marshalNApplicantConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_applicants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScreeningApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicantConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ScreeningApplication_applicants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScreeningApplication_inboundEvents(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_inboundEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InboundEvents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InboundEvent) graphql.Marshaler {
+			return ec.marshalOInboundEvent2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_inboundEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScreeningApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InboundEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScreeningApplication_reportUrl(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_reportUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScreeningApplication().ReportURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_reportUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplication_reportStatus(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplication_reportStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ScreeningApplication().ReportStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplication_reportStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplicationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ScreeningApplicationEdge) graphql.Marshaler {
+			return ec.marshalOScreeningApplicationEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScreeningApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplicationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScreeningApplicationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplicationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplicationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScreeningApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScreeningApplicationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplicationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplicationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplicationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScreeningApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplicationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalOScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScreeningApplicationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScreeningApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScreeningApplicationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScreeningApplicationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScreeningApplicationEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_screeningApplicationUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_screeningApplicationUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ScreeningApplicationUpdated(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+			return ec.marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_screeningApplicationUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScreeningApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_screeningApplicationUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -17966,6 +23393,658 @@ func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputApplicantOrder(ctx context.Context, obj any) (ent.ApplicantOrder, error) {
+	var it ent.ApplicantOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNApplicantOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputApplicantWhereInput(ctx context.Context, obj any) (ent.ApplicantWhereInput, error) {
+	var it ent.ApplicantWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "requestExpiresAt", "requestExpiresAtNEQ", "requestExpiresAtIn", "requestExpiresAtNotIn", "requestExpiresAtGT", "requestExpiresAtGTE", "requestExpiresAtLT", "requestExpiresAtLTE", "requestExpiresAtIsNil", "requestExpiresAtNotNil", "hasClient", "hasClientWith", "hasApplication", "hasApplicationWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOApplicantWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOApplicantWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOApplicantWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "emailNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailNEQ = data
+		case "emailIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailIn = data
+		case "emailNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailNotIn = data
+		case "emailGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailGT = data
+		case "emailGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailGTE = data
+		case "emailLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailLT = data
+		case "emailLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailLTE = data
+		case "emailContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailContains = data
+		case "emailHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailHasPrefix = data
+		case "emailHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailHasSuffix = data
+		case "emailEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailEqualFold = data
+		case "emailContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOApplicantStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOApplicantStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOApplicantStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOApplicantStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "firstNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameNEQ = data
+		case "firstNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameIn = data
+		case "firstNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameNotIn = data
+		case "firstNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameGT = data
+		case "firstNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameGTE = data
+		case "firstNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameLT = data
+		case "firstNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameLTE = data
+		case "firstNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameContains = data
+		case "firstNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameHasPrefix = data
+		case "firstNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameHasSuffix = data
+		case "firstNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameEqualFold = data
+		case "firstNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstNameContainsFold = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "lastNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameNEQ = data
+		case "lastNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameIn = data
+		case "lastNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameNotIn = data
+		case "lastNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameGT = data
+		case "lastNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameGTE = data
+		case "lastNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameLT = data
+		case "lastNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameLTE = data
+		case "lastNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameContains = data
+		case "lastNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameHasPrefix = data
+		case "lastNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameHasSuffix = data
+		case "lastNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameEqualFold = data
+		case "lastNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNameContainsFold = data
+		case "requestExpiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAt = data
+		case "requestExpiresAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtNEQ = data
+		case "requestExpiresAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtIn = data
+		case "requestExpiresAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtNotIn = data
+		case "requestExpiresAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtGT = data
+		case "requestExpiresAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtGTE = data
+		case "requestExpiresAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtLT = data
+		case "requestExpiresAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtLTE = data
+		case "requestExpiresAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtIsNil = data
+		case "requestExpiresAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestExpiresAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestExpiresAtNotNil = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		case "hasApplication":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasApplication"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasApplication = data
+		case "hasApplicationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasApplicationWith"))
+			data, err := ec.unmarshalOScreeningApplicationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasApplicationWith = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputBanOrder(ctx context.Context, obj any) (ent.BanOrder, error) {
 	var it ent.BanOrder
 	if obj == nil {
@@ -19081,6 +25160,43 @@ func (ec *executionContext) unmarshalInputCardWhereInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputClientPartnerReferencesInput(ctx context.Context, obj any) (model.ClientPartnerReferencesInput, error) {
+	var it model.ClientPartnerReferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"smartmoveReference", "propexoIntegrationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "smartmoveReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveReference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveReference = data
+		case "propexoIntegrationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIntegrationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIntegrationID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputClientStatusSetsInput(ctx context.Context, obj any) (model.ClientStatusSetsInput, error) {
 	var it model.ClientStatusSetsInput
 	if obj == nil {
@@ -19760,6 +25876,793 @@ func (ec *executionContext) unmarshalInputCreateClientInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateEmbeddedScreeningApplicationInput(ctx context.Context, obj any) (model.CreateEmbeddedScreeningApplicationInput, error) {
+	var it model.CreateEmbeddedScreeningApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["declineForOpenBankruptcies"]; !present {
+		asMap["declineForOpenBankruptcies"] = false
+	}
+	if _, present := asMap["openBankruptcyWindow"]; !present {
+		asMap["openBankruptcyWindow"] = 0
+	}
+
+	fieldsInOrder := [...]string{"applicants", "landlordPays", "declineForOpenBankruptcies", "openBankruptcyWindow", "property", "card"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicants"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Applicants = data
+		case "landlordPays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPays"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPays = data
+		case "declineForOpenBankruptcies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("declineForOpenBankruptcies"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeclineForOpenBankruptcies = data
+		case "openBankruptcyWindow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openBankruptcyWindow"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenBankruptcyWindow = data
+		case "property":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("property"))
+			data, err := ec.unmarshalNScreeningPropertyInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningPropertyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Property = data
+		case "card":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("card"))
+			data, err := ec.unmarshalOScreeningCardInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningCardInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Card = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateProspectInput(ctx context.Context, obj any) (prospects.Input, error) {
+	var it prospects.Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"propertyId", "firstName", "middleName", "lastName", "email1", "phone1", "phone2", "moveInDate", "rentMinimumInCents", "rentMaximumInCents", "pets", "address1", "address2", "city", "state", "zip", "country", "numberOfOccupants", "desiredNumBedrooms", "subscribe", "preferredContactMethod", "prospectSource", "agentId", "notes", "leaseTermInMonths", "firstContactType", "communityId", "attributionId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "propertyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyId"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyID = data
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "middleName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("middleName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MiddleName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "email1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email1 = data
+		case "phone1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone1 = data
+		case "phone2":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone2"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone2 = data
+		case "moveInDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("moveInDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MoveInDate = data
+		case "rentMinimumInCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rentMinimumInCents"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RentMinimumInCents = data
+		case "rentMaximumInCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rentMaximumInCents"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RentMaximumInCents = data
+		case "pets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pets"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pets = data
+		case "address1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address1 = data
+		case "address2":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address2"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address2 = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "zip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("zip"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Zip = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "numberOfOccupants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberOfOccupants"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberOfOccupants = data
+		case "desiredNumBedrooms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("desiredNumBedrooms"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DesiredNumBedrooms = data
+		case "subscribe":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscribe"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscribe = data
+		case "preferredContactMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredContactMethod"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredContactMethod = data
+		case "prospectSource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("prospectSource"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProspectSource = data
+		case "agentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agentId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgentID = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		case "leaseTermInMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leaseTermInMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeaseTermInMonths = data
+		case "firstContactType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstContactType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstContactType = data
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "attributionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attributionId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttributionID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateScreeningApplicationInput(ctx context.Context, obj any) (model.CreateScreeningApplicationInput, error) {
+	var it model.CreateScreeningApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["applicants"]; !present {
+		asMap["applicants"] = []any{}
+	}
+	if _, present := asMap["declineForOpenBankruptcies"]; !present {
+		asMap["declineForOpenBankruptcies"] = false
+	}
+	if _, present := asMap["openBankruptcyWindow"]; !present {
+		asMap["openBankruptcyWindow"] = 0
+	}
+
+	fieldsInOrder := [...]string{"applicants", "landlordPays", "declineForOpenBankruptcies", "openBankruptcyWindow", "property"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicants"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Applicants = data
+		case "landlordPays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPays"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPays = data
+		case "declineForOpenBankruptcies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("declineForOpenBankruptcies"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeclineForOpenBankruptcies = data
+		case "openBankruptcyWindow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openBankruptcyWindow"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenBankruptcyWindow = data
+		case "property":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("property"))
+			data, err := ec.unmarshalOScreeningPropertyInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningPropertyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Property = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInboundEventOrder(ctx context.Context, obj any) (ent.InboundEventOrder, error) {
+	var it ent.InboundEventOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNInboundEventOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInboundEventWhereInput(ctx context.Context, obj any) (ent.InboundEventWhereInput, error) {
+	var it ent.InboundEventWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "reportStatus", "reportStatusNEQ", "reportStatusIn", "reportStatusNotIn", "reportStatusGT", "reportStatusGTE", "reportStatusLT", "reportStatusLTE", "reportStatusContains", "reportStatusHasPrefix", "reportStatusHasSuffix", "reportStatusEqualFold", "reportStatusContainsFold", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "hasClient", "hasClientWith", "hasScreeningApplication", "hasScreeningApplicationWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOInboundEventWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOInboundEventWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOInboundEventWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOInboundEventSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "sourceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNEQ"))
+			data, err := ec.unmarshalOInboundEventSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNEQ = data
+		case "sourceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIn"))
+			data, err := ec.unmarshalOInboundEventSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIn = data
+		case "sourceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotIn"))
+			data, err := ec.unmarshalOInboundEventSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotIn = data
+		case "reportStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatus"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatus = data
+		case "reportStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusNEQ = data
+		case "reportStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusIn = data
+		case "reportStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusNotIn = data
+		case "reportStatusGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusGT = data
+		case "reportStatusGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusGTE = data
+		case "reportStatusLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusLT = data
+		case "reportStatusLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusLTE = data
+		case "reportStatusContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusContains = data
+		case "reportStatusHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusHasPrefix = data
+		case "reportStatusHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusHasSuffix = data
+		case "reportStatusEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusEqualFold = data
+		case "reportStatusContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportStatusContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportStatusContainsFold = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOInboundEventOutcome2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "outcomeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNEQ"))
+			data, err := ec.unmarshalOInboundEventOutcome2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNEQ = data
+		case "outcomeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIn"))
+			data, err := ec.unmarshalOInboundEventOutcome2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIn = data
+		case "outcomeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotIn"))
+			data, err := ec.unmarshalOInboundEventOutcome2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotIn = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		case "hasScreeningApplication":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasScreeningApplication"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasScreeningApplication = data
+		case "hasScreeningApplicationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasScreeningApplicationWith"))
+			data, err := ec.unmarshalOScreeningApplicationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasScreeningApplicationWith = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputIntegrationJobOrder(ctx context.Context, obj any) (ent.IntegrationJobOrder, error) {
 	var it ent.IntegrationJobOrder
 	if obj == nil {
@@ -19812,7 +26715,7 @@ func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "partnerJobID", "partnerJobIDNEQ", "partnerJobIDIn", "partnerJobIDNotIn", "partnerJobIDGT", "partnerJobIDGTE", "partnerJobIDLT", "partnerJobIDLTE", "partnerJobIDContains", "partnerJobIDHasPrefix", "partnerJobIDHasSuffix", "partnerJobIDEqualFold", "partnerJobIDContainsFold", "hasClient", "hasClientWith", "hasProspect", "hasProspectWith", "hasRegistration", "hasRegistrationWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "partnerJobID", "partnerJobIDNEQ", "partnerJobIDIn", "partnerJobIDNotIn", "partnerJobIDGT", "partnerJobIDGTE", "partnerJobIDLT", "partnerJobIDLTE", "partnerJobIDContains", "partnerJobIDHasPrefix", "partnerJobIDHasSuffix", "partnerJobIDEqualFold", "partnerJobIDContainsFold", "nextAttemptAt", "nextAttemptAtNEQ", "nextAttemptAtIn", "nextAttemptAtNotIn", "nextAttemptAtGT", "nextAttemptAtGTE", "nextAttemptAtLT", "nextAttemptAtLTE", "nextAttemptAtIsNil", "nextAttemptAtNotNil", "hasClient", "hasClientWith", "hasProspect", "hasProspectWith", "hasRegistration", "hasRegistrationWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20302,6 +27205,76 @@ func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.C
 				return it, err
 			}
 			it.PartnerJobIDContainsFold = data
+		case "nextAttemptAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAt = data
+		case "nextAttemptAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtNEQ = data
+		case "nextAttemptAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtIn = data
+		case "nextAttemptAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtNotIn = data
+		case "nextAttemptAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtGT = data
+		case "nextAttemptAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtGTE = data
+		case "nextAttemptAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtLT = data
+		case "nextAttemptAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtLTE = data
+		case "nextAttemptAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtIsNil = data
+		case "nextAttemptAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextAttemptAtNotNil = data
 		case "hasClient":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -21770,7 +28743,7 @@ func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "middleName", "middleNameNEQ", "middleNameIn", "middleNameNotIn", "middleNameGT", "middleNameGTE", "middleNameLT", "middleNameLTE", "middleNameContains", "middleNameHasPrefix", "middleNameHasSuffix", "middleNameEqualFold", "middleNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email1", "email1NEQ", "email1In", "email1NotIn", "email1GT", "email1GTE", "email1LT", "email1LTE", "email1Contains", "email1HasPrefix", "email1HasSuffix", "email1EqualFold", "email1ContainsFold", "phone1", "phone1NEQ", "phone1In", "phone1NotIn", "phone1GT", "phone1GTE", "phone1LT", "phone1LTE", "phone1Contains", "phone1HasPrefix", "phone1HasSuffix", "phone1EqualFold", "phone1ContainsFold", "phone2", "phone2NEQ", "phone2In", "phone2NotIn", "phone2GT", "phone2GTE", "phone2LT", "phone2LTE", "phone2Contains", "phone2HasPrefix", "phone2HasSuffix", "phone2EqualFold", "phone2ContainsFold", "moveInDate", "moveInDateNEQ", "moveInDateIn", "moveInDateNotIn", "moveInDateGT", "moveInDateGTE", "moveInDateLT", "moveInDateLTE", "moveInDateIsNil", "moveInDateNotNil", "rentMinimumInCents", "rentMinimumInCentsNEQ", "rentMinimumInCentsIn", "rentMinimumInCentsNotIn", "rentMinimumInCentsGT", "rentMinimumInCentsGTE", "rentMinimumInCentsLT", "rentMinimumInCentsLTE", "rentMinimumInCentsIsNil", "rentMinimumInCentsNotNil", "rentMaximumInCents", "rentMaximumInCentsNEQ", "rentMaximumInCentsIn", "rentMaximumInCentsNotIn", "rentMaximumInCentsGT", "rentMaximumInCentsGTE", "rentMaximumInCentsLT", "rentMaximumInCentsLTE", "rentMaximumInCentsIsNil", "rentMaximumInCentsNotNil", "notes", "notesNEQ", "notesIn", "notesNotIn", "notesGT", "notesGTE", "notesLT", "notesLTE", "notesContains", "notesHasPrefix", "notesHasSuffix", "notesEqualFold", "notesContainsFold", "address1", "address1NEQ", "address1In", "address1NotIn", "address1GT", "address1GTE", "address1LT", "address1LTE", "address1Contains", "address1HasPrefix", "address1HasSuffix", "address1EqualFold", "address1ContainsFold", "address2", "address2NEQ", "address2In", "address2NotIn", "address2GT", "address2GTE", "address2LT", "address2LTE", "address2Contains", "address2HasPrefix", "address2HasSuffix", "address2EqualFold", "address2ContainsFold", "city", "cityNEQ", "cityIn", "cityNotIn", "cityGT", "cityGTE", "cityLT", "cityLTE", "cityContains", "cityHasPrefix", "cityHasSuffix", "cityEqualFold", "cityContainsFold", "state", "stateNEQ", "stateIn", "stateNotIn", "stateGT", "stateGTE", "stateLT", "stateLTE", "stateContains", "stateHasPrefix", "stateHasSuffix", "stateEqualFold", "stateContainsFold", "zip", "zipNEQ", "zipIn", "zipNotIn", "zipGT", "zipGTE", "zipLT", "zipLTE", "zipContains", "zipHasPrefix", "zipHasSuffix", "zipEqualFold", "zipContainsFold", "country", "countryNEQ", "countryIn", "countryNotIn", "countryGT", "countryGTE", "countryLT", "countryLTE", "countryContains", "countryHasPrefix", "countryHasSuffix", "countryEqualFold", "countryContainsFold", "numberOfOccupants", "numberOfOccupantsNEQ", "numberOfOccupantsIn", "numberOfOccupantsNotIn", "numberOfOccupantsGT", "numberOfOccupantsGTE", "numberOfOccupantsLT", "numberOfOccupantsLTE", "numberOfOccupantsIsNil", "numberOfOccupantsNotNil", "leaseTermInMonths", "leaseTermInMonthsNEQ", "leaseTermInMonthsIn", "leaseTermInMonthsNotIn", "leaseTermInMonthsGT", "leaseTermInMonthsGTE", "leaseTermInMonthsLT", "leaseTermInMonthsLTE", "leaseTermInMonthsIsNil", "leaseTermInMonthsNotNil", "subscribe", "subscribeNEQ", "subscribeIsNil", "subscribeNotNil", "firstContactType", "firstContactTypeNEQ", "firstContactTypeIn", "firstContactTypeNotIn", "firstContactTypeGT", "firstContactTypeGTE", "firstContactTypeLT", "firstContactTypeLTE", "firstContactTypeContains", "firstContactTypeHasPrefix", "firstContactTypeHasSuffix", "firstContactTypeEqualFold", "firstContactTypeContainsFold", "preferredContactMethod", "preferredContactMethodNEQ", "preferredContactMethodIn", "preferredContactMethodNotIn", "preferredContactMethodGT", "preferredContactMethodGTE", "preferredContactMethodLT", "preferredContactMethodLTE", "preferredContactMethodContains", "preferredContactMethodHasPrefix", "preferredContactMethodHasSuffix", "preferredContactMethodEqualFold", "preferredContactMethodContainsFold", "prospectSource", "prospectSourceNEQ", "prospectSourceIn", "prospectSourceNotIn", "prospectSourceGT", "prospectSourceGTE", "prospectSourceLT", "prospectSourceLTE", "prospectSourceContains", "prospectSourceHasPrefix", "prospectSourceHasSuffix", "prospectSourceEqualFold", "prospectSourceContainsFold", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "communityIDGT", "communityIDGTE", "communityIDLT", "communityIDLTE", "communityIDContains", "communityIDHasPrefix", "communityIDHasSuffix", "communityIDEqualFold", "communityIDContainsFold", "attributionID", "attributionIDNEQ", "attributionIDIn", "attributionIDNotIn", "attributionIDGT", "attributionIDGTE", "attributionIDLT", "attributionIDLTE", "attributionIDContains", "attributionIDHasPrefix", "attributionIDHasSuffix", "attributionIDEqualFold", "attributionIDContainsFold", "agentID", "agentIDNEQ", "agentIDIn", "agentIDNotIn", "agentIDGT", "agentIDGTE", "agentIDLT", "agentIDLTE", "agentIDContains", "agentIDHasPrefix", "agentIDHasSuffix", "agentIDEqualFold", "agentIDContainsFold", "propexoProspectID", "propexoProspectIDNEQ", "propexoProspectIDIn", "propexoProspectIDNotIn", "propexoProspectIDGT", "propexoProspectIDGTE", "propexoProspectIDLT", "propexoProspectIDLTE", "propexoProspectIDContains", "propexoProspectIDHasPrefix", "propexoProspectIDHasSuffix", "propexoProspectIDEqualFold", "propexoProspectIDContainsFold", "hasClient", "hasClientWith", "hasProperty", "hasPropertyWith", "hasCards", "hasCardsWith", "hasRegistrations", "hasRegistrationsWith", "hasIntegrationJobs", "hasIntegrationJobsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "middleName", "middleNameNEQ", "middleNameIn", "middleNameNotIn", "middleNameGT", "middleNameGTE", "middleNameLT", "middleNameLTE", "middleNameContains", "middleNameHasPrefix", "middleNameHasSuffix", "middleNameEqualFold", "middleNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email1", "email1NEQ", "email1In", "email1NotIn", "email1GT", "email1GTE", "email1LT", "email1LTE", "email1Contains", "email1HasPrefix", "email1HasSuffix", "email1EqualFold", "email1ContainsFold", "phone1", "phone1NEQ", "phone1In", "phone1NotIn", "phone1GT", "phone1GTE", "phone1LT", "phone1LTE", "phone1Contains", "phone1HasPrefix", "phone1HasSuffix", "phone1EqualFold", "phone1ContainsFold", "phone2", "phone2NEQ", "phone2In", "phone2NotIn", "phone2GT", "phone2GTE", "phone2LT", "phone2LTE", "phone2Contains", "phone2HasPrefix", "phone2HasSuffix", "phone2EqualFold", "phone2ContainsFold", "moveInDate", "moveInDateNEQ", "moveInDateIn", "moveInDateNotIn", "moveInDateGT", "moveInDateGTE", "moveInDateLT", "moveInDateLTE", "moveInDateIsNil", "moveInDateNotNil", "rentMinimumInCents", "rentMinimumInCentsNEQ", "rentMinimumInCentsIn", "rentMinimumInCentsNotIn", "rentMinimumInCentsGT", "rentMinimumInCentsGTE", "rentMinimumInCentsLT", "rentMinimumInCentsLTE", "rentMinimumInCentsIsNil", "rentMinimumInCentsNotNil", "rentMaximumInCents", "rentMaximumInCentsNEQ", "rentMaximumInCentsIn", "rentMaximumInCentsNotIn", "rentMaximumInCentsGT", "rentMaximumInCentsGTE", "rentMaximumInCentsLT", "rentMaximumInCentsLTE", "rentMaximumInCentsIsNil", "rentMaximumInCentsNotNil", "notes", "notesNEQ", "notesIn", "notesNotIn", "notesGT", "notesGTE", "notesLT", "notesLTE", "notesContains", "notesHasPrefix", "notesHasSuffix", "notesEqualFold", "notesContainsFold", "address1", "address1NEQ", "address1In", "address1NotIn", "address1GT", "address1GTE", "address1LT", "address1LTE", "address1Contains", "address1HasPrefix", "address1HasSuffix", "address1EqualFold", "address1ContainsFold", "address2", "address2NEQ", "address2In", "address2NotIn", "address2GT", "address2GTE", "address2LT", "address2LTE", "address2Contains", "address2HasPrefix", "address2HasSuffix", "address2EqualFold", "address2ContainsFold", "city", "cityNEQ", "cityIn", "cityNotIn", "cityGT", "cityGTE", "cityLT", "cityLTE", "cityContains", "cityHasPrefix", "cityHasSuffix", "cityEqualFold", "cityContainsFold", "state", "stateNEQ", "stateIn", "stateNotIn", "stateGT", "stateGTE", "stateLT", "stateLTE", "stateContains", "stateHasPrefix", "stateHasSuffix", "stateEqualFold", "stateContainsFold", "zip", "zipNEQ", "zipIn", "zipNotIn", "zipGT", "zipGTE", "zipLT", "zipLTE", "zipContains", "zipHasPrefix", "zipHasSuffix", "zipEqualFold", "zipContainsFold", "country", "countryNEQ", "countryIn", "countryNotIn", "countryGT", "countryGTE", "countryLT", "countryLTE", "countryContains", "countryHasPrefix", "countryHasSuffix", "countryEqualFold", "countryContainsFold", "numberOfOccupants", "numberOfOccupantsNEQ", "numberOfOccupantsIn", "numberOfOccupantsNotIn", "numberOfOccupantsGT", "numberOfOccupantsGTE", "numberOfOccupantsLT", "numberOfOccupantsLTE", "numberOfOccupantsIsNil", "numberOfOccupantsNotNil", "leaseTermInMonths", "leaseTermInMonthsNEQ", "leaseTermInMonthsIn", "leaseTermInMonthsNotIn", "leaseTermInMonthsGT", "leaseTermInMonthsGTE", "leaseTermInMonthsLT", "leaseTermInMonthsLTE", "leaseTermInMonthsIsNil", "leaseTermInMonthsNotNil", "subscribe", "subscribeNEQ", "subscribeIsNil", "subscribeNotNil", "firstContactType", "firstContactTypeNEQ", "firstContactTypeIn", "firstContactTypeNotIn", "firstContactTypeGT", "firstContactTypeGTE", "firstContactTypeLT", "firstContactTypeLTE", "firstContactTypeContains", "firstContactTypeHasPrefix", "firstContactTypeHasSuffix", "firstContactTypeEqualFold", "firstContactTypeContainsFold", "preferredContactMethod", "preferredContactMethodNEQ", "preferredContactMethodIn", "preferredContactMethodNotIn", "preferredContactMethodGT", "preferredContactMethodGTE", "preferredContactMethodLT", "preferredContactMethodLTE", "preferredContactMethodContains", "preferredContactMethodHasPrefix", "preferredContactMethodHasSuffix", "preferredContactMethodEqualFold", "preferredContactMethodContainsFold", "prospectSource", "prospectSourceNEQ", "prospectSourceIn", "prospectSourceNotIn", "prospectSourceGT", "prospectSourceGTE", "prospectSourceLT", "prospectSourceLTE", "prospectSourceContains", "prospectSourceHasPrefix", "prospectSourceHasSuffix", "prospectSourceEqualFold", "prospectSourceContainsFold", "communityID", "communityIDNEQ", "communityIDIn", "communityIDNotIn", "communityIDGT", "communityIDGTE", "communityIDLT", "communityIDLTE", "communityIDContains", "communityIDHasPrefix", "communityIDHasSuffix", "communityIDEqualFold", "communityIDContainsFold", "attributionID", "attributionIDNEQ", "attributionIDIn", "attributionIDNotIn", "attributionIDGT", "attributionIDGTE", "attributionIDLT", "attributionIDLTE", "attributionIDContains", "attributionIDHasPrefix", "attributionIDHasSuffix", "attributionIDEqualFold", "attributionIDContainsFold", "agentID", "agentIDNEQ", "agentIDIn", "agentIDNotIn", "agentIDGT", "agentIDGTE", "agentIDLT", "agentIDLTE", "agentIDContains", "agentIDHasPrefix", "agentIDHasSuffix", "agentIDEqualFold", "agentIDContainsFold", "propexoProspectID", "propexoProspectIDNEQ", "propexoProspectIDIn", "propexoProspectIDNotIn", "propexoProspectIDGT", "propexoProspectIDGTE", "propexoProspectIDLT", "propexoProspectIDLTE", "propexoProspectIDContains", "propexoProspectIDHasPrefix", "propexoProspectIDHasSuffix", "propexoProspectIDEqualFold", "propexoProspectIDContainsFold", "propexoLeaseID", "propexoLeaseIDNEQ", "propexoLeaseIDIn", "propexoLeaseIDNotIn", "propexoLeaseIDGT", "propexoLeaseIDGTE", "propexoLeaseIDLT", "propexoLeaseIDLTE", "propexoLeaseIDContains", "propexoLeaseIDHasPrefix", "propexoLeaseIDHasSuffix", "propexoLeaseIDEqualFold", "propexoLeaseIDContainsFold", "hasClient", "hasClientWith", "hasProperty", "hasPropertyWith", "hasCards", "hasCardsWith", "hasRegistrations", "hasRegistrationsWith", "hasIntegrationJobs", "hasIntegrationJobsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24164,6 +31137,97 @@ func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context
 				return it, err
 			}
 			it.PropexoProspectIDContainsFold = data
+		case "propexoLeaseID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseID = data
+		case "propexoLeaseIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDNEQ = data
+		case "propexoLeaseIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDIn = data
+		case "propexoLeaseIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDNotIn = data
+		case "propexoLeaseIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDGT = data
+		case "propexoLeaseIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDGTE = data
+		case "propexoLeaseIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDLT = data
+		case "propexoLeaseIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDLTE = data
+		case "propexoLeaseIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDContains = data
+		case "propexoLeaseIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDHasPrefix = data
+		case "propexoLeaseIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDHasSuffix = data
+		case "propexoLeaseIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDEqualFold = data
+		case "propexoLeaseIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseIDContainsFold = data
 		case "hasClient":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -24950,6 +32014,1456 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasDeliveriesWith = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputScreeningApplicationOrder(ctx context.Context, obj any) (ent.ScreeningApplicationOrder, error) {
+	var it ent.ScreeningApplicationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNScreeningApplicationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputScreeningApplicationWhereInput(ctx context.Context, obj any) (ent.ScreeningApplicationWhereInput, error) {
+	var it ent.ScreeningApplicationWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "orderStatus", "orderStatusNEQ", "orderStatusIn", "orderStatusNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "smartmoveApplicationID", "smartmoveApplicationIDNEQ", "smartmoveApplicationIDIn", "smartmoveApplicationIDNotIn", "smartmoveApplicationIDGT", "smartmoveApplicationIDGTE", "smartmoveApplicationIDLT", "smartmoveApplicationIDLTE", "smartmoveApplicationIDIsNil", "smartmoveApplicationIDNotNil", "customerReference", "customerReferenceNEQ", "customerReferenceIn", "customerReferenceNotIn", "customerReferenceGT", "customerReferenceGTE", "customerReferenceLT", "customerReferenceLTE", "customerReferenceContains", "customerReferenceHasPrefix", "customerReferenceHasSuffix", "customerReferenceEqualFold", "customerReferenceContainsFold", "landlordPays", "landlordPaysNEQ", "landlordPaysIsNil", "landlordPaysNotNil", "propertyName", "propertyNameNEQ", "propertyNameIn", "propertyNameNotIn", "propertyNameGT", "propertyNameGTE", "propertyNameLT", "propertyNameLTE", "propertyNameContains", "propertyNameHasPrefix", "propertyNameHasSuffix", "propertyNameEqualFold", "propertyNameContainsFold", "unitNumber", "unitNumberNEQ", "unitNumberIn", "unitNumberNotIn", "unitNumberGT", "unitNumberGTE", "unitNumberLT", "unitNumberLTE", "unitNumberContains", "unitNumberHasPrefix", "unitNumberHasSuffix", "unitNumberEqualFold", "unitNumberContainsFold", "smartmoveStatus", "smartmoveStatusNEQ", "smartmoveStatusIn", "smartmoveStatusNotIn", "smartmoveStatusGT", "smartmoveStatusGTE", "smartmoveStatusLT", "smartmoveStatusLTE", "smartmoveStatusContains", "smartmoveStatusHasPrefix", "smartmoveStatusHasSuffix", "smartmoveStatusEqualFold", "smartmoveStatusContainsFold", "creditRecommendation", "creditRecommendationNEQ", "creditRecommendationIn", "creditRecommendationNotIn", "creditRecommendationPolicyText", "creditRecommendationPolicyTextNEQ", "creditRecommendationPolicyTextIn", "creditRecommendationPolicyTextNotIn", "creditRecommendationPolicyTextGT", "creditRecommendationPolicyTextGTE", "creditRecommendationPolicyTextLT", "creditRecommendationPolicyTextLTE", "creditRecommendationPolicyTextContains", "creditRecommendationPolicyTextHasPrefix", "creditRecommendationPolicyTextHasSuffix", "creditRecommendationPolicyTextEqualFold", "creditRecommendationPolicyTextContainsFold", "lastNotification", "lastNotificationNEQ", "lastNotificationIn", "lastNotificationNotIn", "lastNotificationGT", "lastNotificationGTE", "lastNotificationLT", "lastNotificationLTE", "lastNotificationContains", "lastNotificationHasPrefix", "lastNotificationHasSuffix", "lastNotificationEqualFold", "lastNotificationContainsFold", "lastPostbackAt", "lastPostbackAtNEQ", "lastPostbackAtIn", "lastPostbackAtNotIn", "lastPostbackAtGT", "lastPostbackAtGTE", "lastPostbackAtLT", "lastPostbackAtLTE", "lastPostbackAtIsNil", "lastPostbackAtNotNil", "lastRefreshedAt", "lastRefreshedAtNEQ", "lastRefreshedAtIn", "lastRefreshedAtNotIn", "lastRefreshedAtGT", "lastRefreshedAtGTE", "lastRefreshedAtLT", "lastRefreshedAtLTE", "lastRefreshedAtIsNil", "lastRefreshedAtNotNil", "hasClient", "hasClientWith", "hasApplicants", "hasApplicantsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOScreeningApplicationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOScreeningApplicationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOScreeningApplicationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOScreeningApplicationKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOScreeningApplicationKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOScreeningApplicationKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOScreeningApplicationKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "orderStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderStatus"))
+			data, err := ec.unmarshalOScreeningOrderStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderStatus = data
+		case "orderStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderStatusNEQ"))
+			data, err := ec.unmarshalOScreeningOrderStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderStatusNEQ = data
+		case "orderStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderStatusIn"))
+			data, err := ec.unmarshalOScreeningOrderStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderStatusIn = data
+		case "orderStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderStatusNotIn"))
+			data, err := ec.unmarshalOScreeningOrderStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderStatusNotIn = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOScreeningStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOScreeningStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOScreeningStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOScreeningStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "smartmoveApplicationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationID"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationID = data
+		case "smartmoveApplicationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDNEQ = data
+		case "smartmoveApplicationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDIn = data
+		case "smartmoveApplicationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDNotIn = data
+		case "smartmoveApplicationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDGT = data
+		case "smartmoveApplicationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDGTE = data
+		case "smartmoveApplicationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDLT = data
+		case "smartmoveApplicationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDLTE = data
+		case "smartmoveApplicationIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDIsNil = data
+		case "smartmoveApplicationIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveApplicationIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveApplicationIDNotNil = data
+		case "customerReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReference = data
+		case "customerReferenceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceNEQ = data
+		case "customerReferenceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceIn = data
+		case "customerReferenceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceNotIn = data
+		case "customerReferenceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceGT = data
+		case "customerReferenceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceGTE = data
+		case "customerReferenceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceLT = data
+		case "customerReferenceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceLTE = data
+		case "customerReferenceContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceContains = data
+		case "customerReferenceHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceHasPrefix = data
+		case "customerReferenceHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceHasSuffix = data
+		case "customerReferenceEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceEqualFold = data
+		case "customerReferenceContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerReferenceContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerReferenceContainsFold = data
+		case "landlordPays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPays"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPays = data
+		case "landlordPaysNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPaysNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPaysNEQ = data
+		case "landlordPaysIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPaysIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPaysIsNil = data
+		case "landlordPaysNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPaysNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPaysNotNil = data
+		case "propertyName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyName = data
+		case "propertyNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameNEQ = data
+		case "propertyNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameIn = data
+		case "propertyNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameNotIn = data
+		case "propertyNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameGT = data
+		case "propertyNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameGTE = data
+		case "propertyNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameLT = data
+		case "propertyNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameLTE = data
+		case "propertyNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameContains = data
+		case "propertyNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameHasPrefix = data
+		case "propertyNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameHasSuffix = data
+		case "propertyNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameEqualFold = data
+		case "propertyNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyNameContainsFold = data
+		case "unitNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumber = data
+		case "unitNumberNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberNEQ = data
+		case "unitNumberIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberIn = data
+		case "unitNumberNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberNotIn = data
+		case "unitNumberGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberGT = data
+		case "unitNumberGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberGTE = data
+		case "unitNumberLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberLT = data
+		case "unitNumberLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberLTE = data
+		case "unitNumberContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberContains = data
+		case "unitNumberHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberHasPrefix = data
+		case "unitNumberHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberHasSuffix = data
+		case "unitNumberEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberEqualFold = data
+		case "unitNumberContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumberContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumberContainsFold = data
+		case "smartmoveStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatus"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatus = data
+		case "smartmoveStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusNEQ = data
+		case "smartmoveStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusIn = data
+		case "smartmoveStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusNotIn = data
+		case "smartmoveStatusGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusGT = data
+		case "smartmoveStatusGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusGTE = data
+		case "smartmoveStatusLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusLT = data
+		case "smartmoveStatusLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusLTE = data
+		case "smartmoveStatusContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusContains = data
+		case "smartmoveStatusHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusHasPrefix = data
+		case "smartmoveStatusHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusHasSuffix = data
+		case "smartmoveStatusEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusEqualFold = data
+		case "smartmoveStatusContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smartmoveStatusContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmartmoveStatusContainsFold = data
+		case "creditRecommendation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendation"))
+			data, err := ec.unmarshalOScreeningCreditRecommendation2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendation = data
+		case "creditRecommendationNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationNEQ"))
+			data, err := ec.unmarshalOScreeningCreditRecommendation2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationNEQ = data
+		case "creditRecommendationIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationIn"))
+			data, err := ec.unmarshalOScreeningCreditRecommendation2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendationᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationIn = data
+		case "creditRecommendationNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationNotIn"))
+			data, err := ec.unmarshalOScreeningCreditRecommendation2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendationᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationNotIn = data
+		case "creditRecommendationPolicyText":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyText"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyText = data
+		case "creditRecommendationPolicyTextNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextNEQ = data
+		case "creditRecommendationPolicyTextIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextIn = data
+		case "creditRecommendationPolicyTextNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextNotIn = data
+		case "creditRecommendationPolicyTextGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextGT = data
+		case "creditRecommendationPolicyTextGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextGTE = data
+		case "creditRecommendationPolicyTextLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextLT = data
+		case "creditRecommendationPolicyTextLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextLTE = data
+		case "creditRecommendationPolicyTextContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextContains = data
+		case "creditRecommendationPolicyTextHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextHasPrefix = data
+		case "creditRecommendationPolicyTextHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextHasSuffix = data
+		case "creditRecommendationPolicyTextEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextEqualFold = data
+		case "creditRecommendationPolicyTextContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditRecommendationPolicyTextContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditRecommendationPolicyTextContainsFold = data
+		case "lastNotification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotification = data
+		case "lastNotificationNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationNEQ = data
+		case "lastNotificationIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationIn = data
+		case "lastNotificationNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationNotIn = data
+		case "lastNotificationGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationGT = data
+		case "lastNotificationGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationGTE = data
+		case "lastNotificationLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationLT = data
+		case "lastNotificationLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationLTE = data
+		case "lastNotificationContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationContains = data
+		case "lastNotificationHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationHasPrefix = data
+		case "lastNotificationHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationHasSuffix = data
+		case "lastNotificationEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationEqualFold = data
+		case "lastNotificationContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastNotificationContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastNotificationContainsFold = data
+		case "lastPostbackAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAt = data
+		case "lastPostbackAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtNEQ = data
+		case "lastPostbackAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtIn = data
+		case "lastPostbackAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtNotIn = data
+		case "lastPostbackAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtGT = data
+		case "lastPostbackAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtGTE = data
+		case "lastPostbackAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtLT = data
+		case "lastPostbackAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtLTE = data
+		case "lastPostbackAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtIsNil = data
+		case "lastPostbackAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPostbackAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPostbackAtNotNil = data
+		case "lastRefreshedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAt = data
+		case "lastRefreshedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtNEQ = data
+		case "lastRefreshedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtIn = data
+		case "lastRefreshedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtNotIn = data
+		case "lastRefreshedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtGT = data
+		case "lastRefreshedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtGTE = data
+		case "lastRefreshedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtLT = data
+		case "lastRefreshedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtLTE = data
+		case "lastRefreshedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtIsNil = data
+		case "lastRefreshedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRefreshedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRefreshedAtNotNil = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		case "hasApplicants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasApplicants"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasApplicants = data
+		case "hasApplicantsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasApplicantsWith"))
+			data, err := ec.unmarshalOApplicantWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasApplicantsWith = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputScreeningCardInput(ctx context.Context, obj any) (model.ScreeningCardInput, error) {
+	var it model.ScreeningCardInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"firstName", "lastName", "cardType", "cardNumber", "cardSecurity", "expireMonth", "expireYear"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "cardType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardType"))
+			data, err := ec.unmarshalNScreeningCardType2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningCardType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardType = data
+		case "cardNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardNumber = data
+		case "cardSecurity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cardSecurity"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CardSecurity = data
+		case "expireMonth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expireMonth"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpireMonth = data
+		case "expireYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expireYear"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpireYear = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputScreeningPropertyInput(ctx context.Context, obj any) (model.ScreeningPropertyInput, error) {
+	var it model.ScreeningPropertyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["landlordFirstName"]; !present {
+		asMap["landlordFirstName"] = ""
+	}
+	if _, present := asMap["landlordLastName"]; !present {
+		asMap["landlordLastName"] = ""
+	}
+	if _, present := asMap["landlordStreetAddressLineOne"]; !present {
+		asMap["landlordStreetAddressLineOne"] = ""
+	}
+	if _, present := asMap["landlordStreetAddressLineTwo"]; !present {
+		asMap["landlordStreetAddressLineTwo"] = ""
+	}
+	if _, present := asMap["landlordCity"]; !present {
+		asMap["landlordCity"] = ""
+	}
+	if _, present := asMap["landlordState"]; !present {
+		asMap["landlordState"] = ""
+	}
+	if _, present := asMap["landlordZip"]; !present {
+		asMap["landlordZip"] = ""
+	}
+	if _, present := asMap["landlordPhoneNumber"]; !present {
+		asMap["landlordPhoneNumber"] = ""
+	}
+	if _, present := asMap["landlordPhoneExtension"]; !present {
+		asMap["landlordPhoneExtension"] = ""
+	}
+	if _, present := asMap["landlordEmail"]; !present {
+		asMap["landlordEmail"] = ""
+	}
+	if _, present := asMap["unitNumber"]; !present {
+		asMap["unitNumber"] = ""
+	}
+	if _, present := asMap["street"]; !present {
+		asMap["street"] = ""
+	}
+	if _, present := asMap["propertyName"]; !present {
+		asMap["propertyName"] = ""
+	}
+	if _, present := asMap["city"]; !present {
+		asMap["city"] = ""
+	}
+	if _, present := asMap["state"]; !present {
+		asMap["state"] = ""
+	}
+	if _, present := asMap["zip"]; !present {
+		asMap["zip"] = ""
+	}
+	if _, present := asMap["isFcraAgreementAccepted"]; !present {
+		asMap["isFcraAgreementAccepted"] = false
+	}
+
+	fieldsInOrder := [...]string{"landlordFirstName", "landlordLastName", "landlordStreetAddressLineOne", "landlordStreetAddressLineTwo", "landlordCity", "landlordState", "landlordZip", "landlordPhoneNumber", "landlordPhoneExtension", "landlordEmail", "unitNumber", "street", "propertyName", "city", "state", "zip", "classification", "isFcraAgreementAccepted"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "landlordFirstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordFirstName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordFirstName = data
+		case "landlordLastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordLastName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordLastName = data
+		case "landlordStreetAddressLineOne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordStreetAddressLineOne"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordStreetAddressLineOne = data
+		case "landlordStreetAddressLineTwo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordStreetAddressLineTwo"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordStreetAddressLineTwo = data
+		case "landlordCity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordCity"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordCity = data
+		case "landlordState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordState"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordState = data
+		case "landlordZip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordZip"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordZip = data
+		case "landlordPhoneNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPhoneNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPhoneNumber = data
+		case "landlordPhoneExtension":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordPhoneExtension"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordPhoneExtension = data
+		case "landlordEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("landlordEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LandlordEmail = data
+		case "unitNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitNumber = data
+		case "street":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("street"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Street = data
+		case "propertyName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyName = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "zip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("zip"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Zip = data
+		case "classification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("classification"))
+			data, err := ec.unmarshalOScreeningPropertyClassification2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningPropertyClassification(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Classification = data
+		case "isFcraAgreementAccepted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isFcraAgreementAccepted"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsFcraAgreementAccepted = data
 		}
 	}
 	return it, nil
@@ -25824,6 +34338,211 @@ func (ec *executionContext) unmarshalInputTenantWhereInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUpdateProspectInput(ctx context.Context, obj any) (prospects.Input, error) {
+	var it prospects.Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"propertyId", "firstName", "middleName", "lastName", "email1", "phone1", "phone2", "moveInDate", "rentMinimumInCents", "rentMaximumInCents", "pets", "address1", "address2", "city", "state", "zip", "country", "numberOfOccupants", "desiredNumBedrooms", "subscribe", "preferredContactMethod", "prospectSource", "agentId", "notes", "leaseTermInMonths", "propexoLeaseId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "propertyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propertyId"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropertyID = data
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "middleName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("middleName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MiddleName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "email1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email1 = data
+		case "phone1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone1 = data
+		case "phone2":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone2"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone2 = data
+		case "moveInDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("moveInDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MoveInDate = data
+		case "rentMinimumInCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rentMinimumInCents"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RentMinimumInCents = data
+		case "rentMaximumInCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rentMaximumInCents"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RentMaximumInCents = data
+		case "pets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pets"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pets = data
+		case "address1":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address1"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address1 = data
+		case "address2":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address2"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address2 = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "zip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("zip"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Zip = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "numberOfOccupants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberOfOccupants"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberOfOccupants = data
+		case "desiredNumBedrooms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("desiredNumBedrooms"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DesiredNumBedrooms = data
+		case "subscribe":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscribe"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscribe = data
+		case "preferredContactMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredContactMethod"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredContactMethod = data
+		case "prospectSource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("prospectSource"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProspectSource = data
+		case "agentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agentId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgentID = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		case "leaseTermInMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leaseTermInMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeaseTermInMonths = data
+		case "propexoLeaseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoLeaseId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoLeaseID = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -25837,6 +34556,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Tenant(ctx, sel, obj)
+	case *ent.ScreeningApplication:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ScreeningApplication(ctx, sel, obj)
 	case *ent.Registration:
 		if obj == nil {
 			return graphql.Null
@@ -25862,6 +34586,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._IntegrationJob(ctx, sel, obj)
+	case *ent.InboundEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InboundEvent(ctx, sel, obj)
 	case *ent.Company:
 		if obj == nil {
 			return graphql.Null
@@ -25877,6 +34606,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Ban(ctx, sel, obj)
+	case *ent.Applicant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Applicant(ctx, sel, obj)
 	case *ent.APIToken:
 		if obj == nil {
 			return graphql.Null
@@ -26040,6 +34774,246 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "zip":
 			out.Values[i] = ec._Address_zip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var applicantImplementors = []string{"Applicant", "Node"}
+
+func (ec *executionContext) _Applicant(ctx context.Context, sel ast.SelectionSet, obj *ent.Applicant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Applicant")
+		case "id":
+			out.Values[i] = ec._Applicant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Applicant_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Applicant_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "email":
+			out.Values[i] = ec._Applicant_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Applicant_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstName":
+			out.Values[i] = ec._Applicant_firstName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastName":
+			out.Values[i] = ec._Applicant_lastName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestExpiresAt":
+			out.Values[i] = ec._Applicant_requestExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Applicant_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "application":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Applicant_application(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var applicantConnectionImplementors = []string{"ApplicantConnection"}
+
+func (ec *executionContext) _ApplicantConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ApplicantConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicantConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicantConnection")
+		case "edges":
+			out.Values[i] = ec._ApplicantConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ApplicantConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ApplicantConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var applicantEdgeImplementors = []string{"ApplicantEdge"}
+
+func (ec *executionContext) _ApplicantEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ApplicantEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicantEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicantEdge")
+		case "node":
+			out.Values[i] = ec._ApplicantEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ApplicantEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26655,6 +35629,49 @@ func (ec *executionContext) _CreatedAPIToken(ctx context.Context, sel ast.Select
 	return out
 }
 
+var createdScreeningApplicationImplementors = []string{"CreatedScreeningApplication"}
+
+func (ec *executionContext) _CreatedScreeningApplication(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedScreeningApplication) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdScreeningApplicationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedScreeningApplication")
+		case "completionLink":
+			out.Values[i] = ec._CreatedScreeningApplication_completionLink(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "application":
+			out.Values[i] = ec._CreatedScreeningApplication_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var importReportImplementors = []string{"ImportReport"}
 
 func (ec *executionContext) _ImportReport(ctx context.Context, sel ast.SelectionSet, obj *importer.Report) graphql.Marshaler {
@@ -26806,6 +35823,150 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var inboundEventImplementors = []string{"InboundEvent", "Node"}
+
+func (ec *executionContext) _InboundEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.InboundEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inboundEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InboundEvent")
+		case "id":
+			out.Values[i] = ec._InboundEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._InboundEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._InboundEvent_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._InboundEvent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportStatus":
+			out.Values[i] = ec._InboundEvent_reportStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.Values[i] = ec._InboundEvent_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "payload":
+			out.Values[i] = ec._InboundEvent_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InboundEvent_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "screeningApplication":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InboundEvent_screeningApplication(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var integrationJobImplementors = []string{"IntegrationJob", "Node"}
 
 func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.SelectionSet, obj *ent.IntegrationJob) graphql.Marshaler {
@@ -26856,6 +36017,11 @@ func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.Selecti
 		case "partnerJobID":
 			out.Values[i] = ec._IntegrationJob_partnerJobID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._IntegrationJob_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
@@ -27419,6 +36585,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateClientPartnerReferences":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateClientPartnerReferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createClient":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createClient(ctx, field)
@@ -27436,6 +36609,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "importLeases":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_importLeases(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createProspect":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createProspect(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProspect":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProspect(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryIntegrationJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retryIntegrationJob(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27471,6 +36665,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeAPIToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createScreeningApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createScreeningApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createEmbeddedScreeningApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createEmbeddedScreeningApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addScreeningApplicant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addScreeningApplicant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeScreeningApplicant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeScreeningApplicant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelScreeningApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelScreeningApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshScreeningApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refreshScreeningApplication(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27989,6 +37225,11 @@ func (ec *executionContext) _Prospect(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "propexoLeaseID":
+			out.Values[i] = ec._Prospect_propexoLeaseID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "client":
 			field := field
 
@@ -28355,6 +37596,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "screeningApplicants":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_screeningApplicants(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "bans":
 			field := field
 
@@ -28475,6 +37738,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_registrations(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "screeningApplications":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_screeningApplications(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -28933,6 +38218,425 @@ func (ec *executionContext) _RegistrationResult(ctx context.Context, sel ast.Sel
 	})
 
 	return out
+}
+
+var screeningApplicationImplementors = []string{"ScreeningApplication", "Node"}
+
+func (ec *executionContext) _ScreeningApplication(ctx context.Context, sel ast.SelectionSet, obj *ent.ScreeningApplication) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, screeningApplicationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScreeningApplication")
+		case "id":
+			out.Values[i] = ec._ScreeningApplication_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ScreeningApplication_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ScreeningApplication_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._ScreeningApplication_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orderStatus":
+			out.Values[i] = ec._ScreeningApplication_orderStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ScreeningApplication_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smartmoveApplicationID":
+			out.Values[i] = ec._ScreeningApplication_smartmoveApplicationID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerReference":
+			out.Values[i] = ec._ScreeningApplication_customerReference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "landlordPays":
+			out.Values[i] = ec._ScreeningApplication_landlordPays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "propertyName":
+			out.Values[i] = ec._ScreeningApplication_propertyName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unitNumber":
+			out.Values[i] = ec._ScreeningApplication_unitNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smartmoveStatus":
+			out.Values[i] = ec._ScreeningApplication_smartmoveStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creditRecommendation":
+			out.Values[i] = ec._ScreeningApplication_creditRecommendation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creditRecommendationPolicyText":
+			out.Values[i] = ec._ScreeningApplication_creditRecommendationPolicyText(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastNotification":
+			out.Values[i] = ec._ScreeningApplication_lastNotification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastPostbackAt":
+			out.Values[i] = ec._ScreeningApplication_lastPostbackAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastRefreshedAt":
+			out.Values[i] = ec._ScreeningApplication_lastRefreshedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "applicants":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_applicants(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "inboundEvents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_inboundEvents(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reportUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_reportUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reportStatus":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_reportStatus(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var screeningApplicationConnectionImplementors = []string{"ScreeningApplicationConnection"}
+
+func (ec *executionContext) _ScreeningApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ScreeningApplicationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, screeningApplicationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScreeningApplicationConnection")
+		case "edges":
+			out.Values[i] = ec._ScreeningApplicationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ScreeningApplicationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ScreeningApplicationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var screeningApplicationEdgeImplementors = []string{"ScreeningApplicationEdge"}
+
+func (ec *executionContext) _ScreeningApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ScreeningApplicationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, screeningApplicationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScreeningApplicationEdge")
+		case "node":
+			out.Values[i] = ec._ScreeningApplicationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ScreeningApplicationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "screeningApplicationUpdated":
+		return ec._Subscription_screeningApplicationUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var tenantImplementors = []string{"Tenant", "Node"}
@@ -29553,6 +39257,47 @@ func (ec *executionContext) unmarshalNAddBanInput2githubᚗcomᚋleasegraphᚋle
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNApplicantConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicantConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ApplicantConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApplicantOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantOrderField(ctx context.Context, v any) (*ent.ApplicantOrderField, error) {
+	var res = new(ent.ApplicantOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApplicantOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicantOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNApplicantStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx context.Context, v any) (applicant.Status, error) {
+	var res applicant.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApplicantStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx context.Context, sel ast.SelectionSet, v applicant.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNApplicantWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInput(ctx context.Context, v any) (*ent.ApplicantWhereInput, error) {
+	res, err := ec.unmarshalInputApplicantWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNBan2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBan(ctx context.Context, sel ast.SelectionSet, v *ent.Ban) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -29641,6 +39386,11 @@ func (ec *executionContext) unmarshalNCardWhereInput2ᚖgithubᚗcomᚋleasegrap
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNClientPartnerReferencesInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐClientPartnerReferencesInput(ctx context.Context, v any) (model.ClientPartnerReferencesInput, error) {
+	res, err := ec.unmarshalInputClientPartnerReferencesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNClientStatusSetsInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐClientStatusSetsInput(ctx context.Context, v any) (model.ClientStatusSetsInput, error) {
 	res, err := ec.unmarshalInputClientStatusSetsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29697,6 +39447,21 @@ func (ec *executionContext) unmarshalNCreateClientInput2githubᚗcomᚋleasegrap
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateEmbeddedScreeningApplicationInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreateEmbeddedScreeningApplicationInput(ctx context.Context, v any) (model.CreateEmbeddedScreeningApplicationInput, error) {
+	res, err := ec.unmarshalInputCreateEmbeddedScreeningApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐInput(ctx context.Context, v any) (prospects.Input, error) {
+	res, err := ec.unmarshalInputCreateProspectInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateScreeningApplicationInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreateScreeningApplicationInput(ctx context.Context, v any) (model.CreateScreeningApplicationInput, error) {
+	res, err := ec.unmarshalInputCreateScreeningApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCreatedAPIToken2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreatedAPIToken(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIToken) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -29705,6 +39470,16 @@ func (ec *executionContext) marshalNCreatedAPIToken2ᚖgithubᚗcomᚋleasegraph
 		return graphql.Null
 	}
 	return ec._CreatedAPIToken(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreatedScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreatedScreeningApplication(ctx context.Context, sel ast.SelectionSet, v *model.CreatedScreeningApplication) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreatedScreeningApplication(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
@@ -29826,6 +39601,57 @@ func (ec *executionContext) marshalNImportRowError2ᚕgithubᚗcomᚋleasegraph�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNInboundEvent2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEvent(ctx context.Context, sel ast.SelectionSet, v *ent.InboundEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InboundEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInboundEventOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventOrderField(ctx context.Context, v any) (*ent.InboundEventOrderField, error) {
+	var res = new(ent.InboundEventOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInboundEventOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.InboundEventOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNInboundEventOutcome2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx context.Context, v any) (inboundevent.Outcome, error) {
+	var res inboundevent.Outcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInboundEventOutcome2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx context.Context, sel ast.SelectionSet, v inboundevent.Outcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNInboundEventSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx context.Context, v any) (inboundevent.Source, error) {
+	var res inboundevent.Source
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInboundEventSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx context.Context, sel ast.SelectionSet, v inboundevent.Source) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNInboundEventWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventWhereInput(ctx context.Context, v any) (*ent.InboundEventWhereInput, error) {
+	res, err := ec.unmarshalInputInboundEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -29984,6 +39810,28 @@ func (ec *executionContext) marshalNLeaseOrderField2ᚖgithubᚗcomᚋleasegraph
 func (ec *executionContext) unmarshalNLeaseWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseWhereInput(ctx context.Context, v any) (*ent.LeaseWhereInput, error) {
 	res, err := ec.unmarshalInputLeaseWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[string]any, error) {
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalMap(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
@@ -30168,6 +40016,102 @@ func (ec *executionContext) unmarshalNRegistrationWhereInput2ᚖgithubᚗcomᚋl
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScreeningApplication(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScreeningApplicationConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplicationConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ScreeningApplicationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNScreeningApplicationKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx context.Context, v any) (screeningapplication.Kind, error) {
+	var res screeningapplication.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScreeningApplicationKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx context.Context, sel ast.SelectionSet, v screeningapplication.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNScreeningApplicationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationOrderField(ctx context.Context, v any) (*ent.ScreeningApplicationOrderField, error) {
+	var res = new(ent.ScreeningApplicationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScreeningApplicationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplicationOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNScreeningApplicationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInput(ctx context.Context, v any) (*ent.ScreeningApplicationWhereInput, error) {
+	res, err := ec.unmarshalInputScreeningApplicationWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNScreeningCardType2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningCardType(ctx context.Context, v any) (model.ScreeningCardType, error) {
+	var res model.ScreeningCardType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScreeningCardType2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningCardType(ctx context.Context, sel ast.SelectionSet, v model.ScreeningCardType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNScreeningCreditRecommendation2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx context.Context, v any) (screeningapplication.CreditRecommendation, error) {
+	var res screeningapplication.CreditRecommendation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScreeningCreditRecommendation2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx context.Context, sel ast.SelectionSet, v screeningapplication.CreditRecommendation) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNScreeningOrderStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx context.Context, v any) (screeningapplication.OrderStatus, error) {
+	var res screeningapplication.OrderStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScreeningOrderStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx context.Context, sel ast.SelectionSet, v screeningapplication.OrderStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNScreeningPropertyInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningPropertyInput(ctx context.Context, v any) (*model.ScreeningPropertyInput, error) {
+	res, err := ec.unmarshalInputScreeningPropertyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNScreeningStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx context.Context, v any) (screeningapplication.Status, error) {
+	var res screeningapplication.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScreeningStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx context.Context, sel ast.SelectionSet, v screeningapplication.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNShowingMode2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋpropertyᚐShowingMode(ctx context.Context, v any) (property.ShowingMode, error) {
 	var res property.ShowingMode
 	err := res.UnmarshalGQL(v)
@@ -30308,6 +40252,11 @@ func (ec *executionContext) marshalNTokenScope2ᚕgithubᚗcomᚋleasegraphᚋle
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNUpdateProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐInput(ctx context.Context, v any) (prospects.Input, error) {
+	res, err := ec.unmarshalInputUpdateProspectInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -30480,6 +40429,118 @@ func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋleasegraphᚋlease
 		return graphql.Null
 	}
 	return ec._Address(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOApplicant2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicant(ctx context.Context, sel ast.SelectionSet, v *ent.Applicant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Applicant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOApplicantEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ApplicantEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOApplicantEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOApplicantEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicantEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ApplicantEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOApplicantOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantOrder(ctx context.Context, v any) (*ent.ApplicantOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputApplicantOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOApplicantStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatusᚄ(ctx context.Context, v any) ([]applicant.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]applicant.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNApplicantStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOApplicantStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []applicant.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplicantStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOApplicantStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx context.Context, v any) (*applicant.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(applicant.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOApplicantStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋapplicantᚐStatus(ctx context.Context, sel ast.SelectionSet, v *applicant.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOApplicantWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInputᚄ(ctx context.Context, v any) ([]*ent.ApplicantWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ApplicantWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNApplicantWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOApplicantWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantWhereInput(ctx context.Context, v any) (*ent.ApplicantWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputApplicantWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOBan2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBan(ctx context.Context, sel ast.SelectionSet, v *ent.Ban) graphql.Marshaler {
@@ -30848,6 +40909,154 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	_ = ctx
 	res := graphql.MarshalIntID(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOInboundEvent2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.InboundEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInboundEvent2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInboundEventOutcome2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcomeᚄ(ctx context.Context, v any) ([]inboundevent.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]inboundevent.Outcome, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInboundEventOutcome2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInboundEventOutcome2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []inboundevent.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInboundEventOutcome2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInboundEventOutcome2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx context.Context, v any) (*inboundevent.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(inboundevent.Outcome)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInboundEventOutcome2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐOutcome(ctx context.Context, sel ast.SelectionSet, v *inboundevent.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOInboundEventSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSourceᚄ(ctx context.Context, v any) ([]inboundevent.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]inboundevent.Source, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInboundEventSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInboundEventSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []inboundevent.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInboundEventSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInboundEventSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx context.Context, v any) (*inboundevent.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(inboundevent.Source)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInboundEventSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋinboundeventᚐSource(ctx context.Context, sel ast.SelectionSet, v *inboundevent.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOInboundEventWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventWhereInputᚄ(ctx context.Context, v any) ([]*ent.InboundEventWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.InboundEventWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInboundEventWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOInboundEventWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventWhereInput(ctx context.Context, v any) (*ent.InboundEventWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInboundEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
@@ -31473,6 +41682,306 @@ func (ec *executionContext) unmarshalORegistrationWhereInput2ᚖgithubᚗcomᚋl
 	}
 	res, err := ec.unmarshalInputRegistrationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ScreeningApplication(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOScreeningApplicationEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ScreeningApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOScreeningApplicationEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOScreeningApplicationEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ScreeningApplicationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOScreeningApplicationKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKindᚄ(ctx context.Context, v any) ([]screeningapplication.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]screeningapplication.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScreeningApplicationKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOScreeningApplicationKind2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []screeningapplication.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScreeningApplicationKind2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOScreeningApplicationKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx context.Context, v any) (*screeningapplication.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(screeningapplication.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOScreeningApplicationKind2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐKind(ctx context.Context, sel ast.SelectionSet, v *screeningapplication.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOScreeningApplicationOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationOrder(ctx context.Context, v any) (*ent.ScreeningApplicationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputScreeningApplicationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOScreeningApplicationWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInputᚄ(ctx context.Context, v any) ([]*ent.ScreeningApplicationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ScreeningApplicationWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScreeningApplicationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOScreeningApplicationWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationWhereInput(ctx context.Context, v any) (*ent.ScreeningApplicationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputScreeningApplicationWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOScreeningCardInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningCardInput(ctx context.Context, v any) (*model.ScreeningCardInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputScreeningCardInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOScreeningCreditRecommendation2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendationᚄ(ctx context.Context, v any) ([]screeningapplication.CreditRecommendation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]screeningapplication.CreditRecommendation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScreeningCreditRecommendation2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOScreeningCreditRecommendation2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []screeningapplication.CreditRecommendation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScreeningCreditRecommendation2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOScreeningCreditRecommendation2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx context.Context, v any) (*screeningapplication.CreditRecommendation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(screeningapplication.CreditRecommendation)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOScreeningCreditRecommendation2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐCreditRecommendation(ctx context.Context, sel ast.SelectionSet, v *screeningapplication.CreditRecommendation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOScreeningOrderStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatusᚄ(ctx context.Context, v any) ([]screeningapplication.OrderStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]screeningapplication.OrderStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScreeningOrderStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOScreeningOrderStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []screeningapplication.OrderStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScreeningOrderStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOScreeningOrderStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx context.Context, v any) (*screeningapplication.OrderStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(screeningapplication.OrderStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOScreeningOrderStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐOrderStatus(ctx context.Context, sel ast.SelectionSet, v *screeningapplication.OrderStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOScreeningPropertyClassification2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningPropertyClassification(ctx context.Context, v any) (*model.ScreeningPropertyClassification, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ScreeningPropertyClassification)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOScreeningPropertyClassification2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningPropertyClassification(ctx context.Context, sel ast.SelectionSet, v *model.ScreeningPropertyClassification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOScreeningPropertyInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐScreeningPropertyInput(ctx context.Context, v any) (*model.ScreeningPropertyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputScreeningPropertyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOScreeningStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatusᚄ(ctx context.Context, v any) ([]screeningapplication.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]screeningapplication.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScreeningStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOScreeningStatus2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []screeningapplication.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScreeningStatus2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOScreeningStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx context.Context, v any) (*screeningapplication.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(screeningapplication.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOScreeningStatus2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋscreeningapplicationᚐStatus(ctx context.Context, sel ast.SelectionSet, v *screeningapplication.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOShowingMode2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋpropertyᚐShowingModeᚄ(ctx context.Context, v any) ([]property.ShowingMode, error) {

@@ -22,6 +22,14 @@ type AddBanInput struct {
 	Reason string `json:"reason"`
 }
 
+// A client's references at its partners. Omit a field to keep it; an empty string clears it.
+type ClientPartnerReferencesInput struct {
+	// The client's customer reference at RentPrep SmartMove (sent as referenceId).
+	SmartmoveReference *string `json:"smartmoveReference,omitempty"`
+	// The client's Propexo integration id: with one, prospects are delivered to Propexo.
+	PropexoIntegrationID *string `json:"propexoIntegrationId,omitempty"`
+}
+
 // The lease statuses that mean move-in, move-out and transfer for one client.
 // Each list replaces the current one; statuses are compared case-insensitively.
 // Omit a list to keep it.
@@ -50,12 +58,50 @@ type CreateClientInput struct {
 	Name string `json:"name"`
 }
 
+// A complete order, placed and paid in one call.
+type CreateEmbeddedScreeningApplicationInput struct {
+	// The applicants' email addresses (at least one); SmartMove emails each a request.
+	Applicants []string `json:"applicants"`
+	// Whether the landlord pays; when true, card is required.
+	LandlordPays bool `json:"landlordPays"`
+	// Decline applicants with open bankruptcies.
+	DeclineForOpenBankruptcies bool `json:"declineForOpenBankruptcies"`
+	// How many months back to look for open bankruptcies, 6-120 (required when declineForOpenBankruptcies is true).
+	OpenBankruptcyWindow int `json:"openBankruptcyWindow"`
+	// The rental and its landlord; every field but the optional ones is required.
+	Property *ScreeningPropertyInput `json:"property"`
+	// The landlord's card, passed straight to SmartMove: it is never stored, logged or returned.
+	Card *ScreeningCardInput `json:"card,omitempty"`
+}
+
+// An order whose landlord finishes it on SmartMove's page (the completion link).
+type CreateScreeningApplicationInput struct {
+	// The applicants' email addresses; SmartMove emails each a request.
+	Applicants []string `json:"applicants"`
+	// Whether the landlord pays; omit to let the landlord choose on the form.
+	LandlordPays *bool `json:"landlordPays,omitempty"`
+	// Decline applicants with open bankruptcies.
+	DeclineForOpenBankruptcies bool `json:"declineForOpenBankruptcies"`
+	// How many months back to look for open bankruptcies, 6-120 (required when declineForOpenBankruptcies is true).
+	OpenBankruptcyWindow int `json:"openBankruptcyWindow"`
+	// The rental and its landlord, to pre-fill the form.
+	Property *ScreeningPropertyInput `json:"property,omitempty"`
+}
+
 // A newly created API token. The secret is in this answer only: store it now.
 type CreatedAPIToken struct {
 	// The whole secret, to send as Authorization: Bearer <token>.
 	Token string `json:"token"`
 	// The stored token's metadata.
 	APIToken *ent.APIToken `json:"apiToken"`
+}
+
+// A screening order placed with createScreeningApplication.
+type CreatedScreeningApplication struct {
+	// The link the landlord must open to finish the order on SmartMove's form.
+	CompletionLink string `json:"completionLink"`
+	// The application as stored.
+	Application *ent.ScreeningApplication `json:"application"`
 }
 
 // Selects leases whose tenants move in, move out or transfer within a window of days.
@@ -92,6 +138,73 @@ type RegistrationResult struct {
 	Message string `json:"message"`
 	// The recorded attempt.
 	Registration *ent.Registration `json:"registration"`
+}
+
+// The landlord's payment card for an embedded order. It goes to SmartMove in
+// the same request and nowhere else.
+type ScreeningCardInput struct {
+	// The cardholder's first name.
+	FirstName string `json:"firstName"`
+	// The cardholder's last name.
+	LastName string `json:"lastName"`
+	// The card brand.
+	CardType ScreeningCardType `json:"cardType"`
+	// The card number, digits only.
+	CardNumber string `json:"cardNumber"`
+	// The card security code (CVV), digits only.
+	CardSecurity string `json:"cardSecurity"`
+	// The expiry month, 01-12.
+	ExpireMonth string `json:"expireMonth"`
+	// The expiry year, four digits.
+	ExpireYear string `json:"expireYear"`
+}
+
+// The rental and its landlord, as SmartMove's order takes them. For
+// createScreeningApplication every field is optional and only pre-fills
+// SmartMove's form; createEmbeddedScreeningApplication needs all but the second
+// address line and the phone extension, and isFcraAgreementAccepted true.
+type ScreeningPropertyInput struct {
+	// The landlord's first name (at most 50 characters).
+	LandlordFirstName string `json:"landlordFirstName"`
+	// The landlord's last name (at most 50 characters).
+	LandlordLastName string `json:"landlordLastName"`
+	// The landlord's street address (at most 100 characters).
+	LandlordStreetAddressLineOne string `json:"landlordStreetAddressLineOne"`
+	// The second line of the landlord's address (at most 100 characters).
+	LandlordStreetAddressLineTwo string `json:"landlordStreetAddressLineTwo"`
+	// The landlord's city (at most 100 characters).
+	LandlordCity string `json:"landlordCity"`
+	// The landlord's state, the USPS two-letter code.
+	LandlordState string `json:"landlordState"`
+	// The landlord's five-digit zip code.
+	LandlordZip string `json:"landlordZip"`
+	// The landlord's phone number (at most 15 characters).
+	LandlordPhoneNumber string `json:"landlordPhoneNumber"`
+	// The landlord's phone extension (at most 6 characters).
+	LandlordPhoneExtension string `json:"landlordPhoneExtension"`
+	// The landlord's email address (at most 100 characters).
+	LandlordEmail string `json:"landlordEmail"`
+	// The property's unit number (at most 50 characters).
+	UnitNumber string `json:"unitNumber"`
+	// The property's street address (at most 100 characters).
+	Street string `json:"street"`
+	// The property's name (at most 50 characters).
+	PropertyName string `json:"propertyName"`
+	// The property's city (at most 50 characters).
+	City string `json:"city"`
+	// The property's state, the USPS two-letter code.
+	State string `json:"state"`
+	// The property's five-digit zip code.
+	Zip string `json:"zip"`
+	// The property's classification.
+	Classification *ScreeningPropertyClassification `json:"classification,omitempty"`
+	// Whether the landlord accepted the FCRA agreement; must be true for an embedded order.
+	IsFcraAgreementAccepted bool `json:"isFcraAgreementAccepted"`
+}
+
+// The entry points for watching data change, over a websocket (graphql-transport-ws).
+// Send the API token in connection_init's payload as Authorization: "Bearer <token>" (or authToken).
+type Subscription struct {
 }
 
 // The format of a lease feed.
@@ -208,6 +321,128 @@ func (e *LeaseMovingKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e LeaseMovingKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A card brand SmartMove accepts.
+type ScreeningCardType string
+
+const (
+	// Visa.
+	ScreeningCardTypeVisa ScreeningCardType = "VISA"
+	// American Express.
+	ScreeningCardTypeAmex ScreeningCardType = "AMEX"
+	// Discover.
+	ScreeningCardTypeDiscover ScreeningCardType = "DISCOVER"
+	// MasterCard.
+	ScreeningCardTypeMastercard ScreeningCardType = "MASTERCARD"
+)
+
+var AllScreeningCardType = []ScreeningCardType{
+	ScreeningCardTypeVisa,
+	ScreeningCardTypeAmex,
+	ScreeningCardTypeDiscover,
+	ScreeningCardTypeMastercard,
+}
+
+func (e ScreeningCardType) IsValid() bool {
+	switch e {
+	case ScreeningCardTypeVisa, ScreeningCardTypeAmex, ScreeningCardTypeDiscover, ScreeningCardTypeMastercard:
+		return true
+	}
+	return false
+}
+
+func (e ScreeningCardType) String() string {
+	return string(e)
+}
+
+func (e *ScreeningCardType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ScreeningCardType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ScreeningCardType", str)
+	}
+	return nil
+}
+
+func (e ScreeningCardType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ScreeningCardType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ScreeningCardType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A property's classification at SmartMove.
+type ScreeningPropertyClassification string
+
+const (
+	// A conventional property.
+	ScreeningPropertyClassificationConventional ScreeningPropertyClassification = "CONVENTIONAL"
+	// A subsidized property.
+	ScreeningPropertyClassificationSubsidized ScreeningPropertyClassification = "SUBSIDIZED"
+)
+
+var AllScreeningPropertyClassification = []ScreeningPropertyClassification{
+	ScreeningPropertyClassificationConventional,
+	ScreeningPropertyClassificationSubsidized,
+}
+
+func (e ScreeningPropertyClassification) IsValid() bool {
+	switch e {
+	case ScreeningPropertyClassificationConventional, ScreeningPropertyClassificationSubsidized:
+		return true
+	}
+	return false
+}
+
+func (e ScreeningPropertyClassification) String() string {
+	return string(e)
+}
+
+func (e *ScreeningPropertyClassification) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ScreeningPropertyClassification(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ScreeningPropertyClassification", str)
+	}
+	return nil
+}
+
+func (e ScreeningPropertyClassification) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ScreeningPropertyClassification) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ScreeningPropertyClassification) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -78,12 +78,24 @@ func (s *Sim) accept(w http.ResponseWriter, r *http.Request, kind, prospectID st
 		s.emitFault(w, r, Fault{Kind: s.opts.RandomFault}, limitState{})
 		return
 	}
+	// A repeated Idempotency-Key replays the first accepted write instead of
+	// queueing a second one (see the client's WithIdempotencyKey).
+	key := r.Header.Get("Idempotency-Key")
+	if prev, ok := s.idempotent[key]; key != "" && ok {
+		s.stats.Replays++
+		s.mu.Unlock()
+		s.answerWrite(w, prev)
+		return
+	}
 	s.jobSeq++
 	now := s.now()
 	j := &Job{ID: fmt.Sprintf("job_%d", s.jobSeq), Kind: kind, ProspectID: prospectID,
 		Status: Pending, Attempts: 1, CreatedAt: now, UpdatedAt: now, body: b}
 	s.jobs[j.ID] = j
 	s.jobOrder = append(s.jobOrder, j.ID)
+	if key != "" {
+		s.idempotent[key] = j.ID
+	}
 	s.scheduleLocked(j.ID)
 	if fault {
 		s.stats.FaultsAfterWrite++
@@ -93,12 +105,19 @@ func (s *Sim) accept(w http.ResponseWriter, r *http.Request, kind, prospectID st
 		s.emitFault(w, r, Fault{Kind: s.opts.RandomFault}, limitState{})
 		return
 	}
-	data, _ := json.Marshal(b)
+	s.answerWrite(w, j.ID)
+}
+
+// answerWrite answers an accepted write with its job, in either shape.
+func (s *Sim) answerWrite(w http.ResponseWriter, jobID string) {
+	s.mu.Lock()
+	data, _ := json.Marshal(s.jobs[jobID].body)
+	s.mu.Unlock()
 	if s.opts.MetaResult {
-		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]string{"job_id": j.ID}, "result": json.RawMessage(data)})
+		writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]string{"job_id": jobID}, "result": json.RawMessage(data)})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"job_id": j.ID, "data": json.RawMessage(data)})
+	writeJSON(w, http.StatusOK, map[string]any{"job_id": jobID, "data": json.RawMessage(data)})
 }
 
 // scheduleLocked arranges auto-completion when enabled. The timer is not

@@ -61,6 +61,7 @@ type Stats struct {
 	RateLimited       int // 429s from the limit (not injected ones)
 	FaultsBeforeWrite int // injected or random faults that applied nothing
 	FaultsAfterWrite  int // faults whose write was applied, answer lost
+	Replays           int // writes answered from an earlier Idempotency-Key
 }
 
 // Sim is the simulator. It is safe for concurrent use.
@@ -81,6 +82,8 @@ type Sim struct {
 	prospectOrder []string
 	jobs          map[string]*Job
 	jobOrder      []string
+	// idempotent maps an Idempotency-Key to the job its first write made.
+	idempotent map[string]string
 }
 
 // New returns a simulator.
@@ -107,13 +110,14 @@ func New(opts Options) *Sim {
 		opts.HangMax = 30 * time.Second
 	}
 	s := &Sim{
-		opts:      opts,
-		tokens:    make(map[string]bool),
-		closed:    make(chan struct{}),
-		rng:       rand.New(rand.NewPCG(opts.Seed, 0x70726f7065786f)),
-		windows:   make(map[string]*window),
-		prospects: make(map[string]*Prospect),
-		jobs:      make(map[string]*Job),
+		opts:       opts,
+		tokens:     make(map[string]bool),
+		closed:     make(chan struct{}),
+		rng:        rand.New(rand.NewPCG(opts.Seed, 0x70726f7065786f)),
+		windows:    make(map[string]*window),
+		prospects:  make(map[string]*Prospect),
+		jobs:       make(map[string]*Job),
+		idempotent: make(map[string]string),
 	}
 	for _, t := range opts.Tokens {
 		s.tokens[t] = true

@@ -1,0 +1,148 @@
+// Package jobs is durable outbound delivery: a River queue in the same
+// database as the data, so a write and the job that delivers it commit in
+// one transaction. Workers retry with backoff; their visible state is the
+// IntegrationJob row, never the River job.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"math"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// queueName is the queue partner deliveries run in.
+const queueName = "partners"
+
+// Config configures the queue.
+type Config struct {
+	DB      *sql.DB
+	Dialect string // dialect.SQLite or dialect.Postgres
+	Logger  *slog.Logger
+	// Workers run delivery; nil makes an insert-only client.
+	Workers *river.Workers
+	// PollInterval is how often idle workers look for jobs: the
+	// database/sql drivers poll (no LISTEN).
+	PollInterval time.Duration
+	// RetryBase and RetryMax shape the backoff after a failed attempt:
+	// RetryBase * 2^(attempt-1), at most RetryMax.
+	RetryBase, RetryMax time.Duration
+	// Concurrency is how many deliveries run at once.
+	Concurrency int
+}
+
+// Queue is the River client.
+type Queue struct {
+	River *river.Client[*sql.Tx]
+}
+
+func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
+	if cfg.Dialect == dialect.SQLite {
+		return riversqlite.New(cfg.DB)
+	}
+	return riverdatabasesql.New(cfg.DB)
+}
+
+// Migrate creates or upgrades River's tables.
+func Migrate(ctx context.Context, cfg Config) error {
+	m, err := rivermigrate.New(driver(cfg), &rivermigrate.Config{Logger: quiet(cfg.Logger)})
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// New migrates River's tables and returns the queue; Start it to work jobs.
+func New(ctx context.Context, cfg Config) (*Queue, error) {
+	if err := Migrate(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 5 * time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 10 * time.Minute
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 10
+	}
+	rc := &river.Config{
+		Logger:            quiet(cfg.Logger),
+		FetchPollInterval: cfg.PollInterval,
+		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
+		RetryPolicy:       backoff{base: cfg.RetryBase, max: cfg.RetryMax},
+		MaxAttempts:       maxAttempts,
+	}
+	if cfg.Workers != nil {
+		rc.Workers = cfg.Workers
+		rc.Queues = map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Concurrency}}
+	}
+	c, err := river.NewClient(driver(cfg), rc)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{River: c}, nil
+}
+
+// Start works jobs until Stop.
+func (q *Queue) Start(ctx context.Context) error { return q.River.Start(ctx) }
+
+// Stop finishes the jobs in hand and stops.
+func (q *Queue) Stop(ctx context.Context) error { return q.River.Stop(ctx) }
+
+// maxAttempts bounds failed attempts of one delivery (snoozes while waiting
+// on the partner's job do not count).
+const maxAttempts = 12
+
+// backoff is exponential with a cap: River's default (attempt^4 seconds)
+// waits hours by the tenth attempt, too long for a prospect.
+type backoff struct{ base, max time.Duration }
+
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	// Failures only: job.Attempt also counts snoozes (waiting on the
+	// partner), which must not lengthen the backoff.
+	d := time.Duration(float64(b.base) * math.Pow(2, float64(max(len(job.Errors)-1, 0))))
+	if d > b.max || d <= 0 {
+		d = b.max
+	}
+	return time.Now().Add(d)
+}
+
+// quiet keeps River's own logging at warnings: every job start would
+// otherwise be a log line.
+func quiet(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		l = slog.Default()
+	}
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(a), f.min}
+}
+
+func (f levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(n), f.min}
+}

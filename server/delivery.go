@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/jobs"
+	"github.com/leasegraph/leasegraph/propexo"
+	"github.com/leasegraph/leasegraph/propexo/propexotest"
+	"github.com/leasegraph/leasegraph/prospects"
+)
+
+// deliveryConfig is how prospects reach Propexo.
+type deliveryConfig struct {
+	PropexoToken   string
+	PropexoBaseURL string
+	// PropexoHTTP overrides the HTTP client (demo mode's in-process simulator).
+	PropexoHTTP *http.Client
+	// PollEvery is how often Propexo's write status is checked;
+	// RetryBase the first retry's delay; JobPoll how often idle workers look.
+	PollEvery, RetryBase, JobPoll time.Duration
+	// InsertOnly enqueues without working jobs (tests of a stopped server).
+	InsertOnly bool
+}
+
+// demoPropexo runs the Propexo simulator in-process, finishing each write
+// after a few seconds, so demo prospects are delivered with no token.
+func demoPropexo() deliveryConfig {
+	sim := propexotest.New(propexotest.Options{AutoComplete: 3 * time.Second})
+	return deliveryConfig{
+		PropexoToken: "demo", PropexoBaseURL: "http://propexo.simulator",
+		PropexoHTTP: &http.Client{Transport: sim.Transport(), Timeout: 10 * time.Second},
+	}
+}
+
+// startDelivery starts the queue and its workers when a Propexo token is
+// configured, and returns the prospects service the API uses; stop drains
+// the workers. Without a token, deliveries are recorded as NOT_SENT.
+func startDelivery(ctx context.Context, dc deliveryConfig, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (*prospects.Service, func(), error) {
+	if dc.PropexoToken == "" {
+		return &prospects.Service{}, func() {}, nil
+	}
+	px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP})
+	if err != nil {
+		return nil, nil, err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second)})
+	if dc.InsertOnly {
+		workers = nil
+	}
+	q, err := jobs.New(ctx, jobs.Config{
+		DB: db, Dialect: dialect, Logger: log, Workers: workers,
+		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if dc.InsertOnly {
+		return &prospects.Service{Queue: q}, func() {}, nil
+	}
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, nil, err
+	}
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(sctx)
+	}
+	return &prospects.Service{Queue: q}, stop, nil
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

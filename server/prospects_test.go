@@ -1,0 +1,443 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/propexo/propexotest"
+	"github.com/leasegraph/leasegraph/prospects"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// deliveryEnv is a test's Propexo simulator and the database its workers use.
+type deliveryEnv struct {
+	sim     *propexotest.Sim
+	url     string
+	db      *sql.DB
+	dialect string
+	app     *app
+}
+
+var deliveries sync.Map // test name -> *deliveryEnv
+
+// withPropexo delivers the app's prospects to a fresh simulator (one per
+// database run) over real HTTP, with fast polling and retries so a test
+// waits milliseconds, not minutes. With workersDown the API enqueues but
+// nothing works the queue, as when the server stopped.
+func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
+	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		sim := propexotest.New(opts)
+		t.Cleanup(sim.Close)
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		d := &deliveryEnv{sim: sim, url: srv.URL, db: db, dialect: dialect, app: a}
+		deliveries.Store(t.Name(), d)
+		a.prospects = d.start(t, workersDown)
+	}
+}
+
+// start starts a queue on the test's database (a server starting).
+func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
+	t.Helper()
+	svc, stop, err := startDelivery(t.Context(), deliveryConfig{
+		PropexoToken: "test-token", PropexoBaseURL: d.url, InsertOnly: insertOnly,
+		PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
+	}, d.app.client, d.db, d.dialect, d.app.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return svc
+}
+
+func delivery(t *testing.T) *deliveryEnv {
+	d, ok := deliveries.Load(t.Name())
+	if !ok {
+		t.Fatal("no simulator: use forEachDBSetup(t, withPropexo(...), ...)")
+	}
+	return d.(*deliveryEnv)
+}
+
+// propexoClient makes a client that delivers to Propexo, with a write token.
+func (e *env) propexoClient(name string) (int, string) {
+	e.t.Helper()
+	id, token := e.newClient(name)
+	if err := e.client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-" + name).Exec(e.sys()); err != nil {
+		e.t.Fatal(err)
+	}
+	return id, token
+}
+
+// waitJobs waits until every delivery is final and returns them.
+func (e *env) waitJobs(want int, timeout time.Duration) []*ent.IntegrationJob {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		jobs, err := e.client.IntegrationJob.Query().Where(integrationjob.KindNEQ(integrationjob.KindSMS)).
+			Order(ent.Asc(integrationjob.FieldID)).All(e.sys())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		final := 0
+		for _, j := range jobs {
+			if j.Status != integrationjob.StatusQUEUED && j.Status != integrationjob.StatusSENT {
+				final++
+			}
+		}
+		if len(jobs) == want && final == want {
+			return jobs
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("after %s: %d deliveries, %d final; want %d final", timeout, len(jobs), final, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+const createProspect = `mutation($in: CreateProspectInput!, $key: String) {
+	createProspect(input: $in, idempotencyKey: $key) { id firstName notes phone1
+		integrationJobs { edges { node { id kind status } } } } }`
+
+type createdProspect struct {
+	CreateProspect struct {
+		ID, FirstName, Notes, Phone1 string
+		IntegrationJobs              struct {
+			Edges []struct {
+				Node struct{ ID, Kind, Status string }
+			}
+		}
+	}
+}
+
+func TestProspectDelivery(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false), func(t *testing.T, e *env) {
+		sim := delivery(t).sim
+		_, token := e.propexoClient("Acme")
+		var out createdProspect
+		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{
+			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100", "notes": "first visit",
+			"desiredNumBedrooms": []int{2, 3}, "leaseTermInMonths": 12, "subscribe": false,
+		}}, &out)
+		p := out.CreateProspect
+		if p.Phone1 != "+15125550100" || len(p.IntegrationJobs.Edges) != 1 || p.IntegrationJobs.Edges[0].Node.Status != "QUEUED" {
+			t.Fatalf("created %+v", p)
+		}
+		jobs := e.waitJobs(1, 20*time.Second)
+		if jobs[0].Status != integrationjob.StatusSUCCEEDED || jobs[0].PartnerJobID == "" || jobs[0].Attempts != 1 {
+			t.Fatalf("delivery %+v", jobs[0])
+		}
+		var got struct {
+			Node struct{ PropexoProspectID string }
+		}
+		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.ID}, &got)
+		remote, ok := sim.Prospect(got.Node.PropexoProspectID)
+		if !ok || remote.FirstName != "Ada" || remote.IntegrationID != "int-Acme" || len(remote.DesiredNumBedrooms) != 1 {
+			t.Fatalf("at Propexo: %v %+v", ok, remote)
+		}
+
+		// An update appends notes here and there, and sends only the new ones.
+		var upd struct{ UpdateProspect struct{ Notes string } }
+		e.mustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "second visit", city: "Austin"}) { notes } }`,
+			map[string]any{"id": p.ID}, &upd)
+		if upd.UpdateProspect.Notes != "first visit\nsecond visit" {
+			t.Fatalf("local notes %q", upd.UpdateProspect.Notes)
+		}
+		jobs = e.waitJobs(2, 20*time.Second)
+		if jobs[1].Kind != integrationjob.KindPROPEXO_UPDATE_PROSPECT || jobs[1].Status != integrationjob.StatusSUCCEEDED {
+			t.Fatalf("update delivery %+v", jobs[1])
+		}
+		remote, _ = sim.Prospect(got.Node.PropexoProspectID)
+		if remote.Notes != "first visit\nsecond visit" || remote.City != "Austin" {
+			t.Fatalf("at Propexo after the update: %+v", remote)
+		}
+	})
+}
+
+func TestProspectFieldRules(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		cases := []struct {
+			name  string
+			in    map[string]any
+			field string
+		}{
+			{"address1 over 40", map[string]any{"address1": strings.Repeat("a", 41)}, "address1"},
+			{"address2 over 40", map[string]any{"address2": strings.Repeat("é", 41)}, "address2"},
+			{"city over 30", map[string]any{"city": strings.Repeat("c", 31)}, "city"},
+			{"state over 4", map[string]any{"state": "Texas"}, "state"},
+			{"zip over 12", map[string]any{"zip": "1234567890123"}, "zip"},
+			{"country over 2", map[string]any{"country": "USA"}, "country"},
+			{"lease term 0", map[string]any{"leaseTermInMonths": 0}, "leaseTermInMonths"},
+			{"lease term 19", map[string]any{"leaseTermInMonths": 19}, "leaseTermInMonths"},
+			{"rent minimum 0", map[string]any{"rentMinimumInCents": 0}, "rentMinimumInCents"},
+			{"rent maximum negative", map[string]any{"rentMaximumInCents": -5}, "rentMaximumInCents"},
+		}
+		for _, c := range cases {
+			r := e.gql(token, createProspect, map[string]any{"in": c.in})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" ||
+				fmt.Sprint(r.Errors[0].Extensions["field"]) != fmt.Sprint([]any{"input", c.field}) {
+				t.Errorf("%s: %+v", c.name, r.Errors)
+			}
+		}
+		if n, _ := e.client.Prospect.Query().Count(e.sys()); n != 0 {
+			t.Fatalf("rejected creates wrote %d prospects", n)
+		}
+		// At the limits, it is accepted; on update the lease term has no maximum of 18 at
+		// Propexo, but a stored prospect must stay creatable, so 18 is ours.
+		var ok createdProspect
+		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{
+			"address1": strings.Repeat("a", 40), "city": strings.Repeat("é", 30), "state": "TX", "zip": "123456789012",
+			"country": "US", "leaseTermInMonths": 18, "rentMinimumInCents": 1,
+		}}, &ok)
+		r := e.gql(token, `mutation($id: ID!) { updateProspect(id: $id, input: {leaseTermInMonths: 0}) { id } }`, map[string]any{"id": ok.CreateProspect.ID})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+			t.Errorf("update lease term 0: %+v", r.Errors)
+		}
+		// Without a Propexo integration nothing is queued.
+		if n, _ := e.client.IntegrationJob.Query().Count(e.sys()); n != 0 {
+			t.Fatalf("%d deliveries for a client without Propexo", n)
+		}
+	})
+}
+
+func TestProspectIdempotencyAndIsolation(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.propexoClient("A")
+		b, tokenB := e.newClient("B")
+		var first, again createdProspect
+		vars := map[string]any{"in": map[string]any{"firstName": "Once"}, "key": "create-once"}
+		e.mustGQL(token, createProspect, vars, &first)
+		e.mustGQL(token, createProspect, vars, &again)
+		if first.CreateProspect.ID != again.CreateProspect.ID {
+			t.Fatalf("same key, two prospects: %s and %s", first.CreateProspect.ID, again.CreateProspect.ID)
+		}
+		// No Propexo token is configured here: the delivery is visible as NOT_SENT.
+		if n, _ := e.client.Prospect.Query().Count(e.sys()); n != 1 {
+			t.Fatalf("%d prospects", n)
+		}
+		jobs, _ := e.client.IntegrationJob.Query().All(e.sys())
+		if len(jobs) != 1 || jobs[0].Status != integrationjob.StatusNOT_SENT || jobs[0].LastError != "no Propexo token is configured" {
+			t.Fatalf("deliveries %+v", jobs)
+		}
+		upd := `mutation($id: ID!, $key: String) { updateProspect(id: $id, input: {notes: "n"}, idempotencyKey: $key) { notes } }`
+		for range 2 {
+			e.mustGQL(token, upd, map[string]any{"id": first.CreateProspect.ID, "key": "note-once"}, nil)
+		}
+		p, _ := e.client.Prospect.Query().Only(e.sys())
+		if p.Notes != "n" {
+			t.Fatalf("notes after a retried update: %q", p.Notes)
+		}
+		// B cannot see, change or retry A's prospect and deliveries.
+		prop, err := e.client.Property.Create().SetClientID(b).SetTag("B1").Save(e.sys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, c := range map[string]struct {
+			token, query string
+			vars         map[string]any
+		}{
+			"update A's prospect":       {tokenB, upd, map[string]any{"id": first.CreateProspect.ID}},
+			"retry A's delivery":        {tokenB, `mutation($id: ID!) { retryIntegrationJob(id: $id) { id } }`, map[string]any{"id": itoa(jobs[0].ID)}},
+			"A creates at B's property": {token, createProspect, map[string]any{"in": map[string]any{"propertyId": itoa(prop.ID)}}},
+		} {
+			r := e.gql(c.token, c.query, c.vars)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
+				t.Errorf("%s: %+v", name, r.Errors)
+			}
+		}
+		var list struct{ IntegrationJobs struct{ TotalCount int } }
+		e.mustGQL(tokenB, `{ integrationJobs { totalCount } }`, nil, &list)
+		if list.IntegrationJobs.TotalCount != 0 {
+			t.Fatalf("B sees %d of A's deliveries", list.IntegrationJobs.TotalCount)
+		}
+	})
+}
+
+// TestProspectDeliveryFailures: a rejected write is final and visible, a
+// Propexo job that fails is final, and retryIntegrationJob recovers both;
+// 5xx and 429 are retried with backoff.
+func TestProspectDeliveryFailures(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
+		sim := delivery(t).sim
+		_, token := e.propexoClient("F")
+		create := func(name string) {
+			e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": name}}, nil)
+		}
+		// 1. Rejected by Propexo (400): final, with the partner's message.
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 400})
+		create("Rejected")
+		j := e.waitJobs(1, 20*time.Second)[0]
+		if j.Status != integrationjob.StatusFAILED || j.LastError == "" || j.Attempts != 1 {
+			t.Fatalf("rejected: %+v", j)
+		}
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
+		if j = e.waitJobs(1, 20*time.Second)[0]; j.Status != integrationjob.StatusSUCCEEDED {
+			t.Fatalf("retried: %+v", j)
+		}
+
+		// 2. Server errors and a rate limit: retried until accepted.
+		sim.FailNext(2, propexotest.Fault{Kind: propexotest.FaultError, Status: 503})
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultRateLimited})
+		create("Flaky")
+		completeWhenSent(t, e, sim, j.ID+1, propexotest.Success)
+		j = e.waitJobs(2, 30*time.Second)[1]
+		if j.Status != integrationjob.StatusSUCCEEDED || j.Attempts != 3 {
+			t.Fatalf("after faults: %+v (want SUCCEEDED after 2 failed attempts and 1 rate-limited wait)", j)
+		}
+
+		// 3. Propexo's job fails: FAILED with its errors; a retry re-runs it there.
+		create("Doomed")
+		completeWhenSent(t, e, sim, j.ID+1, propexotest.Failure, "unit not found")
+		j = e.waitJobs(3, 20*time.Second)[2]
+		if j.Status != integrationjob.StatusFAILED || !strings.Contains(j.LastError, "unit not found") {
+			t.Fatalf("failed at Propexo: %+v", j)
+		}
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
+		if j = e.waitJobs(3, 20*time.Second)[2]; j.Status != integrationjob.StatusSUCCEEDED {
+			t.Fatalf("after retry-write: %+v", j)
+		}
+		r := e.gql(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+			t.Fatalf("retrying a success: %+v", r.Errors)
+		}
+	})
+}
+
+// completeWhenSent finishes the Propexo job of a delivery once it is SENT.
+func completeWhenSent(t *testing.T, e *env, sim *propexotest.Sim, integrationJobID int, outcome propexotest.Status, errs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		j, err := e.client.IntegrationJob.Get(e.sys(), integrationJobID)
+		if err == nil && j.Status == integrationjob.StatusSENT {
+			if pj, ok := sim.Job(j.PartnerJobID); ok && pj.Status == propexotest.Pending {
+				if err := sim.CompleteJob(j.PartnerJobID, outcome, errs...); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("delivery %d was never sent", integrationJobID)
+}
+
+// TestProspectDeliverySurvivesRestart: deliveries queued while no worker
+// runs (the server stopped) are all delivered, once, when one starts.
+func TestProspectDeliverySurvivesRestart(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, true), func(t *testing.T, e *env) {
+		d := delivery(t)
+		_, token := e.propexoClient("R")
+		for i := range 5 {
+			e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprint("P", i)}}, nil)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if n := d.sim.CreateRequests(); n != 0 {
+			t.Fatalf("%d requests reached Propexo with no worker running", n)
+		}
+		queued, _ := e.client.IntegrationJob.Query().Where(integrationjob.StatusEQ(integrationjob.StatusQUEUED)).Count(e.sys())
+		if queued != 5 {
+			t.Fatalf("%d deliveries queued, want 5", queued)
+		}
+		d.start(t, false) // the server comes back
+		for _, j := range e.waitJobs(5, 30*time.Second) {
+			if j.Status != integrationjob.StatusSUCCEEDED {
+				t.Fatalf("after the restart: %+v", j)
+			}
+		}
+		if n := len(d.sim.Prospects()); n != 5 {
+			t.Fatalf("%d prospects at Propexo, want 5", n)
+		}
+	})
+}
+
+// TestProspectDeliveryExactlyOnce is the issue's scenario: with the
+// simulator failing 30% of calls (half of them after applying the write, the
+// answer lost), 200 createProspect calls end as exactly 200 prospects at
+// Propexo, each once, all SUCCEEDED in the graph.
+func TestProspectDeliveryExactlyOnce(t *testing.T) {
+	opts := propexotest.Options{FailRate: 0.3, Seed: 7, RateLimit: 100000, AutoComplete: 10 * time.Millisecond}
+	forEachDBSetup(t, withPropexo(opts, false), func(t *testing.T, e *env) {
+		d := delivery(t)
+		_, token := e.propexoClient("X")
+		const n = 200
+		for i := range n {
+			e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprintf("P%03d", i)}}, nil)
+		}
+		jobs := e.waitJobs(n, 3*time.Minute)
+		retried := 0
+		for _, j := range jobs {
+			if j.Status != integrationjob.StatusSUCCEEDED {
+				t.Fatalf("delivery %d ended %s: %s", j.ID, j.Status, j.LastError)
+			}
+			if j.Attempts > 1 {
+				retried++
+			}
+		}
+		var names []string
+		for _, p := range d.sim.Prospects() {
+			names = append(names, p.FirstName)
+		}
+		slices.Sort(names)
+		if len(names) != n || len(slices.Compact(slices.Clone(names))) != n {
+			t.Fatalf("%d prospects at Propexo (%d distinct), want %d each once", len(names), len(slices.Compact(names)), n)
+		}
+		st := d.sim.Stats()
+		if st.FaultsAfterWrite == 0 || st.FaultsBeforeWrite == 0 || retried == 0 {
+			t.Fatalf("the scenario did not exercise lost answers: %+v, %d retried", st, retried)
+		}
+		var graph struct {
+			IntegrationJobs struct{ TotalCount int }
+		}
+		e.mustGQL(token, `{ integrationJobs(where: {status: SUCCEEDED}) { totalCount } }`, nil, &graph)
+		if graph.IntegrationJobs.TotalCount != n {
+			t.Fatalf("the graph shows %d SUCCEEDED deliveries", graph.IntegrationJobs.TotalCount)
+		}
+		t.Logf("%d deliveries retried; simulator: %+v", retried, st)
+	})
+}
+
+func TestClientPartnerReferences(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a, admin := e.newClient("A", viewer.ScopeAdmin)
+		writer := e.token(a, viewer.ScopeWrite)
+		b, _ := e.newClient("B")
+		const set = `mutation($id: ID!, $in: ClientPartnerReferencesInput!) {
+			updateClientPartnerReferences(id: $id, input: $in) { smartmoveReference propexoIntegrationID } }`
+		var out struct {
+			UpdateClientPartnerReferences struct{ SmartmoveReference, PropexoIntegrationID string }
+		}
+		e.mustGQL(admin, set, map[string]any{"id": itoa(a), "in": map[string]any{"propexoIntegrationId": " int-9 "}}, &out)
+		if r := out.UpdateClientPartnerReferences; r.PropexoIntegrationID != "int-9" || r.SmartmoveReference != "" {
+			t.Fatalf("stored %+v", r)
+		}
+		for name, c := range map[string]struct {
+			token, id, code string
+		}{
+			"write scope only": {writer, itoa(a), "FORBIDDEN"},
+			"another client":   {admin, itoa(b), "NOT_FOUND"},
+		} {
+			r := e.gql(c.token, set, map[string]any{"id": c.id, "in": map[string]any{"smartmoveReference": "x"}})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code {
+				t.Errorf("%s: %+v", name, r.Errors)
+			}
+		}
+		// With the integration id set, a new prospect's delivery is recorded
+		// (NOT_SENT here: this server has no Propexo token).
+		var p createdProspect
+		e.mustGQL(writer, createProspect, map[string]any{"in": map[string]any{"firstName": "Z"}}, &p)
+		if edges := p.CreateProspect.IntegrationJobs.Edges; len(edges) != 1 || edges[0].Node.Status != "NOT_SENT" {
+			t.Fatalf("delivery %+v", edges)
+		}
+	})
+}

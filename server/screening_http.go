@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/smartmove"
+	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
+)
+
+// Screening through SmartMove: configuration, the service, the postback
+// route, demo mode's in-process simulator and the periodic refresh.
+
+const screeningEnvHelp = `  SMARTMOVE_API_KEY      RentPrep SmartMove API key (unset: screening is off, except
+                         in demo mode, which runs an in-process SmartMove simulator)
+  SMARTMOVE_BASE_URL     SmartMove API host (default https://stage.rentprep.com, the sandbox)
+  SMARTMOVE_REFRESH_INTERVAL  how often open screenings without news are refreshed
+                         from SmartMove, and after how long without a postback (default 15m)
+  LEASEGRAPH_PUBLIC_URL  this server's public base URL, for SmartMove's postbacks
+                         (default http://localhost:$PORT)
+`
+
+func init() {
+	envHelp = strings.Replace(envHelp, "  LOG_LEVEL", screeningEnvHelp+"  LOG_LEVEL", 1)
+}
+
+// screeningConfig is read from the environment.
+type screeningConfig struct {
+	APIKey          string
+	BaseURL         string
+	PublicURL       string
+	RefreshInterval time.Duration
+	// DemoStep is how often demo mode's simulated applicants move one step
+	// (default 4 s).
+	DemoStep time.Duration
+}
+
+func loadScreeningConfig(port string) (screeningConfig, error) {
+	c := screeningConfig{
+		APIKey:    os.Getenv("SMARTMOVE_API_KEY"),
+		BaseURL:   envOr("SMARTMOVE_BASE_URL", smartmove.SandboxURL),
+		PublicURL: strings.TrimRight(envOr("LEASEGRAPH_PUBLIC_URL", "http://localhost:"+port), "/"),
+	}
+	d, err := time.ParseDuration(envOr("SMARTMOVE_REFRESH_INTERVAL", "15m"))
+	if err != nil || d <= 0 {
+		return c, fmt.Errorf("SMARTMOVE_REFRESH_INTERVAL: a positive duration such as 15m")
+	}
+	c.RefreshInterval = d
+	return c, nil
+}
+
+// screeningSetup is the app's screening part.
+type screeningSetup struct {
+	service *screening.Service
+	// pages serves the simulator's completion and report pages in demo mode.
+	pages http.Handler
+}
+
+// screeningService returns the service, a default one (SmartMove not
+// configured, in-process notices) when none was set up.
+func (a *app) screeningService() *screening.Service {
+	if a.screening.service == nil {
+		a.screening.service = &screening.Service{DB: a.client, Log: a.log, Broker: &screening.Broker{}}
+	}
+	return a.screening.service
+}
+
+// screeningRoutes adds the postback route (and, in demo mode, the
+// simulator's pages that the completion and report links open).
+func (a *app) screeningRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+screening.PostbackPath+"{key}", a.postSmartMovePostback)
+	if a.screening.pages != nil {
+		mux.Handle("/smartmove/api/", a.screening.pages)
+	}
+}
+
+// postSmartMovePostback receives a SmartMove postback: 401 without the
+// application's credentials (nothing stored), 400 for a message that is not
+// the application's, 200 once it is stored and applied, or recognised as a
+// repeat.
+func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, smartmove.MaxPostbackSize))
+	if err != nil {
+		writeError(w, apperr.BadInput("", "the body is too large"), http.StatusRequestEntityTooLarge)
+		return
+	}
+	result, err := a.screeningService().HandlePostback(r.Context(), r.PathValue("key"), r.Header.Get("Authorization"), body)
+	switch ae, isApp := apperr.As(err); {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]string{"status": string(result)})
+	case errors.Is(err, screening.ErrUnauthorized):
+		w.Header().Set("WWW-Authenticate", `Basic realm="leasegraph postbacks"`)
+		writeError(w, apperr.Unauthenticated("postback credentials missing or wrong"), http.StatusUnauthorized)
+	case isApp:
+		writeError(w, ae, ae.HTTPStatus())
+	default:
+		a.log.ErrorContext(r.Context(), "storing a postback", "error", err.Error())
+		writeError(w, &apperr.Error{Code: apperr.CodeInternal, Message: "internal error"}, http.StatusInternalServerError)
+	}
+}
+
+// startScreening sets up the screening service for serve: the SmartMove
+// client (or, in demo mode without a key, the in-process simulator), the
+// notices between instances on PostgreSQL, and the periodic refresh. The
+// returned function stops what it started.
+func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port string, demo bool, dsn string, drv *entsql.Driver, log *slog.Logger) (func(), error) {
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = 15 * time.Minute
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = smartmove.SandboxURL
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost:" + port
+	}
+	svc := &screening.Service{DB: a.client, Log: log, Broker: &screening.Broker{}, PublicURL: cfg.PublicURL, RefreshAfterPostback: true}
+	smCfg := smartmove.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey}
+	if demo && cfg.APIKey == "" {
+		// Applicants move one step every few seconds; the links point back
+		// to this server, which serves the simulator's pages.
+		step := cfg.DemoStep
+		if step <= 0 {
+			step = 4 * time.Second
+		}
+		sim := smartmovetest.New(smartmovetest.Options{AutoAdvance: step, LinkBaseURL: cfg.PublicURL})
+		stops = append(stops, sim.Close)
+		a.screening.pages = sim
+		smCfg = smartmove.Config{BaseURL: smartmove.SandboxURL, APIKey: smartmovetest.DefaultAPIKey,
+			HTTPClient: &http.Client{Transport: sim.Transport()}}
+		log.Info("screening: demo mode runs an in-process SmartMove simulator")
+	}
+	if smCfg.APIKey != "" {
+		sm, err := smartmove.New(smCfg)
+		if err != nil {
+			return stop, err
+		}
+		svc.SmartMove = sm
+	}
+	if drv.Dialect() == "postgres" {
+		stopPG, err := startPGNotifier(ctx, dsn, drv.DB(), svc.Broker, log)
+		if err != nil {
+			stop()
+			return func() {}, fmt.Errorf("listening for screening notices: %w", err)
+		}
+		stops = append(stops, stopPG)
+	}
+	a.screening.service = svc
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runRefresher(rctx, svc, cfg.RefreshInterval, log)
+	}()
+	stops = append(stops, func() { cancel(); <-done })
+	return stop, nil
+}
+
+// runRefresher refreshes, every interval, the open screenings that have had
+// no postback or refresh for that long: postbacks may stop arriving.
+func runRefresher(ctx context.Context, svc *screening.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := svc.RefreshStale(ctx, every)
+			if err != nil {
+				log.WarnContext(ctx, "screening refresh", "error", err.Error())
+			} else if n > 0 {
+				log.InfoContext(ctx, "screening refresh", "refreshed", n)
+			}
+		}
+	}
+}
