@@ -101,9 +101,9 @@ func TestImportLeasesGraphQL(t *testing.T) {
 	})
 }
 
-// TestImportLeasesIsolation: a feed cannot be written into another client,
+// TestIsolationImportLeases: a feed cannot be written into another client,
 // and a read-only token cannot import.
-func TestImportLeasesIsolation(t *testing.T) {
+func TestIsolationImportLeases(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, tokenA := e.newClient("A")
 		b, _ := e.newClient("B")

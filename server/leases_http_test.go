@@ -338,8 +338,8 @@ func TestLeasesRESTBadInput(t *testing.T) {
 	})
 }
 
-// TestLeasesRESTIsolation: a client's token is pinned to its client.
-func TestLeasesRESTIsolation(t *testing.T) {
+// TestIsolationLeasesREST: a client's token is pinned to its client.
+func TestIsolationLeasesREST(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a, tokenA := e.newClient("A")
 		b, _ := e.newClient("B")

@@ -208,7 +208,7 @@ func TestProspectFieldRules(t *testing.T) {
 	})
 }
 
-func TestProspectIdempotencyAndIsolation(t *testing.T) {
+func TestIsolationProspects(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.propexoClient("A")
 		b, tokenB := e.newClient("B")

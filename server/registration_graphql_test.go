@@ -157,7 +157,7 @@ func TestRegisterProspectCardOnFile(t *testing.T) {
 	})
 }
 
-func TestRegistrationIsolation(t *testing.T) {
+func TestIsolationRegistration(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, tokenA := e.arrangeRegistrationClient("Acme")
 		bID, tokenB := e.arrangeRegistrationClient("Bravo")

@@ -689,9 +689,9 @@ func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
 	})
 }
 
-// TestScreeningIsolation: another client's applications, by id, through
+// TestIsolationScreening: another client's applications, by id, through
 // every route.
-func TestScreeningIsolation(t *testing.T) {
+func TestIsolationScreening(t *testing.T) {
 	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
 		_ = smartMove(t, e)
 		_, aToken := e.screeningClient("Alpha")

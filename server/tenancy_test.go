@@ -620,6 +620,9 @@ func onlyA(a tenantData, path string, want ...int) func(t *testing.T, r gqlRespo
 	}
 }
 
+// TestIsolation is the tenancy suite's core; every route adds its own cases
+// in a TestIsolation* test beside it (LeasesREST, ImportLeases, Registration,
+// Prospects, Screening), so `go test -run TestIsolation ./server` runs them all.
 func TestIsolation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := seedTenant(e, "Alpha Homes", "ALPHA-SECRET")
