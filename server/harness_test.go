@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -264,4 +265,46 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// columnsHolding reads every row of the table and returns "table.column" for
+// each value that contains one of the secrets, and how many rows it read:
+// proof that a card number or a password was never stored, in any column.
+func columnsHolding(t testing.TB, db *sql.DB, table string, secrets ...string) (hits []string, rows int) {
+	t.Helper()
+	rs, err := db.Query(`SELECT * FROM "` + table + `"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		rows++
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			str := fmt.Sprint(v)
+			if b, ok := v.([]byte); ok {
+				str = string(b)
+			}
+			for _, sec := range secrets {
+				if v != nil && strings.Contains(str, sec) {
+					hits = append(hits, table+"."+cols[i])
+				}
+			}
+		}
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return hits, rows
 }
