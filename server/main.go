@@ -25,6 +25,8 @@ type config struct {
 	LogLevel    slog.Level
 	Delivery    deliveryConfig
 	Screening   screeningConfig
+	// Secret signs forms and keys card fingerprints (LEASEGRAPH_SECRET).
+	Secret string
 }
 
 var envHelp = `Environment:
@@ -34,6 +36,9 @@ var envHelp = `Environment:
   LEASEGRAPH_DEMO        1 to seed a demo client with properties, leases and prospects
                          and print its API token at start-up
   LEASEGRAPH_DEMO_TOKEN  a fixed demo token (at least 16 characters) for scripts
+  LEASEGRAPH_SECRET      a key of at least 32 characters that signs the registration card
+                         form and keys card fingerprints; every instance needs the same one
+                         (unset: a random key per start, so both reset on restart)
   PROPEXO_TOKEN          Propexo API token; prospects of clients with a Propexo
                          integration id are delivered (demo mode: an in-process simulator)
   PROPEXO_BASE_URL       Propexo API (default https://api.sandbox.propexo.com)
@@ -45,6 +50,7 @@ func loadConfig() (config, error) {
 		Port:        envOr("PORT", "8080"),
 		DatabaseURL: os.Getenv("DATABASE_URL"),
 		DemoToken:   os.Getenv("LEASEGRAPH_DEMO_TOKEN"),
+		Secret:      os.Getenv("LEASEGRAPH_SECRET"),
 		Delivery: deliveryConfig{
 			PropexoToken:   os.Getenv("PROPEXO_TOKEN"),
 			PropexoBaseURL: os.Getenv("PROPEXO_BASE_URL"),
@@ -54,6 +60,9 @@ func loadConfig() (config, error) {
 	case "", "0", "false":
 	default:
 		c.Demo = true
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		return c, fmt.Errorf("LEASEGRAPH_SECRET must have at least 32 characters")
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(envOr("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
@@ -121,6 +130,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer client.Close()
 	a := &app{client: client, log: log}
+	if cfg.Secret != "" {
+		a.secret = []byte(cfg.Secret)
+	} else {
+		log.Warn("LEASEGRAPH_SECRET is unset: card-screen forms and card fingerprints use a key that changes on every start")
+	}
 	if cfg.Demo && cfg.Delivery.PropexoToken == "" {
 		cfg.Delivery = demoPropexo()
 	}
