@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 	srv.AddTransport(transport.POST{})
 	srv.Use(extension.Introspection{})
 	srv.Use(pagedComplexityLimit{extension.FixedComplexityLimit(maxComplexity)})
-	srv.Use(entgql.Transactioner{TxOpener: client, SkipTxFunc: screeningMutations})
+	srv.Use(transactioner{entgql.Transactioner{TxOpener: client, SkipTxFunc: screeningMutations}})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.AroundFields(limitPages)
 	srv.SetErrorPresenter(presentError(log))
@@ -58,6 +59,20 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 		return errors.New("internal error")
 	})
 	return srv
+}
+
+// transactioner runs each mutation in a transaction. entgql's reads the
+// operation context unconditionally, which panics for a request that failed
+// before it had one (a body that is not JSON): such a request runs nothing,
+// so it needs no transaction.
+type transactioner struct{ entgql.Transactioner }
+
+// InterceptResponse implements graphql.ResponseInterceptor.
+func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	return t.Transactioner.InterceptResponse(ctx, next)
 }
 
 // requireWriteForMutations refuses mutations to read-only tokens before any
@@ -197,8 +212,14 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions["code"] = apperr.CodeBadInput
 		case gerr.Extensions["code"] != nil:
 			// gqlgen's own parse and validation errors already say what is wrong.
+		case isUnreadableBody(gerr.Message):
+			// gqlgen's message quotes the whole body, which may hold a card
+			// number or a token: say what is wrong without it, log nothing.
+			reason, _, _ := strings.Cut(gerr.Message, " body:")
+			gerr.Message = "the request body is not a GraphQL request in JSON (" + strings.TrimPrefix(reason, "input: ") + ")"
+			gerr.Extensions["code"] = apperr.CodeBadInput
 		default:
-			log.ErrorContext(ctx, "graphql error", "error", err.Error(), "path", gerr.Path.String())
+			log.ErrorContext(ctx, "graphql error", "error", redactCardNumbers(err.Error()), "path", gerr.Path.String())
 			gerr.Message = "internal error"
 			gerr.Extensions["code"] = apperr.CodeInternal
 		}
@@ -265,4 +286,20 @@ func setInputField(e *gqlerror.Error, path ast.Path) {
 		}
 	}
 	e.Extensions["field"] = field
+}
+
+// isUnreadableBody recognises gqlgen's errors for a request body it could
+// not read or decode (transport/http_post.go).
+func isUnreadableBody(msg string) bool {
+	msg = strings.TrimPrefix(msg, "input: ")
+	return strings.HasPrefix(msg, "json request body could not be decoded") || strings.HasPrefix(msg, "could not read request body")
+}
+
+// cardNumberLike is 12 to 19 digits, possibly grouped by spaces or dashes.
+var cardNumberLike = regexp.MustCompile(`\b\d(?:[ -]?\d){11,18}\b`)
+
+// redactCardNumbers masks anything shaped like a card number in text bound
+// for a log: a last defence for errors that quote what a caller sent.
+func redactCardNumbers(s string) string {
+	return cardNumberLike.ReplaceAllString(s, "[REDACTED]")
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -66,7 +69,7 @@ func (a *app) routes() http.Handler {
 	if a.demoToken != "" {
 		mux.HandleFunc("GET /demo/crm", a.getDemoCRM)
 	}
-	return a.logRequests(securityHeaders(mux))
+	return a.logRequests(securityHeaders(limitBody(maxBodyBytes, mux)))
 }
 
 func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +146,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// maxBodyBytes bounds every request body; the largest legitimate one is a
+// lease feed sent to importLeases.
+const maxBodyBytes = 32 << 20
+
+// limitBody refuses a body over max with 413 before any handler reads it.
+// A body without a declared length is read here, up to max, so that an
+// oversized one is refused the same way; every route reads whole bodies
+// anyway.
+func limitBody(max int64, next http.Handler) http.Handler {
+	tooLarge := func(w http.ResponseWriter) {
+		writeError(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE", Message: fmt.Sprintf("the request body is over the %d MiB limit", max>>20)},
+			http.StatusRequestEntityTooLarge)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.ContentLength > max:
+			tooLarge(w)
+			return
+		case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+			if err != nil {
+				tooLarge(w)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func securityHeaders(next http.Handler) http.Handler {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestBodyLimit: a body over the limit is a 413 with a JSON error, whether
+// it says its length up front or not, and never reaches a handler.
+func TestBodyLimit(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("A")
+		big := `{"query":"{ clients { totalCount } }","variables":{"pad":"` + strings.Repeat("x", maxBodyBytes) + `"}}`
+		for name, body := range map[string]io.Reader{
+			"with a length": strings.NewReader(big),
+			"chunked":       io.MultiReader(strings.NewReader(big)), // no length known up front
+		} {
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", body)
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode < 400 || res.StatusCode >= 500 || !json.Valid(raw) {
+				t.Errorf("%s: HTTP %d %.200s", name, res.StatusCode, raw)
+			}
+			if name == "with a length" && (res.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE"))) {
+				t.Errorf("%s: HTTP %d %.200s, want 413 PAYLOAD_TOO_LARGE", name, res.StatusCode, raw)
+			}
+		}
+	})
+}
+
+// TestMalformedBody: a body that is not JSON is BAD_USER_INPUT, and nothing
+// of it (here a card number) reaches the answer or the log.
+func TestMalformedBody(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("A")
+		const card = "4242424242424242"
+		for _, body := range []string{
+			`{"query": "mutation { x }", "variables": {"card": "` + card + `"`,
+			`not json ` + card,
+			`{"query": 42, "card": "` + card + `"}`,
+		} {
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !bytes.Contains(raw, []byte(`"BAD_USER_INPUT"`)) || bytes.Contains(raw, []byte(card)) {
+				t.Errorf("%.40s: HTTP %d %s", body, res.StatusCode, raw)
+			}
+		}
+		if strings.Contains(e.logs.String(), card) {
+			t.Fatalf("the log holds the card number:\n%s", e.logs.String())
+		}
+	})
+}
+
+func TestRedactCardNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"pan 4242424242424242 end":    "pan [REDACTED] end",
+		"pan 4242 4242 4242 4242 end": "pan [REDACTED] end",
+		"pan 3782-822463-10005":       "pan [REDACTED]",
+		"id 8589934593 is fine":       "id 8589934593 is fine",
+	} {
+		if got := redactCardNumbers(in); got != want {
+			t.Errorf("redactCardNumbers(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
