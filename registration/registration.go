@@ -21,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -63,6 +64,9 @@ type Outcome struct {
 // Service registers prospects.
 type Service struct {
 	Vault cards.Vault
+	// Prospects writes the registered prospect, so that it reaches the
+	// client's CRM (Propexo) like any other prospect write.
+	Prospects *prospects.Service
 	// SMSConfigured says whether an SMS provider is set up; without one an
 	// SMS is recorded as NOT_SENT, never silently dropped.
 	SMSConfigured bool
@@ -159,7 +163,7 @@ func (s *Service) Register(ctx context.Context, db *ent.Client, req Request) (*O
 		}
 	}
 
-	p, err := upsertProspect(ctx, db, existing, prop, phone, email, req.FullName)
+	p, err := s.upsertProspect(ctx, db, existing, prop, phone, email, req.FullName)
 	if err != nil {
 		return nil, err
 	}
@@ -228,20 +232,24 @@ func SMSText(propertyName, notes string) string {
 	return text
 }
 
-func upsertProspect(ctx context.Context, db *ent.Client, existing *ent.Prospect, prop *ent.Property, phone, email, fullName string) (*ent.Prospect, error) {
+// upsertProspect creates the prospect, or updates the one with this phone,
+// through the prospects service: its delivery to Propexo is queued in the
+// same transaction.
+func (s *Service) upsertProspect(ctx context.Context, db *ent.Client, existing *ent.Prospect, prop *ent.Property, phone, email, fullName string) (*ent.Prospect, error) {
 	first, last := splitName(fullName)
-	if existing == nil {
-		return db.Prospect.Create().SetPropertyID(prop.ID).SetPhone1(phone).SetEmail1(email).
-			SetFirstName(first).SetLastName(last).SetProspectSource("agent registration").Save(ctx)
-	}
-	u := db.Prospect.UpdateOne(existing).SetPropertyID(prop.ID)
+	in := prospects.Input{PropertyID: &prop.ID}
 	if first != "" || last != "" {
-		u.SetFirstName(first).SetLastName(last)
+		in.FirstName, in.LastName = &first, &last
 	}
 	if email != "" {
-		u.SetEmail1(email)
+		in.Email1 = &email
 	}
-	return u.Save(ctx)
+	if existing != nil {
+		return s.Prospects.Update(ctx, db, existing.ID, in, "")
+	}
+	source := "agent registration"
+	in.Phone1, in.ProspectSource = &phone, &source
+	return s.Prospects.Create(ctx, db, in, "")
 }
 
 // normalizePhone returns the number in E.164, reading numbers without a

@@ -51,7 +51,7 @@ func (a *app) routes() http.Handler {
 		a.prospects = &prospects.Service{}
 	}
 	if a.registrations == nil {
-		a.registrations = &registration.Service{Vault: cards.FingerprintVault{Key: a.secret}}
+		a.registrations = &registration.Service{Vault: cards.FingerprintVault{Key: a.secret}, Prospects: a.prospects}
 	}
 	mux := http.NewServeMux()
 	var uiHeaders map[string]string

@@ -441,3 +441,30 @@ func TestClientPartnerReferences(t *testing.T) {
 		}
 	})
 }
+
+// TestRegistrationDeliversProspect: a prospect registered by an agent goes
+// to the client's CRM through the same delivery as createProspect.
+func TestRegistrationDeliversProspect(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, false), func(t *testing.T, e *env) {
+		d := delivery(t)
+		clientID, token := e.propexoClient("Reg")
+		if err := e.client.Property.Create().SetClientID(clientID).SetTag("OPEN").SetName("Open House").Exec(e.sys()); err != nil {
+			t.Fatal(err)
+		}
+		var out registerResult
+		e.mustGQL(token, registerMutation, map[string]any{"in": map[string]any{
+			"propertyTag": "OPEN", "fullName": "Ana Lopez", "mobilePhone": "(512) 555-0142",
+		}}, &out)
+		if out.RegisterProspect.Status != "invited" {
+			t.Fatalf("registration: %+v", out.RegisterProspect)
+		}
+		jobs := e.waitJobs(1, 20*time.Second)
+		if jobs[0].Kind != integrationjob.KindPROPEXO_CREATE_PROSPECT || jobs[0].Status != integrationjob.StatusSUCCEEDED {
+			t.Fatalf("delivery %+v", jobs[0])
+		}
+		remote := d.sim.Prospects()
+		if len(remote) != 1 || remote[0].Phone1 != "+15125550142" || remote[0].FirstName != "Ana" || remote[0].IntegrationID != "int-Reg" {
+			t.Fatalf("at Propexo: %+v", remote)
+		}
+	})
+}
