@@ -155,14 +155,7 @@ func Authenticate(ctx context.Context, db *ent.Client, secret string) (*viewer.V
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
 		_ = db.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(sys)
 	}
-	v := &viewer.Viewer{TokenID: t.ID}
-	if t.ClientID != nil {
-		v.ClientID = *t.ClientID
-	}
-	for _, s := range t.Scopes {
-		v.Scopes = append(v.Scopes, viewer.Scope(s))
-	}
-	return v, nil
+	return viewerOf(t), nil
 }
 
 // RevokeToken revokes a token by id, or by its visible prefix when id is 0.
