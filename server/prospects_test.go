@@ -362,11 +362,11 @@ func TestProspectDeliverySurvivesRestart(t *testing.T) {
 }
 
 // TestProspectDeliveryExactlyOnce is the scenario: with the
-// simulator failing 30% of calls (half of them after applying the write, the
-// answer lost), 200 createProspect calls end as exactly 200 prospects at
+// simulator failing 30% of calls (writes and write-status reads; half of the
+// failed writes after applying the write, the answer lost), 200 createProspect calls end as exactly 200 prospects at
 // Propexo, each once, all SUCCEEDED in the graph.
 func TestProspectDeliveryExactlyOnce(t *testing.T) {
-	opts := propexotest.Options{FailRate: 0.3, Seed: 7, RateLimit: 100000, AutoComplete: 10 * time.Millisecond}
+	opts := propexotest.Options{FailRate: 0.3, ReadFailRate: 0.3, Seed: 7, RateLimit: 100000, AutoComplete: 10 * time.Millisecond}
 	forEachDBSetup(t, withPropexo(opts, false), func(t *testing.T, e *env) {
 		d := delivery(t)
 		_, token := e.propexoClient("X")
@@ -393,7 +393,7 @@ func TestProspectDeliveryExactlyOnce(t *testing.T) {
 			t.Fatalf("%d prospects at Propexo (%d distinct), want %d each once", len(names), len(slices.Compact(names)), n)
 		}
 		st := d.sim.Stats()
-		if st.FaultsAfterWrite == 0 || st.FaultsBeforeWrite == 0 || retried == 0 {
+		if st.FaultsAfterWrite == 0 || st.FaultsBeforeWrite == 0 || st.FaultsOnReads == 0 || retried == 0 {
 			t.Fatalf("the scenario did not exercise lost answers: %+v, %d retried", st, retried)
 		}
 		var graph struct {

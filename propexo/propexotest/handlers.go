@@ -136,6 +136,9 @@ func (s *Sim) scheduleLocked(id string) {
 }
 
 func (s *Sim) writeStatus(w http.ResponseWriter, r *http.Request) {
+	if s.readFails(w, r) {
+		return
+	}
 	s.mu.Lock()
 	j, ok := s.jobs[r.PathValue("id")]
 	var snap Job
@@ -202,4 +205,19 @@ func writeError(w http.ResponseWriter, status int, code, msg string, issues []Is
 		e["details"] = map[string]any{"issues": issues}
 	}
 	writeJSON(w, status, map[string]any{"error": e})
+}
+
+// readFails applies ReadFailRate to a call that changes nothing: it fails
+// before doing anything, and reports whether it answered.
+func (s *Sim) readFails(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	fail := s.opts.ReadFailRate > 0 && s.rng.Float64() < s.opts.ReadFailRate
+	if fail {
+		s.stats.FaultsOnReads++
+	}
+	s.mu.Unlock()
+	if fail {
+		s.emitFault(w, r, Fault{Kind: s.opts.RandomFault}, limitState{})
+	}
+	return fail
 }

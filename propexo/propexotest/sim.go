@@ -47,6 +47,9 @@ type Options struct {
 	// failures happen after the write was applied. Seed seeds the RNG.
 	FailRate float64
 	Seed     uint64
+	// ReadFailRate is the probability that a write-status call fails the
+	// same way (it changes nothing, so there is no "after").
+	ReadFailRate float64
 	// RandomFault is the fault FailRate injects (default FaultError 500).
 	RandomFault FaultKind
 	// HangMax bounds a FaultHang when the client never gives up (default 30 s).
@@ -62,6 +65,7 @@ type Stats struct {
 	FaultsBeforeWrite int // injected or random faults that applied nothing
 	FaultsAfterWrite  int // faults whose write was applied, answer lost
 	Replays           int // writes answered from an earlier Idempotency-Key
+	FaultsOnReads     int // write-status calls failed by ReadFailRate
 }
 
 // Sim is the simulator. It is safe for concurrent use.
