@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -53,10 +54,16 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *ent.Client)) {
 	})
 }
 
+// migrateMu serialises migrations: ent's migration shares package state
+// (the race detector sees two parallel tests write it).
+var migrateMu sync.Mutex
+
 func migrated(t *testing.T, drv dialect.Driver) *ent.Client {
 	t.Helper()
 	db := ent.NewClient(ent.Driver(drv))
 	t.Cleanup(func() { db.Close() })
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
 	if err := db.Schema.Create(context.Background()); err != nil {
 		t.Fatalf("migrating: %v", err)
 	}
