@@ -9,9 +9,9 @@ export TEST_DATABASE_URL
 run:
 	LEASEGRAPH_DEMO=1 go run ./server
 
-## test: go vet, then every test on SQLite and on PostgreSQL ($$TEST_DATABASE_URL)
+## test: go vet, then every test (race detector on) on SQLite and on PostgreSQL ($$TEST_DATABASE_URL)
 test: vet
-	go test -count=1 ./...
+	go test -race -count=1 ./...
 
 vet:
 	go vet ./...
