@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/cards"
@@ -35,6 +36,10 @@ type app struct {
 	// fingerprints.
 	secret        []byte
 	registrations *registration.Service
+	// corsOrigins may call the API from a browser; "*" for any. The API
+	// authenticates by bearer token, never by cookie, so another origin's
+	// page can do nothing without a token of its own.
+	corsOrigins []string
 	// screening orders through SmartMove and receives its postbacks.
 	screening screeningSetup
 	// prospects delivers to Propexo through the queue when one is set.
@@ -60,9 +65,11 @@ func (a *app) routes() http.Handler {
 	}
 	mux.Handle("GET /{$}", playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders)))
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("/graphql", a.graphQLAuth(newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log)))
+	api := a.cors()
+	mux.Handle("/graphql", api(a.graphQLAuth(newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log))))
 	a.screeningRoutes(mux)
-	mux.Handle("GET /leases", a.authenticate(http.HandlerFunc(a.getLeases), httpUnauthenticated))
+	mux.Handle("GET /leases", api(a.authenticate(http.HandlerFunc(a.getLeases), httpUnauthenticated)))
+	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
 	mux.HandleFunc("POST /prospects/registration", a.postRegistration)
 	mux.HandleFunc("GET /embed.js", serveEmbedJS)
@@ -129,6 +136,19 @@ func graphQLUnauthenticated(w http.ResponseWriter, e *apperr.Error) {
 	writeJSON(w, http.StatusUnauthorized, map[string]any{
 		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
 	})
+}
+
+// cors lets browser apps on the allowed origins call the API routes.
+func (a *app) cors() func(http.Handler) http.Handler {
+	if len(a.corsOrigins) == 0 {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: a.corsOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
+		MaxAge:         600,
+	}).Handler
 }
 
 // httpUnauthenticated answers 401 in the HTTP routes' JSON error shape.

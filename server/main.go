@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -27,6 +28,8 @@ type config struct {
 	Screening   screeningConfig
 	// Secret signs forms and keys card fingerprints (LEASEGRAPH_SECRET).
 	Secret string
+	// CORSOrigins may call the API from browsers (LEASEGRAPH_CORS_ORIGINS).
+	CORSOrigins []string
 }
 
 var envHelp = `Environment:
@@ -36,6 +39,9 @@ var envHelp = `Environment:
   LEASEGRAPH_DEMO        1 to seed a demo client with properties, leases and prospects
                          and print its API token at start-up
   LEASEGRAPH_DEMO_TOKEN  a fixed demo token (at least 16 characters) for scripts
+  LEASEGRAPH_CORS_ORIGINS  origins whose browser apps may call /graphql and /leases,
+                         comma-separated (default *: any; tokens, not cookies, authenticate);
+                         none turns CORS off
   LEASEGRAPH_SECRET      a key of at least 32 characters that signs the registration card
                          form and keys card fingerprints; every instance needs the same one
                          (unset: a random key per start, so both reset on restart)
@@ -51,6 +57,7 @@ func loadConfig() (config, error) {
 		DatabaseURL: os.Getenv("DATABASE_URL"),
 		DemoToken:   os.Getenv("LEASEGRAPH_DEMO_TOKEN"),
 		Secret:      os.Getenv("LEASEGRAPH_SECRET"),
+		CORSOrigins: corsOrigins(envOr("LEASEGRAPH_CORS_ORIGINS", "*")),
 		Delivery: deliveryConfig{
 			PropexoToken:   os.Getenv("PROPEXO_TOKEN"),
 			PropexoBaseURL: os.Getenv("PROPEXO_BASE_URL"),
@@ -72,6 +79,20 @@ func loadConfig() (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// corsOrigins reads a comma-separated list; "none" turns CORS off.
+func corsOrigins(v string) []string {
+	if strings.TrimSpace(v) == "none" {
+		return nil
+	}
+	var out []string
+	for _, o := range strings.Split(v, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func envOr(key, def string) string {
@@ -129,7 +150,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	a := &app{client: client, log: log}
+	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
 	} else {

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"database/sql"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestCORS: a browser app on an allowed origin may call /graphql and /leases
+// with a bearer token; another origin is not allowed; the registration page
+// is not an API and answers no preflight.
+func TestCORS(t *testing.T) {
+	allow := func(t *testing.T, a *app, _ *sql.DB, _ string) { a.corsOrigins = []string{"https://app.example.com"} }
+	forEachDBSetup(t, allow, func(t *testing.T, e *env) {
+		_, token := e.newClient("A")
+		do := func(method, path, origin string, body string) *http.Response {
+			req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+			req.Header.Set("Origin", origin)
+			if method == http.MethodOptions {
+				req.Header.Set("Access-Control-Request-Method", "POST")
+				req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+			} else {
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res
+		}
+		for _, path := range []string{"/graphql", "/leases"} {
+			pre := do(http.MethodOptions, path, "https://app.example.com", "")
+			if pre.StatusCode >= 300 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+				!strings.Contains(strings.ToLower(pre.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+				t.Errorf("preflight %s: HTTP %d %v", path, pre.StatusCode, pre.Header)
+			}
+			if other := do(http.MethodOptions, path, "https://evil.example.com", ""); other.Header.Get("Access-Control-Allow-Origin") != "" {
+				t.Errorf("preflight %s from another origin allowed: %v", path, other.Header)
+			}
+		}
+		res := do(http.MethodPost, "/graphql", "https://app.example.com", `{"query":"{ clients { totalCount } }"}`)
+		if res.StatusCode != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+			t.Errorf("POST /graphql: HTTP %d %v", res.StatusCode, res.Header)
+		}
+		if reg := do(http.MethodOptions, "/prospects/registration", "https://app.example.com", ""); reg.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("the registration page answered a CORS preflight: %v", reg.Header)
+		}
+	})
+}
+
+func TestCORSOriginsSetting(t *testing.T) {
+	for in, want := range map[string]string{"*": "*", "none": "", " https://a.example , https://b.example ": "https://a.example|https://b.example"} {
+		if got := strings.Join(corsOrigins(in), "|"); got != want {
+			t.Errorf("corsOrigins(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
