@@ -223,15 +223,6 @@ func (s *Service) queueSMS(ctx context.Context, db *ent.Client, r *ent.Registrat
 	return job.Exec(ctx)
 }
 
-// SMSText is the invitation the prospect receives, with the agent's notes.
-func SMSText(propertyName, notes string) string {
-	text := "You're registered for " + propertyName + "."
-	if notes = strings.TrimSpace(notes); notes != "" {
-		text += " " + notes
-	}
-	return text
-}
-
 // upsertProspect creates the prospect, or updates the one with this phone,
 // through the prospects service: its delivery to Propexo is queued in the
 // same transaction.
