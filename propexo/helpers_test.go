@@ -80,5 +80,3 @@ func (e env) withClock(clk *fakeClock) env {
 	e.client.sleep = clk.Sleep
 	return e
 }
-
-func strp(s string) *string { return &s }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -158,15 +157,6 @@ func (a screeningApp) applicantStatuses() string {
 		out = append(out, e.Node.Email+"="+e.Node.Status)
 	}
 	return strings.Join(out, ",")
-}
-
-func (a screeningApp) gid(t *testing.T) int {
-	t.Helper()
-	id, err := strconv.Atoi(a.ID)
-	if err != nil {
-		t.Fatalf("id %q", a.ID)
-	}
-	return id
 }
 
 const createLinkMutation = `mutation($key: String!, $input: CreateScreeningApplicationInput!) {
