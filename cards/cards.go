@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -138,6 +139,16 @@ func parseExpiry(s string) (month, year int, ok bool) {
 		return 0, 0, false
 	}
 	return month, year, true
+}
+
+// numberLike is 12 to 19 digits, possibly grouped by spaces or dashes.
+var numberLike = regexp.MustCompile(`\b\d(?:[ -]?\d){11,18}\b`)
+
+// RedactNumbers masks anything shaped like a card number: a last defence
+// for text that quotes what a caller or a partner sent (error messages,
+// log lines).
+func RedactNumbers(s string) string {
+	return numberLike.ReplaceAllString(s, "[REDACTED]")
 }
 
 // Vault keeps a card with a processor and returns a token for it and a

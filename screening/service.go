@@ -20,11 +20,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/smartmove"
@@ -228,9 +228,6 @@ func requestHash(op string, args any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// longDigits matches what could be a card or account number.
-var longDigits = regexp.MustCompile(`\d[\d -]{10,}\d`)
-
 // scrub removes the given secrets and anything shaped like a card number
 // from a message that may be shown or logged.
 func scrub(msg string, secrets ...string) string {
@@ -239,7 +236,7 @@ func scrub(msg string, secrets ...string) string {
 			msg = strings.ReplaceAll(msg, sec, "[redacted]")
 		}
 	}
-	return longDigits.ReplaceAllString(msg, "[redacted]")
+	return cards.RedactNumbers(msg)
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/privacy"
 	"github.com/leasegraph/leasegraph/graph"
@@ -219,7 +219,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = "the request body is not a GraphQL request in JSON (" + strings.TrimPrefix(reason, "input: ") + ")"
 			gerr.Extensions["code"] = apperr.CodeBadInput
 		default:
-			log.ErrorContext(ctx, "graphql error", "error", redactCardNumbers(err.Error()), "path", gerr.Path.String())
+			log.ErrorContext(ctx, "graphql error", "error", cards.RedactNumbers(err.Error()), "path", gerr.Path.String())
 			gerr.Message = "internal error"
 			gerr.Extensions["code"] = apperr.CodeInternal
 		}
@@ -293,13 +293,4 @@ func setInputField(e *gqlerror.Error, path ast.Path) {
 func isUnreadableBody(msg string) bool {
 	msg = strings.TrimPrefix(msg, "input: ")
 	return strings.HasPrefix(msg, "json request body could not be decoded") || strings.HasPrefix(msg, "could not read request body")
-}
-
-// cardNumberLike is 12 to 19 digits, possibly grouped by spaces or dashes.
-var cardNumberLike = regexp.MustCompile(`\b\d(?:[ -]?\d){11,18}\b`)
-
-// redactCardNumbers masks anything shaped like a card number in text bound
-// for a log: a last defence for errors that quote what a caller sent.
-func redactCardNumbers(s string) string {
-	return cardNumberLike.ReplaceAllString(s, "[REDACTED]")
 }

@@ -67,16 +67,3 @@ func TestMalformedBody(t *testing.T) {
 		}
 	})
 }
-
-func TestRedactCardNumbers(t *testing.T) {
-	for in, want := range map[string]string{
-		"pan 4242424242424242 end":    "pan [REDACTED] end",
-		"pan 4242 4242 4242 4242 end": "pan [REDACTED] end",
-		"pan 3782-822463-10005":       "pan [REDACTED]",
-		"id 8589934593 is fine":       "id 8589934593 is fine",
-	} {
-		if got := redactCardNumbers(in); got != want {
-			t.Errorf("redactCardNumbers(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
