@@ -143,6 +143,9 @@ func rateLimited(msg string, wait time.Duration) *apperr.Error {
 // this instance saw authenticate recently (still in the token table) is let
 // past the address block and still checked against the database, so only
 // a token not used here in the last minutes waits for Retry-After.
+// Attempts in flight together are all checked before any fails, so a
+// client may overshoot its failure budget by its number of concurrent
+// requests, once.
 func (a *app) authenticateSecret(ctx context.Context, addr, secret string) (*viewer.Viewer, string, error) {
 	l := a.limiters
 	key := tokenKey(secret)
