@@ -22,6 +22,10 @@ const (
 	// CodePartner: a partner (SmartMove, Propexo) failed or refused the
 	// call; extensions say whether a retry may help.
 	CodePartner = "PARTNER_ERROR"
+	// CodeRateLimited: the caller's request budget (per token, or failed
+	// authentications per address) is spent; extensions.retryAfter says
+	// after how many seconds to try again.
+	CodeRateLimited = "RATE_LIMITED"
 )
 
 // Error is an error a caller can act on.
@@ -57,6 +61,8 @@ func (e *Error) HTTPStatus() int {
 		return http.StatusConflict
 	case CodePartner:
 		return http.StatusBadGateway
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -84,6 +90,17 @@ func Forbidden(format string, args ...any) *Error {
 // Unauthenticated reports a missing, unknown or revoked token.
 func Unauthenticated(msg string) *Error {
 	return &Error{Code: CodeUnauthenticated, Message: msg}
+}
+
+// RateLimited reports a spent request budget; retryAfter is in whole seconds.
+func RateLimited(msg string, retryAfter int) *Error {
+	return &Error{Code: CodeRateLimited, Message: msg, Extensions: map[string]any{"retryAfter": retryAfter}}
+}
+
+// RetryAfter is the seconds a RATE_LIMITED error asks the caller to wait.
+func (e *Error) RetryAfter() (int, bool) {
+	n, ok := e.Extensions["retryAfter"].(int)
+	return n, ok
 }
 
 // As returns the *Error in err's chain, if any.

@@ -41,10 +41,10 @@ const (
 )
 
 // newGraphQLHandler serves /graphql: POST and GET over HTTP, mutations in a
-// transaction, errors with extensions.code.
+// transaction, errors with extensions.code. The caller adds the websocket
+// transport (app.websocketTransport).
 func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Logger) *handler.Server {
 	srv := handler.New(graph.NewSchema(client, services))
-	srv.AddTransport(websocketTransport(client, log))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

@@ -22,7 +22,6 @@ import (
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
-	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -44,6 +43,10 @@ type app struct {
 	screening screeningSetup
 	// prospects delivers to Propexo through the queue when one is set.
 	prospects *prospects.Service
+	// limits are the rate limits and the websocket token re-check interval
+	// (zero rates: no limit); limiters hold their buckets.
+	limits   rateLimits
+	limiters *limiters
 }
 
 // routes returns every route, wrapped in the middleware that applies to all.
@@ -58,6 +61,9 @@ func (a *app) routes() http.Handler {
 	if a.registrations == nil {
 		a.registrations = &registration.Service{Vault: cards.FingerprintVault{Key: a.secret}, Prospects: a.prospects}
 	}
+	if a.limiters == nil {
+		a.limiters = newLimiters(a.limits)
+	}
 	mux := http.NewServeMux()
 	var uiHeaders map[string]string
 	if a.demoToken != "" {
@@ -66,9 +72,11 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /{$}", playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders)))
 	mux.HandleFunc("GET /healthz", a.healthz)
 	api := a.cors()
-	mux.Handle("/graphql", api(a.graphQLAuth(newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log))))
+	gql := newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log)
+	gql.AddTransport(a.websocketTransport())
+	mux.Handle("/graphql", api(a.graphQLAuth(gql)))
 	a.screeningRoutes(mux)
-	mux.Handle("GET /leases", api(a.authenticate(http.HandlerFunc(a.getLeases), httpUnauthenticated)))
+	mux.Handle("GET /leases", api(a.authenticate(http.HandlerFunc(a.getLeases), httpDenied)))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
 	mux.HandleFunc("POST /prospects/registration", a.postRegistration)
@@ -90,12 +98,13 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// unauthenticatedFunc answers a request without a valid token in the
-// route's own error format.
-type unauthenticatedFunc func(http.ResponseWriter, *apperr.Error)
+// deniedFunc answers a request refused by authentication (401) or a rate
+// limit (429) in the route's own error format.
+type deniedFunc func(http.ResponseWriter, *apperr.Error)
 
-// authenticate resolves the bearer token into the request's viewer.
-func (a *app) authenticate(next http.Handler, deny unauthenticatedFunc) http.Handler {
+// authenticate resolves the bearer token into the request's viewer, within
+// the token's and the address's rate limits.
+func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
@@ -106,7 +115,7 @@ func (a *app) authenticate(next http.Handler, deny unauthenticatedFunc) http.Han
 			deny(w, apperr.Unauthenticated("send an API token as Authorization: Bearer <token>"))
 			return
 		}
-		v, err := tenancy.Authenticate(r.Context(), a.client, secret)
+		v, key, err := a.authenticateSecret(r.Context(), a.clientKey(r), secret)
 		if err != nil {
 			if ae, ok := apperr.As(err); ok {
 				deny(w, ae)
@@ -116,7 +125,7 @@ func (a *app) authenticate(next http.Handler, deny unauthenticatedFunc) http.Han
 			writeError(w, &apperr.Error{Code: apperr.CodeInternal, Message: "internal error"}, http.StatusInternalServerError)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
+		next.ServeHTTP(w, r.WithContext(withTokenKey(viewer.NewContext(r.Context(), v), key)))
 	})
 }
 
@@ -129,13 +138,24 @@ func bearer(header string) (string, bool) {
 	return token, true
 }
 
-// graphQLUnauthenticated answers 401 with a GraphQL-shaped body, so GraphQL
+// graphQLDenied answers 401 or 429 with a GraphQL-shaped body, so GraphQL
 // clients find extensions.code where they look for it.
-func graphQLUnauthenticated(w http.ResponseWriter, e *apperr.Error) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
-	writeJSON(w, http.StatusUnauthorized, map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
+func graphQLDenied(w http.ResponseWriter, e *apperr.Error) {
+	denyHeaders(w, e)
+	ext := map[string]any{"code": e.Code}
+	for k, v := range e.Extensions {
+		ext[k] = v
+	}
+	writeJSON(w, e.HTTPStatus(), map[string]any{
+		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
 	})
+}
+
+func denyHeaders(w http.ResponseWriter, e *apperr.Error) {
+	if e.Code == apperr.CodeUnauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
+	}
+	setRetryAfter(w, e)
 }
 
 // cors lets browser apps on the allowed origins call the API routes.
@@ -151,10 +171,10 @@ func (a *app) cors() func(http.Handler) http.Handler {
 	}).Handler
 }
 
-// httpUnauthenticated answers 401 in the HTTP routes' JSON error shape.
-func httpUnauthenticated(w http.ResponseWriter, e *apperr.Error) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
-	writeError(w, e, http.StatusUnauthorized)
+// httpDenied answers 401 or 429 in the HTTP routes' JSON error shape.
+func httpDenied(w http.ResponseWriter, e *apperr.Error) {
+	denyHeaders(w, e)
+	writeError(w, e, e.HTTPStatus())
 }
 
 // writeError answers {"error": {"code", "message"}}.

@@ -30,6 +30,8 @@ type config struct {
 	Secret string
 	// CORSOrigins may call the API from browsers (LEASEGRAPH_CORS_ORIGINS).
 	CORSOrigins []string
+	// Limits are the rate limits (LEASEGRAPH_TOKEN_RATE, ...).
+	Limits rateLimits
 }
 
 var envHelp = `Environment:
@@ -76,6 +78,9 @@ func loadConfig() (config, error) {
 	}
 	var err error
 	if c.Screening, err = loadScreeningConfig(c.Port); err != nil {
+		return c, err
+	}
+	if c.Limits, err = loadRateLimits(); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -150,7 +155,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins}
+	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
 	} else {

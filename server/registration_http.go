@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -48,8 +49,12 @@ type registrationView struct {
 func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	requireCC, ok := parseBool(q.Get("require_cc"))
-	v, msg := a.agent(r.Context(), q.Get("auth_token"))
+	v, msg, limited := a.agent(r.Context(), a.clientKey(r), q.Get("auth_token"))
 	if v == nil {
+		if limited != nil {
+			setRetryAfter(w, limited)
+			w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
+		}
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: msg})
 		return
 	}
@@ -168,19 +173,23 @@ func (a *app) propertyName(ctx context.Context, tag string) string {
 }
 
 // agent authenticates the auth_token parameter: a write-scoped token of the
-// client logs the agent in with no other step.
-func (a *app) agent(ctx context.Context, token string) (*viewer.Viewer, string) {
+// client logs the agent in with no other step. Rate limits apply as on the
+// API; limited is the RATE_LIMITED error when one refused the token.
+func (a *app) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, msg string, limited *apperr.Error) {
 	if strings.TrimSpace(token) == "" {
-		return nil, "auth_token is missing: the CRM must pass the agent's leasegraph token."
+		return nil, "auth_token is missing: the CRM must pass the agent's leasegraph token.", nil
 	}
-	v, err := tenancy.Authenticate(ctx, a.client, token)
+	v, _, err := a.authenticateSecret(ctx, addr, token)
+	if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeRateLimited {
+		return nil, "Too many attempts: " + ae.Message + ".", ae
+	}
 	if err != nil {
-		return nil, "auth_token is not valid: it is unknown or revoked."
+		return nil, "auth_token is not valid: it is unknown or revoked.", nil
 	}
 	if v.ClientID == 0 || !v.Has(viewer.ScopeWrite) {
-		return nil, "auth_token may not register prospects: use a client token with the write scope."
+		return nil, "auth_token may not register prospects: use a client token with the write scope.", nil
 	}
-	return v, ""
+	return v, "", nil
 }
 
 // renderRegistration writes the page with headers that keep it inside the

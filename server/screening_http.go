@@ -90,6 +90,11 @@ func (a *app) screeningRoutes(mux *http.ServeMux) {
 // the application's, 200 once it is stored and applied, or recognised as a
 // repeat.
 func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
+	addr := a.clientKey(r)
+	if e := a.secretAllowed(addr); e != nil {
+		httpDenied(w, e)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, smartmove.MaxPostbackSize))
 	if err != nil {
 		writeError(w, apperr.BadInput("", "the body is too large"), http.StatusRequestEntityTooLarge)
@@ -100,6 +105,7 @@ func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"status": string(result)})
 	case errors.Is(err, screening.ErrUnauthorized):
+		a.failedSecret(addr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="leasegraph postbacks"`)
 		writeError(w, apperr.Unauthenticated("postback credentials missing or wrong"), http.StatusUnauthorized)
 	case isApp:

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"database/sql"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// A token revoked while its websocket is open: the next operation is
+// refused and nothing runs, and the server closes the socket (4401), also
+// when the client sends nothing.
+
+// revoke revokes the token through the API, with an admin token of its client.
+func (e *env) revoke(clientID int, secret string) {
+	e.t.Helper()
+	t, err := e.client.APIToken.Query().Where(apitoken.Prefix(secret[:11])).Only(e.sys())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	admin := e.token(clientID, viewer.ScopeAdmin)
+	e.mustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": t.ID}, nil)
+}
+
+func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
+	// The default re-check interval (30 s) never fires here: the refusal
+	// comes from the check at the start of the operation.
+	forEachDB(t, func(t *testing.T, e *env) {
+		aID, a := e.newClient("Alpha")
+		bID, b := e.newClient("Beta")
+		ca, m := dialSocket(t, e, nil, map[string]any{"authToken": a})
+		if m.Type != "connection_ack" {
+			t.Fatalf("A's connection: %s %s", m.Type, m.Payload)
+		}
+		// B's socket is authenticated by its upgrade request's header.
+		cb, m := dialSocket(t, e, http.Header{"Authorization": {"Bearer " + b}}, map[string]any{})
+		if m.Type != "connection_ack" {
+			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
+		}
+		if r := ca.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Alpha") {
+			t.Fatalf("before revocation: %+v %s", r.Errors, r.Data)
+		}
+
+		e.revoke(aID, a)
+		r := ca.op("2", `mutation { updateClientCrmOrigins(id: "`+itoa(aID)+`", origins: ["https://evil.example"]) { crmOrigins } }`)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "evil") {
+			t.Fatalf("a mutation after revocation: %+v %s", r.Errors, r.Data)
+		}
+		c, err := e.client.Company.Get(e.sys(), aID)
+		if err != nil || len(c.CrmOrigins) != 0 {
+			t.Fatalf("the refused mutation wrote: %v %v", c.CrmOrigins, err)
+		}
+		if st := ca.closeStatus(); st != closeUnauthorized {
+			t.Fatalf("A's socket closed with %d, want %d", st, closeUnauthorized)
+		}
+		if r := cb.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
+			t.Fatalf("another token's socket: %+v %s", r.Errors, r.Data)
+		}
+		// A header-authenticated socket is re-checked the same way.
+		e.revoke(bID, b)
+		if r := cb.op("2", clientsQuery); len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "Beta") {
+			t.Fatalf("B after revocation: %+v %s", r.Errors, r.Data)
+		}
+	})
+}
+
+func TestRevokedTokenSocketClosedByRecheck(t *testing.T) {
+	recheck := func(t *testing.T, a *app, _ *sql.DB, _ string) { a.limits.SocketRecheck = 50 * time.Millisecond }
+	forEachDBSetup(t, recheck, func(t *testing.T, e *env) {
+		aID, a := e.newClient("Alpha")
+		_, b := e.newClient("Beta")
+		ca, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
+		if m.Type != "connection_ack" {
+			t.Fatalf("A's connection: %s %s", m.Type, m.Payload)
+		}
+		cb, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + b})
+		if m.Type != "connection_ack" {
+			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
+		}
+		// Several re-checks pass while the token stands.
+		time.Sleep(200 * time.Millisecond)
+		if r := ca.op("1", clientsQuery); len(r.Errors) > 0 {
+			t.Fatalf("before revocation: %+v", r.Errors)
+		}
+		e.revoke(aID, a)
+		// The client sends nothing: the server closes the socket by itself.
+		if st := ca.closeStatus(); st != closeUnauthorized {
+			t.Fatalf("A's socket closed with %d, want %d", st, closeUnauthorized)
+		}
+		if r := cb.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
+			t.Fatalf("another token's socket: %+v %s", r.Errors, r.Data)
+		}
+	})
+}
+
+func TestRevokedTokenSubscriptionStops(t *testing.T) {
+	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := smartMove(t, e)
+		aID, token := e.screeningClient("Alpha")
+		app := e.createEmbedded(token, "k", true, "lisa@example.com")
+		c, m := dialSocket(t, e, nil, map[string]any{"authToken": token})
+		if m.Type != "connection_ack" {
+			t.Fatalf("connection: %s %s", m.Type, m.Payload)
+		}
+		c.subscribe("1", app.ID)
+		if st := c.nextStatus(); st != "PENDING" {
+			t.Fatalf("first update %s", st)
+		}
+		e.revoke(aID, token)
+		if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		// The next event is not delivered to the revoked token.
+		m = c.read()
+		if (m.Type != "next" && m.Type != "error") || !strings.Contains(string(m.Payload), `"code":"UNAUTHENTICATED"`) ||
+			strings.Contains(string(m.Payload), "IN_PROGRESS") || strings.Contains(string(m.Payload), "READY") {
+			t.Fatalf("event after revocation: %s %s", m.Type, m.Payload)
+		}
+		if st := c.closeStatus(); st != closeUnauthorized {
+			t.Fatalf("socket closed with %d, want %d", st, closeUnauthorized)
+		}
+	})
+}
