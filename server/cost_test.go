@@ -229,7 +229,9 @@ func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
 		}
 		var out struct {
 			ScreeningApplications struct {
-				Edges []struct{ Node struct{ ReportStatus *string } }
+				Edges []struct {
+					Node struct{ ReportStatus *string }
+				}
 			}
 		}
 		e.mustGQL(token, `{ screeningApplications(first: 20) { edges { node { reportStatus } } } }`, nil, &out)
@@ -271,7 +273,7 @@ func TestAPIHeaders(t *testing.T) {
 		}
 		for _, c := range []struct {
 			name, method, path, token, body string
-			status                           int
+			status                          int
 		}{
 			{"a query", "POST", "/graphql", token, `{"query":"{ clients { totalCount } }"}`, 200},
 			{"a refused query", "POST", "/graphql", token, `{"query":"{ ` + strings.Repeat("__typename ", 20000) + `}"}`, 422},

@@ -150,7 +150,7 @@ func init() { errcode.RegisterErrorType(codeIntrospectionDisabled, errcode.KindP
 // run it and fail each field with an error that is not the caller's to read.
 type refuseIntrospection struct{}
 
-func (refuseIntrospection) ExtensionName() string                  { return "RefuseIntrospection" }
+func (refuseIntrospection) ExtensionName() string                   { return "RefuseIntrospection" }
 func (refuseIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext implements graphql.OperationContextMutator.
