@@ -110,9 +110,9 @@ func (l *Limits) FromEnv(getenv func(string) string) error {
 }
 
 // DefaultLimits are far above what the playground's own queries need: the
-// README's examples, a full page of 500 leases with every field and the
-// GraphiQL introspection query (about 3,000 parser tokens, 640 selections,
-// complexity 130,000 for the page of leases).
+// README's examples (complexity at most a few thousand), a full page of 500
+// leases with every field and tenants (130,100) and GraphiQL's
+// introspection query (under 200 parser tokens, about 500 selections).
 func DefaultLimits() Limits {
 	return Limits{
 		MaxTokens:          15000,
