@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -78,13 +79,18 @@ func TestQueryCostAttacksRefused(t *testing.T) {
 		cases := []struct {
 			name, query, code, limit string
 		}{
-			// Plain lists: each cycle, at a few levels, from a full page and from the default one.
-			{"tenants, 3 levels", page(500, nestLists(tenants, 3, "id")), cost.CodeTooComplex, "complexity"},
-			{"tenants, 5 levels, default page", `{ leases { edges { node { ` + nestLists(tenants, 5, "id") + ` } } } }`, cost.CodeTooComplex, "complexity"},
-			{"cards", `{ prospects(first: 500) { edges { node { ` + nestLists([2]string{"cards", "prospect"}, 3, "id") + ` } } } }`, cost.CodeTooComplex, "complexity"},
-			{"deliveries", `{ registrations(first: 500) { edges { node { ` + nestLists([2]string{"deliveries", "registration"}, 3, "id") + ` } } } }`, cost.CodeTooComplex, "complexity"},
-			{"inbound events", `{ screeningApplications(first: 500) { edges { node { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 3, "id") + ` } } } }`, cost.CodeTooComplex, "complexity"},
-			{"nodes", `{ nodes(ids: [` + strings.Repeat(`"1", `, 300) + `]) { ... on Lease { ` + nestLists(tenants, 3, "id") + ` } } }`, cost.CodeTooComplex, "complexity"},
+			// Plain lists: each cycle, from a full page, from the default one, from one row.
+			{"tenants", page(500, nestLists(tenants, 2, "id")), cost.CodeTooComplex, "listCycle"},
+			{"tenants, 5 levels, default page", `{ leases { edges { node { ` + nestLists(tenants, 5, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"cards", `{ prospects(first: 500) { edges { node { ` + nestLists([2]string{"cards", "prospect"}, 2, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"deliveries", `{ registrations(first: 500) { edges { node { ` + nestLists([2]string{"deliveries", "registration"}, 2, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"inbound events", `{ screeningApplications(first: 500) { edges { node { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 2, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"inbound events of one application", `{ node(id: "1") { ... on ScreeningApplication { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 2, "id") + ` } } }`, cost.CodeTooComplex, "listCycle"},
+			{"a cycle through fragments", `{ leases(first: 1) { edges { node { ...T } } } } fragment T on Lease { tenants { lease { ...U } } } fragment U on Lease { tenants { id } }`, cost.CodeTooComplex, "listCycle"},
+			// Plain lists count their assumed size, with no cycle.
+			{"deliveries, then cards", `{ registrations(first: 500) { edges { node { deliveries { id prospect { cards { id createdAt updatedAt brand expMonth expYear } } } } } } }`, cost.CodeTooComplex, "complexity"},
+			{"tenants of a full page of nested pages", page(200, `property { leases(first: 100) { edges { node { tenants { id email } } } } }`), cost.CodeTooComplex, "complexity"},
+			{"nodes, each with an empty page", `{ nodes(ids: [` + strings.Repeat(`"1", `, 3000) + `]) { ... on Property { leases(first: 0) { totalCount } } } }`, cost.CodeTooComplex, "complexity"},
 			// Partner-backed fields cost a partner call each.
 			{"reportUrl on a page", `{ screeningApplications(first: 500) { edges { node { id reportUrl } } } }`, cost.CodeTooComplex, "complexity"},
 			{"reportStatus on the default page", `{ screeningApplications { edges { node { reportStatus } } } }`, cost.CodeTooComplex, "complexity"},
@@ -114,7 +120,7 @@ func TestQueryCostAttacksRefused(t *testing.T) {
 			}
 		}
 		// The same bounds hold with the page size in a variable.
-		r, n := e.statements(a, `query($n: Int) { leases(first: $n) { edges { node { `+nestLists(tenants, 3, "id")+` } } } }`, map[string]any{"n": 500})
+		r, n := e.statements(a, `query($n: Int) { leases(first: $n) { edges { node { property { leases(first: $n) { totalCount } } } } } }`, map[string]any{"n": 500})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != cost.CodeTooComplex || n != auth {
 			t.Errorf("page size in a variable: %+v, %d statements", r.Errors, n)
 		}
@@ -365,4 +371,39 @@ func BenchmarkQueryCostRefusal(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Over the websocket the same bounds hold: an attack sent as a subscribe
+// message is answered with an error carrying its code, and runs no SQL.
+func TestQueryCostOverWebsocket(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		e.mustGQL(token, `{ __typename }`, nil, nil) // the token's first use records last_used_at
+		ws, ack := dialWS(t, e.srv.URL, map[string]string{"Authorization": "Bearer " + token})
+		if ack.Type != "connection_ack" {
+			t.Fatalf("connection_init: %s %s", ack.Type, ack.Payload)
+		}
+		for i, c := range []struct{ query, code string }{
+			{fragmentBomb(26), cost.CodeTooDeep},
+			{`{ leases(first: 500) { edges { node { ` + nestLists([2]string{"tenants", "lease"}, 3, "id") + ` } } } }`, cost.CodeTooComplex},
+			{`subscription { screeningApplicationUpdated(id: "1") { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 2, "id") + ` } }`, cost.CodeTooComplex},
+		} {
+			e.queries.n.Store(0)
+			p, _ := json.Marshal(map[string]any{"query": c.query})
+			id := strconv.Itoa(i)
+			ws.send(wsMessage{ID: id, Type: "subscribe", Payload: p})
+			m := ws.read()
+			for m.Type == "complete" && m.ID != id { // the previous operation's end
+				m = ws.read()
+			}
+			var errs []gqlError
+			_ = json.Unmarshal(m.Payload, &errs)
+			if m.Type != "error" || m.ID != id || len(errs) != 1 || errs[0].Code() != c.code {
+				t.Errorf("query %d: %s %s, want an error %s", i, m.Type, m.Payload, c.code)
+			}
+			if n := e.queries.n.Load(); n != 0 {
+				t.Errorf("query %d: %d SQL statements", i, n)
+			}
+		}
+	})
 }

@@ -9,9 +9,10 @@
 //     at the first bound crossed: selections, depth, fragment nesting,
 //     repeats of one field, aliases, root fields, variables, fragments. The
 //     walk itself never does more than MaxSelections steps;
-//   - after validation, it computes the operation's complexity, in which
-//     every list counts: a connection by its page size, a plain list by
-//     ListSize, a partner-backed field by PartnerFieldCost.
+//   - after validation, it refuses a plain list selected within itself
+//     (tenants { lease { tenants } }) and computes the operation's
+//     complexity, in which every list counts: a connection by its page size,
+//     a plain list by ListSize, a partner-backed field by PartnerFieldCost.
 package cost
 
 import (
@@ -32,7 +33,8 @@ const (
 	CodeTooLarge = "QUERY_TOO_LARGE"
 	// CodeTooDeep: fields nested too deep, or fragments spread too deep.
 	CodeTooDeep = "QUERY_TOO_DEEP"
-	// CodeTooComplex: the operation's complexity is over MaxComplexity.
+	// CodeTooComplex: the operation's complexity is over MaxComplexity, or
+	// it selects a plain list within itself (limit "listCycle").
 	CodeTooComplex = "QUERY_TOO_COMPLEX"
 )
 

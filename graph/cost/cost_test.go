@@ -1,9 +1,14 @@
 package cost
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // introspectionQuery is GraphiQL's (graphql-js getIntrospectionQuery with
@@ -145,6 +150,48 @@ func TestFromEnv(t *testing.T) {
 		env["LEASEGRAPH_QUERY_MAX_DEPTH"] = bad
 		if err := l.FromEnv(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// A request's partner calls past the cap wait, and give up with the
+// request's context.
+func TestAcquirePartner(t *testing.T) {
+	e := &Extension{Limits: Limits{PartnerConcurrency: 1}}
+	var ctx context.Context
+	e.InterceptOperation(context.Background(), func(c context.Context) graphql.ResponseHandler {
+		ctx = c
+		return nil
+	})
+	release, err := AcquirePartner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := AcquirePartner(waiting); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second call while the first runs: %v", err)
+	}
+	release()
+	if release, err = AcquirePartner(ctx); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	release()
+	// Outside an operation nothing is capped.
+	if _, err := AcquirePartner(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkCheckDocument: refusing a fragment bomb costs a bounded walk,
+// with the nesting limit out of the way so that the size stops it.
+func BenchmarkCheckDocument(b *testing.B) {
+	l := DefaultLimits()
+	l.MaxFragmentDepth, l.MaxRepeats = 100, 1<<30
+	q := fragmentBomb(40)
+	for b.Loop() {
+		if err := l.CheckDocument(q); err == nil {
+			b.Fatal("not refused")
 		}
 	}
 }

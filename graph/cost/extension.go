@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/complexity"
@@ -86,13 +87,57 @@ func (e *Extension) MutateOperationParameters(_ context.Context, p *graphql.RawP
 	return e.Limits.CheckDocument(p.Query)
 }
 
-// MutateOperationContext refuses an operation over the complexity limit.
+// MutateOperationContext refuses an operation that selects a plain list
+// within itself, or whose complexity is over the limit.
 func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if err := e.listCycle(op.Operation.SelectionSet, nil); err != nil {
+		return err
+	}
 	n := Complexity(ctx, e, op)
 	if n > e.Limits.MaxComplexity {
 		return refuse(CodeTooComplex, "complexity", e.Limits.MaxComplexity,
 			"the operation has complexity %d; at most %d is allowed (a page counts its rows, a list %d items, a partner-backed field %d)",
 			n, e.Limits.MaxComplexity, e.Limits.ListSize, e.Limits.PartnerFieldCost)
+	}
+	return nil
+}
+
+// listCycle refuses a plain list selected within itself, as in
+// tenants { lease { tenants } }. The complexity counts a plain list as
+// ListSize items, but its real length is the data's: a lease imported with
+// 1,000 tenants makes each such level a thousandfold. The inner list only
+// repeats the outer one, so refusing it loses nothing, and without it the
+// rows a query can answer grow with the data, never exponentially.
+func (e *Extension) listCycle(set ast.SelectionSet, path []string) *gqlerror.Error {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.ObjectDefinition == nil {
+				continue
+			}
+			p := path
+			if key := s.ObjectDefinition.Name + "." + s.Name; e.weighted.kinds[key] == list {
+				if slices.Contains(path, key) {
+					err := refuse(CodeTooComplex, "listCycle", 1, "%s is selected within itself: the inner list repeats the outer one; select it once", key)
+					err.Locations = []gqlerror.Location{{Line: s.Position.Line, Column: s.Position.Column}}
+					return err
+				}
+				p = append(path[:len(path):len(path)], key)
+			}
+			if err := e.listCycle(s.SelectionSet, p); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := e.listCycle(s.SelectionSet, path); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				if err := e.listCycle(s.Definition.SelectionSet, path); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }
