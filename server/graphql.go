@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/privacy"
 	"github.com/leasegraph/leasegraph/graph"
+	"github.com/leasegraph/leasegraph/graph/cost"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -33,23 +33,50 @@ import (
 const (
 	defaultPageSize = 50
 	maxPageSize     = 500
-	// maxComplexity bounds one query's cost: its fields, with a connection's
-	// counted once per row of the page size asked for (see pageWeighted). A
-	// full page of 500 leases with every field, property and tenants costs
-	// about 37000; a connection nested in a full page of another is refused.
-	maxComplexity = 50000
 )
+
+// graphQLConfig is what a query may cost, and whether it may introspect.
+type graphQLConfig struct {
+	// Limits bound a request's size, depth, complexity and partner calls
+	// (LEASEGRAPH_QUERY_*, LEASEGRAPH_PARTNER_CONCURRENCY). Zero: the defaults.
+	Limits cost.Limits
+	// NoIntrospection switches introspection off (LEASEGRAPH_INTROSPECTION=0);
+	// it is on by default because the playground is the documentation.
+	NoIntrospection bool
+}
+
+func loadGraphQLConfig() (graphQLConfig, error) {
+	c := graphQLConfig{Limits: cost.DefaultLimits()}
+	switch v := os.Getenv("LEASEGRAPH_INTROSPECTION"); v {
+	case "", "1", "true", "on":
+	case "0", "false", "off":
+		c.NoIntrospection = true
+	default:
+		return c, fmt.Errorf("LEASEGRAPH_INTROSPECTION: want 1 or 0, got %q", v)
+	}
+	return c, c.Limits.FromEnv(os.Getenv)
+}
 
 // newGraphQLHandler serves /graphql: POST and GET over HTTP, mutations in a
 // transaction, errors with extensions.code. The caller adds the websocket
 // transport (app.websocketTransport).
-func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Logger) *handler.Server {
+func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Logger, cfg graphQLConfig) *handler.Server {
+	if cfg.Limits == (cost.Limits{}) {
+		cfg.Limits = cost.DefaultLimits()
+	}
 	srv := handler.New(graph.NewSchema(client, services))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.Use(extension.Introspection{})
-	srv.Use(pagedComplexityLimit{extension.FixedComplexityLimit(maxComplexity)})
+	if cfg.NoIntrospection {
+		srv.Use(refuseIntrospection{})
+	} else {
+		srv.Use(extension.Introspection{})
+	}
+	// The cost extension parses under the same token limit before gqlgen
+	// does; gqlgen's own limit stays as the backstop.
+	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: defaultPageSize, MaxPage: maxPageSize, PartnerFields: graph.PartnerFields})
 	srv.Use(transactioner{entgql.Transactioner{TxOpener: client, SkipTxFunc: screeningMutations}})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.AroundFields(limitPages)
@@ -113,65 +140,51 @@ func limitPages(ctx context.Context, next graphql.Resolver) (any, error) {
 	return next(ctx)
 }
 
-// pagedComplexityLimit is gqlgen's complexity limit over a schema whose
-// connections cost per row (pageWeighted). gqlgen's own default counts every
-// field once, so leases(first: 500) { ... property { leases(first: 500) } }
-// would cost as little as a single lease.
-type pagedComplexityLimit struct{ *extension.ComplexityLimit }
+// codeIntrospectionDisabled refuses __schema and __type when introspection
+// is switched off (__typename still answers).
+const codeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 
-// Validate hands the limit the page-weighted schema.
-func (c pagedComplexityLimit) Validate(es graphql.ExecutableSchema) error {
-	return c.ComplexityLimit.Validate(pageWeighted{es})
-}
+func init() { errcode.RegisterErrorType(codeIntrospectionDisabled, errcode.KindProtocol) }
 
-// pageWeighted gives every connection field without a complexity function
-// of its own the cost of its selection times the rows it may return: first
-// or last, else the default page size (limitPages refuses sizes over the
-// maximum, so they count as the maximum here).
-type pageWeighted struct{ graphql.ExecutableSchema }
+// refuseIntrospection refuses an introspection query up front: gqlgen would
+// run it and fail each field with an error that is not the caller's to read.
+type refuseIntrospection struct{}
 
-func (s pageWeighted) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
-	if n, ok := s.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args); ok {
-		return n, ok
-	}
-	def := s.Schema().Types[typeName]
-	if def == nil {
-		return 0, false
-	}
-	fd := def.Fields.ForName(field)
-	if fd == nil || !strings.HasSuffix(fd.Type.Name(), "Connection") {
-		return 0, false
-	}
-	rows := 0
-	for _, name := range []string{"first", "last"} {
-		if n, ok := intArg(args[name]); ok {
-			rows = max(rows, min(max(n, 1), maxPageSize))
+func (refuseIntrospection) ExtensionName() string                   { return "RefuseIntrospection" }
+func (refuseIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (refuseIntrospection) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	seen := map[string]bool{}
+	var find func(ast.SelectionSet) *ast.Field
+	find = func(set ast.SelectionSet) *ast.Field {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Name == "__schema" || s.Name == "__type" {
+					return s
+				}
+			case *ast.InlineFragment:
+				if f := find(s.SelectionSet); f != nil {
+					return f
+				}
+			case *ast.FragmentSpread:
+				if !seen[s.Name] && s.Definition != nil {
+					seen[s.Name] = true
+					if f := find(s.Definition.SelectionSet); f != nil {
+						return f
+					}
+				}
+			}
 		}
+		return nil
 	}
-	if rows == 0 {
-		rows = defaultPageSize
+	if f := find(op.Operation.SelectionSet); f != nil {
+		err := gqlerror.ErrorPosf(f.Position, "introspection is switched off on this server")
+		errcode.Set(err, codeIntrospectionDisabled)
+		return err
 	}
-	if childComplexity > math.MaxInt/rows-1 {
-		return math.MaxInt, true
-	}
-	return 1 + childComplexity*rows, true
-}
-
-// intArg reads an Int argument as the complexity walker sees it: an int64
-// from a literal, a json.Number or a number from variables.
-func intArg(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(max(min(n, math.MaxInt32), math.MinInt32)), true
-	case float64:
-		return int(max(min(n, math.MaxInt32), math.MinInt32)), true
-	case json.Number:
-		i, err := n.Int64()
-		return int(max(min(i, math.MaxInt32), math.MinInt32)), err == nil
-	}
-	return 0, false
+	return nil
 }
 
 // presentError gives every error a code. Errors the caller can act on keep

@@ -47,6 +47,8 @@ type app struct {
 	// (zero rates: no limit); limiters hold their buckets.
 	limits   rateLimits
 	limiters *limiters
+	// graphql bounds what a query may cost; zero is the defaults.
+	graphql graphQLConfig
 }
 
 // routes returns every route, wrapped in the middleware that applies to all.
@@ -69,10 +71,10 @@ func (a *app) routes() http.Handler {
 	if a.demoToken != "" {
 		uiHeaders = map[string]string{"Authorization": "Bearer " + a.demoToken}
 	}
-	mux.Handle("GET /{$}", playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders)))
+	mux.Handle("GET /{$}", noFraming(playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders))))
 	mux.HandleFunc("GET /healthz", a.healthz)
 	api := a.cors()
-	gql := newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log)
+	gql := newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log, a.graphql)
 	gql.AddTransport(a.websocketTransport())
 	mux.Handle("/graphql", api(a.graphQLAuth(gql)))
 	a.screeningRoutes(mux)
@@ -223,6 +225,21 @@ func securityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
+		if r.URL.Path == "/graphql" || r.URL.Path == "/leases" {
+			// Set here, outside every other handler, so that API errors (401,
+			// 413, ...) are never cached either: answers hold tenants' data.
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noFraming keeps a page out of every frame: the playground holds a token
+// (in demo mode, pre-filled) and runs what is typed into it.
+func noFraming(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		w.Header().Set("X-Frame-Options", "DENY")
 		next.ServeHTTP(w, r)
 	})
 }

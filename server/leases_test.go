@@ -910,8 +910,8 @@ func TestLeaseQueryComplexity(t *testing.T) {
 		}
 		for _, c := range nested {
 			r := e.gql(a, c.query, c.vars)
-			if len(r.Errors) != 1 || r.Errors[0].Code() != "COMPLEXITY_LIMIT_EXCEEDED" || (len(r.Data) != 0 && string(r.Data) != "null") {
-				t.Errorf("nested pages: HTTP %d, data %s, errors %+v; want COMPLEXITY_LIMIT_EXCEEDED", r.Status, r.Data, r.Errors)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "QUERY_TOO_COMPLEX" || (len(r.Data) != 0 && string(r.Data) != "null") {
+				t.Errorf("nested pages: HTTP %d, data %s, errors %+v; want QUERY_TOO_COMPLEX", r.Status, r.Data, r.Errors)
 			}
 		}
 	})

@@ -32,6 +32,8 @@ type config struct {
 	CORSOrigins []string
 	// Limits are the rate limits (LEASEGRAPH_TOKEN_RATE, ...).
 	Limits rateLimits
+	// GraphQL bounds queries (LEASEGRAPH_QUERY_*) and switches introspection.
+	GraphQL graphQLConfig
 }
 
 var envHelp = `Environment:
@@ -50,6 +52,23 @@ var envHelp = `Environment:
   PROPEXO_TOKEN          Propexo API token; prospects of clients with a Propexo
                          integration id are delivered (demo mode: an in-process simulator)
   PROPEXO_BASE_URL       Propexo API (default https://api.sandbox.propexo.com)
+  LEASEGRAPH_INTROSPECTION  0 switches GraphQL introspection off (default 1: on; the
+                         playground is the documentation)
+  GraphQL request limits (a request over one is refused before it runs, with
+  extensions.code QUERY_TOO_LARGE, QUERY_TOO_DEEP or QUERY_TOO_COMPLEX):
+  LEASEGRAPH_QUERY_MAX_TOKENS          parser tokens in a document (default 15000)
+  LEASEGRAPH_QUERY_MAX_SELECTIONS      selections, fragments expanded (default 5000)
+  LEASEGRAPH_QUERY_MAX_DEPTH           fields nested, introspection aside (default 15)
+  LEASEGRAPH_QUERY_MAX_FRAGMENT_DEPTH  fragments spread within fragments (default 10)
+  LEASEGRAPH_QUERY_MAX_REPEATS         one field selected again in one set (default 50)
+  LEASEGRAPH_QUERY_MAX_ALIASES         aliased fields in an operation (default 100)
+  LEASEGRAPH_QUERY_MAX_ROOT_FIELDS     distinct root fields (default 30)
+  LEASEGRAPH_QUERY_MAX_VARIABLES       variables an operation declares (default 100)
+  LEASEGRAPH_QUERY_MAX_FRAGMENTS       fragment definitions (default 100)
+  LEASEGRAPH_QUERY_MAX_COMPLEXITY      complexity, about one per value (default 250000)
+  LEASEGRAPH_QUERY_LIST_SIZE           items a plain list counts for (default 10)
+  LEASEGRAPH_QUERY_PARTNER_FIELD_COST  complexity of reportUrl/reportStatus (default 10000)
+  LEASEGRAPH_PARTNER_CONCURRENCY       partner calls in flight per request (default 4)
   LOG_LEVEL              debug, info (default), warn or error
 `
 
@@ -81,6 +100,9 @@ func loadConfig() (config, error) {
 		return c, err
 	}
 	if c.Limits, err = loadRateLimits(); err != nil {
+		return c, err
+	}
+	if c.GraphQL, err = loadGraphQLConfig(); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -155,7 +177,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits}
+	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: cfg.GraphQL}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
 	} else {

@@ -1,0 +1,251 @@
+package cost
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/99designs/gqlgen/complexity"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/sync/semaphore"
+)
+
+// connectionCost is a connection's floor, whatever its page size (first: 0
+// included): the SQL statements it runs (a COUNT and a SELECT) cost far more
+// than values answered from memory.
+const connectionCost = 100
+
+// Extension is the gqlgen handler extension that enforces Limits: the
+// document bounds before gqlgen validates it, the complexity after, and the
+// per-request cap on partner calls while it runs.
+type Extension struct {
+	Limits Limits
+	// DefaultPage is the rows a connection returns without first or last,
+	// MaxPage the most it may ask for (larger is refused as it runs, so it
+	// counts as MaxPage here).
+	DefaultPage, MaxPage int
+	// PartnerFields ("Type.field") are answered by a call to a partner.
+	PartnerFields []string
+
+	weighted weighted
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
+	graphql.OperationInterceptor
+} = (*Extension)(nil)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (e *Extension) ExtensionName() string { return "QueryCost" }
+
+// Validate finds every list field of the schema and checks that the partner
+// fields exist, so a renamed field cannot silently become cheap.
+func (e *Extension) Validate(es graphql.ExecutableSchema) error {
+	s := es.Schema()
+	w := weighted{ExecutableSchema: es, e: e, kinds: map[string]fieldKind{}}
+	for _, def := range s.Types {
+		if strings.HasPrefix(def.Name, "__") || (def.Kind != ast.Object && def.Kind != ast.Interface) {
+			continue
+		}
+		for _, f := range def.Fields {
+			key := def.Name + "." + f.Name
+			switch t := s.Types[f.Type.Name()]; {
+			case strings.HasSuffix(f.Type.Name(), "Connection") && f.Arguments.ForName("first") != nil:
+				w.kinds[key] = connection
+			case f.Type.Elem == nil || t == nil || (t.Kind != ast.Object && t.Kind != ast.Interface && t.Kind != ast.Union):
+				// A single value, or a list of scalars read with its row.
+			case strings.HasSuffix(def.Name, "Connection") && f.Name == "edges":
+				w.kinds[key] = edges
+			case f.Arguments.ForName("ids") != nil:
+				w.kinds[key] = listOfIDs
+			default:
+				w.kinds[key] = list
+			}
+		}
+	}
+	for _, pf := range e.PartnerFields {
+		typ, field, _ := strings.Cut(pf, ".")
+		if def := s.Types[typ]; def == nil || def.Fields.ForName(field) == nil {
+			return fmt.Errorf("cost: partner field %s is not in the schema", pf)
+		}
+		w.kinds[pf] = partner
+	}
+	e.weighted = w
+	return nil
+}
+
+// MutateOperationParameters checks the document before gqlgen parses and
+// validates it.
+func (e *Extension) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+	return e.Limits.CheckDocument(p.Query)
+}
+
+// MutateOperationContext refuses an operation that selects a plain list
+// within itself, or whose complexity is over the limit.
+func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if err := e.listCycle(op.Operation.SelectionSet, nil); err != nil {
+		return err
+	}
+	n := Complexity(ctx, e, op)
+	if n > e.Limits.MaxComplexity {
+		return refuse(CodeTooComplex, "complexity", e.Limits.MaxComplexity,
+			"the operation has complexity %d; at most %d is allowed (a page counts its rows, a list %d items, a partner-backed field %d)",
+			n, e.Limits.MaxComplexity, e.Limits.ListSize, e.Limits.PartnerFieldCost)
+	}
+	return nil
+}
+
+// listCycle refuses a plain list selected within itself, as in
+// tenants { lease { tenants } }. The complexity counts a plain list as
+// ListSize items, but its real length is the data's: a lease imported with
+// 1,000 tenants makes each such level a thousandfold. The inner list only
+// repeats the outer one, so refusing it loses nothing, and without it the
+// rows a query can answer grow with the data, never exponentially.
+func (e *Extension) listCycle(set ast.SelectionSet, path []string) *gqlerror.Error {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.ObjectDefinition == nil {
+				continue
+			}
+			p := path
+			if key := s.ObjectDefinition.Name + "." + s.Name; e.weighted.kinds[key] == list {
+				if slices.Contains(path, key) {
+					err := refuse(CodeTooComplex, "listCycle", 1, "%s is selected within itself: the inner list repeats the outer one; select it once", key)
+					err.Locations = []gqlerror.Location{{Line: s.Position.Line, Column: s.Position.Column}}
+					return err
+				}
+				p = append(path[:len(path):len(path)], key)
+			}
+			if err := e.listCycle(s.SelectionSet, p); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := e.listCycle(s.SelectionSet, path); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				if err := e.listCycle(s.Definition.SelectionSet, path); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Complexity is the operation's weighted complexity.
+func Complexity(ctx context.Context, e *Extension, op *graphql.OperationContext) int {
+	return complexity.Calculate(ctx, e.weighted, op.Operation, op.Variables)
+}
+
+// InterceptOperation gives the operation its partner-call slots.
+func (e *Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return next(context.WithValue(ctx, partnerKey{}, semaphore.NewWeighted(int64(e.Limits.PartnerConcurrency))))
+}
+
+type partnerKey struct{}
+
+// AcquirePartner waits, within ctx's deadline, until the request may make
+// one more partner call, and returns the function that ends it. Outside a
+// GraphQL operation it never waits.
+func AcquirePartner(ctx context.Context) (release func(), err error) {
+	sem, _ := ctx.Value(partnerKey{}).(*semaphore.Weighted)
+	if sem == nil {
+		return func() {}, nil
+	}
+	if err := sem.Acquire(ctx, 1); err != nil {
+		return nil, fmt.Errorf("waiting for a partner call: %w", err)
+	}
+	return func() { sem.Release(1) }, nil
+}
+
+type fieldKind int
+
+const (
+	connection fieldKind = iota + 1
+	edges
+	list
+	listOfIDs
+	partner
+)
+
+// weighted is the schema as the complexity walker sees it: every list field
+// costs its items.
+type weighted struct {
+	graphql.ExecutableSchema
+	e     *Extension
+	kinds map[string]fieldKind
+}
+
+func (w weighted) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
+	if n, ok := w.ExecutableSchema.Complexity(ctx, typeName, field, child, args); ok {
+		return n, ok
+	}
+	l := w.e.Limits
+	switch w.kinds[typeName+"."+field] {
+	case connection:
+		rows := -1
+		for _, name := range []string{"first", "last"} {
+			if n, ok := intArg(args[name]); ok {
+				rows = max(rows, min(max(n, 0), w.e.MaxPage))
+			}
+		}
+		if rows < 0 {
+			rows = w.e.DefaultPage
+		}
+		return add(connectionCost, mul(rows, child)), true
+	case edges:
+		// The connection multiplies by its page size.
+		return add(1, child), true
+	case list:
+		return add(1, mul(l.ListSize, child)), true
+	case listOfIDs:
+		ids, _ := args["ids"].([]any)
+		return add(1, mul(max(len(ids), 1), child)), true
+	case partner:
+		return add(l.PartnerFieldCost, child), true
+	}
+	return 0, false
+}
+
+// intArg reads an Int argument as the complexity walker sees it: an int64
+// from a literal, a number or json.Number from variables.
+func intArg(v any) (int, bool) {
+	clamp := func(n int64) int { return int(max(min(n, math.MaxInt32), math.MinInt32)) }
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return clamp(n), true
+	case float64:
+		return clamp(int64(max(min(n, math.MaxInt32), math.MinInt32))), true
+	case json.Number:
+		i, err := n.Int64()
+		return clamp(i), err == nil
+	}
+	return 0, false
+}
+
+// add and mul saturate: a query must not wrap its cost round to small.
+func add(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+func mul(a, b int) int {
+	if a != 0 && b > math.MaxInt/a {
+		return math.MaxInt
+	}
+	return a * b
+}

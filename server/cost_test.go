@@ -1,0 +1,409 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
+)
+
+// The query-cost suite (issue 10, items 1, 4, 12): every attack on the
+// query's cost is refused with its code before a resolver or a statement
+// runs; the README's examples still run; API answers are never cached and
+// the playground is never framed; introspection can be switched off.
+
+// nestLists is levels of list, object, list, ... from a page of leases:
+// tenants { lease { tenants { ... } } }.
+func nestLists(pair [2]string, levels int, leaf string) string {
+	return strings.Repeat(pair[0]+" { "+pair[1]+" { ", levels) + leaf + strings.Repeat(" } }", levels)
+}
+
+// fragmentBomb is n fragments on Lease, each spreading the next twice: 2^n
+// selections once expanded, in about 1.3 KB at n = 26.
+func fragmentBomb(n int) string {
+	var b strings.Builder
+	b.WriteString("{ leases(first: 500) { edges { node { ...F0 } } } }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on Lease { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Lease { id tenants { email } }\n", n)
+	return b.String()
+}
+
+// statements runs the query and returns how many SQL statements it took.
+func (e *env) statements(token, query string, vars map[string]any) (gqlResponse, int64) {
+	e.t.Helper()
+	e.queries.n.Store(0)
+	r := e.gql(token, query, vars)
+	return r, e.queries.n.Load()
+}
+
+func TestQueryCostAttacksRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		aID, a := e.newClient("Acme")
+		l := e.newLease(e.newProperty(aID, "P", "Pine"), "L1", "approved", day(2025, 3, 1))
+		e.newTenant(l, "T1", "Ann", "Lee", "ann@example.com")
+		e.newTenant(l, "T2", "Bob", "Lee", "bob@example.com")
+		e.mustGQL(a, `{ __typename }`, nil, nil) // the token's first use records last_used_at
+		// What any request costs before its query is looked at: the token.
+		_, auth := e.statements(a, `{ __typename }`, nil)
+
+		limits := cost.DefaultLimits()
+		var vars, repeats, aliases, manyVars strings.Builder
+		for i := range 10000 {
+			repeats.WriteString("leases(first: 500) { totalCount } ")
+			fmt.Fprintf(&vars, "$v%d: Int ", i)
+		}
+		for i := range 24000 {
+			fmt.Fprintf(&aliases, "a%d: leases(first: 0) { totalCount } ", i)
+		}
+		for i := range 1000 {
+			fmt.Fprintf(&manyVars, "$v%d: Int ", i)
+		}
+		page := func(first int, body string) string {
+			return `{ leases(first: ` + strconv.Itoa(first) + `) { edges { node { ` + body + ` } } } }`
+		}
+		tenants := [2]string{"tenants", "lease"}
+		cases := []struct {
+			name, query, code, limit string
+		}{
+			// Plain lists: each cycle, from a full page, from the default one, from one row.
+			{"tenants", page(500, nestLists(tenants, 2, "id")), cost.CodeTooComplex, "listCycle"},
+			{"tenants, 5 levels, default page", `{ leases { edges { node { ` + nestLists(tenants, 5, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"cards", `{ prospects(first: 500) { edges { node { ` + nestLists([2]string{"cards", "prospect"}, 2, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"deliveries", `{ registrations(first: 500) { edges { node { ` + nestLists([2]string{"deliveries", "registration"}, 2, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"inbound events", `{ screeningApplications(first: 500) { edges { node { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 2, "id") + ` } } } }`, cost.CodeTooComplex, "listCycle"},
+			{"inbound events of one application", `{ node(id: "1") { ... on ScreeningApplication { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 2, "id") + ` } } }`, cost.CodeTooComplex, "listCycle"},
+			{"a cycle through fragments", `{ leases(first: 1) { edges { node { ...T } } } } fragment T on Lease { tenants { lease { ...U } } } fragment U on Lease { tenants { id } }`, cost.CodeTooComplex, "listCycle"},
+			// Plain lists count their assumed size, with no cycle.
+			{"deliveries, then cards", `{ registrations(first: 500) { edges { node { deliveries { id prospect { cards { id createdAt updatedAt brand expMonth expYear } } } } } } }`, cost.CodeTooComplex, "complexity"},
+			{"tenants of a full page of nested pages", page(200, `property { leases(first: 100) { edges { node { tenants { id email } } } } }`), cost.CodeTooComplex, "complexity"},
+			{"nodes, each with an empty page", `{ nodes(ids: [` + strings.Repeat(`"1", `, 3000) + `]) { ... on Property { leases(first: 0) { totalCount } } } }`, cost.CodeTooComplex, "complexity"},
+			// Partner-backed fields cost a partner call each.
+			{"reportUrl on a page", `{ screeningApplications(first: 500) { edges { node { id reportUrl } } } }`, cost.CodeTooComplex, "complexity"},
+			{"reportStatus on the default page", `{ screeningApplications { edges { node { reportStatus } } } }`, cost.CodeTooComplex, "complexity"},
+			// Validation work.
+			{"fragment bomb", fragmentBomb(26), cost.CodeTooDeep, "fragmentDepth"},
+			{"10,000 repeats", "{ " + repeats.String() + "}", cost.CodeTooLarge, "tokens"},
+			{"24,000 aliases", "{ " + aliases.String() + "}", cost.CodeTooLarge, "tokens"},
+			{"repeats", "{ " + strings.Repeat("leases(first: 500) { totalCount } ", limits.MaxRepeats+1) + "}", cost.CodeTooLarge, "repeats"},
+			{"aliases", page(1, aliasList(limits.MaxAliases+1, "id")), cost.CodeTooLarge, "aliases"},
+			{"root fields", "{ " + aliasList(limits.MaxRootFields+1, "leases(first: 0) { totalCount }") + " }", cost.CodeTooLarge, "rootFields"},
+			{"too deep", page(1, nestLists(tenants, 7, "id")), cost.CodeTooDeep, "depth"},
+			{"over the token limit", "{ " + strings.Repeat("__typename ", limits.MaxTokens) + "}", cost.CodeTooLarge, "tokens"},
+			{"many variables", "query(" + manyVars.String() + ") { __typename }", cost.CodeTooLarge, "variables"},
+			{"10,000 variables", "query(" + vars.String() + ") { __typename }", cost.CodeTooLarge, "tokens"},
+		}
+		for _, c := range cases {
+			r, n := e.statements(a, c.query, nil)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code || r.Errors[0].Extensions["limit"] != c.limit {
+				t.Errorf("%s (%d bytes): HTTP %d %+v, want %s (%s)", c.name, len(c.query), r.Status, r.Errors, c.code, c.limit)
+				continue
+			}
+			if r.Status != http.StatusUnprocessableEntity || (len(r.Data) != 0 && string(r.Data) != "null") {
+				t.Errorf("%s: HTTP %d, data %s; want 422 and no data", c.name, r.Status, r.Data)
+			}
+			if n != auth {
+				t.Errorf("%s: %d SQL statements, want %d (the token's lookup alone)", c.name, n, auth)
+			}
+		}
+		// The same bounds hold with the page size in a variable.
+		r, n := e.statements(a, `query($n: Int) { leases(first: $n) { edges { node { property { leases(first: $n) { totalCount } } } } } }`, map[string]any{"n": 500})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != cost.CodeTooComplex || n != auth {
+			t.Errorf("page size in a variable: %+v, %d statements", r.Errors, n)
+		}
+		// A connection asked for no rows still costs its statements: a
+		// page of empty connections nested in a page is refused.
+		r, n = e.statements(a, `{ properties(first: 500) { edges { node { leases(first: 0) { totalCount } prospects(first: 0) { totalCount } } } } }`, nil)
+		if len(r.Errors) != 0 {
+			t.Errorf("one page of empty connections: %+v", r.Errors)
+		}
+		r, n = e.statements(a, `{ clients(first: 500) { edges { node { properties(first: 500) { edges { node { leases(first: 0) { totalCount } } } } } } } }`, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != cost.CodeTooComplex || n != auth {
+			t.Errorf("pages of empty connections: %+v, %d statements", r.Errors, n)
+		}
+	})
+}
+
+// aliasList is n aliased copies of field.
+func aliasList(n int, field string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "a%d: %s ", i, field)
+	}
+	return b.String()
+}
+
+// readmeBlock finds the README's GraphQL examples, and the query of its curl
+// example.
+var readmeBlock = regexp.MustCompile("(?s)```graphql\n(.*?)```|\"query\":\"(.*?)\"}'")
+
+// Every GraphQL example in the README, and a full page of leases with every
+// field, run within the limits: queries answer without errors, mutations
+// and subscriptions are not refused for their cost (their placeholder ids
+// may be unknown).
+func TestQueryCostReadmeExamplesPass(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var examples []string
+	for _, m := range readmeBlock.FindAllStringSubmatch(string(raw), -1) {
+		examples = append(examples, m[1]+m[2])
+	}
+	if len(examples) < 5 {
+		t.Fatalf("found %d examples in the README", len(examples))
+	}
+	forEachDB(t, func(t *testing.T, e *env) {
+		aID, a := e.newClient("Acme")
+		l := e.newLease(e.newProperty(aID, "P", "Pine"), "L1", "approved", day(2025, 3, 1))
+		e.newTenant(l, "T1", "Ann", "Lee", "ann@example.com")
+		for _, q := range examples {
+			r := e.gql(a, q, nil)
+			query := !strings.HasPrefix(strings.TrimSpace(q), "mutation") && !strings.HasPrefix(strings.TrimSpace(q), "subscription")
+			for _, err := range r.Errors {
+				if query || strings.HasPrefix(err.Code(), "QUERY_TOO") || err.Code() == "GRAPHQL_VALIDATION_FAILED" {
+					t.Errorf("%.80q: %+v", q, r.Errors)
+				}
+			}
+		}
+		e.mustGQL(a, `{ leases(first: 500) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+fullLease+`} } } }`, nil, nil)
+		e.mustGQL(a, `{ screeningApplications(first: 10) { edges { node { id reportUrl reportStatus } } } }`, nil, nil)
+	})
+}
+
+// inFlight counts the partner calls a simulator is answering at once.
+type inFlight struct {
+	now, max, total atomic.Int64
+}
+
+var inFlights sync.Map // test name -> *inFlight
+
+// withSlowSmartMove is withSmartMove whose report-status answers take a
+// while, so that calls a request makes at once overlap, and with a
+// per-request partner cap of concurrency.
+func withSlowSmartMove(concurrency int) envSetup {
+	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		sim := smartmovetest.New(smartmovetest.Options{})
+		c := &inFlight{}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/report/status") {
+				c.total.Add(1)
+				n := c.now.Add(1)
+				defer c.now.Add(-1)
+				for m := c.max.Load(); n > m && !c.max.CompareAndSwap(m, n); m = c.max.Load() {
+				}
+				time.Sleep(40 * time.Millisecond)
+			}
+			sim.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(sim.Close)
+		d := &smartmoveEnv{sim: sim, simURL: srv.URL, app: a, db: db}
+		d.svc = newTestScreening(t, a, db, dialect, srv.URL)
+		smartmoveEnvs.Store(t.Name(), d)
+		inFlights.Store(t.Name(), c)
+		a.graphql.Limits = cost.DefaultLimits()
+		a.graphql.Limits.PartnerConcurrency = concurrency
+	}
+}
+
+// A request asking a partner-backed field of many applications makes its
+// calls at most PartnerConcurrency at a time; the others wait their turn and
+// every one is answered.
+func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
+	const apps, concurrency = 8, 2
+	forEachDBSetup(t, withSlowSmartMove(concurrency), func(t *testing.T, e *env) {
+		smartMove(t, e)
+		c, _ := inFlights.Load(t.Name())
+		calls := c.(*inFlight)
+		_, token := e.screeningClient("Acme")
+		for i := range apps {
+			e.createEmbedded(token, "order-"+strconv.Itoa(i), false, fmt.Sprintf("a%d@example.com", i))
+		}
+		var out struct {
+			ScreeningApplications struct {
+				Edges []struct {
+					Node struct{ ReportStatus *string }
+				}
+			}
+		}
+		e.mustGQL(token, `{ screeningApplications(first: 20) { edges { node { reportStatus } } } }`, nil, &out)
+		for _, edge := range out.ScreeningApplications.Edges {
+			if edge.Node.ReportStatus == nil {
+				t.Errorf("an application has no report status")
+			}
+		}
+		t.Logf("%d report calls, at most %d at once", calls.total.Load(), calls.max.Load())
+		if len(out.ScreeningApplications.Edges) != apps || calls.total.Load() != apps {
+			t.Fatalf("%d applications, %d calls; want %d", len(out.ScreeningApplications.Edges), calls.total.Load(), apps)
+		}
+		if calls.max.Load() > concurrency {
+			t.Fatalf("%d partner calls at once; the cap is %d", calls.max.Load(), concurrency)
+		}
+	})
+}
+
+// API answers, errors included, are never cached; the playground cannot be
+// framed.
+func TestAPIHeaders(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		do := func(method, path, token, body string) *http.Response {
+			t.Helper()
+			req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res
+		}
+		for _, c := range []struct {
+			name, method, path, token, body string
+			status                          int
+		}{
+			{"a query", "POST", "/graphql", token, `{"query":"{ clients { totalCount } }"}`, 200},
+			{"a refused query", "POST", "/graphql", token, `{"query":"{ ` + strings.Repeat("__typename ", 20000) + `}"}`, 422},
+			{"no token", "POST", "/graphql", "", `{"query":"{ clients { totalCount } }"}`, 401},
+			{"a GET query", "GET", "/graphql?query=%7B__typename%7D", token, "", 200},
+			{"leases", "GET", "/leases", token, "", 200},
+			{"leases, bad parameter", "GET", "/leases?nope=1", token, "", 400},
+			{"leases, no token", "GET", "/leases", "", "", 401},
+		} {
+			res := do(c.method, c.path, c.token, c.body)
+			if res.StatusCode != c.status || res.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: HTTP %d, Cache-Control %q; want %d, no-store", c.name, res.StatusCode, res.Header.Get("Cache-Control"), c.status)
+			}
+		}
+		res := do("GET", "/", "", "")
+		if res.StatusCode != 200 || res.Header.Get("X-Frame-Options") != "DENY" || res.Header.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
+			t.Errorf("playground: HTTP %d, headers %v", res.StatusCode, res.Header)
+		}
+	})
+}
+
+// Introspection answers by default and, switched off, is refused before it
+// runs while ordinary queries (and __typename) still answer.
+func TestIntrospectionSwitch(t *testing.T) {
+	const introspect = `{ __schema { queryType { name } } }`
+	const viaFragment = `{ ...F } fragment F on Query { __type(name: "Lease") { name } }`
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		e.mustGQL(token, introspect, nil, nil)
+		e.mustGQL(token, viaFragment, nil, nil)
+	})
+	off := func(t *testing.T, a *app, _ *sql.DB, _ string) { a.graphql.NoIntrospection = true }
+	forEachDBSetup(t, off, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		for _, q := range []string{introspect, viaFragment} {
+			r := e.gql(token, q, nil)
+			if r.Status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || r.Errors[0].Code() != "INTROSPECTION_DISABLED" {
+				t.Errorf("%s: HTTP %d %+v", q, r.Status, r.Errors)
+			}
+		}
+		e.mustGQL(token, `{ __typename clients { totalCount } }`, nil, nil)
+		if strings.Contains(e.logs.String(), "introspection") {
+			t.Errorf("a refused introspection was logged as an error:\n%s", e.logs.String())
+		}
+	})
+}
+
+// The settings: defaults, a value, a bad value.
+func TestGraphQLConfig(t *testing.T) {
+	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "")
+	t.Setenv("LEASEGRAPH_INTROSPECTION", "")
+	c, err := loadGraphQLConfig()
+	if err != nil || c.Limits != cost.DefaultLimits() || c.NoIntrospection {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "9")
+	t.Setenv("LEASEGRAPH_INTROSPECTION", "0")
+	if c, err = loadGraphQLConfig(); err != nil || c.Limits.MaxDepth != 9 || !c.NoIntrospection {
+		t.Fatalf("set: %+v %v", c, err)
+	}
+	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "deep")
+	if _, err = loadGraphQLConfig(); err == nil || !strings.Contains(err.Error(), "LEASEGRAPH_QUERY_MAX_DEPTH") {
+		t.Fatalf("bad value: %v", err)
+	}
+}
+
+// BenchmarkQueryCostRefusal measures what refusing each attack costs the
+// server, over HTTP (sub-benchmarks by attack).
+func BenchmarkQueryCostRefusal(b *testing.B) {
+	e := newEnv(b, "sqlite:"+b.TempDir()+"/bench.db", nil)
+	_, token := e.newClient("Acme")
+	var repeats, aliases strings.Builder
+	repeats.WriteString(strings.Repeat("leases(first: 500) { totalCount } ", 10000))
+	for i := range 24000 {
+		fmt.Fprintf(&aliases, "a%d: leases(first: 0) { totalCount } ", i)
+	}
+	for _, c := range []struct{ name, query string }{
+		{"tenants-6-levels", `{ leases(first: 500) { edges { node { ` + nestLists([2]string{"tenants", "lease"}, 6, "id") + ` } } } }`},
+		{"fragment-bomb-26", fragmentBomb(26)},
+		{"repeats-10000", "{ " + repeats.String() + "}"},
+		{"aliases-24000", "{ " + aliases.String() + "}"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			e.t = b
+			for b.Loop() {
+				if r := e.gql(token, c.query, nil); len(r.Errors) == 0 || !strings.HasPrefix(r.Errors[0].Code(), "QUERY_TOO") {
+					b.Fatalf("not refused: %+v", r.Errors)
+				}
+			}
+		})
+	}
+}
+
+// Over the websocket the same bounds hold: an attack sent as a subscribe
+// message is answered with an error carrying its code, and runs no SQL.
+func TestQueryCostOverWebsocket(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		e.mustGQL(token, `{ __typename }`, nil, nil) // the token's first use records last_used_at
+		ws, ack := dialWS(t, e.srv.URL, map[string]string{"Authorization": "Bearer " + token})
+		if ack.Type != "connection_ack" {
+			t.Fatalf("connection_init: %s %s", ack.Type, ack.Payload)
+		}
+		for i, c := range []struct{ query, code string }{
+			{fragmentBomb(26), cost.CodeTooDeep},
+			{`{ leases(first: 500) { edges { node { ` + nestLists([2]string{"tenants", "lease"}, 3, "id") + ` } } } }`, cost.CodeTooComplex},
+			{`subscription { screeningApplicationUpdated(id: "1") { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 2, "id") + ` } }`, cost.CodeTooComplex},
+		} {
+			e.queries.n.Store(0)
+			p, _ := json.Marshal(map[string]any{"query": c.query})
+			id := strconv.Itoa(i)
+			ws.send(wsMessage{ID: id, Type: "subscribe", Payload: p})
+			m := ws.read()
+			for m.Type == "complete" && m.ID != id { // the previous operation's end
+				m = ws.read()
+			}
+			var errs []gqlError
+			_ = json.Unmarshal(m.Payload, &errs)
+			if m.Type != "error" || m.ID != id || len(errs) != 1 || errs[0].Code() != c.code {
+				t.Errorf("query %d: %s %s, want an error %s", i, m.Type, m.Payload, c.code)
+			}
+			if n := e.queries.n.Load(); n != 0 {
+				t.Errorf("query %d: %d SQL statements", i, n)
+			}
+		}
+	})
+}
