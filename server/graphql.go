@@ -187,6 +187,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			ae *apperr.Error
 			ve *ent.ValidationError
 		)
+		if de := asDeadline(ctx, err); de != nil {
+			err = de // a statement cut by the deadline is TIMEOUT, not internal
+		}
 		switch {
 		case errors.As(err, &ae):
 			for k, v := range ae.Extensions {
