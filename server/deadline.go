@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -82,6 +83,18 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || r.Method == http.MethodOptions {
 				next.ServeHTTP(w, r)
 				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				// net/http notices a client leaving only once the body is
+				// consumed; a handler waiting before it reads (on the
+				// database, authenticating) would otherwise never hear it.
+				// limitBody has bounded the body already.
+				body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+				if err != nil {
+					w.WriteHeader(statusClientClosed)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
 			ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestDeadlineKey{}, d), d)
 			defer cancel()
