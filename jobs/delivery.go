@@ -50,7 +50,11 @@ type DeliveryWorker struct {
 	PollEvery time.Duration
 }
 
-// Work implements river.Worker.
+// Work implements river.Worker. Every run starts from the IntegrationJob's
+// state, so a run rescued after its process died resumes: QUEUED resends
+// under the same Idempotency-Key (a create Propexo applied before the crash
+// is answered from its first job, not applied again), SENT follows the
+// partner job the dead process recorded.
 func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverProspectArgs]) error {
 	ctx = viewer.SystemContext(ctx)
 	ij, err := w.DB.IntegrationJob.Query().

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,6 +36,8 @@ const (
 	// codeCancelled is what a request whose client went away ends with;
 	// nobody reads it, but it keeps such requests out of the error log.
 	codeCancelled = "CANCELLED"
+	// codeUnavailable: the database did not answer (HTTP 503).
+	codeUnavailable = "UNAVAILABLE"
 	// statusClientClosed is logged for a request whose client went away
 	// before the answer (nginx's convention; nobody receives it).
 	statusClientClosed = 499
@@ -47,15 +51,19 @@ func timeoutError(d time.Duration) *apperr.Error {
 	return &apperr.Error{Code: codeTimeout, Message: fmt.Sprintf("the request did not finish within its %s deadline", d)}
 }
 
-// asDeadline returns the error a request should answer when err comes from
-// its deadline or its client leaving, nil otherwise. Drivers report a
-// cancelled statement in their own words (lib/pq: query_canceled), so the
-// context's own state decides as much as err.
-func asDeadline(ctx context.Context, err error) *apperr.Error {
+// asUnavailable returns the error a request should answer when err comes
+// from its deadline, its client leaving or a database that does not
+// answer, nil otherwise. Drivers report a cancelled statement in their own
+// words (lib/pq: query_canceled), so the context's own state decides as
+// much as err.
+func asUnavailable(ctx context.Context, err error) *apperr.Error {
 	if _, ok := apperr.As(err); ok {
 		return nil
 	}
-	var pqErr *pq.Error
+	var (
+		pqErr  *pq.Error
+		netErr net.Error
+	)
 	statementTimeout := errors.As(err, &pqErr) && pqErr.Code == "57014" && strings.Contains(pqErr.Message, "statement timeout")
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded), statementTimeout:
@@ -66,6 +74,9 @@ func asDeadline(ctx context.Context, err error) *apperr.Error {
 		return timeoutError(d)
 	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
 		return &apperr.Error{Code: codeCancelled, Message: "the client cancelled the request"}
+	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn):
+		// The connect timeout, a refused or reset connection.
+		return &apperr.Error{Code: codeUnavailable, Message: "the database is unavailable; try again later"}
 	}
 	return nil
 }

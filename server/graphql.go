@@ -187,8 +187,8 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			ae *apperr.Error
 			ve *ent.ValidationError
 		)
-		if de := asDeadline(ctx, err); de != nil {
-			err = de // a statement cut by the deadline is TIMEOUT, not internal
+		if de := asUnavailable(ctx, err); de != nil {
+			err = de // a deadline or an unreachable database is not an internal error
 		}
 		switch {
 		case errors.As(err, &ae):

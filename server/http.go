@@ -103,7 +103,7 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := a.health.check(ctx, a.client); err != nil {
 		a.log.ErrorContext(ctx, "health check failed", "error", err.Error())
-		writeError(w, &apperr.Error{Code: "UNAVAILABLE", Message: "database unavailable"}, http.StatusServiceUnavailable)
+		writeError(w, &apperr.Error{Code: codeUnavailable, Message: "database unavailable"}, http.StatusServiceUnavailable)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -174,7 +174,7 @@ func (a *app) authenticate(next http.Handler, deny unauthenticatedFunc) http.Han
 				deny(w, ae)
 				return
 			}
-			if de := asDeadline(r.Context(), err); de != nil {
+			if de := asUnavailable(r.Context(), err); de != nil {
 				writeError(w, de, http.StatusServiceUnavailable)
 				return
 			}

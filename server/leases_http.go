@@ -79,7 +79,7 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 // fail answers an error in the HTTP routes' JSON shape; errors that are not
 // the caller's are logged and answered 500 without detail.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if de := asDeadline(r.Context(), err); de != nil {
+	if de := asUnavailable(r.Context(), err); de != nil {
 		writeError(w, de, http.StatusServiceUnavailable)
 		return
 	}

@@ -199,17 +199,27 @@ func TestDatabaseStall(t *testing.T) {
 			proxy.mu.Unlock()
 		})
 
-		// A new connection to a database that does not answer gives up
-		// by the connect timeout (1 s here, 5 s by default) instead of
-		// waiting for the kernel.
+		// A request that needs a new connection while the database does
+		// not answer fails by the connect timeout (5 s), long before its
+		// deadline (a minute here), with 503 UNAVAILABLE, not a 500.
+		long := newEnv(t, proxied, withRequestTimeout(time.Minute))
+		_, token := long.newClient("Beta")
+		long.rawDB().DB().SetMaxIdleConns(0) // no pooled connection to reuse
 		proxy.hole.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if a := await(ctx, t, send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.status != http.StatusServiceUnavailable || a.errorCode() != codeUnavailable {
+			t.Fatalf("/leases with no connection to be had: %d %s %v", a.status, a.body, a.err)
+		}
+
+		// The connect timeout is the driver's own: a new connection to a
+		// database that does not answer gives up (1 s here) instead of
+		// waiting for the kernel.
 		drv, err := openDriverWith(proxied, dbConfig{ConnectTimeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer drv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		errc := make(chan error, 1)
 		go func() { errc <- drv.DB().PingContext(context.Background()) }()
 		select {
