@@ -135,6 +135,10 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 			if panicked != nil {
 				panic(panicked)
 			}
+			if r.Context().Err() != nil {
+				w.WriteHeader(statusClientClosed) // nobody is left to read the answer
+				return
+			}
 			// A 5xx produced after the deadline is the deadline's doing
 			// (a driver's "canceling statement"): say so.
 			if ctx.Err() != nil && buf.status >= http.StatusInternalServerError {

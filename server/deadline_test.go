@@ -244,7 +244,7 @@ func TestRequestCancelledByClient(t *testing.T) {
 				t.Fatalf("%s: the client was answered: HTTP %d %s %v", name, a.status, a.body, a.err)
 			}
 			s.waitGone(ctx)
-			eventually(ctx, t, "the request to end with the client (logged 499)", func() bool {
+			eventually(ctx, t, name+" to end with the client (logged 499)", func() bool {
 				return strings.Count(e.logs.String(), "status=499") > before
 			})
 			s.release()
