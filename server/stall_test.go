@@ -233,3 +233,33 @@ func TestDatabaseStall(t *testing.T) {
 		}
 	})
 }
+
+// TestDatabaseBounds: the server's PostgreSQL connections carry the
+// statement_timeout backstop and the pool its bounds; a URL's own
+// statement_timeout is kept.
+func TestDatabaseBounds(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		db := e.rawDB().DB()
+		if e.dialect != "postgres" {
+			if n := db.Stats().MaxOpenConnections; n != 1 {
+				t.Fatalf("SQLite pool of %d connections, want 1", n)
+			}
+			return
+		}
+		if n := db.Stats().MaxOpenConnections; n != pgMaxOpenConns {
+			t.Fatalf("pool of %d connections", n)
+		}
+		var st string
+		if err := db.QueryRow("SHOW statement_timeout").Scan(&st); err != nil || st != "20s" {
+			t.Fatalf("statement_timeout %q (%v), want 20s (the 15 s deadline + 5 s)", st, err)
+		}
+		own, err := openDriverWith(postgresSchema(t)+"&options=-c%20statement_timeout%3D7s", defaultDBConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer own.Close()
+		if err := own.DB().QueryRow("SHOW statement_timeout").Scan(&st); err != nil || st != "7s" {
+			t.Fatalf("the URL's own statement_timeout became %q (%v)", st, err)
+		}
+	})
+}
