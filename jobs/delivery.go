@@ -50,7 +50,11 @@ type DeliveryWorker struct {
 	PollEvery time.Duration
 }
 
-// Work implements river.Worker.
+// Work implements river.Worker. Every run starts from the IntegrationJob's
+// state, so a run rescued after its process died resumes: QUEUED resends
+// under the same Idempotency-Key (a create Propexo applied before the crash
+// is answered from its first job, not applied again), SENT follows the
+// partner job the dead process recorded.
 func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverProspectArgs]) error {
 	ctx = viewer.SystemContext(ctx)
 	ij, err := w.DB.IntegrationJob.Query().
@@ -122,11 +126,20 @@ func (w *DeliveryWorker) awaitCreate(ctx context.Context, ij *ent.IntegrationJob
 }
 
 // retryWrite asks Propexo to re-run a failed write (retryIntegrationJob).
+// It reads the write's status first: a run rescued after its process died
+// between asking and recording finds the write re-running already, and
+// Propexo refuses to retry a write that is not FAILURE.
 func (w *DeliveryWorker) retryWrite(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
-	if err := w.Propexo.RetryWrite(ctx, ij.PartnerJobID); err != nil {
+	st, err := w.Propexo.WriteStatus(ctx, ij.PartnerJobID)
+	if err != nil {
 		return w.failed(ctx, job, ij, err)
 	}
-	err := w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSENT).AddAttempts(1).
+	if st.Status == propexo.StatusFailure {
+		if err := w.Propexo.RetryWrite(ctx, ij.PartnerJobID); err != nil {
+			return w.failed(ctx, job, ij, err)
+		}
+	}
+	err = w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSENT).AddAttempts(1).
 		SetNextAttemptAt(time.Now().UTC().Add(w.PollEvery)).Exec(ctx)
 	if err != nil {
 		return err

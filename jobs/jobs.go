@@ -38,6 +38,14 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// Concurrency is how many deliveries run at once.
 	Concurrency int
+	// JobTimeout cancels one attempt's context after this long (default
+	// 1 min). RescueAfter, which must be longer, is when a job still marked
+	// running is taken to belong to a dead process (kill -9, a lost host)
+	// and is scheduled again (default 5 min; River's own is an hour). A
+	// rescued run resumes from the IntegrationJob's state, so rescuing a
+	// job whose process is in fact alive costs a duplicate request that the
+	// Idempotency-Key makes harmless, never a duplicate write.
+	JobTimeout, RescueAfter time.Duration
 }
 
 // Queue is the River client.
@@ -79,12 +87,20 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 10
 	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = time.Minute
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = 5 * time.Minute
+	}
 	rc := &river.Config{
-		Logger:            quiet(cfg.Logger),
-		FetchPollInterval: cfg.PollInterval,
-		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
-		RetryPolicy:       backoff{base: cfg.RetryBase, max: cfg.RetryMax},
-		MaxAttempts:       maxAttempts,
+		Logger:               quiet(cfg.Logger),
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
+		RetryPolicy:          backoff{base: cfg.RetryBase, max: cfg.RetryMax},
+		MaxAttempts:          maxAttempts,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers

@@ -26,7 +26,8 @@ func (s *stringList) Set(v string) error { *s = append(*s, strings.Split(v, ",")
 // runCommand runs an administration command against DATABASE_URL, acting as
 // the system viewer: the operator at the console is trusted.
 func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
-	client, _, err := openDatabase(ctx, cfg.DatabaseURL)
+	// No statement timeout: a console command has no request deadline.
+	client, _, err := openDatabase(ctx, cfg.DatabaseURL, dbConfig{ConnectTimeout: cfg.DB.ConnectTimeout})
 	if err != nil {
 		return err
 	}

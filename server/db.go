@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
+	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -23,17 +27,67 @@ const defaultSQLite = "./leasegraph.db"
 // and let readers run beside the writer.
 const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 
-// openDriver opens the database named by url: PostgreSQL for postgres://
-// URLs, else an embedded SQLite file (url "" means ./leasegraph.db, or
-// sqlite:PATH / file:PATH).
+// PostgreSQL pool bounds. A stalled database must cost a bounded number of
+// connections and no connection may live forever: a connection whose peer
+// vanished (packets dropped, nothing refused) looks healthy to the pool, so
+// idle ones are closed after pgMaxIdleTime and all of them are replaced
+// after pgMaxLifetime. Waiting for a free connection is bounded by the
+// caller's context: every request carries its deadline, /healthz its own
+// timeout, River its own.
+const (
+	pgMaxOpenConns = 20
+	pgMaxIdleConns = 10
+	pgMaxIdleTime  = 5 * time.Minute
+	pgMaxLifetime  = 30 * time.Minute
+)
+
+// dbConfig is how long the process waits on PostgreSQL (SQLite is local:
+// its waits are the busy timeout and the request's context).
+type dbConfig struct {
+	// ConnectTimeout is lib/pq's connect_timeout when the URL and
+	// PGCONNECT_TIMEOUT set none: without it a connection attempt to a
+	// host that drops packets waits for the kernel (minutes).
+	ConnectTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout for every pooled
+	// connection (0: the server's own). It is a backstop behind request
+	// deadlines: a cancelled request asks PostgreSQL to cancel its statement
+	// over a new connection, which a partitioned network may never deliver;
+	// this makes PostgreSQL end the statement by itself.
+	StatementTimeout time.Duration
+}
+
+// defaultDBConfig is what openDriver uses: the defaults of the settings.
+func defaultDBConfig() dbConfig {
+	return dbConfig{ConnectTimeout: 5 * time.Second, StatementTimeout: defaultRequestTimeout + statementTimeoutMargin}
+}
+
+// statementTimeoutMargin lets a request's own deadline (and its clear
+// TIMEOUT answer) always come before PostgreSQL's statement_timeout.
+const statementTimeoutMargin = 5 * time.Second
+
+// openDriver opens the database named by url with the default bounds.
 func openDriver(url string) (*entsql.Driver, error) {
+	return openDriverWith(url, defaultDBConfig())
+}
+
+// openDriverWith opens the database named by url: PostgreSQL for
+// postgres:// URLs, else an embedded SQLite file (url "" means
+// ./leasegraph.db, or sqlite:PATH / file:PATH).
+func openDriverWith(url string, dc dbConfig) (*entsql.Driver, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		db, err := sql.Open("postgres", url)
+		dsn, err := postgresDSN(url, dc)
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(20)
+		db, err := sql.Open("postgres", dsn)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(pgMaxOpenConns)
+		db.SetMaxIdleConns(pgMaxIdleConns)
+		db.SetConnMaxIdleTime(pgMaxIdleTime)
+		db.SetConnMaxLifetime(pgMaxLifetime)
 		return entsql.OpenDB(dialect.Postgres, db), nil
 	case url == "", strings.HasPrefix(url, "sqlite:"), strings.HasPrefix(url, "file:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
@@ -56,14 +110,46 @@ func openDriver(url string) (*entsql.Driver, error) {
 	return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL, sqlite:PATH or unset (got a value of another form)")
 }
 
-// openDatabase opens the database named by url and migrates it.
-func openDatabase(ctx context.Context, url string) (*ent.Client, *entsql.Driver, error) {
-	drv, err := openDriver(url)
+// postgresDSN adds the connect and statement timeouts to a PostgreSQL URL,
+// leaving any the URL sets itself.
+func postgresDSN(raw string, dc dbConfig) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// The error quotes the URL, which may hold a password.
+		return "", fmt.Errorf("DATABASE_URL is not a valid URL")
+	}
+	q := u.Query()
+	if dc.ConnectTimeout > 0 && q.Get("connect_timeout") == "" && os.Getenv("PGCONNECT_TIMEOUT") == "" {
+		// lib/pq counts whole seconds; round up so 500ms is not "none".
+		q.Set("connect_timeout", strconv.Itoa(int((dc.ConnectTimeout+time.Second-1)/time.Second)))
+	}
+	if opts := q.Get("options"); dc.StatementTimeout > 0 && !strings.Contains(opts, "statement_timeout") {
+		q.Set("options", strings.TrimSpace(opts+" -c statement_timeout="+strconv.FormatInt(dc.StatementTimeout.Milliseconds(), 10)))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// openDatabase opens the database named by url and migrates it. The
+// migration runs on connections of its own without the statement timeout:
+// altering a large table may rightly take longer than any request.
+func openDatabase(ctx context.Context, url string, dc dbConfig) (*ent.Client, *entsql.Driver, error) {
+	mc := dc
+	mc.StatementTimeout = 0
+	mdrv, err := openDriverWith(url, mc)
 	if err != nil {
 		return nil, nil, err
 	}
-	client, err := openClient(ctx, drv)
-	return client, drv, err
+	migrator, err := openClient(ctx, mdrv)
+	if err != nil {
+		return nil, nil, err
+	}
+	migrator.Close()
+	drv, err := openDriverWith(url, dc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ent.NewClient(ent.Driver(drv)), drv, nil
 }
 
 // openClient opens the database and migrates its schema to the current model.

@@ -27,6 +27,9 @@ type deliveryConfig struct {
 	PollEvery, RetryBase, JobPoll time.Duration
 	// InsertOnly enqueues without working jobs (tests of a stopped server).
 	InsertOnly bool
+	// JobTimeout bounds one delivery attempt; RescueAfter is when a job a
+	// dead process held is run again (jobs.Config).
+	JobTimeout, RescueAfter time.Duration
 }
 
 // demoPropexo runs the Propexo simulator in-process, finishing each write
@@ -58,6 +61,7 @@ func startDelivery(ctx context.Context, dc deliveryConfig, client *ent.Client, d
 	q, err := jobs.New(ctx, jobs.Config{
 		DB: db, Dialect: dialect, Logger: log, Workers: workers,
 		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
+		JobTimeout: dc.JobTimeout, RescueAfter: dc.RescueAfter,
 	})
 	if err != nil {
 		return nil, nil, err

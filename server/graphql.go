@@ -200,6 +200,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			ae *apperr.Error
 			ve *ent.ValidationError
 		)
+		if de := asUnavailable(ctx, err); de != nil {
+			err = de // a deadline or an unreachable database is not an internal error
+		}
 		switch {
 		case errors.As(err, &ae):
 			for k, v := range ae.Extensions {

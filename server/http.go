@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -49,6 +50,18 @@ type app struct {
 	limiters *limiters
 	// graphql bounds what a query may cost; zero is the defaults.
 	graphql graphQLConfig
+	// requestTimeout is the deadline of a GraphQL operation or a /leases
+	// request (0: defaultRequestTimeout).
+	requestTimeout time.Duration
+	// health runs /healthz's database check, one at a time.
+	health healthCheck
+}
+
+func (a *app) timeout() time.Duration {
+	if a.requestTimeout > 0 {
+		return a.requestTimeout
+	}
+	return defaultRequestTimeout
 }
 
 // routes returns every route, wrapped in the middleware that applies to all.
@@ -75,10 +88,11 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", a.healthz)
 	api := a.cors()
 	gql := newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log, a.graphql)
+	gql.AroundOperations(operationDeadline(a.timeout()))
 	gql.AddTransport(a.websocketTransport())
-	mux.Handle("/graphql", api(a.graphQLAuth(gql)))
+	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(a.graphQLAuth(gql))))
 	a.screeningRoutes(mux)
-	mux.Handle("GET /leases", api(a.authenticate(http.HandlerFunc(a.getLeases), httpDenied)))
+	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(http.HandlerFunc(a.getLeases), httpDenied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
 	mux.HandleFunc("POST /prospects/registration", a.postRegistration)
@@ -89,15 +103,62 @@ func (a *app) routes() http.Handler {
 	return a.logRequests(securityHeaders(limitBody(maxBodyBytes, mux)))
 }
 
+// healthzTimeout bounds /healthz: a load balancer must hear "unavailable"
+// quickly, not wait on a database that stopped answering.
+const healthzTimeout = 2 * time.Second
+
 func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), healthzTimeout)
 	defer cancel()
-	if _, err := a.client.Company.Query().Exist(viewer.SystemContext(ctx)); err != nil {
+	if err := a.health.check(ctx, a.client); err != nil {
 		a.log.ErrorContext(ctx, "health check failed", "error", err.Error())
-		writeError(w, &apperr.Error{Code: "UNAVAILABLE", Message: "database unavailable"}, http.StatusServiceUnavailable)
+		writeError(w, &apperr.Error{Code: codeUnavailable, Message: "database unavailable"}, http.StatusServiceUnavailable)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// healthCheck asks the database whether it answers. The query runs in a
+// goroutine the caller stops waiting for at its deadline, because a driver
+// blocked on a connection that drops packets ignores its context; and
+// while one query is in flight, later checks wait on it instead of
+// starting another, so a stalled database holds at most one connection
+// for health checks however often the load balancer asks.
+type healthCheck struct {
+	mu     sync.Mutex
+	flight *healthFlight
+}
+
+// healthFlight is one database check; err is set before done closes.
+type healthFlight struct {
+	done chan struct{}
+	err  error
+}
+
+func (h *healthCheck) check(ctx context.Context, client *ent.Client) error {
+	h.mu.Lock()
+	f := h.flight
+	if f == nil {
+		f = &healthFlight{done: make(chan struct{})}
+		h.flight = f
+		go func() {
+			// Not the request's context: later requests share this check.
+			qctx, cancel := context.WithTimeout(context.Background(), healthzTimeout)
+			defer cancel()
+			_, f.err = client.Company.Query().Exist(viewer.SystemContext(qctx))
+			h.mu.Lock()
+			h.flight = nil
+			h.mu.Unlock()
+			close(f.done)
+		}()
+	}
+	h.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return fmt.Errorf("no answer within %s", healthzTimeout)
+	}
 }
 
 // deniedFunc answers a request refused by authentication (401) or a rate
@@ -121,6 +182,10 @@ func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 		if err != nil {
 			if ae, ok := apperr.As(err); ok {
 				deny(w, ae)
+				return
+			}
+			if de := asUnavailable(r.Context(), err); de != nil {
+				writeError(w, de, http.StatusServiceUnavailable)
 				return
 			}
 			a.log.ErrorContext(r.Context(), "authenticating", "error", err.Error())

@@ -79,6 +79,10 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 // fail answers an error in the HTTP routes' JSON shape; errors that are not
 // the caller's are logged and answered 500 without detail.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if de := asUnavailable(r.Context(), err); de != nil {
+		writeError(w, de, http.StatusServiceUnavailable)
+		return
+	}
 	if ae, ok := apperr.As(err); ok {
 		writeError(w, ae, ae.HTTPStatus())
 		return

@@ -34,6 +34,10 @@ type config struct {
 	Limits rateLimits
 	// GraphQL bounds queries (LEASEGRAPH_QUERY_*) and switches introspection.
 	GraphQL graphQLConfig
+	// RequestTimeout is the deadline of a GraphQL operation or a /leases
+	// request (LEASEGRAPH_REQUEST_TIMEOUT); DB bounds waits on PostgreSQL.
+	RequestTimeout time.Duration
+	DB             dbConfig
 }
 
 var envHelp = `Environment:
@@ -70,6 +74,15 @@ var envHelp = `Environment:
   LEASEGRAPH_QUERY_PARTNER_FIELD_COST  complexity of reportUrl/reportStatus (default 10000)
   LEASEGRAPH_PARTNER_CONCURRENCY       partner calls in flight per request (default 4)
   LOG_LEVEL              debug, info (default), warn or error
+  LEASEGRAPH_REQUEST_TIMEOUT  deadline of one GraphQL query or mutation and of a /leases
+                         request (default 15s; subscriptions are not cut by it)
+  LEASEGRAPH_DB_STATEMENT_TIMEOUT  PostgreSQL statement_timeout on the server's connections,
+                         a backstop behind the deadline (default: request timeout + 5s; 0 off)
+  LEASEGRAPH_DB_CONNECT_TIMEOUT  PostgreSQL connect timeout when DATABASE_URL sets no
+                         connect_timeout (default 5s)
+  LEASEGRAPH_JOB_TIMEOUT  longest run of one delivery attempt (default 1m)
+  LEASEGRAPH_JOB_RESCUE_AFTER  a delivery still running after this is taken to belong to a
+                         dead process and is run again (default 5m; above the job timeout)
 `
 
 func loadConfig() (config, error) {
@@ -92,6 +105,9 @@ func loadConfig() (config, error) {
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return c, fmt.Errorf("LEASEGRAPH_SECRET must have at least 32 characters")
 	}
+	if err := loadTimeouts(&c); err != nil {
+		return c, err
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(envOr("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
@@ -106,6 +122,27 @@ func loadConfig() (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// loadTimeouts reads the deadline, database and job-rescue settings.
+func loadTimeouts(c *config) error {
+	var err error
+	d := func(key string, def time.Duration, zeroOK bool) time.Duration {
+		v, e := time.ParseDuration(envOr(key, def.String()))
+		if e != nil || v < 0 || (v == 0 && !zeroOK) {
+			err = fmt.Errorf("%s: a positive duration such as %s", key, def)
+		}
+		return v
+	}
+	c.RequestTimeout = d("LEASEGRAPH_REQUEST_TIMEOUT", defaultRequestTimeout, false)
+	c.DB.StatementTimeout = d("LEASEGRAPH_DB_STATEMENT_TIMEOUT", c.RequestTimeout+statementTimeoutMargin, true)
+	c.DB.ConnectTimeout = d("LEASEGRAPH_DB_CONNECT_TIMEOUT", 5*time.Second, false)
+	c.Delivery.JobTimeout = d("LEASEGRAPH_JOB_TIMEOUT", time.Minute, false)
+	c.Delivery.RescueAfter = d("LEASEGRAPH_JOB_RESCUE_AFTER", 5*time.Minute, false)
+	if err == nil && c.Delivery.RescueAfter <= c.Delivery.JobTimeout {
+		err = fmt.Errorf("LEASEGRAPH_JOB_RESCUE_AFTER (%s) must be longer than LEASEGRAPH_JOB_TIMEOUT (%s)", c.Delivery.RescueAfter, c.Delivery.JobTimeout)
+	}
+	return err
 }
 
 // corsOrigins reads a comma-separated list; "none" turns CORS off.
@@ -172,19 +209,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	client, drv, err := openDatabase(ctx, cfg.DatabaseURL)
+	client, drv, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DB)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: cfg.GraphQL}
+	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: cfg.GraphQL, requestTimeout: cfg.RequestTimeout}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
 	} else {
 		log.Warn("LEASEGRAPH_SECRET is unset: card-screen forms and card fingerprints use a key that changes on every start")
 	}
 	if cfg.Demo && cfg.Delivery.PropexoToken == "" {
-		cfg.Delivery = demoPropexo()
+		demo := demoPropexo()
+		demo.JobTimeout, demo.RescueAfter = cfg.Delivery.JobTimeout, cfg.Delivery.RescueAfter
+		cfg.Delivery = demo
 	}
 	prospectService, stopDelivery, err := startDelivery(ctx, cfg.Delivery, client, drv.DB(), drv.Dialect(), log)
 	if err != nil {

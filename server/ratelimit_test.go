@@ -36,6 +36,8 @@ type answer struct {
 	status     int
 	retryAfter string
 	body       []byte
+	// err is the client's own error (no answer at all).
+	err error
 }
 
 // code is the error code of a JSON error body, in either shape: the HTTP

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/lib/pq"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/leasegraph/leasegraph/apperr"
+)
+
+// Per-request deadlines. Every GraphQL operation and every /leases request
+// runs under one (LEASEGRAPH_REQUEST_TIMEOUT); its context reaches every
+// SQL statement, so when the deadline passes or the client goes away the
+// drivers stop the statement (lib/pq sends PostgreSQL a cancel request,
+// modernc interrupts SQLite) and the work ends with it.
+
+const (
+	defaultRequestTimeout = 15 * time.Second
+	// codeTimeout is extensions.code (or error.code) of a request cut by
+	// its deadline. The answer is 503: the server, not the request, is at
+	// fault, and a retry may succeed.
+	codeTimeout = "TIMEOUT"
+	// codeCancelled is what a request whose client went away ends with;
+	// nobody reads it, but it keeps such requests out of the error log.
+	codeCancelled = "CANCELLED"
+	// codeUnavailable: the database did not answer (HTTP 503).
+	codeUnavailable = "UNAVAILABLE"
+	// statusClientClosed is logged for a request whose client went away
+	// before the answer (nginx's convention; nobody receives it).
+	statusClientClosed = 499
+)
+
+// requestDeadlineKey marks a context whose HTTP request already runs under
+// a deadline, so the GraphQL operation middleware does not add a second.
+type requestDeadlineKey struct{}
+
+func timeoutError(d time.Duration) *apperr.Error {
+	return &apperr.Error{Code: codeTimeout, Message: fmt.Sprintf("the request did not finish within its %s deadline", d)}
+}
+
+// asUnavailable returns the error a request should answer when err comes
+// from its deadline, its client leaving or a database that does not
+// answer, nil otherwise. Drivers report a cancelled statement in their own
+// words (lib/pq: query_canceled), so the context's own state decides as
+// much as err.
+func asUnavailable(ctx context.Context, err error) *apperr.Error {
+	if _, ok := apperr.As(err); ok {
+		return nil
+	}
+	var (
+		pqErr  *pq.Error
+		netErr net.Error
+	)
+	statementTimeout := errors.As(err, &pqErr) && pqErr.Code == "57014" && strings.Contains(pqErr.Message, "statement timeout")
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded), statementTimeout:
+		d := defaultRequestTimeout
+		if dl, ok := ctx.Value(requestDeadlineKey{}).(time.Duration); ok {
+			d = dl
+		}
+		return timeoutError(d)
+	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
+		return &apperr.Error{Code: codeCancelled, Message: "the client cancelled the request"}
+	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn):
+		// The connect timeout, a refused or reset connection.
+		return &apperr.Error{Code: codeUnavailable, Message: "the database is unavailable; try again later"}
+	}
+	return nil
+}
+
+// withDeadline runs HTTP requests under a deadline of d and answers on
+// time even when the handler cannot stop (a driver blocked on a network
+// that drops packets): the handler runs in its own goroutine writing to a
+// buffer, and whichever comes first, its answer or the deadline, is sent.
+// timedOut writes the route's own error shape. Websocket upgrades pass
+// through untouched: a socket lives for its subscriptions, and each
+// operation on it gets the deadline from operationDeadline instead.
+func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Error)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || r.Method == http.MethodOptions {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				// net/http notices a client leaving only once the body is
+				// consumed; a handler waiting before it reads (on the
+				// database, authenticating) would otherwise never hear it.
+				// limitBody has bounded the body already.
+				body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+				if err != nil {
+					w.WriteHeader(statusClientClosed)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestDeadlineKey{}, d), d)
+			defer cancel()
+			buf := &bufferedResponse{header: http.Header{}}
+			done := make(chan struct{})
+			var panicked any
+			go func() {
+				defer close(done)
+				defer func() { panicked = recover() }()
+				next.ServeHTTP(buf, r.WithContext(ctx))
+			}()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				select {
+				case <-done: // finished at the same moment: its answer stands
+				default:
+					buf.abandon()
+					if r.Context().Err() != nil {
+						w.WriteHeader(statusClientClosed)
+						return
+					}
+					timedOut(w, timeoutError(d))
+					return
+				}
+			}
+			if panicked != nil {
+				panic(panicked)
+			}
+			if r.Context().Err() != nil {
+				w.WriteHeader(statusClientClosed) // nobody is left to read the answer
+				return
+			}
+			// A 5xx produced after the deadline is the deadline's doing
+			// (a driver's "canceling statement"): say so.
+			if ctx.Err() != nil && buf.status >= http.StatusInternalServerError {
+				timedOut(w, timeoutError(d))
+				return
+			}
+			buf.copyTo(w)
+		})
+	}
+}
+
+// bufferedResponse holds a handler's answer until withDeadline decides to
+// send it. After abandon, writes fail, so a handler that outlived its
+// deadline stops producing output.
+type bufferedResponse struct {
+	mu        sync.Mutex
+	header    http.Header
+	status    int
+	body      bytes.Buffer
+	abandoned bool
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.abandoned {
+		return 0, http.ErrHandlerTimeout
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) abandon() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.abandoned = true
+}
+
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := w.Header()
+	for k, v := range b.header {
+		h[k] = v
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}
+
+// graphQLTimedOut answers a timed-out GraphQL request in GraphQL's shape.
+func graphQLTimedOut(w http.ResponseWriter, e *apperr.Error) {
+	writeJSON(w, http.StatusServiceUnavailable, map[string]any{
+		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
+	})
+}
+
+// httpTimedOut answers a timed-out HTTP route with {"error": ...}.
+func httpTimedOut(w http.ResponseWriter, e *apperr.Error) {
+	writeError(w, e, http.StatusServiceUnavailable)
+}
+
+// operationDeadline gives each query and mutation that arrives without a
+// request deadline (those sent over a websocket) one of d, answering
+// TIMEOUT on time even if the work cannot stop. Subscriptions are left
+// alone: they are meant to live as long as the socket.
+func operationDeadline(d time.Duration) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		op := graphql.GetOperationContext(ctx)
+		if _, ok := ctx.Value(requestDeadlineKey{}).(time.Duration); ok || op.Operation == nil || op.Operation.Operation == ast.Subscription {
+			return next(ctx)
+		}
+		ctx, cancel := context.WithTimeout(context.WithValue(ctx, requestDeadlineKey{}, d), d)
+		handler := next(ctx)
+		// Transports call a response handler until it returns nil; a query
+		// or mutation answers once.
+		first, timedOut := true, false
+		return func(rctx context.Context) *graphql.Response {
+			if !first {
+				if timedOut {
+					return nil // the abandoned call may still be running: never call it again
+				}
+				return handler(rctx)
+			}
+			first = false
+			defer cancel()
+			res := make(chan *graphql.Response, 1)
+			go func() { res <- handler(rctx) }()
+			select {
+			case r := <-res:
+				return r
+			case <-ctx.Done():
+				select {
+				case r := <-res:
+					return r
+				default:
+				}
+				timedOut = true
+				if errors.Is(ctx.Err(), context.Canceled) {
+					return nil // the socket closed or the client stopped the operation
+				}
+				e := timeoutError(d)
+				return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: map[string]any{"code": e.Code}}}}
+			}
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Database stalls: the database stops answering (packets dropped, nothing
+// refused or closed). /healthz must answer 503 within its timeout, requests
+// must fail by their deadline, and new connections must give up by the
+// connect timeout. On PostgreSQL the stall is real: a TCP proxy between
+// the server and PostgreSQL stops forwarding bytes. On SQLite, where there
+// is no network, the stall is a statement holding the only connection.
+
+// blackholeProxy forwards TCP between 127.0.0.1 and a PostgreSQL server
+// until told to black-hole: from then on it reads and drops every byte in
+// both directions, and accepts new connections without forwarding, so
+// nothing is refused or closed; the peers just hear nothing.
+type blackholeProxy struct {
+	ln     net.Listener
+	target string
+	hole   atomic.Bool
+	mu     sync.Mutex
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func startProxy(t *testing.T, target string) *blackholeProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &blackholeProxy{ln: ln, target: target}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.track(c)
+			if p.hole.Load() {
+				p.drain(c)
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.track(up)
+			p.pipe(c, up)
+			p.pipe(up, c)
+		}
+	}()
+	return p
+}
+
+func (p *blackholeProxy) track(c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conns = append(p.conns, c)
+}
+
+// pipe copies from to to, dropping what it reads while black-holed.
+func (p *blackholeProxy) pipe(from, to net.Conn) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := from.Read(buf)
+			if n > 0 && !p.hole.Load() {
+				if _, werr := to.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				to.Close()
+				return
+			}
+		}
+	}()
+}
+
+// drain reads and drops a connection accepted while black-holed.
+func (p *blackholeProxy) drain(c net.Conn) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		_, _ = io.Copy(io.Discard, c)
+	}()
+}
+
+// close ends every connection, which releases anything stuck on one.
+func (p *blackholeProxy) close() {
+	p.ln.Close()
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// through returns the PostgreSQL URL with its host replaced by the proxy.
+func (p *blackholeProxy) through(t *testing.T, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = p.ln.Addr().String()
+	return u.String()
+}
+
+func TestDatabaseStall(t *testing.T) {
+	setup := withRequestTimeout(time.Second)
+	run := func(t *testing.T, e *env, stall func(), unstall func()) {
+		_, token := e.newClient("Alpha")
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if a := await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")); a.status != http.StatusOK {
+			t.Fatalf("healthz before the stall: %d %s", a.status, a.body)
+		}
+		stall()
+		// Each /healthz answers 503 by itself: the check it waits on never returns.
+		for range 3 {
+			a := await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", ""))
+			if a.status != http.StatusServiceUnavailable || a.errorCode() != "UNAVAILABLE" {
+				t.Fatalf("healthz during the stall: %d %s %v", a.status, a.body, a.err)
+			}
+		}
+		q, _ := json.Marshal(map[string]string{"query": `{ leases(first: 1) { totalCount } }`})
+		a := await(ctx, t, send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q)))
+		if a.status != http.StatusServiceUnavailable || a.errorCode() != codeTimeout {
+			t.Fatalf("query during the stall: %d %s %v", a.status, a.body, a.err)
+		}
+		a = await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/leases", token, ""))
+		if a.status != http.StatusServiceUnavailable || a.errorCode() != codeTimeout {
+			t.Fatalf("/leases during the stall: %d %s %v", a.status, a.body, a.err)
+		}
+		unstall()
+		eventually(ctx, t, "/healthz to answer 200 after the stall", func() bool {
+			return await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")).status == http.StatusOK
+		})
+		if a := await(ctx, t, send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q))); a.status != http.StatusOK || a.errorCode() != "" {
+			t.Fatalf("query after the stall: %d %s", a.status, a.body)
+		}
+	}
+
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"), setup)
+		var conn *sql.Conn
+		run(t, e, func() {
+			var err error
+			if conn, err = e.rawDB().DB().Conn(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}, func() { conn.Close() })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
+			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1")
+		}
+		direct := postgresSchema(t)
+		u, _ := url.Parse(direct)
+		proxy := startProxy(t, u.Host)
+		proxied := proxy.through(t, direct)
+		e := newEnv(t, proxied, setup)
+		// Cleanups run last first: this one, registered after the server's,
+		// frees the connections the stall left stuck before the database
+		// handle waits for them.
+		t.Cleanup(proxy.close)
+		run(t, e, func() { proxy.hole.Store(true) }, func() {
+			// The connections that saw the stall are lost as a real
+			// network's would be; the pool must replace them.
+			proxy.hole.Store(false)
+			proxy.mu.Lock()
+			for _, c := range proxy.conns {
+				c.Close()
+			}
+			proxy.conns = nil
+			proxy.mu.Unlock()
+		})
+
+		// A request that needs a new connection while the database does
+		// not answer fails by the connect timeout (5 s), long before its
+		// deadline (a minute here), with 503 UNAVAILABLE, not a 500.
+		long := newEnv(t, proxied, withRequestTimeout(time.Minute))
+		_, token := long.newClient("Beta")
+		long.rawDB().DB().SetMaxIdleConns(0) // no pooled connection to reuse
+		proxy.hole.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if a := await(ctx, t, send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.status != http.StatusServiceUnavailable || a.errorCode() != codeUnavailable {
+			t.Fatalf("/leases with no connection to be had: %d %s %v", a.status, a.body, a.err)
+		}
+
+		// The connect timeout is the driver's own: a new connection to a
+		// database that does not answer gives up (1 s here) instead of
+		// waiting for the kernel.
+		drv, err := openDriverWith(proxied, dbConfig{ConnectTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer drv.Close()
+		errc := make(chan error, 1)
+		go func() { errc <- drv.DB().PingContext(context.Background()) }()
+		select {
+		case err := <-errc:
+			var ne net.Error
+			if err == nil || !(errors.As(err, &ne) && ne.Timeout()) {
+				t.Fatalf("connecting through the black hole: %v, want a timeout", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("connecting through the black hole did not give up")
+		}
+	})
+}
+
+// TestDatabaseBounds: the server's PostgreSQL connections carry the
+// statement_timeout backstop and the pool its bounds; a URL's own
+// statement_timeout is kept.
+func TestDatabaseBounds(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		db := e.rawDB().DB()
+		if e.dialect != "postgres" {
+			if n := db.Stats().MaxOpenConnections; n != 1 {
+				t.Fatalf("SQLite pool of %d connections, want 1", n)
+			}
+			return
+		}
+		if n := db.Stats().MaxOpenConnections; n != pgMaxOpenConns {
+			t.Fatalf("pool of %d connections", n)
+		}
+		var st string
+		if err := db.QueryRow("SHOW statement_timeout").Scan(&st); err != nil || st != "20s" {
+			t.Fatalf("statement_timeout %q (%v), want 20s (the 15 s deadline + 5 s)", st, err)
+		}
+		own, err := openDriverWith(postgresSchema(t)+"&options=-c%20statement_timeout%3D7s", defaultDBConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer own.Close()
+		if err := own.DB().QueryRow("SHOW statement_timeout").Scan(&st); err != nil || st != "7s" {
+			t.Fatalf("the URL's own statement_timeout became %q (%v)", st, err)
+		}
+	})
+}
