@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/lib/pq"
 
@@ -66,14 +65,6 @@ func websocketTransport(client *ent.Client, log *slog.Logger) transport.Websocke
 		},
 	}
 }
-
-// screeningMutations call SmartMove and manage their own short
-// transactions (a partner call must not hold a database transaction open),
-// so the GraphQL transaction is skipped for them.
-var screeningMutations = entgql.SkipIfHasFields(
-	"createScreeningApplication", "createEmbeddedScreeningApplication", "addScreeningApplicant",
-	"removeScreeningApplicant", "cancelScreeningApplication", "refreshScreeningApplication",
-)
 
 // graphQLAuth authenticates /graphql requests by their bearer token; a
 // websocket upgrade without one is let through to be authenticated by its
