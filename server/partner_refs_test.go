@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -142,12 +145,58 @@ func TestPartnerReferences(t *testing.T) {
 		if s, _ := e.partnerRefs(c.ID); s != "<null>" {
 			t.Fatalf("created with %q", s)
 		}
+		// Clients racing for one reference: one gets it, every other a
+		// CONFLICT naming the field (on PostgreSQL some pass the check and
+		// meet the unique index instead), never an internal error.
+		ids := make([]int, 8)
+		for i := range ids {
+			ids[i], _ = e.newClient("racer" + itoa(i))
+		}
+		results := make(chan gqlResponse, len(ids))
+		for _, id := range ids {
+			go func() {
+				body := map[string]any{"id": itoa(id), "in": map[string]any{"propexoIntegrationId": "contested"}}
+				results <- e.gqlNoFatal(platform, setPartnerRefs, body)
+			}()
+		}
+		won := 0
+		for range ids {
+			r := <-results
+			switch {
+			case len(r.Errors) == 0:
+				won++
+			case len(r.Errors) != 1 || r.Errors[0].Code() != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "propexoIntegrationId"):
+				t.Errorf("racing: HTTP %d %+v", r.Status, r.Errors)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d clients got the same reference", won)
+		}
 		// A client that does not exist.
 		if r := set(platform, c.ID+1000, map[string]any{"smartmoveReference": "x"}); len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 			t.Fatalf("unknown client: %+v", r.Errors)
 		}
 		e.noInternalErrors()
 	})
+}
+
+// gqlNoFatal is gql for another goroutine: a failure to connect is an
+// error response rather than a t.Fatal.
+func (e *env) gqlNoFatal(token, query string, vars map[string]any) gqlResponse {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return gqlResponse{Errors: []gqlError{{Message: err.Error()}}}
+	}
+	defer res.Body.Close()
+	out := gqlResponse{Status: res.StatusCode}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		out.Errors = append(out.Errors, gqlError{Message: "not JSON: " + err.Error()})
+	}
+	return out
 }
 
 func toStrings(v any) []string {
