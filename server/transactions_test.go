@@ -152,24 +152,25 @@ func TestPartnerMutationMustBeAlone(t *testing.T) {
 // mutation of the schema (a renamed one would silently run inside the
 // GraphQL transaction), and every mutation that calls SmartMove is listed.
 func TestPartnerMutationsAreKnown(t *testing.T) {
-	e := newEnv(t, "sqlite:"+t.TempDir()+"/t.db", nil)
-	_, token := e.newClient("A")
-	var out struct {
-		Type struct{ Fields []struct{ Name string } } `json:"__type"`
-	}
-	e.mustGQL(token, `{ __type(name: "Mutation") { fields { name } } }`, nil, &out)
-	names := map[string]bool{}
-	for _, f := range out.Type.Fields {
-		names[f.Name] = true
-		if strings.Contains(strings.ToLower(f.Name), "screening") && !partnerMutations[f.Name] {
-			t.Errorf("%s looks like a SmartMove call but is not in partnerMutations", f.Name)
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("A")
+		var out struct {
+			Type struct{ Fields []struct{ Name string } } `json:"__type"`
 		}
-	}
-	for name := range partnerMutations {
-		if !names[name] {
-			t.Errorf("partnerMutations names %s, which the schema does not have", name)
+		e.mustGQL(token, `{ __type(name: "Mutation") { fields { name } } }`, nil, &out)
+		names := map[string]bool{}
+		for _, f := range out.Type.Fields {
+			names[f.Name] = true
+			if strings.Contains(strings.ToLower(f.Name), "screening") && !partnerMutations[f.Name] {
+				t.Errorf("%s looks like a SmartMove call but is not in partnerMutations", f.Name)
+			}
 		}
-	}
+		for name := range partnerMutations {
+			if !names[name] {
+				t.Errorf("partnerMutations names %s, which the schema does not have", name)
+			}
+		}
+	})
 }
 
 // wsOperation sends one operation over the websocket and returns the
