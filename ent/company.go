@@ -32,9 +32,9 @@ type Company struct {
 	TransferStatuses []string `json:"transfer_statuses,omitempty"`
 	// Origins (scheme://host[:port]) of the CRM pages allowed to embed the registration page and receive its result.
 	CrmOrigins []string `json:"crm_origins,omitempty"`
-	// The client's customer reference at RentPrep SmartMove; empty until screening is set up.
+	// The client's customer reference at RentPrep SmartMove; empty until screening is set up. Unique across clients; set by platform admins only.
 	SmartmoveReference string `json:"smartmove_reference,omitempty"`
-	// The client's Propexo integration id; empty until prospects are delivered to Propexo.
+	// The client's Propexo integration id; empty until prospects are delivered to Propexo. Unique across clients; set by platform admins only.
 	PropexoIntegrationID string `json:"propexo_integration_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CompanyQuery when eager-loading is set.

@@ -154,6 +154,9 @@ func openDatabase(ctx context.Context, url string, dc dbConfig) (*ent.Client, *e
 
 // openClient opens the database and migrates its schema to the current model.
 func openClient(ctx context.Context, drv dialect.Driver, opts ...ent.Option) (*ent.Client, error) {
+	if err := prepareUniquePartnerReferences(ctx, drv); err != nil {
+		return nil, fmt.Errorf("migrating the schema: %w", err)
+	}
 	client := ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
 	if err := client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
 		client.Close()

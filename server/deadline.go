@@ -239,8 +239,16 @@ func operationDeadline(d time.Duration) graphql.OperationMiddleware {
 			}
 			first = false
 			defer cancel()
+			// Resolvers run in the context the response handler is called
+			// with (the transactioner's, the transport's), not the one the
+			// operation was dispatched with: the deadline must reach them
+			// there, or their SQL outlives it.
+			deadline, _ := ctx.Deadline()
+			rctx, cancelRun := context.WithDeadline(rctx, deadline)
+			stop := context.AfterFunc(ctx, cancelRun)
+			defer stop()
 			res := make(chan *graphql.Response, 1)
-			go func() { res <- handler(rctx) }()
+			go func() { defer cancelRun(); res <- handler(rctx) }()
 			select {
 			case r := <-res:
 				return r

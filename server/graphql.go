@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -77,8 +76,8 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 	// does; gqlgen's own limit stays as the backstop.
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: defaultPageSize, MaxPage: maxPageSize, PartnerFields: graph.PartnerFields})
-	srv.Use(transactioner{entgql.Transactioner{TxOpener: client, SkipTxFunc: screeningMutations}})
 	srv.AroundOperations(requireWriteForMutations)
+	srv.Use(transactioner{client: client, log: log}) // after every operation interceptor (transactions.go)
 	srv.AroundFields(limitPages)
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -86,20 +85,6 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 		return errors.New("internal error")
 	})
 	return srv
-}
-
-// transactioner runs each mutation in a transaction. entgql's reads the
-// operation context unconditionally, which panics for a request that failed
-// before it had one (a body that is not JSON): such a request runs nothing,
-// so it needs no transaction.
-type transactioner struct{ entgql.Transactioner }
-
-// InterceptResponse implements graphql.ResponseInterceptor.
-func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !graphql.HasOperationContext(ctx) {
-		return next(ctx)
-	}
-	return t.Transactioner.InterceptResponse(ctx, next)
 }
 
 // requireWriteForMutations refuses mutations to read-only tokens before any

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/lib/pq"
@@ -315,14 +314,6 @@ func errorResponse(e *apperr.Error) *graphql.Response {
 	}
 	return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: ext}}}
 }
-
-// screeningMutations call SmartMove and manage their own short
-// transactions (a partner call must not hold a database transaction open),
-// so the GraphQL transaction is skipped for them.
-var screeningMutations = entgql.SkipIfHasFields(
-	"createScreeningApplication", "createEmbeddedScreeningApplication", "addScreeningApplicant",
-	"removeScreeningApplicant", "cancelScreeningApplication", "refreshScreeningApplication",
-)
 
 // graphQLAuth authenticates /graphql requests by their bearer token; a
 // websocket upgrade without one is let through to be authenticated by its

@@ -6,6 +6,8 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/leases/statusset"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -48,27 +50,72 @@ func UpdateStatusSets(ctx context.Context, db *ent.Client, clientID int, s Statu
 	return c, err
 }
 
-// PartnerReferences are a client's ids at its partners; nil keeps a value.
+// PartnerReferences are a client's ids at its partners; nil keeps a value,
+// a blank one clears it.
 type PartnerReferences struct {
 	SmartMoveReference, PropexoIntegrationID *string
 }
 
-// UpdatePartnerReferences sets a client's partner references. It needs the
-// admin scope: the references decide where the client's data is sent.
+// UpdatePartnerReferences sets a client's partner references. Only a
+// platform admin may: a reference is the identity under which the client's
+// screenings are ordered and its prospects delivered, so a client that could
+// set its own could act as another. For the same reason a reference belongs
+// to one client at most (a unique index; blank is stored as NULL).
 func UpdatePartnerReferences(ctx context.Context, db *ent.Client, clientID int, refs PartnerReferences) (*ent.Company, error) {
-	if !viewer.FromContext(ctx).Has(viewer.ScopeAdmin) {
-		return nil, apperr.Forbidden("changing partner references needs the admin scope")
+	if !viewer.FromContext(ctx).Platform() {
+		return nil, apperr.Forbidden("only a platform admin token can change partner references")
 	}
 	u := db.Company.UpdateOneID(clientID)
-	if refs.SmartMoveReference != nil {
-		u.SetSmartmoveReference(strings.TrimSpace(*refs.SmartMoveReference))
-	}
-	if refs.PropexoIntegrationID != nil {
-		u.SetPropexoIntegrationID(strings.TrimSpace(*refs.PropexoIntegrationID))
+	for _, r := range []struct {
+		value *string
+		input string
+		taken func(string) predicate.Company
+		set   func(string) *ent.CompanyUpdateOne
+		clear func() *ent.CompanyUpdateOne
+	}{
+		{refs.SmartMoveReference, "smartmoveReference", company.SmartmoveReference, u.SetSmartmoveReference, u.ClearSmartmoveReference},
+		{refs.PropexoIntegrationID, "propexoIntegrationId", company.PropexoIntegrationID, u.SetPropexoIntegrationID, u.ClearPropexoIntegrationID},
+	} {
+		if r.value == nil {
+			continue
+		}
+		v := strings.TrimSpace(*r.value)
+		if v == "" {
+			r.clear()
+			continue
+		}
+		// Asked first for a clear answer; the unique index decides a race.
+		taken, err := db.Company.Query().Where(r.taken(v), company.IDNEQ(clientID)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if taken {
+			return nil, referenceTaken(r.input)
+		}
+		r.set(v)
 	}
 	c, err := u.Save(ctx)
-	if ent.IsNotFound(err) {
+	switch {
+	case ent.IsNotFound(err):
 		return nil, apperr.NotFound("client")
+	case ent.IsConstraintError(err):
+		// Both databases name the column in a unique violation.
+		for _, col := range []struct{ column, input string }{
+			{company.FieldSmartmoveReference, "smartmoveReference"}, {company.FieldPropexoIntegrationID, "propexoIntegrationId"},
+		} {
+			if strings.Contains(err.Error(), col.column) {
+				return nil, referenceTaken(col.input)
+			}
+		}
 	}
 	return c, err
+}
+
+// referenceTaken is the CONFLICT for a partner reference another client has.
+func referenceTaken(input string) error {
+	return &apperr.Error{
+		Code:    apperr.CodeConflict,
+		Message: "another client already has this " + input + ": a partner reference belongs to one client",
+		Field:   []string{"input", input},
+	}
 }

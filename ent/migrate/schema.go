@@ -171,6 +171,18 @@ var (
 		Name:       "companies",
 		Columns:    CompaniesColumns,
 		PrimaryKey: []*schema.Column{CompaniesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "company_smartmove_reference",
+				Unique:  true,
+				Columns: []*schema.Column{CompaniesColumns[8]},
+			},
+			{
+				Name:    "company_propexo_integration_id",
+				Unique:  true,
+				Columns: []*schema.Column{CompaniesColumns[9]},
+			},
+		},
 	}
 	// IdempotencyRecordsColumns holds the columns for the "idempotency_records" table.
 	IdempotencyRecordsColumns = []*schema.Column{

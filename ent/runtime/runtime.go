@@ -267,6 +267,9 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	companyHooks := schema.Company{}.Hooks()
+
+	company.Hooks[1] = companyHooks[0]
 	companyMixinFields0 := companyMixin[0].Fields()
 	_ = companyMixinFields0
 	companyFields := schema.Company{}.Fields()

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 
 	"github.com/leasegraph/leasegraph/leases/statusset"
 )
@@ -36,9 +37,9 @@ func (Company) Fields() []ent.Field {
 			Comment("Origins (scheme://host[:port]) of the CRM pages allowed to embed the registration page and receive its result.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("smartmove_reference").Optional().
-			Comment("The client's customer reference at RentPrep SmartMove; empty until screening is set up."),
+			Comment("The client's customer reference at RentPrep SmartMove; empty until screening is set up. Unique across clients; set by platform admins only."),
 		field.String("propexo_integration_id").Optional().
-			Comment("The client's Propexo integration id; empty until prospects are delivered to Propexo."),
+			Comment("The client's Propexo integration id; empty until prospects are delivered to Propexo. Unique across clients; set by platform admins only."),
 	}
 }
 
@@ -73,6 +74,16 @@ func (Company) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("idempotency_records", IdempotencyRecord.Type).Comment("Results remembered for idempotency keys.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Indexes of the Company: a partner reference is one client's identity at
+// the partner, so no two clients may share one (an unset reference is NULL,
+// which any number of clients may have; the Company hook stores "" as NULL).
+func (Company) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("smartmove_reference").Unique(),
+		index.Fields("propexo_integration_id").Unique(),
 	}
 }
 

@@ -3,12 +3,13 @@ package schema
 import (
 	"context"
 	"fmt"
-
+	"strings"
 	"time"
 
 	"entgo.io/ent"
 
 	gen "github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/hook"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -33,6 +34,43 @@ func (Lease) Hooks() []ent.Hook {
 				return next.Mutate(ctx, m)
 			})
 		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
+}
+
+// Hooks of the Company store a blank partner reference as NULL, whoever
+// writes it: the references are unique, and only NULL may repeat.
+func (Company) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(blankAsNull(company.FieldSmartmoveReference, company.FieldPropexoIntegrationID), ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+	}
+}
+
+// blankAsNull trims the named string fields and leaves a blank one unset
+// (a create) or clears it (an update).
+func blankAsNull(fields ...string) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			for _, f := range fields {
+				v, ok := m.Field(f)
+				if !ok {
+					continue
+				}
+				s, _ := v.(string)
+				var err error
+				switch s = strings.TrimSpace(s); {
+				case s != "":
+					err = m.SetField(f, s)
+				case m.Op().Is(ent.OpCreate):
+					err = m.ResetField(f)
+				default:
+					err = m.ClearField(f)
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
 	}
 }
 

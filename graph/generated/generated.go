@@ -3038,9 +3038,9 @@ type Mutation {
     input: ClientStatusSetsInput!
   ): Company!
 
-  "Sets a client's partner references (admin scope)."
+  "Sets a client's partner references (platform admin only: they decide under whose partner account the client's screenings are ordered and prospects delivered). Each is unique across clients: one another client has is a CONFLICT."
   updateClientPartnerReferences(
-    "The client to change; a client token may only name its own."
+    "The client to change."
     id: ID!
     "The references."
     input: ClientPartnerReferencesInput!
@@ -4767,11 +4767,11 @@ type Company implements Node {
   """
   crmOrigins: [String!]
   """
-  The client's customer reference at RentPrep SmartMove; empty until screening is set up.
+  The client's customer reference at RentPrep SmartMove; empty until screening is set up. Unique across clients; set by platform admins only.
   """
   smartmoveReference: String
   """
-  The client's Propexo integration id; empty until prospects are delivered to Propexo.
+  The client's Propexo integration id; empty until prospects are delivered to Propexo. Unique across clients; set by platform admins only.
   """
   propexoIntegrationID: String
   """

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// Partner references (a client's SmartMove reference and Propexo
+// integration id) are its identity at the partners: set by platform admins
+// only, and never shared by two clients.
+
+const setPartnerRefs = `mutation($id: ID!, $in: ClientPartnerReferencesInput!) {
+	updateClientPartnerReferences(id: $id, input: $in) { smartmoveReference propexoIntegrationID } }`
+
+// partnerRefs reads a client's stored references; NULL reads as "<null>".
+func (e *env) partnerRefs(id int) (smartmove, propexo string) {
+	e.t.Helper()
+	var s, p sql.NullString
+	if err := e.rawDB().DB().QueryRow(`SELECT smartmove_reference, propexo_integration_id FROM companies WHERE id = `+itoa(id)).Scan(&s, &p); err != nil {
+		e.t.Fatal(err)
+	}
+	str := func(v sql.NullString) string {
+		if !v.Valid {
+			return "<null>"
+		}
+		return v.String
+	}
+	return str(s), str(p)
+}
+
+func TestPartnerReferences(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a, aAdmin := e.newClient("A", viewer.ScopeAdmin)
+		aWriter := e.token(a, viewer.ScopeWrite)
+		b, bAdmin := e.newClient("B", viewer.ScopeAdmin)
+		platform := e.token(0, viewer.ScopeAdmin)
+		set := func(token string, id int, in map[string]any) gqlResponse {
+			t.Helper()
+			return e.gql(token, setPartnerRefs, map[string]any{"id": itoa(id), "in": in})
+		}
+
+		// A platform admin sets them; values are trimmed.
+		r := set(platform, a, map[string]any{"smartmoveReference": " ref-a ", "propexoIntegrationId": "int-a"})
+		if len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"smartmoveReference":"ref-a","propexoIntegrationID":"int-a"`) {
+			t.Fatalf("platform admin: %s %+v", r.Data, r.Errors)
+		}
+		if s, p := e.partnerRefs(a); s != "ref-a" || p != "int-a" {
+			t.Fatalf("stored %q %q", s, p)
+		}
+
+		// A client's own tokens, admin included, may not: not for itself,
+		// and not to take another client's references.
+		for name, c := range map[string]struct {
+			token string
+			id    int
+		}{
+			"A's admin, own client":       {aAdmin, a},
+			"A's writer, own client":      {aWriter, a},
+			"B's admin, A's reference":    {bAdmin, b},
+			"B's admin, clearing its own": {bAdmin, b},
+		} {
+			in := map[string]any{"smartmoveReference": "ref-a", "propexoIntegrationId": "int-a"}
+			if strings.Contains(name, "clearing") {
+				in = map[string]any{"smartmoveReference": ""}
+			}
+			auth := e.authStatements(c.token)
+			before := e.queries.n.Load()
+			r := set(c.token, c.id, in)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" || string(r.Data) != "null" {
+				t.Errorf("%s: %s %+v", name, r.Data, r.Errors)
+			}
+			// Refused before any statement but the token's lookup.
+			if n := e.queries.n.Load() - before; n != auth {
+				t.Errorf("%s: %d statements, authenticating costs %d", name, n, auth)
+			}
+		}
+		if s, p := e.partnerRefs(b); s != "<null>" || p != "<null>" {
+			t.Fatalf("B's references became %q %q", s, p)
+		}
+
+		// Reading them stays as it was: a client sees its own.
+		var read struct {
+			Clients struct {
+				Edges []struct {
+					Node struct{ SmartmoveReference, PropexoIntegrationID string }
+				}
+			}
+		}
+		e.mustGQL(aWriter, `{ clients { edges { node { smartmoveReference propexoIntegrationID } } } }`, nil, &read)
+		if len(read.Clients.Edges) != 1 || read.Clients.Edges[0].Node.SmartmoveReference != "ref-a" {
+			t.Fatalf("A reads %+v", read)
+		}
+
+		// Another client's reference is a CONFLICT naming the field, even
+		// from a platform admin, and nothing of the update is written.
+		for field, in := range map[string]map[string]any{
+			"smartmoveReference":   {"smartmoveReference": "ref-a", "propexoIntegrationId": "int-b"},
+			"propexoIntegrationId": {"smartmoveReference": "ref-b", "propexoIntegrationId": " int-a"},
+		} {
+			r := set(platform, b, in)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "CONFLICT" || !strings.Contains(r.Errors[0].Message, field) ||
+				strings.Join(toStrings(r.Errors[0].Extensions["field"]), ".") != "input."+field {
+				t.Errorf("taking A's %s: %s %+v", field, r.Data, r.Errors)
+			}
+		}
+		if s, p := e.partnerRefs(b); s != "<null>" || p != "<null>" {
+			t.Fatalf("a refused update wrote B's references: %q %q", s, p)
+		}
+		// The database refuses it too, whoever writes.
+		if err := e.client.Company.UpdateOneID(b).SetSmartmoveReference("ref-a").Exec(e.sys()); err == nil {
+			t.Fatal("a direct write shared A's reference: no unique index")
+		}
+
+		// The same value again on the same client is fine; blank clears to
+		// NULL, which any number of clients share; a cleared value is free.
+		if r := set(platform, a, map[string]any{"smartmoveReference": "ref-a", "propexoIntegrationId": "int-a"}); len(r.Errors) != 0 {
+			t.Fatalf("re-setting: %+v", r.Errors)
+		}
+		for _, id := range []int{a, b} {
+			if r := set(platform, id, map[string]any{"smartmoveReference": "  ", "propexoIntegrationId": ""}); len(r.Errors) != 0 {
+				t.Fatalf("clearing: %+v", r.Errors)
+			}
+			if s, p := e.partnerRefs(id); s != "<null>" || p != "<null>" {
+				t.Fatalf("cleared to %q %q, want NULL", s, p)
+			}
+		}
+		if r := set(platform, b, map[string]any{"smartmoveReference": "ref-a"}); len(r.Errors) != 0 {
+			t.Fatalf("taking a freed reference: %+v", r.Errors)
+		}
+		// Blank through any path is NULL (the hook), never "".
+		if err := e.client.Company.UpdateOneID(a).SetPropexoIntegrationID("").Exec(e.sys()); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.client.Company.Create().SetName("C").SetSmartmoveReference(" ").Save(e.sys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := e.partnerRefs(c.ID); s != "<null>" {
+			t.Fatalf("created with %q", s)
+		}
+		// Clients racing for one reference: one gets it, every other a
+		// CONFLICT naming the field (on PostgreSQL some pass the check and
+		// meet the unique index instead), never an internal error.
+		ids := make([]int, 8)
+		for i := range ids {
+			ids[i], _ = e.newClient("racer" + itoa(i))
+		}
+		results := make(chan gqlResponse, len(ids))
+		for _, id := range ids {
+			go func() {
+				body := map[string]any{"id": itoa(id), "in": map[string]any{"propexoIntegrationId": "contested"}}
+				results <- e.gqlNoFatal(platform, setPartnerRefs, body)
+			}()
+		}
+		won := 0
+		for range ids {
+			r := <-results
+			switch {
+			case len(r.Errors) == 0:
+				won++
+			case len(r.Errors) != 1 || r.Errors[0].Code() != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "propexoIntegrationId"):
+				t.Errorf("racing: HTTP %d %+v", r.Status, r.Errors)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d clients got the same reference", won)
+		}
+		// A client that does not exist.
+		if r := set(platform, c.ID+1000, map[string]any{"smartmoveReference": "x"}); len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
+			t.Fatalf("unknown client: %+v", r.Errors)
+		}
+		e.noInternalErrors()
+	})
+}
+
+// gqlNoFatal is gql for another goroutine: a failure to connect is an
+// error response rather than a t.Fatal.
+func (e *env) gqlNoFatal(token, query string, vars map[string]any) gqlResponse {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return gqlResponse{Errors: []gqlError{{Message: err.Error()}}}
+	}
+	defer res.Body.Close()
+	out := gqlResponse{Status: res.StatusCode}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		out.Errors = append(out.Errors, gqlError{Message: "not JSON: " + err.Error()})
+	}
+	return out
+}
+
+func toStrings(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i], _ = s.(string)
+	}
+	return out
+}
+
+// TestPartnerReferencesUpgrade: a database from before the unique indexes
+// (blank references stored as "") starts, with the blanks made NULL; one
+// where two clients share a reference refuses to start and names them.
+func TestPartnerReferencesUpgrade(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		db := e.rawDB().DB()
+		exec := func(q string) {
+			t.Helper()
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		asBefore := func() {
+			t.Helper()
+			exec(`DROP INDEX company_smartmove_reference`)
+			exec(`DROP INDEX company_propexo_integration_id`)
+		}
+		reopen := func() error {
+			t.Helper()
+			migrateMu.Lock()
+			defer migrateMu.Unlock()
+			_, err := openClient(ctx, e.rawDB())
+			return err
+		}
+		a, _ := e.newClient("A")
+		b, _ := e.newClient("B")
+		c, _ := e.newClient("C")
+
+		asBefore()
+		exec(`UPDATE companies SET smartmove_reference = '', propexo_integration_id = ''`)
+		exec(`UPDATE companies SET smartmove_reference = 'ref-c' WHERE id = ` + itoa(c))
+		if err := reopen(); err != nil {
+			t.Fatalf("an old database with blank references does not start: %v", err)
+		}
+		for id, want := range map[int]string{a: "<null>", b: "<null>", c: "ref-c"} {
+			if s, p := e.partnerRefs(id); s != want || p != "<null>" {
+				t.Fatalf("client %d: %q %q", id, s, p)
+			}
+		}
+		if err := e.client.Company.UpdateOneID(a).SetSmartmoveReference("ref-c").Exec(e.sys()); err == nil {
+			t.Fatal("the upgrade left no unique index")
+		}
+
+		asBefore()
+		exec(`UPDATE companies SET propexo_integration_id = 'shared' WHERE id IN (` + itoa(a) + `, ` + itoa(c) + `)`)
+		err := reopen()
+		if err == nil || !strings.Contains(err.Error(), `propexo_integration_id "shared": clients `+itoa(a)+` `+itoa(c)) {
+			t.Fatalf("a shared reference: %v", err)
+		}
+		t.Logf("start refused: %v", err)
+		exec(`UPDATE companies SET propexo_integration_id = NULL WHERE id = ` + itoa(a))
+		if err := reopen(); err != nil {
+			t.Fatalf("after the operator cleared it: %v", err)
+		}
+	})
+}

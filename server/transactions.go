@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/ent"
+)
+
+// The one transaction rule for GraphQL mutations, over HTTP and the
+// websocket alike:
+//
+//   - A mutation operation runs in one database transaction: all its fields
+//     commit together, and an operation that answers with any error commits
+//     nothing (its data is dropped, so no answer describes rows that were
+//     rolled back).
+//   - A partner mutation (partnerMutations) calls SmartMove, which cannot be
+//     rolled back, and commits its own short transactions around the call
+//     (its idempotency record), so it cannot share an atomic operation: it
+//     must be the only field of its operation. Any other mix is refused
+//     before a resolver or a SQL statement runs.
+
+// partnerMutations call SmartMove and manage their own transactions (a
+// partner call must not hold a database transaction open).
+var partnerMutations = map[string]bool{
+	"createScreeningApplication": true, "createEmbeddedScreeningApplication": true, "addScreeningApplicant": true,
+	"removeScreeningApplicant": true, "cancelScreeningApplication": true, "refreshScreeningApplication": true,
+}
+
+// transactioner applies the rule above. It replaces entgql.Transactioner,
+// which (v0.7.0) cannot serve the websocket: a streaming transport calls an
+// operation's response handler until it answers nil, entgql opens a second
+// transaction for that call and then dereferences the nil response, so
+// every mutation over the websocket panicked after its commit and the
+// client saw "internal error". Its SkipTxFunc also saw only the operation's
+// direct fields, so a partner mutation beside another mutation left that
+// one without a transaction (a nil-client panic), and a partner mutation
+// inside a fragment ran in the GraphQL transaction.
+type transactioner struct {
+	client *ent.Client
+	log    *slog.Logger
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+	graphql.OperationInterceptor
+} = transactioner{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (transactioner) ExtensionName() string { return "Transactioner" }
+
+// Validate implements graphql.HandlerExtension.
+func (transactioner) Validate(graphql.ExecutableSchema) error { return nil }
+
+// mutationFields are the operation's root mutation fields as they will run:
+// fragments spread, @skip and @include applied, __typename left out.
+func mutationFields(oc *graphql.OperationContext) []graphql.CollectedField {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	var out []graphql.CollectedField
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"}) {
+		if f.Name != "__typename" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// partnerOnly reports whether the operation is a lone partner mutation.
+func partnerOnly(fields []graphql.CollectedField) bool {
+	return len(fields) == 1 && partnerMutations[fields[0].Name]
+}
+
+// MutateOperationContext refuses a partner mutation that shares its
+// operation, and serialises the resolvers of a transactional one: a
+// transaction is one connection, which runs one statement at a time.
+func (transactioner) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	fields := mutationFields(oc)
+	if len(fields) == 0 || partnerOnly(fields) {
+		return nil
+	}
+	for _, f := range fields {
+		if partnerMutations[f.Name] {
+			err := gqlerror.ErrorPosf(f.Position, "%s calls SmartMove and commits on its own, so it must be the only field of its mutation operation "+
+				"(this one has %d): send the others in operations of their own; nothing was run", f.Name, len(fields))
+			err.Extensions = map[string]any{"code": apperr.CodeBadInput}
+			return err
+		}
+	}
+	previous := oc.ResolverMiddleware
+	var mu sync.Mutex
+	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return previous(ctx, next)
+	}
+	return nil
+}
+
+// InterceptOperation runs a mutation's resolvers in one transaction. Add it
+// after every other operation interceptor: the innermost, it opens no
+// transaction for an operation another one refuses.
+func (t transactioner) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	fields := mutationFields(graphql.GetOperationContext(ctx))
+	if len(fields) == 0 || partnerOnly(fields) {
+		return next(ctx)
+	}
+	responses := next(ctx)
+	// A mutation has one response. The websocket asks again until it gets
+	// nil, and that call must neither open a transaction nor run anything.
+	var answered atomic.Bool
+	return func(ctx context.Context) *graphql.Response {
+		if !answered.CompareAndSwap(false, true) {
+			return nil
+		}
+		return t.inTx(ctx, responses)
+	}
+}
+
+// inTx runs one response in a transaction: committed when it has no error,
+// rolled back otherwise.
+func (t transactioner) inTx(ctx context.Context, responses graphql.ResponseHandler) *graphql.Response {
+	tx, err := t.client.Tx(ctx)
+	if err != nil {
+		return t.failed(ctx, "could not open a transaction for the mutation; nothing was run", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			_ = tx.Rollback()
+			panic(r)
+		}
+	}()
+	rsp := responses(ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client()))
+	switch {
+	case rsp == nil:
+		_ = tx.Rollback()
+		return nil
+	case len(rsp.Errors) > 0:
+		_ = tx.Rollback()
+		return &graphql.Response{Errors: rsp.Errors, Extensions: rsp.Extensions}
+	}
+	if err := tx.Commit(); err != nil {
+		return t.failed(ctx, "did not commit the mutation", err)
+	}
+	return rsp
+}
+
+// failed answers a transaction the database refused, without its message
+// (driver messages name tables).
+func (t transactioner) failed(ctx context.Context, what string, err error) *graphql.Response {
+	t.log.ErrorContext(ctx, "mutation transaction", "error", err.Error())
+	return &graphql.Response{Errors: gqlerror.List{{
+		Message:    "internal error: the database " + what,
+		Extensions: map[string]any{"code": apperr.CodeInternal},
+	}}}
+}

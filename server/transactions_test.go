@@ -1,0 +1,260 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
+)
+
+// The transaction rule for mutations (server/transactions.go), over HTTP and
+// the websocket: an operation's mutations commit together or not at all; a
+// partner (screening) mutation must be alone in its operation, and any other
+// mix is refused before a resolver or a SQL statement runs.
+
+const twoBans = `mutation($first: String!, $second: String!) {
+	a: addBan(input: {email: $first, reason: "t"}) { id email }
+	b: addBan(input: {email: $second, reason: "t"}) { id email } }`
+
+// bans counts the ban rows, whoever owns them.
+func (e *env) bans() int {
+	e.t.Helper()
+	n, err := e.client.Ban.Query().Count(e.sys())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// screeningRows counts screening applications and their idempotency records.
+func (e *env) screeningRows() int {
+	e.t.Helper()
+	a, err := e.client.ScreeningApplication.Query().Count(e.sys())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r, err := e.client.ScreeningRequest.Query().Count(e.sys())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a + r
+}
+
+// authStatements is how many statements authenticating the token costs:
+// what a request refused before any resolver may cost, and no more.
+func (e *env) authStatements(token string) int64 {
+	e.t.Helper()
+	e.mustGQL(token, `{ __typename }`, nil, nil) // last_used_at is written at most once a minute
+	before := e.queries.n.Load()
+	e.mustGQL(token, `{ __typename }`, nil, nil)
+	return e.queries.n.Load() - before
+}
+
+// noInternalErrors fails when the server logged a panic or an internal error.
+func (e *env) noInternalErrors() {
+	e.t.Helper()
+	if logs := e.logs.String(); strings.Contains(logs, "panic") || strings.Contains(logs, "internal error") || strings.Contains(logs, "graphql error") {
+		e.t.Fatalf("server logs:\n%s", logs)
+	}
+}
+
+func TestMutationsShareOneTransaction(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("A")
+		var out struct{ A, B struct{ ID, Email string } }
+		e.mustGQL(token, twoBans, map[string]any{"first": "one@example.com", "second": "two@example.com"}, &out)
+		if out.A.Email != "one@example.com" || out.B.Email != "two@example.com" || e.bans() != 2 {
+			t.Fatalf("both: %+v, %d rows", out, e.bans())
+		}
+
+		// The second fails after the first wrote its row: neither is kept,
+		// and no data describes the rolled-back row.
+		r := e.gql(token, twoBans, map[string]any{"first": "three@example.com", "second": "not an email"})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || string(r.Data) != "" && string(r.Data) != "null" {
+			t.Fatalf("second failing: %s %+v", r.Data, r.Errors)
+		}
+		if n := e.bans(); n != 2 {
+			t.Fatalf("%d bans after a failed operation, want the 2 from before", n)
+		}
+		// The same through fragments, with a field the operation skips.
+		r = e.gql(token, `mutation($skip: Boolean!) { ...F ... on Mutation { c: addBan(input: {email: "bad"}) @skip(if: $skip) { id } } }
+			fragment F on Mutation { a: addBan(input: {email: "four@example.com"}) { id } }`, map[string]any{"skip": false})
+		if len(r.Errors) != 1 || e.bans() != 2 {
+			t.Fatalf("through fragments: %+v, %d rows", r.Errors, e.bans())
+		}
+		e.mustGQL(token, `mutation($skip: Boolean!) { ...F ... on Mutation { c: addBan(input: {email: "bad"}) @skip(if: $skip) { id } } }
+			fragment F on Mutation { a: addBan(input: {email: "four@example.com"}) { id } }`, map[string]any{"skip": true}, nil)
+		if n := e.bans(); n != 3 {
+			t.Fatalf("%d bans, want 3", n)
+		}
+		e.noInternalErrors()
+	})
+}
+
+// TestPartnerMutationMustBeAlone: a screening mutation with any other field
+// is refused up front, and nothing is written or ordered; alone (directly
+// or through a fragment) it runs.
+func TestPartnerMutationMustBeAlone(t *testing.T) {
+	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := smartMove(t, e)
+		_, token := e.screeningClient("Acme")
+		auth := e.authStatements(token)
+		const order = `createScreeningApplication(idempotencyKey: $key, input: $input) { application { id } }`
+		vars := map[string]any{"key": "k1", "input": linkInput("lisa@example.com")}
+		for name, q := range map[string]string{
+			"with a plain mutation, before": `mutation($key: String!, $input: CreateScreeningApplicationInput!) { addBan(input: {email: "x@example.com"}) { id } ` + order + ` }`,
+			"with a plain mutation, after":  `mutation($key: String!, $input: CreateScreeningApplicationInput!) { ` + order + ` addBan(input: {email: "x@example.com"}) { id } }`,
+			"with another screening mutation": `mutation($key: String!, $input: CreateScreeningApplicationInput!, $id: ID!) { ` + order + `
+				refreshScreeningApplication(idempotencyKey: "r", id: $id) { id } }`,
+			"twice, aliased": `mutation($key: String!, $input: CreateScreeningApplicationInput!) { a: ` + order + ` b: ` + order + ` }`,
+			"inside a fragment": `mutation($key: String!, $input: CreateScreeningApplicationInput!) { addBan(input: {email: "x@example.com"}) { id } ...F }
+				fragment F on Mutation { ` + order + ` }`,
+		} {
+			v := vars
+			if strings.Contains(q, "$id") {
+				v = map[string]any{"key": "k1", "input": linkInput("lisa@example.com"), "id": "1"}
+			}
+			before := e.queries.n.Load()
+			r := e.gql(token, q, v)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "must be the only field") {
+				t.Fatalf("%s: HTTP %d %s %+v", name, r.Status, r.Data, r.Errors)
+			}
+			if n := e.queries.n.Load() - before; n != auth {
+				t.Errorf("%s: %d statements, authenticating alone costs %d", name, n, auth)
+			}
+		}
+		if n := e.bans() + e.screeningRows(); n != 0 || len(sm.sim.Calls()) != 0 {
+			t.Fatalf("refused operations wrote %d rows and made %d SmartMove calls", n, len(sm.sim.Calls()))
+		}
+
+		// Alone, and with the other field skipped, it runs; through a
+		// fragment too (it must not run inside a GraphQL transaction).
+		e.mustGQL(token, `mutation($key: String!, $input: CreateScreeningApplicationInput!, $ban: Boolean!) {
+			addBan(input: {email: "x@example.com"}) @include(if: $ban) { id } `+order+` }`,
+			map[string]any{"key": "k1", "input": linkInput("lisa@example.com"), "ban": false}, nil)
+		var out struct {
+			CreateScreeningApplication struct{ Application struct{ ID string } }
+		}
+		e.mustGQL(token, `mutation($key: String!, $input: CreateScreeningApplicationInput!) { __typename ...F }
+			fragment F on Mutation { `+order+` }`, map[string]any{"key": "k2", "input": linkInput("bart@example.com")}, &out)
+		if out.CreateScreeningApplication.Application.ID == "" || e.bans() != 0 {
+			t.Fatalf("through a fragment: %+v, %d bans", out, e.bans())
+		}
+		if n, err := e.client.ScreeningApplication.Query().Count(e.sys()); err != nil || n != 2 {
+			t.Fatalf("%d applications (%v), want 2", n, err)
+		}
+		e.noInternalErrors()
+	})
+}
+
+// TestPartnerMutationsAreKnown: every name in partnerMutations is a
+// mutation of the schema (a renamed one would silently run inside the
+// GraphQL transaction), and every mutation that calls SmartMove is listed.
+func TestPartnerMutationsAreKnown(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("A")
+		var out struct {
+			Type struct{ Fields []struct{ Name string } } `json:"__type"`
+		}
+		e.mustGQL(token, `{ __type(name: "Mutation") { fields { name } } }`, nil, &out)
+		names := map[string]bool{}
+		for _, f := range out.Type.Fields {
+			names[f.Name] = true
+			if strings.Contains(strings.ToLower(f.Name), "screening") && !partnerMutations[f.Name] {
+				t.Errorf("%s looks like a SmartMove call but is not in partnerMutations", f.Name)
+			}
+		}
+		for name := range partnerMutations {
+			if !names[name] {
+				t.Errorf("partnerMutations names %s, which the schema does not have", name)
+			}
+		}
+	})
+}
+
+// wsOperation sends one operation over the websocket and returns the
+// messages it got for it, up to its complete (or error).
+func (c *wsClient) operation(id, query string, vars map[string]any) []wsMessage {
+	c.t.Helper()
+	p, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	c.send(wsMessage{ID: id, Type: "subscribe", Payload: p})
+	var got []wsMessage
+	for {
+		m := c.read()
+		got = append(got, m)
+		switch m.Type {
+		case "complete", "error", "closed": // each ends the operation
+			return got
+		}
+	}
+}
+
+// nextPayload decodes an operation's single next message.
+func nextPayload(t *testing.T, msgs []wsMessage) (data json.RawMessage, errs []gqlError) {
+	t.Helper()
+	if len(msgs) != 2 || msgs[0].Type != "next" || msgs[1].Type != "complete" {
+		var s []string
+		for _, m := range msgs {
+			s = append(s, m.Type+" "+string(m.Payload))
+		}
+		t.Fatalf("want next then complete, got %v", s)
+	}
+	var p struct {
+		Data   json.RawMessage
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(msgs[0].Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.Data, p.Errors
+}
+
+func TestMutationsOverWebsocket(t *testing.T) {
+	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := smartMove(t, e)
+		_, token := e.screeningClient("Acme")
+		c, m := dialWS(t, e.srv.URL, map[string]any{"Authorization": "Bearer " + token})
+		if m.Type != "connection_ack" {
+			t.Fatalf("connection: %s %s", m.Type, m.Payload)
+		}
+
+		// One mutation: its data, then complete; the row once.
+		data, errs := nextPayload(t, c.operation("1", `mutation { addBan(input: {email: "one@example.com"}) { email } }`, nil))
+		if len(errs) != 0 || !strings.Contains(string(data), "one@example.com") || e.bans() != 1 {
+			t.Fatalf("one mutation: %s %+v, %d rows", data, errs, e.bans())
+		}
+		// Two: both.
+		data, errs = nextPayload(t, c.operation("2", twoBans, map[string]any{"first": "two@example.com", "second": "three@example.com"}))
+		if len(errs) != 0 || !strings.Contains(string(data), "three@example.com") || e.bans() != 3 {
+			t.Fatalf("two mutations: %s %+v, %d rows", data, errs, e.bans())
+		}
+		// A failing one, and one failing after another wrote: nothing.
+		for _, v := range []map[string]any{{"first": "bad", "second": "four@example.com"}, {"first": "four@example.com", "second": "bad"}} {
+			data, errs = nextPayload(t, c.operation("3", twoBans, v))
+			if len(errs) != 1 || errs[0].Code() != "BAD_USER_INPUT" || string(data) != "" && string(data) != "null" || e.bans() != 3 {
+				t.Fatalf("failing %v: %s %+v, %d rows", v, data, errs, e.bans())
+			}
+		}
+		// A screening mutation alone works; with another it is refused.
+		const order = `createScreeningApplication(idempotencyKey: $key, input: $input) { application { id } }`
+		data, errs = nextPayload(t, c.operation("4", `mutation($key: String!, $input: CreateScreeningApplicationInput!) { `+order+` }`,
+			map[string]any{"key": "ws-1", "input": linkInput("lisa@example.com")}))
+		if len(errs) != 0 || !strings.Contains(string(data), `"id"`) {
+			t.Fatalf("screening mutation: %s %+v", data, errs)
+		}
+		calls := len(sm.sim.Calls())
+		rows := e.screeningRows()
+		data, errs = nextPayload(t, c.operation("5", `mutation($key: String!, $input: CreateScreeningApplicationInput!) { `+order+` addBan(input: {email: "five@example.com"}) { id } }`,
+			map[string]any{"key": "ws-2", "input": linkInput("lisa@example.com")}))
+		if len(errs) != 1 || errs[0].Code() != "BAD_USER_INPUT" || len(sm.sim.Calls()) != calls || e.screeningRows() != rows || e.bans() != 3 {
+			t.Fatalf("mixed: %s %+v", data, errs)
+		}
+		// The connection is still fine for the next operation.
+		data, errs = nextPayload(t, c.operation("6", `{ bans { totalCount } }`, nil))
+		if len(errs) != 0 || !strings.Contains(string(data), `"totalCount":3`) {
+			t.Fatalf("query after: %s %+v", data, errs)
+		}
+		e.noInternalErrors()
+	})
+}
