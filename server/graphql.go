@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -42,6 +43,10 @@ type graphQLConfig struct {
 	// NoIntrospection switches introspection off (LEASEGRAPH_INTROSPECTION=0);
 	// it is on by default because the playground is the documentation.
 	NoIntrospection bool
+	// OperationTimeout is the deadline of a query or mutation sent over the
+	// websocket (the app's request timeout; HTTP requests get theirs from
+	// withDeadline). Zero: defaultRequestTimeout.
+	OperationTimeout time.Duration
 }
 
 func loadGraphQLConfig() (graphQLConfig, error) {
@@ -67,6 +72,13 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	if cfg.OperationTimeout <= 0 {
+		cfg.OperationTimeout = defaultRequestTimeout
+	}
+	// The outermost operation interceptor: the transaction a mutation opens
+	// inside it lives within the deadline, and is committed before the
+	// deadline's context is cancelled.
+	srv.AroundOperations(operationDeadline(cfg.OperationTimeout))
 	if cfg.NoIntrospection {
 		srv.Use(refuseIntrospection{})
 	} else {

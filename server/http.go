@@ -87,8 +87,9 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /{$}", noFraming(playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders))))
 	mux.HandleFunc("GET /healthz", a.healthz)
 	api := a.cors()
-	gql := newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log, a.graphql)
-	gql.AroundOperations(operationDeadline(a.timeout()))
+	gqlConfig := a.graphql
+	gqlConfig.OperationTimeout = a.timeout()
+	gql := newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log, gqlConfig)
 	gql.AddTransport(a.websocketTransport())
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(a.graphQLAuth(gql))))
 	a.screeningRoutes(mux)

@@ -129,13 +129,20 @@ func (a *app) recheckToken(ctx context.Context, s *socket) *apperr.Error {
 	if s.tokenID == 0 {
 		return nil
 	}
-	_, err := tenancy.ViewerForToken(ctx, a.client, s.tokenID)
+	// The check runs before the operation's own deadline starts, so it
+	// needs one of its own: a stalled database must not hold the socket.
+	check, cancel := context.WithTimeout(ctx, a.timeout())
+	defer cancel()
+	_, err := tenancy.ViewerForToken(check, a.client, s.tokenID)
 	if err == nil {
 		return nil
 	}
 	if ae, ok := apperr.As(err); ok {
 		a.limiters.tokens.Forget(s.tokenKey)
 		return ae
+	}
+	if ctx.Err() == nil && check.Err() != nil {
+		return timeoutError(a.timeout())
 	}
 	if ctx.Err() == nil {
 		a.log.WarnContext(ctx, "re-checking a websocket's token", "error", err.Error())
