@@ -56,7 +56,9 @@ func startServer(t *testing.T, ctx context.Context, bin string, env ...string) *
 	ln.Close()
 	p := &serverProcess{url: "http://127.0.0.1:" + port, logs: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin)
-	p.cmd.Env = append(os.Environ(), append([]string{"PORT=" + port, "LEASEGRAPH_SECRET=" + strings.Repeat("s", 32)}, env...)...)
+	p.cmd.Env = append(os.Environ(), append([]string{"PORT=" + port, "LEASEGRAPH_SECRET=" + strings.Repeat("s", 32),
+		// The test polls the server; its pace is not what it tests.
+		"LEASEGRAPH_TOKEN_RATE=0"}, env...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
