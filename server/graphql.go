@@ -50,6 +50,7 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 	srv.AddTransport(transport.POST{})
 	srv.Use(extension.Introspection{})
 	srv.Use(pagedComplexityLimit{extension.FixedComplexityLimit(maxComplexity)})
+	srv.Use(&inputLimits{})
 	srv.Use(transactioner{entgql.Transactioner{TxOpener: client, SkipTxFunc: screeningMutations}})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.AroundFields(limitPages)
