@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,8 @@ func (w *walker) record(src source) *rawRecord {
 	return rec
 }
 
+var indexRe = regexp.MustCompile(`\[\d+\]`)
+
 // checkText reports every name and value of the record that a database
 // cannot store as text (a NUL byte, invalid UTF-8), naming where it is.
 func (w *walker) checkText(rec *rawRecord, v any, col string) {
@@ -104,7 +107,7 @@ func (w *walker) checkText(rec *rawRecord, v any, col string) {
 		if p := apperr.TextProblem(v); p != "" {
 			field := w.r.leaseTarget(col, !strings.Contains(col, "."))
 			if field == "" || field == "-" || field == "extra" {
-				field = col
+				field = indexRe.ReplaceAllString(col, "") // tenants[0].first_name: tenants.first_name
 			}
 			rec.errs = append(rec.errs, rowErr(rec.at, field, col, p))
 		}
