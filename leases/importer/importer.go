@@ -141,15 +141,15 @@ func (e RowError) String() string {
 type Report struct {
 	DryRun bool `json:"dryRun"`
 	// Applied is true when the feed was valid and its changes committed.
-	Applied           bool       `json:"applied"`
-	Leases            int        `json:"leases"`
-	LeasesCreated     int        `json:"leasesCreated"`
-	LeasesUpdated     int        `json:"leasesUpdated"`
-	LeasesUnchanged   int        `json:"leasesUnchanged"`
-	TenantsCreated    int        `json:"tenantsCreated"`
-	TenantsUpdated    int        `json:"tenantsUpdated"`
-	TenantsDeleted    int        `json:"tenantsDeleted"`
-	PropertiesCreated int        `json:"propertiesCreated"`
+	Applied           bool `json:"applied"`
+	Leases            int  `json:"leases"`
+	LeasesCreated     int  `json:"leasesCreated"`
+	LeasesUpdated     int  `json:"leasesUpdated"`
+	LeasesUnchanged   int  `json:"leasesUnchanged"`
+	TenantsCreated    int  `json:"tenantsCreated"`
+	TenantsUpdated    int  `json:"tenantsUpdated"`
+	TenantsDeleted    int  `json:"tenantsDeleted"`
+	PropertiesCreated int  `json:"propertiesCreated"`
 	// Errors are the first maxReportErrors problems; ErrorCount counts all.
 	Errors     []RowError `json:"errors"`
 	ErrorCount int        `json:"errorCount"`
