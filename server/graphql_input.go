@@ -190,6 +190,11 @@ func (c *inputChecker) value(path []string, typ *ast.Type, v any, limit int, whe
 		if depth > maxFilterDepth {
 			return apperr.BadInput(strings.Join(path, "."), "the filter nests and/or/not deeper than %d levels", maxFilterDepth)
 		}
+		// ent refuses an empty term inside and/or/not/hasXWith (a top-level
+		// empty filter is no filter): say so instead of failing inside.
+		if depth > 0 && !slices.ContainsFunc(slices.Collect(maps.Values(obj)), func(v any) bool { return v != nil }) {
+			return apperr.BadInput(strings.Join(path, "."), "%s is an empty filter term: give it a condition or leave it out", strings.Join(path, "."))
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(obj)) {
 		fd := def.Fields.ForName(name)

@@ -124,6 +124,7 @@ func TestInputOversizedFilters(t *testing.T) {
 			{"1 MB contains", map[string]any{"statusContains": strings.Repeat("a", 1<<20)}, []string{"where", "statusContains"}},
 			{"40000 idIn", map[string]any{"idIn": ids}, []string{"where", "idIn"}},
 			{"1000 or terms", map[string]any{"or": ors}, []string{"where"}},
+			{"empty or term", map[string]any{"or": []any{map[string]any{}}}, []string{"where", "or", "0"}}, // found by FuzzGraphQLVariables
 			{"20 nested not", deep, []string{"where", "not", "not", "not", "not", "not", "not", "not", "not", "not"}},
 		} {
 			auth := baseline()
