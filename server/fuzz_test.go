@@ -115,7 +115,7 @@ func jsonText(v any) string {
 // never a 5xx.
 func FuzzSmartMovePostback(f *testing.F) {
 	for _, seed := range []struct{ key, body string }{
-		{"fuzzkey", `{"applicationId": 77, "notificationText": "lisa@example.com has accepted the request", "reportStatus": "InProgress"}`},
+		{"fuzzkey", `{"applicationId": 77, "customerReferenceId": "ref", "notificationText": "lisa@example.com has accepted the request", "reportStatus": "InProgress"}`},
 		{"fuzzkey", `{"applicationId": 77, "notificationText": "a\u0000b"}`},
 		{"fuzzkey", "{\"applicationId\": 77, \"notificationText\": \"a\x00b\"}"},
 		{"fuzzkey", "{\"applicationId\": 77, \"notificationText\": \"a\xff\xfeb\"}"},

@@ -254,7 +254,7 @@ func TestInputPostbacks(t *testing.T) {
 			t.Fatal(err)
 		}
 		auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
-		good := `{"applicationId": 77, "notificationText": "%s", "reportStatus": "InProgress"}`
+		good := `{"applicationId": 77, "customerReferenceId": "ref", "notificationText": "%s", "reportStatus": "InProgress"}`
 		for _, c := range []struct {
 			name, key string
 			body      []byte
@@ -275,6 +275,10 @@ func TestInputPostbacks(t *testing.T) {
 			if n := e.inboundEvents(); n != 0 {
 				t.Errorf("%s: %d postbacks stored", c.name, n)
 			}
+		}
+		// The same postback, clean, is stored: the refused ones would have been.
+		if status, body := postback(t, e.srv.URL+"/webhooks/smartmove/knownkey", auth, fmt.Appendf(nil, good, "lisa@example.com has accepted")); status != http.StatusOK || e.inboundEvents() != 1 {
+			t.Errorf("clean postback: HTTP %d %s, %d stored", status, body, e.inboundEvents())
 		}
 	})
 }
