@@ -20,8 +20,8 @@ require (
 	github.com/riverqueue/river/rivertype v0.34.0
 	github.com/rs/cors v1.11.1
 	github.com/vektah/gqlparser/v2 v2.5.64
-	golang.org/x/time v0.14.0
 	golang.org/x/sync v0.24.0
+	golang.org/x/time v0.14.0
 	modernc.org/sqlite v1.62.0
 )
 

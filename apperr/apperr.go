@@ -5,10 +5,13 @@
 package apperr
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Codes, as they appear in extensions.code and in HTTP error bodies.
@@ -108,4 +111,57 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// PostgreSQL refuses a NUL byte and invalid UTF-8 in text (and SQLite would
+// store them, to break every reader later), so every route refuses them
+// with CheckText before a value reaches a query.
+
+// TextProblem says what is wrong with s as text, or "" when nothing is.
+func TextProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "holds a NUL byte"
+	}
+	return ""
+}
+
+// CheckText returns a BAD_USER_INPUT error naming field (dot-separated)
+// when s is not text a database can store.
+func CheckText(field, s string) *Error {
+	if p := TextProblem(s); p != "" {
+		return BadInput(field, "%s %s", fieldName(field), p)
+	}
+	return nil
+}
+
+// CheckTextPath is CheckText for a field given as a path.
+func CheckTextPath(path []string, s string) *Error {
+	if p := TextProblem(s); p != "" {
+		return &Error{Code: CodeBadInput, Message: fieldName(strings.Join(path, ".")) + " " + p, Field: slices.Clone(path)}
+	}
+	return nil
+}
+
+// CheckJSONText checks a JSON document as received: valid UTF-8, no NUL
+// byte and no \u0000 escape (which decodes to one).
+func CheckJSONText(field string, data []byte) *Error {
+	switch {
+	case !utf8.Valid(data):
+		return BadInput(field, "%s is not valid UTF-8", fieldName(field))
+	case bytes.IndexByte(data, 0) >= 0:
+		return BadInput(field, "%s holds a NUL byte", fieldName(field))
+	case bytes.Contains(bytes.ToLower(data), []byte(`\u0000`)):
+		return BadInput(field, "%s holds a NUL character (\\u0000)", fieldName(field))
+	}
+	return nil
+}
+
+func fieldName(field string) string {
+	if field == "" {
+		return "the value"
+	}
+	return field
 }

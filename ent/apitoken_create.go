@@ -223,6 +223,11 @@ func (_c *APITokenCreate) check() error {
 	if _, ok := _c.mutation.Scopes(); !ok {
 		return &ValidationError{Name: "scopes", err: errors.New(`ent: missing required field "APIToken.scopes"`)}
 	}
+	if v, ok := _c.mutation.Scopes(); ok {
+		if err := apitoken.ScopesValidator(v); err != nil {
+			return &ValidationError{Name: "scopes", err: fmt.Errorf(`ent: validator failed for field "APIToken.scopes": %w`, err)}
+		}
+	}
 	return nil
 }
 

@@ -155,6 +155,11 @@ func (_u *APITokenUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "APIToken.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Scopes(); ok {
+		if err := apitoken.ScopesValidator(v); err != nil {
+			return &ValidationError{Name: "scopes", err: fmt.Errorf(`ent: validator failed for field "APIToken.scopes": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -353,6 +358,11 @@ func (_u *APITokenUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
 		if err := apitoken.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "APIToken.name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Scopes(); ok {
+		if err := apitoken.ScopesValidator(v); err != nil {
+			return &ValidationError{Name: "scopes", err: fmt.Errorf(`ent: validator failed for field "APIToken.scopes": %w`, err)}
 		}
 	}
 	return nil

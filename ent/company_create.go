@@ -417,11 +417,41 @@ func (_c *CompanyCreate) check() error {
 	if _, ok := _c.mutation.MoveInStatuses(); !ok {
 		return &ValidationError{Name: "move_in_statuses", err: errors.New(`ent: missing required field "Company.move_in_statuses"`)}
 	}
+	if v, ok := _c.mutation.MoveInStatuses(); ok {
+		if err := company.MoveInStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "move_in_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.move_in_statuses": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.MoveOutStatuses(); !ok {
 		return &ValidationError{Name: "move_out_statuses", err: errors.New(`ent: missing required field "Company.move_out_statuses"`)}
 	}
+	if v, ok := _c.mutation.MoveOutStatuses(); ok {
+		if err := company.MoveOutStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "move_out_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.move_out_statuses": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.TransferStatuses(); !ok {
 		return &ValidationError{Name: "transfer_statuses", err: errors.New(`ent: missing required field "Company.transfer_statuses"`)}
+	}
+	if v, ok := _c.mutation.TransferStatuses(); ok {
+		if err := company.TransferStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "transfer_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.transfer_statuses": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.CrmOrigins(); ok {
+		if err := company.CrmOriginsValidator(v); err != nil {
+			return &ValidationError{Name: "crm_origins", err: fmt.Errorf(`ent: validator failed for field "Company.crm_origins": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.SmartmoveReference(); ok {
+		if err := company.SmartmoveReferenceValidator(v); err != nil {
+			return &ValidationError{Name: "smartmove_reference", err: fmt.Errorf(`ent: validator failed for field "Company.smartmove_reference": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.PropexoIntegrationID(); ok {
+		if err := company.PropexoIntegrationIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_integration_id", err: fmt.Errorf(`ent: validator failed for field "Company.propexo_integration_id": %w`, err)}
+		}
 	}
 	return nil
 }

@@ -715,6 +715,36 @@ func (_u *CompanyUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Company.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MoveInStatuses(); ok {
+		if err := company.MoveInStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "move_in_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.move_in_statuses": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MoveOutStatuses(); ok {
+		if err := company.MoveOutStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "move_out_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.move_out_statuses": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.TransferStatuses(); ok {
+		if err := company.TransferStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "transfer_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.transfer_statuses": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CrmOrigins(); ok {
+		if err := company.CrmOriginsValidator(v); err != nil {
+			return &ValidationError{Name: "crm_origins", err: fmt.Errorf(`ent: validator failed for field "Company.crm_origins": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SmartmoveReference(); ok {
+		if err := company.SmartmoveReferenceValidator(v); err != nil {
+			return &ValidationError{Name: "smartmove_reference", err: fmt.Errorf(`ent: validator failed for field "Company.smartmove_reference": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PropexoIntegrationID(); ok {
+		if err := company.PropexoIntegrationIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_integration_id", err: fmt.Errorf(`ent: validator failed for field "Company.propexo_integration_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -2116,6 +2146,36 @@ func (_u *CompanyUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
 		if err := company.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Company.name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MoveInStatuses(); ok {
+		if err := company.MoveInStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "move_in_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.move_in_statuses": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MoveOutStatuses(); ok {
+		if err := company.MoveOutStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "move_out_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.move_out_statuses": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.TransferStatuses(); ok {
+		if err := company.TransferStatusesValidator(v); err != nil {
+			return &ValidationError{Name: "transfer_statuses", err: fmt.Errorf(`ent: validator failed for field "Company.transfer_statuses": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CrmOrigins(); ok {
+		if err := company.CrmOriginsValidator(v); err != nil {
+			return &ValidationError{Name: "crm_origins", err: fmt.Errorf(`ent: validator failed for field "Company.crm_origins": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SmartmoveReference(); ok {
+		if err := company.SmartmoveReferenceValidator(v); err != nil {
+			return &ValidationError{Name: "smartmove_reference", err: fmt.Errorf(`ent: validator failed for field "Company.smartmove_reference": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PropexoIntegrationID(); ok {
+		if err := company.PropexoIntegrationIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_integration_id", err: fmt.Errorf(`ent: validator failed for field "Company.propexo_integration_id": %w`, err)}
 		}
 	}
 	return nil

@@ -315,6 +315,11 @@ func (_c *IntegrationJobCreate) check() error {
 	if _, ok := _c.mutation.NotesToAppend(); !ok {
 		return &ValidationError{Name: "notes_to_append", err: errors.New(`ent: missing required field "IntegrationJob.notes_to_append"`)}
 	}
+	if v, ok := _c.mutation.NotesToAppend(); ok {
+		if err := integrationjob.NotesToAppendValidator(v); err != nil {
+			return &ValidationError{Name: "notes_to_append", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.notes_to_append": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ClientIDs()) == 0 {
 		return &ValidationError{Name: "client", err: errors.New(`ent: missing required edge "IntegrationJob.client"`)}
 	}

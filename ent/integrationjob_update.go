@@ -278,6 +278,11 @@ func (_u *IntegrationJobUpdate) check() error {
 			return &ValidationError{Name: "partner_job_id", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.partner_job_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NotesToAppend(); ok {
+		if err := integrationjob.NotesToAppendValidator(v); err != nil {
+			return &ValidationError{Name: "notes_to_append", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.notes_to_append": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "IntegrationJob.client"`)
 	}
@@ -663,6 +668,11 @@ func (_u *IntegrationJobUpdateOne) check() error {
 	if v, ok := _u.mutation.PartnerJobID(); ok {
 		if err := integrationjob.PartnerJobIDValidator(v); err != nil {
 			return &ValidationError{Name: "partner_job_id", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.partner_job_id": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.NotesToAppend(); ok {
+		if err := integrationjob.NotesToAppendValidator(v); err != nil {
+			return &ValidationError{Name: "notes_to_append", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.notes_to_append": %w`, err)}
 		}
 	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {

@@ -286,6 +286,11 @@ func (_c *LeaseCreate) check() error {
 	if _, ok := _c.mutation.StatusKey(); !ok {
 		return &ValidationError{Name: "status_key", err: errors.New(`ent: missing required field "Lease.status_key"`)}
 	}
+	if v, ok := _c.mutation.StatusKey(); ok {
+		if err := lease.StatusKeyValidator(v); err != nil {
+			return &ValidationError{Name: "status_key", err: fmt.Errorf(`ent: validator failed for field "Lease.status_key": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.LeaseStartDate(); !ok {
 		return &ValidationError{Name: "lease_start_date", err: errors.New(`ent: missing required field "Lease.lease_start_date"`)}
 	}

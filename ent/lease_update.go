@@ -335,6 +335,11 @@ func (_u *LeaseUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Lease.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.StatusKey(); ok {
+		if err := lease.StatusKeyValidator(v); err != nil {
+			return &ValidationError{Name: "status_key", err: fmt.Errorf(`ent: validator failed for field "Lease.status_key": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.UseType(); ok {
 		if err := lease.UseTypeValidator(v); err != nil {
 			return &ValidationError{Name: "use_type", err: fmt.Errorf(`ent: validator failed for field "Lease.use_type": %w`, err)}
@@ -830,6 +835,11 @@ func (_u *LeaseUpdateOne) check() error {
 	if v, ok := _u.mutation.Status(); ok {
 		if err := lease.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Lease.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.StatusKey(); ok {
+		if err := lease.StatusKeyValidator(v); err != nil {
+			return &ValidationError{Name: "status_key", err: fmt.Errorf(`ent: validator failed for field "Lease.status_key": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.UseType(); ok {

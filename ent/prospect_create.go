@@ -730,6 +730,16 @@ func (_c *ProspectCreate) check() error {
 	if _, ok := _c.mutation.Notes(); !ok {
 		return &ValidationError{Name: "notes", err: errors.New(`ent: missing required field "Prospect.notes"`)}
 	}
+	if v, ok := _c.mutation.Notes(); ok {
+		if err := prospect.NotesValidator(v); err != nil {
+			return &ValidationError{Name: "notes", err: fmt.Errorf(`ent: validator failed for field "Prospect.notes": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Pets(); ok {
+		if err := prospect.PetsValidator(v); err != nil {
+			return &ValidationError{Name: "pets", err: fmt.Errorf(`ent: validator failed for field "Prospect.pets": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Address1(); !ok {
 		return &ValidationError{Name: "address_1", err: errors.New(`ent: missing required field "Prospect.address_1"`)}
 	}

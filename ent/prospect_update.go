@@ -745,6 +745,16 @@ func (_u *ProspectUpdate) check() error {
 			return &ValidationError{Name: "rent_maximum_in_cents", err: fmt.Errorf(`ent: validator failed for field "Prospect.rent_maximum_in_cents": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Notes(); ok {
+		if err := prospect.NotesValidator(v); err != nil {
+			return &ValidationError{Name: "notes", err: fmt.Errorf(`ent: validator failed for field "Prospect.notes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Pets(); ok {
+		if err := prospect.PetsValidator(v); err != nil {
+			return &ValidationError{Name: "pets", err: fmt.Errorf(`ent: validator failed for field "Prospect.pets": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Address1(); ok {
 		if err := prospect.Address1Validator(v); err != nil {
 			return &ValidationError{Name: "address_1", err: fmt.Errorf(`ent: validator failed for field "Prospect.address_1": %w`, err)}
@@ -1886,6 +1896,16 @@ func (_u *ProspectUpdateOne) check() error {
 	if v, ok := _u.mutation.RentMaximumInCents(); ok {
 		if err := prospect.RentMaximumInCentsValidator(v); err != nil {
 			return &ValidationError{Name: "rent_maximum_in_cents", err: fmt.Errorf(`ent: validator failed for field "Prospect.rent_maximum_in_cents": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Notes(); ok {
+		if err := prospect.NotesValidator(v); err != nil {
+			return &ValidationError{Name: "notes", err: fmt.Errorf(`ent: validator failed for field "Prospect.notes": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Pets(); ok {
+		if err := prospect.PetsValidator(v); err != nil {
+			return &ValidationError{Name: "pets", err: fmt.Errorf(`ent: validator failed for field "Prospect.pets": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Address1(); ok {

@@ -484,6 +484,11 @@ func (_c *ScreeningApplicationCreate) check() error {
 	if _, ok := _c.mutation.CompletionLink(); !ok {
 		return &ValidationError{Name: "completion_link", err: errors.New(`ent: missing required field "ScreeningApplication.completion_link"`)}
 	}
+	if v, ok := _c.mutation.CompletionLink(); ok {
+		if err := screeningapplication.CompletionLinkValidator(v); err != nil {
+			return &ValidationError{Name: "completion_link", err: fmt.Errorf(`ent: validator failed for field "ScreeningApplication.completion_link": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.PostbackKey(); !ok {
 		return &ValidationError{Name: "postback_key", err: errors.New(`ent: missing required field "ScreeningApplication.postback_key"`)}
 	}

@@ -424,6 +424,11 @@ func (_u *ScreeningApplicationUpdate) check() error {
 			return &ValidationError{Name: "last_notification", err: fmt.Errorf(`ent: validator failed for field "ScreeningApplication.last_notification": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CompletionLink(); ok {
+		if err := screeningapplication.CompletionLinkValidator(v); err != nil {
+			return &ValidationError{Name: "completion_link", err: fmt.Errorf(`ent: validator failed for field "ScreeningApplication.completion_link": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.PostbackCredentialsHash(); ok {
 		if err := screeningapplication.PostbackCredentialsHashValidator(v); err != nil {
 			return &ValidationError{Name: "postback_credentials_hash", err: fmt.Errorf(`ent: validator failed for field "ScreeningApplication.postback_credentials_hash": %w`, err)}
@@ -1022,6 +1027,11 @@ func (_u *ScreeningApplicationUpdateOne) check() error {
 	if v, ok := _u.mutation.LastNotification(); ok {
 		if err := screeningapplication.LastNotificationValidator(v); err != nil {
 			return &ValidationError{Name: "last_notification", err: fmt.Errorf(`ent: validator failed for field "ScreeningApplication.last_notification": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CompletionLink(); ok {
+		if err := screeningapplication.CompletionLinkValidator(v); err != nil {
+			return &ValidationError{Name: "completion_link", err: fmt.Errorf(`ent: validator failed for field "ScreeningApplication.completion_link": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.PostbackCredentialsHash(); ok {

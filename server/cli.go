@@ -140,11 +140,16 @@ func importLeases(ctx context.Context, client *ent.Client, fs *flag.FlagSet, arg
 	if *clientID == 0 || *file == "" {
 		return fmt.Errorf("give --client ID and --file FEED")
 	}
-	data, err := os.ReadFile(*file)
+	// The feed is streamed from the file (read in passes), never held whole.
+	f, err := os.Open(*file)
 	if err != nil {
 		return err
 	}
-	feed := importer.Feed{Data: data, Format: importer.DetectFormat(*file, data)}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	_ = f.Close()
+	feed := importer.Feed{Format: importer.DetectFormat(*file, head[:n]),
+		Open: func() (io.ReadCloser, error) { return os.Open(*file) }}
 	if *format != "" {
 		if feed.Format, err = importer.ParseFormat(*format); err != nil {
 			return err
@@ -168,8 +173,8 @@ func importLeases(ctx context.Context, client *ent.Client, fs *flag.FlagSet, arg
 	if err := enc.Encode(report); err != nil {
 		return err
 	}
-	if len(report.Errors) > 0 {
-		return fmt.Errorf("the feed has %d bad rows: nothing was imported", len(report.Errors))
+	if report.ErrorCount > 0 {
+		return fmt.Errorf("the feed has %d errors: nothing was imported", report.ErrorCount)
 	}
 	return nil
 }

@@ -88,6 +88,7 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 	// does; gqlgen's own limit stays as the backstop.
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: defaultPageSize, MaxPage: maxPageSize, PartnerFields: graph.PartnerFields})
+	srv.Use(&inputLimits{})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.Use(transactioner{client: client, log: log}) // after every operation interceptor (transactions.go)
 	srv.AroundFields(limitPages)

@@ -24,6 +24,8 @@ import (
 const (
 	defaultLeaseLimit = 100
 	maxLeaseLimit     = 1000
+	// maxLeaseParam bounds each parameter's value (a status list included).
+	maxLeaseParam = 4000
 )
 
 var leaseParams = []string{
@@ -99,6 +101,15 @@ func parseLeasesRequest(r *http.Request) (*leasesRequest, error) {
 	for name, values := range q {
 		if !slices.Contains(leaseParams, name) {
 			return nil, apperr.BadInput(name, "unknown parameter %q; known: %s", name, strings.Join(leaseParams, ", "))
+		}
+		// One check of every value: text the database can store, and short.
+		for _, v := range values {
+			if err := apperr.CheckText(name, v); err != nil {
+				return nil, err
+			}
+			if len(v) > maxLeaseParam {
+				return nil, apperr.BadInput(name, "%s is longer than %d bytes", name, maxLeaseParam)
+			}
 		}
 		if len(values) > 1 {
 			if name == "status" {

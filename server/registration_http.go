@@ -6,8 +6,13 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +34,37 @@ var registrationPage = template.Must(template.ParseFS(webFS, "web/registration.h
 // maxFormBytes bounds the card screen's POST body.
 const maxFormBytes = 16 << 10
 
+// maxPageParam bounds each of the page's parameters and card form fields;
+// crm_origin, which the message quotes, has a tighter bound. The service
+// truncates longer names and notes as the spec's limits say.
+const (
+	maxPageParam = 2000
+	maxCRMOrigin = 200
+)
+
+// badText names the first of values that the page cannot take: text a
+// database cannot store, or too long. It returns "" when all are fine.
+func badText(values url.Values) string {
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		limit := maxPageParam
+		switch name {
+		case "crm_origin":
+			limit = maxCRMOrigin
+		case "state":
+			limit = maxFormBytes // signed by us; verifyState judges it
+		}
+		for _, v := range values[name] {
+			if err := apperr.CheckText(name, v); err != nil {
+				return err.Message + "."
+			}
+			if len(v) > limit {
+				return fmt.Sprintf("%s is longer than %d characters.", name, limit)
+			}
+		}
+	}
+	return ""
+}
+
 // registrationView is what the page shows.
 type registrationView struct {
 	Nonce          string
@@ -49,7 +85,11 @@ type registrationView struct {
 func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	requireCC, ok := parseBool(q.Get("require_cc"))
-	v, msg, limited := a.agent(r.Context(), a.clientKey(r), q.Get("auth_token"))
+	token := q.Get("auth_token")
+	if apperr.TextProblem(token) != "" || len(token) > maxPageParam {
+		token = "-" // unknown, so answered as any wrong token is
+	}
+	v, msg, limited := a.agent(r.Context(), a.clientKey(r), token)
 	if v == nil {
 		if limited != nil {
 			setRetryAfter(w, limited)
@@ -62,6 +102,17 @@ func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 	client, err := a.client.Company.Get(ctx, v.ClientID)
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if problem := badText(q); problem != "" {
+		// Nothing is recorded: the values cannot be stored. The CRM still
+		// hears the outcome when its origin is a valid, allowed one.
+		origin := q.Get("crm_origin")
+		if apperr.TextProblem(origin) != "" {
+			origin = ""
+		}
+		a.renderRegistration(w, client.CrmOrigins, true, registrationView{Status: registration.Incomplete, Message: problem,
+			AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, origin)})
 		return
 	}
 	state := formState{
@@ -107,6 +158,11 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 	}
 	req := state.request()
 	req.RequireCC = true
+	if problem := badText(r.PostForm); problem != "" {
+		a.renderRegistration(w, client.CrmOrigins, true, registrationView{Status: registration.Incomplete, Message: problem,
+			AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, state.CRMOrigin)})
+		return
+	}
 	if r.PostForm.Get("action") == "cancel" {
 		req.CardAbandoned = true
 	} else {
@@ -142,6 +198,14 @@ func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Conte
 	}
 	if err != nil {
 		_ = tx.Rollback()
+		var ve *ent.ValidationError
+		if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeBadInput || errors.As(err, &ve) {
+			// Bad input the checks above let through: the page's answer
+			// is still an outcome the CRM hears, never an error page.
+			view.Status, view.Message = registration.Incomplete, "A value is not valid: "+inputName(err)+"."
+			a.renderRegistration(w, client.CrmOrigins, true, view)
+			return
+		}
 		a.fail(w, r, err)
 		return
 	}
@@ -230,6 +294,18 @@ func (a *app) renderRegistration(w http.ResponseWriter, allowed []string, client
 	if err := registrationPage.Execute(w, view); err != nil {
 		a.log.Error("rendering the registration page", "error", err.Error())
 	}
+}
+
+// inputName names the input an error is about, without its value.
+func inputName(err error) string {
+	if ae, ok := apperr.As(err); ok && len(ae.Field) > 0 {
+		return strings.Join(ae.Field, ".")
+	}
+	var ve *ent.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Name
+	}
+	return "the request"
 }
 
 // allowedOrigin returns origin when it is on the allow-list.

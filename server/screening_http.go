@@ -100,6 +100,16 @@ func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apperr.BadInput("", "the body is too large"), http.StatusRequestEntityTooLarge)
 		return
 	}
+	// The key is looked up and the body stored: both must be text the
+	// database can take (a wrong key is then answered 401 like any other).
+	if err := apperr.CheckText("key", r.PathValue("key")); err != nil {
+		writeError(w, err, http.StatusBadRequest)
+		return
+	}
+	if err := apperr.CheckJSONText("body", body); err != nil {
+		writeError(w, err, http.StatusBadRequest)
+		return
+	}
 	result, err := a.screeningService().HandlePostback(r.Context(), r.PathValue("key"), r.Header.Get("Authorization"), body)
 	switch ae, isApp := apperr.As(err); {
 	case err == nil:

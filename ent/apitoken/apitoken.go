@@ -92,6 +92,8 @@ var (
 	PrefixValidator func(string) error
 	// HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	HashValidator func(string) error
+	// ScopesValidator is a validator for the "scopes" field. It is called by the builders before save.
+	ScopesValidator func([]string) error
 )
 
 // OrderOption defines the ordering options for the APIToken queries.

@@ -205,10 +205,22 @@ var (
 	NameValidator func(string) error
 	// DefaultMoveInStatuses holds the default value on creation for the "move_in_statuses" field.
 	DefaultMoveInStatuses []string
+	// MoveInStatusesValidator is a validator for the "move_in_statuses" field. It is called by the builders before save.
+	MoveInStatusesValidator func([]string) error
 	// DefaultMoveOutStatuses holds the default value on creation for the "move_out_statuses" field.
 	DefaultMoveOutStatuses []string
+	// MoveOutStatusesValidator is a validator for the "move_out_statuses" field. It is called by the builders before save.
+	MoveOutStatusesValidator func([]string) error
 	// DefaultTransferStatuses holds the default value on creation for the "transfer_statuses" field.
 	DefaultTransferStatuses []string
+	// TransferStatusesValidator is a validator for the "transfer_statuses" field. It is called by the builders before save.
+	TransferStatusesValidator func([]string) error
+	// CrmOriginsValidator is a validator for the "crm_origins" field. It is called by the builders before save.
+	CrmOriginsValidator func([]string) error
+	// SmartmoveReferenceValidator is a validator for the "smartmove_reference" field. It is called by the builders before save.
+	SmartmoveReferenceValidator func(string) error
+	// PropexoIntegrationIDValidator is a validator for the "propexo_integration_id" field. It is called by the builders before save.
+	PropexoIntegrationIDValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Company queries.

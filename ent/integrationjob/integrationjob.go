@@ -126,6 +126,8 @@ var (
 	PartnerJobIDValidator func(string) error
 	// DefaultNotesToAppend holds the default value on creation for the "notes_to_append" field.
 	DefaultNotesToAppend string
+	// NotesToAppendValidator is a validator for the "notes_to_append" field. It is called by the builders before save.
+	NotesToAppendValidator func(string) error
 )
 
 // Kind defines the type for the "kind" enum field.

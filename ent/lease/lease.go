@@ -127,6 +127,8 @@ var (
 	SourceIDValidator func(string) error
 	// StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	StatusValidator func(string) error
+	// StatusKeyValidator is a validator for the "status_key" field. It is called by the builders before save.
+	StatusKeyValidator func(string) error
 	// DefaultUseType holds the default value on creation for the "use_type" field.
 	DefaultUseType string
 	// UseTypeValidator is a validator for the "use_type" field. It is called by the builders before save.

@@ -222,6 +222,10 @@ var (
 	RentMaximumInCentsValidator func(int) error
 	// DefaultNotes holds the default value on creation for the "notes" field.
 	DefaultNotes string
+	// NotesValidator is a validator for the "notes" field. It is called by the builders before save.
+	NotesValidator func(string) error
+	// PetsValidator is a validator for the "pets" field. It is called by the builders before save.
+	PetsValidator func([]string) error
 	// DefaultAddress1 holds the default value on creation for the "address_1" field.
 	DefaultAddress1 string
 	// Address1Validator is a validator for the "address_1" field. It is called by the builders before save.

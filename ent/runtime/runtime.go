@@ -64,11 +64,43 @@ func init() {
 	// apitokenDescPrefix is the schema descriptor for prefix field.
 	apitokenDescPrefix := apitokenFields[2].Descriptor()
 	// apitoken.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
-	apitoken.PrefixValidator = apitokenDescPrefix.Validators[0].(func(string) error)
+	apitoken.PrefixValidator = func() func(string) error {
+		validators := apitokenDescPrefix.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(prefix string) error {
+			for _, fn := range fns {
+				if err := fn(prefix); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// apitokenDescHash is the schema descriptor for hash field.
 	apitokenDescHash := apitokenFields[3].Descriptor()
 	// apitoken.HashValidator is a validator for the "hash" field. It is called by the builders before save.
-	apitoken.HashValidator = apitokenDescHash.Validators[0].(func(string) error)
+	apitoken.HashValidator = func() func(string) error {
+		validators := apitokenDescHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(hash string) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apitokenDescScopes is the schema descriptor for scopes field.
+	apitokenDescScopes := apitokenFields[4].Descriptor()
+	// apitoken.ScopesValidator is a validator for the "scopes" field. It is called by the builders before save.
+	apitoken.ScopesValidator = apitokenDescScopes.Validators[0].(func([]string) error)
 	applicantMixin := schema.Applicant{}.Mixin()
 	applicant.Policy = privacy.NewPolicies(applicantMixin[1], schema.Applicant{})
 	applicant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -306,14 +338,32 @@ func init() {
 	companyDescMoveInStatuses := companyFields[1].Descriptor()
 	// company.DefaultMoveInStatuses holds the default value on creation for the move_in_statuses field.
 	company.DefaultMoveInStatuses = companyDescMoveInStatuses.Default.([]string)
+	// company.MoveInStatusesValidator is a validator for the "move_in_statuses" field. It is called by the builders before save.
+	company.MoveInStatusesValidator = companyDescMoveInStatuses.Validators[0].(func([]string) error)
 	// companyDescMoveOutStatuses is the schema descriptor for move_out_statuses field.
 	companyDescMoveOutStatuses := companyFields[2].Descriptor()
 	// company.DefaultMoveOutStatuses holds the default value on creation for the move_out_statuses field.
 	company.DefaultMoveOutStatuses = companyDescMoveOutStatuses.Default.([]string)
+	// company.MoveOutStatusesValidator is a validator for the "move_out_statuses" field. It is called by the builders before save.
+	company.MoveOutStatusesValidator = companyDescMoveOutStatuses.Validators[0].(func([]string) error)
 	// companyDescTransferStatuses is the schema descriptor for transfer_statuses field.
 	companyDescTransferStatuses := companyFields[3].Descriptor()
 	// company.DefaultTransferStatuses holds the default value on creation for the transfer_statuses field.
 	company.DefaultTransferStatuses = companyDescTransferStatuses.Default.([]string)
+	// company.TransferStatusesValidator is a validator for the "transfer_statuses" field. It is called by the builders before save.
+	company.TransferStatusesValidator = companyDescTransferStatuses.Validators[0].(func([]string) error)
+	// companyDescCrmOrigins is the schema descriptor for crm_origins field.
+	companyDescCrmOrigins := companyFields[4].Descriptor()
+	// company.CrmOriginsValidator is a validator for the "crm_origins" field. It is called by the builders before save.
+	company.CrmOriginsValidator = companyDescCrmOrigins.Validators[0].(func([]string) error)
+	// companyDescSmartmoveReference is the schema descriptor for smartmove_reference field.
+	companyDescSmartmoveReference := companyFields[5].Descriptor()
+	// company.SmartmoveReferenceValidator is a validator for the "smartmove_reference" field. It is called by the builders before save.
+	company.SmartmoveReferenceValidator = companyDescSmartmoveReference.Validators[0].(func(string) error)
+	// companyDescPropexoIntegrationID is the schema descriptor for propexo_integration_id field.
+	companyDescPropexoIntegrationID := companyFields[6].Descriptor()
+	// company.PropexoIntegrationIDValidator is a validator for the "propexo_integration_id" field. It is called by the builders before save.
+	company.PropexoIntegrationIDValidator = companyDescPropexoIntegrationID.Validators[0].(func(string) error)
 	idempotencyrecordMixin := schema.IdempotencyRecord{}.Mixin()
 	idempotencyrecord.Policy = privacy.NewPolicies(idempotencyrecordMixin[1], schema.IdempotencyRecord{})
 	idempotencyrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -466,6 +516,8 @@ func init() {
 	integrationjobDescNotesToAppend := integrationjobFields[5].Descriptor()
 	// integrationjob.DefaultNotesToAppend holds the default value on creation for the notes_to_append field.
 	integrationjob.DefaultNotesToAppend = integrationjobDescNotesToAppend.Default.(string)
+	// integrationjob.NotesToAppendValidator is a validator for the "notes_to_append" field. It is called by the builders before save.
+	integrationjob.NotesToAppendValidator = integrationjobDescNotesToAppend.Validators[0].(func(string) error)
 	leaseMixin := schema.Lease{}.Mixin()
 	lease.Policy = privacy.NewPolicies(leaseMixin[1], schema.Lease{})
 	lease.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -531,6 +583,10 @@ func init() {
 			return nil
 		}
 	}()
+	// leaseDescStatusKey is the schema descriptor for status_key field.
+	leaseDescStatusKey := leaseFields[4].Descriptor()
+	// lease.StatusKeyValidator is a validator for the "status_key" field. It is called by the builders before save.
+	lease.StatusKeyValidator = leaseDescStatusKey.Validators[0].(func(string) error)
 	// leaseDescUseType is the schema descriptor for use_type field.
 	leaseDescUseType := leaseFields[9].Descriptor()
 	// lease.DefaultUseType holds the default value on creation for the use_type field.
@@ -660,6 +716,12 @@ func init() {
 	prospectDescNotes := prospectFields[10].Descriptor()
 	// prospect.DefaultNotes holds the default value on creation for the notes field.
 	prospect.DefaultNotes = prospectDescNotes.Default.(string)
+	// prospect.NotesValidator is a validator for the "notes" field. It is called by the builders before save.
+	prospect.NotesValidator = prospectDescNotes.Validators[0].(func(string) error)
+	// prospectDescPets is the schema descriptor for pets field.
+	prospectDescPets := prospectFields[11].Descriptor()
+	// prospect.PetsValidator is a validator for the "pets" field. It is called by the builders before save.
+	prospect.PetsValidator = prospectDescPets.Validators[0].(func([]string) error)
 	// prospectDescAddress1 is the schema descriptor for address_1 field.
 	prospectDescAddress1 := prospectFields[12].Descriptor()
 	// prospect.DefaultAddress1 holds the default value on creation for the address_1 field.
@@ -870,14 +932,44 @@ func init() {
 	screeningapplicationDescCompletionLink := screeningapplicationFields[14].Descriptor()
 	// screeningapplication.DefaultCompletionLink holds the default value on creation for the completion_link field.
 	screeningapplication.DefaultCompletionLink = screeningapplicationDescCompletionLink.Default.(string)
+	// screeningapplication.CompletionLinkValidator is a validator for the "completion_link" field. It is called by the builders before save.
+	screeningapplication.CompletionLinkValidator = screeningapplicationDescCompletionLink.Validators[0].(func(string) error)
 	// screeningapplicationDescPostbackKey is the schema descriptor for postback_key field.
 	screeningapplicationDescPostbackKey := screeningapplicationFields[15].Descriptor()
 	// screeningapplication.PostbackKeyValidator is a validator for the "postback_key" field. It is called by the builders before save.
-	screeningapplication.PostbackKeyValidator = screeningapplicationDescPostbackKey.Validators[0].(func(string) error)
+	screeningapplication.PostbackKeyValidator = func() func(string) error {
+		validators := screeningapplicationDescPostbackKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(postback_key string) error {
+			for _, fn := range fns {
+				if err := fn(postback_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// screeningapplicationDescPostbackCredentialsHash is the schema descriptor for postback_credentials_hash field.
 	screeningapplicationDescPostbackCredentialsHash := screeningapplicationFields[16].Descriptor()
 	// screeningapplication.PostbackCredentialsHashValidator is a validator for the "postback_credentials_hash" field. It is called by the builders before save.
-	screeningapplication.PostbackCredentialsHashValidator = screeningapplicationDescPostbackCredentialsHash.Validators[0].(func(string) error)
+	screeningapplication.PostbackCredentialsHashValidator = func() func(string) error {
+		validators := screeningapplicationDescPostbackCredentialsHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(postback_credentials_hash string) error {
+			for _, fn := range fns {
+				if err := fn(postback_credentials_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	screeningrequestMixin := schema.ScreeningRequest{}.Mixin()
 	screeningrequest.Policy = privacy.NewPolicies(screeningrequestMixin[1], schema.ScreeningRequest{})
 	screeningrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -23,12 +23,12 @@ func (APIToken) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("name").Default("").MaxRuneLen(100).
 			Comment("What the token is for, e.g. the CRM or service that holds it."),
-		field.String("prefix").NotEmpty().Unique().Immutable().
+		field.String("prefix").NotEmpty().MaxRuneLen(32).Unique().Immutable().
 			Comment("The token's first characters, safe to show: they identify a token in lists and for revocation."),
-		field.String("hash").NotEmpty().Unique().Immutable().Sensitive().
+		field.String("hash").NotEmpty().MaxRuneLen(128).Unique().Immutable().Sensitive().
 			Comment("SHA-256 of the whole token.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.Strings("scopes").
+		field.Strings("scopes").Validate(boundedList).
 			Comment("What the token may do: read, write and/or admin.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Time("last_used_at").Optional().Nillable().

@@ -24,21 +24,21 @@ func (Company) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxRuneLen(200).
 			Comment("The company's display name.").
 			Annotations(entgql.OrderField("NAME")),
-		field.Strings("move_in_statuses").Default(statusset.DefaultMoveIn).
+		field.Strings("move_in_statuses").Default(statusset.DefaultMoveIn).Validate(boundedList).
 			Comment("Lease statuses (lower-case, compared case-insensitively) that mean the tenants are moving in.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.Strings("move_out_statuses").Default(statusset.DefaultMoveOut).
+		field.Strings("move_out_statuses").Default(statusset.DefaultMoveOut).Validate(boundedList).
 			Comment("Lease statuses (lower-case, compared case-insensitively) that mean the tenants are moving out.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.Strings("transfer_statuses").Default(statusset.DefaultTransfer).
+		field.Strings("transfer_statuses").Default(statusset.DefaultTransfer).Validate(boundedList).
 			Comment("Lease statuses (lower-case, compared case-insensitively) that mean the tenants are transferring to another unit.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.Strings("crm_origins").Optional().
+		field.Strings("crm_origins").Optional().Validate(boundedList).
 			Comment("Origins (scheme://host[:port]) of the CRM pages allowed to embed the registration page and receive its result.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.String("smartmove_reference").Optional().
+		field.String("smartmove_reference").Optional().MaxRuneLen(100).
 			Comment("The client's customer reference at RentPrep SmartMove; empty until screening is set up. Unique across clients; set by platform admins only."),
-		field.String("propexo_integration_id").Optional().
+		field.String("propexo_integration_id").Optional().MaxRuneLen(100).
 			Comment("The client's Propexo integration id; empty until prospects are delivered to Propexo. Unique across clients; set by platform admins only."),
 	}
 }

@@ -28,7 +28,7 @@ func (IntegrationJob) Fields() []ent.Field {
 		field.Int("attempts").Default(0).Comment("How many times delivery was tried."),
 		field.String("last_error").Default("").MaxRuneLen(1000).Comment("The partner's last error message, redacted."),
 		field.String("partner_job_id").Default("").MaxRuneLen(200).Comment("The partner's id for the delivery, once it has one."),
-		field.Text("notes_to_append").Default("").
+		field.Text("notes_to_append").Default("").MaxRuneLen(maxNotes).
 			Comment("For a prospect update: the notes it adds (Propexo appends notes, so only the new part is sent).").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("next_attempt_at").Optional().Nillable().

@@ -39,7 +39,7 @@ func (Lease) Fields() []ent.Field {
 		field.String("status").NotEmpty().MaxRuneLen(100).
 			Comment("The lease status exactly as the source system sent it. Whether it means a move-in, a move-out or a transfer depends on the client's status sets.").
 			Annotations(entgql.OrderField("STATUS")),
-		field.String("status_key").
+		field.String("status_key").MaxRuneLen(100).
 			Comment("The status as compared against status sets: trimmed and lower-case.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("lease_start_date").SchemaType(dateType).

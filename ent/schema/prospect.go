@@ -38,8 +38,8 @@ func (Prospect) Fields() []ent.Field {
 			Annotations(entgql.Type("Date")),
 		field.Int("rent_minimum_in_cents").Optional().Nillable().Min(1).Comment("The lowest monthly rent the prospect considers, in cents."),
 		field.Int("rent_maximum_in_cents").Optional().Nillable().Min(1).Comment("The highest monthly rent the prospect considers, in cents."),
-		field.Text("notes").Default("").Comment("Notes about the prospect. Updates append to them, as Propexo does."),
-		field.Strings("pets").Optional().Comment("The prospect's pets, as Propexo's pet values.").
+		field.Text("notes").Default("").MaxRuneLen(maxNotes).Comment("Notes about the prospect. Updates append to them, as Propexo does."),
+		field.Strings("pets").Optional().Validate(boundedList).Comment("The prospect's pets, as Propexo's pet values.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("address_1").Default("").MaxRuneLen(40).Comment("First line of the prospect's current address (at most 40 characters)."),
 		field.String("address_2").Default("").MaxRuneLen(40).Comment("Second line of the prospect's current address (at most 40 characters)."),

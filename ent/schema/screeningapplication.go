@@ -54,13 +54,13 @@ func (ScreeningApplication) Fields() []ent.Field {
 			Comment("When the last postback for this application arrived (UTC)."),
 		field.Time("last_refreshed_at").Optional().Nillable().
 			Comment("When the application's details were last pulled from SmartMove (UTC)."),
-		field.String("completion_link").Default("").Sensitive().
+		field.String("completion_link").Default("").MaxRuneLen(2000).Sensitive().
 			Comment("The link the landlord opens to finish a LINK order (returned by createScreeningApplication).").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("postback_key").NotEmpty().Unique().Immutable().Sensitive().
+		field.String("postback_key").NotEmpty().MaxRuneLen(100).Unique().Immutable().Sensitive().
 			Comment("The random path segment of the application's own postback URL.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("postback_credentials_hash").NotEmpty().Sensitive().
+		field.String("postback_credentials_hash").NotEmpty().MaxRuneLen(128).Sensitive().
 			Comment("SHA-256 of the postback username and password given to SmartMove; the password itself is never stored.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}

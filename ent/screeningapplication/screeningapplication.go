@@ -162,6 +162,8 @@ var (
 	LastNotificationValidator func(string) error
 	// DefaultCompletionLink holds the default value on creation for the "completion_link" field.
 	DefaultCompletionLink string
+	// CompletionLinkValidator is a validator for the "completion_link" field. It is called by the builders before save.
+	CompletionLinkValidator func(string) error
 	// PostbackKeyValidator is a validator for the "postback_key" field. It is called by the builders before save.
 	PostbackKeyValidator func(string) error
 	// PostbackCredentialsHashValidator is a validator for the "postback_credentials_hash" field. It is called by the builders before save.

@@ -166,6 +166,7 @@ type ComplexityRoot struct {
 	ImportReport struct {
 		Applied           func(childComplexity int) int
 		DryRun            func(childComplexity int) int
+		ErrorCount        func(childComplexity int) int
 		Errors            func(childComplexity int) int
 		Leases            func(childComplexity int) int
 		LeasesCreated     func(childComplexity int) int
@@ -982,6 +983,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportReport.DryRun(childComplexity), true
+	case "ImportReport.errorCount":
+		if e.ComplexityRoot.ImportReport.ErrorCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.ErrorCount(childComplexity), true
 	case "ImportReport.errors":
 		if e.ComplexityRoot.ImportReport.Errors == nil {
 			break
@@ -2852,8 +2859,10 @@ type ImportReport {
   tenantsDeleted: Int!
   "Properties created for tags the client did not have yet."
   propertiesCreated: Int!
-  "Every bad row; when there are any, nothing is written."
+  "The bad rows (the first 1000; errorCount counts all); when there are any, nothing is written."
   errors: [ImportRowError!]!
+  "How many problems the feed has in all; errors lists the first 1000."
+  errorCount: Int!
 }
 
 """
@@ -11519,6 +11528,8 @@ func (ec *executionContext) childFields_ImportReport(ctx context.Context, field 
 		return ec.fieldContext_ImportReport_propertiesCreated(ctx, field)
 	case "errors":
 		return ec.fieldContext_ImportReport_errors(ctx, field)
+	case "errorCount":
+		return ec.fieldContext_ImportReport_errorCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportReport", field.Name)
 }
@@ -15527,6 +15538,29 @@ func (ec *executionContext) fieldContext_ImportReport_errors(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ImportReport_errorCount(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_errorCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_errorCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportRowError_line(ctx context.Context, field graphql.CollectedField, obj *importer.RowError) (ret graphql.Marshaler) {
@@ -35736,6 +35770,11 @@ func (ec *executionContext) _ImportReport(ctx context.Context, sel ast.Selection
 			}
 		case "errors":
 			out.Values[i] = ec._ImportReport_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errorCount":
+			out.Values[i] = ec._ImportReport_errorCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -30,6 +30,20 @@ const chunk = 500
 // rules scope it: a client's viewer can import only into its own client,
 // and a property tag or lease id of another client is never matched.
 func Apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, dryRun bool) (*Report, error) {
+	return applyStream(ctx, db, clientID, len(leases), dryRun, func(fn func(*Lease) error) error {
+		for i := range leases {
+			if err := fn(&leases[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// applyStream is Apply over leases that each yields one at a time; they
+// are written in batches of chunk, so no more than a batch's rows and ent
+// objects are held at once.
+func applyStream(ctx context.Context, db *ent.Client, clientID, count int, dryRun bool, each func(func(*Lease) error) error) (*Report, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, apperr.Unauthenticated("importing leases needs a viewer")
@@ -37,12 +51,12 @@ func Apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, dr
 	if !dryRun && !v.Has(viewer.ScopeWrite) {
 		return nil, apperr.Forbidden("importing leases needs the write scope")
 	}
-	rep := &Report{DryRun: dryRun, Leases: len(leases), Errors: []RowError{}}
+	rep := &Report{DryRun: dryRun, Leases: count, Errors: []RowError{}}
 	tx, err := db.Tx(ctx)
 	switch {
 	case errors.Is(err, ent.ErrTxStarted):
 		// The caller's transaction: it commits or rolls back as a whole.
-		if err := apply(ctx, db, clientID, leases, rep); err != nil {
+		if err := apply(ctx, db, clientID, each, rep); err != nil {
 			return nil, err
 		}
 		rep.Applied = !dryRun
@@ -50,7 +64,7 @@ func Apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, dr
 	case err != nil:
 		return nil, err
 	}
-	if err := apply(ctx, tx.Client(), clientID, leases, rep); err != nil {
+	if err := apply(ctx, tx.Client(), clientID, each, rep); err != nil {
 		_ = tx.Rollback()
 		return nil, err
 	}
@@ -64,28 +78,29 @@ func Apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, dr
 	return rep, nil
 }
 
-// apply plans and, unless the report is a dry run, writes.
-func apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, rep *Report) error {
+// apply plans and, unless the report is a dry run, writes, a batch at a time.
+func apply(ctx context.Context, db *ent.Client, clientID int, each func(func(*Lease) error) error, rep *Report) error {
 	client, err := db.Company.Query().Where(company.ID(clientID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return apperr.NotFound("client")
 	} else if err != nil {
 		return err
 	}
-	w := &writer{db: db, clientID: clientID, client: client, rep: rep}
-	if err := w.properties(ctx, leases); err != nil {
+	w := &writer{db: db, clientID: clientID, client: client, rep: rep, propIDs: map[string]int{}}
+	batch := make([]*Lease, 0, chunk)
+	err = each(func(l *Lease) error {
+		batch = append(batch, l)
+		if len(batch) < chunk {
+			return nil
+		}
+		err := w.batch(ctx, batch)
+		batch = batch[:0]
 		return err
-	}
-	existing, err := w.existingLeases(ctx, leases)
+	})
 	if err != nil {
 		return err
 	}
-	for i := range leases {
-		if err := w.lease(ctx, &leases[i], existing[leases[i].SourceID]); err != nil {
-			return fmt.Errorf("lease %q: %w", leases[i].SourceID, err)
-		}
-	}
-	return w.flush(ctx)
+	return w.batch(ctx, batch)
 }
 
 // writer carries one import's state.
@@ -101,13 +116,37 @@ type writer struct {
 	tenants    []*ent.TenantCreate
 }
 
-// properties finds the client's properties by tag and creates the missing
-// ones (tag, and name when the feed gives one).
-func (w *writer) properties(ctx context.Context, leases []Lease) error {
-	w.propIDs = map[string]int{}
+// batch plans and writes up to chunk leases.
+func (w *writer) batch(ctx context.Context, leases []*Lease) error {
+	if len(leases) == 0 {
+		return nil
+	}
+	if err := w.properties(ctx, leases); err != nil {
+		return err
+	}
+	existing, err := w.existingLeases(ctx, leases)
+	if err != nil {
+		return err
+	}
+	for _, l := range leases {
+		if err := w.lease(ctx, l, existing[l.SourceID]); err != nil {
+			return fmt.Errorf("lease %q: %w", l.SourceID, err)
+		}
+	}
+	err = w.flush(ctx)
+	w.newLeases, w.newTenants, w.tenants = w.newLeases[:0], w.newTenants[:0], w.tenants[:0]
+	return err
+}
+
+// properties finds the batch's properties by tag (once per import) and
+// creates the missing ones (tag, and name when the feed gives one).
+func (w *writer) properties(ctx context.Context, leases []*Lease) error {
 	names := map[string]string{}
 	var tags []string
 	for _, l := range leases {
+		if _, known := w.propIDs[l.PropertyTag]; known {
+			continue
+		}
 		if _, seen := names[l.PropertyTag]; !seen {
 			tags = append(tags, l.PropertyTag)
 		}
@@ -115,16 +154,17 @@ func (w *writer) properties(ctx context.Context, leases []Lease) error {
 			names[l.PropertyTag] = l.PropertyName
 		}
 	}
-	for part := range slices.Chunk(tags, chunk) {
-		found, err := w.db.Property.Query().
-			Where(property.ClientID(w.clientID), property.TagIn(part...)).
-			Select(property.FieldID, property.FieldTag).All(ctx)
-		if err != nil {
-			return err
-		}
-		for _, p := range found {
-			w.propIDs[p.Tag] = p.ID
-		}
+	if len(tags) == 0 {
+		return nil
+	}
+	found, err := w.db.Property.Query().
+		Where(property.ClientID(w.clientID), property.TagIn(tags...)).
+		Select(property.FieldID, property.FieldTag).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range found {
+		w.propIDs[p.Tag] = p.ID
 	}
 	var missing []*ent.PropertyCreate
 	for _, tag := range tags {
@@ -135,38 +175,34 @@ func (w *writer) properties(ctx context.Context, leases []Lease) error {
 		w.propIDs[tag] = 0
 		missing = append(missing, w.db.Property.Create().SetClientID(w.clientID).SetTag(tag).SetName(names[tag]))
 	}
-	if w.rep.DryRun {
+	if w.rep.DryRun || len(missing) == 0 {
 		return nil
 	}
-	for part := range slices.Chunk(missing, chunk) {
-		created, err := w.db.Property.CreateBulk(part...).Save(ctx)
-		if err != nil {
-			return err
-		}
-		for _, p := range created {
-			w.propIDs[p.Tag] = p.ID
-		}
+	created, err := w.db.Property.CreateBulk(missing...).Save(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range created {
+		w.propIDs[p.Tag] = p.ID
 	}
 	return nil
 }
 
-func (w *writer) existingLeases(ctx context.Context, leases []Lease) (map[string]*ent.Lease, error) {
+func (w *writer) existingLeases(ctx context.Context, leases []*Lease) (map[string]*ent.Lease, error) {
 	ids := make([]string, len(leases))
 	for i, l := range leases {
 		ids[i] = l.SourceID
 	}
-	out := map[string]*ent.Lease{}
-	for part := range slices.Chunk(ids, chunk) {
-		found, err := w.db.Lease.Query().
-			Where(lease.ClientID(w.clientID), lease.SourceIDIn(part...)).
-			WithTenants(func(q *ent.TenantQuery) { q.Order(ent.Asc(tenant.FieldID)) }).
-			All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range found {
-			out[l.SourceID] = l
-		}
+	found, err := w.db.Lease.Query().
+		Where(lease.ClientID(w.clientID), lease.SourceIDIn(ids...)).
+		WithTenants(func(q *ent.TenantQuery) { q.Order(ent.Asc(tenant.FieldID)) }).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*ent.Lease, len(found))
+	for _, l := range found {
+		out[l.SourceID] = l
 	}
 	return out, nil
 }

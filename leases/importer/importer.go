@@ -2,9 +2,11 @@
 // lease-service spec's shape or any other named by a mapping) and upserts its
 // leases, tenants and properties for that client.
 //
-// An import is all-or-nothing: Parse validates every record first, and Apply
-// writes in one transaction, so a feed with one bad row writes nothing and
-// its report lists every bad row. Re-importing the same feed changes nothing:
+// An import is all-or-nothing: every record is validated first, then the
+// leases are written in one transaction, so a feed with one bad row writes
+// nothing and its report lists the bad rows (the first maxReportErrors).
+// A feed is streamed, never held whole: it is read once for its lease ids,
+// once to check it and once to write it in batches. Re-importing the same feed changes nothing:
 // leases are matched by the source's lease id, tenants by their id, email or
 // name, and rows are only updated when a value differs.
 package importer
@@ -12,6 +14,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -138,34 +141,72 @@ func (e RowError) String() string {
 type Report struct {
 	DryRun bool `json:"dryRun"`
 	// Applied is true when the feed was valid and its changes committed.
-	Applied           bool       `json:"applied"`
-	Leases            int        `json:"leases"`
-	LeasesCreated     int        `json:"leasesCreated"`
-	LeasesUpdated     int        `json:"leasesUpdated"`
-	LeasesUnchanged   int        `json:"leasesUnchanged"`
-	TenantsCreated    int        `json:"tenantsCreated"`
-	TenantsUpdated    int        `json:"tenantsUpdated"`
-	TenantsDeleted    int        `json:"tenantsDeleted"`
-	PropertiesCreated int        `json:"propertiesCreated"`
-	Errors            []RowError `json:"errors"`
+	Applied           bool `json:"applied"`
+	Leases            int  `json:"leases"`
+	LeasesCreated     int  `json:"leasesCreated"`
+	LeasesUpdated     int  `json:"leasesUpdated"`
+	LeasesUnchanged   int  `json:"leasesUnchanged"`
+	TenantsCreated    int  `json:"tenantsCreated"`
+	TenantsUpdated    int  `json:"tenantsUpdated"`
+	TenantsDeleted    int  `json:"tenantsDeleted"`
+	PropertiesCreated int  `json:"propertiesCreated"`
+	// Errors are the first maxReportErrors problems; ErrorCount counts all.
+	Errors     []RowError `json:"errors"`
+	ErrorCount int        `json:"errorCount"`
 }
 
-// Feed is a feed as received: its bytes, their format and the mapping from
-// the source's field names to ours (nil: the spec's names and synonyms).
+// Feed is a feed as received: its bytes (or a way to open them, read
+// several times), their format and the mapping from the source's field
+// names to ours (nil: the spec's names and synonyms).
 type Feed struct {
-	Format  Format
-	Data    []byte
+	Format Format
+	Data   []byte
+	// Open, when set, opens the feed (a file) in place of Data.
+	Open    func() (io.ReadCloser, error)
 	Mapping Mapping
 }
 
-// Import parses the feed and, when every record is valid, applies it for
-// the client. Invalid feeds are not an error: the report lists every bad
-// row and nothing is written. The error is for what the feed cannot fix:
-// an unknown client, a missing scope, a database failure.
-func Import(ctx context.Context, db *ent.Client, clientID int, feed Feed, dryRun bool) (*Report, error) {
-	leases, errs := Parse(feed.Format, feed.Data, feed.Mapping)
-	if len(errs) > 0 {
-		return &Report{DryRun: dryRun, Leases: len(leases), Errors: errs}, nil
+func (f Feed) opener() opener {
+	if f.Open != nil {
+		return f.Open
 	}
-	return Apply(ctx, db, clientID, leases, dryRun)
+	return bytesOpener(f.Data)
+}
+
+// Import checks the feed and, when every record is valid, applies it for
+// the client. Invalid feeds are not an error: the report lists the bad rows
+// and nothing is written. The error is for what the feed cannot fix: an
+// unknown client, a missing scope, a database failure.
+func Import(ctx context.Context, db *ent.Client, clientID int, feed Feed, dryRun bool) (*Report, error) {
+	bad := func(leases int, errs ...RowError) *Report {
+		return &Report{DryRun: dryRun, Leases: leases, Errors: errs, ErrorCount: len(errs)}
+	}
+	if err := feed.Mapping.Validate(); err != nil {
+		return bad(0, RowError{Message: err.Error()}), nil
+	}
+	w := &walker{r: newResolver(feed.Mapping)}
+	open := feed.opener()
+	idx, err := index(open, feed.Format, w)
+	if err != nil {
+		return bad(0, RowError{Message: err.Error()}), nil
+	}
+	if idx.records == 0 {
+		return bad(0, RowError{Message: "the feed holds no leases"}), nil
+	}
+	n, errs, err := scan(open, feed.Format, w, idx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if errs.total > 0 {
+		rep := bad(n, errs.list...)
+		rep.ErrorCount = errs.total
+		return rep, nil
+	}
+	return applyStream(ctx, db, clientID, n, dryRun, func(fn func(*Lease) error) error {
+		_, errs, err := scan(open, feed.Format, w, idx, fn)
+		if err == nil && errs.total > 0 {
+			err = fmt.Errorf("the feed changed while it was imported: %s", errs.list[0])
+		}
+		return err
+	})
 }

@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"time"
@@ -9,58 +11,140 @@ import (
 	"github.com/leasegraph/leasegraph/types"
 )
 
-// Parse reads and validates a feed. Records with the same lease id are one
-// lease: a CSV may give one row per tenant. It returns every problem found;
-// when there is any, the leases are incomplete and must not be applied.
+// maxReportErrors bounds the errors a report lists (Report.ErrorCount
+// counts them all): a feed of 100k bad rows gets a report, not a copy of
+// itself.
+const maxReportErrors = 1000
+
+// errorList collects a feed's errors, keeping the first maxReportErrors.
+type errorList struct {
+	list  []RowError
+	total int
+}
+
+func (e *errorList) add(errs ...RowError) {
+	e.total += len(errs)
+	if room := maxReportErrors - len(e.list); room > 0 {
+		e.list = append(e.list, errs[:min(room, len(errs))]...)
+	}
+}
+
+// opener opens a feed for one pass over it: a feed is read in passes, never
+// held whole.
+type opener func() (io.ReadCloser, error)
+
+func bytesOpener(data []byte) opener {
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+}
+
+// feedIndex says, for each lease id, which record is the lease's last: a
+// lease whose records are not adjacent (a CSV sorted by tenant) is held
+// only until its last record has been read.
+type feedIndex struct {
+	last    map[string]int
+	records int
+}
+
+// index reads the feed once for its lease ids. The error is a problem with
+// the whole feed (not JSON, no header row).
+func index(open opener, format Format, w *walker) (*feedIndex, error) {
+	f, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rr, err := newRecordReader(format, f)
+	if err != nil {
+		return nil, err
+	}
+	idx := &feedIndex{last: map[string]int{}}
+	for ; ; idx.records++ {
+		src, err := rr.next()
+		if err == io.EOF {
+			return idx, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if id := w.record(src).lease["id"].text; id != "" {
+			idx.last[id] = idx.records
+		}
+	}
+}
+
+// scan reads and validates the feed, calling fn with each lease once its
+// last record has been read (when fn is not nil). It returns how many
+// leases the feed holds and its errors.
+func scan(open opener, format Format, w *walker, idx *feedIndex, fn func(*Lease) error) (int, *errorList, error) {
+	errs := &errorList{}
+	f, err := open()
+	if err != nil {
+		return 0, nil, err
+	}
+	defer f.Close()
+	rr, err := newRecordReader(format, f)
+	if err != nil {
+		errs.add(RowError{Message: err.Error()})
+		return 0, errs, nil
+	}
+	pending := map[string][]*rawRecord{}
+	leases := 0
+	for n := 0; ; n++ {
+		src, err := rr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			errs.add(RowError{Message: err.Error()})
+			return leases, errs, nil
+		}
+		rec := w.record(src)
+		errs.add(rec.errs...)
+		id := rec.lease["id"].text
+		if id == "" {
+			errs.add(rowErr(rec.at, "id", w.r.reverse("id"), "the lease id is required"))
+			continue
+		}
+		pending[id] = append(pending[id], rec)
+		if idx.last[id] != n {
+			continue
+		}
+		b := &builder{r: w.r, id: id}
+		l := b.lease(pending[id])
+		delete(pending, id)
+		leases++
+		errs.add(b.errs...)
+		if fn != nil {
+			if err := fn(&l); err != nil {
+				return leases, errs, err
+			}
+		}
+	}
+	return leases, errs, nil
+}
+
+// Parse reads and validates a feed held in memory. Records with the same
+// lease id are one lease: a CSV may give one row per tenant. It returns the
+// problems found (at most maxReportErrors); when there is any, the leases
+// are incomplete and must not be applied.
 func Parse(format Format, data []byte, m Mapping) ([]Lease, []RowError) {
 	if err := m.Validate(); err != nil {
 		return nil, []RowError{{Message: err.Error()}}
 	}
-	var (
-		srcs []source
-		err  error
-	)
-	switch format {
-	case JSON:
-		srcs, err = readJSON(data)
-	case CSV:
-		srcs, err = readCSV(data)
-	default:
-		err = fmt.Errorf("unknown feed format %q: use json or csv", format)
-	}
+	w := &walker{r: newResolver(m)}
+	idx, err := index(bytesOpener(data), format, w)
 	if err != nil {
 		return nil, []RowError{{Message: err.Error()}}
 	}
-	if len(srcs) == 0 {
+	if idx.records == 0 {
 		return nil, []RowError{{Message: "the feed holds no leases"}}
 	}
-	w := &walker{r: newResolver(m)}
-	var (
-		errs   []RowError
-		order  []string
-		groups = map[string][]*rawRecord{}
-	)
-	for _, src := range srcs {
-		rec := w.record(src)
-		errs = append(errs, rec.errs...)
-		id := rec.lease["id"].text
-		if id == "" {
-			errs = append(errs, rowErr(rec.at, "id", w.r.reverse("id"), "the lease id is required"))
-			continue
-		}
-		if groups[id] == nil {
-			order = append(order, id)
-		}
-		groups[id] = append(groups[id], rec)
-	}
-	leases := make([]Lease, 0, len(order))
-	for _, id := range order {
-		b := &builder{r: w.r, id: id}
-		l := b.lease(groups[id])
-		leases = append(leases, l)
-		errs = append(errs, b.errs...)
-	}
-	return leases, errs
+	var leases []Lease
+	_, errs, _ := scan(bytesOpener(data), format, w, idx, func(l *Lease) error {
+		leases = append(leases, *l)
+		return nil
+	})
+	return leases, errs.list
 }
 
 // builder turns the records of one lease into a validated Lease.

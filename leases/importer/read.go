@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -25,43 +26,137 @@ type source struct {
 	at  Position
 }
 
-// readJSON accepts an array of leases, or an object holding one (such as
-// {"leases": [...], "page": 1}).
-func readJSON(data []byte) ([]source, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber() // ids such as 0012 or 9007199254740993 stay as written
-	v, err := decodeOrdered(dec)
-	if err != nil {
-		return nil, fmt.Errorf("the feed is not valid JSON: %v", err)
+// recordReader yields a feed's records one at a time, so that a feed is
+// never held whole: next returns io.EOF after the last record.
+type recordReader interface {
+	next() (source, error)
+}
+
+func newRecordReader(format Format, r io.Reader) (recordReader, error) {
+	switch format {
+	case JSON:
+		dec := json.NewDecoder(r)
+		dec.UseNumber() // ids such as 0012 or 9007199254740993 stay as written
+		return &jsonReader{dec: dec}, nil
+	case CSV:
+		return newCSVReader(r)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("the feed has data after its JSON value")
+	return nil, fmt.Errorf("unknown feed format %q: use json or csv", format)
+}
+
+// jsonReader reads an array of leases, or an object holding one (such as
+// {"leases": [...], "page": 1}), token by token.
+type jsonReader struct {
+	dec     *json.Decoder
+	started bool
+	inObj   bool // the top level is an object
+	inArr   bool // within the leases array
+	found   bool // the object's array was seen
+	index   int
+}
+
+var errNotLeases = errors.New("the feed must be a JSON array of leases, or an object holding exactly one array")
+
+func (r *jsonReader) next() (source, error) {
+	if !r.started {
+		r.started = true
+		tok, err := r.dec.Token()
+		if err != nil {
+			return source{}, r.syntax(err)
+		}
+		switch tok {
+		case json.Delim('['):
+			r.inArr = true
+		case json.Delim('{'):
+			r.inObj = true
+		default:
+			return source{}, errors.New("the feed must be a JSON array of leases")
+		}
 	}
-	if obj, ok := v.(object); ok {
-		var arrays []any
-		for _, m := range obj {
-			if a, ok := m.Val.([]any); ok {
-				arrays = append(arrays, a)
+	for {
+		if r.inArr {
+			if r.dec.More() {
+				v, err := decodeOrdered(r.dec)
+				if err != nil {
+					return source{}, r.syntax(err)
+				}
+				obj, ok := v.(object)
+				if !ok {
+					return source{}, fmt.Errorf("record %d is not a JSON object", r.index)
+				}
+				r.index++
+				return source{obj: obj, at: Position{Index: r.index - 1}}, nil
+			}
+			if _, err := r.dec.Token(); err != nil { // ]
+				return source{}, r.syntax(err)
+			}
+			r.inArr = false
+			if !r.inObj {
+				return source{}, r.end()
 			}
 		}
-		if len(arrays) != 1 {
-			return nil, errors.New("the feed must be a JSON array of leases, or an object holding exactly one array")
+		if !r.inObj {
+			return source{}, io.EOF
 		}
-		v = arrays[0]
-	}
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, errors.New("the feed must be a JSON array of leases")
-	}
-	out := make([]source, 0, len(arr))
-	for i, e := range arr {
-		obj, ok := e.(object)
-		if !ok {
-			return nil, fmt.Errorf("record %d is not a JSON object", i)
+		if !r.dec.More() {
+			if _, err := r.dec.Token(); err != nil { // }
+				return source{}, r.syntax(err)
+			}
+			r.inObj = false
+			if !r.found {
+				return source{}, errNotLeases
+			}
+			return source{}, r.end()
 		}
-		out = append(out, source{obj: obj, at: Position{Index: i}})
+		if _, err := r.dec.Token(); err != nil { // the member's key
+			return source{}, r.syntax(err)
+		}
+		tok, err := r.dec.Token()
+		if err != nil {
+			return source{}, r.syntax(err)
+		}
+		switch tok {
+		case json.Delim('['):
+			if r.found {
+				return source{}, errNotLeases
+			}
+			r.found, r.inArr = true, true
+		case json.Delim('{'):
+			if err := skipRest(r.dec); err != nil {
+				return source{}, r.syntax(err)
+			}
+		}
 	}
-	return out, nil
+}
+
+// end checks that nothing follows the feed's JSON value.
+func (r *jsonReader) end() error {
+	if _, err := r.dec.Token(); err != io.EOF {
+		return errors.New("the feed has data after its JSON value")
+	}
+	return io.EOF
+}
+
+func (r *jsonReader) syntax(err error) error {
+	return fmt.Errorf("the feed is not valid JSON: %v", err)
+}
+
+// skipRest consumes the rest of an object or array whose opening
+// delimiter was read.
+func skipRest(dec *json.Decoder) error {
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
 }
 
 func decodeOrdered(dec *json.Decoder) (any, error) {
@@ -100,11 +195,19 @@ func decodeOrdered(dec *json.Decoder) (any, error) {
 	return tok, nil
 }
 
-// readCSV reads a header row and one record per row. Lines count from the
-// header (line 1) and follow quoted newlines, so they match an editor's.
-func readCSV(data []byte) ([]source, error) {
-	data = bytes.TrimPrefix(data, []byte("\ufeff")) // Excel's byte-order mark
-	r := csv.NewReader(bytes.NewReader(data))
+// csvReader reads a header row and one record per row. Lines count from
+// the header (line 1) and follow quoted newlines, so they match an editor's.
+type csvReader struct {
+	r      *csv.Reader
+	header []string
+}
+
+func newCSVReader(in io.Reader) (*csvReader, error) {
+	br := bufio.NewReader(in)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) { // Excel's byte-order mark
+		_, _ = br.Discard(3)
+	}
+	r := csv.NewReader(br)
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
 	header, err := r.Read()
@@ -114,22 +217,26 @@ func readCSV(data []byte) ([]source, error) {
 	for i, h := range header {
 		header[i] = strings.TrimSpace(h)
 	}
-	var out []source
+	r.ReuseRecord = true
+	return &csvReader{r: r, header: header}, nil
+}
+
+func (c *csvReader) next() (source, error) {
 	for {
-		row, err := r.Read()
+		row, err := c.r.Read()
 		if err == io.EOF {
-			return out, nil
+			return source{}, io.EOF
 		}
 		if err != nil {
-			return nil, fmt.Errorf("the CSV feed cannot be read: %v", err)
+			return source{}, fmt.Errorf("the CSV feed cannot be read: %v", err)
 		}
-		line, _ := r.FieldPos(0)
-		if len(row) > len(header) {
-			return nil, fmt.Errorf("line %d has %d fields, the header %d", line, len(row), len(header))
+		line, _ := c.r.FieldPos(0)
+		if len(row) > len(c.header) {
+			return source{}, fmt.Errorf("line %d has %d fields, the header %d", line, len(row), len(c.header))
 		}
-		obj := make(object, 0, len(header))
+		obj := make(object, 0, len(c.header))
 		blank := true
-		for i, h := range header {
+		for i, h := range c.header {
 			v := ""
 			if i < len(row) {
 				v = row[i]
@@ -138,7 +245,7 @@ func readCSV(data []byte) ([]source, error) {
 			obj = append(obj, member{Key: h, Val: v})
 		}
 		if !blank {
-			out = append(out, source{obj: obj, at: Position{Line: line}})
+			return source{obj: obj, at: Position{Line: line}}, nil
 		}
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/leasegraph/leasegraph/apperr"
 )
 
 // value is one source value bound to our field, with the source's name
@@ -73,8 +76,42 @@ type walker struct{ r *resolver }
 func (w *walker) record(src source) *rawRecord {
 	rec := &rawRecord{at: src.at, lease: fields{}, extra: map[string]any{},
 		row: newTenant(src.at), numbered: map[int]*rawTenant{}}
+	w.checkText(rec, src.obj, "")
 	w.leaseObject(rec, src.obj, nil)
 	return rec
+}
+
+var indexRe = regexp.MustCompile(`\[\d+\]`)
+
+// checkText reports every name and value of the record that a database
+// cannot store as text (a NUL byte, invalid UTF-8), naming where it is.
+func (w *walker) checkText(rec *rawRecord, v any, col string) {
+	switch v := v.(type) {
+	case object:
+		for _, m := range v {
+			name := m.Key
+			if col != "" {
+				name = col + "." + m.Key
+			}
+			if p := apperr.TextProblem(m.Key); p != "" {
+				rec.errs = append(rec.errs, rowErr(rec.at, "", strings.ToValidUTF8(name, "\ufffd"), "the field's name "+p))
+				continue
+			}
+			w.checkText(rec, m.Val, name)
+		}
+	case []any:
+		for i, e := range v {
+			w.checkText(rec, e, fmt.Sprintf("%s[%d]", col, i))
+		}
+	case string:
+		if p := apperr.TextProblem(v); p != "" {
+			field := w.r.leaseTarget(col, !strings.Contains(col, "."))
+			if field == "" || field == "-" || field == "extra" {
+				field = indexRe.ReplaceAllString(col, "") // tenants[0].first_name: tenants.first_name
+			}
+			rec.errs = append(rec.errs, rowErr(rec.at, field, col, p))
+		}
+	}
 }
 
 // leaseObject reads the members of a lease object; path is the object's

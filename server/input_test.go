@@ -1,0 +1,328 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+)
+
+// Hostile strings on every route, on both databases: a NUL byte or invalid
+// UTF-8 (which PostgreSQL refuses in text), and values far past any limit.
+// Each is refused with a 4xx or BAD_USER_INPUT naming the input, never a
+// 5xx, and nothing is written.
+
+const (
+	nul        = "a\x00b"
+	badUTF8    = "a\xff\xfeb"
+	nulLiteral = `a\u0000b` // the same NUL, as a GraphQL or JSON escape
+)
+
+// wantBadInput checks a GraphQL answer: one BAD_USER_INPUT naming field.
+func wantBadInput(t *testing.T, name string, r gqlResponse, field ...string) {
+	t.Helper()
+	if r.Status >= 500 || len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+		t.Errorf("%s: HTTP %d, errors %+v: want one BAD_USER_INPUT", name, r.Status, r.Errors)
+		return
+	}
+	got, _ := json.Marshal(r.Errors[0].Extensions["field"])
+	want, _ := json.Marshal(field)
+	if string(got) != string(want) {
+		t.Errorf("%s: extensions.field %s, want %s (%s)", name, got, want, r.Errors[0].Message)
+	}
+}
+
+func TestInputGraphQLStrings(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		written := func() int {
+			t.Helper()
+			n, err := e.client.Prospect.Query().Count(e.sys())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := e.client.Lease.Query().Count(e.sys())
+			return n + m
+		}
+		const createProspect = `mutation($in: CreateProspectInput!) { createProspect(input: $in) { id } }`
+		leasesWhere := `query($w: LeaseWhereInput) { leases(where: $w) { totalCount } }`
+
+		for _, c := range []struct {
+			name  string
+			query string
+			vars  map[string]any
+			field []string
+		}{
+			{"variable NUL", createProspect, map[string]any{"in": map[string]any{"firstName": nul}}, []string{"input", "firstName"}},
+			{"createProspect notes NUL", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": "x" + nul}}, []string{"input", "notes"}},
+			{"createProspect notes too long", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": strings.Repeat("n", maxInputString+1)}}, []string{"input", "notes"}},
+			{"createProspect pets NUL", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "pets": []string{"dog", nul}}}, []string{"input", "pets", "1"}},
+			{"literal NUL", `mutation { createProspect(input: {firstName: "` + nulLiteral + `"}) { id } }`, nil, []string{"input", "firstName"}},
+			{"where literal NUL", `{ leases(where: {statusContains: "` + nulLiteral + `"}) { totalCount } }`, nil, []string{"where", "statusContains"}},
+			{"where variable NUL", leasesWhere, map[string]any{"w": map[string]any{"statusContains": nul}}, []string{"where", "statusContains"}},
+			{"where nested NUL", leasesWhere, map[string]any{"w": map[string]any{"or": []any{map[string]any{"status": "x"}, map[string]any{"sourceIDHasPrefix": nul}}}}, []string{"where", "or", "1", "sourceIDHasPrefix"}},
+			{"where edge NUL", `query($s: String) { screeningApplicants(where: {hasApplicationWith: [{propertyNameContains: $s}]}) { totalCount } }`,
+				map[string]any{"s": nul}, []string{"where", "hasApplicationWith", "0", "propertyNameContains"}},
+			{"import data NUL", importMutation, map[string]any{"f": "CSV", "d": "id,status\nL1," + nul + "\n", "dry": false}, []string{"data"}},
+			{"import mapping NUL", importMutation, map[string]any{"f": "CSV", "d": "id\nL1\n", "m": map[string]any{"id" + nul: "id"}, "dry": false}, []string{"mapping", "id" + nul}},
+			{"status set NUL", `mutation($c: ID!, $s: [String!]) { updateClientStatusSets(id: $c, input: {moveIn: $s}) { moveInStatuses } }`,
+				map[string]any{"c": "1", "s": []string{"ok", nul}}, []string{"input", "moveIn", "1"}},
+		} {
+			before := written()
+			wantBadInput(t, c.name, e.gql(token, c.query, c.vars), c.field...)
+			if n := written(); n != before {
+				t.Errorf("%s: %d rows written", c.name, n-before)
+			}
+		}
+	})
+}
+
+// TestInputOversizedFilters: filters past the documented bounds are refused
+// before any SQL statement runs (on SQLite they used to fail inside the
+// database as INTERNAL_SERVER_ERROR).
+func TestInputOversizedFilters(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		const q = `query($w: LeaseWhereInput) { leases(where: $w) { totalCount } }`
+		ids := make([]string, 40000)
+		for i := range ids {
+			ids[i] = fmt.Sprint(i + 1)
+		}
+		ors := make([]any, 1000)
+		for i := range ors {
+			ors[i] = map[string]any{"status": fmt.Sprint(i)}
+		}
+		deep := map[string]any{"status": "x"}
+		for range 20 {
+			deep = map[string]any{"not": deep}
+		}
+		// What authenticating a request costs, for comparison.
+		baseline := func() int64 {
+			before := e.queries.n.Load()
+			e.mustGQL(token, `{ __typename }`, nil, nil)
+			return e.queries.n.Load() - before
+		}
+		for _, c := range []struct {
+			name  string
+			where map[string]any
+			field []string
+		}{
+			{"1 MB contains", map[string]any{"statusContains": strings.Repeat("a", 1<<20)}, []string{"where", "statusContains"}},
+			{"40000 idIn", map[string]any{"idIn": ids}, []string{"where", "idIn"}},
+			{"1000 or terms", map[string]any{"or": ors}, []string{"where"}},
+			{"empty or term", map[string]any{"or": []any{map[string]any{}}}, []string{"where", "or", "0"}}, // found by FuzzGraphQLVariables
+			{"20 nested not", deep, []string{"where", "not", "not", "not", "not", "not", "not", "not", "not", "not"}},
+		} {
+			auth := baseline()
+			before := e.queries.n.Load()
+			r := e.gql(token, q, map[string]any{"w": c.where})
+			wantBadInput(t, c.name, r, c.field...)
+			// Authentication reads the token; the filter itself runs nothing.
+			if n := e.queries.n.Load() - before; n > auth {
+				t.Errorf("%s: %d SQL statements ran, authentication alone runs %d", c.name, n, auth)
+			}
+		}
+		// Within the bounds, the same shapes work.
+		var out struct{ Leases struct{ TotalCount int } }
+		e.mustGQL(token, q, map[string]any{"w": map[string]any{"idIn": ids[:maxFilterList], "or": ors[:50], "statusContains": strings.Repeat("a", maxFilterString)}}, &out)
+	})
+}
+
+// httpError is an HTTP route's JSON error.
+type httpError struct {
+	Error struct{ Code, Message string } `json:"error"`
+}
+
+func TestInputLeasesParameters(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.newClient("Acme")
+		for _, c := range []struct{ param, value string }{
+			{"status", nul}, {"status", "[approved," + badUTF8 + "]"}, {"property_id", nul}, {"property_id", badUTF8},
+			{"lease_start_from", nul}, {"lease_end_to", badUTF8}, {"from", nul}, {"to", badUTF8},
+			{"move", "[in," + nul + "]"}, {"cursor", nul}, {"client_id", badUTF8}, {"limit", nul}, {"format", nul},
+			{"property_id", strings.Repeat("p", maxLeaseParam+1)},
+		} {
+			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/leases?"+c.param+"="+url.QueryEscape(c.value), nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body httpError
+			_ = json.NewDecoder(res.Body).Decode(&body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || body.Error.Code != "BAD_USER_INPUT" || !strings.Contains(body.Error.Message, c.param) {
+				t.Errorf("%s=%q: HTTP %d %+v: want 400 naming %s", c.param, c.value, res.StatusCode, body, c.param)
+			}
+		}
+	})
+}
+
+func TestInputRegistrationPage(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		key := []byte("registration-test-key-0123456789")
+		a := &app{client: e.client, log: slog.New(slog.NewTextHandler(io.Discard, nil)), secret: key}
+		srv := httptest.NewServer(a.routes())
+		t.Cleanup(srv.Close)
+		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
+		written := func() int {
+			n, _ := e.client.Registration.Query().Count(e.sys())
+			m, _ := e.client.Prospect.Query().Count(e.sys())
+			return n + m
+		}
+		good := url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Miles"},
+			"mobile_phone": {"(512) 555-0142"}, "sms_notes": {"Gate 1234"}, "crm_origin": {"https://crm.example.com"}}
+		for _, c := range []struct{ param, value string }{
+			{"full_name", nul}, {"full_name", badUTF8}, {"sms_notes", nul}, {"sms_notes", badUTF8},
+			{"property_tag", nul}, {"mobile_phone", badUTF8}, {"require_cc", nul}, {"crm_origin", nul},
+			{"crm_origin", "https://" + strings.Repeat("c", maxCRMOrigin)}, {"full_name", strings.Repeat("f", maxPageParam+1)},
+			{"auth_token", nul}, {"auth_token", badUTF8},
+		} {
+			q := url.Values{}
+			for k, v := range good {
+				q[k] = slices.Clone(v)
+			}
+			q.Set(c.param, c.value)
+			before := written()
+			p := getRegPage(t, srv.URL, q)
+			if p.status != "incomplete" {
+				t.Errorf("%s=%q: status %q (%s)", c.param, c.value, p.status, p.message)
+			}
+			if c.param != "auth_token" && !strings.Contains(p.message, c.param) {
+				t.Errorf("%s=%q: message %q does not name the parameter", c.param, c.value, p.message)
+			}
+			// The CRM hears the outcome, as of any incomplete registration
+			// (the page posts it only to an allowed origin).
+			if wantPost := c.param != "auth_token"; wantPost != (p.result != "") {
+				t.Errorf("%s=%q: posted %q", c.param, c.value, p.result)
+			}
+			if n := written(); n != before {
+				t.Errorf("%s=%q: %d rows written", c.param, c.value, n-before)
+			}
+		}
+
+		// The card form's fields.
+		q := url.Values{}
+		for k, v := range good {
+			q[k] = slices.Clone(v)
+		}
+		q.Set("require_cc", "true")
+		p := getRegPage(t, srv.URL, q)
+		if p.state == "" {
+			t.Fatalf("no card screen: %s", p.message)
+		}
+		for _, field := range []string{"name", "number", "expiry", "cvc", "postal_code", "action"} {
+			for _, bad := range []string{nul, badUTF8} {
+				form := url.Values{"state": {p.state}, "action": {"submit"}, "name": {"Jordan Miles"}, "number": {"4242424242424242"},
+					"expiry": {"12/40"}, "cvc": {"123"}, "postal_code": {"78701"}}
+				form.Set(field, bad)
+				before := written()
+				r := postRegPage(t, srv.URL, form)
+				if r.status != "incomplete" || !strings.Contains(r.message, field) || r.result == "" {
+					t.Errorf("card %s=%q: status %q message %q result %q", field, bad, r.status, r.message, r.result)
+				}
+				if n := written(); n != before {
+					t.Errorf("card %s=%q: %d rows written", field, bad, n-before)
+				}
+			}
+		}
+	})
+}
+
+func TestInputPostbacks(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		clientID, _ := e.newClient("Acme")
+		user, pass := "postback-user", "postback-password-0123456789"
+		sum := sha256.Sum256([]byte(user + "\x00" + pass))
+		if err := e.client.ScreeningApplication.Create().SetClientID(clientID).SetKind(screeningapplication.KindLINK).
+			SetCustomerReference("ref").SetSmartmoveApplicationID(77).SetPostbackKey("knownkey").
+			SetPostbackCredentialsHash(hex.EncodeToString(sum[:])).Exec(e.sys()); err != nil {
+			t.Fatal(err)
+		}
+		auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+		good := `{"applicationId": 77, "customerReferenceId": "ref", "notificationText": "%s", "reportStatus": "InProgress"}`
+		for _, c := range []struct {
+			name, key string
+			body      []byte
+			field     string
+		}{
+			{"body NUL escape", "knownkey", fmt.Appendf(nil, good, nulLiteral), "body"},
+			{"body NUL byte", "knownkey", fmt.Appendf(nil, good, nul), "body"},
+			{"body invalid UTF-8", "knownkey", fmt.Appendf(nil, good, badUTF8), "body"},
+			{"key NUL", "known%00key", fmt.Appendf(nil, good, "x"), "key"},
+			{"key invalid UTF-8", "known%FFkey", fmt.Appendf(nil, good, "x"), "key"},
+		} {
+			status, body := postback(t, e.srv.URL+"/webhooks/smartmove/"+c.key, auth, c.body)
+			var he httpError
+			_ = json.Unmarshal([]byte(body), &he)
+			if status != http.StatusBadRequest || he.Error.Code != "BAD_USER_INPUT" || !strings.Contains(he.Error.Message, c.field) {
+				t.Errorf("%s: HTTP %d %s: want 400 naming %s", c.name, status, body, c.field)
+			}
+			if n := e.inboundEvents(); n != 0 {
+				t.Errorf("%s: %d postbacks stored", c.name, n)
+			}
+		}
+		// The same postback, clean, is stored: the refused ones would have been.
+		if status, body := postback(t, e.srv.URL+"/webhooks/smartmove/knownkey", auth, fmt.Appendf(nil, good, "lisa@example.com has accepted")); status != http.StatusOK || e.inboundEvents() != 1 {
+			t.Errorf("clean postback: HTTP %d %s, %d stored", status, body, e.inboundEvents())
+		}
+	})
+}
+
+// TestInputImportFeed: a feed's values and field names are checked as
+// text too (the CLI reads files, where any byte may appear): the report
+// names each bad row's field and nothing is written.
+func TestInputImportFeed(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		clientID, _ := e.newClient("Acme")
+		dir := t.TempDir()
+		for _, c := range []struct{ name, file, feed, field string }{
+			{"csv NUL", "f.csv", "id,property_id,status,lease_start_date,first_name,last_name\nL1,P," + nul + ",2025-01-01,A,B\n", "status"},
+			{"csv invalid UTF-8", "f.csv", "id,property_id,status,lease_start_date,first_name,last_name\nL1,P,ok,2025-01-01," + badUTF8 + ",B\n", "first_name"},
+			{"csv extra NUL", "f.csv", "id,property_id,status,lease_start_date,first_name,last_name,Notes\nL1,P,ok,2025-01-01,A,B," + nul + "\n", "Notes"},
+			{"csv header NUL", "f.csv", "id,property_id,status,lease_start_date,first_name,last_name,N" + nul + "\nL1,P,ok,2025-01-01,A,B,x\n", ""},
+			{"json NUL escape", "f.json", `[{"id":"L1","property_id":"P","status":"ok","lease_start_date":"2025-01-01","tenants":[{"first_name":"` + nulLiteral + `","last_name":"B"}]}]`, "tenants.first_name"},
+		} {
+			path := filepath.Join(dir, c.file)
+			if err := os.WriteFile(path, []byte(c.feed), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stdout strings.Builder
+			err := importLeases(e.sys(), e.client, flag.NewFlagSet("import", flag.ContinueOnError),
+				[]string{"--client", fmt.Sprint(clientID), "--file", path}, &stdout)
+			out := stdout.String()
+			if err == nil {
+				t.Errorf("%s: the import succeeded: %s", c.name, out)
+				continue
+			}
+			var rep struct {
+				ErrorCount int
+				Errors     []struct{ Field, Column, Message string }
+			}
+			if jerr := json.Unmarshal([]byte(out), &rep); jerr != nil || rep.ErrorCount == 0 {
+				t.Errorf("%s: %v: %s", c.name, err, out)
+				continue
+			}
+			if f := rep.Errors[0]; !strings.Contains(f.Field+" "+f.Column, c.field) || !strings.Contains(f.Message, "NUL") && !strings.Contains(f.Message, "UTF-8") {
+				t.Errorf("%s: first error %+v, want one naming %q", c.name, f, c.field)
+			}
+			if n, _ := e.client.Lease.Query().Count(e.sys()); n != 0 {
+				t.Errorf("%s: %d leases written", c.name, n)
+			}
+		}
+	})
+}
