@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -12,8 +14,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/ent/migrate"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
+	"github.com/leasegraph/leasegraph/migrations"
 )
 
 // defaultSQLite is where the data lives when DATABASE_URL is unset.
@@ -56,22 +58,45 @@ func openDriver(url string) (*entsql.Driver, error) {
 	return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL, sqlite:PATH or unset (got a value of another form)")
 }
 
-// openDatabase opens the database named by url and migrates it.
-func openDatabase(ctx context.Context, url string) (*ent.Client, *entsql.Driver, error) {
+// LEASEGRAPH_MIGRATE values.
+const (
+	migrateAuto = "auto" // apply pending migrations when opening the database
+	migrateOff  = "off"  // refuse to run while migrations are pending
+)
+
+// openDatabase opens the database named by url and brings its schema up to
+// date (migrate auto) or checks that it is (migrate off).
+func openDatabase(ctx context.Context, url, migrate string, log *slog.Logger) (*ent.Client, *entsql.Driver, error) {
 	drv, err := openDriver(url)
 	if err != nil {
 		return nil, nil, err
 	}
-	client, err := openClient(ctx, drv)
-	return client, drv, err
+	if err := migrateSchema(ctx, drv, migrate, log); err != nil {
+		drv.Close()
+		return nil, nil, err
+	}
+	return ent.NewClient(ent.Driver(drv)), drv, nil
 }
 
-// openClient opens the database and migrates its schema to the current model.
-func openClient(ctx context.Context, drv dialect.Driver, opts ...ent.Option) (*ent.Client, error) {
-	client := ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
-	if err := client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("migrating the schema: %w", err)
+func migrateSchema(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.Logger) error {
+	if migrate == migrateOff {
+		if err := migrations.Check(ctx, drv.DB(), drv.Dialect()); err != nil {
+			if errors.Is(err, migrations.ErrPending) {
+				return fmt.Errorf("%w: run `server migrate`, or set LEASEGRAPH_MIGRATE=auto", err)
+			}
+			return fmt.Errorf("checking the schema's migrations: %w", err)
+		}
+		return nil
 	}
-	return client, nil
+	res, err := migrations.Apply(ctx, drv.DB(), drv.Dialect())
+	if err != nil {
+		return fmt.Errorf("migrating the schema: %w", err)
+	}
+	if res.Baselined != "" {
+		log.Info("schema created by auto-migration recorded as migrated", "version", res.Baselined)
+	}
+	for _, f := range res.Applied {
+		log.Info("applied schema migration", "file", f)
+	}
+	return nil
 }
