@@ -312,11 +312,13 @@ func replay(ctx context.Context, db *sql.DB, dialect string, f atlasmigrate.File
 }
 
 // describe lists the differences that matter. SQLite's AUTOINCREMENT counter
-// is data, not schema: it grows with every row.
+// is data, not schema: it grows with every row. Objects the migration does
+// not have (River's enum type) belong to someone else.
 func describe(changes []atlas.Change) []string {
 	var out []string
 	for _, c := range changes {
 		switch c := c.(type) {
+		case *atlas.DropObject:
 		case *atlas.AddTable:
 			out = append(out, "table "+c.T.Name+" is missing")
 		case *atlas.DropTable:

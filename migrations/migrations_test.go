@@ -169,6 +169,16 @@ func autoMigrate(t *testing.T, db *sql.DB, d string) int {
 			t.Fatal(err)
 		}
 	}
+	// Other tables and types in the same database are River's, not ours.
+	others := []string{"CREATE TABLE other_jobs (id integer PRIMARY KEY)"}
+	if d == Postgres {
+		others = append(others, "CREATE TYPE other_job_state AS ENUM ('available', 'running')")
+	}
+	for _, s := range others {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
 	co, err := entClient(db, d).Company.Create().SetName("Old Homes").Save(sys)
 	if err != nil {
 		t.Fatal(err)
