@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -240,6 +241,25 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir atlasmigrate
 // schema must equal the first migration's, or nothing can be assumed about
 // which later files apply.
 func autoMigrated(ctx context.Context, drv atlasmigrate.Driver, db *sql.DB, dialect string, first atlasmigrate.File) (bool, error) {
+	// The common case, an empty database, is told cheaply: none of the
+	// tables the first file creates exists.
+	stmts, err := first.Stmts()
+	if err != nil {
+		return false, err
+	}
+	var created []string
+	for _, s := range stmts {
+		if m := createTable.FindStringSubmatch(s); m != nil {
+			created = append(created, m[1])
+		}
+	}
+	found, err := drv.InspectSchema(ctx, "", &atlas.InspectOptions{Tables: created, Mode: atlas.InspectTables})
+	if err != nil {
+		return false, err
+	}
+	if len(found.Tables) == 0 {
+		return false, nil
+	}
 	want, err := replay(ctx, db, dialect, first)
 	if err != nil {
 		return false, fmt.Errorf("replaying %s: %w", first.Name(), err)
@@ -266,6 +286,8 @@ func autoMigrated(ctx context.Context, drv atlasmigrate.Driver, db *sql.DB, dial
 	}
 	return true, nil
 }
+
+var createTable = regexp.MustCompile("(?i)^\\s*(?:--[^\\n]*\\n\\s*)*CREATE TABLE [`\"]?(\\w+)")
 
 // replay returns the schema the file creates in an empty scratch database:
 // an in-memory SQLite, or on PostgreSQL a schema created in a transaction
