@@ -297,4 +297,3 @@ func names(fs []atlasmigrate.File) []string {
 	}
 	return out
 }
-
