@@ -50,7 +50,8 @@ type Result struct {
 var ErrPending = errors.New("the database schema is not current")
 
 // Apply applies every pending migration, each file in its own transaction.
-// On PostgreSQL an advisory lock lets one instance migrate at a time.
+// On PostgreSQL an advisory lock lets one instance migrate at a time; it
+// holds one connection of db while the files run on another.
 func Apply(ctx context.Context, db *sql.DB, dialect string) (Result, error) {
 	dir, err := Dir(dialect)
 	if err != nil {
