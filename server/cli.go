@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -25,9 +26,12 @@ func (s *stringList) Set(v string) error { *s = append(*s, strings.Split(v, ",")
 
 // runCommand runs an administration command against DATABASE_URL, acting as
 // the system viewer: the operator at the console is trusted.
-func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	if len(args) == 1 && args[0] == "migrate" {
+		return migrateCommand(ctx, cfg.DatabaseURL, cfg.DB, stdout)
+	}
 	// No statement timeout: a console command has no request deadline.
-	client, _, err := openDatabase(ctx, cfg.DatabaseURL, dbConfig{ConnectTimeout: cfg.DB.ConnectTimeout})
+	client, _, err := openDatabase(ctx, cfg.DatabaseURL, dbConfig{ConnectTimeout: cfg.DB.ConnectTimeout}, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}
@@ -107,6 +111,29 @@ func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr i
 		return importLeases(ctx, client, fs, rest, stdout)
 	}
 	return fmt.Errorf("unknown command %q: see server -h", strings.Join(args, " "))
+}
+
+// migrateCommand applies the pending migrations and says what it did.
+func migrateCommand(ctx context.Context, url string, dc dbConfig, stdout io.Writer) error {
+	drv, err := openDriverWith(url, dbConfig{ConnectTimeout: dc.ConnectTimeout})
+	if err != nil {
+		return err
+	}
+	defer drv.Close()
+	res, err := applyMigrations(ctx, drv)
+	if err != nil {
+		return err
+	}
+	if res.Baselined != "" {
+		fmt.Fprintf(stdout, "recorded the schema created by auto-migration as %s\n", res.Baselined)
+	}
+	for _, f := range res.Applied {
+		fmt.Fprintf(stdout, "applied %s\n", f)
+	}
+	if res.Baselined == "" && len(res.Applied) == 0 {
+		fmt.Fprintln(stdout, "the schema is up to date: nothing to apply")
+	}
+	return nil
 }
 
 func printTokens(w io.Writer, tokens []*ent.APIToken) {

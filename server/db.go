@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strconv"
+	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -16,8 +19,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/ent/migrate"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
+	"github.com/leasegraph/leasegraph/migrations"
 )
 
 // defaultSQLite is where the data lives when DATABASE_URL is unset.
@@ -130,21 +133,28 @@ func postgresDSN(raw string, dc dbConfig) (string, error) {
 	return u.String(), nil
 }
 
-// openDatabase opens the database named by url and migrates it. The
-// migration runs on connections of its own without the statement timeout:
-// altering a large table may rightly take longer than any request.
-func openDatabase(ctx context.Context, url string, dc dbConfig) (*ent.Client, *entsql.Driver, error) {
+// LEASEGRAPH_MIGRATE values.
+const (
+	migrateAuto = "auto" // apply pending migrations when opening the database
+	migrateOff  = "off"  // refuse to run while migrations are pending
+)
+
+// openDatabase opens the database named by url and brings its schema up to
+// date (migrate auto) or checks that it is (migrate off). Migrations run on
+// connections of their own without the statement timeout: altering a large
+// table may rightly take longer than any request.
+func openDatabase(ctx context.Context, url string, dc dbConfig, migrate string, log *slog.Logger) (*ent.Client, *entsql.Driver, error) {
 	mc := dc
 	mc.StatementTimeout = 0
 	mdrv, err := openDriverWith(url, mc)
 	if err != nil {
 		return nil, nil, err
 	}
-	migrator, err := openClient(ctx, mdrv)
+	err = migrateSchema(ctx, mdrv, migrate, log)
+	mdrv.Close()
 	if err != nil {
 		return nil, nil, err
 	}
-	migrator.Close()
 	drv, err := openDriverWith(url, dc)
 	if err != nil {
 		return nil, nil, err
@@ -152,15 +162,47 @@ func openDatabase(ctx context.Context, url string, dc dbConfig) (*ent.Client, *e
 	return ent.NewClient(ent.Driver(drv)), drv, nil
 }
 
-// openClient opens the database and migrates its schema to the current model.
-func openClient(ctx context.Context, drv dialect.Driver, opts ...ent.Option) (*ent.Client, error) {
+// openClient migrates drv's database and returns a client on it: what the
+// server does at start-up, for tests that open a database of their own.
+func openClient(ctx context.Context, drv *entsql.Driver) (*ent.Client, error) {
+	if err := migrateSchema(ctx, drv, migrateAuto, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		return nil, err
+	}
+	return ent.NewClient(ent.Driver(drv)), nil
+}
+
+func migrateSchema(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.Logger) error {
+	if migrate == migrateOff {
+		if err := migrations.Check(ctx, drv.DB(), drv.Dialect()); err != nil {
+			if errors.Is(err, migrations.ErrPending) {
+				return fmt.Errorf("%w: run `server migrate`, or set LEASEGRAPH_MIGRATE=auto", err)
+			}
+			return fmt.Errorf("checking the schema's migrations: %w", err)
+		}
+		return nil
+	}
+	res, err := applyMigrations(ctx, drv)
+	if err != nil {
+		return err
+	}
+	if res.Baselined != "" {
+		log.Info("schema created by auto-migration recorded as migrated", "version", res.Baselined)
+	}
+	for _, f := range res.Applied {
+		log.Info("applied schema migration", "file", f)
+	}
+	return nil
+}
+
+// applyMigrations readies the data for what the pending migrations add
+// (prepareUniquePartnerReferences), then applies them.
+func applyMigrations(ctx context.Context, drv *entsql.Driver) (migrations.Result, error) {
 	if err := prepareUniquePartnerReferences(ctx, drv); err != nil {
-		return nil, fmt.Errorf("migrating the schema: %w", err)
+		return migrations.Result{}, fmt.Errorf("migrating the schema: %w", err)
 	}
-	client := ent.NewClient(append([]ent.Option{ent.Driver(drv)}, opts...)...)
-	if err := client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("migrating the schema: %w", err)
+	res, err := migrations.Apply(ctx, drv.DB(), drv.Dialect())
+	if err != nil {
+		return res, fmt.Errorf("migrating the schema: %w", err)
 	}
-	return client, nil
+	return res, nil
 }

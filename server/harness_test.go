@@ -20,8 +20,10 @@ import (
 	"testing"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/migrations"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -30,8 +32,6 @@ import (
 // each test against its own empty database, through the real HTTP handler.
 
 const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-var migrateMu sync.Mutex
 
 // env is one test's server and database.
 type env struct {
@@ -109,14 +109,7 @@ func newEnv(t testing.TB, url string, setup envSetup) *env {
 		t.Fatal(err)
 	}
 	counting := &countingDriver{Driver: drv}
-	// ent's migration shares state between calls: one at a time.
-	migrateMu.Lock()
-	client, err := openClient(context.Background(), counting)
-	migrateMu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	client := migratedClient(t, drv, counting)
 	logs := &syncBuffer{}
 	a := &app{client: client, log: slog.New(slog.NewTextHandler(logs, nil))}
 	if setup != nil {
@@ -125,6 +118,19 @@ func newEnv(t testing.TB, url string, setup envSetup) *env {
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(srv.Close)
 	return &env{t: t, dialect: drv.Dialect(), client: client, srv: srv, queries: counting, logs: logs}
+}
+
+// migratedClient applies the migrations to drv's database, as the server
+// does at start-up, and returns a client that talks through via (drv itself
+// or a wrapper of it).
+func migratedClient(t testing.TB, drv *entsql.Driver, via dialect.Driver) *ent.Client {
+	t.Helper()
+	if _, err := migrations.Apply(context.Background(), drv.DB(), drv.Dialect()); err != nil {
+		t.Fatal(err)
+	}
+	client := ent.NewClient(ent.Driver(via))
+	t.Cleanup(func() { client.Close() })
+	return client
 }
 
 // sys is a context acting as the system, for arranging test data.

@@ -38,6 +38,8 @@ type config struct {
 	// request (LEASEGRAPH_REQUEST_TIMEOUT); DB bounds waits on PostgreSQL.
 	RequestTimeout time.Duration
 	DB             dbConfig
+	// Migrate is migrateAuto or migrateOff (LEASEGRAPH_MIGRATE).
+	Migrate string
 }
 
 var envHelp = `Environment:
@@ -53,6 +55,9 @@ var envHelp = `Environment:
   LEASEGRAPH_SECRET      a key of at least 32 characters that signs the registration card
                          form and keys card fingerprints; every instance needs the same one
                          (unset: a random key per start, so both reset on restart)
+  LEASEGRAPH_MIGRATE     auto (default): apply pending schema migrations at start-up and
+                         before each command; off: refuse to start while any is pending
+                         (apply them with server migrate)
   PROPEXO_TOKEN          Propexo API token; prospects of clients with a Propexo
                          integration id are delivered (demo mode: an in-process simulator)
   PROPEXO_BASE_URL       Propexo API (default https://api.sandbox.propexo.com)
@@ -92,6 +97,7 @@ func loadConfig() (config, error) {
 		DemoToken:   os.Getenv("LEASEGRAPH_DEMO_TOKEN"),
 		Secret:      os.Getenv("LEASEGRAPH_SECRET"),
 		CORSOrigins: corsOrigins(envOr("LEASEGRAPH_CORS_ORIGINS", "*")),
+		Migrate:     envOr("LEASEGRAPH_MIGRATE", migrateAuto),
 		Delivery: deliveryConfig{
 			PropexoToken:   os.Getenv("PROPEXO_TOKEN"),
 			PropexoBaseURL: os.Getenv("PROPEXO_BASE_URL"),
@@ -101,6 +107,9 @@ func loadConfig() (config, error) {
 	case "", "0", "false":
 	default:
 		c.Demo = true
+	}
+	if c.Migrate != migrateAuto && c.Migrate != migrateOff {
+		return c, fmt.Errorf("LEASEGRAPH_MIGRATE must be auto or off")
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return c, fmt.Errorf("LEASEGRAPH_SECRET must have at least 32 characters")
@@ -180,6 +189,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
   server                          serve the API on $PORT
+  server migrate                  apply pending schema migrations and list them
   server client create --name NAME
   server token create --client ID [--scope read|write|admin]... [--name N]
   server token create --admin [--name N]      (a platform admin token)
@@ -203,13 +213,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if fs.NArg() > 0 {
-		return runCommand(ctx, cfg, fs.Args(), stdout, stderr)
+		return runCommand(ctx, cfg, fs.Args(), stdout, stderr, log)
 	}
 	return serve(ctx, cfg, log)
 }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	client, drv, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DB)
+	client, drv, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DB, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}

@@ -211,6 +211,10 @@ func toStrings(v any) []string {
 // TestPartnerReferencesUpgrade: a database from before the unique indexes
 // (blank references stored as "") starts, with the blanks made NULL; one
 // where two clients share a reference refuses to start and names them.
+// uniquePartnerRefsMigration is the migration that added the unique
+// indexes on partner references (migrations/*/VERSION_string_limits_unique_partner_refs.sql).
+const uniquePartnerRefsMigration = "20261130121423"
+
 func TestPartnerReferencesUpgrade(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -225,11 +229,11 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 			t.Helper()
 			exec(`DROP INDEX company_smartmove_reference`)
 			exec(`DROP INDEX company_propexo_integration_id`)
+			// As before the migration that made them unique: it applies again.
+			exec(`DELETE FROM schema_revisions WHERE version = '` + uniquePartnerRefsMigration + `'`)
 		}
 		reopen := func() error {
 			t.Helper()
-			migrateMu.Lock()
-			defer migrateMu.Unlock()
 			_, err := openClient(ctx, e.rawDB())
 			return err
 		}

@@ -135,9 +135,7 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		migrateMu.Lock()
 		client, err := openClient(ctx, drv)
-		migrateMu.Unlock()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -746,11 +746,7 @@ func TestScreeningDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := openClient(context.Background(), drv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	client := migratedClient(t, drv, drv)
 	logs := &syncBuffer{}
 	a := &app{client: client, log: slog.New(slog.NewTextHandler(logs, nil))}
 	srv := httptest.NewUnstartedServer(nil)

@@ -233,13 +233,7 @@ func (e *env) secondInstance(t *testing.T, sm *smartmoveEnv) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	migrateMu.Lock()
-	client, err := openClient(context.Background(), drv)
-	migrateMu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	client := migratedClient(t, drv, drv)
 	a := &app{client: client, log: slog.New(slog.NewTextHandler(e.logs, nil))}
 	var db *sql.DB = drv.DB()
 	newTestScreening(t, a, db, drv.Dialect(), sm.simURL)

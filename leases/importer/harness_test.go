@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
+	"github.com/leasegraph/leasegraph/migrations"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -54,19 +54,14 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *ent.Client)) {
 	})
 }
 
-// migrateMu serialises migrations: ent's migration shares package state
-// (the race detector sees two parallel tests write it).
-var migrateMu sync.Mutex
-
-func migrated(t *testing.T, drv dialect.Driver) *ent.Client {
+// migrated applies the schema migrations, as the server does at start-up.
+func migrated(t *testing.T, drv *entsql.Driver) *ent.Client {
 	t.Helper()
-	db := ent.NewClient(ent.Driver(drv))
-	t.Cleanup(func() { db.Close() })
-	migrateMu.Lock()
-	defer migrateMu.Unlock()
-	if err := db.Schema.Create(context.Background()); err != nil {
+	if _, err := migrations.Apply(context.Background(), drv.DB(), drv.Dialect()); err != nil {
 		t.Fatalf("migrating: %v", err)
 	}
+	db := ent.NewClient(ent.Driver(drv))
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 
