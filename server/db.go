@@ -97,11 +97,7 @@ func openDriverWith(url string, dc dbConfig) (*entsql.Driver, error) {
 		if path == "" {
 			path = defaultSQLite
 		}
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		db, err := sql.Open("sqlite", "file:"+path+sep+sqlitePragmas)
+		db, err := sql.Open("sqlite", sqliteDSN(path))
 		if err != nil {
 			return nil, err
 		}
@@ -111,6 +107,20 @@ func openDriverWith(url string, dc dbConfig) (*entsql.Driver, error) {
 		return entsql.OpenDB(dialect.SQLite, db), nil
 	}
 	return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL, sqlite:PATH or unset (got a value of another form)")
+}
+
+// sqliteDSN is the SQLite URI for a path (which may carry parameters after
+// a '?') with our pragmas. A '#' or '%' in the file name is escaped: left
+// as is, '#' would end the URI there (a test's temporary directory is
+// named after the test, "sqlite#01" included) and SQLite would open
+// another file.
+func sqliteDSN(path string) string {
+	file, params, _ := strings.Cut(path, "?")
+	file = strings.NewReplacer("%", "%25", "#", "%23").Replace(file)
+	if params != "" {
+		params += "&"
+	}
+	return "file:" + file + "?" + params + sqlitePragmas
 }
 
 // postgresDSN adds the connect and statement timeouts to a PostgreSQL URL,
