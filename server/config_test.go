@@ -91,3 +91,24 @@ func settingNames() []string {
 	}
 	return names
 }
+
+// TestSQLitePathWithHash: DATABASE_URL=sqlite:PATH opens PATH itself even
+// when it holds a '#' or '%', which SQLite's URI syntax would otherwise cut
+// or decode (two tests would then share one truncated file).
+func TestSQLitePathWithHash(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a#01.db", "b%2301.db"} {
+		drv, err := openDriver("sqlite:" + filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := drv.DB().Ping(); err != nil {
+			t.Fatal(err)
+		}
+		drv.Close()
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			entries, _ := os.ReadDir(dir)
+			t.Errorf("%s was not created (the directory holds %v)", name, entries)
+		}
+	}
+}
