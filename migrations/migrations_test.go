@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"entgo.io/ent/dialect/sql/schema"
 	_ "github.com/lib/pq"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/migrate"
 	_ "github.com/leasegraph/leasegraph/ent/runtime"
@@ -37,13 +37,8 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *sql.DB, d string)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
-		}
-		base := os.Getenv("TEST_DATABASE_URL")
-		if base == "" {
-			base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-		}
+		testknobs.SkipPostgres(t)
+		base := testknobs.PostgresURL()
 		admin, err := sql.Open("postgres", base)
 		if err != nil {
 			t.Fatal(err)

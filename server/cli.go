@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/tenancy"
@@ -26,12 +27,12 @@ func (s *stringList) Set(v string) error { *s = append(*s, strings.Split(v, ",")
 
 // runCommand runs an administration command against DATABASE_URL, acting as
 // the system viewer: the operator at the console is trusted.
-func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 1 && args[0] == "migrate" {
 		return migrateCommand(ctx, cfg.DatabaseURL, cfg.DB, stdout)
 	}
 	// No statement timeout: a console command has no request deadline.
-	client, _, err := openDatabase(ctx, cfg.DatabaseURL, dbConfig{ConnectTimeout: cfg.DB.ConnectTimeout}, cfg.Migrate, log)
+	client, _, err := openDatabase(ctx, cfg.DatabaseURL, config.DB{ConnectTimeout: cfg.DB.ConnectTimeout}, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}
@@ -114,8 +115,8 @@ func runCommand(ctx context.Context, cfg config, args []string, stdout, stderr i
 }
 
 // migrateCommand applies the pending migrations and says what it did.
-func migrateCommand(ctx context.Context, url string, dc dbConfig, stdout io.Writer) error {
-	drv, err := openDriverWith(url, dbConfig{ConnectTimeout: dc.ConnectTimeout})
+func migrateCommand(ctx context.Context, url string, dc config.DB, stdout io.Writer) error {
+	drv, err := openDriverWith(url, config.DB{ConnectTimeout: dc.ConnectTimeout})
 	if err != nil {
 		return err
 	}

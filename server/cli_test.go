@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
 )
 
@@ -23,9 +23,7 @@ func TestCLI(t *testing.T) {
 		testCLI(t, "sqlite:"+filepath.Join(t.TempDir(), "cli.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
-		}
+		testknobs.SkipPostgres(t)
 		testCLI(t, postgresSchema(t))
 	})
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"errors"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leasegraph/leasegraph/config"
 )
 
 // TestConfigSecret: a short LEASEGRAPH_SECRET is refused at start, before
@@ -48,3 +54,41 @@ func TestConfigTimeouts(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigHelp: server -h prints the usage and every setting of the table.
+func TestConfigHelp(t *testing.T) {
+	var stderr strings.Builder
+	if err := run([]string{"-h"}, io.Discard, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range append([]string{"server migrate", "Environment"}, settingNames()...) {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("server -h does not mention %s:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// TestConfigInvalidStopsStart: bad values stop the server before it opens
+// its database, and the error names each bad variable.
+func TestConfigInvalidStopsStart(t *testing.T) {
+	dbFile := filepath.Join(t.TempDir(), "never.db")
+	t.Setenv("DATABASE_URL", "sqlite:"+dbFile)
+	t.Setenv("LOG_LEVEL", "loud")
+	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "deep")
+	err := run(nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") || !strings.Contains(err.Error(), "LEASEGRAPH_QUERY_MAX_DEPTH") {
+		t.Fatalf("serve with bad settings: %v", err)
+	}
+	if _, statErr := os.Stat(dbFile); !errors.Is(statErr, fs.ErrNotExist) {
+		t.Fatalf("the database was opened before the settings were checked: %v", statErr)
+	}
+}
+
+func settingNames() []string {
+	var names []string
+	for _, s := range config.Settings() {
+		names = append(names, s.Name)
+	}
+	return names
+}
+

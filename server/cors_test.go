@@ -53,8 +53,10 @@ func TestCORS(t *testing.T) {
 
 func TestCORSOriginsSetting(t *testing.T) {
 	for in, want := range map[string]string{"*": "*", "none": "", " https://a.example , https://b.example ": "https://a.example|https://b.example"} {
-		if got := strings.Join(corsOrigins(in), "|"); got != want {
-			t.Errorf("corsOrigins(%q) = %q, want %q", in, got, want)
+		t.Setenv("LEASEGRAPH_CORS_ORIGINS", in)
+		cfg, err := loadConfig()
+		if got := strings.Join(cfg.CORSOrigins, "|"); err != nil || got != want {
+			t.Errorf("LEASEGRAPH_CORS_ORIGINS=%q: %q %v, want %q", in, got, err, want)
 		}
 	}
 }

@@ -331,17 +331,17 @@ func TestIntrospectionSwitch(t *testing.T) {
 func TestGraphQLConfig(t *testing.T) {
 	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "")
 	t.Setenv("LEASEGRAPH_INTROSPECTION", "")
-	c, err := loadGraphQLConfig()
-	if err != nil || c.Limits != cost.DefaultLimits() || c.NoIntrospection {
-		t.Fatalf("defaults: %+v %v", c, err)
+	c, err := loadConfig()
+	if err != nil || c.GraphQL.Limits != cost.DefaultLimits() || c.GraphQL.NoIntrospection {
+		t.Fatalf("defaults: %+v %v", c.GraphQL, err)
 	}
 	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "9")
 	t.Setenv("LEASEGRAPH_INTROSPECTION", "0")
-	if c, err = loadGraphQLConfig(); err != nil || c.Limits.MaxDepth != 9 || !c.NoIntrospection {
-		t.Fatalf("set: %+v %v", c, err)
+	if c, err = loadConfig(); err != nil || c.GraphQL.Limits.MaxDepth != 9 || !c.GraphQL.NoIntrospection {
+		t.Fatalf("set: %+v %v", c.GraphQL, err)
 	}
 	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "deep")
-	if _, err = loadGraphQLConfig(); err == nil || !strings.Contains(err.Error(), "LEASEGRAPH_QUERY_MAX_DEPTH") {
+	if _, err = loadConfig(); err == nil || !strings.Contains(err.Error(), "LEASEGRAPH_QUERY_MAX_DEPTH") {
 		t.Fatalf("bad value: %v", err)
 	}
 }

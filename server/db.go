@@ -18,6 +18,7 @@ import (
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
 	"github.com/leasegraph/leasegraph/migrations"
@@ -44,29 +45,8 @@ const (
 	pgMaxLifetime  = 30 * time.Minute
 )
 
-// dbConfig is how long the process waits on PostgreSQL (SQLite is local:
-// its waits are the busy timeout and the request's context).
-type dbConfig struct {
-	// ConnectTimeout is lib/pq's connect_timeout when the URL and
-	// PGCONNECT_TIMEOUT set none: without it a connection attempt to a
-	// host that drops packets waits for the kernel (minutes).
-	ConnectTimeout time.Duration
-	// StatementTimeout is PostgreSQL's statement_timeout for every pooled
-	// connection (0: the server's own). It is a backstop behind request
-	// deadlines: a cancelled request asks PostgreSQL to cancel its statement
-	// over a new connection, which a partitioned network may never deliver;
-	// this makes PostgreSQL end the statement by itself.
-	StatementTimeout time.Duration
-}
-
 // defaultDBConfig is what openDriver uses: the defaults of the settings.
-func defaultDBConfig() dbConfig {
-	return dbConfig{ConnectTimeout: 5 * time.Second, StatementTimeout: defaultRequestTimeout + statementTimeoutMargin}
-}
-
-// statementTimeoutMargin lets a request's own deadline (and its clear
-// TIMEOUT answer) always come before PostgreSQL's statement_timeout.
-const statementTimeoutMargin = 5 * time.Second
+func defaultDBConfig() config.DB { return config.Defaults().DB }
 
 // openDriver opens the database named by url with the default bounds.
 func openDriver(url string) (*entsql.Driver, error) {
@@ -76,7 +56,7 @@ func openDriver(url string) (*entsql.Driver, error) {
 // openDriverWith opens the database named by url: PostgreSQL for
 // postgres:// URLs, else an embedded SQLite file (url "" means
 // ./leasegraph.db, or sqlite:PATH / file:PATH).
-func openDriverWith(url string, dc dbConfig) (*entsql.Driver, error) {
+func openDriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		dsn, err := postgresDSN(url, dc)
@@ -125,7 +105,7 @@ func sqliteDSN(path string) string {
 
 // postgresDSN adds the connect and statement timeouts to a PostgreSQL URL,
 // leaving any the URL sets itself.
-func postgresDSN(raw string, dc dbConfig) (string, error) {
+func postgresDSN(raw string, dc config.DB) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// The error quotes the URL, which may hold a password.
@@ -143,17 +123,11 @@ func postgresDSN(raw string, dc dbConfig) (string, error) {
 	return u.String(), nil
 }
 
-// LEASEGRAPH_MIGRATE values.
-const (
-	migrateAuto = "auto" // apply pending migrations when opening the database
-	migrateOff  = "off"  // refuse to run while migrations are pending
-)
-
 // openDatabase opens the database named by url and brings its schema up to
 // date (migrate auto) or checks that it is (migrate off). Migrations run on
 // connections of their own without the statement timeout: altering a large
 // table may rightly take longer than any request.
-func openDatabase(ctx context.Context, url string, dc dbConfig, migrate string, log *slog.Logger) (*ent.Client, *entsql.Driver, error) {
+func openDatabase(ctx context.Context, url string, dc config.DB, migrate string, log *slog.Logger) (*ent.Client, *entsql.Driver, error) {
 	mc := dc
 	mc.StatementTimeout = 0
 	mdrv, err := openDriverWith(url, mc)
@@ -175,14 +149,14 @@ func openDatabase(ctx context.Context, url string, dc dbConfig, migrate string, 
 // openClient migrates drv's database and returns a client on it: what the
 // server does at start-up, for tests that open a database of their own.
 func openClient(ctx context.Context, drv *entsql.Driver) (*ent.Client, error) {
-	if err := migrateSchema(ctx, drv, migrateAuto, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if err := migrateSchema(ctx, drv, config.MigrateAuto, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		return nil, err
 	}
 	return ent.NewClient(ent.Driver(drv)), nil
 }
 
 func migrateSchema(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.Logger) error {
-	if migrate == migrateOff {
+	if migrate == config.MigrateOff {
 		if err := migrations.Check(ctx, drv.DB(), drv.Dialect()); err != nil {
 			if errors.Is(err, migrations.ErrPending) {
 				return fmt.Errorf("%w: run `server migrate`, or set LEASEGRAPH_MIGRATE=auto", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/config"
 )
 
 // Per-request deadlines. Every GraphQL operation and every /leases request
@@ -27,8 +28,10 @@ import (
 // drivers stop the statement (lib/pq sends PostgreSQL a cancel request,
 // modernc interrupts SQLite) and the work ends with it.
 
+// defaultRequestTimeout applies where a caller (a test) sets none.
+var defaultRequestTimeout = config.Defaults().RequestTimeout
+
 const (
-	defaultRequestTimeout = 15 * time.Second
 	// codeTimeout is extensions.code (or error.code) of a request cut by
 	// its deadline. The answer is 503: the server, not the request, is at
 	// fault, and a retry may succeed.

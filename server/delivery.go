@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/propexo"
@@ -16,10 +17,10 @@ import (
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
-// deliveryConfig is how prospects reach Propexo.
+// deliveryConfig is how prospects reach Propexo: the settings, and knobs
+// that only tests and demo mode turn (never read from the environment).
 type deliveryConfig struct {
-	PropexoToken   string
-	PropexoBaseURL string
+	config.Delivery
 	// PropexoHTTP overrides the HTTP client (demo mode's in-process simulator).
 	PropexoHTTP *http.Client
 	// PollEvery is how often Propexo's write status is checked;
@@ -27,19 +28,15 @@ type deliveryConfig struct {
 	PollEvery, RetryBase, JobPoll time.Duration
 	// InsertOnly enqueues without working jobs (tests of a stopped server).
 	InsertOnly bool
-	// JobTimeout bounds one delivery attempt; RescueAfter is when a job a
-	// dead process held is run again (jobs.Config).
-	JobTimeout, RescueAfter time.Duration
 }
 
 // demoPropexo runs the Propexo simulator in-process, finishing each write
-// after a few seconds, so demo prospects are delivered with no token.
-func demoPropexo() deliveryConfig {
+// after a few seconds, so demo prospects are delivered with no token; the
+// job settings of d still apply.
+func demoPropexo(d config.Delivery) deliveryConfig {
 	sim := propexotest.New(propexotest.Options{AutoComplete: 3 * time.Second})
-	return deliveryConfig{
-		PropexoToken: "demo", PropexoBaseURL: "http://propexo.simulator",
-		PropexoHTTP: &http.Client{Transport: sim.Transport(), Timeout: 10 * time.Second},
-	}
+	d.PropexoToken, d.PropexoBaseURL = "demo", "http://propexo.simulator"
+	return deliveryConfig{Delivery: d, PropexoHTTP: &http.Client{Transport: sim.Transport(), Timeout: 10 * time.Second}}
 }
 
 // startDelivery starts the queue and its workers when a Propexo token is

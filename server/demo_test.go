@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
@@ -81,7 +82,7 @@ func TestDemoTokenIsLogged(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := config{Port: "0", DatabaseURL: "sqlite:" + t.TempDir() + "/demo.db", Demo: true}
+	cfg := config.Config{Port: "0", DatabaseURL: "sqlite:" + t.TempDir() + "/demo.db", Demo: true}
 	go func() { done <- serve(ctx, cfg, log) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(logs.String(), "leasegraph listening") && time.Now().Before(deadline) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/cards"
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/privacy"
 	"github.com/leasegraph/leasegraph/graph"
@@ -35,30 +35,14 @@ const (
 	maxPageSize     = 500
 )
 
-// graphQLConfig is what a query may cost, and whether it may introspect.
+// graphQLConfig is what a query may cost, whether it may introspect (the
+// settings; zero limits: the defaults), and the websocket's deadline.
 type graphQLConfig struct {
-	// Limits bound a request's size, depth, complexity and partner calls
-	// (LEASEGRAPH_QUERY_*, LEASEGRAPH_PARTNER_CONCURRENCY). Zero: the defaults.
-	Limits cost.Limits
-	// NoIntrospection switches introspection off (LEASEGRAPH_INTROSPECTION=0);
-	// it is on by default because the playground is the documentation.
-	NoIntrospection bool
+	config.GraphQL
 	// OperationTimeout is the deadline of a query or mutation sent over the
 	// websocket (the app's request timeout; HTTP requests get theirs from
 	// withDeadline). Zero: defaultRequestTimeout.
 	OperationTimeout time.Duration
-}
-
-func loadGraphQLConfig() (graphQLConfig, error) {
-	c := graphQLConfig{Limits: cost.DefaultLimits()}
-	switch v := os.Getenv("LEASEGRAPH_INTROSPECTION"); v {
-	case "", "1", "true", "on":
-	case "0", "false", "off":
-		c.NoIntrospection = true
-	default:
-		return c, fmt.Errorf("LEASEGRAPH_INTROSPECTION: want 1 or 0, got %q", v)
-	}
-	return c, c.Limits.FromEnv(os.Getenv)
 }
 
 // newGraphQLHandler serves /graphql: POST and GET over HTTP, mutations in a

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/migrations"
 	"github.com/leasegraph/leasegraph/tenancy"
@@ -30,8 +30,6 @@ import (
 
 // The test harness: every suite runs once on SQLite and once on PostgreSQL,
 // each test against its own empty database, through the real HTTP handler.
-
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // env is one test's server and database.
 type env struct {
@@ -63,9 +61,7 @@ func forEachDBSetup(t *testing.T, setup envSetup, fn func(t *testing.T, e *env))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
-		}
+		testknobs.SkipPostgres(t)
 		fn(t, newEnv(t, postgresSchema(t), setup))
 	})
 }
@@ -74,10 +70,7 @@ func forEachDBSetup(t *testing.T, setup envSetup, fn func(t *testing.T, e *env))
 // whose connections use it.
 func postgresSchema(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = defaultTestPostgres
-	}
+	base := testknobs.PostgresURL()
 	db, err := sql.Open("postgres", base)
 	if err != nil {
 		t.Fatalf("PostgreSQL: %v", err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/cards"
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/prospects"
@@ -46,7 +47,7 @@ type app struct {
 	prospects *prospects.Service
 	// limits are the rate limits and the websocket token re-check interval
 	// (zero rates: no limit); limiters hold their buckets.
-	limits   rateLimits
+	limits   config.RateLimits
 	limiters *limiters
 	// graphql bounds what a query may cost; zero is the defaults.
 	graphql graphQLConfig

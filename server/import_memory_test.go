@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/lease"
 )
 
@@ -42,9 +43,7 @@ func TestImportMemory(t *testing.T) {
 		testImportMemory(t, bin, feed, "sqlite:"+filepath.Join(t.TempDir(), "mem.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
-		}
+		testknobs.SkipPostgres(t)
 		testImportMemory(t, bin, feed, postgresSchema(t))
 	})
 }

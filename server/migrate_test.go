@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/migrations"
 )
 
@@ -20,9 +20,7 @@ func TestMigrate(t *testing.T) {
 		testMigrate(t, func() string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") })
 	})
 	t.Run("postgres", func(t *testing.T) {
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
-		}
+		testknobs.SkipPostgres(t)
 		testMigrate(t, func() string { return postgresSchema(t) })
 	})
 }

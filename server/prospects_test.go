@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
@@ -48,7 +49,7 @@ func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
 func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
 	t.Helper()
 	svc, stop, err := startDelivery(t.Context(), deliveryConfig{
-		PropexoToken: "test-token", PropexoBaseURL: d.url, InsertOnly: insertOnly,
+		Delivery: config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url}, InsertOnly: insertOnly,
 		PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
 	}, d.app.client, d.db, d.dialect, d.app.log)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/leasegraph/leasegraph/config"
 )
 
 // Rate limits through the real routes: a budget per token, and a budget of
@@ -24,7 +26,7 @@ import (
 // withLimits sets the app's rate limits. The test server's peer is
 // 127.0.0.1, trusted as a proxy so that X-Forwarded-For plays the client
 // address.
-func withLimits(l rateLimits) envSetup {
+func withLimits(l config.RateLimits) envSetup {
 	return func(t *testing.T, a *app, _ *sql.DB, _ string) {
 		l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
 		a.limits = l
@@ -97,7 +99,7 @@ func assertLimited(t *testing.T, what string, a answer, max int) {
 
 func TestRateLimitPerToken(t *testing.T) {
 	// One request per 100 s after a burst of 3: nothing refills during the test.
-	forEachDBSetup(t, withLimits(rateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *env) {
+	forEachDBSetup(t, withLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *env) {
 		_, a := e.newClient("Alpha")
 		_, b := e.newClient("Beta")
 		for i := range 3 {
@@ -149,7 +151,7 @@ func mustAtoi(t *testing.T, s string) int {
 
 func TestRateLimitFailedAuth(t *testing.T) {
 	// 5 failures a minute per address; the token budget is out of the way.
-	forEachDBSetup(t, withLimits(rateLimits{TokenRate: 1000, TokenBurst: 1000, AuthFailures: 5}), func(t *testing.T, e *env) {
+	forEachDBSetup(t, withLimits(config.RateLimits{TokenRate: 1000, TokenBurst: 1000, AuthFailures: 5}), func(t *testing.T, e *env) {
 		const attacker, other = "203.0.113.66", "198.51.100.7"
 		_, good := e.newClient("Alpha")
 		_, fresh := e.newClient("Beta")
@@ -207,7 +209,7 @@ func TestRateLimitFailedAuth(t *testing.T) {
 }
 
 func TestRateLimitPostbackCredentials(t *testing.T) {
-	forEachDBSetup(t, withLimits(rateLimits{AuthFailures: 3}), func(t *testing.T, e *env) {
+	forEachDBSetup(t, withLimits(config.RateLimits{AuthFailures: 3}), func(t *testing.T, e *env) {
 		const attacker = "2001:db8:7:7::1"
 		for i := range 3 {
 			if r := e.call("POST", "/webhooks/smartmove/k"+strconv.Itoa(i), "", attacker, []byte(`{}`)); r.status != http.StatusUnauthorized {
@@ -227,7 +229,7 @@ func TestRateLimitPostbackCredentials(t *testing.T) {
 }
 
 func TestRateLimitWebsocket(t *testing.T) {
-	forEachDBSetup(t, withLimits(rateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *env) {
+	forEachDBSetup(t, withLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *env) {
 		_, a := e.newClient("Alpha")
 		_, b := e.newClient("Beta")
 		// connection_init spends one request, each operation one more.
@@ -337,7 +339,7 @@ func TestConfigRateLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := rateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second}
+	want := config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second}
 	if fmt.Sprint(cfg.Limits) != fmt.Sprint(want) {
 		t.Fatalf("defaults %+v, want %+v", cfg.Limits, want)
 	}

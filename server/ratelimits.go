@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ratelimit"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -21,82 +20,16 @@ import (
 // authentications per client address on every route that takes a secret.
 // Both are per instance (buckets live in this process's memory).
 
-// rateLimits are the budgets. A zero rate turns its limit off; serve()
-// fills them from the environment, whose defaults are on.
-type rateLimits struct {
-	// TokenRate is requests per second per token, TokenBurst how many it
-	// may send at once.
-	TokenRate  float64
-	TokenBurst int
-	// AuthFailures is failed authentications per minute per client
-	// address (also the burst).
-	AuthFailures int
-	// MaxKeys bounds each table of buckets (tokens, addresses).
-	MaxKeys int
-	// TrustedProxies may tell the client's address in X-Forwarded-For.
-	TrustedProxies []netip.Prefix
-	// SocketRecheck is how often an open websocket's token is checked for
-	// revocation (default 30 s).
-	SocketRecheck time.Duration
-}
+// The budgets are config.RateLimits; a zero rate turns its limit off.
 
-const defaultSocketRecheck = 30 * time.Second
+// defaultSocketRecheck applies where a caller (a test) sets none.
+var defaultSocketRecheck = config.Defaults().Limits.SocketRecheck
 
 // knownTokenIdle is how long a token that authenticated stays in the token
 // table without use. While there, it is let past its address's failed-auth
 // block (see authenticateSecret), so it is kept well beyond the time its
 // bucket takes to refill.
 const knownTokenIdle = 15 * time.Minute
-
-const rateLimitEnvHelp = `  LEASEGRAPH_TOKEN_RATE  requests per second per API token (default 20; 0: no limit)
-  LEASEGRAPH_TOKEN_BURST requests a token may send at once (default 40)
-  LEASEGRAPH_AUTH_FAILURES  failed authentications per minute per client address,
-                         on every route that takes a secret (default 10; 0: no limit)
-  LEASEGRAPH_RATE_LIMIT_KEYS  tokens and addresses tracked, each (default 100000)
-  LEASEGRAPH_TRUSTED_PROXIES  proxies (addresses or CIDRs, comma-separated) whose
-                         X-Forwarded-For names the client (default none: the peer address)
-  LEASEGRAPH_WS_RECHECK  how often an open websocket's token is checked for revocation
-                         (default 30s)
-  Limits are per server instance.
-`
-
-func init() {
-	envHelp = strings.Replace(envHelp, "  LOG_LEVEL", rateLimitEnvHelp+"  LOG_LEVEL", 1)
-}
-
-func loadRateLimits() (rateLimits, error) {
-	var l rateLimits
-	var err error
-	num := func(key, def string) float64 {
-		if err != nil {
-			return 0
-		}
-		v, perr := strconv.ParseFloat(envOr(key, def), 64)
-		if perr != nil || v < 0 {
-			err = fmt.Errorf("%s: a number, 0 or more", key)
-		}
-		return v
-	}
-	l.TokenRate = num("LEASEGRAPH_TOKEN_RATE", "20")
-	l.TokenBurst = int(num("LEASEGRAPH_TOKEN_BURST", "40"))
-	l.AuthFailures = int(num("LEASEGRAPH_AUTH_FAILURES", "10"))
-	l.MaxKeys = int(num("LEASEGRAPH_RATE_LIMIT_KEYS", "100000"))
-	if err != nil {
-		return l, err
-	}
-	if l.TokenRate > 0 && l.TokenBurst < 1 {
-		return l, fmt.Errorf("LEASEGRAPH_TOKEN_BURST: at least 1")
-	}
-	if l.TrustedProxies, err = ratelimit.ParsePrefixes(os.Getenv("LEASEGRAPH_TRUSTED_PROXIES")); err != nil {
-		return l, fmt.Errorf("LEASEGRAPH_TRUSTED_PROXIES: %w", err)
-	}
-	d, err := time.ParseDuration(envOr("LEASEGRAPH_WS_RECHECK", "30s"))
-	if err != nil || d <= 0 {
-		return l, fmt.Errorf("LEASEGRAPH_WS_RECHECK: a positive duration such as 30s")
-	}
-	l.SocketRecheck = d
-	return l, nil
-}
 
 // limiters are the app's buckets, made from its rateLimits.
 type limiters struct {
@@ -109,7 +42,7 @@ type limiters struct {
 	trusted  []netip.Prefix
 }
 
-func newLimiters(l rateLimits) *limiters {
+func newLimiters(l config.RateLimits) *limiters {
 	return &limiters{
 		tokens: ratelimit.New(ratelimit.Config{Rate: l.TokenRate, Burst: l.TokenBurst, MaxKeys: l.MaxKeys, Idle: knownTokenIdle}),
 		failures: ratelimit.New(ratelimit.Config{Rate: float64(l.AuthFailures) / 60, Burst: l.AuthFailures,

@@ -22,6 +22,7 @@ import (
 	cdptarget "github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
 )
@@ -90,9 +91,7 @@ func chromiumPath(t *testing.T) string {
 			return path
 		}
 	}
-	if os.Getenv("LEASEGRAPH_TEST_SKIP_BROWSER") == "1" && os.Getenv("CI") == "" {
-		t.Skip("LEASEGRAPH_TEST_SKIP_BROWSER=1: browser test skipped (never allowed in CI)")
-	}
+	testknobs.SkipBrowser(t)
 	t.Fatal("the registration browser test needs Chromium (Debian: apt-get install chromium); " +
 		"a developer without it may set LEASEGRAPH_TEST_SKIP_BROWSER=1 outside CI")
 	return ""
@@ -121,7 +120,7 @@ func startBrowser(t *testing.T) context.Context {
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	var copts []chromedp.ContextOption
-	if os.Getenv("LEASEGRAPH_TEST_BROWSER_DEBUG") == "1" {
+	if testknobs.BrowserDebug() {
 		logf := func(f string, a ...any) {
 			s := fmt.Sprintf(f, a...)
 			if len(s) > 600 {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -218,9 +219,7 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1")
-		}
+		testknobs.SkipPostgres(t)
 		run(t, postgresSchema(t))
 	})
 }

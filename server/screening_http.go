@@ -7,13 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/screening"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
@@ -22,42 +21,13 @@ import (
 // Screening through SmartMove: configuration, the service, the postback
 // route, demo mode's in-process simulator and the periodic refresh.
 
-const screeningEnvHelp = `  SMARTMOVE_API_KEY      RentPrep SmartMove API key (unset: screening is off, except
-                         in demo mode, which runs an in-process SmartMove simulator)
-  SMARTMOVE_BASE_URL     SmartMove API host (default https://stage.rentprep.com, the sandbox)
-  SMARTMOVE_REFRESH_INTERVAL  how often open screenings without news are refreshed
-                         from SmartMove, and after how long without a postback (default 15m)
-  LEASEGRAPH_PUBLIC_URL  this server's public base URL, for SmartMove's postbacks
-                         (default http://localhost:$PORT)
-`
-
-func init() {
-	envHelp = strings.Replace(envHelp, "  LOG_LEVEL", screeningEnvHelp+"  LOG_LEVEL", 1)
-}
-
-// screeningConfig is read from the environment.
+// screeningConfig is the settings, and a knob only tests turn (never read
+// from the environment).
 type screeningConfig struct {
-	APIKey          string
-	BaseURL         string
-	PublicURL       string
-	RefreshInterval time.Duration
+	config.Screening
 	// DemoStep is how often demo mode's simulated applicants move one step
 	// (default 4 s).
 	DemoStep time.Duration
-}
-
-func loadScreeningConfig(port string) (screeningConfig, error) {
-	c := screeningConfig{
-		APIKey:    os.Getenv("SMARTMOVE_API_KEY"),
-		BaseURL:   envOr("SMARTMOVE_BASE_URL", smartmove.SandboxURL),
-		PublicURL: strings.TrimRight(envOr("LEASEGRAPH_PUBLIC_URL", "http://localhost:"+port), "/"),
-	}
-	d, err := time.ParseDuration(envOr("SMARTMOVE_REFRESH_INTERVAL", "15m"))
-	if err != nil || d <= 0 {
-		return c, fmt.Errorf("SMARTMOVE_REFRESH_INTERVAL: a positive duration such as 15m")
-	}
-	c.RefreshInterval = d
-	return c, nil
 }
 
 // screeningSetup is the app's screening part.

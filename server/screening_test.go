@@ -8,12 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/screening"
 	"github.com/leasegraph/leasegraph/smartmove"
@@ -38,10 +39,7 @@ var smartmoveEnvs sync.Map // test name -> *smartmoveEnv
 // testPostgresBase is the PostgreSQL the tests use (LISTEN/NOTIFY channels
 // are database-wide; the schema names the channel).
 func testPostgresBase() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultTestPostgres
+	return testknobs.PostgresURL()
 }
 
 // withSmartMove points the app's screening at a fresh simulator (one per
@@ -751,7 +749,7 @@ func TestScreeningDemo(t *testing.T) {
 	a := &app{client: client, log: slog.New(slog.NewTextHandler(logs, nil))}
 	srv := httptest.NewUnstartedServer(nil)
 	public := "http://" + srv.Listener.Addr().String()
-	stop, err := a.startScreening(context.Background(), screeningConfig{PublicURL: public, DemoStep: 30 * time.Millisecond}, "0", true, "", drv, a.log)
+	stop, err := a.startScreening(context.Background(), screeningConfig{Screening: config.Screening{PublicURL: public}, DemoStep: 30 * time.Millisecond}, "0", true, "", drv, a.log)
 	if err != nil {
 		t.Fatal(err)
 	}

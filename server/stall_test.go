@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/config/testknobs"
 )
 
 // Database stalls: the database stops answering (packets dropped, nothing
@@ -175,9 +177,7 @@ func TestDatabaseStall(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1")
-		}
+		testknobs.SkipPostgres(t)
 		direct := postgresSchema(t)
 		u, _ := url.Parse(direct)
 		proxy := startProxy(t, u.Host)
@@ -215,7 +215,7 @@ func TestDatabaseStall(t *testing.T) {
 		// The connect timeout is the driver's own: a new connection to a
 		// database that does not answer gives up (1 s here) instead of
 		// waiting for the kernel.
-		drv, err := openDriverWith(proxied, dbConfig{ConnectTimeout: time.Second})
+		drv, err := openDriverWith(proxied, config.DB{ConnectTimeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,6 @@ package cost
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,7 +25,7 @@ import (
 )
 
 // Codes of a refused request, in extensions.code; extensions.limit names the
-// bound (the Setting's Key) and extensions.max its value.
+// bound and extensions.max its value.
 const (
 	// CodeTooLarge: too many tokens, selections, repeats of one field,
 	// aliases, root fields, variables or fragments.
@@ -45,7 +44,7 @@ func init() {
 	}
 }
 
-// Limits are the bounds; every one is a setting (see Settings).
+// Limits are the bounds; every one is a setting (config/table.go).
 type Limits struct {
 	MaxTokens        int
 	MaxSelections    int
@@ -66,49 +65,6 @@ type Limits struct {
 	PartnerFieldCost int
 	// PartnerConcurrency caps a request's partner calls in flight at once.
 	PartnerConcurrency int
-}
-
-// Setting is one limit as an environment variable.
-type Setting struct {
-	Env   string
-	Key   string // the name in extensions.limit
-	Value *int
-	Help  string
-}
-
-// Settings lists every limit with its variable, for the configuration.
-func (l *Limits) Settings() []Setting {
-	return []Setting{
-		{"LEASEGRAPH_QUERY_MAX_TOKENS", "tokens", &l.MaxTokens, "parser tokens in a GraphQL document"},
-		{"LEASEGRAPH_QUERY_MAX_SELECTIONS", "selections", &l.MaxSelections, "selections in a document, every fragment expanded where it is spread"},
-		{"LEASEGRAPH_QUERY_MAX_DEPTH", "depth", &l.MaxDepth, "fields nested in one another (introspection excluded)"},
-		{"LEASEGRAPH_QUERY_MAX_FRAGMENT_DEPTH", "fragmentDepth", &l.MaxFragmentDepth, "fragments spread within one another"},
-		{"LEASEGRAPH_QUERY_MAX_REPEATS", "repeats", &l.MaxRepeats, "times one field (response name) is selected in one selection set"},
-		{"LEASEGRAPH_QUERY_MAX_ALIASES", "aliases", &l.MaxAliases, "aliased fields in an operation"},
-		{"LEASEGRAPH_QUERY_MAX_ROOT_FIELDS", "rootFields", &l.MaxRootFields, "distinct root fields in an operation"},
-		{"LEASEGRAPH_QUERY_MAX_VARIABLES", "variables", &l.MaxVariables, "variables an operation declares"},
-		{"LEASEGRAPH_QUERY_MAX_FRAGMENTS", "fragments", &l.MaxFragments, "fragment definitions in a document"},
-		{"LEASEGRAPH_QUERY_MAX_COMPLEXITY", "complexity", &l.MaxComplexity, "an operation's complexity (about one per value answered)"},
-		{"LEASEGRAPH_QUERY_LIST_SIZE", "listSize", &l.ListSize, "items a plain list is assumed to hold in the complexity"},
-		{"LEASEGRAPH_QUERY_PARTNER_FIELD_COST", "partnerFieldCost", &l.PartnerFieldCost, "complexity of one partner-backed value (reportUrl, reportStatus)"},
-		{"LEASEGRAPH_PARTNER_CONCURRENCY", "partnerConcurrency", &l.PartnerConcurrency, "partner calls one request makes at once; the rest wait their turn"},
-	}
-}
-
-// FromEnv reads every limit that getenv has a value for.
-func (l *Limits) FromEnv(getenv func(string) string) error {
-	for _, s := range l.Settings() {
-		v := getenv(s.Env)
-		if v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return fmt.Errorf("%s: want a whole number of at least 1, got %q", s.Env, v)
-		}
-		*s.Value = n
-	}
-	return nil
 }
 
 // DefaultLimits are far above what the playground's own queries need: the

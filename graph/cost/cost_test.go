@@ -140,20 +140,6 @@ func TestRootFieldsByResponseName(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
-	l := DefaultLimits()
-	env := map[string]string{"LEASEGRAPH_QUERY_MAX_DEPTH": "7"}
-	if err := l.FromEnv(func(k string) string { return env[k] }); err != nil || l.MaxDepth != 7 || l.MaxTokens != DefaultLimits().MaxTokens {
-		t.Fatalf("%v %+v", err, l)
-	}
-	for _, bad := range []string{"0", "-1", "ten"} {
-		env["LEASEGRAPH_QUERY_MAX_DEPTH"] = bad
-		if err := l.FromEnv(func(k string) string { return env[k] }); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
 // A request's partner calls past the cap wait, and give up with the
 // request's context.
 func TestAcquirePartner(t *testing.T) {

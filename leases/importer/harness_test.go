@@ -15,6 +15,7 @@ import (
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
+	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
 	"github.com/leasegraph/leasegraph/migrations"
@@ -24,8 +25,6 @@ import (
 // The database tests run on SQLite and PostgreSQL, each against an empty
 // database of its own, acting as a client so privacy is exercised (as in
 // server/harness_test.go).
-
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // forEachDB runs fn on SQLite and on PostgreSQL. An unreachable PostgreSQL
 // fails the test; only a developer may opt out locally, never CI.
@@ -43,9 +42,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *ent.Client)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		if os.Getenv("LEASEGRAPH_TEST_SKIP_POSTGRES") == "1" && os.Getenv("CI") == "" {
-			t.Skip("LEASEGRAPH_TEST_SKIP_POSTGRES=1: PostgreSQL suite skipped (never allowed in CI)")
-		}
+		testknobs.SkipPostgres(t)
 		sqlDB, err := sql.Open("postgres", postgresSchema(t))
 		if err != nil {
 			t.Fatal(err)
@@ -69,10 +66,7 @@ func migrated(t *testing.T, drv *entsql.Driver) *ent.Client {
 // whose connections use it.
 func postgresSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		base = defaultTestPostgres
-	}
+	base := testknobs.PostgresURL()
 	admin, err := sql.Open("postgres", base)
 	if err != nil {
 		t.Fatalf("PostgreSQL: %v", err)

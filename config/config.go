@@ -1,0 +1,182 @@
+// Package config is the server's configuration: every setting is one row of
+// one table (table.go) with its environment variable, default, help text and
+// parser, read once at start into Config. `server -h` and the README's
+// configuration table are generated from the same rows, so neither drifts.
+//
+// The test suites' own knobs (which database, what to skip) are not settings
+// of the server: they live in config/testknobs.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/leasegraph/leasegraph/graph/cost"
+)
+
+// Config is every setting, parsed.
+type Config struct {
+	Port        string
+	DatabaseURL string
+	Demo        bool
+	DemoToken   string
+	// Secret signs forms and keys card fingerprints; "" means a random key
+	// per start.
+	Secret string
+	// CORSOrigins may call the API from browsers; none: CORS off.
+	CORSOrigins []string
+	// Migrate is MigrateAuto or MigrateOff.
+	Migrate  string
+	LogLevel slog.Level
+	// RequestTimeout is the deadline of a GraphQL operation or a /leases
+	// request.
+	RequestTimeout time.Duration
+	DB             DB
+	Limits         RateLimits
+	GraphQL        GraphQL
+	Delivery       Delivery
+	Screening      Screening
+}
+
+// DB is how long the process waits on PostgreSQL (SQLite is local: its
+// waits are the busy timeout and the request's context).
+type DB struct {
+	// ConnectTimeout is lib/pq's connect_timeout when the URL and
+	// PGCONNECT_TIMEOUT set none: without it a connection attempt to a
+	// host that drops packets waits for the kernel (minutes).
+	ConnectTimeout time.Duration
+	// StatementTimeout is PostgreSQL's statement_timeout for every pooled
+	// connection (0: the server's own). It is a backstop behind request
+	// deadlines: a cancelled request asks PostgreSQL to cancel its statement
+	// over a new connection, which a partitioned network may never deliver;
+	// this makes PostgreSQL end the statement by itself.
+	StatementTimeout time.Duration
+}
+
+// RateLimits are the request budgets, per server instance. A zero rate
+// turns its limit off.
+type RateLimits struct {
+	// TokenRate is requests per second per token, TokenBurst how many it
+	// may send at once.
+	TokenRate  float64
+	TokenBurst int
+	// AuthFailures is failed authentications per minute per client
+	// address (also the burst).
+	AuthFailures int
+	// MaxKeys bounds each table of buckets (tokens, addresses).
+	MaxKeys int
+	// TrustedProxies may tell the client's address in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// SocketRecheck is how often an open websocket's token is checked for
+	// revocation.
+	SocketRecheck time.Duration
+}
+
+// GraphQL is what one request may cost, and whether it may introspect.
+type GraphQL struct {
+	// Limits bound a request's size, depth, complexity and partner calls.
+	Limits cost.Limits
+	// NoIntrospection switches introspection off; it is on by default
+	// because the playground is the documentation.
+	NoIntrospection bool
+}
+
+// Delivery is how prospects reach Propexo.
+type Delivery struct {
+	PropexoToken   string
+	PropexoBaseURL string
+	// JobTimeout bounds one delivery attempt; RescueAfter is when a job a
+	// dead process held is run again.
+	JobTimeout, RescueAfter time.Duration
+}
+
+// Screening is how screenings reach SmartMove.
+type Screening struct {
+	APIKey  string
+	BaseURL string
+	// PublicURL is this server's base URL as SmartMove reaches it, for
+	// postbacks; no trailing slash.
+	PublicURL       string
+	RefreshInterval time.Duration
+}
+
+// LEASEGRAPH_MIGRATE's values.
+const (
+	MigrateAuto = "auto" // apply pending migrations when opening the database
+	MigrateOff  = "off"  // refuse to run while migrations are pending
+)
+
+// StatementTimeoutMargin lets a request's own deadline (and its clear
+// TIMEOUT answer) always come before PostgreSQL's statement_timeout.
+const StatementTimeoutMargin = 5 * time.Second
+
+// Setting is one row of the table.
+type Setting struct {
+	Name string
+	// Default is what an unset or empty variable means, in the variable's
+	// own syntax ("": nothing).
+	Default string
+	// Shown is how the documentation states the default when it is not
+	// Default itself (a computed default, or what "unset" means).
+	Shown string
+	// Help says what the setting does (Markdown, one paragraph).
+	Help string
+	// set parses a value (or the default) into the Config being loaded.
+	set func(string) error
+	// derive computes the default from the settings above this one.
+	derive func() string
+}
+
+// Settings lists the table's rows, in order.
+func Settings() []Setting { return table(new(Config)) }
+
+// Load reads every setting once through getenv (os.Getenv in the server).
+// An unset or empty variable takes its default. Every invalid value is
+// reported, each error naming its variable; values are not echoed, since
+// some are secrets.
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, s := range table(&c) {
+		v := getenv(s.Name)
+		if v == "" {
+			v = s.Default
+			if s.derive != nil {
+				v = s.derive()
+			}
+		}
+		if err := s.set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, c.check()...)
+	}
+	return c, errors.Join(errs...)
+}
+
+// Defaults is the configuration of an empty environment: the values the
+// server falls back on where a caller (a test) leaves a field zero.
+func Defaults() Config {
+	c, err := Load(func(string) string { return "" })
+	if err != nil {
+		panic("config: a default does not parse: " + err.Error()) // TestDefaults keeps this from happening
+	}
+	return c
+}
+
+// check holds the rules that tie two settings together.
+func (c *Config) check() []error {
+	var errs []error
+	if c.Limits.TokenRate > 0 && c.Limits.TokenBurst < 1 {
+		errs = append(errs, errors.New("LEASEGRAPH_TOKEN_BURST: at least 1 while LEASEGRAPH_TOKEN_RATE is on"))
+	}
+	if c.Delivery.RescueAfter <= c.Delivery.JobTimeout {
+		errs = append(errs, fmt.Errorf("LEASEGRAPH_JOB_RESCUE_AFTER (%s) must be longer than LEASEGRAPH_JOB_TIMEOUT (%s)",
+			c.Delivery.RescueAfter, c.Delivery.JobTimeout))
+	}
+	return errs
+}

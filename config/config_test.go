@@ -1,0 +1,208 @@
+package config_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/graph/cost"
+)
+
+var update = flag.Bool("update", false, "rewrite the README's configuration table from the settings")
+
+func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+// TestDefaults: an empty environment gives the documented defaults,
+// including the two computed from other settings.
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Config{
+		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", RequestTimeout: 15 * time.Second,
+		DB:       config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second},
+		Limits:   config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second},
+		GraphQL:  config.GraphQL{Limits: cost.DefaultLimits()},
+		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute},
+		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",
+			RefreshInterval: 15 * time.Minute},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
+	}
+	if !reflect.DeepEqual(config.Defaults(), want) {
+		t.Fatalf("Defaults() = %+v", config.Defaults())
+	}
+	c, err = config.Load(env(map[string]string{"PORT": "9000", "LEASEGRAPH_REQUEST_TIMEOUT": "3s"}))
+	if err != nil || c.Screening.PublicURL != "http://localhost:9000" || c.DB.StatementTimeout != 8*time.Second {
+		t.Fatalf("computed defaults: %q %v %v", c.Screening.PublicURL, c.DB.StatementTimeout, err)
+	}
+	c, err = config.Load(env(map[string]string{"LEASEGRAPH_PUBLIC_URL": "https://api.example/", "LEASEGRAPH_DB_STATEMENT_TIMEOUT": "0"}))
+	if err != nil || c.Screening.PublicURL != "https://api.example" || c.DB.StatementTimeout != 0 {
+		t.Fatalf("set over computed defaults: %q %v %v", c.Screening.PublicURL, c.DB.StatementTimeout, err)
+	}
+}
+
+// TestEverySettingIsRead: each row reaches a field: setting its variable
+// alone to some valid value changes the configuration.
+func TestEverySettingIsRead(t *testing.T) {
+	probes := []string{"7", "7m", "2m", "off", "0", "debug", "10.0.0.0/8", "https://x.example", strings.Repeat("s", 40)}
+	seen := map[string]bool{}
+	for _, s := range config.Settings() {
+		if seen[s.Name] {
+			t.Errorf("%s is in the table twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Help == "" {
+			t.Errorf("%s has no help", s.Name)
+		}
+		changed := false
+		for _, p := range probes {
+			c, err := config.Load(env(map[string]string{s.Name: p}))
+			if err == nil && !reflect.DeepEqual(c, config.Defaults()) {
+				changed = true
+				break
+			}
+		}
+		if !changed {
+			t.Errorf("%s: no value changes the configuration", s.Name)
+		}
+	}
+}
+
+// TestInvalidValues: a bad value stops the start with an error naming its
+// variable; every bad variable is named at once; a secret is not echoed.
+func TestInvalidValues(t *testing.T) {
+	bad := map[string]string{
+		"LEASEGRAPH_SECRET": "too-short", "LEASEGRAPH_MIGRATE": "sometimes", "LOG_LEVEL": "loud",
+		"LEASEGRAPH_REQUEST_TIMEOUT": "soon", "LEASEGRAPH_DB_STATEMENT_TIMEOUT": "-1s", "LEASEGRAPH_DB_CONNECT_TIMEOUT": "0",
+		"LEASEGRAPH_JOB_TIMEOUT": "1", "SMARTMOVE_REFRESH_INTERVAL": "0s", "LEASEGRAPH_WS_RECHECK": "0s",
+		"LEASEGRAPH_TOKEN_RATE": "fast", "LEASEGRAPH_AUTH_FAILURES": "-1", "LEASEGRAPH_RATE_LIMIT_KEYS": "many",
+		"LEASEGRAPH_TRUSTED_PROXIES": "proxy.example", "LEASEGRAPH_INTROSPECTION": "maybe",
+		"LEASEGRAPH_QUERY_MAX_DEPTH": "0", "LEASEGRAPH_QUERY_MAX_TOKENS": "-1", "LEASEGRAPH_PARTNER_CONCURRENCY": "ten",
+	}
+	for name, v := range bad {
+		if _, err := config.Load(env(map[string]string{name: v})); err == nil || !strings.HasPrefix(err.Error(), name+":") {
+			t.Errorf("%s=%s: %v", name, v, err)
+		}
+	}
+	_, err := config.Load(env(bad))
+	for name := range bad {
+		if err == nil || !strings.Contains(err.Error(), name+":") {
+			t.Errorf("all bad at once: %s not named in %v", name, err)
+		}
+	}
+	if strings.Contains(err.Error(), "too-short") {
+		t.Errorf("the secret's value is in the error: %v", err)
+	}
+	// Rules across two settings.
+	for _, tc := range []struct {
+		vars map[string]string
+		name string
+	}{
+		{map[string]string{"LEASEGRAPH_TOKEN_BURST": "0"}, "LEASEGRAPH_TOKEN_BURST"},
+		{map[string]string{"LEASEGRAPH_JOB_RESCUE_AFTER": "30s"}, "LEASEGRAPH_JOB_RESCUE_AFTER"},
+	} {
+		if _, err := config.Load(env(tc.vars)); err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%v: %v", tc.vars, err)
+		}
+	}
+	if c, err := config.Load(env(map[string]string{"LEASEGRAPH_TOKEN_RATE": "0", "LEASEGRAPH_TOKEN_BURST": "0"})); err != nil || c.Limits.TokenRate != 0 {
+		t.Errorf("no token limit, no burst: %v", err)
+	}
+}
+
+// TestQueryLimits: a limit set alone changes only itself.
+func TestQueryLimits(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"LEASEGRAPH_QUERY_MAX_DEPTH": "7"}))
+	if err != nil || c.GraphQL.Limits.MaxDepth != 7 || c.GraphQL.Limits.MaxTokens != cost.DefaultLimits().MaxTokens {
+		t.Fatalf("%v %+v", err, c.GraphQL.Limits)
+	}
+}
+
+// TestHelp: the -h text lists every setting with its default, as plain text.
+func TestHelp(t *testing.T) {
+	var b bytes.Buffer
+	config.WriteHelp(&b)
+	for _, s := range config.Settings() {
+		if !strings.Contains(b.String(), "  "+s.Name+" (default ") {
+			t.Errorf("-h does not list %s", s.Name)
+		}
+	}
+	if strings.Contains(b.String(), "`") {
+		t.Errorf("-h shows Markdown:\n%s", b.String())
+	}
+}
+
+var (
+	readmeTable = regexp.MustCompile("(?s)(<!-- settings:begin[^\n]*-->\n)(.*?)(<!-- settings:end -->)")
+	envName     = regexp.MustCompile(`\b(?:LEASEGRAPH|SMARTMOVE|PROPEXO|TEST)_[A-Z0-9_]*[A-Z0-9]\b`)
+)
+
+// TestREADME: the README's configuration table is the one generated from
+// the settings (go test ./config -update rewrites it); every variable the
+// README names anywhere is a setting or a test knob; and another table that
+// states a setting's default (Query limits) states the real one.
+func TestREADME(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	m := readmeTable.FindStringSubmatchIndex(readme)
+	if m == nil {
+		t.Fatal("README.md has no <!-- settings:begin --> ... <!-- settings:end --> table")
+	}
+	if got := readme[m[4]:m[5]]; got != config.Markdown() {
+		if *update {
+			readme = readme[:m[4]] + config.Markdown() + readme[m[5]:]
+			if err := os.WriteFile("../README.md", []byte(readme), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			t.Errorf("README.md's configuration table differs from config/table.go (go test ./config -update rewrites it):\n%s", got)
+		}
+	}
+	known := map[string]config.Setting{}
+	for _, s := range config.Settings() {
+		known[s.Name] = s
+	}
+	for _, k := range testknobs.Knobs {
+		known[k.Name] = config.Setting{Name: k.Name}
+	}
+	for _, name := range envName.FindAllString(readme, -1) {
+		if _, ok := known[name]; !ok {
+			t.Errorf("README.md names %s, which is neither a setting nor a test knob", name)
+		}
+	}
+	outside := readme[:m[2]] + readme[m[5]:]
+	for _, line := range strings.Split(outside, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			continue
+		}
+		cells := strings.Split(line, "|")
+		for i := 0; i+1 < len(cells); i++ {
+			s, ok := known[strings.Trim(strings.TrimSpace(cells[i]), "`")]
+			if def := strings.Trim(strings.TrimSpace(cells[i+1]), "`"); ok && def != "" && s.Default != "" && def != s.Default {
+				t.Errorf("README.md gives %s the default %q; it is %q", s.Name, def, s.Default)
+			}
+		}
+	}
+	for _, k := range testknobs.Knobs {
+		if !strings.Contains(outside, k.Name) {
+			t.Errorf("README.md does not mention the test knob %s", k.Name)
+		}
+	}
+	if slices.ContainsFunc(config.Settings(), func(s config.Setting) bool { return strings.Contains(s.Name, "TEST") }) {
+		t.Error("a test knob is in the runtime table")
+	}
+}

@@ -1,0 +1,251 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/propexo"
+	"github.com/leasegraph/leasegraph/ratelimit"
+	"github.com/leasegraph/leasegraph/smartmove"
+)
+
+// table is every setting, each bound to its field of c. The order is the
+// documentation's; a derived default may only use rows above it.
+func table(c *Config) []Setting {
+	q := cost.DefaultLimits()
+	l := &c.GraphQL.Limits
+	limit := func(name string, def int, dst *int, help string) Setting {
+		return Setting{Name: name, Default: strconv.Itoa(def), Help: help, set: atLeastOne(dst)}
+	}
+	return []Setting{
+		{Name: "PORT", Default: "8080", Help: "port to listen on", set: text(&c.Port)},
+		{Name: "DATABASE_URL", Shown: "unset: `./leasegraph.db`",
+			Help: "`postgres://user@host:5432/db?sslmode=disable` for PostgreSQL (always set `sslmode`), or `sqlite:PATH`",
+			set:  text(&c.DatabaseURL)},
+		{Name: "LEASEGRAPH_DEMO", Help: "`1` seeds the demo client and prints its token", set: lenientBool(&c.Demo)},
+		{Name: "LEASEGRAPH_DEMO_TOKEN", Help: "a fixed demo token (16+ characters) for scripts", set: text(&c.DemoToken)},
+		{Name: "LEASEGRAPH_CORS_ORIGINS", Default: "*",
+			Help: "origins whose browser apps may call `/graphql` and `/leases` (comma-separated; `none` turns CORS off). " +
+				"Bearer tokens, never cookies, authenticate, so `*` lets no page act without a token of its own",
+			set: origins(&c.CORSOrigins)},
+		{Name: "LEASEGRAPH_SECRET", Shown: "unset: random per start",
+			Help: "32+ characters; signs the registration card form and keys card fingerprints. Set the same value on every " +
+				"instance (unset, an open card form and duplicate-card detection do not survive a restart)",
+			set: secret(&c.Secret, 32)},
+		{Name: "PROPEXO_TOKEN",
+			Help: "Propexo API token: deliver prospects of clients with a Propexo integration id " +
+				"(unset: recorded as `NOT_SENT`; demo mode: an in-process simulator)",
+			set: text(&c.Delivery.PropexoToken)},
+		{Name: "PROPEXO_BASE_URL", Default: propexo.SandboxURL, Help: "Propexo API", set: text(&c.Delivery.PropexoBaseURL)},
+		{Name: "SMARTMOVE_API_KEY", Help: "RentPrep SmartMove key (unset: screening off, except demo mode's in-process simulator)",
+			set: text(&c.Screening.APIKey)},
+		{Name: "SMARTMOVE_BASE_URL", Default: smartmove.SandboxURL, Help: "SmartMove API (the sandbox)", set: text(&c.Screening.BaseURL)},
+		{Name: "SMARTMOVE_REFRESH_INTERVAL", Default: "15m",
+			Help: "how often, and after how long without a postback, open screenings are refreshed",
+			set:  duration(&c.Screening.RefreshInterval, false)},
+		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks",
+			derive: func() string { return "http://localhost:" + c.Port }, set: baseURL(&c.Screening.PublicURL)},
+		{Name: "LEASEGRAPH_TOKEN_RATE", Default: "20",
+			Help: "requests per second per API token, on every route and websocket operation (`0`: no limit)",
+			set:  nonNegative(&c.Limits.TokenRate)},
+		{Name: "LEASEGRAPH_TOKEN_BURST", Default: "40",
+			Help: "requests a token may send at once before `LEASEGRAPH_TOKEN_RATE` applies", set: nonNegativeInt(&c.Limits.TokenBurst)},
+		{Name: "LEASEGRAPH_AUTH_FAILURES", Default: "10",
+			Help: "failed authentications per minute per client address (also the burst), on every route that takes a secret (`0`: no limit)",
+			set:  nonNegativeInt(&c.Limits.AuthFailures)},
+		{Name: "LEASEGRAPH_RATE_LIMIT_KEYS", Default: "100000",
+			Help: "tokens, and addresses, tracked by the limits (each table; about 300 bytes a key, so at most some 30 MB each); " +
+				"when full the least recently used is forgotten",
+			set: nonNegativeInt(&c.Limits.MaxKeys)},
+		{Name: "LEASEGRAPH_TRUSTED_PROXIES", Help: "addresses or CIDRs of your reverse proxies (comma-separated): only a request from " +
+			"one of them may name the client in `X-Forwarded-For`. Unset: the peer address is the client's",
+			set: prefixes(&c.Limits.TrustedProxies)},
+		{Name: "LEASEGRAPH_WS_RECHECK", Default: "30s", Help: "how often an open websocket's token is checked for revocation",
+			set: duration(&c.Limits.SocketRecheck, false)},
+		{Name: "LEASEGRAPH_INTROSPECTION", Default: "1",
+			Help: "`0` switches GraphQL introspection off (`__schema`, `__type` answer `INTROSPECTION_DISABLED`); " +
+				"on by default because the playground is the documentation",
+			set: introspection(&c.GraphQL.NoIntrospection)},
+		limit("LEASEGRAPH_QUERY_MAX_TOKENS", q.MaxTokens, &l.MaxTokens, "parser tokens in a GraphQL document"),
+		limit("LEASEGRAPH_QUERY_MAX_SELECTIONS", q.MaxSelections, &l.MaxSelections,
+			"selections in a document, every fragment expanded where it is spread"),
+		limit("LEASEGRAPH_QUERY_MAX_DEPTH", q.MaxDepth, &l.MaxDepth, "fields nested in one another (introspection excluded)"),
+		limit("LEASEGRAPH_QUERY_MAX_FRAGMENT_DEPTH", q.MaxFragmentDepth, &l.MaxFragmentDepth, "fragments spread within one another"),
+		limit("LEASEGRAPH_QUERY_MAX_REPEATS", q.MaxRepeats, &l.MaxRepeats,
+			"times one field (response name) is selected in one selection set"),
+		limit("LEASEGRAPH_QUERY_MAX_ALIASES", q.MaxAliases, &l.MaxAliases, "aliased fields in an operation"),
+		limit("LEASEGRAPH_QUERY_MAX_ROOT_FIELDS", q.MaxRootFields, &l.MaxRootFields, "distinct root fields in an operation"),
+		limit("LEASEGRAPH_QUERY_MAX_VARIABLES", q.MaxVariables, &l.MaxVariables, "variables an operation declares"),
+		limit("LEASEGRAPH_QUERY_MAX_FRAGMENTS", q.MaxFragments, &l.MaxFragments, "fragment definitions in a document"),
+		limit("LEASEGRAPH_QUERY_MAX_COMPLEXITY", q.MaxComplexity, &l.MaxComplexity,
+			"an operation's complexity, about one per value answered (see [Query limits](#query-limits))"),
+		limit("LEASEGRAPH_QUERY_LIST_SIZE", q.ListSize, &l.ListSize, "items a plain list is assumed to hold in the complexity"),
+		limit("LEASEGRAPH_QUERY_PARTNER_FIELD_COST", q.PartnerFieldCost, &l.PartnerFieldCost,
+			"complexity of one partner-backed value (`reportUrl`, `reportStatus`)"),
+		limit("LEASEGRAPH_PARTNER_CONCURRENCY", q.PartnerConcurrency, &l.PartnerConcurrency,
+			"partner calls (`reportUrl`, `reportStatus`) one request makes at once; the others wait their turn, within the request's deadline"),
+		{Name: "LEASEGRAPH_MIGRATE", Default: MigrateAuto,
+			Help: "`auto` applies pending schema migrations at start-up and before each command; `off` refuses to start " +
+				"(or run a command) while any is pending, for deployments that run `server migrate` as their own step",
+			set: oneOf(&c.Migrate, MigrateAuto, MigrateOff)},
+		{Name: "LOG_LEVEL", Default: "info", Help: "`debug`, `info`, `warn`, `error`", set: logLevel(&c.LogLevel)},
+		{Name: "LEASEGRAPH_REQUEST_TIMEOUT", Default: "15s",
+			Help: "deadline of each GraphQL query or mutation (over HTTP or the websocket; subscriptions are not cut) and of each " +
+				"`/leases` request: then it answers 503 `TIMEOUT` and its SQL is cancelled",
+			set: duration(&c.RequestTimeout, false)},
+		{Name: "LEASEGRAPH_DB_STATEMENT_TIMEOUT", Shown: "request timeout + `5s`",
+			Help: "PostgreSQL `statement_timeout` on the server's connections, a backstop in case a cancel cannot reach the " +
+				"database (`0`: off; migrations and CLI commands run without it)",
+			derive: func() string { return (c.RequestTimeout + StatementTimeoutMargin).String() },
+			set:    duration(&c.DB.StatementTimeout, true)},
+		{Name: "LEASEGRAPH_DB_CONNECT_TIMEOUT", Default: "5s",
+			Help: "PostgreSQL connect timeout, used when neither `DATABASE_URL` (`connect_timeout`) nor libpq's `PGCONNECT_TIMEOUT` sets one", set: duration(&c.DB.ConnectTimeout, false)},
+		{Name: "LEASEGRAPH_JOB_TIMEOUT", Default: "1m", Help: "longest run of one delivery attempt", set: duration(&c.Delivery.JobTimeout, false)},
+		{Name: "LEASEGRAPH_JOB_RESCUE_AFTER", Default: "5m",
+			Help: "a delivery still marked running after this belonged to a dead process (`kill -9`, lost host) and is run again, " +
+				"resuming from its recorded state; must exceed the job timeout",
+			set: duration(&c.Delivery.RescueAfter, false)},
+	}
+}
+
+// The parsers: each binds a field and returns the row's set function.
+
+func text(dst *string) func(string) error {
+	return func(v string) error { *dst = v; return nil }
+}
+
+func secret(dst *string, min int) func(string) error {
+	return func(v string) error {
+		if v != "" && len(v) < min {
+			return fmt.Errorf("at least %d characters", min)
+		}
+		*dst = v
+		return nil
+	}
+}
+
+// baseURL drops a trailing slash, so paths can be appended.
+func baseURL(dst *string) func(string) error {
+	return func(v string) error { *dst = strings.TrimRight(v, "/"); return nil }
+}
+
+// lenientBool is on for any value but 0 and false.
+func lenientBool(dst *bool) func(string) error {
+	return func(v string) error {
+		switch v {
+		case "", "0", "false":
+			*dst = false
+		default:
+			*dst = true
+		}
+		return nil
+	}
+}
+
+func introspection(off *bool) func(string) error {
+	return func(v string) error {
+		switch v {
+		case "1", "true", "on":
+			*off = false
+		case "0", "false", "off":
+			*off = true
+		default:
+			return fmt.Errorf("want 1 or 0, got %q", v)
+		}
+		return nil
+	}
+}
+
+func oneOf(dst *string, values ...string) func(string) error {
+	return func(v string) error {
+		for _, ok := range values {
+			if v == ok {
+				*dst = v
+				return nil
+			}
+		}
+		return fmt.Errorf("must be %s", strings.Join(values, " or "))
+	}
+}
+
+func logLevel(dst *slog.Level) func(string) error {
+	return func(v string) error { return dst.UnmarshalText([]byte(v)) }
+}
+
+func duration(dst *time.Duration, zeroOK bool) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || (d == 0 && !zeroOK) {
+			if zeroOK {
+				return errors.New("a duration such as 20s, or 0")
+			}
+			return errors.New("a positive duration such as 30s")
+		}
+		*dst = d
+		return nil
+	}
+}
+
+func nonNegative(dst *float64) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n < 0 {
+			return errors.New("a number, 0 or more")
+		}
+		*dst = n
+		return nil
+	}
+}
+
+// nonNegativeInt accepts what nonNegative does and drops the fraction, as
+// the server always has.
+func nonNegativeInt(dst *int) func(string) error {
+	return func(v string) error {
+		var f float64
+		if err := nonNegative(&f)(v); err != nil {
+			return err
+		}
+		*dst = int(f)
+		return nil
+	}
+}
+
+func atLeastOne(dst *int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("want a whole number of at least 1, got %q", v)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+// origins reads a comma-separated list; "none" turns CORS off.
+func origins(dst *[]string) func(string) error {
+	return func(v string) error {
+		*dst = nil
+		if strings.TrimSpace(v) == "none" {
+			return nil
+		}
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				*dst = append(*dst, o)
+			}
+		}
+		return nil
+	}
+}
+
+func prefixes(dst *[]netip.Prefix) func(string) error {
+	return func(v string) (err error) {
+		*dst, err = ratelimit.ParsePrefixes(v)
+		return err
+	}
+}
