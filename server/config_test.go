@@ -91,4 +91,3 @@ func settingNames() []string {
 	}
 	return names
 }
-
