@@ -236,8 +236,8 @@ func parseMove(q url.Values) (*leases.Window, error) {
 		}
 		*b.dst = *t
 	}
-	if w.From.After(w.To) {
-		return nil, apperr.BadInput("from", "from is after to")
+	if err := w.Validate("move", "from"); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
