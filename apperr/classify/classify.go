@@ -44,6 +44,8 @@ func internalError() *apperr.Error {
 //     answer: TIMEOUT, CANCELLED, UNAVAILABLE (503), unless an *apperr.Error
 //     in the chain already says what happened;
 //   - an *apperr.Error: itself;
+//   - text PostgreSQL refuses (invalid UTF-8, a NUL) that no route's
+//     apperr.CheckText caught: BAD_USER_INPUT;
 //   - ent's not-found and a privacy denial: NOT_FOUND (404), the same
 //     answer, since not existing and not being the caller's must look alike;
 //   - an ent validator's refusal: BAD_USER_INPUT naming the field;
@@ -54,7 +56,7 @@ func internalError() *apperr.Error {
 //     internal true: the caller must log err (LogInternal), once.
 //
 // Bad input bytes are refused where input enters, as *apperr.Error
-// (apperr.CheckText), so they arrive here as BAD_USER_INPUT.
+// (apperr.CheckText), so they normally arrive here as BAD_USER_INPUT already.
 func Classify(ctx context.Context, err error) (e *apperr.Error, internal bool) {
 	if err == nil {
 		return nil, false
@@ -65,8 +67,16 @@ func Classify(ctx context.Context, err error) (e *apperr.Error, internal bool) {
 	if ue := unavailable(ctx, err); ue != nil {
 		return ue, false
 	}
-	var ve *ent.ValidationError
+	var (
+		ve    *ent.ValidationError
+		pqErr *pq.Error
+	)
 	switch {
+	case errors.As(err, &pqErr) && (pqErr.Code == "22021" || pqErr.Code == "22P05"):
+		// PostgreSQL refused a text value's bytes (character_not_in_repertoire,
+		// untranslatable_character): input that slipped past apperr.CheckText
+		// is still the caller's fault, not ours.
+		return &apperr.Error{Code: apperr.CodeBadInput, Message: "a value is not valid UTF-8 text or holds a NUL byte"}, false
 	case ent.IsNotFound(err), errors.Is(err, privacy.Deny):
 		return &apperr.Error{Code: apperr.CodeNotFound, Message: "not found"}, false
 	case errors.As(err, &ve):

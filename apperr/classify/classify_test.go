@@ -45,6 +45,8 @@ func TestClassify(t *testing.T) {
 		{"apperr wrapped", live, wrapped(apperr.Forbidden("no")), apperr.CodeForbidden, 403, "no", nil, nil},
 		{"apperr beats the deadline", cut, apperr.NotFound("lease"), apperr.CodeNotFound, 404, "lease not found", nil, nil},
 		{"invalid input bytes", live, apperr.CheckText("status", "a\x00b"), apperr.CodeBadInput, 400, "NUL", []string{"status"}, nil},
+		{"bytes PostgreSQL refuses", live, wrapped(&pq.Error{Code: "22021", Message: `invalid byte sequence for encoding "UTF8": 0xff`}), apperr.CodeBadInput, 400, "not valid UTF-8", nil, nil},
+		{"NUL PostgreSQL refuses", live, &pq.Error{Code: "22P05", Message: "unsupported Unicode escape sequence"}, apperr.CodeBadInput, 400, "NUL", nil, nil},
 		{"rate limited", live, apperr.RateLimited("slow down", 3), apperr.CodeRateLimited, 429, "slow down", nil, nil},
 		{"ent not found", live, wrapped(&ent.NotFoundError{}), apperr.CodeNotFound, 404, "not found", nil, nil},
 		{"privacy denial", live, wrapped(privacy.Denyf("viewer belongs to no client")), apperr.CodeNotFound, 404, "not found", nil, nil},
