@@ -29,7 +29,19 @@ const (
 	// authentications per address) is spent; extensions.retryAfter says
 	// after how many seconds to try again.
 	CodeRateLimited = "RATE_LIMITED"
+	// CodeTimeout: the request was cut by its deadline (HTTP 503: the
+	// server, not the request, is at fault, and a retry may succeed).
+	CodeTimeout = "TIMEOUT"
+	// CodeUnavailable: the database did not answer (HTTP 503).
+	CodeUnavailable = "UNAVAILABLE"
+	// CodeCancelled: the client went away before the answer. Nobody reads
+	// it, but it keeps such requests out of the error log.
+	CodeCancelled = "CANCELLED"
 )
+
+// StatusClientClosed is the status of a request whose client went away
+// before the answer (nginx's convention; nobody receives it).
+const StatusClientClosed = 499
 
 // Error is an error a caller can act on.
 type Error struct {
@@ -66,6 +78,10 @@ func (e *Error) HTTPStatus() int {
 		return http.StatusBadGateway
 	case CodeRateLimited:
 		return http.StatusTooManyRequests
+	case CodeTimeout, CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case CodeCancelled:
+		return StatusClientClosed
 	}
 	return http.StatusInternalServerError
 }

@@ -140,7 +140,7 @@ func (r *queryResolver) Leases(ctx context.Context, after *entgql.Cursor[int], f
 		for _, k := range moving.Kinds {
 			w.Kinds = append(w.Kinds, leases.Kind(k))
 		}
-		if err := w.Validate("moving"); err != nil {
+		if err := w.Validate("moving.kinds", "moving.from"); err != nil {
 			return nil, err
 		}
 		p, err := leases.Predicate(ctx, r.client, w)

@@ -7,15 +7,12 @@ package idempotency
 
 import (
 	"context"
-	"strings"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
+	"github.com/leasegraph/leasegraph/idempotency/idemkey"
 )
-
-// MaxKeyLen bounds an idempotency key.
-const MaxKeyLen = 200
 
 // Do runs work once per (client, operation, key). With an empty key it just
 // runs work. A repeated key returns the id work produced the first time.
@@ -25,13 +22,12 @@ const MaxKeyLen = 200
 // transaction and fails after its commit); that call answers CONFLICT and a
 // retry then finds the first result. db must be a transaction's client.
 func Do(ctx context.Context, db *ent.Client, operation, key string, work func() (int, error)) (id int, replayed bool, err error) {
-	key = strings.TrimSpace(key)
+	if key, err = idemkey.Check(key); err != nil {
+		return 0, false, err
+	}
 	if key == "" {
 		id, err = work()
 		return id, false, err
-	}
-	if len(key) > MaxKeyLen {
-		return 0, false, apperr.BadInput("idempotencyKey", "an idempotency key has at most %d characters", MaxKeyLen)
 	}
 	prev, err := db.IdempotencyRecord.Query().
 		Where(idempotencyrecord.Operation(operation), idempotencyrecord.Key(key)).Only(ctx)

@@ -49,19 +49,21 @@ func calendarDay(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// Validate reports a window that cannot match anything sensible. field is
-// the input's name, so the error points at what the caller wrote.
-func (w Window) Validate(field string) error {
+// Validate reports a window that cannot match anything sensible, for every
+// route that takes one (the GraphQL moving filter, /leases' move, from and
+// to). kindsField and fromField name the inputs as the route spells them
+// (dot-separated paths), so the error points at what the caller wrote.
+func (w Window) Validate(kindsField, fromField string) error {
 	if len(w.Kinds) == 0 {
-		return apperr.BadInput(field+".kinds", "name at least one kind of move: MOVE_IN, MOVE_OUT or TRANSFER")
+		return apperr.BadInput(kindsField, "name at least one kind of move: MOVE_IN, MOVE_OUT or TRANSFER")
 	}
 	for _, k := range w.Kinds {
 		if k != MoveIn && k != MoveOut && k != Transfer {
-			return apperr.BadInput(field+".kinds", "unknown kind of move %q: use MOVE_IN, MOVE_OUT or TRANSFER", k)
+			return apperr.BadInput(kindsField, "unknown kind of move %q: use MOVE_IN, MOVE_OUT or TRANSFER", k)
 		}
 	}
 	if calendarDay(w.From).After(calendarDay(w.To)) {
-		return apperr.BadInput(field+".from", "from (%s) is after to (%s)", w.From.Format(time.DateOnly), w.To.Format(time.DateOnly))
+		return apperr.BadInput(fromField, "from (%s) is after to (%s)", w.From.Format(time.DateOnly), w.To.Format(time.DateOnly))
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func TestWindowValidate(t *testing.T) {
 		{"unknown kind", Window{Kinds: []Kind{MoveIn, "move_in"}, From: march(1, 0, time.UTC), To: march(2, 0, time.UTC)}, "moving.kinds"},
 	}
 	for _, c := range cases {
-		err := c.w.Validate("moving")
+		err := c.w.Validate("moving.kinds", "moving.from")
 		if c.field == "" {
 			if err != nil {
 				t.Errorf("%s: %v", c.name, err)

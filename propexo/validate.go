@@ -6,14 +6,18 @@ import (
 	"unicode/utf8"
 )
 
-// The partner's field limits (RentCafe's, applied by the generic endpoint).
+// The partner's field limits (RentCafe's, applied by the generic endpoint),
+// declared here once: ent/schema/prospect.go stores prospects within them.
 const (
-	MaxAddressLen      = 40 // address_1, address_2
-	MaxCityLen         = 30
-	MaxStateLen        = 4
-	MaxZipLen          = 12
-	MaxCountryLen      = 2
-	MaxCreateLeaseTerm = 18 // lease_term_in_months on create; update has no maximum
+	MaxAddressLen = 40 // address_1, address_2
+	MaxCityLen    = 30
+	MaxStateLen   = 4
+	MaxZipLen     = 12
+	MaxCountryLen = 2
+	// MaxCreateLeaseTerm bounds lease_term_in_months on create. Propexo's
+	// update has no maximum, but a stored prospect keeps this one (it may
+	// yet be sent through create).
+	MaxCreateLeaseTerm = 18
 )
 
 // FieldError is one rejected field.

@@ -9,12 +9,11 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/types"
+	"github.com/leasegraph/leasegraph/types/phone"
 )
 
 // Input is a prospect's fields as the GraphQL inputs carry them; nil means
@@ -54,12 +53,18 @@ type Input struct {
 // validate checks the input with Propexo's own rules, so that a stored
 // prospect can always be delivered, and names the GraphQL field at fault.
 func (in *Input) validate(create bool) error {
-	for _, p := range []**string{&in.Phone1, &in.Phone2} {
-		if *p != nil && strings.TrimSpace(**p) != "" {
-			if n, err := phonenumbers.Parse(**p, "US"); err == nil && phonenumbers.IsValidNumber(n) {
-				e164 := phonenumbers.Format(n, phonenumbers.E164)
-				*p = &e164
+	for _, p := range []struct {
+		field string
+		value **string
+	}{{"input.phone1", &in.Phone1}, {"input.phone2", &in.Phone2}} {
+		if *p.value != nil && strings.TrimSpace(**p.value) != "" {
+			// Stored in E.164, so registration finds the prospect by any
+			// spelling of the number.
+			e164, ok := phone.E164(**p.value)
+			if !ok {
+				return apperr.BadInput(p.field, "%s is not a phone number (include the area code)", p.field[len("input."):])
 			}
+			*p.value = &e164
 		}
 	}
 	var err error

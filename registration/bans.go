@@ -6,6 +6,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
+	phonenum "github.com/leasegraph/leasegraph/types/phone"
 )
 
 // AddBan bans a phone number and/or an email address within the viewer's
@@ -18,7 +19,7 @@ func AddBan(ctx context.Context, db *ent.Client, phone, email, reason string) (*
 	}
 	c := db.Ban.Create().SetEmail(email).SetReason(reason)
 	if phone != "" {
-		e164, ok := normalizePhone(phone)
+		e164, ok := phonenum.E164(phone)
 		if !ok {
 			return nil, apperr.BadInput("input.phone", "%q is not a valid phone number", phone)
 		}

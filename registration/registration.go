@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
-
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
@@ -22,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/prospects"
+	phonenum "github.com/leasegraph/leasegraph/types/phone"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -97,7 +96,7 @@ func (s *Service) Register(ctx context.Context, db *ent.Client, req Request) (*O
 	if strings.TrimSpace(req.MobilePhone) == "" {
 		return finish(entreg.StatusINCOMPLETE, "mobile_phone is required")
 	}
-	phone, ok := normalizePhone(req.MobilePhone)
+	phone, ok := phonenum.E164(req.MobilePhone)
 	if !ok {
 		return finish(entreg.StatusINCOMPLETE, "mobile_phone is not a valid phone number")
 	}
@@ -241,16 +240,6 @@ func (s *Service) upsertProspect(ctx context.Context, db *ent.Client, existing *
 	source := "agent registration"
 	in.Phone1, in.ProspectSource = &phone, &source
 	return s.Prospects.Create(ctx, db, in, "")
-}
-
-// normalizePhone returns the number in E.164, reading numbers without a
-// country code as US numbers.
-func normalizePhone(s string) (string, bool) {
-	n, err := phonenumbers.Parse(s, "US")
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", false
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
 }
 
 func splitName(full string) (string, string) {

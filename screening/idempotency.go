@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/screeningrequest"
+	"github.com/leasegraph/leasegraph/idempotency/idemkey"
 )
 
 // errKeyTaken: another call already recorded the key.
@@ -30,14 +29,11 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error
 }
 
 func checkKey(key string) (string, error) {
-	key = strings.TrimSpace(key)
-	switch {
-	case key == "":
+	key, err := idemkey.Check(key)
+	if err == nil && key == "" {
 		return "", apperr.BadInput("idempotencyKey", "give an idempotency key: any string unique to this request, reused only to retry it")
-	case utf8.RuneCountInString(key) > MaxKeyLen:
-		return "", apperr.BadInput("idempotencyKey", "an idempotency key has at most %d characters", MaxKeyLen)
 	}
-	return key, nil
+	return key, err
 }
 
 // claim records the first call made with (key, op), and runs prepare in the

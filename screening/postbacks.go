@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"regexp"
@@ -39,35 +38,11 @@ const (
 	PostbackDuplicate PostbackResult = "duplicate"
 )
 
-// parseAuthorization reads the spec's base64(user):base64(password) or
-// standard Basic auth.
-func parseAuthorization(h string) (user, pass string, ok bool) {
-	h = strings.TrimSpace(h)
-	enc := base64.StdEncoding
-	if scheme, rest, found := strings.Cut(h, " "); found && strings.EqualFold(scheme, "Basic") {
-		b, err := enc.DecodeString(strings.TrimSpace(rest))
-		if err != nil {
-			return "", "", false
-		}
-		return strings.Cut(string(b), ":")
-	}
-	u64, p64, found := strings.Cut(h, ":")
-	if !found {
-		return "", "", false
-	}
-	u, err1 := enc.DecodeString(u64)
-	p, err2 := enc.DecodeString(p64)
-	if err1 != nil || err2 != nil {
-		return "", "", false
-	}
-	return string(u), string(p), true
-}
-
 // dummyHash keeps an unknown URL as slow as a wrong password.
 var dummyHash = credentialsHash("-", "-")
 
 func credentialsMatch(header, storedHash string) bool {
-	user, pass, ok := parseAuthorization(header)
+	user, pass, ok := smartmove.ParsePostbackAuthorization(header)
 	if !ok {
 		user, pass = "", ""
 	}

@@ -90,9 +90,6 @@ const (
 	OpRefresh        = "refreshScreeningApplication"
 )
 
-// MaxKeyLen bounds an idempotency key.
-const MaxKeyLen = 200
-
 // clientOf returns the viewer's client: screening is ordered under a
 // client's SmartMove customer reference, so a platform token cannot order.
 func (s *Service) clientOf(ctx context.Context) (*ent.Company, error) {

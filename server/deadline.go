@@ -3,22 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql/driver"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/lib/pq"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
 )
 
@@ -32,57 +29,12 @@ import (
 var defaultRequestTimeout = config.Defaults().RequestTimeout
 
 const (
-	// codeTimeout is extensions.code (or error.code) of a request cut by
-	// its deadline. The answer is 503: the server, not the request, is at
-	// fault, and a retry may succeed.
-	codeTimeout = "TIMEOUT"
-	// codeCancelled is what a request whose client went away ends with;
-	// nobody reads it, but it keeps such requests out of the error log.
-	codeCancelled = "CANCELLED"
-	// codeUnavailable: the database did not answer (HTTP 503).
-	codeUnavailable = "UNAVAILABLE"
-	// statusClientClosed is logged for a request whose client went away
-	// before the answer (nginx's convention; nobody receives it).
-	statusClientClosed = 499
+	// The codes of a request that did not finish; the mapping from errors
+	// lives in apperr/classify with every other.
+	codeTimeout        = apperr.CodeTimeout
+	codeUnavailable    = apperr.CodeUnavailable
+	statusClientClosed = apperr.StatusClientClosed
 )
-
-// requestDeadlineKey marks a context whose HTTP request already runs under
-// a deadline, so the GraphQL operation middleware does not add a second.
-type requestDeadlineKey struct{}
-
-func timeoutError(d time.Duration) *apperr.Error {
-	return &apperr.Error{Code: codeTimeout, Message: fmt.Sprintf("the request did not finish within its %s deadline", d)}
-}
-
-// asUnavailable returns the error a request should answer when err comes
-// from its deadline, its client leaving or a database that does not
-// answer, nil otherwise. Drivers report a cancelled statement in their own
-// words (lib/pq: query_canceled), so the context's own state decides as
-// much as err.
-func asUnavailable(ctx context.Context, err error) *apperr.Error {
-	if _, ok := apperr.As(err); ok {
-		return nil
-	}
-	var (
-		pqErr  *pq.Error
-		netErr net.Error
-	)
-	statementTimeout := errors.As(err, &pqErr) && pqErr.Code == "57014" && strings.Contains(pqErr.Message, "statement timeout")
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded), statementTimeout:
-		d := defaultRequestTimeout
-		if dl, ok := ctx.Value(requestDeadlineKey{}).(time.Duration); ok {
-			d = dl
-		}
-		return timeoutError(d)
-	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
-		return &apperr.Error{Code: codeCancelled, Message: "the client cancelled the request"}
-	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn):
-		// The connect timeout, a refused or reset connection.
-		return &apperr.Error{Code: codeUnavailable, Message: "the database is unavailable; try again later"}
-	}
-	return nil
-}
 
 // withDeadline runs HTTP requests under a deadline of d and answers on
 // time even when the handler cannot stop (a driver blocked on a network
@@ -110,7 +62,7 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 			}
-			ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestDeadlineKey{}, d), d)
+			ctx, cancel := context.WithTimeout(classify.WithDeadline(r.Context(), d), d)
 			defer cancel()
 			buf := &bufferedResponse{header: http.Header{}}
 			done := make(chan struct{})
@@ -131,7 +83,7 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 						w.WriteHeader(statusClientClosed)
 						return
 					}
-					timedOut(w, timeoutError(d))
+					timedOut(w, classify.Timeout(d))
 					return
 				}
 			}
@@ -145,7 +97,7 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 			// A 5xx produced after the deadline is the deadline's doing
 			// (a driver's "canceling statement"): say so.
 			if ctx.Err() != nil && buf.status >= http.StatusInternalServerError {
-				timedOut(w, timeoutError(d))
+				timedOut(w, classify.Timeout(d))
 				return
 			}
 			buf.copyTo(w)
@@ -225,10 +177,10 @@ func httpTimedOut(w http.ResponseWriter, e *apperr.Error) {
 func operationDeadline(d time.Duration) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		op := graphql.GetOperationContext(ctx)
-		if _, ok := ctx.Value(requestDeadlineKey{}).(time.Duration); ok || op.Operation == nil || op.Operation.Operation == ast.Subscription {
+		if _, ok := classify.Deadline(ctx); ok || op.Operation == nil || op.Operation.Operation == ast.Subscription {
 			return next(ctx)
 		}
-		ctx, cancel := context.WithTimeout(context.WithValue(ctx, requestDeadlineKey{}, d), d)
+		ctx, cancel := context.WithTimeout(classify.WithDeadline(ctx, d), d)
 		handler := next(ctx)
 		// Transports call a response handler until it returns nil; a query
 		// or mutation answers once.
@@ -265,7 +217,7 @@ func operationDeadline(d time.Duration) graphql.OperationMiddleware {
 				if errors.Is(ctx.Err(), context.Canceled) {
 					return nil // the socket closed or the client stopped the operation
 				}
-				e := timeoutError(d)
+				e := classify.Timeout(d)
 				return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: map[string]any{"code": e.Code}}}}
 			}
 		}

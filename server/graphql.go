@@ -19,10 +19,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leasegraph/leasegraph/apperr"
-	"github.com/leasegraph/leasegraph/cards"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/ent/privacy"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/cost"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -169,24 +168,20 @@ func (refuseIntrospection) MutateOperationContext(_ context.Context, op *graphql
 	return nil
 }
 
-// presentError gives every error a code. Errors the caller can act on keep
-// their message; anything else is logged and shown as "internal error", so
-// driver messages (table names, SQL) never reach a client.
+// presentError gives every error a code, as apperr/classify decides for
+// every route; GraphQL adds only what is its own (gqlgen's parse,
+// validation and coercion errors). Anything else is logged and shown as
+// "internal error", so driver messages (table names, SQL) never reach a
+// client.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		if gerr.Extensions == nil {
 			gerr.Extensions = map[string]any{}
 		}
-		var (
-			ae *apperr.Error
-			ve *ent.ValidationError
-		)
-		if de := asUnavailable(ctx, err); de != nil {
-			err = de // a deadline or an unreachable database is not an internal error
-		}
+		ae, internal := classify.Classify(ctx, err)
 		switch {
-		case errors.As(err, &ae):
+		case !internal:
 			for k, v := range ae.Extensions {
 				gerr.Extensions[k] = v
 			}
@@ -195,17 +190,6 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if len(ae.Field) > 0 {
 				gerr.Extensions["field"] = ae.Field
 			}
-		case ent.IsNotFound(err), errors.Is(err, privacy.Deny):
-			// Not existing and not being the caller's look the same.
-			gerr.Message = "not found"
-			gerr.Extensions["code"] = apperr.CodeNotFound
-		case errors.As(err, &ve):
-			gerr.Message = fmt.Sprintf("%s is not valid", ve.Name)
-			gerr.Extensions["code"] = apperr.CodeBadInput
-			gerr.Extensions["field"] = []string{ve.Name}
-		case ent.IsConstraintError(err):
-			gerr.Message = "conflicts with an existing row"
-			gerr.Extensions["code"] = apperr.CodeConflict
 		case isInputError(ctx, gerr):
 			gerr.Extensions["code"] = apperr.CodeBadInput
 		case gerr.Extensions["code"] != nil:
@@ -217,9 +201,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = "the request body is not a GraphQL request in JSON (" + strings.TrimPrefix(reason, "input: ") + ")"
 			gerr.Extensions["code"] = apperr.CodeBadInput
 		default:
-			log.ErrorContext(ctx, "graphql error", "error", cards.RedactNumbers(err.Error()), "path", gerr.Path.String())
-			gerr.Message = "internal error"
-			gerr.Extensions["code"] = apperr.CodeInternal
+			classify.LogInternal(ctx, log, "graphql error", err, "path", gerr.Path.String())
+			gerr.Message = ae.Message
+			gerr.Extensions["code"] = ae.Code
 		}
 		return gerr
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
@@ -183,15 +184,11 @@ func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 		v, key, err := a.authenticateSecret(r.Context(), a.clientKey(r), secret)
 		if err != nil {
 			if ae, ok := apperr.As(err); ok {
-				deny(w, ae)
+				deny(w, ae) // 401 or 429, in the route's own shape
 				return
 			}
-			if de := asUnavailable(r.Context(), err); de != nil {
-				writeError(w, de, http.StatusServiceUnavailable)
-				return
-			}
-			a.log.ErrorContext(r.Context(), "authenticating", "error", err.Error())
-			writeError(w, &apperr.Error{Code: apperr.CodeInternal, Message: "internal error"}, http.StatusInternalServerError)
+			e := classify.Respond(r.Context(), a.log, "authenticating", err)
+			writeError(w, e, e.HTTPStatus())
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withTokenKey(viewer.NewContext(r.Context(), v), key)))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/types"
@@ -78,19 +79,12 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"data": records, "next_cursor": next, "total": conn.TotalCount})
 }
 
-// fail answers an error in the HTTP routes' JSON shape; errors that are not
-// the caller's are logged and answered 500 without detail.
+// fail answers an error in the HTTP routes' JSON shape, as apperr/classify
+// decides for every route; errors that are not the caller's are logged and
+// answered 500 without detail.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if de := asUnavailable(r.Context(), err); de != nil {
-		writeError(w, de, http.StatusServiceUnavailable)
-		return
-	}
-	if ae, ok := apperr.As(err); ok {
-		writeError(w, ae, ae.HTTPStatus())
-		return
-	}
-	a.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "error", err.Error())
-	writeError(w, &apperr.Error{Code: apperr.CodeInternal, Message: "internal error"}, http.StatusInternalServerError)
+	e := classify.Respond(r.Context(), a.log, "request failed", err, "path", r.URL.Path)
+	writeError(w, e, e.HTTPStatus())
 }
 
 func parseLeasesRequest(r *http.Request) (*leasesRequest, error) {
@@ -242,8 +236,8 @@ func parseMove(q url.Values) (*leases.Window, error) {
 		}
 		*b.dst = *t
 	}
-	if w.From.After(w.To) {
-		return nil, apperr.BadInput("from", "from is after to")
+	if err := w.Validate("move", "from"); err != nil {
+		return nil, err
 	}
 	return w, nil
 }

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -198,11 +198,10 @@ func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Conte
 	}
 	if err != nil {
 		_ = tx.Rollback()
-		var ve *ent.ValidationError
-		if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeBadInput || errors.As(err, &ve) {
+		if ce, _ := classify.Classify(ctx, err); ce.Code == apperr.CodeBadInput {
 			// Bad input the checks above let through: the page's answer
 			// is still an outcome the CRM hears, never an error page.
-			view.Status, view.Message = registration.Incomplete, "A value is not valid: "+inputName(err)+"."
+			view.Status, view.Message = registration.Incomplete, "A value is not valid: "+inputName(ce)+"."
 			a.renderRegistration(w, client.CrmOrigins, true, view)
 			return
 		}
@@ -297,13 +296,9 @@ func (a *app) renderRegistration(w http.ResponseWriter, allowed []string, client
 }
 
 // inputName names the input an error is about, without its value.
-func inputName(err error) string {
-	if ae, ok := apperr.As(err); ok && len(ae.Field) > 0 {
-		return strings.Join(ae.Field, ".")
-	}
-	var ve *ent.ValidationError
-	if errors.As(err, &ve) {
-		return ve.Name
+func inputName(e *apperr.Error) string {
+	if len(e.Field) > 0 {
+		return strings.Join(e.Field, ".")
 	}
 	return "the request"
 }

@@ -12,6 +12,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/screening"
 	"github.com/leasegraph/leasegraph/smartmove"
@@ -81,18 +82,16 @@ func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	result, err := a.screeningService().HandlePostback(r.Context(), r.PathValue("key"), r.Header.Get("Authorization"), body)
-	switch ae, isApp := apperr.As(err); {
+	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"status": string(result)})
 	case errors.Is(err, screening.ErrUnauthorized):
 		a.failedSecret(addr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="leasegraph postbacks"`)
 		writeError(w, apperr.Unauthenticated("postback credentials missing or wrong"), http.StatusUnauthorized)
-	case isApp:
-		writeError(w, ae, ae.HTTPStatus())
 	default:
-		a.log.ErrorContext(r.Context(), "storing a postback", "error", err.Error())
-		writeError(w, &apperr.Error{Code: apperr.CodeInternal, Message: "internal error"}, http.StatusInternalServerError)
+		e := classify.Respond(r.Context(), a.log, "storing a postback", err)
+		writeError(w, e, e.HTTPStatus())
 	}
 }
 

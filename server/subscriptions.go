@@ -21,6 +21,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/screening"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -88,8 +89,7 @@ func (a *app) initSocket(ctx context.Context, p transport.InitPayload) (context.
 		} else if ok {
 			return deny(closeForbidden, "Forbidden", ae.Message)
 		} else if err != nil {
-			a.log.ErrorContext(ctx, "authenticating a websocket", "error", err.Error())
-			return deny(closeForbidden, "Forbidden", "internal error")
+			return deny(closeForbidden, "Forbidden", classify.Respond(ctx, a.log, "authenticating a websocket", err).Message)
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -142,7 +142,7 @@ func (a *app) recheckToken(ctx context.Context, s *socket) *apperr.Error {
 		return ae
 	}
 	if ctx.Err() == nil && check.Err() != nil {
-		return timeoutError(a.timeout())
+		return classify.Timeout(a.timeout())
 	}
 	if ctx.Err() == nil {
 		a.log.WarnContext(ctx, "re-checking a websocket's token", "error", err.Error())

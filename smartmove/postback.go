@@ -51,17 +51,23 @@ func PostbackAuthorization(username, password string) string {
 }
 
 // CheckPostbackAuthorization reports whether header carries username and
-// password, in the spec's form or as standard Basic auth (the partner notes
-// say to accept both). The comparison takes the same time whatever matches.
+// password (see ParsePostbackAuthorization). The comparison takes the same
+// time whatever matches.
 func CheckPostbackAuthorization(header, username, password string) bool {
-	user, pass, ok := parsePostbackAuthorization(header)
+	user, pass, ok := ParsePostbackAuthorization(header)
 	if !ok {
 		return false
 	}
 	return equalSecret(user, username)&equalSecret(pass, password) == 1
 }
 
-func parsePostbackAuthorization(h string) (user, pass string, ok bool) {
+// ParsePostbackAuthorization reads the username and password of a
+// postback's Authorization header, in the spec's form
+// (base64(username) ":" base64(password)) or as standard Basic auth: the
+// partner notes say to accept both. A receiver that keeps only a hash of the
+// credentials (screening/) compares what this returns.
+func ParsePostbackAuthorization(h string) (user, pass string, ok bool) {
+	h = strings.TrimSpace(h)
 	enc := base64.StdEncoding
 	if scheme, rest, found := strings.Cut(h, " "); found && strings.EqualFold(scheme, "Basic") {
 		b, err := enc.DecodeString(strings.TrimSpace(rest))
@@ -70,7 +76,7 @@ func parsePostbackAuthorization(h string) (user, pass string, ok bool) {
 		}
 		return strings.Cut(string(b), ":")
 	}
-	u64, p64, found := strings.Cut(strings.TrimSpace(h), ":")
+	u64, p64, found := strings.Cut(h, ":")
 	if !found {
 		return "", "", false
 	}

@@ -186,6 +186,8 @@ func TestCheckPostbackAuthorization(t *testing.T) {
 		{b("user") + ":" + b("pass"), true},
 		{"Basic " + b("user:pass"), true},
 		{"basic " + b("user:pass"), true},
+		{"  Basic " + b("user:pass") + " ", true},
+		{" " + b("user") + ":" + b("pass") + "\n", true},
 		{b("user") + ":" + b("wrong"), false},
 		{b("other") + ":" + b("pass"), false},
 		{"Basic " + b("user:wrong"), false},

@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/leasegraph/leasegraph/idempotency/idemkey"
 )
 
 // IdempotencyRecord remembers the first result of a mutation called with an
@@ -25,7 +27,7 @@ func (IdempotencyRecord) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("operation").NotEmpty().MaxRuneLen(100).Immutable().
 			Comment("The mutation the key was used with, e.g. createProspect."),
-		field.String("key").NotEmpty().MaxRuneLen(200).Immutable().
+		field.String("key").NotEmpty().MaxRuneLen(idemkey.MaxLen).Immutable().
 			Comment("The caller's idempotency key."),
 		field.Int("result_id").Optional().
 			Comment("The id of the row the first call produced; 0 while that call is still running."),

@@ -1,17 +1,22 @@
 package schema
 
 import (
+	"fmt"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/leasegraph/leasegraph/propexo"
 )
 
 // Prospect holds the schema definition for the Prospect entity. Its fields
 // and limits are those of Propexo's create-prospect endpoint (RentCafe's
-// limits), so a stored prospect can always be delivered.
+// limits, declared in propexo and referenced here), so a stored prospect
+// can always be delivered.
 type Prospect struct{ ent.Schema }
 
 // Mixin of the Prospect.
@@ -41,14 +46,18 @@ func (Prospect) Fields() []ent.Field {
 		field.Text("notes").Default("").MaxRuneLen(maxNotes).Comment("Notes about the prospect. Updates append to them, as Propexo does."),
 		field.Strings("pets").Optional().Validate(boundedList).Comment("The prospect's pets, as Propexo's pet values.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.String("address_1").Default("").MaxRuneLen(40).Comment("First line of the prospect's current address (at most 40 characters)."),
-		field.String("address_2").Default("").MaxRuneLen(40).Comment("Second line of the prospect's current address (at most 40 characters)."),
-		field.String("city").Default("").MaxRuneLen(30).Comment("City of the prospect's current address (at most 30 characters)."),
-		field.String("state").Default("").MaxRuneLen(4).Comment("State of the prospect's current address (at most 4 characters)."),
-		field.String("zip").Default("").MaxRuneLen(12).Comment("Zip code of the prospect's current address (at most 12 characters)."),
-		field.String("country").Default("").MaxRuneLen(2).Comment("Country code of the prospect's current address (at most 2 characters)."),
+		field.String("address_1").Default("").MaxRuneLen(propexo.MaxAddressLen).Comment(atMost("First line of the prospect's current address", propexo.MaxAddressLen)),
+		field.String("address_2").Default("").MaxRuneLen(propexo.MaxAddressLen).Comment(atMost("Second line of the prospect's current address", propexo.MaxAddressLen)),
+		field.String("city").Default("").MaxRuneLen(propexo.MaxCityLen).Comment(atMost("City of the prospect's current address", propexo.MaxCityLen)),
+		field.String("state").Default("").MaxRuneLen(propexo.MaxStateLen).Comment(atMost("State of the prospect's current address", propexo.MaxStateLen)),
+		field.String("zip").Default("").MaxRuneLen(propexo.MaxZipLen).Comment(atMost("Zip code of the prospect's current address", propexo.MaxZipLen)),
+		field.String("country").Default("").MaxRuneLen(propexo.MaxCountryLen).Comment(atMost("Country code of the prospect's current address", propexo.MaxCountryLen)),
 		field.Int("number_of_occupants").Optional().Nillable().Min(0).Comment("How many people will live in the unit."),
-		field.Int("lease_term_in_months").Optional().Nillable().Range(1, 18).Comment("The lease term the prospect wants, 1 to 18 months."),
+		// Create's maximum holds on update too, although Propexo's update
+		// has none: a prospect changed before its create was delivered
+		// (or retried) is sent through create, and must still pass.
+		field.Int("lease_term_in_months").Optional().Nillable().Range(1, propexo.MaxCreateLeaseTerm).
+			Comment(fmt.Sprintf("The lease term the prospect wants, 1 to %d months.", propexo.MaxCreateLeaseTerm)),
 		field.Ints("desired_num_bedrooms").Optional().Comment("Bedroom counts the prospect wants; RentCafe uses only the first.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Bool("subscribe").Optional().Nillable().Comment("Whether the prospect subscribes to the CRM's automated email."),
@@ -61,6 +70,11 @@ func (Prospect) Fields() []ent.Field {
 		field.String("propexo_prospect_id").Default("").MaxRuneLen(100).Comment("Propexo's id of this prospect once delivered; empty before."),
 		field.String("propexo_lease_id").Default("").MaxRuneLen(100).Comment("The lease_id Propexo's update endpoint requires; defaults to the Propexo prospect id."),
 	}
+}
+
+// atMost documents a RentCafe limit, declared once in propexo.
+func atMost(what string, n int) string {
+	return fmt.Sprintf("%s (at most %d characters).", what, n)
 }
 
 // Edges of the Prospect.

@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/leasegraph/leasegraph/idempotency/idemkey"
 )
 
 // ScreeningRequest holds the schema definition for the ScreeningRequest
@@ -23,7 +25,7 @@ func (ScreeningRequest) Mixin() []ent.Mixin {
 // Fields of the ScreeningRequest.
 func (ScreeningRequest) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("key").NotEmpty().MaxRuneLen(200).Immutable().
+		field.String("key").NotEmpty().MaxRuneLen(idemkey.MaxLen).Immutable().
 			Comment("The caller's idempotency key."),
 		field.String("operation").NotEmpty().MaxRuneLen(50).Immutable().
 			Comment("The mutation the key was used for, e.g. createScreeningApplication."),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/types"
+	"github.com/leasegraph/leasegraph/types/phone"
 )
 
 // maxReportErrors bounds the errors a report lists (Report.ErrorCount
@@ -308,7 +309,7 @@ func (b *builder) phones(t *Tenant, f fields, rt *rawTenant) {
 		into  *string
 	}{{"tenants.cell_phone", &t.CellPhone}, {"tenants.home_phone", &t.HomePhone}} {
 		if v, ok := f[slot.field]; ok {
-			if e164, _, err := NormalizePhone(v.text); err != nil {
+			if e164, _, err := phone.Normalize(v.text); err != nil {
 				b.fail(v.at, slot.field, v.col, "%v", err)
 			} else {
 				*slot.into = e164
@@ -316,7 +317,7 @@ func (b *builder) phones(t *Tenant, f fields, rt *rawTenant) {
 		}
 	}
 	for _, v := range rt.phones {
-		e164, kind, err := NormalizePhone(v.text)
+		e164, kind, err := phone.Normalize(v.text)
 		if err != nil {
 			b.fail(v.at, "tenants.phone", v.col, "%v", err)
 			continue

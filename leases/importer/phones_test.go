@@ -4,31 +4,9 @@ import (
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
-)
 
-func TestNormalizePhone(t *testing.T) {
-	for in, want := range map[string]string{
-		"555-212-4567":      "+15552124567", // the spec's example: unassigned, but well formed
-		"(212) 555-0100":    "+12125550100",
-		"212.736.5000":      "+12127365000",
-		"1-212-736-5000":    "+12127365000",
-		"+1 212 736 5000":   "+12127365000",
-		"+44 20 7946 0958":  "+442079460958",
-		"+49 151 23456789":  "+4915123456789",
-		"212-736-5000 x12":  "+12127365000",
-		"  (512) 555-0147 ": "+15125550147",
-	} {
-		got, _, err := NormalizePhone(in)
-		if err != nil || got != want {
-			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"n/a", "555-1234", "000-000-0000", "123", "call me"} {
-		if got, _, err := NormalizePhone(bad); err == nil {
-			t.Errorf("NormalizePhone(%q) = %q, want an error", bad, got)
-		}
-	}
-}
+	"github.com/leasegraph/leasegraph/types/phone"
+)
 
 // Phones of unknown kind fill the cell first when they can be one, and
 // land lines go to home, first come first served.
@@ -43,7 +21,7 @@ func TestPhoneClassification(t *testing.T) {
 		in   string
 		want phonenumbers.PhoneNumberType
 	}{{usAny, phonenumbers.FIXED_LINE_OR_MOBILE}, {ukFixed, phonenumbers.FIXED_LINE}, {ukMobile, phonenumbers.MOBILE}, {tollFree, phonenumbers.TOLL_FREE}} {
-		if _, kind, _ := NormalizePhone(n.in); kind != n.want {
+		if _, kind, _ := phone.Normalize(n.in); kind != n.want {
 			t.Fatalf("%s is of type %v, the test expects %v", n.in, kind, n.want)
 		}
 	}
