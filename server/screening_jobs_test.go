@@ -112,24 +112,43 @@ func TestScreeningPostbackEnqueuesRefresh(t *testing.T) {
 	})
 }
 
+// orderAndComplete orders a screening for one applicant, who then finishes
+// every step at SmartMove; with lose, SmartMove's postbacks never arrive.
+func orderAndComplete(t *testing.T, e *env, lose bool) (*smartmoveEnv, string, screeningApp) {
+	t.Helper()
+	sm := smartMove(t, e)
+	_, token := e.screeningClient("Acme")
+	app := e.createEmbedded(token, "k", true, "lisa@example.com")
+	if lose {
+		sm.sim.HoldPostbacks()
+	}
+	if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	return sm, token, app
+}
+
+// waitScreening polls the application through the API until cond holds.
+func waitScreening(t *testing.T, e *env, token, id, what string, cond func(screeningApp) bool) screeningApp {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var got screeningApp
+	eventually(ctx, t, what, func() bool {
+		got = e.screeningApp(token, id, "")
+		return cond(got)
+	})
+	return got
+}
+
 // TestScreeningRefreshJob: the job a postback inserts pulls what postbacks
 // do not carry (the credit recommendation, the applicants' names).
 func TestScreeningRefreshJob(t *testing.T) {
 	forEachDBSetup(t, withScreeningJobs(time.Hour, false), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		app := e.createEmbedded(token, "k", true, "lisa@example.com")
-		if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
-			t.Fatal(err)
-		}
+		sm, token, app := orderAndComplete(t, e, false)
 		sm.flush(t)
-		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-		defer cancel()
-		var got screeningApp
-		eventually(ctx, t, "the refresh job to pull the recommendation", func() bool {
-			got = e.screeningApp(token, app.ID, "")
-			return got.CreditRecommendation == "ACCEPT"
-		})
+		got := waitScreening(t, e, token, app.ID, "the refresh job to pull the recommendation",
+			func(a screeningApp) bool { return a.CreditRecommendation == "ACCEPT" })
 		if got.Status != "READY" || got.applicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" || got.Applicants.Edges[0].Node.FirstName != "Lisa" {
 			t.Fatalf("after the refresh job: %+v", got)
 		}
@@ -140,20 +159,9 @@ func TestScreeningRefreshJob(t *testing.T) {
 // the elected leader) pulls the application's state from SmartMove.
 func TestScreeningPeriodicRefresh(t *testing.T) {
 	forEachDBSetup(t, withScreeningJobs(300*time.Millisecond, false), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		app := e.createEmbedded(token, "k", true, "lisa@example.com")
-		sm.sim.HoldPostbacks() // postbacks are lost
-		if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		defer cancel()
-		var got screeningApp
-		eventually(ctx, t, "the periodic refresh", func() bool {
-			got = e.screeningApp(token, app.ID, "")
-			return got.Status == "READY"
-		})
+		_, token, app := orderAndComplete(t, e, true) // postbacks are lost
+		got := waitScreening(t, e, token, app.ID, "the periodic refresh",
+			func(a screeningApp) bool { return a.Status == "READY" })
 		if got.CreditRecommendation != "ACCEPT" || got.applicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" {
 			t.Fatalf("after the periodic refresh: %+v", got)
 		}
