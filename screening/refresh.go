@@ -179,10 +179,10 @@ func (s *Service) ReportStatus(ctx context.Context, a *ent.ScreeningApplication)
 // refresher decides its process died.
 const stuckAfter = 10 * time.Minute
 
-// RefreshStale is the periodic job (jobs.RefreshStaleScreeningsArgs): it pulls every open, ordered
-// application that has had no postback or refresh for staleAfter, and
-// closes idempotency records left IN_PROGRESS by a process that died. It
-// returns how many applications it refreshed.
+// RefreshStale is the periodic job (jobs.RefreshStaleScreeningsArgs): it
+// pulls every open, ordered application that has had no postback or refresh
+// for staleAfter, and closes idempotency records left IN_PROGRESS by a
+// process that died. It returns how many applications it refreshed.
 func (s *Service) RefreshStale(ctx context.Context, staleAfter time.Duration) (int, error) {
 	sys := viewer.SystemContext(ctx)
 	now := s.now()
