@@ -3,7 +3,7 @@
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test generate migrations bench vet check-generated
+.PHONY: run test check generate migrations bench vet lint staticcheck vulncheck check-generated
 
 ## run: the server on http://localhost:8080 with SQLite, demo data and GraphiQL
 run:
@@ -13,8 +13,38 @@ run:
 test: vet
 	go test -race -count=1 ./...
 
+## check: the fast inner loop: go vet, then every test on SQLite only, no browser, no race
+## detector, -short (the skips are refused when CI is set: CI runs make test)
+check: vet
+	LEASEGRAPH_TEST_SKIP_POSTGRES=1 LEASEGRAPH_TEST_SKIP_BROWSER=1 go test -count=1 -short ./...
+
 vet:
 	go vet ./...
+
+## lint: staticcheck, then govulncheck against the Go vulnerability database, both pinned as
+## Go tools in go.mod. The database is built offline from the pinned golang.org/x/vulndb module
+## (its OSV files, indexed by its own cmd/indexdb) into $$VULNDB_DIR, once per version. A called
+## vulnerability in a required module fails; one in the standard library warns (its fix is a
+## newer Go toolchain) unless VULN_STDLIB=fail.
+lint: staticcheck vulncheck
+
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+VULNDB_DIR ?= $(HOME)/.cache/leasegraph/vulndb-$(VULNDB_VERSION)
+VULN_STDLIB ?= warn
+
+staticcheck:
+	go tool staticcheck ./...
+
+vulncheck: $(VULNDB_DIR)/index/db.json
+	go tool govulncheck -db file://$(VULNDB_DIR) -format json ./... > $(VULNDB_DIR).scan.json
+	go run ./tools/vulngate -stdlib $(VULN_STDLIB) < $(VULNDB_DIR).scan.json
+
+$(VULNDB_DIR)/index/db.json:
+	@src=$$(go mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	test -d "$$src/data/osv" || { echo "golang.org/x/vulndb@$(VULNDB_VERSION) has no data/osv" >&2; exit 1; }; \
+	rm -rf $(VULNDB_DIR).tmp && \
+	GOFLAGS= go run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$src/data/osv" -out $(VULNDB_DIR).tmp && \
+	rm -rf $(VULNDB_DIR) && mv $(VULNDB_DIR).tmp $(VULNDB_DIR)
 
 ## generate: ent (with entgql's schema) first, then gqlgen
 generate:

@@ -1,7 +1,9 @@
-// Package jobs is durable outbound delivery: a River queue in the same
-// database as the data, so a write and the job that delivers it commit in
-// one transaction. Workers retry with backoff; their visible state is the
-// IntegrationJob row, never the River job.
+// Package jobs is the background work, as River jobs in the same database as
+// the data, so a write and the job that follows it up commit in one
+// transaction: durable outbound delivery to Propexo (workers retry with
+// backoff; their visible state is the IntegrationJob row, never the River
+// job), and SmartMove refreshes (one after each postback that moves an
+// application, and a periodic one run by the elected leader).
 package jobs
 
 import (
@@ -28,8 +30,12 @@ type Config struct {
 	DB      *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
 	Logger  *slog.Logger
-	// Workers run delivery; nil makes an insert-only client.
+	// Workers run delivery and screening refreshes; nil makes an
+	// insert-only client.
 	Workers *river.Workers
+	// PeriodicJobs are inserted on schedule by the elected leader only, so
+	// once across all instances (AddScreening's refresh).
+	PeriodicJobs []*river.PeriodicJob
 	// PollInterval is how often idle workers look for jobs: the
 	// database/sql drivers poll (no LISTEN).
 	PollInterval time.Duration
@@ -104,7 +110,11 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
-		rc.Queues = map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Concurrency}}
+		rc.Queues = map[string]river.QueueConfig{
+			queueName:      {MaxWorkers: cfg.Concurrency},
+			screeningQueue: {MaxWorkers: screeningConcurrency},
+		}
+		rc.PeriodicJobs = cfg.PeriodicJobs
 	}
 	c, err := river.NewClient(driver(cfg), rc)
 	if err != nil {

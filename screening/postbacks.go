@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
@@ -117,10 +116,7 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 	if pb.ReferenceText != nil {
 		payload["referenceText"] = redactText(*pb.ReferenceText)
 	}
-	var (
-		result PostbackResult
-		moved  bool
-	)
+	var result PostbackResult
 	err = s.inTx(ctx, func(tx *ent.Client) error {
 		ev, err := tx.InboundEvent.Create().
 			SetSource(inboundevent.SourceSMARTMOVE).SetDedupeKey(dedupe).SetScreeningApplicationID(app.ID).
@@ -165,7 +161,13 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 			if err != nil {
 				return err
 			}
-			moved = n == 1
+			if n == 1 && s.Queue != nil {
+				stx, err := ent.SQLTx(tx)
+				if err != nil {
+					return err
+				}
+				return s.Queue.EnqueueRefresh(ctx, stx, app.ID)
+			}
 		}
 		return nil
 	})
@@ -177,9 +179,6 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 	}
 	if result == PostbackApplied {
 		s.publish(ctx, app.ID)
-		if moved && s.RefreshAfterPostback {
-			go s.refreshAfterPostback(app.ID)
-		}
 	}
 	return result, nil
 }
@@ -191,18 +190,4 @@ func anyString(v any) string {
 		return s
 	}
 	return ""
-}
-
-// refreshAfterPostback pulls the details a postback does not carry
-// (applicants, recommendation) once the status moved.
-func (s *Service) refreshAfterPostback(id int) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	a, err := s.DB.ScreeningApplication.Get(viewer.SystemContext(ctx), id)
-	if err != nil {
-		return
-	}
-	if err := s.refreshOne(ctx, a); err != nil {
-		s.log().WarnContext(ctx, "refreshing after a postback", "application", id, "error", partnerError(err).Error())
-	}
 }

@@ -179,10 +179,10 @@ func (s *Service) ReportStatus(ctx context.Context, a *ent.ScreeningApplication)
 // refresher decides its process died.
 const stuckAfter = 10 * time.Minute
 
-// RefreshStale is the periodic job: it pulls every open, ordered
-// application that has had no postback or refresh for staleAfter, and
-// closes idempotency records left IN_PROGRESS by a process that died. It
-// returns how many applications it refreshed.
+// RefreshStale is the periodic job (jobs.RefreshStaleScreeningsArgs): it
+// pulls every open, ordered application that has had no postback or refresh
+// for staleAfter, and closes idempotency records left IN_PROGRESS by a
+// process that died. It returns how many applications it refreshed.
 func (s *Service) RefreshStale(ctx context.Context, staleAfter time.Duration) (int, error) {
 	sys := viewer.SystemContext(ctx)
 	now := s.now()
@@ -221,13 +221,38 @@ func (s *Service) RefreshStale(ctx context.Context, staleAfter time.Duration) (i
 	}
 	n := 0
 	for _, a := range apps {
+		if ctx.Err() != nil {
+			// Out of time: the rest are still stale and the next run takes them.
+			break
+		}
 		if err := s.refreshOne(ctx, a); err != nil {
 			s.log().WarnContext(ctx, "refreshing a screening application", "application", a.ID, "error", partnerError(err).Error())
 			continue
 		}
 		n++
 	}
+	if n > 0 {
+		s.log().InfoContext(ctx, "screening refresh", "refreshed", n)
+	}
 	return n, nil
+}
+
+// RefreshApplication pulls the details a postback does not carry
+// (applicants, recommendation) into one application: the job a postback
+// that moved it enqueues. A partner error is returned, for a retry.
+func (s *Service) RefreshApplication(ctx context.Context, id int) error {
+	a, err := s.DB.ScreeningApplication.Get(viewer.SystemContext(ctx), id)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.refreshOne(ctx, a); err != nil {
+		s.log().WarnContext(ctx, "refreshing after a postback", "application", id, "error", partnerError(err).Error())
+		return partnerError(err)
+	}
+	return nil
 }
 
 // refreshOne pulls and stores one application, acting as its client.

@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
@@ -35,6 +36,12 @@ import (
 // own random key.
 const PostbackPath = "/webhooks/smartmove/"
 
+// RefreshEnqueuer inserts a job that calls RefreshApplication, inside the
+// caller's database transaction (jobs.Queue implements it).
+type RefreshEnqueuer interface {
+	EnqueueRefresh(ctx context.Context, tx *sql.Tx, applicationID int) error
+}
+
 // Service is the screening service. Its zero value is not usable: set DB.
 type Service struct {
 	// DB is the root ent client. The service runs its own short
@@ -53,9 +60,11 @@ type Service struct {
 	// InFlightWait bounds how long a retry waits for the first call made
 	// with the same idempotency key (default 30 s).
 	InFlightWait time.Duration
-	// RefreshAfterPostback pulls the details (applicants, recommendation)
-	// in the background after a postback moves an application.
-	RefreshAfterPostback bool
+	// Queue, when set, gets a refresh job for every postback that moves an
+	// application, inserted in the postback's transaction: the details a
+	// postback does not carry (applicants, recommendation) are then pulled
+	// once it is stored, by whichever instance works the job.
+	Queue RefreshEnqueuer
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

@@ -126,7 +126,7 @@ func TestQueryCostAttacksRefused(t *testing.T) {
 		}
 		// A connection asked for no rows still costs its statements: a
 		// page of empty connections nested in a page is refused.
-		r, n = e.statements(a, `{ properties(first: 500) { edges { node { leases(first: 0) { totalCount } prospects(first: 0) { totalCount } } } } }`, nil)
+		r, _ = e.statements(a, `{ properties(first: 500) { edges { node { leases(first: 0) { totalCount } prospects(first: 0) { totalCount } } } } }`, nil)
 		if len(r.Errors) != 0 {
 			t.Errorf("one page of empty connections: %+v", r.Errors)
 		}

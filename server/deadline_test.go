@@ -38,7 +38,6 @@ type leaseStall struct {
 	e       *env
 	db      *sql.DB
 	tx      *sql.Tx
-	conn    *sql.Conn
 	pid     int
 	waits   int64
 	release func()

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/prospects"
+	"github.com/leasegraph/leasegraph/screening"
 )
 
 // deliveryConfig is how prospects reach Propexo: the settings, and knobs
@@ -39,32 +40,49 @@ func demoPropexo(d config.Delivery) deliveryConfig {
 	return deliveryConfig{Delivery: d, PropexoHTTP: &http.Client{Transport: sim.Transport(), Timeout: 10 * time.Second}}
 }
 
-// startDelivery starts the queue and its workers when a Propexo token is
-// configured, and returns the prospects service the API uses; stop drains
-// the workers. Without a token, deliveries are recorded as NOT_SENT.
-func startDelivery(ctx context.Context, dc deliveryConfig, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (*prospects.Service, func(), error) {
-	if dc.PropexoToken == "" {
+// startJobs starts this process's one River client (one, because River
+// elects one leader per database to run periodic jobs) and returns the
+// prospects service the API uses; stop drains the workers. It works Propexo
+// deliveries when a Propexo token is configured (without one, deliveries are
+// recorded as NOT_SENT) and, when scr is set, the SmartMove refreshes: the
+// job each moving postback inserts, and the periodic refresh every
+// refreshEvery, run by the leader only.
+func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, refreshEvery time.Duration, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (*prospects.Service, func(), error) {
+	if dc.PropexoToken == "" && scr == nil {
 		return &prospects.Service{}, func() {}, nil
 	}
-	px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP})
-	if err != nil {
-		return nil, nil, err
-	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second)})
+	if dc.PropexoToken != "" {
+		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP})
+		if err != nil {
+			return nil, nil, err
+		}
+		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second)})
+	}
+	var periodic []*river.PeriodicJob
+	if scr != nil {
+		periodic = append(periodic, jobs.AddScreening(workers, scr, or(refreshEvery, 15*time.Minute)))
+	}
 	if dc.InsertOnly {
 		workers = nil
 	}
 	q, err := jobs.New(ctx, jobs.Config{
-		DB: db, Dialect: dialect, Logger: log, Workers: workers,
+		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic,
 		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
 		JobTimeout: dc.JobTimeout, RescueAfter: dc.RescueAfter,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	ps := &prospects.Service{}
+	if dc.PropexoToken != "" {
+		ps.Queue = q
+	}
+	if scr != nil {
+		scr.Queue = q
+	}
 	if dc.InsertOnly {
-		return &prospects.Service{Queue: q}, func() {}, nil
+		return ps, func() {}, nil
 	}
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, err
@@ -74,7 +92,7 @@ func startDelivery(ctx context.Context, dc deliveryConfig, client *ent.Client, d
 		defer cancel()
 		_ = q.Stop(sctx)
 	}
-	return &prospects.Service{Queue: q}, stop, nil
+	return ps, stop, nil
 }
 
 func or(d, def time.Duration) time.Duration {

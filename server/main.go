@@ -82,17 +82,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Demo && cfg.Delivery.PropexoToken == "" {
 		delivery = demoPropexo(cfg.Delivery)
 	}
-	prospectService, stopDelivery, err := startDelivery(ctx, delivery, client, drv.DB(), drv.Dialect(), log)
-	if err != nil {
-		return fmt.Errorf("starting delivery: %w", err)
-	}
-	defer stopDelivery()
-	a.prospects = prospectService
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {
 		return fmt.Errorf("starting screening: %w", err)
 	}
 	defer stopScreening()
+	prospectService, stopJobs, err := startJobs(ctx, delivery, a.screeningService(), cfg.Screening.RefreshInterval, client, drv.DB(), drv.Dialect(), log)
+	if err != nil {
+		return fmt.Errorf("starting background jobs: %w", err)
+	}
+	defer stopJobs()
+	a.prospects = prospectService
 	if cfg.Demo {
 		token, err := seedDemo(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
 		if err != nil {

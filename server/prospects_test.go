@@ -48,10 +48,10 @@ func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
 // start starts a queue on the test's database (a server starting).
 func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
 	t.Helper()
-	svc, stop, err := startDelivery(t.Context(), deliveryConfig{
+	svc, stop, err := startJobs(t.Context(), deliveryConfig{
 		Delivery: config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url}, InsertOnly: insertOnly,
 		PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
-	}, d.app.client, d.db, d.dialect, d.app.log)
+	}, nil, 0, d.app.client, d.db, d.dialect, d.app.log)
 	if err != nil {
 		t.Fatal(err)
 	}

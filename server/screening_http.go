@@ -20,7 +20,7 @@ import (
 )
 
 // Screening through SmartMove: configuration, the service, the postback
-// route, demo mode's in-process simulator and the periodic refresh.
+// route and demo mode's in-process simulator.
 
 // screeningConfig is the settings, and a knob only tests turn (never read
 // from the environment).
@@ -97,8 +97,8 @@ func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
 
 // startScreening sets up the screening service for serve: the SmartMove
 // client (or, in demo mode without a key, the in-process simulator), the
-// notices between instances on PostgreSQL, and the periodic refresh. The
-// returned function stops what it started.
+// notices between instances on PostgreSQL. Its refreshes are River jobs
+// (startJobs). The returned function stops what it started.
 func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port string, demo bool, dsn string, drv *entsql.Driver, log *slog.Logger) (func(), error) {
 	var stops []func()
 	stop := func() {
@@ -106,16 +106,13 @@ func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port stri
 			stops[i]()
 		}
 	}
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = 15 * time.Minute
-	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = smartmove.SandboxURL
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:" + port
 	}
-	svc := &screening.Service{DB: a.client, Log: log, Broker: &screening.Broker{}, PublicURL: cfg.PublicURL, RefreshAfterPostback: true}
+	svc := &screening.Service{DB: a.client, Log: log, Broker: &screening.Broker{}, PublicURL: cfg.PublicURL}
 	smCfg := smartmove.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey}
 	if demo && cfg.APIKey == "" {
 		// Applicants move one step every few seconds; the links point back
@@ -147,32 +144,5 @@ func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port stri
 		stops = append(stops, stopPG)
 	}
 	a.screening.service = svc
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runRefresher(rctx, svc, cfg.RefreshInterval, log)
-	}()
-	stops = append(stops, func() { cancel(); <-done })
 	return stop, nil
-}
-
-// runRefresher refreshes, every interval, the open screenings that have had
-// no postback or refresh for that long: postbacks may stop arriving.
-func runRefresher(ctx context.Context, svc *screening.Service, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := svc.RefreshStale(ctx, every)
-			if err != nil {
-				log.WarnContext(ctx, "screening refresh", "error", err.Error())
-			} else if n > 0 {
-				log.InfoContext(ctx, "screening refresh", "refreshed", n)
-			}
-		}
-	}
 }
