@@ -3,16 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,10 +18,8 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/migrations"
-	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -37,12 +32,21 @@ type env struct {
 	dialect string
 	client  *ent.Client
 	srv     *httptest.Server
-	queries *countingDriver
+	queries *queries
 	logs    *syncBuffer
 }
 
-// forEachDB runs fn on SQLite and on PostgreSQL. An unreachable PostgreSQL
-// fails the test; only a developer may opt out locally, never CI.
+// queries is what the suites read of the database: e.queries.n counts the
+// statements the app sent (dbtest's counter), e.queries.Driver is the
+// database under the counting.
+type queries struct {
+	Driver dialect.Driver
+	n      *atomic.Int64
+}
+
+// forEachDB runs fn on SQLite and on PostgreSQL (dbtest.EachURL). An
+// unreachable PostgreSQL fails the test; only a developer may opt out
+// locally, never CI.
 func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
 	forEachDBSetup(t, nil, fn)
@@ -55,62 +59,33 @@ type envSetup func(t *testing.T, a *app, db *sql.DB, dialect string)
 // forEachDBSetup is forEachDB with an app setup.
 func forEachDBSetup(t *testing.T, setup envSetup, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"), setup))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		testknobs.SkipPostgres(t)
-		fn(t, newEnv(t, postgresSchema(t), setup))
-	})
+	dbtest.EachURL(t, func(t *testing.T, url string) { fn(t, newEnv(t, url, setup)) })
 }
 
 // postgresSchema creates a schema of its own for the test and returns a URL
 // whose connections use it.
-func postgresSchema(t testing.TB) string {
-	t.Helper()
-	base := testknobs.PostgresURL()
-	db, err := sql.Open("postgres", base)
-	if err != nil {
-		t.Fatalf("PostgreSQL: %v", err)
-	}
-	defer db.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("PostgreSQL at %s is required for the tests (set TEST_DATABASE_URL): %v", base, err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("postgres", base); err == nil {
-			_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+func postgresSchema(t testing.TB) string { return dbtest.PostgresURL(t) }
 
+// newEnv opens url as the server does (its pool and timeouts), migrates it
+// through dbtest and serves the app on it.
 func newEnv(t testing.TB, url string, setup envSetup) *env {
 	t.Helper()
 	drv, err := openDriver(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	counting := &countingDriver{Driver: drv}
-	client := migratedClient(t, drv, counting)
+	db := dbtest.New(t, drv)
 	logs := &syncBuffer{}
-	a := &app{client: client, log: slog.New(slog.NewTextHandler(logs, nil))}
+	a := &app{client: db.Client, log: slog.New(slog.NewTextHandler(logs, nil))}
 	if setup != nil {
 		setup(t.(*testing.T), a, drv.DB(), drv.Dialect()) // setups are for tests, not benchmarks
 	}
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(srv.Close)
-	return &env{t: t, dialect: drv.Dialect(), client: client, srv: srv, queries: counting, logs: logs}
+	return &env{
+		t: t, dialect: drv.Dialect(), client: db.Client, srv: srv, logs: logs,
+		queries: &queries{Driver: drv, n: db.Statements},
+	}
 }
 
 // migratedClient applies the migrations to drv's database, as the server
@@ -118,38 +93,27 @@ func newEnv(t testing.TB, url string, setup envSetup) *env {
 // or a wrapper of it).
 func migratedClient(t testing.TB, drv *entsql.Driver, via dialect.Driver) *ent.Client {
 	t.Helper()
-	if _, err := migrations.Apply(context.Background(), drv.DB(), drv.Dialect()); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.Migrate(t, drv)
 	client := ent.NewClient(ent.Driver(via))
 	t.Cleanup(func() { client.Close() })
 	return client
 }
 
 // sys is a context acting as the system, for arranging test data.
-func (e *env) sys() context.Context { return viewer.SystemContext(context.Background()) }
+func (e *env) sys() context.Context { return dbtest.System() }
 
 // newClient creates a client and a token for it with the given scopes
 // (read and write by default).
 func (e *env) newClient(name string, scopes ...viewer.Scope) (int, string) {
 	e.t.Helper()
-	c, err := e.client.Company.Create().SetName(name).Save(e.sys())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c.ID, e.token(c.ID, scopes...)
+	id := dbtest.NewClient(e.t, e.client, name)
+	return id, e.token(id, scopes...)
 }
 
 // token creates a token for the client (0: a platform admin token).
 func (e *env) token(clientID int, scopes ...viewer.Scope) string {
 	e.t.Helper()
-	if len(scopes) == 0 {
-		scopes = []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}
-	}
-	_, secret, err := tenancy.CreateToken(e.sys(), e.client, tenancy.NewToken{ClientID: clientID, Scopes: scopes})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	secret, _ := dbtest.Token(e.t, e.client, clientID, scopes...)
 	return secret
 }
 
@@ -204,48 +168,6 @@ func (e *env) mustGQL(token, query string, vars map[string]any, out any) {
 			e.t.Fatalf("decoding %s: %v", r.Data, err)
 		}
 	}
-}
-
-// countingDriver counts the statements sent to the database.
-type countingDriver struct {
-	dialect.Driver
-	n atomic.Int64
-}
-
-func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Exec(ctx, q, args, v)
-}
-
-func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Query(ctx, q, args, v)
-}
-
-func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countingTx{Tx: tx, n: &d.n}, nil
-}
-
-type countingTx struct {
-	dialect.Tx
-	n *atomic.Int64
-}
-
-// Unwrap lets ent.SQLTx reach the database/sql transaction.
-func (t *countingTx) Unwrap() dialect.Tx { return t.Tx }
-
-func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Exec(ctx, q, args, v)
-}
-
-func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.n.Add(1)
-	return t.Tx.Query(ctx, q, args, v)
 }
 
 // syncBuffer collects the server's log lines; handlers write concurrently.

@@ -1,0 +1,122 @@
+package jobs_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
+	"github.com/leasegraph/leasegraph/jobs"
+	"github.com/leasegraph/leasegraph/propexo"
+	"github.com/leasegraph/leasegraph/propexo/propexotest"
+	"github.com/leasegraph/leasegraph/prospects"
+)
+
+// deliver writes one prospect for a client with a Propexo integration,
+// starts a queue with the DeliveryWorker against the simulator (in
+// process) and waits until the delivery is final.
+func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.IntegrationJob, *ent.Prospect) {
+	t.Helper()
+	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.DeliveryWorker{DB: db.Client, Propexo: px, PollEvery: 20 * time.Millisecond})
+	q, err := jobs.New(context.Background(), jobs.Config{
+		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	id := dbtest.NewClient(t, db.Client, "Acme")
+	if err := db.Client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-acme").Exec(dbtest.System()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := dbtest.As(t, db.Client, id)
+	tx, err := db.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "Ann"
+	p, err := (&prospects.Service{Queue: q}).Create(ctx, tx.Client(), prospects.Input{FirstName: &name}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(ctx)
+	})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		j, err := db.Client.IntegrationJob.Query().Only(dbtest.System())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status != integrationjob.StatusQUEUED && j.Status != integrationjob.StatusSENT {
+			p, err := db.Client.Prospect.Get(dbtest.System(), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j, p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the delivery is still %s (last error %q)", j.Status, j.LastError)
+		}
+	}
+}
+
+// A delivery survives a lost answer: the first create fails after Propexo
+// applied it, the retry carries the same Idempotency-Key and is answered
+// from the first job, and the worker follows that job to SUCCEEDED. Propexo
+// holds one prospect and ours records its id.
+func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond})
+		t.Cleanup(sim.Close)
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway, AfterWrite: true})
+
+		j, p := deliver(t, db, sim)
+		if j.Status != integrationjob.StatusSUCCEEDED || j.PartnerJobID == "" {
+			t.Fatalf("delivery %s (partner job %q, last error %q), want SUCCEEDED", j.Status, j.PartnerJobID, j.LastError)
+		}
+		at := sim.Prospects()
+		if len(at) != 1 || at[0].FirstName != "Ann" || at[0].IntegrationID != "int-acme" || sim.Stats().Replays != 1 {
+			t.Fatalf("Propexo holds %d prospects (%d replays), want Ann once, the retry replayed", len(at), sim.Stats().Replays)
+		}
+		if p.PropexoProspectID != at[0].ID {
+			t.Fatalf("our prospect records Propexo id %q, want %q", p.PropexoProspectID, at[0].ID)
+		}
+	})
+}
+
+// A request Propexo refuses (4xx) is not retried: the delivery is FAILED at
+// once, with the partner's reason, and Propexo holds nothing.
+func TestDeliveryRefusedIsFinal(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond})
+		t.Cleanup(sim.Close)
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusForbidden})
+
+		j, p := deliver(t, db, sim)
+		if j.Status != integrationjob.StatusFAILED || j.Attempts != 1 || j.LastError == "" {
+			t.Fatalf("delivery %s after %d attempts (last error %q), want FAILED after 1 with a reason", j.Status, j.Attempts, j.LastError)
+		}
+		if n, st := len(sim.Prospects()), sim.Stats(); n != 0 || st.FaultsBeforeWrite != 1 || st.Requests != 1 || p.PropexoProspectID != "" {
+			t.Fatalf("Propexo answered %d requests (%d refused) and holds %d prospects, want the one refused and none", st.Requests, st.FaultsBeforeWrite, n)
+		}
+	})
+}
