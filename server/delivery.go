@@ -44,7 +44,7 @@ func demoPropexo(d config.Delivery) deliveryConfig {
 // the workers. Without a token, deliveries are recorded as NOT_SENT.
 func startDelivery(ctx context.Context, dc deliveryConfig, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (*prospects.Service, func(), error) {
 	if dc.PropexoToken == "" {
-		return &prospects.Service{}, func() {}, nil
+		return &prospects.Service{DB: client}, func() {}, nil
 	}
 	px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP})
 	if err != nil {
@@ -64,7 +64,7 @@ func startDelivery(ctx context.Context, dc deliveryConfig, client *ent.Client, d
 		return nil, nil, err
 	}
 	if dc.InsertOnly {
-		return &prospects.Service{Queue: q}, func() {}, nil
+		return &prospects.Service{DB: client, Queue: q}, func() {}, nil
 	}
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, err
@@ -74,7 +74,7 @@ func startDelivery(ctx context.Context, dc deliveryConfig, client *ent.Client, d
 		defer cancel()
 		_ = q.Stop(sctx)
 	}
-	return &prospects.Service{Queue: q}, stop, nil
+	return &prospects.Service{DB: client, Queue: q}, stop, nil
 }
 
 func or(d, def time.Duration) time.Duration {

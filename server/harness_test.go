@@ -146,7 +146,7 @@ func (e *env) token(clientID int, scopes ...viewer.Scope) string {
 	if len(scopes) == 0 {
 		scopes = []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}
 	}
-	_, secret, err := tenancy.CreateToken(e.sys(), e.client, tenancy.NewToken{ClientID: clientID, Scopes: scopes})
+	_, secret, err := (&tenancy.Service{DB: e.client}).CreateToken(e.sys(), tenancy.NewToken{ClientID: clientID, Scopes: scopes})
 	if err != nil {
 		e.t.Fatal(err)
 	}
