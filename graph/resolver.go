@@ -7,33 +7,35 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph/generated"
+	"github.com/leasegraph/leasegraph/leases"
+	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/tenancy"
 )
 
-// Resolver is the root resolver.
+// Resolver is the root resolver. Reads use client; writes go through the
+// services, which join the mutation's transaction from ctx (ent.WithTx).
 type Resolver struct {
-	client        *ent.Client
-	registrations *registration.Service
-	prospects     *prospects.Service
-	screening     *screening.Service
+	client *ent.Client
+	svc    Services
 }
 
-// Services are the configured services the resolvers call.
+// Services are the services the resolvers call, built once in wiring.
 type Services struct {
 	Registrations *registration.Service
 	Prospects     *prospects.Service
 	Screening     *screening.Service
+	Tenancy       *tenancy.Service
+	Importer      *importer.Service
+	Leases        *leases.Service
 }
 
 // NewSchema returns the executable schema over the ent client and the
 // services that need configuration.
 func NewSchema(client *ent.Client, s Services) graphql.ExecutableSchema {
-	return generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{
-		client: client, registrations: s.Registrations, prospects: s.Prospects,
-		screening: s.Screening,
-	}})
+	return generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{client: client, svc: s}})
 }
 
 func deref(s *string) string {

@@ -25,19 +25,19 @@ import (
 
 // UpdateClientStatusSets is the resolver for the updateClientStatusSets field.
 func (r *mutationResolver) UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error) {
-	return tenancy.UpdateStatusSets(ctx, ent.FromContext(ctx), id, tenancy.StatusSets{MoveIn: input.MoveIn, MoveOut: input.MoveOut, Transfer: input.Transfer})
+	return r.svc.Tenancy.UpdateStatusSets(ctx, id, tenancy.StatusSets{MoveIn: input.MoveIn, MoveOut: input.MoveOut, Transfer: input.Transfer})
 }
 
 // UpdateClientPartnerReferences is the resolver for the updateClientPartnerReferences field.
 func (r *mutationResolver) UpdateClientPartnerReferences(ctx context.Context, id int, input model.ClientPartnerReferencesInput) (*ent.Company, error) {
-	return tenancy.UpdatePartnerReferences(ctx, ent.FromContext(ctx), id, tenancy.PartnerReferences{
+	return r.svc.Tenancy.UpdatePartnerReferences(ctx, id, tenancy.PartnerReferences{
 		SmartMoveReference: input.SmartmoveReference, PropexoIntegrationID: input.PropexoIntegrationID,
 	})
 }
 
 // CreateClient is the resolver for the createClient field.
 func (r *mutationResolver) CreateClient(ctx context.Context, input model.CreateClientInput) (*ent.Company, error) {
-	return tenancy.CreateClient(ctx, ent.FromContext(ctx), input.Name)
+	return r.svc.Tenancy.CreateClient(ctx, input.Name)
 }
 
 // CreateAPIToken is the resolver for the createAPIToken field.
@@ -54,7 +54,7 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 	if input.ClientID != nil {
 		nt.ClientID = *input.ClientID
 	}
-	t, secret, err := tenancy.CreateToken(ctx, ent.FromContext(ctx), nt)
+	t, secret, err := r.svc.Tenancy.CreateToken(ctx, nt)
 	if err != nil {
 		return nil, err
 	}
@@ -81,27 +81,27 @@ func (r *mutationResolver) ImportLeases(ctx context.Context, clientID *int, form
 	if id == 0 {
 		return nil, apperr.BadInput("clientId", "name the client to import into")
 	}
-	return importer.Import(ctx, ent.FromContext(ctx), id, feed, dryRun)
+	return r.svc.Importer.Import(ctx, id, feed, dryRun)
 }
 
 // CreateProspect is the resolver for the createProspect field.
 func (r *mutationResolver) CreateProspect(ctx context.Context, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error) {
-	return r.prospects.Create(ctx, ent.FromContext(ctx), input, deref(idempotencyKey))
+	return r.svc.Prospects.Create(ctx, input, deref(idempotencyKey))
 }
 
 // UpdateProspect is the resolver for the updateProspect field.
 func (r *mutationResolver) UpdateProspect(ctx context.Context, id int, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error) {
-	return r.prospects.Update(ctx, ent.FromContext(ctx), id, input, deref(idempotencyKey))
+	return r.svc.Prospects.Update(ctx, id, input, deref(idempotencyKey))
 }
 
 // RetryIntegrationJob is the resolver for the retryIntegrationJob field.
 func (r *mutationResolver) RetryIntegrationJob(ctx context.Context, id int) (*ent.IntegrationJob, error) {
-	return r.prospects.Retry(ctx, ent.FromContext(ctx), id)
+	return r.svc.Prospects.Retry(ctx, id)
 }
 
 // RegisterProspect is the resolver for the registerProspect field.
 func (r *mutationResolver) RegisterProspect(ctx context.Context, input model.RegisterProspectInput) (*model.RegistrationResult, error) {
-	out, err := r.registrations.Register(ctx, ent.FromContext(ctx), registration.Request{
+	out, err := r.svc.Registrations.Register(ctx, registration.Request{
 		PropertyTag: input.PropertyTag, FullName: input.FullName, MobilePhone: input.MobilePhone,
 		Email: input.Email, SMSNotes: input.SmsNotes, RequireCC: input.RequireCc,
 		Channel: entreg.ChannelGRAPHQL,
@@ -114,22 +114,22 @@ func (r *mutationResolver) RegisterProspect(ctx context.Context, input model.Reg
 
 // UpdateClientCrmOrigins is the resolver for the updateClientCrmOrigins field.
 func (r *mutationResolver) UpdateClientCrmOrigins(ctx context.Context, id int, origins []string) (*ent.Company, error) {
-	return tenancy.UpdateCrmOrigins(ctx, ent.FromContext(ctx), id, origins)
+	return r.svc.Tenancy.UpdateCrmOrigins(ctx, id, origins)
 }
 
 // AddBan is the resolver for the addBan field.
 func (r *mutationResolver) AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error) {
-	return registration.AddBan(ctx, ent.FromContext(ctx), input.Phone, input.Email, input.Reason)
+	return r.svc.Registrations.AddBan(ctx, input.Phone, input.Email, input.Reason)
 }
 
 // RemoveBan is the resolver for the removeBan field.
 func (r *mutationResolver) RemoveBan(ctx context.Context, id int) (int, error) {
-	return id, registration.RemoveBan(ctx, ent.FromContext(ctx), id)
+	return id, r.svc.Registrations.RemoveBan(ctx, id)
 }
 
 // RevokeAPIToken is the resolver for the revokeAPIToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error) {
-	return tenancy.RevokeToken(ctx, ent.FromContext(ctx), id, "")
+	return r.svc.Tenancy.RevokeToken(ctx, id, "")
 }
 
 // Leases is the resolver for the leases field.
@@ -143,7 +143,7 @@ func (r *queryResolver) Leases(ctx context.Context, after *entgql.Cursor[int], f
 		if err := w.Validate("moving.kinds", "moving.from"); err != nil {
 			return nil, err
 		}
-		p, err := leases.Predicate(ctx, r.client, w)
+		p, err := r.svc.Leases.Predicate(ctx, w)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +158,7 @@ func (r *queryResolver) APITokens(ctx context.Context, clientID *int) ([]*ent.AP
 	if clientID != nil {
 		id = *clientID
 	}
-	return tenancy.ListTokens(ctx, r.client, id)
+	return r.svc.Tenancy.ListTokens(ctx, id)
 }
 
 // Mutation returns generated.MutationResolver implementation.

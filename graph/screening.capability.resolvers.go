@@ -16,7 +16,7 @@ import (
 
 // CreateScreeningApplication is the resolver for the createScreeningApplication field.
 func (r *mutationResolver) CreateScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateScreeningApplicationInput) (*model.CreatedScreeningApplication, error) {
-	out, err := r.screening.Create(ctx, idempotencyKey, screening.Order{
+	out, err := r.svc.Screening.Create(ctx, idempotencyKey, screening.Order{
 		Applicants: input.Applicants, LandlordPays: input.LandlordPays,
 		DeclineForOpenBankruptcies: input.DeclineForOpenBankruptcies, OpenBankruptcyWindow: input.OpenBankruptcyWindow,
 		Property: screeningProperty(input.Property),
@@ -29,7 +29,7 @@ func (r *mutationResolver) CreateScreeningApplication(ctx context.Context, idemp
 
 // CreateEmbeddedScreeningApplication is the resolver for the createEmbeddedScreeningApplication field.
 func (r *mutationResolver) CreateEmbeddedScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateEmbeddedScreeningApplicationInput) (*ent.ScreeningApplication, error) {
-	return r.screening.CreateEmbedded(ctx, idempotencyKey, screening.Order{
+	return r.svc.Screening.CreateEmbedded(ctx, idempotencyKey, screening.Order{
 		Applicants: input.Applicants, LandlordPays: &input.LandlordPays,
 		DeclineForOpenBankruptcies: input.DeclineForOpenBankruptcies, OpenBankruptcyWindow: input.OpenBankruptcyWindow,
 		Property: screeningProperty(input.Property),
@@ -38,37 +38,37 @@ func (r *mutationResolver) CreateEmbeddedScreeningApplication(ctx context.Contex
 
 // AddScreeningApplicant is the resolver for the addScreeningApplicant field.
 func (r *mutationResolver) AddScreeningApplicant(ctx context.Context, idempotencyKey string, applicationID int, email string) (*ent.ScreeningApplication, error) {
-	return r.screening.AddApplicant(ctx, idempotencyKey, applicationID, email)
+	return r.svc.Screening.AddApplicant(ctx, idempotencyKey, applicationID, email)
 }
 
 // RemoveScreeningApplicant is the resolver for the removeScreeningApplicant field.
 func (r *mutationResolver) RemoveScreeningApplicant(ctx context.Context, idempotencyKey string, applicationID int, email string) (*ent.ScreeningApplication, error) {
-	return r.screening.RemoveApplicant(ctx, idempotencyKey, applicationID, email)
+	return r.svc.Screening.RemoveApplicant(ctx, idempotencyKey, applicationID, email)
 }
 
 // CancelScreeningApplication is the resolver for the cancelScreeningApplication field.
 func (r *mutationResolver) CancelScreeningApplication(ctx context.Context, idempotencyKey string, id int) (*ent.ScreeningApplication, error) {
-	return r.screening.Cancel(ctx, idempotencyKey, id)
+	return r.svc.Screening.Cancel(ctx, idempotencyKey, id)
 }
 
 // RefreshScreeningApplication is the resolver for the refreshScreeningApplication field.
 func (r *mutationResolver) RefreshScreeningApplication(ctx context.Context, idempotencyKey string, id int) (*ent.ScreeningApplication, error) {
-	return r.screening.Refresh(ctx, idempotencyKey, id)
+	return r.svc.Screening.Refresh(ctx, idempotencyKey, id)
 }
 
 // ReportURL is the resolver for the reportUrl field.
 func (r *screeningApplicationResolver) ReportURL(ctx context.Context, obj *ent.ScreeningApplication) (*string, error) {
-	return partnerCall(ctx, func(ctx context.Context) (*string, error) { return r.screening.ReportURL(ctx, obj) })
+	return partnerCall(ctx, func(ctx context.Context) (*string, error) { return r.svc.Screening.ReportURL(ctx, obj) })
 }
 
 // ReportStatus is the resolver for the reportStatus field.
 func (r *screeningApplicationResolver) ReportStatus(ctx context.Context, obj *ent.ScreeningApplication) (*string, error) {
-	return partnerCall(ctx, func(ctx context.Context) (*string, error) { return r.screening.ReportStatus(ctx, obj) })
+	return partnerCall(ctx, func(ctx context.Context) (*string, error) { return r.svc.Screening.ReportStatus(ctx, obj) })
 }
 
 // ScreeningApplicationUpdated is the resolver for the screeningApplicationUpdated field.
 func (r *subscriptionResolver) ScreeningApplicationUpdated(ctx context.Context, id int) (<-chan *ent.ScreeningApplication, error) {
-	return r.screening.Watch(ctx, id)
+	return r.svc.Screening.Watch(ctx, id)
 }
 
 // Subscription returns generated.SubscriptionResolver implementation.

@@ -24,7 +24,7 @@ func call(ctx context.Context, t *testing.T, db *ent.Client, key string, ran *at
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, replayed, err := idempotency.Do(ctx, tx.Client(), "addBan", key, work(ctx, tx.Client(), ran, fail))
+	id, replayed, err := (&idempotency.Service{DB: db}).Do(ent.NewTxContext(ctx, tx), "addBan", key, work(ran, fail))
 	if err != nil {
 		_ = tx.Rollback()
 		return id, replayed, err
@@ -32,8 +32,8 @@ func call(ctx context.Context, t *testing.T, db *ent.Client, key string, ran *at
 	return id, replayed, tx.Commit()
 }
 
-func work(ctx context.Context, tx *ent.Client, ran *atomic.Int32, fail error) func() (int, error) {
-	return func() (int, error) {
+func work(ran *atomic.Int32, fail error) func(ctx context.Context, tx *ent.Client) (int, error) {
+	return func(ctx context.Context, tx *ent.Client) (int, error) {
 		ran.Add(1)
 		b, err := tx.Ban.Create().SetEmail("a@example.com").Save(ctx)
 		if err != nil {
@@ -126,7 +126,7 @@ func TestConcurrentFirstCallsOneWins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first, _, err := idempotency.Do(ctx, tx1.Client(), "addBan", "k", work(ctx, tx1.Client(), &ran, nil))
+		first, _, err := (&idempotency.Service{DB: db.Client}).Do(ent.NewTxContext(ctx, tx1), "addBan", "k", work(&ran, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestConcurrentFirstCallsOneWins(t *testing.T) {
 				return
 			}
 			defer tx2.Rollback()
-			id, replayed, err := idempotency.Do(ctx, tx2.Client(), "addBan", "k", work(ctx, tx2.Client(), &ran, nil))
+			id, replayed, err := (&idempotency.Service{DB: db.Client}).Do(ent.NewTxContext(ctx, tx2), "addBan", "k", work(&ran, nil))
 			second <- result{id, replayed, err}
 		}()
 		// The first commits only once the second is blocked behind it.

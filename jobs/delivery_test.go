@@ -45,7 +45,7 @@ func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.Integratio
 		t.Fatal(err)
 	}
 	name := "Ann"
-	p, err := (&prospects.Service{Queue: q}).Create(ctx, tx.Client(), prospects.Input{FirstName: &name}, "")
+	p, err := (&prospects.Service{DB: db.Client, Queue: q}).Create(ent.NewTxContext(ctx, tx), prospects.Input{FirstName: &name}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

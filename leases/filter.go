@@ -25,8 +25,14 @@ type Filter struct {
 	Moving                       *Window
 }
 
+// Service answers lease reads with the moving-window rules. It reads in the
+// transaction in ctx when there is one (ent.Current).
+type Service struct {
+	DB *ent.Client
+}
+
 // Query returns the leases matching f that the viewer in ctx may see.
-func Query(ctx context.Context, db *ent.Client, f Filter) (*ent.LeaseQuery, error) {
+func (s *Service) Query(ctx context.Context, f Filter) (*ent.LeaseQuery, error) {
 	var where []predicate.Lease
 	if f.ClientID != 0 {
 		where = append(where, lease.ClientID(f.ClientID))
@@ -53,11 +59,11 @@ func Query(ctx context.Context, db *ent.Client, f Filter) (*ent.LeaseQuery, erro
 		}
 	}
 	if f.Moving != nil {
-		p, err := Predicate(ctx, db, *f.Moving)
+		p, err := s.Predicate(ctx, *f.Moving)
 		if err != nil {
 			return nil, err
 		}
 		where = append(where, p)
 	}
-	return db.Lease.Query().Where(where...), nil
+	return ent.Current(ctx, s.DB).Lease.Query().Where(where...), nil
 }

@@ -71,8 +71,8 @@ func (w Window) Validate(kindsField, fromField string) error {
 // Predicate returns the leases in the window. Status sets are per client, so
 // the predicate is a disjunction over the clients the viewer can see (one,
 // for a client's token): each client's own statuses with the window's dates.
-func Predicate(ctx context.Context, db *ent.Client, w Window) (predicate.Lease, error) {
-	clients, err := db.Company.Query().
+func (s *Service) Predicate(ctx context.Context, w Window) (predicate.Lease, error) {
+	clients, err := ent.Current(ctx, s.DB).Company.Query().
 		Select(company.FieldID, company.FieldMoveInStatuses, company.FieldMoveOutStatuses, company.FieldTransferStatuses).
 		All(ctx)
 	if err != nil {

@@ -18,17 +18,25 @@ type Enqueuer interface {
 	EnqueueDelivery(ctx context.Context, tx *sql.Tx, integrationJobID int) error
 }
 
-// Service creates and updates prospects.
+// Service creates and updates prospects. Its methods join the transaction
+// in ctx or open their own (ent.WithTx).
 type Service struct {
+	DB *ent.Client
 	// Queue delivers to Propexo; nil when no Propexo token is configured,
 	// and then deliveries are recorded as NOT_SENT with the reason.
 	Queue Enqueuer
 }
 
-// Create stores a prospect and queues its delivery. db must be a
-// transaction's client. The same idempotency key returns the first prospect.
-func (s *Service) Create(ctx context.Context, db *ent.Client, in Input, key string) (*ent.Prospect, error) {
-	id, _, err := idempotency.Do(ctx, db, "createProspect", key, func() (int, error) {
+// Create stores a prospect and queues its delivery in one transaction. The
+// same idempotency key returns the first prospect.
+func (s *Service) Create(ctx context.Context, in Input, key string) (*ent.Prospect, error) {
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Prospect, error) {
+		return s.create(ctx, db, in, key)
+	})
+}
+
+func (s *Service) create(ctx context.Context, db *ent.Client, in Input, key string) (*ent.Prospect, error) {
+	id, _, err := s.idempotency().Do(ctx, "createProspect", key, func(ctx context.Context, db *ent.Client) (int, error) {
 		if err := in.validate(true); err != nil {
 			return 0, err
 		}
@@ -48,8 +56,14 @@ func (s *Service) Create(ctx context.Context, db *ent.Client, in Input, key stri
 
 // Update changes the given fields; notes are appended to the existing ones,
 // as Propexo does, and only the appended part is delivered.
-func (s *Service) Update(ctx context.Context, db *ent.Client, prospectID int, in Input, key string) (*ent.Prospect, error) {
-	_, _, err := idempotency.Do(ctx, db, "updateProspect", key, func() (int, error) {
+func (s *Service) Update(ctx context.Context, prospectID int, in Input, key string) (*ent.Prospect, error) {
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Prospect, error) {
+		return s.update(ctx, db, prospectID, in, key)
+	})
+}
+
+func (s *Service) update(ctx context.Context, db *ent.Client, prospectID int, in Input, key string) (*ent.Prospect, error) {
+	_, _, err := s.idempotency().Do(ctx, "updateProspect", key, func(ctx context.Context, db *ent.Client) (int, error) {
 		if err := in.validate(false); err != nil {
 			return 0, err
 		}
@@ -81,7 +95,13 @@ func (s *Service) Update(ctx context.Context, db *ent.Client, prospectID int, in
 }
 
 // Retry queues a failed or partial delivery again.
-func (s *Service) Retry(ctx context.Context, db *ent.Client, integrationJobID int) (*ent.IntegrationJob, error) {
+func (s *Service) Retry(ctx context.Context, integrationJobID int) (*ent.IntegrationJob, error) {
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.IntegrationJob, error) {
+		return s.retry(ctx, db, integrationJobID)
+	})
+}
+
+func (s *Service) retry(ctx context.Context, db *ent.Client, integrationJobID int) (*ent.IntegrationJob, error) {
 	j, err := db.IntegrationJob.Get(ctx, integrationJobID)
 	if ent.IsNotFound(err) {
 		return nil, apperr.NotFound("integration job")
@@ -109,9 +129,13 @@ func (s *Service) Retry(ctx context.Context, db *ent.Client, integrationJobID in
 
 // QueueCreate queues the delivery of a prospect written directly (demo
 // seeding), as Create does.
-func (s *Service) QueueCreate(ctx context.Context, db *ent.Client, p *ent.Prospect) error {
-	return s.queue(ctx, db, p, integrationjob.KindPROPEXO_CREATE_PROSPECT, "")
+func (s *Service) QueueCreate(ctx context.Context, p *ent.Prospect) error {
+	return ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		return s.queue(ctx, db, p, integrationjob.KindPROPEXO_CREATE_PROSPECT, "")
+	})
 }
+
+func (s *Service) idempotency() *idempotency.Service { return &idempotency.Service{DB: s.DB} }
 
 // queue records the delivery of p when its client delivers to Propexo.
 func (s *Service) queue(ctx context.Context, db *ent.Client, p *ent.Prospect, kind integrationjob.Kind, notes string) error {

@@ -40,12 +40,12 @@ func newFixture(t *testing.T, db *dbtest.DB, integrationID string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{db: db, ctx: dbtest.As(t, db.Client, id), svc: &prospects.Service{Queue: q}}
+	return &fixture{db: db, ctx: dbtest.As(t, db.Client, id), svc: &prospects.Service{DB: db.Client, Queue: q}}
 }
 
 // inTx runs fn in a transaction and gives it the *sql.Tx River inserts in;
 // commit says whether to commit or roll back after fn.
-func (f *fixture) inTx(t *testing.T, commit bool, fn func(tx *ent.Client, stx *sql.Tx)) {
+func (f *fixture) inTx(t *testing.T, commit bool, fn func(ctx context.Context, tx *ent.Client, stx *sql.Tx)) {
 	t.Helper()
 	tx, err := f.db.Client.Tx(f.ctx)
 	if err != nil {
@@ -55,7 +55,7 @@ func (f *fixture) inTx(t *testing.T, commit bool, fn func(tx *ent.Client, stx *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn(tx.Client(), stx)
+	fn(ent.NewTxContext(f.ctx, tx), tx.Client(), stx)
 	if commit {
 		err = tx.Commit()
 	} else {
@@ -119,17 +119,17 @@ func TestWriteEnqueuesOneDeliveryInItsTransaction(t *testing.T) {
 		f := newFixture(t, db, "int-1")
 		in := prospects.Input{FirstName: str("Ann"), LastName: str("Lee"), Email1: str("ann@example.com"), Phone1: str("(415) 555-0100")}
 
-		f.inTx(t, false, func(tx *ent.Client, stx *sql.Tx) {
-			if _, err := f.svc.Create(f.ctx, tx, in, ""); err != nil {
+		f.inTx(t, false, func(ctx context.Context, tx *ent.Client, stx *sql.Tx) {
+			if _, err := f.svc.Create(ctx, in, ""); err != nil {
 				t.Fatal(err)
 			}
 			requireJobsTx(t, db.Dialect, stx, 1)
 		})
 		var p *ent.Prospect
-		f.inTx(t, true, func(tx *ent.Client, stx *sql.Tx) {
+		f.inTx(t, true, func(ctx context.Context, tx *ent.Client, stx *sql.Tx) {
 			requireNoJobsTx(t, db.Dialect, stx) // the rolled-back job is gone with its write
 			var err error
-			if p, err = f.svc.Create(f.ctx, tx, in, ""); err != nil {
+			if p, err = f.svc.Create(ctx, in, ""); err != nil {
 				t.Fatal(err)
 			}
 			if p.Phone1 != "+14155550100" {
@@ -147,8 +147,8 @@ func TestWriteEnqueuesOneDeliveryInItsTransaction(t *testing.T) {
 			t.Fatalf("%d prospects after one rollback and one commit, want 1", n)
 		}
 
-		f.inTx(t, true, func(tx *ent.Client, stx *sql.Tx) {
-			if _, err := f.svc.Update(f.ctx, tx, p.ID, prospects.Input{Notes: str("called back")}, ""); err != nil {
+		f.inTx(t, true, func(ctx context.Context, tx *ent.Client, stx *sql.Tx) {
+			if _, err := f.svc.Update(ctx, p.ID, prospects.Input{Notes: str("called back")}, ""); err != nil {
 				t.Fatal(err)
 			}
 			rows := requireJobsTx(t, db.Dialect, stx, 2)
@@ -168,12 +168,12 @@ func TestWriteEnqueuesOneDeliveryInItsTransaction(t *testing.T) {
 func TestRejectedOrUndeliveredWriteEnqueuesNothing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		f := newFixture(t, db, "int-1")
-		f.inTx(t, false, func(tx *ent.Client, stx *sql.Tx) {
-			_, err := f.svc.Create(f.ctx, tx, prospects.Input{FirstName: str("Ann"), Phone1: str("12")}, "")
+		f.inTx(t, false, func(ctx context.Context, tx *ent.Client, stx *sql.Tx) {
+			_, err := f.svc.Create(ctx, prospects.Input{FirstName: str("Ann"), Phone1: str("12")}, "")
 			if ae, ok := apperr.As(err); !ok || ae.Code != apperr.CodeBadInput || len(ae.Field) == 0 || ae.Field[len(ae.Field)-1] != "phone1" {
 				t.Fatalf("a bad phone: %v, want BAD_USER_INPUT on input.phone1", err)
 			}
-			_, err = f.svc.Update(f.ctx, tx, 1<<40, prospects.Input{Notes: str("x")}, "")
+			_, err = f.svc.Update(ctx, 1<<40, prospects.Input{Notes: str("x")}, "")
 			if ae, ok := apperr.As(err); !ok || ae.Code != apperr.CodeNotFound {
 				t.Fatalf("updating a prospect that does not exist: %v, want NOT_FOUND", err)
 			}
@@ -181,8 +181,8 @@ func TestRejectedOrUndeliveredWriteEnqueuesNothing(t *testing.T) {
 		})
 
 		quiet := newFixture(t, db, "")
-		quiet.inTx(t, true, func(tx *ent.Client, stx *sql.Tx) {
-			if _, err := quiet.svc.Create(quiet.ctx, tx, prospects.Input{FirstName: str("Bo")}, ""); err != nil {
+		quiet.inTx(t, true, func(ctx context.Context, tx *ent.Client, stx *sql.Tx) {
+			if _, err := quiet.svc.Create(ctx, prospects.Input{FirstName: str("Bo")}, ""); err != nil {
 				t.Fatal(err)
 			}
 			requireNoJobsTx(t, db.Dialect, stx)

@@ -12,30 +12,37 @@ import (
 // AddBan bans a phone number and/or an email address within the viewer's
 // client. Phones are stored in E.164 so that any spelling of the number
 // matches.
-func AddBan(ctx context.Context, db *ent.Client, phone, email, reason string) (*ent.Ban, error) {
+func (s *Service) AddBan(ctx context.Context, phone, email, reason string) (*ent.Ban, error) {
 	phone, email = strings.TrimSpace(phone), strings.ToLower(strings.TrimSpace(email))
 	if phone == "" && email == "" {
 		return nil, apperr.BadInput("input.phone", "give a phone number or an email address to ban")
 	}
-	c := db.Ban.Create().SetEmail(email).SetReason(reason)
+	var e164 string
 	if phone != "" {
-		e164, ok := phonenum.E164(phone)
-		if !ok {
+		var ok bool
+		if e164, ok = phonenum.E164(phone); !ok {
 			return nil, apperr.BadInput("input.phone", "%q is not a valid phone number", phone)
 		}
-		c.SetPhone(e164)
 	}
 	if email != "" && !strings.Contains(email, "@") {
 		return nil, apperr.BadInput("input.email", "%q is not an email address", email)
 	}
-	return c.Save(ctx)
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Ban, error) {
+		c := db.Ban.Create().SetEmail(email).SetReason(reason)
+		if e164 != "" {
+			c.SetPhone(e164)
+		}
+		return c.Save(ctx)
+	})
 }
 
 // RemoveBan lifts a ban.
-func RemoveBan(ctx context.Context, db *ent.Client, id int) error {
-	err := db.Ban.DeleteOneID(id).Exec(ctx)
-	if ent.IsNotFound(err) {
-		return apperr.NotFound("ban")
-	}
-	return err
+func (s *Service) RemoveBan(ctx context.Context, id int) error {
+	return ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		err := db.Ban.DeleteOneID(id).Exec(ctx)
+		if ent.IsNotFound(err) {
+			return apperr.NotFound("ban")
+		}
+		return err
+	})
 }

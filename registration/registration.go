@@ -60,8 +60,11 @@ type Outcome struct {
 	Registration *ent.Registration
 }
 
-// Service registers prospects.
+// Service registers prospects. Its methods join the transaction in ctx or
+// open their own (ent.WithTx), so that the prospect, the card, the
+// registration and the SMS delivery are written together or not at all.
 type Service struct {
+	DB    *ent.Client
 	Vault cards.Vault
 	// Prospects writes the registered prospect, so that it reaches the
 	// client's CRM (Propexo) like any other prospect write.
@@ -72,10 +75,14 @@ type Service struct {
 	Now           func() time.Time
 }
 
-// Register runs the rules in order and records the attempt. db must be the
-// caller's transaction client so that the prospect, the card, the
-// registration and the SMS delivery are written together or not at all.
-func (s *Service) Register(ctx context.Context, db *ent.Client, req Request) (*Outcome, error) {
+// Register runs the rules in order and records the attempt.
+func (s *Service) Register(ctx context.Context, req Request) (*Outcome, error) {
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*Outcome, error) {
+		return s.register(ctx, db, req)
+	})
+}
+
+func (s *Service) register(ctx context.Context, db *ent.Client, req Request) (*Outcome, error) {
 	now := time.Now().UTC()
 	if s.Now != nil {
 		now = s.Now()
@@ -192,12 +199,14 @@ func (s *Service) Register(ctx context.Context, db *ent.Client, req Request) (*O
 
 // Incomplete records an attempt that failed before the rules could run (a
 // malformed parameter the caller found), so that every attempt is recorded.
-func (s *Service) Incomplete(ctx context.Context, db *ent.Client, req Request, msg string) (*Outcome, error) {
-	r, err := s.record(ctx, db, req).SetStatus(entreg.StatusINCOMPLETE).SetMessage(msg).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &Outcome{Status: Incomplete, Message: msg, Registration: r}, nil
+func (s *Service) Incomplete(ctx context.Context, req Request, msg string) (*Outcome, error) {
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*Outcome, error) {
+		r, err := s.record(ctx, db, req).SetStatus(entreg.StatusINCOMPLETE).SetMessage(msg).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &Outcome{Status: Incomplete, Message: msg, Registration: r}, nil
+	})
 }
 
 func (s *Service) record(ctx context.Context, db *ent.Client, req Request) *ent.RegistrationCreate {
@@ -235,11 +244,11 @@ func (s *Service) upsertProspect(ctx context.Context, db *ent.Client, existing *
 		in.Email1 = &email
 	}
 	if existing != nil {
-		return s.Prospects.Update(ctx, db, existing.ID, in, "")
+		return s.Prospects.Update(ctx, existing.ID, in, "")
 	}
 	source := "agent registration"
 	in.Phone1, in.ProspectSource = &phone, &source
-	return s.Prospects.Create(ctx, db, in, "")
+	return s.Prospects.Create(ctx, in, "")
 }
 
 func splitName(full string) (string, string) {

@@ -32,24 +32,16 @@ func newAgent(t *testing.T, db *ent.Client, name string) *agent {
 			t.Fatal(err)
 		}
 	}
-	return &agent{db: db, ctx: ctx, svc: &registration.Service{Prospects: &prospects.Service{}}}
+	return &agent{db: db, ctx: ctx, svc: &registration.Service{DB: db, Prospects: &prospects.Service{DB: db}}}
 }
 
 // register runs one registration through the GraphQL channel, committed.
 func (a *agent) register(t *testing.T, tag, phone, email string) *registration.Outcome {
 	t.Helper()
-	tx, err := a.db.Tx(a.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := a.svc.Register(a.ctx, tx.Client(), registration.Request{
+	out, err := a.svc.Register(a.ctx, registration.Request{
 		PropertyTag: tag, FullName: "Ann Marie Lee", MobilePhone: phone, Email: email, Channel: entreg.ChannelGRAPHQL,
 	})
 	if err != nil {
-		_ = tx.Rollback()
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -57,7 +49,7 @@ func (a *agent) register(t *testing.T, tag, phone, email string) *registration.O
 
 func (a *agent) ban(t *testing.T, phone, email string) {
 	t.Helper()
-	if _, err := registration.AddBan(a.ctx, a.db, phone, email, "test"); err != nil {
+	if _, err := a.svc.AddBan(a.ctx, phone, email, "test"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -15,17 +15,20 @@ import (
 // errKeyTaken: another call already recorded the key.
 var errKeyTaken = errors.New("screening: idempotency key taken")
 
-// inTx runs fn in a transaction of its own.
+// errInTx: a caller's transaction would hold the short ones open across
+// the SmartMove call they surround.
+var errInTx = errors.New("screening: called inside a transaction; a SmartMove call must not hold one open")
+
+// inTx runs fn in a short transaction of its own (ent.InTx), committed
+// before the SmartMove call that follows it, so that the idempotency record
+// is visible to a retry while the call is in flight. It never joins a
+// caller's transaction (the GraphQL transactioner runs screening mutations
+// outside one): joining would keep the record uncommitted across the call.
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error {
-	tx, err := s.DB.Tx(ctx)
-	if err != nil {
-		return err
+	if ent.TxFromContext(ctx) != nil {
+		return errInTx
 	}
-	if err := fn(tx.Client()); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return ent.InTx(ctx, s.DB, func(_ context.Context, tx *ent.Client) error { return fn(tx) })
 }
 
 func checkKey(key string) (string, error) {

@@ -16,7 +16,7 @@ func benchEnv(b *testing.B, db string) (*env, string) {
 		url = postgresSchema(b)
 	}
 	e := newEnv(b, url, nil)
-	token, err := seedDemo(context.Background(), e.client, &prospects.Service{}, "lg_benchmark_token_0000", []string{e.srv.URL})
+	token, err := seedDemo(context.Background(), e.client, &prospects.Service{DB: e.client}, "lg_benchmark_token_0000", []string{e.srv.URL})
 	if err != nil {
 		b.Fatal(err)
 	}

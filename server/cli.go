@@ -38,6 +38,7 @@ func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, s
 	}
 	defer client.Close()
 	ctx = viewer.SystemContext(ctx)
+	tokens := &tenancy.Service{DB: client}
 
 	cmd := strings.Join(args[:min(2, len(args))], " ")
 	rest := args[min(2, len(args)):]
@@ -49,7 +50,7 @@ func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, s
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
-		c, err := tenancy.CreateClient(ctx, client, *name)
+		c, err := tokens.CreateClient(ctx, *name)
 		if err != nil {
 			return err
 		}
@@ -74,7 +75,7 @@ func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, s
 		if err != nil {
 			return err
 		}
-		_, secret, err := tenancy.CreateToken(ctx, client, tenancy.NewToken{ClientID: *clientID, Name: *name, Scopes: sc})
+		_, secret, err := tokens.CreateToken(ctx, tenancy.NewToken{ClientID: *clientID, Name: *name, Scopes: sc})
 		if err != nil {
 			return err
 		}
@@ -89,7 +90,7 @@ func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, s
 		if *clientID == 0 {
 			return fmt.Errorf("give --client ID")
 		}
-		tokens, err := tenancy.ListTokens(ctx, client, *clientID)
+		tokens, err := tokens.ListTokens(ctx, *clientID)
 		if err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, s
 		if fs.NArg() != 1 {
 			return fmt.Errorf("give the token's prefix, as token list shows it")
 		}
-		t, err := tenancy.RevokeToken(ctx, client, 0, fs.Arg(0))
+		t, err := tokens.RevokeToken(ctx, 0, fs.Arg(0))
 		if err != nil {
 			return err
 		}
@@ -192,7 +193,7 @@ func importLeases(ctx context.Context, client *ent.Client, fs *flag.FlagSet, arg
 			return err
 		}
 	}
-	report, err := importer.Import(ctx, client, *clientID, feed, *dryRun)
+	report, err := (&importer.Service{DB: client}).Import(ctx, *clientID, feed, *dryRun)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func demoPropexo(d config.Delivery) deliveryConfig {
 // refreshEvery, run by the leader only.
 func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, refreshEvery time.Duration, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (*prospects.Service, func(), error) {
 	if dc.PropexoToken == "" && scr == nil {
-		return &prospects.Service{}, func() {}, nil
+		return &prospects.Service{DB: client}, func() {}, nil
 	}
 	workers := river.NewWorkers()
 	if dc.PropexoToken != "" {
@@ -74,7 +74,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	if err != nil {
 		return nil, nil, err
 	}
-	ps := &prospects.Service{}
+	ps := &prospects.Service{DB: client}
 	if dc.PropexoToken != "" {
 		ps.Queue = q
 	}

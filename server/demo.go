@@ -37,7 +37,7 @@ func seedDemo(ctx context.Context, client *ent.Client, prospects *prospects.Serv
 	if err != nil {
 		return "", err
 	}
-	if _, err := tenancy.UpdateCrmOrigins(ctx, client, demo.ID, origins); err != nil {
+	if _, err := (&tenancy.Service{DB: client}).UpdateCrmOrigins(ctx, demo.ID, origins); err != nil {
 		return "", err
 	}
 	if fixedToken != "" {
@@ -53,7 +53,7 @@ func seedDemo(ctx context.Context, client *ent.Client, prospects *prospects.Serv
 			return "", err
 		}
 	}
-	_, secret, err := tenancy.CreateToken(ctx, client, tenancy.NewToken{
+	_, secret, err := (&tenancy.Service{DB: client}).CreateToken(ctx, tenancy.NewToken{
 		ClientID: demo.ID, Name: demoTokenName, Secret: fixedToken,
 		Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite, viewer.ScopeAdmin},
 	})
@@ -63,16 +63,9 @@ func seedDemo(ctx context.Context, client *ent.Client, prospects *prospects.Serv
 // seedDemoData writes the demo client in one transaction: a half-seeded
 // demo is never left behind to be skipped on the next start.
 func seedDemoData(ctx context.Context, client *ent.Client, prospects *prospects.Service) (*ent.Company, error) {
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	demo, err := writeDemo(ctx, tx.Client(), prospects)
-	if err != nil {
-		_ = tx.Rollback()
-		return nil, err
-	}
-	return demo, tx.Commit()
+	return ent.WithTx(ctx, client, func(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+		return writeDemo(ctx, db, prospects)
+	})
 }
 
 var (
@@ -180,7 +173,7 @@ func writeDemo(ctx context.Context, db *ent.Client, prospects *prospects.Service
 		if err != nil {
 			return nil, err
 		}
-		if err := prospects.QueueCreate(ctx, db, p); err != nil {
+		if err := prospects.QueueCreate(ctx, p); err != nil {
 			return nil, err
 		}
 	}

@@ -17,7 +17,7 @@ func TestDemo(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		const fixed = "lg_fixed_demo_token_for_tests"
 		for range 2 {
-			token, err := seedDemo(context.Background(), e.client, &prospects.Service{}, fixed, []string{e.srv.URL})
+			token, err := seedDemo(context.Background(), e.client, &prospects.Service{DB: e.client}, fixed, []string{e.srv.URL})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,8 +23,11 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph"
+	"github.com/leasegraph/leasegraph/leases"
+	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
+	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -38,6 +41,8 @@ type app struct {
 	// fingerprints.
 	secret        []byte
 	registrations *registration.Service
+	tenancy       *tenancy.Service
+	leases        *leases.Service
 	// corsOrigins may call the API from a browser; "*" for any. The API
 	// authenticates by bearer token, never by cookie, so another origin's
 	// page can do nothing without a token of its own.
@@ -72,12 +77,16 @@ func (a *app) routes() http.Handler {
 		a.secret = make([]byte, 32)
 		_, _ = rand.Read(a.secret)
 	}
+	// The services, each built once here: they hold their dependencies
+	// and take the transaction, if any, from the request's context.
 	if a.prospects == nil {
-		a.prospects = &prospects.Service{}
+		a.prospects = &prospects.Service{DB: a.client}
 	}
 	if a.registrations == nil {
-		a.registrations = &registration.Service{Vault: cards.FingerprintVault{Key: a.secret}, Prospects: a.prospects}
+		a.registrations = &registration.Service{DB: a.client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: a.prospects}
 	}
+	a.tenancy = &tenancy.Service{DB: a.client}
+	a.leases = &leases.Service{DB: a.client}
 	if a.limiters == nil {
 		a.limiters = newLimiters(a.limits)
 	}
@@ -91,7 +100,10 @@ func (a *app) routes() http.Handler {
 	api := a.cors()
 	gqlConfig := a.graphql
 	gqlConfig.OperationTimeout = a.timeout()
-	gql := newGraphQLHandler(a.client, graph.Services{Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService()}, a.log, gqlConfig)
+	gql := newGraphQLHandler(a.client, graph.Services{
+		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
+		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
+	}, a.log, gqlConfig)
 	gql.AddTransport(a.websocketTransport())
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(a.graphQLAuth(gql))))
 	a.screeningRoutes(mux)

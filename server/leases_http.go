@@ -53,7 +53,7 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, apperr.Forbidden("client_id: this token belongs to another client"))
 		return
 	}
-	q, err := leases.Query(r.Context(), a.client, req.filter)
+	q, err := a.leases.Query(r.Context(), req.filter)
 	if err != nil {
 		a.fail(w, r, err)
 		return

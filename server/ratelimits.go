@@ -12,7 +12,6 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ratelimit"
-	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -90,7 +89,7 @@ func (a *app) authenticateSecret(ctx context.Context, addr, secret string) (*vie
 	} else if ok, wait := l.failures.Check(addr); !ok {
 		return nil, key, rateLimited("too many failed authentications from this address", wait)
 	}
-	v, err := tenancy.Authenticate(ctx, a.client, secret)
+	v, err := a.tenancy.Authenticate(ctx, secret)
 	if err != nil {
 		if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeUnauthenticated {
 			l.failures.Allow(addr)

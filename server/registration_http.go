@@ -22,7 +22,6 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/registration"
-	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -145,7 +144,7 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: err.Error()})
 		return
 	}
-	v, err := tenancy.ViewerForToken(r.Context(), a.client, state.TokenID)
+	v, err := a.tenancy.ViewerForToken(r.Context(), state.TokenID)
 	if err != nil || !v.Has(viewer.ScopeWrite) {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: "The agent's token is no longer valid."})
 		return
@@ -181,23 +180,19 @@ func (s formState) request() registration.Request {
 	}
 }
 
-// register runs the domain rules in one transaction and renders the outcome.
+// register runs the domain rules (in one transaction: the service opens it)
+// and renders the outcome.
 // problem, when set, records the attempt as incomplete without running the rules.
 func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Context, client *ent.Company, state formState, req registration.Request, problem string) {
 	view := registrationView{AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, state.CRMOrigin)}
-	tx, err := a.client.Tx(ctx)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
 	var out *registration.Outcome
+	var err error
 	if problem != "" {
-		out, err = a.registrations.Incomplete(ctx, tx.Client(), req, problem)
+		out, err = a.registrations.Incomplete(ctx, req, problem)
 	} else {
-		out, err = a.registrations.Register(ctx, tx.Client(), req)
+		out, err = a.registrations.Register(ctx, req)
 	}
 	if err != nil {
-		_ = tx.Rollback()
 		if ce, _ := classify.Classify(ctx, err); ce.Code == apperr.CodeBadInput {
 			// Bad input the checks above let through: the page's answer
 			// is still an outcome the CRM hears, never an error page.
@@ -205,10 +200,6 @@ func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Conte
 			a.renderRegistration(w, client.CrmOrigins, true, view)
 			return
 		}
-		a.fail(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -336,7 +327,7 @@ var demoCRMPage = template.Must(template.ParseFS(webFS, "web/democrm.html"))
 // page through embed.js, logged in with the demo token.
 func (a *app) getDemoCRM(w http.ResponseWriter, r *http.Request) {
 	ctx := viewer.SystemContext(r.Context())
-	v, err := tenancy.Authenticate(ctx, a.client, a.demoToken)
+	v, err := a.tenancy.Authenticate(ctx, a.demoToken)
 	if err != nil {
 		a.fail(w, r, err)
 		return

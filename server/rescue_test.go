@@ -145,7 +145,7 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, token, err := tenancy.CreateToken(sys, client, tenancy.NewToken{ClientID: company.ID, Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}})
+		_, token, err := (&tenancy.Service{DB: client}).CreateToken(sys, tenancy.NewToken{ClientID: company.ID, Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}})
 		if err != nil {
 			t.Fatal(err)
 		}

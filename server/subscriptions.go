@@ -23,7 +23,6 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/screening"
-	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -133,7 +132,7 @@ func (a *app) recheckToken(ctx context.Context, s *socket) *apperr.Error {
 	// needs one of its own: a stalled database must not hold the socket.
 	check, cancel := context.WithTimeout(ctx, a.timeout())
 	defer cancel()
-	_, err := tenancy.ViewerForToken(check, a.client, s.tokenID)
+	_, err := a.tenancy.ViewerForToken(check, s.tokenID)
 	if err == nil {
 		return nil
 	}

@@ -95,7 +95,7 @@ func seedTenant(e *env, name, marker string) tenantData {
 	}
 	d.prosp = p.ID
 	mk := func(scopes ...viewer.Scope) (string, int, string) {
-		tok, secret, err := tenancy.CreateToken(ctx, db, tenancy.NewToken{ClientID: c.ID, Name: "crm", Scopes: scopes})
+		tok, secret, err := (&tenancy.Service{DB: db}).CreateToken(ctx, tenancy.NewToken{ClientID: c.ID, Name: "crm", Scopes: scopes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func seedTenant(e *env, name, marker string) tenantData {
 // platformToken creates a platform admin token and returns its secret and id.
 func platformToken(e *env) (string, int) {
 	e.t.Helper()
-	tok, secret, err := tenancy.CreateToken(e.sys(), e.client, tenancy.NewToken{Name: "ops", Scopes: []viewer.Scope{viewer.ScopeAdmin}})
+	tok, secret, err := (&tenancy.Service{DB: e.client}).CreateToken(e.sys(), tenancy.NewToken{Name: "ops", Scopes: []viewer.Scope{viewer.ScopeAdmin}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestTokenAuthentication(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		d := seedTenant(e, "Acme", "ALPHA")
 		revoked := e.token(d.client, viewer.ScopeRead, viewer.ScopeWrite)
-		if _, err := tenancy.RevokeToken(e.sys(), e.client, 0, revoked[:11]); err != nil {
+		if _, err := (&tenancy.Service{DB: e.client}).RevokeToken(e.sys(), 0, revoked[:11]); err != nil {
 			t.Fatal(err)
 		}
 		post := func(auth string) (*http.Response, []byte) {
@@ -1029,7 +1029,7 @@ func TestTokenNotLogged(t *testing.T) {
 		d := seedTenant(e, "Acme", "ALPHA")
 		platform, _ := platformToken(e)
 		revoked := e.token(d.client)
-		if _, err := tenancy.RevokeToken(e.sys(), e.client, 0, revoked[:11]); err != nil {
+		if _, err := (&tenancy.Service{DB: e.client}).RevokeToken(e.sys(), 0, revoked[:11]); err != nil {
 			t.Fatal(err)
 		}
 		unknown := tenancy.NewSecret()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -126,29 +127,32 @@ func (t transactioner) InterceptOperation(ctx context.Context, next graphql.Oper
 	}
 }
 
-// inTx runs one response in a transaction: committed when it has no error,
-// rolled back otherwise.
+// errAnswered rolls back an operation that answered with errors (or not
+// at all): ent.WithTx commits only what returns no error.
+var errAnswered = errors.New("the mutation answered with errors")
+
+// inTx runs one response in a transaction (ent.WithTx, which puts it in the
+// context the resolvers and the services they call join): committed when it
+// has no error, rolled back otherwise.
 func (t transactioner) inTx(ctx context.Context, responses graphql.ResponseHandler) *graphql.Response {
-	tx, err := t.client.Tx(ctx)
-	if err != nil {
-		return t.failed(ctx, "could not open a transaction for the mutation; nothing was run", err)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			_ = tx.Rollback()
-			panic(r)
+	ran := false
+	rsp, err := ent.WithTx(ctx, t.client, func(ctx context.Context, _ *ent.Client) (*graphql.Response, error) {
+		ran = true
+		rsp := responses(ctx)
+		if rsp == nil || len(rsp.Errors) > 0 {
+			return rsp, errAnswered
 		}
-	}()
-	rsp := responses(ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client()))
+		return rsp, nil
+	})
 	switch {
-	case rsp == nil:
-		_ = tx.Rollback()
-		return nil
-	case len(rsp.Errors) > 0:
-		_ = tx.Rollback()
+	case errors.Is(err, errAnswered):
+		if rsp == nil {
+			return nil
+		}
 		return &graphql.Response{Errors: rsp.Errors, Extensions: rsp.Extensions}
-	}
-	if err := tx.Commit(); err != nil {
+	case err != nil && !ran:
+		return t.failed(ctx, "could not open a transaction for the mutation; nothing was run", err)
+	case err != nil:
 		return t.failed(ctx, "did not commit the mutation", err)
 	}
 	return rsp

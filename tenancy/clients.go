@@ -12,8 +12,14 @@ import (
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
+// Service manages clients and API tokens. Writes join the transaction in
+// ctx or open their own (ent.WithTx); reads use it when there is one.
+type Service struct {
+	DB *ent.Client
+}
+
 // CreateClient creates a client; only a platform viewer may.
-func CreateClient(ctx context.Context, db *ent.Client, name string) (*ent.Company, error) {
+func (s *Service) CreateClient(ctx context.Context, name string) (*ent.Company, error) {
 	if !viewer.FromContext(ctx).Platform() {
 		return nil, apperr.Forbidden("only a platform admin token can create clients")
 	}
@@ -21,7 +27,9 @@ func CreateClient(ctx context.Context, db *ent.Client, name string) (*ent.Compan
 	if name == "" {
 		return nil, apperr.BadInput("input.name", "a client needs a name")
 	}
-	return db.Company.Create().SetName(name).Save(ctx)
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+		return db.Company.Create().SetName(name).Save(ctx)
+	})
 }
 
 // StatusSets are replacement status sets; a nil set is left as it is.
@@ -32,22 +40,24 @@ type StatusSets struct {
 // UpdateStatusSets replaces a client's status sets. Statuses are stored as
 // their comparison keys so that matching is case-insensitive on every
 // database.
-func UpdateStatusSets(ctx context.Context, db *ent.Client, clientID int, s StatusSets) (*ent.Company, error) {
-	u := db.Company.UpdateOneID(clientID)
-	if s.MoveIn != nil {
-		u.SetMoveInStatuses(statusset.Normalize(s.MoveIn))
-	}
-	if s.MoveOut != nil {
-		u.SetMoveOutStatuses(statusset.Normalize(s.MoveOut))
-	}
-	if s.Transfer != nil {
-		u.SetTransferStatuses(statusset.Normalize(s.Transfer))
-	}
-	c, err := u.Save(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFound("client")
-	}
-	return c, err
+func (s *Service) UpdateStatusSets(ctx context.Context, clientID int, sets StatusSets) (*ent.Company, error) {
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+		u := db.Company.UpdateOneID(clientID)
+		if sets.MoveIn != nil {
+			u.SetMoveInStatuses(statusset.Normalize(sets.MoveIn))
+		}
+		if sets.MoveOut != nil {
+			u.SetMoveOutStatuses(statusset.Normalize(sets.MoveOut))
+		}
+		if sets.Transfer != nil {
+			u.SetTransferStatuses(statusset.Normalize(sets.Transfer))
+		}
+		c, err := u.Save(ctx)
+		if ent.IsNotFound(err) {
+			return nil, apperr.NotFound("client")
+		}
+		return c, err
+	})
 }
 
 // PartnerReferences are a client's ids at its partners; nil keeps a value,
@@ -61,54 +71,56 @@ type PartnerReferences struct {
 // screenings are ordered and its prospects delivered, so a client that could
 // set its own could act as another. For the same reason a reference belongs
 // to one client at most (a unique index; blank is stored as NULL).
-func UpdatePartnerReferences(ctx context.Context, db *ent.Client, clientID int, refs PartnerReferences) (*ent.Company, error) {
+func (s *Service) UpdatePartnerReferences(ctx context.Context, clientID int, refs PartnerReferences) (*ent.Company, error) {
 	if !viewer.FromContext(ctx).Platform() {
 		return nil, apperr.Forbidden("only a platform admin token can change partner references")
 	}
-	u := db.Company.UpdateOneID(clientID)
-	for _, r := range []struct {
-		value *string
-		input string
-		taken func(string) predicate.Company
-		set   func(string) *ent.CompanyUpdateOne
-		clear func() *ent.CompanyUpdateOne
-	}{
-		{refs.SmartMoveReference, "smartmoveReference", company.SmartmoveReference, u.SetSmartmoveReference, u.ClearSmartmoveReference},
-		{refs.PropexoIntegrationID, "propexoIntegrationId", company.PropexoIntegrationID, u.SetPropexoIntegrationID, u.ClearPropexoIntegrationID},
-	} {
-		if r.value == nil {
-			continue
-		}
-		v := strings.TrimSpace(*r.value)
-		if v == "" {
-			r.clear()
-			continue
-		}
-		// Asked first for a clear answer; the unique index decides a race.
-		taken, err := db.Company.Query().Where(r.taken(v), company.IDNEQ(clientID)).Exist(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if taken {
-			return nil, referenceTaken(r.input)
-		}
-		r.set(v)
-	}
-	c, err := u.Save(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return nil, apperr.NotFound("client")
-	case ent.IsConstraintError(err):
-		// Both databases name the column in a unique violation.
-		for _, col := range []struct{ column, input string }{
-			{company.FieldSmartmoveReference, "smartmoveReference"}, {company.FieldPropexoIntegrationID, "propexoIntegrationId"},
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+		u := db.Company.UpdateOneID(clientID)
+		for _, r := range []struct {
+			value *string
+			input string
+			taken func(string) predicate.Company
+			set   func(string) *ent.CompanyUpdateOne
+			clear func() *ent.CompanyUpdateOne
+		}{
+			{refs.SmartMoveReference, "smartmoveReference", company.SmartmoveReference, u.SetSmartmoveReference, u.ClearSmartmoveReference},
+			{refs.PropexoIntegrationID, "propexoIntegrationId", company.PropexoIntegrationID, u.SetPropexoIntegrationID, u.ClearPropexoIntegrationID},
 		} {
-			if strings.Contains(err.Error(), col.column) {
-				return nil, referenceTaken(col.input)
+			if r.value == nil {
+				continue
+			}
+			v := strings.TrimSpace(*r.value)
+			if v == "" {
+				r.clear()
+				continue
+			}
+			// Asked first for a clear answer; the unique index decides a race.
+			taken, err := db.Company.Query().Where(r.taken(v), company.IDNEQ(clientID)).Exist(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if taken {
+				return nil, referenceTaken(r.input)
+			}
+			r.set(v)
+		}
+		c, err := u.Save(ctx)
+		switch {
+		case ent.IsNotFound(err):
+			return nil, apperr.NotFound("client")
+		case ent.IsConstraintError(err):
+			// Both databases name the column in a unique violation.
+			for _, col := range []struct{ column, input string }{
+				{company.FieldSmartmoveReference, "smartmoveReference"}, {company.FieldPropexoIntegrationID, "propexoIntegrationId"},
+			} {
+				if strings.Contains(err.Error(), col.column) {
+					return nil, referenceTaken(col.input)
+				}
 			}
 		}
-	}
-	return c, err
+		return c, err
+	})
 }
 
 // referenceTaken is the CONFLICT for a partner reference another client has.

@@ -13,7 +13,7 @@ import (
 // page. Each must be an exact origin (scheme://host[:port], no path): the
 // page posts its result only to an origin on this list, and browsers
 // compare origins exactly.
-func UpdateCrmOrigins(ctx context.Context, db *ent.Client, clientID int, origins []string) (*ent.Company, error) {
+func (s *Service) UpdateCrmOrigins(ctx context.Context, clientID int, origins []string) (*ent.Company, error) {
 	clean := make([]string, 0, len(origins))
 	for i, o := range origins {
 		norm, err := normalizeOrigin(o)
@@ -22,11 +22,13 @@ func UpdateCrmOrigins(ctx context.Context, db *ent.Client, clientID int, origins
 		}
 		clean = append(clean, norm)
 	}
-	c, err := db.Company.UpdateOneID(clientID).SetCrmOrigins(clean).Save(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFound("client")
-	}
-	return c, err
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+		c, err := db.Company.UpdateOneID(clientID).SetCrmOrigins(clean).Save(ctx)
+		if ent.IsNotFound(err) {
+			return nil, apperr.NotFound("client")
+		}
+		return c, err
+	})
 }
 
 type originError string

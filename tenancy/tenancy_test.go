@@ -30,10 +30,10 @@ func TestTokenLifecycle(t *testing.T) {
 		admin := dbtest.As(t, db.Client, acme, viewer.ScopeAdmin)
 		writer := dbtest.As(t, db.Client, acme, viewer.ScopeWrite)
 
-		_, _, err := tenancy.CreateToken(writer, db.Client, tenancy.NewToken{Scopes: []viewer.Scope{viewer.ScopeRead}})
+		_, _, err := service(db).CreateToken(writer, tenancy.NewToken{Scopes: []viewer.Scope{viewer.ScopeRead}})
 		wantCode(t, err, apperr.CodeForbidden)
 
-		tok, secret, err := tenancy.CreateToken(admin, db.Client, tenancy.NewToken{Name: "crm", Scopes: []viewer.Scope{viewer.ScopeRead}})
+		tok, secret, err := service(db).CreateToken(admin, tenancy.NewToken{Name: "crm", Scopes: []viewer.Scope{viewer.ScopeRead}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,24 +44,24 @@ func TestTokenLifecycle(t *testing.T) {
 			t.Fatalf("secret %q, prefix %q: the secret must start with the visible prefix and never be stored", secret, tok.Prefix)
 		}
 
-		v, err := tenancy.Authenticate(context.Background(), db.Client, secret)
+		v, err := service(db).Authenticate(context.Background(), secret)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if v.ClientID != acme || v.TokenID != tok.ID || !v.Has(viewer.ScopeRead) || v.Has(viewer.ScopeWrite) {
 			t.Fatalf("viewer = %+v, want client %d, token %d, read only", v, acme, tok.ID)
 		}
-		_, err = tenancy.Authenticate(context.Background(), db.Client, secret+"x")
+		_, err = service(db).Authenticate(context.Background(), secret+"x")
 		wantCode(t, err, apperr.CodeUnauthenticated)
 
-		_, err = tenancy.RevokeToken(writer, db.Client, tok.ID, "")
+		_, err = service(db).RevokeToken(writer, tok.ID, "")
 		wantCode(t, err, apperr.CodeForbidden)
-		if _, err := tenancy.RevokeToken(admin, db.Client, 0, tok.Prefix); err != nil {
+		if _, err := service(db).RevokeToken(admin, 0, tok.Prefix); err != nil {
 			t.Fatal(err)
 		}
-		_, err = tenancy.Authenticate(context.Background(), db.Client, secret)
+		_, err = service(db).Authenticate(context.Background(), secret)
 		wantCode(t, err, apperr.CodeUnauthenticated)
-		_, err = tenancy.ViewerForToken(context.Background(), db.Client, tok.ID)
+		_, err = service(db).ViewerForToken(context.Background(), tok.ID)
 		wantCode(t, err, apperr.CodeUnauthenticated)
 	})
 }
@@ -76,28 +76,28 @@ func TestTokensStayWithinTheClient(t *testing.T) {
 		admin := dbtest.As(t, db.Client, acme, viewer.ScopeAdmin)
 		_, rivalToken := dbtest.Token(t, db.Client, rival, viewer.ScopeAdmin)
 
-		_, _, err := tenancy.CreateToken(admin, db.Client, tenancy.NewToken{ClientID: rival, Scopes: []viewer.Scope{viewer.ScopeAdmin}})
+		_, _, err := service(db).CreateToken(admin, tenancy.NewToken{ClientID: rival, Scopes: []viewer.Scope{viewer.ScopeAdmin}})
 		wantCode(t, err, apperr.CodeNotFound)
-		_, _, err = tenancy.CreateToken(admin, db.Client, tenancy.NewToken{ClientID: rival + 1000, Scopes: []viewer.Scope{viewer.ScopeAdmin}})
+		_, _, err = service(db).CreateToken(admin, tenancy.NewToken{ClientID: rival + 1000, Scopes: []viewer.Scope{viewer.ScopeAdmin}})
 		wantCode(t, err, apperr.CodeNotFound)
 
-		_, err = tenancy.RevokeToken(admin, db.Client, rivalToken.TokenID, "")
+		_, err = service(db).RevokeToken(admin, rivalToken.TokenID, "")
 		wantCode(t, err, apperr.CodeNotFound)
-		if _, err := tenancy.ViewerForToken(context.Background(), db.Client, rivalToken.TokenID); err != nil {
+		if _, err := service(db).ViewerForToken(context.Background(), rivalToken.TokenID); err != nil {
 			t.Fatalf("the rival's token was revoked by another client: %v", err)
 		}
-		_, err = tenancy.ListTokens(admin, db.Client, rival)
+		_, err = service(db).ListTokens(admin, rival)
 		wantCode(t, err, apperr.CodeNotFound)
 
 		// What a client's admin mints without naming a client is its own.
-		tok, _, err := tenancy.CreateToken(admin, db.Client, tenancy.NewToken{Scopes: []viewer.Scope{viewer.ScopeAdmin}})
+		tok, _, err := service(db).CreateToken(admin, tenancy.NewToken{Scopes: []viewer.Scope{viewer.ScopeAdmin}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if tok.ClientID == nil || *tok.ClientID != acme {
 			t.Fatalf("a client admin's token without a client became %v, want client %d", tok.ClientID, acme)
 		}
-		own, err := tenancy.ListTokens(admin, db.Client, 0)
+		own, err := service(db).ListTokens(admin, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,3 +171,6 @@ func TestPrivacyRules(t *testing.T) {
 		}
 	})
 }
+
+// service is the tenancy service on the test's database.
+func service(db *dbtest.DB) *tenancy.Service { return &tenancy.Service{DB: db.Client} }

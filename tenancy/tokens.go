@@ -78,10 +78,22 @@ type NewToken struct {
 // CreateToken stores a new token and returns it with its secret, which is
 // never stored and cannot be shown again. Only a viewer with the admin scope
 // may create tokens; privacy decides for which client.
-func CreateToken(ctx context.Context, db *ent.Client, nt NewToken) (*ent.APIToken, string, error) {
+func (s *Service) CreateToken(ctx context.Context, nt NewToken) (*ent.APIToken, string, error) {
 	if err := canManageTokens(ctx); err != nil {
 		return nil, "", err
 	}
+	type created struct {
+		token  *ent.APIToken
+		secret string
+	}
+	c, err := ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (created, error) {
+		t, secret, err := createToken(ctx, db, nt)
+		return created{t, secret}, err
+	})
+	return c.token, c.secret, err
+}
+
+func createToken(ctx context.Context, db *ent.Client, nt NewToken) (*ent.APIToken, string, error) {
 	if nt.ClientID == 0 && !viewer.FromContext(ctx).Platform() {
 		nt.ClientID = viewer.FromContext(ctx).ClientID
 	}
@@ -140,7 +152,8 @@ func canManageTokens(ctx context.Context) error {
 
 // Authenticate turns a bearer token into its viewer. Unknown and revoked
 // tokens get the same answer.
-func Authenticate(ctx context.Context, db *ent.Client, secret string) (*viewer.Viewer, error) {
+func (s *Service) Authenticate(ctx context.Context, secret string) (*viewer.Viewer, error) {
+	db := ent.Current(ctx, s.DB)
 	sys := viewer.SystemContext(ctx)
 	t, err := db.APIToken.Query().Where(apitoken.Hash(Hash(secret)), apitoken.RevokedAtIsNil()).Only(sys)
 	if ent.IsNotFound(err) {
@@ -160,32 +173,35 @@ func Authenticate(ctx context.Context, db *ent.Client, secret string) (*viewer.V
 
 // RevokeToken revokes a token by id, or by its visible prefix when id is 0.
 // It needs the admin scope. A token of another client is "not found".
-func RevokeToken(ctx context.Context, db *ent.Client, id int, prefix string) (*ent.APIToken, error) {
+func (s *Service) RevokeToken(ctx context.Context, id int, prefix string) (*ent.APIToken, error) {
 	if err := canManageTokens(ctx); err != nil {
 		return nil, err
 	}
-	q := db.APIToken.Query()
-	if id != 0 {
-		q.Where(apitoken.ID(id))
-	} else {
-		q.Where(apitoken.Prefix(prefix))
-	}
-	t, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFound("API token")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if t.RevokedAt != nil {
-		return t, nil
-	}
-	return db.APIToken.UpdateOne(t).SetRevokedAt(time.Now().UTC()).Save(ctx)
+	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.APIToken, error) {
+		q := db.APIToken.Query()
+		if id != 0 {
+			q.Where(apitoken.ID(id))
+		} else {
+			q.Where(apitoken.Prefix(prefix))
+		}
+		t, err := q.Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, apperr.NotFound("API token")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if t.RevokedAt != nil {
+			return t, nil
+		}
+		return db.APIToken.UpdateOne(t).SetRevokedAt(time.Now().UTC()).Save(ctx)
+	})
 }
 
 // ListTokens lists a client's tokens, newest first; clientID 0 means the
 // viewer's own client.
-func ListTokens(ctx context.Context, db *ent.Client, clientID int) ([]*ent.APIToken, error) {
+func (s *Service) ListTokens(ctx context.Context, clientID int) ([]*ent.APIToken, error) {
+	db := ent.Current(ctx, s.DB)
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, apperr.Unauthenticated("no API token")

@@ -11,7 +11,8 @@ import (
 
 // ViewerForToken returns the viewer of a token known by id (a signed form
 // carries the id, never the secret); a revoked token has none.
-func ViewerForToken(ctx context.Context, db *ent.Client, tokenID int) (*viewer.Viewer, error) {
+func (s *Service) ViewerForToken(ctx context.Context, tokenID int) (*viewer.Viewer, error) {
+	db := ent.Current(ctx, s.DB)
 	t, err := db.APIToken.Query().Where(apitoken.ID(tokenID), apitoken.RevokedAtIsNil()).Only(viewer.SystemContext(ctx))
 	if ent.IsNotFound(err) {
 		return nil, apperr.Unauthenticated("the API token is unknown or revoked")

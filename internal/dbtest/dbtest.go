@@ -181,7 +181,7 @@ func Token(t testing.TB, db *ent.Client, clientID int, scopes ...viewer.Scope) (
 	if len(scopes) == 0 {
 		scopes = []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}
 	}
-	tok, secret, err := tenancy.CreateToken(System(), db, tenancy.NewToken{ClientID: clientID, Scopes: scopes})
+	tok, secret, err := (&tenancy.Service{DB: db}).CreateToken(System(), tenancy.NewToken{ClientID: clientID, Scopes: scopes})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package importer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,15 +21,21 @@ import (
 // well under SQLite's and PostgreSQL's parameter limits.
 const chunk = 500
 
-// Apply upserts parsed leases for the client in one transaction (or in the
-// caller's, when db is already transactional: a GraphQL mutation's). A dry
-// run reports what would change and writes nothing.
+// Service imports lease feeds.
+type Service struct {
+	DB *ent.Client
+}
+
+// Apply upserts parsed leases for the client in one transaction: the one in
+// ctx (a GraphQL mutation's) or its own (ent.WithTx). A dry run reports what
+// would change and writes nothing.
 //
-// Every read and write goes through db with ctx's viewer, so ent's privacy
-// rules scope it: a client's viewer can import only into its own client,
-// and a property tag or lease id of another client is never matched.
-func Apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, dryRun bool) (*Report, error) {
-	return applyStream(ctx, db, clientID, len(leases), dryRun, func(fn func(*Lease) error) error {
+// Every read and write goes through the transaction with ctx's viewer, so
+// ent's privacy rules scope it: a client's viewer can import only into its
+// own client, and a property tag or lease id of another client is never
+// matched.
+func (s *Service) Apply(ctx context.Context, clientID int, leases []Lease, dryRun bool) (*Report, error) {
+	return s.applyStream(ctx, clientID, len(leases), dryRun, func(fn func(*Lease) error) error {
 		for i := range leases {
 			if err := fn(&leases[i]); err != nil {
 				return err
@@ -43,7 +48,7 @@ func Apply(ctx context.Context, db *ent.Client, clientID int, leases []Lease, dr
 // applyStream is Apply over leases that each yields one at a time; they
 // are written in batches of chunk, so no more than a batch's rows and ent
 // objects are held at once.
-func applyStream(ctx context.Context, db *ent.Client, clientID, count int, dryRun bool, each func(func(*Lease) error) error) (*Report, error) {
+func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun bool, each func(func(*Lease) error) error) (*Report, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, apperr.Unauthenticated("importing leases needs a viewer")
@@ -52,29 +57,15 @@ func applyStream(ctx context.Context, db *ent.Client, clientID, count int, dryRu
 		return nil, apperr.Forbidden("importing leases needs the write scope")
 	}
 	rep := &Report{DryRun: dryRun, Leases: count, Errors: []RowError{}}
-	tx, err := db.Tx(ctx)
-	switch {
-	case errors.Is(err, ent.ErrTxStarted):
-		// The caller's transaction: it commits or rolls back as a whole.
-		if err := apply(ctx, db, clientID, each, rep); err != nil {
-			return nil, err
-		}
-		rep.Applied = !dryRun
-		return rep, nil
-	case err != nil:
+	// A dry run writes nothing (the writer checks rep.DryRun), so its
+	// transaction only gives the plan one consistent view.
+	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		return apply(ctx, db, clientID, each, rep)
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := apply(ctx, tx.Client(), clientID, each, rep); err != nil {
-		_ = tx.Rollback()
-		return nil, err
-	}
-	if dryRun {
-		return rep, tx.Rollback()
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	rep.Applied = true
+	rep.Applied = !dryRun
 	return rep, nil
 }
 

@@ -24,7 +24,7 @@ func idealFeed(t *testing.T) Feed { return Feed{Format: JSON, Data: readFile(t, 
 // mustImport imports a feed that must be valid.
 func mustImport(t *testing.T, ctx context.Context, db *ent.Client, clientID int, feed Feed, dryRun bool) *Report {
 	t.Helper()
-	rep, err := Import(ctx, db, clientID, feed, dryRun)
+	rep, err := (&Service{DB: db}).Import(ctx, clientID, feed, dryRun)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestImportAllOrNothing(t *testing.T) {
 		id, ctx := newClient(t, db, "Acme")
 		bad := strings.Replace(string(readFile(t, "flat.csv")), "12/31/2015", "2015-13-45", 1)
 		bad = strings.Replace(bad, ",Ryan,", ",,", 1)
-		rep, err := Import(ctx, db, id, Feed{Format: CSV, Data: []byte(bad), Mapping: readMapping(t, "flat.mapping.json")}, false)
+		rep, err := (&Service{DB: db}).Import(ctx, id, Feed{Format: CSV, Data: []byte(bad), Mapping: readMapping(t, "flat.mapping.json")}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestImportAllOrNothing(t *testing.T) {
 				return next.Mutate(ctx, m)
 			})
 		}, entgo.OpCreate))
-		if _, err := Import(ctx, db, id, idealFeed(t), false); err == nil {
+		if _, err := (&Service{DB: db}).Import(ctx, id, idealFeed(t), false); err == nil {
 			t.Fatal("the hook must fail the import")
 		}
 		if p, l, tn := rows(t, db); p+l+tn != 0 {
@@ -252,7 +252,7 @@ func TestImportDryRun(t *testing.T) {
 		// A read-only token may dry-run but not import.
 		ro := viewer.NewContext(context.Background(), &viewer.Viewer{ClientID: id, Scopes: []viewer.Scope{viewer.ScopeRead}})
 		mustImport(t, ro, db, id, idealFeed(t), true)
-		if _, err := Import(ro, db, id, idealFeed(t), false); !isCode(err, apperr.CodeForbidden) {
+		if _, err := (&Service{DB: db}).Import(ro, id, idealFeed(t), false); !isCode(err, apperr.CodeForbidden) {
 			t.Errorf("read-only import: %v", err)
 		}
 	})
@@ -266,7 +266,7 @@ func TestImportStaysInClient(t *testing.T) {
 		mustImport(t, bctx, db, b, idealFeed(t), false)
 		a, actx := newClient(t, db, "Alpha")
 
-		if _, err := Import(actx, db, b, idealFeed(t), false); !isCode(err, apperr.CodeNotFound) {
+		if _, err := (&Service{DB: db}).Import(actx, b, idealFeed(t), false); !isCode(err, apperr.CodeNotFound) {
 			t.Errorf("importing into another client: %v", err)
 		}
 		rep := mustImport(t, actx, db, a, idealFeed(t), false)
@@ -294,7 +294,7 @@ func TestImportStaysInClient(t *testing.T) {
 	})
 }
 
-// Inside a caller's transaction (a GraphQL mutation's), Apply writes in it
+// Inside a caller's transaction in ctx (a GraphQL mutation's), Import writes in it
 // and the caller's rollback undoes the import.
 func TestImportInCallersTransaction(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *ent.Client) {
@@ -303,7 +303,7 @@ func TestImportInCallersTransaction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := mustImport(t, ctx, tx.Client(), id, idealFeed(t), false)
+		rep := mustImport(t, ent.NewTxContext(ctx, tx), db, id, idealFeed(t), false)
 		if !rep.Applied || tx.Lease.Query().CountX(ctx) != 2 {
 			t.Errorf("inside the transaction: %+v", rep)
 		}

@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/types"
 )
 
@@ -177,7 +176,7 @@ func (f Feed) opener() opener {
 // the client. Invalid feeds are not an error: the report lists the bad rows
 // and nothing is written. The error is for what the feed cannot fix: an
 // unknown client, a missing scope, a database failure.
-func Import(ctx context.Context, db *ent.Client, clientID int, feed Feed, dryRun bool) (*Report, error) {
+func (s *Service) Import(ctx context.Context, clientID int, feed Feed, dryRun bool) (*Report, error) {
 	bad := func(leases int, errs ...RowError) *Report {
 		return &Report{DryRun: dryRun, Leases: leases, Errors: errs, ErrorCount: len(errs)}
 	}
@@ -202,7 +201,7 @@ func Import(ctx context.Context, db *ent.Client, clientID int, feed Feed, dryRun
 		rep.ErrorCount = errs.total
 		return rep, nil
 	}
-	return applyStream(ctx, db, clientID, n, dryRun, func(fn func(*Lease) error) error {
+	return s.applyStream(ctx, clientID, n, dryRun, func(fn func(*Lease) error) error {
 		_, errs, err := scan(open, feed.Format, w, idx, fn)
 		if err == nil && errs.total > 0 {
 			err = fmt.Errorf("the feed changed while it was imported: %s", errs.list[0])
