@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -265,34 +264,11 @@ func TestRateLimitWebsocket(t *testing.T) {
 }
 
 // dialSocket opens a graphql-transport-ws connection with the HTTP headers
-// and sends connection_init with the payload; it returns the first answer.
+// and sends connection_init with the payload; it returns the first answer
+// (a refusal: "closed" with the close code).
 func dialSocket(t *testing.T, e *env, header http.Header, payload any) (*wsClient, wsMessage) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: header})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
-	c := &wsClient{t: t, conn: conn, ctx: ctx}
-	p, _ := json.Marshal(payload)
-	c.send(wsMessage{Type: "connection_init", Payload: p})
-	for {
-		_, b, err := conn.Read(ctx)
-		if err != nil {
-			// Refused: the close code is the answer.
-			return c, wsMessage{Type: "closed", Payload: json.RawMessage(strconv.Itoa(int(websocket.CloseStatus(err))))}
-		}
-		var m wsMessage
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("not JSON: %s", b)
-		}
-		if m.Type != "ping" && m.Type != "pong" {
-			return c, m
-		}
-	}
+	return dialWSWith(t, e.srv.URL, header, payload)
 }
 
 // op runs one query or mutation over the socket and returns its result.

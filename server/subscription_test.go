@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,10 +35,16 @@ type wsMessage struct {
 // connection_init with the payload; it returns the first answer.
 func dialWS(t *testing.T, srvURL string, payload any) (*wsClient, wsMessage) {
 	t.Helper()
+	return dialWSWith(t, srvURL, nil, payload)
+}
+
+// dialWSWith is dialWS with the HTTP headers of the upgrade request.
+func dialWSWith(t *testing.T, srvURL string, header http.Header, payload any) (*wsClient, wsMessage) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srvURL, "http")+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: header})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +69,10 @@ func (c *wsClient) read() wsMessage {
 	for {
 		_, b, err := c.conn.Read(c.ctx)
 		if err != nil {
+			// Closed: the close code is the answer when the server sent one.
+			if code := websocket.CloseStatus(err); code != -1 {
+				return wsMessage{Type: "closed", Payload: json.RawMessage(strconv.Itoa(int(code)))}
+			}
 			return wsMessage{Type: "closed", Payload: json.RawMessage(`"` + strings.ReplaceAll(err.Error(), `"`, `'`) + `"`)}
 		}
 		var m wsMessage
