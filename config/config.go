@@ -73,6 +73,9 @@ type RateLimits struct {
 	// SocketRecheck is how often an open websocket's token is checked for
 	// revocation.
 	SocketRecheck time.Duration
+	// SocketsPerToken bounds the websockets one token holds open at once
+	// (0: no bound): each costs a goroutine and a re-check per interval.
+	SocketsPerToken int
 }
 
 // GraphQL is what one request may cost, and whether it may introspect.

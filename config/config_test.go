@@ -30,7 +30,7 @@ func TestDefaults(t *testing.T) {
 	want := config.Config{
 		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", RequestTimeout: 15 * time.Second,
 		DB:       config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second},
-		Limits:   config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second},
+		Limits:   config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
 		GraphQL:  config.GraphQL{Limits: cost.DefaultLimits()},
 		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute},
 		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",

@@ -68,6 +68,9 @@ func table(c *Config) []Setting {
 			set: prefixes(&c.Limits.TrustedProxies)},
 		{Name: "LEASEGRAPH_WS_RECHECK", Default: "30s", Help: "how often an open websocket's token is checked for revocation",
 			set: duration(&c.Limits.SocketRecheck, false)},
+		{Name: "LEASEGRAPH_WS_PER_TOKEN", Default: "100",
+			Help: "websockets one API token may hold open at once, per instance (`0`: no limit); one more is closed with 4429",
+			set:  nonNegativeInt(&c.Limits.SocketsPerToken)},
 		{Name: "LEASEGRAPH_INTROSPECTION", Default: "1",
 			Help: "`0` switches GraphQL introspection off (`__schema`, `__type` answer `INTROSPECTION_DISABLED`); " +
 				"on by default because the playground is the documentation",

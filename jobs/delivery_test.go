@@ -29,7 +29,7 @@ func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.Integratio
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.DeliveryWorker{DB: db.Client, Propexo: px, PollEvery: 20 * time.Millisecond})
 	q, err := jobs.New(context.Background(), jobs.Config{
-		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
+		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, Deliver: true, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

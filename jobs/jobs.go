@@ -44,6 +44,10 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// Concurrency is how many deliveries run at once.
 	Concurrency int
+	// Deliver says Workers hold the delivery worker: only then does this
+	// client fetch from the partners queue. A client without it would take
+	// deliveries it cannot run and fail them as jobs of an unknown kind.
+	Deliver bool
 	// JobTimeout cancels one attempt's context after this long (default
 	// 1 min). RescueAfter, which must be longer, is when a job still marked
 	// running is taken to belong to a dead process (kill -9, a lost host)
@@ -110,9 +114,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
-		rc.Queues = map[string]river.QueueConfig{
-			queueName:      {MaxWorkers: cfg.Concurrency},
-			screeningQueue: {MaxWorkers: screeningConcurrency},
+		rc.Queues = map[string]river.QueueConfig{screeningQueue: {MaxWorkers: screeningConcurrency}}
+		if cfg.Deliver {
+			rc.Queues[queueName] = river.QueueConfig{MaxWorkers: cfg.Concurrency}
 		}
 		rc.PeriodicJobs = cfg.PeriodicJobs
 	}

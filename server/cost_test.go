@@ -261,21 +261,13 @@ func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
 func TestAPIHeaders(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.newClient("Acme")
-		do := func(method, path, token, body string) *http.Response {
+		do := func(method, path, token, body string) answer {
 			t.Helper()
-			req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-			if token != "" {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
+			var b []byte
 			if body != "" {
-				req.Header.Set("Content-Type", "application/json")
+				b = []byte(body)
 			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			return res
+			return e.call(method, path, token, "", b)
 		}
 		for _, c := range []struct {
 			name, method, path, token, body string
@@ -290,13 +282,13 @@ func TestAPIHeaders(t *testing.T) {
 			{"leases, no token", "GET", "/leases", "", "", 401},
 		} {
 			res := do(c.method, c.path, c.token, c.body)
-			if res.StatusCode != c.status || res.Header.Get("Cache-Control") != "no-store" {
-				t.Errorf("%s: HTTP %d, Cache-Control %q; want %d, no-store", c.name, res.StatusCode, res.Header.Get("Cache-Control"), c.status)
+			if res.status != c.status || res.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: HTTP %d, Cache-Control %q; want %d, no-store", c.name, res.status, res.header.Get("Cache-Control"), c.status)
 			}
 		}
 		res := do("GET", "/", "", "")
-		if res.StatusCode != 200 || res.Header.Get("X-Frame-Options") != "DENY" || res.Header.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
-			t.Errorf("playground: HTTP %d, headers %v", res.StatusCode, res.Header)
+		if res.status != 200 || res.header.Get("X-Frame-Options") != "DENY" || res.header.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
+			t.Errorf("playground: HTTP %d, headers %v", res.status, res.header)
 		}
 	})
 }
@@ -310,6 +302,13 @@ func TestIntrospectionSwitch(t *testing.T) {
 		_, token := e.newClient("Acme")
 		e.mustGQL(token, introspect, nil, nil)
 		e.mustGQL(token, viaFragment, nil, nil)
+		// Introspection's own lists nested in themselves multiply too (Node
+		// has a dozen implementations); gqlparser bounds the depth, which
+		// the cost limits leave to it.
+		bomb := `{ __type(name: "Node") { ` + nestLists([2]string{"possibleTypes", "interfaces"}, 10, "name") + ` } }`
+		if r := e.gql(token, bomb, nil); r.Status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || r.Errors[0].Code() != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("nested introspection lists: HTTP %d %+v", r.Status, r.Errors)
+		}
 	})
 	off := func(t *testing.T, a *app, _ *sql.DB, _ string) { a.graphql.NoIntrospection = true }
 	forEachDBSetup(t, off, func(t *testing.T, e *env) {

@@ -21,15 +21,12 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
+	"github.com/leasegraph/leasegraph/internal/sqlitedsn"
 	"github.com/leasegraph/leasegraph/migrations"
 )
 
 // defaultSQLite is where the data lives when DATABASE_URL is unset.
 const defaultSQLite = "./leasegraph.db"
-
-// sqlitePragmas: enforce foreign keys, wait for locks instead of failing,
-// and let readers run beside the writer.
-const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 
 // PostgreSQL pool bounds. A stalled database must cost a bounded number of
 // connections and no connection may live forever: a connection whose peer
@@ -77,7 +74,7 @@ func openDriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 		if path == "" {
 			path = defaultSQLite
 		}
-		db, err := sql.Open("sqlite", sqliteDSN(path))
+		db, err := sql.Open("sqlite", sqlitedsn.DSN(path))
 		if err != nil {
 			return nil, err
 		}
@@ -87,20 +84,6 @@ func openDriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 		return entsql.OpenDB(dialect.SQLite, db), nil
 	}
 	return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL, sqlite:PATH or unset (got a value of another form)")
-}
-
-// sqliteDSN is the SQLite URI for a path (which may carry parameters after
-// a '?') with our pragmas. A '#' or '%' in the file name is escaped: left
-// as is, '#' would end the URI there (a test's temporary directory is
-// named after the test, "sqlite#01" included) and SQLite would open
-// another file.
-func sqliteDSN(path string) string {
-	file, params, _ := strings.Cut(path, "?")
-	file = strings.NewReplacer("%", "%25", "#", "%23").Replace(file)
-	if params != "" {
-		params += "&"
-	}
-	return "file:" + file + "?" + params + sqlitePragmas
 }
 
 // postgresDSN adds the connect and statement timeouts to a PostgreSQL URL,

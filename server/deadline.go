@@ -50,18 +50,6 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 				next.ServeHTTP(w, r)
 				return
 			}
-			if r.Body != nil && r.Body != http.NoBody {
-				// net/http notices a client leaving only once the body is
-				// consumed; a handler waiting before it reads (on the
-				// database, authenticating) would otherwise never hear it.
-				// limitBody has bounded the body already.
-				body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-				if err != nil {
-					w.WriteHeader(statusClientClosed)
-					return
-				}
-				r.Body = io.NopCloser(bytes.NewReader(body))
-			}
 			ctx, cancel := context.WithTimeout(classify.WithDeadline(r.Context(), d), d)
 			defer cancel()
 			buf := &bufferedResponse{header: http.Header{}}
@@ -103,6 +91,26 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 			buf.copyTo(w)
 		})
 	}
+}
+
+// consumeBody reads the request body before next runs. net/http notices a
+// client leaving only once the body is consumed; a handler waiting on the
+// database before it reads (authenticating included: on SQLite a stalled
+// database holds the one connection) would otherwise never hear it. So it
+// runs before authentication, and a request without a valid token may
+// have up to limitBody's cap held while it is refused.
+func consumeBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+			if err != nil {
+				w.WriteHeader(statusClientClosed)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // bufferedResponse holds a handler's answer until withDeadline decides to
@@ -195,9 +203,9 @@ func operationDeadline(d time.Duration) graphql.OperationMiddleware {
 			first = false
 			defer cancel()
 			// Resolvers run in the context the response handler is called
-			// with (the transactioner's, the transport's), not the one the
-			// operation was dispatched with: the deadline must reach them
-			// there, or their SQL outlives it.
+			// with. gqlgen's transports pass one that descends from ctx;
+			// deriving it again keeps the deadline on resolvers' SQL
+			// whatever context a transport passes.
 			deadline, _ := ctx.Deadline()
 			rctx, cancelRun := context.WithDeadline(rctx, deadline)
 			stop := context.AfterFunc(ctx, cancelRun)

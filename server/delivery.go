@@ -67,7 +67,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		workers = nil
 	}
 	q, err := jobs.New(ctx, jobs.Config{
-		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic,
+		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "",
 		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
 		JobTimeout: dc.JobTimeout, RescueAfter: dc.RescueAfter,
 	})

@@ -164,8 +164,10 @@ func (c *inputChecker) value(path []string, typ *ast.Type, v any, limit int, whe
 		if !ok {
 			return c.value(path, typ.Elem, v, limit, where, depth) // a single value for a list
 		}
-		if where && strings.HasSuffix(path[len(path)-1], "In") && len(list) > maxFilterList {
-			return apperr.BadInput(strings.Join(path, "."), "%s has %d items; a filter list may hold at most %d", strings.Join(path, "."), len(list), maxFilterList)
+		// A filter list, or any list of ids (nodes(ids:)), becomes one SQL
+		// IN list: past the databases' parameter limits it would fail.
+		if ((where && strings.HasSuffix(path[len(path)-1], "In")) || typ.Elem.Name() == "ID") && len(list) > maxFilterList {
+			return apperr.BadInput(strings.Join(path, "."), "%s has %d items; a filter or id list may hold at most %d", strings.Join(path, "."), len(list), maxFilterList)
 		}
 		for i, e := range list {
 			if err := c.value(append(slices.Clip(path), strconv.Itoa(i)), typ.Elem, e, limit, where, depth); err != nil {

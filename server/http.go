@@ -105,7 +105,7 @@ func (a *app) routes() http.Handler {
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
 	}, a.log, gqlConfig)
 	gql.AddTransport(a.websocketTransport())
-	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(a.graphQLAuth(gql))))
+	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
 	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(http.HandlerFunc(a.getLeases), httpDenied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
@@ -160,10 +160,21 @@ func (h *healthCheck) check(ctx context.Context, client *ent.Client) error {
 			// Not the request's context: later requests share this check.
 			qctx, cancel := context.WithTimeout(context.Background(), healthzTimeout)
 			defer cancel()
+			// A driver stuck on a dead connection may not return for
+			// minutes: past its timeout the check stops being shared, so
+			// the next one asks afresh (on a new connection once the
+			// database is back) instead of waiting on this one.
+			leave := func() {
+				h.mu.Lock()
+				if h.flight == f {
+					h.flight = nil
+				}
+				h.mu.Unlock()
+			}
+			stop := context.AfterFunc(qctx, leave)
+			defer stop()
 			_, f.err = client.Company.Query().Exist(viewer.SystemContext(qctx))
-			h.mu.Lock()
-			h.flight = nil
-			h.mu.Unlock()
+			leave()
 			close(f.done)
 		}()
 	}
@@ -199,8 +210,7 @@ func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 				deny(w, ae) // 401 or 429, in the route's own shape
 				return
 			}
-			e := classify.Respond(r.Context(), a.log, "authenticating", err)
-			writeError(w, e, e.HTTPStatus())
+			deny(w, classify.Respond(r.Context(), a.log, "authenticating", err))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withTokenKey(viewer.NewContext(r.Context(), v), key)))

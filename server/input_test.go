@@ -139,6 +139,14 @@ func TestInputOversizedFilters(t *testing.T) {
 		// Within the bounds, the same shapes work.
 		var out struct{ Leases struct{ TotalCount int } }
 		e.mustGQL(token, q, map[string]any{"w": map[string]any{"idIn": ids[:maxFilterList], "or": ors[:50], "statusContains": strings.Repeat("a", maxFilterString)}}, &out)
+		// nodes(ids:) is one IN list per table too.
+		const nodes = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`
+		auth := baseline()
+		before := e.queries.n.Load()
+		wantBadInput(t, "40000 node ids", e.gql(token, nodes, map[string]any{"ids": ids}), "ids")
+		if n := e.queries.n.Load() - before; n > auth {
+			t.Errorf("40000 node ids: %d SQL statements ran, authentication alone runs %d", n, auth)
+		}
 	})
 }
 

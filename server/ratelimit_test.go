@@ -26,9 +26,9 @@ import (
 // 127.0.0.1, trusted as a proxy so that X-Forwarded-For plays the client
 // address.
 func withLimits(l config.RateLimits) envSetup {
+	l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
 	return func(t *testing.T, a *app, _ *sql.DB, _ string) {
-		l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
-		a.limits = l
+		a.limits = l // a copy per app: the SQLite and PostgreSQL runs share this setup
 	}
 }
 
@@ -36,6 +36,7 @@ func withLimits(l config.RateLimits) envSetup {
 type answer struct {
 	status     int
 	retryAfter string
+	header     http.Header
 	body       []byte
 	// err is the client's own error (no answer at all).
 	err error
@@ -76,7 +77,7 @@ func (e *env) call(method, path, token, addr string, body []byte) answer {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return answer{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After"), body: b}
+	return answer{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After"), header: res.Header, body: b}
 }
 
 const clientsQuery = `{ clients { edges { node { id name } } } }`
@@ -315,7 +316,7 @@ func TestConfigRateLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second}
+	want := config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100}
 	if fmt.Sprint(cfg.Limits) != fmt.Sprint(want) {
 		t.Fatalf("defaults %+v, want %+v", cfg.Limits, want)
 	}
@@ -338,4 +339,41 @@ func TestConfigRateLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A token holds at most LEASEGRAPH_WS_PER_TOKEN sockets at once: each one
+// costs a goroutine and a re-check per interval. One more is closed with
+// 4429; another token is unaffected; closing one makes room again.
+func TestRateLimitSocketsPerToken(t *testing.T) {
+	forEachDBSetup(t, withLimits(config.RateLimits{AuthFailures: 100, SocketsPerToken: 2}), func(t *testing.T, e *env) {
+		_, a := e.newClient("Alpha")
+		_, b := e.newClient("Beta")
+		var open []*wsClient
+		for i := range 2 {
+			c, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
+			if m.Type != "connection_ack" {
+				t.Fatalf("socket %d: %s %s", i, m.Type, m.Payload)
+			}
+			open = append(open, c)
+		}
+		if _, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(closeTooManyRequests) {
+			t.Fatalf("a third socket: %s %s, want closed %d", m.Type, m.Payload, closeTooManyRequests)
+		}
+		if _, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + b}); m.Type != "connection_ack" {
+			t.Fatalf("another token's socket: %s %s", m.Type, m.Payload)
+		}
+		open[0].conn.Close(websocket.StatusNormalClosure, "")
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
+			if m.Type == "connection_ack" {
+				break
+			}
+			c.conn.Close(websocket.StatusNormalClosure, "")
+			if time.Now().After(deadline) {
+				t.Fatalf("no room after a socket closed: %s %s", m.Type, m.Payload)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
@@ -39,15 +40,43 @@ type limiters struct {
 	// failures holds a bucket of failed authentications per client address.
 	failures *ratelimit.Keyed
 	trusted  []netip.Prefix
+	// sockets counts the websockets each token (by key) holds open.
+	sockets struct {
+		sync.Mutex
+		open map[string]int
+		max  int
+	}
+}
+
+// openSocket counts a socket of the token, false when it already holds
+// the most it may; closeSocket uncounts it.
+func (l *limiters) openSocket(key string) bool {
+	l.sockets.Lock()
+	defer l.sockets.Unlock()
+	if l.sockets.max > 0 && l.sockets.open[key] >= l.sockets.max {
+		return false
+	}
+	l.sockets.open[key]++
+	return true
+}
+
+func (l *limiters) closeSocket(key string) {
+	l.sockets.Lock()
+	defer l.sockets.Unlock()
+	if l.sockets.open[key]--; l.sockets.open[key] <= 0 {
+		delete(l.sockets.open, key)
+	}
 }
 
 func newLimiters(l config.RateLimits) *limiters {
-	return &limiters{
+	ls := &limiters{
 		tokens: ratelimit.New(ratelimit.Config{Rate: l.TokenRate, Burst: l.TokenBurst, MaxKeys: l.MaxKeys, Idle: knownTokenIdle}),
 		failures: ratelimit.New(ratelimit.Config{Rate: float64(l.AuthFailures) / 60, Burst: l.AuthFailures,
 			MaxKeys: l.MaxKeys}),
 		trusted: l.TrustedProxies,
 	}
+	ls.sockets.open, ls.sockets.max = map[string]int{}, l.SocketsPerToken
+	return ls
 }
 
 // clientKey is the rate-limit key of the request's client address.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,6 +143,16 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 	state, err := verifyState(a.secret, r.PostForm.Get("state"), time.Now())
 	if err != nil {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: err.Error()})
+		return
+	}
+	// The form is signed and holds the token's id, not its secret: the
+	// card screen spends a budget of the token's own (by id), so a replayed
+	// form is bounded like any request of the token.
+	if ok, wait := a.limiters.tokens.Allow("form:" + strconv.Itoa(state.TokenID)); !ok {
+		e := rateLimited("this agent's token is over its request rate limit", wait)
+		setRetryAfter(w, e)
+		w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
+		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: e.Message})
 		return
 	}
 	v, err := a.tenancy.ViewerForToken(r.Context(), state.TokenID)

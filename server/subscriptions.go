@@ -91,9 +91,15 @@ func (a *app) initSocket(ctx context.Context, p transport.InitPayload) (context.
 			return deny(closeForbidden, "Forbidden", classify.Respond(ctx, a.log, "authenticating a websocket", err).Message)
 		}
 	}
+	if !a.limiters.openSocket(key) {
+		return deny(closeTooManyRequests, "Too many requests", "this API token holds the most websockets it may open at once; close one first")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	s.tokenID, s.tokenKey, s.cancel = v.TokenID, key, cancel
-	go a.watchSocket(ctx, s)
+	go func() {
+		a.watchSocket(ctx, s) // returns once the socket is closed
+		a.limiters.closeSocket(key)
+	}()
 	return viewer.NewContext(ctx, v), nil, nil
 }
 

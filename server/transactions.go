@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/ent"
 )
 
@@ -158,12 +159,15 @@ func (t transactioner) inTx(ctx context.Context, responses graphql.ResponseHandl
 	return rsp
 }
 
-// failed answers a transaction the database refused, without its message
-// (driver messages name tables).
+// failed answers a transaction the database refused: TIMEOUT or
+// UNAVAILABLE when the deadline or the database is at fault (the one
+// classifier decides), else an internal error logged once, redacted, and
+// answered without the driver's message (it names tables).
 func (t transactioner) failed(ctx context.Context, what string, err error) *graphql.Response {
-	t.log.ErrorContext(ctx, "mutation transaction", "error", err.Error())
-	return &graphql.Response{Errors: gqlerror.List{{
-		Message:    "internal error: the database " + what,
-		Extensions: map[string]any{"code": apperr.CodeInternal},
-	}}}
+	e := classify.Respond(ctx, t.log, "mutation transaction", err)
+	msg := e.Message
+	if e.Code == apperr.CodeInternal {
+		msg = "internal error: the database " + what
+	}
+	return &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": e.Code}}}}
 }

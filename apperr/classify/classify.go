@@ -145,8 +145,10 @@ func unavailable(ctx context.Context, err error) *apperr.Error {
 		return &apperr.Error{Code: apperr.CodeTimeout, Message: "the request did not finish within its deadline"}
 	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
 		return &apperr.Error{Code: apperr.CodeCancelled, Message: "the client cancelled the request"}
-	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn):
-		// The connect timeout, a refused or reset connection.
+	case (errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn)) && partner(err) == nil:
+		// The connect timeout, a refused or reset connection. A partner's
+		// transport error is a net.Error too, but the partner failed, not
+		// our database: partner() answers it.
 		return &apperr.Error{Code: apperr.CodeUnavailable, Message: "the database is unavailable; try again later"}
 	}
 	return nil

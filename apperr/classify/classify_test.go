@@ -61,6 +61,7 @@ func TestClassify(t *testing.T) {
 		{"smartmove 5xx", live, &smartmove.APIError{Endpoint: "x", Status: 502, Message: "upstream said 4111111111111111"}, apperr.CodePartner, 502, "SmartMove failed; retry later", nil, true},
 		{"smartmove refusal", live, &smartmove.APIError{Endpoint: "x", Status: 400}, apperr.CodePartner, 502, "SmartMove refused", nil, false},
 		{"smartmove validation", live, &smartmove.ValidationError{Field: "Applicants", Reason: "empty"}, apperr.CodePartner, 502, "SmartMove refused", nil, false},
+		{"smartmove unreachable", live, &smartmove.TransportError{Endpoint: "x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}, apperr.CodePartner, 502, "SmartMove failed; retry later", nil, true},
 		{"propexo 503", live, wrapped(&propexo.APIError{StatusCode: 503}), apperr.CodePartner, 502, "Propexo failed; retry later", nil, true},
 		{"propexo validation", live, &propexo.ValidationError{Fields: []propexo.FieldError{{Field: "city", Message: "too long"}}}, apperr.CodePartner, 502, "Propexo refused", nil, false},
 		{"anything else", live, errors.New(`pq: relation "leases" does not exist`), apperr.CodeInternal, 500, "internal error", nil, nil},

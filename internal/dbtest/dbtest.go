@@ -28,6 +28,7 @@ import (
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
+	"github.com/leasegraph/leasegraph/internal/sqlitedsn"
 	"github.com/leasegraph/leasegraph/migrations"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -109,9 +110,6 @@ func PostgresURL(t testing.TB) string {
 	return base + sep + "search_path=" + schema
 }
 
-// sqlitePragmas are the server's: foreign keys on, wait for locks, WAL.
-const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
-
 // Open opens a URL from EachURL, migrates it and returns the test's DB.
 // SQLite gets one connection, as in the server: a second would only wait
 // on the first, or deadlock inside a transaction.
@@ -119,10 +117,7 @@ func Open(t testing.TB, url string) *DB {
 	t.Helper()
 	var drv *entsql.Driver
 	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
-		// '#' would end the URI and '%' start an escape; a temporary
-		// directory named after a subtest may hold either.
-		path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
-		db, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas)
+		db, err := sql.Open("sqlite", sqlitedsn.DSN(path))
 		if err != nil {
 			t.Fatal(err)
 		}

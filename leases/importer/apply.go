@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -26,28 +27,18 @@ type Service struct {
 	DB *ent.Client
 }
 
-// Apply upserts parsed leases for the client in one transaction: the one in
-// ctx (a GraphQL mutation's) or its own (ent.WithTx). A dry run reports what
+// applyStream upserts the leases each yields, one at a time, for the client
+// in one transaction: the one in ctx (a GraphQL mutation's) or its own
+// (ent.WithTx). A dry run reports what
 // would change and writes nothing.
 //
 // Every read and write goes through the transaction with ctx's viewer, so
 // ent's privacy rules scope it: a client's viewer can import only into its
 // own client, and a property tag or lease id of another client is never
 // matched.
-func (s *Service) Apply(ctx context.Context, clientID int, leases []Lease, dryRun bool) (*Report, error) {
-	return s.applyStream(ctx, clientID, len(leases), dryRun, func(fn func(*Lease) error) error {
-		for i := range leases {
-			if err := fn(&leases[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// applyStream is Apply over leases that each yields one at a time; they
-// are written in batches of chunk, so no more than a batch's rows and ent
-// objects are held at once.
+//
+// They are written in batches of chunk, so no more than a batch's rows and
+// ent objects are held at once.
 func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun bool, each func(func(*Lease) error) error) (*Report, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
@@ -57,17 +48,27 @@ func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun b
 		return nil, apperr.Forbidden("importing leases needs the write scope")
 	}
 	rep := &Report{DryRun: dryRun, Leases: count, Errors: []RowError{}}
-	// A dry run writes nothing (the writer checks rep.DryRun), so its
-	// transaction only gives the plan one consistent view.
+	// A dry run writes nothing (the writer checks rep.DryRun); its own
+	// transaction is rolled back all the same, so that nothing it did can
+	// be kept by mistake.
 	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
-		return apply(ctx, db, clientID, each, rep)
+		if err := apply(ctx, db, clientID, each, rep); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errDryRun) {
 		return nil, err
 	}
 	rep.Applied = !dryRun
 	return rep, nil
 }
+
+// errDryRun rolls back a dry run's transaction; it is not an error.
+var errDryRun = errors.New("dry run")
 
 // apply plans and, unless the report is a dry run, writes, a batch at a time.
 func apply(ctx context.Context, db *ent.Client, clientID int, each func(func(*Lease) error) error, rep *Report) error {

@@ -3,6 +3,8 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -319,4 +321,32 @@ func TestImportInCallersTransaction(t *testing.T) {
 func isCode(err error, code string) bool {
 	e, ok := apperr.As(err)
 	return ok && e.Code == code
+}
+
+// A feed that changes between the check and the write (a file rewritten
+// while it is imported) writes nothing, even when the new content is valid:
+// a lease the write pass never reaches is an error, not a silent skip.
+func TestImportFeedChangedBetweenPasses(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		id, ctx := newClient(t, db, "Acme")
+		const one = `{"id": "L%d", "property_id": "P1", "status": "approved", "lease_start_date": "2025-01-01"}`
+		full := "[" + fmt.Sprintf(one, 1) + ", " + fmt.Sprintf(one, 2) + "]"
+		opens := 0
+		feed := Feed{Format: JSON, Open: func() (io.ReadCloser, error) {
+			opens++
+			if opens >= 3 { // the write pass: one lease is gone
+				return io.NopCloser(strings.NewReader("[" + fmt.Sprintf(one, 1) + "]")), nil
+			}
+			return io.NopCloser(strings.NewReader(full)), nil
+		}}
+		if _, err := (&Service{DB: db}).Import(ctx, id, feed, false); err == nil || !strings.Contains(err.Error(), "changed while it was imported") {
+			t.Fatalf("a feed that lost a lease between passes: %v", err)
+		}
+		if opens != 3 {
+			t.Fatalf("the feed was opened %d times, want 3 (ids, check, write)", opens)
+		}
+		if n := db.Lease.Query().CountX(viewer.SystemContext(context.Background())); n != 0 {
+			t.Fatalf("%d leases written", n)
+		}
+	})
 }

@@ -202,9 +202,14 @@ func (s *Service) Import(ctx context.Context, clientID int, feed Feed, dryRun bo
 		return rep, nil
 	}
 	return s.applyStream(ctx, clientID, n, dryRun, func(fn func(*Lease) error) error {
-		_, errs, err := scan(open, feed.Format, w, idx, fn)
-		if err == nil && errs.total > 0 {
+		written, errs, err := scan(open, feed.Format, w, idx, fn)
+		switch {
+		case err != nil:
+		case errs.total > 0:
 			err = fmt.Errorf("the feed changed while it was imported: %s", errs.list[0])
+		case written != n:
+			// Leases whose last row was never reached again were not written.
+			err = fmt.Errorf("the feed changed while it was imported: %d leases checked, %d written", n, written)
 		}
 		return err
 	})

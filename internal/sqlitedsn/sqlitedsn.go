@@ -1,0 +1,22 @@
+// Package sqlitedsn builds the embedded SQLite database's connection string,
+// for the server and the test harness alike.
+package sqlitedsn
+
+import "strings"
+
+// Pragmas enforce foreign keys, wait for locks instead of failing, and let
+// readers run beside the writer (modernc's syntax).
+const Pragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+
+// DSN is the SQLite URI for a path (which may carry parameters after a '?')
+// with Pragmas. A '#' or '%' in the file name is escaped: left as is, '#'
+// would end the URI there (a test's temporary directory is named after the
+// test, "sqlite#01" included) and SQLite would open another file.
+func DSN(path string) string {
+	file, params, _ := strings.Cut(path, "?")
+	file = strings.NewReplacer("%", "%25", "#", "%23").Replace(file)
+	if params != "" {
+		params += "&"
+	}
+	return "file:" + file + "?" + params + Pragmas
+}
