@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
@@ -69,10 +70,16 @@ func entClient(db *sql.DB, d string) *ent.Client {
 
 var sys = viewer.SystemContext(context.Background())
 
+// entTables guards ent's package-level migrate.Tables: ent's differ writes to
+// them while it plans, and the sqlite and postgres subtests run in parallel.
+var entTables sync.Mutex
+
 // assertSchemaIsEnts fails unless ent finds nothing to change between its
 // schema and the database (drops included).
 func assertSchemaIsEnts(t *testing.T, db *sql.DB, d string) {
 	t.Helper()
+	entTables.Lock()
+	defer entTables.Unlock()
 	dir := &atlasmigrate.MemDir{}
 	m, err := schema.NewMigrate(entsql.OpenDB(d, db), schema.WithDir(dir), schema.WithFormatter(atlasmigrate.DefaultFormatter),
 		schema.WithDropIndex(true), schema.WithDropColumn(true), schema.WithErrNoPlan(true))
@@ -102,6 +109,8 @@ func assertGlobalIDs(t *testing.T, c *ent.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	entTables.Lock()
+	defer entTables.Unlock()
 	for _, row := range []struct {
 		table *schema.Table
 		id    int
