@@ -185,7 +185,8 @@ func (s *Server) validKey(k string) bool {
 	return false
 }
 
-// apiError is the spec's error body.
+// apiError is the error body: the spec promises only "an error description"
+// (smartmove-api.txt:144, 324); PARTNERS.md fixes its shape as {"Message"}.
 type apiError struct {
 	Message string `json:"Message"`
 }
@@ -194,8 +195,12 @@ func message(m string) apiError { return apiError{Message: m} }
 
 func badRequest(m string) (int, any) { return http.StatusBadRequest, message(m) }
 
-func notFound(id int) (int, any) {
-	return http.StatusNotFound, message("Application " + itoa(id) + " was not found.")
+// unknownApplication answers a call about an application the customer does
+// not have. Every such endpoint answers invalid input with "a 400 response and
+// an error description" (smartmove-api.txt:324, 348, 446, 555, 582, 611):
+// the spec has no 404 for it, so neither has the simulator.
+func unknownApplication(id int) (int, any) {
+	return badRequest("applicationId: application " + itoa(id) + " was not found")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) int {
