@@ -33,6 +33,12 @@ type Options struct {
 	// PostbackCopies is how many times each postback is sent (repeats, as
 	// the partner notes warn); 1 when zero.
 	PostbackCopies int
+	// PostbackNumericIDs sends customerReferenceId and referenceId as JSON
+	// numbers when they are integers. The spec types neither in a postback;
+	// it sends applicationId as a number (smartmove-api.txt:157) and reference
+	// ids as numbers in its request examples (300, 451, 588), so a partner
+	// that echoes them as numbers is within the document.
+	PostbackNumericIDs bool
 	// Recommendation is the CreditRecommendation (0-6) an application gets
 	// when its reports are ready; 1 (Accept) when zero.
 	Recommendation int
