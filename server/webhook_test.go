@@ -314,7 +314,9 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 		}
 		type event struct{ ReportStatus, Outcome string }
 		events := func() []event {
-			var out struct{ Node struct{ InboundEvents []event } }
+			var out struct {
+				Node struct{ InboundEvents []event }
+			}
 			e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { inboundEvents { reportStatus outcome } } } }`, map[string]any{"id": app.ID}, &out)
 			return out.Node.InboundEvents
 		}
