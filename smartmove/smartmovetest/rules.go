@@ -35,6 +35,12 @@ func (c *rules) digits(field, v string) {
 
 // reference: "referenceId ... string (100) Required" (smartmove-api.txt:684;
 // the calls about one application and all: 316, 547, 522).
+func (c *rules) stateCode(field, v string) {
+	if v != "" && (len(v) != 2 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		c.fail(field, "must be a 2-letter USPS state abbreviation")
+	}
+}
+
 func (c *rules) reference(field string, v *looseString) {
 	c.text(field, v.value(), 100, true)
 }
@@ -164,6 +170,10 @@ func checkProperty(c *rules, p *propertyIn, embedded bool) {
 	c.text("Property.City", p.City, 50, req)
 	c.text("Property.State", p.State, 2, req)
 	c.text("Property.Zip", p.Zip, 5, req)
+	// "USPS 2-letter state abbreviation" (smartmove-api.txt:725), "state
+	// abbreviation" (734): two capital letters, not just at most two.
+	c.stateCode("Property.LandlordState", p.LandlordState)
+	c.stateCode("Property.State", p.State)
 	c.oneOf("Property.Classification", p.Classification, req, "Conventional", "Subsidized")
 	if embedded && (p.IsFcraAgreementAccepted == nil || !*p.IsFcraAgreementAccepted) {
 		c.fail("Property.IsFcraAgreementAccepted", "must be true")
