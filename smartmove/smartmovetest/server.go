@@ -1,6 +1,12 @@
 // Package smartmovetest is an in-memory SmartMove: the nine API endpoints as
 // an http.Handler, enforcing the spec's rules, posting postbacks as
-// applicants progress, and failing on demand. Tests run it behind
+// applicants progress, and failing on demand.
+//
+// It follows /work/shared/specs/smartmove-api.txt strictly and is never more
+// lenient than the partner: where the spec is loose or contradicts itself
+// (a referenceId typed string but sent as a number, an application status
+// with no documented word) it takes the stricter reading, and each rule
+// cites its spec line (smartmove-api.txt:N). Tests run it behind
 // httptest.NewServer; demo mode mounts it in-process (see Transport).
 //
 // It shares no code with package smartmove on purpose: it decodes the wire
