@@ -2,7 +2,8 @@
 // an http.Handler, enforcing the spec's rules, posting postbacks as
 // applicants progress, and failing on demand.
 //
-// It follows /work/shared/specs/smartmove-api.txt strictly and is never more
+// It follows the partner spec (smartmove-api.txt, the RentPrep SmartMove API
+// document the project keeps with its partner specs) strictly and is never more
 // lenient than the partner: where the spec is loose or contradicts itself
 // (a referenceId typed string but sent as a number, an application status
 // with no documented word) it takes the stricter reading, and each rule
