@@ -34,7 +34,7 @@ type InboundEvent struct {
 	ScreeningApplicationID *int `json:"screening_application_id,omitempty"`
 	// The report status the message carried, as sent (e.g. InProgress).
 	ReportStatus string `json:"report_status,omitempty"`
-	// APPLIED (it moved the application forward or updated it) or STALE (it came late: its status is not ahead of the stored one, so nothing moved back).
+	// APPLIED (it moved the application forward or updated it), STALE (its status is not ahead of the stored one, or the application is final: nothing moved back; a failure after READY is one) or UNKNOWN_STATUS (its reportStatus is none of SmartMove's documented Pending, InProgress, Ready, RequestDeclined, Error, Expired: stored as sent, the status did not move; it still confirms the order and gives a LINK order SmartMove's application id).
 	Outcome inboundevent.Outcome `json:"outcome,omitempty"`
 	// The message as received, with personal data and credentials redacted.
 	Payload map[string]interface{} `json:"payload,omitempty"`

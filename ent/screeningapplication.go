@@ -28,7 +28,7 @@ type ScreeningApplication struct {
 	Kind screeningapplication.Kind `json:"kind,omitempty"`
 	// SUBMITTING (the order is being sent), ORDERED (SmartMove accepted it), or UNCONFIRMED (the call failed in a way that leaves the outcome unknown; a postback confirms it).
 	OrderStatus screeningapplication.OrderStatus `json:"order_status,omitempty"`
-	// The report status: PENDING, IN_PROGRESS, READY; REQUEST_DECLINED, ERROR, EXPIRED and CANCELLED are final. It never moves backwards.
+	// The report status: PENDING, IN_PROGRESS, then one of the final READY, REQUEST_DECLINED, ERROR, EXPIRED and CANCELLED. It never moves backwards and never leaves a final status: a failure postback after READY is recorded (outcome STALE) and the report stays available. A postback with a status word SmartMove does not document moves nothing (outcome UNKNOWN_STATUS).
 	Status screeningapplication.Status `json:"status,omitempty"`
 	// SmartMove's application id; null until SmartMove has created the application (for LINK orders, once the landlord finishes the form).
 	SmartmoveApplicationID *int `json:"smartmove_application_id,omitempty"`

@@ -275,7 +275,7 @@ func (s *Service) AddApplicant(ctx context.Context, key string, id int, email st
 	}
 	return s.act(ctx, OpAddApplicant, key, id, e, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(tx *ent.Client) error, error) {
 		switch {
-		case app.Status == screeningapplication.StatusREADY || Final(app.Status):
+		case Final(app.Status):
 			return nil, apperr.BadInput("", "applicants cannot be added to a screening that is %s", app.Status)
 		case app.LandlordPays != nil && *app.LandlordPays:
 			return nil, apperr.BadInput("", "applicants cannot be added when the landlord pays")
@@ -342,7 +342,7 @@ func (s *Service) RemoveApplicant(ctx context.Context, key string, id int, email
 // Cancel cancels a screening that is not finished.
 func (s *Service) Cancel(ctx context.Context, key string, id int) (*ent.ScreeningApplication, error) {
 	return s.act(ctx, OpCancel, key, id, nil, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(tx *ent.Client) error, error) {
-		if app.Status == screeningapplication.StatusREADY || Final(app.Status) {
+		if Final(app.Status) {
 			return nil, apperr.BadInput("id", "a screening that is %s cannot be cancelled", app.Status)
 		}
 		if err := sm.CancelApplication(ctx, app.CustomerReference, smID); err != nil {

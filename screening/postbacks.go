@@ -35,6 +35,11 @@ const (
 	PostbackStale PostbackResult = "stale"
 	// PostbackDuplicate: the same message was received before; ignored.
 	PostbackDuplicate PostbackResult = "duplicate"
+	// PostbackUnknownStatus: stored, but its reportStatus is not one the spec
+	// lists (smartmove-api.txt:819-825), so the status did not move. It still
+	// proves the order exists: the order is confirmed and a LINK order learns
+	// SmartMove's application id, so the periodic refresh can follow it.
+	PostbackUnknownStatus PostbackResult = "unknown_status"
 )
 
 // dummyHash keeps an unknown URL as slow as a wrong password.
@@ -134,11 +139,18 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 			return err
 		}
 		to, known := statusOf(pb.ReportStatus)
-		if known && rank(to) < rank(cur.Status) || Final(cur.Status) && to != cur.Status {
+		switch {
+		case !known:
+			result = PostbackUnknownStatus
+			if err := tx.InboundEvent.UpdateOne(ev).SetOutcome(inboundevent.OutcomeUNKNOWN_STATUS).Exec(ctx); err != nil {
+				return err
+			}
+		case rank(to) < rank(cur.Status) || Final(cur.Status) && to != cur.Status:
 			result = PostbackStale
 			return tx.InboundEvent.UpdateOne(ev).SetOutcome(inboundevent.OutcomeSTALE).Exec(ctx)
+		default:
+			result = PostbackApplied
 		}
-		result = PostbackApplied
 		if cur.SmartmoveApplicationID == nil {
 			if err := tx.ScreeningApplication.Update().
 				Where(screeningapplication.ID(app.ID), screeningapplication.SmartmoveApplicationIDIsNil()).
@@ -146,8 +158,11 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 				return err
 			}
 		}
-		u := tx.ScreeningApplication.UpdateOneID(app.ID).
-			SetLastPostbackAt(s.now()).SetLastNotification(cut(pb.NotificationText, 1000))
+		u := tx.ScreeningApplication.UpdateOneID(app.ID).SetLastPostbackAt(s.now())
+		if known {
+			// lastNotification is the last applied postback's text.
+			u.SetLastNotification(cut(pb.NotificationText, 1000))
+		}
 		if cur.OrderStatus != screeningapplication.OrderStatusORDERED {
 			u.SetOrderStatus(screeningapplication.OrderStatusORDERED)
 		}
@@ -177,7 +192,7 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 	if err != nil {
 		return "", err
 	}
-	if result == PostbackApplied {
+	if result != PostbackStale {
 		s.publish(ctx, app.ID)
 	}
 	return result, nil

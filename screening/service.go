@@ -146,21 +146,22 @@ func smartmoveID(a *ent.ScreeningApplication) (int, error) {
 // Status rules
 
 // rank orders statuses: a status may only move to a higher rank. The final
-// statuses share the top rank, so nothing leaves them.
+// statuses share the top rank, so nothing leaves them. READY is one of them:
+// once the reports are ready the landlord has a report to read, and a later
+// Error or Expired postback (late, or SmartMove's afterthought) is recorded
+// as STALE rather than taking the report link away.
 func rank(st screeningapplication.Status) int {
 	switch st {
 	case screeningapplication.StatusPENDING:
 		return 0
 	case screeningapplication.StatusIN_PROGRESS:
 		return 1
-	case screeningapplication.StatusREADY:
-		return 2
 	}
-	return 3
+	return 2
 }
 
 // Final reports whether no further change is expected.
-func Final(st screeningapplication.Status) bool { return rank(st) == 3 }
+func Final(st screeningapplication.Status) bool { return rank(st) == 2 }
 
 // canMove reports whether a status may move from one value to another.
 func canMove(from, to screeningapplication.Status) bool { return rank(to) > rank(from) }

@@ -305,7 +305,7 @@ func TestScreeningLinkOrder(t *testing.T) {
 		// recommendation.
 		got = e.mustAct(token, "refreshScreeningApplication", "refresh-1", app.ID, "")
 		if got.applicantStatuses() != "lisa.simpson@example.com=REPORTS_AVAILABLE,marge.simpson@example.com=REPORTS_AVAILABLE" ||
-			got.CreditRecommendation != "ACCEPT" || got.SmartmoveStatus != "Completed" || got.Applicants.Edges[0].Node.FirstName != "Lisa" {
+			got.CreditRecommendation != "ACCEPT" || got.SmartmoveStatus != "Ready" || got.Applicants.Edges[0].Node.FirstName != "Lisa" {
 			t.Fatalf("refreshed: %+v", got)
 		}
 		// A ready screening cannot be cancelled, nor take applicants.

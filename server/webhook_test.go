@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
@@ -229,20 +231,138 @@ func TestScreeningPostbackDuplicatesAndReordering(t *testing.T) {
 		if strings.Join(got, ",") != "Ready:APPLIED,InProgress:STALE,InProgress:STALE,InProgress:STALE" {
 			t.Fatalf("events (stored once each, oldest first): %v", got)
 		}
-		// A final status stays: a late Expired after Ready moves on, nothing after it moves back.
+		// READY is final: a later Expired is recorded and moves nothing, nor
+		// does anything after it.
 		if err := sm.sim.Expire(smID); err != nil {
 			t.Fatal(err)
 		}
 		sm.flush(t)
-		if st := e.screeningApp(token, app.ID, "").Status; st != "EXPIRED" {
-			t.Fatalf("status %s, want EXPIRED", st)
+		if st := e.screeningApp(token, app.ID, "").Status; st != "READY" {
+			t.Fatalf("status %s, want READY kept", st)
 		}
 		if err := sm.sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.RequestAccepted); err != nil {
 			t.Fatal(err)
 		}
 		sm.flush(t)
-		if st := e.screeningApp(token, app.ID, "").Status; st != "EXPIRED" {
+		if st := e.screeningApp(token, app.ID, "").Status; st != "READY" {
 			t.Fatalf("a final status moved to %s", st)
+		}
+	})
+}
+
+// relay is a simulator's postback transport that keeps each postback
+// instead of sending it, so that a test posts them (as sent, or changed) to
+// the real route itself.
+type relay struct {
+	mu   sync.Mutex
+	sent []smartmovetest.Delivery
+}
+
+func (r *relay) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.sent = append(r.sent, smartmovetest.Delivery{URL: req.URL.String(), Authorization: req.Header.Get("Authorization"), Body: body})
+	r.mu.Unlock()
+	return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: req}, nil
+}
+
+func (r *relay) all() []smartmovetest.Delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sent)
+}
+
+// TestScreeningPostbackIDsAndStatusWords: a LINK order learns SmartMove's
+// application id from its first postback even when the ids arrive as JSON
+// numbers (or applicationId as a string); a status word SmartMove does not
+// document is stored as UNKNOWN_STATUS and moves nothing; READY is final, so
+// a later failure postback is recorded as STALE and the report link stays.
+func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
+	var relays sync.Map // test name -> *relay: the databases' runs are parallel
+	setup := func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		pb := &relay{}
+		relays.Store(t.Name(), pb)
+		withSmartMove(smartmovetest.Options{PostbackNumericIDs: true, PostbackClient: &http.Client{Transport: pb}})(t, a, db, dialect)
+	}
+	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
+		sm := smartMove(t, e)
+		v, _ := relays.Load(t.Name())
+		pb := v.(*relay)
+		id, token := e.screeningClient("Acme")
+		if err := e.client.Company.UpdateOneID(id).SetSmartmoveReference("40417").Exec(e.sys()); err != nil {
+			t.Fatal(err)
+		}
+		link, app := e.createLink(token, "order-1", "lisa@example.com")
+		smID, err := sm.sim.FinishCreate(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sm.sim.Advance(smID); err != nil {
+			t.Fatal(err)
+		}
+		sm.flush(t)
+		first := pb.all()[0]
+		if !strings.Contains(string(first.Body), `"applicationId":`+strconv.Itoa(smID)+`,"customerReferenceId":40417,`) ||
+			!strings.Contains(string(first.Body), `"referenceId":`+app.ID+`,`) {
+			t.Fatalf("the simulator did not send numbers: %s", first.Body)
+		}
+		send := func(body []byte, want string) {
+			t.Helper()
+			if status, got := postback(t, first.URL, first.Authorization, body); status != http.StatusOK || got != `{"status":"`+want+`"}` {
+				t.Fatalf("postback %s: HTTP %d %s, want %s", body, status, got, want)
+			}
+		}
+		type event struct{ ReportStatus, Outcome string }
+		events := func() []event {
+			var out struct {
+				Node struct{ InboundEvents []event }
+			}
+			e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { inboundEvents { reportStatus outcome } } } }`, map[string]any{"id": app.ID}, &out)
+			return out.Node.InboundEvents
+		}
+
+		// An undocumented word first: stored, nothing moves, but the order
+		// is confirmed and its SmartMove id learned.
+		send(withText(t, first.Body, "on hold", map[string]any{"reportStatus": "OnHold"}), "unknown_status")
+		got := e.screeningApp(token, app.ID, "")
+		if got.Status != "PENDING" || got.SmartmoveApplicationID == nil || *got.SmartmoveApplicationID != smID || got.LastNotification != "" {
+			t.Fatalf("after an unknown status word: %+v", got)
+		}
+		if ev := events(); len(ev) != 1 || ev[0] != (event{"OnHold", "UNKNOWN_STATUS"}) {
+			t.Fatalf("events %+v", ev)
+		}
+
+		// The simulator's own postbacks, ids as numbers, move it to READY.
+		if err := sm.sim.CompleteApplicant(smID, "lisa@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		sm.flush(t)
+		for _, d := range pb.all() {
+			send(d.Body, "applied")
+		}
+		got = e.screeningApp(token, app.ID, "reportUrl")
+		if got.Status != "READY" || got.ReportURL == nil {
+			t.Fatalf("after the postbacks: %+v", got)
+		}
+
+		// READY is final: late failures are recorded, the report stays. One
+		// sends applicationId as a string.
+		last := pb.all()[len(pb.all())-1].Body
+		send(withText(t, last, "A report error occurred", map[string]any{"reportStatus": "Error", "applicationId": strconv.Itoa(smID)}), "stale")
+		send(withText(t, last, "The application has expired", map[string]any{"reportStatus": "Expired"}), "stale")
+		send(withText(t, last, "what now", map[string]any{"reportStatus": "Archived"}), "unknown_status")
+		got = e.screeningApp(token, app.ID, "reportUrl")
+		if got.Status != "READY" || got.ReportURL == nil || !strings.HasPrefix(*got.ReportURL, sm.simURL+"/smartmove/api/application/report/") ||
+			got.LastNotification != "Reports are available for lisa@example.com" {
+			t.Fatalf("after late failures: %+v", got)
+		}
+		var tail []string
+		for _, ev := range events() {
+			tail = append(tail, ev.ReportStatus+":"+ev.Outcome)
+		}
+		slices.Sort(tail)
+		if strings.Join(tail, ",") != "Archived:UNKNOWN_STATUS,Error:STALE,Expired:STALE,InProgress:APPLIED,InProgress:APPLIED,InProgress:APPLIED,OnHold:UNKNOWN_STATUS,Ready:APPLIED" {
+			t.Fatalf("events %v", tail)
 		}
 	})
 }

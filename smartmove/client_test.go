@@ -89,7 +89,9 @@ func TestCreateEmbeddedApplicationAndDetails(t *testing.T) {
 	}
 }
 
-func TestOtherCustomerSeesNotFound(t *testing.T) {
+// TestOtherCustomerSeesUnknownApplication: another customer's application
+// is an unknown one: 400 with a description, as the spec answers invalid input.
+func TestOtherCustomerSeesUnknownApplication(t *testing.T) {
 	e := newEnv(t, smartmovetest.Options{})
 	id := e.embedded(t, "cust-1", validOrder())
 	calls := []func() error{
@@ -104,14 +106,14 @@ func TestOtherCustomerSeesNotFound(t *testing.T) {
 	for i, call := range calls {
 		err := call()
 		ae := asAPIError(t, err)
-		if !errors.Is(err, ErrNotFound) || ae.Status != 404 {
-			t.Errorf("call %d: %v, want 404", i, err)
+		if !errors.Is(err, ErrBadRequest) || ae.Status != 400 {
+			t.Errorf("call %d: %v, want 400", i, err)
 		}
 	}
-	if ae := asAPIError(t, calls[0]()); ae.Message != "Application 100001 was not found." {
+	if ae := asAPIError(t, calls[0]()); ae.Message != "applicationId: application 100001 was not found" {
 		t.Errorf("message = %q", ae.Message)
 	}
-	if ae := asAPIError(t, calls[6]()); ae.Message != "Application 100002 was not found." {
+	if ae := asAPIError(t, calls[6]()); ae.Message != "applicationId: application 100002 was not found" {
 		t.Errorf("message = %q", ae.Message)
 	}
 }
@@ -143,8 +145,8 @@ func TestAddApplicant(t *testing.T) {
 		msg   string
 	}{
 		{"landlord pays", paid, "bart@example.com", "Applicants cannot be added when the landlord pays."},
-		{"completed", done, "bart@example.com", "Applicants cannot be added to an application that is Completed."},
-		{"cancelled", cancelled, "bart@example.com", "Applicants cannot be added to an application that is Cancelled."},
+		{"completed", done, "bart@example.com", "Applicants cannot be added to an application that is completed."},
+		{"cancelled", cancelled, "bart@example.com", "Applicants cannot be added to an application that is cancelled."},
 		{"already there", id, "LISA.simpson@example.com", "The applicant is already on the application."},
 	} {
 		err := e.c.AddApplicant(ctx(t), "cust-1", tc.id, tc.email)
@@ -242,7 +244,8 @@ func TestCancelApplication(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := e.c.ApplicationDetails(ctx(t), "cust-1", id)
-	if d.Status != "Cancelled" {
+	// The spec has no status word for a cancelled application: it keeps its own.
+	if d.Status != "Active" {
 		t.Fatalf("status = %q", d.Status)
 	}
 	list, _ := e.c.Applications(ctx(t), "cust-1", 0, 0)
@@ -250,7 +253,7 @@ func TestCancelApplication(t *testing.T) {
 		t.Fatalf("summary after cancel = %+v", list[0])
 	}
 	ae := asAPIError(t, e.c.CancelApplication(ctx(t), "cust-1", id))
-	if ae.Status != 400 || ae.Message != "An application that is Cancelled cannot be cancelled." {
+	if ae.Status != 400 || ae.Message != "An application that is cancelled cannot be cancelled." {
 		t.Fatalf("second cancel: %d %q", ae.Status, ae.Message)
 	}
 	if _, err := e.sim.Advance(id); err != nil {
@@ -298,7 +301,7 @@ func TestReportLifecycle(t *testing.T) {
 		t.Fatal("Advance moved a finished application")
 	}
 	d, _ = e.c.ApplicationDetails(ctx(t), "cust-1", id)
-	if d.Status != "Completed" || d.CreditRecommendation != RecommendationLowAccept || d.CreditRecommendationPolicyText != "Low Accept" {
+	if d.Status != "Ready" || d.CreditRecommendation != RecommendationLowAccept || d.CreditRecommendationPolicyText != "Low Accept" {
 		t.Fatalf("details = %+v", d)
 	}
 	link, err := e.c.ReportURL(ctx(t), "cust-1", id)

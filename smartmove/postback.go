@@ -1,12 +1,15 @@
 package smartmove
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +22,7 @@ type Postback struct {
 	NotificationText    string       `json:"notificationText"`
 	ReportStatus        ReportStatus `json:"reportStatus"`
 	// ReferenceID and ReferenceText echo RequestParameters; null when unset.
+	// A number is kept as its JSON text ("555").
 	ReferenceID   *string `json:"referenceId"`
 	ReferenceText *string `json:"referenceText"`
 }
@@ -26,16 +30,64 @@ type Postback struct {
 // MaxPostbackSize bounds what DecodePostback reads.
 const MaxPostbackSize = 64 << 10
 
+// postbackWire is a postback as it may arrive: the spec's example sends
+// applicationId as a JSON number (smartmove-api.txt:157) and
+// customerReferenceId as a string (158), and types neither; referenceId
+// echoes "any custom ID you posted" (176, 762), which a number-minded sender
+// may send back as a number. Each id is read as a number or a string.
+type postbackWire struct {
+	ApplicationID       flexID       `json:"applicationId"`
+	CustomerReferenceID flexID       `json:"customerReferenceId"`
+	NotificationText    string       `json:"notificationText"`
+	ReportStatus        ReportStatus `json:"reportStatus"`
+	ReferenceID         flexID       `json:"referenceId"`
+	ReferenceText       *string      `json:"referenceText"`
+}
+
+// flexID is an id sent as a JSON string or number; null when absent or null.
+type flexID struct{ s *string }
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		f.s = nil
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		f.s = &s
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return errors.New("an id must be a string or a number")
+	}
+	s := n.String()
+	f.s = &s
+	return nil
+}
+
 // DecodePostback reads one postback body and checks the fields a receiver
-// keys on.
+// keys on. Ids may arrive as JSON numbers or strings; applicationId must be a
+// positive integer either way.
 func DecodePostback(r io.Reader) (*Postback, error) {
-	var p Postback
+	var w postbackWire
 	dec := json.NewDecoder(io.LimitReader(r, MaxPostbackSize))
-	if err := dec.Decode(&p); err != nil {
+	if err := dec.Decode(&w); err != nil {
 		return nil, fmt.Errorf("%w: postback: %v", ErrMalformedResponse, err)
 	}
+	p := Postback{NotificationText: w.NotificationText, ReportStatus: w.ReportStatus, ReferenceID: w.ReferenceID.s, ReferenceText: w.ReferenceText}
+	if w.ApplicationID.s != nil {
+		p.ApplicationID, _ = strconv.Atoi(strings.TrimSpace(*w.ApplicationID.s))
+	}
+	if w.CustomerReferenceID.s != nil {
+		p.CustomerReferenceID = *w.CustomerReferenceID.s
+	}
 	if p.ApplicationID <= 0 {
-		return nil, fmt.Errorf("%w: postback: applicationId missing", ErrMalformedResponse)
+		return nil, fmt.Errorf("%w: postback: applicationId missing or not a positive integer", ErrMalformedResponse)
 	}
 	if p.ReportStatus == "" {
 		return nil, fmt.Errorf("%w: postback: reportStatus missing", ErrMalformedResponse)

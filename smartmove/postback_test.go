@@ -214,7 +214,22 @@ func TestDecodePostback(t *testing.T) {
 	if !reflect.DeepEqual(*p, want) {
 		t.Fatalf("got %+v", *p)
 	}
-	for _, body := range []string{``, `{`, `{"reportStatus":"Ready"}`, `{"applicationId": 42}`, `{"applicationId": "x"}`} {
+	// Ids as numbers or strings, alike.
+	ref := "555"
+	want = Postback{ApplicationID: 42, CustomerReferenceID: "123", ReportStatus: ReportReady, ReferenceID: &ref}
+	for _, body := range []string{
+		`{"applicationId": 42, "customerReferenceId": 123, "reportStatus": "Ready", "referenceId": 555}`,
+		`{"applicationId": "42", "customerReferenceId": "123", "reportStatus": "Ready", "referenceId": "555"}`,
+	} {
+		p, err := DecodePostback(strings.NewReader(body))
+		if err != nil || !reflect.DeepEqual(*p, want) {
+			t.Errorf("DecodePostback(%s) = %+v, %v", body, p, err)
+		}
+	}
+	for _, body := range []string{``, `{`, `{"reportStatus":"Ready"}`, `{"applicationId": 42}`, `{"applicationId": "x"}`,
+		`{"applicationId": 4.2, "reportStatus": "Ready"}`, `{"applicationId": -4, "reportStatus": "Ready"}`,
+		`{"applicationId": true, "reportStatus": "Ready"}`, `{"applicationId": 42, "customerReferenceId": {}, "reportStatus": "Ready"}`,
+		`{"applicationId": 42, "reportStatus": "Ready", "referenceId": [1]}`} {
 		if _, err := DecodePostback(strings.NewReader(body)); err == nil {
 			t.Errorf("DecodePostback(%q) accepted", body)
 		}

@@ -131,8 +131,9 @@ type Outcome string
 
 // Outcome values.
 const (
-	OutcomeAPPLIED Outcome = "APPLIED"
-	OutcomeSTALE   Outcome = "STALE"
+	OutcomeAPPLIED        Outcome = "APPLIED"
+	OutcomeSTALE          Outcome = "STALE"
+	OutcomeUNKNOWN_STATUS Outcome = "UNKNOWN_STATUS"
 )
 
 func (o Outcome) String() string {
@@ -142,7 +143,7 @@ func (o Outcome) String() string {
 // OutcomeValidator is a validator for the "outcome" field enum values. It is called by the builders before save.
 func OutcomeValidator(o Outcome) error {
 	switch o {
-	case OutcomeAPPLIED, OutcomeSTALE:
+	case OutcomeAPPLIED, OutcomeSTALE, OutcomeUNKNOWN_STATUS:
 		return nil
 	default:
 		return fmt.Errorf("inboundevent: invalid enum value for outcome field: %q", o)

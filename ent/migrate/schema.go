@@ -223,7 +223,7 @@ var (
 		{Name: "source", Type: field.TypeEnum, Enums: []string{"SMARTMOVE"}},
 		{Name: "dedupe_key", Type: field.TypeString, Size: 100},
 		{Name: "report_status", Type: field.TypeString, Size: 50, Default: ""},
-		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"APPLIED", "STALE"}},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"APPLIED", "STALE", "UNKNOWN_STATUS"}},
 		{Name: "payload", Type: field.TypeJSON},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "screening_application_id", Type: field.TypeInt, Nullable: true},

@@ -32,8 +32,8 @@ func (InboundEvent) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("report_status").Default("").MaxRuneLen(50).Immutable().
 			Comment("The report status the message carried, as sent (e.g. InProgress)."),
-		field.Enum("outcome").Values("APPLIED", "STALE").
-			Comment("APPLIED (it moved the application forward or updated it) or STALE (it came late: its status is not ahead of the stored one, so nothing moved back).").
+		field.Enum("outcome").Values("APPLIED", "STALE", "UNKNOWN_STATUS").
+			Comment("APPLIED (it moved the application forward or updated it), STALE (its status is not ahead of the stored one, or the application is final: nothing moved back; a failure after READY is one) or UNKNOWN_STATUS (its reportStatus is none of SmartMove's documented Pending, InProgress, Ready, RequestDeclined, Error, Expired: stored as sent, the status did not move; it still confirms the order and gives a LINK order SmartMove's application id).").
 			Annotations(entgql.Type("InboundEventOutcome")),
 		field.JSON("payload", map[string]any{}).
 			Comment("The message as received, with personal data and credentials redacted.").

@@ -28,7 +28,7 @@ func (ScreeningApplication) Fields() []ent.Field {
 			Comment("SUBMITTING (the order is being sent), ORDERED (SmartMove accepted it), or UNCONFIRMED (the call failed in a way that leaves the outcome unknown; a postback confirms it).").
 			Annotations(entgql.Type("ScreeningOrderStatus")),
 		field.Enum("status").Values("PENDING", "IN_PROGRESS", "READY", "REQUEST_DECLINED", "ERROR", "EXPIRED", "CANCELLED").Default("PENDING").
-			Comment("The report status: PENDING, IN_PROGRESS, READY; REQUEST_DECLINED, ERROR, EXPIRED and CANCELLED are final. It never moves backwards.").
+			Comment("The report status: PENDING, IN_PROGRESS, then one of the final READY, REQUEST_DECLINED, ERROR, EXPIRED and CANCELLED. It never moves backwards and never leaves a final status: a failure postback after READY is recorded (outcome STALE) and the report stays available. A postback with a status word SmartMove does not document moves nothing (outcome UNKNOWN_STATUS).").
 			Annotations(entgql.Type("ScreeningStatus"), entgql.OrderField("STATUS")),
 		field.Int("smartmove_application_id").Optional().Nillable().
 			Comment("SmartMove's application id; null until SmartMove has created the application (for LINK orders, once the landlord finishes the form)."),

@@ -5202,7 +5202,7 @@ type InboundEvent implements Node {
   """
   reportStatus: String!
   """
-  APPLIED (it moved the application forward or updated it) or STALE (it came late: its status is not ahead of the stored one, so nothing moved back).
+  APPLIED (it moved the application forward or updated it), STALE (its status is not ahead of the stored one, or the application is final: nothing moved back; a failure after READY is one) or UNKNOWN_STATUS (its reportStatus is none of SmartMove's documented Pending, InProgress, Ready, RequestDeclined, Error, Expired: stored as sent, the status did not move; it still confirms the order and gives a LINK order SmartMove's application id).
   """
   outcome: InboundEventOutcome!
   """
@@ -5256,6 +5256,10 @@ enum InboundEventOutcome @goModel(model: "github.com/leasegraph/leasegraph/ent/i
   stale
   """
   STALE
+  """
+  unknown status
+  """
+  UNKNOWN_STATUS
 }
 """
 InboundEventSource is enum for the field source
@@ -9588,7 +9592,7 @@ type ScreeningApplication implements Node {
   """
   orderStatus: ScreeningOrderStatus!
   """
-  The report status: PENDING, IN_PROGRESS, READY; REQUEST_DECLINED, ERROR, EXPIRED and CANCELLED are final. It never moves backwards.
+  The report status: PENDING, IN_PROGRESS, then one of the final READY, REQUEST_DECLINED, ERROR, EXPIRED and CANCELLED. It never moves backwards and never leaves a final status: a failure postback after READY is recorded (outcome STALE) and the report stays available. A postback with a status word SmartMove does not document moves nothing (outcome UNKNOWN_STATUS).
   """
   status: ScreeningStatus!
   """

@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// create answers with the link the landlord opens to finish the order, a
+// JSON string (smartmove-api.txt:116-118, 144).
 func (s *Server) create(r *http.Request, body []byte) (int, any) {
 	var o orderIn
 	if err := decode(body, &o); err != nil {
@@ -23,7 +25,7 @@ func (s *Server) create(r *http.Request, body []byte) (int, any) {
 }
 
 // createEmbedded answers with the bare application id (the spec only says
-// "the Application ID").
+// "a 200 response with the Application ID", smartmove-api.txt:232, 260).
 func (s *Server) createEmbedded(_ *http.Request, body []byte) (int, any) {
 	var o orderIn
 	if err := decode(body, &o); err != nil {
@@ -51,18 +53,20 @@ func (s *Server) withApplication(body []byte, needEmail bool, fn func(a *applica
 	defer s.mu.Unlock()
 	a := s.lookup(*in.ApplicationID, in.ReferenceID.value())
 	if a == nil {
-		return notFound(*in.ApplicationID)
+		return unknownApplication(*in.ApplicationID)
 	}
 	return fn(a, &in)
 }
 
 func (s *Server) addApplicant(_ *http.Request, body []byte) (int, any) {
 	return s.withApplication(body, true, func(a *application, in *applicationRef) (int, any) {
+		// The two criteria of smartmove-api.txt:336-339.
 		switch {
 		case a.landlordPays:
 			return badRequest("Applicants cannot be added when the landlord pays.")
 		case !a.open():
-			return badRequest("Applicants cannot be added to an application that is " + a.status() + ".")
+			// "The application must not be completed" (smartmove-api.txt:339).
+			return badRequest("Applicants cannot be added to an application that is " + a.closed() + ".")
 		}
 		if _, p := a.find(*in.Email); p != nil {
 			return badRequest("The applicant is already on the application.")
@@ -74,6 +78,7 @@ func (s *Server) addApplicant(_ *http.Request, body []byte) (int, any) {
 
 func (s *Server) deleteApplicant(_ *http.Request, body []byte) (int, any) {
 	return s.withApplication(body, true, func(a *application, in *applicationRef) (int, any) {
+		// The two criteria of smartmove-api.txt:306-309.
 		i, p := a.find(*in.Email)
 		switch {
 		case p == nil:
@@ -97,7 +102,7 @@ func (s *Server) details(_ *http.Request, body []byte) (int, any) {
 func (s *Server) cancel(_ *http.Request, body []byte) (int, any) {
 	return s.withApplication(body, false, func(a *application, _ *applicationRef) (int, any) {
 		if !a.open() {
-			return badRequest("An application that is " + a.status() + " cannot be cancelled.")
+			return badRequest("An application that is " + a.closed() + " cannot be cancelled.")
 		}
 		a.cancelled = true
 		return http.StatusOK, nil
@@ -117,14 +122,17 @@ func (s *Server) reportURL(r *http.Request, body []byte) (int, any) {
 	})
 }
 
+// reportStatus answers the status as a JSON string ("Pending",
+// smartmove-api.txt:593-595), one of the Report Status values (819-825).
 func (s *Server) reportStatus(_ *http.Request, body []byte) (int, any) {
 	return s.withApplication(body, false, func(a *application, _ *applicationRef) (int, any) {
 		return http.StatusOK, a.reportStatus()
 	})
 }
 
-// all lists the customer's applications newest first, offset page*limit as
-// the spec says (so page 0 is the first page), limit 10 by default.
+// all lists the customer's applications newest first (smartmove-api.txt:456),
+// offset page*limit as the spec says (so page 0 is the first page), limit 10
+// by default (smartmove-api.txt:523-524).
 func (s *Server) all(_ *http.Request, body []byte) (int, any) {
 	var in listIn
 	if err := decode(body, &in); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -34,14 +35,26 @@ type postbackQueue struct {
 	wake       chan struct{}
 }
 
-// postbackOut is the spec's postback message.
+// postbackOut is the spec's postback message (smartmove-api.txt:156-178):
+// applicationId a number, the reference ids strings (or numbers, see
+// Options.PostbackNumericIDs), referenceId null when none was posted (161).
 type postbackOut struct {
 	ApplicationID       int     `json:"applicationId"`
-	CustomerReferenceID string  `json:"customerReferenceId"`
+	CustomerReferenceID any     `json:"customerReferenceId"`
 	NotificationText    string  `json:"notificationText"`
 	ReportStatus        string  `json:"reportStatus"`
-	ReferenceID         *string `json:"referenceId"`
+	ReferenceID         any     `json:"referenceId"`
 	ReferenceText       *string `json:"referenceText"`
+}
+
+// idOut is a reference id as the postback carries it.
+func (s *Server) idOut(v string) any {
+	if s.opts.PostbackNumericIDs {
+		if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return json.Number(v)
+		}
+	}
+	return v
 }
 
 // enqueuePostbackLocked queues a postback for a with the application's
@@ -52,12 +65,11 @@ func (s *Server) enqueuePostbackLocked(a *application, text string) {
 		return
 	}
 	msg := postbackOut{
-		ApplicationID: a.id, CustomerReferenceID: a.ref, NotificationText: text,
+		ApplicationID: a.id, CustomerReferenceID: s.idOut(a.ref), NotificationText: text,
 		ReportStatus: a.reportStatus(), ReferenceText: p.ReferenceText,
 	}
 	if p.ReferenceID != nil {
-		ref := p.ReferenceID.value()
-		msg.ReferenceID = &ref
+		msg.ReferenceID = s.idOut(p.ReferenceID.value())
 	}
 	body, _ := json.Marshal(msg)
 	pb := postback{url: p.PostbackURI, body: body}

@@ -1,6 +1,7 @@
 package smartmovetest
 
 import (
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +33,14 @@ func (c *rules) digits(field, v string) {
 	}
 }
 
+// reference: "referenceId ... string (100) Required" (smartmove-api.txt:684;
+// the calls about one application and all: 316, 547, 522).
+func (c *rules) stateCode(field, v string) {
+	if v != "" && (len(v) != 2 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		c.fail(field, "must be a 2-letter USPS state abbreviation")
+	}
+}
+
 func (c *rules) reference(field string, v *looseString) {
 	c.text(field, v.value(), 100, true)
 }
@@ -55,6 +64,7 @@ func (c *rules) oneOf(field, v string, required bool, allowed ...string) {
 // "Required if using /application/create/embedded" clauses.
 func checkOrder(o *orderIn, embedded bool) string {
 	var c rules
+	// Customer is required on both (smartmove-api.txt:133, 247).
 	if o.Customer == nil {
 		c.fail("Customer", "is required")
 	} else {
@@ -65,8 +75,12 @@ func checkOrder(o *orderIn, embedded bool) string {
 	if o.Product != nil {
 		product = *o.Product
 	}
+	// Optional for create, required for embedded (smartmove-api.txt:132, 246);
+	// one value (smartmove-api.txt:137, 693).
 	c.oneOf("Product", product, embedded, "PackageCorePlusEviction")
 	checkProperty(&c, o.Property, embedded)
+	// "Required if LandlordPays is true" (smartmove-api.txt:249); create's model
+	// has no CreditCard (smartmove-api.txt:128-135), so it is not read there.
 	if embedded {
 		landlordPays := o.Application != nil && o.Application.LandlordPays != nil && *o.Application.LandlordPays
 		switch {
@@ -76,6 +90,8 @@ func checkOrder(o *orderIn, embedded bool) string {
 			checkCard(&c, o.CreditCard)
 		}
 	}
+	// "postbackUri is required" once RequestParameters is sent
+	// (smartmove-api.txt:140, 256), and it is a URI to POST to (752).
 	if p := o.RequestParameters; p != nil {
 		u, err := url.Parse(p.PostbackURI)
 		switch {
@@ -88,6 +104,7 @@ func checkOrder(o *orderIn, embedded bool) string {
 	return c.msg
 }
 
+// checkApplication: the Application model (smartmove-api.txt:665-671).
 func checkApplication(c *rules, a *applicationIn, embedded bool) {
 	if a == nil {
 		if embedded {
@@ -105,6 +122,9 @@ func checkApplication(c *rules, a *applicationIn, embedded bool) {
 		switch {
 		case e == "":
 			c.fail(field, "is required")
+		case !isEmail(e):
+			// "An array of tenant email addresses" (smartmove-api.txt:668).
+			c.fail(field, "must be an email address")
 		case seen[key]:
 			c.fail(field, "is a duplicate")
 		}
@@ -123,6 +143,9 @@ func checkApplication(c *rules, a *applicationIn, embedded bool) {
 	}
 }
 
+// checkProperty: the Property model, lengths as string(n) and the embedded
+// requirements (smartmove-api.txt:720-737), Classification's two values
+// (smartmove-api.txt:773-774).
 func checkProperty(c *rules, p *propertyIn, embedded bool) {
 	if p == nil {
 		if embedded {
@@ -147,12 +170,18 @@ func checkProperty(c *rules, p *propertyIn, embedded bool) {
 	c.text("Property.City", p.City, 50, req)
 	c.text("Property.State", p.State, 2, req)
 	c.text("Property.Zip", p.Zip, 5, req)
+	// "USPS 2-letter state abbreviation" (smartmove-api.txt:725), "state
+	// abbreviation" (734): two capital letters, not just at most two.
+	c.stateCode("Property.LandlordState", p.LandlordState)
+	c.stateCode("Property.State", p.State)
 	c.oneOf("Property.Classification", p.Classification, req, "Conventional", "Subsidized")
 	if embedded && (p.IsFcraAgreementAccepted == nil || !*p.IsFcraAgreementAccepted) {
 		c.fail("Property.IsFcraAgreementAccepted", "must be true")
 	}
 }
 
+// checkCard: the Credit Card model, all required (smartmove-api.txt:793-799),
+// cardType one of CreditCardType (808-811).
 func checkCard(c *rules, k *cardIn) {
 	c.text("CreditCard.firstName", k.FirstName, 50, true)
 	c.text("CreditCard.lastName", k.LastName, 50, true)
@@ -172,7 +201,10 @@ func checkCard(c *rules, k *cardIn) {
 	c.digits("CreditCard.expireYear", k.ExpireYear)
 }
 
-// checkRef applies the rules shared by the calls about one application.
+// checkRef applies the rules shared by the calls about one application:
+// applicationId int Required, referenceId string Required, and email for
+// add/delete (smartmove-api.txt:314-316, 344-346, 437-438, 546-547,
+// 573-574, 602-603).
 func checkRef(in *applicationRef, needEmail bool) string {
 	var c rules
 	if in.ApplicationID == nil || *in.ApplicationID <= 0 {
@@ -183,4 +215,10 @@ func checkRef(in *applicationRef, needEmail bool) string {
 		c.fail("email", "is required")
 	}
 	return c.msg
+}
+
+// isEmail: a bare address (no display name, no angle brackets).
+func isEmail(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Address == v
 }

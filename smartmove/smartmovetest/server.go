@@ -1,6 +1,13 @@
 // Package smartmovetest is an in-memory SmartMove: the nine API endpoints as
 // an http.Handler, enforcing the spec's rules, posting postbacks as
-// applicants progress, and failing on demand. Tests run it behind
+// applicants progress, and failing on demand.
+//
+// It follows the partner spec (smartmove-api.txt, the RentPrep SmartMove API
+// document the project keeps with its partner specs) strictly and is never more
+// lenient than the partner: where the spec is loose or contradicts itself
+// (a referenceId typed string but sent as a number, an application status
+// with no documented word) it takes the stricter reading, and each rule
+// cites its spec line (smartmove-api.txt:N). Tests run it behind
 // httptest.NewServer; demo mode mounts it in-process (see Transport).
 //
 // It shares no code with package smartmove on purpose: it decodes the wire
@@ -33,6 +40,12 @@ type Options struct {
 	// PostbackCopies is how many times each postback is sent (repeats, as
 	// the partner notes warn); 1 when zero.
 	PostbackCopies int
+	// PostbackNumericIDs sends customerReferenceId and referenceId as JSON
+	// numbers when they are integers. The spec types neither in a postback;
+	// it sends applicationId as a number (smartmove-api.txt:157) and reference
+	// ids as numbers in its request examples (300, 451, 588), so a partner
+	// that echoes them as numbers is within the document.
+	PostbackNumericIDs bool
 	// Recommendation is the CreditRecommendation (0-6) an application gets
 	// when its reports are ready; 1 (Accept) when zero.
 	Recommendation int
@@ -185,7 +198,8 @@ func (s *Server) validKey(k string) bool {
 	return false
 }
 
-// apiError is the spec's error body.
+// apiError is the error body: the spec promises only "an error description"
+// (smartmove-api.txt:144, 324); PARTNERS.md fixes its shape as {"Message"}.
 type apiError struct {
 	Message string `json:"Message"`
 }
@@ -194,8 +208,12 @@ func message(m string) apiError { return apiError{Message: m} }
 
 func badRequest(m string) (int, any) { return http.StatusBadRequest, message(m) }
 
-func notFound(id int) (int, any) {
-	return http.StatusNotFound, message("Application " + itoa(id) + " was not found.")
+// unknownApplication answers a call about an application the customer does
+// not have. Every such endpoint answers invalid input with "a 400 response and
+// an error description" (smartmove-api.txt:324, 348, 446, 555, 582, 611):
+// the spec has no 404 for it, so neither has the simulator.
+func unknownApplication(id int) (int, any) {
+	return badRequest("applicationId: application " + itoa(id) + " was not found")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) int {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,9 @@ func TestEmbeddedRulesOnlyRawJSONCanBreak(t *testing.T) {
 		{"not JSON", `{"Product":`, "request body is not valid JSON"},
 		{"empty body", ``, "request body is empty"},
 		{"null body", `null`, "Customer: is required"},
+		{"state not a USPS code", strings.Replace(embeddedOK, `"LandlordState": "NY"`, `"LandlordState": "ny"`, 1), "Property.LandlordState: must be a 2-letter USPS state abbreviation"},
+		{"property state one letter", strings.Replace(embeddedOK, `"State": "NY", "Zip"`, `"State": "N", "Zip"`, 1), "Property.State: must be a 2-letter USPS state abbreviation"},
+		{"applicant not an email", strings.Replace(embeddedOK, `["lisa@example.com"]`, `["Lisa <lisa@example.com>"]`, 1), "Application.Applicants[0]: must be an email address"},
 		{"reference is an object", strings.Replace(embeddedOK, `"referenceId": "123"`, `"referenceId": {}`, 1), "Customer.referenceId: has the wrong type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,14 +101,21 @@ func TestEmbeddedRulesOnlyRawJSONCanBreak(t *testing.T) {
 	}
 }
 
-func TestReferenceIDAsNumber(t *testing.T) {
+// TestReferenceIDIsAString: the spec's tables type referenceId as a string;
+// the simulator refuses a number (its examples' form), the stricter reading.
+func TestReferenceIDIsAString(t *testing.T) {
 	s, base := newSim(t, Options{})
-	// The spec's examples send referenceId as a number.
 	body := strings.Replace(embeddedOK, `"referenceId": "123"`, `"referenceId": 123`, 1)
-	if a := post(t, base, "application/create/embedded", DefaultAPIKey, body); a.status != 200 {
+	if a := post(t, base, "application/create/embedded", DefaultAPIKey, body); a.status != 400 || a.message != "Customer.referenceId: has the wrong type" {
+		t.Fatalf("create with a number: %d %q", a.status, a.message)
+	}
+	if a := post(t, base, "application/create/embedded", DefaultAPIKey, embeddedOK); a.status != 200 {
 		t.Fatalf("create: %d %q", a.status, a.message)
 	}
-	a := post(t, base, "application/report/status", DefaultAPIKey, `{"applicationId": 100001, "referenceId": 123}`)
+	if a := post(t, base, "application/report/status", DefaultAPIKey, `{"applicationId": 100001, "referenceId": 123}`); a.status != 400 || a.message != "referenceId: has the wrong type" {
+		t.Fatalf("status with a number: %d %q", a.status, a.message)
+	}
+	a := post(t, base, "application/report/status", DefaultAPIKey, `{"applicationId": 100001, "referenceId": "123"}`)
 	if a.status != 200 || a.body != `"Pending"` {
 		t.Fatalf("status: %d %s", a.status, a.body)
 	}
@@ -112,8 +123,125 @@ func TestReferenceIDAsNumber(t *testing.T) {
 	if a.status != 200 || !strings.HasPrefix(a.body, `[{"ApplicationId":100001,"Applicants":["lisa@example.com"],"UnitNumber":null,"LandlordPays":false,`) {
 		t.Fatalf("all: %d %s", a.status, a.body)
 	}
-	if calls := s.Calls(); len(calls) != 3 || calls[2] != (Call{Endpoint: "application/all", Status: 200}) {
+	if calls := s.Calls(); len(calls) != 5 || calls[4] != (Call{Endpoint: "application/all", Status: 200}) {
 		t.Fatalf("calls = %v", calls)
+	}
+}
+
+// TestFieldNamesAreCaseSensitive: the spec spells every name; another
+// letter case is refused, at any depth, though encoding/json would match it.
+func TestFieldNamesAreCaseSensitive(t *testing.T) {
+	_, base := newSim(t, Options{})
+	for _, tc := range []struct{ name, endpoint, body, msg string }{
+		{"top level", "application/create/embedded", strings.Replace(embeddedOK, `"Product"`, `"product"`, 1),
+			"product: is not a field; field names are case-sensitive (Product)"},
+		{"nested", "application/create/embedded", strings.Replace(embeddedOK, `"LandlordZip"`, `"landlordZip"`, 1),
+			"Property.landlordZip: is not a field; field names are case-sensitive (Property.LandlordZip)"},
+		{"camel case", "application/create/embedded", strings.Replace(embeddedOK, `"declineForOpenBankruptcies"`, `"DeclineForOpenBankruptcies"`, 1),
+			"Application.DeclineForOpenBankruptcies: is not a field; field names are case-sensitive (Application.declineForOpenBankruptcies)"},
+		{"create", "application/create", `{"customer": {"referenceId": "123"}}`,
+			"customer: is not a field; field names are case-sensitive (Customer)"},
+		{"details", "application/details", `{"ApplicationId": 100001, "referenceId": "123"}`,
+			"ApplicationId: is not a field; field names are case-sensitive (applicationId)"},
+		{"all", "application/all", `{"referenceID": "123"}`,
+			"referenceID: is not a field; field names are case-sensitive (referenceId)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if a := post(t, base, tc.endpoint, DefaultAPIKey, tc.body); a.status != 400 || a.message != tc.msg {
+				t.Fatalf("%d %q, want 400 %q", a.status, a.message, tc.msg)
+			}
+		})
+	}
+	// Names the spec does not list are ignored (the spec is silent on them).
+	if a := post(t, base, "application/create/embedded", DefaultAPIKey, strings.Replace(embeddedOK, `"Product"`, `"Extra": 1, "Product"`, 1)); a.status != 200 {
+		t.Fatalf("unknown name: %d %q", a.status, a.message)
+	}
+}
+
+// TestUnknownApplicationIs400: every call about one application answers an
+// unknown id (or another customer's) with 400 and a description, as the spec
+// says of each; never 404.
+func TestUnknownApplicationIs400(t *testing.T) {
+	_, base := newSim(t, Options{})
+	if a := post(t, base, "application/create/embedded", DefaultAPIKey, embeddedOK); a.status != 200 {
+		t.Fatalf("create: %d %q", a.status, a.message)
+	}
+	for _, endpoint := range []string{"application/details", "application/cancel", "application/reportUrl", "application/report/status", "applicant/add", "applicant/delete"} {
+		for _, body := range []string{
+			`{"applicationId": 999999, "referenceId": "123", "email": "bart@example.com"}`,
+			`{"applicationId": 100001, "referenceId": "other", "email": "bart@example.com"}`,
+		} {
+			a := post(t, base, endpoint, DefaultAPIKey, body)
+			if a.status != 400 || !strings.HasPrefix(a.message, "applicationId: application ") || !strings.HasSuffix(a.message, " was not found") {
+				t.Errorf("%s %s: %d %q", endpoint, body, a.status, a.message)
+			}
+		}
+	}
+}
+
+// TestStatusWordsAreTheSpecs: details and all say "Active" while nothing has
+// happened and a Report Status word after; nothing the spec lacks.
+func TestStatusWordsAreTheSpecs(t *testing.T) {
+	s, base := newSim(t, Options{})
+	spec := map[string]bool{"Active": true, "Pending": true, "Ready": true, "InProgress": true, "RequestDeclined": true, "Error": true, "Expired": true}
+	status := func(id int) string {
+		t.Helper()
+		a := post(t, base, "application/details", DefaultAPIKey, `{"applicationId": `+itoa(id)+`, "referenceId": "123"}`)
+		var d struct{ Status string }
+		json.Unmarshal([]byte(a.body), &d)
+		l := post(t, base, "application/all", DefaultAPIKey, `{"referenceId": "123", "limit": 100}`)
+		var all []struct {
+			ApplicationID int `json:"ApplicationId"`
+			Status        string
+		}
+		json.Unmarshal([]byte(l.body), &all)
+		for _, x := range all {
+			if x.ApplicationID == id && x.Status != d.Status {
+				t.Fatalf("all says %q, details %q", x.Status, d.Status)
+			}
+		}
+		if !spec[d.Status] {
+			t.Fatalf("application %d: status %q is not the spec's", id, d.Status)
+		}
+		return d.Status
+	}
+	create := func() int {
+		t.Helper()
+		a := post(t, base, "application/create/embedded", DefaultAPIKey, embeddedOK)
+		id, err := strconv.Atoi(a.body)
+		if a.status != 200 || err != nil {
+			t.Fatalf("create: %d %s", a.status, a.body)
+		}
+		return id
+	}
+	steps := []struct {
+		do   func(id int)
+		want string
+	}{
+		{func(int) {}, "Active"},
+		{func(id int) { s.Advance(id) }, "InProgress"},
+		{func(id int) { s.CompleteApplicant(id, "lisa@example.com") }, "Ready"},
+	}
+	id := create()
+	for _, st := range steps {
+		st.do(id)
+		if got := status(id); got != st.want {
+			t.Fatalf("status %q, want %q", got, st.want)
+		}
+	}
+	for want, end := range map[string]func(id int){
+		"RequestDeclined": func(id int) { s.SetApplicantStatus(id, "lisa@example.com", RequestDeclined) },
+		"Expired":         func(id int) { s.Expire(id) },
+		"Error":           func(id int) { s.FailReports(id) },
+		"Active": func(id int) {
+			post(t, base, "application/cancel", DefaultAPIKey, `{"applicationId": `+itoa(id)+`, "referenceId": "123"}`)
+		},
+	} {
+		id := create()
+		end(id)
+		if got := status(id); got != want {
+			t.Errorf("status %q, want %q", got, want)
+		}
 	}
 }
 
@@ -248,16 +376,16 @@ func TestControls(t *testing.T) {
 		t.Error("Advance did not move marge")
 	}
 	a := post(t, base, "application/details", DefaultAPIKey, `{"applicationId": 100001, "referenceId": "123"}`)
-	for _, want := range []string{`"Status":"Declined"`, `"EmailAddress":"lisa@example.com"`, `"ApplicantStatus":"RequestDeclined"`, `"ApplicantStatus":"RequestAccepted"`, `"CreditRecommendation":0`} {
+	for _, want := range []string{`"Status":"RequestDeclined"`, `"EmailAddress":"lisa@example.com"`, `"ApplicantStatus":"RequestDeclined"`, `"ApplicantStatus":"RequestAccepted"`, `"CreditRecommendation":0`} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("details lack %s: %s", want, a.body)
 		}
 	}
 	s.Expire(id)
-	if err := s.CompleteApplicant(id, "marge@example.com"); err == nil || err.Error() != "smartmovetest: application 100001 is Expired" {
+	if err := s.CompleteApplicant(id, "marge@example.com"); err == nil || err.Error() != "smartmovetest: application 100001 is expired" {
 		t.Errorf("complete on an expired application: %v", err)
 	}
-	if a := post(t, base, "application/cancel", DefaultAPIKey, `{"applicationId": 100001, "referenceId": "123"}`); a.status != 400 || a.message != "An application that is Expired cannot be cancelled." {
+	if a := post(t, base, "application/cancel", DefaultAPIKey, `{"applicationId": 100001, "referenceId": "123"}`); a.status != 400 || a.message != "An application that is expired cannot be cancelled." {
 		t.Errorf("cancel expired: %d %q", a.status, a.message)
 	}
 }

@@ -86,35 +86,40 @@ func (a *application) reportStatus() string {
 	return ReportPending
 }
 
-// status is the application's Status string. The spec shows "Active" and
-// "InProgress" without a list; the others are this simulator's choice.
+// status is the application's Status in details and all. The spec says the
+// Report Status values are "found in Application Details"
+// (smartmove-api.txt:815-825), and its details example shows "Active" for an
+// application whose applicants have not acted yet (smartmove-api.txt:378,
+// 393, 414), where the report is Pending. So: "Active" while Pending, the
+// report status word otherwise, and no word the spec does not have: it has
+// none for a cancelled application, which keeps the status it had (all's
+// IsCancellable, false, tells it apart).
 func (a *application) status() string {
-	if a.cancelled {
-		return "Cancelled"
+	if r := a.reportStatus(); r != ReportPending {
+		return r
 	}
-	switch a.reportStatus() {
-	case ReportPending:
-		return "Active"
-	case ReportReady:
-		return "Completed"
-	case ReportDeclined:
-		return "Declined"
-	case ReportExpired:
-		return "Expired"
-	case ReportError:
-		return "Error"
+	return "Active"
+}
+
+// closed says why the application no longer takes changes ("" while open),
+// in words for error descriptions, which the spec leaves free
+// (smartmove-api.txt:324).
+func (a *application) closed() string {
+	switch {
+	case a.cancelled:
+		return "cancelled"
+	case a.expired:
+		return "expired"
+	case a.failed:
+		return "in error"
+	case a.reportStatus() == ReportReady:
+		return "completed"
 	}
-	return "InProgress"
+	return ""
 }
 
 // open: still cancellable and still taking applicants (if tenants pay).
-func (a *application) open() bool {
-	switch a.status() {
-	case "Cancelled", "Completed", "Expired", "Error":
-		return false
-	}
-	return true
-}
+func (a *application) open() bool { return a.closed() == "" }
 
 func (a *application) find(email string) (int, *applicant) {
 	for i, p := range a.applicants {
@@ -227,7 +232,7 @@ func (s *Server) CompleteApplicant(appID int, email string) error {
 		return err
 	}
 	if !a.open() {
-		return fmt.Errorf("smartmovetest: application %d is %s", appID, a.status())
+		return fmt.Errorf("smartmovetest: application %d is %s", appID, a.closed())
 	}
 	for next := nextStep(p.status); next != ""; next = nextStep(p.status) {
 		s.setStatusLocked(a, p, next)
