@@ -19,6 +19,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -70,7 +71,7 @@ func postgresSchema(t testing.TB) string { return dbtest.PostgresURL(t) }
 // through dbtest and serves the app on it.
 func newEnv(t testing.TB, url string, setup envSetup) *env {
 	t.Helper()
-	drv, err := openDriver(url)
+	drv, err := database.Driver(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/internal/database"
 )
 
 // loadConfig reads every setting once (the table is config/table.go).
@@ -66,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	client, drv, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DB, cfg.Migrate, log)
+	client, drv, err := database.Open(ctx, cfg.DatabaseURL, cfg.DB, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 func databaseKind(url string) string {
 	if url == "" {
-		return "sqlite " + defaultSQLite
+		return "sqlite " + database.DefaultSQLite
 	}
 	if len(url) > 8 && url[:8] == "postgres" {
 		return "postgresql"

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/migrations"
 )
 
@@ -91,7 +92,7 @@ func testMigrate(t *testing.T, newDB func() string) {
 	t.Run("an auto-migrated database is recorded at the first migration", func(t *testing.T) {
 		url := newDB()
 		t.Setenv("DATABASE_URL", url)
-		drv, err := openDriver(url)
+		drv, err := database.Driver(url)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/database"
 )
 
 // Database stalls: the database stops answering (packets dropped, nothing
@@ -215,7 +216,7 @@ func TestDatabaseStall(t *testing.T) {
 		// The connect timeout is the driver's own: a new connection to a
 		// database that does not answer gives up (1 s here) instead of
 		// waiting for the kernel.
-		drv, err := openDriverWith(proxied, config.DB{ConnectTimeout: time.Second})
+		drv, err := database.DriverWith(proxied, config.DB{ConnectTimeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,14 +247,14 @@ func TestDatabaseBounds(t *testing.T) {
 			}
 			return
 		}
-		if n := db.Stats().MaxOpenConnections; n != pgMaxOpenConns {
+		if n := db.Stats().MaxOpenConnections; n != database.PGMaxOpenConns {
 			t.Fatalf("pool of %d connections", n)
 		}
 		var st string
 		if err := db.QueryRow("SHOW statement_timeout").Scan(&st); err != nil || st != "20s" {
 			t.Fatalf("statement_timeout %q (%v), want 20s (the 15 s deadline + 5 s)", st, err)
 		}
-		own, err := openDriverWith(postgresSchema(t)+"&options=-c%20statement_timeout%3D7s", defaultDBConfig())
+		own, err := database.DriverWith(postgresSchema(t)+"&options=-c%20statement_timeout%3D7s", database.DefaultConfig())
 		if err != nil {
 			t.Fatal(err)
 		}
