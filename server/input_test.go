@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/graph/handler"
 )
 
 // Hostile strings on every route, on both databases: a NUL byte or invalid
@@ -69,7 +70,7 @@ func TestInputGraphQLStrings(t *testing.T) {
 		}{
 			{"variable NUL", createProspect, map[string]any{"in": map[string]any{"firstName": nul}}, []string{"input", "firstName"}},
 			{"createProspect notes NUL", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": "x" + nul}}, []string{"input", "notes"}},
-			{"createProspect notes too long", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": strings.Repeat("n", maxInputString+1)}}, []string{"input", "notes"}},
+			{"createProspect notes too long", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": strings.Repeat("n", handler.MaxInputString+1)}}, []string{"input", "notes"}},
 			{"createProspect pets NUL", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "pets": []string{"dog", nul}}}, []string{"input", "pets", "1"}},
 			{"literal NUL", `mutation { createProspect(input: {firstName: "` + nulLiteral + `"}) { id } }`, nil, []string{"input", "firstName"}},
 			{"where literal NUL", `{ leases(where: {statusContains: "` + nulLiteral + `"}) { totalCount } }`, nil, []string{"where", "statusContains"}},
@@ -138,7 +139,7 @@ func TestInputOversizedFilters(t *testing.T) {
 		}
 		// Within the bounds, the same shapes work.
 		var out struct{ Leases struct{ TotalCount int } }
-		e.mustGQL(token, q, map[string]any{"w": map[string]any{"idIn": ids[:maxFilterList], "or": ors[:50], "statusContains": strings.Repeat("a", maxFilterString)}}, &out)
+		e.mustGQL(token, q, map[string]any{"w": map[string]any{"idIn": ids[:handler.MaxFilterList], "or": ors[:50], "statusContains": strings.Repeat("a", handler.MaxFilterString)}}, &out)
 		// nodes(ids:) is one IN list per table too.
 		const nodes = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`
 		auth := baseline()

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -76,7 +77,7 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 		writeLeasesCSV(w, records)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": records, "next_cursor": next, "total": conn.TotalCount})
+	httpjson.Write(w, http.StatusOK, map[string]any{"data": records, "next_cursor": next, "total": conn.TotalCount})
 }
 
 // fail answers an error in the HTTP routes' JSON shape, as apperr/classify
@@ -84,7 +85,7 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 // answered 500 without detail.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := classify.Respond(r.Context(), a.log, "request failed", err, "path", r.URL.Path)
-	writeError(w, e, e.HTTPStatus())
+	httpjson.Error(w, e, e.HTTPStatus())
 }
 
 func parseLeasesRequest(r *http.Request) (*leasesRequest, error) {

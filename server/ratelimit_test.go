@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/graph/handler"
 )
 
 // Rate limits through the real routes: a budget per token, and a budget of
@@ -179,8 +180,8 @@ func TestRateLimitFailedAuth(t *testing.T) {
 		}
 		pb := e.call("POST", "/webhooks/smartmove/somekey", "", attacker, []byte(`{}`))
 		assertLimited(t, "postback", pb, 12)
-		if _, m := dialSocket(t, e, http.Header{"X-Forwarded-For": {attacker}}, map[string]any{"authToken": bad(102)}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(closeTooManyRequests) {
-			t.Fatalf("websocket init with a bad token from a blocked address: %s %s, want closed %d", m.Type, m.Payload, closeTooManyRequests)
+		if _, m := dialSocket(t, e, http.Header{"X-Forwarded-For": {attacker}}, map[string]any{"authToken": bad(102)}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(handler.CloseTooManyRequests) {
+			t.Fatalf("websocket init with a bad token from a blocked address: %s %s, want closed %d", m.Type, m.Payload, handler.CloseTooManyRequests)
 		}
 		// A token first seen during the attack waits too: from a blocked
 		// address, a secret cannot be told from a guess without asking the
@@ -356,8 +357,8 @@ func TestRateLimitSocketsPerToken(t *testing.T) {
 			}
 			open = append(open, c)
 		}
-		if _, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(closeTooManyRequests) {
-			t.Fatalf("a third socket: %s %s, want closed %d", m.Type, m.Payload, closeTooManyRequests)
+		if _, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(handler.CloseTooManyRequests) {
+			t.Fatalf("a third socket: %s %s, want closed %d", m.Type, m.Payload, handler.CloseTooManyRequests)
 		}
 		if _, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + b}); m.Type != "connection_ack" {
 			t.Fatalf("another token's socket: %s %s", m.Type, m.Payload)

@@ -23,6 +23,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/registration"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -89,10 +90,10 @@ func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 	if apperr.TextProblem(token) != "" || len(token) > maxPageParam {
 		token = "-" // unknown, so answered as any wrong token is
 	}
-	v, msg, limited := a.agent(r.Context(), a.clientKey(r), token)
+	v, msg, limited := a.agent(r.Context(), a.guard.ClientKey(r), token)
 	if v == nil {
 		if limited != nil {
-			setRetryAfter(w, limited)
+			guard.SetRetryAfter(w, limited)
 			w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
 		}
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: msg})
@@ -148,9 +149,9 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 	// The form is signed and holds the token's id, not its secret: the
 	// card screen spends a budget of the token's own (by id), so a replayed
 	// form is bounded like any request of the token.
-	if ok, wait := a.limiters.tokens.Allow("form:" + strconv.Itoa(state.TokenID)); !ok {
-		e := rateLimited("this agent's token is over its request rate limit", wait)
-		setRetryAfter(w, e)
+	if ok, wait := a.guard.AllowToken("form:" + strconv.Itoa(state.TokenID)); !ok {
+		e := guard.RateLimited("this agent's token is over its request rate limit", wait)
+		guard.SetRetryAfter(w, e)
 		w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: e.Message})
 		return
@@ -244,7 +245,7 @@ func (a *app) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, 
 	if strings.TrimSpace(token) == "" {
 		return nil, "auth_token is missing: the CRM must pass the agent's leasegraph token.", nil
 	}
-	v, _, err := a.authenticateSecret(ctx, addr, token)
+	v, _, err := a.guard.Authenticate(ctx, addr, token)
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeRateLimited {
 		return nil, "Too many attempts: " + ae.Message + ".", ae
 	}
@@ -354,4 +355,24 @@ func (a *app) getDemoCRM(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+n+"'; style-src 'nonce-"+n+"'; frame-src 'self' http: https:; base-uri 'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = demoCRMPage.Execute(w, map[string]any{"Nonce": n, "Properties": props, "Token": a.demoToken})
+}
+
+// statusWriter answers with a fixed status, for a page rendered by code
+// that does not choose its own.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (s *statusWriter) WriteHeader(int) {
+	if !s.written {
+		s.written = true
+		s.ResponseWriter.WriteHeader(s.status)
+	}
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.WriteHeader(s.status)
+	return s.ResponseWriter.Write(b)
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/screening/notify"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
@@ -61,37 +63,37 @@ func (a *app) screeningRoutes(mux *http.ServeMux) {
 // the application's, 200 once it is stored and applied, or recognised as a
 // repeat.
 func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
-	addr := a.clientKey(r)
-	if e := a.secretAllowed(addr); e != nil {
+	addr := a.guard.ClientKey(r)
+	if e := a.guard.SecretAllowed(addr); e != nil {
 		httpDenied(w, e)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, smartmove.MaxPostbackSize))
 	if err != nil {
-		writeError(w, apperr.BadInput("", "the body is too large"), http.StatusRequestEntityTooLarge)
+		httpjson.Error(w, apperr.BadInput("", "the body is too large"), http.StatusRequestEntityTooLarge)
 		return
 	}
 	// The key is looked up and the body stored: both must be text the
 	// database can take (a wrong key is then answered 401 like any other).
 	if err := apperr.CheckText("key", r.PathValue("key")); err != nil {
-		writeError(w, err, http.StatusBadRequest)
+		httpjson.Error(w, err, http.StatusBadRequest)
 		return
 	}
 	if err := apperr.CheckJSONText("body", body); err != nil {
-		writeError(w, err, http.StatusBadRequest)
+		httpjson.Error(w, err, http.StatusBadRequest)
 		return
 	}
 	result, err := a.screeningService().HandlePostback(r.Context(), r.PathValue("key"), r.Header.Get("Authorization"), body)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]string{"status": string(result)})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": string(result)})
 	case errors.Is(err, screening.ErrUnauthorized):
-		a.failedSecret(addr)
+		a.guard.FailedSecret(addr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="leasegraph postbacks"`)
-		writeError(w, apperr.Unauthenticated("postback credentials missing or wrong"), http.StatusUnauthorized)
+		httpjson.Error(w, apperr.Unauthenticated("postback credentials missing or wrong"), http.StatusUnauthorized)
 	default:
 		e := classify.Respond(r.Context(), a.log, "storing a postback", err)
-		writeError(w, e, e.HTTPStatus())
+		httpjson.Error(w, e, e.HTTPStatus())
 	}
 }
 
@@ -136,7 +138,7 @@ func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port stri
 		svc.SmartMove = sm
 	}
 	if drv.Dialect() == "postgres" {
-		stopPG, err := startPGNotifier(ctx, dsn, drv.DB(), svc.Broker, log)
+		stopPG, err := notify.Start(ctx, dsn, drv.DB(), svc.Broker, log)
 		if err != nil {
 			stop()
 			return func() {}, fmt.Errorf("listening for screening notices: %w", err)

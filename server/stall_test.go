@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/internal/database"
@@ -149,11 +150,11 @@ func TestDatabaseStall(t *testing.T) {
 		}
 		q, _ := json.Marshal(map[string]string{"query": `{ leases(first: 1) { totalCount } }`})
 		a := await(ctx, t, send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q)))
-		if a.status != http.StatusServiceUnavailable || a.errorCode() != codeTimeout {
+		if a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeTimeout {
 			t.Fatalf("query during the stall: %d %s %v", a.status, a.body, a.err)
 		}
 		a = await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/leases", token, ""))
-		if a.status != http.StatusServiceUnavailable || a.errorCode() != codeTimeout {
+		if a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeTimeout {
 			t.Fatalf("/leases during the stall: %d %s %v", a.status, a.body, a.err)
 		}
 		unstall()
@@ -209,7 +210,7 @@ func TestDatabaseStall(t *testing.T) {
 		proxy.hole.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if a := await(ctx, t, send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.status != http.StatusServiceUnavailable || a.errorCode() != codeUnavailable {
+		if a := await(ctx, t, send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeUnavailable {
 			t.Fatalf("/leases with no connection to be had: %d %s %v", a.status, a.body, a.err)
 		}
 
