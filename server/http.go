@@ -28,6 +28,7 @@ import (
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/tenancy"
@@ -111,7 +112,7 @@ func (a *app) routes() http.Handler {
 	}, a.log, gqlConfig)
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
-	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(http.HandlerFunc(a.getLeases), httpDenied))))
+	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpDenied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
 	mux.HandleFunc("POST /prospects/registration", a.postRegistration)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/leases/rest"
 )
 
 // Hostile strings on every route, on both databases: a NUL byte or invalid
@@ -163,7 +164,7 @@ func TestInputLeasesParameters(t *testing.T) {
 			{"status", nul}, {"status", "[approved," + badUTF8 + "]"}, {"property_id", nul}, {"property_id", badUTF8},
 			{"lease_start_from", nul}, {"lease_end_to", badUTF8}, {"from", nul}, {"to", badUTF8},
 			{"move", "[in," + nul + "]"}, {"cursor", nul}, {"client_id", badUTF8}, {"limit", nul}, {"format", nul},
-			{"property_id", strings.Repeat("p", maxLeaseParam+1)},
+			{"property_id", strings.Repeat("p", rest.MaxParam+1)},
 		} {
 			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/leases?"+c.param+"="+url.QueryEscape(c.value), nil)
 			req.Header.Set("Authorization", "Bearer "+token)

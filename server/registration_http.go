@@ -22,6 +22,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -102,7 +103,7 @@ func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 	ctx := viewer.NewContext(r.Context(), v)
 	client, err := a.client.Company.Get(ctx, v.ClientID)
 	if err != nil {
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.log, err)
 		return
 	}
 	if problem := badText(q); problem != "" {
@@ -164,7 +165,7 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 	ctx := viewer.NewContext(r.Context(), v)
 	client, err := a.client.Company.Get(ctx, v.ClientID)
 	if err != nil {
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.log, err)
 		return
 	}
 	req := state.request()
@@ -212,7 +213,7 @@ func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Conte
 			a.renderRegistration(w, client.CrmOrigins, true, view)
 			return
 		}
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.log, err)
 		return
 	}
 	if out.NeedsCard {
@@ -341,12 +342,12 @@ func (a *app) getDemoCRM(w http.ResponseWriter, r *http.Request) {
 	ctx := viewer.SystemContext(r.Context())
 	v, err := a.tenancy.Authenticate(ctx, a.demoToken)
 	if err != nil {
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.log, err)
 		return
 	}
 	props, err := a.client.Property.Query().Where(property.ClientID(v.ClientID)).Order(ent.Asc(property.FieldTag)).All(ctx)
 	if err != nil {
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.log, err)
 		return
 	}
 	nonce := make([]byte, 16)
