@@ -31,6 +31,7 @@ import (
 	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
+	"github.com/leasegraph/leasegraph/registration/page"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -114,11 +115,13 @@ func (a *app) routes() http.Handler {
 	a.screeningRoutes(mux)
 	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpDenied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
-	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
-	mux.HandleFunc("POST /prospects/registration", a.postRegistration)
-	mux.HandleFunc("GET /embed.js", serveEmbedJS)
+	reg := &page.Handler{DB: a.client, Registrations: a.registrations, Tenancy: a.tenancy, Guard: a.guard,
+		Secret: a.secret, Log: a.log, DemoToken: a.demoToken}
+	mux.HandleFunc("GET /prospects/registration", reg.Get)
+	mux.HandleFunc("POST /prospects/registration", reg.Post)
+	mux.HandleFunc("GET /embed.js", page.EmbedJS)
 	if a.demoToken != "" {
-		mux.HandleFunc("GET /demo/crm", a.getDemoCRM)
+		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)
 	}
 	return a.logRequests(securityHeaders(limitBody(maxBodyBytes, mux)))
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/leases/rest"
+	"github.com/leasegraph/leasegraph/registration/page"
 )
 
 // Hostile strings on every route, on both databases: a NUL byte or invalid
@@ -199,7 +200,7 @@ func TestInputRegistrationPage(t *testing.T) {
 		for _, c := range []struct{ param, value string }{
 			{"full_name", nul}, {"full_name", badUTF8}, {"sms_notes", nul}, {"sms_notes", badUTF8},
 			{"property_tag", nul}, {"mobile_phone", badUTF8}, {"require_cc", nul}, {"crm_origin", nul},
-			{"crm_origin", "https://" + strings.Repeat("c", maxCRMOrigin)}, {"full_name", strings.Repeat("f", maxPageParam+1)},
+			{"crm_origin", "https://" + strings.Repeat("c", page.MaxCRMOrigin)}, {"full_name", strings.Repeat("f", page.MaxParam+1)},
 			{"auth_token", nul}, {"auth_token", badUTF8},
 		} {
 			q := url.Values{}
