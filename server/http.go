@@ -113,7 +113,7 @@ func (a *app) routes() http.Handler {
 	}, a.log, gqlConfig)
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
-	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpDenied))))
+	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpjson.Denied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	reg := &page.Handler{DB: a.client, Registrations: a.registrations, Tenancy: a.tenancy, Guard: a.guard,
 		Secret: a.secret, Log: a.log, DemoToken: a.demoToken}
@@ -228,7 +228,7 @@ func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 // graphQLDenied answers 401 or 429 with a GraphQL-shaped body, so GraphQL
 // clients find extensions.code where they look for it.
 func graphQLDenied(w http.ResponseWriter, e *apperr.Error) {
-	denyHeaders(w, e)
+	httpjson.DenyHeaders(w, e)
 	ext := map[string]any{"code": e.Code}
 	for k, v := range e.Extensions {
 		ext[k] = v
@@ -236,13 +236,6 @@ func graphQLDenied(w http.ResponseWriter, e *apperr.Error) {
 	httpjson.Write(w, e.HTTPStatus(), map[string]any{
 		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
 	})
-}
-
-func denyHeaders(w http.ResponseWriter, e *apperr.Error) {
-	if e.Code == apperr.CodeUnauthenticated {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
-	}
-	guard.SetRetryAfter(w, e)
 }
 
 // cors lets browser apps on the allowed origins call the API routes.
@@ -256,12 +249,6 @@ func (a *app) cors() func(http.Handler) http.Handler {
 		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
 		MaxAge:         600,
 	}).Handler
-}
-
-// httpDenied answers 401 or 429 in the HTTP routes' JSON error shape.
-func httpDenied(w http.ResponseWriter, e *apperr.Error) {
-	denyHeaders(w, e)
-	httpjson.Error(w, e, e.HTTPStatus())
 }
 
 // maxBodyBytes bounds every request body; the largest legitimate one is a

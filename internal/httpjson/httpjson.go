@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
@@ -30,4 +31,26 @@ func Error(w http.ResponseWriter, e *apperr.Error, status int) {
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e := classify.Respond(r.Context(), log, "request failed", err, "path", r.URL.Path)
 	Error(w, e, e.HTTPStatus())
+}
+
+// Denied answers a refusal by authentication (401) or a rate limit (429)
+// with its headers (DenyHeaders).
+func Denied(w http.ResponseWriter, e *apperr.Error) {
+	DenyHeaders(w, e)
+	Error(w, e, e.HTTPStatus())
+}
+
+// DenyHeaders adds WWW-Authenticate to a 401 and Retry-After to a 429.
+func DenyHeaders(w http.ResponseWriter, e *apperr.Error) {
+	if e.Code == apperr.CodeUnauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
+	}
+	SetRetryAfter(w, e)
+}
+
+// SetRetryAfter adds Retry-After for a RATE_LIMITED error.
+func SetRetryAfter(w http.ResponseWriter, e *apperr.Error) {
+	if s, ok := e.RetryAfter(); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(s))
+	}
 }

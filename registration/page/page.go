@@ -117,7 +117,7 @@ func (a *Handler) Get(w http.ResponseWriter, r *http.Request) {
 	v, msg, limited := a.agent(r.Context(), a.Guard.ClientKey(r), token)
 	if v == nil {
 		if limited != nil {
-			guard.SetRetryAfter(w, limited)
+			httpjson.SetRetryAfter(w, limited)
 			w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
 		}
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: msg})
@@ -175,7 +175,7 @@ func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	// form is bounded like any request of the token.
 	if ok, wait := a.Guard.AllowToken("form:" + strconv.Itoa(state.TokenID)); !ok {
 		e := guard.RateLimited("this agent's token is over its request rate limit", wait)
-		guard.SetRetryAfter(w, e)
+		httpjson.SetRetryAfter(w, e)
 		w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: e.Message})
 		return

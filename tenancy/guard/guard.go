@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -150,13 +149,6 @@ func (g *Guard) SecretAllowed(addr string) *apperr.Error {
 		return RateLimited("too many failed authentications from this address", wait)
 	}
 	return nil
-}
-
-// SetRetryAfter adds Retry-After for a RATE_LIMITED error.
-func SetRetryAfter(w http.ResponseWriter, e *apperr.Error) {
-	if s, ok := e.RetryAfter(); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(s))
-	}
 }
 
 type tokenKeyCtx struct{}
