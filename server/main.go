@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/database"
 )
@@ -96,7 +97,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer stopJobs()
 	a.prospects = prospectService
 	if cfg.Demo {
-		token, err := seedDemo(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
+		token, err := demo.Seed(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
 		if err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}
