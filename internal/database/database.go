@@ -164,12 +164,9 @@ func Migrate(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.
 	return nil
 }
 
-// ApplyMigrations readies the data for what the pending migrations add
-// (prepareUniquePartnerReferences), then applies them.
+// ApplyMigrations applies the pending migrations (and the data fixes some
+// of them need first, under the same lock: migrations.Apply).
 func ApplyMigrations(ctx context.Context, drv *entsql.Driver) (migrations.Result, error) {
-	if err := prepareUniquePartnerReferences(ctx, drv); err != nil {
-		return migrations.Result{}, fmt.Errorf("migrating the schema: %w", err)
-	}
 	res, err := migrations.Apply(ctx, drv.DB(), drv.Dialect())
 	if err != nil {
 		return res, fmt.Errorf("migrating the schema: %w", err)
