@@ -12,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 )
 
@@ -160,9 +161,7 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 
 // graphQLTimedOut answers a timed-out GraphQL request in GraphQL's shape.
 func graphQLTimedOut(w http.ResponseWriter, e *apperr.Error) {
-	httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
-	})
+	handler.WriteError(w, http.StatusServiceUnavailable, e)
 }
 
 // httpTimedOut answers a timed-out HTTP route with {"error": ...}.

@@ -229,13 +229,7 @@ func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 // clients find extensions.code where they look for it.
 func graphQLDenied(w http.ResponseWriter, e *apperr.Error) {
 	httpjson.DenyHeaders(w, e)
-	ext := map[string]any{"code": e.Code}
-	for k, v := range e.Extensions {
-		ext[k] = v
-	}
-	httpjson.Write(w, e.HTTPStatus(), map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
-	})
+	handler.WriteError(w, e.HTTPStatus(), e)
 }
 
 // cors lets browser apps on the allowed origins call the API routes.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -313,6 +315,13 @@ func gqlError(e *apperr.Error) *gqlerror.Error {
 		ext["field"] = e.Field
 	}
 	return &gqlerror.Error{Message: e.Message, Extensions: ext}
+}
+
+// WriteError answers an HTTP request refused before GraphQL ran (401, 429,
+// a timeout) in GraphQL's shape, so GraphQL clients find extensions.code
+// where they look for it.
+func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
+	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{gqlError(e)}})
 }
 
 // errorResponse answers an operation with e alone.
