@@ -139,7 +139,19 @@ type gqlResponse struct {
 func (e *env) gql(token, query string, vars map[string]any) gqlResponse {
 	e.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	status, raw := e.postGraphQL(token, bytes.NewReader(body))
+	out := gqlResponse{Status: status}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		e.t.Fatalf("response is not JSON (HTTP %d): %s", status, raw)
+	}
+	return out
+}
+
+// postGraphQL posts body, as it is, to /graphql with the token (none if
+// empty) and returns the answer's status and body.
+func (e *env) postGraphQL(token string, body io.Reader) (int, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", body)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -150,11 +162,7 @@ func (e *env) gql(token, query string, vars map[string]any) gqlResponse {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := gqlResponse{Status: res.StatusCode}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		e.t.Fatalf("response is not JSON (HTTP %d): %s", res.StatusCode, raw)
-	}
-	return out
+	return res.StatusCode, raw
 }
 
 // mustGQL posts a request that must succeed and decodes its data into out.

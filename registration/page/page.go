@@ -123,10 +123,8 @@ func (a *Handler) Get(w http.ResponseWriter, r *http.Request) {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: msg})
 		return
 	}
-	ctx := viewer.NewContext(r.Context(), v)
-	client, err := a.DB.Company.Get(ctx, v.ClientID)
-	if err != nil {
-		httpjson.Fail(w, r, a.Log, err)
+	ctx, client := a.company(w, r, v)
+	if client == nil {
 		return
 	}
 	if problem := badText(q); problem != "" {
@@ -185,10 +183,8 @@ func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: "The agent's token is no longer valid."})
 		return
 	}
-	ctx := viewer.NewContext(r.Context(), v)
-	client, err := a.DB.Company.Get(ctx, v.ClientID)
-	if err != nil {
-		httpjson.Fail(w, r, a.Log, err)
+	ctx, client := a.company(w, r, v)
+	if client == nil {
 		return
 	}
 	req := state.request()
@@ -207,6 +203,18 @@ func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.register(w, r, ctx, client, state, req, "")
+}
+
+// company reads the agent's client, in the agent's context; when it cannot,
+// it answers the request and returns a nil client.
+func (a *Handler) company(w http.ResponseWriter, r *http.Request, v *viewer.Viewer) (context.Context, *ent.Company) {
+	ctx := viewer.NewContext(r.Context(), v)
+	client, err := a.DB.Company.Get(ctx, v.ClientID)
+	if err != nil {
+		httpjson.Fail(w, r, a.Log, err)
+		return ctx, nil
+	}
+	return ctx, client
 }
 
 func (s FormState) request() registration.Request {
