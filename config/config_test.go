@@ -129,6 +129,20 @@ func TestQueryLimits(t *testing.T) {
 	}
 }
 
+// TestLists: list settings are trimmed, and "none" is the empty list.
+func TestLists(t *testing.T) {
+	for in, want := range map[string]string{"*": "*", "none": "", " https://a.example , https://b.example ": "https://a.example|https://b.example"} {
+		c, err := config.Load(env(map[string]string{"LEASEGRAPH_CORS_ORIGINS": in}))
+		if got := strings.Join(c.CORSOrigins, "|"); err != nil || got != want {
+			t.Errorf("LEASEGRAPH_CORS_ORIGINS=%q: %q %v, want %q", in, got, err, want)
+		}
+	}
+	c, err := config.Load(env(map[string]string{"LEASEGRAPH_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"}))
+	if err != nil || len(c.Limits.TrustedProxies) != 2 {
+		t.Errorf("LEASEGRAPH_TRUSTED_PROXIES: %v %v", c.Limits.TrustedProxies, err)
+	}
+}
+
 // TestHelp: the -h text lists every setting with its default, as plain text.
 func TestHelp(t *testing.T) {
 	var b bytes.Buffer

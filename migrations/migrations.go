@@ -108,6 +108,11 @@ func apply(ctx context.Context, db *sql.DB, dialect string, dir atlasmigrate.Dir
 		return res, err
 	}
 	for _, f := range pending {
+		if step := prepare[f.Version()]; step != nil {
+			if err := step(ctx, db, dialect); err != nil {
+				return res, fmt.Errorf("readying the data for migration %s: %w", f.Name(), err)
+			}
+		}
 		if err := applyFile(ctx, db, dialect, dir, f); err != nil {
 			return res, fmt.Errorf("applying migration %s: %w", f.Name(), err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -32,7 +33,7 @@ func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, s
 		return migrateCommand(ctx, cfg.DatabaseURL, cfg.DB, stdout)
 	}
 	// No statement timeout: a console command has no request deadline.
-	client, _, err := openDatabase(ctx, cfg.DatabaseURL, config.DB{ConnectTimeout: cfg.DB.ConnectTimeout}, cfg.Migrate, log)
+	client, _, err := database.Open(ctx, cfg.DatabaseURL, config.DB{ConnectTimeout: cfg.DB.ConnectTimeout}, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}
@@ -117,12 +118,12 @@ func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, s
 
 // migrateCommand applies the pending migrations and says what it did.
 func migrateCommand(ctx context.Context, url string, dc config.DB, stdout io.Writer) error {
-	drv, err := openDriverWith(url, config.DB{ConnectTimeout: dc.ConnectTimeout})
+	drv, err := database.DriverWith(url, config.DB{ConnectTimeout: dc.ConnectTimeout})
 	if err != nil {
 		return err
 	}
 	defer drv.Close()
-	res, err := applyMigrations(ctx, drv)
+	res, err := database.ApplyMigrations(ctx, drv)
 	if err != nil {
 		return err
 	}

@@ -50,13 +50,3 @@ func TestCORS(t *testing.T) {
 		}
 	})
 }
-
-func TestCORSOriginsSetting(t *testing.T) {
-	for in, want := range map[string]string{"*": "*", "none": "", " https://a.example , https://b.example ": "https://a.example|https://b.example"} {
-		t.Setenv("LEASEGRAPH_CORS_ORIGINS", in)
-		cfg, err := loadConfig()
-		if got := strings.Join(cfg.CORSOrigins, "|"); err != nil || got != want {
-			t.Errorf("LEASEGRAPH_CORS_ORIGINS=%q: %q %v, want %q", in, got, err, want)
-		}
-	}
-}

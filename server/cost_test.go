@@ -326,25 +326,6 @@ func TestIntrospectionSwitch(t *testing.T) {
 	})
 }
 
-// The settings: defaults, a value, a bad value.
-func TestGraphQLConfig(t *testing.T) {
-	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "")
-	t.Setenv("LEASEGRAPH_INTROSPECTION", "")
-	c, err := loadConfig()
-	if err != nil || c.GraphQL.Limits != cost.DefaultLimits() || c.GraphQL.NoIntrospection {
-		t.Fatalf("defaults: %+v %v", c.GraphQL, err)
-	}
-	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "9")
-	t.Setenv("LEASEGRAPH_INTROSPECTION", "0")
-	if c, err = loadConfig(); err != nil || c.GraphQL.Limits.MaxDepth != 9 || !c.GraphQL.NoIntrospection {
-		t.Fatalf("set: %+v %v", c.GraphQL, err)
-	}
-	t.Setenv("LEASEGRAPH_QUERY_MAX_DEPTH", "deep")
-	if _, err = loadConfig(); err == nil || !strings.Contains(err.Error(), "LEASEGRAPH_QUERY_MAX_DEPTH") {
-		t.Fatalf("bad value: %v", err)
-	}
-}
-
 // BenchmarkQueryCostRefusal measures what refusing each attack costs the
 // server, over HTTP (sub-benchmarks by attack).
 func BenchmarkQueryCostRefusal(b *testing.B) {

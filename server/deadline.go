@@ -3,20 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 )
 
 // Per-request deadlines. Every GraphQL operation and every /leases request
@@ -28,13 +25,9 @@ import (
 // defaultRequestTimeout applies where a caller (a test) sets none.
 var defaultRequestTimeout = config.Defaults().RequestTimeout
 
-const (
-	// The codes of a request that did not finish; the mapping from errors
-	// lives in apperr/classify with every other.
-	codeTimeout        = apperr.CodeTimeout
-	codeUnavailable    = apperr.CodeUnavailable
-	statusClientClosed = apperr.StatusClientClosed
-)
+// statusClientClosed answers a request whose client left; the mapping from
+// errors lives in apperr/classify with every other.
+const statusClientClosed = apperr.StatusClientClosed
 
 // withDeadline runs HTTP requests under a deadline of d and answers on
 // time even when the handler cannot stop (a driver blocked on a network
@@ -42,7 +35,7 @@ const (
 // buffer, and whichever comes first, its answer or the deadline, is sent.
 // timedOut writes the route's own error shape. Websocket upgrades pass
 // through untouched: a socket lives for its subscriptions, and each
-// operation on it gets the deadline from operationDeadline instead.
+// operation on it gets the deadline from graph/handler instead.
 func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,66 +161,10 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 
 // graphQLTimedOut answers a timed-out GraphQL request in GraphQL's shape.
 func graphQLTimedOut(w http.ResponseWriter, e *apperr.Error) {
-	writeJSON(w, http.StatusServiceUnavailable, map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
-	})
+	handler.WriteError(w, http.StatusServiceUnavailable, e)
 }
 
 // httpTimedOut answers a timed-out HTTP route with {"error": ...}.
 func httpTimedOut(w http.ResponseWriter, e *apperr.Error) {
-	writeError(w, e, http.StatusServiceUnavailable)
-}
-
-// operationDeadline gives each query and mutation that arrives without a
-// request deadline (those sent over a websocket) one of d, answering
-// TIMEOUT on time even if the work cannot stop. Subscriptions are left
-// alone: they are meant to live as long as the socket.
-func operationDeadline(d time.Duration) graphql.OperationMiddleware {
-	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		op := graphql.GetOperationContext(ctx)
-		if _, ok := classify.Deadline(ctx); ok || op.Operation == nil || op.Operation.Operation == ast.Subscription {
-			return next(ctx)
-		}
-		ctx, cancel := context.WithTimeout(classify.WithDeadline(ctx, d), d)
-		handler := next(ctx)
-		// Transports call a response handler until it returns nil; a query
-		// or mutation answers once.
-		first, timedOut := true, false
-		return func(rctx context.Context) *graphql.Response {
-			if !first {
-				if timedOut {
-					return nil // the abandoned call may still be running: never call it again
-				}
-				return handler(rctx)
-			}
-			first = false
-			defer cancel()
-			// Resolvers run in the context the response handler is called
-			// with. gqlgen's transports pass one that descends from ctx;
-			// deriving it again keeps the deadline on resolvers' SQL
-			// whatever context a transport passes.
-			deadline, _ := ctx.Deadline()
-			rctx, cancelRun := context.WithDeadline(rctx, deadline)
-			stop := context.AfterFunc(ctx, cancelRun)
-			defer stop()
-			res := make(chan *graphql.Response, 1)
-			go func() { defer cancelRun(); res <- handler(rctx) }()
-			select {
-			case r := <-res:
-				return r
-			case <-ctx.Done():
-				select {
-				case r := <-res:
-					return r
-				default:
-				}
-				timedOut = true
-				if errors.Is(ctx.Err(), context.Canceled) {
-					return nil // the socket closed or the client stopped the operation
-				}
-				e := classify.Timeout(d)
-				return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: map[string]any{"code": e.Code}}}}
-			}
-		}
-	}
+	httpjson.Error(w, e, http.StatusServiceUnavailable)
 }

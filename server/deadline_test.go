@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -197,8 +198,8 @@ func TestRequestDeadline(t *testing.T) {
 			res := do(ctx, token)
 			s.waitBlocked(ctx)
 			a := await(ctx, t, res)
-			if a.err != nil || a.status != http.StatusServiceUnavailable || a.errorCode() != codeTimeout {
-				t.Fatalf("%s: HTTP %d %s (%v), want 503 %s", name, a.status, a.body, a.err, codeTimeout)
+			if a.err != nil || a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeTimeout {
+				t.Fatalf("%s: HTTP %d %s (%v), want 503 %s", name, a.status, a.body, a.err, apperr.CodeTimeout)
 			}
 			if !bytes.Contains(a.body, []byte("1s deadline")) {
 				t.Fatalf("%s: the message does not name the deadline: %s", name, a.body)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
@@ -17,12 +18,12 @@ func TestDemo(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		const fixed = "lg_fixed_demo_token_for_tests"
 		for range 2 {
-			token, err := seedDemo(context.Background(), e.client, &prospects.Service{DB: e.client}, fixed, []string{e.srv.URL})
+			token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, fixed, []string{e.srv.URL})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if token != fixed {
-				t.Fatalf("seedDemo returned %q, want the fixed token", token)
+				t.Fatalf("demo.Seed returned %q, want the fixed token", token)
 			}
 		}
 		var out struct {
@@ -53,9 +54,9 @@ func TestDemo(t *testing.T) {
 			all: leases { totalCount }
 			leases(first: 10, moving: {kinds: [MOVE_IN, MOVE_OUT], from: "2020-01-01", to: "2030-12-31"}) {
 				totalCount edges { node { id status moveInDate leaseStartDate tenants { firstName email } } } } }`, nil, &out)
-		if out.Clients.TotalCount != 1 || out.All.TotalCount != demoLeases || out.Prospects.TotalCount != 3 {
+		if out.Clients.TotalCount != 1 || out.All.TotalCount != demo.Leases || out.Prospects.TotalCount != 3 {
 			t.Fatalf("after two seeds: %d clients, %d leases, %d prospects; want 1, %d, 3",
-				out.Clients.TotalCount, out.All.TotalCount, out.Prospects.TotalCount, demoLeases)
+				out.Clients.TotalCount, out.All.TotalCount, out.Prospects.TotalCount, demo.Leases)
 		}
 		modes := map[string]int{}
 		for _, p := range out.Properties.Edges {
@@ -64,7 +65,7 @@ func TestDemo(t *testing.T) {
 		if modes["SELF_SHOWING"] == 0 || modes["PRELEASE"] == 0 || modes["INACTIVE"] == 0 {
 			t.Errorf("demo properties' showing modes = %v, want each mode", modes)
 		}
-		if out.Leases.TotalCount == 0 || out.Leases.TotalCount == demoLeases || len(out.Leases.Edges) != 10 {
+		if out.Leases.TotalCount == 0 || out.Leases.TotalCount == demo.Leases || len(out.Leases.Edges) != 10 {
 			t.Fatalf("moving query: totalCount %d, %d edges", out.Leases.TotalCount, len(out.Leases.Edges))
 		}
 		for _, l := range out.Leases.Edges {

@@ -19,6 +19,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -70,7 +71,7 @@ func postgresSchema(t testing.TB) string { return dbtest.PostgresURL(t) }
 // through dbtest and serves the app on it.
 func newEnv(t testing.TB, url string, setup envSetup) *env {
 	t.Helper()
-	drv, err := openDriver(url)
+	drv, err := database.Driver(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,19 @@ type gqlResponse struct {
 func (e *env) gql(token, query string, vars map[string]any) gqlResponse {
 	e.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	status, raw := e.postGraphQL(token, bytes.NewReader(body))
+	out := gqlResponse{Status: status}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		e.t.Fatalf("response is not JSON (HTTP %d): %s", status, raw)
+	}
+	return out
+}
+
+// postGraphQL posts body, as it is, to /graphql with the token (none if
+// empty) and returns the answer's status and body.
+func (e *env) postGraphQL(token string, body io.Reader) (int, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", body)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -149,11 +162,7 @@ func (e *env) gql(token, query string, vars map[string]any) gqlResponse {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := gqlResponse{Status: res.StatusCode}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		e.t.Fatalf("response is not JSON (HTTP %d): %s", res.StatusCode, raw)
-	}
-	return out
+	return res.StatusCode, raw
 }
 
 // mustGQL posts a request that must succeed and decodes its data into out.

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -23,11 +24,16 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph"
+	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
+	"github.com/leasegraph/leasegraph/registration/page"
 	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -52,11 +58,11 @@ type app struct {
 	// prospects delivers to Propexo through the queue when one is set.
 	prospects *prospects.Service
 	// limits are the rate limits and the websocket token re-check interval
-	// (zero rates: no limit); limiters hold their buckets.
-	limits   config.RateLimits
-	limiters *limiters
+	// (zero rates: no limit); guard holds their buckets.
+	limits config.RateLimits
+	guard  *guard.Guard
 	// graphql bounds what a query may cost; zero is the defaults.
-	graphql graphQLConfig
+	graphql handler.Config
 	// requestTimeout is the deadline of a GraphQL operation or a /leases
 	// request (0: defaultRequestTimeout).
 	requestTimeout time.Duration
@@ -87,8 +93,8 @@ func (a *app) routes() http.Handler {
 	}
 	a.tenancy = &tenancy.Service{DB: a.client}
 	a.leases = &leases.Service{DB: a.client}
-	if a.limiters == nil {
-		a.limiters = newLimiters(a.limits)
+	if a.guard == nil {
+		a.guard = guard.New(a.tenancy, a.limits)
 	}
 	mux := http.NewServeMux()
 	var uiHeaders map[string]string
@@ -100,20 +106,22 @@ func (a *app) routes() http.Handler {
 	api := a.cors()
 	gqlConfig := a.graphql
 	gqlConfig.OperationTimeout = a.timeout()
-	gql := newGraphQLHandler(a.client, graph.Services{
+	gqlConfig.Guard, gqlConfig.Tenancy, gqlConfig.SocketRecheck = a.guard, a.tenancy, a.limits.SocketRecheck
+	gql := handler.New(a.client, graph.Services{
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
 	}, a.log, gqlConfig)
-	gql.AddTransport(a.websocketTransport())
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
-	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(http.HandlerFunc(a.getLeases), httpDenied))))
+	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpjson.Denied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
-	mux.HandleFunc("GET /prospects/registration", a.getRegistration)
-	mux.HandleFunc("POST /prospects/registration", a.postRegistration)
-	mux.HandleFunc("GET /embed.js", serveEmbedJS)
+	reg := &page.Handler{DB: a.client, Registrations: a.registrations, Tenancy: a.tenancy, Guard: a.guard,
+		Secret: a.secret, Log: a.log, DemoToken: a.demoToken}
+	mux.HandleFunc("GET /prospects/registration", reg.Get)
+	mux.HandleFunc("POST /prospects/registration", reg.Post)
+	mux.HandleFunc("GET /embed.js", page.EmbedJS)
 	if a.demoToken != "" {
-		mux.HandleFunc("GET /demo/crm", a.getDemoCRM)
+		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)
 	}
 	return a.logRequests(securityHeaders(limitBody(maxBodyBytes, mux)))
 }
@@ -127,10 +135,10 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := a.health.check(ctx, a.client); err != nil {
 		a.log.ErrorContext(ctx, "health check failed", "error", err.Error())
-		writeError(w, &apperr.Error{Code: codeUnavailable, Message: "database unavailable"}, http.StatusServiceUnavailable)
+		httpjson.Error(w, &apperr.Error{Code: apperr.CodeUnavailable, Message: "database unavailable"}, http.StatusServiceUnavailable)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // healthCheck asks the database whether it answers. The query runs in a
@@ -199,12 +207,12 @@ func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		secret, ok := bearer(r.Header.Get("Authorization"))
+		secret, ok := guard.Bearer(r.Header.Get("Authorization"))
 		if !ok {
 			deny(w, apperr.Unauthenticated("send an API token as Authorization: Bearer <token>"))
 			return
 		}
-		v, key, err := a.authenticateSecret(r.Context(), a.clientKey(r), secret)
+		v, key, err := a.guard.Authenticate(r.Context(), a.guard.ClientKey(r), secret)
 		if err != nil {
 			if ae, ok := apperr.As(err); ok {
 				deny(w, ae) // 401 or 429, in the route's own shape
@@ -213,37 +221,15 @@ func (a *app) authenticate(next http.Handler, deny deniedFunc) http.Handler {
 			deny(w, classify.Respond(r.Context(), a.log, "authenticating", err))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(withTokenKey(viewer.NewContext(r.Context(), v), key)))
+		next.ServeHTTP(w, r.WithContext(guard.WithTokenKey(viewer.NewContext(r.Context(), v), key)))
 	})
-}
-
-func bearer(header string) (string, bool) {
-	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
 }
 
 // graphQLDenied answers 401 or 429 with a GraphQL-shaped body, so GraphQL
 // clients find extensions.code where they look for it.
 func graphQLDenied(w http.ResponseWriter, e *apperr.Error) {
-	denyHeaders(w, e)
-	ext := map[string]any{"code": e.Code}
-	for k, v := range e.Extensions {
-		ext[k] = v
-	}
-	writeJSON(w, e.HTTPStatus(), map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": ext}},
-	})
-}
-
-func denyHeaders(w http.ResponseWriter, e *apperr.Error) {
-	if e.Code == apperr.CodeUnauthenticated {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="leasegraph"`)
-	}
-	setRetryAfter(w, e)
+	httpjson.DenyHeaders(w, e)
+	handler.WriteError(w, e.HTTPStatus(), e)
 }
 
 // cors lets browser apps on the allowed origins call the API routes.
@@ -259,23 +245,6 @@ func (a *app) cors() func(http.Handler) http.Handler {
 	}).Handler
 }
 
-// httpDenied answers 401 or 429 in the HTTP routes' JSON error shape.
-func httpDenied(w http.ResponseWriter, e *apperr.Error) {
-	denyHeaders(w, e)
-	writeError(w, e, e.HTTPStatus())
-}
-
-// writeError answers {"error": {"code", "message"}}.
-func writeError(w http.ResponseWriter, e *apperr.Error, status int) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // maxBodyBytes bounds every request body; the largest legitimate one is a
 // lease feed sent to importLeases.
 const maxBodyBytes = 32 << 20
@@ -286,7 +255,7 @@ const maxBodyBytes = 32 << 20
 // anyway.
 func limitBody(max int64, next http.Handler) http.Handler {
 	tooLarge := func(w http.ResponseWriter) {
-		writeError(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE", Message: fmt.Sprintf("the request body is over the %d MiB limit", max>>20)},
+		httpjson.Error(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE", Message: fmt.Sprintf("the request body is over the %d MiB limit", max>>20)},
 			http.StatusRequestEntityTooLarge)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -360,3 +329,29 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond).String())
 	})
 }
+
+// graphQLAuth authenticates /graphql requests by their bearer token; a
+// websocket upgrade without one is let through to be authenticated by its
+// connection_init payload (graph/handler).
+func (a *app) graphQLAuth(h http.Handler) http.Handler {
+	withToken := a.authenticate(h, graphQLDenied)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			r = r.WithContext(handler.WithSocketAddr(r.Context(), a.guard.ClientKey(r)))
+			if r.Header.Get("Authorization") == "" {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		withToken.ServeHTTP(w, r)
+	})
+}
+
+// Hijack lets the websocket transport take over a logged connection.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	s.status = http.StatusSwitchingProtocols
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -19,6 +19,9 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/leases/rest"
+	"github.com/leasegraph/leasegraph/registration/page"
 )
 
 // Hostile strings on every route, on both databases: a NUL byte or invalid
@@ -69,7 +72,7 @@ func TestInputGraphQLStrings(t *testing.T) {
 		}{
 			{"variable NUL", createProspect, map[string]any{"in": map[string]any{"firstName": nul}}, []string{"input", "firstName"}},
 			{"createProspect notes NUL", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": "x" + nul}}, []string{"input", "notes"}},
-			{"createProspect notes too long", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": strings.Repeat("n", maxInputString+1)}}, []string{"input", "notes"}},
+			{"createProspect notes too long", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "notes": strings.Repeat("n", handler.MaxInputString+1)}}, []string{"input", "notes"}},
 			{"createProspect pets NUL", createProspect, map[string]any{"in": map[string]any{"firstName": "Ann", "pets": []string{"dog", nul}}}, []string{"input", "pets", "1"}},
 			{"literal NUL", `mutation { createProspect(input: {firstName: "` + nulLiteral + `"}) { id } }`, nil, []string{"input", "firstName"}},
 			{"where literal NUL", `{ leases(where: {statusContains: "` + nulLiteral + `"}) { totalCount } }`, nil, []string{"where", "statusContains"}},
@@ -138,7 +141,7 @@ func TestInputOversizedFilters(t *testing.T) {
 		}
 		// Within the bounds, the same shapes work.
 		var out struct{ Leases struct{ TotalCount int } }
-		e.mustGQL(token, q, map[string]any{"w": map[string]any{"idIn": ids[:maxFilterList], "or": ors[:50], "statusContains": strings.Repeat("a", maxFilterString)}}, &out)
+		e.mustGQL(token, q, map[string]any{"w": map[string]any{"idIn": ids[:handler.MaxFilterList], "or": ors[:50], "statusContains": strings.Repeat("a", handler.MaxFilterString)}}, &out)
 		// nodes(ids:) is one IN list per table too.
 		const nodes = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`
 		auth := baseline()
@@ -162,7 +165,7 @@ func TestInputLeasesParameters(t *testing.T) {
 			{"status", nul}, {"status", "[approved," + badUTF8 + "]"}, {"property_id", nul}, {"property_id", badUTF8},
 			{"lease_start_from", nul}, {"lease_end_to", badUTF8}, {"from", nul}, {"to", badUTF8},
 			{"move", "[in," + nul + "]"}, {"cursor", nul}, {"client_id", badUTF8}, {"limit", nul}, {"format", nul},
-			{"property_id", strings.Repeat("p", maxLeaseParam+1)},
+			{"property_id", strings.Repeat("p", rest.MaxParam+1)},
 		} {
 			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/leases?"+c.param+"="+url.QueryEscape(c.value), nil)
 			req.Header.Set("Authorization", "Bearer "+token)
@@ -197,7 +200,7 @@ func TestInputRegistrationPage(t *testing.T) {
 		for _, c := range []struct{ param, value string }{
 			{"full_name", nul}, {"full_name", badUTF8}, {"sms_notes", nul}, {"sms_notes", badUTF8},
 			{"property_tag", nul}, {"mobile_phone", badUTF8}, {"require_cc", nul}, {"crm_origin", nul},
-			{"crm_origin", "https://" + strings.Repeat("c", maxCRMOrigin)}, {"full_name", strings.Repeat("f", maxPageParam+1)},
+			{"crm_origin", "https://" + strings.Repeat("c", page.MaxCRMOrigin)}, {"full_name", strings.Repeat("f", page.MaxParam+1)},
 			{"auth_token", nul}, {"auth_token", badUTF8},
 		} {
 			q := url.Values{}

@@ -19,20 +19,12 @@ func TestBodyLimit(t *testing.T) {
 			"with a length": strings.NewReader(big),
 			"chunked":       io.MultiReader(strings.NewReader(big)), // no length known up front
 		} {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", body)
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			status, raw := e.postGraphQL(token, body)
+			if status < 400 || status >= 500 || !json.Valid(raw) {
+				t.Errorf("%s: HTTP %d %.200s", name, status, raw)
 			}
-			raw, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode < 400 || res.StatusCode >= 500 || !json.Valid(raw) {
-				t.Errorf("%s: HTTP %d %.200s", name, res.StatusCode, raw)
-			}
-			if name == "with a length" && (res.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE"))) {
-				t.Errorf("%s: HTTP %d %.200s, want 413 PAYLOAD_TOO_LARGE", name, res.StatusCode, raw)
+			if name == "with a length" && (status != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE"))) {
+				t.Errorf("%s: HTTP %d %.200s, want 413 PAYLOAD_TOO_LARGE", name, status, raw)
 			}
 		}
 	})
@@ -49,17 +41,9 @@ func TestMalformedBody(t *testing.T) {
 			`not json ` + card,
 			`{"query": 42, "card": "` + card + `"}`,
 		} {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusBadRequest || !bytes.Contains(raw, []byte(`"BAD_USER_INPUT"`)) || bytes.Contains(raw, []byte(card)) {
-				t.Errorf("%.40s: HTTP %d %s", body, res.StatusCode, raw)
+			status, raw := e.postGraphQL(token, strings.NewReader(body))
+			if status != http.StatusBadRequest || !bytes.Contains(raw, []byte(`"BAD_USER_INPUT"`)) || bytes.Contains(raw, []byte(card)) {
+				t.Errorf("%.40s: HTTP %d %s", body, status, raw)
 			}
 		}
 		if strings.Contains(e.logs.String(), card) {

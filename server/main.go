@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/demo"
+	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/database"
 )
 
 // loadConfig reads every setting once (the table is config/table.go).
@@ -66,12 +69,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	client, drv, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DB, cfg.Migrate, log)
+	client, drv, err := database.Open(ctx, cfg.DatabaseURL, cfg.DB, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: graphQLConfig{GraphQL: cfg.GraphQL},
+	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
 		requestTimeout: cfg.RequestTimeout}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
@@ -94,7 +97,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer stopJobs()
 	a.prospects = prospectService
 	if cfg.Demo {
-		token, err := seedDemo(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
+		token, err := demo.Seed(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
 		if err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}
@@ -125,7 +128,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 func databaseKind(url string) string {
 	if url == "" {
-		return "sqlite " + defaultSQLite
+		return "sqlite " + database.DefaultSQLite
 	}
 	if len(url) > 8 && url[:8] == "postgres" {
 		return "postgresql"

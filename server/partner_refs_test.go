@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -234,7 +235,7 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 		}
 		reopen := func() error {
 			t.Helper()
-			_, err := openClient(ctx, e.rawDB())
+			_, err := database.Client(ctx, e.rawDB())
 			return err
 		}
 		a, _ := e.newClient("A")

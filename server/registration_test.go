@@ -18,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/registration/page"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -335,7 +336,7 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 		if strings.Contains(p.state, token) {
 			t.Error("the form state holds the token")
 		}
-		st, err := verifyState(key, p.state, time.Now())
+		st, err := page.VerifyState(key, p.state, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,8 +350,8 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 		for name, state := range map[string]string{
 			"tampered":     payload[:len(payload)-2] + "xy." + sig,
 			"unsigned":     payload,
-			"other key":    signState([]byte("another-key-0123456789abcdefghij"), forged),
-			"expired":      signState(key, expired),
+			"other key":    page.SignState([]byte("another-key-0123456789abcdefghij"), forged),
+			"expired":      page.SignState(key, expired),
 			"empty":        "",
 			"bad encoding": "!!!." + sig,
 		} {

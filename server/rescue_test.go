@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -132,11 +133,11 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		defer cancel()
 
 		// A client that delivers to Propexo, arranged in the database.
-		drv, err := openDriver(dbURL)
+		drv, err := database.Driver(dbURL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		client, err := openClient(ctx, drv)
+		client, err := database.Client(ctx, drv)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -55,8 +56,8 @@ func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 		if err != nil || len(c.CrmOrigins) != 0 {
 			t.Fatalf("the refused mutation wrote: %v %v", c.CrmOrigins, err)
 		}
-		if st := ca.closeStatus(); st != closeUnauthorized {
-			t.Fatalf("A's socket closed with %d, want %d", st, closeUnauthorized)
+		if st := ca.closeStatus(); st != handler.CloseUnauthorized {
+			t.Fatalf("A's socket closed with %d, want %d", st, handler.CloseUnauthorized)
 		}
 		if r := cb.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
 			t.Fatalf("another token's socket: %+v %s", r.Errors, r.Data)
@@ -89,8 +90,8 @@ func TestRevokedTokenSocketClosedByRecheck(t *testing.T) {
 		}
 		e.revoke(aID, a)
 		// The client sends nothing: the server closes the socket by itself.
-		if st := ca.closeStatus(); st != closeUnauthorized {
-			t.Fatalf("A's socket closed with %d, want %d", st, closeUnauthorized)
+		if st := ca.closeStatus(); st != handler.CloseUnauthorized {
+			t.Fatalf("A's socket closed with %d, want %d", st, handler.CloseUnauthorized)
 		}
 		if r := cb.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
 			t.Fatalf("another token's socket: %+v %s", r.Errors, r.Data)
@@ -121,8 +122,8 @@ func TestRevokedTokenSubscriptionStops(t *testing.T) {
 			strings.Contains(string(m.Payload), "IN_PROGRESS") || strings.Contains(string(m.Payload), "READY") {
 			t.Fatalf("event after revocation: %s %s", m.Type, m.Payload)
 		}
-		if st := c.closeStatus(); st != closeUnauthorized {
-			t.Fatalf("socket closed with %d, want %d", st, closeUnauthorized)
+		if st := c.closeStatus(); st != handler.CloseUnauthorized {
+			t.Fatalf("socket closed with %d, want %d", st, handler.CloseUnauthorized)
 		}
 	})
 }

@@ -2,19 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/leasegraph/leasegraph/apperr"
-	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/screening/notify"
+	smpostback "github.com/leasegraph/leasegraph/screening/postback"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
@@ -50,48 +48,9 @@ func (a *app) screeningService() *screening.Service {
 // screeningRoutes adds the postback route (and, in demo mode, the
 // simulator's pages that the completion and report links open).
 func (a *app) screeningRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST "+screening.PostbackPath+"{key}", a.postSmartMovePostback)
+	mux.Handle("POST "+screening.PostbackPath+"{key}", &smpostback.Handler{Screening: a.screeningService(), Guard: a.guard, Log: a.log})
 	if a.screening.pages != nil {
 		mux.Handle("/smartmove/api/", a.screening.pages)
-	}
-}
-
-// postSmartMovePostback receives a SmartMove postback: 401 without the
-// application's credentials (nothing stored), 400 for a message that is not
-// the application's, 200 once it is stored and applied, or recognised as a
-// repeat.
-func (a *app) postSmartMovePostback(w http.ResponseWriter, r *http.Request) {
-	addr := a.clientKey(r)
-	if e := a.secretAllowed(addr); e != nil {
-		httpDenied(w, e)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, smartmove.MaxPostbackSize))
-	if err != nil {
-		writeError(w, apperr.BadInput("", "the body is too large"), http.StatusRequestEntityTooLarge)
-		return
-	}
-	// The key is looked up and the body stored: both must be text the
-	// database can take (a wrong key is then answered 401 like any other).
-	if err := apperr.CheckText("key", r.PathValue("key")); err != nil {
-		writeError(w, err, http.StatusBadRequest)
-		return
-	}
-	if err := apperr.CheckJSONText("body", body); err != nil {
-		writeError(w, err, http.StatusBadRequest)
-		return
-	}
-	result, err := a.screeningService().HandlePostback(r.Context(), r.PathValue("key"), r.Header.Get("Authorization"), body)
-	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]string{"status": string(result)})
-	case errors.Is(err, screening.ErrUnauthorized):
-		a.failedSecret(addr)
-		w.Header().Set("WWW-Authenticate", `Basic realm="leasegraph postbacks"`)
-		writeError(w, apperr.Unauthenticated("postback credentials missing or wrong"), http.StatusUnauthorized)
-	default:
-		e := classify.Respond(r.Context(), a.log, "storing a postback", err)
-		writeError(w, e, e.HTTPStatus())
 	}
 }
 
@@ -136,7 +95,7 @@ func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port stri
 		svc.SmartMove = sm
 	}
 	if drv.Dialect() == "postgres" {
-		stopPG, err := startPGNotifier(ctx, dsn, drv.DB(), svc.Broker, log)
+		stopPG, err := notify.Start(ctx, dsn, drv.DB(), svc.Broker, log)
 		if err != nil {
 			stop()
 			return func() {}, fmt.Errorf("listening for screening notices: %w", err)

@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/database"
 )
 
 // Database stalls: the database stops answering (packets dropped, nothing
@@ -148,11 +150,11 @@ func TestDatabaseStall(t *testing.T) {
 		}
 		q, _ := json.Marshal(map[string]string{"query": `{ leases(first: 1) { totalCount } }`})
 		a := await(ctx, t, send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q)))
-		if a.status != http.StatusServiceUnavailable || a.errorCode() != codeTimeout {
+		if a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeTimeout {
 			t.Fatalf("query during the stall: %d %s %v", a.status, a.body, a.err)
 		}
 		a = await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/leases", token, ""))
-		if a.status != http.StatusServiceUnavailable || a.errorCode() != codeTimeout {
+		if a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeTimeout {
 			t.Fatalf("/leases during the stall: %d %s %v", a.status, a.body, a.err)
 		}
 		unstall()
@@ -208,14 +210,14 @@ func TestDatabaseStall(t *testing.T) {
 		proxy.hole.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if a := await(ctx, t, send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.status != http.StatusServiceUnavailable || a.errorCode() != codeUnavailable {
+		if a := await(ctx, t, send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeUnavailable {
 			t.Fatalf("/leases with no connection to be had: %d %s %v", a.status, a.body, a.err)
 		}
 
 		// The connect timeout is the driver's own: a new connection to a
 		// database that does not answer gives up (1 s here) instead of
 		// waiting for the kernel.
-		drv, err := openDriverWith(proxied, config.DB{ConnectTimeout: time.Second})
+		drv, err := database.DriverWith(proxied, config.DB{ConnectTimeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,14 +248,14 @@ func TestDatabaseBounds(t *testing.T) {
 			}
 			return
 		}
-		if n := db.Stats().MaxOpenConnections; n != pgMaxOpenConns {
+		if n := db.Stats().MaxOpenConnections; n != database.PGMaxOpenConns {
 			t.Fatalf("pool of %d connections", n)
 		}
 		var st string
 		if err := db.QueryRow("SHOW statement_timeout").Scan(&st); err != nil || st != "20s" {
 			t.Fatalf("statement_timeout %q (%v), want 20s (the 15 s deadline + 5 s)", st, err)
 		}
-		own, err := openDriverWith(postgresSchema(t)+"&options=-c%20statement_timeout%3D7s", defaultDBConfig())
+		own, err := database.DriverWith(postgresSchema(t)+"&options=-c%20statement_timeout%3D7s", database.DefaultConfig())
 		if err != nil {
 			t.Fatal(err)
 		}

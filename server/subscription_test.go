@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -241,7 +242,7 @@ func (e *env) secondInstance(t *testing.T, sm *smartmoveEnv) *httptest.Server {
 	if strings.Contains(testPostgresBase(), "?") {
 		sep = "&"
 	}
-	drv, err := openDriver(testPostgresBase() + sep + "search_path=" + schema)
+	drv, err := database.Driver(testPostgresBase() + sep + "search_path=" + schema)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -161,11 +162,11 @@ func TestPartnerMutationsAreKnown(t *testing.T) {
 		names := map[string]bool{}
 		for _, f := range out.Type.Fields {
 			names[f.Name] = true
-			if strings.Contains(strings.ToLower(f.Name), "screening") && !partnerMutations[f.Name] {
+			if strings.Contains(strings.ToLower(f.Name), "screening") && !handler.PartnerMutations[f.Name] {
 				t.Errorf("%s looks like a SmartMove call but is not in partnerMutations", f.Name)
 			}
 		}
-		for name := range partnerMutations {
+		for name := range handler.PartnerMutations {
 			if !names[name] {
 				t.Errorf("partnerMutations names %s, which the schema does not have", name)
 			}

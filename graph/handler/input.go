@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"context"
@@ -20,18 +20,18 @@ import (
 // 32766 parameters, a LIKE pattern of 50000 bytes and an expression tree
 // 1000 deep) or that costs far more than a page of rows is worth.
 const (
-	// maxInputString bounds every string argument (and every string inside
+	// MaxInputString bounds every string argument (and every string inside
 	// an input object, a list or a Map) that no tighter rule bounds.
-	maxInputString = 20000
-	// maxFilterString bounds each string in a where filter (nameContains...).
-	maxFilterString = 1000
-	// maxFilterList bounds each list in a where filter (idIn, statusNotIn...).
-	maxFilterList = 1000
-	// maxFilterTerms bounds the and/or/not/hasXWith terms of one where
+	MaxInputString = 20000
+	// MaxFilterString bounds each string in a where filter (nameContains...).
+	MaxFilterString = 1000
+	// MaxFilterList bounds each list in a where filter (idIn, statusNotIn...).
+	MaxFilterList = 1000
+	// MaxFilterTerms bounds the and/or/not/hasXWith terms of one where
 	// argument, counted at every level.
-	maxFilterTerms = 100
-	// maxFilterDepth bounds how deeply those terms nest.
-	maxFilterDepth = 8
+	MaxFilterTerms = 100
+	// MaxFilterDepth bounds how deeply those terms nest.
+	MaxFilterDepth = 8
 )
 
 // bulkArgs are the string arguments that carry a document, not free text:
@@ -68,19 +68,11 @@ func (l *inputLimits) MutateOperationContext(_ context.Context, oc *graphql.Oper
 	}
 	c := &inputChecker{schema: l.schema, vars: oc.Variables, doc: oc.Doc, seen: map[string]bool{}}
 	if err := c.selections(oc.Operation.SelectionSet); err != nil {
-		return inputError(err)
+		return gqlError(err)
 	}
 	// Validation refuses unused variables, and no directive here takes a
 	// string: checking the arguments checks every variable.
 	return nil
-}
-
-func inputError(e *apperr.Error) *gqlerror.Error {
-	ext := map[string]any{"code": e.Code}
-	if len(e.Field) > 0 {
-		ext["field"] = e.Field
-	}
-	return &gqlerror.Error{Message: e.Message, Extensions: ext}
 }
 
 type inputChecker struct {
@@ -140,7 +132,7 @@ func (c *inputChecker) field(f *ast.Field) *apperr.Error {
 		if err != nil {
 			continue // validation has reported it
 		}
-		limit := maxInputString
+		limit := MaxInputString
 		if f.ObjectDefinition != nil && bulkArgs[f.ObjectDefinition.Name+"."+f.Name+"."+arg.Name] {
 			limit = -1
 		}
@@ -166,8 +158,8 @@ func (c *inputChecker) value(path []string, typ *ast.Type, v any, limit int, whe
 		}
 		// A filter list, or any list of ids (nodes(ids:)), becomes one SQL
 		// IN list: past the databases' parameter limits it would fail.
-		if ((where && strings.HasSuffix(path[len(path)-1], "In")) || typ.Elem.Name() == "ID") && len(list) > maxFilterList {
-			return apperr.BadInput(strings.Join(path, "."), "%s has %d items; a filter or id list may hold at most %d", strings.Join(path, "."), len(list), maxFilterList)
+		if ((where && strings.HasSuffix(path[len(path)-1], "In")) || typ.Elem.Name() == "ID") && len(list) > MaxFilterList {
+			return apperr.BadInput(strings.Join(path, "."), "%s has %d items; a filter or id list may hold at most %d", strings.Join(path, "."), len(list), MaxFilterList)
 		}
 		for i, e := range list {
 			if err := c.value(append(slices.Clip(path), strconv.Itoa(i)), typ.Elem, e, limit, where, depth); err != nil {
@@ -186,11 +178,11 @@ func (c *inputChecker) value(path []string, typ *ast.Type, v any, limit int, whe
 	}
 	if strings.HasSuffix(def.Name, "WhereInput") {
 		where = true
-		if limit < 0 || limit > maxFilterString {
-			limit = maxFilterString
+		if limit < 0 || limit > MaxFilterString {
+			limit = MaxFilterString
 		}
-		if depth > maxFilterDepth {
-			return apperr.BadInput(strings.Join(path, "."), "the filter nests and/or/not deeper than %d levels", maxFilterDepth)
+		if depth > MaxFilterDepth {
+			return apperr.BadInput(strings.Join(path, "."), "the filter nests and/or/not deeper than %d levels", MaxFilterDepth)
 		}
 		// ent refuses an empty term inside and/or/not/hasXWith (a top-level
 		// empty filter is no filter): say so instead of failing inside.
@@ -211,8 +203,8 @@ func (c *inputChecker) value(path []string, typ *ast.Type, v any, limit int, whe
 			} else if fv != nil {
 				c.terms++
 			}
-			if c.terms > maxFilterTerms {
-				return apperr.BadInput(strings.Join(path, "."), "the filter has more than %d and/or/not terms", maxFilterTerms)
+			if c.terms > MaxFilterTerms {
+				return apperr.BadInput(strings.Join(path, "."), "the filter has more than %d and/or/not terms", MaxFilterTerms)
 			}
 		}
 		if err := c.value(append(slices.Clip(path), name), fd.Type, fv, limit, where, next); err != nil {

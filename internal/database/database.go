@@ -1,4 +1,7 @@
-package main
+// Package database opens the process's database: PostgreSQL or an embedded
+// SQLite file, with the pool bounds and timeouts of the settings, and brings
+// its schema up to date through migrations before anything uses it.
+package database
 
 import (
 	"context"
@@ -25,35 +28,35 @@ import (
 	"github.com/leasegraph/leasegraph/migrations"
 )
 
-// defaultSQLite is where the data lives when DATABASE_URL is unset.
-const defaultSQLite = "./leasegraph.db"
+// DefaultSQLite is where the data lives when DATABASE_URL is unset.
+const DefaultSQLite = "./leasegraph.db"
 
 // PostgreSQL pool bounds. A stalled database must cost a bounded number of
 // connections and no connection may live forever: a connection whose peer
 // vanished (packets dropped, nothing refused) looks healthy to the pool, so
-// idle ones are closed after pgMaxIdleTime and all of them are replaced
-// after pgMaxLifetime. Waiting for a free connection is bounded by the
+// idle ones are closed after PGMaxIdleTime and all of them are replaced
+// after PGMaxLifetime. Waiting for a free connection is bounded by the
 // caller's context: every request carries its deadline, /healthz its own
 // timeout, River its own.
 const (
-	pgMaxOpenConns = 20
-	pgMaxIdleConns = 10
-	pgMaxIdleTime  = 5 * time.Minute
-	pgMaxLifetime  = 30 * time.Minute
+	PGMaxOpenConns = 20
+	PGMaxIdleConns = 10
+	PGMaxIdleTime  = 5 * time.Minute
+	PGMaxLifetime  = 30 * time.Minute
 )
 
-// defaultDBConfig is what openDriver uses: the defaults of the settings.
-func defaultDBConfig() config.DB { return config.Defaults().DB }
+// DefaultConfig is what Driver uses: the defaults of the settings.
+func DefaultConfig() config.DB { return config.Defaults().DB }
 
-// openDriver opens the database named by url with the default bounds.
-func openDriver(url string) (*entsql.Driver, error) {
-	return openDriverWith(url, defaultDBConfig())
+// Driver opens the database named by url with the default bounds.
+func Driver(url string) (*entsql.Driver, error) {
+	return DriverWith(url, DefaultConfig())
 }
 
-// openDriverWith opens the database named by url: PostgreSQL for
+// DriverWith opens the database named by url: PostgreSQL for
 // postgres:// URLs, else an embedded SQLite file (url "" means
 // ./leasegraph.db, or sqlite:PATH / file:PATH).
-func openDriverWith(url string, dc config.DB) (*entsql.Driver, error) {
+func DriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		dsn, err := postgresDSN(url, dc)
@@ -64,15 +67,15 @@ func openDriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(pgMaxOpenConns)
-		db.SetMaxIdleConns(pgMaxIdleConns)
-		db.SetConnMaxIdleTime(pgMaxIdleTime)
-		db.SetConnMaxLifetime(pgMaxLifetime)
+		db.SetMaxOpenConns(PGMaxOpenConns)
+		db.SetMaxIdleConns(PGMaxIdleConns)
+		db.SetConnMaxIdleTime(PGMaxIdleTime)
+		db.SetConnMaxLifetime(PGMaxLifetime)
 		return entsql.OpenDB(dialect.Postgres, db), nil
 	case url == "", strings.HasPrefix(url, "sqlite:"), strings.HasPrefix(url, "file:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
 		if path == "" {
-			path = defaultSQLite
+			path = DefaultSQLite
 		}
 		db, err := sql.Open("sqlite", sqlitedsn.DSN(path))
 		if err != nil {
@@ -106,39 +109,39 @@ func postgresDSN(raw string, dc config.DB) (string, error) {
 	return u.String(), nil
 }
 
-// openDatabase opens the database named by url and brings its schema up to
+// Open opens the database named by url and brings its schema up to
 // date (migrate auto) or checks that it is (migrate off). Migrations run on
 // connections of their own without the statement timeout: altering a large
 // table may rightly take longer than any request.
-func openDatabase(ctx context.Context, url string, dc config.DB, migrate string, log *slog.Logger) (*ent.Client, *entsql.Driver, error) {
+func Open(ctx context.Context, url string, dc config.DB, migrate string, log *slog.Logger) (*ent.Client, *entsql.Driver, error) {
 	mc := dc
 	mc.StatementTimeout = 0
-	mdrv, err := openDriverWith(url, mc)
+	mdrv, err := DriverWith(url, mc)
 	if err != nil {
 		return nil, nil, err
 	}
-	err = migrateSchema(ctx, mdrv, migrate, log)
+	err = Migrate(ctx, mdrv, migrate, log)
 	mdrv.Close()
 	if err != nil {
 		return nil, nil, err
 	}
-	drv, err := openDriverWith(url, dc)
+	drv, err := DriverWith(url, dc)
 	if err != nil {
 		return nil, nil, err
 	}
 	return ent.NewClient(ent.Driver(drv)), drv, nil
 }
 
-// openClient migrates drv's database and returns a client on it: what the
+// Client migrates drv's database and returns a client on it: what the
 // server does at start-up, for tests that open a database of their own.
-func openClient(ctx context.Context, drv *entsql.Driver) (*ent.Client, error) {
-	if err := migrateSchema(ctx, drv, config.MigrateAuto, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+func Client(ctx context.Context, drv *entsql.Driver) (*ent.Client, error) {
+	if err := Migrate(ctx, drv, config.MigrateAuto, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		return nil, err
 	}
 	return ent.NewClient(ent.Driver(drv)), nil
 }
 
-func migrateSchema(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.Logger) error {
+func Migrate(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.Logger) error {
 	if migrate == config.MigrateOff {
 		if err := migrations.Check(ctx, drv.DB(), drv.Dialect()); err != nil {
 			if errors.Is(err, migrations.ErrPending) {
@@ -148,7 +151,7 @@ func migrateSchema(ctx context.Context, drv *entsql.Driver, migrate string, log 
 		}
 		return nil
 	}
-	res, err := applyMigrations(ctx, drv)
+	res, err := ApplyMigrations(ctx, drv)
 	if err != nil {
 		return err
 	}
@@ -161,12 +164,9 @@ func migrateSchema(ctx context.Context, drv *entsql.Driver, migrate string, log 
 	return nil
 }
 
-// applyMigrations readies the data for what the pending migrations add
-// (prepareUniquePartnerReferences), then applies them.
-func applyMigrations(ctx context.Context, drv *entsql.Driver) (migrations.Result, error) {
-	if err := prepareUniquePartnerReferences(ctx, drv); err != nil {
-		return migrations.Result{}, fmt.Errorf("migrating the schema: %w", err)
-	}
+// ApplyMigrations applies the pending migrations (and the data fixes some
+// of them need first, under the same lock: migrations.Apply).
+func ApplyMigrations(ctx context.Context, drv *entsql.Driver) (migrations.Result, error) {
 	res, err := migrations.Apply(ctx, drv.DB(), drv.Dialect())
 	if err != nil {
 		return res, fmt.Errorf("migrating the schema: %w", err)

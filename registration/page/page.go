@@ -1,4 +1,10 @@
-package main
+// Package page serves the agent-assisted registration page a CRM opens in
+// an iframe (GET and POST /prospects/registration), the embed.js script
+// that opens it, and demo mode's sample CRM page. It reads the page's
+// parameters, carries them across the card screen in a signed form state,
+// runs the registration service, and shows (and posts to the CRM) the
+// outcome, framed only by the client's CRM origins.
+package page
 
 import (
 	"context"
@@ -8,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -22,7 +29,10 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/registration"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -34,22 +44,22 @@ var registrationPage = template.Must(template.ParseFS(webFS, "web/registration.h
 // maxFormBytes bounds the card screen's POST body.
 const maxFormBytes = 16 << 10
 
-// maxPageParam bounds each of the page's parameters and card form fields;
+// MaxParam bounds each of the page's parameters and card form fields;
 // crm_origin, which the message quotes, has a tighter bound. The service
 // truncates longer names and notes as the spec's limits say.
 const (
-	maxPageParam = 2000
-	maxCRMOrigin = 200
+	MaxParam     = 2000
+	MaxCRMOrigin = 200
 )
 
 // badText names the first of values that the page cannot take: text a
 // database cannot store, or too long. It returns "" when all are fine.
 func badText(values url.Values) string {
 	for _, name := range slices.Sorted(maps.Keys(values)) {
-		limit := maxPageParam
+		limit := MaxParam
 		switch name {
 		case "crm_origin":
-			limit = maxCRMOrigin
+			limit = MaxCRMOrigin
 		case "state":
 			limit = maxFormBytes // signed by us; verifyState judges it
 		}
@@ -63,6 +73,21 @@ func badText(values url.Values) string {
 		}
 	}
 	return ""
+}
+
+// Handler serves the page. Its methods are the routes; package main mounts
+// them.
+type Handler struct {
+	DB            *ent.Client
+	Registrations *registration.Service
+	Tenancy       *tenancy.Service
+	// Guard authenticates auth_token within the rate limits.
+	Guard *guard.Guard
+	// Secret signs the card screen's form state.
+	Secret []byte
+	Log    *slog.Logger
+	// DemoToken logs the demo CRM page in (demo mode only).
+	DemoToken string
 }
 
 // registrationView is what the page shows.
@@ -80,28 +105,26 @@ type registrationView struct {
 	CRMOrigin      string
 }
 
-// getRegistration is the page a CRM opens in its iframe: URL parameters in,
+// Get is the page a CRM opens in its iframe: URL parameters in,
 // a card screen when required, the result shown and posted to the CRM page.
-func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
+func (a *Handler) Get(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	requireCC, ok := parseBool(q.Get("require_cc"))
 	token := q.Get("auth_token")
-	if apperr.TextProblem(token) != "" || len(token) > maxPageParam {
+	if apperr.TextProblem(token) != "" || len(token) > MaxParam {
 		token = "-" // unknown, so answered as any wrong token is
 	}
-	v, msg, limited := a.agent(r.Context(), a.clientKey(r), token)
+	v, msg, limited := a.agent(r.Context(), a.Guard.ClientKey(r), token)
 	if v == nil {
 		if limited != nil {
-			setRetryAfter(w, limited)
+			httpjson.SetRetryAfter(w, limited)
 			w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
 		}
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: msg})
 		return
 	}
-	ctx := viewer.NewContext(r.Context(), v)
-	client, err := a.client.Company.Get(ctx, v.ClientID)
-	if err != nil {
-		a.fail(w, r, err)
+	ctx, client := a.company(w, r, v)
+	if client == nil {
 		return
 	}
 	if problem := badText(q); problem != "" {
@@ -115,7 +138,7 @@ func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 			AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, origin)})
 		return
 	}
-	state := formState{
+	state := FormState{
 		TokenID: v.TokenID, PropertyTag: q.Get("property_tag"), FullName: q.Get("full_name"),
 		MobilePhone: q.Get("mobile_phone"), SMSNotes: q.Get("sms_notes"), CRMOrigin: q.Get("crm_origin"),
 	}
@@ -133,14 +156,14 @@ func (a *app) getRegistration(w http.ResponseWriter, r *http.Request) {
 	a.register(w, r, ctx, client, state, req, problem)
 }
 
-// postRegistration receives the card screen.
-func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
+// Post receives the card screen.
+func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: "The form could not be read."})
 		return
 	}
-	state, err := verifyState(a.secret, r.PostForm.Get("state"), time.Now())
+	state, err := VerifyState(a.Secret, r.PostForm.Get("state"), time.Now())
 	if err != nil {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: err.Error()})
 		return
@@ -148,22 +171,20 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 	// The form is signed and holds the token's id, not its secret: the
 	// card screen spends a budget of the token's own (by id), so a replayed
 	// form is bounded like any request of the token.
-	if ok, wait := a.limiters.tokens.Allow("form:" + strconv.Itoa(state.TokenID)); !ok {
-		e := rateLimited("this agent's token is over its request rate limit", wait)
-		setRetryAfter(w, e)
+	if ok, wait := a.Guard.AllowToken("form:" + strconv.Itoa(state.TokenID)); !ok {
+		e := guard.RateLimited("this agent's token is over its request rate limit", wait)
+		httpjson.SetRetryAfter(w, e)
 		w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: e.Message})
 		return
 	}
-	v, err := a.tenancy.ViewerForToken(r.Context(), state.TokenID)
+	v, err := a.Tenancy.ViewerForToken(r.Context(), state.TokenID)
 	if err != nil || !v.Has(viewer.ScopeWrite) {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: "The agent's token is no longer valid."})
 		return
 	}
-	ctx := viewer.NewContext(r.Context(), v)
-	client, err := a.client.Company.Get(ctx, v.ClientID)
-	if err != nil {
-		a.fail(w, r, err)
+	ctx, client := a.company(w, r, v)
+	if client == nil {
 		return
 	}
 	req := state.request()
@@ -184,7 +205,19 @@ func (a *app) postRegistration(w http.ResponseWriter, r *http.Request) {
 	a.register(w, r, ctx, client, state, req, "")
 }
 
-func (s formState) request() registration.Request {
+// company reads the agent's client, in the agent's context; when it cannot,
+// it answers the request and returns a nil client.
+func (a *Handler) company(w http.ResponseWriter, r *http.Request, v *viewer.Viewer) (context.Context, *ent.Company) {
+	ctx := viewer.NewContext(r.Context(), v)
+	client, err := a.DB.Company.Get(ctx, v.ClientID)
+	if err != nil {
+		httpjson.Fail(w, r, a.Log, err)
+		return ctx, nil
+	}
+	return ctx, client
+}
+
+func (s FormState) request() registration.Request {
 	return registration.Request{
 		PropertyTag: s.PropertyTag, FullName: s.FullName, MobilePhone: s.MobilePhone,
 		SMSNotes: s.SMSNotes, Channel: entreg.ChannelIFRAME,
@@ -194,14 +227,14 @@ func (s formState) request() registration.Request {
 // register runs the domain rules (in one transaction: the service opens it)
 // and renders the outcome.
 // problem, when set, records the attempt as incomplete without running the rules.
-func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Context, client *ent.Company, state formState, req registration.Request, problem string) {
+func (a *Handler) register(w http.ResponseWriter, r *http.Request, ctx context.Context, client *ent.Company, state FormState, req registration.Request, problem string) {
 	view := registrationView{AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, state.CRMOrigin)}
 	var out *registration.Outcome
 	var err error
 	if problem != "" {
-		out, err = a.registrations.Incomplete(ctx, req, problem)
+		out, err = a.Registrations.Incomplete(ctx, req, problem)
 	} else {
-		out, err = a.registrations.Register(ctx, req)
+		out, err = a.Registrations.Register(ctx, req)
 	}
 	if err != nil {
 		if ce, _ := classify.Classify(ctx, err); ce.Code == apperr.CodeBadInput {
@@ -211,7 +244,7 @@ func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Conte
 			a.renderRegistration(w, client.CrmOrigins, true, view)
 			return
 		}
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.Log, err)
 		return
 	}
 	if out.NeedsCard {
@@ -222,15 +255,15 @@ func (a *app) register(w http.ResponseWriter, r *http.Request, ctx context.Conte
 			view.CardError = out.CardError.Message
 		}
 		state.Expires = time.Now().Add(formStateTTL)
-		view.State = signState(a.secret, state)
+		view.State = SignState(a.Secret, state)
 	} else {
 		view.Status, view.Message = out.Status, out.Message
 	}
 	a.renderRegistration(w, client.CrmOrigins, true, view)
 }
 
-func (a *app) propertyName(ctx context.Context, tag string) string {
-	p, err := a.client.Property.Query().Where(property.Tag(tag)).Only(ctx)
+func (a *Handler) propertyName(ctx context.Context, tag string) string {
+	p, err := a.DB.Property.Query().Where(property.Tag(tag)).Only(ctx)
 	if err != nil || p.Name == "" {
 		return tag
 	}
@@ -240,11 +273,11 @@ func (a *app) propertyName(ctx context.Context, tag string) string {
 // agent authenticates the auth_token parameter: a write-scoped token of the
 // client logs the agent in with no other step. Rate limits apply as on the
 // API; limited is the RATE_LIMITED error when one refused the token.
-func (a *app) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, msg string, limited *apperr.Error) {
+func (a *Handler) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, msg string, limited *apperr.Error) {
 	if strings.TrimSpace(token) == "" {
 		return nil, "auth_token is missing: the CRM must pass the agent's leasegraph token.", nil
 	}
-	v, _, err := a.authenticateSecret(ctx, addr, token)
+	v, _, err := a.Guard.Authenticate(ctx, addr, token)
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeRateLimited {
 		return nil, "Too many attempts: " + ae.Message + ".", ae
 	}
@@ -260,7 +293,7 @@ func (a *app) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, 
 // renderRegistration writes the page with headers that keep it inside the
 // client's CRM origins: frame-ancestors for who may frame it, a nonce for
 // its one script and style, and nothing loaded from anywhere else.
-func (a *app) renderRegistration(w http.ResponseWriter, allowed []string, clientKnown bool, view registrationView) {
+func (a *Handler) renderRegistration(w http.ResponseWriter, allowed []string, clientKnown bool, view registrationView) {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	view.Nonce = base64.StdEncoding.EncodeToString(nonce)
@@ -293,7 +326,7 @@ func (a *app) renderRegistration(w http.ResponseWriter, allowed []string, client
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	if err := registrationPage.Execute(w, view); err != nil {
-		a.log.Error("rendering the registration page", "error", err.Error())
+		a.Log.Error("rendering the registration page", "error", err.Error())
 	}
 }
 
@@ -325,8 +358,8 @@ func parseBool(s string) (value, ok bool) {
 	return false, false
 }
 
-// serveEmbedJS serves the script CRM pages include to open the page.
-func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
+// EmbedJS serves the script CRM pages include to open the page.
+func EmbedJS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	http.ServeFileFS(w, r, webFS, "web/embed.js")
@@ -334,18 +367,18 @@ func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
 
 var demoCRMPage = template.Must(template.ParseFS(webFS, "web/democrm.html"))
 
-// getDemoCRM is a sample CRM page for demo mode: it embeds the registration
+// DemoCRM is a sample CRM page for demo mode: it embeds the registration
 // page through embed.js, logged in with the demo token.
-func (a *app) getDemoCRM(w http.ResponseWriter, r *http.Request) {
+func (a *Handler) DemoCRM(w http.ResponseWriter, r *http.Request) {
 	ctx := viewer.SystemContext(r.Context())
-	v, err := a.tenancy.Authenticate(ctx, a.demoToken)
+	v, err := a.Tenancy.Authenticate(ctx, a.DemoToken)
 	if err != nil {
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.Log, err)
 		return
 	}
-	props, err := a.client.Property.Query().Where(property.ClientID(v.ClientID)).Order(ent.Asc(property.FieldTag)).All(ctx)
+	props, err := a.DB.Property.Query().Where(property.ClientID(v.ClientID)).Order(ent.Asc(property.FieldTag)).All(ctx)
 	if err != nil {
-		a.fail(w, r, err)
+		httpjson.Fail(w, r, a.Log, err)
 		return
 	}
 	nonce := make([]byte, 16)
@@ -353,5 +386,25 @@ func (a *app) getDemoCRM(w http.ResponseWriter, r *http.Request) {
 	n := base64.StdEncoding.EncodeToString(nonce)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+n+"'; style-src 'nonce-"+n+"'; frame-src 'self' http: https:; base-uri 'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = demoCRMPage.Execute(w, map[string]any{"Nonce": n, "Properties": props, "Token": a.demoToken})
+	_ = demoCRMPage.Execute(w, map[string]any{"Nonce": n, "Properties": props, "Token": a.DemoToken})
+}
+
+// statusWriter answers with a fixed status, for a page rendered by code
+// that does not choose its own.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (s *statusWriter) WriteHeader(int) {
+	if !s.written {
+		s.written = true
+		s.ResponseWriter.WriteHeader(s.status)
+	}
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.WriteHeader(s.status)
+	return s.ResponseWriter.Write(b)
 }

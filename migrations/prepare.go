@@ -1,13 +1,20 @@
-package main
+package migrations
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
-
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 )
+
+// prepare readies existing data for a migration file that would fail on
+// it: by version, a step that runs under the migration lock, just before
+// its file, and only when that file is pending.
+var prepare = map[string]func(ctx context.Context, db *sql.DB, dialect string) error{
+	// string_limits_unique_partner_refs adds unique indexes on the partner
+	// references.
+	"20261130121423": prepareUniquePartnerReferences,
+}
 
 // partnerReferenceColumns are the companies columns that became unique.
 var partnerReferenceColumns = []string{"smartmove_reference", "propexo_integration_id"}
@@ -18,22 +25,23 @@ var partnerReferenceColumns = []string{"smartmove_reference", "propexo_integrati
 // clients may share. Two clients with the same reference are not resolved
 // here: one of them may be acting as the other, and only an operator can
 // tell which, so the start fails naming both, and how to clear one.
-func prepareUniquePartnerReferences(ctx context.Context, drv dialect.Driver) error {
+func prepareUniquePartnerReferences(ctx context.Context, db *sql.DB, dialect string) error {
 	exists := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'companies'`
-	if drv.Dialect() == dialect.Postgres {
+	if dialect == Postgres {
 		exists = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'companies'`
 	}
-	if n, err := queryInt(ctx, drv, exists); err != nil || n == 0 {
+	var n int
+	if err := db.QueryRowContext(ctx, exists).Scan(&n); err != nil || n == 0 {
 		return err
 	}
 	var clashes []string
 	for _, col := range partnerReferenceColumns {
-		if err := drv.Exec(ctx, `UPDATE companies SET `+col+` = NULL WHERE TRIM(`+col+`) = ''`, []any{}, nil); err != nil {
+		if _, err := db.ExecContext(ctx, `UPDATE companies SET `+col+` = NULL WHERE TRIM(`+col+`) = ''`); err != nil {
 			return fmt.Errorf("clearing blank %s: %w", col, err)
 		}
-		var rows entsql.Rows
-		if err := drv.Query(ctx, `SELECT `+col+`, id FROM companies WHERE `+col+` IN
-			(SELECT `+col+` FROM companies WHERE `+col+` IS NOT NULL GROUP BY `+col+` HAVING COUNT(*) > 1) ORDER BY `+col+`, id`, []any{}, &rows); err != nil {
+		rows, err := db.QueryContext(ctx, `SELECT `+col+`, id FROM companies WHERE `+col+` IN
+			(SELECT `+col+` FROM companies WHERE `+col+` IS NOT NULL GROUP BY `+col+` HAVING COUNT(*) > 1) ORDER BY `+col+`, id`)
+		if err != nil {
 			return fmt.Errorf("looking for shared %s: %w", col, err)
 		}
 		var last string
@@ -50,7 +58,7 @@ func prepareUniquePartnerReferences(ctx context.Context, drv dialect.Driver) err
 			}
 			clashes[len(clashes)-1] += fmt.Sprintf(" %d", id)
 		}
-		err := rows.Err()
+		err = rows.Err()
 		rows.Close()
 		if err != nil {
 			return err
@@ -62,19 +70,4 @@ func prepareUniquePartnerReferences(ctx context.Context, drv dialect.Driver) err
 			strings.Join(clashes, "; "))
 	}
 	return nil
-}
-
-func queryInt(ctx context.Context, drv dialect.Driver, query string) (int, error) {
-	var rows entsql.Rows
-	if err := drv.Query(ctx, query, []any{}, &rows); err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	n := 0
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
 }

@@ -1,4 +1,7 @@
-package main
+// Package demo seeds demo mode's data (LEASEGRAPH_DEMO=1): one client with
+// properties, leases and tenants from a fixed seed, a few prospects
+// delivered to Propexo's simulator, and a token to try the API with.
+package demo
 
 import (
 	"context"
@@ -20,15 +23,16 @@ import (
 const (
 	demoClientName = "Demo Property Management"
 	demoTokenName  = "demo"
-	demoLeases     = 500
+	// Leases is how many leases the demo client holds.
+	Leases = 500
 )
 
-// seedDemo makes sure the demo client and its data exist (a restart adds
+// Seed makes sure the demo client and its data exist (a restart adds
 // nothing) and returns a token for it: fixed when given, else a new one each
 // start, with the previous demo tokens revoked.
 // origins are the CRM origins the demo's sample CRM page is served from.
 // Its prospects are delivered through prospects, to Propexo's simulator.
-func seedDemo(ctx context.Context, client *ent.Client, prospects *prospects.Service, fixedToken string, origins []string) (string, error) {
+func Seed(ctx context.Context, client *ent.Client, prospects *prospects.Service, fixedToken string, origins []string) (string, error) {
 	ctx = viewer.SystemContext(ctx)
 	demo, err := client.Company.Query().Where(company.Name(demoClientName)).First(ctx)
 	if ent.IsNotFound(err) {
@@ -101,9 +105,9 @@ func writeDemo(ctx context.Context, db *ent.Client, prospects *prospects.Service
 		props = append(props, p)
 	}
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for batch := 0; batch < demoLeases; batch += 100 {
+	for batch := 0; batch < Leases; batch += 100 {
 		builders := make([]*ent.LeaseCreate, 0, 100)
-		for i := batch; i < min(batch+100, demoLeases); i++ {
+		for i := batch; i < min(batch+100, Leases); i++ {
 			p := props[rnd.IntN(len(props))]
 			start := base.AddDate(0, rnd.IntN(30)-6, rnd.IntN(28))
 			end := start.AddDate(1, 0, -1)

@@ -1,4 +1,4 @@
-package main
+package page
 
 import (
 	"crypto/hmac"
@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// formState carries a registration across the card screen's POST. It is
+// FormState carries a registration across the card screen's POST. It is
 // signed with the server's key and expires, which protects the form against
 // forgery without cookies (Safari and Firefox block third-party cookies
 // inside iframes). It holds the token's id, never the token.
-type formState struct {
+type FormState struct {
 	TokenID     int       `json:"t"`
 	PropertyTag string    `json:"p"`
 	FullName    string    `json:"n"`
@@ -29,14 +29,17 @@ const formStateTTL = 30 * time.Minute
 
 var errFormState = errors.New("the form has expired or was changed: open the registration again")
 
-func signState(key []byte, s formState) string {
+// SignState signs s with key, for the form's hidden field.
+func SignState(key []byte, s FormState) string {
 	body, _ := json.Marshal(s)
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	return payload + "." + base64.RawURLEncoding.EncodeToString(stateMAC(key, payload))
 }
 
-func verifyState(key []byte, signed string, now time.Time) (formState, error) {
-	var s formState
+// VerifyState returns the state signed by key, refusing a changed or
+// expired one.
+func VerifyState(key []byte, signed string, now time.Time) (FormState, error) {
+	var s FormState
 	payload, sig, ok := strings.Cut(signed, ".")
 	if !ok {
 		return s, errFormState

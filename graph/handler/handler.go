@@ -1,10 +1,18 @@
-package main
+// Package handler is the GraphQL endpoint: gqlgen's server over the schema
+// with everything a request passes through on its way to the resolvers:
+// the error presenter, the cost and input limits, the write scope for
+// mutations, one transaction per mutation operation, the operation
+// deadline, the introspection switch, and the websocket transport that
+// re-checks its token. package main mounts it at /graphql behind its
+// HTTP middleware (authentication, CORS, the request deadline).
+package handler
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,7 +20,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler"
+	gqlhandler "github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -24,39 +32,60 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // Connection page sizes: a connection asked for without first or last gets
-// defaultPageSize rows, never the whole table.
+// DefaultPageSize rows, never the whole table.
 const (
-	defaultPageSize = 50
-	maxPageSize     = 500
+	DefaultPageSize = 50
+	MaxPageSize     = 500
 )
 
-// graphQLConfig is what a query may cost, whether it may introspect (the
-// settings; zero limits: the defaults), and the websocket's deadline.
-type graphQLConfig struct {
+// defaultRequestTimeout applies where a caller (a test) sets none.
+var defaultRequestTimeout = config.Defaults().RequestTimeout
+
+// defaultSocketRecheck applies where a caller (a test) sets none.
+var defaultSocketRecheck = config.Defaults().Limits.SocketRecheck
+
+// Config is what a query may cost, whether it may introspect (the
+// settings; zero limits: the defaults), the websocket's deadline, and what
+// the websocket authenticates with.
+type Config struct {
 	config.GraphQL
 	// OperationTimeout is the deadline of a query or mutation sent over the
 	// websocket (the app's request timeout; HTTP requests get theirs from
-	// withDeadline). Zero: defaultRequestTimeout.
+	// the HTTP middleware). Zero: the setting's default.
 	OperationTimeout time.Duration
+	// Guard authenticates a websocket's connection_init token within the
+	// rate limits, and admits each of its operations.
+	Guard *guard.Guard
+	// Tenancy re-checks a websocket's token by id.
+	Tenancy *tenancy.Service
+	// SocketRecheck is how often an open websocket's token is re-checked
+	// (zero: the setting's default).
+	SocketRecheck time.Duration
 }
 
-// newGraphQLHandler serves /graphql: POST and GET over HTTP, mutations in a
-// transaction, errors with extensions.code. The caller adds the websocket
-// transport (app.websocketTransport).
-func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Logger, cfg graphQLConfig) *handler.Server {
+// New serves /graphql: POST and GET over HTTP and the websocket
+// (graphql-transport-ws), mutations in a transaction, errors with
+// extensions.code.
+func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Config) *gqlhandler.Server {
 	if cfg.Limits == (cost.Limits{}) {
 		cfg.Limits = cost.DefaultLimits()
 	}
-	srv := handler.New(graph.NewSchema(client, services))
+	srv := gqlhandler.New(graph.NewSchema(client, services))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = defaultRequestTimeout
+	}
+	if cfg.SocketRecheck <= 0 {
+		cfg.SocketRecheck = defaultSocketRecheck
 	}
 	// The outermost operation interceptor: the transaction a mutation opens
 	// inside it lives within the deadline, and is committed before the
@@ -70,7 +99,7 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 	// The cost extension parses under the same token limit before gqlgen
 	// does; gqlgen's own limit stays as the backstop.
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
-	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: defaultPageSize, MaxPage: maxPageSize, PartnerFields: graph.PartnerFields})
+	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: DefaultPageSize, MaxPage: MaxPageSize, PartnerFields: graph.PartnerFields})
 	srv.Use(&inputLimits{})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.Use(transactioner{client: client, log: log}) // after every operation interceptor (transactions.go)
@@ -80,6 +109,7 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
 		return errors.New("internal error")
 	})
+	srv.AddTransport(websocketTransport(cfg, log))
 	return srv
 }
 
@@ -88,10 +118,7 @@ func newGraphQLHandler(client *ent.Client, services graph.Services, log *slog.Lo
 func requireWriteForMutations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
 	if op.Operation != nil && op.Operation.Operation == ast.Mutation && !viewer.FromContext(ctx).Has(viewer.ScopeWrite) {
-		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-			Message:    "this token is read-only: mutations need the write scope",
-			Extensions: map[string]any{"code": apperr.CodeForbidden},
-		}}})
+		return graphql.OneShot(errorResponse(apperr.Forbidden("this token is read-only: mutations need the write scope")))
 	}
 	return next(ctx)
 }
@@ -108,13 +135,13 @@ func limitPages(ctx context.Context, next graphql.Resolver) (any, error) {
 	switch {
 	case first != nil && last != nil:
 		return nil, apperr.BadInput("last", "give first or last, not both")
-	case first != nil && (*first < 0 || *first > maxPageSize):
-		return nil, apperr.BadInput("first", "first must be between 0 and %d", maxPageSize)
-	case last != nil && (*last < 0 || *last > maxPageSize):
-		return nil, apperr.BadInput("last", "last must be between 0 and %d", maxPageSize)
+	case first != nil && (*first < 0 || *first > MaxPageSize):
+		return nil, apperr.BadInput("first", "first must be between 0 and %d", MaxPageSize)
+	case last != nil && (*last < 0 || *last > MaxPageSize):
+		return nil, apperr.BadInput("last", "last must be between 0 and %d", MaxPageSize)
 	case first == nil && last == nil && fc.Args != nil:
 		if _, ok := fc.Args["first"]; ok {
-			n := defaultPageSize
+			n := DefaultPageSize
 			fc.Args["first"] = &n
 		}
 	}
@@ -275,4 +302,29 @@ func setInputField(e *gqlerror.Error, path ast.Path) {
 func isUnreadableBody(msg string) bool {
 	msg = strings.TrimPrefix(msg, "input: ")
 	return strings.HasPrefix(msg, "json request body could not be decoded") || strings.HasPrefix(msg, "could not read request body")
+}
+
+// gqlError is an apperr error as GraphQL shows it: the code, the error's
+// extensions, and the input at fault in extensions.field.
+func gqlError(e *apperr.Error) *gqlerror.Error {
+	ext := map[string]any{"code": e.Code}
+	for k, v := range e.Extensions {
+		ext[k] = v
+	}
+	if len(e.Field) > 0 {
+		ext["field"] = e.Field
+	}
+	return &gqlerror.Error{Message: e.Message, Extensions: ext}
+}
+
+// WriteError answers an HTTP request refused before GraphQL ran (401, 429,
+// a timeout) in GraphQL's shape, so GraphQL clients find extensions.code
+// where they look for it.
+func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
+	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{gqlError(e)}})
+}
+
+// errorResponse answers an operation with e alone.
+func errorResponse(e *apperr.Error) *graphql.Response {
+	return &graphql.Response{Errors: gqlerror.List{gqlError(e)}}
 }

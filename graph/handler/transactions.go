@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"context"
@@ -23,15 +23,15 @@ import (
 //     commit together, and an operation that answers with any error commits
 //     nothing (its data is dropped, so no answer describes rows that were
 //     rolled back).
-//   - A partner mutation (partnerMutations) calls SmartMove, which cannot be
+//   - A partner mutation (PartnerMutations) calls SmartMove, which cannot be
 //     rolled back, and commits its own short transactions around the call
 //     (its idempotency record), so it cannot share an atomic operation: it
 //     must be the only field of its operation. Any other mix is refused
 //     before a resolver or a SQL statement runs.
 
-// partnerMutations call SmartMove and manage their own transactions (a
+// PartnerMutations call SmartMove and manage their own transactions (a
 // partner call must not hold a database transaction open).
-var partnerMutations = map[string]bool{
+var PartnerMutations = map[string]bool{
 	"createScreeningApplication": true, "createEmbeddedScreeningApplication": true, "addScreeningApplicant": true,
 	"removeScreeningApplicant": true, "cancelScreeningApplication": true, "refreshScreeningApplication": true,
 }
@@ -79,7 +79,7 @@ func mutationFields(oc *graphql.OperationContext) []graphql.CollectedField {
 
 // partnerOnly reports whether the operation is a lone partner mutation.
 func partnerOnly(fields []graphql.CollectedField) bool {
-	return len(fields) == 1 && partnerMutations[fields[0].Name]
+	return len(fields) == 1 && PartnerMutations[fields[0].Name]
 }
 
 // MutateOperationContext refuses a partner mutation that shares its
@@ -91,7 +91,7 @@ func (transactioner) MutateOperationContext(_ context.Context, oc *graphql.Opera
 		return nil
 	}
 	for _, f := range fields {
-		if partnerMutations[f.Name] {
+		if PartnerMutations[f.Name] {
 			err := gqlerror.ErrorPosf(f.Position, "%s calls SmartMove and commits on its own, so it must be the only field of its mutation operation "+
 				"(this one has %d): send the others in operations of their own; nothing was run", f.Name, len(fields))
 			err.Extensions = map[string]any{"code": apperr.CodeBadInput}
@@ -169,5 +169,5 @@ func (t transactioner) failed(ctx context.Context, what string, err error) *grap
 	if e.Code == apperr.CodeInternal {
 		msg = "internal error: the database " + what
 	}
-	return &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": e.Code}}}}
+	return errorResponse(&apperr.Error{Code: e.Code, Message: msg})
 }

@@ -1,4 +1,4 @@
-package main
+package database
 
 import (
 	"os"
@@ -14,7 +14,7 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "test.db")
-	drv, err := openDriver("sqlite:" + path)
+	drv, err := Driver("sqlite:" + path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,35 +1,28 @@
-package main
+package handler
 
 import (
-	"bufio"
 	"context"
-	"database/sql"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/lib/pq"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
-	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
-// Subscriptions: GraphQL over a websocket (graphql-transport-ws), each
-// connection authenticated by its connection_init payload, and the
-// notices that wake subscribers: in-process on SQLite, LISTEN/NOTIFY on
-// PostgreSQL so that every server instance hears every change.
+// Subscriptions (and any operation): GraphQL over a websocket
+// (graphql-transport-ws), each connection authenticated by its
+// connection_init payload.
 
 // websocketTransport serves subscriptions. Browsers cannot set headers on a
 // websocket, so the token comes in connection_init's payload, as
@@ -37,8 +30,9 @@ import (
 // connection opened with an Authorization header is authenticated already.
 // A connection lives longer than its token may: every operation re-checks
 // the token (and spends its rate limit) before it runs, and a watcher
-// closes the socket (4401) within limits.SocketRecheck of a revocation.
-func (a *app) websocketTransport() socketTransport {
+// closes the socket (4401) within cfg.SocketRecheck of a revocation.
+func websocketTransport(cfg Config, log *slog.Logger) socketTransport {
+	a := &sockets{guard: cfg.Guard, tenancy: cfg.Tenancy, log: log, timeout: cfg.OperationTimeout, recheck: cfg.SocketRecheck}
 	return socketTransport{a: a, Websocket: transport.Websocket{
 		Implementation:        socketAcceptor{},
 		KeepAlivePingInterval: 15 * time.Second,
@@ -55,12 +49,22 @@ func (a *app) websocketTransport() socketTransport {
 // Close codes beyond RFC 6455's, in the 4xxx range graphql-transport-ws
 // uses for its own (4401, 4403).
 const (
-	closeUnauthorized    = 4401
-	closeForbidden       = 4403
-	closeTooManyRequests = 4429
+	CloseUnauthorized    = 4401
+	CloseForbidden       = 4403
+	CloseTooManyRequests = 4429
 )
 
-func (a *app) initSocket(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+// sockets is what the websocket transport's hooks share.
+type sockets struct {
+	guard   *guard.Guard
+	tenancy *tenancy.Service
+	log     *slog.Logger
+	// timeout bounds a token re-check; recheck is how often an idle
+	// socket's token is re-checked.
+	timeout, recheck time.Duration
+}
+
+func (a *sockets) initSocket(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	s := socketFrom(ctx)
 	if s == nil {
 		s = &socket{addr: "unknown"}
@@ -71,34 +75,34 @@ func (a *app) initSocket(ctx context.Context, p transport.InitPayload) (context.
 		ctx = transport.AppendCloseReason(ctx, reason)
 		return ctx, nil, errors.New(msg)
 	}
-	v, key := viewer.FromContext(ctx), tokenKeyFrom(ctx)
+	v, key := viewer.FromContext(ctx), guard.TokenKey(ctx)
 	if v == nil {
-		secret, ok := bearer(p.Authorization())
+		secret, ok := guard.Bearer(p.Authorization())
 		if !ok {
 			secret = strings.TrimSpace(p.GetString("authToken"))
 			ok = secret != ""
 		}
 		if !ok {
-			return deny(closeForbidden, "Forbidden", `send an API token in connection_init's payload: {"Authorization": "Bearer <token>"}`)
+			return deny(CloseForbidden, "Forbidden", `send an API token in connection_init's payload: {"Authorization": "Bearer <token>"}`)
 		}
 		var err error
-		v, key, err = a.authenticateSecret(ctx, s.addr, secret)
+		v, key, err = a.guard.Authenticate(ctx, s.addr, secret)
 		if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeRateLimited {
-			return deny(closeTooManyRequests, "Too many requests", ae.Message)
+			return deny(CloseTooManyRequests, "Too many requests", ae.Message)
 		} else if ok {
-			return deny(closeForbidden, "Forbidden", ae.Message)
+			return deny(CloseForbidden, "Forbidden", ae.Message)
 		} else if err != nil {
-			return deny(closeForbidden, "Forbidden", classify.Respond(ctx, a.log, "authenticating a websocket", err).Message)
+			return deny(CloseForbidden, "Forbidden", classify.Respond(ctx, a.log, "authenticating a websocket", err).Message)
 		}
 	}
-	if !a.limiters.openSocket(key) {
-		return deny(closeTooManyRequests, "Too many requests", "this API token holds the most websockets it may open at once; close one first")
+	if !a.guard.OpenSocket(key) {
+		return deny(CloseTooManyRequests, "Too many requests", "this API token holds the most websockets it may open at once; close one first")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s.tokenID, s.tokenKey, s.cancel = v.TokenID, key, cancel
 	go func() {
 		a.watchSocket(ctx, s) // returns once the socket is closed
-		a.limiters.closeSocket(key)
+		a.guard.CloseSocket(key)
 	}()
 	return viewer.NewContext(ctx, v), nil, nil
 }
@@ -106,12 +110,8 @@ func (a *app) initSocket(ctx context.Context, p transport.InitPayload) (context.
 // watchSocket closes the socket once its token is revoked, even when the
 // client sends nothing (a subscription may stay open for hours). Each open
 // socket costs one indexed lookup per interval.
-func (a *app) watchSocket(ctx context.Context, s *socket) {
-	every := a.limits.SocketRecheck
-	if every <= 0 {
-		every = defaultSocketRecheck
-	}
-	t := time.NewTicker(every)
+func (a *sockets) watchSocket(ctx context.Context, s *socket) {
+	t := time.NewTicker(a.recheck)
 	defer t.Stop()
 	for {
 		select {
@@ -121,7 +121,7 @@ func (a *app) watchSocket(ctx context.Context, s *socket) {
 		}
 		if err := a.recheckToken(ctx, s); err != nil {
 			if err.Code == apperr.CodeUnauthenticated {
-				s.close(closeUnauthorized, "Unauthorized: the API token was revoked")
+				s.close(CloseUnauthorized, "Unauthorized: the API token was revoked")
 				return
 			}
 		}
@@ -130,24 +130,24 @@ func (a *app) watchSocket(ctx context.Context, s *socket) {
 
 // recheckToken asks the database whether the socket's token still stands.
 // A failure to ask is not a revocation: the socket stays open.
-func (a *app) recheckToken(ctx context.Context, s *socket) *apperr.Error {
+func (a *sockets) recheckToken(ctx context.Context, s *socket) *apperr.Error {
 	if s.tokenID == 0 {
 		return nil
 	}
 	// The check runs before the operation's own deadline starts, so it
 	// needs one of its own: a stalled database must not hold the socket.
-	check, cancel := context.WithTimeout(ctx, a.timeout())
+	check, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	_, err := a.tenancy.ViewerForToken(check, s.tokenID)
 	if err == nil {
 		return nil
 	}
 	if ae, ok := apperr.As(err); ok {
-		a.limiters.tokens.Forget(s.tokenKey)
+		a.guard.ForgetToken(s.tokenKey)
 		return ae
 	}
 	if ctx.Err() == nil && check.Err() != nil {
-		return classify.Timeout(a.timeout())
+		return classify.Timeout(a.timeout)
 	}
 	if ctx.Err() == nil {
 		a.log.WarnContext(ctx, "re-checking a websocket's token", "error", err.Error())
@@ -185,6 +185,13 @@ type socketCtx struct{}
 
 func withSocket(ctx context.Context, s *socket) context.Context {
 	return context.WithValue(ctx, socketCtx{}, s)
+}
+
+// WithSocketAddr marks a websocket upgrade request with its client
+// address's rate-limit key, which connection_init's authentication spends
+// from. The HTTP middleware calls it before the transport accepts.
+func WithSocketAddr(ctx context.Context, addr string) context.Context {
+	return withSocket(ctx, &socket{addr: addr})
 }
 
 func socketFrom(ctx context.Context) *socket {
@@ -253,7 +260,7 @@ func (c *socketConn) SetReadDeadline(t time.Time) error {
 // through socketExec.
 type socketTransport struct {
 	transport.Websocket
-	a *app
+	a *sockets
 }
 
 // Do serves one connection.
@@ -269,7 +276,7 @@ func (t socketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql
 // nothing more.
 type socketExec struct {
 	graphql.GraphExecutor
-	a *app
+	a *sockets
 }
 
 func (x socketExec) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
@@ -277,8 +284,8 @@ func (x socketExec) DispatchOperation(ctx context.Context, rc *graphql.Operation
 	if s == nil {
 		return x.GraphExecutor.DispatchOperation(ctx, rc)
 	}
-	if ok, wait := x.a.limiters.tokens.Allow(s.tokenKey); !ok {
-		return graphql.OneShot(errorResponse(rateLimited("this API token's request rate limit is reached", wait))), ctx
+	if ok, wait := x.a.guard.AllowToken(s.tokenKey); !ok {
+		return graphql.OneShot(errorResponse(guard.RateLimited("this API token's request rate limit is reached", wait))), ctx
 	}
 	if err := x.a.recheckToken(ctx, s); err != nil {
 		return refuseAndClose(s, err), ctx
@@ -313,111 +320,8 @@ func refuseAndClose(s *socket, err *apperr.Error) graphql.ResponseHandler {
 			return errorResponse(err)
 		}
 		if err.Code == apperr.CodeUnauthenticated {
-			s.close(closeUnauthorized, "Unauthorized: the API token was revoked")
+			s.close(CloseUnauthorized, "Unauthorized: the API token was revoked")
 		}
 		return nil
 	}
 }
-
-func errorResponse(e *apperr.Error) *graphql.Response {
-	ext := map[string]any{"code": e.Code}
-	for k, v := range e.Extensions {
-		ext[k] = v
-	}
-	return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: ext}}}
-}
-
-// graphQLAuth authenticates /graphql requests by their bearer token; a
-// websocket upgrade without one is let through to be authenticated by its
-// connection_init payload (websocketTransport).
-func (a *app) graphQLAuth(h http.Handler) http.Handler {
-	withToken := a.authenticate(h, graphQLDenied)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			r = r.WithContext(withSocket(r.Context(), &socket{addr: a.clientKey(r)}))
-			if r.Header.Get("Authorization") == "" {
-				h.ServeHTTP(w, r)
-				return
-			}
-		}
-		withToken.ServeHTTP(w, r)
-	})
-}
-
-var notSafeInChannel = regexp.MustCompile(`[^a-z0-9_]`)
-
-// pgNotifier carries screening notices between server instances with
-// PostgreSQL's LISTEN/NOTIFY. Channels are database-wide, so the channel is
-// named after the schema: instances on other schemas never hear it.
-type pgNotifier struct {
-	channel  string
-	db       *sql.DB
-	listener *pq.Listener
-}
-
-// startPGNotifier listens for notices on dsn's database and wires broker:
-// its Send notifies, and every notice heard is delivered to the local
-// subscribers. Call it before the broker is used. stop ends the listener.
-func startPGNotifier(ctx context.Context, dsn string, db *sql.DB, broker *screening.Broker, log *slog.Logger) (stop func(), err error) {
-	var schema string
-	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-		return nil, err
-	}
-	channel := "leasegraph_screening_" + notSafeInChannel.ReplaceAllString(strings.ToLower(schema), "_")
-	if len(channel) > 63 {
-		channel = channel[:63]
-	}
-	listener := pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		if err != nil {
-			log.Warn("screening notice listener", "event", int(ev), "error", err.Error())
-		}
-	})
-	if err := listener.Listen(channel); err != nil {
-		listener.Close()
-		return nil, err
-	}
-	n := &pgNotifier{channel: channel, db: db, listener: listener}
-	broker.Send = n.send
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case msg, ok := <-listener.Notify:
-				if !ok {
-					return
-				}
-				if msg == nil {
-					// Reconnected: notices may have been missed; everyone reloads.
-					broker.DeliverAll()
-					continue
-				}
-				if id, err := strconv.Atoi(msg.Extra); err == nil {
-					broker.Deliver(id)
-				}
-			case <-time.After(90 * time.Second):
-				go func() { _ = listener.Ping() }()
-			}
-		}
-	}()
-	return func() {
-		listener.Close()
-		<-done
-	}, nil
-}
-
-func (n *pgNotifier) send(ctx context.Context, id int) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	_, err := n.db.ExecContext(ctx, "SELECT pg_notify($1, $2)", n.channel, strconv.Itoa(id))
-	return err
-}
-
-// Hijack lets the websocket transport take over a logged connection.
-func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	s.status = http.StatusSwitchingProtocols
-	return http.NewResponseController(s.ResponseWriter).Hijack()
-}
-
-// Unwrap gives http.ResponseController the underlying writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,9 +1,14 @@
-package main
+// Package rest serves GET /leases: the lease-service spec's own conventions
+// (snake_case parameters, status=[a,b] lists, the spec's record shape) in
+// JSON or CSV, over the same leases.Service and moving window as GraphQL.
+// package main mounts it behind authentication and the request deadline.
+package rest
 
 import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -13,8 +18,8 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
-	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -25,8 +30,8 @@ import (
 const (
 	defaultLeaseLimit = 100
 	maxLeaseLimit     = 1000
-	// maxLeaseParam bounds each parameter's value (a status list included).
-	maxLeaseParam = 4000
+	// MaxParam bounds each parameter's value (a status list included).
+	MaxParam = 4000
 )
 
 var leaseParams = []string{
@@ -42,7 +47,15 @@ type leasesRequest struct {
 	csv    bool
 }
 
-func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
+// Handler answers GET /leases for the request's viewer.
+type Handler struct {
+	Leases *leases.Service
+	// Log receives the errors that are not the caller's.
+	Log *slog.Logger
+}
+
+// ServeHTTP implements http.Handler.
+func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := parseLeasesRequest(r)
 	if err != nil {
 		a.fail(w, r, err)
@@ -53,7 +66,7 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, apperr.Forbidden("client_id: this token belongs to another client"))
 		return
 	}
-	q, err := a.leases.Query(r.Context(), req.filter)
+	q, err := a.Leases.Query(r.Context(), req.filter)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -76,15 +89,12 @@ func (a *app) getLeases(w http.ResponseWriter, r *http.Request) {
 		writeLeasesCSV(w, records)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": records, "next_cursor": next, "total": conn.TotalCount})
+	httpjson.Write(w, http.StatusOK, map[string]any{"data": records, "next_cursor": next, "total": conn.TotalCount})
 }
 
-// fail answers an error in the HTTP routes' JSON shape, as apperr/classify
-// decides for every route; errors that are not the caller's are logged and
-// answered 500 without detail.
-func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := classify.Respond(r.Context(), a.log, "request failed", err, "path", r.URL.Path)
-	writeError(w, e, e.HTTPStatus())
+// fail answers an error in the HTTP routes' JSON shape (httpjson.Fail).
+func (a *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpjson.Fail(w, r, a.Log, err)
 }
 
 func parseLeasesRequest(r *http.Request) (*leasesRequest, error) {
@@ -101,8 +111,8 @@ func parseLeasesRequest(r *http.Request) (*leasesRequest, error) {
 			if err := apperr.CheckText(name, v); err != nil {
 				return nil, err
 			}
-			if len(v) > maxLeaseParam {
-				return nil, apperr.BadInput(name, "%s is longer than %d bytes", name, maxLeaseParam)
+			if len(v) > MaxParam {
+				return nil, apperr.BadInput(name, "%s is longer than %d bytes", name, MaxParam)
 			}
 		}
 		if len(values) > 1 {
