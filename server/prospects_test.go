@@ -13,6 +13,7 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -25,6 +26,7 @@ type deliveryEnv struct {
 	db      *sql.DB
 	dialect string
 	app     *app
+	window  time.Duration // the simulator's rate window
 }
 
 var deliveries sync.Map // test name -> *deliveryEnv
@@ -39,7 +41,7 @@ func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
 		t.Cleanup(sim.Close)
 		srv := httptest.NewServer(sim)
 		t.Cleanup(srv.Close)
-		d := &deliveryEnv{sim: sim, url: srv.URL, db: db, dialect: dialect, app: a}
+		d := &deliveryEnv{sim: sim, url: srv.URL, db: db, dialect: dialect, app: a, window: opts.RateWindow}
 		deliveries.Store(t.Name(), d)
 		a.prospects = d.start(t, workersDown)
 	}
@@ -49,7 +51,8 @@ func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
 func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
 	t.Helper()
 	svc, stop, err := startJobs(t.Context(), deliveryConfig{
-		Delivery: config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url}, InsertOnly: insertOnly,
+		Delivery:   config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url, ReconcileAfter: 100 * time.Millisecond},
+		InsertOnly: insertOnly, PropexoWindow: d.window,
 		PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
 	}, nil, 0, d.app.client, d.db, d.dialect, d.app.log)
 	if err != nil {
@@ -131,9 +134,10 @@ func TestProspectDelivery(t *testing.T) {
 		if p.Phone1 != "+15125550100" || len(p.IntegrationJobs.Edges) != 1 || p.IntegrationJobs.Edges[0].Node.Status != "QUEUED" {
 			t.Fatalf("created %+v", p)
 		}
-		jobs := e.waitJobs(1, 20*time.Second)
-		if jobs[0].Status != integrationjob.StatusSUCCEEDED || jobs[0].PartnerJobID == "" || jobs[0].Attempts != 1 {
-			t.Fatalf("delivery %+v", jobs[0])
+		ds := e.waitJobs(1, 20*time.Second)
+		jobs0 := ds[0]
+		if jobs0.Status != integrationjob.StatusSUCCEEDED || jobs0.PartnerJobID == "" || jobs0.Attempts != 1 {
+			t.Fatalf("delivery %+v", jobs0)
 		}
 		var got struct {
 			Node struct{ PropexoProspectID string }
@@ -151,12 +155,15 @@ func TestProspectDelivery(t *testing.T) {
 		if upd.UpdateProspect.Notes != "first visit\nsecond visit" {
 			t.Fatalf("local notes %q", upd.UpdateProspect.Notes)
 		}
-		jobs = e.waitJobs(2, 20*time.Second)
-		if jobs[1].Kind != integrationjob.KindPROPEXO_UPDATE_PROSPECT || jobs[1].Status != integrationjob.StatusSUCCEEDED {
-			t.Fatalf("update delivery %+v", jobs[1])
+		ds = e.waitJobs(2, 20*time.Second)
+		if ds[1].Kind != integrationjob.KindPROPEXO_UPDATE_PROSPECT || ds[1].Status != integrationjob.StatusSUCCEEDED {
+			t.Fatalf("update delivery %+v", ds[1])
 		}
+		// Each delivery marks the notes it sends, so that a write whose
+		// answer was lost can be recognised at Propexo (no idempotency there).
 		remote, _ = sim.Prospect(got.Node.PropexoProspectID)
-		if remote.Notes != "first visit\nsecond visit" || remote.City != "Austin" {
+		want := "first visit\n" + jobs.Marker(jobs0.ID) + "\nsecond visit\n" + jobs.Marker(ds[1].ID)
+		if remote.Notes != want || remote.City != "Austin" {
 			t.Fatalf("at Propexo after the update: %+v", remote)
 		}
 	})

@@ -12,7 +12,8 @@ type FaultKind int
 const (
 	// FaultError answers Fault.Status (default 500) with an error body.
 	FaultError FaultKind = iota + 1
-	// FaultRateLimited answers 429 with Retry-After, whatever the count.
+	// FaultRateLimited answers 429, whatever the count, with no Retry-After
+	// (PARTNERS.md:79).
 	FaultRateLimited
 	// FaultHang never answers: the handler waits until the client gives up
 	// (its timeout), the Sim is closed, or Options.HangMax passes (then 504).
@@ -64,7 +65,6 @@ func (s *Sim) countFault(after bool) {
 func (s *Sim) emitFault(w http.ResponseWriter, r *http.Request, f Fault, lim limitState) {
 	switch f.Kind {
 	case FaultRateLimited:
-		setRetryAfter(w.Header(), lim.retryAfter)
 		writeError(w, http.StatusTooManyRequests, "RATE_LIMITED", "rate limit exceeded (injected)", nil)
 	case FaultHang:
 		t := time.NewTimer(s.opts.HangMax)
