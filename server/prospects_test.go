@@ -476,3 +476,107 @@ func TestRegistrationDeliversProspect(t *testing.T) {
 		}
 	})
 }
+
+// deliveryView is an IntegrationJob as the graph shows it.
+type deliveryView struct {
+	Status, LastError string
+	FailedFields      []string
+	Attempts          int
+}
+
+func (e *env) delivery(token string, id int) deliveryView {
+	e.t.Helper()
+	var out struct{ Node deliveryView }
+	e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { status lastError failedFields attempts } } }`,
+		map[string]any{"id": itoa(id)}, &out)
+	return out.Node
+}
+
+// TestProspectDeliveryRepair: what Propexo says about a failed write reaches
+// the graph, and each kind of failure is repaired the way Propexo allows: a
+// rejected field is named; a PARTIAL write is completed by sending the failed
+// fields again (retry-write would be a 400: only failed writes can be
+// retried); a refused retry-write is FAILED with the reason.
+func TestProspectDeliveryRepair(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
+		sim := delivery(t).sim
+		_, token := e.propexoClient("P")
+		create := func(in map[string]any) createdProspect {
+			var out createdProspect
+			e.mustGQL(token, createProspect, map[string]any{"in": in}, &out)
+			return out
+		}
+
+		// 1. Propexo rejects a field (400, issues at error.details.details.issues).
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 400, Issues: []propexotest.Issue{
+			{Code: "too_big", Path: []any{"address_1"}, Message: "String must contain at most 40 character(s)"}}})
+		create(map[string]any{"firstName": "Rejected"})
+		j := e.waitJobs(1, 20*time.Second)[0]
+		d := e.delivery(token, j.ID)
+		if d.Status != "FAILED" || !strings.Contains(d.LastError, "address_1: String must contain at most 40") ||
+			!slices.Equal(d.FailedFields, []string{"address_1"}) {
+			t.Fatalf("rejected field: %+v", d)
+		}
+
+		// 2. PARTIAL_SUCCESS: the prospect exists (created_record_id kept),
+		// the city was not written. Completing sends the city again, once.
+		p := create(map[string]any{"firstName": "Partly", "city": "Austin", "notes": "hello"})
+		completeWhenSent(t, e, sim, j.ID+1, propexotest.PartialSuccess, "city: RentCafe refused the city")
+		j = e.waitJobs(2, 20*time.Second)[1]
+		d = e.delivery(token, j.ID)
+		if d.Status != "PARTIAL" || !strings.Contains(d.LastError, "RentCafe refused the city") || !slices.Equal(d.FailedFields, []string{"city"}) {
+			t.Fatalf("partial: %+v", d)
+		}
+		var linked struct{ Node struct{ PropexoProspectID string } }
+		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.CreateProspect.ID}, &linked)
+		remote, ok := sim.Prospect(linked.Node.PropexoProspectID)
+		if !ok || remote.City != "" || remote.FirstName != "Partly" {
+			t.Fatalf("after the partial write, Propexo holds %v %+v", ok, remote)
+		}
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
+		e.waitJobs(2, 20*time.Second)
+		if d = e.delivery(token, j.ID); d.Status != "SUCCEEDED" || len(d.FailedFields) != 0 {
+			t.Fatalf("completed: %+v", d)
+		}
+		remote, _ = sim.Prospect(linked.Node.PropexoProspectID)
+		if remote.City != "Austin" || strings.Count(remote.Notes, "hello") != 1 || sim.Stats().RetryRequests != 0 {
+			t.Fatalf("after completing, Propexo holds %+v (%d retry-writes)", remote, sim.Stats().RetryRequests)
+		}
+		if last := sim.Jobs()[len(sim.Jobs())-1]; last.Kind != "update" {
+			t.Fatalf("completed with a %s, want an update", last.Kind)
+		}
+
+		// 3. A FAILURE write whose retry-write Propexo refuses (success: false).
+		create(map[string]any{"firstName": "Refused"})
+		completeWhenSent(t, e, sim, j.ID+1, propexotest.Failure, "PMS unavailable")
+		j = e.waitJobs(3, 20*time.Second)[2]
+		sim.RefuseNextRetries(1)
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		j = e.waitJobs(3, 20*time.Second)[2]
+		if d = e.delivery(token, j.ID); d.Status != "FAILED" || !strings.Contains(d.LastError, "Propexo refused to retry the write") {
+			t.Fatalf("refused retry: %+v", d)
+		}
+	})
+}
+
+// TestProspectUpdateExactlyOnce: an update whose answer was lost after
+// Propexo applied it is found there by its marker and not sent again, so
+// its notes are appended once.
+func TestProspectUpdateExactlyOnce(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *env) {
+		sim := delivery(t).sim
+		_, token := e.propexoClient("U")
+		var p createdProspect
+		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": "Una"}}, &p)
+		e.waitJobs(1, 20*time.Second)
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 502, AfterWrite: true})
+		e.mustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "called back"}) { id } }`, map[string]any{"id": p.CreateProspect.ID}, nil)
+		ds := e.waitJobs(2, 20*time.Second)
+		remote := sim.Prospects()
+		if ds[1].Status != integrationjob.StatusSUCCEEDED || len(remote) != 1 || strings.Count(remote[0].Notes, "called back") != 1 ||
+			sim.Stats().UpdateRequests != 1 || sim.Stats().FaultsAfterWrite != 1 {
+			t.Fatalf("update %s (%s); Propexo notes %q after %d updates", ds[1].Status, ds[1].LastError, remote[0].Notes, sim.Stats().UpdateRequests)
+		}
+	})
+}

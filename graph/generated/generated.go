@@ -3106,7 +3106,7 @@ type Mutation {
     idempotencyKey: String
   ): Prospect!
 
-  "Queues a FAILED, PARTIAL or NOT_SENT delivery again."
+  "Queues a FAILED, PARTIAL or NOT_SENT delivery again. A write Propexo ran and failed is re-run there (retry-write, following the new job Propexo answers); a PARTIAL one is completed by sending the fields that failed (failedFields; all when Propexo named none) again as an update, since Propexo retries only failed writes. A retry Propexo refuses ends FAILED with its reason."
   retryIntegrationJob(
     "The delivery to retry."
     id: ID!

@@ -29,6 +29,8 @@ type Fault struct {
 	// AfterWrite applies the call first (a write creates its job) and
 	// then fails the answer: the response is lost, the write is not.
 	AfterWrite bool
+	// Issues are sent with a FaultError, as a 400's validation issues.
+	Issues []Issue
 }
 
 // FailNext makes the next n authenticated calls, on any route, fail with f.
@@ -86,6 +88,6 @@ func (s *Sim) emitFault(w http.ResponseWriter, r *http.Request, f Fault, lim lim
 			status = http.StatusInternalServerError
 		}
 		code := strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-		writeError(w, status, code, "simulated failure", nil)
+		writeError(w, status, code, "simulated failure", f.Issues)
 	}
 }
