@@ -463,3 +463,22 @@ func TestTransportInProcess(t *testing.T) {
 		t.Fatalf("hang: %v", err)
 	}
 }
+
+// TestPartialAndNullRecordID: a PARTIAL_SUCCESS stores all but the fields its
+// errors name ("field: message", the simulator's convention), and
+// NullCreatedRecordID answers created_record_id null even on success, as
+// Propexo may (propexo-openapi-extract.yml:6101-6106).
+func TestPartialAndNullRecordID(t *testing.T) {
+	sim, srv := start(t, Options{NullCreatedRecordID: true})
+	job := create(t, srv, `{"integration_id":"i","first_name":"Al","city":"Reno"}`)
+	if err := sim.CompleteJob(job, PartialSuccess, "city: not accepted by the PMS"); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, srv, job)
+	if st["write_status"] != "PARTIAL_SUCCESS" || st["created_record_id"] != nil {
+		t.Fatalf("status %v", st)
+	}
+	if ps := sim.Prospects(); len(ps) != 1 || ps[0].FirstName != "Al" || ps[0].City != "" {
+		t.Fatalf("prospects %+v", ps)
+	}
+}
