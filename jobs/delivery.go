@@ -131,7 +131,7 @@ func (w *DeliveryWorker) reconcile(ctx context.Context, job *river.Job[DeliverPr
 		return w.fail(ctx, ij, "the prospect no longer exists", nil)
 	}
 	// An update without notes sets values only: sending it twice is harmless.
-	if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "" {
+	if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "" || ij.CompletePartial {
 		after := w.ReconcileAfter
 		if after <= 0 {
 			after = DefaultReconcileAfter
@@ -139,18 +139,22 @@ func (w *DeliveryWorker) reconcile(ctx context.Context, job *river.Job[DeliverPr
 		if wait := time.Until(ij.SendStartedAt.Add(after)); wait > 0 {
 			return river.JobSnooze(wait)
 		}
-		leadID, err := w.findMarked(ctx, ij, p)
+	}
+	// A completion is not looked up: it carries the marker of the write it
+	// completes, and it re-checks its notes at Propexo before each send.
+	if !ij.CompletePartial && (ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "") {
+		leadID, err := w.findMarked(ctx, ij, p, *ij.SendStartedAt)
 		if err != nil {
 			return w.failed(ctx, job, ij, err)
 		}
 		if leadID != "" {
-			if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT && !ij.CompletePartial {
+			if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT {
 				if err := w.link(ctx, p, leadID); err != nil {
 					return err
 				}
 			}
 			return w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSUCCEEDED).ClearSendStartedAt().
-				SetCompletePartial(false).SetLastError("").ClearFailedFields().ClearNextAttemptAt().Exec(ctx)
+				SetLastError("").ClearFailedFields().ClearNextAttemptAt().Exec(ctx)
 		}
 	}
 	ij, err := w.DB.IntegrationJob.UpdateOne(ij).ClearSendStartedAt().Save(ctx)
@@ -162,11 +166,11 @@ func (w *DeliveryWorker) reconcile(ctx context.Context, job *river.Job[DeliverPr
 }
 
 // findMarked looks the delivery's write up at Propexo by its marker: a
-// create among the integration's leads created since the send (newest
-// first), an update in its prospect's notes. "" when it is not there.
-func (w *DeliveryWorker) findMarked(ctx context.Context, ij *ent.IntegrationJob, p *ent.Prospect) (string, error) {
+// create among the integration's leads created since sent (newest first),
+// an update in its prospect's notes. "" when it is not there.
+func (w *DeliveryWorker) findMarked(ctx context.Context, ij *ent.IntegrationJob, p *ent.Prospect, sent time.Time) (string, error) {
 	mark := Marker(ij.ID)
-	if ij.Kind == integrationjob.KindPROPEXO_UPDATE_PROSPECT || ij.CompletePartial {
+	if ij.Kind == integrationjob.KindPROPEXO_UPDATE_PROSPECT {
 		if p.PropexoProspectID == "" {
 			return "", nil
 		}
@@ -176,7 +180,7 @@ func (w *DeliveryWorker) findMarked(ctx context.Context, ij *ent.IntegrationJob,
 		}
 		return l.ID, nil
 	}
-	since := ij.CreatedAt.Add(-reconcileWindow)
+	since := sent.Add(-reconcileWindow)
 	for page := range maxReconcilePages {
 		res, err := w.Propexo.ListLeads(ctx, propexo.LeadQuery{IntegrationID: p.Edges.Client.PropexoIntegrationID,
 			OrderBy: "created_at:desc", Limit: propexo.MaxLeadPage, Offset: page * propexo.MaxLeadPage})
@@ -360,7 +364,8 @@ func (w *DeliveryWorker) follow(ctx context.Context, job *river.Job[DeliverProsp
 		if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT && !ij.CompletePartial && ij.Edges.Prospect != nil {
 			id := st.CreatedRecordID
 			if id == "" {
-				if id, err = w.findMarked(ctx, ij, ij.Edges.Prospect); err != nil {
+				// The write was sent after the delivery was created.
+				if id, err = w.findMarked(ctx, ij, ij.Edges.Prospect, ij.CreatedAt); err != nil {
 					return w.failed(ctx, job, ij, err)
 				}
 				if id == "" {
