@@ -18,6 +18,13 @@ import (
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
+// newSim is a simulator closed with the test.
+func newSim(t *testing.T, opts propexotest.Options) *propexotest.Sim {
+	sim := propexotest.New(opts)
+	t.Cleanup(sim.Close)
+	return sim
+}
+
 // deliver writes one prospect for a client with a Propexo integration,
 // starts a queue with the DeliveryWorker against the simulator (in
 // process) and waits until the delivery is final.
@@ -87,8 +94,7 @@ func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.Integratio
 // prospect and ours records its id.
 func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond})
-		t.Cleanup(sim.Close)
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway, AfterWrite: true})
 
 		j, p := deliver(t, db, sim)
@@ -109,8 +115,7 @@ func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
 // found there, and is sent again: one prospect.
 func TestDeliveryResendsWhatPropexoNeverGot(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond})
-		t.Cleanup(sim.Close)
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway})
 
 		j, p := deliver(t, db, sim)
@@ -125,8 +130,7 @@ func TestDeliveryResendsWhatPropexoNeverGot(t *testing.T) {
 // prospect by its marker and links it, so later updates reach it.
 func TestDeliveryWithoutCreatedRecordID(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond, NullCreatedRecordID: true})
-		t.Cleanup(sim.Close)
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond, NullCreatedRecordID: true})
 		j, p := deliver(t, db, sim)
 		at := sim.Prospects()
 		if j.Status != integrationjob.StatusSUCCEEDED || len(at) != 1 || p.PropexoProspectID != at[0].ID {
@@ -139,8 +143,7 @@ func TestDeliveryWithoutCreatedRecordID(t *testing.T) {
 // once, with the partner's reason, and Propexo holds nothing.
 func TestDeliveryRefusedIsFinal(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond})
-		t.Cleanup(sim.Close)
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusForbidden})
 
 		j, p := deliver(t, db, sim)
