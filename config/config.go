@@ -92,8 +92,9 @@ type Delivery struct {
 	PropexoToken   string
 	PropexoBaseURL string
 	// JobTimeout bounds one delivery attempt; RescueAfter is when a job a
-	// dead process held is run again.
-	JobTimeout, RescueAfter time.Duration
+	// dead process held is run again; ReconcileAfter is how long a write
+	// whose answer was lost is given before it is looked up at Propexo.
+	JobTimeout, RescueAfter, ReconcileAfter time.Duration
 }
 
 // Screening is how screenings reach SmartMove.

@@ -32,7 +32,7 @@ func TestDefaults(t *testing.T) {
 		DB:       config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second},
 		Limits:   config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
 		GraphQL:  config.GraphQL{Limits: cost.DefaultLimits()},
-		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute},
+		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute},
 		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",
 			RefreshInterval: 15 * time.Minute},
 	}

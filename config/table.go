@@ -114,6 +114,11 @@ func table(c *Config) []Setting {
 			Help: "a delivery still marked running after this belonged to a dead process (`kill -9`, lost host) and is run again, " +
 				"resuming from its recorded state; must exceed the job timeout",
 			set: duration(&c.Delivery.RescueAfter, false)},
+		{Name: "PROPEXO_RECONCILE_AFTER", Default: "2m",
+			Help: "Propexo documents no idempotency: a write whose answer was lost (or whose sender died) is looked up at Propexo " +
+				"(by a marker line in its notes) this long after it was sent, and resent only when not found there; " +
+				"it must exceed how long Propexo takes to run a write and list it",
+			set: duration(&c.Delivery.ReconcileAfter, false)},
 	}
 }
 

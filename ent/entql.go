@@ -189,18 +189,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "IntegrationJob",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			integrationjob.FieldCreatedAt:      {Type: field.TypeTime, Column: integrationjob.FieldCreatedAt},
-			integrationjob.FieldUpdatedAt:      {Type: field.TypeTime, Column: integrationjob.FieldUpdatedAt},
-			integrationjob.FieldClientID:       {Type: field.TypeInt, Column: integrationjob.FieldClientID},
-			integrationjob.FieldKind:           {Type: field.TypeEnum, Column: integrationjob.FieldKind},
-			integrationjob.FieldStatus:         {Type: field.TypeEnum, Column: integrationjob.FieldStatus},
-			integrationjob.FieldAttempts:       {Type: field.TypeInt, Column: integrationjob.FieldAttempts},
-			integrationjob.FieldLastError:      {Type: field.TypeString, Column: integrationjob.FieldLastError},
-			integrationjob.FieldPartnerJobID:   {Type: field.TypeString, Column: integrationjob.FieldPartnerJobID},
-			integrationjob.FieldNotesToAppend:  {Type: field.TypeString, Column: integrationjob.FieldNotesToAppend},
-			integrationjob.FieldNextAttemptAt:  {Type: field.TypeTime, Column: integrationjob.FieldNextAttemptAt},
-			integrationjob.FieldProspectID:     {Type: field.TypeInt, Column: integrationjob.FieldProspectID},
-			integrationjob.FieldRegistrationID: {Type: field.TypeInt, Column: integrationjob.FieldRegistrationID},
+			integrationjob.FieldCreatedAt:       {Type: field.TypeTime, Column: integrationjob.FieldCreatedAt},
+			integrationjob.FieldUpdatedAt:       {Type: field.TypeTime, Column: integrationjob.FieldUpdatedAt},
+			integrationjob.FieldClientID:        {Type: field.TypeInt, Column: integrationjob.FieldClientID},
+			integrationjob.FieldKind:            {Type: field.TypeEnum, Column: integrationjob.FieldKind},
+			integrationjob.FieldStatus:          {Type: field.TypeEnum, Column: integrationjob.FieldStatus},
+			integrationjob.FieldAttempts:        {Type: field.TypeInt, Column: integrationjob.FieldAttempts},
+			integrationjob.FieldLastError:       {Type: field.TypeString, Column: integrationjob.FieldLastError},
+			integrationjob.FieldPartnerJobID:    {Type: field.TypeString, Column: integrationjob.FieldPartnerJobID},
+			integrationjob.FieldNotesToAppend:   {Type: field.TypeString, Column: integrationjob.FieldNotesToAppend},
+			integrationjob.FieldFailedFields:    {Type: field.TypeJSON, Column: integrationjob.FieldFailedFields},
+			integrationjob.FieldSendStartedAt:   {Type: field.TypeTime, Column: integrationjob.FieldSendStartedAt},
+			integrationjob.FieldCompletePartial: {Type: field.TypeBool, Column: integrationjob.FieldCompletePartial},
+			integrationjob.FieldNextAttemptAt:   {Type: field.TypeTime, Column: integrationjob.FieldNextAttemptAt},
+			integrationjob.FieldProspectID:      {Type: field.TypeInt, Column: integrationjob.FieldProspectID},
+			integrationjob.FieldRegistrationID:  {Type: field.TypeInt, Column: integrationjob.FieldRegistrationID},
 		},
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
@@ -1965,6 +1968,21 @@ func (f *IntegrationJobFilter) WherePartnerJobID(p entql.StringP) {
 // WhereNotesToAppend applies the entql string predicate on the notes_to_append field.
 func (f *IntegrationJobFilter) WhereNotesToAppend(p entql.StringP) {
 	f.Where(p.Field(integrationjob.FieldNotesToAppend))
+}
+
+// WhereFailedFields applies the entql json.RawMessage predicate on the failed_fields field.
+func (f *IntegrationJobFilter) WhereFailedFields(p entql.BytesP) {
+	f.Where(p.Field(integrationjob.FieldFailedFields))
+}
+
+// WhereSendStartedAt applies the entql time.Time predicate on the send_started_at field.
+func (f *IntegrationJobFilter) WhereSendStartedAt(p entql.TimeP) {
+	f.Where(p.Field(integrationjob.FieldSendStartedAt))
+}
+
+// WhereCompletePartial applies the entql bool predicate on the complete_partial field.
+func (f *IntegrationJobFilter) WhereCompletePartial(p entql.BoolP) {
+	f.Where(p.Field(integrationjob.FieldCompletePartial))
 }
 
 // WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.

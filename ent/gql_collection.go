@@ -1039,6 +1039,11 @@ func (_q *IntegrationJobQuery) collectField(ctx context.Context, oneNode bool, o
 				selectedFields = append(selectedFields, integrationjob.FieldPartnerJobID)
 				fieldSeen[integrationjob.FieldPartnerJobID] = struct{}{}
 			}
+		case "failedFields":
+			if _, ok := fieldSeen[integrationjob.FieldFailedFields]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldFailedFields)
+				fieldSeen[integrationjob.FieldFailedFields] = struct{}{}
+			}
 		case "nextAttemptAt":
 			if _, ok := fieldSeen[integrationjob.FieldNextAttemptAt]; !ok {
 				selectedFields = append(selectedFields, integrationjob.FieldNextAttemptAt)

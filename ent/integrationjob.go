@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +39,12 @@ type IntegrationJob struct {
 	PartnerJobID string `json:"partner_job_id,omitempty"`
 	// For a prospect update: the notes it adds (Propexo appends notes, so only the new part is sent).
 	NotesToAppend string `json:"notes_to_append,omitempty"`
+	// The Propexo fields (Propexo's names, e.g. address_1) its last answer named as failed: the issues of a rejected write, or the fields a PARTIAL write did not store. Empty when none were named.
+	FailedFields []string `json:"failed_fields,omitempty"`
+	// Set just before a write is sent to Propexo and cleared once its answer is known. While set, the write may have been applied with its answer lost, so the delivery looks the write up at Propexo before sending it again.
+	SendStartedAt *time.Time `json:"send_started_at,omitempty"`
+	// A PARTIAL delivery being completed: only the fields that failed are sent again, as an update.
+	CompletePartial bool `json:"complete_partial,omitempty"`
 	// When delivery will be tried or checked next, while it is not final.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	// The prospect concerned.
@@ -103,11 +110,15 @@ func (*IntegrationJob) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case integrationjob.FieldFailedFields:
+			values[i] = new([]byte)
+		case integrationjob.FieldCompletePartial:
+			values[i] = new(sql.NullBool)
 		case integrationjob.FieldID, integrationjob.FieldClientID, integrationjob.FieldAttempts, integrationjob.FieldProspectID, integrationjob.FieldRegistrationID:
 			values[i] = new(sql.NullInt64)
 		case integrationjob.FieldKind, integrationjob.FieldStatus, integrationjob.FieldLastError, integrationjob.FieldPartnerJobID, integrationjob.FieldNotesToAppend:
 			values[i] = new(sql.NullString)
-		case integrationjob.FieldCreatedAt, integrationjob.FieldUpdatedAt, integrationjob.FieldNextAttemptAt:
+		case integrationjob.FieldCreatedAt, integrationjob.FieldUpdatedAt, integrationjob.FieldSendStartedAt, integrationjob.FieldNextAttemptAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -183,6 +194,27 @@ func (_m *IntegrationJob) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field notes_to_append", values[i])
 			} else if value.Valid {
 				_m.NotesToAppend = value.String
+			}
+		case integrationjob.FieldFailedFields:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field failed_fields", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.FailedFields); err != nil {
+					return fmt.Errorf("unmarshal field failed_fields: %w", err)
+				}
+			}
+		case integrationjob.FieldSendStartedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field send_started_at", values[i])
+			} else if value.Valid {
+				_m.SendStartedAt = new(time.Time)
+				*_m.SendStartedAt = value.Time
+			}
+		case integrationjob.FieldCompletePartial:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field complete_partial", values[i])
+			} else if value.Valid {
+				_m.CompletePartial = value.Bool
 			}
 		case integrationjob.FieldNextAttemptAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -282,6 +314,17 @@ func (_m *IntegrationJob) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("notes_to_append=")
 	builder.WriteString(_m.NotesToAppend)
+	builder.WriteString(", ")
+	builder.WriteString("failed_fields=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FailedFields))
+	builder.WriteString(", ")
+	if v := _m.SendStartedAt; v != nil {
+		builder.WriteString("send_started_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("complete_partial=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CompletePartial))
 	builder.WriteString(", ")
 	if v := _m.NextAttemptAt; v != nil {
 		builder.WriteString("next_attempt_at=")

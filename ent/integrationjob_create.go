@@ -135,6 +135,40 @@ func (_c *IntegrationJobCreate) SetNillableNotesToAppend(v *string) *Integration
 	return _c
 }
 
+// SetFailedFields sets the "failed_fields" field.
+func (_c *IntegrationJobCreate) SetFailedFields(v []string) *IntegrationJobCreate {
+	_c.mutation.SetFailedFields(v)
+	return _c
+}
+
+// SetSendStartedAt sets the "send_started_at" field.
+func (_c *IntegrationJobCreate) SetSendStartedAt(v time.Time) *IntegrationJobCreate {
+	_c.mutation.SetSendStartedAt(v)
+	return _c
+}
+
+// SetNillableSendStartedAt sets the "send_started_at" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableSendStartedAt(v *time.Time) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetSendStartedAt(*v)
+	}
+	return _c
+}
+
+// SetCompletePartial sets the "complete_partial" field.
+func (_c *IntegrationJobCreate) SetCompletePartial(v bool) *IntegrationJobCreate {
+	_c.mutation.SetCompletePartial(v)
+	return _c
+}
+
+// SetNillableCompletePartial sets the "complete_partial" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableCompletePartial(v *bool) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetCompletePartial(*v)
+	}
+	return _c
+}
+
 // SetNextAttemptAt sets the "next_attempt_at" field.
 func (_c *IntegrationJobCreate) SetNextAttemptAt(v time.Time) *IntegrationJobCreate {
 	_c.mutation.SetNextAttemptAt(v)
@@ -263,6 +297,10 @@ func (_c *IntegrationJobCreate) defaults() error {
 		v := integrationjob.DefaultNotesToAppend
 		_c.mutation.SetNotesToAppend(v)
 	}
+	if _, ok := _c.mutation.CompletePartial(); !ok {
+		v := integrationjob.DefaultCompletePartial
+		_c.mutation.SetCompletePartial(v)
+	}
 	return nil
 }
 
@@ -319,6 +357,9 @@ func (_c *IntegrationJobCreate) check() error {
 		if err := integrationjob.NotesToAppendValidator(v); err != nil {
 			return &ValidationError{Name: "notes_to_append", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.notes_to_append": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.CompletePartial(); !ok {
+		return &ValidationError{Name: "complete_partial", err: errors.New(`ent: missing required field "IntegrationJob.complete_partial"`)}
 	}
 	if len(_c.mutation.ClientIDs()) == 0 {
 		return &ValidationError{Name: "client", err: errors.New(`ent: missing required edge "IntegrationJob.client"`)}
@@ -381,6 +422,18 @@ func (_c *IntegrationJobCreate) createSpec() (*IntegrationJob, *sqlgraph.CreateS
 	if value, ok := _c.mutation.NotesToAppend(); ok {
 		_spec.SetField(integrationjob.FieldNotesToAppend, field.TypeString, value)
 		_node.NotesToAppend = value
+	}
+	if value, ok := _c.mutation.FailedFields(); ok {
+		_spec.SetField(integrationjob.FieldFailedFields, field.TypeJSON, value)
+		_node.FailedFields = value
+	}
+	if value, ok := _c.mutation.SendStartedAt(); ok {
+		_spec.SetField(integrationjob.FieldSendStartedAt, field.TypeTime, value)
+		_node.SendStartedAt = &value
+	}
+	if value, ok := _c.mutation.CompletePartial(); ok {
+		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
+		_node.CompletePartial = value
 	}
 	if value, ok := _c.mutation.NextAttemptAt(); ok {
 		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)
@@ -576,6 +629,54 @@ func (u *IntegrationJobUpsert) SetNotesToAppend(v string) *IntegrationJobUpsert 
 // UpdateNotesToAppend sets the "notes_to_append" field to the value that was provided on create.
 func (u *IntegrationJobUpsert) UpdateNotesToAppend() *IntegrationJobUpsert {
 	u.SetExcluded(integrationjob.FieldNotesToAppend)
+	return u
+}
+
+// SetFailedFields sets the "failed_fields" field.
+func (u *IntegrationJobUpsert) SetFailedFields(v []string) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldFailedFields, v)
+	return u
+}
+
+// UpdateFailedFields sets the "failed_fields" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateFailedFields() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldFailedFields)
+	return u
+}
+
+// ClearFailedFields clears the value of the "failed_fields" field.
+func (u *IntegrationJobUpsert) ClearFailedFields() *IntegrationJobUpsert {
+	u.SetNull(integrationjob.FieldFailedFields)
+	return u
+}
+
+// SetSendStartedAt sets the "send_started_at" field.
+func (u *IntegrationJobUpsert) SetSendStartedAt(v time.Time) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldSendStartedAt, v)
+	return u
+}
+
+// UpdateSendStartedAt sets the "send_started_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateSendStartedAt() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldSendStartedAt)
+	return u
+}
+
+// ClearSendStartedAt clears the value of the "send_started_at" field.
+func (u *IntegrationJobUpsert) ClearSendStartedAt() *IntegrationJobUpsert {
+	u.SetNull(integrationjob.FieldSendStartedAt)
+	return u
+}
+
+// SetCompletePartial sets the "complete_partial" field.
+func (u *IntegrationJobUpsert) SetCompletePartial(v bool) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldCompletePartial, v)
+	return u
+}
+
+// UpdateCompletePartial sets the "complete_partial" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateCompletePartial() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldCompletePartial)
 	return u
 }
 
@@ -783,6 +884,62 @@ func (u *IntegrationJobUpsertOne) SetNotesToAppend(v string) *IntegrationJobUpse
 func (u *IntegrationJobUpsertOne) UpdateNotesToAppend() *IntegrationJobUpsertOne {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.UpdateNotesToAppend()
+	})
+}
+
+// SetFailedFields sets the "failed_fields" field.
+func (u *IntegrationJobUpsertOne) SetFailedFields(v []string) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetFailedFields(v)
+	})
+}
+
+// UpdateFailedFields sets the "failed_fields" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateFailedFields() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateFailedFields()
+	})
+}
+
+// ClearFailedFields clears the value of the "failed_fields" field.
+func (u *IntegrationJobUpsertOne) ClearFailedFields() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearFailedFields()
+	})
+}
+
+// SetSendStartedAt sets the "send_started_at" field.
+func (u *IntegrationJobUpsertOne) SetSendStartedAt(v time.Time) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetSendStartedAt(v)
+	})
+}
+
+// UpdateSendStartedAt sets the "send_started_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateSendStartedAt() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateSendStartedAt()
+	})
+}
+
+// ClearSendStartedAt clears the value of the "send_started_at" field.
+func (u *IntegrationJobUpsertOne) ClearSendStartedAt() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearSendStartedAt()
+	})
+}
+
+// SetCompletePartial sets the "complete_partial" field.
+func (u *IntegrationJobUpsertOne) SetCompletePartial(v bool) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetCompletePartial(v)
+	})
+}
+
+// UpdateCompletePartial sets the "complete_partial" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateCompletePartial() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateCompletePartial()
 	})
 }
 
@@ -1165,6 +1322,62 @@ func (u *IntegrationJobUpsertBulk) SetNotesToAppend(v string) *IntegrationJobUps
 func (u *IntegrationJobUpsertBulk) UpdateNotesToAppend() *IntegrationJobUpsertBulk {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.UpdateNotesToAppend()
+	})
+}
+
+// SetFailedFields sets the "failed_fields" field.
+func (u *IntegrationJobUpsertBulk) SetFailedFields(v []string) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetFailedFields(v)
+	})
+}
+
+// UpdateFailedFields sets the "failed_fields" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateFailedFields() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateFailedFields()
+	})
+}
+
+// ClearFailedFields clears the value of the "failed_fields" field.
+func (u *IntegrationJobUpsertBulk) ClearFailedFields() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearFailedFields()
+	})
+}
+
+// SetSendStartedAt sets the "send_started_at" field.
+func (u *IntegrationJobUpsertBulk) SetSendStartedAt(v time.Time) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetSendStartedAt(v)
+	})
+}
+
+// UpdateSendStartedAt sets the "send_started_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateSendStartedAt() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateSendStartedAt()
+	})
+}
+
+// ClearSendStartedAt clears the value of the "send_started_at" field.
+func (u *IntegrationJobUpsertBulk) ClearSendStartedAt() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearSendStartedAt()
+	})
+}
+
+// SetCompletePartial sets the "complete_partial" field.
+func (u *IntegrationJobUpsertBulk) SetCompletePartial(v bool) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetCompletePartial(v)
+	})
+}
+
+// UpdateCompletePartial sets the "complete_partial" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateCompletePartial() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateCompletePartial()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/predicate"
@@ -123,6 +124,58 @@ func (_u *IntegrationJobUpdate) SetNotesToAppend(v string) *IntegrationJobUpdate
 func (_u *IntegrationJobUpdate) SetNillableNotesToAppend(v *string) *IntegrationJobUpdate {
 	if v != nil {
 		_u.SetNotesToAppend(*v)
+	}
+	return _u
+}
+
+// SetFailedFields sets the "failed_fields" field.
+func (_u *IntegrationJobUpdate) SetFailedFields(v []string) *IntegrationJobUpdate {
+	_u.mutation.SetFailedFields(v)
+	return _u
+}
+
+// AppendFailedFields appends value to the "failed_fields" field.
+func (_u *IntegrationJobUpdate) AppendFailedFields(v []string) *IntegrationJobUpdate {
+	_u.mutation.AppendFailedFields(v)
+	return _u
+}
+
+// ClearFailedFields clears the value of the "failed_fields" field.
+func (_u *IntegrationJobUpdate) ClearFailedFields() *IntegrationJobUpdate {
+	_u.mutation.ClearFailedFields()
+	return _u
+}
+
+// SetSendStartedAt sets the "send_started_at" field.
+func (_u *IntegrationJobUpdate) SetSendStartedAt(v time.Time) *IntegrationJobUpdate {
+	_u.mutation.SetSendStartedAt(v)
+	return _u
+}
+
+// SetNillableSendStartedAt sets the "send_started_at" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableSendStartedAt(v *time.Time) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetSendStartedAt(*v)
+	}
+	return _u
+}
+
+// ClearSendStartedAt clears the value of the "send_started_at" field.
+func (_u *IntegrationJobUpdate) ClearSendStartedAt() *IntegrationJobUpdate {
+	_u.mutation.ClearSendStartedAt()
+	return _u
+}
+
+// SetCompletePartial sets the "complete_partial" field.
+func (_u *IntegrationJobUpdate) SetCompletePartial(v bool) *IntegrationJobUpdate {
+	_u.mutation.SetCompletePartial(v)
+	return _u
+}
+
+// SetNillableCompletePartial sets the "complete_partial" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableCompletePartial(v *bool) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetCompletePartial(*v)
 	}
 	return _u
 }
@@ -325,6 +378,26 @@ func (_u *IntegrationJobUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.NotesToAppend(); ok {
 		_spec.SetField(integrationjob.FieldNotesToAppend, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.FailedFields(); ok {
+		_spec.SetField(integrationjob.FieldFailedFields, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedFailedFields(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, integrationjob.FieldFailedFields, value)
+		})
+	}
+	if _u.mutation.FailedFieldsCleared() {
+		_spec.ClearField(integrationjob.FieldFailedFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.SendStartedAt(); ok {
+		_spec.SetField(integrationjob.FieldSendStartedAt, field.TypeTime, value)
+	}
+	if _u.mutation.SendStartedAtCleared() {
+		_spec.ClearField(integrationjob.FieldSendStartedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CompletePartial(); ok {
+		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)
 	}
@@ -502,6 +575,58 @@ func (_u *IntegrationJobUpdateOne) SetNotesToAppend(v string) *IntegrationJobUpd
 func (_u *IntegrationJobUpdateOne) SetNillableNotesToAppend(v *string) *IntegrationJobUpdateOne {
 	if v != nil {
 		_u.SetNotesToAppend(*v)
+	}
+	return _u
+}
+
+// SetFailedFields sets the "failed_fields" field.
+func (_u *IntegrationJobUpdateOne) SetFailedFields(v []string) *IntegrationJobUpdateOne {
+	_u.mutation.SetFailedFields(v)
+	return _u
+}
+
+// AppendFailedFields appends value to the "failed_fields" field.
+func (_u *IntegrationJobUpdateOne) AppendFailedFields(v []string) *IntegrationJobUpdateOne {
+	_u.mutation.AppendFailedFields(v)
+	return _u
+}
+
+// ClearFailedFields clears the value of the "failed_fields" field.
+func (_u *IntegrationJobUpdateOne) ClearFailedFields() *IntegrationJobUpdateOne {
+	_u.mutation.ClearFailedFields()
+	return _u
+}
+
+// SetSendStartedAt sets the "send_started_at" field.
+func (_u *IntegrationJobUpdateOne) SetSendStartedAt(v time.Time) *IntegrationJobUpdateOne {
+	_u.mutation.SetSendStartedAt(v)
+	return _u
+}
+
+// SetNillableSendStartedAt sets the "send_started_at" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableSendStartedAt(v *time.Time) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetSendStartedAt(*v)
+	}
+	return _u
+}
+
+// ClearSendStartedAt clears the value of the "send_started_at" field.
+func (_u *IntegrationJobUpdateOne) ClearSendStartedAt() *IntegrationJobUpdateOne {
+	_u.mutation.ClearSendStartedAt()
+	return _u
+}
+
+// SetCompletePartial sets the "complete_partial" field.
+func (_u *IntegrationJobUpdateOne) SetCompletePartial(v bool) *IntegrationJobUpdateOne {
+	_u.mutation.SetCompletePartial(v)
+	return _u
+}
+
+// SetNillableCompletePartial sets the "complete_partial" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableCompletePartial(v *bool) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetCompletePartial(*v)
 	}
 	return _u
 }
@@ -733,6 +858,26 @@ func (_u *IntegrationJobUpdateOne) sqlSave(ctx context.Context) (_node *Integrat
 	}
 	if value, ok := _u.mutation.NotesToAppend(); ok {
 		_spec.SetField(integrationjob.FieldNotesToAppend, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FailedFields(); ok {
+		_spec.SetField(integrationjob.FieldFailedFields, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedFailedFields(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, integrationjob.FieldFailedFields, value)
+		})
+	}
+	if _u.mutation.FailedFieldsCleared() {
+		_spec.ClearField(integrationjob.FieldFailedFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.SendStartedAt(); ok {
+		_spec.SetField(integrationjob.FieldSendStartedAt, field.TypeTime, value)
+	}
+	if _u.mutation.SendStartedAtCleared() {
+		_spec.ClearField(integrationjob.FieldSendStartedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CompletePartial(); ok {
+		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)

@@ -7126,6 +7126,10 @@ type IntegrationJobMutation struct {
 	last_error          *string
 	partner_job_id      *string
 	notes_to_append     *string
+	failed_fields       *[]string
+	appendfailed_fields []string
+	send_started_at     *time.Time
+	complete_partial    *bool
 	next_attempt_at     *time.Time
 	clearedFields       map[string]struct{}
 	client              *int
@@ -7581,6 +7585,156 @@ func (m *IntegrationJobMutation) ResetNotesToAppend() {
 	m.notes_to_append = nil
 }
 
+// SetFailedFields sets the "failed_fields" field.
+func (m *IntegrationJobMutation) SetFailedFields(s []string) {
+	m.failed_fields = &s
+	m.appendfailed_fields = nil
+}
+
+// FailedFields returns the value of the "failed_fields" field in the mutation.
+func (m *IntegrationJobMutation) FailedFields() (r []string, exists bool) {
+	v := m.failed_fields
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedFields returns the old "failed_fields" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldFailedFields(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedFields is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedFields requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedFields: %w", err)
+	}
+	return oldValue.FailedFields, nil
+}
+
+// AppendFailedFields adds s to the "failed_fields" field.
+func (m *IntegrationJobMutation) AppendFailedFields(s []string) {
+	m.appendfailed_fields = append(m.appendfailed_fields, s...)
+}
+
+// AppendedFailedFields returns the list of values that were appended to the "failed_fields" field in this mutation.
+func (m *IntegrationJobMutation) AppendedFailedFields() ([]string, bool) {
+	if len(m.appendfailed_fields) == 0 {
+		return nil, false
+	}
+	return m.appendfailed_fields, true
+}
+
+// ClearFailedFields clears the value of the "failed_fields" field.
+func (m *IntegrationJobMutation) ClearFailedFields() {
+	m.failed_fields = nil
+	m.appendfailed_fields = nil
+	m.clearedFields[integrationjob.FieldFailedFields] = struct{}{}
+}
+
+// FailedFieldsCleared returns if the "failed_fields" field was cleared in this mutation.
+func (m *IntegrationJobMutation) FailedFieldsCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldFailedFields]
+	return ok
+}
+
+// ResetFailedFields resets all changes to the "failed_fields" field.
+func (m *IntegrationJobMutation) ResetFailedFields() {
+	m.failed_fields = nil
+	m.appendfailed_fields = nil
+	delete(m.clearedFields, integrationjob.FieldFailedFields)
+}
+
+// SetSendStartedAt sets the "send_started_at" field.
+func (m *IntegrationJobMutation) SetSendStartedAt(t time.Time) {
+	m.send_started_at = &t
+}
+
+// SendStartedAt returns the value of the "send_started_at" field in the mutation.
+func (m *IntegrationJobMutation) SendStartedAt() (r time.Time, exists bool) {
+	v := m.send_started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSendStartedAt returns the old "send_started_at" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldSendStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSendStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSendStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSendStartedAt: %w", err)
+	}
+	return oldValue.SendStartedAt, nil
+}
+
+// ClearSendStartedAt clears the value of the "send_started_at" field.
+func (m *IntegrationJobMutation) ClearSendStartedAt() {
+	m.send_started_at = nil
+	m.clearedFields[integrationjob.FieldSendStartedAt] = struct{}{}
+}
+
+// SendStartedAtCleared returns if the "send_started_at" field was cleared in this mutation.
+func (m *IntegrationJobMutation) SendStartedAtCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldSendStartedAt]
+	return ok
+}
+
+// ResetSendStartedAt resets all changes to the "send_started_at" field.
+func (m *IntegrationJobMutation) ResetSendStartedAt() {
+	m.send_started_at = nil
+	delete(m.clearedFields, integrationjob.FieldSendStartedAt)
+}
+
+// SetCompletePartial sets the "complete_partial" field.
+func (m *IntegrationJobMutation) SetCompletePartial(b bool) {
+	m.complete_partial = &b
+}
+
+// CompletePartial returns the value of the "complete_partial" field in the mutation.
+func (m *IntegrationJobMutation) CompletePartial() (r bool, exists bool) {
+	v := m.complete_partial
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletePartial returns the old "complete_partial" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldCompletePartial(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletePartial is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletePartial requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletePartial: %w", err)
+	}
+	return oldValue.CompletePartial, nil
+}
+
+// ResetCompletePartial resets all changes to the "complete_partial" field.
+func (m *IntegrationJobMutation) ResetCompletePartial() {
+	m.complete_partial = nil
+}
+
 // SetNextAttemptAt sets the "next_attempt_at" field.
 func (m *IntegrationJobMutation) SetNextAttemptAt(t time.Time) {
 	m.next_attempt_at = &t
@@ -7843,7 +7997,7 @@ func (m *IntegrationJobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IntegrationJobMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, integrationjob.FieldCreatedAt)
 	}
@@ -7870,6 +8024,15 @@ func (m *IntegrationJobMutation) Fields() []string {
 	}
 	if m.notes_to_append != nil {
 		fields = append(fields, integrationjob.FieldNotesToAppend)
+	}
+	if m.failed_fields != nil {
+		fields = append(fields, integrationjob.FieldFailedFields)
+	}
+	if m.send_started_at != nil {
+		fields = append(fields, integrationjob.FieldSendStartedAt)
+	}
+	if m.complete_partial != nil {
+		fields = append(fields, integrationjob.FieldCompletePartial)
 	}
 	if m.next_attempt_at != nil {
 		fields = append(fields, integrationjob.FieldNextAttemptAt)
@@ -7906,6 +8069,12 @@ func (m *IntegrationJobMutation) Field(name string) (ent.Value, bool) {
 		return m.PartnerJobID()
 	case integrationjob.FieldNotesToAppend:
 		return m.NotesToAppend()
+	case integrationjob.FieldFailedFields:
+		return m.FailedFields()
+	case integrationjob.FieldSendStartedAt:
+		return m.SendStartedAt()
+	case integrationjob.FieldCompletePartial:
+		return m.CompletePartial()
 	case integrationjob.FieldNextAttemptAt:
 		return m.NextAttemptAt()
 	case integrationjob.FieldProspectID:
@@ -7939,6 +8108,12 @@ func (m *IntegrationJobMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldPartnerJobID(ctx)
 	case integrationjob.FieldNotesToAppend:
 		return m.OldNotesToAppend(ctx)
+	case integrationjob.FieldFailedFields:
+		return m.OldFailedFields(ctx)
+	case integrationjob.FieldSendStartedAt:
+		return m.OldSendStartedAt(ctx)
+	case integrationjob.FieldCompletePartial:
+		return m.OldCompletePartial(ctx)
 	case integrationjob.FieldNextAttemptAt:
 		return m.OldNextAttemptAt(ctx)
 	case integrationjob.FieldProspectID:
@@ -8017,6 +8192,27 @@ func (m *IntegrationJobMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetNotesToAppend(v)
 		return nil
+	case integrationjob.FieldFailedFields:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedFields(v)
+		return nil
+	case integrationjob.FieldSendStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSendStartedAt(v)
+		return nil
+	case integrationjob.FieldCompletePartial:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletePartial(v)
+		return nil
 	case integrationjob.FieldNextAttemptAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -8083,6 +8279,12 @@ func (m *IntegrationJobMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *IntegrationJobMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(integrationjob.FieldFailedFields) {
+		fields = append(fields, integrationjob.FieldFailedFields)
+	}
+	if m.FieldCleared(integrationjob.FieldSendStartedAt) {
+		fields = append(fields, integrationjob.FieldSendStartedAt)
+	}
 	if m.FieldCleared(integrationjob.FieldNextAttemptAt) {
 		fields = append(fields, integrationjob.FieldNextAttemptAt)
 	}
@@ -8106,6 +8308,12 @@ func (m *IntegrationJobMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *IntegrationJobMutation) ClearField(name string) error {
 	switch name {
+	case integrationjob.FieldFailedFields:
+		m.ClearFailedFields()
+		return nil
+	case integrationjob.FieldSendStartedAt:
+		m.ClearSendStartedAt()
+		return nil
 	case integrationjob.FieldNextAttemptAt:
 		m.ClearNextAttemptAt()
 		return nil
@@ -8149,6 +8357,15 @@ func (m *IntegrationJobMutation) ResetField(name string) error {
 		return nil
 	case integrationjob.FieldNotesToAppend:
 		m.ResetNotesToAppend()
+		return nil
+	case integrationjob.FieldFailedFields:
+		m.ResetFailedFields()
+		return nil
+	case integrationjob.FieldSendStartedAt:
+		m.ResetSendStartedAt()
+		return nil
+	case integrationjob.FieldCompletePartial:
+		m.ResetCompletePartial()
 		return nil
 	case integrationjob.FieldNextAttemptAt:
 		m.ResetNextAttemptAt()

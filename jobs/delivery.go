@@ -42,19 +42,56 @@ func (q *Queue) EnqueueDelivery(ctx context.Context, tx *sql.Tx, integrationJobI
 // job until it is final. Its state lives on the IntegrationJob: QUEUED
 // (not sent yet), SENT (Propexo has a job id), then SUCCEEDED, PARTIAL or
 // FAILED.
+//
+// Propexo documents no idempotency (PARTNERS.md:68-71), so exactly-once
+// rests on reconciliation: every write carries a marker line in its notes
+// (Marker: our IntegrationJob's id, which Propexo stores and lists back),
+// send_started_at is recorded before each send and cleared once Propexo's
+// answer is known, and a run that finds it set (a lost answer, a crash)
+// looks the write up at Propexo (GET /v1/leads/) and adopts it instead of
+// sending again. Writes are asynchronous at Propexo, so the look-up waits
+// ReconcileAfter from the send first: a write still queued at Propexo
+// longer than that could yet be sent twice.
 type DeliveryWorker struct {
 	river.WorkerDefaults[DeliverProspectArgs]
 	DB      *ent.Client
 	Propexo *propexo.Client
 	// PollEvery is how often Propexo's write status is checked.
 	PollEvery time.Duration
+	// ReconcileAfter is how long after a send whose answer was lost the
+	// write is looked up at Propexo (default DefaultReconcileAfter).
+	ReconcileAfter time.Duration
+}
+
+// DefaultReconcileAfter gives a lost write time to be run by Propexo and
+// listed before it is looked up.
+const DefaultReconcileAfter = 2 * time.Minute
+
+// reconcileWindow bounds the look-up: leads created this long before the
+// send are not read (clock skew between us and Propexo included).
+const reconcileWindow = 10 * time.Minute
+
+// maxReconcilePages bounds the look-up to 250 leads a page.
+const maxReconcilePages = 20
+
+// Marker is the line a delivery adds to the notes it sends, by which the
+// write is recognised at Propexo. "]" ends it, so one id is never a prefix
+// of another's marker.
+func Marker(integrationJobID int) string {
+	return fmt.Sprintf("[leasegraph delivery %d]", integrationJobID)
+}
+
+func withMarker(notes string, id int) string {
+	if notes == "" {
+		return Marker(id)
+	}
+	return notes + "\n" + Marker(id)
 }
 
 // Work implements river.Worker. Every run starts from the IntegrationJob's
-// state, so a run rescued after its process died resumes: QUEUED resends
-// under the same Idempotency-Key (a create Propexo applied before the crash
-// is answered from its first job, not applied again), SENT follows the
-// partner job the dead process recorded.
+// state, so a run rescued after its process died resumes: QUEUED with
+// send_started_at set reconciles before sending, SENT follows the partner
+// job the dead process recorded.
 func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverProspectArgs]) error {
 	ctx = viewer.SystemContext(ctx)
 	ij, err := w.DB.IntegrationJob.Query().
@@ -69,41 +106,199 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverProspec
 	}
 	switch ij.Status {
 	case integrationjob.StatusQUEUED:
-		if ij.PartnerJobID != "" {
-			return w.retryWrite(ctx, job, ij)
+		if ij.SendStartedAt != nil {
+			return w.reconcile(ctx, job, ij)
 		}
-		return w.send(ctx, job, ij)
+		return w.sendOrRetry(ctx, job, ij)
 	case integrationjob.StatusSENT:
 		return w.follow(ctx, job, ij)
 	}
 	return nil // final: a duplicate job has nothing to do
 }
 
-// send makes the write. The Idempotency-Key is the IntegrationJob's, so a
-// resend after a lost answer is recognised rather than applied twice.
+func (w *DeliveryWorker) sendOrRetry(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
+	if ij.PartnerJobID != "" {
+		return w.retryWrite(ctx, job, ij)
+	}
+	return w.send(ctx, job, ij)
+}
+
+// reconcile runs when an earlier send may have been applied at Propexo:
+// found there, the delivery adopts it; not found, it is sent again.
+func (w *DeliveryWorker) reconcile(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
+	p := ij.Edges.Prospect
+	if p == nil {
+		return w.fail(ctx, ij, "the prospect no longer exists", nil)
+	}
+	// An update without notes sets values only: sending it twice is harmless.
+	if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "" || ij.CompletePartial {
+		after := w.ReconcileAfter
+		if after <= 0 {
+			after = DefaultReconcileAfter
+		}
+		if wait := time.Until(ij.SendStartedAt.Add(after)); wait > 0 {
+			return river.JobSnooze(wait)
+		}
+	}
+	// A completion is not looked up: it carries the marker of the write it
+	// completes, and it re-checks its notes at Propexo before each send.
+	if !ij.CompletePartial && (ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "") {
+		leadID, err := w.findMarked(ctx, ij, p, *ij.SendStartedAt)
+		if err != nil {
+			return w.failed(ctx, job, ij, err)
+		}
+		if leadID != "" {
+			if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT {
+				if err := w.link(ctx, p, leadID); err != nil {
+					return err
+				}
+			}
+			return w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSUCCEEDED).ClearSendStartedAt().
+				SetLastError("").ClearFailedFields().ClearNextAttemptAt().Exec(ctx)
+		}
+	}
+	ij, err := w.DB.IntegrationJob.UpdateOne(ij).ClearSendStartedAt().Save(ctx)
+	if err != nil {
+		return err
+	}
+	ij.Edges.Prospect = p
+	return w.sendOrRetry(ctx, job, ij)
+}
+
+// findMarked looks the delivery's write up at Propexo by its marker: a
+// create among the integration's leads created since sent (newest first),
+// an update in its prospect's notes. "" when it is not there.
+func (w *DeliveryWorker) findMarked(ctx context.Context, ij *ent.IntegrationJob, p *ent.Prospect, sent time.Time) (string, error) {
+	mark := Marker(ij.ID)
+	if ij.Kind == integrationjob.KindPROPEXO_UPDATE_PROSPECT {
+		if p.PropexoProspectID == "" {
+			return "", nil
+		}
+		l, err := w.Propexo.GetLead(ctx, p.PropexoProspectID)
+		if err != nil || !strings.Contains(l.Notes, mark) {
+			return "", err
+		}
+		return l.ID, nil
+	}
+	since := sent.Add(-reconcileWindow)
+	for page := range maxReconcilePages {
+		res, err := w.Propexo.ListLeads(ctx, propexo.LeadQuery{IntegrationID: p.Edges.Client.PropexoIntegrationID,
+			OrderBy: "created_at:desc", Limit: propexo.MaxLeadPage, Offset: page * propexo.MaxLeadPage})
+		if err != nil {
+			return "", err
+		}
+		for _, l := range res.Leads {
+			if strings.Contains(l.Notes, mark) {
+				return l.ID, nil
+			}
+			if !l.CreatedAt.IsZero() && l.CreatedAt.Before(since) {
+				return "", nil
+			}
+		}
+		if !res.HasMore {
+			break
+		}
+	}
+	return "", nil
+}
+
+func (w *DeliveryWorker) link(ctx context.Context, p *ent.Prospect, propexoID string) error {
+	return w.DB.Prospect.UpdateOneID(p.ID).SetPropexoProspectID(propexoID).Exec(ctx)
+}
+
+// send makes the write, recording send_started_at first so that a lost
+// answer or a crash is reconciled rather than resent blindly. The
+// Idempotency-Key header is sent too, but Propexo documents none and
+// nothing relies on it.
 func (w *DeliveryWorker) send(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
 	p := ij.Edges.Prospect
 	if p == nil {
-		return w.fail(ctx, ij, "the prospect no longer exists")
+		return w.fail(ctx, ij, "the prospect no longer exists", nil)
+	}
+	create := ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT && !ij.CompletePartial
+	if !create && p.PropexoProspectID == "" {
+		if ij.CompletePartial {
+			return w.fail(ctx, ij, "Propexo never said the id of the prospect it created, and it was not found there: the partial write cannot be completed", nil)
+		}
+		return w.awaitCreate(ctx, ij)
+	}
+	var upd *propexo.UpdateProspectRequest
+	if !create {
+		var err error
+		if upd, err = w.updateRequest(ctx, ij, p); err != nil {
+			return w.failed(ctx, job, ij, err)
+		}
+	}
+	ij, err := w.DB.IntegrationJob.UpdateOne(ij).SetSendStartedAt(time.Now().UTC()).Save(ctx)
+	if err != nil {
+		return err
 	}
 	pctx := propexo.WithIdempotencyKey(ctx, fmt.Sprintf("leasegraph-integration-job-%d", ij.ID))
 	var res *propexo.WriteResponse
-	var err error
-	if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT {
-		res, err = w.Propexo.CreateProspect(pctx, prospects.CreateRequest(p, p.Edges.Client.PropexoIntegrationID))
+	if create {
+		req := prospects.CreateRequest(p, p.Edges.Client.PropexoIntegrationID)
+		req.Notes = withMarker(req.Notes, ij.ID)
+		res, err = w.Propexo.CreateProspect(pctx, req)
 	} else {
-		if p.PropexoProspectID == "" {
-			return w.awaitCreate(ctx, ij)
+		res, err = w.Propexo.UpdateProspect(pctx, p.PropexoProspectID, upd)
+	}
+	if err != nil {
+		return w.sendFailed(ctx, job, ij, err)
+	}
+	return w.sent(ctx, ij, res.JobID, true)
+}
+
+// updateRequest is the update to send: the prospect's fields and the notes
+// this delivery appends, with its marker. Completing a PARTIAL write, it
+// holds only the fields that failed (all when Propexo named none), and the
+// notes only when they are not at Propexo already: Propexo appends them.
+func (w *DeliveryWorker) updateRequest(ctx context.Context, ij *ent.IntegrationJob, p *ent.Prospect) (*propexo.UpdateProspectRequest, error) {
+	notes := ij.NotesToAppend
+	if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT {
+		notes = p.Notes // completing a create
+	}
+	if notes != "" {
+		notes = withMarker(notes, ij.ID)
+	}
+	req := prospects.UpdateRequest(p, notes)
+	if !ij.CompletePartial {
+		return req, nil
+	}
+	if len(ij.FailedFields) > 0 { // none named: send them all
+		req = req.Only(ij.FailedFields)
+	}
+	if req.Notes != "" {
+		l, err := w.Propexo.GetLead(ctx, p.PropexoProspectID)
+		if err != nil {
+			return nil, err
 		}
-		res, err = w.Propexo.UpdateProspect(pctx, p.PropexoProspectID, prospects.UpdateRequest(p, ij.NotesToAppend))
+		if strings.Contains(l.Notes, Marker(ij.ID)) {
+			req.Notes = ""
+		}
 	}
-	if err != nil {
-		return w.failed(ctx, job, ij, err)
+	return req, nil
+}
+
+// sendFailed records a failed send: one that surely did not reach Propexo
+// (a 4xx, nothing sent) is no longer reconciled.
+func (w *DeliveryWorker) sendFailed(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob, err error) error {
+	if !propexo.MaybeApplied(err) {
+		var e error
+		if ij, e = w.DB.IntegrationJob.UpdateOne(ij).ClearSendStartedAt().Save(ctx); e != nil {
+			return e
+		}
 	}
-	next := time.Now().UTC().Add(w.PollEvery)
-	err = w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSENT).SetPartnerJobID(res.JobID).
-		AddAttempts(1).SetLastError("").SetNextAttemptAt(next).Exec(ctx)
-	if err != nil {
+	return w.failed(ctx, job, ij, err)
+}
+
+// sent records Propexo's job and follows it.
+func (w *DeliveryWorker) sent(ctx context.Context, ij *ent.IntegrationJob, partnerJobID string, attempt bool) error {
+	u := w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSENT).SetPartnerJobID(partnerJobID).
+		ClearSendStartedAt().SetLastError("").SetNextAttemptAt(time.Now().UTC().Add(w.PollEvery))
+	if attempt {
+		u.AddAttempts(1)
+	}
+	if err := u.Exec(ctx); err != nil {
 		return err
 	}
 	return river.JobSnooze(w.PollEvery)
@@ -120,31 +315,35 @@ func (w *DeliveryWorker) awaitCreate(ctx context.Context, ij *ent.IntegrationJob
 		return err
 	}
 	if !pending {
-		return w.fail(ctx, ij, "the prospect was never created at Propexo: retry its create first")
+		return w.fail(ctx, ij, "the prospect was never created at Propexo: retry its create first", nil)
 	}
 	return river.JobSnooze(w.PollEvery)
 }
 
-// retryWrite asks Propexo to re-run a failed write (retryIntegrationJob).
-// It reads the write's status first: a run rescued after its process died
-// between asking and recording finds the write re-running already, and
-// Propexo refuses to retry a write that is not FAILURE.
+// retryWrite asks Propexo to re-run a failed write (retryIntegrationJob)
+// and follows the NEW job Propexo answers with (PARTNERS.md:72-73). It reads
+// the write's status first: Propexo refuses to retry a write that is not
+// FAILURE (PARTNERS.md:74). A refusal is final and says so.
 func (w *DeliveryWorker) retryWrite(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
 	st, err := w.Propexo.WriteStatus(ctx, ij.PartnerJobID)
 	if err != nil {
 		return w.failed(ctx, job, ij, err)
 	}
-	if st.Status == propexo.StatusFailure {
-		if err := w.Propexo.RetryWrite(ctx, ij.PartnerJobID); err != nil {
-			return w.failed(ctx, job, ij, err)
-		}
+	if st.Status != propexo.StatusFailure {
+		return w.sent(ctx, ij, ij.PartnerJobID, false) // not failed: follow it
 	}
-	err = w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSENT).AddAttempts(1).
-		SetNextAttemptAt(time.Now().UTC().Add(w.PollEvery)).Exec(ctx)
+	ij, err = w.DB.IntegrationJob.UpdateOne(ij).SetSendStartedAt(time.Now().UTC()).Save(ctx)
 	if err != nil {
 		return err
 	}
-	return river.JobSnooze(w.PollEvery)
+	next, err := w.Propexo.RetryWrite(ctx, ij.PartnerJobID)
+	if err != nil {
+		if !propexo.Retryable(err) {
+			return w.fail(ctx, ij, "Propexo refused to retry the write: "+redact(err), fieldsOf(err))
+		}
+		return w.sendFailed(ctx, job, ij, err)
+	}
+	return w.sent(ctx, ij, next, true)
 }
 
 // follow reads Propexo's write status until it is final.
@@ -154,23 +353,56 @@ func (w *DeliveryWorker) follow(ctx context.Context, job *river.Job[DeliverProsp
 		if propexo.Retryable(err) {
 			return w.failed(ctx, job, ij, err)
 		}
-		return w.fail(ctx, ij, redact(err))
+		return w.fail(ctx, ij, redact(err), nil)
 	}
 	u := w.DB.IntegrationJob.UpdateOne(ij).ClearNextAttemptAt()
 	switch st.Status {
-	case propexo.StatusSuccess:
-		if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT && st.CreatedRecordID != "" && ij.ProspectID != nil {
-			if err := w.DB.Prospect.UpdateOneID(*ij.ProspectID).SetPropexoProspectID(st.CreatedRecordID).Exec(ctx); err != nil {
+	case propexo.StatusSuccess, propexo.StatusPartialSuccess:
+		// created_record_id comes with SUCCESS and PARTIAL_SUCCESS alike and
+		// may be null (PARTNERS.md:75-76): then the prospect is found by
+		// its marker.
+		if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT && !ij.CompletePartial && ij.Edges.Prospect != nil {
+			id := st.CreatedRecordID
+			if id == "" {
+				// The write was sent after the delivery was created.
+				if id, err = w.findMarked(ctx, ij, ij.Edges.Prospect, ij.CreatedAt); err != nil {
+					return w.failed(ctx, job, ij, err)
+				}
+				if id == "" {
+					return w.retryLater(ctx, job, ij, "Propexo created the prospect without saying its id, and it is not listed yet", errors.New("created record not found"))
+				}
+			}
+			if err := w.link(ctx, ij.Edges.Prospect, id); err != nil {
 				return err
 			}
 		}
-		return u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").Exec(ctx)
-	case propexo.StatusPartialSuccess:
-		return u.SetStatus(integrationjob.StatusPARTIAL).SetLastError(limit(strings.Join(st.Errors, "; "))).Exec(ctx)
+		if st.Status == propexo.StatusSuccess {
+			return u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").ClearFailedFields().SetCompletePartial(false).Exec(ctx)
+		}
+		return u.SetStatus(integrationjob.StatusPARTIAL).SetLastError(limit(strings.Join(st.Errors, "; "))).
+			SetFailedFields(propexo.FieldsIn(st.Errors)).SetCompletePartial(false).Exec(ctx)
 	case propexo.StatusFailure:
-		return u.SetStatus(integrationjob.StatusFAILED).SetLastError(limit(strings.Join(st.Errors, "; "))).Exec(ctx)
+		return u.SetStatus(integrationjob.StatusFAILED).SetLastError(limit(strings.Join(st.Errors, "; "))).
+			SetFailedFields(propexo.FieldsIn(st.Errors)).Exec(ctx)
 	}
 	return river.JobSnooze(w.PollEvery) // PENDING
+}
+
+// fieldsOf is the fields a rejected request's issues name.
+func fieldsOf(err error) []string {
+	var apiErr *propexo.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Fields()
+	}
+	var ve *propexo.ValidationError
+	if errors.As(err, &ve) {
+		var out []string
+		for _, f := range ve.Fields {
+			out = append(out, f.Field)
+		}
+		return out
+	}
+	return nil
 }
 
 // failed records a failed attempt: retried with backoff when the partner may
@@ -184,21 +416,27 @@ func (w *DeliveryWorker) failed(ctx context.Context, job *river.Job[DeliverProsp
 		return river.JobSnooze(wait)
 	}
 	if !propexo.Retryable(err) {
-		return w.fail(ctx, ij, msg)
+		return w.fail(ctx, ij, msg, fieldsOf(err))
 	}
+	return w.retryLater(ctx, job, ij, msg, err)
+}
+
+// retryLater records msg and lets River run the job again with backoff,
+// until its attempts run out.
+func (w *DeliveryWorker) retryLater(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob, msg string, err error) error {
 	if job.Attempt >= job.MaxAttempts {
-		return w.fail(ctx, ij, "gave up after "+fmt.Sprint(job.Attempt)+" attempts: "+msg)
+		return w.fail(ctx, ij, "gave up after "+fmt.Sprint(job.Attempt)+" attempts: "+msg, nil)
 	}
-	if e := w.DB.IntegrationJob.UpdateOne(ij).AddAttempts(1).SetLastError(msg).Exec(ctx); e != nil {
+	if e := w.DB.IntegrationJob.UpdateOne(ij).AddAttempts(1).SetLastError(limit(msg)).Exec(ctx); e != nil {
 		return e
 	}
 	return err
 }
 
-// fail makes the delivery final and visible.
-func (w *DeliveryWorker) fail(ctx context.Context, ij *ent.IntegrationJob, msg string) error {
+// fail makes the delivery final and visible, with the fields Propexo named.
+func (w *DeliveryWorker) fail(ctx context.Context, ij *ent.IntegrationJob, msg string, fields []string) error {
 	err := w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusFAILED).AddAttempts(1).
-		SetLastError(limit(msg)).ClearNextAttemptAt().Exec(ctx)
+		SetLastError(limit(msg)).SetFailedFields(fields).ClearNextAttemptAt().Exec(ctx)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,13 @@ import (
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
+// newSim is a simulator closed with the test.
+func newSim(t *testing.T, opts propexotest.Options) *propexotest.Sim {
+	sim := propexotest.New(opts)
+	t.Cleanup(sim.Close)
+	return sim
+}
+
 // deliver writes one prospect for a client with a Propexo integration,
 // starts a queue with the DeliveryWorker against the simulator (in
 // process) and waits until the delivery is final.
@@ -27,7 +35,7 @@ func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.Integratio
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.DeliveryWorker{DB: db.Client, Propexo: px, PollEvery: 20 * time.Millisecond})
+	river.AddWorker(workers, &jobs.DeliveryWorker{DB: db.Client, Propexo: px, PollEvery: 20 * time.Millisecond, ReconcileAfter: 100 * time.Millisecond})
 	q, err := jobs.New(context.Background(), jobs.Config{
 		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, Deliver: true, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
 	})
@@ -79,26 +87,54 @@ func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.Integratio
 	}
 }
 
-// A delivery survives a lost answer: the first create fails after Propexo
-// applied it, the retry carries the same Idempotency-Key and is answered
-// from the first job, and the worker follows that job to SUCCEEDED. Propexo
-// holds one prospect and ours records its id.
+// A delivery survives a lost answer without an Idempotency-Key (the
+// simulator ignores it, as Propexo documents none): the first create fails
+// after Propexo applied it, the next run finds the write at Propexo by its
+// marker instead of sending it again, and adopts it. Propexo holds one
+// prospect and ours records its id.
 func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond})
-		t.Cleanup(sim.Close)
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway, AfterWrite: true})
 
 		j, p := deliver(t, db, sim)
-		if j.Status != integrationjob.StatusSUCCEEDED || j.PartnerJobID == "" {
-			t.Fatalf("delivery %s (partner job %q, last error %q), want SUCCEEDED", j.Status, j.PartnerJobID, j.LastError)
+		if j.Status != integrationjob.StatusSUCCEEDED || j.SendStartedAt != nil {
+			t.Fatalf("delivery %s (send started %v, last error %q), want SUCCEEDED", j.Status, j.SendStartedAt, j.LastError)
 		}
+		at, st := sim.Prospects(), sim.Stats()
+		if len(at) != 1 || at[0].FirstName != "Ann" || at[0].IntegrationID != "int-acme" || st.CreateRequests != 1 || st.LeadReads == 0 {
+			t.Fatalf("Propexo holds %d prospects after %d creates and %d lead reads, want Ann once, found not resent", len(at), st.CreateRequests, st.LeadReads)
+		}
+		if p.PropexoProspectID != at[0].ID || !strings.Contains(at[0].Notes, jobs.Marker(j.ID)) {
+			t.Fatalf("our prospect records Propexo id %q, want %q; notes there %q", p.PropexoProspectID, at[0].ID, at[0].Notes)
+		}
+	})
+}
+
+// A create whose answer was lost but which Propexo never applied is not
+// found there, and is sent again: one prospect.
+func TestDeliveryResendsWhatPropexoNeverGot(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway})
+
+		j, p := deliver(t, db, sim)
+		at, st := sim.Prospects(), sim.Stats()
+		if j.Status != integrationjob.StatusSUCCEEDED || len(at) != 1 || st.FaultsBeforeWrite != 1 || st.CreateRequests != 1 || st.LeadReads == 0 || p.PropexoProspectID != at[0].ID {
+			t.Fatalf("delivery %s; Propexo holds %d after %d creates reached it, %d lead reads", j.Status, len(at), st.CreateRequests, st.LeadReads)
+		}
+	})
+}
+
+// created_record_id may be null (PARTNERS.md:75-76): the delivery finds the
+// prospect by its marker and links it, so later updates reach it.
+func TestDeliveryWithoutCreatedRecordID(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond, NullCreatedRecordID: true})
+		j, p := deliver(t, db, sim)
 		at := sim.Prospects()
-		if len(at) != 1 || at[0].FirstName != "Ann" || at[0].IntegrationID != "int-acme" || sim.Stats().Replays != 1 {
-			t.Fatalf("Propexo holds %d prospects (%d replays), want Ann once, the retry replayed", len(at), sim.Stats().Replays)
-		}
-		if p.PropexoProspectID != at[0].ID {
-			t.Fatalf("our prospect records Propexo id %q, want %q", p.PropexoProspectID, at[0].ID)
+		if j.Status != integrationjob.StatusSUCCEEDED || len(at) != 1 || p.PropexoProspectID != at[0].ID {
+			t.Fatalf("delivery %s (%q); prospect linked to %q, Propexo holds %+v", j.Status, j.LastError, p.PropexoProspectID, at)
 		}
 	})
 }
@@ -107,8 +143,7 @@ func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
 // once, with the partner's reason, and Propexo holds nothing.
 func TestDeliveryRefusedIsFinal(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		sim := propexotest.New(propexotest.Options{AutoComplete: 30 * time.Millisecond})
-		t.Cleanup(sim.Close)
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusForbidden})
 
 		j, p := deliver(t, db, sim)

@@ -53,8 +53,9 @@ type Config struct {
 	// running is taken to belong to a dead process (kill -9, a lost host)
 	// and is scheduled again (default 5 min; River's own is an hour). A
 	// rescued run resumes from the IntegrationJob's state, so rescuing a
-	// job whose process is in fact alive costs a duplicate request that the
-	// Idempotency-Key makes harmless, never a duplicate write.
+	// job whose process is in fact alive costs duplicate requests: a send in
+	// flight is found at Propexo by its marker (DeliveryWorker's
+	// reconciliation) rather than sent again.
 	JobTimeout, RescueAfter time.Duration
 }
 

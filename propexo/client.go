@@ -135,18 +135,45 @@ func (c *Client) WriteStatus(ctx context.Context, rootJobID string) (*WriteStatu
 }
 
 // RetryWrite asks Propexo to run a failed write again with POST
-// /v1/admin/retry-write/{root_job_id}; poll WriteStatus afterwards.
-func (c *Client) RetryWrite(ctx context.Context, rootJobID string) error {
+// /v1/admin/retry-write/{root_job_id} and returns the id of the NEW job the
+// write was re-queued as: follow that one with WriteStatus (PARTNERS.md:72-73).
+// Only a FAILURE write can be retried; Propexo answers any other with a 400
+// (PARTNERS.md:74). An answer of success: false means nothing was queued:
+// the error is ErrRetryRefused.
+func (c *Client) RetryWrite(ctx context.Context, rootJobID string) (string, error) {
 	if err := requireJobID(rootJobID); err != nil {
-		return err
+		return "", err
 	}
-	_, err := c.do(ctx, http.MethodPost, "/v1/admin/retry-write/"+url.PathEscape(rootJobID), nil)
-	return err
+	path := "/v1/admin/retry-write/" + url.PathEscape(rootJobID)
+	// The input is an empty object (propexo-openapi-extract.yml:1477-1479).
+	body, err := c.do(ctx, http.MethodPost, path, struct{}{})
+	if err != nil {
+		return "", err
+	}
+	var w struct {
+		Success *bool  `json:"success"`
+		JobID   string `json:"job_id"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil || w.Success == nil {
+		if err == nil {
+			err = errors.New("no success field")
+		}
+		return "", &RequestError{Method: http.MethodPost, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
+	}
+	if !*w.Success {
+		return "", ErrRetryRefused
+	}
+	if w.JobID == "" {
+		return "", &RequestError{Method: http.MethodPost, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: no job_id", ErrMalformedResponse)}
+	}
+	return w.JobID, nil
 }
 
-func requireJobID(id string) error {
+func requireJobID(id string) error { return requireID("root_job_id", id) }
+
+func requireID(field, id string) error {
 	if strings.TrimSpace(id) == "" {
-		return &ValidationError{Fields: []FieldError{{Field: "root_job_id", Message: "is required"}}}
+		return &ValidationError{Fields: []FieldError{{Field: field, Message: "is required"}}}
 	}
 	return nil
 }
@@ -265,9 +292,10 @@ func isTimeout(err error) bool {
 type idempotencyKey struct{}
 
 // WithIdempotencyKey makes the writes made with ctx carry an
-// Idempotency-Key header, so that a write retried after a lost answer is
-// recognised instead of applied twice. Propexo's support for the header is
-// unconfirmed (PARTNERS.md is silent); the simulator honours it.
+// Idempotency-Key header. Propexo documents no such header (PARTNERS.md:68):
+// it is sent because it is harmless and would help if Propexo ever honoured
+// it, but nothing may rely on it. A caller that must not write twice
+// reconciles with ListLeads before resending (jobs.DeliveryWorker does).
 func WithIdempotencyKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, idempotencyKey{}, key)
 }

@@ -148,6 +148,9 @@ func TestUpdateUnknownProspect(t *testing.T) {
 	}
 }
 
+// TestWriteStatusLifecycle: a write is followed to its end; retry-write
+// is refused (400) unless the write FAILED, answers the new job to follow,
+// and a success: false is ErrRetryRefused.
 func TestWriteStatusLifecycle(t *testing.T) {
 	e := newEnv(t, propexotest.Options{}, Config{})
 	ctx := context.Background()
@@ -155,28 +158,35 @@ func TestWriteStatusLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.client.RetryWrite(ctx, wr.JobID); !errors.Is(err, ErrConflict) {
+	if _, err := e.client.RetryWrite(ctx, wr.JobID); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("retry of pending job: %v", err)
 	}
 	if err := e.sim.CompleteJob(wr.JobID, propexotest.Failure, "RentCafe rejected the email"); err != nil {
 		t.Fatal(err)
 	}
+	e.sim.RefuseNextRetries(1)
+	if _, err := e.client.RetryWrite(ctx, wr.JobID); !errors.Is(err, ErrRetryRefused) {
+		t.Fatalf("refused retry: %v", err)
+	}
+	next := ""
 	steps := []struct {
 		act  func()
+		job  *string
 		want WriteStatus
 	}{
-		{func() {}, WriteStatus{JobID: wr.JobID, Status: StatusFailure, Errors: []string{"RentCafe rejected the email"}}},
+		{func() {}, &wr.JobID, WriteStatus{Status: StatusFailure, Errors: []string{"RentCafe rejected the email"}}},
 		{func() {
-			if err := e.client.RetryWrite(ctx, wr.JobID); err != nil {
-				t.Fatal(err)
+			if next, err = e.client.RetryWrite(ctx, wr.JobID); err != nil || next == wr.JobID {
+				t.Fatal(next, err)
 			}
-		}, WriteStatus{JobID: wr.JobID, Status: StatusPending}},
-		{func() { _ = e.sim.CompleteJob(wr.JobID, propexotest.PartialSuccess, "pets not supported") },
-			WriteStatus{JobID: wr.JobID, Status: StatusPartialSuccess, Errors: []string{"pets not supported"}, CreatedRecordID: "prospect_1"}},
+		}, &next, WriteStatus{Status: StatusPending}},
+		{func() { _ = e.sim.CompleteJob(next, propexotest.PartialSuccess, "pets not supported") },
+			&next, WriteStatus{Status: StatusPartialSuccess, Errors: []string{"pets not supported"}, CreatedRecordID: "prospect_1"}},
 	}
 	for i, s := range steps {
 		s.act()
-		ws, err := e.client.WriteStatus(ctx, wr.JobID)
+		s.want.JobID = *s.job
+		ws, err := e.client.WriteStatus(ctx, *s.job)
 		if err != nil || !reflect.DeepEqual(*ws, s.want) {
 			t.Fatalf("step %d: %+v %v, want %+v", i, ws, err, s.want)
 		}
@@ -184,14 +194,41 @@ func TestWriteStatusLifecycle(t *testing.T) {
 			t.Errorf("Done() for %s", ws.Status)
 		}
 	}
-	if j, _ := e.sim.Job(wr.JobID); j.Attempts != 2 {
+	if j, _ := e.sim.Job(next); j.Attempts != 2 {
 		t.Errorf("attempts %d", j.Attempts)
 	}
-	if _, err := e.client.WriteStatus(ctx, "job_404"); !errors.Is(err, ErrNotFound) {
+	// An unknown job is a 400 at Propexo (PARTNERS.md:76).
+	if _, err := e.client.WriteStatus(ctx, "job_404"); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("unknown job: %v", err)
 	}
-	if err := e.client.RetryWrite(ctx, "job_404"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.client.RetryWrite(ctx, "job_404"); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("retry unknown job: %v", err)
+	}
+}
+
+// TestLeads: ListLeads pages newest first by integration; GetLead reads one.
+func TestLeads(t *testing.T) {
+	e := newEnv(t, propexotest.Options{}, Config{})
+	ctx := context.Background()
+	for _, n := range []string{"one", "two"} {
+		wr, err := e.client.CreateProspect(ctx, &CreateProspectRequest{IntegrationID: "i", Notes: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.sim.CompleteJob(wr.JobID, propexotest.Success); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.client.ListLeads(ctx, LeadQuery{IntegrationID: "i", Limit: 1, OrderBy: "created_at:asc"})
+	if err != nil || len(p.Leads) != 1 || !p.HasMore || p.Total != 2 || p.Leads[0].Notes != "one" || p.Leads[0].CreatedAt.IsZero() {
+		t.Fatalf("page: %+v %v", p, err)
+	}
+	l, err := e.client.GetLead(ctx, p.Leads[0].ID)
+	if err != nil || l.Notes != "one" || l.IntegrationID != "i" {
+		t.Fatalf("lead: %+v %v", l, err)
+	}
+	if _, err := e.client.ListLeads(ctx, LeadQuery{Limit: 251}); !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("limit 251: %v", err)
 	}
 }
 

@@ -8,14 +8,20 @@ import (
 )
 
 // apiError reads Propexo's {"error":{"code","message","details"}} body; any
-// other body still yields an APIError carrying the status.
+// other body still yields an APIError carrying the status. The validation
+// issues sit at error.details.details.issues (the Zod error, PARTNERS.md:77;
+// propexo-openapi-extract.yml:6269-6297); error.details.issues is read too.
 func (c *Client) apiError(status int, body []byte) *APIError {
+	type issues struct {
+		Issues []Issue `json:"issues"`
+	}
 	var wire struct {
 		Error struct {
 			Code    string `json:"code"`
 			Message string `json:"message"`
 			Details struct {
-				Issues []Issue `json:"issues"`
+				issues
+				Details issues `json:"details"`
 			} `json:"details"`
 		} `json:"error"`
 	}
@@ -23,7 +29,7 @@ func (c *Client) apiError(status int, body []byte) *APIError {
 	if json.Unmarshal(body, &wire) == nil {
 		e.Code = c.scrub(wire.Error.Code)
 		e.Message = c.scrub(wire.Error.Message)
-		e.Issues = wire.Error.Details.Issues
+		e.Issues = append(wire.Error.Details.Details.Issues, wire.Error.Details.Issues...)
 		for i := range e.Issues {
 			e.Issues[i].Message = c.scrub(e.Issues[i].Message)
 		}

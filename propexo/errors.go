@@ -13,11 +13,12 @@ import (
 
 // Sentinels for errors.Is. An *APIError matches the one for its status.
 var (
-	ErrInvalidRequest    = errors.New("propexo: invalid request")    // local validation, or HTTP 400
-	ErrUnauthorized      = errors.New("propexo: unauthorized")       // 401: wrong or missing token
-	ErrForbidden         = errors.New("propexo: forbidden")          // 403
-	ErrNotFound          = errors.New("propexo: not found")          // 404: unknown prospect or job
-	ErrConflict          = errors.New("propexo: conflict")           // 409: e.g. retrying a job that did not fail
+	ErrInvalidRequest    = errors.New("propexo: invalid request") // local validation, or HTTP 400
+	ErrUnauthorized      = errors.New("propexo: unauthorized")    // 401: wrong or missing token
+	ErrForbidden         = errors.New("propexo: forbidden")       // 403
+	ErrNotFound          = errors.New("propexo: not found")       // 404 (Propexo documents 400 for an unknown job)
+	ErrConflict          = errors.New("propexo: conflict")        // 409
+	ErrRetryRefused      = errors.New("propexo: retry-write answered success: false; nothing was queued")
 	ErrRateLimited       = errors.New("propexo: rate limited")       // 429, or the client holding back
 	ErrServer            = errors.New("propexo: server error")       // 5xx
 	ErrTimeout           = errors.New("propexo: timeout")            // no answer in time
@@ -25,7 +26,7 @@ var (
 )
 
 // Issue is one validation problem reported by Propexo in
-// error.details.issues[].
+// error.details.details.issues[] (PARTNERS.md:77-78).
 type Issue struct {
 	Code    string `json:"code"`
 	Path    Path   `json:"path"`

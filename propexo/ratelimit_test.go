@@ -21,7 +21,7 @@ func TestPacingPast80Percent(t *testing.T) {
 	var sleepsAfter []int
 	for i := 1; i <= 12; i++ {
 		before := len(clk.Sleeps())
-		if _, err := e.client.WriteStatus(ctx, "job_x"); !errors.Is(err, ErrNotFound) {
+		if _, err := e.client.WriteStatus(ctx, "job_x"); !errors.Is(err, ErrInvalidRequest) {
 			t.Fatalf("request %d: %v", i, err)
 		}
 		if len(clk.Sleeps()) > before {
@@ -114,7 +114,7 @@ func Test429BackOff(t *testing.T) {
 		t.Fatalf("sent %d requests during back-off", n)
 	}
 	clk.Advance(40 * time.Second)
-	if _, err := e.client.WriteStatus(ctx, "j"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.client.WriteStatus(ctx, "j"); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("after back-off: %v", err)
 	}
 }
@@ -141,7 +141,9 @@ func TestShortRetryAfterIsWaitedOut(t *testing.T) {
 }
 
 // TestRealLimitExhausted: a client that did not see the headers (a second
-// client on the same token) gets the partner's 429 with the time left.
+// client on the same token) gets the partner's 429. Propexo sends no
+// Retry-After (PARTNERS.md:79) and no reset time, so the client assumes the
+// worst: a whole window.
 func TestRealLimitExhausted(t *testing.T) {
 	clk := newClock()
 	e := newEnv(t, propexotest.Options{RateLimit: 2, Now: clk.Now}, Config{}).withClock(clk)
@@ -153,7 +155,7 @@ func TestRealLimitExhausted(t *testing.T) {
 	clk.Advance(15 * time.Second)
 	_, err := other.WriteStatus(ctx, "j")
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Code != "RATE_LIMITED" || apiErr.RetryAfter != 45*time.Second {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Code != "RATE_LIMITED" || apiErr.RetryAfter != time.Minute {
 		t.Fatalf("%#v", err)
 	}
 }

@@ -137,7 +137,10 @@ func TestRequiredIDs(t *testing.T) {
 	checkValidation(t, err, fe("prospect_id", "is required"))
 	_, err = e.client.WriteStatus(ctx, "")
 	checkValidation(t, err, fe("root_job_id", "is required"))
-	checkValidation(t, e.client.RetryWrite(ctx, ""), fe("root_job_id", "is required"))
+	_, err = e.client.RetryWrite(ctx, "")
+	checkValidation(t, err, fe("root_job_id", "is required"))
+	_, err = e.client.GetLead(ctx, " ")
+	checkValidation(t, err, fe("id", "is required"))
 	if n := e.sim.Stats().Requests; n != 0 {
 		t.Errorf("sent %d requests", n)
 	}

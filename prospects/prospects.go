@@ -94,7 +94,10 @@ func (s *Service) update(ctx context.Context, db *ent.Client, prospectID int, in
 	return db.Prospect.Get(ctx, prospectID)
 }
 
-// Retry queues a failed or partial delivery again.
+// Retry queues a failed or partial delivery again. A FAILED write Propexo
+// ran is re-run there (retry-write); a PARTIAL one cannot be (Propexo retries
+// only failed writes, PARTNERS.md:74), so it is completed instead: the
+// fields that failed are sent again as an update.
 func (s *Service) Retry(ctx context.Context, integrationJobID int) (*ent.IntegrationJob, error) {
 	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.IntegrationJob, error) {
 		return s.retry(ctx, db, integrationJobID)
@@ -120,7 +123,11 @@ func (s *Service) retry(ctx context.Context, db *ent.Client, integrationJobID in
 	if s.Queue == nil {
 		return nil, &apperr.Error{Code: apperr.CodeConflict, Message: "no Propexo token is configured: nothing can be delivered"}
 	}
-	j, err = db.IntegrationJob.UpdateOne(j).SetStatus(integrationjob.StatusQUEUED).SetLastError("").Save(ctx)
+	u := db.IntegrationJob.UpdateOne(j).SetStatus(integrationjob.StatusQUEUED).SetLastError("")
+	if j.Status == integrationjob.StatusPARTIAL {
+		u.SetCompletePartial(true).SetPartnerJobID("")
+	}
+	j, err = u.Save(ctx)
 	if err != nil {
 		return nil, err
 	}

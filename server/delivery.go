@@ -24,6 +24,9 @@ type deliveryConfig struct {
 	config.Delivery
 	// PropexoHTTP overrides the HTTP client (demo mode's in-process simulator).
 	PropexoHTTP *http.Client
+	// PropexoWindow overrides Propexo's rate-limit window (a minute), which a
+	// 429 makes the client wait out: tests run a simulator with a short one.
+	PropexoWindow time.Duration
 	// PollEvery is how often Propexo's write status is checked;
 	// RetryBase the first retry's delay; JobPoll how often idle workers look.
 	PollEvery, RetryBase, JobPoll time.Duration
@@ -53,11 +56,11 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	}
 	workers := river.NewWorkers()
 	if dc.PropexoToken != "" {
-		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP})
+		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP, RateWindow: dc.PropexoWindow})
 		if err != nil {
 			return nil, nil, err
 		}
-		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second)})
+		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second), ReconcileAfter: dc.ReconcileAfter})
 	}
 	var periodic []*river.PeriodicJob
 	if scr != nil {

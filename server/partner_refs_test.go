@@ -216,6 +216,15 @@ func toStrings(v any) []string {
 // indexes on partner references (migrations/*/VERSION_string_limits_unique_partner_refs.sql).
 const uniquePartnerRefsMigration = "20261130121423"
 
+// undoAfterPartnerRefs undoes the migrations after it, newest first, so that
+// the upgrade can be replayed in order. A new migration adds its undo here.
+var undoAfterPartnerRefs = []string{
+	// 20261130142644_propexo_delivery_reconcile
+	`ALTER TABLE integration_jobs DROP COLUMN complete_partial`,
+	`ALTER TABLE integration_jobs DROP COLUMN send_started_at`,
+	`ALTER TABLE integration_jobs DROP COLUMN failed_fields`,
+}
+
 func TestPartnerReferencesUpgrade(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -230,8 +239,13 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 			t.Helper()
 			exec(`DROP INDEX company_smartmove_reference`)
 			exec(`DROP INDEX company_propexo_integration_id`)
-			// As before the migration that made them unique: it applies again.
-			exec(`DELETE FROM schema_revisions WHERE version = '` + uniquePartnerRefsMigration + `'`)
+			// As before the migration that made them unique: it applies again,
+			// and so do the later ones (Atlas refuses one applied out of
+			// order), whose changes are undone here.
+			for _, undo := range undoAfterPartnerRefs {
+				exec(undo)
+			}
+			exec(`DELETE FROM schema_revisions WHERE version >= '` + uniquePartnerRefsMigration + `'`)
 		}
 		reopen := func() error {
 			t.Helper()

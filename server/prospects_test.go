@@ -13,6 +13,7 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -25,6 +26,7 @@ type deliveryEnv struct {
 	db      *sql.DB
 	dialect string
 	app     *app
+	window  time.Duration // the simulator's rate window
 }
 
 var deliveries sync.Map // test name -> *deliveryEnv
@@ -39,7 +41,7 @@ func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
 		t.Cleanup(sim.Close)
 		srv := httptest.NewServer(sim)
 		t.Cleanup(srv.Close)
-		d := &deliveryEnv{sim: sim, url: srv.URL, db: db, dialect: dialect, app: a}
+		d := &deliveryEnv{sim: sim, url: srv.URL, db: db, dialect: dialect, app: a, window: opts.RateWindow}
 		deliveries.Store(t.Name(), d)
 		a.prospects = d.start(t, workersDown)
 	}
@@ -49,7 +51,8 @@ func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
 func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
 	t.Helper()
 	svc, stop, err := startJobs(t.Context(), deliveryConfig{
-		Delivery: config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url}, InsertOnly: insertOnly,
+		Delivery:   config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url, ReconcileAfter: 100 * time.Millisecond},
+		InsertOnly: insertOnly, PropexoWindow: d.window,
 		PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
 	}, nil, 0, d.app.client, d.db, d.dialect, d.app.log)
 	if err != nil {
@@ -131,9 +134,10 @@ func TestProspectDelivery(t *testing.T) {
 		if p.Phone1 != "+15125550100" || len(p.IntegrationJobs.Edges) != 1 || p.IntegrationJobs.Edges[0].Node.Status != "QUEUED" {
 			t.Fatalf("created %+v", p)
 		}
-		jobs := e.waitJobs(1, 20*time.Second)
-		if jobs[0].Status != integrationjob.StatusSUCCEEDED || jobs[0].PartnerJobID == "" || jobs[0].Attempts != 1 {
-			t.Fatalf("delivery %+v", jobs[0])
+		ds := e.waitJobs(1, 20*time.Second)
+		jobs0 := ds[0]
+		if jobs0.Status != integrationjob.StatusSUCCEEDED || jobs0.PartnerJobID == "" || jobs0.Attempts != 1 {
+			t.Fatalf("delivery %+v", jobs0)
 		}
 		var got struct {
 			Node struct{ PropexoProspectID string }
@@ -151,12 +155,15 @@ func TestProspectDelivery(t *testing.T) {
 		if upd.UpdateProspect.Notes != "first visit\nsecond visit" {
 			t.Fatalf("local notes %q", upd.UpdateProspect.Notes)
 		}
-		jobs = e.waitJobs(2, 20*time.Second)
-		if jobs[1].Kind != integrationjob.KindPROPEXO_UPDATE_PROSPECT || jobs[1].Status != integrationjob.StatusSUCCEEDED {
-			t.Fatalf("update delivery %+v", jobs[1])
+		ds = e.waitJobs(2, 20*time.Second)
+		if ds[1].Kind != integrationjob.KindPROPEXO_UPDATE_PROSPECT || ds[1].Status != integrationjob.StatusSUCCEEDED {
+			t.Fatalf("update delivery %+v", ds[1])
 		}
+		// Each delivery marks the notes it sends, so that a write whose
+		// answer was lost can be recognised at Propexo (no idempotency there).
 		remote, _ = sim.Prospect(got.Node.PropexoProspectID)
-		if remote.Notes != "first visit\nsecond visit" || remote.City != "Austin" {
+		want := "first visit\n" + jobs.Marker(jobs0.ID) + "\nsecond visit\n" + jobs.Marker(ds[1].ID)
+		if remote.Notes != want || remote.City != "Austin" {
 			t.Fatalf("at Propexo after the update: %+v", remote)
 		}
 	})
@@ -466,6 +473,110 @@ func TestRegistrationDeliversProspect(t *testing.T) {
 		remote := d.sim.Prospects()
 		if len(remote) != 1 || remote[0].Phone1 != "+15125550142" || remote[0].FirstName != "Ana" || remote[0].IntegrationID != "int-Reg" {
 			t.Fatalf("at Propexo: %+v", remote)
+		}
+	})
+}
+
+// deliveryView is an IntegrationJob as the graph shows it.
+type deliveryView struct {
+	Status, LastError string
+	FailedFields      []string
+	Attempts          int
+}
+
+func (e *env) delivery(token string, id int) deliveryView {
+	e.t.Helper()
+	var out struct{ Node deliveryView }
+	e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { status lastError failedFields attempts } } }`,
+		map[string]any{"id": itoa(id)}, &out)
+	return out.Node
+}
+
+// TestProspectDeliveryRepair: what Propexo says about a failed write reaches
+// the graph, and each kind of failure is repaired the way Propexo allows: a
+// rejected field is named; a PARTIAL write is completed by sending the failed
+// fields again (retry-write would be a 400: only failed writes can be
+// retried); a refused retry-write is FAILED with the reason.
+func TestProspectDeliveryRepair(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
+		sim := delivery(t).sim
+		_, token := e.propexoClient("P")
+		create := func(in map[string]any) createdProspect {
+			var out createdProspect
+			e.mustGQL(token, createProspect, map[string]any{"in": in}, &out)
+			return out
+		}
+
+		// 1. Propexo rejects a field (400, issues at error.details.details.issues).
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 400, Issues: []propexotest.Issue{
+			{Code: "too_big", Path: []any{"address_1"}, Message: "String must contain at most 40 character(s)"}}})
+		create(map[string]any{"firstName": "Rejected"})
+		j := e.waitJobs(1, 20*time.Second)[0]
+		d := e.delivery(token, j.ID)
+		if d.Status != "FAILED" || !strings.Contains(d.LastError, "address_1: String must contain at most 40") ||
+			!slices.Equal(d.FailedFields, []string{"address_1"}) {
+			t.Fatalf("rejected field: %+v", d)
+		}
+
+		// 2. PARTIAL_SUCCESS: the prospect exists (created_record_id kept),
+		// the city was not written. Completing sends the city again, once.
+		p := create(map[string]any{"firstName": "Partly", "city": "Austin", "notes": "hello"})
+		completeWhenSent(t, e, sim, j.ID+1, propexotest.PartialSuccess, "city: RentCafe refused the city")
+		j = e.waitJobs(2, 20*time.Second)[1]
+		d = e.delivery(token, j.ID)
+		if d.Status != "PARTIAL" || !strings.Contains(d.LastError, "RentCafe refused the city") || !slices.Equal(d.FailedFields, []string{"city"}) {
+			t.Fatalf("partial: %+v", d)
+		}
+		var linked struct{ Node struct{ PropexoProspectID string } }
+		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.CreateProspect.ID}, &linked)
+		remote, ok := sim.Prospect(linked.Node.PropexoProspectID)
+		if !ok || remote.City != "" || remote.FirstName != "Partly" {
+			t.Fatalf("after the partial write, Propexo holds %v %+v", ok, remote)
+		}
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
+		e.waitJobs(2, 20*time.Second)
+		if d = e.delivery(token, j.ID); d.Status != "SUCCEEDED" || len(d.FailedFields) != 0 {
+			t.Fatalf("completed: %+v", d)
+		}
+		remote, _ = sim.Prospect(linked.Node.PropexoProspectID)
+		if remote.City != "Austin" || strings.Count(remote.Notes, "hello") != 1 || sim.Stats().RetryRequests != 0 {
+			t.Fatalf("after completing, Propexo holds %+v (%d retry-writes)", remote, sim.Stats().RetryRequests)
+		}
+		if last := sim.Jobs()[len(sim.Jobs())-1]; last.Kind != "update" {
+			t.Fatalf("completed with a %s, want an update", last.Kind)
+		}
+
+		// 3. A FAILURE write whose retry-write Propexo refuses (success: false).
+		create(map[string]any{"firstName": "Refused"})
+		completeWhenSent(t, e, sim, j.ID+1, propexotest.Failure, "PMS unavailable")
+		j = e.waitJobs(3, 20*time.Second)[2]
+		sim.RefuseNextRetries(1)
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		j = e.waitJobs(3, 20*time.Second)[2]
+		if d = e.delivery(token, j.ID); d.Status != "FAILED" || !strings.Contains(d.LastError, "Propexo refused to retry the write") {
+			t.Fatalf("refused retry: %+v", d)
+		}
+	})
+}
+
+// TestProspectUpdateExactlyOnce: an update whose answer was lost after
+// Propexo applied it is found there by its marker and not sent again, so
+// its notes are appended once.
+func TestProspectUpdateExactlyOnce(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *env) {
+		sim := delivery(t).sim
+		_, token := e.propexoClient("U")
+		var p createdProspect
+		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": "Una"}}, &p)
+		e.waitJobs(1, 20*time.Second)
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 502, AfterWrite: true})
+		e.mustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "called back"}) { id } }`, map[string]any{"id": p.CreateProspect.ID}, nil)
+		ds := e.waitJobs(2, 20*time.Second)
+		remote := sim.Prospects()
+		if ds[1].Status != integrationjob.StatusSUCCEEDED || len(remote) != 1 || strings.Count(remote[0].Notes, "called back") != 1 ||
+			sim.Stats().UpdateRequests != 1 || sim.Stats().FaultsAfterWrite != 1 {
+			t.Fatalf("update %s (%s); Propexo notes %q after %d updates", ds[1].Status, ds[1].LastError, remote[0].Notes, sim.Stats().UpdateRequests)
 		}
 	})
 }

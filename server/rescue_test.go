@@ -159,7 +159,8 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		t.Cleanup(simSrv.Close)
 		t.Cleanup(sim.Close)
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultHang, AfterWrite: true})
-		env := []string{"DATABASE_URL=" + dbURL, "PROPEXO_TOKEN=test-token", "PROPEXO_BASE_URL=" + simSrv.URL, "LOG_LEVEL=warn"}
+		env := []string{"DATABASE_URL=" + dbURL, "PROPEXO_TOKEN=test-token", "PROPEXO_BASE_URL=" + simSrv.URL, "LOG_LEVEL=warn",
+			"PROPEXO_RECONCILE_AFTER=1s"}
 
 		first := startServer(t, ctx, bin, env...)
 		var created createdProspect
@@ -203,11 +204,13 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		t.Logf("rescued and delivered %s after the kill", time.Since(killed).Round(time.Second))
 		st := sim.Stats()
 		jobs := sim.Jobs()
-		if n := len(sim.Prospects()); n != 1 || len(jobs) != 1 || st.Replays != 1 {
-			t.Fatalf("at Propexo: %d prospects, %d write jobs, %d replays; want one write, its resend recognised (%+v)", n, len(jobs), st.Replays, st)
+		if n := len(sim.Prospects()); n != 1 || len(jobs) != 1 || st.LeadReads == 0 {
+			t.Fatalf("at Propexo: %d prospects, %d write jobs, %d lead reads; want one write, found rather than resent (%+v)", n, len(jobs), st.LeadReads, st)
 		}
 		ij := got.Node.IntegrationJobs.Edges[0].Node
-		if ij.PartnerJobID != jobs[0].ID || got.Node.PropexoProspectID == "" {
+		// The answer naming Propexo's job was lost with the first server: the
+		// delivery found the write by its marker, so it never learned the job.
+		if ij.PartnerJobID != "" || got.Node.PropexoProspectID == "" {
 			t.Fatalf("delivery %+v, prospect id %q; Propexo's job %s", ij, got.Node.PropexoProspectID, jobs[0].ID)
 		}
 		if _, ok := sim.Prospect(got.Node.PropexoProspectID); !ok {

@@ -36,6 +36,12 @@ const (
 	FieldPartnerJobID = "partner_job_id"
 	// FieldNotesToAppend holds the string denoting the notes_to_append field in the database.
 	FieldNotesToAppend = "notes_to_append"
+	// FieldFailedFields holds the string denoting the failed_fields field in the database.
+	FieldFailedFields = "failed_fields"
+	// FieldSendStartedAt holds the string denoting the send_started_at field in the database.
+	FieldSendStartedAt = "send_started_at"
+	// FieldCompletePartial holds the string denoting the complete_partial field in the database.
+	FieldCompletePartial = "complete_partial"
 	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
 	FieldNextAttemptAt = "next_attempt_at"
 	// FieldProspectID holds the string denoting the prospect_id field in the database.
@@ -85,6 +91,9 @@ var Columns = []string{
 	FieldLastError,
 	FieldPartnerJobID,
 	FieldNotesToAppend,
+	FieldFailedFields,
+	FieldSendStartedAt,
+	FieldCompletePartial,
 	FieldNextAttemptAt,
 	FieldProspectID,
 	FieldRegistrationID,
@@ -128,6 +137,8 @@ var (
 	DefaultNotesToAppend string
 	// NotesToAppendValidator is a validator for the "notes_to_append" field. It is called by the builders before save.
 	NotesToAppendValidator func(string) error
+	// DefaultCompletePartial holds the default value on creation for the "complete_partial" field.
+	DefaultCompletePartial bool
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -235,6 +246,16 @@ func ByPartnerJobID(opts ...sql.OrderTermOption) OrderOption {
 // ByNotesToAppend orders the results by the notes_to_append field.
 func ByNotesToAppend(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNotesToAppend, opts...).ToFunc()
+}
+
+// BySendStartedAt orders the results by the send_started_at field.
+func BySendStartedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSendStartedAt, opts...).ToFunc()
+}
+
+// ByCompletePartial orders the results by the complete_partial field.
+func ByCompletePartial(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCompletePartial, opts...).ToFunc()
 }
 
 // ByNextAttemptAt orders the results by the next_attempt_at field.

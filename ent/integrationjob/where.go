@@ -90,6 +90,16 @@ func NotesToAppend(v string) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldNotesToAppend, v))
 }
 
+// SendStartedAt applies equality check predicate on the "send_started_at" field. It's identical to SendStartedAtEQ.
+func SendStartedAt(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldSendStartedAt, v))
+}
+
+// CompletePartial applies equality check predicate on the "complete_partial" field. It's identical to CompletePartialEQ.
+func CompletePartial(v bool) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldCompletePartial, v))
+}
+
 // NextAttemptAt applies equality check predicate on the "next_attempt_at" field. It's identical to NextAttemptAtEQ.
 func NextAttemptAt(v time.Time) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldNextAttemptAt, v))
@@ -478,6 +488,76 @@ func NotesToAppendEqualFold(v string) predicate.IntegrationJob {
 // NotesToAppendContainsFold applies the ContainsFold predicate on the "notes_to_append" field.
 func NotesToAppendContainsFold(v string) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldContainsFold(FieldNotesToAppend, v))
+}
+
+// FailedFieldsIsNil applies the IsNil predicate on the "failed_fields" field.
+func FailedFieldsIsNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIsNull(FieldFailedFields))
+}
+
+// FailedFieldsNotNil applies the NotNil predicate on the "failed_fields" field.
+func FailedFieldsNotNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotNull(FieldFailedFields))
+}
+
+// SendStartedAtEQ applies the EQ predicate on the "send_started_at" field.
+func SendStartedAtEQ(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldSendStartedAt, v))
+}
+
+// SendStartedAtNEQ applies the NEQ predicate on the "send_started_at" field.
+func SendStartedAtNEQ(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldSendStartedAt, v))
+}
+
+// SendStartedAtIn applies the In predicate on the "send_started_at" field.
+func SendStartedAtIn(vs ...time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldSendStartedAt, vs...))
+}
+
+// SendStartedAtNotIn applies the NotIn predicate on the "send_started_at" field.
+func SendStartedAtNotIn(vs ...time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldSendStartedAt, vs...))
+}
+
+// SendStartedAtGT applies the GT predicate on the "send_started_at" field.
+func SendStartedAtGT(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldSendStartedAt, v))
+}
+
+// SendStartedAtGTE applies the GTE predicate on the "send_started_at" field.
+func SendStartedAtGTE(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldSendStartedAt, v))
+}
+
+// SendStartedAtLT applies the LT predicate on the "send_started_at" field.
+func SendStartedAtLT(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldSendStartedAt, v))
+}
+
+// SendStartedAtLTE applies the LTE predicate on the "send_started_at" field.
+func SendStartedAtLTE(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldSendStartedAt, v))
+}
+
+// SendStartedAtIsNil applies the IsNil predicate on the "send_started_at" field.
+func SendStartedAtIsNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIsNull(FieldSendStartedAt))
+}
+
+// SendStartedAtNotNil applies the NotNil predicate on the "send_started_at" field.
+func SendStartedAtNotNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotNull(FieldSendStartedAt))
+}
+
+// CompletePartialEQ applies the EQ predicate on the "complete_partial" field.
+func CompletePartialEQ(v bool) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldCompletePartial, v))
+}
+
+// CompletePartialNEQ applies the NEQ predicate on the "complete_partial" field.
+func CompletePartialNEQ(v bool) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldCompletePartial, v))
 }
 
 // NextAttemptAtEQ applies the EQ predicate on the "next_attempt_at" field.

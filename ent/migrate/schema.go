@@ -266,6 +266,9 @@ var (
 		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "partner_job_id", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "notes_to_append", Type: field.TypeString, Size: 20000, Default: ""},
+		{Name: "failed_fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "send_started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "complete_partial", Type: field.TypeBool, Default: false},
 		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "prospect_id", Type: field.TypeInt, Nullable: true},
@@ -279,19 +282,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "integration_jobs_companies_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[10]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[13]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "integration_jobs_prospects_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[11]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[14]},
 				RefColumns: []*schema.Column{ProspectsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "integration_jobs_registrations_deliveries",
-				Columns:    []*schema.Column{IntegrationJobsColumns[12]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[15]},
 				RefColumns: []*schema.Column{RegistrationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

@@ -518,6 +518,10 @@ func init() {
 	integrationjob.DefaultNotesToAppend = integrationjobDescNotesToAppend.Default.(string)
 	// integrationjob.NotesToAppendValidator is a validator for the "notes_to_append" field. It is called by the builders before save.
 	integrationjob.NotesToAppendValidator = integrationjobDescNotesToAppend.Validators[0].(func(string) error)
+	// integrationjobDescCompletePartial is the schema descriptor for complete_partial field.
+	integrationjobDescCompletePartial := integrationjobFields[8].Descriptor()
+	// integrationjob.DefaultCompletePartial holds the default value on creation for the complete_partial field.
+	integrationjob.DefaultCompletePartial = integrationjobDescCompletePartial.Default.(bool)
 	leaseMixin := schema.Lease{}.Mixin()
 	lease.Policy = privacy.NewPolicies(leaseMixin[1], schema.Lease{})
 	lease.Hooks[0] = func(next ent.Mutator) ent.Mutator {

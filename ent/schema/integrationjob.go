@@ -31,6 +31,15 @@ func (IntegrationJob) Fields() []ent.Field {
 		field.Text("notes_to_append").Default("").MaxRuneLen(maxNotes).
 			Comment("For a prospect update: the notes it adds (Propexo appends notes, so only the new part is sent).").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Strings("failed_fields").Optional().
+			Comment("The Propexo fields (Propexo's names, e.g. address_1) its last answer named as failed: the issues of a rejected write, or the fields a PARTIAL write did not store. Empty when none were named.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Time("send_started_at").Optional().Nillable().
+			Comment("Set just before a write is sent to Propexo and cleared once its answer is known. While set, the write may have been applied with its answer lost, so the delivery looks the write up at Propexo before sending it again.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Bool("complete_partial").Default(false).
+			Comment("A PARTIAL delivery being completed: only the fields that failed are sent again, as an update.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("next_attempt_at").Optional().Nillable().
 			Comment("When delivery will be tried or checked next, while it is not final."),
 		field.Int("prospect_id").Optional().Nillable().Comment("The prospect concerned.").

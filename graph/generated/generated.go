@@ -203,6 +203,7 @@ type ComplexityRoot struct {
 		Attempts      func(childComplexity int) int
 		Client        func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
+		FailedFields  func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		LastError     func(childComplexity int) int
@@ -1154,6 +1155,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationJob.CreatedAt(childComplexity), true
+	case "IntegrationJob.failedFields":
+		if e.ComplexityRoot.IntegrationJob.FailedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.FailedFields(childComplexity), true
 	case "IntegrationJob.id":
 		if e.ComplexityRoot.IntegrationJob.ID == nil {
 			break
@@ -3099,7 +3106,7 @@ type Mutation {
     idempotencyKey: String
   ): Prospect!
 
-  "Queues a FAILED, PARTIAL or NOT_SENT delivery again."
+  "Queues a FAILED, PARTIAL or NOT_SENT delivery again. A write Propexo ran and failed is re-run there (retry-write, following the new job Propexo answers); a PARTIAL one is completed by sending the fields that failed (failedFields; all when Propexo named none) again as an update, since Propexo retries only failed writes. A retry Propexo refuses ends FAILED with its reason."
   retryIntegrationJob(
     "The delivery to retry."
     id: ID!
@@ -5520,6 +5527,10 @@ type IntegrationJob implements Node {
   The partner's id for the delivery, once it has one.
   """
   partnerJobID: String!
+  """
+  The Propexo fields (Propexo's names, e.g. address_1) its last answer named as failed: the issues of a rejected write, or the fields a PARTIAL write did not store. Empty when none were named.
+  """
+  failedFields: [String!]
   """
   When delivery will be tried or checked next, while it is not final.
   """
@@ -11598,6 +11609,8 @@ func (ec *executionContext) childFields_IntegrationJob(ctx context.Context, fiel
 		return ec.fieldContext_IntegrationJob_lastError(ctx, field)
 	case "partnerJobID":
 		return ec.fieldContext_IntegrationJob_partnerJobID(ctx, field)
+	case "failedFields":
+		return ec.fieldContext_IntegrationJob_failedFields(ctx, field)
 	case "nextAttemptAt":
 		return ec.fieldContext_IntegrationJob_nextAttemptAt(ctx, field)
 	case "client":
@@ -16111,6 +16124,29 @@ func (ec *executionContext) _IntegrationJob_partnerJobID(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_partnerJobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_failedFields(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_failedFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedFields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_failedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -36060,6 +36096,11 @@ func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.Selecti
 		case "partnerJobID":
 			out.Values[i] = ec._IntegrationJob_partnerJobID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedFields":
+			out.Values[i] = ec._IntegrationJob_failedFields(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextAttemptAt":

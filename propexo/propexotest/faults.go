@@ -12,7 +12,8 @@ type FaultKind int
 const (
 	// FaultError answers Fault.Status (default 500) with an error body.
 	FaultError FaultKind = iota + 1
-	// FaultRateLimited answers 429 with Retry-After, whatever the count.
+	// FaultRateLimited answers 429, whatever the count, with no Retry-After
+	// (PARTNERS.md:79).
 	FaultRateLimited
 	// FaultHang never answers: the handler waits until the client gives up
 	// (its timeout), the Sim is closed, or Options.HangMax passes (then 504).
@@ -28,6 +29,8 @@ type Fault struct {
 	// AfterWrite applies the call first (a write creates its job) and
 	// then fails the answer: the response is lost, the write is not.
 	AfterWrite bool
+	// Issues are sent with a FaultError, as a 400's validation issues.
+	Issues []Issue
 }
 
 // FailNext makes the next n authenticated calls, on any route, fail with f.
@@ -64,7 +67,6 @@ func (s *Sim) countFault(after bool) {
 func (s *Sim) emitFault(w http.ResponseWriter, r *http.Request, f Fault, lim limitState) {
 	switch f.Kind {
 	case FaultRateLimited:
-		setRetryAfter(w.Header(), lim.retryAfter)
 		writeError(w, http.StatusTooManyRequests, "RATE_LIMITED", "rate limit exceeded (injected)", nil)
 	case FaultHang:
 		t := time.NewTimer(s.opts.HangMax)
@@ -86,6 +88,6 @@ func (s *Sim) emitFault(w http.ResponseWriter, r *http.Request, f Fault, lim lim
 			status = http.StatusInternalServerError
 		}
 		code := strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_"))
-		writeError(w, status, code, "simulated failure", nil)
+		writeError(w, status, code, "simulated failure", f.Issues)
 	}
 }

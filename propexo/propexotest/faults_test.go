@@ -38,7 +38,7 @@ func TestFailNext(t *testing.T) {
 				if r.status != tc.wantStatus || r.raw != tc.wantBody {
 					t.Fatalf("call %d: %d %q, want %d %q", i, r.status, r.raw, tc.wantStatus, tc.wantBody)
 				}
-				if tc.fault.Kind == FaultRateLimited && r.header.Get("Retry-After") != "60" {
+				if tc.fault.Kind == FaultRateLimited && r.header.Get("Retry-After") != "" {
 					t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
 				}
 			}

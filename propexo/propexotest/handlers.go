@@ -78,25 +78,9 @@ func (s *Sim) accept(w http.ResponseWriter, r *http.Request, kind, prospectID st
 		s.emitFault(w, r, Fault{Kind: s.opts.RandomFault}, limitState{})
 		return
 	}
-	// A repeated Idempotency-Key replays the first accepted write instead of
-	// queueing a second one (see the client's WithIdempotencyKey).
-	key := r.Header.Get("Idempotency-Key")
-	if prev, ok := s.idempotent[key]; key != "" && ok {
-		s.stats.Replays++
-		s.mu.Unlock()
-		s.answerWrite(w, prev)
-		return
-	}
-	s.jobSeq++
-	now := s.now()
-	j := &Job{ID: fmt.Sprintf("job_%d", s.jobSeq), Kind: kind, ProspectID: prospectID,
-		Status: Pending, Attempts: 1, CreatedAt: now, UpdatedAt: now, body: b}
-	s.jobs[j.ID] = j
-	s.jobOrder = append(s.jobOrder, j.ID)
-	if key != "" {
-		s.idempotent[key] = j.ID
-	}
-	s.scheduleLocked(j.ID)
+	// No Idempotency-Key: Propexo documents none (PARTNERS.md:68-69), so
+	// every accepted write is a new job, a resent one included.
+	j := s.newJobLocked(kind, prospectID, b)
 	if fault {
 		s.stats.FaultsAfterWrite++
 	}
@@ -147,10 +131,11 @@ func (s *Sim) writeStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "job "+r.PathValue("id")+" not found", nil)
+		// "An unknown job id is a 400" (PARTNERS.md:76).
+		writeError(w, http.StatusBadRequest, "invalid_request", "job "+r.PathValue("id")+" not found", nil)
 		return
 	}
-	var created any // null until the write succeeded
+	var created any // null until the write succeeded, or always (NullCreatedRecordID)
 	if snap.CreatedRecordID != "" {
 		created = snap.CreatedRecordID
 	}
@@ -167,30 +152,64 @@ func (s *Sim) writeStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, status)
 }
 
-// retryWrite re-runs a FAILURE job: it goes back to PENDING with one more
-// attempt. Any other state is a conflict.
+// retryWrite re-queues a FAILURE write as a new job and answers
+// {success, job_id} with the new job's id (PARTNERS.md:72-73;
+// propexo-openapi-extract.yml:3412-3423). Only FAILURE can be retried,
+// anything else is a 400 (PARTNERS.md:74; propexo-openapi-extract.yml:37-38),
+// and so is an unknown job (PARTNERS.md:76). The failed job keeps its status.
 func (s *Sim) retryWrite(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
+	s.stats.RetryRequests++
 	j, ok := s.jobs[id]
 	var status Status
+	var next *Job
+	refused := false
 	if ok {
 		status = j.Status
-		if status == Failure {
-			j.Status, j.Errors, j.UpdatedAt = Pending, nil, s.now()
-			j.Attempts++
-			s.scheduleLocked(id)
+		switch {
+		case status != Failure:
+		case s.refuseRetries > 0:
+			// "success: false means nothing was queued" (PARTNERS.md:73).
+			s.refuseRetries--
+			refused = true
+		default:
+			next = s.newJobLocked(j.Kind, j.ProspectID, j.body)
+			next.Attempts = j.Attempts + 1
+			next.RetryOf = j.ID
 		}
 	}
 	s.mu.Unlock()
 	switch {
 	case !ok:
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "job "+id+" not found", nil)
+		writeError(w, http.StatusBadRequest, "invalid_request", "job "+id+" not found", nil)
 	case status != Failure:
-		writeError(w, http.StatusConflict, "JOB_NOT_RETRYABLE", "job "+id+" is "+string(status)+"; only FAILURE can be retried", nil)
+		writeError(w, http.StatusBadRequest, "invalid_request", "job "+id+" is "+string(status)+"; only failed write operations can be retried", nil)
+	case refused:
+		writeJSON(w, http.StatusOK, map[string]any{"success": false, "job_id": id})
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"job_id": id, "write_status": Pending})
+		writeJSON(w, http.StatusOK, map[string]any{"success": true, "job_id": next.ID})
 	}
+}
+
+// RefuseNextRetries makes the next n retry-writes of a FAILURE job answer
+// {success: false}: nothing queued.
+func (s *Sim) RefuseNextRetries(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseRetries += n
+}
+
+// newJobLocked records a PENDING job and schedules its auto-completion.
+func (s *Sim) newJobLocked(kind, prospectID string, b body) *Job {
+	s.jobSeq++
+	now := s.now()
+	j := &Job{ID: fmt.Sprintf("job_%d", s.jobSeq), Kind: kind, ProspectID: prospectID,
+		Status: Pending, Attempts: 1, CreatedAt: now, UpdatedAt: now, body: b}
+	s.jobs[j.ID] = j
+	s.jobOrder = append(s.jobOrder, j.ID)
+	s.scheduleLocked(j.ID)
+	return j
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -199,10 +218,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeError answers Propexo's errorResponse. Validation issues sit two
+// levels down, at error.details.details.issues, beside name "ZodError"
+// (PARTNERS.md:77-78; propexo-openapi-extract.yml:6269-6297).
 func writeError(w http.ResponseWriter, status int, code, msg string, issues []Issue) {
 	e := map[string]any{"code": code, "message": msg}
 	if issues != nil {
-		e["details"] = map[string]any{"issues": issues}
+		e["details"] = map[string]any{"details": map[string]any{"issues": issues, "name": "ZodError"}}
 	}
 	writeJSON(w, status, map[string]any{"error": e})
 }

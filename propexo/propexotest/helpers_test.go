@@ -94,7 +94,10 @@ type errorBody struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 		Details struct {
-			Issues []Issue `json:"issues"`
+			Details struct {
+				Issues []Issue `json:"issues"`
+				Name   string  `json:"name"`
+			} `json:"details"`
 		} `json:"details"`
 	} `json:"error"`
 }

@@ -1,7 +1,6 @@
 package propexotest
 
 import (
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,10 +14,9 @@ type window struct {
 }
 
 type limitState struct {
-	ok, slow   bool
-	limit      int
-	remaining  int
-	retryAfter time.Duration // until the window ends
+	ok, slow  bool
+	limit     int
+	remaining int
 }
 
 func (l limitState) setHeaders(h http.Header) {
@@ -40,21 +38,13 @@ func (s *Sim) admit(token string) limitState {
 	s.stats.Requests++
 	limit := s.opts.RateLimit
 	st := limitState{
-		ok:         win.count <= limit,
-		slow:       win.count*5 > limit*4, // past 80% used
-		limit:      limit,
-		remaining:  max(0, limit-win.count),
-		retryAfter: win.start.Add(s.opts.RateWindow).Sub(now),
+		ok:        win.count <= limit,
+		slow:      win.count*5 > limit*4, // past 80% used
+		limit:     limit,
+		remaining: max(0, limit-win.count),
 	}
 	if !st.ok {
 		s.stats.RateLimited++
 	}
 	return st
-}
-
-// setRetryAfter writes whole seconds, rounded up so a client waiting that
-// long is never early; at least 1.
-func setRetryAfter(h http.Header, d time.Duration) {
-	secs := max(1, int(math.Ceil(d.Seconds())))
-	h.Set("Retry-After", strconv.Itoa(secs))
 }

@@ -120,8 +120,8 @@ func runRules(t *testing.T, cases []ruleCase, method, path, seed string) {
 			if e.Error.Code != "VALIDATION_ERROR" {
 				t.Errorf("code %q", e.Error.Code)
 			}
-			if !reflect.DeepEqual(e.Error.Details.Issues, tc.issues) {
-				t.Errorf("issues\n got %#v\nwant %#v", e.Error.Details.Issues, tc.issues)
+			if !reflect.DeepEqual(e.Error.Details.Details.Issues, tc.issues) {
+				t.Errorf("issues\n got %#v\nwant %#v", e.Error.Details.Details.Issues, tc.issues)
 			}
 		})
 	}

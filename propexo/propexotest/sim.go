@@ -1,8 +1,14 @@
 // Package propexotest simulates Propexo's prospect write API for tests and
 // demo mode: create and update prospects (every field rule of the two specs),
-// asynchronous write jobs under test control, bearer auth, the per-token
-// rate limit, and injected faults, including faults after the write was
-// applied, whose lost response is what makes idempotent delivery necessary.
+// asynchronous write jobs under test control, write-status and retry-write,
+// the lead list a client reconciles with, bearer auth, the per-token rate
+// limit, and injected faults, including faults after the write was applied,
+// whose lost response is what makes reconciliation necessary.
+//
+// It is never more lenient than Propexo's documents (shared/specs): each rule
+// cites its line. In particular it ignores any Idempotency-Key header, which
+// Propexo does not document (PARTNERS.md:68-69): a create sent twice makes
+// two prospects, as it would there.
 //
 // Use it with httptest.NewServer(sim) or in process with sim.Transport().
 // It deliberately does not import the client package, so the wire format is
@@ -43,6 +49,10 @@ type Options struct {
 	// after this delay with AutoOutcome (default SUCCESS). For demo mode.
 	AutoComplete time.Duration
 	AutoOutcome  Status
+	// NullCreatedRecordID answers created_record_id null even for a create
+	// that succeeded, as Propexo may "if the given PMS does not generate a
+	// new record ID" (propexo-openapi-extract.yml:6101-6106).
+	NullCreatedRecordID bool
 	// FailRate is the probability that a valid write fails; half of those
 	// failures happen after the write was applied. Seed seeds the RNG.
 	FailRate float64
@@ -64,8 +74,9 @@ type Stats struct {
 	RateLimited       int // 429s from the limit (not injected ones)
 	FaultsBeforeWrite int // injected or random faults that applied nothing
 	FaultsAfterWrite  int // faults whose write was applied, answer lost
-	Replays           int // writes answered from an earlier Idempotency-Key
-	FaultsOnReads     int // write-status calls failed by ReadFailRate
+	FaultsOnReads     int // write-status and lead reads failed by ReadFailRate
+	LeadReads         int // GET /v1/leads/ and /v1/leads/{id}
+	RetryRequests     int // POST /v1/admin/retry-write/{root_job_id}
 }
 
 // Sim is the simulator. It is safe for concurrent use.
@@ -84,10 +95,12 @@ type Sim struct {
 	seq, jobSeq   int
 	prospects     map[string]*Prospect
 	prospectOrder []string
-	jobs          map[string]*Job
-	jobOrder      []string
-	// idempotent maps an Idempotency-Key to the job its first write made.
-	idempotent map[string]string
+	// created and updated are the prospects' times, as leads show them.
+	created, updated map[string]time.Time
+	jobs             map[string]*Job
+	jobOrder         []string
+	// refuseRetries is how many retry-writes still answer success: false.
+	refuseRetries int
 }
 
 // New returns a simulator.
@@ -114,14 +127,15 @@ func New(opts Options) *Sim {
 		opts.HangMax = 30 * time.Second
 	}
 	s := &Sim{
-		opts:       opts,
-		tokens:     make(map[string]bool),
-		closed:     make(chan struct{}),
-		rng:        rand.New(rand.NewPCG(opts.Seed, 0x70726f7065786f)),
-		windows:    make(map[string]*window),
-		prospects:  make(map[string]*Prospect),
-		jobs:       make(map[string]*Job),
-		idempotent: make(map[string]string),
+		opts:      opts,
+		tokens:    make(map[string]bool),
+		closed:    make(chan struct{}),
+		rng:       rand.New(rand.NewPCG(opts.Seed, 0x70726f7065786f)),
+		windows:   make(map[string]*window),
+		prospects: make(map[string]*Prospect),
+		created:   make(map[string]time.Time),
+		updated:   make(map[string]time.Time),
+		jobs:      make(map[string]*Job),
 	}
 	for _, t := range opts.Tokens {
 		s.tokens[t] = true
@@ -131,6 +145,8 @@ func New(opts Options) *Sim {
 	s.mux.HandleFunc("PUT /crm/v1/prospects/{id}", s.update)
 	s.mux.HandleFunc("GET /v1/admin/write-status/{id}", s.writeStatus)
 	s.mux.HandleFunc("POST /v1/admin/retry-write/{id}", s.retryWrite)
+	s.mux.HandleFunc("GET /v1/leads/{$}", s.listLeads)
+	s.mux.HandleFunc("GET /v1/leads/{id}", s.getLead)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route for "+r.Method+" "+r.URL.Path, nil)
 	})
@@ -177,7 +193,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lim := s.admit(token)
 	lim.setHeaders(w.Header())
 	if !lim.ok {
-		setRetryAfter(w.Header(), lim.retryAfter)
+		// No Retry-After: "429s come with the x-ratelimit-* headers only"
+		// (PARTNERS.md:79).
 		writeError(w, http.StatusTooManyRequests, "RATE_LIMITED",
 			fmt.Sprintf("rate limit of %d requests exceeded", lim.limit), nil)
 		return

@@ -2,10 +2,12 @@ package propexotest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,8 +23,8 @@ func TestAuth(t *testing.T) {
 		{"basic scheme", "Basic " + token, 401},
 		{"empty token", "Bearer ", 401},
 		{"wrong token", "Bearer nope", 401},
-		{"right token", "Bearer " + token, 404},
-		{"scheme is case-insensitive", "bearer " + token, 404},
+		{"right token", "Bearer " + token, 400}, // an unknown job is a 400 (PARTNERS.md:76)
+		{"scheme is case-insensitive", "bearer " + token, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := doAuth(t, srv, "GET", "/v1/admin/write-status/job_x", "", tc.auth)
@@ -51,7 +53,7 @@ func TestAnyTokenWhenNoneConfigured(t *testing.T) {
 	sim := New(Options{})
 	srv := newServerFor(t, sim)
 	r := doAuth(t, srv, "GET", "/v1/admin/write-status/job_1", "", "Bearer whatever")
-	if r.status != 404 {
+	if r.status != 400 {
 		t.Fatalf("status %d", r.status)
 	}
 }
@@ -88,8 +90,9 @@ func TestCreateLifecycle(t *testing.T) {
 	wantP := []Prospect{{ID: "prospect_1", IntegrationID: "int_1", FirstName: "Ada", MiddleName: "K",
 		Subscribe: boolp(false), DesiredNumBedrooms: []int{3}, RentMinimumInCents: intp(150000),
 		Notes: "first", Pets: []string{"dog"}}}
-	if got := sim.Prospects(); !reflect.DeepEqual(got, wantP) {
-		t.Fatalf("prospects\n got %+v\nwant %+v", got, wantP)
+	gotP := sim.Prospects()
+	if !reflect.DeepEqual(gotP, wantP) {
+		t.Fatalf("prospects\n got %+v\nwant %+v", gotP, wantP)
 	}
 	if sim.CreateRequests() != 1 {
 		t.Errorf("create requests %d", sim.CreateRequests())
@@ -191,65 +194,156 @@ func TestOutcomes(t *testing.T) {
 	if err := sim.CompleteJob(pending, Pending); err == nil || err.Error() != `propexotest: "PENDING" is not a final status` {
 		t.Errorf("CompleteJob(PENDING) = %v", err)
 	}
-	if r := do(t, srv, "GET", "/v1/admin/write-status/job_404", ""); r.status != 404 {
+	// An unknown job id is a 400, not a 404 (PARTNERS.md:76).
+	if r := do(t, srv, "GET", "/v1/admin/write-status/job_404", ""); r.status != 400 {
 		t.Errorf("unknown job status %d", r.status)
 	}
 }
 
+// TestRetryWrite: only a FAILURE job can be retried (else 400), the answer
+// is {success, job_id} with a new job, which is the one to follow.
 func TestRetryWrite(t *testing.T) {
 	sim, srv := start(t, Options{})
 	job := create(t, srv, `{"integration_id":"i","first_name":"Bo"}`)
-	if r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, ""); r.status != 409 || r.errorBody(t).Error.Code != "JOB_NOT_RETRYABLE" {
+	if r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, ""); r.status != 400 || r.errorBody(t).Error.Code != "invalid_request" {
 		t.Fatalf("retry of pending job: %d %s", r.status, r.raw)
 	}
 	if err := sim.CompleteJob(job, Failure); err != nil {
 		t.Fatal(err)
 	}
+	sim.RefuseNextRetries(1)
+	if r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, ""); r.status != 200 || r.json(t)["success"] != false {
+		t.Fatalf("refused retry: %d %s", r.status, r.raw)
+	}
+	if n := len(sim.Jobs()); n != 1 {
+		t.Fatalf("a refused retry queued something: %d jobs", n)
+	}
 	r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, "")
-	if r.status != 200 || !reflect.DeepEqual(r.json(t), map[string]any{"job_id": job, "write_status": "PENDING"}) {
+	body := r.json(t)
+	next, _ := body["job_id"].(string)
+	if r.status != 200 || body["success"] != true || next == "" || next == job {
 		t.Fatalf("retry: %d %s", r.status, r.raw)
 	}
-	if j, _ := sim.Job(job); j.Status != Pending || j.Attempts != 2 || j.Errors != nil {
-		t.Fatalf("job after retry %+v", j)
+	if old, _ := sim.Job(job); old.Status != Failure {
+		t.Fatalf("the failed job after retry %+v", old)
 	}
-	if err := sim.CompleteJob(job, Success); err != nil {
+	if j, _ := sim.Job(next); j.Status != Pending || j.Attempts != 2 || j.RetryOf != job {
+		t.Fatalf("new job after retry %+v", j)
+	}
+	if err := sim.CompleteJob(next, Success); err != nil {
 		t.Fatal(err)
 	}
 	if ps := sim.Prospects(); len(ps) != 1 || ps[0].FirstName != "Bo" {
 		t.Fatalf("prospects %+v", ps)
 	}
-	if r := do(t, srv, "POST", "/v1/admin/retry-write/"+job, ""); r.status != 409 {
+	if r := do(t, srv, "POST", "/v1/admin/retry-write/"+next, ""); r.status != 400 {
 		t.Errorf("retry of succeeded job: %d", r.status)
 	}
-	if r := do(t, srv, "POST", "/v1/admin/retry-write/job_404", ""); r.status != 404 {
+	if r := do(t, srv, "POST", "/v1/admin/retry-write/job_404", ""); r.status != 400 {
 		t.Errorf("retry of unknown job: %d", r.status)
+	}
+}
+
+// TestNoIdempotencyKey: Propexo documents no Idempotency-Key
+// (PARTNERS.md:68-69), so a create sent twice is two prospects.
+func TestNoIdempotencyKey(t *testing.T) {
+	sim, srv := start(t, Options{AutoComplete: time.Millisecond})
+	for range 2 {
+		req, _ := http.NewRequest("POST", srv.URL+"/crm/v1/prospects/", strings.NewReader(`{"integration_id":"i"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Idempotency-Key", "same")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sim.Prospects()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := len(sim.Prospects()); n != 2 {
+		t.Fatalf("%d prospects after two creates under one key, want 2", n)
+	}
+}
+
+// TestLeads: the prospects are listed as leads, newest first, filtered and
+// paged as the extract documents; bad parameters are a 400.
+func TestLeads(t *testing.T) {
+	clock := newClock()
+	sim, srv := start(t, Options{Now: clock.Now})
+	for i, body := range []string{`{"integration_id":"a","notes":"one","phone_1":"+15125550100"}`, `{"integration_id":"a","notes":"two"}`, `{"integration_id":"b"}`} {
+		clock.Advance(time.Second)
+		if err := sim.CompleteJob(create(t, srv, body), Success); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	type page struct {
+		Meta struct {
+			Offset, Limit, Total int
+			HasMore              bool
+		}
+		Results []struct{ ID, Notes string }
+	}
+	list := func(q string) (page, reply) {
+		r := do(t, srv, "GET", "/v1/leads/"+q, "")
+		var p page
+		if r.status == 200 {
+			if err := json.Unmarshal([]byte(r.raw), &p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p, r
+	}
+	p, _ := list("?integration_id=a&limit=1")
+	if p.Meta.Total != 2 || !p.Meta.HasMore || len(p.Results) != 1 || p.Results[0].Notes != "two" {
+		t.Fatalf("newest first: %+v", p)
+	}
+	p, _ = list("?integration_id=a&limit=1&offset=1&order-by=created_at:desc")
+	if p.Meta.HasMore || len(p.Results) != 1 || p.Results[0].Notes != "one" {
+		t.Fatalf("second page: %+v", p)
+	}
+	if p, _ = list("?phone_1=5125550100"); len(p.Results) != 1 || p.Results[0].Notes != "one" {
+		t.Fatalf("by phone: %+v", p)
+	}
+	for _, q := range []string{"?limit=251", "?offset=-1", "?phone_1=%2B15125550100", "?order-by=notes"} {
+		if _, r := list(q); r.status != 400 || len(r.errorBody(t).Error.Details.Details.Issues) != 1 {
+			t.Errorf("%s: %d %s", q, r.status, r.raw)
+		}
+	}
+	if r := do(t, srv, "GET", "/v1/leads/prospect_2", ""); r.status != 200 || !strings.Contains(r.raw, `"notes":"two"`) {
+		t.Errorf("one lead: %d %s", r.status, r.raw)
+	}
+	if r := do(t, srv, "GET", "/v1/leads/nope", ""); r.status != 400 {
+		t.Errorf("unknown lead: %d", r.status)
 	}
 }
 
 func TestRateLimitWindow(t *testing.T) {
 	clock := newClock()
 	sim, srv := start(t, Options{RateLimit: 5, Now: clock.Now, Tokens: []string{token, "other"}})
-	get := func() reply { return do(t, srv, "GET", "/v1/admin/write-status/job_x", "") }
+	get := func() reply { return do(t, srv, "GET", "/v1/leads/", "") }
 	for i := 1; i <= 5; i++ {
 		r := get()
-		if r.status != 404 || r.header.Get("x-ratelimit-limit") != "5" || r.header.Get("x-ratelimit-remaining") != fmt.Sprint(5-i) {
+		if r.status != 200 || r.header.Get("x-ratelimit-limit") != "5" || r.header.Get("x-ratelimit-remaining") != fmt.Sprint(5-i) {
 			t.Fatalf("request %d: %d limit=%s remaining=%s", i, r.status, r.header.Get("x-ratelimit-limit"), r.header.Get("x-ratelimit-remaining"))
 		}
 	}
 	r := get()
-	if r.status != 429 || r.header.Get("Retry-After") != "60" || r.header.Get("x-ratelimit-remaining") != "0" || r.errorBody(t).Error.Code != "RATE_LIMITED" {
+	// No Retry-After: Propexo sends the x-ratelimit-* headers only (PARTNERS.md:79).
+	if r.status != 429 || r.header.Get("Retry-After") != "" || r.header.Get("x-ratelimit-remaining") != "0" || r.errorBody(t).Error.Code != "RATE_LIMITED" {
 		t.Fatalf("6th: %d retry-after=%q %s", r.status, r.header.Get("Retry-After"), r.raw)
 	}
 	// Another token has its own budget.
-	if o := doAuth(t, srv, "GET", "/v1/admin/write-status/job_x", "", "Bearer other"); o.status != 404 || o.header.Get("x-ratelimit-remaining") != "4" {
+	if o := doAuth(t, srv, "GET", "/v1/leads/", "", "Bearer other"); o.status != 200 || o.header.Get("x-ratelimit-remaining") != "4" {
 		t.Fatalf("other token: %d remaining=%s", o.status, o.header.Get("x-ratelimit-remaining"))
 	}
 	clock.Advance(30*time.Second + 500*time.Millisecond)
-	if r := get(); r.status != 429 || r.header.Get("Retry-After") != "30" {
+	if r := get(); r.status != 429 || r.header.Get("Retry-After") != "" {
 		t.Fatalf("mid-window: %d retry-after=%q", r.status, r.header.Get("Retry-After"))
 	}
 	clock.Advance(29500 * time.Millisecond) // the window has ended
-	if r := get(); r.status != 404 || r.header.Get("x-ratelimit-remaining") != "4" {
+	if r := get(); r.status != 200 || r.header.Get("x-ratelimit-remaining") != "4" {
 		t.Fatalf("new window: %d remaining=%s", r.status, r.header.Get("x-ratelimit-remaining"))
 	}
 	if st := sim.Stats(); st.RateLimited != 2 || st.Requests != 9 {
@@ -357,7 +451,7 @@ func TestTransportInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 404 || resp.Header.Get("x-ratelimit-remaining") != "149" {
+	if resp.StatusCode != 400 || resp.Header.Get("x-ratelimit-remaining") != "149" {
 		t.Fatalf("%d remaining=%s", resp.StatusCode, resp.Header.Get("x-ratelimit-remaining"))
 	}
 	// A hang ends with the client's timeout, as over a socket.
@@ -367,5 +461,24 @@ func TestTransportInProcess(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+token)
 	if _, err := hc.Do(req); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("hang: %v", err)
+	}
+}
+
+// TestPartialAndNullRecordID: a PARTIAL_SUCCESS stores all but the fields its
+// errors name ("field: message", the simulator's convention), and
+// NullCreatedRecordID answers created_record_id null even on success, as
+// Propexo may (propexo-openapi-extract.yml:6101-6106).
+func TestPartialAndNullRecordID(t *testing.T) {
+	sim, srv := start(t, Options{NullCreatedRecordID: true})
+	job := create(t, srv, `{"integration_id":"i","first_name":"Al","city":"Reno"}`)
+	if err := sim.CompleteJob(job, PartialSuccess, "city: not accepted by the PMS"); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, srv, job)
+	if st["write_status"] != "PARTIAL_SUCCESS" || st["created_record_id"] != nil {
+		t.Fatalf("status %v", st)
+	}
+	if ps := sim.Prospects(); len(ps) != 1 || ps[0].FirstName != "Al" || ps[0].City != "" {
+		t.Fatalf("prospects %+v", ps)
 	}
 }

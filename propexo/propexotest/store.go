@@ -1,8 +1,10 @@
 package propexotest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -138,6 +140,36 @@ func (b *body) apply(p *Prospect, update bool) {
 	set(&p.ProspectSource, b.ProspectSource)
 }
 
+// failedFields reads the fields a PARTIAL_SUCCESS did not write from its
+// errors. Propexo's errors are free text (propexo-openapi-extract.yml:6093-6096);
+// the simulator's convention, for tests, is "field_name: message".
+func failedFields(errs []string) map[string]bool {
+	out := make(map[string]bool)
+	for _, e := range errs {
+		if name, _, ok := strings.Cut(e, ":"); ok && !strings.ContainsAny(name, " \t") {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// without returns b minus the named fields.
+func (b body) without(fields map[string]bool) body {
+	if len(fields) == 0 {
+		return b
+	}
+	raw, _ := json.Marshal(b)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &m)
+	for f := range fields {
+		delete(m, f)
+	}
+	raw, _ = json.Marshal(m)
+	var out body
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
 func set[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
@@ -185,6 +217,7 @@ type Job struct {
 	Errors          []string
 	CreatedRecordID string // "" is reported as null
 	Attempts        int    // 1, plus one per retry-write
+	RetryOf         string // the FAILURE job a retry-write re-queued as this one
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 
@@ -237,17 +270,25 @@ func (s *Sim) completeLocked(id string, outcome Status, errs []string) error {
 			j.Errors = []string{"simulated write failure"}
 		}
 	case Success, PartialSuccess:
-		if outcome == PartialSuccess && len(j.Errors) == 0 {
-			j.Errors = []string{"simulated partial failure: some fields were not written"}
+		b := j.body
+		if outcome == PartialSuccess {
+			if len(j.Errors) == 0 {
+				j.Errors = []string{"simulated partial failure: some fields were not written"}
+			}
+			b = b.without(failedFields(j.Errors))
 		}
 		if j.Kind == "create" {
 			s.seq++
 			j.ProspectID = fmt.Sprintf("prospect_%d", s.seq)
 			s.prospects[j.ProspectID] = &Prospect{ID: j.ProspectID}
 			s.prospectOrder = append(s.prospectOrder, j.ProspectID)
+			s.created[j.ProspectID] = j.UpdatedAt
 		}
-		j.body.apply(s.prospects[j.ProspectID], j.Kind == "update")
-		j.CreatedRecordID = j.ProspectID
+		b.apply(s.prospects[j.ProspectID], j.Kind == "update")
+		s.updated[j.ProspectID] = j.UpdatedAt
+		if !s.opts.NullCreatedRecordID {
+			j.CreatedRecordID = j.ProspectID
+		}
 	default:
 		return fmt.Errorf("propexotest: %q is not a final status", outcome)
 	}
@@ -286,6 +327,10 @@ func (s *Sim) SeedProspect(p Prospect) string {
 		s.seq++
 		p.ID = fmt.Sprintf("prospect_%d", s.seq)
 	}
+	if _, ok := s.created[p.ID]; !ok {
+		s.created[p.ID] = s.now()
+	}
+	s.updated[p.ID] = s.now()
 	if _, dup := s.prospects[p.ID]; !dup {
 		s.prospectOrder = append(s.prospectOrder, p.ID)
 	}

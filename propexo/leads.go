@@ -1,0 +1,138 @@
+package propexo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Lead is a prospect as Propexo's read side lists it (GET /v1/leads/):
+// the fields the delivery reconciles with. A prospect written through the
+// CRM endpoints is read back as a lead.
+type Lead struct {
+	ID            string
+	IntegrationID string
+	Notes         string
+	// CreatedAt is when the record first entered Propexo; zero when the
+	// answer had none or an unreadable one.
+	CreatedAt time.Time
+}
+
+// LeadQuery filters GET /v1/leads/. Empty fields are not sent.
+type LeadQuery struct {
+	IntegrationID string
+	Email1        string
+	// Offset and Limit page the list; Limit 0 means the partner's default
+	// (100), at most 250.
+	Offset, Limit int
+	// OrderBy is e.g. "created_at:desc" (the partner's default).
+	OrderBy string
+}
+
+// LeadPage is one page of leads.
+type LeadPage struct {
+	Leads   []Lead
+	HasMore bool
+	Total   int
+}
+
+// MaxLeadPage is the most leads one page may hold.
+const MaxLeadPage = 250
+
+type wireLead struct {
+	ID            string  `json:"id"`
+	IntegrationID string  `json:"integration_id"`
+	Notes         *string `json:"notes"`
+	CreatedAt     string  `json:"created_at"`
+}
+
+func (w wireLead) lead() Lead {
+	l := Lead{ID: w.ID, IntegrationID: w.IntegrationID}
+	if w.Notes != nil {
+		l.Notes = *w.Notes
+	}
+	if t, err := time.Parse(time.RFC3339Nano, w.CreatedAt); err == nil {
+		l.CreatedAt = t
+	}
+	return l
+}
+
+// ListLeads reads one page of GET /v1/leads/.
+func (c *Client) ListLeads(ctx context.Context, q LeadQuery) (*LeadPage, error) {
+	if q.Limit < 0 || q.Limit > MaxLeadPage || q.Offset < 0 {
+		return nil, &ValidationError{Fields: []FieldError{{Field: "limit", Message: fmt.Sprintf("must be 0 to %d, with offset >= 0", MaxLeadPage)}}}
+	}
+	v := url.Values{}
+	for k, s := range map[string]string{"integration_id": q.IntegrationID, "email_1": q.Email1, "order-by": q.OrderBy} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Offset > 0 {
+		v.Set("offset", strconv.Itoa(q.Offset))
+	}
+	path := "/v1/leads/"
+	if len(v) > 0 {
+		path += "?" + v.Encode()
+	}
+	body, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Meta struct {
+			HasMore *bool `json:"hasMore"`
+			Total   int   `json:"total"`
+		} `json:"meta"`
+		Results []wireLead `json:"results"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, &RequestError{Method: http.MethodGet, Path: "/v1/leads/", StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
+	}
+	out := &LeadPage{Total: w.Meta.Total, Leads: make([]Lead, len(w.Results))}
+	for i, l := range w.Results {
+		out.Leads[i] = l.lead()
+	}
+	// hasMore may be null (propexo-openapi-extract.yml:3443-3447): then a
+	// full page may have more.
+	if w.Meta.HasMore != nil {
+		out.HasMore = *w.Meta.HasMore
+	} else {
+		out.HasMore = len(w.Results) > 0 && q.Offset+len(w.Results) < w.Meta.Total
+	}
+	return out, nil
+}
+
+// GetLead reads GET /v1/leads/{id}, answered as {meta, results: Lead}.
+func (c *Client) GetLead(ctx context.Context, id string) (*Lead, error) {
+	if err := requireID("id", id); err != nil {
+		return nil, err
+	}
+	path := "/v1/leads/" + url.PathEscape(id)
+	body, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Results *wireLead `json:"results"`
+		Result  *wireLead `json:"result"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil || (w.Results == nil && w.Result == nil) {
+		if err == nil {
+			err = fmt.Errorf("no results")
+		}
+		return nil, &RequestError{Method: http.MethodGet, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
+	}
+	if w.Results == nil {
+		w.Results = w.Result
+	}
+	l := w.Results.lead()
+	return &l, nil
+}
