@@ -109,6 +109,16 @@ func table(c *Config) []Setting {
 			set:    duration(&c.DB.StatementTimeout, true)},
 		{Name: "LEASEGRAPH_DB_CONNECT_TIMEOUT", Default: "5s",
 			Help: "PostgreSQL connect timeout, used when neither `DATABASE_URL` (`connect_timeout`) nor libpq's `PGCONNECT_TIMEOUT` sets one", set: duration(&c.DB.ConnectTimeout, false)},
+		{Name: "LEASEGRAPH_DB_MAX_CONNS", Default: "20",
+			Help: "PostgreSQL connections in the server's pool, all kept open while idle (up to 5 minutes) so a busy server " +
+				"never pays a new session per request; keep it under the database's `max_connections` divided by the instances " +
+				"(SQLite always uses one)",
+			set: atLeastOne(&c.DB.MaxConns)},
+		{Name: "LEASEGRAPH_AUTH_CACHE_TTL", Default: "2s",
+			Help: "how long an authenticated API token and its client's status sets are reused before the database is asked " +
+				"again; a revocation or status-set change made through this instance applies at once, one made elsewhere (the CLI, " +
+				"another instance) within this time (`0`: ask every time)",
+			set: duration(&c.AuthCacheTTL, true)},
 		{Name: "LEASEGRAPH_JOB_TIMEOUT", Default: "1m", Help: "longest run of one delivery attempt", set: duration(&c.Delivery.JobTimeout, false)},
 		{Name: "LEASEGRAPH_JOB_RESCUE_AFTER", Default: "5m",
 			Help: "a delivery still marked running after this belonged to a dead process (`kill -9`, lost host) and is run again, " +

@@ -36,10 +36,9 @@ const defaultSQLite = "./leasegraph.db"
 // caller's context: every request carries its deadline, /healthz its own
 // timeout, River its own.
 const (
-	pgMaxOpenConns = 20
-	pgMaxIdleConns = 10
-	pgMaxIdleTime  = 5 * time.Minute
-	pgMaxLifetime  = 30 * time.Minute
+	pgMaxConns    = 20 // when the settings give none (LEASEGRAPH_DB_MAX_CONNS)
+	pgMaxIdleTime = 5 * time.Minute
+	pgMaxLifetime = 30 * time.Minute
 )
 
 // defaultDBConfig is what openDriver uses: the defaults of the settings.
@@ -64,8 +63,14 @@ func openDriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(pgMaxOpenConns)
-		db.SetMaxIdleConns(pgMaxIdleConns)
+		conns := dc.MaxConns
+		if conns <= 0 {
+			conns = pgMaxConns
+		}
+		// As many idle as open: a smaller idle bound closes what a busy
+		// moment opened, and PostgreSQL then starts a session per request.
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
 		db.SetConnMaxIdleTime(pgMaxIdleTime)
 		db.SetConnMaxLifetime(pgMaxLifetime)
 		return entsql.OpenDB(dialect.Postgres, db), nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/tenancy"
 )
 
 // loadConfig reads every setting once (the table is config/table.go).
@@ -72,7 +73,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer client.Close()
 	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: graphQLConfig{GraphQL: cfg.GraphQL},
-		requestTimeout: cfg.RequestTimeout}
+		requestTimeout: cfg.RequestTimeout, tenancy: &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
 	} else {

@@ -246,7 +246,7 @@ func TestDatabaseBounds(t *testing.T) {
 			}
 			return
 		}
-		if n := db.Stats().MaxOpenConnections; n != pgMaxOpenConns {
+		if n := db.Stats().MaxOpenConnections; n != pgMaxConns {
 			t.Fatalf("pool of %d connections", n)
 		}
 		var st string
