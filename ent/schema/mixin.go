@@ -1,13 +1,18 @@
 package schema
 
 import (
+	"context"
 	"time"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/mixin"
+
+	gen "github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/intercept"
 )
 
 // TimeMixin records when a row was created and last changed (UTC).
@@ -49,4 +54,31 @@ func (m TenantMixin) Edges() []ent.Edge {
 		edge.From("client", Company.Type).Ref(m.Ref).Field("client_id").Unique().Required().Immutable().
 			Comment("The client (property-management company) that owns this row."),
 	}
+}
+
+// Interceptors of the TenantMixin: a query that names no order of its own
+// returns its rows in id order (creation order), so a plain list such as a
+// lease's tenants reads the same on every database and every run; SQL
+// promises no order without ORDER BY, and PostgreSQL's changes with the plan
+// and with updates. Only row-returning operations get it (COUNT and
+// aggregates cannot take it).
+func (TenantMixin) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			if qc := ent.QueryFromContext(ctx); qc != nil && idOrdered[qc.Op] && !gen.HasOrder(q) {
+				iq, err := intercept.NewQuery(q)
+				if err != nil {
+					return nil, err
+				}
+				iq.Order(func(s *sql.Selector) { s.OrderBy(s.C("id")) })
+			}
+			return next.Query(ctx, q)
+		})
+	})}
+}
+
+// idOrdered are the operations whose rows the default order applies to.
+var idOrdered = map[string]bool{
+	ent.OpQueryAll: true, ent.OpQueryIDs: true, ent.OpQueryFirst: true, ent.OpQueryFirstID: true,
+	ent.OpQueryOnly: true, ent.OpQueryOnlyID: true,
 }
