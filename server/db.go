@@ -131,7 +131,12 @@ func openDatabase(ctx context.Context, url string, dc config.DB, migrate string,
 	if err != nil {
 		return nil, nil, err
 	}
-	return ent.NewClient(ent.Driver(drv)), drv, nil
+	client := ent.NewClient(ent.Driver(drv))
+	if err := client.RefreshStats(ctx); err != nil {
+		drv.Close()
+		return nil, nil, fmt.Errorf("refreshing the planner's statistics: %w", err)
+	}
+	return client, drv, nil
 }
 
 // openClient migrates drv's database and returns a client on it: what the
