@@ -42,6 +42,16 @@ type Config struct {
 	GraphQL      GraphQL
 	Delivery     Delivery
 	Screening    Screening
+	Runtime      Runtime
+}
+
+// Runtime is the Go runtime's memory settings, applied at start-up
+// (debug.SetGCPercent, debug.SetMemoryLimit). They keep the runtime's own
+// names, GOGC and GOMEMLIMIT, and the runtime reads the same variables,
+// so the two never disagree; only the defaults are ours.
+type Runtime struct {
+	GCPercent   int   // -1: off
+	MemoryLimit int64 // bytes; math.MaxInt64: none
 }
 
 // DB is how long the process waits on PostgreSQL (SQLite is local: its

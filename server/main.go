@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -67,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	debug.SetGCPercent(cfg.Runtime.GCPercent)
+	debug.SetMemoryLimit(cfg.Runtime.MemoryLimit)
 	client, drv, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DB, cfg.Migrate, log)
 	if err != nil {
 		return err
