@@ -57,8 +57,9 @@ func TestLeasePageStatementsAndOrder(t *testing.T) {
 				ids = append(ids, e.newTenant(l, fmt.Sprintf("T%d-%d", i, 9-j), fmt.Sprint("t", j), "Lee", fmt.Sprintf("t%d-%d@example.com", i, j)).ID)
 			}
 			// Rewrite an indexed column of the first tenant: PostgreSQL
-			// writes the new row version after the others.
-			if err := e.client.Tenant.UpdateOneID(ids[0]).SetEmail(fmt.Sprintf("first%d@example.com", i)).Exec(e.sys()); err != nil {
+			// writes the new row version after the others, and the new
+			// email sorts last in the (client_id, email) index it may scan.
+			if err := e.client.Tenant.UpdateOneID(ids[0]).SetEmail(fmt.Sprintf("z-moved%d@example.com", i)).Exec(e.sys()); err != nil {
 				t.Fatal(err)
 			}
 		}
