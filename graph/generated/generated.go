@@ -2523,50 +2523,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex(
-			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
-			graphql.NewInputUnmarshaler("APITokenWhereInput", ec.unmarshalInputAPITokenWhereInput),
-			graphql.NewInputUnmarshaler("AddBanInput", ec.unmarshalInputAddBanInput),
-			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
-			graphql.NewInputUnmarshaler("ApplicantOrder", ec.unmarshalInputApplicantOrder),
-			graphql.NewInputUnmarshaler("ApplicantWhereInput", ec.unmarshalInputApplicantWhereInput),
-			graphql.NewInputUnmarshaler("BanOrder", ec.unmarshalInputBanOrder),
-			graphql.NewInputUnmarshaler("BanWhereInput", ec.unmarshalInputBanWhereInput),
-			graphql.NewInputUnmarshaler("CardOrder", ec.unmarshalInputCardOrder),
-			graphql.NewInputUnmarshaler("CardWhereInput", ec.unmarshalInputCardWhereInput),
-			graphql.NewInputUnmarshaler("ClientPartnerReferencesInput", ec.unmarshalInputClientPartnerReferencesInput),
-			graphql.NewInputUnmarshaler("ClientStatusSetsInput", ec.unmarshalInputClientStatusSetsInput),
-			graphql.NewInputUnmarshaler("CompanyOrder", ec.unmarshalInputCompanyOrder),
-			graphql.NewInputUnmarshaler("CompanyWhereInput", ec.unmarshalInputCompanyWhereInput),
-			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
-			graphql.NewInputUnmarshaler("CreateClientInput", ec.unmarshalInputCreateClientInput),
-			graphql.NewInputUnmarshaler("CreateEmbeddedScreeningApplicationInput", ec.unmarshalInputCreateEmbeddedScreeningApplicationInput),
-			graphql.NewInputUnmarshaler("CreateProspectInput", ec.unmarshalInputCreateProspectInput),
-			graphql.NewInputUnmarshaler("CreateScreeningApplicationInput", ec.unmarshalInputCreateScreeningApplicationInput),
-			graphql.NewInputUnmarshaler("InboundEventOrder", ec.unmarshalInputInboundEventOrder),
-			graphql.NewInputUnmarshaler("InboundEventWhereInput", ec.unmarshalInputInboundEventWhereInput),
-			graphql.NewInputUnmarshaler("IntegrationJobOrder", ec.unmarshalInputIntegrationJobOrder),
-			graphql.NewInputUnmarshaler("IntegrationJobWhereInput", ec.unmarshalInputIntegrationJobWhereInput),
-			graphql.NewInputUnmarshaler("LeaseMovingFilter", ec.unmarshalInputLeaseMovingFilter),
-			graphql.NewInputUnmarshaler("LeaseOrder", ec.unmarshalInputLeaseOrder),
-			graphql.NewInputUnmarshaler("LeaseWhereInput", ec.unmarshalInputLeaseWhereInput),
-			graphql.NewInputUnmarshaler("PropertyOrder", ec.unmarshalInputPropertyOrder),
-			graphql.NewInputUnmarshaler("PropertyWhereInput", ec.unmarshalInputPropertyWhereInput),
-			graphql.NewInputUnmarshaler("ProspectOrder", ec.unmarshalInputProspectOrder),
-			graphql.NewInputUnmarshaler("ProspectWhereInput", ec.unmarshalInputProspectWhereInput),
-			graphql.NewInputUnmarshaler("RegisterProspectInput", ec.unmarshalInputRegisterProspectInput),
-			graphql.NewInputUnmarshaler("RegistrationOrder", ec.unmarshalInputRegistrationOrder),
-			graphql.NewInputUnmarshaler("RegistrationWhereInput", ec.unmarshalInputRegistrationWhereInput),
-			graphql.NewInputUnmarshaler("ScreeningApplicationOrder", ec.unmarshalInputScreeningApplicationOrder),
-			graphql.NewInputUnmarshaler("ScreeningApplicationWhereInput", ec.unmarshalInputScreeningApplicationWhereInput),
-			graphql.NewInputUnmarshaler("ScreeningCardInput", ec.unmarshalInputScreeningCardInput),
-			graphql.NewInputUnmarshaler("ScreeningPropertyInput", ec.unmarshalInputScreeningPropertyInput),
-			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
-			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
-			graphql.NewInputUnmarshaler("UpdateProspectInput", ec.unmarshalInputUpdateProspectInput),
-		)
-	}
+	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAPITokenOrder,
+		ec.unmarshalInputAPITokenWhereInput,
+		ec.unmarshalInputAddBanInput,
+		ec.unmarshalInputAddressInput,
+		ec.unmarshalInputApplicantOrder,
+		ec.unmarshalInputApplicantWhereInput,
+		ec.unmarshalInputBanOrder,
+		ec.unmarshalInputBanWhereInput,
+		ec.unmarshalInputCardOrder,
+		ec.unmarshalInputCardWhereInput,
+		ec.unmarshalInputClientPartnerReferencesInput,
+		ec.unmarshalInputClientStatusSetsInput,
+		ec.unmarshalInputCompanyOrder,
+		ec.unmarshalInputCompanyWhereInput,
+		ec.unmarshalInputCreateAPITokenInput,
+		ec.unmarshalInputCreateClientInput,
+		ec.unmarshalInputCreateEmbeddedScreeningApplicationInput,
+		ec.unmarshalInputCreateProspectInput,
+		ec.unmarshalInputCreateScreeningApplicationInput,
+		ec.unmarshalInputInboundEventOrder,
+		ec.unmarshalInputInboundEventWhereInput,
+		ec.unmarshalInputIntegrationJobOrder,
+		ec.unmarshalInputIntegrationJobWhereInput,
+		ec.unmarshalInputLeaseMovingFilter,
+		ec.unmarshalInputLeaseOrder,
+		ec.unmarshalInputLeaseWhereInput,
+		ec.unmarshalInputPropertyOrder,
+		ec.unmarshalInputPropertyWhereInput,
+		ec.unmarshalInputProspectOrder,
+		ec.unmarshalInputProspectWhereInput,
+		ec.unmarshalInputRegisterProspectInput,
+		ec.unmarshalInputRegistrationOrder,
+		ec.unmarshalInputRegistrationWhereInput,
+		ec.unmarshalInputScreeningApplicationOrder,
+		ec.unmarshalInputScreeningApplicationWhereInput,
+		ec.unmarshalInputScreeningCardInput,
+		ec.unmarshalInputScreeningPropertyInput,
+		ec.unmarshalInputTenantOrder,
+		ec.unmarshalInputTenantWhereInput,
+		ec.unmarshalInputUpdateProspectInput,
+	)
 	first := true
 
 	switch opCtx.Operation.Operation {
@@ -2576,7 +2574,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			var data graphql.Marshaler
 			if first {
 				first = false
-				ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+				ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 				data = ec._Query(ctx, opCtx.Operation.SelectionSet)
 			} else {
 				if atomic.LoadInt32(&ec.PendingDeferred) > 0 {
@@ -2606,7 +2604,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				return nil
 			}
 			first = false
-			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
 			data.MarshalGQL(&buf)
@@ -13440,8 +13438,8 @@ func (ec *executionContext) field___Directive_args_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (bool, error) {
-			return ec.unmarshalOBoolean2bool(ctx, v)
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13454,8 +13452,8 @@ func (ec *executionContext) field___Field_args_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (bool, error) {
-			return ec.unmarshalOBoolean2bool(ctx, v)
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13479,20 +13477,6 @@ func (ec *executionContext) field___Type_enumValues_args(ctx context.Context, ra
 }
 
 func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (bool, error) {
-			return ec.unmarshalOBoolean2bool(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["includeDeprecated"] = arg0
-	return args, nil
-}
-
-func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
@@ -13530,7 +13514,7 @@ func (ec *executionContext) _APIToken_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13553,7 +13537,7 @@ func (ec *executionContext) _APIToken_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13576,7 +13560,7 @@ func (ec *executionContext) _APIToken_updatedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13599,7 +13583,7 @@ func (ec *executionContext) _APIToken_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "String")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13622,7 +13606,7 @@ func (ec *executionContext) _APIToken_prefix(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "String")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_scopes(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13645,7 +13629,7 @@ func (ec *executionContext) _APIToken_scopes(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "String")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13668,7 +13652,7 @@ func (ec *executionContext) _APIToken_lastUsedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13691,7 +13675,7 @@ func (ec *executionContext) _APIToken_revokedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_client(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -13746,7 +13730,7 @@ func (ec *executionContext) _Address_street(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Address_street(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Address_apt(ctx context.Context, field graphql.CollectedField, obj *types.Address) (ret graphql.Marshaler) {
@@ -13769,7 +13753,7 @@ func (ec *executionContext) _Address_apt(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Address_apt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Address_city(ctx context.Context, field graphql.CollectedField, obj *types.Address) (ret graphql.Marshaler) {
@@ -13792,7 +13776,7 @@ func (ec *executionContext) _Address_city(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Address_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Address_state(ctx context.Context, field graphql.CollectedField, obj *types.Address) (ret graphql.Marshaler) {
@@ -13815,7 +13799,7 @@ func (ec *executionContext) _Address_state(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Address_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Address_zip(ctx context.Context, field graphql.CollectedField, obj *types.Address) (ret graphql.Marshaler) {
@@ -13838,7 +13822,7 @@ func (ec *executionContext) _Address_zip(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Address_zip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -13861,7 +13845,7 @@ func (ec *executionContext) _Applicant_id(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -13884,7 +13868,7 @@ func (ec *executionContext) _Applicant_createdAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -13907,7 +13891,7 @@ func (ec *executionContext) _Applicant_updatedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_email(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -13930,7 +13914,7 @@ func (ec *executionContext) _Applicant_email(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_status(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -13953,7 +13937,7 @@ func (ec *executionContext) _Applicant_status(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "ApplicantStatus")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type ApplicantStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_firstName(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -13976,7 +13960,7 @@ func (ec *executionContext) _Applicant_firstName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_lastName(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -13999,7 +13983,7 @@ func (ec *executionContext) _Applicant_lastName(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_requestExpiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -14022,7 +14006,7 @@ func (ec *executionContext) _Applicant_requestExpiresAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Applicant_requestExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Applicant", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Applicant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Applicant_client(ctx context.Context, field graphql.CollectedField, obj *ent.Applicant) (ret graphql.Marshaler) {
@@ -14173,7 +14157,7 @@ func (ec *executionContext) _ApplicantConnection_totalCount(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ApplicantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApplicantConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ApplicantConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ApplicantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicantEdge) (ret graphql.Marshaler) {
@@ -14228,7 +14212,7 @@ func (ec *executionContext) _ApplicantEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ApplicantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApplicantEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("ApplicantEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_id(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -14251,7 +14235,7 @@ func (ec *executionContext) _Ban_id(ctx context.Context, field graphql.Collected
 	)
 }
 func (ec *executionContext) fieldContext_Ban_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ban", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -14274,7 +14258,7 @@ func (ec *executionContext) _Ban_createdAt(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Ban_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ban", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -14297,7 +14281,7 @@ func (ec *executionContext) _Ban_updatedAt(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Ban_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ban", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_phone(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -14320,7 +14304,7 @@ func (ec *executionContext) _Ban_phone(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Ban_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ban", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_email(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -14343,7 +14327,7 @@ func (ec *executionContext) _Ban_email(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Ban_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ban", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_reason(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -14366,7 +14350,7 @@ func (ec *executionContext) _Ban_reason(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Ban_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ban", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Ban", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Ban_client(ctx context.Context, field graphql.CollectedField, obj *ent.Ban) (ret graphql.Marshaler) {
@@ -14485,7 +14469,7 @@ func (ec *executionContext) _BanConnection_totalCount(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_BanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BanConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("BanConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _BanEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BanEdge) (ret graphql.Marshaler) {
@@ -14540,7 +14524,7 @@ func (ec *executionContext) _BanEdge_cursor(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_BanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BanEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("BanEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Card_id(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14563,7 +14547,7 @@ func (ec *executionContext) _Card_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Card_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Card", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Card_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14586,7 +14570,7 @@ func (ec *executionContext) _Card_createdAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Card_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Card", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Card_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14609,7 +14593,7 @@ func (ec *executionContext) _Card_updatedAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Card_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Card", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Card_brand(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14632,7 +14616,7 @@ func (ec *executionContext) _Card_brand(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Card_brand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Card", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Card_last4(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14655,7 +14639,7 @@ func (ec *executionContext) _Card_last4(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Card_last4(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Card", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Card_expMonth(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14678,7 +14662,7 @@ func (ec *executionContext) _Card_expMonth(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Card_expMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Card", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Card_expYear(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14701,7 +14685,7 @@ func (ec *executionContext) _Card_expYear(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Card_expYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Card", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Card", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Card_client(ctx context.Context, field graphql.CollectedField, obj *ent.Card) (ret graphql.Marshaler) {
@@ -14788,7 +14772,7 @@ func (ec *executionContext) _Company_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Company_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Company_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14811,7 +14795,7 @@ func (ec *executionContext) _Company_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Company_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Company_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14834,7 +14818,7 @@ func (ec *executionContext) _Company_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Company_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Company_name(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14857,7 +14841,7 @@ func (ec *executionContext) _Company_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Company_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Company_moveInStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14880,7 +14864,7 @@ func (ec *executionContext) _Company_moveInStatuses(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Company_moveInStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Company_moveOutStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14903,7 +14887,7 @@ func (ec *executionContext) _Company_moveOutStatuses(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Company_moveOutStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Company_transferStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14926,7 +14910,7 @@ func (ec *executionContext) _Company_transferStatuses(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Company_transferStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Company_crmOrigins(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14949,7 +14933,7 @@ func (ec *executionContext) _Company_crmOrigins(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Company_crmOrigins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Company_smartmoveReference(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14972,7 +14956,7 @@ func (ec *executionContext) _Company_smartmoveReference(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Company_smartmoveReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Company_propexoIntegrationID(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -14995,7 +14979,7 @@ func (ec *executionContext) _Company_propexoIntegrationID(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Company_propexoIntegrationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Company_properties(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -15126,7 +15110,7 @@ func (ec *executionContext) _CompanyConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CompanyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CompanyConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("CompanyConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CompanyEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyEdge) (ret graphql.Marshaler) {
@@ -15181,7 +15165,7 @@ func (ec *executionContext) _CompanyEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_CompanyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CompanyEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("CompanyEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _CreatedAPIToken_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIToken) (ret graphql.Marshaler) {
@@ -15204,7 +15188,7 @@ func (ec *executionContext) _CreatedAPIToken_token(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CreatedAPIToken_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreatedAPIToken", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CreatedAPIToken", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreatedAPIToken_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIToken) (ret graphql.Marshaler) {
@@ -15259,7 +15243,7 @@ func (ec *executionContext) _CreatedScreeningApplication_completionLink(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_CreatedScreeningApplication_completionLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreatedScreeningApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CreatedScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreatedScreeningApplication_application(ctx context.Context, field graphql.CollectedField, obj *model.CreatedScreeningApplication) (ret graphql.Marshaler) {
@@ -15314,7 +15298,7 @@ func (ec *executionContext) _ImportReport_dryRun(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_applied(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15337,7 +15321,7 @@ func (ec *executionContext) _ImportReport_applied(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_applied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_leases(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15360,7 +15344,7 @@ func (ec *executionContext) _ImportReport_leases(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_leases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_leasesCreated(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15383,7 +15367,7 @@ func (ec *executionContext) _ImportReport_leasesCreated(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_leasesCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_leasesUpdated(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15406,7 +15390,7 @@ func (ec *executionContext) _ImportReport_leasesUpdated(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_leasesUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_leasesUnchanged(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15429,7 +15413,7 @@ func (ec *executionContext) _ImportReport_leasesUnchanged(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_leasesUnchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_tenantsCreated(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15452,7 +15436,7 @@ func (ec *executionContext) _ImportReport_tenantsCreated(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_tenantsCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_tenantsUpdated(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15475,7 +15459,7 @@ func (ec *executionContext) _ImportReport_tenantsUpdated(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_tenantsUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_tenantsDeleted(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15498,7 +15482,7 @@ func (ec *executionContext) _ImportReport_tenantsDeleted(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_tenantsDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_propertiesCreated(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15521,7 +15505,7 @@ func (ec *executionContext) _ImportReport_propertiesCreated(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_propertiesCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportReport_errors(ctx context.Context, field graphql.CollectedField, obj *importer.Report) (ret graphql.Marshaler) {
@@ -15576,7 +15560,7 @@ func (ec *executionContext) _ImportReport_errorCount(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ImportReport_errorCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportRowError_line(ctx context.Context, field graphql.CollectedField, obj *importer.RowError) (ret graphql.Marshaler) {
@@ -15599,7 +15583,7 @@ func (ec *executionContext) _ImportRowError_line(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ImportRowError_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportRowError_index(ctx context.Context, field graphql.CollectedField, obj *importer.RowError) (ret graphql.Marshaler) {
@@ -15622,7 +15606,7 @@ func (ec *executionContext) _ImportRowError_index(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ImportRowError_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ImportRowError_leaseId(ctx context.Context, field graphql.CollectedField, obj *importer.RowError) (ret graphql.Marshaler) {
@@ -15645,7 +15629,7 @@ func (ec *executionContext) _ImportRowError_leaseId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ImportRowError_leaseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ImportRowError_field(ctx context.Context, field graphql.CollectedField, obj *importer.RowError) (ret graphql.Marshaler) {
@@ -15668,7 +15652,7 @@ func (ec *executionContext) _ImportRowError_field(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ImportRowError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ImportRowError_column(ctx context.Context, field graphql.CollectedField, obj *importer.RowError) (ret graphql.Marshaler) {
@@ -15691,7 +15675,7 @@ func (ec *executionContext) _ImportRowError_column(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ImportRowError_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ImportRowError_message(ctx context.Context, field graphql.CollectedField, obj *importer.RowError) (ret graphql.Marshaler) {
@@ -15714,7 +15698,7 @@ func (ec *executionContext) _ImportRowError_message(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ImportRowError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ImportRowError", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15737,7 +15721,7 @@ func (ec *executionContext) _InboundEvent_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_InboundEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15760,7 +15744,7 @@ func (ec *executionContext) _InboundEvent_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_InboundEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15783,7 +15767,7 @@ func (ec *executionContext) _InboundEvent_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_InboundEvent_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_source(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15806,7 +15790,7 @@ func (ec *executionContext) _InboundEvent_source(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_InboundEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, "InboundEventSource")
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type InboundEventSource does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_reportStatus(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15829,7 +15813,7 @@ func (ec *executionContext) _InboundEvent_reportStatus(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_InboundEvent_reportStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15852,7 +15836,7 @@ func (ec *executionContext) _InboundEvent_outcome(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InboundEvent_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, "InboundEventOutcome")
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type InboundEventOutcome does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_payload(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15875,7 +15859,7 @@ func (ec *executionContext) _InboundEvent_payload(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InboundEvent_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, "Map")
+	return graphql.NewScalarFieldContext("InboundEvent", field, false, false, errors.New("field of type Map does not have child fields"))
 }
 
 func (ec *executionContext) _InboundEvent_client(ctx context.Context, field graphql.CollectedField, obj *ent.InboundEvent) (ret graphql.Marshaler) {
@@ -15962,7 +15946,7 @@ func (ec *executionContext) _IntegrationJob_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -15985,7 +15969,7 @@ func (ec *executionContext) _IntegrationJob_createdAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16008,7 +15992,7 @@ func (ec *executionContext) _IntegrationJob_updatedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_kind(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16031,7 +16015,7 @@ func (ec *executionContext) _IntegrationJob_kind(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "IntegrationJobKind")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type IntegrationJobKind does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_status(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16054,7 +16038,7 @@ func (ec *executionContext) _IntegrationJob_status(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "IntegrationJobStatus")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type IntegrationJobStatus does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16077,7 +16061,7 @@ func (ec *executionContext) _IntegrationJob_attempts(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16100,7 +16084,7 @@ func (ec *executionContext) _IntegrationJob_lastError(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "String")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_partnerJobID(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16123,7 +16107,7 @@ func (ec *executionContext) _IntegrationJob_partnerJobID(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_partnerJobID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "String")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16146,7 +16130,7 @@ func (ec *executionContext) _IntegrationJob_nextAttemptAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJob_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_client(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -16329,7 +16313,7 @@ func (ec *executionContext) _IntegrationJobConnection_totalCount(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJobConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJobConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("IntegrationJobConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJobEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJobEdge) (ret graphql.Marshaler) {
@@ -16384,7 +16368,7 @@ func (ec *executionContext) _IntegrationJobEdge_cursor(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_IntegrationJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IntegrationJobEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("IntegrationJobEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_id(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16407,7 +16391,7 @@ func (ec *executionContext) _Lease_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Lease_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16430,7 +16414,7 @@ func (ec *executionContext) _Lease_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Lease_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16453,7 +16437,7 @@ func (ec *executionContext) _Lease_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Lease_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_sourceID(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16476,7 +16460,7 @@ func (ec *executionContext) _Lease_sourceID(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Lease_sourceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_unitAddress(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16531,7 +16515,7 @@ func (ec *executionContext) _Lease_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Lease_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_leaseStartDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16554,7 +16538,7 @@ func (ec *executionContext) _Lease_leaseStartDate(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Lease_leaseStartDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Date does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_leaseEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16577,7 +16561,7 @@ func (ec *executionContext) _Lease_leaseEndDate(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Lease_leaseEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Date does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_moveInDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16600,7 +16584,7 @@ func (ec *executionContext) _Lease_moveInDate(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Lease_moveInDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Date does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_moveOutDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16623,7 +16607,7 @@ func (ec *executionContext) _Lease_moveOutDate(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Lease_moveOutDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Date does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_useType(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16646,7 +16630,7 @@ func (ec *executionContext) _Lease_useType(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Lease_useType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_previousAddress(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16733,7 +16717,7 @@ func (ec *executionContext) _Lease_extra(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Lease_extra(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Lease", field, false, false, "Map")
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Map does not have child fields"))
 }
 
 func (ec *executionContext) _Lease_client(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
@@ -16916,7 +16900,7 @@ func (ec *executionContext) _LeaseConnection_totalCount(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_LeaseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LeaseConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("LeaseConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _LeaseEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseEdge) (ret graphql.Marshaler) {
@@ -16971,7 +16955,7 @@ func (ec *executionContext) _LeaseEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_LeaseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LeaseEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("LeaseEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_updateClientStatusSets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -17830,7 +17814,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -17853,7 +17837,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -17876,7 +17860,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -17899,7 +17883,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Property_id(ctx context.Context, field graphql.CollectedField, obj *ent.Property) (ret graphql.Marshaler) {
@@ -17922,7 +17906,7 @@ func (ec *executionContext) _Property_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Property_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Property", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Property", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Property_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Property) (ret graphql.Marshaler) {
@@ -17945,7 +17929,7 @@ func (ec *executionContext) _Property_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Property_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Property", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Property", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Property_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Property) (ret graphql.Marshaler) {
@@ -17968,7 +17952,7 @@ func (ec *executionContext) _Property_updatedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Property_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Property", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Property", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Property_tag(ctx context.Context, field graphql.CollectedField, obj *ent.Property) (ret graphql.Marshaler) {
@@ -17991,7 +17975,7 @@ func (ec *executionContext) _Property_tag(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Property_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Property", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Property", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Property_name(ctx context.Context, field graphql.CollectedField, obj *ent.Property) (ret graphql.Marshaler) {
@@ -18014,7 +17998,7 @@ func (ec *executionContext) _Property_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Property_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Property", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Property", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Property_address(ctx context.Context, field graphql.CollectedField, obj *ent.Property) (ret graphql.Marshaler) {
@@ -18069,7 +18053,7 @@ func (ec *executionContext) _Property_showingMode(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Property_showingMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Property", field, false, false, "ShowingMode")
+	return graphql.NewScalarFieldContext("Property", field, false, false, errors.New("field of type ShowingMode does not have child fields"))
 }
 
 func (ec *executionContext) _Property_client(ctx context.Context, field graphql.CollectedField, obj *ent.Property) (ret graphql.Marshaler) {
@@ -18276,7 +18260,7 @@ func (ec *executionContext) _PropertyConnection_totalCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PropertyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PropertyConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("PropertyConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PropertyEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PropertyEdge) (ret graphql.Marshaler) {
@@ -18331,7 +18315,7 @@ func (ec *executionContext) _PropertyEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PropertyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PropertyEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("PropertyEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_id(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18354,7 +18338,7 @@ func (ec *executionContext) _Prospect_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18377,7 +18361,7 @@ func (ec *executionContext) _Prospect_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18400,7 +18384,7 @@ func (ec *executionContext) _Prospect_updatedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_firstName(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18423,7 +18407,7 @@ func (ec *executionContext) _Prospect_firstName(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_middleName(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18446,7 +18430,7 @@ func (ec *executionContext) _Prospect_middleName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_middleName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_lastName(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18469,7 +18453,7 @@ func (ec *executionContext) _Prospect_lastName(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_email1(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18492,7 +18476,7 @@ func (ec *executionContext) _Prospect_email1(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_email1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_phone1(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18515,7 +18499,7 @@ func (ec *executionContext) _Prospect_phone1(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_phone1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_phone2(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18538,7 +18522,7 @@ func (ec *executionContext) _Prospect_phone2(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_phone2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_moveInDate(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18561,7 +18545,7 @@ func (ec *executionContext) _Prospect_moveInDate(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_moveInDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Date does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_rentMinimumInCents(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18584,7 +18568,7 @@ func (ec *executionContext) _Prospect_rentMinimumInCents(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_rentMinimumInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_rentMaximumInCents(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18607,7 +18591,7 @@ func (ec *executionContext) _Prospect_rentMaximumInCents(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_rentMaximumInCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_notes(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18630,7 +18614,7 @@ func (ec *executionContext) _Prospect_notes(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_pets(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18653,7 +18637,7 @@ func (ec *executionContext) _Prospect_pets(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_pets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_address1(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18676,7 +18660,7 @@ func (ec *executionContext) _Prospect_address1(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_address1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_address2(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18699,7 +18683,7 @@ func (ec *executionContext) _Prospect_address2(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_address2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_city(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18722,7 +18706,7 @@ func (ec *executionContext) _Prospect_city(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_state(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18745,7 +18729,7 @@ func (ec *executionContext) _Prospect_state(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_zip(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18768,7 +18752,7 @@ func (ec *executionContext) _Prospect_zip(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_zip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_country(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18791,7 +18775,7 @@ func (ec *executionContext) _Prospect_country(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_numberOfOccupants(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18814,7 +18798,7 @@ func (ec *executionContext) _Prospect_numberOfOccupants(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_numberOfOccupants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_leaseTermInMonths(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18837,7 +18821,7 @@ func (ec *executionContext) _Prospect_leaseTermInMonths(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_leaseTermInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_desiredNumBedrooms(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18860,7 +18844,7 @@ func (ec *executionContext) _Prospect_desiredNumBedrooms(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_desiredNumBedrooms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_subscribe(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18883,7 +18867,7 @@ func (ec *executionContext) _Prospect_subscribe(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_subscribe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_firstContactType(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18906,7 +18890,7 @@ func (ec *executionContext) _Prospect_firstContactType(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_firstContactType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_preferredContactMethod(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18929,7 +18913,7 @@ func (ec *executionContext) _Prospect_preferredContactMethod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_preferredContactMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_prospectSource(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18952,7 +18936,7 @@ func (ec *executionContext) _Prospect_prospectSource(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_prospectSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_communityID(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18975,7 +18959,7 @@ func (ec *executionContext) _Prospect_communityID(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_communityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_attributionID(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -18998,7 +18982,7 @@ func (ec *executionContext) _Prospect_attributionID(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_attributionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_agentID(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -19021,7 +19005,7 @@ func (ec *executionContext) _Prospect_agentID(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_agentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_propexoProspectID(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -19044,7 +19028,7 @@ func (ec *executionContext) _Prospect_propexoProspectID(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_propexoProspectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_propexoLeaseID(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -19067,7 +19051,7 @@ func (ec *executionContext) _Prospect_propexoLeaseID(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Prospect_propexoLeaseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Prospect", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Prospect_client(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
@@ -19338,7 +19322,7 @@ func (ec *executionContext) _ProspectConnection_totalCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ProspectConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProspectConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ProspectConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ProspectEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProspectEdge) (ret graphql.Marshaler) {
@@ -19393,7 +19377,7 @@ func (ec *executionContext) _ProspectEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ProspectEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProspectEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("ProspectEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -19981,10 +19965,10 @@ func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-			return ec.marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
+			return ec.marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20020,7 +20004,7 @@ func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Registration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20043,7 +20027,7 @@ func (ec *executionContext) _Registration_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Registration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20066,7 +20050,7 @@ func (ec *executionContext) _Registration_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Registration_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_propertyTag(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20089,7 +20073,7 @@ func (ec *executionContext) _Registration_propertyTag(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Registration_propertyTag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_status(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20112,7 +20096,7 @@ func (ec *executionContext) _Registration_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Registration_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "RegistrationStatus")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type RegistrationStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_message(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20135,7 +20119,7 @@ func (ec *executionContext) _Registration_message(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Registration_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_channel(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20158,7 +20142,7 @@ func (ec *executionContext) _Registration_channel(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Registration_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "RegistrationChannel")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type RegistrationChannel does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_tokenID(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20181,7 +20165,7 @@ func (ec *executionContext) _Registration_tokenID(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Registration_tokenID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_smsNotes(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20204,7 +20188,7 @@ func (ec *executionContext) _Registration_smsNotes(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Registration_smsNotes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Registration", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Registration_client(ctx context.Context, field graphql.CollectedField, obj *ent.Registration) (ret graphql.Marshaler) {
@@ -20419,7 +20403,7 @@ func (ec *executionContext) _RegistrationConnection_totalCount(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_RegistrationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrationConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("RegistrationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _RegistrationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.RegistrationEdge) (ret graphql.Marshaler) {
@@ -20474,7 +20458,7 @@ func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_RegistrationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrationEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("RegistrationEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _RegistrationResult_status(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationResult) (ret graphql.Marshaler) {
@@ -20497,7 +20481,7 @@ func (ec *executionContext) _RegistrationResult_status(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_RegistrationResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrationResult", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RegistrationResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RegistrationResult_message(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationResult) (ret graphql.Marshaler) {
@@ -20520,7 +20504,7 @@ func (ec *executionContext) _RegistrationResult_message(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_RegistrationResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrationResult", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RegistrationResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RegistrationResult_registration(ctx context.Context, field graphql.CollectedField, obj *model.RegistrationResult) (ret graphql.Marshaler) {
@@ -20575,7 +20559,7 @@ func (ec *executionContext) _ScreeningApplication_id(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20598,7 +20582,7 @@ func (ec *executionContext) _ScreeningApplication_createdAt(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20621,7 +20605,7 @@ func (ec *executionContext) _ScreeningApplication_updatedAt(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_kind(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20644,7 +20628,7 @@ func (ec *executionContext) _ScreeningApplication_kind(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "ScreeningApplicationKind")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningApplicationKind does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_orderStatus(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20667,7 +20651,7 @@ func (ec *executionContext) _ScreeningApplication_orderStatus(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_orderStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "ScreeningOrderStatus")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningOrderStatus does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_status(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20690,7 +20674,7 @@ func (ec *executionContext) _ScreeningApplication_status(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "ScreeningStatus")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningStatus does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_smartmoveApplicationID(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20713,7 +20697,7 @@ func (ec *executionContext) _ScreeningApplication_smartmoveApplicationID(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_smartmoveApplicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_customerReference(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20736,7 +20720,7 @@ func (ec *executionContext) _ScreeningApplication_customerReference(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_customerReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_landlordPays(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20759,7 +20743,7 @@ func (ec *executionContext) _ScreeningApplication_landlordPays(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_landlordPays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_propertyName(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20782,7 +20766,7 @@ func (ec *executionContext) _ScreeningApplication_propertyName(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_propertyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_unitNumber(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20805,7 +20789,7 @@ func (ec *executionContext) _ScreeningApplication_unitNumber(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_unitNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_smartmoveStatus(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20828,7 +20812,7 @@ func (ec *executionContext) _ScreeningApplication_smartmoveStatus(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_smartmoveStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_creditRecommendation(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20851,7 +20835,7 @@ func (ec *executionContext) _ScreeningApplication_creditRecommendation(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_creditRecommendation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "ScreeningCreditRecommendation")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type ScreeningCreditRecommendation does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_creditRecommendationPolicyText(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20874,7 +20858,7 @@ func (ec *executionContext) _ScreeningApplication_creditRecommendationPolicyText
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_creditRecommendationPolicyText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_lastNotification(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20897,7 +20881,7 @@ func (ec *executionContext) _ScreeningApplication_lastNotification(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_lastNotification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_lastPostbackAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20920,7 +20904,7 @@ func (ec *executionContext) _ScreeningApplication_lastPostbackAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_lastPostbackAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_lastRefreshedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -20943,7 +20927,7 @@ func (ec *executionContext) _ScreeningApplication_lastRefreshedAt(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_lastRefreshedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_client(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -21074,7 +21058,7 @@ func (ec *executionContext) _ScreeningApplication_reportUrl(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_reportUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, true, true, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplication_reportStatus(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplication) (ret graphql.Marshaler) {
@@ -21097,7 +21081,7 @@ func (ec *executionContext) _ScreeningApplication_reportStatus(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplication_reportStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplication", field, true, true, "String")
+	return graphql.NewScalarFieldContext("ScreeningApplication", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplicationConnection) (ret graphql.Marshaler) {
@@ -21184,7 +21168,7 @@ func (ec *executionContext) _ScreeningApplicationConnection_totalCount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplicationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplicationConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("ScreeningApplicationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ScreeningApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ScreeningApplicationEdge) (ret graphql.Marshaler) {
@@ -21239,7 +21223,7 @@ func (ec *executionContext) _ScreeningApplicationEdge_cursor(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ScreeningApplicationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScreeningApplicationEdge", field, false, false, "Cursor")
+	return graphql.NewScalarFieldContext("ScreeningApplicationEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _Subscription_screeningApplicationUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -21306,7 +21290,7 @@ func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21329,7 +21313,7 @@ func (ec *executionContext) _Tenant_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21352,7 +21336,7 @@ func (ec *executionContext) _Tenant_updatedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "Time")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_sourceID(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21375,7 +21359,7 @@ func (ec *executionContext) _Tenant_sourceID(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_sourceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_firstName(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21398,7 +21382,7 @@ func (ec *executionContext) _Tenant_firstName(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_lastName(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21421,7 +21405,7 @@ func (ec *executionContext) _Tenant_lastName(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_email(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21444,7 +21428,7 @@ func (ec *executionContext) _Tenant_email(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_cellPhone(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21467,7 +21451,7 @@ func (ec *executionContext) _Tenant_cellPhone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_cellPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_homePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21490,7 +21474,7 @@ func (ec *executionContext) _Tenant_homePhone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_homePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_gender(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21513,7 +21497,7 @@ func (ec *executionContext) _Tenant_gender(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "Gender")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Gender does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_previousAddress(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21600,7 +21584,7 @@ func (ec *executionContext) _Tenant_extra(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_extra(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, "Map")
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Map does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_client(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -21687,7 +21671,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -21710,7 +21694,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -21733,7 +21717,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -21756,7 +21740,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, "__DirectiveLocation")
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -21768,8 +21752,7 @@ func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql
 			return ec.fieldContext___Directive_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
+			return obj.Args, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -21783,7 +21766,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "__Directive",
 		Field:      field,
-		IsMethod:   true,
+		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -21823,7 +21806,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -21846,7 +21829,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -21869,7 +21852,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -21892,7 +21875,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -21915,7 +21898,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -21938,7 +21921,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -21950,8 +21933,7 @@ func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.Col
 			return ec.fieldContext___Field_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
+			return obj.Args, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -21965,7 +21947,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "__Field",
 		Field:      field,
-		IsMethod:   true,
+		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -22037,7 +22019,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -22060,7 +22042,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -22083,7 +22065,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -22106,7 +22088,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -22161,7 +22143,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -22184,7 +22166,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -22207,7 +22189,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -22230,7 +22212,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -22413,7 +22395,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "__TypeKind")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -22436,7 +22418,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -22459,7 +22441,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -22482,7 +22464,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -22646,8 +22628,7 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 			return ec.fieldContext___Type_inputFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return obj.VisibleInputFields(fc.Args["includeDeprecated"].(bool)), nil
+			return obj.InputFields(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -22657,7 +22638,7 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 		false,
 	)
 }
-func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext___Type_inputFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
@@ -22666,17 +22647,6 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
 		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
 	}
 	return fc, nil
 }
@@ -22733,7 +22703,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, "Boolean")
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -22779,18 +22749,6 @@ func (ec *executionContext) unmarshalInputAPITokenOrder(ctx context.Context, obj
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalAPITokenOrder unmarshals raw into the APITokenOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAPITokenOrder(ctx context.Context, raw any) (ent.APITokenOrder, error) {
-	var out ent.APITokenOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "APITokenOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputAPITokenWhereInput(ctx context.Context, obj any) (ent.APITokenWhereInput, error) {
@@ -23341,18 +23299,6 @@ func (ec *executionContext) unmarshalInputAPITokenWhereInput(ctx context.Context
 	return it, nil
 }
 
-// UnmarshalAPITokenWhereInput unmarshals raw into the APITokenWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAPITokenWhereInput(ctx context.Context, raw any) (ent.APITokenWhereInput, error) {
-	var out ent.APITokenWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "APITokenWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputAddBanInput(ctx context.Context, obj any) (model.AddBanInput, error) {
 	var it model.AddBanInput
 	if obj == nil {
@@ -23405,18 +23351,6 @@ func (ec *executionContext) unmarshalInputAddBanInput(ctx context.Context, obj a
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalAddBanInput unmarshals raw into the AddBanInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAddBanInput(ctx context.Context, raw any) (model.AddBanInput, error) {
-	var out model.AddBanInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddBanInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj any) (types.Address, error) {
@@ -23493,18 +23427,6 @@ func (ec *executionContext) unmarshalInputAddressInput(ctx context.Context, obj 
 	return it, nil
 }
 
-// UnmarshalAddressInput unmarshals raw into the AddressInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAddressInput(ctx context.Context, raw any) (types.Address, error) {
-	var out types.Address
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddressInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputApplicantOrder(ctx context.Context, obj any) (ent.ApplicantOrder, error) {
 	var it ent.ApplicantOrder
 	if obj == nil {
@@ -23544,18 +23466,6 @@ func (ec *executionContext) unmarshalInputApplicantOrder(ctx context.Context, ob
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalApplicantOrder unmarshals raw into the ApplicantOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalApplicantOrder(ctx context.Context, raw any) (ent.ApplicantOrder, error) {
-	var out ent.ApplicantOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplicantOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputApplicantWhereInput(ctx context.Context, obj any) (ent.ApplicantWhereInput, error) {
@@ -24169,18 +24079,6 @@ func (ec *executionContext) unmarshalInputApplicantWhereInput(ctx context.Contex
 	return it, nil
 }
 
-// UnmarshalApplicantWhereInput unmarshals raw into the ApplicantWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalApplicantWhereInput(ctx context.Context, raw any) (ent.ApplicantWhereInput, error) {
-	var out ent.ApplicantWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplicantWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputBanOrder(ctx context.Context, obj any) (ent.BanOrder, error) {
 	var it ent.BanOrder
 	if obj == nil {
@@ -24220,18 +24118,6 @@ func (ec *executionContext) unmarshalInputBanOrder(ctx context.Context, obj any)
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalBanOrder unmarshals raw into the BanOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalBanOrder(ctx context.Context, raw any) (ent.BanOrder, error) {
-	var out ent.BanOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "BanOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputBanWhereInput(ctx context.Context, obj any) (ent.BanWhereInput, error) {
@@ -24733,18 +24619,6 @@ func (ec *executionContext) unmarshalInputBanWhereInput(ctx context.Context, obj
 	return it, nil
 }
 
-// UnmarshalBanWhereInput unmarshals raw into the BanWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalBanWhereInput(ctx context.Context, raw any) (ent.BanWhereInput, error) {
-	var out ent.BanWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "BanWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCardOrder(ctx context.Context, obj any) (ent.CardOrder, error) {
 	var it ent.CardOrder
 	if obj == nil {
@@ -24784,18 +24658,6 @@ func (ec *executionContext) unmarshalInputCardOrder(ctx context.Context, obj any
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCardOrder unmarshals raw into the CardOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCardOrder(ctx context.Context, raw any) (ent.CardOrder, error) {
-	var out ent.CardOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CardOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCardWhereInput(ctx context.Context, obj any) (ent.CardWhereInput, error) {
@@ -25332,18 +25194,6 @@ func (ec *executionContext) unmarshalInputCardWhereInput(ctx context.Context, ob
 	return it, nil
 }
 
-// UnmarshalCardWhereInput unmarshals raw into the CardWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCardWhereInput(ctx context.Context, raw any) (ent.CardWhereInput, error) {
-	var out ent.CardWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CardWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputClientPartnerReferencesInput(ctx context.Context, obj any) (model.ClientPartnerReferencesInput, error) {
 	var it model.ClientPartnerReferencesInput
 	if obj == nil {
@@ -25379,18 +25229,6 @@ func (ec *executionContext) unmarshalInputClientPartnerReferencesInput(ctx conte
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalClientPartnerReferencesInput unmarshals raw into the ClientPartnerReferencesInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalClientPartnerReferencesInput(ctx context.Context, raw any) (model.ClientPartnerReferencesInput, error) {
-	var out model.ClientPartnerReferencesInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClientPartnerReferencesInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputClientStatusSetsInput(ctx context.Context, obj any) (model.ClientStatusSetsInput, error) {
@@ -25437,18 +25275,6 @@ func (ec *executionContext) unmarshalInputClientStatusSetsInput(ctx context.Cont
 	return it, nil
 }
 
-// UnmarshalClientStatusSetsInput unmarshals raw into the ClientStatusSetsInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalClientStatusSetsInput(ctx context.Context, raw any) (model.ClientStatusSetsInput, error) {
-	var out model.ClientStatusSetsInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClientStatusSetsInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj any) (ent.CompanyOrder, error) {
 	var it ent.CompanyOrder
 	if obj == nil {
@@ -25488,18 +25314,6 @@ func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj 
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCompanyOrder unmarshals raw into the CompanyOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCompanyOrder(ctx context.Context, raw any) (ent.CompanyOrder, error) {
-	var out ent.CompanyOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompanyOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCompanyWhereInput(ctx context.Context, obj any) (ent.CompanyWhereInput, error) {
@@ -26015,18 +25829,6 @@ func (ec *executionContext) unmarshalInputCompanyWhereInput(ctx context.Context,
 	return it, nil
 }
 
-// UnmarshalCompanyWhereInput unmarshals raw into the CompanyWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCompanyWhereInput(ctx context.Context, raw any) (ent.CompanyWhereInput, error) {
-	var out ent.CompanyWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompanyWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Context, obj any) (model.CreateAPITokenInput, error) {
 	var it model.CreateAPITokenInput
 	if obj == nil {
@@ -26078,18 +25880,6 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 	return it, nil
 }
 
-// UnmarshalCreateAPITokenInput unmarshals raw into the CreateAPITokenInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateAPITokenInput(ctx context.Context, raw any) (model.CreateAPITokenInput, error) {
-	var out model.CreateAPITokenInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAPITokenInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCreateClientInput(ctx context.Context, obj any) (model.CreateClientInput, error) {
 	var it model.CreateClientInput
 	if obj == nil {
@@ -26118,18 +25908,6 @@ func (ec *executionContext) unmarshalInputCreateClientInput(ctx context.Context,
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCreateClientInput unmarshals raw into the CreateClientInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateClientInput(ctx context.Context, raw any) (model.CreateClientInput, error) {
-	var out model.CreateClientInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateClientInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCreateEmbeddedScreeningApplicationInput(ctx context.Context, obj any) (model.CreateEmbeddedScreeningApplicationInput, error) {
@@ -26202,18 +25980,6 @@ func (ec *executionContext) unmarshalInputCreateEmbeddedScreeningApplicationInpu
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalCreateEmbeddedScreeningApplicationInput unmarshals raw into the CreateEmbeddedScreeningApplicationInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateEmbeddedScreeningApplicationInput(ctx context.Context, raw any) (model.CreateEmbeddedScreeningApplicationInput, error) {
-	var out model.CreateEmbeddedScreeningApplicationInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateEmbeddedScreeningApplicationInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCreateProspectInput(ctx context.Context, obj any) (prospects.Input, error) {
@@ -26435,18 +26201,6 @@ func (ec *executionContext) unmarshalInputCreateProspectInput(ctx context.Contex
 	return it, nil
 }
 
-// UnmarshalCreateProspectInput unmarshals raw into the CreateProspectInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateProspectInput(ctx context.Context, raw any) (prospects.Input, error) {
-	var out prospects.Input
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProspectInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputCreateScreeningApplicationInput(ctx context.Context, obj any) (model.CreateScreeningApplicationInput, error) {
 	var it model.CreateScreeningApplicationInput
 	if obj == nil {
@@ -26515,18 +26269,6 @@ func (ec *executionContext) unmarshalInputCreateScreeningApplicationInput(ctx co
 	return it, nil
 }
 
-// UnmarshalCreateScreeningApplicationInput unmarshals raw into the CreateScreeningApplicationInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateScreeningApplicationInput(ctx context.Context, raw any) (model.CreateScreeningApplicationInput, error) {
-	var out model.CreateScreeningApplicationInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateScreeningApplicationInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputInboundEventOrder(ctx context.Context, obj any) (ent.InboundEventOrder, error) {
 	var it ent.InboundEventOrder
 	if obj == nil {
@@ -26566,18 +26308,6 @@ func (ec *executionContext) unmarshalInputInboundEventOrder(ctx context.Context,
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalInboundEventOrder unmarshals raw into the InboundEventOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalInboundEventOrder(ctx context.Context, raw any) (ent.InboundEventOrder, error) {
-	var out ent.InboundEventOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "InboundEventOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputInboundEventWhereInput(ctx context.Context, obj any) (ent.InboundEventWhereInput, error) {
@@ -26967,18 +26697,6 @@ func (ec *executionContext) unmarshalInputInboundEventWhereInput(ctx context.Con
 	return it, nil
 }
 
-// UnmarshalInboundEventWhereInput unmarshals raw into the InboundEventWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalInboundEventWhereInput(ctx context.Context, raw any) (ent.InboundEventWhereInput, error) {
-	var out ent.InboundEventWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "InboundEventWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputIntegrationJobOrder(ctx context.Context, obj any) (ent.IntegrationJobOrder, error) {
 	var it ent.IntegrationJobOrder
 	if obj == nil {
@@ -27018,18 +26736,6 @@ func (ec *executionContext) unmarshalInputIntegrationJobOrder(ctx context.Contex
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalIntegrationJobOrder unmarshals raw into the IntegrationJobOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalIntegrationJobOrder(ctx context.Context, raw any) (ent.IntegrationJobOrder, error) {
-	var out ent.IntegrationJobOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "IntegrationJobOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.Context, obj any) (ent.IntegrationJobWhereInput, error) {
@@ -27650,18 +27356,6 @@ func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.C
 	return it, nil
 }
 
-// UnmarshalIntegrationJobWhereInput unmarshals raw into the IntegrationJobWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalIntegrationJobWhereInput(ctx context.Context, raw any) (ent.IntegrationJobWhereInput, error) {
-	var out ent.IntegrationJobWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "IntegrationJobWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputLeaseMovingFilter(ctx context.Context, obj any) (model.LeaseMovingFilter, error) {
 	var it model.LeaseMovingFilter
 	if obj == nil {
@@ -27706,18 +27400,6 @@ func (ec *executionContext) unmarshalInputLeaseMovingFilter(ctx context.Context,
 	return it, nil
 }
 
-// UnmarshalLeaseMovingFilter unmarshals raw into the LeaseMovingFilter input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalLeaseMovingFilter(ctx context.Context, raw any) (model.LeaseMovingFilter, error) {
-	var out model.LeaseMovingFilter
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "LeaseMovingFilter", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputLeaseOrder(ctx context.Context, obj any) (ent.LeaseOrder, error) {
 	var it ent.LeaseOrder
 	if obj == nil {
@@ -27757,18 +27439,6 @@ func (ec *executionContext) unmarshalInputLeaseOrder(ctx context.Context, obj an
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalLeaseOrder unmarshals raw into the LeaseOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalLeaseOrder(ctx context.Context, raw any) (ent.LeaseOrder, error) {
-	var out ent.LeaseOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "LeaseOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputLeaseWhereInput(ctx context.Context, obj any) (ent.LeaseWhereInput, error) {
@@ -28550,18 +28220,6 @@ func (ec *executionContext) unmarshalInputLeaseWhereInput(ctx context.Context, o
 	return it, nil
 }
 
-// UnmarshalLeaseWhereInput unmarshals raw into the LeaseWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalLeaseWhereInput(ctx context.Context, raw any) (ent.LeaseWhereInput, error) {
-	var out ent.LeaseWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "LeaseWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputPropertyOrder(ctx context.Context, obj any) (ent.PropertyOrder, error) {
 	var it ent.PropertyOrder
 	if obj == nil {
@@ -28601,18 +28259,6 @@ func (ec *executionContext) unmarshalInputPropertyOrder(ctx context.Context, obj
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalPropertyOrder unmarshals raw into the PropertyOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalPropertyOrder(ctx context.Context, raw any) (ent.PropertyOrder, error) {
-	var out ent.PropertyOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "PropertyOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputPropertyWhereInput(ctx context.Context, obj any) (ent.PropertyWhereInput, error) {
@@ -29079,18 +28725,6 @@ func (ec *executionContext) unmarshalInputPropertyWhereInput(ctx context.Context
 	return it, nil
 }
 
-// UnmarshalPropertyWhereInput unmarshals raw into the PropertyWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalPropertyWhereInput(ctx context.Context, raw any) (ent.PropertyWhereInput, error) {
-	var out ent.PropertyWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "PropertyWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputProspectOrder(ctx context.Context, obj any) (ent.ProspectOrder, error) {
 	var it ent.ProspectOrder
 	if obj == nil {
@@ -29130,18 +28764,6 @@ func (ec *executionContext) unmarshalInputProspectOrder(ctx context.Context, obj
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalProspectOrder unmarshals raw into the ProspectOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalProspectOrder(ctx context.Context, raw any) (ent.ProspectOrder, error) {
-	var out ent.ProspectOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProspectOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context, obj any) (ent.ProspectWhereInput, error) {
@@ -31715,18 +31337,6 @@ func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context
 	return it, nil
 }
 
-// UnmarshalProspectWhereInput unmarshals raw into the ProspectWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalProspectWhereInput(ctx context.Context, raw any) (ent.ProspectWhereInput, error) {
-	var out ent.ProspectWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProspectWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputRegisterProspectInput(ctx context.Context, obj any) (model.RegisterProspectInput, error) {
 	var it model.RegisterProspectInput
 	if obj == nil {
@@ -31805,18 +31415,6 @@ func (ec *executionContext) unmarshalInputRegisterProspectInput(ctx context.Cont
 	return it, nil
 }
 
-// UnmarshalRegisterProspectInput unmarshals raw into the RegisterProspectInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalRegisterProspectInput(ctx context.Context, raw any) (model.RegisterProspectInput, error) {
-	var out model.RegisterProspectInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterProspectInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputRegistrationOrder(ctx context.Context, obj any) (ent.RegistrationOrder, error) {
 	var it ent.RegistrationOrder
 	if obj == nil {
@@ -31856,18 +31454,6 @@ func (ec *executionContext) unmarshalInputRegistrationOrder(ctx context.Context,
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalRegistrationOrder unmarshals raw into the RegistrationOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalRegistrationOrder(ctx context.Context, raw any) (ent.RegistrationOrder, error) {
-	var out ent.RegistrationOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegistrationOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Context, obj any) (ent.RegistrationWhereInput, error) {
@@ -32467,18 +32053,6 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 	return it, nil
 }
 
-// UnmarshalRegistrationWhereInput unmarshals raw into the RegistrationWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalRegistrationWhereInput(ctx context.Context, raw any) (ent.RegistrationWhereInput, error) {
-	var out ent.RegistrationWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegistrationWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputScreeningApplicationOrder(ctx context.Context, obj any) (ent.ScreeningApplicationOrder, error) {
 	var it ent.ScreeningApplicationOrder
 	if obj == nil {
@@ -32518,18 +32092,6 @@ func (ec *executionContext) unmarshalInputScreeningApplicationOrder(ctx context.
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalScreeningApplicationOrder unmarshals raw into the ScreeningApplicationOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalScreeningApplicationOrder(ctx context.Context, raw any) (ent.ScreeningApplicationOrder, error) {
-	var out ent.ScreeningApplicationOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScreeningApplicationOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputScreeningApplicationWhereInput(ctx context.Context, obj any) (ent.ScreeningApplicationWhereInput, error) {
@@ -33668,18 +33230,6 @@ func (ec *executionContext) unmarshalInputScreeningApplicationWhereInput(ctx con
 	return it, nil
 }
 
-// UnmarshalScreeningApplicationWhereInput unmarshals raw into the ScreeningApplicationWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalScreeningApplicationWhereInput(ctx context.Context, raw any) (ent.ScreeningApplicationWhereInput, error) {
-	var out ent.ScreeningApplicationWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScreeningApplicationWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputScreeningCardInput(ctx context.Context, obj any) (model.ScreeningCardInput, error) {
 	var it model.ScreeningCardInput
 	if obj == nil {
@@ -33750,18 +33300,6 @@ func (ec *executionContext) unmarshalInputScreeningCardInput(ctx context.Context
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalScreeningCardInput unmarshals raw into the ScreeningCardInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalScreeningCardInput(ctx context.Context, raw any) (model.ScreeningCardInput, error) {
-	var out model.ScreeningCardInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScreeningCardInput", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputScreeningPropertyInput(ctx context.Context, obj any) (model.ScreeningPropertyInput, error) {
@@ -33965,18 +33503,6 @@ func (ec *executionContext) unmarshalInputScreeningPropertyInput(ctx context.Con
 	return it, nil
 }
 
-// UnmarshalScreeningPropertyInput unmarshals raw into the ScreeningPropertyInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalScreeningPropertyInput(ctx context.Context, raw any) (model.ScreeningPropertyInput, error) {
-	var out model.ScreeningPropertyInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScreeningPropertyInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputTenantOrder(ctx context.Context, obj any) (ent.TenantOrder, error) {
 	var it ent.TenantOrder
 	if obj == nil {
@@ -34016,18 +33542,6 @@ func (ec *executionContext) unmarshalInputTenantOrder(ctx context.Context, obj a
 		}
 	}
 	return it, nil
-}
-
-// UnmarshalTenantOrder unmarshals raw into the TenantOrder input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalTenantOrder(ctx context.Context, raw any) (ent.TenantOrder, error) {
-	var out ent.TenantOrder
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "TenantOrder", raw, &out)
-	return out, err
 }
 
 func (ec *executionContext) unmarshalInputTenantWhereInput(ctx context.Context, obj any) (ent.TenantWhereInput, error) {
@@ -34858,18 +34372,6 @@ func (ec *executionContext) unmarshalInputTenantWhereInput(ctx context.Context, 
 	return it, nil
 }
 
-// UnmarshalTenantWhereInput unmarshals raw into the TenantWhereInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalTenantWhereInput(ctx context.Context, raw any) (ent.TenantWhereInput, error) {
-	var out ent.TenantWhereInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "TenantWhereInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputUpdateProspectInput(ctx context.Context, obj any) (prospects.Input, error) {
 	var it prospects.Input
 	if obj == nil {
@@ -35075,18 +34577,6 @@ func (ec *executionContext) unmarshalInputUpdateProspectInput(ctx context.Contex
 	return it, nil
 }
 
-// UnmarshalUpdateProspectInput unmarshals raw into the UpdateProspectInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalUpdateProspectInput(ctx context.Context, raw any) (prospects.Input, error) {
-	var out prospects.Input
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProspectInput", raw, &out)
-	return out, err
-}
-
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -35179,7 +34669,8 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPITokenImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35225,11 +34716,43 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._APIToken_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._APIToken_client(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35239,10 +34762,14 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35253,7 +34780,8 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35292,10 +34820,14 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35306,7 +34838,8 @@ func (ec *executionContext) _Applicant(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, applicantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35352,17 +34885,81 @@ func (ec *executionContext) _Applicant(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Applicant_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Applicant_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "application":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Applicant_application(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Applicant_application(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35372,10 +34969,14 @@ func (ec *executionContext) _Applicant(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35386,7 +34987,8 @@ func (ec *executionContext) _ApplicantConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, applicantConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35415,10 +35017,14 @@ func (ec *executionContext) _ApplicantConnection(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35429,7 +35035,8 @@ func (ec *executionContext) _ApplicantEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, applicantEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35453,10 +35060,14 @@ func (ec *executionContext) _ApplicantEdge(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35467,7 +35078,8 @@ func (ec *executionContext) _Ban(ctx context.Context, sel ast.SelectionSet, obj 
 	fields := graphql.CollectFields(ec.OperationContext, sel, banImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35503,11 +35115,43 @@ func (ec *executionContext) _Ban(ctx context.Context, sel ast.SelectionSet, obj 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Ban_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Ban_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35517,10 +35161,14 @@ func (ec *executionContext) _Ban(ctx context.Context, sel ast.SelectionSet, obj 
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35531,7 +35179,8 @@ func (ec *executionContext) _BanConnection(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, banConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35560,10 +35209,14 @@ func (ec *executionContext) _BanConnection(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35574,7 +35227,8 @@ func (ec *executionContext) _BanEdge(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, banEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35598,10 +35252,14 @@ func (ec *executionContext) _BanEdge(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35612,7 +35270,8 @@ func (ec *executionContext) _Card(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, cardImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35653,17 +35312,81 @@ func (ec *executionContext) _Card(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Card_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Card_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prospect":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Card_prospect(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Card_prospect(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35673,10 +35396,14 @@ func (ec *executionContext) _Card(ctx context.Context, sel ast.SelectionSet, obj
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35687,7 +35414,8 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35743,11 +35471,43 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "properties":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Company_properties(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Company_properties(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35757,10 +35517,14 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35771,7 +35535,8 @@ func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35800,10 +35565,14 @@ func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35814,7 +35583,8 @@ func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, companyEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35838,10 +35608,14 @@ func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35852,7 +35626,8 @@ func (ec *executionContext) _CreatedAPIToken(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, createdAPITokenImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35876,10 +35651,14 @@ func (ec *executionContext) _CreatedAPIToken(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35890,7 +35669,8 @@ func (ec *executionContext) _CreatedScreeningApplication(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, createdScreeningApplicationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -35914,10 +35694,14 @@ func (ec *executionContext) _CreatedScreeningApplication(ctx context.Context, se
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -35928,7 +35712,8 @@ func (ec *executionContext) _ImportReport(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, importReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36002,10 +35787,14 @@ func (ec *executionContext) _ImportReport(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36016,7 +35805,8 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRowErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36060,10 +35850,14 @@ func (ec *executionContext) _ImportRowError(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36074,7 +35868,8 @@ func (ec *executionContext) _InboundEvent(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, inboundEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36115,17 +35910,81 @@ func (ec *executionContext) _InboundEvent(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._InboundEvent_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InboundEvent_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "screeningApplication":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._InboundEvent_screeningApplication(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InboundEvent_screeningApplication(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36135,10 +35994,14 @@ func (ec *executionContext) _InboundEvent(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36149,7 +36012,8 @@ func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationJobImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36200,23 +36064,119 @@ func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IntegrationJob_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IntegrationJob_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prospect":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IntegrationJob_prospect(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IntegrationJob_prospect(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "registration":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IntegrationJob_registration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IntegrationJob_registration(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36226,10 +36186,14 @@ func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36240,7 +36204,8 @@ func (ec *executionContext) _IntegrationJobConnection(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationJobConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36269,10 +36234,14 @@ func (ec *executionContext) _IntegrationJobConnection(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36283,7 +36252,8 @@ func (ec *executionContext) _IntegrationJobEdge(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationJobEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36307,10 +36277,14 @@ func (ec *executionContext) _IntegrationJobEdge(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36321,7 +36295,8 @@ func (ec *executionContext) _Lease(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, leaseImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36397,23 +36372,119 @@ func (ec *executionContext) _Lease(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lease_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Lease_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "property":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lease_property(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Lease_property(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "tenants":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lease_tenants(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Lease_tenants(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36423,10 +36494,14 @@ func (ec *executionContext) _Lease(ctx context.Context, sel ast.SelectionSet, ob
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36437,7 +36512,8 @@ func (ec *executionContext) _LeaseConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, leaseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36466,10 +36542,14 @@ func (ec *executionContext) _LeaseConnection(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36480,7 +36560,8 @@ func (ec *executionContext) _LeaseEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, leaseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36504,10 +36585,14 @@ func (ec *executionContext) _LeaseEdge(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36521,7 +36606,8 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -36673,10 +36759,14 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36687,7 +36777,8 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36721,10 +36812,14 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36735,7 +36830,8 @@ func (ec *executionContext) _Property(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, propertyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36776,23 +36872,119 @@ func (ec *executionContext) _Property(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Property_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Property_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "leases":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Property_leases(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Property_leases(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prospects":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Property_prospects(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Property_prospects(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36802,10 +36994,14 @@ func (ec *executionContext) _Property(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36816,7 +37012,8 @@ func (ec *executionContext) _PropertyConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, propertyConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36845,10 +37042,14 @@ func (ec *executionContext) _PropertyConnection(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36859,7 +37060,8 @@ func (ec *executionContext) _PropertyEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, propertyEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -36883,10 +37085,14 @@ func (ec *executionContext) _PropertyEdge(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -36897,7 +37103,8 @@ func (ec *executionContext) _Prospect(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, prospectImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37063,35 +37270,195 @@ func (ec *executionContext) _Prospect(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Prospect_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "property":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Prospect_property(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_property(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "cards":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Prospect_cards(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_cards(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "registrations":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Prospect_registrations(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_registrations(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "integrationJobs":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Prospect_integrationJobs(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Prospect_integrationJobs(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37101,10 +37468,14 @@ func (ec *executionContext) _Prospect(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37115,7 +37486,8 @@ func (ec *executionContext) _ProspectConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, prospectConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37144,10 +37516,14 @@ func (ec *executionContext) _ProspectConnection(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37158,7 +37534,8 @@ func (ec *executionContext) _ProspectEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, prospectEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37182,10 +37559,14 @@ func (ec *executionContext) _ProspectEdge(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37199,7 +37580,8 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -37210,77 +37592,269 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
 		case "node":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_node(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_node(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "nodes":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_nodes(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_nodes(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "screeningApplicants":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_screeningApplicants(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_screeningApplicants(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "bans":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_bans(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_bans(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "clients":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_clients(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_clients(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "integrationJobs":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_integrationJobs(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_integrationJobs(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "properties":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_properties(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_properties(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "prospects":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_prospects(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_prospects(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "registrations":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_registrations(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_registrations(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "screeningApplications":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_screeningApplications(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_screeningApplications(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "leases":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_leases(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_leases(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "apiTokens":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_apiTokens(ctx, field)
-				})
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_apiTokens(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -37292,7 +37866,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -37304,10 +37878,14 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37318,7 +37896,8 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, registrationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37369,29 +37948,157 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Registration_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prospect":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Registration_prospect(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_prospect(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "property":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Registration_property(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_property(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "deliveries":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Registration_deliveries(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Registration_deliveries(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37401,10 +38108,14 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37415,7 +38126,8 @@ func (ec *executionContext) _RegistrationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, registrationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37444,10 +38156,14 @@ func (ec *executionContext) _RegistrationConnection(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37458,7 +38174,8 @@ func (ec *executionContext) _RegistrationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, registrationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37482,10 +38199,14 @@ func (ec *executionContext) _RegistrationEdge(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37496,7 +38217,8 @@ func (ec *executionContext) _RegistrationResult(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, registrationResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37525,10 +38247,14 @@ func (ec *executionContext) _RegistrationResult(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37539,7 +38265,8 @@ func (ec *executionContext) _ScreeningApplication(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, screeningApplicationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37630,35 +38357,195 @@ func (ec *executionContext) _ScreeningApplication(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ScreeningApplication_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "applicants":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ScreeningApplication_applicants(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_applicants(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "inboundEvents":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ScreeningApplication_inboundEvents(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_inboundEvents(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reportUrl":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ScreeningApplication_reportUrl(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_reportUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "reportStatus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ScreeningApplication_reportStatus(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ScreeningApplication_reportStatus(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37668,10 +38555,14 @@ func (ec *executionContext) _ScreeningApplication(ctx context.Context, sel ast.S
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37682,7 +38573,8 @@ func (ec *executionContext) _ScreeningApplicationConnection(ctx context.Context,
 	fields := graphql.CollectFields(ec.OperationContext, sel, screeningApplicationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37711,10 +38603,14 @@ func (ec *executionContext) _ScreeningApplicationConnection(ctx context.Context,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37725,7 +38621,8 @@ func (ec *executionContext) _ScreeningApplicationEdge(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, screeningApplicationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37749,10 +38646,14 @@ func (ec *executionContext) _ScreeningApplicationEdge(ctx context.Context, sel a
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37783,7 +38684,8 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37854,17 +38756,81 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "client":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Tenant_client(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "lease":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Tenant_lease(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_lease(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
 				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37874,10 +38840,14 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37888,7 +38858,8 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37927,10 +38898,14 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37941,7 +38916,8 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -37975,10 +38951,14 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -37989,7 +38969,8 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38033,10 +39014,14 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -38047,7 +39032,8 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38091,10 +39077,14 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -38105,7 +39095,8 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38149,10 +39140,14 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -38163,7 +39158,8 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -38232,10 +39228,14 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
 
 	return out
 }
@@ -38262,7 +39262,9 @@ func (ec *executionContext) marshalNAPIToken2ᚕᚖgithubᚗcomᚋleasegraphᚋl
 
 func (ec *executionContext) marshalNAPIToken2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "APIToken!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._APIToken(ctx, sel, v)
@@ -38276,7 +39278,9 @@ func (ec *executionContext) unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋlease
 
 func (ec *executionContext) marshalNAPITokenOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐAPITokenOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.APITokenOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "APITokenOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38294,7 +39298,9 @@ func (ec *executionContext) unmarshalNAddBanInput2githubᚗcomᚋleasegraphᚋle
 
 func (ec *executionContext) marshalNApplicantConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicantConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ApplicantConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ApplicantConnection(ctx, sel, v)
@@ -38308,7 +39314,9 @@ func (ec *executionContext) unmarshalNApplicantOrderField2ᚖgithubᚗcomᚋleas
 
 func (ec *executionContext) marshalNApplicantOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicantOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicantOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ApplicantOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38331,7 +39339,9 @@ func (ec *executionContext) unmarshalNApplicantWhereInput2ᚖgithubᚗcomᚋleas
 
 func (ec *executionContext) marshalNBan2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBan(ctx context.Context, sel ast.SelectionSet, v *ent.Ban) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Ban!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Ban(ctx, sel, v)
@@ -38339,7 +39349,9 @@ func (ec *executionContext) marshalNBan2ᚖgithubᚗcomᚋleasegraphᚋleasegrap
 
 func (ec *executionContext) marshalNBanConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BanConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "BanConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._BanConnection(ctx, sel, v)
@@ -38353,7 +39365,9 @@ func (ec *executionContext) unmarshalNBanOrderField2ᚖgithubᚗcomᚋleasegraph
 
 func (ec *executionContext) marshalNBanOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐBanOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.BanOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "BanOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38373,14 +39387,18 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	_ = sel
 	res := graphql.MarshalBoolean(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNCard2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCard(ctx context.Context, sel ast.SelectionSet, v *ent.Card) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Card!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Card(ctx, sel, v)
@@ -38394,7 +39412,9 @@ func (ec *executionContext) unmarshalNCardOrderField2ᚖgithubᚗcomᚋleasegrap
 
 func (ec *executionContext) marshalNCardOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCardOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CardOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CardOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38417,7 +39437,9 @@ func (ec *executionContext) unmarshalNClientStatusSetsInput2githubᚗcomᚋlease
 
 func (ec *executionContext) marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Company!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Company(ctx, sel, v)
@@ -38425,7 +39447,9 @@ func (ec *executionContext) marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋlease
 
 func (ec *executionContext) marshalNCompanyConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CompanyConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CompanyConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._CompanyConnection(ctx, sel, v)
@@ -38439,7 +39463,9 @@ func (ec *executionContext) unmarshalNCompanyOrderField2ᚖgithubᚗcomᚋleaseg
 
 func (ec *executionContext) marshalNCompanyOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CompanyOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CompanyOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38477,7 +39503,9 @@ func (ec *executionContext) unmarshalNCreateScreeningApplicationInput2githubᚗc
 
 func (ec *executionContext) marshalNCreatedAPIToken2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreatedAPIToken(ctx context.Context, sel ast.SelectionSet, v *model.CreatedAPIToken) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreatedAPIToken!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._CreatedAPIToken(ctx, sel, v)
@@ -38485,7 +39513,9 @@ func (ec *executionContext) marshalNCreatedAPIToken2ᚖgithubᚗcomᚋleasegraph
 
 func (ec *executionContext) marshalNCreatedScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreatedScreeningApplication(ctx context.Context, sel ast.SelectionSet, v *model.CreatedScreeningApplication) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreatedScreeningApplication!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._CreatedScreeningApplication(ctx, sel, v)
@@ -38510,7 +39540,9 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	_ = sel
 	res := types.MarshalDate(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -38544,7 +39576,9 @@ func (ec *executionContext) marshalNID2int(ctx context.Context, sel ast.Selectio
 	_ = sel
 	res := graphql.MarshalIntID(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -38580,7 +39614,9 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 
 func (ec *executionContext) marshalNImportReport2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋleasesᚋimporterᚐReport(ctx context.Context, sel ast.SelectionSet, v *importer.Report) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ImportReport!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ImportReport(ctx, sel, v)
@@ -38608,7 +39644,9 @@ func (ec *executionContext) marshalNImportRowError2ᚕgithubᚗcomᚋleasegraph�
 
 func (ec *executionContext) marshalNInboundEvent2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEvent(ctx context.Context, sel ast.SelectionSet, v *ent.InboundEvent) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "InboundEvent!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._InboundEvent(ctx, sel, v)
@@ -38622,7 +39660,9 @@ func (ec *executionContext) unmarshalNInboundEventOrderField2ᚖgithubᚗcomᚋl
 
 func (ec *executionContext) marshalNInboundEventOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐInboundEventOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.InboundEventOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "InboundEventOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38662,14 +39702,18 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	_ = sel
 	res := graphql.MarshalInt(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJob) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "IntegrationJob!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._IntegrationJob(ctx, sel, v)
@@ -38677,7 +39721,9 @@ func (ec *executionContext) marshalNIntegrationJob2ᚖgithubᚗcomᚋleasegraph�
 
 func (ec *executionContext) marshalNIntegrationJobConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobConnection(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJobConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "IntegrationJobConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._IntegrationJobConnection(ctx, sel, v)
@@ -38701,7 +39747,9 @@ func (ec *executionContext) unmarshalNIntegrationJobOrderField2ᚖgithubᚗcom�
 
 func (ec *executionContext) marshalNIntegrationJobOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.IntegrationJobOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "IntegrationJobOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38724,7 +39772,9 @@ func (ec *executionContext) unmarshalNIntegrationJobWhereInput2ᚖgithubᚗcom�
 
 func (ec *executionContext) marshalNLease2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLease(ctx context.Context, sel ast.SelectionSet, v *ent.Lease) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Lease!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Lease(ctx, sel, v)
@@ -38732,7 +39782,9 @@ func (ec *executionContext) marshalNLease2ᚖgithubᚗcomᚋleasegraphᚋleasegr
 
 func (ec *executionContext) marshalNLeaseConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseConnection(ctx context.Context, sel ast.SelectionSet, v *ent.LeaseConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "LeaseConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._LeaseConnection(ctx, sel, v)
@@ -38786,7 +39838,9 @@ func (ec *executionContext) unmarshalNLeaseOrderField2ᚖgithubᚗcomᚋleasegra
 
 func (ec *executionContext) marshalNLeaseOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.LeaseOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "LeaseOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38804,13 +39858,17 @@ func (ec *executionContext) unmarshalNMap2map(ctx context.Context, v any) (map[s
 
 func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Map!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	_ = sel
 	res := graphql.MarshalMap(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Map!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -38841,7 +39899,9 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 
 func (ec *executionContext) marshalNProperty2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProperty(ctx context.Context, sel ast.SelectionSet, v *ent.Property) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Property!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Property(ctx, sel, v)
@@ -38849,7 +39909,9 @@ func (ec *executionContext) marshalNProperty2ᚖgithubᚗcomᚋleasegraphᚋleas
 
 func (ec *executionContext) marshalNPropertyConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐPropertyConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PropertyConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PropertyConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._PropertyConnection(ctx, sel, v)
@@ -38863,7 +39925,9 @@ func (ec *executionContext) unmarshalNPropertyOrderField2ᚖgithubᚗcomᚋlease
 
 func (ec *executionContext) marshalNPropertyOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐPropertyOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PropertyOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PropertyOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38876,7 +39940,9 @@ func (ec *executionContext) unmarshalNPropertyWhereInput2ᚖgithubᚗcomᚋlease
 
 func (ec *executionContext) marshalNProspect2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspect(ctx context.Context, sel ast.SelectionSet, v *ent.Prospect) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Prospect!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Prospect(ctx, sel, v)
@@ -38884,7 +39950,9 @@ func (ec *executionContext) marshalNProspect2ᚖgithubᚗcomᚋleasegraphᚋleas
 
 func (ec *executionContext) marshalNProspectConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProspectConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ProspectConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ProspectConnection(ctx, sel, v)
@@ -38898,7 +39966,9 @@ func (ec *executionContext) unmarshalNProspectOrderField2ᚖgithubᚗcomᚋlease
 
 func (ec *executionContext) marshalNProspectOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProspectOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ProspectOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ProspectOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38916,7 +39986,9 @@ func (ec *executionContext) unmarshalNRegisterProspectInput2githubᚗcomᚋlease
 
 func (ec *executionContext) marshalNRegistration2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistration(ctx context.Context, sel ast.SelectionSet, v *ent.Registration) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Registration!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Registration(ctx, sel, v)
@@ -38934,7 +40006,9 @@ func (ec *executionContext) marshalNRegistrationChannel2githubᚗcomᚋleasegrap
 
 func (ec *executionContext) marshalNRegistrationConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.RegistrationConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RegistrationConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._RegistrationConnection(ctx, sel, v)
@@ -38948,7 +40022,9 @@ func (ec *executionContext) unmarshalNRegistrationOrderField2ᚖgithubᚗcomᚋl
 
 func (ec *executionContext) marshalNRegistrationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐRegistrationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.RegistrationOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RegistrationOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -38956,7 +40032,9 @@ func (ec *executionContext) marshalNRegistrationOrderField2ᚖgithubᚗcomᚋlea
 
 func (ec *executionContext) marshalNRegistrationResult2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐRegistrationResult(ctx context.Context, sel ast.SelectionSet, v *model.RegistrationResult) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RegistrationResult!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._RegistrationResult(ctx, sel, v)
@@ -38979,7 +40057,9 @@ func (ec *executionContext) unmarshalNRegistrationWhereInput2ᚖgithubᚗcomᚋl
 
 func (ec *executionContext) marshalNScreeningApplication2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplication(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplication) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ScreeningApplication!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ScreeningApplication(ctx, sel, v)
@@ -38987,7 +40067,9 @@ func (ec *executionContext) marshalNScreeningApplication2ᚖgithubᚗcomᚋlease
 
 func (ec *executionContext) marshalNScreeningApplicationConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplicationConnection) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ScreeningApplicationConnection!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._ScreeningApplicationConnection(ctx, sel, v)
@@ -39011,7 +40093,9 @@ func (ec *executionContext) unmarshalNScreeningApplicationOrderField2ᚖgithub�
 
 func (ec *executionContext) marshalNScreeningApplicationOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐScreeningApplicationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ScreeningApplicationOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ScreeningApplicationOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -39086,7 +40170,9 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -39122,7 +40208,9 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 
 func (ec *executionContext) marshalNTenant2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐTenant(ctx context.Context, sel ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Tenant!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec._Tenant(ctx, sel, v)
@@ -39136,7 +40224,9 @@ func (ec *executionContext) unmarshalNTenantOrderField2ᚖgithubᚗcomᚋleasegr
 
 func (ec *executionContext) marshalNTenantOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐTenantOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.TenantOrderField) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TenantOrderField!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return v
@@ -39156,7 +40246,9 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalTime(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -39235,7 +40327,9 @@ func (ec *executionContext) marshalN__DirectiveLocation2string(ctx context.Conte
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "__DirectiveLocation!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -39298,14 +40392,6 @@ func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	return ret
 }
 
-func (ec *executionContext) marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "__Schema!")
-		return graphql.Null
-	}
-	return ec.___Schema(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v introspection.Type) graphql.Marshaler {
 	return ec.___Type(ctx, sel, &v)
 }
@@ -39328,7 +40414,9 @@ func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 
 func (ec *executionContext) marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
 	if v == nil {
-		graphql.AddInvalidNullError(ctx, "__Type!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 		return graphql.Null
 	}
 	return ec.___Type(ctx, sel, v)
@@ -39343,7 +40431,9 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
 	}
 	return res
 }
@@ -41202,6 +42292,13 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec.___Schema(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
