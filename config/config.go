@@ -34,11 +34,24 @@ type Config struct {
 	// RequestTimeout is the deadline of a GraphQL operation or a /leases
 	// request.
 	RequestTimeout time.Duration
-	DB             DB
-	Limits         RateLimits
-	GraphQL        GraphQL
-	Delivery       Delivery
-	Screening      Screening
+	// AuthCacheTTL is how long a token's authentication and its client's
+	// status sets are reused (tenancy.Service.CacheTTL).
+	AuthCacheTTL time.Duration
+	DB           DB
+	Limits       RateLimits
+	GraphQL      GraphQL
+	Delivery     Delivery
+	Screening    Screening
+	Runtime      Runtime
+}
+
+// Runtime is the Go runtime's memory settings, applied at start-up
+// (debug.SetGCPercent, debug.SetMemoryLimit). They keep the runtime's own
+// names, GOGC and GOMEMLIMIT, and the runtime reads the same variables,
+// so the two never disagree; only the defaults are ours.
+type Runtime struct {
+	GCPercent   int   // -1: off
+	MemoryLimit int64 // bytes; math.MaxInt64: none
 }
 
 // DB is how long the process waits on PostgreSQL (SQLite is local: its
@@ -54,6 +67,10 @@ type DB struct {
 	// over a new connection, which a partitioned network may never deliver;
 	// this makes PostgreSQL end the statement by itself.
 	StatementTimeout time.Duration
+	// MaxConns is the PostgreSQL pool's size, open and idle alike: an idle
+	// bound below the open one closes connections a busy moment opened, and
+	// the next requests pay a new session each.
+	MaxConns int
 }
 
 // RateLimits are the request budgets, per server instance. A zero rate

@@ -3,6 +3,7 @@ package config_test
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -28,10 +29,11 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Config{
-		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", RequestTimeout: 15 * time.Second,
-		DB:       config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second},
+		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", RequestTimeout: 15 * time.Second, AuthCacheTTL: 2 * time.Second,
+		DB:       config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second, MaxConns: 20},
 		Limits:   config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
 		GraphQL:  config.GraphQL{Limits: cost.DefaultLimits()},
+		Runtime:  config.Runtime{GCPercent: 400, MemoryLimit: 128 << 20},
 		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute},
 		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",
 			RefreshInterval: 15 * time.Minute},
@@ -89,6 +91,7 @@ func TestInvalidValues(t *testing.T) {
 		"LEASEGRAPH_TOKEN_RATE": "fast", "LEASEGRAPH_AUTH_FAILURES": "-1", "LEASEGRAPH_RATE_LIMIT_KEYS": "many",
 		"LEASEGRAPH_TRUSTED_PROXIES": "proxy.example", "LEASEGRAPH_INTROSPECTION": "maybe",
 		"LEASEGRAPH_QUERY_MAX_DEPTH": "0", "LEASEGRAPH_QUERY_MAX_TOKENS": "-1", "LEASEGRAPH_PARTNER_CONCURRENCY": "ten",
+		"LEASEGRAPH_DB_MAX_CONNS": "0", "LEASEGRAPH_AUTH_CACHE_TTL": "-2s", "GOGC": "-5", "GOMEMLIMIT": "128MB",
 	}
 	for name, v := range bad {
 		if _, err := config.Load(env(map[string]string{name: v})); err == nil || !strings.HasPrefix(err.Error(), name+":") {
@@ -218,5 +221,23 @@ func TestREADME(t *testing.T) {
 	}
 	if slices.ContainsFunc(config.Settings(), func(s config.Setting) bool { return strings.Contains(s.Name, "TEST") }) {
 		t.Error("a test knob is in the runtime table")
+	}
+}
+
+// GOGC and GOMEMLIMIT read as the Go runtime reads them.
+func TestRuntimeSettings(t *testing.T) {
+	for _, c := range []struct {
+		gogc, limit string
+		want        config.Runtime
+	}{
+		{"100", "1GiB", config.Runtime{GCPercent: 100, MemoryLimit: 1 << 30}},
+		{"off", "off", config.Runtime{GCPercent: -1, MemoryLimit: math.MaxInt64}},
+		{"0", "500000B", config.Runtime{GCPercent: 0, MemoryLimit: 500000}},
+		{"250", "64KiB", config.Runtime{GCPercent: 250, MemoryLimit: 64 << 10}},
+	} {
+		got, err := config.Load(env(map[string]string{"GOGC": c.gogc, "GOMEMLIMIT": c.limit}))
+		if err != nil || got.Runtime != c.want {
+			t.Errorf("GOGC=%s GOMEMLIMIT=%s: %+v %v, want %+v", c.gogc, c.limit, got.Runtime, err, c.want)
+		}
 	}
 }

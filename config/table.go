@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -109,6 +110,25 @@ func table(c *Config) []Setting {
 			set:    duration(&c.DB.StatementTimeout, true)},
 		{Name: "LEASEGRAPH_DB_CONNECT_TIMEOUT", Default: "5s",
 			Help: "PostgreSQL connect timeout, used when neither `DATABASE_URL` (`connect_timeout`) nor libpq's `PGCONNECT_TIMEOUT` sets one", set: duration(&c.DB.ConnectTimeout, false)},
+		{Name: "LEASEGRAPH_DB_MAX_CONNS", Default: "20",
+			Help: "PostgreSQL connections in the server's pool, all kept open while idle (up to 5 minutes) so a busy server " +
+				"never pays a new session per request; keep it under the database's `max_connections` divided by the instances " +
+				"(SQLite always uses one)",
+			set: atLeastOne(&c.DB.MaxConns)},
+		{Name: "LEASEGRAPH_AUTH_CACHE_TTL", Default: "2s",
+			Help: "how long an authenticated API token and its client's status sets are reused before the database is asked " +
+				"again; a revocation or status-set change made through this instance applies at once, one made elsewhere (the CLI, " +
+				"another instance) within this time (`0`: ask every time)",
+			set: duration(&c.AuthCacheTTL, true)},
+		{Name: "GOGC", Default: "400",
+			Help: "Go's garbage collector target: the heap may grow to this percent over live data before a collection. " +
+				"Requests allocate about 1 MB each and keep little, so collecting at Go's 100 spent a fifth of the CPU on it; " +
+				"`GOMEMLIMIT` bounds what the higher target may cost (`off`: collect only at the memory limit)",
+			set: gcPercent(&c.Runtime.GCPercent)},
+		{Name: "GOMEMLIMIT", Default: "128MiB",
+			Help: "soft limit of the Go heap (`B`, `KiB`, `MiB`, `GiB`; `off`: none): near it the collector runs as often " +
+				"as it must, whatever `GOGC` says; the process's RSS stays a few tens of MB above it",
+			set: memLimit(&c.Runtime.MemoryLimit)},
 		{Name: "LEASEGRAPH_JOB_TIMEOUT", Default: "1m", Help: "longest run of one delivery attempt", set: duration(&c.Delivery.JobTimeout, false)},
 		{Name: "LEASEGRAPH_JOB_RESCUE_AFTER", Default: "5m",
 			Help: "a delivery still marked running after this belonged to a dead process (`kill -9`, lost host) and is run again, " +
@@ -141,6 +161,46 @@ func secret(dst *string, min int) func(string) error {
 // baseURL drops a trailing slash, so paths can be appended.
 func baseURL(dst *string) func(string) error {
 	return func(v string) error { *dst = strings.TrimRight(v, "/"); return nil }
+}
+
+// gcPercent reads GOGC as the Go runtime does: a percentage or off (-1).
+func gcPercent(dst *int) func(string) error {
+	return func(v string) error {
+		if v == "off" {
+			*dst = -1
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("a percentage such as 100, or off")
+		}
+		*dst = n
+		return nil
+	}
+}
+
+// memLimit reads GOMEMLIMIT as the Go runtime does: bytes with an optional
+// B, KiB, MiB, GiB or TiB suffix, or off (math.MaxInt64).
+func memLimit(dst *int64) func(string) error {
+	return func(v string) error {
+		if v == "off" {
+			*dst = math.MaxInt64
+			return nil
+		}
+		num, mult := v, int64(1)
+		for i, suffix := range []string{"TiB", "GiB", "MiB", "KiB", "B"} {
+			if n, ok := strings.CutSuffix(v, suffix); ok {
+				num, mult = n, int64(1)<<(10*(4-i))
+				break
+			}
+		}
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n <= 0 || n > math.MaxInt64/mult {
+			return errors.New("a size such as 128MiB or 1GiB, or off")
+		}
+		*dst = n * mult
+		return nil
+	}
 }
 
 // lenientBool is on for any value but 0 and false.

@@ -621,7 +621,8 @@ func (c *ApplicantClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ApplicantClient) Interceptors() []Interceptor {
-	return c.inters.Applicant
+	inters := c.inters.Applicant
+	return append(inters[:len(inters):len(inters)], applicant.Interceptors[:]...)
 }
 
 func (c *ApplicantClient) mutate(ctx context.Context, m *ApplicantMutation) (Value, error) {
@@ -771,7 +772,8 @@ func (c *BanClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *BanClient) Interceptors() []Interceptor {
-	return c.inters.Ban
+	inters := c.inters.Ban
+	return append(inters[:len(inters):len(inters)], ban.Interceptors[:]...)
 }
 
 func (c *BanClient) mutate(ctx context.Context, m *BanMutation) (Value, error) {
@@ -937,7 +939,8 @@ func (c *CardClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *CardClient) Interceptors() []Interceptor {
-	return c.inters.Card
+	inters := c.inters.Card
+	return append(inters[:len(inters):len(inters)], card.Interceptors[:]...)
 }
 
 func (c *CardClient) mutate(ctx context.Context, m *CardMutation) (Value, error) {
@@ -1445,7 +1448,8 @@ func (c *IdempotencyRecordClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *IdempotencyRecordClient) Interceptors() []Interceptor {
-	return c.inters.IdempotencyRecord
+	inters := c.inters.IdempotencyRecord
+	return append(inters[:len(inters):len(inters)], idempotencyrecord.Interceptors[:]...)
 }
 
 func (c *IdempotencyRecordClient) mutate(ctx context.Context, m *IdempotencyRecordMutation) (Value, error) {
@@ -1611,7 +1615,8 @@ func (c *InboundEventClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *InboundEventClient) Interceptors() []Interceptor {
-	return c.inters.InboundEvent
+	inters := c.inters.InboundEvent
+	return append(inters[:len(inters):len(inters)], inboundevent.Interceptors[:]...)
 }
 
 func (c *InboundEventClient) mutate(ctx context.Context, m *InboundEventMutation) (Value, error) {
@@ -1793,7 +1798,8 @@ func (c *IntegrationJobClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *IntegrationJobClient) Interceptors() []Interceptor {
-	return c.inters.IntegrationJob
+	inters := c.inters.IntegrationJob
+	return append(inters[:len(inters):len(inters)], integrationjob.Interceptors[:]...)
 }
 
 func (c *IntegrationJobClient) mutate(ctx context.Context, m *IntegrationJobMutation) (Value, error) {
@@ -1975,7 +1981,8 @@ func (c *LeaseClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *LeaseClient) Interceptors() []Interceptor {
-	return c.inters.Lease
+	inters := c.inters.Lease
+	return append(inters[:len(inters):len(inters)], lease.Interceptors[:]...)
 }
 
 func (c *LeaseClient) mutate(ctx context.Context, m *LeaseMutation) (Value, error) {
@@ -2173,7 +2180,8 @@ func (c *PropertyClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *PropertyClient) Interceptors() []Interceptor {
-	return c.inters.Property
+	inters := c.inters.Property
+	return append(inters[:len(inters):len(inters)], property.Interceptors[:]...)
 }
 
 func (c *PropertyClient) mutate(ctx context.Context, m *PropertyMutation) (Value, error) {
@@ -2387,7 +2395,8 @@ func (c *ProspectClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ProspectClient) Interceptors() []Interceptor {
-	return c.inters.Prospect
+	inters := c.inters.Prospect
+	return append(inters[:len(inters):len(inters)], prospect.Interceptors[:]...)
 }
 
 func (c *ProspectClient) mutate(ctx context.Context, m *ProspectMutation) (Value, error) {
@@ -2585,7 +2594,8 @@ func (c *RegistrationClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *RegistrationClient) Interceptors() []Interceptor {
-	return c.inters.Registration
+	inters := c.inters.Registration
+	return append(inters[:len(inters):len(inters)], registration.Interceptors[:]...)
 }
 
 func (c *RegistrationClient) mutate(ctx context.Context, m *RegistrationMutation) (Value, error) {
@@ -2767,7 +2777,8 @@ func (c *ScreeningApplicationClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ScreeningApplicationClient) Interceptors() []Interceptor {
-	return c.inters.ScreeningApplication
+	inters := c.inters.ScreeningApplication
+	return append(inters[:len(inters):len(inters)], screeningapplication.Interceptors[:]...)
 }
 
 func (c *ScreeningApplicationClient) mutate(ctx context.Context, m *ScreeningApplicationMutation) (Value, error) {
@@ -2917,7 +2928,8 @@ func (c *ScreeningRequestClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ScreeningRequestClient) Interceptors() []Interceptor {
-	return c.inters.ScreeningRequest
+	inters := c.inters.ScreeningRequest
+	return append(inters[:len(inters):len(inters)], screeningrequest.Interceptors[:]...)
 }
 
 func (c *ScreeningRequestClient) mutate(ctx context.Context, m *ScreeningRequestMutation) (Value, error) {
@@ -3083,7 +3095,8 @@ func (c *TenantClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *TenantClient) Interceptors() []Interceptor {
-	return c.inters.Tenant
+	inters := c.inters.Tenant
+	return append(inters[:len(inters):len(inters)], tenant.Interceptors[:]...)
 }
 
 func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, error) {

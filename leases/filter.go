@@ -10,6 +10,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/leases/statusset"
+	"github.com/leasegraph/leasegraph/tenancy"
 )
 
 // Filter is the lease-service spec's set of filters: client, property,
@@ -29,6 +30,16 @@ type Filter struct {
 // transaction in ctx when there is one (ent.Current).
 type Service struct {
 	DB *ent.Client
+	// Tenancy gives the viewer's status sets (cached there); nil: read
+	// them uncached.
+	Tenancy *tenancy.Service
+}
+
+func (s *Service) tenancy() *tenancy.Service {
+	if s.Tenancy != nil {
+		return s.Tenancy
+	}
+	return &tenancy.Service{DB: s.DB}
 }
 
 // Query returns the leases matching f that the viewer in ctx may see.

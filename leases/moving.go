@@ -12,7 +12,6 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/leases/statusset"
@@ -72,9 +71,7 @@ func (w Window) Validate(kindsField, fromField string) error {
 // the predicate is a disjunction over the clients the viewer can see (one,
 // for a client's token): each client's own statuses with the window's dates.
 func (s *Service) Predicate(ctx context.Context, w Window) (predicate.Lease, error) {
-	clients, err := ent.Current(ctx, s.DB).Company.Query().
-		Select(company.FieldID, company.FieldMoveInStatuses, company.FieldMoveOutStatuses, company.FieldTransferStatuses).
-		All(ctx)
+	clients, err := s.tenancy().StatusSets(ctx)
 	if err != nil {
 		return nil, err
 	}

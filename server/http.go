@@ -91,8 +91,10 @@ func (a *app) routes() http.Handler {
 	if a.registrations == nil {
 		a.registrations = &registration.Service{DB: a.client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: a.prospects}
 	}
-	a.tenancy = &tenancy.Service{DB: a.client}
-	a.leases = &leases.Service{DB: a.client}
+	if a.tenancy == nil {
+		a.tenancy = &tenancy.Service{DB: a.client, CacheTTL: config.Defaults().AuthCacheTTL}
+	}
+	a.leases = &leases.Service{DB: a.client, Tenancy: a.tenancy}
 	if a.guard == nil {
 		a.guard = guard.New(a.tenancy, a.limits)
 	}

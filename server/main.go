@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/tenancy"
 )
 
 // loadConfig reads every setting once (the table is config/table.go).
@@ -69,13 +71,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	debug.SetGCPercent(cfg.Runtime.GCPercent)
+	debug.SetMemoryLimit(cfg.Runtime.MemoryLimit)
 	client, drv, err := database.Open(ctx, cfg.DatabaseURL, cfg.DB, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
 	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
-		requestTimeout: cfg.RequestTimeout}
+		requestTimeout: cfg.RequestTimeout, tenancy: &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
 	} else {

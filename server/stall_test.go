@@ -248,7 +248,7 @@ func TestDatabaseBounds(t *testing.T) {
 			}
 			return
 		}
-		if n := db.Stats().MaxOpenConnections; n != database.PGMaxOpenConns {
+		if n := db.Stats().MaxOpenConnections; n != database.PGMaxConns {
 			t.Fatalf("pool of %d connections", n)
 		}
 		var st string

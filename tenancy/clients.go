@@ -3,6 +3,7 @@ package tenancy
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
@@ -16,6 +17,10 @@ import (
 // ctx or open their own (ent.WithTx); reads use it when there is one.
 type Service struct {
 	DB *ent.Client
+	// CacheTTL is how long an authenticated token and a client's status
+	// sets are reused without asking the database (cache.go); zero: never.
+	CacheTTL time.Duration
+	cacheState
 }
 
 // CreateClient creates a client; only a platform viewer may.
@@ -42,6 +47,7 @@ type StatusSets struct {
 // database.
 func (s *Service) UpdateStatusSets(ctx context.Context, clientID int, sets StatusSets) (*ent.Company, error) {
 	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Company, error) {
+		s.forgetStatusSets(ctx, clientID)
 		u := db.Company.UpdateOneID(clientID)
 		if sets.MoveIn != nil {
 			u.SetMoveInStatuses(statusset.Normalize(sets.MoveIn))

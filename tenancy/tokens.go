@@ -151,16 +151,30 @@ func canManageTokens(ctx context.Context) error {
 }
 
 // Authenticate turns a bearer token into its viewer. Unknown and revoked
-// tokens get the same answer.
+// tokens get the same answer. A known token is cached for CacheTTL: a
+// revocation through this Service ends it at once, one made elsewhere (the
+// CLI, another instance) within CacheTTL.
 func (s *Service) Authenticate(ctx context.Context, secret string) (*viewer.Viewer, error) {
+	hash := Hash(secret)
+	c := s.cache()
+	useCache := c != nil && cacheable(ctx)
+	if useCache {
+		if t, ok := c.tokens.Get(hash); ok {
+			return viewerOf(t), nil
+		}
+	}
 	db := ent.Current(ctx, s.DB)
 	sys := viewer.SystemContext(ctx)
-	t, err := db.APIToken.Query().Where(apitoken.Hash(Hash(secret)), apitoken.RevokedAtIsNil()).Only(sys)
+	t, err := db.APIToken.Query().Where(apitoken.Hash(hash), apitoken.RevokedAtIsNil()).Only(sys)
 	if ent.IsNotFound(err) {
+		// Not cached: a token created a moment ago must work at once.
 		return nil, apperr.Unauthenticated("the API token is unknown or revoked")
 	}
 	if err != nil {
 		return nil, err
+	}
+	if useCache {
+		c.tokens.Add(hash, t)
 	}
 	// last_used_at is advisory: write it at most once a minute so reads do not
 	// turn into writes.
@@ -178,6 +192,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int, prefix string) (*ent.
 		return nil, err
 	}
 	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.APIToken, error) {
+		s.forgetTokens(ctx)
 		q := db.APIToken.Query()
 		if id != 0 {
 			q.Where(apitoken.ID(id))

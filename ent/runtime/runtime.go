@@ -111,6 +111,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	applicantMixinInters1 := applicantMixin[1].Interceptors()
+	applicant.Interceptors[0] = applicantMixinInters1[0]
 	applicantMixinFields0 := applicantMixin[0].Fields()
 	_ = applicantMixinFields0
 	applicantFields := schema.Applicant{}.Fields()
@@ -165,6 +167,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	banMixinInters1 := banMixin[1].Interceptors()
+	ban.Interceptors[0] = banMixinInters1[0]
 	banMixinFields0 := banMixin[0].Fields()
 	_ = banMixinFields0
 	banFields := schema.Ban{}.Fields()
@@ -207,6 +211,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	cardMixinInters1 := cardMixin[1].Interceptors()
+	card.Interceptors[0] = cardMixinInters1[0]
 	cardMixinFields0 := cardMixin[0].Fields()
 	_ = cardMixinFields0
 	cardFields := schema.Card{}.Fields()
@@ -374,6 +380,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	idempotencyrecordMixinInters1 := idempotencyrecordMixin[1].Interceptors()
+	idempotencyrecord.Interceptors[0] = idempotencyrecordMixinInters1[0]
 	idempotencyrecordMixinFields0 := idempotencyrecordMixin[0].Fields()
 	_ = idempotencyrecordMixinFields0
 	idempotencyrecordFields := schema.IdempotencyRecord{}.Fields()
@@ -434,6 +442,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	inboundeventMixinInters1 := inboundeventMixin[1].Interceptors()
+	inboundevent.Interceptors[0] = inboundeventMixinInters1[0]
 	inboundeventMixinFields0 := inboundeventMixin[0].Fields()
 	_ = inboundeventMixinFields0
 	inboundeventFields := schema.InboundEvent{}.Fields()
@@ -482,6 +492,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	integrationjobMixinInters1 := integrationjobMixin[1].Interceptors()
+	integrationjob.Interceptors[0] = integrationjobMixinInters1[0]
 	integrationjobMixinFields0 := integrationjobMixin[0].Fields()
 	_ = integrationjobMixinFields0
 	integrationjobFields := schema.IntegrationJob{}.Fields()
@@ -537,6 +549,8 @@ func init() {
 	lease.Hooks[1] = leaseHooks[0]
 
 	lease.Hooks[2] = leaseHooks[1]
+	leaseMixinInters1 := leaseMixin[1].Interceptors()
+	lease.Interceptors[0] = leaseMixinInters1[0]
 	leaseMixinFields0 := leaseMixin[0].Fields()
 	_ = leaseMixinFields0
 	leaseFields := schema.Lease{}.Fields()
@@ -607,6 +621,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	propertyMixinInters1 := propertyMixin[1].Interceptors()
+	property.Interceptors[0] = propertyMixinInters1[0]
 	propertyMixinFields0 := propertyMixin[0].Fields()
 	_ = propertyMixinFields0
 	propertyFields := schema.Property{}.Fields()
@@ -658,6 +674,8 @@ func init() {
 	prospectHooks := schema.Prospect{}.Hooks()
 
 	prospect.Hooks[1] = prospectHooks[0]
+	prospectMixinInters1 := prospectMixin[1].Interceptors()
+	prospect.Interceptors[0] = prospectMixinInters1[0]
 	prospectMixinFields0 := prospectMixin[0].Fields()
 	_ = prospectMixinFields0
 	prospectFields := schema.Prospect{}.Fields()
@@ -828,6 +846,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	registrationMixinInters1 := registrationMixin[1].Interceptors()
+	registration.Interceptors[0] = registrationMixinInters1[0]
 	registrationMixinFields0 := registrationMixin[0].Fields()
 	_ = registrationMixinFields0
 	registrationFields := schema.Registration{}.Fields()
@@ -870,6 +890,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	screeningapplicationMixinInters1 := screeningapplicationMixin[1].Interceptors()
+	screeningapplication.Interceptors[0] = screeningapplicationMixinInters1[0]
 	screeningapplicationMixinFields0 := screeningapplicationMixin[0].Fields()
 	_ = screeningapplicationMixinFields0
 	screeningapplicationFields := schema.ScreeningApplication{}.Fields()
@@ -984,6 +1006,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	screeningrequestMixinInters1 := screeningrequestMixin[1].Interceptors()
+	screeningrequest.Interceptors[0] = screeningrequestMixinInters1[0]
 	screeningrequestMixinFields0 := screeningrequestMixin[0].Fields()
 	_ = screeningrequestMixinFields0
 	screeningrequestFields := schema.ScreeningRequest{}.Fields()
@@ -1074,6 +1098,8 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	tenantMixinInters1 := tenantMixin[1].Interceptors()
+	tenant.Interceptors[0] = tenantMixinInters1[0]
 	tenantMixinFields0 := tenantMixin[0].Fields()
 	_ = tenantMixinFields0
 	tenantFields := schema.Tenant{}.Fields()

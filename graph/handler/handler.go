@@ -124,7 +124,8 @@ func requireWriteForMutations(ctx context.Context, next graphql.OperationHandler
 }
 
 // limitPages checks first/last on every connection field and gives a page
-// size to a connection asked for without one.
+// size to a connection asked for without one; the connection counts its
+// rows only when totalCount is asked for (graph.WithoutUnaskedCount).
 func limitPages(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Definition == nil || !strings.HasSuffix(fc.Field.Definition.Type.Name(), "Connection") {
@@ -145,7 +146,7 @@ func limitPages(ctx context.Context, next graphql.Resolver) (any, error) {
 			fc.Args["first"] = &n
 		}
 	}
-	return next(ctx)
+	return next(graph.WithoutUnaskedCount(ctx))
 }
 
 // codeIntrospectionDisabled refuses __schema and __type when introspection

@@ -39,10 +39,9 @@ const DefaultSQLite = "./leasegraph.db"
 // caller's context: every request carries its deadline, /healthz its own
 // timeout, River its own.
 const (
-	PGMaxOpenConns = 20
-	PGMaxIdleConns = 10
-	PGMaxIdleTime  = 5 * time.Minute
-	PGMaxLifetime  = 30 * time.Minute
+	PGMaxConns    = 20 // when the settings give none (LEASEGRAPH_DB_MAX_CONNS)
+	PGMaxIdleTime = 5 * time.Minute
+	PGMaxLifetime = 30 * time.Minute
 )
 
 // DefaultConfig is what Driver uses: the defaults of the settings.
@@ -67,8 +66,14 @@ func DriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(PGMaxOpenConns)
-		db.SetMaxIdleConns(PGMaxIdleConns)
+		conns := dc.MaxConns
+		if conns <= 0 {
+			conns = PGMaxConns
+		}
+		// As many idle as open: a smaller idle bound closes what a busy
+		// moment opened, and PostgreSQL then starts a session per request.
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
 		db.SetConnMaxIdleTime(PGMaxIdleTime)
 		db.SetConnMaxLifetime(PGMaxLifetime)
 		return entsql.OpenDB(dialect.Postgres, db), nil
@@ -129,7 +134,12 @@ func Open(ctx context.Context, url string, dc config.DB, migrate string, log *sl
 	if err != nil {
 		return nil, nil, err
 	}
-	return ent.NewClient(ent.Driver(drv)), drv, nil
+	client := ent.NewClient(ent.Driver(drv))
+	if err := client.RefreshStats(ctx); err != nil {
+		drv.Close()
+		return nil, nil, fmt.Errorf("refreshing the planner's statistics: %w", err)
+	}
+	return client, drv, nil
 }
 
 // Client migrates drv's database and returns a client on it: what the

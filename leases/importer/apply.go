@@ -64,7 +64,32 @@ func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun b
 		return nil, err
 	}
 	rep.Applied = !dryRun
+	if !dryRun {
+		s.refreshStats(ctx)
+	}
 	return rep, nil
+}
+
+// refreshStats brings the planner's statistics up to date (ent's
+// RefreshStats: SQLite keeps none of its own) once the import is
+// committed: now, or when the caller's transaction commits. The import
+// stands whatever happens here, so a failure is not the caller's error.
+func (s *Service) refreshStats(ctx context.Context) {
+	refresh := func() { _ = s.DB.RefreshStats(context.WithoutCancel(ctx)) }
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		refresh()
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				refresh()
+			}
+			return err
+		})
+	})
 }
 
 // errDryRun rolls back a dry run's transaction; it is not an error.

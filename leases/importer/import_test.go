@@ -10,6 +10,7 @@ import (
 	"time"
 
 	entgo "entgo.io/ent"
+	"entgo.io/ent/dialect"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
@@ -17,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -347,6 +349,58 @@ func TestImportFeedChangedBetweenPasses(t *testing.T) {
 		}
 		if n := db.Lease.Query().CountX(viewer.SystemContext(context.Background())); n != 0 {
 			t.Fatalf("%d leases written", n)
+		}
+	})
+}
+
+// An applied import leaves the query planner statistics current on SQLite
+// (which keeps none of its own; PostgreSQL's autovacuum does): at once, or
+// when the caller's transaction commits; a dry run and a rolled-back
+// transaction leave none.
+func TestImportRefreshesStatistics(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		if db.Dialect != dialect.SQLite {
+			return
+		}
+		stats := func() int {
+			var n int
+			err := db.SQL().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'`).Scan(&n)
+			if err != nil || n == 0 {
+				return 0
+			}
+			if err := db.SQL().QueryRow(`SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'leases'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		id, ctx := newClient(t, db.Client, "Acme")
+		mustImport(t, ctx, db.Client, id, idealFeed(t), true)
+		if n := stats(); n != 0 {
+			t.Fatalf("a dry run left %d statistics rows", n)
+		}
+		tx, err := db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustImport(t, ent.NewTxContext(ctx, tx), db.Client, id, idealFeed(t), false)
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if n := stats(); n != 0 {
+			t.Fatalf("a rolled-back import left %d statistics rows", n)
+		}
+		tx, err = db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (Not read before the commit: SQLite's one connection is the
+		// transaction's until then.)
+		mustImport(t, ent.NewTxContext(ctx, tx), db.Client, id, idealFeed(t), false)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if n := stats(); n == 0 {
+			t.Fatal("no statistics for leases after the caller's commit")
 		}
 	})
 }
