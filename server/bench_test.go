@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
@@ -16,7 +17,7 @@ func benchEnv(b *testing.B, db string) (*env, string) {
 		url = postgresSchema(b)
 	}
 	e := newEnv(b, url, nil)
-	token, err := seedDemo(context.Background(), e.client, &prospects.Service{DB: e.client}, "lg_benchmark_token_0000", []string{e.srv.URL})
+	token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, "lg_benchmark_token_0000", []string{e.srv.URL})
 	if err != nil {
 		b.Fatal(err)
 	}

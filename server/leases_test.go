@@ -11,6 +11,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/leases/statusset"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -673,15 +674,15 @@ func TestLeasePagination(t *testing.T) {
 
 func TestLeaseDefaultPageSize(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		a := paginationFixture(e, defaultPageSize+3)
+		a := paginationFixture(e, handler.DefaultPageSize+3)
 		conn := e.leases(a, nil)
-		if len(conn.Edges) != defaultPageSize || conn.TotalCount != defaultPageSize+3 || !conn.PageInfo.HasNextPage {
+		if len(conn.Edges) != handler.DefaultPageSize || conn.TotalCount != handler.DefaultPageSize+3 || !conn.PageInfo.HasNextPage {
 			t.Fatalf("no first: %d edges, totalCount %d, hasNextPage %v; want %d, %d, true",
-				len(conn.Edges), conn.TotalCount, conn.PageInfo.HasNextPage, defaultPageSize, defaultPageSize+3)
+				len(conn.Edges), conn.TotalCount, conn.PageInfo.HasNextPage, handler.DefaultPageSize, handler.DefaultPageSize+3)
 		}
 		rest := e.leases(a, map[string]any{"after": *conn.PageInfo.EndCursor})
 		var want []string
-		for i := defaultPageSize; i < defaultPageSize+3; i++ {
+		for i := handler.DefaultPageSize; i < handler.DefaultPageSize+3; i++ {
 			want = append(want, fmt.Sprintf("L%03d", i))
 		}
 		if got := rest.sourceIDs(); !slices.Equal(got, want) || rest.PageInfo.HasNextPage {
@@ -722,9 +723,9 @@ func TestLeaseBadInput(t *testing.T) {
 			{"malformed date in where, literal", literal(`where: {leaseStartDateGTE: "2025-02-30"}`), nil, []string{"where", "leaseStartDateGTE"}},
 			{"from after to", byVars, map[string]any{"moving": window("2025-04-01", "2025-03-31", "MOVE_IN")}, []string{"moving", "from"}},
 			{"from after to, literal", literal(`moving: {kinds: [MOVE_OUT], from: "2025-04-01", to: "2025-03-31"}`), nil, []string{"moving", "from"}},
-			{"first over 500", byVars, map[string]any{"first": maxPageSize + 1}, []string{"first"}},
+			{"first over 500", byVars, map[string]any{"first": handler.MaxPageSize + 1}, []string{"first"}},
 			{"first over 500, literal", literal(`first: 501`), nil, []string{"first"}},
-			{"last over 500", byVars, map[string]any{"last": maxPageSize + 1}, []string{"last"}},
+			{"last over 500", byVars, map[string]any{"last": handler.MaxPageSize + 1}, []string{"last"}},
 			{"first and last", byVars, map[string]any{"first": 5, "last": 5}, []string{"last"}},
 			{"negative first", byVars, map[string]any{"first": -1}, []string{"first"}},
 			{"negative last, literal", literal(`last: -3`), nil, []string{"last"}},
@@ -897,7 +898,7 @@ func TestLeaseQueryComplexity(t *testing.T) {
 
 		var out struct{ Leases leaseConn }
 		e.mustGQL(a, `query($n: Int) { leases(first: $n) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+fullLease+`} } } }`,
-			map[string]any{"n": maxPageSize}, &out)
+			map[string]any{"n": handler.MaxPageSize}, &out)
 		if got := out.Leases.sourceIDs(); !slices.Equal(got, []string{"L1"}) {
 			t.Errorf("full page: %v", got)
 		}

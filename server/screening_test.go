@@ -16,7 +16,9 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/screening/notify"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -67,7 +69,7 @@ func newTestScreening(t *testing.T, a *app, db *sql.DB, dialect, simURL string) 
 	}
 	svc := &screening.Service{DB: a.client, SmartMove: sm, Broker: &screening.Broker{}, Log: a.log, InFlightWait: 15 * time.Second}
 	if dialect == "postgres" {
-		stop, err := startPGNotifier(context.Background(), testPostgresBase(), db, svc.Broker, a.log)
+		stop, err := notify.Start(context.Background(), testPostgresBase(), db, svc.Broker, a.log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -740,7 +742,7 @@ func TestScreeningRefreshStale(t *testing.T) {
 // SmartMove key: order, finish the form on the completion link, watch the
 // postbacks move the application to READY, open the report.
 func TestScreeningDemo(t *testing.T) {
-	drv, err := openDriver("sqlite:" + t.TempDir() + "/demo.db")
+	drv, err := database.Driver("sqlite:" + t.TempDir() + "/demo.db")
 	if err != nil {
 		t.Fatal(err)
 	}
