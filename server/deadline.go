@@ -29,6 +29,11 @@ var defaultRequestTimeout = config.Defaults().RequestTimeout
 // errors lives in apperr/classify with every other.
 const statusClientClosed = apperr.StatusClientClosed
 
+// deadlineReached, when set (by tests only), runs as withDeadline sees the
+// deadline pass, with the handler's done channel: a test holds it until the
+// handler has finished to reproduce a scheduler that woke the handler first.
+var deadlineReached func(done <-chan struct{})
+
 // withDeadline runs HTTP requests under a deadline of d and answers on
 // time even when the handler cannot stop (a driver blocked on a network
 // that drops packets): the handler runs in its own goroutine writing to a
@@ -56,8 +61,11 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 			select {
 			case <-done:
 			case <-ctx.Done():
+				if deadlineReached != nil {
+					deadlineReached(done)
+				}
 				select {
-				case <-done: // finished at the same moment: its answer stands
+				case <-done: // finished at the same moment: decided below
 				default:
 					buf.abandon()
 					if r.Context().Err() != nil {
@@ -76,8 +84,10 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 				return
 			}
 			// A 5xx produced after the deadline is the deadline's doing
-			// (a driver's "canceling statement"): say so.
-			if ctx.Err() != nil && buf.status >= http.StatusInternalServerError {
+			// (a driver's "canceling statement"), and so is an answer whose
+			// error was classified as the deadline (GraphQL says TIMEOUT
+			// with status 200): answer the route's own timeout.
+			if ctx.Err() != nil && (buf.status >= http.StatusInternalServerError || classify.DeadlineHit(ctx)) {
 				timedOut(w, classify.Timeout(d))
 				return
 			}

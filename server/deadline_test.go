@@ -8,11 +8,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -286,4 +288,24 @@ func TestWebsocketOperationDeadline(t *testing.T) {
 		}
 		c.waitStatus("READY", "PENDING", "IN_PROGRESS", "READY")
 	})
+}
+
+// TestDeadlineWinsWhenBothFinish: a handler that stops at the deadline and
+// answers its own TIMEOUT with status 200 (as GraphQL does) can finish
+// before withDeadline's goroutine is scheduled (CI saw it once under load).
+// The route's 503 must still be the answer, not the handler's 200.
+func TestDeadlineWinsWhenBothFinish(t *testing.T) {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		e, _ := classify.Classify(r.Context(), r.Context().Err())
+		w.WriteHeader(http.StatusOK)
+		_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
+	})
+	deadlineReached = func(done <-chan struct{}) { <-done }
+	t.Cleanup(func() { deadlineReached = nil })
+	rec := httptest.NewRecorder()
+	withDeadline(10*time.Millisecond, graphQLTimedOut)(inner).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), apperr.CodeTimeout) {
+		t.Fatalf("HTTP %d %s, want 503 %s", rec.Code, rec.Body, apperr.CodeTimeout)
+	}
 }

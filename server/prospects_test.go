@@ -527,7 +527,9 @@ func TestProspectDeliveryRepair(t *testing.T) {
 		if d.Status != "PARTIAL" || !strings.Contains(d.LastError, "RentCafe refused the city") || !slices.Equal(d.FailedFields, []string{"city"}) {
 			t.Fatalf("partial: %+v", d)
 		}
-		var linked struct{ Node struct{ PropexoProspectID string } }
+		var linked struct {
+			Node struct{ PropexoProspectID string }
+		}
 		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.CreateProspect.ID}, &linked)
 		remote, ok := sim.Prospect(linked.Node.PropexoProspectID)
 		if !ok || remote.City != "" || remote.FirstName != "Partly" {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -106,20 +107,38 @@ func Respond(ctx context.Context, log *slog.Logger, msg string, err error, attrs
 	return e
 }
 
-// deadlineKey carries the request's deadline, for the TIMEOUT message.
+// deadlineKey carries the request's deadline, for the TIMEOUT message, and
+// whether an error was classified as that deadline's doing.
 type deadlineKey struct{}
+
+type deadline struct {
+	d   time.Duration
+	hit atomic.Bool
+}
 
 // WithDeadline marks ctx as running under a request deadline of d: the
 // HTTP middleware and the websocket's per-operation deadline set it, and
 // the GraphQL operation middleware reads it to not add a second one.
 func WithDeadline(ctx context.Context, d time.Duration) context.Context {
-	return context.WithValue(ctx, deadlineKey{}, d)
+	return context.WithValue(ctx, deadlineKey{}, &deadline{d: d})
 }
 
 // Deadline returns the request deadline WithDeadline recorded in ctx.
 func Deadline(ctx context.Context) (time.Duration, bool) {
-	d, ok := ctx.Value(deadlineKey{}).(time.Duration)
-	return d, ok
+	dl, ok := ctx.Value(deadlineKey{}).(*deadline)
+	if !ok {
+		return 0, false
+	}
+	return dl.d, true
+}
+
+// DeadlineHit reports whether an error under ctx's request deadline was
+// classified as TIMEOUT. The HTTP deadline middleware asks it when the
+// handler and the deadline finish together: a GraphQL answer says TIMEOUT
+// with status 200, and the route's own 503 must win over it.
+func DeadlineHit(ctx context.Context) bool {
+	dl, ok := ctx.Value(deadlineKey{}).(*deadline)
+	return ok && dl.hit.Load()
 }
 
 // Timeout is the answer to a request cut by its deadline d.
@@ -139,8 +158,9 @@ func unavailable(ctx context.Context, err error) *apperr.Error {
 	statementTimeout := errors.As(err, &pqErr) && pqErr.Code == "57014" && strings.Contains(pqErr.Message, "statement timeout")
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded), statementTimeout:
-		if d, ok := Deadline(ctx); ok {
-			return Timeout(d)
+		if dl, ok := ctx.Value(deadlineKey{}).(*deadline); ok {
+			dl.hit.Store(true)
+			return Timeout(dl.d)
 		}
 		return &apperr.Error{Code: apperr.CodeTimeout, Message: "the request did not finish within its deadline"}
 	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
