@@ -157,6 +157,13 @@ func (w *DeliveryWorker) reconcile(ctx context.Context, job *river.Job[DeliverPr
 				SetLastError("").ClearFailedFields().ClearNextAttemptAt().Exec(ctx)
 		}
 	}
+	// A retry-write whose answer was lost may have re-queued the write under
+	// a job we never learnt; the old job stays FAILURE, so asking again could
+	// queue it twice. Unless the write is harmless twice, say so and stop.
+	if ij.PartnerJobID != "" && (ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "" || ij.CompletePartial) {
+		return w.fail(ctx, ij, "the answer to Propexo's retry-write was lost and the write is not listed at Propexo: "+
+			"it may still be queued there; check before retrying", nil)
+	}
 	ij, err := w.DB.IntegrationJob.UpdateOne(ij).ClearSendStartedAt().Save(ctx)
 	if err != nil {
 		return err
@@ -181,6 +188,8 @@ func (w *DeliveryWorker) findMarked(ctx context.Context, ij *ent.IntegrationJob,
 		return l.ID, nil
 	}
 	since := sent.Add(-reconcileWindow)
+	// Not narrowed by email_1: how Propexo matches it (case, the PMS's own
+	// normalising) is not documented, and a miss here would resend.
 	for page := range maxReconcilePages {
 		res, err := w.Propexo.ListLeads(ctx, propexo.LeadQuery{IntegrationID: p.Edges.Client.PropexoIntegrationID,
 			OrderBy: "created_at:desc", Limit: propexo.MaxLeadPage, Offset: page * propexo.MaxLeadPage})
@@ -196,20 +205,25 @@ func (w *DeliveryWorker) findMarked(ctx context.Context, ij *ent.IntegrationJob,
 			}
 		}
 		if !res.HasMore {
-			break
+			return "", nil
 		}
 	}
-	return "", nil
+	// The budget ran out before the send's time was reached: "not there"
+	// would resend a write that may be in the pages not read.
+	return "", errLookupIncomplete
 }
+
+// errLookupIncomplete is a look-up that read its whole page budget without
+// reaching the send's time; the run is retried, never taken as "not found".
+var errLookupIncomplete = errors.New("the look-up at Propexo did not reach the send's time within its page budget")
 
 func (w *DeliveryWorker) link(ctx context.Context, p *ent.Prospect, propexoID string) error {
 	return w.DB.Prospect.UpdateOneID(p.ID).SetPropexoProspectID(propexoID).Exec(ctx)
 }
 
 // send makes the write, recording send_started_at first so that a lost
-// answer or a crash is reconciled rather than resent blindly. The
-// Idempotency-Key header is sent too, but Propexo documents none and
-// nothing relies on it.
+// answer or a crash is reconciled rather than resent blindly (Propexo
+// documents no idempotency header, PARTNERS.md:68).
 func (w *DeliveryWorker) send(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
 	p := ij.Edges.Prospect
 	if p == nil {
@@ -233,14 +247,13 @@ func (w *DeliveryWorker) send(ctx context.Context, job *river.Job[DeliverProspec
 	if err != nil {
 		return err
 	}
-	pctx := propexo.WithIdempotencyKey(ctx, fmt.Sprintf("leasegraph-integration-job-%d", ij.ID))
 	var res *propexo.WriteResponse
 	if create {
 		req := prospects.CreateRequest(p, p.Edges.Client.PropexoIntegrationID)
 		req.Notes = withMarker(req.Notes, ij.ID)
-		res, err = w.Propexo.CreateProspect(pctx, req)
+		res, err = w.Propexo.CreateProspect(ctx, req)
 	} else {
-		res, err = w.Propexo.UpdateProspect(pctx, p.PropexoProspectID, upd)
+		res, err = w.Propexo.UpdateProspect(ctx, p.PropexoProspectID, upd)
 	}
 	if err != nil {
 		return w.sendFailed(ctx, job, ij, err)
@@ -415,7 +428,7 @@ func (w *DeliveryWorker) failed(ctx context.Context, job *river.Job[DeliverProsp
 		_ = w.DB.IntegrationJob.UpdateOne(ij).SetLastError(msg).SetNextAttemptAt(time.Now().UTC().Add(wait)).Exec(ctx)
 		return river.JobSnooze(wait)
 	}
-	if !propexo.Retryable(err) {
+	if !propexo.Retryable(err) && !errors.Is(err, errLookupIncomplete) {
 		return w.fail(ctx, ij, msg, fieldsOf(err))
 	}
 	return w.retryLater(ctx, job, ij, msg, err)

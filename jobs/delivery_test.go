@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,6 +30,14 @@ func newSim(t *testing.T, opts propexotest.Options) *propexotest.Sim {
 // starts a queue with the DeliveryWorker against the simulator (in
 // process) and waits until the delivery is final.
 func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.IntegrationJob, *ent.Prospect) {
+	t.Helper()
+	return deliverUntil(t, db, sim, func(j *ent.IntegrationJob) bool {
+		return j.Status != integrationjob.StatusQUEUED && j.Status != integrationjob.StatusSENT
+	})
+}
+
+// deliverUntil is deliver, waiting until done holds for the delivery.
+func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*ent.IntegrationJob) bool) (*ent.IntegrationJob, *ent.Prospect) {
 	t.Helper()
 	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()}})
 	if err != nil {
@@ -74,7 +83,7 @@ func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.Integratio
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Status != integrationjob.StatusQUEUED && j.Status != integrationjob.StatusSENT {
+		if done(j) {
 			p, err := db.Client.Prospect.Get(dbtest.System(), p.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -122,6 +131,30 @@ func TestDeliveryResendsWhatPropexoNeverGot(t *testing.T) {
 		at, st := sim.Prospects(), sim.Stats()
 		if j.Status != integrationjob.StatusSUCCEEDED || len(at) != 1 || st.FaultsBeforeWrite != 1 || st.CreateRequests != 1 || st.LeadReads == 0 || p.PropexoProspectID != at[0].ID {
 			t.Fatalf("delivery %s; Propexo holds %d after %d creates reached it, %d lead reads", j.Status, len(at), st.CreateRequests, st.LeadReads)
+		}
+	})
+}
+
+// A look-up that reads its whole page budget without reaching the send's
+// time has not shown the write is absent: the delivery retries the look-up
+// and never resends on it. More leads than the budget holds arrived at the
+// integration since the send.
+func TestDeliveryIncompleteLookupDoesNotResend(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
+		for i := range 20*propexo.MaxLeadPage + 1 {
+			sim.SeedProspect(propexotest.Prospect{IntegrationID: "int-acme", FirstName: fmt.Sprint("Other ", i)})
+		}
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway})
+		j, _ := deliverUntil(t, db, sim, func(j *ent.IntegrationJob) bool {
+			return strings.Contains(j.LastError, "page budget") || j.Status != integrationjob.StatusQUEUED
+		})
+		// The one create failed before Propexo wrote it (FaultsBeforeWrite);
+		// none reached Propexo after it.
+		if st := sim.Stats(); j.Status != integrationjob.StatusQUEUED || !strings.Contains(j.LastError, "page budget") ||
+			st.FaultsBeforeWrite != 1 || st.CreateRequests != 0 || st.LeadReads < 20 {
+			t.Fatalf("delivery %s (%q) after %d creates and %d lead reads, want the look-up retried and nothing resent",
+				j.Status, j.LastError, st.CreateRequests, st.LeadReads)
 		}
 	})
 }

@@ -218,9 +218,6 @@ func (c *Client) do(ctx context.Context, method, path string, in any) ([]byte, e
 		return nil, fail(fmt.Errorf("%w: %w", errNotSent, err))
 	}
 	req.Header.Set("Authorization", "Bearer "+string(c.token))
-	if key, ok := ctx.Value(idempotencyKey{}).(string); ok && key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -287,15 +284,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-type idempotencyKey struct{}
-
-// WithIdempotencyKey makes the writes made with ctx carry an
-// Idempotency-Key header. Propexo documents no such header (PARTNERS.md:68):
-// it is sent because it is harmless and would help if Propexo ever honoured
-// it, but nothing may rely on it. A caller that must not write twice
-// reconciles with ListLeads before resending (jobs.DeliveryWorker does).
-func WithIdempotencyKey(ctx context.Context, key string) context.Context {
-	return context.WithValue(ctx, idempotencyKey{}, key)
 }

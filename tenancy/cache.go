@@ -25,6 +25,41 @@ const cacheSize = 10_000
 type caches struct {
 	tokens *expirable.LRU[string, *ent.APIToken] // by token hash
 	sets   *expirable.LRU[int, *ent.Company]     // by client id
+	// gen counts drops. A read that missed adds what it read only if no
+	// drop happened since it began: otherwise a row read just before a
+	// revocation committed would be cached after the revocation's drop.
+	mu  sync.Mutex
+	gen uint64
+}
+
+func (c *caches) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// drop runs fn (a removal) as one more generation.
+func (c *caches) drop(fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	fn()
+}
+
+func (c *caches) addToken(gen uint64, hash string, t *ent.APIToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.tokens.Add(hash, t)
+	}
+}
+
+func (c *caches) addSets(gen uint64, co *ent.Company) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.sets.Add(co.ID, co)
+	}
 }
 
 // cache returns the caches, or nil when CacheTTL is zero.
@@ -59,19 +94,17 @@ func forget(ctx context.Context, drop func()) {
 	}
 }
 
-// forgetTokens drops every cached token: revocations are rare, and a
-// revocation names a token by id or prefix, not by the hash the cache is
-// keyed by.
-func (s *Service) forgetTokens(ctx context.Context) {
+// forgetToken drops a revoked token.
+func (s *Service) forgetToken(ctx context.Context, hash string) {
 	if c := s.cache(); c != nil {
-		forget(ctx, c.tokens.Purge)
+		forget(ctx, func() { c.drop(func() { c.tokens.Remove(hash) }) })
 	}
 }
 
 // forgetStatusSets drops a client's cached status sets.
 func (s *Service) forgetStatusSets(ctx context.Context, clientID int) {
 	if c := s.cache(); c != nil {
-		forget(ctx, func() { c.sets.Remove(clientID) })
+		forget(ctx, func() { c.drop(func() { c.sets.Remove(clientID) }) })
 	}
 }
 
@@ -82,10 +115,12 @@ func (s *Service) StatusSets(ctx context.Context) ([]*ent.Company, error) {
 	v := viewer.FromContext(ctx)
 	c := s.cache()
 	useCache := c != nil && v != nil && !v.Platform() && v.ClientID != 0 && cacheable(ctx)
+	var gen uint64
 	if useCache {
 		if co, ok := c.sets.Get(v.ClientID); ok {
 			return []*ent.Company{co}, nil
 		}
+		gen = c.generation()
 	}
 	clients, err := ent.Current(ctx, s.DB).Company.Query().
 		Select(company.FieldID, company.FieldMoveInStatuses, company.FieldMoveOutStatuses, company.FieldTransferStatuses).
@@ -95,7 +130,7 @@ func (s *Service) StatusSets(ctx context.Context) ([]*ent.Company, error) {
 	}
 	// Privacy filters a client's viewer to its own client: one row.
 	if useCache && len(clients) == 1 && clients[0].ID == v.ClientID {
-		c.sets.Add(v.ClientID, clients[0])
+		c.addSets(gen, clients[0])
 	}
 	return clients, nil
 }

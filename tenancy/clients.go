@@ -47,7 +47,6 @@ type StatusSets struct {
 // database.
 func (s *Service) UpdateStatusSets(ctx context.Context, clientID int, sets StatusSets) (*ent.Company, error) {
 	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.Company, error) {
-		s.forgetStatusSets(ctx, clientID)
 		u := db.Company.UpdateOneID(clientID)
 		if sets.MoveIn != nil {
 			u.SetMoveInStatuses(statusset.Normalize(sets.MoveIn))
@@ -61,6 +60,9 @@ func (s *Service) UpdateStatusSets(ctx context.Context, clientID int, sets Statu
 		c, err := u.Save(ctx)
 		if ent.IsNotFound(err) {
 			return nil, apperr.NotFound("client")
+		}
+		if err == nil {
+			s.forgetStatusSets(ctx, clientID)
 		}
 		return c, err
 	})

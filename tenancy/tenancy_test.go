@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
@@ -174,3 +175,34 @@ func TestPrivacyRules(t *testing.T) {
 
 // service is the tenancy service on the test's database.
 func service(db *dbtest.DB) *tenancy.Service { return &tenancy.Service{DB: db.Client} }
+
+// With the authentication cache on, a token read once is answered without
+// the database; a revoke another client's admin could not make (NOT_FOUND)
+// leaves every cached token alone, and a revoke that happens ends its token
+// at once.
+func TestAuthCacheRevocation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		svc := &tenancy.Service{DB: db.Client, CacheTTL: time.Hour}
+		acme := dbtest.NewClient(t, db.Client, "Acme")
+		rival := dbtest.NewClient(t, db.Client, "Rival")
+		secret, v := dbtest.Token(t, db.Client, acme, viewer.ScopeRead)
+		ctx := context.Background()
+		if _, err := svc.Authenticate(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		_, err := svc.RevokeToken(dbtest.As(t, db.Client, rival, viewer.ScopeAdmin), v.TokenID, "")
+		wantCode(t, err, apperr.CodeNotFound)
+		before := db.Statements.Load()
+		if _, err := svc.Authenticate(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.Statements.Load() - before; n != 0 {
+			t.Fatalf("a refused revoke emptied the cache: authentication ran %d statements", n)
+		}
+		if _, err := svc.RevokeToken(dbtest.As(t, db.Client, acme, viewer.ScopeAdmin), v.TokenID, ""); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Authenticate(ctx, secret)
+		wantCode(t, err, apperr.CodeUnauthenticated)
+	})
+}

@@ -158,10 +158,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*viewer.View
 	hash := Hash(secret)
 	c := s.cache()
 	useCache := c != nil && cacheable(ctx)
+	var gen uint64
 	if useCache {
 		if t, ok := c.tokens.Get(hash); ok {
 			return viewerOf(t), nil
 		}
+		gen = c.generation()
 	}
 	db := ent.Current(ctx, s.DB)
 	sys := viewer.SystemContext(ctx)
@@ -174,7 +176,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*viewer.View
 		return nil, err
 	}
 	if useCache {
-		c.tokens.Add(hash, t)
+		c.addToken(gen, hash, t)
 	}
 	// last_used_at is advisory: write it at most once a minute so reads do not
 	// turn into writes.
@@ -192,7 +194,6 @@ func (s *Service) RevokeToken(ctx context.Context, id int, prefix string) (*ent.
 		return nil, err
 	}
 	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.APIToken, error) {
-		s.forgetTokens(ctx)
 		q := db.APIToken.Query()
 		if id != 0 {
 			q.Where(apitoken.ID(id))
@@ -209,7 +210,13 @@ func (s *Service) RevokeToken(ctx context.Context, id int, prefix string) (*ent.
 		if t.RevokedAt != nil {
 			return t, nil
 		}
-		return db.APIToken.UpdateOne(t).SetRevokedAt(time.Now().UTC()).Save(ctx)
+		t, err = db.APIToken.UpdateOne(t).SetRevokedAt(time.Now().UTC()).Save(ctx)
+		if err == nil {
+			// Only a revocation that happened drops the token: a refused
+			// call must not empty other clients' cache.
+			s.forgetToken(ctx, t.Hash)
+		}
+		return t, err
 	})
 }
 

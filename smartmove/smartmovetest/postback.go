@@ -50,7 +50,8 @@ type postbackOut struct {
 // idOut is a reference id as the postback carries it.
 func (s *Server) idOut(v string) any {
 	if s.opts.PostbackNumericIDs {
-		if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+		// Only a canonical integer: "007" or "+5" parse but are not JSON numbers.
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && strconv.FormatInt(n, 10) == v {
 			return json.Number(v)
 		}
 	}
@@ -71,7 +72,10 @@ func (s *Server) enqueuePostbackLocked(a *application, text string) {
 	if p.ReferenceID != nil {
 		msg.ReferenceID = s.idOut(p.ReferenceID.value())
 	}
-	body, _ := json.Marshal(msg)
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return // unreachable: every id above is a string or a canonical integer
+	}
 	pb := postback{url: p.PostbackURI, body: body}
 	if p.PostbackUsername != "" || p.PostbackPassword != "" {
 		// The spec's form, not Basic: base64(user) ":" base64(password).

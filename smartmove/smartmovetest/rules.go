@@ -213,6 +213,9 @@ func checkRef(in *applicationRef, needEmail bool) string {
 	c.reference("referenceId", in.ReferenceID)
 	if needEmail && (in.Email == nil || *in.Email == "") {
 		c.fail("email", "is required")
+	} else if needEmail && !isEmail(*in.Email) {
+		// "The email of the tenant" (smartmove-api.txt:316, 346), as applicants are (668).
+		c.fail("email", "must be an email address")
 	}
 	return c.msg
 }
