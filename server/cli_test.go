@@ -53,7 +53,7 @@ var tokenLine = regexp.MustCompile(`^lg_[a-z2-7]{32}\n$`)
 func testCLI(t *testing.T, url string) {
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LOG_LEVEL", "debug")
-	e := newEnv(t, url, nil)
+	e := newEnv(t, url, withAuthCacheTTL(config.Defaults().AuthCacheTTL)) // the shipped lifetime: the revocation below is timed against it
 	var secrets []string
 	// output collects everything the commands printed, except the one
 	// place a token is meant to appear.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -21,6 +22,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
+	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -80,6 +82,13 @@ func newEnv(t testing.TB, url string, setup envSetup) *env {
 	a := &app{client: db.Client, log: slog.New(slog.NewTextHandler(logs, nil))}
 	if setup != nil {
 		setup(t.(*testing.T), a, drv.DB(), drv.Dialect()) // setups are for tests, not benchmarks
+	}
+	if a.tenancy == nil {
+		// Long enough that a token stays cached for a whole test: suites
+		// count statements against "authentication alone", which an entry
+		// expiring mid-test would change (a revocation through the app
+		// still drops it at once).
+		a.tenancy = &tenancy.Service{DB: a.client, CacheTTL: time.Hour}
 	}
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(srv.Close)
@@ -237,4 +246,12 @@ func columnsHolding(t testing.TB, db *sql.DB, table string, secrets ...string) (
 		t.Fatal(err)
 	}
 	return hits, rows
+}
+
+// withAuthCacheTTL sets the authentication cache's lifetime (the harness
+// default is an hour).
+func withAuthCacheTTL(d time.Duration) envSetup {
+	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		a.tenancy = &tenancy.Service{DB: a.client, CacheTTL: d}
+	}
 }
