@@ -310,17 +310,22 @@ func (x socketExec) DispatchOperation(ctx context.Context, rc *graphql.Operation
 }
 
 // refuseAndClose answers err, then closes the socket when err says the
-// token no longer stands. The close waits for the transport to ask for the
-// next response, by which time the error has been written.
+// token no longer stands. The close waits until the transport has finished
+// the operation: gqlgen writes the operation's "complete" and only then
+// cancels the operation's context, so a client reads the error and the
+// complete before the close frame.
 func refuseAndClose(s *socket, err *apperr.Error) graphql.ResponseHandler {
 	sent := false
-	return func(context.Context) *graphql.Response {
+	return func(ctx context.Context) *graphql.Response {
 		if !sent {
 			sent = true
 			return errorResponse(err)
 		}
 		if err.Code == apperr.CodeUnauthenticated {
-			s.close(CloseUnauthorized, "Unauthorized: the API token was revoked")
+			go func() {
+				<-ctx.Done()
+				s.close(CloseUnauthorized, "Unauthorized: the API token was revoked")
+			}()
 		}
 		return nil
 	}
