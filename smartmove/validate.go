@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/leasegraph/leasegraph/types/usps"
 )
 
 // ValidationError is a request the client refused to send because it breaks
@@ -137,6 +139,15 @@ func checkApplication(c *checker, a *Application, embedded bool) {
 	}
 }
 
+// stateCode: "For domestic addresses use the USPS 2-letter state
+// abbreviation" (smartmove-api.txt:725, 734); SmartMove's simulator refuses
+// other pairs of letters, so the form says so before the call.
+func (c *checker) stateCode(field, v string) {
+	if v != "" && !usps.IsCode(v) {
+		c.fail(field, "must be a USPS state abbreviation such as NY")
+	}
+}
+
 func checkProperty(c *checker, p *Property, embedded bool) {
 	if p == nil {
 		if embedded {
@@ -151,6 +162,7 @@ func checkProperty(c *checker, p *Property, embedded bool) {
 	c.text("Property.LandlordStreetAddressLineTwo", p.LandlordStreetAddressLineTwo, 100, false)
 	c.text("Property.LandlordCity", p.LandlordCity, 100, req)
 	c.text("Property.LandlordState", p.LandlordState, 2, req)
+	c.stateCode("Property.LandlordState", p.LandlordState)
 	c.text("Property.LandlordZip", p.LandlordZip, 5, req)
 	c.text("Property.LandlordPhoneNumber", p.LandlordPhoneNumber, 15, req)
 	c.text("Property.LandlordPhoneExtension", p.LandlordPhoneExtension, 6, false)
@@ -160,6 +172,7 @@ func checkProperty(c *checker, p *Property, embedded bool) {
 	c.text("Property.PropertyName", p.PropertyName, 50, req)
 	c.text("Property.City", p.City, 50, req)
 	c.text("Property.State", p.State, 2, req)
+	c.stateCode("Property.State", p.State)
 	c.text("Property.Zip", p.Zip, 5, req)
 	switch {
 	case p.Classification == "" && req:

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/leasegraph/leasegraph/types/usps"
 )
 
 // rules collects the first broken rule as "Field: reason", the shape every
@@ -36,7 +38,7 @@ func (c *rules) digits(field, v string) {
 // reference: "referenceId ... string (100) Required" (smartmove-api.txt:684;
 // the calls about one application and all: 316, 547, 522).
 func (c *rules) stateCode(field, v string) {
-	if v != "" && (len(v) != 2 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+	if v != "" && !usps.IsCode(v) {
 		c.fail(field, "must be a 2-letter USPS state abbreviation")
 	}
 }
@@ -171,7 +173,7 @@ func checkProperty(c *rules, p *propertyIn, embedded bool) {
 	c.text("Property.State", p.State, 2, req)
 	c.text("Property.Zip", p.Zip, 5, req)
 	// "USPS 2-letter state abbreviation" (smartmove-api.txt:725), "state
-	// abbreviation" (734): two capital letters, not just at most two.
+	// abbreviation" (734): one of USPS's codes, not any two letters.
 	c.stateCode("Property.LandlordState", p.LandlordState)
 	c.stateCode("Property.State", p.State)
 	c.oneOf("Property.Classification", p.Classification, req, "Conventional", "Subsidized")

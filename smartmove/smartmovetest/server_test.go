@@ -85,6 +85,7 @@ func TestEmbeddedRulesOnlyRawJSONCanBreak(t *testing.T) {
 		{"empty body", ``, "request body is empty"},
 		{"null body", `null`, "Customer: is required"},
 		{"state not a USPS code", strings.Replace(embeddedOK, `"LandlordState": "NY"`, `"LandlordState": "ny"`, 1), "Property.LandlordState: must be a 2-letter USPS state abbreviation"},
+		{"state two letters but no USPS code", strings.Replace(embeddedOK, `"State": "NY", "Zip"`, `"State": "ZZ", "Zip"`, 1), "Property.State: must be a 2-letter USPS state abbreviation"},
 		{"property state one letter", strings.Replace(embeddedOK, `"State": "NY", "Zip"`, `"State": "N", "Zip"`, 1), "Property.State: must be a 2-letter USPS state abbreviation"},
 		{"applicant not an email", strings.Replace(embeddedOK, `["lisa@example.com"]`, `["Lisa <lisa@example.com>"]`, 1), "Application.Applicants[0]: must be an email address"},
 		{"reference is an object", strings.Replace(embeddedOK, `"referenceId": "123"`, `"referenceId": {}`, 1), "Customer.referenceId: has the wrong type"},
