@@ -98,22 +98,22 @@ func (s *Service) register(ctx context.Context, db *ent.Client, req Request) (*O
 
 	tag := strings.TrimSpace(req.PropertyTag)
 	if tag == "" {
-		return finish(entreg.StatusINCOMPLETE, "property_tag is required")
+		return finish(entreg.StatusINCOMPLETE, "Choose the property to register the prospect for: the CRM sent no property tag.")
 	}
 	if strings.TrimSpace(req.MobilePhone) == "" {
-		return finish(entreg.StatusINCOMPLETE, "mobile_phone is required")
+		return finish(entreg.StatusINCOMPLETE, "Enter the prospect's mobile phone number.")
 	}
 	phone, ok := phonenum.E164(req.MobilePhone)
 	if !ok {
-		return finish(entreg.StatusINCOMPLETE, "mobile_phone is not a valid phone number")
+		return finish(entreg.StatusINCOMPLETE, "The mobile phone number is not valid: enter a 10-digit US number, or + and the country code.")
 	}
 	if n := utf8.RuneCountInString(req.SMSNotes); n > MaxSMSNotes {
-		return finish(entreg.StatusINCOMPLETE, fmt.Sprintf("sms_notes is %d characters; the limit is %d", n, MaxSMSNotes))
+		return finish(entreg.StatusINCOMPLETE, fmt.Sprintf("The SMS notes are %d characters long: shorten them to %d or fewer.", n, MaxSMSNotes))
 	}
 	email := strings.ToLower(strings.TrimSpace(req.Email))
 	prop, err := db.Property.Query().Where(property.Tag(tag)).Only(ctx)
 	if ent.IsNotFound(err) {
-		return finish(entreg.StatusINCOMPLETE, fmt.Sprintf("property %q was not found", tag))
+		return finish(entreg.StatusINCOMPLETE, fmt.Sprintf("No property with the tag %q was found: check the property in the CRM.", tag))
 	}
 	if err != nil {
 		return nil, err

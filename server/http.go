@@ -29,6 +29,7 @@ import (
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/leases/rest"
+	"github.com/leasegraph/leasegraph/properties"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/registration/page"
@@ -112,6 +113,7 @@ func (a *app) routes() http.Handler {
 	gql := handler.New(a.client, graph.Services{
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
+		Properties: &properties.Service{DB: a.client},
 	}, a.log, gqlConfig)
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)

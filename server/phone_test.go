@@ -42,7 +42,7 @@ func TestPhoneRuleIsOne(t *testing.T) {
 			e.mustGQL(token, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": c.in}}, &reg)
 			got := reg.RegisterProspect
 			if c.want == "" {
-				if got.Status != "incomplete" || got.Message != "mobile_phone is not a valid phone number" {
+				if got.Status != "incomplete" || got.Message != "The mobile phone number is not valid: enter a 10-digit US number, or + and the country code." {
 					t.Fatalf("registerProspect %q: %+v", c.in, got)
 				}
 			} else if got.Status != "invited" || got.Registration.Prospect == nil || got.Registration.Prospect.Phone1 != c.want {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
 )
 
@@ -59,6 +61,14 @@ function receiveMessage(event) {
   rec.message = result.message;
   rec.stringified = JSON.stringify({status: result.status, message: result.message});
 }
+// openPlain frames the page as the spec shows it: a plain iframe, no
+// embed.js, no crm_origin.
+window.openPlain = function (src) {
+  var f = document.createElement("iframe");
+  f.src = src;
+  document.body.appendChild(f);
+  return true;
+};
 window.openRegistration = function (opts) {
   leasegraph.register(opts).then(function (r) { window.promised.push(r); });
   return true;
@@ -198,6 +208,18 @@ func (b *browserTab) open(opts map[string]any) {
 		chromedp.Poll[chromedp.Void](`typeof window.leasegraph === "object" && typeof window.openRegistration === "function"`,
 			chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Evaluate[chromedp.Void](`window.openRegistration(`+string(js)+`)`),
+	)
+}
+
+// openPlain loads the CRM page afresh and frames the page at src with a
+// plain iframe, as the spec does.
+func (b *browserTab) openPlain(src string) {
+	b.t.Helper()
+	js, _ := json.Marshal(src)
+	b.do(15*time.Second,
+		chromedp.Navigate(b.crmURL),
+		chromedp.Poll[chromedp.Void](`typeof window.openPlain === "function"`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate[chromedp.Void](`window.openPlain(`+string(js)+`)`),
 	)
 }
 
@@ -352,6 +374,8 @@ func TestRegistrationBrowser(t *testing.T) {
 			// card acts on the card screen; nil when there is none.
 			card func(t *testing.T)
 			want string
+			// unrecorded: no registration is recorded (no client is known).
+			unrecorded bool
 		}{
 			{
 				name: "invited",
@@ -371,7 +395,7 @@ func TestRegistrationBrowser(t *testing.T) {
 			{
 				name: "incomplete",
 				opts: map[string]any{"propertyTag": "NOPE", "fullName": "Alex Roe", "mobilePhone": "(512) 555-0136"},
-				want: `{"status":"incomplete","message":"property \"NOPE\" was not found"}`,
+				want: `{"status":"incomplete","message":"No property with the tag \"NOPE\" was found: check the property in the CRM."}`,
 			},
 			{
 				name: "card",
@@ -387,14 +411,24 @@ func TestRegistrationBrowser(t *testing.T) {
 					fctx, cancel = tab.frame()
 					defer cancel()
 					frameDo(t, fctx, chromedp.WaitVisible(chromedp.ID("card-error")))
-					if msg := frameRun(t, fctx, chromedp.Text(chromedp.ID("card-error"))); !strings.Contains(msg, "not valid") {
+					if msg := frameRun(t, fctx, chromedp.Text(chromedp.ID("card-error"))); msg != "The card number is not valid: check for a typo." {
 						t.Errorf("card error = %q", msg)
 					}
 					if got := tab.messages(0); len(got) != 0 {
 						t.Fatalf("a message was posted while the card screen is shown: %+v", got)
 					}
-					fillCard(t, fctx, browserCardNumber)
-					frameDo(t, fctx, chromedp.Click(chromedp.ID("submit")))
+					// The name, expiry and postal code are kept; the number
+					// and the security code are typed again.
+					values := frameRun(t, fctx, chromedp.Evaluate[map[string]string](`({name: document.getElementById("cc-name").value,
+						number: document.getElementById("cc-number").value, expiry: document.getElementById("cc-exp").value,
+						cvc: document.getElementById("cc-csc").value, zip: document.getElementById("cc-zip").value})`))
+					if want := map[string]string{"name": "Jordan Miles", "number": "", "expiry": expiry, "cvc": "", "zip": "78701"}; !maps.Equal(values, want) {
+						t.Errorf("after the card error the screen holds %v, want %v", values, want)
+					}
+					frameDo(t, fctx,
+						chromedp.SendKeys(chromedp.ID("cc-number"), browserCardNumber),
+						chromedp.SendKeys(chromedp.ID("cc-csc"), "123"),
+						chromedp.Click(chromedp.ID("submit")))
 				},
 				want: `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. The invitation is sent by SMS."}`,
 			},
@@ -407,6 +441,25 @@ func TestRegistrationBrowser(t *testing.T) {
 					frameDo(t, fctx, chromedp.WaitVisible(chromedp.ID("cancel")), chromedp.Click(chromedp.ID("cancel")))
 				},
 				want: `{"status":"incomplete","message":"The card screen was not completed."}`,
+			},
+			{
+				name: "phone missing",
+				opts: map[string]any{"propertyTag": "OPEN", "fullName": "Nora Phoneless"},
+				want: `{"status":"incomplete","message":"Enter the prospect's mobile phone number."}`,
+			},
+			{
+				// No token: no client is known, yet the CRM hears back and
+				// embed.js's promise settles.
+				name:       "token missing",
+				opts:       map[string]any{"authToken": nil, "propertyTag": "OPEN", "mobilePhone": "(512) 555-0144"},
+				want:       `{"status":"incomplete","message":"The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in."}`,
+				unrecorded: true,
+			},
+			{
+				name:       "token unknown",
+				opts:       map[string]any{"authToken": "lg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "propertyTag": "OPEN", "mobilePhone": "(512) 555-0145"},
+				want:       `{"status":"incomplete","message":"The agent's leasegraph token (auth_token) is not valid: it is unknown or revoked."}`,
+				unrecorded: true,
 			},
 		}
 		for _, c := range cases {
@@ -459,6 +512,12 @@ func TestRegistrationBrowser(t *testing.T) {
 				if s := frameRun(t, fctx, chromedp.Text(chromedp.ID("message"))); s != want["message"] {
 					t.Errorf("the frame shows message %q", s)
 				}
+				if c.unrecorded {
+					if n := registrations(); n != before {
+						t.Errorf("%d registrations recorded, want none", n-before)
+					}
+					return
+				}
 				if n := registrations(); n != before+1 {
 					t.Errorf("%d registrations recorded, want 1", n-before)
 				}
@@ -487,6 +546,68 @@ func TestRegistrationBrowser(t *testing.T) {
 			}
 			if strings.Contains(e.logs.String(), browserCardNumber) {
 				t.Error("the card number is in the server's log")
+			}
+		})
+
+		// What a registration writes: registrations, prospects, deliveries
+		// (Propexo and SMS).
+		written := func() [3]int {
+			var n [3]int
+			var err error
+			if n[0], err = e.client.Registration.Query().Count(ctx); err == nil {
+				if n[1], err = e.client.Prospect.Query().Count(ctx); err == nil {
+					n[2], err = e.client.IntegrationJob.Query().Count(ctx)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		specURL := func(phone string) string {
+			return tab.regBase + "/prospects/registration?" + url.Values{"property_tag": {"OPEN"}, "full_name": {"Plain Frame"},
+				"mobile_phone": {phone}, "auth_token": {token}}.Encode()
+		}
+
+		// From here a registration also queues the prospect's delivery to
+		// Propexo.
+		if err := e.client.Company.UpdateOneID(clientID).SetPropexoIntegrationID("browser-integration").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("plain iframe from an allowed origin", func(t *testing.T) {
+			tab := newBrowserTab(t, browser, crm, e)
+			before := written()
+			tab.openPlain(specURL("(512) 555-0146"))
+			got := tab.messages(10 * time.Second)
+			want := `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. The invitation is sent by SMS."}`
+			if len(got) != 1 || got[0].Raw != want || got[0].Origin != tab.regBase {
+				t.Fatalf("the CRM page received %+v, want one %s", got, want)
+			}
+			// A registration, a prospect, its Propexo delivery and its SMS.
+			if after := written(); after != [3]int{before[0] + 1, before[1] + 1, before[2] + 2} {
+				t.Errorf("written %v, then %v", before, after)
+			}
+		})
+
+		t.Run("plain iframe from an origin not allowed", func(t *testing.T) {
+			tab := newBrowserTab(t, browser, other, e)
+			before := written()
+			tab.openPlain(specURL("(512) 555-0147"))
+			fctx, cancel := tab.frame()
+			defer cancel()
+			// The browser answered the GET and refused to show it.
+			frameDo(t, fctx, chromedp.Poll[chromedp.Void](`location.href === "chrome-error://chromewebdata/"`,
+				chromedp.WithPollingTimeout(10*time.Second)))
+			if got := tab.messages(0); len(got) != 0 {
+				t.Errorf("a CRM not on the allow-list received %+v", got)
+			}
+			// Nobody registered, nothing queued.
+			if after := written(); after != before {
+				t.Errorf("written %v, then %v: registrations, prospects, deliveries", before, after)
+			}
+			if n, err := e.client.Prospect.Query().Where(prospect.Phone1("+15125550147")).Count(ctx); err != nil || n != 0 {
+				t.Errorf("%d prospects registered from a CRM not on the allow-list (%v)", n, err)
 			}
 		})
 

@@ -70,11 +70,11 @@ func TestRegisterProspectRules(t *testing.T) {
 			{"self-showing invites", map[string]any{"propertyTag": "OPEN", "fullName": "Ana Maria Lopez", "mobilePhone": "(512) 555-0134", "smsNotes": "Gate 12"}, "invited", "self-showing at Acme OPEN"},
 			{"prelease waitlists", map[string]any{"propertyTag": "SOON", "mobilePhone": "512-555-0135"}, "prelease", "wait list for Acme SOON"},
 			{"inactive property", map[string]any{"propertyTag": "SHUT", "mobilePhone": "512-555-0136"}, "incomplete", "not open for showings"},
-			{"unknown property", map[string]any{"propertyTag": "NOPE", "mobilePhone": "512-555-0137"}, "incomplete", `property "NOPE" was not found`},
-			{"missing property", map[string]any{"propertyTag": " ", "mobilePhone": "512-555-0137"}, "incomplete", "property_tag is required"},
-			{"missing phone", map[string]any{"propertyTag": "OPEN", "mobilePhone": ""}, "incomplete", "mobile_phone is required"},
-			{"invalid phone", map[string]any{"propertyTag": "OPEN", "mobilePhone": "12345"}, "incomplete", "mobile_phone is not a valid phone number"},
-			{"sms notes too long", map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0138", "smsNotes": strings.Repeat("é", 151)}, "incomplete", "sms_notes is 151 characters; the limit is 150"},
+			{"unknown property", map[string]any{"propertyTag": "NOPE", "mobilePhone": "512-555-0137"}, "incomplete", `No property with the tag "NOPE" was found: check the property in the CRM.`},
+			{"missing property", map[string]any{"propertyTag": " ", "mobilePhone": "512-555-0137"}, "incomplete", "Choose the property to register the prospect for: the CRM sent no property tag."},
+			{"missing phone", map[string]any{"propertyTag": "OPEN", "mobilePhone": ""}, "incomplete", "Enter the prospect's mobile phone number."},
+			{"invalid phone", map[string]any{"propertyTag": "OPEN", "mobilePhone": "12345"}, "incomplete", "The mobile phone number is not valid: enter a 10-digit US number, or + and the country code."},
+			{"sms notes too long", map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0138", "smsNotes": strings.Repeat("é", 151)}, "incomplete", "The SMS notes are 151 characters long: shorten them to 150 or fewer."},
 			{"sms notes at the limit", map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0139", "smsNotes": strings.Repeat("é", 150)}, "invited", "self-showing"},
 			{"banned phone, other spelling", map[string]any{"propertyTag": "OPEN", "mobilePhone": "+1 512 555 0199"}, "banned", "cannot be registered"},
 			{"banned email given", map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0140", "email": "Banned@Example.com"}, "banned", "cannot be registered"},
@@ -167,7 +167,7 @@ func TestIsolationRegistration(t *testing.T) {
 		var out registerResult
 		// B's property tag is unknown to A; the shared tag is A's own.
 		e.mustGQL(tokenA, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "BONLY", "mobilePhone": "512-555-0160"}}, &out)
-		if out.RegisterProspect.Status != "incomplete" || !strings.Contains(out.RegisterProspect.Message, "not found") {
+		if out.RegisterProspect.Status != "incomplete" || !strings.Contains(out.RegisterProspect.Message, "was found") {
 			t.Fatalf("A registering at B's property: %+v", out.RegisterProspect)
 		}
 		e.mustGQL(tokenA, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0160"}}, &out)

@@ -73,7 +73,11 @@ func parseRegPage(t *testing.T, res *http.Response) regPage {
 	return p
 }
 
-func getRegPage(t *testing.T, base string, q url.Values) regPage {
+var regStartRe = regexp.MustCompile(`<form method="post" action="/prospects/registration" id="start">`)
+
+// startRegPage GETs the page: its first screen, or the outcome when the
+// request cannot start.
+func startRegPage(t *testing.T, base string, q url.Values) regPage {
 	t.Helper()
 	res, err := http.Get(base + "/prospects/registration?" + q.Encode())
 	if err != nil {
@@ -83,6 +87,20 @@ func getRegPage(t *testing.T, base string, q url.Values) regPage {
 		t.Fatalf("GET: HTTP %d", res.StatusCode)
 	}
 	return parseRegPage(t, res)
+}
+
+// getRegPage opens the page as a browser that may frame it does: the GET,
+// then the first screen's form, which its script submits at once.
+func getRegPage(t *testing.T, base string, q url.Values) regPage {
+	t.Helper()
+	p := startRegPage(t, base, q)
+	if !regStartRe.MatchString(p.body) {
+		return p
+	}
+	if p.state == "" || p.result != "" || p.status != "" {
+		t.Fatalf("first screen: state %q, posts %q, shows %q", p.state, p.result, p.status)
+	}
+	return postRegPage(t, base, url.Values{"state": {p.state}, "action": {"start"}})
 }
 
 func postRegPage(t *testing.T, base string, form url.Values) regPage {
@@ -95,6 +113,11 @@ func postRegPage(t *testing.T, base string, form url.Values) regPage {
 		t.Fatalf("POST: HTTP %d", res.StatusCode)
 	}
 	return parseRegPage(t, res)
+}
+
+// anyParent says whether the page posts its result to any parent ("*").
+func anyParent(p regPage) bool {
+	return regexp.MustCompile(`var anyParent = \s*true\s*;`).MatchString(p.body)
 }
 
 // resultJSON is the string the page must post: {status, message} in that order.
@@ -133,6 +156,15 @@ func TestRegistrationPageHeaders(t *testing.T) {
 		_, noOrigins := regFixture(t, e, "Bolt")
 		q := url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Miles"}, "mobile_phone": {"(512) 555-0134"}}
 
+		// The first screen registers nobody: only its form, which the page
+		// submits once the browser has let the CRM frame it, does.
+		first := startRegPage(t, e.srv.URL, q)
+		if n, err := e.client.Registration.Query().Count(e.sys()); err != nil || n != 0 || first.state == "" || !regStartRe.MatchString(first.body) {
+			t.Fatalf("first screen: %d registrations (%v), state %q", n, err, first.state)
+		}
+		if csp := first.res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors https://crm.example.com https://crm2.example.com:8443") {
+			t.Errorf("first screen: CSP frame-ancestors is not the allow-list: %s", csp)
+		}
 		p := getRegPage(t, e.srv.URL, q)
 		h := p.res.Header
 		csp := h.Get("Content-Security-Policy")
@@ -167,6 +199,9 @@ func TestRegistrationPageHeaders(t *testing.T) {
 		if want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. The invitation is sent by SMS."); p.result != want {
 			t.Errorf("result = %s, want %s", p.result, want)
 		}
+		if anyParent(p) || !regexp.MustCompile(`var anyParent = \s*false\s*;`).MatchString(p.body) {
+			t.Error("a client's result may go to any parent")
+		}
 
 		// A client with no origins: no one may frame the page.
 		q.Set("auth_token", noOrigins)
@@ -176,11 +211,16 @@ func TestRegistrationPageHeaders(t *testing.T) {
 			t.Errorf("no origins: CSP = %s", csp)
 		}
 
-		// No client known: the page only says so and posts nothing.
+		// No client known: the page says so and posts it to whichever page
+		// framed it, with nothing about any client in it.
 		q.Del("auth_token")
 		p = getRegPage(t, e.srv.URL, q)
-		if p.status != "incomplete" || p.result != "" {
-			t.Errorf("no token: shows %q, posts %q", p.status, p.result)
+		want := resultJSON("incomplete", "The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in.")
+		if p.status != "incomplete" || p.result != want || !anyParent(p) {
+			t.Errorf("no token: shows %q, posts %q (to any parent: %v)", p.status, p.result, anyParent(p))
+		}
+		if strings.Contains(p.body, "crm.example.com") {
+			t.Error("the page without a client names the client's CRM origins")
 		}
 	})
 }
@@ -203,29 +243,29 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 			recorded bool
 		}{
 			{"no token", url.Values{"property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}},
-				"incomplete", "auth_token is missing: the CRM must pass the agent's leasegraph token.", false},
+				"incomplete", "The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in.", false},
 			{"unknown token", url.Values{"auth_token": {"lg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}},
-				"incomplete", "auth_token is not valid: it is unknown or revoked.", false},
+				"incomplete", "The agent's leasegraph token (auth_token) is not valid: it is unknown or revoked.", false},
 			{"read-only token", url.Values{"auth_token": {readOnly}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}},
-				"incomplete", "auth_token may not register prospects: use a client token with the write scope.", false},
+				"incomplete", "The agent's leasegraph token (auth_token) may not register prospects: it must be a client token with the write scope.", false},
 			{"no property", url.Values{"auth_token": {token}, "mobile_phone": {"5125550134"}},
-				"incomplete", "property_tag is required", true},
+				"incomplete", "Choose the property to register the prospect for: the CRM sent no property tag.", true},
 			{"no phone", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}},
-				"incomplete", "mobile_phone is required", true},
+				"incomplete", "Enter the prospect's mobile phone number.", true},
 			{"invalid phone", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"555-01"}},
-				"incomplete", "mobile_phone is not a valid phone number", true},
+				"incomplete", "The mobile phone number is not valid: enter a 10-digit US number, or + and the country code.", true},
 			{"sms_notes too long", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}, "sms_notes": {long}},
-				"incomplete", "sms_notes is 151 characters; the limit is 150", true},
+				"incomplete", "The SMS notes are 151 characters long: shorten them to 150 or fewer.", true},
 			{"unknown property", url.Values{"auth_token": {token}, "property_tag": {"NOPE"}, "mobile_phone": {"5125550134"}},
-				"incomplete", `property "NOPE" was not found`, true},
+				"incomplete", `No property with the tag "NOPE" was found: check the property in the CRM.`, true},
 			{"another client's property", url.Values{"auth_token": {token}, "property_tag": {"BOLTONLY"}, "mobile_phone": {"5125550134"}},
-				"incomplete", `property "BOLTONLY" was not found`, true},
+				"incomplete", `No property with the tag "BOLTONLY" was found: check the property in the CRM.`, true},
 			{"inactive property", url.Values{"auth_token": {token}, "property_tag": {"SHUT"}, "mobile_phone": {"5125550134"}},
 				"incomplete", "Acme SHUT is not open for showings.", true},
 			{"crm_origin not allowed", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}, "crm_origin": {"https://evil.example.com"}},
-				"incomplete", "crm_origin https://evil.example.com is not one of the client's allowed CRM origins", true},
+				"incomplete", "This CRM page (https://evil.example.com) is not one of the client's allowed CRM origins: ask an administrator to add it.", true},
 			{"require_cc not a boolean", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "mobile_phone": {"5125550134"}, "require_cc": {"maybe"}},
-				"incomplete", "require_cc must be true, false, 1 or 0", true},
+				"incomplete", "The card requirement (require_cc) must be true, false, 1 or 0.", true},
 			{"prelease", url.Values{"auth_token": {token}, "property_tag": {"SOON"}, "mobile_phone": {"5125550137"}, "require_cc": {"0"}},
 				"prelease", "Added to the pre-lease wait list for Acme SOON.", true},
 			{"invited", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Q Miles"}, "mobile_phone": {"(512) 555-0134"}, "sms_notes": {"Gate code 1234"}, "require_cc": {"false"}},
@@ -242,11 +282,8 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 				if p.status != c.status || p.message != c.message {
 					t.Errorf("shows %q %q, want %q %q", p.status, p.message, c.status, c.message)
 				}
-				wantResult := ""
-				if c.q.Get("auth_token") == token {
-					wantResult = resultJSON(c.status, c.message)
-				}
-				if p.result != wantResult {
+				// Every outcome reaches the CRM page, a refused token's too.
+				if wantResult := resultJSON(c.status, c.message); p.result != wantResult {
 					t.Errorf("posts %q, want %q", p.result, wantResult)
 				}
 				after, err := e.client.Registration.Query().Count(ctx)
@@ -340,7 +377,7 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		formStateMsg := "the form has expired or was changed: open the registration again"
+		formStateMsg := "The form has expired or was changed: open the registration again."
 
 		payload, sig, _ := strings.Cut(p.state, ".")
 		expired := st
@@ -356,7 +393,8 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 			"bad encoding": "!!!." + sig,
 		} {
 			p := postRegPage(t, srv.URL, card(state, browserCardNumber))
-			if p.status != "incomplete" || p.message != formStateMsg || p.result != "" {
+			// Posted to the parent, as a result that knows no client.
+			if p.status != "incomplete" || p.message != formStateMsg || p.result != resultJSON("incomplete", formStateMsg) || !anyParent(p) {
 				t.Errorf("%s state: shows %q %q, posts %q", name, p.status, p.message, p.result)
 			}
 		}
@@ -366,7 +404,7 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 
 		// A body over the limit is not read.
 		big := card(p.state, browserCardNumber)
-		big.Set("name", strings.Repeat("x", 20<<10))
+		big.Set("name", strings.Repeat("x", 70<<10))
 		if p := postRegPage(t, srv.URL, big); p.status != "incomplete" || p.message != "The form could not be read." {
 			t.Errorf("oversized form: %q %q", p.status, p.message)
 		}
@@ -374,8 +412,18 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 		// A mistyped number: the screen again, with the error, and the number
 		// not written back into the page.
 		bad := postRegPage(t, srv.URL, card(p.state, "4242424242424241"))
-		if bad.state == "" || !strings.Contains(bad.body, "the card number is not valid") || strings.Contains(bad.body, "4242424242424241") {
+		if bad.state == "" || !strings.Contains(bad.body, "The card number is not valid: check for a typo.") || strings.Contains(bad.body, "4242424242424241") {
 			t.Errorf("mistyped card: state %q, body:\n%s", bad.state, bad.body)
+		}
+		// What is safe to keep is kept; the number and the code are not.
+		for _, kept := range []string{`id="cc-name" name="name" autocomplete="cc-name" value="Jordan Miles"`,
+			`autocomplete="cc-exp" value="12/` + time.Now().AddDate(2, 0, 0).Format("06") + `"`, `autocomplete="postal-code" value="78701"`} {
+			if !strings.Contains(bad.body, kept) {
+				t.Errorf("mistyped card: the screen lost %s", kept)
+			}
+		}
+		if regexp.MustCompile(`name="(number|cvc)"[^>]*value=`).MatchString(bad.body) {
+			t.Error("mistyped card: the number or the security code was written back into the page")
 		}
 		if m := regCardErrRe.FindStringSubmatch(bad.body); m == nil {
 			t.Error("no card error shown")

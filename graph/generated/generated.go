@@ -25,6 +25,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/properties"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/types"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -264,6 +265,7 @@ type ComplexityRoot struct {
 		CreateAPIToken                     func(childComplexity int, input model.CreateAPITokenInput) int
 		CreateClient                       func(childComplexity int, input model.CreateClientInput) int
 		CreateEmbeddedScreeningApplication func(childComplexity int, idempotencyKey string, input model.CreateEmbeddedScreeningApplicationInput) int
+		CreateProperty                     func(childComplexity int, input model.CreatePropertyInput) int
 		CreateProspect                     func(childComplexity int, input prospects.Input, idempotencyKey *string) int
 		CreateScreeningApplication         func(childComplexity int, idempotencyKey string, input model.CreateScreeningApplicationInput) int
 		ImportLeases                       func(childComplexity int, clientID *int, format model.FeedFormat, data string, mapping map[string]any, dryRun bool) int
@@ -276,7 +278,9 @@ type ComplexityRoot struct {
 		UpdateClientCrmOrigins             func(childComplexity int, id int, origins []string) int
 		UpdateClientPartnerReferences      func(childComplexity int, id int, input model.ClientPartnerReferencesInput) int
 		UpdateClientStatusSets             func(childComplexity int, id int, input model.ClientStatusSetsInput) int
+		UpdateProperty                     func(childComplexity int, id int, input model.UpdatePropertyInput) int
 		UpdateProspect                     func(childComplexity int, id int, input prospects.Input, idempotencyKey *string) int
+		UpsertProperties                   func(childComplexity int, input []*model.UpsertPropertyInput) int
 	}
 
 	PageInfo struct {
@@ -466,6 +470,12 @@ type ComplexityRoot struct {
 		SourceID          func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 	}
+
+	UpsertPropertiesResult struct {
+		Created    func(childComplexity int) int
+		Properties func(childComplexity int) int
+		Updated    func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -486,6 +496,9 @@ type MutationResolver interface {
 	AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error)
 	RemoveBan(ctx context.Context, id int) (int, error)
 	RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error)
+	CreateProperty(ctx context.Context, input model.CreatePropertyInput) (*ent.Property, error)
+	UpdateProperty(ctx context.Context, id int, input model.UpdatePropertyInput) (*ent.Property, error)
+	UpsertProperties(ctx context.Context, input []*model.UpsertPropertyInput) (*properties.UpsertResult, error)
 	CreateScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateScreeningApplicationInput) (*model.CreatedScreeningApplication, error)
 	CreateEmbeddedScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateEmbeddedScreeningApplicationInput) (*ent.ScreeningApplication, error)
 	AddScreeningApplicant(ctx context.Context, idempotencyKey string, applicationID int, email string) (*ent.ScreeningApplication, error)
@@ -1449,6 +1462,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateEmbeddedScreeningApplication(childComplexity, args["idempotencyKey"].(string), args["input"].(model.CreateEmbeddedScreeningApplicationInput)), true
+	case "Mutation.createProperty":
+		if e.ComplexityRoot.Mutation.CreateProperty == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProperty_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProperty(childComplexity, args["input"].(model.CreatePropertyInput)), true
 	case "Mutation.createProspect":
 		if e.ComplexityRoot.Mutation.CreateProspect == nil {
 			break
@@ -1581,6 +1605,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateClientStatusSets(childComplexity, args["id"].(int), args["input"].(model.ClientStatusSetsInput)), true
+	case "Mutation.updateProperty":
+		if e.ComplexityRoot.Mutation.UpdateProperty == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProperty_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProperty(childComplexity, args["id"].(int), args["input"].(model.UpdatePropertyInput)), true
 	case "Mutation.updateProspect":
 		if e.ComplexityRoot.Mutation.UpdateProspect == nil {
 			break
@@ -1592,6 +1627,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProspect(childComplexity, args["id"].(int), args["input"].(prospects.Input), args["idempotencyKey"].(*string)), true
+	case "Mutation.upsertProperties":
+		if e.ComplexityRoot.Mutation.UpsertProperties == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertProperties_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertProperties(childComplexity, args["input"].([]*model.UpsertPropertyInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2523,6 +2569,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Tenant.UpdatedAt(childComplexity), true
 
+	case "UpsertPropertiesResult.created":
+		if e.ComplexityRoot.UpsertPropertiesResult.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertPropertiesResult.Created(childComplexity), true
+	case "UpsertPropertiesResult.properties":
+		if e.ComplexityRoot.UpsertPropertiesResult.Properties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertPropertiesResult.Properties(childComplexity), true
+	case "UpsertPropertiesResult.updated":
+		if e.ComplexityRoot.UpsertPropertiesResult.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertPropertiesResult.Updated(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2548,6 +2613,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateAPITokenInput,
 		ec.unmarshalInputCreateClientInput,
 		ec.unmarshalInputCreateEmbeddedScreeningApplicationInput,
+		ec.unmarshalInputCreatePropertyInput,
 		ec.unmarshalInputCreateProspectInput,
 		ec.unmarshalInputCreateScreeningApplicationInput,
 		ec.unmarshalInputInboundEventOrder,
@@ -2570,7 +2636,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputScreeningPropertyInput,
 		ec.unmarshalInputTenantOrder,
 		ec.unmarshalInputTenantWhereInput,
+		ec.unmarshalInputUpdatePropertyInput,
 		ec.unmarshalInputUpdateProspectInput,
+		ec.unmarshalInputUpsertPropertyInput,
 	)
 	first := true
 
@@ -11078,6 +11146,91 @@ input TenantWhereInput {
   hasLeaseWith: [LeaseWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../property.capability.graphqls", Input: `# Properties managed through the API (issue 14): create, change, and a bulk
+# upsert by tag. The showing mode set here decides the next registration's
+# outcome; lease imports never change it.
+
+"""
+A new property of the caller's client.
+"""
+input CreatePropertyInput {
+  "The property's id in the client's CRM (at most 100 characters; unique within the client)."
+  tag: String!
+  "The display name (at most 200 characters); empty when omitted."
+  name: String
+  "The street address (each part at most 200 characters)."
+  address: AddressInput
+  "How prospects may see the property; SELF_SHOWING when omitted."
+  showingMode: ShowingMode
+}
+
+"""
+Changes to a property. Omitted fields are unchanged.
+"""
+input UpdatePropertyInput {
+  "A new tag (at most 100 characters; unique within the client). Registrations name the property by it."
+  tag: String
+  "A new display name (at most 200 characters)."
+  name: String
+  "A new street address (each part at most 200 characters); an empty one removes it."
+  address: AddressInput
+  "Removes the address (not together with address)."
+  clearAddress: Boolean
+  "A new showing mode: the next registration follows it."
+  showingMode: ShowingMode
+}
+
+"""
+One entry of upsertProperties, matched by tag: a property the client has no
+property with this tag for is created (omitted fields take their defaults: no
+name, no address, SELF_SHOWING); an existing one is changed (omitted fields
+are unchanged).
+"""
+input UpsertPropertyInput {
+  "The property's id in the client's CRM (at most 100 characters): the key the entry is matched by."
+  tag: String!
+  "The display name (at most 200 characters)."
+  name: String
+  "The street address (each part at most 200 characters); an empty one removes it."
+  address: AddressInput
+  "How prospects may see the property."
+  showingMode: ShowingMode
+}
+
+"""
+What upsertProperties did.
+"""
+type UpsertPropertiesResult {
+  "How many properties were created."
+  created: Int!
+  "How many existing properties were matched (changed, or already as sent)."
+  updated: Int!
+  "The properties, in the order they were sent."
+  properties: [Property!]!
+}
+
+extend type Mutation {
+  "Creates a property of the caller's client (a client token with the write scope)."
+  createProperty(
+    "The property."
+    input: CreatePropertyInput!
+  ): Property!
+
+  "Changes a property of the caller's client: tag, name, address, showing mode. The next registration follows a new showing mode."
+  updateProperty(
+    "The property to change."
+    id: ID!
+    "The changes."
+    input: UpdatePropertyInput!
+  ): Property!
+
+  "Creates or changes up to 500 properties of the caller's client, matched by tag, all or nothing: one refused entry writes none."
+  upsertProperties(
+    "The properties; each tag at most once."
+    input: [UpsertPropertyInput!]!
+  ): UpsertPropertiesResult!
+}
+`, BuiltIn: false},
 	{Name: "../screening.capability.graphqls", Input: `# Screening through RentPrep SmartMove (issue 6): orders, applicants,
 # on-demand report fields and the update subscription.
 
@@ -12045,6 +12198,18 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Tenant", field.Name)
 }
 
+func (ec *executionContext) childFields_UpsertPropertiesResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "created":
+		return ec.fieldContext_UpsertPropertiesResult_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_UpsertPropertiesResult_updated(ctx, field)
+	case "properties":
+		return ec.fieldContext_UpsertPropertiesResult_properties(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertPropertiesResult", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -12323,6 +12488,20 @@ func (ec *executionContext) field_Mutation_createEmbeddedScreeningApplication_ar
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createProperty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreatePropertyInput, error) {
+			return ec.unmarshalNCreatePropertyInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreatePropertyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createProspect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12587,6 +12766,28 @@ func (ec *executionContext) field_Mutation_updateClientStatusSets_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateProperty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePropertyInput, error) {
+			return ec.unmarshalNUpdatePropertyInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐUpdatePropertyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateProspect_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12614,6 +12815,20 @@ func (ec *executionContext) field_Mutation_updateProspect_args(ctx context.Conte
 		return nil, err
 	}
 	args["idempotencyKey"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertProperties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*model.UpsertPropertyInput, error) {
+			return ec.unmarshalNUpsertPropertyInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐUpsertPropertyInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -17570,6 +17785,138 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createProperty(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createProperty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateProperty(ctx, fc.Args["input"].(model.CreatePropertyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Property) graphql.Marshaler {
+			return ec.marshalNProperty2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProperty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createProperty(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Property(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createProperty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProperty(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProperty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProperty(ctx, fc.Args["id"].(int), fc.Args["input"].(model.UpdatePropertyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Property) graphql.Marshaler {
+			return ec.marshalNProperty2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProperty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProperty(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Property(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProperty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertProperties(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertProperties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertProperties(ctx, fc.Args["input"].([]*model.UpsertPropertyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *properties.UpsertResult) graphql.Marshaler {
+			return ec.marshalNUpsertPropertiesResult2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋpropertiesᚐUpsertResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertProperties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertPropertiesResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertProperties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createScreeningApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21686,6 +22033,84 @@ func (ec *executionContext) fieldContext_Tenant_lease(_ context.Context, field g
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Lease(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertPropertiesResult_created(ctx context.Context, field graphql.CollectedField, obj *properties.UpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertPropertiesResult_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertPropertiesResult_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertPropertiesResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UpsertPropertiesResult_updated(ctx context.Context, field graphql.CollectedField, obj *properties.UpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertPropertiesResult_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertPropertiesResult_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpsertPropertiesResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UpsertPropertiesResult_properties(ctx context.Context, field graphql.CollectedField, obj *properties.UpsertResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertPropertiesResult_properties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Properties, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Property) graphql.Marshaler {
+			return ec.marshalNProperty2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐPropertyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertPropertiesResult_properties(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertPropertiesResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Property(ctx, field)
 		},
 	}
 	return fc, nil
@@ -26017,6 +26442,57 @@ func (ec *executionContext) unmarshalInputCreateEmbeddedScreeningApplicationInpu
 				return it, err
 			}
 			it.Card = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreatePropertyInput(ctx context.Context, obj any) (model.CreatePropertyInput, error) {
+	var it model.CreatePropertyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tag", "name", "address", "showingMode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋtypesᚐAddress(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "showingMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showingMode"))
+			data, err := ec.unmarshalOShowingMode2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋpropertyᚐShowingMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowingMode = data
 		}
 	}
 	return it, nil
@@ -34412,6 +34888,64 @@ func (ec *executionContext) unmarshalInputTenantWhereInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUpdatePropertyInput(ctx context.Context, obj any) (model.UpdatePropertyInput, error) {
+	var it model.UpdatePropertyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tag", "name", "address", "clearAddress", "showingMode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋtypesᚐAddress(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "clearAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearAddress"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearAddress = data
+		case "showingMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showingMode"))
+			data, err := ec.unmarshalOShowingMode2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋpropertyᚐShowingMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowingMode = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateProspectInput(ctx context.Context, obj any) (prospects.Input, error) {
 	var it prospects.Input
 	if obj == nil {
@@ -34612,6 +35146,57 @@ func (ec *executionContext) unmarshalInputUpdateProspectInput(ctx context.Contex
 				return it, err
 			}
 			it.PropexoLeaseID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpsertPropertyInput(ctx context.Context, obj any) (model.UpsertPropertyInput, error) {
+	var it model.UpsertPropertyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tag", "name", "address", "showingMode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋtypesᚐAddress(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "showingMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showingMode"))
+			data, err := ec.unmarshalOShowingMode2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋpropertyᚐShowingMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowingMode = data
 		}
 	}
 	return it, nil
@@ -36749,6 +37334,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeAPIToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createProperty":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createProperty(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProperty":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProperty(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertProperties":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertProperties(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38897,6 +39503,54 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var upsertPropertiesResultImplementors = []string{"UpsertPropertiesResult"}
+
+func (ec *executionContext) _UpsertPropertiesResult(ctx context.Context, sel ast.SelectionSet, obj *properties.UpsertResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertPropertiesResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertPropertiesResult")
+		case "created":
+			out.Values[i] = ec._UpsertPropertiesResult_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._UpsertPropertiesResult_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "properties":
+			out.Values[i] = ec._UpsertPropertiesResult_properties(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -39536,6 +40190,11 @@ func (ec *executionContext) unmarshalNCreateEmbeddedScreeningApplicationInput2gi
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreatePropertyInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐCreatePropertyInput(ctx context.Context, v any) (model.CreatePropertyInput, error) {
+	res, err := ec.unmarshalInputCreatePropertyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐInput(ctx context.Context, v any) (prospects.Input, error) {
 	res, err := ec.unmarshalInputCreateProspectInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39942,6 +40601,22 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNProperty2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐPropertyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Property) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProperty2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProperty(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNProperty2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐProperty(ctx context.Context, sel ast.SelectionSet, v *ent.Property) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -40338,9 +41013,43 @@ func (ec *executionContext) marshalNTokenScope2ᚕgithubᚗcomᚋleasegraphᚋle
 	return ret
 }
 
+func (ec *executionContext) unmarshalNUpdatePropertyInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐUpdatePropertyInput(ctx context.Context, v any) (model.UpdatePropertyInput, error) {
+	res, err := ec.unmarshalInputUpdatePropertyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateProspectInput2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐInput(ctx context.Context, v any) (prospects.Input, error) {
 	res, err := ec.unmarshalInputUpdateProspectInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpsertPropertiesResult2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋpropertiesᚐUpsertResult(ctx context.Context, sel ast.SelectionSet, v *properties.UpsertResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpsertPropertiesResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpsertPropertyInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐUpsertPropertyInputᚄ(ctx context.Context, v any) ([]*model.UpsertPropertyInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.UpsertPropertyInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpsertPropertyInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐUpsertPropertyInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpsertPropertyInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐUpsertPropertyInput(ctx context.Context, v any) (*model.UpsertPropertyInput, error) {
+	res, err := ec.unmarshalInputUpsertPropertyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -40513,6 +41222,14 @@ func (ec *executionContext) marshalOAddress2ᚖgithubᚗcomᚋleasegraphᚋlease
 		return graphql.Null
 	}
 	return ec._Address(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAddressInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋtypesᚐAddress(ctx context.Context, v any) (*types.Address, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOApplicant2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐApplicant(ctx context.Context, sel ast.SelectionSet, v *ent.Applicant) graphql.Marshaler {

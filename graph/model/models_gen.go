@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/types"
 )
 
 // A phone number or email address to ban. Give at least one.
@@ -72,6 +74,18 @@ type CreateEmbeddedScreeningApplicationInput struct {
 	Property *ScreeningPropertyInput `json:"property"`
 	// The landlord's card, passed straight to SmartMove: it is never stored, logged or returned.
 	Card *ScreeningCardInput `json:"card,omitempty"`
+}
+
+// A new property of the caller's client.
+type CreatePropertyInput struct {
+	// The property's id in the client's CRM (at most 100 characters; unique within the client).
+	Tag string `json:"tag"`
+	// The display name (at most 200 characters); empty when omitted.
+	Name *string `json:"name,omitempty"`
+	// The street address (each part at most 200 characters).
+	Address *types.Address `json:"address,omitempty"`
+	// How prospects may see the property; SELF_SHOWING when omitted.
+	ShowingMode *property.ShowingMode `json:"showingMode,omitempty"`
 }
 
 // An order whose landlord finishes it on SmartMove's page (the completion link).
@@ -205,6 +219,35 @@ type ScreeningPropertyInput struct {
 // The entry points for watching data change, over a websocket (graphql-transport-ws).
 // Send the API token in connection_init's payload as Authorization: "Bearer <token>" (or authToken).
 type Subscription struct {
+}
+
+// Changes to a property. Omitted fields are unchanged.
+type UpdatePropertyInput struct {
+	// A new tag (at most 100 characters; unique within the client). Registrations name the property by it.
+	Tag *string `json:"tag,omitempty"`
+	// A new display name (at most 200 characters).
+	Name *string `json:"name,omitempty"`
+	// A new street address (each part at most 200 characters); an empty one removes it.
+	Address *types.Address `json:"address,omitempty"`
+	// Removes the address (not together with address).
+	ClearAddress *bool `json:"clearAddress,omitempty"`
+	// A new showing mode: the next registration follows it.
+	ShowingMode *property.ShowingMode `json:"showingMode,omitempty"`
+}
+
+// One entry of upsertProperties, matched by tag: a property the client has no
+// property with this tag for is created (omitted fields take their defaults: no
+// name, no address, SELF_SHOWING); an existing one is changed (omitted fields
+// are unchanged).
+type UpsertPropertyInput struct {
+	// The property's id in the client's CRM (at most 100 characters): the key the entry is matched by.
+	Tag string `json:"tag"`
+	// The display name (at most 200 characters).
+	Name *string `json:"name,omitempty"`
+	// The street address (each part at most 200 characters); an empty one removes it.
+	Address *types.Address `json:"address,omitempty"`
+	// How prospects may see the property.
+	ShowingMode *property.ShowingMode `json:"showingMode,omitempty"`
 }
 
 // The format of a lease feed.

@@ -156,7 +156,12 @@ func (w *writer) batch(ctx context.Context, leases []*Lease) error {
 }
 
 // properties finds the batch's properties by tag (once per import) and
-// creates the missing ones (tag, and name when the feed gives one).
+// creates the missing ones (tag, and name when the feed gives one; the
+// schema's default showing mode, SELF_SHOWING). An existing property is only
+// read, never changed: its name and showing mode belong to the client's
+// property API (package properties), and a feed, which knows no showing
+// mode, must not undo a property put on the wait list or taken off the
+// market.
 func (w *writer) properties(ctx context.Context, leases []*Lease) error {
 	names := map[string]string{}
 	var tags []string

@@ -15,13 +15,21 @@ import (
 // forgery without cookies (Safari and Firefox block third-party cookies
 // inside iframes). It holds the token's id, never the token.
 type FormState struct {
-	TokenID     int       `json:"t"`
-	PropertyTag string    `json:"p"`
-	FullName    string    `json:"n"`
-	MobilePhone string    `json:"m"`
-	SMSNotes    string    `json:"s"`
-	CRMOrigin   string    `json:"o"`
-	Expires     time.Time `json:"e"`
+	TokenID     int    `json:"t"`
+	PropertyTag string `json:"p"`
+	FullName    string `json:"n"`
+	MobilePhone string `json:"m"`
+	SMSNotes    string `json:"s"`
+	CRMOrigin   string `json:"o"`
+	RequireCC   bool   `json:"r,omitempty"`
+	// Problem, set by the first screen, records the attempt as incomplete
+	// once the browser has shown the page (a require_cc or crm_origin the
+	// page cannot use).
+	Problem string `json:"x,omitempty"`
+	// Card marks the card screen's state; without it the state is the
+	// first screen's, which registers as the URL asked.
+	Card    bool      `json:"c,omitempty"`
+	Expires time.Time `json:"e"`
 }
 
 // formStateTTL bounds how long an agent may take on the card screen.

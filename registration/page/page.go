@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
@@ -41,8 +43,9 @@ var webFS embed.FS
 
 var registrationPage = template.Must(template.ParseFS(webFS, "web/registration.html"))
 
-// maxFormBytes bounds the card screen's POST body.
-const maxFormBytes = 16 << 10
+// maxFormBytes bounds the POST body: the signed state carries every
+// parameter (each up to MaxParam, JSON-escaped) besides the card fields.
+const maxFormBytes = 64 << 10
 
 // MaxParam bounds each of the page's parameters and card form fields;
 // crm_origin, which the message quotes, has a tighter bound. The service
@@ -51,6 +54,27 @@ const (
 	MaxParam     = 2000
 	MaxCRMOrigin = 200
 )
+
+// paramLabels name the page's parameters and card fields as an agent
+// reads them.
+var paramLabels = map[string]string{
+	// The CRM passes these: their names let its developers find the value.
+	"property_tag": "The property tag (property_tag)", "full_name": "The full name (full_name)",
+	"mobile_phone": "The mobile phone number (mobile_phone)", "sms_notes": "The SMS notes (sms_notes)",
+	"auth_token": "The agent's token (auth_token)", "require_cc": "The card requirement (require_cc)",
+	"crm_origin": "The CRM page's origin (crm_origin)",
+	// The agent fills in these.
+	"state": "The form", "action": "The form's button",
+	"name": "The name on the card", "number": "The card number", "expiry": "The expiry", "cvc": "The security code",
+	"postal_code": "The billing postal code",
+}
+
+func paramLabel(name string) string {
+	if l, ok := paramLabels[name]; ok {
+		return l
+	}
+	return "The parameter " + strconv.Quote(name)
+}
 
 // badText names the first of values that the page cannot take: text a
 // database cannot store, or too long. It returns "" when all are fine.
@@ -64,11 +88,11 @@ func badText(values url.Values) string {
 			limit = maxFormBytes // signed by us; verifyState judges it
 		}
 		for _, v := range values[name] {
-			if err := apperr.CheckText(name, v); err != nil {
-				return err.Message + "."
+			if apperr.TextProblem(v) != "" {
+				return paramLabel(name) + " holds characters that cannot be stored: remove them and try again."
 			}
 			if len(v) > limit {
-				return fmt.Sprintf("%s is longer than %d characters.", name, limit)
+				return fmt.Sprintf("%s is longer than %d characters: shorten it.", paramLabel(name), limit)
 			}
 		}
 	}
@@ -92,21 +116,40 @@ type Handler struct {
 
 // registrationView is what the page shows.
 type registrationView struct {
-	Nonce          string
-	NeedsCard      bool
-	FullName       string
-	PropertyName   string
-	CardError      string
-	State          string
-	Status         string
-	Message        string
-	ResultJSON     string
+	Nonce string
+	// Start is the first screen: the registration's values, signed, in a
+	// form the page submits to itself at once (see Get).
+	Start        bool
+	NeedsCard    bool
+	FullName     string
+	PropertyName string
+	CardError    string
+	// What the agent typed on the card screen that is safe to show again
+	// after an error; never the number or the security code.
+	CardName, CardExpiry, CardPostalCode string
+	State                                string
+	Status                               string
+	Message                              string
+	ResultJSON                           string
+	// AnyParent posts the result to whichever page framed this one: only
+	// for a result that knows no client (see renderRegistration).
+	AnyParent      bool
 	AllowedOrigins []string
 	CRMOrigin      string
 }
 
-// Get is the page a CRM opens in its iframe: URL parameters in,
-// a card screen when required, the result shown and posted to the CRM page.
+// Get is the page a CRM opens in its iframe: URL parameters in, the
+// outcome out (posted to the CRM page), a card screen between when one is
+// required.
+//
+// Get itself registers nobody. The server cannot learn reliably who frames
+// a page (a CRM may send no Referer; Sec-Fetch-Site says only "cross-site";
+// location.ancestorOrigins is Chromium's alone), but the browser can:
+// frame-ancestors lists the client's CRM origins, and a browser renders
+// nothing (so runs no script) when any ancestor is off that list. Get
+// therefore answers with the values signed in a form, and the page's script
+// submits it at once; only that POST registers. A page framed by another
+// origin is blocked before its script runs, so nothing is written or queued.
 func (a *Handler) Get(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	requireCC, ok := parseBool(q.Get("require_cc"))
@@ -123,7 +166,7 @@ func (a *Handler) Get(w http.ResponseWriter, r *http.Request) {
 		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: msg})
 		return
 	}
-	ctx, client := a.company(w, r, v)
+	_, client := a.company(w, r, v)
 	if client == nil {
 		return
 	}
@@ -141,22 +184,22 @@ func (a *Handler) Get(w http.ResponseWriter, r *http.Request) {
 	state := FormState{
 		TokenID: v.TokenID, PropertyTag: q.Get("property_tag"), FullName: q.Get("full_name"),
 		MobilePhone: q.Get("mobile_phone"), SMSNotes: q.Get("sms_notes"), CRMOrigin: q.Get("crm_origin"),
+		RequireCC: requireCC, Expires: time.Now().Add(formStateTTL),
 	}
-	req := state.request()
-	req.RequireCC = requireCC
-	problem := ""
 	switch {
 	case !ok:
-		problem = "require_cc must be true, false, 1 or 0"
+		state.Problem = "The card requirement (require_cc) must be true, false, 1 or 0."
 	case state.CRMOrigin != "" && allowedOrigin(client.CrmOrigins, state.CRMOrigin) == "":
-		// The browser will refuse to show this page to that origin: do not
-		// register a prospect nobody will see the result for.
-		problem = "crm_origin " + state.CRMOrigin + " is not one of the client's allowed CRM origins"
+		// The page will not post its result there: do not register a
+		// prospect nobody will see the result for.
+		state.Problem = "This CRM page (" + state.CRMOrigin + ") is not one of the client's allowed CRM origins: ask an administrator to add it."
 	}
-	a.register(w, r, ctx, client, state, req, problem)
+	a.renderRegistration(w, client.CrmOrigins, true, registrationView{Start: true, State: SignState(a.Secret, state),
+		AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, state.CRMOrigin)})
 }
 
-// Post receives the card screen.
+// Post receives the first screen's form (which registers) and the card
+// screen.
 func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -165,17 +208,17 @@ func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	}
 	state, err := VerifyState(a.Secret, r.PostForm.Get("state"), time.Now())
 	if err != nil {
-		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: err.Error()})
+		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: sentence(err.Error())})
 		return
 	}
-	// The form is signed and holds the token's id, not its secret: the
-	// card screen spends a budget of the token's own (by id), so a replayed
-	// form is bounded like any request of the token.
+	// The form is signed and holds the token's id, not its secret: each
+	// POST spends a budget of the token's own (by id), so a replayed form
+	// is bounded like any request of the token.
 	if ok, wait := a.Guard.AllowToken("form:" + strconv.Itoa(state.TokenID)); !ok {
 		e := guard.RateLimited("this agent's token is over its request rate limit", wait)
 		httpjson.SetRetryAfter(w, e)
 		w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
-		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: e.Message})
+		a.renderRegistration(w, nil, false, registrationView{Status: registration.Incomplete, Message: "Too many attempts: " + e.Message + "."})
 		return
 	}
 	v, err := a.Tenancy.ViewerForToken(r.Context(), state.TokenID)
@@ -188,12 +231,19 @@ func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := state.request()
-	req.RequireCC = true
 	if problem := badText(r.PostForm); problem != "" {
 		a.renderRegistration(w, client.CrmOrigins, true, registrationView{Status: registration.Incomplete, Message: problem,
 			AllowedOrigins: client.CrmOrigins, CRMOrigin: allowedOrigin(client.CrmOrigins, state.CRMOrigin)})
 		return
 	}
+	if !state.Card {
+		// The first screen's form: the browser showed it, so the framing
+		// page is on the client's list (see Get).
+		req.RequireCC = state.RequireCC
+		a.register(w, r, ctx, client, state, req, state.Problem)
+		return
+	}
+	req.RequireCC = true
 	if r.PostForm.Get("action") == "cancel" {
 		req.CardAbandoned = true
 	} else {
@@ -252,14 +302,32 @@ func (a *Handler) register(w http.ResponseWriter, r *http.Request, ctx context.C
 		view.FullName = req.FullName
 		view.PropertyName = a.propertyName(ctx, req.PropertyTag)
 		if out.CardError != nil {
-			view.CardError = out.CardError.Message
+			view.CardError = sentence(out.CardError.Message)
+			// Retyping the number and the security code is the price of
+			// never sending them back into a page.
+			view.CardName, view.CardExpiry, view.CardPostalCode = req.Card.Name, req.Card.Expiry, req.Card.PostalCode
 		}
+		state.Card = true
 		state.Expires = time.Now().Add(formStateTTL)
 		view.State = SignState(a.Secret, state)
 	} else {
 		view.Status, view.Message = out.Status, out.Message
 	}
 	a.renderRegistration(w, client.CrmOrigins, true, view)
+}
+
+// sentence makes a rule's message (lower case, no full stop, as errors are
+// written) read as a sentence on the page.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 func (a *Handler) propertyName(ctx context.Context, tag string) string {
@@ -275,17 +343,17 @@ func (a *Handler) propertyName(ctx context.Context, tag string) string {
 // API; limited is the RATE_LIMITED error when one refused the token.
 func (a *Handler) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, msg string, limited *apperr.Error) {
 	if strings.TrimSpace(token) == "" {
-		return nil, "auth_token is missing: the CRM must pass the agent's leasegraph token.", nil
+		return nil, "The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in.", nil
 	}
 	v, _, err := a.Guard.Authenticate(ctx, addr, token)
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeRateLimited {
 		return nil, "Too many attempts: " + ae.Message + ".", ae
 	}
 	if err != nil {
-		return nil, "auth_token is not valid: it is unknown or revoked.", nil
+		return nil, "The agent's leasegraph token (auth_token) is not valid: it is unknown or revoked.", nil
 	}
 	if v.ClientID == 0 || !v.Has(viewer.ScopeWrite) {
-		return nil, "auth_token may not register prospects: use a client token with the write scope.", nil
+		return nil, "The agent's leasegraph token (auth_token) may not register prospects: it must be a client token with the write scope.", nil
 	}
 	return v, "", nil
 }
@@ -297,7 +365,7 @@ func (a *Handler) renderRegistration(w http.ResponseWriter, allowed []string, cl
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	view.Nonce = base64.StdEncoding.EncodeToString(nonce)
-	if view.Status != "" && clientKnown {
+	if view.Status != "" {
 		// Exactly what JSON.stringify({status, message}) gives: field order
 		// as the spec writes it, and no \u0026-style escapes (html/template
 		// escapes the string inside the script tag itself).
@@ -313,9 +381,15 @@ func (a *Handler) renderRegistration(w http.ResponseWriter, allowed []string, cl
 	ancestors := "'none'"
 	switch {
 	case !clientKnown:
-		// No client is known (no valid token): the page only says so, holds
-		// nothing and posts nothing, so any CRM may show it.
+		// No client is known (no valid token, or a form that cannot be
+		// trusted): the page only says so, and any CRM may show it. Its
+		// result names no client, no origin list and no value the CRM did
+		// not send, so it may go to whichever page framed this one
+		// (postMessage's "*"): there is no list to check the parent
+		// against, and without the message a CRM's listener, and embed.js's
+		// promise, would never hear back.
 		ancestors = "*"
+		view.AnyParent = true
 	case len(allowed) > 0:
 		ancestors = strings.Join(allowed, " ")
 	}
