@@ -35,6 +35,7 @@ func TestDefaults(t *testing.T) {
 		GraphQL:  config.GraphQL{Limits: cost.DefaultLimits()},
 		Runtime:  config.Runtime{GCPercent: 400, MemoryLimit: 128 << 20},
 		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute},
+		SMS:      config.SMS{BaseURL: "https://api.twilio.com"},
 		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",
 			RefreshInterval: 15 * time.Minute},
 	}
@@ -54,6 +55,11 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// companions are the settings a setting is only valid with.
+var companions = map[string]map[string]string{
+	"TWILIO_ACCOUNT_SID": {"TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM": "+15005550006"},
+}
+
 // TestEverySettingIsRead: each row reaches a field: setting its variable
 // alone to some valid value changes the configuration.
 func TestEverySettingIsRead(t *testing.T) {
@@ -67,10 +73,21 @@ func TestEverySettingIsRead(t *testing.T) {
 		if s.Help == "" {
 			t.Errorf("%s has no help", s.Name)
 		}
+		// A setting that needs others is probed with them set, against
+		// the configuration they alone make.
+		with := companions[s.Name]
+		base, err := config.Load(env(with))
+		if err != nil {
+			t.Fatal(err)
+		}
 		changed := false
 		for _, p := range probes {
-			c, err := config.Load(env(map[string]string{s.Name: p}))
-			if err == nil && !reflect.DeepEqual(c, config.Defaults()) {
+			vars := map[string]string{s.Name: p}
+			for k, v := range with {
+				vars[k] = v
+			}
+			c, err := config.Load(env(vars))
+			if err == nil && !reflect.DeepEqual(c, base) {
 				changed = true
 				break
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/ratelimit"
 	"github.com/leasegraph/leasegraph/smartmove"
+	"github.com/leasegraph/leasegraph/twilio"
 )
 
 // table is every setting, each bound to its field of c. The order is the
@@ -44,13 +45,22 @@ func table(c *Config) []Setting {
 				"(unset: recorded as `NOT_SENT`; demo mode: an in-process simulator)",
 			set: text(&c.Delivery.PropexoToken)},
 		{Name: "PROPEXO_BASE_URL", Default: propexo.SandboxURL, Help: "Propexo API", set: text(&c.Delivery.PropexoBaseURL)},
+		{Name: "TWILIO_ACCOUNT_SID",
+			Help: "Twilio account: send registration invitations by SMS " +
+				"(unset: recorded as `NOT_SENT`; demo mode: an in-process simulator)",
+			set: text(&c.SMS.AccountSID)},
+		{Name: "TWILIO_AUTH_TOKEN", Help: "Twilio auth token: authenticates sends and checks the status callbacks' signatures",
+			set: text(&c.SMS.AuthToken)},
+		{Name: "TWILIO_FROM", Help: "the SMS sender: an E.164 number of the account, or a Messaging Service SID (`MG...`)",
+			set: text(&c.SMS.From)},
+		{Name: "TWILIO_BASE_URL", Default: twilio.BaseURL, Help: "Twilio API", set: text(&c.SMS.BaseURL)},
 		{Name: "SMARTMOVE_API_KEY", Help: "RentPrep SmartMove key (unset: screening off, except demo mode's in-process simulator)",
 			set: text(&c.Screening.APIKey)},
 		{Name: "SMARTMOVE_BASE_URL", Default: smartmove.SandboxURL, Help: "SmartMove API (the sandbox)", set: text(&c.Screening.BaseURL)},
 		{Name: "SMARTMOVE_REFRESH_INTERVAL", Default: "15m",
 			Help: "how often, and after how long without a postback, open screenings are refreshed",
 			set:  duration(&c.Screening.RefreshInterval, false)},
-		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks",
+		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks and Twilio's status callbacks (`/webhooks/twilio/status`)",
 			derive: func() string { return "http://localhost:" + c.Port }, set: baseURL(&c.Screening.PublicURL)},
 		{Name: "LEASEGRAPH_TOKEN_RATE", Default: "20",
 			Help: "requests per second per API token, on every route and websocket operation (`0`: no limit)",
