@@ -81,7 +81,7 @@ type Service struct {
 	// SMS provider is configured, and then the SMS is recorded as NOT_SENT,
 	// never silently dropped.
 	SMS SMSEnqueuer
-	Now           func() time.Time
+	Now func() time.Time
 }
 
 // Register runs the rules in order and records the attempt.
