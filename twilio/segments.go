@@ -20,7 +20,11 @@ func Segments(body string) int {
 		return 1
 	}
 	if septets, ok := gsm7Septets(body); ok {
-		if len(septets) <= 160 {
+		total := 0
+		for _, w := range septets {
+			total += w
+		}
+		if total <= 160 {
 			return 1
 		}
 		n, used := 1, 0
