@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +53,7 @@ func table(c *Config) []Setting {
 		{Name: "TWILIO_AUTH_TOKEN", Help: "Twilio auth token: authenticates sends and checks the status callbacks' signatures",
 			set: text(&c.SMS.AuthToken)},
 		{Name: "TWILIO_FROM", Help: "the SMS sender: an E.164 number of the account, or a Messaging Service SID (`MG...`)",
-			set: text(&c.SMS.From)},
+			set: smsSender(&c.SMS.From)},
 		{Name: "TWILIO_BASE_URL", Default: twilio.BaseURL, Help: "Twilio API", set: text(&c.SMS.BaseURL)},
 		{Name: "SMARTMOVE_API_KEY", Help: "RentPrep SmartMove key (unset: screening off, except demo mode's in-process simulator)",
 			set: text(&c.Screening.APIKey)},
@@ -157,6 +158,20 @@ func table(c *Config) []Setting {
 func text(dst *string) func(string) error {
 	return func(v string) error { *dst = v; return nil }
 }
+
+// smsSender accepts what Twilio takes as a sender (PARTNERS.md:94-95): a
+// phone number in E.164, or a Messaging Service SID.
+func smsSender(dst *string) func(string) error {
+	return func(v string) error {
+		if v != "" && !senderPattern.MatchString(v) {
+			return errors.New("an E.164 number (+15005550006) or a Messaging Service SID (MG and 32 hex digits)")
+		}
+		*dst = v
+		return nil
+	}
+}
+
+var senderPattern = regexp.MustCompile(`^(\+[1-9][0-9]{1,14}|MG[0-9a-fA-F]{32})$`)
 
 func secret(dst *string, min int) func(string) error {
 	return func(v string) error {
