@@ -55,8 +55,9 @@ func (s *smsEnv) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // withTwilio sends the app's invitations to a fresh simulator over real
 // HTTP, with fast job polling and retries.
-func withTwilio(opts twiliotest.Options) envSetup {
+func withTwilio(shared twiliotest.Options) envSetup {
 	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		opts := shared // each database's run has its own (they run in parallel)
 		se := &smsEnv{}
 		opts.AccountSID, opts.AuthToken, opts.Numbers = testTwilioSID, testTwilioToken, []string{testTwilioFrom}
 		opts.CallbackClient = &http.Client{Transport: se, Timeout: 10 * time.Second}
