@@ -132,6 +132,7 @@ func (a *app) routes() http.Handler {
 	if hook == nil {
 		hook = &sms.Hook{DB: a.client, Log: a.log}
 	}
+	hook.Guard = a.guard
 	mux.Handle("POST "+sms.HookPath, hook)
 	if a.demoToken != "" {
 		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)

@@ -9,6 +9,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/twilio"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -34,10 +35,18 @@ type Hook struct {
 	DB        *ent.Client
 	AuthToken string
 	PublicURL string
-	Log       *slog.Logger
+	// Guard holds the failed-authentication budget that wrong signatures
+	// spend, as on every route that takes a secret.
+	Guard *guard.Guard
+	Log   *slog.Logger
 }
 
 func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	addr := h.Guard.ClientKey(r)
+	if e := h.Guard.SecretAllowed(addr); e != nil {
+		httpjson.Denied(w, e)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxHookBody)
 	if err := r.ParseForm(); err != nil {
 		httpjson.Fail(w, r, h.Log, apperr.BadInput("", "the body is not a form"))
@@ -45,6 +54,7 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	full := strings.TrimRight(h.PublicURL, "/") + r.URL.RequestURI()
 	if !twilio.ValidSignature(h.AuthToken, full, r.PostForm, r.Header.Get(twilio.SignatureHeader)) {
+		h.Guard.FailedSecret(addr)
 		httpjson.Fail(w, r, h.Log, apperr.Forbidden("the X-Twilio-Signature header is missing or does not match"))
 		return
 	}

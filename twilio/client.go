@@ -128,6 +128,12 @@ func (c *Client) Send(ctx context.Context, m Message) (*Sent, error) {
 	req.SetBasicAuth(c.cfg.AccountSID, c.cfg.AuthToken)
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// Without the URL, which names the account: the error is shown in
+		// the graph.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("twilio: sending: %w", err)
 	}
 	defer resp.Body.Close()
