@@ -20,21 +20,7 @@ func Segments(body string) int {
 		return 1
 	}
 	if septets, ok := gsm7Septets(body); ok {
-		total := 0
-		for _, w := range septets {
-			total += w
-		}
-		if total <= 160 {
-			return 1
-		}
-		n, used := 1, 0
-		for _, w := range septets {
-			if used+w > 153 {
-				n, used = n+1, 0
-			}
-			used += w
-		}
-		return n
+		return split(septets, 160, 153)
 	}
 	var units []int
 	for _, r := range body {
@@ -44,19 +30,25 @@ func Segments(body string) int {
 			units = append(units, 1)
 		}
 	}
+	return split(units, 70, 67)
+}
+
+// split counts the segments of characters of the given widths: one when
+// they fit in single, else parts of at most part, a character never split.
+func split(widths []int, single, part int) int {
 	total := 0
-	for _, u := range units {
-		total += u
+	for _, w := range widths {
+		total += w
 	}
-	if total <= 70 {
+	if total <= single {
 		return 1
 	}
 	n, used := 1, 0
-	for _, u := range units {
-		if used+u > 67 {
+	for _, w := range widths {
+		if used+w > part {
 			n, used = n+1, 0
 		}
-		used += u
+		used += w
 	}
 	return n
 }
