@@ -35,7 +35,7 @@ func Text(prop *ent.Property, notes string) string {
 	}
 	var b strings.Builder
 	if prop.ShowingMode == property.ShowingModePRELEASE {
-		fmt.Fprintf(&b, "You are on the pre-lease wait list for %s. We will text you when showings open.", where)
+		fmt.Fprintf(&b, "You are on the pre-lease wait list for %s.", where)
 	} else {
 		fmt.Fprintf(&b, "You are registered for a self-showing at %s. Reply with any questions.", where)
 	}
