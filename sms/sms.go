@@ -37,7 +37,7 @@ func Text(prop *ent.Property, notes string) string {
 	if prop.ShowingMode == property.ShowingModePRELEASE {
 		fmt.Fprintf(&b, "You are on the pre-lease wait list for %s.", where)
 	} else {
-		fmt.Fprintf(&b, "You are registered for a self-showing at %s. Reply with any questions.", where)
+		fmt.Fprintf(&b, "You are registered for a self-showing at %s.", where)
 	}
 	if n := strings.TrimSpace(notes); n != "" {
 		b.WriteString("\n")

@@ -17,7 +17,7 @@ func TestText(t *testing.T) {
 	open := &ent.Property{Tag: "P1", Name: "Elm Court", ShowingMode: property.ShowingModeSELF_SHOWING,
 		Address: &types.Address{Street: "12 Elm St", City: "Austin"}}
 	got := sms.Text(open, "  Gate code 4711 ")
-	if got != "You are registered for a self-showing at Elm Court (12 Elm St, Austin). Reply with any questions.\nGate code 4711" {
+	if got != "You are registered for a self-showing at Elm Court (12 Elm St, Austin).\nGate code 4711" {
 		t.Errorf("self-showing: %q", got)
 	}
 	soon := &ent.Property{Tag: "P2", ShowingMode: property.ShowingModePRELEASE}
