@@ -41,6 +41,7 @@ type Config struct {
 	Limits       RateLimits
 	GraphQL      GraphQL
 	Delivery     Delivery
+	SMS          SMS
 	Screening    Screening
 	Runtime      Runtime
 }
@@ -113,6 +114,20 @@ type Delivery struct {
 	// whose answer was lost is given before it is looked up at Propexo.
 	JobTimeout, RescueAfter, ReconcileAfter time.Duration
 }
+
+// SMS is how registration invitations reach prospects: Twilio
+// Programmable Messaging. Unset (no account SID), invitations are recorded
+// NOT_SENT.
+type SMS struct {
+	AccountSID, AuthToken string
+	// From is the sender: a phone number in E.164, or a Messaging Service
+	// SID ("MG...").
+	From    string
+	BaseURL string
+}
+
+// Configured says every Twilio setting needed to send is set.
+func (s SMS) Configured() bool { return s.AccountSID != "" }
 
 // Screening is how screenings reach SmartMove.
 type Screening struct {
@@ -198,6 +213,9 @@ func (c *Config) check() []error {
 	if c.Delivery.RescueAfter <= c.Delivery.JobTimeout {
 		errs = append(errs, fmt.Errorf("LEASEGRAPH_JOB_RESCUE_AFTER (%s) must be longer than LEASEGRAPH_JOB_TIMEOUT (%s)",
 			c.Delivery.RescueAfter, c.Delivery.JobTimeout))
+	}
+	if c.SMS.AccountSID != "" && (c.SMS.AuthToken == "" || c.SMS.From == "") {
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID is set: TWILIO_AUTH_TOKEN and TWILIO_FROM are required too"))
 	}
 	return errs
 }

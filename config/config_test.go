@@ -35,6 +35,7 @@ func TestDefaults(t *testing.T) {
 		GraphQL:  config.GraphQL{Limits: cost.DefaultLimits()},
 		Runtime:  config.Runtime{GCPercent: 400, MemoryLimit: 128 << 20},
 		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute},
+		SMS:      config.SMS{BaseURL: "https://api.twilio.com"},
 		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",
 			RefreshInterval: 15 * time.Minute},
 	}
@@ -54,10 +55,15 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// companions are the settings a setting is only valid with.
+var companions = map[string]map[string]string{
+	"TWILIO_ACCOUNT_SID": {"TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM": "+15005550006"},
+}
+
 // TestEverySettingIsRead: each row reaches a field: setting its variable
 // alone to some valid value changes the configuration.
 func TestEverySettingIsRead(t *testing.T) {
-	probes := []string{"7", "7m", "2m", "off", "0", "debug", "10.0.0.0/8", "https://x.example", strings.Repeat("s", 40)}
+	probes := []string{"7", "7m", "2m", "off", "0", "debug", "10.0.0.0/8", "https://x.example", strings.Repeat("s", 40), "+15005550006"}
 	seen := map[string]bool{}
 	for _, s := range config.Settings() {
 		if seen[s.Name] {
@@ -67,10 +73,21 @@ func TestEverySettingIsRead(t *testing.T) {
 		if s.Help == "" {
 			t.Errorf("%s has no help", s.Name)
 		}
+		// A setting that needs others is probed with them set, against
+		// the configuration they alone make.
+		with := companions[s.Name]
+		base, err := config.Load(env(with))
+		if err != nil {
+			t.Fatal(err)
+		}
 		changed := false
 		for _, p := range probes {
-			c, err := config.Load(env(map[string]string{s.Name: p}))
-			if err == nil && !reflect.DeepEqual(c, config.Defaults()) {
+			vars := map[string]string{s.Name: p}
+			for k, v := range with {
+				vars[k] = v
+			}
+			c, err := config.Load(env(vars))
+			if err == nil && !reflect.DeepEqual(c, base) {
 				changed = true
 				break
 			}
@@ -92,6 +109,7 @@ func TestInvalidValues(t *testing.T) {
 		"LEASEGRAPH_TRUSTED_PROXIES": "proxy.example", "LEASEGRAPH_INTROSPECTION": "maybe",
 		"LEASEGRAPH_QUERY_MAX_DEPTH": "0", "LEASEGRAPH_QUERY_MAX_TOKENS": "-1", "LEASEGRAPH_PARTNER_CONCURRENCY": "ten",
 		"LEASEGRAPH_DB_MAX_CONNS": "0", "LEASEGRAPH_AUTH_CACHE_TTL": "-2s", "GOGC": "-5", "GOMEMLIMIT": "128MB",
+		"TWILIO_FROM": "5005550006",
 	}
 	for name, v := range bad {
 		if _, err := config.Load(env(map[string]string{name: v})); err == nil || !strings.HasPrefix(err.Error(), name+":") {
@@ -114,6 +132,7 @@ func TestInvalidValues(t *testing.T) {
 	}{
 		{map[string]string{"LEASEGRAPH_TOKEN_BURST": "0"}, "LEASEGRAPH_TOKEN_BURST"},
 		{map[string]string{"LEASEGRAPH_JOB_RESCUE_AFTER": "30s"}, "LEASEGRAPH_JOB_RESCUE_AFTER"},
+		{map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_FROM": "+15005550006"}, "TWILIO_AUTH_TOKEN"},
 	} {
 		if _, err := config.Load(env(tc.vars)); err == nil || !strings.Contains(err.Error(), tc.name) {
 			t.Errorf("%v: %v", tc.vars, err)

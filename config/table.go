@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/ratelimit"
 	"github.com/leasegraph/leasegraph/smartmove"
+	"github.com/leasegraph/leasegraph/twilio"
 )
 
 // table is every setting, each bound to its field of c. The order is the
@@ -44,13 +46,22 @@ func table(c *Config) []Setting {
 				"(unset: recorded as `NOT_SENT`; demo mode: an in-process simulator)",
 			set: text(&c.Delivery.PropexoToken)},
 		{Name: "PROPEXO_BASE_URL", Default: propexo.SandboxURL, Help: "Propexo API", set: text(&c.Delivery.PropexoBaseURL)},
+		{Name: "TWILIO_ACCOUNT_SID",
+			Help: "Twilio account: send registration invitations by SMS " +
+				"(unset: recorded as `NOT_SENT`; demo mode: an in-process simulator)",
+			set: text(&c.SMS.AccountSID)},
+		{Name: "TWILIO_AUTH_TOKEN", Help: "Twilio auth token: authenticates sends and checks the status callbacks' signatures",
+			set: text(&c.SMS.AuthToken)},
+		{Name: "TWILIO_FROM", Help: "the SMS sender: an E.164 number of the account, or a Messaging Service SID (`MG...`)",
+			set: smsSender(&c.SMS.From)},
+		{Name: "TWILIO_BASE_URL", Default: twilio.BaseURL, Help: "Twilio API", set: text(&c.SMS.BaseURL)},
 		{Name: "SMARTMOVE_API_KEY", Help: "RentPrep SmartMove key (unset: screening off, except demo mode's in-process simulator)",
 			set: text(&c.Screening.APIKey)},
 		{Name: "SMARTMOVE_BASE_URL", Default: smartmove.SandboxURL, Help: "SmartMove API (the sandbox)", set: text(&c.Screening.BaseURL)},
 		{Name: "SMARTMOVE_REFRESH_INTERVAL", Default: "15m",
 			Help: "how often, and after how long without a postback, open screenings are refreshed",
 			set:  duration(&c.Screening.RefreshInterval, false)},
-		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks",
+		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks and Twilio's status callbacks (`/webhooks/twilio/status`)",
 			derive: func() string { return "http://localhost:" + c.Port }, set: baseURL(&c.Screening.PublicURL)},
 		{Name: "LEASEGRAPH_TOKEN_RATE", Default: "20",
 			Help: "requests per second per API token, on every route and websocket operation (`0`: no limit)",
@@ -147,6 +158,20 @@ func table(c *Config) []Setting {
 func text(dst *string) func(string) error {
 	return func(v string) error { *dst = v; return nil }
 }
+
+// smsSender accepts what Twilio takes as a sender (PARTNERS.md:94-95): a
+// phone number in E.164, or a Messaging Service SID.
+func smsSender(dst *string) func(string) error {
+	return func(v string) error {
+		if v != "" && !senderPattern.MatchString(v) {
+			return errors.New("an E.164 number (+15005550006) or a Messaging Service SID (MG and 32 hex digits)")
+		}
+		*dst = v
+		return nil
+	}
+}
+
+var senderPattern = regexp.MustCompile(`^(\+[1-9][0-9]{1,14}|MG[0-9a-fA-F]{32})$`)
 
 func secret(dst *string, min int) func(string) error {
 	return func(v string) error {

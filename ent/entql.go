@@ -201,6 +201,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			integrationjob.FieldFailedFields:    {Type: field.TypeJSON, Column: integrationjob.FieldFailedFields},
 			integrationjob.FieldSendStartedAt:   {Type: field.TypeTime, Column: integrationjob.FieldSendStartedAt},
 			integrationjob.FieldCompletePartial: {Type: field.TypeBool, Column: integrationjob.FieldCompletePartial},
+			integrationjob.FieldPartnerStatus:   {Type: field.TypeString, Column: integrationjob.FieldPartnerStatus},
+			integrationjob.FieldErrorCode:       {Type: field.TypeString, Column: integrationjob.FieldErrorCode},
+			integrationjob.FieldSegments:        {Type: field.TypeInt, Column: integrationjob.FieldSegments},
+			integrationjob.FieldSentAt:          {Type: field.TypeTime, Column: integrationjob.FieldSentAt},
 			integrationjob.FieldNextAttemptAt:   {Type: field.TypeTime, Column: integrationjob.FieldNextAttemptAt},
 			integrationjob.FieldProspectID:      {Type: field.TypeInt, Column: integrationjob.FieldProspectID},
 			integrationjob.FieldRegistrationID:  {Type: field.TypeInt, Column: integrationjob.FieldRegistrationID},
@@ -1983,6 +1987,26 @@ func (f *IntegrationJobFilter) WhereSendStartedAt(p entql.TimeP) {
 // WhereCompletePartial applies the entql bool predicate on the complete_partial field.
 func (f *IntegrationJobFilter) WhereCompletePartial(p entql.BoolP) {
 	f.Where(p.Field(integrationjob.FieldCompletePartial))
+}
+
+// WherePartnerStatus applies the entql string predicate on the partner_status field.
+func (f *IntegrationJobFilter) WherePartnerStatus(p entql.StringP) {
+	f.Where(p.Field(integrationjob.FieldPartnerStatus))
+}
+
+// WhereErrorCode applies the entql string predicate on the error_code field.
+func (f *IntegrationJobFilter) WhereErrorCode(p entql.StringP) {
+	f.Where(p.Field(integrationjob.FieldErrorCode))
+}
+
+// WhereSegments applies the entql int predicate on the segments field.
+func (f *IntegrationJobFilter) WhereSegments(p entql.IntP) {
+	f.Where(p.Field(integrationjob.FieldSegments))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *IntegrationJobFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(integrationjob.FieldSentAt))
 }
 
 // WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.

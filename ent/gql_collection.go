@@ -1044,6 +1044,26 @@ func (_q *IntegrationJobQuery) collectField(ctx context.Context, oneNode bool, o
 				selectedFields = append(selectedFields, integrationjob.FieldFailedFields)
 				fieldSeen[integrationjob.FieldFailedFields] = struct{}{}
 			}
+		case "partnerStatus":
+			if _, ok := fieldSeen[integrationjob.FieldPartnerStatus]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldPartnerStatus)
+				fieldSeen[integrationjob.FieldPartnerStatus] = struct{}{}
+			}
+		case "errorCode":
+			if _, ok := fieldSeen[integrationjob.FieldErrorCode]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldErrorCode)
+				fieldSeen[integrationjob.FieldErrorCode] = struct{}{}
+			}
+		case "segments":
+			if _, ok := fieldSeen[integrationjob.FieldSegments]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldSegments)
+				fieldSeen[integrationjob.FieldSegments] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[integrationjob.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldSentAt)
+				fieldSeen[integrationjob.FieldSentAt] = struct{}{}
+			}
 		case "nextAttemptAt":
 			if _, ok := fieldSeen[integrationjob.FieldNextAttemptAt]; !ok {
 				selectedFields = append(selectedFields, integrationjob.FieldNextAttemptAt)

@@ -2460,6 +2460,58 @@ type IntegrationJobWhereInput struct {
 	PartnerJobIDEqualFold    *string  `json:"partnerJobIDEqualFold,omitempty"`
 	PartnerJobIDContainsFold *string  `json:"partnerJobIDContainsFold,omitempty"`
 
+	// "partner_status" field predicates.
+	PartnerStatus             *string  `json:"partnerStatus,omitempty"`
+	PartnerStatusNEQ          *string  `json:"partnerStatusNEQ,omitempty"`
+	PartnerStatusIn           []string `json:"partnerStatusIn,omitempty"`
+	PartnerStatusNotIn        []string `json:"partnerStatusNotIn,omitempty"`
+	PartnerStatusGT           *string  `json:"partnerStatusGT,omitempty"`
+	PartnerStatusGTE          *string  `json:"partnerStatusGTE,omitempty"`
+	PartnerStatusLT           *string  `json:"partnerStatusLT,omitempty"`
+	PartnerStatusLTE          *string  `json:"partnerStatusLTE,omitempty"`
+	PartnerStatusContains     *string  `json:"partnerStatusContains,omitempty"`
+	PartnerStatusHasPrefix    *string  `json:"partnerStatusHasPrefix,omitempty"`
+	PartnerStatusHasSuffix    *string  `json:"partnerStatusHasSuffix,omitempty"`
+	PartnerStatusEqualFold    *string  `json:"partnerStatusEqualFold,omitempty"`
+	PartnerStatusContainsFold *string  `json:"partnerStatusContainsFold,omitempty"`
+
+	// "error_code" field predicates.
+	ErrorCode             *string  `json:"errorCode,omitempty"`
+	ErrorCodeNEQ          *string  `json:"errorCodeNEQ,omitempty"`
+	ErrorCodeIn           []string `json:"errorCodeIn,omitempty"`
+	ErrorCodeNotIn        []string `json:"errorCodeNotIn,omitempty"`
+	ErrorCodeGT           *string  `json:"errorCodeGT,omitempty"`
+	ErrorCodeGTE          *string  `json:"errorCodeGTE,omitempty"`
+	ErrorCodeLT           *string  `json:"errorCodeLT,omitempty"`
+	ErrorCodeLTE          *string  `json:"errorCodeLTE,omitempty"`
+	ErrorCodeContains     *string  `json:"errorCodeContains,omitempty"`
+	ErrorCodeHasPrefix    *string  `json:"errorCodeHasPrefix,omitempty"`
+	ErrorCodeHasSuffix    *string  `json:"errorCodeHasSuffix,omitempty"`
+	ErrorCodeEqualFold    *string  `json:"errorCodeEqualFold,omitempty"`
+	ErrorCodeContainsFold *string  `json:"errorCodeContainsFold,omitempty"`
+
+	// "segments" field predicates.
+	Segments      *int  `json:"segments,omitempty"`
+	SegmentsNEQ   *int  `json:"segmentsNEQ,omitempty"`
+	SegmentsIn    []int `json:"segmentsIn,omitempty"`
+	SegmentsNotIn []int `json:"segmentsNotIn,omitempty"`
+	SegmentsGT    *int  `json:"segmentsGT,omitempty"`
+	SegmentsGTE   *int  `json:"segmentsGTE,omitempty"`
+	SegmentsLT    *int  `json:"segmentsLT,omitempty"`
+	SegmentsLTE   *int  `json:"segmentsLTE,omitempty"`
+
+	// "sent_at" field predicates.
+	SentAt       *time.Time  `json:"sentAt,omitempty"`
+	SentAtNEQ    *time.Time  `json:"sentAtNEQ,omitempty"`
+	SentAtIn     []time.Time `json:"sentAtIn,omitempty"`
+	SentAtNotIn  []time.Time `json:"sentAtNotIn,omitempty"`
+	SentAtGT     *time.Time  `json:"sentAtGT,omitempty"`
+	SentAtGTE    *time.Time  `json:"sentAtGTE,omitempty"`
+	SentAtLT     *time.Time  `json:"sentAtLT,omitempty"`
+	SentAtLTE    *time.Time  `json:"sentAtLTE,omitempty"`
+	SentAtIsNil  bool        `json:"sentAtIsNil,omitempty"`
+	SentAtNotNil bool        `json:"sentAtNotNil,omitempty"`
+
 	// "next_attempt_at" field predicates.
 	NextAttemptAt       *time.Time  `json:"nextAttemptAt,omitempty"`
 	NextAttemptAtNEQ    *time.Time  `json:"nextAttemptAtNEQ,omitempty"`
@@ -2753,6 +2805,138 @@ func (i *IntegrationJobWhereInput) P() (predicate.IntegrationJob, error) {
 	}
 	if i.PartnerJobIDContainsFold != nil {
 		predicates = append(predicates, integrationjob.PartnerJobIDContainsFold(*i.PartnerJobIDContainsFold))
+	}
+	if i.PartnerStatus != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusEQ(*i.PartnerStatus))
+	}
+	if i.PartnerStatusNEQ != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusNEQ(*i.PartnerStatusNEQ))
+	}
+	if len(i.PartnerStatusIn) > 0 {
+		predicates = append(predicates, integrationjob.PartnerStatusIn(i.PartnerStatusIn...))
+	}
+	if len(i.PartnerStatusNotIn) > 0 {
+		predicates = append(predicates, integrationjob.PartnerStatusNotIn(i.PartnerStatusNotIn...))
+	}
+	if i.PartnerStatusGT != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusGT(*i.PartnerStatusGT))
+	}
+	if i.PartnerStatusGTE != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusGTE(*i.PartnerStatusGTE))
+	}
+	if i.PartnerStatusLT != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusLT(*i.PartnerStatusLT))
+	}
+	if i.PartnerStatusLTE != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusLTE(*i.PartnerStatusLTE))
+	}
+	if i.PartnerStatusContains != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusContains(*i.PartnerStatusContains))
+	}
+	if i.PartnerStatusHasPrefix != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusHasPrefix(*i.PartnerStatusHasPrefix))
+	}
+	if i.PartnerStatusHasSuffix != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusHasSuffix(*i.PartnerStatusHasSuffix))
+	}
+	if i.PartnerStatusEqualFold != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusEqualFold(*i.PartnerStatusEqualFold))
+	}
+	if i.PartnerStatusContainsFold != nil {
+		predicates = append(predicates, integrationjob.PartnerStatusContainsFold(*i.PartnerStatusContainsFold))
+	}
+	if i.ErrorCode != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeEQ(*i.ErrorCode))
+	}
+	if i.ErrorCodeNEQ != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeNEQ(*i.ErrorCodeNEQ))
+	}
+	if len(i.ErrorCodeIn) > 0 {
+		predicates = append(predicates, integrationjob.ErrorCodeIn(i.ErrorCodeIn...))
+	}
+	if len(i.ErrorCodeNotIn) > 0 {
+		predicates = append(predicates, integrationjob.ErrorCodeNotIn(i.ErrorCodeNotIn...))
+	}
+	if i.ErrorCodeGT != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeGT(*i.ErrorCodeGT))
+	}
+	if i.ErrorCodeGTE != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeGTE(*i.ErrorCodeGTE))
+	}
+	if i.ErrorCodeLT != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeLT(*i.ErrorCodeLT))
+	}
+	if i.ErrorCodeLTE != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeLTE(*i.ErrorCodeLTE))
+	}
+	if i.ErrorCodeContains != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeContains(*i.ErrorCodeContains))
+	}
+	if i.ErrorCodeHasPrefix != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeHasPrefix(*i.ErrorCodeHasPrefix))
+	}
+	if i.ErrorCodeHasSuffix != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeHasSuffix(*i.ErrorCodeHasSuffix))
+	}
+	if i.ErrorCodeEqualFold != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeEqualFold(*i.ErrorCodeEqualFold))
+	}
+	if i.ErrorCodeContainsFold != nil {
+		predicates = append(predicates, integrationjob.ErrorCodeContainsFold(*i.ErrorCodeContainsFold))
+	}
+	if i.Segments != nil {
+		predicates = append(predicates, integrationjob.SegmentsEQ(*i.Segments))
+	}
+	if i.SegmentsNEQ != nil {
+		predicates = append(predicates, integrationjob.SegmentsNEQ(*i.SegmentsNEQ))
+	}
+	if len(i.SegmentsIn) > 0 {
+		predicates = append(predicates, integrationjob.SegmentsIn(i.SegmentsIn...))
+	}
+	if len(i.SegmentsNotIn) > 0 {
+		predicates = append(predicates, integrationjob.SegmentsNotIn(i.SegmentsNotIn...))
+	}
+	if i.SegmentsGT != nil {
+		predicates = append(predicates, integrationjob.SegmentsGT(*i.SegmentsGT))
+	}
+	if i.SegmentsGTE != nil {
+		predicates = append(predicates, integrationjob.SegmentsGTE(*i.SegmentsGTE))
+	}
+	if i.SegmentsLT != nil {
+		predicates = append(predicates, integrationjob.SegmentsLT(*i.SegmentsLT))
+	}
+	if i.SegmentsLTE != nil {
+		predicates = append(predicates, integrationjob.SegmentsLTE(*i.SegmentsLTE))
+	}
+	if i.SentAt != nil {
+		predicates = append(predicates, integrationjob.SentAtEQ(*i.SentAt))
+	}
+	if i.SentAtNEQ != nil {
+		predicates = append(predicates, integrationjob.SentAtNEQ(*i.SentAtNEQ))
+	}
+	if len(i.SentAtIn) > 0 {
+		predicates = append(predicates, integrationjob.SentAtIn(i.SentAtIn...))
+	}
+	if len(i.SentAtNotIn) > 0 {
+		predicates = append(predicates, integrationjob.SentAtNotIn(i.SentAtNotIn...))
+	}
+	if i.SentAtGT != nil {
+		predicates = append(predicates, integrationjob.SentAtGT(*i.SentAtGT))
+	}
+	if i.SentAtGTE != nil {
+		predicates = append(predicates, integrationjob.SentAtGTE(*i.SentAtGTE))
+	}
+	if i.SentAtLT != nil {
+		predicates = append(predicates, integrationjob.SentAtLT(*i.SentAtLT))
+	}
+	if i.SentAtLTE != nil {
+		predicates = append(predicates, integrationjob.SentAtLTE(*i.SentAtLTE))
+	}
+	if i.SentAtIsNil {
+		predicates = append(predicates, integrationjob.SentAtIsNil())
+	}
+	if i.SentAtNotNil {
+		predicates = append(predicates, integrationjob.SentAtNotNil())
 	}
 	if i.NextAttemptAt != nil {
 		predicates = append(predicates, integrationjob.NextAttemptAtEQ(*i.NextAttemptAt))

@@ -45,6 +45,14 @@ type IntegrationJob struct {
 	SendStartedAt *time.Time `json:"send_started_at,omitempty"`
 	// A PARTIAL delivery being completed: only the fields that failed are sent again, as an update.
 	CompletePartial bool `json:"complete_partial,omitempty"`
+	// The partner's own word for the delivery's state, as it last reported it (an SMS: Twilio's queued, sending, sent, delivered, undelivered or failed). Empty until the partner has answered.
+	PartnerStatus string `json:"partner_status,omitempty"`
+	// The partner's error code for the last failure (an SMS: Twilio's, e.g. 21610 when the recipient replied STOP, 30003 when the handset is unreachable). Empty when none.
+	ErrorCode string `json:"error_code,omitempty"`
+	// An SMS: how many segments its text takes as Twilio bills them (160 GSM-7 or 70 UCS-2 characters in one). 0 for other deliveries.
+	Segments int `json:"segments,omitempty"`
+	// When the partner accepted the delivery (an SMS: when Twilio queued it).
+	SentAt *time.Time `json:"sent_at,omitempty"`
 	// When delivery will be tried or checked next, while it is not final.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	// The prospect concerned.
@@ -114,11 +122,11 @@ func (*IntegrationJob) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case integrationjob.FieldCompletePartial:
 			values[i] = new(sql.NullBool)
-		case integrationjob.FieldID, integrationjob.FieldClientID, integrationjob.FieldAttempts, integrationjob.FieldProspectID, integrationjob.FieldRegistrationID:
+		case integrationjob.FieldID, integrationjob.FieldClientID, integrationjob.FieldAttempts, integrationjob.FieldSegments, integrationjob.FieldProspectID, integrationjob.FieldRegistrationID:
 			values[i] = new(sql.NullInt64)
-		case integrationjob.FieldKind, integrationjob.FieldStatus, integrationjob.FieldLastError, integrationjob.FieldPartnerJobID, integrationjob.FieldNotesToAppend:
+		case integrationjob.FieldKind, integrationjob.FieldStatus, integrationjob.FieldLastError, integrationjob.FieldPartnerJobID, integrationjob.FieldNotesToAppend, integrationjob.FieldPartnerStatus, integrationjob.FieldErrorCode:
 			values[i] = new(sql.NullString)
-		case integrationjob.FieldCreatedAt, integrationjob.FieldUpdatedAt, integrationjob.FieldSendStartedAt, integrationjob.FieldNextAttemptAt:
+		case integrationjob.FieldCreatedAt, integrationjob.FieldUpdatedAt, integrationjob.FieldSendStartedAt, integrationjob.FieldSentAt, integrationjob.FieldNextAttemptAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -215,6 +223,31 @@ func (_m *IntegrationJob) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field complete_partial", values[i])
 			} else if value.Valid {
 				_m.CompletePartial = value.Bool
+			}
+		case integrationjob.FieldPartnerStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field partner_status", values[i])
+			} else if value.Valid {
+				_m.PartnerStatus = value.String
+			}
+		case integrationjob.FieldErrorCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field error_code", values[i])
+			} else if value.Valid {
+				_m.ErrorCode = value.String
+			}
+		case integrationjob.FieldSegments:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field segments", values[i])
+			} else if value.Valid {
+				_m.Segments = int(value.Int64)
+			}
+		case integrationjob.FieldSentAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field sent_at", values[i])
+			} else if value.Valid {
+				_m.SentAt = new(time.Time)
+				*_m.SentAt = value.Time
 			}
 		case integrationjob.FieldNextAttemptAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -325,6 +358,20 @@ func (_m *IntegrationJob) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("complete_partial=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CompletePartial))
+	builder.WriteString(", ")
+	builder.WriteString("partner_status=")
+	builder.WriteString(_m.PartnerStatus)
+	builder.WriteString(", ")
+	builder.WriteString("error_code=")
+	builder.WriteString(_m.ErrorCode)
+	builder.WriteString(", ")
+	builder.WriteString("segments=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Segments))
+	builder.WriteString(", ")
+	if v := _m.SentAt; v != nil {
+		builder.WriteString("sent_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	if v := _m.NextAttemptAt; v != nil {
 		builder.WriteString("next_attempt_at=")

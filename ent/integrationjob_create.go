@@ -169,6 +169,62 @@ func (_c *IntegrationJobCreate) SetNillableCompletePartial(v *bool) *Integration
 	return _c
 }
 
+// SetPartnerStatus sets the "partner_status" field.
+func (_c *IntegrationJobCreate) SetPartnerStatus(v string) *IntegrationJobCreate {
+	_c.mutation.SetPartnerStatus(v)
+	return _c
+}
+
+// SetNillablePartnerStatus sets the "partner_status" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillablePartnerStatus(v *string) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetPartnerStatus(*v)
+	}
+	return _c
+}
+
+// SetErrorCode sets the "error_code" field.
+func (_c *IntegrationJobCreate) SetErrorCode(v string) *IntegrationJobCreate {
+	_c.mutation.SetErrorCode(v)
+	return _c
+}
+
+// SetNillableErrorCode sets the "error_code" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableErrorCode(v *string) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetErrorCode(*v)
+	}
+	return _c
+}
+
+// SetSegments sets the "segments" field.
+func (_c *IntegrationJobCreate) SetSegments(v int) *IntegrationJobCreate {
+	_c.mutation.SetSegments(v)
+	return _c
+}
+
+// SetNillableSegments sets the "segments" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableSegments(v *int) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetSegments(*v)
+	}
+	return _c
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_c *IntegrationJobCreate) SetSentAt(v time.Time) *IntegrationJobCreate {
+	_c.mutation.SetSentAt(v)
+	return _c
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableSentAt(v *time.Time) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetSentAt(*v)
+	}
+	return _c
+}
+
 // SetNextAttemptAt sets the "next_attempt_at" field.
 func (_c *IntegrationJobCreate) SetNextAttemptAt(v time.Time) *IntegrationJobCreate {
 	_c.mutation.SetNextAttemptAt(v)
@@ -301,6 +357,18 @@ func (_c *IntegrationJobCreate) defaults() error {
 		v := integrationjob.DefaultCompletePartial
 		_c.mutation.SetCompletePartial(v)
 	}
+	if _, ok := _c.mutation.PartnerStatus(); !ok {
+		v := integrationjob.DefaultPartnerStatus
+		_c.mutation.SetPartnerStatus(v)
+	}
+	if _, ok := _c.mutation.ErrorCode(); !ok {
+		v := integrationjob.DefaultErrorCode
+		_c.mutation.SetErrorCode(v)
+	}
+	if _, ok := _c.mutation.Segments(); !ok {
+		v := integrationjob.DefaultSegments
+		_c.mutation.SetSegments(v)
+	}
 	return nil
 }
 
@@ -360,6 +428,25 @@ func (_c *IntegrationJobCreate) check() error {
 	}
 	if _, ok := _c.mutation.CompletePartial(); !ok {
 		return &ValidationError{Name: "complete_partial", err: errors.New(`ent: missing required field "IntegrationJob.complete_partial"`)}
+	}
+	if _, ok := _c.mutation.PartnerStatus(); !ok {
+		return &ValidationError{Name: "partner_status", err: errors.New(`ent: missing required field "IntegrationJob.partner_status"`)}
+	}
+	if v, ok := _c.mutation.PartnerStatus(); ok {
+		if err := integrationjob.PartnerStatusValidator(v); err != nil {
+			return &ValidationError{Name: "partner_status", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.partner_status": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ErrorCode(); !ok {
+		return &ValidationError{Name: "error_code", err: errors.New(`ent: missing required field "IntegrationJob.error_code"`)}
+	}
+	if v, ok := _c.mutation.ErrorCode(); ok {
+		if err := integrationjob.ErrorCodeValidator(v); err != nil {
+			return &ValidationError{Name: "error_code", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.error_code": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Segments(); !ok {
+		return &ValidationError{Name: "segments", err: errors.New(`ent: missing required field "IntegrationJob.segments"`)}
 	}
 	if len(_c.mutation.ClientIDs()) == 0 {
 		return &ValidationError{Name: "client", err: errors.New(`ent: missing required edge "IntegrationJob.client"`)}
@@ -434,6 +521,22 @@ func (_c *IntegrationJobCreate) createSpec() (*IntegrationJob, *sqlgraph.CreateS
 	if value, ok := _c.mutation.CompletePartial(); ok {
 		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
 		_node.CompletePartial = value
+	}
+	if value, ok := _c.mutation.PartnerStatus(); ok {
+		_spec.SetField(integrationjob.FieldPartnerStatus, field.TypeString, value)
+		_node.PartnerStatus = value
+	}
+	if value, ok := _c.mutation.ErrorCode(); ok {
+		_spec.SetField(integrationjob.FieldErrorCode, field.TypeString, value)
+		_node.ErrorCode = value
+	}
+	if value, ok := _c.mutation.Segments(); ok {
+		_spec.SetField(integrationjob.FieldSegments, field.TypeInt, value)
+		_node.Segments = value
+	}
+	if value, ok := _c.mutation.SentAt(); ok {
+		_spec.SetField(integrationjob.FieldSentAt, field.TypeTime, value)
+		_node.SentAt = &value
 	}
 	if value, ok := _c.mutation.NextAttemptAt(); ok {
 		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)
@@ -677,6 +780,66 @@ func (u *IntegrationJobUpsert) SetCompletePartial(v bool) *IntegrationJobUpsert 
 // UpdateCompletePartial sets the "complete_partial" field to the value that was provided on create.
 func (u *IntegrationJobUpsert) UpdateCompletePartial() *IntegrationJobUpsert {
 	u.SetExcluded(integrationjob.FieldCompletePartial)
+	return u
+}
+
+// SetPartnerStatus sets the "partner_status" field.
+func (u *IntegrationJobUpsert) SetPartnerStatus(v string) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldPartnerStatus, v)
+	return u
+}
+
+// UpdatePartnerStatus sets the "partner_status" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdatePartnerStatus() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldPartnerStatus)
+	return u
+}
+
+// SetErrorCode sets the "error_code" field.
+func (u *IntegrationJobUpsert) SetErrorCode(v string) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldErrorCode, v)
+	return u
+}
+
+// UpdateErrorCode sets the "error_code" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateErrorCode() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldErrorCode)
+	return u
+}
+
+// SetSegments sets the "segments" field.
+func (u *IntegrationJobUpsert) SetSegments(v int) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldSegments, v)
+	return u
+}
+
+// UpdateSegments sets the "segments" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateSegments() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldSegments)
+	return u
+}
+
+// AddSegments adds v to the "segments" field.
+func (u *IntegrationJobUpsert) AddSegments(v int) *IntegrationJobUpsert {
+	u.Add(integrationjob.FieldSegments, v)
+	return u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *IntegrationJobUpsert) SetSentAt(v time.Time) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldSentAt, v)
+	return u
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateSentAt() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldSentAt)
+	return u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *IntegrationJobUpsert) ClearSentAt() *IntegrationJobUpsert {
+	u.SetNull(integrationjob.FieldSentAt)
 	return u
 }
 
@@ -940,6 +1103,76 @@ func (u *IntegrationJobUpsertOne) SetCompletePartial(v bool) *IntegrationJobUpse
 func (u *IntegrationJobUpsertOne) UpdateCompletePartial() *IntegrationJobUpsertOne {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.UpdateCompletePartial()
+	})
+}
+
+// SetPartnerStatus sets the "partner_status" field.
+func (u *IntegrationJobUpsertOne) SetPartnerStatus(v string) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetPartnerStatus(v)
+	})
+}
+
+// UpdatePartnerStatus sets the "partner_status" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdatePartnerStatus() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdatePartnerStatus()
+	})
+}
+
+// SetErrorCode sets the "error_code" field.
+func (u *IntegrationJobUpsertOne) SetErrorCode(v string) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetErrorCode(v)
+	})
+}
+
+// UpdateErrorCode sets the "error_code" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateErrorCode() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateErrorCode()
+	})
+}
+
+// SetSegments sets the "segments" field.
+func (u *IntegrationJobUpsertOne) SetSegments(v int) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetSegments(v)
+	})
+}
+
+// AddSegments adds v to the "segments" field.
+func (u *IntegrationJobUpsertOne) AddSegments(v int) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.AddSegments(v)
+	})
+}
+
+// UpdateSegments sets the "segments" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateSegments() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateSegments()
+	})
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *IntegrationJobUpsertOne) SetSentAt(v time.Time) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetSentAt(v)
+	})
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateSentAt() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateSentAt()
+	})
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *IntegrationJobUpsertOne) ClearSentAt() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearSentAt()
 	})
 }
 
@@ -1378,6 +1611,76 @@ func (u *IntegrationJobUpsertBulk) SetCompletePartial(v bool) *IntegrationJobUps
 func (u *IntegrationJobUpsertBulk) UpdateCompletePartial() *IntegrationJobUpsertBulk {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.UpdateCompletePartial()
+	})
+}
+
+// SetPartnerStatus sets the "partner_status" field.
+func (u *IntegrationJobUpsertBulk) SetPartnerStatus(v string) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetPartnerStatus(v)
+	})
+}
+
+// UpdatePartnerStatus sets the "partner_status" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdatePartnerStatus() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdatePartnerStatus()
+	})
+}
+
+// SetErrorCode sets the "error_code" field.
+func (u *IntegrationJobUpsertBulk) SetErrorCode(v string) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetErrorCode(v)
+	})
+}
+
+// UpdateErrorCode sets the "error_code" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateErrorCode() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateErrorCode()
+	})
+}
+
+// SetSegments sets the "segments" field.
+func (u *IntegrationJobUpsertBulk) SetSegments(v int) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetSegments(v)
+	})
+}
+
+// AddSegments adds v to the "segments" field.
+func (u *IntegrationJobUpsertBulk) AddSegments(v int) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.AddSegments(v)
+	})
+}
+
+// UpdateSegments sets the "segments" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateSegments() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateSegments()
+	})
+}
+
+// SetSentAt sets the "sent_at" field.
+func (u *IntegrationJobUpsertBulk) SetSentAt(v time.Time) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetSentAt(v)
+	})
+}
+
+// UpdateSentAt sets the "sent_at" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateSentAt() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateSentAt()
+	})
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (u *IntegrationJobUpsertBulk) ClearSentAt() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearSentAt()
 	})
 }
 

@@ -180,6 +180,75 @@ func (_u *IntegrationJobUpdate) SetNillableCompletePartial(v *bool) *Integration
 	return _u
 }
 
+// SetPartnerStatus sets the "partner_status" field.
+func (_u *IntegrationJobUpdate) SetPartnerStatus(v string) *IntegrationJobUpdate {
+	_u.mutation.SetPartnerStatus(v)
+	return _u
+}
+
+// SetNillablePartnerStatus sets the "partner_status" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillablePartnerStatus(v *string) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetPartnerStatus(*v)
+	}
+	return _u
+}
+
+// SetErrorCode sets the "error_code" field.
+func (_u *IntegrationJobUpdate) SetErrorCode(v string) *IntegrationJobUpdate {
+	_u.mutation.SetErrorCode(v)
+	return _u
+}
+
+// SetNillableErrorCode sets the "error_code" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableErrorCode(v *string) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetErrorCode(*v)
+	}
+	return _u
+}
+
+// SetSegments sets the "segments" field.
+func (_u *IntegrationJobUpdate) SetSegments(v int) *IntegrationJobUpdate {
+	_u.mutation.ResetSegments()
+	_u.mutation.SetSegments(v)
+	return _u
+}
+
+// SetNillableSegments sets the "segments" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableSegments(v *int) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetSegments(*v)
+	}
+	return _u
+}
+
+// AddSegments adds value to the "segments" field.
+func (_u *IntegrationJobUpdate) AddSegments(v int) *IntegrationJobUpdate {
+	_u.mutation.AddSegments(v)
+	return _u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_u *IntegrationJobUpdate) SetSentAt(v time.Time) *IntegrationJobUpdate {
+	_u.mutation.SetSentAt(v)
+	return _u
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableSentAt(v *time.Time) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetSentAt(*v)
+	}
+	return _u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (_u *IntegrationJobUpdate) ClearSentAt() *IntegrationJobUpdate {
+	_u.mutation.ClearSentAt()
+	return _u
+}
+
 // SetNextAttemptAt sets the "next_attempt_at" field.
 func (_u *IntegrationJobUpdate) SetNextAttemptAt(v time.Time) *IntegrationJobUpdate {
 	_u.mutation.SetNextAttemptAt(v)
@@ -336,6 +405,16 @@ func (_u *IntegrationJobUpdate) check() error {
 			return &ValidationError{Name: "notes_to_append", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.notes_to_append": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PartnerStatus(); ok {
+		if err := integrationjob.PartnerStatusValidator(v); err != nil {
+			return &ValidationError{Name: "partner_status", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.partner_status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ErrorCode(); ok {
+		if err := integrationjob.ErrorCodeValidator(v); err != nil {
+			return &ValidationError{Name: "error_code", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.error_code": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "IntegrationJob.client"`)
 	}
@@ -397,6 +476,24 @@ func (_u *IntegrationJobUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if value, ok := _u.mutation.CompletePartial(); ok {
 		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PartnerStatus(); ok {
+		_spec.SetField(integrationjob.FieldPartnerStatus, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ErrorCode(); ok {
+		_spec.SetField(integrationjob.FieldErrorCode, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Segments(); ok {
+		_spec.SetField(integrationjob.FieldSegments, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSegments(); ok {
+		_spec.AddField(integrationjob.FieldSegments, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.SentAt(); ok {
+		_spec.SetField(integrationjob.FieldSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.SentAtCleared() {
+		_spec.ClearField(integrationjob.FieldSentAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)
@@ -631,6 +728,75 @@ func (_u *IntegrationJobUpdateOne) SetNillableCompletePartial(v *bool) *Integrat
 	return _u
 }
 
+// SetPartnerStatus sets the "partner_status" field.
+func (_u *IntegrationJobUpdateOne) SetPartnerStatus(v string) *IntegrationJobUpdateOne {
+	_u.mutation.SetPartnerStatus(v)
+	return _u
+}
+
+// SetNillablePartnerStatus sets the "partner_status" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillablePartnerStatus(v *string) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetPartnerStatus(*v)
+	}
+	return _u
+}
+
+// SetErrorCode sets the "error_code" field.
+func (_u *IntegrationJobUpdateOne) SetErrorCode(v string) *IntegrationJobUpdateOne {
+	_u.mutation.SetErrorCode(v)
+	return _u
+}
+
+// SetNillableErrorCode sets the "error_code" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableErrorCode(v *string) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetErrorCode(*v)
+	}
+	return _u
+}
+
+// SetSegments sets the "segments" field.
+func (_u *IntegrationJobUpdateOne) SetSegments(v int) *IntegrationJobUpdateOne {
+	_u.mutation.ResetSegments()
+	_u.mutation.SetSegments(v)
+	return _u
+}
+
+// SetNillableSegments sets the "segments" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableSegments(v *int) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetSegments(*v)
+	}
+	return _u
+}
+
+// AddSegments adds value to the "segments" field.
+func (_u *IntegrationJobUpdateOne) AddSegments(v int) *IntegrationJobUpdateOne {
+	_u.mutation.AddSegments(v)
+	return _u
+}
+
+// SetSentAt sets the "sent_at" field.
+func (_u *IntegrationJobUpdateOne) SetSentAt(v time.Time) *IntegrationJobUpdateOne {
+	_u.mutation.SetSentAt(v)
+	return _u
+}
+
+// SetNillableSentAt sets the "sent_at" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableSentAt(v *time.Time) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetSentAt(*v)
+	}
+	return _u
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (_u *IntegrationJobUpdateOne) ClearSentAt() *IntegrationJobUpdateOne {
+	_u.mutation.ClearSentAt()
+	return _u
+}
+
 // SetNextAttemptAt sets the "next_attempt_at" field.
 func (_u *IntegrationJobUpdateOne) SetNextAttemptAt(v time.Time) *IntegrationJobUpdateOne {
 	_u.mutation.SetNextAttemptAt(v)
@@ -800,6 +966,16 @@ func (_u *IntegrationJobUpdateOne) check() error {
 			return &ValidationError{Name: "notes_to_append", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.notes_to_append": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PartnerStatus(); ok {
+		if err := integrationjob.PartnerStatusValidator(v); err != nil {
+			return &ValidationError{Name: "partner_status", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.partner_status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ErrorCode(); ok {
+		if err := integrationjob.ErrorCodeValidator(v); err != nil {
+			return &ValidationError{Name: "error_code", err: fmt.Errorf(`ent: validator failed for field "IntegrationJob.error_code": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "IntegrationJob.client"`)
 	}
@@ -878,6 +1054,24 @@ func (_u *IntegrationJobUpdateOne) sqlSave(ctx context.Context) (_node *Integrat
 	}
 	if value, ok := _u.mutation.CompletePartial(); ok {
 		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PartnerStatus(); ok {
+		_spec.SetField(integrationjob.FieldPartnerStatus, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ErrorCode(); ok {
+		_spec.SetField(integrationjob.FieldErrorCode, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Segments(); ok {
+		_spec.SetField(integrationjob.FieldSegments, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSegments(); ok {
+		_spec.AddField(integrationjob.FieldSegments, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.SentAt(); ok {
+		_spec.SetField(integrationjob.FieldSentAt, field.TypeTime, value)
+	}
+	if _u.mutation.SentAtCleared() {
+		_spec.ClearField(integrationjob.FieldSentAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.NextAttemptAt(); ok {
 		_spec.SetField(integrationjob.FieldNextAttemptAt, field.TypeTime, value)

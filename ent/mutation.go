@@ -7130,6 +7130,11 @@ type IntegrationJobMutation struct {
 	appendfailed_fields []string
 	send_started_at     *time.Time
 	complete_partial    *bool
+	partner_status      *string
+	error_code          *string
+	segments            *int
+	addsegments         *int
+	sent_at             *time.Time
 	next_attempt_at     *time.Time
 	clearedFields       map[string]struct{}
 	client              *int
@@ -7735,6 +7740,183 @@ func (m *IntegrationJobMutation) ResetCompletePartial() {
 	m.complete_partial = nil
 }
 
+// SetPartnerStatus sets the "partner_status" field.
+func (m *IntegrationJobMutation) SetPartnerStatus(s string) {
+	m.partner_status = &s
+}
+
+// PartnerStatus returns the value of the "partner_status" field in the mutation.
+func (m *IntegrationJobMutation) PartnerStatus() (r string, exists bool) {
+	v := m.partner_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerStatus returns the old "partner_status" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldPartnerStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerStatus: %w", err)
+	}
+	return oldValue.PartnerStatus, nil
+}
+
+// ResetPartnerStatus resets all changes to the "partner_status" field.
+func (m *IntegrationJobMutation) ResetPartnerStatus() {
+	m.partner_status = nil
+}
+
+// SetErrorCode sets the "error_code" field.
+func (m *IntegrationJobMutation) SetErrorCode(s string) {
+	m.error_code = &s
+}
+
+// ErrorCode returns the value of the "error_code" field in the mutation.
+func (m *IntegrationJobMutation) ErrorCode() (r string, exists bool) {
+	v := m.error_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorCode returns the old "error_code" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldErrorCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorCode: %w", err)
+	}
+	return oldValue.ErrorCode, nil
+}
+
+// ResetErrorCode resets all changes to the "error_code" field.
+func (m *IntegrationJobMutation) ResetErrorCode() {
+	m.error_code = nil
+}
+
+// SetSegments sets the "segments" field.
+func (m *IntegrationJobMutation) SetSegments(i int) {
+	m.segments = &i
+	m.addsegments = nil
+}
+
+// Segments returns the value of the "segments" field in the mutation.
+func (m *IntegrationJobMutation) Segments() (r int, exists bool) {
+	v := m.segments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSegments returns the old "segments" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldSegments(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSegments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSegments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSegments: %w", err)
+	}
+	return oldValue.Segments, nil
+}
+
+// AddSegments adds i to the "segments" field.
+func (m *IntegrationJobMutation) AddSegments(i int) {
+	if m.addsegments != nil {
+		*m.addsegments += i
+	} else {
+		m.addsegments = &i
+	}
+}
+
+// AddedSegments returns the value that was added to the "segments" field in this mutation.
+func (m *IntegrationJobMutation) AddedSegments() (r int, exists bool) {
+	v := m.addsegments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSegments resets all changes to the "segments" field.
+func (m *IntegrationJobMutation) ResetSegments() {
+	m.segments = nil
+	m.addsegments = nil
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *IntegrationJobMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *IntegrationJobMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (m *IntegrationJobMutation) ClearSentAt() {
+	m.sent_at = nil
+	m.clearedFields[integrationjob.FieldSentAt] = struct{}{}
+}
+
+// SentAtCleared returns if the "sent_at" field was cleared in this mutation.
+func (m *IntegrationJobMutation) SentAtCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldSentAt]
+	return ok
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *IntegrationJobMutation) ResetSentAt() {
+	m.sent_at = nil
+	delete(m.clearedFields, integrationjob.FieldSentAt)
+}
+
 // SetNextAttemptAt sets the "next_attempt_at" field.
 func (m *IntegrationJobMutation) SetNextAttemptAt(t time.Time) {
 	m.next_attempt_at = &t
@@ -7997,7 +8179,7 @@ func (m *IntegrationJobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IntegrationJobMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, integrationjob.FieldCreatedAt)
 	}
@@ -8033,6 +8215,18 @@ func (m *IntegrationJobMutation) Fields() []string {
 	}
 	if m.complete_partial != nil {
 		fields = append(fields, integrationjob.FieldCompletePartial)
+	}
+	if m.partner_status != nil {
+		fields = append(fields, integrationjob.FieldPartnerStatus)
+	}
+	if m.error_code != nil {
+		fields = append(fields, integrationjob.FieldErrorCode)
+	}
+	if m.segments != nil {
+		fields = append(fields, integrationjob.FieldSegments)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, integrationjob.FieldSentAt)
 	}
 	if m.next_attempt_at != nil {
 		fields = append(fields, integrationjob.FieldNextAttemptAt)
@@ -8075,6 +8269,14 @@ func (m *IntegrationJobMutation) Field(name string) (ent.Value, bool) {
 		return m.SendStartedAt()
 	case integrationjob.FieldCompletePartial:
 		return m.CompletePartial()
+	case integrationjob.FieldPartnerStatus:
+		return m.PartnerStatus()
+	case integrationjob.FieldErrorCode:
+		return m.ErrorCode()
+	case integrationjob.FieldSegments:
+		return m.Segments()
+	case integrationjob.FieldSentAt:
+		return m.SentAt()
 	case integrationjob.FieldNextAttemptAt:
 		return m.NextAttemptAt()
 	case integrationjob.FieldProspectID:
@@ -8114,6 +8316,14 @@ func (m *IntegrationJobMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldSendStartedAt(ctx)
 	case integrationjob.FieldCompletePartial:
 		return m.OldCompletePartial(ctx)
+	case integrationjob.FieldPartnerStatus:
+		return m.OldPartnerStatus(ctx)
+	case integrationjob.FieldErrorCode:
+		return m.OldErrorCode(ctx)
+	case integrationjob.FieldSegments:
+		return m.OldSegments(ctx)
+	case integrationjob.FieldSentAt:
+		return m.OldSentAt(ctx)
 	case integrationjob.FieldNextAttemptAt:
 		return m.OldNextAttemptAt(ctx)
 	case integrationjob.FieldProspectID:
@@ -8213,6 +8423,34 @@ func (m *IntegrationJobMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCompletePartial(v)
 		return nil
+	case integrationjob.FieldPartnerStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerStatus(v)
+		return nil
+	case integrationjob.FieldErrorCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorCode(v)
+		return nil
+	case integrationjob.FieldSegments:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSegments(v)
+		return nil
+	case integrationjob.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
 	case integrationjob.FieldNextAttemptAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -8245,6 +8483,9 @@ func (m *IntegrationJobMutation) AddedFields() []string {
 	if m.addattempts != nil {
 		fields = append(fields, integrationjob.FieldAttempts)
 	}
+	if m.addsegments != nil {
+		fields = append(fields, integrationjob.FieldSegments)
+	}
 	return fields
 }
 
@@ -8255,6 +8496,8 @@ func (m *IntegrationJobMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case integrationjob.FieldAttempts:
 		return m.AddedAttempts()
+	case integrationjob.FieldSegments:
+		return m.AddedSegments()
 	}
 	return nil, false
 }
@@ -8271,6 +8514,13 @@ func (m *IntegrationJobMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddAttempts(v)
 		return nil
+	case integrationjob.FieldSegments:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSegments(v)
+		return nil
 	}
 	return fmt.Errorf("unknown IntegrationJob numeric field %s", name)
 }
@@ -8284,6 +8534,9 @@ func (m *IntegrationJobMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(integrationjob.FieldSendStartedAt) {
 		fields = append(fields, integrationjob.FieldSendStartedAt)
+	}
+	if m.FieldCleared(integrationjob.FieldSentAt) {
+		fields = append(fields, integrationjob.FieldSentAt)
 	}
 	if m.FieldCleared(integrationjob.FieldNextAttemptAt) {
 		fields = append(fields, integrationjob.FieldNextAttemptAt)
@@ -8313,6 +8566,9 @@ func (m *IntegrationJobMutation) ClearField(name string) error {
 		return nil
 	case integrationjob.FieldSendStartedAt:
 		m.ClearSendStartedAt()
+		return nil
+	case integrationjob.FieldSentAt:
+		m.ClearSentAt()
 		return nil
 	case integrationjob.FieldNextAttemptAt:
 		m.ClearNextAttemptAt()
@@ -8366,6 +8622,18 @@ func (m *IntegrationJobMutation) ResetField(name string) error {
 		return nil
 	case integrationjob.FieldCompletePartial:
 		m.ResetCompletePartial()
+		return nil
+	case integrationjob.FieldPartnerStatus:
+		m.ResetPartnerStatus()
+		return nil
+	case integrationjob.FieldErrorCode:
+		m.ResetErrorCode()
+		return nil
+	case integrationjob.FieldSegments:
+		m.ResetSegments()
+		return nil
+	case integrationjob.FieldSentAt:
+		m.ResetSentAt()
 		return nil
 	case integrationjob.FieldNextAttemptAt:
 		m.ResetNextAttemptAt()

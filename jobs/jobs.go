@@ -1,6 +1,7 @@
 // Package jobs is the background work, as River jobs in the same database as
 // the data, so a write and the job that follows it up commit in one
-// transaction: durable outbound delivery to Propexo (workers retry with
+// transaction: durable outbound delivery to Propexo and invitation SMSs
+// through Twilio (workers retry with
 // backoff; their visible state is the IntegrationJob row, never the River
 // job), and SmartMove refreshes (one after each postback that moves an
 // application, and a periodic one run by the elected leader).
@@ -48,6 +49,9 @@ type Config struct {
 	// client fetch from the partners queue. A client without it would take
 	// deliveries it cannot run and fail them as jobs of an unknown kind.
 	Deliver bool
+	// SendSMS says Workers hold the SMS worker: only then does this client
+	// fetch from the SMS queue, for the same reason.
+	SendSMS bool
 	// JobTimeout cancels one attempt's context after this long (default
 	// 1 min). RescueAfter, which must be longer, is when a job still marked
 	// running is taken to belong to a dead process (kill -9, a lost host)
@@ -118,6 +122,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		rc.Queues = map[string]river.QueueConfig{screeningQueue: {MaxWorkers: screeningConcurrency}}
 		if cfg.Deliver {
 			rc.Queues[queueName] = river.QueueConfig{MaxWorkers: cfg.Concurrency}
+		}
+		if cfg.SendSMS {
+			rc.Queues[smsQueue] = river.QueueConfig{MaxWorkers: cfg.Concurrency}
 		}
 		rc.PeriodicJobs = cfg.PeriodicJobs
 	}

@@ -5,6 +5,7 @@ package registration
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -60,6 +61,13 @@ type Outcome struct {
 	Registration *ent.Registration
 }
 
+// SMSEnqueuer puts the invitation's send job into the queue, inside the
+// registration's transaction, so the SMS is sent exactly when the
+// registration is stored. The job carries the IntegrationJob's id only.
+type SMSEnqueuer interface {
+	EnqueueSMS(ctx context.Context, tx *sql.Tx, integrationJobID int) error
+}
+
 // Service registers prospects. Its methods join the transaction in ctx or
 // open their own (ent.WithTx), so that the prospect, the card, the
 // registration and the SMS delivery are written together or not at all.
@@ -69,10 +77,11 @@ type Service struct {
 	// Prospects writes the registered prospect, so that it reaches the
 	// client's CRM (Propexo) like any other prospect write.
 	Prospects *prospects.Service
-	// SMSConfigured says whether an SMS provider is set up; without one an
-	// SMS is recorded as NOT_SENT, never silently dropped.
-	SMSConfigured bool
-	Now           func() time.Time
+	// SMS sends the invitation (Twilio, through the job queue); nil when no
+	// SMS provider is configured, and then the SMS is recorded as NOT_SENT,
+	// never silently dropped.
+	SMS SMSEnqueuer
+	Now func() time.Time
 }
 
 // Register runs the rules in order and records the attempt.
@@ -220,15 +229,24 @@ func (s *Service) record(ctx context.Context, db *ent.Client, req Request) *ent.
 	return rec
 }
 
-// queueSMS records the invitation SMS as a delivery. With no provider it is
-// NOT_SENT, visible in the graph with the reason.
+// queueSMS records the invitation SMS as a delivery and queues its send in
+// the same transaction. With no provider it is NOT_SENT, visible in the
+// graph with the reason.
 func (s *Service) queueSMS(ctx context.Context, db *ent.Client, r *ent.Registration, p *ent.Prospect) error {
 	job := db.IntegrationJob.Create().SetKind(integrationjob.KindSMS).
 		SetRegistrationID(r.ID).SetProspectID(p.ID)
-	if !s.SMSConfigured {
-		job.SetStatus(integrationjob.StatusNOT_SENT).SetLastError("no SMS provider is configured")
+	if s.SMS == nil {
+		return job.SetStatus(integrationjob.StatusNOT_SENT).SetLastError("no SMS provider is configured").Exec(ctx)
 	}
-	return job.Exec(ctx)
+	j, err := job.Save(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := ent.SQLTx(db)
+	if err != nil {
+		return err
+	}
+	return s.SMS.EnqueueSMS(ctx, tx, j.ID)
 }
 
 // upsertProspect creates the prospect, or updates the one with this phone,

@@ -15,7 +15,10 @@ import (
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/prospects"
+	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/twilio"
+	"github.com/leasegraph/leasegraph/twilio/twiliotest"
 )
 
 // deliveryConfig is how prospects reach Propexo: the settings, and knobs
@@ -32,6 +35,19 @@ type deliveryConfig struct {
 	PollEvery, RetryBase, JobPoll time.Duration
 	// InsertOnly enqueues without working jobs (tests of a stopped server).
 	InsertOnly bool
+	// SMS is Twilio's settings (unset: invitations are NOT_SENT); TwilioHTTP
+	// overrides its HTTP client (demo mode's in-process simulator).
+	// PublicURL is this server's, for Twilio's status callbacks.
+	SMS        config.SMS
+	TwilioHTTP *http.Client
+	PublicURL  string
+}
+
+// jobServices are the services whose writes enqueue jobs.
+type jobServices struct {
+	Prospects *prospects.Service
+	// SMS sends registration invitations; nil when Twilio is not configured.
+	SMS registration.SMSEnqueuer
 }
 
 // demoPropexo runs the Propexo simulator in-process, finishing each write
@@ -50,17 +66,27 @@ func demoPropexo(d config.Delivery) deliveryConfig {
 // recorded as NOT_SENT) and, when scr is set, the SmartMove refreshes: the
 // job each moving postback inserts, and the periodic refresh every
 // refreshEvery, run by the leader only.
-func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, refreshEvery time.Duration, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (*prospects.Service, func(), error) {
-	if dc.PropexoToken == "" && scr == nil {
-		return &prospects.Service{DB: client}, func() {}, nil
+func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, refreshEvery time.Duration, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (jobServices, func(), error) {
+	none := jobServices{Prospects: &prospects.Service{DB: client}}
+	sendSMS := dc.SMS.Configured()
+	if dc.PropexoToken == "" && scr == nil && !sendSMS {
+		return none, func() {}, nil
 	}
 	workers := river.NewWorkers()
 	if dc.PropexoToken != "" {
 		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP, RateWindow: dc.PropexoWindow})
 		if err != nil {
-			return nil, nil, err
+			return none, nil, err
 		}
 		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second), ReconcileAfter: dc.ReconcileAfter})
+	}
+	if sendSMS {
+		tw, err := twilio.New(twilio.Config{AccountSID: dc.SMS.AccountSID, AuthToken: dc.SMS.AuthToken, From: dc.SMS.From,
+			BaseURL: dc.SMS.BaseURL, HTTPClient: dc.TwilioHTTP})
+		if err != nil {
+			return none, nil, err
+		}
+		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: dc.PublicURL})
 	}
 	var periodic []*river.PeriodicJob
 	if scr != nil {
@@ -70,32 +96,47 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		workers = nil
 	}
 	q, err := jobs.New(ctx, jobs.Config{
-		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "",
+		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "", SendSMS: sendSMS,
 		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
 		JobTimeout: dc.JobTimeout, RescueAfter: dc.RescueAfter,
 	})
 	if err != nil {
-		return nil, nil, err
+		return none, nil, err
 	}
-	ps := &prospects.Service{DB: client}
+	out := none
 	if dc.PropexoToken != "" {
-		ps.Queue = q
+		out.Prospects.Queue = q
+	}
+	if sendSMS {
+		out.SMS = q
 	}
 	if scr != nil {
 		scr.Queue = q
 	}
 	if dc.InsertOnly {
-		return ps, func() {}, nil
+		return out, func() {}, nil
 	}
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
-		return nil, nil, err
+		return none, nil, err
 	}
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = q.Stop(sctx)
 	}
-	return ps, stop, nil
+	return out, stop, nil
+}
+
+// demoTwilio runs the Twilio simulator in-process, so demo invitations are
+// "sent" with no account: its status callbacks reach this server at
+// publicURL, signed as Twilio signs them.
+func demoTwilio(dc deliveryConfig, publicURL string) deliveryConfig {
+	const sid, token, from = "ACdemo0000000000000000000000000000", "demo-auth-token", "+15005550006"
+	sim := twiliotest.New(twiliotest.Options{AccountSID: sid, AuthToken: token, Numbers: []string{from}, Step: 2 * time.Second})
+	dc.SMS = config.SMS{AccountSID: sid, AuthToken: token, From: from, BaseURL: "http://twilio.simulator"}
+	dc.TwilioHTTP = &http.Client{Transport: sim.Transport(), Timeout: 10 * time.Second}
+	dc.PublicURL = publicURL
+	return dc
 }
 
 func or(d, def time.Duration) time.Duration {

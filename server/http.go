@@ -33,6 +33,7 @@ import (
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/registration/page"
+	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -58,6 +59,11 @@ type app struct {
 	screening screeningSetup
 	// prospects delivers to Propexo through the queue when one is set.
 	prospects *prospects.Service
+	// sms queues registration invitations (nil: Twilio is not configured);
+	// twilioHook receives Twilio's status callbacks (nil: every callback is
+	// refused, since no auth token can check its signature).
+	sms        registration.SMSEnqueuer
+	twilioHook *sms.Hook
 	// limits are the rate limits and the websocket token re-check interval
 	// (zero rates: no limit); guard holds their buckets.
 	limits config.RateLimits
@@ -90,7 +96,7 @@ func (a *app) routes() http.Handler {
 		a.prospects = &prospects.Service{DB: a.client}
 	}
 	if a.registrations == nil {
-		a.registrations = &registration.Service{DB: a.client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: a.prospects}
+		a.registrations = &registration.Service{DB: a.client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: a.prospects, SMS: a.sms}
 	}
 	if a.tenancy == nil {
 		a.tenancy = &tenancy.Service{DB: a.client, CacheTTL: config.Defaults().AuthCacheTTL}
@@ -124,6 +130,12 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /prospects/registration", reg.Get)
 	mux.HandleFunc("POST /prospects/registration", reg.Post)
 	mux.HandleFunc("GET /embed.js", page.EmbedJS)
+	hook := a.twilioHook
+	if hook == nil {
+		hook = &sms.Hook{DB: a.client, Log: a.log}
+	}
+	hook.Guard = a.guard
+	mux.Handle("POST "+sms.HookPath, hook)
 	if a.demoToken != "" {
 		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy"
 )
 
@@ -89,17 +90,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Demo && cfg.Delivery.PropexoToken == "" {
 		delivery = demoPropexo(cfg.Delivery)
 	}
+	delivery.SMS, delivery.PublicURL = cfg.SMS, cfg.Screening.PublicURL
+	if cfg.Demo && !cfg.SMS.Configured() {
+		delivery = demoTwilio(delivery, cfg.Screening.PublicURL)
+	}
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {
 		return fmt.Errorf("starting screening: %w", err)
 	}
 	defer stopScreening()
-	prospectService, stopJobs, err := startJobs(ctx, delivery, a.screeningService(), cfg.Screening.RefreshInterval, client, drv.DB(), drv.Dialect(), log)
+	jobbed, stopJobs, err := startJobs(ctx, delivery, a.screeningService(), cfg.Screening.RefreshInterval, client, drv.DB(), drv.Dialect(), log)
 	if err != nil {
 		return fmt.Errorf("starting background jobs: %w", err)
 	}
 	defer stopJobs()
-	a.prospects = prospectService
+	a.prospects, a.sms = jobbed.Prospects, jobbed.SMS
+	a.twilioHook = &sms.Hook{DB: client, AuthToken: delivery.SMS.AuthToken, PublicURL: delivery.PublicURL, Log: log}
 	if cfg.Demo {
 		token, err := demo.Seed(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
 		if err != nil {

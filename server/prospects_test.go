@@ -59,7 +59,7 @@ func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	return svc
+	return svc.Prospects
 }
 
 func delivery(t *testing.T) *deliveryEnv {

@@ -346,3 +346,22 @@ func TestRateLimitSocketsPerToken(t *testing.T) {
 		}
 	})
 }
+
+// A wrong Twilio signature spends the address's failed-authentication
+// budget like any other secret.
+func TestRateLimitTwilioSignatures(t *testing.T) {
+	forEachDBSetup(t, withLimits(config.RateLimits{AuthFailures: 3}), func(t *testing.T, e *env) {
+		const attacker = "2001:db8:9:9::1"
+		path := "/webhooks/twilio/status?delivery=1"
+		for i := range 3 {
+			if r := e.call("POST", path, "", attacker, []byte("MessageSid=SM1&MessageStatus=delivered")); r.status != http.StatusForbidden {
+				t.Fatalf("callback %d: HTTP %d %s", i, r.status, r.body)
+			}
+		}
+		before := e.queries.n.Load()
+		assertLimited(t, "callback over the budget", e.call("POST", path, "", attacker, []byte("MessageSid=SM1")), 20)
+		if n := e.queries.n.Load() - before; n != 0 {
+			t.Fatalf("a refused callback ran %d SQL statements", n)
+		}
+	})
+}

@@ -42,6 +42,14 @@ const (
 	FieldSendStartedAt = "send_started_at"
 	// FieldCompletePartial holds the string denoting the complete_partial field in the database.
 	FieldCompletePartial = "complete_partial"
+	// FieldPartnerStatus holds the string denoting the partner_status field in the database.
+	FieldPartnerStatus = "partner_status"
+	// FieldErrorCode holds the string denoting the error_code field in the database.
+	FieldErrorCode = "error_code"
+	// FieldSegments holds the string denoting the segments field in the database.
+	FieldSegments = "segments"
+	// FieldSentAt holds the string denoting the sent_at field in the database.
+	FieldSentAt = "sent_at"
 	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
 	FieldNextAttemptAt = "next_attempt_at"
 	// FieldProspectID holds the string denoting the prospect_id field in the database.
@@ -94,6 +102,10 @@ var Columns = []string{
 	FieldFailedFields,
 	FieldSendStartedAt,
 	FieldCompletePartial,
+	FieldPartnerStatus,
+	FieldErrorCode,
+	FieldSegments,
+	FieldSentAt,
 	FieldNextAttemptAt,
 	FieldProspectID,
 	FieldRegistrationID,
@@ -140,6 +152,16 @@ var (
 	NotesToAppendValidator func(string) error
 	// DefaultCompletePartial holds the default value on creation for the "complete_partial" field.
 	DefaultCompletePartial bool
+	// DefaultPartnerStatus holds the default value on creation for the "partner_status" field.
+	DefaultPartnerStatus string
+	// PartnerStatusValidator is a validator for the "partner_status" field. It is called by the builders before save.
+	PartnerStatusValidator func(string) error
+	// DefaultErrorCode holds the default value on creation for the "error_code" field.
+	DefaultErrorCode string
+	// ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
+	ErrorCodeValidator func(string) error
+	// DefaultSegments holds the default value on creation for the "segments" field.
+	DefaultSegments int
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -257,6 +279,26 @@ func BySendStartedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByCompletePartial orders the results by the complete_partial field.
 func ByCompletePartial(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCompletePartial, opts...).ToFunc()
+}
+
+// ByPartnerStatus orders the results by the partner_status field.
+func ByPartnerStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPartnerStatus, opts...).ToFunc()
+}
+
+// ByErrorCode orders the results by the error_code field.
+func ByErrorCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldErrorCode, opts...).ToFunc()
+}
+
+// BySegments orders the results by the segments field.
+func BySegments(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSegments, opts...).ToFunc()
+}
+
+// BySentAt orders the results by the sent_at field.
+func BySentAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSentAt, opts...).ToFunc()
 }
 
 // ByNextAttemptAt orders the results by the next_attempt_at field.

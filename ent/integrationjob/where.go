@@ -100,6 +100,26 @@ func CompletePartial(v bool) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldCompletePartial, v))
 }
 
+// PartnerStatus applies equality check predicate on the "partner_status" field. It's identical to PartnerStatusEQ.
+func PartnerStatus(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldPartnerStatus, v))
+}
+
+// ErrorCode applies equality check predicate on the "error_code" field. It's identical to ErrorCodeEQ.
+func ErrorCode(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldErrorCode, v))
+}
+
+// Segments applies equality check predicate on the "segments" field. It's identical to SegmentsEQ.
+func Segments(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldSegments, v))
+}
+
+// SentAt applies equality check predicate on the "sent_at" field. It's identical to SentAtEQ.
+func SentAt(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldSentAt, v))
+}
+
 // NextAttemptAt applies equality check predicate on the "next_attempt_at" field. It's identical to NextAttemptAtEQ.
 func NextAttemptAt(v time.Time) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldNextAttemptAt, v))
@@ -558,6 +578,226 @@ func CompletePartialEQ(v bool) predicate.IntegrationJob {
 // CompletePartialNEQ applies the NEQ predicate on the "complete_partial" field.
 func CompletePartialNEQ(v bool) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldNEQ(FieldCompletePartial, v))
+}
+
+// PartnerStatusEQ applies the EQ predicate on the "partner_status" field.
+func PartnerStatusEQ(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldPartnerStatus, v))
+}
+
+// PartnerStatusNEQ applies the NEQ predicate on the "partner_status" field.
+func PartnerStatusNEQ(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldPartnerStatus, v))
+}
+
+// PartnerStatusIn applies the In predicate on the "partner_status" field.
+func PartnerStatusIn(vs ...string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldPartnerStatus, vs...))
+}
+
+// PartnerStatusNotIn applies the NotIn predicate on the "partner_status" field.
+func PartnerStatusNotIn(vs ...string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldPartnerStatus, vs...))
+}
+
+// PartnerStatusGT applies the GT predicate on the "partner_status" field.
+func PartnerStatusGT(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldPartnerStatus, v))
+}
+
+// PartnerStatusGTE applies the GTE predicate on the "partner_status" field.
+func PartnerStatusGTE(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldPartnerStatus, v))
+}
+
+// PartnerStatusLT applies the LT predicate on the "partner_status" field.
+func PartnerStatusLT(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldPartnerStatus, v))
+}
+
+// PartnerStatusLTE applies the LTE predicate on the "partner_status" field.
+func PartnerStatusLTE(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldPartnerStatus, v))
+}
+
+// PartnerStatusContains applies the Contains predicate on the "partner_status" field.
+func PartnerStatusContains(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldContains(FieldPartnerStatus, v))
+}
+
+// PartnerStatusHasPrefix applies the HasPrefix predicate on the "partner_status" field.
+func PartnerStatusHasPrefix(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldHasPrefix(FieldPartnerStatus, v))
+}
+
+// PartnerStatusHasSuffix applies the HasSuffix predicate on the "partner_status" field.
+func PartnerStatusHasSuffix(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldHasSuffix(FieldPartnerStatus, v))
+}
+
+// PartnerStatusEqualFold applies the EqualFold predicate on the "partner_status" field.
+func PartnerStatusEqualFold(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEqualFold(FieldPartnerStatus, v))
+}
+
+// PartnerStatusContainsFold applies the ContainsFold predicate on the "partner_status" field.
+func PartnerStatusContainsFold(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldContainsFold(FieldPartnerStatus, v))
+}
+
+// ErrorCodeEQ applies the EQ predicate on the "error_code" field.
+func ErrorCodeEQ(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldErrorCode, v))
+}
+
+// ErrorCodeNEQ applies the NEQ predicate on the "error_code" field.
+func ErrorCodeNEQ(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldErrorCode, v))
+}
+
+// ErrorCodeIn applies the In predicate on the "error_code" field.
+func ErrorCodeIn(vs ...string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldErrorCode, vs...))
+}
+
+// ErrorCodeNotIn applies the NotIn predicate on the "error_code" field.
+func ErrorCodeNotIn(vs ...string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldErrorCode, vs...))
+}
+
+// ErrorCodeGT applies the GT predicate on the "error_code" field.
+func ErrorCodeGT(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldErrorCode, v))
+}
+
+// ErrorCodeGTE applies the GTE predicate on the "error_code" field.
+func ErrorCodeGTE(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldErrorCode, v))
+}
+
+// ErrorCodeLT applies the LT predicate on the "error_code" field.
+func ErrorCodeLT(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldErrorCode, v))
+}
+
+// ErrorCodeLTE applies the LTE predicate on the "error_code" field.
+func ErrorCodeLTE(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldErrorCode, v))
+}
+
+// ErrorCodeContains applies the Contains predicate on the "error_code" field.
+func ErrorCodeContains(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldContains(FieldErrorCode, v))
+}
+
+// ErrorCodeHasPrefix applies the HasPrefix predicate on the "error_code" field.
+func ErrorCodeHasPrefix(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldHasPrefix(FieldErrorCode, v))
+}
+
+// ErrorCodeHasSuffix applies the HasSuffix predicate on the "error_code" field.
+func ErrorCodeHasSuffix(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldHasSuffix(FieldErrorCode, v))
+}
+
+// ErrorCodeEqualFold applies the EqualFold predicate on the "error_code" field.
+func ErrorCodeEqualFold(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEqualFold(FieldErrorCode, v))
+}
+
+// ErrorCodeContainsFold applies the ContainsFold predicate on the "error_code" field.
+func ErrorCodeContainsFold(v string) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldContainsFold(FieldErrorCode, v))
+}
+
+// SegmentsEQ applies the EQ predicate on the "segments" field.
+func SegmentsEQ(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldSegments, v))
+}
+
+// SegmentsNEQ applies the NEQ predicate on the "segments" field.
+func SegmentsNEQ(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldSegments, v))
+}
+
+// SegmentsIn applies the In predicate on the "segments" field.
+func SegmentsIn(vs ...int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldSegments, vs...))
+}
+
+// SegmentsNotIn applies the NotIn predicate on the "segments" field.
+func SegmentsNotIn(vs ...int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldSegments, vs...))
+}
+
+// SegmentsGT applies the GT predicate on the "segments" field.
+func SegmentsGT(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldSegments, v))
+}
+
+// SegmentsGTE applies the GTE predicate on the "segments" field.
+func SegmentsGTE(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldSegments, v))
+}
+
+// SegmentsLT applies the LT predicate on the "segments" field.
+func SegmentsLT(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldSegments, v))
+}
+
+// SegmentsLTE applies the LTE predicate on the "segments" field.
+func SegmentsLTE(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldSegments, v))
+}
+
+// SentAtEQ applies the EQ predicate on the "sent_at" field.
+func SentAtEQ(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldSentAt, v))
+}
+
+// SentAtNEQ applies the NEQ predicate on the "sent_at" field.
+func SentAtNEQ(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldSentAt, v))
+}
+
+// SentAtIn applies the In predicate on the "sent_at" field.
+func SentAtIn(vs ...time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldSentAt, vs...))
+}
+
+// SentAtNotIn applies the NotIn predicate on the "sent_at" field.
+func SentAtNotIn(vs ...time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldSentAt, vs...))
+}
+
+// SentAtGT applies the GT predicate on the "sent_at" field.
+func SentAtGT(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldSentAt, v))
+}
+
+// SentAtGTE applies the GTE predicate on the "sent_at" field.
+func SentAtGTE(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldSentAt, v))
+}
+
+// SentAtLT applies the LT predicate on the "sent_at" field.
+func SentAtLT(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldSentAt, v))
+}
+
+// SentAtLTE applies the LTE predicate on the "sent_at" field.
+func SentAtLTE(v time.Time) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldSentAt, v))
+}
+
+// SentAtIsNil applies the IsNil predicate on the "sent_at" field.
+func SentAtIsNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIsNull(FieldSentAt))
+}
+
+// SentAtNotNil applies the NotNil predicate on the "sent_at" field.
+func SentAtNotNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotNull(FieldSentAt))
 }
 
 // NextAttemptAtEQ applies the EQ predicate on the "next_attempt_at" field.

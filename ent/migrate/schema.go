@@ -269,6 +269,10 @@ var (
 		{Name: "failed_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "send_started_at", Type: field.TypeTime, Nullable: true},
 		{Name: "complete_partial", Type: field.TypeBool, Default: false},
+		{Name: "partner_status", Type: field.TypeString, Size: 20, Default: ""},
+		{Name: "error_code", Type: field.TypeString, Size: 20, Default: ""},
+		{Name: "segments", Type: field.TypeInt, Default: 0},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "prospect_id", Type: field.TypeInt, Nullable: true},
@@ -282,19 +286,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "integration_jobs_companies_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[13]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[17]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "integration_jobs_prospects_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[14]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[18]},
 				RefColumns: []*schema.Column{ProspectsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "integration_jobs_registrations_deliveries",
-				Columns:    []*schema.Column{IntegrationJobsColumns[15]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[19]},
 				RefColumns: []*schema.Column{RegistrationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

@@ -40,6 +40,14 @@ func (IntegrationJob) Fields() []ent.Field {
 		field.Bool("complete_partial").Default(false).
 			Comment("A PARTIAL delivery being completed: only the fields that failed are sent again, as an update.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("partner_status").Default("").MaxRuneLen(20).
+			Comment("The partner's own word for the delivery's state, as it last reported it (an SMS: Twilio's queued, sending, sent, delivered, undelivered or failed). Empty until the partner has answered."),
+		field.String("error_code").Default("").MaxRuneLen(20).
+			Comment("The partner's error code for the last failure (an SMS: Twilio's, e.g. 21610 when the recipient replied STOP, 30003 when the handset is unreachable). Empty when none."),
+		field.Int("segments").Default(0).
+			Comment("An SMS: how many segments its text takes as Twilio bills them (160 GSM-7 or 70 UCS-2 characters in one). 0 for other deliveries."),
+		field.Time("sent_at").Optional().Nillable().
+			Comment("When the partner accepted the delivery (an SMS: when Twilio queued it)."),
 		field.Time("next_attempt_at").Optional().Nillable().
 			Comment("When delivery will be tried or checked next, while it is not final."),
 		field.Int("prospect_id").Optional().Nillable().Comment("The prospect concerned.").

@@ -204,14 +204,18 @@ type ComplexityRoot struct {
 		Attempts      func(childComplexity int) int
 		Client        func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
+		ErrorCode     func(childComplexity int) int
 		FailedFields  func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		LastError     func(childComplexity int) int
 		NextAttemptAt func(childComplexity int) int
 		PartnerJobID  func(childComplexity int) int
+		PartnerStatus func(childComplexity int) int
 		Prospect      func(childComplexity int) int
 		Registration  func(childComplexity int) int
+		Segments      func(childComplexity int) int
+		SentAt        func(childComplexity int) int
 		Status        func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
 	}
@@ -1168,6 +1172,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationJob.CreatedAt(childComplexity), true
+	case "IntegrationJob.errorCode":
+		if e.ComplexityRoot.IntegrationJob.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.ErrorCode(childComplexity), true
 	case "IntegrationJob.failedFields":
 		if e.ComplexityRoot.IntegrationJob.FailedFields == nil {
 			break
@@ -1204,6 +1214,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationJob.PartnerJobID(childComplexity), true
+	case "IntegrationJob.partnerStatus":
+		if e.ComplexityRoot.IntegrationJob.PartnerStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.PartnerStatus(childComplexity), true
 	case "IntegrationJob.prospect":
 		if e.ComplexityRoot.IntegrationJob.Prospect == nil {
 			break
@@ -1216,6 +1232,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationJob.Registration(childComplexity), true
+	case "IntegrationJob.segments":
+		if e.ComplexityRoot.IntegrationJob.Segments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Segments(childComplexity), true
+	case "IntegrationJob.sentAt":
+		if e.ComplexityRoot.IntegrationJob.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.SentAt(childComplexity), true
 	case "IntegrationJob.status":
 		if e.ComplexityRoot.IntegrationJob.Status == nil {
 			break
@@ -5600,6 +5628,22 @@ type IntegrationJob implements Node {
   """
   failedFields: [String!]
   """
+  The partner's own word for the delivery's state, as it last reported it (an SMS: Twilio's queued, sending, sent, delivered, undelivered or failed). Empty until the partner has answered.
+  """
+  partnerStatus: String!
+  """
+  The partner's error code for the last failure (an SMS: Twilio's, e.g. 21610 when the recipient replied STOP, 30003 when the handset is unreachable). Empty when none.
+  """
+  errorCode: String!
+  """
+  An SMS: how many segments its text takes as Twilio bills them (160 GSM-7 or 70 UCS-2 characters in one). 0 for other deliveries.
+  """
+  segments: Int!
+  """
+  When the partner accepted the delivery (an SMS: when Twilio queued it).
+  """
+  sentAt: Time
+  """
   When delivery will be tried or checked next, while it is not final.
   """
   nextAttemptAt: Time
@@ -6007,6 +6051,182 @@ input IntegrationJobWhereInput {
   partnerJobID contains the value, ignoring case.
   """
   partnerJobIDContainsFold: String
+  """
+  partner_status field predicates
+  """
+  partnerStatus: String
+  """
+  partnerStatus is not equal to the value.
+  """
+  partnerStatusNEQ: String
+  """
+  partnerStatus is one of the values.
+  """
+  partnerStatusIn: [String!]
+  """
+  partnerStatus is none of the values.
+  """
+  partnerStatusNotIn: [String!]
+  """
+  partnerStatus is greater than the value.
+  """
+  partnerStatusGT: String
+  """
+  partnerStatus is greater than or equal to the value.
+  """
+  partnerStatusGTE: String
+  """
+  partnerStatus is less than the value.
+  """
+  partnerStatusLT: String
+  """
+  partnerStatus is less than or equal to the value.
+  """
+  partnerStatusLTE: String
+  """
+  partnerStatus contains the value.
+  """
+  partnerStatusContains: String
+  """
+  partnerStatus starts with the value.
+  """
+  partnerStatusHasPrefix: String
+  """
+  partnerStatus ends with the value.
+  """
+  partnerStatusHasSuffix: String
+  """
+  partnerStatus equals the value, ignoring case.
+  """
+  partnerStatusEqualFold: String
+  """
+  partnerStatus contains the value, ignoring case.
+  """
+  partnerStatusContainsFold: String
+  """
+  error_code field predicates
+  """
+  errorCode: String
+  """
+  errorCode is not equal to the value.
+  """
+  errorCodeNEQ: String
+  """
+  errorCode is one of the values.
+  """
+  errorCodeIn: [String!]
+  """
+  errorCode is none of the values.
+  """
+  errorCodeNotIn: [String!]
+  """
+  errorCode is greater than the value.
+  """
+  errorCodeGT: String
+  """
+  errorCode is greater than or equal to the value.
+  """
+  errorCodeGTE: String
+  """
+  errorCode is less than the value.
+  """
+  errorCodeLT: String
+  """
+  errorCode is less than or equal to the value.
+  """
+  errorCodeLTE: String
+  """
+  errorCode contains the value.
+  """
+  errorCodeContains: String
+  """
+  errorCode starts with the value.
+  """
+  errorCodeHasPrefix: String
+  """
+  errorCode ends with the value.
+  """
+  errorCodeHasSuffix: String
+  """
+  errorCode equals the value, ignoring case.
+  """
+  errorCodeEqualFold: String
+  """
+  errorCode contains the value, ignoring case.
+  """
+  errorCodeContainsFold: String
+  """
+  segments field predicates
+  """
+  segments: Int
+  """
+  segments is not equal to the value.
+  """
+  segmentsNEQ: Int
+  """
+  segments is one of the values.
+  """
+  segmentsIn: [Int!]
+  """
+  segments is none of the values.
+  """
+  segmentsNotIn: [Int!]
+  """
+  segments is greater than the value.
+  """
+  segmentsGT: Int
+  """
+  segments is greater than or equal to the value.
+  """
+  segmentsGTE: Int
+  """
+  segments is less than the value.
+  """
+  segmentsLT: Int
+  """
+  segments is less than or equal to the value.
+  """
+  segmentsLTE: Int
+  """
+  sent_at field predicates
+  """
+  sentAt: Time
+  """
+  sentAt is not equal to the value.
+  """
+  sentAtNEQ: Time
+  """
+  sentAt is one of the values.
+  """
+  sentAtIn: [Time!]
+  """
+  sentAt is none of the values.
+  """
+  sentAtNotIn: [Time!]
+  """
+  sentAt is greater than the value.
+  """
+  sentAtGT: Time
+  """
+  sentAt is greater than or equal to the value.
+  """
+  sentAtGTE: Time
+  """
+  sentAt is less than the value.
+  """
+  sentAtLT: Time
+  """
+  sentAt is less than or equal to the value.
+  """
+  sentAtLTE: Time
+  """
+  sentAt is not set.
+  """
+  sentAtIsNil: Boolean
+  """
+  sentAt is set.
+  """
+  sentAtNotNil: Boolean
   """
   next_attempt_at field predicates
   """
@@ -11764,6 +11984,14 @@ func (ec *executionContext) childFields_IntegrationJob(ctx context.Context, fiel
 		return ec.fieldContext_IntegrationJob_partnerJobID(ctx, field)
 	case "failedFields":
 		return ec.fieldContext_IntegrationJob_failedFields(ctx, field)
+	case "partnerStatus":
+		return ec.fieldContext_IntegrationJob_partnerStatus(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_IntegrationJob_errorCode(ctx, field)
+	case "segments":
+		return ec.fieldContext_IntegrationJob_segments(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_IntegrationJob_sentAt(ctx, field)
 	case "nextAttemptAt":
 		return ec.fieldContext_IntegrationJob_nextAttemptAt(ctx, field)
 	case "client":
@@ -16363,6 +16591,98 @@ func (ec *executionContext) _IntegrationJob_failedFields(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_IntegrationJob_failedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_partnerStatus(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_partnerStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_partnerStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_errorCode(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_segments(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_segments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IntegrationJob_sentAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_sentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _IntegrationJob_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
@@ -27265,7 +27585,7 @@ func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "partnerJobID", "partnerJobIDNEQ", "partnerJobIDIn", "partnerJobIDNotIn", "partnerJobIDGT", "partnerJobIDGTE", "partnerJobIDLT", "partnerJobIDLTE", "partnerJobIDContains", "partnerJobIDHasPrefix", "partnerJobIDHasSuffix", "partnerJobIDEqualFold", "partnerJobIDContainsFold", "nextAttemptAt", "nextAttemptAtNEQ", "nextAttemptAtIn", "nextAttemptAtNotIn", "nextAttemptAtGT", "nextAttemptAtGTE", "nextAttemptAtLT", "nextAttemptAtLTE", "nextAttemptAtIsNil", "nextAttemptAtNotNil", "hasClient", "hasClientWith", "hasProspect", "hasProspectWith", "hasRegistration", "hasRegistrationWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "partnerJobID", "partnerJobIDNEQ", "partnerJobIDIn", "partnerJobIDNotIn", "partnerJobIDGT", "partnerJobIDGTE", "partnerJobIDLT", "partnerJobIDLTE", "partnerJobIDContains", "partnerJobIDHasPrefix", "partnerJobIDHasSuffix", "partnerJobIDEqualFold", "partnerJobIDContainsFold", "partnerStatus", "partnerStatusNEQ", "partnerStatusIn", "partnerStatusNotIn", "partnerStatusGT", "partnerStatusGTE", "partnerStatusLT", "partnerStatusLTE", "partnerStatusContains", "partnerStatusHasPrefix", "partnerStatusHasSuffix", "partnerStatusEqualFold", "partnerStatusContainsFold", "errorCode", "errorCodeNEQ", "errorCodeIn", "errorCodeNotIn", "errorCodeGT", "errorCodeGTE", "errorCodeLT", "errorCodeLTE", "errorCodeContains", "errorCodeHasPrefix", "errorCodeHasSuffix", "errorCodeEqualFold", "errorCodeContainsFold", "segments", "segmentsNEQ", "segmentsIn", "segmentsNotIn", "segmentsGT", "segmentsGTE", "segmentsLT", "segmentsLTE", "sentAt", "sentAtNEQ", "sentAtIn", "sentAtNotIn", "sentAtGT", "sentAtGTE", "sentAtLT", "sentAtLTE", "sentAtIsNil", "sentAtNotNil", "nextAttemptAt", "nextAttemptAtNEQ", "nextAttemptAtIn", "nextAttemptAtNotIn", "nextAttemptAtGT", "nextAttemptAtGTE", "nextAttemptAtLT", "nextAttemptAtLTE", "nextAttemptAtIsNil", "nextAttemptAtNotNil", "hasClient", "hasClientWith", "hasProspect", "hasProspectWith", "hasRegistration", "hasRegistrationWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27755,6 +28075,314 @@ func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.C
 				return it, err
 			}
 			it.PartnerJobIDContainsFold = data
+		case "partnerStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatus"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatus = data
+		case "partnerStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusNEQ = data
+		case "partnerStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusIn = data
+		case "partnerStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusNotIn = data
+		case "partnerStatusGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusGT = data
+		case "partnerStatusGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusGTE = data
+		case "partnerStatusLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusLT = data
+		case "partnerStatusLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusLTE = data
+		case "partnerStatusContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusContains = data
+		case "partnerStatusHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusHasPrefix = data
+		case "partnerStatusHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusHasSuffix = data
+		case "partnerStatusEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusEqualFold = data
+		case "partnerStatusContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerStatusContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerStatusContainsFold = data
+		case "errorCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCode = data
+		case "errorCodeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeNEQ = data
+		case "errorCodeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeIn = data
+		case "errorCodeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeNotIn = data
+		case "errorCodeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeGT = data
+		case "errorCodeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeGTE = data
+		case "errorCodeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeLT = data
+		case "errorCodeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeLTE = data
+		case "errorCodeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeContains = data
+		case "errorCodeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeHasPrefix = data
+		case "errorCodeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeHasSuffix = data
+		case "errorCodeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeEqualFold = data
+		case "errorCodeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorCodeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorCodeContainsFold = data
+		case "segments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segments"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Segments = data
+		case "segmentsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentsNEQ = data
+		case "segmentsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentsIn = data
+		case "segmentsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentsNotIn = data
+		case "segmentsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentsGT = data
+		case "segmentsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentsGTE = data
+		case "segmentsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentsLT = data
+		case "segmentsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentsLTE = data
+		case "sentAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAt = data
+		case "sentAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtNEQ = data
+		case "sentAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtIn = data
+		case "sentAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtNotIn = data
+		case "sentAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtGT = data
+		case "sentAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtGTE = data
+		case "sentAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtLT = data
+		case "sentAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtLTE = data
+		case "sentAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtIsNil = data
+		case "sentAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sentAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SentAtNotNil = data
 		case "nextAttemptAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextAttemptAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -36685,6 +37313,26 @@ func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.Selecti
 			}
 		case "failedFields":
 			out.Values[i] = ec._IntegrationJob_failedFields(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "partnerStatus":
+			out.Values[i] = ec._IntegrationJob_partnerStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorCode":
+			out.Values[i] = ec._IntegrationJob_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "segments":
+			out.Values[i] = ec._IntegrationJob_segments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sentAt":
+			out.Values[i] = ec._IntegrationJob_sentAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

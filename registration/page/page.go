@@ -458,7 +458,7 @@ func (a *Handler) DemoCRM(w http.ResponseWriter, r *http.Request) {
 	nonce := make([]byte, 16)
 	_, _ = rand.Read(nonce)
 	n := base64.StdEncoding.EncodeToString(nonce)
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+n+"'; style-src 'nonce-"+n+"'; frame-src 'self' http: https:; base-uri 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+n+"'; style-src 'nonce-"+n+"'; frame-src 'self' http: https:; connect-src 'self'; base-uri 'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = demoCRMPage.Execute(w, map[string]any{"Nonce": n, "Properties": props, "Token": a.DemoToken})
 }

@@ -1,0 +1,383 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/sms"
+	"github.com/leasegraph/leasegraph/twilio"
+	"github.com/leasegraph/leasegraph/twilio/twiliotest"
+)
+
+// The Twilio account the tests' simulator knows.
+const (
+	testTwilioSID   = "AC00000000000000000000000000000001"
+	testTwilioToken = "test-twilio-auth-token"
+	testTwilioFrom  = "+15005550006"
+	// testPublicURL is this server as Twilio is told to reach it: callbacks
+	// are signed over it, and rerouted to the test server (as a proxy would).
+	testPublicURL = "https://leasegraph.example"
+)
+
+// smsEnv is one test's Twilio simulator; target is the test server's URL
+// that callbacks to testPublicURL are rerouted to.
+type smsEnv struct {
+	sim    *twiliotest.Sim
+	mu     sync.Mutex
+	target string
+}
+
+var smsEnvs sync.Map // test name -> *smsEnv
+
+func (s *smsEnv) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	target := s.target
+	s.mu.Unlock()
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, ""
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// withTwilio sends the app's invitations to a fresh simulator over real
+// HTTP, with fast job polling and retries.
+func withTwilio(shared twiliotest.Options) envSetup {
+	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		opts := shared // each database's run has its own (they run in parallel)
+		se := &smsEnv{}
+		opts.AccountSID, opts.AuthToken, opts.Numbers = testTwilioSID, testTwilioToken, []string{testTwilioFrom}
+		opts.CallbackClient = &http.Client{Transport: se, Timeout: 10 * time.Second}
+		se.sim = twiliotest.New(opts)
+		t.Cleanup(se.sim.Close)
+		ts := httptest.NewServer(se.sim)
+		t.Cleanup(ts.Close)
+		srv := ts.URL
+		svc, stop, err := startJobs(t.Context(), deliveryConfig{
+			SMS:       config.SMS{AccountSID: testTwilioSID, AuthToken: testTwilioToken, From: testTwilioFrom, BaseURL: srv},
+			PublicURL: testPublicURL, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
+		}, nil, 0, a.client, db, dialect, a.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		a.prospects, a.sms = svc.Prospects, svc.SMS
+		a.twilioHook = &sms.Hook{DB: a.client, AuthToken: testTwilioToken, PublicURL: testPublicURL, Log: a.log}
+		smsEnvs.Store(t.Name(), se)
+	}
+}
+
+// twilioSim returns the test's simulator, its callbacks now reaching e.
+func (e *env) twilioSim(t *testing.T) *twiliotest.Sim {
+	v, ok := smsEnvs.Load(t.Name())
+	if !ok {
+		t.Fatal("no simulator: use forEachDBSetup(t, withTwilio(...), ...)")
+	}
+	se := v.(*smsEnv)
+	se.mu.Lock()
+	se.target = e.srv.URL
+	se.mu.Unlock()
+	return se.sim
+}
+
+const registerSMS = `mutation($in: RegisterProspectInput!) {
+	registerProspect(input: $in) { status registration { id } } }`
+
+const smsQuery = `query($id: ID!) { node(id: $id) { ... on Registration {
+	deliveries { id kind status partnerStatus errorCode lastError segments sentAt updatedAt attempts } } } }`
+
+type smsDelivery struct {
+	ID, Kind, Status, PartnerStatus, ErrorCode, LastError string
+	Segments, Attempts                                    int
+	SentAt                                                *time.Time
+	UpdatedAt                                             time.Time
+}
+
+// register registers phone at OPEN and returns the registration's id.
+func (e *env) register(token, phone, notes string) string {
+	e.t.Helper()
+	var out struct {
+		RegisterProspect struct {
+			Status       string
+			Registration struct{ ID string }
+		}
+	}
+	e.mustGQL(token, registerSMS, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": phone, "smsNotes": notes}}, &out)
+	if out.RegisterProspect.Status != "invited" {
+		e.t.Fatalf("registration %s", out.RegisterProspect.Status)
+	}
+	return out.RegisterProspect.Registration.ID
+}
+
+// smsOf reads the registration's SMS delivery through the graph.
+func (e *env) smsOf(token, regID string) smsDelivery {
+	e.t.Helper()
+	var out struct {
+		Node struct{ Deliveries []smsDelivery }
+	}
+	e.mustGQL(token, smsQuery, map[string]any{"id": regID}, &out)
+	if len(out.Node.Deliveries) != 1 || out.Node.Deliveries[0].Kind != "SMS" {
+		e.t.Fatalf("deliveries %+v", out.Node.Deliveries)
+	}
+	return out.Node.Deliveries[0]
+}
+
+// waitSMS waits until the registration's SMS reaches the wanted status and
+// Twilio status (no timing asserted: the bound only ends a hung test).
+func (e *env) waitSMS(token, regID, status, partnerStatus string) smsDelivery {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d := e.smsOf(token, regID)
+		if d.Status == status && d.PartnerStatus == partnerStatus {
+			return d
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("SMS is %s/%s, want %s/%s (%+v)", d.Status, d.PartnerStatus, status, partnerStatus, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestSMSInvitationDelivered(t *testing.T) {
+	forEachDBSetup(t, withTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+		sim := e.twilioSim(t)
+		_, token := e.arrangeRegistrationClient("Acme")
+		reg := e.register(token, "(512) 555-0134", "Gate code 4711")
+		d := e.waitSMS(token, reg, "SUCCEEDED", "delivered")
+		if d.Segments != 1 || d.SentAt == nil || d.ErrorCode != "" || d.LastError != "" || d.Attempts != 1 {
+			t.Fatalf("delivered SMS %+v", d)
+		}
+		msgs := sim.Messages()
+		if len(msgs) != 1 {
+			t.Fatalf("%d messages sent", len(msgs))
+		}
+		m := msgs[0]
+		if m.To != "+15125550134" || m.From != testTwilioFrom || !strings.Contains(m.Body, "Acme OPEN") || !strings.HasSuffix(m.Body, "\nGate code 4711") {
+			t.Fatalf("message %+v", m)
+		}
+		// A late `sent` never moves a delivered SMS back; a repeat is harmless.
+		if code := sim.Post(m.SID, twiliotest.Outcome{Status: twilio.StatusSent}); code != http.StatusNoContent {
+			t.Fatalf("late callback answered %d", code)
+		}
+		if d := e.smsOf(token, reg); d.Status != "SUCCEEDED" || d.PartnerStatus != "delivered" {
+			t.Fatalf("a late sent moved the SMS back: %+v", d)
+		}
+		if code := sim.Post(m.SID, twiliotest.Outcome{Status: twilio.StatusDelivered}); code != http.StatusNoContent {
+			t.Fatalf("repeated callback answered %d", code)
+		}
+		if d := e.smsOf(token, reg); d.Status != "SUCCEEDED" || d.PartnerStatus != "delivered" {
+			t.Fatalf("after a late callback: %+v", d)
+		}
+		// Another client reads nothing of it.
+		_, other := e.newClient("Other")
+		if r := e.gqlNoFatal(other, smsQuery, map[string]any{"id": reg}); len(r.Data) > 0 && !strings.Contains(string(r.Data), "null") {
+			t.Fatalf("another client read %s", r.Data)
+		}
+	})
+}
+
+func TestSMSInvitationFailedAndUndelivered(t *testing.T) {
+	forEachDBSetup(t, withTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{
+		"+15125550140": {Status: twilio.StatusUndelivered, ErrorCode: 30003},
+		"+15125550141": {Status: twilio.StatusFailed, ErrorCode: 30008},
+	}}), func(t *testing.T, e *env) {
+		e.twilioSim(t)
+		_, token := e.arrangeRegistrationClient("Acme")
+		und := e.register(token, "512-555-0140", "")
+		fai := e.register(token, "512-555-0141", "")
+		if d := e.waitSMS(token, und, "FAILED", "undelivered"); d.ErrorCode != "30003" || !strings.Contains(d.LastError, "undelivered") {
+			t.Fatalf("undelivered %+v", d)
+		}
+		if d := e.waitSMS(token, fai, "FAILED", "failed"); d.ErrorCode != "30008" || !strings.Contains(d.LastError, "failed") {
+			t.Fatalf("failed %+v", d)
+		}
+	})
+}
+
+func TestSMSOptedOutIsFinal(t *testing.T) {
+	forEachDBSetup(t, withTwilio(twiliotest.Options{OptedOut: []string{"+15125550150"}}), func(t *testing.T, e *env) {
+		sim := e.twilioSim(t)
+		_, token := e.arrangeRegistrationClient("Acme")
+		reg := e.register(token, "512-555-0150", "")
+		d := e.waitSMS(token, reg, "FAILED", "")
+		if d.ErrorCode != "21610" || d.Attempts != 1 || !strings.Contains(d.LastError, "STOP") {
+			t.Fatalf("opted out %+v", d)
+		}
+		// Never retried: a second registration's SMS, sent after it, is
+		// delivered while the first still counts one attempt.
+		next := e.register(token, "512-555-0151", "")
+		e.waitSMS(token, next, "SUCCEEDED", "delivered")
+		if d := e.smsOf(token, reg); d.Attempts != 1 || d.Status != "FAILED" {
+			t.Fatalf("the opted-out SMS was retried: %+v", d)
+		}
+		if n := len(sim.Messages()); n != 1 {
+			t.Fatalf("%d messages accepted, want the second registration's only", n)
+		}
+	})
+}
+
+func TestSMSTransientErrorIsRetried(t *testing.T) {
+	forEachDBSetup(t, withTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+		sim := e.twilioSim(t)
+		sim.FailNext(2, http.StatusServiceUnavailable)
+		_, token := e.arrangeRegistrationClient("Acme")
+		reg := e.register(token, "512-555-0160", "")
+		if d := e.waitSMS(token, reg, "SUCCEEDED", "delivered"); d.Attempts != 3 {
+			t.Fatalf("after two 503s: %+v", d)
+		}
+		if n := len(sim.Messages()); n != 1 {
+			t.Fatalf("%d messages sent", n)
+		}
+	})
+}
+
+func TestSMSStatusCallbackSignature(t *testing.T) {
+	forEachDBSetup(t, withTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{}}), func(t *testing.T, e *env) {
+		sim := e.twilioSim(t)
+		_, token := e.arrangeRegistrationClient("Acme")
+		reg := e.register(token, "512-555-0170", "")
+		d := e.waitSMS(token, reg, "SUCCEEDED", "delivered")
+		sid := sim.Messages()[0].SID
+		j, err := e.client.IntegrationJob.Query().Where(integrationjob.PartnerJobID(sid)).Only(e.sys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := sms.CallbackURL("", j.ID)
+		params := url.Values{"MessageSid": {sid}, "MessageStatus": {"failed"}, "ErrorCode": {"30008"}}
+		post := func(sig string, p url.Values) (int, map[string]map[string]string) {
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(p.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if sig != "" {
+				req.Header.Set(twilio.SignatureHeader, sig)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]map[string]string
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			return resp.StatusCode, body
+		}
+		cases := map[string]string{
+			"missing":           "",
+			"wrong key":         twilio.Signature("not-the-token", testPublicURL+path, params),
+			"over the test URL": twilio.Signature(testTwilioToken, e.srv.URL+path, params),
+			"other params":      twilio.Signature(testTwilioToken, testPublicURL+path, url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}}),
+		}
+		for name, sig := range cases {
+			code, body := post(sig, params)
+			if code != http.StatusForbidden || body["error"]["code"] != "FORBIDDEN" {
+				t.Errorf("%s signature: %d %v", name, code, body)
+			}
+		}
+		if after := e.smsOf(token, reg); after.Status != d.Status || after.PartnerStatus != d.PartnerStatus {
+			t.Fatalf("a refused callback changed the SMS: %+v", after)
+		}
+		// Signed right, an unknown delivery is a 404, not applied elsewhere.
+		other := sms.CallbackURL("", j.ID+1)
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+other, strings.NewReader(params.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(twilio.SignatureHeader, twilio.Signature(testTwilioToken, testPublicURL+other, params))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("a callback for no delivery answered %d", resp.StatusCode)
+		}
+	})
+}
+
+// Without Twilio settings nothing is sent and the graph says why; with them,
+// a rejected registration enqueues nothing.
+func TestSMSNotConfigured(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		_, token := e.arrangeRegistrationClient("Acme")
+		reg := e.register(token, "512-555-0180", "")
+		d := e.smsOf(token, reg)
+		if d.Status != "NOT_SENT" || d.LastError != "no SMS provider is configured" || d.SentAt != nil || d.Segments != 0 {
+			t.Fatalf("unconfigured SMS %+v", d)
+		}
+		// The Hook has no auth token to check signatures with: all refused.
+		path := sms.CallbackURL("", 1)
+		p := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}}
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(p.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(twilio.SignatureHeader, twilio.Signature("", testPublicURL+path, p))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("a callback without a configured token answered %d", resp.StatusCode)
+		}
+	})
+}
+
+func TestSMSNotEnqueuedWhenRejected(t *testing.T) {
+	forEachDBSetup(t, withTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+		sim := e.twilioSim(t)
+		_, token := e.arrangeRegistrationClient("Acme")
+		for _, in := range []map[string]any{
+			{"propertyTag": "OPEN", "mobilePhone": "+15125550199"}, // banned
+			{"propertyTag": "SHUT", "mobilePhone": "512-555-0190"}, // inactive
+			{"propertyTag": "NOPE", "mobilePhone": "512-555-0191"}, // unknown
+			{"propertyTag": "OPEN", "mobilePhone": "12345"},        // invalid phone
+		} {
+			var out struct{ RegisterProspect struct{ Status string } }
+			e.mustGQL(token, registerSMS, map[string]any{"in": in}, &out)
+			if out.RegisterProspect.Status == "invited" {
+				t.Fatalf("%v was invited", in)
+			}
+		}
+		if n := e.sendJobs(); n != 0 {
+			t.Fatalf("rejected registrations enqueued %d send_sms jobs", n)
+		}
+		reg := e.register(token, "512-555-0192", "")
+		e.waitSMS(token, reg, "SUCCEEDED", "delivered")
+		if n := len(sim.Messages()); n != 1 {
+			t.Fatalf("%d messages sent", n)
+		}
+		n, err := e.client.IntegrationJob.Query().Where(integrationjob.KindEQ(integrationjob.KindSMS)).Count(e.sys())
+		if err != nil || n != 1 {
+			t.Fatalf("%d SMS deliveries recorded (%v)", n, err)
+		}
+		if n := e.sendJobs(); n != 1 {
+			t.Fatalf("%d send_sms jobs after one invitation", n)
+		}
+	})
+}
+
+// sendJobs counts the River jobs that send an SMS.
+func (e *env) sendJobs() int {
+	e.t.Helper()
+	var rows entsql.Rows
+	if err := e.queries.Driver.Query(e.sys(), "SELECT COUNT(*) FROM river_job WHERE kind = 'send_sms'", []any{}, &rows); err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return n
+}

@@ -1,0 +1,148 @@
+// Package sms is the registration's invitation SMS: its text, and the
+// delivery state Twilio's status callbacks move (never backwards). The
+// send itself is a job (jobs.SMSWorker); the callback route is Hook.
+package sms
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/twilio"
+)
+
+// Text is the invitation for a registration at prop: the showing it is
+// for, then the agent's sms_notes, which the registration spec says are
+// added to the SMS sent when the registration succeeds
+// (registration-iframe.txt:17).
+func Text(prop *ent.Property, notes string) string {
+	name := prop.Name
+	if name == "" {
+		name = prop.Tag
+	}
+	where := name
+	if a := prop.Address; a != nil && a.Street != "" {
+		where = fmt.Sprintf("%s (%s", name, a.Street)
+		if a.City != "" {
+			where += ", " + a.City
+		}
+		where += ")"
+	}
+	var b strings.Builder
+	if prop.ShowingMode == property.ShowingModePRELEASE {
+		fmt.Fprintf(&b, "You are on the pre-lease wait list for %s.", where)
+	} else {
+		fmt.Fprintf(&b, "You are registered for a self-showing at %s.", where)
+	}
+	if n := strings.TrimSpace(notes); n != "" {
+		b.WriteString("\n")
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
+// rank orders Twilio's statuses (PARTNERS.md:96-97) so that a late callback
+// never moves a message back: queued < sending < sent < the final ones.
+func rank(s string) int {
+	switch s {
+	case twilio.StatusQueued:
+		return 1
+	case twilio.StatusSending:
+		return 2
+	case twilio.StatusSent:
+		return 3
+	case twilio.StatusDelivered, twilio.StatusUndelivered, twilio.StatusFailed:
+		return 4
+	}
+	return 0
+}
+
+// Known says s is a status word Twilio's callbacks carry.
+func Known(s string) bool { return rank(s) > 0 }
+
+// ApplyStatus records a status callback on the SMS delivery with this id
+// (the StatusCallback URL names it, so a callback that outruns the send's
+// own answer still finds its delivery). A status no further than the
+// recorded one is ignored (a late `sent` after `delivered`, a repeat), so
+// applying is idempotent. It returns false when no SMS delivery has this
+// id, or it already has another sid. ctx must allow reading every client's
+// rows: the callback names no client.
+func ApplyStatus(ctx context.Context, db *ent.Client, id int, sid, status, errorCode string) (bool, error) {
+	return ent.WithTx(ctx, db, func(ctx context.Context, db *ent.Client) (bool, error) {
+		j, err := db.IntegrationJob.Query().
+			Where(integrationjob.ID(id), integrationjob.KindEQ(integrationjob.KindSMS)).
+			Only(ctx)
+		if ent.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if j.PartnerJobID != "" && j.PartnerJobID != sid {
+			return false, nil
+		}
+		u := db.IntegrationJob.UpdateOne(j).SetPartnerJobID(sid)
+		if !advance(u, j, status, errorCode) {
+			if j.PartnerJobID == sid {
+				return true, nil
+			}
+		}
+		return true, u.Exec(ctx)
+	})
+}
+
+// Accepted records Twilio's answer to the send: its sid, segments and the
+// status it answered, unless a callback has already moved the delivery
+// further.
+func Accepted(ctx context.Context, db *ent.Client, id int, sid, status string, segments int, at time.Time) error {
+	return ent.InTx(ctx, db, func(ctx context.Context, db *ent.Client) error {
+		j, err := db.IntegrationJob.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		u := db.IntegrationJob.UpdateOne(j).SetPartnerJobID(sid).SetSegments(segments).SetSentAt(at)
+		if !advance(u, j, status, "") && j.Status == integrationjob.StatusQUEUED {
+			u.SetStatus(integrationjob.StatusSENT)
+		}
+		return u.Exec(ctx)
+	})
+}
+
+// advance moves j to status when that is further than its recorded one.
+func advance(u *ent.IntegrationJobUpdateOne, j *ent.IntegrationJob, status, errorCode string) bool {
+	if rank(status) <= rank(j.PartnerStatus) {
+		return false
+	}
+	u.SetPartnerStatus(status)
+	switch status {
+	case twilio.StatusDelivered:
+		u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").SetErrorCode("")
+	case twilio.StatusUndelivered, twilio.StatusFailed:
+		u.SetStatus(integrationjob.StatusFAILED).SetErrorCode(errorCode).
+			SetLastError(fmt.Sprintf("Twilio reported the message %s%s", status, codeSuffix(errorCode)))
+	default:
+		u.SetStatus(integrationjob.StatusSENT)
+	}
+	return true
+}
+
+func codeSuffix(code string) string {
+	if code == "" {
+		return ""
+	}
+	return " (error " + code + ")"
+}
+
+// ValidErrorCode says an ErrorCode parameter is a number, as Twilio's are.
+func ValidErrorCode(s string) bool {
+	if s == "" {
+		return true
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && len(s) <= 10
+}
