@@ -195,7 +195,13 @@ func (s *Service) register(ctx context.Context, db *ent.Client, req Request) (*O
 			return nil, err
 		}
 	}
-	status, msg := entreg.StatusINVITED, fmt.Sprintf("Registered for a self-showing at %s. The invitation is sent by SMS.", displayName(prop))
+	// The agent reads this to the prospect: it must not promise an SMS that
+	// no provider will send.
+	sent := "The invitation is on its way by SMS."
+	if s.SMS == nil {
+		sent = "No SMS provider is set up, so no invitation was sent."
+	}
+	status, msg := entreg.StatusINVITED, fmt.Sprintf("Registered for a self-showing at %s. %s", displayName(prop), sent)
 	if prop.ShowingMode == property.ShowingModePRELEASE {
 		status, msg = entreg.StatusPRELEASE, fmt.Sprintf("Added to the pre-lease wait list for %s.", displayName(prop))
 	}

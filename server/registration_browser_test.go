@@ -380,7 +380,7 @@ func TestRegistrationBrowser(t *testing.T) {
 			{
 				name: "invited",
 				opts: map[string]any{"propertyTag": "OPEN", "fullName": "Jordan Miles", "mobilePhone": "(512) 555-0134", "smsNotes": "Gate code 1234"},
-				want: `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. The invitation is sent by SMS."}`,
+				want: `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. No SMS provider is set up, so no invitation was sent."}`,
 			},
 			{
 				name: "prelease",
@@ -430,7 +430,7 @@ func TestRegistrationBrowser(t *testing.T) {
 						chromedp.SendKeys(chromedp.ID("cc-csc"), "123"),
 						chromedp.Click(chromedp.ID("submit")))
 				},
-				want: `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. The invitation is sent by SMS."}`,
+				want: `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. No SMS provider is set up, so no invitation was sent."}`,
 			},
 			{
 				name: "card cancelled",
@@ -580,7 +580,7 @@ func TestRegistrationBrowser(t *testing.T) {
 			before := written()
 			tab.openPlain(specURL("(512) 555-0146"))
 			got := tab.messages(10 * time.Second)
-			want := `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. The invitation is sent by SMS."}`
+			want := `{"status":"invited","message":"Registered for a self-showing at Tower OPEN. No SMS provider is set up, so no invitation was sent."}`
 			if len(got) != 1 || got[0].Raw != want || got[0].Origin != tab.regBase {
 				t.Fatalf("the CRM page received %+v, want one %s", got, want)
 			}

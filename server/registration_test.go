@@ -196,7 +196,7 @@ func TestRegistrationPageHeaders(t *testing.T) {
 		if strings.Contains(p.body, token) {
 			t.Error("the page holds the token")
 		}
-		if want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. The invitation is sent by SMS."); p.result != want {
+		if want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent."); p.result != want {
 			t.Errorf("result = %s, want %s", p.result, want)
 		}
 		if anyParent(p) || !regexp.MustCompile(`var anyParent = \s*false\s*;`).MatchString(p.body) {
@@ -269,7 +269,7 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 			{"prelease", url.Values{"auth_token": {token}, "property_tag": {"SOON"}, "mobile_phone": {"5125550137"}, "require_cc": {"0"}},
 				"prelease", "Added to the pre-lease wait list for Acme SOON.", true},
 			{"invited", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Q Miles"}, "mobile_phone": {"(512) 555-0134"}, "sms_notes": {"Gate code 1234"}, "require_cc": {"false"}},
-				"invited", "Registered for a self-showing at Acme OPEN. The invitation is sent by SMS.", true},
+				"invited", "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent.", true},
 		}
 		ctx := e.sys()
 		for _, c := range cases {
@@ -433,7 +433,7 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 		}
 
 		ok := postRegPage(t, srv.URL, card(bad.state, browserCardNumber))
-		want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. The invitation is sent by SMS.")
+		want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent.")
 		if ok.result != want || strings.Contains(ok.body, browserCardNumber) {
 			t.Errorf("card: posts %q, want %q", ok.result, want)
 		}

@@ -94,7 +94,7 @@ func (e *env) twilioSim(t *testing.T) *twiliotest.Sim {
 }
 
 const registerSMS = `mutation($in: RegisterProspectInput!) {
-	registerProspect(input: $in) { status registration { id } } }`
+	registerProspect(input: $in) { status message registration { id } } }`
 
 const smsQuery = `query($id: ID!) { node(id: $id) { ... on Registration {
 	deliveries { id kind status partnerStatus errorCode lastError segments sentAt updatedAt attempts } } } }`
@@ -109,9 +109,17 @@ type smsDelivery struct {
 // register registers phone at OPEN and returns the registration's id.
 func (e *env) register(token, phone, notes string) string {
 	e.t.Helper()
+	id, _ := e.registerMsg(token, phone, notes)
+	return id
+}
+
+// registerMsg is register that also returns the message the agent reads.
+func (e *env) registerMsg(token, phone, notes string) (string, string) {
+	e.t.Helper()
 	var out struct {
 		RegisterProspect struct {
 			Status       string
+			Message      string
 			Registration struct{ ID string }
 		}
 	}
@@ -119,7 +127,7 @@ func (e *env) register(token, phone, notes string) string {
 	if out.RegisterProspect.Status != "invited" {
 		e.t.Fatalf("registration %s", out.RegisterProspect.Status)
 	}
-	return out.RegisterProspect.Registration.ID
+	return out.RegisterProspect.Registration.ID, out.RegisterProspect.Message
 }
 
 // smsOf reads the registration's SMS delivery through the graph.
@@ -156,7 +164,10 @@ func TestSMSInvitationDelivered(t *testing.T) {
 	forEachDBSetup(t, withTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
 		sim := e.twilioSim(t)
 		_, token := e.arrangeRegistrationClient("Acme")
-		reg := e.register(token, "(512) 555-0134", "Gate code 4711")
+		reg, msg := e.registerMsg(token, "(512) 555-0134", "Gate code 4711")
+		if msg != "Registered for a self-showing at Acme OPEN. The invitation is on its way by SMS." {
+			t.Fatalf("the agent reads %q", msg)
+		}
 		d := e.waitSMS(token, reg, "SUCCEEDED", "delivered")
 		if d.Segments != 1 || d.SentAt == nil || d.ErrorCode != "" || d.LastError != "" || d.Attempts != 1 {
 			t.Fatalf("delivered SMS %+v", d)
@@ -309,7 +320,10 @@ func TestSMSStatusCallbackSignature(t *testing.T) {
 func TestSMSNotConfigured(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.arrangeRegistrationClient("Acme")
-		reg := e.register(token, "512-555-0180", "")
+		reg, msg := e.registerMsg(token, "512-555-0180", "")
+		if msg != "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent." {
+			t.Fatalf("the agent reads %q", msg)
+		}
 		d := e.smsOf(token, reg)
 		if d.Status != "NOT_SENT" || d.LastError != "no SMS provider is configured" || d.SentAt != nil || d.Segments != 0 {
 			t.Fatalf("unconfigured SMS %+v", d)
