@@ -177,7 +177,7 @@ func newRequestDeadline(parent context.Context, d time.Duration, newTimer func(t
 	c.mu.Lock() // the callbacks below may run at once
 	defer c.mu.Unlock()
 	c.timer = newTimer(d, func() { c.end(context.DeadlineExceeded) })
-	c.stopParent = context.AfterFunc(parent, func() { c.end(context.Cause(parent)) })
+	c.stopParent = context.AfterFunc(parent, func() { c.end(parent.Err()) })
 	return c
 }
 

@@ -273,10 +273,16 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 		t.Run("stalled", func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			// After the first page, the database stops answering.
+			// After the first page of rows, the database stops answering.
+			// Before it come the pages of the pass over the extra fields:
+			// ten full ones and the empty one that ends it.
 			stalled := make(chan *leaseStall, 1)
-			var once sync.Once
-			clock.onProgress(func() { once.Do(func() { stalled <- stallLeases(t, e) }) })
+			progressed := 0
+			clock.onProgress(func() {
+				if progressed++; progressed == exportLeases/page+1+1 {
+					stalled <- stallLeases(t, e)
+				}
+			})
 			defer clock.onProgress(nil)
 			res := send(ctx, http.MethodGet, e.srv.URL+"/leases?format=csv", token, "")
 			var s *leaseStall

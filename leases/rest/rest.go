@@ -514,9 +514,11 @@ func writeCSVRows(cw *csv.Writer, r leaseRecord, extras []string) {
 // ExportPage leases by id (keyset: each page starts after the last id, so
 // no page costs more than the first), writing each page as it is read.
 // The extra_* columns must be known for the header, so a first pass reads
-// only the leases' extra fields, page by page, keeping their names.
-// Nothing is sent before the first page is read, so an error there is an
-// ordinary error answer; one after that can only cut the connection.
+// only the leases' extra fields, page by page, keeping their names (as
+// many as the feeds' distinct field names). Nothing is sent before the
+// first page is read, so an error there is an ordinary error answer; one
+// after that can only cut the connection. Every page read, of either pass,
+// counts as progress for the deadline.
 func (a *Handler) exportCSV(w http.ResponseWriter, r *http.Request, q *ent.LeaseQuery, cursor *ent.Cursor) {
 	ctx := r.Context()
 	size := a.ExportPage
@@ -527,65 +529,75 @@ func (a *Handler) exportCSV(w http.ResponseWriter, r *http.Request, q *ent.Lease
 	if cursor != nil {
 		start = cursor.ID
 	}
-	extraSet := map[string]bool{}
-	for after := start; ; {
-		page, err := q.Clone().Where(lease.IDGT(after)).Order(ent.Asc(lease.FieldID)).Limit(size).
-			Select(lease.FieldID, lease.FieldExtra).All(ctx)
-		if err != nil {
+	var progress func()
+	started := func() {
+		if progress != nil {
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		if s, ok := w.(Streamer); ok {
+			progress = s.StartStream()
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		progress = func() { _ = http.NewResponseController(w).Flush() }
+	}
+	failed := func(err error) {
+		if progress == nil {
 			a.fail(w, r, err)
 			return
 		}
+		// The 200 is out: log it, then cut the connection so the reader
+		// sees an incomplete export, never a clean end.
+		a.Log.ErrorContext(ctx, "leases export failed mid-stream", "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	pages := func(yield func([]*ent.Lease) bool, read func(*ent.LeaseQuery) ([]*ent.Lease, error)) bool {
+		for after := start; ; {
+			page, err := read(q.Clone().Where(lease.IDGT(after)).Order(ent.Asc(lease.FieldID)).Limit(size))
+			if err != nil {
+				failed(err)
+				return false
+			}
+			started()
+			if !yield(page) {
+				return false
+			}
+			progress()
+			if len(page) < size {
+				return true
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+	extraSet := map[string]bool{}
+	if !pages(func(page []*ent.Lease) bool {
 		for _, l := range page {
 			for k := range l.Extra {
 				extraSet[k] = true
 			}
 		}
-		if len(page) < size {
-			break
-		}
-		after = page[len(page)-1].ID
+		return true
+	}, func(q *ent.LeaseQuery) ([]*ent.Lease, error) {
+		return q.Select(lease.FieldID, lease.FieldExtra).All(ctx)
+	}) {
+		return
 	}
 	extras := slices.Sorted(maps.Keys(extraSet))
-	var cw *csv.Writer
-	progress := func() {}
-	for after := start; ; {
-		page, err := q.Clone().Where(lease.IDGT(after)).Order(ent.Asc(lease.FieldID)).Limit(size).
-			WithTenants(tenantOrder).All(ctx)
-		if err != nil {
-			if cw == nil {
-				a.fail(w, r, err)
-				return
-			}
-			// The 200 and some rows are out: log it, then cut the
-			// connection so the reader sees an incomplete export.
-			a.Log.ErrorContext(ctx, "leases export failed mid-stream", "error", err)
-			panic(http.ErrAbortHandler)
-		}
-		if cw == nil {
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-			if s, ok := w.(Streamer); ok {
-				progress = s.StartStream()
-			} else {
-				w.WriteHeader(http.StatusOK)
-				progress = func() { _ = http.NewResponseController(w).Flush() }
-			}
-			cw = csv.NewWriter(w)
-			_ = cw.Write(csvHeader(extras))
-		}
+	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader(extras))
+	pages(func(page []*ent.Lease) bool {
 		for _, l := range page {
 			writeCSVRows(cw, toLeaseRecord(l), extras)
 		}
 		cw.Flush()
-		if cw.Error() != nil {
-			return // the reader left, or the deadline took the answer
-		}
-		progress()
-		if len(page) < size {
-			return
-		}
-		after = page[len(page)-1].ID
-	}
+		return cw.Error() == nil // else the reader left, or the deadline took the answer
+	}, func(q *ent.LeaseQuery) ([]*ent.Lease, error) {
+		return q.WithTenants(tenantOrder).All(ctx)
+	})
+	cw.Flush()
 }
+
 func addrCells(a *types.Address) []string {
 	if a == nil {
 		return make([]string, 5)
