@@ -112,7 +112,8 @@ func table(c *Config) []Setting {
 		{Name: "LOG_LEVEL", Default: "info", Help: "`debug`, `info`, `warn`, `error`", set: logLevel(&c.LogLevel)},
 		{Name: "LEASEGRAPH_REQUEST_TIMEOUT", Default: "15s",
 			Help: "deadline of each GraphQL query or mutation (over HTTP or the websocket; subscriptions are not cut) and of each " +
-				"`/leases` request: then it answers 503 `TIMEOUT` and its SQL is cancelled",
+				"`/leases` request: then it answers 503 `TIMEOUT` and its SQL is cancelled. For a streamed `/leases` CSV export it is " +
+				"an idle deadline: each page sent pushes it back",
 			set: duration(&c.RequestTimeout, false)},
 		{Name: "LEASEGRAPH_DB_STATEMENT_TIMEOUT", Shown: "request timeout + `5s`",
 			Help: "PostgreSQL `statement_timeout` on the server's connections, a backstop in case a cancel cannot reach the " +

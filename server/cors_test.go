@@ -45,6 +45,13 @@ func TestCORS(t *testing.T) {
 		if res.StatusCode != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 			t.Errorf("POST /graphql: HTTP %d %v", res.StatusCode, res.Header)
 		}
+		// A browser app can only page a CSV export by the cursor header if
+		// it is exposed to it.
+		csvPage := do(http.MethodGet, "/leases?format=csv&limit=1", "https://app.example.com", "")
+		if exposed := strings.ToLower(csvPage.Header.Get("Access-Control-Expose-Headers")); csvPage.StatusCode != http.StatusOK ||
+			!strings.Contains(exposed, "x-next-cursor") || !strings.Contains(exposed, "x-total-count") {
+			t.Errorf("GET /leases CSV: HTTP %d, exposed headers %q", csvPage.StatusCode, exposed)
+		}
 		if reg := do(http.MethodOptions, "/prospects/registration", "https://app.example.com", ""); reg.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("the registration page answered a CORS preflight: %v", reg.Header)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
@@ -21,6 +22,12 @@ import (
 // SQL statement, so when the deadline passes or the client goes away the
 // drivers stop the statement (lib/pq sends PostgreSQL a cancel request,
 // modernc interrupts SQLite) and the work ends with it.
+//
+// A streamed answer (a /leases CSV export without a limit) is not held to
+// the deadline as a whole: its length is the data's, so no fixed deadline
+// fits it. Each page it sends pushes the deadline back by the full timeout,
+// which makes it an idle deadline: an export that keeps sending runs to its
+// end, one whose database stops answering is still cut off.
 
 // defaultRequestTimeout applies where a caller (a test) sets none.
 var defaultRequestTimeout = config.Defaults().RequestTimeout
@@ -42,15 +49,33 @@ var deadlineReached func(done <-chan struct{})
 // through untouched: a socket lives for its subscriptions, and each
 // operation on it gets the deadline from graph/handler instead.
 func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Error)) func(http.Handler) http.Handler {
+	return withDeadlineHooks(d, timedOut, deadlineHooks{})
+}
+
+// deadlineHooks let a test move a request's time itself instead of
+// sleeping. The zero value is the wall clock.
+type deadlineHooks struct {
+	// newTimer starts a deadline's timer (nil: time.AfterFunc).
+	newTimer func(d time.Duration, f func()) deadlineTimer
+	// progressed runs after a streamed answer reported progress and its
+	// deadline was pushed back.
+	progressed func()
+}
+
+// withDeadlineHooks is withDeadline with the test's hooks.
+func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Error), hooks deadlineHooks) func(http.Handler) http.Handler {
+	if hooks.newTimer == nil {
+		hooks.newTimer = func(d time.Duration, f func()) deadlineTimer { return time.AfterFunc(d, f) }
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || r.Method == http.MethodOptions {
 				next.ServeHTTP(w, r)
 				return
 			}
-			ctx, cancel := context.WithTimeout(classify.WithDeadline(r.Context(), d), d)
-			defer cancel()
-			buf := &bufferedResponse{header: http.Header{}}
+			ctx := newRequestDeadline(classify.WithDeadline(r.Context(), d), d, hooks.newTimer)
+			defer ctx.cancel()
+			buf := &bufferedResponse{header: http.Header{}, w: w, extend: ctx.extend, progressed: hooks.progressed, idle: d}
 			done := make(chan struct{})
 			var panicked any
 			go func() {
@@ -67,7 +92,12 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 				select {
 				case <-done: // finished at the same moment: decided below
 				default:
-					buf.abandon()
+					if buf.abandon() {
+						// The status and some rows are sent: only cutting the
+						// connection tells the reader the export is incomplete
+						// (an unterminated chunked body), never a clean end.
+						panic(http.ErrAbortHandler)
+					}
 					if r.Context().Err() != nil {
 						w.WriteHeader(statusClientClosed)
 						return
@@ -78,6 +108,9 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 			}
 			if panicked != nil {
 				panic(panicked)
+			}
+			if buf.streamed() {
+				return // the handler wrote its answer through, ending included
 			}
 			if r.Context().Err() != nil {
 				w.WriteHeader(statusClientClosed) // nobody is left to read the answer
@@ -116,15 +149,157 @@ func consumeBody(next http.Handler) http.Handler {
 	})
 }
 
+// deadlineTimer is the part of *time.Timer a request deadline uses.
+type deadlineTimer interface {
+	Reset(time.Duration) bool
+	Stop() bool
+}
+
+// requestDeadline is a request's context: it ends d after it starts, or d
+// after the last extend, or when its parent ends. context.WithTimeout's
+// deadline cannot move, hence a context of our own. It reports
+// context.DeadlineExceeded as WithTimeout does (apperr/classify tells a
+// deadline from a client that left by it), also to contexts derived from it.
+type requestDeadline struct {
+	parent     context.Context
+	d          time.Duration
+	done       chan struct{}
+	timer      deadlineTimer
+	stopParent func() bool
+
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+func newRequestDeadline(parent context.Context, d time.Duration, newTimer func(time.Duration, func()) deadlineTimer) *requestDeadline {
+	c := &requestDeadline{parent: parent, d: d, done: make(chan struct{}), at: time.Now().Add(d)}
+	c.mu.Lock() // the callbacks below may run at once
+	defer c.mu.Unlock()
+	c.timer = newTimer(d, func() { c.end(context.DeadlineExceeded) })
+	c.stopParent = context.AfterFunc(parent, func() { c.end(parent.Err()) })
+	return c
+}
+
+func (c *requestDeadline) Deadline() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at, true
+}
+
+func (c *requestDeadline) Done() <-chan struct{} { return c.done }
+
+func (c *requestDeadline) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *requestDeadline) Value(key any) any { return c.parent.Value(key) }
+
+func (c *requestDeadline) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	if err == nil {
+		err = context.Canceled
+	}
+	c.err = err
+	close(c.done)
+	c.timer.Stop()
+	c.stopParent()
+}
+
+func (c *requestDeadline) cancel() { c.end(context.Canceled) }
+
+// extend pushes the deadline back to d from now, unless it has passed.
+func (c *requestDeadline) extend() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	c.at = time.Now().Add(c.d)
+	c.timer.Reset(c.d)
+}
+
 // bufferedResponse holds a handler's answer until withDeadline decides to
 // send it. After abandon, writes fail, so a handler that outlived its
-// deadline stops producing output.
+// deadline stops producing output. A handler whose answer has no bound
+// calls StartStream (leases/rest does): from then on it writes through to
+// w, and each progress call flushes and extends the deadline.
 type bufferedResponse struct {
-	mu        sync.Mutex
-	header    http.Header
-	status    int
-	body      bytes.Buffer
-	abandoned bool
+	mu         sync.Mutex
+	header     http.Header
+	status     int
+	body       bytes.Buffer
+	abandoned  bool
+	w          http.ResponseWriter
+	extend     func()
+	progressed func()
+	// idle is the request timeout: a streamed answer's write deadline is
+	// kept this far ahead of its deadline (see writeWindow).
+	idle      time.Duration
+	streaming bool
+	// live mirrors streaming for abandon, which must not wait on mu
+	// while a write to a reader that stopped reading holds it.
+	live atomic.Bool
+}
+
+// writeWindow extends the connection's write deadline (the server's
+// WriteTimeout counts from the request, and would cut a long export) to
+// twice the idle deadline: the next page may take up to one to read and
+// then must be written; a reader that stops reading still ends the export.
+func (b *bufferedResponse) writeWindow() {
+	_ = http.NewResponseController(b.w).SetWriteDeadline(time.Now().Add(2 * b.idle))
+}
+
+// StartStream sends the status and headers set so far and switches to
+// writing through; the returned func reports progress. It is the
+// interface leases/rest looks for.
+func (b *bufferedResponse) StartStream() (progress func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.abandoned || b.streaming {
+		return func() {}
+	}
+	b.streaming = true
+	b.live.Store(true)
+	b.writeWindow()
+	h := b.w.Header()
+	for k, v := range b.header {
+		h[k] = v
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	b.w.WriteHeader(b.status)
+	_, _ = b.w.Write(b.body.Bytes())
+	b.body.Reset()
+	return b.progress
+}
+
+func (b *bufferedResponse) progress() {
+	b.mu.Lock()
+	if b.abandoned {
+		b.mu.Unlock()
+		return
+	}
+	_ = http.NewResponseController(b.w).Flush()
+	b.writeWindow()
+	b.extend()
+	b.mu.Unlock()
+	if b.progressed != nil {
+		b.progressed()
+	}
+}
+
+func (b *bufferedResponse) streamed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.streaming
 }
 
 func (b *bufferedResponse) Header() http.Header { return b.header }
@@ -146,13 +321,24 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	if b.status == 0 {
 		b.status = http.StatusOK
 	}
+	if b.streaming {
+		return b.w.Write(p)
+	}
 	return b.body.Write(p)
 }
 
-func (b *bufferedResponse) abandon() {
+// abandon stops every later write and reports whether part of the answer
+// was already streamed.
+func (b *bufferedResponse) abandon() bool {
+	if b.live.Load() {
+		// Fail a write blocked on a reader that stopped reading, which
+		// holds mu; net.Conn deadlines may be set from any goroutine.
+		_ = http.NewResponseController(b.w).SetWriteDeadline(time.Now())
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.abandoned = true
+	return b.streaming
 }
 
 func (b *bufferedResponse) copyTo(w http.ResponseWriter) {

@@ -73,6 +73,11 @@ type app struct {
 	// requestTimeout is the deadline of a GraphQL operation or a /leases
 	// request (0: defaultRequestTimeout).
 	requestTimeout time.Duration
+	// exportPage is the page size of a streamed /leases CSV export (0:
+	// rest.DefaultExportPage); tests make it small.
+	exportPage int
+	// deadlineHooks: tests only (zero: the wall clock).
+	deadlineHooks deadlineHooks
 	// health runs /healthz's database check, one at a time.
 	health healthCheck
 }
@@ -121,9 +126,9 @@ func (a *app) routes() http.Handler {
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
 		Properties: &properties.Service{DB: a.client},
 	}, a.log, gqlConfig)
-	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
+	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
-	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpjson.Denied))))
+	mux.Handle("GET /leases", api(withDeadlineHooks(a.timeout(), httpTimedOut, a.deadlineHooks)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log, ExportPage: a.exportPage}, httpjson.Denied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	reg := &page.Handler{DB: a.client, Registrations: a.registrations, Tenancy: a.tenancy, Guard: a.guard,
 		Secret: a.secret, Log: a.log, DemoToken: a.demoToken}
@@ -257,6 +262,8 @@ func (a *app) cors() func(http.Handler) http.Handler {
 		AllowedOrigins: a.corsOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
+		// A browser app paging /leases?format=csv reads the cursor here.
+		ExposedHeaders: []string{rest.NextCursorHeader, rest.TotalCountHeader},
 		MaxAge:         600,
 	}).Handler
 }

@@ -204,13 +204,14 @@ func TestLeasesRESTContract(t *testing.T) {
 			t.Fatalf("%d records", len(page.Data))
 		}
 		want := `{
-			"id": "` + itoa(l.ID) + `", "client_id": "` + itoa(a) + `", "property_id": "` + itoa(p.ID) + `",
+			"id": "` + itoa(l.ID) + `", "source_id": "asdfl230as8", "client_id": "` + itoa(a) + `", "property_id": "` + itoa(p.ID) + `",
 			"unit_address": {"street": "1140 Broadway", "apt": "905", "city": "New York", "state": "NY", "zip": "10010"},
 			"status": "approved", "lease_start_date": "2015-11-01", "lease_end_date": "2016-10-31",
 			"use_type": "coporate", "move_in_date": "2015-11-01", "move_out_date": "2015-10-11",
+			"previous_address": null, "forwarding_address": null,
 			"corporate_housing": true,
 			"tenants": [{
-				"id": "` + itoa(tn.ID) + `", "first_name": "Ryan", "last_name": "Hubbard", "email": "ryan@example.com",
+				"id": "` + itoa(tn.ID) + `", "source_id": "6789", "first_name": "Ryan", "last_name": "Hubbard", "email": "ryan@example.com",
 				"cell_phone": "555-212-4567", "home_phone": "555-212-3456", "gender": "male",
 				"previous_address": {"street": "28 W 22nd Street", "apt": "2G", "city": "New York", "state": "NY", "zip": "10010"},
 				"forwarding_address": {"street": "30 W 48nd Street", "apt": "12K", "city": "New York", "state": "NY", "zip": "10043"}

@@ -13,6 +13,9 @@ import (
 // so a day-first feed shows up as errors instead of silently swapped dates.
 var dateLayouts = []string{
 	"2006-01-02",
+	// ISO order without zero padding (2025-3-5): unambiguous, and some
+	// systems write it.
+	"2006-1-2",
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05",
 	"2006-01-02T15:04",

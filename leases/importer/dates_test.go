@@ -25,7 +25,10 @@ func TestParseDate(t *testing.T) {
 	if got, _ := ParseDate("02/03/2025"); got.Month() != time.February || got.Day() != 3 {
 		t.Errorf("02/03/2025 = %v, want February 3 (month first)", got)
 	}
-	for _, bad := range []string{"", "31/01/2025", "2025-02-30", "tomorrow", "13/1/2025", "0001-01-01", "1/2"} {
+	if got, err := ParseDate("2025-3-5"); err != nil || !got.Equal(time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("ParseDate(2025-3-5) = %v, %v; want 2025-03-05", got, err)
+	}
+	for _, bad := range []string{"", "31/01/2025", "2025-3-32", "2025-13-5", "2025-3-", "25-3-5", "2025-02-30", "tomorrow", "13/1/2025", "0001-01-01", "1/2"} {
 		if got, err := ParseDate(bad); err == nil {
 			t.Errorf("ParseDate(%q) = %v, want an error", bad, got)
 		}

@@ -19,6 +19,8 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/types"
@@ -45,6 +47,9 @@ type leasesRequest struct {
 	limit  int
 	cursor *ent.Cursor
 	csv    bool
+	// limited: the caller named a limit. A CSV export without one is the
+	// whole result, streamed.
+	limited bool
 }
 
 // Handler answers GET /leases for the request's viewer.
@@ -52,6 +57,27 @@ type Handler struct {
 	Leases *leases.Service
 	// Log receives the errors that are not the caller's.
 	Log *slog.Logger
+	// ExportPage is how many leases (with their tenants) a streamed CSV
+	// export reads at once; 0 is DefaultExportPage.
+	ExportPage int
+}
+
+// DefaultExportPage bounds what an export holds in memory: a page of
+// leases and their tenants, whatever the export's length.
+const DefaultExportPage = 200
+
+// NextCursorHeader carries a CSV page's next_cursor (absent on the last).
+const NextCursorHeader = "X-Next-Cursor"
+
+// TotalCountHeader carries a CSV page's total, the JSON envelope's total.
+const TotalCountHeader = "X-Total-Count"
+
+// Streamer is implemented by a ResponseWriter that holds the answer until
+// it is complete (the server's deadline middleware): StartStream sends what
+// is written from then on as it comes, and each progress call marks the
+// answer as still moving, which keeps its deadline from cutting it off.
+type Streamer interface {
+	StartStream() (progress func())
 }
 
 // ServeHTTP implements http.Handler.
@@ -71,7 +97,11 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	conn, err := q.WithTenants().Paginate(r.Context(), req.cursor, &req.limit, nil, nil)
+	if req.csv && !req.limited {
+		a.exportCSV(w, r, q, req.cursor)
+		return
+	}
+	conn, err := q.WithTenants(tenantOrder).Paginate(r.Context(), req.cursor, &req.limit, nil, nil)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -86,6 +116,10 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next = &s
 	}
 	if req.csv {
+		if next != nil {
+			w.Header().Set(NextCursorHeader, *next)
+		}
+		w.Header().Set(TotalCountHeader, strconv.Itoa(conn.TotalCount))
 		writeLeasesCSV(w, records)
 		return
 	}
@@ -153,6 +187,7 @@ func parseLeasesRequest(r *http.Request) (*leasesRequest, error) {
 		if req.limit, err = strconv.Atoi(s); err != nil || req.limit < 1 || req.limit > maxLeaseLimit {
 			return nil, apperr.BadInput("limit", "limit must be a number from 1 to %d", maxLeaseLimit)
 		}
+		req.limited = true
 	}
 	if s := q.Get("cursor"); s != "" {
 		var c ent.Cursor
@@ -262,7 +297,10 @@ func cursorString(c ent.Cursor) string {
 // leaseRecord is one lease in the spec's ideal shape. Extra holds the
 // source's other fields, written beside the spec's.
 type leaseRecord struct {
-	ID             string         `json:"id"`
+	ID string `json:"id"`
+	// SourceID is the lease's id in the client's own system (the feed's or
+	// the partner's), beside ours.
+	SourceID       string         `json:"source_id"`
 	ClientID       string         `json:"client_id"`
 	PropertyID     string         `json:"property_id"`
 	UnitAddress    *types.Address `json:"unit_address"`
@@ -272,17 +310,25 @@ type leaseRecord struct {
 	UseType        string         `json:"use_type"`
 	MoveInDate     *string        `json:"move_in_date"`
 	MoveOutDate    *string        `json:"move_out_date"`
-	Tenants        []tenantRecord `json:"tenants"`
-	Extra          map[string]any `json:"-"`
+	// The spec lets a source keep these on the lease instead of on each
+	// tenant; they are shown as kept, even when tenants have their own
+	// (which then differ from them, and both are the source's word).
+	PreviousAddress   *types.Address `json:"previous_address"`
+	ForwardingAddress *types.Address `json:"forwarding_address"`
+	Tenants           []tenantRecord `json:"tenants"`
+	Extra             map[string]any `json:"-"`
 }
 
 type tenantRecord struct {
-	ID                string         `json:"id"`
-	FirstName         string         `json:"first_name"`
-	LastName          string         `json:"last_name"`
-	Email             string         `json:"email"`
-	CellPhone         string         `json:"cell_phone"`
-	HomePhone         string         `json:"home_phone"`
+	ID        string `json:"id"`
+	SourceID  string `json:"source_id"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	// The phones are optional in the spec: null when absent, as the
+	// addresses are, never "".
+	CellPhone         *string        `json:"cell_phone"`
+	HomePhone         *string        `json:"home_phone"`
 	Gender            *string        `json:"gender"`
 	PreviousAddress   *types.Address `json:"previous_address"`
 	ForwardingAddress *types.Address `json:"forwarding_address"`
@@ -346,24 +392,28 @@ func addr(a *types.Address) *types.Address {
 
 func toLeaseRecord(l *ent.Lease) leaseRecord {
 	rec := leaseRecord{
-		ID:             strconv.Itoa(l.ID),
-		ClientID:       strconv.Itoa(l.ClientID),
-		PropertyID:     strconv.Itoa(l.PropertyID),
-		UnitAddress:    addr(l.UnitAddress),
-		Status:         l.Status,
-		LeaseStartDate: types.FormatDate(l.LeaseStartDate),
-		LeaseEndDate:   datePtr(l.LeaseEndDate),
-		UseType:        l.UseType,
-		MoveInDate:     datePtr(l.MoveInDate),
-		MoveOutDate:    datePtr(l.MoveOutDate),
-		Tenants:        []tenantRecord{},
-		Extra:          l.Extra,
+		ID:                strconv.Itoa(l.ID),
+		SourceID:          l.SourceID,
+		ClientID:          strconv.Itoa(l.ClientID),
+		PropertyID:        strconv.Itoa(l.PropertyID),
+		UnitAddress:       addr(l.UnitAddress),
+		Status:            l.Status,
+		LeaseStartDate:    types.FormatDate(l.LeaseStartDate),
+		LeaseEndDate:      datePtr(l.LeaseEndDate),
+		UseType:           l.UseType,
+		MoveInDate:        datePtr(l.MoveInDate),
+		MoveOutDate:       datePtr(l.MoveOutDate),
+		PreviousAddress:   addr(l.PreviousAddress),
+		ForwardingAddress: addr(l.ForwardingAddress),
+		Tenants:           []tenantRecord{},
+		Extra:             l.Extra,
 	}
 	for _, t := range l.Edges.Tenants {
 		tr := tenantRecord{
-			ID: strconv.Itoa(t.ID), FirstName: t.FirstName, LastName: t.LastName, Email: t.Email,
-			CellPhone: t.CellPhone, HomePhone: t.HomePhone,
-			// A feed may keep these on the lease: the tenant's own win.
+			ID: strconv.Itoa(t.ID), SourceID: t.SourceID, FirstName: t.FirstName, LastName: t.LastName, Email: t.Email,
+			CellPhone: optional(t.CellPhone), HomePhone: optional(t.HomePhone),
+			// A feed may keep these on the lease: the tenant's own win,
+			// and a reader of tenants alone still finds the lease's.
 			PreviousAddress:   cmpAddr(t.PreviousAddress, l.PreviousAddress),
 			ForwardingAddress: cmpAddr(t.ForwardingAddress, l.ForwardingAddress),
 			Extra:             t.Extra,
@@ -377,6 +427,13 @@ func toLeaseRecord(l *ent.Lease) leaseRecord {
 	return rec
 }
 
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 func cmpAddr(own, lease *types.Address) *types.Address {
 	if !own.IsZero() {
 		return own
@@ -384,6 +441,9 @@ func cmpAddr(own, lease *types.Address) *types.Address {
 	return addr(lease)
 }
 
+// csvLeaseColumns: the columns added after the first release (source ids,
+// the lease-level addresses) come last, so readers that index columns by
+// position keep working.
 var csvLeaseColumns = []string{
 	"id", "client_id", "property_id", "unit_street", "unit_apt", "unit_city", "unit_state", "unit_zip",
 	"status", "lease_start_date", "lease_end_date", "use_type", "move_in_date", "move_out_date",
@@ -391,7 +451,13 @@ var csvLeaseColumns = []string{
 	"tenant_home_phone", "tenant_gender",
 	"tenant_previous_street", "tenant_previous_apt", "tenant_previous_city", "tenant_previous_state", "tenant_previous_zip",
 	"tenant_forwarding_street", "tenant_forwarding_apt", "tenant_forwarding_city", "tenant_forwarding_state", "tenant_forwarding_zip",
+	"source_id", "tenant_source_id",
+	"previous_street", "previous_apt", "previous_city", "previous_state", "previous_zip",
+	"forwarding_street", "forwarding_apt", "forwarding_city", "forwarding_state", "forwarding_zip",
 }
+
+// tenantOrder keeps a lease's tenants in a stable order in every answer.
+func tenantOrder(q *ent.TenantQuery) { q.Order(ent.Asc(tenant.FieldID)) }
 
 // writeLeasesCSV flattens the page: one row per tenant (a lease without
 // tenants still gets a row), the source's extra fields as extra_* columns.
@@ -406,29 +472,129 @@ func writeLeasesCSV(w http.ResponseWriter, records []leaseRecord) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader(extras))
+	for _, r := range records {
+		writeCSVRows(cw, r, extras)
+	}
+	cw.Flush()
+}
+
+func csvHeader(extras []string) []string {
 	header := slices.Clone(csvLeaseColumns)
 	for _, k := range extras {
 		header = append(header, "extra_"+k)
 	}
-	_ = cw.Write(header)
-	for _, r := range records {
-		tenants := r.Tenants
-		if len(tenants) == 0 {
-			tenants = []tenantRecord{{}}
+	return header
+}
+
+// writeCSVRows writes one lease: a row per tenant, one without tenants.
+func writeCSVRows(cw *csv.Writer, r leaseRecord, extras []string) {
+	tenants := r.Tenants
+	if len(tenants) == 0 {
+		tenants = []tenantRecord{{}}
+	}
+	for _, t := range tenants {
+		row := []string{r.ID, r.ClientID, r.PropertyID}
+		row = append(row, addrCells(r.UnitAddress)...)
+		row = append(row, r.Status, r.LeaseStartDate, deref(r.LeaseEndDate), r.UseType, deref(r.MoveInDate), deref(r.MoveOutDate),
+			t.ID, t.FirstName, t.LastName, t.Email, deref(t.CellPhone), deref(t.HomePhone), deref(t.Gender))
+		row = append(row, addrCells(t.PreviousAddress)...)
+		row = append(row, addrCells(t.ForwardingAddress)...)
+		row = append(row, r.SourceID, t.SourceID)
+		row = append(row, addrCells(r.PreviousAddress)...)
+		row = append(row, addrCells(r.ForwardingAddress)...)
+		for _, k := range extras {
+			row = append(row, cell(r.Extra[k]))
 		}
-		for _, t := range tenants {
-			row := []string{r.ID, r.ClientID, r.PropertyID}
-			row = append(row, addrCells(r.UnitAddress)...)
-			row = append(row, r.Status, r.LeaseStartDate, deref(r.LeaseEndDate), r.UseType, deref(r.MoveInDate), deref(r.MoveOutDate),
-				t.ID, t.FirstName, t.LastName, t.Email, t.CellPhone, t.HomePhone, deref(t.Gender))
-			row = append(row, addrCells(t.PreviousAddress)...)
-			row = append(row, addrCells(t.ForwardingAddress)...)
-			for _, k := range extras {
-				row = append(row, cell(r.Extra[k]))
+		_ = cw.Write(row)
+	}
+}
+
+// exportCSV streams every lease of q after the cursor, in pages of
+// ExportPage leases by id (keyset: each page starts after the last id, so
+// no page costs more than the first), writing each page as it is read.
+// The extra_* columns must be known for the header, so a first pass reads
+// only the leases' extra fields, page by page, keeping their names (as
+// many as the feeds' distinct field names). Nothing is sent before the
+// first page is read, so an error there is an ordinary error answer; one
+// after that can only cut the connection. Every page read, of either pass,
+// counts as progress for the deadline.
+func (a *Handler) exportCSV(w http.ResponseWriter, r *http.Request, q *ent.LeaseQuery, cursor *ent.Cursor) {
+	ctx := r.Context()
+	size := a.ExportPage
+	if size <= 0 {
+		size = DefaultExportPage
+	}
+	start := 0
+	if cursor != nil {
+		start = cursor.ID
+	}
+	var progress func()
+	started := func() {
+		if progress != nil {
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		if s, ok := w.(Streamer); ok {
+			progress = s.StartStream()
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		progress = func() { _ = http.NewResponseController(w).Flush() }
+	}
+	failed := func(err error) {
+		if progress == nil {
+			a.fail(w, r, err)
+			return
+		}
+		// The 200 is out: log it, then cut the connection so the reader
+		// sees an incomplete export, never a clean end.
+		a.Log.ErrorContext(ctx, "leases export failed mid-stream", "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	pages := func(yield func([]*ent.Lease) bool, read func(*ent.LeaseQuery) ([]*ent.Lease, error)) bool {
+		for after := start; ; {
+			page, err := read(q.Clone().Where(lease.IDGT(after)).Order(ent.Asc(lease.FieldID)).Limit(size))
+			if err != nil {
+				failed(err)
+				return false
 			}
-			_ = cw.Write(row)
+			started()
+			if !yield(page) {
+				return false
+			}
+			progress()
+			if len(page) < size {
+				return true
+			}
+			after = page[len(page)-1].ID
 		}
 	}
+	extraSet := map[string]bool{}
+	if !pages(func(page []*ent.Lease) bool {
+		for _, l := range page {
+			for k := range l.Extra {
+				extraSet[k] = true
+			}
+		}
+		return true
+	}, func(q *ent.LeaseQuery) ([]*ent.Lease, error) {
+		return q.Select(lease.FieldID, lease.FieldExtra).All(ctx)
+	}) {
+		return
+	}
+	extras := slices.Sorted(maps.Keys(extraSet))
+	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader(extras))
+	pages(func(page []*ent.Lease) bool {
+		for _, l := range page {
+			writeCSVRows(cw, toLeaseRecord(l), extras)
+		}
+		cw.Flush()
+		return cw.Error() == nil // else the reader left, or the deadline took the answer
+	}, func(q *ent.LeaseQuery) ([]*ent.Lease, error) {
+		return q.WithTenants(tenantOrder).All(ctx)
+	})
 	cw.Flush()
 }
 
