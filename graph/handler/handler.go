@@ -32,6 +32,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/graph/fastpath"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
@@ -68,6 +69,12 @@ type Config struct {
 	// SocketRecheck is how often an open websocket's token is re-checked
 	// (zero: the setting's default).
 	SocketRecheck time.Duration
+	// NoFastPath leaves the leases page to gqlgen's executor too, and
+	// FastPathServed is called whenever the fast path answers: the
+	// differential test compares the two answers (graph/fastpath). Not
+	// settings: the fast path's output is gqlgen's, byte for byte.
+	NoFastPath     bool
+	FastPathServed func()
 }
 
 // New serves /graphql: POST and GET over HTTP and the websocket
@@ -104,6 +111,12 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 	srv.AroundOperations(requireWriteForMutations)
 	srv.Use(transactioner{client: client, log: log}) // after every operation interceptor (transactions.go)
 	srv.AroundFields(limitPages)
+	if !cfg.NoFastPath {
+		// Last, so that it is the innermost interceptor of operations and
+		// fields: it sees what every limit let through, and the leases
+		// connection exactly as limitPages and the resolver left it.
+		srv.Use(&fastpath.Extension{Served: cfg.FastPathServed})
+	}
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
