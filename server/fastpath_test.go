@@ -246,7 +246,9 @@ func TestFastPathMatchesGqlgen(t *testing.T) {
 		}
 		var all struct {
 			Data struct {
-				Leases struct{ Edges []struct{ Node struct{ ID string } } }
+				Leases struct {
+					Edges []struct{ Node struct{ ID string } }
+				}
 			}
 		}
 		allPage, _ := f.both(t, token, everyField, map[string]any{"first": 100})
