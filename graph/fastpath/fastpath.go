@@ -25,7 +25,9 @@ package fastpath
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -40,6 +42,9 @@ import (
 // every extension whose effect it relies on (the cost and input limits, the
 // page-size field middleware), so that it sees what they let through.
 type Extension struct {
+	// Log records a panic while writing (the operation is then answered by
+	// gqlgen): it would be a bug here, never the caller's doing.
+	Log *slog.Logger
 	// Served, when set, is called each time the fast path answers an
 	// operation (tests use it to know the fast path ran).
 	Served func()
@@ -83,7 +88,12 @@ func (x *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 		conn := c.conn
 		c.conn = nil
 		if len(resp.Errors) == 0 {
-			if data, err := p.write(c.ctx, conn); err == nil {
+			data, err := p.write(c.ctx, conn)
+			var bug panicked
+			if errors.As(err, &bug) && x.Log != nil {
+				x.Log.ErrorContext(rctx, "leases fast path panicked; gqlgen answers", "panic", bug.value)
+			}
+			if err == nil {
 				resp.Data = data
 				if x.Served != nil {
 					x.Served()
@@ -93,8 +103,10 @@ func (x *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 		}
 		// The placeholder's data must never reach the caller: let gqlgen run
 		// the operation again on its own and answer (rare: an unloaded edge
-		// that failed to load, or an error after the resolver).
-		return next(ctx)(rctx)
+		// that failed to load, a value gqlgen would refuse, an error after
+		// the resolver). The fields run in rctx, which the transport derived
+		// from the context given to next above: mask the capture there.
+		return next(ctx)(context.WithValue(rctx, captureKey{}, (*capture)(nil)))
 	}
 }
 
@@ -280,6 +292,11 @@ func quoteKey(s string) string {
 	return string(append(b, ':'))
 }
 
+// panicked is a panic while writing, as an error.
+type panicked struct{ value string }
+
+func (p panicked) Error() string { return "fast path panicked: " + p.value }
+
 // errFallBack stops writing: gqlgen answers instead.
 var errFallBack = errors.New("fast path: fall back to gqlgen")
 
@@ -289,8 +306,14 @@ type writer struct{ b []byte }
 
 func (w *writer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
-// write returns the operation's data: {"<alias>": <connection>}.
-func (p *plan) write(ctx context.Context, conn *ent.LeaseConnection) ([]byte, error) {
+// write returns the operation's data: {"<alias>": <connection>}. A panic
+// here is outside gqlgen's recovery, so it becomes a fall back instead.
+func (p *plan) write(ctx context.Context, conn *ent.LeaseConnection) (_ []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicked{fmt.Sprint(r)}
+		}
+	}()
 	w := &writer{b: make([]byte, 0, 1024+len(conn.Edges)*1024)}
 	w.b = append(w.b, '{')
 	w.b = append(w.b, p.rootKey...)

@@ -127,7 +127,7 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 		// Last, so that it is the innermost interceptor of operations and
 		// fields: it sees what every limit let through, and the leases
 		// connection exactly as limitPages and the resolver left it.
-		srv.Use(&fastpath.Extension{Served: cfg.FastPathServed})
+		srv.Use(&fastpath.Extension{Log: log, Served: cfg.FastPathServed})
 	}
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
