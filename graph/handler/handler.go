@@ -22,6 +22,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	gqlhandler "github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -32,6 +33,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/graph/fastpath"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
@@ -44,6 +46,10 @@ const (
 	DefaultPageSize = 50
 	MaxPageSize     = 500
 )
+
+// queryCacheSize is how many parsed and validated documents are kept
+// (gqlgen's default server keeps 1000).
+const queryCacheSize = 100
 
 // defaultRequestTimeout applies where a caller (a test) sets none.
 var defaultRequestTimeout = config.Defaults().RequestTimeout
@@ -68,6 +74,12 @@ type Config struct {
 	// SocketRecheck is how often an open websocket's token is re-checked
 	// (zero: the setting's default).
 	SocketRecheck time.Duration
+	// NoFastPath leaves the leases page to gqlgen's executor too, and
+	// FastPathServed is called whenever the fast path answers: the
+	// differential test compares the two answers (graph/fastpath). Not
+	// settings: the fast path's output is gqlgen's, byte for byte.
+	NoFastPath     bool
+	FastPathServed func()
 }
 
 // New serves /graphql: POST and GET over HTTP and the websocket
@@ -99,11 +111,24 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 	// The cost extension parses under the same token limit before gqlgen
 	// does; gqlgen's own limit stays as the backstop.
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	// A document seen before is neither parsed nor validated again (the
+	// schema does not change; every limit and extension still runs per
+	// request, and variables are coerced per request): parsing and
+	// validating cost the leases page ~370 allocations. Few entries: the
+	// hot reads are a handful of documents, and each entry may be as large
+	// as the token limit allows.
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: DefaultPageSize, MaxPage: MaxPageSize, PartnerFields: graph.PartnerFields})
 	srv.Use(&inputLimits{})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.Use(transactioner{client: client, log: log}) // after every operation interceptor (transactions.go)
 	srv.AroundFields(limitPages)
+	if !cfg.NoFastPath {
+		// Last, so that it is the innermost interceptor of operations and
+		// fields: it sees what every limit let through, and the leases
+		// connection exactly as limitPages and the resolver left it.
+		srv.Use(&fastpath.Extension{Log: log, Served: cfg.FastPathServed})
+	}
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
