@@ -9,6 +9,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph/generated"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/screening"
@@ -30,6 +31,7 @@ type Services struct {
 	Tenancy       *tenancy.Service
 	Importer      *importer.Service
 	Leases        *leases.Service
+	LeaseSync     *propexosync.Service
 }
 
 // NewSchema returns the executable schema over the ent client and the

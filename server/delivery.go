@@ -12,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/jobs"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/prospects"
@@ -32,6 +33,9 @@ type deliveryConfig struct {
 	PollEvery, RetryBase, JobPoll time.Duration
 	// InsertOnly enqueues without working jobs (tests of a stopped server).
 	InsertOnly bool
+	// LeaseSync, when set, is given the Propexo client and the queue, and
+	// its workers and periodic job are registered (with a Propexo token).
+	LeaseSync *propexosync.Service
 }
 
 // demoPropexo runs the Propexo simulator in-process, finishing each write
@@ -61,8 +65,20 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 			return nil, nil, err
 		}
 		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second), ReconcileAfter: dc.ReconcileAfter})
+		if dc.LeaseSync != nil {
+			// The same client as deliveries: its pacer is the one budget
+			// of the Propexo account.
+			dc.LeaseSync.Propexo = px
+			if dc.LeaseSync.FullEvery == 0 {
+				dc.LeaseSync.FullEvery = dc.SyncFullEvery
+			}
+		}
 	}
 	var periodic []*river.PeriodicJob
+	syncing := dc.PropexoToken != "" && dc.LeaseSync != nil
+	if syncing {
+		periodic = append(periodic, jobs.AddLeaseSync(workers, dc.LeaseSync, or(dc.SyncInterval, 15*time.Minute)))
+	}
 	if scr != nil {
 		periodic = append(periodic, jobs.AddScreening(workers, scr, or(refreshEvery, 15*time.Minute)))
 	}
@@ -70,7 +86,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		workers = nil
 	}
 	q, err := jobs.New(ctx, jobs.Config{
-		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "",
+		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "", Sync: syncing,
 		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
 		JobTimeout: dc.JobTimeout, RescueAfter: dc.RescueAfter,
 	})
@@ -83,6 +99,9 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	}
 	if scr != nil {
 		scr.Queue = q
+	}
+	if syncing {
+		dc.LeaseSync.Queue = q
 	}
 	if dc.InsertOnly {
 		return ps, func() {}, nil

@@ -28,6 +28,7 @@ import (
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
@@ -57,6 +58,9 @@ type app struct {
 	screening screeningSetup
 	// prospects delivers to Propexo through the queue when one is set.
 	prospects *prospects.Service
+	// leaseSync answers each client's sync state and queues syncs when a
+	// Propexo token is configured.
+	leaseSync *propexosync.Service
 	// limits are the rate limits and the websocket token re-check interval
 	// (zero rates: no limit); guard holds their buckets.
 	limits config.RateLimits
@@ -111,7 +115,7 @@ func (a *app) routes() http.Handler {
 	gqlConfig.Guard, gqlConfig.Tenancy, gqlConfig.SocketRecheck = a.guard, a.tenancy, a.limits.SocketRecheck
 	gql := handler.New(a.client, graph.Services{
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
-		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
+		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client}, LeaseSync: a.leaseSyncService(),
 	}, a.log, gqlConfig)
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
@@ -357,3 +361,12 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// leaseSyncService is the sync service, or one that only reads states when
+// the process syncs nothing.
+func (a *app) leaseSyncService() *propexosync.Service {
+	if a.leaseSync == nil {
+		return &propexosync.Service{DB: a.client}
+	}
+	return a.leaseSync
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/tenancy"
 )
 
@@ -89,6 +90,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Demo && cfg.Delivery.PropexoToken == "" {
 		delivery = demoPropexo(cfg.Delivery)
 	}
+	a.leaseSync = &propexosync.Service{DB: client}
+	delivery.LeaseSync = a.leaseSync
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {
 		return fmt.Errorf("starting screening: %w", err)

@@ -43,6 +43,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Company() CompanyResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ScreeningApplication() ScreeningApplicationResolver
@@ -134,6 +135,7 @@ type ComplexityRoot struct {
 		CreatedAt            func(childComplexity int) int
 		CrmOrigins           func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		LeaseSync            func(childComplexity int) int
 		MoveInStatuses       func(childComplexity int) int
 		MoveOutStatuses      func(childComplexity int) int
 		Name                 func(childComplexity int) int
@@ -298,6 +300,7 @@ type ComplexityRoot struct {
 		RemoveScreeningApplicant           func(childComplexity int, idempotencyKey string, applicationID int, email string) int
 		RetryIntegrationJob                func(childComplexity int, id int) int
 		RevokeAPIToken                     func(childComplexity int, id int) int
+		SyncLeasesNow                      func(childComplexity int, clientID *int) int
 		UpdateClientCrmOrigins             func(childComplexity int, id int, origins []string) int
 		UpdateClientPartnerReferences      func(childComplexity int, id int, input model.ClientPartnerReferencesInput) int
 		UpdateClientStatusSets             func(childComplexity int, id int, input model.ClientStatusSetsInput) int
@@ -474,6 +477,11 @@ type ComplexityRoot struct {
 		ScreeningApplicationUpdated func(childComplexity int, id int) int
 	}
 
+	SyncLeasesNowPayload struct {
+		Queued func(childComplexity int) int
+		Sync   func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CellPhone         func(childComplexity int) int
 		Client            func(childComplexity int) int
@@ -498,6 +506,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CompanyResolver interface {
+	LeaseSync(ctx context.Context, obj *ent.Company) (*ent.LeaseSync, error)
+}
 type MutationResolver interface {
 	UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error)
 	UpdateClientPartnerReferences(ctx context.Context, id int, input model.ClientPartnerReferencesInput) (*ent.Company, error)
@@ -512,6 +523,7 @@ type MutationResolver interface {
 	AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error)
 	RemoveBan(ctx context.Context, id int) (int, error)
 	RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error)
+	SyncLeasesNow(ctx context.Context, clientID *int) (*model.SyncLeasesNowPayload, error)
 	CreateScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateScreeningApplicationInput) (*model.CreatedScreeningApplication, error)
 	CreateEmbeddedScreeningApplication(ctx context.Context, idempotencyKey string, input model.CreateEmbeddedScreeningApplicationInput) (*ent.ScreeningApplication, error)
 	AddScreeningApplicant(ctx context.Context, idempotencyKey string, applicationID int, email string) (*ent.ScreeningApplication, error)
@@ -886,6 +898,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.ID(childComplexity), true
+	case "Company.leaseSync":
+		if e.ComplexityRoot.Company.LeaseSync == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.LeaseSync(childComplexity), true
 	case "Company.moveInStatuses":
 		if e.ComplexityRoot.Company.MoveInStatuses == nil {
 			break
@@ -1695,6 +1713,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
+	case "Mutation.syncLeasesNow":
+		if e.ComplexityRoot.Mutation.SyncLeasesNow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_syncLeasesNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SyncLeasesNow(childComplexity, args["clientId"].(*int)), true
 	case "Mutation.updateClientCrmOrigins":
 		if e.ComplexityRoot.Mutation.UpdateClientCrmOrigins == nil {
 			break
@@ -2578,6 +2607,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ScreeningApplicationUpdated(childComplexity, args["id"].(int)), true
+
+	case "SyncLeasesNowPayload.queued":
+		if e.ComplexityRoot.SyncLeasesNowPayload.Queued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLeasesNowPayload.Queued(childComplexity), true
+	case "SyncLeasesNowPayload.sync":
+		if e.ComplexityRoot.SyncLeasesNowPayload.Sync == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLeasesNowPayload.Sync(childComplexity), true
 
 	case "Tenant.cellPhone":
 		if e.ComplexityRoot.Tenant.CellPhone == nil {
@@ -12084,6 +12126,41 @@ input TenantWhereInput {
   hasLeaseWith: [LeaseWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../leasesync.capability.graphqls", Input: `# Leases synced from the client's property-management system through
+# Propexo (issue 16): each client's sync state and a mutation to sync now.
+
+extend type Company {
+  """
+  The client's lease sync from Propexo: the pass in progress, the last run,
+  its counts and last error, and the next run. Null until the first sync of a
+  client with a Propexo integration id.
+  """
+  leaseSync: LeaseSync
+}
+
+"What syncLeasesNow did."
+type SyncLeasesNowPayload {
+  """
+  True when a sync was queued; false when one was already waiting or
+  running, which the request joins.
+  """
+  queued: Boolean!
+  "The client's sync state as it was when the sync was queued; null before its first run."
+  sync: LeaseSync
+}
+
+extend type Mutation {
+  """
+  Syncs the client's leases and tenants from Propexo now rather than at the
+  next period (needs the write scope). The sync runs in the background;
+  follow it with the client's leaseSync.
+  """
+  syncLeasesNow(
+    "The client to sync; a client's token may leave it out (its own client). A platform admin must name one."
+    clientId: ID
+  ): SyncLeasesNowPayload!
+}
+`, BuiltIn: false},
 	{Name: "../screening.capability.graphqls", Input: `# Screening through RentPrep SmartMove (issue 6): orders, applicants,
 # on-demand report fields and the update subscription.
 
@@ -12479,6 +12556,8 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_propexoIntegrationID(ctx, field)
 	case "properties":
 		return ec.fieldContext_Company_properties(ctx, field)
+	case "leaseSync":
+		return ec.fieldContext_Company_leaseSync(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Company", field.Name)
 }
@@ -12719,6 +12798,44 @@ func (ec *executionContext) childFields_LeaseEdge(ctx context.Context, field gra
 		return ec.fieldContext_LeaseEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LeaseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LeaseSync(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LeaseSync_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LeaseSync_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LeaseSync_updatedAt(ctx, field)
+	case "phase":
+		return ec.fieldContext_LeaseSync_phase(ctx, field)
+	case "full":
+		return ec.fieldContext_LeaseSync_full(ctx, field)
+	case "passStartedAt":
+		return ec.fieldContext_LeaseSync_passStartedAt(ctx, field)
+	case "lastRunAt":
+		return ec.fieldContext_LeaseSync_lastRunAt(ctx, field)
+	case "lastSuccessAt":
+		return ec.fieldContext_LeaseSync_lastSuccessAt(ctx, field)
+	case "lastFullAt":
+		return ec.fieldContext_LeaseSync_lastFullAt(ctx, field)
+	case "nextRunAt":
+		return ec.fieldContext_LeaseSync_nextRunAt(ctx, field)
+	case "leasesSynced":
+		return ec.fieldContext_LeaseSync_leasesSynced(ctx, field)
+	case "tenantsSynced":
+		return ec.fieldContext_LeaseSync_tenantsSynced(ctx, field)
+	case "leasesRemoved":
+		return ec.fieldContext_LeaseSync_leasesRemoved(ctx, field)
+	case "recordsSkipped":
+		return ec.fieldContext_LeaseSync_recordsSkipped(ctx, field)
+	case "lastError":
+		return ec.fieldContext_LeaseSync_lastError(ctx, field)
+	case "client":
+		return ec.fieldContext_LeaseSync_client(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeaseSync", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13021,6 +13138,16 @@ func (ec *executionContext) childFields_ScreeningApplicationEdge(ctx context.Con
 		return ec.fieldContext_ScreeningApplicationEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScreeningApplicationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncLeasesNowPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queued":
+		return ec.fieldContext_SyncLeasesNowPayload_queued(ctx, field)
+	case "sync":
+		return ec.fieldContext_SyncLeasesNowPayload_sync(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncLeasesNowPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13534,6 +13661,20 @@ func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_syncLeasesNow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "clientId",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clientId"] = arg0
 	return args, nil
 }
 
@@ -16055,6 +16196,38 @@ func (ec *executionContext) fieldContext_Company_properties(ctx context.Context,
 	if fc.Args, err = ec.field_Company_properties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Company_leaseSync(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_leaseSync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().LeaseSync(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeaseSync) graphql.Marshaler {
+			return ec.marshalOLeaseSync2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSync(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_leaseSync(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Company",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeaseSync(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -19049,6 +19222,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIToken(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeAPIToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_syncLeasesNow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_syncLeasesNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SyncLeasesNow(ctx, fc.Args["clientId"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLeasesNowPayload) graphql.Marshaler {
+			return ec.marshalNSyncLeasesNowPayload2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐSyncLeasesNowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_syncLeasesNow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLeasesNowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_syncLeasesNow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -22791,6 +23008,61 @@ func (ec *executionContext) fieldContext_Subscription_screeningApplicationUpdate
 	if fc.Args, err = ec.field_Subscription_screeningApplicationUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncLeasesNowPayload_queued(ctx context.Context, field graphql.CollectedField, obj *model.SyncLeasesNowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLeasesNowPayload_queued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLeasesNowPayload_queued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncLeasesNowPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SyncLeasesNowPayload_sync(ctx context.Context, field graphql.CollectedField, obj *model.SyncLeasesNowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLeasesNowPayload_sync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sync, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeaseSync) graphql.Marshaler {
+			return ec.marshalOLeaseSync2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSync(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLeasesNowPayload_sync(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLeasesNowPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeaseSync(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -38343,6 +38615,44 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "leaseSync":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Company_leaseSync(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39710,6 +40020,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeAPIToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "syncLeasesNow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_syncLeasesNow(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -41684,6 +42001,49 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
+var syncLeasesNowPayloadImplementors = []string{"SyncLeasesNowPayload"}
+
+func (ec *executionContext) _SyncLeasesNowPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SyncLeasesNowPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncLeasesNowPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncLeasesNowPayload")
+		case "queued":
+			out.Values[i] = ec._SyncLeasesNowPayload_queued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sync":
+			out.Values[i] = ec._SyncLeasesNowPayload_sync(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var tenantImplementors = []string{"Tenant", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *ent.Tenant) graphql.Marshaler {
@@ -43258,6 +43618,16 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSyncLeasesNowPayload2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐSyncLeasesNowPayload(ctx context.Context, sel ast.SelectionSet, v *model.SyncLeasesNowPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SyncLeasesNowPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTenant2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐTenant(ctx context.Context, sel ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -44491,6 +44861,13 @@ func (ec *executionContext) marshalOLeaseSource2ᚖgithubᚗcomᚋleasegraphᚋl
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOLeaseSync2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSync(ctx context.Context, sel ast.SelectionSet, v *ent.LeaseSync) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LeaseSync(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOLeaseSyncPhase2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhaseᚄ(ctx context.Context, v any) ([]leasesync.Phase, error) {

@@ -16,10 +16,12 @@ package propexosync
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/lease"
@@ -49,6 +51,9 @@ type Service struct {
 	Overlap time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Queue queues syncs for SyncNow; nil when no Propexo token is
+	// configured.
+	Queue Enqueuer
 	// AfterPage, when set, is called after each page has committed, with
 	// the count of pages committed by this run; an error ends the run
 	// there. Tests use it to kill a run between pages.
@@ -293,4 +298,54 @@ func (r *run) endPhase(ctx context.Context, db *ent.Client, st *ent.LeaseSync, u
 // the pass goes on.
 func skip(u *ent.LeaseSyncUpdateOne, kind, id, why string) {
 	u.AddRecordsSkipped(1).SetLastError(fmt.Sprintf("%s %s skipped: %s", kind, id, why))
+}
+
+// Enqueuer queues a client's sync (jobs.Queue): in tx, and reporting false
+// when one is already waiting or running.
+type Enqueuer interface {
+	EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) (bool, error)
+}
+
+// SyncNow queues a sync of the client for a viewer with the write scope who
+// can see the client, and returns whether a new one was queued (false: one
+// is already waiting or running) and the client's state. It runs in the
+// transaction of ctx (a mutation's) or its own, so the job exists exactly
+// when the request succeeded.
+func (s *Service) SyncNow(ctx context.Context, clientID int) (bool, *ent.LeaseSync, error) {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return false, nil, apperr.Unauthenticated("syncing leases needs a viewer")
+	}
+	if !v.Has(viewer.ScopeWrite) {
+		return false, nil, apperr.Forbidden("syncing leases needs the write scope")
+	}
+	var queued bool
+	var st *ent.LeaseSync
+	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		c, err := db.Company.Query().Where(company.ID(clientID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return apperr.NotFound("client")
+		} else if err != nil {
+			return err
+		}
+		if c.PropexoIntegrationID == "" {
+			return apperr.BadInput("clientId", "the client has no Propexo integration id: nothing to sync from")
+		}
+		if s.Queue == nil {
+			return &apperr.Error{Code: apperr.CodeUnavailable, Message: "no Propexo token is configured: leases cannot be synced"}
+		}
+		tx, err := ent.SQLTx(db)
+		if err != nil {
+			return err
+		}
+		if queued, err = s.Queue.EnqueueLeaseSync(ctx, tx, clientID); err != nil {
+			return err
+		}
+		st, err = db.LeaseSync.Query().Where(leasesync.ClientID(clientID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			st, err = nil, nil
+		}
+		return err
+	})
+	return queued, st, err
 }
