@@ -72,7 +72,9 @@ func (e *env) syncLeases(token string) leaseSyncState {
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var st struct {
 			Clients struct {
-				Edges []struct{ Node struct{ LeaseSync *leaseSyncState } }
+				Edges []struct {
+					Node struct{ LeaseSync *leaseSyncState }
+				}
 			}
 		}
 		e.mustGQL(token, leaseSyncQuery, nil, &st)
@@ -180,7 +182,9 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 		}
 		var out struct {
 			Clients struct {
-				Edges []struct{ Node struct{ LeaseSync *leaseSyncState } }
+				Edges []struct {
+					Node struct{ LeaseSync *leaseSyncState }
+				}
 			}
 		}
 		e.mustGQL(plain, leaseSyncQuery, nil, &out)
