@@ -116,6 +116,9 @@ type Delivery struct {
 	// has its leases synced; SyncFullEvery how often a sync reads
 	// everything (and finds leases removed at Propexo) rather than changes.
 	SyncInterval, SyncFullEvery time.Duration
+	// WebhookSecret verifies Propexo's webhook deliveries (the secret the
+	// account's webhooks are registered with); empty refuses them all.
+	WebhookSecret string
 }
 
 // Screening is how screenings reach SmartMove.

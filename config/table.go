@@ -147,6 +147,10 @@ func table(c *Config) []Setting {
 			Help: "how often a lease sync reads every lease rather than the changes: only a full sync finds leases deleted at Propexo " +
 				"(marked removed, no longer served)",
 			set: duration(&c.Delivery.SyncFullEvery, false)},
+		{Name: "PROPEXO_WEBHOOK_SECRET",
+			Help: "the secret Propexo webhooks are registered with: `POST /webhooks/propexo` checks each delivery's `propexo-signature` " +
+				"(hex HMAC-SHA256 of the body) with it and re-fetches the lease it names (unset: every delivery is refused)",
+			set: text(&c.Delivery.WebhookSecret)},
 	}
 }
 

@@ -82,6 +82,7 @@ func (q *Queue) EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) 
 func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every time.Duration) *river.PeriodicJob {
 	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc})
 	river.AddWorker(workers, &SyncAllLeasesWorker{DB: svc.DB, Every: every})
+	river.AddWorker(workers, &RefreshPropexoLeaseWorker{Sync: svc})
 	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
 		return SyncAllLeasesArgs{}, nil
 	}, &river.PeriodicJobOpts{ID: SyncAllLeasesArgs{}.Kind(), RunOnStart: true})
@@ -141,6 +142,62 @@ func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesAr
 		return river.JobSnooze(rl.RetryAfter)
 	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
 		return river.JobSnooze(api.RetryAfter)
+	}
+	return err
+}
+
+// RefreshPropexoLeaseArgs re-reads one lease a Propexo webhook named.
+// EventID is the webhook's (or a hash of its body): with ByArgs and a
+// 24-hour period it dedupes Propexo's redeliveries (every 15 minutes, 10
+// times: PARTNERS.md:87-88), whatever state the first job is in.
+type RefreshPropexoLeaseArgs struct {
+	ClientID int    `json:"client_id"`
+	LeaseID  string `json:"lease_id"`
+	EventID  string `json:"event_id"`
+}
+
+// Kind names the job in River.
+func (RefreshPropexoLeaseArgs) Kind() string { return "refresh_propexo_lease" }
+
+// InsertOpts: the sync queue, unique by event for a day.
+func (RefreshPropexoLeaseArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: syncQueue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour}}
+}
+
+// EnqueueLeaseRefresh implements propexosync.Enqueuer: false when the
+// event was queued before (a redelivery).
+func (q *Queue) EnqueueLeaseRefresh(ctx context.Context, clientID int, leaseID, eventID string) (bool, error) {
+	res, err := q.River.Insert(ctx, RefreshPropexoLeaseArgs{ClientID: clientID, LeaseID: leaseID, EventID: eventID}, nil)
+	if err != nil {
+		return false, err
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// RefreshPropexoLeaseWorker runs propexosync.Service.RefreshLease.
+type RefreshPropexoLeaseWorker struct {
+	river.WorkerDefaults[RefreshPropexoLeaseArgs]
+	Sync *propexosync.Service
+}
+
+// Work implements river.Worker.
+func (w *RefreshPropexoLeaseWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoLeaseArgs]) error {
+	err := w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID)
+	var rl *propexo.RateLimitError
+	var api *propexo.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, propexosync.ErrNoIntegration), ent.IsNotFound(err):
+		return river.JobCancel(err)
+	case errors.As(err, &rl):
+		return river.JobSnooze(rl.RetryAfter)
+	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
+		return river.JobSnooze(api.RetryAfter)
+	case errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
+		// Propexo answers an unknown lease with a 400: gone since the
+		// event; the next full pass marks it removed.
+		return river.JobCancel(err)
 	}
 	return err
 }

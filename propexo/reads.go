@@ -2,11 +2,15 @@ package propexo
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -218,4 +222,23 @@ func Date(s *string) (*time.Time, error) {
 		return nil, fmt.Errorf("propexo: date %q is not YYYY-MM-DD", *s)
 	}
 	return &t, nil
+}
+
+// SignatureHeader is the header a Propexo webhook delivery is signed in.
+const SignatureHeader = "propexo-signature"
+
+// VerifyWebhook reports whether sig is the hex HMAC-SHA256 of the raw body
+// keyed by secret, as Propexo signs every delivery (PARTNERS.md:85-86).
+// The comparison takes the same time wherever the first difference is.
+func VerifyWebhook(secret, body []byte, sig string) bool {
+	if len(secret) == 0 {
+		return false
+	}
+	got, err := hex.DecodeString(strings.TrimSpace(sig))
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
 }

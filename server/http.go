@@ -61,6 +61,8 @@ type app struct {
 	// leaseSync answers each client's sync state and queues syncs when a
 	// Propexo token is configured.
 	leaseSync *propexosync.Service
+	// propexoWebhookSecret verifies /webhooks/propexo (empty: all refused).
+	propexoWebhookSecret []byte
 	// limits are the rate limits and the websocket token re-check interval
 	// (zero rates: no limit); guard holds their buckets.
 	limits config.RateLimits
@@ -119,6 +121,7 @@ func (a *app) routes() http.Handler {
 	}, a.log, gqlConfig)
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
+	mux.Handle("POST /webhooks/propexo", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Secret: a.propexoWebhookSecret, Log: a.log})
 	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpjson.Denied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	reg := &page.Handler{DB: a.client, Registrations: a.registrations, Tenancy: a.tenancy, Guard: a.guard,

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,14 +16,15 @@ import (
 
 // withLeaseSync runs the app's queue with the lease sync against a fresh
 // simulator (over real HTTP), as the server wires it.
-func withLeaseSync(sims map[string]*syncSetup) envSetup {
+func withLeaseSync(sims *sync.Map) envSetup {
 	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
 		sim := propexotest.New(propexotest.Options{})
 		t.Cleanup(sim.Close)
 		srv := httptest.NewServer(sim)
 		t.Cleanup(srv.Close)
 		a.leaseSync = &propexosync.Service{DB: a.client, PageSize: 2}
-		sims[t.Name()] = &syncSetup{sim: sim, svc: a.leaseSync}
+		a.propexoWebhookSecret = []byte(webhookSecret)
+		sims.Store(t.Name(), &syncSetup{sim: sim, svc: a.leaseSync, db: db})
 		ps, stop, err := startJobs(t.Context(), deliveryConfig{
 			Delivery:  config.Delivery{PropexoToken: "test-token", PropexoBaseURL: srv.URL},
 			LeaseSync: a.leaseSync, PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
@@ -35,10 +37,18 @@ func withLeaseSync(sims map[string]*syncSetup) envSetup {
 	}
 }
 
+const webhookSecret = "whsec-test-0123456789"
+
+func setupOf(sims *sync.Map, t *testing.T) *syncSetup {
+	v, _ := sims.Load(t.Name())
+	return v.(*syncSetup)
+}
+
 // syncSetup is a test's simulator and the app's sync service.
 type syncSetup struct {
 	sim *propexotest.Sim
 	svc *propexosync.Service
+	db  *sql.DB
 }
 
 const leaseSyncQuery = `{ clients { edges { node { leaseSync { phase full lastSuccessAt leasesSynced tenantsSynced leasesRemoved lastError } } } } }`
@@ -92,9 +102,9 @@ func (e *env) syncLeases(token string) leaseSyncState {
 // no longer served after the next full sync, and the client sees the
 // sync's state in the graph.
 func TestLeaseSyncServesLeases(t *testing.T) {
-	sims := map[string]*syncSetup{}
-	forEachDBSetup(t, withLeaseSync(sims), func(t *testing.T, e *env) {
-		sim := sims[t.Name()].sim
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		sim := setupOf(&sims, t).sim
 		_, token := e.propexoClient("acme")
 		put := func(id, status, moveIn, moveOut, first string) {
 			sim.PutLease(propexotest.LeaseRecord{ID: id, IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
@@ -150,7 +160,7 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 		}
 
 		sim.RemoveLease("L3")
-		sims[t.Name()].svc.FullEvery = time.Nanosecond // the next sync is full
+		setupOf(&sims, t).svc.FullEvery = time.Nanosecond // the next sync is full
 		st = e.syncLeases(token)
 		if st.LeasesRemoved != 1 {
 			t.Fatalf("full sync state %+v", st)
@@ -167,8 +177,8 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 // syncLeasesNow needs the write scope and a client with a Propexo
 // integration id, and says so.
 func TestSyncLeasesNowRefusals(t *testing.T) {
-	sims := map[string]*syncSetup{}
-	forEachDBSetup(t, withLeaseSync(sims), func(t *testing.T, e *env) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
 		id, _ := e.propexoClient("acme")
 		read := e.token(id, viewer.ScopeRead)
 		r := e.gql(read, `mutation { syncLeasesNow { queued } }`, nil)
@@ -190,6 +200,61 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 		e.mustGQL(plain, leaseSyncQuery, nil, &out)
 		if out.Clients.Edges[0].Node.LeaseSync != nil {
 			t.Fatalf("a client never synced has state %+v", out.Clients.Edges[0].Node.LeaseSync)
+		}
+	})
+}
+
+// A signed Propexo webhook naming a lease makes a job re-fetch it (202 at
+// once); a redelivery of the same event fetches nothing more; a forged
+// signature is refused (401) and changes nothing.
+func TestPropexoWebhook(t *testing.T) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		sim := setupOf(&sims, t).sim
+		_, token := e.propexoClient("acme")
+		lease := propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
+			Status: "Future", StatusRaw: "Future", StartDate: "2025-01-01", ResidentIDs: []string{"r1"}}
+		sim.PutLease(lease)
+		e.syncLeases(token)
+		status := func() string {
+			p := e.leasesPage(token, "")
+			if len(p.Data) != 1 {
+				t.Fatalf("/leases: %d leases", len(p.Data))
+			}
+			return p.Data[0]["status"].(string)
+		}
+		url := e.srv.URL + "/webhooks/propexo"
+		ev := propexotest.Webhook{EventID: "evt-1", Trigger: "DATA_UPDATE", Model: "leases", IntegrationID: "int-acme", RecordID: "L1"}
+
+		lease.Status, lease.StatusRaw = "Notice", "Notice"
+		sim.PutLease(lease)
+		if code, err := sim.SendWebhook(t.Context(), url, "not-the-secret-at-all", ev); err != nil || code != 401 {
+			t.Fatalf("forged signature: %d %v", code, err)
+		}
+		refreshJobs := func() int {
+			var n int
+			if err := setupOf(&sims, t).db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_lease'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := refreshJobs(); n != 0 || status() != "Future" {
+			t.Fatalf("after a forged webhook: %d re-fetch jobs", n)
+		}
+
+		if code, err := sim.SendWebhook(t.Context(), url, webhookSecret, ev); err != nil || code != 202 {
+			t.Fatalf("signed webhook: %d %v", code, err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); status() != "Notice"; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the webhook's lease was never re-fetched")
+			}
+		}
+		if code, err := sim.SendWebhook(t.Context(), url, webhookSecret, ev); err != nil || code != 202 {
+			t.Fatalf("redelivery: %d %v", code, err)
+		}
+		if n, gets := refreshJobs(), sim.LeaseGets(); n != 1 || gets != 1 {
+			t.Fatalf("one event delivered twice: %d re-fetch jobs, %d lease reads; want 1", n, gets)
 		}
 	})
 }

@@ -91,6 +91,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		delivery = demoPropexo(cfg.Delivery)
 	}
 	a.leaseSync = &propexosync.Service{DB: client}
+	a.propexoWebhookSecret = []byte(cfg.Delivery.WebhookSecret)
 	delivery.LeaseSync = a.leaseSync
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {

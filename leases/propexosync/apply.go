@@ -97,12 +97,12 @@ func mapLease(l *propexo.Lease) (*leaseRow, string) {
 // leases upserts one page of leases, matched by Propexo id, else by the
 // PMS lease id (a lease imported before the sync is adopted, not
 // duplicated).
-func (r *run) leases(ctx context.Context, db *ent.Client, st *ent.LeaseSync, u *ent.LeaseSyncUpdateOne, p *propexo.Page[propexo.Lease]) (page, error) {
-	pg := page{hasMore: p.HasMore}
+func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent.LeaseSyncUpdateOne, results []propexo.Lease) (page, error) {
+	var pg page
 	var rows []*leaseRow
 	var pxIDs, srcIDs, tags []string
-	for i := range p.Results {
-		l := &p.Results[i]
+	for i := range results {
+		l := &results[i]
 		span(&pg, l.UpdatedAt)
 		row, why := mapLease(l)
 		if row == nil {
@@ -131,7 +131,6 @@ func (r *run) leases(ctx context.Context, db *ent.Client, st *ent.LeaseSync, u *
 		}
 		bySrc[l.SourceID] = l
 	}
-	seen := *st.PassStartedAt
 	var creates []*ent.LeaseCreate
 	for _, row := range rows {
 		old := byPx[row.in.ID]

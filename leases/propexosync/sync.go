@@ -130,15 +130,9 @@ func (s *Service) Run(ctx context.Context, clientID int) error {
 
 // start loads the state and begins a pass when none is in progress.
 func (s *Service) start(ctx context.Context, clientID int) (*ent.LeaseSync, error) {
-	st, err := s.State(ctx, clientID)
+	st, err := s.ensure(ctx, clientID)
 	if err != nil {
 		return nil, err
-	}
-	if st == nil {
-		st, err = s.DB.LeaseSync.Create().SetClientID(clientID).Save(ctx)
-		if err != nil {
-			return nil, err
-		}
 	}
 	if st.Phase != leasesync.PhaseIDLE {
 		return st, nil
@@ -148,6 +142,15 @@ func (s *Service) start(ctx context.Context, clientID int) (*ent.LeaseSync, erro
 	return st.Update().SetPhase(leasesync.PhaseLEASES).SetFull(full).SetPageOffset(0).SetPassStartedAt(now).
 		ClearPassNewest().SetLeasesSynced(0).SetTenantsSynced(0).SetLeasesRemoved(0).SetRecordsSkipped(0).
 		SetLastError("").Save(ctx)
+}
+
+// ensure returns the client's state, created idle on first use.
+func (s *Service) ensure(ctx context.Context, clientID int) (*ent.LeaseSync, error) {
+	st, err := s.State(ctx, clientID)
+	if err != nil || st != nil {
+		return st, err
+	}
+	return s.DB.LeaseSync.Create().SetClientID(clientID).Save(ctx)
 }
 
 // fail records err on the state; the pass stays where it is.
@@ -200,7 +203,9 @@ func (r *run) step(ctx context.Context, st *ent.LeaseSync) (*ent.LeaseSync, erro
 			return st, err
 		}
 		fetch = func(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpdateOne) (page, error) {
-			return r.leases(ctx, db, st, u, p)
+			pg, err := r.leases(ctx, db, *st.PassStartedAt, u, p.Results)
+			pg.hasMore = p.HasMore
+			return pg, err
 		}
 	case leasesync.PhaseRESIDENTS:
 		since = st.ResidentsSince
@@ -304,6 +309,9 @@ func skip(u *ent.LeaseSyncUpdateOne, kind, id, why string) {
 // when one is already waiting or running.
 type Enqueuer interface {
 	EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) (bool, error)
+	// EnqueueLeaseRefresh queues the re-read of one lease a webhook named,
+	// once per event.
+	EnqueueLeaseRefresh(ctx context.Context, clientID int, leaseID, eventID string) (bool, error)
 }
 
 // SyncNow queues a sync of the client for a viewer with the write scope who
@@ -348,4 +356,40 @@ func (s *Service) SyncNow(ctx context.Context, clientID int) (bool, *ent.LeaseSy
 		return err
 	})
 	return queued, st, err
+}
+
+// RefreshLease re-reads one lease from Propexo (GET /v1/leases/{lease_id})
+// and upserts it, as a webhook asks. Its tenants follow at the next pass
+// (the extract has no GET of one resident). A lease Propexo no longer has
+// is left to the next full pass, which marks it removed.
+func (s *Service) RefreshLease(ctx context.Context, clientID int, leaseID string) error {
+	ctx = viewer.SystemContext(ctx)
+	c, err := s.DB.Company.Query().Where(company.ID(clientID)).Only(ctx)
+	if err != nil {
+		return err
+	}
+	if c.PropexoIntegrationID == "" {
+		return ErrNoIntegration
+	}
+	l, err := s.Propexo.GetLease(ctx, leaseID)
+	if err != nil {
+		return err
+	}
+	if l.IntegrationID != c.PropexoIntegrationID {
+		return fmt.Errorf("propexosync: lease %s belongs to another integration", leaseID)
+	}
+	st, err := s.ensure(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	r := &run{Service: s, integration: c.PropexoIntegrationID, clientID: clientID}
+	return ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		u := db.LeaseSync.UpdateOneID(st.ID)
+		// Seen now: later than the start of any pass in progress, so a
+		// full pass does not take it for gone.
+		if _, err := r.leases(ctx, db, s.now(), u, []propexo.Lease{*l}); err != nil {
+			return err
+		}
+		return u.Exec(ctx)
+	})
 }

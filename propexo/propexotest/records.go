@@ -1,6 +1,12 @@
 package propexotest
 
 import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -116,6 +122,13 @@ func (s *Sim) ListRequests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.listRequests
+}
+
+// LeaseGets counts authenticated GET /v1/leases/{lease_id}.
+func (s *Sim) LeaseGets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leaseGets
 }
 
 // listSpec is one list endpoint: the query parameters it documents, and
@@ -264,6 +277,7 @@ func (s *Sim) getLease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	s.leaseGets++
 	st, ok := s.recordsLocked().leases[r.PathValue("id")]
 	var cp stamped
 	if ok {
@@ -368,4 +382,40 @@ func renderTransfer(st *stamped) map[string]any {
 		m[k] = v
 	}
 	return m
+}
+
+// Webhook is a delivery the simulator sends: minimal, naming the changed
+// record to re-fetch (PARTNERS.md:86-87). The extract documents no payload
+// schema; these names are the simulator's (event_id, trigger, model,
+// integration_id, record_id), and the receiver must re-fetch regardless.
+type Webhook struct {
+	EventID       string `json:"event_id"`
+	Trigger       string `json:"trigger"` // DATA_UPDATE or DATA_NEW (the triggers enum)
+	Model         string `json:"model"`   // e.g. leases (the model enum)
+	IntegrationID string `json:"integration_id"`
+	RecordID      string `json:"record_id"`
+}
+
+// SendWebhook posts w to url signed with secret: header propexo-signature,
+// the hex HMAC-SHA256 of the raw body (PARTNERS.md:85-86). It returns the
+// receiver's status.
+func (s *Sim) SendWebhook(ctx context.Context, url, secret string, w Webhook) (int, error) {
+	body, err := json.Marshal(w)
+	if err != nil {
+		return 0, err
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("propexo-signature", hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

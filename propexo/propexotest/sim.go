@@ -104,8 +104,8 @@ type Sim struct {
 	// refuseRetries is how many retry-writes still answer success: false.
 	refuseRetries int
 	// recs is the lease read side (records.go), made on first use.
-	recs         *records
-	listRequests int
+	recs                    *records
+	listRequests, leaseGets int
 }
 
 // New returns a simulator.
