@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -251,6 +252,25 @@ func TestLeaseSyncTransfers(t *testing.T) {
 		l := got["lease-0"]
 		if !l.Transferred || l.MoveOutDate == nil || l.MoveOutDate.Format(time.DateOnly) != "2025-08-15" || got["lease-1"].Transferred {
 			t.Fatalf("lease-0 transferred %v move-out %v", l.Transferred, l.MoveOutDate)
+		}
+	})
+}
+
+// A record the store cannot hold (no start date, an id longer than the
+// column) is skipped and counted, named in last_error; the pass goes on and
+// finishes.
+func TestLeaseSyncSkipsUnstorableRecords(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newSyncEnv(t, db, nil)
+		e.put(0, "Current")
+		e.clk.tick()
+		e.sim.PutLease(propexotest.LeaseRecord{ID: "no-start", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current"})
+		e.clk.tick()
+		e.sim.PutLease(propexotest.LeaseRecord{ID: strings.Repeat("x", 250), IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
+		e.put(1, "Current")
+		st := e.syncNow(t)
+		if got := e.leases(t); len(got) != 2 || st.RecordsSkipped != 2 || st.LeasesSynced != 2 || !strings.Contains(st.LastError, "skipped") {
+			t.Fatalf("%d leases stored, state %+v", len(got), st)
 		}
 	})
 }

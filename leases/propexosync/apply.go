@@ -2,8 +2,13 @@ package propexosync
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
+	"unicode/utf8"
 
+	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -61,6 +66,11 @@ func mapLease(l *propexo.Lease) (*leaseRow, string) {
 	r.status = str(first(l.StatusRaw, l.Status, l.StatusNormalized))
 	if r.status == "" {
 		return nil, "no status"
+	}
+	// A value the columns cannot hold skips the record, not the page: a
+	// page that always failed would hold the pass at it for good.
+	if why := unfit(map[string]fit{"x_id": {r.sourceID, 200}, "x_property_id": {r.tag, 100}, "status": {r.status, 100}, "id": {l.ID, 200}}); why != "" {
+		return nil, why
 	}
 	dates := []struct {
 		to  **time.Time
@@ -225,6 +235,11 @@ func (r *run) residents(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 	for i := range p.Results {
 		res := &p.Results[i]
 		t := tenantOf(res)
+		if why := unfit(map[string]fit{"id": {res.ID, 200}, "x_id": {t.sourceID, 200}, "first_name": {t.first, 100},
+			"last_name": {t.last, 100}, "email_1": {t.email, 254}}); why != "" {
+			skip(u, "resident", res.ID, why)
+			continue
+		}
 		for _, l := range res.Leases {
 			id, ok := ours[l.LeaseID]
 			if !ok {
@@ -311,4 +326,24 @@ func setOrClear(v *time.Time, set func(time.Time) *ent.LeaseUpdateOne, clear fun
 	} else {
 		clear()
 	}
+}
+
+// fit is a value and the most runes its column holds.
+type fit struct {
+	v   string
+	max int
+}
+
+// unfit names the first value that is not storable text or too long.
+func unfit(fields map[string]fit) string {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		f := fields[name]
+		if e := apperr.CheckText(name, f.v); e != nil {
+			return e.Message
+		}
+		if utf8.RuneCountInString(f.v) > f.max {
+			return fmt.Sprintf("%s is longer than %d characters", name, f.max)
+		}
+	}
+	return ""
 }
