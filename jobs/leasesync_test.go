@@ -23,14 +23,16 @@ import (
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 )
 
-// clock is the simulator's clock, moved by the test so that Propexo's
-// updated_at order is the test's.
+// clock is the simulator's clock, moved ahead by the test so that
+// Propexo's updated_at order is the test's, and running in real time
+// besides so that Propexo's rate windows pass.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu    sync.Mutex
+	t     time.Time
+	start time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t.Add(time.Since(c.start)) }
 func (c *clock) tick()          { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(time.Minute * 10) }
 
 // syncEnv is a client with a Propexo integration, the simulator holding its
@@ -45,10 +47,17 @@ type syncEnv struct {
 }
 
 func newSyncEnv(t *testing.T, db *dbtest.DB, afterPage func(int) error) *syncEnv {
+	return newSyncEnvLimited(t, db, afterPage, 0, 0)
+}
+
+// newSyncEnvLimited is newSyncEnv with Propexo's rate limit at limit
+// requests per window (0: the partner's), the client's window the same.
+func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, limit int, window time.Duration) *syncEnv {
 	t.Helper()
-	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-	sim := newSim(t, propexotest.Options{Now: clk.Now})
-	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()}})
+	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), start: time.Now()}
+	sim := newSim(t, propexotest.Options{Now: clk.Now, RateLimit: limit, RateWindow: window})
+	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()},
+		RateWindow: window, MaxWait: window / 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,6 +280,32 @@ func TestLeaseSyncSkipsUnstorableRecords(t *testing.T) {
 		st := e.syncNow(t)
 		if got := e.leases(t); len(got) != 2 || st.RecordsSkipped != 2 || st.LeasesSynced != 2 || !strings.Contains(st.LastError, "skipped") {
 			t.Fatalf("%d leases stored, state %+v", len(got), st)
+		}
+	})
+}
+
+// The sync keeps to Propexo's rate limit: when the budget is spent it
+// waits (the job snoozes) instead of failing, and the pass finishes.
+func TestLeaseSyncWaitsOutTheRateLimit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newSyncEnvLimited(t, db, nil, 3, 300*time.Millisecond)
+		for n := range 5 {
+			e.put(n, "Current")
+		}
+		st := e.syncNow(t)
+		if got := e.leases(t); len(got) != 5 || st.LeasesSynced != 5 || st.TenantsSynced != 5 {
+			t.Fatalf("%d leases, state %+v", len(got), st)
+		}
+		if e.sim.ListRequests() != 7 {
+			t.Fatalf("%d list requests answered, want 7 (each page once)", e.sim.ListRequests())
+		}
+		// Waiting is not failing: no attempt recorded an error.
+		var failed int
+		if err := db.SQL().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'sync_leases' AND errors IS NOT NULL`).Scan(&failed); err != nil {
+			t.Fatal(err)
+		}
+		if failed != 0 {
+			t.Fatalf("%d sync jobs recorded errors while waiting on the rate limit", failed)
 		}
 	})
 }
