@@ -32,8 +32,12 @@ type clock struct {
 	start time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t.Add(time.Since(c.start)) }
-func (c *clock) tick()          { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(time.Minute * 10) }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.Add(time.Since(c.start))
+}
+func (c *clock) tick() { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(time.Minute * 10) }
 
 // syncEnv is a client with a Propexo integration, the simulator holding its
 // PMS's records, and a running queue with the sync workers.
