@@ -12,7 +12,6 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/company"
-	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -81,7 +80,7 @@ func (q *Queue) EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) 
 // so once across instances every interval.
 func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every time.Duration) *river.PeriodicJob {
 	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc})
-	river.AddWorker(workers, &SyncAllLeasesWorker{DB: svc.DB, Every: every})
+	river.AddWorker(workers, &SyncAllLeasesWorker{Sync: svc, Every: every})
 	river.AddWorker(workers, &RefreshPropexoLeaseWorker{Sync: svc})
 	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
 		return SyncAllLeasesArgs{}, nil
@@ -92,24 +91,24 @@ func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every time.D
 // integration and records when each is next due.
 type SyncAllLeasesWorker struct {
 	river.WorkerDefaults[SyncAllLeasesArgs]
-	DB    *ent.Client
+	Sync  *propexosync.Service
 	Every time.Duration
 }
 
 // Work implements river.Worker.
 func (w *SyncAllLeasesWorker) Work(ctx context.Context, _ *river.Job[SyncAllLeasesArgs]) error {
 	ctx = viewer.SystemContext(ctx)
-	ids, err := w.DB.Company.Query().Where(company.PropexoIntegrationIDNotNil(), company.PropexoIntegrationIDNEQ("")).IDs(ctx)
+	ids, err := w.Sync.DB.Company.Query().Where(company.PropexoIntegrationIDNotNil(), company.PropexoIntegrationIDNEQ("")).IDs(ctx)
 	if err != nil {
 		return err
 	}
 	client := river.ClientFromContext[*sql.Tx](ctx)
 	next := time.Now().UTC().Add(w.Every)
 	for _, id := range ids {
-		if _, err := client.Insert(ctx, SyncLeasesArgs{ClientID: id}, nil); err != nil {
+		if err := w.Sync.SetNextRun(ctx, id, next); err != nil {
 			return err
 		}
-		if err := w.DB.LeaseSync.Update().Where(leasesync.ClientID(id)).SetNextRunAt(next).Exec(ctx); err != nil {
+		if _, err := client.Insert(ctx, SyncLeasesArgs{ClientID: id}, nil); err != nil {
 			return err
 		}
 	}

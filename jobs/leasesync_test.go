@@ -51,12 +51,13 @@ type syncEnv struct {
 }
 
 func newSyncEnv(t *testing.T, db *dbtest.DB, afterPage func(int) error) *syncEnv {
-	return newSyncEnvLimited(t, db, afterPage, 0, 0)
+	return newSyncEnvLimited(t, db, afterPage, 0, 0, false)
 }
 
 // newSyncEnvLimited is newSyncEnv with Propexo's rate limit at limit
 // requests per window (0: the partner's), the client's window the same.
-func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, limit int, window time.Duration) *syncEnv {
+// With periodic, the leader's periodic sync runs (on start, then hourly).
+func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, limit int, window time.Duration, periodic bool) *syncEnv {
 	t.Helper()
 	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), start: time.Now()}
 	sim := newSim(t, propexotest.Options{Now: clk.Now, RateLimit: limit, RateWindow: window})
@@ -67,16 +68,24 @@ func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, l
 	}
 	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage}
 	workers := river.NewWorkers()
-	jobs.AddLeaseSync(workers, svc, time.Hour)
-	q, err := jobs.New(context.Background(), jobs.Config{
+	every := jobs.AddLeaseSync(workers, svc, time.Hour)
+	cfg := jobs.Config{
 		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, Sync: true, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
-	})
+	}
+	if periodic {
+		cfg.PeriodicJobs = []*river.PeriodicJob{every}
+	}
+	q, err := jobs.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := dbtest.NewClient(t, db.Client, "Acme")
 	if err := db.Client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-acme").Exec(dbtest.System()); err != nil {
 		t.Fatal(err)
+	}
+	if periodic {
+		// Propexo holds a lease before the queue starts.
+		sim.PutLease(propexotest.LeaseRecord{ID: "lease-p", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
 	}
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -292,7 +301,7 @@ func TestLeaseSyncSkipsUnstorableRecords(t *testing.T) {
 // waits (the job snoozes) instead of failing, and the pass finishes.
 func TestLeaseSyncWaitsOutTheRateLimit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		e := newSyncEnvLimited(t, db, nil, 3, 300*time.Millisecond)
+		e := newSyncEnvLimited(t, db, nil, 3, 300*time.Millisecond, false)
 		for n := range 5 {
 			e.put(n, "Current")
 		}
@@ -310,6 +319,29 @@ func TestLeaseSyncWaitsOutTheRateLimit(t *testing.T) {
 		}
 		if failed != 0 {
 			t.Fatalf("%d sync jobs recorded errors while waiting on the rate limit", failed)
+		}
+	})
+}
+
+// The leader's periodic job syncs every client with an integration without
+// being asked, and records when the next sync is due.
+func TestLeaseSyncPeriodic(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newSyncEnvLimited(t, db, nil, 0, 0, true)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			st, err := e.db.Client.LeaseSync.Query().Where(leasesync.ClientID(e.clientID)).Only(dbtest.System())
+			if err != nil && !ent.IsNotFound(err) {
+				t.Fatal(err)
+			}
+			if st != nil && st.LastSuccessAt != nil && st.NextRunAt != nil && len(e.leases(t)) == 1 {
+				if d := time.Until(*st.NextRunAt); d < 50*time.Minute || d > time.Hour {
+					t.Fatalf("next run in %s, want the period (1h)", d)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the periodic sync never ran: %+v", st)
+			}
 		}
 	})
 }

@@ -185,6 +185,11 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" {
 			t.Fatalf("read token: %+v", r.Errors)
 		}
+		_, other := e.propexoClient("other")
+		r = e.gql(other, `mutation($c: ID) { syncLeasesNow(clientId: $c) { queued } }`, map[string]any{"c": id})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
+			t.Fatalf("another client's token: %+v", r.Errors)
+		}
 		_, plain := e.newClient("no-integration")
 		r = e.gql(plain, `mutation { syncLeasesNow { queued } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {

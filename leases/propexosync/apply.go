@@ -111,6 +111,7 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 	var pg page
 	var rows []*leaseRow
 	var pxIDs, srcIDs, tags []string
+	inPage := map[string]bool{}
 	for i := range results {
 		l := &results[i]
 		span(&pg, l.UpdatedAt)
@@ -119,6 +120,13 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 			skip(u, "lease", l.ID, why)
 			continue
 		}
+		if inPage[row.sourceID] {
+			// Two Propexo leases with one PMS lease id: the second would
+			// break the unique (client, source id) and fail the page.
+			skip(u, "lease", l.ID, "its PMS lease id "+row.sourceID+" is another lease's on the same page")
+			continue
+		}
+		inPage[row.sourceID] = true
 		rows = append(rows, row)
 		pxIDs, srcIDs, tags = append(pxIDs, l.ID), append(srcIDs, row.sourceID), append(tags, row.tag)
 	}

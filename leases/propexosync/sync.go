@@ -150,7 +150,22 @@ func (s *Service) ensure(ctx context.Context, clientID int) (*ent.LeaseSync, err
 	if err != nil || st != nil {
 		return st, err
 	}
-	return s.DB.LeaseSync.Create().SetClientID(clientID).Save(ctx)
+	st, err = s.DB.LeaseSync.Create().SetClientID(clientID).Save(ctx)
+	if ent.IsConstraintError(err) {
+		// Created meanwhile (a webhook's job, the periodic one): use it.
+		return s.DB.LeaseSync.Query().Where(leasesync.ClientID(clientID)).Only(ctx)
+	}
+	return st, err
+}
+
+// SetNextRun records when the client's next periodic sync is due.
+func (s *Service) SetNextRun(ctx context.Context, clientID int, at time.Time) error {
+	ctx = viewer.SystemContext(ctx)
+	st, err := s.ensure(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	return st.Update().SetNextRunAt(at).Exec(ctx)
 }
 
 // fail records err on the state; the pass stays where it is.
