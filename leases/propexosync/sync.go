@@ -19,6 +19,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
@@ -217,8 +218,16 @@ func (r *run) step(ctx context.Context, st *ent.LeaseSync) (*ent.LeaseSync, erro
 		if err != nil {
 			return st, err
 		}
+		results := p.Results
+		if st.Full && !p.HasMore {
+			listed, err := r.stillListed(ctx, st, p.Results)
+			if err != nil {
+				return st, err
+			}
+			results = append(results, listed...)
+		}
 		fetch = func(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpdateOne) (page, error) {
-			pg, err := r.leases(ctx, db, *st.PassStartedAt, u, p.Results)
+			pg, err := r.leases(ctx, db, *st.PassStartedAt, u, results)
 			pg.hasMore = p.HasMore
 			return pg, err
 		}
@@ -270,6 +279,43 @@ func (r *run) step(ctx context.Context, st *ent.LeaseSync) (*ent.LeaseSync, erro
 	})
 	if err != nil {
 		return st, err
+	}
+	return out, nil
+}
+
+// maxVerify bounds the leases a full pass looks up one by one before
+// marking them removed.
+const maxVerify = 100
+
+// stillListed looks up, one by one, the leases a full pass is about to
+// mark removed (not seen by it, nor on its last page). Offset paging
+// misses a record whenever one already read is deleted mid-pass (the rest
+// shift back under the offset), and a missed lease must not be taken for
+// gone. Past maxVerify candidates the list is trusted: a mass deletion at
+// the PMS, and as many look-ups would spend the rate limit for an hour.
+func (r *run) stillListed(ctx context.Context, st *ent.LeaseSync, last []propexo.Lease) ([]propexo.Lease, error) {
+	onPage := make([]string, len(last))
+	for i := range last {
+		onPage[i] = last[i].ID
+	}
+	cands, err := r.DB.Lease.Query().Where(lease.ClientID(r.clientID), lease.SourceEQ(lease.SourcePROPEXO), lease.RemovedAtIsNil(),
+		lease.Or(lease.PropexoSeenAtIsNil(), lease.PropexoSeenAtLT(*st.PassStartedAt)), lease.PropexoIDNotIn(onPage...)).
+		Limit(maxVerify + 1).Select(lease.FieldPropexoID).All(viewer.SystemContext(ctx))
+	if err != nil || len(cands) > maxVerify {
+		return nil, err
+	}
+	var out []propexo.Lease
+	for _, c := range cands {
+		l, err := r.Propexo.GetLease(ctx, *c.PropexoID)
+		var api *propexo.APIError
+		switch {
+		case errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
+			continue // gone: a 400 is the only error the extract documents for GET /v1/leases/{lease_id}
+		case err != nil:
+			return nil, err
+		case l.IntegrationID == r.integration:
+			out = append(out, *l)
+		}
 	}
 	return out, nil
 }
