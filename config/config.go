@@ -113,6 +113,13 @@ type Delivery struct {
 	// dead process held is run again; ReconcileAfter is how long a write
 	// whose answer was lost is given before it is looked up at Propexo.
 	JobTimeout, RescueAfter, ReconcileAfter time.Duration
+	// SyncInterval is how often every client with a Propexo integration
+	// has its leases synced; SyncFullEvery how often a sync reads
+	// everything (and finds leases removed at Propexo) rather than changes.
+	SyncInterval, SyncFullEvery time.Duration
+	// WebhookSecret verifies Propexo's webhook deliveries (the secret the
+	// account's webhooks are registered with); empty refuses them all.
+	WebhookSecret string
 }
 
 // SMS is how registration invitations reach prospects: Twilio

@@ -30,12 +30,13 @@ func TestDefaults(t *testing.T) {
 	}
 	want := config.Config{
 		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", RequestTimeout: 15 * time.Second, AuthCacheTTL: 2 * time.Second,
-		DB:       config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second, MaxConns: 20},
-		Limits:   config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
-		GraphQL:  config.GraphQL{Limits: cost.DefaultLimits()},
-		Runtime:  config.Runtime{GCPercent: 400, MemoryLimit: 128 << 20},
-		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute},
-		SMS:      config.SMS{BaseURL: "https://api.twilio.com"},
+		DB:      config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second, MaxConns: 20},
+		Limits:  config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
+		GraphQL: config.GraphQL{Limits: cost.DefaultLimits()},
+		Runtime: config.Runtime{GCPercent: 400, MemoryLimit: 128 << 20},
+		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute,
+			SyncInterval: 15 * time.Minute, SyncFullEvery: 24 * time.Hour},
+		SMS: config.SMS{BaseURL: "https://api.twilio.com"},
 		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",
 			RefreshInterval: 15 * time.Minute},
 	}

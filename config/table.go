@@ -151,6 +151,18 @@ func table(c *Config) []Setting {
 				"(by a marker line in its notes) this long after it was sent, and resent only when not found there; " +
 				"it must exceed how long Propexo takes to run a write and list it",
 			set: duration(&c.Delivery.ReconcileAfter, false)},
+		{Name: "PROPEXO_SYNC_INTERVAL", Default: "15m",
+			Help: "how often the leases and tenants of every client with a Propexo integration id are synced from Propexo " +
+				"(needs `PROPEXO_TOKEN`; one instance runs it); a sync reads only what changed since the last one",
+			set: duration(&c.Delivery.SyncInterval, false)},
+		{Name: "PROPEXO_SYNC_FULL_EVERY", Default: "24h",
+			Help: "how often a lease sync reads every lease rather than the changes: only a full sync finds leases deleted at Propexo " +
+				"(marked removed, no longer served)",
+			set: duration(&c.Delivery.SyncFullEvery, false)},
+		{Name: "PROPEXO_WEBHOOK_SECRET",
+			Help: "the secret Propexo webhooks are registered with: `POST /webhooks/propexo` checks each delivery's `propexo-signature` " +
+				"(hex HMAC-SHA256 of the body) with it and re-fetches the lease it names (unset: every delivery is refused)",
+			set: text(&c.Delivery.WebhookSecret)},
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -57,6 +58,8 @@ type Client struct {
 	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
 	Lease *LeaseClient
+	// LeaseSync is the client for interacting with the LeaseSync builders.
+	LeaseSync *LeaseSyncClient
 	// Property is the client for interacting with the Property builders.
 	Property *PropertyClient
 	// Prospect is the client for interacting with the Prospect builders.
@@ -89,6 +92,7 @@ func (c *Client) init() {
 	c.InboundEvent = NewInboundEventClient(c.config)
 	c.IntegrationJob = NewIntegrationJobClient(c.config)
 	c.Lease = NewLeaseClient(c.config)
+	c.LeaseSync = NewLeaseSyncClient(c.config)
 	c.Property = NewPropertyClient(c.config)
 	c.Prospect = NewProspectClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
@@ -196,6 +200,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		InboundEvent:         NewInboundEventClient(cfg),
 		IntegrationJob:       NewIntegrationJobClient(cfg),
 		Lease:                NewLeaseClient(cfg),
+		LeaseSync:            NewLeaseSyncClient(cfg),
 		Property:             NewPropertyClient(cfg),
 		Prospect:             NewProspectClient(cfg),
 		Registration:         NewRegistrationClient(cfg),
@@ -230,6 +235,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		InboundEvent:         NewInboundEventClient(cfg),
 		IntegrationJob:       NewIntegrationJobClient(cfg),
 		Lease:                NewLeaseClient(cfg),
+		LeaseSync:            NewLeaseSyncClient(cfg),
 		Property:             NewPropertyClient(cfg),
 		Prospect:             NewProspectClient(cfg),
 		Registration:         NewRegistrationClient(cfg),
@@ -266,7 +272,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.IdempotencyRecord,
-		c.InboundEvent, c.IntegrationJob, c.Lease, c.Property, c.Prospect,
+		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseSync, c.Property, c.Prospect,
 		c.Registration, c.ScreeningApplication, c.ScreeningRequest, c.Tenant,
 	} {
 		n.Use(hooks...)
@@ -278,7 +284,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.IdempotencyRecord,
-		c.InboundEvent, c.IntegrationJob, c.Lease, c.Property, c.Prospect,
+		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseSync, c.Property, c.Prospect,
 		c.Registration, c.ScreeningApplication, c.ScreeningRequest, c.Tenant,
 	} {
 		n.Intercept(interceptors...)
@@ -306,6 +312,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.IntegrationJob.mutate(ctx, m)
 	case *LeaseMutation:
 		return c.Lease.mutate(ctx, m)
+	case *LeaseSyncMutation:
+		return c.LeaseSync.mutate(ctx, m)
 	case *PropertyMutation:
 		return c.Property.mutate(ctx, m)
 	case *ProspectMutation:
@@ -1290,6 +1298,22 @@ func (c *CompanyClient) QueryIdempotencyRecords(_m *Company) *IdempotencyRecordQ
 	return query
 }
 
+// QueryLeaseSync queries the lease_sync edge of a Company.
+func (c *CompanyClient) QueryLeaseSync(_m *Company) *LeaseSyncQuery {
+	query := (&LeaseSyncClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(leasesync.Table, leasesync.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, company.LeaseSyncTable, company.LeaseSyncColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CompanyClient) Hooks() []Hook {
 	hooks := c.hooks.Company
@@ -1997,6 +2021,157 @@ func (c *LeaseClient) mutate(ctx context.Context, m *LeaseMutation) (Value, erro
 		return (&LeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Lease mutation op: %q", m.Op())
+	}
+}
+
+// LeaseSyncClient is a client for the LeaseSync schema.
+type LeaseSyncClient struct {
+	config
+}
+
+// NewLeaseSyncClient returns a client for the LeaseSync from the given config.
+func NewLeaseSyncClient(c config) *LeaseSyncClient {
+	return &LeaseSyncClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `leasesync.Hooks(f(g(h())))`.
+func (c *LeaseSyncClient) Use(hooks ...Hook) {
+	c.hooks.LeaseSync = append(c.hooks.LeaseSync, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `leasesync.Intercept(f(g(h())))`.
+func (c *LeaseSyncClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LeaseSync = append(c.inters.LeaseSync, interceptors...)
+}
+
+// Create returns a builder for creating a LeaseSync entity.
+func (c *LeaseSyncClient) Create() *LeaseSyncCreate {
+	mutation := newLeaseSyncMutation(c.config, OpCreate)
+	return &LeaseSyncCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LeaseSync entities.
+func (c *LeaseSyncClient) CreateBulk(builders ...*LeaseSyncCreate) *LeaseSyncCreateBulk {
+	return &LeaseSyncCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LeaseSyncClient) MapCreateBulk(slice any, setFunc func(*LeaseSyncCreate, int)) *LeaseSyncCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LeaseSyncCreateBulk{err: fmt.Errorf("calling to LeaseSyncClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LeaseSyncCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LeaseSyncCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LeaseSync.
+func (c *LeaseSyncClient) Update() *LeaseSyncUpdate {
+	mutation := newLeaseSyncMutation(c.config, OpUpdate)
+	return &LeaseSyncUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LeaseSyncClient) UpdateOne(_m *LeaseSync) *LeaseSyncUpdateOne {
+	mutation := newLeaseSyncMutation(c.config, OpUpdateOne, withLeaseSync(_m))
+	return &LeaseSyncUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LeaseSyncClient) UpdateOneID(id int) *LeaseSyncUpdateOne {
+	mutation := newLeaseSyncMutation(c.config, OpUpdateOne, withLeaseSyncID(id))
+	return &LeaseSyncUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LeaseSync.
+func (c *LeaseSyncClient) Delete() *LeaseSyncDelete {
+	mutation := newLeaseSyncMutation(c.config, OpDelete)
+	return &LeaseSyncDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LeaseSyncClient) DeleteOne(_m *LeaseSync) *LeaseSyncDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LeaseSyncClient) DeleteOneID(id int) *LeaseSyncDeleteOne {
+	builder := c.Delete().Where(leasesync.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LeaseSyncDeleteOne{builder}
+}
+
+// Query returns a query builder for LeaseSync.
+func (c *LeaseSyncClient) Query() *LeaseSyncQuery {
+	return &LeaseSyncQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLeaseSync},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LeaseSync entity by its id.
+func (c *LeaseSyncClient) Get(ctx context.Context, id int) (*LeaseSync, error) {
+	return c.Query().Where(leasesync.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LeaseSyncClient) GetX(ctx context.Context, id int) *LeaseSync {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a LeaseSync.
+func (c *LeaseSyncClient) QueryClient(_m *LeaseSync) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leasesync.Table, leasesync.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, leasesync.ClientTable, leasesync.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *LeaseSyncClient) Hooks() []Hook {
+	hooks := c.hooks.LeaseSync
+	return append(hooks[:len(hooks):len(hooks)], leasesync.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LeaseSyncClient) Interceptors() []Interceptor {
+	inters := c.inters.LeaseSync
+	return append(inters[:len(inters):len(inters)], leasesync.Interceptors[:]...)
+}
+
+func (c *LeaseSyncClient) mutate(ctx context.Context, m *LeaseSyncMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LeaseSyncCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LeaseSyncUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LeaseSyncUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LeaseSyncDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LeaseSync mutation op: %q", m.Op())
 	}
 }
 
@@ -3118,13 +3293,13 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 type (
 	hooks struct {
 		APIToken, Applicant, Ban, Card, Company, IdempotencyRecord, InboundEvent,
-		IntegrationJob, Lease, Property, Prospect, Registration, ScreeningApplication,
-		ScreeningRequest, Tenant []ent.Hook
+		IntegrationJob, Lease, LeaseSync, Property, Prospect, Registration,
+		ScreeningApplication, ScreeningRequest, Tenant []ent.Hook
 	}
 	inters struct {
 		APIToken, Applicant, Ban, Card, Company, IdempotencyRecord, InboundEvent,
-		IntegrationJob, Lease, Property, Prospect, Registration, ScreeningApplication,
-		ScreeningRequest, Tenant []ent.Interceptor
+		IntegrationJob, Lease, LeaseSync, Property, Prospect, Registration,
+		ScreeningApplication, ScreeningRequest, Tenant []ent.Interceptor
 	}
 )
 

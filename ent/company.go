@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 )
 
 // A client of leasegraph: a property-management company using the API. It owns every other row: properties, leases, tenants, prospects and API tokens.
@@ -72,9 +73,11 @@ type CompanyEdges struct {
 	ScreeningRequests []*ScreeningRequest `json:"screening_requests,omitempty"`
 	// Results remembered for idempotency keys.
 	IdempotencyRecords []*IdempotencyRecord `json:"idempotency_records,omitempty"`
+	// The state of the client's lease sync from Propexo; none until its first run.
+	LeaseSync *LeaseSync `json:"lease_sync,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [14]bool
+	loadedTypes [15]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -218,6 +221,17 @@ func (e CompanyEdges) IdempotencyRecordsOrErr() ([]*IdempotencyRecord, error) {
 		return e.IdempotencyRecords, nil
 	}
 	return nil, &NotLoadedError{edge: "idempotency_records"}
+}
+
+// LeaseSyncOrErr returns the LeaseSync value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CompanyEdges) LeaseSyncOrErr() (*LeaseSync, error) {
+	if e.LeaseSync != nil {
+		return e.LeaseSync, nil
+	} else if e.loadedTypes[14] {
+		return nil, &NotFoundError{label: leasesync.Label}
+	}
+	return nil, &NotLoadedError{edge: "lease_sync"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -397,6 +411,11 @@ func (_m *Company) QueryScreeningRequests() *ScreeningRequestQuery {
 // QueryIdempotencyRecords queries the "idempotency_records" edge of the Company entity.
 func (_m *Company) QueryIdempotencyRecords() *IdempotencyRecordQuery {
 	return NewCompanyClient(_m.config).QueryIdempotencyRecords(_m)
+}
+
+// QueryLeaseSync queries the "lease_sync" edge of the Company entity.
+func (_m *Company) QueryLeaseSync() *LeaseSyncQuery {
+	return NewCompanyClient(_m.config).QueryLeaseSync(_m)
 }
 
 // Update returns a builder for updating this Company.

@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -330,6 +331,25 @@ func (_c *CompanyCreate) AddIdempotencyRecords(v ...*IdempotencyRecord) *Company
 		ids[i] = v[i].ID
 	}
 	return _c.AddIdempotencyRecordIDs(ids...)
+}
+
+// SetLeaseSyncID sets the "lease_sync" edge to the LeaseSync entity by ID.
+func (_c *CompanyCreate) SetLeaseSyncID(id int) *CompanyCreate {
+	_c.mutation.SetLeaseSyncID(id)
+	return _c
+}
+
+// SetNillableLeaseSyncID sets the "lease_sync" edge to the LeaseSync entity by ID if the given value is not nil.
+func (_c *CompanyCreate) SetNillableLeaseSyncID(id *int) *CompanyCreate {
+	if id != nil {
+		_c = _c.SetLeaseSyncID(*id)
+	}
+	return _c
+}
+
+// SetLeaseSync sets the "lease_sync" edge to the LeaseSync entity.
+func (_c *CompanyCreate) SetLeaseSync(v *LeaseSync) *CompanyCreate {
+	return _c.SetLeaseSyncID(v.ID)
 }
 
 // Mutation returns the CompanyMutation object of the builder.
@@ -733,6 +753,22 @@ func (_c *CompanyCreate) createSpec() (*Company, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LeaseSyncIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   company.LeaseSyncTable,
+			Columns: []string{company.LeaseSyncColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leasesync.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -22,6 +22,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -52,6 +53,7 @@ type CompanyQuery struct {
 	withInboundEvents              *InboundEventQuery
 	withScreeningRequests          *ScreeningRequestQuery
 	withIdempotencyRecords         *IdempotencyRecordQuery
+	withLeaseSync                  *LeaseSyncQuery
 	modifiers                      []func(*sql.Selector)
 	loadTotal                      []func(context.Context, []*Company) error
 	withNamedProperties            map[string]*PropertyQuery
@@ -412,6 +414,28 @@ func (_q *CompanyQuery) QueryIdempotencyRecords() *IdempotencyRecordQuery {
 	return query
 }
 
+// QueryLeaseSync chains the current query on the "lease_sync" edge.
+func (_q *CompanyQuery) QueryLeaseSync() *LeaseSyncQuery {
+	query := (&LeaseSyncClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(leasesync.Table, leasesync.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, company.LeaseSyncTable, company.LeaseSyncColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Company entity from the query.
 // Returns a *NotFoundError when no Company was found.
 func (_q *CompanyQuery) First(ctx context.Context) (*Company, error) {
@@ -618,6 +642,7 @@ func (_q *CompanyQuery) Clone() *CompanyQuery {
 		withInboundEvents:         _q.withInboundEvents.Clone(),
 		withScreeningRequests:     _q.withScreeningRequests.Clone(),
 		withIdempotencyRecords:    _q.withIdempotencyRecords.Clone(),
+		withLeaseSync:             _q.withLeaseSync.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -778,6 +803,17 @@ func (_q *CompanyQuery) WithIdempotencyRecords(opts ...func(*IdempotencyRecordQu
 	return _q
 }
 
+// WithLeaseSync tells the query-builder to eager-load the nodes that are connected to
+// the "lease_sync" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithLeaseSync(opts ...func(*LeaseSyncQuery)) *CompanyQuery {
+	query := (&LeaseSyncClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLeaseSync = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -862,7 +898,7 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 	var (
 		nodes       = []*Company{}
 		_spec       = _q.querySpec()
-		loadedTypes = [14]bool{
+		loadedTypes = [15]bool{
 			_q.withProperties != nil,
 			_q.withLeases != nil,
 			_q.withTenants != nil,
@@ -877,6 +913,7 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			_q.withInboundEvents != nil,
 			_q.withScreeningRequests != nil,
 			_q.withIdempotencyRecords != nil,
+			_q.withLeaseSync != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -1001,6 +1038,12 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			func(n *Company, e *IdempotencyRecord) {
 				n.Edges.IdempotencyRecords = append(n.Edges.IdempotencyRecords, e)
 			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLeaseSync; query != nil {
+		if err := _q.loadLeaseSync(ctx, query, nodes, nil,
+			func(n *Company, e *LeaseSync) { n.Edges.LeaseSync = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -1518,6 +1561,33 @@ func (_q *CompanyQuery) loadIdempotencyRecords(ctx context.Context, query *Idemp
 	}
 	query.Where(predicate.IdempotencyRecord(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(company.IdempotencyRecordsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadLeaseSync(ctx context.Context, query *LeaseSyncQuery, nodes []*Company, init func(*Company), assign func(*Company, *LeaseSync)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(leasesync.FieldClientID)
+	}
+	query.Where(predicate.LeaseSync(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.LeaseSyncColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

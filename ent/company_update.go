@@ -21,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -367,6 +368,25 @@ func (_u *CompanyUpdate) AddIdempotencyRecords(v ...*IdempotencyRecord) *Company
 	return _u.AddIdempotencyRecordIDs(ids...)
 }
 
+// SetLeaseSyncID sets the "lease_sync" edge to the LeaseSync entity by ID.
+func (_u *CompanyUpdate) SetLeaseSyncID(id int) *CompanyUpdate {
+	_u.mutation.SetLeaseSyncID(id)
+	return _u
+}
+
+// SetNillableLeaseSyncID sets the "lease_sync" edge to the LeaseSync entity by ID if the given value is not nil.
+func (_u *CompanyUpdate) SetNillableLeaseSyncID(id *int) *CompanyUpdate {
+	if id != nil {
+		_u = _u.SetLeaseSyncID(*id)
+	}
+	return _u
+}
+
+// SetLeaseSync sets the "lease_sync" edge to the LeaseSync entity.
+func (_u *CompanyUpdate) SetLeaseSync(v *LeaseSync) *CompanyUpdate {
+	return _u.SetLeaseSyncID(v.ID)
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdate) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -664,6 +684,12 @@ func (_u *CompanyUpdate) RemoveIdempotencyRecords(v ...*IdempotencyRecord) *Comp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdempotencyRecordIDs(ids...)
+}
+
+// ClearLeaseSync clears the "lease_sync" edge to the LeaseSync entity.
+func (_u *CompanyUpdate) ClearLeaseSync() *CompanyUpdate {
+	_u.mutation.ClearLeaseSync()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1443,6 +1469,35 @@ func (_u *CompanyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.LeaseSyncCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   company.LeaseSyncTable,
+			Columns: []string{company.LeaseSyncColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leasesync.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LeaseSyncIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   company.LeaseSyncTable,
+			Columns: []string{company.LeaseSyncColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leasesync.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{company.Label}
@@ -1787,6 +1842,25 @@ func (_u *CompanyUpdateOne) AddIdempotencyRecords(v ...*IdempotencyRecord) *Comp
 	return _u.AddIdempotencyRecordIDs(ids...)
 }
 
+// SetLeaseSyncID sets the "lease_sync" edge to the LeaseSync entity by ID.
+func (_u *CompanyUpdateOne) SetLeaseSyncID(id int) *CompanyUpdateOne {
+	_u.mutation.SetLeaseSyncID(id)
+	return _u
+}
+
+// SetNillableLeaseSyncID sets the "lease_sync" edge to the LeaseSync entity by ID if the given value is not nil.
+func (_u *CompanyUpdateOne) SetNillableLeaseSyncID(id *int) *CompanyUpdateOne {
+	if id != nil {
+		_u = _u.SetLeaseSyncID(*id)
+	}
+	return _u
+}
+
+// SetLeaseSync sets the "lease_sync" edge to the LeaseSync entity.
+func (_u *CompanyUpdateOne) SetLeaseSync(v *LeaseSync) *CompanyUpdateOne {
+	return _u.SetLeaseSyncID(v.ID)
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdateOne) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -2084,6 +2158,12 @@ func (_u *CompanyUpdateOne) RemoveIdempotencyRecords(v ...*IdempotencyRecord) *C
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdempotencyRecordIDs(ids...)
+}
+
+// ClearLeaseSync clears the "lease_sync" edge to the LeaseSync entity.
+func (_u *CompanyUpdateOne) ClearLeaseSync() *CompanyUpdateOne {
+	_u.mutation.ClearLeaseSync()
+	return _u
 }
 
 // Where appends a list predicates to the CompanyUpdate builder.
@@ -2886,6 +2966,35 @@ func (_u *CompanyUpdateOne) sqlSave(ctx context.Context) (_node *Company, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LeaseSyncCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   company.LeaseSyncTable,
+			Columns: []string{company.LeaseSyncColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leasesync.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LeaseSyncIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   company.LeaseSyncTable,
+			Columns: []string{company.LeaseSyncColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leasesync.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

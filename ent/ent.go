@@ -21,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -96,6 +97,7 @@ func checkColumn(t, c string) error {
 			inboundevent.Table:         inboundevent.ValidColumn,
 			integrationjob.Table:       integrationjob.ValidColumn,
 			lease.Table:                lease.ValidColumn,
+			leasesync.Table:            leasesync.ValidColumn,
 			property.Table:             property.ValidColumn,
 			prospect.Table:             prospect.ValidColumn,
 			registration.Table:         registration.ValidColumn,

@@ -12,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -28,7 +29,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -237,9 +238,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lease.FieldPreviousAddress:   {Type: field.TypeJSON, Column: lease.FieldPreviousAddress},
 			lease.FieldForwardingAddress: {Type: field.TypeJSON, Column: lease.FieldForwardingAddress},
 			lease.FieldExtra:             {Type: field.TypeJSON, Column: lease.FieldExtra},
+			lease.FieldSource:            {Type: field.TypeEnum, Column: lease.FieldSource},
+			lease.FieldPropexoID:         {Type: field.TypeString, Column: lease.FieldPropexoID},
+			lease.FieldRemovedAt:         {Type: field.TypeTime, Column: lease.FieldRemovedAt},
+			lease.FieldPropexoSeenAt:     {Type: field.TypeTime, Column: lease.FieldPropexoSeenAt},
+			lease.FieldTransferred:       {Type: field.TypeBool, Column: lease.FieldTransferred},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   leasesync.Table,
+			Columns: leasesync.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: leasesync.FieldID,
+			},
+		},
+		Type: "LeaseSync",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			leasesync.FieldCreatedAt:      {Type: field.TypeTime, Column: leasesync.FieldCreatedAt},
+			leasesync.FieldUpdatedAt:      {Type: field.TypeTime, Column: leasesync.FieldUpdatedAt},
+			leasesync.FieldClientID:       {Type: field.TypeInt, Column: leasesync.FieldClientID},
+			leasesync.FieldPhase:          {Type: field.TypeEnum, Column: leasesync.FieldPhase},
+			leasesync.FieldFull:           {Type: field.TypeBool, Column: leasesync.FieldFull},
+			leasesync.FieldPageOffset:     {Type: field.TypeInt, Column: leasesync.FieldPageOffset},
+			leasesync.FieldPassStartedAt:  {Type: field.TypeTime, Column: leasesync.FieldPassStartedAt},
+			leasesync.FieldLeasesSince:    {Type: field.TypeTime, Column: leasesync.FieldLeasesSince},
+			leasesync.FieldResidentsSince: {Type: field.TypeTime, Column: leasesync.FieldResidentsSince},
+			leasesync.FieldTransfersSince: {Type: field.TypeTime, Column: leasesync.FieldTransfersSince},
+			leasesync.FieldPassNewest:     {Type: field.TypeTime, Column: leasesync.FieldPassNewest},
+			leasesync.FieldLastRunAt:      {Type: field.TypeTime, Column: leasesync.FieldLastRunAt},
+			leasesync.FieldLastSuccessAt:  {Type: field.TypeTime, Column: leasesync.FieldLastSuccessAt},
+			leasesync.FieldLastFullAt:     {Type: field.TypeTime, Column: leasesync.FieldLastFullAt},
+			leasesync.FieldNextRunAt:      {Type: field.TypeTime, Column: leasesync.FieldNextRunAt},
+			leasesync.FieldLeasesSynced:   {Type: field.TypeInt, Column: leasesync.FieldLeasesSynced},
+			leasesync.FieldTenantsSynced:  {Type: field.TypeInt, Column: leasesync.FieldTenantsSynced},
+			leasesync.FieldLeasesRemoved:  {Type: field.TypeInt, Column: leasesync.FieldLeasesRemoved},
+			leasesync.FieldRecordsSkipped: {Type: field.TypeInt, Column: leasesync.FieldRecordsSkipped},
+			leasesync.FieldLastError:      {Type: field.TypeString, Column: leasesync.FieldLastError},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   property.Table,
 			Columns: property.Columns,
@@ -259,7 +298,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			property.FieldShowingMode: {Type: field.TypeEnum, Column: property.FieldShowingMode},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -305,7 +344,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldPropexoLeaseID:         {Type: field.TypeString, Column: prospect.FieldPropexoLeaseID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -329,7 +368,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldSmsNotes:    {Type: field.TypeString, Column: registration.FieldSmsNotes},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   screeningapplication.Table,
 			Columns: screeningapplication.Columns,
@@ -362,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			screeningapplication.FieldPostbackCredentialsHash:        {Type: field.TypeString, Column: screeningapplication.FieldPostbackCredentialsHash},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   screeningrequest.Table,
 			Columns: screeningrequest.Columns,
@@ -385,7 +424,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			screeningrequest.FieldErrorMessage:           {Type: field.TypeString, Column: screeningrequest.FieldErrorMessage},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -410,6 +449,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldPreviousAddress:   {Type: field.TypeJSON, Column: tenant.FieldPreviousAddress},
 			tenant.FieldForwardingAddress: {Type: field.TypeJSON, Column: tenant.FieldForwardingAddress},
 			tenant.FieldExtra:             {Type: field.TypeJSON, Column: tenant.FieldExtra},
+			tenant.FieldPropexoID:         {Type: field.TypeString, Column: tenant.FieldPropexoID},
 		},
 	}
 	graph.MustAddE(
@@ -653,6 +693,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"IdempotencyRecord",
 	)
 	graph.MustAddE(
+		"lease_sync",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   company.LeaseSyncTable,
+			Columns: []string{company.LeaseSyncColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"LeaseSync",
+	)
+	graph.MustAddE(
 		"client",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -759,6 +811,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Lease",
 		"Tenant",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   leasesync.ClientTable,
+			Columns: []string{leasesync.ClientColumn},
+			Bidi:    false,
+		},
+		"LeaseSync",
+		"Company",
 	)
 	graph.MustAddE(
 		"client",
@@ -1692,6 +1756,20 @@ func (f *CompanyFilter) WhereHasIdempotencyRecordsWith(preds ...predicate.Idempo
 	})))
 }
 
+// WhereHasLeaseSync applies a predicate to check if query has an edge lease_sync.
+func (f *CompanyFilter) WhereHasLeaseSync() {
+	f.Where(entql.HasEdge("lease_sync"))
+}
+
+// WhereHasLeaseSyncWith applies a predicate to check if query has an edge lease_sync with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasLeaseSyncWith(preds ...predicate.LeaseSync) {
+	f.Where(entql.HasEdgeWith("lease_sync", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *IdempotencyRecordQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2186,6 +2264,31 @@ func (f *LeaseFilter) WhereExtra(p entql.BytesP) {
 	f.Where(p.Field(lease.FieldExtra))
 }
 
+// WhereSource applies the entql string predicate on the source field.
+func (f *LeaseFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(lease.FieldSource))
+}
+
+// WherePropexoID applies the entql string predicate on the propexo_id field.
+func (f *LeaseFilter) WherePropexoID(p entql.StringP) {
+	f.Where(p.Field(lease.FieldPropexoID))
+}
+
+// WhereRemovedAt applies the entql time.Time predicate on the removed_at field.
+func (f *LeaseFilter) WhereRemovedAt(p entql.TimeP) {
+	f.Where(p.Field(lease.FieldRemovedAt))
+}
+
+// WherePropexoSeenAt applies the entql time.Time predicate on the propexo_seen_at field.
+func (f *LeaseFilter) WherePropexoSeenAt(p entql.TimeP) {
+	f.Where(p.Field(lease.FieldPropexoSeenAt))
+}
+
+// WhereTransferred applies the entql bool predicate on the transferred field.
+func (f *LeaseFilter) WhereTransferred(p entql.BoolP) {
+	f.Where(p.Field(lease.FieldTransferred))
+}
+
 // WhereHasClient applies a predicate to check if query has an edge client.
 func (f *LeaseFilter) WhereHasClient() {
 	f.Where(entql.HasEdge("client"))
@@ -2229,6 +2332,160 @@ func (f *LeaseFilter) WhereHasTenantsWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *LeaseSyncQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LeaseSyncQuery builder.
+func (_q *LeaseSyncQuery) Filter() *LeaseSyncFilter {
+	return &LeaseSyncFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LeaseSyncMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LeaseSyncMutation builder.
+func (m *LeaseSyncMutation) Filter() *LeaseSyncFilter {
+	return &LeaseSyncFilter{config: m.config, predicateAdder: m}
+}
+
+// LeaseSyncFilter provides a generic filtering capability at runtime for LeaseSyncQuery.
+type LeaseSyncFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LeaseSyncFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *LeaseSyncFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(leasesync.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *LeaseSyncFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *LeaseSyncFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *LeaseSyncFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(leasesync.FieldClientID))
+}
+
+// WherePhase applies the entql string predicate on the phase field.
+func (f *LeaseSyncFilter) WherePhase(p entql.StringP) {
+	f.Where(p.Field(leasesync.FieldPhase))
+}
+
+// WhereFull applies the entql bool predicate on the full field.
+func (f *LeaseSyncFilter) WhereFull(p entql.BoolP) {
+	f.Where(p.Field(leasesync.FieldFull))
+}
+
+// WherePageOffset applies the entql int predicate on the page_offset field.
+func (f *LeaseSyncFilter) WherePageOffset(p entql.IntP) {
+	f.Where(p.Field(leasesync.FieldPageOffset))
+}
+
+// WherePassStartedAt applies the entql time.Time predicate on the pass_started_at field.
+func (f *LeaseSyncFilter) WherePassStartedAt(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldPassStartedAt))
+}
+
+// WhereLeasesSince applies the entql time.Time predicate on the leases_since field.
+func (f *LeaseSyncFilter) WhereLeasesSince(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldLeasesSince))
+}
+
+// WhereResidentsSince applies the entql time.Time predicate on the residents_since field.
+func (f *LeaseSyncFilter) WhereResidentsSince(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldResidentsSince))
+}
+
+// WhereTransfersSince applies the entql time.Time predicate on the transfers_since field.
+func (f *LeaseSyncFilter) WhereTransfersSince(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldTransfersSince))
+}
+
+// WherePassNewest applies the entql time.Time predicate on the pass_newest field.
+func (f *LeaseSyncFilter) WherePassNewest(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldPassNewest))
+}
+
+// WhereLastRunAt applies the entql time.Time predicate on the last_run_at field.
+func (f *LeaseSyncFilter) WhereLastRunAt(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldLastRunAt))
+}
+
+// WhereLastSuccessAt applies the entql time.Time predicate on the last_success_at field.
+func (f *LeaseSyncFilter) WhereLastSuccessAt(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldLastSuccessAt))
+}
+
+// WhereLastFullAt applies the entql time.Time predicate on the last_full_at field.
+func (f *LeaseSyncFilter) WhereLastFullAt(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldLastFullAt))
+}
+
+// WhereNextRunAt applies the entql time.Time predicate on the next_run_at field.
+func (f *LeaseSyncFilter) WhereNextRunAt(p entql.TimeP) {
+	f.Where(p.Field(leasesync.FieldNextRunAt))
+}
+
+// WhereLeasesSynced applies the entql int predicate on the leases_synced field.
+func (f *LeaseSyncFilter) WhereLeasesSynced(p entql.IntP) {
+	f.Where(p.Field(leasesync.FieldLeasesSynced))
+}
+
+// WhereTenantsSynced applies the entql int predicate on the tenants_synced field.
+func (f *LeaseSyncFilter) WhereTenantsSynced(p entql.IntP) {
+	f.Where(p.Field(leasesync.FieldTenantsSynced))
+}
+
+// WhereLeasesRemoved applies the entql int predicate on the leases_removed field.
+func (f *LeaseSyncFilter) WhereLeasesRemoved(p entql.IntP) {
+	f.Where(p.Field(leasesync.FieldLeasesRemoved))
+}
+
+// WhereRecordsSkipped applies the entql int predicate on the records_skipped field.
+func (f *LeaseSyncFilter) WhereRecordsSkipped(p entql.IntP) {
+	f.Where(p.Field(leasesync.FieldRecordsSkipped))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *LeaseSyncFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(leasesync.FieldLastError))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *LeaseSyncFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *LeaseSyncFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PropertyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2257,7 +2514,7 @@ type PropertyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PropertyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2388,7 +2645,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2663,7 +2920,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2814,7 +3071,7 @@ type ScreeningApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScreeningApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2996,7 +3253,7 @@ type ScreeningRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScreeningRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3100,7 +3357,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3179,6 +3436,11 @@ func (f *TenantFilter) WhereForwardingAddress(p entql.BytesP) {
 // WhereExtra applies the entql json.RawMessage predicate on the extra field.
 func (f *TenantFilter) WhereExtra(p entql.BytesP) {
 	f.Where(p.Field(tenant.FieldExtra))
+}
+
+// WherePropexoID applies the entql string predicate on the propexo_id field.
+func (f *TenantFilter) WherePropexoID(p entql.StringP) {
+	f.Where(p.Field(tenant.FieldPropexoID))
 }
 
 // WhereHasClient applies a predicate to check if query has an edge client.

@@ -18,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -1261,6 +1262,26 @@ func (_q *LeaseQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 				selectedFields = append(selectedFields, lease.FieldExtra)
 				fieldSeen[lease.FieldExtra] = struct{}{}
 			}
+		case "source":
+			if _, ok := fieldSeen[lease.FieldSource]; !ok {
+				selectedFields = append(selectedFields, lease.FieldSource)
+				fieldSeen[lease.FieldSource] = struct{}{}
+			}
+		case "propexoID":
+			if _, ok := fieldSeen[lease.FieldPropexoID]; !ok {
+				selectedFields = append(selectedFields, lease.FieldPropexoID)
+				fieldSeen[lease.FieldPropexoID] = struct{}{}
+			}
+		case "removedAt":
+			if _, ok := fieldSeen[lease.FieldRemovedAt]; !ok {
+				selectedFields = append(selectedFields, lease.FieldRemovedAt)
+				fieldSeen[lease.FieldRemovedAt] = struct{}{}
+			}
+		case "transferred":
+			if _, ok := fieldSeen[lease.FieldTransferred]; !ok {
+				selectedFields = append(selectedFields, lease.FieldTransferred)
+				fieldSeen[lease.FieldTransferred] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1320,6 +1341,175 @@ func newLeasePaginateArgs(rv map[string]any) *leasePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*LeaseWhereInput); ok {
 		args.opts = append(args.opts, WithLeaseFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *LeaseSyncQuery) CollectFields(ctx context.Context, satisfies ...string) (*LeaseSyncQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *LeaseSyncQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(leasesync.Columns))
+		selectedFields = []string{leasesync.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "client":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CompanyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, companyImplementors)...); err != nil {
+				return err
+			}
+			_q.withClient = query
+			if _, ok := fieldSeen[leasesync.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldClientID)
+				fieldSeen[leasesync.FieldClientID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[leasesync.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldCreatedAt)
+				fieldSeen[leasesync.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[leasesync.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldUpdatedAt)
+				fieldSeen[leasesync.FieldUpdatedAt] = struct{}{}
+			}
+		case "phase":
+			if _, ok := fieldSeen[leasesync.FieldPhase]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldPhase)
+				fieldSeen[leasesync.FieldPhase] = struct{}{}
+			}
+		case "full":
+			if _, ok := fieldSeen[leasesync.FieldFull]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldFull)
+				fieldSeen[leasesync.FieldFull] = struct{}{}
+			}
+		case "passStartedAt":
+			if _, ok := fieldSeen[leasesync.FieldPassStartedAt]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldPassStartedAt)
+				fieldSeen[leasesync.FieldPassStartedAt] = struct{}{}
+			}
+		case "lastRunAt":
+			if _, ok := fieldSeen[leasesync.FieldLastRunAt]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldLastRunAt)
+				fieldSeen[leasesync.FieldLastRunAt] = struct{}{}
+			}
+		case "lastSuccessAt":
+			if _, ok := fieldSeen[leasesync.FieldLastSuccessAt]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldLastSuccessAt)
+				fieldSeen[leasesync.FieldLastSuccessAt] = struct{}{}
+			}
+		case "lastFullAt":
+			if _, ok := fieldSeen[leasesync.FieldLastFullAt]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldLastFullAt)
+				fieldSeen[leasesync.FieldLastFullAt] = struct{}{}
+			}
+		case "nextRunAt":
+			if _, ok := fieldSeen[leasesync.FieldNextRunAt]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldNextRunAt)
+				fieldSeen[leasesync.FieldNextRunAt] = struct{}{}
+			}
+		case "leasesSynced":
+			if _, ok := fieldSeen[leasesync.FieldLeasesSynced]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldLeasesSynced)
+				fieldSeen[leasesync.FieldLeasesSynced] = struct{}{}
+			}
+		case "tenantsSynced":
+			if _, ok := fieldSeen[leasesync.FieldTenantsSynced]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldTenantsSynced)
+				fieldSeen[leasesync.FieldTenantsSynced] = struct{}{}
+			}
+		case "leasesRemoved":
+			if _, ok := fieldSeen[leasesync.FieldLeasesRemoved]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldLeasesRemoved)
+				fieldSeen[leasesync.FieldLeasesRemoved] = struct{}{}
+			}
+		case "recordsSkipped":
+			if _, ok := fieldSeen[leasesync.FieldRecordsSkipped]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldRecordsSkipped)
+				fieldSeen[leasesync.FieldRecordsSkipped] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[leasesync.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, leasesync.FieldLastError)
+				fieldSeen[leasesync.FieldLastError] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type leasesyncPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []LeaseSyncPaginateOption
+}
+
+func newLeaseSyncPaginateArgs(rv map[string]any) *leasesyncPaginateArgs {
+	args := &leasesyncPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &LeaseSyncOrder{Field: &LeaseSyncOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithLeaseSyncOrder(order))
+			}
+		case *LeaseSyncOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithLeaseSyncOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*LeaseSyncWhereInput); ok {
+		args.opts = append(args.opts, WithLeaseSyncFilter(v.Filter))
 	}
 	return args
 }
@@ -2664,6 +2854,11 @@ func (_q *TenantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if _, ok := fieldSeen[tenant.FieldExtra]; !ok {
 				selectedFields = append(selectedFields, tenant.FieldExtra)
 				fieldSeen[tenant.FieldExtra] = struct{}{}
+			}
+		case "propexoID":
+			if _, ok := fieldSeen[tenant.FieldPropexoID]; !ok {
+				selectedFields = append(selectedFields, tenant.FieldPropexoID)
+				fieldSeen[tenant.FieldPropexoID] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -144,6 +144,14 @@ func (_m *Lease) Tenants(ctx context.Context) (result []*Tenant, err error) {
 	return result, err
 }
 
+func (_m *LeaseSync) Client(ctx context.Context) (*Company, error) {
+	result, err := _m.Edges.ClientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClient().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Property) Client(ctx context.Context) (*Company, error) {
 	result, err := _m.Edges.ClientOrErr()
 	if IsNotLoaded(err) {

@@ -19,6 +19,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/internal"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -70,6 +71,11 @@ var leaseImplementors = []string{"Lease", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Lease) IsNode() {}
+
+var leasesyncImplementors = []string{"LeaseSync", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*LeaseSync) IsNode() {}
 
 var propertyImplementors = []string{"Property", "Node"}
 
@@ -241,6 +247,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(lease.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, leaseImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case leasesync.Table:
+		query := c.LeaseSync.Query().
+			Where(leasesync.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, leasesyncImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -479,6 +494,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Lease.Query().
 			Where(lease.IDIn(ids...))
 		query, err := query.CollectFields(ctx, leaseImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case leasesync.Table:
+		query := c.LeaseSync.Query().
+			Where(leasesync.IDIn(ids...))
+		query, err := query.CollectFields(ctx, leasesyncImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -2761,6 +2762,320 @@ func (_m *Lease) ToEdge(order *LeaseOrder) *LeaseEdge {
 		order = DefaultLeaseOrder
 	}
 	return &LeaseEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// LeaseSyncEdge is the edge representation of LeaseSync.
+type LeaseSyncEdge struct {
+	Node   *LeaseSync `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// LeaseSyncConnection is the connection containing edges to LeaseSync.
+type LeaseSyncConnection struct {
+	Edges      []*LeaseSyncEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *LeaseSyncConnection) build(nodes []*LeaseSync, pager *leasesyncPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *LeaseSync
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *LeaseSync {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *LeaseSync {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*LeaseSyncEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &LeaseSyncEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// LeaseSyncPaginateOption enables pagination customization.
+type LeaseSyncPaginateOption func(*leasesyncPager) error
+
+// WithLeaseSyncOrder configures pagination ordering.
+func WithLeaseSyncOrder(order *LeaseSyncOrder) LeaseSyncPaginateOption {
+	if order == nil {
+		order = DefaultLeaseSyncOrder
+	}
+	o := *order
+	return func(pager *leasesyncPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultLeaseSyncOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithLeaseSyncFilter configures pagination filter.
+func WithLeaseSyncFilter(filter func(*LeaseSyncQuery) (*LeaseSyncQuery, error)) LeaseSyncPaginateOption {
+	return func(pager *leasesyncPager) error {
+		if filter == nil {
+			return errors.New("LeaseSyncQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type leasesyncPager struct {
+	reverse bool
+	order   *LeaseSyncOrder
+	filter  func(*LeaseSyncQuery) (*LeaseSyncQuery, error)
+}
+
+func newLeaseSyncPager(opts []LeaseSyncPaginateOption, reverse bool) (*leasesyncPager, error) {
+	pager := &leasesyncPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultLeaseSyncOrder
+	}
+	return pager, nil
+}
+
+func (p *leasesyncPager) applyFilter(query *LeaseSyncQuery) (*LeaseSyncQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *leasesyncPager) toCursor(_m *LeaseSync) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *leasesyncPager) applyCursors(query *LeaseSyncQuery, after, before *Cursor) (*LeaseSyncQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultLeaseSyncOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *leasesyncPager) applyOrder(query *LeaseSyncQuery) *LeaseSyncQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultLeaseSyncOrder.Field {
+		query = query.Order(DefaultLeaseSyncOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *leasesyncPager) orderExpr(query *LeaseSyncQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultLeaseSyncOrder.Field {
+			b.Comma().Ident(DefaultLeaseSyncOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to LeaseSync.
+func (_m *LeaseSyncQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...LeaseSyncPaginateOption,
+) (*LeaseSyncConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newLeaseSyncPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &LeaseSyncConnection{Edges: []*LeaseSyncEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// LeaseSyncOrderFieldCreatedAt orders LeaseSync by created_at.
+	LeaseSyncOrderFieldCreatedAt = &LeaseSyncOrderField{
+		Value: func(_m *LeaseSync) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: leasesync.FieldCreatedAt,
+		toTerm: leasesync.ByCreatedAt,
+		toCursor: func(_m *LeaseSync) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// LeaseSyncOrderFieldUpdatedAt orders LeaseSync by updated_at.
+	LeaseSyncOrderFieldUpdatedAt = &LeaseSyncOrderField{
+		Value: func(_m *LeaseSync) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: leasesync.FieldUpdatedAt,
+		toTerm: leasesync.ByUpdatedAt,
+		toCursor: func(_m *LeaseSync) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f LeaseSyncOrderField) String() string {
+	var str string
+	switch f.column {
+	case LeaseSyncOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case LeaseSyncOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f LeaseSyncOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *LeaseSyncOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("LeaseSyncOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *LeaseSyncOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *LeaseSyncOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid LeaseSyncOrderField", str)
+	}
+	return nil
+}
+
+// LeaseSyncOrderField defines the ordering field of LeaseSync.
+type LeaseSyncOrderField struct {
+	// Value extracts the ordering value from the given LeaseSync.
+	Value    func(*LeaseSync) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) leasesync.OrderOption
+	toCursor func(*LeaseSync) Cursor
+}
+
+// LeaseSyncOrder defines the ordering of LeaseSync.
+type LeaseSyncOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *LeaseSyncOrderField `json:"field"`
+}
+
+// DefaultLeaseSyncOrder is the default ordering of LeaseSync.
+var DefaultLeaseSyncOrder = &LeaseSyncOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &LeaseSyncOrderField{
+		Value: func(_m *LeaseSync) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: leasesync.FieldID,
+		toTerm: leasesync.ByID,
+		toCursor: func(_m *LeaseSync) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts LeaseSync into LeaseSyncEdge.
+func (_m *LeaseSync) ToEdge(order *LeaseSyncOrder) *LeaseSyncEdge {
+	if order == nil {
+		order = DefaultLeaseSyncOrder
+	}
+	return &LeaseSyncEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -3161,6 +3162,41 @@ type LeaseWhereInput struct {
 	UseTypeEqualFold    *string  `json:"useTypeEqualFold,omitempty"`
 	UseTypeContainsFold *string  `json:"useTypeContainsFold,omitempty"`
 
+	// "source" field predicates.
+	Source      *lease.Source  `json:"source,omitempty"`
+	SourceNEQ   *lease.Source  `json:"sourceNEQ,omitempty"`
+	SourceIn    []lease.Source `json:"sourceIn,omitempty"`
+	SourceNotIn []lease.Source `json:"sourceNotIn,omitempty"`
+
+	// "propexo_id" field predicates.
+	PropexoID             *string  `json:"propexoID,omitempty"`
+	PropexoIDNEQ          *string  `json:"propexoIDNEQ,omitempty"`
+	PropexoIDIn           []string `json:"propexoIDIn,omitempty"`
+	PropexoIDNotIn        []string `json:"propexoIDNotIn,omitempty"`
+	PropexoIDGT           *string  `json:"propexoIDGT,omitempty"`
+	PropexoIDGTE          *string  `json:"propexoIDGTE,omitempty"`
+	PropexoIDLT           *string  `json:"propexoIDLT,omitempty"`
+	PropexoIDLTE          *string  `json:"propexoIDLTE,omitempty"`
+	PropexoIDContains     *string  `json:"propexoIDContains,omitempty"`
+	PropexoIDHasPrefix    *string  `json:"propexoIDHasPrefix,omitempty"`
+	PropexoIDHasSuffix    *string  `json:"propexoIDHasSuffix,omitempty"`
+	PropexoIDIsNil        bool     `json:"propexoIDIsNil,omitempty"`
+	PropexoIDNotNil       bool     `json:"propexoIDNotNil,omitempty"`
+	PropexoIDEqualFold    *string  `json:"propexoIDEqualFold,omitempty"`
+	PropexoIDContainsFold *string  `json:"propexoIDContainsFold,omitempty"`
+
+	// "removed_at" field predicates.
+	RemovedAt       *time.Time  `json:"removedAt,omitempty"`
+	RemovedAtNEQ    *time.Time  `json:"removedAtNEQ,omitempty"`
+	RemovedAtIn     []time.Time `json:"removedAtIn,omitempty"`
+	RemovedAtNotIn  []time.Time `json:"removedAtNotIn,omitempty"`
+	RemovedAtGT     *time.Time  `json:"removedAtGT,omitempty"`
+	RemovedAtGTE    *time.Time  `json:"removedAtGTE,omitempty"`
+	RemovedAtLT     *time.Time  `json:"removedAtLT,omitempty"`
+	RemovedAtLTE    *time.Time  `json:"removedAtLTE,omitempty"`
+	RemovedAtIsNil  bool        `json:"removedAtIsNil,omitempty"`
+	RemovedAtNotNil bool        `json:"removedAtNotNil,omitempty"`
+
 	// "client" edge predicates.
 	HasClient     *bool                `json:"hasClient,omitempty"`
 	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
@@ -3544,6 +3580,93 @@ func (i *LeaseWhereInput) P() (predicate.Lease, error) {
 	if i.UseTypeContainsFold != nil {
 		predicates = append(predicates, lease.UseTypeContainsFold(*i.UseTypeContainsFold))
 	}
+	if i.Source != nil {
+		predicates = append(predicates, lease.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, lease.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, lease.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, lease.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.PropexoID != nil {
+		predicates = append(predicates, lease.PropexoIDEQ(*i.PropexoID))
+	}
+	if i.PropexoIDNEQ != nil {
+		predicates = append(predicates, lease.PropexoIDNEQ(*i.PropexoIDNEQ))
+	}
+	if len(i.PropexoIDIn) > 0 {
+		predicates = append(predicates, lease.PropexoIDIn(i.PropexoIDIn...))
+	}
+	if len(i.PropexoIDNotIn) > 0 {
+		predicates = append(predicates, lease.PropexoIDNotIn(i.PropexoIDNotIn...))
+	}
+	if i.PropexoIDGT != nil {
+		predicates = append(predicates, lease.PropexoIDGT(*i.PropexoIDGT))
+	}
+	if i.PropexoIDGTE != nil {
+		predicates = append(predicates, lease.PropexoIDGTE(*i.PropexoIDGTE))
+	}
+	if i.PropexoIDLT != nil {
+		predicates = append(predicates, lease.PropexoIDLT(*i.PropexoIDLT))
+	}
+	if i.PropexoIDLTE != nil {
+		predicates = append(predicates, lease.PropexoIDLTE(*i.PropexoIDLTE))
+	}
+	if i.PropexoIDContains != nil {
+		predicates = append(predicates, lease.PropexoIDContains(*i.PropexoIDContains))
+	}
+	if i.PropexoIDHasPrefix != nil {
+		predicates = append(predicates, lease.PropexoIDHasPrefix(*i.PropexoIDHasPrefix))
+	}
+	if i.PropexoIDHasSuffix != nil {
+		predicates = append(predicates, lease.PropexoIDHasSuffix(*i.PropexoIDHasSuffix))
+	}
+	if i.PropexoIDIsNil {
+		predicates = append(predicates, lease.PropexoIDIsNil())
+	}
+	if i.PropexoIDNotNil {
+		predicates = append(predicates, lease.PropexoIDNotNil())
+	}
+	if i.PropexoIDEqualFold != nil {
+		predicates = append(predicates, lease.PropexoIDEqualFold(*i.PropexoIDEqualFold))
+	}
+	if i.PropexoIDContainsFold != nil {
+		predicates = append(predicates, lease.PropexoIDContainsFold(*i.PropexoIDContainsFold))
+	}
+	if i.RemovedAt != nil {
+		predicates = append(predicates, lease.RemovedAtEQ(*i.RemovedAt))
+	}
+	if i.RemovedAtNEQ != nil {
+		predicates = append(predicates, lease.RemovedAtNEQ(*i.RemovedAtNEQ))
+	}
+	if len(i.RemovedAtIn) > 0 {
+		predicates = append(predicates, lease.RemovedAtIn(i.RemovedAtIn...))
+	}
+	if len(i.RemovedAtNotIn) > 0 {
+		predicates = append(predicates, lease.RemovedAtNotIn(i.RemovedAtNotIn...))
+	}
+	if i.RemovedAtGT != nil {
+		predicates = append(predicates, lease.RemovedAtGT(*i.RemovedAtGT))
+	}
+	if i.RemovedAtGTE != nil {
+		predicates = append(predicates, lease.RemovedAtGTE(*i.RemovedAtGTE))
+	}
+	if i.RemovedAtLT != nil {
+		predicates = append(predicates, lease.RemovedAtLT(*i.RemovedAtLT))
+	}
+	if i.RemovedAtLTE != nil {
+		predicates = append(predicates, lease.RemovedAtLTE(*i.RemovedAtLTE))
+	}
+	if i.RemovedAtIsNil {
+		predicates = append(predicates, lease.RemovedAtIsNil())
+	}
+	if i.RemovedAtNotNil {
+		predicates = append(predicates, lease.RemovedAtNotNil())
+	}
 
 	if i.HasClient != nil {
 		p := lease.HasClient()
@@ -3588,6 +3711,648 @@ func (i *LeaseWhereInput) P() (predicate.Lease, error) {
 		return predicates[0], nil
 	default:
 		return lease.And(predicates...), nil
+	}
+}
+
+// LeaseSyncWhereInput represents a where input for filtering LeaseSync queries.
+type LeaseSyncWhereInput struct {
+	Predicates []predicate.LeaseSync  `json:"-"`
+	Not        *LeaseSyncWhereInput   `json:"not,omitempty"`
+	Or         []*LeaseSyncWhereInput `json:"or,omitempty"`
+	And        []*LeaseSyncWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "phase" field predicates.
+	Phase      *leasesync.Phase  `json:"phase,omitempty"`
+	PhaseNEQ   *leasesync.Phase  `json:"phaseNEQ,omitempty"`
+	PhaseIn    []leasesync.Phase `json:"phaseIn,omitempty"`
+	PhaseNotIn []leasesync.Phase `json:"phaseNotIn,omitempty"`
+
+	// "full" field predicates.
+	Full    *bool `json:"full,omitempty"`
+	FullNEQ *bool `json:"fullNEQ,omitempty"`
+
+	// "pass_started_at" field predicates.
+	PassStartedAt       *time.Time  `json:"passStartedAt,omitempty"`
+	PassStartedAtNEQ    *time.Time  `json:"passStartedAtNEQ,omitempty"`
+	PassStartedAtIn     []time.Time `json:"passStartedAtIn,omitempty"`
+	PassStartedAtNotIn  []time.Time `json:"passStartedAtNotIn,omitempty"`
+	PassStartedAtGT     *time.Time  `json:"passStartedAtGT,omitempty"`
+	PassStartedAtGTE    *time.Time  `json:"passStartedAtGTE,omitempty"`
+	PassStartedAtLT     *time.Time  `json:"passStartedAtLT,omitempty"`
+	PassStartedAtLTE    *time.Time  `json:"passStartedAtLTE,omitempty"`
+	PassStartedAtIsNil  bool        `json:"passStartedAtIsNil,omitempty"`
+	PassStartedAtNotNil bool        `json:"passStartedAtNotNil,omitempty"`
+
+	// "last_run_at" field predicates.
+	LastRunAt       *time.Time  `json:"lastRunAt,omitempty"`
+	LastRunAtNEQ    *time.Time  `json:"lastRunAtNEQ,omitempty"`
+	LastRunAtIn     []time.Time `json:"lastRunAtIn,omitempty"`
+	LastRunAtNotIn  []time.Time `json:"lastRunAtNotIn,omitempty"`
+	LastRunAtGT     *time.Time  `json:"lastRunAtGT,omitempty"`
+	LastRunAtGTE    *time.Time  `json:"lastRunAtGTE,omitempty"`
+	LastRunAtLT     *time.Time  `json:"lastRunAtLT,omitempty"`
+	LastRunAtLTE    *time.Time  `json:"lastRunAtLTE,omitempty"`
+	LastRunAtIsNil  bool        `json:"lastRunAtIsNil,omitempty"`
+	LastRunAtNotNil bool        `json:"lastRunAtNotNil,omitempty"`
+
+	// "last_success_at" field predicates.
+	LastSuccessAt       *time.Time  `json:"lastSuccessAt,omitempty"`
+	LastSuccessAtNEQ    *time.Time  `json:"lastSuccessAtNEQ,omitempty"`
+	LastSuccessAtIn     []time.Time `json:"lastSuccessAtIn,omitempty"`
+	LastSuccessAtNotIn  []time.Time `json:"lastSuccessAtNotIn,omitempty"`
+	LastSuccessAtGT     *time.Time  `json:"lastSuccessAtGT,omitempty"`
+	LastSuccessAtGTE    *time.Time  `json:"lastSuccessAtGTE,omitempty"`
+	LastSuccessAtLT     *time.Time  `json:"lastSuccessAtLT,omitempty"`
+	LastSuccessAtLTE    *time.Time  `json:"lastSuccessAtLTE,omitempty"`
+	LastSuccessAtIsNil  bool        `json:"lastSuccessAtIsNil,omitempty"`
+	LastSuccessAtNotNil bool        `json:"lastSuccessAtNotNil,omitempty"`
+
+	// "last_full_at" field predicates.
+	LastFullAt       *time.Time  `json:"lastFullAt,omitempty"`
+	LastFullAtNEQ    *time.Time  `json:"lastFullAtNEQ,omitempty"`
+	LastFullAtIn     []time.Time `json:"lastFullAtIn,omitempty"`
+	LastFullAtNotIn  []time.Time `json:"lastFullAtNotIn,omitempty"`
+	LastFullAtGT     *time.Time  `json:"lastFullAtGT,omitempty"`
+	LastFullAtGTE    *time.Time  `json:"lastFullAtGTE,omitempty"`
+	LastFullAtLT     *time.Time  `json:"lastFullAtLT,omitempty"`
+	LastFullAtLTE    *time.Time  `json:"lastFullAtLTE,omitempty"`
+	LastFullAtIsNil  bool        `json:"lastFullAtIsNil,omitempty"`
+	LastFullAtNotNil bool        `json:"lastFullAtNotNil,omitempty"`
+
+	// "next_run_at" field predicates.
+	NextRunAt       *time.Time  `json:"nextRunAt,omitempty"`
+	NextRunAtNEQ    *time.Time  `json:"nextRunAtNEQ,omitempty"`
+	NextRunAtIn     []time.Time `json:"nextRunAtIn,omitempty"`
+	NextRunAtNotIn  []time.Time `json:"nextRunAtNotIn,omitempty"`
+	NextRunAtGT     *time.Time  `json:"nextRunAtGT,omitempty"`
+	NextRunAtGTE    *time.Time  `json:"nextRunAtGTE,omitempty"`
+	NextRunAtLT     *time.Time  `json:"nextRunAtLT,omitempty"`
+	NextRunAtLTE    *time.Time  `json:"nextRunAtLTE,omitempty"`
+	NextRunAtIsNil  bool        `json:"nextRunAtIsNil,omitempty"`
+	NextRunAtNotNil bool        `json:"nextRunAtNotNil,omitempty"`
+
+	// "leases_synced" field predicates.
+	LeasesSynced      *int  `json:"leasesSynced,omitempty"`
+	LeasesSyncedNEQ   *int  `json:"leasesSyncedNEQ,omitempty"`
+	LeasesSyncedIn    []int `json:"leasesSyncedIn,omitempty"`
+	LeasesSyncedNotIn []int `json:"leasesSyncedNotIn,omitempty"`
+	LeasesSyncedGT    *int  `json:"leasesSyncedGT,omitempty"`
+	LeasesSyncedGTE   *int  `json:"leasesSyncedGTE,omitempty"`
+	LeasesSyncedLT    *int  `json:"leasesSyncedLT,omitempty"`
+	LeasesSyncedLTE   *int  `json:"leasesSyncedLTE,omitempty"`
+
+	// "tenants_synced" field predicates.
+	TenantsSynced      *int  `json:"tenantsSynced,omitempty"`
+	TenantsSyncedNEQ   *int  `json:"tenantsSyncedNEQ,omitempty"`
+	TenantsSyncedIn    []int `json:"tenantsSyncedIn,omitempty"`
+	TenantsSyncedNotIn []int `json:"tenantsSyncedNotIn,omitempty"`
+	TenantsSyncedGT    *int  `json:"tenantsSyncedGT,omitempty"`
+	TenantsSyncedGTE   *int  `json:"tenantsSyncedGTE,omitempty"`
+	TenantsSyncedLT    *int  `json:"tenantsSyncedLT,omitempty"`
+	TenantsSyncedLTE   *int  `json:"tenantsSyncedLTE,omitempty"`
+
+	// "leases_removed" field predicates.
+	LeasesRemoved      *int  `json:"leasesRemoved,omitempty"`
+	LeasesRemovedNEQ   *int  `json:"leasesRemovedNEQ,omitempty"`
+	LeasesRemovedIn    []int `json:"leasesRemovedIn,omitempty"`
+	LeasesRemovedNotIn []int `json:"leasesRemovedNotIn,omitempty"`
+	LeasesRemovedGT    *int  `json:"leasesRemovedGT,omitempty"`
+	LeasesRemovedGTE   *int  `json:"leasesRemovedGTE,omitempty"`
+	LeasesRemovedLT    *int  `json:"leasesRemovedLT,omitempty"`
+	LeasesRemovedLTE   *int  `json:"leasesRemovedLTE,omitempty"`
+
+	// "records_skipped" field predicates.
+	RecordsSkipped      *int  `json:"recordsSkipped,omitempty"`
+	RecordsSkippedNEQ   *int  `json:"recordsSkippedNEQ,omitempty"`
+	RecordsSkippedIn    []int `json:"recordsSkippedIn,omitempty"`
+	RecordsSkippedNotIn []int `json:"recordsSkippedNotIn,omitempty"`
+	RecordsSkippedGT    *int  `json:"recordsSkippedGT,omitempty"`
+	RecordsSkippedGTE   *int  `json:"recordsSkippedGTE,omitempty"`
+	RecordsSkippedLT    *int  `json:"recordsSkippedLT,omitempty"`
+	RecordsSkippedLTE   *int  `json:"recordsSkippedLTE,omitempty"`
+
+	// "last_error" field predicates.
+	LastError             *string  `json:"lastError,omitempty"`
+	LastErrorNEQ          *string  `json:"lastErrorNEQ,omitempty"`
+	LastErrorIn           []string `json:"lastErrorIn,omitempty"`
+	LastErrorNotIn        []string `json:"lastErrorNotIn,omitempty"`
+	LastErrorGT           *string  `json:"lastErrorGT,omitempty"`
+	LastErrorGTE          *string  `json:"lastErrorGTE,omitempty"`
+	LastErrorLT           *string  `json:"lastErrorLT,omitempty"`
+	LastErrorLTE          *string  `json:"lastErrorLTE,omitempty"`
+	LastErrorContains     *string  `json:"lastErrorContains,omitempty"`
+	LastErrorHasPrefix    *string  `json:"lastErrorHasPrefix,omitempty"`
+	LastErrorHasSuffix    *string  `json:"lastErrorHasSuffix,omitempty"`
+	LastErrorEqualFold    *string  `json:"lastErrorEqualFold,omitempty"`
+	LastErrorContainsFold *string  `json:"lastErrorContainsFold,omitempty"`
+
+	// "client" edge predicates.
+	HasClient     *bool                `json:"hasClient,omitempty"`
+	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *LeaseSyncWhereInput) AddPredicates(predicates ...predicate.LeaseSync) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the LeaseSyncWhereInput filter on the LeaseSyncQuery builder.
+func (i *LeaseSyncWhereInput) Filter(q *LeaseSyncQuery) (*LeaseSyncQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyLeaseSyncWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyLeaseSyncWhereInput is returned in case the LeaseSyncWhereInput is empty.
+var ErrEmptyLeaseSyncWhereInput = errors.New("ent: empty predicate LeaseSyncWhereInput")
+
+// P returns a predicate for filtering leasesyncs.
+// An error is returned if the input is empty or invalid.
+func (i *LeaseSyncWhereInput) P() (predicate.LeaseSync, error) {
+	var predicates []predicate.LeaseSync
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, leasesync.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.LeaseSync, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, leasesync.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.LeaseSync, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, leasesync.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, leasesync.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, leasesync.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, leasesync.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, leasesync.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, leasesync.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, leasesync.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, leasesync.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, leasesync.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, leasesync.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, leasesync.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, leasesync.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, leasesync.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, leasesync.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, leasesync.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, leasesync.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, leasesync.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, leasesync.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, leasesync.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, leasesync.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, leasesync.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, leasesync.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, leasesync.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, leasesync.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, leasesync.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Phase != nil {
+		predicates = append(predicates, leasesync.PhaseEQ(*i.Phase))
+	}
+	if i.PhaseNEQ != nil {
+		predicates = append(predicates, leasesync.PhaseNEQ(*i.PhaseNEQ))
+	}
+	if len(i.PhaseIn) > 0 {
+		predicates = append(predicates, leasesync.PhaseIn(i.PhaseIn...))
+	}
+	if len(i.PhaseNotIn) > 0 {
+		predicates = append(predicates, leasesync.PhaseNotIn(i.PhaseNotIn...))
+	}
+	if i.Full != nil {
+		predicates = append(predicates, leasesync.FullEQ(*i.Full))
+	}
+	if i.FullNEQ != nil {
+		predicates = append(predicates, leasesync.FullNEQ(*i.FullNEQ))
+	}
+	if i.PassStartedAt != nil {
+		predicates = append(predicates, leasesync.PassStartedAtEQ(*i.PassStartedAt))
+	}
+	if i.PassStartedAtNEQ != nil {
+		predicates = append(predicates, leasesync.PassStartedAtNEQ(*i.PassStartedAtNEQ))
+	}
+	if len(i.PassStartedAtIn) > 0 {
+		predicates = append(predicates, leasesync.PassStartedAtIn(i.PassStartedAtIn...))
+	}
+	if len(i.PassStartedAtNotIn) > 0 {
+		predicates = append(predicates, leasesync.PassStartedAtNotIn(i.PassStartedAtNotIn...))
+	}
+	if i.PassStartedAtGT != nil {
+		predicates = append(predicates, leasesync.PassStartedAtGT(*i.PassStartedAtGT))
+	}
+	if i.PassStartedAtGTE != nil {
+		predicates = append(predicates, leasesync.PassStartedAtGTE(*i.PassStartedAtGTE))
+	}
+	if i.PassStartedAtLT != nil {
+		predicates = append(predicates, leasesync.PassStartedAtLT(*i.PassStartedAtLT))
+	}
+	if i.PassStartedAtLTE != nil {
+		predicates = append(predicates, leasesync.PassStartedAtLTE(*i.PassStartedAtLTE))
+	}
+	if i.PassStartedAtIsNil {
+		predicates = append(predicates, leasesync.PassStartedAtIsNil())
+	}
+	if i.PassStartedAtNotNil {
+		predicates = append(predicates, leasesync.PassStartedAtNotNil())
+	}
+	if i.LastRunAt != nil {
+		predicates = append(predicates, leasesync.LastRunAtEQ(*i.LastRunAt))
+	}
+	if i.LastRunAtNEQ != nil {
+		predicates = append(predicates, leasesync.LastRunAtNEQ(*i.LastRunAtNEQ))
+	}
+	if len(i.LastRunAtIn) > 0 {
+		predicates = append(predicates, leasesync.LastRunAtIn(i.LastRunAtIn...))
+	}
+	if len(i.LastRunAtNotIn) > 0 {
+		predicates = append(predicates, leasesync.LastRunAtNotIn(i.LastRunAtNotIn...))
+	}
+	if i.LastRunAtGT != nil {
+		predicates = append(predicates, leasesync.LastRunAtGT(*i.LastRunAtGT))
+	}
+	if i.LastRunAtGTE != nil {
+		predicates = append(predicates, leasesync.LastRunAtGTE(*i.LastRunAtGTE))
+	}
+	if i.LastRunAtLT != nil {
+		predicates = append(predicates, leasesync.LastRunAtLT(*i.LastRunAtLT))
+	}
+	if i.LastRunAtLTE != nil {
+		predicates = append(predicates, leasesync.LastRunAtLTE(*i.LastRunAtLTE))
+	}
+	if i.LastRunAtIsNil {
+		predicates = append(predicates, leasesync.LastRunAtIsNil())
+	}
+	if i.LastRunAtNotNil {
+		predicates = append(predicates, leasesync.LastRunAtNotNil())
+	}
+	if i.LastSuccessAt != nil {
+		predicates = append(predicates, leasesync.LastSuccessAtEQ(*i.LastSuccessAt))
+	}
+	if i.LastSuccessAtNEQ != nil {
+		predicates = append(predicates, leasesync.LastSuccessAtNEQ(*i.LastSuccessAtNEQ))
+	}
+	if len(i.LastSuccessAtIn) > 0 {
+		predicates = append(predicates, leasesync.LastSuccessAtIn(i.LastSuccessAtIn...))
+	}
+	if len(i.LastSuccessAtNotIn) > 0 {
+		predicates = append(predicates, leasesync.LastSuccessAtNotIn(i.LastSuccessAtNotIn...))
+	}
+	if i.LastSuccessAtGT != nil {
+		predicates = append(predicates, leasesync.LastSuccessAtGT(*i.LastSuccessAtGT))
+	}
+	if i.LastSuccessAtGTE != nil {
+		predicates = append(predicates, leasesync.LastSuccessAtGTE(*i.LastSuccessAtGTE))
+	}
+	if i.LastSuccessAtLT != nil {
+		predicates = append(predicates, leasesync.LastSuccessAtLT(*i.LastSuccessAtLT))
+	}
+	if i.LastSuccessAtLTE != nil {
+		predicates = append(predicates, leasesync.LastSuccessAtLTE(*i.LastSuccessAtLTE))
+	}
+	if i.LastSuccessAtIsNil {
+		predicates = append(predicates, leasesync.LastSuccessAtIsNil())
+	}
+	if i.LastSuccessAtNotNil {
+		predicates = append(predicates, leasesync.LastSuccessAtNotNil())
+	}
+	if i.LastFullAt != nil {
+		predicates = append(predicates, leasesync.LastFullAtEQ(*i.LastFullAt))
+	}
+	if i.LastFullAtNEQ != nil {
+		predicates = append(predicates, leasesync.LastFullAtNEQ(*i.LastFullAtNEQ))
+	}
+	if len(i.LastFullAtIn) > 0 {
+		predicates = append(predicates, leasesync.LastFullAtIn(i.LastFullAtIn...))
+	}
+	if len(i.LastFullAtNotIn) > 0 {
+		predicates = append(predicates, leasesync.LastFullAtNotIn(i.LastFullAtNotIn...))
+	}
+	if i.LastFullAtGT != nil {
+		predicates = append(predicates, leasesync.LastFullAtGT(*i.LastFullAtGT))
+	}
+	if i.LastFullAtGTE != nil {
+		predicates = append(predicates, leasesync.LastFullAtGTE(*i.LastFullAtGTE))
+	}
+	if i.LastFullAtLT != nil {
+		predicates = append(predicates, leasesync.LastFullAtLT(*i.LastFullAtLT))
+	}
+	if i.LastFullAtLTE != nil {
+		predicates = append(predicates, leasesync.LastFullAtLTE(*i.LastFullAtLTE))
+	}
+	if i.LastFullAtIsNil {
+		predicates = append(predicates, leasesync.LastFullAtIsNil())
+	}
+	if i.LastFullAtNotNil {
+		predicates = append(predicates, leasesync.LastFullAtNotNil())
+	}
+	if i.NextRunAt != nil {
+		predicates = append(predicates, leasesync.NextRunAtEQ(*i.NextRunAt))
+	}
+	if i.NextRunAtNEQ != nil {
+		predicates = append(predicates, leasesync.NextRunAtNEQ(*i.NextRunAtNEQ))
+	}
+	if len(i.NextRunAtIn) > 0 {
+		predicates = append(predicates, leasesync.NextRunAtIn(i.NextRunAtIn...))
+	}
+	if len(i.NextRunAtNotIn) > 0 {
+		predicates = append(predicates, leasesync.NextRunAtNotIn(i.NextRunAtNotIn...))
+	}
+	if i.NextRunAtGT != nil {
+		predicates = append(predicates, leasesync.NextRunAtGT(*i.NextRunAtGT))
+	}
+	if i.NextRunAtGTE != nil {
+		predicates = append(predicates, leasesync.NextRunAtGTE(*i.NextRunAtGTE))
+	}
+	if i.NextRunAtLT != nil {
+		predicates = append(predicates, leasesync.NextRunAtLT(*i.NextRunAtLT))
+	}
+	if i.NextRunAtLTE != nil {
+		predicates = append(predicates, leasesync.NextRunAtLTE(*i.NextRunAtLTE))
+	}
+	if i.NextRunAtIsNil {
+		predicates = append(predicates, leasesync.NextRunAtIsNil())
+	}
+	if i.NextRunAtNotNil {
+		predicates = append(predicates, leasesync.NextRunAtNotNil())
+	}
+	if i.LeasesSynced != nil {
+		predicates = append(predicates, leasesync.LeasesSyncedEQ(*i.LeasesSynced))
+	}
+	if i.LeasesSyncedNEQ != nil {
+		predicates = append(predicates, leasesync.LeasesSyncedNEQ(*i.LeasesSyncedNEQ))
+	}
+	if len(i.LeasesSyncedIn) > 0 {
+		predicates = append(predicates, leasesync.LeasesSyncedIn(i.LeasesSyncedIn...))
+	}
+	if len(i.LeasesSyncedNotIn) > 0 {
+		predicates = append(predicates, leasesync.LeasesSyncedNotIn(i.LeasesSyncedNotIn...))
+	}
+	if i.LeasesSyncedGT != nil {
+		predicates = append(predicates, leasesync.LeasesSyncedGT(*i.LeasesSyncedGT))
+	}
+	if i.LeasesSyncedGTE != nil {
+		predicates = append(predicates, leasesync.LeasesSyncedGTE(*i.LeasesSyncedGTE))
+	}
+	if i.LeasesSyncedLT != nil {
+		predicates = append(predicates, leasesync.LeasesSyncedLT(*i.LeasesSyncedLT))
+	}
+	if i.LeasesSyncedLTE != nil {
+		predicates = append(predicates, leasesync.LeasesSyncedLTE(*i.LeasesSyncedLTE))
+	}
+	if i.TenantsSynced != nil {
+		predicates = append(predicates, leasesync.TenantsSyncedEQ(*i.TenantsSynced))
+	}
+	if i.TenantsSyncedNEQ != nil {
+		predicates = append(predicates, leasesync.TenantsSyncedNEQ(*i.TenantsSyncedNEQ))
+	}
+	if len(i.TenantsSyncedIn) > 0 {
+		predicates = append(predicates, leasesync.TenantsSyncedIn(i.TenantsSyncedIn...))
+	}
+	if len(i.TenantsSyncedNotIn) > 0 {
+		predicates = append(predicates, leasesync.TenantsSyncedNotIn(i.TenantsSyncedNotIn...))
+	}
+	if i.TenantsSyncedGT != nil {
+		predicates = append(predicates, leasesync.TenantsSyncedGT(*i.TenantsSyncedGT))
+	}
+	if i.TenantsSyncedGTE != nil {
+		predicates = append(predicates, leasesync.TenantsSyncedGTE(*i.TenantsSyncedGTE))
+	}
+	if i.TenantsSyncedLT != nil {
+		predicates = append(predicates, leasesync.TenantsSyncedLT(*i.TenantsSyncedLT))
+	}
+	if i.TenantsSyncedLTE != nil {
+		predicates = append(predicates, leasesync.TenantsSyncedLTE(*i.TenantsSyncedLTE))
+	}
+	if i.LeasesRemoved != nil {
+		predicates = append(predicates, leasesync.LeasesRemovedEQ(*i.LeasesRemoved))
+	}
+	if i.LeasesRemovedNEQ != nil {
+		predicates = append(predicates, leasesync.LeasesRemovedNEQ(*i.LeasesRemovedNEQ))
+	}
+	if len(i.LeasesRemovedIn) > 0 {
+		predicates = append(predicates, leasesync.LeasesRemovedIn(i.LeasesRemovedIn...))
+	}
+	if len(i.LeasesRemovedNotIn) > 0 {
+		predicates = append(predicates, leasesync.LeasesRemovedNotIn(i.LeasesRemovedNotIn...))
+	}
+	if i.LeasesRemovedGT != nil {
+		predicates = append(predicates, leasesync.LeasesRemovedGT(*i.LeasesRemovedGT))
+	}
+	if i.LeasesRemovedGTE != nil {
+		predicates = append(predicates, leasesync.LeasesRemovedGTE(*i.LeasesRemovedGTE))
+	}
+	if i.LeasesRemovedLT != nil {
+		predicates = append(predicates, leasesync.LeasesRemovedLT(*i.LeasesRemovedLT))
+	}
+	if i.LeasesRemovedLTE != nil {
+		predicates = append(predicates, leasesync.LeasesRemovedLTE(*i.LeasesRemovedLTE))
+	}
+	if i.RecordsSkipped != nil {
+		predicates = append(predicates, leasesync.RecordsSkippedEQ(*i.RecordsSkipped))
+	}
+	if i.RecordsSkippedNEQ != nil {
+		predicates = append(predicates, leasesync.RecordsSkippedNEQ(*i.RecordsSkippedNEQ))
+	}
+	if len(i.RecordsSkippedIn) > 0 {
+		predicates = append(predicates, leasesync.RecordsSkippedIn(i.RecordsSkippedIn...))
+	}
+	if len(i.RecordsSkippedNotIn) > 0 {
+		predicates = append(predicates, leasesync.RecordsSkippedNotIn(i.RecordsSkippedNotIn...))
+	}
+	if i.RecordsSkippedGT != nil {
+		predicates = append(predicates, leasesync.RecordsSkippedGT(*i.RecordsSkippedGT))
+	}
+	if i.RecordsSkippedGTE != nil {
+		predicates = append(predicates, leasesync.RecordsSkippedGTE(*i.RecordsSkippedGTE))
+	}
+	if i.RecordsSkippedLT != nil {
+		predicates = append(predicates, leasesync.RecordsSkippedLT(*i.RecordsSkippedLT))
+	}
+	if i.RecordsSkippedLTE != nil {
+		predicates = append(predicates, leasesync.RecordsSkippedLTE(*i.RecordsSkippedLTE))
+	}
+	if i.LastError != nil {
+		predicates = append(predicates, leasesync.LastErrorEQ(*i.LastError))
+	}
+	if i.LastErrorNEQ != nil {
+		predicates = append(predicates, leasesync.LastErrorNEQ(*i.LastErrorNEQ))
+	}
+	if len(i.LastErrorIn) > 0 {
+		predicates = append(predicates, leasesync.LastErrorIn(i.LastErrorIn...))
+	}
+	if len(i.LastErrorNotIn) > 0 {
+		predicates = append(predicates, leasesync.LastErrorNotIn(i.LastErrorNotIn...))
+	}
+	if i.LastErrorGT != nil {
+		predicates = append(predicates, leasesync.LastErrorGT(*i.LastErrorGT))
+	}
+	if i.LastErrorGTE != nil {
+		predicates = append(predicates, leasesync.LastErrorGTE(*i.LastErrorGTE))
+	}
+	if i.LastErrorLT != nil {
+		predicates = append(predicates, leasesync.LastErrorLT(*i.LastErrorLT))
+	}
+	if i.LastErrorLTE != nil {
+		predicates = append(predicates, leasesync.LastErrorLTE(*i.LastErrorLTE))
+	}
+	if i.LastErrorContains != nil {
+		predicates = append(predicates, leasesync.LastErrorContains(*i.LastErrorContains))
+	}
+	if i.LastErrorHasPrefix != nil {
+		predicates = append(predicates, leasesync.LastErrorHasPrefix(*i.LastErrorHasPrefix))
+	}
+	if i.LastErrorHasSuffix != nil {
+		predicates = append(predicates, leasesync.LastErrorHasSuffix(*i.LastErrorHasSuffix))
+	}
+	if i.LastErrorEqualFold != nil {
+		predicates = append(predicates, leasesync.LastErrorEqualFold(*i.LastErrorEqualFold))
+	}
+	if i.LastErrorContainsFold != nil {
+		predicates = append(predicates, leasesync.LastErrorContainsFold(*i.LastErrorContainsFold))
+	}
+
+	if i.HasClient != nil {
+		p := leasesync.HasClient()
+		if !*i.HasClient {
+			p = leasesync.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClientWith) > 0 {
+		with := make([]predicate.Company, 0, len(i.HasClientWith))
+		for _, w := range i.HasClientWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClientWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, leasesync.HasClientWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyLeaseSyncWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return leasesync.And(predicates...), nil
 	}
 }
 
@@ -7028,6 +7793,23 @@ type TenantWhereInput struct {
 	GenderIsNil  bool            `json:"genderIsNil,omitempty"`
 	GenderNotNil bool            `json:"genderNotNil,omitempty"`
 
+	// "propexo_id" field predicates.
+	PropexoID             *string  `json:"propexoID,omitempty"`
+	PropexoIDNEQ          *string  `json:"propexoIDNEQ,omitempty"`
+	PropexoIDIn           []string `json:"propexoIDIn,omitempty"`
+	PropexoIDNotIn        []string `json:"propexoIDNotIn,omitempty"`
+	PropexoIDGT           *string  `json:"propexoIDGT,omitempty"`
+	PropexoIDGTE          *string  `json:"propexoIDGTE,omitempty"`
+	PropexoIDLT           *string  `json:"propexoIDLT,omitempty"`
+	PropexoIDLTE          *string  `json:"propexoIDLTE,omitempty"`
+	PropexoIDContains     *string  `json:"propexoIDContains,omitempty"`
+	PropexoIDHasPrefix    *string  `json:"propexoIDHasPrefix,omitempty"`
+	PropexoIDHasSuffix    *string  `json:"propexoIDHasSuffix,omitempty"`
+	PropexoIDIsNil        bool     `json:"propexoIDIsNil,omitempty"`
+	PropexoIDNotNil       bool     `json:"propexoIDNotNil,omitempty"`
+	PropexoIDEqualFold    *string  `json:"propexoIDEqualFold,omitempty"`
+	PropexoIDContainsFold *string  `json:"propexoIDContainsFold,omitempty"`
+
 	// "client" edge predicates.
 	HasClient     *bool                `json:"hasClient,omitempty"`
 	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
@@ -7431,6 +8213,51 @@ func (i *TenantWhereInput) P() (predicate.Tenant, error) {
 	}
 	if i.GenderNotNil {
 		predicates = append(predicates, tenant.GenderNotNil())
+	}
+	if i.PropexoID != nil {
+		predicates = append(predicates, tenant.PropexoIDEQ(*i.PropexoID))
+	}
+	if i.PropexoIDNEQ != nil {
+		predicates = append(predicates, tenant.PropexoIDNEQ(*i.PropexoIDNEQ))
+	}
+	if len(i.PropexoIDIn) > 0 {
+		predicates = append(predicates, tenant.PropexoIDIn(i.PropexoIDIn...))
+	}
+	if len(i.PropexoIDNotIn) > 0 {
+		predicates = append(predicates, tenant.PropexoIDNotIn(i.PropexoIDNotIn...))
+	}
+	if i.PropexoIDGT != nil {
+		predicates = append(predicates, tenant.PropexoIDGT(*i.PropexoIDGT))
+	}
+	if i.PropexoIDGTE != nil {
+		predicates = append(predicates, tenant.PropexoIDGTE(*i.PropexoIDGTE))
+	}
+	if i.PropexoIDLT != nil {
+		predicates = append(predicates, tenant.PropexoIDLT(*i.PropexoIDLT))
+	}
+	if i.PropexoIDLTE != nil {
+		predicates = append(predicates, tenant.PropexoIDLTE(*i.PropexoIDLTE))
+	}
+	if i.PropexoIDContains != nil {
+		predicates = append(predicates, tenant.PropexoIDContains(*i.PropexoIDContains))
+	}
+	if i.PropexoIDHasPrefix != nil {
+		predicates = append(predicates, tenant.PropexoIDHasPrefix(*i.PropexoIDHasPrefix))
+	}
+	if i.PropexoIDHasSuffix != nil {
+		predicates = append(predicates, tenant.PropexoIDHasSuffix(*i.PropexoIDHasSuffix))
+	}
+	if i.PropexoIDIsNil {
+		predicates = append(predicates, tenant.PropexoIDIsNil())
+	}
+	if i.PropexoIDNotNil {
+		predicates = append(predicates, tenant.PropexoIDNotNil())
+	}
+	if i.PropexoIDEqualFold != nil {
+		predicates = append(predicates, tenant.PropexoIDEqualFold(*i.PropexoIDEqualFold))
+	}
+	if i.PropexoIDContainsFold != nil {
+		predicates = append(predicates, tenant.PropexoIDContainsFold(*i.PropexoIDContainsFold))
 	}
 
 	if i.HasClient != nil {

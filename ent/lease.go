@@ -53,6 +53,16 @@ type Lease struct {
 	ForwardingAddress *types.Address `json:"forwarding_address,omitempty"`
 	// Every other field the source sent for the lease, kept as sent so consumers can filter on it (for example a corporate-housing flag).
 	Extra map[string]interface{} `json:"extra,omitempty"`
+	// Where the lease came from: IMPORT (a lease feed) or PROPEXO (synced from the client's property-management system through Propexo).
+	Source lease.Source `json:"source,omitempty"`
+	// The lease's id at Propexo, for a synced lease; unique within the client.
+	PropexoID *string `json:"propexo_id,omitempty"`
+	// When a full sync found the lease gone from Propexo. A removed lease is kept, but no lease list or moving filter serves it.
+	RemovedAt *time.Time `json:"removed_at,omitempty"`
+	// The start of the last sync pass that saw the lease at Propexo; a full pass marks the leases it did not see as removed.
+	PropexoSeenAt *time.Time `json:"propexo_seen_at,omitempty"`
+	// A resident of the lease transferred to another lease (a Propexo lease transfer): the lease counts as a transfer whatever its status.
+	Transferred bool `json:"transferred,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the LeaseQuery when eager-loading is set.
 	Edges        LeaseEdges `json:"edges"`
@@ -114,11 +124,13 @@ func (*Lease) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case lease.FieldUnitAddress, lease.FieldPreviousAddress, lease.FieldForwardingAddress, lease.FieldExtra:
 			values[i] = new([]byte)
+		case lease.FieldTransferred:
+			values[i] = new(sql.NullBool)
 		case lease.FieldID, lease.FieldClientID, lease.FieldPropertyID:
 			values[i] = new(sql.NullInt64)
-		case lease.FieldSourceID, lease.FieldStatus, lease.FieldStatusKey, lease.FieldUseType:
+		case lease.FieldSourceID, lease.FieldStatus, lease.FieldStatusKey, lease.FieldUseType, lease.FieldSource, lease.FieldPropexoID:
 			values[i] = new(sql.NullString)
-		case lease.FieldCreatedAt, lease.FieldUpdatedAt, lease.FieldLeaseStartDate, lease.FieldLeaseEndDate, lease.FieldMoveInDate, lease.FieldMoveOutDate:
+		case lease.FieldCreatedAt, lease.FieldUpdatedAt, lease.FieldLeaseStartDate, lease.FieldLeaseEndDate, lease.FieldMoveInDate, lease.FieldMoveOutDate, lease.FieldRemovedAt, lease.FieldPropexoSeenAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -248,6 +260,39 @@ func (_m *Lease) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field extra: %w", err)
 				}
 			}
+		case lease.FieldSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field source", values[i])
+			} else if value.Valid {
+				_m.Source = lease.Source(value.String)
+			}
+		case lease.FieldPropexoID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field propexo_id", values[i])
+			} else if value.Valid {
+				_m.PropexoID = new(string)
+				*_m.PropexoID = value.String
+			}
+		case lease.FieldRemovedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field removed_at", values[i])
+			} else if value.Valid {
+				_m.RemovedAt = new(time.Time)
+				*_m.RemovedAt = value.Time
+			}
+		case lease.FieldPropexoSeenAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field propexo_seen_at", values[i])
+			} else if value.Valid {
+				_m.PropexoSeenAt = new(time.Time)
+				*_m.PropexoSeenAt = value.Time
+			}
+		case lease.FieldTransferred:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field transferred", values[i])
+			} else if value.Valid {
+				_m.Transferred = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -352,6 +397,27 @@ func (_m *Lease) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("extra=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Extra))
+	builder.WriteString(", ")
+	builder.WriteString("source=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Source))
+	builder.WriteString(", ")
+	if v := _m.PropexoID; v != nil {
+		builder.WriteString("propexo_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.RemovedAt; v != nil {
+		builder.WriteString("removed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.PropexoSeenAt; v != nil {
+		builder.WriteString("propexo_seen_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("transferred=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Transferred))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -170,6 +170,76 @@ func (_c *LeaseCreate) SetExtra(v map[string]interface{}) *LeaseCreate {
 	return _c
 }
 
+// SetSource sets the "source" field.
+func (_c *LeaseCreate) SetSource(v lease.Source) *LeaseCreate {
+	_c.mutation.SetSource(v)
+	return _c
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_c *LeaseCreate) SetNillableSource(v *lease.Source) *LeaseCreate {
+	if v != nil {
+		_c.SetSource(*v)
+	}
+	return _c
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (_c *LeaseCreate) SetPropexoID(v string) *LeaseCreate {
+	_c.mutation.SetPropexoID(v)
+	return _c
+}
+
+// SetNillablePropexoID sets the "propexo_id" field if the given value is not nil.
+func (_c *LeaseCreate) SetNillablePropexoID(v *string) *LeaseCreate {
+	if v != nil {
+		_c.SetPropexoID(*v)
+	}
+	return _c
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (_c *LeaseCreate) SetRemovedAt(v time.Time) *LeaseCreate {
+	_c.mutation.SetRemovedAt(v)
+	return _c
+}
+
+// SetNillableRemovedAt sets the "removed_at" field if the given value is not nil.
+func (_c *LeaseCreate) SetNillableRemovedAt(v *time.Time) *LeaseCreate {
+	if v != nil {
+		_c.SetRemovedAt(*v)
+	}
+	return _c
+}
+
+// SetPropexoSeenAt sets the "propexo_seen_at" field.
+func (_c *LeaseCreate) SetPropexoSeenAt(v time.Time) *LeaseCreate {
+	_c.mutation.SetPropexoSeenAt(v)
+	return _c
+}
+
+// SetNillablePropexoSeenAt sets the "propexo_seen_at" field if the given value is not nil.
+func (_c *LeaseCreate) SetNillablePropexoSeenAt(v *time.Time) *LeaseCreate {
+	if v != nil {
+		_c.SetPropexoSeenAt(*v)
+	}
+	return _c
+}
+
+// SetTransferred sets the "transferred" field.
+func (_c *LeaseCreate) SetTransferred(v bool) *LeaseCreate {
+	_c.mutation.SetTransferred(v)
+	return _c
+}
+
+// SetNillableTransferred sets the "transferred" field if the given value is not nil.
+func (_c *LeaseCreate) SetNillableTransferred(v *bool) *LeaseCreate {
+	if v != nil {
+		_c.SetTransferred(*v)
+	}
+	return _c
+}
+
 // SetClient sets the "client" edge to the Company entity.
 func (_c *LeaseCreate) SetClient(v *Company) *LeaseCreate {
 	return _c.SetClientID(v.ID)
@@ -250,6 +320,14 @@ func (_c *LeaseCreate) defaults() error {
 		v := lease.DefaultUseType
 		_c.mutation.SetUseType(v)
 	}
+	if _, ok := _c.mutation.Source(); !ok {
+		v := lease.DefaultSource
+		_c.mutation.SetSource(v)
+	}
+	if _, ok := _c.mutation.Transferred(); !ok {
+		v := lease.DefaultTransferred
+		_c.mutation.SetTransferred(v)
+	}
 	return nil
 }
 
@@ -301,6 +379,22 @@ func (_c *LeaseCreate) check() error {
 		if err := lease.UseTypeValidator(v); err != nil {
 			return &ValidationError{Name: "use_type", err: fmt.Errorf(`ent: validator failed for field "Lease.use_type": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Source(); !ok {
+		return &ValidationError{Name: "source", err: errors.New(`ent: missing required field "Lease.source"`)}
+	}
+	if v, ok := _c.mutation.Source(); ok {
+		if err := lease.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "Lease.source": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.PropexoID(); ok {
+		if err := lease.PropexoIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_id", err: fmt.Errorf(`ent: validator failed for field "Lease.propexo_id": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Transferred(); !ok {
+		return &ValidationError{Name: "transferred", err: errors.New(`ent: missing required field "Lease.transferred"`)}
 	}
 	if len(_c.mutation.ClientIDs()) == 0 {
 		return &ValidationError{Name: "client", err: errors.New(`ent: missing required edge "Lease.client"`)}
@@ -390,6 +484,26 @@ func (_c *LeaseCreate) createSpec() (*Lease, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Extra(); ok {
 		_spec.SetField(lease.FieldExtra, field.TypeJSON, value)
 		_node.Extra = value
+	}
+	if value, ok := _c.mutation.Source(); ok {
+		_spec.SetField(lease.FieldSource, field.TypeEnum, value)
+		_node.Source = value
+	}
+	if value, ok := _c.mutation.PropexoID(); ok {
+		_spec.SetField(lease.FieldPropexoID, field.TypeString, value)
+		_node.PropexoID = &value
+	}
+	if value, ok := _c.mutation.RemovedAt(); ok {
+		_spec.SetField(lease.FieldRemovedAt, field.TypeTime, value)
+		_node.RemovedAt = &value
+	}
+	if value, ok := _c.mutation.PropexoSeenAt(); ok {
+		_spec.SetField(lease.FieldPropexoSeenAt, field.TypeTime, value)
+		_node.PropexoSeenAt = &value
+	}
+	if value, ok := _c.mutation.Transferred(); ok {
+		_spec.SetField(lease.FieldTransferred, field.TypeBool, value)
+		_node.Transferred = value
 	}
 	if nodes := _c.mutation.ClientIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -703,6 +817,84 @@ func (u *LeaseUpsert) ClearExtra() *LeaseUpsert {
 	return u
 }
 
+// SetSource sets the "source" field.
+func (u *LeaseUpsert) SetSource(v lease.Source) *LeaseUpsert {
+	u.Set(lease.FieldSource, v)
+	return u
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *LeaseUpsert) UpdateSource() *LeaseUpsert {
+	u.SetExcluded(lease.FieldSource)
+	return u
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (u *LeaseUpsert) SetPropexoID(v string) *LeaseUpsert {
+	u.Set(lease.FieldPropexoID, v)
+	return u
+}
+
+// UpdatePropexoID sets the "propexo_id" field to the value that was provided on create.
+func (u *LeaseUpsert) UpdatePropexoID() *LeaseUpsert {
+	u.SetExcluded(lease.FieldPropexoID)
+	return u
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (u *LeaseUpsert) ClearPropexoID() *LeaseUpsert {
+	u.SetNull(lease.FieldPropexoID)
+	return u
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (u *LeaseUpsert) SetRemovedAt(v time.Time) *LeaseUpsert {
+	u.Set(lease.FieldRemovedAt, v)
+	return u
+}
+
+// UpdateRemovedAt sets the "removed_at" field to the value that was provided on create.
+func (u *LeaseUpsert) UpdateRemovedAt() *LeaseUpsert {
+	u.SetExcluded(lease.FieldRemovedAt)
+	return u
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (u *LeaseUpsert) ClearRemovedAt() *LeaseUpsert {
+	u.SetNull(lease.FieldRemovedAt)
+	return u
+}
+
+// SetPropexoSeenAt sets the "propexo_seen_at" field.
+func (u *LeaseUpsert) SetPropexoSeenAt(v time.Time) *LeaseUpsert {
+	u.Set(lease.FieldPropexoSeenAt, v)
+	return u
+}
+
+// UpdatePropexoSeenAt sets the "propexo_seen_at" field to the value that was provided on create.
+func (u *LeaseUpsert) UpdatePropexoSeenAt() *LeaseUpsert {
+	u.SetExcluded(lease.FieldPropexoSeenAt)
+	return u
+}
+
+// ClearPropexoSeenAt clears the value of the "propexo_seen_at" field.
+func (u *LeaseUpsert) ClearPropexoSeenAt() *LeaseUpsert {
+	u.SetNull(lease.FieldPropexoSeenAt)
+	return u
+}
+
+// SetTransferred sets the "transferred" field.
+func (u *LeaseUpsert) SetTransferred(v bool) *LeaseUpsert {
+	u.Set(lease.FieldTransferred, v)
+	return u
+}
+
+// UpdateTransferred sets the "transferred" field to the value that was provided on create.
+func (u *LeaseUpsert) UpdateTransferred() *LeaseUpsert {
+	u.SetExcluded(lease.FieldTransferred)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -993,6 +1185,97 @@ func (u *LeaseUpsertOne) UpdateExtra() *LeaseUpsertOne {
 func (u *LeaseUpsertOne) ClearExtra() *LeaseUpsertOne {
 	return u.Update(func(s *LeaseUpsert) {
 		s.ClearExtra()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *LeaseUpsertOne) SetSource(v lease.Source) *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *LeaseUpsertOne) UpdateSource() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (u *LeaseUpsertOne) SetPropexoID(v string) *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetPropexoID(v)
+	})
+}
+
+// UpdatePropexoID sets the "propexo_id" field to the value that was provided on create.
+func (u *LeaseUpsertOne) UpdatePropexoID() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdatePropexoID()
+	})
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (u *LeaseUpsertOne) ClearPropexoID() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.ClearPropexoID()
+	})
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (u *LeaseUpsertOne) SetRemovedAt(v time.Time) *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetRemovedAt(v)
+	})
+}
+
+// UpdateRemovedAt sets the "removed_at" field to the value that was provided on create.
+func (u *LeaseUpsertOne) UpdateRemovedAt() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdateRemovedAt()
+	})
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (u *LeaseUpsertOne) ClearRemovedAt() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.ClearRemovedAt()
+	})
+}
+
+// SetPropexoSeenAt sets the "propexo_seen_at" field.
+func (u *LeaseUpsertOne) SetPropexoSeenAt(v time.Time) *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetPropexoSeenAt(v)
+	})
+}
+
+// UpdatePropexoSeenAt sets the "propexo_seen_at" field to the value that was provided on create.
+func (u *LeaseUpsertOne) UpdatePropexoSeenAt() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdatePropexoSeenAt()
+	})
+}
+
+// ClearPropexoSeenAt clears the value of the "propexo_seen_at" field.
+func (u *LeaseUpsertOne) ClearPropexoSeenAt() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.ClearPropexoSeenAt()
+	})
+}
+
+// SetTransferred sets the "transferred" field.
+func (u *LeaseUpsertOne) SetTransferred(v bool) *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetTransferred(v)
+	})
+}
+
+// UpdateTransferred sets the "transferred" field to the value that was provided on create.
+func (u *LeaseUpsertOne) UpdateTransferred() *LeaseUpsertOne {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdateTransferred()
 	})
 }
 
@@ -1452,6 +1735,97 @@ func (u *LeaseUpsertBulk) UpdateExtra() *LeaseUpsertBulk {
 func (u *LeaseUpsertBulk) ClearExtra() *LeaseUpsertBulk {
 	return u.Update(func(s *LeaseUpsert) {
 		s.ClearExtra()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *LeaseUpsertBulk) SetSource(v lease.Source) *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *LeaseUpsertBulk) UpdateSource() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (u *LeaseUpsertBulk) SetPropexoID(v string) *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetPropexoID(v)
+	})
+}
+
+// UpdatePropexoID sets the "propexo_id" field to the value that was provided on create.
+func (u *LeaseUpsertBulk) UpdatePropexoID() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdatePropexoID()
+	})
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (u *LeaseUpsertBulk) ClearPropexoID() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.ClearPropexoID()
+	})
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (u *LeaseUpsertBulk) SetRemovedAt(v time.Time) *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetRemovedAt(v)
+	})
+}
+
+// UpdateRemovedAt sets the "removed_at" field to the value that was provided on create.
+func (u *LeaseUpsertBulk) UpdateRemovedAt() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdateRemovedAt()
+	})
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (u *LeaseUpsertBulk) ClearRemovedAt() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.ClearRemovedAt()
+	})
+}
+
+// SetPropexoSeenAt sets the "propexo_seen_at" field.
+func (u *LeaseUpsertBulk) SetPropexoSeenAt(v time.Time) *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetPropexoSeenAt(v)
+	})
+}
+
+// UpdatePropexoSeenAt sets the "propexo_seen_at" field to the value that was provided on create.
+func (u *LeaseUpsertBulk) UpdatePropexoSeenAt() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdatePropexoSeenAt()
+	})
+}
+
+// ClearPropexoSeenAt clears the value of the "propexo_seen_at" field.
+func (u *LeaseUpsertBulk) ClearPropexoSeenAt() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.ClearPropexoSeenAt()
+	})
+}
+
+// SetTransferred sets the "transferred" field.
+func (u *LeaseUpsertBulk) SetTransferred(v bool) *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.SetTransferred(v)
+	})
+}
+
+// UpdateTransferred sets the "transferred" field to the value that was provided on create.
+func (u *LeaseUpsertBulk) UpdateTransferred() *LeaseUpsertBulk {
+	return u.Update(func(s *LeaseUpsert) {
+		s.UpdateTransferred()
 	})
 }
 

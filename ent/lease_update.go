@@ -229,6 +229,94 @@ func (_u *LeaseUpdate) ClearExtra() *LeaseUpdate {
 	return _u
 }
 
+// SetSource sets the "source" field.
+func (_u *LeaseUpdate) SetSource(v lease.Source) *LeaseUpdate {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_u *LeaseUpdate) SetNillableSource(v *lease.Source) *LeaseUpdate {
+	if v != nil {
+		_u.SetSource(*v)
+	}
+	return _u
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (_u *LeaseUpdate) SetPropexoID(v string) *LeaseUpdate {
+	_u.mutation.SetPropexoID(v)
+	return _u
+}
+
+// SetNillablePropexoID sets the "propexo_id" field if the given value is not nil.
+func (_u *LeaseUpdate) SetNillablePropexoID(v *string) *LeaseUpdate {
+	if v != nil {
+		_u.SetPropexoID(*v)
+	}
+	return _u
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (_u *LeaseUpdate) ClearPropexoID() *LeaseUpdate {
+	_u.mutation.ClearPropexoID()
+	return _u
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (_u *LeaseUpdate) SetRemovedAt(v time.Time) *LeaseUpdate {
+	_u.mutation.SetRemovedAt(v)
+	return _u
+}
+
+// SetNillableRemovedAt sets the "removed_at" field if the given value is not nil.
+func (_u *LeaseUpdate) SetNillableRemovedAt(v *time.Time) *LeaseUpdate {
+	if v != nil {
+		_u.SetRemovedAt(*v)
+	}
+	return _u
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (_u *LeaseUpdate) ClearRemovedAt() *LeaseUpdate {
+	_u.mutation.ClearRemovedAt()
+	return _u
+}
+
+// SetPropexoSeenAt sets the "propexo_seen_at" field.
+func (_u *LeaseUpdate) SetPropexoSeenAt(v time.Time) *LeaseUpdate {
+	_u.mutation.SetPropexoSeenAt(v)
+	return _u
+}
+
+// SetNillablePropexoSeenAt sets the "propexo_seen_at" field if the given value is not nil.
+func (_u *LeaseUpdate) SetNillablePropexoSeenAt(v *time.Time) *LeaseUpdate {
+	if v != nil {
+		_u.SetPropexoSeenAt(*v)
+	}
+	return _u
+}
+
+// ClearPropexoSeenAt clears the value of the "propexo_seen_at" field.
+func (_u *LeaseUpdate) ClearPropexoSeenAt() *LeaseUpdate {
+	_u.mutation.ClearPropexoSeenAt()
+	return _u
+}
+
+// SetTransferred sets the "transferred" field.
+func (_u *LeaseUpdate) SetTransferred(v bool) *LeaseUpdate {
+	_u.mutation.SetTransferred(v)
+	return _u
+}
+
+// SetNillableTransferred sets the "transferred" field if the given value is not nil.
+func (_u *LeaseUpdate) SetNillableTransferred(v *bool) *LeaseUpdate {
+	if v != nil {
+		_u.SetTransferred(*v)
+	}
+	return _u
+}
+
 // SetProperty sets the "property" edge to the Property entity.
 func (_u *LeaseUpdate) SetProperty(v *Property) *LeaseUpdate {
 	return _u.SetPropertyID(v.ID)
@@ -345,6 +433,16 @@ func (_u *LeaseUpdate) check() error {
 			return &ValidationError{Name: "use_type", err: fmt.Errorf(`ent: validator failed for field "Lease.use_type": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Source(); ok {
+		if err := lease.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "Lease.source": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PropexoID(); ok {
+		if err := lease.PropexoIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_id", err: fmt.Errorf(`ent: validator failed for field "Lease.propexo_id": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Lease.client"`)
 	}
@@ -425,6 +523,30 @@ func (_u *LeaseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ExtraCleared() {
 		_spec.ClearField(lease.FieldExtra, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(lease.FieldSource, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.PropexoID(); ok {
+		_spec.SetField(lease.FieldPropexoID, field.TypeString, value)
+	}
+	if _u.mutation.PropexoIDCleared() {
+		_spec.ClearField(lease.FieldPropexoID, field.TypeString)
+	}
+	if value, ok := _u.mutation.RemovedAt(); ok {
+		_spec.SetField(lease.FieldRemovedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RemovedAtCleared() {
+		_spec.ClearField(lease.FieldRemovedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PropexoSeenAt(); ok {
+		_spec.SetField(lease.FieldPropexoSeenAt, field.TypeTime, value)
+	}
+	if _u.mutation.PropexoSeenAtCleared() {
+		_spec.ClearField(lease.FieldPropexoSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Transferred(); ok {
+		_spec.SetField(lease.FieldTransferred, field.TypeBool, value)
 	}
 	if _u.mutation.PropertyCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -718,6 +840,94 @@ func (_u *LeaseUpdateOne) ClearExtra() *LeaseUpdateOne {
 	return _u
 }
 
+// SetSource sets the "source" field.
+func (_u *LeaseUpdateOne) SetSource(v lease.Source) *LeaseUpdateOne {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_u *LeaseUpdateOne) SetNillableSource(v *lease.Source) *LeaseUpdateOne {
+	if v != nil {
+		_u.SetSource(*v)
+	}
+	return _u
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (_u *LeaseUpdateOne) SetPropexoID(v string) *LeaseUpdateOne {
+	_u.mutation.SetPropexoID(v)
+	return _u
+}
+
+// SetNillablePropexoID sets the "propexo_id" field if the given value is not nil.
+func (_u *LeaseUpdateOne) SetNillablePropexoID(v *string) *LeaseUpdateOne {
+	if v != nil {
+		_u.SetPropexoID(*v)
+	}
+	return _u
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (_u *LeaseUpdateOne) ClearPropexoID() *LeaseUpdateOne {
+	_u.mutation.ClearPropexoID()
+	return _u
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (_u *LeaseUpdateOne) SetRemovedAt(v time.Time) *LeaseUpdateOne {
+	_u.mutation.SetRemovedAt(v)
+	return _u
+}
+
+// SetNillableRemovedAt sets the "removed_at" field if the given value is not nil.
+func (_u *LeaseUpdateOne) SetNillableRemovedAt(v *time.Time) *LeaseUpdateOne {
+	if v != nil {
+		_u.SetRemovedAt(*v)
+	}
+	return _u
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (_u *LeaseUpdateOne) ClearRemovedAt() *LeaseUpdateOne {
+	_u.mutation.ClearRemovedAt()
+	return _u
+}
+
+// SetPropexoSeenAt sets the "propexo_seen_at" field.
+func (_u *LeaseUpdateOne) SetPropexoSeenAt(v time.Time) *LeaseUpdateOne {
+	_u.mutation.SetPropexoSeenAt(v)
+	return _u
+}
+
+// SetNillablePropexoSeenAt sets the "propexo_seen_at" field if the given value is not nil.
+func (_u *LeaseUpdateOne) SetNillablePropexoSeenAt(v *time.Time) *LeaseUpdateOne {
+	if v != nil {
+		_u.SetPropexoSeenAt(*v)
+	}
+	return _u
+}
+
+// ClearPropexoSeenAt clears the value of the "propexo_seen_at" field.
+func (_u *LeaseUpdateOne) ClearPropexoSeenAt() *LeaseUpdateOne {
+	_u.mutation.ClearPropexoSeenAt()
+	return _u
+}
+
+// SetTransferred sets the "transferred" field.
+func (_u *LeaseUpdateOne) SetTransferred(v bool) *LeaseUpdateOne {
+	_u.mutation.SetTransferred(v)
+	return _u
+}
+
+// SetNillableTransferred sets the "transferred" field if the given value is not nil.
+func (_u *LeaseUpdateOne) SetNillableTransferred(v *bool) *LeaseUpdateOne {
+	if v != nil {
+		_u.SetTransferred(*v)
+	}
+	return _u
+}
+
 // SetProperty sets the "property" edge to the Property entity.
 func (_u *LeaseUpdateOne) SetProperty(v *Property) *LeaseUpdateOne {
 	return _u.SetPropertyID(v.ID)
@@ -847,6 +1057,16 @@ func (_u *LeaseUpdateOne) check() error {
 			return &ValidationError{Name: "use_type", err: fmt.Errorf(`ent: validator failed for field "Lease.use_type": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Source(); ok {
+		if err := lease.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "Lease.source": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.PropexoID(); ok {
+		if err := lease.PropexoIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_id", err: fmt.Errorf(`ent: validator failed for field "Lease.propexo_id": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Lease.client"`)
 	}
@@ -944,6 +1164,30 @@ func (_u *LeaseUpdateOne) sqlSave(ctx context.Context) (_node *Lease, err error)
 	}
 	if _u.mutation.ExtraCleared() {
 		_spec.ClearField(lease.FieldExtra, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(lease.FieldSource, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.PropexoID(); ok {
+		_spec.SetField(lease.FieldPropexoID, field.TypeString, value)
+	}
+	if _u.mutation.PropexoIDCleared() {
+		_spec.ClearField(lease.FieldPropexoID, field.TypeString)
+	}
+	if value, ok := _u.mutation.RemovedAt(); ok {
+		_spec.SetField(lease.FieldRemovedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RemovedAtCleared() {
+		_spec.ClearField(lease.FieldRemovedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PropexoSeenAt(); ok {
+		_spec.SetField(lease.FieldPropexoSeenAt, field.TypeTime, value)
+	}
+	if _u.mutation.PropexoSeenAtCleared() {
+		_spec.ClearField(lease.FieldPropexoSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Transferred(); ok {
+		_spec.SetField(lease.FieldTransferred, field.TypeBool, value)
 	}
 	if _u.mutation.PropertyCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -48,6 +49,7 @@ const (
 	TypeInboundEvent         = "InboundEvent"
 	TypeIntegrationJob       = "IntegrationJob"
 	TypeLease                = "Lease"
+	TypeLeaseSync            = "LeaseSync"
 	TypeProperty             = "Property"
 	TypeProspect             = "Prospect"
 	TypeRegistration         = "Registration"
@@ -3526,6 +3528,8 @@ type CompanyMutation struct {
 	idempotency_records           map[int]struct{}
 	removedidempotency_records    map[int]struct{}
 	clearedidempotency_records    bool
+	lease_sync                    *int
+	clearedlease_sync             bool
 	done                          bool
 	oldValue                      func(context.Context) (*Company, error)
 	predicates                    []predicate.Company
@@ -4809,6 +4813,45 @@ func (m *CompanyMutation) ResetIdempotencyRecords() {
 	m.removedidempotency_records = nil
 }
 
+// SetLeaseSyncID sets the "lease_sync" edge to the LeaseSync entity by id.
+func (m *CompanyMutation) SetLeaseSyncID(id int) {
+	m.lease_sync = &id
+}
+
+// ClearLeaseSync clears the "lease_sync" edge to the LeaseSync entity.
+func (m *CompanyMutation) ClearLeaseSync() {
+	m.clearedlease_sync = true
+}
+
+// LeaseSyncCleared reports if the "lease_sync" edge to the LeaseSync entity was cleared.
+func (m *CompanyMutation) LeaseSyncCleared() bool {
+	return m.clearedlease_sync
+}
+
+// LeaseSyncID returns the "lease_sync" edge ID in the mutation.
+func (m *CompanyMutation) LeaseSyncID() (id int, exists bool) {
+	if m.lease_sync != nil {
+		return *m.lease_sync, true
+	}
+	return
+}
+
+// LeaseSyncIDs returns the "lease_sync" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// LeaseSyncID instead. It exists only for internal usage by the builders.
+func (m *CompanyMutation) LeaseSyncIDs() (ids []int) {
+	if id := m.lease_sync; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetLeaseSync resets all changes to the "lease_sync" edge.
+func (m *CompanyMutation) ResetLeaseSync() {
+	m.lease_sync = nil
+	m.clearedlease_sync = false
+}
+
 // Where appends a list predicates to the CompanyMutation builder.
 func (m *CompanyMutation) Where(ps ...predicate.Company) {
 	m.predicates = append(m.predicates, ps...)
@@ -5099,7 +5142,7 @@ func (m *CompanyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CompanyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 15)
 	if m.properties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -5141,6 +5184,9 @@ func (m *CompanyMutation) AddedEdges() []string {
 	}
 	if m.idempotency_records != nil {
 		edges = append(edges, company.EdgeIdempotencyRecords)
+	}
+	if m.lease_sync != nil {
+		edges = append(edges, company.EdgeLeaseSync)
 	}
 	return edges
 }
@@ -5233,13 +5279,17 @@ func (m *CompanyMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case company.EdgeLeaseSync:
+		if id := m.lease_sync; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CompanyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 15)
 	if m.removedproperties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -5379,7 +5429,7 @@ func (m *CompanyMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CompanyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 15)
 	if m.clearedproperties {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -5422,6 +5472,9 @@ func (m *CompanyMutation) ClearedEdges() []string {
 	if m.clearedidempotency_records {
 		edges = append(edges, company.EdgeIdempotencyRecords)
 	}
+	if m.clearedlease_sync {
+		edges = append(edges, company.EdgeLeaseSync)
+	}
 	return edges
 }
 
@@ -5457,6 +5510,8 @@ func (m *CompanyMutation) EdgeCleared(name string) bool {
 		return m.clearedscreening_requests
 	case company.EdgeIdempotencyRecords:
 		return m.clearedidempotency_records
+	case company.EdgeLeaseSync:
+		return m.clearedlease_sync
 	}
 	return false
 }
@@ -5465,6 +5520,9 @@ func (m *CompanyMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *CompanyMutation) ClearEdge(name string) error {
 	switch name {
+	case company.EdgeLeaseSync:
+		m.ClearLeaseSync()
+		return nil
 	}
 	return fmt.Errorf("unknown Company unique edge %s", name)
 }
@@ -5514,6 +5572,9 @@ func (m *CompanyMutation) ResetEdge(name string) error {
 		return nil
 	case company.EdgeIdempotencyRecords:
 		m.ResetIdempotencyRecords()
+		return nil
+	case company.EdgeLeaseSync:
+		m.ResetLeaseSync()
 		return nil
 	}
 	return fmt.Errorf("unknown Company edge %s", name)
@@ -8778,6 +8839,11 @@ type LeaseMutation struct {
 	previous_address   **types.Address
 	forwarding_address **types.Address
 	extra              *map[string]interface{}
+	source             *lease.Source
+	propexo_id         *string
+	removed_at         *time.Time
+	propexo_seen_at    *time.Time
+	transferred        *bool
 	clearedFields      map[string]struct{}
 	client             *int
 	clearedclient      bool
@@ -9556,6 +9622,225 @@ func (m *LeaseMutation) ResetExtra() {
 	delete(m.clearedFields, lease.FieldExtra)
 }
 
+// SetSource sets the "source" field.
+func (m *LeaseMutation) SetSource(l lease.Source) {
+	m.source = &l
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *LeaseMutation) Source() (r lease.Source, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldSource(ctx context.Context) (v lease.Source, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *LeaseMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (m *LeaseMutation) SetPropexoID(s string) {
+	m.propexo_id = &s
+}
+
+// PropexoID returns the value of the "propexo_id" field in the mutation.
+func (m *LeaseMutation) PropexoID() (r string, exists bool) {
+	v := m.propexo_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropexoID returns the old "propexo_id" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldPropexoID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropexoID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropexoID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropexoID: %w", err)
+	}
+	return oldValue.PropexoID, nil
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (m *LeaseMutation) ClearPropexoID() {
+	m.propexo_id = nil
+	m.clearedFields[lease.FieldPropexoID] = struct{}{}
+}
+
+// PropexoIDCleared returns if the "propexo_id" field was cleared in this mutation.
+func (m *LeaseMutation) PropexoIDCleared() bool {
+	_, ok := m.clearedFields[lease.FieldPropexoID]
+	return ok
+}
+
+// ResetPropexoID resets all changes to the "propexo_id" field.
+func (m *LeaseMutation) ResetPropexoID() {
+	m.propexo_id = nil
+	delete(m.clearedFields, lease.FieldPropexoID)
+}
+
+// SetRemovedAt sets the "removed_at" field.
+func (m *LeaseMutation) SetRemovedAt(t time.Time) {
+	m.removed_at = &t
+}
+
+// RemovedAt returns the value of the "removed_at" field in the mutation.
+func (m *LeaseMutation) RemovedAt() (r time.Time, exists bool) {
+	v := m.removed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemovedAt returns the old "removed_at" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldRemovedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemovedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemovedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemovedAt: %w", err)
+	}
+	return oldValue.RemovedAt, nil
+}
+
+// ClearRemovedAt clears the value of the "removed_at" field.
+func (m *LeaseMutation) ClearRemovedAt() {
+	m.removed_at = nil
+	m.clearedFields[lease.FieldRemovedAt] = struct{}{}
+}
+
+// RemovedAtCleared returns if the "removed_at" field was cleared in this mutation.
+func (m *LeaseMutation) RemovedAtCleared() bool {
+	_, ok := m.clearedFields[lease.FieldRemovedAt]
+	return ok
+}
+
+// ResetRemovedAt resets all changes to the "removed_at" field.
+func (m *LeaseMutation) ResetRemovedAt() {
+	m.removed_at = nil
+	delete(m.clearedFields, lease.FieldRemovedAt)
+}
+
+// SetPropexoSeenAt sets the "propexo_seen_at" field.
+func (m *LeaseMutation) SetPropexoSeenAt(t time.Time) {
+	m.propexo_seen_at = &t
+}
+
+// PropexoSeenAt returns the value of the "propexo_seen_at" field in the mutation.
+func (m *LeaseMutation) PropexoSeenAt() (r time.Time, exists bool) {
+	v := m.propexo_seen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropexoSeenAt returns the old "propexo_seen_at" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldPropexoSeenAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropexoSeenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropexoSeenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropexoSeenAt: %w", err)
+	}
+	return oldValue.PropexoSeenAt, nil
+}
+
+// ClearPropexoSeenAt clears the value of the "propexo_seen_at" field.
+func (m *LeaseMutation) ClearPropexoSeenAt() {
+	m.propexo_seen_at = nil
+	m.clearedFields[lease.FieldPropexoSeenAt] = struct{}{}
+}
+
+// PropexoSeenAtCleared returns if the "propexo_seen_at" field was cleared in this mutation.
+func (m *LeaseMutation) PropexoSeenAtCleared() bool {
+	_, ok := m.clearedFields[lease.FieldPropexoSeenAt]
+	return ok
+}
+
+// ResetPropexoSeenAt resets all changes to the "propexo_seen_at" field.
+func (m *LeaseMutation) ResetPropexoSeenAt() {
+	m.propexo_seen_at = nil
+	delete(m.clearedFields, lease.FieldPropexoSeenAt)
+}
+
+// SetTransferred sets the "transferred" field.
+func (m *LeaseMutation) SetTransferred(b bool) {
+	m.transferred = &b
+}
+
+// Transferred returns the value of the "transferred" field in the mutation.
+func (m *LeaseMutation) Transferred() (r bool, exists bool) {
+	v := m.transferred
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransferred returns the old "transferred" field's value of the Lease entity.
+// If the Lease object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseMutation) OldTransferred(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransferred is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransferred requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransferred: %w", err)
+	}
+	return oldValue.Transferred, nil
+}
+
+// ResetTransferred resets all changes to the "transferred" field.
+func (m *LeaseMutation) ResetTransferred() {
+	m.transferred = nil
+}
+
 // ClearClient clears the "client" edge to the Company entity.
 func (m *LeaseMutation) ClearClient() {
 	m.clearedclient = true
@@ -9698,7 +9983,7 @@ func (m *LeaseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LeaseMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, lease.FieldCreatedAt)
 	}
@@ -9747,6 +10032,21 @@ func (m *LeaseMutation) Fields() []string {
 	if m.extra != nil {
 		fields = append(fields, lease.FieldExtra)
 	}
+	if m.source != nil {
+		fields = append(fields, lease.FieldSource)
+	}
+	if m.propexo_id != nil {
+		fields = append(fields, lease.FieldPropexoID)
+	}
+	if m.removed_at != nil {
+		fields = append(fields, lease.FieldRemovedAt)
+	}
+	if m.propexo_seen_at != nil {
+		fields = append(fields, lease.FieldPropexoSeenAt)
+	}
+	if m.transferred != nil {
+		fields = append(fields, lease.FieldTransferred)
+	}
 	return fields
 }
 
@@ -9787,6 +10087,16 @@ func (m *LeaseMutation) Field(name string) (ent.Value, bool) {
 		return m.ForwardingAddress()
 	case lease.FieldExtra:
 		return m.Extra()
+	case lease.FieldSource:
+		return m.Source()
+	case lease.FieldPropexoID:
+		return m.PropexoID()
+	case lease.FieldRemovedAt:
+		return m.RemovedAt()
+	case lease.FieldPropexoSeenAt:
+		return m.PropexoSeenAt()
+	case lease.FieldTransferred:
+		return m.Transferred()
 	}
 	return nil, false
 }
@@ -9828,6 +10138,16 @@ func (m *LeaseMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldForwardingAddress(ctx)
 	case lease.FieldExtra:
 		return m.OldExtra(ctx)
+	case lease.FieldSource:
+		return m.OldSource(ctx)
+	case lease.FieldPropexoID:
+		return m.OldPropexoID(ctx)
+	case lease.FieldRemovedAt:
+		return m.OldRemovedAt(ctx)
+	case lease.FieldPropexoSeenAt:
+		return m.OldPropexoSeenAt(ctx)
+	case lease.FieldTransferred:
+		return m.OldTransferred(ctx)
 	}
 	return nil, fmt.Errorf("unknown Lease field %s", name)
 }
@@ -9949,6 +10269,41 @@ func (m *LeaseMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetExtra(v)
 		return nil
+	case lease.FieldSource:
+		v, ok := value.(lease.Source)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case lease.FieldPropexoID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropexoID(v)
+		return nil
+	case lease.FieldRemovedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemovedAt(v)
+		return nil
+	case lease.FieldPropexoSeenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropexoSeenAt(v)
+		return nil
+	case lease.FieldTransferred:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransferred(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Lease field %s", name)
 }
@@ -10003,6 +10358,15 @@ func (m *LeaseMutation) ClearedFields() []string {
 	if m.FieldCleared(lease.FieldExtra) {
 		fields = append(fields, lease.FieldExtra)
 	}
+	if m.FieldCleared(lease.FieldPropexoID) {
+		fields = append(fields, lease.FieldPropexoID)
+	}
+	if m.FieldCleared(lease.FieldRemovedAt) {
+		fields = append(fields, lease.FieldRemovedAt)
+	}
+	if m.FieldCleared(lease.FieldPropexoSeenAt) {
+		fields = append(fields, lease.FieldPropexoSeenAt)
+	}
 	return fields
 }
 
@@ -10037,6 +10401,15 @@ func (m *LeaseMutation) ClearField(name string) error {
 		return nil
 	case lease.FieldExtra:
 		m.ClearExtra()
+		return nil
+	case lease.FieldPropexoID:
+		m.ClearPropexoID()
+		return nil
+	case lease.FieldRemovedAt:
+		m.ClearRemovedAt()
+		return nil
+	case lease.FieldPropexoSeenAt:
+		m.ClearPropexoSeenAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Lease nullable field %s", name)
@@ -10093,6 +10466,21 @@ func (m *LeaseMutation) ResetField(name string) error {
 		return nil
 	case lease.FieldExtra:
 		m.ResetExtra()
+		return nil
+	case lease.FieldSource:
+		m.ResetSource()
+		return nil
+	case lease.FieldPropexoID:
+		m.ResetPropexoID()
+		return nil
+	case lease.FieldRemovedAt:
+		m.ResetRemovedAt()
+		return nil
+	case lease.FieldPropexoSeenAt:
+		m.ResetPropexoSeenAt()
+		return nil
+	case lease.FieldTransferred:
+		m.ResetTransferred()
 		return nil
 	}
 	return fmt.Errorf("unknown Lease field %s", name)
@@ -10216,6 +10604,1754 @@ func (m *LeaseMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Lease edge %s", name)
+}
+
+// LeaseSyncMutation represents an operation that mutates the LeaseSync nodes in the graph.
+type LeaseSyncMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	phase              *leasesync.Phase
+	full               *bool
+	page_offset        *int
+	addpage_offset     *int
+	pass_started_at    *time.Time
+	leases_since       *time.Time
+	residents_since    *time.Time
+	transfers_since    *time.Time
+	pass_newest        *time.Time
+	last_run_at        *time.Time
+	last_success_at    *time.Time
+	last_full_at       *time.Time
+	next_run_at        *time.Time
+	leases_synced      *int
+	addleases_synced   *int
+	tenants_synced     *int
+	addtenants_synced  *int
+	leases_removed     *int
+	addleases_removed  *int
+	records_skipped    *int
+	addrecords_skipped *int
+	last_error         *string
+	clearedFields      map[string]struct{}
+	client             *int
+	clearedclient      bool
+	done               bool
+	oldValue           func(context.Context) (*LeaseSync, error)
+	predicates         []predicate.LeaseSync
+}
+
+var _ ent.Mutation = (*LeaseSyncMutation)(nil)
+
+// leasesyncOption allows management of the mutation configuration using functional options.
+type leasesyncOption func(*LeaseSyncMutation)
+
+// newLeaseSyncMutation creates new mutation for the LeaseSync entity.
+func newLeaseSyncMutation(c config, op Op, opts ...leasesyncOption) *LeaseSyncMutation {
+	m := &LeaseSyncMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLeaseSync,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLeaseSyncID sets the ID field of the mutation.
+func withLeaseSyncID(id int) leasesyncOption {
+	return func(m *LeaseSyncMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LeaseSync
+		)
+		m.oldValue = func(ctx context.Context) (*LeaseSync, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LeaseSync.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLeaseSync sets the old LeaseSync of the mutation.
+func withLeaseSync(node *LeaseSync) leasesyncOption {
+	return func(m *LeaseSyncMutation) {
+		m.oldValue = func(context.Context) (*LeaseSync, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LeaseSyncMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LeaseSyncMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LeaseSyncMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LeaseSyncMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LeaseSync.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *LeaseSyncMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *LeaseSyncMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *LeaseSyncMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *LeaseSyncMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *LeaseSyncMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *LeaseSyncMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *LeaseSyncMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *LeaseSyncMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *LeaseSyncMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetPhase sets the "phase" field.
+func (m *LeaseSyncMutation) SetPhase(l leasesync.Phase) {
+	m.phase = &l
+}
+
+// Phase returns the value of the "phase" field in the mutation.
+func (m *LeaseSyncMutation) Phase() (r leasesync.Phase, exists bool) {
+	v := m.phase
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhase returns the old "phase" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldPhase(ctx context.Context) (v leasesync.Phase, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhase is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhase requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhase: %w", err)
+	}
+	return oldValue.Phase, nil
+}
+
+// ResetPhase resets all changes to the "phase" field.
+func (m *LeaseSyncMutation) ResetPhase() {
+	m.phase = nil
+}
+
+// SetFull sets the "full" field.
+func (m *LeaseSyncMutation) SetFull(b bool) {
+	m.full = &b
+}
+
+// Full returns the value of the "full" field in the mutation.
+func (m *LeaseSyncMutation) Full() (r bool, exists bool) {
+	v := m.full
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFull returns the old "full" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldFull(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFull is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFull requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFull: %w", err)
+	}
+	return oldValue.Full, nil
+}
+
+// ResetFull resets all changes to the "full" field.
+func (m *LeaseSyncMutation) ResetFull() {
+	m.full = nil
+}
+
+// SetPageOffset sets the "page_offset" field.
+func (m *LeaseSyncMutation) SetPageOffset(i int) {
+	m.page_offset = &i
+	m.addpage_offset = nil
+}
+
+// PageOffset returns the value of the "page_offset" field in the mutation.
+func (m *LeaseSyncMutation) PageOffset() (r int, exists bool) {
+	v := m.page_offset
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPageOffset returns the old "page_offset" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldPageOffset(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPageOffset is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPageOffset requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPageOffset: %w", err)
+	}
+	return oldValue.PageOffset, nil
+}
+
+// AddPageOffset adds i to the "page_offset" field.
+func (m *LeaseSyncMutation) AddPageOffset(i int) {
+	if m.addpage_offset != nil {
+		*m.addpage_offset += i
+	} else {
+		m.addpage_offset = &i
+	}
+}
+
+// AddedPageOffset returns the value that was added to the "page_offset" field in this mutation.
+func (m *LeaseSyncMutation) AddedPageOffset() (r int, exists bool) {
+	v := m.addpage_offset
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPageOffset resets all changes to the "page_offset" field.
+func (m *LeaseSyncMutation) ResetPageOffset() {
+	m.page_offset = nil
+	m.addpage_offset = nil
+}
+
+// SetPassStartedAt sets the "pass_started_at" field.
+func (m *LeaseSyncMutation) SetPassStartedAt(t time.Time) {
+	m.pass_started_at = &t
+}
+
+// PassStartedAt returns the value of the "pass_started_at" field in the mutation.
+func (m *LeaseSyncMutation) PassStartedAt() (r time.Time, exists bool) {
+	v := m.pass_started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPassStartedAt returns the old "pass_started_at" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldPassStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPassStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPassStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPassStartedAt: %w", err)
+	}
+	return oldValue.PassStartedAt, nil
+}
+
+// ClearPassStartedAt clears the value of the "pass_started_at" field.
+func (m *LeaseSyncMutation) ClearPassStartedAt() {
+	m.pass_started_at = nil
+	m.clearedFields[leasesync.FieldPassStartedAt] = struct{}{}
+}
+
+// PassStartedAtCleared returns if the "pass_started_at" field was cleared in this mutation.
+func (m *LeaseSyncMutation) PassStartedAtCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldPassStartedAt]
+	return ok
+}
+
+// ResetPassStartedAt resets all changes to the "pass_started_at" field.
+func (m *LeaseSyncMutation) ResetPassStartedAt() {
+	m.pass_started_at = nil
+	delete(m.clearedFields, leasesync.FieldPassStartedAt)
+}
+
+// SetLeasesSince sets the "leases_since" field.
+func (m *LeaseSyncMutation) SetLeasesSince(t time.Time) {
+	m.leases_since = &t
+}
+
+// LeasesSince returns the value of the "leases_since" field in the mutation.
+func (m *LeaseSyncMutation) LeasesSince() (r time.Time, exists bool) {
+	v := m.leases_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeasesSince returns the old "leases_since" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldLeasesSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeasesSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeasesSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeasesSince: %w", err)
+	}
+	return oldValue.LeasesSince, nil
+}
+
+// ClearLeasesSince clears the value of the "leases_since" field.
+func (m *LeaseSyncMutation) ClearLeasesSince() {
+	m.leases_since = nil
+	m.clearedFields[leasesync.FieldLeasesSince] = struct{}{}
+}
+
+// LeasesSinceCleared returns if the "leases_since" field was cleared in this mutation.
+func (m *LeaseSyncMutation) LeasesSinceCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldLeasesSince]
+	return ok
+}
+
+// ResetLeasesSince resets all changes to the "leases_since" field.
+func (m *LeaseSyncMutation) ResetLeasesSince() {
+	m.leases_since = nil
+	delete(m.clearedFields, leasesync.FieldLeasesSince)
+}
+
+// SetResidentsSince sets the "residents_since" field.
+func (m *LeaseSyncMutation) SetResidentsSince(t time.Time) {
+	m.residents_since = &t
+}
+
+// ResidentsSince returns the value of the "residents_since" field in the mutation.
+func (m *LeaseSyncMutation) ResidentsSince() (r time.Time, exists bool) {
+	v := m.residents_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResidentsSince returns the old "residents_since" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldResidentsSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResidentsSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResidentsSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResidentsSince: %w", err)
+	}
+	return oldValue.ResidentsSince, nil
+}
+
+// ClearResidentsSince clears the value of the "residents_since" field.
+func (m *LeaseSyncMutation) ClearResidentsSince() {
+	m.residents_since = nil
+	m.clearedFields[leasesync.FieldResidentsSince] = struct{}{}
+}
+
+// ResidentsSinceCleared returns if the "residents_since" field was cleared in this mutation.
+func (m *LeaseSyncMutation) ResidentsSinceCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldResidentsSince]
+	return ok
+}
+
+// ResetResidentsSince resets all changes to the "residents_since" field.
+func (m *LeaseSyncMutation) ResetResidentsSince() {
+	m.residents_since = nil
+	delete(m.clearedFields, leasesync.FieldResidentsSince)
+}
+
+// SetTransfersSince sets the "transfers_since" field.
+func (m *LeaseSyncMutation) SetTransfersSince(t time.Time) {
+	m.transfers_since = &t
+}
+
+// TransfersSince returns the value of the "transfers_since" field in the mutation.
+func (m *LeaseSyncMutation) TransfersSince() (r time.Time, exists bool) {
+	v := m.transfers_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransfersSince returns the old "transfers_since" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldTransfersSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransfersSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransfersSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransfersSince: %w", err)
+	}
+	return oldValue.TransfersSince, nil
+}
+
+// ClearTransfersSince clears the value of the "transfers_since" field.
+func (m *LeaseSyncMutation) ClearTransfersSince() {
+	m.transfers_since = nil
+	m.clearedFields[leasesync.FieldTransfersSince] = struct{}{}
+}
+
+// TransfersSinceCleared returns if the "transfers_since" field was cleared in this mutation.
+func (m *LeaseSyncMutation) TransfersSinceCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldTransfersSince]
+	return ok
+}
+
+// ResetTransfersSince resets all changes to the "transfers_since" field.
+func (m *LeaseSyncMutation) ResetTransfersSince() {
+	m.transfers_since = nil
+	delete(m.clearedFields, leasesync.FieldTransfersSince)
+}
+
+// SetPassNewest sets the "pass_newest" field.
+func (m *LeaseSyncMutation) SetPassNewest(t time.Time) {
+	m.pass_newest = &t
+}
+
+// PassNewest returns the value of the "pass_newest" field in the mutation.
+func (m *LeaseSyncMutation) PassNewest() (r time.Time, exists bool) {
+	v := m.pass_newest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPassNewest returns the old "pass_newest" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldPassNewest(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPassNewest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPassNewest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPassNewest: %w", err)
+	}
+	return oldValue.PassNewest, nil
+}
+
+// ClearPassNewest clears the value of the "pass_newest" field.
+func (m *LeaseSyncMutation) ClearPassNewest() {
+	m.pass_newest = nil
+	m.clearedFields[leasesync.FieldPassNewest] = struct{}{}
+}
+
+// PassNewestCleared returns if the "pass_newest" field was cleared in this mutation.
+func (m *LeaseSyncMutation) PassNewestCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldPassNewest]
+	return ok
+}
+
+// ResetPassNewest resets all changes to the "pass_newest" field.
+func (m *LeaseSyncMutation) ResetPassNewest() {
+	m.pass_newest = nil
+	delete(m.clearedFields, leasesync.FieldPassNewest)
+}
+
+// SetLastRunAt sets the "last_run_at" field.
+func (m *LeaseSyncMutation) SetLastRunAt(t time.Time) {
+	m.last_run_at = &t
+}
+
+// LastRunAt returns the value of the "last_run_at" field in the mutation.
+func (m *LeaseSyncMutation) LastRunAt() (r time.Time, exists bool) {
+	v := m.last_run_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastRunAt returns the old "last_run_at" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldLastRunAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastRunAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastRunAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastRunAt: %w", err)
+	}
+	return oldValue.LastRunAt, nil
+}
+
+// ClearLastRunAt clears the value of the "last_run_at" field.
+func (m *LeaseSyncMutation) ClearLastRunAt() {
+	m.last_run_at = nil
+	m.clearedFields[leasesync.FieldLastRunAt] = struct{}{}
+}
+
+// LastRunAtCleared returns if the "last_run_at" field was cleared in this mutation.
+func (m *LeaseSyncMutation) LastRunAtCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldLastRunAt]
+	return ok
+}
+
+// ResetLastRunAt resets all changes to the "last_run_at" field.
+func (m *LeaseSyncMutation) ResetLastRunAt() {
+	m.last_run_at = nil
+	delete(m.clearedFields, leasesync.FieldLastRunAt)
+}
+
+// SetLastSuccessAt sets the "last_success_at" field.
+func (m *LeaseSyncMutation) SetLastSuccessAt(t time.Time) {
+	m.last_success_at = &t
+}
+
+// LastSuccessAt returns the value of the "last_success_at" field in the mutation.
+func (m *LeaseSyncMutation) LastSuccessAt() (r time.Time, exists bool) {
+	v := m.last_success_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSuccessAt returns the old "last_success_at" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldLastSuccessAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSuccessAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSuccessAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSuccessAt: %w", err)
+	}
+	return oldValue.LastSuccessAt, nil
+}
+
+// ClearLastSuccessAt clears the value of the "last_success_at" field.
+func (m *LeaseSyncMutation) ClearLastSuccessAt() {
+	m.last_success_at = nil
+	m.clearedFields[leasesync.FieldLastSuccessAt] = struct{}{}
+}
+
+// LastSuccessAtCleared returns if the "last_success_at" field was cleared in this mutation.
+func (m *LeaseSyncMutation) LastSuccessAtCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldLastSuccessAt]
+	return ok
+}
+
+// ResetLastSuccessAt resets all changes to the "last_success_at" field.
+func (m *LeaseSyncMutation) ResetLastSuccessAt() {
+	m.last_success_at = nil
+	delete(m.clearedFields, leasesync.FieldLastSuccessAt)
+}
+
+// SetLastFullAt sets the "last_full_at" field.
+func (m *LeaseSyncMutation) SetLastFullAt(t time.Time) {
+	m.last_full_at = &t
+}
+
+// LastFullAt returns the value of the "last_full_at" field in the mutation.
+func (m *LeaseSyncMutation) LastFullAt() (r time.Time, exists bool) {
+	v := m.last_full_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastFullAt returns the old "last_full_at" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldLastFullAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastFullAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastFullAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastFullAt: %w", err)
+	}
+	return oldValue.LastFullAt, nil
+}
+
+// ClearLastFullAt clears the value of the "last_full_at" field.
+func (m *LeaseSyncMutation) ClearLastFullAt() {
+	m.last_full_at = nil
+	m.clearedFields[leasesync.FieldLastFullAt] = struct{}{}
+}
+
+// LastFullAtCleared returns if the "last_full_at" field was cleared in this mutation.
+func (m *LeaseSyncMutation) LastFullAtCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldLastFullAt]
+	return ok
+}
+
+// ResetLastFullAt resets all changes to the "last_full_at" field.
+func (m *LeaseSyncMutation) ResetLastFullAt() {
+	m.last_full_at = nil
+	delete(m.clearedFields, leasesync.FieldLastFullAt)
+}
+
+// SetNextRunAt sets the "next_run_at" field.
+func (m *LeaseSyncMutation) SetNextRunAt(t time.Time) {
+	m.next_run_at = &t
+}
+
+// NextRunAt returns the value of the "next_run_at" field in the mutation.
+func (m *LeaseSyncMutation) NextRunAt() (r time.Time, exists bool) {
+	v := m.next_run_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextRunAt returns the old "next_run_at" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldNextRunAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextRunAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextRunAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextRunAt: %w", err)
+	}
+	return oldValue.NextRunAt, nil
+}
+
+// ClearNextRunAt clears the value of the "next_run_at" field.
+func (m *LeaseSyncMutation) ClearNextRunAt() {
+	m.next_run_at = nil
+	m.clearedFields[leasesync.FieldNextRunAt] = struct{}{}
+}
+
+// NextRunAtCleared returns if the "next_run_at" field was cleared in this mutation.
+func (m *LeaseSyncMutation) NextRunAtCleared() bool {
+	_, ok := m.clearedFields[leasesync.FieldNextRunAt]
+	return ok
+}
+
+// ResetNextRunAt resets all changes to the "next_run_at" field.
+func (m *LeaseSyncMutation) ResetNextRunAt() {
+	m.next_run_at = nil
+	delete(m.clearedFields, leasesync.FieldNextRunAt)
+}
+
+// SetLeasesSynced sets the "leases_synced" field.
+func (m *LeaseSyncMutation) SetLeasesSynced(i int) {
+	m.leases_synced = &i
+	m.addleases_synced = nil
+}
+
+// LeasesSynced returns the value of the "leases_synced" field in the mutation.
+func (m *LeaseSyncMutation) LeasesSynced() (r int, exists bool) {
+	v := m.leases_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeasesSynced returns the old "leases_synced" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldLeasesSynced(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeasesSynced is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeasesSynced requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeasesSynced: %w", err)
+	}
+	return oldValue.LeasesSynced, nil
+}
+
+// AddLeasesSynced adds i to the "leases_synced" field.
+func (m *LeaseSyncMutation) AddLeasesSynced(i int) {
+	if m.addleases_synced != nil {
+		*m.addleases_synced += i
+	} else {
+		m.addleases_synced = &i
+	}
+}
+
+// AddedLeasesSynced returns the value that was added to the "leases_synced" field in this mutation.
+func (m *LeaseSyncMutation) AddedLeasesSynced() (r int, exists bool) {
+	v := m.addleases_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLeasesSynced resets all changes to the "leases_synced" field.
+func (m *LeaseSyncMutation) ResetLeasesSynced() {
+	m.leases_synced = nil
+	m.addleases_synced = nil
+}
+
+// SetTenantsSynced sets the "tenants_synced" field.
+func (m *LeaseSyncMutation) SetTenantsSynced(i int) {
+	m.tenants_synced = &i
+	m.addtenants_synced = nil
+}
+
+// TenantsSynced returns the value of the "tenants_synced" field in the mutation.
+func (m *LeaseSyncMutation) TenantsSynced() (r int, exists bool) {
+	v := m.tenants_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantsSynced returns the old "tenants_synced" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldTenantsSynced(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantsSynced is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantsSynced requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantsSynced: %w", err)
+	}
+	return oldValue.TenantsSynced, nil
+}
+
+// AddTenantsSynced adds i to the "tenants_synced" field.
+func (m *LeaseSyncMutation) AddTenantsSynced(i int) {
+	if m.addtenants_synced != nil {
+		*m.addtenants_synced += i
+	} else {
+		m.addtenants_synced = &i
+	}
+}
+
+// AddedTenantsSynced returns the value that was added to the "tenants_synced" field in this mutation.
+func (m *LeaseSyncMutation) AddedTenantsSynced() (r int, exists bool) {
+	v := m.addtenants_synced
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTenantsSynced resets all changes to the "tenants_synced" field.
+func (m *LeaseSyncMutation) ResetTenantsSynced() {
+	m.tenants_synced = nil
+	m.addtenants_synced = nil
+}
+
+// SetLeasesRemoved sets the "leases_removed" field.
+func (m *LeaseSyncMutation) SetLeasesRemoved(i int) {
+	m.leases_removed = &i
+	m.addleases_removed = nil
+}
+
+// LeasesRemoved returns the value of the "leases_removed" field in the mutation.
+func (m *LeaseSyncMutation) LeasesRemoved() (r int, exists bool) {
+	v := m.leases_removed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeasesRemoved returns the old "leases_removed" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldLeasesRemoved(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeasesRemoved is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeasesRemoved requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeasesRemoved: %w", err)
+	}
+	return oldValue.LeasesRemoved, nil
+}
+
+// AddLeasesRemoved adds i to the "leases_removed" field.
+func (m *LeaseSyncMutation) AddLeasesRemoved(i int) {
+	if m.addleases_removed != nil {
+		*m.addleases_removed += i
+	} else {
+		m.addleases_removed = &i
+	}
+}
+
+// AddedLeasesRemoved returns the value that was added to the "leases_removed" field in this mutation.
+func (m *LeaseSyncMutation) AddedLeasesRemoved() (r int, exists bool) {
+	v := m.addleases_removed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLeasesRemoved resets all changes to the "leases_removed" field.
+func (m *LeaseSyncMutation) ResetLeasesRemoved() {
+	m.leases_removed = nil
+	m.addleases_removed = nil
+}
+
+// SetRecordsSkipped sets the "records_skipped" field.
+func (m *LeaseSyncMutation) SetRecordsSkipped(i int) {
+	m.records_skipped = &i
+	m.addrecords_skipped = nil
+}
+
+// RecordsSkipped returns the value of the "records_skipped" field in the mutation.
+func (m *LeaseSyncMutation) RecordsSkipped() (r int, exists bool) {
+	v := m.records_skipped
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordsSkipped returns the old "records_skipped" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldRecordsSkipped(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordsSkipped is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordsSkipped requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordsSkipped: %w", err)
+	}
+	return oldValue.RecordsSkipped, nil
+}
+
+// AddRecordsSkipped adds i to the "records_skipped" field.
+func (m *LeaseSyncMutation) AddRecordsSkipped(i int) {
+	if m.addrecords_skipped != nil {
+		*m.addrecords_skipped += i
+	} else {
+		m.addrecords_skipped = &i
+	}
+}
+
+// AddedRecordsSkipped returns the value that was added to the "records_skipped" field in this mutation.
+func (m *LeaseSyncMutation) AddedRecordsSkipped() (r int, exists bool) {
+	v := m.addrecords_skipped
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRecordsSkipped resets all changes to the "records_skipped" field.
+func (m *LeaseSyncMutation) ResetRecordsSkipped() {
+	m.records_skipped = nil
+	m.addrecords_skipped = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *LeaseSyncMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *LeaseSyncMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the LeaseSync entity.
+// If the LeaseSync object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseSyncMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *LeaseSyncMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *LeaseSyncMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[leasesync.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *LeaseSyncMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *LeaseSyncMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *LeaseSyncMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// Where appends a list predicates to the LeaseSyncMutation builder.
+func (m *LeaseSyncMutation) Where(ps ...predicate.LeaseSync) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LeaseSyncMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LeaseSyncMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LeaseSync, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LeaseSyncMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LeaseSyncMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LeaseSync).
+func (m *LeaseSyncMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LeaseSyncMutation) Fields() []string {
+	fields := make([]string, 0, 20)
+	if m.created_at != nil {
+		fields = append(fields, leasesync.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, leasesync.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, leasesync.FieldClientID)
+	}
+	if m.phase != nil {
+		fields = append(fields, leasesync.FieldPhase)
+	}
+	if m.full != nil {
+		fields = append(fields, leasesync.FieldFull)
+	}
+	if m.page_offset != nil {
+		fields = append(fields, leasesync.FieldPageOffset)
+	}
+	if m.pass_started_at != nil {
+		fields = append(fields, leasesync.FieldPassStartedAt)
+	}
+	if m.leases_since != nil {
+		fields = append(fields, leasesync.FieldLeasesSince)
+	}
+	if m.residents_since != nil {
+		fields = append(fields, leasesync.FieldResidentsSince)
+	}
+	if m.transfers_since != nil {
+		fields = append(fields, leasesync.FieldTransfersSince)
+	}
+	if m.pass_newest != nil {
+		fields = append(fields, leasesync.FieldPassNewest)
+	}
+	if m.last_run_at != nil {
+		fields = append(fields, leasesync.FieldLastRunAt)
+	}
+	if m.last_success_at != nil {
+		fields = append(fields, leasesync.FieldLastSuccessAt)
+	}
+	if m.last_full_at != nil {
+		fields = append(fields, leasesync.FieldLastFullAt)
+	}
+	if m.next_run_at != nil {
+		fields = append(fields, leasesync.FieldNextRunAt)
+	}
+	if m.leases_synced != nil {
+		fields = append(fields, leasesync.FieldLeasesSynced)
+	}
+	if m.tenants_synced != nil {
+		fields = append(fields, leasesync.FieldTenantsSynced)
+	}
+	if m.leases_removed != nil {
+		fields = append(fields, leasesync.FieldLeasesRemoved)
+	}
+	if m.records_skipped != nil {
+		fields = append(fields, leasesync.FieldRecordsSkipped)
+	}
+	if m.last_error != nil {
+		fields = append(fields, leasesync.FieldLastError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LeaseSyncMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case leasesync.FieldCreatedAt:
+		return m.CreatedAt()
+	case leasesync.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case leasesync.FieldClientID:
+		return m.ClientID()
+	case leasesync.FieldPhase:
+		return m.Phase()
+	case leasesync.FieldFull:
+		return m.Full()
+	case leasesync.FieldPageOffset:
+		return m.PageOffset()
+	case leasesync.FieldPassStartedAt:
+		return m.PassStartedAt()
+	case leasesync.FieldLeasesSince:
+		return m.LeasesSince()
+	case leasesync.FieldResidentsSince:
+		return m.ResidentsSince()
+	case leasesync.FieldTransfersSince:
+		return m.TransfersSince()
+	case leasesync.FieldPassNewest:
+		return m.PassNewest()
+	case leasesync.FieldLastRunAt:
+		return m.LastRunAt()
+	case leasesync.FieldLastSuccessAt:
+		return m.LastSuccessAt()
+	case leasesync.FieldLastFullAt:
+		return m.LastFullAt()
+	case leasesync.FieldNextRunAt:
+		return m.NextRunAt()
+	case leasesync.FieldLeasesSynced:
+		return m.LeasesSynced()
+	case leasesync.FieldTenantsSynced:
+		return m.TenantsSynced()
+	case leasesync.FieldLeasesRemoved:
+		return m.LeasesRemoved()
+	case leasesync.FieldRecordsSkipped:
+		return m.RecordsSkipped()
+	case leasesync.FieldLastError:
+		return m.LastError()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LeaseSyncMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case leasesync.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case leasesync.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case leasesync.FieldClientID:
+		return m.OldClientID(ctx)
+	case leasesync.FieldPhase:
+		return m.OldPhase(ctx)
+	case leasesync.FieldFull:
+		return m.OldFull(ctx)
+	case leasesync.FieldPageOffset:
+		return m.OldPageOffset(ctx)
+	case leasesync.FieldPassStartedAt:
+		return m.OldPassStartedAt(ctx)
+	case leasesync.FieldLeasesSince:
+		return m.OldLeasesSince(ctx)
+	case leasesync.FieldResidentsSince:
+		return m.OldResidentsSince(ctx)
+	case leasesync.FieldTransfersSince:
+		return m.OldTransfersSince(ctx)
+	case leasesync.FieldPassNewest:
+		return m.OldPassNewest(ctx)
+	case leasesync.FieldLastRunAt:
+		return m.OldLastRunAt(ctx)
+	case leasesync.FieldLastSuccessAt:
+		return m.OldLastSuccessAt(ctx)
+	case leasesync.FieldLastFullAt:
+		return m.OldLastFullAt(ctx)
+	case leasesync.FieldNextRunAt:
+		return m.OldNextRunAt(ctx)
+	case leasesync.FieldLeasesSynced:
+		return m.OldLeasesSynced(ctx)
+	case leasesync.FieldTenantsSynced:
+		return m.OldTenantsSynced(ctx)
+	case leasesync.FieldLeasesRemoved:
+		return m.OldLeasesRemoved(ctx)
+	case leasesync.FieldRecordsSkipped:
+		return m.OldRecordsSkipped(ctx)
+	case leasesync.FieldLastError:
+		return m.OldLastError(ctx)
+	}
+	return nil, fmt.Errorf("unknown LeaseSync field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LeaseSyncMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case leasesync.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case leasesync.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case leasesync.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case leasesync.FieldPhase:
+		v, ok := value.(leasesync.Phase)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhase(v)
+		return nil
+	case leasesync.FieldFull:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFull(v)
+		return nil
+	case leasesync.FieldPageOffset:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPageOffset(v)
+		return nil
+	case leasesync.FieldPassStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPassStartedAt(v)
+		return nil
+	case leasesync.FieldLeasesSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeasesSince(v)
+		return nil
+	case leasesync.FieldResidentsSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResidentsSince(v)
+		return nil
+	case leasesync.FieldTransfersSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransfersSince(v)
+		return nil
+	case leasesync.FieldPassNewest:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPassNewest(v)
+		return nil
+	case leasesync.FieldLastRunAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastRunAt(v)
+		return nil
+	case leasesync.FieldLastSuccessAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSuccessAt(v)
+		return nil
+	case leasesync.FieldLastFullAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastFullAt(v)
+		return nil
+	case leasesync.FieldNextRunAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextRunAt(v)
+		return nil
+	case leasesync.FieldLeasesSynced:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeasesSynced(v)
+		return nil
+	case leasesync.FieldTenantsSynced:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantsSynced(v)
+		return nil
+	case leasesync.FieldLeasesRemoved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeasesRemoved(v)
+		return nil
+	case leasesync.FieldRecordsSkipped:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordsSkipped(v)
+		return nil
+	case leasesync.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseSync field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LeaseSyncMutation) AddedFields() []string {
+	var fields []string
+	if m.addpage_offset != nil {
+		fields = append(fields, leasesync.FieldPageOffset)
+	}
+	if m.addleases_synced != nil {
+		fields = append(fields, leasesync.FieldLeasesSynced)
+	}
+	if m.addtenants_synced != nil {
+		fields = append(fields, leasesync.FieldTenantsSynced)
+	}
+	if m.addleases_removed != nil {
+		fields = append(fields, leasesync.FieldLeasesRemoved)
+	}
+	if m.addrecords_skipped != nil {
+		fields = append(fields, leasesync.FieldRecordsSkipped)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LeaseSyncMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case leasesync.FieldPageOffset:
+		return m.AddedPageOffset()
+	case leasesync.FieldLeasesSynced:
+		return m.AddedLeasesSynced()
+	case leasesync.FieldTenantsSynced:
+		return m.AddedTenantsSynced()
+	case leasesync.FieldLeasesRemoved:
+		return m.AddedLeasesRemoved()
+	case leasesync.FieldRecordsSkipped:
+		return m.AddedRecordsSkipped()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LeaseSyncMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case leasesync.FieldPageOffset:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPageOffset(v)
+		return nil
+	case leasesync.FieldLeasesSynced:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLeasesSynced(v)
+		return nil
+	case leasesync.FieldTenantsSynced:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTenantsSynced(v)
+		return nil
+	case leasesync.FieldLeasesRemoved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLeasesRemoved(v)
+		return nil
+	case leasesync.FieldRecordsSkipped:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecordsSkipped(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseSync numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LeaseSyncMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(leasesync.FieldPassStartedAt) {
+		fields = append(fields, leasesync.FieldPassStartedAt)
+	}
+	if m.FieldCleared(leasesync.FieldLeasesSince) {
+		fields = append(fields, leasesync.FieldLeasesSince)
+	}
+	if m.FieldCleared(leasesync.FieldResidentsSince) {
+		fields = append(fields, leasesync.FieldResidentsSince)
+	}
+	if m.FieldCleared(leasesync.FieldTransfersSince) {
+		fields = append(fields, leasesync.FieldTransfersSince)
+	}
+	if m.FieldCleared(leasesync.FieldPassNewest) {
+		fields = append(fields, leasesync.FieldPassNewest)
+	}
+	if m.FieldCleared(leasesync.FieldLastRunAt) {
+		fields = append(fields, leasesync.FieldLastRunAt)
+	}
+	if m.FieldCleared(leasesync.FieldLastSuccessAt) {
+		fields = append(fields, leasesync.FieldLastSuccessAt)
+	}
+	if m.FieldCleared(leasesync.FieldLastFullAt) {
+		fields = append(fields, leasesync.FieldLastFullAt)
+	}
+	if m.FieldCleared(leasesync.FieldNextRunAt) {
+		fields = append(fields, leasesync.FieldNextRunAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LeaseSyncMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LeaseSyncMutation) ClearField(name string) error {
+	switch name {
+	case leasesync.FieldPassStartedAt:
+		m.ClearPassStartedAt()
+		return nil
+	case leasesync.FieldLeasesSince:
+		m.ClearLeasesSince()
+		return nil
+	case leasesync.FieldResidentsSince:
+		m.ClearResidentsSince()
+		return nil
+	case leasesync.FieldTransfersSince:
+		m.ClearTransfersSince()
+		return nil
+	case leasesync.FieldPassNewest:
+		m.ClearPassNewest()
+		return nil
+	case leasesync.FieldLastRunAt:
+		m.ClearLastRunAt()
+		return nil
+	case leasesync.FieldLastSuccessAt:
+		m.ClearLastSuccessAt()
+		return nil
+	case leasesync.FieldLastFullAt:
+		m.ClearLastFullAt()
+		return nil
+	case leasesync.FieldNextRunAt:
+		m.ClearNextRunAt()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseSync nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LeaseSyncMutation) ResetField(name string) error {
+	switch name {
+	case leasesync.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case leasesync.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case leasesync.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case leasesync.FieldPhase:
+		m.ResetPhase()
+		return nil
+	case leasesync.FieldFull:
+		m.ResetFull()
+		return nil
+	case leasesync.FieldPageOffset:
+		m.ResetPageOffset()
+		return nil
+	case leasesync.FieldPassStartedAt:
+		m.ResetPassStartedAt()
+		return nil
+	case leasesync.FieldLeasesSince:
+		m.ResetLeasesSince()
+		return nil
+	case leasesync.FieldResidentsSince:
+		m.ResetResidentsSince()
+		return nil
+	case leasesync.FieldTransfersSince:
+		m.ResetTransfersSince()
+		return nil
+	case leasesync.FieldPassNewest:
+		m.ResetPassNewest()
+		return nil
+	case leasesync.FieldLastRunAt:
+		m.ResetLastRunAt()
+		return nil
+	case leasesync.FieldLastSuccessAt:
+		m.ResetLastSuccessAt()
+		return nil
+	case leasesync.FieldLastFullAt:
+		m.ResetLastFullAt()
+		return nil
+	case leasesync.FieldNextRunAt:
+		m.ResetNextRunAt()
+		return nil
+	case leasesync.FieldLeasesSynced:
+		m.ResetLeasesSynced()
+		return nil
+	case leasesync.FieldTenantsSynced:
+		m.ResetTenantsSynced()
+		return nil
+	case leasesync.FieldLeasesRemoved:
+		m.ResetLeasesRemoved()
+		return nil
+	case leasesync.FieldRecordsSkipped:
+		m.ResetRecordsSkipped()
+		return nil
+	case leasesync.FieldLastError:
+		m.ResetLastError()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseSync field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LeaseSyncMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.client != nil {
+		edges = append(edges, leasesync.EdgeClient)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LeaseSyncMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case leasesync.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LeaseSyncMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LeaseSyncMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LeaseSyncMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedclient {
+		edges = append(edges, leasesync.EdgeClient)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LeaseSyncMutation) EdgeCleared(name string) bool {
+	switch name {
+	case leasesync.EdgeClient:
+		return m.clearedclient
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LeaseSyncMutation) ClearEdge(name string) error {
+	switch name {
+	case leasesync.EdgeClient:
+		m.ClearClient()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseSync unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LeaseSyncMutation) ResetEdge(name string) error {
+	switch name {
+	case leasesync.EdgeClient:
+		m.ResetClient()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseSync edge %s", name)
 }
 
 // PropertyMutation represents an operation that mutates the Property nodes in the graph.
@@ -17777,6 +19913,7 @@ type TenantMutation struct {
 	previous_address   **types.Address
 	forwarding_address **types.Address
 	extra              *map[string]interface{}
+	propexo_id         *string
 	clearedFields      map[string]struct{}
 	client             *int
 	clearedclient      bool
@@ -18441,6 +20578,55 @@ func (m *TenantMutation) ResetExtra() {
 	delete(m.clearedFields, tenant.FieldExtra)
 }
 
+// SetPropexoID sets the "propexo_id" field.
+func (m *TenantMutation) SetPropexoID(s string) {
+	m.propexo_id = &s
+}
+
+// PropexoID returns the value of the "propexo_id" field in the mutation.
+func (m *TenantMutation) PropexoID() (r string, exists bool) {
+	v := m.propexo_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropexoID returns the old "propexo_id" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldPropexoID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropexoID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropexoID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropexoID: %w", err)
+	}
+	return oldValue.PropexoID, nil
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (m *TenantMutation) ClearPropexoID() {
+	m.propexo_id = nil
+	m.clearedFields[tenant.FieldPropexoID] = struct{}{}
+}
+
+// PropexoIDCleared returns if the "propexo_id" field was cleared in this mutation.
+func (m *TenantMutation) PropexoIDCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldPropexoID]
+	return ok
+}
+
+// ResetPropexoID resets all changes to the "propexo_id" field.
+func (m *TenantMutation) ResetPropexoID() {
+	m.propexo_id = nil
+	delete(m.clearedFields, tenant.FieldPropexoID)
+}
+
 // ClearClient clears the "client" edge to the Company entity.
 func (m *TenantMutation) ClearClient() {
 	m.clearedclient = true
@@ -18529,7 +20715,7 @@ func (m *TenantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TenantMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, tenant.FieldCreatedAt)
 	}
@@ -18572,6 +20758,9 @@ func (m *TenantMutation) Fields() []string {
 	if m.extra != nil {
 		fields = append(fields, tenant.FieldExtra)
 	}
+	if m.propexo_id != nil {
+		fields = append(fields, tenant.FieldPropexoID)
+	}
 	return fields
 }
 
@@ -18608,6 +20797,8 @@ func (m *TenantMutation) Field(name string) (ent.Value, bool) {
 		return m.ForwardingAddress()
 	case tenant.FieldExtra:
 		return m.Extra()
+	case tenant.FieldPropexoID:
+		return m.PropexoID()
 	}
 	return nil, false
 }
@@ -18645,6 +20836,8 @@ func (m *TenantMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldForwardingAddress(ctx)
 	case tenant.FieldExtra:
 		return m.OldExtra(ctx)
+	case tenant.FieldPropexoID:
+		return m.OldPropexoID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Tenant field %s", name)
 }
@@ -18752,6 +20945,13 @@ func (m *TenantMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetExtra(v)
 		return nil
+	case tenant.FieldPropexoID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropexoID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Tenant field %s", name)
 }
@@ -18797,6 +20997,9 @@ func (m *TenantMutation) ClearedFields() []string {
 	if m.FieldCleared(tenant.FieldExtra) {
 		fields = append(fields, tenant.FieldExtra)
 	}
+	if m.FieldCleared(tenant.FieldPropexoID) {
+		fields = append(fields, tenant.FieldPropexoID)
+	}
 	return fields
 }
 
@@ -18822,6 +21025,9 @@ func (m *TenantMutation) ClearField(name string) error {
 		return nil
 	case tenant.FieldExtra:
 		m.ClearExtra()
+		return nil
+	case tenant.FieldPropexoID:
+		m.ClearPropexoID()
 		return nil
 	}
 	return fmt.Errorf("unknown Tenant nullable field %s", name)
@@ -18872,6 +21078,9 @@ func (m *TenantMutation) ResetField(name string) error {
 		return nil
 	case tenant.FieldExtra:
 		m.ResetExtra()
+		return nil
+	case tenant.FieldPropexoID:
+		m.ResetPropexoID()
 		return nil
 	}
 	return fmt.Errorf("unknown Tenant field %s", name)

@@ -49,6 +49,8 @@ type Tenant struct {
 	ForwardingAddress *types.Address `json:"forwarding_address,omitempty"`
 	// Every other field the source sent for this tenant, kept as sent.
 	Extra map[string]interface{} `json:"extra,omitempty"`
+	// The resident's id at Propexo, for a synced tenant; one tenant row per lease the resident is on.
+	PropexoID *string `json:"propexo_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TenantQuery when eager-loading is set.
 	Edges        TenantEdges `json:"edges"`
@@ -99,7 +101,7 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case tenant.FieldID, tenant.FieldClientID, tenant.FieldLeaseID:
 			values[i] = new(sql.NullInt64)
-		case tenant.FieldSourceID, tenant.FieldFirstName, tenant.FieldLastName, tenant.FieldEmail, tenant.FieldCellPhone, tenant.FieldHomePhone, tenant.FieldGender:
+		case tenant.FieldSourceID, tenant.FieldFirstName, tenant.FieldLastName, tenant.FieldEmail, tenant.FieldCellPhone, tenant.FieldHomePhone, tenant.FieldGender, tenant.FieldPropexoID:
 			values[i] = new(sql.NullString)
 		case tenant.FieldCreatedAt, tenant.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -215,6 +217,13 @@ func (_m *Tenant) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field extra: %w", err)
 				}
 			}
+		case tenant.FieldPropexoID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field propexo_id", values[i])
+			} else if value.Valid {
+				_m.PropexoID = new(string)
+				*_m.PropexoID = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -304,6 +313,11 @@ func (_m *Tenant) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("extra=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Extra))
+	builder.WriteString(", ")
+	if v := _m.PropexoID; v != nil {
+		builder.WriteString("propexo_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -181,6 +181,20 @@ func (_c *TenantCreate) SetExtra(v map[string]interface{}) *TenantCreate {
 	return _c
 }
 
+// SetPropexoID sets the "propexo_id" field.
+func (_c *TenantCreate) SetPropexoID(v string) *TenantCreate {
+	_c.mutation.SetPropexoID(v)
+	return _c
+}
+
+// SetNillablePropexoID sets the "propexo_id" field if the given value is not nil.
+func (_c *TenantCreate) SetNillablePropexoID(v *string) *TenantCreate {
+	if v != nil {
+		_c.SetPropexoID(*v)
+	}
+	return _c
+}
+
 // SetClient sets the "client" edge to the Company entity.
 func (_c *TenantCreate) SetClient(v *Company) *TenantCreate {
 	return _c.SetClientID(v.ID)
@@ -336,6 +350,11 @@ func (_c *TenantCreate) check() error {
 			return &ValidationError{Name: "gender", err: fmt.Errorf(`ent: validator failed for field "Tenant.gender": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.PropexoID(); ok {
+		if err := tenant.PropexoIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_id", err: fmt.Errorf(`ent: validator failed for field "Tenant.propexo_id": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ClientIDs()) == 0 {
 		return &ValidationError{Name: "client", err: errors.New(`ent: missing required edge "Tenant.client"`)}
 	}
@@ -416,6 +435,10 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Extra(); ok {
 		_spec.SetField(tenant.FieldExtra, field.TypeJSON, value)
 		_node.Extra = value
+	}
+	if value, ok := _c.mutation.PropexoID(); ok {
+		_spec.SetField(tenant.FieldPropexoID, field.TypeString, value)
+		_node.PropexoID = &value
 	}
 	if nodes := _c.mutation.ClientIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -671,6 +694,24 @@ func (u *TenantUpsert) ClearExtra() *TenantUpsert {
 	return u
 }
 
+// SetPropexoID sets the "propexo_id" field.
+func (u *TenantUpsert) SetPropexoID(v string) *TenantUpsert {
+	u.Set(tenant.FieldPropexoID, v)
+	return u
+}
+
+// UpdatePropexoID sets the "propexo_id" field to the value that was provided on create.
+func (u *TenantUpsert) UpdatePropexoID() *TenantUpsert {
+	u.SetExcluded(tenant.FieldPropexoID)
+	return u
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (u *TenantUpsert) ClearPropexoID() *TenantUpsert {
+	u.SetNull(tenant.FieldPropexoID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -912,6 +953,27 @@ func (u *TenantUpsertOne) UpdateExtra() *TenantUpsertOne {
 func (u *TenantUpsertOne) ClearExtra() *TenantUpsertOne {
 	return u.Update(func(s *TenantUpsert) {
 		s.ClearExtra()
+	})
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (u *TenantUpsertOne) SetPropexoID(v string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPropexoID(v)
+	})
+}
+
+// UpdatePropexoID sets the "propexo_id" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdatePropexoID() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePropexoID()
+	})
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (u *TenantUpsertOne) ClearPropexoID() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearPropexoID()
 	})
 }
 
@@ -1322,6 +1384,27 @@ func (u *TenantUpsertBulk) UpdateExtra() *TenantUpsertBulk {
 func (u *TenantUpsertBulk) ClearExtra() *TenantUpsertBulk {
 	return u.Update(func(s *TenantUpsert) {
 		s.ClearExtra()
+	})
+}
+
+// SetPropexoID sets the "propexo_id" field.
+func (u *TenantUpsertBulk) SetPropexoID(v string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPropexoID(v)
+	})
+}
+
+// UpdatePropexoID sets the "propexo_id" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdatePropexoID() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePropexoID()
+	})
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (u *TenantUpsertBulk) ClearPropexoID() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearPropexoID()
 	})
 }
 

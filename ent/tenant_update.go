@@ -190,6 +190,26 @@ func (_u *TenantUpdate) ClearExtra() *TenantUpdate {
 	return _u
 }
 
+// SetPropexoID sets the "propexo_id" field.
+func (_u *TenantUpdate) SetPropexoID(v string) *TenantUpdate {
+	_u.mutation.SetPropexoID(v)
+	return _u
+}
+
+// SetNillablePropexoID sets the "propexo_id" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillablePropexoID(v *string) *TenantUpdate {
+	if v != nil {
+		_u.SetPropexoID(*v)
+	}
+	return _u
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (_u *TenantUpdate) ClearPropexoID() *TenantUpdate {
+	_u.mutation.ClearPropexoID()
+	return _u
+}
+
 // SetLease sets the "lease" edge to the Lease entity.
 func (_u *TenantUpdate) SetLease(v *Lease) *TenantUpdate {
 	return _u.SetLeaseID(v.ID)
@@ -285,6 +305,11 @@ func (_u *TenantUpdate) check() error {
 			return &ValidationError{Name: "gender", err: fmt.Errorf(`ent: validator failed for field "Tenant.gender": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PropexoID(); ok {
+		if err := tenant.PropexoIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_id", err: fmt.Errorf(`ent: validator failed for field "Tenant.propexo_id": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Tenant.client"`)
 	}
@@ -350,6 +375,12 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ExtraCleared() {
 		_spec.ClearField(tenant.FieldExtra, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.PropexoID(); ok {
+		_spec.SetField(tenant.FieldPropexoID, field.TypeString, value)
+	}
+	if _u.mutation.PropexoIDCleared() {
+		_spec.ClearField(tenant.FieldPropexoID, field.TypeString)
 	}
 	if _u.mutation.LeaseCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -560,6 +591,26 @@ func (_u *TenantUpdateOne) ClearExtra() *TenantUpdateOne {
 	return _u
 }
 
+// SetPropexoID sets the "propexo_id" field.
+func (_u *TenantUpdateOne) SetPropexoID(v string) *TenantUpdateOne {
+	_u.mutation.SetPropexoID(v)
+	return _u
+}
+
+// SetNillablePropexoID sets the "propexo_id" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillablePropexoID(v *string) *TenantUpdateOne {
+	if v != nil {
+		_u.SetPropexoID(*v)
+	}
+	return _u
+}
+
+// ClearPropexoID clears the value of the "propexo_id" field.
+func (_u *TenantUpdateOne) ClearPropexoID() *TenantUpdateOne {
+	_u.mutation.ClearPropexoID()
+	return _u
+}
+
 // SetLease sets the "lease" edge to the Lease entity.
 func (_u *TenantUpdateOne) SetLease(v *Lease) *TenantUpdateOne {
 	return _u.SetLeaseID(v.ID)
@@ -668,6 +719,11 @@ func (_u *TenantUpdateOne) check() error {
 			return &ValidationError{Name: "gender", err: fmt.Errorf(`ent: validator failed for field "Tenant.gender": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PropexoID(); ok {
+		if err := tenant.PropexoIDValidator(v); err != nil {
+			return &ValidationError{Name: "propexo_id", err: fmt.Errorf(`ent: validator failed for field "Tenant.propexo_id": %w`, err)}
+		}
+	}
 	if _u.mutation.ClientCleared() && len(_u.mutation.ClientIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Tenant.client"`)
 	}
@@ -750,6 +806,12 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if _u.mutation.ExtraCleared() {
 		_spec.ClearField(tenant.FieldExtra, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.PropexoID(); ok {
+		_spec.SetField(tenant.FieldPropexoID, field.TypeString, value)
+	}
+	if _u.mutation.PropexoIDCleared() {
+		_spec.ClearField(tenant.FieldPropexoID, field.TypeString)
 	}
 	if _u.mutation.LeaseCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -32,6 +32,8 @@ type Tx struct {
 	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
 	Lease *LeaseClient
+	// LeaseSync is the client for interacting with the LeaseSync builders.
+	LeaseSync *LeaseSyncClient
 	// Property is the client for interacting with the Property builders.
 	Property *PropertyClient
 	// Prospect is the client for interacting with the Prospect builders.
@@ -184,6 +186,7 @@ func (tx *Tx) init() {
 	tx.InboundEvent = NewInboundEventClient(tx.config)
 	tx.IntegrationJob = NewIntegrationJobClient(tx.config)
 	tx.Lease = NewLeaseClient(tx.config)
+	tx.LeaseSync = NewLeaseSyncClient(tx.config)
 	tx.Property = NewPropertyClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)

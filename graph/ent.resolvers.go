@@ -63,6 +63,9 @@ func (r *queryResolver) ScreeningApplications(ctx context.Context, after *entgql
 	return r.client.ScreeningApplication.Query().Paginate(ctx, after, first, before, last, ent.WithScreeningApplicationOrder(orderBy), ent.WithScreeningApplicationFilter(where.Filter))
 }
 
+// Company returns generated.CompanyResolver implementation.
+func (r *Resolver) Company() generated.CompanyResolver { return &companyResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -72,6 +75,7 @@ func (r *Resolver) ScreeningApplication() generated.ScreeningApplicationResolver
 }
 
 type (
+	companyResolver              struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	screeningApplicationResolver struct{ *Resolver }
 )

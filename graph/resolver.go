@@ -9,6 +9,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph/generated"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/properties"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
@@ -32,6 +33,7 @@ type Services struct {
 	Importer      *importer.Service
 	Leases        *leases.Service
 	Properties    *properties.Service
+	LeaseSync     *propexosync.Service
 }
 
 // NewSchema returns the executable schema over the ent client and the

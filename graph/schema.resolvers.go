@@ -134,7 +134,7 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.API
 
 // Leases is the resolver for the leases field.
 func (r *queryResolver) Leases(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) (*ent.LeaseConnection, error) {
-	q := r.client.Lease.Query()
+	q := r.client.Lease.Query().Where(leases.Current())
 	if moving != nil {
 		w := leases.Window{From: moving.From, To: moving.To}
 		for _, k := range moving.Kinds {

@@ -45,6 +45,9 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// Concurrency is how many deliveries run at once.
 	Concurrency int
+	// Sync says Workers hold the lease sync workers (AddLeaseSync): only
+	// then does this client fetch from the lease_sync queue.
+	Sync bool
 	// Deliver says Workers hold the delivery worker: only then does this
 	// client fetch from the partners queue. A client without it would take
 	// deliveries it cannot run and fail them as jobs of an unknown kind.
@@ -125,6 +128,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		}
 		if cfg.SendSMS {
 			rc.Queues[smsQueue] = river.QueueConfig{MaxWorkers: cfg.Concurrency}
+		}
+		if cfg.Sync {
+			rc.Queues[syncQueue] = river.QueueConfig{MaxWorkers: syncConcurrency}
 		}
 		rc.PeriodicJobs = cfg.PeriodicJobs
 	}

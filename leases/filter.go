@@ -44,7 +44,7 @@ func (s *Service) tenancy() *tenancy.Service {
 
 // Query returns the leases matching f that the viewer in ctx may see.
 func (s *Service) Query(ctx context.Context, f Filter) (*ent.LeaseQuery, error) {
-	var where []predicate.Lease
+	where := []predicate.Lease{Current()}
 	if f.ClientID != 0 {
 		where = append(where, lease.ClientID(f.ClientID))
 	}

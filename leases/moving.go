@@ -84,7 +84,7 @@ func (s *Service) Predicate(ctx context.Context, w Window) (predicate.Lease, err
 	if len(perClient) == 0 {
 		return func(s *sql.Selector) { s.Where(sql.False()) }, nil
 	}
-	return lease.Or(perClient...), nil
+	return lease.And(Current(), lease.Or(perClient...)), nil
 }
 
 func clientPredicate(c *ent.Company, w Window) predicate.Lease {
@@ -107,6 +107,10 @@ func clientPredicate(c *ent.Company, w Window) predicate.Lease {
 	}
 	if slices.Contains(w.Kinds, Transfer) {
 		add(c.TransferStatuses, lease.Or(moveIn, moveOut))
+		// A lease a resident transferred from (a Propexo lease transfer) is
+		// a transfer out of it whatever its status: the PMS keeps the
+		// old lease's own status (often just "past").
+		kinds = append(kinds, lease.And(lease.Transferred(true), moveOut))
 	}
 	if len(kinds) == 0 {
 		return nil
@@ -123,3 +127,7 @@ func dayIn(hasMove, noMove predicate.Lease, moveGTE, moveLT, leaseGTE, leaseLT f
 		lease.And(noMove, leaseGTE(from), leaseLT(end)),
 	)
 }
+
+// Current is the leases a list serves: a lease a full sync found removed at
+// its source is kept (and still read by id) but is no one's move any more.
+func Current() predicate.Lease { return lease.RemovedAtIsNil() }

@@ -12,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/jobs"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/prospects"
@@ -41,6 +42,9 @@ type deliveryConfig struct {
 	SMS        config.SMS
 	TwilioHTTP *http.Client
 	PublicURL  string
+	// LeaseSync, when set, is given the Propexo client and the queue, and
+	// its workers and periodic job are registered (with a Propexo token).
+	LeaseSync *propexosync.Service
 }
 
 // jobServices are the services whose writes enqueue jobs.
@@ -79,6 +83,14 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 			return none, nil, err
 		}
 		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: or(dc.PollEvery, 5*time.Second), ReconcileAfter: dc.ReconcileAfter})
+		if dc.LeaseSync != nil {
+			// The same client as deliveries: its pacer is the one budget
+			// of the Propexo account.
+			dc.LeaseSync.Propexo = px
+			if dc.LeaseSync.FullEvery == 0 {
+				dc.LeaseSync.FullEvery = dc.SyncFullEvery
+			}
+		}
 	}
 	if sendSMS {
 		tw, err := twilio.New(twilio.Config{AccountSID: dc.SMS.AccountSID, AuthToken: dc.SMS.AuthToken, From: dc.SMS.From,
@@ -89,6 +101,10 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: dc.PublicURL})
 	}
 	var periodic []*river.PeriodicJob
+	syncing := dc.PropexoToken != "" && dc.LeaseSync != nil
+	if syncing {
+		periodic = append(periodic, jobs.AddLeaseSync(workers, dc.LeaseSync, or(dc.SyncInterval, 15*time.Minute)))
+	}
 	if scr != nil {
 		periodic = append(periodic, jobs.AddScreening(workers, scr, or(refreshEvery, 15*time.Minute)))
 	}
@@ -96,7 +112,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		workers = nil
 	}
 	q, err := jobs.New(ctx, jobs.Config{
-		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "", SendSMS: sendSMS,
+		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "", SendSMS: sendSMS, Sync: syncing,
 		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
 		JobTimeout: dc.JobTimeout, RescueAfter: dc.RescueAfter,
 	})
@@ -112,6 +128,9 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	}
 	if scr != nil {
 		scr.Queue = q
+	}
+	if syncing {
+		dc.LeaseSync.Queue = q
 	}
 	if dc.InsertOnly {
 		return out, func() {}, nil

@@ -28,6 +28,7 @@ import (
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/properties"
 	"github.com/leasegraph/leasegraph/prospects"
@@ -64,6 +65,11 @@ type app struct {
 	// refused, since no auth token can check its signature).
 	sms        registration.SMSEnqueuer
 	twilioHook *sms.Hook
+	// leaseSync answers each client's sync state and queues syncs when a
+	// Propexo token is configured.
+	leaseSync *propexosync.Service
+	// propexoWebhookSecret verifies /webhooks/propexo (empty: all refused).
+	propexoWebhookSecret []byte
 	// limits are the rate limits and the websocket token re-check interval
 	// (zero rates: no limit); guard holds their buckets.
 	limits config.RateLimits
@@ -124,10 +130,11 @@ func (a *app) routes() http.Handler {
 	gql := handler.New(a.client, graph.Services{
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
-		Properties: &properties.Service{DB: a.client},
+		Properties: &properties.Service{DB: a.client}, LeaseSync: a.leaseSyncService(),
 	}, a.log, gqlConfig)
 	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
+	mux.Handle("POST /webhooks/propexo", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Secret: a.propexoWebhookSecret, Log: a.log})
 	mux.Handle("GET /leases", api(withDeadlineHooks(a.timeout(), httpTimedOut, a.deadlineHooks)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log, ExportPage: a.exportPage}, httpjson.Denied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	reg := &page.Handler{DB: a.client, Registrations: a.registrations, Tenancy: a.tenancy, Guard: a.guard,
@@ -378,3 +385,12 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// leaseSyncService is the sync service, or one that only reads states when
+// the process syncs nothing.
+func (a *app) leaseSyncService() *propexosync.Service {
+	if a.leaseSync == nil {
+		return &propexosync.Service{DB: a.client}
+	}
+	return a.leaseSync
+}

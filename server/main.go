@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy"
 )
@@ -94,6 +95,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Demo && !cfg.SMS.Configured() {
 		delivery = demoTwilio(delivery, cfg.Screening.PublicURL)
 	}
+	a.leaseSync = &propexosync.Service{DB: client}
+	a.propexoWebhookSecret = []byte(cfg.Delivery.WebhookSecret)
+	delivery.LeaseSync = a.leaseSync
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {
 		return fmt.Errorf("starting screening: %w", err)

@@ -61,6 +61,8 @@ const (
 	EdgeScreeningRequests = "screening_requests"
 	// EdgeIdempotencyRecords holds the string denoting the idempotency_records edge name in mutations.
 	EdgeIdempotencyRecords = "idempotency_records"
+	// EdgeLeaseSync holds the string denoting the lease_sync edge name in mutations.
+	EdgeLeaseSync = "lease_sync"
 	// Table holds the table name of the company in the database.
 	Table = "companies"
 	// PropertiesTable is the table that holds the properties relation/edge.
@@ -161,6 +163,13 @@ const (
 	IdempotencyRecordsInverseTable = "idempotency_records"
 	// IdempotencyRecordsColumn is the table column denoting the idempotency_records relation/edge.
 	IdempotencyRecordsColumn = "client_id"
+	// LeaseSyncTable is the table that holds the lease_sync relation/edge.
+	LeaseSyncTable = "lease_syncs"
+	// LeaseSyncInverseTable is the table name for the LeaseSync entity.
+	// It exists in this package in order to avoid circular dependency with the "leasesync" package.
+	LeaseSyncInverseTable = "lease_syncs"
+	// LeaseSyncColumn is the table column denoting the lease_sync relation/edge.
+	LeaseSyncColumn = "client_id"
 )
 
 // Columns holds all SQL columns for company fields.
@@ -451,6 +460,13 @@ func ByIdempotencyRecords(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newIdempotencyRecordsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByLeaseSyncField orders the results by lease_sync field.
+func ByLeaseSyncField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLeaseSyncStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newPropertiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -547,5 +563,12 @@ func newIdempotencyRecordsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IdempotencyRecordsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, IdempotencyRecordsTable, IdempotencyRecordsColumn),
+	)
+}
+func newLeaseSyncStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LeaseSyncInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, LeaseSyncTable, LeaseSyncColumn),
 	)
 }

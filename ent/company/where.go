@@ -707,6 +707,29 @@ func HasIdempotencyRecordsWith(preds ...predicate.IdempotencyRecord) predicate.C
 	})
 }
 
+// HasLeaseSync applies the HasEdge predicate on the "lease_sync" edge.
+func HasLeaseSync() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, LeaseSyncTable, LeaseSyncColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLeaseSyncWith applies the HasEdge predicate on the "lease_sync" edge with a given conditions (other predicates).
+func HasLeaseSyncWith(preds ...predicate.LeaseSync) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newLeaseSyncStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Company) predicate.Company {
 	return predicate.Company(sql.AndPredicates(predicates...))

@@ -17,6 +17,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -325,6 +326,33 @@ func (f TraverseLease) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.LeaseQuery", q)
 }
 
+// The LeaseSyncFunc type is an adapter to allow the use of ordinary function as a Querier.
+type LeaseSyncFunc func(context.Context, *ent.LeaseSyncQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f LeaseSyncFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.LeaseSyncQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.LeaseSyncQuery", q)
+}
+
+// The TraverseLeaseSync type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseLeaseSync func(context.Context, *ent.LeaseSyncQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseLeaseSync) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseLeaseSync) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LeaseSyncQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.LeaseSyncQuery", q)
+}
+
 // The PropertyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PropertyFunc func(context.Context, *ent.PropertyQuery) (ent.Value, error)
 
@@ -508,6 +536,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.IntegrationJobQuery, predicate.IntegrationJob, integrationjob.OrderOption]{typ: ent.TypeIntegrationJob, tq: q}, nil
 	case *ent.LeaseQuery:
 		return &query[*ent.LeaseQuery, predicate.Lease, lease.OrderOption]{typ: ent.TypeLease, tq: q}, nil
+	case *ent.LeaseSyncQuery:
+		return &query[*ent.LeaseSyncQuery, predicate.LeaseSync, leasesync.OrderOption]{typ: ent.TypeLeaseSync, tq: q}, nil
 	case *ent.PropertyQuery:
 		return &query[*ent.PropertyQuery, predicate.Property, property.OrderOption]{typ: ent.TypeProperty, tq: q}, nil
 	case *ent.ProspectQuery:

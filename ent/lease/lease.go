@@ -3,6 +3,9 @@
 package lease
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -47,6 +50,16 @@ const (
 	FieldForwardingAddress = "forwarding_address"
 	// FieldExtra holds the string denoting the extra field in the database.
 	FieldExtra = "extra"
+	// FieldSource holds the string denoting the source field in the database.
+	FieldSource = "source"
+	// FieldPropexoID holds the string denoting the propexo_id field in the database.
+	FieldPropexoID = "propexo_id"
+	// FieldRemovedAt holds the string denoting the removed_at field in the database.
+	FieldRemovedAt = "removed_at"
+	// FieldPropexoSeenAt holds the string denoting the propexo_seen_at field in the database.
+	FieldPropexoSeenAt = "propexo_seen_at"
+	// FieldTransferred holds the string denoting the transferred field in the database.
+	FieldTransferred = "transferred"
 	// EdgeClient holds the string denoting the client edge name in mutations.
 	EdgeClient = "client"
 	// EdgeProperty holds the string denoting the property edge name in mutations.
@@ -97,6 +110,11 @@ var Columns = []string{
 	FieldPreviousAddress,
 	FieldForwardingAddress,
 	FieldExtra,
+	FieldSource,
+	FieldPropexoID,
+	FieldRemovedAt,
+	FieldPropexoSeenAt,
+	FieldTransferred,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -134,7 +152,37 @@ var (
 	DefaultUseType string
 	// UseTypeValidator is a validator for the "use_type" field. It is called by the builders before save.
 	UseTypeValidator func(string) error
+	// PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.
+	PropexoIDValidator func(string) error
+	// DefaultTransferred holds the default value on creation for the "transferred" field.
+	DefaultTransferred bool
 )
+
+// Source defines the type for the "source" enum field.
+type Source string
+
+// SourceIMPORT is the default value of the Source enum.
+const DefaultSource = SourceIMPORT
+
+// Source values.
+const (
+	SourceIMPORT  Source = "IMPORT"
+	SourcePROPEXO Source = "PROPEXO"
+)
+
+func (s Source) String() string {
+	return string(s)
+}
+
+// SourceValidator is a validator for the "source" field enum values. It is called by the builders before save.
+func SourceValidator(s Source) error {
+	switch s {
+	case SourceIMPORT, SourcePROPEXO:
+		return nil
+	default:
+		return fmt.Errorf("lease: invalid enum value for source field: %q", s)
+	}
+}
 
 // OrderOption defines the ordering options for the Lease queries.
 type OrderOption func(*sql.Selector)
@@ -204,6 +252,31 @@ func ByUseType(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUseType, opts...).ToFunc()
 }
 
+// BySource orders the results by the source field.
+func BySource(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSource, opts...).ToFunc()
+}
+
+// ByPropexoID orders the results by the propexo_id field.
+func ByPropexoID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPropexoID, opts...).ToFunc()
+}
+
+// ByRemovedAt orders the results by the removed_at field.
+func ByRemovedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRemovedAt, opts...).ToFunc()
+}
+
+// ByPropexoSeenAt orders the results by the propexo_seen_at field.
+func ByPropexoSeenAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPropexoSeenAt, opts...).ToFunc()
+}
+
+// ByTransferred orders the results by the transferred field.
+func ByTransferred(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTransferred, opts...).ToFunc()
+}
+
 // ByClientField orders the results by client field.
 func ByClientField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -251,4 +324,22 @@ func newTenantsStep() *sqlgraph.Step {
 		sqlgraph.To(TenantsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, TenantsTable, TenantsColumn),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Source) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Source) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Source(str)
+	if err := SourceValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Source", str)
+	}
+	return nil
 }

@@ -115,6 +115,26 @@ func UseType(v string) predicate.Lease {
 	return predicate.Lease(sql.FieldEQ(FieldUseType, v))
 }
 
+// PropexoID applies equality check predicate on the "propexo_id" field. It's identical to PropexoIDEQ.
+func PropexoID(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldPropexoID, v))
+}
+
+// RemovedAt applies equality check predicate on the "removed_at" field. It's identical to RemovedAtEQ.
+func RemovedAt(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldRemovedAt, v))
+}
+
+// PropexoSeenAt applies equality check predicate on the "propexo_seen_at" field. It's identical to PropexoSeenAtEQ.
+func PropexoSeenAt(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldPropexoSeenAt, v))
+}
+
+// Transferred applies equality check predicate on the "transferred" field. It's identical to TransferredEQ.
+func Transferred(v bool) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldTransferred, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Lease {
 	return predicate.Lease(sql.FieldEQ(FieldCreatedAt, v))
@@ -723,6 +743,211 @@ func ExtraIsNil() predicate.Lease {
 // ExtraNotNil applies the NotNil predicate on the "extra" field.
 func ExtraNotNil() predicate.Lease {
 	return predicate.Lease(sql.FieldNotNull(FieldExtra))
+}
+
+// SourceEQ applies the EQ predicate on the "source" field.
+func SourceEQ(v Source) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldSource, v))
+}
+
+// SourceNEQ applies the NEQ predicate on the "source" field.
+func SourceNEQ(v Source) predicate.Lease {
+	return predicate.Lease(sql.FieldNEQ(FieldSource, v))
+}
+
+// SourceIn applies the In predicate on the "source" field.
+func SourceIn(vs ...Source) predicate.Lease {
+	return predicate.Lease(sql.FieldIn(FieldSource, vs...))
+}
+
+// SourceNotIn applies the NotIn predicate on the "source" field.
+func SourceNotIn(vs ...Source) predicate.Lease {
+	return predicate.Lease(sql.FieldNotIn(FieldSource, vs...))
+}
+
+// PropexoIDEQ applies the EQ predicate on the "propexo_id" field.
+func PropexoIDEQ(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldPropexoID, v))
+}
+
+// PropexoIDNEQ applies the NEQ predicate on the "propexo_id" field.
+func PropexoIDNEQ(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldNEQ(FieldPropexoID, v))
+}
+
+// PropexoIDIn applies the In predicate on the "propexo_id" field.
+func PropexoIDIn(vs ...string) predicate.Lease {
+	return predicate.Lease(sql.FieldIn(FieldPropexoID, vs...))
+}
+
+// PropexoIDNotIn applies the NotIn predicate on the "propexo_id" field.
+func PropexoIDNotIn(vs ...string) predicate.Lease {
+	return predicate.Lease(sql.FieldNotIn(FieldPropexoID, vs...))
+}
+
+// PropexoIDGT applies the GT predicate on the "propexo_id" field.
+func PropexoIDGT(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldGT(FieldPropexoID, v))
+}
+
+// PropexoIDGTE applies the GTE predicate on the "propexo_id" field.
+func PropexoIDGTE(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldGTE(FieldPropexoID, v))
+}
+
+// PropexoIDLT applies the LT predicate on the "propexo_id" field.
+func PropexoIDLT(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldLT(FieldPropexoID, v))
+}
+
+// PropexoIDLTE applies the LTE predicate on the "propexo_id" field.
+func PropexoIDLTE(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldLTE(FieldPropexoID, v))
+}
+
+// PropexoIDContains applies the Contains predicate on the "propexo_id" field.
+func PropexoIDContains(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldContains(FieldPropexoID, v))
+}
+
+// PropexoIDHasPrefix applies the HasPrefix predicate on the "propexo_id" field.
+func PropexoIDHasPrefix(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldHasPrefix(FieldPropexoID, v))
+}
+
+// PropexoIDHasSuffix applies the HasSuffix predicate on the "propexo_id" field.
+func PropexoIDHasSuffix(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldHasSuffix(FieldPropexoID, v))
+}
+
+// PropexoIDIsNil applies the IsNil predicate on the "propexo_id" field.
+func PropexoIDIsNil() predicate.Lease {
+	return predicate.Lease(sql.FieldIsNull(FieldPropexoID))
+}
+
+// PropexoIDNotNil applies the NotNil predicate on the "propexo_id" field.
+func PropexoIDNotNil() predicate.Lease {
+	return predicate.Lease(sql.FieldNotNull(FieldPropexoID))
+}
+
+// PropexoIDEqualFold applies the EqualFold predicate on the "propexo_id" field.
+func PropexoIDEqualFold(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldEqualFold(FieldPropexoID, v))
+}
+
+// PropexoIDContainsFold applies the ContainsFold predicate on the "propexo_id" field.
+func PropexoIDContainsFold(v string) predicate.Lease {
+	return predicate.Lease(sql.FieldContainsFold(FieldPropexoID, v))
+}
+
+// RemovedAtEQ applies the EQ predicate on the "removed_at" field.
+func RemovedAtEQ(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldRemovedAt, v))
+}
+
+// RemovedAtNEQ applies the NEQ predicate on the "removed_at" field.
+func RemovedAtNEQ(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldNEQ(FieldRemovedAt, v))
+}
+
+// RemovedAtIn applies the In predicate on the "removed_at" field.
+func RemovedAtIn(vs ...time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldIn(FieldRemovedAt, vs...))
+}
+
+// RemovedAtNotIn applies the NotIn predicate on the "removed_at" field.
+func RemovedAtNotIn(vs ...time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldNotIn(FieldRemovedAt, vs...))
+}
+
+// RemovedAtGT applies the GT predicate on the "removed_at" field.
+func RemovedAtGT(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldGT(FieldRemovedAt, v))
+}
+
+// RemovedAtGTE applies the GTE predicate on the "removed_at" field.
+func RemovedAtGTE(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldGTE(FieldRemovedAt, v))
+}
+
+// RemovedAtLT applies the LT predicate on the "removed_at" field.
+func RemovedAtLT(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldLT(FieldRemovedAt, v))
+}
+
+// RemovedAtLTE applies the LTE predicate on the "removed_at" field.
+func RemovedAtLTE(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldLTE(FieldRemovedAt, v))
+}
+
+// RemovedAtIsNil applies the IsNil predicate on the "removed_at" field.
+func RemovedAtIsNil() predicate.Lease {
+	return predicate.Lease(sql.FieldIsNull(FieldRemovedAt))
+}
+
+// RemovedAtNotNil applies the NotNil predicate on the "removed_at" field.
+func RemovedAtNotNil() predicate.Lease {
+	return predicate.Lease(sql.FieldNotNull(FieldRemovedAt))
+}
+
+// PropexoSeenAtEQ applies the EQ predicate on the "propexo_seen_at" field.
+func PropexoSeenAtEQ(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldPropexoSeenAt, v))
+}
+
+// PropexoSeenAtNEQ applies the NEQ predicate on the "propexo_seen_at" field.
+func PropexoSeenAtNEQ(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldNEQ(FieldPropexoSeenAt, v))
+}
+
+// PropexoSeenAtIn applies the In predicate on the "propexo_seen_at" field.
+func PropexoSeenAtIn(vs ...time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldIn(FieldPropexoSeenAt, vs...))
+}
+
+// PropexoSeenAtNotIn applies the NotIn predicate on the "propexo_seen_at" field.
+func PropexoSeenAtNotIn(vs ...time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldNotIn(FieldPropexoSeenAt, vs...))
+}
+
+// PropexoSeenAtGT applies the GT predicate on the "propexo_seen_at" field.
+func PropexoSeenAtGT(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldGT(FieldPropexoSeenAt, v))
+}
+
+// PropexoSeenAtGTE applies the GTE predicate on the "propexo_seen_at" field.
+func PropexoSeenAtGTE(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldGTE(FieldPropexoSeenAt, v))
+}
+
+// PropexoSeenAtLT applies the LT predicate on the "propexo_seen_at" field.
+func PropexoSeenAtLT(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldLT(FieldPropexoSeenAt, v))
+}
+
+// PropexoSeenAtLTE applies the LTE predicate on the "propexo_seen_at" field.
+func PropexoSeenAtLTE(v time.Time) predicate.Lease {
+	return predicate.Lease(sql.FieldLTE(FieldPropexoSeenAt, v))
+}
+
+// PropexoSeenAtIsNil applies the IsNil predicate on the "propexo_seen_at" field.
+func PropexoSeenAtIsNil() predicate.Lease {
+	return predicate.Lease(sql.FieldIsNull(FieldPropexoSeenAt))
+}
+
+// PropexoSeenAtNotNil applies the NotNil predicate on the "propexo_seen_at" field.
+func PropexoSeenAtNotNil() predicate.Lease {
+	return predicate.Lease(sql.FieldNotNull(FieldPropexoSeenAt))
+}
+
+// TransferredEQ applies the EQ predicate on the "transferred" field.
+func TransferredEQ(v bool) predicate.Lease {
+	return predicate.Lease(sql.FieldEQ(FieldTransferred, v))
+}
+
+// TransferredNEQ applies the NEQ predicate on the "transferred" field.
+func TransferredNEQ(v bool) predicate.Lease {
+	return predicate.Lease(sql.FieldNEQ(FieldTransferred, v))
 }
 
 // HasClient applies the HasEdge predicate on the "client" edge.

@@ -321,6 +321,11 @@ var (
 		{Name: "previous_address", Type: field.TypeJSON, Nullable: true},
 		{Name: "forwarding_address", Type: field.TypeJSON, Nullable: true},
 		{Name: "extra", Type: field.TypeJSON, Nullable: true},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"IMPORT", "PROPEXO"}, Default: "IMPORT"},
+		{Name: "propexo_id", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "removed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "propexo_seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "transferred", Type: field.TypeBool, Default: false},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "property_id", Type: field.TypeInt},
 	}
@@ -332,13 +337,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "leases_companies_leases",
-				Columns:    []*schema.Column{LeasesColumns[15]},
+				Columns:    []*schema.Column{LeasesColumns[20]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "leases_properties_leases",
-				Columns:    []*schema.Column{LeasesColumns[16]},
+				Columns:    []*schema.Column{LeasesColumns[21]},
 				RefColumns: []*schema.Column{PropertiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -347,32 +352,75 @@ var (
 			{
 				Name:    "lease_client_id_source_id",
 				Unique:  true,
-				Columns: []*schema.Column{LeasesColumns[15], LeasesColumns[3]},
+				Columns: []*schema.Column{LeasesColumns[20], LeasesColumns[3]},
+			},
+			{
+				Name:    "lease_client_id_propexo_id",
+				Unique:  true,
+				Columns: []*schema.Column{LeasesColumns[20], LeasesColumns[16]},
 			},
 			{
 				Name:    "lease_client_id_status_key_move_in_date",
 				Unique:  false,
-				Columns: []*schema.Column{LeasesColumns[15], LeasesColumns[6], LeasesColumns[9]},
+				Columns: []*schema.Column{LeasesColumns[20], LeasesColumns[6], LeasesColumns[9]},
 			},
 			{
 				Name:    "lease_client_id_status_key_lease_start_date",
 				Unique:  false,
-				Columns: []*schema.Column{LeasesColumns[15], LeasesColumns[6], LeasesColumns[7]},
+				Columns: []*schema.Column{LeasesColumns[20], LeasesColumns[6], LeasesColumns[7]},
 			},
 			{
 				Name:    "lease_client_id_status_key_move_out_date",
 				Unique:  false,
-				Columns: []*schema.Column{LeasesColumns[15], LeasesColumns[6], LeasesColumns[10]},
+				Columns: []*schema.Column{LeasesColumns[20], LeasesColumns[6], LeasesColumns[10]},
 			},
 			{
 				Name:    "lease_client_id_status_key_lease_end_date",
 				Unique:  false,
-				Columns: []*schema.Column{LeasesColumns[15], LeasesColumns[6], LeasesColumns[8]},
+				Columns: []*schema.Column{LeasesColumns[20], LeasesColumns[6], LeasesColumns[8]},
 			},
 			{
 				Name:    "lease_property_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeasesColumns[16]},
+				Columns: []*schema.Column{LeasesColumns[21]},
+			},
+		},
+	}
+	// LeaseSyncsColumns holds the columns for the "lease_syncs" table.
+	LeaseSyncsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "phase", Type: field.TypeEnum, Enums: []string{"IDLE", "LEASES", "RESIDENTS", "TRANSFERS"}, Default: "IDLE"},
+		{Name: "full", Type: field.TypeBool, Default: true},
+		{Name: "page_offset", Type: field.TypeInt, Default: 0},
+		{Name: "pass_started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "leases_since", Type: field.TypeTime, Nullable: true},
+		{Name: "residents_since", Type: field.TypeTime, Nullable: true},
+		{Name: "transfers_since", Type: field.TypeTime, Nullable: true},
+		{Name: "pass_newest", Type: field.TypeTime, Nullable: true},
+		{Name: "last_run_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_success_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_full_at", Type: field.TypeTime, Nullable: true},
+		{Name: "next_run_at", Type: field.TypeTime, Nullable: true},
+		{Name: "leases_synced", Type: field.TypeInt, Default: 0},
+		{Name: "tenants_synced", Type: field.TypeInt, Default: 0},
+		{Name: "leases_removed", Type: field.TypeInt, Default: 0},
+		{Name: "records_skipped", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "client_id", Type: field.TypeInt, Unique: true},
+	}
+	// LeaseSyncsTable holds the schema information for the "lease_syncs" table.
+	LeaseSyncsTable = &schema.Table{
+		Name:       "lease_syncs",
+		Columns:    LeaseSyncsColumns,
+		PrimaryKey: []*schema.Column{LeaseSyncsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "lease_syncs_companies_lease_sync",
+				Columns:    []*schema.Column{LeaseSyncsColumns[20]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
 			},
 		},
 	}
@@ -635,6 +683,7 @@ var (
 		{Name: "previous_address", Type: field.TypeJSON, Nullable: true},
 		{Name: "forwarding_address", Type: field.TypeJSON, Nullable: true},
 		{Name: "extra", Type: field.TypeJSON, Nullable: true},
+		{Name: "propexo_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "lease_id", Type: field.TypeInt},
 	}
@@ -646,13 +695,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tenants_companies_tenants",
-				Columns:    []*schema.Column{TenantsColumns[13]},
+				Columns:    []*schema.Column{TenantsColumns[14]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "tenants_leases_tenants",
-				Columns:    []*schema.Column{TenantsColumns[14]},
+				Columns:    []*schema.Column{TenantsColumns[15]},
 				RefColumns: []*schema.Column{LeasesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -661,12 +710,17 @@ var (
 			{
 				Name:    "tenant_lease_id_source_id",
 				Unique:  false,
-				Columns: []*schema.Column{TenantsColumns[14], TenantsColumns[3]},
+				Columns: []*schema.Column{TenantsColumns[15], TenantsColumns[3]},
+			},
+			{
+				Name:    "tenant_lease_id_propexo_id",
+				Unique:  true,
+				Columns: []*schema.Column{TenantsColumns[15], TenantsColumns[13]},
 			},
 			{
 				Name:    "tenant_client_id_email",
 				Unique:  false,
-				Columns: []*schema.Column{TenantsColumns[13], TenantsColumns[6]},
+				Columns: []*schema.Column{TenantsColumns[14], TenantsColumns[6]},
 			},
 		},
 	}
@@ -681,6 +735,7 @@ var (
 		InboundEventsTable,
 		IntegrationJobsTable,
 		LeasesTable,
+		LeaseSyncsTable,
 		PropertiesTable,
 		ProspectsTable,
 		RegistrationsTable,
@@ -731,6 +786,10 @@ func init() {
 	LeasesTable.ForeignKeys[1].RefTable = PropertiesTable
 	LeasesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	LeaseSyncsTable.ForeignKeys[0].RefTable = CompaniesTable
+	LeaseSyncsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 	PropertiesTable.ForeignKeys[0].RefTable = CompaniesTable
 	PropertiesTable.Annotation = &entsql.Annotation{

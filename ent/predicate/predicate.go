@@ -33,6 +33,9 @@ type IntegrationJob func(*sql.Selector)
 // Lease is the predicate function for lease builders.
 type Lease func(*sql.Selector)
 
+// LeaseSync is the predicate function for leasesync builders.
+type LeaseSync func(*sql.Selector)
+
 // Property is the predicate function for property builders.
 type Property func(*sql.Selector)
 

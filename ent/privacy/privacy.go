@@ -327,6 +327,30 @@ func (f LeaseMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LeaseMutation", m)
 }
 
+// The LeaseSyncQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LeaseSyncQueryRuleFunc func(context.Context, *ent.LeaseSyncQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LeaseSyncQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LeaseSyncQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LeaseSyncQuery", q)
+}
+
+// The LeaseSyncMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LeaseSyncMutationRuleFunc func(context.Context, *ent.LeaseSyncMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LeaseSyncMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LeaseSyncMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LeaseSyncMutation", m)
+}
+
 // The PropertyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PropertyQueryRuleFunc func(context.Context, *ent.PropertyQuery) error
@@ -524,6 +548,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LeaseQuery:
 		return q.Filter(), nil
+	case *ent.LeaseSyncQuery:
+		return q.Filter(), nil
 	case *ent.PropertyQuery:
 		return q.Filter(), nil
 	case *ent.ProspectQuery:
@@ -560,6 +586,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.IntegrationJobMutation:
 		return m.Filter(), nil
 	case *ent.LeaseMutation:
+		return m.Filter(), nil
+	case *ent.LeaseSyncMutation:
 		return m.Filter(), nil
 	case *ent.PropertyMutation:
 		return m.Filter(), nil

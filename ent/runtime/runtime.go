@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -627,6 +628,70 @@ func init() {
 	lease.DefaultUseType = leaseDescUseType.Default.(string)
 	// lease.UseTypeValidator is a validator for the "use_type" field. It is called by the builders before save.
 	lease.UseTypeValidator = leaseDescUseType.Validators[0].(func(string) error)
+	// leaseDescPropexoID is the schema descriptor for propexo_id field.
+	leaseDescPropexoID := leaseFields[14].Descriptor()
+	// lease.PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.
+	lease.PropexoIDValidator = leaseDescPropexoID.Validators[0].(func(string) error)
+	// leaseDescTransferred is the schema descriptor for transferred field.
+	leaseDescTransferred := leaseFields[17].Descriptor()
+	// lease.DefaultTransferred holds the default value on creation for the transferred field.
+	lease.DefaultTransferred = leaseDescTransferred.Default.(bool)
+	leasesyncMixin := schema.LeaseSync{}.Mixin()
+	leasesync.Policy = privacy.NewPolicies(leasesyncMixin[1], schema.LeaseSync{})
+	leasesync.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := leasesync.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	leasesyncMixinInters1 := leasesyncMixin[1].Interceptors()
+	leasesync.Interceptors[0] = leasesyncMixinInters1[0]
+	leasesyncMixinFields0 := leasesyncMixin[0].Fields()
+	_ = leasesyncMixinFields0
+	leasesyncFields := schema.LeaseSync{}.Fields()
+	_ = leasesyncFields
+	// leasesyncDescCreatedAt is the schema descriptor for created_at field.
+	leasesyncDescCreatedAt := leasesyncMixinFields0[0].Descriptor()
+	// leasesync.DefaultCreatedAt holds the default value on creation for the created_at field.
+	leasesync.DefaultCreatedAt = leasesyncDescCreatedAt.Default.(func() time.Time)
+	// leasesyncDescUpdatedAt is the schema descriptor for updated_at field.
+	leasesyncDescUpdatedAt := leasesyncMixinFields0[1].Descriptor()
+	// leasesync.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	leasesync.DefaultUpdatedAt = leasesyncDescUpdatedAt.Default.(func() time.Time)
+	// leasesync.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	leasesync.UpdateDefaultUpdatedAt = leasesyncDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// leasesyncDescFull is the schema descriptor for full field.
+	leasesyncDescFull := leasesyncFields[1].Descriptor()
+	// leasesync.DefaultFull holds the default value on creation for the full field.
+	leasesync.DefaultFull = leasesyncDescFull.Default.(bool)
+	// leasesyncDescPageOffset is the schema descriptor for page_offset field.
+	leasesyncDescPageOffset := leasesyncFields[2].Descriptor()
+	// leasesync.DefaultPageOffset holds the default value on creation for the page_offset field.
+	leasesync.DefaultPageOffset = leasesyncDescPageOffset.Default.(int)
+	// leasesyncDescLeasesSynced is the schema descriptor for leases_synced field.
+	leasesyncDescLeasesSynced := leasesyncFields[12].Descriptor()
+	// leasesync.DefaultLeasesSynced holds the default value on creation for the leases_synced field.
+	leasesync.DefaultLeasesSynced = leasesyncDescLeasesSynced.Default.(int)
+	// leasesyncDescTenantsSynced is the schema descriptor for tenants_synced field.
+	leasesyncDescTenantsSynced := leasesyncFields[13].Descriptor()
+	// leasesync.DefaultTenantsSynced holds the default value on creation for the tenants_synced field.
+	leasesync.DefaultTenantsSynced = leasesyncDescTenantsSynced.Default.(int)
+	// leasesyncDescLeasesRemoved is the schema descriptor for leases_removed field.
+	leasesyncDescLeasesRemoved := leasesyncFields[14].Descriptor()
+	// leasesync.DefaultLeasesRemoved holds the default value on creation for the leases_removed field.
+	leasesync.DefaultLeasesRemoved = leasesyncDescLeasesRemoved.Default.(int)
+	// leasesyncDescRecordsSkipped is the schema descriptor for records_skipped field.
+	leasesyncDescRecordsSkipped := leasesyncFields[15].Descriptor()
+	// leasesync.DefaultRecordsSkipped holds the default value on creation for the records_skipped field.
+	leasesync.DefaultRecordsSkipped = leasesyncDescRecordsSkipped.Default.(int)
+	// leasesyncDescLastError is the schema descriptor for last_error field.
+	leasesyncDescLastError := leasesyncFields[16].Descriptor()
+	// leasesync.DefaultLastError holds the default value on creation for the last_error field.
+	leasesync.DefaultLastError = leasesyncDescLastError.Default.(string)
+	// leasesync.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	leasesync.LastErrorValidator = leasesyncDescLastError.Validators[0].(func(string) error)
 	propertyMixin := schema.Property{}.Mixin()
 	property.Policy = privacy.NewPolicies(propertyMixin[1], schema.Property{})
 	property.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1166,6 +1231,10 @@ func init() {
 	tenant.DefaultHomePhone = tenantDescHomePhone.Default.(string)
 	// tenant.HomePhoneValidator is a validator for the "home_phone" field. It is called by the builders before save.
 	tenant.HomePhoneValidator = tenantDescHomePhone.Validators[0].(func(string) error)
+	// tenantDescPropexoID is the schema descriptor for propexo_id field.
+	tenantDescPropexoID := tenantFields[11].Descriptor()
+	// tenant.PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.
+	tenant.PropexoIDValidator = tenantDescPropexoID.Validators[0].(func(string) error)
 }
 
 const (

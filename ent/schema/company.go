@@ -74,6 +74,8 @@ func (Company) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("idempotency_records", IdempotencyRecord.Type).Comment("Results remembered for idempotency keys.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("lease_sync", LeaseSync.Type).Unique().Comment("The state of the client's lease sync from Propexo; none until its first run.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

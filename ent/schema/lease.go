@@ -65,6 +65,19 @@ func (Lease) Fields() []ent.Field {
 		field.JSON("extra", map[string]any{}).Optional().
 			Comment("Every other field the source sent for the lease, kept as sent so consumers can filter on it (for example a corporate-housing flag).").
 			Annotations(entgql.Type("Map")),
+		field.Enum("source").Values("IMPORT", "PROPEXO").Default("IMPORT").
+			Comment("Where the lease came from: IMPORT (a lease feed) or PROPEXO (synced from the client's property-management system through Propexo).").
+			Annotations(entgql.Type("LeaseSource")),
+		field.String("propexo_id").Optional().Nillable().MaxRuneLen(200).
+			Comment("The lease's id at Propexo, for a synced lease; unique within the client."),
+		field.Time("removed_at").Optional().Nillable().
+			Comment("When a full sync found the lease gone from Propexo. A removed lease is kept, but no lease list or moving filter serves it."),
+		field.Time("propexo_seen_at").Optional().Nillable().
+			Comment("The start of the last sync pass that saw the lease at Propexo; a full pass marks the leases it did not see as removed.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Bool("transferred").Default(false).
+			Comment("A resident of the lease transferred to another lease (a Propexo lease transfer): the lease counts as a transfer whatever its status.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 
@@ -84,6 +97,7 @@ func (Lease) Edges() []ent.Edge {
 func (Lease) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("client_id", "source_id").Unique(),
+		index.Fields("client_id", "propexo_id").Unique(),
 		index.Fields("client_id", "status_key", "move_in_date"),
 		index.Fields("client_id", "status_key", "lease_start_date"),
 		index.Fields("client_id", "status_key", "move_out_date"),

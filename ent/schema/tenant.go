@@ -51,6 +51,8 @@ func (Tenant) Fields() []ent.Field {
 		field.JSON("extra", map[string]any{}).Optional().
 			Comment("Every other field the source sent for this tenant, kept as sent.").
 			Annotations(entgql.Type("Map")),
+		field.String("propexo_id").Optional().Nillable().MaxRuneLen(200).
+			Comment("The resident's id at Propexo, for a synced tenant; one tenant row per lease the resident is on."),
 	}
 }
 
@@ -66,6 +68,7 @@ func (Tenant) Edges() []ent.Edge {
 func (Tenant) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("lease_id", "source_id"),
+		index.Fields("lease_id", "propexo_id").Unique(),
 		index.Fields("client_id", "email"),
 	}
 }

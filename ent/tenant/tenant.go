@@ -46,6 +46,8 @@ const (
 	FieldForwardingAddress = "forwarding_address"
 	// FieldExtra holds the string denoting the extra field in the database.
 	FieldExtra = "extra"
+	// FieldPropexoID holds the string denoting the propexo_id field in the database.
+	FieldPropexoID = "propexo_id"
 	// EdgeClient holds the string denoting the client edge name in mutations.
 	EdgeClient = "client"
 	// EdgeLease holds the string denoting the lease edge name in mutations.
@@ -85,6 +87,7 @@ var Columns = []string{
 	FieldPreviousAddress,
 	FieldForwardingAddress,
 	FieldExtra,
+	FieldPropexoID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -136,6 +139,8 @@ var (
 	DefaultHomePhone string
 	// HomePhoneValidator is a validator for the "home_phone" field. It is called by the builders before save.
 	HomePhoneValidator func(string) error
+	// PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.
+	PropexoIDValidator func(string) error
 )
 
 // Gender defines the type for the "gender" enum field.
@@ -222,6 +227,11 @@ func ByHomePhone(opts ...sql.OrderTermOption) OrderOption {
 // ByGender orders the results by the gender field.
 func ByGender(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldGender, opts...).ToFunc()
+}
+
+// ByPropexoID orders the results by the propexo_id field.
+func ByPropexoID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPropexoID, opts...).ToFunc()
 }
 
 // ByClientField orders the results by client field.

@@ -105,6 +105,11 @@ func HomePhone(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldHomePhone, v))
 }
 
+// PropexoID applies equality check predicate on the "propexo_id" field. It's identical to PropexoIDEQ.
+func PropexoID(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldPropexoID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldCreatedAt, v))
@@ -673,6 +678,81 @@ func ExtraIsNil() predicate.Tenant {
 // ExtraNotNil applies the NotNil predicate on the "extra" field.
 func ExtraNotNil() predicate.Tenant {
 	return predicate.Tenant(sql.FieldNotNull(FieldExtra))
+}
+
+// PropexoIDEQ applies the EQ predicate on the "propexo_id" field.
+func PropexoIDEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldPropexoID, v))
+}
+
+// PropexoIDNEQ applies the NEQ predicate on the "propexo_id" field.
+func PropexoIDNEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldPropexoID, v))
+}
+
+// PropexoIDIn applies the In predicate on the "propexo_id" field.
+func PropexoIDIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldPropexoID, vs...))
+}
+
+// PropexoIDNotIn applies the NotIn predicate on the "propexo_id" field.
+func PropexoIDNotIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldPropexoID, vs...))
+}
+
+// PropexoIDGT applies the GT predicate on the "propexo_id" field.
+func PropexoIDGT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldPropexoID, v))
+}
+
+// PropexoIDGTE applies the GTE predicate on the "propexo_id" field.
+func PropexoIDGTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldPropexoID, v))
+}
+
+// PropexoIDLT applies the LT predicate on the "propexo_id" field.
+func PropexoIDLT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldPropexoID, v))
+}
+
+// PropexoIDLTE applies the LTE predicate on the "propexo_id" field.
+func PropexoIDLTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldPropexoID, v))
+}
+
+// PropexoIDContains applies the Contains predicate on the "propexo_id" field.
+func PropexoIDContains(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContains(FieldPropexoID, v))
+}
+
+// PropexoIDHasPrefix applies the HasPrefix predicate on the "propexo_id" field.
+func PropexoIDHasPrefix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasPrefix(FieldPropexoID, v))
+}
+
+// PropexoIDHasSuffix applies the HasSuffix predicate on the "propexo_id" field.
+func PropexoIDHasSuffix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasSuffix(FieldPropexoID, v))
+}
+
+// PropexoIDIsNil applies the IsNil predicate on the "propexo_id" field.
+func PropexoIDIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldPropexoID))
+}
+
+// PropexoIDNotNil applies the NotNil predicate on the "propexo_id" field.
+func PropexoIDNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldPropexoID))
+}
+
+// PropexoIDEqualFold applies the EqualFold predicate on the "propexo_id" field.
+func PropexoIDEqualFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEqualFold(FieldPropexoID, v))
+}
+
+// PropexoIDContainsFold applies the ContainsFold predicate on the "propexo_id" field.
+func PropexoIDContainsFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContainsFold(FieldPropexoID, v))
 }
 
 // HasClient applies the HasEdge predicate on the "client" edge.

@@ -19,6 +19,8 @@ import (
 	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
@@ -42,6 +44,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Company() CompanyResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ScreeningApplication() ScreeningApplicationResolver
@@ -133,6 +136,7 @@ type ComplexityRoot struct {
 		CreatedAt            func(childComplexity int) int
 		CrmOrigins           func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		LeaseSync            func(childComplexity int) int
 		MoveInStatuses       func(childComplexity int) int
 		MoveOutStatuses      func(childComplexity int) int
 		Name                 func(childComplexity int) int
@@ -243,9 +247,13 @@ type ComplexityRoot struct {
 		MoveOutDate       func(childComplexity int) int
 		PreviousAddress   func(childComplexity int) int
 		Property          func(childComplexity int) int
+		PropexoID         func(childComplexity int) int
+		RemovedAt         func(childComplexity int) int
+		Source            func(childComplexity int) int
 		SourceID          func(childComplexity int) int
 		Status            func(childComplexity int) int
 		Tenants           func(childComplexity int) int
+		Transferred       func(childComplexity int) int
 		UnitAddress       func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 		UseType           func(childComplexity int) int
@@ -260,6 +268,25 @@ type ComplexityRoot struct {
 	LeaseEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	LeaseSync struct {
+		Client         func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Full           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastFullAt     func(childComplexity int) int
+		LastRunAt      func(childComplexity int) int
+		LastSuccessAt  func(childComplexity int) int
+		LeasesRemoved  func(childComplexity int) int
+		LeasesSynced   func(childComplexity int) int
+		NextRunAt      func(childComplexity int) int
+		PassStartedAt  func(childComplexity int) int
+		Phase          func(childComplexity int) int
+		RecordsSkipped func(childComplexity int) int
+		TenantsSynced  func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -279,6 +306,7 @@ type ComplexityRoot struct {
 		RemoveScreeningApplicant           func(childComplexity int, idempotencyKey string, applicationID int, email string) int
 		RetryIntegrationJob                func(childComplexity int, id int) int
 		RevokeAPIToken                     func(childComplexity int, id int) int
+		SyncLeasesNow                      func(childComplexity int, clientID *int) int
 		UpdateClientCrmOrigins             func(childComplexity int, id int, origins []string) int
 		UpdateClientPartnerReferences      func(childComplexity int, id int, input model.ClientPartnerReferencesInput) int
 		UpdateClientStatusSets             func(childComplexity int, id int, input model.ClientStatusSetsInput) int
@@ -457,6 +485,11 @@ type ComplexityRoot struct {
 		ScreeningApplicationUpdated func(childComplexity int, id int) int
 	}
 
+	SyncLeasesNowPayload struct {
+		Queued func(childComplexity int) int
+		Sync   func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CellPhone         func(childComplexity int) int
 		Client            func(childComplexity int) int
@@ -471,6 +504,7 @@ type ComplexityRoot struct {
 		LastName          func(childComplexity int) int
 		Lease             func(childComplexity int) int
 		PreviousAddress   func(childComplexity int) int
+		PropexoID         func(childComplexity int) int
 		SourceID          func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 	}
@@ -486,6 +520,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CompanyResolver interface {
+	LeaseSync(ctx context.Context, obj *ent.Company) (*ent.LeaseSync, error)
+}
 type MutationResolver interface {
 	UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error)
 	UpdateClientPartnerReferences(ctx context.Context, id int, input model.ClientPartnerReferencesInput) (*ent.Company, error)
@@ -500,6 +537,7 @@ type MutationResolver interface {
 	AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error)
 	RemoveBan(ctx context.Context, id int) (int, error)
 	RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error)
+	SyncLeasesNow(ctx context.Context, clientID *int) (*model.SyncLeasesNowPayload, error)
 	CreateProperty(ctx context.Context, input model.CreatePropertyInput) (*ent.Property, error)
 	UpdateProperty(ctx context.Context, id int, input model.UpdatePropertyInput) (*ent.Property, error)
 	UpsertProperties(ctx context.Context, input []*model.UpsertPropertyInput) (*properties.UpsertResult, error)
@@ -877,6 +915,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.ID(childComplexity), true
+	case "Company.leaseSync":
+		if e.ComplexityRoot.Company.LeaseSync == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.LeaseSync(childComplexity), true
 	case "Company.moveInStatuses":
 		if e.ComplexityRoot.Company.MoveInStatuses == nil {
 			break
@@ -1355,6 +1399,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lease.Property(childComplexity), true
+	case "Lease.propexoID":
+		if e.ComplexityRoot.Lease.PropexoID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lease.PropexoID(childComplexity), true
+	case "Lease.removedAt":
+		if e.ComplexityRoot.Lease.RemovedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lease.RemovedAt(childComplexity), true
+	case "Lease.source":
+		if e.ComplexityRoot.Lease.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lease.Source(childComplexity), true
 	case "Lease.sourceID":
 		if e.ComplexityRoot.Lease.SourceID == nil {
 			break
@@ -1373,6 +1435,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lease.Tenants(childComplexity), true
+	case "Lease.transferred":
+		if e.ComplexityRoot.Lease.Transferred == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lease.Transferred(childComplexity), true
 	case "Lease.unitAddress":
 		if e.ComplexityRoot.Lease.UnitAddress == nil {
 			break
@@ -1423,6 +1491,103 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LeaseEdge.Node(childComplexity), true
+
+	case "LeaseSync.client":
+		if e.ComplexityRoot.LeaseSync.Client == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.Client(childComplexity), true
+	case "LeaseSync.createdAt":
+		if e.ComplexityRoot.LeaseSync.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.CreatedAt(childComplexity), true
+	case "LeaseSync.full":
+		if e.ComplexityRoot.LeaseSync.Full == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.Full(childComplexity), true
+	case "LeaseSync.id":
+		if e.ComplexityRoot.LeaseSync.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.ID(childComplexity), true
+	case "LeaseSync.lastError":
+		if e.ComplexityRoot.LeaseSync.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.LastError(childComplexity), true
+	case "LeaseSync.lastFullAt":
+		if e.ComplexityRoot.LeaseSync.LastFullAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.LastFullAt(childComplexity), true
+	case "LeaseSync.lastRunAt":
+		if e.ComplexityRoot.LeaseSync.LastRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.LastRunAt(childComplexity), true
+	case "LeaseSync.lastSuccessAt":
+		if e.ComplexityRoot.LeaseSync.LastSuccessAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.LastSuccessAt(childComplexity), true
+	case "LeaseSync.leasesRemoved":
+		if e.ComplexityRoot.LeaseSync.LeasesRemoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.LeasesRemoved(childComplexity), true
+	case "LeaseSync.leasesSynced":
+		if e.ComplexityRoot.LeaseSync.LeasesSynced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.LeasesSynced(childComplexity), true
+	case "LeaseSync.nextRunAt":
+		if e.ComplexityRoot.LeaseSync.NextRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.NextRunAt(childComplexity), true
+	case "LeaseSync.passStartedAt":
+		if e.ComplexityRoot.LeaseSync.PassStartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.PassStartedAt(childComplexity), true
+	case "LeaseSync.phase":
+		if e.ComplexityRoot.LeaseSync.Phase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.Phase(childComplexity), true
+	case "LeaseSync.recordsSkipped":
+		if e.ComplexityRoot.LeaseSync.RecordsSkipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.RecordsSkipped(childComplexity), true
+	case "LeaseSync.tenantsSynced":
+		if e.ComplexityRoot.LeaseSync.TenantsSynced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.TenantsSynced(childComplexity), true
+	case "LeaseSync.updatedAt":
+		if e.ComplexityRoot.LeaseSync.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaseSync.UpdatedAt(childComplexity), true
 
 	case "Mutation.addBan":
 		if e.ComplexityRoot.Mutation.AddBan == nil {
@@ -1600,6 +1765,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
+	case "Mutation.syncLeasesNow":
+		if e.ComplexityRoot.Mutation.SyncLeasesNow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_syncLeasesNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SyncLeasesNow(childComplexity, args["clientId"].(*int)), true
 	case "Mutation.updateClientCrmOrigins":
 		if e.ComplexityRoot.Mutation.UpdateClientCrmOrigins == nil {
 			break
@@ -2506,6 +2682,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.ScreeningApplicationUpdated(childComplexity, args["id"].(int)), true
 
+	case "SyncLeasesNowPayload.queued":
+		if e.ComplexityRoot.SyncLeasesNowPayload.Queued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLeasesNowPayload.Queued(childComplexity), true
+	case "SyncLeasesNowPayload.sync":
+		if e.ComplexityRoot.SyncLeasesNowPayload.Sync == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLeasesNowPayload.Sync(childComplexity), true
+
 	case "Tenant.cellPhone":
 		if e.ComplexityRoot.Tenant.CellPhone == nil {
 			break
@@ -2584,6 +2773,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.PreviousAddress(childComplexity), true
+	case "Tenant.propexoID":
+		if e.ComplexityRoot.Tenant.PropexoID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.PropexoID(childComplexity), true
 	case "Tenant.sourceID":
 		if e.ComplexityRoot.Tenant.SourceID == nil {
 			break
@@ -2650,6 +2845,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputIntegrationJobWhereInput,
 		ec.unmarshalInputLeaseMovingFilter,
 		ec.unmarshalInputLeaseOrder,
+		ec.unmarshalInputLeaseSyncOrder,
+		ec.unmarshalInputLeaseSyncWhereInput,
 		ec.unmarshalInputLeaseWhereInput,
 		ec.unmarshalInputPropertyOrder,
 		ec.unmarshalInputPropertyWhereInput,
@@ -6353,6 +6550,22 @@ type Lease implements Node {
   """
   extra: Map
   """
+  Where the lease came from: IMPORT (a lease feed) or PROPEXO (synced from the client's property-management system through Propexo).
+  """
+  source: LeaseSource!
+  """
+  The lease's id at Propexo, for a synced lease; unique within the client.
+  """
+  propexoID: String
+  """
+  When a full sync found the lease gone from Propexo. A removed lease is kept, but no lease list or moving filter serves it.
+  """
+  removedAt: Time
+  """
+  A resident of the lease transferred to another lease (a Propexo lease transfer): the lease counts as a transfer whatever its status.
+  """
+  transferred: Boolean!
+  """
   The client (property-management company) that owns this row.
   """
   client: Company!
@@ -6432,6 +6645,661 @@ enum LeaseOrderField {
   lease start date
   """
   LEASE_START_DATE
+}
+"""
+LeaseSource is enum for the field source
+"""
+enum LeaseSource @goModel(model: "github.com/leasegraph/leasegraph/ent/lease.Source") {
+  """
+  import
+  """
+  IMPORT
+  """
+  propexo
+  """
+  PROPEXO
+}
+"""
+A client's lease sync from Propexo: the pass in progress, the last run, its counts and errors, and the next run.
+"""
+type LeaseSync implements Node {
+  """
+  The object's global id: pass it to node(id:) to fetch the object again.
+  """
+  id: ID!
+  """
+  When the row was created (UTC).
+  """
+  createdAt: Time!
+  """
+  When the row last changed (UTC).
+  """
+  updatedAt: Time!
+  """
+  Where the current pass is: IDLE (no pass running), or reading LEASES, RESIDENTS or TRANSFERS.
+  """
+  phase: LeaseSyncPhase!
+  """
+  Whether the current (or next) pass reads every record (a full pass, which also finds leases removed at Propexo) rather than only those changed since the last pass.
+  """
+  full: Boolean!
+  """
+  When the current pass started; unset while idle.
+  """
+  passStartedAt: Time
+  """
+  When the last pass finished, successfully or not.
+  """
+  lastRunAt: Time
+  """
+  When the last pass finished successfully.
+  """
+  lastSuccessAt: Time
+  """
+  When the last full pass finished.
+  """
+  lastFullAt: Time
+  """
+  When the next pass is due (the periodic sync's schedule, or a retry after an error).
+  """
+  nextRunAt: Time
+  """
+  Leases created or updated by the current or last pass.
+  """
+  leasesSynced: Int!
+  """
+  Tenants created or updated by the current or last pass.
+  """
+  tenantsSynced: Int!
+  """
+  Leases the last full pass marked as removed at Propexo.
+  """
+  leasesRemoved: Int!
+  """
+  Records of the current or last pass that could not be stored (no start date, no status); last_error names the latest.
+  """
+  recordsSkipped: Int!
+  """
+  The last error of the sync, or of a record it skipped; empty after a clean pass.
+  """
+  lastError: String!
+  """
+  The client (property-management company) that owns this row.
+  """
+  client: Company!
+}
+"""
+Ordering options for LeaseSync connections
+"""
+input LeaseSyncOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order LeaseSyncs.
+  """
+  field: LeaseSyncOrderField!
+}
+"""
+Properties by which LeaseSync connections can be ordered.
+"""
+enum LeaseSyncOrderField {
+  """
+  created at
+  """
+  CREATED_AT
+  """
+  updated at
+  """
+  UPDATED_AT
+}
+"""
+LeaseSyncPhase is enum for the field phase
+"""
+enum LeaseSyncPhase @goModel(model: "github.com/leasegraph/leasegraph/ent/leasesync.Phase") {
+  """
+  idle
+  """
+  IDLE
+  """
+  leases
+  """
+  LEASES
+  """
+  residents
+  """
+  RESIDENTS
+  """
+  transfers
+  """
+  TRANSFERS
+}
+"""
+LeaseSyncWhereInput is used for filtering LeaseSync objects.
+Input was generated by ent.
+"""
+input LeaseSyncWhereInput {
+  """
+  Matches what the given filter does not match.
+  """
+  not: LeaseSyncWhereInput
+  """
+  Matches what every given filter matches.
+  """
+  and: [LeaseSyncWhereInput!]
+  """
+  Matches what any given filter matches.
+  """
+  or: [LeaseSyncWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  """
+  id is not equal to the value.
+  """
+  idNEQ: ID
+  """
+  id is one of the values.
+  """
+  idIn: [ID!]
+  """
+  id is none of the values.
+  """
+  idNotIn: [ID!]
+  """
+  id is greater than the value.
+  """
+  idGT: ID
+  """
+  id is greater than or equal to the value.
+  """
+  idGTE: ID
+  """
+  id is less than the value.
+  """
+  idLT: ID
+  """
+  id is less than or equal to the value.
+  """
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  """
+  createdAt is not equal to the value.
+  """
+  createdAtNEQ: Time
+  """
+  createdAt is one of the values.
+  """
+  createdAtIn: [Time!]
+  """
+  createdAt is none of the values.
+  """
+  createdAtNotIn: [Time!]
+  """
+  createdAt is greater than the value.
+  """
+  createdAtGT: Time
+  """
+  createdAt is greater than or equal to the value.
+  """
+  createdAtGTE: Time
+  """
+  createdAt is less than the value.
+  """
+  createdAtLT: Time
+  """
+  createdAt is less than or equal to the value.
+  """
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  """
+  updatedAt is not equal to the value.
+  """
+  updatedAtNEQ: Time
+  """
+  updatedAt is one of the values.
+  """
+  updatedAtIn: [Time!]
+  """
+  updatedAt is none of the values.
+  """
+  updatedAtNotIn: [Time!]
+  """
+  updatedAt is greater than the value.
+  """
+  updatedAtGT: Time
+  """
+  updatedAt is greater than or equal to the value.
+  """
+  updatedAtGTE: Time
+  """
+  updatedAt is less than the value.
+  """
+  updatedAtLT: Time
+  """
+  updatedAt is less than or equal to the value.
+  """
+  updatedAtLTE: Time
+  """
+  phase field predicates
+  """
+  phase: LeaseSyncPhase
+  """
+  phase is not equal to the value.
+  """
+  phaseNEQ: LeaseSyncPhase
+  """
+  phase is one of the values.
+  """
+  phaseIn: [LeaseSyncPhase!]
+  """
+  phase is none of the values.
+  """
+  phaseNotIn: [LeaseSyncPhase!]
+  """
+  full field predicates
+  """
+  full: Boolean
+  """
+  full is not equal to the value.
+  """
+  fullNEQ: Boolean
+  """
+  pass_started_at field predicates
+  """
+  passStartedAt: Time
+  """
+  passStartedAt is not equal to the value.
+  """
+  passStartedAtNEQ: Time
+  """
+  passStartedAt is one of the values.
+  """
+  passStartedAtIn: [Time!]
+  """
+  passStartedAt is none of the values.
+  """
+  passStartedAtNotIn: [Time!]
+  """
+  passStartedAt is greater than the value.
+  """
+  passStartedAtGT: Time
+  """
+  passStartedAt is greater than or equal to the value.
+  """
+  passStartedAtGTE: Time
+  """
+  passStartedAt is less than the value.
+  """
+  passStartedAtLT: Time
+  """
+  passStartedAt is less than or equal to the value.
+  """
+  passStartedAtLTE: Time
+  """
+  passStartedAt is not set.
+  """
+  passStartedAtIsNil: Boolean
+  """
+  passStartedAt is set.
+  """
+  passStartedAtNotNil: Boolean
+  """
+  last_run_at field predicates
+  """
+  lastRunAt: Time
+  """
+  lastRunAt is not equal to the value.
+  """
+  lastRunAtNEQ: Time
+  """
+  lastRunAt is one of the values.
+  """
+  lastRunAtIn: [Time!]
+  """
+  lastRunAt is none of the values.
+  """
+  lastRunAtNotIn: [Time!]
+  """
+  lastRunAt is greater than the value.
+  """
+  lastRunAtGT: Time
+  """
+  lastRunAt is greater than or equal to the value.
+  """
+  lastRunAtGTE: Time
+  """
+  lastRunAt is less than the value.
+  """
+  lastRunAtLT: Time
+  """
+  lastRunAt is less than or equal to the value.
+  """
+  lastRunAtLTE: Time
+  """
+  lastRunAt is not set.
+  """
+  lastRunAtIsNil: Boolean
+  """
+  lastRunAt is set.
+  """
+  lastRunAtNotNil: Boolean
+  """
+  last_success_at field predicates
+  """
+  lastSuccessAt: Time
+  """
+  lastSuccessAt is not equal to the value.
+  """
+  lastSuccessAtNEQ: Time
+  """
+  lastSuccessAt is one of the values.
+  """
+  lastSuccessAtIn: [Time!]
+  """
+  lastSuccessAt is none of the values.
+  """
+  lastSuccessAtNotIn: [Time!]
+  """
+  lastSuccessAt is greater than the value.
+  """
+  lastSuccessAtGT: Time
+  """
+  lastSuccessAt is greater than or equal to the value.
+  """
+  lastSuccessAtGTE: Time
+  """
+  lastSuccessAt is less than the value.
+  """
+  lastSuccessAtLT: Time
+  """
+  lastSuccessAt is less than or equal to the value.
+  """
+  lastSuccessAtLTE: Time
+  """
+  lastSuccessAt is not set.
+  """
+  lastSuccessAtIsNil: Boolean
+  """
+  lastSuccessAt is set.
+  """
+  lastSuccessAtNotNil: Boolean
+  """
+  last_full_at field predicates
+  """
+  lastFullAt: Time
+  """
+  lastFullAt is not equal to the value.
+  """
+  lastFullAtNEQ: Time
+  """
+  lastFullAt is one of the values.
+  """
+  lastFullAtIn: [Time!]
+  """
+  lastFullAt is none of the values.
+  """
+  lastFullAtNotIn: [Time!]
+  """
+  lastFullAt is greater than the value.
+  """
+  lastFullAtGT: Time
+  """
+  lastFullAt is greater than or equal to the value.
+  """
+  lastFullAtGTE: Time
+  """
+  lastFullAt is less than the value.
+  """
+  lastFullAtLT: Time
+  """
+  lastFullAt is less than or equal to the value.
+  """
+  lastFullAtLTE: Time
+  """
+  lastFullAt is not set.
+  """
+  lastFullAtIsNil: Boolean
+  """
+  lastFullAt is set.
+  """
+  lastFullAtNotNil: Boolean
+  """
+  next_run_at field predicates
+  """
+  nextRunAt: Time
+  """
+  nextRunAt is not equal to the value.
+  """
+  nextRunAtNEQ: Time
+  """
+  nextRunAt is one of the values.
+  """
+  nextRunAtIn: [Time!]
+  """
+  nextRunAt is none of the values.
+  """
+  nextRunAtNotIn: [Time!]
+  """
+  nextRunAt is greater than the value.
+  """
+  nextRunAtGT: Time
+  """
+  nextRunAt is greater than or equal to the value.
+  """
+  nextRunAtGTE: Time
+  """
+  nextRunAt is less than the value.
+  """
+  nextRunAtLT: Time
+  """
+  nextRunAt is less than or equal to the value.
+  """
+  nextRunAtLTE: Time
+  """
+  nextRunAt is not set.
+  """
+  nextRunAtIsNil: Boolean
+  """
+  nextRunAt is set.
+  """
+  nextRunAtNotNil: Boolean
+  """
+  leases_synced field predicates
+  """
+  leasesSynced: Int
+  """
+  leasesSynced is not equal to the value.
+  """
+  leasesSyncedNEQ: Int
+  """
+  leasesSynced is one of the values.
+  """
+  leasesSyncedIn: [Int!]
+  """
+  leasesSynced is none of the values.
+  """
+  leasesSyncedNotIn: [Int!]
+  """
+  leasesSynced is greater than the value.
+  """
+  leasesSyncedGT: Int
+  """
+  leasesSynced is greater than or equal to the value.
+  """
+  leasesSyncedGTE: Int
+  """
+  leasesSynced is less than the value.
+  """
+  leasesSyncedLT: Int
+  """
+  leasesSynced is less than or equal to the value.
+  """
+  leasesSyncedLTE: Int
+  """
+  tenants_synced field predicates
+  """
+  tenantsSynced: Int
+  """
+  tenantsSynced is not equal to the value.
+  """
+  tenantsSyncedNEQ: Int
+  """
+  tenantsSynced is one of the values.
+  """
+  tenantsSyncedIn: [Int!]
+  """
+  tenantsSynced is none of the values.
+  """
+  tenantsSyncedNotIn: [Int!]
+  """
+  tenantsSynced is greater than the value.
+  """
+  tenantsSyncedGT: Int
+  """
+  tenantsSynced is greater than or equal to the value.
+  """
+  tenantsSyncedGTE: Int
+  """
+  tenantsSynced is less than the value.
+  """
+  tenantsSyncedLT: Int
+  """
+  tenantsSynced is less than or equal to the value.
+  """
+  tenantsSyncedLTE: Int
+  """
+  leases_removed field predicates
+  """
+  leasesRemoved: Int
+  """
+  leasesRemoved is not equal to the value.
+  """
+  leasesRemovedNEQ: Int
+  """
+  leasesRemoved is one of the values.
+  """
+  leasesRemovedIn: [Int!]
+  """
+  leasesRemoved is none of the values.
+  """
+  leasesRemovedNotIn: [Int!]
+  """
+  leasesRemoved is greater than the value.
+  """
+  leasesRemovedGT: Int
+  """
+  leasesRemoved is greater than or equal to the value.
+  """
+  leasesRemovedGTE: Int
+  """
+  leasesRemoved is less than the value.
+  """
+  leasesRemovedLT: Int
+  """
+  leasesRemoved is less than or equal to the value.
+  """
+  leasesRemovedLTE: Int
+  """
+  records_skipped field predicates
+  """
+  recordsSkipped: Int
+  """
+  recordsSkipped is not equal to the value.
+  """
+  recordsSkippedNEQ: Int
+  """
+  recordsSkipped is one of the values.
+  """
+  recordsSkippedIn: [Int!]
+  """
+  recordsSkipped is none of the values.
+  """
+  recordsSkippedNotIn: [Int!]
+  """
+  recordsSkipped is greater than the value.
+  """
+  recordsSkippedGT: Int
+  """
+  recordsSkipped is greater than or equal to the value.
+  """
+  recordsSkippedGTE: Int
+  """
+  recordsSkipped is less than the value.
+  """
+  recordsSkippedLT: Int
+  """
+  recordsSkipped is less than or equal to the value.
+  """
+  recordsSkippedLTE: Int
+  """
+  last_error field predicates
+  """
+  lastError: String
+  """
+  lastError is not equal to the value.
+  """
+  lastErrorNEQ: String
+  """
+  lastError is one of the values.
+  """
+  lastErrorIn: [String!]
+  """
+  lastError is none of the values.
+  """
+  lastErrorNotIn: [String!]
+  """
+  lastError is greater than the value.
+  """
+  lastErrorGT: String
+  """
+  lastError is greater than or equal to the value.
+  """
+  lastErrorGTE: String
+  """
+  lastError is less than the value.
+  """
+  lastErrorLT: String
+  """
+  lastError is less than or equal to the value.
+  """
+  lastErrorLTE: String
+  """
+  lastError contains the value.
+  """
+  lastErrorContains: String
+  """
+  lastError starts with the value.
+  """
+  lastErrorHasPrefix: String
+  """
+  lastError ends with the value.
+  """
+  lastErrorHasSuffix: String
+  """
+  lastError equals the value, ignoring case.
+  """
+  lastErrorEqualFold: String
+  """
+  lastError contains the value, ignoring case.
+  """
+  lastErrorContainsFold: String
+  """
+  client edge predicates
+  """
+  hasClient: Boolean
+  """
+  Has an edge Client matching one of the given filters.
+  """
+  hasClientWith: [CompanyWhereInput!]
 }
 """
 LeaseWhereInput is used for filtering Lease objects.
@@ -6854,6 +7722,122 @@ input LeaseWhereInput {
   useType contains the value, ignoring case.
   """
   useTypeContainsFold: String
+  """
+  source field predicates
+  """
+  source: LeaseSource
+  """
+  source is not equal to the value.
+  """
+  sourceNEQ: LeaseSource
+  """
+  source is one of the values.
+  """
+  sourceIn: [LeaseSource!]
+  """
+  source is none of the values.
+  """
+  sourceNotIn: [LeaseSource!]
+  """
+  propexo_id field predicates
+  """
+  propexoID: String
+  """
+  propexoID is not equal to the value.
+  """
+  propexoIDNEQ: String
+  """
+  propexoID is one of the values.
+  """
+  propexoIDIn: [String!]
+  """
+  propexoID is none of the values.
+  """
+  propexoIDNotIn: [String!]
+  """
+  propexoID is greater than the value.
+  """
+  propexoIDGT: String
+  """
+  propexoID is greater than or equal to the value.
+  """
+  propexoIDGTE: String
+  """
+  propexoID is less than the value.
+  """
+  propexoIDLT: String
+  """
+  propexoID is less than or equal to the value.
+  """
+  propexoIDLTE: String
+  """
+  propexoID contains the value.
+  """
+  propexoIDContains: String
+  """
+  propexoID starts with the value.
+  """
+  propexoIDHasPrefix: String
+  """
+  propexoID ends with the value.
+  """
+  propexoIDHasSuffix: String
+  """
+  propexoID is not set.
+  """
+  propexoIDIsNil: Boolean
+  """
+  propexoID is set.
+  """
+  propexoIDNotNil: Boolean
+  """
+  propexoID equals the value, ignoring case.
+  """
+  propexoIDEqualFold: String
+  """
+  propexoID contains the value, ignoring case.
+  """
+  propexoIDContainsFold: String
+  """
+  removed_at field predicates
+  """
+  removedAt: Time
+  """
+  removedAt is not equal to the value.
+  """
+  removedAtNEQ: Time
+  """
+  removedAt is one of the values.
+  """
+  removedAtIn: [Time!]
+  """
+  removedAt is none of the values.
+  """
+  removedAtNotIn: [Time!]
+  """
+  removedAt is greater than the value.
+  """
+  removedAtGT: Time
+  """
+  removedAt is greater than or equal to the value.
+  """
+  removedAtGTE: Time
+  """
+  removedAt is less than the value.
+  """
+  removedAtLT: Time
+  """
+  removedAt is less than or equal to the value.
+  """
+  removedAtLTE: Time
+  """
+  removedAt is not set.
+  """
+  removedAtIsNil: Boolean
+  """
+  removedAt is set.
+  """
+  removedAtNotNil: Boolean
   """
   client edge predicates
   """
@@ -10857,6 +11841,10 @@ type Tenant implements Node {
   """
   extra: Map
   """
+  The resident's id at Propexo, for a synced tenant; one tenant row per lease the resident is on.
+  """
+  propexoID: String
+  """
   The client (property-management company) that owns this row.
   """
   client: Company!
@@ -11349,6 +12337,66 @@ input TenantWhereInput {
   """
   genderNotNil: Boolean
   """
+  propexo_id field predicates
+  """
+  propexoID: String
+  """
+  propexoID is not equal to the value.
+  """
+  propexoIDNEQ: String
+  """
+  propexoID is one of the values.
+  """
+  propexoIDIn: [String!]
+  """
+  propexoID is none of the values.
+  """
+  propexoIDNotIn: [String!]
+  """
+  propexoID is greater than the value.
+  """
+  propexoIDGT: String
+  """
+  propexoID is greater than or equal to the value.
+  """
+  propexoIDGTE: String
+  """
+  propexoID is less than the value.
+  """
+  propexoIDLT: String
+  """
+  propexoID is less than or equal to the value.
+  """
+  propexoIDLTE: String
+  """
+  propexoID contains the value.
+  """
+  propexoIDContains: String
+  """
+  propexoID starts with the value.
+  """
+  propexoIDHasPrefix: String
+  """
+  propexoID ends with the value.
+  """
+  propexoIDHasSuffix: String
+  """
+  propexoID is not set.
+  """
+  propexoIDIsNil: Boolean
+  """
+  propexoID is set.
+  """
+  propexoIDNotNil: Boolean
+  """
+  propexoID equals the value, ignoring case.
+  """
+  propexoIDEqualFold: String
+  """
+  propexoID contains the value, ignoring case.
+  """
+  propexoIDContainsFold: String
+  """
   client edge predicates
   """
   hasClient: Boolean
@@ -11364,6 +12412,41 @@ input TenantWhereInput {
   Has an edge Lease matching one of the given filters.
   """
   hasLeaseWith: [LeaseWhereInput!]
+}
+`, BuiltIn: false},
+	{Name: "../leasesync.capability.graphqls", Input: `# Leases synced from the client's property-management system through
+# Propexo (issue 16): each client's sync state and a mutation to sync now.
+
+extend type Company {
+  """
+  The client's lease sync from Propexo: the pass in progress, the last run,
+  its counts and last error, and the next run. Null until the first sync of a
+  client with a Propexo integration id.
+  """
+  leaseSync: LeaseSync
+}
+
+"What syncLeasesNow did."
+type SyncLeasesNowPayload {
+  """
+  True when a sync was queued; false when one was already waiting or
+  running, which the request joins.
+  """
+  queued: Boolean!
+  "The client's sync state as it was when the sync was queued; null before its first run."
+  sync: LeaseSync
+}
+
+extend type Mutation {
+  """
+  Syncs the client's leases and tenants from Propexo now rather than at the
+  next period (needs the write scope). The sync runs in the background;
+  follow it with the client's leaseSync.
+  """
+  syncLeasesNow(
+    "The client to sync; a client's token may leave it out (its own client). A platform admin must name one."
+    clientId: ID
+  ): SyncLeasesNowPayload!
 }
 `, BuiltIn: false},
 	{Name: "../property.capability.graphqls", Input: `# Properties managed through the API (issue 14): create, change, and a bulk
@@ -11846,6 +12929,8 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_propexoIntegrationID(ctx, field)
 	case "properties":
 		return ec.fieldContext_Company_properties(ctx, field)
+	case "leaseSync":
+		return ec.fieldContext_Company_leaseSync(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Company", field.Name)
 }
@@ -12056,6 +13141,14 @@ func (ec *executionContext) childFields_Lease(ctx context.Context, field graphql
 		return ec.fieldContext_Lease_forwardingAddress(ctx, field)
 	case "extra":
 		return ec.fieldContext_Lease_extra(ctx, field)
+	case "source":
+		return ec.fieldContext_Lease_source(ctx, field)
+	case "propexoID":
+		return ec.fieldContext_Lease_propexoID(ctx, field)
+	case "removedAt":
+		return ec.fieldContext_Lease_removedAt(ctx, field)
+	case "transferred":
+		return ec.fieldContext_Lease_transferred(ctx, field)
 	case "client":
 		return ec.fieldContext_Lease_client(ctx, field)
 	case "property":
@@ -12086,6 +13179,44 @@ func (ec *executionContext) childFields_LeaseEdge(ctx context.Context, field gra
 		return ec.fieldContext_LeaseEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LeaseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LeaseSync(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LeaseSync_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LeaseSync_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LeaseSync_updatedAt(ctx, field)
+	case "phase":
+		return ec.fieldContext_LeaseSync_phase(ctx, field)
+	case "full":
+		return ec.fieldContext_LeaseSync_full(ctx, field)
+	case "passStartedAt":
+		return ec.fieldContext_LeaseSync_passStartedAt(ctx, field)
+	case "lastRunAt":
+		return ec.fieldContext_LeaseSync_lastRunAt(ctx, field)
+	case "lastSuccessAt":
+		return ec.fieldContext_LeaseSync_lastSuccessAt(ctx, field)
+	case "lastFullAt":
+		return ec.fieldContext_LeaseSync_lastFullAt(ctx, field)
+	case "nextRunAt":
+		return ec.fieldContext_LeaseSync_nextRunAt(ctx, field)
+	case "leasesSynced":
+		return ec.fieldContext_LeaseSync_leasesSynced(ctx, field)
+	case "tenantsSynced":
+		return ec.fieldContext_LeaseSync_tenantsSynced(ctx, field)
+	case "leasesRemoved":
+		return ec.fieldContext_LeaseSync_leasesRemoved(ctx, field)
+	case "recordsSkipped":
+		return ec.fieldContext_LeaseSync_recordsSkipped(ctx, field)
+	case "lastError":
+		return ec.fieldContext_LeaseSync_lastError(ctx, field)
+	case "client":
+		return ec.fieldContext_LeaseSync_client(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeaseSync", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12390,6 +13521,16 @@ func (ec *executionContext) childFields_ScreeningApplicationEdge(ctx context.Con
 	return nil, fmt.Errorf("no field named %q was found under type ScreeningApplicationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SyncLeasesNowPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queued":
+		return ec.fieldContext_SyncLeasesNowPayload_queued(ctx, field)
+	case "sync":
+		return ec.fieldContext_SyncLeasesNowPayload_sync(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncLeasesNowPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -12418,6 +13559,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_forwardingAddress(ctx, field)
 	case "extra":
 		return ec.fieldContext_Tenant_extra(ctx, field)
+	case "propexoID":
+		return ec.fieldContext_Tenant_propexoID(ctx, field)
 	case "client":
 		return ec.fieldContext_Tenant_client(ctx, field)
 	case "lease":
@@ -12925,6 +14068,20 @@ func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_syncLeasesNow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "clientId",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clientId"] = arg0
 	return args, nil
 }
 
@@ -15486,6 +16643,38 @@ func (ec *executionContext) fieldContext_Company_properties(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Company_leaseSync(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_leaseSync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().LeaseSync(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeaseSync) graphql.Marshaler {
+			return ec.marshalOLeaseSync2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSync(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_leaseSync(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Company",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeaseSync(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17295,6 +18484,98 @@ func (ec *executionContext) fieldContext_Lease_extra(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Map does not have child fields"))
 }
 
+func (ec *executionContext) _Lease_source(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lease_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v lease.Source) graphql.Marshaler {
+			return ec.marshalNLeaseSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lease_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type LeaseSource does not have child fields"))
+}
+
+func (ec *executionContext) _Lease_propexoID(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lease_propexoID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PropexoID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lease_propexoID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Lease_removedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lease_removedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Lease_removedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Lease_transferred(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lease_transferred(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transferred, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lease_transferred(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Lease", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Lease_client(ctx context.Context, field graphql.CollectedField, obj *ent.Lease) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17531,6 +18812,383 @@ func (ec *executionContext) _LeaseEdge_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_LeaseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeaseEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_id(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_phase(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_phase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v leasesync.Phase) graphql.Marshaler {
+			return ec.marshalNLeaseSyncPhase2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_phase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type LeaseSyncPhase does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_full(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_full(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Full, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_full(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_passStartedAt(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_passStartedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PassStartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_passStartedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_lastRunAt(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_lastRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_lastRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_lastSuccessAt(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_lastSuccessAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSuccessAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_lastSuccessAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_lastFullAt(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_lastFullAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastFullAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_lastFullAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_nextRunAt(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_nextRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_nextRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_leasesSynced(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_leasesSynced(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeasesSynced, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_leasesSynced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_tenantsSynced(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_tenantsSynced(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TenantsSynced, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_tenantsSynced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_leasesRemoved(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_leasesRemoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeasesRemoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_leasesRemoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_recordsSkipped(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_recordsSkipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordsSkipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_recordsSkipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_lastError(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeaseSync", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LeaseSync_client(ctx context.Context, field graphql.CollectedField, obj *ent.LeaseSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaseSync_client(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Client(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaseSync_client(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LeaseSync",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_updateClientStatusSets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -18099,6 +19757,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIToken(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeAPIToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_syncLeasesNow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_syncLeasesNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SyncLeasesNow(ctx, fc.Args["clientId"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SyncLeasesNowPayload) graphql.Marshaler {
+			return ec.marshalNSyncLeasesNowPayload2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐSyncLeasesNowPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_syncLeasesNow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncLeasesNowPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_syncLeasesNow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21977,6 +23679,61 @@ func (ec *executionContext) fieldContext_Subscription_screeningApplicationUpdate
 	return fc, nil
 }
 
+func (ec *executionContext) _SyncLeasesNowPayload_queued(ctx context.Context, field graphql.CollectedField, obj *model.SyncLeasesNowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLeasesNowPayload_queued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLeasesNowPayload_queued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncLeasesNowPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SyncLeasesNowPayload_sync(ctx context.Context, field graphql.CollectedField, obj *model.SyncLeasesNowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLeasesNowPayload_sync(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sync, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeaseSync) graphql.Marshaler {
+			return ec.marshalOLeaseSync2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSync(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLeasesNowPayload_sync(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLeasesNowPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeaseSync(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22292,6 +24049,29 @@ func (ec *executionContext) _Tenant_extra(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Tenant_extra(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Map does not have child fields"))
+}
+
+func (ec *executionContext) _Tenant_propexoID(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_propexoID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PropexoID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_propexoID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_client(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
@@ -28585,6 +30365,980 @@ func (ec *executionContext) unmarshalInputLeaseOrder(ctx context.Context, obj an
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputLeaseSyncOrder(ctx context.Context, obj any) (ent.LeaseSyncOrder, error) {
+	var it ent.LeaseSyncOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNLeaseSyncOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLeaseSyncWhereInput(ctx context.Context, obj any) (ent.LeaseSyncWhereInput, error) {
+	var it ent.LeaseSyncWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "phase", "phaseNEQ", "phaseIn", "phaseNotIn", "full", "fullNEQ", "passStartedAt", "passStartedAtNEQ", "passStartedAtIn", "passStartedAtNotIn", "passStartedAtGT", "passStartedAtGTE", "passStartedAtLT", "passStartedAtLTE", "passStartedAtIsNil", "passStartedAtNotNil", "lastRunAt", "lastRunAtNEQ", "lastRunAtIn", "lastRunAtNotIn", "lastRunAtGT", "lastRunAtGTE", "lastRunAtLT", "lastRunAtLTE", "lastRunAtIsNil", "lastRunAtNotNil", "lastSuccessAt", "lastSuccessAtNEQ", "lastSuccessAtIn", "lastSuccessAtNotIn", "lastSuccessAtGT", "lastSuccessAtGTE", "lastSuccessAtLT", "lastSuccessAtLTE", "lastSuccessAtIsNil", "lastSuccessAtNotNil", "lastFullAt", "lastFullAtNEQ", "lastFullAtIn", "lastFullAtNotIn", "lastFullAtGT", "lastFullAtGTE", "lastFullAtLT", "lastFullAtLTE", "lastFullAtIsNil", "lastFullAtNotNil", "nextRunAt", "nextRunAtNEQ", "nextRunAtIn", "nextRunAtNotIn", "nextRunAtGT", "nextRunAtGTE", "nextRunAtLT", "nextRunAtLTE", "nextRunAtIsNil", "nextRunAtNotNil", "leasesSynced", "leasesSyncedNEQ", "leasesSyncedIn", "leasesSyncedNotIn", "leasesSyncedGT", "leasesSyncedGTE", "leasesSyncedLT", "leasesSyncedLTE", "tenantsSynced", "tenantsSyncedNEQ", "tenantsSyncedIn", "tenantsSyncedNotIn", "tenantsSyncedGT", "tenantsSyncedGTE", "tenantsSyncedLT", "tenantsSyncedLTE", "leasesRemoved", "leasesRemovedNEQ", "leasesRemovedIn", "leasesRemovedNotIn", "leasesRemovedGT", "leasesRemovedGTE", "leasesRemovedLT", "leasesRemovedLTE", "recordsSkipped", "recordsSkippedNEQ", "recordsSkippedIn", "recordsSkippedNotIn", "recordsSkippedGT", "recordsSkippedGTE", "recordsSkippedLT", "recordsSkippedLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "hasClient", "hasClientWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOLeaseSyncWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOLeaseSyncWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOLeaseSyncWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "phase":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phase"))
+			data, err := ec.unmarshalOLeaseSyncPhase2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phase = data
+		case "phaseNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phaseNEQ"))
+			data, err := ec.unmarshalOLeaseSyncPhase2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhaseNEQ = data
+		case "phaseIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phaseIn"))
+			data, err := ec.unmarshalOLeaseSyncPhase2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhaseᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhaseIn = data
+		case "phaseNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phaseNotIn"))
+			data, err := ec.unmarshalOLeaseSyncPhase2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhaseᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhaseNotIn = data
+		case "full":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("full"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Full = data
+		case "fullNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fullNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FullNEQ = data
+		case "passStartedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAt = data
+		case "passStartedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtNEQ = data
+		case "passStartedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtIn = data
+		case "passStartedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtNotIn = data
+		case "passStartedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtGT = data
+		case "passStartedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtGTE = data
+		case "passStartedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtLT = data
+		case "passStartedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtLTE = data
+		case "passStartedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtIsNil = data
+		case "passStartedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passStartedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassStartedAtNotNil = data
+		case "lastRunAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAt = data
+		case "lastRunAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNEQ = data
+		case "lastRunAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtIn = data
+		case "lastRunAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNotIn = data
+		case "lastRunAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtGT = data
+		case "lastRunAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtGTE = data
+		case "lastRunAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtLT = data
+		case "lastRunAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtLTE = data
+		case "lastRunAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtIsNil = data
+		case "lastRunAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastRunAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastRunAtNotNil = data
+		case "lastSuccessAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAt = data
+		case "lastSuccessAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtNEQ = data
+		case "lastSuccessAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtIn = data
+		case "lastSuccessAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtNotIn = data
+		case "lastSuccessAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtGT = data
+		case "lastSuccessAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtGTE = data
+		case "lastSuccessAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtLT = data
+		case "lastSuccessAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtLTE = data
+		case "lastSuccessAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtIsNil = data
+		case "lastSuccessAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSuccessAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSuccessAtNotNil = data
+		case "lastFullAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAt = data
+		case "lastFullAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtNEQ = data
+		case "lastFullAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtIn = data
+		case "lastFullAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtNotIn = data
+		case "lastFullAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtGT = data
+		case "lastFullAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtGTE = data
+		case "lastFullAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtLT = data
+		case "lastFullAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtLTE = data
+		case "lastFullAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtIsNil = data
+		case "lastFullAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastFullAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastFullAtNotNil = data
+		case "nextRunAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAt = data
+		case "nextRunAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtNEQ = data
+		case "nextRunAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtIn = data
+		case "nextRunAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtNotIn = data
+		case "nextRunAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtGT = data
+		case "nextRunAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtGTE = data
+		case "nextRunAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtLT = data
+		case "nextRunAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtLTE = data
+		case "nextRunAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtIsNil = data
+		case "nextRunAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextRunAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextRunAtNotNil = data
+		case "leasesSynced":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSynced"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSynced = data
+		case "leasesSyncedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSyncedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSyncedNEQ = data
+		case "leasesSyncedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSyncedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSyncedIn = data
+		case "leasesSyncedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSyncedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSyncedNotIn = data
+		case "leasesSyncedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSyncedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSyncedGT = data
+		case "leasesSyncedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSyncedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSyncedGTE = data
+		case "leasesSyncedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSyncedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSyncedLT = data
+		case "leasesSyncedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesSyncedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesSyncedLTE = data
+		case "tenantsSynced":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSynced"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSynced = data
+		case "tenantsSyncedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSyncedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSyncedNEQ = data
+		case "tenantsSyncedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSyncedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSyncedIn = data
+		case "tenantsSyncedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSyncedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSyncedNotIn = data
+		case "tenantsSyncedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSyncedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSyncedGT = data
+		case "tenantsSyncedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSyncedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSyncedGTE = data
+		case "tenantsSyncedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSyncedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSyncedLT = data
+		case "tenantsSyncedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantsSyncedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantsSyncedLTE = data
+		case "leasesRemoved":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemoved"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemoved = data
+		case "leasesRemovedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemovedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemovedNEQ = data
+		case "leasesRemovedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemovedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemovedIn = data
+		case "leasesRemovedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemovedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemovedNotIn = data
+		case "leasesRemovedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemovedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemovedGT = data
+		case "leasesRemovedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemovedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemovedGTE = data
+		case "leasesRemovedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemovedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemovedLT = data
+		case "leasesRemovedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leasesRemovedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeasesRemovedLTE = data
+		case "recordsSkipped":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkipped"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkipped = data
+		case "recordsSkippedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkippedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkippedNEQ = data
+		case "recordsSkippedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkippedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkippedIn = data
+		case "recordsSkippedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkippedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkippedNotIn = data
+		case "recordsSkippedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkippedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkippedGT = data
+		case "recordsSkippedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkippedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkippedGTE = data
+		case "recordsSkippedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkippedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkippedLT = data
+		case "recordsSkippedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordsSkippedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordsSkippedLTE = data
+		case "lastError":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastError"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastError = data
+		case "lastErrorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorNEQ = data
+		case "lastErrorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorIn = data
+		case "lastErrorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorNotIn = data
+		case "lastErrorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorGT = data
+		case "lastErrorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorGTE = data
+		case "lastErrorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorLT = data
+		case "lastErrorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorLTE = data
+		case "lastErrorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorContains = data
+		case "lastErrorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorHasPrefix = data
+		case "lastErrorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorHasSuffix = data
+		case "lastErrorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorEqualFold = data
+		case "lastErrorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastErrorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastErrorContainsFold = data
+		case "hasClient":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClient = data
+		case "hasClientWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
+			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClientWith = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLeaseWhereInput(ctx context.Context, obj any) (ent.LeaseWhereInput, error) {
 	var it ent.LeaseWhereInput
 	if obj == nil {
@@ -28596,7 +31350,7 @@ func (ec *executionContext) unmarshalInputLeaseWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sourceID", "sourceIDNEQ", "sourceIDIn", "sourceIDNotIn", "sourceIDGT", "sourceIDGTE", "sourceIDLT", "sourceIDLTE", "sourceIDContains", "sourceIDHasPrefix", "sourceIDHasSuffix", "sourceIDEqualFold", "sourceIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "statusGT", "statusGTE", "statusLT", "statusLTE", "statusContains", "statusHasPrefix", "statusHasSuffix", "statusEqualFold", "statusContainsFold", "leaseStartDate", "leaseStartDateNEQ", "leaseStartDateIn", "leaseStartDateNotIn", "leaseStartDateGT", "leaseStartDateGTE", "leaseStartDateLT", "leaseStartDateLTE", "leaseEndDate", "leaseEndDateNEQ", "leaseEndDateIn", "leaseEndDateNotIn", "leaseEndDateGT", "leaseEndDateGTE", "leaseEndDateLT", "leaseEndDateLTE", "leaseEndDateIsNil", "leaseEndDateNotNil", "moveInDate", "moveInDateNEQ", "moveInDateIn", "moveInDateNotIn", "moveInDateGT", "moveInDateGTE", "moveInDateLT", "moveInDateLTE", "moveInDateIsNil", "moveInDateNotNil", "moveOutDate", "moveOutDateNEQ", "moveOutDateIn", "moveOutDateNotIn", "moveOutDateGT", "moveOutDateGTE", "moveOutDateLT", "moveOutDateLTE", "moveOutDateIsNil", "moveOutDateNotNil", "useType", "useTypeNEQ", "useTypeIn", "useTypeNotIn", "useTypeGT", "useTypeGTE", "useTypeLT", "useTypeLTE", "useTypeContains", "useTypeHasPrefix", "useTypeHasSuffix", "useTypeEqualFold", "useTypeContainsFold", "hasClient", "hasClientWith", "hasProperty", "hasPropertyWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sourceID", "sourceIDNEQ", "sourceIDIn", "sourceIDNotIn", "sourceIDGT", "sourceIDGTE", "sourceIDLT", "sourceIDLTE", "sourceIDContains", "sourceIDHasPrefix", "sourceIDHasSuffix", "sourceIDEqualFold", "sourceIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "statusGT", "statusGTE", "statusLT", "statusLTE", "statusContains", "statusHasPrefix", "statusHasSuffix", "statusEqualFold", "statusContainsFold", "leaseStartDate", "leaseStartDateNEQ", "leaseStartDateIn", "leaseStartDateNotIn", "leaseStartDateGT", "leaseStartDateGTE", "leaseStartDateLT", "leaseStartDateLTE", "leaseEndDate", "leaseEndDateNEQ", "leaseEndDateIn", "leaseEndDateNotIn", "leaseEndDateGT", "leaseEndDateGTE", "leaseEndDateLT", "leaseEndDateLTE", "leaseEndDateIsNil", "leaseEndDateNotNil", "moveInDate", "moveInDateNEQ", "moveInDateIn", "moveInDateNotIn", "moveInDateGT", "moveInDateGTE", "moveInDateLT", "moveInDateLTE", "moveInDateIsNil", "moveInDateNotNil", "moveOutDate", "moveOutDateNEQ", "moveOutDateIn", "moveOutDateNotIn", "moveOutDateGT", "moveOutDateGTE", "moveOutDateLT", "moveOutDateLTE", "moveOutDateIsNil", "moveOutDateNotNil", "useType", "useTypeNEQ", "useTypeIn", "useTypeNotIn", "useTypeGT", "useTypeGTE", "useTypeLT", "useTypeLTE", "useTypeContains", "useTypeHasPrefix", "useTypeHasSuffix", "useTypeEqualFold", "useTypeContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "propexoID", "propexoIDNEQ", "propexoIDIn", "propexoIDNotIn", "propexoIDGT", "propexoIDGTE", "propexoIDLT", "propexoIDLTE", "propexoIDContains", "propexoIDHasPrefix", "propexoIDHasSuffix", "propexoIDIsNil", "propexoIDNotNil", "propexoIDEqualFold", "propexoIDContainsFold", "removedAt", "removedAtNEQ", "removedAtIn", "removedAtNotIn", "removedAtGT", "removedAtGTE", "removedAtLT", "removedAtLTE", "removedAtIsNil", "removedAtNotNil", "hasClient", "hasClientWith", "hasProperty", "hasPropertyWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29331,6 +32085,209 @@ func (ec *executionContext) unmarshalInputLeaseWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.UseTypeContainsFold = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOLeaseSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "sourceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNEQ"))
+			data, err := ec.unmarshalOLeaseSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNEQ = data
+		case "sourceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIn"))
+			data, err := ec.unmarshalOLeaseSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIn = data
+		case "sourceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotIn"))
+			data, err := ec.unmarshalOLeaseSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSourceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotIn = data
+		case "propexoID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoID = data
+		case "propexoIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDNEQ = data
+		case "propexoIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDIn = data
+		case "propexoIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDNotIn = data
+		case "propexoIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDGT = data
+		case "propexoIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDGTE = data
+		case "propexoIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDLT = data
+		case "propexoIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDLTE = data
+		case "propexoIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDContains = data
+		case "propexoIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDHasPrefix = data
+		case "propexoIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDHasSuffix = data
+		case "propexoIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDIsNil = data
+		case "propexoIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDNotNil = data
+		case "propexoIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDEqualFold = data
+		case "propexoIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDContainsFold = data
+		case "removedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAt = data
+		case "removedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtNEQ = data
+		case "removedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtIn = data
+		case "removedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtNotIn = data
+		case "removedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtGT = data
+		case "removedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtGTE = data
+		case "removedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtLT = data
+		case "removedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtLTE = data
+		case "removedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtIsNil = data
+		case "removedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedAtNotNil = data
 		case "hasClient":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -34699,7 +37656,7 @@ func (ec *executionContext) unmarshalInputTenantWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sourceID", "sourceIDNEQ", "sourceIDIn", "sourceIDNotIn", "sourceIDGT", "sourceIDGTE", "sourceIDLT", "sourceIDLTE", "sourceIDContains", "sourceIDHasPrefix", "sourceIDHasSuffix", "sourceIDEqualFold", "sourceIDContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "cellPhone", "cellPhoneNEQ", "cellPhoneIn", "cellPhoneNotIn", "cellPhoneGT", "cellPhoneGTE", "cellPhoneLT", "cellPhoneLTE", "cellPhoneContains", "cellPhoneHasPrefix", "cellPhoneHasSuffix", "cellPhoneEqualFold", "cellPhoneContainsFold", "homePhone", "homePhoneNEQ", "homePhoneIn", "homePhoneNotIn", "homePhoneGT", "homePhoneGTE", "homePhoneLT", "homePhoneLTE", "homePhoneContains", "homePhoneHasPrefix", "homePhoneHasSuffix", "homePhoneEqualFold", "homePhoneContainsFold", "gender", "genderNEQ", "genderIn", "genderNotIn", "genderIsNil", "genderNotNil", "hasClient", "hasClientWith", "hasLease", "hasLeaseWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sourceID", "sourceIDNEQ", "sourceIDIn", "sourceIDNotIn", "sourceIDGT", "sourceIDGTE", "sourceIDLT", "sourceIDLTE", "sourceIDContains", "sourceIDHasPrefix", "sourceIDHasSuffix", "sourceIDEqualFold", "sourceIDContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "cellPhone", "cellPhoneNEQ", "cellPhoneIn", "cellPhoneNotIn", "cellPhoneGT", "cellPhoneGTE", "cellPhoneLT", "cellPhoneLTE", "cellPhoneContains", "cellPhoneHasPrefix", "cellPhoneHasSuffix", "cellPhoneEqualFold", "cellPhoneContainsFold", "homePhone", "homePhoneNEQ", "homePhoneIn", "homePhoneNotIn", "homePhoneGT", "homePhoneGTE", "homePhoneLT", "homePhoneLTE", "homePhoneContains", "homePhoneHasPrefix", "homePhoneHasSuffix", "homePhoneEqualFold", "homePhoneContainsFold", "gender", "genderNEQ", "genderIn", "genderNotIn", "genderIsNil", "genderNotNil", "propexoID", "propexoIDNEQ", "propexoIDIn", "propexoIDNotIn", "propexoIDGT", "propexoIDGTE", "propexoIDLT", "propexoIDLTE", "propexoIDContains", "propexoIDHasPrefix", "propexoIDHasSuffix", "propexoIDIsNil", "propexoIDNotNil", "propexoIDEqualFold", "propexoIDContainsFold", "hasClient", "hasClientWith", "hasLease", "hasLeaseWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35483,6 +38440,111 @@ func (ec *executionContext) unmarshalInputTenantWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.GenderNotNil = data
+		case "propexoID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoID = data
+		case "propexoIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDNEQ = data
+		case "propexoIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDIn = data
+		case "propexoIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDNotIn = data
+		case "propexoIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDGT = data
+		case "propexoIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDGTE = data
+		case "propexoIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDLT = data
+		case "propexoIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDLTE = data
+		case "propexoIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDContains = data
+		case "propexoIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDHasPrefix = data
+		case "propexoIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDHasSuffix = data
+		case "propexoIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDIsNil = data
+		case "propexoIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDNotNil = data
+		case "propexoIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDEqualFold = data
+		case "propexoIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("propexoIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PropexoIDContainsFold = data
 		case "hasClient":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClient"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -35863,6 +38925,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Property(ctx, sel, obj)
+	case *ent.LeaseSync:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._LeaseSync(ctx, sel, obj)
 	case *ent.Lease:
 		if obj == nil {
 			return graphql.Null
@@ -36734,6 +39801,44 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 				}()
 				res = ec._Company_properties(ctx, field, obj)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "leaseSync":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Company_leaseSync(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -37649,6 +40754,26 @@ func (ec *executionContext) _Lease(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "source":
+			out.Values[i] = ec._Lease_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "propexoID":
+			out.Values[i] = ec._Lease_propexoID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "removedAt":
+			out.Values[i] = ec._Lease_removedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transferred":
+			out.Values[i] = ec._Lease_transferred(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "client":
 			field := field
 
@@ -37875,6 +41000,152 @@ func (ec *executionContext) _LeaseEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var leaseSyncImplementors = []string{"LeaseSync", "Node"}
+
+func (ec *executionContext) _LeaseSync(ctx context.Context, sel ast.SelectionSet, obj *ent.LeaseSync) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leaseSyncImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeaseSync")
+		case "id":
+			out.Values[i] = ec._LeaseSync_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._LeaseSync_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._LeaseSync_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phase":
+			out.Values[i] = ec._LeaseSync_phase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "full":
+			out.Values[i] = ec._LeaseSync_full(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "passStartedAt":
+			out.Values[i] = ec._LeaseSync_passStartedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastRunAt":
+			out.Values[i] = ec._LeaseSync_lastRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSuccessAt":
+			out.Values[i] = ec._LeaseSync_lastSuccessAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastFullAt":
+			out.Values[i] = ec._LeaseSync_lastFullAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextRunAt":
+			out.Values[i] = ec._LeaseSync_nextRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "leasesSynced":
+			out.Values[i] = ec._LeaseSync_leasesSynced(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tenantsSynced":
+			out.Values[i] = ec._LeaseSync_tenantsSynced(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "leasesRemoved":
+			out.Values[i] = ec._LeaseSync_leasesRemoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordsSkipped":
+			out.Values[i] = ec._LeaseSync_recordsSkipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._LeaseSync_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "client":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LeaseSync_client(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -37982,6 +41253,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeAPIToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "syncLeasesNow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_syncLeasesNow(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -39977,6 +43255,49 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
+var syncLeasesNowPayloadImplementors = []string{"SyncLeasesNowPayload"}
+
+func (ec *executionContext) _SyncLeasesNowPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SyncLeasesNowPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncLeasesNowPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncLeasesNowPayload")
+		case "queued":
+			out.Values[i] = ec._SyncLeasesNowPayload_queued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sync":
+			out.Values[i] = ec._SyncLeasesNowPayload_sync(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var tenantImplementors = []string{"Tenant", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *ent.Tenant) graphql.Marshaler {
@@ -40051,6 +43372,11 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "extra":
 			out.Values[i] = ec._Tenant_extra(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "propexoID":
+			out.Values[i] = ec._Tenant_propexoID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -41198,6 +44524,47 @@ func (ec *executionContext) marshalNLeaseOrderField2ᚖgithubᚗcomᚋleasegraph
 	return v
 }
 
+func (ec *executionContext) unmarshalNLeaseSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx context.Context, v any) (lease.Source, error) {
+	var res lease.Source
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLeaseSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx context.Context, sel ast.SelectionSet, v lease.Source) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNLeaseSyncOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncOrderField(ctx context.Context, v any) (*ent.LeaseSyncOrderField, error) {
+	var res = new(ent.LeaseSyncOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLeaseSyncOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.LeaseSyncOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNLeaseSyncPhase2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx context.Context, v any) (leasesync.Phase, error) {
+	var res leasesync.Phase
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLeaseSyncPhase2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx context.Context, sel ast.SelectionSet, v leasesync.Phase) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNLeaseSyncWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncWhereInput(ctx context.Context, v any) (*ent.LeaseSyncWhereInput, error) {
+	res, err := ec.unmarshalInputLeaseSyncWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNLeaseWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseWhereInput(ctx context.Context, v any) (*ent.LeaseWhereInput, error) {
 	res, err := ec.unmarshalInputLeaseWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -41572,6 +44939,16 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNSyncLeasesNowPayload2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐSyncLeasesNowPayload(ctx context.Context, sel ast.SelectionSet, v *model.SyncLeasesNowPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SyncLeasesNowPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTenant2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐTenant(ctx context.Context, sel ast.SelectionSet, v *ent.Tenant) graphql.Marshaler {
@@ -42796,6 +46173,142 @@ func (ec *executionContext) unmarshalOLeaseOrder2ᚖgithubᚗcomᚋleasegraphᚋ
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputLeaseOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOLeaseSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSourceᚄ(ctx context.Context, v any) ([]lease.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]lease.Source, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLeaseSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLeaseSource2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []lease.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLeaseSource2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOLeaseSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx context.Context, v any) (*lease.Source, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(lease.Source)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLeaseSource2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleaseᚐSource(ctx context.Context, sel ast.SelectionSet, v *lease.Source) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOLeaseSync2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSync(ctx context.Context, sel ast.SelectionSet, v *ent.LeaseSync) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LeaseSync(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOLeaseSyncPhase2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhaseᚄ(ctx context.Context, v any) ([]leasesync.Phase, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]leasesync.Phase, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLeaseSyncPhase2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLeaseSyncPhase2ᚕgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhaseᚄ(ctx context.Context, sel ast.SelectionSet, v []leasesync.Phase) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLeaseSyncPhase2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOLeaseSyncPhase2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx context.Context, v any) (*leasesync.Phase, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(leasesync.Phase)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLeaseSyncPhase2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚋleasesyncᚐPhase(ctx context.Context, sel ast.SelectionSet, v *leasesync.Phase) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOLeaseSyncWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncWhereInputᚄ(ctx context.Context, v any) ([]*ent.LeaseSyncWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.LeaseSyncWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLeaseSyncWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOLeaseSyncWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐLeaseSyncWhereInput(ctx context.Context, v any) (*ent.LeaseSyncWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLeaseSyncWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -221,6 +221,15 @@ type ScreeningPropertyInput struct {
 type Subscription struct {
 }
 
+// What syncLeasesNow did.
+type SyncLeasesNowPayload struct {
+	// True when a sync was queued; false when one was already waiting or
+	// running, which the request joins.
+	Queued bool `json:"queued"`
+	// The client's sync state as it was when the sync was queued; null before its first run.
+	Sync *ent.LeaseSync `json:"sync,omitempty"`
+}
+
 // Changes to a property. Omitted fields are unchanged.
 type UpdatePropertyInput struct {
 	// A new tag (at most 100 characters; unique within the client). Registrations name the property by it.

@@ -1,5 +1,7 @@
-// Package propexotest simulates Propexo's prospect write API for tests and
-// demo mode: create and update prospects (every field rule of the two specs),
+// Package propexotest simulates Propexo for tests and demo mode: the prospect
+// write API and the lease read side (records.go: leases, residents, lease
+// transfers, which tests put, change and remove). The write side: create and
+// update prospects (every field rule of the two specs),
 // asynchronous write jobs under test control, write-status and retry-write,
 // the lead list a client reconciles with, bearer auth, the per-token rate
 // limit, and injected faults, including faults after the write was applied,
@@ -101,6 +103,9 @@ type Sim struct {
 	jobOrder         []string
 	// refuseRetries is how many retry-writes still answer success: false.
 	refuseRetries int
+	// recs is the lease read side (records.go), made on first use.
+	recs                    *records
+	listRequests, leaseGets int
 }
 
 // New returns a simulator.
@@ -147,6 +152,10 @@ func New(opts Options) *Sim {
 	s.mux.HandleFunc("POST /v1/admin/retry-write/{id}", s.retryWrite)
 	s.mux.HandleFunc("GET /v1/leads/{$}", s.listLeads)
 	s.mux.HandleFunc("GET /v1/leads/{id}", s.getLead)
+	s.mux.HandleFunc("GET /v1/leases/{$}", s.listHandler(leaseList))
+	s.mux.HandleFunc("GET /v1/leases/{id}", s.getLease)
+	s.mux.HandleFunc("GET /v1/residents/{$}", s.listHandler(residentList))
+	s.mux.HandleFunc("GET /v1/lease-transfers/{$}", s.listHandler(transferList))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route for "+r.Method+" "+r.URL.Path, nil)
 	})

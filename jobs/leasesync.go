@@ -1,0 +1,202 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
+	"github.com/leasegraph/leasegraph/propexo"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// syncQueue is the queue lease syncs run in, apart from deliveries so a
+// long sync never holds a prospect back (both share the Propexo client,
+// hence its rate limit).
+const syncQueue = "lease_sync"
+
+// syncConcurrency is how many clients sync at once: the rate limit is per
+// Propexo account, so more would only wait on it.
+const syncConcurrency = 2
+
+// SyncLeasesArgs syncs one client's leases from Propexo.
+type SyncLeasesArgs struct {
+	ClientID int `json:"client_id"`
+}
+
+// Kind names the job in River.
+func (SyncLeasesArgs) Kind() string { return "sync_leases" }
+
+// InsertOpts: one job per client while one is waiting or running (a second
+// "sync now" joins it). Completed ones do not count, so the next period
+// inserts again.
+func (SyncLeasesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: syncQueue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: activeStates}}
+}
+
+var activeStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+
+// SyncAllLeasesArgs is the periodic job that queues a sync of every client
+// with a Propexo integration.
+type SyncAllLeasesArgs struct{}
+
+// Kind names the job in River.
+func (SyncAllLeasesArgs) Kind() string { return "sync_all_leases" }
+
+// InsertOpts: one attempt (the next period is the retry), never two at once.
+func (SyncAllLeasesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: syncQueue, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled},
+	}}
+}
+
+// EnqueueLeaseSync queues a sync of the client now, in tx when given. It
+// reports false when a sync of the client is already waiting or running
+// (which the new request joins).
+func (q *Queue) EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) (bool, error) {
+	var res *rivertype.JobInsertResult
+	var err error
+	if tx != nil {
+		res, err = q.River.InsertTx(ctx, tx, SyncLeasesArgs{ClientID: clientID}, nil)
+	} else {
+		res, err = q.River.Insert(ctx, SyncLeasesArgs{ClientID: clientID}, nil)
+	}
+	if err != nil {
+		return false, err
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// AddLeaseSync registers the sync workers and returns the periodic job to
+// put in Config.PeriodicJobs: River runs it from the elected leader only,
+// so once across instances every interval.
+func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every time.Duration) *river.PeriodicJob {
+	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc})
+	river.AddWorker(workers, &SyncAllLeasesWorker{Sync: svc, Every: every})
+	river.AddWorker(workers, &RefreshPropexoLeaseWorker{Sync: svc})
+	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
+		return SyncAllLeasesArgs{}, nil
+	}, &river.PeriodicJobOpts{ID: SyncAllLeasesArgs{}.Kind(), RunOnStart: true})
+}
+
+// SyncAllLeasesWorker queues one SyncLeasesArgs per client with a Propexo
+// integration and records when each is next due.
+type SyncAllLeasesWorker struct {
+	river.WorkerDefaults[SyncAllLeasesArgs]
+	Sync  *propexosync.Service
+	Every time.Duration
+}
+
+// Work implements river.Worker.
+func (w *SyncAllLeasesWorker) Work(ctx context.Context, _ *river.Job[SyncAllLeasesArgs]) error {
+	ctx = viewer.SystemContext(ctx)
+	ids, err := w.Sync.DB.Company.Query().Where(company.PropexoIntegrationIDNotNil(), company.PropexoIntegrationIDNEQ("")).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	client := river.ClientFromContext[*sql.Tx](ctx)
+	next := time.Now().UTC().Add(w.Every)
+	for _, id := range ids {
+		if err := w.Sync.SetNextRun(ctx, id, next); err != nil {
+			return err
+		}
+		if _, err := client.Insert(ctx, SyncLeasesArgs{ClientID: id}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SyncLeasesWorker runs propexosync.Service.Run for one client. The pass
+// commits its progress per page, so an attempt cut short (timeout, crash,
+// rescue) is resumed by the retry.
+type SyncLeasesWorker struct {
+	river.WorkerDefaults[SyncLeasesArgs]
+	Sync *propexosync.Service
+}
+
+// Work implements river.Worker.
+func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesArgs]) error {
+	err := w.Sync.Run(ctx, job.Args.ClientID)
+	var rl *propexo.RateLimitError
+	var api *propexo.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, propexosync.ErrNoIntegration), ent.IsNotFound(err):
+		return river.JobCancel(err)
+	case errors.Is(err, propexosync.ErrPaused):
+		// Not a failure: the next attempt continues at once.
+		return river.JobSnooze(time.Second)
+	case errors.As(err, &rl):
+		// The budget shared with deliveries is spent: wait, don't fail.
+		return river.JobSnooze(rl.RetryAfter)
+	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
+		return river.JobSnooze(api.RetryAfter)
+	}
+	return err
+}
+
+// RefreshPropexoLeaseArgs re-reads one lease a Propexo webhook named.
+// EventID is the webhook's (or a hash of its body): with ByArgs and a
+// 24-hour period it dedupes Propexo's redeliveries (every 15 minutes, 10
+// times: PARTNERS.md:87-88), whatever state the first job is in.
+type RefreshPropexoLeaseArgs struct {
+	ClientID int    `json:"client_id"`
+	LeaseID  string `json:"lease_id"`
+	EventID  string `json:"event_id"`
+}
+
+// Kind names the job in River.
+func (RefreshPropexoLeaseArgs) Kind() string { return "refresh_propexo_lease" }
+
+// InsertOpts: the sync queue, unique by event for a day.
+func (RefreshPropexoLeaseArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: syncQueue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour}}
+}
+
+// EnqueueLeaseRefresh implements propexosync.Enqueuer: false when the
+// event was queued before (a redelivery).
+func (q *Queue) EnqueueLeaseRefresh(ctx context.Context, clientID int, leaseID, eventID string) (bool, error) {
+	res, err := q.River.Insert(ctx, RefreshPropexoLeaseArgs{ClientID: clientID, LeaseID: leaseID, EventID: eventID}, nil)
+	if err != nil {
+		return false, err
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// RefreshPropexoLeaseWorker runs propexosync.Service.RefreshLease.
+type RefreshPropexoLeaseWorker struct {
+	river.WorkerDefaults[RefreshPropexoLeaseArgs]
+	Sync *propexosync.Service
+}
+
+// Work implements river.Worker.
+func (w *RefreshPropexoLeaseWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoLeaseArgs]) error {
+	err := w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID)
+	var rl *propexo.RateLimitError
+	var api *propexo.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, propexosync.ErrNoIntegration), ent.IsNotFound(err):
+		return river.JobCancel(err)
+	case errors.As(err, &rl):
+		return river.JobSnooze(rl.RetryAfter)
+	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
+		return river.JobSnooze(api.RetryAfter)
+	case errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
+		// Propexo answers an unknown lease with a 400: gone since the
+		// event; the next full pass marks it removed.
+		return river.JobCancel(err)
+	}
+	return err
+}

@@ -1,0 +1,421 @@
+package propexotest
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The lease read side (PARTNERS.md:87-88; propexo-openapi-extract.yml:342
+// GET /v1/leases/, 603 GET /v1/leases/{lease_id}, 702 GET
+// /v1/lease-transfers/, 921 GET /v1/residents/). Tests and demo mode put,
+// change and remove records with PutLease, PutResident, PutTransfer and
+// Remove; the simulator stamps created_at and updated_at from its clock.
+
+// LeaseRecord is a lease at Propexo. Empty strings are served as null.
+type LeaseRecord struct {
+	ID, IntegrationID, PropertyID, XPropertyID string
+	UnitNumber                                 string
+	// Status and StatusRaw are the PMS's; StatusNormalized one of ACTIVE,
+	// INACTIVE, OTHER, PENDING, EVICTED (propexo-openapi-extract.yml, the
+	// status_normalized enum).
+	Status, StatusRaw, StatusNormalized string
+	StartDate, EndDate                  string
+	MoveInDate, MoveOutDate             string // scheduled move dates
+	ResidentIDs                         []string
+}
+
+// ResidentRecord is a resident at Propexo, on one or more leases.
+type ResidentRecord struct {
+	ID, IntegrationID, PropertyID string
+	FirstName, LastName, Email    string
+	Phone                         string // a MOBILE phone_1
+	LeaseIDs                      []string
+}
+
+// TransferRecord is a resident's move between two leases.
+type TransferRecord struct {
+	ID, IntegrationID, PropertyID, ResidentID string
+	LeaseIDPrevious, LeaseIDNext              string
+	EffectiveDate                             string
+}
+
+// stamped is a record with its times and insertion order.
+type stamped struct {
+	seq              int
+	created, updated time.Time
+	rec              any
+}
+
+type recordSet map[string]*stamped
+
+// records holds the read side's three kinds.
+type records struct {
+	seq                         int
+	leases, residents, transfer recordSet
+}
+
+func (s *Sim) recordsLocked() *records {
+	if s.recs == nil {
+		s.recs = &records{leases: recordSet{}, residents: recordSet{}, transfer: recordSet{}}
+	}
+	return s.recs
+}
+
+func (s *Sim) put(set func(*records) recordSet, id string, rec any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.recordsLocked()
+	now := s.now()
+	if old, ok := set(r)[id]; ok {
+		old.updated, old.rec = now, rec
+		return
+	}
+	r.seq++
+	set(r)[id] = &stamped{seq: r.seq, created: now, updated: now, rec: rec}
+}
+
+// PutLease adds or changes a lease (changing moves its updated_at).
+func (s *Sim) PutLease(l LeaseRecord) {
+	l.ResidentIDs = slices.Clone(l.ResidentIDs)
+	s.put(func(r *records) recordSet { return r.leases }, l.ID, l)
+}
+
+// PutResident adds or changes a resident.
+func (s *Sim) PutResident(p ResidentRecord) {
+	p.LeaseIDs = slices.Clone(p.LeaseIDs)
+	s.put(func(r *records) recordSet { return r.residents }, p.ID, p)
+}
+
+// PutTransfer adds or changes a lease transfer.
+func (s *Sim) PutTransfer(t TransferRecord) {
+	s.put(func(r *records) recordSet { return r.transfer }, t.ID, t)
+}
+
+// RemoveLease deletes a lease at the source: it is listed no more.
+func (s *Sim) RemoveLease(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.recordsLocked().leases, id)
+}
+
+// Lease returns a stored lease.
+func (s *Sim) Lease(id string) (LeaseRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.recordsLocked().leases[id]
+	if !ok {
+		return LeaseRecord{}, false
+	}
+	return st.rec.(LeaseRecord), true
+}
+
+// ListRequests counts authenticated GETs of the three lists.
+func (s *Sim) ListRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listRequests
+}
+
+// LeaseGets counts authenticated GET /v1/leases/{lease_id}.
+func (s *Sim) LeaseGets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leaseGets
+}
+
+// listSpec is one list endpoint: the query parameters it documents, and
+// which of them the simulator filters by.
+type listSpec struct {
+	set func(*records) recordSet
+	// documented are every query parameter of the endpoint; anything else
+	// is refused. filters are those the simulator applies; a documented
+	// one it does not simulate is refused too, rather than ignored, so a
+	// test never believes a filter worked.
+	documented []string
+	filters    map[string]func(any) string
+	render     func(*stamped) map[string]any
+}
+
+// The parameters of each list (propexo-openapi-extract.yml:342-451 leases,
+// 702-853 lease-transfers, 921-1086 residents).
+var (
+	leaseList = listSpec{
+		set: func(r *records) recordSet { return r.leases },
+		documented: []string{"order-by", "offset", "limit", "x_id", "x_property_id", "x_unit_id", "location_id", "unit_id",
+			"resident_id", "property_id", "integration_id", "before_move_in_date", "after_move_in_date", "before_move_out_date",
+			"after_move_out_date", "only_null_move_outs", "integration_vendor", "status_normalized", "status_raw", "unit_number"},
+		filters: map[string]func(any) string{
+			"integration_id":    func(v any) string { return v.(LeaseRecord).IntegrationID },
+			"property_id":       func(v any) string { return v.(LeaseRecord).PropertyID },
+			"x_id":              func(v any) string { return "x-" + v.(LeaseRecord).ID },
+			"status_raw":        func(v any) string { return v.(LeaseRecord).StatusRaw },
+			"status_normalized": func(v any) string { return v.(LeaseRecord).StatusNormalized },
+		},
+		render: renderLease,
+	}
+	residentList = listSpec{
+		set: func(r *records) recordSet { return r.residents },
+		documented: []string{"order-by", "offset", "limit", "x_id", "x_property_id", "location_id", "property_id", "lease_id",
+			"integration_id", "integration_vendor", "email_1", "phone_1"},
+		filters: map[string]func(any) string{
+			"integration_id": func(v any) string { return v.(ResidentRecord).IntegrationID },
+			"property_id":    func(v any) string { return v.(ResidentRecord).PropertyID },
+			"x_id":           func(v any) string { return "x-" + v.(ResidentRecord).ID },
+			"email_1":        func(v any) string { return v.(ResidentRecord).Email },
+		},
+		render: renderResident,
+	}
+	transferList = listSpec{
+		set: func(r *records) recordSet { return r.transfer },
+		documented: []string{"order-by", "offset", "limit", "x_id", "x_property_id", "location_id", "property_id", "resident_id",
+			"lease_id_next", "lease_id_previous", "unit_id_next", "unit_id_previous", "integration_id", "integration_vendor"},
+		filters: map[string]func(any) string{
+			"integration_id":    func(v any) string { return v.(TransferRecord).IntegrationID },
+			"property_id":       func(v any) string { return v.(TransferRecord).PropertyID },
+			"resident_id":       func(v any) string { return v.(TransferRecord).ResidentID },
+			"lease_id_next":     func(v any) string { return v.(TransferRecord).LeaseIDNext },
+			"lease_id_previous": func(v any) string { return v.(TransferRecord).LeaseIDPrevious },
+		},
+		render: renderTransfer,
+	}
+)
+
+// statusNormalized is the status_normalized filter's enum
+// (propexo-openapi-extract.yml, /v1/leases/ status_normalized).
+var statusNormalized = []string{"ACTIVE", "INACTIVE", "OTHER", "PENDING", "EVICTED"}
+
+func (s *Sim) listHandler(spec listSpec) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.readFails(w, r) {
+			return
+		}
+		q := r.URL.Query()
+		var issues []Issue
+		for k := range q {
+			switch {
+			case !slices.Contains(spec.documented, k):
+				issues = append(issues, Issue{Code: "unrecognized_keys", Path: []any{}, Message: "Unrecognized key(s) in object: '" + k + "'"})
+			case k != "order-by" && k != "offset" && k != "limit" && k != "lease_id" && spec.filters[k] == nil && q.Get(k) != "":
+				issues = append(issues, issue("custom", k, "filter "+k+" is not simulated"))
+			}
+		}
+		// offset: minimum 0, default 0; limit: 0 to 250, default 100 (each
+		// list's offset and limit parameters).
+		offset := intParam(q.Get("offset"), 0, 0, -1, "offset", &issues)
+		limit := intParam(q.Get("limit"), 100, 0, 250, "limit", &issues)
+		if v := q.Get("status_normalized"); v != "" && !slices.Contains(statusNormalized, v) {
+			issues = append(issues, issue("invalid_enum_value", "status_normalized", "Invalid enum value"))
+		}
+		// order-by: a field, optionally ":asc" or ":desc"; default
+		// created_at:desc (each list's order-by parameter).
+		field, dir, _ := strings.Cut(cmpStr(q.Get("order-by"), "created_at:desc"), ":")
+		if (field != "created_at" && field != "updated_at") || (dir != "" && dir != "asc" && dir != "desc") {
+			issues = append(issues, issue("invalid_enum_value", "order-by", "Invalid order-by"))
+		}
+		if len(issues) > 0 {
+			writeError(w, http.StatusBadRequest, "invalid_request", "invalid query", issues)
+			return
+		}
+		s.mu.Lock()
+		s.listRequests++
+		var all []*stamped
+		for _, st := range spec.set(s.recordsLocked()) {
+			ok := true
+			for k, get := range spec.filters {
+				if v := q.Get(k); v != "" && get(st.rec) != v {
+					ok = false
+				}
+			}
+			if ok && (q.Get("lease_id") == "" || slices.Contains(st.rec.(ResidentRecord).LeaseIDs, q.Get("lease_id"))) {
+				cp := *st
+				all = append(all, &cp)
+			}
+		}
+		s.mu.Unlock()
+		at := func(st *stamped) time.Time {
+			if field == "updated_at" {
+				return st.updated
+			}
+			return st.created
+		}
+		slices.SortFunc(all, func(a, b *stamped) int {
+			c := at(a).Compare(at(b))
+			if c == 0 {
+				c = a.seq - b.seq
+			}
+			if dir == "desc" {
+				c = -c
+			}
+			return c
+		})
+		page := all[min(offset, len(all)):min(offset+limit, len(all))]
+		results := make([]map[string]any, len(page))
+		for i, st := range page {
+			results[i] = spec.render(st)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{
+			"meta": map[string]any{"offset": offset, "limit": limit, "orderBy": []any{},
+				"hasMore": offset+len(page) < len(all), "total": len(all)},
+			"results": results,
+		})
+	}
+}
+
+// getLease answers one lease as {meta, results: Lease}
+// (propexo-openapi-extract.yml:2717); an unknown id is a 400, the only
+// error documented (propexo-openapi-extract.yml:603-700).
+func (s *Sim) getLease(w http.ResponseWriter, r *http.Request) {
+	if s.readFails(w, r) {
+		return
+	}
+	s.mu.Lock()
+	s.leaseGets++
+	st, ok := s.recordsLocked().leases[r.PathValue("id")]
+	var cp stamped
+	if ok {
+		cp = *st
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid_request", "lease "+r.PathValue("id")+" not found", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"offset": 0, "limit": 1, "orderBy": []any{}}, "results": renderLease(&cp)})
+}
+
+func null(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+func stamps(st *stamped, id string) map[string]any {
+	return map[string]any{"id": id, "created_at": st.created.UTC().Format(time.RFC3339Nano),
+		"updated_at": st.updated.UTC().Format(time.RFC3339Nano), "last_seen": st.updated.UTC().Format(time.RFC3339Nano),
+		"x_id": "x-" + id, "integration_vendor": "SAMPLE1", "custom_data": nil}
+}
+
+// renderLease gives every required key of the Lease schema
+// (propexo-openapi-extract.yml:2294-2640); absent values are null.
+func renderLease(st *stamped) map[string]any {
+	l := st.rec.(LeaseRecord)
+	m := stamps(st, l.ID)
+	res := make([]map[string]any, len(l.ResidentIDs))
+	for i, id := range l.ResidentIDs {
+		res[i] = map[string]any{"resident_id": id, "x_resident_type": nil, "resident_type_normalized": nil,
+			"move_in_date": null(l.MoveInDate), "move_out_date": null(l.MoveOutDate), "notice_date": nil, "custom_data": nil}
+	}
+	for k, v := range map[string]any{
+		"x_property_id": cmpStr(l.XPropertyID, "x-"+l.PropertyID), "x_resident_id": nil, "x_unit_id": nil, "residents_meta_data": res,
+		"application_date": nil, "deposit_amount": nil, "deposit_amount_in_cents": nil, "deposit_date": nil,
+		"end_date": null(l.EndDate), "realized_move_in_date": nil, "realized_move_out_date": nil,
+		"rent_amount_in_cents": nil, "rent_amount_market_in_cents": nil, "rent_due_day": nil, "rent_due_date": nil,
+		"scheduled_move_in_date": null(l.MoveInDate), "scheduled_move_out_date": null(l.MoveOutDate), "signature_date": nil,
+		"start_date": null(l.StartDate), "status": null(l.Status), "status_normalized": null(l.StatusNormalized),
+		"status_raw": null(l.StatusRaw), "term": nil, "type": nil, "unit_number": null(l.UnitNumber),
+		"write_off_amount_in_cents": nil, "write_off_amount_raw": nil, "balance_amount_in_cents": nil, "balance_amount_raw": nil,
+		"past_due_balance_in_cents": nil, "past_due_balance_raw": nil, "unit_id": nil, "property_id": l.PropertyID,
+		"integration_id": l.IntegrationID, "services": []any{},
+	} {
+		m[k] = v
+	}
+	return m
+}
+
+// renderResident gives every required key of a resident
+// (propexo-openapi-extract.yml:1737-2192).
+func renderResident(st *stamped) map[string]any {
+	p := st.rec.(ResidentRecord)
+	m := stamps(st, p.ID)
+	leases := make([]map[string]any, len(p.LeaseIDs))
+	for i, id := range p.LeaseIDs {
+		leases[i] = map[string]any{"lease_id": id, "x_resident_type": nil, "resident_type_normalized": nil,
+			"move_in_date": nil, "move_out_date": nil, "notice_date": nil, "custom_data": nil}
+	}
+	var phoneType any
+	if p.Phone != "" {
+		phoneType = "MOBILE"
+	}
+	var xLease any
+	if len(p.LeaseIDs) > 0 {
+		xLease = "x-" + p.LeaseIDs[0]
+	}
+	for k, v := range map[string]any{
+		"x_lease_id": xLease, "leases_meta_data": leases,
+		"address_1_alternate": nil, "address_1": nil, "address_2_alternate": nil, "address_2": nil, "balance_in_cents": nil,
+		"city_alternate": nil, "city": nil, "country_alternate": nil, "country": nil, "date_of_birth": nil,
+		"email_1": null(p.Email), "email_2": nil, "first_name": null(p.FirstName), "is_employee": nil,
+		"last_name": null(p.LastName), "late_balance_in_cents": nil, "middle_name": nil, "notes": nil,
+		"phone_1_type": phoneType, "phone_1": null(p.Phone), "phone_2_type": nil, "phone_2": nil,
+		"state_alternate": nil, "state": nil, "zip_alternate": nil, "zip": nil, "pets": []any{}, "vehicles": []any{},
+		"integration_id": p.IntegrationID, "property_id": p.PropertyID,
+	} {
+		m[k] = v
+	}
+	return m
+}
+
+// renderTransfer gives every required key of a lease transfer
+// (propexo-openapi-extract.yml:3388-3399 and its item schema).
+func renderTransfer(st *stamped) map[string]any {
+	t := st.rec.(TransferRecord)
+	m := stamps(st, t.ID)
+	for k, v := range map[string]any{
+		"x_property_id": "x-" + t.PropertyID, "x_location_id": nil, "x_resident_id": "x-" + t.ResidentID,
+		"x_lease_id_next": "x-" + t.LeaseIDNext, "x_lease_property_id_next": nil,
+		"x_lease_id_previous": "x-" + t.LeaseIDPrevious, "x_lease_property_id_previous": nil,
+		"x_unit_id_next": nil, "x_unit_id_previous": nil, "resident_type": nil, "resident_type_raw": nil,
+		"lease_status_next": nil, "lease_status_next_raw": nil, "lease_status_previous": nil, "lease_status_previous_raw": nil,
+		"transfer_effective_date": null(t.EffectiveDate), "integration_id": t.IntegrationID, "property_id": t.PropertyID,
+		"resident_id": t.ResidentID, "lease_id_next": t.LeaseIDNext, "lease_id_previous": t.LeaseIDPrevious,
+		"unit_id_next": nil, "unit_id_previous": nil,
+	} {
+		m[k] = v
+	}
+	return m
+}
+
+// Webhook is a delivery the simulator sends: minimal, naming the changed
+// record to re-fetch (PARTNERS.md:86-87). The extract documents no payload
+// schema; these names are the simulator's (event_id, trigger, model,
+// integration_id, record_id), and the receiver must re-fetch regardless.
+type Webhook struct {
+	EventID       string `json:"event_id"`
+	Trigger       string `json:"trigger"` // DATA_UPDATE or DATA_NEW (the triggers enum)
+	Model         string `json:"model"`   // e.g. leases (the model enum)
+	IntegrationID string `json:"integration_id"`
+	RecordID      string `json:"record_id"`
+}
+
+// SendWebhook posts w to url signed with secret: header propexo-signature,
+// the hex HMAC-SHA256 of the raw body (PARTNERS.md:85-86). It returns the
+// receiver's status.
+func (s *Sim) SendWebhook(ctx context.Context, url, secret string, w Webhook) (int, error) {
+	body, err := json.Marshal(w)
+	if err != nil {
+		return 0, err
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("propexo-signature", hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}

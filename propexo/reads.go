@@ -1,0 +1,244 @@
+package propexo
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The read side a lease sync uses: GET /v1/leases/, /v1/residents/ and
+// /v1/lease-transfers/ (propexo-openapi-extract.yml:342, 702, 921). Each is
+// paged by offset and limit (limit 1..250, default 100) and answers
+// {meta: {offset, limit, hasMore, total}, results: [...]}
+// (propexo-openapi-extract.yml ResponseMeta; PARTNERS.md:87-88).
+
+// MaxPage is the most records one page may hold on every list endpoint.
+const MaxPage = 250
+
+// ListQuery pages one list. Empty filters are not sent; a filter the
+// endpoint does not document is refused before any request.
+type ListQuery struct {
+	IntegrationID string
+	PropertyID    string
+	// LeaseID filters residents (GET /v1/residents/ only).
+	LeaseID string
+	// OrderBy is e.g. "updated_at:desc"; empty is the partner's default,
+	// created_at:desc.
+	OrderBy       string
+	Offset, Limit int
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Results []T
+	HasMore bool
+	Total   int
+}
+
+// Lease is a lease as Propexo lists it (the Lease schema,
+// propexo-openapi-extract.yml:2294). Dates are as sent ("YYYY-MM-DD" or an
+// ISO timestamp); Date reads them.
+type Lease struct {
+	ID               string            `json:"id"`
+	XID              string            `json:"x_id"`
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+	PropertyID       string            `json:"property_id"`
+	XPropertyID      string            `json:"x_property_id"`
+	IntegrationID    string            `json:"integration_id"`
+	UnitID           *string           `json:"unit_id"`
+	UnitNumber       *string           `json:"unit_number"`
+	Status           *string           `json:"status"`
+	StatusRaw        *string           `json:"status_raw"`
+	StatusNormalized *string           `json:"status_normalized"`
+	Type             *string           `json:"type"`
+	StartDate        *string           `json:"start_date"`
+	EndDate          *string           `json:"end_date"`
+	ScheduledMoveIn  *string           `json:"scheduled_move_in_date"`
+	ScheduledMoveOut *string           `json:"scheduled_move_out_date"`
+	RealizedMoveIn   *string           `json:"realized_move_in_date"`
+	RealizedMoveOut  *string           `json:"realized_move_out_date"`
+	Residents        []LeaseResidentOf `json:"residents_meta_data"`
+}
+
+// LeaseResidentOf is a lease's link to one resident (residents_meta_data).
+type LeaseResidentOf struct {
+	ResidentID   string  `json:"resident_id"`
+	ResidentType *string `json:"resident_type_normalized"`
+	MoveInDate   *string `json:"move_in_date"`
+	MoveOutDate  *string `json:"move_out_date"`
+}
+
+// Resident is a resident as Propexo lists it (_v1_residents__get_output).
+type Resident struct {
+	ID            string          `json:"id"`
+	XID           string          `json:"x_id"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	IntegrationID string          `json:"integration_id"`
+	PropertyID    string          `json:"property_id"`
+	FirstName     *string         `json:"first_name"`
+	LastName      *string         `json:"last_name"`
+	Email1        *string         `json:"email_1"`
+	Phone1        *string         `json:"phone_1"`
+	Phone1Type    *string         `json:"phone_1_type"`
+	Phone2        *string         `json:"phone_2"`
+	Phone2Type    *string         `json:"phone_2_type"`
+	Leases        []ResidentLease `json:"leases_meta_data"`
+}
+
+// ResidentLease is a resident's link to one lease (leases_meta_data).
+type ResidentLease struct {
+	LeaseID      string  `json:"lease_id"`
+	ResidentType *string `json:"resident_type_normalized"`
+	MoveInDate   *string `json:"move_in_date"`
+	MoveOutDate  *string `json:"move_out_date"`
+}
+
+// LeaseTransfer is a resident's move from one lease to another
+// (_v1_lease-transfers__get_output).
+type LeaseTransfer struct {
+	ID                    string    `json:"id"`
+	UpdatedAt             time.Time `json:"updated_at"`
+	IntegrationID         string    `json:"integration_id"`
+	PropertyID            string    `json:"property_id"`
+	ResidentID            string    `json:"resident_id"`
+	LeaseIDPrevious       string    `json:"lease_id_previous"`
+	LeaseIDNext           string    `json:"lease_id_next"`
+	TransferEffectiveDate *string   `json:"transfer_effective_date"`
+}
+
+// ListLeases reads one page of GET /v1/leases/.
+func (c *Client) ListLeases(ctx context.Context, q ListQuery) (*Page[Lease], error) {
+	return list[Lease](ctx, c, "/v1/leases/", q, false)
+}
+
+// ListResidents reads one page of GET /v1/residents/; LeaseID filters it.
+func (c *Client) ListResidents(ctx context.Context, q ListQuery) (*Page[Resident], error) {
+	return list[Resident](ctx, c, "/v1/residents/", q, true)
+}
+
+// ListLeaseTransfers reads one page of GET /v1/lease-transfers/.
+func (c *Client) ListLeaseTransfers(ctx context.Context, q ListQuery) (*Page[LeaseTransfer], error) {
+	return list[LeaseTransfer](ctx, c, "/v1/lease-transfers/", q, false)
+}
+
+// GetLease reads GET /v1/leases/{lease_id}, answered as {meta, results: Lease}
+// (propexo-openapi-extract.yml:2717). A lease Propexo does not know is a 400.
+func (c *Client) GetLease(ctx context.Context, id string) (*Lease, error) {
+	if err := requireID("lease_id", id); err != nil {
+		return nil, err
+	}
+	path := "/v1/leases/" + url.PathEscape(id)
+	body, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Results *Lease `json:"results"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil || w.Results == nil || w.Results.ID == "" {
+		if err == nil {
+			err = fmt.Errorf("no results")
+		}
+		return nil, &RequestError{Method: http.MethodGet, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
+	}
+	return w.Results, nil
+}
+
+func list[T any](ctx context.Context, c *Client, path string, q ListQuery, leaseFilter bool) (*Page[T], error) {
+	// limit is "a number between 1 and 250" (propexo-openapi-extract.yml:
+	// leases' limit parameter); 0 sends none, the partner's default 100.
+	if q.Limit < 0 || q.Limit > MaxPage || q.Offset < 0 {
+		return nil, &ValidationError{Fields: []FieldError{{Field: "limit", Message: fmt.Sprintf("must be 1 to %d, with offset >= 0", MaxPage)}}}
+	}
+	if q.LeaseID != "" && !leaseFilter {
+		return nil, &ValidationError{Fields: []FieldError{{Field: "lease_id", Message: "is not a filter of " + path}}}
+	}
+	v := url.Values{}
+	for k, s := range map[string]string{"integration_id": q.IntegrationID, "property_id": q.PropertyID, "lease_id": q.LeaseID, "order-by": q.OrderBy} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Offset > 0 {
+		v.Set("offset", strconv.Itoa(q.Offset))
+	}
+	full := path
+	if len(v) > 0 {
+		full += "?" + v.Encode()
+	}
+	body, err := c.do(ctx, http.MethodGet, full, nil)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		Meta struct {
+			HasMore *bool `json:"hasMore"`
+			Total   int   `json:"total"`
+		} `json:"meta"`
+		Results []T `json:"results"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil || w.Results == nil {
+		if err == nil {
+			err = fmt.Errorf("no results")
+		}
+		return nil, &RequestError{Method: http.MethodGet, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
+	}
+	out := &Page[T]{Results: w.Results, Total: w.Meta.Total}
+	// hasMore may be null (ResponseMeta): then the total decides.
+	if w.Meta.HasMore != nil {
+		out.HasMore = *w.Meta.HasMore
+	} else {
+		out.HasMore = len(w.Results) > 0 && q.Offset+len(w.Results) < w.Meta.Total
+	}
+	return out, nil
+}
+
+// Date reads a Propexo date, "YYYY-MM-DD" (the filters' format,
+// propexo-openapi-extract.yml: before_move_in_date) or a timestamp whose
+// calendar day is taken; nil or blank is no date.
+func Date(s *string) (*time.Time, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	v := *s
+	if len(v) > 10 && v[10] == 'T' {
+		v = v[:10]
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return nil, fmt.Errorf("propexo: date %q is not YYYY-MM-DD", *s)
+	}
+	return &t, nil
+}
+
+// SignatureHeader is the header a Propexo webhook delivery is signed in.
+const SignatureHeader = "propexo-signature"
+
+// VerifyWebhook reports whether sig is the hex HMAC-SHA256 of the raw body
+// keyed by secret, as Propexo signs every delivery (PARTNERS.md:85-86).
+// The comparison takes the same time wherever the first difference is.
+func VerifyWebhook(secret, body []byte, sig string) bool {
+	if len(secret) == 0 {
+		return false
+	}
+	got, err := hex.DecodeString(strings.TrimSpace(sig))
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}

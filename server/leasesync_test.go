@@ -1,0 +1,265 @@
+package main
+
+import (
+	"database/sql"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
+	"github.com/leasegraph/leasegraph/propexo/propexotest"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// withLeaseSync runs the app's queue with the lease sync against a fresh
+// simulator (over real HTTP), as the server wires it.
+func withLeaseSync(sims *sync.Map) envSetup {
+	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		sim := propexotest.New(propexotest.Options{})
+		t.Cleanup(sim.Close)
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		a.leaseSync = &propexosync.Service{DB: a.client, PageSize: 2}
+		a.propexoWebhookSecret = []byte(webhookSecret)
+		sims.Store(t.Name(), &syncSetup{sim: sim, svc: a.leaseSync, db: db})
+		ps, stop, err := startJobs(t.Context(), deliveryConfig{
+			Delivery:  config.Delivery{PropexoToken: "test-token", PropexoBaseURL: srv.URL},
+			LeaseSync: a.leaseSync, PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
+		}, nil, 0, a.client, db, dialect, a.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		a.prospects = ps.Prospects
+	}
+}
+
+const webhookSecret = "whsec-test-0123456789"
+
+func setupOf(sims *sync.Map, t *testing.T) *syncSetup {
+	v, _ := sims.Load(t.Name())
+	return v.(*syncSetup)
+}
+
+// syncSetup is a test's simulator and the app's sync service.
+type syncSetup struct {
+	sim *propexotest.Sim
+	svc *propexosync.Service
+	db  *sql.DB
+}
+
+const leaseSyncQuery = `{ clients { edges { node { leaseSync { phase full lastSuccessAt leasesSynced tenantsSynced leasesRemoved lastError } } } } }`
+
+type leaseSyncState struct {
+	Phase         string
+	Full          bool
+	LastSuccessAt *time.Time
+	LeasesSynced  int
+	TenantsSynced int
+	LeasesRemoved int
+	LastError     string
+}
+
+// syncLeases asks for a sync through the mutation and waits, through the
+// client's leaseSync, until a pass has finished after the request.
+func (e *env) syncLeases(token string) leaseSyncState {
+	e.t.Helper()
+	asked := time.Now().UTC().Add(-time.Millisecond)
+	var out struct {
+		SyncLeasesNow struct{ Queued bool }
+	}
+	// A sync still being completed by River joins the request; ask again
+	// until one is queued.
+	for deadline := time.Now().Add(10 * time.Second); !out.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
+		e.mustGQL(token, `mutation { syncLeasesNow { queued sync { phase } } }`, nil, &out)
+		if time.Now().After(deadline) {
+			e.t.Fatal("syncLeasesNow never queued a sync")
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var st struct {
+			Clients struct {
+				Edges []struct {
+					Node struct{ LeaseSync *leaseSyncState }
+				}
+			}
+		}
+		e.mustGQL(token, leaseSyncQuery, nil, &st)
+		if s := st.Clients.Edges[0].Node.LeaseSync; s != nil && s.Phase == "IDLE" && s.LastSuccessAt != nil && s.LastSuccessAt.After(asked) {
+			return *s
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no sync finished: %+v", st)
+		}
+	}
+}
+
+// Leases synced from Propexo answer /leases and leases(moving:): the
+// first sync stores them with their tenants, a lease deleted at Propexo is
+// no longer served after the next full sync, and the client sees the
+// sync's state in the graph.
+func TestLeaseSyncServesLeases(t *testing.T) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		sim := setupOf(&sims, t).sim
+		_, token := e.propexoClient("acme")
+		put := func(id, status, moveIn, moveOut, first string) {
+			sim.PutLease(propexotest.LeaseRecord{ID: id, IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
+				Status: status, StatusRaw: status, StatusNormalized: "ACTIVE", StartDate: "2025-01-01", EndDate: "2025-12-31",
+				MoveInDate: moveIn, MoveOutDate: moveOut, ResidentIDs: []string{"r-" + id}})
+			sim.PutResident(propexotest.ResidentRecord{ID: "r-" + id, IntegrationID: "int-acme", PropertyID: "prop-1",
+				FirstName: first, LastName: "Doe", Email: first + "@example.com", LeaseIDs: []string{id}})
+		}
+		put("L1", "Future", "2025-07-01", "", "ann")
+		put("L2", "Notice", "", "2025-07-10", "bob")
+		put("L3", "Future", "2025-07-20", "", "cyd")
+		// A lease of another integration is not this client's.
+		sim.PutLease(propexotest.LeaseRecord{ID: "X1", IntegrationID: "int-other", PropertyID: "p", Status: "Future", StartDate: "2025-07-01"})
+
+		st := e.syncLeases(token)
+		if st.LeasesSynced != 3 || st.TenantsSynced != 3 || st.Full || st.LastError != "" {
+			t.Fatalf("first sync state %+v", st)
+		}
+		names := func(query string) []string {
+			var out []string
+			for _, l := range e.leasesPage(token, query).Data {
+				for _, tn := range l["tenants"].([]any) {
+					out = append(out, tn.(map[string]any)["first_name"].(string))
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got := names(""); !slices.Equal(got, []string{"ann", "bob", "cyd"}) {
+			t.Fatalf("/leases tenants %v", got)
+		}
+		moving := func() []string {
+			var out struct {
+				Leases struct {
+					Edges []struct {
+						Node struct {
+							Status  string
+							Tenants []struct{ FirstName string }
+						}
+					}
+				}
+			}
+			e.mustGQL(token, `{ leases(first: 10, moving: {kinds: [MOVE_IN], from: "2025-07-01", to: "2025-07-31"}) { edges { node { status tenants { firstName } } } } }`, nil, &out)
+			var got []string
+			for _, ed := range out.Leases.Edges {
+				got = append(got, ed.Node.Tenants[0].FirstName)
+			}
+			slices.Sort(got)
+			return got
+		}
+		if got := moving(); !slices.Equal(got, []string{"ann", "cyd"}) {
+			t.Fatalf("moving in during July: %v", got)
+		}
+
+		sim.RemoveLease("L3")
+		setupOf(&sims, t).svc.FullEvery = time.Nanosecond // the next sync is full
+		st = e.syncLeases(token)
+		if st.LeasesRemoved != 1 {
+			t.Fatalf("full sync state %+v", st)
+		}
+		if got := names(""); !slices.Equal(got, []string{"ann", "bob"}) {
+			t.Fatalf("/leases after L3 was deleted at Propexo: %v", got)
+		}
+		if got := moving(); !slices.Equal(got, []string{"ann"}) {
+			t.Fatalf("moving in after L3 was deleted at Propexo: %v", got)
+		}
+	})
+}
+
+// syncLeasesNow needs the write scope and a client with a Propexo
+// integration id, and says so.
+func TestSyncLeasesNowRefusals(t *testing.T) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		id, _ := e.propexoClient("acme")
+		read := e.token(id, viewer.ScopeRead)
+		r := e.gql(read, `mutation { syncLeasesNow { queued } }`, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" {
+			t.Fatalf("read token: %+v", r.Errors)
+		}
+		_, other := e.propexoClient("other")
+		r = e.gql(other, `mutation($c: ID) { syncLeasesNow(clientId: $c) { queued } }`, map[string]any{"c": id})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
+			t.Fatalf("another client's token: %+v", r.Errors)
+		}
+		_, plain := e.newClient("no-integration")
+		r = e.gql(plain, `mutation { syncLeasesNow { queued } }`, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+			t.Fatalf("client without integration: %+v", r.Errors)
+		}
+		var out struct {
+			Clients struct {
+				Edges []struct {
+					Node struct{ LeaseSync *leaseSyncState }
+				}
+			}
+		}
+		e.mustGQL(plain, leaseSyncQuery, nil, &out)
+		if out.Clients.Edges[0].Node.LeaseSync != nil {
+			t.Fatalf("a client never synced has state %+v", out.Clients.Edges[0].Node.LeaseSync)
+		}
+	})
+}
+
+// A signed Propexo webhook naming a lease makes a job re-fetch it (202 at
+// once); a redelivery of the same event fetches nothing more; a forged
+// signature is refused (401) and changes nothing.
+func TestPropexoWebhook(t *testing.T) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		sim := setupOf(&sims, t).sim
+		_, token := e.propexoClient("acme")
+		lease := propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
+			Status: "Future", StatusRaw: "Future", StartDate: "2025-01-01", ResidentIDs: []string{"r1"}}
+		sim.PutLease(lease)
+		e.syncLeases(token)
+		status := func() string {
+			p := e.leasesPage(token, "")
+			if len(p.Data) != 1 {
+				t.Fatalf("/leases: %d leases", len(p.Data))
+			}
+			return p.Data[0]["status"].(string)
+		}
+		url := e.srv.URL + "/webhooks/propexo"
+		ev := propexotest.Webhook{EventID: "evt-1", Trigger: "DATA_UPDATE", Model: "leases", IntegrationID: "int-acme", RecordID: "L1"}
+
+		lease.Status, lease.StatusRaw = "Notice", "Notice"
+		sim.PutLease(lease)
+		if code, err := sim.SendWebhook(t.Context(), url, "not-the-secret-at-all", ev); err != nil || code != 401 {
+			t.Fatalf("forged signature: %d %v", code, err)
+		}
+		refreshJobs := func() int {
+			var n int
+			if err := setupOf(&sims, t).db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_lease'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := refreshJobs(); n != 0 || status() != "Future" {
+			t.Fatalf("after a forged webhook: %d re-fetch jobs", n)
+		}
+
+		if code, err := sim.SendWebhook(t.Context(), url, webhookSecret, ev); err != nil || code != 202 {
+			t.Fatalf("signed webhook: %d %v", code, err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); status() != "Notice"; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the webhook's lease was never re-fetched")
+			}
+		}
+		if code, err := sim.SendWebhook(t.Context(), url, webhookSecret, ev); err != nil || code != 202 {
+			t.Fatalf("redelivery: %d %v", code, err)
+		}
+		if n, gets := refreshJobs(), sim.LeaseGets(); n != 1 || gets != 1 {
+			t.Fatalf("one event delivered twice: %d re-fetch jobs, %d lease reads; want 1", n, gets)
+		}
+	})
+}
