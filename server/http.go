@@ -66,6 +66,8 @@ type app struct {
 	// requestTimeout is the deadline of a GraphQL operation or a /leases
 	// request (0: defaultRequestTimeout).
 	requestTimeout time.Duration
+	// sockets are the open websockets, closed (1001) when the server stops.
+	sockets *handler.OpenSockets
 	// health runs /healthz's database check, one at a time.
 	health healthCheck
 }
@@ -109,6 +111,10 @@ func (a *app) routes() http.Handler {
 	gqlConfig := a.graphql
 	gqlConfig.OperationTimeout = a.timeout()
 	gqlConfig.Guard, gqlConfig.Tenancy, gqlConfig.SocketRecheck = a.guard, a.tenancy, a.limits.SocketRecheck
+	if a.sockets == nil {
+		a.sockets = &handler.OpenSockets{}
+	}
+	gqlConfig.Sockets = a.sockets
 	gql := handler.New(a.client, graph.Services{
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},

@@ -68,6 +68,9 @@ type Config struct {
 	// SocketRecheck is how often an open websocket's token is re-checked
 	// (zero: the setting's default).
 	SocketRecheck time.Duration
+	// Sockets, when set, registers the open websockets so that the
+	// server can close them when it stops.
+	Sockets *OpenSockets
 }
 
 // New serves /graphql: POST and GET over HTTP and the websocket
