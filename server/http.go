@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 
 	"github.com/leasegraph/leasegraph/apperr"
@@ -26,6 +25,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/internal/playground"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/leases/rest"
@@ -105,7 +105,9 @@ func (a *app) routes() http.Handler {
 	if a.demoToken != "" {
 		uiHeaders = map[string]string{"Authorization": "Bearer " + a.demoToken}
 	}
-	mux.Handle("GET /{$}", noFraming(playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders))))
+	ui := playground.Handler{Title: "leasegraph", Endpoint: "/graphql", Headers: uiHeaders}
+	mux.HandleFunc("GET /{$}", ui.Page)
+	mux.Handle("GET "+playground.Base, playground.Files())
 	mux.HandleFunc("GET /healthz", a.healthz)
 	api := a.cors()
 	gqlConfig := a.graphql
@@ -293,16 +295,6 @@ func securityHeaders(next http.Handler) http.Handler {
 			// 413, ...) are never cached either: answers hold tenants' data.
 			h.Set("Cache-Control", "no-store")
 		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// noFraming keeps a page out of every frame: the playground holds a token
-// (in demo mode, pre-filled) and runs what is typed into it.
-func noFraming(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
-		w.Header().Set("X-Frame-Options", "DENY")
 		next.ServeHTTP(w, r)
 	})
 }
