@@ -131,7 +131,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	return shutdown(srv, stopJobs, cfg.ShutdownTimeout, log)
+	return shutdown(srv, a.sockets, stopJobs, cfg.ShutdownTimeout, log)
 }
 
 // shutdown stops the process gracefully within timeout: the listener
@@ -139,13 +139,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // in-flight requests run to their end, then background jobs finish or are
 // cancelled; serve's deferred calls then close the database. Only a
 // request still running at the timeout is cut.
-func shutdown(srv *http.Server, stopJobs func(context.Context), timeout time.Duration, log *slog.Logger) error {
+func shutdown(srv *http.Server, sockets *handler.OpenSockets, stopJobs func(context.Context), timeout time.Duration, log *slog.Logger) error {
 	log.Info("shutting down: waiting for in-flight requests and jobs", "timeout", timeout.String())
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn("requests still running at the shutdown timeout were cut", "error", err.Error())
 		_ = srv.Close()
+	}
+	// Shutdown does not wait for hijacked connections: without this wait
+	// the process could exit before a websocket's close frame is written.
+	if err := sockets.Wait(ctx); err != nil {
+		log.Warn("websockets still open at the shutdown timeout were cut")
 	}
 	stopJobs(ctx)
 	log.Info("stopped")

@@ -93,6 +93,24 @@ func TestGracefulShutdown(t *testing.T) {
 		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
 		}
+
+		// With no request in flight, Shutdown returns at once: the process
+		// still waits for its websockets' close frames before it exits.
+		p = startServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn")
+		ws, ack = dialWS(t, p.url, map[string]string{"Authorization": "Bearer " + token})
+		if ack.Type != "connection_ack" {
+			t.Fatalf("websocket: want connection_ack, got %s %s", ack.Type, ack.Payload)
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if m := ws.read(); m.Type != "closed" || string(m.Payload) != "1001" {
+			t.Fatalf("idle server's websocket after SIGTERM: want a close frame with 1001, got %s %s", m.Type, m.Payload)
+		}
+		<-p.done
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
+		}
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()

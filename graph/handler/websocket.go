@@ -77,7 +77,7 @@ type sockets struct {
 // the process exits, without a close frame.
 type OpenSockets struct {
 	mu      sync.Mutex
-	open    map[*socket]struct{}
+	open    map[*socket]chan struct{} // closed once the connection has ended
 	closing bool
 }
 
@@ -89,21 +89,25 @@ func (o *OpenSockets) add(s *socket) bool {
 		return false
 	}
 	if o.open == nil {
-		o.open = map[*socket]struct{}{}
+		o.open = map[*socket]chan struct{}{}
 	}
-	o.open[s] = struct{}{}
+	o.open[s] = make(chan struct{})
 	return true
 }
 
-func (o *OpenSockets) remove(s *socket) {
+// ended unregisters s once its connection has ended (close frame sent).
+func (o *OpenSockets) ended(s *socket) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	delete(o.open, s)
+	if done, ok := o.open[s]; ok {
+		close(done)
+		delete(o.open, s)
+	}
 }
 
 // GoingAway closes every open websocket with 1001 (their operations are
 // cancelled, so subscriptions end) and refuses any socket that completes
-// its connection_init afterwards.
+// its connection_init afterwards. It does not wait: see Wait.
 func (o *OpenSockets) GoingAway() {
 	o.mu.Lock()
 	o.closing = true
@@ -115,6 +119,26 @@ func (o *OpenSockets) GoingAway() {
 	for _, s := range open {
 		s.close(CloseGoingAway, "Going away: the server is stopping")
 	}
+}
+
+// Wait returns once every registered websocket's connection has ended, or
+// when ctx ends, so that the process does not exit before the close
+// frames are written.
+func (o *OpenSockets) Wait(ctx context.Context) error {
+	o.mu.Lock()
+	pending := make([]chan struct{}, 0, len(o.open))
+	for _, done := range o.open {
+		pending = append(pending, done)
+	}
+	o.mu.Unlock()
+	for _, done := range pending {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 func (a *sockets) initSocket(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
@@ -152,7 +176,6 @@ func (a *sockets) initSocket(ctx context.Context, p transport.InitPayload) (cont
 		return deny(CloseGoingAway, "Going away", "the server is stopping; connect again")
 	}
 	if !a.guard.OpenSocket(key) {
-		a.open.remove(s)
 		return deny(CloseTooManyRequests, "Too many requests", "this API token holds the most websockets it may open at once; close one first")
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -160,7 +183,6 @@ func (a *sockets) initSocket(ctx context.Context, p transport.InitPayload) (cont
 	go func() {
 		a.watchSocket(ctx, s) // returns once the socket is closed
 		a.guard.CloseSocket(key)
-		a.open.remove(s)
 	}()
 	return viewer.NewContext(ctx, v), nil, nil
 }
@@ -322,7 +344,15 @@ type socketTransport struct {
 }
 
 // Do serves one connection.
+// It returns once the connection has ended, which is when the registry
+// lets the socket go.
 func (t socketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	s := socketFrom(r.Context())
+	if s == nil { // not through the server's middleware (WithSocketAddr)
+		s = &socket{addr: "unknown"}
+		r = r.WithContext(withSocket(r.Context(), s))
+	}
+	defer t.a.open.ended(s)
 	t.Websocket.Do(w, r, socketExec{GraphExecutor: exec, a: t.a})
 }
 
