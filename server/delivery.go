@@ -48,8 +48,8 @@ func demoPropexo(d config.Delivery) deliveryConfig {
 // elects one leader per database to run periodic jobs) and returns the
 // prospects service the API uses; stop lets running jobs finish until its
 // context ends, then cancels them (River makes a cancelled attempt
-// retryable, and DeliveryWorker resumes from the IntegrationJob's state). It works Propexo
-// deliveries when a Propexo token is configured (without one, deliveries are
+// retryable, and DeliveryWorker resumes from the IntegrationJob's state).
+// It works Propexo deliveries when a Propexo token is configured (without one, deliveries are
 // recorded as NOT_SENT) and, when scr is set, the SmartMove refreshes: the
 // job each moving postback inserts, and the periodic refresh every
 // refreshEvery, run by the leader only.

@@ -71,6 +71,8 @@ func Files() http.Handler {
 	})
 }
 
+// setHeaders keeps the playground out of every frame: it holds a token (in
+// demo mode, pre-filled) and runs what is typed into it.
 func setHeaders(w http.ResponseWriter) {
 	w.Header().Set("Content-Security-Policy", CSP)
 	w.Header().Set("X-Frame-Options", "DENY")
