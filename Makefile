@@ -3,7 +3,12 @@
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate migrations bench vet lint staticcheck vulncheck check-generated
+.PHONY: run test check generate migrations bench vet lint staticcheck vulncheck check-generated playground
+
+## playground: re-fetch the vendored GraphiQL release (and React) at the versions pinned in
+## internal/playground/update.sh from the npm registry (npm pack), with their licenses
+playground:
+	internal/playground/update.sh
 
 ## run: the server on http://localhost:8080 with SQLite, demo data and GraphiQL
 run:

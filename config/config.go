@@ -34,6 +34,9 @@ type Config struct {
 	// RequestTimeout is the deadline of a GraphQL operation or a /leases
 	// request.
 	RequestTimeout time.Duration
+	// ShutdownTimeout is how long a stopping server waits for in-flight
+	// requests and running jobs before it cuts them.
+	ShutdownTimeout time.Duration
 	// AuthCacheTTL is how long a token's authentication and its client's
 	// status sets are reused (tenancy.Service.CacheTTL).
 	AuthCacheTTL time.Duration

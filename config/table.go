@@ -115,6 +115,10 @@ func table(c *Config) []Setting {
 				"`/leases` request: then it answers 503 `TIMEOUT` and its SQL is cancelled. For a streamed `/leases` CSV export it is " +
 				"an idle deadline: each page sent pushes it back",
 			set: duration(&c.RequestTimeout, false)},
+		{Name: "LEASEGRAPH_SHUTDOWN_TIMEOUT", Default: "30s",
+			Help: "on SIGTERM or SIGINT, how long in-flight requests and running background jobs may take to finish (new " +
+				"connections are refused at once, websockets are closed with 1001); then jobs are cancelled and the process exits",
+			set: duration(&c.ShutdownTimeout, false)},
 		{Name: "LEASEGRAPH_DB_STATEMENT_TIMEOUT", Shown: "request timeout + `5s`",
 			Help: "PostgreSQL `statement_timeout` on the server's connections, a backstop in case a cancel cannot reach the " +
 				"database (`0`: off; migrations and CLI commands run without it)",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -65,16 +66,18 @@ func demoPropexo(d config.Delivery) deliveryConfig {
 
 // startJobs starts this process's one River client (one, because River
 // elects one leader per database to run periodic jobs) and returns the
-// prospects service the API uses; stop drains the workers. It works Propexo
-// deliveries when a Propexo token is configured (without one, deliveries are
+// prospects service the API uses; stop lets running jobs finish until its
+// context ends, then cancels them (River makes a cancelled attempt
+// retryable, and DeliveryWorker resumes from the IntegrationJob's state).
+// It works Propexo deliveries when a Propexo token is configured (without one, deliveries are
 // recorded as NOT_SENT) and, when scr is set, the SmartMove refreshes: the
 // job each moving postback inserts, and the periodic refresh every
 // refreshEvery, run by the leader only.
-func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, refreshEvery time.Duration, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (jobServices, func(), error) {
+func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, refreshEvery time.Duration, client *ent.Client, db *sql.DB, dialect string, log *slog.Logger) (jobServices, func(context.Context), error) {
 	none := jobServices{Prospects: &prospects.Service{DB: client}}
 	sendSMS := dc.SMS.Configured()
 	if dc.PropexoToken == "" && scr == nil && !sendSMS {
-		return none, func() {}, nil
+		return none, func(context.Context) {}, nil
 	}
 	workers := river.NewWorkers()
 	if dc.PropexoToken != "" {
@@ -133,15 +136,24 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		dc.LeaseSync.Queue = q
 	}
 	if dc.InsertOnly {
-		return out, func() {}, nil
+		return out, func(context.Context) {}, nil
 	}
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return none, nil, err
 	}
-	stop := func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = q.Stop(sctx)
+	var once sync.Once
+	stop := func(ctx context.Context) {
+		once.Do(func() {
+			if err := q.Stop(ctx); err == nil {
+				return
+			}
+			log.Warn("background jobs still running at the shutdown timeout: cancelling them")
+			cctx, cancel := context.WithTimeout(context.Background(), stopAndCancelWait)
+			defer cancel()
+			if err := q.River.StopAndCancel(cctx); err != nil {
+				log.Warn("background jobs did not return after their cancellation", "error", err.Error())
+			}
+		})
 	}
 	return out, stop, nil
 }
@@ -157,6 +169,10 @@ func demoTwilio(dc deliveryConfig, publicURL string) deliveryConfig {
 	dc.PublicURL = publicURL
 	return dc
 }
+
+// stopAndCancelWait bounds the wait for cancelled jobs to return: a job
+// that ignores its context must not keep the process from exiting.
+const stopAndCancelWait = 5 * time.Second
 
 func or(d, def time.Duration) time.Duration {
 	if d > 0 {

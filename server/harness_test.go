@@ -255,3 +255,11 @@ func withAuthCacheTTL(d time.Duration) envSetup {
 		a.tenancy = &tenancy.Service{DB: a.client, CacheTTL: d}
 	}
 }
+
+// stopJobsWithin stops a test's job queue as a server's shutdown would,
+// within d.
+func stopJobsWithin(stop func(context.Context), d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	stop(ctx)
+}

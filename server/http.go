@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 
 	"github.com/leasegraph/leasegraph/apperr"
@@ -26,6 +25,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/internal/playground"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
@@ -84,6 +84,8 @@ type app struct {
 	exportPage int
 	// deadlineHooks: tests only (zero: the wall clock).
 	deadlineHooks deadlineHooks
+	// sockets are the open websockets, closed (1001) when the server stops.
+	sockets *handler.OpenSockets
 	// health runs /healthz's database check, one at a time.
 	health healthCheck
 }
@@ -121,12 +123,18 @@ func (a *app) routes() http.Handler {
 	if a.demoToken != "" {
 		uiHeaders = map[string]string{"Authorization": "Bearer " + a.demoToken}
 	}
-	mux.Handle("GET /{$}", noFraming(playground.Handler("leasegraph", "/graphql", playground.WithGraphiqlUiHeaders(uiHeaders))))
+	ui := playground.Handler{Title: "leasegraph", Endpoint: "/graphql", Headers: uiHeaders}
+	mux.HandleFunc("GET /{$}", ui.Page)
+	mux.Handle("GET "+playground.Base, playground.Files())
 	mux.HandleFunc("GET /healthz", a.healthz)
 	api := a.cors()
 	gqlConfig := a.graphql
 	gqlConfig.OperationTimeout = a.timeout()
 	gqlConfig.Guard, gqlConfig.Tenancy, gqlConfig.SocketRecheck = a.guard, a.tenancy, a.limits.SocketRecheck
+	if a.sockets == nil {
+		a.sockets = &handler.OpenSockets{}
+	}
+	gqlConfig.Sockets = a.sockets
 	gql := handler.New(a.client, graph.Services{
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
@@ -315,16 +323,6 @@ func securityHeaders(next http.Handler) http.Handler {
 			// 413, ...) are never cached either: answers hold tenants' data.
 			h.Set("Cache-Control", "no-store")
 		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// noFraming keeps a page out of every frame: the playground holds a token
-// (in demo mode, pre-filled) and runs what is typed into it.
-func noFraming(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
-		w.Header().Set("X-Frame-Options", "DENY")
 		next.ServeHTTP(w, r)
 	})
 }

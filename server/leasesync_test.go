@@ -32,7 +32,7 @@ func withLeaseSync(sims *sync.Map) envSetup {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(stop)
+		t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
 		a.prospects = ps.Prospects
 	}
 }

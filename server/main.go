@@ -107,7 +107,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("starting background jobs: %w", err)
 	}
-	defer stopJobs()
+	defer func() {
+		// Only when serve returns early; a shutdown has stopped them already.
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		stopJobs(ctx)
+	}()
 	a.prospects, a.sms = jobbed.Prospects, jobbed.SMS
 	a.twilioHook = &sms.Hook{DB: client, AuthToken: delivery.SMS.AuthToken, PublicURL: delivery.PublicURL, Log: log}
 	if cfg.Demo {
@@ -127,6 +132,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	srv.RegisterOnShutdown(a.sockets.GoingAway)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("leasegraph listening", "url", "http://localhost:"+cfg.Port, "playground", "http://localhost:"+cfg.Port+"/", "database", databaseKind(cfg.DatabaseURL))
@@ -135,9 +141,30 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return shutdown(srv, a.sockets, stopJobs, cfg.ShutdownTimeout, log)
+}
+
+// shutdown stops the process gracefully within timeout: the listener
+// closes (new connections are refused), websockets are closed with 1001,
+// in-flight requests run to their end, then background jobs finish or are
+// cancelled; serve's deferred calls then close the database. Only a
+// request still running at the timeout is cut.
+func shutdown(srv *http.Server, sockets *handler.OpenSockets, stopJobs func(context.Context), timeout time.Duration, log *slog.Logger) error {
+	log.Info("shutting down: waiting for in-flight requests and jobs", "timeout", timeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("requests still running at the shutdown timeout were cut", "error", err.Error())
+		_ = srv.Close()
+	}
+	// Shutdown does not wait for hijacked connections: without this wait
+	// the process could exit before a websocket's close frame is written.
+	if err := sockets.Wait(ctx); err != nil {
+		log.Warn("websockets still open at the shutdown timeout were cut")
+	}
+	stopJobs(ctx)
+	log.Info("stopped")
+	return nil
 }
 
 func databaseKind(url string) string {

@@ -58,7 +58,7 @@ func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stop)
+	t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
 	return svc.Prospects
 }
 

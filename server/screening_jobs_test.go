@@ -34,7 +34,7 @@ func withScreeningJobs(refreshEvery time.Duration, insertOnly bool) envSetup {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(stop)
+		t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
 	}
 }
 

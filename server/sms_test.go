@@ -73,7 +73,7 @@ func withTwilio(shared twiliotest.Options) envSetup {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(stop)
+		t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
 		a.prospects, a.sms = svc.Prospects, svc.SMS
 		a.twilioHook = &sms.Hook{DB: a.client, AuthToken: testTwilioToken, PublicURL: testPublicURL, Log: a.log}
 		smsEnvs.Store(t.Name(), se)

@@ -80,6 +80,9 @@ type Config struct {
 	// settings: the fast path's output is gqlgen's, byte for byte.
 	NoFastPath     bool
 	FastPathServed func()
+	// Sockets, when set, registers the open websockets so that the
+	// server can close them when it stops.
+	Sockets *OpenSockets
 }
 
 // New serves /graphql: POST and GET over HTTP and the websocket

@@ -32,7 +32,10 @@ import (
 // the token (and spends its rate limit) before it runs, and a watcher
 // closes the socket (4401) within cfg.SocketRecheck of a revocation.
 func websocketTransport(cfg Config, log *slog.Logger) socketTransport {
-	a := &sockets{guard: cfg.Guard, tenancy: cfg.Tenancy, log: log, timeout: cfg.OperationTimeout, recheck: cfg.SocketRecheck}
+	a := &sockets{guard: cfg.Guard, tenancy: cfg.Tenancy, log: log, timeout: cfg.OperationTimeout, recheck: cfg.SocketRecheck, open: cfg.Sockets}
+	if a.open == nil {
+		a.open = &OpenSockets{}
+	}
 	return socketTransport{a: a, Websocket: transport.Websocket{
 		Implementation:        socketAcceptor{},
 		KeepAlivePingInterval: 15 * time.Second,
@@ -49,6 +52,9 @@ func websocketTransport(cfg Config, log *slog.Logger) socketTransport {
 // Close codes beyond RFC 6455's, in the 4xxx range graphql-transport-ws
 // uses for its own (4401, 4403).
 const (
+	// CloseGoingAway is RFC 6455's 1001: the server is stopping, and a
+	// client may reconnect (to another instance, or to this one restarted).
+	CloseGoingAway       = 1001
 	CloseUnauthorized    = 4401
 	CloseForbidden       = 4403
 	CloseTooManyRequests = 4429
@@ -62,6 +68,77 @@ type sockets struct {
 	// timeout bounds a token re-check; recheck is how often an idle
 	// socket's token is re-checked.
 	timeout, recheck time.Duration
+	open             *OpenSockets
+}
+
+// OpenSockets is the registry of a server's open websockets, so that a
+// stopping server can close them: net/http's Shutdown neither tracks nor
+// waits for a hijacked connection, which would otherwise just be cut when
+// the process exits, without a close frame.
+type OpenSockets struct {
+	mu      sync.Mutex
+	open    map[*socket]chan struct{} // closed once the connection has ended
+	closing bool
+}
+
+// add registers s; false once GoingAway was called.
+func (o *OpenSockets) add(s *socket) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closing {
+		return false
+	}
+	if o.open == nil {
+		o.open = map[*socket]chan struct{}{}
+	}
+	o.open[s] = make(chan struct{})
+	return true
+}
+
+// ended unregisters s once its connection has ended (close frame sent).
+func (o *OpenSockets) ended(s *socket) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if done, ok := o.open[s]; ok {
+		close(done)
+		delete(o.open, s)
+	}
+}
+
+// GoingAway closes every open websocket with 1001 (their operations are
+// cancelled, so subscriptions end) and refuses any socket that completes
+// its connection_init afterwards. It does not wait: see Wait.
+func (o *OpenSockets) GoingAway() {
+	o.mu.Lock()
+	o.closing = true
+	open := make([]*socket, 0, len(o.open))
+	for s := range o.open {
+		open = append(open, s)
+	}
+	o.mu.Unlock()
+	for _, s := range open {
+		s.close(CloseGoingAway, "Going away: the server is stopping")
+	}
+}
+
+// Wait returns once every registered websocket's connection has ended, or
+// when ctx ends, so that the process does not exit before the close
+// frames are written.
+func (o *OpenSockets) Wait(ctx context.Context) error {
+	o.mu.Lock()
+	pending := make([]chan struct{}, 0, len(o.open))
+	for _, done := range o.open {
+		pending = append(pending, done)
+	}
+	o.mu.Unlock()
+	for _, done := range pending {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 func (a *sockets) initSocket(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
@@ -94,6 +171,9 @@ func (a *sockets) initSocket(ctx context.Context, p transport.InitPayload) (cont
 		} else if err != nil {
 			return deny(CloseForbidden, "Forbidden", classify.Respond(ctx, a.log, "authenticating a websocket", err).Message)
 		}
+	}
+	if !a.open.add(s) {
+		return deny(CloseGoingAway, "Going away", "the server is stopping; connect again")
 	}
 	if !a.guard.OpenSocket(key) {
 		return deny(CloseTooManyRequests, "Too many requests", "this API token holds the most websockets it may open at once; close one first")
@@ -264,7 +344,15 @@ type socketTransport struct {
 }
 
 // Do serves one connection.
+// It returns once the connection has ended, which is when the registry
+// lets the socket go.
 func (t socketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	s := socketFrom(r.Context())
+	if s == nil { // not through the server's middleware (WithSocketAddr)
+		s = &socket{addr: "unknown"}
+		r = r.WithContext(withSocket(r.Context(), s))
+	}
+	defer t.a.open.ended(s)
 	t.Websocket.Do(w, r, socketExec{GraphExecutor: exec, a: t.a})
 }
 

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/demo"
+)
+
+// TestGracefulShutdown, with the real binary: on SIGTERM the server stops
+// accepting connections and closes its websockets with 1001, while a
+// request already in flight still gets its whole answer; then it exits 0.
+// The request is held in flight by its own body: the client sends the
+// headers with Expect: 100-continue, the server's "100 Continue" shows the
+// handler is reading the body, and the rest of the body is sent only after
+// the shutdown has visibly begun. No sleep decides anything.
+func TestGracefulShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs server processes")
+	}
+	bin := buildServer(t, t.TempDir())
+	run := func(t *testing.T, dbURL string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		const token = "lg_fixed_demo_token_for_shutdown"
+		p := startServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn")
+
+		ws, ack := dialWS(t, p.url, map[string]string{"Authorization": "Bearer " + token})
+		if ack.Type != "connection_ack" {
+			t.Fatalf("websocket: want connection_ack, got %s %s", ack.Type, ack.Payload)
+		}
+
+		addr := strings.TrimPrefix(p.url, "http://")
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(time.Minute)) // a bound on a hung test, not an assertion
+		body := `{"query": "{ leases { totalCount } }"}`
+		fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
+			"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", addr, token, len(body))
+		r := bufio.NewReader(conn)
+		cont, err := http.ReadResponse(r, nil)
+		if err != nil || cont.StatusCode != http.StatusContinue {
+			t.Fatalf("want 100 Continue once the handler reads the body, got %v %v", cont, err)
+		}
+
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if m := ws.read(); m.Type != "closed" || string(m.Payload) != "1001" {
+			t.Fatalf("websocket after SIGTERM: want a close frame with 1001, got %s %s", m.Type, m.Payload)
+		}
+		// The listener is closed before the websockets are (net/http runs
+		// the shutdown hooks after closing its listeners).
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			t.Fatal("a new connection was accepted after SIGTERM")
+		}
+
+		if _, err := io.WriteString(conn, body); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("the in-flight request was dropped: %v", err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		var out struct {
+			Data struct{ Leases struct{ TotalCount int } }
+		}
+		if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil || out.Data.Leases.TotalCount != demo.Leases {
+			t.Fatalf("in-flight request: HTTP %d %s; want 200 with %d leases", res.StatusCode, raw, demo.Leases)
+		}
+
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			t.Fatal("the server did not exit after its in-flight request ended")
+		}
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
+		}
+
+		// With no request in flight, Shutdown returns at once: the process
+		// still waits for its websockets' close frames before it exits.
+		p = startServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn")
+		ws, ack = dialWS(t, p.url, map[string]string{"Authorization": "Bearer " + token})
+		if ack.Type != "connection_ack" {
+			t.Fatalf("websocket: want connection_ack, got %s %s", ack.Type, ack.Payload)
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if m := ws.read(); m.Type != "closed" || string(m.Payload) != "1001" {
+			t.Fatalf("idle server's websocket after SIGTERM: want a close frame with 1001, got %s %s", m.Type, m.Payload)
+		}
+		<-p.done
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		run(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testknobs.SkipPostgres(t)
+		run(t, postgresSchema(t))
+	})
+}
