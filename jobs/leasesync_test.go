@@ -113,7 +113,14 @@ func (e *syncEnv) put(n int, status string) {
 // syncNow queues a sync and waits until a pass has finished after it.
 func (e *syncEnv) syncNow(t *testing.T) *ent.LeaseSync {
 	t.Helper()
-	before := time.Now().UTC().Add(-time.Millisecond)
+	// The sync to wait for is the one that succeeds after this call began:
+	// not the previous one, even when it finished within the clock's
+	// resolution of now (the databases keep microseconds).
+	before := time.Now().UTC().Truncate(time.Microsecond)
+	var prev time.Time
+	if st, err := e.db.Client.LeaseSync.Query().Where(leasesync.ClientID(e.clientID)).Only(dbtest.System()); err == nil && st.LastSuccessAt != nil {
+		prev = *st.LastSuccessAt
+	}
 	// River completes a job a moment after its Work returns; until then a
 	// new sync joins the finished one.
 	for {
@@ -131,7 +138,7 @@ func (e *syncEnv) syncNow(t *testing.T) *ent.LeaseSync {
 		if err != nil && !ent.IsNotFound(err) {
 			t.Fatal(err)
 		}
-		if st != nil && st.Phase == leasesync.PhaseIDLE && st.LastSuccessAt != nil && st.LastSuccessAt.After(before) {
+		if st != nil && st.Phase == leasesync.PhaseIDLE && st.LastSuccessAt != nil && st.LastSuccessAt.After(prev) && !st.LastSuccessAt.Before(before) {
 			return st
 		}
 		if time.Now().After(deadline) {

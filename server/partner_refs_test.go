@@ -219,6 +219,21 @@ const uniquePartnerRefsMigration = "20261130121423"
 // undoAfterPartnerRefs undoes the migrations after it, newest first, so that
 // the upgrade can be replayed in order. A new migration adds its undo here.
 var undoAfterPartnerRefs = []string{
+	// 20261130182619_propexo_sync
+	`DROP TABLE lease_syncs`,
+	`DROP INDEX tenant_lease_id_propexo_id`,
+	`ALTER TABLE tenants DROP COLUMN propexo_id`,
+	`DROP INDEX lease_client_id_propexo_id`,
+	`ALTER TABLE leases DROP COLUMN source`,
+	`ALTER TABLE leases DROP COLUMN propexo_id`,
+	`ALTER TABLE leases DROP COLUMN removed_at`,
+	`ALTER TABLE leases DROP COLUMN propexo_seen_at`,
+	`ALTER TABLE leases DROP COLUMN transferred`,
+	// 20261130175641_sms_delivery
+	`ALTER TABLE integration_jobs DROP COLUMN partner_status`,
+	`ALTER TABLE integration_jobs DROP COLUMN error_code`,
+	`ALTER TABLE integration_jobs DROP COLUMN segments`,
+	`ALTER TABLE integration_jobs DROP COLUMN sent_at`,
 	// 20261130142644_propexo_delivery_reconcile
 	`ALTER TABLE integration_jobs DROP COLUMN complete_partial`,
 	`ALTER TABLE integration_jobs DROP COLUMN send_started_at`,
