@@ -99,6 +99,8 @@ func table(c *Config) []Setting {
 				"(or run a command) while any is pending, for deployments that run `server migrate` as their own step",
 			set: oneOf(&c.Migrate, MigrateAuto, MigrateOff)},
 		{Name: "LOG_LEVEL", Default: "info", Help: "`debug`, `info`, `warn`, `error`", set: logLevel(&c.LogLevel)},
+		{Name: "LOG_FORMAT", Default: LogText, Help: "`text` (key=value lines) or `json` (one object a line, for a log collector)",
+			set: oneOf(&c.LogFormat, LogText, LogJSON)},
 		{Name: "LEASEGRAPH_REQUEST_TIMEOUT", Default: "15s",
 			Help: "deadline of each GraphQL query or mutation (over HTTP or the websocket; subscriptions are not cut) and of each " +
 				"`/leases` request: then it answers 503 `TIMEOUT` and its SQL is cancelled",

@@ -50,7 +50,9 @@ func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Er
 			}
 			ctx, cancel := context.WithTimeout(classify.WithDeadline(r.Context(), d), d)
 			defer cancel()
-			buf := &bufferedResponse{header: http.Header{}}
+			// Starts from the headers set outside, so that the handler can
+			// read them (the request id its errors quote).
+			buf := &bufferedResponse{header: w.Header().Clone()}
 			done := make(chan struct{})
 			var panicked any
 			go func() {

@@ -33,6 +33,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/cost"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -233,6 +234,11 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = ae.Message
 			gerr.Extensions["code"] = ae.Code
 		}
+		// What a caller quotes to support, who find the request's log
+		// lines by it.
+		if id := observe.RequestIDFrom(ctx); id != "" {
+			gerr.Extensions["requestId"] = id
+		}
 		return gerr
 	}
 }
@@ -322,7 +328,11 @@ func gqlError(e *apperr.Error) *gqlerror.Error {
 // a timeout) in GraphQL's shape, so GraphQL clients find extensions.code
 // where they look for it.
 func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
-	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{gqlError(e)}})
+	ge := gqlError(e)
+	if id := w.Header().Get(observe.Header); id != "" {
+		ge.Extensions["requestId"] = id
+	}
+	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{ge}})
 }
 
 // errorResponse answers an operation with e alone.
