@@ -45,7 +45,7 @@ type app struct {
 	// migrations check (nil: that check is skipped).
 	db      *sql.DB
 	dialect string
-	log    *slog.Logger
+	log     *slog.Logger
 	// demoToken pre-fills the playground's Authorization header in demo mode.
 	demoToken string
 	// secret signs forms (the registration card screen) and keys card
