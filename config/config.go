@@ -31,6 +31,9 @@ type Config struct {
 	// Migrate is MigrateAuto or MigrateOff.
 	Migrate  string
 	LogLevel slog.Level
+	// MetricsToken is the bearer token /metrics asks for; "" serves it
+	// only in demo mode.
+	MetricsToken string
 	// LogFormat is LogText or LogJSON.
 	LogFormat string
 	// RequestTimeout is the deadline of a GraphQL operation or a /leases

@@ -26,6 +26,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
@@ -45,7 +46,11 @@ type app struct {
 	// migrations check (nil: that check is skipped).
 	db      *sql.DB
 	dialect string
-	log     *slog.Logger
+	// metrics counts what the routes answer; metricsToken opens /metrics
+	// to a scraper (metrics.go).
+	metrics      *metrics.Metrics
+	metricsToken string
+	log          *slog.Logger
 	// demoToken pre-fills the playground's Authorization header in demo mode.
 	demoToken string
 	// secret signs forms (the registration card screen) and keys card
@@ -122,6 +127,7 @@ func (a *app) routes() http.Handler {
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
 	}, a.log, gqlConfig)
+	a.serveMetrics(mux, gql)
 	mux.Handle("/graphql", api(withDeadline(a.timeout(), graphQLTimedOut)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
 	mux.Handle("GET /leases", api(withDeadline(a.timeout(), httpTimedOut)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log}, httpjson.Denied))))
@@ -134,7 +140,7 @@ func (a *app) routes() http.Handler {
 	if a.demoToken != "" {
 		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)
 	}
-	return observe.RequestID(a.logRequests(securityHeaders(limitBody(maxBodyBytes, mux))))
+	return observe.RequestID(a.logRequests(securityHeaders(limitBody(maxBodyBytes, a.metrics.Routes(mux)))))
 }
 
 // healthzTimeout bounds /healthz: a load balancer must hear "unavailable"

@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	a := &app{db: drv.DB(), dialect: drv.Dialect(), client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
+	a := &app{db: drv.DB(), dialect: drv.Dialect(), metricsToken: cfg.MetricsToken, client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
 		requestTimeout: cfg.RequestTimeout, tenancy: &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
