@@ -11,6 +11,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
@@ -32,6 +33,8 @@ type deliveryConfig struct {
 	PollEvery, RetryBase, JobPoll time.Duration
 	// InsertOnly enqueues without working jobs (tests of a stopped server).
 	InsertOnly bool
+	// Metrics counts the calls to Propexo (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // demoPropexo runs the Propexo simulator in-process, finishing each write
@@ -56,7 +59,11 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	}
 	workers := river.NewWorkers()
 	if dc.PropexoToken != "" {
-		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP, RateWindow: dc.PropexoWindow})
+		hc := dc.PropexoHTTP
+		if dc.Metrics != nil {
+			hc = dc.Metrics.PartnerClient("propexo", hc, propexo.DefaultTimeout)
+		}
+		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: hc, RateWindow: dc.PropexoWindow})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/tenancy"
 )
@@ -79,7 +80,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	a := &app{db: drv.DB(), dialect: drv.Dialect(), metricsToken: cfg.MetricsToken, client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
+	a := &app{db: drv.DB(), dialect: drv.Dialect(), metricsToken: cfg.MetricsToken, metrics: metrics.New(drv.DB()), client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
 		requestTimeout: cfg.RequestTimeout, tenancy: &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
@@ -90,6 +91,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Demo && cfg.Delivery.PropexoToken == "" {
 		delivery = demoPropexo(cfg.Delivery)
 	}
+	delivery.Metrics = a.metrics
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {
 		return fmt.Errorf("starting screening: %w", err)

@@ -8,6 +8,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/propexo/propexotest"
 
 	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -125,4 +129,40 @@ func grepLines(s, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestMetricsCountPartnerCalls: a prospect delivered to the Propexo
+// simulator shows as Propexo calls by endpoint template, ids replaced.
+func TestMetricsCountPartnerCalls(t *testing.T) {
+	setup := func(t *testing.T, a *app, db *sql.DB, dialect string) {
+		a.metricsToken, a.metrics = testMetricsToken, metrics.New(db)
+		withPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false)(t, a, db, dialect)
+	}
+	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
+		_, token := e.propexoClient("Acme")
+		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{
+			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100",
+		}}, nil)
+		if ds := e.waitJobs(1, 20*time.Second); ds[0].Status != integrationjob.StatusSUCCEEDED {
+			t.Fatalf("delivery %+v", ds[0])
+		}
+		out := grepLines(e.scrape(), "leasegraph_partner_requests_total")
+		calls := regexp.MustCompile(`(?m)^leasegraph_partner_requests_total\{endpoint="([A-Z]+ [^"]*)",outcome="ok",partner="propexo"\} [1-9]`).FindAllStringSubmatch(out, -1)
+		if len(calls) == 0 {
+			t.Fatalf("no Propexo call counted:\n%s", out)
+		}
+		sawID := false
+		for _, c := range calls {
+			for _, seg := range strings.Split(c[1], "/") {
+				if seg == "{id}" {
+					sawID = true
+				} else if strings.ContainsAny(seg, "0123456789") && !regexp.MustCompile(`^v[0-9]+$`).MatchString(seg) {
+					t.Errorf("an id in an endpoint label: %s", c[1])
+				}
+			}
+		}
+		if !sawID {
+			t.Errorf("no endpoint template with {id} (write status is read by id):\n%s", out)
+		}
+	})
 }

@@ -1,7 +1,8 @@
 // Package metrics is what /metrics shows, in Prometheus's format, from a
 // registry of its own (not client_golang's global one, so that tests and
 // libraries cannot add to it unseen): HTTP requests by route pattern,
-// GraphQL operations by name, the database pool. Every label takes a
+// GraphQL operations by name, partner calls by endpoint template, the
+// database pool. Every label takes a
 // bounded set of values: a series per raw path or per caller-chosen name
 // would let any caller grow the server's memory and the scraper's storage.
 package metrics
@@ -29,6 +30,7 @@ type Metrics struct {
 	gqlErrors    *prometheus.CounterVec
 	gqlDuration  *prometheus.HistogramVec
 	names        *nameSet
+	partners     *partnerMetrics
 }
 
 // MaxOperationNames bounds the distinct GraphQL operation names counted;
@@ -68,6 +70,7 @@ func New(db *sql.DB) *Metrics {
 	}
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlErrors, m.gqlDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.partners = newPartnerMetrics(m.reg)
 	if db != nil {
 		m.reg.MustRegister(collectors.NewDBStatsCollector(db, "leasegraph"))
 	}
