@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -94,6 +95,9 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	if dc.InsertOnly {
 		return ps, func() {}, nil
 	}
+	if dc.Metrics != nil {
+		watchJobs(q, db, dc.Metrics)
+	}
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, err
 	}
@@ -110,4 +114,18 @@ func or(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// watchJobs counts the queue's job outcomes from River's events (the
+// subscription ends when the client stops) and reports its depth.
+func watchJobs(q *jobs.Queue, db *sql.DB, m *metrics.Metrics) {
+	events, _ := q.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	go func() {
+		for ev := range events {
+			if ev.Job != nil {
+				m.JobDone(ev.Job.Kind, strings.TrimPrefix(string(ev.Kind), "job_"))
+			}
+		}
+	}()
+	m.WatchQueue(db)
 }

@@ -132,7 +132,8 @@ func grepLines(s, prefix string) string {
 }
 
 // TestMetricsCountPartnerCalls: a prospect delivered to the Propexo
-// simulator shows as Propexo calls by endpoint template, ids replaced.
+// simulator shows as Propexo calls by endpoint template, ids replaced, and
+// as a completed job of its kind in River's table.
 func TestMetricsCountPartnerCalls(t *testing.T) {
 	setup := func(t *testing.T, a *app, db *sql.DB, dialect string) {
 		a.metricsToken, a.metrics = testMetricsToken, metrics.New(db)
@@ -163,6 +164,19 @@ func TestMetricsCountPartnerCalls(t *testing.T) {
 		}
 		if !sawID {
 			t.Errorf("no endpoint template with {id} (write status is read by id):\n%s", out)
+		}
+
+		// River reports a job's outcome by an event after the job's own
+		// transaction: wait for it rather than race it.
+		completed := regexp.MustCompile(`(?m)^leasegraph_job_runs_total\{kind="deliver_prospect",outcome="completed"\} 1$`)
+		deadline := time.Now().Add(20 * time.Second)
+		all := e.scrape()
+		for !completed.MatchString(all) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+			all = e.scrape()
+		}
+		if !completed.MatchString(all) || !regexp.MustCompile(`(?m)^leasegraph_jobs\{state="completed"\} [1-9]`).MatchString(all) {
+			t.Fatalf("the delivery job is not counted:\n%s", grepLines(all, "leasegraph_job"))
 		}
 	})
 }

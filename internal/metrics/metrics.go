@@ -1,8 +1,8 @@
 // Package metrics is what /metrics shows, in Prometheus's format, from a
 // registry of its own (not client_golang's global one, so that tests and
 // libraries cannot add to it unseen): HTTP requests by route pattern,
-// GraphQL operations by name, partner calls by endpoint template, the
-// database pool. Every label takes a
+// GraphQL operations by name, partner calls by endpoint template,
+// background jobs, the database pool. Every label takes a
 // bounded set of values: a series per raw path or per caller-chosen name
 // would let any caller grow the server's memory and the scraper's storage.
 package metrics
@@ -31,6 +31,8 @@ type Metrics struct {
 	gqlDuration  *prometheus.HistogramVec
 	names        *nameSet
 	partners     *partnerMetrics
+	jobs         *prometheus.CounterVec
+	queueOnce    sync.Once
 }
 
 // MaxOperationNames bounds the distinct GraphQL operation names counted;
@@ -71,6 +73,10 @@ func New(db *sql.DB) *Metrics {
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.gqlOps, m.gqlErrors, m.gqlDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.partners = newPartnerMetrics(m.reg)
+	m.jobs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leasegraph_job_runs_total", Help: "Background job runs, by job kind and outcome (completed, failed, cancelled, snoozed).",
+	}, []string{"kind", "outcome"})
+	m.reg.MustRegister(m.jobs)
 	if db != nil {
 		m.reg.MustRegister(collectors.NewDBStatsCollector(db, "leasegraph"))
 	}
