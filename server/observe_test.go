@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -119,6 +120,23 @@ func TestReadyz(t *testing.T) {
 		}
 		if code, a := ready(); code != http.StatusServiceUnavailable || a.Checks["database"] != "failed" || !strings.Contains(a.Error.Message, "database") {
 			t.Fatalf("database closed: HTTP %d %+v", code, a)
+		}
+	})
+}
+
+// TestReadyzWorkersDown: a process that should work Propexo deliveries but
+// whose workers do not run is not ready, though its database is.
+func TestReadyzWorkersDown(t *testing.T) {
+	forEachDBSetup(t, withPropexo(propexotest.Options{}, true), func(t *testing.T, e *env) {
+		res, body := e.getWith("/readyz", nil)
+		var a struct {
+			Checks map[string]string
+			Error  struct{ Code, Message string }
+		}
+		_ = json.Unmarshal(body, &a)
+		if res.StatusCode != http.StatusServiceUnavailable || a.Checks["workers"] != "failed" || a.Checks["database"] != "ok" ||
+			a.Error.Message != "not ready: workers" {
+			t.Fatalf("HTTP %d %s", res.StatusCode, body)
 		}
 	})
 }
