@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -58,6 +59,12 @@ func TestRequestIDEchoedInErrorsAndLogs(t *testing.T) {
 		}
 		if !strings.Contains(e.logs.String(), "request_id=trace-42.a:b_c") {
 			t.Fatalf("no log line carries the request id:\n%s", e.logs.String())
+		}
+
+		// Refused by an operation interceptor (a read-only token's mutation).
+		ro := e.gql(tok, `mutation { retryIntegrationJob(id: "1") { id } }`, nil)
+		if len(ro.Errors) != 1 || ro.Errors[0].Code() != "FORBIDDEN" || !generatedID.MatchString(fmt.Sprint(ro.Errors[0].Extensions["requestId"])) {
+			t.Fatalf("read-only mutation without a request id: %+v", ro)
 		}
 
 		// Refused before GraphQL runs (401): the same extension.

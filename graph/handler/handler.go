@@ -119,7 +119,7 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 func requireWriteForMutations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
 	if op.Operation != nil && op.Operation.Operation == ast.Mutation && !viewer.FromContext(ctx).Has(viewer.ScopeWrite) {
-		return graphql.OneShot(errorResponse(apperr.Forbidden("this token is read-only: mutations need the write scope")))
+		return graphql.OneShot(errorResponse(ctx, apperr.Forbidden("this token is read-only: mutations need the write scope")))
 	}
 	return next(ctx)
 }
@@ -335,7 +335,12 @@ func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
 	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{ge}})
 }
 
-// errorResponse answers an operation with e alone.
-func errorResponse(e *apperr.Error) *graphql.Response {
-	return &graphql.Response{Errors: gqlerror.List{gqlError(e)}}
+// errorResponse answers an operation with e alone, quoting the request id
+// as the error presenter does.
+func errorResponse(ctx context.Context, e *apperr.Error) *graphql.Response {
+	ge := gqlError(e)
+	if id := observe.RequestIDFrom(ctx); id != "" {
+		ge.Extensions["requestId"] = id
+	}
+	return &graphql.Response{Errors: gqlerror.List{ge}}
 }
