@@ -31,6 +31,11 @@ type Config struct {
 	// Migrate is MigrateAuto or MigrateOff.
 	Migrate  string
 	LogLevel slog.Level
+	// MetricsToken is the bearer token /metrics asks for; "" serves it
+	// only in demo mode.
+	MetricsToken string
+	// LogFormat is LogText or LogJSON.
+	LogFormat string
 	// RequestTimeout is the deadline of a GraphQL operation or a /leases
 	// request.
 	RequestTimeout time.Duration
@@ -153,6 +158,12 @@ type Screening struct {
 const (
 	MigrateAuto = "auto" // apply pending migrations when opening the database
 	MigrateOff  = "off"  // refuse to run while migrations are pending
+)
+
+// LOG_FORMAT's values.
+const (
+	LogText = "text"
+	LogJSON = "json"
 )
 
 // StatementTimeoutMargin lets a request's own deadline (and its clear

@@ -29,7 +29,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Config{
-		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", RequestTimeout: 15 * time.Second, ShutdownTimeout: 30 * time.Second, AuthCacheTTL: 2 * time.Second,
+		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", LogFormat: "text", RequestTimeout: 15 * time.Second, ShutdownTimeout: 30 * time.Second, AuthCacheTTL: 2 * time.Second,
 		DB:      config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second, MaxConns: 20},
 		Limits:  config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
 		GraphQL: config.GraphQL{Limits: cost.DefaultLimits()},
@@ -64,7 +64,7 @@ var companions = map[string]map[string]string{
 // TestEverySettingIsRead: each row reaches a field: setting its variable
 // alone to some valid value changes the configuration.
 func TestEverySettingIsRead(t *testing.T) {
-	probes := []string{"7", "7m", "2m", "off", "0", "debug", "10.0.0.0/8", "https://x.example", strings.Repeat("s", 40), "+15005550006"}
+	probes := []string{"7", "7m", "2m", "off", "0", "debug", "json", "10.0.0.0/8", "https://x.example", strings.Repeat("s", 40), "+15005550006"}
 	seen := map[string]bool{}
 	for _, s := range config.Settings() {
 		if seen[s.Name] {

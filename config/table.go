@@ -110,6 +110,12 @@ func table(c *Config) []Setting {
 				"(or run a command) while any is pending, for deployments that run `server migrate` as their own step",
 			set: oneOf(&c.Migrate, MigrateAuto, MigrateOff)},
 		{Name: "LOG_LEVEL", Default: "info", Help: "`debug`, `info`, `warn`, `error`", set: logLevel(&c.LogLevel)},
+		{Name: "LEASEGRAPH_METRICS_TOKEN",
+			Help: "16+ characters: `/metrics` (Prometheus) answers a scraper that sends it as `Authorization: Bearer <token>`. " +
+				"Unset: `/metrics` is not served, except in demo mode, where it is open",
+			set: secret(&c.MetricsToken, 16)},
+		{Name: "LOG_FORMAT", Default: LogText, Help: "`text` (key=value lines) or `json` (one object a line, for a log collector)",
+			set: oneOf(&c.LogFormat, LogText, LogJSON)},
 		{Name: "LEASEGRAPH_REQUEST_TIMEOUT", Default: "15s",
 			Help: "deadline of each GraphQL query or mutation (over HTTP or the websocket; subscriptions are not cut) and of each " +
 				"`/leases` request: then it answers 503 `TIMEOUT` and its SQL is cancelled. For a streamed `/leases` CSV export it is " +

@@ -10,8 +10,11 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -69,6 +72,9 @@ type Config struct {
 // Queue is the River client.
 type Queue struct {
 	River *river.Client[*sql.Tx]
+	// started is set once Start has succeeded: River's Stopped channel
+	// means nothing before.
+	started atomic.Bool
 }
 
 func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
@@ -142,7 +148,29 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 }
 
 // Start works jobs until Stop.
-func (q *Queue) Start(ctx context.Context) error { return q.River.Start(ctx) }
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.River.Start(ctx); err != nil {
+		return err
+	}
+	q.started.Store(true)
+	return nil
+}
+
+// ErrNotRunning is Running's answer for a queue that works no jobs.
+var ErrNotRunning = errors.New("the job workers are not running")
+
+// Running answers nil while the workers work jobs: started, not stopped.
+func (q *Queue) Running() error {
+	if !q.started.Load() {
+		return fmt.Errorf("%w: never started", ErrNotRunning)
+	}
+	select {
+	case <-q.River.Stopped():
+		return fmt.Errorf("%w: stopped", ErrNotRunning)
+	default:
+		return nil
+	}
+}
 
 // Stop finishes the jobs in hand and stops.
 func (q *Queue) Stop(ctx context.Context) error { return q.River.Stop(ctx) }

@@ -75,7 +75,9 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 			}
 			ctx := newRequestDeadline(classify.WithDeadline(r.Context(), d), d, hooks.newTimer)
 			defer ctx.cancel()
-			buf := &bufferedResponse{header: http.Header{}, w: w, extend: ctx.extend, progressed: hooks.progressed, idle: d}
+			// Starts from the headers set outside, so that the handler can
+			// read them (the request id its errors quote).
+			buf := &bufferedResponse{header: w.Header().Clone(), w: w, extend: ctx.extend, progressed: hooks.progressed, idle: d}
 			done := make(chan struct{})
 			var panicked any
 			go func() {

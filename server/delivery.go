@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo"
@@ -46,6 +48,8 @@ type deliveryConfig struct {
 	// LeaseSync, when set, is given the Propexo client and the queue, and
 	// its workers and periodic job are registered (with a Propexo token).
 	LeaseSync *propexosync.Service
+	// Metrics counts the calls to Propexo (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // jobServices are the services whose writes enqueue jobs.
@@ -81,7 +85,11 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	}
 	workers := river.NewWorkers()
 	if dc.PropexoToken != "" {
-		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: dc.PropexoHTTP, RateWindow: dc.PropexoWindow})
+		hc := dc.PropexoHTTP
+		if dc.Metrics != nil {
+			hc = dc.Metrics.PartnerClient("propexo", hc, propexo.DefaultTimeout)
+		}
+		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: hc, RateWindow: dc.PropexoWindow})
 		if err != nil {
 			return none, nil, err
 		}
@@ -138,6 +146,9 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	if dc.InsertOnly {
 		return out, func(context.Context) {}, nil
 	}
+	if dc.Metrics != nil {
+		watchJobs(q, db, dc.Metrics)
+	}
 	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return none, nil, err
 	}
@@ -179,4 +190,18 @@ func or(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// watchJobs counts the queue's job outcomes from River's events (the
+// subscription ends when the client stops) and reports its depth.
+func watchJobs(q *jobs.Queue, db *sql.DB, m *metrics.Metrics) {
+	events, _ := q.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	go func() {
+		for ev := range events {
+			if ev.Job != nil {
+				m.JobDone(ev.Job.Kind, strings.TrimPrefix(string(ev.Kind), "job_"))
+			}
+		}
+	}()
+	m.WatchQueue(db)
 }

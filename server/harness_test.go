@@ -79,7 +79,7 @@ func newEnv(t testing.TB, url string, setup envSetup) *env {
 	}
 	db := dbtest.New(t, drv)
 	logs := &syncBuffer{}
-	a := &app{client: db.Client, log: slog.New(slog.NewTextHandler(logs, nil))}
+	a := &app{client: db.Client, db: drv.DB(), dialect: drv.Dialect(), log: slog.New(slog.NewTextHandler(logs, nil))}
 	if setup != nil {
 		setup(t.(*testing.T), a, drv.DB(), drv.Dialect()) // setups are for tests, not benchmarks
 	}

@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +25,8 @@ import (
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/internal/metrics"
+	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/internal/playground"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
@@ -43,7 +45,15 @@ import (
 // app is the HTTP side of the process.
 type app struct {
 	client *ent.Client
-	log    *slog.Logger
+	// db and dialect are the client's connection pool, for /readyz's
+	// migrations check (nil: that check is skipped).
+	db      *sql.DB
+	dialect string
+	// metrics counts what the routes answer; metricsToken opens /metrics
+	// to a scraper (metrics.go).
+	metrics      *metrics.Metrics
+	metricsToken string
+	log          *slog.Logger
 	// demoToken pre-fills the playground's Authorization header in demo mode.
 	demoToken string
 	// secret signs forms (the registration card screen) and keys card
@@ -99,6 +109,9 @@ func (a *app) timeout() time.Duration {
 
 // routes returns every route, wrapped in the middleware that applies to all.
 func (a *app) routes() http.Handler {
+	// Every line the routes log carries its request id and is redacted,
+	// whichever logger the app was given.
+	a.log = slog.New(observe.Wrap(a.log.Handler()))
 	if a.secret == nil {
 		a.secret = make([]byte, 32)
 		_, _ = rand.Read(a.secret)
@@ -127,6 +140,7 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", ui.Page)
 	mux.Handle("GET "+playground.Base, playground.Files())
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
 	api := a.cors()
 	gqlConfig := a.graphql
 	gqlConfig.OperationTimeout = a.timeout()
@@ -140,6 +154,7 @@ func (a *app) routes() http.Handler {
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
 		Properties: &properties.Service{DB: a.client}, LeaseSync: a.leaseSyncService(),
 	}, a.log, gqlConfig)
+	a.serveMetrics(mux, gql)
 	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
 	mux.Handle("POST /webhooks/propexo", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Secret: a.propexoWebhookSecret, Log: a.log})
@@ -159,7 +174,7 @@ func (a *app) routes() http.Handler {
 	if a.demoToken != "" {
 		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)
 	}
-	return a.logRequests(securityHeaders(limitBody(maxBodyBytes, mux)))
+	return observe.RequestID(a.logRequests(securityHeaders(limitBody(maxBodyBytes, a.metrics.Routes(mux)))))
 }
 
 // healthzTimeout bounds /healthz: a load balancer must hear "unavailable"
@@ -327,15 +342,6 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// tokenLike matches a leasegraph token (or most of one) wherever it appears.
-var tokenLike = regexp.MustCompile(`(?i)lg_[a-z2-7]{9,}`)
-
-// redactTokens keeps only the visible prefix of anything shaped like a
-// token, for a client that puts its token in a URL path by mistake.
-func redactTokens(s string) string {
-	return tokenLike.ReplaceAllStringFunc(s, func(m string) string { return m[:11] + "[REDACTED]" })
-}
-
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -347,13 +353,14 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 // logRequests logs one line per request. It logs the path without the
-// query string: some routes carry tokens in their parameters.
+// query string: some routes carry tokens in their parameters (and a token
+// a client put in the path by mistake is cut by observe's handler).
 func (a *app) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", redactTokens(r.URL.Path),
+		a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond).String())
 	})
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/internal/metrics"
+	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy"
@@ -63,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := observe.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if fs.NArg() > 0 {
@@ -80,7 +82,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	a := &app{client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
+	a := &app{db: drv.DB(), dialect: drv.Dialect(), metricsToken: cfg.MetricsToken, metrics: metrics.New(drv.DB()), client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
 		requestTimeout: cfg.RequestTimeout, tenancy: &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
@@ -98,6 +100,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	a.leaseSync = &propexosync.Service{DB: client}
 	a.propexoWebhookSecret = []byte(cfg.Delivery.WebhookSecret)
 	delivery.LeaseSync = a.leaseSync
+	delivery.Metrics = a.metrics
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {
 		return fmt.Errorf("starting screening: %w", err)
@@ -122,7 +125,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		a.demoToken = token
 		// The one log line that ever carries a token: the demo's, on purpose.
-		log.Info("demo token: send it as Authorization: Bearer <token> (pre-filled in the playground)", "token", token)
+		log.Info("demo token: send it as Authorization: Bearer <token> (pre-filled in the playground)", "token", observe.Unredacted(token))
 	}
 	srv := &http.Server{
 		Addr:              ":" + cfg.Port,

@@ -88,6 +88,9 @@ func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port stri
 		log.Info("screening: demo mode runs an in-process SmartMove simulator")
 	}
 	if smCfg.APIKey != "" {
+		if a.metrics != nil {
+			smCfg.HTTPClient = a.metrics.PartnerClient("smartmove", smCfg.HTTPClient, smartmove.DefaultTimeout)
+		}
 		sm, err := smartmove.New(smCfg)
 		if err != nil {
 			return stop, err

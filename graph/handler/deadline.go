@@ -62,7 +62,7 @@ func operationDeadline(d time.Duration) graphql.OperationMiddleware {
 				if errors.Is(ctx.Err(), context.Canceled) {
 					return nil // the socket closed or the client stopped the operation
 				}
-				return errorResponse(classify.Timeout(d))
+				return errorResponse(ctx, classify.Timeout(d))
 			}
 		}
 	}

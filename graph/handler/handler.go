@@ -35,6 +35,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph/cost"
 	"github.com/leasegraph/leasegraph/graph/fastpath"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -146,7 +147,7 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 func requireWriteForMutations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
 	if op.Operation != nil && op.Operation.Operation == ast.Mutation && !viewer.FromContext(ctx).Has(viewer.ScopeWrite) {
-		return graphql.OneShot(errorResponse(apperr.Forbidden("this token is read-only: mutations need the write scope")))
+		return graphql.OneShot(errorResponse(ctx, apperr.Forbidden("this token is read-only: mutations need the write scope")))
 	}
 	return next(ctx)
 }
@@ -261,6 +262,11 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = ae.Message
 			gerr.Extensions["code"] = ae.Code
 		}
+		// What a caller quotes to support, who find the request's log
+		// lines by it.
+		if id := observe.RequestIDFrom(ctx); id != "" {
+			gerr.Extensions["requestId"] = id
+		}
 		return gerr
 	}
 }
@@ -350,10 +356,19 @@ func gqlError(e *apperr.Error) *gqlerror.Error {
 // a timeout) in GraphQL's shape, so GraphQL clients find extensions.code
 // where they look for it.
 func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
-	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{gqlError(e)}})
+	ge := gqlError(e)
+	if id := w.Header().Get(observe.Header); id != "" {
+		ge.Extensions["requestId"] = id
+	}
+	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{ge}})
 }
 
-// errorResponse answers an operation with e alone.
-func errorResponse(e *apperr.Error) *graphql.Response {
-	return &graphql.Response{Errors: gqlerror.List{gqlError(e)}}
+// errorResponse answers an operation with e alone, quoting the request id
+// as the error presenter does.
+func errorResponse(ctx context.Context, e *apperr.Error) *graphql.Response {
+	ge := gqlError(e)
+	if id := observe.RequestIDFrom(ctx); id != "" {
+		ge.Extensions["requestId"] = id
+	}
+	return &graphql.Response{Errors: gqlerror.List{ge}}
 }

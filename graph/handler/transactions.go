@@ -169,5 +169,5 @@ func (t transactioner) failed(ctx context.Context, what string, err error) *grap
 	if e.Code == apperr.CodeInternal {
 		msg = "internal error: the database " + what
 	}
-	return errorResponse(&apperr.Error{Code: e.Code, Message: msg})
+	return errorResponse(ctx, &apperr.Error{Code: e.Code, Message: msg})
 }

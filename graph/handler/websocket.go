@@ -373,7 +373,7 @@ func (x socketExec) DispatchOperation(ctx context.Context, rc *graphql.Operation
 		return x.GraphExecutor.DispatchOperation(ctx, rc)
 	}
 	if ok, wait := x.a.guard.AllowToken(s.tokenKey); !ok {
-		return graphql.OneShot(errorResponse(guard.RateLimited("this API token's request rate limit is reached", wait))), ctx
+		return graphql.OneShot(errorResponse(ctx, guard.RateLimited("this API token's request rate limit is reached", wait))), ctx
 	}
 	if err := x.a.recheckToken(ctx, s); err != nil {
 		return refuseAndClose(s, err), ctx
@@ -407,7 +407,7 @@ func refuseAndClose(s *socket, err *apperr.Error) graphql.ResponseHandler {
 	return func(ctx context.Context) *graphql.Response {
 		if !sent {
 			sent = true
-			return errorResponse(err)
+			return errorResponse(ctx, err)
 		}
 		if err.Code == apperr.CodeUnauthenticated {
 			go func() {

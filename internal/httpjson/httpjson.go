@@ -12,6 +12,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
+	"github.com/leasegraph/leasegraph/internal/observe"
 )
 
 // Write answers status with v in JSON.
@@ -21,9 +22,15 @@ func Write(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Error answers {"error": {"code", "message"}}.
+// Error answers {"error": {"code", "message", "requestId"}}: the request
+// id (observe.RequestID has set it on the response already) is what a
+// caller quotes to support, who find the request's log lines by it.
 func Error(w http.ResponseWriter, e *apperr.Error, status int) {
-	Write(w, status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+	body := map[string]string{"code": e.Code, "message": e.Message}
+	if id := w.Header().Get(observe.Header); id != "" {
+		body["requestId"] = id
+	}
+	Write(w, status, map[string]any{"error": body})
 }
 
 // Fail answers err as apperr/classify decides for every route; errors that
