@@ -53,7 +53,7 @@ func (f fastPathEnv) both(t *testing.T, token, query string, vars map[string]any
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	before := f.served.Load()
-	status, fast := f.postGraphQL(token, bytes.NewReader(body))
+	status, fast := postTo(t, f.srv.URL, token, body)
 	served := f.served.Load() > before
 	offStatus, slow := postTo(t, f.off.URL, token, body)
 	if f.served.Load() > before+1 {
@@ -70,6 +70,8 @@ func postTo(t *testing.T, base, token string, body []byte) (int, []byte) {
 	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
+	// The same request id on both sides: errors quote it.
+	req.Header.Set("X-Request-Id", "fastpath-differential")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

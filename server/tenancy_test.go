@@ -839,6 +839,8 @@ func normalize(r gqlResponse, x target) string {
 	for name, id := range x.ids() {
 		names[gid(id)] = name
 	}
+	// Each request has its own id, quoted in its errors.
+	b = requestIDExt.ReplaceAll(b, []byte(`"requestId":"<request>"`))
 	// Ids appear quoted: "123" in data, '123' in node errors.
 	return quotedNumber.ReplaceAllStringFunc(string(b), func(m string) string {
 		if name, ok := names[m[1:len(m)-1]]; ok {
@@ -848,7 +850,10 @@ func normalize(r gqlResponse, x target) string {
 	})
 }
 
-var quotedNumber = regexp.MustCompile(`"\d+"|'\d+'`)
+var (
+	quotedNumber = regexp.MustCompile(`"\d+"|'\d+'`)
+	requestIDExt = regexp.MustCompile(`"requestId":"[^"]*"`)
+)
 
 // snapshot renders every row of a client and the number of rows of every
 // table, to prove that nothing was written.
