@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,20 +30,27 @@ type fastPathEnv struct {
 
 func forEachDBFastPath(t *testing.T, fn func(t *testing.T, f fastPathEnv)) {
 	t.Helper()
-	var shipped *app
-	served := &atomic.Int64{}
+	// The databases' runs are parallel: each keeps its own app and count,
+	// by test name.
+	type shipped struct {
+		a      *app
+		served *atomic.Int64
+	}
+	var apps sync.Map
 	forEachDBSetup(t, func(t *testing.T, a *app, _ *sql.DB, _ string) {
-		shipped = a
-		a.graphql.FastPathServed = func() { served.Add(1) }
+		s := shipped{a: a, served: &atomic.Int64{}}
+		a.graphql.FastPathServed = func() { s.served.Add(1) }
+		apps.Store(t.Name(), s)
 	}, func(t *testing.T, e *env) {
-		served.Store(0)
+		v, _ := apps.Load(t.Name())
+		s := v.(shipped)
 		// The same app but for the fast path, on the same database and
 		// token cache.
-		gqlgenOnly := &app{client: shipped.client, log: shipped.log, tenancy: shipped.tenancy,
-			graphql: handler.Config{GraphQL: shipped.graphql.GraphQL, NoFastPath: true}}
+		gqlgenOnly := &app{client: s.a.client, log: s.a.log, tenancy: s.a.tenancy,
+			graphql: handler.Config{GraphQL: s.a.graphql.GraphQL, NoFastPath: true}}
 		off := httptest.NewServer(gqlgenOnly.routes())
 		t.Cleanup(off.Close)
-		fn(t, fastPathEnv{env: e, off: off, served: served})
+		fn(t, fastPathEnv{env: e, off: off, served: s.served})
 	})
 }
 

@@ -150,7 +150,9 @@ func (e *env) waitSMS(token, regID, status, partnerStatus string) smsDelivery {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		d := e.smsOf(token, regID)
-		if d.Status == status && d.PartnerStatus == partnerStatus {
+		// Twilio's callbacks may come before the send's own answer is
+		// stored: a message Twilio took is done once both are in.
+		if d.Status == status && d.PartnerStatus == partnerStatus && (partnerStatus == "" || d.SentAt != nil) {
 			return d
 		}
 		if time.Now().After(deadline) {
