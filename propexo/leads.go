@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -72,40 +71,13 @@ func (c *Client) ListLeads(ctx context.Context, q LeadQuery) (*LeadPage, error) 
 			v.Set(k, s)
 		}
 	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
-	if q.Offset > 0 {
-		v.Set("offset", strconv.Itoa(q.Offset))
-	}
-	path := "/v1/leads/"
-	if len(v) > 0 {
-		path += "?" + v.Encode()
-	}
-	body, err := c.do(ctx, http.MethodGet, path, nil)
+	results, total, more, err := getPage[wireLead](ctx, c, "/v1/leads/", v, q.Limit, q.Offset, false)
 	if err != nil {
 		return nil, err
 	}
-	var w struct {
-		Meta struct {
-			HasMore *bool `json:"hasMore"`
-			Total   int   `json:"total"`
-		} `json:"meta"`
-		Results []wireLead `json:"results"`
-	}
-	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, &RequestError{Method: http.MethodGet, Path: "/v1/leads/", StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
-	}
-	out := &LeadPage{Total: w.Meta.Total, Leads: make([]Lead, len(w.Results))}
-	for i, l := range w.Results {
+	out := &LeadPage{Total: total, HasMore: more, Leads: make([]Lead, len(results))}
+	for i, l := range results {
 		out.Leads[i] = l.lead()
-	}
-	// hasMore may be null (propexo-openapi-extract.yml:3443-3447): then a
-	// full page may have more.
-	if w.Meta.HasMore != nil {
-		out.HasMore = *w.Meta.HasMore
-	} else {
-		out.HasMore = len(w.Results) > 0 && q.Offset+len(w.Results) < w.Meta.Total
 	}
 	return out, nil
 }

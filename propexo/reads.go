@@ -169,11 +169,23 @@ func list[T any](ctx context.Context, c *Client, path string, q ListQuery, lease
 			v.Set(k, s)
 		}
 	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
+	results, total, more, err := getPage[T](ctx, c, path, v, q.Limit, q.Offset, true)
+	if err != nil {
+		return nil, err
 	}
-	if q.Offset > 0 {
-		v.Set("offset", strconv.Itoa(q.Offset))
+	return &Page[T]{Results: results, Total: total, HasMore: more}, nil
+}
+
+// getPage reads one page of a Propexo list: the filters in v, then limit
+// and offset. Every list answers {meta: {hasMore, total}, results}
+// (ResponseMeta in propexo-openapi-extract.yml); without results the
+// answer is malformed when requireResults, else an empty page.
+func getPage[T any](ctx context.Context, c *Client, path string, v url.Values, limit, offset int, requireResults bool) ([]T, int, bool, error) {
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	if offset > 0 {
+		v.Set("offset", strconv.Itoa(offset))
 	}
 	full := path
 	if len(v) > 0 {
@@ -181,7 +193,7 @@ func list[T any](ctx context.Context, c *Client, path string, q ListQuery, lease
 	}
 	body, err := c.do(ctx, http.MethodGet, full, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
 	var w struct {
 		Meta struct {
@@ -190,20 +202,18 @@ func list[T any](ctx context.Context, c *Client, path string, q ListQuery, lease
 		} `json:"meta"`
 		Results []T `json:"results"`
 	}
-	if err := json.Unmarshal(body, &w); err != nil || w.Results == nil {
+	if err := json.Unmarshal(body, &w); err != nil || (requireResults && w.Results == nil) {
 		if err == nil {
 			err = fmt.Errorf("no results")
 		}
-		return nil, &RequestError{Method: http.MethodGet, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
+		return nil, 0, false, &RequestError{Method: http.MethodGet, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
 	}
-	out := &Page[T]{Results: w.Results, Total: w.Meta.Total}
 	// hasMore may be null (ResponseMeta): then the total decides.
+	more := len(w.Results) > 0 && offset+len(w.Results) < w.Meta.Total
 	if w.Meta.HasMore != nil {
-		out.HasMore = *w.Meta.HasMore
-	} else {
-		out.HasMore = len(w.Results) > 0 && q.Offset+len(w.Results) < w.Meta.Total
+		more = *w.Meta.HasMore
 	}
-	return out, nil
+	return w.Results, w.Meta.Total, more, nil
 }
 
 // Date reads a Propexo date, "YYYY-MM-DD" (the filters' format,
