@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -103,6 +104,20 @@ func TestTracingGraphQLRequest(t *testing.T) {
 		}
 		if op.Status.Code == codes.Error {
 			t.Errorf("a successful operation has status %+v", op.Status)
+		}
+
+		// A path holding a secret (a postback's key) is recorded as its
+		// route only.
+		res, err := http.Post(e.srv.URL+"/webhooks/smartmove/secretkey0123456789", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		hook := waitSpan(t, exp, "of the postback", func(s tracetest.SpanStub) bool { return strings.Contains(s.Name, "/webhooks/smartmove/") })
+		for _, kv := range hook.Attributes {
+			if strings.Contains(kv.Value.Emit(), "secretkey") {
+				t.Errorf("span %q: the path's key in %s", hook.Name, kv.Key)
+			}
 		}
 
 		r := e.gql(token, `query Bad { noSuchField }`, nil)

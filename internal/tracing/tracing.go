@@ -137,9 +137,14 @@ func Route(mux http.Handler) http.Handler {
 		default:
 			span.SetName(r.Method + " " + r.Pattern)
 		}
+		// otelhttp recorded the raw path as url.path at the start; paths
+		// carry secrets here (a SmartMove postback's key), so the route
+		// replaces it.
+		route := attribute.String("http.route", "unmatched")
 		if r.Pattern != "" {
-			span.SetAttributes(routeAttr(r.Pattern))
+			route = routeAttr(r.Pattern)
 		}
+		span.SetAttributes(route, attribute.String("url.path", route.Value.AsString()))
 	})
 }
 
