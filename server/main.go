@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	traces, err := tracing.Start(ctx, tracing.Settings{Endpoint: cfg.Tracing.Endpoint, TracesEndpoint: cfg.Tracing.TracesEndpoint, ServiceName: cfg.Tracing.ServiceName})
+	traces, err := tracing.Start(ctx, tracing.Settings{Endpoint: cfg.Tracing.Endpoint, TracesEndpoint: cfg.Tracing.TracesEndpoint, ServiceName: cfg.Tracing.ServiceName, Log: log})
 	if err != nil {
 		return fmt.Errorf("starting traces: %w", err)
 	}

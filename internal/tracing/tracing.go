@@ -8,6 +8,7 @@ package tracing
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -45,6 +46,10 @@ type Settings struct {
 	Endpoint       string // OTEL_EXPORTER_OTLP_ENDPOINT
 	TracesEndpoint string // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
 	ServiceName    string // OTEL_SERVICE_NAME, defaulted by config
+	// Log receives the SDK's own errors (a collector that cannot be
+	// reached), which would otherwise bypass the redacting handler on
+	// the standard logger.
+	Log *slog.Logger
 }
 
 // Enabled: an OTLP endpoint is configured.
@@ -77,6 +82,9 @@ func Start(ctx context.Context, s Settings) (*Tracing, error) {
 	// environment.
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
+	if s.Log != nil {
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { s.Log.Warn("traces", "error", err) }))
+	}
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	t := New(tp)
 	t.close = tp.Shutdown
