@@ -19,7 +19,9 @@ import (
 
 // Config is every setting, parsed.
 type Config struct {
-	Port        string
+	Port string
+	// Tracing turns OpenTelemetry's traces on (an OTLP endpoint is set).
+	Tracing     Tracing
 	DatabaseURL string
 	Demo        bool
 	DemoToken   string
@@ -239,4 +241,12 @@ func (c *Config) check() []error {
 		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID is set: TWILIO_AUTH_TOKEN and TWILIO_FROM are required too"))
 	}
 	return errs
+}
+
+// Tracing is the OTLP endpoint settings whose presence turns traces on;
+// the OpenTelemetry SDK reads the endpoint and every other OTEL_* variable
+// itself.
+type Tracing struct {
+	Endpoint, TracesEndpoint string
+	ServiceName              string
 }

@@ -33,6 +33,7 @@ func TestDefaults(t *testing.T) {
 		DB:      config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second, MaxConns: 20},
 		Limits:  config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
 		GraphQL: config.GraphQL{Limits: cost.DefaultLimits()},
+		Tracing: config.Tracing{ServiceName: "leasegraph"},
 		Runtime: config.Runtime{GCPercent: 400, MemoryLimit: 128 << 20},
 		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute,
 			SyncInterval: 15 * time.Minute, SyncFullEvery: 24 * time.Hour},

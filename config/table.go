@@ -116,6 +116,17 @@ func table(c *Config) []Setting {
 			set: secret(&c.MetricsToken, 16)},
 		{Name: "LOG_FORMAT", Default: LogText, Help: "`text` (key=value lines) or `json` (one object a line, for a log collector)",
 			set: oneOf(&c.LogFormat, LogText, LogJSON)},
+		{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Shown: "unset: no traces",
+			Help: "OpenTelemetry traces (HTTP requests by route, GraphQL operations, partner calls, River jobs) are exported over OTLP/HTTP to this " +
+				"base URL (`/v1/traces` appended). Unset together with `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: no tracer is installed, nothing is exported. " +
+				"The exporter and the SDK read the other standard OpenTelemetry variables themselves (sampler, headers, resource attributes: " +
+				"the OpenTelemetry SDK's environment specification)",
+			set: text(&c.Tracing.Endpoint)},
+		{Name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Shown: "unset: no traces",
+			Help: "the full OTLP/HTTP URL for traces (used as is); either this or `OTEL_EXPORTER_OTLP_ENDPOINT` turns tracing on",
+			set:  text(&c.Tracing.TracesEndpoint)},
+		{Name: "OTEL_SERVICE_NAME", Default: "leasegraph", Help: "the service name of the traces (when tracing is on)",
+			set: text(&c.Tracing.ServiceName)},
 		{Name: "LEASEGRAPH_REQUEST_TIMEOUT", Default: "15s",
 			Help: "deadline of each GraphQL query or mutation (over HTTP or the websocket; subscriptions are not cut) and of each " +
 				"`/leases` request: then it answers 503 `TIMEOUT` and its SQL is cancelled. For a streamed `/leases` CSV export it is " +

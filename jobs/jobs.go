@@ -67,6 +67,8 @@ type Config struct {
 	// flight is found at Propexo by its marker (DeliveryWorker's
 	// reconciliation) rather than sent again.
 	JobTimeout, RescueAfter time.Duration
+	// Middleware runs around inserts and work (the traces').
+	Middleware []rivertype.Middleware
 }
 
 // Queue is the River client.
@@ -125,6 +127,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		MaxAttempts:          maxAttempts,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
+		Middleware:           cfg.Middleware,
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/metrics"
+	"github.com/leasegraph/leasegraph/internal/tracing"
 	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo"
@@ -50,6 +52,8 @@ type deliveryConfig struct {
 	LeaseSync *propexosync.Service
 	// Metrics counts the calls to Propexo (nil: not counted).
 	Metrics *metrics.Metrics
+	// Tracing gives partner calls and jobs their spans (nil: none).
+	Tracing *tracing.Tracing
 }
 
 // jobServices are the services whose writes enqueue jobs.
@@ -89,6 +93,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		if dc.Metrics != nil {
 			hc = dc.Metrics.PartnerClient("propexo", hc, propexo.DefaultTimeout)
 		}
+		hc = dc.Tracing.PartnerClient("propexo", hc, propexo.DefaultTimeout)
 		px, err := propexo.New(propexo.Config{Token: dc.PropexoToken, BaseURL: dc.PropexoBaseURL, HTTPClient: hc, RateWindow: dc.PropexoWindow})
 		if err != nil {
 			return none, nil, err
@@ -105,7 +110,8 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	}
 	if sendSMS {
 		tw, err := twilio.New(twilio.Config{AccountSID: dc.SMS.AccountSID, AuthToken: dc.SMS.AuthToken, From: dc.SMS.From,
-			BaseURL: dc.SMS.BaseURL, HTTPClient: dc.TwilioHTTP})
+			// Twilio's client's own default timeout when none is given.
+			BaseURL: dc.SMS.BaseURL, HTTPClient: dc.Tracing.PartnerClient("twilio", dc.TwilioHTTP, 30*time.Second)})
 		if err != nil {
 			return none, nil, err
 		}
@@ -126,6 +132,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 		DB: db, Dialect: dialect, Logger: log, Workers: workers, PeriodicJobs: periodic, Deliver: dc.PropexoToken != "", SendSMS: sendSMS, Sync: syncing,
 		PollInterval: or(dc.JobPoll, time.Second), RetryBase: dc.RetryBase,
 		JobTimeout: dc.JobTimeout, RescueAfter: dc.RescueAfter,
+		Middleware: []rivertype.Middleware{dc.Tracing.Jobs()},
 	})
 	if err != nil {
 		return none, nil, err

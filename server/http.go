@@ -28,6 +28,7 @@ import (
 	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/internal/playground"
+	"github.com/leasegraph/leasegraph/internal/tracing"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
@@ -53,7 +54,10 @@ type app struct {
 	// to a scraper (metrics.go).
 	metrics      *metrics.Metrics
 	metricsToken string
-	log          *slog.Logger
+	// tracing gives requests, operations and partner calls their spans
+	// (nil: none, as when no OTLP endpoint is configured).
+	tracing *tracing.Tracing
+	log     *slog.Logger
 	// demoToken pre-fills the playground's Authorization header in demo mode.
 	demoToken string
 	// secret signs forms (the registration card screen) and keys card
@@ -155,6 +159,7 @@ func (a *app) routes() http.Handler {
 		Properties: &properties.Service{DB: a.client}, LeaseSync: a.leaseSyncService(),
 	}, a.log, gqlConfig)
 	a.serveMetrics(mux, gql)
+	gql.Use(a.tracing.GraphQL())
 	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
 	mux.Handle("POST /webhooks/propexo", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Secret: a.propexoWebhookSecret, Log: a.log})
@@ -174,7 +179,9 @@ func (a *app) routes() http.Handler {
 	if a.demoToken != "" {
 		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)
 	}
-	return observe.RequestID(a.logRequests(securityHeaders(limitBody(maxBodyBytes, a.metrics.Routes(mux)))))
+	// The request's span encloses everything, logs included; the route
+	// names it from inside, where the mux has chosen one.
+	return a.tracing.Server(observe.RequestID(a.logRequests(securityHeaders(limitBody(maxBodyBytes, a.metrics.Routes(tracing.Route(mux)))))))
 }
 
 // healthzTimeout bounds /healthz: a load balancer must hear "unavailable"

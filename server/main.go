@@ -22,6 +22,7 @@ import (
 	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/internal/observe"
+	"github.com/leasegraph/leasegraph/internal/tracing"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy"
@@ -82,7 +83,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer client.Close()
-	a := &app{db: drv.DB(), dialect: drv.Dialect(), metricsToken: cfg.MetricsToken, metrics: metrics.New(drv.DB()), client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
+	traces, err := tracing.Start(ctx, tracing.Settings{Endpoint: cfg.Tracing.Endpoint, TracesEndpoint: cfg.Tracing.TracesEndpoint, ServiceName: cfg.Tracing.ServiceName, Log: log})
+	if err != nil {
+		return fmt.Errorf("starting traces: %w", err)
+	}
+	defer func() {
+		// After the jobs and requests ended (deferred earlier, run later):
+		// their last spans are flushed within the shutdown's own bound.
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := traces.Shutdown(ctx); err != nil {
+			log.Warn("flushing traces", "error", err)
+		}
+	}()
+	a := &app{tracing: traces, db: drv.DB(), dialect: drv.Dialect(), metricsToken: cfg.MetricsToken, metrics: metrics.New(drv.DB()), client: client, log: log, corsOrigins: cfg.CORSOrigins, limits: cfg.Limits, graphql: handler.Config{GraphQL: cfg.GraphQL},
 		requestTimeout: cfg.RequestTimeout, tenancy: &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}}
 	if cfg.Secret != "" {
 		a.secret = []byte(cfg.Secret)
@@ -100,7 +114,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	a.leaseSync = &propexosync.Service{DB: client}
 	a.propexoWebhookSecret = []byte(cfg.Delivery.WebhookSecret)
 	delivery.LeaseSync = a.leaseSync
-	delivery.Metrics = a.metrics
+	delivery.Metrics, delivery.Tracing = a.metrics, a.tracing
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)
 	if err != nil {
 		return fmt.Errorf("starting screening: %w", err)

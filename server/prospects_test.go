@@ -52,7 +52,7 @@ func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
 	t.Helper()
 	svc, stop, err := startJobs(t.Context(), deliveryConfig{
 		Delivery:   config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url, ReconcileAfter: 100 * time.Millisecond},
-		InsertOnly: insertOnly, PropexoWindow: d.window, Metrics: d.app.metrics,
+		InsertOnly: insertOnly, PropexoWindow: d.window, Metrics: d.app.metrics, Tracing: d.app.tracing,
 		PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
 	}, nil, 0, d.app.client, d.db, d.dialect, d.app.log)
 	if err != nil {

@@ -91,6 +91,7 @@ func (a *app) startScreening(ctx context.Context, cfg screeningConfig, port stri
 		if a.metrics != nil {
 			smCfg.HTTPClient = a.metrics.PartnerClient("smartmove", smCfg.HTTPClient, smartmove.DefaultTimeout)
 		}
+		smCfg.HTTPClient = a.tracing.PartnerClient("smartmove", smCfg.HTTPClient, smartmove.DefaultTimeout)
 		sm, err := smartmove.New(smCfg)
 		if err != nil {
 			return stop, err

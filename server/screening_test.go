@@ -63,7 +63,8 @@ func withSmartMove(opts smartmovetest.Options) envSetup {
 
 func newTestScreening(t *testing.T, a *app, db *sql.DB, dialect, simURL string) *screening.Service {
 	t.Helper()
-	sm, err := smartmove.New(smartmove.Config{BaseURL: simURL, APIKey: smartmovetest.DefaultAPIKey, Timeout: 700 * time.Millisecond})
+	sm, err := smartmove.New(smartmove.Config{BaseURL: simURL, APIKey: smartmovetest.DefaultAPIKey, Timeout: 700 * time.Millisecond,
+		HTTPClient: a.tracing.PartnerClient("smartmove", nil, 700*time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}

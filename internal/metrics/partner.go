@@ -82,17 +82,9 @@ func (t partnerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return res, err
 }
 
-// endpoint is "METHOD /path" with every segment that names a record (it
-// holds a digit, or is 20+ characters: ids, UUIDs, keys) as {id}, admitted
-// until the partner has MaxPartnerEndpoints of them.
+// endpoint is EndpointTemplate, admitted until the partner has MaxPartnerEndpoints of them.
 func (p *partnerMetrics) endpoint(partner, method, path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		if len(s) >= 20 || strings.IndexFunc(s, unicode.IsDigit) >= 0 && !isVersion(s) {
-			segs[i] = "{id}"
-		}
-	}
-	e := method + " " + strings.Join(segs, "/")
+	e := EndpointTemplate(method, path)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	seen := p.seen[partner]
@@ -107,6 +99,19 @@ func (p *partnerMetrics) endpoint(partner, method, path string) string {
 		seen[e] = true
 	}
 	return e
+}
+
+// EndpointTemplate is "METHOD /path" with every segment that names a record
+// (it holds a digit, or is 20+ characters: ids, UUIDs, keys) as {id}; the
+// traces name partner calls by it too.
+func EndpointTemplate(method, path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if len(s) >= 20 || strings.IndexFunc(s, unicode.IsDigit) >= 0 && !isVersion(s) {
+			segs[i] = "{id}"
+		}
+	}
+	return method + " " + strings.Join(segs, "/")
 }
 
 // isVersion keeps an API version segment ("v1") in the template.
