@@ -263,3 +263,47 @@ func TestPropexoWebhook(t *testing.T) {
 		}
 	})
 }
+
+// A property's name and showing mode are the client's: a lease sync that
+// files leases under the property (matched by Propexo's x_property_id as
+// the property's tag) attaches them to it and changes neither (issue 14).
+func TestLeaseSyncKeepsPropertyMode(t *testing.T) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		sim := setupOf(&sims, t).sim
+		_, token := e.propexoClient("acme")
+		var created struct{ CreateProperty gqlProperty }
+		e.mustGQL(token, createPropertyMutation, map[string]any{"in": map[string]any{"tag": "PMS-P1", "name": "Elm Court"}}, &created)
+		var updated struct{ UpdateProperty gqlProperty }
+		e.mustGQL(token, updatePropertyMutation, map[string]any{"id": created.CreateProperty.ID,
+			"in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
+		if updated.UpdateProperty.ShowingMode != "PRELEASE" {
+			t.Fatalf("updated %+v", updated.UpdateProperty)
+		}
+
+		sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
+			Status: "Future", StatusRaw: "Future", StatusNormalized: "ACTIVE", StartDate: "2025-01-01", EndDate: "2025-12-31",
+			MoveInDate: "2025-07-01", ResidentIDs: []string{"r-L1"}})
+		sim.PutResident(propexotest.ResidentRecord{ID: "r-L1", IntegrationID: "int-acme", PropertyID: "prop-1",
+			FirstName: "ann", LastName: "Doe", Email: "ann@example.com", LeaseIDs: []string{"L1"}})
+		if st := e.syncLeases(token); st.LeasesSynced != 1 || st.LastError != "" {
+			t.Fatalf("sync state %+v", st)
+		}
+
+		var out struct {
+			Leases struct {
+				Edges []struct {
+					Node struct{ Property gqlProperty }
+				}
+			}
+		}
+		e.mustGQL(token, `{ leases(first: 10) { edges { node { property { `+propertyFields+` } } } } }`, nil, &out)
+		if len(out.Leases.Edges) != 1 {
+			t.Fatalf("leases after the sync: %+v", out)
+		}
+		p := out.Leases.Edges[0].Node.Property
+		if p.ID != created.CreateProperty.ID || p.Tag != "PMS-P1" || p.Name != "Elm Court" || p.ShowingMode != "PRELEASE" {
+			t.Fatalf("the synced lease's property is %+v, want %s with its name and mode unchanged", p, created.CreateProperty.ID)
+		}
+	})
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/leasegraph/leasegraph/config"
+)
+
+// The demo CRM page, as demo mode serves it, registers a prospect through
+// the embed and shows the invitation SMS's status until the Twilio
+// simulator's signed callbacks report it delivered (issue 14). Demo mode
+// runs on SQLite only: it is the binary's own start-up, not the harness.
+func TestDemoCRMShowsSMSDelivery(t *testing.T) {
+	browser := startBrowser(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cfg := config.Config{Port: port, DatabaseURL: "sqlite:" + t.TempDir() + "/demo.db", Demo: true,
+		Screening: config.Screening{PublicURL: "http://localhost:" + port}}
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), "leasegraph listening"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo mode never listened:\n%s", logs.String())
+		}
+	}
+
+	tab, cancelTab := chromedp.NewContext(browser)
+	defer cancelTab()
+	tctx, cancelT := context.WithTimeout(tab, 60*time.Second)
+	defer cancelT()
+	if err := chromedp.Do(tctx,
+		chromedp.Navigate("http://localhost:"+port+"/demo/crm"),
+		chromedp.WaitVisible(`#crm button`),
+		chromedp.Click(`#crm button`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Every status the page showed, in order: the user sees it progress.
+	var seen []string
+	var out string
+	for {
+		sms, err := chromedp.Run(tctx, chromedp.Text(`#sms`))
+		if err == nil {
+			out, err = chromedp.Run(tctx, chromedp.Text(`#out`))
+		}
+		if err != nil {
+			t.Fatalf("the SMS status never reached delivered: %v; shown %q; result %q", err, seen, out)
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != sms {
+			seen = append(seen, sms)
+		}
+		if strings.HasPrefix(sms, "SUCCEEDED (Twilio: delivered)") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !slices.ContainsFunc(seen, func(s string) bool { return strings.HasPrefix(s, "SENT") }) {
+		t.Errorf("the page never showed the SMS sent before delivered: %q", seen)
+	}
+	if !strings.Contains(out, "promise:") {
+		t.Errorf("registration result not shown: %q", out)
+	}
+}
