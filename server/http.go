@@ -159,7 +159,9 @@ func (a *app) routes() http.Handler {
 		Properties: &properties.Service{DB: a.client}, LeaseSync: a.leaseSyncService(),
 	}, a.log, gqlConfig)
 	a.serveMetrics(mux, gql)
-	gql.Use(a.tracing.GraphQL())
+	if a.tracing.On() {
+		gql.Use(a.tracing.GraphQL())
+	}
 	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
 	mux.Handle("POST /webhooks/propexo", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Secret: a.propexoWebhookSecret, Log: a.log})

@@ -100,6 +100,13 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 	return t.close(ctx)
 }
 
+// On reports whether spans are recorded; off, the server installs no
+// tracing middleware (a no-op one still costs each request allocations).
+func (t *Tracing) On() bool {
+	_, off := t.provider().(noop.TracerProvider)
+	return !off
+}
+
 func (t *Tracing) provider() trace.TracerProvider {
 	if t == nil || t.tp == nil {
 		return noop.NewTracerProvider()
@@ -122,7 +129,7 @@ func (t *Tracing) tracer() trace.Tracer { return t.provider().Tracer(scope) }
 func (t *Tracing) Server(next http.Handler) http.Handler {
 	// Off, the wrapper would still cost every request its allocations
 	// (the leases read is measured against hand-written Go).
-	if _, off := t.provider().(noop.TracerProvider); off {
+	if !t.On() {
 		return next
 	}
 	return otelhttp.NewHandler(next, "http",
