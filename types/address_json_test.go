@@ -47,7 +47,7 @@ func checkAddressDecoding(t *testing.T, in string) {
 	if in == "" {
 		wantP, wantErr = nil, nil
 	}
-	gotP, gotErr = ScanAddress([]byte(in))
+	gotP, gotErr = ScanAddress(in)
 	if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && ((gotP == nil) != (wantP == nil) || (gotP != nil && *gotP != Address(*wantP)))) {
 		t.Errorf("%q as a column: got %+v (%v), encoding/json %+v (%v)", in, gotP, gotErr, wantP, wantErr)
 	}

@@ -24,9 +24,9 @@ func addressField(name, comment string) ent.Field {
 		Annotations(entgql.Type("Address"), entgql.Skip(entgql.SkipWhereInput))
 }
 
-var addressCodec = field.ValueScannerFunc[*types.Address, *sql.Null[[]byte]]{
+var addressCodec = field.ValueScannerFunc[*types.Address, *sql.Null[string]]{
 	V: func(a *types.Address) (driver.Value, error) { return types.AddressValue(a) },
-	S: func(v *sql.Null[[]byte]) (*types.Address, error) {
+	S: func(v *sql.Null[string]) (*types.Address, error) {
 		if !v.Valid {
 			return nil, nil
 		}
