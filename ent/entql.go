@@ -227,7 +227,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lease.FieldClientID:          {Type: field.TypeInt, Column: lease.FieldClientID},
 			lease.FieldSourceID:          {Type: field.TypeString, Column: lease.FieldSourceID},
 			lease.FieldPropertyID:        {Type: field.TypeInt, Column: lease.FieldPropertyID},
-			lease.FieldUnitAddress:       {Type: field.TypeJSON, Column: lease.FieldUnitAddress},
+			lease.FieldUnitAddress:       {Type: field.TypeBytes, Column: lease.FieldUnitAddress},
 			lease.FieldStatus:            {Type: field.TypeString, Column: lease.FieldStatus},
 			lease.FieldStatusKey:         {Type: field.TypeString, Column: lease.FieldStatusKey},
 			lease.FieldLeaseStartDate:    {Type: field.TypeTime, Column: lease.FieldLeaseStartDate},
@@ -235,8 +235,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lease.FieldMoveInDate:        {Type: field.TypeTime, Column: lease.FieldMoveInDate},
 			lease.FieldMoveOutDate:       {Type: field.TypeTime, Column: lease.FieldMoveOutDate},
 			lease.FieldUseType:           {Type: field.TypeString, Column: lease.FieldUseType},
-			lease.FieldPreviousAddress:   {Type: field.TypeJSON, Column: lease.FieldPreviousAddress},
-			lease.FieldForwardingAddress: {Type: field.TypeJSON, Column: lease.FieldForwardingAddress},
+			lease.FieldPreviousAddress:   {Type: field.TypeBytes, Column: lease.FieldPreviousAddress},
+			lease.FieldForwardingAddress: {Type: field.TypeBytes, Column: lease.FieldForwardingAddress},
 			lease.FieldExtra:             {Type: field.TypeJSON, Column: lease.FieldExtra},
 			lease.FieldSource:            {Type: field.TypeEnum, Column: lease.FieldSource},
 			lease.FieldPropexoID:         {Type: field.TypeString, Column: lease.FieldPropexoID},
@@ -294,7 +294,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			property.FieldClientID:    {Type: field.TypeInt, Column: property.FieldClientID},
 			property.FieldTag:         {Type: field.TypeString, Column: property.FieldTag},
 			property.FieldName:        {Type: field.TypeString, Column: property.FieldName},
-			property.FieldAddress:     {Type: field.TypeJSON, Column: property.FieldAddress},
+			property.FieldAddress:     {Type: field.TypeBytes, Column: property.FieldAddress},
 			property.FieldShowingMode: {Type: field.TypeEnum, Column: property.FieldShowingMode},
 		},
 	}
@@ -446,8 +446,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldCellPhone:         {Type: field.TypeString, Column: tenant.FieldCellPhone},
 			tenant.FieldHomePhone:         {Type: field.TypeString, Column: tenant.FieldHomePhone},
 			tenant.FieldGender:            {Type: field.TypeEnum, Column: tenant.FieldGender},
-			tenant.FieldPreviousAddress:   {Type: field.TypeJSON, Column: tenant.FieldPreviousAddress},
-			tenant.FieldForwardingAddress: {Type: field.TypeJSON, Column: tenant.FieldForwardingAddress},
+			tenant.FieldPreviousAddress:   {Type: field.TypeBytes, Column: tenant.FieldPreviousAddress},
+			tenant.FieldForwardingAddress: {Type: field.TypeBytes, Column: tenant.FieldForwardingAddress},
 			tenant.FieldExtra:             {Type: field.TypeJSON, Column: tenant.FieldExtra},
 			tenant.FieldPropexoID:         {Type: field.TypeString, Column: tenant.FieldPropexoID},
 		},
@@ -2209,7 +2209,7 @@ func (f *LeaseFilter) WherePropertyID(p entql.IntP) {
 	f.Where(p.Field(lease.FieldPropertyID))
 }
 
-// WhereUnitAddress applies the entql json.RawMessage predicate on the unit_address field.
+// WhereUnitAddress applies the entql []byte predicate on the unit_address field.
 func (f *LeaseFilter) WhereUnitAddress(p entql.BytesP) {
 	f.Where(p.Field(lease.FieldUnitAddress))
 }
@@ -2249,12 +2249,12 @@ func (f *LeaseFilter) WhereUseType(p entql.StringP) {
 	f.Where(p.Field(lease.FieldUseType))
 }
 
-// WherePreviousAddress applies the entql json.RawMessage predicate on the previous_address field.
+// WherePreviousAddress applies the entql []byte predicate on the previous_address field.
 func (f *LeaseFilter) WherePreviousAddress(p entql.BytesP) {
 	f.Where(p.Field(lease.FieldPreviousAddress))
 }
 
-// WhereForwardingAddress applies the entql json.RawMessage predicate on the forwarding_address field.
+// WhereForwardingAddress applies the entql []byte predicate on the forwarding_address field.
 func (f *LeaseFilter) WhereForwardingAddress(p entql.BytesP) {
 	f.Where(p.Field(lease.FieldForwardingAddress))
 }
@@ -2550,7 +2550,7 @@ func (f *PropertyFilter) WhereName(p entql.StringP) {
 	f.Where(p.Field(property.FieldName))
 }
 
-// WhereAddress applies the entql json.RawMessage predicate on the address field.
+// WhereAddress applies the entql []byte predicate on the address field.
 func (f *PropertyFilter) WhereAddress(p entql.BytesP) {
 	f.Where(p.Field(property.FieldAddress))
 }
@@ -3423,12 +3423,12 @@ func (f *TenantFilter) WhereGender(p entql.StringP) {
 	f.Where(p.Field(tenant.FieldGender))
 }
 
-// WherePreviousAddress applies the entql json.RawMessage predicate on the previous_address field.
+// WherePreviousAddress applies the entql []byte predicate on the previous_address field.
 func (f *TenantFilter) WherePreviousAddress(p entql.BytesP) {
 	f.Where(p.Field(tenant.FieldPreviousAddress))
 }
 
-// WhereForwardingAddress applies the entql json.RawMessage predicate on the forwarding_address field.
+// WhereForwardingAddress applies the entql []byte predicate on the forwarding_address field.
 func (f *TenantFilter) WhereForwardingAddress(p entql.BytesP) {
 	f.Where(p.Field(tenant.FieldForwardingAddress))
 }

@@ -122,7 +122,7 @@ func (*Lease) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case lease.FieldUnitAddress, lease.FieldPreviousAddress, lease.FieldForwardingAddress, lease.FieldExtra:
+		case lease.FieldExtra:
 			values[i] = new([]byte)
 		case lease.FieldTransferred:
 			values[i] = new(sql.NullBool)
@@ -132,6 +132,12 @@ func (*Lease) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case lease.FieldCreatedAt, lease.FieldUpdatedAt, lease.FieldLeaseStartDate, lease.FieldLeaseEndDate, lease.FieldMoveInDate, lease.FieldMoveOutDate, lease.FieldRemovedAt, lease.FieldPropexoSeenAt:
 			values[i] = new(sql.NullTime)
+		case lease.FieldUnitAddress:
+			values[i] = lease.ValueScanner.UnitAddress.ScanValue()
+		case lease.FieldPreviousAddress:
+			values[i] = lease.ValueScanner.PreviousAddress.ScanValue()
+		case lease.FieldForwardingAddress:
+			values[i] = lease.ValueScanner.ForwardingAddress.ScanValue()
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -184,12 +190,10 @@ func (_m *Lease) assignValues(columns []string, values []any) error {
 				_m.PropertyID = int(value.Int64)
 			}
 		case lease.FieldUnitAddress:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field unit_address", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.UnitAddress); err != nil {
-					return fmt.Errorf("unmarshal field unit_address: %w", err)
-				}
+			if value, err := lease.ValueScanner.UnitAddress.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.UnitAddress = value
 			}
 		case lease.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -237,20 +241,16 @@ func (_m *Lease) assignValues(columns []string, values []any) error {
 				_m.UseType = value.String
 			}
 		case lease.FieldPreviousAddress:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field previous_address", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.PreviousAddress); err != nil {
-					return fmt.Errorf("unmarshal field previous_address: %w", err)
-				}
+			if value, err := lease.ValueScanner.PreviousAddress.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.PreviousAddress = value
 			}
 		case lease.FieldForwardingAddress:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field forwarding_address", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.ForwardingAddress); err != nil {
-					return fmt.Errorf("unmarshal field forwarding_address: %w", err)
-				}
+			if value, err := lease.ValueScanner.ForwardingAddress.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.ForwardingAddress = value
 			}
 		case lease.FieldExtra:
 			if value, ok := values[i].(*[]byte); !ok {

@@ -409,7 +409,10 @@ func (_c *LeaseCreate) sqlSave(ctx context.Context) (*Lease, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
-	_node, _spec := _c.createSpec()
+	_node, _spec, err := _c.createSpec()
+	if err != nil {
+		return nil, err
+	}
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
 			err = &ConstraintError{msg: err.Error(), wrap: err}
@@ -423,7 +426,7 @@ func (_c *LeaseCreate) sqlSave(ctx context.Context) (*Lease, error) {
 	return _node, nil
 }
 
-func (_c *LeaseCreate) createSpec() (*Lease, *sqlgraph.CreateSpec) {
+func (_c *LeaseCreate) createSpec() (*Lease, *sqlgraph.CreateSpec, error) {
 	var (
 		_node = &Lease{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(lease.Table, sqlgraph.NewFieldSpec(lease.FieldID, field.TypeInt))
@@ -442,7 +445,11 @@ func (_c *LeaseCreate) createSpec() (*Lease, *sqlgraph.CreateSpec) {
 		_node.SourceID = value
 	}
 	if value, ok := _c.mutation.UnitAddress(); ok {
-		_spec.SetField(lease.FieldUnitAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.UnitAddress.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(lease.FieldUnitAddress, field.TypeBytes, vv)
 		_node.UnitAddress = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
@@ -474,11 +481,19 @@ func (_c *LeaseCreate) createSpec() (*Lease, *sqlgraph.CreateSpec) {
 		_node.UseType = value
 	}
 	if value, ok := _c.mutation.PreviousAddress(); ok {
-		_spec.SetField(lease.FieldPreviousAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.PreviousAddress.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(lease.FieldPreviousAddress, field.TypeBytes, vv)
 		_node.PreviousAddress = value
 	}
 	if value, ok := _c.mutation.ForwardingAddress(); ok {
-		_spec.SetField(lease.FieldForwardingAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.ForwardingAddress.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(lease.FieldForwardingAddress, field.TypeBytes, vv)
 		_node.ForwardingAddress = value
 	}
 	if value, ok := _c.mutation.Extra(); ok {
@@ -555,7 +570,7 @@ func (_c *LeaseCreate) createSpec() (*Lease, *sqlgraph.CreateSpec) {
 		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
-	return _node, _spec
+	return _node, _spec, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
@@ -1342,7 +1357,10 @@ func (_c *LeaseCreateBulk) Save(ctx context.Context) ([]*Lease, error) {
 				}
 				builder.mutation = mutation
 				var err error
-				nodes[i], specs[i] = builder.createSpec()
+				nodes[i], specs[i], err = builder.createSpec()
+				if err != nil {
+					return nil, err
+				}
 				if i < len(mutators)-1 {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {

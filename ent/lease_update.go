@@ -471,10 +471,14 @@ func (_u *LeaseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.SetField(lease.FieldSourceID, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.UnitAddress(); ok {
-		_spec.SetField(lease.FieldUnitAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.UnitAddress.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(lease.FieldUnitAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.UnitAddressCleared() {
-		_spec.ClearField(lease.FieldUnitAddress, field.TypeJSON)
+		_spec.ClearField(lease.FieldUnitAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(lease.FieldStatus, field.TypeString, value)
@@ -507,16 +511,24 @@ func (_u *LeaseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.SetField(lease.FieldUseType, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.PreviousAddress(); ok {
-		_spec.SetField(lease.FieldPreviousAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.PreviousAddress.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(lease.FieldPreviousAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.PreviousAddressCleared() {
-		_spec.ClearField(lease.FieldPreviousAddress, field.TypeJSON)
+		_spec.ClearField(lease.FieldPreviousAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.ForwardingAddress(); ok {
-		_spec.SetField(lease.FieldForwardingAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.ForwardingAddress.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(lease.FieldForwardingAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.ForwardingAddressCleared() {
-		_spec.ClearField(lease.FieldForwardingAddress, field.TypeJSON)
+		_spec.ClearField(lease.FieldForwardingAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Extra(); ok {
 		_spec.SetField(lease.FieldExtra, field.TypeJSON, value)
@@ -1112,10 +1124,14 @@ func (_u *LeaseUpdateOne) sqlSave(ctx context.Context) (_node *Lease, err error)
 		_spec.SetField(lease.FieldSourceID, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.UnitAddress(); ok {
-		_spec.SetField(lease.FieldUnitAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.UnitAddress.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(lease.FieldUnitAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.UnitAddressCleared() {
-		_spec.ClearField(lease.FieldUnitAddress, field.TypeJSON)
+		_spec.ClearField(lease.FieldUnitAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(lease.FieldStatus, field.TypeString, value)
@@ -1148,16 +1164,24 @@ func (_u *LeaseUpdateOne) sqlSave(ctx context.Context) (_node *Lease, err error)
 		_spec.SetField(lease.FieldUseType, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.PreviousAddress(); ok {
-		_spec.SetField(lease.FieldPreviousAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.PreviousAddress.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(lease.FieldPreviousAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.PreviousAddressCleared() {
-		_spec.ClearField(lease.FieldPreviousAddress, field.TypeJSON)
+		_spec.ClearField(lease.FieldPreviousAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.ForwardingAddress(); ok {
-		_spec.SetField(lease.FieldForwardingAddress, field.TypeJSON, value)
+		vv, err := lease.ValueScanner.ForwardingAddress.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(lease.FieldForwardingAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.ForwardingAddressCleared() {
-		_spec.ClearField(lease.FieldForwardingAddress, field.TypeJSON)
+		_spec.ClearField(lease.FieldForwardingAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Extra(); ok {
 		_spec.SetField(lease.FieldExtra, field.TypeJSON, value)

@@ -3,7 +3,6 @@
 package ent
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -104,14 +103,14 @@ func (*Property) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case property.FieldAddress:
-			values[i] = new([]byte)
 		case property.FieldID, property.FieldClientID:
 			values[i] = new(sql.NullInt64)
 		case property.FieldTag, property.FieldName, property.FieldShowingMode:
 			values[i] = new(sql.NullString)
 		case property.FieldCreatedAt, property.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
+		case property.FieldAddress:
+			values[i] = property.ValueScanner.Address.ScanValue()
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -164,12 +163,10 @@ func (_m *Property) assignValues(columns []string, values []any) error {
 				_m.Name = value.String
 			}
 		case property.FieldAddress:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field address", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.Address); err != nil {
-					return fmt.Errorf("unmarshal field address: %w", err)
-				}
+			if value, err := property.ValueScanner.Address.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.Address = value
 			}
 		case property.FieldShowingMode:
 			if value, ok := values[i].(*sql.NullString); !ok {

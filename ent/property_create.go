@@ -258,7 +258,10 @@ func (_c *PropertyCreate) sqlSave(ctx context.Context) (*Property, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
-	_node, _spec := _c.createSpec()
+	_node, _spec, err := _c.createSpec()
+	if err != nil {
+		return nil, err
+	}
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
 			err = &ConstraintError{msg: err.Error(), wrap: err}
@@ -272,7 +275,7 @@ func (_c *PropertyCreate) sqlSave(ctx context.Context) (*Property, error) {
 	return _node, nil
 }
 
-func (_c *PropertyCreate) createSpec() (*Property, *sqlgraph.CreateSpec) {
+func (_c *PropertyCreate) createSpec() (*Property, *sqlgraph.CreateSpec, error) {
 	var (
 		_node = &Property{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(property.Table, sqlgraph.NewFieldSpec(property.FieldID, field.TypeInt))
@@ -295,7 +298,11 @@ func (_c *PropertyCreate) createSpec() (*Property, *sqlgraph.CreateSpec) {
 		_node.Name = value
 	}
 	if value, ok := _c.mutation.Address(); ok {
-		_spec.SetField(property.FieldAddress, field.TypeJSON, value)
+		vv, err := property.ValueScanner.Address.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(property.FieldAddress, field.TypeBytes, vv)
 		_node.Address = value
 	}
 	if value, ok := _c.mutation.ShowingMode(); ok {
@@ -367,7 +374,7 @@ func (_c *PropertyCreate) createSpec() (*Property, *sqlgraph.CreateSpec) {
 		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
-	return _node, _spec
+	return _node, _spec, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
@@ -673,7 +680,10 @@ func (_c *PropertyCreateBulk) Save(ctx context.Context) ([]*Property, error) {
 				}
 				builder.mutation = mutation
 				var err error
-				nodes[i], specs[i] = builder.createSpec()
+				nodes[i], specs[i], err = builder.createSpec()
+				if err != nil {
+					return nil, err
+				}
 				if i < len(mutators)-1 {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {

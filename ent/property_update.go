@@ -292,10 +292,14 @@ func (_u *PropertyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.SetField(property.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Address(); ok {
-		_spec.SetField(property.FieldAddress, field.TypeJSON, value)
+		vv, err := property.ValueScanner.Address.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(property.FieldAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.AddressCleared() {
-		_spec.ClearField(property.FieldAddress, field.TypeJSON)
+		_spec.ClearField(property.FieldAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.ShowingMode(); ok {
 		_spec.SetField(property.FieldShowingMode, field.TypeEnum, value)
@@ -745,10 +749,14 @@ func (_u *PropertyUpdateOne) sqlSave(ctx context.Context) (_node *Property, err 
 		_spec.SetField(property.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Address(); ok {
-		_spec.SetField(property.FieldAddress, field.TypeJSON, value)
+		vv, err := property.ValueScanner.Address.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(property.FieldAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.AddressCleared() {
-		_spec.ClearField(property.FieldAddress, field.TypeJSON)
+		_spec.ClearField(property.FieldAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.ShowingMode(); ok {
 		_spec.SetField(property.FieldShowingMode, field.TypeEnum, value)

@@ -97,7 +97,7 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case tenant.FieldPreviousAddress, tenant.FieldForwardingAddress, tenant.FieldExtra:
+		case tenant.FieldExtra:
 			values[i] = new([]byte)
 		case tenant.FieldID, tenant.FieldClientID, tenant.FieldLeaseID:
 			values[i] = new(sql.NullInt64)
@@ -105,6 +105,10 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case tenant.FieldCreatedAt, tenant.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
+		case tenant.FieldPreviousAddress:
+			values[i] = tenant.ValueScanner.PreviousAddress.ScanValue()
+		case tenant.FieldForwardingAddress:
+			values[i] = tenant.ValueScanner.ForwardingAddress.ScanValue()
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -194,20 +198,16 @@ func (_m *Tenant) assignValues(columns []string, values []any) error {
 				*_m.Gender = tenant.Gender(value.String)
 			}
 		case tenant.FieldPreviousAddress:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field previous_address", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.PreviousAddress); err != nil {
-					return fmt.Errorf("unmarshal field previous_address: %w", err)
-				}
+			if value, err := tenant.ValueScanner.PreviousAddress.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.PreviousAddress = value
 			}
 		case tenant.FieldForwardingAddress:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field forwarding_address", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.ForwardingAddress); err != nil {
-					return fmt.Errorf("unmarshal field forwarding_address: %w", err)
-				}
+			if value, err := tenant.ValueScanner.ForwardingAddress.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.ForwardingAddress = value
 			}
 		case tenant.FieldExtra:
 			if value, ok := values[i].(*[]byte); !ok {

@@ -368,7 +368,10 @@ func (_c *TenantCreate) sqlSave(ctx context.Context) (*Tenant, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
-	_node, _spec := _c.createSpec()
+	_node, _spec, err := _c.createSpec()
+	if err != nil {
+		return nil, err
+	}
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
 			err = &ConstraintError{msg: err.Error(), wrap: err}
@@ -382,7 +385,7 @@ func (_c *TenantCreate) sqlSave(ctx context.Context) (*Tenant, error) {
 	return _node, nil
 }
 
-func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
+func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec, error) {
 	var (
 		_node = &Tenant{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(tenant.Table, sqlgraph.NewFieldSpec(tenant.FieldID, field.TypeInt))
@@ -425,11 +428,19 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 		_node.Gender = &value
 	}
 	if value, ok := _c.mutation.PreviousAddress(); ok {
-		_spec.SetField(tenant.FieldPreviousAddress, field.TypeJSON, value)
+		vv, err := tenant.ValueScanner.PreviousAddress.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(tenant.FieldPreviousAddress, field.TypeBytes, vv)
 		_node.PreviousAddress = value
 	}
 	if value, ok := _c.mutation.ForwardingAddress(); ok {
-		_spec.SetField(tenant.FieldForwardingAddress, field.TypeJSON, value)
+		vv, err := tenant.ValueScanner.ForwardingAddress.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(tenant.FieldForwardingAddress, field.TypeBytes, vv)
 		_node.ForwardingAddress = value
 	}
 	if value, ok := _c.mutation.Extra(); ok {
@@ -474,7 +485,7 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 		_node.LeaseID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
-	return _node, _spec
+	return _node, _spec, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
@@ -1040,7 +1051,10 @@ func (_c *TenantCreateBulk) Save(ctx context.Context) ([]*Tenant, error) {
 				}
 				builder.mutation = mutation
 				var err error
-				nodes[i], specs[i] = builder.createSpec()
+				nodes[i], specs[i], err = builder.createSpec()
+				if err != nil {
+					return nil, err
+				}
 				if i < len(mutators)-1 {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {

@@ -359,16 +359,24 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.ClearField(tenant.FieldGender, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.PreviousAddress(); ok {
-		_spec.SetField(tenant.FieldPreviousAddress, field.TypeJSON, value)
+		vv, err := tenant.ValueScanner.PreviousAddress.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(tenant.FieldPreviousAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.PreviousAddressCleared() {
-		_spec.ClearField(tenant.FieldPreviousAddress, field.TypeJSON)
+		_spec.ClearField(tenant.FieldPreviousAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.ForwardingAddress(); ok {
-		_spec.SetField(tenant.FieldForwardingAddress, field.TypeJSON, value)
+		vv, err := tenant.ValueScanner.ForwardingAddress.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(tenant.FieldForwardingAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.ForwardingAddressCleared() {
-		_spec.ClearField(tenant.FieldForwardingAddress, field.TypeJSON)
+		_spec.ClearField(tenant.FieldForwardingAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Extra(); ok {
 		_spec.SetField(tenant.FieldExtra, field.TypeJSON, value)
@@ -790,16 +798,24 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 		_spec.ClearField(tenant.FieldGender, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.PreviousAddress(); ok {
-		_spec.SetField(tenant.FieldPreviousAddress, field.TypeJSON, value)
+		vv, err := tenant.ValueScanner.PreviousAddress.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(tenant.FieldPreviousAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.PreviousAddressCleared() {
-		_spec.ClearField(tenant.FieldPreviousAddress, field.TypeJSON)
+		_spec.ClearField(tenant.FieldPreviousAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.ForwardingAddress(); ok {
-		_spec.SetField(tenant.FieldForwardingAddress, field.TypeJSON, value)
+		vv, err := tenant.ValueScanner.ForwardingAddress.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(tenant.FieldForwardingAddress, field.TypeBytes, vv)
 	}
 	if _u.mutation.ForwardingAddressCleared() {
-		_spec.ClearField(tenant.FieldForwardingAddress, field.TypeJSON)
+		_spec.ClearField(tenant.FieldForwardingAddress, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Extra(); ok {
 		_spec.SetField(tenant.FieldExtra, field.TypeJSON, value)

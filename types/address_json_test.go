@@ -42,4 +42,13 @@ func checkAddressDecoding(t *testing.T, in string) {
 	if (gotP == nil) != (wantP == nil) || (gotP != nil && *gotP != Address(*wantP)) || (gotErr == nil) != (wantErr == nil) {
 		t.Errorf("%q through a pointer: got %+v (%v), encoding/json %+v (%v)", in, gotP, gotErr, wantP, wantErr)
 	}
+	// As a column is read: what ent's JSON field read before (an empty
+	// column was left nil).
+	if in == "" {
+		wantP, wantErr = nil, nil
+	}
+	gotP, gotErr = ScanAddress(in)
+	if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && ((gotP == nil) != (wantP == nil) || (gotP != nil && *gotP != Address(*wantP)))) {
+		t.Errorf("%q as a column: got %+v (%v), encoding/json %+v (%v)", in, gotP, gotErr, wantP, wantErr)
+	}
 }

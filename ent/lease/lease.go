@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/schema/field"
+	"github.com/leasegraph/leasegraph/types"
 )
 
 const (
@@ -156,6 +158,12 @@ var (
 	PropexoIDValidator func(string) error
 	// DefaultTransferred holds the default value on creation for the "transferred" field.
 	DefaultTransferred bool
+	// ValueScanner of all Lease fields.
+	ValueScanner struct {
+		UnitAddress       field.TypeValueScanner[*types.Address]
+		PreviousAddress   field.TypeValueScanner[*types.Address]
+		ForwardingAddress field.TypeValueScanner[*types.Address]
+	}
 )
 
 // Source defines the type for the "source" enum field.

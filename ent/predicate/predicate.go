@@ -33,11 +33,33 @@ type IntegrationJob func(*sql.Selector)
 // Lease is the predicate function for lease builders.
 type Lease func(*sql.Selector)
 
+// LeaseOrErr calls the predicate only if the error is not nit.
+func LeaseOrErr(p Lease, err error) Lease {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}
+
 // LeaseSync is the predicate function for leasesync builders.
 type LeaseSync func(*sql.Selector)
 
 // Property is the predicate function for property builders.
 type Property func(*sql.Selector)
+
+// PropertyOrErr calls the predicate only if the error is not nit.
+func PropertyOrErr(p Property, err error) Property {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}
 
 // Prospect is the predicate function for prospect builders.
 type Prospect func(*sql.Selector)
@@ -53,3 +75,14 @@ type ScreeningRequest func(*sql.Selector)
 
 // Tenant is the predicate function for tenant builders.
 type Tenant func(*sql.Selector)
+
+// TenantOrErr calls the predicate only if the error is not nit.
+func TenantOrErr(p Tenant, err error) Tenant {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}

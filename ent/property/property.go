@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/schema/field"
+	"github.com/leasegraph/leasegraph/types"
 )
 
 const (
@@ -115,6 +117,10 @@ var (
 	DefaultName string
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// ValueScanner of all Property fields.
+	ValueScanner struct {
+		Address field.TypeValueScanner[*types.Address]
+	}
 )
 
 // ShowingMode defines the type for the "showing_mode" enum field.

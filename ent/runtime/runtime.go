@@ -23,9 +23,11 @@ import (
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/types"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
+	"entgo.io/ent/schema/field"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -600,6 +602,9 @@ func init() {
 			return nil
 		}
 	}()
+	// leaseDescUnitAddress is the schema descriptor for unit_address field.
+	leaseDescUnitAddress := leaseFields[2].Descriptor()
+	lease.ValueScanner.UnitAddress = leaseDescUnitAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
 	// leaseDescStatus is the schema descriptor for status field.
 	leaseDescStatus := leaseFields[3].Descriptor()
 	// lease.StatusValidator is a validator for the "status" field. It is called by the builders before save.
@@ -628,6 +633,12 @@ func init() {
 	lease.DefaultUseType = leaseDescUseType.Default.(string)
 	// lease.UseTypeValidator is a validator for the "use_type" field. It is called by the builders before save.
 	lease.UseTypeValidator = leaseDescUseType.Validators[0].(func(string) error)
+	// leaseDescPreviousAddress is the schema descriptor for previous_address field.
+	leaseDescPreviousAddress := leaseFields[10].Descriptor()
+	lease.ValueScanner.PreviousAddress = leaseDescPreviousAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
+	// leaseDescForwardingAddress is the schema descriptor for forwarding_address field.
+	leaseDescForwardingAddress := leaseFields[11].Descriptor()
+	lease.ValueScanner.ForwardingAddress = leaseDescForwardingAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
 	// leaseDescPropexoID is the schema descriptor for propexo_id field.
 	leaseDescPropexoID := leaseFields[14].Descriptor()
 	// lease.PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.
@@ -742,6 +753,9 @@ func init() {
 	property.DefaultName = propertyDescName.Default.(string)
 	// property.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	property.NameValidator = propertyDescName.Validators[0].(func(string) error)
+	// propertyDescAddress is the schema descriptor for address field.
+	propertyDescAddress := propertyFields[2].Descriptor()
+	property.ValueScanner.Address = propertyDescAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
 	prospectMixin := schema.Prospect{}.Mixin()
 	prospect.Policy = privacy.NewPolicies(prospectMixin[1], schema.Prospect{})
 	prospect.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1231,6 +1245,12 @@ func init() {
 	tenant.DefaultHomePhone = tenantDescHomePhone.Default.(string)
 	// tenant.HomePhoneValidator is a validator for the "home_phone" field. It is called by the builders before save.
 	tenant.HomePhoneValidator = tenantDescHomePhone.Validators[0].(func(string) error)
+	// tenantDescPreviousAddress is the schema descriptor for previous_address field.
+	tenantDescPreviousAddress := tenantFields[8].Descriptor()
+	tenant.ValueScanner.PreviousAddress = tenantDescPreviousAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
+	// tenantDescForwardingAddress is the schema descriptor for forwarding_address field.
+	tenantDescForwardingAddress := tenantFields[9].Descriptor()
+	tenant.ValueScanner.ForwardingAddress = tenantDescForwardingAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
 	// tenantDescPropexoID is the schema descriptor for propexo_id field.
 	tenantDescPropexoID := tenantFields[11].Descriptor()
 	// tenant.PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.

@@ -8,8 +8,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-
-	"github.com/leasegraph/leasegraph/types"
 )
 
 // dateType stores calendar dates as SQL dates on PostgreSQL; SQLite keeps the
@@ -33,9 +31,8 @@ func (Lease) Fields() []ent.Field {
 		field.Int("property_id").
 			Comment("The property the leased unit belongs to.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.JSON("unit_address", &types.Address{}).Optional().
-			Comment("The address of the leased unit.").
-			Annotations(entgql.Type("Address")),
+		addressField("unit_address",
+			"The address of the leased unit."),
 		field.String("status").NotEmpty().MaxRuneLen(100).
 			Comment("The lease status exactly as the source system sent it. Whether it means a move-in, a move-out or a transfer depends on the client's status sets.").
 			Annotations(entgql.OrderField("STATUS")),
@@ -56,12 +53,10 @@ func (Lease) Fields() []ent.Field {
 			Annotations(entgql.Type("Date")),
 		field.String("use_type").Default("").MaxRuneLen(100).
 			Comment("The unit's use, e.g. corporate housing or vacation, as the source sent it."),
-		field.JSON("previous_address", &types.Address{}).Optional().
-			Comment("The tenants' address before moving in, when the source keeps it on the lease rather than on each tenant.").
-			Annotations(entgql.Type("Address")),
-		field.JSON("forwarding_address", &types.Address{}).Optional().
-			Comment("Where the tenants move to, when the source keeps it on the lease rather than on each tenant.").
-			Annotations(entgql.Type("Address")),
+		addressField("previous_address",
+			"The tenants' address before moving in, when the source keeps it on the lease rather than on each tenant."),
+		addressField("forwarding_address",
+			"Where the tenants move to, when the source keeps it on the lease rather than on each tenant."),
 		field.JSON("extra", map[string]any{}).Optional().
 			Comment("Every other field the source sent for the lease, kept as sent so consumers can filter on it (for example a corporate-housing flag).").
 			Annotations(entgql.Type("Map")),

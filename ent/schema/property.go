@@ -7,8 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-
-	"github.com/leasegraph/leasegraph/types"
 )
 
 // Property holds the schema definition for the Property entity.
@@ -28,9 +26,8 @@ func (Property) Fields() []ent.Field {
 		field.String("name").Default("").MaxRuneLen(200).
 			Comment("The property's display name.").
 			Annotations(entgql.OrderField("NAME")),
-		field.JSON("address", &types.Address{}).Optional().
-			Comment("The property's street address.").
-			Annotations(entgql.Type("Address")),
+		addressField("address",
+			"The property's street address."),
 		field.Enum("showing_mode").Values("SELF_SHOWING", "PRELEASE", "INACTIVE").Default("SELF_SHOWING").
 			Comment("How prospects may see the property: SELF_SHOWING (open to self-showings), PRELEASE (wait list) or INACTIVE (not showable).").
 			Annotations(entgql.OrderField("SHOWING_MODE"), entgql.Type("ShowingMode")),

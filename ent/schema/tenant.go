@@ -7,8 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-
-	"github.com/leasegraph/leasegraph/types"
 )
 
 // Tenant holds the schema definition for the Tenant entity.
@@ -42,12 +40,10 @@ func (Tenant) Fields() []ent.Field {
 		field.Enum("gender").Values("MALE", "FEMALE").Optional().Nillable().
 			Comment("The tenant's gender, when the source sends it.").
 			Annotations(entgql.Type("Gender")),
-		field.JSON("previous_address", &types.Address{}).Optional().
-			Comment("Where the tenant lives before moving in (move-ins).").
-			Annotations(entgql.Type("Address")),
-		field.JSON("forwarding_address", &types.Address{}).Optional().
-			Comment("Where the tenant moves to (move-outs and transfers).").
-			Annotations(entgql.Type("Address")),
+		addressField("previous_address",
+			"Where the tenant lives before moving in (move-ins)."),
+		addressField("forwarding_address",
+			"Where the tenant moves to (move-outs and transfers)."),
 		field.JSON("extra", map[string]any{}).Optional().
 			Comment("Every other field the source sent for this tenant, kept as sent.").
 			Annotations(entgql.Type("Map")),

@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/schema/field"
+	"github.com/leasegraph/leasegraph/types"
 )
 
 const (
@@ -141,6 +143,11 @@ var (
 	HomePhoneValidator func(string) error
 	// PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.
 	PropexoIDValidator func(string) error
+	// ValueScanner of all Tenant fields.
+	ValueScanner struct {
+		PreviousAddress   field.TypeValueScanner[*types.Address]
+		ForwardingAddress field.TypeValueScanner[*types.Address]
+	}
 )
 
 // Gender defines the type for the "gender" enum field.

@@ -95,6 +95,7 @@ func (x *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 			}
 			if err == nil {
 				resp.Data = data
+				answered(ctx, data)
 				if x.Served != nil {
 					x.Served()
 				}
@@ -617,21 +618,39 @@ func (w *writer) optionalDate(t *time.Time) {
 	w.date(*t)
 }
 
-const hexDigits = "0123456789ABCDEF"
+const hexDigits = "0123456789abcdef"
 
-// appendString writes s quoted and escaped exactly as gqlgen's
-// graphql.MarshalString: only '"', '\\' and control characters are
-// escaped (\t \r \n by name, others as \u00XX with upper-case hex); every
-// other byte, invalid UTF-8 included, is written as it is. gqlgen ranges
-// over runes, but bytes below 0x80 never occur inside a multi-byte
-// sequence and an invalid byte is copied unchanged there too, so a walk
-// over bytes writes the same. TestAppendString checks it against gqlgen.
+// appendString writes s as it reaches the client: quoted and escaped by
+// gqlgen's graphql.MarshalString, then HTML-escaped by encoding/json when
+// the transport encodes the response (which the POST transport here no
+// longer does for the fast path's answer, and which leaves this output as
+// it is for the other transports). So '"', '\\' and control characters
+// are escaped as gqlgen does (\t \r \n by name, others as \u00XX with
+// upper-case hex), and '<', '>', '&', U+2028 and U+2029 as encoding/json
+// does (\u003c, \u2028, lower-case hex). Every other byte, invalid UTF-8
+// included, is written as it is. gqlgen ranges over runes, but bytes below
+// 0x80 never occur inside a multi-byte sequence and an invalid byte is
+// copied unchanged there too, so a walk over bytes writes the same.
+// TestAppendString and FuzzAppendString check it against gqlgen and
+// encoding/json.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0xe2 {
+			continue
+		}
+		if c == 0xe2 {
+			// U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+			if i+2 >= len(s) || s[i+1] != 0x80 || s[i+2]&^1 != 0xa8 {
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hexDigits[s[i+2]&0xf])
+			i += 2
+			start = i + 1
 			continue
 		}
 		b = append(b, s[start:i]...)
@@ -646,14 +665,19 @@ func appendString(b []byte, s string) []byte {
 			b = append(b, `\\`...)
 		case '"':
 			b = append(b, `\"`...)
-		default:
+		case '<', '>', '&':
 			b = append(b, `\u00`...)
 			b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, upperHexDigits[c>>4], upperHexDigits[c&0xf])
 		}
 		start = i + 1
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+const upperHexDigits = "0123456789ABCDEF"
 
 var _ io.Writer = (*writer)(nil)

@@ -2,25 +2,26 @@ package fastpath
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
 )
 
-// appendString must escape exactly as gqlgen's MarshalString: every
-// control character, quotes, backslashes, HTML characters (left alone),
-// multi-byte and invalid UTF-8.
+// appendString must write what the client got before the fast path wrote
+// its answer past the transport's encoding: gqlgen's MarshalString, then
+// encoding/json's HTML escaping. Every control character, quotes,
+// backslashes, HTML characters, U+2028/U+2029 (whole, cut short and at the
+// end), multi-byte and invalid UTF-8.
 func TestAppendString(t *testing.T) {
 	cases := []string{"", "plain", `"quoted"`, `back\slash`, "\t\r\n", "<b>&amp;</b>", "Zoë 日本 🏠",
-		"\u2028\u2029", "\xff\xfe invalid \xc3", "tail\\", "\"", "\x7f"}
+		"\u2028\u2029", "a\u2028", "\xe2\x80", "\xe2\x80\xa7", "\xe2", "x\xe2\x80\xa9y", "<>&", "\xff\xfe invalid \xc3", "tail\\", "\"", "\x7f"}
 	for c := range byte(0x20) {
 		cases = append(cases, "a"+string(rune(c))+"b")
 	}
 	for _, s := range cases {
-		var want bytes.Buffer
-		graphql.MarshalString(s).MarshalGQL(&want)
-		if got := appendString(nil, s); !bytes.Equal(got, want.Bytes()) {
-			t.Errorf("%q: wrote %s, gqlgen writes %s", s, got, want.Bytes())
+		if got, want := appendString(nil, s), sent(s); !bytes.Equal(got, want) {
+			t.Errorf("%q: wrote %s, gqlgen and encoding/json write %s", s, got, want)
 		}
 	}
 }
@@ -29,10 +30,17 @@ func TestAppendString(t *testing.T) {
 func FuzzAppendString(f *testing.F) {
 	f.Add("a\x00\"\\\u00e9\xff")
 	f.Fuzz(func(t *testing.T, s string) {
-		var want bytes.Buffer
-		graphql.MarshalString(s).MarshalGQL(&want)
-		if got := appendString(nil, s); !bytes.Equal(got, want.Bytes()) {
-			t.Errorf("%q: wrote %s, gqlgen writes %s", s, got, want.Bytes())
+		if got, want := appendString(nil, s), sent(s); !bytes.Equal(got, want) {
+			t.Errorf("%q: wrote %s, gqlgen and encoding/json write %s", s, got, want)
 		}
 	})
+}
+
+// sent is s as the client received it from gqlgen: MarshalString's quoting,
+// then encoding/json's HTML escaping of the response.
+func sent(s string) []byte {
+	var quoted, escaped bytes.Buffer
+	graphql.MarshalString(s).MarshalGQL(&quoted)
+	json.HTMLEscape(&escaped, quoted.Bytes())
+	return escaped.Bytes()
 }

@@ -96,7 +96,7 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 	srv := gqlhandler.New(graph.NewSchema(client, services))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(fastpath.POST{})
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = defaultRequestTimeout
 	}

@@ -1,0 +1,35 @@
+package schema
+
+import (
+	"database/sql"
+	"database/sql/driver"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/schema/field"
+
+	"github.com/leasegraph/leasegraph/types"
+)
+
+// addressField is an optional address column, stored as JSON (jsonb on
+// PostgreSQL, json on SQLite, as when it was an ent JSON field: the
+// columns did not change). It is a bytes field with its own codec rather
+// than an ent JSON field so that reading a row does not pass every address
+// through json.Unmarshal (types.ScanAddress says why).
+func addressField(name, comment string) ent.Field {
+	return field.Bytes(name).GoType(&types.Address{}).ValueScanner(addressCodec).
+		SchemaType(map[string]string{dialect.Postgres: "jsonb", dialect.SQLite: "json"}).
+		Optional().Comment(comment).
+		Annotations(entgql.Type("Address"), entgql.Skip(entgql.SkipWhereInput))
+}
+
+var addressCodec = field.ValueScannerFunc[*types.Address, *sql.Null[string]]{
+	V: func(a *types.Address) (driver.Value, error) { return types.AddressValue(a) },
+	S: func(v *sql.Null[string]) (*types.Address, error) {
+		if !v.Valid {
+			return nil, nil
+		}
+		return types.ScanAddress(v.V)
+	},
+}
