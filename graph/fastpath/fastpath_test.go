@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/leasegraph/leasegraph/types"
 )
 
 // appendString must write what the client got before the fast path wrote
@@ -43,4 +46,17 @@ func sent(s string) []byte {
 	graphql.MarshalString(s).MarshalGQL(&quoted)
 	json.HTMLEscape(&escaped, quoted.Bytes())
 	return escaped.Bytes()
+}
+
+// appendDate writes what AppendFormat writes with types.DateLayout, at the
+// edges of its range and past them.
+func TestAppendDate(t *testing.T) {
+	for _, y := range []int{-1, 0, 1, 9, 99, 999, 1970, 2024, 9999, 10000} {
+		for _, md := range [][2]int{{1, 1}, {2, 29}, {9, 9}, {10, 10}, {12, 31}} {
+			d := time.Date(y, time.Month(md[0]), md[1], 0, 0, 0, 0, time.UTC)
+			if got, want := string(appendDate(nil, d)), d.Format(types.DateLayout); got != want {
+				t.Errorf("%v: wrote %s, want %s", d, got, want)
+			}
+		}
+	}
 }
