@@ -136,11 +136,15 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 		wg.Add(1)
 		go func() { defer wg.Done(); l.run(g) }()
 	}
+	// On an early Fatal, the writers stop before the test ends.
+	defer func() { cancel(); wg.Wait() }()
 
 	eventually(ctx, t, fmt.Sprintf("%d writes accepted", killAfter), func() bool { return l.accepted.Load() >= killAfter })
-	// The leader is still C, and C is running a delivery whose create
+	// The leader is still C, and C holds a delivery: one whose create
 	// Propexo applied without answering (a hang after the write, cut by the
-	// 1 s job timeout): killed now, that job is C's until rescued.
+	// 1 s job timeout), or one whose end River has not recorded yet (it
+	// records completions in batches). Killed now, its row stays running
+	// until a survivor rescues it.
 	var now string
 	if err := raw.QueryRowContext(ctx, "SELECT leader_id FROM river_leader").Scan(&now); err != nil || now != leader {
 		t.Fatalf("leader before the kill: %q %v, want C's %q", now, err, leader)
@@ -156,8 +160,8 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 		if l.next.Load() >= maxWrites {
 			t.Fatalf("%d writes and none of C's deliveries caught in flight", maxWrites)
 		}
-		// A normal attempt takes milliseconds; one running this long is
-		// held by the hang, so it is still running when C dies.
+		// A normal attempt takes milliseconds; a row running this long
+		// will still be running when C dies.
 		var n int
 		_ = raw.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE attempted_at < now() - interval '300 milliseconds'), count(*)
 			FROM river_job WHERE kind = 'deliver_prospect' AND state = 'running'
@@ -387,6 +391,8 @@ func (l *multiLoad) run(g int) {
 			r, err := l.post(p, q, nil)
 			switch {
 			case l.expected(p, err):
+			case l.ctx.Err() != nil:
+				return
 			case err != nil || r.Status != http.StatusOK || len(r.Errors) > 0:
 				l.t.Errorf("read on %s: %v HTTP %d %+v", p.url, err, r.Status, r.Errors)
 				return
@@ -431,6 +437,9 @@ func (l *multiLoad) write(start int, key string) (string, bool) {
 		if l.expected(p, err) {
 			l.retried.Add(1)
 			continue
+		}
+		if l.ctx.Err() != nil {
+			return "", false
 		}
 		if err != nil || r.Status != http.StatusOK {
 			l.t.Errorf("write %s on %s: %v HTTP %d %+v", key, p.url, err, r.Status, r.Errors)
