@@ -44,6 +44,10 @@ type Config struct {
 	// ShutdownTimeout is how long a stopping server waits for in-flight
 	// requests and running jobs before it cuts them.
 	ShutdownTimeout time.Duration
+	// ShutdownDrain is how long, after SIGTERM, the server keeps serving
+	// with /readyz answering 503, so a load balancer stops routing to it
+	// before its listener closes.
+	ShutdownDrain time.Duration
 	// AuthCacheTTL is how long a token's authentication and its client's
 	// status sets are reused (tenancy.Service.CacheTTL).
 	AuthCacheTTL time.Duration

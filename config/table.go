@@ -136,6 +136,11 @@ func table(c *Config) []Setting {
 			Help: "on SIGTERM or SIGINT, how long in-flight requests and running background jobs may take to finish (new " +
 				"connections are refused at once, websockets are closed with 1001); then jobs are cancelled and the process exits",
 			set: duration(&c.ShutdownTimeout, false)},
+		{Name: "LEASEGRAPH_SHUTDOWN_DRAIN", Default: "0",
+			Help: "on SIGTERM or SIGINT, how long the server keeps serving while `/readyz` answers 503, before the shutdown above " +
+				"begins, so a load balancer polling `/readyz` stops routing to it first (a second signal ends it early); set it " +
+				"above the balancer's check interval times its failure threshold",
+			set: duration(&c.ShutdownDrain, true)},
 		{Name: "LEASEGRAPH_DB_STATEMENT_TIMEOUT", Shown: "request timeout + `5s`",
 			Help: "PostgreSQL `statement_timeout` on the server's connections, a backstop in case a cancel cannot reach the " +
 				"database (`0`: off; migrations and CLI commands run without it)",

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/cors"
@@ -50,6 +51,8 @@ type app struct {
 	// migrations check (nil: that check is skipped).
 	db      *sql.DB
 	dialect string
+	// draining is set on SIGTERM: /readyz answers 503 from then on.
+	draining atomic.Bool
 	// metrics counts what the routes answer; metricsToken opens /metrics
 	// to a scraper (metrics.go).
 	metrics      *metrics.Metrics

@@ -158,7 +158,30 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	a.draining.Store(true)
+	drain(cfg.ShutdownDrain, log)
 	return shutdown(srv, a.sockets, stopJobs, cfg.ShutdownTimeout, log)
+}
+
+// drain keeps serving for d after the shutdown signal, /readyz answering
+// 503, because net/http's Shutdown closes the listener at once: a load
+// balancer still routing here would see refused connections, not a failed
+// readiness check. A second SIGTERM or SIGINT ends the wait.
+func drain(d time.Duration, log *slog.Logger) {
+	if d <= 0 {
+		return
+	}
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	log.Info("shutting down: draining, /readyz answers 503", "drain", d.String())
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-again:
+		log.Info("second signal: drain ended early")
+	}
 }
 
 // shutdown stops the process gracefully within timeout: the listener

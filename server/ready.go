@@ -10,7 +10,9 @@ import (
 )
 
 // readyz tells a load balancer or an orchestrator whether this instance
-// should get traffic: the database answers, its schema is the one this
+// should get traffic: it is not shutting down (LEASEGRAPH_SHUTDOWN_DRAIN
+// keeps it serving a while with this 503 so the balancer stops routing to
+// it first), the database answers, its schema is the one this
 // binary was built for (LEASEGRAPH_MIGRATE=off leaves that to another
 // step, which may not have run yet), and the job workers run. /healthz
 // stays "the process is alive", so a restart is not ordered for a
@@ -20,6 +22,11 @@ func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	checks := map[string]string{}
 	var failed []string
+	if a.draining.Load() {
+		// Not a failure to log: the operator asked for it.
+		checks["shutdown"] = "draining"
+		failed = append(failed, "shutting down")
+	}
 	check := func(name string, err error) {
 		if err == nil {
 			checks[name] = "ok"

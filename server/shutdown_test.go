@@ -122,3 +122,93 @@ func TestGracefulShutdown(t *testing.T) {
 		run(t, postgresSchema(t))
 	})
 }
+
+// TestReadyzWhileDraining, with the real binary: with
+// LEASEGRAPH_SHUTDOWN_DRAIN set, SIGTERM turns /readyz to 503 while the
+// server keeps accepting and answering requests, so a load balancer stops
+// routing to it before its listener closes; a second SIGTERM ends the
+// drain (set far longer than the test) and the process exits 0.
+func TestReadyzWhileDraining(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs server processes")
+	}
+	bin := buildServer(t, t.TempDir())
+	run := func(t *testing.T, dbURL string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		const token = "lg_fixed_demo_token_for_draining"
+		p := startServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn",
+			"LEASEGRAPH_SHUTDOWN_DRAIN=10m")
+		// A fresh connection per request: a draining server must accept new ones.
+		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second}
+		get := func(path string) (int, string) {
+			t.Helper()
+			res, err := hc.Get(p.url + path)
+			if err != nil {
+				t.Fatalf("GET %s: %v (the listener closed before the drain ended?)", path, err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		if code, body := get("/readyz"); code != http.StatusOK {
+			t.Fatalf("/readyz before SIGTERM: %d %s", code, body)
+		}
+
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		var body string
+		eventually(ctx, t, "/readyz to answer 503 after SIGTERM", func() bool {
+			var code int
+			code, body = get("/readyz")
+			return code == http.StatusServiceUnavailable
+		})
+		var ready struct {
+			Checks map[string]string
+			Error  struct{ Code string }
+		}
+		if json.Unmarshal([]byte(body), &ready) != nil || ready.Checks["shutdown"] != "draining" || ready.Error.Code != "UNAVAILABLE" {
+			t.Fatalf("/readyz while draining: %s", body)
+		}
+		if code, body := get("/healthz"); code != http.StatusOK {
+			t.Fatalf("/healthz while draining: %d %s (the process is alive)", code, body)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/graphql", strings.NewReader(`{"query": "{ leases { totalCount } }"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("a request while draining: %v", err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var out struct {
+			Data struct{ Leases struct{ TotalCount int } }
+		}
+		if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil || out.Data.Leases.TotalCount != demo.Leases {
+			t.Fatalf("a request while draining: HTTP %d %s", res.StatusCode, raw)
+		}
+
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			t.Fatal("a second SIGTERM did not end the drain")
+		}
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		run(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testknobs.SkipPostgres(t)
+		run(t, postgresSchema(t))
+	})
+}
