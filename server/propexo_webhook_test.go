@@ -115,6 +115,14 @@ func TestPropexoWebhookRegistersAndReceives(t *testing.T) {
 		e.syncLeases(token)
 		until(t, "the changed webhook was not repaired", func() bool { _, ok := registered(); return ok })
 
+		// The periodic sync (run on start) would bring changes too: from
+		// here on, only deliveries do.
+		until(t, "the periodic sync never ran", func() bool {
+			var done, busy int
+			_ = set.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'sync_all_leases' AND state = 'completed'`).Scan(&done)
+			_ = set.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind IN ('sync_all_leases', 'sync_leases') AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&busy)
+			return done > 0 && busy == 0
+		})
 		first := func() map[string]any {
 			p := e.leasesPage(token, "")
 			if len(p.Data) != 1 {

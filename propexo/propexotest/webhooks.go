@@ -83,6 +83,10 @@ func (s *Sim) Webhooks() []RegisteredWebhook {
 	return out
 }
 
+// WaitWebhooks waits until every delivery queued so far has been answered
+// 2xx or has used its tries.
+func (s *Sim) WaitWebhooks() { s.deliveries.Wait() }
+
 // WebhookAttempts counts delivery attempts, retries included.
 func (s *Sim) WebhookAttempts() int {
 	s.mu.Lock()

@@ -118,15 +118,6 @@ func (h *hookReceiver) deliveries() []delivery {
 	return append([]delivery(nil), h.got...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal(what)
-		}
-	}
-}
-
 // A change is posted to each active webhook whose triggers and model
 // match, signed with that webhook's secret over the raw body, with its
 // custom headers; a non-2xx is retried with the same event, WebhookTries
@@ -153,9 +144,7 @@ func TestWebhookDeliveries(t *testing.T) {
 
 	sim.PutLease(LeaseRecord{ID: "L1", IntegrationID: "int-1"}) // DATA_NEW: no webhook asked for it
 	sim.PutLease(LeaseRecord{ID: "L1", IntegrationID: "int-1", Status: "Notice"})
-	waitFor(t, "the flaky receiver never got its third try", func() bool { return len(flaky.deliveries()) == 3 })
-	waitFor(t, "the receiver that is down was not tried three times", func() bool { return len(down.deliveries()) == 3 })
-	sim.Close() // waits for deliveries: no fourth try is pending
+	sim.WaitWebhooks() // every delivery succeeded or used its tries
 
 	for i, rcv := range []*hookReceiver{flaky, down} {
 		got := rcv.deliveries()
