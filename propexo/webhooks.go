@@ -3,10 +3,12 @@ package propexo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // The webhook configuration (propexo-openapi-extract.yml:1087-1312, GET and
@@ -125,7 +127,7 @@ func (c *Client) UpdateWebhook(ctx context.Context, id string, in WebhookInput) 
 func (c *Client) webhookWrite(ctx context.Context, method, path string, in WebhookInput) (*Webhook, error) {
 	body, err := c.do(ctx, method, path, in)
 	if err != nil {
-		return nil, err
+		return nil, scrubSecret(err, in.Secret)
 	}
 	var w struct {
 		Result *Webhook `json:"result"`
@@ -137,6 +139,21 @@ func (c *Client) webhookWrite(ctx context.Context, method, path string, in Webho
 		return nil, &RequestError{Method: method, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
 	}
 	return w.Result, nil
+}
+
+// scrubSecret takes the webhook secret out of an answer's words: an error
+// is logged and stored as a job's, and a partner echoing the body must not
+// put the secret there.
+func scrubSecret(err error, s string) error {
+	var api *APIError
+	if s == "" || !errors.As(err, &api) {
+		return err
+	}
+	api.Message = strings.ReplaceAll(api.Message, s, "[REDACTED]")
+	for i := range api.Issues {
+		api.Issues[i].Message = strings.ReplaceAll(api.Issues[i].Message, s, "[REDACTED]")
+	}
+	return err
 }
 
 // GetLeaseTransfer reads GET /v1/lease-transfers/{lease_transfer_id},

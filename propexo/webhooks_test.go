@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -85,5 +87,28 @@ func TestLeaseTransferAndLeasesByResident(t *testing.T) {
 	var ve *ValidationError
 	if _, err := e.client.ListResidents(ctx, ListQuery{ResidentID: "r1"}); !errors.As(err, &ve) {
 		t.Fatalf("resident_id on residents: %v", err)
+	}
+}
+
+// An answer that echoes the webhook secret does not carry it into the
+// error, which jobs log and store.
+func TestWebhookErrorHidesSecret(t *testing.T) {
+	const sec = "echoed-secret-value"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":{"code":"VALIDATION_ERROR","message":"secret ` + sec + ` refused",` +
+			`"details":{"details":{"issues":[{"code":"custom","path":["secret"],"message":"` + sec + ` is weak"}],"name":"ZodError"}}}}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Token: testToken, BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := true
+	_, err = c.CreateWebhook(context.Background(), WebhookInput{URL: "https://example.com/h", Triggers: []string{TriggerDataNew}, Active: &active, Secret: sec})
+	var api *APIError
+	if !errors.As(err, &api) || strings.Contains(err.Error(), sec) || !strings.Contains(err.Error(), "[REDACTED]") {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package propexosync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +12,9 @@ import (
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/viewer"
 )
+
+// ErrUnknownModel is a re-fetch of a model RefreshRecord does not follow.
+var ErrUnknownModel = errors.New("propexosync: no re-fetch of this model")
 
 // RefreshRecord re-reads what a webhook event changed and upserts it, with
 // the tenants of every lease concerned:
@@ -70,7 +74,7 @@ func (s *Service) RefreshRecord(ctx context.Context, clientID int, model, record
 			}
 		}
 	default:
-		return fmt.Errorf("propexosync: no re-fetch of model %q", model)
+		return fmt.Errorf("%w: %q", ErrUnknownModel, model)
 	}
 	residents := make([]*propexo.Page[propexo.Resident], 0, len(leases))
 	for i := range leases {
