@@ -345,6 +345,15 @@ func (s *Sim) webhookByID(w http.ResponseWriter, r *http.Request) (*RegisteredWe
 }
 
 func (s *Sim) getWebhook(w http.ResponseWriter, r *http.Request) {
+	// Its documented parameters are order-by, offset and limit
+	// (propexo-openapi-extract.yml:1188-1233); nothing else is taken.
+	for k := range r.URL.Query() {
+		if k != "order-by" && k != "offset" && k != "limit" {
+			writeError(w, http.StatusBadRequest, "invalid_request", "invalid query",
+				[]Issue{{Code: "unrecognized_keys", Path: []any{}, Message: "Unrecognized key(s) in object: '" + k + "'"}})
+			return
+		}
+	}
 	s.mu.Lock()
 	h, ok := s.webhookByID(w, r)
 	if !ok {

@@ -80,6 +80,12 @@ func TestWebhookRules(t *testing.T) {
 			t.Errorf("%s of an unknown webhook: HTTP %d", m, r.status)
 		}
 	}
+	if r := do(t, srv, http.MethodGet, "/v1/webhooks/"+id, ""); r.status != http.StatusOK || r.json(t)["results"].(map[string]any)["id"] != id {
+		t.Fatalf("GET by id: HTTP %d %s", r.status, r.raw)
+	}
+	if r := do(t, srv, http.MethodGet, "/v1/webhooks/"+id+"?active=true", ""); r.status != http.StatusBadRequest {
+		t.Fatalf("GET by id with an undocumented parameter: HTTP %d", r.status)
+	}
 	if r := doAuth(t, srv, http.MethodGet, "/v1/webhooks/", "", ""); r.status != http.StatusUnauthorized {
 		t.Fatalf("no token: HTTP %d", r.status)
 	}
