@@ -61,7 +61,7 @@ func table(c *Config) []Setting {
 		{Name: "SMARTMOVE_REFRESH_INTERVAL", Default: "15m",
 			Help: "how often, and after how long without a postback, open screenings are refreshed",
 			set:  duration(&c.Screening.RefreshInterval, false)},
-		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks and Twilio's status callbacks (`/webhooks/twilio/status`)",
+		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks, Twilio's status callbacks (`/webhooks/twilio/status`) and Propexo's webhooks (`/webhooks/propexo/{client id}`)",
 			derive: func() string { return "http://localhost:" + c.Port }, set: baseURL(&c.Screening.PublicURL)},
 		{Name: "LEASEGRAPH_TOKEN_RATE", Default: "20",
 			Help: "requests per second per API token, on every route and websocket operation (`0`: no limit)",
@@ -186,8 +186,9 @@ func table(c *Config) []Setting {
 				"(marked removed, no longer served)",
 			set: duration(&c.Delivery.SyncFullEvery, false)},
 		{Name: "PROPEXO_WEBHOOK_SECRET",
-			Help: "the secret Propexo webhooks are registered with: `POST /webhooks/propexo` checks each delivery's `propexo-signature` " +
-				"(hex HMAC-SHA256 of the body) with it and re-fetches the lease it names (unset: every delivery is refused)",
+			Help: "the key each client's Propexo webhook secret is derived from (HMAC-SHA256 of the client id): a lease sync registers " +
+				"the client's webhook at Propexo with `LEASEGRAPH_PUBLIC_URL` + `/webhooks/propexo/{client id}` and that secret, and the route " +
+				"checks each delivery's `propexo-signature` with it before re-fetching the record (unset: no webhook is registered, every delivery is refused)",
 			set: text(&c.Delivery.WebhookSecret)},
 	}
 }

@@ -82,6 +82,8 @@ func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every time.D
 	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc})
 	river.AddWorker(workers, &SyncAllLeasesWorker{Sync: svc, Every: every})
 	river.AddWorker(workers, &RefreshPropexoLeaseWorker{Sync: svc})
+	river.AddWorker(workers, &RefreshPropexoRecordWorker{Sync: svc})
+	river.AddWorker(workers, &EnsurePropexoWebhookWorker{Sync: svc})
 	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
 		return SyncAllLeasesArgs{}, nil
 	}, &river.PeriodicJobOpts{ID: SyncAllLeasesArgs{}.Kind(), RunOnStart: true})
@@ -125,6 +127,13 @@ type SyncLeasesWorker struct {
 
 // Work implements river.Worker.
 func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesArgs]) error {
+	if len(w.Sync.WebhookKey) > 0 && w.Sync.PublicURL != "" {
+		// The client's webhook, checked once a day at most (the job's
+		// uniqueness); a sync does not wait for it.
+		if _, err := river.ClientFromContext[*sql.Tx](ctx).Insert(ctx, EnsurePropexoWebhookArgs{ClientID: job.Args.ClientID}, nil); err != nil {
+			return err
+		}
+	}
 	err := w.Sync.Run(ctx, job.Args.ClientID)
 	var rl *propexo.RateLimitError
 	var api *propexo.APIError
@@ -145,10 +154,9 @@ func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesAr
 	return err
 }
 
-// RefreshPropexoLeaseArgs re-reads one lease a Propexo webhook named.
-// EventID is the webhook's (or a hash of its body): with ByArgs and a
-// 24-hour period it dedupes Propexo's redeliveries (every 15 minutes, 10
-// times: PARTNERS.md:87-88), whatever state the first job is in.
+// RefreshPropexoLeaseArgs re-reads one lease a Propexo webhook named: the
+// job webhooks queued before RefreshPropexoRecordArgs, still worked so
+// that none queued then is lost.
 type RefreshPropexoLeaseArgs struct {
 	ClientID int    `json:"client_id"`
 	LeaseID  string `json:"lease_id"`
@@ -163,14 +171,89 @@ func (RefreshPropexoLeaseArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: syncQueue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour}}
 }
 
-// EnqueueLeaseRefresh implements propexosync.Enqueuer: false when the
+// RefreshPropexoRecordArgs re-reads the record a Propexo webhook named
+// (Model: leases, residents or lease_transfers). EventID is the
+// webhook's (or a hash of its body): with ByArgs and a 24-hour period it
+// dedupes Propexo's redeliveries (every 15 minutes, 10 times:
+// PARTNERS.md:87-88), whatever state the first job is in.
+type RefreshPropexoRecordArgs struct {
+	ClientID int    `json:"client_id"`
+	Model    string `json:"model"`
+	RecordID string `json:"record_id"`
+	EventID  string `json:"event_id"`
+}
+
+// Kind names the job in River.
+func (RefreshPropexoRecordArgs) Kind() string { return "refresh_propexo_record" }
+
+// InsertOpts: the sync queue, unique by event for a day.
+func (RefreshPropexoRecordArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: syncQueue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour}}
+}
+
+// EnqueueRecordRefresh implements propexosync.Enqueuer: false when the
 // event was queued before (a redelivery).
-func (q *Queue) EnqueueLeaseRefresh(ctx context.Context, clientID int, leaseID, eventID string) (bool, error) {
-	res, err := q.River.Insert(ctx, RefreshPropexoLeaseArgs{ClientID: clientID, LeaseID: leaseID, EventID: eventID}, nil)
+func (q *Queue) EnqueueRecordRefresh(ctx context.Context, clientID int, model, recordID, eventID string) (bool, error) {
+	res, err := q.River.Insert(ctx, RefreshPropexoRecordArgs{ClientID: clientID, Model: model, RecordID: recordID, EventID: eventID}, nil)
 	if err != nil {
 		return false, err
 	}
 	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// RefreshPropexoRecordWorker runs propexosync.Service.RefreshRecord.
+type RefreshPropexoRecordWorker struct {
+	river.WorkerDefaults[RefreshPropexoRecordArgs]
+	Sync *propexosync.Service
+}
+
+// Work implements river.Worker.
+func (w *RefreshPropexoRecordWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoRecordArgs]) error {
+	return refreshOutcome(w.Sync.RefreshRecord(ctx, job.Args.ClientID, job.Args.Model, job.Args.RecordID))
+}
+
+// EnsurePropexoWebhookArgs registers (or repairs) a client's webhook at
+// Propexo. Unique by client for a day, completed jobs included: a client
+// whose webhook was checked in the last 24 hours is known to have one,
+// and its syncs insert nothing.
+type EnsurePropexoWebhookArgs struct {
+	ClientID int `json:"client_id"`
+}
+
+// Kind names the job in River.
+func (EnsurePropexoWebhookArgs) Kind() string { return "ensure_propexo_webhook" }
+
+// InsertOpts: the sync queue (its share of the rate limit), a day's
+// uniqueness, few attempts: what fails five times is configuration.
+func (EnsurePropexoWebhookArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: syncQueue, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour}}
+}
+
+// EnsurePropexoWebhookWorker runs propexosync.Service.EnsureWebhook.
+type EnsurePropexoWebhookWorker struct {
+	river.WorkerDefaults[EnsurePropexoWebhookArgs]
+	Sync *propexosync.Service
+}
+
+// Work implements river.Worker.
+func (w *EnsurePropexoWebhookWorker) Work(ctx context.Context, job *river.Job[EnsurePropexoWebhookArgs]) error {
+	_, err := w.Sync.EnsureWebhook(ctx, job.Args.ClientID)
+	var rl *propexo.RateLimitError
+	var api *propexo.APIError
+	var bad *propexo.ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &rl):
+		return river.JobSnooze(rl.RetryAfter)
+	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
+		return river.JobSnooze(api.RetryAfter)
+	case errors.As(err, &bad), errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
+		// Refused as invalid (the public URL, most likely): retrying sends
+		// the same body. The next day's sync tries again.
+		return river.JobCancel(err)
+	}
+	return err
 }
 
 // RefreshPropexoLeaseWorker runs propexosync.Service.RefreshLease.
@@ -181,21 +264,25 @@ type RefreshPropexoLeaseWorker struct {
 
 // Work implements river.Worker.
 func (w *RefreshPropexoLeaseWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoLeaseArgs]) error {
-	err := w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID)
+	return refreshOutcome(w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID))
+}
+
+// refreshOutcome turns a re-fetch's error into the job's outcome.
+func refreshOutcome(err error) error {
 	var rl *propexo.RateLimitError
 	var api *propexo.APIError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, propexosync.ErrNoIntegration), ent.IsNotFound(err):
+	case errors.Is(err, propexosync.ErrNoIntegration), errors.Is(err, propexosync.ErrUnknownModel), ent.IsNotFound(err):
 		return river.JobCancel(err)
 	case errors.As(err, &rl):
 		return river.JobSnooze(rl.RetryAfter)
 	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
 		return river.JobSnooze(api.RetryAfter)
 	case errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
-		// Propexo answers an unknown lease with a 400: gone since the
-		// event; the next full pass marks it removed.
+		// Propexo answers an unknown record with a 400: gone since the
+		// event; the next full pass marks a lease removed.
 		return river.JobCancel(err)
 	}
 	return err

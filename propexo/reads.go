@@ -30,6 +30,9 @@ type ListQuery struct {
 	PropertyID    string
 	// LeaseID filters residents (GET /v1/residents/ only).
 	LeaseID string
+	// ResidentID filters leases and lease transfers (their resident_id
+	// parameter; GET /v1/residents/ has none).
+	ResidentID string
 	// OrderBy is e.g. "updated_at:desc"; empty is the partner's default,
 	// created_at:desc.
 	OrderBy       string
@@ -163,8 +166,12 @@ func list[T any](ctx context.Context, c *Client, path string, q ListQuery, lease
 	if q.LeaseID != "" && !leaseFilter {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "lease_id", Message: "is not a filter of " + path}}}
 	}
+	if q.ResidentID != "" && leaseFilter {
+		return nil, &ValidationError{Fields: []FieldError{{Field: "resident_id", Message: "is not a filter of " + path}}}
+	}
 	v := url.Values{}
-	for k, s := range map[string]string{"integration_id": q.IntegrationID, "property_id": q.PropertyID, "lease_id": q.LeaseID, "order-by": q.OrderBy} {
+	for k, s := range map[string]string{"integration_id": q.IntegrationID, "property_id": q.PropertyID, "lease_id": q.LeaseID,
+		"resident_id": q.ResidentID, "order-by": q.OrderBy} {
 		if s != "" {
 			v.Set(k, s)
 		}

@@ -85,7 +85,8 @@ type app struct {
 	// leaseSync answers each client's sync state and queues syncs when a
 	// Propexo token is configured.
 	leaseSync *propexosync.Service
-	// propexoWebhookSecret verifies /webhooks/propexo (empty: all refused).
+	// propexoWebhookSecret derives each client's secret for
+	// /webhooks/propexo/{client} (empty: all refused).
 	propexoWebhookSecret []byte
 	// limits are the rate limits and the websocket token re-check interval
 	// (zero rates: no limit); guard holds their buckets.
@@ -167,7 +168,7 @@ func (a *app) routes() http.Handler {
 	}
 	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(gql)))))
 	a.screeningRoutes(mux)
-	mux.Handle("POST /webhooks/propexo", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Secret: a.propexoWebhookSecret, Log: a.log})
+	mux.Handle("POST "+propexosync.WebhookPath+"{client}", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Key: a.propexoWebhookSecret, Guard: a.guard, Log: a.log})
 	mux.Handle("GET /leases", api(withDeadlineHooks(a.timeout(), httpTimedOut, a.deadlineHooks)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log, ExportPage: a.exportPage}, httpjson.Denied))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	reg := &page.Handler{DB: a.client, Registrations: a.registrations, Tenancy: a.tenancy, Guard: a.guard,

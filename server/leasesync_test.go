@@ -2,8 +2,11 @@ package main
 
 import (
 	"database/sql"
+	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -16,15 +19,29 @@ import (
 
 // withLeaseSync runs the app's queue with the lease sync against a fresh
 // simulator (over real HTTP), as the server wires it.
-func withLeaseSync(sims *sync.Map) envSetup {
+func withLeaseSync(sims *sync.Map) envSetup { return withLeaseSyncHooks(sims, nil) }
+
+// withLeaseSyncHooks is withLeaseSync with, when limits is set, those
+// limits and webhooks registered at the simulator: a sync registers the
+// client's webhook with testPublicURL, and the simulator's deliveries to
+// it are rerouted to the test server (syncSetup.hooksTo).
+func withLeaseSyncHooks(sims *sync.Map, limits *config.RateLimits) envSetup {
 	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
-		sim := propexotest.New(propexotest.Options{})
+		route := &reroute{}
+		sim := propexotest.New(propexotest.Options{WebhookClient: &http.Client{Transport: route, Timeout: 10 * time.Second},
+			WebhookTries: 3, WebhookRetryEvery: 50 * time.Millisecond})
 		t.Cleanup(sim.Close)
 		srv := httptest.NewServer(sim)
 		t.Cleanup(srv.Close)
 		a.leaseSync = &propexosync.Service{DB: a.client, PageSize: 2}
 		a.propexoWebhookSecret = []byte(webhookSecret)
-		sims.Store(t.Name(), &syncSetup{sim: sim, svc: a.leaseSync, db: db})
+		if limits != nil {
+			l := *limits // a copy per app: the SQLite and PostgreSQL runs share this setup
+			l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+			a.limits = l
+			a.leaseSync.WebhookKey, a.leaseSync.PublicURL = a.propexoWebhookSecret, testPublicURL
+		}
+		sims.Store(t.Name(), &syncSetup{sim: sim, svc: a.leaseSync, db: db, route: route})
 		ps, stop, err := startJobs(t.Context(), deliveryConfig{
 			Delivery:  config.Delivery{PropexoToken: "test-token", PropexoBaseURL: srv.URL},
 			LeaseSync: a.leaseSync, PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
@@ -46,9 +63,10 @@ func setupOf(sims *sync.Map, t *testing.T) *syncSetup {
 
 // syncSetup is a test's simulator and the app's sync service.
 type syncSetup struct {
-	sim *propexotest.Sim
-	svc *propexosync.Service
-	db  *sql.DB
+	sim   *propexotest.Sim
+	svc   *propexosync.Service
+	db    *sql.DB
+	route *reroute
 }
 
 const leaseSyncQuery = `{ clients { edges { node { leaseSync { phase full lastSuccessAt leasesSynced tenantsSynced leasesRemoved lastError } } } } }`
@@ -209,14 +227,15 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 	})
 }
 
-// A signed Propexo webhook naming a lease makes a job re-fetch it (202 at
-// once); a redelivery of the same event fetches nothing more; a forged
-// signature is refused (401) and changes nothing.
+// A Propexo webhook naming a lease, signed with the client's secret and
+// sent to the client's route, makes a job re-fetch it (202 at once); a
+// redelivery of the same event fetches nothing more; a forged signature is
+// refused (401) and changes nothing.
 func TestPropexoWebhook(t *testing.T) {
 	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
 	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
 		sim := setupOf(&sims, t).sim
-		_, token := e.propexoClient("acme")
+		id, token := e.propexoClient("acme")
 		lease := propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
 			Status: "Future", StatusRaw: "Future", StartDate: "2025-01-01", ResidentIDs: []string{"r1"}}
 		sim.PutLease(lease)
@@ -228,7 +247,8 @@ func TestPropexoWebhook(t *testing.T) {
 			}
 			return p.Data[0]["status"].(string)
 		}
-		url := e.srv.URL + "/webhooks/propexo"
+		url := e.srv.URL + "/webhooks/propexo/" + strconv.Itoa(id)
+		secret := propexosync.WebhookSecret([]byte(webhookSecret), id)
 		ev := propexotest.Webhook{EventID: "evt-1", Trigger: "DATA_UPDATE", Model: "leases", IntegrationID: "int-acme", RecordID: "L1"}
 
 		lease.Status, lease.StatusRaw = "Notice", "Notice"
@@ -238,7 +258,7 @@ func TestPropexoWebhook(t *testing.T) {
 		}
 		refreshJobs := func() int {
 			var n int
-			if err := setupOf(&sims, t).db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_lease'`).Scan(&n); err != nil {
+			if err := setupOf(&sims, t).db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record'`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n
@@ -247,7 +267,7 @@ func TestPropexoWebhook(t *testing.T) {
 			t.Fatalf("after a forged webhook: %d re-fetch jobs", n)
 		}
 
-		if code, err := sim.SendWebhook(t.Context(), url, webhookSecret, ev); err != nil || code != 202 {
+		if code, err := sim.SendWebhook(t.Context(), url, secret, ev); err != nil || code != 202 {
 			t.Fatalf("signed webhook: %d %v", code, err)
 		}
 		for deadline := time.Now().Add(10 * time.Second); status() != "Notice"; time.Sleep(20 * time.Millisecond) {
@@ -255,7 +275,7 @@ func TestPropexoWebhook(t *testing.T) {
 				t.Fatal("the webhook's lease was never re-fetched")
 			}
 		}
-		if code, err := sim.SendWebhook(t.Context(), url, webhookSecret, ev); err != nil || code != 202 {
+		if code, err := sim.SendWebhook(t.Context(), url, secret, ev); err != nil || code != 202 {
 			t.Fatalf("redelivery: %d %v", code, err)
 		}
 		if n, gets := refreshJobs(), sim.LeaseGets(); n != 1 || gets != 1 {

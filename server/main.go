@@ -111,8 +111,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.Demo && !cfg.SMS.Configured() {
 		delivery = demoTwilio(delivery, cfg.Screening.PublicURL)
 	}
-	a.leaseSync = &propexosync.Service{DB: client}
 	a.propexoWebhookSecret = []byte(cfg.Delivery.WebhookSecret)
+	a.leaseSync = &propexosync.Service{DB: client, WebhookKey: a.propexoWebhookSecret, PublicURL: cfg.Screening.PublicURL}
 	delivery.LeaseSync = a.leaseSync
 	delivery.Metrics, delivery.Tracing = a.metrics, a.tracing
 	stopScreening, err := a.startScreening(ctx, screeningConfig{Screening: cfg.Screening}, cfg.Port, cfg.Demo, cfg.DatabaseURL, drv, log)

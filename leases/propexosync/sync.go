@@ -55,6 +55,11 @@ type Service struct {
 	// Queue queues syncs for SyncNow; nil when no Propexo token is
 	// configured.
 	Queue Enqueuer
+	// WebhookKey derives each client's webhook secret (WebhookSecret) and
+	// PublicURL is this server's, the base of the webhook's URL: with both,
+	// EnsureWebhook registers the client's webhook at Propexo.
+	WebhookKey []byte
+	PublicURL  string
 	// AfterPage, when set, is called after each page has committed, with
 	// the count of pages committed by this run; an error ends the run
 	// there. Tests use it to kill a run between pages.
@@ -370,9 +375,10 @@ func skip(u *ent.LeaseSyncUpdateOne, kind, id, why string) {
 // when one is already waiting or running.
 type Enqueuer interface {
 	EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) (bool, error)
-	// EnqueueLeaseRefresh queues the re-read of one lease a webhook named,
+	// EnqueueRecordRefresh queues the re-read of the record a webhook
+	// named (model: ModelLeases, ModelResidents, ModelLeaseTransfers),
 	// once per event.
-	EnqueueLeaseRefresh(ctx context.Context, clientID int, leaseID, eventID string) (bool, error)
+	EnqueueRecordRefresh(ctx context.Context, clientID int, model, recordID, eventID string) (bool, error)
 }
 
 // SyncNow queues a sync of the client for a viewer with the write scope who
@@ -419,38 +425,8 @@ func (s *Service) SyncNow(ctx context.Context, clientID int) (bool, *ent.LeaseSy
 	return queued, st, err
 }
 
-// RefreshLease re-reads one lease from Propexo (GET /v1/leases/{lease_id})
-// and upserts it, as a webhook asks. Its tenants follow at the next pass
-// (the extract has no GET of one resident). A lease Propexo no longer has
-// is left to the next full pass, which marks it removed.
+// RefreshLease re-reads one lease from Propexo, as a webhook asks
+// (RefreshRecord of ModelLeases).
 func (s *Service) RefreshLease(ctx context.Context, clientID int, leaseID string) error {
-	ctx = viewer.SystemContext(ctx)
-	c, err := s.DB.Company.Query().Where(company.ID(clientID)).Only(ctx)
-	if err != nil {
-		return err
-	}
-	if c.PropexoIntegrationID == "" {
-		return ErrNoIntegration
-	}
-	l, err := s.Propexo.GetLease(ctx, leaseID)
-	if err != nil {
-		return err
-	}
-	if l.IntegrationID != c.PropexoIntegrationID {
-		return fmt.Errorf("propexosync: lease %s belongs to another integration", leaseID)
-	}
-	st, err := s.ensure(ctx, clientID)
-	if err != nil {
-		return err
-	}
-	r := &run{Service: s, integration: c.PropexoIntegrationID, clientID: clientID}
-	return ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
-		u := db.LeaseSync.UpdateOneID(st.ID)
-		// Seen now: later than the start of any pass in progress, so a
-		// full pass does not take it for gone.
-		if _, err := r.leases(ctx, db, s.now(), u, []propexo.Lease{*l}); err != nil {
-			return err
-		}
-		return u.Exec(ctx)
-	})
+	return s.RefreshRecord(ctx, clientID, ModelLeases, leaseID)
 }

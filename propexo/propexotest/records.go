@@ -3,9 +3,6 @@ package propexotest
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -69,34 +66,38 @@ func (s *Sim) recordsLocked() *records {
 	return s.recs
 }
 
-func (s *Sim) put(set func(*records) recordSet, id string, rec any) {
+// put stores a record and notifies the registered webhooks: DATA_NEW for
+// a record it did not hold, DATA_UPDATE for a change.
+func (s *Sim) put(set func(*records) recordSet, model, integrationID, id string, rec any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.recordsLocked()
 	now := s.now()
 	if old, ok := set(r)[id]; ok {
 		old.updated, old.rec = now, rec
+		s.notifyLocked("DATA_UPDATE", model, integrationID, id)
 		return
 	}
 	r.seq++
 	set(r)[id] = &stamped{seq: r.seq, created: now, updated: now, rec: rec}
+	s.notifyLocked("DATA_NEW", model, integrationID, id)
 }
 
 // PutLease adds or changes a lease (changing moves its updated_at).
 func (s *Sim) PutLease(l LeaseRecord) {
 	l.ResidentIDs = slices.Clone(l.ResidentIDs)
-	s.put(func(r *records) recordSet { return r.leases }, l.ID, l)
+	s.put(func(r *records) recordSet { return r.leases }, ModelLeases, l.IntegrationID, l.ID, l)
 }
 
 // PutResident adds or changes a resident.
 func (s *Sim) PutResident(p ResidentRecord) {
 	p.LeaseIDs = slices.Clone(p.LeaseIDs)
-	s.put(func(r *records) recordSet { return r.residents }, p.ID, p)
+	s.put(func(r *records) recordSet { return r.residents }, ModelResidents, p.IntegrationID, p.ID, p)
 }
 
 // PutTransfer adds or changes a lease transfer.
 func (s *Sim) PutTransfer(t TransferRecord) {
-	s.put(func(r *records) recordSet { return r.transfer }, t.ID, t)
+	s.put(func(r *records) recordSet { return r.transfer }, ModelLeaseTransfers, t.IntegrationID, t.ID, t)
 }
 
 // RemoveLease deletes a lease at the source: it is listed no more.
@@ -141,7 +142,9 @@ type listSpec struct {
 	// test never believes a filter worked.
 	documented []string
 	filters    map[string]func(any) string
-	render     func(*stamped) map[string]any
+	// among are filters matching when the value is one of a record's.
+	among  map[string]func(any) []string
+	render func(*stamped) map[string]any
 }
 
 // The parameters of each list (propexo-openapi-extract.yml:342-451 leases,
@@ -159,6 +162,7 @@ var (
 			"status_raw":        func(v any) string { return v.(LeaseRecord).StatusRaw },
 			"status_normalized": func(v any) string { return v.(LeaseRecord).StatusNormalized },
 		},
+		among:  map[string]func(any) []string{"resident_id": func(v any) []string { return v.(LeaseRecord).ResidentIDs }},
 		render: renderLease,
 	}
 	residentList = listSpec{
@@ -171,6 +175,7 @@ var (
 			"x_id":           func(v any) string { return "x-" + v.(ResidentRecord).ID },
 			"email_1":        func(v any) string { return v.(ResidentRecord).Email },
 		},
+		among:  map[string]func(any) []string{"lease_id": func(v any) []string { return v.(ResidentRecord).LeaseIDs }},
 		render: renderResident,
 	}
 	transferList = listSpec{
@@ -203,7 +208,7 @@ func (s *Sim) listHandler(spec listSpec) http.HandlerFunc {
 			switch {
 			case !slices.Contains(spec.documented, k):
 				issues = append(issues, Issue{Code: "unrecognized_keys", Path: []any{}, Message: "Unrecognized key(s) in object: '" + k + "'"})
-			case k != "order-by" && k != "offset" && k != "limit" && k != "lease_id" && spec.filters[k] == nil && q.Get(k) != "":
+			case k != "order-by" && k != "offset" && k != "limit" && spec.among[k] == nil && spec.filters[k] == nil && q.Get(k) != "":
 				issues = append(issues, issue("custom", k, "filter "+k+" is not simulated"))
 			}
 		}
@@ -234,7 +239,12 @@ func (s *Sim) listHandler(spec listSpec) http.HandlerFunc {
 					ok = false
 				}
 			}
-			if ok && (q.Get("lease_id") == "" || slices.Contains(st.rec.(ResidentRecord).LeaseIDs, q.Get("lease_id"))) {
+			for k, get := range spec.among {
+				if v := q.Get(k); v != "" && !slices.Contains(get(st.rec), v) {
+					ok = false
+				}
+			}
+			if ok {
 				cp := *st
 				all = append(all, &cp)
 			}
@@ -289,6 +299,27 @@ func (s *Sim) getLease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"offset": 0, "limit": 1, "orderBy": []any{}}, "results": renderLease(&cp)})
+}
+
+// getTransfer answers one lease transfer as {meta, results: LeaseTransfer}
+// (propexo-openapi-extract.yml:855-920, 4550); an unknown id is a 400, the
+// only error documented.
+func (s *Sim) getTransfer(w http.ResponseWriter, r *http.Request) {
+	if s.readFails(w, r) {
+		return
+	}
+	s.mu.Lock()
+	st, ok := s.recordsLocked().transfer[r.PathValue("id")]
+	var cp stamped
+	if ok {
+		cp = *st
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid_request", "lease transfer "+r.PathValue("id")+" not found", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"offset": 0, "limit": 1, "orderBy": []any{}}, "results": renderTransfer(&cp)})
 }
 
 func null(v string) any {
@@ -387,11 +418,13 @@ func renderTransfer(st *stamped) map[string]any {
 // Webhook is a delivery the simulator sends: minimal, naming the changed
 // record to re-fetch (PARTNERS.md:86-87). The extract documents no payload
 // schema; these names are the simulator's (event_id, trigger, model,
-// integration_id, record_id), and the receiver must re-fetch regardless.
+// integration_id, record_id), the model one of the webhook model enum
+// (leases, residents, lease_transfers here), and the receiver must re-fetch
+// regardless. leasegraph's handler reads the same shape (DESIGN.md).
 type Webhook struct {
 	EventID       string `json:"event_id"`
 	Trigger       string `json:"trigger"` // DATA_UPDATE or DATA_NEW (the triggers enum)
-	Model         string `json:"model"`   // e.g. leases (the model enum)
+	Model         string `json:"model"`   // ModelLeases, ModelResidents or ModelLeaseTransfers
 	IntegrationID string `json:"integration_id"`
 	RecordID      string `json:"record_id"`
 }
@@ -404,14 +437,12 @@ func (s *Sim) SendWebhook(ctx context.Context, url, secret string, w Webhook) (i
 	if err != nil {
 		return 0, err
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("propexo-signature", hex.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("propexo-signature", Sign(secret, body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err

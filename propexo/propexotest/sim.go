@@ -66,6 +66,13 @@ type Options struct {
 	RandomFault FaultKind
 	// HangMax bounds a FaultHang when the client never gives up (default 30 s).
 	HangMax time.Duration
+	// WebhookClient sends webhook deliveries (default: a 10 s timeout).
+	WebhookClient *http.Client
+	// WebhookTries bounds the tries of one delivery (default 2, the
+	// sandbox's; production's is 10: PARTNERS.md:87-88), WebhookRetryEvery
+	// is the wait between them (default 15 minutes, as Propexo).
+	WebhookTries      int
+	WebhookRetryEvery time.Duration
 }
 
 // Stats counts what the simulator saw.
@@ -106,6 +113,12 @@ type Sim struct {
 	// recs is the lease read side (records.go), made on first use.
 	recs                    *records
 	listRequests, leaseGets int
+	// hooks are the registered webhooks (webhooks.go); deliveries are the
+	// goroutines sending to them.
+	hooks                           map[string]*RegisteredWebhook
+	hookOrder                       []string
+	hookSeq, eventSeq, hookAttempts int
+	deliveries                      sync.WaitGroup
 }
 
 // New returns a simulator.
@@ -130,6 +143,15 @@ func New(opts Options) *Sim {
 	}
 	if opts.HangMax <= 0 {
 		opts.HangMax = 30 * time.Second
+	}
+	if opts.WebhookClient == nil {
+		opts.WebhookClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.WebhookTries <= 0 {
+		opts.WebhookTries = 2
+	}
+	if opts.WebhookRetryEvery <= 0 {
+		opts.WebhookRetryEvery = 15 * time.Minute
 	}
 	s := &Sim{
 		opts:      opts,
@@ -156,6 +178,12 @@ func New(opts Options) *Sim {
 	s.mux.HandleFunc("GET /v1/leases/{id}", s.getLease)
 	s.mux.HandleFunc("GET /v1/residents/{$}", s.listHandler(residentList))
 	s.mux.HandleFunc("GET /v1/lease-transfers/{$}", s.listHandler(transferList))
+	s.mux.HandleFunc("GET /v1/lease-transfers/{id}", s.getTransfer)
+	s.mux.HandleFunc("GET /v1/webhooks/{$}", s.listWebhooks)
+	s.mux.HandleFunc("POST /v1/webhooks/{$}", s.createWebhook)
+	s.mux.HandleFunc("GET /v1/webhooks/{id}", s.getWebhook)
+	s.mux.HandleFunc("PUT /v1/webhooks/{id}", s.updateWebhook)
+	s.mux.HandleFunc("DELETE /v1/webhooks/{id}", s.deleteWebhook)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route for "+r.Method+" "+r.URL.Path, nil)
 	})
@@ -171,12 +199,14 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// Close releases hanging requests and stops auto-completion. Call it
-// before httptest.Server.Close, which waits for handlers.
+// Close releases hanging requests, stops auto-completion and ends webhook
+// deliveries (waiting for them). Call it before httptest.Server.Close,
+// which waits for handlers.
 func (s *Sim) Close() {
 	s.once.Do(func() {
 		close(s.closed)
 	})
+	s.deliveries.Wait()
 }
 
 // Stats returns the counters.
