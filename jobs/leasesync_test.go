@@ -69,7 +69,7 @@ func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, l
 	}
 	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage}
 	workers := river.NewWorkers()
-	every := jobs.AddLeaseSync(workers, svc, time.Hour)
+	every := jobs.AddLeaseSync(workers, svc, time.Hour, 10*time.Millisecond)
 	cfg := jobs.Config{
 		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, Sync: true, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
 	}
@@ -124,7 +124,7 @@ func (e *syncEnv) syncNow(t *testing.T) *ent.LeaseSync {
 	// River completes a job a moment after its Work returns; until then a
 	// new sync joins the finished one.
 	for {
-		queued, err := e.q.EnqueueLeaseSync(context.Background(), nil, e.clientID)
+		queued, err := e.q.EnqueueLeaseSync(context.Background(), nil, e.clientID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

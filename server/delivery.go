@@ -120,7 +120,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	var periodic []*river.PeriodicJob
 	syncing := dc.PropexoToken != "" && dc.LeaseSync != nil
 	if syncing {
-		periodic = append(periodic, jobs.AddLeaseSync(workers, dc.LeaseSync, or(dc.SyncInterval, 15*time.Minute)))
+		periodic = append(periodic, jobs.AddLeaseSync(workers, dc.LeaseSync, or(dc.SyncInterval, 15*time.Minute), dc.RetryBase))
 	}
 	if scr != nil {
 		periodic = append(periodic, jobs.AddScreening(workers, scr, or(refreshEvery, 15*time.Minute)))
