@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/internal/tracing"
@@ -68,6 +69,8 @@ type jobServices struct {
 // job settings of d still apply.
 func demoPropexo(d config.Delivery) deliveryConfig {
 	sim := propexotest.New(propexotest.Options{AutoComplete: 3 * time.Second})
+	// The demo client's leases: its first sync reads them at start-up.
+	demo.FillPropexo(sim)
 	d.PropexoToken, d.PropexoBaseURL = "demo", "http://propexo.simulator"
 	return deliveryConfig{Delivery: d, PropexoHTTP: &http.Client{Transport: sim.Transport(), Timeout: 10 * time.Second}}
 }
