@@ -65,11 +65,22 @@ func activeRun(ctx context.Context, db *ent.Client, clientID int) (*ent.Integrat
 }
 
 // StartRun marks run jobID of the client as running (SENT) for its
-// attempt-th attempt. A run queued without a row (jobID 0: a job queued
-// before runs had rows) gets one now. It returns the row's id.
+// attempt-th attempt, and returns the row's id. A run queued without a row
+// (jobID 0: a job queued before runs had rows) takes the client's run not
+// yet final, which its earlier attempt made (River runs one sync of a
+// client at a time), or a new one.
 func (s *Service) StartRun(ctx context.Context, clientID, jobID, attempt int) (int, error) {
 	ctx = viewer.SystemContext(ctx)
 	now := s.now()
+	if jobID == 0 {
+		run, err := activeRun(ctx, s.DB, clientID)
+		if err != nil {
+			return 0, err
+		}
+		if run != nil {
+			jobID = run.ID
+		}
+	}
 	if jobID != 0 {
 		n, err := s.DB.IntegrationJob.Update().Where(integrationjob.ID(jobID), integrationjob.ClientID(clientID),
 			integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).
