@@ -38,9 +38,19 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 		sim.FailNext(1000, propexotest.Fault{Kind: propexotest.FaultError, Status: 500})
 
 		var asked struct {
-			SyncLeasesNow struct{ Job *leaseSyncJob }
+			SyncLeasesNow struct {
+				Queued bool
+				Job    *leaseSyncJob
+			}
 		}
-		e.mustGQL(token, `mutation { syncLeasesNow { job { `+leaseSyncJobFields+` } } }`, nil, &asked)
+		// A run the periodic sync queued may have read Propexo before the
+		// outage: ask until a run of this request's own is queued.
+		for deadline := time.Now().Add(10 * time.Second); !asked.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
+			e.mustGQL(token, `mutation { syncLeasesNow { queued job { `+leaseSyncJobFields+` } } }`, nil, &asked)
+			if time.Now().After(deadline) {
+				t.Fatal("syncLeasesNow never queued a run")
+			}
+		}
 		run := asked.SyncLeasesNow.Job
 		if run == nil || run.Kind != "LEASE_SYNC" || (run.Status != "QUEUED" && run.Status != "SENT") {
 			t.Fatalf("syncLeasesNow's run: %+v", run)

@@ -22,7 +22,9 @@ type InsertRun func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error)
 // QueueRun records a QUEUED run of the client and queues it with insert,
 // in the transaction of ctx or its own, so the row exists exactly when the
 // job does. When insert joins a run already waiting or running, the new row
-// is dropped and that run's row is returned with false.
+// is dropped and that run's row, the client's newest, is returned with
+// false (it may have just ended: River marks a job done a moment after
+// its work returns).
 func (s *Service) QueueRun(ctx context.Context, clientID int, insert InsertRun) (bool, *ent.IntegrationJob, error) {
 	ctx = viewer.SystemContext(ctx)
 	var queued bool
@@ -47,7 +49,11 @@ func (s *Service) QueueRun(ctx context.Context, clientID int, insert InsertRun) 
 		if err := db.IntegrationJob.DeleteOne(row).Exec(ctx); err != nil {
 			return err
 		}
-		ij, err = activeRun(ctx, db, clientID)
+		ij, err = db.IntegrationJob.Query().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).
+			Order(ent.Desc(integrationjob.FieldID)).First(ctx)
+		if ent.IsNotFound(err) {
+			ij, err = nil, nil
+		}
 		return err
 	})
 	return queued, ij, err
