@@ -1,12 +1,13 @@
 // Package demo seeds demo mode's data (LEASEGRAPH_DEMO=1): one client with
-// properties, leases and tenants from a fixed seed, a few prospects
-// delivered to Propexo's simulator, and a token to try the API with.
+// properties, a few prospects delivered to Propexo's simulator, and a token
+// to try the API with. Its leases and tenants are not written here: they
+// are the Propexo simulator's records (FillPropexo, from a fixed seed) and
+// arrive through a lease sync, as a real client's do.
 package demo
 
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -32,7 +33,10 @@ const (
 // start, with the previous demo tokens revoked.
 // origins are the CRM origins the demo's sample CRM page is served from.
 // Its prospects are delivered through prospects, to Propexo's simulator.
-func Seed(ctx context.Context, client *ent.Client, prospects *prospects.Service, fixedToken string, origins []string) (string, error) {
+// Its leases arrive through sync, run at every start (the simulator's
+// records live in memory); nil syncs from an in-process simulator of its
+// own.
+func Seed(ctx context.Context, client *ent.Client, prospects *prospects.Service, fixedToken string, origins []string, sync Syncer) (string, error) {
 	ctx = viewer.SystemContext(ctx)
 	demo, err := client.Company.Query().Where(company.Name(demoClientName)).First(ctx)
 	if ent.IsNotFound(err) {
@@ -40,6 +44,12 @@ func Seed(ctx context.Context, client *ent.Client, prospects *prospects.Service,
 	}
 	if err != nil {
 		return "", err
+	}
+	if sync == nil {
+		sync = simSync(client)
+	}
+	if err := sync(ctx, demo.ID); err != nil {
+		return "", fmt.Errorf("syncing the demo's leases from Propexo's simulator: %w", err)
 	}
 	if _, err := (&tenancy.Service{DB: client}).UpdateCrmOrigins(ctx, demo.ID, origins); err != nil {
 		return "", err
@@ -82,13 +92,10 @@ var (
 
 func writeDemo(ctx context.Context, db *ent.Client, prospects *prospects.Service) (*ent.Company, error) {
 	demo, err := db.Company.Create().SetName(demoClientName).
-		SetSmartmoveReference("demo-smartmove").SetPropexoIntegrationID("demo-propexo").Save(ctx)
+		SetSmartmoveReference("demo-smartmove").SetPropexoIntegrationID(Integration).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// A fixed seed: every demo database holds the same data, so the README's
-	// example answers alike everywhere.
-	rnd := rand.New(rand.NewPCG(2025, 11))
 	modes := []property.ShowingMode{property.ShowingModeSELF_SHOWING, property.ShowingModePRELEASE, property.ShowingModeINACTIVE}
 	var props []*ent.Property
 	for i := range 6 {
@@ -105,66 +112,6 @@ func writeDemo(ctx context.Context, db *ent.Client, prospects *prospects.Service
 		props = append(props, p)
 	}
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for batch := 0; batch < Leases; batch += 100 {
-		builders := make([]*ent.LeaseCreate, 0, 100)
-		for i := batch; i < min(batch+100, Leases); i++ {
-			p := props[rnd.IntN(len(props))]
-			start := base.AddDate(0, rnd.IntN(30)-6, rnd.IntN(28))
-			end := start.AddDate(1, 0, -1)
-			status := demoStatuses[rnd.IntN(len(demoStatuses))]
-			city := demoCities[rnd.IntN(len(demoCities))]
-			b := db.Lease.Create().SetClientID(demo.ID).SetPropertyID(p.ID).
-				SetSourceID(fmt.Sprintf("L%05d", i+1)).
-				SetStatus(status).
-				SetLeaseStartDate(start).SetLeaseEndDate(end).
-				SetUnitAddress(&types.Address{Street: p.Address.Street, Apt: fmt.Sprintf("%d%c", rnd.IntN(20)+1, 'A'+rune(rnd.IntN(6))), City: p.Address.City, State: p.Address.State, Zip: p.Address.Zip}).
-				SetExtra(map[string]any{"corporate": i%9 == 0, "rent": 1200 + rnd.IntN(30)*50})
-			if i%9 == 0 {
-				b.SetUseType("corporate")
-			} else {
-				b.SetUseType("residential")
-			}
-			if rnd.IntN(3) > 0 {
-				b.SetMoveInDate(start.AddDate(0, 0, rnd.IntN(5)))
-			}
-			if rnd.IntN(2) == 0 {
-				b.SetMoveOutDate(end.AddDate(0, 0, -rnd.IntN(10)))
-			}
-			if rnd.IntN(4) == 0 {
-				b.SetPreviousAddress(&types.Address{Street: demoStreets[rnd.IntN(len(demoStreets))], City: city.city, State: city.state, Zip: city.zip})
-			}
-			builders = append(builders, b)
-		}
-		created, err := db.Lease.CreateBulk(builders...).Save(ctx)
-		if err != nil {
-			return nil, err
-		}
-		var tenants []*ent.TenantCreate
-		for _, l := range created {
-			for n := range 1 + rnd.IntN(3) {
-				first, last := demoFirst[rnd.IntN(len(demoFirst))], demoLast[rnd.IntN(len(demoLast))]
-				city := demoCities[rnd.IntN(len(demoCities))]
-				t := db.Tenant.Create().SetClientID(demo.ID).SetLeaseID(l.ID).
-					SetSourceID(fmt.Sprintf("%s-T%d", l.SourceID, n+1)).
-					SetFirstName(first).SetLastName(last).
-					SetEmail(fmt.Sprintf("%s.%s.%s@example.com", strings.ToLower(first), strings.ToLower(last), strings.ToLower(l.SourceID))).
-					SetCellPhone(fmt.Sprintf("+1555%07d", rnd.IntN(10000000))).
-					SetPreviousAddress(&types.Address{Street: demoStreets[rnd.IntN(len(demoStreets))], Apt: fmt.Sprint(rnd.IntN(30) + 1), City: city.city, State: city.state, Zip: city.zip})
-				if rnd.IntN(2) == 0 {
-					t.SetGender("MALE")
-				} else {
-					t.SetGender("FEMALE")
-				}
-				if rnd.IntN(3) == 0 {
-					t.SetForwardingAddress(&types.Address{Street: demoStreets[rnd.IntN(len(demoStreets))], City: city.city, State: city.state, Zip: city.zip})
-				}
-				tenants = append(tenants, t)
-			}
-		}
-		if err := db.Tenant.CreateBulk(tenants...).Exec(ctx); err != nil {
-			return nil, err
-		}
-	}
 	for i, name := range [][2]string{{"Jordan", "Miles"}, {"Avery", "Stone"}, {"Casey", "Rivera"}} {
 		p, err := db.Prospect.Create().SetClientID(demo.ID).SetPropertyID(props[i].ID).
 			SetFirstName(name[0]).SetLastName(name[1]).

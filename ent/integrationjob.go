@@ -16,7 +16,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/registration"
 )
 
-// The visible state of one outbound delivery (an SMS, a write to Propexo): status, attempts, last error.
+// The visible state of one outbound delivery (an SMS, a write to Propexo) or of one lease sync run: status, attempts, last error.
 type IntegrationJob struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -27,9 +27,9 @@ type IntegrationJob struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// The client that owns this row.
 	ClientID int `json:"client_id,omitempty"`
-	// What is delivered: an SMS to a prospect, or a prospect write to Propexo.
+	// What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Company.leaseSync.
 	Kind integrationjob.Kind `json:"kind,omitempty"`
-	// QUEUED (waiting), SENT (accepted by the partner, outcome pending), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
+	// QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
 	Status integrationjob.Status `json:"status,omitempty"`
 	// How many times delivery was tried.
 	Attempts int `json:"attempts,omitempty"`
@@ -51,7 +51,7 @@ type IntegrationJob struct {
 	ErrorCode string `json:"error_code,omitempty"`
 	// An SMS: how many segments its text takes as Twilio bills them (160 GSM-7 or 70 UCS-2 characters in one). 0 for other deliveries.
 	Segments int `json:"segments,omitempty"`
-	// When the partner accepted the delivery (an SMS: when Twilio queued it).
+	// When the partner accepted the delivery (an SMS: when Twilio queued it; a lease sync: when its last attempt started).
 	SentAt *time.Time `json:"sent_at,omitempty"`
 	// When delivery will be tried or checked next, while it is not final.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`

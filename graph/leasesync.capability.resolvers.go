@@ -8,8 +8,10 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -17,6 +19,17 @@ import (
 // LeaseSync is the resolver for the leaseSync field.
 func (r *companyResolver) LeaseSync(ctx context.Context, obj *ent.Company) (*ent.LeaseSync, error) {
 	return r.svc.LeaseSync.State(ctx, obj.ID)
+}
+
+// LeaseSyncJobs is the resolver for the leaseSyncJobs field.
+func (r *companyResolver) LeaseSyncJobs(ctx context.Context, obj *ent.Company, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.IntegrationJobConnection, error) {
+	// The viewer scopes the rows as for integrationJobs; the client's id
+	// picks this company's among a platform admin's.
+	return r.client.IntegrationJob.Query().
+		Where(integrationjob.ClientID(obj.ID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).
+		Paginate(ctx, after, first, before, last, ent.WithIntegrationJobOrder(&ent.IntegrationJobOrder{
+			Direction: entgql.OrderDirectionDesc, Field: ent.IntegrationJobOrderFieldCreatedAt,
+		}))
 }
 
 // SyncLeasesNow is the resolver for the syncLeasesNow field.
@@ -28,9 +41,9 @@ func (r *mutationResolver) SyncLeasesNow(ctx context.Context, clientID *int) (*m
 	if id == 0 {
 		return nil, apperr.BadInput("clientId", "name the client to sync")
 	}
-	queued, st, err := r.svc.LeaseSync.SyncNow(ctx, id)
+	queued, st, run, err := r.svc.LeaseSync.SyncNow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return &model.SyncLeasesNowPayload{Queued: queued, Sync: st}, nil
+	return &model.SyncLeasesNowPayload{Queued: queued, Sync: st, Job: run}, nil
 }

@@ -104,12 +104,6 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = 5 * time.Second
-	}
-	if cfg.RetryMax <= 0 {
-		cfg.RetryMax = 10 * time.Minute
-	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 10
 	}
@@ -123,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		Logger:               quiet(cfg.Logger),
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
-		RetryPolicy:          backoff{base: cfg.RetryBase, max: cfg.RetryMax},
+		RetryPolicy:          newBackoff(cfg.RetryBase, cfg.RetryMax),
 		MaxAttempts:          maxAttempts,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -185,6 +179,17 @@ const maxAttempts = 12
 // backoff is exponential with a cap: River's default (attempt^4 seconds)
 // waits hours by the tenth attempt, too long for a prospect.
 type backoff struct{ base, max time.Duration }
+
+// newBackoff is the queue's backoff; 0 takes the defaults (5 s, 10 min).
+func newBackoff(base, maxWait time.Duration) backoff {
+	if base <= 0 {
+		base = 5 * time.Second
+	}
+	if maxWait <= 0 {
+		maxWait = 10 * time.Minute
+	}
+	return backoff{base: base, max: maxWait}
+}
 
 func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
 	// Failures only: job.Attempt also counts snoozes (waiting on the

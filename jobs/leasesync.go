@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -26,9 +27,13 @@ const syncQueue = "lease_sync"
 // Propexo account, so more would only wait on it.
 const syncConcurrency = 2
 
-// SyncLeasesArgs syncs one client's leases from Propexo.
+// SyncLeasesArgs syncs one client's leases from Propexo. IntegrationJobID
+// is the run's visible row (0 in jobs queued before runs had rows: the
+// worker makes one). Only ClientID makes the job unique, so a second
+// request joins a waiting run whatever its row.
 type SyncLeasesArgs struct {
-	ClientID int `json:"client_id"`
+	ClientID         int `json:"client_id" river:"unique"`
+	IntegrationJobID int `json:"integration_job_id,omitempty"`
 }
 
 // Kind names the job in River.
@@ -58,16 +63,17 @@ func (SyncAllLeasesArgs) InsertOpts() river.InsertOpts {
 	}}
 }
 
-// EnqueueLeaseSync queues a sync of the client now, in tx when given. It
-// reports false when a sync of the client is already waiting or running
+// EnqueueLeaseSync queues run jobID of the client now, in tx when given.
+// It reports false when a sync of the client is already waiting or running
 // (which the new request joins).
-func (q *Queue) EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) (bool, error) {
+func (q *Queue) EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID, jobID int) (bool, error) {
+	args := SyncLeasesArgs{ClientID: clientID, IntegrationJobID: jobID}
 	var res *rivertype.JobInsertResult
 	var err error
 	if tx != nil {
-		res, err = q.River.InsertTx(ctx, tx, SyncLeasesArgs{ClientID: clientID}, nil)
+		res, err = q.River.InsertTx(ctx, tx, args, nil)
 	} else {
-		res, err = q.River.Insert(ctx, SyncLeasesArgs{ClientID: clientID}, nil)
+		res, err = q.River.Insert(ctx, args, nil)
 	}
 	if err != nil {
 		return false, err
@@ -77,9 +83,10 @@ func (q *Queue) EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) 
 
 // AddLeaseSync registers the sync workers and returns the periodic job to
 // put in Config.PeriodicJobs: River runs it from the elected leader only,
-// so once across instances every interval.
-func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every time.Duration) *river.PeriodicJob {
-	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc})
+// so once across instances every interval. retryBase is the queue's
+// Config.RetryBase (0: its default), which the runs' nextAttemptAt follows.
+func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every, retryBase time.Duration) *river.PeriodicJob {
+	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc, Retry: newBackoff(retryBase, 0)})
 	river.AddWorker(workers, &SyncAllLeasesWorker{Sync: svc, Every: every})
 	river.AddWorker(workers, &RefreshPropexoLeaseWorker{Sync: svc})
 	river.AddWorker(workers, &RefreshPropexoRecordWorker{Sync: svc})
@@ -110,7 +117,11 @@ func (w *SyncAllLeasesWorker) Work(ctx context.Context, _ *river.Job[SyncAllLeas
 		if err := w.Sync.SetNextRun(ctx, id, next); err != nil {
 			return err
 		}
-		if _, err := client.Insert(ctx, SyncLeasesArgs{ClientID: id}, nil); err != nil {
+		_, _, err := w.Sync.QueueRun(ctx, id, func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error) {
+			res, err := client.InsertTx(ctx, tx, SyncLeasesArgs{ClientID: id, IntegrationJobID: jobID}, nil)
+			return err == nil && !res.UniqueSkippedAsDuplicate, err
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -119,10 +130,14 @@ func (w *SyncAllLeasesWorker) Work(ctx context.Context, _ *river.Job[SyncAllLeas
 
 // SyncLeasesWorker runs propexosync.Service.Run for one client. The pass
 // commits its progress per page, so an attempt cut short (timeout, crash,
-// rescue) is resumed by the retry.
+// rescue) is resumed by the retry. Each attempt shows on the run's
+// IntegrationJob: SENT while it runs, then SUCCEEDED, QUEUED with the error
+// and the retry's time, or FAILED.
 type SyncLeasesWorker struct {
 	river.WorkerDefaults[SyncLeasesArgs]
 	Sync *propexosync.Service
+	// Retry is the queue's backoff, which NextRetry applies and records.
+	Retry river.ClientRetryPolicy
 }
 
 // Work implements river.Worker.
@@ -134,24 +149,58 @@ func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesAr
 			return err
 		}
 	}
-	err := w.Sync.Run(ctx, job.Args.ClientID)
+	// Snoozes count in job.Attempt; failed attempts are the job's errors.
+	runID, err := w.Sync.StartRun(ctx, job.Args.ClientID, job.Args.IntegrationJobID, len(job.Errors)+1)
+	if err != nil {
+		return err
+	}
+	job.Args.IntegrationJobID = runID // for NextRetry
+	err = w.Sync.Run(ctx, job.Args.ClientID)
 	var rl *propexo.RateLimitError
 	var api *propexo.APIError
 	switch {
 	case err == nil:
-		return nil
+		return w.Sync.EndRun(ctx, runID, propexosync.RunSucceeded, nil, time.Time{})
 	case errors.Is(err, propexosync.ErrNoIntegration), ent.IsNotFound(err):
-		return river.JobCancel(err)
+		return w.end(ctx, runID, propexosync.RunFailed, err, time.Time{}, river.JobCancel(err))
 	case errors.Is(err, propexosync.ErrPaused):
 		// Not a failure: the next attempt continues at once.
-		return river.JobSnooze(time.Second)
+		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(time.Second), river.JobSnooze(time.Second))
 	case errors.As(err, &rl):
 		// The budget shared with deliveries is spent: wait, don't fail.
-		return river.JobSnooze(rl.RetryAfter)
+		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(rl.RetryAfter), river.JobSnooze(rl.RetryAfter))
 	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
-		return river.JobSnooze(api.RetryAfter)
+		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(api.RetryAfter), river.JobSnooze(api.RetryAfter))
 	}
-	return err
+	if job.Attempt >= job.MaxAttempts {
+		return w.end(ctx, runID, propexosync.RunFailed, fmt.Errorf("gave up after %d attempts: %w", len(job.Errors)+1, err), time.Time{}, err)
+	}
+	// NextRetry records the error's retry time as River schedules it.
+	return w.end(ctx, runID, propexosync.RunRetrying, err, time.Time{}, err)
+}
+
+// end records the attempt's outcome and returns ret to River.
+func (w *SyncLeasesWorker) end(ctx context.Context, runID int, out propexosync.RunOutcome, err error, next time.Time, ret error) error {
+	if e := w.Sync.EndRun(ctx, runID, out, err, next); e != nil {
+		return errors.Join(ret, e)
+	}
+	return ret
+}
+
+// NextRetry implements river.Worker: River asks it when a failed attempt is
+// to be retried, and the run's row shows that very time.
+func (w *SyncLeasesWorker) NextRetry(job *river.Job[SyncLeasesArgs]) time.Time {
+	if w.Retry == nil {
+		return time.Time{}
+	}
+	at := w.Retry.NextRetry(job.JobRow)
+	if job.Args.IntegrationJobID != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// Best effort: the row only shows the time River keeps.
+		_ = w.Sync.RetryAt(ctx, job.Args.IntegrationJobID, at)
+	}
+	return at
 }
 
 // RefreshPropexoLeaseArgs re-reads one lease a Propexo webhook named: the

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/tenant"
@@ -69,7 +70,7 @@ func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, l
 	}
 	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage}
 	workers := river.NewWorkers()
-	every := jobs.AddLeaseSync(workers, svc, time.Hour)
+	every := jobs.AddLeaseSync(workers, svc, time.Hour, 10*time.Millisecond)
 	cfg := jobs.Config{
 		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, Sync: true, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
 	}
@@ -124,7 +125,7 @@ func (e *syncEnv) syncNow(t *testing.T) *ent.LeaseSync {
 	// River completes a job a moment after its Work returns; until then a
 	// new sync joins the finished one.
 	for {
-		queued, err := e.q.EnqueueLeaseSync(context.Background(), nil, e.clientID)
+		queued, err := e.q.EnqueueLeaseSync(context.Background(), nil, e.clientID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -385,6 +386,36 @@ func TestLeaseSyncFullPassDoesNotRemoveWhatPagingMissed(t *testing.T) {
 		got = e.leases(t)
 		if got["lease-0"].RemovedAt == nil || got["lease-2"].RemovedAt != nil || st.LeasesRemoved != 1 {
 			t.Fatalf("next full pass: lease-0 removed at %v, lease-2 at %v; state %+v", got["lease-0"].RemovedAt, got["lease-2"].RemovedAt, st)
+		}
+	})
+}
+
+// A run whose attempts all fail ends FAILED on its IntegrationJob, saying
+// so and with Propexo's error, with no retry time left; one queued before
+// runs had rows (no IntegrationJob id in its args) gets a row of its own.
+func TestLeaseSyncRunFailsWhenAttemptsRunOut(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		e := newSyncEnv(t, db, nil)
+		e.put(0, "Current")
+		e.sim.FailNext(1000, propexotest.Fault{Kind: propexotest.FaultError, Status: 500})
+		if _, err := e.q.River.Insert(context.Background(), jobs.SyncLeasesArgs{ClientID: e.clientID}, &river.InsertOpts{MaxAttempts: 2}); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			run, err := db.Client.IntegrationJob.Query().Where(integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).Only(dbtest.System())
+			if err != nil && !ent.IsNotFound(err) {
+				t.Fatal(err)
+			}
+			if run != nil && run.Status == integrationjob.StatusFAILED {
+				if run.Attempts != 2 || !strings.Contains(run.LastError, "gave up after 2 attempts") || !strings.Contains(run.LastError, "500") ||
+					run.NextAttemptAt != nil || run.ClientID != e.clientID {
+					t.Fatalf("the failed run: %+v", run)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the run never failed: %+v", run)
+			}
 		}
 	})
 }

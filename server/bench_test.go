@@ -17,7 +17,7 @@ func benchEnv(b *testing.B, db string) (*env, string) {
 		url = postgresSchema(b)
 	}
 	e := newEnv(b, url, nil)
-	token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, "lg_benchmark_token_0000", []string{e.srv.URL})
+	token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, "lg_benchmark_token_0000", []string{e.srv.URL}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/internal/tracing"
@@ -68,6 +69,8 @@ type jobServices struct {
 // job settings of d still apply.
 func demoPropexo(d config.Delivery) deliveryConfig {
 	sim := propexotest.New(propexotest.Options{AutoComplete: 3 * time.Second})
+	// The demo client's leases: its first sync reads them at start-up.
+	demo.FillPropexo(sim)
 	d.PropexoToken, d.PropexoBaseURL = "demo", "http://propexo.simulator"
 	return deliveryConfig{Delivery: d, PropexoHTTP: &http.Client{Transport: sim.Transport(), Timeout: 10 * time.Second}}
 }
@@ -120,7 +123,7 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 	var periodic []*river.PeriodicJob
 	syncing := dc.PropexoToken != "" && dc.LeaseSync != nil
 	if syncing {
-		periodic = append(periodic, jobs.AddLeaseSync(workers, dc.LeaseSync, or(dc.SyncInterval, 15*time.Minute)))
+		periodic = append(periodic, jobs.AddLeaseSync(workers, dc.LeaseSync, or(dc.SyncInterval, 15*time.Minute), dc.RetryBase))
 	}
 	if scr != nil {
 		periodic = append(periodic, jobs.AddScreening(workers, scr, or(refreshEvery, 15*time.Minute)))

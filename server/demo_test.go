@@ -18,7 +18,7 @@ func TestDemo(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		const fixed = "lg_fixed_demo_token_for_tests"
 		for range 2 {
-			token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, fixed, []string{e.srv.URL})
+			token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, fixed, []string{e.srv.URL}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

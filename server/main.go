@@ -133,7 +133,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	a.prospects, a.sms = jobbed.Prospects, jobbed.SMS
 	a.twilioHook = &sms.Hook{DB: client, AuthToken: delivery.SMS.AuthToken, PublicURL: delivery.PublicURL, Log: log}
 	if cfg.Demo {
-		token, err := demo.Seed(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port})
+		var sync demo.Syncer // a real Propexo account has no demo records: Seed's own simulator
+		if cfg.Delivery.PropexoToken == "" {
+			sync = a.awaitLeaseSync
+		}
+		token, err := demo.Seed(ctx, client, a.prospects, cfg.DemoToken, []string{"http://localhost:" + cfg.Port, "http://127.0.0.1:" + cfg.Port}, sync)
 		if err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}

@@ -27,7 +27,7 @@ func TestPlayground(t *testing.T) {
 	browser := startBrowser(t)
 	const token = "lg_fixed_demo_token_for_playground"
 	withDemo := func(t *testing.T, a *app, _ *sql.DB, _ string) {
-		got, err := demo.Seed(context.Background(), a.client, &prospects.Service{DB: a.client}, token, nil)
+		got, err := demo.Seed(context.Background(), a.client, &prospects.Service{DB: a.client}, token, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

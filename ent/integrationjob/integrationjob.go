@@ -172,6 +172,7 @@ const (
 	KindSMS                     Kind = "SMS"
 	KindPROPEXO_CREATE_PROSPECT Kind = "PROPEXO_CREATE_PROSPECT"
 	KindPROPEXO_UPDATE_PROSPECT Kind = "PROPEXO_UPDATE_PROSPECT"
+	KindLEASE_SYNC              Kind = "LEASE_SYNC"
 )
 
 func (k Kind) String() string {
@@ -181,7 +182,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindSMS, KindPROPEXO_CREATE_PROSPECT, KindPROPEXO_UPDATE_PROSPECT:
+	case KindSMS, KindPROPEXO_CREATE_PROSPECT, KindPROPEXO_UPDATE_PROSPECT, KindLEASE_SYNC:
 		return nil
 	default:
 		return fmt.Errorf("integrationjob: invalid enum value for kind field: %q", k)

@@ -260,7 +260,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT", "LEASE_SYNC"}},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT"}, Default: "QUEUED"},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},

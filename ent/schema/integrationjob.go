@@ -19,11 +19,11 @@ func (IntegrationJob) Mixin() []ent.Mixin {
 // Fields of the IntegrationJob.
 func (IntegrationJob) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").Values("SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT").
-			Comment("What is delivered: an SMS to a prospect, or a prospect write to Propexo.").
+		field.Enum("kind").Values("SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT", "LEASE_SYNC").
+			Comment("What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Company.leaseSync.").
 			Annotations(entgql.Type("IntegrationJobKind"), entgql.OrderField("KIND")),
 		field.Enum("status").Values("QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT").Default("QUEUED").
-			Comment("QUEUED (waiting), SENT (accepted by the partner, outcome pending), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).").
+			Comment("QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).").
 			Annotations(entgql.Type("IntegrationJobStatus"), entgql.OrderField("STATUS")),
 		field.Int("attempts").Default(0).Comment("How many times delivery was tried."),
 		field.String("last_error").Default("").MaxRuneLen(1000).Comment("The partner's last error message, redacted."),
@@ -47,7 +47,7 @@ func (IntegrationJob) Fields() []ent.Field {
 		field.Int("segments").Default(0).
 			Comment("An SMS: how many segments its text takes as Twilio bills them (160 GSM-7 or 70 UCS-2 characters in one). 0 for other deliveries."),
 		field.Time("sent_at").Optional().Nillable().
-			Comment("When the partner accepted the delivery (an SMS: when Twilio queued it)."),
+			Comment("When the partner accepted the delivery (an SMS: when Twilio queued it; a lease sync: when its last attempt started)."),
 		field.Time("next_attempt_at").Optional().Nillable().
 			Comment("When delivery will be tried or checked next, while it is not final."),
 		field.Int("prospect_id").Optional().Nillable().Comment("The prospect concerned.").
@@ -70,7 +70,7 @@ func (IntegrationJob) Edges() []ent.Edge {
 // Annotations of the IntegrationJob.
 func (IntegrationJob) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		schema.Comment("The visible state of one outbound delivery (an SMS, a write to Propexo): status, attempts, last error."),
+		schema.Comment("The visible state of one outbound delivery (an SMS, a write to Propexo) or of one lease sync run: status, attempts, last error."),
 		entgql.RelayConnection(),
 		entgql.QueryField().Description("The caller's outbound deliveries."),
 	}

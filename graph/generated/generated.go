@@ -137,6 +137,7 @@ type ComplexityRoot struct {
 		CrmOrigins           func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		LeaseSync            func(childComplexity int) int
+		LeaseSyncJobs        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		MoveInStatuses       func(childComplexity int) int
 		MoveOutStatuses      func(childComplexity int) int
 		Name                 func(childComplexity int) int
@@ -486,6 +487,7 @@ type ComplexityRoot struct {
 	}
 
 	SyncLeasesNowPayload struct {
+		Job    func(childComplexity int) int
 		Queued func(childComplexity int) int
 		Sync   func(childComplexity int) int
 	}
@@ -522,6 +524,7 @@ type ComplexityRoot struct {
 
 type CompanyResolver interface {
 	LeaseSync(ctx context.Context, obj *ent.Company) (*ent.LeaseSync, error)
+	LeaseSyncJobs(ctx context.Context, obj *ent.Company, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.IntegrationJobConnection, error)
 }
 type MutationResolver interface {
 	UpdateClientStatusSets(ctx context.Context, id int, input model.ClientStatusSetsInput) (*ent.Company, error)
@@ -921,6 +924,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.LeaseSync(childComplexity), true
+	case "Company.leaseSyncJobs":
+		if e.ComplexityRoot.Company.LeaseSyncJobs == nil {
+			break
+		}
+
+		args, err := ec.field_Company_leaseSyncJobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Company.LeaseSyncJobs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Company.moveInStatuses":
 		if e.ComplexityRoot.Company.MoveInStatuses == nil {
 			break
@@ -2682,6 +2696,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.ScreeningApplicationUpdated(childComplexity, args["id"].(int)), true
 
+	case "SyncLeasesNowPayload.job":
+		if e.ComplexityRoot.SyncLeasesNowPayload.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncLeasesNowPayload.Job(childComplexity), true
 	case "SyncLeasesNowPayload.queued":
 		if e.ComplexityRoot.SyncLeasesNowPayload.Queued == nil {
 			break
@@ -5785,7 +5805,7 @@ input InboundEventWhereInput {
   hasScreeningApplicationWith: [ScreeningApplicationWhereInput!]
 }
 """
-The visible state of one outbound delivery (an SMS, a write to Propexo): status, attempts, last error.
+The visible state of one outbound delivery (an SMS, a write to Propexo) or of one lease sync run: status, attempts, last error.
 """
 type IntegrationJob implements Node {
   """
@@ -5801,11 +5821,11 @@ type IntegrationJob implements Node {
   """
   updatedAt: Time!
   """
-  What is delivered: an SMS to a prospect, or a prospect write to Propexo.
+  What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Company.leaseSync.
   """
   kind: IntegrationJobKind!
   """
-  QUEUED (waiting), SENT (accepted by the partner, outcome pending), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
+  QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
   """
   status: IntegrationJobStatus!
   """
@@ -5837,7 +5857,7 @@ type IntegrationJob implements Node {
   """
   segments: Int!
   """
-  When the partner accepted the delivery (an SMS: when Twilio queued it).
+  When the partner accepted the delivery (an SMS: when Twilio queued it; a lease sync: when its last attempt started).
   """
   sentAt: Time
   """
@@ -5903,6 +5923,10 @@ enum IntegrationJobKind @goModel(model: "github.com/leasegraph/leasegraph/ent/in
   propexo update prospect
   """
   PROPEXO_UPDATE_PROSPECT
+  """
+  lease sync
+  """
+  LEASE_SYNC
 }
 """
 Ordering options for IntegrationJob connections
@@ -12424,6 +12448,23 @@ extend type Company {
   client with a Propexo integration id.
   """
   leaseSync: LeaseSync
+  """
+  The client's lease sync runs, newest first: one IntegrationJob of kind
+  LEASE_SYNC per sync queued (by syncLeasesNow or the periodic sync), QUEUED
+  until it runs, SENT while it runs, QUEUED again with lastError and
+  nextAttemptAt while a failed run waits for its retry, then SUCCEEDED or
+  FAILED. The counts of the last run are on leaseSync.
+  """
+  leaseSyncJobs(
+    "Returns the elements in the list that come after the specified cursor."
+    after: Cursor
+    "Returns the first _n_ elements from the list."
+    first: Int
+    "Returns the elements in the list that come before the specified cursor."
+    before: Cursor
+    "Returns the last _n_ elements from the list."
+    last: Int
+  ): IntegrationJobConnection!
 }
 
 "What syncLeasesNow did."
@@ -12435,6 +12476,8 @@ type SyncLeasesNowPayload {
   queued: Boolean!
   "The client's sync state as it was when the sync was queued; null before its first run."
   sync: LeaseSync
+  "The sync run queued, or the one waiting or running that the request joined."
+  job: IntegrationJob
 }
 
 extend type Mutation {
@@ -12931,6 +12974,8 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_properties(ctx, field)
 	case "leaseSync":
 		return ec.fieldContext_Company_leaseSync(ctx, field)
+	case "leaseSyncJobs":
+		return ec.fieldContext_Company_leaseSyncJobs(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Company", field.Name)
 }
@@ -13527,6 +13572,8 @@ func (ec *executionContext) childFields_SyncLeasesNowPayload(ctx context.Context
 		return ec.fieldContext_SyncLeasesNowPayload_queued(ctx, field)
 	case "sync":
 		return ec.fieldContext_SyncLeasesNowPayload_sync(ctx, field)
+	case "job":
+		return ec.fieldContext_SyncLeasesNowPayload_job(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncLeasesNowPayload", field.Name)
 }
@@ -13696,6 +13743,44 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Company_leaseSyncJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
 
 func (ec *executionContext) field_Company_properties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -16671,6 +16756,50 @@ func (ec *executionContext) fieldContext_Company_leaseSync(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LeaseSync(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Company_leaseSyncJobs(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_leaseSyncJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Company().LeaseSyncJobs(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJobConnection) graphql.Marshaler {
+			return ec.marshalNIntegrationJobConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJobConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Company_leaseSyncJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Company",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJobConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Company_leaseSyncJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23729,6 +23858,38 @@ func (ec *executionContext) fieldContext_SyncLeasesNowPayload_sync(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LeaseSync(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncLeasesNowPayload_job(ctx context.Context, field graphql.CollectedField, obj *model.SyncLeasesNowPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncLeasesNowPayload_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJob) graphql.Marshaler {
+			return ec.marshalOIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncLeasesNowPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncLeasesNowPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJob(ctx, field)
 		},
 	}
 	return fc, nil
@@ -39866,6 +40027,44 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "leaseSyncJobs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Company_leaseSyncJobs(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43274,6 +43473,11 @@ func (ec *executionContext) _SyncLeasesNowPayload(ctx context.Context, sel ast.S
 			}
 		case "sync":
 			out.Values[i] = ec._SyncLeasesNowPayload_sync(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "job":
+			out.Values[i] = ec._SyncLeasesNowPayload_job(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

@@ -228,6 +228,8 @@ type SyncLeasesNowPayload struct {
 	Queued bool `json:"queued"`
 	// The client's sync state as it was when the sync was queued; null before its first run.
 	Sync *ent.LeaseSync `json:"sync,omitempty"`
+	// The sync run queued, or the one waiting or running that the request joined.
+	Job *ent.IntegrationJob `json:"job,omitempty"`
 }
 
 // Changes to a property. Omitted fields are unchanged.

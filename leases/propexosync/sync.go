@@ -374,7 +374,8 @@ func skip(u *ent.LeaseSyncUpdateOne, kind, id, why string) {
 // Enqueuer queues a client's sync (jobs.Queue): in tx, and reporting false
 // when one is already waiting or running.
 type Enqueuer interface {
-	EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID int) (bool, error)
+	// EnqueueLeaseSync queues run jobID (its IntegrationJob) of the client.
+	EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID, jobID int) (bool, error)
 	// EnqueueRecordRefresh queues the re-read of the record a webhook
 	// named (model: ModelLeases, ModelResidents, ModelLeaseTransfers),
 	// once per event.
@@ -383,19 +384,20 @@ type Enqueuer interface {
 
 // SyncNow queues a sync of the client for a viewer with the write scope who
 // can see the client, and returns whether a new one was queued (false: one
-// is already waiting or running) and the client's state. It runs in the
-// transaction of ctx (a mutation's) or its own, so the job exists exactly
-// when the request succeeded.
-func (s *Service) SyncNow(ctx context.Context, clientID int) (bool, *ent.LeaseSync, error) {
+// is already waiting or running), the client's state, and the run queued or
+// joined. It runs in the transaction of ctx (a mutation's) or its own, so
+// the job and its row exist exactly when the request succeeded.
+func (s *Service) SyncNow(ctx context.Context, clientID int) (bool, *ent.LeaseSync, *ent.IntegrationJob, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
-		return false, nil, apperr.Unauthenticated("syncing leases needs a viewer")
+		return false, nil, nil, apperr.Unauthenticated("syncing leases needs a viewer")
 	}
 	if !v.Has(viewer.ScopeWrite) {
-		return false, nil, apperr.Forbidden("syncing leases needs the write scope")
+		return false, nil, nil, apperr.Forbidden("syncing leases needs the write scope")
 	}
 	var queued bool
 	var st *ent.LeaseSync
+	var run *ent.IntegrationJob
 	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
 		c, err := db.Company.Query().Where(company.ID(clientID)).Only(ctx)
 		if ent.IsNotFound(err) {
@@ -409,11 +411,12 @@ func (s *Service) SyncNow(ctx context.Context, clientID int) (bool, *ent.LeaseSy
 		if s.Queue == nil {
 			return &apperr.Error{Code: apperr.CodeUnavailable, Message: "no Propexo token is configured: leases cannot be synced"}
 		}
-		tx, err := ent.SQLTx(db)
+		// The viewer could see the client: the row is written as the system
+		// (a client's token cannot create integration jobs itself).
+		queued, run, err = s.QueueRun(ctx, clientID, func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error) {
+			return s.Queue.EnqueueLeaseSync(ctx, tx, clientID, jobID)
+		})
 		if err != nil {
-			return err
-		}
-		if queued, err = s.Queue.EnqueueLeaseSync(ctx, tx, clientID); err != nil {
 			return err
 		}
 		st, err = db.LeaseSync.Query().Where(leasesync.ClientID(clientID)).Only(ctx)
@@ -422,7 +425,7 @@ func (s *Service) SyncNow(ctx context.Context, clientID int) (bool, *ent.LeaseSy
 		}
 		return err
 	})
-	return queued, st, err
+	return queued, st, run, err
 }
 
 // RefreshLease re-reads one lease from Propexo, as a webhook asks

@@ -43,6 +43,14 @@ func (s *Sim) FailNext(n int, f Fault) {
 	}
 }
 
+// ClearFaults drops the faults FailNext queued that no call has taken yet:
+// an outage a test ends when it has seen its effect.
+func (s *Sim) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 func (s *Sim) takeFault() (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,167 @@
+package propexosync
+
+// Each sync run of a client is an IntegrationJob of kind LEASE_SYNC, so a
+// failing sync shows where the client's other partner work does (status,
+// attempts, lastError, nextAttemptAt). The job row is the run's record
+// only: the pass's position and counts stay on LeaseSync.
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// InsertRun queues the River job of run jobID in tx and reports false when
+// a run of the client is already waiting or running (River's uniqueness).
+type InsertRun func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error)
+
+// QueueRun records a QUEUED run of the client and queues it with insert,
+// in the transaction of ctx or its own, so the row exists exactly when the
+// job does. When insert joins a run already waiting or running, the new row
+// is dropped and that run's row, the client's newest, is returned with
+// false (it may have just ended: River marks a job done a moment after
+// its work returns).
+func (s *Service) QueueRun(ctx context.Context, clientID int, insert InsertRun) (bool, *ent.IntegrationJob, error) {
+	ctx = viewer.SystemContext(ctx)
+	var queued bool
+	var ij *ent.IntegrationJob
+	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		row, err := db.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
+			SetStatus(integrationjob.StatusQUEUED).Save(ctx)
+		if err != nil {
+			return err
+		}
+		tx, err := ent.SQLTx(db)
+		if err != nil {
+			return err
+		}
+		if queued, err = insert(ctx, tx, row.ID); err != nil {
+			return err
+		}
+		if queued {
+			ij = row
+			return nil
+		}
+		if err := db.IntegrationJob.DeleteOne(row).Exec(ctx); err != nil {
+			return err
+		}
+		ij, err = db.IntegrationJob.Query().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).
+			Order(ent.Desc(integrationjob.FieldID)).First(ctx)
+		if ent.IsNotFound(err) {
+			ij, err = nil, nil
+		}
+		return err
+	})
+	return queued, ij, err
+}
+
+// activeRun is the client's newest run not yet final, or nil.
+func activeRun(ctx context.Context, db *ent.Client, clientID int) (*ent.IntegrationJob, error) {
+	ij, err := db.IntegrationJob.Query().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
+		integrationjob.StatusIn(integrationjob.StatusQUEUED, integrationjob.StatusSENT)).
+		Order(ent.Desc(integrationjob.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return ij, err
+}
+
+// StartRun marks run jobID of the client as running (SENT) for its
+// attempt-th attempt, and returns the row's id. A run queued without a row
+// (jobID 0: a job queued before runs had rows) takes the client's run not
+// yet final, which its earlier attempt made (River runs one sync of a
+// client at a time), or a new one.
+func (s *Service) StartRun(ctx context.Context, clientID, jobID, attempt int) (int, error) {
+	ctx = viewer.SystemContext(ctx)
+	now := s.now()
+	if jobID == 0 {
+		run, err := activeRun(ctx, s.DB, clientID)
+		if err != nil {
+			return 0, err
+		}
+		if run != nil {
+			jobID = run.ID
+		}
+	}
+	if jobID != 0 {
+		n, err := s.DB.IntegrationJob.Update().Where(integrationjob.ID(jobID), integrationjob.ClientID(clientID),
+			integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).
+			SetStatus(integrationjob.StatusSENT).SetAttempts(attempt).SetSentAt(now).ClearNextAttemptAt().Save(ctx)
+		if err != nil || n == 1 {
+			return jobID, err
+		}
+	}
+	row, err := s.DB.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
+		SetStatus(integrationjob.StatusSENT).SetAttempts(attempt).SetSentAt(now).Save(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return row.ID, nil
+}
+
+// RunOutcome is how a run's attempt ended, for EndRun.
+type RunOutcome int
+
+// The ends of an attempt.
+const (
+	// RunSucceeded: the pass finished.
+	RunSucceeded RunOutcome = iota
+	// RunWaiting: the attempt stopped without failing (a pause before the
+	// job's deadline, Propexo's rate limit) and goes on at the next time.
+	RunWaiting
+	// RunRetrying: the attempt failed and River retries it at the next time.
+	RunRetrying
+	// RunFailed: the run failed for good (out of attempts, or nothing to
+	// sync from).
+	RunFailed
+)
+
+// EndRun records the end of an attempt of run jobID: err (redacted) as its
+// lastError unless it succeeded, and next as nextAttemptAt while it waits.
+func (s *Service) EndRun(ctx context.Context, jobID int, out RunOutcome, err error, next time.Time) error {
+	if jobID == 0 {
+		return nil
+	}
+	ctx = viewer.SystemContext(context.WithoutCancel(ctx))
+	u := s.DB.IntegrationJob.UpdateOneID(jobID)
+	switch out {
+	case RunSucceeded:
+		u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").ClearNextAttemptAt()
+	case RunWaiting:
+		u.SetStatus(integrationjob.StatusQUEUED).SetNextAttemptAt(next.UTC())
+	case RunRetrying:
+		u.SetStatus(integrationjob.StatusQUEUED).SetLastError(errorText(err))
+		if !next.IsZero() {
+			u.SetNextAttemptAt(next.UTC())
+		}
+	case RunFailed:
+		u.SetStatus(integrationjob.StatusFAILED).SetLastError(errorText(err)).ClearNextAttemptAt()
+	}
+	err = u.Exec(ctx)
+	if ent.IsNotFound(err) {
+		return nil // deleted with its client
+	}
+	return err
+}
+
+// RetryAt records when the queue retries run jobID.
+func (s *Service) RetryAt(ctx context.Context, jobID int, at time.Time) error {
+	return s.DB.IntegrationJob.UpdateOneID(jobID).SetNextAttemptAt(at.UTC()).Exec(viewer.SystemContext(ctx))
+}
+
+// errorText is what a run shows of err: the propexo client keeps its token
+// out of errors, and Propexo's messages name records, not secrets.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := []rune(err.Error())
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	return string(msg)
+}

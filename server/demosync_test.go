@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/demo"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
+)
+
+// Demo mode's leases arrive through a lease sync from its Propexo
+// simulator: by the time the server says it listens, all demo.Leases are
+// there with source PROPEXO and their tenants, and the sync's run shows
+// SUCCEEDED. A restart syncs again (the simulator's records live in
+// memory) and duplicates nothing.
+func TestDemoLeasesArriveThroughSync(t *testing.T) {
+	dbtest.EachURL(t, func(t *testing.T, url string) {
+		for start := range 2 {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+			l.Close()
+			logs := &syncBuffer{}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			cfg := config.Config{Port: port, DatabaseURL: url, Demo: true, DemoToken: "lg_fixed_demo_token_for_sync"}
+			go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
+			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(logs.String(), "leasegraph listening"); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					cancel()
+					t.Fatalf("start %d: demo mode never listened:\n%s", start+1, logs.String())
+				}
+			}
+			e := &env{t: t, srv: &httptest.Server{URL: "http://127.0.0.1:" + port}}
+			var out struct {
+				All       struct{ TotalCount int }
+				NotSynced struct{ TotalCount int }
+				Leases    struct {
+					Edges []struct {
+						Node struct {
+							Source  string
+							Tenants []struct{ Email string }
+						}
+					}
+				}
+				Clients struct {
+					Edges []struct {
+						Node struct {
+							LeaseSyncJobs struct {
+								Edges []struct{ Node struct{ Status string } }
+							}
+						}
+					}
+				}
+			}
+			e.mustGQL(cfg.DemoToken, `{
+				all: leases { totalCount }
+				notSynced: leases(where: {sourceNEQ: PROPEXO}) { totalCount }
+				leases(first: 20) { edges { node { source tenants { email } } } }
+				clients { edges { node { leaseSyncJobs(first: 10) { edges { node { status } } } } } } }`, nil, &out)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if out.All.TotalCount != demo.Leases || out.NotSynced.TotalCount != 0 {
+				t.Fatalf("start %d: %d leases, %d not from Propexo; want %d, 0", start+1, out.All.TotalCount, out.NotSynced.TotalCount, demo.Leases)
+			}
+			for _, ed := range out.Leases.Edges {
+				if ed.Node.Source != "PROPEXO" || len(ed.Node.Tenants) == 0 || ed.Node.Tenants[0].Email == "" {
+					t.Fatalf("start %d: lease %+v: want source PROPEXO with tenants", start+1, ed.Node)
+				}
+			}
+			// The periodic sync may have queued a run since: only the awaited
+			// one is sure to have ended.
+			succeeded := 0
+			for _, j := range out.Clients.Edges[0].Node.LeaseSyncJobs.Edges {
+				if j.Node.Status == "FAILED" {
+					t.Fatalf("start %d: a lease sync run failed: %+v", start+1, out.Clients.Edges[0].Node.LeaseSyncJobs)
+				}
+				if j.Node.Status == "SUCCEEDED" {
+					succeeded++
+				}
+			}
+			if succeeded < start+1 {
+				t.Fatalf("start %d: %d lease sync runs succeeded: %+v", start+1, succeeded, out.Clients.Edges[0].Node.LeaseSyncJobs)
+			}
+		}
+	})
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/propexo/propexotest"
+)
+
+// leaseSyncJob is a lease sync run as the graph shows it.
+type leaseSyncJob struct {
+	ID            string
+	Kind          string
+	Status        string
+	Attempts      int
+	LastError     string
+	NextAttemptAt *time.Time
+}
+
+const leaseSyncJobFields = `id kind status attempts lastError nextAttemptAt`
+
+// A failing lease sync shows like any integration job: syncLeasesNow
+// names its run, which Propexo's 500s on /v1/leases/ leave QUEUED with the
+// error and the retry's time; once Propexo answers again the retry ends it
+// SUCCEEDED. The run is on the client's Company.leaseSyncJobs and in
+// integrationJobs; another client's token sees neither.
+func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		sim := setupOf(&sims, t).sim
+		_, token := e.propexoClient("acme")
+		sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
+		// Every call fails until the test clears it: an outage, not a blip
+		// that a retry could hide before the test looks.
+		sim.FailNext(1000, propexotest.Fault{Kind: propexotest.FaultError, Status: 500})
+
+		var asked struct {
+			SyncLeasesNow struct {
+				Queued bool
+				Job    *leaseSyncJob
+			}
+		}
+		// A run the periodic sync queued may have read Propexo before the
+		// outage: ask until a run of this request's own is queued.
+		for deadline := time.Now().Add(10 * time.Second); !asked.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
+			e.mustGQL(token, `mutation { syncLeasesNow { queued job { `+leaseSyncJobFields+` } } }`, nil, &asked)
+			if time.Now().After(deadline) {
+				t.Fatal("syncLeasesNow never queued a run")
+			}
+		}
+		run := asked.SyncLeasesNow.Job
+		if run == nil || run.Kind != "LEASE_SYNC" || (run.Status != "QUEUED" && run.Status != "SENT") {
+			t.Fatalf("syncLeasesNow's run: %+v", run)
+		}
+		node := func(tok string) *leaseSyncJob {
+			var out struct{ Node *leaseSyncJob }
+			r := e.gql(tok, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { `+leaseSyncJobFields+` } } }`, map[string]any{"id": run.ID})
+			if len(r.Errors) == 0 {
+				if err := json.Unmarshal(r.Data, &out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return out.Node
+		}
+		waitFor := func(what string, ok func(*leaseSyncJob) bool) *leaseSyncJob {
+			t.Helper()
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				j := node(token)
+				if j != nil && ok(j) {
+					return j
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the run never became %s: %+v", what, j)
+				}
+			}
+		}
+		failed := waitFor("a failure waiting for its retry", func(j *leaseSyncJob) bool {
+			return j.Status == "QUEUED" && j.LastError != "" && j.NextAttemptAt != nil && j.Attempts >= 1
+		})
+		if !strings.Contains(failed.LastError, "500") || strings.Contains(failed.LastError, "test-token") {
+			t.Fatalf("lastError %q: want Propexo's 500, never the token", failed.LastError)
+		}
+
+		var other struct {
+			IntegrationJobs struct{ TotalCount int }
+		}
+		_, otherToken := e.propexoClient("other")
+		e.mustGQL(otherToken, `{ integrationJobs(where: {kind: LEASE_SYNC}) { totalCount } }`, nil, &other)
+		if other.IntegrationJobs.TotalCount != 0 || node(otherToken) != nil {
+			t.Fatalf("another client sees %d lease sync runs, node %+v", other.IntegrationJobs.TotalCount, node(otherToken))
+		}
+
+		sim.ClearFaults()
+		done := waitFor("SUCCEEDED", func(j *leaseSyncJob) bool { return j.Status == "SUCCEEDED" })
+		if done.LastError != "" || done.NextAttemptAt != nil || done.Attempts < 2 {
+			t.Fatalf("the run after Propexo recovered: %+v", done)
+		}
+		var company struct {
+			Clients struct {
+				Edges []struct {
+					Node struct {
+						LeaseSync     *leaseSyncState
+						LeaseSyncJobs struct{ Edges []struct{ Node leaseSyncJob } }
+					}
+				}
+			}
+		}
+		e.mustGQL(token, `{ clients { edges { node { leaseSync { leasesSynced } leaseSyncJobs(first: 10) { edges { node { `+leaseSyncJobFields+` } } } } } } }`, nil, &company)
+		c := company.Clients.Edges[0].Node
+		found := false
+		for _, ed := range c.LeaseSyncJobs.Edges {
+			found = found || ed.Node.ID == run.ID && ed.Node.Status == "SUCCEEDED"
+		}
+		if !found || c.LeaseSync == nil || c.LeaseSync.LeasesSynced != 1 {
+			t.Fatalf("Company.leaseSyncJobs %+v, leaseSync %+v: want the run SUCCEEDED and its lease counted", c.LeaseSyncJobs, c.LeaseSync)
+		}
+	})
+}
