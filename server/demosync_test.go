@@ -47,8 +47,10 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 				Leases    struct {
 					Edges []struct {
 						Node struct {
-							Source  string
-							Tenants []struct{ Email string }
+							Source      string
+							UnitAddress *struct{ Street, Apt string }
+							Property    struct{ Address *struct{ Street string } }
+							Tenants     []struct{ Email string }
 						}
 					}
 				}
@@ -65,7 +67,7 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 			e.mustGQL(cfg.DemoToken, `{
 				all: leases { totalCount }
 				notSynced: leases(where: {sourceNEQ: PROPEXO}) { totalCount }
-				leases(first: 20) { edges { node { source tenants { email } } } }
+				leases(first: 20) { edges { node { source unitAddress { street apt } property { address { street } } tenants { email } } } }
 				clients { edges { node { leaseSyncJobs(first: 10) { edges { node { status } } } } } } }`, nil, &out)
 			cancel()
 			if err := <-done; err != nil {
@@ -77,6 +79,11 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 			for _, ed := range out.Leases.Edges {
 				if ed.Node.Source != "PROPEXO" || len(ed.Node.Tenants) == 0 || ed.Node.Tenants[0].Email == "" {
 					t.Fatalf("start %d: lease %+v: want source PROPEXO with tenants", start+1, ed.Node)
+				}
+				// Propexo names the unit by number: the address is the
+				// property's with the unit as its apartment.
+				if n := ed.Node; n.Property.Address == nil || n.UnitAddress == nil || n.UnitAddress.Street != n.Property.Address.Street || n.UnitAddress.Apt == "" {
+					t.Fatalf("start %d: lease %+v: want the property's address with the unit number", start+1, n)
 				}
 			}
 			// The periodic sync may have queued a run since: only the awaited

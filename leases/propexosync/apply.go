@@ -14,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/propexo"
+	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/types/phone"
 )
 
@@ -163,14 +164,18 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 		}
 		if old == nil {
 			creates = append(creates, db.Lease.Create().SetClientID(r.clientID).SetSourceID(row.sourceID).
-				SetSource(lease.SourcePROPEXO).SetPropexoID(row.in.ID).SetPropertyID(props[row.tag]).SetStatus(row.status).
+				SetSource(lease.SourcePROPEXO).SetPropexoID(row.in.ID).SetPropertyID(props[row.tag].ID).SetStatus(row.status).
+				SetUnitAddress(unitAddress(props[row.tag], row.in.UnitNumber)).
 				SetLeaseStartDate(row.start).SetNillableLeaseEndDate(row.end).SetNillableMoveInDate(row.moveIn).
 				SetNillableMoveOutDate(row.moveOut).SetExtra(row.extra).SetPropexoSeenAt(seen))
 			continue
 		}
 		up := db.Lease.UpdateOne(old).SetSourceID(row.sourceID).SetSource(lease.SourcePROPEXO).SetPropexoID(row.in.ID).
-			SetPropertyID(props[row.tag]).SetStatus(row.status).SetLeaseStartDate(row.start).
+			SetPropertyID(props[row.tag].ID).SetStatus(row.status).SetLeaseStartDate(row.start).
 			SetExtra(row.extra).SetPropexoSeenAt(seen).ClearRemovedAt()
+		if a := unitAddress(props[row.tag], row.in.UnitNumber); a != nil {
+			up.SetUnitAddress(a)
+		}
 		setOrClear(row.end, up.SetLeaseEndDate, up.ClearLeaseEndDate)
 		setOrClear(row.moveIn, up.SetMoveInDate, up.ClearMoveInDate)
 		// A transfer's move-out date stands until Propexo gives one.
@@ -193,27 +198,42 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 // properties finds the page's properties by tag and creates the missing
 // ones. An existing property is never changed: its name, address and
 // showing mode are the client's.
-func (r *run) properties(ctx context.Context, db *ent.Client, tags []string) (map[string]int, error) {
+func (r *run) properties(ctx context.Context, db *ent.Client, tags []string) (map[string]*ent.Property, error) {
 	found, err := db.Property.Query().Where(property.ClientID(r.clientID), property.TagIn(tags...)).
-		Select(property.FieldID, property.FieldTag).All(ctx)
+		Select(property.FieldID, property.FieldTag, property.FieldAddress).All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ids := map[string]int{}
+	props := map[string]*ent.Property{}
 	for _, p := range found {
-		ids[p.Tag] = p.ID
+		props[p.Tag] = p
 	}
 	for _, tag := range tags {
-		if _, ok := ids[tag]; ok {
+		if _, ok := props[tag]; ok {
 			continue
 		}
 		p, err := db.Property.Create().SetClientID(r.clientID).SetTag(tag).Save(ctx)
 		if err != nil {
 			return nil, err
 		}
-		ids[tag] = p.ID
+		props[tag] = p
 	}
-	return ids, nil
+	return props, nil
+}
+
+// unitAddress is a synced lease's unit address: Propexo's lease names its
+// unit by number only, so it is the property's address (the client's,
+// kept by leasegraph) with the unit number as the apartment. Nil when the
+// property has no address: a lease adopted from an import keeps its own.
+func unitAddress(p *ent.Property, unit *string) *types.Address {
+	if p.Address == nil {
+		return nil
+	}
+	a := *p.Address
+	if unit != nil && *unit != "" {
+		a.Apt = *unit
+	}
+	return &a
 }
 
 // residents upserts one page of residents as tenants, one row per lease
