@@ -217,6 +217,12 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 			t.Fatalf("prospect %s is not at Propexo", got.Node.PropexoProspectID)
 		}
 	}
+	forEachProcessDB(t, run)
+}
+
+// forEachProcessDB runs run, a test of server processes, on a fresh SQLite
+// file and a fresh PostgreSQL schema, in parallel.
+func forEachProcessDB(t *testing.T, run func(t *testing.T, dbURL string)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		run(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))

@@ -8,13 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/demo"
 )
 
@@ -112,15 +110,7 @@ func TestGracefulShutdown(t *testing.T) {
 			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
 		}
 	}
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		run(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		testknobs.SkipPostgres(t)
-		run(t, postgresSchema(t))
-	})
+	forEachProcessDB(t, run)
 }
 
 // TestReadyzWhileDraining, with the real binary: with
@@ -202,13 +192,5 @@ func TestReadyzWhileDraining(t *testing.T) {
 			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
 		}
 	}
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		run(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		testknobs.SkipPostgres(t)
-		run(t, postgresSchema(t))
-	})
+	forEachProcessDB(t, run)
 }
