@@ -181,3 +181,25 @@ func BenchmarkCheckDocument(b *testing.B) {
 		}
 	}
 }
+
+// A query over MaxCachedQuery is checked every time, never kept: a
+// padded document cannot pin a body's worth of memory in the caches.
+func TestDocumentCacheKeepsSmallQueriesOnly(t *testing.T) {
+	c := NewDocumentCache[int](2)
+	ctx := context.Background()
+	small, large := "{ leases { totalCount } }", "#"+strings.Repeat("x", MaxCachedQuery)+"\n{ leases { totalCount } }"
+	c.Add(ctx, small, 1)
+	c.Add(ctx, large, 2)
+	if v, ok := c.Get(ctx, small); !ok || v != 1 {
+		t.Fatalf("small query: %v %v", v, ok)
+	}
+	if _, ok := c.Get(ctx, large); ok || c.Len() != 1 {
+		t.Fatalf("a %d-byte query was kept (%d entries)", len(large), c.Len())
+	}
+	for i := range 5 {
+		c.Add(ctx, fmt.Sprint("{ a", i, " }"), i)
+	}
+	if c.Len() != 2 {
+		t.Fatalf("%d entries, want at most 2", c.Len())
+	}
+}

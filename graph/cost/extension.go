@@ -10,7 +10,6 @@ import (
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/semaphore"
@@ -38,7 +37,7 @@ type Extension struct {
 	// nothing but the text, and parsing it again cost the leases page ~5%
 	// of its CPU on every request. Few entries, as gqlgen's own document
 	// cache (the hot reads are a handful of documents).
-	checked *lru.LRU[struct{}]
+	checked *DocumentCache[struct{}]
 }
 
 // checkedDocuments is how many passed documents the extension remembers.
@@ -87,7 +86,7 @@ func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 		w.kinds[pf] = partner
 	}
 	e.weighted = w
-	e.checked = lru.New[struct{}](checkedDocuments)
+	e.checked = NewDocumentCache[struct{}](checkedDocuments)
 	return nil
 }
 

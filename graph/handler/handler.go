@@ -22,7 +22,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	gqlhandler "github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -121,7 +120,7 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 	// validating cost the leases page ~370 allocations. Few entries: the
 	// hot reads are a handful of documents, and each entry may be as large
 	// as the token limit allows.
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	srv.SetQueryCache(cost.NewDocumentCache[*ast.QueryDocument](queryCacheSize))
 	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: DefaultPageSize, MaxPage: MaxPageSize, PartnerFields: graph.PartnerFields})
 	srv.Use(&inputLimits{})
 	srv.AroundOperations(requireWriteForMutations)
