@@ -112,8 +112,14 @@ func (s *Service) retry(ctx context.Context, db *ent.Client, integrationJobID in
 	if err != nil {
 		return nil, err
 	}
-	if j.Kind == integrationjob.KindSMS {
+	switch j.Kind {
+	case integrationjob.KindPROPEXO_CREATE_PROSPECT, integrationjob.KindPROPEXO_UPDATE_PROSPECT:
+	case integrationjob.KindSMS:
 		return nil, apperr.BadInput("id", "SMS deliveries are not retried")
+	default:
+		// A lease sync run is retried by syncLeasesNow: sending it to the
+		// prospect queue would fail it as "no prospect" and lose its error.
+		return nil, apperr.BadInput("id", "only Propexo prospect deliveries are retried here; a %s run is started again with syncLeasesNow", j.Kind)
 	}
 	switch j.Status {
 	case integrationjob.StatusFAILED, integrationjob.StatusPARTIAL, integrationjob.StatusNOT_SENT:

@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 )
 
@@ -116,6 +118,22 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 		}
 		if !found || c.LeaseSync == nil || c.LeaseSync.LeasesSynced != 1 {
 			t.Fatalf("Company.leaseSyncJobs %+v, leaseSync %+v: want the run SUCCEEDED and its lease counted", c.LeaseSyncJobs, c.LeaseSync)
+		}
+
+		// A failed run is not a prospect delivery: retryIntegrationJob
+		// refuses it and leaves it as it was (it would have queued a
+		// prospect delivery that fails it again and loses its error).
+		id, err := strconv.Atoi(run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.client.IntegrationJob.UpdateOneID(id).SetStatus(integrationjob.StatusFAILED).SetLastError("Propexo answered 500").ExecX(e.sys())
+		res := e.gql(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { id } }`, map[string]any{"id": run.ID})
+		if len(res.Errors) != 1 || res.Errors[0].Code() != "BAD_USER_INPUT" {
+			t.Fatalf("retryIntegrationJob on a lease sync run: %+v", res)
+		}
+		if j := e.client.IntegrationJob.GetX(e.sys(), id); j.Status != integrationjob.StatusFAILED || j.LastError != "Propexo answered 500" {
+			t.Fatalf("the refused retry changed the run: %s %q", j.Status, j.LastError)
 		}
 	})
 }
