@@ -303,6 +303,13 @@ var (
 				OnDelete:   schema.SetNull,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "integrationjob_client_id_kind_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{IntegrationJobsColumns[17], IntegrationJobsColumns[3], IntegrationJobsColumns[1]},
+			},
+		},
 	}
 	// LeasesColumns holds the columns for the "leases" table.
 	LeasesColumns = []*schema.Column{

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // IntegrationJob holds the schema definition for the IntegrationJob entity.
@@ -73,5 +74,14 @@ func (IntegrationJob) Annotations() []schema.Annotation {
 		schema.Comment("The visible state of one outbound delivery (an SMS, a write to Propexo) or of one lease sync run: status, attempts, last error."),
 		entgql.RelayConnection(),
 		entgql.QueryField().Description("The caller's outbound deliveries."),
+	}
+}
+
+// Indexes of the IntegrationJob: a client's runs of one kind, newest first
+// (Company.leaseSyncJobs, and the lease sync's own lookups every period),
+// without scanning every client's deliveries.
+func (IntegrationJob) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("client_id", "kind", "created_at"),
 	}
 }
