@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -34,7 +35,17 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 			done := make(chan error, 1)
 			cfg := config.Config{Port: port, DatabaseURL: url, Demo: true, DemoToken: "lg_fixed_demo_token_for_sync"}
 			go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
-			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(logs.String(), "leasegraph listening"); time.Sleep(20 * time.Millisecond) {
+			// "listening" is logged as the listener starts: the port answers
+			// a moment later.
+			answers := func() bool {
+				res, err := http.Get("http://127.0.0.1:" + port + "/healthz")
+				if err != nil {
+					return false
+				}
+				res.Body.Close()
+				return res.StatusCode == http.StatusOK
+			}
+			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(logs.String(), "leasegraph listening") || !answers(); time.Sleep(20 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					cancel()
 					t.Fatalf("start %d: demo mode never listened:\n%s", start+1, logs.String())

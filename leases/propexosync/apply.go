@@ -70,7 +70,8 @@ func mapLease(l *propexo.Lease) (*leaseRow, string) {
 	}
 	// A value the columns cannot hold skips the record, not the page: a
 	// page that always failed would hold the pass at it for good.
-	if why := unfit(map[string]fit{"x_id": {r.sourceID, 200}, "x_property_id": {r.tag, 100}, "status": {r.status, 100}, "id": {l.ID, 200}}); why != "" {
+	if why := unfit(map[string]fit{"x_id": {r.sourceID, 200}, "x_property_id": {r.tag, 100}, "status": {r.status, 100}, "id": {l.ID, 200},
+		"unit_number": {str(l.UnitNumber), 200}}); why != "" {
 		return nil, why
 	}
 	dates := []struct {
@@ -173,7 +174,9 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 		up := db.Lease.UpdateOne(old).SetSourceID(row.sourceID).SetSource(lease.SourcePROPEXO).SetPropexoID(row.in.ID).
 			SetPropertyID(props[row.tag].ID).SetStatus(row.status).SetLeaseStartDate(row.start).
 			SetExtra(row.extra).SetPropexoSeenAt(seen).ClearRemovedAt()
-		if a := unitAddress(props[row.tag], row.in.UnitNumber); a != nil {
+		// An adopted import keeps its own address unless Propexo names the
+		// unit: without a number the property's address says less.
+		if a := unitAddress(props[row.tag], row.in.UnitNumber); a != nil && (old.UnitAddress == nil || str(row.in.UnitNumber) != "") {
 			up.SetUnitAddress(a)
 		}
 		setOrClear(row.end, up.SetLeaseEndDate, up.ClearLeaseEndDate)
