@@ -323,7 +323,8 @@ func refreshOutcome(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, propexosync.ErrNoIntegration), errors.Is(err, propexosync.ErrUnknownModel), ent.IsNotFound(err):
+	case errors.Is(err, propexosync.ErrNoIntegration), errors.Is(err, propexosync.ErrUnknownModel),
+		errors.Is(err, propexosync.ErrOtherIntegration), ent.IsNotFound(err):
 		return river.JobCancel(err)
 	case errors.As(err, &rl):
 		return river.JobSnooze(rl.RetryAfter)

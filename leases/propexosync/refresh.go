@@ -16,6 +16,10 @@ import (
 // ErrUnknownModel is a re-fetch of a model RefreshRecord does not follow.
 var ErrUnknownModel = errors.New("propexosync: no re-fetch of this model")
 
+// ErrOtherIntegration is a re-fetched record of another integration than
+// the client's: asking again cannot change that.
+var ErrOtherIntegration = errors.New("propexosync: the record belongs to another integration")
+
 // RefreshRecord re-reads what a webhook event changed and upserts it, with
 // the tenants of every lease concerned:
 //   - leases: GET /v1/leases/{lease_id};
@@ -64,7 +68,7 @@ func (s *Service) RefreshRecord(ctx context.Context, clientID int, model, record
 			return err
 		}
 		if transfer.IntegrationID != integration {
-			return fmt.Errorf("propexosync: lease transfer %s belongs to another integration", recordID)
+			return fmt.Errorf("%w: lease transfer %s", ErrOtherIntegration, recordID)
 		}
 		for _, id := range []string{transfer.LeaseIDPrevious, transfer.LeaseIDNext} {
 			if id != "" {
@@ -79,7 +83,7 @@ func (s *Service) RefreshRecord(ctx context.Context, clientID int, model, record
 	residents := make([]*propexo.Page[propexo.Resident], 0, len(leases))
 	for i := range leases {
 		if leases[i].IntegrationID != integration {
-			return fmt.Errorf("propexosync: lease %s belongs to another integration", leases[i].ID)
+			return fmt.Errorf("%w: lease %s", ErrOtherIntegration, leases[i].ID)
 		}
 		p, err := s.Propexo.ListResidents(ctx, propexo.ListQuery{IntegrationID: integration, LeaseID: leases[i].ID, Limit: propexo.MaxPage})
 		if err != nil {
