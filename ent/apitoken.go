@@ -65,19 +65,50 @@ func (e APITokenEdges) ClientOrErr() (*Company, error) {
 	return nil, &NotLoadedError{edge: "client"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*APIToken) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [10]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f5     sql.NullString
+		f6     []byte
+		f7     sql.NullTime
+		f8     sql.NullTime
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
+		case apitoken.FieldID:
+			values[i] = &row.id
+		case apitoken.FieldCreatedAt:
+			values[i] = &row.f0
+		case apitoken.FieldUpdatedAt:
+			values[i] = &row.f1
+		case apitoken.FieldClientID:
+			values[i] = &row.f2
+		case apitoken.FieldName:
+			values[i] = &row.f3
+		case apitoken.FieldPrefix:
+			values[i] = &row.f4
+		case apitoken.FieldHash:
+			values[i] = &row.f5
 		case apitoken.FieldScopes:
-			values[i] = new([]byte)
-		case apitoken.FieldID, apitoken.FieldClientID:
-			values[i] = new(sql.NullInt64)
-		case apitoken.FieldName, apitoken.FieldPrefix, apitoken.FieldHash:
-			values[i] = new(sql.NullString)
-		case apitoken.FieldCreatedAt, apitoken.FieldUpdatedAt, apitoken.FieldLastUsedAt, apitoken.FieldRevokedAt:
-			values[i] = new(sql.NullTime)
+			values[i] = &row.f6
+		case apitoken.FieldLastUsedAt:
+			values[i] = &row.f7
+		case apitoken.FieldRevokedAt:
+			values[i] = &row.f8
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -78,17 +78,50 @@ func (e ApplicantEdges) ApplicationOrErr() (*ScreeningApplication, error) {
 	return nil, &NotLoadedError{edge: "application"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Applicant) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [10]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullInt64
+		f4     sql.NullString
+		f5     sql.NullString
+		f6     sql.NullString
+		f7     sql.NullString
+		f8     sql.NullTime
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case applicant.FieldID, applicant.FieldClientID, applicant.FieldApplicationID:
-			values[i] = new(sql.NullInt64)
-		case applicant.FieldEmail, applicant.FieldStatus, applicant.FieldFirstName, applicant.FieldLastName:
-			values[i] = new(sql.NullString)
-		case applicant.FieldCreatedAt, applicant.FieldUpdatedAt, applicant.FieldRequestExpiresAt:
-			values[i] = new(sql.NullTime)
+		case applicant.FieldID:
+			values[i] = &row.id
+		case applicant.FieldCreatedAt:
+			values[i] = &row.f0
+		case applicant.FieldUpdatedAt:
+			values[i] = &row.f1
+		case applicant.FieldClientID:
+			values[i] = &row.f2
+		case applicant.FieldApplicationID:
+			values[i] = &row.f3
+		case applicant.FieldEmail:
+			values[i] = &row.f4
+		case applicant.FieldStatus:
+			values[i] = &row.f5
+		case applicant.FieldFirstName:
+			values[i] = &row.f6
+		case applicant.FieldLastName:
+			values[i] = &row.f7
+		case applicant.FieldRequestExpiresAt:
+			values[i] = &row.f8
 		default:
 			values[i] = new(sql.UnknownType)
 		}

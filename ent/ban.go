@@ -58,17 +58,41 @@ func (e BanEdges) ClientOrErr() (*Company, error) {
 	return nil, &NotLoadedError{edge: "client"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Ban) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [7]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f5     sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case ban.FieldID, ban.FieldClientID:
-			values[i] = new(sql.NullInt64)
-		case ban.FieldPhone, ban.FieldEmail, ban.FieldReason:
-			values[i] = new(sql.NullString)
-		case ban.FieldCreatedAt, ban.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+		case ban.FieldID:
+			values[i] = &row.id
+		case ban.FieldCreatedAt:
+			values[i] = &row.f0
+		case ban.FieldUpdatedAt:
+			values[i] = &row.f1
+		case ban.FieldClientID:
+			values[i] = &row.f2
+		case ban.FieldPhone:
+			values[i] = &row.f3
+		case ban.FieldEmail:
+			values[i] = &row.f4
+		case ban.FieldReason:
+			values[i] = &row.f5
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -80,17 +80,53 @@ func (e CardEdges) ProspectOrErr() (*Prospect, error) {
 	return nil, &NotLoadedError{edge: "prospect"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Card) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [11]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullInt64
+		f4     sql.NullString
+		f5     sql.NullString
+		f6     sql.NullInt64
+		f7     sql.NullInt64
+		f8     sql.NullString
+		f9     sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case card.FieldID, card.FieldClientID, card.FieldProspectID, card.FieldExpMonth, card.FieldExpYear:
-			values[i] = new(sql.NullInt64)
-		case card.FieldBrand, card.FieldLast4, card.FieldVaultToken, card.FieldFingerprint:
-			values[i] = new(sql.NullString)
-		case card.FieldCreatedAt, card.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+		case card.FieldID:
+			values[i] = &row.id
+		case card.FieldCreatedAt:
+			values[i] = &row.f0
+		case card.FieldUpdatedAt:
+			values[i] = &row.f1
+		case card.FieldClientID:
+			values[i] = &row.f2
+		case card.FieldProspectID:
+			values[i] = &row.f3
+		case card.FieldBrand:
+			values[i] = &row.f4
+		case card.FieldLast4:
+			values[i] = &row.f5
+		case card.FieldExpMonth:
+			values[i] = &row.f6
+		case card.FieldExpYear:
+			values[i] = &row.f7
+		case card.FieldVaultToken:
+			values[i] = &row.f8
+		case card.FieldFingerprint:
+			values[i] = &row.f9
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -234,19 +234,50 @@ func (e CompanyEdges) LeaseSyncOrErr() (*LeaseSync, error) {
 	return nil, &NotLoadedError{edge: "lease_sync"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Company) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [10]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullString
+		f3     []byte
+		f4     []byte
+		f5     []byte
+		f6     []byte
+		f7     sql.NullString
+		f8     sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case company.FieldMoveInStatuses, company.FieldMoveOutStatuses, company.FieldTransferStatuses, company.FieldCrmOrigins:
-			values[i] = new([]byte)
 		case company.FieldID:
-			values[i] = new(sql.NullInt64)
-		case company.FieldName, company.FieldSmartmoveReference, company.FieldPropexoIntegrationID:
-			values[i] = new(sql.NullString)
-		case company.FieldCreatedAt, company.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+			values[i] = &row.id
+		case company.FieldCreatedAt:
+			values[i] = &row.f0
+		case company.FieldUpdatedAt:
+			values[i] = &row.f1
+		case company.FieldName:
+			values[i] = &row.f2
+		case company.FieldMoveInStatuses:
+			values[i] = &row.f3
+		case company.FieldMoveOutStatuses:
+			values[i] = &row.f4
+		case company.FieldTransferStatuses:
+			values[i] = &row.f5
+		case company.FieldCrmOrigins:
+			values[i] = &row.f6
+		case company.FieldSmartmoveReference:
+			values[i] = &row.f7
+		case company.FieldPropexoIntegrationID:
+			values[i] = &row.f8
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -35,7 +35,7 @@ func main() {
 			gen.FeaturePrivacy, gen.FeatureEntQL, gen.FeatureUpsert, gen.FeatureGlobalID,
 			gen.FeatureIntercept, gen.FeatureExecQuery,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), entc.TemplateFiles("template/scan.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -58,17 +58,41 @@ func (e IdempotencyRecordEdges) ClientOrErr() (*Company, error) {
 	return nil, &NotLoadedError{edge: "client"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*IdempotencyRecord) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [7]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f5     sql.NullInt64
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case idempotencyrecord.FieldID, idempotencyrecord.FieldClientID, idempotencyrecord.FieldResultID:
-			values[i] = new(sql.NullInt64)
-		case idempotencyrecord.FieldOperation, idempotencyrecord.FieldKey:
-			values[i] = new(sql.NullString)
-		case idempotencyrecord.FieldCreatedAt, idempotencyrecord.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+		case idempotencyrecord.FieldID:
+			values[i] = &row.id
+		case idempotencyrecord.FieldCreatedAt:
+			values[i] = &row.f0
+		case idempotencyrecord.FieldUpdatedAt:
+			values[i] = &row.f1
+		case idempotencyrecord.FieldClientID:
+			values[i] = &row.f2
+		case idempotencyrecord.FieldOperation:
+			values[i] = &row.f3
+		case idempotencyrecord.FieldKey:
+			values[i] = &row.f4
+		case idempotencyrecord.FieldResultID:
+			values[i] = &row.f5
 		default:
 			values[i] = new(sql.UnknownType)
 		}

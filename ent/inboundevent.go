@@ -79,19 +79,50 @@ func (e InboundEventEdges) ScreeningApplicationOrErr() (*ScreeningApplication, e
 	return nil, &NotLoadedError{edge: "screening_application"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*InboundEvent) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [10]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f5     sql.NullInt64
+		f6     sql.NullString
+		f7     sql.NullString
+		f8     []byte
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
+		case inboundevent.FieldID:
+			values[i] = &row.id
+		case inboundevent.FieldCreatedAt:
+			values[i] = &row.f0
+		case inboundevent.FieldUpdatedAt:
+			values[i] = &row.f1
+		case inboundevent.FieldClientID:
+			values[i] = &row.f2
+		case inboundevent.FieldSource:
+			values[i] = &row.f3
+		case inboundevent.FieldDedupeKey:
+			values[i] = &row.f4
+		case inboundevent.FieldScreeningApplicationID:
+			values[i] = &row.f5
+		case inboundevent.FieldReportStatus:
+			values[i] = &row.f6
+		case inboundevent.FieldOutcome:
+			values[i] = &row.f7
 		case inboundevent.FieldPayload:
-			values[i] = new([]byte)
-		case inboundevent.FieldID, inboundevent.FieldClientID, inboundevent.FieldScreeningApplicationID:
-			values[i] = new(sql.NullInt64)
-		case inboundevent.FieldSource, inboundevent.FieldDedupeKey, inboundevent.FieldReportStatus, inboundevent.FieldOutcome:
-			values[i] = new(sql.NullString)
-		case inboundevent.FieldCreatedAt, inboundevent.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+			values[i] = &row.f8
 		default:
 			values[i] = new(sql.UnknownType)
 		}

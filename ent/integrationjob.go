@@ -113,21 +113,80 @@ func (e IntegrationJobEdges) RegistrationOrErr() (*Registration, error) {
 	return nil, &NotLoadedError{edge: "registration"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*IntegrationJob) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [20]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f5     sql.NullInt64
+		f6     sql.NullString
+		f7     sql.NullString
+		f8     sql.NullString
+		f9     []byte
+		f10    sql.NullTime
+		f11    sql.NullBool
+		f12    sql.NullString
+		f13    sql.NullString
+		f14    sql.NullInt64
+		f15    sql.NullTime
+		f16    sql.NullTime
+		f17    sql.NullInt64
+		f18    sql.NullInt64
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
+		case integrationjob.FieldID:
+			values[i] = &row.id
+		case integrationjob.FieldCreatedAt:
+			values[i] = &row.f0
+		case integrationjob.FieldUpdatedAt:
+			values[i] = &row.f1
+		case integrationjob.FieldClientID:
+			values[i] = &row.f2
+		case integrationjob.FieldKind:
+			values[i] = &row.f3
+		case integrationjob.FieldStatus:
+			values[i] = &row.f4
+		case integrationjob.FieldAttempts:
+			values[i] = &row.f5
+		case integrationjob.FieldLastError:
+			values[i] = &row.f6
+		case integrationjob.FieldPartnerJobID:
+			values[i] = &row.f7
+		case integrationjob.FieldNotesToAppend:
+			values[i] = &row.f8
 		case integrationjob.FieldFailedFields:
-			values[i] = new([]byte)
+			values[i] = &row.f9
+		case integrationjob.FieldSendStartedAt:
+			values[i] = &row.f10
 		case integrationjob.FieldCompletePartial:
-			values[i] = new(sql.NullBool)
-		case integrationjob.FieldID, integrationjob.FieldClientID, integrationjob.FieldAttempts, integrationjob.FieldSegments, integrationjob.FieldProspectID, integrationjob.FieldRegistrationID:
-			values[i] = new(sql.NullInt64)
-		case integrationjob.FieldKind, integrationjob.FieldStatus, integrationjob.FieldLastError, integrationjob.FieldPartnerJobID, integrationjob.FieldNotesToAppend, integrationjob.FieldPartnerStatus, integrationjob.FieldErrorCode:
-			values[i] = new(sql.NullString)
-		case integrationjob.FieldCreatedAt, integrationjob.FieldUpdatedAt, integrationjob.FieldSendStartedAt, integrationjob.FieldSentAt, integrationjob.FieldNextAttemptAt:
-			values[i] = new(sql.NullTime)
+			values[i] = &row.f11
+		case integrationjob.FieldPartnerStatus:
+			values[i] = &row.f12
+		case integrationjob.FieldErrorCode:
+			values[i] = &row.f13
+		case integrationjob.FieldSegments:
+			values[i] = &row.f14
+		case integrationjob.FieldSentAt:
+			values[i] = &row.f15
+		case integrationjob.FieldNextAttemptAt:
+			values[i] = &row.f16
+		case integrationjob.FieldProspectID:
+			values[i] = &row.f17
+		case integrationjob.FieldRegistrationID:
+			values[i] = &row.f18
 		default:
 			values[i] = new(sql.UnknownType)
 		}

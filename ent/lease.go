@@ -117,27 +117,83 @@ func (e LeaseEdges) TenantsOrErr() ([]*Tenant, error) {
 	return nil, &NotLoadedError{edge: "tenants"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Lease) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [22]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullInt64
+		f6     sql.NullString
+		f7     sql.NullString
+		f8     sql.NullTime
+		f9     sql.NullTime
+		f10    sql.NullTime
+		f11    sql.NullTime
+		f12    sql.NullString
+		f15    []byte
+		f16    sql.NullString
+		f17    sql.NullString
+		f18    sql.NullTime
+		f19    sql.NullTime
+		f20    sql.NullBool
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case lease.FieldExtra:
-			values[i] = new([]byte)
-		case lease.FieldTransferred:
-			values[i] = new(sql.NullBool)
-		case lease.FieldID, lease.FieldClientID, lease.FieldPropertyID:
-			values[i] = new(sql.NullInt64)
-		case lease.FieldSourceID, lease.FieldStatus, lease.FieldStatusKey, lease.FieldUseType, lease.FieldSource, lease.FieldPropexoID:
-			values[i] = new(sql.NullString)
-		case lease.FieldCreatedAt, lease.FieldUpdatedAt, lease.FieldLeaseStartDate, lease.FieldLeaseEndDate, lease.FieldMoveInDate, lease.FieldMoveOutDate, lease.FieldRemovedAt, lease.FieldPropexoSeenAt:
-			values[i] = new(sql.NullTime)
+		case lease.FieldID:
+			values[i] = &row.id
+		case lease.FieldCreatedAt:
+			values[i] = &row.f0
+		case lease.FieldUpdatedAt:
+			values[i] = &row.f1
+		case lease.FieldClientID:
+			values[i] = &row.f2
+		case lease.FieldSourceID:
+			values[i] = &row.f3
+		case lease.FieldPropertyID:
+			values[i] = &row.f4
 		case lease.FieldUnitAddress:
 			values[i] = lease.ValueScanner.UnitAddress.ScanValue()
+		case lease.FieldStatus:
+			values[i] = &row.f6
+		case lease.FieldStatusKey:
+			values[i] = &row.f7
+		case lease.FieldLeaseStartDate:
+			values[i] = &row.f8
+		case lease.FieldLeaseEndDate:
+			values[i] = &row.f9
+		case lease.FieldMoveInDate:
+			values[i] = &row.f10
+		case lease.FieldMoveOutDate:
+			values[i] = &row.f11
+		case lease.FieldUseType:
+			values[i] = &row.f12
 		case lease.FieldPreviousAddress:
 			values[i] = lease.ValueScanner.PreviousAddress.ScanValue()
 		case lease.FieldForwardingAddress:
 			values[i] = lease.ValueScanner.ForwardingAddress.ScanValue()
+		case lease.FieldExtra:
+			values[i] = &row.f15
+		case lease.FieldSource:
+			values[i] = &row.f16
+		case lease.FieldPropexoID:
+			values[i] = &row.f17
+		case lease.FieldRemovedAt:
+			values[i] = &row.f18
+		case lease.FieldPropexoSeenAt:
+			values[i] = &row.f19
+		case lease.FieldTransferred:
+			values[i] = &row.f20
 		default:
 			values[i] = new(sql.UnknownType)
 		}

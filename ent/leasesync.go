@@ -86,19 +86,83 @@ func (e LeaseSyncEdges) ClientOrErr() (*Company, error) {
 	return nil, &NotLoadedError{edge: "client"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*LeaseSync) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [21]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullBool
+		f5     sql.NullInt64
+		f6     sql.NullTime
+		f7     sql.NullTime
+		f8     sql.NullTime
+		f9     sql.NullTime
+		f10    sql.NullTime
+		f11    sql.NullTime
+		f12    sql.NullTime
+		f13    sql.NullTime
+		f14    sql.NullTime
+		f15    sql.NullInt64
+		f16    sql.NullInt64
+		f17    sql.NullInt64
+		f18    sql.NullInt64
+		f19    sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
+		case leasesync.FieldID:
+			values[i] = &row.id
+		case leasesync.FieldCreatedAt:
+			values[i] = &row.f0
+		case leasesync.FieldUpdatedAt:
+			values[i] = &row.f1
+		case leasesync.FieldClientID:
+			values[i] = &row.f2
+		case leasesync.FieldPhase:
+			values[i] = &row.f3
 		case leasesync.FieldFull:
-			values[i] = new(sql.NullBool)
-		case leasesync.FieldID, leasesync.FieldClientID, leasesync.FieldPageOffset, leasesync.FieldLeasesSynced, leasesync.FieldTenantsSynced, leasesync.FieldLeasesRemoved, leasesync.FieldRecordsSkipped:
-			values[i] = new(sql.NullInt64)
-		case leasesync.FieldPhase, leasesync.FieldLastError:
-			values[i] = new(sql.NullString)
-		case leasesync.FieldCreatedAt, leasesync.FieldUpdatedAt, leasesync.FieldPassStartedAt, leasesync.FieldLeasesSince, leasesync.FieldResidentsSince, leasesync.FieldTransfersSince, leasesync.FieldPassNewest, leasesync.FieldLastRunAt, leasesync.FieldLastSuccessAt, leasesync.FieldLastFullAt, leasesync.FieldNextRunAt:
-			values[i] = new(sql.NullTime)
+			values[i] = &row.f4
+		case leasesync.FieldPageOffset:
+			values[i] = &row.f5
+		case leasesync.FieldPassStartedAt:
+			values[i] = &row.f6
+		case leasesync.FieldLeasesSince:
+			values[i] = &row.f7
+		case leasesync.FieldResidentsSince:
+			values[i] = &row.f8
+		case leasesync.FieldTransfersSince:
+			values[i] = &row.f9
+		case leasesync.FieldPassNewest:
+			values[i] = &row.f10
+		case leasesync.FieldLastRunAt:
+			values[i] = &row.f11
+		case leasesync.FieldLastSuccessAt:
+			values[i] = &row.f12
+		case leasesync.FieldLastFullAt:
+			values[i] = &row.f13
+		case leasesync.FieldNextRunAt:
+			values[i] = &row.f14
+		case leasesync.FieldLeasesSynced:
+			values[i] = &row.f15
+		case leasesync.FieldTenantsSynced:
+			values[i] = &row.f16
+		case leasesync.FieldLeasesRemoved:
+			values[i] = &row.f17
+		case leasesync.FieldRecordsSkipped:
+			values[i] = &row.f18
+		case leasesync.FieldLastError:
+			values[i] = &row.f19
 		default:
 			values[i] = new(sql.UnknownType)
 		}

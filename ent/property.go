@@ -98,19 +98,43 @@ func (e PropertyEdges) RegistrationsOrErr() ([]*Registration, error) {
 	return nil, &NotLoadedError{edge: "registrations"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Property) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [8]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f6     sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case property.FieldID, property.FieldClientID:
-			values[i] = new(sql.NullInt64)
-		case property.FieldTag, property.FieldName, property.FieldShowingMode:
-			values[i] = new(sql.NullString)
-		case property.FieldCreatedAt, property.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+		case property.FieldID:
+			values[i] = &row.id
+		case property.FieldCreatedAt:
+			values[i] = &row.f0
+		case property.FieldUpdatedAt:
+			values[i] = &row.f1
+		case property.FieldClientID:
+			values[i] = &row.f2
+		case property.FieldTag:
+			values[i] = &row.f3
+		case property.FieldName:
+			values[i] = &row.f4
 		case property.FieldAddress:
 			values[i] = property.ValueScanner.Address.ScanValue()
+		case property.FieldShowingMode:
+			values[i] = &row.f6
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -164,21 +164,122 @@ func (e ProspectEdges) IntegrationJobsOrErr() ([]*IntegrationJob, error) {
 	return nil, &NotLoadedError{edge: "integration_jobs"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Prospect) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [34]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullInt64
+		f4     sql.NullString
+		f5     sql.NullString
+		f6     sql.NullString
+		f7     sql.NullString
+		f8     sql.NullString
+		f9     sql.NullString
+		f10    sql.NullTime
+		f11    sql.NullInt64
+		f12    sql.NullInt64
+		f13    sql.NullString
+		f14    []byte
+		f15    sql.NullString
+		f16    sql.NullString
+		f17    sql.NullString
+		f18    sql.NullString
+		f19    sql.NullString
+		f20    sql.NullString
+		f21    sql.NullInt64
+		f22    sql.NullInt64
+		f23    []byte
+		f24    sql.NullBool
+		f25    sql.NullString
+		f26    sql.NullString
+		f27    sql.NullString
+		f28    sql.NullString
+		f29    sql.NullString
+		f30    sql.NullString
+		f31    sql.NullString
+		f32    sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case prospect.FieldPets, prospect.FieldDesiredNumBedrooms:
-			values[i] = new([]byte)
+		case prospect.FieldID:
+			values[i] = &row.id
+		case prospect.FieldCreatedAt:
+			values[i] = &row.f0
+		case prospect.FieldUpdatedAt:
+			values[i] = &row.f1
+		case prospect.FieldClientID:
+			values[i] = &row.f2
+		case prospect.FieldPropertyID:
+			values[i] = &row.f3
+		case prospect.FieldFirstName:
+			values[i] = &row.f4
+		case prospect.FieldMiddleName:
+			values[i] = &row.f5
+		case prospect.FieldLastName:
+			values[i] = &row.f6
+		case prospect.FieldEmail1:
+			values[i] = &row.f7
+		case prospect.FieldPhone1:
+			values[i] = &row.f8
+		case prospect.FieldPhone2:
+			values[i] = &row.f9
+		case prospect.FieldMoveInDate:
+			values[i] = &row.f10
+		case prospect.FieldRentMinimumInCents:
+			values[i] = &row.f11
+		case prospect.FieldRentMaximumInCents:
+			values[i] = &row.f12
+		case prospect.FieldNotes:
+			values[i] = &row.f13
+		case prospect.FieldPets:
+			values[i] = &row.f14
+		case prospect.FieldAddress1:
+			values[i] = &row.f15
+		case prospect.FieldAddress2:
+			values[i] = &row.f16
+		case prospect.FieldCity:
+			values[i] = &row.f17
+		case prospect.FieldState:
+			values[i] = &row.f18
+		case prospect.FieldZip:
+			values[i] = &row.f19
+		case prospect.FieldCountry:
+			values[i] = &row.f20
+		case prospect.FieldNumberOfOccupants:
+			values[i] = &row.f21
+		case prospect.FieldLeaseTermInMonths:
+			values[i] = &row.f22
+		case prospect.FieldDesiredNumBedrooms:
+			values[i] = &row.f23
 		case prospect.FieldSubscribe:
-			values[i] = new(sql.NullBool)
-		case prospect.FieldID, prospect.FieldClientID, prospect.FieldPropertyID, prospect.FieldRentMinimumInCents, prospect.FieldRentMaximumInCents, prospect.FieldNumberOfOccupants, prospect.FieldLeaseTermInMonths:
-			values[i] = new(sql.NullInt64)
-		case prospect.FieldFirstName, prospect.FieldMiddleName, prospect.FieldLastName, prospect.FieldEmail1, prospect.FieldPhone1, prospect.FieldPhone2, prospect.FieldNotes, prospect.FieldAddress1, prospect.FieldAddress2, prospect.FieldCity, prospect.FieldState, prospect.FieldZip, prospect.FieldCountry, prospect.FieldFirstContactType, prospect.FieldPreferredContactMethod, prospect.FieldProspectSource, prospect.FieldCommunityID, prospect.FieldAttributionID, prospect.FieldAgentID, prospect.FieldPropexoProspectID, prospect.FieldPropexoLeaseID:
-			values[i] = new(sql.NullString)
-		case prospect.FieldCreatedAt, prospect.FieldUpdatedAt, prospect.FieldMoveInDate:
-			values[i] = new(sql.NullTime)
+			values[i] = &row.f24
+		case prospect.FieldFirstContactType:
+			values[i] = &row.f25
+		case prospect.FieldPreferredContactMethod:
+			values[i] = &row.f26
+		case prospect.FieldProspectSource:
+			values[i] = &row.f27
+		case prospect.FieldCommunityID:
+			values[i] = &row.f28
+		case prospect.FieldAttributionID:
+			values[i] = &row.f29
+		case prospect.FieldAgentID:
+			values[i] = &row.f30
+		case prospect.FieldPropexoProspectID:
+			values[i] = &row.f31
+		case prospect.FieldPropexoLeaseID:
+			values[i] = &row.f32
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -109,17 +109,56 @@ func (e RegistrationEdges) DeliveriesOrErr() ([]*IntegrationJob, error) {
 	return nil, &NotLoadedError{edge: "deliveries"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Registration) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [12]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullInt64
+		f4     sql.NullInt64
+		f5     sql.NullString
+		f6     sql.NullString
+		f7     sql.NullString
+		f8     sql.NullString
+		f9     sql.NullInt64
+		f10    sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case registration.FieldID, registration.FieldClientID, registration.FieldProspectID, registration.FieldPropertyID, registration.FieldTokenID:
-			values[i] = new(sql.NullInt64)
-		case registration.FieldPropertyTag, registration.FieldStatus, registration.FieldMessage, registration.FieldChannel, registration.FieldSmsNotes:
-			values[i] = new(sql.NullString)
-		case registration.FieldCreatedAt, registration.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+		case registration.FieldID:
+			values[i] = &row.id
+		case registration.FieldCreatedAt:
+			values[i] = &row.f0
+		case registration.FieldUpdatedAt:
+			values[i] = &row.f1
+		case registration.FieldClientID:
+			values[i] = &row.f2
+		case registration.FieldProspectID:
+			values[i] = &row.f3
+		case registration.FieldPropertyID:
+			values[i] = &row.f4
+		case registration.FieldPropertyTag:
+			values[i] = &row.f5
+		case registration.FieldStatus:
+			values[i] = &row.f6
+		case registration.FieldMessage:
+			values[i] = &row.f7
+		case registration.FieldChannel:
+			values[i] = &row.f8
+		case registration.FieldTokenID:
+			values[i] = &row.f9
+		case registration.FieldSmsNotes:
+			values[i] = &row.f10
 		default:
 			values[i] = new(sql.UnknownType)
 		}

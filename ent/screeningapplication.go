@@ -111,19 +111,83 @@ func (e ScreeningApplicationEdges) InboundEventsOrErr() ([]*InboundEvent, error)
 	return nil, &NotLoadedError{edge: "inbound_events"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*ScreeningApplication) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [21]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f5     sql.NullString
+		f6     sql.NullInt64
+		f7     sql.NullString
+		f8     sql.NullBool
+		f9     sql.NullString
+		f10    sql.NullString
+		f11    sql.NullString
+		f12    sql.NullString
+		f13    sql.NullString
+		f14    sql.NullString
+		f15    sql.NullTime
+		f16    sql.NullTime
+		f17    sql.NullString
+		f18    sql.NullString
+		f19    sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
+		case screeningapplication.FieldID:
+			values[i] = &row.id
+		case screeningapplication.FieldCreatedAt:
+			values[i] = &row.f0
+		case screeningapplication.FieldUpdatedAt:
+			values[i] = &row.f1
+		case screeningapplication.FieldClientID:
+			values[i] = &row.f2
+		case screeningapplication.FieldKind:
+			values[i] = &row.f3
+		case screeningapplication.FieldOrderStatus:
+			values[i] = &row.f4
+		case screeningapplication.FieldStatus:
+			values[i] = &row.f5
+		case screeningapplication.FieldSmartmoveApplicationID:
+			values[i] = &row.f6
+		case screeningapplication.FieldCustomerReference:
+			values[i] = &row.f7
 		case screeningapplication.FieldLandlordPays:
-			values[i] = new(sql.NullBool)
-		case screeningapplication.FieldID, screeningapplication.FieldClientID, screeningapplication.FieldSmartmoveApplicationID:
-			values[i] = new(sql.NullInt64)
-		case screeningapplication.FieldKind, screeningapplication.FieldOrderStatus, screeningapplication.FieldStatus, screeningapplication.FieldCustomerReference, screeningapplication.FieldPropertyName, screeningapplication.FieldUnitNumber, screeningapplication.FieldSmartmoveStatus, screeningapplication.FieldCreditRecommendation, screeningapplication.FieldCreditRecommendationPolicyText, screeningapplication.FieldLastNotification, screeningapplication.FieldCompletionLink, screeningapplication.FieldPostbackKey, screeningapplication.FieldPostbackCredentialsHash:
-			values[i] = new(sql.NullString)
-		case screeningapplication.FieldCreatedAt, screeningapplication.FieldUpdatedAt, screeningapplication.FieldLastPostbackAt, screeningapplication.FieldLastRefreshedAt:
-			values[i] = new(sql.NullTime)
+			values[i] = &row.f8
+		case screeningapplication.FieldPropertyName:
+			values[i] = &row.f9
+		case screeningapplication.FieldUnitNumber:
+			values[i] = &row.f10
+		case screeningapplication.FieldSmartmoveStatus:
+			values[i] = &row.f11
+		case screeningapplication.FieldCreditRecommendation:
+			values[i] = &row.f12
+		case screeningapplication.FieldCreditRecommendationPolicyText:
+			values[i] = &row.f13
+		case screeningapplication.FieldLastNotification:
+			values[i] = &row.f14
+		case screeningapplication.FieldLastPostbackAt:
+			values[i] = &row.f15
+		case screeningapplication.FieldLastRefreshedAt:
+			values[i] = &row.f16
+		case screeningapplication.FieldCompletionLink:
+			values[i] = &row.f17
+		case screeningapplication.FieldPostbackKey:
+			values[i] = &row.f18
+		case screeningapplication.FieldPostbackCredentialsHash:
+			values[i] = &row.f19
 		default:
 			values[i] = new(sql.UnknownType)
 		}

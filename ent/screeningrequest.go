@@ -66,17 +66,53 @@ func (e ScreeningRequestEdges) ClientOrErr() (*Company, error) {
 	return nil, &NotLoadedError{edge: "client"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*ScreeningRequest) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [11]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullString
+		f4     sql.NullString
+		f5     sql.NullString
+		f6     sql.NullString
+		f7     sql.NullInt64
+		f8     sql.NullString
+		f9     sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case screeningrequest.FieldID, screeningrequest.FieldClientID, screeningrequest.FieldScreeningApplicationID:
-			values[i] = new(sql.NullInt64)
-		case screeningrequest.FieldKey, screeningrequest.FieldOperation, screeningrequest.FieldRequestHash, screeningrequest.FieldState, screeningrequest.FieldErrorCode, screeningrequest.FieldErrorMessage:
-			values[i] = new(sql.NullString)
-		case screeningrequest.FieldCreatedAt, screeningrequest.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+		case screeningrequest.FieldID:
+			values[i] = &row.id
+		case screeningrequest.FieldCreatedAt:
+			values[i] = &row.f0
+		case screeningrequest.FieldUpdatedAt:
+			values[i] = &row.f1
+		case screeningrequest.FieldClientID:
+			values[i] = &row.f2
+		case screeningrequest.FieldKey:
+			values[i] = &row.f3
+		case screeningrequest.FieldOperation:
+			values[i] = &row.f4
+		case screeningrequest.FieldRequestHash:
+			values[i] = &row.f5
+		case screeningrequest.FieldState:
+			values[i] = &row.f6
+		case screeningrequest.FieldScreeningApplicationID:
+			values[i] = &row.f7
+		case screeningrequest.FieldErrorCode:
+			values[i] = &row.f8
+		case screeningrequest.FieldErrorMessage:
+			values[i] = &row.f9
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -92,23 +92,66 @@ func (e TenantEdges) LeaseOrErr() (*Lease, error) {
 	return nil, &NotLoadedError{edge: "lease"}
 }
 
-// scanValues returns the types for scanning values from sql.Rows.
+// scanValues returns the types for scanning values from sql.Rows. The row's
+// holders share one allocation (ent/template/scan.tmpl).
 func (*Tenant) scanValues(columns []string) ([]any, error) {
-	values := make([]any, len(columns))
+	row := new(struct {
+		values [16]any
+		id     sql.NullInt64
+		f0     sql.NullTime
+		f1     sql.NullTime
+		f2     sql.NullInt64
+		f3     sql.NullInt64
+		f4     sql.NullString
+		f5     sql.NullString
+		f6     sql.NullString
+		f7     sql.NullString
+		f8     sql.NullString
+		f9     sql.NullString
+		f10    sql.NullString
+		f13    []byte
+		f14    sql.NullString
+	})
+	values := row.values[:]
+	if len(columns) <= len(values) {
+		values = values[:len(columns)]
+	} else {
+		values = make([]any, len(columns))
+	}
 	for i := range columns {
 		switch columns[i] {
-		case tenant.FieldExtra:
-			values[i] = new([]byte)
-		case tenant.FieldID, tenant.FieldClientID, tenant.FieldLeaseID:
-			values[i] = new(sql.NullInt64)
-		case tenant.FieldSourceID, tenant.FieldFirstName, tenant.FieldLastName, tenant.FieldEmail, tenant.FieldCellPhone, tenant.FieldHomePhone, tenant.FieldGender, tenant.FieldPropexoID:
-			values[i] = new(sql.NullString)
-		case tenant.FieldCreatedAt, tenant.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+		case tenant.FieldID:
+			values[i] = &row.id
+		case tenant.FieldCreatedAt:
+			values[i] = &row.f0
+		case tenant.FieldUpdatedAt:
+			values[i] = &row.f1
+		case tenant.FieldClientID:
+			values[i] = &row.f2
+		case tenant.FieldLeaseID:
+			values[i] = &row.f3
+		case tenant.FieldSourceID:
+			values[i] = &row.f4
+		case tenant.FieldFirstName:
+			values[i] = &row.f5
+		case tenant.FieldLastName:
+			values[i] = &row.f6
+		case tenant.FieldEmail:
+			values[i] = &row.f7
+		case tenant.FieldCellPhone:
+			values[i] = &row.f8
+		case tenant.FieldHomePhone:
+			values[i] = &row.f9
+		case tenant.FieldGender:
+			values[i] = &row.f10
 		case tenant.FieldPreviousAddress:
 			values[i] = tenant.ValueScanner.PreviousAddress.ScanValue()
 		case tenant.FieldForwardingAddress:
 			values[i] = tenant.ValueScanner.ForwardingAddress.ScanValue()
+		case tenant.FieldExtra:
+			values[i] = &row.f13
+		case tenant.FieldPropexoID:
+			values[i] = &row.f14
 		default:
 			values[i] = new(sql.UnknownType)
 		}
