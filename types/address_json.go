@@ -1,6 +1,7 @@
 package types
 
 import (
+	"database/sql"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -120,12 +121,33 @@ func skipSpace(s string, i int) int {
 // column before UnmarshalJSON, about a sixth of the leases page's CPU for
 // its ~200 addresses. The flat form is read directly; anything else goes
 // through json.Unmarshal as before, with the same result or error.
-func ScanAddress(s string) (*Address, error) {
+func ScanAddress(s string) (*Address, error) { return scanAddressInto(s, new(Address)) }
+
+// AddressColumn is what an address column is scanned into: the column's
+// text (SQL NULL is not Valid) and room for the address it holds, so that
+// the holder ent allocates for the column is also the address it returns.
+type AddressColumn struct {
+	sql.Null[string]
+	addr Address
+}
+
+// Address is the column's address as ScanAddress reads it; nil for SQL
+// NULL. The address lives in c.
+func (c *AddressColumn) Address() (*Address, error) {
+	if !c.Valid {
+		return nil, nil
+	}
+	return scanAddressInto(c.V, &c.addr)
+}
+
+// scanAddressInto is ScanAddress with the flat form's room given: dst.
+func scanAddressInto(s string, dst *Address) (*Address, error) {
 	if len(s) == 0 {
 		return nil, nil // as ent's JSON fields read an empty column
 	}
 	if flat, ok := decodeFlatAddress(s, Address{}); ok {
-		return &flat, nil // its strings share s: one allocation for the column
+		*dst = flat // its strings share s: one allocation for the column
+		return dst, nil
 	}
 	var a *Address
 	if err := json.Unmarshal([]byte(s), &a); err != nil {

@@ -51,4 +51,29 @@ func checkAddressDecoding(t *testing.T, in string) {
 	if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && ((gotP == nil) != (wantP == nil) || (gotP != nil && *gotP != Address(*wantP)))) {
 		t.Errorf("%q as a column: got %+v (%v), encoding/json %+v (%v)", in, gotP, gotErr, wantP, wantErr)
 	}
+	// Scanned as ent scans the column, from the driver's bytes.
+	var col AddressColumn
+	if err := col.Scan([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	colP, colErr := col.Address()
+	if (colErr == nil) != (gotErr == nil) || (colP == nil) != (gotP == nil) || (colP != nil && *colP != *gotP) {
+		t.Errorf("%q scanned: got %+v (%v), ScanAddress %+v (%v)", in, colP, colErr, gotP, gotErr)
+	}
+}
+
+func TestAddressColumnNull(t *testing.T) {
+	var col AddressColumn
+	if err := col.Scan(nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := col.Address(); a != nil || err != nil {
+		t.Errorf("SQL NULL: got %+v (%v), want nil", a, err)
+	}
+	if err := col.Scan(`{"street":"1 Main St","city":"Springfield"}`); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := col.Address(); err != nil || a == nil || a.Street != "1 Main St" || a.City != "Springfield" || a != &col.addr {
+		t.Errorf("flat address: got %+v (%v), want it read into the column", a, err)
+	}
 }

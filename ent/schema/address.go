@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"database/sql"
 	"database/sql/driver"
 
 	"entgo.io/contrib/entgql"
@@ -24,12 +23,7 @@ func addressField(name, comment string) ent.Field {
 		Annotations(entgql.Type("Address"), entgql.Skip(entgql.SkipWhereInput))
 }
 
-var addressCodec = field.ValueScannerFunc[*types.Address, *sql.Null[string]]{
+var addressCodec = field.ValueScannerFunc[*types.Address, *types.AddressColumn]{
 	V: func(a *types.Address) (driver.Value, error) { return types.AddressValue(a) },
-	S: func(v *sql.Null[string]) (*types.Address, error) {
-		if !v.Valid {
-			return nil, nil
-		}
-		return types.ScanAddress(v.V)
-	},
+	S: (*types.AddressColumn).Address,
 }
