@@ -57,13 +57,13 @@ func (e *Extension) ExtensionName() string { return "QueryCost" }
 // fields exist, so a renamed field cannot silently become cheap.
 func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 	s := es.Schema()
-	w := weighted{ExecutableSchema: es, e: e, kinds: map[string]fieldKind{}}
+	w := weighted{ExecutableSchema: es, e: e, kinds: map[fieldKey]fieldKind{}}
 	for _, def := range s.Types {
 		if strings.HasPrefix(def.Name, "__") || (def.Kind != ast.Object && def.Kind != ast.Interface) {
 			continue
 		}
 		for _, f := range def.Fields {
-			key := def.Name + "." + f.Name
+			key := fieldKey{def.Name, f.Name}
 			switch t := s.Types[f.Type.Name()]; {
 			case strings.HasSuffix(f.Type.Name(), "Connection") && f.Arguments.ForName("first") != nil:
 				w.kinds[key] = connection
@@ -83,7 +83,7 @@ func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 		if def := s.Types[typ]; def == nil || def.Fields.ForName(field) == nil {
 			return fmt.Errorf("cost: partner field %s is not in the schema", pf)
 		}
-		w.kinds[pf] = partner
+		w.kinds[fieldKey{typ, field}] = partner
 	}
 	e.weighted = w
 	e.checked = NewDocumentCache[struct{}](checkedDocuments)
@@ -128,7 +128,7 @@ func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.Oper
 // 1,000 tenants makes each such level a thousandfold. The inner list only
 // repeats the outer one, so refusing it loses nothing, and without it the
 // rows a query can answer grow with the data, never exponentially.
-func (e *Extension) listCycle(set ast.SelectionSet, path []string) *gqlerror.Error {
+func (e *Extension) listCycle(set ast.SelectionSet, path []fieldKey) *gqlerror.Error {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
@@ -136,9 +136,9 @@ func (e *Extension) listCycle(set ast.SelectionSet, path []string) *gqlerror.Err
 				continue
 			}
 			p := path
-			if key := s.ObjectDefinition.Name + "." + s.Name; e.weighted.kinds[key] == list {
+			if key := (fieldKey{s.ObjectDefinition.Name, s.Name}); e.weighted.kinds[key] == list {
 				if slices.Contains(path, key) {
-					err := refuse(CodeTooComplex, "listCycle", 1, "%s is selected within itself: the inner list repeats the outer one; select it once", key)
+					err := refuse(CodeTooComplex, "listCycle", 1, "%s.%s is selected within itself: the inner list repeats the outer one; select it once", key.typ, key.field)
 					err.Locations = []gqlerror.Location{{Line: s.Position.Line, Column: s.Position.Column}}
 					return err
 				}
@@ -203,15 +203,19 @@ const (
 type weighted struct {
 	graphql.ExecutableSchema
 	e     *Extension
-	kinds map[string]fieldKind
+	kinds map[fieldKey]fieldKind
 }
+
+// fieldKey is a field of a type: a struct, not "Type.field", so that looking
+// one up per selected field allocates nothing.
+type fieldKey struct{ typ, field string }
 
 func (w weighted) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
 	if n, ok := w.ExecutableSchema.Complexity(ctx, typeName, field, child, args); ok {
 		return n, ok
 	}
 	l := w.e.Limits
-	switch w.kinds[typeName+"."+field] {
+	switch w.kinds[fieldKey{typeName, field}] {
 	case connection:
 		rows := -1
 		for _, name := range []string{"first", "last"} {
