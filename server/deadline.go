@@ -77,7 +77,8 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 			defer ctx.cancel()
 			// Starts from the headers set outside, so that the handler can
 			// read them (the request id its errors quote).
-			buf := &bufferedResponse{header: w.Header().Clone(), w: w, extend: ctx.extend, progressed: hooks.progressed, idle: d}
+			buf := &bufferedResponse{header: w.Header().Clone(), w: w, extend: ctx.extend, progressed: hooks.progressed, idle: d,
+				body: (*bodies.Get().(*[]byte))[:0]}
 			done := make(chan struct{})
 			var panicked any
 			go func() {
@@ -127,6 +128,7 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 				return
 			}
 			buf.copyTo(w)
+			buf.release()
 		})
 	}
 }
@@ -236,7 +238,7 @@ type bufferedResponse struct {
 	mu         sync.Mutex
 	header     http.Header
 	status     int
-	body       bytes.Buffer
+	body       []byte // from bodies
 	abandoned  bool
 	w          http.ResponseWriter
 	extend     func()
@@ -278,8 +280,8 @@ func (b *bufferedResponse) StartStream() (progress func()) {
 		b.status = http.StatusOK
 	}
 	b.w.WriteHeader(b.status)
-	_, _ = b.w.Write(b.body.Bytes())
-	b.body.Reset()
+	_, _ = b.w.Write(b.body)
+	b.body = b.body[:0]
 	return b.progress
 }
 
@@ -326,7 +328,8 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	if b.streaming {
 		return b.w.Write(p)
 	}
-	return b.body.Write(p)
+	b.body = append(b.body, p...)
+	return len(p), nil
 }
 
 // abandon stops every later write and reports whether part of the answer
@@ -354,7 +357,29 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 		b.status = http.StatusOK
 	}
 	w.WriteHeader(b.status)
-	_, _ = w.Write(b.body.Bytes())
+	_, _ = w.Write(b.body)
+}
+
+// bodies keeps answer buffers between requests: a page of leases is about
+// 47 KB, which each request would otherwise allocate (and grow, write by
+// write) again. A buffer is taken for each request and given back only
+// once its answer is sent and its handler has returned; one over
+// maxPooledBody is left to the collector.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBody = 256 << 10
+
+// release gives the body's buffer back to bodies. Only after copyTo (or
+// when nothing was written) and with the handler returned: nothing may
+// write to or read b.body afterwards.
+func (b *bufferedResponse) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cap(b.body) > 0 && cap(b.body) <= maxPooledBody {
+		body := b.body[:0]
+		bodies.Put(&body)
+	}
+	b.body = nil
 }
 
 // graphQLTimedOut answers a timed-out GraphQL request in GraphQL's shape.
