@@ -86,6 +86,9 @@ type DB struct {
 	// bound below the open one closes connections a busy moment opened, and
 	// the next requests pay a new session each.
 	MaxConns int
+	// StatementCache is how many prepared statements each PostgreSQL
+	// connection keeps, by text (0: none; see internal/database).
+	StatementCache int
 }
 
 // RateLimits are the request budgets, per server instance. A zero rate

@@ -153,6 +153,12 @@ func table(c *Config) []Setting {
 				"never pays a new session per request; keep it under the database's `max_connections` divided by the instances " +
 				"(SQLite always uses one)",
 			set: atLeastOne(&c.DB.MaxConns)},
+		{Name: "LEASEGRAPH_DB_STATEMENT_CACHE", Default: "32",
+			Help: "prepared statements each PostgreSQL connection keeps, by text: a statement the server sends again (the leases " +
+				"page is two) then costs one round trip instead of two, and PostgreSQL neither parses nor, when its generic plan " +
+				"serves, plans it again; `0` for a pooler in transaction mode that does not track prepared statements " +
+				"(PgBouncer before 1.21)",
+			set: nonNegativeInt(&c.DB.StatementCache)},
 		{Name: "LEASEGRAPH_AUTH_CACHE_TTL", Default: "2s",
 			Help: "how long an authenticated API token and its client's status sets are reused before the database is asked " +
 				"again; a revocation or status-set change made through this instance applies at once, one made elsewhere (the CLI, " +

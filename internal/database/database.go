@@ -18,7 +18,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
 	"github.com/leasegraph/leasegraph/config"
@@ -62,8 +62,14 @@ func DriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 		if err != nil {
 			return nil, err
 		}
-		db, err := sql.Open("postgres", dsn)
-		if err != nil {
+		var db *sql.DB
+		if dc.StatementCache > 0 {
+			c, err := pq.NewConnector(dsn)
+			if err != nil {
+				return nil, err
+			}
+			db = sql.OpenDB(statementConnector{Connector: c, size: dc.StatementCache})
+		} else if db, err = sql.Open("postgres", dsn); err != nil {
 			return nil, err
 		}
 		conns := dc.MaxConns
