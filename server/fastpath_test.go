@@ -317,3 +317,61 @@ func TestFastPathMatchesGqlgen(t *testing.T) {
 		}
 	})
 }
+
+// The fast path's answer buffers and the route's answer buffers are reused
+// between requests. Many pages at once, of two clients and several sizes,
+// must each be exactly the page that client and size get alone: no byte of
+// another answer, nothing left over from a longer one.
+func TestFastPathAnswersStayTheirOwn(t *testing.T) {
+	forEachDBFastPath(t, func(t *testing.T, f fastPathEnv) {
+		e := f.env
+		day := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+		var tokens []string
+		for c, name := range []string{"Alder", "Birch"} {
+			id, token := e.newClient(name)
+			p := e.newProperty(id, "P-"+name, name+" Court")
+			for i := range 4 + 3*c {
+				l := e.newLease(p, fmt.Sprintf("%s-%d", name, i), "Approved", day.AddDate(-1, 0, i), moveIn(day.AddDate(0, 0, i)))
+				for j := range 1 + i%3 {
+					e.newTenant(l, fmt.Sprintf("%s-%d-%d", name, i, j), strings.Repeat(name, 1+i), "Lee", fmt.Sprintf("%s%d%d@example.com", name, i, j))
+				}
+			}
+			tokens = append(tokens, token)
+		}
+		body := func(first int) []byte {
+			b, _ := json.Marshal(map[string]any{"query": perfQuery, "variables": map[string]any{"first": first, "from": "2025-03-01", "to": "2025-03-31"}})
+			return b
+		}
+		want := map[[2]int][]byte{}
+		for c, token := range tokens {
+			for first := 1; first <= 7; first++ {
+				status, page := postTo(t, e.srv.URL, token, body(first))
+				if status != http.StatusOK || !bytes.Contains(page, []byte(`"hasNextPage"`)) {
+					t.Fatalf("HTTP %d %s", status, page)
+				}
+				want[[2]int{c, first}] = page
+			}
+		}
+		served := f.served.Load()
+		var wg sync.WaitGroup
+		errs := make(chan string, 300)
+		for i := range 300 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, first := i%2, 1+i%7
+				if _, page := postTo(t, e.srv.URL, tokens[c], body(first)); !bytes.Equal(page, want[[2]int{c, first}]) {
+					errs <- fmt.Sprintf("client %d first %d:\n%s\nwant\n%s", c, first, page, want[[2]int{c, first}])
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for msg := range errs {
+			t.Error(msg)
+		}
+		if n := f.served.Load() - served; n != 300 {
+			t.Errorf("the fast path answered %d of 300 pages", n)
+		}
+	})
+}

@@ -315,7 +315,7 @@ func (p *plan) write(ctx context.Context, conn *ent.LeaseConnection) (_ []byte, 
 			err = panicked{fmt.Sprint(r)}
 		}
 	}()
-	w := &writer{b: make([]byte, 0, 1024+len(conn.Edges)*1024)}
+	w := &writer{b: newBuffer(1024 + len(conn.Edges)*1024)}
 	w.b = append(w.b, '{')
 	w.b = append(w.b, p.rootKey...)
 	if err := w.connection(ctx, p.conn, conn); err != nil {

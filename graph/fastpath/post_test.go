@@ -27,6 +27,7 @@ func (s stubExecutor) DispatchOperation(ctx context.Context, _ *graphql.Operatio
 	return func(ctx context.Context) *graphql.Response {
 		data := append([]byte(nil), s.data...)
 		if s.fast {
+			data = append(newBuffer(len(s.data)), s.data...) // as write does
 			answered(ctx, data)
 		}
 		if s.replace {
@@ -64,5 +65,32 @@ func TestPOSTSendsTheFastPathsBytes(t *testing.T) {
 				t.Fatalf("body %s, want %s", got, c.want)
 			}
 		})
+	}
+}
+
+// scribbler takes a buffer from the fast path's pool while each write is
+// under way and fills it, as a concurrent request would: a buffer given
+// back before its answer was written would be the one it fills.
+type scribbler struct{ *httptest.ResponseRecorder }
+
+func (s scribbler) Write(p []byte) (int, error) {
+	b := newBuffer(len(p))
+	b = append(b, strings.Repeat("X", len(p))...)
+	defer releaseBuffer(b)
+	return s.ResponseRecorder.Write(p)
+}
+
+// The fast path's buffer goes back to the pool only once its answer is
+// written: requests writing at the same time never write into it.
+func TestPOSTReleasesTheBufferAfterWriting(t *testing.T) {
+	const data = `{"leases": {"totalCount":1}}`
+	for range 20 {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ leases { totalCount } }"}`))
+		r.Header.Set("Content-Type", "application/json")
+		w := scribbler{httptest.NewRecorder()}
+		POST{}.Do(w, r, stubExecutor{data: []byte(data), fast: true})
+		if got, want := w.Body.String(), `{"data":`+data+`}`; got != want {
+			t.Fatalf("body %s, want %s", got, want)
+		}
 	}
 }
