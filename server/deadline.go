@@ -14,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/bufpool"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 )
 
@@ -78,7 +79,7 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 			// Starts from the headers set outside, so that the handler can
 			// read them (the request id its errors quote).
 			buf := &bufferedResponse{header: w.Header().Clone(), w: w, extend: ctx.extend, progressed: hooks.progressed, idle: d,
-				body: (*bodies.Get().(*[]byte))[:0]}
+				body: bufpool.Get(0)}
 			done := make(chan struct{})
 			var panicked any
 			go func() {
@@ -238,7 +239,7 @@ type bufferedResponse struct {
 	mu         sync.Mutex
 	header     http.Header
 	status     int
-	body       []byte // from bodies
+	body       []byte // from bufpool
 	abandoned  bool
 	w          http.ResponseWriter
 	extend     func()
@@ -360,25 +361,12 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 	_, _ = w.Write(b.body)
 }
 
-// bodies keeps answer buffers between requests: a page of leases is about
-// 47 KB, which each request would otherwise allocate (and grow, write by
-// write) again. A buffer is taken for each request and given back only
-// once its answer is sent and its handler has returned; one over
-// maxPooledBody is left to the collector.
-var bodies = sync.Pool{New: func() any { return new([]byte) }}
-
-const maxPooledBody = 256 << 10
-
-// release gives the body's buffer back to bodies. Only after copyTo (or
-// when nothing was written) and with the handler returned: nothing may
-// write to or read b.body afterwards.
+// release gives the body's buffer back to bufpool. Only after copyTo and
+// with the handler returned: nothing may write to or read b.body afterwards.
 func (b *bufferedResponse) release() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cap(b.body) > 0 && cap(b.body) <= maxPooledBody {
-		body := b.body[:0]
-		bodies.Put(&body)
-	}
+	bufpool.Put(b.body)
 	b.body = nil
 }
 

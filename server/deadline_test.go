@@ -314,7 +314,7 @@ func TestDeadlineWinsWhenBothFinish(t *testing.T) {
 }
 
 // TestBufferedAnswersStayTheirOwn: answers are held in buffers reused
-// between requests (bodies). Many requests at once, each with its own
+// between requests (internal/bufpool). Many requests at once, each with its own
 // length and byte, must each get exactly its own answer, never a byte of
 // another's or of a longer answer the buffer held before.
 func TestBufferedAnswersStayTheirOwn(t *testing.T) {

@@ -35,6 +35,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/bufpool"
 	"github.com/leasegraph/leasegraph/types"
 )
 
@@ -315,7 +316,7 @@ func (p *plan) write(ctx context.Context, conn *ent.LeaseConnection) (_ []byte, 
 			err = panicked{fmt.Sprint(r)}
 		}
 	}()
-	w := &writer{b: newBuffer(1024 + len(conn.Edges)*1024)}
+	w := &writer{b: bufpool.Get(1024 + len(conn.Edges)*1024)}
 	w.b = append(w.b, '{')
 	w.b = append(w.b, p.rootKey...)
 	if err := w.connection(ctx, p.conn, conn); err != nil {

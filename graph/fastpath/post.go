@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/leasegraph/leasegraph/internal/bufpool"
 )
 
 // POST is gqlgen's POST transport, except that an answer the fast path
@@ -28,30 +29,7 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	if s.sent != nil {
 		// Written to w, which keeps no reference (io.Writer's contract),
 		// and taken out of the response before anything else saw it.
-		releaseBuffer(s.sent)
-	}
-}
-
-// buffers holds the fast path's answer buffers between requests: a page of
-// leases is about 47 KB, which each request would otherwise allocate and
-// zero. A buffer goes back only from POST, once spliced into the response;
-// an answer any other transport encodes is left to the collector.
-var buffers = sync.Pool{New: func() any { return new([]byte) }}
-
-const maxPooledBuffer = 256 << 10
-
-func newBuffer(size int) []byte {
-	b := (*buffers.Get().(*[]byte))[:0]
-	if cap(b) < size {
-		return make([]byte, 0, size)
-	}
-	return b
-}
-
-func releaseBuffer(b []byte) {
-	if cap(b) <= maxPooledBuffer {
-		b = b[:0]
-		buffers.Put(&b)
+		bufpool.Put(s.sent)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/leasegraph/leasegraph/internal/bufpool"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -27,7 +28,7 @@ func (s stubExecutor) DispatchOperation(ctx context.Context, _ *graphql.Operatio
 	return func(ctx context.Context) *graphql.Response {
 		data := append([]byte(nil), s.data...)
 		if s.fast {
-			data = append(newBuffer(len(s.data)), s.data...) // as write does
+			data = append(bufpool.Get(len(s.data)), s.data...) // as write does
 			answered(ctx, data)
 		}
 		if s.replace {
@@ -74,9 +75,9 @@ func TestPOSTSendsTheFastPathsBytes(t *testing.T) {
 type scribbler struct{ *httptest.ResponseRecorder }
 
 func (s scribbler) Write(p []byte) (int, error) {
-	b := newBuffer(len(p))
+	b := bufpool.Get(len(p))
 	b = append(b, strings.Repeat("X", len(p))...)
-	defer releaseBuffer(b)
+	defer bufpool.Put(b)
 	return s.ResponseRecorder.Write(p)
 }
 

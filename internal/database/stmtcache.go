@@ -91,7 +91,7 @@ func (c *statementConn) QueryContext(ctx context.Context, query string, args []d
 	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
 	if err != nil && stale(err) {
 		// The statement no longer stands: a migration changed what it
-		// returns, or something dropped it. Forget it; outside a
+		// returns, or something dropped it. Free it; outside a
 		// transaction (where the error aborted nothing) prepare it again
 		// once, so a deploy's schema change costs no request an error.
 		c.stmts.Remove(query)
