@@ -217,7 +217,7 @@ func (RefreshPropexoLeaseArgs) Kind() string { return "refresh_propexo_lease" }
 
 // InsertOpts: the sync queue, unique by event for a day.
 func (RefreshPropexoLeaseArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: syncQueue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour}}
+	return river.InsertOpts{Queue: syncQueue, UniqueOpts: eventUnique}
 }
 
 // RefreshPropexoRecordArgs re-reads the record a Propexo webhook named
@@ -237,8 +237,14 @@ func (RefreshPropexoRecordArgs) Kind() string { return "refresh_propexo_record" 
 
 // InsertOpts: the sync queue, unique by event for a day.
 func (RefreshPropexoRecordArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: syncQueue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour}}
+	return river.InsertOpts{Queue: syncQueue, UniqueOpts: eventUnique}
 }
+
+// eventUnique dedupes a webhook event for a day in every state. River's
+// default leaves cancelled and discarded jobs out, so a redelivery of an
+// event whose job was cancelled (no integration, a record gone) would be
+// worked again, to the same end.
+var eventUnique = river.UniqueOpts{ByArgs: true, ByPeriod: 24 * time.Hour, ByState: rivertype.JobStates()}
 
 // EnqueueRecordRefresh implements propexosync.Enqueuer: false when the
 // event was queued before (a redelivery).

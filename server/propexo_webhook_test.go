@@ -182,7 +182,7 @@ func put(t *testing.T, sim *propexotest.Sim, id, body string) {
 // header, a body altered after signing, a client id that is not one.
 // Each spends the sender's failed-authentication budget, so forging is
 // rate limited (429) like guessing a token; another address is not. One
-// event delivered twice queues one job.
+// event delivered twice queues one job, even when the first has ended.
 func TestPropexoWebhookForgery(t *testing.T) {
 	var sims sync.Map
 	forEachDBSetup(t, withLeaseSyncHooks(&sims, &config.RateLimits{AuthFailures: 5}), func(t *testing.T, e *env) {
@@ -220,6 +220,14 @@ func TestPropexoWebhookForgery(t *testing.T) {
 			if r := postHook(t, e, path, good, "2001:db8:6:6::1", body); r.status != http.StatusAccepted {
 				t.Fatalf("delivery %d from another address: HTTP %d %s", i+1, r.status, r.body)
 			}
+			// The redelivery comes after the first job has ended
+			// (cancelled: Propexo knows no lease L1), as Propexo's, 15
+			// minutes apart, do.
+			until(t, "the delivery's job never ended", func() bool {
+				var n int
+				_ = set.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record' AND finalized_at IS NOT NULL`).Scan(&n)
+				return n == 1
+			})
 		}
 		if n := set.countJobs(t, "refresh_propexo_record"); n != 1 {
 			t.Fatalf("one event delivered twice queued %d jobs; want 1", n)
