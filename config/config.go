@@ -134,6 +134,8 @@ type Delivery struct {
 	// has its leases synced; SyncFullEvery how often a sync reads
 	// everything (and finds leases removed at Propexo) rather than changes.
 	SyncInterval, SyncFullEvery time.Duration
+	// SyncRunsKept is how long an ended lease sync run is kept.
+	SyncRunsKept time.Duration
 	// WebhookSecret is the key each client's Propexo webhook secret is
 	// derived from (propexosync.WebhookSecret); empty registers no webhook
 	// and refuses every delivery.

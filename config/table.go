@@ -191,6 +191,10 @@ func table(c *Config) []Setting {
 			Help: "how often a lease sync reads every lease rather than the changes: only a full sync finds leases deleted at Propexo " +
 				"(marked removed, no longer served)",
 			set: duration(&c.Delivery.SyncFullEvery, false)},
+		{Name: "PROPEXO_SYNC_RUNS_KEPT", Default: "720h",
+			Help: "how long an ended lease sync run (`integrationJobs` of kind `LEASE_SYNC`, one per client per sync) is kept; " +
+				"each run's end deletes the client's older ones",
+			set: duration(&c.Delivery.SyncRunsKept, false)},
 		{Name: "PROPEXO_WEBHOOK_SECRET",
 			Help: "the key each client's Propexo webhook secret is derived from (HMAC-SHA256 of the client id): a lease sync registers " +
 				"the client's webhook at Propexo with `LEASEGRAPH_PUBLIC_URL` + `/webhooks/propexo/{client id}` and that secret, and the route " +

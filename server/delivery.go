@@ -109,6 +109,9 @@ func startJobs(ctx context.Context, dc deliveryConfig, scr *screening.Service, r
 			if dc.LeaseSync.FullEvery == 0 {
 				dc.LeaseSync.FullEvery = dc.SyncFullEvery
 			}
+			if dc.LeaseSync.RunsKept == 0 {
+				dc.LeaseSync.RunsKept = dc.SyncRunsKept
+			}
 		}
 	}
 	if sendSMS {

@@ -137,3 +137,78 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 		}
 	})
 }
+
+// Ended lease sync runs are kept PROPEXO_SYNC_RUNS_KEPT (30 days): a run's
+// end deletes its client's older SUCCEEDED and FAILED runs, and nothing
+// else: not a run still waiting however old, not another kind of delivery,
+// not another client's runs.
+func TestLeaseSyncRunsAreKeptThirtyDays(t *testing.T) {
+	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
+	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		setupOf(&sims, t).sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
+		acme, token := e.propexoClient("acme")
+		other, otherToken := e.newClient("other")
+		old, recent := time.Now().Add(-31*24*time.Hour), time.Now().Add(-29*24*time.Hour)
+		add := func(client int, kind integrationjob.Kind, status integrationjob.Status, at time.Time) string {
+			j := e.client.IntegrationJob.Create().SetClientID(client).SetKind(kind).SetStatus(status).
+				SetCreatedAt(at).SetUpdatedAt(at).SaveX(e.sys())
+			return strconv.Itoa(j.ID)
+		}
+		gone := []string{
+			add(acme, integrationjob.KindLEASE_SYNC, integrationjob.StatusSUCCEEDED, old),
+			add(acme, integrationjob.KindLEASE_SYNC, integrationjob.StatusFAILED, old),
+		}
+		kept := []string{
+			add(acme, integrationjob.KindLEASE_SYNC, integrationjob.StatusSUCCEEDED, recent),
+			add(acme, integrationjob.KindLEASE_SYNC, integrationjob.StatusQUEUED, old),
+			add(acme, integrationjob.KindSMS, integrationjob.StatusSUCCEEDED, old),
+		}
+		otherKept := add(other, integrationjob.KindLEASE_SYNC, integrationjob.StatusSUCCEEDED, old)
+
+		var asked struct {
+			SyncLeasesNow struct {
+				Queued bool
+				Job    *leaseSyncJob
+			}
+		}
+		for deadline := time.Now().Add(10 * time.Second); !asked.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
+			e.mustGQL(token, `mutation { syncLeasesNow { queued job { id } } }`, nil, &asked)
+			if time.Now().After(deadline) {
+				t.Fatal("syncLeasesNow never queued a run")
+			}
+		}
+		run := asked.SyncLeasesNow.Job.ID
+		jobs := func(tok string) map[string]string {
+			var out struct {
+				IntegrationJobs struct {
+					Edges []struct{ Node leaseSyncJob }
+				}
+			}
+			e.mustGQL(tok, `{ integrationJobs(first: 100) { edges { node { id status } } } }`, nil, &out)
+			m := map[string]string{}
+			for _, ed := range out.IntegrationJobs.Edges {
+				m[ed.Node.ID] = ed.Node.Status
+			}
+			return m
+		}
+		for deadline := time.Now().Add(20 * time.Second); jobs(token)[run] != "SUCCEEDED"; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the run never succeeded: %v", jobs(token))
+			}
+		}
+		listed := jobs(token)
+		for _, id := range gone {
+			if _, ok := listed[id]; ok {
+				t.Errorf("run %s, ended 31 days ago, is still listed: %v", id, listed)
+			}
+		}
+		for _, id := range kept {
+			if _, ok := listed[id]; !ok {
+				t.Errorf("job %s was deleted: %v", id, listed)
+			}
+		}
+		if _, ok := jobs(otherToken)[otherKept]; !ok {
+			t.Errorf("another client's old run was deleted")
+		}
+	})
+}

@@ -127,6 +127,13 @@ func (s *Service) EndRun(ctx context.Context, jobID int, out RunOutcome, err err
 		return nil
 	}
 	ctx = viewer.SystemContext(context.WithoutCancel(ctx))
+	if out == RunSucceeded || out == RunFailed {
+		// Before the end is recorded, so that whoever sees it sees the
+		// pruned list.
+		if err := s.pruneRuns(ctx, jobID); err != nil {
+			return err
+		}
+	}
 	u := s.DB.IntegrationJob.UpdateOneID(jobID)
 	switch out {
 	case RunSucceeded:
@@ -145,6 +152,25 @@ func (s *Service) EndRun(ctx context.Context, jobID int, out RunOutcome, err err
 	if ent.IsNotFound(err) {
 		return nil // deleted with its client
 	}
+	return err
+}
+
+// pruneRuns deletes the ended runs of run jobID's client created more than
+// RunsKept ago. A run is queued every sync period (96 a day at 15
+// minutes), so without this a client's runs grow by tens of thousands a
+// year that nobody reads. One indexed DELETE per run (client_id, kind,
+// created_at); runs not yet ended are kept whatever their age.
+func (s *Service) pruneRuns(ctx context.Context, jobID int) error {
+	run, err := s.DB.IntegrationJob.Query().Where(integrationjob.ID(jobID)).Select(integrationjob.FieldClientID).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil // deleted with its client
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.IntegrationJob.Delete().Where(integrationjob.ClientID(run.ClientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
+		integrationjob.CreatedAtLT(s.now().Add(-cmp(s.RunsKept, DefaultRunsKept))),
+		integrationjob.StatusIn(integrationjob.StatusSUCCEEDED, integrationjob.StatusFAILED)).Exec(ctx)
 	return err
 }
 

@@ -36,6 +36,7 @@ const (
 	DefaultPageSize  = propexo.MaxPage
 	DefaultFullEvery = 24 * time.Hour
 	DefaultOverlap   = 5 * time.Minute
+	DefaultRunsKept  = 30 * 24 * time.Hour
 )
 
 // Service syncs leases from Propexo.
@@ -50,6 +51,9 @@ type Service struct {
 	// Overlap is read again below the high-water mark: Propexo's clock
 	// and write order are not ours to trust to the second.
 	Overlap time.Duration
+	// RunsKept is how long an ended run (an IntegrationJob of kind
+	// LEASE_SYNC) is kept: each run's end deletes the client's older ones.
+	RunsKept time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Queue queues syncs for SyncNow; nil when no Propexo token is
