@@ -16,6 +16,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/bufpool"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // Per-request deadlines. Every GraphQL operation and every /leases request
@@ -134,18 +135,59 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 	}
 }
 
-// consumeBody reads the request body before next runs. net/http notices a
-// client leaving only once the body is consumed; a handler waiting on the
-// database before it reads (authenticating included: on SQLite a stalled
-// database holds the one connection) would otherwise never hear it. So it
-// runs before authentication, and a request without a valid token may
-// have up to limitBody's cap held while it is refused.
+// preAuthBody is how much of a body consumeBody reads before the caller
+// is authenticated: any query fits, and a caller without a valid token can
+// make the server hold no more than this. An import's larger body is read
+// by readRest, after authentication.
+const preAuthBody = 1 << 20
+
+// consumeBody reads the request body (up to preAuthBody) before next runs.
+// net/http notices a client leaving only once the body is consumed; a
+// handler waiting on the database before it reads (authenticating
+// included: on SQLite a stalled database holds the one connection) would
+// otherwise never hear it. A longer body keeps its rest unread for
+// readRest.
 func consumeBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+			head, err := io.ReadAll(io.LimitReader(r.Body, preAuthBody+1))
 			if err != nil {
-				w.WriteHeader(statusClientClosed)
+				readFailed(w, err)
+				return
+			}
+			if len(head) <= preAuthBody {
+				r.Body = io.NopCloser(bytes.NewReader(head))
+			} else {
+				r.Body = &unreadRest{Reader: io.MultiReader(bytes.NewReader(head), r.Body), Closer: r.Body}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// unreadRest is a body consumeBody stopped reading at preAuthBody.
+type unreadRest struct {
+	io.Reader
+	io.Closer
+}
+
+// readRest reads the rest of a body consumeBody left unread, now that the
+// caller is authenticated (up to limitBody's cap), for the reason
+// consumeBody reads. Only a write token gets that far: the one body over
+// 1 MiB is a lease feed for importLeases, and a read token's requests then
+// stay at 1 MiB each.
+func readRest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := r.Body.(*unreadRest); ok {
+			if !viewer.FromContext(r.Context()).Has(viewer.ScopeWrite) {
+				httpjson.Error(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE",
+					Message: "a request body over 1 MiB (a feed for importLeases) needs a token with the write scope"},
+					http.StatusRequestEntityTooLarge)
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, rest, maxBodyBytes))
+			if err != nil {
+				readFailed(w, err)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))

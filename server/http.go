@@ -2,12 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -166,7 +165,7 @@ func (a *app) routes() http.Handler {
 	if a.tracing.On() {
 		gql.Use(a.tracing.GraphQL())
 	}
-	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(gql)))))
+	mux.Handle("/graphql", api(withDeadlineHooks(a.timeout(), graphQLTimedOut, a.deadlineHooks)(consumeBody(a.graphQLAuth(readRest(gql))))))
 	a.screeningRoutes(mux)
 	mux.Handle("POST "+propexosync.WebhookPath+"{client}", &propexosync.WebhookHandler{Sync: a.leaseSyncService(), Key: a.propexoWebhookSecret, Guard: a.guard, Log: a.log})
 	mux.Handle("GET /leases", api(withDeadlineHooks(a.timeout(), httpTimedOut, a.deadlineHooks)(a.authenticate(&rest.Handler{Leases: a.leases, Log: a.log, ExportPage: a.exportPage}, httpjson.Denied))))
@@ -187,7 +186,7 @@ func (a *app) routes() http.Handler {
 	}
 	// The request's span encloses everything, logs included; the route
 	// names it from inside, where the mux has chosen one.
-	return a.tracing.Server(observe.RequestID(a.logRequests(securityHeaders(limitBody(maxBodyBytes, a.metrics.Routes(tracing.Route(mux)))))))
+	return a.tracing.Server(observe.RequestID(a.logRequests(securityHeaders(limitBody(a.metrics.Routes(tracing.Route(mux)))))))
 }
 
 // healthzTimeout bounds /healthz: a load balancer must hear "unavailable"
@@ -315,30 +314,39 @@ func (a *app) cors() func(http.Handler) http.Handler {
 // lease feed sent to importLeases.
 const maxBodyBytes = 32 << 20
 
-// limitBody refuses a body over max with 413 before any handler reads it.
-// A body without a declared length is read here, up to max, so that an
-// oversized one is refused the same way; every route reads whole bodies
-// anyway.
-func limitBody(max int64, next http.Handler) http.Handler {
-	tooLarge := func(w http.ResponseWriter) {
-		httpjson.Error(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE", Message: fmt.Sprintf("the request body is over the %d MiB limit", max>>20)},
-			http.StatusRequestEntityTooLarge)
-	}
+// limitBody refuses a body declared over maxBodyBytes with 413 before any
+// handler reads it. A body without a declared length is not read here: a
+// caller who has not yet shown a token must not make the server hold 32
+// MiB. It is capped instead: /graphql's reader past the cap gets
+// *http.MaxBytesError, which readFailed answers 413 too, and every other
+// route has a far smaller cap of its own (webhooks, postbacks, forms).
+func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.ContentLength > max:
+		case r.ContentLength > maxBodyBytes:
 			tooLarge(w)
 			return
 		case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
-			if err != nil {
-				tooLarge(w)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func tooLarge(w http.ResponseWriter) {
+	httpjson.Error(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE", Message: fmt.Sprintf("the request body is over the %d MiB limit", maxBodyBytes>>20)},
+		http.StatusRequestEntityTooLarge)
+}
+
+// readFailed answers a body that could not be read: 413 over the cap,
+// otherwise the client left mid-body.
+func readFailed(w http.ResponseWriter, err error) {
+	var over *http.MaxBytesError
+	if errors.As(err, &over) {
+		tooLarge(w)
+		return
+	}
+	w.WriteHeader(statusClientClosed)
 }
 
 func securityHeaders(next http.Handler) http.Handler {

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // TestBodyLimit: a body over the limit is a 413 with a JSON error, whether
@@ -23,9 +29,64 @@ func TestBodyLimit(t *testing.T) {
 			if status < 400 || status >= 500 || !json.Valid(raw) {
 				t.Errorf("%s: HTTP %d %.200s", name, status, raw)
 			}
-			if name == "with a length" && (status != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE"))) {
+			if status != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE")) {
 				t.Errorf("%s: HTTP %d %.200s, want 413 PAYLOAD_TOO_LARGE", name, status, raw)
 			}
+		}
+	})
+}
+
+// TestBodyReadAfterAuthentication: of a caller without a valid token the
+// server reads at most 1 MiB of body (preAuthBody) before refusing it, so
+// anonymous callers cannot make it hold 32 MiB bodies each: a request that
+// declares 30 MiB (or is chunked), sends 2 MiB and stalls is answered 401
+// at once. With a write token, a body over 1 MiB is read whole and served;
+// a read token's is refused (413): only importLeases needs one.
+func TestBodyReadAfterAuthentication(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		for name, framing := range map[string]string{
+			"with a length": "Content-Length: 31457280\r\n",
+			"chunked":       "Transfer-Encoding: chunked\r\n",
+		} {
+			conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			part := strings.Repeat("x", 2<<20)
+			if framing[0] == 'T' {
+				part = fmt.Sprintf("%x\r\n%s\r\n", len(part), part)
+			}
+			go func() {
+				// Stalls after this, holding the connection open.
+				_, _ = io.WriteString(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+					"Authorization: Bearer lg_not-a-token\r\n"+framing+"\r\n"+part)
+			}()
+			_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("%s: no answer while the body stalls after 2 MiB: %v", name, err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusUnauthorized || !bytes.Contains(raw, []byte("UNAUTHENTICATED")) {
+				t.Fatalf("%s: HTTP %d %.200s; want 401 UNAUTHENTICATED", name, res.StatusCode, raw)
+			}
+		}
+
+		id, token := e.newClient("A")
+		big := `{"query":"{ clients { totalCount } }","variables":{"pad":"` + strings.Repeat("x", 3<<20) + `"}}`
+		for name, body := range map[string]io.Reader{
+			"with a length": strings.NewReader(big),
+			"chunked":       io.MultiReader(strings.NewReader(big)),
+		} {
+			status, raw := e.postGraphQL(token, body)
+			if status != http.StatusOK || !bytes.Contains(raw, []byte(`"totalCount":1`)) {
+				t.Errorf("%s: a 3 MiB body with a write token: HTTP %d %.300s", name, status, raw)
+			}
+		}
+		reader := e.token(id, viewer.ScopeRead)
+		if status, raw := e.postGraphQL(reader, strings.NewReader(big)); status != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE")) {
+			t.Errorf("a 3 MiB body with a read token: HTTP %d %.300s; want 413", status, raw)
 		}
 	})
 }
