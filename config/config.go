@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/leasegraph/leasegraph/graph/cost"
@@ -250,7 +252,35 @@ func (c *Config) check() []error {
 	if c.SMS.AccountSID != "" && (c.SMS.AuthToken == "" || c.SMS.From == "") {
 		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID is set: TWILIO_AUTH_TOKEN and TWILIO_FROM are required too"))
 	}
+	// A partner outside this machine cannot call a loopback address back:
+	// starting would register at Propexo, or send with every SMS, an
+	// address that never answers, and nothing would say why.
+	if public := c.Screening.PublicURL; loopback(public) {
+		if c.Delivery.WebhookSecret != "" && c.Delivery.PropexoToken != "" && !loopback(c.Delivery.PropexoBaseURL) {
+			errs = append(errs, fmt.Errorf("LEASEGRAPH_PUBLIC_URL (%s) is a loopback address, where Propexo cannot deliver "+
+				"the webhooks PROPEXO_WEBHOOK_SECRET registers: set it to the URL Propexo reaches this server at", public))
+		}
+		if c.SMS.Configured() && !loopback(c.SMS.BaseURL) {
+			errs = append(errs, fmt.Errorf("LEASEGRAPH_PUBLIC_URL (%s) is a loopback address, where Twilio cannot post "+
+				"its SMS status callbacks: set it to the URL Twilio reaches this server at", public))
+		}
+	}
 	return errs
+}
+
+// loopback says whether a URL's host is this machine: localhost, a
+// loopback or unspecified IP address.
+func loopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
 
 // Tracing is the OTLP endpoint settings whose presence turns traces on;

@@ -59,7 +59,7 @@ func TestDefaults(t *testing.T) {
 
 // companions are the settings a setting is only valid with.
 var companions = map[string]map[string]string{
-	"TWILIO_ACCOUNT_SID": {"TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM": "+15005550006"},
+	"TWILIO_ACCOUNT_SID": {"TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM": "+15005550006", "LEASEGRAPH_PUBLIC_URL": "https://api.example"},
 }
 
 // TestEverySettingIsRead: each row reaches a field: setting its variable
@@ -138,6 +138,45 @@ func TestInvalidValues(t *testing.T) {
 	} {
 		if _, err := config.Load(env(tc.vars)); err == nil || !strings.Contains(err.Error(), tc.name) {
 			t.Errorf("%v: %v", tc.vars, err)
+		}
+	}
+	// Partners that call back, against a loopback public URL (the
+	// default, or one set): refused, unless the partner is on this
+	// machine too (a simulator) or the URL is public.
+	propexo := map[string]string{"PROPEXO_TOKEN": "pt", "PROPEXO_WEBHOOK_SECRET": "0123456789abcdef"}
+	twilio := map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM": "+15005550006"}
+	with := func(a map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range a {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		vars    map[string]string
+		refused string
+	}{
+		{propexo, "Propexo"},
+		{with(propexo, "LEASEGRAPH_PUBLIC_URL", "http://127.0.0.1:9000"), "Propexo"},
+		{with(propexo, "LEASEGRAPH_PUBLIC_URL", "http://[::1]:9000/"), "Propexo"},
+		{with(propexo, "LEASEGRAPH_PUBLIC_URL", "http://app.localhost"), "Propexo"},
+		{twilio, "Twilio"},
+		{with(twilio, "LEASEGRAPH_PUBLIC_URL", "http://0.0.0.0:8080"), "Twilio"},
+		{with(propexo, "LEASEGRAPH_PUBLIC_URL", "https://api.example"), ""},
+		{with(propexo, "PROPEXO_BASE_URL", "http://127.0.0.1:7000"), ""},
+		{with(propexo, "PROPEXO_WEBHOOK_SECRET", ""), ""},
+		{with(twilio, "LEASEGRAPH_PUBLIC_URL", "https://10.0.0.5"), ""},
+		{with(twilio, "TWILIO_BASE_URL", "http://localhost:7001"), ""},
+	} {
+		_, err := config.Load(env(tc.vars))
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%v: %v", tc.vars, err)
+		case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), "LEASEGRAPH_PUBLIC_URL") || !strings.Contains(err.Error(), tc.refused)):
+			t.Errorf("%v: %v; want LEASEGRAPH_PUBLIC_URL refused for %s", tc.vars, err, tc.refused)
 		}
 	}
 	if c, err := config.Load(env(map[string]string{"LEASEGRAPH_TOKEN_RATE": "0", "LEASEGRAPH_TOKEN_BURST": "0"})); err != nil || c.Limits.TokenRate != 0 {

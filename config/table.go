@@ -61,7 +61,8 @@ func table(c *Config) []Setting {
 		{Name: "SMARTMOVE_REFRESH_INTERVAL", Default: "15m",
 			Help: "how often, and after how long without a postback, open screenings are refreshed",
 			set:  duration(&c.Screening.RefreshInterval, false)},
-		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks, Twilio's status callbacks (`/webhooks/twilio/status`) and Propexo's webhooks (`/webhooks/propexo/{client id}`)",
+		{Name: "LEASEGRAPH_PUBLIC_URL", Shown: "`http://localhost:$PORT`", Help: "this server's public URL, for SmartMove's postbacks, Twilio's status callbacks (`/webhooks/twilio/status`) and Propexo's webhooks (`/webhooks/propexo/{client id}`); " +
+			"a loopback one (the default) refuses to start with `PROPEXO_WEBHOOK_SECRET` or `TWILIO_ACCOUNT_SID` set against a partner off this machine, which could never call it",
 			derive: func() string { return "http://localhost:" + c.Port }, set: baseURL(&c.Screening.PublicURL)},
 		{Name: "LEASEGRAPH_TOKEN_RATE", Default: "20",
 			Help: "requests per second per API token, on every route and websocket operation (`0`: no limit)",
