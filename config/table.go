@@ -72,7 +72,7 @@ func table(c *Config) []Setting {
 		{Name: "LEASEGRAPH_AUTH_FAILURES", Default: "10",
 			Help: "failed authentications per minute per client address (also the burst), on every route that takes a secret (`0`: no limit)",
 			set:  nonNegativeInt(&c.Limits.AuthFailures)},
-		{Name: "LEASEGRAPH_RATE_LIMIT_KEYS", Default: "100000",
+		{Name: "LEASEGRAPH_RATE_LIMIT_KEYS", Default: strconv.Itoa(ratelimit.DefaultMaxKeys),
 			Help: "tokens, and addresses, tracked by the limits (each table; about 300 bytes a key, so at most some 30 MB each); " +
 				"when full the least recently used is forgotten",
 			set: nonNegativeInt(&c.Limits.MaxKeys)},
