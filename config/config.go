@@ -12,11 +12,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/internal/loopback"
 )
 
 // Config is every setting, parsed.
@@ -255,32 +254,17 @@ func (c *Config) check() []error {
 	// A partner outside this machine cannot call a loopback address back:
 	// starting would register at Propexo, or send with every SMS, an
 	// address that never answers, and nothing would say why.
-	if public := c.Screening.PublicURL; loopback(public) {
-		if c.Delivery.WebhookSecret != "" && c.Delivery.PropexoToken != "" && !loopback(c.Delivery.PropexoBaseURL) {
+	if public := c.Screening.PublicURL; loopback.URL(public) {
+		if c.Delivery.WebhookSecret != "" && c.Delivery.PropexoToken != "" && !loopback.URL(c.Delivery.PropexoBaseURL) {
 			errs = append(errs, fmt.Errorf("LEASEGRAPH_PUBLIC_URL (%s) is a loopback address, where Propexo cannot deliver "+
 				"the webhooks PROPEXO_WEBHOOK_SECRET registers: set it to the URL Propexo reaches this server at", public))
 		}
-		if c.SMS.Configured() && !loopback(c.SMS.BaseURL) {
+		if c.SMS.Configured() && !loopback.URL(c.SMS.BaseURL) {
 			errs = append(errs, fmt.Errorf("LEASEGRAPH_PUBLIC_URL (%s) is a loopback address, where Twilio cannot post "+
 				"its SMS status callbacks: set it to the URL Twilio reaches this server at", public))
 		}
 	}
 	return errs
-}
-
-// loopback says whether a URL's host is this machine: localhost, a
-// loopback or unspecified IP address.
-func loopback(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	host := strings.ToLower(u.Hostname())
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
 
 // Tracing is the OTLP endpoint settings whose presence turns traces on;

@@ -3,6 +3,7 @@ package config_test
 import (
 	"bytes"
 	"flag"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -145,14 +146,9 @@ func TestInvalidValues(t *testing.T) {
 	// machine too (a simulator) or the URL is public.
 	propexo := map[string]string{"PROPEXO_TOKEN": "pt", "PROPEXO_WEBHOOK_SECRET": "0123456789abcdef"}
 	twilio := map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM": "+15005550006"}
-	with := func(a map[string]string, kv ...string) map[string]string {
-		m := map[string]string{}
-		for k, v := range a {
-			m[k] = v
-		}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
+	with := func(a map[string]string, k, v string) map[string]string {
+		m := maps.Clone(a)
+		m[k] = v
 		return m
 	}
 	for _, tc := range []struct {

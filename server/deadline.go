@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -180,9 +181,7 @@ func readRest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rest, ok := r.Body.(*unreadRest); ok {
 			if !viewer.FromContext(r.Context()).Has(viewer.ScopeWrite) {
-				httpjson.Error(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE",
-					Message: "a request body over 1 MiB (a feed for importLeases) needs a token with the write scope"},
-					http.StatusRequestEntityTooLarge)
+				tooLarge(w, fmt.Sprintf("a request body over %d MiB (a feed for importLeases) needs a token with the write scope", preAuthBody>>20))
 				return
 			}
 			body, err := io.ReadAll(http.MaxBytesReader(w, rest, maxBodyBytes))

@@ -324,7 +324,7 @@ func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.ContentLength > maxBodyBytes:
-			tooLarge(w)
+			tooLarge(w, overCap)
 			return
 		case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
@@ -333,9 +333,12 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-func tooLarge(w http.ResponseWriter) {
-	httpjson.Error(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE", Message: fmt.Sprintf("the request body is over the %d MiB limit", maxBodyBytes>>20)},
-		http.StatusRequestEntityTooLarge)
+// overCap is the 413 message of a body over maxBodyBytes.
+var overCap = fmt.Sprintf("the request body is over the %d MiB limit", maxBodyBytes>>20)
+
+// tooLarge answers 413 PAYLOAD_TOO_LARGE saying why.
+func tooLarge(w http.ResponseWriter, why string) {
+	httpjson.Error(w, &apperr.Error{Code: "PAYLOAD_TOO_LARGE", Message: why}, http.StatusRequestEntityTooLarge)
 }
 
 // readFailed answers a body that could not be read: 413 over the cap,
@@ -343,7 +346,7 @@ func tooLarge(w http.ResponseWriter) {
 func readFailed(w http.ResponseWriter, err error) {
 	var over *http.MaxBytesError
 	if errors.As(err, &over) {
-		tooLarge(w)
+		tooLarge(w, overCap)
 		return
 	}
 	w.WriteHeader(statusClientClosed)

@@ -1,13 +1,14 @@
 package smartmove
 
 import (
+	"github.com/leasegraph/leasegraph/internal/loopback"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,7 +80,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
 		return nil, errors.New("smartmove: Config.BaseURL must be an absolute http(s) URL")
 	}
-	if base.Scheme == "http" && !isLoopback(base.Hostname()) {
+	if base.Scheme == "http" && !loopback.Host(base.Hostname()) {
 		return nil, errors.New("smartmove: Config.BaseURL must use https outside a loopback host")
 	}
 	if cfg.Timeout <= 0 {
@@ -92,14 +93,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{base: base, key: cfg.APIKey, timeout: cfg.Timeout, http: hc}, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // String names the host and hides the key. Value receivers, so that a
