@@ -61,6 +61,19 @@ func setupOf(sims *sync.Map, t *testing.T) *syncSetup {
 	return v.(*syncSetup)
 }
 
+// startupSynced waits for the periodic sync that runs once at start,
+// whenever River elects this instance leader: a test that creates its
+// client after it is not synced in the middle of the test by it (a full
+// pass that would leave the test's own nothing to remove).
+func (s *syncSetup) startupSynced(t *testing.T) {
+	t.Helper()
+	until(t, "the periodic lease sync never ran at start", func() bool {
+		var n int
+		_ = s.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'sync_all_leases' AND state = 'completed'`).Scan(&n)
+		return n > 0
+	})
+}
+
 // syncSetup is a test's simulator and the app's sync service.
 type syncSetup struct {
 	sim   *propexotest.Sim
@@ -81,36 +94,43 @@ type leaseSyncState struct {
 	LastError     string
 }
 
-// syncLeases asks for a sync through the mutation and waits, through the
-// client's leaseSync, until a pass has finished after the request.
+// syncLeases asks for a sync through the mutation and waits until that
+// run has ended (its integration job final) and the client's leaseSync is
+// idle. Not "any pass ending after the request": a periodic sync that
+// began before the request (with the settings of then) can end after it.
 func (e *env) syncLeases(token string) leaseSyncState {
 	e.t.Helper()
-	asked := time.Now().UTC().Add(-time.Millisecond)
 	var out struct {
-		SyncLeasesNow struct{ Queued bool }
+		SyncLeasesNow struct {
+			Queued bool
+			Job    struct{ ID string }
+		}
 	}
 	// A sync still being completed by River joins the request; ask again
 	// until one is queued.
 	for deadline := time.Now().Add(10 * time.Second); !out.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
-		e.mustGQL(token, `mutation { syncLeasesNow { queued sync { phase } } }`, nil, &out)
+		e.mustGQL(token, `mutation { syncLeasesNow { queued job { id } } }`, nil, &out)
 		if time.Now().After(deadline) {
 			e.t.Fatal("syncLeasesNow never queued a sync")
 		}
 	}
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var st struct {
+			Node    *struct{ Status string }
 			Clients struct {
 				Edges []struct {
 					Node struct{ LeaseSync *leaseSyncState }
 				}
 			}
 		}
-		e.mustGQL(token, leaseSyncQuery, nil, &st)
-		if s := st.Clients.Edges[0].Node.LeaseSync; s != nil && s.Phase == "IDLE" && s.LastSuccessAt != nil && s.LastSuccessAt.After(asked) {
+		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { status } } `+leaseSyncQuery[1:],
+			map[string]any{"id": out.SyncLeasesNow.Job.ID}, &st)
+		ended := st.Node != nil && (st.Node.Status == "SUCCEEDED" || st.Node.Status == "FAILED")
+		if s := st.Clients.Edges[0].Node.LeaseSync; ended && s != nil && s.Phase == "IDLE" {
 			return *s
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("no sync finished: %+v", st)
+			e.t.Fatalf("the sync never finished: %+v", st)
 		}
 	}
 }
@@ -122,6 +142,7 @@ func (e *env) syncLeases(token string) leaseSyncState {
 func TestLeaseSyncServesLeases(t *testing.T) {
 	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
 	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
+		setupOf(&sims, t).startupSynced(t)
 		sim := setupOf(&sims, t).sim
 		_, token := e.propexoClient("acme")
 		put := func(id, status, moveIn, moveOut, first string) {
