@@ -46,7 +46,7 @@ func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.DeliveryWorker{DB: db.Client, Propexo: px, PollEvery: 20 * time.Millisecond, ReconcileAfter: 100 * time.Millisecond})
 	q, err := jobs.New(context.Background(), jobs.Config{
-		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, Deliver: true, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
+		DB: db.SQL(), Dialect: db.Dialect, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*
 		t.Fatal(err)
 	}
 
-	if err := q.Start(context.Background()); err != nil {
+	if err := q.Start(context.Background(), jobs.Work{Workers: workers, Deliver: true}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -29,51 +29,69 @@ import (
 // queueName is the queue partner deliveries run in.
 const queueName = "partners"
 
-// Config configures the queue.
+// Config configures the queue. The settings (JobTimeout, RescueAfter) come
+// from the configuration table; zero leaves them to River. The knobs that
+// are not settings, which only tests turn, are zero for the Default*
+// constants below.
 type Config struct {
 	DB      *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
 	Logger  *slog.Logger
-	// Workers run delivery and screening refreshes; nil makes an
-	// insert-only client.
-	Workers *river.Workers
-	// PeriodicJobs are inserted on schedule by the elected leader only, so
-	// once across all instances (AddScreening's refresh).
-	PeriodicJobs []*river.PeriodicJob
 	// PollInterval is how often idle workers look for jobs: the
 	// database/sql drivers poll (no LISTEN).
 	PollInterval time.Duration
 	// RetryBase and RetryMax shape the backoff after a failed attempt:
 	// RetryBase * 2^(attempt-1), at most RetryMax.
 	RetryBase, RetryMax time.Duration
-	// Concurrency is how many deliveries run at once.
+	// Concurrency is how many deliveries (and SMS sends) run at once.
 	Concurrency int
-	// Sync says Workers hold the lease sync workers (AddLeaseSync): only
-	// then does this client fetch from the lease_sync queue.
-	Sync bool
-	// Deliver says Workers hold the delivery worker: only then does this
-	// client fetch from the partners queue. A client without it would take
-	// deliveries it cannot run and fail them as jobs of an unknown kind.
-	Deliver bool
-	// SendSMS says Workers hold the SMS worker: only then does this client
-	// fetch from the SMS queue, for the same reason.
-	SendSMS bool
-	// JobTimeout cancels one attempt's context after this long (default
-	// 1 min). RescueAfter, which must be longer, is when a job still marked
+	// JobTimeout cancels one attempt's context after this long.
+	// RescueAfter, which must be longer, is when a job still marked
 	// running is taken to belong to a dead process (kill -9, a lost host)
-	// and is scheduled again (default 5 min; River's own is an hour). A
-	// rescued run resumes from the IntegrationJob's state, so rescuing a
-	// job whose process is in fact alive costs duplicate requests: a send in
-	// flight is found at Propexo by its marker (DeliveryWorker's
-	// reconciliation) rather than sent again.
+	// and is scheduled again (River's own default is an hour). A rescued
+	// run resumes from the IntegrationJob's state, so rescuing a job whose
+	// process is in fact alive costs duplicate requests: a send in flight
+	// is found at Propexo by its marker (DeliveryWorker's reconciliation)
+	// rather than sent again.
 	JobTimeout, RescueAfter time.Duration
 	// Middleware runs around inserts and work (the traces').
 	Middleware []rivertype.Middleware
 }
 
-// Queue is the River client.
+// The knobs that are not settings: tests shorten them, production runs
+// these.
+const (
+	DefaultPollInterval = time.Second
+	DefaultRetryBase    = 5 * time.Second
+	DefaultRetryMax     = 10 * time.Minute
+	DefaultConcurrency  = 10
+)
+
+// Work is what a process works: the River workers and the periodic jobs
+// its leader inserts, and which queues they serve.
+type Work struct {
+	Workers *river.Workers
+	// Periodic jobs are inserted on schedule by the elected leader only,
+	// so once across all instances.
+	Periodic []*river.PeriodicJob
+	// Deliver, SendSMS and Sync say Workers hold the delivery, SMS and
+	// lease sync workers: only then does this process fetch from their
+	// queues. A client without a kind's worker would take its jobs and
+	// fail them as jobs of an unknown kind.
+	Deliver, SendSMS, Sync bool
+}
+
+// Queue inserts jobs from the moment it is built, so services can hold it
+// from their construction; Start then works them with the workers those
+// services make. The two River clients share the database and every
+// insert-side setting (attempts, middleware), so a job is the same
+// whichever inserted it.
 type Queue struct {
+	// River inserts; it has no workers and never starts.
 	River *river.Client[*sql.Tx]
+	cfg   Config
+	// worker is the working client, set by Start.
+	worker *river.Client[*sql.Tx]
 	// started is set once Start has succeeded: River's Stopped channel
 	// means nothing before.
 	started atomic.Bool
@@ -96,61 +114,73 @@ func Migrate(ctx context.Context, cfg Config) error {
 	return err
 }
 
-// New migrates River's tables and returns the queue; Start it to work jobs.
-func New(ctx context.Context, cfg Config) (*Queue, error) {
-	if err := Migrate(ctx, cfg); err != nil {
-		return nil, err
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = time.Second
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 10
-	}
-	if cfg.JobTimeout <= 0 {
-		cfg.JobTimeout = time.Minute
-	}
-	if cfg.RescueAfter <= 0 {
-		cfg.RescueAfter = 5 * time.Minute
-	}
-	rc := &river.Config{
+// riverConfig is what both clients share.
+func (cfg Config) riverConfig() *river.Config {
+	return &river.Config{
 		Logger:               quiet(cfg.Logger),
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(cfg.PollInterval, 100*time.Millisecond),
-		RetryPolicy:          newBackoff(cfg.RetryBase, cfg.RetryMax),
+		RetryPolicy:          backoff{base: cfg.RetryBase, max: cfg.RetryMax},
 		MaxAttempts:          maxAttempts,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		Middleware:           cfg.Middleware,
 	}
-	if cfg.Workers != nil {
-		rc.Workers = cfg.Workers
-		rc.Queues = map[string]river.QueueConfig{screeningQueue: {MaxWorkers: screeningConcurrency}}
-		if cfg.Deliver {
-			rc.Queues[queueName] = river.QueueConfig{MaxWorkers: cfg.Concurrency}
-		}
-		if cfg.SendSMS {
-			rc.Queues[smsQueue] = river.QueueConfig{MaxWorkers: cfg.Concurrency}
-		}
-		if cfg.Sync {
-			rc.Queues[syncQueue] = river.QueueConfig{MaxWorkers: syncConcurrency}
-		}
-		rc.PeriodicJobs = cfg.PeriodicJobs
+}
+
+// New migrates River's tables and returns the queue, inserting only.
+func New(ctx context.Context, cfg Config) (*Queue, error) {
+	if err := Migrate(ctx, cfg); err != nil {
+		return nil, err
 	}
-	c, err := river.NewClient(driver(cfg), rc)
+	cfg.PollInterval = orDefault(cfg.PollInterval, DefaultPollInterval)
+	cfg.RetryBase = orDefault(cfg.RetryBase, DefaultRetryBase)
+	cfg.RetryMax = orDefault(cfg.RetryMax, DefaultRetryMax)
+	cfg.Concurrency = orDefault(cfg.Concurrency, DefaultConcurrency)
+	c, err := river.NewClient(driver(cfg), cfg.riverConfig())
 	if err != nil {
 		return nil, err
 	}
-	return &Queue{River: c}, nil
+	return &Queue{River: c, cfg: cfg}, nil
 }
 
-// Start works jobs until Stop.
-func (q *Queue) Start(ctx context.Context) error {
-	if err := q.River.Start(ctx); err != nil {
+// Start works jobs until Stop: it builds the working client with w's
+// workers and starts it. A process with nothing to work never calls it.
+func (q *Queue) Start(ctx context.Context, w Work) error {
+	rc := q.cfg.riverConfig()
+	rc.Workers = w.Workers
+	rc.Queues = map[string]river.QueueConfig{screeningQueue: {MaxWorkers: screeningConcurrency}}
+	if w.Deliver {
+		rc.Queues[queueName] = river.QueueConfig{MaxWorkers: q.cfg.Concurrency}
+	}
+	if w.SendSMS {
+		rc.Queues[smsQueue] = river.QueueConfig{MaxWorkers: q.cfg.Concurrency}
+	}
+	if w.Sync {
+		rc.Queues[syncQueue] = river.QueueConfig{MaxWorkers: syncConcurrency}
+	}
+	rc.PeriodicJobs = w.Periodic
+	c, err := river.NewClient(driver(q.cfg), rc)
+	if err != nil {
 		return err
 	}
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	q.worker = c
 	q.started.Store(true)
 	return nil
+}
+
+// Retry is the queue's backoff, for workers that record when River will
+// retry them.
+func (q *Queue) Retry() river.ClientRetryPolicy { return backoff{base: q.cfg.RetryBase, max: q.cfg.RetryMax} }
+
+func orDefault[T time.Duration | int](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // ErrNotRunning is Running's answer for a queue that works no jobs.
@@ -162,15 +192,37 @@ func (q *Queue) Running() error {
 		return fmt.Errorf("%w: never started", ErrNotRunning)
 	}
 	select {
-	case <-q.River.Stopped():
+	case <-q.worker.Stopped():
 		return fmt.Errorf("%w: stopped", ErrNotRunning)
 	default:
 		return nil
 	}
 }
 
-// Stop finishes the jobs in hand and stops.
-func (q *Queue) Stop(ctx context.Context) error { return q.River.Stop(ctx) }
+// Stop finishes the jobs in hand and stops; a queue never started has
+// nothing to stop.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.started.Load() {
+		return nil
+	}
+	return q.worker.Stop(ctx)
+}
+
+// StopAndCancel cancels the jobs in hand and waits for them to return.
+func (q *Queue) StopAndCancel(ctx context.Context) error {
+	if !q.started.Load() {
+		return nil
+	}
+	return q.worker.StopAndCancel(ctx)
+}
+
+// Subscribe is the working client's event stream (nil before Start).
+func (q *Queue) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
+	if !q.started.Load() {
+		return nil, func() {}
+	}
+	return q.worker.Subscribe(kinds...)
+}
 
 // maxAttempts bounds failed attempts of one delivery (snoozes while waiting
 // on the partner's job do not count).
@@ -179,17 +231,6 @@ const maxAttempts = 12
 // backoff is exponential with a cap: River's default (attempt^4 seconds)
 // waits hours by the tenth attempt, too long for a prospect.
 type backoff struct{ base, max time.Duration }
-
-// newBackoff is the queue's backoff; 0 takes the defaults (5 s, 10 min).
-func newBackoff(base, maxWait time.Duration) backoff {
-	if base <= 0 {
-		base = 5 * time.Second
-	}
-	if maxWait <= 0 {
-		maxWait = 10 * time.Minute
-	}
-	return backoff{base: base, max: maxWait}
-}
 
 func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
 	// Failures only: job.Attempt also counts snoozes (waiting on the

@@ -83,10 +83,10 @@ func (q *Queue) EnqueueLeaseSync(ctx context.Context, tx *sql.Tx, clientID, jobI
 
 // AddLeaseSync registers the sync workers and returns the periodic job to
 // put in Config.PeriodicJobs: River runs it from the elected leader only,
-// so once across instances every interval. retryBase is the queue's
-// Config.RetryBase (0: its default), which the runs' nextAttemptAt follows.
-func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every, retryBase time.Duration) *river.PeriodicJob {
-	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc, Retry: newBackoff(retryBase, 0)})
+// so once across instances every interval. retry is the queue's backoff
+// (Queue.Retry), which the runs' nextAttemptAt follows.
+func AddLeaseSync(workers *river.Workers, svc *propexosync.Service, every time.Duration, retry river.ClientRetryPolicy) *river.PeriodicJob {
+	river.AddWorker(workers, &SyncLeasesWorker{Sync: svc, Retry: retry})
 	river.AddWorker(workers, &SyncAllLeasesWorker{Sync: svc, Every: every})
 	river.AddWorker(workers, &RefreshPropexoLeaseWorker{Sync: svc})
 	river.AddWorker(workers, &RefreshPropexoRecordWorker{Sync: svc})

@@ -70,16 +70,16 @@ func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, l
 	}
 	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage}
 	workers := river.NewWorkers()
-	every := jobs.AddLeaseSync(workers, svc, time.Hour, 10*time.Millisecond)
-	cfg := jobs.Config{
-		DB: db.SQL(), Dialect: db.Dialect, Workers: workers, Sync: true, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
-	}
-	if periodic {
-		cfg.PeriodicJobs = []*river.PeriodicJob{every}
-	}
-	q, err := jobs.New(context.Background(), cfg)
+	q, err := jobs.New(context.Background(), jobs.Config{
+		DB: db.SQL(), Dialect: db.Dialect, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
+	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	every := jobs.AddLeaseSync(workers, svc, time.Hour, q.Retry())
+	work := jobs.Work{Workers: workers, Sync: true}
+	if periodic {
+		work.Periodic = []*river.PeriodicJob{every}
 	}
 	id := dbtest.NewClient(t, db.Client, "Acme")
 	if err := db.Client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-acme").Exec(dbtest.System()); err != nil {
@@ -89,7 +89,7 @@ func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, l
 		// Propexo holds a lease before the queue starts.
 		sim.PutLease(propexotest.LeaseRecord{ID: "lease-p", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
 	}
-	if err := q.Start(context.Background()); err != nil {
+	if err := q.Start(context.Background(), work); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

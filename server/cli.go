@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/leases/importer"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -26,94 +27,120 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, strings.Split(v, ",")...); return nil }
 
+// command is one administration command: its flags are parsed before the
+// database is opened, so its -h (or a mistake) touches no database.
+type command struct {
+	// flags declares the command's flags on fs; it returns what runs once
+	// they are parsed, or an error for a bad combination.
+	flags func(fs *flag.FlagSet) func(ctx context.Context, db *ent.Client, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]command{
+	"client create": {flags: func(fs *flag.FlagSet) func(context.Context, *ent.Client, io.Writer, io.Writer) error {
+		name := fs.String("name", "", "the client's name (required)")
+		return func(ctx context.Context, db *ent.Client, stdout, _ io.Writer) error {
+			c, err := (&tenancy.Service{DB: db}).CreateClient(ctx, *name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, c.ID)
+			return nil
+		}
+	}},
+	"token create": {flags: func(fs *flag.FlagSet) func(context.Context, *ent.Client, io.Writer, io.Writer) error {
+		clientID := fs.Int("client", 0, "the client the token acts for")
+		admin := fs.Bool("admin", false, "create a platform admin token (no client)")
+		name := fs.String("name", "", "what the token is for")
+		var scopes stringList
+		fs.Var(&scopes, "scope", "read, write or admin (repeatable; default read)")
+		return func(ctx context.Context, db *ent.Client, stdout, stderr io.Writer) error {
+			if (*clientID == 0) == !*admin {
+				return fmt.Errorf("give --client ID, or --admin for a platform admin token")
+			}
+			if *admin {
+				scopes = stringList{"admin"}
+			}
+			sc, err := tenancy.ParseScopes(scopes)
+			if err != nil {
+				return err
+			}
+			_, secret, err := (&tenancy.Service{DB: db}).CreateToken(ctx, tenancy.NewToken{ClientID: *clientID, Name: *name, Scopes: sc})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, secret)
+			fmt.Fprintln(stderr, "Store this token now: it cannot be shown again.")
+			return nil
+		}
+	}},
+	"token list": {flags: func(fs *flag.FlagSet) func(context.Context, *ent.Client, io.Writer, io.Writer) error {
+		clientID := fs.Int("client", 0, "the client whose tokens to list (required)")
+		return func(ctx context.Context, db *ent.Client, stdout, _ io.Writer) error {
+			if *clientID == 0 {
+				return fmt.Errorf("give --client ID")
+			}
+			tokens, err := (&tenancy.Service{DB: db}).ListTokens(ctx, *clientID)
+			if err != nil {
+				return err
+			}
+			printTokens(stdout, tokens)
+			return nil
+		}
+	}},
+	"token revoke": {flags: func(fs *flag.FlagSet) func(context.Context, *ent.Client, io.Writer, io.Writer) error {
+		return func(ctx context.Context, db *ent.Client, stdout, _ io.Writer) error {
+			if fs.NArg() != 1 {
+				return fmt.Errorf("give the token's prefix, as token list shows it")
+			}
+			t, err := (&tenancy.Service{DB: db}).RevokeToken(ctx, 0, fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked %s\n", t.Prefix)
+			return nil
+		}
+	}},
+	"import leases": {flags: importLeases},
+}
+
 // runCommand runs an administration command against DATABASE_URL, acting as
-// the system viewer: the operator at the console is trusted.
-func runCommand(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+// the system viewer: the operator at the console is trusted. The command
+// line is parsed whole before the configuration is read or the database
+// opened.
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 1 && args[0] == "migrate" {
+		cfg, err := config.Load(os.Getenv)
+		if err != nil {
+			return err
+		}
 		return migrateCommand(ctx, cfg.DatabaseURL, cfg.DB, stdout)
 	}
+	name := strings.Join(args[:min(2, len(args))], " ")
+	cmd, ok := commands[name]
+	if !ok {
+		return fmt.Errorf("unknown command %q: see server -h", strings.Join(args, " "))
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runIt := cmd.flags(fs)
+	if err := fs.Parse(args[min(2, len(args)):]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := observe.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	// No statement timeout: a console command has no request deadline.
 	client, _, err := database.Open(ctx, cfg.DatabaseURL, config.DB{ConnectTimeout: cfg.DB.ConnectTimeout}, cfg.Migrate, log)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	ctx = viewer.SystemContext(ctx)
-	tokens := &tenancy.Service{DB: client}
-
-	cmd := strings.Join(args[:min(2, len(args))], " ")
-	rest := args[min(2, len(args)):]
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	switch cmd {
-	case "client create":
-		name := fs.String("name", "", "the client's name (required)")
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		c, err := tokens.CreateClient(ctx, *name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, c.ID)
-		return nil
-	case "token create":
-		clientID := fs.Int("client", 0, "the client the token acts for")
-		admin := fs.Bool("admin", false, "create a platform admin token (no client)")
-		name := fs.String("name", "", "what the token is for")
-		var scopes stringList
-		fs.Var(&scopes, "scope", "read, write or admin (repeatable; default read)")
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if (*clientID == 0) == !*admin {
-			return fmt.Errorf("give --client ID, or --admin for a platform admin token")
-		}
-		if *admin {
-			scopes = stringList{"admin"}
-		}
-		sc, err := tenancy.ParseScopes(scopes)
-		if err != nil {
-			return err
-		}
-		_, secret, err := tokens.CreateToken(ctx, tenancy.NewToken{ClientID: *clientID, Name: *name, Scopes: sc})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, secret)
-		fmt.Fprintln(stderr, "Store this token now: it cannot be shown again.")
-		return nil
-	case "token list":
-		clientID := fs.Int("client", 0, "the client whose tokens to list (required)")
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if *clientID == 0 {
-			return fmt.Errorf("give --client ID")
-		}
-		tokens, err := tokens.ListTokens(ctx, *clientID)
-		if err != nil {
-			return err
-		}
-		printTokens(stdout, tokens)
-		return nil
-	case "token revoke":
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			return fmt.Errorf("give the token's prefix, as token list shows it")
-		}
-		t, err := tokens.RevokeToken(ctx, 0, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "revoked %s\n", t.Prefix)
-		return nil
-	case "import leases":
-		return importLeases(ctx, client, fs, rest, stdout)
-	}
-	return fmt.Errorf("unknown command %q: see server -h", strings.Join(args, " "))
+	return runIt(viewer.SystemContext(ctx), client, stdout, stderr)
 }
 
 // migrateCommand applies the pending migrations and says what it did.
@@ -158,35 +185,39 @@ func when(t *time.Time) string {
 
 // importLeases runs a feed import and prints its report as JSON. A feed with
 // bad rows writes nothing and makes the command fail.
-func importLeases(ctx context.Context, client *ent.Client, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+func importLeases(fs *flag.FlagSet) func(context.Context, *ent.Client, io.Writer, io.Writer) error {
 	clientID := fs.Int("client", 0, "the client to import into (required)")
 	file := fs.String("file", "", "the feed, JSON or CSV (required)")
 	mapFile := fs.String("map", "", "a JSON mapping of the feed's field names to ours")
 	format := fs.String("format", "", "json or csv (default: from the file's extension or content)")
 	dryRun := fs.Bool("dry-run", false, "validate and report without writing")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return func(ctx context.Context, client *ent.Client, stdout, _ io.Writer) error {
+		if *clientID == 0 || *file == "" {
+			return fmt.Errorf("give --client ID and --file FEED")
+		}
+		return importFeed(ctx, client, *clientID, *file, *mapFile, *format, *dryRun, stdout)
 	}
-	if *clientID == 0 || *file == "" {
-		return fmt.Errorf("give --client ID and --file FEED")
-	}
+}
+
+// importFeed imports the feed in file into the client.
+func importFeed(ctx context.Context, client *ent.Client, clientID int, file, mapFile, format string, dryRun bool, stdout io.Writer) error {
 	// The feed is streamed from the file (read in passes), never held whole.
-	f, err := os.Open(*file)
+	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	_ = f.Close()
-	feed := importer.Feed{Format: importer.DetectFormat(*file, head[:n]),
-		Open: func() (io.ReadCloser, error) { return os.Open(*file) }}
-	if *format != "" {
-		if feed.Format, err = importer.ParseFormat(*format); err != nil {
+	feed := importer.Feed{Format: importer.DetectFormat(file, head[:n]),
+		Open: func() (io.ReadCloser, error) { return os.Open(file) }}
+	if format != "" {
+		if feed.Format, err = importer.ParseFormat(format); err != nil {
 			return err
 		}
 	}
-	if *mapFile != "" {
-		raw, err := os.ReadFile(*mapFile)
+	if mapFile != "" {
+		raw, err := os.ReadFile(mapFile)
 		if err != nil {
 			return err
 		}
@@ -194,7 +225,7 @@ func importLeases(ctx context.Context, client *ent.Client, fs *flag.FlagSet, arg
 			return err
 		}
 	}
-	report, err := (&importer.Service{DB: client}).Import(ctx, *clientID, feed, *dryRun)
+	report, err := (&importer.Service{DB: client}).Import(ctx, clientID, feed, dryRun)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +14,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent/tenant"
-	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/types"
 )
 
@@ -30,27 +29,20 @@ type fastPathEnv struct {
 
 func forEachDBFastPath(t *testing.T, fn func(t *testing.T, f fastPathEnv)) {
 	t.Helper()
-	// The databases' runs are parallel: each keeps its own app and count,
-	// by test name.
-	type shipped struct {
-		a      *app
-		served *atomic.Int64
-	}
-	var apps sync.Map
-	forEachDBSetup(t, func(t *testing.T, a *app, _ *sql.DB, _ string) {
-		s := shipped{a: a, served: &atomic.Int64{}}
-		a.graphql.FastPathServed = func() { s.served.Add(1) }
-		apps.Store(t.Name(), s)
+	// The databases' runs are parallel: each keeps its own count, by test
+	// name.
+	var counts sync.Map
+	forEachDBSetup(t, func(t *testing.T, s *apptest.Settings) {
+		served := &atomic.Int64{}
+		s.Options.FastPathServed = func() { served.Add(1) }
+		counts.Store(t.Name(), served)
 	}, func(t *testing.T, e *env) {
-		v, _ := apps.Load(t.Name())
-		s := v.(shipped)
-		// The same app but for the fast path, on the same database and
-		// token cache.
-		gqlgenOnly := &app{client: s.a.client, log: s.a.log, tenancy: s.a.tenancy,
-			graphql: handler.Config{GraphQL: s.a.graphql.GraphQL, NoFastPath: true}}
-		off := httptest.NewServer(gqlgenOnly.routes())
+		v, _ := counts.Load(t.Name())
+		// The same app but for the fast path, on the same database.
+		gqlgenOnly := e.Build(t, func(t *testing.T, s *apptest.Settings) { s.Options.NoFastPath, s.Options.FastPathServed = true, nil })
+		off := httptest.NewServer(gqlgenOnly.Handler())
 		t.Cleanup(off.Close)
-		fn(t, fastPathEnv{env: e, off: off, served: s.served})
+		fn(t, fastPathEnv{env: e, off: off, served: v.(*atomic.Int64)})
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -26,31 +27,27 @@ func withLeaseSync(sims *sync.Map) envSetup { return withLeaseSyncHooks(sims, ni
 // client's webhook with testPublicURL, and the simulator's deliveries to
 // it are rerouted to the test server (syncSetup.hooksTo).
 func withLeaseSyncHooks(sims *sync.Map, limits *config.RateLimits) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	return func(t *testing.T, s *apptest.Settings) {
 		route := &reroute{}
 		sim := propexotest.New(propexotest.Options{WebhookClient: &http.Client{Transport: route, Timeout: 10 * time.Second},
 			WebhookTries: 3, WebhookRetryEvery: 50 * time.Millisecond})
 		t.Cleanup(sim.Close)
 		srv := httptest.NewServer(sim)
 		t.Cleanup(srv.Close)
-		a.leaseSync = &propexosync.Service{DB: a.client, PageSize: 2}
-		a.propexoWebhookSecret = []byte(webhookSecret)
+		s.Config.Delivery.PropexoToken, s.Config.Delivery.PropexoBaseURL = "test-token", srv.URL
+		s.Options.SyncPageSize = 2
+		s.Options.PollEvery, s.Options.RetryBase, s.Options.JobPoll = 20*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond
 		if limits != nil {
 			l := *limits // a copy per app: the SQLite and PostgreSQL runs share this setup
 			l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
-			a.limits = l
-			a.leaseSync.WebhookKey, a.leaseSync.PublicURL = a.propexoWebhookSecret, testPublicURL
+			s.Config.Limits = l
+			// Only then is the client's webhook registered, at the public
+			// URL the simulator's deliveries are rerouted from.
+			s.Config.Delivery.WebhookSecret, s.Config.Screening.PublicURL = webhookSecret, testPublicURL
 		}
-		sims.Store(t.Name(), &syncSetup{sim: sim, svc: a.leaseSync, db: db, route: route})
-		ps, stop, err := startJobs(t.Context(), deliveryConfig{
-			Delivery:  config.Delivery{PropexoToken: "test-token", PropexoBaseURL: srv.URL},
-			LeaseSync: a.leaseSync, PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
-		}, nil, 0, a.client, db, dialect, a.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
-		a.prospects = ps.Prospects
+		set := &syncSetup{sim: sim, db: s.SQL, route: route}
+		s.Ready = append(s.Ready, func(e *apptest.Env) { set.svc = e.App.Services.LeaseSync })
+		sims.Store(t.Name(), set)
 	}
 }
 

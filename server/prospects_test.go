@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
 	"net/http/httptest"
 	"slices"
@@ -10,23 +9,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
-	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
-// deliveryEnv is a test's Propexo simulator and the database its workers use.
+// deliveryEnv is a test's Propexo simulator.
 type deliveryEnv struct {
-	sim     *propexotest.Sim
-	url     string
-	db      *sql.DB
-	dialect string
-	app     *app
-	window  time.Duration // the simulator's rate window
+	sim *propexotest.Sim
+	// start starts another server process on the test's database, its
+	// workers running (the server coming back).
+	start func(t *testing.T)
 }
 
 var deliveries sync.Map // test name -> *deliveryEnv
@@ -36,30 +32,24 @@ var deliveries sync.Map // test name -> *deliveryEnv
 // waits milliseconds, not minutes. With workersDown the API enqueues but
 // nothing works the queue, as when the server stopped.
 func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	return func(t *testing.T, s *apptest.Settings) {
 		sim := propexotest.New(opts)
 		t.Cleanup(sim.Close)
 		srv := httptest.NewServer(sim)
 		t.Cleanup(srv.Close)
-		d := &deliveryEnv{sim: sim, url: srv.URL, db: db, dialect: dialect, app: a, window: opts.RateWindow}
+		s.Config.Delivery.PropexoToken, s.Config.Delivery.PropexoBaseURL = "test-token", srv.URL
+		s.Config.Delivery.ReconcileAfter = 100 * time.Millisecond
+		s.Options.PropexoWindow = opts.RateWindow
+		s.Options.PollEvery, s.Options.RetryBase, s.Options.JobPoll = 20*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond
+		s.Options.InsertOnly = workersDown
+		d := &deliveryEnv{sim: sim}
+		s.Ready = append(s.Ready, func(e *apptest.Env) {
+			d.start = func(t *testing.T) {
+				e.Another(t, func(t *testing.T, s *apptest.Settings) { s.Options.InsertOnly = false })
+			}
+		})
 		deliveries.Store(t.Name(), d)
-		a.prospects = d.start(t, workersDown)
 	}
-}
-
-// start starts a queue on the test's database (a server starting).
-func (d *deliveryEnv) start(t *testing.T, insertOnly bool) *prospects.Service {
-	t.Helper()
-	svc, stop, err := startJobs(t.Context(), deliveryConfig{
-		Delivery:   config.Delivery{PropexoToken: "test-token", PropexoBaseURL: d.url, ReconcileAfter: 100 * time.Millisecond},
-		InsertOnly: insertOnly, PropexoWindow: d.window, Metrics: d.app.metrics, Tracing: d.app.tracing,
-		PollEvery: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
-	}, nil, 0, d.app.client, d.db, d.dialect, d.app.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
-	return svc.Prospects
 }
 
 func delivery(t *testing.T) *deliveryEnv {
@@ -357,7 +347,7 @@ func TestProspectDeliverySurvivesRestart(t *testing.T) {
 		if queued != 5 {
 			t.Fatalf("%d deliveries queued, want 5", queued)
 		}
-		d.start(t, false) // the server comes back
+		d.start(t) // the server comes back
 		for _, j := range e.waitJobs(5, 30*time.Second) {
 			if j.Status != integrationjob.StatusSUCCEEDED {
 				t.Fatalf("after the restart: %+v", j)

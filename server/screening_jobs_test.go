@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertest"
 
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/screening"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
@@ -27,14 +28,10 @@ import (
 // every refreshEvery.
 func withScreeningJobs(refreshEvery time.Duration, insertOnly bool) envSetup {
 	smartMoveSetup := withSmartMove(smartmovetest.Options{})
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
-		smartMoveSetup(t, a, db, dialect)
-		_, stop, err := startJobs(t.Context(), deliveryConfig{InsertOnly: insertOnly, JobPoll: 20 * time.Millisecond},
-			a.screeningService(), refreshEvery, a.client, db, dialect, a.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
+	return func(t *testing.T, s *apptest.Settings) {
+		smartMoveSetup(t, s)
+		s.Config.Screening.RefreshInterval = refreshEvery
+		s.Options.InsertOnly, s.Options.JobPoll = insertOnly, 20*time.Millisecond
 	}
 }
 

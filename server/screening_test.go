@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,13 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
-	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/screening"
-	"github.com/leasegraph/leasegraph/screening/notify"
-	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -31,9 +27,9 @@ import (
 type smartmoveEnv struct {
 	sim    *smartmovetest.Server
 	simURL string
-	svc    *screening.Service
-	app    *app
-	db     *sql.DB
+	// svc and db are the app's, once it is built (smartMove).
+	svc *screening.Service
+	db  *sql.DB
 }
 
 var smartmoveEnvs sync.Map // test name -> *smartmoveEnv
@@ -48,36 +44,22 @@ func testPostgresBase() string {
 // database run) with a short partner timeout; on PostgreSQL, notices go
 // through LISTEN/NOTIFY as in production.
 func withSmartMove(opts smartmovetest.Options) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	return func(t *testing.T, s *apptest.Settings) {
 		sim := smartmovetest.New(opts)
 		srv := httptest.NewServer(sim)
 		// Cleanups run last first: the simulator releases hanging requests
 		// before its server waits for them.
 		t.Cleanup(srv.Close)
 		t.Cleanup(sim.Close)
-		d := &smartmoveEnv{sim: sim, simURL: srv.URL, app: a, db: db}
-		d.svc = newTestScreening(t, a, db, dialect, srv.URL)
-		smartmoveEnvs.Store(t.Name(), d)
+		useSmartMove(s, srv.URL)
+		smartmoveEnvs.Store(t.Name(), &smartmoveEnv{sim: sim, simURL: srv.URL})
 	}
 }
 
-func newTestScreening(t *testing.T, a *app, db *sql.DB, dialect, simURL string) *screening.Service {
-	t.Helper()
-	sm, err := smartmove.New(smartmove.Config{BaseURL: simURL, APIKey: smartmovetest.DefaultAPIKey, Timeout: 700 * time.Millisecond,
-		HTTPClient: a.tracing.PartnerClient("smartmove", nil, 700*time.Millisecond)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &screening.Service{DB: a.client, SmartMove: sm, Broker: &screening.Broker{}, Log: a.log, InFlightWait: 15 * time.Second}
-	if dialect == "postgres" {
-		stop, err := notify.Start(context.Background(), testPostgresBase(), db, svc.Broker, a.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(stop)
-	}
-	a.screening.service = svc
-	return svc
+// useSmartMove configures the app's screening for the simulator at simURL.
+func useSmartMove(s *apptest.Settings, simURL string) {
+	s.Config.Screening.APIKey, s.Config.Screening.BaseURL = smartmovetest.DefaultAPIKey, simURL
+	s.Options.SmartMoveTimeout, s.Options.ScreeningInFlightWait = 700*time.Millisecond, 15*time.Second
 }
 
 // smartMove returns the test's simulator; the postback URLs point at the
@@ -89,7 +71,7 @@ func smartMove(t *testing.T, e *env) *smartmoveEnv {
 		t.Fatal("no simulator: use forEachDBSetup(t, withSmartMove(...), ...)")
 	}
 	sm := d.(*smartmoveEnv)
-	sm.svc.PublicURL = e.srv.URL
+	sm.svc, sm.db = e.App.Services.Screening, e.SQL
 	return sm
 }
 
@@ -743,26 +725,13 @@ func TestScreeningRefreshStale(t *testing.T) {
 // SmartMove key: order, finish the form on the completion link, watch the
 // postbacks move the application to READY, open the report.
 func TestScreeningDemo(t *testing.T) {
-	drv, err := database.Driver("sqlite:" + t.TempDir() + "/demo.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := migratedClient(t, drv, drv)
-	logs := &syncBuffer{}
-	a := &app{client: client, log: slog.New(slog.NewTextHandler(logs, nil))}
-	srv := httptest.NewUnstartedServer(nil)
-	public := "http://" + srv.Listener.Addr().String()
-	stop, err := a.startScreening(context.Background(), screeningConfig{Screening: config.Screening{PublicURL: public}, DemoStep: 30 * time.Millisecond}, "0", true, "", drv, a.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = a.routes()
-	srv.Start()
-	t.Cleanup(srv.Close)
-	t.Cleanup(stop)
-	e := &env{t: t, dialect: drv.Dialect(), client: client, srv: srv, logs: logs}
-	_, token := e.newClient("Demo")
-	if err := client.Company.Update().SetSmartmoveReference("demo-smartmove").Exec(e.sys()); err != nil {
+	e := newEnv(t, "sqlite:"+t.TempDir()+"/demo.db", func(t *testing.T, s *apptest.Settings) {
+		s.Config.Demo, s.Options.DemoStep = true, 30*time.Millisecond
+	})
+	public, client := e.srv.URL, e.client
+	// Demo mode seeded a client of its own: this test's is another.
+	id, token := e.newClient("Demo")
+	if err := client.Company.UpdateOneID(id).SetSmartmoveReference("demo-smartmove").Exec(e.sys()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/twilio"
 	"github.com/leasegraph/leasegraph/twilio/twiliotest"
@@ -56,7 +56,7 @@ func (s *smsEnv) RoundTrip(r *http.Request) (*http.Response, error) {
 // withTwilio sends the app's invitations to a fresh simulator over real
 // HTTP, with fast job polling and retries.
 func withTwilio(shared twiliotest.Options) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	return func(t *testing.T, s *apptest.Settings) {
 		opts := shared // each database's run has its own (they run in parallel)
 		se := &smsEnv{}
 		opts.AccountSID, opts.AuthToken, opts.Numbers = testTwilioSID, testTwilioToken, []string{testTwilioFrom}
@@ -65,17 +65,11 @@ func withTwilio(shared twiliotest.Options) envSetup {
 		t.Cleanup(se.sim.Close)
 		ts := httptest.NewServer(se.sim)
 		t.Cleanup(ts.Close)
-		srv := ts.URL
-		svc, stop, err := startJobs(t.Context(), deliveryConfig{
-			SMS:       config.SMS{AccountSID: testTwilioSID, AuthToken: testTwilioToken, From: testTwilioFrom, BaseURL: srv},
-			PublicURL: testPublicURL, RetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond,
-		}, nil, 0, a.client, db, dialect, a.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { stopJobsWithin(stop, 10*time.Second) })
-		a.prospects, a.sms = svc.Prospects, svc.SMS
-		a.twilioHook = &sms.Hook{DB: a.client, AuthToken: testTwilioToken, PublicURL: testPublicURL, Log: a.log}
+		s.Config.SMS = config.SMS{AccountSID: testTwilioSID, AuthToken: testTwilioToken, From: testTwilioFrom, BaseURL: ts.URL}
+		// Twilio signs its callbacks over the public URL; smsEnv reroutes
+		// them to the test's server.
+		s.Config.Screening.PublicURL = testPublicURL
+		s.Options.RetryBase, s.Options.JobPoll = 10*time.Millisecond, 20*time.Millisecond
 		smsEnvs.Store(t.Name(), se)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -279,10 +279,10 @@ func (r *relay) all() []smartmovetest.Delivery {
 // a later failure postback is recorded as STALE and the report link stays.
 func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 	var relays sync.Map // test name -> *relay: the databases' runs are parallel
-	setup := func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	setup := func(t *testing.T, s *apptest.Settings) {
 		pb := &relay{}
 		relays.Store(t.Name(), pb)
-		withSmartMove(smartmovetest.Options{PostbackNumericIDs: true, PostbackClient: &http.Client{Transport: pb}})(t, a, db, dialect)
+		withSmartMove(smartmovetest.Options{PostbackNumericIDs: true, PostbackClient: &http.Client{Transport: pb}})(t, s)
 	}
 	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
 		sm := smartMove(t, e)

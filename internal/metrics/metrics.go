@@ -8,9 +8,7 @@
 package metrics
 
 import (
-	"bufio"
 	"database/sql"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -19,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/leasegraph/leasegraph/internal/middleware"
 )
 
 // Metrics holds the registry and the instruments the routes feed.
@@ -95,13 +95,13 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) Routes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rec := middleware.NewRecorder(w)
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
 		}
-		m.httpRequests.WithLabelValues(route, method(r.Method), strconv.Itoa(rec.status)).Inc()
+		m.httpRequests.WithLabelValues(route, method(r.Method), strconv.Itoa(rec.Status())).Inc()
 		m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
 }
@@ -138,24 +138,3 @@ func (s *nameSet) label(name string) string {
 	s.seen[name] = true
 	return name
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Hijack lets the websocket transport (gorilla's upgrader asserts
-// http.Hijacker) take the connection over.
-func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	s.status = http.StatusSwitchingProtocols
-	return http.NewResponseController(s.ResponseWriter).Hijack()
-}
-
-// Unwrap gives http.ResponseController (the websocket's hijack, flushes)
-// the underlying writer.
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

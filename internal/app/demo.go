@@ -1,15 +1,35 @@
-package main
+package app
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/viewer"
 )
+
+// seedDemo seeds the demo client (a restart adds nothing) and logs its
+// token. Its leases arrive through a lease sync from the Propexo
+// simulator, awaited here so they are there before the server listens.
+func (a *App) seedDemo(ctx context.Context) error {
+	var sync demo.Syncer // a real Propexo account has no demo records: Seed's own simulator
+	if a.partners.propexo != nil {
+		sync = a.awaitLeaseSync
+	}
+	token, err := demo.Seed(ctx, a.client, a.Services.Prospects, a.cfg.DemoToken,
+		[]string{"http://localhost:" + a.cfg.Port, "http://127.0.0.1:" + a.cfg.Port}, sync)
+	if err != nil {
+		return err
+	}
+	a.demoToken = token
+	// The one log line that ever carries a token: the demo's, on purpose.
+	a.log.Info("demo token: send it as Authorization: Bearer <token> (pre-filled in the playground)", "token", observe.Unredacted(token))
+	return nil
+}
 
 // demoSyncWait bounds demo mode's wait for its first sync: the simulator is
 // in process, so a sync still running after it is a fault to report.
@@ -18,12 +38,13 @@ const demoSyncWait = 2 * time.Minute
 // awaitLeaseSync queues a sync of the client through the job queue, as
 // syncLeasesNow does (joining one the periodic sync queued), and waits for
 // its run to end: demo mode's leases are there before it says it listens.
-func (a *app) awaitLeaseSync(ctx context.Context, clientID int) error {
-	if a.leaseSync == nil || a.leaseSync.Queue == nil {
-		return errors.New("the lease sync is not running")
+func (a *App) awaitLeaseSync(ctx context.Context, clientID int) error {
+	sync := a.Services.LeaseSync
+	if sync.Queue == nil || !a.works {
+		return errNoSync
 	}
-	q := a.leaseSync.Queue
-	_, run, err := a.leaseSync.QueueRun(ctx, clientID, func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error) {
+	q := a.Queue
+	_, run, err := sync.QueueRun(ctx, clientID, func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error) {
 		return q.EnqueueLeaseSync(ctx, tx, clientID, jobID)
 	})
 	if err != nil || run == nil {

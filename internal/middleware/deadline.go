@@ -1,10 +1,7 @@
-package main
+package middleware
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,11 +10,8 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
-	"github.com/leasegraph/leasegraph/config"
-	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/bufpool"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
-	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // Per-request deadlines. Every GraphQL operation and every /leases request
@@ -32,43 +26,23 @@ import (
 // which makes it an idle deadline: an export that keeps sending runs to its
 // end, one whose database stops answering is still cut off.
 
-// defaultRequestTimeout applies where a caller (a test) sets none.
-var defaultRequestTimeout = config.Defaults().RequestTimeout
-
 // statusClientClosed answers a request whose client left; the mapping from
 // errors lives in apperr/classify with every other.
 const statusClientClosed = apperr.StatusClientClosed
 
-// deadlineReached, when set (by tests only), runs as withDeadline sees the
-// deadline pass, with the handler's done channel: a test holds it until the
-// handler has finished to reproduce a scheduler that woke the handler first.
-var deadlineReached func(done <-chan struct{})
-
-// withDeadline runs HTTP requests under a deadline of d and answers on
+// Deadline runs HTTP requests under a deadline of d and answers on
 // time even when the handler cannot stop (a driver blocked on a network
 // that drops packets): the handler runs in its own goroutine writing to a
 // buffer, and whichever comes first, its answer or the deadline, is sent.
 // timedOut writes the route's own error shape. Websocket upgrades pass
 // through untouched: a socket lives for its subscriptions, and each
 // operation on it gets the deadline from graph/handler instead.
-func withDeadline(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Error)) func(http.Handler) http.Handler {
-	return withDeadlineHooks(d, timedOut, deadlineHooks{})
-}
-
-// deadlineHooks let a test move a request's time itself instead of
-// sleeping. The zero value is the wall clock.
-type deadlineHooks struct {
-	// newTimer starts a deadline's timer (nil: time.AfterFunc).
-	newTimer func(d time.Duration, f func()) deadlineTimer
-	// progressed runs after a streamed answer reported progress and its
-	// deadline was pushed back.
-	progressed func()
-}
-
-// withDeadlineHooks is withDeadline with the test's hooks.
-func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *apperr.Error), hooks deadlineHooks) func(http.Handler) http.Handler {
-	if hooks.newTimer == nil {
-		hooks.newTimer = func(d time.Duration, f func()) deadlineTimer { return time.AfterFunc(d, f) }
+//
+// hooks let a test move a request's time itself; the zero value is the
+// wall clock.
+func Deadline(d time.Duration, timedOut TimedOut, hooks DeadlineHooks) func(http.Handler) http.Handler {
+	if hooks.NewTimer == nil {
+		hooks.NewTimer = func(d time.Duration, f func()) DeadlineTimer { return time.AfterFunc(d, f) }
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,11 +50,11 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 				next.ServeHTTP(w, r)
 				return
 			}
-			ctx := newRequestDeadline(classify.WithDeadline(r.Context(), d), d, hooks.newTimer)
+			ctx := newRequestDeadline(classify.WithDeadline(r.Context(), d), d, hooks.NewTimer)
 			defer ctx.cancel()
 			// Starts from the headers set outside, so that the handler can
 			// read them (the request id its errors quote).
-			buf := &bufferedResponse{header: w.Header().Clone(), w: w, extend: ctx.extend, progressed: hooks.progressed, idle: d,
+			buf := &bufferedResponse{header: w.Header().Clone(), w: w, extend: ctx.extend, progressed: hooks.Progressed, idle: d,
 				body: bufpool.Get(0)}
 			done := make(chan struct{})
 			var panicked any
@@ -92,8 +66,8 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 			select {
 			case <-done:
 			case <-ctx.Done():
-				if deadlineReached != nil {
-					deadlineReached(done)
+				if hooks.Reached != nil {
+					hooks.Reached(done)
 				}
 				select {
 				case <-done: // finished at the same moment: decided below
@@ -136,67 +110,8 @@ func withDeadlineHooks(d time.Duration, timedOut func(http.ResponseWriter, *appe
 	}
 }
 
-// preAuthBody is how much of a body consumeBody reads before the caller
-// is authenticated: any query fits, and a caller without a valid token can
-// make the server hold no more than this. An import's larger body is read
-// by readRest, after authentication.
-const preAuthBody = 1 << 20
-
-// consumeBody reads the request body (up to preAuthBody) before next runs.
-// net/http notices a client leaving only once the body is consumed; a
-// handler waiting on the database before it reads (authenticating
-// included: on SQLite a stalled database holds the one connection) would
-// otherwise never hear it. A longer body keeps its rest unread for
-// readRest.
-func consumeBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			head, err := io.ReadAll(io.LimitReader(r.Body, preAuthBody+1))
-			if err != nil {
-				readFailed(w, err)
-				return
-			}
-			if len(head) <= preAuthBody {
-				r.Body = io.NopCloser(bytes.NewReader(head))
-			} else {
-				r.Body = &unreadRest{Reader: io.MultiReader(bytes.NewReader(head), r.Body), Closer: r.Body}
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// unreadRest is a body consumeBody stopped reading at preAuthBody.
-type unreadRest struct {
-	io.Reader
-	io.Closer
-}
-
-// readRest reads the rest of a body consumeBody left unread, now that the
-// caller is authenticated (up to limitBody's cap), for the reason
-// consumeBody reads. Only a write token gets that far: the one body over
-// 1 MiB is a lease feed for importLeases, and a read token's requests then
-// stay at 1 MiB each.
-func readRest(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rest, ok := r.Body.(*unreadRest); ok {
-			if !viewer.FromContext(r.Context()).Has(viewer.ScopeWrite) {
-				tooLarge(w, fmt.Sprintf("a request body over %d MiB (a feed for importLeases) needs a token with the write scope", preAuthBody>>20))
-				return
-			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, rest, maxBodyBytes))
-			if err != nil {
-				readFailed(w, err)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// deadlineTimer is the part of *time.Timer a request deadline uses.
-type deadlineTimer interface {
+// DeadlineTimer is the part of *time.Timer a request deadline uses.
+type DeadlineTimer interface {
 	Reset(time.Duration) bool
 	Stop() bool
 }
@@ -210,7 +125,7 @@ type requestDeadline struct {
 	parent     context.Context
 	d          time.Duration
 	done       chan struct{}
-	timer      deadlineTimer
+	timer      DeadlineTimer
 	stopParent func() bool
 
 	mu  sync.Mutex
@@ -218,7 +133,7 @@ type requestDeadline struct {
 	err error
 }
 
-func newRequestDeadline(parent context.Context, d time.Duration, newTimer func(time.Duration, func()) deadlineTimer) *requestDeadline {
+func newRequestDeadline(parent context.Context, d time.Duration, newTimer func(time.Duration, func()) DeadlineTimer) *requestDeadline {
 	c := &requestDeadline{parent: parent, d: d, done: make(chan struct{}), at: time.Now().Add(d)}
 	c.mu.Lock() // the callbacks below may run at once
 	defer c.mu.Unlock()
@@ -271,7 +186,7 @@ func (c *requestDeadline) extend() {
 	c.timer.Reset(c.d)
 }
 
-// bufferedResponse holds a handler's answer until withDeadline decides to
+// bufferedResponse holds a handler's answer until Deadline decides to
 // send it. After abandon, writes fail, so a handler that outlived its
 // deadline stops producing output. A handler whose answer has no bound
 // calls StartStream (leases/rest does): from then on it writes through to
@@ -411,12 +326,25 @@ func (b *bufferedResponse) release() {
 	b.body = nil
 }
 
-// graphQLTimedOut answers a timed-out GraphQL request in GraphQL's shape.
-func graphQLTimedOut(w http.ResponseWriter, e *apperr.Error) {
-	handler.WriteError(w, http.StatusServiceUnavailable, e)
+// TimedOut answers a request whose deadline passed, in its route's own
+// error shape.
+type TimedOut func(http.ResponseWriter, *apperr.Error)
+
+// HTTPTimedOut answers a timed-out HTTP route with {"error": ...}.
+func HTTPTimedOut(w http.ResponseWriter, e *apperr.Error) {
+	httpjson.Error(w, e, http.StatusServiceUnavailable)
 }
 
-// httpTimedOut answers a timed-out HTTP route with {"error": ...}.
-func httpTimedOut(w http.ResponseWriter, e *apperr.Error) {
-	httpjson.Error(w, e, http.StatusServiceUnavailable)
+// DeadlineHooks let a test move a request's time itself instead of
+// sleeping. The zero value is the wall clock.
+type DeadlineHooks struct {
+	// NewTimer starts a deadline's timer (nil: time.AfterFunc).
+	NewTimer func(d time.Duration, f func()) DeadlineTimer
+	// Progressed runs after a streamed answer reported progress and its
+	// deadline was pushed back.
+	Progressed func()
+	// Reached runs as Deadline sees the deadline pass, with the handler's
+	// done channel: a test holds it until the handler has finished to
+	// reproduce a scheduler that woke the handler first.
+	Reached func(done <-chan struct{})
 }

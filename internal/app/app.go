@@ -1,0 +1,323 @@
+// Package app builds leasegraph from its configuration, in one place: the
+// job queue (inserting only), then every service complete at construction,
+// then the partners' workers and the working queue, then the routes and
+// their middleware. The server's main only parses the configuration and
+// runs what this package builds; the test harness (internal/apptest) builds
+// it with the same code.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/leasegraph/leasegraph/cards"
+	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/graph"
+	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/metrics"
+	"github.com/leasegraph/leasegraph/internal/middleware"
+	"github.com/leasegraph/leasegraph/internal/observe"
+	"github.com/leasegraph/leasegraph/internal/tracing"
+	"github.com/leasegraph/leasegraph/jobs"
+	"github.com/leasegraph/leasegraph/leases"
+	"github.com/leasegraph/leasegraph/leases/importer"
+	"github.com/leasegraph/leasegraph/leases/propexosync"
+	"github.com/leasegraph/leasegraph/properties"
+	"github.com/leasegraph/leasegraph/prospects"
+	"github.com/leasegraph/leasegraph/registration"
+	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/sms"
+	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
+)
+
+// Options are the knobs that only tests and demo mode turn, never read
+// from the environment. The zero value is production.
+type Options struct {
+	// PropexoHTTP, TwilioHTTP and SmartMoveHTTP replace the partners'
+	// HTTP clients (demo mode's in-process simulators, a test's).
+	PropexoHTTP, TwilioHTTP, SmartMoveHTTP *http.Client
+	// PropexoWindow shortens Propexo's rate-limit window (a minute), which
+	// a 429 makes the client wait out.
+	PropexoWindow time.Duration
+	// SmartMoveTimeout shortens SmartMove's call timeout;
+	// ScreeningInFlightWait how long a retried order waits for the first.
+	SmartMoveTimeout, ScreeningInFlightWait time.Duration
+	// DemoStep is how often demo mode's simulated applicants move one step
+	// (default 4 s).
+	DemoStep time.Duration
+	// PollEvery is how often Propexo's write status is checked (default
+	// 5 s); RetryBase the first retry's delay; JobPoll how often idle
+	// workers look for jobs (jobs.Default*).
+	PollEvery, RetryBase, JobPoll time.Duration
+	// InsertOnly enqueues without working jobs, as when every worker is
+	// down.
+	InsertOnly bool
+	// SyncPageSize is the lease sync's page size (Propexo's maximum).
+	SyncPageSize int
+	// ExportPage is a streamed /leases CSV export's page size.
+	ExportPage int
+	// Deadline moves requests' time for tests (zero: the wall clock).
+	Deadline middleware.DeadlineHooks
+	// Tracing replaces the traces started from the configuration.
+	Tracing *tracing.Tracing
+	// NoFastPath and FastPathServed: see handler.Config.
+	NoFastPath     bool
+	FastPathServed func()
+	// DemoToken fills the playground's token without seeding demo data.
+	DemoToken string
+}
+
+// App is the application, built.
+type App struct {
+	cfg  config.Config
+	opts Options
+	log  *slog.Logger
+
+	client  *ent.Client
+	db      *sql.DB
+	dialect string
+
+	// Services are what the resolvers and routes call.
+	Services graph.Services
+	// Queue inserts jobs; Start works them when this process has any.
+	Queue *jobs.Queue
+	// SMS queues invitations (nil: Twilio is not configured); Twilio
+	// receives their status callbacks.
+	twilioHook *sms.Hook
+	work       jobs.Work
+	works      bool
+
+	metrics *metrics.Metrics
+	tracing *tracing.Tracing
+	guard   *guard.Guard
+	secret  []byte
+	// demoToken is the demo client's token once seeded.
+	demoToken string
+	// partners holds the simulators demo mode runs in-process and their
+	// pages.
+	partners partners
+	// sockets are the open websockets, closed (1001) when the server stops.
+	sockets *handler.OpenSockets
+	// draining is set on SIGTERM: /readyz answers 503 from then on.
+	draining atomic.Bool
+	health   healthCheck
+	stops    []func()
+	stopJobs sync.Once
+}
+
+// New builds the application on an open database. Nothing runs until
+// Start: no job is worked, nothing listens.
+func New(ctx context.Context, cfg config.Config, client *ent.Client, drv *entsql.Driver, log *slog.Logger, opts Options) (*App, error) {
+	// Every line the app logs carries its request id and is redacted,
+	// whichever logger it was given.
+	log = slog.New(observe.Wrap(log.Handler()))
+	a := &App{cfg: cfg, opts: opts, log: log, client: client, db: drv.DB(), dialect: drv.Dialect(),
+		metrics: metrics.New(drv.DB()), tracing: opts.Tracing, sockets: &handler.OpenSockets{}, demoToken: opts.DemoToken}
+	if a.tracing == nil {
+		t, err := tracing.Start(ctx, tracing.Settings{Endpoint: cfg.Tracing.Endpoint, TracesEndpoint: cfg.Tracing.TracesEndpoint,
+			ServiceName: cfg.Tracing.ServiceName, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("starting traces: %w", err)
+		}
+		a.tracing = t
+	}
+	if cfg.Secret != "" {
+		a.secret = []byte(cfg.Secret)
+	} else {
+		log.Warn("LEASEGRAPH_SECRET is unset: card-screen forms and card fingerprints use a key that changes on every start")
+		a.secret = make([]byte, 32)
+		_, _ = rand.Read(a.secret)
+	}
+	a.partners = demoPartners(cfg, opts, log)
+	q, err := jobs.New(ctx, jobs.Config{
+		DB: a.db, Dialect: a.dialect, Logger: log, PollInterval: opts.JobPoll, RetryBase: opts.RetryBase,
+		JobTimeout: cfg.Delivery.JobTimeout, RescueAfter: cfg.Delivery.RescueAfter,
+		Middleware: []rivertype.Middleware{a.tracing.Jobs()},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the job queue: %w", err)
+	}
+	a.Queue = q
+	if err := a.buildServices(ctx); err != nil {
+		a.Stop(ctx)
+		return nil, err
+	}
+	return a, nil
+}
+
+// buildServices builds every service with its partner client and the
+// queue, then the workers that serve them.
+func (a *App) buildServices(ctx context.Context) error {
+	cfg, client, q := a.cfg, a.client, a.Queue
+	px, err := a.propexoClient()
+	if err != nil {
+		return err
+	}
+	tw, err := a.twilioClient()
+	if err != nil {
+		return err
+	}
+	sm, err := a.smartMoveClient()
+	if err != nil {
+		return err
+	}
+	ten := &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}
+	pros := &prospects.Service{DB: client}
+	if px != nil {
+		pros.Queue = q
+	}
+	var smsQueue registration.SMSEnqueuer
+	if tw != nil {
+		smsQueue = q
+	}
+	scr := &screening.Service{DB: client, SmartMove: sm, Log: a.log, Broker: &screening.Broker{}, PublicURL: a.publicURL(),
+		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q}
+	syncer := &propexosync.Service{DB: client, WebhookKey: []byte(cfg.Delivery.WebhookSecret), PublicURL: a.publicURL(),
+		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize}
+	if px != nil {
+		// The same client as deliveries: its pacer is the one budget of
+		// the Propexo account.
+		syncer.Propexo, syncer.Queue = px, q
+	}
+	a.Services = graph.Services{
+		Registrations: &registration.Service{DB: client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: pros, SMS: smsQueue},
+		Prospects:     pros, Screening: scr, Tenancy: ten,
+		Leases:   &leases.Service{DB: client, Tenancy: ten},
+		Importer: &importer.Service{DB: client}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
+	}
+	a.guard = guard.New(ten, cfg.Limits)
+	a.twilioHook = &sms.Hook{DB: client, AuthToken: a.cfg.SMS.AuthToken, PublicURL: a.publicURL(), Log: a.log, Guard: a.guard}
+
+	workers := river.NewWorkers()
+	w := jobs.Work{Workers: workers, Deliver: px != nil, SendSMS: tw != nil, Sync: px != nil}
+	if px != nil {
+		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: a.opts.PollEvery, ReconcileAfter: cfg.Delivery.ReconcileAfter})
+		w.Periodic = append(w.Periodic, jobs.AddLeaseSync(workers, syncer, cfg.Delivery.SyncInterval, q.Retry()))
+	}
+	if tw != nil {
+		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: a.publicURL()})
+	}
+	w.Periodic = append(w.Periodic, jobs.AddScreening(workers, scr, cfg.Screening.RefreshInterval))
+	a.work, a.works = w, !a.opts.InsertOnly
+	return nil
+}
+
+// publicURL is this server's address as partners reach it.
+func (a *App) publicURL() string {
+	if a.cfg.Screening.PublicURL != "" {
+		return a.cfg.Screening.PublicURL
+	}
+	return "http://localhost:" + a.cfg.Port
+}
+
+// Start runs what the application runs besides answering requests: the
+// notices between instances (PostgreSQL), the job workers, and in demo
+// mode the demo data, seeded once the first lease sync has ended.
+func (a *App) Start(ctx context.Context) error {
+	if a.dialect == "postgres" {
+		stop, err := notifyStart(ctx, a.cfg.DatabaseURL, a.db, a.Services.Screening.Broker, a.log)
+		if err != nil {
+			return fmt.Errorf("listening for screening notices: %w", err)
+		}
+		a.stops = append(a.stops, stop)
+	}
+	if a.works {
+		if err := a.Queue.Start(context.WithoutCancel(ctx), a.work); err != nil {
+			return fmt.Errorf("starting background jobs: %w", err)
+		}
+		a.watchJobs()
+	}
+	if a.cfg.Demo {
+		if err := a.seedDemo(ctx); err != nil {
+			return fmt.Errorf("seeding demo data: %w", err)
+		}
+	}
+	return nil
+}
+
+// StopJobs lets running jobs finish until ctx ends, then cancels them
+// (River makes a cancelled attempt retryable, and each workflow resumes
+// from its IntegrationJob's state). Once; later calls do nothing.
+func (a *App) StopJobs(ctx context.Context) {
+	a.stopJobs.Do(func() {
+		if err := a.Queue.Stop(ctx); err == nil {
+			return
+		}
+		a.log.Warn("background jobs still running at the shutdown timeout: cancelling them")
+		cctx, cancel := context.WithTimeout(context.Background(), stopAndCancelWait)
+		defer cancel()
+		if err := a.Queue.StopAndCancel(cctx); err != nil {
+			a.log.Warn("background jobs did not return after their cancellation", "error", err.Error())
+		}
+	})
+}
+
+// stopAndCancelWait bounds the wait for cancelled jobs to return: a job
+// that ignores its context must not keep the process from exiting.
+const stopAndCancelWait = 5 * time.Second
+
+// Stop stops the jobs (within ctx), the notices and the simulators, and
+// flushes the traces.
+func (a *App) Stop(ctx context.Context) {
+	a.StopJobs(ctx)
+	for i := len(a.stops) - 1; i >= 0; i-- {
+		a.stops[i]()
+	}
+	a.stops = nil
+	a.partners.close()
+	if a.opts.Tracing == nil && a.tracing != nil {
+		if err := a.tracing.Shutdown(ctx); err != nil {
+			a.log.Warn("flushing traces", "error", err)
+		}
+	}
+}
+
+// DemoToken is the demo client's token once Start has seeded it.
+func (a *App) DemoToken() string { return a.demoToken }
+
+// Draining makes /readyz answer 503 from now on: the process is stopping.
+func (a *App) Draining() { a.draining.Store(true) }
+
+// Sockets are the open websockets, to close when the server stops.
+func (a *App) Sockets() *handler.OpenSockets { return a.sockets }
+
+// watchJobs counts the queue's job outcomes from River's events (the
+// subscription ends when the client stops) and reports its depth.
+func (a *App) watchJobs() {
+	events, _ := a.Queue.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	if events != nil {
+		go func() {
+			for ev := range events {
+				if ev.Job != nil {
+					a.metrics.JobDone(ev.Job.Kind, jobOutcome(ev.Kind))
+				}
+			}
+		}()
+	}
+	a.metrics.WatchQueue(a.db)
+}
+
+func jobOutcome(k river.EventKind) string {
+	s := string(k)
+	if len(s) > 4 && s[:4] == "job_" {
+		return s[4:]
+	}
+	return s
+}
+
+// errNoSync is awaitLeaseSync's answer when nothing syncs.
+var errNoSync = errors.New("the lease sync is not running")

@@ -1,0 +1,44 @@
+package middleware
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/apperr/classify"
+	"github.com/leasegraph/leasegraph/tenancy/guard"
+	"github.com/leasegraph/leasegraph/viewer"
+)
+
+// Denied answers a request refused by authentication (401) or a rate
+// limit (429) in the route's own error format.
+type Denied func(http.ResponseWriter, *apperr.Error)
+
+// Authenticate resolves the bearer token into the request's viewer, within
+// the token's and the address's rate limits. Preflights pass unasked: a
+// browser sends no token with them.
+func Authenticate(g *guard.Guard, log *slog.Logger, deny Denied) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodOptions {
+				next.ServeHTTP(w, r)
+				return
+			}
+			secret, ok := guard.Bearer(r.Header.Get("Authorization"))
+			if !ok {
+				deny(w, apperr.Unauthenticated("send an API token as Authorization: Bearer <token>"))
+				return
+			}
+			v, key, err := g.Authenticate(r.Context(), g.ClientKey(r), secret)
+			if err != nil {
+				if ae, ok := apperr.As(err); ok {
+					deny(w, ae) // 401 or 429, in the route's own shape
+					return
+				}
+				deny(w, classify.Respond(r.Context(), log, "authenticating", err))
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(guard.WithTokenKey(viewer.NewContext(r.Context(), v), key)))
+		})
+	}
+}
