@@ -1,17 +1,18 @@
 package main
 
 import (
-	"database/sql"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // TestCORS: a browser app on an allowed origin may call /graphql and /leases
 // with a bearer token; another origin is not allowed; the registration page
 // is not an API and answers no preflight.
 func TestCORS(t *testing.T) {
-	allow := func(t *testing.T, a *app, _ *sql.DB, _ string) { a.corsOrigins = []string{"https://app.example.com"} }
+	allow := func(t *testing.T, s *apptest.Settings) { s.Config.CORSOrigins = []string{"https://app.example.com"} }
 	forEachDBSetup(t, allow, func(t *testing.T, e *env) {
 		_, token := e.newClient("A")
 		do := func(method, path, origin string, body string) *http.Response {

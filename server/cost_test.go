@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/graph/cost"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -195,7 +195,7 @@ var inFlights sync.Map // test name -> *inFlight
 // while, so that calls a request makes at once overlap, and with a
 // per-request partner cap of concurrency.
 func withSlowSmartMove(concurrency int) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	return func(t *testing.T, s *apptest.Settings) {
 		sim := smartmovetest.New(smartmovetest.Options{})
 		c := &inFlight{}
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -211,12 +211,11 @@ func withSlowSmartMove(concurrency int) envSetup {
 		}))
 		t.Cleanup(srv.Close)
 		t.Cleanup(sim.Close)
-		d := &smartmoveEnv{sim: sim, simURL: srv.URL, app: a, db: db}
-		d.svc = newTestScreening(t, a, db, dialect, srv.URL)
-		smartmoveEnvs.Store(t.Name(), d)
+		useSmartMove(s, srv.URL)
+		smartmoveEnvs.Store(t.Name(), &smartmoveEnv{sim: sim, simURL: srv.URL})
 		inFlights.Store(t.Name(), c)
-		a.graphql.Limits = cost.DefaultLimits()
-		a.graphql.Limits.PartnerConcurrency = concurrency
+		s.Config.GraphQL.Limits = cost.DefaultLimits()
+		s.Config.GraphQL.Limits.PartnerConcurrency = concurrency
 	}
 }
 
@@ -314,7 +313,7 @@ func TestIntrospectionSwitch(t *testing.T) {
 			t.Errorf("nested introspection lists: HTTP %d %+v", r.Status, r.Errors)
 		}
 	})
-	off := func(t *testing.T, a *app, _ *sql.DB, _ string) { a.graphql.NoIntrospection = true }
+	off := func(t *testing.T, s *apptest.Settings) { s.Config.GraphQL.NoIntrospection = true }
 	forEachDBSetup(t, off, func(t *testing.T, e *env) {
 		_, token := e.newClient("Acme")
 		for _, q := range []string{introspect, viaFragment} {

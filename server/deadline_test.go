@@ -18,6 +18,9 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
+	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/apptest"
+	"github.com/leasegraph/leasegraph/internal/middleware"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -27,10 +30,10 @@ import (
 
 // withRequestTimeout sets the app's request deadline, then runs more setups.
 func withRequestTimeout(d time.Duration, more ...envSetup) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
-		a.requestTimeout = d
-		for _, s := range more {
-			s(t, a, db, dialect)
+	return func(t *testing.T, s *apptest.Settings) {
+		s.Config.RequestTimeout = d
+		for _, setup := range more {
+			setup(t, s)
 		}
 	}
 }
@@ -295,7 +298,7 @@ func TestWebsocketOperationDeadline(t *testing.T) {
 
 // TestDeadlineWinsWhenBothFinish: a handler that stops at the deadline and
 // answers its own TIMEOUT with status 200 (as GraphQL does) can finish
-// before withDeadline's goroutine is scheduled (CI saw it once under load).
+// before middleware.Deadline's goroutine is scheduled (CI saw it once under load).
 // The route's 503 must still be the answer, not the handler's 200.
 func TestDeadlineWinsWhenBothFinish(t *testing.T) {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -304,10 +307,12 @@ func TestDeadlineWinsWhenBothFinish(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 		_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
 	})
-	deadlineReached = func(done <-chan struct{}) { <-done }
-	t.Cleanup(func() { deadlineReached = nil })
+	// The handler finishes before the deadline's goroutine looks.
+	hooks := middleware.DeadlineHooks{Reached: func(done <-chan struct{}) { <-done }}
+	// /graphql's timeout answer (internal/app's graphQLTimedOut).
+	graphQLTimedOut := func(w http.ResponseWriter, e *apperr.Error) { handler.WriteError(w, http.StatusServiceUnavailable, e) }
 	rec := httptest.NewRecorder()
-	withDeadline(10*time.Millisecond, graphQLTimedOut)(inner).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
+	middleware.Deadline(10*time.Millisecond, graphQLTimedOut, hooks)(inner).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), apperr.CodeTimeout) {
 		t.Fatalf("HTTP %d %s, want 503 %s", rec.Code, rec.Body, apperr.CodeTimeout)
 	}
@@ -325,7 +330,7 @@ func TestBufferedAnswersStayTheirOwn(t *testing.T) {
 			_, _ = io.WriteString(w, strings.Repeat(c, min(1000, n-written)))
 		}
 	})
-	srv := httptest.NewServer(withDeadline(time.Minute, httpTimedOut)(inner))
+	srv := httptest.NewServer(middleware.Deadline(time.Minute, middleware.HTTPTimedOut, middleware.DeadlineHooks{})(inner))
 	defer srv.Close()
 	var wg sync.WaitGroup
 	errs := make(chan error, 400)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/internal/app"
 )
 
 // The demo CRM page, as demo mode serves it, registers a prospect through
@@ -29,9 +29,9 @@ func TestDemoCRMShowsSMSDelivery(t *testing.T) {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := config.Config{Port: port, DatabaseURL: "sqlite:" + t.TempDir() + "/demo.db", Demo: true,
-		Screening: config.Screening{PublicURL: "http://localhost:" + port}}
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
+	cfg := serverConfig(t, map[string]string{"PORT": port, "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1",
+		"LEASEGRAPH_PUBLIC_URL": "http://localhost:" + port})
+	go func() { done <- app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

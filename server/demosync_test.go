@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/demo"
+	"github.com/leasegraph/leasegraph/internal/app"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 )
 
@@ -33,8 +34,9 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 			logs := &syncBuffer{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			cfg := config.Config{Port: port, DatabaseURL: url, Demo: true, DemoToken: "lg_fixed_demo_token_for_sync"}
-			go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
+			cfg := serverConfig(t, map[string]string{"PORT": port, "DATABASE_URL": url, "LEASEGRAPH_DEMO": "1",
+				"LEASEGRAPH_DEMO_TOKEN": "lg_fixed_demo_token_for_sync"})
+			go func() { done <- app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
 			// "listening" is logged as the listener starts: the port answers
 			// a moment later.
 			answers := func() bool {
@@ -51,7 +53,7 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 					t.Fatalf("start %d: demo mode never listened:\n%s", start+1, logs.String())
 				}
 			}
-			e := &env{t: t, srv: &httptest.Server{URL: "http://127.0.0.1:" + port}}
+			e := wrap(&apptest.Env{T: t, Srv: &httptest.Server{URL: "http://127.0.0.1:" + port}, Queries: &apptest.Queries{}})
 			var out struct {
 				All       struct{ TotalCount int }
 				NotSynced struct{ TotalCount int }

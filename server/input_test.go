@@ -8,9 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/registration/page"
 )
@@ -184,11 +183,10 @@ func TestInputLeasesParameters(t *testing.T) {
 }
 
 func TestInputRegistrationPage(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		key := []byte("registration-test-key-0123456789")
-		a := &app{client: e.client, log: slog.New(slog.NewTextHandler(io.Discard, nil)), secret: key}
-		srv := httptest.NewServer(a.routes())
-		t.Cleanup(srv.Close)
+	const key = "registration-test-key-0123456789"
+	withKey := func(t *testing.T, s *apptest.Settings) { s.Config.Secret = key }
+	forEachDBSetup(t, withKey, func(t *testing.T, e *env) {
+		srv := e.srv
 		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
 		written := func() int {
 			n, _ := e.client.Registration.Query().Count(e.sys())
@@ -317,8 +315,12 @@ func TestInputImportFeed(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stdout strings.Builder
-			err := importLeases(e.sys(), e.client, flag.NewFlagSet("import", flag.ContinueOnError),
-				[]string{"--client", fmt.Sprint(clientID), "--file", path}, &stdout)
+			fs := flag.NewFlagSet("import", flag.ContinueOnError)
+			run := importLeases(fs)
+			if err := fs.Parse([]string{"--client", fmt.Sprint(clientID), "--file", path}); err != nil {
+				t.Fatal(err)
+			}
+			err := run(e.sys(), e.client, &stdout, io.Discard)
 			out := stdout.String()
 			if err == nil {
 				t.Errorf("%s: the import succeeded: %s", c.name, out)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/apptest"
+	"github.com/leasegraph/leasegraph/internal/middleware"
 	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/types"
 )
@@ -28,7 +29,7 @@ const exportLeases = 500
 
 // withExportPage sets the page size of a streamed export.
 func withExportPage(n int) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) { a.exportPage = n }
+	return func(t *testing.T, s *apptest.Settings) { s.Options.ExportPage = n }
 }
 
 // arrangeManyLeases gives the client n leases (source ids S0000...), each
@@ -175,16 +176,16 @@ type fakeTimer struct {
 
 // withFakeClock runs the app's request deadlines on the clock.
 func withFakeClock(c *fakeClock) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
-		a.deadlineHooks = deadlineHooks{
-			newTimer: func(d time.Duration, f func()) deadlineTimer {
+	return func(t *testing.T, s *apptest.Settings) {
+		s.Options.Deadline = middleware.DeadlineHooks{
+			NewTimer: func(d time.Duration, f func()) middleware.DeadlineTimer {
 				c.mu.Lock()
 				defer c.mu.Unlock()
 				ft := &fakeTimer{c: c, left: d, f: f, active: true}
 				c.timers = append(c.timers, ft)
 				return ft
 			},
-			progressed: func() {
+			Progressed: func() {
 				c.mu.Lock()
 				hook := c.progressed
 				c.mu.Unlock()
@@ -247,10 +248,10 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 	const page = 50
 	const timeout = time.Minute // on the fake clock
 	var clocks sync.Map         // one fake clock per database's app
-	setup := func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	setup := func(t *testing.T, s *apptest.Settings) {
 		c := &fakeClock{}
-		clocks.Store(dialect, c)
-		withRequestTimeout(timeout, withExportPage(page), withFakeClock(c))(t, a, db, dialect)
+		clocks.Store(s.Dialect, c)
+		withRequestTimeout(timeout, withExportPage(page), withFakeClock(c))(t, s)
 	}
 	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
 		a, token := e.newClient("A")

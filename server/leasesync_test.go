@@ -37,13 +37,14 @@ func withLeaseSyncHooks(sims *sync.Map, limits *config.RateLimits) envSetup {
 		s.Config.Delivery.PropexoToken, s.Config.Delivery.PropexoBaseURL = "test-token", srv.URL
 		s.Options.SyncPageSize = 2
 		s.Options.PollEvery, s.Options.RetryBase, s.Options.JobPoll = 20*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond
+		s.Config.Delivery.WebhookSecret = webhookSecret
 		if limits != nil {
 			l := *limits // a copy per app: the SQLite and PostgreSQL runs share this setup
 			l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
 			s.Config.Limits = l
-			// Only then is the client's webhook registered, at the public
-			// URL the simulator's deliveries are rerouted from.
-			s.Config.Delivery.WebhookSecret, s.Config.Screening.PublicURL = webhookSecret, testPublicURL
+			// The client's webhook is registered at the public URL the
+			// simulator's deliveries are rerouted from.
+			s.Config.Screening.PublicURL = testPublicURL
 		}
 		set := &syncSetup{sim: sim, db: s.SQL, route: route}
 		s.Ready = append(s.Ready, func(e *apptest.Env) { set.svc = e.App.Services.LeaseSync })

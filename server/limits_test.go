@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/internal/middleware"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestBodyLimit(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.newClient("A")
-		big := `{"query":"{ clients { totalCount } }","variables":{"pad":"` + strings.Repeat("x", maxBodyBytes) + `"}}`
+		big := `{"query":"{ clients { totalCount } }","variables":{"pad":"` + strings.Repeat("x", middleware.MaxBodyBytes) + `"}}`
 		for name, body := range map[string]io.Reader{
 			"with a length": strings.NewReader(big),
 			"chunked":       io.MultiReader(strings.NewReader(big)), // no length known up front
@@ -37,7 +38,7 @@ func TestBodyLimit(t *testing.T) {
 }
 
 // TestBodyReadAfterAuthentication: of a caller without a valid token the
-// server reads at most 1 MiB of body (preAuthBody) before refusing it, so
+// server reads at most 1 MiB of body (middleware.PreAuthBody) before refusing it, so
 // anonymous callers cannot make it hold 32 MiB bodies each: a request that
 // declares 30 MiB (or is chunked), sends 2 MiB and stalls is answered 401
 // at once. With a write token, a body over 1 MiB is read whole and served;

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -20,7 +20,7 @@ import (
 const testMetricsToken = "metrics-token-0123456789"
 
 func withMetricsToken(token string) envSetup {
-	return func(t *testing.T, a *app, _ *sql.DB, _ string) { a.metricsToken = token }
+	return func(t *testing.T, s *apptest.Settings) { s.Config.MetricsToken = token }
 }
 
 // scrape reads /metrics with the metrics token.
@@ -135,9 +135,9 @@ func grepLines(s, prefix string) string {
 // simulator shows as Propexo calls by endpoint template, ids replaced, and
 // as a completed job of its kind in River's table.
 func TestMetricsCountPartnerCalls(t *testing.T) {
-	setup := func(t *testing.T, a *app, db *sql.DB, dialect string) {
-		a.metricsToken, a.metrics = testMetricsToken, metrics.New(db)
-		withPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false)(t, a, db, dialect)
+	setup := func(t *testing.T, s *apptest.Settings) {
+		s.Config.MetricsToken = testMetricsToken // the app counts with its own metrics.New
+		withPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false)(t, s)
 	}
 	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
 		_, token := e.propexoClient("Acme")

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/app"
 	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/migrations"
 )
@@ -47,7 +50,7 @@ func testMigrate(t *testing.T, newDB func() string) {
 		if err == nil || !strings.Contains(err.Error(), "pending") || !strings.Contains(err.Error(), "server migrate") {
 			t.Fatalf("a command on an unmigrated database with LEASEGRAPH_MIGRATE=off: %v", err)
 		}
-		cfg, err := loadConfig()
+		cfg, err := config.Load(os.Getenv)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +64,7 @@ func testMigrate(t *testing.T, newDB func() string) {
 			}
 			return len(p), nil
 		})
-		err = serve(ctx, cfg, slog.New(slog.NewTextHandler(stopWhenListening, nil)))
+		err = app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(stopWhenListening, nil)))
 		if err == nil || !strings.Contains(err.Error(), "pending") {
 			t.Fatalf("serving an unmigrated database with LEASEGRAPH_MIGRATE=off: %v", err)
 		}

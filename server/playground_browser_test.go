@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -11,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/leasegraph/leasegraph/demo"
+	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
@@ -26,12 +28,14 @@ import (
 func TestPlayground(t *testing.T) {
 	browser := startBrowser(t)
 	const token = "lg_fixed_demo_token_for_playground"
-	withDemo := func(t *testing.T, a *app, _ *sql.DB, _ string) {
-		got, err := demo.Seed(context.Background(), a.client, &prospects.Service{DB: a.client}, token, nil, nil)
+	withDemo := func(t *testing.T, s *apptest.Settings) {
+		// Not closed: the client is over the test's own pool.
+		client := ent.NewClient(ent.Driver(entsql.OpenDB(s.Dialect, s.SQL)))
+		got, err := demo.Seed(context.Background(), client, &prospects.Service{DB: client}, token, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.demoToken = got
+		s.Options.DemoToken = got
 	}
 	query := readmeLeasesQuery(t)
 	forEachDBSetup(t, withDemo, func(t *testing.T, e *env) {

@@ -41,7 +41,7 @@ func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
 		s.Config.Delivery.ReconcileAfter = 100 * time.Millisecond
 		s.Options.PropexoWindow = opts.RateWindow
 		s.Options.PollEvery, s.Options.RetryBase, s.Options.JobPoll = 20*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond
-		s.Options.InsertOnly = workersDown
+		s.Options.InsertOnly, s.Options.NoLeaseSync = workersDown, true
 		d := &deliveryEnv{sim: sim}
 		s.Ready = append(s.Ready, func(e *apptest.Env) {
 			d.start = func(t *testing.T) {
@@ -75,7 +75,9 @@ func (e *env) waitJobs(want int, timeout time.Duration) []*ent.IntegrationJob {
 	e.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		jobs, err := e.client.IntegrationJob.Query().Where(integrationjob.KindNEQ(integrationjob.KindSMS)).
+		// Prospect deliveries only: with Propexo configured, the lease sync
+		// records its runs as integration jobs too.
+		jobs, err := e.client.IntegrationJob.Query().Where(integrationjob.KindIn(integrationjob.KindPROPEXO_CREATE_PROSPECT, integrationjob.KindPROPEXO_UPDATE_PROSPECT)).
 			Order(ent.Asc(integrationjob.FieldID)).All(e.sys())
 		if err != nil {
 			e.t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // Rate limits through the real routes: a budget per token, and a budget of
@@ -28,8 +28,8 @@ import (
 // address.
 func withLimits(l config.RateLimits) envSetup {
 	l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
-	return func(t *testing.T, a *app, _ *sql.DB, _ string) {
-		a.limits = l // a copy per app: the SQLite and PostgreSQL runs share this setup
+	return func(t *testing.T, s *apptest.Settings) {
+		s.Config.Limits = l // a copy per app: the SQLite and PostgreSQL runs share this setup
 	}
 }
 

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/registration/page"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -343,13 +342,11 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 }
 
 func TestRegistrationPageCardScreen(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		// A server of our own, whose signing key the test knows.
-		key := []byte("registration-test-key-0123456789")
-		logs := &syncBuffer{}
-		a := &app{client: e.client, log: slog.New(slog.NewTextHandler(logs, nil)), secret: key}
-		srv := httptest.NewServer(a.routes())
-		t.Cleanup(srv.Close)
+	// A server whose signing key the test knows.
+	key := []byte("registration-test-key-0123456789")
+	withKey := func(t *testing.T, s *apptest.Settings) { s.Config.Secret = string(key) }
+	forEachDBSetup(t, withKey, func(t *testing.T, e *env) {
+		srv, logs := e.srv, e.logs
 		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
 		ctx := e.sys()
 		count := func() int {

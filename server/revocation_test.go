@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent/apitoken"
 	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -71,7 +71,7 @@ func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 }
 
 func TestRevokedTokenSocketClosedByRecheck(t *testing.T) {
-	recheck := func(t *testing.T, a *app, _ *sql.DB, _ string) { a.limits.SocketRecheck = 50 * time.Millisecond }
+	recheck := func(t *testing.T, s *apptest.Settings) { s.Config.Limits.SocketRecheck = 50 * time.Millisecond }
 	forEachDBSetup(t, recheck, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Alpha")
 		_, b := e.newClient("Beta")

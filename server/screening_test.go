@@ -728,12 +728,10 @@ func TestScreeningDemo(t *testing.T) {
 	e := newEnv(t, "sqlite:"+t.TempDir()+"/demo.db", func(t *testing.T, s *apptest.Settings) {
 		s.Config.Demo, s.Options.DemoStep = true, 30*time.Millisecond
 	})
-	public, client := e.srv.URL, e.client
-	// Demo mode seeded a client of its own: this test's is another.
-	id, token := e.newClient("Demo")
-	if err := client.Company.UpdateOneID(id).SetSmartmoveReference("demo-smartmove").Exec(e.sys()); err != nil {
-		t.Fatal(err)
-	}
+	public := e.srv.URL
+	// The demo client, as the playground user has it (its SmartMove
+	// reference included).
+	token := e.App.DemoToken()
 
 	link, app := e.createLink(token, "demo-1", "lisa.simpson@example.com")
 	if !strings.HasPrefix(link, public+"/smartmove/api/create/") {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -208,7 +205,7 @@ func TestScreeningSubscriptionAcrossInstances(t *testing.T) {
 		_, token := e.screeningClient("Alpha")
 		app := e.createEmbedded(token, "k", true, "lisa@example.com")
 
-		second := e.secondInstance(t, sm)
+		second := e.secondInstance(t)
 		c, m := dialWS(t, second.URL, map[string]any{"Authorization": "Bearer " + token})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
@@ -231,26 +228,12 @@ func TestScreeningSubscriptionAcrossInstances(t *testing.T) {
 }
 
 // secondInstance starts another server process's worth of app on the same
-// database schema: its own ent client, broker and LISTEN connection.
-func (e *env) secondInstance(t *testing.T, sm *smartmoveEnv) *httptest.Server {
+// database (apptest's Another): its own broker, LISTEN connection and
+// workers, served on a server of its own.
+func (e *env) secondInstance(t *testing.T) *httptest.Server {
 	t.Helper()
-	var schema string
-	if err := e.rawDB().DB().QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	sep := "?"
-	if strings.Contains(testPostgresBase(), "?") {
-		sep = "&"
-	}
-	drv, err := database.Driver(testPostgresBase() + sep + "search_path=" + schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := migratedClient(t, drv, drv)
-	a := &app{client: client, log: slog.New(slog.NewTextHandler(e.logs, nil))}
-	var db *sql.DB = drv.DB()
-	newTestScreening(t, a, db, drv.Dialect(), sm.simURL)
-	srv := httptest.NewServer(a.routes())
+	a := e.Another(t, nil)
+	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/tracing"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
@@ -27,15 +27,15 @@ var exporters sync.Map
 // withTracing records the app's spans in an exporter of the test's own
 // (synchronously: a span is there once it ended).
 func withTracing(then ...envSetup) envSetup {
-	return func(t *testing.T, a *app, db *sql.DB, dialect string) {
+	return func(t *testing.T, s *apptest.Settings) {
 		exp := tracetest.NewInMemoryExporter()
 		exporters.Store(t.Name(), exp)
 		t.Cleanup(func() { exporters.Delete(t.Name()) })
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 		t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-		a.tracing = tracing.New(tp)
-		for _, s := range then {
-			s(t, a, db, dialect)
+		s.Options.Tracing = tracing.New(tp)
+		for _, setup := range then {
+			setup(t, s)
 		}
 	}
 }

@@ -68,6 +68,10 @@ type Options struct {
 	InsertOnly bool
 	// SyncPageSize is the lease sync's page size (Propexo's maximum).
 	SyncPageSize int
+	// NoLeaseSync leaves the lease sync out though Propexo is configured:
+	// a test of deliveries alone, whose simulator's injected faults and
+	// job ids a sync run would take.
+	NoLeaseSync bool
 	// ExportPage is a streamed /leases CSV export's page size.
 	ExportPage int
 	// Deadline moves requests' time for tests (zero: the wall clock).
@@ -188,7 +192,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q}
 	syncer := &propexosync.Service{DB: client, WebhookKey: []byte(cfg.Delivery.WebhookSecret), PublicURL: a.publicURL(),
 		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize}
-	if px != nil {
+	if px != nil && !a.opts.NoLeaseSync {
 		// The same client as deliveries: its pacer is the one budget of
 		// the Propexo account.
 		syncer.Propexo, syncer.Queue = px, q
@@ -203,9 +207,12 @@ func (a *App) buildServices(ctx context.Context) error {
 	a.twilioHook = &sms.Hook{DB: client, AuthToken: a.cfg.SMS.AuthToken, PublicURL: a.publicURL(), Log: a.log, Guard: a.guard}
 
 	workers := river.NewWorkers()
-	w := jobs.Work{Workers: workers, Deliver: px != nil, SendSMS: tw != nil, Sync: px != nil}
+	syncs := px != nil && !a.opts.NoLeaseSync
+	w := jobs.Work{Workers: workers, Deliver: px != nil, SendSMS: tw != nil, Sync: syncs}
 	if px != nil {
 		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: a.opts.PollEvery, ReconcileAfter: cfg.Delivery.ReconcileAfter})
+	}
+	if syncs {
 		w.Periodic = append(w.Periodic, jobs.AddLeaseSync(workers, syncer, cfg.Delivery.SyncInterval, q.Retry()))
 	}
 	if tw != nil {
