@@ -174,7 +174,9 @@ func (q *Queue) Start(ctx context.Context, w Work) error {
 
 // Retry is the queue's backoff, for workers that record when River will
 // retry them.
-func (q *Queue) Retry() river.ClientRetryPolicy { return backoff{base: q.cfg.RetryBase, max: q.cfg.RetryMax} }
+func (q *Queue) Retry() river.ClientRetryPolicy {
+	return backoff{base: q.cfg.RetryBase, max: q.cfg.RetryMax}
+}
 
 func orDefault[T time.Duration | int](v, def T) T {
 	if v > 0 {
