@@ -3,7 +3,7 @@
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate migrations bench vet lint staticcheck vulncheck check-generated playground
+.PHONY: run test check generate migrations river-migrations bench vet lint staticcheck vulncheck check-generated playground
 
 ## playground: re-fetch the vendored GraphiQL release (and React) at the versions pinned in
 ## internal/playground/update.sh from the npm registry (npm pack), with their licenses
@@ -64,13 +64,21 @@ generate:
 migrations:
 	go run ./migrations/gen -name "$(NAME)" $(if $(ALLOW_DROP),-allow-drop)
 
+## river-migrations: after upgrading River in go.mod, write River's new schema migrations
+## (its own SQL for the pinned version, one file per River migration) into migrations/sqlite
+## and migrations/postgres, after the last file, so server migrate applies them like ours
+river-migrations:
+	go run ./migrations/rivergen
+
 ## bench: benchmarks only; speed is measured here, never in tests
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
-## check-generated: fails when `make generate` changes a committed file, or when the ent
-## schema has a change that migrations/ has no migration for
+## check-generated: fails when `make generate` changes a committed file, when the ent
+## schema has a change that migrations/ has no migration for, or when the pinned River has a
+## migration that migrations/ lacks
 check-generated: generate
 	@git diff --exit-code --stat -- ent graph go.mod go.sum || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
 	@test -z "$$(git status --porcelain --untracked-files=all -- ent graph)" || (git status --porcelain -- ent graph; echo "make generate left untracked files" >&2; exit 1)
 	go run ./migrations/gen -check
+	go run ./migrations/rivergen -check

@@ -107,8 +107,9 @@ func table(c *Config) []Setting {
 		limit("LEASEGRAPH_PARTNER_CONCURRENCY", q.PartnerConcurrency, &l.PartnerConcurrency,
 			"partner calls (`reportUrl`, `reportStatus`) one request makes at once; the others wait their turn, within the request's deadline"),
 		{Name: "LEASEGRAPH_MIGRATE", Default: MigrateAuto,
-			Help: "`auto` applies pending schema migrations at start-up and before each command; `off` refuses to start " +
-				"(or run a command) while any is pending, for deployments that run `server migrate` as their own step",
+			Help: "`auto` applies pending schema migrations, River's job tables among them, at start-up and before each command; " +
+				"`off` creates or alters no table, River's included, and refuses to start (or run a command) while any migration " +
+				"is pending, for deployments that run `server migrate` as their own step",
 			set: oneOf(&c.Migrate, MigrateAuto, MigrateOff)},
 		{Name: "LOG_LEVEL", Default: "info", Help: "`debug`, `info`, `warn`, `error`", set: logLevel(&c.LogLevel)},
 		{Name: "LEASEGRAPH_METRICS_TOKEN",

@@ -104,14 +104,34 @@ func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
 	return riverdatabasesql.New(cfg.DB)
 }
 
-// Migrate creates or upgrades River's tables.
-func Migrate(ctx context.Context, cfg Config) error {
+// ErrSchema is returned by New when River's tables are missing or older
+// than the River this binary runs.
+var ErrSchema = errors.New("the job queue's tables (River's) are not current")
+
+// checkSchema fails unless River's tables are at the last version of River's
+// migrations: they come from the project's migrations (server migrate, or
+// LEASEGRAPH_MIGRATE=auto at start-up), never from here, so that
+// LEASEGRAPH_MIGRATE=off leaves River's tables alone too. Without the check
+// a missing table shows up only once River's first query fails, inside its
+// own loops.
+func checkSchema(ctx context.Context, cfg Config) error {
 	m, err := rivermigrate.New(driver(cfg), &rivermigrate.Config{Logger: quiet(cfg.Logger)})
 	if err != nil {
 		return err
 	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
+	applied, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("reading River's migration versions: %w", err)
+	}
+	all := m.AllVersions()
+	want := all[len(all)-1].Version
+	if len(applied) == 0 {
+		return fmt.Errorf("%w: they are missing (River needs its migrations up to version %d); run `server migrate`, or start with LEASEGRAPH_MIGRATE=auto", ErrSchema, want)
+	}
+	if have := applied[len(applied)-1].Version; have < want {
+		return fmt.Errorf("%w: they are at River's version %d, and this River needs version %d; run `server migrate`, or start with LEASEGRAPH_MIGRATE=auto", ErrSchema, have, want)
+	}
+	return nil
 }
 
 // riverConfig is what both clients share.
@@ -128,9 +148,10 @@ func (cfg Config) riverConfig() *river.Config {
 	}
 }
 
-// New migrates River's tables and returns the queue, inserting only.
+// New returns the queue, inserting only, once River's tables are found
+// current (ErrSchema otherwise: the migrations create them).
 func New(ctx context.Context, cfg Config) (*Queue, error) {
-	if err := Migrate(ctx, cfg); err != nil {
+	if err := checkSchema(ctx, cfg); err != nil {
 		return nil, err
 	}
 	cfg.PollInterval = orDefault(cfg.PollInterval, DefaultPollInterval)

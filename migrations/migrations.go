@@ -1,11 +1,16 @@
 // Package migrations applies the versioned schema migrations embedded in the
 // binary: one Atlas-format directory per dialect (sqlite/, postgres/), written
-// by the generator in gen/ from the ent schema (`make migrations NAME=...`).
+// by the generator in gen/ from the ent schema (`make migrations NAME=...`)
+// and, for River's tables, by rivergen/ (`make river-migrations`).
 //
 // Applied versions are recorded in the schema_revisions table. A database
 // that ent's old auto-migration created (the tables, no revision table) is
 // checked against the first migration and, when it matches, recorded as being
 // at that version, so the later files apply to it like to any other.
+//
+// River's migrations are files like ours (river.go); one whose River version
+// River's own migrator already applied, as releases before did at every
+// start, is recorded without running.
 package migrations
 
 import (
@@ -44,6 +49,10 @@ type Result struct {
 	Baselined string
 	// Applied names the migration files applied, in order.
 	Applied []string
+	// Recorded names River's migration files recorded as applied without
+	// running them, because River's own migrator had applied their River
+	// version (a database of a release that ran it at start-up).
+	Recorded []string
 }
 
 // ErrPending is returned by Check when the schema is not current.
@@ -108,6 +117,19 @@ func apply(ctx context.Context, db *sql.DB, dialect string, dir atlasmigrate.Dir
 		return res, err
 	}
 	for _, f := range pending {
+		if v, ok := RiverVersion(f.Name()); ok {
+			done, err := riverApplied(ctx, db, dialect, v)
+			if err != nil {
+				return res, fmt.Errorf("looking for River's migration %d before %s: %w", v, f.Name(), err)
+			}
+			if done {
+				if err := recordApplied(ctx, db, dialect, dir, f); err != nil {
+					return res, fmt.Errorf("recording migration %s: %w", f.Name(), err)
+				}
+				res.Recorded = append(res.Recorded, f.Name())
+				continue
+			}
+		}
 		if step := prepare[f.Version()]; step != nil {
 			if err := step(ctx, db, dialect); err != nil {
 				return res, fmt.Errorf("readying the data for migration %s: %w", f.Name(), err)
@@ -402,7 +424,7 @@ func openAtlas(dialect string, conn atlas.ExecQuerier) (atlasmigrate.Driver, err
 
 // anyState skips Atlas's "is the database clean" check on a first run:
 // Apply decides itself between an empty and an auto-migrated database, and
-// other tables in the same database or schema (River's) are not ours.
+// River's tables may already be there, made by River's own migrator.
 type anyState struct{ atlasmigrate.Driver }
 
 func (anyState) CheckClean(context.Context, *atlasmigrate.TableIdent) error { return nil }

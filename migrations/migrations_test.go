@@ -28,40 +28,50 @@ import (
 func forEachDB(t *testing.T, fn func(t *testing.T, db *sql.DB, d string)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
+		fn(t, openDB(t, SQLite), SQLite)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testknobs.SkipPostgres(t)
+		fn(t, openDB(t, Postgres), Postgres)
+	})
+}
+
+// openDB opens a new empty database: a SQLite file, or a PostgreSQL schema of
+// its own (dropped when the test ends).
+func openDB(t *testing.T, d string) *sql.DB {
+	t.Helper()
+	if d == SQLite {
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "m.db")+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)")
 		if err != nil {
 			t.Fatal(err)
 		}
 		db.SetMaxOpenConns(1)
 		t.Cleanup(func() { db.Close() })
-		fn(t, db, SQLite)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		testknobs.SkipPostgres(t)
-		base := testknobs.PostgresURL()
-		admin, err := sql.Open("postgres", base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		name := "t_" + hex.EncodeToString(b)
-		if _, err := admin.Exec("CREATE SCHEMA " + name); err != nil {
-			t.Fatalf("PostgreSQL at %s is required (set TEST_DATABASE_URL): %v", base, err)
-		}
-		t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + name + " CASCADE"); admin.Close() })
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		db, err := sql.Open("postgres", base+sep+"search_path="+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		fn(t, db, Postgres)
-	})
+		return db
+	}
+	base := testknobs.PostgresURL()
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "t_" + hex.EncodeToString(b)
+	if _, err := admin.Exec("CREATE SCHEMA " + name); err != nil {
+		t.Fatalf("PostgreSQL at %s is required (set TEST_DATABASE_URL): %v", base, err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + name + " CASCADE"); admin.Close() })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("postgres", base+sep+"search_path="+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func entClient(db *sql.DB, d string) *ent.Client {

@@ -157,10 +157,13 @@ func migrateCommand(ctx context.Context, url string, dc config.DB, stdout io.Wri
 	if res.Baselined != "" {
 		fmt.Fprintf(stdout, "recorded the schema created by auto-migration as %s\n", res.Baselined)
 	}
+	for _, f := range res.Recorded {
+		fmt.Fprintf(stdout, "recorded %s (River's own migrator had applied it)\n", f)
+	}
 	for _, f := range res.Applied {
 		fmt.Fprintf(stdout, "applied %s\n", f)
 	}
-	if res.Baselined == "" && len(res.Applied) == 0 {
+	if res.Baselined == "" && len(res.Applied) == 0 && len(res.Recorded) == 0 {
 		fmt.Fprintln(stdout, "the schema is up to date: nothing to apply")
 	}
 	return nil

@@ -40,6 +40,12 @@ func testMigrate(t *testing.T, newDB func() string) {
 	}
 	files, _ := dir.Files()
 	first := files[0].Name()
+	var river []string
+	for _, f := range files {
+		if _, ok := migrations.RiverVersion(f.Name()); ok {
+			river = append(river, f.Name())
+		}
+	}
 
 	t.Run("off refuses while migrations are pending", func(t *testing.T) {
 		url := newDB()
@@ -68,10 +74,30 @@ func testMigrate(t *testing.T, newDB func() string) {
 		if err == nil || !strings.Contains(err.Error(), "pending") {
 			t.Fatalf("serving an unmigrated database with LEASEGRAPH_MIGRATE=off: %v", err)
 		}
+		// River's tables included: they are migrations like ours.
+		drv, err := database.Driver(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'`
+		if drv.Dialect() == migrations.Postgres {
+			q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`
+		}
+		var n int
+		err = drv.DB().QueryRow(q).Scan(&n)
+		drv.Close()
+		if err != nil || n != 0 {
+			t.Fatalf("tables after the refusals: %d, %v", n, err)
+		}
 
 		out, _ := mustCLI(t, "migrate")
 		if !strings.Contains(out, "applied "+first) {
 			t.Fatalf("server migrate printed %q, want it to name %s", out, first)
+		}
+		for _, f := range river {
+			if !strings.Contains(out, "applied "+f) {
+				t.Fatalf("server migrate printed %q, want it to apply River's %s", out, f)
+			}
 		}
 		if out, _ = mustCLI(t, "migrate"); !strings.Contains(out, "nothing to apply") {
 			t.Fatalf("second server migrate printed %q", out)

@@ -219,6 +219,8 @@ const uniquePartnerRefsMigration = "20261130121423"
 // undoAfterPartnerRefs undoes the migrations after it, newest first, so that
 // the upgrade can be replayed in order. A new migration adds its undo here.
 var undoAfterPartnerRefs = []string{
+	// River's files (VERSION_river_NNN_*.sql) need no undo: River's tables
+	// stay, and their river_migration rows get the files recorded again.
 	// 20261130223951_integration_jobs_by_kind
 	`DROP INDEX integrationjob_client_id_kind_created_at`,
 	// 20261130182619_propexo_sync

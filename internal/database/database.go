@@ -157,6 +157,8 @@ func Client(ctx context.Context, drv *entsql.Driver) (*ent.Client, error) {
 	return ent.NewClient(ent.Driver(drv)), nil
 }
 
+// Migrate applies the pending migrations, River's included (migrate auto),
+// or with migrate off fails while any is pending, writing nothing.
 func Migrate(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.Logger) error {
 	if migrate == config.MigrateOff {
 		if err := migrations.Check(ctx, drv.DB(), drv.Dialect()); err != nil {
@@ -173,6 +175,9 @@ func Migrate(ctx context.Context, drv *entsql.Driver, migrate string, log *slog.
 	}
 	if res.Baselined != "" {
 		log.Info("schema created by auto-migration recorded as migrated", "version", res.Baselined)
+	}
+	for _, f := range res.Recorded {
+		log.Info("River migration recorded as applied: River's own migrator had applied it", "file", f)
 	}
 	for _, f := range res.Applied {
 		log.Info("applied schema migration", "file", f)

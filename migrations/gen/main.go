@@ -32,6 +32,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/leasegraph/leasegraph/ent/migrate"
+	"github.com/leasegraph/leasegraph/migrations"
 )
 
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -113,7 +114,7 @@ func run(ctx context.Context, d, path, name, version string, check, allowDrop bo
 		// instead of being skipped silently.
 		schema.WithDropIndex(true),
 		schema.WithDropColumn(true),
-		schema.WithDiffHook(refuseDrops(allowDrop)),
+		schema.WithDiffHook(refuseDrops(allowDrop), skipRiver),
 		schema.WithErrNoPlan(true),
 	}
 	m, cleanup, err := devMigrate(ctx, d, opts)
@@ -153,6 +154,17 @@ func formatter(version string) atlasmigrate.Formatter {
 		N: template.Must(template.New("").Parse(version + "{{ with .Name }}_{{ . }}{{ end }}.sql")),
 		C: f[0].C,
 	}}
+}
+
+// skipRiver leaves River's tables out of the diff: the replayed directory
+// has them (River's migrations are files of it, migrations/rivergen) and ent's
+// schema does not, which is neither drift to report nor anything to drop.
+// Hooks wrap in order, so refuseDrops sees the diff without them.
+func skipRiver(next schema.Differ) schema.Differ {
+	return schema.DiffFunc(func(current, desired *atlas.Schema) ([]atlas.Change, error) {
+		changes, err := next.Diff(current, desired)
+		return migrations.WithoutRiver(changes), err
+	})
 }
 
 // refuseDrops fails the diff when it would drop anything, unless allowed:

@@ -6,6 +6,9 @@ import (
 
 	atlas "ariga.io/atlas/sql/schema"
 	"entgo.io/ent/dialect/sql/schema"
+
+	"github.com/leasegraph/leasegraph/ent/migrate"
+	"github.com/leasegraph/leasegraph/migrations"
 )
 
 // A diff that drops something is refused unless allowed; other changes pass.
@@ -40,6 +43,36 @@ func TestValidName(t *testing.T) {
 	for name, want := range map[string]bool{"add_company_refs": true, "": false, "../x": false, "a b": false} {
 		if validName(name) != want {
 			t.Errorf("validName(%q) = %v", name, !want)
+		}
+	}
+}
+
+// River's tables are in the replayed directory but not in ent's schema:
+// their drops are left out before refuseDrops sees the diff, ours are not.
+func TestSkipRiver(t *testing.T) {
+	diff := schema.DiffFunc(func(_, _ *atlas.Schema) ([]atlas.Change, error) {
+		return []atlas.Change{
+			&atlas.DropTable{T: atlas.NewTable("river_job")},
+			&atlas.DropObject{O: &atlas.EnumType{T: "river_job_state"}},
+		}, nil
+	})
+	if changes, err := refuseDrops(false)(skipRiver(diff)).Diff(nil, nil); err != nil || len(changes) != 0 {
+		t.Fatalf("River's tables: %v, %v; want no change", changes, err)
+	}
+	ours := schema.DiffFunc(func(_, _ *atlas.Schema) ([]atlas.Change, error) {
+		return []atlas.Change{&atlas.DropTable{T: atlas.NewTable("companies")}}, nil
+	})
+	if _, err := refuseDrops(false)(skipRiver(ours)).Diff(nil, nil); err == nil {
+		t.Fatal("a dropped table of ours passed")
+	}
+}
+
+// River's prefix is River's alone: an ent table named with it would be left
+// out of every diff.
+func TestNoEntTableIsRivers(t *testing.T) {
+	for _, tb := range migrate.Tables {
+		if migrations.RiverObject(tb.Name) {
+			t.Errorf("ent table %s has River's prefix", tb.Name)
 		}
 	}
 }
