@@ -48,7 +48,7 @@ func forEachDBFastPath(t *testing.T, fn func(t *testing.T, f fastPathEnv)) {
 		// token cache.
 		gqlgenOnly := &app{client: s.a.client, log: s.a.log, tenancy: s.a.tenancy,
 			graphql: handler.Config{GraphQL: s.a.graphql.GraphQL, NoFastPath: true}}
-		off := httptest.NewServer(gqlgenOnly.routes())
+		off := httptest.NewServer(mustRoutes(t, gqlgenOnly))
 		t.Cleanup(off.Close)
 		fn(t, fastPathEnv{env: e, off: off, served: s.served})
 	})

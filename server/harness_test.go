@@ -65,6 +65,17 @@ func forEachDBSetup(t *testing.T, setup envSetup, fn func(t *testing.T, e *env))
 	dbtest.EachURL(t, func(t *testing.T, url string) { fn(t, newEnv(t, url, setup)) })
 }
 
+// mustRoutes is the app's routes, or the test's end when they cannot be
+// built (the leases fast path refusing the schema).
+func mustRoutes(t testing.TB, a *app) http.Handler {
+	t.Helper()
+	h, err := a.routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // postgresSchema creates a schema of its own for the test and returns a URL
 // whose connections use it.
 func postgresSchema(t testing.TB) string { return dbtest.PostgresURL(t) }
@@ -90,7 +101,7 @@ func newEnv(t testing.TB, url string, setup envSetup) *env {
 		// still drops it at once).
 		a.tenancy = &tenancy.Service{DB: a.client, CacheTTL: time.Hour}
 	}
-	srv := httptest.NewServer(a.routes())
+	srv := httptest.NewServer(mustRoutes(t, a))
 	t.Cleanup(srv.Close)
 	return &env{
 		t: t, dialect: drv.Dialect(), client: db.Client, srv: srv, logs: logs,

@@ -115,7 +115,8 @@ func (a *app) timeout() time.Duration {
 }
 
 // routes returns every route, wrapped in the middleware that applies to all.
-func (a *app) routes() http.Handler {
+// It fails when /graphql cannot be served as built (graph/handler.New).
+func (a *app) routes() (http.Handler, error) {
 	// Every line the routes log carries its request id and is redacted,
 	// whichever logger the app was given.
 	a.log = slog.New(observe.Wrap(a.log.Handler()))
@@ -156,11 +157,14 @@ func (a *app) routes() http.Handler {
 		a.sockets = &handler.OpenSockets{}
 	}
 	gqlConfig.Sockets = a.sockets
-	gql := handler.New(a.client, graph.Services{
+	gql, err := handler.New(a.client, graph.Services{
 		Registrations: a.registrations, Prospects: a.prospects, Screening: a.screeningService(),
 		Tenancy: a.tenancy, Leases: a.leases, Importer: &importer.Service{DB: a.client},
 		Properties: &properties.Service{DB: a.client}, LeaseSync: a.leaseSyncService(),
 	}, a.log, gqlConfig)
+	if err != nil {
+		return nil, err
+	}
 	a.serveMetrics(mux, gql)
 	if a.tracing.On() {
 		gql.Use(a.tracing.GraphQL())
@@ -186,7 +190,7 @@ func (a *app) routes() http.Handler {
 	}
 	// The request's span encloses everything, logs included; the route
 	// names it from inside, where the mux has chosen one.
-	return a.tracing.Server(observe.RequestID(a.logRequests(securityHeaders(limitBody(a.metrics.Routes(tracing.Route(mux)))))))
+	return a.tracing.Server(observe.RequestID(a.logRequests(securityHeaders(limitBody(a.metrics.Routes(tracing.Route(mux))))))), nil
 }
 
 // healthzTimeout bounds /healthz: a load balancer must hear "unavailable"

@@ -187,7 +187,7 @@ func TestInputRegistrationPage(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		key := []byte("registration-test-key-0123456789")
 		a := &app{client: e.client, log: slog.New(slog.NewTextHandler(io.Discard, nil)), secret: key}
-		srv := httptest.NewServer(a.routes())
+		srv := httptest.NewServer(mustRoutes(t, a))
 		t.Cleanup(srv.Close)
 		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
 		written := func() int {

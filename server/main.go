@@ -145,9 +145,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		// The one log line that ever carries a token: the demo's, on purpose.
 		log.Info("demo token: send it as Authorization: Bearer <token> (pre-filled in the playground)", "token", observe.Unredacted(token))
 	}
+	routes, err := a.routes()
+	if err != nil {
+		return fmt.Errorf("building the routes: %w", err)
+	}
 	srv := &http.Server{
 		Addr:              ":" + cfg.Port,
-		Handler:           a.routes(),
+		Handler:           routes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

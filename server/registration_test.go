@@ -348,7 +348,7 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 		key := []byte("registration-test-key-0123456789")
 		logs := &syncBuffer{}
 		a := &app{client: e.client, log: slog.New(slog.NewTextHandler(logs, nil)), secret: key}
-		srv := httptest.NewServer(a.routes())
+		srv := httptest.NewServer(mustRoutes(t, a))
 		t.Cleanup(srv.Close)
 		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
 		ctx := e.sys()

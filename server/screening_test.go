@@ -756,7 +756,7 @@ func TestScreeningDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = a.routes()
+	srv.Config.Handler = mustRoutes(t, a)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	t.Cleanup(stop)

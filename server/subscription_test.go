@@ -250,7 +250,7 @@ func (e *env) secondInstance(t *testing.T, sm *smartmoveEnv) *httptest.Server {
 	a := &app{client: client, log: slog.New(slog.NewTextHandler(e.logs, nil))}
 	var db *sql.DB = drv.DB()
 	newTestScreening(t, a, db, drv.Dialect(), sm.simURL)
-	srv := httptest.NewServer(a.routes())
+	srv := httptest.NewServer(mustRoutes(t, a))
 	t.Cleanup(srv.Close)
 	return srv
 }
