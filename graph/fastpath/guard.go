@@ -48,8 +48,10 @@ import (
 //     neither a resolver nor, but for those marked method, a method.
 //
 // What it cannot see is a changed marshaler behind the same scalar name
-// (a new Go binding of Time in gqlgen.yml): the differential test
-// (differential_test.go) compares the written bytes with gqlgen's.
+// (a new Go binding of Time in gqlgen.yml), or a field middleware that
+// graph/handler adds around every field: the differential test
+// (differential_test.go) compares the written bytes with gqlgen's, whose
+// side runs both.
 func Check(es graphql.ExecutableSchema) error {
 	if err := checkSchema(es.Schema()); err != nil {
 		return fmt.Errorf("leases fast path: the schema disagrees with its whitelist (graph/fastpath):\n%w", err)
