@@ -18,8 +18,14 @@
 // place. Anything the plan does not cover (another root field, a field
 // outside the whitelist, @defer, a directive other than @skip/@include, a
 // resolver error) is answered by gqlgen as if this package did not exist.
-// A differential test (server/fastpath_test.go) holds the output byte-equal
-// to gqlgen's.
+//
+// The whitelist is kept by hand, so it can drift from the schema: Check
+// (guard.go), run when the extension is used, refuses to start when a
+// whitelisted field is gone, changed type or nullability, takes arguments,
+// carries a directive, or is resolved by a resolver or a method gqlgen's
+// generated code calls. The differential test (differential_test.go, on
+// SQLite and PostgreSQL, over generated selections) holds the output
+// byte-equal to gqlgen's.
 package fastpath
 
 import (
@@ -60,8 +66,9 @@ var _ interface {
 // ExtensionName implements graphql.HandlerExtension.
 func (*Extension) ExtensionName() string { return "LeasesFastPath" }
 
-// Validate implements graphql.HandlerExtension.
-func (*Extension) Validate(graphql.ExecutableSchema) error { return nil }
+// Validate implements graphql.HandlerExtension: it is Check. gqlgen's Use
+// panics on its error; graph/handler calls Check first to return it.
+func (*Extension) Validate(es graphql.ExecutableSchema) error { return Check(es) }
 
 // capture is where the leases field's interceptor leaves the resolver's
 // connection for the operation's response handler.
@@ -175,41 +182,65 @@ const (
 // objectType is one GraphQL object the fast path writes: the types it
 // satisfies (as gqlgen's generated implementors lists: fragments on them
 // apply) and the fields it knows. A field missing here sends the operation
-// to gqlgen.
+// to gqlgen. Check holds this table to the executable schema at start-up.
 type objectType struct {
 	name       string
 	implements []string
-	fields     map[string]kind
+	fields     map[string]fieldDef
 	children   map[kind]*objectType
 }
 
+// fieldDef is a whitelisted field: what to write, and what the writer
+// assumes of gqlgen's field, so that Check can refuse a schema where that
+// no longer holds. typ is the field's GraphQL type: its nullability decides
+// whether a missing value is written as null or left to gqlgen's error.
+// method says that gqlgen reads the field through a method of the ent model
+// (ent's Lease.Tenants, which the writer re-implements) rather than a
+// struct field. No whitelisted field may have a resolver: the writer reads
+// the model, so a resolver's answer would never be given.
+type fieldDef struct {
+	kind   kind
+	typ    string
+	method bool
+}
+
+// rootType is the type of Query.leases as the field interceptor assumes it
+// (the resolver's *ent.LeaseConnection, never null).
+const rootType = "LeaseConnection!"
+
 var (
-	addressType = &objectType{name: "Address", implements: []string{"Address"}, fields: map[string]kind{
-		"street": kStreet, "apt": kApt, "city": kCity, "state": kState, "zip": kZip,
+	addressType = &objectType{name: "Address", implements: []string{"Address"}, fields: map[string]fieldDef{
+		"street": {kStreet, "String!", false}, "apt": {kApt, "String!", false}, "city": {kCity, "String!", false},
+		"state": {kState, "String!", false}, "zip": {kZip, "String!", false},
 	}}
-	tenantType = &objectType{name: "Tenant", implements: []string{"Tenant", "Node"}, fields: map[string]kind{
-		"id": kID, "createdAt": kCreatedAt, "updatedAt": kUpdatedAt, "sourceID": kSourceID,
-		"firstName": kFirstName, "lastName": kLastName, "email": kEmail, "cellPhone": kCellPhone,
-		"homePhone": kHomePhone, "gender": kGender,
-		"previousAddress": kPreviousAddress, "forwardingAddress": kForwardingAddress,
+	tenantType = &objectType{name: "Tenant", implements: []string{"Tenant", "Node"}, fields: map[string]fieldDef{
+		"id": {kID, "ID!", false}, "createdAt": {kCreatedAt, "Time!", false}, "updatedAt": {kUpdatedAt, "Time!", false},
+		"sourceID": {kSourceID, "String!", false}, "firstName": {kFirstName, "String!", false},
+		"lastName": {kLastName, "String!", false}, "email": {kEmail, "String!", false},
+		"cellPhone": {kCellPhone, "String!", false}, "homePhone": {kHomePhone, "String!", false},
+		"gender":          {kGender, "Gender", false},
+		"previousAddress": {kPreviousAddress, "Address", false}, "forwardingAddress": {kForwardingAddress, "Address", false},
 	}, children: map[kind]*objectType{kPreviousAddress: addressType, kForwardingAddress: addressType}}
-	leaseType = &objectType{name: "Lease", implements: []string{"Lease", "Node"}, fields: map[string]kind{
-		"id": kID, "createdAt": kCreatedAt, "updatedAt": kUpdatedAt, "sourceID": kSourceID,
-		"unitAddress": kUnitAddress, "status": kStatus, "leaseStartDate": kLeaseStartDate,
-		"leaseEndDate": kLeaseEndDate, "moveInDate": kMoveInDate, "moveOutDate": kMoveOutDate,
-		"useType": kUseType, "previousAddress": kPreviousAddress, "forwardingAddress": kForwardingAddress,
-		"tenants": kTenants,
+	leaseType = &objectType{name: "Lease", implements: []string{"Lease", "Node"}, fields: map[string]fieldDef{
+		"id": {kID, "ID!", false}, "createdAt": {kCreatedAt, "Time!", false}, "updatedAt": {kUpdatedAt, "Time!", false},
+		"sourceID": {kSourceID, "String!", false}, "unitAddress": {kUnitAddress, "Address", false},
+		"status": {kStatus, "String!", false}, "leaseStartDate": {kLeaseStartDate, "Date!", false},
+		"leaseEndDate": {kLeaseEndDate, "Date", false}, "moveInDate": {kMoveInDate, "Date", false},
+		"moveOutDate": {kMoveOutDate, "Date", false}, "useType": {kUseType, "String!", false},
+		"previousAddress": {kPreviousAddress, "Address", false}, "forwardingAddress": {kForwardingAddress, "Address", false},
+		"tenants": {kTenants, "[Tenant!]", true},
 	}, children: map[kind]*objectType{
 		kUnitAddress: addressType, kPreviousAddress: addressType, kForwardingAddress: addressType, kTenants: tenantType,
 	}}
-	edgeType = &objectType{name: "LeaseEdge", implements: []string{"LeaseEdge"}, fields: map[string]kind{
-		"node": kNode, "cursor": kCursor,
+	edgeType = &objectType{name: "LeaseEdge", implements: []string{"LeaseEdge"}, fields: map[string]fieldDef{
+		"node": {kNode, "Lease", false}, "cursor": {kCursor, "Cursor!", false},
 	}, children: map[kind]*objectType{kNode: leaseType}}
-	pageInfoType = &objectType{name: "PageInfo", implements: []string{"PageInfo"}, fields: map[string]kind{
-		"hasNextPage": kHasNextPage, "hasPreviousPage": kHasPreviousPage, "startCursor": kStartCursor, "endCursor": kEndCursor,
+	pageInfoType = &objectType{name: "PageInfo", implements: []string{"PageInfo"}, fields: map[string]fieldDef{
+		"hasNextPage": {kHasNextPage, "Boolean!", false}, "hasPreviousPage": {kHasPreviousPage, "Boolean!", false},
+		"startCursor": {kStartCursor, "Cursor", false}, "endCursor": {kEndCursor, "Cursor", false},
 	}}
-	connectionType = &objectType{name: "LeaseConnection", implements: []string{"LeaseConnection"}, fields: map[string]kind{
-		"edges": kEdges, "pageInfo": kPageInfo, "totalCount": kTotalCount,
+	connectionType = &objectType{name: "LeaseConnection", implements: []string{"LeaseConnection"}, fields: map[string]fieldDef{
+		"edges": {kEdges, "[LeaseEdge]", false}, "pageInfo": {kPageInfo, "PageInfo!", false}, "totalCount": {kTotalCount, "Int!", false},
 	}, children: map[kind]*objectType{kEdges: edgeType, kPageInfo: pageInfoType}}
 )
 
@@ -270,7 +301,8 @@ func collect(oc *graphql.OperationContext, sel ast.SelectionSet, t *objectType) 
 		if !plain(f) || len(f.Arguments) > 0 {
 			return nil, false
 		}
-		k, ok := t.fields[f.Name]
+		d, ok := t.fields[f.Name]
+		k := d.kind
 		if f.Name == "__typename" {
 			k, ok = kTypename, true
 		}

@@ -87,12 +87,22 @@ type Config struct {
 
 // New serves /graphql: POST and GET over HTTP and the websocket
 // (graphql-transport-ws), mutations in a transaction, errors with
-// extensions.code.
-func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Config) *gqlhandler.Server {
+// extensions.code. It fails when the leases fast path's whitelist
+// disagrees with the schema (fastpath.Check): a server that would answer
+// from it could skip a resolver or a directive on tenants' personal data.
+func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Config) (*gqlhandler.Server, error) {
 	if cfg.Limits == (cost.Limits{}) {
 		cfg.Limits = cost.DefaultLimits()
 	}
-	srv := gqlhandler.New(graph.NewSchema(client, services))
+	schema := graph.NewSchema(client, services)
+	if !cfg.NoFastPath {
+		// gqlgen's Use panics on an extension's Validate error; checked here
+		// first, the caller gets an error to refuse to start with.
+		if err := fastpath.Check(schema); err != nil {
+			return nil, err
+		}
+	}
+	srv := gqlhandler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(fastpath.POST{})
@@ -138,7 +148,7 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 		return errors.New("internal error")
 	})
 	srv.AddTransport(websocketTransport(cfg, log))
-	return srv
+	return srv, nil
 }
 
 // requireWriteForMutations refuses mutations to read-only tokens before any

@@ -8,6 +8,7 @@ package app
 
 import (
 	"context"
+
 	"crypto/rand"
 	"database/sql"
 	"errors"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	gqlhandler "github.com/99designs/gqlgen/graphql/handler"
 
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/riverqueue/river"
@@ -116,6 +119,9 @@ type App struct {
 	partners partners
 	// sockets are the open websockets, closed (1001) when the server stops.
 	sockets *handler.OpenSockets
+	// gql is /graphql's handler, built with the services: the leases fast
+	// path refuses there a schema its whitelist no longer describes.
+	gql *gqlhandler.Server
 	// draining is set on SIGTERM: /readyz answers 503 from then on.
 	draining atomic.Bool
 	health   healthCheck
@@ -220,6 +226,16 @@ func (a *App) buildServices(ctx context.Context) error {
 	}
 	w.Periodic = append(w.Periodic, jobs.AddScreening(workers, scr, cfg.Screening.RefreshInterval))
 	a.work, a.works = w, !a.opts.InsertOnly
+	a.gql, err = handler.New(client, a.Services, a.log, handler.Config{GraphQL: cfg.GraphQL,
+		OperationTimeout: cfg.RequestTimeout, Guard: a.guard, Tenancy: ten, SocketRecheck: cfg.Limits.SocketRecheck,
+		Sockets: a.sockets, NoFastPath: a.opts.NoFastPath, FastPathServed: a.opts.FastPathServed})
+	if err != nil {
+		return fmt.Errorf("the GraphQL handler: %w", err)
+	}
+	a.gql.Use(a.metrics.GraphQL())
+	if a.tracing.On() {
+		a.gql.Use(a.tracing.GraphQL())
+	}
 	return nil
 }
 

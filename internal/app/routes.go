@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	gqlhandler "github.com/99designs/gqlgen/graphql/handler"
-
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
@@ -39,15 +37,9 @@ func (a *App) Handler() http.Handler {
 	timeout := a.cfg.RequestTimeout
 	// A browser app paging /leases?format=csv reads the cursor headers.
 	api := middleware.CORS(a.cfg.CORSOrigins, []string{rest.NextCursorHeader, rest.TotalCountHeader})
-	gql := handler.New(a.client, a.Services, a.log, handler.Config{GraphQL: a.cfg.GraphQL,
-		OperationTimeout: timeout, Guard: a.guard, Tenancy: a.Services.Tenancy, SocketRecheck: a.cfg.Limits.SocketRecheck,
-		Sockets: a.sockets, NoFastPath: a.opts.NoFastPath, FastPathServed: a.opts.FastPathServed})
-	a.serveMetrics(mux, gql)
-	if a.tracing.On() {
-		gql.Use(a.tracing.GraphQL())
-	}
+	a.serveMetrics(mux)
 	mux.Handle("/graphql", api(middleware.Deadline(timeout, graphQLTimedOut, a.opts.Deadline)(
-		middleware.ConsumeBody(a.graphQLAuth(middleware.ReadRest(gql))))))
+		middleware.ConsumeBody(a.graphQLAuth(middleware.ReadRest(a.gql))))))
 	mux.Handle("POST "+screening.PostbackPath+"{key}", &smpostback.Handler{Screening: a.Services.Screening, Guard: a.guard, Log: a.log})
 	if a.partners.pages != nil {
 		mux.Handle("/smartmove/api/", a.partners.pages)
@@ -101,12 +93,11 @@ func (a *App) graphQLAuth(h http.Handler) http.Handler {
 	})
 }
 
-// serveMetrics counts GraphQL operations and mounts /metrics: for a
+// serveMetrics mounts /metrics (the app counts GraphQL operations): for a
 // scraper holding LEASEGRAPH_METRICS_TOKEN, or, in demo mode without one,
 // for anyone (the demo runs on a developer's machine). Otherwise the route
 // does not exist: the counts tell a stranger what clients do.
-func (a *App) serveMetrics(mux *http.ServeMux, gql *gqlhandler.Server) {
-	gql.Use(a.metrics.GraphQL())
+func (a *App) serveMetrics(mux *http.ServeMux) {
 	switch {
 	case a.cfg.MetricsToken != "":
 		mux.Handle("GET /metrics", a.metricsAuth(a.metrics.Handler()))
