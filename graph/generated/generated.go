@@ -2977,6 +2977,17 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../../schema.graphqls", Input: `"""
+The field calls a partner (SmartMove, ...) each time it is asked: a value
+fetched on demand, never stored by leasegraph, or a mutation the partner
+carries out. Each costs LEASEGRAPH_QUERY_PARTNER_FIELD_COST in a query's
+complexity, and one request makes at most LEASEGRAPH_PARTNER_CONCURRENCY such
+calls at once; the others wait their turn. A mutation marked @partner commits
+on its own (a partner call cannot be rolled back), so it must be the only
+field of its operation.
+"""
+directive @partner on FIELD_DEFINITION
+
+"""
 A calendar date without a time, written YYYY-MM-DD (for example 2025-03-31).
 """
 scalar Date
@@ -12716,9 +12727,9 @@ type CreatedScreeningApplication {
 
 extend type ScreeningApplication {
   "The link where the landlord views the reports, fetched from SmartMove when asked (never stored); null until SmartMove has the application. Errors carry PARTNER_ERROR."
-  reportUrl: String
+  reportUrl: String @partner
   "The report status as SmartMove says it now (Pending, InProgress, Ready, RequestDeclined, Error, Expired), fetched when asked; null until SmartMove has the application."
-  reportStatus: String
+  reportStatus: String @partner
 }
 
 extend type Mutation {
@@ -12728,7 +12739,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The order."
     input: CreateScreeningApplicationInput!
-  ): CreatedScreeningApplication!
+  ): CreatedScreeningApplication! @partner
 
   "Orders and pays for a screening in one call; the card goes straight to SmartMove. The same idempotencyKey returns the first result and never charges twice."
   createEmbeddedScreeningApplication(
@@ -12736,7 +12747,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The order."
     input: CreateEmbeddedScreeningApplicationInput!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Adds an applicant by email (only when the tenants pay and the screening is not finished)."
   addScreeningApplicant(
@@ -12746,7 +12757,7 @@ extend type Mutation {
     applicationId: ID!
     "The applicant's email address."
     email: String!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Removes an applicant who has not responded yet and is not the only one."
   removeScreeningApplicant(
@@ -12756,7 +12767,7 @@ extend type Mutation {
     applicationId: ID!
     "The applicant's email address."
     email: String!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Cancels a screening that is not finished."
   cancelScreeningApplication(
@@ -12764,7 +12775,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The screening application."
     id: ID!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Pulls the application's details and report status from SmartMove and stores them (a status never moves backwards)."
   refreshScreeningApplication(
@@ -12772,7 +12783,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The screening application."
     id: ID!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 }
 
 """
