@@ -103,9 +103,9 @@ func table(c *Config) []Setting {
 			"an operation's complexity, about one per value answered (see [Query limits](#query-limits))"),
 		limit("LEASEGRAPH_QUERY_LIST_SIZE", q.ListSize, &l.ListSize, "items a plain list is assumed to hold in the complexity"),
 		limit("LEASEGRAPH_QUERY_PARTNER_FIELD_COST", q.PartnerFieldCost, &l.PartnerFieldCost,
-			"complexity of one partner-backed value (`reportUrl`, `reportStatus`)"),
+			"complexity of one value of a partner-backed field (marked `@partner` in the schema, such as `reportUrl`)"),
 		limit("LEASEGRAPH_PARTNER_CONCURRENCY", q.PartnerConcurrency, &l.PartnerConcurrency,
-			"partner calls (`reportUrl`, `reportStatus`) one request makes at once; the others wait their turn, within the request's deadline"),
+			"partner calls (fields marked `@partner`) one request makes at once; the others wait their turn, within the request's deadline"),
 		{Name: "LEASEGRAPH_MIGRATE", Default: MigrateAuto,
 			Help: "`auto` applies pending schema migrations, River's job tables among them, at start-up and before each command; " +
 				"`off` creates or alters no table, River's included, and refuses to start (or run a command) while any migration " +

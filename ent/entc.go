@@ -19,7 +19,17 @@ import (
 )
 
 func main() {
+	// entgql's pagination template declares a Go alias named after a
+	// renamed node's GraphQL type; Company's is Client, which is ent's entry
+	// point (template/gql_pagination.tmpl).
+	pagination, err := gen.NewTemplate("gql_pagination").Funcs(entgql.TemplateFuncs).ParseFiles("template/gql_pagination.tmpl")
+	if err != nil {
+		log.Fatalf("parsing the pagination template: %v", err)
+	}
 	ex, err := entgql.NewExtension(
+		// Before WithWhereInputs, which adds its template to these.
+		entgql.WithTemplates(entgql.CollectionTemplate, entgql.EnumTemplate, entgql.NodeTemplate, pagination,
+			entgql.TransactionTemplate, entgql.EdgeTemplate, entgql.MutationInputTemplate),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("../graph/ent.graphqls"),
 		entgql.WithConfigPath("../gqlgen.yml"),
@@ -82,6 +92,11 @@ func describe(g *gen.Graph, s *ast.Schema) error {
 		}
 		for _, e := range n.Edges {
 			edges[gqlName+"."+camel(e.Name)] = e.Comment()
+		}
+		// entgql names the objects a renamed node's filter matches by the
+		// ent name, which the API never shows (Company for Client).
+		if w := s.Types[gqlName+"WhereInput"]; w != nil && gqlName != n.Name {
+			w.Description = strings.Replace(w.Description, " "+n.Name+" objects", " "+gqlName+" objects", 1)
 		}
 	}
 	if q := s.Types["Query"]; q != nil && q.Description == "" {

@@ -744,14 +744,14 @@ func (_q *CompanyQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	return nil
 }
 
-type companyPaginateArgs struct {
+type clientPaginateArgs struct {
 	first, last   *int
 	after, before *Cursor
-	opts          []CompanyPaginateOption
+	opts          []ClientPaginateOption
 }
 
-func newCompanyPaginateArgs(rv map[string]any) *companyPaginateArgs {
-	args := &companyPaginateArgs{}
+func newClientPaginateArgs(rv map[string]any) *clientPaginateArgs {
+	args := &clientPaginateArgs{}
 	if rv == nil {
 		return args
 	}
@@ -772,7 +772,7 @@ func newCompanyPaginateArgs(rv map[string]any) *companyPaginateArgs {
 		case map[string]any:
 			var (
 				err1, err2 error
-				order      = &CompanyOrder{Field: &CompanyOrderField{}, Direction: entgql.OrderDirectionAsc}
+				order      = &ClientOrder{Field: &ClientOrderField{}, Direction: entgql.OrderDirectionAsc}
 			)
 			if d, ok := v[directionField]; ok {
 				err1 = order.Direction.UnmarshalGQL(d)
@@ -781,16 +781,16 @@ func newCompanyPaginateArgs(rv map[string]any) *companyPaginateArgs {
 				err2 = order.Field.UnmarshalGQL(f)
 			}
 			if err1 == nil && err2 == nil {
-				args.opts = append(args.opts, WithCompanyOrder(order))
+				args.opts = append(args.opts, WithClientOrder(order))
 			}
-		case *CompanyOrder:
+		case *ClientOrder:
 			if v != nil {
-				args.opts = append(args.opts, WithCompanyOrder(v))
+				args.opts = append(args.opts, WithClientOrder(v))
 			}
 		}
 	}
-	if v, ok := rv[whereField].(*CompanyWhereInput); ok {
-		args.opts = append(args.opts, WithCompanyFilter(v.Filter))
+	if v, ok := rv[whereField].(*ClientWhereInput); ok {
+		args.opts = append(args.opts, WithClientFilter(v.Filter))
 	}
 	return args
 }

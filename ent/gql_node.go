@@ -52,7 +52,7 @@ var cardImplementors = []string{"Card", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Card) IsNode() {}
 
-var companyImplementors = []string{"Company", "Node"}
+var companyImplementors = []string{"Client", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Company) IsNode() {}

@@ -1403,20 +1403,20 @@ func (_m *Card) ToEdge(order *CardOrder) *CardEdge {
 	}
 }
 
-// CompanyEdge is the edge representation of Company.
-type CompanyEdge struct {
+// ClientEdge is the edge representation of Client.
+type ClientEdge struct {
 	Node   *Company `json:"node"`
 	Cursor Cursor   `json:"cursor"`
 }
 
-// CompanyConnection is the connection containing edges to Company.
-type CompanyConnection struct {
-	Edges      []*CompanyEdge `json:"edges"`
-	PageInfo   PageInfo       `json:"pageInfo"`
-	TotalCount int            `json:"totalCount"`
+// ClientConnection is the connection containing edges to Client.
+type ClientConnection struct {
+	Edges      []*ClientEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
 }
 
-func (c *CompanyConnection) build(nodes []*Company, pager *companyPager, after *Cursor, first *int, before *Cursor, last *int) {
+func (c *ClientConnection) build(nodes []*Company, pager *clientPager, after *Cursor, first *int, before *Cursor, last *int) {
 	c.PageInfo.HasNextPage = before != nil
 	c.PageInfo.HasPreviousPage = after != nil
 	if first != nil && *first+1 == len(nodes) {
@@ -1437,10 +1437,10 @@ func (c *CompanyConnection) build(nodes []*Company, pager *companyPager, after *
 			return nodes[i]
 		}
 	}
-	c.Edges = make([]*CompanyEdge, len(nodes))
+	c.Edges = make([]*ClientEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &CompanyEdge{
+		c.Edges[i] = &ClientEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
@@ -1454,30 +1454,30 @@ func (c *CompanyConnection) build(nodes []*Company, pager *companyPager, after *
 	}
 }
 
-// CompanyPaginateOption enables pagination customization.
-type CompanyPaginateOption func(*companyPager) error
+// ClientPaginateOption enables pagination customization.
+type ClientPaginateOption func(*clientPager) error
 
-// WithCompanyOrder configures pagination ordering.
-func WithCompanyOrder(order *CompanyOrder) CompanyPaginateOption {
+// WithClientOrder configures pagination ordering.
+func WithClientOrder(order *ClientOrder) ClientPaginateOption {
 	if order == nil {
-		order = DefaultCompanyOrder
+		order = DefaultClientOrder
 	}
 	o := *order
-	return func(pager *companyPager) error {
+	return func(pager *clientPager) error {
 		if err := o.Direction.Validate(); err != nil {
 			return err
 		}
 		if o.Field == nil {
-			o.Field = DefaultCompanyOrder.Field
+			o.Field = DefaultClientOrder.Field
 		}
 		pager.order = &o
 		return nil
 	}
 }
 
-// WithCompanyFilter configures pagination filter.
-func WithCompanyFilter(filter func(*CompanyQuery) (*CompanyQuery, error)) CompanyPaginateOption {
-	return func(pager *companyPager) error {
+// WithClientFilter configures pagination filter.
+func WithClientFilter(filter func(*CompanyQuery) (*CompanyQuery, error)) ClientPaginateOption {
+	return func(pager *clientPager) error {
 		if filter == nil {
 			return errors.New("CompanyQuery filter cannot be nil")
 		}
@@ -1486,55 +1486,55 @@ func WithCompanyFilter(filter func(*CompanyQuery) (*CompanyQuery, error)) Compan
 	}
 }
 
-type companyPager struct {
+type clientPager struct {
 	reverse bool
-	order   *CompanyOrder
+	order   *ClientOrder
 	filter  func(*CompanyQuery) (*CompanyQuery, error)
 }
 
-func newCompanyPager(opts []CompanyPaginateOption, reverse bool) (*companyPager, error) {
-	pager := &companyPager{reverse: reverse}
+func newClientPager(opts []ClientPaginateOption, reverse bool) (*clientPager, error) {
+	pager := &clientPager{reverse: reverse}
 	for _, opt := range opts {
 		if err := opt(pager); err != nil {
 			return nil, err
 		}
 	}
 	if pager.order == nil {
-		pager.order = DefaultCompanyOrder
+		pager.order = DefaultClientOrder
 	}
 	return pager, nil
 }
 
-func (p *companyPager) applyFilter(query *CompanyQuery) (*CompanyQuery, error) {
+func (p *clientPager) applyFilter(query *CompanyQuery) (*CompanyQuery, error) {
 	if p.filter != nil {
 		return p.filter(query)
 	}
 	return query, nil
 }
 
-func (p *companyPager) toCursor(_m *Company) Cursor {
+func (p *clientPager) toCursor(_m *Company) Cursor {
 	return p.order.Field.toCursor(_m)
 }
 
-func (p *companyPager) applyCursors(query *CompanyQuery, after, before *Cursor) (*CompanyQuery, error) {
+func (p *clientPager) applyCursors(query *CompanyQuery, after, before *Cursor) (*CompanyQuery, error) {
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCompanyOrder.Field.column, p.order.Field.column, direction) {
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultClientOrder.Field.column, p.order.Field.column, direction) {
 		query = query.Where(predicate)
 	}
 	return query, nil
 }
 
-func (p *companyPager) applyOrder(query *CompanyQuery) *CompanyQuery {
+func (p *clientPager) applyOrder(query *CompanyQuery) *CompanyQuery {
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
 	}
 	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
-	if p.order.Field != DefaultCompanyOrder.Field {
-		query = query.Order(DefaultCompanyOrder.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultClientOrder.Field {
+		query = query.Order(DefaultClientOrder.Field.toTerm(direction.OrderTermOption()))
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -1542,7 +1542,7 @@ func (p *companyPager) applyOrder(query *CompanyQuery) *CompanyQuery {
 	return query
 }
 
-func (p *companyPager) orderExpr(query *CompanyQuery) sql.Querier {
+func (p *clientPager) orderExpr(query *CompanyQuery) sql.Querier {
 	direction := p.order.Direction
 	if p.reverse {
 		direction = direction.Reverse()
@@ -1552,28 +1552,28 @@ func (p *companyPager) orderExpr(query *CompanyQuery) sql.Querier {
 	}
 	return sql.ExprFunc(func(b *sql.Builder) {
 		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
-		if p.order.Field != DefaultCompanyOrder.Field {
-			b.Comma().Ident(DefaultCompanyOrder.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultClientOrder.Field {
+			b.Comma().Ident(DefaultClientOrder.Field.column).Pad().WriteString(string(direction))
 		}
 	})
 }
 
-// Paginate executes the query and returns a relay based cursor connection to Company.
+// Paginate executes the query and returns a relay based cursor connection to Client.
 func (_m *CompanyQuery) Paginate(
 	ctx context.Context, after *Cursor, first *int,
-	before *Cursor, last *int, opts ...CompanyPaginateOption,
-) (*CompanyConnection, error) {
+	before *Cursor, last *int, opts ...ClientPaginateOption,
+) (*ClientConnection, error) {
 	if err := validateFirstLast(first, last); err != nil {
 		return nil, err
 	}
-	pager, err := newCompanyPager(opts, last != nil)
+	pager, err := newClientPager(opts, last != nil)
 	if err != nil {
 		return nil, err
 	}
 	if _m, err = pager.applyFilter(_m); err != nil {
 		return nil, err
 	}
-	conn := &CompanyConnection{Edges: []*CompanyEdge{}}
+	conn := &ClientConnection{Edges: []*ClientEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
@@ -1613,7 +1613,7 @@ func (_m *CompanyQuery) Paginate(
 
 var (
 	// CompanyOrderFieldCreatedAt orders Company by created_at.
-	CompanyOrderFieldCreatedAt = &CompanyOrderField{
+	CompanyOrderFieldCreatedAt = &ClientOrderField{
 		Value: func(_m *Company) (ent.Value, error) {
 			return _m.CreatedAt, nil
 		},
@@ -1627,7 +1627,7 @@ var (
 		},
 	}
 	// CompanyOrderFieldUpdatedAt orders Company by updated_at.
-	CompanyOrderFieldUpdatedAt = &CompanyOrderField{
+	CompanyOrderFieldUpdatedAt = &ClientOrderField{
 		Value: func(_m *Company) (ent.Value, error) {
 			return _m.UpdatedAt, nil
 		},
@@ -1641,7 +1641,7 @@ var (
 		},
 	}
 	// CompanyOrderFieldName orders Company by name.
-	CompanyOrderFieldName = &CompanyOrderField{
+	CompanyOrderFieldName = &ClientOrderField{
 		Value: func(_m *Company) (ent.Value, error) {
 			return _m.Name, nil
 		},
@@ -1657,7 +1657,7 @@ var (
 )
 
 // String implement fmt.Stringer interface.
-func (f CompanyOrderField) String() string {
+func (f ClientOrderField) String() string {
 	var str string
 	switch f.column {
 	case CompanyOrderFieldCreatedAt.column:
@@ -1671,15 +1671,15 @@ func (f CompanyOrderField) String() string {
 }
 
 // MarshalGQL implements graphql.Marshaler interface.
-func (f CompanyOrderField) MarshalGQL(w io.Writer) {
+func (f ClientOrderField) MarshalGQL(w io.Writer) {
 	io.WriteString(w, strconv.Quote(f.String()))
 }
 
 // UnmarshalGQL implements graphql.Unmarshaler interface.
-func (f *CompanyOrderField) UnmarshalGQL(v interface{}) error {
+func (f *ClientOrderField) UnmarshalGQL(v interface{}) error {
 	str, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("CompanyOrderField %T must be a string", v)
+		return fmt.Errorf("ClientOrderField %T must be a string", v)
 	}
 	switch str {
 	case "CREATED_AT":
@@ -1689,13 +1689,13 @@ func (f *CompanyOrderField) UnmarshalGQL(v interface{}) error {
 	case "NAME":
 		*f = *CompanyOrderFieldName
 	default:
-		return fmt.Errorf("%s is not a valid CompanyOrderField", str)
+		return fmt.Errorf("%s is not a valid ClientOrderField", str)
 	}
 	return nil
 }
 
-// CompanyOrderField defines the ordering field of Company.
-type CompanyOrderField struct {
+// ClientOrderField defines the ordering field of Company.
+type ClientOrderField struct {
 	// Value extracts the ordering value from the given Company.
 	Value    func(*Company) (ent.Value, error)
 	column   string // field or computed.
@@ -1703,16 +1703,16 @@ type CompanyOrderField struct {
 	toCursor func(*Company) Cursor
 }
 
-// CompanyOrder defines the ordering of Company.
-type CompanyOrder struct {
-	Direction OrderDirection     `json:"direction"`
-	Field     *CompanyOrderField `json:"field"`
+// ClientOrder defines the ordering of Company.
+type ClientOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *ClientOrderField `json:"field"`
 }
 
-// DefaultCompanyOrder is the default ordering of Company.
-var DefaultCompanyOrder = &CompanyOrder{
+// DefaultClientOrder is the default ordering of Company.
+var DefaultClientOrder = &ClientOrder{
 	Direction: entgql.OrderDirectionAsc,
-	Field: &CompanyOrderField{
+	Field: &ClientOrderField{
 		Value: func(_m *Company) (ent.Value, error) {
 			return _m.ID, nil
 		},
@@ -1724,12 +1724,12 @@ var DefaultCompanyOrder = &CompanyOrder{
 	},
 }
 
-// ToEdge converts Company into CompanyEdge.
-func (_m *Company) ToEdge(order *CompanyOrder) *CompanyEdge {
+// ToEdge converts Client into ClientEdge.
+func (_m *Company) ToEdge(order *ClientOrder) *ClientEdge {
 	if order == nil {
-		order = DefaultCompanyOrder
+		order = DefaultClientOrder
 	}
-	return &CompanyEdge{
+	return &ClientEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -116,8 +116,8 @@ type APITokenWhereInput struct {
 	RevokedAtNotNil bool        `json:"revokedAtNotNil,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -531,8 +531,8 @@ type ApplicantWhereInput struct {
 	RequestExpiresAtNotNil bool        `json:"requestExpiresAtNotNil,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "application" edge predicates.
 	HasApplication     *bool                             `json:"hasApplication,omitempty"`
@@ -971,8 +971,8 @@ type BanWhereInput struct {
 	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1352,8 +1352,8 @@ type CardWhereInput struct {
 	ExpYearLTE   *int  `json:"expYearLTE,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "prospect" edge predicates.
 	HasProspect     *bool                 `json:"hasProspect,omitempty"`
@@ -1676,12 +1676,12 @@ func (i *CardWhereInput) P() (predicate.Card, error) {
 	}
 }
 
-// CompanyWhereInput represents a where input for filtering Company queries.
-type CompanyWhereInput struct {
-	Predicates []predicate.Company  `json:"-"`
-	Not        *CompanyWhereInput   `json:"not,omitempty"`
-	Or         []*CompanyWhereInput `json:"or,omitempty"`
-	And        []*CompanyWhereInput `json:"and,omitempty"`
+// ClientWhereInput represents a where input for filtering Company queries.
+type ClientWhereInput struct {
+	Predicates []predicate.Company `json:"-"`
+	Not        *ClientWhereInput   `json:"not,omitempty"`
+	Or         []*ClientWhereInput `json:"or,omitempty"`
+	And        []*ClientWhereInput `json:"and,omitempty"`
 
 	// "id" field predicates.
 	ID      *int  `json:"id,omitempty"`
@@ -1764,18 +1764,18 @@ type CompanyWhereInput struct {
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
-func (i *CompanyWhereInput) AddPredicates(predicates ...predicate.Company) {
+func (i *ClientWhereInput) AddPredicates(predicates ...predicate.Company) {
 	i.Predicates = append(i.Predicates, predicates...)
 }
 
-// Filter applies the CompanyWhereInput filter on the CompanyQuery builder.
-func (i *CompanyWhereInput) Filter(q *CompanyQuery) (*CompanyQuery, error) {
+// Filter applies the ClientWhereInput filter on the CompanyQuery builder.
+func (i *ClientWhereInput) Filter(q *CompanyQuery) (*CompanyQuery, error) {
 	if i == nil {
 		return q, nil
 	}
 	p, err := i.P()
 	if err != nil {
-		if err == ErrEmptyCompanyWhereInput {
+		if err == ErrEmptyClientWhereInput {
 			return q, nil
 		}
 		return nil, err
@@ -1783,12 +1783,12 @@ func (i *CompanyWhereInput) Filter(q *CompanyQuery) (*CompanyQuery, error) {
 	return q.Where(p), nil
 }
 
-// ErrEmptyCompanyWhereInput is returned in case the CompanyWhereInput is empty.
-var ErrEmptyCompanyWhereInput = errors.New("ent: empty predicate CompanyWhereInput")
+// ErrEmptyClientWhereInput is returned in case the ClientWhereInput is empty.
+var ErrEmptyClientWhereInput = errors.New("ent: empty predicate ClientWhereInput")
 
 // P returns a predicate for filtering companies.
 // An error is returned if the input is empty or invalid.
-func (i *CompanyWhereInput) P() (predicate.Company, error) {
+func (i *ClientWhereInput) P() (predicate.Company, error) {
 	var predicates []predicate.Company
 	if i.Not != nil {
 		p, err := i.Not.P()
@@ -2038,7 +2038,7 @@ func (i *CompanyWhereInput) P() (predicate.Company, error) {
 
 	switch len(predicates) {
 	case 0:
-		return nil, ErrEmptyCompanyWhereInput
+		return nil, ErrEmptyClientWhereInput
 	case 1:
 		return predicates[0], nil
 	default:
@@ -2111,8 +2111,8 @@ type InboundEventWhereInput struct {
 	OutcomeNotIn []inboundevent.Outcome `json:"outcomeNotIn,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "screening_application" edge predicates.
 	HasScreeningApplication     *bool                             `json:"hasScreeningApplication,omitempty"`
@@ -2526,8 +2526,8 @@ type IntegrationJobWhereInput struct {
 	NextAttemptAtNotNil bool        `json:"nextAttemptAtNotNil,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "prospect" edge predicates.
 	HasProspect     *bool                 `json:"hasProspect,omitempty"`
@@ -3198,8 +3198,8 @@ type LeaseWhereInput struct {
 	RemovedAtNotNil bool        `json:"removedAtNotNil,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "property" edge predicates.
 	HasProperty     *bool                 `json:"hasProperty,omitempty"`
@@ -3877,8 +3877,8 @@ type LeaseSyncWhereInput struct {
 	LastErrorContainsFold *string  `json:"lastErrorContainsFold,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4430,8 +4430,8 @@ type PropertyWhereInput struct {
 	ShowingModeNotIn []property.ShowingMode `json:"showingModeNotIn,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "leases" edge predicates.
 	HasLeases     *bool              `json:"hasLeases,omitempty"`
@@ -5159,8 +5159,8 @@ type ProspectWhereInput struct {
 	PropexoLeaseIDContainsFold *string  `json:"propexoLeaseIDContainsFold,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "property" edge predicates.
 	HasProperty     *bool                 `json:"hasProperty,omitempty"`
@@ -6499,8 +6499,8 @@ type RegistrationWhereInput struct {
 	SmsNotesContainsFold *string  `json:"smsNotesContainsFold,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "prospect" edge predicates.
 	HasProspect     *bool                 `json:"hasProspect,omitempty"`
@@ -7076,8 +7076,8 @@ type ScreeningApplicationWhereInput struct {
 	LastRefreshedAtNotNil bool        `json:"lastRefreshedAtNotNil,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "applicants" edge predicates.
 	HasApplicants     *bool                  `json:"hasApplicants,omitempty"`
@@ -7811,8 +7811,8 @@ type TenantWhereInput struct {
 	PropexoIDContainsFold *string  `json:"propexoIDContainsFold,omitempty"`
 
 	// "client" edge predicates.
-	HasClient     *bool                `json:"hasClient,omitempty"`
-	HasClientWith []*CompanyWhereInput `json:"hasClientWith,omitempty"`
+	HasClient     *bool               `json:"hasClient,omitempty"`
+	HasClientWith []*ClientWhereInput `json:"hasClientWith,omitempty"`
 
 	// "lease" edge predicates.
 	HasLease     *bool              `json:"hasLease,omitempty"`

@@ -27,7 +27,7 @@ type IntegrationJob struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// The client that owns this row.
 	ClientID int `json:"client_id,omitempty"`
-	// What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Company.leaseSync.
+	// What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Client.leaseSync.
 	Kind integrationjob.Kind `json:"kind,omitempty"`
 	// QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
 	Status integrationjob.Status `json:"status,omitempty"`

@@ -34,8 +34,8 @@ func (r *queryResolver) Bans(ctx context.Context, after *entgql.Cursor[int], fir
 }
 
 // Clients is the resolver for the clients field.
-func (r *queryResolver) Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) (*ent.CompanyConnection, error) {
-	return r.client.Company.Query().Paginate(ctx, after, first, before, last, ent.WithCompanyOrder(orderBy), ent.WithCompanyFilter(where.Filter))
+func (r *queryResolver) Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClientOrder, where *ent.ClientWhereInput) (*ent.ClientConnection, error) {
+	return r.client.Company.Query().Paginate(ctx, after, first, before, last, ent.WithClientOrder(orderBy), ent.WithClientFilter(where.Filter))
 }
 
 // IntegrationJobs is the resolver for the integrationJobs field.
@@ -63,8 +63,8 @@ func (r *queryResolver) ScreeningApplications(ctx context.Context, after *entgql
 	return r.client.ScreeningApplication.Query().Paginate(ctx, after, first, before, last, ent.WithScreeningApplicationOrder(orderBy), ent.WithScreeningApplicationFilter(where.Filter))
 }
 
-// Company returns generated.CompanyResolver implementation.
-func (r *Resolver) Company() generated.CompanyResolver { return &companyResolver{r} }
+// Client returns generated.ClientResolver implementation.
+func (r *Resolver) Client() generated.ClientResolver { return &clientResolver{r} }
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
@@ -75,7 +75,7 @@ func (r *Resolver) ScreeningApplication() generated.ScreeningApplicationResolver
 }
 
 type (
-	companyResolver              struct{ *Resolver }
+	clientResolver               struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	screeningApplicationResolver struct{ *Resolver }
 )

@@ -17,12 +17,12 @@ import (
 )
 
 // LeaseSync is the resolver for the leaseSync field.
-func (r *companyResolver) LeaseSync(ctx context.Context, obj *ent.Company) (*ent.LeaseSync, error) {
+func (r *clientResolver) LeaseSync(ctx context.Context, obj *ent.Company) (*ent.LeaseSync, error) {
 	return r.svc.LeaseSync.State(ctx, obj.ID)
 }
 
 // LeaseSyncJobs is the resolver for the leaseSyncJobs field.
-func (r *companyResolver) LeaseSyncJobs(ctx context.Context, obj *ent.Company, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.IntegrationJobConnection, error) {
+func (r *clientResolver) LeaseSyncJobs(ctx context.Context, obj *ent.Company, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.IntegrationJobConnection, error) {
 	// The viewer scopes the rows as for integrationJobs; the client's id
 	// picks this company's among a platform admin's.
 	return r.client.IntegrationJob.Query().

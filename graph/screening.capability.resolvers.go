@@ -58,12 +58,12 @@ func (r *mutationResolver) RefreshScreeningApplication(ctx context.Context, idem
 
 // ReportURL is the resolver for the reportUrl field.
 func (r *screeningApplicationResolver) ReportURL(ctx context.Context, obj *ent.ScreeningApplication) (*string, error) {
-	return partnerCall(ctx, func(ctx context.Context) (*string, error) { return r.svc.Screening.ReportURL(ctx, obj) })
+	return r.svc.Screening.ReportURL(ctx, obj)
 }
 
 // ReportStatus is the resolver for the reportStatus field.
 func (r *screeningApplicationResolver) ReportStatus(ctx context.Context, obj *ent.ScreeningApplication) (*string, error) {
-	return partnerCall(ctx, func(ctx context.Context) (*string, error) { return r.svc.Screening.ReportStatus(ctx, obj) })
+	return r.svc.Screening.ReportStatus(ctx, obj)
 }
 
 // ScreeningApplicationUpdated is the resolver for the screeningApplicationUpdated field.

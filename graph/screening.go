@@ -1,10 +1,8 @@
 package graph
 
 import (
-	"context"
 	"strings"
 
-	"github.com/leasegraph/leasegraph/graph/cost"
 	"github.com/leasegraph/leasegraph/graph/model"
 	"github.com/leasegraph/leasegraph/smartmove"
 )
@@ -42,21 +40,4 @@ func screeningCard(c *model.ScreeningCardInput) *smartmove.CreditCard {
 		FirstName: c.FirstName, LastName: c.LastName, CardType: smartmove.CreditCardType(strings.ToLower(string(c.CardType))),
 		CardNumber: c.CardNumber, CardSecurity: c.CardSecurity, ExpireMonth: c.ExpireMonth, ExpireYear: c.ExpireYear,
 	}
-}
-
-// PartnerFields are answered by a call to SmartMove each time they are
-// asked: the query cost counts each as a partner call.
-var PartnerFields = []string{"ScreeningApplication.reportUrl", "ScreeningApplication.reportStatus"}
-
-// partnerCall runs call once the request may make one more partner call
-// (cost.AcquirePartner): a page of applications asking reportUrl must not
-// open a connection to SmartMove per row at once.
-func partnerCall[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
-	release, err := cost.AcquirePartner(ctx)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	defer release()
-	return call(ctx)
 }

@@ -27,7 +27,7 @@ const leaseSyncJobFields = `id kind status attempts lastError nextAttemptAt`
 // A failing lease sync shows like any integration job: syncLeasesNow
 // names its run, which Propexo's 500s on /v1/leases/ leave QUEUED with the
 // error and the retry's time; once Propexo answers again the retry ends it
-// SUCCEEDED. The run is on the client's Company.leaseSyncJobs and in
+// SUCCEEDED. The run is on the client's Client.leaseSyncJobs and in
 // integrationJobs; another client's token sees neither.
 func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
@@ -117,7 +117,7 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 			found = found || ed.Node.ID == run.ID && ed.Node.Status == "SUCCEEDED"
 		}
 		if !found || c.LeaseSync == nil || c.LeaseSync.LeasesSynced != 1 {
-			t.Fatalf("Company.leaseSyncJobs %+v, leaseSync %+v: want the run SUCCEEDED and its lease counted", c.LeaseSyncJobs, c.LeaseSync)
+			t.Fatalf("Client.leaseSyncJobs %+v, leaseSync %+v: want the run SUCCEEDED and its lease counted", c.LeaseSyncJobs, c.LeaseSync)
 		}
 
 		// A failed run is not a prospect delivery: retryIntegrationJob

@@ -80,3 +80,51 @@ func TestSchemaIsDocumented(t *testing.T) {
 		}
 	})
 }
+
+// TestSchemaClientType: a tenant organisation is a Client in the API, as
+// its queries and mutations say (clients, clientId, createClient); the ent
+// schema's name, Company, appears nowhere. node(id:) resolves a client's id
+// to a Client whose fields a fragment on Client loads (ent's field
+// collection selects columns by the GraphQL type name).
+func TestSchemaClientType(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		id, token := e.newClient("Acme Homes")
+		var types struct {
+			Client, Company *struct{ Name string }
+			Connection      *struct{ Name string } `json:"connection"`
+			Where           *struct{ Name string } `json:"where"`
+		}
+		e.mustGQL(token, `{
+			Client: __type(name: "Client") { name }
+			Company: __type(name: "Company") { name }
+			connection: __type(name: "ClientConnection") { name }
+			where: __type(name: "ClientWhereInput") { name } }`, nil, &types)
+		if types.Client == nil || types.Connection == nil || types.Where == nil || types.Company != nil {
+			t.Fatalf("types Client %v, ClientConnection %v, ClientWhereInput %v, Company %v: want the Client ones only",
+				types.Client, types.Connection, types.Where, types.Company)
+		}
+		type client struct {
+			Typename       string `json:"__typename"`
+			ID, Name       string
+			MoveInStatuses []string
+		}
+		var out struct {
+			Node    client
+			Nodes   []client
+			Clients struct{ Edges []struct{ Node client } }
+		}
+		e.mustGQL(token, `query($id: ID!) {
+			node(id: $id) { __typename id ... on Client { name moveInStatuses } }
+			nodes(ids: [$id]) { __typename id ... on Client { name moveInStatuses } }
+			clients(where: {name: "Acme Homes"}) { edges { node { __typename id name moveInStatuses } } } }`,
+			map[string]any{"id": gid(id)}, &out)
+		if len(out.Nodes) != 1 || len(out.Clients.Edges) != 1 {
+			t.Fatalf("nodes %+v, clients %+v: want the client once each", out.Nodes, out.Clients.Edges)
+		}
+		for what, c := range map[string]client{"node": out.Node, "nodes": out.Nodes[0], "clients": out.Clients.Edges[0].Node} {
+			if c.Typename != "Client" || c.ID != gid(id) || c.Name != "Acme Homes" || len(c.MoveInStatuses) == 0 {
+				t.Errorf("%s: %+v, want the Client %d with its name and status set", what, c, id)
+			}
+		}
+	})
+}

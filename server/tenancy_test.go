@@ -659,8 +659,8 @@ func TestIsolation(t *testing.T) {
 
 		cases := []isolationCase{
 			// node and nodes with B's global ids
-			{name: "node/client", query: `query($id: ID!) { node(id: $id) { id ... on Company { name moveInStatuses } } }`, vars: id(func(x target) int { return x.Client }), check: notFound},
-			{name: "node/client properties", query: `query($id: ID!) { node(id: $id) { ... on Company { properties { totalCount edges { node { id tag } } } } } }`, vars: id(func(x target) int { return x.Client }), check: notFound},
+			{name: "node/client", query: `query($id: ID!) { node(id: $id) { id ... on Client { name moveInStatuses } } }`, vars: id(func(x target) int { return x.Client }), check: notFound},
+			{name: "node/client properties", query: `query($id: ID!) { node(id: $id) { ... on Client { properties { totalCount edges { node { id tag } } } } } }`, vars: id(func(x target) int { return x.Client }), check: notFound},
 			{name: "node/property", query: `query($id: ID!) { node(id: $id) { id ... on Property { tag name address { street apt } } } }`, vars: id(func(x target) int { return x.Property }), check: notFound},
 			{name: "node/property leases", query: `query($id: ID!) { node(id: $id) { ... on Property { leases { totalCount edges { node { id sourceID } } } } } }`, vars: id(func(x target) int { return x.Property }), check: notFound},
 			{name: "node/lease", query: `query($id: ID!) { node(id: $id) { id ... on Lease { sourceID status extra tenants { id firstName } } } }`, vars: id(func(x target) int { return x.Lease }), check: notFound},

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
-// The transaction rule for mutations (server/transactions.go), over HTTP and
-// the websocket: an operation's mutations commit together or not at all; a
-// partner (screening) mutation must be alone in its operation, and any other
-// mix is refused before a resolver or a SQL statement runs.
+// The transaction rule for mutations (graph/handler/transactions.go), over
+// HTTP and the websocket: an operation's mutations commit together or not at
+// all; a partner mutation (marked @partner in the schema: the screening ones)
+// must be alone in its operation, and any other mix is refused before a
+// resolver or a SQL statement runs.
 
 const twoBans = `mutation($first: String!, $second: String!) {
 	a: addBan(input: {email: $first, reason: "t"}) { id email }
@@ -146,31 +146,6 @@ func TestPartnerMutationMustBeAlone(t *testing.T) {
 			t.Fatalf("%d applications (%v), want 2", n, err)
 		}
 		e.noInternalErrors()
-	})
-}
-
-// TestPartnerMutationsAreKnown: every name in partnerMutations is a
-// mutation of the schema (a renamed one would silently run inside the
-// GraphQL transaction), and every mutation that calls SmartMove is listed.
-func TestPartnerMutationsAreKnown(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("A")
-		var out struct {
-			Type struct{ Fields []struct{ Name string } } `json:"__type"`
-		}
-		e.mustGQL(token, `{ __type(name: "Mutation") { fields { name } } }`, nil, &out)
-		names := map[string]bool{}
-		for _, f := range out.Type.Fields {
-			names[f.Name] = true
-			if strings.Contains(strings.ToLower(f.Name), "screening") && !handler.PartnerMutations[f.Name] {
-				t.Errorf("%s looks like a SmartMove call but is not in partnerMutations", f.Name)
-			}
-		}
-		for name := range handler.PartnerMutations {
-			if !names[name] {
-				t.Errorf("partnerMutations names %s, which the schema does not have", name)
-			}
-		}
 	})
 }
 

@@ -11,8 +11,10 @@ import (
 	"github.com/leasegraph/leasegraph/leases/statusset"
 )
 
-// Company is the Client of the API (ent reserves the name Client for its
-// generated entry point): GraphQL and the documentation call it Client.
+// Company is a client of leasegraph. ent refuses a schema named Client (its
+// generated entry point), so only ent's code says Company: the GraphQL type
+// is Client (entgql.Type below, bound to ent.Company), like every query,
+// argument and mutation that names one (clients, clientId, createClient).
 type Company struct{ ent.Schema }
 
 // Mixin of the Company.
@@ -93,6 +95,7 @@ func (Company) Indexes() []ent.Index {
 func (Company) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		schema.Comment("A client of leasegraph: a property-management company using the API. It owns every other row: properties, leases, tenants, prospects and API tokens."),
+		entgql.Type("Client"),
 		entgql.RelayConnection(),
 		entgql.QueryField("clients").Description("Clients visible to the caller: its own client, or every client for a platform admin."),
 	}

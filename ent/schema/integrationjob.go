@@ -21,7 +21,7 @@ func (IntegrationJob) Mixin() []ent.Mixin {
 func (IntegrationJob) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("kind").Values("SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT", "LEASE_SYNC").
-			Comment("What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Company.leaseSync.").
+			Comment("What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Client.leaseSync.").
 			Annotations(entgql.Type("IntegrationJobKind"), entgql.OrderField("KIND")),
 		field.Enum("status").Values("QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT").Default("QUEUED").
 			Comment("QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).").
@@ -78,7 +78,7 @@ func (IntegrationJob) Annotations() []schema.Annotation {
 }
 
 // Indexes of the IntegrationJob: a client's runs of one kind, newest first
-// (Company.leaseSyncJobs, and the lease sync's own lookups every period),
+// (Client.leaseSyncJobs, and the lease sync's own lookups every period),
 // without scanning every client's deliveries.
 func (IntegrationJob) Indexes() []ent.Index {
 	return []ent.Index{

@@ -12,7 +12,9 @@
 //   - after validation, it refuses a plain list selected within itself
 //     (tenants { lease { tenants } }) and computes the operation's
 //     complexity, in which every list counts: a connection by its page size,
-//     a plain list by ListSize, a partner-backed field by PartnerFieldCost.
+//     a plain list by ListSize, a partner-backed field (one the schema marks
+//     @partner) by PartnerFieldCost, which the request also makes wait for
+//     one of its PartnerConcurrency partner-call slots.
 package cost
 
 import (

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // introspectionQuery is GraphiQL's (graphql-js getIntrospectionQuery with
@@ -144,28 +146,116 @@ func TestRootFieldsByResponseName(t *testing.T) {
 // request's context.
 func TestAcquirePartner(t *testing.T) {
 	e := &Extension{Limits: Limits{PartnerConcurrency: 1}}
-	var ctx context.Context
-	e.InterceptOperation(context.Background(), func(c context.Context) graphql.ResponseHandler {
-		ctx = c
-		return nil
-	})
-	release, err := AcquirePartner(ctx)
+	ctx := operation(e)
+	release, err := acquirePartner(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	waiting, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if _, err := AcquirePartner(waiting); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := acquirePartner(waiting); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second call while the first runs: %v", err)
 	}
 	release()
-	if release, err = AcquirePartner(ctx); err != nil {
+	if release, err = acquirePartner(ctx); err != nil {
 		t.Fatalf("after release: %v", err)
 	}
 	release()
 	// Outside an operation nothing is capped.
-	if _, err := AcquirePartner(context.Background()); err != nil {
+	if _, err := acquirePartner(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// operation is the context e gives an operation's resolvers.
+func operation(e *Extension) context.Context {
+	var ctx context.Context
+	e.InterceptOperation(context.Background(), func(c context.Context) graphql.ResponseHandler {
+		ctx = c
+		return nil
+	})
+	return ctx
+}
+
+// partnerSchema has one field marked @partner (Report.url) beside an
+// unmarked one of the same type (Report.status).
+const partnerSchema = `
+directive @partner on FIELD_DEFINITION
+type Query { report: Report reports: [Report!]! }
+type Report { url: String @partner status: String }
+`
+
+func partnerExtension(t *testing.T, sdl string) (*Extension, error) {
+	t.Helper()
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "partner.graphqls", Input: sdl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := &graphql.ExecutableSchemaMock{
+		SchemaFunc:     func() *ast.Schema { return schema },
+		ComplexityFunc: func(context.Context, string, string, int, map[string]any) (int, bool) { return 0, false },
+	}
+	e := &Extension{Limits: Limits{ListSize: 10, PartnerFieldCost: 1000, PartnerConcurrency: 1}}
+	return e, e.Validate(es)
+}
+
+// The schema alone says which fields call a partner: a field marked
+// @partner costs PartnerFieldCost per value and waits for a partner-call
+// slot; an unmarked field of the same type costs 1 and never waits.
+func TestPartnerFieldsAreMarkedInTheSchema(t *testing.T) {
+	e, err := partnerExtension(t, partnerSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for query, want := range map[string]int{
+		`{ report { url } }`:           1 + 1000,
+		`{ report { status } }`:        1 + 1,
+		`{ report { url status } }`:    1 + 1000 + 1,
+		`{ reports { url } }`:          1 + 10*1000,
+		`{ reports { status } }`:       1 + 10*1,
+		`{ report { a: url b: url } }`: 1 + 2*1000,
+	} {
+		doc, errs := gqlparser.LoadQueryWithRules(e.weighted.Schema(), query, nil)
+		if errs != nil {
+			t.Fatalf("%s: %v", query, errs)
+		}
+		if got := Complexity(context.Background(), e, &graphql.OperationContext{Operation: doc.Operations[0]}); got != want {
+			t.Errorf("%s: complexity %d, want %d", query, got, want)
+		}
+	}
+
+	// The operation's one slot is taken: the marked field waits for it (and
+	// gives up with its context), the unmarked one runs at once.
+	ctx := operation(e)
+	release, err := acquirePartner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	report := e.weighted.Schema().Types["Report"]
+	field := func(name string) (context.Context, context.CancelFunc) {
+		fc := &graphql.FieldContext{Object: "Report", Field: graphql.CollectedField{
+			Field: &ast.Field{Name: name, Definition: report.Fields.ForName(name), ObjectDefinition: report}}}
+		return context.WithTimeout(graphql.WithFieldContext(ctx, fc), 20*time.Millisecond)
+	}
+	resolved := func(context.Context) (any, error) { return "answered", nil }
+	url, cancel := field("url")
+	defer cancel()
+	if res, err := e.InterceptField(url, resolved); !errors.Is(err, context.DeadlineExceeded) || res != nil {
+		t.Fatalf("Report.url with no slot free: %v, %v; want it to wait until its deadline", res, err)
+	}
+	status, cancel := field("status")
+	defer cancel()
+	if res, err := e.InterceptField(status, resolved); err != nil || res != "answered" {
+		t.Fatalf("Report.status with no slot free: %v, %v; want it answered at once", res, err)
+	}
+}
+
+// A schema without the directive is refused: every partner field would be
+// costed and run as an ordinary one.
+func TestPartnerDirectiveIsDeclared(t *testing.T) {
+	if _, err := partnerExtension(t, `type Query { report: String }`); err == nil || !strings.Contains(err.Error(), "@partner") {
+		t.Fatalf("Validate: %v, want the missing @partner directive refused", err)
 	}
 }
 

@@ -22,15 +22,14 @@ const connectionCost = 100
 
 // Extension is the gqlgen handler extension that enforces Limits: the
 // document bounds before gqlgen validates it, the complexity after, and the
-// per-request cap on partner calls while it runs.
+// per-request cap on partner calls while it runs. Partner fields are the
+// ones the schema marks with PartnerDirective.
 type Extension struct {
 	Limits Limits
 	// DefaultPage is the rows a connection returns without first or last,
 	// MaxPage the most it may ask for (larger is refused as it runs, so it
 	// counts as MaxPage here).
 	DefaultPage, MaxPage int
-	// PartnerFields ("Type.field") are answered by a call to a partner.
-	PartnerFields []string
 
 	weighted weighted
 	// checked holds documents CheckDocument let through: the check reads
@@ -43,20 +42,39 @@ type Extension struct {
 // checkedDocuments is how many passed documents the extension remembers.
 const checkedDocuments = 100
 
+// PartnerDirective marks a field definition that calls a partner each time
+// it is asked (schema.graphqls declares it): a report read from SmartMove, a
+// mutation that orders from it. Such a field is costed and capped as a
+// partner call, and a partner mutation runs outside the operation's
+// transaction (graph/handler); no other field is. Declared on the field, it
+// cannot fall out of step with a list kept elsewhere when a field is added
+// or renamed.
+const PartnerDirective = "partner"
+
+// IsPartner reports whether the schema marks f with PartnerDirective.
+func IsPartner(f *ast.FieldDefinition) bool {
+	return f != nil && f.Directives.ForName(PartnerDirective) != nil
+}
+
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationParameterMutator
 	graphql.OperationContextMutator
 	graphql.OperationInterceptor
+	graphql.FieldInterceptor
 } = (*Extension)(nil)
 
 // ExtensionName implements graphql.HandlerExtension.
 func (e *Extension) ExtensionName() string { return "QueryCost" }
 
-// Validate finds every list field of the schema and checks that the partner
-// fields exist, so a renamed field cannot silently become cheap.
+// Validate finds every list field and partner field of the schema. A schema
+// that does not declare PartnerDirective is refused: with the directive
+// renamed, every partner field would silently become cheap and uncapped.
 func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 	s := es.Schema()
+	if s.Directives[PartnerDirective] == nil {
+		return fmt.Errorf("cost: the schema does not declare the @%s directive", PartnerDirective)
+	}
 	w := weighted{ExecutableSchema: es, e: e, kinds: map[fieldKey]fieldKind{}}
 	for _, def := range s.Types {
 		if strings.HasPrefix(def.Name, "__") || (def.Kind != ast.Object && def.Kind != ast.Interface) {
@@ -65,6 +83,8 @@ func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 		for _, f := range def.Fields {
 			key := fieldKey{def.Name, f.Name}
 			switch t := s.Types[f.Type.Name()]; {
+			case IsPartner(f):
+				w.kinds[key] = partner
 			case strings.HasSuffix(f.Type.Name(), "Connection") && f.Arguments.ForName("first") != nil:
 				w.kinds[key] = connection
 			case f.Type.Elem == nil || t == nil || (t.Kind != ast.Object && t.Kind != ast.Interface && t.Kind != ast.Union):
@@ -77,13 +97,6 @@ func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 				w.kinds[key] = list
 			}
 		}
-	}
-	for _, pf := range e.PartnerFields {
-		typ, field, _ := strings.Cut(pf, ".")
-		if def := s.Types[typ]; def == nil || def.Fields.ForName(field) == nil {
-			return fmt.Errorf("cost: partner field %s is not in the schema", pf)
-		}
-		w.kinds[fieldKey{typ, field}] = partner
 	}
 	e.weighted = w
 	e.checked = NewDocumentCache[struct{}](checkedDocuments)
@@ -174,10 +187,27 @@ func (e *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 
 type partnerKey struct{}
 
-// AcquirePartner waits, within ctx's deadline, until the request may make
+// InterceptField makes a partner field wait for one of its operation's
+// partner-call slots, and hold it while it resolves: a page of applications
+// asking reportUrl must not open a connection to SmartMove per row at once.
+func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	// By the object's own field, as the complexity counts it: a field
+	// selected through an interface has the interface's definition.
+	if fc := graphql.GetFieldContext(ctx); fc == nil || fc.Field.Field == nil || e.weighted.kinds[fieldKey{fc.Object, fc.Field.Name}] != partner {
+		return next(ctx)
+	}
+	release, err := acquirePartner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return next(ctx)
+}
+
+// acquirePartner waits, within ctx's deadline, until the request may make
 // one more partner call, and returns the function that ends it. Outside a
 // GraphQL operation it never waits.
-func AcquirePartner(ctx context.Context) (release func(), err error) {
+func acquirePartner(ctx context.Context) (release func(), err error) {
 	sem, _ := ctx.Value(partnerKey{}).(*semaphore.Weighted)
 	if sem == nil {
 		return func() {}, nil

@@ -44,7 +44,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Company() CompanyResolver
+	Client() ClientResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ScreeningApplication() ScreeningApplicationResolver
@@ -132,7 +132,7 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 	}
 
-	Company struct {
+	Client struct {
 		CreatedAt            func(childComplexity int) int
 		CrmOrigins           func(childComplexity int) int
 		ID                   func(childComplexity int) int
@@ -148,13 +148,13 @@ type ComplexityRoot struct {
 		UpdatedAt            func(childComplexity int) int
 	}
 
-	CompanyConnection struct {
+	ClientConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
 	}
 
-	CompanyEdge struct {
+	ClientEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -401,7 +401,7 @@ type ComplexityRoot struct {
 	Query struct {
 		APITokens             func(childComplexity int, clientID *int) int
 		Bans                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) int
-		Clients               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) int
+		Clients               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClientOrder, where *ent.ClientWhereInput) int
 		IntegrationJobs       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) int
 		Leases                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.LeaseOrder, where *ent.LeaseWhereInput, moving *model.LeaseMovingFilter) int
 		Node                  func(childComplexity int, id int) int
@@ -522,7 +522,7 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type CompanyResolver interface {
+type ClientResolver interface {
 	LeaseSync(ctx context.Context, obj *ent.Company) (*ent.LeaseSync, error)
 	LeaseSyncJobs(ctx context.Context, obj *ent.Company, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.IntegrationJobConnection, error)
 }
@@ -556,7 +556,7 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	ScreeningApplicants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicantOrder, where *ent.ApplicantWhereInput) (*ent.ApplicantConnection, error)
 	Bans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BanOrder, where *ent.BanWhereInput) (*ent.BanConnection, error)
-	Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) (*ent.CompanyConnection, error)
+	Clients(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClientOrder, where *ent.ClientWhereInput) (*ent.ClientConnection, error)
 	IntegrationJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) (*ent.IntegrationJobConnection, error)
 	Properties(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PropertyOrder, where *ent.PropertyWhereInput) (*ent.PropertyConnection, error)
 	Prospects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ProspectOrder, where *ent.ProspectWhereInput) (*ent.ProspectConnection, error)
@@ -900,126 +900,126 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Card.UpdatedAt(childComplexity), true
 
-	case "Company.createdAt":
-		if e.ComplexityRoot.Company.CreatedAt == nil {
+	case "Client.createdAt":
+		if e.ComplexityRoot.Client.CreatedAt == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.CreatedAt(childComplexity), true
-	case "Company.crmOrigins":
-		if e.ComplexityRoot.Company.CrmOrigins == nil {
+		return e.ComplexityRoot.Client.CreatedAt(childComplexity), true
+	case "Client.crmOrigins":
+		if e.ComplexityRoot.Client.CrmOrigins == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.CrmOrigins(childComplexity), true
-	case "Company.id":
-		if e.ComplexityRoot.Company.ID == nil {
+		return e.ComplexityRoot.Client.CrmOrigins(childComplexity), true
+	case "Client.id":
+		if e.ComplexityRoot.Client.ID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.ID(childComplexity), true
-	case "Company.leaseSync":
-		if e.ComplexityRoot.Company.LeaseSync == nil {
+		return e.ComplexityRoot.Client.ID(childComplexity), true
+	case "Client.leaseSync":
+		if e.ComplexityRoot.Client.LeaseSync == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.LeaseSync(childComplexity), true
-	case "Company.leaseSyncJobs":
-		if e.ComplexityRoot.Company.LeaseSyncJobs == nil {
+		return e.ComplexityRoot.Client.LeaseSync(childComplexity), true
+	case "Client.leaseSyncJobs":
+		if e.ComplexityRoot.Client.LeaseSyncJobs == nil {
 			break
 		}
 
-		args, err := ec.field_Company_leaseSyncJobs_args(ctx, rawArgs)
+		args, err := ec.field_Client_leaseSyncJobs_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Company.LeaseSyncJobs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
-	case "Company.moveInStatuses":
-		if e.ComplexityRoot.Company.MoveInStatuses == nil {
+		return e.ComplexityRoot.Client.LeaseSyncJobs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Client.moveInStatuses":
+		if e.ComplexityRoot.Client.MoveInStatuses == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.MoveInStatuses(childComplexity), true
-	case "Company.moveOutStatuses":
-		if e.ComplexityRoot.Company.MoveOutStatuses == nil {
+		return e.ComplexityRoot.Client.MoveInStatuses(childComplexity), true
+	case "Client.moveOutStatuses":
+		if e.ComplexityRoot.Client.MoveOutStatuses == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.MoveOutStatuses(childComplexity), true
-	case "Company.name":
-		if e.ComplexityRoot.Company.Name == nil {
+		return e.ComplexityRoot.Client.MoveOutStatuses(childComplexity), true
+	case "Client.name":
+		if e.ComplexityRoot.Client.Name == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.Name(childComplexity), true
-	case "Company.properties":
-		if e.ComplexityRoot.Company.Properties == nil {
+		return e.ComplexityRoot.Client.Name(childComplexity), true
+	case "Client.properties":
+		if e.ComplexityRoot.Client.Properties == nil {
 			break
 		}
 
-		args, err := ec.field_Company_properties_args(ctx, rawArgs)
+		args, err := ec.field_Client_properties_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Company.Properties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PropertyOrder)), true
-	case "Company.propexoIntegrationID":
-		if e.ComplexityRoot.Company.PropexoIntegrationID == nil {
+		return e.ComplexityRoot.Client.Properties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PropertyOrder)), true
+	case "Client.propexoIntegrationID":
+		if e.ComplexityRoot.Client.PropexoIntegrationID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.PropexoIntegrationID(childComplexity), true
-	case "Company.smartmoveReference":
-		if e.ComplexityRoot.Company.SmartmoveReference == nil {
+		return e.ComplexityRoot.Client.PropexoIntegrationID(childComplexity), true
+	case "Client.smartmoveReference":
+		if e.ComplexityRoot.Client.SmartmoveReference == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.SmartmoveReference(childComplexity), true
-	case "Company.transferStatuses":
-		if e.ComplexityRoot.Company.TransferStatuses == nil {
+		return e.ComplexityRoot.Client.SmartmoveReference(childComplexity), true
+	case "Client.transferStatuses":
+		if e.ComplexityRoot.Client.TransferStatuses == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.TransferStatuses(childComplexity), true
-	case "Company.updatedAt":
-		if e.ComplexityRoot.Company.UpdatedAt == nil {
+		return e.ComplexityRoot.Client.TransferStatuses(childComplexity), true
+	case "Client.updatedAt":
+		if e.ComplexityRoot.Client.UpdatedAt == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Company.UpdatedAt(childComplexity), true
+		return e.ComplexityRoot.Client.UpdatedAt(childComplexity), true
 
-	case "CompanyConnection.edges":
-		if e.ComplexityRoot.CompanyConnection.Edges == nil {
+	case "ClientConnection.edges":
+		if e.ComplexityRoot.ClientConnection.Edges == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CompanyConnection.Edges(childComplexity), true
-	case "CompanyConnection.pageInfo":
-		if e.ComplexityRoot.CompanyConnection.PageInfo == nil {
+		return e.ComplexityRoot.ClientConnection.Edges(childComplexity), true
+	case "ClientConnection.pageInfo":
+		if e.ComplexityRoot.ClientConnection.PageInfo == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CompanyConnection.PageInfo(childComplexity), true
-	case "CompanyConnection.totalCount":
-		if e.ComplexityRoot.CompanyConnection.TotalCount == nil {
+		return e.ComplexityRoot.ClientConnection.PageInfo(childComplexity), true
+	case "ClientConnection.totalCount":
+		if e.ComplexityRoot.ClientConnection.TotalCount == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CompanyConnection.TotalCount(childComplexity), true
+		return e.ComplexityRoot.ClientConnection.TotalCount(childComplexity), true
 
-	case "CompanyEdge.cursor":
-		if e.ComplexityRoot.CompanyEdge.Cursor == nil {
+	case "ClientEdge.cursor":
+		if e.ComplexityRoot.ClientEdge.Cursor == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CompanyEdge.Cursor(childComplexity), true
-	case "CompanyEdge.node":
-		if e.ComplexityRoot.CompanyEdge.Node == nil {
+		return e.ComplexityRoot.ClientEdge.Cursor(childComplexity), true
+	case "ClientEdge.node":
+		if e.ComplexityRoot.ClientEdge.Node == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CompanyEdge.Node(childComplexity), true
+		return e.ComplexityRoot.ClientEdge.Node(childComplexity), true
 
 	case "CreatedAPIToken.apiToken":
 		if e.ComplexityRoot.CreatedAPIToken.APIToken == nil {
@@ -2282,7 +2282,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Clients(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CompanyOrder), args["where"].(*ent.CompanyWhereInput)), true
+		return e.ComplexityRoot.Query.Clients(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ClientOrder), args["where"].(*ent.ClientWhereInput)), true
 	case "Query.integrationJobs":
 		if e.ComplexityRoot.Query.IntegrationJobs == nil {
 			break
@@ -2849,10 +2849,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputBanWhereInput,
 		ec.unmarshalInputCardOrder,
 		ec.unmarshalInputCardWhereInput,
+		ec.unmarshalInputClientOrder,
 		ec.unmarshalInputClientPartnerReferencesInput,
 		ec.unmarshalInputClientStatusSetsInput,
-		ec.unmarshalInputCompanyOrder,
-		ec.unmarshalInputCompanyWhereInput,
+		ec.unmarshalInputClientWhereInput,
 		ec.unmarshalInputCreateAPITokenInput,
 		ec.unmarshalInputCreateClientInput,
 		ec.unmarshalInputCreateEmbeddedScreeningApplicationInput,
@@ -2977,6 +2977,17 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../../schema.graphqls", Input: `"""
+The field calls a partner (SmartMove, ...) each time it is asked: a value
+fetched on demand, never stored by leasegraph, or a mutation the partner
+carries out. Each costs LEASEGRAPH_QUERY_PARTNER_FIELD_COST in a query's
+complexity, and one request makes at most LEASEGRAPH_PARTNER_CONCURRENCY such
+calls at once; the others wait their turn. A mutation marked @partner commits
+on its own (a partner call cannot be rolled back), so it must be the only
+field of its operation.
+"""
+directive @partner on FIELD_DEFINITION
+
+"""
 A calendar date without a time, written YYYY-MM-DD (for example 2025-03-31).
 """
 scalar Date
@@ -3365,7 +3376,7 @@ type Mutation {
     id: ID!
     "The sets to replace."
     input: ClientStatusSetsInput!
-  ): Company!
+  ): Client!
 
   "Sets a client's partner references (platform admin only: they decide under whose partner account the client's screenings are ordered and prospects delivered). Each is unique across clients: one another client has is a CONFLICT."
   updateClientPartnerReferences(
@@ -3373,13 +3384,13 @@ type Mutation {
     id: ID!
     "The references."
     input: ClientPartnerReferencesInput!
-  ): Company!
+  ): Client!
 
   "Creates a client (platform admin only)."
   createClient(
     "The new client."
     input: CreateClientInput!
-  ): Company!
+  ): Client!
 
   "Creates an API token and returns its secret once."
   createAPIToken(
@@ -3437,7 +3448,7 @@ type Mutation {
     id: ID!
     "The allowed origins, e.g. https://crm.example.com."
     origins: [String!]!
-  ): Company!
+  ): Client!
 
   "Adds a phone number or email address to the caller's ban list."
   addBan(
@@ -3509,7 +3520,7 @@ type APIToken implements Node {
   """
   The client the token acts for; null for a platform admin token.
   """
-  client: Company
+  client: Client
 }
 """
 Ordering options for APIToken connections
@@ -3841,7 +3852,7 @@ input APITokenWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
 }
 """
 A person screened on a SmartMove application, and their progress.
@@ -3882,7 +3893,7 @@ type Applicant implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The screening application.
   """
@@ -4317,7 +4328,7 @@ input ApplicantWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   application edge predicates
   """
@@ -4358,7 +4369,7 @@ type Ban implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
 }
 """
 A connection to a list of items.
@@ -4692,7 +4703,7 @@ input BanWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
 }
 """
 A payment card on file for a prospect: brand, last four digits and expiry only.
@@ -4729,7 +4740,7 @@ type Card implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The prospect whose card this is.
   """
@@ -5049,7 +5060,7 @@ input CardWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   prospect edge predicates
   """
@@ -5062,7 +5073,7 @@ input CardWhereInput {
 """
 A client of leasegraph: a property-management company using the API. It owns every other row: properties, leases, tenants, prospects and API tokens.
 """
-type Company implements Node {
+type Client implements Node @goModel(model: "github.com/leasegraph/leasegraph/ent.Company") {
   """
   The object's global id: pass it to node(id:) to fetch the object again.
   """
@@ -5136,11 +5147,11 @@ type Company implements Node {
 """
 A connection to a list of items.
 """
-type CompanyConnection {
+type ClientConnection {
   """
   A list of edges.
   """
-  edges: [CompanyEdge]
+  edges: [ClientEdge]
   """
   Information to aid in pagination.
   """
@@ -5153,33 +5164,33 @@ type CompanyConnection {
 """
 An edge in a connection.
 """
-type CompanyEdge {
+type ClientEdge {
   """
   The item at the end of the edge.
   """
-  node: Company
+  node: Client
   """
   A cursor for use in pagination.
   """
   cursor: Cursor!
 }
 """
-Ordering options for Company connections
+Ordering options for Client connections
 """
-input CompanyOrder {
+input ClientOrder {
   """
   The ordering direction.
   """
   direction: OrderDirection! = ASC
   """
-  The field by which to order Companies.
+  The field by which to order Clients.
   """
-  field: CompanyOrderField!
+  field: ClientOrderField!
 }
 """
-Properties by which Company connections can be ordered.
+Properties by which Client connections can be ordered.
 """
-enum CompanyOrderField {
+enum ClientOrderField {
   """
   created at
   """
@@ -5194,22 +5205,22 @@ enum CompanyOrderField {
   NAME
 }
 """
-CompanyWhereInput is used for filtering Company objects.
+ClientWhereInput is used for filtering Client objects.
 Input was generated by ent.
 """
-input CompanyWhereInput {
+input ClientWhereInput {
   """
   Matches what the given filter does not match.
   """
-  not: CompanyWhereInput
+  not: ClientWhereInput
   """
   Matches what every given filter matches.
   """
-  and: [CompanyWhereInput!]
+  and: [ClientWhereInput!]
   """
   Matches what any given filter matches.
   """
-  or: [CompanyWhereInput!]
+  or: [ClientWhereInput!]
   """
   id field predicates
   """
@@ -5532,7 +5543,7 @@ type InboundEvent implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The screening application it concerns.
   """
@@ -5794,7 +5805,7 @@ input InboundEventWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   screening_application edge predicates
   """
@@ -5821,7 +5832,7 @@ type IntegrationJob implements Node {
   """
   updatedAt: Time!
   """
-  What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Company.leaseSync.
+  What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Client.leaseSync.
   """
   kind: IntegrationJobKind!
   """
@@ -5867,7 +5878,7 @@ type IntegrationJob implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The prospect concerned.
   """
@@ -6495,7 +6506,7 @@ input IntegrationJobWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   prospect edge predicates
   """
@@ -6592,7 +6603,7 @@ type Lease implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The property the leased unit belongs to.
   """
@@ -6750,7 +6761,7 @@ type LeaseSync implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
 }
 """
 Ordering options for LeaseSync connections
@@ -7323,7 +7334,7 @@ input LeaseSyncWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
 }
 """
 LeaseWhereInput is used for filtering Lease objects.
@@ -7869,7 +7880,7 @@ input LeaseWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   property edge predicates
   """
@@ -7959,7 +7970,7 @@ type Property implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   Leases of units in this property.
   """
@@ -8337,7 +8348,7 @@ input PropertyWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   leases edge predicates
   """
@@ -8490,7 +8501,7 @@ type Prospect implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The property the prospect is interested in.
   """
@@ -10060,7 +10071,7 @@ input ProspectWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   property edge predicates
   """
@@ -10209,15 +10220,15 @@ type Query {
     last: Int
 
     """
-    Ordering options for Companies returned from the connection.
+    Ordering options for Clients returned from the connection.
     """
-    orderBy: CompanyOrder
+    orderBy: ClientOrder
 
     """
-    Filtering options for Companies returned from the connection.
+    Filtering options for Clients returned from the connection.
     """
-    where: CompanyWhereInput
-  ): CompanyConnection!
+    where: ClientWhereInput
+  ): ClientConnection!
   """
   The caller's outbound deliveries.
   """
@@ -10432,7 +10443,7 @@ type Registration implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The prospect registered, when one was.
   """
@@ -10848,7 +10859,7 @@ input RegistrationWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   prospect edge predicates
   """
@@ -10949,7 +10960,7 @@ type ScreeningApplication implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The people screened on this application.
   """
@@ -11698,7 +11709,7 @@ input ScreeningApplicationWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   applicants edge predicates
   """
@@ -11871,7 +11882,7 @@ type Tenant implements Node {
   """
   The client (property-management company) that owns this row.
   """
-  client: Company!
+  client: Client!
   """
   The lease this person is on.
   """
@@ -12427,7 +12438,7 @@ input TenantWhereInput {
   """
   Has an edge Client matching one of the given filters.
   """
-  hasClientWith: [CompanyWhereInput!]
+  hasClientWith: [ClientWhereInput!]
   """
   lease edge predicates
   """
@@ -12441,7 +12452,7 @@ input TenantWhereInput {
 	{Name: "../leasesync.capability.graphqls", Input: `# Leases synced from the client's property-management system through
 # Propexo (issue 16): each client's sync state and a mutation to sync now.
 
-extend type Company {
+extend type Client {
   """
   The client's lease sync from Propexo: the pass in progress, the last run,
   its counts and last error, and the next run. Null until the first sync of a
@@ -12716,9 +12727,9 @@ type CreatedScreeningApplication {
 
 extend type ScreeningApplication {
   "The link where the landlord views the reports, fetched from SmartMove when asked (never stored); null until SmartMove has the application. Errors carry PARTNER_ERROR."
-  reportUrl: String
+  reportUrl: String @partner
   "The report status as SmartMove says it now (Pending, InProgress, Ready, RequestDeclined, Error, Expired), fetched when asked; null until SmartMove has the application."
-  reportStatus: String
+  reportStatus: String @partner
 }
 
 extend type Mutation {
@@ -12728,7 +12739,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The order."
     input: CreateScreeningApplicationInput!
-  ): CreatedScreeningApplication!
+  ): CreatedScreeningApplication! @partner
 
   "Orders and pays for a screening in one call; the card goes straight to SmartMove. The same idempotencyKey returns the first result and never charges twice."
   createEmbeddedScreeningApplication(
@@ -12736,7 +12747,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The order."
     input: CreateEmbeddedScreeningApplicationInput!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Adds an applicant by email (only when the tenants pay and the screening is not finished)."
   addScreeningApplicant(
@@ -12746,7 +12757,7 @@ extend type Mutation {
     applicationId: ID!
     "The applicant's email address."
     email: String!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Removes an applicant who has not responded yet and is not the only one."
   removeScreeningApplicant(
@@ -12756,7 +12767,7 @@ extend type Mutation {
     applicationId: ID!
     "The applicant's email address."
     email: String!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Cancels a screening that is not finished."
   cancelScreeningApplication(
@@ -12764,7 +12775,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The screening application."
     id: ID!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 
   "Pulls the application's details and report status from SmartMove and stores them (a status never moves backwards)."
   refreshScreeningApplication(
@@ -12772,7 +12783,7 @@ extend type Mutation {
     idempotencyKey: String!
     "The screening application."
     id: ID!
-  ): ScreeningApplication!
+  ): ScreeningApplication! @partner
 }
 
 """
@@ -12948,58 +12959,58 @@ func (ec *executionContext) childFields_Card(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Card", field.Name)
 }
 
-func (ec *executionContext) childFields_Company(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_Client(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
-		return ec.fieldContext_Company_id(ctx, field)
+		return ec.fieldContext_Client_id(ctx, field)
 	case "createdAt":
-		return ec.fieldContext_Company_createdAt(ctx, field)
+		return ec.fieldContext_Client_createdAt(ctx, field)
 	case "updatedAt":
-		return ec.fieldContext_Company_updatedAt(ctx, field)
+		return ec.fieldContext_Client_updatedAt(ctx, field)
 	case "name":
-		return ec.fieldContext_Company_name(ctx, field)
+		return ec.fieldContext_Client_name(ctx, field)
 	case "moveInStatuses":
-		return ec.fieldContext_Company_moveInStatuses(ctx, field)
+		return ec.fieldContext_Client_moveInStatuses(ctx, field)
 	case "moveOutStatuses":
-		return ec.fieldContext_Company_moveOutStatuses(ctx, field)
+		return ec.fieldContext_Client_moveOutStatuses(ctx, field)
 	case "transferStatuses":
-		return ec.fieldContext_Company_transferStatuses(ctx, field)
+		return ec.fieldContext_Client_transferStatuses(ctx, field)
 	case "crmOrigins":
-		return ec.fieldContext_Company_crmOrigins(ctx, field)
+		return ec.fieldContext_Client_crmOrigins(ctx, field)
 	case "smartmoveReference":
-		return ec.fieldContext_Company_smartmoveReference(ctx, field)
+		return ec.fieldContext_Client_smartmoveReference(ctx, field)
 	case "propexoIntegrationID":
-		return ec.fieldContext_Company_propexoIntegrationID(ctx, field)
+		return ec.fieldContext_Client_propexoIntegrationID(ctx, field)
 	case "properties":
-		return ec.fieldContext_Company_properties(ctx, field)
+		return ec.fieldContext_Client_properties(ctx, field)
 	case "leaseSync":
-		return ec.fieldContext_Company_leaseSync(ctx, field)
+		return ec.fieldContext_Client_leaseSync(ctx, field)
 	case "leaseSyncJobs":
-		return ec.fieldContext_Company_leaseSyncJobs(ctx, field)
+		return ec.fieldContext_Client_leaseSyncJobs(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type Company", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type Client", field.Name)
 }
 
-func (ec *executionContext) childFields_CompanyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_ClientConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
-		return ec.fieldContext_CompanyConnection_edges(ctx, field)
+		return ec.fieldContext_ClientConnection_edges(ctx, field)
 	case "pageInfo":
-		return ec.fieldContext_CompanyConnection_pageInfo(ctx, field)
+		return ec.fieldContext_ClientConnection_pageInfo(ctx, field)
 	case "totalCount":
-		return ec.fieldContext_CompanyConnection_totalCount(ctx, field)
+		return ec.fieldContext_ClientConnection_totalCount(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type CompanyConnection", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type ClientConnection", field.Name)
 }
 
-func (ec *executionContext) childFields_CompanyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_ClientEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
-		return ec.fieldContext_CompanyEdge_node(ctx, field)
+		return ec.fieldContext_ClientEdge_node(ctx, field)
 	case "cursor":
-		return ec.fieldContext_CompanyEdge_cursor(ctx, field)
+		return ec.fieldContext_ClientEdge_cursor(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type CompanyEdge", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type ClientEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CreatedAPIToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13744,7 +13755,7 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
-func (ec *executionContext) field_Company_leaseSyncJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+func (ec *executionContext) field_Client_leaseSyncJobs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
@@ -13782,7 +13793,7 @@ func (ec *executionContext) field_Company_leaseSyncJobs_args(ctx context.Context
 	return args, nil
 }
 
-func (ec *executionContext) field_Company_properties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+func (ec *executionContext) field_Client_properties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
@@ -14636,16 +14647,16 @@ func (ec *executionContext) field_Query_clients_args(ctx context.Context, rawArg
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.CompanyOrder, error) {
-			return ec.unmarshalOCompanyOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyOrder(ctx, v)
+		func(ctx context.Context, v any) (*ent.ClientOrder, error) {
+			return ec.unmarshalOClientOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["orderBy"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CompanyWhereInput, error) {
-			return ec.unmarshalOCompanyWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInput(ctx, v)
+		func(ctx context.Context, v any) (*ent.ClientWhereInput, error) {
+			return ec.unmarshalOClientWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -15393,7 +15404,7 @@ func (ec *executionContext) _APIToken_client(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalOClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15406,7 +15417,7 @@ func (ec *executionContext) fieldContext_APIToken_client(_ context.Context, fiel
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15724,7 +15735,7 @@ func (ec *executionContext) _Applicant_client(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15737,7 +15748,7 @@ func (ec *executionContext) fieldContext_Applicant_client(_ context.Context, fie
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16068,7 +16079,7 @@ func (ec *executionContext) _Ban_client(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16081,7 +16092,7 @@ func (ec *executionContext) fieldContext_Ban_client(_ context.Context, field gra
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16403,7 +16414,7 @@ func (ec *executionContext) _Card_client(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16416,7 +16427,7 @@ func (ec *executionContext) fieldContext_Card_client(_ context.Context, field gr
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16454,13 +16465,13 @@ func (ec *executionContext) fieldContext_Card_prospect(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_id(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_id(ctx, field)
+			return ec.fieldContext_Client_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
@@ -16473,17 +16484,17 @@ func (ec *executionContext) _Company_id(ctx context.Context, field graphql.Colle
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type ID does not have child fields"))
+func (ec *executionContext) fieldContext_Client_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _Company_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_createdAt(ctx, field)
+			return ec.fieldContext_Client_createdAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.CreatedAt, nil
@@ -16496,17 +16507,17 @@ func (ec *executionContext) _Company_createdAt(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type Time does not have child fields"))
+func (ec *executionContext) fieldContext_Client_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _Company_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_updatedAt(ctx, field)
+			return ec.fieldContext_Client_updatedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.UpdatedAt, nil
@@ -16519,17 +16530,17 @@ func (ec *executionContext) _Company_updatedAt(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type Time does not have child fields"))
+func (ec *executionContext) fieldContext_Client_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _Company_name(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_name(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_name(ctx, field)
+			return ec.fieldContext_Client_name(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Name, nil
@@ -16542,17 +16553,17 @@ func (ec *executionContext) _Company_name(ctx context.Context, field graphql.Col
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Client_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Company_moveInStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_moveInStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_moveInStatuses(ctx, field)
+			return ec.fieldContext_Client_moveInStatuses(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.MoveInStatuses, nil
@@ -16565,17 +16576,17 @@ func (ec *executionContext) _Company_moveInStatuses(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_moveInStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Client_moveInStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Company_moveOutStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_moveOutStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_moveOutStatuses(ctx, field)
+			return ec.fieldContext_Client_moveOutStatuses(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.MoveOutStatuses, nil
@@ -16588,17 +16599,17 @@ func (ec *executionContext) _Company_moveOutStatuses(ctx context.Context, field 
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_moveOutStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Client_moveOutStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Company_transferStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_transferStatuses(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_transferStatuses(ctx, field)
+			return ec.fieldContext_Client_transferStatuses(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.TransferStatuses, nil
@@ -16611,17 +16622,17 @@ func (ec *executionContext) _Company_transferStatuses(ctx context.Context, field
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_transferStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Client_transferStatuses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Company_crmOrigins(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_crmOrigins(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_crmOrigins(ctx, field)
+			return ec.fieldContext_Client_crmOrigins(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.CrmOrigins, nil
@@ -16634,17 +16645,17 @@ func (ec *executionContext) _Company_crmOrigins(ctx context.Context, field graph
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Company_crmOrigins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Client_crmOrigins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Company_smartmoveReference(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_smartmoveReference(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_smartmoveReference(ctx, field)
+			return ec.fieldContext_Client_smartmoveReference(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.SmartmoveReference, nil
@@ -16657,17 +16668,17 @@ func (ec *executionContext) _Company_smartmoveReference(ctx context.Context, fie
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Company_smartmoveReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Client_smartmoveReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Company_propexoIntegrationID(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_propexoIntegrationID(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_propexoIntegrationID(ctx, field)
+			return ec.fieldContext_Client_propexoIntegrationID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.PropexoIntegrationID, nil
@@ -16680,17 +16691,17 @@ func (ec *executionContext) _Company_propexoIntegrationID(ctx context.Context, f
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Company_propexoIntegrationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Company", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Client_propexoIntegrationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Client", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Company_properties(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_properties(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_properties(ctx, field)
+			return ec.fieldContext_Client_properties(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
@@ -16704,9 +16715,9 @@ func (ec *executionContext) _Company_properties(ctx context.Context, field graph
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_properties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Client_properties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "Company",
+		Object:     "Client",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: false,
@@ -16721,23 +16732,23 @@ func (ec *executionContext) fieldContext_Company_properties(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Company_properties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Client_properties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_leaseSync(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_leaseSync(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_leaseSync(ctx, field)
+			return ec.fieldContext_Client_leaseSync(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Company().LeaseSync(ctx, obj)
+			return ec.Resolvers.Client().LeaseSync(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeaseSync) graphql.Marshaler {
@@ -16747,9 +16758,9 @@ func (ec *executionContext) _Company_leaseSync(ctx context.Context, field graphq
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Company_leaseSync(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Client_leaseSync(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "Company",
+		Object:     "Client",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
@@ -16760,17 +16771,17 @@ func (ec *executionContext) fieldContext_Company_leaseSync(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Company_leaseSyncJobs(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+func (ec *executionContext) _Client_leaseSyncJobs(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Company_leaseSyncJobs(ctx, field)
+			return ec.fieldContext_Client_leaseSyncJobs(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Company().LeaseSyncJobs(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+			return ec.Resolvers.Client().LeaseSyncJobs(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJobConnection) graphql.Marshaler {
@@ -16780,9 +16791,9 @@ func (ec *executionContext) _Company_leaseSyncJobs(ctx context.Context, field gr
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Company_leaseSyncJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Client_leaseSyncJobs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "Company",
+		Object:     "Client",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
@@ -16797,52 +16808,52 @@ func (ec *executionContext) fieldContext_Company_leaseSyncJobs(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Company_leaseSyncJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Client_leaseSyncJobs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ClientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ClientConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CompanyConnection_edges(ctx, field)
+			return ec.fieldContext_ClientConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CompanyEdge) graphql.Marshaler {
-			return ec.marshalOCompanyEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyEdge(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ClientEdge) graphql.Marshaler {
+			return ec.marshalOClientEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientEdge(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_CompanyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_ClientConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "CompanyConnection",
+		Object:     "ClientConnection",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CompanyEdge(ctx, field)
+			return ec.childFields_ClientEdge(ctx, field)
 		},
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _CompanyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ClientConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ClientConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CompanyConnection_pageInfo(ctx, field)
+			return ec.fieldContext_ClientConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.PageInfo, nil
@@ -16855,9 +16866,9 @@ func (ec *executionContext) _CompanyConnection_pageInfo(ctx context.Context, fie
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_CompanyConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_ClientConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "CompanyConnection",
+		Object:     "ClientConnection",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -16868,13 +16879,13 @@ func (ec *executionContext) fieldContext_CompanyConnection_pageInfo(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _CompanyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ClientConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ClientConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CompanyConnection_totalCount(ctx, field)
+			return ec.fieldContext_ClientConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.TotalCount, nil
@@ -16887,49 +16898,49 @@ func (ec *executionContext) _CompanyConnection_totalCount(ctx context.Context, f
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_CompanyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CompanyConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+func (ec *executionContext) fieldContext_ClientConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _CompanyEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ClientEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ClientEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CompanyEdge_node(ctx, field)
+			return ec.fieldContext_ClientEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalOCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalOClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_CompanyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_ClientEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "CompanyEdge",
+		Object:     "ClientEdge",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _CompanyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ClientEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ClientEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CompanyEdge_cursor(ctx, field)
+			return ec.fieldContext_ClientEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Cursor, nil
@@ -16942,8 +16953,8 @@ func (ec *executionContext) _CompanyEdge_cursor(ctx context.Context, field graph
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_CompanyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CompanyEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+func (ec *executionContext) fieldContext_ClientEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClientEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
 func (ec *executionContext) _CreatedAPIToken_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIToken) (ret graphql.Marshaler) {
@@ -17653,7 +17664,7 @@ func (ec *executionContext) _InboundEvent_client(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17666,7 +17677,7 @@ func (ec *executionContext) fieldContext_InboundEvent_client(_ context.Context, 
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18039,7 +18050,7 @@ func (ec *executionContext) _IntegrationJob_client(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -18052,7 +18063,7 @@ func (ec *executionContext) fieldContext_IntegrationJob_client(_ context.Context
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18718,7 +18729,7 @@ func (ec *executionContext) _Lease_client(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -18731,7 +18742,7 @@ func (ec *executionContext) fieldContext_Lease_client(_ context.Context, field g
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19301,7 +19312,7 @@ func (ec *executionContext) _LeaseSync_client(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19314,7 +19325,7 @@ func (ec *executionContext) fieldContext_LeaseSync_client(_ context.Context, fie
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19334,7 +19345,7 @@ func (ec *executionContext) _Mutation_updateClientStatusSets(ctx context.Context
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19347,7 +19358,7 @@ func (ec *executionContext) fieldContext_Mutation_updateClientStatusSets(ctx con
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	defer func() {
@@ -19378,7 +19389,7 @@ func (ec *executionContext) _Mutation_updateClientPartnerReferences(ctx context.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19391,7 +19402,7 @@ func (ec *executionContext) fieldContext_Mutation_updateClientPartnerReferences(
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	defer func() {
@@ -19422,7 +19433,7 @@ func (ec *executionContext) _Mutation_createClient(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19435,7 +19446,7 @@ func (ec *executionContext) fieldContext_Mutation_createClient(ctx context.Conte
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	defer func() {
@@ -19730,7 +19741,7 @@ func (ec *executionContext) _Mutation_updateClientCrmOrigins(ctx context.Context
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19743,7 +19754,7 @@ func (ec *executionContext) fieldContext_Mutation_updateClientCrmOrigins(ctx con
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	defer func() {
@@ -20607,7 +20618,7 @@ func (ec *executionContext) _Property_client(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20620,7 +20631,7 @@ func (ec *executionContext) fieldContext_Property_client(_ context.Context, fiel
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21605,7 +21616,7 @@ func (ec *executionContext) _Prospect_client(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -21618,7 +21629,7 @@ func (ec *executionContext) fieldContext_Prospect_client(_ context.Context, fiel
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22104,11 +22115,11 @@ func (ec *executionContext) _Query_clients(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Clients(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CompanyOrder), fc.Args["where"].(*ent.CompanyWhereInput))
+			return ec.Resolvers.Query().Clients(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ClientOrder), fc.Args["where"].(*ent.ClientWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CompanyConnection) graphql.Marshaler {
-			return ec.marshalNCompanyConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ClientConnection) graphql.Marshaler {
+			return ec.marshalNClientConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22121,7 +22132,7 @@ func (ec *executionContext) fieldContext_Query_clients(ctx context.Context, fiel
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CompanyConnection(ctx, field)
+			return ec.childFields_ClientConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -22742,7 +22753,7 @@ func (ec *executionContext) _Registration_client(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22755,7 +22766,7 @@ func (ec *executionContext) fieldContext_Registration_client(_ context.Context, 
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23481,7 +23492,7 @@ func (ec *executionContext) _ScreeningApplication_client(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23494,7 +23505,7 @@ func (ec *executionContext) fieldContext_ScreeningApplication_client(_ context.C
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24248,7 +24259,7 @@ func (ec *executionContext) _Tenant_client(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-			return ec.marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
+			return ec.marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx, selections, v)
 		},
 		true,
 		true,
@@ -24261,7 +24272,7 @@ func (ec *executionContext) fieldContext_Tenant_client(_ context.Context, field 
 		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Company(ctx, field)
+			return ec.childFields_Client(ctx, field)
 		},
 	}
 	return fc, nil
@@ -26015,7 +26026,7 @@ func (ec *executionContext) unmarshalInputAPITokenWhereInput(ctx context.Context
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -26781,7 +26792,7 @@ func (ec *executionContext) unmarshalInputApplicantWhereInput(ctx context.Contex
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -27335,7 +27346,7 @@ func (ec *executionContext) unmarshalInputBanWhereInput(ctx context.Context, obj
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -27896,7 +27907,7 @@ func (ec *executionContext) unmarshalInputCardWhereInput(ctx context.Context, ob
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -27915,6 +27926,47 @@ func (ec *executionContext) unmarshalInputCardWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasProspectWith = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputClientOrder(ctx context.Context, obj any) (ent.ClientOrder, error) {
+	var it ent.ClientOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNClientOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
 		}
 	}
 	return it, nil
@@ -28001,49 +28053,8 @@ func (ec *executionContext) unmarshalInputClientStatusSetsInput(ctx context.Cont
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj any) (ent.CompanyOrder, error) {
-	var it ent.CompanyOrder
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	if _, present := asMap["direction"]; !present {
-		asMap["direction"] = "ASC"
-	}
-
-	fieldsInOrder := [...]string{"direction", "field"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "direction":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
-			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Direction = data
-		case "field":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNCompanyOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyOrderField(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Field = data
-		}
-	}
-	return it, nil
-}
-
-func (ec *executionContext) unmarshalInputCompanyWhereInput(ctx context.Context, obj any) (ent.CompanyWhereInput, error) {
-	var it ent.CompanyWhereInput
+func (ec *executionContext) unmarshalInputClientWhereInput(ctx context.Context, obj any) (ent.ClientWhereInput, error) {
+	var it ent.ClientWhereInput
 	if obj == nil {
 		return it, nil
 	}
@@ -28062,21 +28073,21 @@ func (ec *executionContext) unmarshalInputCompanyWhereInput(ctx context.Context,
 		switch k {
 		case "not":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInput(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Not = data
 		case "and":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.And = data
 		case "or":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -29450,7 +29461,7 @@ func (ec *executionContext) unmarshalInputInboundEventWhereInput(ctx context.Con
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -30403,7 +30414,7 @@ func (ec *executionContext) unmarshalInputIntegrationJobWhereInput(ctx context.C
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -31490,7 +31501,7 @@ func (ec *executionContext) unmarshalInputLeaseSyncWhereInput(ctx context.Contex
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -32458,7 +32469,7 @@ func (ec *executionContext) unmarshalInputLeaseWhereInput(ctx context.Context, o
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -32949,7 +32960,7 @@ func (ec *executionContext) unmarshalInputPropertyWhereInput(ctx context.Context
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -35533,7 +35544,7 @@ func (ec *executionContext) unmarshalInputProspectWhereInput(ctx context.Context
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -36263,7 +36274,7 @@ func (ec *executionContext) unmarshalInputRegistrationWhereInput(ctx context.Con
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -37468,7 +37479,7 @@ func (ec *executionContext) unmarshalInputScreeningApplicationWhereInput(ctx con
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -38715,7 +38726,7 @@ func (ec *executionContext) unmarshalInputTenantWhereInput(ctx context.Context, 
 			it.HasClient = data
 		case "hasClientWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClientWith"))
-			data, err := ec.unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx, v)
+			data, err := ec.unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39110,7 +39121,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 		if obj == nil {
 			return graphql.Null
 		}
-		return ec._Company(ctx, sel, obj)
+		return ec._Client(ctx, sel, obj)
 	case *ent.Card:
 		if obj == nil {
 			return graphql.Null
@@ -39889,10 +39900,10 @@ func (ec *executionContext) _Card(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-var companyImplementors = []string{"Company", "Node"}
+var clientImplementors = []string{"Client", "Node"}
 
-func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *ent.Company) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, companyImplementors)
+func (ec *executionContext) _Client(ctx context.Context, sel ast.SelectionSet, obj *ent.Company) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clientImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -39900,54 +39911,54 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Company")
+			out.Values[i] = graphql.MarshalString("Client")
 		case "id":
-			out.Values[i] = ec._Company_id(ctx, field, obj)
+			out.Values[i] = ec._Client_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
-			out.Values[i] = ec._Company_createdAt(ctx, field, obj)
+			out.Values[i] = ec._Client_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
-			out.Values[i] = ec._Company_updatedAt(ctx, field, obj)
+			out.Values[i] = ec._Client_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			out.Values[i] = ec._Company_name(ctx, field, obj)
+			out.Values[i] = ec._Client_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "moveInStatuses":
-			out.Values[i] = ec._Company_moveInStatuses(ctx, field, obj)
+			out.Values[i] = ec._Client_moveInStatuses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "moveOutStatuses":
-			out.Values[i] = ec._Company_moveOutStatuses(ctx, field, obj)
+			out.Values[i] = ec._Client_moveOutStatuses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "transferStatuses":
-			out.Values[i] = ec._Company_transferStatuses(ctx, field, obj)
+			out.Values[i] = ec._Client_transferStatuses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "crmOrigins":
-			out.Values[i] = ec._Company_crmOrigins(ctx, field, obj)
+			out.Values[i] = ec._Client_crmOrigins(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "smartmoveReference":
-			out.Values[i] = ec._Company_smartmoveReference(ctx, field, obj)
+			out.Values[i] = ec._Client_smartmoveReference(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "propexoIntegrationID":
-			out.Values[i] = ec._Company_propexoIntegrationID(ctx, field, obj)
+			out.Values[i] = ec._Client_propexoIntegrationID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39960,7 +39971,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Company_properties(ctx, field, obj)
+				res = ec._Client_properties(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -39998,7 +40009,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Company_leaseSync(ctx, field, obj)
+				res = ec._Client_leaseSync(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -40036,7 +40047,7 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 						ec.Error(ctx, ec.Recover(ctx, r))
 					}
 				}()
-				res = ec._Company_leaseSyncJobs(ctx, field, obj)
+				res = ec._Client_leaseSyncJobs(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -40086,10 +40097,10 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var companyConnectionImplementors = []string{"CompanyConnection"}
+var clientConnectionImplementors = []string{"ClientConnection"}
 
-func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CompanyConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, companyConnectionImplementors)
+func (ec *executionContext) _ClientConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ClientConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clientConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -40097,19 +40108,19 @@ func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.Sele
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CompanyConnection")
+			out.Values[i] = graphql.MarshalString("ClientConnection")
 		case "edges":
-			out.Values[i] = ec._CompanyConnection_edges(ctx, field, obj)
+			out.Values[i] = ec._ClientConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "pageInfo":
-			out.Values[i] = ec._CompanyConnection_pageInfo(ctx, field, obj)
+			out.Values[i] = ec._ClientConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "totalCount":
-			out.Values[i] = ec._CompanyConnection_totalCount(ctx, field, obj)
+			out.Values[i] = ec._ClientConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40134,10 +40145,10 @@ func (ec *executionContext) _CompanyConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var companyEdgeImplementors = []string{"CompanyEdge"}
+var clientEdgeImplementors = []string{"ClientEdge"}
 
-func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CompanyEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, companyEdgeImplementors)
+func (ec *executionContext) _ClientEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ClientEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clientEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -40145,14 +40156,14 @@ func (ec *executionContext) _CompanyEdge(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CompanyEdge")
+			out.Values[i] = graphql.MarshalString("ClientEdge")
 		case "node":
-			out.Values[i] = ec._CompanyEdge_node(ctx, field, obj)
+			out.Values[i] = ec._ClientEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "cursor":
-			out.Values[i] = ec._CompanyEdge_cursor(ctx, field, obj)
+			out.Values[i] = ec._ClientEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -44302,6 +44313,42 @@ func (ec *executionContext) unmarshalNCardWhereInput2ᚖgithubᚗcomᚋleasegrap
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Client(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNClientConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ClientConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ClientConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNClientOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientOrderField(ctx context.Context, v any) (*ent.ClientOrderField, error) {
+	var res = new(ent.ClientOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNClientOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ClientOrderField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalNClientPartnerReferencesInput2githubᚗcomᚋleasegraphᚋleasegraphᚋgraphᚋmodelᚐClientPartnerReferencesInput(ctx context.Context, v any) (model.ClientPartnerReferencesInput, error) {
 	res, err := ec.unmarshalInputClientPartnerReferencesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -44312,44 +44359,8 @@ func (ec *executionContext) unmarshalNClientStatusSetsInput2githubᚗcomᚋlease
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._Company(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNCompanyConnection2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CompanyConnection) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._CompanyConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNCompanyOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyOrderField(ctx context.Context, v any) (*ent.CompanyOrderField, error) {
-	var res = new(ent.CompanyOrderField)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCompanyOrderField2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CompanyOrderField) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalNCompanyWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInput(ctx context.Context, v any) (*ent.CompanyWhereInput, error) {
-	res, err := ec.unmarshalInputCompanyWhereInput(ctx, v)
+func (ec *executionContext) unmarshalNClientWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInput(ctx context.Context, v any) (*ent.ClientWhereInput, error) {
+	res, err := ec.unmarshalInputClientWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -45707,51 +45718,51 @@ func (ec *executionContext) unmarshalOCardWhereInput2ᚖgithubᚗcomᚋleasegrap
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOCompany2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+func (ec *executionContext) marshalOClient2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return ec._Company(ctx, sel, v)
+	return ec._Client(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOCompanyEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CompanyEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOClientEdge2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ClientEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOCompanyEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyEdge(ctx, sel, v[i])
+		return ec.marshalOClientEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientEdge(ctx, sel, v[i])
 	})
 
 	return ret
 }
 
-func (ec *executionContext) marshalOCompanyEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CompanyEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOClientEdge2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ClientEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return ec._CompanyEdge(ctx, sel, v)
+	return ec._ClientEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOCompanyOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyOrder(ctx context.Context, v any) (*ent.CompanyOrder, error) {
+func (ec *executionContext) unmarshalOClientOrder2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientOrder(ctx context.Context, v any) (*ent.ClientOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputCompanyOrder(ctx, v)
+	res, err := ec.unmarshalInputClientOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInputᚄ(ctx context.Context, v any) ([]*ent.CompanyWhereInput, error) {
+func (ec *executionContext) unmarshalOClientWhereInput2ᚕᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInputᚄ(ctx context.Context, v any) ([]*ent.ClientWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*ent.CompanyWhereInput, len(vSlice))
+	res := make([]*ent.ClientWhereInput, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCompanyWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInput(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNClientWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -45759,11 +45770,11 @@ func (ec *executionContext) unmarshalOCompanyWhereInput2ᚕᚖgithubᚗcomᚋlea
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOCompanyWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐCompanyWhereInput(ctx context.Context, v any) (*ent.CompanyWhereInput, error) {
+func (ec *executionContext) unmarshalOClientWhereInput2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐClientWhereInput(ctx context.Context, v any) (*ent.ClientWhereInput, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputCompanyWhereInput(ctx, v)
+	res, err := ec.unmarshalInputClientWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

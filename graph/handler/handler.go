@@ -131,7 +131,7 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 	// hot reads are a handful of documents, and each entry may be as large
 	// as the token limit allows.
 	srv.SetQueryCache(cost.NewDocumentCache[*ast.QueryDocument](queryCacheSize))
-	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: DefaultPageSize, MaxPage: MaxPageSize, PartnerFields: graph.PartnerFields})
+	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: DefaultPageSize, MaxPage: MaxPageSize})
 	srv.Use(&inputLimits{})
 	srv.AroundOperations(requireWriteForMutations)
 	srv.Use(transactioner{client: client, log: log}) // after every operation interceptor (transactions.go)

@@ -14,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/graph/cost"
 )
 
 // The one transaction rule for GraphQL mutations, over HTTP and the
@@ -23,18 +24,13 @@ import (
 //     commit together, and an operation that answers with any error commits
 //     nothing (its data is dropped, so no answer describes rows that were
 //     rolled back).
-//   - A partner mutation (PartnerMutations) calls SmartMove, which cannot be
-//     rolled back, and commits its own short transactions around the call
-//     (its idempotency record), so it cannot share an atomic operation: it
-//     must be the only field of its operation. Any other mix is refused
-//     before a resolver or a SQL statement runs.
-
-// PartnerMutations call SmartMove and manage their own transactions (a
-// partner call must not hold a database transaction open).
-var PartnerMutations = map[string]bool{
-	"createScreeningApplication": true, "createEmbeddedScreeningApplication": true, "addScreeningApplicant": true,
-	"removeScreeningApplicant": true, "cancelScreeningApplication": true, "refreshScreeningApplication": true,
-}
+//   - A partner mutation (one the schema marks @partner, cost.IsPartner)
+//     calls a partner such as SmartMove, which cannot be rolled back, and
+//     commits its own short transactions around the call (its idempotency
+//     record: a partner call must not hold a database transaction open), so
+//     it cannot share an atomic operation: it must be the only field of its
+//     operation. Any other mix is refused before a resolver or a SQL
+//     statement runs.
 
 // transactioner applies the rule above. It replaces entgql.Transactioner,
 // which (v0.7.0) cannot serve the websocket: a streaming transport calls an
@@ -79,7 +75,7 @@ func mutationFields(oc *graphql.OperationContext) []graphql.CollectedField {
 
 // partnerOnly reports whether the operation is a lone partner mutation.
 func partnerOnly(fields []graphql.CollectedField) bool {
-	return len(fields) == 1 && PartnerMutations[fields[0].Name]
+	return len(fields) == 1 && cost.IsPartner(fields[0].Definition)
 }
 
 // MutateOperationContext refuses a partner mutation that shares its
@@ -91,8 +87,8 @@ func (transactioner) MutateOperationContext(_ context.Context, oc *graphql.Opera
 		return nil
 	}
 	for _, f := range fields {
-		if PartnerMutations[f.Name] {
-			err := gqlerror.ErrorPosf(f.Position, "%s calls SmartMove and commits on its own, so it must be the only field of its mutation operation "+
+		if cost.IsPartner(f.Definition) {
+			err := gqlerror.ErrorPosf(f.Position, "%s calls a partner and commits on its own, so it must be the only field of its mutation operation "+
 				"(this one has %d): send the others in operations of their own; nothing was run", f.Name, len(fields))
 			err.Extensions = map[string]any{"code": apperr.CodeBadInput}
 			return err
