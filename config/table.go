@@ -100,7 +100,7 @@ func table(c *Config) []Setting {
 		limit("LEASEGRAPH_QUERY_MAX_VARIABLES", q.MaxVariables, &l.MaxVariables, "variables an operation declares"),
 		limit("LEASEGRAPH_QUERY_MAX_FRAGMENTS", q.MaxFragments, &l.MaxFragments, "fragment definitions in a document"),
 		limit("LEASEGRAPH_QUERY_MAX_COMPLEXITY", q.MaxComplexity, &l.MaxComplexity,
-			"an operation's complexity, about one per value answered (see [Query limits](#query-limits))"),
+			"an operation's complexity, about one per value answered (see [Query limits](api.md#query-limits))"),
 		limit("LEASEGRAPH_QUERY_LIST_SIZE", q.ListSize, &l.ListSize, "items a plain list is assumed to hold in the complexity"),
 		limit("LEASEGRAPH_QUERY_PARTNER_FIELD_COST", q.PartnerFieldCost, &l.PartnerFieldCost,
 			"complexity of one partner-backed value (`reportUrl`, `reportStatus`)"),
