@@ -210,7 +210,7 @@ func text(dst *string) func(string) error {
 	return func(v string) error { *dst = v; return nil }
 }
 
-// smsSender accepts what Twilio takes as a sender (PARTNERS.md:94-95): a
+// smsSender accepts what Twilio takes as a sender (docs/partners/twilio.md#create-message): a
 // phone number in E.164, or a Messaging Service SID.
 func smsSender(dst *string) func(string) error {
 	return func(v string) error {

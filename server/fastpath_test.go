@@ -92,7 +92,7 @@ func postTo(t *testing.T, base, token string, body []byte) (int, []byte) {
 	return res.StatusCode, raw
 }
 
-// perfQuery is the peer harness's query (shared/perf/graphql/leases_ours.graphql).
+// perfQuery is the peer harness's query (docs/testing.md#performance-harness).
 const perfQuery = `query Leases($first: Int = 50, $after: Cursor, $from: Date!, $to: Date!) {
   leases(first: $first, after: $after, moving: {kinds: [MOVE_IN, MOVE_OUT], from: $from, to: $to}) {
     pageInfo { hasNextPage endCursor }
