@@ -5,7 +5,9 @@
 // asynchronous write jobs under test control, write-status and retry-write,
 // the lead list a client reconciles with, bearer auth, the per-token rate
 // limit, and injected faults, including faults after the write was applied,
-// whose lost response is what makes reconciliation necessary.
+// whose lost response is what makes reconciliation necessary. Webhooks
+// (webhooks.go): their configuration, and signed deliveries of every record
+// change to the active webhooks whose triggers match, with retries.
 //
 // It is never more lenient than Propexo's documents (docs/partners/propexo.md): each rule
 // cites the fact it follows. In particular it ignores any Idempotency-Key header, which
