@@ -1,7 +1,7 @@
 // Package config is the server's configuration: every setting is one row of
 // one table (table.go) with its environment variable, default, help text and
-// parser, read once at start into Config. `server -h` and the README's
-// configuration table are generated from the same rows, so neither drifts.
+// parser, read once at start into Config. `server -h` and the table in
+// docs/configuration.md are generated from the same rows, so neither drifts.
 //
 // The test suites' own knobs (which database, what to skip) are not settings
 // of the server: they live in config/testknobs.

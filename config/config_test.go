@@ -3,9 +3,11 @@ package config_test
 import (
 	"bytes"
 	"flag"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -18,7 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/graph/cost"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's configuration table from the settings")
+var update = flag.Bool("update", false, "rewrite docs/configuration.md's configuration table from the settings")
 
 func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
 
@@ -217,32 +219,57 @@ func TestHelp(t *testing.T) {
 }
 
 var (
-	readmeTable = regexp.MustCompile("(?s)(<!-- settings:begin[^\n]*-->\n)(.*?)(<!-- settings:end -->)")
-	envName     = regexp.MustCompile(`\b(?:LEASEGRAPH|SMARTMOVE|PROPEXO|TEST)_[A-Z0-9_]*[A-Z0-9]\b`)
+	settingsTable = regexp.MustCompile("(?s)(<!-- settings:begin[^\n]*-->\n)(.*?)(<!-- settings:end -->)")
+	envName       = regexp.MustCompile(`\b(?:LEASEGRAPH|SMARTMOVE|PROPEXO|TEST)_[A-Z0-9_]*[A-Z0-9]\b`)
 )
 
-// TestREADME: the README's configuration table is the one generated from
-// the settings (go test ./config -update rewrites it); every variable the
-// README names anywhere is a setting or a test knob; and another table that
-// states a setting's default (Query limits) states the real one.
-func TestREADME(t *testing.T) {
-	raw, err := os.ReadFile("../README.md")
+// configurationDoc holds the generated table; userDocs are every document
+// a user reads for settings (the README and docs/, partners included).
+const configurationDoc = "../docs/configuration.md"
+
+func userDocs(t *testing.T) map[string]string {
+	t.Helper()
+	docs := map[string]string{}
+	read := func(path string) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[path] = string(raw)
+	}
+	read("../README.md")
+	err := filepath.WalkDir("../docs", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") {
+			read(path)
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(raw)
-	m := readmeTable.FindStringSubmatchIndex(readme)
+	return docs
+}
+
+// TestConfigurationDoc: docs/configuration.md's table is the one generated
+// from the settings (go test ./config -update rewrites it); every variable
+// the README or docs/ names anywhere is a setting or a test knob, and
+// every test knob is named somewhere; and another table that states a
+// setting's default (Query limits) states the real one.
+func TestConfigurationDoc(t *testing.T) {
+	docs := userDocs(t)
+	doc := docs[configurationDoc]
+	m := settingsTable.FindStringSubmatchIndex(doc)
 	if m == nil {
-		t.Fatal("README.md has no <!-- settings:begin --> ... <!-- settings:end --> table")
+		t.Fatalf("%s has no <!-- settings:begin --> ... <!-- settings:end --> table", configurationDoc)
 	}
-	if got := readme[m[4]:m[5]]; got != config.Markdown() {
+	if got := doc[m[4]:m[5]]; got != config.Markdown() {
 		if *update {
-			readme = readme[:m[4]] + config.Markdown() + readme[m[5]:]
-			if err := os.WriteFile("../README.md", []byte(readme), 0o644); err != nil {
+			doc = doc[:m[4]] + config.Markdown() + doc[m[5]:]
+			if err := os.WriteFile(configurationDoc, []byte(doc), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		} else {
-			t.Errorf("README.md's configuration table differs from config/table.go (go test ./config -update rewrites it):\n%s", got)
+			t.Errorf("%s's configuration table differs from config/table.go (go test ./config -update rewrites it):\n%s", configurationDoc, got)
 		}
 	}
 	known := map[string]config.Setting{}
@@ -252,27 +279,33 @@ func TestREADME(t *testing.T) {
 	for _, k := range testknobs.Knobs {
 		known[k.Name] = config.Setting{Name: k.Name}
 	}
-	for _, name := range envName.FindAllString(readme, -1) {
-		if _, ok := known[name]; !ok {
-			t.Errorf("README.md names %s, which is neither a setting nor a test knob", name)
+	var outside strings.Builder // every document but the generated table
+	for path, text := range docs {
+		for _, name := range envName.FindAllString(text, -1) {
+			if _, ok := known[name]; !ok {
+				t.Errorf("%s names %s, which is neither a setting nor a test knob", path, name)
+			}
 		}
-	}
-	outside := readme[:m[2]] + readme[m[5]:]
-	for _, line := range strings.Split(outside, "\n") {
-		if !strings.HasPrefix(line, "|") {
-			continue
+		if path == configurationDoc {
+			text = text[:m[2]] + text[m[5]:]
 		}
-		cells := strings.Split(line, "|")
-		for i := 0; i+1 < len(cells); i++ {
-			s, ok := known[strings.Trim(strings.TrimSpace(cells[i]), "`")]
-			if def := strings.Trim(strings.TrimSpace(cells[i+1]), "`"); ok && def != "" && s.Default != "" && def != s.Default {
-				t.Errorf("README.md gives %s the default %q; it is %q", s.Name, def, s.Default)
+		outside.WriteString(text)
+		for _, line := range strings.Split(text, "\n") {
+			if !strings.HasPrefix(line, "|") {
+				continue
+			}
+			cells := strings.Split(line, "|")
+			for i := 0; i+1 < len(cells); i++ {
+				s, ok := known[strings.Trim(strings.TrimSpace(cells[i]), "`")]
+				if def := strings.Trim(strings.TrimSpace(cells[i+1]), "`"); ok && def != "" && s.Default != "" && def != s.Default {
+					t.Errorf("%s gives %s the default %q; it is %q", path, s.Name, def, s.Default)
+				}
 			}
 		}
 	}
 	for _, k := range testknobs.Knobs {
-		if !strings.Contains(outside, k.Name) {
-			t.Errorf("README.md does not mention the test knob %s", k.Name)
+		if !strings.Contains(outside.String(), k.Name) {
+			t.Errorf("neither the README nor docs/ mentions the test knob %s", k.Name)
 		}
 	}
 	if slices.ContainsFunc(config.Settings(), func(s config.Setting) bool { return strings.Contains(s.Name, "TEST") }) {

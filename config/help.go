@@ -17,7 +17,7 @@ func (s Setting) shown() string {
 	return "`" + s.Default + "`"
 }
 
-// Markdown is the README's configuration table.
+// Markdown is the configuration table of docs/configuration.md.
 func Markdown() string {
 	var b strings.Builder
 	b.WriteString("| variable | default | meaning |\n| --- | --- | --- |\n")
@@ -29,7 +29,7 @@ func Markdown() string {
 
 // WriteHelp prints the table for `server -h`, as plain text.
 func WriteHelp(w io.Writer) {
-	plain := strings.NewReplacer("`", "", "[Query limits](#query-limits)", "the README's Query limits")
+	plain := strings.NewReplacer("`", "", "[Query limits](api.md#query-limits)", "Query limits in docs/api.md")
 	fmt.Fprintln(w, "Environment (an unset or empty variable takes its default):")
 	for _, s := range Settings() {
 		fmt.Fprintf(w, "  %s (default %s)\n", s.Name, plain.Replace(s.shown()))

@@ -100,7 +100,7 @@ func table(c *Config) []Setting {
 		limit("LEASEGRAPH_QUERY_MAX_VARIABLES", q.MaxVariables, &l.MaxVariables, "variables an operation declares"),
 		limit("LEASEGRAPH_QUERY_MAX_FRAGMENTS", q.MaxFragments, &l.MaxFragments, "fragment definitions in a document"),
 		limit("LEASEGRAPH_QUERY_MAX_COMPLEXITY", q.MaxComplexity, &l.MaxComplexity,
-			"an operation's complexity, about one per value answered (see [Query limits](#query-limits))"),
+			"an operation's complexity, about one per value answered (see [Query limits](api.md#query-limits))"),
 		limit("LEASEGRAPH_QUERY_LIST_SIZE", q.ListSize, &l.ListSize, "items a plain list is assumed to hold in the complexity"),
 		limit("LEASEGRAPH_QUERY_PARTNER_FIELD_COST", q.PartnerFieldCost, &l.PartnerFieldCost,
 			"complexity of one value of a partner-backed field (marked `@partner` in the schema, such as `reportUrl`)"),
@@ -211,7 +211,7 @@ func text(dst *string) func(string) error {
 	return func(v string) error { *dst = v; return nil }
 }
 
-// smsSender accepts what Twilio takes as a sender (PARTNERS.md:94-95): a
+// smsSender accepts what Twilio takes as a sender (docs/partners/twilio.md#create-message): a
 // phone number in E.164, or a Messaging Service SID.
 func smsSender(dst *string) func(string) error {
 	return func(v string) error {

@@ -67,7 +67,7 @@ func FillPropexo(sim *propexotest.Sim) {
 }
 
 // normalized is Propexo's status_normalized for a demo status
-// (propexo-openapi-extract.yml's enum: ACTIVE, INACTIVE, OTHER, PENDING,
+// (docs/partners/propexo.md#leases: ACTIVE, INACTIVE, OTHER, PENDING,
 // EVICTED).
 func normalized(status string) string {
 	switch status {

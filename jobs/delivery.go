@@ -43,7 +43,7 @@ func (q *Queue) EnqueueDelivery(ctx context.Context, tx *sql.Tx, integrationJobI
 // (not sent yet), SENT (Propexo has a job id), then SUCCEEDED, PARTIAL or
 // FAILED.
 //
-// Propexo documents no idempotency (PARTNERS.md:68-71), so exactly-once
+// Propexo documents no idempotency (docs/partners/propexo.md#no-idempotency), so exactly-once
 // rests on reconciliation: every write carries a marker line in its notes
 // (Marker: our IntegrationJob's id, which Propexo stores and lists back),
 // send_started_at is recorded before each send and cleared once Propexo's
@@ -223,7 +223,7 @@ func (w *DeliveryWorker) link(ctx context.Context, p *ent.Prospect, propexoID st
 
 // send makes the write, recording send_started_at first so that a lost
 // answer or a crash is reconciled rather than resent blindly (Propexo
-// documents no idempotency header, PARTNERS.md:68).
+// documents no idempotency header, docs/partners/propexo.md#no-idempotency).
 func (w *DeliveryWorker) send(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
 	p := ij.Edges.Prospect
 	if p == nil {
@@ -334,9 +334,9 @@ func (w *DeliveryWorker) awaitCreate(ctx context.Context, ij *ent.IntegrationJob
 }
 
 // retryWrite asks Propexo to re-run a failed write (retryIntegrationJob)
-// and follows the NEW job Propexo answers with (PARTNERS.md:72-73). It reads
+// and follows the NEW job Propexo answers with (docs/partners/propexo.md#retry-write). It reads
 // the write's status first: Propexo refuses to retry a write that is not
-// FAILURE (PARTNERS.md:74). A refusal is final and says so.
+// FAILURE (docs/partners/propexo.md#retry-write). A refusal is final and says so.
 func (w *DeliveryWorker) retryWrite(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob) error {
 	st, err := w.Propexo.WriteStatus(ctx, ij.PartnerJobID)
 	if err != nil {
@@ -372,7 +372,7 @@ func (w *DeliveryWorker) follow(ctx context.Context, job *river.Job[DeliverProsp
 	switch st.Status {
 	case propexo.StatusSuccess, propexo.StatusPartialSuccess:
 		// created_record_id comes with SUCCESS and PARTIAL_SUCCESS alike and
-		// may be null (PARTNERS.md:75-76): then the prospect is found by
+		// may be null (docs/partners/propexo.md#write-status): then the prospect is found by
 		// its marker.
 		if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT && !ij.CompletePartial && ij.Edges.Prospect != nil {
 			id := st.CreatedRecordID

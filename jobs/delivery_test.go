@@ -159,7 +159,7 @@ func TestDeliveryIncompleteLookupDoesNotResend(t *testing.T) {
 	})
 }
 
-// created_record_id may be null (PARTNERS.md:75-76): the delivery finds the
+// created_record_id may be null (docs/partners/propexo.md#write-status): the delivery finds the
 // prospect by its marker and links it, so later updates reach it.
 func TestDeliveryWithoutCreatedRecordID(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {

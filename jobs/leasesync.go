@@ -224,7 +224,7 @@ func (RefreshPropexoLeaseArgs) InsertOpts() river.InsertOpts {
 // (Model: leases, residents or lease_transfers). EventID is the
 // webhook's (or a hash of its body): with ByArgs and a 24-hour period it
 // dedupes Propexo's redeliveries (every 15 minutes, 10 times:
-// PARTNERS.md:87-88), whatever state the first job is in.
+// docs/partners/propexo.md#webhook-deliveries), whatever state the first job is in.
 type RefreshPropexoRecordArgs struct {
 	ClientID int    `json:"client_id"`
 	Model    string `json:"model"`

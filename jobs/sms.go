@@ -43,7 +43,7 @@ func (q *Queue) EnqueueSMS(ctx context.Context, tx *sql.Tx, integrationJobID int
 // state is the IntegrationJob: QUEUED until Twilio accepts it, then SENT,
 // and the status callbacks (sms.Hook) end it SUCCEEDED or FAILED. A refusal
 // that would repeat (an invalid or opted-out number, 21610 above all:
-// PARTNERS.md:98-99) is final at once; Twilio's own failures and rate
+// docs/partners/twilio.md#error-21610) is final at once; Twilio's own failures and rate
 // limits are retried with the queue's capped backoff.
 type SMSWorker struct {
 	river.WorkerDefaults[SendSMSArgs]

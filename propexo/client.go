@@ -136,16 +136,16 @@ func (c *Client) WriteStatus(ctx context.Context, rootJobID string) (*WriteStatu
 
 // RetryWrite asks Propexo to run a failed write again with POST
 // /v1/admin/retry-write/{root_job_id} and returns the id of the NEW job the
-// write was re-queued as: follow that one with WriteStatus (PARTNERS.md:72-73).
+// write was re-queued as: follow that one with WriteStatus (docs/partners/propexo.md#retry-write).
 // Only a FAILURE write can be retried; Propexo answers any other with a 400
-// (PARTNERS.md:74). An answer of success: false means nothing was queued:
+// (docs/partners/propexo.md#retry-write). An answer of success: false means nothing was queued:
 // the error is ErrRetryRefused.
 func (c *Client) RetryWrite(ctx context.Context, rootJobID string) (string, error) {
 	if err := requireJobID(rootJobID); err != nil {
 		return "", err
 	}
 	path := "/v1/admin/retry-write/" + url.PathEscape(rootJobID)
-	// The input is an empty object (propexo-openapi-extract.yml:1477-1479).
+	// The input is an empty object (docs/partners/propexo.md#retry-write).
 	body, err := c.do(ctx, http.MethodPost, path, struct{}{})
 	if err != nil {
 		return "", err

@@ -197,7 +197,7 @@ func TestWriteStatusLifecycle(t *testing.T) {
 	if j, _ := e.sim.Job(next); j.Attempts != 2 {
 		t.Errorf("attempts %d", j.Attempts)
 	}
-	// An unknown job is a 400 at Propexo (PARTNERS.md:76).
+	// An unknown job is a 400 at Propexo (docs/partners/propexo.md#write-status).
 	if _, err := e.client.WriteStatus(ctx, "job_404"); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("unknown job: %v", err)
 	}

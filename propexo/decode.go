@@ -9,8 +9,8 @@ import (
 
 // apiError reads Propexo's {"error":{"code","message","details"}} body; any
 // other body still yields an APIError carrying the status. The validation
-// issues sit at error.details.details.issues (the Zod error, PARTNERS.md:77;
-// propexo-openapi-extract.yml:6269-6297); error.details.issues is read too.
+// issues sit at error.details.details.issues (the Zod error,
+// docs/partners/propexo.md#errors); error.details.issues is read too.
 func (c *Client) apiError(status int, body []byte) *APIError {
 	type issues struct {
 		Issues []Issue `json:"issues"`

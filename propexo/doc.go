@@ -1,5 +1,9 @@
-// Package propexo is a typed client for Propexo's asynchronous prospect
-// writes: create and update a CRM prospect, then read or retry the write job.
+// Package propexo is a typed client for Propexo: its asynchronous prospect
+// writes (create and update a CRM prospect, then read or retry the write
+// job, and the lead list a lost answer is reconciled with), the lease,
+// resident and lease-transfer reads of the lease sync, the webhook
+// configuration, and the check of a webhook delivery's signature. The
+// partner facts it follows are in docs/partners/propexo.md.
 //
 // A 200 from Propexo only means "accepted": the returned job id is polled with
 // [Client.WriteStatus] until it leaves PENDING. The client never retries on

@@ -26,7 +26,7 @@ var (
 )
 
 // Issue is one validation problem reported by Propexo in
-// error.details.details.issues[] (PARTNERS.md:77-78).
+// error.details.details.issues[] (docs/partners/propexo.md#errors).
 type Issue struct {
 	Code    string `json:"code"`
 	Path    Path   `json:"path"`

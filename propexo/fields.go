@@ -25,7 +25,7 @@ var fieldNames = func() []string {
 }()
 
 // FieldsIn returns the write fields the messages name, in name order.
-// write-status errors are free text (propexo-openapi-extract.yml:6093-6096),
+// write-status errors are free text (docs/partners/propexo.md#write-status),
 // so a field counts as named when its JSON name appears as a word: that is
 // the most Propexo says about which fields a PARTIAL_SUCCESS did not write.
 func FieldsIn(msgs []string) []string {

@@ -142,7 +142,7 @@ func TestShortRetryAfterIsWaitedOut(t *testing.T) {
 
 // TestRealLimitExhausted: a client that did not see the headers (a second
 // client on the same token) gets the partner's 429. Propexo sends no
-// Retry-After (PARTNERS.md:79) and no reset time, so the client assumes the
+// Retry-After (docs/partners/propexo.md#rate-limit) and no reset time, so the client assumes the
 // worst: a whole window.
 func TestRealLimitExhausted(t *testing.T) {
 	clk := newClock()

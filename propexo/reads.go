@@ -15,10 +15,10 @@ import (
 )
 
 // The read side a lease sync uses: GET /v1/leases/, /v1/residents/ and
-// /v1/lease-transfers/ (propexo-openapi-extract.yml:342, 702, 921). Each is
+// /v1/lease-transfers/ (docs/partners/propexo.md#leases, #residents, #lease-transfers). Each is
 // paged by offset and limit (limit 1..250, default 100) and answers
 // {meta: {offset, limit, hasMore, total}, results: [...]}
-// (propexo-openapi-extract.yml ResponseMeta; PARTNERS.md:87-88).
+// (docs/partners/propexo.md#paging).
 
 // MaxPage is the most records one page may hold on every list endpoint.
 const MaxPage = 250
@@ -47,7 +47,7 @@ type Page[T any] struct {
 }
 
 // Lease is a lease as Propexo lists it (the Lease schema,
-// propexo-openapi-extract.yml:2294). Dates are as sent ("YYYY-MM-DD" or an
+// docs/partners/propexo.md#leases). Dates are as sent ("YYYY-MM-DD" or an
 // ISO timestamp); Date reads them.
 type Lease struct {
 	ID               string            `json:"id"`
@@ -135,7 +135,7 @@ func (c *Client) ListLeaseTransfers(ctx context.Context, q ListQuery) (*Page[Lea
 }
 
 // GetLease reads GET /v1/leases/{lease_id}, answered as {meta, results: Lease}
-// (propexo-openapi-extract.yml:2717). A lease Propexo does not know is a 400.
+// (docs/partners/propexo.md#leases). A lease Propexo does not know is a 400.
 func (c *Client) GetLease(ctx context.Context, id string) (*Lease, error) {
 	if err := requireID("lease_id", id); err != nil {
 		return nil, err
@@ -158,8 +158,7 @@ func (c *Client) GetLease(ctx context.Context, id string) (*Lease, error) {
 }
 
 func list[T any](ctx context.Context, c *Client, path string, q ListQuery, leaseFilter bool) (*Page[T], error) {
-	// limit is "a number between 1 and 250" (propexo-openapi-extract.yml:
-	// leases' limit parameter); 0 sends none, the partner's default 100.
+	// limit is "a number between 1 and 250" (docs/partners/propexo.md#paging); 0 sends none, the partner's default 100.
 	if q.Limit < 0 || q.Limit > MaxPage || q.Offset < 0 {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "limit", Message: fmt.Sprintf("must be 1 to %d, with offset >= 0", MaxPage)}}}
 	}
@@ -185,7 +184,7 @@ func list[T any](ctx context.Context, c *Client, path string, q ListQuery, lease
 
 // getPage reads one page of a Propexo list: the filters in v, then limit
 // and offset. Every list answers {meta: {hasMore, total}, results}
-// (ResponseMeta in propexo-openapi-extract.yml); without results the
+// (ResponseMeta, docs/partners/propexo.md#paging); without results the
 // answer is malformed when requireResults, else an empty page.
 func getPage[T any](ctx context.Context, c *Client, path string, v url.Values, limit, offset int, requireResults bool) ([]T, int, bool, error) {
 	if limit > 0 {
@@ -224,7 +223,7 @@ func getPage[T any](ctx context.Context, c *Client, path string, v url.Values, l
 }
 
 // Date reads a Propexo date, "YYYY-MM-DD" (the filters' format,
-// propexo-openapi-extract.yml: before_move_in_date) or a timestamp whose
+// docs/partners/propexo.md#leases) or a timestamp whose
 // calendar day is taken; nil or blank is no date.
 func Date(s *string) (*time.Time, error) {
 	if s == nil || *s == "" {
@@ -245,7 +244,7 @@ func Date(s *string) (*time.Time, error) {
 const SignatureHeader = "propexo-signature"
 
 // VerifyWebhook reports whether sig is the hex HMAC-SHA256 of the raw body
-// keyed by secret, as Propexo signs every delivery (PARTNERS.md:85-86).
+// keyed by secret, as Propexo signs every delivery (docs/partners/propexo.md#webhook-deliveries).
 // The comparison takes the same time wherever the first difference is.
 func VerifyWebhook(secret, body []byte, sig string) bool {
 	if len(secret) == 0 {

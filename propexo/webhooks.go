@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// The webhook configuration (propexo-openapi-extract.yml:1087-1312, GET and
+// The webhook configuration (docs/partners/propexo.md#webhook-configuration: GET and
 // POST /v1/webhooks/, GET, PUT and DELETE /v1/webhooks/{webhook_id}).
 
 // Webhook triggers (the triggers enum of _v1_webhooks__post_input).
@@ -157,8 +157,7 @@ func scrubSecret(err error, s string) error {
 }
 
 // GetLeaseTransfer reads GET /v1/lease-transfers/{lease_transfer_id},
-// answered {meta, results: LeaseTransfer} (propexo-openapi-extract.yml:855,
-// 4550). An unknown id is a 400, the only error documented.
+// answered {meta, results: LeaseTransfer} (docs/partners/propexo.md#lease-transfers). An unknown id is a 400, the only error documented.
 func (c *Client) GetLeaseTransfer(ctx context.Context, id string) (*LeaseTransfer, error) {
 	if err := requireID("lease_transfer_id", id); err != nil {
 		return nil, err

@@ -96,7 +96,7 @@ func (s *Service) update(ctx context.Context, db *ent.Client, prospectID int, in
 
 // Retry queues a failed or partial delivery again. A FAILED write Propexo
 // ran is re-run there (retry-write); a PARTIAL one cannot be (Propexo retries
-// only failed writes, PARTNERS.md:74), so it is completed instead: the
+// only failed writes, docs/partners/propexo.md#retry-write), so it is completed instead: the
 // fields that failed are sent again as an update.
 func (s *Service) Retry(ctx context.Context, integrationJobID int) (*ent.IntegrationJob, error) {
 	return ent.WithTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) (*ent.IntegrationJob, error) {

@@ -36,7 +36,7 @@ const (
 	// PostbackDuplicate: the same message was received before; ignored.
 	PostbackDuplicate PostbackResult = "duplicate"
 	// PostbackUnknownStatus: stored, but its reportStatus is not one the spec
-	// lists (smartmove-api.txt:819-825), so the status did not move. It still
+	// lists (docs/partners/smartmove.md#report-status), so the status did not move. It still
 	// proves the order exists: the order is confirmed and a LINK order learns
 	// SmartMove's application id, so the periodic refresh can follow it.
 	PostbackUnknownStatus PostbackResult = "unknown_status"

@@ -49,7 +49,8 @@ func BenchmarkLeasesMoving(b *testing.B) {
 // (server and test client share the process) and SQL statements per
 // request. It selects fewer fields than the harness's query and the demo's
 // tenants have no addresses, so its allocations are a floor, not the
-// harness's figure (shared/perf/tools/profile.sh counts those). Speed is
+// harness's figure (its profiling script counts those:
+// docs/testing.md#performance-harness). Speed is
 // the harness's to judge; these are what a change to the read path moves.
 func BenchmarkLeasePage(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {

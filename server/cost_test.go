@@ -146,25 +146,27 @@ func aliasList(n int, field string) string {
 	return b.String()
 }
 
-// readmeBlock finds the README's GraphQL examples, and the query of its curl
-// example.
+// readmeBlock finds the GraphQL examples of the README and the API guide,
+// and the query of a curl example.
 var readmeBlock = regexp.MustCompile("(?s)```graphql\n(.*?)```|\"query\":\"(.*?)\"}'")
 
-// Every GraphQL example in the README, and a full page of leases with every
-// field, run within the limits: queries answer without errors, mutations
-// and subscriptions are not refused for their cost (their placeholder ids
-// may be unknown).
+// Every GraphQL example in the README and docs/api.md, and a full page of
+// leases with every field, run within the limits: queries answer without
+// errors, mutations and subscriptions are not refused for their cost (their
+// placeholder ids may be unknown).
 func TestQueryCostReadmeExamplesPass(t *testing.T) {
-	raw, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var examples []string
-	for _, m := range readmeBlock.FindAllStringSubmatch(string(raw), -1) {
-		examples = append(examples, m[1]+m[2])
+	for _, doc := range []string{"../README.md", "../docs/api.md"} {
+		raw, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range readmeBlock.FindAllStringSubmatch(string(raw), -1) {
+			examples = append(examples, m[1]+m[2])
+		}
 	}
 	if len(examples) < 5 {
-		t.Fatalf("found %d examples in the README", len(examples))
+		t.Fatalf("found %d examples in the README and docs/api.md", len(examples))
 	}
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Acme")

@@ -85,7 +85,7 @@ func postTo(t *testing.T, base, token string, body []byte) (int, []byte) {
 	return res.StatusCode, raw
 }
 
-// perfQuery is the peer harness's query (shared/perf/graphql/leases_ours.graphql),
+// perfQuery is the peer harness's query (docs/testing.md#performance-harness),
 // kept once, with the fast path's differential test.
 var perfQuery = func() string {
 	b, err := os.ReadFile("../graph/fastpath/testdata/leases_ours.graphql")

@@ -9,7 +9,7 @@ import (
 )
 
 // pageQuery is the lease-page workload of the peer harness
-// (shared/perf/graphql/leases_ours.graphql): pageInfo and edges, no
+// (docs/testing.md#performance-harness): pageInfo and edges, no
 // totalCount, the unit address and every tenant.
 const pageQuery = `query($first: Int, $from: Date!, $to: Date!, $count: Boolean!) {
   leases(first: $first, moving: {kinds: [MOVE_IN, MOVE_OUT], from: $from, to: $to}) {

@@ -178,7 +178,7 @@ func TestPlayground(t *testing.T) {
 	})
 }
 
-// readmeLeasesQuery is the first GraphQL example of the README's leases
+// readmeLeasesQuery is the GraphQL example of the README's first query
 // section, so the README's promise is what the test runs.
 func readmeLeasesQuery(t *testing.T) string {
 	t.Helper()
@@ -187,15 +187,15 @@ func readmeLeasesQuery(t *testing.T) string {
 		t.Fatal(err)
 	}
 	s := string(raw)
-	i := strings.Index(s, "## Leases: move-ins")
+	i := strings.Index(s, "## First query")
 	if i < 0 {
-		t.Fatal("README has no leases section")
+		t.Fatal("README has no first query section")
 	}
 	s = s[i:]
 	i = strings.Index(s, "```graphql\n")
 	j := strings.Index(s[i+11:], "```")
 	if i < 0 || j < 0 {
-		t.Fatal("README's leases section has no graphql block")
+		t.Fatal("README's first query section has no graphql block")
 	}
 	return s[i+11 : i+11+j]
 }

@@ -185,7 +185,7 @@ func TestRateLimitFailedAuth(t *testing.T) {
 		}
 		// A token first seen during the attack waits too: from a blocked
 		// address, a secret cannot be told from a guess without asking the
-		// database (the trade-off README states).
+		// database (the trade-off docs/api.md states).
 		assertLimited(t, "a fresh good token from the blocked address", e.call("POST", "/graphql", fresh, attacker, gqlBody(clientsQuery)), 12)
 		if n := e.queries.n.Load() - before; n != 0 {
 			t.Fatalf("requests from a blocked address ran %d SQL statements", n)

@@ -1,6 +1,7 @@
 // Package smartmove is a typed client for RentPrep's SmartMove API
 // (tenant screening): nine POST endpoints under /api/smartmove/, each
-// authenticated with the x-apiKey header.
+// authenticated with the x-apiKey header. The partner facts it follows are
+// in docs/partners/smartmove.md.
 //
 // The client checks the spec's field limits before sending, so a bad order
 // fails with a *ValidationError naming the field and never reaches the

@@ -31,9 +31,9 @@ type Postback struct {
 const MaxPostbackSize = 64 << 10
 
 // postbackWire is a postback as it may arrive: the spec's example sends
-// applicationId as a JSON number (smartmove-api.txt:157) and
-// customerReferenceId as a string (158), and types neither; referenceId
-// echoes "any custom ID you posted" (176, 762), which a number-minded sender
+// applicationId as a JSON number (docs/partners/smartmove.md#postbacks) and
+// customerReferenceId as a string, and types neither; referenceId
+// echoes "any custom ID you posted", which a number-minded sender
 // may send back as a number. Each id is read as a number or a string.
 type postbackWire struct {
 	ApplicationID       flexID       `json:"applicationId"`

@@ -140,7 +140,7 @@ func checkApplication(c *checker, a *Application, embedded bool) {
 }
 
 // stateCode: "For domestic addresses use the USPS 2-letter state
-// abbreviation" (smartmove-api.txt:725, 734); SmartMove's simulator refuses
+// abbreviation" (docs/partners/smartmove.md#property-model); SmartMove's simulator refuses
 // other pairs of letters, so the form says so before the call.
 func (c *checker) stateCode(field, v string) {
 	if v != "" && !usps.IsCode(v) {

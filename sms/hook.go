@@ -28,7 +28,7 @@ func CallbackURL(publicURL string, id int) string {
 const maxHookBody = 64 << 10
 
 // Hook is the status-callback route. Twilio signs each callback with the
-// auth token over the URL it was sent to (PARTNERS.md:97-99), so the URL is
+// auth token over the URL it was sent to (docs/partners/twilio.md#status-callbacks), so the URL is
 // rebuilt from PublicURL, the one given to Twilio as StatusCallback, not
 // from the request (a proxy may have rewritten its host or scheme).
 type Hook struct {

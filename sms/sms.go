@@ -19,7 +19,7 @@ import (
 // Text is the invitation for a registration at prop: the showing it is
 // for, then the agent's sms_notes, which the registration spec says are
 // added to the SMS sent when the registration succeeds
-// (registration-iframe.txt:17).
+// (docs/partners/registration.md#page-and-parameters).
 func Text(prop *ent.Property, notes string) string {
 	name := prop.Name
 	if name == "" {
@@ -46,7 +46,7 @@ func Text(prop *ent.Property, notes string) string {
 	return b.String()
 }
 
-// rank orders Twilio's statuses (PARTNERS.md:96-97) so that a late callback
+// rank orders Twilio's statuses (docs/partners/twilio.md#message-statuses) so that a late callback
 // never moves a message back: queued < sending < sent < the final ones.
 func rank(s string) int {
 	switch s {

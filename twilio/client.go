@@ -1,6 +1,6 @@
 // Package twilio is a typed client for Twilio Programmable Messaging's
 // create-message call and the check of its signed status callbacks, as
-// /work/shared/specs/PARTNERS.md (lines 93-100) describes them. Stdlib only.
+// docs/partners/twilio.md describes them. Stdlib only.
 package twilio
 
 import (
@@ -20,10 +20,10 @@ import (
 const BaseURL = "https://api.twilio.com"
 
 // CodeOptedOut is Twilio's error for a recipient who replied STOP: the
-// message must never be retried (PARTNERS.md:99).
+// message must never be retried (docs/partners/twilio.md#error-21610).
 const CodeOptedOut = 21610
 
-// The message statuses a status callback carries (PARTNERS.md:96-97).
+// The message statuses a status callback carries (docs/partners/twilio.md#message-statuses).
 const (
 	StatusQueued      = "queued"
 	StatusSending     = "sending"
@@ -38,7 +38,7 @@ type Config struct {
 	AccountSID string
 	AuthToken  string
 	// From is the sender: a phone number, or a Messaging Service SID
-	// ("MG...") sent as MessagingServiceSid instead (PARTNERS.md:94-95).
+	// ("MG...") sent as MessagingServiceSid instead (docs/partners/twilio.md#create-message).
 	From       string
 	BaseURL    string
 	HTTPClient *http.Client
@@ -102,11 +102,11 @@ func (e *Error) Temporary() bool {
 	return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus >= 500
 }
 
-// OptedOut says the recipient replied STOP (PARTNERS.md:99).
+// OptedOut says the recipient replied STOP (docs/partners/twilio.md#error-21610).
 func (e *Error) OptedOut() bool { return e.Code == CodeOptedOut }
 
 // Send creates a message: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
-// form-encoded, HTTP Basic auth AccountSid:AuthToken (PARTNERS.md:93-95).
+// form-encoded, HTTP Basic auth AccountSid:AuthToken (docs/partners/twilio.md#create-message).
 // A transport failure is returned as is (the message may or may not exist).
 func (c *Client) Send(ctx context.Context, m Message) (*Sent, error) {
 	form := url.Values{"To": {m.To}, "Body": {m.Body}}

@@ -12,7 +12,7 @@ const (
 
 // Segments counts the SMS segments body takes, as Twilio bills them. A body
 // of GSM-7 characters fits 160 in one segment, otherwise it is UCS-2 and
-// fits 70 (PARTNERS.md:99-100). A longer body is split into concatenated
+// fits 70 (docs/partners/twilio.md#segments). A longer body is split into concatenated
 // segments whose header leaves 153 septets (GSM-7) or 67 UTF-16 units
 // (UCS-2) each; an extension character is never split from its escape.
 func Segments(body string) int {

@@ -8,12 +8,12 @@ import (
 	"sort"
 )
 
-// SignatureHeader carries a status callback's signature (PARTNERS.md:97).
+// SignatureHeader carries a status callback's signature (docs/partners/twilio.md#status-callbacks).
 const SignatureHeader = "X-Twilio-Signature"
 
 // Signature is what Twilio sends in X-Twilio-Signature: base64 HMAC-SHA1,
 // keyed by the auth token, over the full callback URL followed by each POST
-// parameter's name and value, sorted by name (PARTNERS.md:97-99).
+// parameter's name and value, sorted by name (docs/partners/twilio.md#status-callbacks).
 func Signature(authToken, fullURL string, params url.Values) string {
 	names := make([]string, 0, len(params))
 	for k := range params {

@@ -8,7 +8,7 @@ import (
 	"github.com/leasegraph/leasegraph/twilio"
 )
 
-// Segments follow PARTNERS.md:99-100: 160 GSM-7 characters or 70 UCS-2 in
+// Segments follow docs/partners/twilio.md#segments: 160 GSM-7 characters or 70 UCS-2 in
 // one segment; longer bodies split as Twilio concatenates them.
 func TestSegments(t *testing.T) {
 	cases := []struct {
@@ -37,7 +37,7 @@ func TestSegments(t *testing.T) {
 }
 
 // The signature is base64 HMAC-SHA1 keyed by the auth token over the URL
-// then each parameter's name and value sorted by name (PARTNERS.md:97-99).
+// then each parameter's name and value sorted by name (docs/partners/twilio.md#status-callbacks).
 // The expected value is Twilio's own documented example.
 func TestSignature(t *testing.T) {
 	u := "https://mycompany.com/myapp.php?foo=1&bar=2"

@@ -1,6 +1,6 @@
 // Package testknobs reads the environment variables of the test suites.
 // They are not settings of the server (config's table, `server -h` and the
-// README's configuration table leave them out): they choose the database
+// table in docs/configuration.md leave them out): they choose the database
 // the tests use and let a developer without PostgreSQL or Chromium skip
 // those parts, never in CI. Poll intervals and other delays that tests
 // shorten are not variables at all: they are fields of the server's own

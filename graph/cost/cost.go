@@ -70,7 +70,7 @@ type Limits struct {
 }
 
 // DefaultLimits are far above what the playground's own queries need: the
-// README's examples (complexity at most a few thousand), a full page of 500
+// documented examples (complexity at most a few thousand), a full page of 500
 // leases with every field and tenants (130,100) and GraphiQL's
 // introspection query (under 200 parser tokens, about 500 selections).
 func DefaultLimits() Limits {

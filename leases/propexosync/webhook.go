@@ -18,7 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
-// maxWebhook bounds a webhook body: Propexo's are minimal (PARTNERS.md:86).
+// maxWebhook bounds a webhook body: Propexo's are minimal (docs/partners/propexo.md#webhook-deliveries).
 const maxWebhook = 64 << 10
 
 // WebhookPath is the route prefix of a client's Propexo webhook; the
@@ -26,7 +26,7 @@ const maxWebhook = 64 << 10
 const WebhookPath = "/webhooks/propexo/"
 
 // The models a delivery may name that a re-fetch follows (the webhook
-// model enum, propexo-openapi-extract.yml:1357-1474). Others are ignored.
+// model enum, docs/partners/propexo.md#webhook-configuration). Others are ignored.
 const (
 	ModelLeases         = "leases"
 	ModelResidents      = "residents"
@@ -56,7 +56,7 @@ type Guard interface {
 }
 
 // WebhookHandler is POST /webhooks/propexo/{client}. It verifies
-// propexo-signature over the raw body (PARTNERS.md:85-86) with that
+// propexo-signature over the raw body (docs/partners/propexo.md#webhook-deliveries) with that
 // client's WebhookSecret before reading anything else, then queues a
 // re-fetch of the record the event names (payloads are minimal: re-fetch
 // the record), once per event, and answers 202 at once. Events of other

@@ -13,7 +13,7 @@ const (
 	// FaultError answers Fault.Status (default 500) with an error body.
 	FaultError FaultKind = iota + 1
 	// FaultRateLimited answers 429, whatever the count, with no Retry-After
-	// (PARTNERS.md:79).
+	// (docs/partners/propexo.md#rate-limit).
 	FaultRateLimited
 	// FaultHang never answers: the handler waits until the client gives up
 	// (its timeout), the Sim is closed, or Options.HangMax passes (then 504).

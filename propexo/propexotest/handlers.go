@@ -78,7 +78,7 @@ func (s *Sim) accept(w http.ResponseWriter, r *http.Request, kind, prospectID st
 		s.emitFault(w, r, Fault{Kind: s.opts.RandomFault}, limitState{})
 		return
 	}
-	// No Idempotency-Key: Propexo documents none (PARTNERS.md:68-69), so
+	// No Idempotency-Key: Propexo documents none (docs/partners/propexo.md#no-idempotency), so
 	// every accepted write is a new job, a resent one included.
 	j := s.newJobLocked(kind, prospectID, b)
 	if fault {
@@ -131,7 +131,7 @@ func (s *Sim) writeStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		// "An unknown job id is a 400" (PARTNERS.md:76).
+		// "An unknown job id is a 400" (docs/partners/propexo.md#write-status).
 		writeError(w, http.StatusBadRequest, "invalid_request", "job "+r.PathValue("id")+" not found", nil)
 		return
 	}
@@ -153,10 +153,9 @@ func (s *Sim) writeStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // retryWrite re-queues a FAILURE write as a new job and answers
-// {success, job_id} with the new job's id (PARTNERS.md:72-73;
-// propexo-openapi-extract.yml:3412-3423). Only FAILURE can be retried,
-// anything else is a 400 (PARTNERS.md:74; propexo-openapi-extract.yml:37-38),
-// and so is an unknown job (PARTNERS.md:76). The failed job keeps its status.
+// {success, job_id} with the new job's id (docs/partners/propexo.md#retry-write). Only FAILURE can be retried,
+// anything else is a 400 (docs/partners/propexo.md#retry-write),
+// and so is an unknown job (docs/partners/propexo.md#retry-write). The failed job keeps its status.
 func (s *Sim) retryWrite(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
@@ -170,7 +169,7 @@ func (s *Sim) retryWrite(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case status != Failure:
 		case s.refuseRetries > 0:
-			// "success: false means nothing was queued" (PARTNERS.md:73).
+			// "success: false means nothing was queued" (docs/partners/propexo.md#retry-write).
 			s.refuseRetries--
 			refused = true
 		default:
@@ -220,7 +219,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers Propexo's errorResponse. Validation issues sit two
 // levels down, at error.details.details.issues, beside name "ZodError"
-// (PARTNERS.md:77-78; propexo-openapi-extract.yml:6269-6297).
+// (docs/partners/propexo.md#errors).
 func writeError(w http.ResponseWriter, status int, code, msg string, issues []Issue) {
 	e := map[string]any{"code": code, "message": msg}
 	if issues != nil {

@@ -11,10 +11,10 @@ import (
 
 // The lead read side: a prospect written through the CRM endpoints is a
 // lead, listed by GET /v1/leads/ and read by GET /v1/leads/{id}
-// (PARTNERS.md:68-71; propexo-openapi-extract.yml:70-243).
+// (docs/partners/propexo.md#leads).
 
 // phoneFilter is the phone_1 filter's pattern, "10 digit format only"
-// (propexo-openapi-extract.yml:198-203).
+// (docs/partners/propexo.md#leads).
 var phoneFilter = regexp.MustCompile(`^[2-9]\d{9}$`)
 
 // listLeads pages the leads, newest first unless order-by says otherwise.
@@ -25,7 +25,7 @@ func (s *Sim) listLeads(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var issues []Issue
 	// offset: minimum 0, default 0; limit: 0 to 250, default 100
-	// (propexo-openapi-extract.yml:90-115).
+	// (docs/partners/propexo.md#paging).
 	offset := intParam(q.Get("offset"), 0, 0, -1, "offset", &issues)
 	limit := intParam(q.Get("limit"), 100, 0, 250, "limit", &issues)
 	phone := q.Get("phone_1")
@@ -33,7 +33,7 @@ func (s *Sim) listLeads(w http.ResponseWriter, r *http.Request) {
 		issues = append(issues, issue("invalid_string", "phone_1", "Invalid"))
 	}
 	// order-by: a field, optionally ":asc" or ":desc"; default created_at:desc
-	// (propexo-openapi-extract.yml:76-89).
+	// (docs/partners/propexo.md#paging).
 	field, dir, _ := strings.Cut(cmpStr(q.Get("order-by"), "created_at:desc"), ":")
 	if (field != "created_at" && field != "updated_at") || (dir != "" && dir != "asc" && dir != "desc") {
 		issues = append(issues, issue("invalid_enum_value", "order-by", "Invalid order-by"))
@@ -80,7 +80,7 @@ func (s *Sim) listLeads(w http.ResponseWriter, r *http.Request) {
 }
 
 // getLead answers one lead; an unknown id is a 400, the only error the
-// extract documents (propexo-openapi-extract.yml:290-296).
+// extract documents (docs/partners/propexo.md#leads).
 func (s *Sim) getLead(w http.ResponseWriter, r *http.Request) {
 	if s.readFails(w, r) {
 		return
@@ -97,7 +97,7 @@ func (s *Sim) getLead(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "lead "+r.PathValue("id")+" not found", nil)
 		return
 	}
-	// {meta, results: Lead} (propexo-openapi-extract.yml:3467-3476).
+	// {meta, results: Lead} (docs/partners/propexo.md#leads).
 	writeJSON(w, http.StatusOK, map[string]any{"meta": map[string]any{"offset": 0, "limit": 1, "orderBy": []any{}}, "results": lead(cp)})
 }
 
@@ -112,7 +112,7 @@ func (s *Sim) leadRowLocked(p *Prospect) leadRow {
 }
 
 // lead renders a prospect with the Lead schema's names
-// (propexo-openapi-extract.yml:2909-3363): absent values are null.
+// (docs/partners/propexo.md#leads): absent values are null.
 func lead(p leadRow) map[string]any {
 	str := func(v string) any {
 		if v == "" {

@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// The lease read side (PARTNERS.md:87-88; propexo-openapi-extract.yml:342
-// GET /v1/leases/, 603 GET /v1/leases/{lease_id}, 702 GET
-// /v1/lease-transfers/, 921 GET /v1/residents/). Tests and demo mode put,
+// The lease read side (GET /v1/leases/, GET /v1/leases/{lease_id}, GET
+// /v1/lease-transfers/, GET /v1/residents/:
+// docs/partners/propexo.md#leases, #residents, #lease-transfers). Tests and demo mode put,
 // change and remove records with PutLease, PutResident, PutTransfer and
 // Remove; the simulator stamps created_at and updated_at from its clock.
 
@@ -21,7 +21,7 @@ type LeaseRecord struct {
 	ID, IntegrationID, PropertyID, XPropertyID string
 	UnitNumber                                 string
 	// Status and StatusRaw are the PMS's; StatusNormalized one of ACTIVE,
-	// INACTIVE, OTHER, PENDING, EVICTED (propexo-openapi-extract.yml, the
+	// INACTIVE, OTHER, PENDING, EVICTED (docs/partners/propexo.md#leases, the
 	// status_normalized enum).
 	Status, StatusRaw, StatusNormalized string
 	StartDate, EndDate                  string
@@ -147,8 +147,8 @@ type listSpec struct {
 	render func(*stamped) map[string]any
 }
 
-// The parameters of each list (propexo-openapi-extract.yml:342-451 leases,
-// 702-853 lease-transfers, 921-1086 residents).
+// The parameters of each list (docs/partners/propexo.md#leases, #residents,
+// #lease-transfers).
 var (
 	leaseList = listSpec{
 		set: func(r *records) recordSet { return r.leases },
@@ -194,7 +194,7 @@ var (
 )
 
 // statusNormalized is the status_normalized filter's enum
-// (propexo-openapi-extract.yml, /v1/leases/ status_normalized).
+// (docs/partners/propexo.md#leases).
 var statusNormalized = []string{"ACTIVE", "INACTIVE", "OTHER", "PENDING", "EVICTED"}
 
 func (s *Sim) listHandler(spec listSpec) http.HandlerFunc {
@@ -280,8 +280,8 @@ func (s *Sim) listHandler(spec listSpec) http.HandlerFunc {
 }
 
 // getLease answers one lease as {meta, results: Lease}
-// (propexo-openapi-extract.yml:2717); an unknown id is a 400, the only
-// error documented (propexo-openapi-extract.yml:603-700).
+// (docs/partners/propexo.md#leases); an unknown id is a 400, the only
+// error documented.
 func (s *Sim) getLease(w http.ResponseWriter, r *http.Request) {
 	if s.readFails(w, r) {
 		return
@@ -302,7 +302,7 @@ func (s *Sim) getLease(w http.ResponseWriter, r *http.Request) {
 }
 
 // getTransfer answers one lease transfer as {meta, results: LeaseTransfer}
-// (propexo-openapi-extract.yml:855-920, 4550); an unknown id is a 400, the
+// (docs/partners/propexo.md#lease-transfers); an unknown id is a 400, the
 // only error documented.
 func (s *Sim) getTransfer(w http.ResponseWriter, r *http.Request) {
 	if s.readFails(w, r) {
@@ -336,7 +336,7 @@ func stamps(st *stamped, id string) map[string]any {
 }
 
 // renderLease gives every required key of the Lease schema
-// (propexo-openapi-extract.yml:2294-2640); absent values are null.
+// (docs/partners/propexo.md#leases); absent values are null.
 func renderLease(st *stamped) map[string]any {
 	l := st.rec.(LeaseRecord)
 	m := stamps(st, l.ID)
@@ -363,7 +363,7 @@ func renderLease(st *stamped) map[string]any {
 }
 
 // renderResident gives every required key of a resident
-// (propexo-openapi-extract.yml:1737-2192).
+// (docs/partners/propexo.md#residents).
 func renderResident(st *stamped) map[string]any {
 	p := st.rec.(ResidentRecord)
 	m := stamps(st, p.ID)
@@ -396,7 +396,7 @@ func renderResident(st *stamped) map[string]any {
 }
 
 // renderTransfer gives every required key of a lease transfer
-// (propexo-openapi-extract.yml:3388-3399 and its item schema).
+// (docs/partners/propexo.md#lease-transfers).
 func renderTransfer(st *stamped) map[string]any {
 	t := st.rec.(TransferRecord)
 	m := stamps(st, t.ID)
@@ -416,7 +416,7 @@ func renderTransfer(st *stamped) map[string]any {
 }
 
 // Webhook is a delivery the simulator sends: minimal, naming the changed
-// record to re-fetch (PARTNERS.md:86-87). The extract documents no payload
+// record to re-fetch (docs/partners/propexo.md#webhook-deliveries). The extract documents no payload
 // schema; these names are the simulator's (event_id, trigger, model,
 // integration_id, record_id), the model one of the webhook model enum
 // (leases, residents, lease_transfers here), and the receiver must re-fetch
@@ -430,7 +430,7 @@ type Webhook struct {
 }
 
 // SendWebhook posts w to url signed with secret: header propexo-signature,
-// the hex HMAC-SHA256 of the raw body (PARTNERS.md:85-86). It returns the
+// the hex HMAC-SHA256 of the raw body (docs/partners/propexo.md#webhook-deliveries). It returns the
 // receiver's status.
 func (s *Sim) SendWebhook(ctx context.Context, url, secret string, w Webhook) (int, error) {
 	body, err := json.Marshal(w)

@@ -5,11 +5,13 @@
 // asynchronous write jobs under test control, write-status and retry-write,
 // the lead list a client reconciles with, bearer auth, the per-token rate
 // limit, and injected faults, including faults after the write was applied,
-// whose lost response is what makes reconciliation necessary.
+// whose lost response is what makes reconciliation necessary. Webhooks
+// (webhooks.go): their configuration, and signed deliveries of every record
+// change to the active webhooks whose triggers match, with retries.
 //
-// It is never more lenient than Propexo's documents (shared/specs): each rule
-// cites its line. In particular it ignores any Idempotency-Key header, which
-// Propexo does not document (PARTNERS.md:68-69): a create sent twice makes
+// It is never more lenient than Propexo's documents (docs/partners/propexo.md): each rule
+// cites the fact it follows. In particular it ignores any Idempotency-Key header, which
+// Propexo does not document (docs/partners/propexo.md#no-idempotency): a create sent twice makes
 // two prospects, as it would there.
 //
 // Use it with httptest.NewServer(sim) or in process with sim.Transport().
@@ -53,7 +55,7 @@ type Options struct {
 	AutoOutcome  Status
 	// NullCreatedRecordID answers created_record_id null even for a create
 	// that succeeded, as Propexo may "if the given PMS does not generate a
-	// new record ID" (propexo-openapi-extract.yml:6101-6106).
+	// new record ID" (docs/partners/propexo.md#write-status).
 	NullCreatedRecordID bool
 	// FailRate is the probability that a valid write fails; half of those
 	// failures happen after the write was applied. Seed seeds the RNG.
@@ -69,7 +71,7 @@ type Options struct {
 	// WebhookClient sends webhook deliveries (default: a 10 s timeout).
 	WebhookClient *http.Client
 	// WebhookTries bounds the tries of one delivery (default 2, the
-	// sandbox's; production's is 10: PARTNERS.md:87-88), WebhookRetryEvery
+	// sandbox's; production's is 10: docs/partners/propexo.md#webhook-deliveries), WebhookRetryEvery
 	// is the wait between them (default 15 minutes, as Propexo).
 	WebhookTries      int
 	WebhookRetryEvery time.Duration
@@ -233,7 +235,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lim.setHeaders(w.Header())
 	if !lim.ok {
 		// No Retry-After: "429s come with the x-ratelimit-* headers only"
-		// (PARTNERS.md:79).
+		// (docs/partners/propexo.md#rate-limit).
 		writeError(w, http.StatusTooManyRequests, "RATE_LIMITED",
 			fmt.Sprintf("rate limit of %d requests exceeded", lim.limit), nil)
 		return

@@ -23,7 +23,7 @@ func TestAuth(t *testing.T) {
 		{"basic scheme", "Basic " + token, 401},
 		{"empty token", "Bearer ", 401},
 		{"wrong token", "Bearer nope", 401},
-		{"right token", "Bearer " + token, 400}, // an unknown job is a 400 (PARTNERS.md:76)
+		{"right token", "Bearer " + token, 400}, // an unknown job is a 400 (docs/partners/propexo.md#write-status)
 		{"scheme is case-insensitive", "bearer " + token, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,7 +194,7 @@ func TestOutcomes(t *testing.T) {
 	if err := sim.CompleteJob(pending, Pending); err == nil || err.Error() != `propexotest: "PENDING" is not a final status` {
 		t.Errorf("CompleteJob(PENDING) = %v", err)
 	}
-	// An unknown job id is a 400, not a 404 (PARTNERS.md:76).
+	// An unknown job id is a 400, not a 404 (docs/partners/propexo.md#write-status).
 	if r := do(t, srv, "GET", "/v1/admin/write-status/job_404", ""); r.status != 400 {
 		t.Errorf("unknown job status %d", r.status)
 	}
@@ -245,7 +245,7 @@ func TestRetryWrite(t *testing.T) {
 }
 
 // TestNoIdempotencyKey: Propexo documents no Idempotency-Key
-// (PARTNERS.md:68-69), so a create sent twice is two prospects.
+// (docs/partners/propexo.md#no-idempotency), so a create sent twice is two prospects.
 func TestNoIdempotencyKey(t *testing.T) {
 	sim, srv := start(t, Options{AutoComplete: time.Millisecond})
 	for range 2 {
@@ -330,7 +330,7 @@ func TestRateLimitWindow(t *testing.T) {
 		}
 	}
 	r := get()
-	// No Retry-After: Propexo sends the x-ratelimit-* headers only (PARTNERS.md:79).
+	// No Retry-After: Propexo sends the x-ratelimit-* headers only (docs/partners/propexo.md#rate-limit).
 	if r.status != 429 || r.header.Get("Retry-After") != "" || r.header.Get("x-ratelimit-remaining") != "0" || r.errorBody(t).Error.Code != "RATE_LIMITED" {
 		t.Fatalf("6th: %d retry-after=%q %s", r.status, r.header.Get("Retry-After"), r.raw)
 	}
@@ -467,7 +467,7 @@ func TestTransportInProcess(t *testing.T) {
 // TestPartialAndNullRecordID: a PARTIAL_SUCCESS stores all but the fields its
 // errors name ("field: message", the simulator's convention), and
 // NullCreatedRecordID answers created_record_id null even on success, as
-// Propexo may (propexo-openapi-extract.yml:6101-6106).
+// Propexo may (docs/partners/propexo.md#write-status).
 func TestPartialAndNullRecordID(t *testing.T) {
 	sim, srv := start(t, Options{NullCreatedRecordID: true})
 	job := create(t, srv, `{"integration_id":"i","first_name":"Al","city":"Reno"}`)

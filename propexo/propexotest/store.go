@@ -141,7 +141,7 @@ func (b *body) apply(p *Prospect, update bool) {
 }
 
 // failedFields reads the fields a PARTIAL_SUCCESS did not write from its
-// errors. Propexo's errors are free text (propexo-openapi-extract.yml:6093-6096);
+// errors. Propexo's errors are free text (docs/partners/propexo.md#write-status);
 // the simulator's convention, for tests, is "field_name: message".
 func failedFields(errs []string) map[string]bool {
 	out := make(map[string]bool)

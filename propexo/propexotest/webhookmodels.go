@@ -1,8 +1,8 @@
 package propexotest
 
 // webhookModels is the model enum of _v1_webhooks__post_input and
-// _v1_webhooks_{webhook_id}_put_input (propexo-openapi-extract.yml:1357-1474
-// and the same list from 6152), copied from the extract.
+// _v1_webhooks_{webhook_id}_put_input (docs/partners/propexo.md#webhook-configuration:
+// the two lists are the same), copied from Propexo's OpenAPI extract.
 var webhookModels = []string{
 	"accounting_entities", "address_types", "amenities", "ap_codes", "ap_codes_to_construction_job",
 	"applicant_pets", "applicants", "applicants_to_applications", "applicants_to_events",

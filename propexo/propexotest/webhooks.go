@@ -19,17 +19,17 @@ import (
 	"unicode/utf8"
 )
 
-// The webhook configuration (propexo-openapi-extract.yml:1087-1312) and the
+// The webhook configuration (docs/partners/propexo.md#webhook-configuration) and the
 // deliveries it causes: every change PutLease, PutResident and PutTransfer
 // make is posted, signed with propexo-signature (the hex HMAC-SHA256 of the
-// raw body keyed by the webhook's secret, PARTNERS.md:85-86), to each
+// raw body keyed by the webhook's secret, docs/partners/propexo.md#webhook-deliveries), to each
 // active webhook whose triggers match; a non-2xx or unanswered delivery is
 // tried again after WebhookRetryEvery, WebhookTries times in all
-// (PARTNERS.md:87-88: every 15 minutes, 10 tries in production, 2 in the
+// (docs/partners/propexo.md#webhook-deliveries: every 15 minutes, 10 tries in production, 2 in the
 // sandbox).
 
-// The triggers enums: POST's (propexo-openapi-extract.yml:1345-1352) and
-// PUT's, which adds JOB_SUCCESS (propexo-openapi-extract.yml:6140-6150).
+// The triggers enums: POST's (docs/partners/propexo.md#webhook-configuration) and
+// PUT's, which adds JOB_SUCCESS (docs/partners/propexo.md#webhook-configuration).
 var (
 	postTriggers = []string{"DATA_UPDATE", "DATA_NEW", "JOB_FAILURE", "SYNC_COMPLETE", "FIRST_SYNC_COMPLETE", "WRITE_OPERATION_FAILURE"}
 	putTriggers  = []string{"DATA_UPDATE", "DATA_NEW", "JOB_FAILURE", "JOB_SUCCESS", "SYNC_COMPLETE", "FIRST_SYNC_COMPLETE", "WRITE_OPERATION_FAILURE"}
@@ -275,7 +275,7 @@ func renderWebhook(h *RegisteredWebhook, write bool) map[string]any {
 }
 
 // listWebhooks answers GET /v1/webhooks/: active (default true), order-by,
-// offset and limit (propexo-openapi-extract.yml:1088-1143).
+// offset and limit (docs/partners/propexo.md#webhook-configuration).
 func (s *Sim) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var issues []Issue
@@ -334,7 +334,7 @@ func (s *Sim) listWebhooks(w http.ResponseWriter, r *http.Request) {
 
 // webhookByID finds a webhook; an unknown id is a 400, the only error the
 // extract documents for /v1/webhooks/{webhook_id}
-// (propexo-openapi-extract.yml:1241-1246, 1274-1279, 1307-1312).
+// (docs/partners/propexo.md#webhook-configuration).
 func (s *Sim) webhookByID(w http.ResponseWriter, r *http.Request) (*RegisteredWebhook, bool) {
 	h, ok := s.hooks[r.PathValue("id")]
 	if !ok {
@@ -346,7 +346,7 @@ func (s *Sim) webhookByID(w http.ResponseWriter, r *http.Request) (*RegisteredWe
 
 func (s *Sim) getWebhook(w http.ResponseWriter, r *http.Request) {
 	// Its documented parameters are order-by, offset and limit
-	// (propexo-openapi-extract.yml:1188-1233); nothing else is taken.
+	// (docs/partners/propexo.md#webhook-configuration); nothing else is taken.
 	for k := range r.URL.Query() {
 		if k != "order-by" && k != "offset" && k != "limit" {
 			writeError(w, http.StatusBadRequest, "invalid_request", "invalid query",
@@ -496,7 +496,7 @@ func (s *Sim) post(h RegisteredWebhook, body []byte) (int, error) {
 }
 
 // Sign is the propexo-signature of body: the hex HMAC-SHA256 keyed by the
-// webhook's secret (PARTNERS.md:85-86).
+// webhook's secret (docs/partners/propexo.md#webhook-deliveries).
 func Sign(secret string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)

@@ -8,7 +8,7 @@ import (
 )
 
 // create answers with the link the landlord opens to finish the order, a
-// JSON string (smartmove-api.txt:116-118, 144).
+// JSON string (docs/partners/smartmove.md#ordering-by-link).
 func (s *Server) create(r *http.Request, body []byte) (int, any) {
 	var o orderIn
 	if err := decode(body, &o); err != nil {
@@ -25,7 +25,7 @@ func (s *Server) create(r *http.Request, body []byte) (int, any) {
 }
 
 // createEmbedded answers with the bare application id (the spec only says
-// "a 200 response with the Application ID", smartmove-api.txt:232, 260).
+// "a 200 response with the Application ID", docs/partners/smartmove.md#embedded-order).
 func (s *Server) createEmbedded(_ *http.Request, body []byte) (int, any) {
 	var o orderIn
 	if err := decode(body, &o); err != nil {
@@ -60,12 +60,12 @@ func (s *Server) withApplication(body []byte, needEmail bool, fn func(a *applica
 
 func (s *Server) addApplicant(_ *http.Request, body []byte) (int, any) {
 	return s.withApplication(body, true, func(a *application, in *applicationRef) (int, any) {
-		// The two criteria of smartmove-api.txt:336-339.
+		// The two criteria of docs/partners/smartmove.md#applicants.
 		switch {
 		case a.landlordPays:
 			return badRequest("Applicants cannot be added when the landlord pays.")
 		case !a.open():
-			// "The application must not be completed" (smartmove-api.txt:339).
+			// "The application must not be completed" (docs/partners/smartmove.md#applicants).
 			return badRequest("Applicants cannot be added to an application that is " + a.closed() + ".")
 		}
 		if _, p := a.find(*in.Email); p != nil {
@@ -78,7 +78,7 @@ func (s *Server) addApplicant(_ *http.Request, body []byte) (int, any) {
 
 func (s *Server) deleteApplicant(_ *http.Request, body []byte) (int, any) {
 	return s.withApplication(body, true, func(a *application, in *applicationRef) (int, any) {
-		// The two criteria of smartmove-api.txt:306-309.
+		// The two criteria of docs/partners/smartmove.md#applicants.
 		i, p := a.find(*in.Email)
 		switch {
 		case p == nil:
@@ -123,16 +123,16 @@ func (s *Server) reportURL(r *http.Request, body []byte) (int, any) {
 }
 
 // reportStatus answers the status as a JSON string ("Pending",
-// smartmove-api.txt:593-595), one of the Report Status values (819-825).
+// docs/partners/smartmove.md#report-status), one of the Report Status values.
 func (s *Server) reportStatus(_ *http.Request, body []byte) (int, any) {
 	return s.withApplication(body, false, func(a *application, _ *applicationRef) (int, any) {
 		return http.StatusOK, a.reportStatus()
 	})
 }
 
-// all lists the customer's applications newest first (smartmove-api.txt:456),
+// all lists the customer's applications newest first (docs/partners/smartmove.md#listing-applications),
 // offset page*limit as the spec says (so page 0 is the first page), limit 10
-// by default (smartmove-api.txt:523-524).
+// by default.
 func (s *Server) all(_ *http.Request, body []byte) (int, any) {
 	var in listIn
 	if err := decode(body, &in); err != nil {

@@ -35,9 +35,9 @@ type postbackQueue struct {
 	wake       chan struct{}
 }
 
-// postbackOut is the spec's postback message (smartmove-api.txt:156-178):
+// postbackOut is the spec's postback message (docs/partners/smartmove.md#postbacks):
 // applicationId a number, the reference ids strings (or numbers, see
-// Options.PostbackNumericIDs), referenceId null when none was posted (161).
+// Options.PostbackNumericIDs), referenceId null when none was posted.
 type postbackOut struct {
 	ApplicationID       int     `json:"applicationId"`
 	CustomerReferenceID any     `json:"customerReferenceId"`

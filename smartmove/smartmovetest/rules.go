@@ -35,8 +35,8 @@ func (c *rules) digits(field, v string) {
 	}
 }
 
-// reference: "referenceId ... string (100) Required" (smartmove-api.txt:684;
-// the calls about one application and all: 316, 547, 522).
+// reference: "referenceId ... string (100) Required" (docs/partners/smartmove.md#customer-reference;
+// the calls about one application and all: docs/partners/smartmove.md#endpoints).
 func (c *rules) stateCode(field, v string) {
 	if v != "" && !usps.IsCode(v) {
 		c.fail(field, "must be a 2-letter USPS state abbreviation")
@@ -66,7 +66,7 @@ func (c *rules) oneOf(field, v string, required bool, allowed ...string) {
 // "Required if using /application/create/embedded" clauses.
 func checkOrder(o *orderIn, embedded bool) string {
 	var c rules
-	// Customer is required on both (smartmove-api.txt:133, 247).
+	// Customer is required on both (docs/partners/smartmove.md#ordering-by-link, #embedded-order).
 	if o.Customer == nil {
 		c.fail("Customer", "is required")
 	} else {
@@ -77,12 +77,12 @@ func checkOrder(o *orderIn, embedded bool) string {
 	if o.Product != nil {
 		product = *o.Product
 	}
-	// Optional for create, required for embedded (smartmove-api.txt:132, 246);
-	// one value (smartmove-api.txt:137, 693).
+	// Optional for create, required for embedded (see
+	// docs/partners/smartmove.md#ordering-by-link, #embedded-order); one value.
 	c.oneOf("Product", product, embedded, "PackageCorePlusEviction")
 	checkProperty(&c, o.Property, embedded)
-	// "Required if LandlordPays is true" (smartmove-api.txt:249); create's model
-	// has no CreditCard (smartmove-api.txt:128-135), so it is not read there.
+	// "Required if LandlordPays is true" (docs/partners/smartmove.md#embedded-order); create's model
+	// has no CreditCard (docs/partners/smartmove.md#ordering-by-link), so it is not read there.
 	if embedded {
 		landlordPays := o.Application != nil && o.Application.LandlordPays != nil && *o.Application.LandlordPays
 		switch {
@@ -93,7 +93,7 @@ func checkOrder(o *orderIn, embedded bool) string {
 		}
 	}
 	// "postbackUri is required" once RequestParameters is sent
-	// (smartmove-api.txt:140, 256), and it is a URI to POST to (752).
+	// (docs/partners/smartmove.md#request-parameters), and it is a URI to POST to.
 	if p := o.RequestParameters; p != nil {
 		u, err := url.Parse(p.PostbackURI)
 		switch {
@@ -106,7 +106,7 @@ func checkOrder(o *orderIn, embedded bool) string {
 	return c.msg
 }
 
-// checkApplication: the Application model (smartmove-api.txt:665-671).
+// checkApplication: the Application model (docs/partners/smartmove.md#application-model).
 func checkApplication(c *rules, a *applicationIn, embedded bool) {
 	if a == nil {
 		if embedded {
@@ -125,7 +125,7 @@ func checkApplication(c *rules, a *applicationIn, embedded bool) {
 		case e == "":
 			c.fail(field, "is required")
 		case !isEmail(e):
-			// "An array of tenant email addresses" (smartmove-api.txt:668).
+			// "An array of tenant email addresses" (docs/partners/smartmove.md#application-model).
 			c.fail(field, "must be an email address")
 		case seen[key]:
 			c.fail(field, "is a duplicate")
@@ -146,8 +146,8 @@ func checkApplication(c *rules, a *applicationIn, embedded bool) {
 }
 
 // checkProperty: the Property model, lengths as string(n) and the embedded
-// requirements (smartmove-api.txt:720-737), Classification's two values
-// (smartmove-api.txt:773-774).
+// requirements, Classification's two values
+// (docs/partners/smartmove.md#property-model).
 func checkProperty(c *rules, p *propertyIn, embedded bool) {
 	if p == nil {
 		if embedded {
@@ -172,8 +172,8 @@ func checkProperty(c *rules, p *propertyIn, embedded bool) {
 	c.text("Property.City", p.City, 50, req)
 	c.text("Property.State", p.State, 2, req)
 	c.text("Property.Zip", p.Zip, 5, req)
-	// "USPS 2-letter state abbreviation" (smartmove-api.txt:725), "state
-	// abbreviation" (734): one of USPS's codes, not any two letters.
+	// "USPS 2-letter state abbreviation", "state
+	// abbreviation" (docs/partners/smartmove.md#property-model): one of USPS's codes, not any two letters.
 	c.stateCode("Property.LandlordState", p.LandlordState)
 	c.stateCode("Property.State", p.State)
 	c.oneOf("Property.Classification", p.Classification, req, "Conventional", "Subsidized")
@@ -182,8 +182,8 @@ func checkProperty(c *rules, p *propertyIn, embedded bool) {
 	}
 }
 
-// checkCard: the Credit Card model, all required (smartmove-api.txt:793-799),
-// cardType one of CreditCardType (808-811).
+// checkCard: the Credit Card model, all required,
+// cardType one of CreditCardType (docs/partners/smartmove.md#credit-card-model).
 func checkCard(c *rules, k *cardIn) {
 	c.text("CreditCard.firstName", k.FirstName, 50, true)
 	c.text("CreditCard.lastName", k.LastName, 50, true)
@@ -205,8 +205,7 @@ func checkCard(c *rules, k *cardIn) {
 
 // checkRef applies the rules shared by the calls about one application:
 // applicationId int Required, referenceId string Required, and email for
-// add/delete (smartmove-api.txt:314-316, 344-346, 437-438, 546-547,
-// 573-574, 602-603).
+// add/delete (docs/partners/smartmove.md#endpoints).
 func checkRef(in *applicationRef, needEmail bool) string {
 	var c rules
 	if in.ApplicationID == nil || *in.ApplicationID <= 0 {
@@ -216,7 +215,7 @@ func checkRef(in *applicationRef, needEmail bool) string {
 	if needEmail && (in.Email == nil || *in.Email == "") {
 		c.fail("email", "is required")
 	} else if needEmail && !isEmail(*in.Email) {
-		// "The email of the tenant" (smartmove-api.txt:316, 346), as applicants are (668).
+		// "The email of the tenant" (docs/partners/smartmove.md#applicants), as applicants are.
 		c.fail("email", "must be an email address")
 	}
 	return c.msg

@@ -2,12 +2,12 @@
 // an http.Handler, enforcing the spec's rules, posting postbacks as
 // applicants progress, and failing on demand.
 //
-// It follows the partner spec (smartmove-api.txt, the RentPrep SmartMove API
-// document the project keeps with its partner specs) strictly and is never more
+// It follows the partner spec (the RentPrep SmartMove API document, whose
+// facts are in docs/partners/smartmove.md) strictly and is never more
 // lenient than the partner: where the spec is loose or contradicts itself
 // (a referenceId typed string but sent as a number, an application status
 // with no documented word) it takes the stricter reading, and each rule
-// cites its spec line (smartmove-api.txt:N). Tests run it behind
+// cites the section of docs/partners/smartmove.md it follows. Tests run it behind
 // httptest.NewServer; demo mode mounts it in-process (see Transport).
 //
 // It shares no code with package smartmove on purpose: it decodes the wire
@@ -42,8 +42,8 @@ type Options struct {
 	PostbackCopies int
 	// PostbackNumericIDs sends customerReferenceId and referenceId as JSON
 	// numbers when they are integers. The spec types neither in a postback;
-	// it sends applicationId as a number (smartmove-api.txt:157) and reference
-	// ids as numbers in its request examples (300, 451, 588), so a partner
+	// it sends applicationId as a number (docs/partners/smartmove.md#postbacks) and reference
+	// ids as numbers in its request examples (docs/partners/smartmove.md#reference-id-types), so a partner
 	// that echoes them as numbers is within the document.
 	PostbackNumericIDs bool
 	// Recommendation is the CreditRecommendation (0-6) an application gets
@@ -199,7 +199,7 @@ func (s *Server) validKey(k string) bool {
 }
 
 // apiError is the error body: the spec promises only "an error description"
-// (smartmove-api.txt:144, 324); PARTNERS.md fixes its shape as {"Message"}.
+// and the partner notes fix its shape as {"Message"} (docs/partners/smartmove.md#errors).
 type apiError struct {
 	Message string `json:"Message"`
 }
@@ -210,7 +210,7 @@ func badRequest(m string) (int, any) { return http.StatusBadRequest, message(m) 
 
 // unknownApplication answers a call about an application the customer does
 // not have. Every such endpoint answers invalid input with "a 400 response and
-// an error description" (smartmove-api.txt:324, 348, 446, 555, 582, 611):
+// an error description" (docs/partners/smartmove.md#errors):
 // the spec has no 404 for it, so neither has the simulator.
 func unknownApplication(id int) (int, any) {
 	return badRequest("applicationId: application " + itoa(id) + " was not found")

@@ -88,9 +88,9 @@ func (a *application) reportStatus() string {
 
 // status is the application's Status in details and all. The spec says the
 // Report Status values are "found in Application Details"
-// (smartmove-api.txt:815-825), and its details example shows "Active" for an
-// application whose applicants have not acted yet (smartmove-api.txt:378,
-// 393, 414), where the report is Pending. So: "Active" while Pending, the
+// (docs/partners/smartmove.md#report-status), and its details example shows "Active" for an
+// application whose applicants have not acted yet, where the report is
+// Pending. So: "Active" while Pending, the
 // report status word otherwise, and no word the spec does not have: it has
 // none for a cancelled application, which keeps the status it had (all's
 // IsCancellable, false, tells it apart).
@@ -103,7 +103,7 @@ func (a *application) status() string {
 
 // closed says why the application no longer takes changes ("" while open),
 // in words for error descriptions, which the spec leaves free
-// (smartmove-api.txt:324).
+// (docs/partners/smartmove.md#errors).
 func (a *application) closed() string {
 	switch {
 	case a.cancelled:

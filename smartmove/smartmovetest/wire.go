@@ -15,8 +15,8 @@ import (
 
 // The request models, decoded with pointers so that "absent" and "zero" can
 // be told apart: the spec's required rules are about presence. Field names
-// are the spec's, exactly: the spec spells each one (models at
-// smartmove-api.txt:646-799, endpoints at 313-316, 343-346, 521-524), and a
+// are the spec's, exactly: the spec spells each one (models and
+// endpoints: docs/partners/smartmove.md#wire-names), and a
 // name in other letter case is refused (checkNames), though encoding/json
 // would match it: a client that sends "product" must not pass here and fail
 // at SmartMove. Names the spec does not list are ignored.
@@ -94,8 +94,8 @@ type listIn struct {
 }
 
 // looseString is a reference id: the spec's tables type every referenceId as
-// a string (smartmove-api.txt:316, 522, 547, 684, 762), though some of its
-// examples send numbers (smartmove-api.txt:300, 451, 588). The simulator
+// a string (docs/partners/smartmove.md#reference-id-types), though some of its
+// examples send numbers. The simulator
 // takes the tables' word, the stricter one: a number is the wrong type.
 type looseString string
 

@@ -1,6 +1,6 @@
 // Package twiliotest is a strict simulator of Twilio Programmable
 // Messaging's create-message call and its signed status callbacks, for the
-// tests and demo mode. It refuses whatever PARTNERS.md (lines 93-100) says
+// tests and demo mode. It refuses whatever docs/partners/twilio.md says
 // Twilio refuses, and never accepts more than Twilio would.
 package twiliotest
 
@@ -34,7 +34,7 @@ type Options struct {
 	// Messaging Service SIDs: any other From is refused.
 	Numbers, Services []string
 	// OptedOut recipients replied STOP: a message to them is refused with
-	// 21610 (PARTNERS.md:98-99).
+	// 21610 (docs/partners/twilio.md#error-21610).
 	OptedOut []string
 	// Outcomes sets the final status per recipient (default delivered).
 	Outcomes map[string]Outcome
@@ -135,7 +135,7 @@ func (s *Sim) Close() {
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 // ServeHTTP answers POST /2010-04-01/Accounts/{AccountSid}/Messages.json
-// (PARTNERS.md:93-94); any other request is a 404.
+// (docs/partners/twilio.md#create-message); any other request is a 404.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	prefix := "/2010-04-01/Accounts/"
 	if !strings.HasPrefix(r.URL.Path, prefix) || !strings.HasSuffix(r.URL.Path, "/Messages.json") {
@@ -148,7 +148,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sid := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), "/Messages.json")
 	// HTTP Basic auth AccountSid:AuthToken, for the account in the path
-	// (PARTNERS.md:95).
+	// (docs/partners/twilio.md#create-message).
 	user, pass, ok := r.BasicAuth()
 	if !ok || user != s.opts.AccountSID || pass != s.opts.AuthToken || sid != s.opts.AccountSID {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
@@ -164,7 +164,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Unlock()
-	// Form-encoded parameters (PARTNERS.md:94).
+	// Form-encoded parameters (docs/partners/twilio.md#create-message).
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 		writeError(w, http.StatusBadRequest, 21609, "Content-Type must be application/x-www-form-urlencoded")
 		return
@@ -182,7 +182,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !e164.MatchString(to):
 		writeError(w, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))
 		return
-	// `From` (or `MessagingServiceSid`) (PARTNERS.md:94-95): one sender, the account's own.
+	// `From` (or `MessagingServiceSid`) (docs/partners/twilio.md#create-message): one sender, the account's own.
 	case from == "" && svc == "":
 		writeError(w, http.StatusBadRequest, 21603, "A 'From' phone number or a 'MessagingServiceSid' is required.")
 		return
@@ -195,8 +195,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case body == "":
 		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
 		return
-	// PARTNERS.md gives no length limit; Twilio's documented one is 1600
-	// characters (error 21617), and the simulator is never more lenient.
+	// The shared specs give no length limit; Twilio's documented one is 1600
+	// characters (error 21617, docs/partners/twilio.md#body-length), and the simulator is never more lenient.
 	case utf8.RuneCountInString(body) > 1600:
 		writeError(w, http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit.")
 		return
@@ -204,7 +204,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 21609, "Invalid StatusCallback URL")
 		return
 	}
-	// Error 21610: the recipient replied STOP (PARTNERS.md:98-99).
+	// Error 21610: the recipient replied STOP (docs/partners/twilio.md#error-21610).
 	if slices.Contains(s.opts.OptedOut, to) {
 		writeError(w, http.StatusBadRequest, twilio.CodeOptedOut, "Attempt to send to unsubscribed recipient")
 		return
@@ -228,7 +228,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // callbacks posts the message's statuses to its StatusCallback, each signed
-// (PARTNERS.md:96-98): queued, sent, then the recipient's outcome.
+// (docs/partners/twilio.md#status-callbacks): queued, sent, then the recipient's outcome.
 func (s *Sim) callbacks(m *Message) {
 	defer s.wg.Done()
 	out, ok := s.opts.Outcomes[m.To]

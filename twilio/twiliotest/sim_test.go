@@ -38,7 +38,7 @@ func client(t *testing.T, base, acct, tok, sender string) *twilio.Client {
 	return c
 }
 
-// Each refusal the simulator makes, with the rule of PARTNERS.md it follows.
+// Each refusal the simulator makes, with the rule of docs/partners/twilio.md it follows.
 func TestSimulatorRefuses(t *testing.T) {
 	_, base := newSim(t, twiliotest.Options{OptedOut: []string{"+15125550100"}})
 	cases := []struct {
@@ -47,19 +47,19 @@ func TestSimulatorRefuses(t *testing.T) {
 		to, body          string
 		status, code      int
 	}{
-		// HTTP Basic auth AccountSid:AuthToken (PARTNERS.md:95).
+		// HTTP Basic auth AccountSid:AuthToken (docs/partners/twilio.md#create-message).
 		{"wrong token", sid, "nope", from, "+15125550101", "hi", 401, 20003},
 		{"other account", "AC00000000000000000000000000000009", token, from, "+15125550101", "hi", 401, 20003},
-		// To in E.164 (PARTNERS.md:94).
+		// To in E.164 (docs/partners/twilio.md#create-message).
 		{"To not E.164", sid, token, from, "512-555-0101", "hi", 400, 21211},
 		{"To with a leading 0", sid, token, from, "+0125550101", "hi", 400, 21211},
-		// From (or MessagingServiceSid): the account's own (PARTNERS.md:94-95).
+		// From (or MessagingServiceSid): the account's own (docs/partners/twilio.md#create-message).
 		{"From not the account's", sid, token, "+15125559999", "+15125550101", "hi", 400, 21606},
 		{"unknown messaging service", sid, token, "MG00000000000000000000000000000009", "+15125550101", "hi", 400, 21701},
-		// Body is required (PARTNERS.md:95).
+		// Body is required (docs/partners/twilio.md#create-message).
 		{"no body", sid, token, from, "+15125550101", "", 400, 21602},
 		{"body over 1600", sid, token, from, "+15125550101", strings.Repeat("a", 1601), 400, 21617},
-		// 21610: the recipient replied STOP (PARTNERS.md:98-99).
+		// 21610: the recipient replied STOP (docs/partners/twilio.md#error-21610).
 		{"opted out", sid, token, from, "+15125550100", "hi", 400, 21610},
 	}
 	for _, c := range cases {
@@ -97,7 +97,7 @@ func TestSimulatorFaultsAreTemporary(t *testing.T) {
 
 // Accepted messages answer their sid, queued status and segments, and their
 // StatusCallback receives queued, sent, then the outcome, each signed as
-// PARTNERS.md:96-99 says.
+// docs/partners/twilio.md#status-callbacks says.
 func TestSimulatorCallbacks(t *testing.T) {
 	var mu sync.Mutex
 	var got []url.Values
