@@ -12,6 +12,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -392,10 +393,10 @@ func (w *DeliveryWorker) follow(ctx context.Context, job *river.Job[DeliverProsp
 		if st.Status == propexo.StatusSuccess {
 			return u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").ClearFailedFields().SetCompletePartial(false).Exec(ctx)
 		}
-		return u.SetStatus(integrationjob.StatusPARTIAL).SetLastError(limit(strings.Join(st.Errors, "; "))).
+		return u.SetStatus(integrationjob.StatusPARTIAL).SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
 			SetFailedFields(propexo.FieldsIn(st.Errors)).SetCompletePartial(false).Exec(ctx)
 	case propexo.StatusFailure:
-		return u.SetStatus(integrationjob.StatusFAILED).SetLastError(limit(strings.Join(st.Errors, "; "))).
+		return u.SetStatus(integrationjob.StatusFAILED).SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
 			SetFailedFields(propexo.FieldsIn(st.Errors)).Exec(ctx)
 	}
 	return river.JobSnooze(w.PollEvery) // PENDING
@@ -440,7 +441,7 @@ func (w *DeliveryWorker) retryLater(ctx context.Context, job *river.Job[DeliverP
 	if job.Attempt >= job.MaxAttempts {
 		return w.fail(ctx, ij, "gave up after "+fmt.Sprint(job.Attempt)+" attempts: "+msg, nil)
 	}
-	if e := w.DB.IntegrationJob.UpdateOne(ij).AddAttempts(1).SetLastError(limit(msg)).Exec(ctx); e != nil {
+	if e := w.DB.IntegrationJob.UpdateOne(ij).AddAttempts(1).SetLastError(textlimit.ErrorText(msg)).Exec(ctx); e != nil {
 		return e
 	}
 	return err
@@ -449,7 +450,7 @@ func (w *DeliveryWorker) retryLater(ctx context.Context, job *river.Job[DeliverP
 // fail makes the delivery final and visible, with the fields Propexo named.
 func (w *DeliveryWorker) fail(ctx context.Context, ij *ent.IntegrationJob, msg string, fields []string) error {
 	err := w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusFAILED).AddAttempts(1).
-		SetLastError(limit(msg)).SetFailedFields(fields).ClearNextAttemptAt().Exec(ctx)
+		SetLastError(textlimit.ErrorText(msg)).SetFailedFields(fields).ClearNextAttemptAt().Exec(ctx)
 	if err != nil {
 		return err
 	}
@@ -458,11 +459,4 @@ func (w *DeliveryWorker) fail(ctx context.Context, ij *ent.IntegrationJob, msg s
 
 // redact keeps the partner's message and nothing of the request: the
 // propexo client already strips its token from errors.
-func redact(err error) string { return limit(err.Error()) }
-
-func limit(s string) string {
-	if r := []rune(s); len(r) > 1000 {
-		return string(r[:1000])
-	}
-	return s
-}
+func redact(err error) string { return textlimit.ErrorText(err.Error()) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/twilio"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -99,7 +100,7 @@ func (w *SMSWorker) Work(ctx context.Context, job *river.Job[SendSMSArgs]) error
 	}
 	// Transient: record it, and let River retry unless this was the last attempt.
 	last := job.Attempt >= job.MaxAttempts
-	u := w.DB.IntegrationJob.UpdateOne(ij).SetLastError(truncate(err.Error(), 1000))
+	u := w.DB.IntegrationJob.UpdateOne(ij).SetLastError(textlimit.ErrorText(err.Error()))
 	if te != nil {
 		u.SetErrorCode(fmt.Sprint(te.Code))
 	}
@@ -117,12 +118,4 @@ func (w *SMSWorker) Work(ctx context.Context, job *river.Job[SendSMSArgs]) error
 func (w *SMSWorker) final(ctx context.Context, ij *ent.IntegrationJob, code, reason string) error {
 	return w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusFAILED).
 		SetErrorCode(code).SetLastError(reason).ClearNextAttemptAt().Exec(ctx)
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }

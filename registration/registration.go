@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/prospects"
 	phonenum "github.com/leasegraph/leasegraph/types/phone"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -227,8 +228,8 @@ func (s *Service) Incomplete(ctx context.Context, req Request, msg string) (*Out
 func (s *Service) record(ctx context.Context, db *ent.Client, req Request) *ent.RegistrationCreate {
 	rec := db.Registration.Create().
 		SetChannel(req.Channel).
-		SetPropertyTag(truncate(strings.TrimSpace(req.PropertyTag), 100)).
-		SetSmsNotes(truncate(req.SMSNotes, MaxSMSNotes))
+		SetPropertyTag(textlimit.Cut(strings.TrimSpace(req.PropertyTag), 100)).
+		SetSmsNotes(textlimit.Cut(req.SMSNotes, MaxSMSNotes))
 	if v := viewer.FromContext(ctx); v != nil && v.TokenID != 0 {
 		rec.SetTokenID(v.TokenID)
 	}
@@ -281,9 +282,9 @@ func splitName(full string) (string, string) {
 	case 0:
 		return "", ""
 	case 1:
-		return truncate(parts[0], 100), ""
+		return textlimit.Cut(parts[0], 100), ""
 	}
-	return truncate(strings.Join(parts[:len(parts)-1], " "), 100), truncate(parts[len(parts)-1], 100)
+	return textlimit.Cut(strings.Join(parts[:len(parts)-1], " "), 100), textlimit.Cut(parts[len(parts)-1], 100)
 }
 
 func displayName(p *ent.Property) string {
@@ -291,11 +292,4 @@ func displayName(p *ent.Property) string {
 		return p.Name
 	}
 	return p.Tag
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

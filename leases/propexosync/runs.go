@@ -12,6 +12,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -185,9 +186,5 @@ func errorText(err error) string {
 	if err == nil {
 		return ""
 	}
-	msg := []rune(err.Error())
-	if len(msg) > 1000 {
-		msg = msg[:1000]
-	}
-	return string(msg)
+	return textlimit.ErrorText(err.Error())
 }
