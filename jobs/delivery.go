@@ -423,9 +423,7 @@ func fieldsOf(err error) []string {
 // succeed later (5xx, timeouts, 429), final when the request itself is wrong.
 func (w *DeliveryWorker) failed(ctx context.Context, job *river.Job[DeliverProspectArgs], ij *ent.IntegrationJob, err error) error {
 	msg := redact(err)
-	var rl *propexo.RateLimitError
-	if errors.As(err, &rl) || errors.Is(err, propexo.ErrRateLimited) {
-		wait := max(propexo.RetryAfter(err), time.Second)
+	if wait, ok := propexo.RetryAfter(err); ok {
 		_ = w.DB.IntegrationJob.UpdateOne(ij).SetLastError(msg).SetNextAttemptAt(time.Now().UTC().Add(wait)).Exec(ctx)
 		return river.JobSnooze(wait)
 	}

@@ -156,8 +156,7 @@ func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesAr
 	}
 	job.Args.IntegrationJobID = runID // for NextRetry
 	err = w.Sync.Run(ctx, job.Args.ClientID)
-	var rl *propexo.RateLimitError
-	var api *propexo.APIError
+	wait, limited := propexo.RetryAfter(err)
 	switch {
 	case err == nil:
 		return w.Sync.EndRun(ctx, runID, propexosync.RunSucceeded, nil, time.Time{})
@@ -166,11 +165,9 @@ func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesAr
 	case errors.Is(err, propexosync.ErrPaused):
 		// Not a failure: the next attempt continues at once.
 		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(time.Second), river.JobSnooze(time.Second))
-	case errors.As(err, &rl):
+	case limited:
 		// The budget shared with deliveries is spent: wait, don't fail.
-		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(rl.RetryAfter), river.JobSnooze(rl.RetryAfter))
-	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
-		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(api.RetryAfter), river.JobSnooze(api.RetryAfter))
+		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(wait), river.JobSnooze(wait))
 	}
 	if job.Attempt >= job.MaxAttempts {
 		return w.end(ctx, runID, propexosync.RunFailed, fmt.Errorf("gave up after %d attempts: %w", len(job.Errors)+1, err), time.Time{}, err)
@@ -293,16 +290,14 @@ type EnsurePropexoWebhookWorker struct {
 // Work implements river.Worker.
 func (w *EnsurePropexoWebhookWorker) Work(ctx context.Context, job *river.Job[EnsurePropexoWebhookArgs]) error {
 	_, err := w.Sync.EnsureWebhook(ctx, job.Args.ClientID)
-	var rl *propexo.RateLimitError
 	var api *propexo.APIError
 	var bad *propexo.ValidationError
+	if wait, ok := propexo.RetryAfter(err); ok {
+		return river.JobSnooze(wait)
+	}
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &rl):
-		return river.JobSnooze(rl.RetryAfter)
-	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
-		return river.JobSnooze(api.RetryAfter)
 	case errors.As(err, &bad), errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
 		// Refused as invalid (the public URL, most likely): retrying sends
 		// the same body. The next day's sync tries again.
@@ -324,18 +319,16 @@ func (w *RefreshPropexoLeaseWorker) Work(ctx context.Context, job *river.Job[Ref
 
 // refreshOutcome turns a re-fetch's error into the job's outcome.
 func refreshOutcome(err error) error {
-	var rl *propexo.RateLimitError
 	var api *propexo.APIError
+	if wait, ok := propexo.RetryAfter(err); ok {
+		return river.JobSnooze(wait)
+	}
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, propexosync.ErrNoIntegration), errors.Is(err, propexosync.ErrUnknownModel),
 		errors.Is(err, propexosync.ErrOtherIntegration), ent.IsNotFound(err):
 		return river.JobCancel(err)
-	case errors.As(err, &rl):
-		return river.JobSnooze(rl.RetryAfter)
-	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
-		return river.JobSnooze(api.RetryAfter)
 	case errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
 		// Propexo answers an unknown record with a 400: gone since the
 		// event; the next full pass marks a lease removed.
