@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -261,7 +260,7 @@ type RefreshPropexoRecordWorker struct {
 
 // Work implements river.Worker.
 func (w *RefreshPropexoRecordWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoRecordArgs]) error {
-	return refreshOutcome(w.Sync.RefreshRecord(ctx, job.Args.ClientID, job.Args.Model, job.Args.RecordID))
+	return toRiver(propexosync.RefreshOutcome(w.Sync.RefreshRecord(ctx, job.Args.ClientID, job.Args.Model, job.Args.RecordID)))
 }
 
 // EnsurePropexoWebhookArgs registers (or repairs) a client's webhook at
@@ -290,20 +289,7 @@ type EnsurePropexoWebhookWorker struct {
 // Work implements river.Worker.
 func (w *EnsurePropexoWebhookWorker) Work(ctx context.Context, job *river.Job[EnsurePropexoWebhookArgs]) error {
 	_, err := w.Sync.EnsureWebhook(ctx, job.Args.ClientID)
-	var api *propexo.APIError
-	var bad *propexo.ValidationError
-	if wait, ok := propexo.RetryAfter(err); ok {
-		return river.JobSnooze(wait)
-	}
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &bad), errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
-		// Refused as invalid (the public URL, most likely): retrying sends
-		// the same body. The next day's sync tries again.
-		return river.JobCancel(err)
-	}
-	return err
+	return toRiver(propexosync.WebhookOutcome(err))
 }
 
 // RefreshPropexoLeaseWorker runs propexosync.Service.RefreshLease.
@@ -314,25 +300,5 @@ type RefreshPropexoLeaseWorker struct {
 
 // Work implements river.Worker.
 func (w *RefreshPropexoLeaseWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoLeaseArgs]) error {
-	return refreshOutcome(w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID))
-}
-
-// refreshOutcome turns a re-fetch's error into the job's outcome.
-func refreshOutcome(err error) error {
-	var api *propexo.APIError
-	if wait, ok := propexo.RetryAfter(err); ok {
-		return river.JobSnooze(wait)
-	}
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, propexosync.ErrNoIntegration), errors.Is(err, propexosync.ErrUnknownModel),
-		errors.Is(err, propexosync.ErrOtherIntegration), ent.IsNotFound(err):
-		return river.JobCancel(err)
-	case errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
-		// Propexo answers an unknown record with a 400: gone since the
-		// event; the next full pass marks a lease removed.
-		return river.JobCancel(err)
-	}
-	return err
+	return toRiver(propexosync.RefreshOutcome(w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID)))
 }
