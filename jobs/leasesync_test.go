@@ -25,6 +25,13 @@ import (
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 )
 
+// newSim is a simulator closed with the test.
+func newSim(t *testing.T, opts propexotest.Options) *propexotest.Sim {
+	sim := propexotest.New(opts)
+	t.Cleanup(sim.Close)
+	return sim
+}
+
 // clock is the simulator's clock, moved ahead by the test so that
 // Propexo's updated_at order is the test's, and running in real time
 // besides so that Propexo's rate windows pass.
