@@ -1,6 +1,7 @@
 // Package sms is the registration's invitation SMS: its text, and the
 // delivery state Twilio's status callbacks move (never backwards). The
-// send itself is a job (jobs.SMSWorker); the callback route is Hook.
+// send is Sender, which the job queue runs (jobs.SMSWorker); the callback
+// route is Hook.
 package sms
 
 import (
