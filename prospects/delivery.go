@@ -9,6 +9,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/internal/workflow"
 	"github.com/leasegraph/leasegraph/propexo"
@@ -130,8 +131,8 @@ func (d *Delivery) reconcile(ctx context.Context, at workflow.Attempt, ij *ent.I
 					return workflow.Retry(err)
 				}
 			}
-			return workflow.Retry(d.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSUCCEEDED).ClearSendStartedAt().
-				SetLastError("").ClearFailedFields().ClearNextAttemptAt().Exec(ctx))
+			return workflow.Retry(move(ctx, d.DB.IntegrationJob.UpdateOne(ij).ClearSendStartedAt().
+				SetLastError("").ClearFailedFields().ClearNextAttemptAt(), ij, integrationjob.StatusSUCCEEDED))
 		}
 	}
 	// A retry-write whose answer was lost may have re-queued the write under
@@ -283,12 +284,12 @@ func (d *Delivery) sendFailed(ctx context.Context, at workflow.Attempt, ij *ent.
 
 // sent records Propexo's job and follows it.
 func (d *Delivery) sent(ctx context.Context, ij *ent.IntegrationJob, partnerJobID string, attempt bool) workflow.Outcome {
-	u := d.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusSENT).SetPartnerJobID(partnerJobID).
+	u := d.DB.IntegrationJob.UpdateOne(ij).SetPartnerJobID(partnerJobID).
 		ClearSendStartedAt().SetLastError("").SetNextAttemptAt(time.Now().UTC().Add(d.PollEvery))
 	if attempt {
 		u.AddAttempts(1)
 	}
-	if err := u.Exec(ctx); err != nil {
+	if err := move(ctx, u, ij, integrationjob.StatusSENT); err != nil {
 		return workflow.Retry(err)
 	}
 	return workflow.Snooze(d.PollEvery)
@@ -367,13 +368,13 @@ func (d *Delivery) follow(ctx context.Context, at workflow.Attempt, ij *ent.Inte
 			}
 		}
 		if st.Status == propexo.StatusSuccess {
-			return workflow.Retry(u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").ClearFailedFields().SetCompletePartial(false).Exec(ctx))
+			return workflow.Retry(move(ctx, u.SetLastError("").ClearFailedFields().SetCompletePartial(false), ij, integrationjob.StatusSUCCEEDED))
 		}
-		return workflow.Retry(u.SetStatus(integrationjob.StatusPARTIAL).SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
-			SetFailedFields(propexo.FieldsIn(st.Errors)).SetCompletePartial(false).Exec(ctx))
+		return workflow.Retry(move(ctx, u.SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
+			SetFailedFields(propexo.FieldsIn(st.Errors)).SetCompletePartial(false), ij, integrationjob.StatusPARTIAL))
 	case propexo.StatusFailure:
-		return workflow.Retry(u.SetStatus(integrationjob.StatusFAILED).SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
-			SetFailedFields(propexo.FieldsIn(st.Errors)).Exec(ctx))
+		return workflow.Retry(move(ctx, u.SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
+			SetFailedFields(propexo.FieldsIn(st.Errors)), ij, integrationjob.StatusFAILED))
 	}
 	return workflow.Snooze(d.PollEvery) // PENDING
 }
@@ -426,12 +427,20 @@ func (d *Delivery) retryLater(ctx context.Context, at workflow.Attempt, ij *ent.
 
 // fail makes the delivery final and visible, with the fields Propexo named.
 func (d *Delivery) fail(ctx context.Context, ij *ent.IntegrationJob, msg string, fields []string) workflow.Outcome {
-	err := d.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusFAILED).AddAttempts(1).
-		SetLastError(textlimit.ErrorText(msg)).SetFailedFields(fields).ClearNextAttemptAt().Exec(ctx)
+	err := move(ctx, d.DB.IntegrationJob.UpdateOne(ij).AddAttempts(1).
+		SetLastError(textlimit.ErrorText(msg)).SetFailedFields(fields).ClearNextAttemptAt(), ij, integrationjob.StatusFAILED)
 	if err != nil {
 		return workflow.Retry(err)
 	}
 	return workflow.Cancel(errors.New(msg))
+}
+
+// move writes u, an update of ij, moving ij to status to.
+func move(ctx context.Context, u *ent.IntegrationJobUpdateOne, ij *ent.IntegrationJob, to integrationjob.Status) error {
+	if err := integrationstatus.Set(u, ij, to); err != nil {
+		return err
+	}
+	return u.Exec(ctx)
 }
 
 // redact keeps the partner's message and nothing of the request: the

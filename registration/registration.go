@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/prospects"
 	phonenum "github.com/leasegraph/leasegraph/types/phone"
@@ -243,7 +244,13 @@ func (s *Service) queueSMS(ctx context.Context, db *ent.Client, r *ent.Registrat
 	job := db.IntegrationJob.Create().SetKind(integrationjob.KindSMS).
 		SetRegistrationID(r.ID).SetProspectID(p.ID)
 	if s.SMS == nil {
-		return job.SetStatus(integrationjob.StatusNOT_SENT).SetLastError("no SMS provider is configured").Exec(ctx)
+		if err := integrationstatus.Initial(job, integrationjob.StatusNOT_SENT); err != nil {
+			return err
+		}
+		return job.SetLastError("no SMS provider is configured").Exec(ctx)
+	}
+	if err := integrationstatus.Initial(job, integrationjob.StatusQUEUED); err != nil {
+		return err
 	}
 	j, err := job.Save(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/internal/workflow"
 	"github.com/leasegraph/leasegraph/twilio"
@@ -79,7 +80,9 @@ func (s *Sender) Send(ctx context.Context, integrationJobID int, at workflow.Att
 		u.SetErrorCode(fmt.Sprint(te.Code))
 	}
 	if at.Last {
-		u.SetStatus(integrationjob.StatusFAILED).ClearNextAttemptAt()
+		if err := integrationstatus.Set(u.ClearNextAttemptAt(), ij, integrationjob.StatusFAILED); err != nil {
+			return workflow.Retry(err)
+		}
 	}
 	if uerr := u.Exec(ctx); uerr != nil {
 		return workflow.Retry(uerr)
@@ -91,6 +94,9 @@ func (s *Sender) Send(ctx context.Context, integrationJobID int, at workflow.Att
 // may quote Twilio's message at any length; the job completes, so it is
 // never retried.
 func (s *Sender) final(ctx context.Context, ij *ent.IntegrationJob, code, reason string) workflow.Outcome {
-	return workflow.Retry(s.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusFAILED).
-		SetErrorCode(code).SetLastError(textlimit.ErrorText(reason)).ClearNextAttemptAt().Exec(ctx))
+	u := s.DB.IntegrationJob.UpdateOne(ij).SetErrorCode(code).SetLastError(textlimit.ErrorText(reason)).ClearNextAttemptAt()
+	if err := integrationstatus.Set(u, ij, integrationjob.StatusFAILED); err != nil {
+		return workflow.Retry(err)
+	}
+	return workflow.Retry(u.Exec(ctx))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/internal/workflow"
 	"github.com/leasegraph/leasegraph/propexo"
@@ -36,8 +37,11 @@ func (s *Service) QueueRun(ctx context.Context, clientID int, insert InsertRun) 
 	var queued bool
 	var ij *ent.IntegrationJob
 	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
-		row, err := db.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
-			SetStatus(integrationjob.StatusQUEUED).Save(ctx)
+		c := db.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC)
+		if err := integrationstatus.Initial(c, integrationjob.StatusQUEUED); err != nil {
+			return err
+		}
+		row, err := c.Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -136,7 +140,8 @@ func (s *Service) RunAttempt(ctx context.Context, clientID, jobID int, at workfl
 // attempt-th attempt, and returns the row's id. A run queued without a row
 // (jobID 0: a job queued before runs had rows) takes the client's run not
 // yet final, which its earlier attempt made (River runs one sync of a
-// client at a time), or a new one.
+// client at a time), or a new one; so does a job whose run has ended (run
+// once more: River lost its completion), which is a run of its own.
 func (s *Service) startRun(ctx context.Context, clientID, jobID, attempt int) (int, error) {
 	ctx = viewer.SystemContext(ctx)
 	now := s.now()
@@ -150,15 +155,27 @@ func (s *Service) startRun(ctx context.Context, clientID, jobID, attempt int) (i
 		}
 	}
 	if jobID != 0 {
-		n, err := s.DB.IntegrationJob.Update().Where(integrationjob.ID(jobID), integrationjob.ClientID(clientID),
-			integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).
-			SetStatus(integrationjob.StatusSENT).SetAttempts(attempt).SetSentAt(now).ClearNextAttemptAt().Save(ctx)
-		if err != nil || n == 1 {
-			return jobID, err
+		run, err := s.DB.IntegrationJob.Query().Where(integrationjob.ID(jobID), integrationjob.ClientID(clientID),
+			integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return 0, err
+		}
+		if run != nil && integrationstatus.Allowed(run.Kind, run.Status, integrationjob.StatusSENT) {
+			u := s.DB.IntegrationJob.UpdateOne(run).SetAttempts(attempt).SetSentAt(now).ClearNextAttemptAt()
+			if err := integrationstatus.Set(u, run, integrationjob.StatusSENT); err != nil {
+				return 0, err
+			}
+			if err := u.Exec(ctx); !ent.IsNotFound(err) {
+				return jobID, err
+			}
 		}
 	}
-	row, err := s.DB.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
-		SetStatus(integrationjob.StatusSENT).SetAttempts(attempt).SetSentAt(now).Save(ctx)
+	c := s.DB.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
+		SetAttempts(attempt).SetSentAt(now)
+	if err := integrationstatus.Initial(c, integrationjob.StatusSENT); err != nil {
+		return 0, err
+	}
+	row, err := c.Save(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -205,48 +222,54 @@ func (s *Service) recordEnd(ctx context.Context, jobID int, out runEnd, err erro
 		return nil
 	}
 	ctx = viewer.SystemContext(context.WithoutCancel(ctx))
+	run, e := s.DB.IntegrationJob.Get(ctx, jobID)
+	if ent.IsNotFound(e) {
+		return nil // deleted with its client
+	}
+	if e != nil {
+		return e
+	}
 	if out == runSucceeded || out == runFailed {
 		// Before the end is recorded, so that whoever sees it sees the
 		// pruned list.
-		if err := s.pruneRuns(ctx, jobID); err != nil {
+		if err := s.pruneRuns(ctx, run.ClientID); err != nil {
 			return err
 		}
 	}
-	u := s.DB.IntegrationJob.UpdateOneID(jobID)
+	u := s.DB.IntegrationJob.UpdateOne(run)
+	to := integrationjob.StatusQUEUED
 	switch out {
 	case runSucceeded:
-		u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").ClearNextAttemptAt()
+		to = integrationjob.StatusSUCCEEDED
+		u.SetLastError("").ClearNextAttemptAt()
 	case runWaiting:
-		u.SetStatus(integrationjob.StatusQUEUED).SetNextAttemptAt(next.UTC())
+		u.SetNextAttemptAt(next.UTC())
 	case runRetrying:
-		u.SetStatus(integrationjob.StatusQUEUED).SetLastError(errorText(err))
+		u.SetLastError(errorText(err))
 		if !next.IsZero() {
 			u.SetNextAttemptAt(next.UTC())
 		}
 	case runFailed:
-		u.SetStatus(integrationjob.StatusFAILED).SetLastError(errorText(err)).ClearNextAttemptAt()
+		to = integrationjob.StatusFAILED
+		u.SetLastError(errorText(err)).ClearNextAttemptAt()
 	}
-	err = u.Exec(ctx)
-	if ent.IsNotFound(err) {
+	if e := integrationstatus.Set(u, run, to); e != nil {
+		return e
+	}
+	e = u.Exec(ctx)
+	if ent.IsNotFound(e) {
 		return nil // deleted with its client
 	}
-	return err
+	return e
 }
 
-// pruneRuns deletes the ended runs of run jobID's client created more than
+// pruneRuns deletes the ended runs of the client created more than
 // RunsKept ago. A run is queued every sync period (96 a day at 15
 // minutes), so without this a client's runs grow by tens of thousands a
 // year that nobody reads. One indexed DELETE per run (client_id, kind,
 // created_at); runs not yet ended are kept whatever their age.
-func (s *Service) pruneRuns(ctx context.Context, jobID int) error {
-	run, err := s.DB.IntegrationJob.Query().Where(integrationjob.ID(jobID)).Select(integrationjob.FieldClientID).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil // deleted with its client
-	}
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.IntegrationJob.Delete().Where(integrationjob.ClientID(run.ClientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
+func (s *Service) pruneRuns(ctx context.Context, clientID int) error {
+	_, err := s.DB.IntegrationJob.Delete().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
 		integrationjob.CreatedAtLT(s.now().Add(-cmp(s.RunsKept, DefaultRunsKept))),
 		integrationjob.StatusIn(integrationjob.StatusSUCCEEDED, integrationjob.StatusFAILED)).Exec(ctx)
 	return err
