@@ -3,19 +3,12 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
-	"github.com/leasegraph/leasegraph/propexo"
-	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // syncQueue is the queue lease syncs run in, apart from deliveries so a
@@ -106,33 +99,17 @@ type SyncAllLeasesWorker struct {
 
 // Work implements river.Worker.
 func (w *SyncAllLeasesWorker) Work(ctx context.Context, _ *river.Job[SyncAllLeasesArgs]) error {
-	ctx = viewer.SystemContext(ctx)
-	ids, err := w.Sync.DB.Company.Query().Where(company.PropexoIntegrationIDNotNil(), company.PropexoIntegrationIDNEQ("")).IDs(ctx)
-	if err != nil {
-		return err
-	}
 	client := river.ClientFromContext[*sql.Tx](ctx)
-	next := time.Now().UTC().Add(w.Every)
-	for _, id := range ids {
-		if err := w.Sync.SetNextRun(ctx, id, next); err != nil {
-			return err
-		}
-		_, _, err := w.Sync.QueueRun(ctx, id, func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error) {
-			res, err := client.InsertTx(ctx, tx, SyncLeasesArgs{ClientID: id, IntegrationJobID: jobID}, nil)
-			return err == nil && !res.UniqueSkippedAsDuplicate, err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.Sync.QueueAll(ctx, time.Now().UTC().Add(w.Every), func(ctx context.Context, tx *sql.Tx, clientID, jobID int) (bool, error) {
+		res, err := client.InsertTx(ctx, tx, SyncLeasesArgs{ClientID: clientID, IntegrationJobID: jobID}, nil)
+		return err == nil && !res.UniqueSkippedAsDuplicate, err
+	})
 }
 
-// SyncLeasesWorker runs propexosync.Service.Run for one client. The pass
-// commits its progress per page, so an attempt cut short (timeout, crash,
-// rescue) is resumed by the retry. Each attempt shows on the run's
-// IntegrationJob: SENT while it runs, then SUCCEEDED, QUEUED with the error
-// and the retry's time, or FAILED.
+// SyncLeasesWorker runs propexosync.Service.RunAttempt for one client:
+// an attempt of the run, shown on its IntegrationJob. The pass commits its
+// progress per page, so an attempt cut short (timeout, crash, rescue) is
+// resumed by the retry.
 type SyncLeasesWorker struct {
 	river.WorkerDefaults[SyncLeasesArgs]
 	Sync *propexosync.Service
@@ -149,42 +126,11 @@ func (w *SyncLeasesWorker) Work(ctx context.Context, job *river.Job[SyncLeasesAr
 			return err
 		}
 	}
-	// Snoozes count in job.Attempt; failed attempts are the job's errors.
-	runID, err := w.Sync.StartRun(ctx, job.Args.ClientID, job.Args.IntegrationJobID, len(job.Errors)+1)
-	if err != nil {
-		return err
+	runID, out := w.Sync.RunAttempt(ctx, job.Args.ClientID, job.Args.IntegrationJobID, attempt(job))
+	if runID != 0 {
+		job.Args.IntegrationJobID = runID // for NextRetry
 	}
-	job.Args.IntegrationJobID = runID // for NextRetry
-	err = w.Sync.Run(ctx, job.Args.ClientID)
-	var rl *propexo.RateLimitError
-	var api *propexo.APIError
-	switch {
-	case err == nil:
-		return w.Sync.EndRun(ctx, runID, propexosync.RunSucceeded, nil, time.Time{})
-	case errors.Is(err, propexosync.ErrNoIntegration), ent.IsNotFound(err):
-		return w.end(ctx, runID, propexosync.RunFailed, err, time.Time{}, river.JobCancel(err))
-	case errors.Is(err, propexosync.ErrPaused):
-		// Not a failure: the next attempt continues at once.
-		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(time.Second), river.JobSnooze(time.Second))
-	case errors.As(err, &rl):
-		// The budget shared with deliveries is spent: wait, don't fail.
-		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(rl.RetryAfter), river.JobSnooze(rl.RetryAfter))
-	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
-		return w.end(ctx, runID, propexosync.RunWaiting, nil, time.Now().Add(api.RetryAfter), river.JobSnooze(api.RetryAfter))
-	}
-	if job.Attempt >= job.MaxAttempts {
-		return w.end(ctx, runID, propexosync.RunFailed, fmt.Errorf("gave up after %d attempts: %w", len(job.Errors)+1, err), time.Time{}, err)
-	}
-	// NextRetry records the error's retry time as River schedules it.
-	return w.end(ctx, runID, propexosync.RunRetrying, err, time.Time{}, err)
-}
-
-// end records the attempt's outcome and returns ret to River.
-func (w *SyncLeasesWorker) end(ctx context.Context, runID int, out propexosync.RunOutcome, err error, next time.Time, ret error) error {
-	if e := w.Sync.EndRun(ctx, runID, out, err, next); e != nil {
-		return errors.Join(ret, e)
-	}
-	return ret
+	return toRiver(out)
 }
 
 // NextRetry implements river.Worker: River asks it when a failed attempt is
@@ -264,7 +210,7 @@ type RefreshPropexoRecordWorker struct {
 
 // Work implements river.Worker.
 func (w *RefreshPropexoRecordWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoRecordArgs]) error {
-	return refreshOutcome(w.Sync.RefreshRecord(ctx, job.Args.ClientID, job.Args.Model, job.Args.RecordID))
+	return toRiver(propexosync.RefreshOutcome(w.Sync.RefreshRecord(ctx, job.Args.ClientID, job.Args.Model, job.Args.RecordID)))
 }
 
 // EnsurePropexoWebhookArgs registers (or repairs) a client's webhook at
@@ -293,22 +239,7 @@ type EnsurePropexoWebhookWorker struct {
 // Work implements river.Worker.
 func (w *EnsurePropexoWebhookWorker) Work(ctx context.Context, job *river.Job[EnsurePropexoWebhookArgs]) error {
 	_, err := w.Sync.EnsureWebhook(ctx, job.Args.ClientID)
-	var rl *propexo.RateLimitError
-	var api *propexo.APIError
-	var bad *propexo.ValidationError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &rl):
-		return river.JobSnooze(rl.RetryAfter)
-	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
-		return river.JobSnooze(api.RetryAfter)
-	case errors.As(err, &bad), errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
-		// Refused as invalid (the public URL, most likely): retrying sends
-		// the same body. The next day's sync tries again.
-		return river.JobCancel(err)
-	}
-	return err
+	return toRiver(propexosync.WebhookOutcome(err))
 }
 
 // RefreshPropexoLeaseWorker runs propexosync.Service.RefreshLease.
@@ -319,27 +250,5 @@ type RefreshPropexoLeaseWorker struct {
 
 // Work implements river.Worker.
 func (w *RefreshPropexoLeaseWorker) Work(ctx context.Context, job *river.Job[RefreshPropexoLeaseArgs]) error {
-	return refreshOutcome(w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID))
-}
-
-// refreshOutcome turns a re-fetch's error into the job's outcome.
-func refreshOutcome(err error) error {
-	var rl *propexo.RateLimitError
-	var api *propexo.APIError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, propexosync.ErrNoIntegration), errors.Is(err, propexosync.ErrUnknownModel),
-		errors.Is(err, propexosync.ErrOtherIntegration), ent.IsNotFound(err):
-		return river.JobCancel(err)
-	case errors.As(err, &rl):
-		return river.JobSnooze(rl.RetryAfter)
-	case errors.As(err, &api) && api.StatusCode == http.StatusTooManyRequests:
-		return river.JobSnooze(api.RetryAfter)
-	case errors.As(err, &api) && api.StatusCode == http.StatusBadRequest:
-		// Propexo answers an unknown record with a 400: gone since the
-		// event; the next full pass marks a lease removed.
-		return river.JobCancel(err)
-	}
-	return err
+	return toRiver(propexosync.RefreshOutcome(w.Sync.RefreshLease(ctx, job.Args.ClientID, job.Args.LeaseID)))
 }

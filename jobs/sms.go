@@ -3,17 +3,12 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
-	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/twilio"
-	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // smsQueue runs invitation sends, apart from Propexo deliveries so that a
@@ -39,12 +34,9 @@ func (q *Queue) EnqueueSMS(ctx context.Context, tx *sql.Tx, integrationJobID int
 	return err
 }
 
-// SMSWorker sends a registration's invitation through Twilio. Its visible
-// state is the IntegrationJob: QUEUED until Twilio accepts it, then SENT,
-// and the status callbacks (sms.Hook) end it SUCCEEDED or FAILED. A refusal
-// that would repeat (an invalid or opted-out number, 21610 above all:
-// docs/partners/twilio.md#error-21610) is final at once; Twilio's own failures and rate
-// limits are retried with the queue's capped backoff.
+// SMSWorker runs sms.Sender: a registration's invitation through Twilio,
+// a lasting refusal final at once, Twilio's failures retried. Its fields
+// are the Sender's.
 type SMSWorker struct {
 	river.WorkerDefaults[SendSMSArgs]
 	DB     *ent.Client
@@ -56,73 +48,6 @@ type SMSWorker struct {
 
 // Work implements river.Worker.
 func (w *SMSWorker) Work(ctx context.Context, job *river.Job[SendSMSArgs]) error {
-	ctx = viewer.SystemContext(ctx)
-	ij, err := w.DB.IntegrationJob.Query().
-		Where(integrationjob.ID(job.Args.IntegrationJobID), integrationjob.KindEQ(integrationjob.KindSMS)).
-		WithProspect().
-		WithRegistration(func(q *ent.RegistrationQuery) { q.WithProperty() }).
-		Only(ctx)
-	if ent.IsNotFound(err) {
-		return river.JobCancel(err)
-	}
-	if err != nil {
-		return err
-	}
-	if ij.Status != integrationjob.StatusQUEUED {
-		return nil // sent already: a duplicate job has nothing to do
-	}
-	p, reg := ij.Edges.Prospect, ij.Edges.Registration
-	if p == nil || p.Phone1 == "" || reg == nil || reg.Edges.Property == nil {
-		return w.final(ctx, ij, "", "the prospect, its phone or the property no longer exists")
-	}
-	body := sms.Text(reg.Edges.Property, reg.SmsNotes)
-	msg := twilio.Message{To: p.Phone1, Body: body}
-	if w.PublicURL != "" {
-		msg.StatusCallback = sms.CallbackURL(w.PublicURL, ij.ID)
-	}
-	if err := w.DB.IntegrationJob.UpdateOne(ij).AddAttempts(1).Exec(ctx); err != nil {
-		return err
-	}
-	sent, err := w.Twilio.Send(ctx, msg)
-	var te *twilio.Error
-	switch {
-	case err == nil:
-		n := sent.NumSegments
-		if n <= 0 {
-			n = twilio.Segments(body)
-		}
-		return sms.Accepted(ctx, w.DB, ij.ID, sent.SID, sent.Status, n, time.Now().UTC())
-	case errors.As(err, &te) && te.OptedOut():
-		return w.final(ctx, ij, fmt.Sprint(te.Code), "the recipient replied STOP to this sender (Twilio 21610): never retried")
-	case errors.As(err, &te) && !te.Temporary():
-		return w.final(ctx, ij, fmt.Sprint(te.Code), fmt.Sprintf("Twilio refused the message: %s", te.Message))
-	}
-	// Transient: record it, and let River retry unless this was the last attempt.
-	last := job.Attempt >= job.MaxAttempts
-	u := w.DB.IntegrationJob.UpdateOne(ij).SetLastError(truncate(err.Error(), 1000))
-	if te != nil {
-		u.SetErrorCode(fmt.Sprint(te.Code))
-	}
-	if last {
-		u.SetStatus(integrationjob.StatusFAILED).ClearNextAttemptAt()
-	}
-	if uerr := u.Exec(ctx); uerr != nil {
-		return uerr
-	}
-	return err
-}
-
-// final ends the delivery FAILED with Twilio's code and the reason; the
-// River job completes, so it is never retried.
-func (w *SMSWorker) final(ctx context.Context, ij *ent.IntegrationJob, code, reason string) error {
-	return w.DB.IntegrationJob.UpdateOne(ij).SetStatus(integrationjob.StatusFAILED).
-		SetErrorCode(code).SetLastError(reason).ClearNextAttemptAt().Exec(ctx)
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
+	s := sms.Sender{DB: w.DB, Twilio: w.Twilio, PublicURL: w.PublicURL}
+	return toRiver(s.Send(ctx, job.Args.IntegrationJobID, attempt(job)))
 }

@@ -192,15 +192,26 @@ func MaybeApplied(err error) bool {
 // URL, a caller context already done).
 var errNotSent = errors.New("request not sent")
 
-// RetryAfter returns the wait a rate-limit error asks for, or 0.
-func RetryAfter(err error) time.Duration {
+// RetryAfter says whether err is Propexo's rate limit (a 429, or the
+// client holding a request back: ErrRateLimited) and how long to wait
+// before the next request. Such an error is a wait, not a failure: the
+// same request goes through once it has passed. A limit that names no wait
+// (Retry-After: 0) is waited a second, never retried at once.
+func RetryAfter(err error) (time.Duration, bool) {
+	if !errors.Is(err, ErrRateLimited) {
+		return 0, false
+	}
+	var d time.Duration
 	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.RetryAfter
-	}
 	var rl *RateLimitError
-	if errors.As(err, &rl) {
-		return rl.RetryAfter
+	switch {
+	case errors.As(err, &rl):
+		d = rl.RetryAfter
+	case errors.As(err, &apiErr):
+		d = apiErr.RetryAfter
 	}
-	return 0
+	if d <= 0 {
+		d = time.Second
+	}
+	return d, true
 }

@@ -87,8 +87,8 @@ func TestErrorMapping(t *testing.T) {
 			if Retryable(err) != tc.retryable || MaybeApplied(err) != tc.applied {
 				t.Errorf("Retryable %v MaybeApplied %v", Retryable(err), MaybeApplied(err))
 			}
-			if RetryAfter(err) != tc.want.RetryAfter {
-				t.Errorf("RetryAfter %s", RetryAfter(err))
+			if d, ok := RetryAfter(err); d != tc.want.RetryAfter || ok != (tc.sentinel == ErrRateLimited) {
+				t.Errorf("RetryAfter %s, %v", d, ok)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/idempotency"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 )
 
 // Enqueuer puts a delivery job for an IntegrationJob into the queue, inside
@@ -121,17 +122,20 @@ func (s *Service) retry(ctx context.Context, db *ent.Client, integrationJobID in
 		// prospect queue would fail it as "no prospect" and lose its error.
 		return nil, apperr.BadInput("id", "only Propexo prospect deliveries are retried here; a %s run is started again with syncLeasesNow", j.Kind)
 	}
-	switch j.Status {
-	case integrationjob.StatusFAILED, integrationjob.StatusPARTIAL, integrationjob.StatusNOT_SENT:
-	default:
+	// A QUEUED delivery is on its way already; the others that may go back
+	// to QUEUED are the failed, partial and unsent ones.
+	if j.Status == integrationjob.StatusQUEUED || !integrationstatus.Allowed(j.Kind, j.Status, integrationjob.StatusQUEUED) {
 		return nil, apperr.BadInput("id", "only a FAILED, PARTIAL or NOT_SENT delivery can be retried; this one is %s", j.Status)
 	}
 	if s.Queue == nil {
 		return nil, &apperr.Error{Code: apperr.CodeConflict, Message: "no Propexo token is configured: nothing can be delivered"}
 	}
-	u := db.IntegrationJob.UpdateOne(j).SetStatus(integrationjob.StatusQUEUED).SetLastError("")
+	u := db.IntegrationJob.UpdateOne(j).SetLastError("")
 	if j.Status == integrationjob.StatusPARTIAL {
 		u.SetCompletePartial(true).SetPartnerJobID("")
+	}
+	if err := integrationstatus.Set(u, j, integrationjob.StatusQUEUED); err != nil {
+		return nil, err
 	}
 	j, err = u.Save(ctx)
 	if err != nil {
@@ -161,7 +165,13 @@ func (s *Service) queue(ctx context.Context, db *ent.Client, p *ent.Prospect, ki
 	}
 	c := db.IntegrationJob.Create().SetClientID(p.ClientID).SetKind(kind).SetProspectID(p.ID).SetNotesToAppend(notes)
 	if s.Queue == nil {
-		return c.SetStatus(integrationjob.StatusNOT_SENT).SetLastError("no Propexo token is configured").Exec(ctx)
+		if err := integrationstatus.Initial(c, integrationjob.StatusNOT_SENT); err != nil {
+			return err
+		}
+		return c.SetLastError("no Propexo token is configured").Exec(ctx)
+	}
+	if err := integrationstatus.Initial(c, integrationjob.StatusQUEUED); err != nil {
+		return err
 	}
 	j, err := c.Save(ctx)
 	if err != nil {

@@ -20,6 +20,8 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/prospects"
 	phonenum "github.com/leasegraph/leasegraph/types/phone"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -227,8 +229,8 @@ func (s *Service) Incomplete(ctx context.Context, req Request, msg string) (*Out
 func (s *Service) record(ctx context.Context, db *ent.Client, req Request) *ent.RegistrationCreate {
 	rec := db.Registration.Create().
 		SetChannel(req.Channel).
-		SetPropertyTag(truncate(strings.TrimSpace(req.PropertyTag), 100)).
-		SetSmsNotes(truncate(req.SMSNotes, MaxSMSNotes))
+		SetPropertyTag(textlimit.Cut(strings.TrimSpace(req.PropertyTag), 100)).
+		SetSmsNotes(textlimit.Cut(req.SMSNotes, MaxSMSNotes))
 	if v := viewer.FromContext(ctx); v != nil && v.TokenID != 0 {
 		rec.SetTokenID(v.TokenID)
 	}
@@ -242,7 +244,13 @@ func (s *Service) queueSMS(ctx context.Context, db *ent.Client, r *ent.Registrat
 	job := db.IntegrationJob.Create().SetKind(integrationjob.KindSMS).
 		SetRegistrationID(r.ID).SetProspectID(p.ID)
 	if s.SMS == nil {
-		return job.SetStatus(integrationjob.StatusNOT_SENT).SetLastError("no SMS provider is configured").Exec(ctx)
+		if err := integrationstatus.Initial(job, integrationjob.StatusNOT_SENT); err != nil {
+			return err
+		}
+		return job.SetLastError("no SMS provider is configured").Exec(ctx)
+	}
+	if err := integrationstatus.Initial(job, integrationjob.StatusQUEUED); err != nil {
+		return err
 	}
 	j, err := job.Save(ctx)
 	if err != nil {
@@ -281,9 +289,9 @@ func splitName(full string) (string, string) {
 	case 0:
 		return "", ""
 	case 1:
-		return truncate(parts[0], 100), ""
+		return textlimit.Cut(parts[0], 100), ""
 	}
-	return truncate(strings.Join(parts[:len(parts)-1], " "), 100), truncate(parts[len(parts)-1], 100)
+	return textlimit.Cut(strings.Join(parts[:len(parts)-1], " "), 100), textlimit.Cut(parts[len(parts)-1], 100)
 }
 
 func displayName(p *ent.Property) string {
@@ -291,11 +299,4 @@ func displayName(p *ent.Property) string {
 		return p.Name
 	}
 	return p.Tag
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/idempotency/idemkey"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 )
 
 // errKeyTaken: another call already recorded the key.
@@ -168,12 +169,8 @@ func (s *Service) fail(ctx context.Context, rec *ent.ScreeningRequest, e *apperr
 				return err
 			}
 		}
-		msg := []rune(e.Message)
-		if len(msg) > 1000 {
-			msg = msg[:1000]
-		}
 		return tx.ScreeningRequest.UpdateOneID(rec.ID).SetState(screeningrequest.StateFAILED).
-			SetErrorCode(e.Code).SetErrorMessage(string(msg)).Exec(ctx)
+			SetErrorCode(e.Code).SetErrorMessage(textlimit.ErrorText(e.Message)).Exec(ctx)
 	})
 	if err != nil {
 		s.log().ErrorContext(ctx, "recording a failed partner call", "request", rec.ID, "error", err.Error())

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -125,7 +126,7 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 	err = s.inTx(ctx, func(tx *ent.Client) error {
 		ev, err := tx.InboundEvent.Create().
 			SetSource(inboundevent.SourceSMARTMOVE).SetDedupeKey(dedupe).SetScreeningApplicationID(app.ID).
-			SetReportStatus(cut(string(pb.ReportStatus), 50)).SetOutcome(inboundevent.OutcomeAPPLIED).
+			SetReportStatus(textlimit.Cut(string(pb.ReportStatus), 50)).SetOutcome(inboundevent.OutcomeAPPLIED).
 			SetPayload(payload).Save(ctx)
 		if ent.IsConstraintError(err) {
 			result = PostbackDuplicate
@@ -161,7 +162,7 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 		u := tx.ScreeningApplication.UpdateOneID(app.ID).SetLastPostbackAt(s.now())
 		if known {
 			// lastNotification is the last applied postback's text.
-			u.SetLastNotification(cut(pb.NotificationText, 1000))
+			u.SetLastNotification(textlimit.Cut(pb.NotificationText, 1000))
 		}
 		if cur.OrderStatus != screeningapplication.OrderStatusORDERED {
 			u.SetOrderStatus(screeningapplication.OrderStatusORDERED)

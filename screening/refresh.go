@@ -8,6 +8,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/applicant"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/screeningrequest"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -42,31 +43,23 @@ var applicantStatuses = map[smartmove.ApplicantStatus]applicant.Status{
 	smartmove.ApplicantSupportRequired:  applicant.StatusSUPPORT_REQUIRED,
 }
 
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
-}
-
 // applyPulled stores what SmartMove said: the details, the applicants (added,
 // updated, removed) and the status, which only moves forward.
 func (s *Service) applyPulled(ctx context.Context, tx *ent.Client, id int, p *pulled) error {
 	d := p.details
 	u := tx.ScreeningApplication.UpdateOneID(id).
-		SetSmartmoveStatus(cut(d.Status, 50)).
+		SetSmartmoveStatus(textlimit.Cut(d.Status, 50)).
 		SetLandlordPays(d.LandlordPays).
-		SetCreditRecommendationPolicyText(cut(d.CreditRecommendationPolicyText, 500)).
+		SetCreditRecommendationPolicyText(textlimit.Cut(d.CreditRecommendationPolicyText, 500)).
 		SetLastRefreshedAt(s.now())
 	if d.CreditRecommendation.Valid() {
 		u.SetCreditRecommendation(recommendations[d.CreditRecommendation])
 	}
 	if d.Property.Name != "" {
-		u.SetPropertyName(cut(d.Property.Name, 50))
+		u.SetPropertyName(textlimit.Cut(d.Property.Name, 50))
 	}
 	if d.Property.UnitNumber != "" {
-		u.SetUnitNumber(cut(d.Property.UnitNumber, 50))
+		u.SetUnitNumber(textlimit.Cut(d.Property.UnitNumber, 50))
 	}
 	if err := u.Exec(ctx); err != nil {
 		return err
@@ -104,7 +97,7 @@ func (s *Service) applyPulled(ctx context.Context, tx *ent.Client, id int, p *pu
 		}
 		st, known := applicantStatuses[a.ApplicantStatus]
 		if cur := byEmail[email]; cur != nil {
-			up := tx.Applicant.UpdateOneID(cur.ID).SetFirstName(cut(a.FirstName, 100)).SetLastName(cut(a.LastName, 100)).
+			up := tx.Applicant.UpdateOneID(cur.ID).SetFirstName(textlimit.Cut(a.FirstName, 100)).SetLastName(textlimit.Cut(a.LastName, 100)).
 				SetNillableRequestExpiresAt(expires)
 			if known {
 				up.SetStatus(st)
@@ -114,8 +107,8 @@ func (s *Service) applyPulled(ctx context.Context, tx *ent.Client, id int, p *pu
 			}
 			continue
 		}
-		c := tx.Applicant.Create().SetApplicationID(id).SetEmail(cut(email, 254)).
-			SetFirstName(cut(a.FirstName, 100)).SetLastName(cut(a.LastName, 100)).SetNillableRequestExpiresAt(expires)
+		c := tx.Applicant.Create().SetApplicationID(id).SetEmail(textlimit.Cut(email, 254)).
+			SetFirstName(textlimit.Cut(a.FirstName, 100)).SetLastName(textlimit.Cut(a.LastName, 100)).SetNillableRequestExpiresAt(expires)
 		if known {
 			c.SetStatus(st)
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/internal/apptest"
-	"github.com/leasegraph/leasegraph/jobs"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
+	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -154,7 +154,7 @@ func TestProspectDelivery(t *testing.T) {
 		// Each delivery marks the notes it sends, so that a write whose
 		// answer was lost can be recognised at Propexo (no idempotency there).
 		remote, _ = sim.Prospect(got.Node.PropexoProspectID)
-		want := "first visit\n" + jobs.Marker(jobs0.ID) + "\nsecond visit\n" + jobs.Marker(ds[1].ID)
+		want := "first visit\n" + prospects.Marker(jobs0.ID) + "\nsecond visit\n" + prospects.Marker(ds[1].ID)
 		if remote.Notes != want || remote.City != "Austin" {
 			t.Fatalf("at Propexo after the update: %+v", remote)
 		}

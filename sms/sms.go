@@ -1,6 +1,7 @@
 // Package sms is the registration's invitation SMS: its text, and the
 // delivery state Twilio's status callbacks move (never backwards). The
-// send itself is a job (jobs.SMSWorker); the callback route is Hook.
+// send is Sender, which the job queue runs (jobs.SMSWorker); the callback
+// route is Hook.
 package sms
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/twilio"
 )
 
@@ -87,10 +89,12 @@ func ApplyStatus(ctx context.Context, db *ent.Client, id int, sid, status, error
 			return false, nil
 		}
 		u := db.IntegrationJob.UpdateOne(j).SetPartnerJobID(sid)
-		if !advance(u, j, status, errorCode) {
-			if j.PartnerJobID == sid {
-				return true, nil
-			}
+		moved, err := advance(u, j, status, errorCode)
+		if err != nil {
+			return false, err
+		}
+		if !moved && j.PartnerJobID == sid {
+			return true, nil
 		}
 		return true, u.Exec(ctx)
 	})
@@ -106,29 +110,36 @@ func Accepted(ctx context.Context, db *ent.Client, id int, sid, status string, s
 			return err
 		}
 		u := db.IntegrationJob.UpdateOne(j).SetPartnerJobID(sid).SetSegments(segments).SetSentAt(at)
-		if !advance(u, j, status, "") && j.Status == integrationjob.StatusQUEUED {
-			u.SetStatus(integrationjob.StatusSENT)
+		moved, err := advance(u, j, status, "")
+		if err != nil {
+			return err
+		}
+		if !moved && j.Status == integrationjob.StatusQUEUED {
+			if err := integrationstatus.Set(u, j, integrationjob.StatusSENT); err != nil {
+				return err
+			}
 		}
 		return u.Exec(ctx)
 	})
 }
 
-// advance moves j to status when that is further than its recorded one.
-func advance(u *ent.IntegrationJobUpdateOne, j *ent.IntegrationJob, status, errorCode string) bool {
+// advance moves j to status when that is further than its recorded one,
+// and says whether it did.
+func advance(u *ent.IntegrationJobUpdateOne, j *ent.IntegrationJob, status, errorCode string) (bool, error) {
 	if rank(status) <= rank(j.PartnerStatus) {
-		return false
+		return false, nil
 	}
 	u.SetPartnerStatus(status)
+	to := integrationjob.StatusSENT
 	switch status {
 	case twilio.StatusDelivered:
-		u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").SetErrorCode("")
+		to = integrationjob.StatusSUCCEEDED
+		u.SetLastError("").SetErrorCode("")
 	case twilio.StatusUndelivered, twilio.StatusFailed:
-		u.SetStatus(integrationjob.StatusFAILED).SetErrorCode(errorCode).
-			SetLastError(fmt.Sprintf("Twilio reported the message %s%s", status, codeSuffix(errorCode)))
-	default:
-		u.SetStatus(integrationjob.StatusSENT)
+		to = integrationjob.StatusFAILED
+		u.SetErrorCode(errorCode).SetLastError(fmt.Sprintf("Twilio reported the message %s%s", status, codeSuffix(errorCode)))
 	}
-	return true
+	return true, integrationstatus.Set(u, j, to)
 }
 
 func codeSuffix(code string) string {

@@ -27,7 +27,7 @@ func (IntegrationJob) Fields() []ent.Field {
 			Comment("QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).").
 			Annotations(entgql.Type("IntegrationJobStatus"), entgql.OrderField("STATUS")),
 		field.Int("attempts").Default(0).Comment("How many times delivery was tried."),
-		field.String("last_error").Default("").MaxRuneLen(1000).Comment("The partner's last error message, redacted."),
+		field.String("last_error").Default("").MaxRuneLen(maxError).Comment("The partner's last error message, redacted."),
 		field.String("partner_job_id").Default("").MaxRuneLen(200).Comment("The partner's id for the delivery, once it has one."),
 		field.Text("notes_to_append").Default("").MaxRuneLen(maxNotes).
 			Comment("For a prospect update: the notes it adds (Propexo appends notes, so only the new part is sent).").

@@ -58,7 +58,7 @@ func (LeaseSync) Fields() []ent.Field {
 			Comment("Leases the last full pass marked as removed at Propexo."),
 		field.Int("records_skipped").Default(0).
 			Comment("Records of the current or last pass that could not be stored (no start date, no status); last_error names the latest."),
-		field.String("last_error").Default("").MaxRuneLen(1000).
+		field.String("last_error").Default("").MaxRuneLen(maxError).
 			Comment("The last error of the sync, or of a record it skipped; empty after a clean pass."),
 	}
 }

@@ -3,6 +3,8 @@ package schema
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 )
 
 // Limits of free text that has no natural length: every string field has a
@@ -14,6 +16,10 @@ const (
 	// origins, pets, scopes).
 	maxListItems = 200
 	maxListItem  = 200
+	// maxError bounds the error text a row keeps: textlimit's, which the
+	// code that writes one cuts to (a longer text would fail the write that
+	// records the failure).
+	maxError = textlimit.ErrorLen
 )
 
 // boundedList checks a string list's length and each item's, so that a

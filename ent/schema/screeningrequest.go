@@ -37,7 +37,7 @@ func (ScreeningRequest) Fields() []ent.Field {
 			Comment("The screening application the result refers to."),
 		field.String("error_code").Default("").MaxRuneLen(50).
 			Comment("For FAILED: the error code replayed to retries."),
-		field.String("error_message").Default("").MaxRuneLen(1000).
+		field.String("error_message").Default("").MaxRuneLen(maxError).
 			Comment("For FAILED: the (redacted) error message replayed to retries."),
 	}
 }

@@ -214,7 +214,7 @@ func seed(t *testing.T, db *dbtest.DB) fixture {
 	return f
 }
 
-// perfQuery is the peer harness's query (shared/perf/graphql/leases_ours.graphql).
+// perfQuery is the peer harness's query (docs/testing.md#performance-harness).
 func perfQuery(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile("testdata/leases_ours.graphql")

@@ -8,10 +8,17 @@ package propexosync
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/integrationstatus"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
+	"github.com/leasegraph/leasegraph/internal/workflow"
+	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -30,8 +37,11 @@ func (s *Service) QueueRun(ctx context.Context, clientID int, insert InsertRun) 
 	var queued bool
 	var ij *ent.IntegrationJob
 	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
-		row, err := db.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
-			SetStatus(integrationjob.StatusQUEUED).Save(ctx)
+		c := db.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC)
+		if err := integrationstatus.Initial(c, integrationjob.StatusQUEUED); err != nil {
+			return err
+		}
+		row, err := c.Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -59,6 +69,29 @@ func (s *Service) QueueRun(ctx context.Context, clientID int, insert InsertRun) 
 	return queued, ij, err
 }
 
+// QueueAll queues a run of every client with a Propexo integration (the
+// periodic sync), each with insert, and records next as when the next one
+// is due.
+func (s *Service) QueueAll(ctx context.Context, next time.Time, insert func(ctx context.Context, tx *sql.Tx, clientID, jobID int) (bool, error)) error {
+	ctx = viewer.SystemContext(ctx)
+	ids, err := s.DB.Company.Query().Where(company.PropexoIntegrationIDNotNil(), company.PropexoIntegrationIDNEQ("")).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.SetNextRun(ctx, id, next); err != nil {
+			return err
+		}
+		_, _, err := s.QueueRun(ctx, id, func(ctx context.Context, tx *sql.Tx, jobID int) (bool, error) {
+			return insert(ctx, tx, id, jobID)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // activeRun is the client's newest run not yet final, or nil.
 func activeRun(ctx context.Context, db *ent.Client, clientID int) (*ent.IntegrationJob, error) {
 	ij, err := db.IntegrationJob.Query().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
@@ -70,12 +103,46 @@ func activeRun(ctx context.Context, db *ent.Client, clientID int) (*ent.Integrat
 	return ij, err
 }
 
-// StartRun marks run jobID of the client as running (SENT) for its
+// RunAttempt runs attempt at of run jobID of the client (Run: the pass,
+// resumed where the last attempt left it) and records it on the run's
+// row: SENT while it runs, then SUCCEEDED, QUEUED with the wait or with
+// the error while it waits or awaits its retry, or FAILED when out of
+// attempts or with nothing to sync from. It returns the row's id, on which
+// the queue records its retry time (RetryAt).
+func (s *Service) RunAttempt(ctx context.Context, clientID, jobID int, at workflow.Attempt) (int, workflow.Outcome) {
+	runID, err := s.startRun(ctx, clientID, jobID, at.Failures+1)
+	if err != nil {
+		return 0, workflow.Retry(err)
+	}
+	err = s.Run(ctx, clientID)
+	wait, limited := propexo.RetryAfter(err)
+	switch {
+	case err == nil:
+		return runID, s.endRun(ctx, runID, runSucceeded, nil, time.Time{}, workflow.Done())
+	case errors.Is(err, ErrNoIntegration), ent.IsNotFound(err):
+		return runID, s.endRun(ctx, runID, runFailed, err, time.Time{}, workflow.Cancel(err))
+	case errors.Is(err, ErrPaused):
+		// Not a failure: the next attempt continues at once.
+		return runID, s.endRun(ctx, runID, runWaiting, nil, time.Now().Add(time.Second), workflow.Snooze(time.Second))
+	case limited:
+		// The budget shared with deliveries is spent: wait, don't fail
+		// (the queue waits what the limit asks, as the row says).
+		return runID, s.endRun(ctx, runID, runWaiting, nil, time.Now().Add(wait), workflow.Retry(err))
+	}
+	if at.Last {
+		return runID, s.endRun(ctx, runID, runFailed, fmt.Errorf("gave up after %d attempts: %w", at.Failures+1, err), time.Time{}, workflow.Retry(err))
+	}
+	// The queue records its retry time as it schedules it (RetryAt).
+	return runID, s.endRun(ctx, runID, runRetrying, err, time.Time{}, workflow.Retry(err))
+}
+
+// startRun marks run jobID of the client as running (SENT) for its
 // attempt-th attempt, and returns the row's id. A run queued without a row
 // (jobID 0: a job queued before runs had rows) takes the client's run not
 // yet final, which its earlier attempt made (River runs one sync of a
-// client at a time), or a new one.
-func (s *Service) StartRun(ctx context.Context, clientID, jobID, attempt int) (int, error) {
+// client at a time), or a new one; so does a job whose run has ended (run
+// once more: River lost its completion), which is a run of its own.
+func (s *Service) startRun(ctx context.Context, clientID, jobID, attempt int) (int, error) {
 	ctx = viewer.SystemContext(ctx)
 	now := s.now()
 	if jobID == 0 {
@@ -88,87 +155,121 @@ func (s *Service) StartRun(ctx context.Context, clientID, jobID, attempt int) (i
 		}
 	}
 	if jobID != 0 {
-		n, err := s.DB.IntegrationJob.Update().Where(integrationjob.ID(jobID), integrationjob.ClientID(clientID),
-			integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).
-			SetStatus(integrationjob.StatusSENT).SetAttempts(attempt).SetSentAt(now).ClearNextAttemptAt().Save(ctx)
-		if err != nil || n == 1 {
-			return jobID, err
+		run, err := s.DB.IntegrationJob.Query().Where(integrationjob.ID(jobID), integrationjob.ClientID(clientID),
+			integrationjob.KindEQ(integrationjob.KindLEASE_SYNC)).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return 0, err
+		}
+		if run != nil && integrationstatus.Allowed(run.Kind, run.Status, integrationjob.StatusSENT) {
+			u := s.DB.IntegrationJob.UpdateOne(run).SetAttempts(attempt).SetSentAt(now).ClearNextAttemptAt()
+			if err := integrationstatus.Set(u, run, integrationjob.StatusSENT); err != nil {
+				return 0, err
+			}
+			if err := u.Exec(ctx); !ent.IsNotFound(err) {
+				return jobID, err
+			}
 		}
 	}
-	row, err := s.DB.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
-		SetStatus(integrationjob.StatusSENT).SetAttempts(attempt).SetSentAt(now).Save(ctx)
+	c := s.DB.IntegrationJob.Create().SetClientID(clientID).SetKind(integrationjob.KindLEASE_SYNC).
+		SetAttempts(attempt).SetSentAt(now)
+	if err := integrationstatus.Initial(c, integrationjob.StatusSENT); err != nil {
+		return 0, err
+	}
+	row, err := c.Save(ctx)
 	if err != nil {
 		return 0, err
 	}
 	return row.ID, nil
 }
 
-// RunOutcome is how a run's attempt ended, for EndRun.
-type RunOutcome int
+// runEnd is how a run's attempt ended, for recordEnd.
+type runEnd int
 
 // The ends of an attempt.
 const (
-	// RunSucceeded: the pass finished.
-	RunSucceeded RunOutcome = iota
-	// RunWaiting: the attempt stopped without failing (a pause before the
+	// runSucceeded: the pass finished.
+	runSucceeded runEnd = iota
+	// runWaiting: the attempt stopped without failing (a pause before the
 	// job's deadline, Propexo's rate limit) and goes on at the next time.
-	RunWaiting
-	// RunRetrying: the attempt failed and River retries it at the next time.
-	RunRetrying
-	// RunFailed: the run failed for good (out of attempts, or nothing to
+	runWaiting
+	// runRetrying: the attempt failed and the queue retries it at the next
+	// time.
+	runRetrying
+	// runFailed: the run failed for good (out of attempts, or nothing to
 	// sync from).
-	RunFailed
+	runFailed
 )
 
-// EndRun records the end of an attempt of run jobID: err (redacted) as its
-// lastError unless it succeeded, and next as nextAttemptAt while it waits.
-func (s *Service) EndRun(ctx context.Context, jobID int, out RunOutcome, err error, next time.Time) error {
+// endRun records the end of an attempt and returns then, what follows it.
+// When the end cannot be recorded, a wait still stands (the next attempt
+// writes the row again); anything else is retried with the error.
+func (s *Service) endRun(ctx context.Context, jobID int, end runEnd, err error, next time.Time, then workflow.Outcome) workflow.Outcome {
+	e := s.recordEnd(ctx, jobID, end, err, next)
+	switch {
+	case e == nil, then.Action == workflow.ActionSnooze:
+		return then
+	case then.Action == workflow.ActionCancel:
+		return workflow.Cancel(errors.Join(then.Err, e))
+	}
+	return workflow.Retry(errors.Join(then.Err, e))
+}
+
+// recordEnd records the end of an attempt of run jobID: err (redacted) as
+// its lastError unless it succeeded, and next as nextAttemptAt while it
+// waits.
+func (s *Service) recordEnd(ctx context.Context, jobID int, out runEnd, err error, next time.Time) error {
 	if jobID == 0 {
 		return nil
 	}
 	ctx = viewer.SystemContext(context.WithoutCancel(ctx))
-	if out == RunSucceeded || out == RunFailed {
+	run, e := s.DB.IntegrationJob.Get(ctx, jobID)
+	if ent.IsNotFound(e) {
+		return nil // deleted with its client
+	}
+	if e != nil {
+		return e
+	}
+	if out == runSucceeded || out == runFailed {
 		// Before the end is recorded, so that whoever sees it sees the
 		// pruned list.
-		if err := s.pruneRuns(ctx, jobID); err != nil {
+		if err := s.pruneRuns(ctx, run.ClientID); err != nil {
 			return err
 		}
 	}
-	u := s.DB.IntegrationJob.UpdateOneID(jobID)
+	u := s.DB.IntegrationJob.UpdateOne(run)
+	to := integrationjob.StatusQUEUED
 	switch out {
-	case RunSucceeded:
-		u.SetStatus(integrationjob.StatusSUCCEEDED).SetLastError("").ClearNextAttemptAt()
-	case RunWaiting:
-		u.SetStatus(integrationjob.StatusQUEUED).SetNextAttemptAt(next.UTC())
-	case RunRetrying:
-		u.SetStatus(integrationjob.StatusQUEUED).SetLastError(errorText(err))
+	case runSucceeded:
+		to = integrationjob.StatusSUCCEEDED
+		u.SetLastError("").ClearNextAttemptAt()
+	case runWaiting:
+		u.SetNextAttemptAt(next.UTC())
+	case runRetrying:
+		u.SetLastError(errorText(err))
 		if !next.IsZero() {
 			u.SetNextAttemptAt(next.UTC())
 		}
-	case RunFailed:
-		u.SetStatus(integrationjob.StatusFAILED).SetLastError(errorText(err)).ClearNextAttemptAt()
+	case runFailed:
+		to = integrationjob.StatusFAILED
+		u.SetLastError(errorText(err)).ClearNextAttemptAt()
 	}
-	err = u.Exec(ctx)
-	if ent.IsNotFound(err) {
+	if e := integrationstatus.Set(u, run, to); e != nil {
+		return e
+	}
+	e = u.Exec(ctx)
+	if ent.IsNotFound(e) {
 		return nil // deleted with its client
 	}
-	return err
+	return e
 }
 
-// pruneRuns deletes the ended runs of run jobID's client created more than
+// pruneRuns deletes the ended runs of the client created more than
 // RunsKept ago. A run is queued every sync period (96 a day at 15
 // minutes), so without this a client's runs grow by tens of thousands a
 // year that nobody reads. One indexed DELETE per run (client_id, kind,
 // created_at); runs not yet ended are kept whatever their age.
-func (s *Service) pruneRuns(ctx context.Context, jobID int) error {
-	run, err := s.DB.IntegrationJob.Query().Where(integrationjob.ID(jobID)).Select(integrationjob.FieldClientID).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil // deleted with its client
-	}
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.IntegrationJob.Delete().Where(integrationjob.ClientID(run.ClientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
+func (s *Service) pruneRuns(ctx context.Context, clientID int) error {
+	_, err := s.DB.IntegrationJob.Delete().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
 		integrationjob.CreatedAtLT(s.now().Add(-cmp(s.RunsKept, DefaultRunsKept))),
 		integrationjob.StatusIn(integrationjob.StatusSUCCEEDED, integrationjob.StatusFAILED)).Exec(ctx)
 	return err
@@ -185,9 +286,5 @@ func errorText(err error) string {
 	if err == nil {
 		return ""
 	}
-	msg := []rune(err.Error())
-	if len(msg) > 1000 {
-		msg = msg[:1000]
-	}
-	return string(msg)
+	return textlimit.ErrorText(err.Error())
 }

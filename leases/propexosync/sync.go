@@ -27,6 +27,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
+	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -180,11 +181,7 @@ func (s *Service) SetNextRun(ctx context.Context, clientID int, at time.Time) er
 
 // fail records err on the state; the pass stays where it is.
 func (s *Service) fail(ctx context.Context, id int, err error) {
-	msg := err.Error()
-	if len(msg) > 1000 {
-		msg = msg[:1000]
-	}
-	_ = s.DB.LeaseSync.UpdateOneID(id).SetLastError(msg).SetLastRunAt(s.now()).Exec(context.WithoutCancel(ctx))
+	_ = s.DB.LeaseSync.UpdateOneID(id).SetLastError(textlimit.ErrorText(err.Error())).SetLastRunAt(s.now()).Exec(context.WithoutCancel(ctx))
 }
 
 func cmp[T comparable](v, def T) T {

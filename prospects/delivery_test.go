@@ -1,19 +1,18 @@
-package jobs_test
+package prospects_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
-	"github.com/leasegraph/leasegraph/jobs"
+	"github.com/leasegraph/leasegraph/internal/workflow"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/prospects"
@@ -26,9 +25,8 @@ func newSim(t *testing.T, opts propexotest.Options) *propexotest.Sim {
 	return sim
 }
 
-// deliver writes one prospect for a client with a Propexo integration,
-// starts a queue with the DeliveryWorker against the simulator (in
-// process) and waits until the delivery is final.
+// deliver writes one prospect for a client with a Propexo integration and
+// runs its delivery against the simulator (in process) until it is final.
 func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.IntegrationJob, *ent.Prospect) {
 	t.Helper()
 	return deliverUntil(t, db, sim, func(j *ent.IntegrationJob) bool {
@@ -36,54 +34,51 @@ func deliver(t *testing.T, db *dbtest.DB, sim *propexotest.Sim) (*ent.Integratio
 	})
 }
 
-// deliverUntil is deliver, waiting until done holds for the delivery.
+// queued records the deliveries a write queues, in place of the queue.
+type queued []int
+
+func (q *queued) EnqueueDelivery(_ context.Context, _ *sql.Tx, id int) error {
+	*q = append(*q, id)
+	return nil
+}
+
+// maxAttempts is the queue's (jobs).
+const maxAttempts = 12
+
+// deliverUntil is deliver, waiting until done holds for the delivery. It
+// runs the delivery's attempts as the queue would: a snooze is slept, a
+// retry follows a short backoff and counts a failure (a rate-limited one
+// is a wait, as jobs' mapping makes it), a cancel or done ends it.
 func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*ent.IntegrationJob) bool) (*ent.IntegrationJob, *ent.Prospect) {
 	t.Helper()
 	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.DeliveryWorker{DB: db.Client, Propexo: px, PollEvery: 20 * time.Millisecond, ReconcileAfter: 100 * time.Millisecond})
-	q, err := jobs.New(context.Background(), jobs.Config{
-		DB: db.SQL(), Dialect: db.Dialect, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := &prospects.Delivery{DB: db.Client, Propexo: px, PollEvery: 20 * time.Millisecond, ReconcileAfter: 100 * time.Millisecond}
 
 	id := dbtest.NewClient(t, db.Client, "Acme")
 	if err := db.Client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-acme").Exec(dbtest.System()); err != nil {
 		t.Fatal(err)
 	}
-	ctx := dbtest.As(t, db.Client, id)
-	tx, err := db.Client.Tx(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var q queued
 	name := "Ann"
-	p, err := (&prospects.Service{DB: db.Client, Queue: q}).Create(ent.NewTxContext(ctx, tx), prospects.Input{FirstName: &name}, "")
+	p, err := (&prospects.Service{DB: db.Client, Queue: &q}).Create(dbtest.As(t, db.Client, id), prospects.Input{FirstName: &name}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
+	if len(q) != 1 {
+		t.Fatalf("the write queued %d deliveries, want 1", len(q))
 	}
 
-	if err := q.Start(context.Background(), jobs.Work{Workers: workers, Deliver: true}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = q.Stop(ctx)
-	})
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		j, err := db.Client.IntegrationJob.Query().Only(dbtest.System())
+	var at workflow.Attempt
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		out := d.Deliver(context.Background(), q[0], at)
+		j, err := db.Client.IntegrationJob.Get(dbtest.System(), q[0])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if done(j) {
+		if done(j) || out.Action == workflow.ActionDone || out.Action == workflow.ActionCancel {
 			p, err := db.Client.Prospect.Get(dbtest.System(), p.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -92,6 +87,16 @@ func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the delivery is still %s (last error %q)", j.Status, j.LastError)
+		}
+		switch wait, limited := propexo.RetryAfter(out.Err); {
+		case out.Action == workflow.ActionSnooze:
+			time.Sleep(out.Wait)
+		case limited:
+			time.Sleep(wait)
+		default:
+			at.Failures++
+			at.Last = at.Failures+1 >= maxAttempts
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }
@@ -114,7 +119,7 @@ func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
 		if len(at) != 1 || at[0].FirstName != "Ann" || at[0].IntegrationID != "int-acme" || st.CreateRequests != 1 || st.LeadReads == 0 {
 			t.Fatalf("Propexo holds %d prospects after %d creates and %d lead reads, want Ann once, found not resent", len(at), st.CreateRequests, st.LeadReads)
 		}
-		if p.PropexoProspectID != at[0].ID || !strings.Contains(at[0].Notes, jobs.Marker(j.ID)) {
+		if p.PropexoProspectID != at[0].ID || !strings.Contains(at[0].Notes, prospects.Marker(j.ID)) {
 			t.Fatalf("our prospect records Propexo id %q, want %q; notes there %q", p.PropexoProspectID, at[0].ID, at[0].Notes)
 		}
 	})
