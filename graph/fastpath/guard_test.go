@@ -58,7 +58,7 @@ func TestCheckRefusesSchemaDrift(t *testing.T) {
 			"Address has directive @audited"},
 		{"another interface", []edit{{"", "", "interface Record { sourceID: String! }"}, {"type Lease ", "implements Node {", "implements Node & Record {"}},
 			"Lease satisfies [Lease Node Record]"},
-		{"a union", []edit{{"", "", "union Resident = Tenant | Company"}}, "Tenant satisfies [Node Resident Tenant]"},
+		{"a union", []edit{{"", "", "union Resident = Tenant | Client"}}, "Tenant satisfies [Node Resident Tenant]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
