@@ -43,8 +43,7 @@ type DeliveryWorker struct {
 	// PollEvery is how often Propexo's write status is checked.
 	PollEvery time.Duration
 	// ReconcileAfter is how long after a send whose answer was lost the
-	// write is looked up at Propexo (default
-	// prospects.DefaultReconcileAfter).
+	// write is looked up at Propexo (PROPEXO_RECONCILE_AFTER).
 	ReconcileAfter time.Duration
 }
 

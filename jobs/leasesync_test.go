@@ -11,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
@@ -72,7 +73,7 @@ func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, l
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage}
+	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage, FullEvery: config.Defaults().Delivery.SyncFullEvery}
 	workers := river.NewWorkers()
 	q, err := jobs.New(context.Background(), jobs.Config{
 		DB: db.SQL(), Dialect: db.Dialect, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,

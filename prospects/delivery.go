@@ -34,16 +34,25 @@ import (
 type Delivery struct {
 	DB      *ent.Client
 	Propexo *propexo.Client
-	// PollEvery is how often Propexo's write status is checked.
+	// PollEvery is how often Propexo's write status is checked (zero:
+	// DefaultPollEvery; tests shorten it, it is not a setting).
 	PollEvery time.Duration
 	// ReconcileAfter is how long after a send whose answer was lost the
-	// write is looked up at Propexo (default DefaultReconcileAfter).
+	// write is looked up at Propexo (PROPEXO_RECONCILE_AFTER).
 	ReconcileAfter time.Duration
 }
 
-// DefaultReconcileAfter gives a lost write time to be run by Propexo and
-// listed before it is looked up.
-const DefaultReconcileAfter = 2 * time.Minute
+// DefaultPollEvery is how often a write Propexo has accepted is asked
+// about while it runs.
+const DefaultPollEvery = 5 * time.Second
+
+func (d *Delivery) pollEvery() time.Duration {
+	if d.PollEvery > 0 {
+		return d.PollEvery
+	}
+	return DefaultPollEvery
+}
+
 
 // reconcileWindow bounds the look-up: leads created this long before the
 // send are not read (clock skew between us and Propexo included).
@@ -110,11 +119,7 @@ func (d *Delivery) reconcile(ctx context.Context, at workflow.Attempt, ij *ent.I
 	}
 	// An update without notes sets values only: sending it twice is harmless.
 	if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "" || ij.CompletePartial {
-		after := d.ReconcileAfter
-		if after <= 0 {
-			after = DefaultReconcileAfter
-		}
-		if wait := time.Until(ij.SendStartedAt.Add(after)); wait > 0 {
+		if wait := time.Until(ij.SendStartedAt.Add(d.ReconcileAfter)); wait > 0 {
 			return workflow.Snooze(wait)
 		}
 	}
@@ -285,14 +290,14 @@ func (d *Delivery) sendFailed(ctx context.Context, at workflow.Attempt, ij *ent.
 // sent records Propexo's job and follows it.
 func (d *Delivery) sent(ctx context.Context, ij *ent.IntegrationJob, partnerJobID string, attempt bool) workflow.Outcome {
 	u := d.DB.IntegrationJob.UpdateOne(ij).SetPartnerJobID(partnerJobID).
-		ClearSendStartedAt().SetLastError("").SetNextAttemptAt(time.Now().UTC().Add(d.PollEvery))
+		ClearSendStartedAt().SetLastError("").SetNextAttemptAt(time.Now().UTC().Add(d.pollEvery()))
 	if attempt {
 		u.AddAttempts(1)
 	}
 	if err := move(ctx, u, ij, integrationjob.StatusSENT); err != nil {
 		return workflow.Retry(err)
 	}
-	return workflow.Snooze(d.PollEvery)
+	return workflow.Snooze(d.pollEvery())
 }
 
 // awaitCreate holds an update until its prospect exists at Propexo.
@@ -308,7 +313,7 @@ func (d *Delivery) awaitCreate(ctx context.Context, ij *ent.IntegrationJob) work
 	if !pending {
 		return d.fail(ctx, ij, "the prospect was never created at Propexo: retry its create first", nil)
 	}
-	return workflow.Snooze(d.PollEvery)
+	return workflow.Snooze(d.pollEvery())
 }
 
 // retryWrite asks Propexo to re-run a failed write (retryIntegrationJob)
@@ -376,7 +381,7 @@ func (d *Delivery) follow(ctx context.Context, at workflow.Attempt, ij *ent.Inte
 		return workflow.Retry(move(ctx, u.SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
 			SetFailedFields(propexo.FieldsIn(st.Errors)), ij, integrationjob.StatusFAILED))
 	}
-	return workflow.Snooze(d.PollEvery) // PENDING
+	return workflow.Snooze(d.pollEvery()) // PENDING
 }
 
 // fieldsOf is the fields a rejected request's issues name.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo"
@@ -49,7 +50,7 @@ func BenchmarkSync50k(b *testing.B) {
 		if err := db.Client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-bench").Exec(dbtest.System()); err != nil {
 			b.Fatal(err)
 		}
-		svc := &propexosync.Service{DB: db.Client, Propexo: px}
+		svc := &propexosync.Service{DB: db.Client, Propexo: px, FullEvery: config.Defaults().Delivery.SyncFullEvery}
 		b.StartTimer()
 		start := time.Now()
 		if err := svc.Run(context.Background(), id); err != nil {

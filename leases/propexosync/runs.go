@@ -267,10 +267,14 @@ func (s *Service) recordEnd(ctx context.Context, jobID int, out runEnd, err erro
 // RunsKept ago. A run is queued every sync period (96 a day at 15
 // minutes), so without this a client's runs grow by tens of thousands a
 // year that nobody reads. One indexed DELETE per run (client_id, kind,
-// created_at); runs not yet ended are kept whatever their age.
+// created_at); runs not yet ended are kept whatever their age, and every
+// run when RunsKept is zero.
 func (s *Service) pruneRuns(ctx context.Context, clientID int) error {
+	if s.RunsKept <= 0 {
+		return nil
+	}
 	_, err := s.DB.IntegrationJob.Delete().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
-		integrationjob.CreatedAtLT(s.now().Add(-cmp(s.RunsKept, DefaultRunsKept))),
+		integrationjob.CreatedAtLT(s.now().Add(-s.RunsKept)),
 		integrationjob.StatusIn(integrationjob.StatusSUCCEEDED, integrationjob.StatusFAILED)).Exec(ctx)
 	return err
 }

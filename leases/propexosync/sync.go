@@ -32,12 +32,12 @@ import (
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
-// Defaults of the Service's zero fields.
+// Defaults of the Service's zero fields that are not settings. FullEvery
+// and RunsKept are (PROPEXO_SYNC_FULL_EVERY, PROPEXO_SYNC_RUNS_KEPT): their
+// defaults are the configuration table's alone.
 const (
-	DefaultPageSize  = propexo.MaxPage
-	DefaultFullEvery = 24 * time.Hour
-	DefaultOverlap   = 5 * time.Minute
-	DefaultRunsKept  = 30 * 24 * time.Hour
+	DefaultPageSize = propexo.MaxPage
+	DefaultOverlap  = 5 * time.Minute
 )
 
 // Service syncs leases from Propexo.
@@ -47,13 +47,14 @@ type Service struct {
 	// PageSize is the page read from Propexo (1..250).
 	PageSize int
 	// FullEvery is how often a full pass (which finds removed leases)
-	// replaces an incremental one.
+	// replaces an incremental one; zero makes every pass full.
 	FullEvery time.Duration
 	// Overlap is read again below the high-water mark: Propexo's clock
 	// and write order are not ours to trust to the second.
 	Overlap time.Duration
 	// RunsKept is how long an ended run (an IntegrationJob of kind
 	// LEASE_SYNC) is kept: each run's end deletes the client's older ones.
+	// Zero keeps every run.
 	RunsKept time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -149,7 +150,7 @@ func (s *Service) start(ctx context.Context, clientID int) (*ent.LeaseSync, erro
 		return st, nil
 	}
 	now := s.now()
-	full := st.LastFullAt == nil || now.Sub(*st.LastFullAt) >= cmp(s.FullEvery, DefaultFullEvery)
+	full := st.LastFullAt == nil || now.Sub(*st.LastFullAt) >= s.FullEvery
 	return st.Update().SetPhase(leasesync.PhaseLEASES).SetFull(full).SetPageOffset(0).SetPassStartedAt(now).
 		ClearPassNewest().SetLeasesSynced(0).SetTenantsSynced(0).SetLeasesRemoved(0).SetRecordsSkipped(0).
 		SetLastError("").Save(ctx)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
@@ -61,7 +62,7 @@ func newSyncEnv(t *testing.T, db *dbtest.DB, afterPage func(int) error) *syncEnv
 	if err := db.Client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-acme").Exec(dbtest.System()); err != nil {
 		t.Fatal(err)
 	}
-	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage}
+	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage, FullEvery: config.Defaults().Delivery.SyncFullEvery}
 	return &syncEnv{db: db, sim: sim, clk: clk, clientID: id, svc: svc}
 }
 
