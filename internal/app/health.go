@@ -133,11 +133,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "checks": checks})
 }
 
-// workersRunning asks the job queue whether its workers are running, when
-// this process works jobs.
-func (a *App) workersRunning() error {
-	if !a.works {
-		return nil
-	}
-	return a.Queue.Running()
-}
+// workersRunning asks the job queue whether its workers are running: every
+// process works jobs (screening refreshes at least), so one whose workers
+// never started or stopped should get no traffic.
+func (a *App) workersRunning() error { return a.Queue.Running() }
