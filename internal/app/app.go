@@ -8,6 +8,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"crypto/rand"
 	"database/sql"
@@ -42,6 +43,7 @@ import (
 	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/screening"
+	"github.com/leasegraph/leasegraph/screening/notify"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
@@ -252,7 +254,7 @@ func (a *App) publicURL() string {
 // mode the demo data, seeded once the first lease sync has ended.
 func (a *App) Start(ctx context.Context) error {
 	if a.dialect == "postgres" {
-		stop, err := notifyStart(ctx, a.cfg.DatabaseURL, a.db, a.Services.Screening.Broker, a.log)
+		stop, err := notify.Start(ctx, a.cfg.DatabaseURL, a.db, a.Services.Screening.Broker, a.log)
 		if err != nil {
 			return fmt.Errorf("listening for screening notices: %w", err)
 		}
@@ -326,20 +328,12 @@ func (a *App) watchJobs() {
 		go func() {
 			for ev := range events {
 				if ev.Job != nil {
-					a.metrics.JobDone(ev.Job.Kind, jobOutcome(ev.Kind))
+					a.metrics.JobDone(ev.Job.Kind, strings.TrimPrefix(string(ev.Kind), "job_"))
 				}
 			}
 		}()
 	}
 	a.metrics.WatchQueue(a.db)
-}
-
-func jobOutcome(k river.EventKind) string {
-	s := string(k)
-	if len(s) > 4 && s[:4] == "job_" {
-		return s[4:]
-	}
-	return s
 }
 
 // errNoSync is awaitLeaseSync's answer when nothing syncs.

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"context"
-	"database/sql"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,8 +9,6 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
-	"github.com/leasegraph/leasegraph/screening"
-	"github.com/leasegraph/leasegraph/screening/notify"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 	"github.com/leasegraph/leasegraph/twilio"
@@ -131,9 +127,4 @@ func (a *App) smartMoveClient() (*smartmove.Client, error) {
 	c.HTTPClient = a.metrics.PartnerClient("smartmove", c.HTTPClient, timeout)
 	c.HTTPClient = a.tracing.PartnerClient("smartmove", c.HTTPClient, timeout)
 	return smartmove.New(c)
-}
-
-// notifyStart listens for screening notices from other instances.
-func notifyStart(ctx context.Context, dsn string, db *sql.DB, broker *screening.Broker, log *slog.Logger) (func(), error) {
-	return notify.Start(ctx, dsn, db, broker, log)
 }
