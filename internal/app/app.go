@@ -102,13 +102,15 @@ type App struct {
 
 	// Services are what the resolvers and routes call.
 	Services graph.Services
-	// Queue inserts jobs; Start works them when this process has any.
+	// Queue inserts jobs from construction on; Start works them.
 	Queue *jobs.Queue
-	// SMS queues invitations (nil: Twilio is not configured); Twilio
-	// receives their status callbacks.
+	// twilioHook receives Twilio's status callbacks (every one refused
+	// when no auth token can check its signature).
 	twilioHook *sms.Hook
-	work       jobs.Work
-	works      bool
+	// work is what Start gives the queue; works is false with
+	// Options.InsertOnly.
+	work  jobs.Work
+	works bool
 
 	metrics *metrics.Metrics
 	tracing *tracing.Tracing
