@@ -1,10 +1,14 @@
-// Package jobs is the background work, as River jobs in the same database as
-// the data, so a write and the job that follows it up commit in one
-// transaction: durable outbound delivery to Propexo and invitation SMSs
-// through Twilio (workers retry with
-// backoff; their visible state is the IntegrationJob row, never the River
-// job), and SmartMove refreshes (one after each postback that moves an
-// application, and a periodic one run by the elected leader).
+// Package jobs is River's side of the background work, in the same
+// database as the data so that a write and the job that follows it up
+// commit in one transaction: the job arguments, the enqueue methods the
+// services' interfaces name, the workers that run each domain's workflow
+// (the Propexo delivery in prospects, the invitation SMS in sms, the lease
+// sync runs and webhook re-reads in leases/propexosync, the SmartMove
+// refreshes in screening), and toRiver, the one mapping from a workflow's
+// outcome to River's retry, snooze or cancel. A job's visible state is its
+// IntegrationJob row, never the River job. The queue inserts from
+// construction (services hold it) and works once Start is given the
+// workers.
 package jobs
 
 import (
