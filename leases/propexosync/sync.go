@@ -12,6 +12,12 @@
 // (order-by=updated_at:desc, the extract's only way to ask for changes:
 // it has no updated-since filter) until a record older than the last
 // pass's newest one, less Overlap.
+//
+// It also owns each sync run's record (an IntegrationJob of kind
+// LEASE_SYNC: QueueRun, RunAttempt, answering the queue a workflow
+// outcome), Propexo's webhooks for the client (the registration,
+// EnsureWebhook, and the signed deliveries' route, WebhookHandler) and the
+// re-read of what an event changed (RefreshRecord).
 package propexosync
 
 import (
