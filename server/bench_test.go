@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/demo"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
@@ -57,8 +58,8 @@ func BenchmarkLeasePage(b *testing.B) {
 		b.Run(db, func(b *testing.B) {
 			e, token := benchEnv(b, db)
 			vars := map[string]any{"first": 50, "from": "2025-01-01", "to": "2026-12-31", "count": false}
-			var out pageAnswer
-			e.mustGQL(token, pageQuery, vars, &out) // fills the token and status-set caches
+			var out apptest.PageAnswer
+			e.mustGQL(token, apptest.PageQuery, vars, &out) // fills the token and status-set caches
 			if len(out.Leases.Edges) != 50 {
 				b.Fatalf("page of %d leases, want 50", len(out.Leases.Edges))
 			}
@@ -66,7 +67,7 @@ func BenchmarkLeasePage(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				e.mustGQL(token, pageQuery, vars, nil)
+				e.mustGQL(token, apptest.PageQuery, vars, nil)
 			}
 			b.ReportMetric(float64(e.queries.n.Load())/float64(b.N), "statements/op")
 		})
@@ -79,7 +80,7 @@ func BenchmarkLeasesREST(b *testing.B) {
 		b.Run(db, func(b *testing.B) {
 			e, token := benchEnv(b, db)
 			for b.Loop() {
-				if status, _, body := e.get(token, "/leases?move=[in,out]&from=2025-01-01&to=2026-12-31&limit=100"); status != 200 {
+				if status, _, body := e.Get(token, "/leases?move=[in,out]&from=2025-01-01&to=2026-12-31&limit=100"); status != 200 {
 					b.Fatalf("HTTP %d %s", status, body)
 				}
 			}

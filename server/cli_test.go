@@ -13,6 +13,7 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // The command line administers clients and tokens against DATABASE_URL.
@@ -53,7 +54,7 @@ var tokenLine = regexp.MustCompile(`^lg_[a-z2-7]{32}\n$`)
 func testCLI(t *testing.T, url string) {
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LOG_LEVEL", "debug")
-	e := newEnv(t, url, withAuthCacheTTL(config.Defaults().AuthCacheTTL)) // the shipped lifetime: the revocation below is timed against it
+	e := newEnv(t, url, apptest.WithAuthCacheTTL(config.Defaults().AuthCacheTTL)) // the shipped lifetime: the revocation below is timed against it
 	var secrets []string
 	// output collects everything the commands printed, except the one
 	// place a token is meant to appear.
@@ -116,8 +117,8 @@ func testCLI(t *testing.T, url string) {
 	}
 	update := `mutation($id: ID!) { updateClientStatusSets(id: $id, input: {moveIn: ["approved"]}) { id } }`
 	e.mustGQL(writeTok, update, map[string]any{"id": strconv.Itoa(clientID)}, nil)
-	wantCode(t, e.gql(readTok, update, map[string]any{"id": strconv.Itoa(clientID)}), "FORBIDDEN")
-	wantCode(t, e.gql(writeTok, update, map[string]any{"id": strconv.Itoa(otherID)}), "NOT_FOUND")
+	apptest.WantCode(t, e.gql(readTok, update, map[string]any{"id": strconv.Itoa(clientID)}), "FORBIDDEN")
+	apptest.WantCode(t, e.gql(writeTok, update, map[string]any{"id": strconv.Itoa(otherID)}), "NOT_FOUND")
 	e.mustGQL(adminTok, `mutation { createAPIToken(input: {name: "made by setup"}) { token } }`, nil, nil)
 	e.mustGQL(platformTok, `{ clients { totalCount } }`, nil, &cl)
 	if cl.Clients.TotalCount != 2 {
@@ -215,7 +216,7 @@ func testCLI(t *testing.T, url string) {
 	if r.Status != http.StatusUnauthorized {
 		t.Fatalf("revoked token: HTTP %d %+v", r.Status, r.Errors)
 	}
-	wantCode(t, r, "UNAUTHENTICATED")
+	apptest.WantCode(t, r, "UNAUTHENTICATED")
 	e.mustGQL(readTok, `{ clients { totalCount } }`, nil, nil)
 	e.mustGQL(otherTok, `{ clients { totalCount } }`, nil, nil)
 	for _, line := range strings.Split(strings.TrimSpace(list(clientID)), "\n")[1:] {

@@ -42,23 +42,15 @@ func fragmentBomb(n int) string {
 	return b.String()
 }
 
-// statements runs the query and returns how many SQL statements it took.
-func (e *env) statements(token, query string, vars map[string]any) (gqlResponse, int64) {
-	e.t.Helper()
-	e.queries.n.Store(0)
-	r := e.gql(token, query, vars)
-	return r, e.queries.n.Load()
-}
-
 func TestQueryCostAttacksRefused(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Acme")
-		l := e.newLease(e.newProperty(aID, "P", "Pine"), "L1", "approved", day(2025, 3, 1))
-		e.newTenant(l, "T1", "Ann", "Lee", "ann@example.com")
-		e.newTenant(l, "T2", "Bob", "Lee", "bob@example.com")
+		l := e.NewLease(e.NewProperty(aID, "P", "Pine"), "L1", "approved", apptest.Day(2025, 3, 1))
+		e.NewTenant(l, "T1", "Ann", "Lee", "ann@example.com")
+		e.NewTenant(l, "T2", "Bob", "Lee", "bob@example.com")
 		e.mustGQL(a, `{ __typename }`, nil, nil) // the token's first use records last_used_at
 		// What any request costs before its query is looked at: the token.
-		_, auth := e.statements(a, `{ __typename }`, nil)
+		_, auth := e.Statements(a, `{ __typename }`, nil)
 
 		limits := cost.DefaultLimits()
 		var vars, repeats, aliases, manyVars strings.Builder
@@ -107,7 +99,7 @@ func TestQueryCostAttacksRefused(t *testing.T) {
 			{"10,000 variables", "query(" + vars.String() + ") { __typename }", cost.CodeTooLarge, "tokens"},
 		}
 		for _, c := range cases {
-			r, n := e.statements(a, c.query, nil)
+			r, n := e.Statements(a, c.query, nil)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code || r.Errors[0].Extensions["limit"] != c.limit {
 				t.Errorf("%s (%d bytes): HTTP %d %+v, want %s (%s)", c.name, len(c.query), r.Status, r.Errors, c.code, c.limit)
 				continue
@@ -120,17 +112,17 @@ func TestQueryCostAttacksRefused(t *testing.T) {
 			}
 		}
 		// The same bounds hold with the page size in a variable.
-		r, n := e.statements(a, `query($n: Int) { leases(first: $n) { edges { node { property { leases(first: $n) { totalCount } } } } } }`, map[string]any{"n": 500})
+		r, n := e.Statements(a, `query($n: Int) { leases(first: $n) { edges { node { property { leases(first: $n) { totalCount } } } } } }`, map[string]any{"n": 500})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != cost.CodeTooComplex || n != auth {
 			t.Errorf("page size in a variable: %+v, %d statements", r.Errors, n)
 		}
 		// A connection asked for no rows still costs its statements: a
 		// page of empty connections nested in a page is refused.
-		r, _ = e.statements(a, `{ properties(first: 500) { edges { node { leases(first: 0) { totalCount } prospects(first: 0) { totalCount } } } } }`, nil)
+		r, _ = e.Statements(a, `{ properties(first: 500) { edges { node { leases(first: 0) { totalCount } prospects(first: 0) { totalCount } } } } }`, nil)
 		if len(r.Errors) != 0 {
 			t.Errorf("one page of empty connections: %+v", r.Errors)
 		}
-		r, n = e.statements(a, `{ clients(first: 500) { edges { node { properties(first: 500) { edges { node { leases(first: 0) { totalCount } } } } } } } }`, nil)
+		r, n = e.Statements(a, `{ clients(first: 500) { edges { node { properties(first: 500) { edges { node { leases(first: 0) { totalCount } } } } } } } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != cost.CodeTooComplex || n != auth {
 			t.Errorf("pages of empty connections: %+v, %d statements", r.Errors, n)
 		}
@@ -170,8 +162,8 @@ func TestQueryCostReadmeExamplesPass(t *testing.T) {
 	}
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Acme")
-		l := e.newLease(e.newProperty(aID, "P", "Pine"), "L1", "approved", day(2025, 3, 1))
-		e.newTenant(l, "T1", "Ann", "Lee", "ann@example.com")
+		l := e.NewLease(e.NewProperty(aID, "P", "Pine"), "L1", "approved", apptest.Day(2025, 3, 1))
+		e.NewTenant(l, "T1", "Ann", "Lee", "ann@example.com")
 		for _, q := range examples {
 			r := e.gql(a, q, nil)
 			query := !strings.HasPrefix(strings.TrimSpace(q), "mutation") && !strings.HasPrefix(strings.TrimSpace(q), "subscription")
@@ -181,7 +173,7 @@ func TestQueryCostReadmeExamplesPass(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(a, `{ leases(first: 500) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+fullLease+`} } } }`, nil, nil)
+		e.mustGQL(a, `{ leases(first: 500) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+apptest.FullLease+`} } } }`, nil, nil)
 		e.mustGQL(a, `{ screeningApplications(first: 10) { edges { node { id reportUrl reportStatus } } } }`, nil, nil)
 	})
 }
@@ -193,8 +185,8 @@ type inFlight struct {
 
 var inFlights sync.Map // test name -> *inFlight
 
-// withSlowSmartMove is withSmartMove whose report-status answers take a
-// while, so that calls a request makes at once overlap, and with a
+// withSlowSmartMove is apptest.WithSmartMove whose report-status answers
+// take a while, so that calls a request makes at once overlap, and with a
 // per-request partner cap of concurrency.
 func withSlowSmartMove(concurrency int) envSetup {
 	return func(t *testing.T, s *apptest.Settings) {
@@ -213,8 +205,7 @@ func withSlowSmartMove(concurrency int) envSetup {
 		}))
 		t.Cleanup(srv.Close)
 		t.Cleanup(sim.Close)
-		useSmartMove(s, srv.URL)
-		smartmoveEnvs.Store(t.Name(), &smartmoveEnv{sim: sim, simURL: srv.URL})
+		apptest.UseSmartMove(s, sim, srv.URL)
 		inFlights.Store(t.Name(), c)
 		s.Config.GraphQL.Limits = cost.DefaultLimits()
 		s.Config.GraphQL.Limits.PartnerConcurrency = concurrency
@@ -227,12 +218,12 @@ func withSlowSmartMove(concurrency int) envSetup {
 func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
 	const apps, concurrency = 8, 2
 	forEachDBSetup(t, withSlowSmartMove(concurrency), func(t *testing.T, e *env) {
-		smartMove(t, e)
+		apptest.SmartMove(t, e.Env)
 		c, _ := inFlights.Load(t.Name())
 		calls := c.(*inFlight)
-		_, token := e.screeningClient("Acme")
+		_, token := e.ScreeningClient("Acme")
 		for i := range apps {
-			e.createEmbedded(token, "order-"+strconv.Itoa(i), false, fmt.Sprintf("a%d@example.com", i))
+			e.CreateEmbedded(token, "order-"+strconv.Itoa(i), false, fmt.Sprintf("a%d@example.com", i))
 		}
 		var out struct {
 			ScreeningApplications struct {
@@ -262,13 +253,13 @@ func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
 func TestAPIHeaders(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.newClient("Acme")
-		do := func(method, path, token, body string) answer {
+		do := func(method, path, token, body string) apptest.Answer {
 			t.Helper()
 			var b []byte
 			if body != "" {
 				b = []byte(body)
 			}
-			return e.call(method, path, token, "", b)
+			return e.Call(method, path, token, "", b)
 		}
 		for _, c := range []struct {
 			name, method, path, token, body string
@@ -283,16 +274,16 @@ func TestAPIHeaders(t *testing.T) {
 			{"leases, no token", "GET", "/leases", "", "", 401},
 		} {
 			res := do(c.method, c.path, c.token, c.body)
-			if res.status != c.status || res.header.Get("Cache-Control") != "no-store" {
-				t.Errorf("%s: HTTP %d, Cache-Control %q; want %d, no-store", c.name, res.status, res.header.Get("Cache-Control"), c.status)
+			if res.Status != c.status || res.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: HTTP %d, Cache-Control %q; want %d, no-store", c.name, res.Status, res.Header.Get("Cache-Control"), c.status)
 			}
 		}
 		res := do("GET", "/", "", "")
-		if res.status != 200 || res.header.Get("X-Frame-Options") != "DENY" || !strings.HasSuffix(res.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
-			t.Errorf("playground: HTTP %d, headers %v", res.status, res.header)
+		if res.Status != 200 || res.Header.Get("X-Frame-Options") != "DENY" || !strings.HasSuffix(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("playground: HTTP %d, headers %v", res.Status, res.Header)
 		}
 		// Served entirely by the binary: its CSP names no other host.
-		if csp := res.header.Get("Content-Security-Policy"); strings.Contains(csp, "http") || !strings.Contains(csp, "script-src 'self';") {
+		if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "http") || !strings.Contains(csp, "script-src 'self';") {
 			t.Errorf("playground CSP %q allows another host", csp)
 		}
 	})
@@ -364,7 +355,7 @@ func TestQueryCostOverWebsocket(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.newClient("Acme")
 		e.mustGQL(token, `{ __typename }`, nil, nil) // the token's first use records last_used_at
-		ws, ack := dialWS(t, e.srv.URL, map[string]string{"Authorization": "Bearer " + token})
+		ws, ack := apptest.DialWS(t, e.srv.URL, map[string]string{"Authorization": "Bearer " + token})
 		if ack.Type != "connection_ack" {
 			t.Fatalf("connection_init: %s %s", ack.Type, ack.Payload)
 		}
@@ -376,10 +367,10 @@ func TestQueryCostOverWebsocket(t *testing.T) {
 			e.queries.n.Store(0)
 			p, _ := json.Marshal(map[string]any{"query": c.query})
 			id := strconv.Itoa(i)
-			ws.send(wsMessage{ID: id, Type: "subscribe", Payload: p})
-			m := ws.read()
+			ws.Send(apptest.WSMessage{ID: id, Type: "subscribe", Payload: p})
+			m := ws.Read()
 			for m.Type == "complete" && m.ID != id { // the previous operation's end
-				m = ws.read()
+				m = ws.Read()
 			}
 			var errs []gqlError
 			_ = json.Unmarshal(m.Payload, &errs)

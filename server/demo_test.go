@@ -3,14 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/internal/app"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
@@ -85,7 +84,7 @@ func TestDemoTokenIsLogged(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := serverConfig(t, map[string]string{"PORT": "0", "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1"})
+	cfg := apptest.ServerConfig(t, map[string]string{"PORT": "0", "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1"})
 	go func() { done <- app.Serve(ctx, cfg, log) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(logs.String(), "leasegraph listening") && time.Now().Before(deadline) {
@@ -108,20 +107,4 @@ func TestDemoTokenIsLogged(t *testing.T) {
 	if n := strings.Count(logs.String(), token); n != 1 {
 		t.Errorf("the demo token appears %d times in the log, want once", n)
 	}
-}
-
-// serverConfig is the configuration the server loads from an environment
-// holding only env (its defaults otherwise, as app.Serve expects). Serve
-// applies the runtime's settings to the whole process: the test binary
-// keeps its own.
-func serverConfig(t *testing.T, env map[string]string) config.Config {
-	t.Helper()
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	gc := debug.SetGCPercent(100)
-	debug.SetGCPercent(gc)
-	cfg.Runtime = config.Runtime{GCPercent: gc, MemoryLimit: debug.SetMemoryLimit(-1)}
-	return cfg
 }

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
 	"github.com/leasegraph/leasegraph/internal/app"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // The demo CRM page, as demo mode serves it, registers a prospect through
@@ -19,7 +21,7 @@ import (
 // simulator's signed callbacks report it delivered (issue 14). Demo mode
 // runs on SQLite only: it is the binary's own start-up, not the harness.
 func TestDemoCRMShowsSMSDelivery(t *testing.T) {
-	browser := startBrowser(t)
+	browser := apptest.StartBrowser(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +31,7 @@ func TestDemoCRMShowsSMSDelivery(t *testing.T) {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := serverConfig(t, map[string]string{"PORT": port, "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1",
+	cfg := apptest.ServerConfig(t, map[string]string{"PORT": port, "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1",
 		"LEASEGRAPH_PUBLIC_URL": "http://localhost:" + port})
 	go func() { done <- app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
 	t.Cleanup(func() {

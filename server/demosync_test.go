@@ -34,7 +34,7 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 			logs := &syncBuffer{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			cfg := serverConfig(t, map[string]string{"PORT": port, "DATABASE_URL": url, "LEASEGRAPH_DEMO": "1",
+			cfg := apptest.ServerConfig(t, map[string]string{"PORT": port, "DATABASE_URL": url, "LEASEGRAPH_DEMO": "1",
 				"LEASEGRAPH_DEMO_TOKEN": "lg_fixed_demo_token_for_sync"})
 			go func() { done <- app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
 			// "listening" is logged as the listener starts: the port answers

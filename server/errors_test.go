@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/tenancy"
 )
 
@@ -33,14 +34,14 @@ func routeError(t *testing.T, body []byte) (code, message string) {
 func TestErrorsPrivacyDenial(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		clientID, _ := e.newClient("Acme")
-		e.arrangeLeases(clientID, "P1", restLease{source: "L1", status: "approved", start: "2025-01-01"})
+		e.ArrangeLeases(clientID, "P1", apptest.RestLease{Source: "L1", Status: "approved", Start: "2025-01-01"})
 		secret := tenancy.NewSecret()
 		if err := e.client.APIToken.Create().SetName("orphan").SetPrefix(secret[:11]).SetHash(tenancy.Hash(secret)).
 			SetScopes([]string{"read"}).Exec(e.sys()); err != nil {
 			t.Fatal(err)
 		}
 		for _, path := range []string{"/leases", "/leases?move=[in]&from=2025-01-01&to=2025-12-31"} {
-			status, _, body := e.get(secret, path)
+			status, _, body := e.Get(secret, path)
 			if code, _ := routeError(t, body); status != http.StatusNotFound || code != apperr.CodeNotFound {
 				t.Fatalf("GET %s: HTTP %d %s, want 404 NOT_FOUND", path, status, body)
 			}
@@ -64,7 +65,7 @@ func TestErrorsInternalOnEveryRoute(t *testing.T) {
 		// Never used before api_tokens goes: a token already seen is
 		// answered from the authentication cache without the table.
 		unseen := e.token(clientID)
-		db := e.rawDB().DB()
+		db := e.RawDB().DB()
 		rename := func(table string) {
 			t.Helper()
 			if _, err := db.Exec("ALTER TABLE " + table + " RENAME TO " + table + "_gone"); err != nil {
@@ -88,7 +89,7 @@ func TestErrorsInternalOnEveryRoute(t *testing.T) {
 
 		rename("leases")
 		n := errLines()
-		status, _, body := e.get(token, "/leases")
+		status, _, body := e.Get(token, "/leases")
 		wantInternal("/leases", status, body)
 		logged("/leases", n)
 
@@ -101,13 +102,13 @@ func TestErrorsInternalOnEveryRoute(t *testing.T) {
 
 		rename("screening_applications")
 		n = errLines()
-		code, reply := postback(t, e.srv.URL+"/webhooks/smartmove/somekey", "dXNlcg==:cGFzcw==", []byte(`{"applicationId":1,"reportStatus":"Ready"}`))
+		code, reply := apptest.Postback(t, e.srv.URL+"/webhooks/smartmove/somekey", "dXNlcg==:cGFzcw==", []byte(`{"applicationId":1,"reportStatus":"Ready"}`))
 		wantInternal("postback", code, []byte(reply))
 		logged("postback", n)
 
 		rename("api_tokens")
 		n = errLines()
-		status, _, body = e.get(unseen, "/leases")
+		status, _, body = e.Get(unseen, "/leases")
 		wantInternal("authentication", status, body)
 		logged("authentication", n)
 	})

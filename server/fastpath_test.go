@@ -130,13 +130,13 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 		e := f.env
 		clientID, token := e.newClient("Fast")
 		otherID, otherToken := e.newClient("Other")
-		p := e.newProperty(clientID, "P-1", "Pine")
+		p := e.NewProperty(clientID, "P-1", "Pine")
 		day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 		for i := range 4 {
-			l := e.newLease(p, fmt.Sprintf("L%d", i), "Approved", day.AddDate(-1, 0, i), moveIn(day.AddDate(0, 0, i)))
+			l := e.NewLease(p, fmt.Sprintf("L%d", i), "Approved", day.AddDate(-1, 0, i), apptest.MoveIn(day.AddDate(0, 0, i)))
 			if i == 0 {
 				// Escapes gqlgen writes and the HTML escapes encoding/json adds.
-				e.newTenant(l, "T0", "Zoë \"Q\" \\ <b>&amp;\u2028\u2029", "Tab\there\r\nnew\x01\x1f", "t0@example.com")
+				e.NewTenant(l, "T0", "Zoë \"Q\" \\ <b>&amp;\u2028\u2029", "Tab\there\r\nnew\x01\x1f", "t0@example.com")
 				_, err := e.client.Tenant.Create().SetClientID(clientID).SetLeaseID(l.ID).SetSourceID("T0b").
 					SetFirstName("No").SetLastName("Address").SetEmail("").SetCellPhone("+15125550100").
 					SetGender(tenant.GenderFEMALE).
@@ -145,12 +145,12 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else if i != 3 {
-				e.newTenant(l, fmt.Sprintf("T%d", i), "Sam", "Lee", fmt.Sprintf("t%d@example.com", i))
+				e.NewTenant(l, fmt.Sprintf("T%d", i), "Sam", "Lee", fmt.Sprintf("t%d@example.com", i))
 			}
 		}
-		op := e.newProperty(otherID, "P-9", "Oak")
-		theirs := e.newLease(op, "THEIRS", "Approved", day, moveIn(day))
-		e.newTenant(theirs, "X1", "Hidden", "Person", "hidden@example.com")
+		op := e.NewProperty(otherID, "P-9", "Oak")
+		theirs := e.NewLease(op, "THEIRS", "Approved", day, apptest.MoveIn(day))
+		e.NewTenant(theirs, "X1", "Hidden", "Person", "hidden@example.com")
 
 		e.mustGQL(token, perfQuery, map[string]any{"from": "2025-03-01", "to": "2025-03-31"}, nil) // caches
 
@@ -212,11 +212,11 @@ func TestFastPathAnswersStayTheirOwn(t *testing.T) {
 		var tokens []string
 		for c, name := range []string{"Alder", "Birch"} {
 			id, token := e.newClient(name)
-			p := e.newProperty(id, "P-"+name, name+" Court")
+			p := e.NewProperty(id, "P-"+name, name+" Court")
 			for i := range 4 + 3*c {
-				l := e.newLease(p, fmt.Sprintf("%s-%d", name, i), "Approved", day.AddDate(-1, 0, i), moveIn(day.AddDate(0, 0, i)))
+				l := e.NewLease(p, fmt.Sprintf("%s-%d", name, i), "Approved", day.AddDate(-1, 0, i), apptest.MoveIn(day.AddDate(0, 0, i)))
 				for j := range 1 + i%3 {
-					e.newTenant(l, fmt.Sprintf("%s-%d-%d", name, i, j), strings.Repeat(name, 1+i), "Lee", fmt.Sprintf("%s%d%d@example.com", name, i, j))
+					e.NewTenant(l, fmt.Sprintf("%s-%d-%d", name, i, j), strings.Repeat(name, 1+i), "Lee", fmt.Sprintf("%s%d%d@example.com", name, i, j))
 				}
 			}
 			tokens = append(tokens, token)

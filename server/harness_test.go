@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"io"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/apptest"
@@ -68,17 +63,6 @@ func wrap(a *apptest.Env) *env {
 		queries: &queries{Driver: a.Queries.Driver, n: a.Queries.N}}
 }
 
-// migratedClient applies the migrations to drv's database, as the server
-// does at start-up, and returns a client that talks through via (drv itself
-// or a wrapper of it).
-func migratedClient(t testing.TB, drv *entsql.Driver, via dialect.Driver) *ent.Client {
-	t.Helper()
-	dbtest.Migrate(t, drv)
-	client := ent.NewClient(ent.Driver(via))
-	t.Cleanup(func() { client.Close() })
-	return client
-}
-
 // sys is a context acting as the system, for arranging test data.
 func (e *env) sys() context.Context { return dbtest.System() }
 
@@ -117,51 +101,3 @@ func (e *env) mustGQL(token, query string, vars map[string]any, out any) {
 }
 
 type syncBuffer = apptest.SyncBuffer
-
-// columnsHolding reads every row of the table and returns "table.column" for
-// each value that contains one of the secrets, and how many rows it read:
-// proof that a card number or a password was never stored, in any column.
-func columnsHolding(t testing.TB, db *sql.DB, table string, secrets ...string) (hits []string, rows int) {
-	t.Helper()
-	rs, err := db.Query(`SELECT * FROM "` + table + `"`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Close()
-	cols, err := rs.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rs.Next() {
-		rows++
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range vals {
-			str := fmt.Sprint(v)
-			if b, ok := v.([]byte); ok {
-				str = string(b)
-			}
-			for _, sec := range secrets {
-				if v != nil && strings.Contains(str, sec) {
-					hits = append(hits, table+"."+cols[i])
-				}
-			}
-		}
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return hits, rows
-}
-
-// withAuthCacheTTL sets the authentication cache's lifetime (the harness
-// default is an hour).
-func withAuthCacheTTL(d time.Duration) envSetup {
-	return func(t *testing.T, s *apptest.Settings) { s.Config.AuthCacheTTL = d }
-}

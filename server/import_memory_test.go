@@ -12,6 +12,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // importMemoryRows is the feed the memory limit is promised for: 100k
@@ -30,10 +31,7 @@ func TestImportMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the 100k-row import is skipped")
 	}
-	bin := filepath.Join(t.TempDir(), "server")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := apptest.BuildServer(t, t.TempDir())
 	feed := filepath.Join(t.TempDir(), "leases.csv")
 	writeImportFeed(t, feed, importMemoryRows)
 	if fi, _ := os.Stat(feed); fi.Size() < 9<<20 {

@@ -9,25 +9,9 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
-
-const importMutation = `mutation($c: ID, $f: FeedFormat!, $d: String!, $m: Map, $dry: Boolean!) {
-	importLeases(clientId: $c, format: $f, data: $d, mapping: $m, dryRun: $dry) {
-		applied dryRun leases leasesCreated leasesUnchanged tenantsCreated propertiesCreated
-		errors { line index leaseId field column message } } }`
-
-type importResult struct {
-	ImportLeases struct {
-		Applied, DryRun                                                           bool
-		Leases, LeasesCreated, LeasesUnchanged, TenantsCreated, PropertiesCreated int
-		Errors                                                                    []struct {
-			Line                            int
-			Index                           *int
-			LeaseID, Field, Column, Message string
-		}
-	}
-}
 
 func readTestdata(t *testing.T, name string) string {
 	t.Helper()
@@ -47,8 +31,8 @@ func TestImportLeasesGraphQL(t *testing.T) {
 		ideal := readTestdata(t, "ideal.json")
 		vars := map[string]any{"f": "JSON", "d": ideal, "dry": true}
 
-		var out importResult
-		e.mustGQL(token, importMutation, vars, &out)
+		var out apptest.ImportResult
+		e.mustGQL(token, apptest.ImportMutation, vars, &out)
 		if r := out.ImportLeases; r.Applied || !r.DryRun || r.LeasesCreated == 0 || len(r.Errors) != 0 {
 			t.Fatalf("dry run: %+v", r)
 		}
@@ -56,12 +40,12 @@ func TestImportLeasesGraphQL(t *testing.T) {
 			t.Fatalf("a dry run wrote %d leases", n)
 		}
 		vars["dry"] = false
-		e.mustGQL(token, importMutation, vars, &out)
+		e.mustGQL(token, apptest.ImportMutation, vars, &out)
 		created := out.ImportLeases.LeasesCreated
 		if r := out.ImportLeases; !r.Applied || created == 0 || r.TenantsCreated == 0 || r.PropertiesCreated == 0 {
 			t.Fatalf("import: %+v", r)
 		}
-		e.mustGQL(token, importMutation, vars, &out)
+		e.mustGQL(token, apptest.ImportMutation, vars, &out)
 		if r := out.ImportLeases; r.LeasesCreated != 0 || r.LeasesUnchanged != created {
 			t.Fatalf("re-import: %+v", r)
 		}
@@ -72,7 +56,7 @@ func TestImportLeasesGraphQL(t *testing.T) {
 		bad := `[{"id": "B1", "property_id": "P", "status": "approved", "lease_start_date": "2025-01-01"},
 			{"id": "B2", "property_id": "P", "status": "approved", "lease_start_date": "someday",
 			 "tenants": [{"first_name": "Ann", "last_name": "Lee", "gender": "robot"}]}]`
-		e.mustGQL(token, importMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
+		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
 		r := out.ImportLeases
 		if r.Applied || len(r.Errors) != 2 {
 			t.Fatalf("bad feed: %+v", r)
@@ -89,12 +73,12 @@ func TestImportLeasesGraphQL(t *testing.T) {
 		csv := readTestdata(t, "flat.csv")
 		var mapping map[string]any
 		mustJSON(t, readTestdata(t, "flat.mapping.json"), &mapping)
-		e.mustGQL(token, importMutation, map[string]any{"f": "CSV", "d": csv, "m": mapping, "dry": false}, &out)
+		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "CSV", "d": csv, "m": mapping, "dry": false}, &out)
 		if !out.ImportLeases.Applied || out.ImportLeases.Leases != 2 || len(out.ImportLeases.Errors) != 0 {
 			t.Fatalf("CSV with a mapping: %+v", out.ImportLeases)
 		}
 
-		r2 := e.gql(token, importMutation, map[string]any{"f": "JSON", "d": "[]", "m": map[string]any{"x": 1}, "dry": true})
+		r2 := e.gql(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": "[]", "m": map[string]any{"x": 1}, "dry": true})
 		if len(r2.Errors) != 1 || r2.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Fatalf("a mapping of non-strings: %+v", r2.Errors)
 		}
@@ -114,11 +98,11 @@ func TestIsolationImportLeases(t *testing.T) {
 			vars  map[string]any
 			code  string
 		}{
-			"A names B's client": {tokenA, map[string]any{"c": itoa(b), "f": "JSON", "d": ideal, "dry": false}, "NOT_FOUND"},
+			"A names B's client": {tokenA, map[string]any{"c": apptest.Itoa(b), "f": "JSON", "d": ideal, "dry": false}, "NOT_FOUND"},
 			"A names no client":  {tokenA, map[string]any{"c": "999999999", "f": "JSON", "d": ideal, "dry": false}, "NOT_FOUND"},
 			"read-only token":    {reader, map[string]any{"f": "JSON", "d": ideal, "dry": false}, "FORBIDDEN"},
 		} {
-			r := e.gql(c.token, importMutation, c.vars)
+			r := e.gql(c.token, apptest.ImportMutation, c.vars)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code {
 				t.Errorf("%s: %+v", name, r.Errors)
 			}

@@ -79,8 +79,8 @@ func TestInputGraphQLStrings(t *testing.T) {
 			{"where nested NUL", leasesWhere, map[string]any{"w": map[string]any{"or": []any{map[string]any{"status": "x"}, map[string]any{"sourceIDHasPrefix": nul}}}}, []string{"where", "or", "1", "sourceIDHasPrefix"}},
 			{"where edge NUL", `query($s: String) { screeningApplicants(where: {hasApplicationWith: [{propertyNameContains: $s}]}) { totalCount } }`,
 				map[string]any{"s": nul}, []string{"where", "hasApplicationWith", "0", "propertyNameContains"}},
-			{"import data NUL", importMutation, map[string]any{"f": "CSV", "d": "id,status\nL1," + nul + "\n", "dry": false}, []string{"data"}},
-			{"import mapping NUL", importMutation, map[string]any{"f": "CSV", "d": "id\nL1\n", "m": map[string]any{"id" + nul: "id"}, "dry": false}, []string{"mapping", "id" + nul}},
+			{"import data NUL", apptest.ImportMutation, map[string]any{"f": "CSV", "d": "id,status\nL1," + nul + "\n", "dry": false}, []string{"data"}},
+			{"import mapping NUL", apptest.ImportMutation, map[string]any{"f": "CSV", "d": "id\nL1\n", "m": map[string]any{"id" + nul: "id"}, "dry": false}, []string{"mapping", "id" + nul}},
 			{"status set NUL", `mutation($c: ID!, $s: [String!]) { updateClientStatusSets(id: $c, input: {moveIn: $s}) { moveInStatuses } }`,
 				map[string]any{"c": "1", "s": []string{"ok", nul}}, []string{"input", "moveIn", "1"}},
 		} {
@@ -187,7 +187,7 @@ func TestInputRegistrationPage(t *testing.T) {
 	withKey := func(t *testing.T, s *apptest.Settings) { s.Config.Secret = key }
 	forEachDBSetup(t, withKey, func(t *testing.T, e *env) {
 		srv := e.srv
-		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
+		_, token := apptest.RegFixture(t, e.Env, "Acme", "https://crm.example.com")
 		written := func() int {
 			n, _ := e.client.Registration.Query().Count(e.sys())
 			m, _ := e.client.Prospect.Query().Count(e.sys())
@@ -207,18 +207,18 @@ func TestInputRegistrationPage(t *testing.T) {
 			}
 			q.Set(c.param, c.value)
 			before := written()
-			p := getRegPage(t, srv.URL, q)
-			if p.status != "incomplete" {
-				t.Errorf("%s=%q: status %q (%s)", c.param, c.value, p.status, p.message)
+			p := apptest.GetRegPage(t, srv.URL, q)
+			if p.Status != "incomplete" {
+				t.Errorf("%s=%q: status %q (%s)", c.param, c.value, p.Status, p.Message)
 			}
-			if c.param != "auth_token" && !strings.Contains(p.message, c.param) {
-				t.Errorf("%s=%q: message %q does not name the parameter", c.param, c.value, p.message)
+			if c.param != "auth_token" && !strings.Contains(p.Message, c.param) {
+				t.Errorf("%s=%q: message %q does not name the parameter", c.param, c.value, p.Message)
 			}
 			// The CRM hears the outcome, as of any incomplete registration
 			// (the page posts it to an allowed origin, or, knowing no
 			// client, to its parent).
-			if p.result == "" {
-				t.Errorf("%s=%q: posted %q", c.param, c.value, p.result)
+			if p.Result == "" {
+				t.Errorf("%s=%q: posted %q", c.param, c.value, p.Result)
 			}
 			if n := written(); n != before {
 				t.Errorf("%s=%q: %d rows written", c.param, c.value, n-before)
@@ -231,22 +231,22 @@ func TestInputRegistrationPage(t *testing.T) {
 			q[k] = slices.Clone(v)
 		}
 		q.Set("require_cc", "true")
-		p := getRegPage(t, srv.URL, q)
-		if p.state == "" {
-			t.Fatalf("no card screen: %s", p.message)
+		p := apptest.GetRegPage(t, srv.URL, q)
+		if p.State == "" {
+			t.Fatalf("no card screen: %s", p.Message)
 		}
 		for _, field := range []string{"name", "number", "expiry", "cvc", "postal_code", "action"} {
 			for _, bad := range []string{nul, badUTF8} {
-				form := url.Values{"state": {p.state}, "action": {"submit"}, "name": {"Jordan Miles"}, "number": {"4242424242424242"},
+				form := url.Values{"state": {p.State}, "action": {"submit"}, "name": {"Jordan Miles"}, "number": {"4242424242424242"},
 					"expiry": {"12/40"}, "cvc": {"123"}, "postal_code": {"78701"}}
 				form.Set(field, bad)
 				before := written()
-				r := postRegPage(t, srv.URL, form)
+				r := apptest.PostRegPage(t, srv.URL, form)
 				// The message names the field as the card screen labels it.
 				label := map[string]string{"name": "name on the card", "number": "card number", "expiry": "expiry",
 					"cvc": "security code", "postal_code": "postal code", "action": "button"}[field]
-				if r.status != "incomplete" || !strings.Contains(r.message, label) || r.result == "" {
-					t.Errorf("card %s=%q: status %q message %q result %q", field, bad, r.status, r.message, r.result)
+				if r.Status != "incomplete" || !strings.Contains(r.Message, label) || r.Result == "" {
+					t.Errorf("card %s=%q: status %q message %q result %q", field, bad, r.Status, r.Message, r.Result)
 				}
 				if n := written(); n != before {
 					t.Errorf("card %s=%q: %d rows written", field, bad, n-before)
@@ -279,19 +279,19 @@ func TestInputPostbacks(t *testing.T) {
 			{"key NUL", "known%00key", fmt.Appendf(nil, good, "x"), "key"},
 			{"key invalid UTF-8", "known%FFkey", fmt.Appendf(nil, good, "x"), "key"},
 		} {
-			status, body := postback(t, e.srv.URL+"/webhooks/smartmove/"+c.key, auth, c.body)
+			status, body := apptest.Postback(t, e.srv.URL+"/webhooks/smartmove/"+c.key, auth, c.body)
 			var he httpError
 			_ = json.Unmarshal([]byte(body), &he)
 			if status != http.StatusBadRequest || he.Error.Code != "BAD_USER_INPUT" || !strings.Contains(he.Error.Message, c.field) {
 				t.Errorf("%s: HTTP %d %s: want 400 naming %s", c.name, status, body, c.field)
 			}
-			if n := e.inboundEvents(); n != 0 {
+			if n := e.InboundEvents(); n != 0 {
 				t.Errorf("%s: %d postbacks stored", c.name, n)
 			}
 		}
 		// The same postback, clean, is stored: the refused ones would have been.
-		if status, body := postback(t, e.srv.URL+"/webhooks/smartmove/knownkey", auth, fmt.Appendf(nil, good, "lisa@example.com has accepted")); status != http.StatusOK || e.inboundEvents() != 1 {
-			t.Errorf("clean postback: HTTP %d %s, %d stored", status, body, e.inboundEvents())
+		if status, body := apptest.Postback(t, e.srv.URL+"/webhooks/smartmove/knownkey", auth, fmt.Appendf(nil, good, "lisa@example.com has accepted")); status != http.StatusOK || e.InboundEvents() != 1 {
+			t.Errorf("clean postback: HTTP %d %s, %d stored", status, body, e.InboundEvents())
 		}
 	})
 }

@@ -46,7 +46,7 @@ func (e *env) arrangeManyLeases(clientID, n int) {
 		var creates []*ent.LeaseCreate
 		for i := from; i < min(from+chunk, n); i++ {
 			creates = append(creates, e.client.Lease.Create().SetClientID(clientID).SetPropertyID(p.ID).
-				SetSourceID(sourceID(i)).SetStatus("Approved").SetLeaseStartDate(ymd("2025-01-01")))
+				SetSourceID(sourceID(i)).SetStatus("Approved").SetLeaseStartDate(apptest.Ymd("2025-01-01")))
 		}
 		ls, err := e.client.Lease.CreateBulk(creates...).Save(ctx)
 		if err != nil {
@@ -110,10 +110,10 @@ func TestLeasesCSVExport(t *testing.T) {
 	forEachDBSetup(t, withExportPage(page), func(t *testing.T, e *env) {
 		a, token := e.newClient("A")
 		e.arrangeManyLeases(a, exportLeases)
-		e.get(token, "/leases?limit=1") // authentication is cached from here on
+		e.Get(token, "/leases?limit=1") // authentication is cached from here on
 
 		before := e.queries.n.Load()
-		status, header, body := e.get(token, "/leases?format=csv")
+		status, header, body := e.Get(token, "/leases?format=csv")
 		statements := e.queries.n.Load() - before
 		if status != http.StatusOK || !strings.HasPrefix(header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("HTTP %d %s: %.300s", status, header.Get("Content-Type"), body)
@@ -136,8 +136,8 @@ func TestLeasesCSVExport(t *testing.T) {
 			if pages > 3 {
 				t.Fatal("paging does not end")
 			}
-			status, header, body := e.get(token, query)
-			if status != http.StatusOK || header.Get(rest.TotalCountHeader) != itoa(exportLeases) {
+			status, header, body := e.Get(token, query)
+			if status != http.StatusOK || header.Get(rest.TotalCountHeader) != apptest.Itoa(exportLeases) {
 				t.Fatalf("%s: HTTP %d, total %q: %.300s", query, status, header.Get(rest.TotalCountHeader), body)
 			}
 			c, rows := csvRows(t, body)
@@ -251,7 +251,7 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 	setup := func(t *testing.T, s *apptest.Settings) {
 		c := &fakeClock{}
 		clocks.Store(s.Dialect, c)
-		withRequestTimeout(timeout, withExportPage(page), withFakeClock(c))(t, s)
+		apptest.WithRequestTimeout(timeout, withExportPage(page), withFakeClock(c))(t, s)
 	}
 	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
 		a, token := e.newClient("A")
@@ -264,7 +264,7 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 			// ten pages take seven and a half deadlines.
 			clock.onProgress(func() { clock.advance(timeout * 3 / 4) })
 			defer clock.onProgress(nil)
-			status, _, body := e.get(token, "/leases?format=csv")
+			status, _, body := e.Get(token, "/leases?format=csv")
 			col, rows := csvRows(t, body)
 			if got := sourcesOf(col, rows); status != http.StatusOK || !slices.Equal(got, allSources(exportLeases)) {
 				t.Fatalf("HTTP %d with %d of %d leases: the deadline cut an export that kept sending", status, len(got), exportLeases)
@@ -277,35 +277,35 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 			// After the first page of rows, the database stops answering.
 			// Before it come the pages of the pass over the extra fields:
 			// ten full ones and the empty one that ends it.
-			stalled := make(chan *leaseStall, 1)
+			stalled := make(chan *apptest.LeaseStall, 1)
 			progressed := 0
 			clock.onProgress(func() {
 				if progressed++; progressed == exportLeases/page+1+1 {
-					stalled <- stallLeases(t, e)
+					stalled <- apptest.StallLeases(t, e.Env)
 				}
 			})
 			defer clock.onProgress(nil)
-			res := send(ctx, http.MethodGet, e.srv.URL+"/leases?format=csv", token, "")
-			var s *leaseStall
+			res := apptest.Send(ctx, http.MethodGet, e.srv.URL+"/leases?format=csv", token, "")
+			var s *apptest.LeaseStall
 			select {
 			case s = <-stalled:
 			case <-ctx.Done():
 				t.Fatal("the export sent no page")
 			}
-			s.waitBlocked(ctx)
+			s.WaitBlocked(ctx)
 			clock.advance(timeout)
-			ans := await(ctx, t, res)
-			if ans.status != http.StatusOK || !errors.Is(ans.err, io.ErrUnexpectedEOF) {
-				t.Fatalf("HTTP %d, read error %v: want the 200's body cut short", ans.status, ans.err)
+			ans := apptest.Await(ctx, t, res)
+			if ans.Status != http.StatusOK || !errors.Is(ans.Err, io.ErrUnexpectedEOF) {
+				t.Fatalf("HTTP %d, read error %v: want the 200's body cut short", ans.Status, ans.Err)
 			}
-			col, rows := csvRows(t, ans.body)
+			col, rows := csvRows(t, ans.Body)
 			if got := sourcesOf(col, rows); !slices.Equal(got, allSources(page)) {
 				t.Fatalf("the cut export holds %d leases, want the first page's %d", len(got), page)
 			}
-			s.waitGone(ctx)
-			s.release()
+			s.WaitGone(ctx)
+			s.Release()
 			// The server is not held up by the cut export.
-			if p := e.leasesPage(token, "limit=1"); p.Total != exportLeases {
+			if p := e.LeasesPage(token, "limit=1"); p.Total != exportLeases {
 				t.Fatalf("after the cut export: total %d", p.Total)
 			}
 		})
@@ -325,7 +325,7 @@ func TestLeasesRESTRecordFields(t *testing.T) {
 		leasePrev := &types.Address{Street: "1 Lease St", City: "Albany", State: "NY", Zip: "12207"}
 		own := &types.Address{Street: "2 Own Ave", City: "Troy", State: "NY", Zip: "12180"}
 		l, err := e.client.Lease.Create().SetClientID(a).SetPropertyID(p.ID).SetSourceID("SRC-1").
-			SetStatus("approved").SetLeaseStartDate(ymd("2025-01-01")).SetPreviousAddress(leasePrev).Save(ctx)
+			SetStatus("approved").SetLeaseStartDate(apptest.Ymd("2025-01-01")).SetPreviousAddress(leasePrev).Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +333,7 @@ func TestLeasesRESTRecordFields(t *testing.T) {
 			SetCellPhone("555-212-4567").SetPreviousAddress(own).ExecX(ctx)
 		e.client.Tenant.Create().SetClientID(a).SetLeaseID(l.ID).SetSourceID("T-2").SetFirstName("Bob").ExecX(ctx)
 
-		status, _, body := e.get(token, "/leases")
+		status, _, body := e.Get(token, "/leases")
 		var out struct {
 			Data []struct {
 				SourceID          string          `json:"source_id"`
@@ -370,7 +370,7 @@ func TestLeasesRESTRecordFields(t *testing.T) {
 		}
 
 		for _, q := range []string{"format=csv", "format=csv&limit=10"} {
-			_, _, body := e.get(token, "/leases?"+q)
+			_, _, body := e.Get(token, "/leases?"+q)
 			col, rows := csvRows(t, body)
 			if len(rows) != 2 {
 				t.Fatalf("%s: %d rows", q, len(rows))
@@ -406,12 +406,12 @@ func TestLeasesImportUnpaddedDates(t *testing.T) {
 		feed := `[{"id": "U1", "property_id": "P", "status": "approved", "lease_start_date": "2025-3-5",
 			"lease_end_date": "2026-3-4", "move_in_date": "2025-03-5",
 			"tenants": [{"id": "T1", "first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"}]}]`
-		var out importResult
-		e.mustGQL(token, importMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &out)
+		var out apptest.ImportResult
+		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &out)
 		if r := out.ImportLeases; !r.Applied || r.LeasesCreated != 1 || len(r.Errors) != 0 {
 			t.Fatalf("unpadded dates: %+v", r)
 		}
-		p := e.leasesPage(token, "")
+		p := e.LeasesPage(token, "")
 		if len(p.Data) != 1 || p.Data[0]["source_id"] != "U1" || p.Data[0]["lease_start_date"] != "2025-03-05" ||
 			p.Data[0]["lease_end_date"] != "2026-03-04" || p.Data[0]["move_in_date"] != "2025-03-05" {
 			t.Fatalf("imported: %v", p.Data)
@@ -419,13 +419,13 @@ func TestLeasesImportUnpaddedDates(t *testing.T) {
 
 		bad := `[{"id": "G1", "property_id": "P", "status": "approved", "lease_start_date": "2025-4-1"},
 			{"id": "G2", "property_id": "P", "status": "approved", "lease_start_date": "2025-13-45"}]`
-		e.mustGQL(token, importMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
+		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
 		r := out.ImportLeases
 		if r.Applied || len(r.Errors) != 1 || r.Errors[0].LeaseID != "G2" || r.Errors[0].Field != "lease_start_date" ||
 			!strings.Contains(r.Errors[0].Message, "2025-13-45") {
 			t.Fatalf("a garbage date: %+v", r)
 		}
-		if p := e.leasesPage(token, ""); p.Total != 1 {
+		if p := e.LeasesPage(token, ""); p.Total != 1 {
 			t.Fatalf("a refused feed wrote leases: total %d", p.Total)
 		}
 	})

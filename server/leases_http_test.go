@@ -3,108 +3,20 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
-// get calls a REST route with the token and returns status and body.
-func (e *env) get(token, path string, header ...string) (int, http.Header, []byte) {
-	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header, body
-}
-
-type leasesPage struct {
-	Data       []map[string]any `json:"data"`
-	NextCursor *string          `json:"next_cursor"`
-	Total      int              `json:"total"`
-}
-
-func (e *env) leasesPage(token, query string) leasesPage {
-	e.t.Helper()
-	status, _, body := e.get(token, "/leases?"+query)
-	if status != http.StatusOK {
-		e.t.Fatalf("GET /leases?%s: HTTP %d %s", query, status, body)
-	}
-	var p leasesPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		e.t.Fatalf("decoding %s: %v", body, err)
-	}
-	return p
-}
-
-func ymd(s string) time.Time {
-	t, err := types.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-// restLease describes a lease to arrange.
-type restLease struct {
-	source, status, start, end, moveIn, moveOut string
-}
-
-// arrangeLeases gives the client a property and the leases, each with one
-// tenant named after the lease.
-func (e *env) arrangeLeases(clientID int, tag string, leases ...restLease) *ent.Property {
-	e.t.Helper()
-	ctx := e.sys()
-	p, err := e.client.Property.Create().SetClientID(clientID).SetTag(tag).SetName("Tower " + tag).Save(ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, l := range leases {
-		c := e.client.Lease.Create().SetClientID(clientID).SetPropertyID(p.ID).SetSourceID(l.source).
-			SetStatus(l.status).SetLeaseStartDate(ymd(l.start)).
-			SetUnitAddress(&types.Address{Street: "1140 Broadway", Apt: "905", City: "New York", State: "NY", Zip: "10010"})
-		if l.end != "" {
-			c.SetLeaseEndDate(ymd(l.end))
-		}
-		if l.moveIn != "" {
-			c.SetMoveInDate(ymd(l.moveIn))
-		}
-		if l.moveOut != "" {
-			c.SetMoveOutDate(ymd(l.moveOut))
-		}
-		row, err := c.Save(ctx)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if err := e.client.Tenant.Create().SetClientID(clientID).SetLeaseID(row.ID).SetSourceID("T-" + l.source).
-			SetFirstName("First" + l.source).SetLastName("Last").SetEmail(strings.ToLower(l.source) + "@example.com").
-			Exec(ctx); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	return p
-}
-
 // statuses of the returned records, sorted, to compare exactly.
-func statusesOf(p leasesPage) []string {
+func statusesOf(p apptest.LeasesPage) []string {
 	var out []string
 	for _, r := range p.Data {
 		out = append(out, r["status"].(string))
@@ -116,16 +28,16 @@ func statusesOf(p leasesPage) []string {
 func TestLeasesREST(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a, tokenA := e.newClient("A")
-		e.arrangeLeases(a, "P1",
-			restLease{"L1", "Approved", "2025-02-01", "2026-01-31", "2025-02-03", ""},
-			restLease{"L2", "ending", "2024-04-01", "2025-03-31", "", ""},
-			restLease{"L3", "Current", "2024-06-01", "2025-05-31", "", ""},
-			restLease{"L4", "Future", "2025-06-01", "2026-05-31", "", ""},
-			restLease{"L5", "Notice", "2024-01-01", "2024-12-31", "", "2025-01-15"},
+		e.ArrangeLeases(a, "P1",
+			apptest.RestLease{Source: "L1", Status: "Approved", Start: "2025-02-01", End: "2026-01-31", MoveIn: "2025-02-03"},
+			apptest.RestLease{Source: "L2", Status: "ending", Start: "2024-04-01", End: "2025-03-31"},
+			apptest.RestLease{Source: "L3", Status: "Current", Start: "2024-06-01", End: "2025-05-31"},
+			apptest.RestLease{Source: "L4", Status: "Future", Start: "2025-06-01", End: "2026-05-31"},
+			apptest.RestLease{Source: "L5", Status: "Notice", Start: "2024-01-01", End: "2024-12-31", MoveOut: "2025-01-15"},
 		)
 
 		t.Run("the spec's own call", func(t *testing.T) {
-			p := e.leasesPage(tokenA, "status=[approved,ending]&move=[in]&from=2025-01-01&to=2025-03-31")
+			p := e.LeasesPage(tokenA, "status=[approved,ending]&move=[in]&from=2025-01-01&to=2025-03-31")
 			if got := statusesOf(p); !slices.Equal(got, []string{"Approved"}) || p.Total != 1 {
 				t.Fatalf("got %v (total %d), want the one approved move-in", got, p.Total)
 			}
@@ -145,11 +57,11 @@ func TestLeasesREST(t *testing.T) {
 			{"lease end range", "lease_end_from=2025-05-31&lease_end_to=2025-05-31", []string{"Current"}},
 			{"property by tag", "property_id=P1&status=current", []string{"Current"}},
 			{"unknown property", "property_id=nope", nil},
-			{"own client id", "client_id=" + itoa(a) + "&status=notice", []string{"Notice"}},
+			{"own client id", "client_id=" + apptest.Itoa(a) + "&status=notice", []string{"Notice"}},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				p := e.leasesPage(tokenA, strings.ReplaceAll(c.query, " ", "%20"))
+				p := e.LeasesPage(tokenA, strings.ReplaceAll(c.query, " ", "%20"))
 				if got := statusesOf(p); !slices.Equal(got, c.want) || p.Total != len(c.want) {
 					t.Fatalf("got %v (total %d), want %v", got, p.Total, c.want)
 				}
@@ -157,8 +69,6 @@ func TestLeasesREST(t *testing.T) {
 		}
 	})
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // TestLeasesRESTContract checks one record key by key against the spec's
 // ideal response.
@@ -172,8 +82,8 @@ func TestLeasesRESTContract(t *testing.T) {
 		}
 		unit := &types.Address{Street: "1140 Broadway", Apt: "905", City: "New York", State: "NY", Zip: "10010"}
 		l, err := e.client.Lease.Create().SetClientID(a).SetPropertyID(p.ID).SetSourceID("asdfl230as8").
-			SetUnitAddress(unit).SetStatus("approved").SetLeaseStartDate(ymd("2015-11-01")).SetLeaseEndDate(ymd("2016-10-31")).
-			SetUseType("coporate").SetMoveInDate(ymd("2015-11-01")).SetMoveOutDate(ymd("2015-10-11")).
+			SetUnitAddress(unit).SetStatus("approved").SetLeaseStartDate(apptest.Ymd("2015-11-01")).SetLeaseEndDate(apptest.Ymd("2016-10-31")).
+			SetUseType("coporate").SetMoveInDate(apptest.Ymd("2015-11-01")).SetMoveOutDate(apptest.Ymd("2015-10-11")).
 			SetExtra(map[string]any{"corporate_housing": true, "status": "overridden?"}).Save(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -187,7 +97,7 @@ func TestLeasesRESTContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		status, header, body := e.get(token, "/leases")
+		status, header, body := e.Get(token, "/leases")
 		if status != http.StatusOK || !strings.HasPrefix(header.Get("Content-Type"), "application/json") {
 			t.Fatalf("HTTP %d %s: %s", status, header.Get("Content-Type"), body)
 		}
@@ -204,14 +114,14 @@ func TestLeasesRESTContract(t *testing.T) {
 			t.Fatalf("%d records", len(page.Data))
 		}
 		want := `{
-			"id": "` + itoa(l.ID) + `", "source_id": "asdfl230as8", "client_id": "` + itoa(a) + `", "property_id": "` + itoa(p.ID) + `",
+			"id": "` + apptest.Itoa(l.ID) + `", "source_id": "asdfl230as8", "client_id": "` + apptest.Itoa(a) + `", "property_id": "` + apptest.Itoa(p.ID) + `",
 			"unit_address": {"street": "1140 Broadway", "apt": "905", "city": "New York", "state": "NY", "zip": "10010"},
 			"status": "approved", "lease_start_date": "2015-11-01", "lease_end_date": "2016-10-31",
 			"use_type": "coporate", "move_in_date": "2015-11-01", "move_out_date": "2015-10-11",
 			"previous_address": null, "forwarding_address": null,
 			"corporate_housing": true,
 			"tenants": [{
-				"id": "` + itoa(tn.ID) + `", "source_id": "6789", "first_name": "Ryan", "last_name": "Hubbard", "email": "ryan@example.com",
+				"id": "` + apptest.Itoa(tn.ID) + `", "source_id": "6789", "first_name": "Ryan", "last_name": "Hubbard", "email": "ryan@example.com",
 				"cell_phone": "555-212-4567", "home_phone": "555-212-3456", "gender": "male",
 				"previous_address": {"street": "28 W 22nd Street", "apt": "2G", "city": "New York", "state": "NY", "zip": "10010"},
 				"forwarding_address": {"street": "30 W 48nd Street", "apt": "12K", "city": "New York", "state": "NY", "zip": "10043"}
@@ -249,11 +159,11 @@ func mapsKeys[M ~map[string]V, V any](m M) func(func(string) bool) {
 func TestLeasesRESTPagingAndCSV(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a, token := e.newClient("A")
-		var ls []restLease
+		var ls []apptest.RestLease
 		for i := range 7 {
-			ls = append(ls, restLease{source: "L" + itoa(i), status: "Approved", start: "2025-01-0" + itoa(i+1)})
+			ls = append(ls, apptest.RestLease{Source: "L" + apptest.Itoa(i), Status: "Approved", Start: "2025-01-0" + apptest.Itoa(i+1)})
 		}
-		e.arrangeLeases(a, "P1", ls...)
+		e.ArrangeLeases(a, "P1", ls...)
 
 		seen := map[string]bool{}
 		query := "limit=3"
@@ -261,7 +171,7 @@ func TestLeasesRESTPagingAndCSV(t *testing.T) {
 			if pages > 5 {
 				t.Fatal("paging does not end")
 			}
-			p := e.leasesPage(token, query)
+			p := e.LeasesPage(token, query)
 			if p.Total != 7 {
 				t.Fatalf("total = %d", p.Total)
 			}
@@ -282,7 +192,7 @@ func TestLeasesRESTPagingAndCSV(t *testing.T) {
 		}
 
 		for _, how := range [][]string{{"/leases?format=csv"}, {"/leases", "Accept", "text/csv"}} {
-			status, header, body := e.get(token, how[0], how[1:]...)
+			status, header, body := e.Get(token, how[0], how[1:]...)
 			if status != http.StatusOK || !strings.HasPrefix(header.Get("Content-Type"), "text/csv") {
 				t.Fatalf("%v: HTTP %d %s", how, status, header.Get("Content-Type"))
 			}
@@ -323,7 +233,7 @@ func TestLeasesRESTBadInput(t *testing.T) {
 			{"colour=blue", "colour"},
 		}
 		for _, c := range cases {
-			status, header, body := e.get(token, "/leases?"+c.query)
+			status, header, body := e.Get(token, "/leases?"+c.query)
 			var out struct {
 				Error struct{ Code, Message string }
 			}
@@ -333,7 +243,7 @@ func TestLeasesRESTBadInput(t *testing.T) {
 				t.Errorf("%s: HTTP %d %s, want 400 naming %s", c.query, status, body, c.param)
 			}
 		}
-		if status, _, body := e.get("", "/leases"); status != http.StatusUnauthorized || !strings.Contains(string(body), `"UNAUTHENTICATED"`) {
+		if status, _, body := e.Get("", "/leases"); status != http.StatusUnauthorized || !strings.Contains(string(body), `"UNAUTHENTICATED"`) {
 			t.Errorf("no token: HTTP %d %s", status, body)
 		}
 	})
@@ -344,28 +254,28 @@ func TestIsolationLeasesREST(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a, tokenA := e.newClient("A")
 		b, _ := e.newClient("B")
-		e.arrangeLeases(a, "P1", restLease{"L1", "Approved", "2025-02-01", "", "", ""})
-		pb := e.arrangeLeases(b, "P1", restLease{"L1", "Approved", "2025-02-01", "", "", ""}, restLease{"L2", "Approved", "2025-02-01", "", "", ""})
+		e.ArrangeLeases(a, "P1", apptest.RestLease{Source: "L1", Status: "Approved", Start: "2025-02-01"})
+		pb := e.ArrangeLeases(b, "P1", apptest.RestLease{Source: "L1", Status: "Approved", Start: "2025-02-01"}, apptest.RestLease{Source: "L2", Status: "Approved", Start: "2025-02-01"})
 		admin := e.token(0, viewer.ScopeAdmin)
 
-		if p := e.leasesPage(tokenA, ""); p.Total != 1 || p.Data[0]["client_id"] != itoa(a) {
+		if p := e.LeasesPage(tokenA, ""); p.Total != 1 || p.Data[0]["client_id"] != apptest.Itoa(a) {
 			t.Errorf("A sees %d leases: %v", p.Total, p.Data)
 		}
-		if status, _, body := e.get(tokenA, "/leases?client_id="+itoa(b)); status != http.StatusForbidden || !strings.Contains(string(body), `"FORBIDDEN"`) {
+		if status, _, body := e.Get(tokenA, "/leases?client_id="+apptest.Itoa(b)); status != http.StatusForbidden || !strings.Contains(string(body), `"FORBIDDEN"`) {
 			t.Errorf("A naming B's client_id: HTTP %d %s", status, body)
 		}
 		// B's property, by our id: nothing, exactly like an unknown id.
-		if p := e.leasesPage(tokenA, "property_id="+itoa(pb.ID)); p.Total != 0 || len(p.Data) != 0 {
+		if p := e.LeasesPage(tokenA, "property_id="+apptest.Itoa(pb.ID)); p.Total != 0 || len(p.Data) != 0 {
 			t.Errorf("A filtering by B's property id sees %v", p.Data)
 		}
 		// The shared tag P1 means A's own property.
-		if p := e.leasesPage(tokenA, "property_id=P1"); p.Total != 1 || p.Data[0]["client_id"] != itoa(a) {
+		if p := e.LeasesPage(tokenA, "property_id=P1"); p.Total != 1 || p.Data[0]["client_id"] != apptest.Itoa(a) {
 			t.Errorf("A filtering by tag P1 sees %v", p.Data)
 		}
-		if p := e.leasesPage(admin, ""); p.Total != 3 {
+		if p := e.LeasesPage(admin, ""); p.Total != 3 {
 			t.Errorf("admin sees %d leases, want 3", p.Total)
 		}
-		if p := e.leasesPage(admin, "client_id="+itoa(b)); p.Total != 2 {
+		if p := e.LeasesPage(admin, "client_id="+apptest.Itoa(b)); p.Total != 2 {
 			t.Errorf("admin naming B sees %d leases, want 2", p.Total)
 		}
 	})

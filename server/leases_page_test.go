@@ -6,35 +6,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
-
-// pageQuery is the lease-page workload of the peer harness
-// (docs/testing.md#performance-harness): pageInfo and edges, no
-// totalCount, the unit address and every tenant.
-const pageQuery = `query($first: Int, $from: Date!, $to: Date!, $count: Boolean!) {
-  leases(first: $first, moving: {kinds: [MOVE_IN, MOVE_OUT], from: $from, to: $to}) {
-    totalCount @include(if: $count)
-    pageInfo { hasNextPage endCursor }
-    edges { node { id status moveInDate unitAddress { street apt }
-      tenants { id firstName email previousAddress { street } } } }
-  }
-}`
-
-type pageAnswer struct {
-	Leases struct {
-		TotalCount int
-		PageInfo   struct {
-			HasNextPage bool
-			EndCursor   *string
-		}
-		Edges []struct {
-			Node struct {
-				ID      string
-				Tenants []struct{ ID, FirstName, Email string }
-			}
-		}
-	}
-}
 
 // The lease page costs at most 3 SQL statements whatever its size: the
 // token and the client's status sets come from the process's short-lived
@@ -45,16 +19,16 @@ type pageAnswer struct {
 func TestLeasePageStatementsAndOrder(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		clientID, token := e.newClient("Paged")
-		p := e.newProperty(clientID, "P-1", "Pine")
+		p := e.NewProperty(clientID, "P-1", "Pine")
 		day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 		const leases = 6
 		for i := range leases {
-			l := e.newLease(p, fmt.Sprintf("L%d", i), "Approved", day, moveIn(day))
+			l := e.NewLease(p, fmt.Sprintf("L%d", i), "Approved", day, apptest.MoveIn(day))
 			var ids []int
 			// Source ids run against creation order, so an index scan on
 			// (lease_id, source_id) returns them out of id order.
 			for j := range 3 {
-				ids = append(ids, e.newTenant(l, fmt.Sprintf("T%d-%d", i, 9-j), fmt.Sprint("t", j), "Lee", fmt.Sprintf("t%d-%d@example.com", i, j)).ID)
+				ids = append(ids, e.NewTenant(l, fmt.Sprintf("T%d-%d", i, 9-j), fmt.Sprint("t", j), "Lee", fmt.Sprintf("t%d-%d@example.com", i, j)).ID)
 			}
 			// Rewrite an indexed column of the first tenant: PostgreSQL
 			// writes the new row version after the others, and the new
@@ -67,21 +41,21 @@ func TestLeasePageStatementsAndOrder(t *testing.T) {
 			return map[string]any{"first": first, "from": "2025-03-01", "to": "2025-03-31", "count": count}
 		}
 		// The first request fills the caches (and writes lastUsedAt).
-		e.mustGQL(token, pageQuery, vars(2, false), nil)
+		e.mustGQL(token, apptest.PageQuery, vars(2, false), nil)
 
 		for _, c := range []struct {
 			first int
 			count bool
 			max   int64
 		}{{2, false, 2}, {50, false, 2}, {200, false, 2}, {2, true, 3}, {200, true, 3}} {
-			r, n := e.statements(token, pageQuery, vars(c.first, c.count))
+			r, n := e.Statements(token, apptest.PageQuery, vars(c.first, c.count))
 			if len(r.Errors) > 0 {
 				t.Fatalf("first %d: %+v", c.first, r.Errors)
 			}
 			if n > c.max {
 				t.Errorf("first %d, totalCount %v: %d SQL statements, want at most %d", c.first, c.count, n, c.max)
 			}
-			var out pageAnswer
+			var out apptest.PageAnswer
 			if err := json.Unmarshal(r.Data, &out); err != nil {
 				t.Fatal(err)
 			}

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/leases/statusset"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -24,144 +24,7 @@ import (
 
 // ---- arranging data -------------------------------------------------------
 
-// day is midnight UTC of a calendar date, the form every date is stored in.
-func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-
-// newProperty creates a property of the client.
-func (e *env) newProperty(clientID int, tag, name string) *ent.Property {
-	e.t.Helper()
-	p, err := e.client.Property.Create().SetClientID(clientID).SetTag(tag).SetName(name).
-		SetAddress(&types.Address{Street: "1 " + name + " Way", City: "Austin", State: "TX", Zip: "78701"}).
-		Save(e.sys())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return p
-}
-
-// leaseOpt adjusts a lease being created.
-type leaseOpt func(*ent.LeaseCreate)
-
-func moveIn(d time.Time) leaseOpt  { return func(c *ent.LeaseCreate) { c.SetMoveInDate(d) } }
-func moveOut(d time.Time) leaseOpt { return func(c *ent.LeaseCreate) { c.SetMoveOutDate(d) } }
-func ends(d time.Time) leaseOpt    { return func(c *ent.LeaseCreate) { c.SetLeaseEndDate(d) } }
-func useType(s string) leaseOpt    { return func(c *ent.LeaseCreate) { c.SetUseType(s) } }
-
-// newLease creates a lease of the property (and of the property's client).
-func (e *env) newLease(p *ent.Property, sourceID, status string, start time.Time, opts ...leaseOpt) *ent.Lease {
-	e.t.Helper()
-	c := e.client.Lease.Create().SetClientID(p.ClientID).SetPropertyID(p.ID).
-		SetSourceID(sourceID).SetStatus(status).SetLeaseStartDate(start).
-		SetUnitAddress(&types.Address{Street: p.Address.Street, Apt: sourceID, City: p.Address.City, State: p.Address.State, Zip: p.Address.Zip})
-	for _, o := range opts {
-		o(c)
-	}
-	l, err := c.Save(e.sys())
-	if err != nil {
-		e.t.Fatalf("lease %s: %v", sourceID, err)
-	}
-	return l
-}
-
-// newTenant creates a tenant on the lease, with a previous address.
-func (e *env) newTenant(l *ent.Lease, sourceID, first, last, email string) *ent.Tenant {
-	e.t.Helper()
-	t, err := e.client.Tenant.Create().SetClientID(l.ClientID).SetLeaseID(l.ID).
-		SetSourceID(sourceID).SetFirstName(first).SetLastName(last).SetEmail(email).
-		SetPreviousAddress(&types.Address{Street: "9 Old Road", Apt: sourceID, City: "Denver", State: "CO", Zip: "80202"}).
-		Save(e.sys())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return t
-}
-
 // ---- querying -------------------------------------------------------------
-
-const leasesQuery = `query Leases($first: Int, $after: Cursor, $last: Int, $before: Cursor,
-    $orderBy: LeaseOrder, $where: LeaseWhereInput, $moving: LeaseMovingFilter) {
-  leases(first: $first, after: $after, last: $last, before: $before,
-         orderBy: $orderBy, where: $where, moving: $moving) {
-    totalCount
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges {
-      cursor
-      node {
-        id sourceID status useType
-        leaseStartDate leaseEndDate moveInDate moveOutDate
-        unitAddress { street apt city state zip }
-        property { tag name }
-        tenants {
-          sourceID firstName lastName email
-          previousAddress { street apt city state zip }
-        }
-      }
-    }
-  }
-}`
-
-type leaseNode struct {
-	ID             string
-	SourceID       string `json:"sourceID"`
-	Status         string
-	UseType        string
-	LeaseStartDate string
-	LeaseEndDate   *string
-	MoveInDate     *string
-	MoveOutDate    *string
-	UnitAddress    *types.Address
-	Property       struct{ Tag, Name string }
-	Tenants        []struct {
-		SourceID                   string `json:"sourceID"`
-		FirstName, LastName, Email string
-		PreviousAddress            *types.Address
-	}
-}
-
-type leaseConn struct {
-	TotalCount int
-	PageInfo   struct {
-		HasNextPage, HasPreviousPage bool
-		StartCursor, EndCursor       *string
-	}
-	Edges []struct {
-		Cursor string
-		Node   leaseNode
-	}
-}
-
-// sourceIDs are the page's lease source ids, in page order.
-func (c leaseConn) sourceIDs() []string {
-	out := make([]string, len(c.Edges))
-	for i, e := range c.Edges {
-		out[i] = e.Node.SourceID
-	}
-	return out
-}
-
-// leases runs the leases query, which must succeed.
-func (e *env) leases(token string, vars map[string]any) leaseConn {
-	e.t.Helper()
-	var out struct{ Leases leaseConn }
-	e.mustGQL(token, leasesQuery, vars, &out)
-	return out.Leases
-}
-
-// window is a moving filter as GraphQL variables.
-func window(from, to string, kinds ...string) map[string]any {
-	return map[string]any{"kinds": kinds, "from": from, "to": to}
-}
-
-// sameSet fails unless got holds exactly want, each once, in any order.
-func sameSet(t *testing.T, what string, got []string, want ...string) {
-	t.Helper()
-	g, w := slices.Clone(got), slices.Clone(want)
-	slices.Sort(g)
-	slices.Sort(w)
-	if !slices.Equal(g, w) {
-		t.Errorf("%s:\n got  %v\n want %v", what, g, w)
-	}
-}
 
 // ---- the moving filter ----------------------------------------------------
 
@@ -172,48 +35,48 @@ func sameSet(t *testing.T, what string, got []string, want ...string) {
 func movingFixture(e *env) (aID int, aToken string, bID int, bToken string) {
 	aID, aToken = e.newClient("Acme")
 	bID, bToken = e.newClient("Bolt")
-	pa := e.newProperty(aID, "A-1", "Alder")
-	pb := e.newProperty(bID, "B-1", "Birch")
-	y24, y26 := day(2024, 1, 1), day(2026, 12, 31)
+	pa := e.NewProperty(aID, "A-1", "Alder")
+	pb := e.NewProperty(bID, "B-1", "Birch")
+	y24, y26 := apptest.Day(2024, 1, 1), apptest.Day(2026, 12, 31)
 
 	// Move-ins: move-in date, else lease start date.
-	e.newLease(pa, "in-move-from", "Approved", day(2025, 2, 15), moveIn(day(2025, 3, 1)))
-	e.newLease(pa, "in-move-to", " signed ", day(2025, 4, 15), moveIn(day(2025, 3, 31)))
-	e.newLease(pa, "in-move-before", "approved", day(2025, 3, 10), moveIn(day(2025, 2, 28)))
-	e.newLease(pa, "in-move-after", "approved", day(2025, 3, 10), moveIn(day(2025, 4, 1)))
-	e.newLease(pa, "in-start-from", "FUTURE", day(2025, 3, 1))
-	e.newLease(pa, "in-start-to", "Pending   Renewal", day(2025, 3, 31), ends(y26))
-	e.newLease(pa, "in-start-before", "approved", day(2025, 2, 28))
-	e.newLease(pa, "in-start-after", "approved", day(2025, 4, 1))
-	e.newLease(pa, "in-other-status", "Current", day(2025, 3, 10), moveIn(day(2025, 3, 10)))
+	e.NewLease(pa, "in-move-from", "Approved", apptest.Day(2025, 2, 15), apptest.MoveIn(apptest.Day(2025, 3, 1)))
+	e.NewLease(pa, "in-move-to", " signed ", apptest.Day(2025, 4, 15), apptest.MoveIn(apptest.Day(2025, 3, 31)))
+	e.NewLease(pa, "in-move-before", "approved", apptest.Day(2025, 3, 10), apptest.MoveIn(apptest.Day(2025, 2, 28)))
+	e.NewLease(pa, "in-move-after", "approved", apptest.Day(2025, 3, 10), apptest.MoveIn(apptest.Day(2025, 4, 1)))
+	e.NewLease(pa, "in-start-from", "FUTURE", apptest.Day(2025, 3, 1))
+	e.NewLease(pa, "in-start-to", "Pending   Renewal", apptest.Day(2025, 3, 31), apptest.Ends(y26))
+	e.NewLease(pa, "in-start-before", "approved", apptest.Day(2025, 2, 28))
+	e.NewLease(pa, "in-start-after", "approved", apptest.Day(2025, 4, 1))
+	e.NewLease(pa, "in-other-status", "Current", apptest.Day(2025, 3, 10), apptest.MoveIn(apptest.Day(2025, 3, 10)))
 	// A move-in status with a move-out date in the window is not a move-out.
-	e.newLease(pa, "in-with-moveout", "approved", y24, moveOut(day(2025, 3, 15)), ends(day(2025, 3, 20)))
+	e.NewLease(pa, "in-with-moveout", "approved", y24, apptest.MoveOut(apptest.Day(2025, 3, 15)), apptest.Ends(apptest.Day(2025, 3, 20)))
 
 	// Move-outs: move-out date, else lease end date.
-	e.newLease(pa, "out-move-from", " on  notice ", y24, moveOut(day(2025, 3, 1)), ends(day(2025, 5, 31)))
-	e.newLease(pa, "out-move-to", "Notice", y24, moveOut(day(2025, 3, 31)))
-	e.newLease(pa, "out-move-before", "vacating", y24, moveOut(day(2025, 2, 28)), ends(day(2025, 3, 15)))
-	e.newLease(pa, "out-move-after", "vacating", y24, moveOut(day(2025, 4, 1)), ends(day(2025, 3, 15)))
-	e.newLease(pa, "out-end-from", "Ending", y24, ends(day(2025, 3, 1)))
-	e.newLease(pa, "out-end-to", "ENDING", y24, ends(day(2025, 3, 31)))
-	e.newLease(pa, "out-end-after", "ending", y24, ends(day(2025, 4, 1)))
-	e.newLease(pa, "out-no-dates", "notice", y24)
+	e.NewLease(pa, "out-move-from", " on  notice ", y24, apptest.MoveOut(apptest.Day(2025, 3, 1)), apptest.Ends(apptest.Day(2025, 5, 31)))
+	e.NewLease(pa, "out-move-to", "Notice", y24, apptest.MoveOut(apptest.Day(2025, 3, 31)))
+	e.NewLease(pa, "out-move-before", "vacating", y24, apptest.MoveOut(apptest.Day(2025, 2, 28)), apptest.Ends(apptest.Day(2025, 3, 15)))
+	e.NewLease(pa, "out-move-after", "vacating", y24, apptest.MoveOut(apptest.Day(2025, 4, 1)), apptest.Ends(apptest.Day(2025, 3, 15)))
+	e.NewLease(pa, "out-end-from", "Ending", y24, apptest.Ends(apptest.Day(2025, 3, 1)))
+	e.NewLease(pa, "out-end-to", "ENDING", y24, apptest.Ends(apptest.Day(2025, 3, 31)))
+	e.NewLease(pa, "out-end-after", "ending", y24, apptest.Ends(apptest.Day(2025, 4, 1)))
+	e.NewLease(pa, "out-no-dates", "notice", y24)
 	// A move-out status whose start date is in the window is not a move-in.
-	e.newLease(pa, "out-start-in-window", "notice", day(2025, 3, 15), ends(y26))
+	e.NewLease(pa, "out-start-in-window", "notice", apptest.Day(2025, 3, 15), apptest.Ends(y26))
 
 	// Transfers: either date, each with its fallback.
-	e.newLease(pa, "xfer-move-in", "Transfer", y24, moveIn(day(2025, 3, 15)), ends(y26))
-	e.newLease(pa, "xfer-move-out", "TRANSFERRING", y24, moveOut(day(2025, 3, 31)), ends(y26))
-	e.newLease(pa, "xfer-start", "transferred", day(2025, 3, 1), ends(y26))
-	e.newLease(pa, "xfer-end", "Unit Transfer", y24, ends(day(2025, 3, 31)))
-	e.newLease(pa, "xfer-outside", "transfer", y24, ends(day(2024, 12, 31)))
-	e.newLease(pa, "xfer-move-dates-outside", "transfer", day(2025, 3, 5), moveIn(day(2025, 2, 1)), moveOut(day(2025, 4, 2)), ends(day(2025, 3, 6)))
+	e.NewLease(pa, "xfer-move-in", "Transfer", y24, apptest.MoveIn(apptest.Day(2025, 3, 15)), apptest.Ends(y26))
+	e.NewLease(pa, "xfer-move-out", "TRANSFERRING", y24, apptest.MoveOut(apptest.Day(2025, 3, 31)), apptest.Ends(y26))
+	e.NewLease(pa, "xfer-start", "transferred", apptest.Day(2025, 3, 1), apptest.Ends(y26))
+	e.NewLease(pa, "xfer-end", "Unit Transfer", y24, apptest.Ends(apptest.Day(2025, 3, 31)))
+	e.NewLease(pa, "xfer-outside", "transfer", y24, apptest.Ends(apptest.Day(2024, 12, 31)))
+	e.NewLease(pa, "xfer-move-dates-outside", "transfer", apptest.Day(2025, 3, 5), apptest.MoveIn(apptest.Day(2025, 2, 1)), apptest.MoveOut(apptest.Day(2025, 4, 2)), apptest.Ends(apptest.Day(2025, 3, 6)))
 
 	// Client B: would match every kind, but is not A's.
-	e.newLease(pb, "b-in", "approved", day(2025, 3, 10))
-	e.newLease(pb, "b-out", "notice", y24, moveOut(day(2025, 3, 10)))
-	e.newLease(pb, "b-xfer", "transfer", day(2025, 3, 10))
-	e.newLease(pb, "b-current", "current", day(2025, 3, 10))
+	e.NewLease(pb, "b-in", "approved", apptest.Day(2025, 3, 10))
+	e.NewLease(pb, "b-out", "notice", y24, apptest.MoveOut(apptest.Day(2025, 3, 10)))
+	e.NewLease(pb, "b-xfer", "transfer", apptest.Day(2025, 3, 10))
+	e.NewLease(pb, "b-current", "current", apptest.Day(2025, 3, 10))
 	return aID, aToken, bID, bToken
 }
 
@@ -227,7 +90,7 @@ func TestLeaseMovingKinds(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, a, _, b := movingFixture(e)
 		march := func(kinds ...string) map[string]any {
-			return map[string]any{"first": 100, "moving": window("2025-03-01", "2025-03-31", kinds...)}
+			return map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", kinds...)}
 		}
 		cases := []struct {
 			name  string
@@ -242,28 +105,28 @@ func TestLeaseMovingKinds(t *testing.T) {
 			{"a kind twice", []string{"MOVE_IN", "MOVE_IN"}, movingIns},
 		}
 		for _, c := range cases {
-			conn := e.leases(a, march(c.kinds...))
-			sameSet(t, c.name, conn.sourceIDs(), c.want...)
+			conn := e.Leases(a, march(c.kinds...))
+			apptest.SameSet(t, c.name, conn.SourceIDs(), c.want...)
 			if conn.TotalCount != len(c.want) {
 				t.Errorf("%s: totalCount = %d, want %d", c.name, conn.TotalCount, len(c.want))
 			}
 		}
 
 		// One-day windows: each boundary day alone.
-		sameSet(t, "2025-03-01 only", e.leases(a, map[string]any{"moving": window("2025-03-01", "2025-03-01", "MOVE_IN", "MOVE_OUT", "TRANSFER")}).sourceIDs(),
+		apptest.SameSet(t, "2025-03-01 only", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-01", "MOVE_IN", "MOVE_OUT", "TRANSFER")}).SourceIDs(),
 			"in-move-from", "in-start-from", "out-move-from", "out-end-from", "xfer-start")
-		sameSet(t, "2025-03-31 only", e.leases(a, map[string]any{"moving": window("2025-03-31", "2025-03-31", "MOVE_IN", "MOVE_OUT", "TRANSFER")}).sourceIDs(),
+		apptest.SameSet(t, "2025-03-31 only", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-31", "2025-03-31", "MOVE_IN", "MOVE_OUT", "TRANSFER")}).SourceIDs(),
 			"in-move-to", "in-start-to", "out-move-to", "out-end-to", "xfer-move-out", "xfer-end")
 		// The days just outside the window.
-		sameSet(t, "2025-02-28 only", e.leases(a, map[string]any{"moving": window("2025-02-28", "2025-02-28", "MOVE_IN", "MOVE_OUT")}).sourceIDs(),
+		apptest.SameSet(t, "2025-02-28 only", e.Leases(a, map[string]any{"moving": apptest.Window("2025-02-28", "2025-02-28", "MOVE_IN", "MOVE_OUT")}).SourceIDs(),
 			"in-move-before", "in-start-before", "out-move-before")
-		sameSet(t, "2025-04-01 only", e.leases(a, map[string]any{"moving": window("2025-04-01", "2025-04-01", "MOVE_IN", "MOVE_OUT")}).sourceIDs(),
+		apptest.SameSet(t, "2025-04-01 only", e.Leases(a, map[string]any{"moving": apptest.Window("2025-04-01", "2025-04-01", "MOVE_IN", "MOVE_OUT")}).SourceIDs(),
 			"in-move-after", "in-start-after", "out-move-after", "out-end-after")
-		sameSet(t, "empty window", e.leases(a, map[string]any{"moving": window("2030-01-01", "2030-12-31", "MOVE_IN", "MOVE_OUT", "TRANSFER")}).sourceIDs())
+		apptest.SameSet(t, "empty window", e.Leases(a, map[string]any{"moving": apptest.Window("2030-01-01", "2030-12-31", "MOVE_IN", "MOVE_OUT", "TRANSFER")}).SourceIDs())
 
 		// Client B sees only its own leases, with the same rules.
-		sameSet(t, "client B, all kinds", e.leases(b, march("MOVE_IN", "MOVE_OUT", "TRANSFER")).sourceIDs(), "b-in", "b-out", "b-xfer")
-		sameSet(t, "client B, no filter", e.leases(b, nil).sourceIDs(), "b-in", "b-out", "b-xfer", "b-current")
+		apptest.SameSet(t, "client B, all kinds", e.Leases(b, march("MOVE_IN", "MOVE_OUT", "TRANSFER")).SourceIDs(), "b-in", "b-out", "b-xfer")
+		apptest.SameSet(t, "client B, no filter", e.Leases(b, nil).SourceIDs(), "b-in", "b-out", "b-xfer", "b-current")
 	})
 }
 
@@ -276,35 +139,35 @@ func TestLeaseMovingWithPlatformToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		admin := e.token(0, viewer.ScopeAdmin)
-		conn := e.leases(admin, map[string]any{"first": 100, "moving": window("2025-03-01", "2025-03-31", "MOVE_IN")})
-		sameSet(t, "platform, move in", conn.sourceIDs(), "in-other-status", "b-in")
+		conn := e.Leases(admin, map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")})
+		apptest.SameSet(t, "platform, move in", conn.SourceIDs(), "in-other-status", "b-in")
 	})
 }
 
 func TestLeaseMovingWithWhere(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a, _, _ := movingFixture(e)
-		p2 := e.newProperty(aID, "A-2", "Aspen")
-		e.newLease(p2, "p2-in", "approved", day(2025, 3, 20), useType("corporate"))
-		e.newLease(p2, "p2-in-residential", "approved", day(2025, 3, 21), useType("residential"))
-		e.newLease(p2, "p2-outside", "approved", day(2025, 5, 20), useType("corporate"))
-		e.newLease(p2, "p2-current", "current", day(2025, 3, 20), useType("corporate"))
-		moving := window("2025-03-01", "2025-03-31", "MOVE_IN")
+		p2 := e.NewProperty(aID, "A-2", "Aspen")
+		e.NewLease(p2, "p2-in", "approved", apptest.Day(2025, 3, 20), apptest.UseType("corporate"))
+		e.NewLease(p2, "p2-in-residential", "approved", apptest.Day(2025, 3, 21), apptest.UseType("residential"))
+		e.NewLease(p2, "p2-outside", "approved", apptest.Day(2025, 5, 20), apptest.UseType("corporate"))
+		e.NewLease(p2, "p2-current", "current", apptest.Day(2025, 3, 20), apptest.UseType("corporate"))
+		moving := apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")
 
-		sameSet(t, "moving alone", e.leases(a, map[string]any{"moving": moving}).sourceIDs(),
+		apptest.SameSet(t, "moving alone", e.Leases(a, map[string]any{"moving": moving}).SourceIDs(),
 			append(slices.Clone(movingIns), "p2-in", "p2-in-residential")...)
-		sameSet(t, "moving and property tag", e.leases(a, map[string]any{"moving": moving,
-			"where": map[string]any{"hasPropertyWith": []any{map[string]any{"tag": "A-2"}}}}).sourceIDs(),
+		apptest.SameSet(t, "moving and property tag", e.Leases(a, map[string]any{"moving": moving,
+			"where": map[string]any{"hasPropertyWith": []any{map[string]any{"tag": "A-2"}}}}).SourceIDs(),
 			"p2-in", "p2-in-residential")
-		sameSet(t, "moving and use type", e.leases(a, map[string]any{"moving": moving,
-			"where": map[string]any{"useType": "corporate"}}).sourceIDs(), "p2-in")
-		sameSet(t, "moving and lease start range", e.leases(a, map[string]any{"moving": moving,
-			"where": map[string]any{"leaseStartDateGTE": "2025-03-01", "leaseStartDateLTE": "2025-03-20"}}).sourceIDs(),
+		apptest.SameSet(t, "moving and use type", e.Leases(a, map[string]any{"moving": moving,
+			"where": map[string]any{"useType": "corporate"}}).SourceIDs(), "p2-in")
+		apptest.SameSet(t, "moving and lease start range", e.Leases(a, map[string]any{"moving": moving,
+			"where": map[string]any{"leaseStartDateGTE": "2025-03-01", "leaseStartDateLTE": "2025-03-20"}}).SourceIDs(),
 			"in-start-from", "p2-in")
 		// An or inside where stays inside: (in window) AND (a OR b).
-		conn := e.leases(a, map[string]any{"moving": moving,
+		conn := e.Leases(a, map[string]any{"moving": moving,
 			"where": map[string]any{"or": []any{map[string]any{"sourceID": "p2-in"}, map[string]any{"sourceID": "p2-current"}}}})
-		sameSet(t, "moving and where.or", conn.sourceIDs(), "p2-in")
+		apptest.SameSet(t, "moving and where.or", conn.SourceIDs(), "p2-in")
 		if conn.TotalCount != 1 {
 			t.Errorf("totalCount = %d, want 1", conn.TotalCount)
 		}
@@ -314,10 +177,10 @@ func TestLeaseMovingWithWhere(t *testing.T) {
 func TestLeaseStatusSets(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a, bID, b := movingFixture(e)
-		march := map[string]any{"first": 100, "moving": window("2025-03-01", "2025-03-31", "MOVE_IN")}
-		bMarch := map[string]any{"first": 100, "moving": window("2025-03-01", "2025-03-31", "MOVE_IN", "MOVE_OUT", "TRANSFER")}
-		sameSet(t, "A before", e.leases(a, march).sourceIDs(), movingIns...)
-		sameSet(t, "B before", e.leases(b, bMarch).sourceIDs(), "b-in", "b-out", "b-xfer")
+		march := map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")}
+		bMarch := map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN", "MOVE_OUT", "TRANSFER")}
+		apptest.SameSet(t, "A before", e.Leases(a, march).SourceIDs(), movingIns...)
+		apptest.SameSet(t, "B before", e.Leases(b, bMarch).SourceIDs(), "b-in", "b-out", "b-xfer")
 
 		const update = `mutation($id: ID!, $input: ClientStatusSetsInput!) {
 			updateClientStatusSets(id: $id, input: $input) { id moveInStatuses moveOutStatuses transferStatuses }
@@ -336,13 +199,13 @@ func TestLeaseStatusSets(t *testing.T) {
 		if !slices.Equal(got.MoveOutStatuses, statusset.DefaultMoveOut) || !slices.Equal(got.TransferStatuses, statusset.DefaultTransfer) {
 			t.Errorf("sets not named in the input changed: out %q, transfer %q", got.MoveOutStatuses, got.TransferStatuses)
 		}
-		sameSet(t, "A after", e.leases(a, march).sourceIDs(), "in-other-status", "in-start-to")
-		sameSet(t, "B after A's change", e.leases(b, bMarch).sourceIDs(), "b-in", "b-out", "b-xfer")
+		apptest.SameSet(t, "A after", e.Leases(a, march).SourceIDs(), "in-other-status", "in-start-to")
+		apptest.SameSet(t, "B after A's change", e.Leases(b, bMarch).SourceIDs(), "b-in", "b-out", "b-xfer")
 
 		// An empty set means no lease is of that kind.
 		e.mustGQL(a, update, map[string]any{"id": aID, "input": map[string]any{"moveOut": []string{}}}, &out)
-		sameSet(t, "A with no move-out statuses", e.leases(a, map[string]any{"moving": window("2025-03-01", "2025-03-31", "MOVE_OUT")}).sourceIDs())
-		sameSet(t, "A's transfers untouched", e.leases(a, map[string]any{"moving": window("2025-03-01", "2025-03-31", "TRANSFER")}).sourceIDs(), movingTransfers...)
+		apptest.SameSet(t, "A with no move-out statuses", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_OUT")}).SourceIDs())
+		apptest.SameSet(t, "A's transfers untouched", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "TRANSFER")}).SourceIDs(), movingTransfers...)
 
 		// A read-only token may not change the sets, and nothing changes.
 		ro := e.token(aID, viewer.ScopeRead)
@@ -369,7 +232,7 @@ func TestLeaseStatusSets(t *testing.T) {
 		if !slices.Equal(cb.MoveInStatuses, statusset.DefaultMoveIn) {
 			t.Errorf("B's move-in set changed: %q", cb.MoveInStatuses)
 		}
-		sameSet(t, "A after refused writes", e.leases(a, march).sourceIDs(), "in-other-status", "in-start-to")
+		apptest.SameSet(t, "A after refused writes", e.Leases(a, march).SourceIDs(), "in-other-status", "in-start-to")
 	})
 }
 
@@ -381,7 +244,7 @@ func TestLeaseStatusSetsNotNormalized(t *testing.T) {
 		if _, err := e.client.Company.UpdateOneID(aID).SetMoveInStatuses([]string{" Current ", "PENDING  RENEWAL"}).Save(e.sys()); err != nil {
 			t.Fatal(err)
 		}
-		sameSet(t, "A, raw sets", e.leases(a, map[string]any{"moving": window("2025-03-01", "2025-03-31", "MOVE_IN")}).sourceIDs(),
+		apptest.SameSet(t, "A, raw sets", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")}).SourceIDs(),
 			"in-other-status", "in-start-to")
 	})
 }
@@ -393,18 +256,18 @@ func TestLeaseStatusSetsNotNormalized(t *testing.T) {
 func filterFixture(e *env) (aToken string) {
 	aID, a := e.newClient("Acme")
 	bID, _ := e.newClient("Bolt")
-	p1 := e.newProperty(aID, "P-1", "Oak")
-	p2 := e.newProperty(aID, "P-2", "Pine")
-	pb := e.newProperty(bID, "P-1", "Oak")
-	l1 := e.newLease(p1, "L1", "Approved", day(2025, 1, 1), ends(day(2025, 12, 31)), useType("residential"))
-	e.newLease(p1, "L2", "Current", day(2025, 2, 1), ends(day(2026, 1, 31)), useType("corporate"))
-	e.newLease(p2, "L3", "Notice", day(2024, 6, 1), ends(day(2025, 5, 31)), useType("residential"), moveOut(day(2025, 5, 15)))
-	l4 := e.newLease(p2, "L4", "approved", day(2025, 3, 1), useType("corporate"), moveIn(day(2025, 3, 3)))
-	e.newLease(p2, "L5", "Past", day(2023, 1, 1), ends(day(2023, 12, 31)))
-	e.newLease(pb, "L1", "Approved", day(2025, 1, 1), ends(day(2025, 12, 31)), useType("residential"))
-	e.newTenant(l1, "T1", "Ryan", "Hubbard", "ryan@example.com")
-	e.newTenant(l1, "T2", "Maria", "Garcia", "maria@example.com")
-	e.newTenant(l4, "T3", "Wei", "Chen", "wei@example.com")
+	p1 := e.NewProperty(aID, "P-1", "Oak")
+	p2 := e.NewProperty(aID, "P-2", "Pine")
+	pb := e.NewProperty(bID, "P-1", "Oak")
+	l1 := e.NewLease(p1, "L1", "Approved", apptest.Day(2025, 1, 1), apptest.Ends(apptest.Day(2025, 12, 31)), apptest.UseType("residential"))
+	e.NewLease(p1, "L2", "Current", apptest.Day(2025, 2, 1), apptest.Ends(apptest.Day(2026, 1, 31)), apptest.UseType("corporate"))
+	e.NewLease(p2, "L3", "Notice", apptest.Day(2024, 6, 1), apptest.Ends(apptest.Day(2025, 5, 31)), apptest.UseType("residential"), apptest.MoveOut(apptest.Day(2025, 5, 15)))
+	l4 := e.NewLease(p2, "L4", "approved", apptest.Day(2025, 3, 1), apptest.UseType("corporate"), apptest.MoveIn(apptest.Day(2025, 3, 3)))
+	e.NewLease(p2, "L5", "Past", apptest.Day(2023, 1, 1), apptest.Ends(apptest.Day(2023, 12, 31)))
+	e.NewLease(pb, "L1", "Approved", apptest.Day(2025, 1, 1), apptest.Ends(apptest.Day(2025, 12, 31)), apptest.UseType("residential"))
+	e.NewTenant(l1, "T1", "Ryan", "Hubbard", "ryan@example.com")
+	e.NewTenant(l1, "T2", "Maria", "Garcia", "maria@example.com")
+	e.NewTenant(l4, "T3", "Wei", "Chen", "wei@example.com")
 	return a
 }
 
@@ -442,8 +305,8 @@ func TestLeaseWhereFilters(t *testing.T) {
 			{"nothing", map[string]any{"sourceID": "L9"}, nil},
 		}
 		for _, c := range cases {
-			conn := e.leases(a, map[string]any{"where": c.where})
-			sameSet(t, c.name, conn.sourceIDs(), c.want...)
+			conn := e.Leases(a, map[string]any{"where": c.where})
+			apptest.SameSet(t, c.name, conn.SourceIDs(), c.want...)
 			if conn.TotalCount != len(c.want) {
 				t.Errorf("%s: totalCount = %d, want %d", c.name, conn.TotalCount, len(c.want))
 			}
@@ -464,16 +327,16 @@ func TestLeaseOrderBy(t *testing.T) {
 			{map[string]any{"field": "SOURCE_ID", "direction": "DESC"}, []string{"L5", "L4", "L3", "L2", "L1"}},
 		}
 		for _, c := range cases {
-			got := e.leases(a, map[string]any{"orderBy": c.order}).sourceIDs()
+			got := e.Leases(a, map[string]any{"orderBy": c.order}).SourceIDs()
 			if !slices.Equal(got, c.want) {
 				t.Errorf("orderBy %v: got %v, want %v", c.order, got, c.want)
 			}
 		}
 		// Ordering and filtering together.
-		got := e.leases(a, map[string]any{
+		got := e.Leases(a, map[string]any{
 			"orderBy": map[string]any{"field": "LEASE_START_DATE", "direction": "DESC"},
 			"where":   map[string]any{"hasPropertyWith": []any{map[string]any{"tag": "P-2"}}},
-		}).sourceIDs()
+		}).SourceIDs()
 		if want := []string{"L4", "L3", "L5"}; !slices.Equal(got, want) {
 			t.Errorf("P-2 by start date desc: got %v, want %v", got, want)
 		}
@@ -483,8 +346,8 @@ func TestLeaseOrderBy(t *testing.T) {
 func TestLeaseNestedFields(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := filterFixture(e)
-		conn := e.leases(a, map[string]any{"orderBy": map[string]any{"field": "SOURCE_ID"}})
-		byID := map[string]leaseNode{}
+		conn := e.Leases(a, map[string]any{"orderBy": map[string]any{"field": "SOURCE_ID"}})
+		byID := map[string]apptest.LeaseNode{}
 		for _, edge := range conn.Edges {
 			byID[edge.Node.SourceID] = edge.Node
 		}
@@ -505,7 +368,7 @@ func TestLeaseNestedFields(t *testing.T) {
 		}
 
 		type person struct{ source, first, last, email, prevApt string }
-		people := func(n leaseNode) []person {
+		people := func(n apptest.LeaseNode) []person {
 			var out []person
 			for _, t := range n.Tenants {
 				p := person{t.SourceID, t.FirstName, t.LastName, t.Email, ""}
@@ -537,17 +400,17 @@ func TestLeaseNestedFields(t *testing.T) {
 func paginationFixture(e *env, n int) (aToken string) {
 	aID, a := e.newClient("Acme")
 	bID, _ := e.newClient("Bolt")
-	p := e.newProperty(aID, "P", "Pine")
-	pb := e.newProperty(bID, "P", "Pine")
+	p := e.NewProperty(aID, "P", "Pine")
+	pb := e.NewProperty(bID, "P", "Pine")
 	for i := range n {
-		opts := []leaseOpt{useType("residential")}
+		opts := []apptest.LeaseOpt{apptest.UseType("residential")}
 		if i%3 == 0 {
-			opts[0] = useType("corporate")
+			opts[0] = apptest.UseType("corporate")
 		}
-		e.newLease(p, fmt.Sprintf("L%03d", i), "approved", day(2025, 1, 1).AddDate(0, 0, (i*7)%11), opts...)
+		e.NewLease(p, fmt.Sprintf("L%03d", i), "approved", apptest.Day(2025, 1, 1).AddDate(0, 0, (i*7)%11), opts...)
 	}
-	e.newLease(pb, "B1", "approved", day(2025, 1, 1))
-	e.newLease(pb, "B2", "approved", day(2025, 1, 2))
+	e.NewLease(pb, "B1", "approved", apptest.Day(2025, 1, 1))
+	e.NewLease(pb, "B2", "approved", apptest.Day(2025, 1, 2))
 	return a
 }
 
@@ -577,11 +440,11 @@ func walk(t *testing.T, e *env, token string, n int, backwards bool, base map[st
 				vars["after"] = *cursor
 			}
 		}
-		conn := e.leases(token, vars)
+		conn := e.Leases(token, vars)
 		if conn.TotalCount != wantTotal {
 			t.Errorf("page %d: totalCount = %d, want %d (the matches, not the page)", page, conn.TotalCount, wantTotal)
 		}
-		ids := conn.sourceIDs()
+		ids := conn.SourceIDs()
 		if len(ids) > n {
 			t.Fatalf("page %d has %d leases, asked for %d", page, len(ids), n)
 		}
@@ -637,15 +500,15 @@ func TestLeasePagination(t *testing.T) {
 			{"corporate", map[string]any{"where": map[string]any{"useType": "corporate"}}, corporate},
 			{"by start date desc", map[string]any{"orderBy": byStartDesc}, every},
 			{"corporate by start date desc", map[string]any{"orderBy": byStartDesc, "where": map[string]any{"useType": "corporate"}}, corporate},
-			{"moving", map[string]any{"moving": window("2025-01-01", "2025-01-31", "MOVE_IN")}, every},
+			{"moving", map[string]any{"moving": apptest.Window("2025-01-01", "2025-01-31", "MOVE_IN")}, every},
 		} {
 			// The whole result in one page is the order the pages must follow.
 			one := map[string]any{"first": 500}
 			for k, v := range c.base {
 				one[k] = v
 			}
-			full := e.leases(a, one).sourceIDs()
-			sameSet(t, c.name+": one page", full, c.want...)
+			full := e.Leases(a, one).SourceIDs()
+			apptest.SameSet(t, c.name+": one page", full, c.want...)
 			for _, size := range []int{1, 5, 7, len(c.want)} {
 				fwd := walk(t, e, a, size, false, c.base, len(c.want))
 				if !slices.Equal(fwd, full) {
@@ -658,14 +521,14 @@ func TestLeasePagination(t *testing.T) {
 			}
 		}
 		// The order by start date is by date, newest first.
-		dates := e.leases(a, map[string]any{"first": 500, "orderBy": byStartDesc}).Edges
+		dates := e.Leases(a, map[string]any{"first": 500, "orderBy": byStartDesc}).Edges
 		for i := 1; i < len(dates); i++ {
 			if dates[i-1].Node.LeaseStartDate < dates[i].Node.LeaseStartDate {
 				t.Errorf("start dates out of order at %d: %s before %s", i, dates[i-1].Node.LeaseStartDate, dates[i].Node.LeaseStartDate)
 			}
 		}
 		// first: 0 still counts.
-		zero := e.leases(a, map[string]any{"first": 0})
+		zero := e.Leases(a, map[string]any{"first": 0})
 		if zero.TotalCount != n || len(zero.Edges) != 0 {
 			t.Errorf("first 0: totalCount %d, %d edges", zero.TotalCount, len(zero.Edges))
 		}
@@ -675,17 +538,17 @@ func TestLeasePagination(t *testing.T) {
 func TestLeaseDefaultPageSize(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := paginationFixture(e, handler.DefaultPageSize+3)
-		conn := e.leases(a, nil)
+		conn := e.Leases(a, nil)
 		if len(conn.Edges) != handler.DefaultPageSize || conn.TotalCount != handler.DefaultPageSize+3 || !conn.PageInfo.HasNextPage {
 			t.Fatalf("no first: %d edges, totalCount %d, hasNextPage %v; want %d, %d, true",
 				len(conn.Edges), conn.TotalCount, conn.PageInfo.HasNextPage, handler.DefaultPageSize, handler.DefaultPageSize+3)
 		}
-		rest := e.leases(a, map[string]any{"after": *conn.PageInfo.EndCursor})
+		rest := e.Leases(a, map[string]any{"after": *conn.PageInfo.EndCursor})
 		var want []string
 		for i := handler.DefaultPageSize; i < handler.DefaultPageSize+3; i++ {
 			want = append(want, fmt.Sprintf("L%03d", i))
 		}
-		if got := rest.sourceIDs(); !slices.Equal(got, want) || rest.PageInfo.HasNextPage {
+		if got := rest.SourceIDs(); !slices.Equal(got, want) || rest.PageInfo.HasNextPage {
 			t.Errorf("after the first page: %v (hasNextPage %v), want %v", got, rest.PageInfo.HasNextPage, want)
 		}
 	})
@@ -709,19 +572,19 @@ func TestLeaseBadInput(t *testing.T) {
 			field []string // extensions.field, when the error names one
 		}{
 			{"unknown kind, literal", literal(`moving: {kinds: [MOVE_SIDEWAYS], from: "2025-03-01", to: "2025-03-31"}`), nil, nil},
-			{"unknown kind, variable", byVars, map[string]any{"moving": window("2025-03-01", "2025-03-31", "MOVE_SIDEWAYS")}, []string{"moving", "kinds", "0"}},
-			{"kind in lower case, variable", byVars, map[string]any{"moving": window("2025-03-01", "2025-03-31", "move_in")}, []string{"moving", "kinds", "0"}},
+			{"unknown kind, variable", byVars, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_SIDEWAYS")}, []string{"moving", "kinds", "0"}},
+			{"kind in lower case, variable", byVars, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "move_in")}, []string{"moving", "kinds", "0"}},
 			{"no kinds, variable", byVars, map[string]any{"moving": map[string]any{"kinds": []string{}, "from": "2025-03-01", "to": "2025-03-31"}}, []string{"moving", "kinds"}},
-			{"kinds null, variable", byVars, map[string]any{"moving": window("2025-03-01", "2025-03-31")}, []string{"moving", "kinds"}},
+			{"kinds null, variable", byVars, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31")}, []string{"moving", "kinds"}},
 			{"no from, literal", literal(`moving: {kinds: [MOVE_IN], to: "2025-03-31"}`), nil, nil},
 			{"malformed cursor", literal(`first: 5, after: "not-a-cursor"`), nil, []string{"after"}},
 			{"month 13, literal", literal(`moving: {kinds: [MOVE_IN], from: "2025-13-01", to: "2025-12-31"}`), nil, []string{"moving", "from"}},
-			{"month 13, variable", byVars, map[string]any{"moving": window("2025-13-01", "2025-12-31", "MOVE_IN")}, []string{"moving", "from"}},
+			{"month 13, variable", byVars, map[string]any{"moving": apptest.Window("2025-13-01", "2025-12-31", "MOVE_IN")}, []string{"moving", "from"}},
 			{"US date, literal", literal(`moving: {kinds: [MOVE_IN], from: "2025-01-01", to: "01/02/2025"}`), nil, []string{"moving", "to"}},
-			{"US date, variable", byVars, map[string]any{"moving": window("2025-01-01", "01/02/2025", "MOVE_IN")}, []string{"moving", "to"}},
+			{"US date, variable", byVars, map[string]any{"moving": apptest.Window("2025-01-01", "01/02/2025", "MOVE_IN")}, []string{"moving", "to"}},
 			{"date as a number, variable", byVars, map[string]any{"moving": map[string]any{"kinds": []string{"MOVE_IN"}, "from": 20250101, "to": "2025-12-31"}}, []string{"moving", "from"}},
 			{"malformed date in where, literal", literal(`where: {leaseStartDateGTE: "2025-02-30"}`), nil, []string{"where", "leaseStartDateGTE"}},
-			{"from after to", byVars, map[string]any{"moving": window("2025-04-01", "2025-03-31", "MOVE_IN")}, []string{"moving", "from"}},
+			{"from after to", byVars, map[string]any{"moving": apptest.Window("2025-04-01", "2025-03-31", "MOVE_IN")}, []string{"moving", "from"}},
 			{"from after to, literal", literal(`moving: {kinds: [MOVE_OUT], from: "2025-04-01", to: "2025-03-31"}`), nil, []string{"moving", "from"}},
 			{"first over 500", byVars, map[string]any{"first": handler.MaxPageSize + 1}, []string{"first"}},
 			{"first over 500, literal", literal(`first: 501`), nil, []string{"first"}},
@@ -762,7 +625,7 @@ func TestLeaseUnauthenticated(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		movingFixture(e)
 		for _, token := range []string{"", "lg_notatoken"} {
-			r := e.gql(token, leasesQuery, map[string]any{"moving": window("2025-03-01", "2025-03-31", "MOVE_IN")})
+			r := e.gql(token, apptest.LeasesQuery, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")})
 			if r.Status != http.StatusUnauthorized || len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || len(r.Data) != 0 {
 				t.Errorf("token %q: HTTP %d, data %s, errors %+v; want 401 UNAUTHENTICATED", token, r.Status, r.Data, r.Errors)
 			}
@@ -777,24 +640,24 @@ func TestLeaseUnauthenticated(t *testing.T) {
 func TestLeaseQueryCount(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Acme")
-		p1 := e.newProperty(aID, "P-1", "Oak")
-		p2 := e.newProperty(aID, "P-2", "Pine")
+		p1 := e.NewProperty(aID, "P-1", "Oak")
+		p2 := e.NewProperty(aID, "P-2", "Pine")
 		for i := range 120 {
 			p := p1
 			if i%2 == 1 {
 				p = p2
 			}
-			l := e.newLease(p, "L"+strconv.Itoa(i), "approved", day(2025, 3, 1+i%28))
-			e.newTenant(l, "T"+strconv.Itoa(i)+"a", "Ann", "A", "a"+strconv.Itoa(i)+"@example.com")
-			e.newTenant(l, "T"+strconv.Itoa(i)+"b", "Bob", "B", "b"+strconv.Itoa(i)+"@example.com")
+			l := e.NewLease(p, "L"+strconv.Itoa(i), "approved", apptest.Day(2025, 3, 1+i%28))
+			e.NewTenant(l, "T"+strconv.Itoa(i)+"a", "Ann", "A", "a"+strconv.Itoa(i)+"@example.com")
+			e.NewTenant(l, "T"+strconv.Itoa(i)+"b", "Bob", "B", "b"+strconv.Itoa(i)+"@example.com")
 		}
 		// The token's first use records last_used_at and fills the
 		// process's token and status-set caches.
-		e.leases(a, map[string]any{"first": 1, "moving": window("2025-03-01", "2025-03-31", "MOVE_IN")})
+		e.Leases(a, map[string]any{"first": 1, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")})
 		count := func(vars map[string]any, wantLeases int) int64 {
 			t.Helper()
 			e.queries.n.Store(0)
-			conn := e.leases(a, vars)
+			conn := e.Leases(a, vars)
 			n := e.queries.n.Load()
 			if len(conn.Edges) != wantLeases {
 				t.Fatalf("%v: %d leases, want %d", vars, len(conn.Edges), wantLeases)
@@ -806,7 +669,7 @@ func TestLeaseQueryCount(t *testing.T) {
 			}
 			return n
 		}
-		moving := window("2025-03-01", "2025-03-31", "MOVE_IN")
+		moving := apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")
 		for _, c := range []struct {
 			name string
 			vars func(size int) map[string]any
@@ -837,17 +700,17 @@ func TestLeaseQueryCount(t *testing.T) {
 func TestLeaseMovingDatesWithTimeOfDay(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Acme")
-		p := e.newProperty(aID, "P", "Pine")
+		p := e.NewProperty(aID, "P", "Pine")
 		afternoon := func(d int) time.Time { return time.Date(2025, 3, d, 15, 30, 0, 0, time.UTC) }
-		e.newLease(p, "move-in-last-day", "approved", day(2025, 2, 1), moveIn(afternoon(31)))
-		e.newLease(p, "start-last-day", "approved", afternoon(31))
-		e.newLease(p, "move-out-first-day", "notice", day(2024, 1, 1), moveOut(afternoon(1)))
-		e.newLease(p, "end-last-day", "notice", day(2024, 1, 1), ends(afternoon(31)))
-		e.newLease(p, "move-in-day-before", "approved", day(2025, 2, 1), moveIn(time.Date(2025, 2, 28, 23, 59, 0, 0, time.UTC)))
-		e.newLease(p, "move-in-day-after", "approved", day(2025, 2, 1), moveIn(time.Date(2025, 4, 1, 0, 0, 1, 0, time.UTC)))
-		sameSet(t, "March", e.leases(a, map[string]any{"moving": window("2025-03-01", "2025-03-31", "MOVE_IN", "MOVE_OUT")}).sourceIDs(),
+		e.NewLease(p, "move-in-last-day", "approved", apptest.Day(2025, 2, 1), apptest.MoveIn(afternoon(31)))
+		e.NewLease(p, "start-last-day", "approved", afternoon(31))
+		e.NewLease(p, "move-out-first-day", "notice", apptest.Day(2024, 1, 1), apptest.MoveOut(afternoon(1)))
+		e.NewLease(p, "end-last-day", "notice", apptest.Day(2024, 1, 1), apptest.Ends(afternoon(31)))
+		e.NewLease(p, "move-in-day-before", "approved", apptest.Day(2025, 2, 1), apptest.MoveIn(time.Date(2025, 2, 28, 23, 59, 0, 0, time.UTC)))
+		e.NewLease(p, "move-in-day-after", "approved", apptest.Day(2025, 2, 1), apptest.MoveIn(time.Date(2025, 4, 1, 0, 0, 1, 0, time.UTC)))
+		apptest.SameSet(t, "March", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN", "MOVE_OUT")}).SourceIDs(),
 			"move-in-last-day", "start-last-day", "move-out-first-day", "end-last-day")
-		sameSet(t, "March 31", e.leases(a, map[string]any{"moving": window("2025-03-31", "2025-03-31", "MOVE_IN", "MOVE_OUT")}).sourceIDs(),
+		apptest.SameSet(t, "March 31", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-31", "2025-03-31", "MOVE_IN", "MOVE_OUT")}).SourceIDs(),
 			"move-in-last-day", "start-last-day", "end-last-day")
 	})
 }
@@ -871,38 +734,23 @@ func TestLeaseOrderByNullableDateIsRefused(t *testing.T) {
 
 // ---- cost -----------------------------------------------------------------
 
-// fullLease is every field of a lease, its property and its tenants: what a
-// reader of the lease-service spec asks for.
-const fullLease = `
-  id createdAt updatedAt sourceID status leaseStartDate leaseEndDate moveInDate moveOutDate useType extra
-  unitAddress { street apt city state zip }
-  previousAddress { street apt city state zip }
-  forwardingAddress { street apt city state zip }
-  client { id name }
-  property { id tag name address { street apt city state zip } }
-  tenants {
-    id sourceID firstName lastName email cellPhone homePhone gender extra
-    previousAddress { street apt city state zip }
-    forwardingAddress { street apt city state zip }
-  }`
-
 // A full page of the largest size is allowed; a connection of full pages
 // nested in another full page is refused before it runs, whether the page
 // size is a literal or a variable.
 func TestLeaseQueryComplexity(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Acme")
-		p := e.newProperty(aID, "P", "Pine")
-		l := e.newLease(p, "L1", "approved", day(2025, 3, 1))
-		e.newTenant(l, "T1", "Ann", "Lee", "ann@example.com")
+		p := e.NewProperty(aID, "P", "Pine")
+		l := e.NewLease(p, "L1", "approved", apptest.Day(2025, 3, 1))
+		e.NewTenant(l, "T1", "Ann", "Lee", "ann@example.com")
 
-		var out struct{ Leases leaseConn }
-		e.mustGQL(a, `query($n: Int) { leases(first: $n) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+fullLease+`} } } }`,
+		var out struct{ Leases apptest.LeaseConn }
+		e.mustGQL(a, `query($n: Int) { leases(first: $n) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+apptest.FullLease+`} } } }`,
 			map[string]any{"n": handler.MaxPageSize}, &out)
-		if got := out.Leases.sourceIDs(); !slices.Equal(got, []string{"L1"}) {
+		if got := out.Leases.SourceIDs(); !slices.Equal(got, []string{"L1"}) {
 			t.Errorf("full page: %v", got)
 		}
-		e.mustGQL(a, `{ leases { edges { node {`+fullLease+`} } } }`, nil, nil)
+		e.mustGQL(a, `{ leases { edges { node {`+apptest.FullLease+`} } } }`, nil, nil)
 
 		nested := []struct {
 			query string
@@ -910,7 +758,7 @@ func TestLeaseQueryComplexity(t *testing.T) {
 		}{
 			{`{ leases(first: 500) { edges { node { property { leases(first: 500) { edges { node { sourceID tenants { email } } } } } } } } }`, nil},
 			{`query($n: Int) { leases(first: $n) { edges { node { property { leases(last: $n) { edges { node { sourceID tenants { email } } } } } } } } }`, map[string]any{"n": 500}},
-			{`{ leases { edges { node { property { leases { edges { node {` + fullLease + `} } } } } } } }`, nil},
+			{`{ leases { edges { node { property { leases { edges { node {` + apptest.FullLease + `} } } } } } } }`, nil},
 		}
 		for _, c := range nested {
 			r := e.gql(a, c.query, c.vars)

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 )
 
@@ -30,10 +30,9 @@ const leaseSyncJobFields = `id kind status attempts lastError nextAttemptAt`
 // SUCCEEDED. The run is on the client's Client.leaseSyncJobs and in
 // integrationJobs; another client's token sees neither.
 func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
-	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
-	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
-		sim := setupOf(&sims, t).sim
-		_, token := e.propexoClient("acme")
+	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
+		sim := apptest.LeaseSync(t, e.Env).Sim
+		_, token := e.PropexoClient("acme")
 		sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
 		// Every call fails until the test clears it: an outage, not a blip
 		// that a retry could hide before the test looks.
@@ -89,7 +88,7 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 		var other struct {
 			IntegrationJobs struct{ TotalCount int }
 		}
-		_, otherToken := e.propexoClient("other")
+		_, otherToken := e.PropexoClient("other")
 		e.mustGQL(otherToken, `{ integrationJobs(where: {kind: LEASE_SYNC}) { totalCount } }`, nil, &other)
 		if other.IntegrationJobs.TotalCount != 0 || node(otherToken) != nil {
 			t.Fatalf("another client sees %d lease sync runs, node %+v", other.IntegrationJobs.TotalCount, node(otherToken))
@@ -104,7 +103,7 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 			Clients struct {
 				Edges []struct {
 					Node struct {
-						LeaseSync     *leaseSyncState
+						LeaseSync     *apptest.LeaseSyncState
 						LeaseSyncJobs struct{ Edges []struct{ Node leaseSyncJob } }
 					}
 				}
@@ -143,10 +142,9 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 // else: not a run still waiting however old, not another kind of delivery,
 // not another client's runs.
 func TestLeaseSyncRunsAreKeptThirtyDays(t *testing.T) {
-	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
-	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
-		setupOf(&sims, t).sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
-		acme, token := e.propexoClient("acme")
+	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
+		apptest.LeaseSync(t, e.Env).Sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
+		acme, token := e.PropexoClient("acme")
 		other, otherToken := e.newClient("other")
 		old, recent := time.Now().Add(-31*24*time.Hour), time.Now().Add(-29*24*time.Hour)
 		add := func(client int, kind integrationjob.Kind, status integrationjob.Status, at time.Time) string {

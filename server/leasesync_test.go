@@ -1,148 +1,26 @@
 package main
 
 import (
-	"database/sql"
-	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
-// withLeaseSync runs the app's queue with the lease sync against a fresh
-// simulator (over real HTTP), as the server wires it.
-func withLeaseSync(sims *sync.Map) envSetup { return withLeaseSyncHooks(sims, nil) }
-
-// withLeaseSyncHooks is withLeaseSync with, when limits is set, those
-// limits and webhooks registered at the simulator: a sync registers the
-// client's webhook with testPublicURL, and the simulator's deliveries to
-// it are rerouted to the test server (syncSetup.hooksTo).
-func withLeaseSyncHooks(sims *sync.Map, limits *config.RateLimits) envSetup {
-	return func(t *testing.T, s *apptest.Settings) {
-		route := &reroute{}
-		sim := propexotest.New(propexotest.Options{WebhookClient: &http.Client{Transport: route, Timeout: 10 * time.Second},
-			WebhookTries: 3, WebhookRetryEvery: 50 * time.Millisecond})
-		t.Cleanup(sim.Close)
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		s.Config.Delivery.PropexoToken, s.Config.Delivery.PropexoBaseURL = "test-token", srv.URL
-		s.Options.SyncPageSize = 2
-		s.Options.PollEvery, s.Options.RetryBase, s.Options.JobPoll = 20*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond
-		s.Config.Delivery.WebhookSecret = webhookSecret
-		if limits != nil {
-			l := *limits // a copy per app: the SQLite and PostgreSQL runs share this setup
-			l.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
-			s.Config.Limits = l
-			// The client's webhook is registered at the public URL the
-			// simulator's deliveries are rerouted from.
-			s.Config.Screening.PublicURL = testPublicURL
-		}
-		set := &syncSetup{sim: sim, db: s.SQL, route: route}
-		s.Ready = append(s.Ready, func(e *apptest.Env) { set.svc = e.App.Services.LeaseSync })
-		sims.Store(t.Name(), set)
-	}
-}
-
-const webhookSecret = "whsec-test-0123456789"
-
-func setupOf(sims *sync.Map, t *testing.T) *syncSetup {
-	v, _ := sims.Load(t.Name())
-	return v.(*syncSetup)
-}
-
-// startupSynced waits for the periodic sync that runs once at start,
-// whenever River elects this instance leader: a test that creates its
-// client after it is not synced in the middle of the test by it (a full
-// pass that would leave the test's own nothing to remove).
-func (s *syncSetup) startupSynced(t *testing.T) {
-	t.Helper()
-	until(t, "the periodic lease sync never ran at start", func() bool {
-		var n int
-		_ = s.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'sync_all_leases' AND state = 'completed'`).Scan(&n)
-		return n > 0
-	})
-}
-
-// syncSetup is a test's simulator and the app's sync service.
-type syncSetup struct {
-	sim   *propexotest.Sim
-	svc   *propexosync.Service
-	db    *sql.DB
-	route *reroute
-}
-
-const leaseSyncQuery = `{ clients { edges { node { leaseSync { phase full lastSuccessAt leasesSynced tenantsSynced leasesRemoved lastError } } } } }`
-
-type leaseSyncState struct {
-	Phase         string
-	Full          bool
-	LastSuccessAt *time.Time
-	LeasesSynced  int
-	TenantsSynced int
-	LeasesRemoved int
-	LastError     string
-}
-
-// syncLeases asks for a sync through the mutation and waits until that
-// run has ended (its integration job final) and the client's leaseSync is
-// idle. Not "any pass ending after the request": a periodic sync that
-// began before the request (with the settings of then) can end after it.
-func (e *env) syncLeases(token string) leaseSyncState {
-	e.t.Helper()
-	var out struct {
-		SyncLeasesNow struct {
-			Queued bool
-			Job    struct{ ID string }
-		}
-	}
-	// A sync still being completed by River joins the request; ask again
-	// until one is queued.
-	for deadline := time.Now().Add(10 * time.Second); !out.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
-		e.mustGQL(token, `mutation { syncLeasesNow { queued job { id } } }`, nil, &out)
-		if time.Now().After(deadline) {
-			e.t.Fatal("syncLeasesNow never queued a sync")
-		}
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var st struct {
-			Node    *struct{ Status string }
-			Clients struct {
-				Edges []struct {
-					Node struct{ LeaseSync *leaseSyncState }
-				}
-			}
-		}
-		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { status } } `+leaseSyncQuery[1:],
-			map[string]any{"id": out.SyncLeasesNow.Job.ID}, &st)
-		ended := st.Node != nil && (st.Node.Status == "SUCCEEDED" || st.Node.Status == "FAILED")
-		if s := st.Clients.Edges[0].Node.LeaseSync; ended && s != nil && s.Phase == "IDLE" {
-			return *s
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("the sync never finished: %+v", st)
-		}
-	}
-}
-
 // Leases synced from Propexo answer /leases and leases(moving:): the
 // first sync stores them with their tenants, a lease deleted at Propexo is
 // no longer served after the next full sync, and the client sees the
 // sync's state in the graph.
 func TestLeaseSyncServesLeases(t *testing.T) {
-	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
-	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
-		setupOf(&sims, t).startupSynced(t)
-		sim := setupOf(&sims, t).sim
-		_, token := e.propexoClient("acme")
+	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
+		apptest.LeaseSync(t, e.Env).StartupSynced(t)
+		sim := apptest.LeaseSync(t, e.Env).Sim
+		_, token := e.PropexoClient("acme")
 		put := func(id, status, moveIn, moveOut, first string) {
 			sim.PutLease(propexotest.LeaseRecord{ID: id, IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
 				Status: status, StatusRaw: status, StatusNormalized: "ACTIVE", StartDate: "2025-01-01", EndDate: "2025-12-31",
@@ -156,13 +34,13 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 		// A lease of another integration is not this client's.
 		sim.PutLease(propexotest.LeaseRecord{ID: "X1", IntegrationID: "int-other", PropertyID: "p", Status: "Future", StartDate: "2025-07-01"})
 
-		st := e.syncLeases(token)
+		st := e.SyncLeases(token)
 		if st.LeasesSynced != 3 || st.TenantsSynced != 3 || st.Full || st.LastError != "" {
 			t.Fatalf("first sync state %+v", st)
 		}
 		names := func(query string) []string {
 			var out []string
-			for _, l := range e.leasesPage(token, query).Data {
+			for _, l := range e.LeasesPage(token, query).Data {
 				for _, tn := range l["tenants"].([]any) {
 					out = append(out, tn.(map[string]any)["first_name"].(string))
 				}
@@ -197,8 +75,8 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 		}
 
 		sim.RemoveLease("L3")
-		setupOf(&sims, t).svc.FullEvery = time.Nanosecond // the next sync is full
-		st = e.syncLeases(token)
+		apptest.LeaseSync(t, e.Env).Svc.FullEvery = time.Nanosecond // the next sync is full
+		st = e.SyncLeases(token)
 		if st.LeasesRemoved != 1 {
 			t.Fatalf("full sync state %+v", st)
 		}
@@ -214,15 +92,14 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 // syncLeasesNow needs the write scope and a client with a Propexo
 // integration id, and says so.
 func TestSyncLeasesNowRefusals(t *testing.T) {
-	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
-	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
-		id, _ := e.propexoClient("acme")
+	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
+		id, _ := e.PropexoClient("acme")
 		read := e.token(id, viewer.ScopeRead)
 		r := e.gql(read, `mutation { syncLeasesNow { queued } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" {
 			t.Fatalf("read token: %+v", r.Errors)
 		}
-		_, other := e.propexoClient("other")
+		_, other := e.PropexoClient("other")
 		r = e.gql(other, `mutation($c: ID) { syncLeasesNow(clientId: $c) { queued } }`, map[string]any{"c": id})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 			t.Fatalf("another client's token: %+v", r.Errors)
@@ -235,11 +112,11 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 		var out struct {
 			Clients struct {
 				Edges []struct {
-					Node struct{ LeaseSync *leaseSyncState }
+					Node struct{ LeaseSync *apptest.LeaseSyncState }
 				}
 			}
 		}
-		e.mustGQL(plain, leaseSyncQuery, nil, &out)
+		e.mustGQL(plain, apptest.LeaseSyncQuery, nil, &out)
 		if out.Clients.Edges[0].Node.LeaseSync != nil {
 			t.Fatalf("a client never synced has state %+v", out.Clients.Edges[0].Node.LeaseSync)
 		}
@@ -251,23 +128,22 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 // redelivery of the same event fetches nothing more; a forged signature is
 // refused (401) and changes nothing.
 func TestPropexoWebhook(t *testing.T) {
-	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
-	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
-		sim := setupOf(&sims, t).sim
-		id, token := e.propexoClient("acme")
+	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
+		sim := apptest.LeaseSync(t, e.Env).Sim
+		id, token := e.PropexoClient("acme")
 		lease := propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
 			Status: "Future", StatusRaw: "Future", StartDate: "2025-01-01", ResidentIDs: []string{"r1"}}
 		sim.PutLease(lease)
-		e.syncLeases(token)
+		e.SyncLeases(token)
 		status := func() string {
-			p := e.leasesPage(token, "")
+			p := e.LeasesPage(token, "")
 			if len(p.Data) != 1 {
 				t.Fatalf("/leases: %d leases", len(p.Data))
 			}
 			return p.Data[0]["status"].(string)
 		}
 		url := e.srv.URL + "/webhooks/propexo/" + strconv.Itoa(id)
-		secret := propexosync.WebhookSecret([]byte(webhookSecret), id)
+		secret := propexosync.WebhookSecret([]byte(apptest.WebhookSecret), id)
 		ev := propexotest.Webhook{EventID: "evt-1", Trigger: "DATA_UPDATE", Model: "leases", IntegrationID: "int-acme", RecordID: "L1"}
 
 		lease.Status, lease.StatusRaw = "Notice", "Notice"
@@ -277,7 +153,7 @@ func TestPropexoWebhook(t *testing.T) {
 		}
 		refreshJobs := func() int {
 			var n int
-			if err := setupOf(&sims, t).db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record'`).Scan(&n); err != nil {
+			if err := apptest.LeaseSync(t, e.Env).DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record'`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n
@@ -307,14 +183,13 @@ func TestPropexoWebhook(t *testing.T) {
 // files leases under the property (matched by Propexo's x_property_id as
 // the property's tag) attaches them to it and changes neither (issue 14).
 func TestLeaseSyncKeepsPropertyMode(t *testing.T) {
-	var sims sync.Map // test name -> *syncSetup: the databases' runs are parallel
-	forEachDBSetup(t, withLeaseSync(&sims), func(t *testing.T, e *env) {
-		sim := setupOf(&sims, t).sim
-		_, token := e.propexoClient("acme")
-		var created struct{ CreateProperty gqlProperty }
-		e.mustGQL(token, createPropertyMutation, map[string]any{"in": map[string]any{"tag": "PMS-P1", "name": "Elm Court"}}, &created)
-		var updated struct{ UpdateProperty gqlProperty }
-		e.mustGQL(token, updatePropertyMutation, map[string]any{"id": created.CreateProperty.ID,
+	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
+		sim := apptest.LeaseSync(t, e.Env).Sim
+		_, token := e.PropexoClient("acme")
+		var created struct{ CreateProperty apptest.GQLProperty }
+		e.mustGQL(token, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "PMS-P1", "name": "Elm Court"}}, &created)
+		var updated struct{ UpdateProperty apptest.GQLProperty }
+		e.mustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": created.CreateProperty.ID,
 			"in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
 		if updated.UpdateProperty.ShowingMode != "PRELEASE" {
 			t.Fatalf("updated %+v", updated.UpdateProperty)
@@ -325,18 +200,18 @@ func TestLeaseSyncKeepsPropertyMode(t *testing.T) {
 			MoveInDate: "2025-07-01", ResidentIDs: []string{"r-L1"}})
 		sim.PutResident(propexotest.ResidentRecord{ID: "r-L1", IntegrationID: "int-acme", PropertyID: "prop-1",
 			FirstName: "ann", LastName: "Doe", Email: "ann@example.com", LeaseIDs: []string{"L1"}})
-		if st := e.syncLeases(token); st.LeasesSynced != 1 || st.LastError != "" {
+		if st := e.SyncLeases(token); st.LeasesSynced != 1 || st.LastError != "" {
 			t.Fatalf("sync state %+v", st)
 		}
 
 		var out struct {
 			Leases struct {
 				Edges []struct {
-					Node struct{ Property gqlProperty }
+					Node struct{ Property apptest.GQLProperty }
 				}
 			}
 		}
-		e.mustGQL(token, `{ leases(first: 10) { edges { node { property { `+propertyFields+` } } } } }`, nil, &out)
+		e.mustGQL(token, `{ leases(first: 10) { edges { node { property { `+apptest.PropertyFields+` } } } } }`, nil, &out)
 		if len(out.Leases.Edges) != 1 {
 			t.Fatalf("leases after the sync: %+v", out)
 		}

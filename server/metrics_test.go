@@ -26,7 +26,7 @@ func withMetricsToken(token string) envSetup {
 // scrape reads /metrics with the metrics token.
 func (e *env) scrape() string {
 	e.t.Helper()
-	res, body := e.getWith("/metrics", map[string]string{"Authorization": "Bearer " + testMetricsToken})
+	res, body := e.GetWith("/metrics", map[string]string{"Authorization": "Bearer " + testMetricsToken})
 	if res.StatusCode != http.StatusOK {
 		e.t.Fatalf("scrape: HTTP %d %s", res.StatusCode, body)
 	}
@@ -43,10 +43,10 @@ func TestMetricsCountWhatClientsDid(t *testing.T) {
 		if r := e.gql(tok, `query Missing { node(id: "4294967296999") { id } }`, nil); len(r.Errors) == 0 {
 			t.Fatalf("expected an error: %+v", r)
 		}
-		if res, body := e.getWith("/leases", map[string]string{"Authorization": "Bearer " + tok}); res.StatusCode != http.StatusOK {
+		if res, body := e.GetWith("/leases", map[string]string{"Authorization": "Bearer " + tok}); res.StatusCode != http.StatusOK {
 			t.Fatalf("/leases: HTTP %d %s", res.StatusCode, body)
 		}
-		if res, _ := e.getWith("/leases/12345", nil); res.StatusCode != http.StatusNotFound {
+		if res, _ := e.GetWith("/leases/12345", nil); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("/leases/12345: HTTP %d", res.StatusCode)
 		}
 		out := e.scrape()
@@ -80,7 +80,7 @@ func TestMetricsCountWhatClientsDid(t *testing.T) {
 func TestMetricsRefusesStrangers(t *testing.T) {
 	forEachDBSetup(t, withMetricsToken(testMetricsToken), func(t *testing.T, e *env) {
 		for _, auth := range []string{"", "Bearer wrong-token-0123456789", "Bearer " + testMetricsToken + "x"} {
-			res, body := e.getWith("/metrics", map[string]string{"Authorization": auth})
+			res, body := e.GetWith("/metrics", map[string]string{"Authorization": auth})
 			var out struct{ Error struct{ Code string } }
 			_ = json.Unmarshal(body, &out)
 			if res.StatusCode != http.StatusUnauthorized || out.Error.Code != "UNAUTHENTICATED" || strings.Contains(string(body), "leasegraph_") {
@@ -89,7 +89,7 @@ func TestMetricsRefusesStrangers(t *testing.T) {
 		}
 	})
 	forEachDB(t, func(t *testing.T, e *env) {
-		if res, _ := e.getWith("/metrics", nil); res.StatusCode != http.StatusNotFound {
+		if res, _ := e.GetWith("/metrics", nil); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("no metrics token: HTTP %d", res.StatusCode)
 		}
 	})
@@ -137,14 +137,14 @@ func grepLines(s, prefix string) string {
 func TestMetricsCountPartnerCalls(t *testing.T) {
 	setup := func(t *testing.T, s *apptest.Settings) {
 		s.Config.MetricsToken = testMetricsToken // the app counts with its own metrics.New
-		withPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false)(t, s)
+		apptest.WithPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false)(t, s)
 	}
 	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
-		_, token := e.propexoClient("Acme")
-		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{
+		_, token := e.PropexoClient("Acme")
+		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100",
 		}}, nil)
-		if ds := e.waitJobs(1, 20*time.Second); ds[0].Status != integrationjob.StatusSUCCEEDED {
+		if ds := e.WaitJobs(1, 20*time.Second); ds[0].Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("delivery %+v", ds[0])
 		}
 		out := grepLines(e.scrape(), "leasegraph_partner_requests_total")

@@ -17,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
@@ -49,7 +48,7 @@ func TestManyInstances(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		testknobs.SkipPostgres(t)
-		runManyInstances(t, buildServer(t, t.TempDir()), postgresSchema(t))
+		runManyInstances(t, apptest.BuildServer(t, t.TempDir()), postgresSchema(t))
 	})
 }
 
@@ -109,23 +108,23 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 
 	// C starts alone, so it is elected River's leader: killing it makes the
 	// others elect a new one.
-	c := startServer(t, ctx, bin, env...)
+	c := apptest.StartServer(t, ctx, bin, env...)
 	var leader string
-	eventually(ctx, t, "C to be elected leader", func() bool {
+	apptest.Eventually(ctx, t, "C to be elected leader", func() bool {
 		return raw.QueryRowContext(ctx, "SELECT leader_id FROM river_leader").Scan(&leader) == nil
 	})
-	a := startServer(t, ctx, bin, env...)
-	b := startServer(t, ctx, bin, env...)
-	insts := []*serverProcess{a, b, c}
+	a := apptest.StartServer(t, ctx, bin, env...)
+	b := apptest.StartServer(t, ctx, bin, env...)
+	insts := []*apptest.ServerProcess{a, b, c}
 	hc := &http.Client{Timeout: 20 * time.Second} // a bound on a hung test, not an assertion
 
 	// A screening ordered on A, watched from B.
-	var created struct{ CreateEmbeddedScreeningApplication screeningApp }
-	a.gql(t, ctx, token, createEmbeddedMutation, map[string]any{"key": "screen-1", "input": embeddedInput(true, "lisa@example.com")}, &created)
+	var created struct{ CreateEmbeddedScreeningApplication apptest.ScreeningApp }
+	a.GQL(t, ctx, token, apptest.CreateEmbeddedMutation, map[string]any{"key": "screen-1", "input": apptest.EmbeddedInput(true, "lisa@example.com")}, &created)
 	app := created.CreateEmbeddedScreeningApplication
-	ws := dialWSContext(ctx, t, b.url, map[string]any{"Authorization": "Bearer " + token})
-	ws.subscribe("1", app.ID)
-	if st := ws.nextStatus(); st != "PENDING" {
+	ws := dialWSContext(ctx, t, b.URL, map[string]any{"Authorization": "Bearer " + token})
+	ws.Subscribe("1", app.ID)
+	if st := ws.NextStatus(); st != "PENDING" {
 		t.Fatalf("B's first update: %s", st)
 	}
 
@@ -139,7 +138,7 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 	// On an early Fatal, the writers stop before the test ends.
 	defer func() { cancel(); wg.Wait() }()
 
-	eventually(ctx, t, fmt.Sprintf("%d writes accepted", killAfter), func() bool { return l.accepted.Load() >= killAfter })
+	apptest.Eventually(ctx, t, fmt.Sprintf("%d writes accepted", killAfter), func() bool { return l.accepted.Load() >= killAfter })
 	// The leader is still C, and C holds a delivery: one whose create
 	// Propexo applied without answering (a hang after the write, cut by the
 	// 1 s job timeout), or one whose end River has not recorded yet (it
@@ -150,7 +149,7 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 		t.Fatalf("leader before the kill: %q %v, want C's %q", now, err, leader)
 	}
 	armed, runningOnC := 0, 0
-	eventually(ctx, t, "a delivery running on C", func() bool {
+	apptest.Eventually(ctx, t, "a delivery running on C", func() bool {
 		st := px.Stats()
 		if armed-(st.FaultsAfterWrite+st.FaultsBeforeWrite) <= 0 {
 			// Whichever instance sends the next creates gets the hangs.
@@ -169,24 +168,24 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 		return n > 0
 	})
 	l.cDead.Store(true)
-	c.kill(t)
+	c.Kill(t)
 	sentAtKill := l.next.Load()
 	l.limit.Store(sentAtKill + afterKill)
 	killedAt := time.Now()
 	var newLeader string
-	eventually(ctx, t, "a new leader", func() bool {
+	apptest.Eventually(ctx, t, "a new leader", func() bool {
 		return raw.QueryRowContext(ctx, "SELECT leader_id FROM river_leader").Scan(&newLeader) == nil && newLeader != leader
 	})
 	t.Logf("killed C with %d deliveries running (after %d writes); re-elected %s after the kill", runningOnC, sentAtKill, time.Since(killedAt).Round(100*time.Millisecond))
 
 	// A mutation on A reaches B's subscriber with C gone.
-	var cancelled struct{ CancelScreeningApplication screeningApp }
-	a.gql(t, ctx, token, `mutation($key: String!, $id: ID!) { cancelScreeningApplication(idempotencyKey: $key, id: $id) { id status } }`,
+	var cancelled struct{ CancelScreeningApplication apptest.ScreeningApp }
+	a.GQL(t, ctx, token, `mutation($key: String!, $id: ID!) { cancelScreeningApplication(idempotencyKey: $key, id: $id) { id status } }`,
 		map[string]any{"key": "cancel-1", "id": app.ID}, &cancelled)
 	if cancelled.CancelScreeningApplication.Status != "CANCELLED" {
 		t.Fatalf("cancel on A: %+v", cancelled)
 	}
-	ws.waitStatus("CANCELLED", "PENDING", "IN_PROGRESS", "CANCELLED")
+	ws.WaitStatus("CANCELLED", "PENDING", "IN_PROGRESS", "CANCELLED")
 
 	wg.Wait()
 	if t.Failed() {
@@ -210,8 +209,8 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 			Edges      []struct{ Node prospect }
 		}
 	}
-	eventually(ctx, t, "every delivery to succeed", func() bool {
-		a.gql(t, ctx, token, `{ prospects(first: 500) { totalCount edges { node { id email1 propexoProspectID
+	apptest.Eventually(ctx, t, "every delivery to succeed", func() bool {
+		a.GQL(t, ctx, token, `{ prospects(first: 500) { totalCount edges { node { id email1 propexoProspectID
 			integrationJobs { edges { node { status } } } } } } }`, nil, &got)
 		for _, e := range got.Prospects.Edges {
 			if js := e.Node.IntegrationJobs.Edges; len(js) != 1 || js[0].Node.Status != "SUCCEEDED" {
@@ -280,7 +279,7 @@ func checkRefresher(t *testing.T, ctx context.Context, raw *sql.DB, newLeader st
 		by                   string
 	}
 	var runs []run
-	eventually(ctx, t, "refreshes scheduled by the new leader", func() bool {
+	apptest.Eventually(ctx, t, "refreshes scheduled by the new leader", func() bool {
 		rows, err := raw.QueryContext(ctx, `SELECT scheduled_at, attempted_at, finalized_at, coalesce(array_to_string(attempted_by, ','), '')
 			FROM river_job WHERE kind = 'refresh_stale_screenings' ORDER BY scheduled_at`)
 		if err != nil {
@@ -336,8 +335,8 @@ type multiLoad struct {
 	ctx   context.Context
 	hc    *http.Client
 	token string
-	insts []*serverProcess // C last
-	cDead atomic.Bool      // set just before C is killed
+	insts []*apptest.ServerProcess // C last
+	cDead atomic.Bool              // set just before C is killed
 
 	next, limit, accepted, retried, replays, reads atomic.Int64
 
@@ -352,9 +351,9 @@ func (l *multiLoad) keys() map[string]string {
 }
 
 // post sends one GraphQL request; err is a failed connection (no answer).
-func (l *multiLoad) post(p *serverProcess, query string, vars map[string]any) (gqlResponse, error) {
+func (l *multiLoad) post(p *apptest.ServerProcess, query string, vars map[string]any) (gqlResponse, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequestWithContext(l.ctx, http.MethodPost, p.url+"/graphql", bytes.NewReader(body))
+	req, _ := http.NewRequestWithContext(l.ctx, http.MethodPost, p.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+l.token)
 	res, err := l.hc.Do(req)
@@ -375,7 +374,7 @@ func (l *multiLoad) post(p *serverProcess, query string, vars map[string]any) (g
 
 // expected reports a failure the load may expect: a connection to C once it
 // is being killed.
-func (l *multiLoad) expected(p *serverProcess, err error) bool {
+func (l *multiLoad) expected(p *apptest.ServerProcess, err error) bool {
 	return err != nil && p == l.insts[2] && l.cDead.Load() && !strings.Contains(err.Error(), "not JSON")
 }
 
@@ -394,7 +393,7 @@ func (l *multiLoad) run(g int) {
 			case l.ctx.Err() != nil:
 				return
 			case err != nil || r.Status != http.StatusOK || len(r.Errors) > 0:
-				l.t.Errorf("read on %s: %v HTTP %d %+v", p.url, err, r.Status, r.Errors)
+				l.t.Errorf("read on %s: %v HTTP %d %+v", p.URL, err, r.Status, r.Errors)
 				return
 			default:
 				l.reads.Add(1)
@@ -433,7 +432,7 @@ func (l *multiLoad) write(start int, key string) (string, bool) {
 	var last string
 	for attempt := 0; attempt < 50 && l.ctx.Err() == nil; attempt++ {
 		p := l.insts[(start+attempt)%len(l.insts)]
-		r, err := l.post(p, createProspect, vars)
+		r, err := l.post(p, apptest.CreateProspect, vars)
 		if l.expected(p, err) {
 			l.retried.Add(1)
 			continue
@@ -442,7 +441,7 @@ func (l *multiLoad) write(start int, key string) (string, bool) {
 			return "", false
 		}
 		if err != nil || r.Status != http.StatusOK {
-			l.t.Errorf("write %s on %s: %v HTTP %d %+v", key, p.url, err, r.Status, r.Errors)
+			l.t.Errorf("write %s on %s: %v HTTP %d %+v", key, p.URL, err, r.Status, r.Errors)
 			return "", false
 		}
 		if len(r.Errors) > 0 {
@@ -457,10 +456,10 @@ func (l *multiLoad) write(start int, key string) (string, bool) {
 				}
 				continue
 			}
-			l.t.Errorf("write %s on %s: %+v", key, p.url, r.Errors)
+			l.t.Errorf("write %s on %s: %+v", key, p.URL, r.Errors)
 			return "", false
 		}
-		var out createdProspect
+		var out apptest.CreatedProspect
 		if err := json.Unmarshal(r.Data, &out); err != nil || out.CreateProspect.ID == "" {
 			l.t.Errorf("write %s: %s", key, r.Data)
 			return "", false
@@ -471,20 +470,13 @@ func (l *multiLoad) write(start int, key string) (string, bool) {
 	return "", false
 }
 
-// dialWSContext is dialWS whose reads last as long as ctx (dialWS's last
-// 20 s, less than this test's kill and re-election take).
-func dialWSContext(ctx context.Context, t *testing.T, srvURL string, payload any) *wsClient {
+// dialWSContext is apptest.DialWSContext without headers, which must be
+// accepted: its reads last as long as ctx (DialWS's last 20 s, less than
+// this test's kill and re-election take).
+func dialWSContext(ctx context.Context, t *testing.T, srvURL string, payload any) *apptest.WSClient {
 	t.Helper()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srvURL, "http")+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
-	c := &wsClient{t: t, conn: conn, ctx: ctx}
-	p, _ := json.Marshal(payload)
-	c.send(wsMessage{Type: "connection_init", Payload: p})
-	if m := c.read(); m.Type != "connection_ack" {
+	c, m := apptest.DialWSContext(ctx, t, srvURL, nil, payload)
+	if m.Type != "connection_ack" {
 		t.Fatalf("websocket on %s: %s %s", srvURL, m.Type, m.Payload)
 	}
 	return c

@@ -4,31 +4,15 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
-
-// getWith sends GET path with the headers and returns the answer and its body.
-func (e *env) getWith(path string, header map[string]string) (*http.Response, []byte) {
-	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res, body
-}
 
 var generatedID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
@@ -74,7 +58,7 @@ func TestRequestIDEchoedInErrorsAndLogs(t *testing.T) {
 		}
 
 		for _, sent := range []string{"", "has space", "quote\"d", strings.Repeat("x", 65)} {
-			res, body := e.getWith("/leases", map[string]string{"X-Request-Id": sent})
+			res, body := e.GetWith("/leases", map[string]string{"X-Request-Id": sent})
 			id := res.Header.Get("X-Request-Id")
 			if res.StatusCode != http.StatusUnauthorized || !generatedID.MatchString(id) {
 				t.Fatalf("sent %q: HTTP %d, X-Request-Id %q", sent, res.StatusCode, id)
@@ -100,7 +84,7 @@ func TestReadyz(t *testing.T) {
 			Error  struct{ Code, Message string }
 		}
 		ready := func() (int, answer) {
-			res, body := e.getWith("/readyz", nil)
+			res, body := e.GetWith("/readyz", nil)
 			var a answer
 			if err := json.Unmarshal(body, &a); err != nil {
 				t.Fatalf("not JSON (HTTP %d): %s", res.StatusCode, body)
@@ -134,8 +118,8 @@ func TestReadyz(t *testing.T) {
 // TestReadyzWorkersDown: a process that should work Propexo deliveries but
 // whose workers do not run is not ready, though its database is.
 func TestReadyzWorkersDown(t *testing.T) {
-	forEachDBSetup(t, withPropexo(propexotest.Options{}, true), func(t *testing.T, e *env) {
-		res, body := e.getWith("/readyz", nil)
+	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{}, true), func(t *testing.T, e *env) {
+		res, body := e.GetWith("/readyz", nil)
 		var a struct {
 			Checks map[string]string
 			Error  struct{ Code, Message string }

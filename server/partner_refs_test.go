@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -24,7 +22,7 @@ const setPartnerRefs = `mutation($id: ID!, $in: ClientPartnerReferencesInput!) {
 func (e *env) partnerRefs(id int) (smartmove, propexo string) {
 	e.t.Helper()
 	var s, p sql.NullString
-	if err := e.rawDB().DB().QueryRow(`SELECT smartmove_reference, propexo_integration_id FROM companies WHERE id = `+itoa(id)).Scan(&s, &p); err != nil {
+	if err := e.RawDB().DB().QueryRow(`SELECT smartmove_reference, propexo_integration_id FROM companies WHERE id = `+apptest.Itoa(id)).Scan(&s, &p); err != nil {
 		e.t.Fatal(err)
 	}
 	str := func(v sql.NullString) string {
@@ -44,7 +42,7 @@ func TestPartnerReferences(t *testing.T) {
 		platform := e.token(0, viewer.ScopeAdmin)
 		set := func(token string, id int, in map[string]any) gqlResponse {
 			t.Helper()
-			return e.gql(token, setPartnerRefs, map[string]any{"id": itoa(id), "in": in})
+			return e.gql(token, setPartnerRefs, map[string]any{"id": apptest.Itoa(id), "in": in})
 		}
 
 		// A platform admin sets them; values are trimmed.
@@ -71,7 +69,7 @@ func TestPartnerReferences(t *testing.T) {
 			if strings.Contains(name, "clearing") {
 				in = map[string]any{"smartmoveReference": ""}
 			}
-			auth := e.authStatements(c.token)
+			auth := e.AuthStatements(c.token)
 			before := e.queries.n.Load()
 			r := set(c.token, c.id, in)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" || string(r.Data) != "null" {
@@ -151,13 +149,13 @@ func TestPartnerReferences(t *testing.T) {
 		// meet the unique index instead), never an internal error.
 		ids := make([]int, 8)
 		for i := range ids {
-			ids[i], _ = e.newClient("racer" + itoa(i))
+			ids[i], _ = e.newClient("racer" + apptest.Itoa(i))
 		}
 		results := make(chan gqlResponse, len(ids))
 		for _, id := range ids {
 			go func() {
-				body := map[string]any{"id": itoa(id), "in": map[string]any{"propexoIntegrationId": "contested"}}
-				results <- e.gqlNoFatal(platform, setPartnerRefs, body)
+				body := map[string]any{"id": apptest.Itoa(id), "in": map[string]any{"propexoIntegrationId": "contested"}}
+				results <- e.GQLNoFatal(platform, setPartnerRefs, body)
 			}()
 		}
 		won := 0
@@ -177,27 +175,8 @@ func TestPartnerReferences(t *testing.T) {
 		if r := set(platform, c.ID+1000, map[string]any{"smartmoveReference": "x"}); len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 			t.Fatalf("unknown client: %+v", r.Errors)
 		}
-		e.noInternalErrors()
+		e.NoInternalErrors()
 	})
-}
-
-// gqlNoFatal is gql for another goroutine: a failure to connect is an
-// error response rather than a t.Fatal.
-func (e *env) gqlNoFatal(token, query string, vars map[string]any) gqlResponse {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return gqlResponse{Errors: []gqlError{{Message: err.Error()}}}
-	}
-	defer res.Body.Close()
-	out := gqlResponse{Status: res.StatusCode}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		out.Errors = append(out.Errors, gqlError{Message: "not JSON: " + err.Error()})
-	}
-	return out
 }
 
 func toStrings(v any) []string {
@@ -247,7 +226,7 @@ var undoAfterPartnerRefs = []string{
 func TestPartnerReferencesUpgrade(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		db := e.rawDB().DB()
+		db := e.RawDB().DB()
 		exec := func(q string) {
 			t.Helper()
 			if _, err := db.Exec(q); err != nil {
@@ -268,7 +247,7 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 		}
 		reopen := func() error {
 			t.Helper()
-			_, err := database.Client(ctx, e.rawDB())
+			_, err := database.Client(ctx, e.RawDB())
 			return err
 		}
 		a, _ := e.newClient("A")
@@ -277,7 +256,7 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 
 		asBefore()
 		exec(`UPDATE companies SET smartmove_reference = '', propexo_integration_id = ''`)
-		exec(`UPDATE companies SET smartmove_reference = 'ref-c' WHERE id = ` + itoa(c))
+		exec(`UPDATE companies SET smartmove_reference = 'ref-c' WHERE id = ` + apptest.Itoa(c))
 		if err := reopen(); err != nil {
 			t.Fatalf("an old database with blank references does not start: %v", err)
 		}
@@ -291,13 +270,13 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 		}
 
 		asBefore()
-		exec(`UPDATE companies SET propexo_integration_id = 'shared' WHERE id IN (` + itoa(a) + `, ` + itoa(c) + `)`)
+		exec(`UPDATE companies SET propexo_integration_id = 'shared' WHERE id IN (` + apptest.Itoa(a) + `, ` + apptest.Itoa(c) + `)`)
 		err := reopen()
-		if err == nil || !strings.Contains(err.Error(), `propexo_integration_id "shared": clients `+itoa(a)+` `+itoa(c)) {
+		if err == nil || !strings.Contains(err.Error(), `propexo_integration_id "shared": clients `+apptest.Itoa(a)+` `+apptest.Itoa(c)) {
 			t.Fatalf("a shared reference: %v", err)
 		}
 		t.Logf("start refused: %v", err)
-		exec(`UPDATE companies SET propexo_integration_id = NULL WHERE id = ` + itoa(a))
+		exec(`UPDATE companies SET propexo_integration_id = NULL WHERE id = ` + apptest.Itoa(a))
 		if err := reopen(); err != nil {
 			t.Fatalf("after the operator cleared it: %v", err)
 		}

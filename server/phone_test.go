@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/apperr"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // One phone rule (types/phone) on every route that takes a number: the
@@ -25,7 +26,7 @@ func TestPhoneRuleIsOne(t *testing.T) {
 			{"555-1234", ""},
 			{"000-000-0000", ""},
 		} {
-			_, token := e.arrangeRegistrationClient("Client" + string(rune('A'+i)))
+			_, token := e.ArrangeRegistrationClient("Client" + string(rune('A'+i)))
 
 			r := e.gql(token, `mutation($in: CreateProspectInput!) { createProspect(input: $in) { phone1 } }`,
 				map[string]any{"in": map[string]any{"firstName": "Ada", "phone1": c.in}})
@@ -38,8 +39,8 @@ func TestPhoneRuleIsOne(t *testing.T) {
 				t.Fatalf("createProspect %q: %s %+v, want %s", c.in, r.Data, r.Errors, c.want)
 			}
 
-			var reg registerResult
-			e.mustGQL(token, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": c.in}}, &reg)
+			var reg apptest.RegisterResult
+			e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": c.in}}, &reg)
 			got := reg.RegisterProspect
 			if c.want == "" {
 				if got.Status != "incomplete" || got.Message != "The mobile phone number is not valid: enter a 10-digit US number, or + and the country code." {

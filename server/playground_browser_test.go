@@ -26,7 +26,7 @@ import (
 // the docs explorer lists `leases`, and a subscription opens the
 // websocket, authenticated by the token (connection_ack).
 func TestPlayground(t *testing.T) {
-	browser := startBrowser(t)
+	browser := apptest.StartBrowser(t)
 	const token = "lg_fixed_demo_token_for_playground"
 	withDemo := func(t *testing.T, s *apptest.Settings) {
 		// Not closed: the client is over the test's own pool.

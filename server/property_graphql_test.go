@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/properties"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -17,19 +18,10 @@ import (
 // tag, each scoped to the caller's client; the showing mode set here
 // decides the next registration and survives lease imports.
 
-const propertyFields = `id tag name showingMode address { street apt city state zip }`
-
 const (
-	createPropertyMutation   = `mutation($in: CreatePropertyInput!) { createProperty(input: $in) { ` + propertyFields + ` } }`
-	updatePropertyMutation   = `mutation($id: ID!, $in: UpdatePropertyInput!) { updateProperty(id: $id, input: $in) { ` + propertyFields + ` } }`
 	upsertPropertiesMutation = `mutation($in: [UpsertPropertyInput!]!) { upsertProperties(input: $in) { created updated properties { ` +
-		propertyFields + ` } } }`
+		apptest.PropertyFields + ` } } }`
 )
-
-type gqlProperty struct {
-	ID, Tag, Name, ShowingMode string
-	Address                    *struct{ Street, Apt, City, State, Zip string }
-}
 
 // propertiesOf lists a client's properties as stored, "tag name mode" each,
 // sorted.
@@ -83,32 +75,32 @@ func TestPropertyMutations(t *testing.T) {
 		b, tokenB := e.newClient("B")
 		readA := e.token(a, viewer.ScopeRead)
 
-		var created struct{ CreateProperty gqlProperty }
-		e.mustGQL(tokenA, createPropertyMutation, map[string]any{"in": map[string]any{
+		var created struct{ CreateProperty apptest.GQLProperty }
+		e.mustGQL(tokenA, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{
 			"tag": " P-1 ", "name": "Tower One", "address": map[string]any{"street": "1 Main St", "city": "Austin", "state": "TX", "zip": "78701"},
 		}}, &created)
 		p := created.CreateProperty
 		if p.Tag != "P-1" || p.Name != "Tower One" || p.ShowingMode != "SELF_SHOWING" || p.Address == nil || p.Address.City != "Austin" {
 			t.Fatalf("created %+v", p)
 		}
-		var bProp struct{ CreateProperty gqlProperty }
-		e.mustGQL(tokenB, createPropertyMutation, map[string]any{"in": map[string]any{"tag": "P-1", "showingMode": "PRELEASE"}}, &bProp)
+		var bProp struct{ CreateProperty apptest.GQLProperty }
+		e.mustGQL(tokenB, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "P-1", "showingMode": "PRELEASE"}}, &bProp)
 
-		var updated struct{ UpdateProperty gqlProperty }
-		e.mustGQL(tokenA, updatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{
+		var updated struct{ UpdateProperty apptest.GQLProperty }
+		e.mustGQL(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{
 			"tag": "P-1A", "name": "Tower One East", "showingMode": "INACTIVE", "clearAddress": true}}, &updated)
 		if u := updated.UpdateProperty; u.ID != p.ID || u.Tag != "P-1A" || u.Name != "Tower One East" || u.ShowingMode != "INACTIVE" || u.Address != nil {
 			t.Fatalf("updated %+v", u)
 		}
 		// Omitted fields are unchanged.
-		e.mustGQL(tokenA, updatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
+		e.mustGQL(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
 		if u := updated.UpdateProperty; u.Tag != "P-1A" || u.Name != "Tower One East" || u.ShowingMode != "PRELEASE" {
 			t.Fatalf("partial update %+v", u)
 		}
 
 		t.Run("another client's property is invisible and unwritable", func(t *testing.T) {
 			before := propertiesOf(t, e, b)
-			r := e.gql(tokenA, updatePropertyMutation, map[string]any{"id": bProp.CreateProperty.ID, "in": map[string]any{"showingMode": "INACTIVE"}})
+			r := e.gql(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": bProp.CreateProperty.ID, "in": map[string]any{"showingMode": "INACTIVE"}})
 			wantError(t, r, "NOT_FOUND")
 			if strings.Contains(r.Errors[0].Message, "B") {
 				t.Errorf("the error names the other client: %s", r.Errors[0].Message)
@@ -129,7 +121,9 @@ func TestPropertyMutations(t *testing.T) {
 			}
 			// And A's list holds only A's.
 			var list struct {
-				Properties struct{ Edges []struct{ Node gqlProperty } }
+				Properties struct {
+					Edges []struct{ Node apptest.GQLProperty }
+				}
 			}
 			e.mustGQL(tokenA, `{ properties { edges { node { id tag } } } }`, nil, &list)
 			for _, ed := range list.Properties.Edges {
@@ -146,8 +140,8 @@ func TestPropertyMutations(t *testing.T) {
 
 		t.Run("a read token is refused", func(t *testing.T) {
 			before := propertiesOf(t, e, a)
-			wantError(t, e.gql(readA, createPropertyMutation, map[string]any{"in": map[string]any{"tag": "R-1"}}), "FORBIDDEN")
-			wantError(t, e.gql(readA, updatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "INACTIVE"}}), "FORBIDDEN")
+			wantError(t, e.gql(readA, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "R-1"}}), "FORBIDDEN")
+			wantError(t, e.gql(readA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "INACTIVE"}}), "FORBIDDEN")
 			wantError(t, e.gql(readA, upsertPropertiesMutation, map[string]any{"in": []any{map[string]any{"tag": "R-2"}}}), "FORBIDDEN")
 			if after := propertiesOf(t, e, a); !slices.Equal(after, before) {
 				t.Errorf("properties %v, then %v", before, after)
@@ -162,15 +156,15 @@ func TestPropertyMutations(t *testing.T) {
 				code        string
 				field       []string
 			}{
-				{"empty tag", createPropertyMutation, map[string]any{"in": map[string]any{"tag": "  "}}, "BAD_USER_INPUT", []string{"input", "tag"}},
-				{"long tag", createPropertyMutation, map[string]any{"in": map[string]any{"tag": strings.Repeat("t", 101)}}, "BAD_USER_INPUT", []string{"input", "tag"}},
-				{"long name", createPropertyMutation, map[string]any{"in": map[string]any{"tag": "N-1", "name": strings.Repeat("n", 201)}}, "BAD_USER_INPUT", []string{"input", "name"}},
-				{"long city", createPropertyMutation, map[string]any{"in": map[string]any{"tag": "N-2", "address": map[string]any{"city": strings.Repeat("c", 201)}}}, "BAD_USER_INPUT", []string{"input", "address", "city"}},
-				{"unknown mode", createPropertyMutation, map[string]any{"in": map[string]any{"tag": "N-3", "showingMode": "OPEN_HOUSE"}}, "BAD_USER_INPUT", []string{"in", "showingMode"}}, // gqlgen's check of the variable
-				{"tag taken", createPropertyMutation, map[string]any{"in": map[string]any{"tag": "P-1A"}}, "CONFLICT", []string{"input", "tag"}},
-				{"renamed onto a taken tag", updatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"tag": "P-1"}}, "CONFLICT", []string{"input", "tag"}},
-				{"address and clearAddress", updatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"address": map[string]any{"city": "X"}, "clearAddress": true}}, "BAD_USER_INPUT", []string{"input", "clearAddress"}},
-				{"unknown id", updatePropertyMutation, map[string]any{"id": "999999", "in": map[string]any{"name": "X"}}, "NOT_FOUND", nil},
+				{"empty tag", apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "  "}}, "BAD_USER_INPUT", []string{"input", "tag"}},
+				{"long tag", apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": strings.Repeat("t", 101)}}, "BAD_USER_INPUT", []string{"input", "tag"}},
+				{"long name", apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "N-1", "name": strings.Repeat("n", 201)}}, "BAD_USER_INPUT", []string{"input", "name"}},
+				{"long city", apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "N-2", "address": map[string]any{"city": strings.Repeat("c", 201)}}}, "BAD_USER_INPUT", []string{"input", "address", "city"}},
+				{"unknown mode", apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "N-3", "showingMode": "OPEN_HOUSE"}}, "BAD_USER_INPUT", []string{"in", "showingMode"}}, // gqlgen's check of the variable
+				{"tag taken", apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "P-1A"}}, "CONFLICT", []string{"input", "tag"}},
+				{"renamed onto a taken tag", apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"tag": "P-1"}}, "CONFLICT", []string{"input", "tag"}},
+				{"address and clearAddress", apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"address": map[string]any{"city": "X"}, "clearAddress": true}}, "BAD_USER_INPUT", []string{"input", "clearAddress"}},
+				{"unknown id", apptest.UpdatePropertyMutation, map[string]any{"id": "999999", "in": map[string]any{"name": "X"}}, "NOT_FOUND", nil},
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
@@ -186,7 +180,7 @@ func TestPropertyMutations(t *testing.T) {
 			var up struct {
 				UpsertProperties struct {
 					Created, Updated int
-					Properties       []gqlProperty
+					Properties       []apptest.GQLProperty
 				}
 			}
 			e.mustGQL(tokenA, upsertPropertiesMutation, map[string]any{"in": []any{
@@ -262,21 +256,21 @@ func tooMany() []any {
 func TestPropertyModeDecidesRegistration(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.newClient("A")
-		var created struct{ CreateProperty gqlProperty }
-		e.mustGQL(token, createPropertyMutation, map[string]any{"in": map[string]any{"tag": "HOUSE-9", "name": "Nine Elms"}}, &created)
+		var created struct{ CreateProperty apptest.GQLProperty }
+		e.mustGQL(token, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "HOUSE-9", "name": "Nine Elms"}}, &created)
 		id := created.CreateProperty.ID
 
 		register := func(phone string) string {
 			t.Helper()
-			var out registerResult
-			e.mustGQL(token, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "HOUSE-9", "mobilePhone": phone}}, &out)
+			var out apptest.RegisterResult
+			e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "HOUSE-9", "mobilePhone": phone}}, &out)
 			return out.RegisterProspect.Status
 		}
 		if s := register("512-555-0181"); s != "invited" {
 			t.Fatalf("SELF_SHOWING: %s", s)
 		}
-		var updated struct{ UpdateProperty gqlProperty }
-		e.mustGQL(token, updatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
+		var updated struct{ UpdateProperty apptest.GQLProperty }
+		e.mustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
 		if s := register("512-555-0182"); s != "prelease" {
 			t.Fatalf("after the change to PRELEASE: %s", s)
 		}
@@ -284,16 +278,18 @@ func TestPropertyModeDecidesRegistration(t *testing.T) {
 		// A lease import mentions the property, with a name of its own.
 		feed := `[{"id": "L-9", "property_id": "HOUSE-9", "property_name": "Nine Elms (feed)", "status": "approved", "lease_start_date": "2025-01-01"},
 			{"id": "L-10", "property_id": "HOUSE-10", "property_name": "Ten Elms", "status": "approved", "lease_start_date": "2025-01-01"}]`
-		var imp importResult
-		e.mustGQL(token, importMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &imp)
+		var imp apptest.ImportResult
+		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &imp)
 		if r := imp.ImportLeases; !r.Applied || r.PropertiesCreated != 1 {
 			t.Fatalf("import: %+v", r)
 		}
 		var list struct {
-			Properties struct{ Edges []struct{ Node gqlProperty } }
+			Properties struct {
+				Edges []struct{ Node apptest.GQLProperty }
+			}
 		}
-		e.mustGQL(token, `{ properties(orderBy: {field: TAG}) { edges { node { `+propertyFields+` } } } }`, nil, &list)
-		got := map[string]gqlProperty{}
+		e.mustGQL(token, `{ properties(orderBy: {field: TAG}) { edges { node { `+apptest.PropertyFields+` } } } }`, nil, &list)
+		got := map[string]apptest.GQLProperty{}
 		for _, ed := range list.Properties.Edges {
 			got[ed.Node.Tag] = ed.Node
 		}
@@ -307,7 +303,7 @@ func TestPropertyModeDecidesRegistration(t *testing.T) {
 		if s := register("512-555-0183"); s != "prelease" {
 			t.Fatalf("after the import: %s", s)
 		}
-		e.mustGQL(token, updatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "INACTIVE"}}, &updated)
+		e.mustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "INACTIVE"}}, &updated)
 		if s := register("512-555-0184"); s != "incomplete" {
 			t.Fatalf("after the change to INACTIVE: %s", s)
 		}

@@ -5,64 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/leasegraph/leasegraph/config"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 )
-
-// reroute sends requests for testPublicURL to the test server, as a proxy
-// in front of it would; until target is set it refuses them.
-type reroute struct {
-	mu     sync.Mutex
-	target string
-}
-
-func (r *reroute) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	target := r.target
-	r.mu.Unlock()
-	u, err := url.Parse(target)
-	if err != nil || target == "" {
-		return nil, &url.Error{Op: "Post", URL: req.URL.String(), Err: io.ErrUnexpectedEOF}
-	}
-	req = req.Clone(req.Context())
-	req.URL.Scheme, req.URL.Host, req.Host = u.Scheme, u.Host, ""
-	return http.DefaultTransport.RoundTrip(req)
-}
-
-// hooksTo points the simulator's deliveries at e.
-func (s *syncSetup) hooksTo(e *env) {
-	s.route.mu.Lock()
-	s.route.target = e.srv.URL
-	s.route.mu.Unlock()
-}
-
-// countJobs counts River jobs of kind.
-func (s *syncSetup) countJobs(t *testing.T, kind string) int {
-	t.Helper()
-	var n int
-	if err := s.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = '` + kind + `'`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// until polls cond until it holds, failing after 10 s.
-func until(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal(what)
-		}
-	}
-}
 
 // A lease sync registers the client's webhook at Propexo (its own URL and
 // derived secret, active, DATA_NEW and DATA_UPDATE), and repairs it when it
@@ -70,22 +21,21 @@ func until(t *testing.T, what string, cond func() bool) {
 // signed deliveries: a lease's, a resident's (re-fetched through its
 // lease), a lease transfer's.
 func TestPropexoWebhookRegistersAndReceives(t *testing.T) {
-	var sims sync.Map
-	forEachDBSetup(t, withLeaseSyncHooks(&sims, &config.RateLimits{AuthFailures: 100}), func(t *testing.T, e *env) {
-		set := setupOf(&sims, t)
-		sim := set.sim
-		set.hooksTo(e)
-		id, token := e.propexoClient("acme")
+	forEachDBSetup(t, apptest.WithLeaseSyncHooks(&config.RateLimits{AuthFailures: 100}), func(t *testing.T, e *env) {
+		set := apptest.LeaseSync(t, e.Env)
+		sim := set.Sim
+		set.HooksTo(e.Env)
+		id, token := e.PropexoClient("acme")
 		lease := propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
 			Status: "Future", StatusRaw: "Future", StartDate: "2025-01-01", ResidentIDs: []string{"r1"}}
 		resident := propexotest.ResidentRecord{ID: "r1", IntegrationID: "int-acme", PropertyID: "prop-1",
 			FirstName: "ann", LastName: "Doe", Email: "ann@example.com", LeaseIDs: []string{"L1"}}
 		sim.PutLease(lease)
 		sim.PutResident(resident)
-		e.syncLeases(token)
+		e.SyncLeases(token)
 
-		wantURL := testPublicURL + "/webhooks/propexo/" + strconv.Itoa(id)
-		wantSecret := propexosync.WebhookSecret([]byte(webhookSecret), id)
+		wantURL := apptest.TestPublicURL + "/webhooks/propexo/" + strconv.Itoa(id)
+		wantSecret := propexosync.WebhookSecret([]byte(apptest.WebhookSecret), id)
 		registered := func() (propexotest.RegisteredWebhook, bool) {
 			hooks := sim.Webhooks()
 			if len(hooks) != 1 {
@@ -94,8 +44,8 @@ func TestPropexoWebhookRegistersAndReceives(t *testing.T) {
 			h := hooks[0]
 			return h, h.URL == wantURL && h.Secret == wantSecret && h.Active && slices.Equal(h.Triggers, []string{"DATA_UPDATE", "DATA_NEW"})
 		}
-		until(t, "the sync registered no webhook with the client's URL and secret", func() bool { _, ok := registered(); return ok })
-		if wantSecret == webhookSecret || len(wantSecret) < 10 {
+		apptest.Until(t, "the sync registered no webhook with the client's URL and secret", func() bool { _, ok := registered(); return ok })
+		if wantSecret == apptest.WebhookSecret || len(wantSecret) < 10 {
 			t.Fatalf("the registered secret is the master key or too short")
 		}
 
@@ -104,27 +54,27 @@ func TestPropexoWebhookRegistersAndReceives(t *testing.T) {
 		// day: forgetting the last one stands for the day passing.
 		h, _ := registered()
 		put(t, sim, h.ID, `{"secret":"someone-elses-secret","active":false}`)
-		until(t, "the registration job never completed", func() bool {
+		apptest.Until(t, "the registration job never completed", func() bool {
 			var n int
-			_ = set.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'ensure_propexo_webhook' AND state = 'completed'`).Scan(&n)
+			_ = set.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'ensure_propexo_webhook' AND state = 'completed'`).Scan(&n)
 			return n == 1
 		})
-		if _, err := set.db.Exec(`DELETE FROM river_job WHERE kind = 'ensure_propexo_webhook' AND state = 'completed'`); err != nil {
+		if _, err := set.DB.Exec(`DELETE FROM river_job WHERE kind = 'ensure_propexo_webhook' AND state = 'completed'`); err != nil {
 			t.Fatal(err)
 		}
-		e.syncLeases(token)
-		until(t, "the changed webhook was not repaired", func() bool { _, ok := registered(); return ok })
+		e.SyncLeases(token)
+		apptest.Until(t, "the changed webhook was not repaired", func() bool { _, ok := registered(); return ok })
 
 		// The periodic sync (run on start) would bring changes too: from
 		// here on, only deliveries do.
-		until(t, "the periodic sync never ran", func() bool {
+		apptest.Until(t, "the periodic sync never ran", func() bool {
 			var done, busy int
-			_ = set.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'sync_all_leases' AND state = 'completed'`).Scan(&done)
-			_ = set.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind IN ('sync_all_leases', 'sync_leases') AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&busy)
+			_ = set.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'sync_all_leases' AND state = 'completed'`).Scan(&done)
+			_ = set.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind IN ('sync_all_leases', 'sync_leases') AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&busy)
 			return done > 0 && busy == 0
 		})
 		first := func() map[string]any {
-			p := e.leasesPage(token, "")
+			p := e.LeasesPage(token, "")
 			if len(p.Data) != 1 {
 				t.Fatalf("/leases: %d leases", len(p.Data))
 			}
@@ -132,12 +82,12 @@ func TestPropexoWebhookRegistersAndReceives(t *testing.T) {
 		}
 		lease.Status, lease.StatusRaw = "Notice", "Notice"
 		sim.PutLease(lease)
-		until(t, "a lease changed at Propexo was not re-fetched", func() bool { return first()["status"] == "Notice" })
+		apptest.Until(t, "a lease changed at Propexo was not re-fetched", func() bool { return first()["status"] == "Notice" })
 
 		gets := sim.LeaseGets()
 		resident.FirstName = "anne"
 		sim.PutResident(resident)
-		until(t, "a resident changed at Propexo was not re-fetched", func() bool {
+		apptest.Until(t, "a resident changed at Propexo was not re-fetched", func() bool {
 			ts, _ := first()["tenants"].([]any)
 			return len(ts) == 1 && ts[0].(map[string]any)["first_name"] == "anne"
 		})
@@ -147,11 +97,11 @@ func TestPropexoWebhookRegistersAndReceives(t *testing.T) {
 
 		sim.PutLease(propexotest.LeaseRecord{ID: "L2", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
 			Status: "Future", StatusRaw: "Future", StartDate: "2025-09-01", ResidentIDs: []string{"r1"}})
-		until(t, "a new lease was not fetched", func() bool { return len(e.leasesPage(token, "").Data) == 2 })
+		apptest.Until(t, "a new lease was not fetched", func() bool { return len(e.LeasesPage(token, "").Data) == 2 })
 		sim.PutTransfer(propexotest.TransferRecord{ID: "T1", IntegrationID: "int-acme", PropertyID: "prop-1", ResidentID: "r1",
 			LeaseIDPrevious: "L1", LeaseIDNext: "L2", EffectiveDate: "2025-08-31"})
-		until(t, "a lease transfer did not move the lease left out", func() bool {
-			for _, l := range e.leasesPage(token, "").Data {
+		apptest.Until(t, "a lease transfer did not move the lease left out", func() bool {
+			for _, l := range e.LeasesPage(token, "").Data {
 				if l["move_out_date"] == "2025-08-31" {
 					return true
 				}
@@ -184,12 +134,11 @@ func put(t *testing.T, sim *propexotest.Sim, id, body string) {
 // rate limited (429) like guessing a token; another address is not. One
 // event delivered twice queues one job, even when the first has ended.
 func TestPropexoWebhookForgery(t *testing.T) {
-	var sims sync.Map
-	forEachDBSetup(t, withLeaseSyncHooks(&sims, &config.RateLimits{AuthFailures: 5}), func(t *testing.T, e *env) {
-		set := setupOf(&sims, t)
-		a, _ := e.propexoClient("acme")
-		b, _ := e.propexoClient("beta")
-		key := []byte(webhookSecret)
+	forEachDBSetup(t, apptest.WithLeaseSyncHooks(&config.RateLimits{AuthFailures: 5}), func(t *testing.T, e *env) {
+		set := apptest.LeaseSync(t, e.Env)
+		a, _ := e.PropexoClient("acme")
+		b, _ := e.PropexoClient("beta")
+		key := []byte(apptest.WebhookSecret)
 		path := "/webhooks/propexo/" + strconv.Itoa(a)
 		body, _ := json.Marshal(propexotest.Webhook{EventID: "evt-9", Trigger: "DATA_UPDATE", Model: "leases", IntegrationID: "int-acme", RecordID: "L1"})
 		good := propexotest.Sign(propexosync.WebhookSecret(key, a), body)
@@ -202,45 +151,45 @@ func TestPropexoWebhookForgery(t *testing.T) {
 			{"another client's secret", path, propexotest.Sign(propexosync.WebhookSecret(key, b), body), body},
 			{"no signature", path, "", body},
 			{"body altered", path, good, altered},
-			{"the master key", path, propexotest.Sign(webhookSecret, body), body},
+			{"the master key", path, propexotest.Sign(apptest.WebhookSecret, body), body},
 			{"no such client id", "/webhooks/propexo/0" + strconv.Itoa(a), good, body},
 		} {
 			r := postHook(t, e, c.path, c.sig, attacker, c.body)
-			if r.status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" {
-				t.Fatalf("%s: HTTP %d %s; want 401 UNAUTHENTICATED", c.name, r.status, r.body)
+			if r.Status != http.StatusUnauthorized || r.ErrorCode() != "UNAUTHENTICATED" {
+				t.Fatalf("%s: HTTP %d %s; want 401 UNAUTHENTICATED", c.name, r.Status, r.Body)
 			}
 		}
-		if n := set.countJobs(t, "refresh_propexo_record"); n != 0 {
+		if n := set.CountJobs(t, "refresh_propexo_record"); n != 0 {
 			t.Fatalf("forged deliveries queued %d jobs", n)
 		}
 		// Five failures spent the budget: even a good signature from there
 		// waits, while Propexo's own address is served.
-		assertLimited(t, "a delivery after repeated forgeries", postHook(t, e, path, good, attacker, body), 60)
+		apptest.AssertLimited(t, "a delivery after repeated forgeries", postHook(t, e, path, good, attacker, body), 60)
 		for i := range 2 {
-			if r := postHook(t, e, path, good, "2001:db8:6:6::1", body); r.status != http.StatusAccepted {
-				t.Fatalf("delivery %d from another address: HTTP %d %s", i+1, r.status, r.body)
+			if r := postHook(t, e, path, good, "2001:db8:6:6::1", body); r.Status != http.StatusAccepted {
+				t.Fatalf("delivery %d from another address: HTTP %d %s", i+1, r.Status, r.Body)
 			}
 			// The redelivery comes after the first job has ended
 			// (cancelled: Propexo knows no lease L1), as Propexo's, 15
 			// minutes apart, do.
-			until(t, "the delivery's job never ended", func() bool {
+			apptest.Until(t, "the delivery's job never ended", func() bool {
 				var n int
-				_ = set.db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record' AND finalized_at IS NOT NULL`).Scan(&n)
+				_ = set.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record' AND finalized_at IS NOT NULL`).Scan(&n)
 				return n == 1
 			})
 		}
-		if n := set.countJobs(t, "refresh_propexo_record"); n != 1 {
+		if n := set.CountJobs(t, "refresh_propexo_record"); n != 1 {
 			t.Fatalf("one event delivered twice queued %d jobs; want 1", n)
 		}
 		// The client's secret does not open another client's route.
-		if r := postHook(t, e, "/webhooks/propexo/"+strconv.Itoa(b), good, "2001:db8:6:6::2", body); r.status != http.StatusUnauthorized {
-			t.Fatalf("client A's signature on client B's route: HTTP %d %s", r.status, r.body)
+		if r := postHook(t, e, "/webhooks/propexo/"+strconv.Itoa(b), good, "2001:db8:6:6::2", body); r.Status != http.StatusUnauthorized {
+			t.Fatalf("client A's signature on client B's route: HTTP %d %s", r.Status, r.Body)
 		}
 	})
 }
 
 // postHook posts a delivery with signature sig (none when empty) from addr.
-func postHook(t *testing.T, e *env, path, sig, addr string, body []byte) answer {
+func postHook(t *testing.T, e *env, path, sig, addr string, body []byte) apptest.Answer {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -254,5 +203,5 @@ func postHook(t *testing.T, e *env, path, sig, addr string, body []byte) answer 
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return answer{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After"), header: res.Header, body: b}
+	return apptest.Answer{Status: res.StatusCode, RetryAfter: res.Header.Get("Retry-After"), Header: res.Header, Body: b}
 }

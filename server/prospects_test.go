@@ -2,14 +2,11 @@ package main
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
@@ -17,108 +14,12 @@ import (
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
-// deliveryEnv is a test's Propexo simulator.
-type deliveryEnv struct {
-	sim *propexotest.Sim
-	// start starts another server process on the test's database, its
-	// workers running (the server coming back).
-	start func(t *testing.T)
-}
-
-var deliveries sync.Map // test name -> *deliveryEnv
-
-// withPropexo delivers the app's prospects to a fresh simulator (one per
-// database run) over real HTTP, with fast polling and retries so a test
-// waits milliseconds, not minutes. With workersDown the API enqueues but
-// nothing works the queue, as when the server stopped.
-func withPropexo(opts propexotest.Options, workersDown bool) envSetup {
-	return func(t *testing.T, s *apptest.Settings) {
-		sim := propexotest.New(opts)
-		t.Cleanup(sim.Close)
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		s.Config.Delivery.PropexoToken, s.Config.Delivery.PropexoBaseURL = "test-token", srv.URL
-		s.Config.Delivery.ReconcileAfter = 100 * time.Millisecond
-		s.Options.PropexoWindow = opts.RateWindow
-		s.Options.PollEvery, s.Options.RetryBase, s.Options.JobPoll = 20*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond
-		s.Options.InsertOnly, s.Options.NoLeaseSync = workersDown, true
-		d := &deliveryEnv{sim: sim}
-		s.Ready = append(s.Ready, func(e *apptest.Env) {
-			d.start = func(t *testing.T) {
-				e.Another(t, func(t *testing.T, s *apptest.Settings) { s.Options.InsertOnly = false })
-			}
-		})
-		deliveries.Store(t.Name(), d)
-	}
-}
-
-func delivery(t *testing.T) *deliveryEnv {
-	d, ok := deliveries.Load(t.Name())
-	if !ok {
-		t.Fatal("no simulator: use forEachDBSetup(t, withPropexo(...), ...)")
-	}
-	return d.(*deliveryEnv)
-}
-
-// propexoClient makes a client that delivers to Propexo, with a write token.
-func (e *env) propexoClient(name string) (int, string) {
-	e.t.Helper()
-	id, token := e.newClient(name)
-	if err := e.client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-" + name).Exec(e.sys()); err != nil {
-		e.t.Fatal(err)
-	}
-	return id, token
-}
-
-// waitJobs waits until every delivery is final and returns them.
-func (e *env) waitJobs(want int, timeout time.Duration) []*ent.IntegrationJob {
-	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		// Prospect deliveries only: with Propexo configured, the lease sync
-		// records its runs as integration jobs too.
-		jobs, err := e.client.IntegrationJob.Query().Where(integrationjob.KindIn(integrationjob.KindPROPEXO_CREATE_PROSPECT, integrationjob.KindPROPEXO_UPDATE_PROSPECT)).
-			Order(ent.Asc(integrationjob.FieldID)).All(e.sys())
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		final := 0
-		for _, j := range jobs {
-			if j.Status != integrationjob.StatusQUEUED && j.Status != integrationjob.StatusSENT {
-				final++
-			}
-		}
-		if len(jobs) == want && final == want {
-			return jobs
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("after %s: %d deliveries, %d final; want %d final", timeout, len(jobs), final, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-const createProspect = `mutation($in: CreateProspectInput!, $key: String) {
-	createProspect(input: $in, idempotencyKey: $key) { id firstName notes phone1
-		integrationJobs { edges { node { id kind status } } } } }`
-
-type createdProspect struct {
-	CreateProspect struct {
-		ID, FirstName, Notes, Phone1 string
-		IntegrationJobs              struct {
-			Edges []struct {
-				Node struct{ ID, Kind, Status string }
-			}
-		}
-	}
-}
-
 func TestProspectDelivery(t *testing.T) {
-	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false), func(t *testing.T, e *env) {
-		sim := delivery(t).sim
-		_, token := e.propexoClient("Acme")
-		var out createdProspect
-		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{
+	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false), func(t *testing.T, e *env) {
+		sim := apptest.Propexo(t, e.Env).Sim
+		_, token := e.PropexoClient("Acme")
+		var out apptest.CreatedProspect
+		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100", "notes": "first visit",
 			"desiredNumBedrooms": []int{2, 3}, "leaseTermInMonths": 12, "subscribe": false,
 		}}, &out)
@@ -126,7 +27,7 @@ func TestProspectDelivery(t *testing.T) {
 		if p.Phone1 != "+15125550100" || len(p.IntegrationJobs.Edges) != 1 || p.IntegrationJobs.Edges[0].Node.Status != "QUEUED" {
 			t.Fatalf("created %+v", p)
 		}
-		ds := e.waitJobs(1, 20*time.Second)
+		ds := e.WaitJobs(1, 20*time.Second)
 		jobs0 := ds[0]
 		if jobs0.Status != integrationjob.StatusSUCCEEDED || jobs0.PartnerJobID == "" || jobs0.Attempts != 1 {
 			t.Fatalf("delivery %+v", jobs0)
@@ -147,7 +48,7 @@ func TestProspectDelivery(t *testing.T) {
 		if upd.UpdateProspect.Notes != "first visit\nsecond visit" {
 			t.Fatalf("local notes %q", upd.UpdateProspect.Notes)
 		}
-		ds = e.waitJobs(2, 20*time.Second)
+		ds = e.WaitJobs(2, 20*time.Second)
 		if ds[1].Kind != integrationjob.KindPROPEXO_UPDATE_PROSPECT || ds[1].Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("update delivery %+v", ds[1])
 		}
@@ -181,7 +82,7 @@ func TestProspectFieldRules(t *testing.T) {
 			{"rent maximum negative", map[string]any{"rentMaximumInCents": -5}, "rentMaximumInCents"},
 		}
 		for _, c := range cases {
-			r := e.gql(token, createProspect, map[string]any{"in": c.in})
+			r := e.gql(token, apptest.CreateProspect, map[string]any{"in": c.in})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" ||
 				fmt.Sprint(r.Errors[0].Extensions["field"]) != fmt.Sprint([]any{"input", c.field}) {
 				t.Errorf("%s: %+v", c.name, r.Errors)
@@ -192,8 +93,8 @@ func TestProspectFieldRules(t *testing.T) {
 		}
 		// At the limits, it is accepted; on update the lease term has no maximum of 18 at
 		// Propexo, but a stored prospect must stay creatable, so 18 is ours.
-		var ok createdProspect
-		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{
+		var ok apptest.CreatedProspect
+		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"address1": strings.Repeat("a", 40), "city": strings.Repeat("é", 30), "state": "TX", "zip": "123456789012",
 			"country": "US", "leaseTermInMonths": 18, "rentMinimumInCents": 1,
 		}}, &ok)
@@ -210,12 +111,12 @@ func TestProspectFieldRules(t *testing.T) {
 
 func TestIsolationProspects(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.propexoClient("A")
+		_, token := e.PropexoClient("A")
 		b, tokenB := e.newClient("B")
-		var first, again createdProspect
+		var first, again apptest.CreatedProspect
 		vars := map[string]any{"in": map[string]any{"firstName": "Once"}, "key": "create-once"}
-		e.mustGQL(token, createProspect, vars, &first)
-		e.mustGQL(token, createProspect, vars, &again)
+		e.mustGQL(token, apptest.CreateProspect, vars, &first)
+		e.mustGQL(token, apptest.CreateProspect, vars, &again)
 		if first.CreateProspect.ID != again.CreateProspect.ID {
 			t.Fatalf("same key, two prospects: %s and %s", first.CreateProspect.ID, again.CreateProspect.ID)
 		}
@@ -245,8 +146,8 @@ func TestIsolationProspects(t *testing.T) {
 			vars         map[string]any
 		}{
 			"update A's prospect":       {tokenB, upd, map[string]any{"id": first.CreateProspect.ID}},
-			"retry A's delivery":        {tokenB, `mutation($id: ID!) { retryIntegrationJob(id: $id) { id } }`, map[string]any{"id": itoa(jobs[0].ID)}},
-			"A creates at B's property": {token, createProspect, map[string]any{"in": map[string]any{"propertyId": itoa(prop.ID)}}},
+			"retry A's delivery":        {tokenB, `mutation($id: ID!) { retryIntegrationJob(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(jobs[0].ID)}},
+			"A creates at B's property": {token, apptest.CreateProspect, map[string]any{"in": map[string]any{"propertyId": apptest.Itoa(prop.ID)}}},
 		} {
 			r := e.gql(c.token, c.query, c.vars)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
@@ -265,22 +166,22 @@ func TestIsolationProspects(t *testing.T) {
 // Propexo job that fails is final, and retryIntegrationJob recovers both;
 // 5xx and 429 are retried with backoff.
 func TestProspectDeliveryFailures(t *testing.T) {
-	forEachDBSetup(t, withPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
-		sim := delivery(t).sim
-		_, token := e.propexoClient("F")
+	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
+		sim := apptest.Propexo(t, e.Env).Sim
+		_, token := e.PropexoClient("F")
 		create := func(name string) {
-			e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": name}}, nil)
+			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": name}}, nil)
 		}
 		// 1. Rejected by Propexo (400): final, with the partner's message.
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 400})
 		create("Rejected")
-		j := e.waitJobs(1, 20*time.Second)[0]
+		j := e.WaitJobs(1, 20*time.Second)[0]
 		if j.Status != integrationjob.StatusFAILED || j.LastError == "" || j.Attempts != 1 {
 			t.Fatalf("rejected: %+v", j)
 		}
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
 		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
-		if j = e.waitJobs(1, 20*time.Second)[0]; j.Status != integrationjob.StatusSUCCEEDED {
+		if j = e.WaitJobs(1, 20*time.Second)[0]; j.Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("retried: %+v", j)
 		}
 
@@ -289,7 +190,7 @@ func TestProspectDeliveryFailures(t *testing.T) {
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultRateLimited})
 		create("Flaky")
 		completeWhenSent(t, e, sim, j.ID+1, propexotest.Success)
-		j = e.waitJobs(2, 30*time.Second)[1]
+		j = e.WaitJobs(2, 30*time.Second)[1]
 		if j.Status != integrationjob.StatusSUCCEEDED || j.Attempts != 3 {
 			t.Fatalf("after faults: %+v (want SUCCEEDED after 2 failed attempts and 1 rate-limited wait)", j)
 		}
@@ -297,16 +198,16 @@ func TestProspectDeliveryFailures(t *testing.T) {
 		// 3. Propexo's job fails: FAILED with its errors; a retry re-runs it there.
 		create("Doomed")
 		completeWhenSent(t, e, sim, j.ID+1, propexotest.Failure, "unit not found")
-		j = e.waitJobs(3, 20*time.Second)[2]
+		j = e.WaitJobs(3, 20*time.Second)[2]
 		if j.Status != integrationjob.StatusFAILED || !strings.Contains(j.LastError, "unit not found") {
 			t.Fatalf("failed at Propexo: %+v", j)
 		}
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
 		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
-		if j = e.waitJobs(3, 20*time.Second)[2]; j.Status != integrationjob.StatusSUCCEEDED {
+		if j = e.WaitJobs(3, 20*time.Second)[2]; j.Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("after retry-write: %+v", j)
 		}
-		r := e.gql(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)})
+		r := e.gql(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Fatalf("retrying a success: %+v", r.Errors)
 		}
@@ -335,27 +236,27 @@ func completeWhenSent(t *testing.T, e *env, sim *propexotest.Sim, integrationJob
 // TestProspectDeliverySurvivesRestart: deliveries queued while no worker
 // runs (the server stopped) are all delivered, once, when one starts.
 func TestProspectDeliverySurvivesRestart(t *testing.T) {
-	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, true), func(t *testing.T, e *env) {
-		d := delivery(t)
-		_, token := e.propexoClient("R")
+	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, true), func(t *testing.T, e *env) {
+		d := apptest.Propexo(t, e.Env)
+		_, token := e.PropexoClient("R")
 		for i := range 5 {
-			e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprint("P", i)}}, nil)
+			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprint("P", i)}}, nil)
 		}
 		time.Sleep(100 * time.Millisecond)
-		if n := d.sim.CreateRequests(); n != 0 {
+		if n := d.Sim.CreateRequests(); n != 0 {
 			t.Fatalf("%d requests reached Propexo with no worker running", n)
 		}
 		queued, _ := e.client.IntegrationJob.Query().Where(integrationjob.StatusEQ(integrationjob.StatusQUEUED)).Count(e.sys())
 		if queued != 5 {
 			t.Fatalf("%d deliveries queued, want 5", queued)
 		}
-		d.start(t) // the server comes back
-		for _, j := range e.waitJobs(5, 30*time.Second) {
+		d.Start(t) // the server comes back
+		for _, j := range e.WaitJobs(5, 30*time.Second) {
 			if j.Status != integrationjob.StatusSUCCEEDED {
 				t.Fatalf("after the restart: %+v", j)
 			}
 		}
-		if n := len(d.sim.Prospects()); n != 5 {
+		if n := len(d.Sim.Prospects()); n != 5 {
 			t.Fatalf("%d prospects at Propexo, want 5", n)
 		}
 	})
@@ -367,14 +268,14 @@ func TestProspectDeliverySurvivesRestart(t *testing.T) {
 // Propexo, each once, all SUCCEEDED in the graph.
 func TestProspectDeliveryExactlyOnce(t *testing.T) {
 	opts := propexotest.Options{FailRate: 0.3, ReadFailRate: 0.3, Seed: 7, RateLimit: 100000, AutoComplete: 10 * time.Millisecond}
-	forEachDBSetup(t, withPropexo(opts, false), func(t *testing.T, e *env) {
-		d := delivery(t)
-		_, token := e.propexoClient("X")
+	forEachDBSetup(t, apptest.WithPropexo(opts, false), func(t *testing.T, e *env) {
+		d := apptest.Propexo(t, e.Env)
+		_, token := e.PropexoClient("X")
 		const n = 200
 		for i := range n {
-			e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprintf("P%03d", i)}}, nil)
+			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprintf("P%03d", i)}}, nil)
 		}
-		jobs := e.waitJobs(n, 3*time.Minute)
+		jobs := e.WaitJobs(n, 3*time.Minute)
 		retried := 0
 		for _, j := range jobs {
 			if j.Status != integrationjob.StatusSUCCEEDED {
@@ -385,14 +286,14 @@ func TestProspectDeliveryExactlyOnce(t *testing.T) {
 			}
 		}
 		var names []string
-		for _, p := range d.sim.Prospects() {
+		for _, p := range d.Sim.Prospects() {
 			names = append(names, p.FirstName)
 		}
 		slices.Sort(names)
 		if len(names) != n || len(slices.Compact(slices.Clone(names))) != n {
 			t.Fatalf("%d prospects at Propexo (%d distinct), want %d each once", len(names), len(slices.Compact(names)), n)
 		}
-		st := d.sim.Stats()
+		st := d.Sim.Stats()
 		if st.FaultsAfterWrite == 0 || st.FaultsBeforeWrite == 0 || st.FaultsOnReads == 0 || retried == 0 {
 			t.Fatalf("the scenario did not exercise lost answers: %+v, %d retried", st, retried)
 		}
@@ -417,15 +318,15 @@ func TestClientPartnerReferences(t *testing.T) {
 		var out struct {
 			UpdateClientPartnerReferences struct{ SmartmoveReference, PropexoIntegrationID string }
 		}
-		e.mustGQL(admin, set, map[string]any{"id": itoa(a), "in": map[string]any{"propexoIntegrationId": " int-9 "}}, &out)
+		e.mustGQL(admin, set, map[string]any{"id": apptest.Itoa(a), "in": map[string]any{"propexoIntegrationId": " int-9 "}}, &out)
 		if r := out.UpdateClientPartnerReferences; r.PropexoIntegrationID != "int-9" || r.SmartmoveReference != "" {
 			t.Fatalf("stored %+v", r)
 		}
 		for name, c := range map[string]struct {
 			token, id, code string
 		}{
-			"write scope only": {writer, itoa(a), "FORBIDDEN"},
-			"client admin":     {clientAdmin, itoa(a), "FORBIDDEN"},
+			"write scope only": {writer, apptest.Itoa(a), "FORBIDDEN"},
+			"client admin":     {clientAdmin, apptest.Itoa(a), "FORBIDDEN"},
 		} {
 			r := e.gql(c.token, set, map[string]any{"id": c.id, "in": map[string]any{"smartmoveReference": "x"}})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code {
@@ -434,8 +335,8 @@ func TestClientPartnerReferences(t *testing.T) {
 		}
 		// With the integration id set, a new prospect's delivery is recorded
 		// (NOT_SENT here: this server has no Propexo token).
-		var p createdProspect
-		e.mustGQL(writer, createProspect, map[string]any{"in": map[string]any{"firstName": "Z"}}, &p)
+		var p apptest.CreatedProspect
+		e.mustGQL(writer, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": "Z"}}, &p)
 		if edges := p.CreateProspect.IntegrationJobs.Edges; len(edges) != 1 || edges[0].Node.Status != "NOT_SENT" {
 			t.Fatalf("delivery %+v", edges)
 		}
@@ -445,24 +346,24 @@ func TestClientPartnerReferences(t *testing.T) {
 // TestRegistrationDeliversProspect: a prospect registered by an agent goes
 // to the client's CRM through the same delivery as createProspect.
 func TestRegistrationDeliversProspect(t *testing.T) {
-	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, false), func(t *testing.T, e *env) {
-		d := delivery(t)
-		clientID, token := e.propexoClient("Reg")
+	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, false), func(t *testing.T, e *env) {
+		d := apptest.Propexo(t, e.Env)
+		clientID, token := e.PropexoClient("Reg")
 		if err := e.client.Property.Create().SetClientID(clientID).SetTag("OPEN").SetName("Open House").Exec(e.sys()); err != nil {
 			t.Fatal(err)
 		}
-		var out registerResult
-		e.mustGQL(token, registerMutation, map[string]any{"in": map[string]any{
+		var out apptest.RegisterResult
+		e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{
 			"propertyTag": "OPEN", "fullName": "Ana Lopez", "mobilePhone": "(512) 555-0142",
 		}}, &out)
 		if out.RegisterProspect.Status != "invited" {
 			t.Fatalf("registration: %+v", out.RegisterProspect)
 		}
-		jobs := e.waitJobs(1, 20*time.Second)
+		jobs := e.WaitJobs(1, 20*time.Second)
 		if jobs[0].Kind != integrationjob.KindPROPEXO_CREATE_PROSPECT || jobs[0].Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("delivery %+v", jobs[0])
 		}
-		remote := d.sim.Prospects()
+		remote := d.Sim.Prospects()
 		if len(remote) != 1 || remote[0].Phone1 != "+15125550142" || remote[0].FirstName != "Ana" || remote[0].IntegrationID != "int-Reg" {
 			t.Fatalf("at Propexo: %+v", remote)
 		}
@@ -480,7 +381,7 @@ func (e *env) delivery(token string, id int) deliveryView {
 	e.t.Helper()
 	var out struct{ Node deliveryView }
 	e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { status lastError failedFields attempts } } }`,
-		map[string]any{"id": itoa(id)}, &out)
+		map[string]any{"id": apptest.Itoa(id)}, &out)
 	return out.Node
 }
 
@@ -490,12 +391,12 @@ func (e *env) delivery(token string, id int) deliveryView {
 // fields again (retry-write would be a 400: only failed writes can be
 // retried); a refused retry-write is FAILED with the reason.
 func TestProspectDeliveryRepair(t *testing.T) {
-	forEachDBSetup(t, withPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
-		sim := delivery(t).sim
-		_, token := e.propexoClient("P")
-		create := func(in map[string]any) createdProspect {
-			var out createdProspect
-			e.mustGQL(token, createProspect, map[string]any{"in": in}, &out)
+	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
+		sim := apptest.Propexo(t, e.Env).Sim
+		_, token := e.PropexoClient("P")
+		create := func(in map[string]any) apptest.CreatedProspect {
+			var out apptest.CreatedProspect
+			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": in}, &out)
 			return out
 		}
 
@@ -503,7 +404,7 @@ func TestProspectDeliveryRepair(t *testing.T) {
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 400, Issues: []propexotest.Issue{
 			{Code: "too_big", Path: []any{"address_1"}, Message: "String must contain at most 40 character(s)"}}})
 		create(map[string]any{"firstName": "Rejected"})
-		j := e.waitJobs(1, 20*time.Second)[0]
+		j := e.WaitJobs(1, 20*time.Second)[0]
 		d := e.delivery(token, j.ID)
 		if d.Status != "FAILED" || !strings.Contains(d.LastError, "address_1: String must contain at most 40") ||
 			!slices.Equal(d.FailedFields, []string{"address_1"}) {
@@ -514,7 +415,7 @@ func TestProspectDeliveryRepair(t *testing.T) {
 		// the city was not written. Completing sends the city again, once.
 		p := create(map[string]any{"firstName": "Partly", "city": "Austin", "notes": "hello"})
 		completeWhenSent(t, e, sim, j.ID+1, propexotest.PartialSuccess, "city: RentCafe refused the city")
-		j = e.waitJobs(2, 20*time.Second)[1]
+		j = e.WaitJobs(2, 20*time.Second)[1]
 		d = e.delivery(token, j.ID)
 		if d.Status != "PARTIAL" || !strings.Contains(d.LastError, "RentCafe refused the city") || !slices.Equal(d.FailedFields, []string{"city"}) {
 			t.Fatalf("partial: %+v", d)
@@ -527,9 +428,9 @@ func TestProspectDeliveryRepair(t *testing.T) {
 		if !ok || remote.City != "" || remote.FirstName != "Partly" {
 			t.Fatalf("after the partial write, Propexo holds %v %+v", ok, remote)
 		}
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
 		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
-		e.waitJobs(2, 20*time.Second)
+		e.WaitJobs(2, 20*time.Second)
 		if d = e.delivery(token, j.ID); d.Status != "SUCCEEDED" || len(d.FailedFields) != 0 {
 			t.Fatalf("completed: %+v", d)
 		}
@@ -544,10 +445,10 @@ func TestProspectDeliveryRepair(t *testing.T) {
 		// 3. A FAILURE write whose retry-write Propexo refuses (success: false).
 		create(map[string]any{"firstName": "Refused"})
 		completeWhenSent(t, e, sim, j.ID+1, propexotest.Failure, "PMS unavailable")
-		j = e.waitJobs(3, 20*time.Second)[2]
+		j = e.WaitJobs(3, 20*time.Second)[2]
 		sim.RefuseNextRetries(1)
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": itoa(j.ID)}, nil)
-		j = e.waitJobs(3, 20*time.Second)[2]
+		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
+		j = e.WaitJobs(3, 20*time.Second)[2]
 		if d = e.delivery(token, j.ID); d.Status != "FAILED" || !strings.Contains(d.LastError, "Propexo refused to retry the write") {
 			t.Fatalf("refused retry: %+v", d)
 		}
@@ -558,15 +459,15 @@ func TestProspectDeliveryRepair(t *testing.T) {
 // Propexo applied it is found there by its marker and not sent again, so
 // its notes are appended once.
 func TestProspectUpdateExactlyOnce(t *testing.T) {
-	forEachDBSetup(t, withPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *env) {
-		sim := delivery(t).sim
-		_, token := e.propexoClient("U")
-		var p createdProspect
-		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{"firstName": "Una"}}, &p)
-		e.waitJobs(1, 20*time.Second)
+	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *env) {
+		sim := apptest.Propexo(t, e.Env).Sim
+		_, token := e.PropexoClient("U")
+		var p apptest.CreatedProspect
+		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": "Una"}}, &p)
+		e.WaitJobs(1, 20*time.Second)
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 502, AfterWrite: true})
 		e.mustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "called back"}) { id } }`, map[string]any{"id": p.CreateProspect.ID}, nil)
-		ds := e.waitJobs(2, 20*time.Second)
+		ds := e.WaitJobs(2, 20*time.Second)
 		remote := sim.Prospects()
 		if ds[1].Status != integrationjob.StatusSUCCEEDED || len(remote) != 1 || strings.Count(remote[0].Notes, "called back") != 1 ||
 			sim.Stats().UpdateRequests != 1 || sim.Stats().FaultsAfterWrite != 1 {

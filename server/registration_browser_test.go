@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,9 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,10 +19,10 @@ import (
 	cdptarget "github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
-	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // The registration page in a real browser. A CRM page on one origin
@@ -92,68 +88,6 @@ func crmServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// chromiumPath finds Chromium. In CI a missing browser fails the test; only a
-// developer may skip it, with LEASEGRAPH_TEST_SKIP_BROWSER=1.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	testknobs.SkipBrowser(t)
-	t.Fatal("the registration browser test needs Chromium (Debian: apt-get install chromium); " +
-		"a developer without it may set LEASEGRAPH_TEST_SKIP_BROWSER=1 outside CI")
-	return ""
-}
-
-// startBrowser starts one headless Chromium for the test; its tabs are
-// children of the returned context. It is stopped by the test's cleanup
-// (not by a defer: forEachDB's subtests run after the test function returns).
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromiumPath(t)
-	dir, err := os.MkdirTemp("", "leasegraph-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.NoSandbox, // Chromium refuses to run as root with its sandbox
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1024, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	var copts []chromedp.ContextOption
-	if testknobs.BrowserDebug() {
-		logf := func(f string, a ...any) {
-			s := fmt.Sprintf(f, a...)
-			if len(s) > 600 {
-				s = s[:600]
-			}
-			fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), s)
-		}
-		copts = append(copts, chromedp.WithErrorf(logf), chromedp.WithLogf(logf), chromedp.WithDebugf(logf))
-	}
-	ctx, cancel := chromedp.NewContext(allocCtx, copts...)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(dir)
-	})
-	// The first Run starts the browser: no timeout on it, or the timeout
-	// would end the browser.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return ctx
-}
-
 // browserMessage is one message event as the CRM page saw it.
 type browserMessage struct {
 	Type    string `json:"type"`
@@ -169,41 +103,24 @@ type browserMessage struct {
 // browserTab is a tab showing the CRM page, framing the registration page
 // of one test server.
 type browserTab struct {
-	t       *testing.T
-	ctx     context.Context
+	*apptest.BrowserTab
 	crmURL  string // the CRM page, with the registration host in base
 	regBase string // http://localhost:PORT
 }
 
 func newBrowserTab(t *testing.T, browser context.Context, crm *httptest.Server, e *env) *browserTab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	// The first Run opens the tab and binds it to the context it is given:
-	// no timeout on it either.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("opening a tab: %v", err)
-	}
+	tab := apptest.NewBrowserTab(t, browser)
 	u, _ := url.Parse(e.srv.URL)
 	regBase := "http://localhost:" + u.Port()
-	return &browserTab{t: t, ctx: ctx, regBase: regBase, crmURL: crm.URL + "/crm?base=" + url.QueryEscape(regBase)}
-}
-
-// do runs actions with a timeout.
-func (b *browserTab) do(timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, timeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatal(err)
-	}
+	return &browserTab{BrowserTab: tab, regBase: regBase, crmURL: crm.URL + "/crm?base=" + url.QueryEscape(regBase)}
 }
 
 // open loads the CRM page afresh and calls leasegraph.register(opts).
 func (b *browserTab) open(opts map[string]any) {
-	b.t.Helper()
+	b.T.Helper()
 	js, _ := json.Marshal(opts)
-	b.do(15*time.Second,
+	b.Do(15*time.Second,
 		chromedp.Navigate(b.crmURL),
 		chromedp.Poll[chromedp.Void](`typeof window.leasegraph === "object" && typeof window.openRegistration === "function"`,
 			chromedp.WithPollingTimeout(10*time.Second)),
@@ -214,9 +131,9 @@ func (b *browserTab) open(opts map[string]any) {
 // openPlain loads the CRM page afresh and frames the page at src with a
 // plain iframe, as the spec does.
 func (b *browserTab) openPlain(src string) {
-	b.t.Helper()
+	b.T.Helper()
 	js, _ := json.Marshal(src)
-	b.do(15*time.Second,
+	b.Do(15*time.Second,
 		chromedp.Navigate(b.crmURL),
 		chromedp.Poll[chromedp.Void](`typeof window.openPlain === "function"`, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Evaluate[chromedp.Void](`window.openPlain(`+string(js)+`)`),
@@ -226,14 +143,14 @@ func (b *browserTab) openPlain(src string) {
 // messages waits up to wait for at least one message, then a little longer
 // to catch a second one, and returns them all (at once when wait is 0).
 func (b *browserTab) messages(wait time.Duration) []browserMessage {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, wait+5*time.Second)
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, wait+5*time.Second)
 	defer cancel()
 	if wait > 0 {
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.received.length > 0`,
 			chromedp.WithPollingTimeout(wait), chromedp.WithPollingInterval(25*time.Millisecond)))
 		if err != nil && !errors.Is(err, chromedp.ErrPollingTimeout) {
-			b.t.Fatalf("waiting for a message: %v", err)
+			b.T.Fatalf("waiting for a message: %v", err)
 		}
 		if err == nil {
 			time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
@@ -241,19 +158,19 @@ func (b *browserTab) messages(wait time.Duration) []browserMessage {
 	}
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]browserMessage](`window.received`))
 	if err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	return got
 }
 
 // promised returns the results embed.js's promise resolved to.
 func (b *browserTab) promised() []map[string]string {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 5*time.Second)
 	defer cancel()
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]string](`window.promised`))
 	if err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	return got
 }
@@ -262,22 +179,22 @@ func (b *browserTab) promised() []map[string]string {
 // is cross-site, so it is a target of its own, whose parent is this tab.
 // It waits until the frame's target shows a URL under the page's path.
 func (b *browserTab) frame() (context.Context, context.CancelFunc) {
-	b.t.Helper()
-	tabID := chromedp.FromContext(b.ctx).Target.TargetID
+	b.T.Helper()
+	tabID := chromedp.FromContext(b.Ctx).Target.TargetID
 	deadline := time.Now().Add(10 * time.Second)
 	var seen []*cdptarget.Info
 	for time.Now().Before(deadline) {
-		infos, err := chromedp.Targets(b.ctx)
+		infos, err := chromedp.Targets(b.Ctx)
 		if err != nil {
-			b.t.Fatal(err)
+			b.T.Fatal(err)
 		}
 		seen = infos
 		for _, info := range infos {
 			if info.Type == "iframe" && info.ParentID == tabID && strings.HasPrefix(info.URL, b.regBase+"/prospects/registration") {
-				ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+				ctx, cancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
 				if err := chromedp.Do(ctx); err != nil { // attaches, bound to ctx: no timeout
 					cancel()
-					b.t.Fatalf("attaching to the frame: %v", err)
+					b.T.Fatalf("attaching to the frame: %v", err)
 				}
 				return ctx, cancel
 			}
@@ -288,7 +205,7 @@ func (b *browserTab) frame() (context.Context, context.CancelFunc) {
 	for _, info := range seen {
 		list = append(list, fmt.Sprintf("%s %s parent=%s", info.Type, info.URL, info.ParentID))
 	}
-	b.t.Fatalf("no registration frame under tab %s; targets:\n%s", tabID, strings.Join(list, "\n"))
+	b.T.Fatalf("no registration frame under tab %s; targets:\n%s", tabID, strings.Join(list, "\n"))
 	return nil, nil
 }
 
@@ -313,12 +230,8 @@ func frameRun[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T 
 	return v
 }
 
-// browserCardNumber is a test Visa number; it must never reach the database
-// or the logs.
-const browserCardNumber = "4242424242424242"
-
 func TestRegistrationBrowser(t *testing.T) {
-	browser := startBrowser(t)
+	browser := apptest.StartBrowser(t)
 	forEachDB(t, func(t *testing.T, e *env) {
 		start := time.Now()
 		defer func() { t.Logf("browser cases took %s", time.Since(start).Round(time.Millisecond)) }()
@@ -426,7 +339,7 @@ func TestRegistrationBrowser(t *testing.T) {
 						t.Errorf("after the card error the screen holds %v, want %v", values, want)
 					}
 					frameDo(t, fctx,
-						chromedp.SendKeys(chromedp.ID("cc-number"), browserCardNumber),
+						chromedp.SendKeys(chromedp.ID("cc-number"), apptest.BrowserCardNumber),
 						chromedp.SendKeys(chromedp.ID("cc-csc"), "123"),
 						chromedp.Click(chromedp.ID("submit")))
 				},
@@ -464,7 +377,7 @@ func TestRegistrationBrowser(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				tab.t = t // the cases share the tab, one after another
+				tab.T = t // the cases share the tab, one after another
 				before := registrations()
 				opts := map[string]any{"authToken": token}
 				for k, v := range c.opts {
@@ -530,7 +443,7 @@ func TestRegistrationBrowser(t *testing.T) {
 				}
 			})
 		}
-		tab.t = t
+		tab.T = t
 
 		t.Run("card stored as brand and last 4 only", func(t *testing.T) {
 			cards, err := e.client.Card.Query().All(ctx)
@@ -541,10 +454,10 @@ func TestRegistrationBrowser(t *testing.T) {
 				t.Fatalf("cards: %+v", cards)
 			}
 			db := e.queries.Driver.(*entsql.Driver).DB()
-			for _, table := range browserTables(t, db, e.dialect) {
-				scanForString(t, db, table, browserCardNumber)
+			for _, table := range apptest.BrowserTables(t, db, e.dialect) {
+				apptest.ScanForString(t, db, table, apptest.BrowserCardNumber)
 			}
-			if strings.Contains(e.logs.String(), browserCardNumber) {
+			if strings.Contains(e.logs.String(), apptest.BrowserCardNumber) {
 				t.Error("the card number is in the server's log")
 			}
 		})
@@ -613,7 +526,7 @@ func TestRegistrationBrowser(t *testing.T) {
 
 		t.Run("origin not allowed", func(t *testing.T) {
 			tab := newBrowserTab(t, browser, other, e)
-			cctx, stopConsole := context.WithCancel(tab.ctx)
+			cctx, stopConsole := context.WithCancel(tab.Ctx)
 			console := make(chan []string, 1)
 			msgs := chromedp.Console(cctx)
 			go func() {
@@ -654,45 +567,4 @@ func TestRegistrationBrowser(t *testing.T) {
 			}
 		})
 	})
-}
-
-// browserTables lists the database's tables.
-func browserTables(t *testing.T, db *sql.DB, dialectName string) []string {
-	t.Helper()
-	q := `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
-	if dialectName == "sqlite3" || dialectName == "sqlite" {
-		q = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
-	}
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, name)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(out) == 0 || !slices.Contains(out, "cards") {
-		t.Fatalf("tables %v: the cards table is missing", out)
-	}
-	return out
-}
-
-// scanForString fails when any column of any row of the table holds s.
-func scanForString(t *testing.T, db *sql.DB, table, s string) {
-	t.Helper()
-	hits, n := columnsHolding(t, db, table, s)
-	for _, h := range hits {
-		t.Errorf("%s holds the card number", h)
-	}
-	if table == "cards" && n == 0 {
-		t.Error("the cards table is empty")
-	}
 }

@@ -4,59 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
-
-const registerMutation = `mutation($in: RegisterProspectInput!) {
-	registerProspect(input: $in) {
-		status message
-		registration { id status channel propertyTag smsNotes
-			prospect { firstName lastName phone1 integrationJobs { edges { node { kind status lastError } } } } } } }`
-
-type registerResult struct {
-	RegisterProspect struct {
-		Status, Message string
-		Registration    struct {
-			ID, Status, Channel, PropertyTag, SmsNotes string
-			Prospect                                   *struct {
-				FirstName, LastName, Phone1 string
-				IntegrationJobs             struct {
-					Edges []struct {
-						Node struct{ Kind, Status, LastError string }
-					}
-				}
-			}
-		}
-	}
-}
-
-// arrangeRegistrationClient gives a client one property in each showing mode,
-// a banned phone and a banned email.
-func (e *env) arrangeRegistrationClient(name string) (int, string) {
-	e.t.Helper()
-	id, token := e.newClient(name)
-	ctx := e.sys()
-	for tag, mode := range map[string]property.ShowingMode{
-		"OPEN": property.ShowingModeSELF_SHOWING, "SOON": property.ShowingModePRELEASE, "SHUT": property.ShowingModeINACTIVE,
-	} {
-		if err := e.client.Property.Create().SetClientID(id).SetTag(tag).SetName(name + " " + tag).SetShowingMode(mode).Exec(ctx); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	if err := e.client.Ban.Create().SetClientID(id).SetPhone("+15125550199").Exec(ctx); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.client.Ban.Create().SetClientID(id).SetEmail("banned@example.com").Exec(ctx); err != nil {
-		e.t.Fatal(err)
-	}
-	return id, token
-}
 
 func TestRegisterProspectRules(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, token := e.arrangeRegistrationClient("Acme")
+		clientID, token := e.ArrangeRegistrationClient("Acme")
 		// A prospect whose email is banned, known by phone.
 		if err := e.client.Prospect.Create().SetClientID(clientID).SetPhone1("+15125550177").SetEmail1("banned@example.com").Exec(e.sys()); err != nil {
 			t.Fatal(err)
@@ -83,8 +38,8 @@ func TestRegisterProspectRules(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				var out registerResult
-				e.mustGQL(token, registerMutation, map[string]any{"in": c.in}, &out)
+				var out apptest.RegisterResult
+				e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": c.in}, &out)
 				r := out.RegisterProspect
 				if r.Status != c.status || !strings.Contains(r.Message, c.message) {
 					t.Fatalf("got %s %q, want %s containing %q", r.Status, r.Message, c.status, c.message)
@@ -117,7 +72,7 @@ func TestRegisterProspectRules(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(token, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "+15125550134"}}, &names)
+		e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "+15125550134"}}, &names)
 		if n, _ := e.client.Prospect.Query().Where(prospect.Phone1("+15125550134")).Count(e.sys()); n != 1 {
 			t.Errorf("registering the same phone twice made %d prospects", n)
 		}
@@ -129,7 +84,7 @@ func TestRegisterProspectRules(t *testing.T) {
 
 func TestRegisterProspectCardOnFile(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, token := e.arrangeRegistrationClient("Acme")
+		clientID, token := e.ArrangeRegistrationClient("Acme")
 		ctx := e.sys()
 		p, err := e.client.Prospect.Create().SetClientID(clientID).SetPhone1("+15125550150").Save(ctx)
 		if err != nil {
@@ -141,8 +96,8 @@ func TestRegisterProspectCardOnFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0150", "requireCc": true}}
-		var out registerResult
-		e.mustGQL(token, registerMutation, in, &out)
+		var out apptest.RegisterResult
+		e.mustGQL(token, apptest.RegisterMutation, in, &out)
 		if out.RegisterProspect.Status != "incomplete" {
 			t.Fatalf("with only an expired card: %s", out.RegisterProspect.Status)
 		}
@@ -150,7 +105,7 @@ func TestRegisterProspectCardOnFile(t *testing.T) {
 			SetExpMonth(12).SetExpYear(2099).SetVaultToken("local_y").Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		e.mustGQL(token, registerMutation, in, &out)
+		e.mustGQL(token, apptest.RegisterMutation, in, &out)
 		if out.RegisterProspect.Status != "invited" {
 			t.Fatalf("with a card on file: %s %s", out.RegisterProspect.Status, out.RegisterProspect.Message)
 		}
@@ -159,18 +114,18 @@ func TestRegisterProspectCardOnFile(t *testing.T) {
 
 func TestIsolationRegistration(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		_, tokenA := e.arrangeRegistrationClient("Acme")
-		bID, tokenB := e.arrangeRegistrationClient("Bravo")
+		_, tokenA := e.ArrangeRegistrationClient("Acme")
+		bID, tokenB := e.ArrangeRegistrationClient("Bravo")
 		if err := e.client.Property.Create().SetClientID(bID).SetTag("BONLY").Exec(e.sys()); err != nil {
 			t.Fatal(err)
 		}
-		var out registerResult
+		var out apptest.RegisterResult
 		// B's property tag is unknown to A; the shared tag is A's own.
-		e.mustGQL(tokenA, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "BONLY", "mobilePhone": "512-555-0160"}}, &out)
+		e.mustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "BONLY", "mobilePhone": "512-555-0160"}}, &out)
 		if out.RegisterProspect.Status != "incomplete" || !strings.Contains(out.RegisterProspect.Message, "was found") {
 			t.Fatalf("A registering at B's property: %+v", out.RegisterProspect)
 		}
-		e.mustGQL(tokenA, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0160"}}, &out)
+		e.mustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0160"}}, &out)
 		if !strings.Contains(out.RegisterProspect.Message, "Acme OPEN") {
 			t.Fatalf("A's OPEN resolved to %q", out.RegisterProspect.Message)
 		}
@@ -178,7 +133,7 @@ func TestIsolationRegistration(t *testing.T) {
 		if err := e.client.Ban.Create().SetClientID(bID).SetPhone("+15125550161").Exec(e.sys()); err != nil {
 			t.Fatal(err)
 		}
-		e.mustGQL(tokenA, registerMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0161"}}, &out)
+		e.mustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0161"}}, &out)
 		if out.RegisterProspect.Status != "invited" {
 			t.Fatalf("B's ban applied to A: %+v", out.RegisterProspect)
 		}
@@ -198,12 +153,12 @@ func TestCrmOriginsAndBans(t *testing.T) {
 		id, token := e.newClient("Acme")
 		const update = `mutation($id: ID!, $o: [String!]!) { updateClientCrmOrigins(id: $id, origins: $o) { crmOrigins } }`
 		var out struct{ UpdateClientCrmOrigins struct{ CrmOrigins []string } }
-		e.mustGQL(token, update, map[string]any{"id": itoa(id), "o": []string{"https://CRM.example.com", "http://localhost:3000/"}}, &out)
+		e.mustGQL(token, update, map[string]any{"id": apptest.Itoa(id), "o": []string{"https://CRM.example.com", "http://localhost:3000/"}}, &out)
 		if got := out.UpdateClientCrmOrigins.CrmOrigins; len(got) != 2 || got[0] != "https://crm.example.com" || got[1] != "http://localhost:3000" {
 			t.Fatalf("origins stored as %v", got)
 		}
 		for _, bad := range []string{"crm.example.com", "https://crm.example.com/path", "ftp://crm.example.com", "*"} {
-			r := e.gql(token, update, map[string]any{"id": itoa(id), "o": []string{bad}})
+			r := e.gql(token, update, map[string]any{"id": apptest.Itoa(id), "o": []string{bad}})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 				t.Errorf("origin %q: %+v", bad, r.Errors)
 			}

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"html"
-	"io"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
-	"github.com/leasegraph/leasegraph/ent/property"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/registration/page"
@@ -25,98 +22,13 @@ import (
 // outcomes the page shows and posts, what is recorded, and the card screen's
 // signed form state.
 
-// regPage is a fetched registration page.
-type regPage struct {
-	res     *http.Response
-	body    string
-	status  string // the status shown
-	message string // the message shown
-	result  string // the JSON string the page posts to the CRM; "" when none
-	state   string // the card screen's signed state; "" when no card screen
-}
-
 var (
-	regStatusRe  = regexp.MustCompile(`<div class="status">([^<]*)</div>`)
-	regMessageRe = regexp.MustCompile(`<div id="message">([^<]*)</div>`)
-	regResultRe  = regexp.MustCompile(`var result = ("(?:[^"\\]|\\.)*");`)
-	regStateRe   = regexp.MustCompile(`name="state" value="([^"]*)"`)
 	regCardErrRe = regexp.MustCompile(`id="card-error">([^<]*)</p>`)
 )
 
-func parseRegPage(t *testing.T, res *http.Response) regPage {
-	t.Helper()
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := regPage{res: res, body: string(b)}
-	if m := regStatusRe.FindStringSubmatch(p.body); m != nil {
-		p.status = html.UnescapeString(m[1])
-	}
-	if m := regMessageRe.FindStringSubmatch(p.body); m != nil {
-		p.message = html.UnescapeString(m[1])
-	}
-	if m := regStateRe.FindStringSubmatch(p.body); m != nil {
-		p.state = html.UnescapeString(m[1])
-	}
-	m := regResultRe.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no result in the page's script:\n%s", p.body)
-	}
-	// html/template writes the string as a JavaScript string literal; its
-	// escapes are JSON's.
-	if err := json.Unmarshal([]byte(m[1]), &p.result); err != nil {
-		t.Fatalf("the result literal %s: %v", m[1], err)
-	}
-	return p
-}
-
-var regStartRe = regexp.MustCompile(`<form method="post" action="/prospects/registration" id="start">`)
-
-// startRegPage GETs the page: its first screen, or the outcome when the
-// request cannot start.
-func startRegPage(t *testing.T, base string, q url.Values) regPage {
-	t.Helper()
-	res, err := http.Get(base + "/prospects/registration?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET: HTTP %d", res.StatusCode)
-	}
-	return parseRegPage(t, res)
-}
-
-// getRegPage opens the page as a browser that may frame it does: the GET,
-// then the first screen's form, which its script submits at once.
-func getRegPage(t *testing.T, base string, q url.Values) regPage {
-	t.Helper()
-	p := startRegPage(t, base, q)
-	if !regStartRe.MatchString(p.body) {
-		return p
-	}
-	if p.state == "" || p.result != "" || p.status != "" {
-		t.Fatalf("first screen: state %q, posts %q, shows %q", p.state, p.result, p.status)
-	}
-	return postRegPage(t, base, url.Values{"state": {p.state}, "action": {"start"}})
-}
-
-func postRegPage(t *testing.T, base string, form url.Values) regPage {
-	t.Helper()
-	res, err := http.PostForm(base+"/prospects/registration", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("POST: HTTP %d", res.StatusCode)
-	}
-	return parseRegPage(t, res)
-}
-
 // anyParent says whether the page posts its result to any parent ("*").
-func anyParent(p regPage) bool {
-	return regexp.MustCompile(`var anyParent = \s*true\s*;`).MatchString(p.body)
+func anyParent(p apptest.RegPage) bool {
+	return regexp.MustCompile(`var anyParent = \s*true\s*;`).MatchString(p.Body)
 }
 
 // resultJSON is the string the page must post: {status, message} in that order.
@@ -131,41 +43,23 @@ func resultJSON(status, message string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// regFixture gives a client one property per showing mode.
-func regFixture(t *testing.T, e *env, name string, origins ...string) (int, string) {
-	t.Helper()
-	id, token := e.newClient(name)
-	ctx := e.sys()
-	if err := e.client.Company.UpdateOneID(id).SetCrmOrigins(origins).Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for tag, mode := range map[string]property.ShowingMode{
-		"OPEN": property.ShowingModeSELF_SHOWING, "SOON": property.ShowingModePRELEASE, "SHUT": property.ShowingModeINACTIVE,
-	} {
-		if err := e.client.Property.Create().SetClientID(id).SetTag(tag).SetName(name + " " + tag).SetShowingMode(mode).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return id, token
-}
-
 func TestRegistrationPageHeaders(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := regFixture(t, e, "Acme", "https://crm.example.com", "https://crm2.example.com:8443")
-		_, noOrigins := regFixture(t, e, "Bolt")
+		_, token := apptest.RegFixture(t, e.Env, "Acme", "https://crm.example.com", "https://crm2.example.com:8443")
+		_, noOrigins := apptest.RegFixture(t, e.Env, "Bolt")
 		q := url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Miles"}, "mobile_phone": {"(512) 555-0134"}}
 
 		// The first screen registers nobody: only its form, which the page
 		// submits once the browser has let the CRM frame it, does.
-		first := startRegPage(t, e.srv.URL, q)
-		if n, err := e.client.Registration.Query().Count(e.sys()); err != nil || n != 0 || first.state == "" || !regStartRe.MatchString(first.body) {
-			t.Fatalf("first screen: %d registrations (%v), state %q", n, err, first.state)
+		first := apptest.StartRegPage(t, e.srv.URL, q)
+		if n, err := e.client.Registration.Query().Count(e.sys()); err != nil || n != 0 || first.State == "" || !first.FirstScreen() {
+			t.Fatalf("first screen: %d registrations (%v), state %q", n, err, first.State)
 		}
-		if csp := first.res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors https://crm.example.com https://crm2.example.com:8443") {
+		if csp := first.Res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors https://crm.example.com https://crm2.example.com:8443") {
 			t.Errorf("first screen: CSP frame-ancestors is not the allow-list: %s", csp)
 		}
-		p := getRegPage(t, e.srv.URL, q)
-		h := p.res.Header
+		p := apptest.GetRegPage(t, e.srv.URL, q)
+		h := p.Res.Header
 		csp := h.Get("Content-Security-Policy")
 		if !strings.HasSuffix(csp, "; frame-ancestors https://crm.example.com https://crm2.example.com:8443") {
 			t.Errorf("CSP frame-ancestors is not the allow-list: %s", csp)
@@ -176,7 +70,7 @@ func TestRegistrationPageHeaders(t *testing.T) {
 			}
 		}
 		nonce := regexp.MustCompile(`script-src 'nonce-([^']+)'`).FindStringSubmatch(csp)
-		attr := regexp.MustCompile(`<script nonce="([^"]*)">`).FindStringSubmatch(p.body)
+		attr := regexp.MustCompile(`<script nonce="([^"]*)">`).FindStringSubmatch(p.Body)
 		if nonce == nil || attr == nil || html.UnescapeString(attr[1]) != nonce[1] {
 			t.Errorf("the script's nonce is not the CSP's: %s", csp)
 		}
@@ -189,36 +83,36 @@ func TestRegistrationPageHeaders(t *testing.T) {
 		if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
 			t.Errorf("X-Content-Type-Options = %q", got)
 		}
-		if len(p.body) >= 20<<10 {
-			t.Errorf("the page is %d bytes, over 20 KB", len(p.body))
+		if len(p.Body) >= 20<<10 {
+			t.Errorf("the page is %d bytes, over 20 KB", len(p.Body))
 		}
-		if strings.Contains(p.body, token) {
+		if strings.Contains(p.Body, token) {
 			t.Error("the page holds the token")
 		}
-		if want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent."); p.result != want {
-			t.Errorf("result = %s, want %s", p.result, want)
+		if want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent."); p.Result != want {
+			t.Errorf("result = %s, want %s", p.Result, want)
 		}
-		if anyParent(p) || !regexp.MustCompile(`var anyParent = \s*false\s*;`).MatchString(p.body) {
+		if anyParent(p) || !regexp.MustCompile(`var anyParent = \s*false\s*;`).MatchString(p.Body) {
 			t.Error("a client's result may go to any parent")
 		}
 
 		// A client with no origins: no one may frame the page.
 		q.Set("auth_token", noOrigins)
 		q.Set("mobile_phone", "(512) 555-0135")
-		p = getRegPage(t, e.srv.URL, q)
-		if csp := p.res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors 'none'") {
+		p = apptest.GetRegPage(t, e.srv.URL, q)
+		if csp := p.Res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors 'none'") {
 			t.Errorf("no origins: CSP = %s", csp)
 		}
 
 		// No client known: the page says so and posts it to whichever page
 		// framed it, with nothing about any client in it.
 		q.Del("auth_token")
-		p = getRegPage(t, e.srv.URL, q)
+		p = apptest.GetRegPage(t, e.srv.URL, q)
 		want := resultJSON("incomplete", "The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in.")
-		if p.status != "incomplete" || p.result != want || !anyParent(p) {
-			t.Errorf("no token: shows %q, posts %q (to any parent: %v)", p.status, p.result, anyParent(p))
+		if p.Status != "incomplete" || p.Result != want || !anyParent(p) {
+			t.Errorf("no token: shows %q, posts %q (to any parent: %v)", p.Status, p.Result, anyParent(p))
 		}
-		if strings.Contains(p.body, "crm.example.com") {
+		if strings.Contains(p.Body, "crm.example.com") {
 			t.Error("the page without a client names the client's CRM origins")
 		}
 	})
@@ -226,8 +120,8 @@ func TestRegistrationPageHeaders(t *testing.T) {
 
 func TestRegistrationPageOutcomes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, token := regFixture(t, e, "Acme", "https://crm.example.com")
-		boltID, _ := regFixture(t, e, "Bolt")
+		clientID, token := apptest.RegFixture(t, e.Env, "Acme", "https://crm.example.com")
+		boltID, _ := apptest.RegFixture(t, e.Env, "Bolt")
 		readOnly := e.token(clientID, viewer.ScopeRead)
 		if err := e.client.Property.Create().SetClientID(boltID).SetTag("BOLTONLY").Exec(e.sys()); err != nil {
 			t.Fatal(err)
@@ -277,13 +171,13 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p := getRegPage(t, e.srv.URL, c.q)
-				if p.status != c.status || p.message != c.message {
-					t.Errorf("shows %q %q, want %q %q", p.status, p.message, c.status, c.message)
+				p := apptest.GetRegPage(t, e.srv.URL, c.q)
+				if p.Status != c.status || p.Message != c.message {
+					t.Errorf("shows %q %q, want %q %q", p.Status, p.Message, c.status, c.message)
 				}
 				// Every outcome reaches the CRM page, a refused token's too.
-				if wantResult := resultJSON(c.status, c.message); p.result != wantResult {
-					t.Errorf("posts %q, want %q", p.result, wantResult)
+				if wantResult := resultJSON(c.status, c.message); p.Result != wantResult {
+					t.Errorf("posts %q, want %q", p.Result, wantResult)
 				}
 				after, err := e.client.Registration.Query().Count(ctx)
 				if err != nil {
@@ -347,7 +241,7 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 	withKey := func(t *testing.T, s *apptest.Settings) { s.Config.Secret = string(key) }
 	forEachDBSetup(t, withKey, func(t *testing.T, e *env) {
 		srv, logs := e.srv, e.logs
-		_, token := regFixture(t, e, "Acme", "https://crm.example.com")
+		_, token := apptest.RegFixture(t, e.Env, "Acme", "https://crm.example.com")
 		ctx := e.sys()
 		count := func() int {
 			n, err := e.client.Registration.Query().Count(ctx)
@@ -363,20 +257,20 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 				"expiry": {"12/" + time.Now().AddDate(2, 0, 0).Format("06")}, "cvc": {"123"}, "postal_code": {"78701"}}
 		}
 
-		p := getRegPage(t, srv.URL, q)
-		if p.state == "" || p.result != "" || count() != 0 {
-			t.Fatalf("card screen: state %q, result %q, %d recorded", p.state, p.result, count())
+		p := apptest.GetRegPage(t, srv.URL, q)
+		if p.State == "" || p.Result != "" || count() != 0 {
+			t.Fatalf("card screen: state %q, result %q, %d recorded", p.State, p.Result, count())
 		}
-		if strings.Contains(p.state, token) {
+		if strings.Contains(p.State, token) {
 			t.Error("the form state holds the token")
 		}
-		st, err := page.VerifyState(key, p.state, time.Now())
+		st, err := page.VerifyState(key, p.State, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		formStateMsg := "The form has expired or was changed: open the registration again."
 
-		payload, sig, _ := strings.Cut(p.state, ".")
+		payload, sig, _ := strings.Cut(p.State, ".")
 		expired := st
 		expired.Expires = time.Now().Add(-time.Second)
 		forged := st
@@ -389,10 +283,10 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 			"empty":        "",
 			"bad encoding": "!!!." + sig,
 		} {
-			p := postRegPage(t, srv.URL, card(state, browserCardNumber))
+			p := apptest.PostRegPage(t, srv.URL, card(state, apptest.BrowserCardNumber))
 			// Posted to the parent, as a result that knows no client.
-			if p.status != "incomplete" || p.message != formStateMsg || p.result != resultJSON("incomplete", formStateMsg) || !anyParent(p) {
-				t.Errorf("%s state: shows %q %q, posts %q", name, p.status, p.message, p.result)
+			if p.Status != "incomplete" || p.Message != formStateMsg || p.Result != resultJSON("incomplete", formStateMsg) || !anyParent(p) {
+				t.Errorf("%s state: shows %q %q, posts %q", name, p.Status, p.Message, p.Result)
 			}
 		}
 		if n := count(); n != 0 {
@@ -400,42 +294,42 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 		}
 
 		// A body over the limit is not read.
-		big := card(p.state, browserCardNumber)
+		big := card(p.State, apptest.BrowserCardNumber)
 		big.Set("name", strings.Repeat("x", 70<<10))
-		if p := postRegPage(t, srv.URL, big); p.status != "incomplete" || p.message != "The form could not be read." {
-			t.Errorf("oversized form: %q %q", p.status, p.message)
+		if p := apptest.PostRegPage(t, srv.URL, big); p.Status != "incomplete" || p.Message != "The form could not be read." {
+			t.Errorf("oversized form: %q %q", p.Status, p.Message)
 		}
 
 		// A mistyped number: the screen again, with the error, and the number
 		// not written back into the page.
-		bad := postRegPage(t, srv.URL, card(p.state, "4242424242424241"))
-		if bad.state == "" || !strings.Contains(bad.body, "The card number is not valid: check for a typo.") || strings.Contains(bad.body, "4242424242424241") {
-			t.Errorf("mistyped card: state %q, body:\n%s", bad.state, bad.body)
+		bad := apptest.PostRegPage(t, srv.URL, card(p.State, "4242424242424241"))
+		if bad.State == "" || !strings.Contains(bad.Body, "The card number is not valid: check for a typo.") || strings.Contains(bad.Body, "4242424242424241") {
+			t.Errorf("mistyped card: state %q, body:\n%s", bad.State, bad.Body)
 		}
 		// What is safe to keep is kept; the number and the code are not.
 		for _, kept := range []string{`id="cc-name" name="name" autocomplete="cc-name" value="Jordan Miles"`,
 			`autocomplete="cc-exp" value="12/` + time.Now().AddDate(2, 0, 0).Format("06") + `"`, `autocomplete="postal-code" value="78701"`} {
-			if !strings.Contains(bad.body, kept) {
+			if !strings.Contains(bad.Body, kept) {
 				t.Errorf("mistyped card: the screen lost %s", kept)
 			}
 		}
-		if regexp.MustCompile(`name="(number|cvc)"[^>]*value=`).MatchString(bad.body) {
+		if regexp.MustCompile(`name="(number|cvc)"[^>]*value=`).MatchString(bad.Body) {
 			t.Error("mistyped card: the number or the security code was written back into the page")
 		}
-		if m := regCardErrRe.FindStringSubmatch(bad.body); m == nil {
+		if m := regCardErrRe.FindStringSubmatch(bad.Body); m == nil {
 			t.Error("no card error shown")
 		}
 		if n := count(); n != 0 {
 			t.Fatalf("%d registrations recorded for a mistyped card", n)
 		}
 
-		ok := postRegPage(t, srv.URL, card(bad.state, browserCardNumber))
+		ok := apptest.PostRegPage(t, srv.URL, card(bad.State, apptest.BrowserCardNumber))
 		want := resultJSON("invited", "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent.")
-		if ok.result != want || strings.Contains(ok.body, browserCardNumber) {
-			t.Errorf("card: posts %q, want %q", ok.result, want)
+		if ok.Result != want || strings.Contains(ok.Body, apptest.BrowserCardNumber) {
+			t.Errorf("card: posts %q, want %q", ok.Result, want)
 		}
 		var crmOrigin string
-		if m := regexp.MustCompile(`var candidates = \[("(?:[^"\\]|\\.)*")\]`).FindStringSubmatch(ok.body); m == nil ||
+		if m := regexp.MustCompile(`var candidates = \[("(?:[^"\\]|\\.)*")\]`).FindStringSubmatch(ok.Body); m == nil ||
 			json.Unmarshal([]byte(m[1]), &crmOrigin) != nil || crmOrigin != "https://crm.example.com" {
 			t.Errorf("the page after the card screen lost the CRM origin (%q)", crmOrigin)
 		}
@@ -447,19 +341,19 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 			t.Fatalf("cards %+v", cards)
 		}
 		db := e.queries.Driver.(*entsql.Driver).DB()
-		for _, table := range browserTables(t, db, e.dialect) {
-			scanForString(t, db, table, browserCardNumber)
+		for _, table := range apptest.BrowserTables(t, db, e.dialect) {
+			apptest.ScanForString(t, db, table, apptest.BrowserCardNumber)
 		}
-		if strings.Contains(logs.String(), browserCardNumber) || strings.Contains(logs.String(), token) {
+		if strings.Contains(logs.String(), apptest.BrowserCardNumber) || strings.Contains(logs.String(), token) {
 			t.Error("the log holds the card number or the token")
 		}
 
 		// Cancel on a new card screen.
 		q.Set("mobile_phone", "(512) 555-0143")
-		p = getRegPage(t, srv.URL, q)
-		c := postRegPage(t, srv.URL, url.Values{"state": {p.state}, "action": {"cancel"}})
-		if want := resultJSON("incomplete", "The card screen was not completed."); c.result != want {
-			t.Errorf("cancel: posts %q, want %q", c.result, want)
+		p = apptest.GetRegPage(t, srv.URL, q)
+		c := apptest.PostRegPage(t, srv.URL, url.Values{"state": {p.State}, "action": {"cancel"}})
+		if want := resultJSON("incomplete", "The card screen was not completed."); c.Result != want {
+			t.Errorf("cancel: posts %q, want %q", c.Result, want)
 		}
 	})
 }

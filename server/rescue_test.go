@@ -1,22 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/tenancy"
@@ -30,104 +20,11 @@ import (
 // it from the IntegrationJob's state: the prospect reaches Propexo once
 // and the delivery ends SUCCEEDED.
 
-// buildServer builds this command into dir.
-func buildServer(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "server")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// serverProcess is the server binary running on a port of its own.
-type serverProcess struct {
-	cmd  *exec.Cmd
-	url  string
-	logs *syncBuffer
-	done chan struct{}
-}
-
-func startServer(t *testing.T, ctx context.Context, bin string, env ...string) *serverProcess {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	p := &serverProcess{url: "http://127.0.0.1:" + port, logs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin)
-	p.cmd.Env = append(os.Environ(), append([]string{"PORT=" + port, "LEASEGRAPH_SECRET=" + strings.Repeat("s", 32),
-		// The test polls the server; its pace is not what it tests.
-		"LEASEGRAPH_TOKEN_RATE=0"}, env...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("server log:\n%s", p.logs)
-		}
-	})
-	eventually(ctx, t, "the server to answer /healthz", func() bool {
-		select {
-		case <-p.done:
-			t.Fatalf("the server exited:\n%s", p.logs)
-		default:
-		}
-		res, err := http.Get(p.url + "/healthz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	})
-	return p
-}
-
-// kill ends the process with SIGKILL: no deferred function, no graceful
-// stop of the job queue.
-func (p *serverProcess) kill(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-p.done
-}
-
-func (p *serverProcess) gql(t *testing.T, ctx context.Context, token, query string, vars map[string]any, out any) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var r struct {
-		Data   json.RawMessage
-		Errors []gqlError
-	}
-	if err := json.Unmarshal(raw, &r); err != nil || len(r.Errors) > 0 || res.StatusCode != http.StatusOK {
-		t.Fatalf("HTTP %d %s", res.StatusCode, raw)
-	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestDeliveryRescuedAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs server processes")
 	}
-	bin := buildServer(t, t.TempDir()) // once, before the parallel runs
+	bin := apptest.BuildServer(t, t.TempDir()) // once, before the parallel runs
 	run := func(t *testing.T, dbURL string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
@@ -162,18 +59,18 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		env := []string{"DATABASE_URL=" + dbURL, "PROPEXO_TOKEN=test-token", "PROPEXO_BASE_URL=" + simSrv.URL, "LOG_LEVEL=warn",
 			"PROPEXO_RECONCILE_AFTER=1s"}
 
-		first := startServer(t, ctx, bin, env...)
-		var created createdProspect
-		first.gql(t, ctx, token, createProspect, map[string]any{"in": map[string]any{
+		first := apptest.StartServer(t, ctx, bin, env...)
+		var created apptest.CreatedProspect
+		first.GQL(t, ctx, token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100",
 		}}, &created)
-		eventually(ctx, t, "Propexo to receive the create", func() bool { return sim.CreateRequests() == 1 })
+		apptest.Eventually(ctx, t, "Propexo to receive the create", func() bool { return sim.CreateRequests() == 1 })
 		var state string
-		eventually(ctx, t, "the River job to be running", func() bool {
+		apptest.Eventually(ctx, t, "the River job to be running", func() bool {
 			_ = raw.QueryRowContext(ctx, "SELECT state FROM river_job WHERE kind = 'deliver_prospect'").Scan(&state)
 			return state == "running"
 		})
-		first.kill(t)
+		first.Kill(t)
 		killed := time.Now()
 		if n := len(sim.Jobs()); n != 1 {
 			t.Fatalf("before the rescue Propexo holds %d write jobs, want the one applied", n)
@@ -181,7 +78,7 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 
 		// The dead server never recorded Propexo's answer: the delivery is
 		// QUEUED with no partner job id, and its River job stays running.
-		second := startServer(t, ctx, bin, append(env, "LEASEGRAPH_JOB_TIMEOUT=1s", "LEASEGRAPH_JOB_RESCUE_AFTER=2s")...)
+		second := apptest.StartServer(t, ctx, bin, append(env, "LEASEGRAPH_JOB_TIMEOUT=1s", "LEASEGRAPH_JOB_RESCUE_AFTER=2s")...)
 		var got struct {
 			Node struct {
 				PropexoProspectID string
@@ -195,8 +92,8 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 				}
 			}
 		}
-		eventually(ctx, t, "the rescued delivery to succeed", func() bool {
-			second.gql(t, ctx, token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID
+		apptest.Eventually(ctx, t, "the rescued delivery to succeed", func() bool {
+			second.GQL(t, ctx, token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID
 				integrationJobs { edges { node { status partnerJobID attempts } } } } } }`,
 				map[string]any{"id": created.CreateProspect.ID}, &got)
 			return len(got.Node.IntegrationJobs.Edges) == 1 && got.Node.IntegrationJobs.Edges[0].Node.Status == "SUCCEEDED"
@@ -217,19 +114,5 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 			t.Fatalf("prospect %s is not at Propexo", got.Node.PropexoProspectID)
 		}
 	}
-	forEachProcessDB(t, run)
-}
-
-// forEachProcessDB runs run, a test of server processes, on a fresh SQLite
-// file and a fresh PostgreSQL schema, in parallel.
-func forEachProcessDB(t *testing.T, run func(t *testing.T, dbURL string)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		run(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		testknobs.SkipPostgres(t)
-		run(t, postgresSchema(t))
-	})
+	apptest.EachProcessDB(t, run)
 }

@@ -34,21 +34,21 @@ func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Alpha")
 		bID, b := e.newClient("Beta")
-		ca, m := dialSocket(t, e, nil, map[string]any{"authToken": a})
+		ca, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"authToken": a})
 		if m.Type != "connection_ack" {
 			t.Fatalf("A's connection: %s %s", m.Type, m.Payload)
 		}
 		// B's socket is authenticated by its upgrade request's header.
-		cb, m := dialSocket(t, e, http.Header{"Authorization": {"Bearer " + b}}, map[string]any{})
+		cb, m := apptest.DialSocket(t, e.Env, http.Header{"Authorization": {"Bearer " + b}}, map[string]any{})
 		if m.Type != "connection_ack" {
 			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
 		}
-		if r := ca.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Alpha") {
+		if r := ca.Op("1", apptest.ClientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Alpha") {
 			t.Fatalf("before revocation: %+v %s", r.Errors, r.Data)
 		}
 
 		e.revoke(aID, a)
-		r := ca.op("2", `mutation { updateClientCrmOrigins(id: "`+itoa(aID)+`", origins: ["https://evil.example"]) { crmOrigins } }`)
+		r := ca.Op("2", `mutation { updateClientCrmOrigins(id: "`+apptest.Itoa(aID)+`", origins: ["https://evil.example"]) { crmOrigins } }`)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "evil") {
 			t.Fatalf("a mutation after revocation: %+v %s", r.Errors, r.Data)
 		}
@@ -56,15 +56,15 @@ func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 		if err != nil || len(c.CrmOrigins) != 0 {
 			t.Fatalf("the refused mutation wrote: %v %v", c.CrmOrigins, err)
 		}
-		if st := ca.closeStatus(); st != handler.CloseUnauthorized {
+		if st := ca.CloseStatus(); st != handler.CloseUnauthorized {
 			t.Fatalf("A's socket closed with %d, want %d", st, handler.CloseUnauthorized)
 		}
-		if r := cb.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
+		if r := cb.Op("1", apptest.ClientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
 			t.Fatalf("another token's socket: %+v %s", r.Errors, r.Data)
 		}
 		// A header-authenticated socket is re-checked the same way.
 		e.revoke(bID, b)
-		if r := cb.op("2", clientsQuery); len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "Beta") {
+		if r := cb.Op("2", apptest.ClientsQuery); len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "Beta") {
 			t.Fatalf("B after revocation: %+v %s", r.Errors, r.Data)
 		}
 	})
@@ -75,54 +75,54 @@ func TestRevokedTokenSocketClosedByRecheck(t *testing.T) {
 	forEachDBSetup(t, recheck, func(t *testing.T, e *env) {
 		aID, a := e.newClient("Alpha")
 		_, b := e.newClient("Beta")
-		ca, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
+		ca, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + a})
 		if m.Type != "connection_ack" {
 			t.Fatalf("A's connection: %s %s", m.Type, m.Payload)
 		}
-		cb, m := dialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + b})
+		cb, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + b})
 		if m.Type != "connection_ack" {
 			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
 		}
 		// Several re-checks pass while the token stands.
 		time.Sleep(200 * time.Millisecond)
-		if r := ca.op("1", clientsQuery); len(r.Errors) > 0 {
+		if r := ca.Op("1", apptest.ClientsQuery); len(r.Errors) > 0 {
 			t.Fatalf("before revocation: %+v", r.Errors)
 		}
 		e.revoke(aID, a)
 		// The client sends nothing: the server closes the socket by itself.
-		if st := ca.closeStatus(); st != handler.CloseUnauthorized {
+		if st := ca.CloseStatus(); st != handler.CloseUnauthorized {
 			t.Fatalf("A's socket closed with %d, want %d", st, handler.CloseUnauthorized)
 		}
-		if r := cb.op("1", clientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
+		if r := cb.Op("1", apptest.ClientsQuery); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Beta") {
 			t.Fatalf("another token's socket: %+v %s", r.Errors, r.Data)
 		}
 	})
 }
 
 func TestRevokedTokenSubscriptionStops(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		aID, token := e.screeningClient("Alpha")
-		app := e.createEmbedded(token, "k", true, "lisa@example.com")
-		c, m := dialSocket(t, e, nil, map[string]any{"authToken": token})
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		aID, token := e.ScreeningClient("Alpha")
+		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
+		c, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"authToken": token})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
 		}
-		c.subscribe("1", app.ID)
-		if st := c.nextStatus(); st != "PENDING" {
+		c.Subscribe("1", app.ID)
+		if st := c.NextStatus(); st != "PENDING" {
 			t.Fatalf("first update %s", st)
 		}
 		e.revoke(aID, token)
-		if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
+		if err := sm.Sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		// The next event is not delivered to the revoked token.
-		m = c.read()
+		m = c.Read()
 		if (m.Type != "next" && m.Type != "error") || !strings.Contains(string(m.Payload), `"code":"UNAUTHENTICATED"`) ||
 			strings.Contains(string(m.Payload), "IN_PROGRESS") || strings.Contains(string(m.Payload), "READY") {
 			t.Fatalf("event after revocation: %s %s", m.Type, m.Payload)
 		}
-		if st := c.closeStatus(); st != handler.CloseUnauthorized {
+		if st := c.CloseStatus(); st != handler.CloseUnauthorized {
 			t.Fatalf("socket closed with %d, want %d", st, handler.CloseUnauthorized)
 		}
 	})

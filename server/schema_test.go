@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // TestSchemaIsDocumented: the playground is the documentation for CRM
@@ -117,12 +119,12 @@ func TestSchemaClientType(t *testing.T) {
 			node(id: $id) { __typename id ... on Client { name moveInStatuses } }
 			nodes(ids: [$id]) { __typename id ... on Client { name moveInStatuses } }
 			clients(where: {name: "Acme Homes"}) { edges { node { __typename id name moveInStatuses } } } }`,
-			map[string]any{"id": gid(id)}, &out)
+			map[string]any{"id": apptest.Itoa(id)}, &out)
 		if len(out.Nodes) != 1 || len(out.Clients.Edges) != 1 {
 			t.Fatalf("nodes %+v, clients %+v: want the client once each", out.Nodes, out.Clients.Edges)
 		}
 		for what, c := range map[string]client{"node": out.Node, "nodes": out.Nodes[0], "clients": out.Clients.Edges[0].Node} {
-			if c.Typename != "Client" || c.ID != gid(id) || c.Name != "Acme Homes" || len(c.MoveInStatuses) == 0 {
+			if c.Typename != "Client" || c.ID != apptest.Itoa(id) || c.Name != "Acme Homes" || len(c.MoveInStatuses) == 0 {
 				t.Errorf("%s: %+v, want the Client %d with its name and status set", what, c, id)
 			}
 		}

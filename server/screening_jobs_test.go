@@ -23,11 +23,11 @@ import (
 // SmartMove refreshes as River jobs: the one a moving postback inserts in its
 // own transaction, and the periodic one.
 
-// withScreeningJobs is withSmartMove plus the server's River client working
-// (or, insertOnly, only inserting) the screening jobs, the periodic refresh
-// every refreshEvery.
+// withScreeningJobs is apptest.WithSmartMove plus the server's River
+// client working (or, insertOnly, only inserting) the screening jobs, the
+// periodic refresh every refreshEvery.
 func withScreeningJobs(refreshEvery time.Duration, insertOnly bool) envSetup {
-	smartMoveSetup := withSmartMove(smartmovetest.Options{})
+	smartMoveSetup := apptest.WithSmartMove(smartmovetest.Options{})
 	return func(t *testing.T, s *apptest.Settings) {
 		smartMoveSetup(t, s)
 		s.Config.Screening.RefreshInterval = refreshEvery
@@ -59,46 +59,46 @@ func (f failingQueue) EnqueueRefresh(ctx context.Context, tx *sql.Tx, id int) er
 // move nor the job is stored.
 func TestScreeningPostbackEnqueuesRefresh(t *testing.T) {
 	forEachDBSetup(t, withScreeningJobs(time.Hour, true), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		app := e.createEmbedded(token, "k", true, "lisa@example.com")
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
 		id, err := e.client.ScreeningApplication.Query().
 			Where(screeningapplication.SmartmoveApplicationID(*app.SmartmoveApplicationID)).OnlyID(e.sys())
 		if err != nil {
 			t.Fatal(err)
 		}
-		rdb := riverDriver(sm.db, e.dialect)
-		queue := sm.svc.Queue
+		rdb := riverDriver(sm.DB, e.dialect)
+		queue := sm.Svc.Queue
 		if queue == nil {
 			t.Fatal("the screening service has no queue")
 		}
 
-		sm.svc.Queue = failingQueue{queue}
-		if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
+		sm.Svc.Queue = failingQueue{queue}
+		if err := sm.Sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
+		sm.Flush(t)
 		var failed []smartmovetest.Delivery
-		for _, d := range sm.sim.Deliveries() {
+		for _, d := range sm.Sim.Deliveries() {
 			if d.Status == 500 {
 				failed = append(failed, d)
 			}
 		}
 		if len(failed) == 0 {
-			t.Fatalf("no postback failed: %+v", sm.sim.Deliveries())
+			t.Fatalf("no postback failed: %+v", sm.Sim.Deliveries())
 		}
-		if st := e.screeningApp(token, app.ID, "").Status; st != "PENDING" {
+		if st := e.ScreeningApp(token, app.ID, "").Status; st != "PENDING" {
 			t.Fatalf("status %s after failed postbacks, want PENDING", st)
 		}
 		rivertest.RequireNotInserted(t.Context(), t, rdb, &jobs.RefreshScreeningArgs{}, nil)
 
 		// The same postback again, with the queue working: stored, moved, and
 		// one job that carries the application's id and nothing else.
-		sm.svc.Queue = queue
-		if status, body := postback(t, failed[0].URL, failed[0].Authorization, failed[0].Body); status != 200 {
+		sm.Svc.Queue = queue
+		if status, body := apptest.Postback(t, failed[0].URL, failed[0].Authorization, failed[0].Body); status != 200 {
 			t.Fatalf("postback: HTTP %d %s", status, body)
 		}
-		if st := e.screeningApp(token, app.ID, "").Status; st == "PENDING" {
+		if st := e.ScreeningApp(token, app.ID, "").Status; st == "PENDING" {
 			t.Fatal("the postback did not move the application")
 		}
 		job := rivertest.RequireInserted(t.Context(), t, rdb, &jobs.RefreshScreeningArgs{}, nil)
@@ -111,28 +111,28 @@ func TestScreeningPostbackEnqueuesRefresh(t *testing.T) {
 
 // orderAndComplete orders a screening for one applicant, who then finishes
 // every step at SmartMove; with lose, SmartMove's postbacks never arrive.
-func orderAndComplete(t *testing.T, e *env, lose bool) (*smartmoveEnv, string, screeningApp) {
+func orderAndComplete(t *testing.T, e *env, lose bool) (*apptest.SmartMoveSim, string, apptest.ScreeningApp) {
 	t.Helper()
-	sm := smartMove(t, e)
-	_, token := e.screeningClient("Acme")
-	app := e.createEmbedded(token, "k", true, "lisa@example.com")
+	sm := apptest.SmartMove(t, e.Env)
+	_, token := e.ScreeningClient("Acme")
+	app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
 	if lose {
-		sm.sim.HoldPostbacks()
+		sm.Sim.HoldPostbacks()
 	}
-	if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
+	if err := sm.Sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	return sm, token, app
 }
 
 // waitScreening polls the application through the API until cond holds.
-func waitScreening(t *testing.T, e *env, token, id, what string, cond func(screeningApp) bool) screeningApp {
+func waitScreening(t *testing.T, e *env, token, id, what string, cond func(apptest.ScreeningApp) bool) apptest.ScreeningApp {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	var got screeningApp
-	eventually(ctx, t, what, func() bool {
-		got = e.screeningApp(token, id, "")
+	var got apptest.ScreeningApp
+	apptest.Eventually(ctx, t, what, func() bool {
+		got = e.ScreeningApp(token, id, "")
 		return cond(got)
 	})
 	return got
@@ -143,10 +143,10 @@ func waitScreening(t *testing.T, e *env, token, id, what string, cond func(scree
 func TestScreeningRefreshJob(t *testing.T) {
 	forEachDBSetup(t, withScreeningJobs(time.Hour, false), func(t *testing.T, e *env) {
 		sm, token, app := orderAndComplete(t, e, false)
-		sm.flush(t)
+		sm.Flush(t)
 		got := waitScreening(t, e, token, app.ID, "the refresh job to pull the recommendation",
-			func(a screeningApp) bool { return a.CreditRecommendation == "ACCEPT" })
-		if got.Status != "READY" || got.applicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" || got.Applicants.Edges[0].Node.FirstName != "Lisa" {
+			func(a apptest.ScreeningApp) bool { return a.CreditRecommendation == "ACCEPT" })
+		if got.Status != "READY" || got.ApplicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" || got.Applicants.Edges[0].Node.FirstName != "Lisa" {
 			t.Fatalf("after the refresh job: %+v", got)
 		}
 	})
@@ -158,11 +158,11 @@ func TestScreeningPeriodicRefresh(t *testing.T) {
 	forEachDBSetup(t, withScreeningJobs(300*time.Millisecond, false), func(t *testing.T, e *env) {
 		_, token, app := orderAndComplete(t, e, true) // postbacks are lost
 		got := waitScreening(t, e, token, app.ID, "the periodic refresh",
-			func(a screeningApp) bool { return a.Status == "READY" })
-		if got.CreditRecommendation != "ACCEPT" || got.applicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" {
+			func(a apptest.ScreeningApp) bool { return a.Status == "READY" })
+		if got.CreditRecommendation != "ACCEPT" || got.ApplicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" {
 			t.Fatalf("after the periodic refresh: %+v", got)
 		}
-		if n := e.inboundEvents(); n != 0 {
+		if n := e.InboundEvents(); n != 0 {
 			t.Fatalf("%d postbacks stored: the refresh came from them, not from the job", n)
 		}
 	})

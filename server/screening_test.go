@@ -2,20 +2,16 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/internal/apptest"
-	"github.com/leasegraph/leasegraph/screening"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -23,208 +19,25 @@ import (
 // The screening suite: SmartMove orders, applicants, partner errors and
 // idempotency, against the simulator over real HTTP, on both databases.
 
-// smartmoveEnv is a test's SmartMove simulator and screening service.
-type smartmoveEnv struct {
-	sim    *smartmovetest.Server
-	simURL string
-	// svc and db are the app's, once it is built (smartMove).
-	svc *screening.Service
-	db  *sql.DB
-}
-
-var smartmoveEnvs sync.Map // test name -> *smartmoveEnv
-
-// testPostgresBase is the PostgreSQL the tests use (LISTEN/NOTIFY channels
-// are database-wide; the schema names the channel).
-func testPostgresBase() string {
-	return testknobs.PostgresURL()
-}
-
-// withSmartMove points the app's screening at a fresh simulator (one per
-// database run) with a short partner timeout; on PostgreSQL, notices go
-// through LISTEN/NOTIFY as in production.
-func withSmartMove(opts smartmovetest.Options) envSetup {
-	return func(t *testing.T, s *apptest.Settings) {
-		sim := smartmovetest.New(opts)
-		srv := httptest.NewServer(sim)
-		// Cleanups run last first: the simulator releases hanging requests
-		// before its server waits for them.
-		t.Cleanup(srv.Close)
-		t.Cleanup(sim.Close)
-		useSmartMove(s, srv.URL)
-		smartmoveEnvs.Store(t.Name(), &smartmoveEnv{sim: sim, simURL: srv.URL})
-	}
-}
-
-// useSmartMove configures the app's screening for the simulator at simURL.
-func useSmartMove(s *apptest.Settings, simURL string) {
-	s.Config.Screening.APIKey, s.Config.Screening.BaseURL = smartmovetest.DefaultAPIKey, simURL
-	s.Options.SmartMoveTimeout, s.Options.ScreeningInFlightWait = 700*time.Millisecond, 15*time.Second
-}
-
-// smartMove returns the test's simulator; the postback URLs point at the
-// test's server.
-func smartMove(t *testing.T, e *env) *smartmoveEnv {
-	t.Helper()
-	d, ok := smartmoveEnvs.Load(t.Name())
-	if !ok {
-		t.Fatal("no simulator: use forEachDBSetup(t, withSmartMove(...), ...)")
-	}
-	sm := d.(*smartmoveEnv)
-	sm.svc, sm.db = e.App.Services.Screening, e.SQL
-	return sm
-}
-
-// screeningClient makes a client set up for SmartMove, with a write token.
-func (e *env) screeningClient(name string) (int, string) {
-	e.t.Helper()
-	id, token := e.newClient(name)
-	if err := e.client.Company.UpdateOneID(id).SetSmartmoveReference("ref-" + name).Exec(e.sys()); err != nil {
-		e.t.Fatal(err)
-	}
-	return id, token
-}
-
-// flush waits for the simulator's postbacks to be delivered.
-func (d *smartmoveEnv) flush(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := d.sim.FlushPostbacks(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// calls counts the simulator's answered calls to an endpoint.
-func (d *smartmoveEnv) calls(endpoint string) int {
-	n := 0
-	for _, c := range d.sim.Calls() {
-		if c.Endpoint == endpoint {
-			n++
-		}
-	}
-	return n
-}
-
-const appFields = `id kind orderStatus status smartmoveApplicationID customerReference landlordPays propertyName unitNumber
-	creditRecommendation smartmoveStatus lastNotification
-	applicants(orderBy: {field: EMAIL}) { totalCount edges { node { email status firstName } } }`
-
-// screeningApp is a ScreeningApplication as the API shows it.
-type screeningApp struct {
-	ID                     string
-	Kind                   string
-	OrderStatus            string
-	Status                 string
-	SmartmoveApplicationID *int
-	CustomerReference      string
-	LandlordPays           *bool
-	PropertyName           string
-	UnitNumber             string
-	CreditRecommendation   string
-	SmartmoveStatus        string
-	LastNotification       string
-	ReportURL              *string
-	ReportStatus           *string
-	Applicants             struct {
-		TotalCount int
-		Edges      []struct {
-			Node struct{ Email, Status, FirstName string }
-		}
-	}
-}
-
-func (a screeningApp) applicantStatuses() string {
-	var out []string
-	for _, e := range a.Applicants.Edges {
-		out = append(out, e.Node.Email+"="+e.Node.Status)
-	}
-	return strings.Join(out, ",")
-}
-
-const createLinkMutation = `mutation($key: String!, $input: CreateScreeningApplicationInput!) {
-	createScreeningApplication(idempotencyKey: $key, input: $input) { completionLink application { ` + appFields + ` } } }`
-
-const createEmbeddedMutation = `mutation($key: String!, $input: CreateEmbeddedScreeningApplicationInput!) {
-	createEmbeddedScreeningApplication(idempotencyKey: $key, input: $input) { ` + appFields + ` } }`
-
-func linkInput(applicants ...string) map[string]any {
-	return map[string]any{
-		"applicants": applicants,
-		"property":   map[string]any{"propertyName": "742 Evergreen Terrace", "unitNumber": "4", "street": "123 Property Street", "city": "Springfield", "state": "NY", "zip": "12345"},
-	}
-}
-
-const testCardNumber = "5419543578415880"
-const testCardCVV = "554"
-
-func embeddedInput(landlordPays bool, applicants ...string) map[string]any {
-	in := map[string]any{
-		"applicants":   applicants,
-		"landlordPays": landlordPays,
-		"property": map[string]any{
-			"landlordFirstName": "Homer", "landlordLastName": "Simpson", "landlordStreetAddressLineOne": "123 Fake Street",
-			"landlordCity": "Springfield", "landlordState": "NY", "landlordZip": "12345", "landlordPhoneNumber": "5555555555",
-			"landlordEmail": "homer@example.com", "street": "123 Property Street", "city": "Springfield", "state": "NY",
-			"zip": "12345", "unitNumber": "4", "propertyName": "742 Evergreen Terrace", "classification": "CONVENTIONAL",
-			"isFcraAgreementAccepted": true,
-		},
-	}
-	if landlordPays {
-		in["card"] = map[string]any{"firstName": "Homer", "lastName": "Simpson", "cardType": "MASTERCARD",
-			"cardNumber": testCardNumber, "cardSecurity": testCardCVV, "expireMonth": "09", "expireYear": "2030"}
-	}
-	return in
-}
-
-type createdLink struct {
-	CreateScreeningApplication struct {
-		CompletionLink string
-		Application    screeningApp
-	}
-}
-
-func (e *env) createLink(token, key string, applicants ...string) (string, screeningApp) {
-	e.t.Helper()
-	var out createdLink
-	e.mustGQL(token, createLinkMutation, map[string]any{"key": key, "input": linkInput(applicants...)}, &out)
-	return out.CreateScreeningApplication.CompletionLink, out.CreateScreeningApplication.Application
-}
-
-func (e *env) createEmbedded(token, key string, landlordPays bool, applicants ...string) screeningApp {
-	e.t.Helper()
-	var out struct{ CreateEmbeddedScreeningApplication screeningApp }
-	e.mustGQL(token, createEmbeddedMutation, map[string]any{"key": key, "input": embeddedInput(landlordPays, applicants...)}, &out)
-	return out.CreateEmbeddedScreeningApplication
-}
-
-// screeningApp reads an application through node(id:).
-func (e *env) screeningApp(token string, id string, extra string) screeningApp {
-	e.t.Helper()
-	var out struct{ Node screeningApp }
-	e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { `+appFields+` `+extra+` } } }`, map[string]any{"id": id}, &out)
-	return out.Node
-}
-
 // act runs one of the mutations that take an application and an email.
 func (e *env) act(token, mutation, key, id, email string) gqlResponse {
 	e.t.Helper()
 	switch mutation {
 	case "addScreeningApplicant", "removeScreeningApplicant":
-		return e.gql(token, `mutation($key: String!, $id: ID!, $email: String!) { `+mutation+`(idempotencyKey: $key, applicationId: $id, email: $email) { `+appFields+` } }`,
+		return e.gql(token, `mutation($key: String!, $id: ID!, $email: String!) { `+mutation+`(idempotencyKey: $key, applicationId: $id, email: $email) { `+apptest.ScreeningAppFields+` } }`,
 			map[string]any{"key": key, "id": id, "email": email})
 	}
-	return e.gql(token, `mutation($key: String!, $id: ID!) { `+mutation+`(idempotencyKey: $key, id: $id) { `+appFields+` } }`,
+	return e.gql(token, `mutation($key: String!, $id: ID!) { `+mutation+`(idempotencyKey: $key, id: $id) { `+apptest.ScreeningAppFields+` } }`,
 		map[string]any{"key": key, "id": id})
 }
 
-func (e *env) mustAct(token, mutation, key, id, email string) screeningApp {
+func (e *env) mustAct(token, mutation, key, id, email string) apptest.ScreeningApp {
 	e.t.Helper()
 	r := e.act(token, mutation, key, id, email)
 	if len(r.Errors) > 0 {
 		e.t.Fatalf("%s: %+v", mutation, r.Errors)
 	}
-	var out map[string]screeningApp
+	var out map[string]apptest.ScreeningApp
 	if err := json.Unmarshal(r.Data, &out); err != nil {
 		e.t.Fatal(err)
 	}
@@ -237,37 +50,37 @@ func (e *env) mustAct(token, mutation, key, id, email string) screeningApp {
 // report: the landlord finishes the form, postbacks move it forward, the
 // report fields are fetched on demand.
 func TestScreeningLinkOrder(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		link, app := e.createLink(token, "order-1", "Lisa.Simpson@Example.com", "marge.simpson@example.com")
-		if !strings.HasPrefix(link, sm.simURL+"/smartmove/api/create/") {
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		link, app := e.CreateLink(token, "order-1", "Lisa.Simpson@Example.com", "marge.simpson@example.com")
+		if !strings.HasPrefix(link, sm.SimURL+"/smartmove/api/create/") {
 			t.Fatalf("completionLink %q", link)
 		}
 		if app.Kind != "LINK" || app.OrderStatus != "ORDERED" || app.Status != "PENDING" || app.SmartmoveApplicationID != nil ||
 			app.CustomerReference != "ref-Acme" || app.PropertyName != "742 Evergreen Terrace" || app.UnitNumber != "4" {
 			t.Fatalf("created: %+v", app)
 		}
-		if got := app.applicantStatuses(); got != "lisa.simpson@example.com=NO_ACTIVITY,marge.simpson@example.com=NO_ACTIVITY" {
+		if got := app.ApplicantStatuses(); got != "lisa.simpson@example.com=NO_ACTIVITY,marge.simpson@example.com=NO_ACTIVITY" {
 			t.Fatalf("applicants %s", got)
 		}
 		// Nothing to fetch before SmartMove has the application.
-		got := e.screeningApp(token, app.ID, "reportUrl reportStatus")
+		got := e.ScreeningApp(token, app.ID, "reportUrl reportStatus")
 		if got.ReportURL != nil || got.ReportStatus != nil {
 			t.Fatalf("report fields before the landlord finished: %v %v", got.ReportURL, got.ReportStatus)
 		}
 		r := e.act(token, "cancelScreeningApplication", "c-early", app.ID, "")
-		wantCode(t, r, "BAD_USER_INPUT")
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 
-		smID, err := sm.sim.FinishCreate(link)
+		smID, err := sm.Sim.FinishCreate(link)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := sm.sim.Advance(smID); !ok || err != nil {
+		if ok, err := sm.Sim.Advance(smID); !ok || err != nil {
 			t.Fatalf("advance: %v %v", ok, err)
 		}
-		sm.flush(t)
-		got = e.screeningApp(token, app.ID, "reportUrl reportStatus")
+		sm.Flush(t)
+		got = e.ScreeningApp(token, app.ID, "reportUrl reportStatus")
 		if got.SmartmoveApplicationID == nil || *got.SmartmoveApplicationID != smID || got.Status != "IN_PROGRESS" ||
 			got.LastNotification != "Lisa.Simpson@Example.com has accepted the request" && got.LastNotification != "lisa.simpson@example.com has accepted the request" {
 			t.Fatalf("after the first postback: %+v", got)
@@ -276,26 +89,26 @@ func TestScreeningLinkOrder(t *testing.T) {
 			t.Fatalf("report fields while in progress: url %v status %v", got.ReportURL, got.ReportStatus)
 		}
 		for _, email := range []string{"lisa.simpson@example.com", "marge.simpson@example.com"} {
-			if err := sm.sim.CompleteApplicant(smID, email); err != nil {
+			if err := sm.Sim.CompleteApplicant(smID, email); err != nil {
 				t.Fatal(err)
 			}
 		}
-		sm.flush(t)
-		got = e.screeningApp(token, app.ID, "reportUrl reportStatus")
-		if got.Status != "READY" || got.ReportURL == nil || !strings.HasPrefix(*got.ReportURL, sm.simURL+"/smartmove/api/application/report/") ||
+		sm.Flush(t)
+		got = e.ScreeningApp(token, app.ID, "reportUrl reportStatus")
+		if got.Status != "READY" || got.ReportURL == nil || !strings.HasPrefix(*got.ReportURL, sm.SimURL+"/smartmove/api/application/report/") ||
 			*got.ReportStatus != "Ready" {
 			t.Fatalf("ready: %+v url %v", got, got.ReportURL)
 		}
 		// Postbacks carry no applicant statuses: refresh pulls them, and the
 		// recommendation.
 		got = e.mustAct(token, "refreshScreeningApplication", "refresh-1", app.ID, "")
-		if got.applicantStatuses() != "lisa.simpson@example.com=REPORTS_AVAILABLE,marge.simpson@example.com=REPORTS_AVAILABLE" ||
+		if got.ApplicantStatuses() != "lisa.simpson@example.com=REPORTS_AVAILABLE,marge.simpson@example.com=REPORTS_AVAILABLE" ||
 			got.CreditRecommendation != "ACCEPT" || got.SmartmoveStatus != "Ready" || got.Applicants.Edges[0].Node.FirstName != "Lisa" {
 			t.Fatalf("refreshed: %+v", got)
 		}
 		// A ready screening cannot be cancelled, nor take applicants.
-		wantCode(t, e.act(token, "cancelScreeningApplication", "c-1", app.ID, ""), "BAD_USER_INPUT")
-		wantCode(t, e.act(token, "addScreeningApplicant", "a-1", app.ID, "bart@example.com"), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.act(token, "cancelScreeningApplication", "c-1", app.ID, ""), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.act(token, "addScreeningApplicant", "a-1", app.ID, "bart@example.com"), "BAD_USER_INPUT")
 		// The list, filtered and ordered.
 		var list struct {
 			ScreeningApplications struct {
@@ -320,112 +133,102 @@ func TestScreeningLinkOrder(t *testing.T) {
 // TestScreeningEmbeddedOrderKeepsNoCard: the card goes to SmartMove and
 // nowhere else: not a column, a log line or an answer.
 func TestScreeningEmbeddedOrderKeepsNoCard(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		r := e.gql(token, createEmbeddedMutation, map[string]any{"key": "emb-1", "input": embeddedInput(true, "lisa@example.com")})
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		r := e.gql(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "emb-1", "input": apptest.EmbeddedInput(true, "lisa@example.com")})
 		if len(r.Errors) > 0 {
 			t.Fatalf("%+v", r.Errors)
 		}
-		var out struct{ CreateEmbeddedScreeningApplication screeningApp }
+		var out struct{ CreateEmbeddedScreeningApplication apptest.ScreeningApp }
 		_ = json.Unmarshal(r.Data, &out)
 		app := out.CreateEmbeddedScreeningApplication
 		if app.Kind != "EMBEDDED" || app.OrderStatus != "ORDERED" || app.SmartmoveApplicationID == nil || app.LandlordPays == nil || !*app.LandlordPays {
 			t.Fatalf("created: %+v", app)
 		}
 		// The same key: the first result, no second charge.
-		again := e.createEmbedded(token, "emb-1", true, "lisa@example.com")
-		if again.ID != app.ID || sm.calls("application/create/embedded") != 1 {
-			t.Fatalf("replay: %s vs %s, %d embedded calls", again.ID, app.ID, sm.calls("application/create/embedded"))
+		again := e.CreateEmbedded(token, "emb-1", true, "lisa@example.com")
+		if again.ID != app.ID || sm.Calls("application/create/embedded") != 1 {
+			t.Fatalf("replay: %s vs %s, %d embedded calls", again.ID, app.ID, sm.Calls("application/create/embedded"))
 		}
 		// A refused card (the partner's 400) is not echoed either.
-		in := embeddedInput(true, "bart@example.com")
+		in := apptest.EmbeddedInput(true, "bart@example.com")
 		in["card"].(map[string]any)["expireMonth"] = "13"
-		bad := e.gql(token, createEmbeddedMutation, map[string]any{"key": "emb-2", "input": in})
-		wantCode(t, bad, "BAD_USER_INPUT")
+		bad := e.gql(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "emb-2", "input": in})
+		apptest.WantCode(t, bad, "BAD_USER_INPUT")
 		raw, _ := json.Marshal([]any{r, again, bad})
-		for _, secret := range []string{testCardNumber, testCardCVV + `"`, "5880"} {
+		for _, secret := range []string{apptest.TestCardNumber, apptest.TestCardCVV + `"`, "5880"} {
 			if strings.Contains(string(raw), secret) {
 				t.Fatalf("an answer holds card data %q: %s", secret, raw)
 			}
 		}
-		if strings.Contains(e.logs.String(), testCardNumber) {
+		if strings.Contains(e.logs.String(), apptest.TestCardNumber) {
 			t.Fatalf("the log holds the card number")
 		}
-		e.assertNoColumnHolds(t, testCardNumber, "541954357841")
+		e.AssertNoColumnHolds(t, apptest.TestCardNumber, "541954357841")
 	})
-}
-
-// assertNoColumnHolds scans every row of the screening tables.
-func (e *env) assertNoColumnHolds(t *testing.T, secrets ...string) {
-	t.Helper()
-	for _, table := range []string{"screening_applications", "applicants", "inbound_events", "screening_requests"} {
-		if hits, _ := columnsHolding(t, e.rawDB().DB(), table, secrets...); len(hits) > 0 {
-			t.Fatalf("%v hold a secret", hits)
-		}
-	}
 }
 
 // TestScreeningApplicantRules: adding and removing applicants, cancelling,
 // by the rules of the service (checked before SmartMove is asked).
 func TestScreeningApplicantRules(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		app := e.createEmbedded(token, "tenants-pay", false, "lisa@example.com")
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		app := e.CreateEmbedded(token, "tenants-pay", false, "lisa@example.com")
 		smID := *app.SmartmoveApplicationID
 
 		got := e.mustAct(token, "addScreeningApplicant", "add-1", app.ID, " Bart@Example.com ")
-		if got.applicantStatuses() != "bart@example.com=NO_ACTIVITY,lisa@example.com=NO_ACTIVITY" {
-			t.Fatalf("after add: %s", got.applicantStatuses())
+		if got.ApplicantStatuses() != "bart@example.com=NO_ACTIVITY,lisa@example.com=NO_ACTIVITY" {
+			t.Fatalf("after add: %s", got.ApplicantStatuses())
 		}
 		// A retry of the same add replays; the same person again is refused.
 		if again := e.mustAct(token, "addScreeningApplicant", "add-1", app.ID, " Bart@Example.com "); again.Applicants.TotalCount != 2 {
 			t.Fatalf("replayed add: %+v", again)
 		}
-		if n := sm.calls("applicant/add"); n != 1 {
+		if n := sm.Calls("applicant/add"); n != 1 {
 			t.Fatalf("%d add calls", n)
 		}
 		r := e.act(token, "addScreeningApplicant", "add-2", app.ID, "bart@example.com")
-		wantCode(t, r, "BAD_USER_INPUT")
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if !strings.Contains(r.Errors[0].Message, "already on this application") {
 			t.Fatalf("message %q", r.Errors[0].Message)
 		}
-		wantCode(t, e.act(token, "addScreeningApplicant", "add-3", app.ID, "not-an-email"), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.act(token, "addScreeningApplicant", "add-3", app.ID, "not-an-email"), "BAD_USER_INPUT")
 		// The same key with other arguments is refused.
-		wantCode(t, e.act(token, "addScreeningApplicant", "add-1", app.ID, "maggie@example.com"), "CONFLICT")
+		apptest.WantCode(t, e.act(token, "addScreeningApplicant", "add-1", app.ID, "maggie@example.com"), "CONFLICT")
 
 		// Lisa responds: she can no longer be removed; Bart can.
-		if err := sm.sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.RequestAccepted); err != nil {
+		if err := sm.Sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.RequestAccepted); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
+		sm.Flush(t)
 		e.mustAct(token, "refreshScreeningApplication", "r-1", app.ID, "")
 		r = e.act(token, "removeScreeningApplicant", "rm-1", app.ID, "lisa@example.com")
-		wantCode(t, r, "BAD_USER_INPUT")
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if !strings.Contains(r.Errors[0].Message, "already responded") {
 			t.Fatalf("message %q", r.Errors[0].Message)
 		}
-		wantCode(t, e.act(token, "removeScreeningApplicant", "rm-2", app.ID, "nobody@example.com"), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.act(token, "removeScreeningApplicant", "rm-2", app.ID, "nobody@example.com"), "BAD_USER_INPUT")
 		got = e.mustAct(token, "removeScreeningApplicant", "rm-3", app.ID, "bart@example.com")
-		if got.applicantStatuses() != "lisa@example.com=REQUEST_ACCEPTED" {
-			t.Fatalf("after remove: %s", got.applicantStatuses())
+		if got.ApplicantStatuses() != "lisa@example.com=REQUEST_ACCEPTED" {
+			t.Fatalf("after remove: %s", got.ApplicantStatuses())
 		}
 		// The only applicant stays, whatever their status.
-		other := e.createEmbedded(token, "single", false, "solo@example.com")
+		other := e.CreateEmbedded(token, "single", false, "solo@example.com")
 		r = e.act(token, "removeScreeningApplicant", "rm-4", other.ID, "solo@example.com")
-		wantCode(t, r, "BAD_USER_INPUT")
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if !strings.Contains(r.Errors[0].Message, "only applicant") {
 			t.Fatalf("message %q", r.Errors[0].Message)
 		}
-		if n := sm.calls("applicant/delete"); n != 1 {
+		if n := sm.Calls("applicant/delete"); n != 1 {
 			t.Fatalf("%d delete calls: a refused removal reached SmartMove", n)
 		}
 
 		// When the landlord pays, no applicant may be added.
-		paid := e.createEmbedded(token, "landlord-pays", true, "homer@example.com")
+		paid := e.CreateEmbedded(token, "landlord-pays", true, "homer@example.com")
 		r = e.act(token, "addScreeningApplicant", "add-4", paid.ID, "bart@example.com")
-		wantCode(t, r, "BAD_USER_INPUT")
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 
 		// Cancel: once; the status is final and later postbacks do not move it.
 		got = e.mustAct(token, "cancelScreeningApplication", "cancel-1", app.ID, "")
@@ -435,15 +238,15 @@ func TestScreeningApplicantRules(t *testing.T) {
 		if again := e.mustAct(token, "cancelScreeningApplication", "cancel-1", app.ID, ""); again.Status != "CANCELLED" {
 			t.Fatalf("replayed cancel: %+v", again)
 		}
-		wantCode(t, e.act(token, "cancelScreeningApplication", "cancel-2", app.ID, ""), "BAD_USER_INPUT")
-		if err := sm.sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.ReportsAvailable); err != nil {
+		apptest.WantCode(t, e.act(token, "cancelScreeningApplication", "cancel-2", app.ID, ""), "BAD_USER_INPUT")
+		if err := sm.Sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.ReportsAvailable); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
-		if st := e.screeningApp(token, app.ID, "").Status; st != "CANCELLED" {
+		sm.Flush(t)
+		if st := e.ScreeningApp(token, app.ID, "").Status; st != "CANCELLED" {
 			t.Fatalf("a postback moved a cancelled screening to %s", st)
 		}
-		if n := sm.calls("application/cancel"); n != 1 {
+		if n := sm.Calls("application/cancel"); n != 1 {
 			t.Fatalf("%d cancel calls", n)
 		}
 	})
@@ -452,9 +255,9 @@ func TestScreeningApplicantRules(t *testing.T) {
 // TestScreeningPartnerErrors maps every kind of SmartMove failure, and
 // checks what a failed order leaves behind and what its key does next.
 func TestScreeningPartnerErrors(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
 		count := func() int {
 			n, err := e.client.ScreeningApplication.Query().Count(e.sys())
 			if err != nil {
@@ -463,7 +266,7 @@ func TestScreeningPartnerErrors(t *testing.T) {
 			return n
 		}
 		create := func(key string) gqlResponse {
-			return e.gql(token, createLinkMutation, map[string]any{"key": key, "input": linkInput("lisa@example.com")})
+			return e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": key, "input": apptest.LinkInput("lisa@example.com")})
 		}
 
 		// Refused for sure (4xx): nothing is kept and the same key may retry.
@@ -474,15 +277,15 @@ func TestScreeningPartnerErrors(t *testing.T) {
 			retryable bool
 			message   string
 		}{
-			{"bad request", func() { sm.sim.FailNext(1, 400) }, 400, false, "SmartMove refused the request: "},
-			{"unauthorized", func() { sm.sim.FailNext(1, 401) }, 401, false, "SmartMove refused leasegraph's API credentials (HTTP 401)"},
-			{"forbidden", func() { sm.sim.FailNext(1, 403) }, 403, false, "SmartMove refused leasegraph's API credentials (HTTP 403)"},
-			{"rate limited", func() { sm.sim.RateLimitNext(1, 7*time.Second) }, 429, true, "SmartMove is limiting requests; retry later"},
+			{"bad request", func() { sm.Sim.FailNext(1, 400) }, 400, false, "SmartMove refused the request: "},
+			{"unauthorized", func() { sm.Sim.FailNext(1, 401) }, 401, false, "SmartMove refused leasegraph's API credentials (HTTP 401)"},
+			{"forbidden", func() { sm.Sim.FailNext(1, 403) }, 403, false, "SmartMove refused leasegraph's API credentials (HTTP 403)"},
+			{"rate limited", func() { sm.Sim.RateLimitNext(1, 7*time.Second) }, 429, true, "SmartMove is limiting requests; retry later"},
 		} {
 			before := count()
 			c.fault()
 			r := create("refused-" + c.name)
-			wantCode(t, r, "PARTNER_ERROR")
+			apptest.WantCode(t, r, "PARTNER_ERROR")
 			ext := r.Errors[0].Extensions
 			if ext["partnerStatus"] != float64(c.status) || ext["retryable"] != c.retryable || !strings.HasPrefix(r.Errors[0].Message, c.message) {
 				t.Fatalf("%s: %+v", c.name, r.Errors[0])
@@ -493,8 +296,8 @@ func TestScreeningPartnerErrors(t *testing.T) {
 			if count() != before {
 				t.Fatalf("%s: a refused order left a row", c.name)
 			}
-			var ok createdLink
-			e.mustGQL(token, createLinkMutation, map[string]any{"key": "refused-" + c.name, "input": linkInput("lisa@example.com")}, &ok)
+			var ok apptest.CreatedLink
+			e.mustGQL(token, apptest.CreateLinkMutation, map[string]any{"key": "refused-" + c.name, "input": apptest.LinkInput("lisa@example.com")}, &ok)
 			if ok.CreateScreeningApplication.CompletionLink == "" {
 				t.Fatalf("%s: retry with the key did not order", c.name)
 			}
@@ -507,16 +310,16 @@ func TestScreeningPartnerErrors(t *testing.T) {
 			fault   func()
 			message string
 		}{
-			{"server error", func() { sm.sim.FailNext(1, 500) }, "SmartMove failed (HTTP 500); retry later"},
-			{"unavailable", func() { sm.sim.FailNext(1, 503) }, "SmartMove failed (HTTP 503); retry later"},
-			{"timeout", func() { sm.sim.HangNext(1) }, "SmartMove did not answer in time"},
-			{"malformed", func() { sm.sim.MalformedNext(1) }, "SmartMove sent an answer leasegraph could not read"},
+			{"server error", func() { sm.Sim.FailNext(1, 500) }, "SmartMove failed (HTTP 500); retry later"},
+			{"unavailable", func() { sm.Sim.FailNext(1, 503) }, "SmartMove failed (HTTP 503); retry later"},
+			{"timeout", func() { sm.Sim.HangNext(1) }, "SmartMove did not answer in time"},
+			{"malformed", func() { sm.Sim.MalformedNext(1) }, "SmartMove sent an answer leasegraph could not read"},
 		} {
 			key := "unknown-" + c.name
-			before, creates := count(), sm.calls("application/create")
+			before, creates := count(), sm.Calls("application/create")
 			c.fault()
 			r := create(key)
-			wantCode(t, r, "PARTNER_ERROR")
+			apptest.WantCode(t, r, "PARTNER_ERROR")
 			if !strings.HasPrefix(r.Errors[0].Message, c.message) || r.Errors[0].Extensions["retryable"] != false {
 				t.Fatalf("%s: %+v", c.name, r.Errors[0])
 			}
@@ -524,11 +327,11 @@ func TestScreeningPartnerErrors(t *testing.T) {
 				t.Fatalf("%s: %d rows, want %d", c.name, count(), before+1)
 			}
 			again := create(key)
-			wantCode(t, again, "PARTNER_ERROR")
+			apptest.WantCode(t, again, "PARTNER_ERROR")
 			if again.Errors[0].Message != r.Errors[0].Message || again.Errors[0].Extensions["replayed"] != true {
 				t.Fatalf("%s: replay %+v", c.name, again.Errors[0])
 			}
-			if got := sm.calls("application/create"); c.name != "timeout" && got != creates+1 {
+			if got := sm.Calls("application/create"); c.name != "timeout" && got != creates+1 {
 				t.Fatalf("%s: %d create calls after a retry, want %d", c.name, got, creates+1)
 			}
 		}
@@ -538,48 +341,48 @@ func TestScreeningPartnerErrors(t *testing.T) {
 		}
 
 		// The client's own checks name the input at fault and reach no one.
-		creates := sm.calls("application/create")
-		in := linkInput("lisa@example.com")
+		creates := sm.Calls("application/create")
+		in := apptest.LinkInput("lisa@example.com")
 		in["property"].(map[string]any)["landlordZip"] = "123456"
-		r := e.gql(token, createLinkMutation, map[string]any{"key": "zip", "input": in})
-		wantCode(t, r, "BAD_USER_INPUT")
+		r := e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": "zip", "input": in})
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if f, _ := json.Marshal(r.Errors[0].Extensions["field"]); string(f) != `["input","property","landlordZip"]` {
 			t.Fatalf("field %s: %+v", f, r.Errors[0])
 		}
-		r = e.gql(token, createLinkMutation, map[string]any{"key": "dup", "input": linkInput("a@example.com", "A@example.com")})
-		wantCode(t, r, "BAD_USER_INPUT")
+		r = e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": "dup", "input": apptest.LinkInput("a@example.com", "A@example.com")})
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if f, _ := json.Marshal(r.Errors[0].Extensions["field"]); string(f) != `["input","applicants","1"]` {
 			t.Fatalf("field %s", f)
 		}
-		noCard := embeddedInput(true, "lisa@example.com")
+		noCard := apptest.EmbeddedInput(true, "lisa@example.com")
 		delete(noCard, "card")
-		r = e.gql(token, createEmbeddedMutation, map[string]any{"key": "nocard", "input": noCard})
-		wantCode(t, r, "BAD_USER_INPUT")
+		r = e.gql(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "nocard", "input": noCard})
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if f, _ := json.Marshal(r.Errors[0].Extensions["field"]); string(f) != `["input","card"]` {
 			t.Fatalf("field %s: %+v", f, r.Errors[0])
 		}
-		wantCode(t, e.gql(token, createLinkMutation, map[string]any{"key": " ", "input": linkInput()}), "BAD_USER_INPUT")
-		if got := sm.calls("application/create"); got != creates {
+		apptest.WantCode(t, e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": " ", "input": apptest.LinkInput()}), "BAD_USER_INPUT")
+		if got := sm.Calls("application/create"); got != creates {
 			t.Fatalf("invalid orders reached SmartMove: %d calls, want %d", got, creates)
 		}
 
 		// Errors on the on-demand fields are field errors with PARTNER_ERROR.
-		app := e.createEmbedded(token, "emb", false, "lisa@example.com")
-		sm.sim.FailNext(1, 500)
+		app := e.CreateEmbedded(token, "emb", false, "lisa@example.com")
+		sm.Sim.FailNext(1, 500)
 		r = e.gql(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { status reportStatus } } }`, map[string]any{"id": app.ID})
-		wantCode(t, r, "PARTNER_ERROR")
-		if st := dig(t, r.Data, "node.status"); st != "PENDING" {
+		apptest.WantCode(t, r, "PARTNER_ERROR")
+		if st := apptest.Dig(t, r.Data, "node.status"); st != "PENDING" {
 			t.Fatalf("partial data: %s", r.Data)
 		}
 		// Refresh failures give the key back.
-		sm.sim.FailNext(1, 503)
-		wantCode(t, e.act(token, "refreshScreeningApplication", "rf", app.ID, ""), "PARTNER_ERROR")
+		sm.Sim.FailNext(1, 503)
+		apptest.WantCode(t, e.act(token, "refreshScreeningApplication", "rf", app.ID, ""), "PARTNER_ERROR")
 		e.mustAct(token, "refreshScreeningApplication", "rf", app.ID, "")
 
 		// A server without SmartMove says so.
-		sm.svc.SmartMove = nil
+		sm.Svc.SmartMove = nil
 		r = create("unconfigured")
-		wantCode(t, r, "PARTNER_ERROR")
+		apptest.WantCode(t, r, "PARTNER_ERROR")
 		if !strings.Contains(r.Errors[0].Message, "not configured") {
 			t.Fatalf("message %q", r.Errors[0].Message)
 		}
@@ -589,16 +392,16 @@ func TestScreeningPartnerErrors(t *testing.T) {
 // TestScreeningIdempotencyConcurrentRetries: retries racing the first call
 // with the same key all get its result, and SmartMove sees one order.
 func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		for round, mutation := range []string{createLinkMutation, createEmbeddedMutation} {
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		for round, mutation := range []string{apptest.CreateLinkMutation, apptest.CreateEmbeddedMutation} {
 			const n = 8
 			var wg sync.WaitGroup
 			results := make([]gqlResponse, n)
-			input := linkInput("lisa@example.com")
+			input := apptest.LinkInput("lisa@example.com")
 			if round == 1 {
-				input = embeddedInput(true, "lisa@example.com")
+				input = apptest.EmbeddedInput(true, "lisa@example.com")
 			}
 			for i := range n {
 				wg.Add(1)
@@ -621,17 +424,17 @@ func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
 				}
 			}
 		}
-		if c, em := sm.calls("application/create"), sm.calls("application/create/embedded"); c != 1 || em != 1 {
+		if c, em := sm.Calls("application/create"), sm.Calls("application/create/embedded"); c != 1 || em != 1 {
 			t.Fatalf("SmartMove saw %d creates and %d embedded creates, want 1 and 1", c, em)
 		}
 		if n, _ := e.client.ScreeningApplication.Query().Count(e.sys()); n != 2 {
 			t.Fatalf("%d applications, want 2", n)
 		}
 		// The key is the client's: another client's same key orders anew.
-		_, other := e.screeningClient("Other")
-		link, _ := e.createLink(other, "same-key", "lisa@example.com")
-		if link == "" || sm.calls("application/create") != 2 {
-			t.Fatalf("another client's key: %d creates", sm.calls("application/create"))
+		_, other := e.ScreeningClient("Other")
+		link, _ := e.CreateLink(other, "same-key", "lisa@example.com")
+		if link == "" || sm.Calls("application/create") != 2 {
+			t.Fatalf("another client's key: %d creates", sm.Calls("application/create"))
 		}
 	})
 }
@@ -639,24 +442,24 @@ func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
 // TestIsolationScreening: another client's applications, by id, through
 // every route.
 func TestIsolationScreening(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		_ = smartMove(t, e)
-		_, aToken := e.screeningClient("Alpha")
-		bID, bToken := e.screeningClient("Beta")
-		_, aLinkApp := e.createLink(aToken, "k", "lisa@example.com")
-		aApp := e.createEmbedded(aToken, "k2", false, "lisa@example.com")
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		_ = apptest.SmartMove(t, e.Env)
+		_, aToken := e.ScreeningClient("Alpha")
+		bID, bToken := e.ScreeningClient("Beta")
+		_, aLinkApp := e.CreateLink(aToken, "k", "lisa@example.com")
+		aApp := e.CreateEmbedded(aToken, "k2", false, "lisa@example.com")
 
 		var node struct{ Node *struct{ ID string } }
 		r := e.gql(bToken, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": aApp.ID})
 		if len(r.Errors) == 1 {
-			wantCode(t, r, "NOT_FOUND")
+			apptest.WantCode(t, r, "NOT_FOUND")
 		} else if json.Unmarshal(r.Data, &node); node.Node != nil {
 			t.Fatalf("B reads A's application: %s", r.Data)
 		}
 		for _, m := range []string{"addScreeningApplicant", "removeScreeningApplicant", "cancelScreeningApplication", "refreshScreeningApplication"} {
 			for _, id := range []string{aApp.ID, aLinkApp.ID} {
 				r := e.act(bToken, m, "b-"+m, id, "lisa@example.com")
-				wantCode(t, r, "NOT_FOUND")
+				apptest.WantCode(t, r, "NOT_FOUND")
 				if r.Data != nil && string(r.Data) != "null" {
 					t.Fatalf("%s: data %s", m, r.Data)
 				}
@@ -673,49 +476,49 @@ func TestIsolationScreening(t *testing.T) {
 			t.Fatalf("B lists %d applicants", applicants.ScreeningApplicants.TotalCount)
 		}
 		// A's state is untouched, and B's own key space is separate.
-		if st := e.screeningApp(aToken, aApp.ID, "").Status; st != "PENDING" {
+		if st := e.ScreeningApp(aToken, aApp.ID, "").Status; st != "PENDING" {
 			t.Fatalf("A's application is %s", st)
 		}
 		// Scopes: a read token cannot order; a platform token has no client to order for.
 		read := e.token(bID, viewer.ScopeRead)
-		wantCode(t, e.gql(read, createLinkMutation, map[string]any{"key": "r", "input": linkInput("x@example.com")}), "FORBIDDEN")
-		platform, _ := platformToken(e)
-		wantCode(t, e.gql(platform, createLinkMutation, map[string]any{"key": "p", "input": linkInput("x@example.com")}), "FORBIDDEN")
+		apptest.WantCode(t, e.gql(read, apptest.CreateLinkMutation, map[string]any{"key": "r", "input": apptest.LinkInput("x@example.com")}), "FORBIDDEN")
+		platform, _ := e.PlatformToken()
+		apptest.WantCode(t, e.gql(platform, apptest.CreateLinkMutation, map[string]any{"key": "p", "input": apptest.LinkInput("x@example.com")}), "FORBIDDEN")
 		// A client without a SmartMove reference cannot order.
 		_, bare := e.newClient("Bare")
-		r = e.gql(bare, createLinkMutation, map[string]any{"key": "n", "input": linkInput("x@example.com")})
-		wantCode(t, r, "BAD_USER_INPUT")
+		r = e.gql(bare, apptest.CreateLinkMutation, map[string]any{"key": "n", "input": apptest.LinkInput("x@example.com")})
+		apptest.WantCode(t, r, "BAD_USER_INPUT")
 	})
 }
 
 // TestScreeningRefreshStale: when postbacks stop arriving, the periodic job
 // pulls the state from SmartMove.
 func TestScreeningRefreshStale(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		app := e.createEmbedded(token, "k", true, "lisa@example.com")
-		sm.sim.HoldPostbacks() // postbacks are lost
-		if err := sm.sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
+		sm.Sim.HoldPostbacks() // postbacks are lost
+		if err := sm.Sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		n, err := sm.svc.RefreshStale(context.Background(), time.Hour)
+		n, err := sm.Svc.RefreshStale(context.Background(), time.Hour)
 		if err != nil || n != 0 {
 			t.Fatalf("a fresh application was refreshed: %d %v", n, err)
 		}
-		if st := e.screeningApp(token, app.ID, "").Status; st != "PENDING" {
+		if st := e.ScreeningApp(token, app.ID, "").Status; st != "PENDING" {
 			t.Fatalf("status %s", st)
 		}
-		n, err = sm.svc.RefreshStale(context.Background(), 0)
+		n, err = sm.Svc.RefreshStale(context.Background(), 0)
 		if err != nil || n != 1 {
 			t.Fatalf("refreshed %d (%v), want 1", n, err)
 		}
-		got := e.screeningApp(token, app.ID, "")
-		if got.Status != "READY" || got.CreditRecommendation != "ACCEPT" || got.applicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" {
+		got := e.ScreeningApp(token, app.ID, "")
+		if got.Status != "READY" || got.CreditRecommendation != "ACCEPT" || got.ApplicantStatuses() != "lisa@example.com=REPORTS_AVAILABLE" {
 			t.Fatalf("after refresh: %+v", got)
 		}
 		// Ready is not refreshed again.
-		if n, _ := sm.svc.RefreshStale(context.Background(), 0); n != 0 {
+		if n, _ := sm.Svc.RefreshStale(context.Background(), 0); n != 0 {
 			t.Fatalf("refreshed a ready application")
 		}
 	})
@@ -733,16 +536,16 @@ func TestScreeningDemo(t *testing.T) {
 	// reference included).
 	token := e.App.DemoToken()
 
-	link, app := e.createLink(token, "demo-1", "lisa.simpson@example.com")
+	link, app := e.CreateLink(token, "demo-1", "lisa.simpson@example.com")
 	if !strings.HasPrefix(link, public+"/smartmove/api/create/") {
 		t.Fatalf("completion link %q does not open on this server", link)
 	}
-	c, m := dialWS(t, public, map[string]any{"Authorization": "Bearer " + token})
+	c, m := apptest.DialWS(t, public, map[string]any{"Authorization": "Bearer " + token})
 	if m.Type != "connection_ack" {
 		t.Fatalf("connection: %s %s", m.Type, m.Payload)
 	}
-	c.subscribe("1", app.ID)
-	if st := c.nextStatus(); st != "PENDING" {
+	c.Subscribe("1", app.ID)
+	if st := c.NextStatus(); st != "PENDING" {
 		t.Fatalf("first update %s", st)
 	}
 	// The landlord finishes the order on the simulated page.
@@ -753,8 +556,8 @@ func TestScreeningDemo(t *testing.T) {
 	if status, page = httpDo(t, http.MethodPost, link); status != 200 || !strings.Contains(page, "created") {
 		t.Fatalf("finishing: HTTP %d %s", status, page)
 	}
-	c.waitStatus("READY", "PENDING", "IN_PROGRESS", "READY")
-	got := e.screeningApp(token, app.ID, "reportUrl")
+	c.WaitStatus("READY", "PENDING", "IN_PROGRESS", "READY")
+	got := e.ScreeningApp(token, app.ID, "reportUrl")
 	if got.ReportURL == nil || !strings.HasPrefix(*got.ReportURL, public+"/smartmove/api/application/report/") {
 		t.Fatalf("reportUrl %v", got.ReportURL)
 	}

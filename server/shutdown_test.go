@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/demo"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // TestGracefulShutdown, with the real binary: on SIGTERM the server stops
@@ -27,19 +28,19 @@ func TestGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs server processes")
 	}
-	bin := buildServer(t, t.TempDir())
+	bin := apptest.BuildServer(t, t.TempDir())
 	run := func(t *testing.T, dbURL string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		const token = "lg_fixed_demo_token_for_shutdown"
-		p := startServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn")
+		p := apptest.StartServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn")
 
-		ws, ack := dialWS(t, p.url, map[string]string{"Authorization": "Bearer " + token})
+		ws, ack := apptest.DialWS(t, p.URL, map[string]string{"Authorization": "Bearer " + token})
 		if ack.Type != "connection_ack" {
 			t.Fatalf("websocket: want connection_ack, got %s %s", ack.Type, ack.Payload)
 		}
 
-		addr := strings.TrimPrefix(p.url, "http://")
+		addr := strings.TrimPrefix(p.URL, "http://")
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -55,10 +56,10 @@ func TestGracefulShutdown(t *testing.T) {
 			t.Fatalf("want 100 Continue once the handler reads the body, got %v %v", cont, err)
 		}
 
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		if m := ws.read(); m.Type != "closed" || string(m.Payload) != "1001" {
+		if m := ws.Read(); m.Type != "closed" || string(m.Payload) != "1001" {
 			t.Fatalf("websocket after SIGTERM: want a close frame with 1001, got %s %s", m.Type, m.Payload)
 		}
 		// The listener is closed before the websockets are (net/http runs
@@ -84,33 +85,33 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 
 		select {
-		case <-p.done:
+		case <-p.Done:
 		case <-ctx.Done():
 			t.Fatal("the server did not exit after its in-flight request ended")
 		}
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
+		if code := p.Cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.Logs)
 		}
 
 		// With no request in flight, Shutdown returns at once: the process
 		// still waits for its websockets' close frames before it exits.
-		p = startServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn")
-		ws, ack = dialWS(t, p.url, map[string]string{"Authorization": "Bearer " + token})
+		p = apptest.StartServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn")
+		ws, ack = apptest.DialWS(t, p.URL, map[string]string{"Authorization": "Bearer " + token})
 		if ack.Type != "connection_ack" {
 			t.Fatalf("websocket: want connection_ack, got %s %s", ack.Type, ack.Payload)
 		}
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		if m := ws.read(); m.Type != "closed" || string(m.Payload) != "1001" {
+		if m := ws.Read(); m.Type != "closed" || string(m.Payload) != "1001" {
 			t.Fatalf("idle server's websocket after SIGTERM: want a close frame with 1001, got %s %s", m.Type, m.Payload)
 		}
-		<-p.done
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
+		<-p.Done
+		if code := p.Cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.Logs)
 		}
 	}
-	forEachProcessDB(t, run)
+	apptest.EachProcessDB(t, run)
 }
 
 // TestReadyzWhileDraining, with the real binary: with
@@ -122,18 +123,18 @@ func TestReadyzWhileDraining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs server processes")
 	}
-	bin := buildServer(t, t.TempDir())
+	bin := apptest.BuildServer(t, t.TempDir())
 	run := func(t *testing.T, dbURL string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		const token = "lg_fixed_demo_token_for_draining"
-		p := startServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn",
+		p := apptest.StartServer(t, ctx, bin, "DATABASE_URL="+dbURL, "LEASEGRAPH_DEMO=1", "LEASEGRAPH_DEMO_TOKEN="+token, "LOG_LEVEL=warn",
 			"LEASEGRAPH_SHUTDOWN_DRAIN=10m")
 		// A fresh connection per request: a draining server must accept new ones.
 		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second}
 		get := func(path string) (int, string) {
 			t.Helper()
-			res, err := hc.Get(p.url + path)
+			res, err := hc.Get(p.URL + path)
 			if err != nil {
 				t.Fatalf("GET %s: %v (the listener closed before the drain ended?)", path, err)
 			}
@@ -145,11 +146,11 @@ func TestReadyzWhileDraining(t *testing.T) {
 			t.Fatalf("/readyz before SIGTERM: %d %s", code, body)
 		}
 
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 		var body string
-		eventually(ctx, t, "/readyz to answer 503 after SIGTERM", func() bool {
+		apptest.Eventually(ctx, t, "/readyz to answer 503 after SIGTERM", func() bool {
 			var code int
 			code, body = get("/readyz")
 			return code == http.StatusServiceUnavailable
@@ -164,7 +165,7 @@ func TestReadyzWhileDraining(t *testing.T) {
 		if code, body := get("/healthz"); code != http.StatusOK {
 			t.Fatalf("/healthz while draining: %d %s (the process is alive)", code, body)
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.url+"/graphql", strings.NewReader(`{"query": "{ leases { totalCount } }"}`))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/graphql", strings.NewReader(`{"query": "{ leases { totalCount } }"}`))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		res, err := hc.Do(req)
@@ -180,17 +181,17 @@ func TestReadyzWhileDraining(t *testing.T) {
 			t.Fatalf("a request while draining: HTTP %d %s", res.StatusCode, raw)
 		}
 
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case <-p.done:
+		case <-p.Done:
 		case <-ctx.Done():
 			t.Fatal("a second SIGTERM did not end the drain")
 		}
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.logs)
+		if code := p.Cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d, want 0; log:\n%s", code, p.Logs)
 		}
 	}
-	forEachProcessDB(t, run)
+	apptest.EachProcessDB(t, run)
 }

@@ -3,89 +3,19 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/twilio"
 	"github.com/leasegraph/leasegraph/twilio/twiliotest"
 )
-
-// The Twilio account the tests' simulator knows.
-const (
-	testTwilioSID   = "AC00000000000000000000000000000001"
-	testTwilioToken = "test-twilio-auth-token"
-	testTwilioFrom  = "+15005550006"
-	// testPublicURL is this server as Twilio is told to reach it: callbacks
-	// are signed over it, and rerouted to the test server (as a proxy would).
-	testPublicURL = "https://leasegraph.example"
-)
-
-// smsEnv is one test's Twilio simulator; target is the test server's URL
-// that callbacks to testPublicURL are rerouted to.
-type smsEnv struct {
-	sim    *twiliotest.Sim
-	mu     sync.Mutex
-	target string
-}
-
-var smsEnvs sync.Map // test name -> *smsEnv
-
-func (s *smsEnv) RoundTrip(r *http.Request) (*http.Response, error) {
-	s.mu.Lock()
-	target := s.target
-	s.mu.Unlock()
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	r = r.Clone(r.Context())
-	r.URL.Scheme, r.URL.Host, r.Host = u.Scheme, u.Host, ""
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-// withTwilio sends the app's invitations to a fresh simulator over real
-// HTTP, with fast job polling and retries.
-func withTwilio(shared twiliotest.Options) envSetup {
-	return func(t *testing.T, s *apptest.Settings) {
-		opts := shared // each database's run has its own (they run in parallel)
-		se := &smsEnv{}
-		opts.AccountSID, opts.AuthToken, opts.Numbers = testTwilioSID, testTwilioToken, []string{testTwilioFrom}
-		opts.CallbackClient = &http.Client{Transport: se, Timeout: 10 * time.Second}
-		se.sim = twiliotest.New(opts)
-		t.Cleanup(se.sim.Close)
-		ts := httptest.NewServer(se.sim)
-		t.Cleanup(ts.Close)
-		s.Config.SMS = config.SMS{AccountSID: testTwilioSID, AuthToken: testTwilioToken, From: testTwilioFrom, BaseURL: ts.URL}
-		// Twilio signs its callbacks over the public URL; smsEnv reroutes
-		// them to the test's server.
-		s.Config.Screening.PublicURL = testPublicURL
-		s.Options.RetryBase, s.Options.JobPoll = 10*time.Millisecond, 20*time.Millisecond
-		smsEnvs.Store(t.Name(), se)
-	}
-}
-
-// twilioSim returns the test's simulator, its callbacks now reaching e.
-func (e *env) twilioSim(t *testing.T) *twiliotest.Sim {
-	v, ok := smsEnvs.Load(t.Name())
-	if !ok {
-		t.Fatal("no simulator: use forEachDBSetup(t, withTwilio(...), ...)")
-	}
-	se := v.(*smsEnv)
-	se.mu.Lock()
-	se.target = e.srv.URL
-	se.mu.Unlock()
-	return se.sim
-}
 
 const registerSMS = `mutation($in: RegisterProspectInput!) {
 	registerProspect(input: $in) { status message registration { id } } }`
@@ -157,9 +87,9 @@ func (e *env) waitSMS(token, regID, status, partnerStatus string) smsDelivery {
 }
 
 func TestSMSInvitationDelivered(t *testing.T) {
-	forEachDBSetup(t, withTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
-		sim := e.twilioSim(t)
-		_, token := e.arrangeRegistrationClient("Acme")
+	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+		sim := e.TwilioSim(t)
+		_, token := e.ArrangeRegistrationClient("Acme")
 		reg, msg := e.registerMsg(token, "(512) 555-0134", "Gate code 4711")
 		if msg != "Registered for a self-showing at Acme OPEN. The invitation is on its way by SMS." {
 			t.Fatalf("the agent reads %q", msg)
@@ -173,7 +103,7 @@ func TestSMSInvitationDelivered(t *testing.T) {
 			t.Fatalf("%d messages sent", len(msgs))
 		}
 		m := msgs[0]
-		if m.To != "+15125550134" || m.From != testTwilioFrom || !strings.Contains(m.Body, "Acme OPEN") || !strings.HasSuffix(m.Body, "\nGate code 4711") {
+		if m.To != "+15125550134" || m.From != apptest.TestTwilioFrom || !strings.Contains(m.Body, "Acme OPEN") || !strings.HasSuffix(m.Body, "\nGate code 4711") {
 			t.Fatalf("message %+v", m)
 		}
 		// A late `sent` never moves a delivered SMS back; a repeat is harmless.
@@ -191,19 +121,19 @@ func TestSMSInvitationDelivered(t *testing.T) {
 		}
 		// Another client reads nothing of it.
 		_, other := e.newClient("Other")
-		if r := e.gqlNoFatal(other, smsQuery, map[string]any{"id": reg}); len(r.Data) > 0 && !strings.Contains(string(r.Data), "null") {
+		if r := e.GQLNoFatal(other, smsQuery, map[string]any{"id": reg}); len(r.Data) > 0 && !strings.Contains(string(r.Data), "null") {
 			t.Fatalf("another client read %s", r.Data)
 		}
 	})
 }
 
 func TestSMSInvitationFailedAndUndelivered(t *testing.T) {
-	forEachDBSetup(t, withTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{
+	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{
 		"+15125550140": {Status: twilio.StatusUndelivered, ErrorCode: 30003},
 		"+15125550141": {Status: twilio.StatusFailed, ErrorCode: 30008},
 	}}), func(t *testing.T, e *env) {
-		e.twilioSim(t)
-		_, token := e.arrangeRegistrationClient("Acme")
+		e.TwilioSim(t)
+		_, token := e.ArrangeRegistrationClient("Acme")
 		und := e.register(token, "512-555-0140", "")
 		fai := e.register(token, "512-555-0141", "")
 		if d := e.waitSMS(token, und, "FAILED", "undelivered"); d.ErrorCode != "30003" || !strings.Contains(d.LastError, "undelivered") {
@@ -216,9 +146,9 @@ func TestSMSInvitationFailedAndUndelivered(t *testing.T) {
 }
 
 func TestSMSOptedOutIsFinal(t *testing.T) {
-	forEachDBSetup(t, withTwilio(twiliotest.Options{OptedOut: []string{"+15125550150"}}), func(t *testing.T, e *env) {
-		sim := e.twilioSim(t)
-		_, token := e.arrangeRegistrationClient("Acme")
+	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{OptedOut: []string{"+15125550150"}}), func(t *testing.T, e *env) {
+		sim := e.TwilioSim(t)
+		_, token := e.ArrangeRegistrationClient("Acme")
 		reg := e.register(token, "512-555-0150", "")
 		d := e.waitSMS(token, reg, "FAILED", "")
 		if d.ErrorCode != "21610" || d.Attempts != 1 || !strings.Contains(d.LastError, "STOP") {
@@ -238,10 +168,10 @@ func TestSMSOptedOutIsFinal(t *testing.T) {
 }
 
 func TestSMSTransientErrorIsRetried(t *testing.T) {
-	forEachDBSetup(t, withTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
-		sim := e.twilioSim(t)
+	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+		sim := e.TwilioSim(t)
 		sim.FailNext(2, http.StatusServiceUnavailable)
-		_, token := e.arrangeRegistrationClient("Acme")
+		_, token := e.ArrangeRegistrationClient("Acme")
 		reg := e.register(token, "512-555-0160", "")
 		if d := e.waitSMS(token, reg, "SUCCEEDED", "delivered"); d.Attempts != 3 {
 			t.Fatalf("after two 503s: %+v", d)
@@ -253,9 +183,9 @@ func TestSMSTransientErrorIsRetried(t *testing.T) {
 }
 
 func TestSMSStatusCallbackSignature(t *testing.T) {
-	forEachDBSetup(t, withTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{}}), func(t *testing.T, e *env) {
-		sim := e.twilioSim(t)
-		_, token := e.arrangeRegistrationClient("Acme")
+	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{}}), func(t *testing.T, e *env) {
+		sim := e.TwilioSim(t)
+		_, token := e.ArrangeRegistrationClient("Acme")
 		reg := e.register(token, "512-555-0170", "")
 		d := e.waitSMS(token, reg, "SUCCEEDED", "delivered")
 		sid := sim.Messages()[0].SID
@@ -282,9 +212,9 @@ func TestSMSStatusCallbackSignature(t *testing.T) {
 		}
 		cases := map[string]string{
 			"missing":           "",
-			"wrong key":         twilio.Signature("not-the-token", testPublicURL+path, params),
-			"over the test URL": twilio.Signature(testTwilioToken, e.srv.URL+path, params),
-			"other params":      twilio.Signature(testTwilioToken, testPublicURL+path, url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}}),
+			"wrong key":         twilio.Signature("not-the-token", apptest.TestPublicURL+path, params),
+			"over the test URL": twilio.Signature(apptest.TestTwilioToken, e.srv.URL+path, params),
+			"other params":      twilio.Signature(apptest.TestTwilioToken, apptest.TestPublicURL+path, url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}}),
 		}
 		for name, sig := range cases {
 			code, body := post(sig, params)
@@ -299,7 +229,7 @@ func TestSMSStatusCallbackSignature(t *testing.T) {
 		other := sms.CallbackURL("", j.ID+1)
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+other, strings.NewReader(params.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set(twilio.SignatureHeader, twilio.Signature(testTwilioToken, testPublicURL+other, params))
+		req.Header.Set(twilio.SignatureHeader, twilio.Signature(apptest.TestTwilioToken, apptest.TestPublicURL+other, params))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -315,7 +245,7 @@ func TestSMSStatusCallbackSignature(t *testing.T) {
 // a rejected registration enqueues nothing.
 func TestSMSNotConfigured(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.arrangeRegistrationClient("Acme")
+		_, token := e.ArrangeRegistrationClient("Acme")
 		reg, msg := e.registerMsg(token, "512-555-0180", "")
 		if msg != "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent." {
 			t.Fatalf("the agent reads %q", msg)
@@ -329,7 +259,7 @@ func TestSMSNotConfigured(t *testing.T) {
 		p := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}}
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(p.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set(twilio.SignatureHeader, twilio.Signature("", testPublicURL+path, p))
+		req.Header.Set(twilio.SignatureHeader, twilio.Signature("", apptest.TestPublicURL+path, p))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -342,9 +272,9 @@ func TestSMSNotConfigured(t *testing.T) {
 }
 
 func TestSMSNotEnqueuedWhenRejected(t *testing.T) {
-	forEachDBSetup(t, withTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
-		sim := e.twilioSim(t)
-		_, token := e.arrangeRegistrationClient("Acme")
+	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+		sim := e.TwilioSim(t)
+		_, token := e.ArrangeRegistrationClient("Acme")
 		for _, in := range []map[string]any{
 			{"propertyTag": "OPEN", "mobilePhone": "+15125550199"}, // banned
 			{"propertyTag": "SHUT", "mobilePhone": "512-555-0190"}, // inactive

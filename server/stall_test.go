@@ -18,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/database"
 )
 
@@ -132,37 +133,37 @@ func (p *blackholeProxy) through(t *testing.T, raw string) string {
 }
 
 func TestDatabaseStall(t *testing.T) {
-	setup := withRequestTimeout(time.Second)
+	setup := apptest.WithRequestTimeout(time.Second)
 	run := func(t *testing.T, e *env, stall func(), unstall func()) {
 		_, token := e.newClient("Alpha")
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		if a := await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")); a.status != http.StatusOK {
-			t.Fatalf("healthz before the stall: %d %s", a.status, a.body)
+		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")); a.Status != http.StatusOK {
+			t.Fatalf("healthz before the stall: %d %s", a.Status, a.Body)
 		}
 		stall()
 		// Each /healthz answers 503 by itself: the check it waits on never returns.
 		for range 3 {
-			a := await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", ""))
-			if a.status != http.StatusServiceUnavailable || a.errorCode() != "UNAVAILABLE" {
-				t.Fatalf("healthz during the stall: %d %s %v", a.status, a.body, a.err)
+			a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", ""))
+			if a.Status != http.StatusServiceUnavailable || a.ErrorCode() != "UNAVAILABLE" {
+				t.Fatalf("healthz during the stall: %d %s %v", a.Status, a.Body, a.Err)
 			}
 		}
 		q, _ := json.Marshal(map[string]string{"query": `{ leases(first: 1) { totalCount } }`})
-		a := await(ctx, t, send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q)))
-		if a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeTimeout {
-			t.Fatalf("query during the stall: %d %s %v", a.status, a.body, a.err)
+		a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q)))
+		if a.Status != http.StatusServiceUnavailable || a.ErrorCode() != apperr.CodeTimeout {
+			t.Fatalf("query during the stall: %d %s %v", a.Status, a.Body, a.Err)
 		}
-		a = await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/leases", token, ""))
-		if a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeTimeout {
-			t.Fatalf("/leases during the stall: %d %s %v", a.status, a.body, a.err)
+		a = apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/leases", token, ""))
+		if a.Status != http.StatusServiceUnavailable || a.ErrorCode() != apperr.CodeTimeout {
+			t.Fatalf("/leases during the stall: %d %s %v", a.Status, a.Body, a.Err)
 		}
 		unstall()
-		eventually(ctx, t, "/healthz to answer 200 after the stall", func() bool {
-			return await(ctx, t, send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")).status == http.StatusOK
+		apptest.Eventually(ctx, t, "/healthz to answer 200 after the stall", func() bool {
+			return apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")).Status == http.StatusOK
 		})
-		if a := await(ctx, t, send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q))); a.status != http.StatusOK || a.errorCode() != "" {
-			t.Fatalf("query after the stall: %d %s", a.status, a.body)
+		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q))); a.Status != http.StatusOK || a.ErrorCode() != "" {
+			t.Fatalf("query after the stall: %d %s", a.Status, a.Body)
 		}
 	}
 
@@ -172,7 +173,7 @@ func TestDatabaseStall(t *testing.T) {
 		var conn *sql.Conn
 		run(t, e, func() {
 			var err error
-			if conn, err = e.rawDB().DB().Conn(context.Background()); err != nil {
+			if conn, err = e.RawDB().DB().Conn(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}, func() { conn.Close() })
@@ -204,14 +205,14 @@ func TestDatabaseStall(t *testing.T) {
 		// A request that needs a new connection while the database does
 		// not answer fails by the connect timeout (5 s), long before its
 		// deadline (a minute here), with 503 UNAVAILABLE, not a 500.
-		long := newEnv(t, proxied, withRequestTimeout(time.Minute))
+		long := newEnv(t, proxied, apptest.WithRequestTimeout(time.Minute))
 		_, token := long.newClient("Beta")
-		long.rawDB().DB().SetMaxIdleConns(0) // no pooled connection to reuse
+		long.RawDB().DB().SetMaxIdleConns(0) // no pooled connection to reuse
 		proxy.hole.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if a := await(ctx, t, send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.status != http.StatusServiceUnavailable || a.errorCode() != apperr.CodeUnavailable {
-			t.Fatalf("/leases with no connection to be had: %d %s %v", a.status, a.body, a.err)
+		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.Status != http.StatusServiceUnavailable || a.ErrorCode() != apperr.CodeUnavailable {
+			t.Fatalf("/leases with no connection to be had: %d %s %v", a.Status, a.Body, a.Err)
 		}
 
 		// The connect timeout is the driver's own: a new connection to a
@@ -241,7 +242,7 @@ func TestDatabaseStall(t *testing.T) {
 // statement_timeout is kept.
 func TestDatabaseBounds(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		db := e.rawDB().DB()
+		db := e.RawDB().DB()
 		if e.dialect != "postgres" {
 			if n := db.Stats().MaxOpenConnections; n != 1 {
 				t.Fatalf("SQLite pool of %d connections, want 1", n)

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
@@ -26,6 +25,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -107,67 +107,13 @@ func seedTenant(e *env, name, marker string) tenantData {
 	return d
 }
 
-// platformToken creates a platform admin token and returns its secret and id.
-func platformToken(e *env) (string, int) {
-	e.t.Helper()
-	tok, secret, err := (&tenancy.Service{DB: e.client}).CreateToken(e.sys(), tenancy.NewToken{Name: "ops", Scopes: []viewer.Scope{viewer.ScopeAdmin}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return secret, tok.ID
-}
-
-func gid(id int) string { return strconv.Itoa(id) }
-
-// dig walks a decoded JSON document by dot-separated keys and list indexes.
-func dig(t *testing.T, raw json.RawMessage, path string) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decoding %s: %v", raw, err)
-	}
-	for _, k := range strings.Split(path, ".") {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[k]
-		case []any:
-			i, err := strconv.Atoi(k)
-			if err != nil || i >= len(x) {
-				t.Fatalf("%s: no element %q in %s", path, k, raw)
-			}
-			v = x[i]
-		default:
-			t.Fatalf("%s: cannot descend into %v (%s)", path, v, raw)
-		}
-	}
-	return v
-}
-
-// wantCode asserts exactly one error, with the code.
-func wantCode(t *testing.T, r gqlResponse, code string) {
-	t.Helper()
-	if len(r.Errors) != 1 || r.Errors[0].Code() != code {
-		t.Fatalf("want one %s error, got HTTP %d errors %+v data %s", code, r.Status, r.Errors, r.Data)
-	}
-}
-
-// rawDB is the database behind the test's ent client, for looking at rows
-// as stored.
-func (e *env) rawDB() *entsql.Driver {
-	drv, ok := e.queries.Driver.(*entsql.Driver)
-	if !ok {
-		e.t.Fatalf("driver is %T", e.queries.Driver)
-	}
-	return drv
-}
-
 // ---------------------------------------------------------------------------
 // 1. What is stored of a token
 
 func TestTokenStorage(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		clientID, _ := e.newClient("Acme")
-		platform, _ := platformToken(e)
+		platform, _ := e.PlatformToken()
 		// One token made by the service, one through GraphQL by a platform admin.
 		var out struct {
 			CreateAPIToken struct {
@@ -179,7 +125,7 @@ func TestTokenStorage(t *testing.T) {
 			}
 		}
 		e.mustGQL(platform, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, name: "crm", scopes: [READ, WRITE]}) { token apiToken { id prefix scopes } } }`,
-			map[string]any{"c": gid(clientID)}, &out)
+			map[string]any{"c": apptest.Itoa(clientID)}, &out)
 		viaGraphQL := out.CreateAPIToken.Token
 		if viaGraphQL == "" || !strings.HasPrefix(viaGraphQL, out.CreateAPIToken.APIToken.Prefix) {
 			t.Fatalf("createAPIToken: token %q, prefix %q", viaGraphQL, out.CreateAPIToken.APIToken.Prefix)
@@ -214,7 +160,7 @@ func TestTokenStorage(t *testing.T) {
 		}
 
 		// The rows as the database holds them, every column.
-		res, err := e.rawDB().DB().QueryContext(context.Background(), "SELECT * FROM api_tokens")
+		res, err := e.RawDB().DB().QueryContext(context.Background(), "SELECT * FROM api_tokens")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +199,7 @@ func TestTokenStorage(t *testing.T) {
 			APITokens []map[string]any `json:"apiTokens"`
 		}
 		e.mustGQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id name prefix scopes lastUsedAt revokedAt createdAt } }`,
-			map[string]any{"c": gid(clientID)}, &list)
+			map[string]any{"c": apptest.Itoa(clientID)}, &list)
 		raw, _ := json.Marshal(list)
 		if len(list.APITokens) != 3 {
 			t.Fatalf("apiTokens: %s", raw)
@@ -294,7 +240,7 @@ func TestTokenLastUsedAndScopes(t *testing.T) {
 				Scopes     []string
 			}
 		}
-		e.mustGQL(d.read, `query($id: ID!) { node(id: $id) { ... on APIToken { lastUsedAt scopes } } }`, map[string]any{"id": gid(d.readID)}, &out)
+		e.mustGQL(d.read, `query($id: ID!) { node(id: $id) { ... on APIToken { lastUsedAt scopes } } }`, map[string]any{"id": apptest.Itoa(d.readID)}, &out)
 		if out.Node.LastUsedAt == nil || !slices.Equal(out.Node.Scopes, []string{"read"}) {
 			t.Fatalf("node: %+v", out.Node)
 		}
@@ -366,8 +312,8 @@ func TestTokenAuthentication(t *testing.T) {
 
 		// A read-only token may query but not mutate, and the mutation changes nothing.
 		m := `mutation($id: ID!) { updateClientStatusSets(id: $id, input: {moveIn: ["zzz"]}) { id moveInStatuses } }`
-		r := e.gql(d.read, m, map[string]any{"id": gid(d.client)})
-		wantCode(t, r, "FORBIDDEN")
+		r := e.gql(d.read, m, map[string]any{"id": apptest.Itoa(d.client)})
+		apptest.WantCode(t, r, "FORBIDDEN")
 		if r.Data != nil && string(r.Data) != "null" {
 			t.Fatalf("forbidden mutation returned data %s", r.Data)
 		}
@@ -375,13 +321,13 @@ func TestTokenAuthentication(t *testing.T) {
 		if slices.Contains(c.MoveInStatuses, "zzz") {
 			t.Fatal("a read-only token changed the client")
 		}
-		e.mustGQL(d.write, m, map[string]any{"id": gid(d.client)}, nil)
+		e.mustGQL(d.write, m, map[string]any{"id": apptest.Itoa(d.client)}, nil)
 		for _, q := range []string{
 			`mutation { createClient(input: {name: "X"}) { id } }`,
 			`mutation { createAPIToken(input: {name: "x", scopes: [READ]}) { token } }`,
 			fmt.Sprintf(`mutation { revokeAPIToken(id: "%d") { id } }`, d.writeID),
 		} {
-			wantCode(t, e.gql(d.read, q, nil), "FORBIDDEN")
+			apptest.WantCode(t, e.gql(d.read, q, nil), "FORBIDDEN")
 		}
 
 		// The playground stays public.
@@ -411,7 +357,7 @@ func TestTokenAuthentication(t *testing.T) {
 
 func TestTokenManagementGraphQL(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		platform, _ := platformToken(e)
+		platform, _ := e.PlatformToken()
 		other := seedTenant(e, "Bravo", "BRAVO")
 
 		// A platform admin creates a client and its first (admin) token.
@@ -423,7 +369,7 @@ func TestTokenManagementGraphQL(t *testing.T) {
 			t.Fatalf("createClient: %+v", created)
 		}
 		clientID, _ := strconv.Atoi(created.CreateClient.ID)
-		wantCode(t, e.gql(platform, `mutation { createClient(input: {name: " "}) { id } }`, nil), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.gql(platform, `mutation { createClient(input: {name: " "}) { id } }`, nil), "BAD_USER_INPUT")
 
 		var tok struct {
 			CreateAPIToken struct {
@@ -454,7 +400,7 @@ func TestTokenManagementGraphQL(t *testing.T) {
 		}
 
 		// A client's admin token makes tokens for its own client only.
-		wantCode(t, e.gql(admin, `mutation { createClient(input: {name: "Mine"}) { id } }`, nil), "FORBIDDEN")
+		apptest.WantCode(t, e.gql(admin, `mutation { createClient(input: {name: "Mine"}) { id } }`, nil), "FORBIDDEN")
 		var mine struct {
 			CreateAPIToken struct {
 				Token    string
@@ -470,11 +416,11 @@ func TestTokenManagementGraphQL(t *testing.T) {
 		}
 		crm := mine.CreateAPIToken.Token
 		e.mustGQL(crm, `{ clients { totalCount } }`, nil, nil)
-		r := e.gql(admin, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, scopes: [ADMIN]}) { token } }`, map[string]any{"c": gid(other.client)})
-		wantCode(t, r, "NOT_FOUND")
+		r := e.gql(admin, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, scopes: [ADMIN]}) { token } }`, map[string]any{"c": apptest.Itoa(other.client)})
+		apptest.WantCode(t, r, "NOT_FOUND")
 		// A write token may not manage tokens.
 		r = e.gql(crm, `mutation { createAPIToken(input: {scopes: [ADMIN]}) { token } }`, nil)
-		wantCode(t, r, "FORBIDDEN")
+		apptest.WantCode(t, r, "FORBIDDEN")
 
 		// Listing: own tokens only, newest first, never a secret.
 		var list struct {
@@ -491,13 +437,13 @@ func TestTokenManagementGraphQL(t *testing.T) {
 		if len(list.APITokens) != 2 {
 			t.Fatalf("apiTokens(own id): %+v", list.APITokens)
 		}
-		wantCode(t, e.gql(admin, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": gid(other.client)}), "NOT_FOUND")
+		apptest.WantCode(t, e.gql(admin, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(other.client)}), "NOT_FOUND")
 
 		// Revoking: another client's token is not found and keeps working.
-		wantCode(t, e.gql(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": gid(other.readID)}), "NOT_FOUND")
+		apptest.WantCode(t, e.gql(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(other.readID)}), "NOT_FOUND")
 		e.mustGQL(other.read, `{ clients { totalCount } }`, nil, nil)
 		// A write token may not revoke (managing tokens needs admin).
-		wantCode(t, e.gql(crm, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": tok.CreateAPIToken.APIToken.ID}), "FORBIDDEN")
+		apptest.WantCode(t, e.gql(crm, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": tok.CreateAPIToken.APIToken.ID}), "FORBIDDEN")
 		// Its own client's token: revoked at once.
 		var rev struct {
 			RevokeAPIToken struct {
@@ -513,7 +459,7 @@ func TestTokenManagementGraphQL(t *testing.T) {
 		if r.Status != http.StatusUnauthorized {
 			t.Fatalf("revoked token: HTTP %d %+v", r.Status, r.Errors)
 		}
-		wantCode(t, r, "UNAUTHENTICATED")
+		apptest.WantCode(t, r, "UNAUTHENTICATED")
 		// Revoking twice is harmless.
 		e.mustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": mine.CreateAPIToken.APIToken.ID}, nil)
 
@@ -522,11 +468,11 @@ func TestTokenManagementGraphQL(t *testing.T) {
 		if cl.Clients.TotalCount != 2 {
 			t.Fatalf("platform clients: %+v", cl)
 		}
-		e.mustGQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": gid(other.client)}, &list)
+		e.mustGQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(other.client)}, &list)
 		if len(list.APITokens) != 3 {
 			t.Fatalf("platform apiTokens(other): %+v", list.APITokens)
 		}
-		e.mustGQL(platform, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": gid(other.readID)}, nil)
+		e.mustGQL(platform, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(other.readID)}, nil)
 		if r := e.gql(other.read, `{ clients { totalCount } }`, nil); r.Status != http.StatusUnauthorized {
 			t.Fatalf("token revoked by the platform admin: HTTP %d", r.Status)
 		}
@@ -545,9 +491,9 @@ func TestTokenManagementGraphQL(t *testing.T) {
 		if cl.Clients.TotalCount != 2 {
 			t.Fatalf("second platform token sees %d clients", cl.Clients.TotalCount)
 		}
-		wantCode(t, e.gql(platform, `mutation { createAPIToken(input: {scopes: [READ]}) { token } }`, nil), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.gql(platform, `mutation { createAPIToken(input: {scopes: [READ]}) { token } }`, nil), "BAD_USER_INPUT")
 		// A platform admin naming a client that does not exist is told so.
-		wantCode(t, e.gql(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": gid(clientID + 1_000_000)}), "NOT_FOUND")
+		apptest.WantCode(t, e.gql(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(clientID + 1_000_000)}), "NOT_FOUND")
 	})
 }
 
@@ -586,7 +532,7 @@ type isolationCase struct {
 	check func(t *testing.T, r gqlResponse)
 }
 
-func notFound(t *testing.T, r gqlResponse) { t.Helper(); wantCode(t, r, "NOT_FOUND") }
+func notFound(t *testing.T, r gqlResponse) { t.Helper(); apptest.WantCode(t, r, "NOT_FOUND") }
 
 // count asserts the number at path and no errors.
 func count(path string, want int) func(t *testing.T, r gqlResponse) {
@@ -595,7 +541,7 @@ func count(path string, want int) func(t *testing.T, r gqlResponse) {
 		if len(r.Errors) > 0 {
 			t.Fatalf("errors: %+v", r.Errors)
 		}
-		if got := dig(t, r.Data, path); got != float64(want) {
+		if got := apptest.Dig(t, r.Data, path); got != float64(want) {
 			t.Fatalf("%s = %v, want %d (%s)", path, got, want, r.Data)
 		}
 	}
@@ -608,7 +554,7 @@ func onlyA(a tenantData, path string, want ...int) func(t *testing.T, r gqlRespo
 		if len(r.Errors) > 0 {
 			t.Fatalf("errors: %+v", r.Errors)
 		}
-		edges, _ := dig(t, r.Data, path).([]any)
+		edges, _ := apptest.Dig(t, r.Data, path).([]any)
 		var got []int
 		for _, ed := range edges {
 			id, _ := strconv.Atoi(ed.(map[string]any)["node"].(map[string]any)["id"].(string))
@@ -627,7 +573,7 @@ func TestIsolation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := seedTenant(e, "Alpha Homes", "ALPHA-SECRET")
 		b := seedTenant(e, "Bravo Homes", "BRAVO-SECRET")
-		_, platformID := platformToken(e)
+		_, platformID := e.PlatformToken()
 
 		B := target{Client: b.client, Property: b.properties[0], Property2: b.properties[1], Lease: b.lease, Tenant: b.tenant,
 			Prospect: b.prosp, AdminToken: b.adminID, ReadToken: b.readID, PlatformToken: platformID, APropertyOfA: a.properties[0],
@@ -644,13 +590,13 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 		id := func(f func(x target) int) func(x target) map[string]any {
-			return func(x target) map[string]any { return map[string]any{"id": gid(f(x))} }
+			return func(x target) map[string]any { return map[string]any{"id": apptest.Itoa(f(x))} }
 		}
 		ids := func(f func(x target) []int) func(x target) map[string]any {
 			return func(x target) map[string]any {
 				var out []string
 				for _, i := range f(x) {
-					out = append(out, gid(i))
+					out = append(out, apptest.Itoa(i))
 				}
 				return map[string]any{"ids": out}
 			}
@@ -689,7 +635,9 @@ func TestIsolation(t *testing.T) {
 			// connections filtered by B's ids and keys
 			{name: "clients/where id", query: `query($id: ID) { clients(where: {id: $id}) { totalCount edges { node { id } } } }`, vars: id(func(x target) int { return x.Client }), check: count("clients.totalCount", 0)},
 			{name: "clients/where idIn with own", query: `query($ids: [ID!]) { clients(where: {idIn: $ids}) { totalCount edges { node { id } } } }`,
-				vars: func(x target) map[string]any { return map[string]any{"ids": []string{gid(a.client), gid(x.Client)}} }, check: onlyA(a, "clients.edges", a.client)},
+				vars: func(x target) map[string]any {
+					return map[string]any{"ids": []string{apptest.Itoa(a.client), apptest.Itoa(x.Client)}}
+				}, check: onlyA(a, "clients.edges", a.client)},
 			{name: "clients/where name", query: `query($n: String) { clients(where: {or: [{name: $n}, {nameContainsFold: $n}]}) { totalCount } }`,
 				vars: func(x target) map[string]any { return map[string]any{"n": x.Name} }, check: count("clients.totalCount", 0)},
 			{name: "clients/where idNEQ", query: `query($id: ID) { clients(where: {idNEQ: $id}) { totalCount edges { node { id } } } }`, vars: id(func(x target) int { return x.Client }), check: onlyA(a, "clients.edges", a.client)},
@@ -716,7 +664,9 @@ func TestIsolation(t *testing.T) {
 			{name: "prospects/hasPropertyWith id", query: `query($id: ID) { prospects(where: {hasPropertyWith: {id: $id}}) { totalCount } }`, vars: id(func(x target) int { return x.Property }), check: count("prospects.totalCount", 0)},
 			{name: "prospects/hasClientWith id", query: `query($id: ID) { prospects(where: {hasClientWith: {id: $id}}) { totalCount } }`, vars: id(func(x target) int { return x.Client }), check: count("prospects.totalCount", 0)},
 			{name: "property.leases/hasPropertyWith B", query: `query($a: ID!, $id: ID) { node(id: $a) { ... on Property { leases(where: {hasPropertyWith: {id: $id}}) { totalCount } } } }`,
-				vars: func(x target) map[string]any { return map[string]any{"a": gid(a.properties[0]), "id": gid(x.Property)} }, check: count("node.leases.totalCount", 0)},
+				vars: func(x target) map[string]any {
+					return map[string]any{"a": apptest.Itoa(a.properties[0]), "id": apptest.Itoa(x.Property)}
+				}, check: count("node.leases.totalCount", 0)},
 
 			// totalCount of every connection is A's own
 			{name: "totalCount/clients", query: `{ clients { totalCount } }`, vars: none, check: count("clients.totalCount", 1)},
@@ -731,13 +681,13 @@ func TestIsolation(t *testing.T) {
 				}},
 			{name: "totalCount/lease.tenants", query: `{ leases { edges { node { tenants { id } } } } }`, vars: none,
 				check: func(t *testing.T, r gqlResponse) {
-					if got := dig(t, r.Data, "leases.edges.0.node.tenants.0.id"); got != gid(a.tenant) {
+					if got := apptest.Dig(t, r.Data, "leases.edges.0.node.tenants.0.id"); got != apptest.Itoa(a.tenant) {
 						t.Fatalf("tenants: %s", r.Data)
 					}
 				}},
 			{name: "apiTokens/own", query: `{ apiTokens { id prefix } }`, vars: none,
 				check: func(t *testing.T, r gqlResponse) {
-					if n := len(dig(t, r.Data, "apiTokens").([]any)); n != 3 {
+					if n := len(apptest.Dig(t, r.Data, "apiTokens").([]any)); n != 3 {
 						t.Fatalf("apiTokens: %s", r.Data)
 					}
 				}},
@@ -764,9 +714,9 @@ func TestIsolation(t *testing.T) {
 			{name: "mutation/revokeAPIToken platform", query: `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, vars: id(func(x target) int { return x.PlatformToken }), check: notFound},
 			{name: "mutation/createAPIToken naming B", query: `mutation($id: ID) { createAPIToken(input: {clientId: $id, name: "x", scopes: [ADMIN]}) { token apiToken { id } } }`, vars: id(func(x target) int { return x.Client }), check: notFound},
 			{name: "mutation/createAPIToken naming B as write", token: "write", query: `mutation($id: ID) { createAPIToken(input: {clientId: $id, scopes: [READ]}) { token } }`, vars: id(func(x target) int { return x.Client }),
-				check: func(t *testing.T, r gqlResponse) { wantCode(t, r, "FORBIDDEN") }},
+				check: func(t *testing.T, r gqlResponse) { apptest.WantCode(t, r, "FORBIDDEN") }},
 			{name: "mutation/createClient named like B", query: `mutation($n: String!) { createClient(input: {name: $n}) { id } }`,
-				vars: func(x target) map[string]any { return map[string]any{"n": x.Name} }, check: func(t *testing.T, r gqlResponse) { wantCode(t, r, "FORBIDDEN") }},
+				vars: func(x target) map[string]any { return map[string]any{"n": x.Name} }, check: func(t *testing.T, r gqlResponse) { apptest.WantCode(t, r, "FORBIDDEN") }},
 		}
 		if len(cases) < 30 {
 			t.Fatalf("only %d cases", len(cases))
@@ -785,7 +735,7 @@ func TestIsolation(t *testing.T) {
 					t.Fatalf("A's answer shows B's data: %s", body)
 				}
 				for name, i := range bIDs {
-					if strings.Contains(string(got.Data), `"`+gid(i)+`"`) {
+					if strings.Contains(string(got.Data), `"`+apptest.Itoa(i)+`"`) {
 						t.Fatalf("A's answer holds B's %s id: %s", name, got.Data)
 					}
 				}
@@ -807,7 +757,7 @@ func TestIsolation(t *testing.T) {
 		// Every root connection, including ones added after this suite was
 		// written: A's totalCount is B's, and half of what the platform sees
 		// (the two clients hold the same rows).
-		platform, _ := platformToken(e)
+		platform, _ := e.PlatformToken()
 		for _, field := range rootConnections(t, e, a.read) {
 			t.Run("every connection/"+field, func(t *testing.T) {
 				q := fmt.Sprintf(`{ %s { totalCount } }`, field)
@@ -837,7 +787,7 @@ func normalize(r gqlResponse, x target) string {
 	b, _ := json.Marshal(r)
 	names := map[string]string{}
 	for name, id := range x.ids() {
-		names[gid(id)] = name
+		names[apptest.Itoa(id)] = name
 	}
 	// Each request has its own id, quoted in its errors.
 	b = requestIDExt.ReplaceAll(b, []byte(`"requestId":"<request>"`))
@@ -891,7 +841,7 @@ func TestIsolationPlatformAdmin(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		a := seedTenant(e, "Alpha Homes", "ALPHA-SECRET")
 		b := seedTenant(e, "Bravo Homes", "BRAVO-SECRET")
-		platform, _ := platformToken(e)
+		platform, _ := e.PlatformToken()
 		var out struct {
 			Clients, Properties, Leases, Prospects struct{ TotalCount int }
 			Nodes                                  []*struct{ ID string }
@@ -899,7 +849,7 @@ func TestIsolationPlatformAdmin(t *testing.T) {
 		e.mustGQL(platform, `query($ids: [ID!]!) {
 			clients { totalCount } properties { totalCount } leases { totalCount } prospects { totalCount }
 			nodes(ids: $ids) { id }
-		}`, map[string]any{"ids": []string{gid(a.lease), gid(b.lease), gid(b.tenant), gid(b.prosp), gid(b.client), gid(b.readID)}}, &out)
+		}`, map[string]any{"ids": []string{apptest.Itoa(a.lease), apptest.Itoa(b.lease), apptest.Itoa(b.tenant), apptest.Itoa(b.prosp), apptest.Itoa(b.client), apptest.Itoa(b.readID)}}, &out)
 		if out.Clients.TotalCount != 2 || out.Properties.TotalCount != 4 || out.Leases.TotalCount != 2 || out.Prospects.TotalCount != 2 {
 			t.Fatalf("platform counts: %+v", out)
 		}
@@ -926,7 +876,7 @@ func TestIsolationPlatformAdmin(t *testing.T) {
 			UpdateClientStatusSets struct{ MoveInStatuses []string }
 		}
 		e.mustGQL(platform, `mutation($id: ID!) { updateClientStatusSets(id: $id, input: {moveIn: ["Approved", "Future"]}) { moveInStatuses } }`,
-			map[string]any{"id": gid(b.client)}, &upd)
+			map[string]any{"id": apptest.Itoa(b.client)}, &upd)
 		if !slices.Equal(upd.UpdateClientStatusSets.MoveInStatuses, []string{"approved", "future"}) {
 			t.Fatalf("platform update: %+v", upd)
 		}
@@ -1032,7 +982,7 @@ func bRows(s string) string {
 func TestTokenNotLogged(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		d := seedTenant(e, "Acme", "ALPHA")
-		platform, _ := platformToken(e)
+		platform, _ := e.PlatformToken()
 		revoked := e.token(d.client)
 		if _, err := (&tenancy.Service{DB: e.client}).RevokeToken(e.sys(), 0, revoked[:11]); err != nil {
 			t.Fatal(err)
@@ -1086,8 +1036,8 @@ func TestTokenNotLogged(t *testing.T) {
 // its ids are the smallest numbers, and none may read as "no id".
 func TestTokenRevokeFirstToken(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
-		first, firstID := platformToken(e)
-		second, secondID := platformToken(e)
+		first, firstID := e.PlatformToken()
+		second, secondID := e.PlatformToken()
 		t.Logf("token ids %d, %d", firstID, secondID)
 		var out struct {
 			RevokeAPIToken struct {
@@ -1095,8 +1045,8 @@ func TestTokenRevokeFirstToken(t *testing.T) {
 				RevokedAt *time.Time
 			}
 		}
-		e.mustGQL(second, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": gid(firstID)}, &out)
-		if out.RevokeAPIToken.ID != gid(firstID) || out.RevokeAPIToken.RevokedAt == nil {
+		e.mustGQL(second, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": apptest.Itoa(firstID)}, &out)
+		if out.RevokeAPIToken.ID != apptest.Itoa(firstID) || out.RevokeAPIToken.RevokedAt == nil {
 			t.Fatalf("revokeAPIToken(%d): %+v", firstID, out)
 		}
 		if r := e.gql(first, `{ clients { totalCount } }`, nil); r.Status != http.StatusUnauthorized {

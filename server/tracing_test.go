@@ -137,11 +137,11 @@ func TestTracingGraphQLRequest(t *testing.T) {
 // a client span, a child of the operation's, named by endpoint template
 // with no id in it.
 func TestTracingPartnerCallInRequest(t *testing.T) {
-	forEachDBSetup(t, withTracing(withSmartMove(smartmovetest.Options{})), func(t *testing.T, e *env) {
+	forEachDBSetup(t, withTracing(apptest.WithSmartMove(smartmovetest.Options{})), func(t *testing.T, e *env) {
 		exp := spans(t)
-		smartMove(t, e) // points the postbacks at this server
-		_, token := e.screeningClient("Acme")
-		e.createLink(token, "order-1", "lisa@example.com")
+		apptest.SmartMove(t, e.Env) // points the postbacks at this server
+		_, token := e.ScreeningClient("Acme")
+		e.CreateLink(token, "order-1", "lisa@example.com")
 		op := waitSpan(t, exp, "of the mutation", func(s tracetest.SpanStub) bool { return strings.HasPrefix(s.Name, "graphql mutation") })
 		call := waitSpan(t, exp, "of a SmartMove call", func(s tracetest.SpanStub) bool { return strings.HasPrefix(s.Name, "smartmove ") })
 		if call.Parent.SpanID() != op.SpanContext.SpanID() {
@@ -158,14 +158,14 @@ func TestTracingPartnerCallInRequest(t *testing.T) {
 // delivered by a job whose span links to that request's trace, and whose
 // Propexo calls are its children.
 func TestTracingJobLinkedToRequest(t *testing.T) {
-	setup := withTracing(withPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false))
+	setup := withTracing(apptest.WithPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false))
 	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
 		exp := spans(t)
-		_, token := e.propexoClient("Acme")
-		e.mustGQL(token, createProspect, map[string]any{"in": map[string]any{
+		_, token := e.PropexoClient("Acme")
+		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100",
 		}}, nil)
-		if ds := e.waitJobs(1, 20*time.Second); ds[0].Status != integrationjob.StatusSUCCEEDED {
+		if ds := e.WaitJobs(1, 20*time.Second); ds[0].Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("delivery %+v", ds[0])
 		}
 		req := waitSpan(t, exp, "POST /graphql", named("POST /graphql"))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
@@ -42,24 +43,6 @@ func (e *env) screeningRows() int {
 	return a + r
 }
 
-// authStatements is how many statements authenticating the token costs:
-// what a request refused before any resolver may cost, and no more.
-func (e *env) authStatements(token string) int64 {
-	e.t.Helper()
-	e.mustGQL(token, `{ __typename }`, nil, nil) // last_used_at is written at most once a minute
-	before := e.queries.n.Load()
-	e.mustGQL(token, `{ __typename }`, nil, nil)
-	return e.queries.n.Load() - before
-}
-
-// noInternalErrors fails when the server logged a panic or an internal error.
-func (e *env) noInternalErrors() {
-	e.t.Helper()
-	if logs := e.logs.String(); strings.Contains(logs, "panic") || strings.Contains(logs, "internal error") || strings.Contains(logs, "graphql error") {
-		e.t.Fatalf("server logs:\n%s", logs)
-	}
-}
-
 func TestMutationsShareOneTransaction(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		_, token := e.newClient("A")
@@ -89,7 +72,7 @@ func TestMutationsShareOneTransaction(t *testing.T) {
 		if n := e.bans(); n != 3 {
 			t.Fatalf("%d bans, want 3", n)
 		}
-		e.noInternalErrors()
+		e.NoInternalErrors()
 	})
 }
 
@@ -97,12 +80,12 @@ func TestMutationsShareOneTransaction(t *testing.T) {
 // is refused up front, and nothing is written or ordered; alone (directly
 // or through a fragment) it runs.
 func TestPartnerMutationMustBeAlone(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		auth := e.authStatements(token)
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		auth := e.AuthStatements(token)
 		const order = `createScreeningApplication(idempotencyKey: $key, input: $input) { application { id } }`
-		vars := map[string]any{"key": "k1", "input": linkInput("lisa@example.com")}
+		vars := map[string]any{"key": "k1", "input": apptest.LinkInput("lisa@example.com")}
 		for name, q := range map[string]string{
 			"with a plain mutation, before": `mutation($key: String!, $input: CreateScreeningApplicationInput!) { addBan(input: {email: "x@example.com"}) { id } ` + order + ` }`,
 			"with a plain mutation, after":  `mutation($key: String!, $input: CreateScreeningApplicationInput!) { ` + order + ` addBan(input: {email: "x@example.com"}) { id } }`,
@@ -114,7 +97,7 @@ func TestPartnerMutationMustBeAlone(t *testing.T) {
 		} {
 			v := vars
 			if strings.Contains(q, "$id") {
-				v = map[string]any{"key": "k1", "input": linkInput("lisa@example.com"), "id": "1"}
+				v = map[string]any{"key": "k1", "input": apptest.LinkInput("lisa@example.com"), "id": "1"}
 			}
 			before := e.queries.n.Load()
 			r := e.gql(token, q, v)
@@ -125,39 +108,39 @@ func TestPartnerMutationMustBeAlone(t *testing.T) {
 				t.Errorf("%s: %d statements, authenticating alone costs %d", name, n, auth)
 			}
 		}
-		if n := e.bans() + e.screeningRows(); n != 0 || len(sm.sim.Calls()) != 0 {
-			t.Fatalf("refused operations wrote %d rows and made %d SmartMove calls", n, len(sm.sim.Calls()))
+		if n := e.bans() + e.screeningRows(); n != 0 || len(sm.Sim.Calls()) != 0 {
+			t.Fatalf("refused operations wrote %d rows and made %d SmartMove calls", n, len(sm.Sim.Calls()))
 		}
 
 		// Alone, and with the other field skipped, it runs; through a
 		// fragment too (it must not run inside a GraphQL transaction).
 		e.mustGQL(token, `mutation($key: String!, $input: CreateScreeningApplicationInput!, $ban: Boolean!) {
 			addBan(input: {email: "x@example.com"}) @include(if: $ban) { id } `+order+` }`,
-			map[string]any{"key": "k1", "input": linkInput("lisa@example.com"), "ban": false}, nil)
+			map[string]any{"key": "k1", "input": apptest.LinkInput("lisa@example.com"), "ban": false}, nil)
 		var out struct {
 			CreateScreeningApplication struct{ Application struct{ ID string } }
 		}
 		e.mustGQL(token, `mutation($key: String!, $input: CreateScreeningApplicationInput!) { __typename ...F }
-			fragment F on Mutation { `+order+` }`, map[string]any{"key": "k2", "input": linkInput("bart@example.com")}, &out)
+			fragment F on Mutation { `+order+` }`, map[string]any{"key": "k2", "input": apptest.LinkInput("bart@example.com")}, &out)
 		if out.CreateScreeningApplication.Application.ID == "" || e.bans() != 0 {
 			t.Fatalf("through a fragment: %+v, %d bans", out, e.bans())
 		}
 		if n, err := e.client.ScreeningApplication.Query().Count(e.sys()); err != nil || n != 2 {
 			t.Fatalf("%d applications (%v), want 2", n, err)
 		}
-		e.noInternalErrors()
+		e.NoInternalErrors()
 	})
 }
 
-// wsOperation sends one operation over the websocket and returns the
+// operation sends one operation over the websocket c and returns the
 // messages it got for it, up to its complete (or error).
-func (c *wsClient) operation(id, query string, vars map[string]any) []wsMessage {
-	c.t.Helper()
+func operation(c *apptest.WSClient, id, query string, vars map[string]any) []apptest.WSMessage {
+	c.T.Helper()
 	p, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	c.send(wsMessage{ID: id, Type: "subscribe", Payload: p})
-	var got []wsMessage
+	c.Send(apptest.WSMessage{ID: id, Type: "subscribe", Payload: p})
+	var got []apptest.WSMessage
 	for {
-		m := c.read()
+		m := c.Read()
 		got = append(got, m)
 		switch m.Type {
 		case "complete", "error", "closed": // each ends the operation
@@ -167,7 +150,7 @@ func (c *wsClient) operation(id, query string, vars map[string]any) []wsMessage 
 }
 
 // nextPayload decodes an operation's single next message.
-func nextPayload(t *testing.T, msgs []wsMessage) (data json.RawMessage, errs []gqlError) {
+func nextPayload(t *testing.T, msgs []apptest.WSMessage) (data json.RawMessage, errs []gqlError) {
 	t.Helper()
 	if len(msgs) != 2 || msgs[0].Type != "next" || msgs[1].Type != "complete" {
 		var s []string
@@ -187,50 +170,50 @@ func nextPayload(t *testing.T, msgs []wsMessage) (data json.RawMessage, errs []g
 }
 
 func TestMutationsOverWebsocket(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		c, m := dialWS(t, e.srv.URL, map[string]any{"Authorization": "Bearer " + token})
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		c, m := apptest.DialWS(t, e.srv.URL, map[string]any{"Authorization": "Bearer " + token})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
 		}
 
 		// One mutation: its data, then complete; the row once.
-		data, errs := nextPayload(t, c.operation("1", `mutation { addBan(input: {email: "one@example.com"}) { email } }`, nil))
+		data, errs := nextPayload(t, operation(c, "1", `mutation { addBan(input: {email: "one@example.com"}) { email } }`, nil))
 		if len(errs) != 0 || !strings.Contains(string(data), "one@example.com") || e.bans() != 1 {
 			t.Fatalf("one mutation: %s %+v, %d rows", data, errs, e.bans())
 		}
 		// Two: both.
-		data, errs = nextPayload(t, c.operation("2", twoBans, map[string]any{"first": "two@example.com", "second": "three@example.com"}))
+		data, errs = nextPayload(t, operation(c, "2", twoBans, map[string]any{"first": "two@example.com", "second": "three@example.com"}))
 		if len(errs) != 0 || !strings.Contains(string(data), "three@example.com") || e.bans() != 3 {
 			t.Fatalf("two mutations: %s %+v, %d rows", data, errs, e.bans())
 		}
 		// A failing one, and one failing after another wrote: nothing.
 		for _, v := range []map[string]any{{"first": "bad", "second": "four@example.com"}, {"first": "four@example.com", "second": "bad"}} {
-			data, errs = nextPayload(t, c.operation("3", twoBans, v))
+			data, errs = nextPayload(t, operation(c, "3", twoBans, v))
 			if len(errs) != 1 || errs[0].Code() != "BAD_USER_INPUT" || string(data) != "" && string(data) != "null" || e.bans() != 3 {
 				t.Fatalf("failing %v: %s %+v, %d rows", v, data, errs, e.bans())
 			}
 		}
 		// A screening mutation alone works; with another it is refused.
 		const order = `createScreeningApplication(idempotencyKey: $key, input: $input) { application { id } }`
-		data, errs = nextPayload(t, c.operation("4", `mutation($key: String!, $input: CreateScreeningApplicationInput!) { `+order+` }`,
-			map[string]any{"key": "ws-1", "input": linkInput("lisa@example.com")}))
+		data, errs = nextPayload(t, operation(c, "4", `mutation($key: String!, $input: CreateScreeningApplicationInput!) { `+order+` }`,
+			map[string]any{"key": "ws-1", "input": apptest.LinkInput("lisa@example.com")}))
 		if len(errs) != 0 || !strings.Contains(string(data), `"id"`) {
 			t.Fatalf("screening mutation: %s %+v", data, errs)
 		}
-		calls := len(sm.sim.Calls())
+		calls := len(sm.Sim.Calls())
 		rows := e.screeningRows()
-		data, errs = nextPayload(t, c.operation("5", `mutation($key: String!, $input: CreateScreeningApplicationInput!) { `+order+` addBan(input: {email: "five@example.com"}) { id } }`,
-			map[string]any{"key": "ws-2", "input": linkInput("lisa@example.com")}))
-		if len(errs) != 1 || errs[0].Code() != "BAD_USER_INPUT" || len(sm.sim.Calls()) != calls || e.screeningRows() != rows || e.bans() != 3 {
+		data, errs = nextPayload(t, operation(c, "5", `mutation($key: String!, $input: CreateScreeningApplicationInput!) { `+order+` addBan(input: {email: "five@example.com"}) { id } }`,
+			map[string]any{"key": "ws-2", "input": apptest.LinkInput("lisa@example.com")}))
+		if len(errs) != 1 || errs[0].Code() != "BAD_USER_INPUT" || len(sm.Sim.Calls()) != calls || e.screeningRows() != rows || e.bans() != 3 {
 			t.Fatalf("mixed: %s %+v", data, errs)
 		}
 		// The connection is still fine for the next operation.
-		data, errs = nextPayload(t, c.operation("6", `{ bans { totalCount } }`, nil))
+		data, errs = nextPayload(t, operation(c, "6", `{ bans { totalCount } }`, nil))
 		if len(errs) != 0 || !strings.Contains(string(data), `"totalCount":3`) {
 			t.Fatalf("query after: %s %+v", data, errs)
 		}
-		e.noInternalErrors()
+		e.NoInternalErrors()
 	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -18,33 +17,6 @@ import (
 
 // The postback route: authentication, storage once (redacted), duplicates,
 // reordering.
-
-// postback sends a postback to url with the Authorization header (none if
-// empty) and returns the status and body.
-func postback(t *testing.T, url, auth string, body []byte) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, strings.TrimSpace(string(b))
-}
-
-func (e *env) inboundEvents() int {
-	e.t.Helper()
-	n, err := e.client.InboundEvent.Query().Count(e.sys())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return n
-}
 
 // specAuthParts splits the spec's base64(user):base64(password) header.
 func specAuthParts(t *testing.T, h string) (user, pass string) {
@@ -73,20 +45,20 @@ func withText(t *testing.T, body []byte, text string, set map[string]any) []byte
 }
 
 func TestScreeningPostbackAuthentication(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Alpha")
-		_, bToken := e.screeningClient("Beta")
-		a := e.createEmbedded(token, "a", false, "lisa@example.com", "marge@example.com")
-		b := e.createEmbedded(bToken, "b", false, "bart@example.com")
-		if _, err := sm.sim.Advance(*a.SmartmoveApplicationID); err != nil {
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Alpha")
+		_, bToken := e.ScreeningClient("Beta")
+		a := e.CreateEmbedded(token, "a", false, "lisa@example.com", "marge@example.com")
+		b := e.CreateEmbedded(bToken, "b", false, "bart@example.com")
+		if _, err := sm.Sim.Advance(*a.SmartmoveApplicationID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := sm.sim.Advance(*b.SmartmoveApplicationID); err != nil {
+		if _, err := sm.Sim.Advance(*b.SmartmoveApplicationID); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
-		d := sm.sim.Deliveries()
+		sm.Flush(t)
+		d := sm.Sim.Deliveries()
 		if len(d) != 2 || d[0].Status != 200 || d[1].Status != 200 {
 			t.Fatalf("deliveries: %+v", d)
 		}
@@ -97,9 +69,9 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 		}
 		user, pass := specAuthParts(t, aAuth)
 		// Neither the URL key nor the password is stored as sent.
-		e.assertNoColumnHolds(t, pass)
-		if e.inboundEvents() != 2 {
-			t.Fatalf("%d events", e.inboundEvents())
+		e.AssertNoColumnHolds(t, pass)
+		if e.InboundEvents() != 2 {
+			t.Fatalf("%d events", e.InboundEvents())
 		}
 
 		// Refused: 401 and nothing stored, nothing applied.
@@ -120,15 +92,15 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 			{"this client's credentials on another client's URL", bURL, aAuth},
 			{"unknown URL", e.srv.URL + "/webhooks/smartmove/unknownkey", aAuth},
 		} {
-			status, body := postback(t, c.url, c.auth, next)
+			status, body := apptest.Postback(t, c.url, c.auth, next)
 			if status != http.StatusUnauthorized || !strings.Contains(body, `"UNAUTHENTICATED"`) {
 				t.Fatalf("%s: HTTP %d %s", c.name, status, body)
 			}
 		}
-		if e.inboundEvents() != 2 {
-			t.Fatalf("a refused postback was stored: %d events", e.inboundEvents())
+		if e.InboundEvents() != 2 {
+			t.Fatalf("a refused postback was stored: %d events", e.InboundEvents())
 		}
-		if st := e.screeningApp(token, a.ID, "").Status; st != "IN_PROGRESS" {
+		if st := e.ScreeningApp(token, a.ID, "").Status; st != "IN_PROGRESS" {
 			t.Fatalf("a refused postback was applied: %s", st)
 		}
 		if strings.Contains(e.logs.String(), pass) {
@@ -145,22 +117,22 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 			{"not json", []byte(`{"applicationId":`)},
 			{"no status", withText(t, aBody, "x", map[string]any{"reportStatus": ""})},
 		} {
-			if status, body := postback(t, aURL, aAuth, c.body); status != http.StatusBadRequest {
+			if status, body := apptest.Postback(t, aURL, aAuth, c.body); status != http.StatusBadRequest {
 				t.Fatalf("%s: HTTP %d %s", c.name, status, body)
 			}
 		}
-		if e.inboundEvents() != 2 {
+		if e.InboundEvents() != 2 {
 			t.Fatalf("a rejected postback was stored")
 		}
 
 		// Accepted: the spec's form and standard Basic alike.
-		if status, body := postback(t, aURL, basic(user, pass), next); status != 200 || body != `{"status":"applied"}` {
+		if status, body := apptest.Postback(t, aURL, basic(user, pass), next); status != 200 || body != `{"status":"applied"}` {
 			t.Fatalf("Basic: HTTP %d %s", status, body)
 		}
-		if status, body := postback(t, aURL, spec(user, pass), next); status != 200 || body != `{"status":"duplicate"}` {
+		if status, body := apptest.Postback(t, aURL, spec(user, pass), next); status != 200 || body != `{"status":"duplicate"}` {
 			t.Fatalf("spec form, repeated: HTTP %d %s", status, body)
 		}
-		got := e.screeningApp(token, a.ID, "")
+		got := e.ScreeningApp(token, a.ID, "")
 		if got.Status != "READY" || got.LastNotification != "marge@example.com has accepted the request" {
 			t.Fatalf("applied: %+v", got)
 		}
@@ -181,25 +153,25 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 		if strings.Contains(string(raw), "marge@example.com") || strings.Contains(string(raw), "lisa@example.com") || !strings.Contains(string(raw), "m***@example.com") {
 			t.Fatalf("events are not redacted: %s", raw)
 		}
-		e.assertNoColumnHolds(t, pass, "lisa@example.com has")
+		e.AssertNoColumnHolds(t, pass, "lisa@example.com has")
 	})
 }
 
 func TestScreeningPostbackDuplicatesAndReordering(t *testing.T) {
-	forEachDBSetup(t, withSmartMove(smartmovetest.Options{PostbackCopies: 3}), func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
-		_, token := e.screeningClient("Acme")
-		app := e.createEmbedded(token, "k", true, "lisa@example.com")
+	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{PostbackCopies: 3}), func(t *testing.T, e *env) {
+		sm := apptest.SmartMove(t, e.Env)
+		_, token := e.ScreeningClient("Acme")
+		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
 		smID := *app.SmartmoveApplicationID
 
 		// Every postback arrives three times, newest first.
-		sm.sim.HoldPostbacks()
-		if err := sm.sim.CompleteApplicant(smID, "lisa@example.com"); err != nil {
+		sm.Sim.HoldPostbacks()
+		if err := sm.Sim.CompleteApplicant(smID, "lisa@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		sm.sim.ReleasePostbacksReversed()
-		sm.flush(t)
-		d := sm.sim.Deliveries()
+		sm.Sim.ReleasePostbacksReversed()
+		sm.Flush(t)
+		d := sm.Sim.Deliveries()
 		if len(d) != 12 {
 			t.Fatalf("%d deliveries, want 4 postbacks x 3", len(d))
 		}
@@ -233,18 +205,18 @@ func TestScreeningPostbackDuplicatesAndReordering(t *testing.T) {
 		}
 		// READY is final: a later Expired is recorded and moves nothing, nor
 		// does anything after it.
-		if err := sm.sim.Expire(smID); err != nil {
+		if err := sm.Sim.Expire(smID); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
-		if st := e.screeningApp(token, app.ID, "").Status; st != "READY" {
+		sm.Flush(t)
+		if st := e.ScreeningApp(token, app.ID, "").Status; st != "READY" {
 			t.Fatalf("status %s, want READY kept", st)
 		}
-		if err := sm.sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.RequestAccepted); err != nil {
+		if err := sm.Sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.RequestAccepted); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
-		if st := e.screeningApp(token, app.ID, "").Status; st != "READY" {
+		sm.Flush(t)
+		if st := e.ScreeningApp(token, app.ID, "").Status; st != "READY" {
 			t.Fatalf("a final status moved to %s", st)
 		}
 	})
@@ -282,25 +254,25 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 	setup := func(t *testing.T, s *apptest.Settings) {
 		pb := &relay{}
 		relays.Store(t.Name(), pb)
-		withSmartMove(smartmovetest.Options{PostbackNumericIDs: true, PostbackClient: &http.Client{Transport: pb}})(t, s)
+		apptest.WithSmartMove(smartmovetest.Options{PostbackNumericIDs: true, PostbackClient: &http.Client{Transport: pb}})(t, s)
 	}
 	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
-		sm := smartMove(t, e)
+		sm := apptest.SmartMove(t, e.Env)
 		v, _ := relays.Load(t.Name())
 		pb := v.(*relay)
-		id, token := e.screeningClient("Acme")
+		id, token := e.ScreeningClient("Acme")
 		if err := e.client.Company.UpdateOneID(id).SetSmartmoveReference("40417").Exec(e.sys()); err != nil {
 			t.Fatal(err)
 		}
-		link, app := e.createLink(token, "order-1", "lisa@example.com")
-		smID, err := sm.sim.FinishCreate(link)
+		link, app := e.CreateLink(token, "order-1", "lisa@example.com")
+		smID, err := sm.Sim.FinishCreate(link)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := sm.sim.Advance(smID); err != nil {
+		if _, err := sm.Sim.Advance(smID); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
+		sm.Flush(t)
 		first := pb.all()[0]
 		if !strings.Contains(string(first.Body), `"applicationId":`+strconv.Itoa(smID)+`,"customerReferenceId":40417,`) ||
 			!strings.Contains(string(first.Body), `"referenceId":`+app.ID+`,`) {
@@ -308,7 +280,7 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 		}
 		send := func(body []byte, want string) {
 			t.Helper()
-			if status, got := postback(t, first.URL, first.Authorization, body); status != http.StatusOK || got != `{"status":"`+want+`"}` {
+			if status, got := apptest.Postback(t, first.URL, first.Authorization, body); status != http.StatusOK || got != `{"status":"`+want+`"}` {
 				t.Fatalf("postback %s: HTTP %d %s, want %s", body, status, got, want)
 			}
 		}
@@ -324,7 +296,7 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 		// An undocumented word first: stored, nothing moves, but the order
 		// is confirmed and its SmartMove id learned.
 		send(withText(t, first.Body, "on hold", map[string]any{"reportStatus": "OnHold"}), "unknown_status")
-		got := e.screeningApp(token, app.ID, "")
+		got := e.ScreeningApp(token, app.ID, "")
 		if got.Status != "PENDING" || got.SmartmoveApplicationID == nil || *got.SmartmoveApplicationID != smID || got.LastNotification != "" {
 			t.Fatalf("after an unknown status word: %+v", got)
 		}
@@ -333,14 +305,14 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 		}
 
 		// The simulator's own postbacks, ids as numbers, move it to READY.
-		if err := sm.sim.CompleteApplicant(smID, "lisa@example.com"); err != nil {
+		if err := sm.Sim.CompleteApplicant(smID, "lisa@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		sm.flush(t)
+		sm.Flush(t)
 		for _, d := range pb.all() {
 			send(d.Body, "applied")
 		}
-		got = e.screeningApp(token, app.ID, "reportUrl")
+		got = e.ScreeningApp(token, app.ID, "reportUrl")
 		if got.Status != "READY" || got.ReportURL == nil {
 			t.Fatalf("after the postbacks: %+v", got)
 		}
@@ -351,8 +323,8 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 		send(withText(t, last, "A report error occurred", map[string]any{"reportStatus": "Error", "applicationId": strconv.Itoa(smID)}), "stale")
 		send(withText(t, last, "The application has expired", map[string]any{"reportStatus": "Expired"}), "stale")
 		send(withText(t, last, "what now", map[string]any{"reportStatus": "Archived"}), "unknown_status")
-		got = e.screeningApp(token, app.ID, "reportUrl")
-		if got.Status != "READY" || got.ReportURL == nil || !strings.HasPrefix(*got.ReportURL, sm.simURL+"/smartmove/api/application/report/") ||
+		got = e.ScreeningApp(token, app.ID, "reportUrl")
+		if got.Status != "READY" || got.ReportURL == nil || !strings.HasPrefix(*got.ReportURL, sm.SimURL+"/smartmove/api/application/report/") ||
 			got.LastNotification != "Reports are available for lisa@example.com" {
 			t.Fatalf("after late failures: %+v", got)
 		}

@@ -3,7 +3,12 @@
 // dialect (internal/dbtest: SQLite, then PostgreSQL), serves it over real
 // HTTP, and gives a test a client's-eye view of it (GraphQL over HTTP,
 // tokens, the server's log). Every route's suite, wherever it lives, uses
-// it.
+// it, and shares its helpers by topic: requests and answers (http.go),
+// arranged data and the queries that read it back (data.go), the
+// graphql-transport-ws client (ws.go), the partners' simulators wired
+// into the app (smartmove.go, propexo.go, twilio.go), the registration
+// page (registration.go), a real browser (browser.go), the database under
+// the app (db.go) and the server as a process (process.go).
 package apptest
 
 import (
@@ -13,6 +18,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -44,6 +50,30 @@ type Settings struct {
 	URL, PublicURL string
 	// Ready run once the app serves, with its Env.
 	Ready []func(e *Env)
+	// handles are what setups started for the test (a partner's
+	// simulator), by kind: the test reaches them through its Env
+	// (SmartMove, Propexo, LeaseSync, TwilioSim).
+	handles map[any]any
+}
+
+// attach keeps h, what a setup started, for the test to reach through its
+// Env (handle).
+func (s *Settings) attach(key, h any) {
+	if s.handles == nil {
+		s.handles = map[any]any{}
+	}
+	s.handles[key] = h
+}
+
+// handle is what the setup named by setup attached under key; the test
+// fails if that setup did not run.
+func handle[H any](t testing.TB, e *Env, key any, setup string) H {
+	t.Helper()
+	h, ok := e.Settings.handles[key].(H)
+	if !ok {
+		t.Fatalf("no simulator: use apptest.EachDBSetup(t, apptest.%s(...), ...)", setup)
+	}
+	return h
 }
 
 // Setup changes the settings before the app is built; it may start
@@ -161,6 +191,7 @@ func (e *Env) Build(t *testing.T, setup Setup) *app.App {
 	t.Helper()
 	s := *e.Settings
 	s.Ready = nil
+	s.handles = maps.Clone(s.handles) // the test's own stay e's
 	if setup != nil {
 		setup(t, &s)
 	}
@@ -174,6 +205,13 @@ func (e *Env) Build(t *testing.T, setup Setup) *app.App {
 	}
 	t.Cleanup(func() { stopWithin(a, 10*time.Second); drv.Close() })
 	return a
+}
+
+// WithAuthCacheTTL sets the authentication cache's lifetime (the harness
+// default is an hour), for tests of how soon a revocation made elsewhere
+// (the CLI, another process) is seen.
+func WithAuthCacheTTL(d time.Duration) Setup {
+	return func(t *testing.T, s *Settings) { s.Config.AuthCacheTTL = d }
 }
 
 // stopWithin stops an app's jobs as a server's shutdown would, within d.
@@ -268,12 +306,14 @@ type SyncBuffer struct {
 	b  bytes.Buffer
 }
 
+// Write appends p, as the app's logger does from any goroutine.
 func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
+// String is everything written so far, for a test to search.
 func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
