@@ -53,7 +53,6 @@ func (d *Delivery) pollEvery() time.Duration {
 	return DefaultPollEvery
 }
 
-
 // reconcileWindow bounds the look-up: leads created this long before the
 // send are not read (clock skew between us and Propexo included).
 const reconcileWindow = 10 * time.Minute
