@@ -1,4 +1,4 @@
-package main
+package prospects_test
 
 import (
 	"fmt"
@@ -15,11 +15,11 @@ import (
 )
 
 func TestProspectDelivery(t *testing.T) {
-	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false), func(t *testing.T, e *env) {
-		sim := apptest.Propexo(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.Propexo(t, e).Sim
 		_, token := e.PropexoClient("Acme")
 		var out apptest.CreatedProspect
-		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
+		e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100", "notes": "first visit",
 			"desiredNumBedrooms": []int{2, 3}, "leaseTermInMonths": 12, "subscribe": false,
 		}}, &out)
@@ -35,7 +35,7 @@ func TestProspectDelivery(t *testing.T) {
 		var got struct {
 			Node struct{ PropexoProspectID string }
 		}
-		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.ID}, &got)
+		e.MustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.ID}, &got)
 		remote, ok := sim.Prospect(got.Node.PropexoProspectID)
 		if !ok || remote.FirstName != "Ada" || remote.IntegrationID != "int-Acme" || len(remote.DesiredNumBedrooms) != 1 {
 			t.Fatalf("at Propexo: %v %+v", ok, remote)
@@ -43,7 +43,7 @@ func TestProspectDelivery(t *testing.T) {
 
 		// An update appends notes here and there, and sends only the new ones.
 		var upd struct{ UpdateProspect struct{ Notes string } }
-		e.mustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "second visit", city: "Austin"}) { notes } }`,
+		e.MustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "second visit", city: "Austin"}) { notes } }`,
 			map[string]any{"id": p.ID}, &upd)
 		if upd.UpdateProspect.Notes != "first visit\nsecond visit" {
 			t.Fatalf("local notes %q", upd.UpdateProspect.Notes)
@@ -63,8 +63,8 @@ func TestProspectDelivery(t *testing.T) {
 }
 
 func TestProspectFieldRules(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Acme")
 		cases := []struct {
 			name  string
 			in    map[string]any
@@ -82,62 +82,62 @@ func TestProspectFieldRules(t *testing.T) {
 			{"rent maximum negative", map[string]any{"rentMaximumInCents": -5}, "rentMaximumInCents"},
 		}
 		for _, c := range cases {
-			r := e.gql(token, apptest.CreateProspect, map[string]any{"in": c.in})
+			r := e.GQL(token, apptest.CreateProspect, map[string]any{"in": c.in})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" ||
 				fmt.Sprint(r.Errors[0].Extensions["field"]) != fmt.Sprint([]any{"input", c.field}) {
 				t.Errorf("%s: %+v", c.name, r.Errors)
 			}
 		}
-		if n, _ := e.client.Prospect.Query().Count(e.sys()); n != 0 {
+		if n, _ := e.Client.Prospect.Query().Count(e.Sys()); n != 0 {
 			t.Fatalf("rejected creates wrote %d prospects", n)
 		}
 		// At the limits, it is accepted; on update the lease term has no maximum of 18 at
 		// Propexo, but a stored prospect must stay creatable, so 18 is ours.
 		var ok apptest.CreatedProspect
-		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
+		e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"address1": strings.Repeat("a", 40), "city": strings.Repeat("é", 30), "state": "TX", "zip": "123456789012",
 			"country": "US", "leaseTermInMonths": 18, "rentMinimumInCents": 1,
 		}}, &ok)
-		r := e.gql(token, `mutation($id: ID!) { updateProspect(id: $id, input: {leaseTermInMonths: 0}) { id } }`, map[string]any{"id": ok.CreateProspect.ID})
+		r := e.GQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {leaseTermInMonths: 0}) { id } }`, map[string]any{"id": ok.CreateProspect.ID})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Errorf("update lease term 0: %+v", r.Errors)
 		}
 		// Without a Propexo integration nothing is queued.
-		if n, _ := e.client.IntegrationJob.Query().Count(e.sys()); n != 0 {
+		if n, _ := e.Client.IntegrationJob.Query().Count(e.Sys()); n != 0 {
 			t.Fatalf("%d deliveries for a client without Propexo", n)
 		}
 	})
 }
 
 func TestIsolationProspects(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		_, token := e.PropexoClient("A")
-		b, tokenB := e.newClient("B")
+		b, tokenB := e.NewClient("B")
 		var first, again apptest.CreatedProspect
 		vars := map[string]any{"in": map[string]any{"firstName": "Once"}, "key": "create-once"}
-		e.mustGQL(token, apptest.CreateProspect, vars, &first)
-		e.mustGQL(token, apptest.CreateProspect, vars, &again)
+		e.MustGQL(token, apptest.CreateProspect, vars, &first)
+		e.MustGQL(token, apptest.CreateProspect, vars, &again)
 		if first.CreateProspect.ID != again.CreateProspect.ID {
 			t.Fatalf("same key, two prospects: %s and %s", first.CreateProspect.ID, again.CreateProspect.ID)
 		}
 		// No Propexo token is configured here: the delivery is visible as NOT_SENT.
-		if n, _ := e.client.Prospect.Query().Count(e.sys()); n != 1 {
+		if n, _ := e.Client.Prospect.Query().Count(e.Sys()); n != 1 {
 			t.Fatalf("%d prospects", n)
 		}
-		jobs, _ := e.client.IntegrationJob.Query().All(e.sys())
+		jobs, _ := e.Client.IntegrationJob.Query().All(e.Sys())
 		if len(jobs) != 1 || jobs[0].Status != integrationjob.StatusNOT_SENT || jobs[0].LastError != "no Propexo token is configured" {
 			t.Fatalf("deliveries %+v", jobs)
 		}
 		upd := `mutation($id: ID!, $key: String) { updateProspect(id: $id, input: {notes: "n"}, idempotencyKey: $key) { notes } }`
 		for range 2 {
-			e.mustGQL(token, upd, map[string]any{"id": first.CreateProspect.ID, "key": "note-once"}, nil)
+			e.MustGQL(token, upd, map[string]any{"id": first.CreateProspect.ID, "key": "note-once"}, nil)
 		}
-		p, _ := e.client.Prospect.Query().Only(e.sys())
+		p, _ := e.Client.Prospect.Query().Only(e.Sys())
 		if p.Notes != "n" {
 			t.Fatalf("notes after a retried update: %q", p.Notes)
 		}
 		// B cannot see, change or retry A's prospect and deliveries.
-		prop, err := e.client.Property.Create().SetClientID(b).SetTag("B1").Save(e.sys())
+		prop, err := e.Client.Property.Create().SetClientID(b).SetTag("B1").Save(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,13 +149,13 @@ func TestIsolationProspects(t *testing.T) {
 			"retry A's delivery":        {tokenB, `mutation($id: ID!) { retryIntegrationJob(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(jobs[0].ID)}},
 			"A creates at B's property": {token, apptest.CreateProspect, map[string]any{"in": map[string]any{"propertyId": apptest.Itoa(prop.ID)}}},
 		} {
-			r := e.gql(c.token, c.query, c.vars)
+			r := e.GQL(c.token, c.query, c.vars)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 				t.Errorf("%s: %+v", name, r.Errors)
 			}
 		}
 		var list struct{ IntegrationJobs struct{ TotalCount int } }
-		e.mustGQL(tokenB, `{ integrationJobs { totalCount } }`, nil, &list)
+		e.MustGQL(tokenB, `{ integrationJobs { totalCount } }`, nil, &list)
 		if list.IntegrationJobs.TotalCount != 0 {
 			t.Fatalf("B sees %d of A's deliveries", list.IntegrationJobs.TotalCount)
 		}
@@ -166,11 +166,11 @@ func TestIsolationProspects(t *testing.T) {
 // Propexo job that fails is final, and retryIntegrationJob recovers both;
 // 5xx and 429 are retried with backoff.
 func TestProspectDeliveryFailures(t *testing.T) {
-	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
-		sim := apptest.Propexo(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.Propexo(t, e).Sim
 		_, token := e.PropexoClient("F")
 		create := func(name string) {
-			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": name}}, nil)
+			e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": name}}, nil)
 		}
 		// 1. Rejected by Propexo (400): final, with the partner's message.
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 400})
@@ -179,7 +179,7 @@ func TestProspectDeliveryFailures(t *testing.T) {
 		if j.Status != integrationjob.StatusFAILED || j.LastError == "" || j.Attempts != 1 {
 			t.Fatalf("rejected: %+v", j)
 		}
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
+		e.MustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
 		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
 		if j = e.WaitJobs(1, 20*time.Second)[0]; j.Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("retried: %+v", j)
@@ -202,12 +202,12 @@ func TestProspectDeliveryFailures(t *testing.T) {
 		if j.Status != integrationjob.StatusFAILED || !strings.Contains(j.LastError, "unit not found") {
 			t.Fatalf("failed at Propexo: %+v", j)
 		}
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
+		e.MustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
 		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
 		if j = e.WaitJobs(3, 20*time.Second)[2]; j.Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("after retry-write: %+v", j)
 		}
-		r := e.gql(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)})
+		r := e.GQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Fatalf("retrying a success: %+v", r.Errors)
 		}
@@ -215,11 +215,11 @@ func TestProspectDeliveryFailures(t *testing.T) {
 }
 
 // completeWhenSent finishes the Propexo job of a delivery once it is SENT.
-func completeWhenSent(t *testing.T, e *env, sim *propexotest.Sim, integrationJobID int, outcome propexotest.Status, errs ...string) {
+func completeWhenSent(t *testing.T, e *apptest.Env, sim *propexotest.Sim, integrationJobID int, outcome propexotest.Status, errs ...string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		j, err := e.client.IntegrationJob.Get(e.sys(), integrationJobID)
+		j, err := e.Client.IntegrationJob.Get(e.Sys(), integrationJobID)
 		if err == nil && j.Status == integrationjob.StatusSENT {
 			if pj, ok := sim.Job(j.PartnerJobID); ok && pj.Status == propexotest.Pending {
 				if err := sim.CompleteJob(j.PartnerJobID, outcome, errs...); err != nil {
@@ -236,17 +236,17 @@ func completeWhenSent(t *testing.T, e *env, sim *propexotest.Sim, integrationJob
 // TestProspectDeliverySurvivesRestart: deliveries queued while no worker
 // runs (the server stopped) are all delivered, once, when one starts.
 func TestProspectDeliverySurvivesRestart(t *testing.T) {
-	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, true), func(t *testing.T, e *env) {
-		d := apptest.Propexo(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, true), func(t *testing.T, e *apptest.Env) {
+		d := apptest.Propexo(t, e)
 		_, token := e.PropexoClient("R")
 		for i := range 5 {
-			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprint("P", i)}}, nil)
+			e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprint("P", i)}}, nil)
 		}
 		time.Sleep(100 * time.Millisecond)
 		if n := d.Sim.CreateRequests(); n != 0 {
 			t.Fatalf("%d requests reached Propexo with no worker running", n)
 		}
-		queued, _ := e.client.IntegrationJob.Query().Where(integrationjob.StatusEQ(integrationjob.StatusQUEUED)).Count(e.sys())
+		queued, _ := e.Client.IntegrationJob.Query().Where(integrationjob.StatusEQ(integrationjob.StatusQUEUED)).Count(e.Sys())
 		if queued != 5 {
 			t.Fatalf("%d deliveries queued, want 5", queued)
 		}
@@ -268,12 +268,12 @@ func TestProspectDeliverySurvivesRestart(t *testing.T) {
 // Propexo, each once, all SUCCEEDED in the graph.
 func TestProspectDeliveryExactlyOnce(t *testing.T) {
 	opts := propexotest.Options{FailRate: 0.3, ReadFailRate: 0.3, Seed: 7, RateLimit: 100000, AutoComplete: 10 * time.Millisecond}
-	forEachDBSetup(t, apptest.WithPropexo(opts, false), func(t *testing.T, e *env) {
-		d := apptest.Propexo(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithPropexo(opts, false), func(t *testing.T, e *apptest.Env) {
+		d := apptest.Propexo(t, e)
 		_, token := e.PropexoClient("X")
 		const n = 200
 		for i := range n {
-			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprintf("P%03d", i)}}, nil)
+			e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprintf("P%03d", i)}}, nil)
 		}
 		jobs := e.WaitJobs(n, 3*time.Minute)
 		retried := 0
@@ -300,7 +300,7 @@ func TestProspectDeliveryExactlyOnce(t *testing.T) {
 		var graph struct {
 			IntegrationJobs struct{ TotalCount int }
 		}
-		e.mustGQL(token, `{ integrationJobs(where: {status: SUCCEEDED}) { totalCount } }`, nil, &graph)
+		e.MustGQL(token, `{ integrationJobs(where: {status: SUCCEEDED}) { totalCount } }`, nil, &graph)
 		if graph.IntegrationJobs.TotalCount != n {
 			t.Fatalf("the graph shows %d SUCCEEDED deliveries", graph.IntegrationJobs.TotalCount)
 		}
@@ -309,16 +309,16 @@ func TestProspectDeliveryExactlyOnce(t *testing.T) {
 }
 
 func TestClientPartnerReferences(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, clientAdmin := e.newClient("A", viewer.ScopeAdmin)
-		writer := e.token(a, viewer.ScopeWrite)
-		admin := e.token(0, viewer.ScopeAdmin) // partner references are the platform's to set
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, clientAdmin := e.NewClient("A", viewer.ScopeAdmin)
+		writer := e.Token(a, viewer.ScopeWrite)
+		admin := e.Token(0, viewer.ScopeAdmin) // partner references are the platform's to set
 		const set = `mutation($id: ID!, $in: ClientPartnerReferencesInput!) {
 			updateClientPartnerReferences(id: $id, input: $in) { smartmoveReference propexoIntegrationID } }`
 		var out struct {
 			UpdateClientPartnerReferences struct{ SmartmoveReference, PropexoIntegrationID string }
 		}
-		e.mustGQL(admin, set, map[string]any{"id": apptest.Itoa(a), "in": map[string]any{"propexoIntegrationId": " int-9 "}}, &out)
+		e.MustGQL(admin, set, map[string]any{"id": apptest.Itoa(a), "in": map[string]any{"propexoIntegrationId": " int-9 "}}, &out)
 		if r := out.UpdateClientPartnerReferences; r.PropexoIntegrationID != "int-9" || r.SmartmoveReference != "" {
 			t.Fatalf("stored %+v", r)
 		}
@@ -328,7 +328,7 @@ func TestClientPartnerReferences(t *testing.T) {
 			"write scope only": {writer, apptest.Itoa(a), "FORBIDDEN"},
 			"client admin":     {clientAdmin, apptest.Itoa(a), "FORBIDDEN"},
 		} {
-			r := e.gql(c.token, set, map[string]any{"id": c.id, "in": map[string]any{"smartmoveReference": "x"}})
+			r := e.GQL(c.token, set, map[string]any{"id": c.id, "in": map[string]any{"smartmoveReference": "x"}})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code {
 				t.Errorf("%s: %+v", name, r.Errors)
 			}
@@ -336,7 +336,7 @@ func TestClientPartnerReferences(t *testing.T) {
 		// With the integration id set, a new prospect's delivery is recorded
 		// (NOT_SENT here: this server has no Propexo token).
 		var p apptest.CreatedProspect
-		e.mustGQL(writer, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": "Z"}}, &p)
+		e.MustGQL(writer, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": "Z"}}, &p)
 		if edges := p.CreateProspect.IntegrationJobs.Edges; len(edges) != 1 || edges[0].Node.Status != "NOT_SENT" {
 			t.Fatalf("delivery %+v", edges)
 		}
@@ -346,14 +346,14 @@ func TestClientPartnerReferences(t *testing.T) {
 // TestRegistrationDeliversProspect: a prospect registered by an agent goes
 // to the client's CRM through the same delivery as createProspect.
 func TestRegistrationDeliversProspect(t *testing.T) {
-	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, false), func(t *testing.T, e *env) {
-		d := apptest.Propexo(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 20 * time.Millisecond}, false), func(t *testing.T, e *apptest.Env) {
+		d := apptest.Propexo(t, e)
 		clientID, token := e.PropexoClient("Reg")
-		if err := e.client.Property.Create().SetClientID(clientID).SetTag("OPEN").SetName("Open House").Exec(e.sys()); err != nil {
+		if err := e.Client.Property.Create().SetClientID(clientID).SetTag("OPEN").SetName("Open House").Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
 		var out apptest.RegisterResult
-		e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{
+		e.MustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{
 			"propertyTag": "OPEN", "fullName": "Ana Lopez", "mobilePhone": "(512) 555-0142",
 		}}, &out)
 		if out.RegisterProspect.Status != "invited" {
@@ -377,10 +377,10 @@ type deliveryView struct {
 	Attempts          int
 }
 
-func (e *env) delivery(token string, id int) deliveryView {
-	e.t.Helper()
+func delivery(e *apptest.Env, token string, id int) deliveryView {
+	e.T.Helper()
 	var out struct{ Node deliveryView }
-	e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { status lastError failedFields attempts } } }`,
+	e.MustGQL(token, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { status lastError failedFields attempts } } }`,
 		map[string]any{"id": apptest.Itoa(id)}, &out)
 	return out.Node
 }
@@ -391,12 +391,12 @@ func (e *env) delivery(token string, id int) deliveryView {
 // fields again (retry-write would be a 400: only failed writes can be
 // retried); a refused retry-write is FAILED with the reason.
 func TestProspectDeliveryRepair(t *testing.T) {
-	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *env) {
-		sim := apptest.Propexo(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{RateLimit: 1000, RateWindow: time.Second}, false), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.Propexo(t, e).Sim
 		_, token := e.PropexoClient("P")
 		create := func(in map[string]any) apptest.CreatedProspect {
 			var out apptest.CreatedProspect
-			e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": in}, &out)
+			e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": in}, &out)
 			return out
 		}
 
@@ -405,7 +405,7 @@ func TestProspectDeliveryRepair(t *testing.T) {
 			{Code: "too_big", Path: []any{"address_1"}, Message: "String must contain at most 40 character(s)"}}})
 		create(map[string]any{"firstName": "Rejected"})
 		j := e.WaitJobs(1, 20*time.Second)[0]
-		d := e.delivery(token, j.ID)
+		d := delivery(e, token, j.ID)
 		if d.Status != "FAILED" || !strings.Contains(d.LastError, "address_1: String must contain at most 40") ||
 			!slices.Equal(d.FailedFields, []string{"address_1"}) {
 			t.Fatalf("rejected field: %+v", d)
@@ -416,22 +416,22 @@ func TestProspectDeliveryRepair(t *testing.T) {
 		p := create(map[string]any{"firstName": "Partly", "city": "Austin", "notes": "hello"})
 		completeWhenSent(t, e, sim, j.ID+1, propexotest.PartialSuccess, "city: RentCafe refused the city")
 		j = e.WaitJobs(2, 20*time.Second)[1]
-		d = e.delivery(token, j.ID)
+		d = delivery(e, token, j.ID)
 		if d.Status != "PARTIAL" || !strings.Contains(d.LastError, "RentCafe refused the city") || !slices.Equal(d.FailedFields, []string{"city"}) {
 			t.Fatalf("partial: %+v", d)
 		}
 		var linked struct {
 			Node struct{ PropexoProspectID string }
 		}
-		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.CreateProspect.ID}, &linked)
+		e.MustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID } } }`, map[string]any{"id": p.CreateProspect.ID}, &linked)
 		remote, ok := sim.Prospect(linked.Node.PropexoProspectID)
 		if !ok || remote.City != "" || remote.FirstName != "Partly" {
 			t.Fatalf("after the partial write, Propexo holds %v %+v", ok, remote)
 		}
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
+		e.MustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
 		completeWhenSent(t, e, sim, j.ID, propexotest.Success)
 		e.WaitJobs(2, 20*time.Second)
-		if d = e.delivery(token, j.ID); d.Status != "SUCCEEDED" || len(d.FailedFields) != 0 {
+		if d = delivery(e, token, j.ID); d.Status != "SUCCEEDED" || len(d.FailedFields) != 0 {
 			t.Fatalf("completed: %+v", d)
 		}
 		remote, _ = sim.Prospect(linked.Node.PropexoProspectID)
@@ -447,9 +447,9 @@ func TestProspectDeliveryRepair(t *testing.T) {
 		completeWhenSent(t, e, sim, j.ID+1, propexotest.Failure, "PMS unavailable")
 		j = e.WaitJobs(3, 20*time.Second)[2]
 		sim.RefuseNextRetries(1)
-		e.mustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
+		e.MustGQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { status } }`, map[string]any{"id": apptest.Itoa(j.ID)}, nil)
 		j = e.WaitJobs(3, 20*time.Second)[2]
-		if d = e.delivery(token, j.ID); d.Status != "FAILED" || !strings.Contains(d.LastError, "Propexo refused to retry the write") {
+		if d = delivery(e, token, j.ID); d.Status != "FAILED" || !strings.Contains(d.LastError, "Propexo refused to retry the write") {
 			t.Fatalf("refused retry: %+v", d)
 		}
 	})
@@ -459,14 +459,14 @@ func TestProspectDeliveryRepair(t *testing.T) {
 // Propexo applied it is found there by its marker and not sent again, so
 // its notes are appended once.
 func TestProspectUpdateExactlyOnce(t *testing.T) {
-	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *env) {
-		sim := apptest.Propexo(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.Propexo(t, e).Sim
 		_, token := e.PropexoClient("U")
 		var p apptest.CreatedProspect
-		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": "Una"}}, &p)
+		e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": "Una"}}, &p)
 		e.WaitJobs(1, 20*time.Second)
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 502, AfterWrite: true})
-		e.mustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "called back"}) { id } }`, map[string]any{"id": p.CreateProspect.ID}, nil)
+		e.MustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "called back"}) { id } }`, map[string]any{"id": p.CreateProspect.ID}, nil)
 		ds := e.WaitJobs(2, 20*time.Second)
 		remote := sim.Prospects()
 		if ds[1].Status != integrationjob.StatusSUCCEEDED || len(remote) != 1 || strings.Count(remote[0].Notes, "called back") != 1 ||

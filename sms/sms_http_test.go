@@ -1,4 +1,4 @@
-package main
+package sms_test
 
 import (
 	"encoding/json"
@@ -31,15 +31,15 @@ type smsDelivery struct {
 }
 
 // register registers phone at OPEN and returns the registration's id.
-func (e *env) register(token, phone, notes string) string {
-	e.t.Helper()
-	id, _ := e.registerMsg(token, phone, notes)
+func register(e *apptest.Env, token, phone, notes string) string {
+	e.T.Helper()
+	id, _ := registerMsg(e, token, phone, notes)
 	return id
 }
 
 // registerMsg is register that also returns the message the agent reads.
-func (e *env) registerMsg(token, phone, notes string) (string, string) {
-	e.t.Helper()
+func registerMsg(e *apptest.Env, token, phone, notes string) (string, string) {
+	e.T.Helper()
 	var out struct {
 		RegisterProspect struct {
 			Status       string
@@ -47,54 +47,54 @@ func (e *env) registerMsg(token, phone, notes string) (string, string) {
 			Registration struct{ ID string }
 		}
 	}
-	e.mustGQL(token, registerSMS, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": phone, "smsNotes": notes}}, &out)
+	e.MustGQL(token, registerSMS, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": phone, "smsNotes": notes}}, &out)
 	if out.RegisterProspect.Status != "invited" {
-		e.t.Fatalf("registration %s", out.RegisterProspect.Status)
+		e.T.Fatalf("registration %s", out.RegisterProspect.Status)
 	}
 	return out.RegisterProspect.Registration.ID, out.RegisterProspect.Message
 }
 
 // smsOf reads the registration's SMS delivery through the graph.
-func (e *env) smsOf(token, regID string) smsDelivery {
-	e.t.Helper()
+func smsOf(e *apptest.Env, token, regID string) smsDelivery {
+	e.T.Helper()
 	var out struct {
 		Node struct{ Deliveries []smsDelivery }
 	}
-	e.mustGQL(token, smsQuery, map[string]any{"id": regID}, &out)
+	e.MustGQL(token, smsQuery, map[string]any{"id": regID}, &out)
 	if len(out.Node.Deliveries) != 1 || out.Node.Deliveries[0].Kind != "SMS" {
-		e.t.Fatalf("deliveries %+v", out.Node.Deliveries)
+		e.T.Fatalf("deliveries %+v", out.Node.Deliveries)
 	}
 	return out.Node.Deliveries[0]
 }
 
 // waitSMS waits until the registration's SMS reaches the wanted status and
 // Twilio status (no timing asserted: the bound only ends a hung test).
-func (e *env) waitSMS(token, regID, status, partnerStatus string) smsDelivery {
-	e.t.Helper()
+func waitSMS(e *apptest.Env, token, regID, status, partnerStatus string) smsDelivery {
+	e.T.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		d := e.smsOf(token, regID)
+		d := smsOf(e, token, regID)
 		// Twilio's callbacks may come before the send's own answer is
 		// stored: a message Twilio took is done once both are in.
 		if d.Status == status && d.PartnerStatus == partnerStatus && (partnerStatus == "" || d.SentAt != nil) {
 			return d
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("SMS is %s/%s, want %s/%s (%+v)", d.Status, d.PartnerStatus, status, partnerStatus, d)
+			e.T.Fatalf("SMS is %s/%s, want %s/%s (%+v)", d.Status, d.PartnerStatus, status, partnerStatus, d)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 func TestSMSInvitationDelivered(t *testing.T) {
-	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *apptest.Env) {
 		sim := e.TwilioSim(t)
 		_, token := e.ArrangeRegistrationClient("Acme")
-		reg, msg := e.registerMsg(token, "(512) 555-0134", "Gate code 4711")
+		reg, msg := registerMsg(e, token, "(512) 555-0134", "Gate code 4711")
 		if msg != "Registered for a self-showing at Acme OPEN. The invitation is on its way by SMS." {
 			t.Fatalf("the agent reads %q", msg)
 		}
-		d := e.waitSMS(token, reg, "SUCCEEDED", "delivered")
+		d := waitSMS(e, token, reg, "SUCCEEDED", "delivered")
 		if d.Segments != 1 || d.SentAt == nil || d.ErrorCode != "" || d.LastError != "" || d.Attempts != 1 {
 			t.Fatalf("delivered SMS %+v", d)
 		}
@@ -110,17 +110,17 @@ func TestSMSInvitationDelivered(t *testing.T) {
 		if code := sim.Post(m.SID, twiliotest.Outcome{Status: twilio.StatusSent}); code != http.StatusNoContent {
 			t.Fatalf("late callback answered %d", code)
 		}
-		if d := e.smsOf(token, reg); d.Status != "SUCCEEDED" || d.PartnerStatus != "delivered" {
+		if d := smsOf(e, token, reg); d.Status != "SUCCEEDED" || d.PartnerStatus != "delivered" {
 			t.Fatalf("a late sent moved the SMS back: %+v", d)
 		}
 		if code := sim.Post(m.SID, twiliotest.Outcome{Status: twilio.StatusDelivered}); code != http.StatusNoContent {
 			t.Fatalf("repeated callback answered %d", code)
 		}
-		if d := e.smsOf(token, reg); d.Status != "SUCCEEDED" || d.PartnerStatus != "delivered" {
+		if d := smsOf(e, token, reg); d.Status != "SUCCEEDED" || d.PartnerStatus != "delivered" {
 			t.Fatalf("after a late callback: %+v", d)
 		}
 		// Another client reads nothing of it.
-		_, other := e.newClient("Other")
+		_, other := e.NewClient("Other")
 		if r := e.GQLNoFatal(other, smsQuery, map[string]any{"id": reg}); len(r.Data) > 0 && !strings.Contains(string(r.Data), "null") {
 			t.Fatalf("another client read %s", r.Data)
 		}
@@ -128,37 +128,37 @@ func TestSMSInvitationDelivered(t *testing.T) {
 }
 
 func TestSMSInvitationFailedAndUndelivered(t *testing.T) {
-	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{
+	apptest.EachDBSetup(t, apptest.WithTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{
 		"+15125550140": {Status: twilio.StatusUndelivered, ErrorCode: 30003},
 		"+15125550141": {Status: twilio.StatusFailed, ErrorCode: 30008},
-	}}), func(t *testing.T, e *env) {
+	}}), func(t *testing.T, e *apptest.Env) {
 		e.TwilioSim(t)
 		_, token := e.ArrangeRegistrationClient("Acme")
-		und := e.register(token, "512-555-0140", "")
-		fai := e.register(token, "512-555-0141", "")
-		if d := e.waitSMS(token, und, "FAILED", "undelivered"); d.ErrorCode != "30003" || !strings.Contains(d.LastError, "undelivered") {
+		und := register(e, token, "512-555-0140", "")
+		fai := register(e, token, "512-555-0141", "")
+		if d := waitSMS(e, token, und, "FAILED", "undelivered"); d.ErrorCode != "30003" || !strings.Contains(d.LastError, "undelivered") {
 			t.Fatalf("undelivered %+v", d)
 		}
-		if d := e.waitSMS(token, fai, "FAILED", "failed"); d.ErrorCode != "30008" || !strings.Contains(d.LastError, "failed") {
+		if d := waitSMS(e, token, fai, "FAILED", "failed"); d.ErrorCode != "30008" || !strings.Contains(d.LastError, "failed") {
 			t.Fatalf("failed %+v", d)
 		}
 	})
 }
 
 func TestSMSOptedOutIsFinal(t *testing.T) {
-	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{OptedOut: []string{"+15125550150"}}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithTwilio(twiliotest.Options{OptedOut: []string{"+15125550150"}}), func(t *testing.T, e *apptest.Env) {
 		sim := e.TwilioSim(t)
 		_, token := e.ArrangeRegistrationClient("Acme")
-		reg := e.register(token, "512-555-0150", "")
-		d := e.waitSMS(token, reg, "FAILED", "")
+		reg := register(e, token, "512-555-0150", "")
+		d := waitSMS(e, token, reg, "FAILED", "")
 		if d.ErrorCode != "21610" || d.Attempts != 1 || !strings.Contains(d.LastError, "STOP") {
 			t.Fatalf("opted out %+v", d)
 		}
 		// Never retried: a second registration's SMS, sent after it, is
 		// delivered while the first still counts one attempt.
-		next := e.register(token, "512-555-0151", "")
-		e.waitSMS(token, next, "SUCCEEDED", "delivered")
-		if d := e.smsOf(token, reg); d.Attempts != 1 || d.Status != "FAILED" {
+		next := register(e, token, "512-555-0151", "")
+		waitSMS(e, token, next, "SUCCEEDED", "delivered")
+		if d := smsOf(e, token, reg); d.Attempts != 1 || d.Status != "FAILED" {
 			t.Fatalf("the opted-out SMS was retried: %+v", d)
 		}
 		if n := len(sim.Messages()); n != 1 {
@@ -168,12 +168,12 @@ func TestSMSOptedOutIsFinal(t *testing.T) {
 }
 
 func TestSMSTransientErrorIsRetried(t *testing.T) {
-	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *apptest.Env) {
 		sim := e.TwilioSim(t)
 		sim.FailNext(2, http.StatusServiceUnavailable)
 		_, token := e.ArrangeRegistrationClient("Acme")
-		reg := e.register(token, "512-555-0160", "")
-		if d := e.waitSMS(token, reg, "SUCCEEDED", "delivered"); d.Attempts != 3 {
+		reg := register(e, token, "512-555-0160", "")
+		if d := waitSMS(e, token, reg, "SUCCEEDED", "delivered"); d.Attempts != 3 {
 			t.Fatalf("after two 503s: %+v", d)
 		}
 		if n := len(sim.Messages()); n != 1 {
@@ -183,20 +183,20 @@ func TestSMSTransientErrorIsRetried(t *testing.T) {
 }
 
 func TestSMSStatusCallbackSignature(t *testing.T) {
-	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{}}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithTwilio(twiliotest.Options{Outcomes: map[string]twiliotest.Outcome{}}), func(t *testing.T, e *apptest.Env) {
 		sim := e.TwilioSim(t)
 		_, token := e.ArrangeRegistrationClient("Acme")
-		reg := e.register(token, "512-555-0170", "")
-		d := e.waitSMS(token, reg, "SUCCEEDED", "delivered")
+		reg := register(e, token, "512-555-0170", "")
+		d := waitSMS(e, token, reg, "SUCCEEDED", "delivered")
 		sid := sim.Messages()[0].SID
-		j, err := e.client.IntegrationJob.Query().Where(integrationjob.PartnerJobID(sid)).Only(e.sys())
+		j, err := e.Client.IntegrationJob.Query().Where(integrationjob.PartnerJobID(sid)).Only(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
 		path := sms.CallbackURL("", j.ID)
 		params := url.Values{"MessageSid": {sid}, "MessageStatus": {"failed"}, "ErrorCode": {"30008"}}
 		post := func(sig string, p url.Values) (int, map[string]map[string]string) {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(p.Encode()))
+			req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+path, strings.NewReader(p.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			if sig != "" {
 				req.Header.Set(twilio.SignatureHeader, sig)
@@ -213,7 +213,7 @@ func TestSMSStatusCallbackSignature(t *testing.T) {
 		cases := map[string]string{
 			"missing":           "",
 			"wrong key":         twilio.Signature("not-the-token", apptest.TestPublicURL+path, params),
-			"over the test URL": twilio.Signature(apptest.TestTwilioToken, e.srv.URL+path, params),
+			"over the test URL": twilio.Signature(apptest.TestTwilioToken, e.Srv.URL+path, params),
 			"other params":      twilio.Signature(apptest.TestTwilioToken, apptest.TestPublicURL+path, url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}}),
 		}
 		for name, sig := range cases {
@@ -222,12 +222,12 @@ func TestSMSStatusCallbackSignature(t *testing.T) {
 				t.Errorf("%s signature: %d %v", name, code, body)
 			}
 		}
-		if after := e.smsOf(token, reg); after.Status != d.Status || after.PartnerStatus != d.PartnerStatus {
+		if after := smsOf(e, token, reg); after.Status != d.Status || after.PartnerStatus != d.PartnerStatus {
 			t.Fatalf("a refused callback changed the SMS: %+v", after)
 		}
 		// Signed right, an unknown delivery is a 404, not applied elsewhere.
 		other := sms.CallbackURL("", j.ID+1)
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+other, strings.NewReader(params.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+other, strings.NewReader(params.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set(twilio.SignatureHeader, twilio.Signature(apptest.TestTwilioToken, apptest.TestPublicURL+other, params))
 		resp, err := http.DefaultClient.Do(req)
@@ -244,20 +244,20 @@ func TestSMSStatusCallbackSignature(t *testing.T) {
 // Without Twilio settings nothing is sent and the graph says why; with them,
 // a rejected registration enqueues nothing.
 func TestSMSNotConfigured(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		_, token := e.ArrangeRegistrationClient("Acme")
-		reg, msg := e.registerMsg(token, "512-555-0180", "")
+		reg, msg := registerMsg(e, token, "512-555-0180", "")
 		if msg != "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent." {
 			t.Fatalf("the agent reads %q", msg)
 		}
-		d := e.smsOf(token, reg)
+		d := smsOf(e, token, reg)
 		if d.Status != "NOT_SENT" || d.LastError != "no SMS provider is configured" || d.SentAt != nil || d.Segments != 0 {
 			t.Fatalf("unconfigured SMS %+v", d)
 		}
 		// The Hook has no auth token to check signatures with: all refused.
 		path := sms.CallbackURL("", 1)
 		p := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}}
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(p.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+path, strings.NewReader(p.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set(twilio.SignatureHeader, twilio.Signature("", apptest.TestPublicURL+path, p))
 		resp, err := http.DefaultClient.Do(req)
@@ -272,7 +272,7 @@ func TestSMSNotConfigured(t *testing.T) {
 }
 
 func TestSMSNotEnqueuedWhenRejected(t *testing.T) {
-	forEachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithTwilio(twiliotest.Options{}), func(t *testing.T, e *apptest.Env) {
 		sim := e.TwilioSim(t)
 		_, token := e.ArrangeRegistrationClient("Acme")
 		for _, in := range []map[string]any{
@@ -282,41 +282,41 @@ func TestSMSNotEnqueuedWhenRejected(t *testing.T) {
 			{"propertyTag": "OPEN", "mobilePhone": "12345"},        // invalid phone
 		} {
 			var out struct{ RegisterProspect struct{ Status string } }
-			e.mustGQL(token, registerSMS, map[string]any{"in": in}, &out)
+			e.MustGQL(token, registerSMS, map[string]any{"in": in}, &out)
 			if out.RegisterProspect.Status == "invited" {
 				t.Fatalf("%v was invited", in)
 			}
 		}
-		if n := e.sendJobs(); n != 0 {
+		if n := sendJobs(e); n != 0 {
 			t.Fatalf("rejected registrations enqueued %d send_sms jobs", n)
 		}
-		reg := e.register(token, "512-555-0192", "")
-		e.waitSMS(token, reg, "SUCCEEDED", "delivered")
+		reg := register(e, token, "512-555-0192", "")
+		waitSMS(e, token, reg, "SUCCEEDED", "delivered")
 		if n := len(sim.Messages()); n != 1 {
 			t.Fatalf("%d messages sent", n)
 		}
-		n, err := e.client.IntegrationJob.Query().Where(integrationjob.KindEQ(integrationjob.KindSMS)).Count(e.sys())
+		n, err := e.Client.IntegrationJob.Query().Where(integrationjob.KindEQ(integrationjob.KindSMS)).Count(e.Sys())
 		if err != nil || n != 1 {
 			t.Fatalf("%d SMS deliveries recorded (%v)", n, err)
 		}
-		if n := e.sendJobs(); n != 1 {
+		if n := sendJobs(e); n != 1 {
 			t.Fatalf("%d send_sms jobs after one invitation", n)
 		}
 	})
 }
 
 // sendJobs counts the River jobs that send an SMS.
-func (e *env) sendJobs() int {
-	e.t.Helper()
+func sendJobs(e *apptest.Env) int {
+	e.T.Helper()
 	var rows entsql.Rows
-	if err := e.queries.Driver.Query(e.sys(), "SELECT COUNT(*) FROM river_job WHERE kind = 'send_sms'", []any{}, &rows); err != nil {
-		e.t.Fatal(err)
+	if err := e.Queries.Driver.Query(e.Sys(), "SELECT COUNT(*) FROM river_job WHERE kind = 'send_sms'", []any{}, &rows); err != nil {
+		e.T.Fatal(err)
 	}
 	defer rows.Close()
 	n := 0
 	if rows.Next() {
 		if err := rows.Scan(&n); err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 	}
 	return n

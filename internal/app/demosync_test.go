@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 			}
 			port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 			l.Close()
-			logs := &syncBuffer{}
+			logs := &apptest.SyncBuffer{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			cfg := apptest.ServerConfig(t, map[string]string{"PORT": port, "DATABASE_URL": url, "LEASEGRAPH_DEMO": "1",
@@ -53,7 +53,7 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 					t.Fatalf("start %d: demo mode never listened:\n%s", start+1, logs.String())
 				}
 			}
-			e := wrap(&apptest.Env{T: t, Srv: &httptest.Server{URL: "http://127.0.0.1:" + port}, Queries: &apptest.Queries{}})
+			e := &apptest.Env{T: t, Srv: &httptest.Server{URL: "http://127.0.0.1:" + port}, Queries: &apptest.Queries{}}
 			var out struct {
 				All       struct{ TotalCount int }
 				NotSynced struct{ TotalCount int }
@@ -77,7 +77,7 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 					}
 				}
 			}
-			e.mustGQL(cfg.DemoToken, `{
+			e.MustGQL(cfg.DemoToken, `{
 				all: leases { totalCount }
 				notSynced: leases(where: {sourceNEQ: PROPEXO}) { totalCount }
 				leases(first: 20) { edges { node { source unitAddress { street apt } property { address { street } } tenants { email } } } }

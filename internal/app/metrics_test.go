@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"encoding/json"
@@ -19,16 +19,16 @@ import (
 
 const testMetricsToken = "metrics-token-0123456789"
 
-func withMetricsToken(token string) envSetup {
+func withMetricsToken(token string) apptest.Setup {
 	return func(t *testing.T, s *apptest.Settings) { s.Config.MetricsToken = token }
 }
 
 // scrape reads /metrics with the metrics token.
-func (e *env) scrape() string {
-	e.t.Helper()
+func scrape(e *apptest.Env) string {
+	e.T.Helper()
 	res, body := e.GetWith("/metrics", map[string]string{"Authorization": "Bearer " + testMetricsToken})
 	if res.StatusCode != http.StatusOK {
-		e.t.Fatalf("scrape: HTTP %d %s", res.StatusCode, body)
+		e.T.Fatalf("scrape: HTTP %d %s", res.StatusCode, body)
 	}
 	return string(body)
 }
@@ -37,10 +37,10 @@ func (e *env) scrape() string {
 // a /leases read show up under their operation name and route pattern,
 // and the database pool is reported.
 func TestMetricsCountWhatClientsDid(t *testing.T) {
-	forEachDBSetup(t, withMetricsToken(testMetricsToken), func(t *testing.T, e *env) {
-		_, tok := e.newClient("Acme", viewer.ScopeRead)
-		e.mustGQL(tok, "query ListClients { clients { totalCount } }", nil, nil)
-		if r := e.gql(tok, `query Missing { node(id: "4294967296999") { id } }`, nil); len(r.Errors) == 0 {
+	apptest.EachDBSetup(t, withMetricsToken(testMetricsToken), func(t *testing.T, e *apptest.Env) {
+		_, tok := e.NewClient("Acme", viewer.ScopeRead)
+		e.MustGQL(tok, "query ListClients { clients { totalCount } }", nil, nil)
+		if r := e.GQL(tok, `query Missing { node(id: "4294967296999") { id } }`, nil); len(r.Errors) == 0 {
 			t.Fatalf("expected an error: %+v", r)
 		}
 		if res, body := e.GetWith("/leases", map[string]string{"Authorization": "Bearer " + tok}); res.StatusCode != http.StatusOK {
@@ -49,7 +49,7 @@ func TestMetricsCountWhatClientsDid(t *testing.T) {
 		if res, _ := e.GetWith("/leases/12345", nil); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("/leases/12345: HTTP %d", res.StatusCode)
 		}
-		out := e.scrape()
+		out := scrape(e)
 		for _, want := range []string{
 			`leasegraph_graphql_operations_total{operation="ListClients",type="query"} 1`,
 			`leasegraph_graphql_operations_total{operation="Missing",type="query"} 1`,
@@ -78,7 +78,7 @@ func TestMetricsCountWhatClientsDid(t *testing.T) {
 // scrape is refused with a JSON 401; with no token configured (and no demo)
 // there is no /metrics at all.
 func TestMetricsRefusesStrangers(t *testing.T) {
-	forEachDBSetup(t, withMetricsToken(testMetricsToken), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, withMetricsToken(testMetricsToken), func(t *testing.T, e *apptest.Env) {
 		for _, auth := range []string{"", "Bearer wrong-token-0123456789", "Bearer " + testMetricsToken + "x"} {
 			res, body := e.GetWith("/metrics", map[string]string{"Authorization": auth})
 			var out struct{ Error struct{ Code string } }
@@ -88,7 +88,7 @@ func TestMetricsRefusesStrangers(t *testing.T) {
 			}
 		}
 	})
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		if res, _ := e.GetWith("/metrics", nil); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("no metrics token: HTTP %d", res.StatusCode)
 		}
@@ -98,14 +98,14 @@ func TestMetricsRefusesStrangers(t *testing.T) {
 // TestMetricsOperationNamesBounded: callers choose operation names, so past
 // metrics.MaxOperationNames distinct ones the rest share one label.
 func TestMetricsOperationNamesBounded(t *testing.T) {
-	forEachDBSetup(t, withMetricsToken(testMetricsToken), func(t *testing.T, e *env) {
-		_, tok := e.newClient("Acme", viewer.ScopeRead)
+	apptest.EachDBSetup(t, withMetricsToken(testMetricsToken), func(t *testing.T, e *apptest.Env) {
+		_, tok := e.NewClient("Acme", viewer.ScopeRead)
 		n := metrics.MaxOperationNames + 20
 		for i := range n {
-			e.mustGQL(tok, fmt.Sprintf("query Op%d { __typename }", i), nil, nil)
+			e.MustGQL(tok, fmt.Sprintf("query Op%d { __typename }", i), nil, nil)
 		}
-		e.mustGQL(tok, "{ __typename }", nil, nil)
-		out := e.scrape()
+		e.MustGQL(tok, "{ __typename }", nil, nil)
+		out := scrape(e)
 		names := regexp.MustCompile(`leasegraph_graphql_operations_total\{operation="([^"]*)"`).FindAllStringSubmatch(out, -1)
 		if len(names) != metrics.MaxOperationNames+2 { // the names, "other", "anonymous"
 			t.Fatalf("%d operation labels, want %d:\n%s", len(names), metrics.MaxOperationNames+2, grepLines(out, "leasegraph_graphql_operations_total"))
@@ -139,15 +139,15 @@ func TestMetricsCountPartnerCalls(t *testing.T) {
 		s.Config.MetricsToken = testMetricsToken // the app counts with its own metrics.New
 		apptest.WithPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false)(t, s)
 	}
-	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, setup, func(t *testing.T, e *apptest.Env) {
 		_, token := e.PropexoClient("Acme")
-		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
+		e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100",
 		}}, nil)
 		if ds := e.WaitJobs(1, 20*time.Second); ds[0].Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("delivery %+v", ds[0])
 		}
-		out := grepLines(e.scrape(), "leasegraph_partner_requests_total")
+		out := grepLines(scrape(e), "leasegraph_partner_requests_total")
 		calls := regexp.MustCompile(`(?m)^leasegraph_partner_requests_total\{endpoint="([A-Z]+ [^"]*)",outcome="ok",partner="propexo"\} [1-9]`).FindAllStringSubmatch(out, -1)
 		if len(calls) == 0 {
 			t.Fatalf("no Propexo call counted:\n%s", out)
@@ -170,10 +170,10 @@ func TestMetricsCountPartnerCalls(t *testing.T) {
 		// transaction: wait for it rather than race it.
 		completed := regexp.MustCompile(`(?m)^leasegraph_job_runs_total\{kind="deliver_prospect",outcome="completed"\} 1$`)
 		deadline := time.Now().Add(20 * time.Second)
-		all := e.scrape()
+		all := scrape(e)
 		for !completed.MatchString(all) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
-			all = e.scrape()
+			all = scrape(e)
 		}
 		if !completed.MatchString(all) || !regexp.MustCompile(`(?m)^leasegraph_jobs\{state="completed"\} [1-9]`).MatchString(all) {
 			t.Fatalf("the delivery job is not counted:\n%s", grepLines(all, "leasegraph_job"))

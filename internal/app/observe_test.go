@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"database/sql"
@@ -20,10 +20,10 @@ var generatedID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 // in the header, in a GraphQL error's extensions, in a REST error's body,
 // and on the request's log line; an unsafe or missing one is replaced.
 func TestRequestIDEchoedInErrorsAndLogs(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, tok := e.newClient("Acme", viewer.ScopeRead)
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, tok := e.NewClient("Acme", viewer.ScopeRead)
 
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql",
+		req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+"/graphql",
 			strings.NewReader(`{"query":"{ node(id: \"4294967296999\") { id } }"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -32,7 +32,7 @@ func TestRequestIDEchoedInErrorsAndLogs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out gqlResponse
+		var out apptest.GQLResponse
 		_ = json.NewDecoder(res.Body).Decode(&out)
 		res.Body.Close()
 		if got := res.Header.Get("X-Request-Id"); got != "trace-42.a:b_c" {
@@ -41,18 +41,18 @@ func TestRequestIDEchoedInErrorsAndLogs(t *testing.T) {
 		if len(out.Errors) == 0 || out.Errors[0].Extensions["requestId"] != "trace-42.a:b_c" {
 			t.Fatalf("GraphQL errors without the request id: %+v", out.Errors)
 		}
-		if !strings.Contains(e.logs.String(), "request_id=trace-42.a:b_c") {
-			t.Fatalf("no log line carries the request id:\n%s", e.logs.String())
+		if !strings.Contains(e.Logs.String(), "request_id=trace-42.a:b_c") {
+			t.Fatalf("no log line carries the request id:\n%s", e.Logs.String())
 		}
 
 		// Refused by an operation interceptor (a read-only token's mutation).
-		ro := e.gql(tok, `mutation { retryIntegrationJob(id: "1") { id } }`, nil)
+		ro := e.GQL(tok, `mutation { retryIntegrationJob(id: "1") { id } }`, nil)
 		if len(ro.Errors) != 1 || ro.Errors[0].Code() != "FORBIDDEN" || !generatedID.MatchString(fmt.Sprint(ro.Errors[0].Extensions["requestId"])) {
 			t.Fatalf("read-only mutation without a request id: %+v", ro)
 		}
 
 		// Refused before GraphQL runs (401): the same extension.
-		r401 := e.gql("", "{ __typename }", nil)
+		r401 := e.GQL("", "{ __typename }", nil)
 		if r401.Status != http.StatusUnauthorized || len(r401.Errors) != 1 || !generatedID.MatchString(r401.Errors[0].Extensions["requestId"].(string)) {
 			t.Fatalf("401 without a generated request id: %+v", r401)
 		}
@@ -77,7 +77,7 @@ func TestRequestIDEchoedInErrorsAndLogs(t *testing.T) {
 // and the job workers (none here) run; 503 naming the failed check
 // otherwise.
 func TestReadyz(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		type answer struct {
 			Status string
 			Checks map[string]string
@@ -97,7 +97,7 @@ func TestReadyz(t *testing.T) {
 
 		// The newest migration "not applied": the binary is ahead of the schema.
 		var res sql.Result
-		if err := e.queries.Driver.Exec(t.Context(), "DELETE FROM schema_revisions WHERE version = (SELECT MAX(version) FROM schema_revisions)", []any{}, &res); err != nil {
+		if err := e.Queries.Driver.Exec(t.Context(), "DELETE FROM schema_revisions WHERE version = (SELECT MAX(version) FROM schema_revisions)", []any{}, &res); err != nil {
 			t.Fatal(err)
 		}
 		if code, a := ready(); code != http.StatusServiceUnavailable || a.Checks["migrations"] != "failed" || a.Checks["database"] != "ok" ||
@@ -106,7 +106,7 @@ func TestReadyz(t *testing.T) {
 		}
 
 		// The database gone.
-		if err := e.client.Close(); err != nil {
+		if err := e.Client.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if code, a := ready(); code != http.StatusServiceUnavailable || a.Checks["database"] != "failed" || !strings.Contains(a.Error.Message, "database") {
@@ -118,7 +118,7 @@ func TestReadyz(t *testing.T) {
 // TestReadyzWorkersDown: a process that should work Propexo deliveries but
 // whose workers do not run is not ready, though its database is.
 func TestReadyzWorkersDown(t *testing.T) {
-	forEachDBSetup(t, apptest.WithPropexo(propexotest.Options{}, true), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{}, true), func(t *testing.T, e *apptest.Env) {
 		res, body := e.GetWith("/readyz", nil)
 		var a struct {
 			Checks map[string]string

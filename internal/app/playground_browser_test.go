@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"context"
@@ -38,13 +38,13 @@ func TestPlayground(t *testing.T) {
 		s.Options.DemoToken = got
 	}
 	query := readmeLeasesQuery(t)
-	forEachDBSetup(t, withDemo, func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, withDemo, func(t *testing.T, e *apptest.Env) {
 		ctx, cancel := chromedp.NewContext(browser)
 		t.Cleanup(cancel)
 		if err := chromedp.Do(ctx); err != nil { // opens the tab: no timeout
 			t.Fatal(err)
 		}
-		origin, _ := url.Parse(e.srv.URL)
+		origin, _ := url.Parse(e.Srv.URL)
 		var mu sync.Mutex
 		var requested, socketFrames []string
 		if err := chromedp.Listen(ctx, func(ev any) {
@@ -94,7 +94,7 @@ func TestPlayground(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
 		}
 
-		do(chromedp.Navigate(e.srv.URL+"/"),
+		do(chromedp.Navigate(e.Srv.URL+"/"),
 			chromedp.Poll[chromedp.Void](`!!document.querySelector('.graphiql-query-editor .CodeMirror')`, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
 
 		// The demo token is filled in.
@@ -115,7 +115,7 @@ func TestPlayground(t *testing.T) {
 					Edges      []struct{ Node struct{ ID string } }
 				}
 			}
-			Errors []gqlError
+			Errors []apptest.GQLError
 		}
 		raw := eval(`(` + editor + `)('.graphiql-response').getValue()`)
 		if err := json.Unmarshal([]byte(raw), &res); err != nil || len(res.Errors) > 0 || res.Data.Leases.TotalCount == 0 || len(res.Data.Leases.Edges) == 0 {
@@ -125,7 +125,7 @@ func TestPlayground(t *testing.T) {
 			if t.Failed() {
 				mu.Lock()
 				defer mu.Unlock()
-				t.Logf("requests: %q\nwebsocket frames: %q\nserver log:\n%s", requested, socketFrames, e.logs)
+				t.Logf("requests: %q\nwebsocket frames: %q\nserver log:\n%s", requested, socketFrames, e.Logs)
 			}
 		})
 
@@ -182,7 +182,7 @@ func TestPlayground(t *testing.T) {
 // section, so the README's promise is what the test runs.
 func readmeLeasesQuery(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile("../README.md")
+	raw, err := os.ReadFile("../../README.md") // the repository's, from internal/app
 	if err != nil {
 		t.Fatal(err)
 	}

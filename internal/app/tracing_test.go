@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"net/http"
@@ -26,7 +26,7 @@ var exporters sync.Map
 
 // withTracing records the app's spans in an exporter of the test's own
 // (synchronously: a span is there once it ended).
-func withTracing(then ...envSetup) envSetup {
+func withTracing(then ...apptest.Setup) apptest.Setup {
 	return func(t *testing.T, s *apptest.Settings) {
 		exp := tracetest.NewInMemoryExporter()
 		exporters.Store(t.Name(), exp)
@@ -43,7 +43,7 @@ func withTracing(then ...envSetup) envSetup {
 func spans(t *testing.T) *tracetest.InMemoryExporter {
 	exp, ok := exporters.Load(t.Name())
 	if !ok {
-		t.Fatal("no exporter: use forEachDBSetup(t, withTracing(...), ...)")
+		t.Fatal("no exporter: use apptest.EachDBSetup(t, withTracing(...), ...)")
 	}
 	return exp.(*tracetest.InMemoryExporter)
 }
@@ -87,10 +87,10 @@ func attr(s tracetest.SpanStub, key string) attribute.Value {
 // named by its route, with the operation's span as its child; a refused
 // operation's span carries the error's code, not its message.
 func TestTracingGraphQLRequest(t *testing.T) {
-	forEachDBSetup(t, withTracing(), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, withTracing(), func(t *testing.T, e *apptest.Env) {
 		exp := spans(t)
-		_, token := e.newClient("Acme")
-		e.mustGQL(token, `query Typename { __typename }`, nil, nil)
+		_, token := e.NewClient("Acme")
+		e.MustGQL(token, `query Typename { __typename }`, nil, nil)
 		op := waitSpan(t, exp, "graphql query Typename", named("graphql query Typename"))
 		req := waitSpan(t, exp, "POST /graphql", named("POST /graphql"))
 		if req.SpanKind != trace.SpanKindServer || attr(req, "http.route").AsString() != "/graphql" {
@@ -108,7 +108,7 @@ func TestTracingGraphQLRequest(t *testing.T) {
 
 		// A path holding a secret (a postback's key) is recorded as its
 		// route only.
-		res, err := http.Post(e.srv.URL+"/webhooks/smartmove/secretkey0123456789", "application/json", strings.NewReader("{}"))
+		res, err := http.Post(e.Srv.URL+"/webhooks/smartmove/secretkey0123456789", "application/json", strings.NewReader("{}"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestTracingGraphQLRequest(t *testing.T) {
 			}
 		}
 
-		r := e.gql(token, `query Bad { noSuchField }`, nil)
+		r := e.GQL(token, `query Bad { noSuchField }`, nil)
 		if len(r.Errors) == 0 {
 			t.Fatal("an unknown field was answered")
 		}
@@ -137,9 +137,9 @@ func TestTracingGraphQLRequest(t *testing.T) {
 // a client span, a child of the operation's, named by endpoint template
 // with no id in it.
 func TestTracingPartnerCallInRequest(t *testing.T) {
-	forEachDBSetup(t, withTracing(apptest.WithSmartMove(smartmovetest.Options{})), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, withTracing(apptest.WithSmartMove(smartmovetest.Options{})), func(t *testing.T, e *apptest.Env) {
 		exp := spans(t)
-		apptest.SmartMove(t, e.Env) // points the postbacks at this server
+		apptest.SmartMove(t, e) // points the postbacks at this server
 		_, token := e.ScreeningClient("Acme")
 		e.CreateLink(token, "order-1", "lisa@example.com")
 		op := waitSpan(t, exp, "of the mutation", func(s tracetest.SpanStub) bool { return strings.HasPrefix(s.Name, "graphql mutation") })
@@ -159,10 +159,10 @@ func TestTracingPartnerCallInRequest(t *testing.T) {
 // Propexo calls are its children.
 func TestTracingJobLinkedToRequest(t *testing.T) {
 	setup := withTracing(apptest.WithPropexo(propexotest.Options{AutoComplete: 30 * time.Millisecond}, false))
-	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, setup, func(t *testing.T, e *apptest.Env) {
 		exp := spans(t)
 		_, token := e.PropexoClient("Acme")
-		e.mustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
+		e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
 			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100",
 		}}, nil)
 		if ds := e.WaitJobs(1, 20*time.Second); ds[0].Status != integrationjob.StatusSUCCEEDED {

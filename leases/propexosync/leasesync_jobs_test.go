@@ -1,4 +1,4 @@
-package main
+package propexosync_test
 
 import (
 	"encoding/json"
@@ -30,8 +30,8 @@ const leaseSyncJobFields = `id kind status attempts lastError nextAttemptAt`
 // SUCCEEDED. The run is on the client's Client.leaseSyncJobs and in
 // integrationJobs; another client's token sees neither.
 func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
-		sim := apptest.LeaseSync(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.LeaseSync(t, e).Sim
 		_, token := e.PropexoClient("acme")
 		sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
 		// Every call fails until the test clears it: an outage, not a blip
@@ -47,7 +47,7 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 		// A run the periodic sync queued may have read Propexo before the
 		// outage: ask until a run of this request's own is queued.
 		for deadline := time.Now().Add(10 * time.Second); !asked.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
-			e.mustGQL(token, `mutation { syncLeasesNow { queued job { `+leaseSyncJobFields+` } } }`, nil, &asked)
+			e.MustGQL(token, `mutation { syncLeasesNow { queued job { `+leaseSyncJobFields+` } } }`, nil, &asked)
 			if time.Now().After(deadline) {
 				t.Fatal("syncLeasesNow never queued a run")
 			}
@@ -58,7 +58,7 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 		}
 		node := func(tok string) *leaseSyncJob {
 			var out struct{ Node *leaseSyncJob }
-			r := e.gql(tok, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { `+leaseSyncJobFields+` } } }`, map[string]any{"id": run.ID})
+			r := e.GQL(tok, `query($id: ID!) { node(id: $id) { ... on IntegrationJob { `+leaseSyncJobFields+` } } }`, map[string]any{"id": run.ID})
 			if len(r.Errors) == 0 {
 				if err := json.Unmarshal(r.Data, &out); err != nil {
 					t.Fatal(err)
@@ -89,7 +89,7 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 			IntegrationJobs struct{ TotalCount int }
 		}
 		_, otherToken := e.PropexoClient("other")
-		e.mustGQL(otherToken, `{ integrationJobs(where: {kind: LEASE_SYNC}) { totalCount } }`, nil, &other)
+		e.MustGQL(otherToken, `{ integrationJobs(where: {kind: LEASE_SYNC}) { totalCount } }`, nil, &other)
 		if other.IntegrationJobs.TotalCount != 0 || node(otherToken) != nil {
 			t.Fatalf("another client sees %d lease sync runs, node %+v", other.IntegrationJobs.TotalCount, node(otherToken))
 		}
@@ -109,7 +109,7 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(token, `{ clients { edges { node { leaseSync { leasesSynced } leaseSyncJobs(first: 10) { edges { node { `+leaseSyncJobFields+` } } } } } } }`, nil, &company)
+		e.MustGQL(token, `{ clients { edges { node { leaseSync { leasesSynced } leaseSyncJobs(first: 10) { edges { node { `+leaseSyncJobFields+` } } } } } } }`, nil, &company)
 		c := company.Clients.Edges[0].Node
 		found := false
 		for _, ed := range c.LeaseSyncJobs.Edges {
@@ -126,12 +126,12 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.client.IntegrationJob.UpdateOneID(id).SetStatus(integrationjob.StatusFAILED).SetLastError("Propexo answered 500").ExecX(e.sys())
-		res := e.gql(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { id } }`, map[string]any{"id": run.ID})
+		e.Client.IntegrationJob.UpdateOneID(id).SetStatus(integrationjob.StatusFAILED).SetLastError("Propexo answered 500").ExecX(e.Sys())
+		res := e.GQL(token, `mutation($id: ID!) { retryIntegrationJob(id: $id) { id } }`, map[string]any{"id": run.ID})
 		if len(res.Errors) != 1 || res.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Fatalf("retryIntegrationJob on a lease sync run: %+v", res)
 		}
-		if j := e.client.IntegrationJob.GetX(e.sys(), id); j.Status != integrationjob.StatusFAILED || j.LastError != "Propexo answered 500" {
+		if j := e.Client.IntegrationJob.GetX(e.Sys(), id); j.Status != integrationjob.StatusFAILED || j.LastError != "Propexo answered 500" {
 			t.Fatalf("the refused retry changed the run: %s %q", j.Status, j.LastError)
 		}
 	})
@@ -142,14 +142,14 @@ func TestLeaseSyncRunIsIntegrationJob(t *testing.T) {
 // else: not a run still waiting however old, not another kind of delivery,
 // not another client's runs.
 func TestLeaseSyncRunsAreKeptThirtyDays(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
-		apptest.LeaseSync(t, e.Env).Sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
+	apptest.EachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *apptest.Env) {
+		apptest.LeaseSync(t, e).Sim.PutLease(propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
 		acme, token := e.PropexoClient("acme")
-		other, otherToken := e.newClient("other")
+		other, otherToken := e.NewClient("other")
 		old, recent := time.Now().Add(-31*24*time.Hour), time.Now().Add(-29*24*time.Hour)
 		add := func(client int, kind integrationjob.Kind, status integrationjob.Status, at time.Time) string {
-			j := e.client.IntegrationJob.Create().SetClientID(client).SetKind(kind).SetStatus(status).
-				SetCreatedAt(at).SetUpdatedAt(at).SaveX(e.sys())
+			j := e.Client.IntegrationJob.Create().SetClientID(client).SetKind(kind).SetStatus(status).
+				SetCreatedAt(at).SetUpdatedAt(at).SaveX(e.Sys())
 			return strconv.Itoa(j.ID)
 		}
 		gone := []string{
@@ -170,7 +170,7 @@ func TestLeaseSyncRunsAreKeptThirtyDays(t *testing.T) {
 			}
 		}
 		for deadline := time.Now().Add(10 * time.Second); !asked.SyncLeasesNow.Queued; time.Sleep(10 * time.Millisecond) {
-			e.mustGQL(token, `mutation { syncLeasesNow { queued job { id } } }`, nil, &asked)
+			e.MustGQL(token, `mutation { syncLeasesNow { queued job { id } } }`, nil, &asked)
 			if time.Now().After(deadline) {
 				t.Fatal("syncLeasesNow never queued a run")
 			}
@@ -182,7 +182,7 @@ func TestLeaseSyncRunsAreKeptThirtyDays(t *testing.T) {
 					Edges []struct{ Node leaseSyncJob }
 				}
 			}
-			e.mustGQL(tok, `{ integrationJobs(first: 100) { edges { node { id status } } } }`, nil, &out)
+			e.MustGQL(tok, `{ integrationJobs(first: 100) { edges { node { id status } } } }`, nil, &out)
 			m := map[string]string{}
 			for _, ed := range out.IntegrationJobs.Edges {
 				m[ed.Node.ID] = ed.Node.Status

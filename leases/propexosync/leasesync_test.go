@@ -1,4 +1,4 @@
-package main
+package propexosync_test
 
 import (
 	"slices"
@@ -17,9 +17,9 @@ import (
 // no longer served after the next full sync, and the client sees the
 // sync's state in the graph.
 func TestLeaseSyncServesLeases(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
-		apptest.LeaseSync(t, e.Env).StartupSynced(t)
-		sim := apptest.LeaseSync(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *apptest.Env) {
+		apptest.LeaseSync(t, e).StartupSynced(t)
+		sim := apptest.LeaseSync(t, e).Sim
 		_, token := e.PropexoClient("acme")
 		put := func(id, status, moveIn, moveOut, first string) {
 			sim.PutLease(propexotest.LeaseRecord{ID: id, IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
@@ -62,7 +62,7 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 					}
 				}
 			}
-			e.mustGQL(token, `{ leases(first: 10, moving: {kinds: [MOVE_IN], from: "2025-07-01", to: "2025-07-31"}) { edges { node { status tenants { firstName } } } } }`, nil, &out)
+			e.MustGQL(token, `{ leases(first: 10, moving: {kinds: [MOVE_IN], from: "2025-07-01", to: "2025-07-31"}) { edges { node { status tenants { firstName } } } } }`, nil, &out)
 			var got []string
 			for _, ed := range out.Leases.Edges {
 				got = append(got, ed.Node.Tenants[0].FirstName)
@@ -75,7 +75,7 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 		}
 
 		sim.RemoveLease("L3")
-		apptest.LeaseSync(t, e.Env).Svc.FullEvery = time.Nanosecond // the next sync is full
+		apptest.LeaseSync(t, e).Svc.FullEvery = time.Nanosecond // the next sync is full
 		st = e.SyncLeases(token)
 		if st.LeasesRemoved != 1 {
 			t.Fatalf("full sync state %+v", st)
@@ -92,20 +92,20 @@ func TestLeaseSyncServesLeases(t *testing.T) {
 // syncLeasesNow needs the write scope and a client with a Propexo
 // integration id, and says so.
 func TestSyncLeasesNowRefusals(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *apptest.Env) {
 		id, _ := e.PropexoClient("acme")
-		read := e.token(id, viewer.ScopeRead)
-		r := e.gql(read, `mutation { syncLeasesNow { queued } }`, nil)
+		read := e.Token(id, viewer.ScopeRead)
+		r := e.GQL(read, `mutation { syncLeasesNow { queued } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" {
 			t.Fatalf("read token: %+v", r.Errors)
 		}
 		_, other := e.PropexoClient("other")
-		r = e.gql(other, `mutation($c: ID) { syncLeasesNow(clientId: $c) { queued } }`, map[string]any{"c": id})
+		r = e.GQL(other, `mutation($c: ID) { syncLeasesNow(clientId: $c) { queued } }`, map[string]any{"c": id})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 			t.Fatalf("another client's token: %+v", r.Errors)
 		}
-		_, plain := e.newClient("no-integration")
-		r = e.gql(plain, `mutation { syncLeasesNow { queued } }`, nil)
+		_, plain := e.NewClient("no-integration")
+		r = e.GQL(plain, `mutation { syncLeasesNow { queued } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Fatalf("client without integration: %+v", r.Errors)
 		}
@@ -116,7 +116,7 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(plain, apptest.LeaseSyncQuery, nil, &out)
+		e.MustGQL(plain, apptest.LeaseSyncQuery, nil, &out)
 		if out.Clients.Edges[0].Node.LeaseSync != nil {
 			t.Fatalf("a client never synced has state %+v", out.Clients.Edges[0].Node.LeaseSync)
 		}
@@ -128,8 +128,8 @@ func TestSyncLeasesNowRefusals(t *testing.T) {
 // redelivery of the same event fetches nothing more; a forged signature is
 // refused (401) and changes nothing.
 func TestPropexoWebhook(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
-		sim := apptest.LeaseSync(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.LeaseSync(t, e).Sim
 		id, token := e.PropexoClient("acme")
 		lease := propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
 			Status: "Future", StatusRaw: "Future", StartDate: "2025-01-01", ResidentIDs: []string{"r1"}}
@@ -142,7 +142,7 @@ func TestPropexoWebhook(t *testing.T) {
 			}
 			return p.Data[0]["status"].(string)
 		}
-		url := e.srv.URL + "/webhooks/propexo/" + strconv.Itoa(id)
+		url := e.Srv.URL + "/webhooks/propexo/" + strconv.Itoa(id)
 		secret := propexosync.WebhookSecret([]byte(apptest.WebhookSecret), id)
 		ev := propexotest.Webhook{EventID: "evt-1", Trigger: "DATA_UPDATE", Model: "leases", IntegrationID: "int-acme", RecordID: "L1"}
 
@@ -153,7 +153,7 @@ func TestPropexoWebhook(t *testing.T) {
 		}
 		refreshJobs := func() int {
 			var n int
-			if err := apptest.LeaseSync(t, e.Env).DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record'`).Scan(&n); err != nil {
+			if err := apptest.LeaseSync(t, e).DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'refresh_propexo_record'`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n
@@ -183,13 +183,13 @@ func TestPropexoWebhook(t *testing.T) {
 // files leases under the property (matched by Propexo's x_property_id as
 // the property's tag) attaches them to it and changes neither (issue 14).
 func TestLeaseSyncKeepsPropertyMode(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *env) {
-		sim := apptest.LeaseSync(t, e.Env).Sim
+	apptest.EachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.LeaseSync(t, e).Sim
 		_, token := e.PropexoClient("acme")
 		var created struct{ CreateProperty apptest.GQLProperty }
-		e.mustGQL(token, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "PMS-P1", "name": "Elm Court"}}, &created)
+		e.MustGQL(token, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "PMS-P1", "name": "Elm Court"}}, &created)
 		var updated struct{ UpdateProperty apptest.GQLProperty }
-		e.mustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": created.CreateProperty.ID,
+		e.MustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": created.CreateProperty.ID,
 			"in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
 		if updated.UpdateProperty.ShowingMode != "PRELEASE" {
 			t.Fatalf("updated %+v", updated.UpdateProperty)
@@ -211,7 +211,7 @@ func TestLeaseSyncKeepsPropertyMode(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(token, `{ leases(first: 10) { edges { node { property { `+apptest.PropertyFields+` } } } } }`, nil, &out)
+		e.MustGQL(token, `{ leases(first: 10) { edges { node { property { `+apptest.PropertyFields+` } } } } }`, nil, &out)
 		if len(out.Leases.Edges) != 1 {
 			t.Fatalf("leases after the sync: %+v", out)
 		}

@@ -1,4 +1,4 @@
-package main
+package propexosync_test
 
 import (
 	"bytes"
@@ -21,10 +21,10 @@ import (
 // signed deliveries: a lease's, a resident's (re-fetched through its
 // lease), a lease transfer's.
 func TestPropexoWebhookRegistersAndReceives(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSyncHooks(&config.RateLimits{AuthFailures: 100}), func(t *testing.T, e *env) {
-		set := apptest.LeaseSync(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithLeaseSyncHooks(&config.RateLimits{AuthFailures: 100}), func(t *testing.T, e *apptest.Env) {
+		set := apptest.LeaseSync(t, e)
 		sim := set.Sim
-		set.HooksTo(e.Env)
+		set.HooksTo(e)
 		id, token := e.PropexoClient("acme")
 		lease := propexotest.LeaseRecord{ID: "L1", IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
 			Status: "Future", StatusRaw: "Future", StartDate: "2025-01-01", ResidentIDs: []string{"r1"}}
@@ -134,8 +134,8 @@ func put(t *testing.T, sim *propexotest.Sim, id, body string) {
 // rate limited (429) like guessing a token; another address is not. One
 // event delivered twice queues one job, even when the first has ended.
 func TestPropexoWebhookForgery(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLeaseSyncHooks(&config.RateLimits{AuthFailures: 5}), func(t *testing.T, e *env) {
-		set := apptest.LeaseSync(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithLeaseSyncHooks(&config.RateLimits{AuthFailures: 5}), func(t *testing.T, e *apptest.Env) {
+		set := apptest.LeaseSync(t, e)
 		a, _ := e.PropexoClient("acme")
 		b, _ := e.PropexoClient("beta")
 		key := []byte(apptest.WebhookSecret)
@@ -189,9 +189,9 @@ func TestPropexoWebhookForgery(t *testing.T) {
 }
 
 // postHook posts a delivery with signature sig (none when empty) from addr.
-func postHook(t *testing.T, e *env, path, sig, addr string, body []byte) apptest.Answer {
+func postHook(t *testing.T, e *apptest.Env, path, sig, addr string, body []byte) apptest.Answer {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Forwarded-For", addr)
 	if sig != "" {
