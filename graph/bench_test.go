@@ -1,4 +1,4 @@
-package main
+package graph_test
 
 import (
 	"context"
@@ -7,18 +7,19 @@ import (
 
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/internal/apptest"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
 // benchEnv is the demo data set (500 leases with tenants) on SQLite, or on
 // PostgreSQL when db is "postgres".
-func benchEnv(b *testing.B, db string) (*env, string) {
+func benchEnv(b *testing.B, db string) (*apptest.Env, string) {
 	url := "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
 	if db == "postgres" {
-		url = postgresSchema(b)
+		url = dbtest.PostgresURL(b)
 	}
-	e := newEnv(b, url, nil)
-	token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, "lg_benchmark_token_0000", []string{e.srv.URL}, nil)
+	e := apptest.New(b, url, nil)
+	token, err := demo.Seed(context.Background(), e.Client, &prospects.Service{DB: e.Client}, "lg_benchmark_token_0000", []string{e.Srv.URL}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,19 +34,19 @@ func BenchmarkLeasesMoving(b *testing.B) {
 			e, token := benchEnv(b, db)
 			const q = `{ leases(first: 100, moving: {kinds: [MOVE_IN, MOVE_OUT, TRANSFER], from: "2025-01-01", to: "2026-12-31"}) {
 				totalCount edges { node { id status moveInDate leaseStartDate property { tag } tenants { firstName email } } } } }`
-			e.queries.n.Store(0)
+			e.Queries.N.Store(0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				e.mustGQL(token, q, nil, nil)
+				e.MustGQL(token, q, nil, nil)
 			}
-			b.ReportMetric(float64(e.queries.n.Load())/float64(b.N), "statements/op")
+			b.ReportMetric(float64(e.Queries.N.Load())/float64(b.N), "statements/op")
 		})
 	}
 }
 
 // BenchmarkLeasePage measures a page shaped like the peer harness's
-// (pageQuery: 50 leases with their unit address and tenants, pageInfo, no
+// (apptest.PageQuery: 50 leases with their unit address and tenants, pageInfo, no
 // totalCount) over HTTP on the demo data: allocations and bytes per request
 // (server and test client share the process) and SQL statements per
 // request. It selects fewer fields than the harness's query and the demo's
@@ -59,17 +60,17 @@ func BenchmarkLeasePage(b *testing.B) {
 			e, token := benchEnv(b, db)
 			vars := map[string]any{"first": 50, "from": "2025-01-01", "to": "2026-12-31", "count": false}
 			var out apptest.PageAnswer
-			e.mustGQL(token, apptest.PageQuery, vars, &out) // fills the token and status-set caches
+			e.MustGQL(token, apptest.PageQuery, vars, &out) // fills the token and status-set caches
 			if len(out.Leases.Edges) != 50 {
 				b.Fatalf("page of %d leases, want 50", len(out.Leases.Edges))
 			}
-			e.queries.n.Store(0)
+			e.Queries.N.Store(0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				e.mustGQL(token, apptest.PageQuery, vars, nil)
+				e.MustGQL(token, apptest.PageQuery, vars, nil)
 			}
-			b.ReportMetric(float64(e.queries.n.Load())/float64(b.N), "statements/op")
+			b.ReportMetric(float64(e.Queries.N.Load())/float64(b.N), "statements/op")
 		})
 	}
 }

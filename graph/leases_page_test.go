@@ -1,4 +1,4 @@
-package main
+package graph_test
 
 import (
 	"encoding/json"
@@ -17,8 +17,8 @@ import (
 // Tenants come in id order on both databases, also after an update has moved
 // a row or when an index orders them otherwise.
 func TestLeasePageStatementsAndOrder(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, token := e.newClient("Paged")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		clientID, token := e.NewClient("Paged")
 		p := e.NewProperty(clientID, "P-1", "Pine")
 		day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 		const leases = 6
@@ -33,7 +33,7 @@ func TestLeasePageStatementsAndOrder(t *testing.T) {
 			// Rewrite an indexed column of the first tenant: PostgreSQL
 			// writes the new row version after the others, and the new
 			// email sorts last in the (client_id, email) index it may scan.
-			if err := e.client.Tenant.UpdateOneID(ids[0]).SetEmail(fmt.Sprintf("z-moved%d@example.com", i)).Exec(e.sys()); err != nil {
+			if err := e.Client.Tenant.UpdateOneID(ids[0]).SetEmail(fmt.Sprintf("z-moved%d@example.com", i)).Exec(e.Sys()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -41,7 +41,7 @@ func TestLeasePageStatementsAndOrder(t *testing.T) {
 			return map[string]any{"first": first, "from": "2025-03-01", "to": "2025-03-31", "count": count}
 		}
 		// The first request fills the caches (and writes lastUsedAt).
-		e.mustGQL(token, apptest.PageQuery, vars(2, false), nil)
+		e.MustGQL(token, apptest.PageQuery, vars(2, false), nil)
 
 		for _, c := range []struct {
 			first int

@@ -1,4 +1,4 @@
-package main
+package graph_test
 
 import (
 	"fmt"
@@ -32,9 +32,9 @@ import (
 // (boundaries on both days, move dates winning over lease dates, statuses
 // written in any case and spacing), plus client B's leases that A must
 // never see.
-func movingFixture(e *env) (aID int, aToken string, bID int, bToken string) {
-	aID, aToken = e.newClient("Acme")
-	bID, bToken = e.newClient("Bolt")
+func movingFixture(e *apptest.Env) (aID int, aToken string, bID int, bToken string) {
+	aID, aToken = e.NewClient("Acme")
+	bID, bToken = e.NewClient("Bolt")
 	pa := e.NewProperty(aID, "A-1", "Alder")
 	pb := e.NewProperty(bID, "B-1", "Birch")
 	y24, y26 := apptest.Day(2024, 1, 1), apptest.Day(2026, 12, 31)
@@ -87,7 +87,7 @@ var (
 )
 
 func TestLeaseMovingKinds(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		_, a, _, b := movingFixture(e)
 		march := func(kinds ...string) map[string]any {
 			return map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", kinds...)}
@@ -131,21 +131,21 @@ func TestLeaseMovingKinds(t *testing.T) {
 }
 
 func TestLeaseMovingWithPlatformToken(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		aID, _, _, _ := movingFixture(e)
 		// Client A counts "current" as a move-in; B keeps the defaults. A
 		// platform token sees both clients, each judged by its own sets.
-		if _, err := e.client.Company.UpdateOneID(aID).SetMoveInStatuses([]string{"current"}).Save(e.sys()); err != nil {
+		if _, err := e.Client.Company.UpdateOneID(aID).SetMoveInStatuses([]string{"current"}).Save(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
-		admin := e.token(0, viewer.ScopeAdmin)
+		admin := e.Token(0, viewer.ScopeAdmin)
 		conn := e.Leases(admin, map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")})
 		apptest.SameSet(t, "platform, move in", conn.SourceIDs(), "in-other-status", "b-in")
 	})
 }
 
 func TestLeaseMovingWithWhere(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		aID, a, _, _ := movingFixture(e)
 		p2 := e.NewProperty(aID, "A-2", "Aspen")
 		e.NewLease(p2, "p2-in", "approved", apptest.Day(2025, 3, 20), apptest.UseType("corporate"))
@@ -175,7 +175,7 @@ func TestLeaseMovingWithWhere(t *testing.T) {
 }
 
 func TestLeaseStatusSets(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		aID, a, bID, b := movingFixture(e)
 		march := map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")}
 		bMarch := map[string]any{"first": 100, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN", "MOVE_OUT", "TRANSFER")}
@@ -191,7 +191,7 @@ func TestLeaseStatusSets(t *testing.T) {
 			}
 		}
 		// Client A: "Current" now means moving in; only the move-in set changes.
-		e.mustGQL(a, update, map[string]any{"id": aID, "input": map[string]any{"moveIn": []string{"  CURRENT ", "Current", "Pending  Renewal"}}}, &out)
+		e.MustGQL(a, update, map[string]any{"id": aID, "input": map[string]any{"moveIn": []string{"  CURRENT ", "Current", "Pending  Renewal"}}}, &out)
 		got := out.UpdateClientStatusSets
 		if !slices.Equal(got.MoveInStatuses, []string{"current", "pending renewal"}) {
 			t.Errorf("moveInStatuses = %q, want the normalized set [current pending renewal]", got.MoveInStatuses)
@@ -203,29 +203,29 @@ func TestLeaseStatusSets(t *testing.T) {
 		apptest.SameSet(t, "B after A's change", e.Leases(b, bMarch).SourceIDs(), "b-in", "b-out", "b-xfer")
 
 		// An empty set means no lease is of that kind.
-		e.mustGQL(a, update, map[string]any{"id": aID, "input": map[string]any{"moveOut": []string{}}}, &out)
+		e.MustGQL(a, update, map[string]any{"id": aID, "input": map[string]any{"moveOut": []string{}}}, &out)
 		apptest.SameSet(t, "A with no move-out statuses", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_OUT")}).SourceIDs())
 		apptest.SameSet(t, "A's transfers untouched", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "TRANSFER")}).SourceIDs(), movingTransfers...)
 
 		// A read-only token may not change the sets, and nothing changes.
-		ro := e.token(aID, viewer.ScopeRead)
-		r := e.gql(ro, update, map[string]any{"id": aID, "input": map[string]any{"moveIn": []string{"approved"}}})
+		ro := e.Token(aID, viewer.ScopeRead)
+		r := e.GQL(ro, update, map[string]any{"id": aID, "input": map[string]any{"moveIn": []string{"approved"}}})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" || string(r.Data) != "null" && len(r.Data) != 0 {
 			t.Errorf("read-only token: HTTP %d, data %s, errors %+v; want FORBIDDEN and no data", r.Status, r.Data, r.Errors)
 		}
 		// Nor may client A change client B's sets: B is not found.
-		r = e.gql(a, update, map[string]any{"id": bID, "input": map[string]any{"moveIn": []string{"current"}}})
+		r = e.GQL(a, update, map[string]any{"id": bID, "input": map[string]any{"moveIn": []string{"current"}}})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 			t.Errorf("A updating B: HTTP %d, errors %+v; want NOT_FOUND", r.Status, r.Errors)
 		}
-		ca, err := e.client.Company.Get(e.sys(), aID)
+		ca, err := e.Client.Company.Get(e.Sys(), aID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(ca.MoveInStatuses, []string{"current", "pending renewal"}) {
 			t.Errorf("A's move-in set after refused writes = %q", ca.MoveInStatuses)
 		}
-		cb, err := e.client.Company.Query().Where(company.ID(bID)).Only(e.sys())
+		cb, err := e.Client.Company.Query().Where(company.ID(bID)).Only(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,9 +239,9 @@ func TestLeaseStatusSets(t *testing.T) {
 // Status sets written past the mutation (a migration, the CLI, an old row)
 // may not be in key form; they still compare case-insensitively.
 func TestLeaseStatusSetsNotNormalized(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		aID, a, _, _ := movingFixture(e)
-		if _, err := e.client.Company.UpdateOneID(aID).SetMoveInStatuses([]string{" Current ", "PENDING  RENEWAL"}).Save(e.sys()); err != nil {
+		if _, err := e.Client.Company.UpdateOneID(aID).SetMoveInStatuses([]string{" Current ", "PENDING  RENEWAL"}).Save(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
 		apptest.SameSet(t, "A, raw sets", e.Leases(a, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")}).SourceIDs(),
@@ -253,9 +253,9 @@ func TestLeaseStatusSetsNotNormalized(t *testing.T) {
 
 // filterFixture is client A's leases for the where and orderBy tests, and a
 // client B lease with the same values.
-func filterFixture(e *env) (aToken string) {
-	aID, a := e.newClient("Acme")
-	bID, _ := e.newClient("Bolt")
+func filterFixture(e *apptest.Env) (aToken string) {
+	aID, a := e.NewClient("Acme")
+	bID, _ := e.NewClient("Bolt")
 	p1 := e.NewProperty(aID, "P-1", "Oak")
 	p2 := e.NewProperty(aID, "P-2", "Pine")
 	pb := e.NewProperty(bID, "P-1", "Oak")
@@ -272,7 +272,7 @@ func filterFixture(e *env) (aToken string) {
 }
 
 func TestLeaseWhereFilters(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a := filterFixture(e)
 		cases := []struct {
 			name  string
@@ -315,7 +315,7 @@ func TestLeaseWhereFilters(t *testing.T) {
 }
 
 func TestLeaseOrderBy(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a := filterFixture(e)
 		cases := []struct {
 			order map[string]any
@@ -344,7 +344,7 @@ func TestLeaseOrderBy(t *testing.T) {
 }
 
 func TestLeaseNestedFields(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a := filterFixture(e)
 		conn := e.Leases(a, map[string]any{"orderBy": map[string]any{"field": "SOURCE_ID"}})
 		byID := map[string]apptest.LeaseNode{}
@@ -397,9 +397,9 @@ func TestLeaseNestedFields(t *testing.T) {
 // paginationFixture creates n leases of client A with shuffled start dates
 // (several share a date, so ordering needs the id tiebreak), every third
 // one corporate, and two leases of client B.
-func paginationFixture(e *env, n int) (aToken string) {
-	aID, a := e.newClient("Acme")
-	bID, _ := e.newClient("Bolt")
+func paginationFixture(e *apptest.Env, n int) (aToken string) {
+	aID, a := e.NewClient("Acme")
+	bID, _ := e.NewClient("Bolt")
 	p := e.NewProperty(aID, "P", "Pine")
 	pb := e.NewProperty(bID, "P", "Pine")
 	for i := range n {
@@ -417,7 +417,7 @@ func paginationFixture(e *env, n int) (aToken string) {
 // walk pages through the leases with size-n pages, forwards (first/after)
 // or backwards (last/before), checking pageInfo and totalCount on every
 // page, and returns the source ids in the order the pages give them.
-func walk(t *testing.T, e *env, token string, n int, backwards bool, base map[string]any, wantTotal int) []string {
+func walk(t *testing.T, e *apptest.Env, token string, n int, backwards bool, base map[string]any, wantTotal int) []string {
 	t.Helper()
 	var all []string
 	var cursor *string
@@ -480,7 +480,7 @@ func walk(t *testing.T, e *env, token string, n int, backwards bool, base map[st
 }
 
 func TestLeasePagination(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		const n = 23
 		a := paginationFixture(e, n)
 		var every, corporate []string
@@ -536,7 +536,7 @@ func TestLeasePagination(t *testing.T) {
 }
 
 func TestLeaseDefaultPageSize(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a := paginationFixture(e, handler.DefaultPageSize+3)
 		conn := e.Leases(a, nil)
 		if len(conn.Edges) != handler.DefaultPageSize || conn.TotalCount != handler.DefaultPageSize+3 || !conn.PageInfo.HasNextPage {
@@ -557,7 +557,7 @@ func TestLeaseDefaultPageSize(t *testing.T) {
 // ---- bad input ------------------------------------------------------------
 
 func TestLeaseBadInput(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		_, a, _, _ := movingFixture(e)
 		const byVars = `query($moving: LeaseMovingFilter, $first: Int, $last: Int) {
 			leases(moving: $moving, first: $first, last: $last) { totalCount edges { node { sourceID } } }
@@ -595,7 +595,7 @@ func TestLeaseBadInput(t *testing.T) {
 			{"first not an int, variable", byVars, map[string]any{"first": "ten"}, []string{"first"}},
 		}
 		for _, c := range cases {
-			r := e.gql(a, c.query, c.vars)
+			r := e.GQL(a, c.query, c.vars)
 			if len(r.Errors) == 0 {
 				t.Errorf("%s: no error; HTTP %d, data %s", c.name, r.Status, r.Data)
 				continue
@@ -622,10 +622,10 @@ func TestLeaseBadInput(t *testing.T) {
 }
 
 func TestLeaseUnauthenticated(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		movingFixture(e)
 		for _, token := range []string{"", "lg_notatoken"} {
-			r := e.gql(token, apptest.LeasesQuery, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")})
+			r := e.GQL(token, apptest.LeasesQuery, map[string]any{"moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")})
 			if r.Status != http.StatusUnauthorized || len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || len(r.Data) != 0 {
 				t.Errorf("token %q: HTTP %d, data %s, errors %+v; want 401 UNAUTHENTICATED", token, r.Status, r.Data, r.Errors)
 			}
@@ -638,8 +638,8 @@ func TestLeaseUnauthenticated(t *testing.T) {
 // A page of leases with their tenants and property costs the same few
 // statements whatever its size: no query per lease.
 func TestLeaseQueryCount(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		aID, a := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		aID, a := e.NewClient("Acme")
 		p1 := e.NewProperty(aID, "P-1", "Oak")
 		p2 := e.NewProperty(aID, "P-2", "Pine")
 		for i := range 120 {
@@ -656,9 +656,9 @@ func TestLeaseQueryCount(t *testing.T) {
 		e.Leases(a, map[string]any{"first": 1, "moving": apptest.Window("2025-03-01", "2025-03-31", "MOVE_IN")})
 		count := func(vars map[string]any, wantLeases int) int64 {
 			t.Helper()
-			e.queries.n.Store(0)
+			e.Queries.N.Store(0)
 			conn := e.Leases(a, vars)
-			n := e.queries.n.Load()
+			n := e.Queries.N.Load()
 			if len(conn.Edges) != wantLeases {
 				t.Fatalf("%v: %d leases, want %d", vars, len(conn.Edges), wantLeases)
 			}
@@ -698,8 +698,8 @@ func TestLeaseQueryCount(t *testing.T) {
 // falls on its calendar day: PostgreSQL's date column drops the time, and
 // the moving filter must answer the same on SQLite.
 func TestLeaseMovingDatesWithTimeOfDay(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		aID, a := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		aID, a := e.NewClient("Acme")
 		p := e.NewProperty(aID, "P", "Pine")
 		afternoon := func(d int) time.Time { return time.Date(2025, 3, d, 15, 30, 0, 0, time.UTC) }
 		e.NewLease(p, "move-in-last-day", "approved", apptest.Day(2025, 2, 1), apptest.MoveIn(afternoon(31)))
@@ -720,10 +720,10 @@ func TestLeaseMovingDatesWithTimeOfDay(t *testing.T) {
 // NULL, and SQLite and PostgreSQL sort NULLs at opposite ends, so paging
 // would lose leases. Those orders are refused as bad input instead.
 func TestLeaseOrderByNullableDateIsRefused(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, a := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, a := e.NewClient("Acme")
 		for _, field := range []string{"MOVE_IN_DATE", "MOVE_OUT_DATE", "LEASE_END_DATE"} {
-			r := e.gql(a, `query($o: LeaseOrder) { leases(orderBy: $o) { totalCount } }`,
+			r := e.GQL(a, `query($o: LeaseOrder) { leases(orderBy: $o) { totalCount } }`,
 				map[string]any{"o": map[string]any{"field": field, "direction": "ASC"}})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || string(r.Data) != "null" && len(r.Data) != 0 {
 				t.Errorf("orderBy %s: data %s errors %+v", field, r.Data, r.Errors)
@@ -738,19 +738,19 @@ func TestLeaseOrderByNullableDateIsRefused(t *testing.T) {
 // nested in another full page is refused before it runs, whether the page
 // size is a literal or a variable.
 func TestLeaseQueryComplexity(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		aID, a := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		aID, a := e.NewClient("Acme")
 		p := e.NewProperty(aID, "P", "Pine")
 		l := e.NewLease(p, "L1", "approved", apptest.Day(2025, 3, 1))
 		e.NewTenant(l, "T1", "Ann", "Lee", "ann@example.com")
 
 		var out struct{ Leases apptest.LeaseConn }
-		e.mustGQL(a, `query($n: Int) { leases(first: $n) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+apptest.FullLease+`} } } }`,
+		e.MustGQL(a, `query($n: Int) { leases(first: $n) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+apptest.FullLease+`} } } }`,
 			map[string]any{"n": handler.MaxPageSize}, &out)
 		if got := out.Leases.SourceIDs(); !slices.Equal(got, []string{"L1"}) {
 			t.Errorf("full page: %v", got)
 		}
-		e.mustGQL(a, `{ leases { edges { node {`+apptest.FullLease+`} } } }`, nil, nil)
+		e.MustGQL(a, `{ leases { edges { node {`+apptest.FullLease+`} } } }`, nil, nil)
 
 		nested := []struct {
 			query string
@@ -761,7 +761,7 @@ func TestLeaseQueryComplexity(t *testing.T) {
 			{`{ leases { edges { node { property { leases { edges { node {` + apptest.FullLease + `} } } } } } } }`, nil},
 		}
 		for _, c := range nested {
-			r := e.gql(a, c.query, c.vars)
+			r := e.GQL(a, c.query, c.vars)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "QUERY_TOO_COMPLEX" || (len(r.Data) != 0 && string(r.Data) != "null") {
 				t.Errorf("nested pages: HTTP %d, data %s, errors %+v; want QUERY_TOO_COMPLEX", r.Status, r.Data, r.Errors)
 			}

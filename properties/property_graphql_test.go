@@ -1,4 +1,4 @@
-package main
+package properties_test
 
 import (
 	"encoding/json"
@@ -25,9 +25,9 @@ const (
 
 // propertiesOf lists a client's properties as stored, "tag name mode" each,
 // sorted.
-func propertiesOf(t *testing.T, e *env, clientID int) []string {
+func propertiesOf(t *testing.T, e *apptest.Env, clientID int) []string {
 	t.Helper()
-	ps, err := e.client.Property.Query().Where(property.ClientID(clientID)).All(e.sys())
+	ps, err := e.Client.Property.Query().Where(property.ClientID(clientID)).All(e.Sys())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func propertiesOf(t *testing.T, e *env, clientID int) []string {
 
 // wantError checks that a GraphQL answer is exactly one error with code and
 // the input field path, and no data.
-func wantError(t *testing.T, r gqlResponse, code string, field ...string) {
+func wantError(t *testing.T, r apptest.GQLResponse, code string, field ...string) {
 	t.Helper()
 	if len(r.Errors) != 1 {
 		t.Fatalf("errors %+v, want one %s", r.Errors, code)
@@ -70,13 +70,13 @@ func wantError(t *testing.T, r gqlResponse, code string, field ...string) {
 }
 
 func TestPropertyMutations(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, tokenA := e.newClient("A")
-		b, tokenB := e.newClient("B")
-		readA := e.token(a, viewer.ScopeRead)
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, tokenA := e.NewClient("A")
+		b, tokenB := e.NewClient("B")
+		readA := e.Token(a, viewer.ScopeRead)
 
 		var created struct{ CreateProperty apptest.GQLProperty }
-		e.mustGQL(tokenA, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{
+		e.MustGQL(tokenA, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{
 			"tag": " P-1 ", "name": "Tower One", "address": map[string]any{"street": "1 Main St", "city": "Austin", "state": "TX", "zip": "78701"},
 		}}, &created)
 		p := created.CreateProperty
@@ -84,23 +84,23 @@ func TestPropertyMutations(t *testing.T) {
 			t.Fatalf("created %+v", p)
 		}
 		var bProp struct{ CreateProperty apptest.GQLProperty }
-		e.mustGQL(tokenB, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "P-1", "showingMode": "PRELEASE"}}, &bProp)
+		e.MustGQL(tokenB, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "P-1", "showingMode": "PRELEASE"}}, &bProp)
 
 		var updated struct{ UpdateProperty apptest.GQLProperty }
-		e.mustGQL(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{
+		e.MustGQL(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{
 			"tag": "P-1A", "name": "Tower One East", "showingMode": "INACTIVE", "clearAddress": true}}, &updated)
 		if u := updated.UpdateProperty; u.ID != p.ID || u.Tag != "P-1A" || u.Name != "Tower One East" || u.ShowingMode != "INACTIVE" || u.Address != nil {
 			t.Fatalf("updated %+v", u)
 		}
 		// Omitted fields are unchanged.
-		e.mustGQL(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
+		e.MustGQL(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
 		if u := updated.UpdateProperty; u.Tag != "P-1A" || u.Name != "Tower One East" || u.ShowingMode != "PRELEASE" {
 			t.Fatalf("partial update %+v", u)
 		}
 
 		t.Run("another client's property is invisible and unwritable", func(t *testing.T) {
 			before := propertiesOf(t, e, b)
-			r := e.gql(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": bProp.CreateProperty.ID, "in": map[string]any{"showingMode": "INACTIVE"}})
+			r := e.GQL(tokenA, apptest.UpdatePropertyMutation, map[string]any{"id": bProp.CreateProperty.ID, "in": map[string]any{"showingMode": "INACTIVE"}})
 			wantError(t, r, "NOT_FOUND")
 			if strings.Contains(r.Errors[0].Message, "B") {
 				t.Errorf("the error names the other client: %s", r.Errors[0].Message)
@@ -109,7 +109,7 @@ func TestPropertyMutations(t *testing.T) {
 			var up struct {
 				UpsertProperties struct{ Created, Updated int }
 			}
-			r = e.gql(tokenA, upsertPropertiesMutation, map[string]any{"in": []any{map[string]any{"tag": "P-1", "showingMode": "INACTIVE"}}})
+			r = e.GQL(tokenA, upsertPropertiesMutation, map[string]any{"in": []any{map[string]any{"tag": "P-1", "showingMode": "INACTIVE"}}})
 			if len(r.Errors) != 0 {
 				t.Fatal(r.Errors)
 			}
@@ -125,7 +125,7 @@ func TestPropertyMutations(t *testing.T) {
 					Edges []struct{ Node apptest.GQLProperty }
 				}
 			}
-			e.mustGQL(tokenA, `{ properties { edges { node { id tag } } } }`, nil, &list)
+			e.MustGQL(tokenA, `{ properties { edges { node { id tag } } } }`, nil, &list)
 			for _, ed := range list.Properties.Edges {
 				if ed.Node.ID == bProp.CreateProperty.ID {
 					t.Errorf("A sees B's property %+v", ed.Node)
@@ -135,14 +135,14 @@ func TestPropertyMutations(t *testing.T) {
 				t.Errorf("A sees %d properties, want 2", len(list.Properties.Edges))
 			}
 			// Clean up for the cases below: A's P-1 goes back to the mode it had.
-			e.mustGQL(tokenA, upsertPropertiesMutation, map[string]any{"in": []any{map[string]any{"tag": "P-1", "showingMode": "SELF_SHOWING"}}}, &up)
+			e.MustGQL(tokenA, upsertPropertiesMutation, map[string]any{"in": []any{map[string]any{"tag": "P-1", "showingMode": "SELF_SHOWING"}}}, &up)
 		})
 
 		t.Run("a read token is refused", func(t *testing.T) {
 			before := propertiesOf(t, e, a)
-			wantError(t, e.gql(readA, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "R-1"}}), "FORBIDDEN")
-			wantError(t, e.gql(readA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "INACTIVE"}}), "FORBIDDEN")
-			wantError(t, e.gql(readA, upsertPropertiesMutation, map[string]any{"in": []any{map[string]any{"tag": "R-2"}}}), "FORBIDDEN")
+			wantError(t, e.GQL(readA, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "R-1"}}), "FORBIDDEN")
+			wantError(t, e.GQL(readA, apptest.UpdatePropertyMutation, map[string]any{"id": p.ID, "in": map[string]any{"showingMode": "INACTIVE"}}), "FORBIDDEN")
+			wantError(t, e.GQL(readA, upsertPropertiesMutation, map[string]any{"in": []any{map[string]any{"tag": "R-2"}}}), "FORBIDDEN")
 			if after := propertiesOf(t, e, a); !slices.Equal(after, before) {
 				t.Errorf("properties %v, then %v", before, after)
 			}
@@ -168,7 +168,7 @@ func TestPropertyMutations(t *testing.T) {
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
-					wantError(t, e.gql(tokenA, c.query, c.vars), c.code, c.field...)
+					wantError(t, e.GQL(tokenA, c.query, c.vars), c.code, c.field...)
 				})
 			}
 			if after := propertiesOf(t, e, a); !slices.Equal(after, before) {
@@ -183,7 +183,7 @@ func TestPropertyMutations(t *testing.T) {
 					Properties       []apptest.GQLProperty
 				}
 			}
-			e.mustGQL(tokenA, upsertPropertiesMutation, map[string]any{"in": []any{
+			e.MustGQL(tokenA, upsertPropertiesMutation, map[string]any{"in": []any{
 				map[string]any{"tag": "U-1", "name": "Upsert One", "showingMode": "PRELEASE"},
 				map[string]any{"tag": "P-1A", "name": "Tower One East (renamed)"},
 				map[string]any{"tag": "U-2"},
@@ -215,13 +215,13 @@ func TestPropertyMutations(t *testing.T) {
 				{"too many", tooMany(), []string{"input"}},
 			} {
 				t.Run(c.name, func(t *testing.T) {
-					wantError(t, e.gql(tokenA, upsertPropertiesMutation, map[string]any{"in": c.in}), "BAD_USER_INPUT", c.field...)
+					wantError(t, e.GQL(tokenA, upsertPropertiesMutation, map[string]any{"in": c.in}), "BAD_USER_INPUT", c.field...)
 				})
 			}
 			// An upsert that succeeded is rolled back with the operation whose
 			// other field failed.
 			t.Run("operation fails after the upsert", func(t *testing.T) {
-				r := e.gql(tokenA, `mutation($in: [UpsertPropertyInput!]!, $c: CreatePropertyInput!) {
+				r := e.GQL(tokenA, `mutation($in: [UpsertPropertyInput!]!, $c: CreatePropertyInput!) {
 					upsertProperties(input: $in) { created } createProperty(input: $c) { id } }`,
 					map[string]any{"in": []any{map[string]any{"tag": "U-5"}, map[string]any{"tag": "U-1", "showingMode": "INACTIVE"}}, "c": map[string]any{"tag": "P-1A"}})
 				wantError(t, r, "CONFLICT", "input", "tag")
@@ -234,7 +234,7 @@ func TestPropertyMutations(t *testing.T) {
 			for i := range properties.MaxUpsert {
 				full = append(full, map[string]any{"tag": "BULK-" + strconv.Itoa(i)})
 			}
-			e.mustGQL(tokenA, upsertPropertiesMutation, map[string]any{"in": full}, &up)
+			e.MustGQL(tokenA, upsertPropertiesMutation, map[string]any{"in": full}, &up)
 			if up.UpsertProperties.Created != properties.MaxUpsert {
 				t.Errorf("%d created at the bound", up.UpsertProperties.Created)
 			}
@@ -254,23 +254,23 @@ func tooMany() []any {
 // decides the next registration at once, and a later lease import that
 // mentions the property (with another name) keeps the mode.
 func TestPropertyModeDecidesRegistration(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("A")
 		var created struct{ CreateProperty apptest.GQLProperty }
-		e.mustGQL(token, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "HOUSE-9", "name": "Nine Elms"}}, &created)
+		e.MustGQL(token, apptest.CreatePropertyMutation, map[string]any{"in": map[string]any{"tag": "HOUSE-9", "name": "Nine Elms"}}, &created)
 		id := created.CreateProperty.ID
 
 		register := func(phone string) string {
 			t.Helper()
 			var out apptest.RegisterResult
-			e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "HOUSE-9", "mobilePhone": phone}}, &out)
+			e.MustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "HOUSE-9", "mobilePhone": phone}}, &out)
 			return out.RegisterProspect.Status
 		}
 		if s := register("512-555-0181"); s != "invited" {
 			t.Fatalf("SELF_SHOWING: %s", s)
 		}
 		var updated struct{ UpdateProperty apptest.GQLProperty }
-		e.mustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
+		e.MustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "PRELEASE"}}, &updated)
 		if s := register("512-555-0182"); s != "prelease" {
 			t.Fatalf("after the change to PRELEASE: %s", s)
 		}
@@ -279,7 +279,7 @@ func TestPropertyModeDecidesRegistration(t *testing.T) {
 		feed := `[{"id": "L-9", "property_id": "HOUSE-9", "property_name": "Nine Elms (feed)", "status": "approved", "lease_start_date": "2025-01-01"},
 			{"id": "L-10", "property_id": "HOUSE-10", "property_name": "Ten Elms", "status": "approved", "lease_start_date": "2025-01-01"}]`
 		var imp apptest.ImportResult
-		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &imp)
+		e.MustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &imp)
 		if r := imp.ImportLeases; !r.Applied || r.PropertiesCreated != 1 {
 			t.Fatalf("import: %+v", r)
 		}
@@ -288,7 +288,7 @@ func TestPropertyModeDecidesRegistration(t *testing.T) {
 				Edges []struct{ Node apptest.GQLProperty }
 			}
 		}
-		e.mustGQL(token, `{ properties(orderBy: {field: TAG}) { edges { node { `+apptest.PropertyFields+` } } } }`, nil, &list)
+		e.MustGQL(token, `{ properties(orderBy: {field: TAG}) { edges { node { `+apptest.PropertyFields+` } } } }`, nil, &list)
 		got := map[string]apptest.GQLProperty{}
 		for _, ed := range list.Properties.Edges {
 			got[ed.Node.Tag] = ed.Node
@@ -303,7 +303,7 @@ func TestPropertyModeDecidesRegistration(t *testing.T) {
 		if s := register("512-555-0183"); s != "prelease" {
 			t.Fatalf("after the import: %s", s)
 		}
-		e.mustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "INACTIVE"}}, &updated)
+		e.MustGQL(token, apptest.UpdatePropertyMutation, map[string]any{"id": id, "in": map[string]any{"showingMode": "INACTIVE"}}, &updated)
 		if s := register("512-555-0184"); s != "incomplete" {
 			t.Fatalf("after the change to INACTIVE: %s", s)
 		}

@@ -1,4 +1,4 @@
-package main
+package tenancy_test
 
 import (
 	"context"
@@ -19,11 +19,11 @@ const setPartnerRefs = `mutation($id: ID!, $in: ClientPartnerReferencesInput!) {
 	updateClientPartnerReferences(id: $id, input: $in) { smartmoveReference propexoIntegrationID } }`
 
 // partnerRefs reads a client's stored references; NULL reads as "<null>".
-func (e *env) partnerRefs(id int) (smartmove, propexo string) {
-	e.t.Helper()
+func partnerRefs(e *apptest.Env, id int) (smartmove, propexo string) {
+	e.T.Helper()
 	var s, p sql.NullString
 	if err := e.RawDB().DB().QueryRow(`SELECT smartmove_reference, propexo_integration_id FROM companies WHERE id = `+apptest.Itoa(id)).Scan(&s, &p); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	str := func(v sql.NullString) string {
 		if !v.Valid {
@@ -35,14 +35,14 @@ func (e *env) partnerRefs(id int) (smartmove, propexo string) {
 }
 
 func TestPartnerReferences(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, aAdmin := e.newClient("A", viewer.ScopeAdmin)
-		aWriter := e.token(a, viewer.ScopeWrite)
-		b, bAdmin := e.newClient("B", viewer.ScopeAdmin)
-		platform := e.token(0, viewer.ScopeAdmin)
-		set := func(token string, id int, in map[string]any) gqlResponse {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, aAdmin := e.NewClient("A", viewer.ScopeAdmin)
+		aWriter := e.Token(a, viewer.ScopeWrite)
+		b, bAdmin := e.NewClient("B", viewer.ScopeAdmin)
+		platform := e.Token(0, viewer.ScopeAdmin)
+		set := func(token string, id int, in map[string]any) apptest.GQLResponse {
 			t.Helper()
-			return e.gql(token, setPartnerRefs, map[string]any{"id": apptest.Itoa(id), "in": in})
+			return e.GQL(token, setPartnerRefs, map[string]any{"id": apptest.Itoa(id), "in": in})
 		}
 
 		// A platform admin sets them; values are trimmed.
@@ -50,7 +50,7 @@ func TestPartnerReferences(t *testing.T) {
 		if len(r.Errors) != 0 || !strings.Contains(string(r.Data), `"smartmoveReference":"ref-a","propexoIntegrationID":"int-a"`) {
 			t.Fatalf("platform admin: %s %+v", r.Data, r.Errors)
 		}
-		if s, p := e.partnerRefs(a); s != "ref-a" || p != "int-a" {
+		if s, p := partnerRefs(e, a); s != "ref-a" || p != "int-a" {
 			t.Fatalf("stored %q %q", s, p)
 		}
 
@@ -70,17 +70,17 @@ func TestPartnerReferences(t *testing.T) {
 				in = map[string]any{"smartmoveReference": ""}
 			}
 			auth := e.AuthStatements(c.token)
-			before := e.queries.n.Load()
+			before := e.Queries.N.Load()
 			r := set(c.token, c.id, in)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" || string(r.Data) != "null" {
 				t.Errorf("%s: %s %+v", name, r.Data, r.Errors)
 			}
 			// Refused before any statement but the token's lookup.
-			if n := e.queries.n.Load() - before; n != auth {
+			if n := e.Queries.N.Load() - before; n != auth {
 				t.Errorf("%s: %d statements, authenticating costs %d", name, n, auth)
 			}
 		}
-		if s, p := e.partnerRefs(b); s != "<null>" || p != "<null>" {
+		if s, p := partnerRefs(e, b); s != "<null>" || p != "<null>" {
 			t.Fatalf("B's references became %q %q", s, p)
 		}
 
@@ -92,7 +92,7 @@ func TestPartnerReferences(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(aWriter, `{ clients { edges { node { smartmoveReference propexoIntegrationID } } } }`, nil, &read)
+		e.MustGQL(aWriter, `{ clients { edges { node { smartmoveReference propexoIntegrationID } } } }`, nil, &read)
 		if len(read.Clients.Edges) != 1 || read.Clients.Edges[0].Node.SmartmoveReference != "ref-a" {
 			t.Fatalf("A reads %+v", read)
 		}
@@ -109,11 +109,11 @@ func TestPartnerReferences(t *testing.T) {
 				t.Errorf("taking A's %s: %s %+v", field, r.Data, r.Errors)
 			}
 		}
-		if s, p := e.partnerRefs(b); s != "<null>" || p != "<null>" {
+		if s, p := partnerRefs(e, b); s != "<null>" || p != "<null>" {
 			t.Fatalf("a refused update wrote B's references: %q %q", s, p)
 		}
 		// The database refuses it too, whoever writes.
-		if err := e.client.Company.UpdateOneID(b).SetSmartmoveReference("ref-a").Exec(e.sys()); err == nil {
+		if err := e.Client.Company.UpdateOneID(b).SetSmartmoveReference("ref-a").Exec(e.Sys()); err == nil {
 			t.Fatal("a direct write shared A's reference: no unique index")
 		}
 
@@ -126,7 +126,7 @@ func TestPartnerReferences(t *testing.T) {
 			if r := set(platform, id, map[string]any{"smartmoveReference": "  ", "propexoIntegrationId": ""}); len(r.Errors) != 0 {
 				t.Fatalf("clearing: %+v", r.Errors)
 			}
-			if s, p := e.partnerRefs(id); s != "<null>" || p != "<null>" {
+			if s, p := partnerRefs(e, id); s != "<null>" || p != "<null>" {
 				t.Fatalf("cleared to %q %q, want NULL", s, p)
 			}
 		}
@@ -134,14 +134,14 @@ func TestPartnerReferences(t *testing.T) {
 			t.Fatalf("taking a freed reference: %+v", r.Errors)
 		}
 		// Blank through any path is NULL (the hook), never "".
-		if err := e.client.Company.UpdateOneID(a).SetPropexoIntegrationID("").Exec(e.sys()); err != nil {
+		if err := e.Client.Company.UpdateOneID(a).SetPropexoIntegrationID("").Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
-		c, err := e.client.Company.Create().SetName("C").SetSmartmoveReference(" ").Save(e.sys())
+		c, err := e.Client.Company.Create().SetName("C").SetSmartmoveReference(" ").Save(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s, _ := e.partnerRefs(c.ID); s != "<null>" {
+		if s, _ := partnerRefs(e, c.ID); s != "<null>" {
 			t.Fatalf("created with %q", s)
 		}
 		// Clients racing for one reference: one gets it, every other a
@@ -149,9 +149,9 @@ func TestPartnerReferences(t *testing.T) {
 		// meet the unique index instead), never an internal error.
 		ids := make([]int, 8)
 		for i := range ids {
-			ids[i], _ = e.newClient("racer" + apptest.Itoa(i))
+			ids[i], _ = e.NewClient("racer" + apptest.Itoa(i))
 		}
-		results := make(chan gqlResponse, len(ids))
+		results := make(chan apptest.GQLResponse, len(ids))
 		for _, id := range ids {
 			go func() {
 				body := map[string]any{"id": apptest.Itoa(id), "in": map[string]any{"propexoIntegrationId": "contested"}}
@@ -224,7 +224,7 @@ var undoAfterPartnerRefs = []string{
 }
 
 func TestPartnerReferencesUpgrade(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
 		db := e.RawDB().DB()
 		exec := func(q string) {
@@ -250,9 +250,9 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 			_, err := database.Client(ctx, e.RawDB())
 			return err
 		}
-		a, _ := e.newClient("A")
-		b, _ := e.newClient("B")
-		c, _ := e.newClient("C")
+		a, _ := e.NewClient("A")
+		b, _ := e.NewClient("B")
+		c, _ := e.NewClient("C")
 
 		asBefore()
 		exec(`UPDATE companies SET smartmove_reference = '', propexo_integration_id = ''`)
@@ -261,11 +261,11 @@ func TestPartnerReferencesUpgrade(t *testing.T) {
 			t.Fatalf("an old database with blank references does not start: %v", err)
 		}
 		for id, want := range map[int]string{a: "<null>", b: "<null>", c: "ref-c"} {
-			if s, p := e.partnerRefs(id); s != want || p != "<null>" {
+			if s, p := partnerRefs(e, id); s != want || p != "<null>" {
 				t.Fatalf("client %d: %q %q", id, s, p)
 			}
 		}
-		if err := e.client.Company.UpdateOneID(a).SetSmartmoveReference("ref-c").Exec(e.sys()); err == nil {
+		if err := e.Client.Company.UpdateOneID(a).SetSmartmoveReference("ref-c").Exec(e.Sys()); err == nil {
 			t.Fatal("the upgrade left no unique index")
 		}
 

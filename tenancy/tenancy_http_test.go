@@ -1,4 +1,4 @@
-package main
+package tenancy_test
 
 import (
 	"bytes"
@@ -52,9 +52,9 @@ type tenantData struct {
 // seedTenant creates a client whose keys (property tags, lease source ids,
 // tenant and prospect names and emails, token names) are the same for every
 // client; only marker, which a test never sends, tells the clients apart.
-func seedTenant(e *env, name, marker string) tenantData {
-	e.t.Helper()
-	t, ctx, db := e.t, e.sys(), e.client
+func seedTenant(e *apptest.Env, name, marker string) tenantData {
+	e.T.Helper()
+	t, ctx, db := e.T, e.Sys(), e.Client
 	d := tenantData{name: name}
 	c, err := db.Company.Create().SetName(name).Save(ctx)
 	if err != nil {
@@ -111,8 +111,8 @@ func seedTenant(e *env, name, marker string) tenantData {
 // 1. What is stored of a token
 
 func TestTokenStorage(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, _ := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		clientID, _ := e.NewClient("Acme")
 		platform, _ := e.PlatformToken()
 		// One token made by the service, one through GraphQL by a platform admin.
 		var out struct {
@@ -124,7 +124,7 @@ func TestTokenStorage(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(platform, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, name: "crm", scopes: [READ, WRITE]}) { token apiToken { id prefix scopes } } }`,
+		e.MustGQL(platform, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, name: "crm", scopes: [READ, WRITE]}) { token apiToken { id prefix scopes } } }`,
 			map[string]any{"c": apptest.Itoa(clientID)}, &out)
 		viaGraphQL := out.CreateAPIToken.Token
 		if viaGraphQL == "" || !strings.HasPrefix(viaGraphQL, out.CreateAPIToken.APIToken.Prefix) {
@@ -133,13 +133,13 @@ func TestTokenStorage(t *testing.T) {
 		if !slices.Equal(out.CreateAPIToken.APIToken.Scopes, []string{"read", "write"}) {
 			t.Fatalf("scopes = %v", out.CreateAPIToken.APIToken.Scopes)
 		}
-		secrets := []string{viaGraphQL, platform, e.token(clientID, viewer.ScopeRead)}
+		secrets := []string{viaGraphQL, platform, e.Token(clientID, viewer.ScopeRead)}
 
-		rows, err := e.client.APIToken.Query().All(e.sys())
+		rows, err := e.Client.APIToken.Query().All(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 4 { // newClient's, the platform token, and the two above
+		if len(rows) != 4 { // NewClient's, the platform token, and the two above
 			t.Fatalf("%d token rows, want 4", len(rows))
 		}
 		for _, secret := range secrets {
@@ -198,7 +198,7 @@ func TestTokenStorage(t *testing.T) {
 		var list struct {
 			APITokens []map[string]any `json:"apiTokens"`
 		}
-		e.mustGQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id name prefix scopes lastUsedAt revokedAt createdAt } }`,
+		e.MustGQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id name prefix scopes lastUsedAt revokedAt createdAt } }`,
 			map[string]any{"c": apptest.Itoa(clientID)}, &list)
 		raw, _ := json.Marshal(list)
 		if len(list.APITokens) != 3 {
@@ -213,17 +213,17 @@ func TestTokenStorage(t *testing.T) {
 }
 
 func TestTokenLastUsedAndScopes(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		d := seedTenant(e, "Acme", "ALPHA")
-		before, err := e.client.APIToken.Get(e.sys(), d.readID)
+		before, err := e.Client.APIToken.Get(e.Sys(), d.readID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if before.LastUsedAt != nil {
 			t.Fatalf("a new token has lastUsedAt %v", before.LastUsedAt)
 		}
-		e.mustGQL(d.read, `{ clients { totalCount } }`, nil, nil)
-		after, err := e.client.APIToken.Get(e.sys(), d.readID)
+		e.MustGQL(d.read, `{ clients { totalCount } }`, nil, nil)
+		after, err := e.Client.APIToken.Get(e.Sys(), d.readID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func TestTokenLastUsedAndScopes(t *testing.T) {
 				Scopes     []string
 			}
 		}
-		e.mustGQL(d.read, `query($id: ID!) { node(id: $id) { ... on APIToken { lastUsedAt scopes } } }`, map[string]any{"id": apptest.Itoa(d.readID)}, &out)
+		e.MustGQL(d.read, `query($id: ID!) { node(id: $id) { ... on APIToken { lastUsedAt scopes } } }`, map[string]any{"id": apptest.Itoa(d.readID)}, &out)
 		if out.Node.LastUsedAt == nil || !slices.Equal(out.Node.Scopes, []string{"read"}) {
 			t.Fatalf("node: %+v", out.Node)
 		}
@@ -251,14 +251,14 @@ func TestTokenLastUsedAndScopes(t *testing.T) {
 // 2. Authentication on /graphql
 
 func TestTokenAuthentication(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		d := seedTenant(e, "Acme", "ALPHA")
-		revoked := e.token(d.client, viewer.ScopeRead, viewer.ScopeWrite)
-		if _, err := (&tenancy.Service{DB: e.client}).RevokeToken(e.sys(), 0, revoked[:11]); err != nil {
+		revoked := e.Token(d.client, viewer.ScopeRead, viewer.ScopeWrite)
+		if _, err := (&tenancy.Service{DB: e.Client}).RevokeToken(e.Sys(), 0, revoked[:11]); err != nil {
 			t.Fatal(err)
 		}
 		post := func(auth string) (*http.Response, []byte) {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", strings.NewReader(`{"query":"{ clients { totalCount } }"}`))
+			req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+"/graphql", strings.NewReader(`{"query":"{ clients { totalCount } }"}`))
 			req.Header.Set("Content-Type", "application/json")
 			if auth != "" {
 				req.Header.Set("Authorization", auth)
@@ -284,7 +284,7 @@ func TestTokenAuthentication(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				res, body := post(c.auth)
-				var r gqlResponse
+				var r apptest.GQLResponse
 				if err := json.Unmarshal(body, &r); err != nil {
 					t.Fatalf("HTTP %d, not JSON: %s", res.StatusCode, body)
 				}
@@ -312,26 +312,26 @@ func TestTokenAuthentication(t *testing.T) {
 
 		// A read-only token may query but not mutate, and the mutation changes nothing.
 		m := `mutation($id: ID!) { updateClientStatusSets(id: $id, input: {moveIn: ["zzz"]}) { id moveInStatuses } }`
-		r := e.gql(d.read, m, map[string]any{"id": apptest.Itoa(d.client)})
+		r := e.GQL(d.read, m, map[string]any{"id": apptest.Itoa(d.client)})
 		apptest.WantCode(t, r, "FORBIDDEN")
 		if r.Data != nil && string(r.Data) != "null" {
 			t.Fatalf("forbidden mutation returned data %s", r.Data)
 		}
-		c, _ := e.client.Company.Get(e.sys(), d.client)
+		c, _ := e.Client.Company.Get(e.Sys(), d.client)
 		if slices.Contains(c.MoveInStatuses, "zzz") {
 			t.Fatal("a read-only token changed the client")
 		}
-		e.mustGQL(d.write, m, map[string]any{"id": apptest.Itoa(d.client)}, nil)
+		e.MustGQL(d.write, m, map[string]any{"id": apptest.Itoa(d.client)}, nil)
 		for _, q := range []string{
 			`mutation { createClient(input: {name: "X"}) { id } }`,
 			`mutation { createAPIToken(input: {name: "x", scopes: [READ]}) { token } }`,
 			fmt.Sprintf(`mutation { revokeAPIToken(id: "%d") { id } }`, d.writeID),
 		} {
-			apptest.WantCode(t, e.gql(d.read, q, nil), "FORBIDDEN")
+			apptest.WantCode(t, e.GQL(d.read, q, nil), "FORBIDDEN")
 		}
 
 		// The playground stays public.
-		res, err := http.Get(e.srv.URL + "/")
+		res, err := http.Get(e.Srv.URL + "/")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +341,7 @@ func TestTokenAuthentication(t *testing.T) {
 			t.Fatalf("GET /: HTTP %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 		}
 		// GET /graphql needs a token too.
-		res, err = http.Get(e.srv.URL + "/graphql?query=" + "%7Bclients%7BtotalCount%7D%7D")
+		res, err = http.Get(e.Srv.URL + "/graphql?query=" + "%7Bclients%7BtotalCount%7D%7D")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +356,7 @@ func TestTokenAuthentication(t *testing.T) {
 // 3. Managing clients and tokens through GraphQL
 
 func TestTokenManagementGraphQL(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		platform, _ := e.PlatformToken()
 		other := seedTenant(e, "Bravo", "BRAVO")
 
@@ -364,12 +364,12 @@ func TestTokenManagementGraphQL(t *testing.T) {
 		var created struct {
 			CreateClient struct{ ID, Name string }
 		}
-		e.mustGQL(platform, `mutation { createClient(input: {name: "  Acme  "}) { id name } }`, nil, &created)
+		e.MustGQL(platform, `mutation { createClient(input: {name: "  Acme  "}) { id name } }`, nil, &created)
 		if created.CreateClient.Name != "Acme" {
 			t.Fatalf("createClient: %+v", created)
 		}
 		clientID, _ := strconv.Atoi(created.CreateClient.ID)
-		apptest.WantCode(t, e.gql(platform, `mutation { createClient(input: {name: " "}) { id } }`, nil), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.GQL(platform, `mutation { createClient(input: {name: " "}) { id } }`, nil), "BAD_USER_INPUT")
 
 		var tok struct {
 			CreateAPIToken struct {
@@ -380,7 +380,7 @@ func TestTokenManagementGraphQL(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(platform, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, name: "setup", scopes: [ADMIN]}) { token apiToken { id client { id } } } }`,
+		e.MustGQL(platform, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, name: "setup", scopes: [ADMIN]}) { token apiToken { id client { id } } } }`,
 			map[string]any{"c": created.CreateClient.ID}, &tok)
 		admin := tok.CreateAPIToken.Token
 		if tok.CreateAPIToken.APIToken.Client.ID != created.CreateClient.ID {
@@ -394,13 +394,13 @@ func TestTokenManagementGraphQL(t *testing.T) {
 				Edges      []struct{ Node struct{ ID string } }
 			}
 		}
-		e.mustGQL(admin, `{ clients { totalCount edges { node { id } } } }`, nil, &cl)
+		e.MustGQL(admin, `{ clients { totalCount edges { node { id } } } }`, nil, &cl)
 		if cl.Clients.TotalCount != 1 || cl.Clients.Edges[0].Node.ID != created.CreateClient.ID {
 			t.Fatalf("clients: %+v", cl)
 		}
 
 		// A client's admin token makes tokens for its own client only.
-		apptest.WantCode(t, e.gql(admin, `mutation { createClient(input: {name: "Mine"}) { id } }`, nil), "FORBIDDEN")
+		apptest.WantCode(t, e.GQL(admin, `mutation { createClient(input: {name: "Mine"}) { id } }`, nil), "FORBIDDEN")
 		var mine struct {
 			CreateAPIToken struct {
 				Token    string
@@ -410,16 +410,16 @@ func TestTokenManagementGraphQL(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(admin, `mutation { createAPIToken(input: {name: "crm", scopes: [READ, WRITE]}) { token apiToken { id prefix client { id } } } }`, nil, &mine)
+		e.MustGQL(admin, `mutation { createAPIToken(input: {name: "crm", scopes: [READ, WRITE]}) { token apiToken { id prefix client { id } } } }`, nil, &mine)
 		if mine.CreateAPIToken.APIToken.Client.ID != created.CreateClient.ID {
 			t.Fatalf("token made without clientId belongs to %+v", mine.CreateAPIToken.APIToken.Client)
 		}
 		crm := mine.CreateAPIToken.Token
-		e.mustGQL(crm, `{ clients { totalCount } }`, nil, nil)
-		r := e.gql(admin, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, scopes: [ADMIN]}) { token } }`, map[string]any{"c": apptest.Itoa(other.client)})
+		e.MustGQL(crm, `{ clients { totalCount } }`, nil, nil)
+		r := e.GQL(admin, `mutation($c: ID!) { createAPIToken(input: {clientId: $c, scopes: [ADMIN]}) { token } }`, map[string]any{"c": apptest.Itoa(other.client)})
 		apptest.WantCode(t, r, "NOT_FOUND")
 		// A write token may not manage tokens.
-		r = e.gql(crm, `mutation { createAPIToken(input: {scopes: [ADMIN]}) { token } }`, nil)
+		r = e.GQL(crm, `mutation { createAPIToken(input: {scopes: [ADMIN]}) { token } }`, nil)
 		apptest.WantCode(t, r, "FORBIDDEN")
 
 		// Listing: own tokens only, newest first, never a secret.
@@ -429,21 +429,21 @@ func TestTokenManagementGraphQL(t *testing.T) {
 				RevokedAt        *time.Time
 			} `json:"apiTokens"`
 		}
-		e.mustGQL(admin, `{ apiTokens { id prefix name revokedAt } }`, nil, &list)
+		e.MustGQL(admin, `{ apiTokens { id prefix name revokedAt } }`, nil, &list)
 		if len(list.APITokens) != 2 || list.APITokens[0].ID != mine.CreateAPIToken.APIToken.ID || list.APITokens[1].ID != tok.CreateAPIToken.APIToken.ID {
 			t.Fatalf("apiTokens: %+v", list.APITokens)
 		}
-		e.mustGQL(admin, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": created.CreateClient.ID}, &list)
+		e.MustGQL(admin, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": created.CreateClient.ID}, &list)
 		if len(list.APITokens) != 2 {
 			t.Fatalf("apiTokens(own id): %+v", list.APITokens)
 		}
-		apptest.WantCode(t, e.gql(admin, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(other.client)}), "NOT_FOUND")
+		apptest.WantCode(t, e.GQL(admin, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(other.client)}), "NOT_FOUND")
 
 		// Revoking: another client's token is not found and keeps working.
-		apptest.WantCode(t, e.gql(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(other.readID)}), "NOT_FOUND")
-		e.mustGQL(other.read, `{ clients { totalCount } }`, nil, nil)
+		apptest.WantCode(t, e.GQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(other.readID)}), "NOT_FOUND")
+		e.MustGQL(other.read, `{ clients { totalCount } }`, nil, nil)
 		// A write token may not revoke (managing tokens needs admin).
-		apptest.WantCode(t, e.gql(crm, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": tok.CreateAPIToken.APIToken.ID}), "FORBIDDEN")
+		apptest.WantCode(t, e.GQL(crm, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": tok.CreateAPIToken.APIToken.ID}), "FORBIDDEN")
 		// Its own client's token: revoked at once.
 		var rev struct {
 			RevokeAPIToken struct {
@@ -451,29 +451,29 @@ func TestTokenManagementGraphQL(t *testing.T) {
 				RevokedAt *time.Time
 			}
 		}
-		e.mustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": mine.CreateAPIToken.APIToken.ID}, &rev)
+		e.MustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": mine.CreateAPIToken.APIToken.ID}, &rev)
 		if rev.RevokeAPIToken.RevokedAt == nil {
 			t.Fatalf("revokeAPIToken: %+v", rev)
 		}
-		r = e.gql(crm, `{ clients { totalCount } }`, nil)
+		r = e.GQL(crm, `{ clients { totalCount } }`, nil)
 		if r.Status != http.StatusUnauthorized {
 			t.Fatalf("revoked token: HTTP %d %+v", r.Status, r.Errors)
 		}
 		apptest.WantCode(t, r, "UNAUTHENTICATED")
 		// Revoking twice is harmless.
-		e.mustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": mine.CreateAPIToken.APIToken.ID}, nil)
+		e.MustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": mine.CreateAPIToken.APIToken.ID}, nil)
 
 		// The platform admin sees and manages both clients.
-		e.mustGQL(platform, `{ clients { totalCount edges { node { id } } } }`, nil, &cl)
+		e.MustGQL(platform, `{ clients { totalCount edges { node { id } } } }`, nil, &cl)
 		if cl.Clients.TotalCount != 2 {
 			t.Fatalf("platform clients: %+v", cl)
 		}
-		e.mustGQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(other.client)}, &list)
+		e.MustGQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(other.client)}, &list)
 		if len(list.APITokens) != 3 {
 			t.Fatalf("platform apiTokens(other): %+v", list.APITokens)
 		}
-		e.mustGQL(platform, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(other.readID)}, nil)
-		if r := e.gql(other.read, `{ clients { totalCount } }`, nil); r.Status != http.StatusUnauthorized {
+		e.MustGQL(platform, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": apptest.Itoa(other.readID)}, nil)
+		if r := e.GQL(other.read, `{ clients { totalCount } }`, nil); r.Status != http.StatusUnauthorized {
 			t.Fatalf("token revoked by the platform admin: HTTP %d", r.Status)
 		}
 		// A platform admin may make another platform admin token; a client may not.
@@ -483,17 +483,17 @@ func TestTokenManagementGraphQL(t *testing.T) {
 				APIToken struct{ Client *struct{ ID string } }
 			}
 		}
-		e.mustGQL(platform, `mutation { createAPIToken(input: {name: "ops2", scopes: [ADMIN]}) { token apiToken { client { id } } } }`, nil, &pt)
+		e.MustGQL(platform, `mutation { createAPIToken(input: {name: "ops2", scopes: [ADMIN]}) { token apiToken { client { id } } } }`, nil, &pt)
 		if pt.CreateAPIToken.APIToken.Client != nil {
 			t.Fatalf("platform token has a client: %+v", pt)
 		}
-		e.mustGQL(pt.CreateAPIToken.Token, `{ clients { totalCount } }`, nil, &cl)
+		e.MustGQL(pt.CreateAPIToken.Token, `{ clients { totalCount } }`, nil, &cl)
 		if cl.Clients.TotalCount != 2 {
 			t.Fatalf("second platform token sees %d clients", cl.Clients.TotalCount)
 		}
-		apptest.WantCode(t, e.gql(platform, `mutation { createAPIToken(input: {scopes: [READ]}) { token } }`, nil), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.GQL(platform, `mutation { createAPIToken(input: {scopes: [READ]}) { token } }`, nil), "BAD_USER_INPUT")
 		// A platform admin naming a client that does not exist is told so.
-		apptest.WantCode(t, e.gql(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(clientID + 1_000_000)}), "NOT_FOUND")
+		apptest.WantCode(t, e.GQL(platform, `query($c: ID!) { apiTokens(clientId: $c) { id } }`, map[string]any{"c": apptest.Itoa(clientID + 1_000_000)}), "NOT_FOUND")
 	})
 }
 
@@ -529,14 +529,14 @@ type isolationCase struct {
 	query string
 	vars  func(x target) map[string]any
 	// check asserts more about A's answer for B's rows.
-	check func(t *testing.T, r gqlResponse)
+	check func(t *testing.T, r apptest.GQLResponse)
 }
 
-func notFound(t *testing.T, r gqlResponse) { t.Helper(); apptest.WantCode(t, r, "NOT_FOUND") }
+func notFound(t *testing.T, r apptest.GQLResponse) { t.Helper(); apptest.WantCode(t, r, "NOT_FOUND") }
 
 // count asserts the number at path and no errors.
-func count(path string, want int) func(t *testing.T, r gqlResponse) {
-	return func(t *testing.T, r gqlResponse) {
+func count(path string, want int) func(t *testing.T, r apptest.GQLResponse) {
+	return func(t *testing.T, r apptest.GQLResponse) {
 		t.Helper()
 		if len(r.Errors) > 0 {
 			t.Fatalf("errors: %+v", r.Errors)
@@ -548,8 +548,8 @@ func count(path string, want int) func(t *testing.T, r gqlResponse) {
 }
 
 // onlyA asserts an answer without errors whose ids all are A's.
-func onlyA(a tenantData, path string, want ...int) func(t *testing.T, r gqlResponse) {
-	return func(t *testing.T, r gqlResponse) {
+func onlyA(a tenantData, path string, want ...int) func(t *testing.T, r apptest.GQLResponse) {
+	return func(t *testing.T, r apptest.GQLResponse) {
 		t.Helper()
 		if len(r.Errors) > 0 {
 			t.Fatalf("errors: %+v", r.Errors)
@@ -567,10 +567,12 @@ func onlyA(a tenantData, path string, want ...int) func(t *testing.T, r gqlRespo
 }
 
 // TestIsolation is the tenancy suite's core; every route adds its own cases
-// in a TestIsolation* test beside it (LeasesREST, ImportLeases, Registration,
-// Prospects, Screening), so `go test -run TestIsolation ./server` runs them all.
+// in a TestIsolation* test beside it, in the route's own package
+// (leases/rest's LeasesREST, leases/importer's ImportLeases, registration's
+// Registration, prospects' Prospects, screening's Screening), so
+// `go test -run TestIsolation ./...` runs them all.
 func TestIsolation(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a := seedTenant(e, "Alpha Homes", "ALPHA-SECRET")
 		b := seedTenant(e, "Bravo Homes", "BRAVO-SECRET")
 		_, platformID := e.PlatformToken()
@@ -585,7 +587,7 @@ func TestIsolation(t *testing.T) {
 		B.PropertyCursor, ghost.PropertyCursor = cursor(t, B.Property, nil), cursor(t, ghost.Property, nil)
 		B.ClientCursor, ghost.ClientCursor = cursor(t, B.Client, B.Name), cursor(t, ghost.Client, B.Name)
 		for _, x := range []int{ghost.Client, ghost.Property, ghost.Lease, ghost.Tenant, ghost.Prospect, ghost.AdminToken} {
-			if _, err := e.client.Noder(e.sys(), x); !ent.IsNotFound(err) {
+			if _, err := e.Client.Noder(e.Sys(), x); !ent.IsNotFound(err) {
 				t.Fatalf("ghost id %d exists (%v)", x, err)
 			}
 		}
@@ -619,14 +621,14 @@ func TestIsolation(t *testing.T) {
 				vars: ids(func(x target) []int {
 					return []int{x.Client, x.Property, x.Lease, x.Tenant, x.Prospect, x.ReadToken}
 				}),
-				check: func(t *testing.T, r gqlResponse) {
+				check: func(t *testing.T, r apptest.GQLResponse) {
 					if len(r.Errors) != 6 || string(r.Data) != `{"nodes":[null,null,null,null,null,null]}` {
 						t.Fatalf("nodes: %s %+v", r.Data, r.Errors)
 					}
 				}},
 			{name: "nodes/A's and B's property", query: `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
 				vars: ids(func(x target) []int { return []int{x.APropertyOfA, x.Property, x.Property2} }),
-				check: func(t *testing.T, r gqlResponse) {
+				check: func(t *testing.T, r apptest.GQLResponse) {
 					if len(r.Errors) != 2 || string(r.Data) != fmt.Sprintf(`{"nodes":[{"id":"%d"},null,null]}`, a.properties[0]) {
 						t.Fatalf("nodes: %s %+v", r.Data, r.Errors)
 					}
@@ -675,18 +677,18 @@ func TestIsolation(t *testing.T) {
 			{name: "totalCount/prospects", query: `{ prospects { totalCount } }`, vars: none, check: count("prospects.totalCount", 1)},
 			{name: "totalCount/client.properties", query: `{ clients { edges { node { properties { totalCount } } } } }`, vars: none, check: count("clients.edges.0.node.properties.totalCount", 2)},
 			{name: "totalCount/property.leases and prospects", query: `{ properties(where: {tag: "P-100"}) { edges { node { leases { totalCount } prospects { totalCount } } } } }`, vars: none,
-				check: func(t *testing.T, r gqlResponse) {
+				check: func(t *testing.T, r apptest.GQLResponse) {
 					count("properties.edges.0.node.leases.totalCount", 1)(t, r)
 					count("properties.edges.0.node.prospects.totalCount", 1)(t, r)
 				}},
 			{name: "totalCount/lease.tenants", query: `{ leases { edges { node { tenants { id } } } } }`, vars: none,
-				check: func(t *testing.T, r gqlResponse) {
+				check: func(t *testing.T, r apptest.GQLResponse) {
 					if got := apptest.Dig(t, r.Data, "leases.edges.0.node.tenants.0.id"); got != apptest.Itoa(a.tenant) {
 						t.Fatalf("tenants: %s", r.Data)
 					}
 				}},
 			{name: "apiTokens/own", query: `{ apiTokens { id prefix } }`, vars: none,
-				check: func(t *testing.T, r gqlResponse) {
+				check: func(t *testing.T, r apptest.GQLResponse) {
 					if n := len(apptest.Dig(t, r.Data, "apiTokens").([]any)); n != 3 {
 						t.Fatalf("apiTokens: %s", r.Data)
 					}
@@ -714,9 +716,9 @@ func TestIsolation(t *testing.T) {
 			{name: "mutation/revokeAPIToken platform", query: `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, vars: id(func(x target) int { return x.PlatformToken }), check: notFound},
 			{name: "mutation/createAPIToken naming B", query: `mutation($id: ID) { createAPIToken(input: {clientId: $id, name: "x", scopes: [ADMIN]}) { token apiToken { id } } }`, vars: id(func(x target) int { return x.Client }), check: notFound},
 			{name: "mutation/createAPIToken naming B as write", token: "write", query: `mutation($id: ID) { createAPIToken(input: {clientId: $id, scopes: [READ]}) { token } }`, vars: id(func(x target) int { return x.Client }),
-				check: func(t *testing.T, r gqlResponse) { apptest.WantCode(t, r, "FORBIDDEN") }},
+				check: func(t *testing.T, r apptest.GQLResponse) { apptest.WantCode(t, r, "FORBIDDEN") }},
 			{name: "mutation/createClient named like B", query: `mutation($n: String!) { createClient(input: {name: $n}) { id } }`,
-				vars: func(x target) map[string]any { return map[string]any{"n": x.Name} }, check: func(t *testing.T, r gqlResponse) { apptest.WantCode(t, r, "FORBIDDEN") }},
+				vars: func(x target) map[string]any { return map[string]any{"n": x.Name} }, check: func(t *testing.T, r apptest.GQLResponse) { apptest.WantCode(t, r, "FORBIDDEN") }},
 		}
 		if len(cases) < 30 {
 			t.Fatalf("only %d cases", len(cases))
@@ -728,8 +730,8 @@ func TestIsolation(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				tok := tokens[c.token]
-				got := e.gql(tok, c.query, c.vars(B))
-				want := e.gql(tok, c.query, c.vars(ghost))
+				got := e.GQL(tok, c.query, c.vars(B))
+				want := e.GQL(tok, c.query, c.vars(ghost))
 				body, _ := json.Marshal(got)
 				if strings.Contains(string(body), "BRAVO") || strings.Contains(string(body), "Bravo") {
 					t.Fatalf("A's answer shows B's data: %s", body)
@@ -751,7 +753,7 @@ func TestIsolation(t *testing.T) {
 			t.Fatalf("client B changed:\nbefore %s\nafter  %s", before, after)
 		}
 		for _, tok := range []string{b.admin, b.write, b.read} {
-			e.mustGQL(tok, `{ clients { totalCount } }`, nil, nil)
+			e.MustGQL(tok, `{ clients { totalCount } }`, nil, nil)
 		}
 
 		// Every root connection, including ones added after this suite was
@@ -763,7 +765,7 @@ func TestIsolation(t *testing.T) {
 				q := fmt.Sprintf(`{ %s { totalCount } }`, field)
 				total := func(tok string) int {
 					t.Helper()
-					r := e.gql(tok, q, nil)
+					r := e.GQL(tok, q, nil)
 					var out map[string]struct{ TotalCount int }
 					if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
 						t.Fatalf("%s: HTTP %d %+v", q, r.Status, r.Errors)
@@ -783,7 +785,7 @@ func TestIsolation(t *testing.T) {
 
 // normalize renders a response with the target's ids replaced by their
 // names, so B's answer and the ghost's compare equal when nothing leaks.
-func normalize(r gqlResponse, x target) string {
+func normalize(r apptest.GQLResponse, x target) string {
 	b, _ := json.Marshal(r)
 	names := map[string]string{}
 	for name, id := range x.ids() {
@@ -807,9 +809,9 @@ var (
 
 // snapshot renders every row of a client and the number of rows of every
 // table, to prove that nothing was written.
-func snapshot(t *testing.T, e *env, clientID int) string {
+func snapshot(t *testing.T, e *apptest.Env, clientID int) string {
 	t.Helper()
-	ctx, db := e.sys(), e.client
+	ctx, db := e.Sys(), e.Client
 	var parts []any
 	add := func(v any, err error) {
 		if err != nil {
@@ -838,7 +840,7 @@ func snapshot(t *testing.T, e *env, clientID int) string {
 }
 
 func TestIsolationPlatformAdmin(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a := seedTenant(e, "Alpha Homes", "ALPHA-SECRET")
 		b := seedTenant(e, "Bravo Homes", "BRAVO-SECRET")
 		platform, _ := e.PlatformToken()
@@ -846,7 +848,7 @@ func TestIsolationPlatformAdmin(t *testing.T) {
 			Clients, Properties, Leases, Prospects struct{ TotalCount int }
 			Nodes                                  []*struct{ ID string }
 		}
-		e.mustGQL(platform, `query($ids: [ID!]!) {
+		e.MustGQL(platform, `query($ids: [ID!]!) {
 			clients { totalCount } properties { totalCount } leases { totalCount } prospects { totalCount }
 			nodes(ids: $ids) { id }
 		}`, map[string]any{"ids": []string{apptest.Itoa(a.lease), apptest.Itoa(b.lease), apptest.Itoa(b.tenant), apptest.Itoa(b.prosp), apptest.Itoa(b.client), apptest.Itoa(b.readID)}}, &out)
@@ -868,14 +870,14 @@ func TestIsolationPlatformAdmin(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(platform, `{ properties(where: {tag: "P-100"}) { edges { node { tag client { id } } } } }`, nil, &tags)
+		e.MustGQL(platform, `{ properties(where: {tag: "P-100"}) { edges { node { tag client { id } } } } }`, nil, &tags)
 		if len(tags.Properties.Edges) != 2 || tags.Properties.Edges[0].Node.Client.ID == tags.Properties.Edges[1].Node.Client.ID {
 			t.Fatalf("platform P-100: %+v", tags)
 		}
 		var upd struct {
 			UpdateClientStatusSets struct{ MoveInStatuses []string }
 		}
-		e.mustGQL(platform, `mutation($id: ID!) { updateClientStatusSets(id: $id, input: {moveIn: ["Approved", "Future"]}) { moveInStatuses } }`,
+		e.MustGQL(platform, `mutation($id: ID!) { updateClientStatusSets(id: $id, input: {moveIn: ["Approved", "Future"]}) { moveInStatuses } }`,
 			map[string]any{"id": apptest.Itoa(b.client)}, &upd)
 		if !slices.Equal(upd.UpdateClientStatusSets.MoveInStatuses, []string{"approved", "future"}) {
 			t.Fatalf("platform update: %+v", upd)
@@ -887,12 +889,12 @@ func TestIsolationPlatformAdmin(t *testing.T) {
 // write: a client's viewer creating or changing rows that name another
 // client's rows.
 func TestIsolationWrites(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a := seedTenant(e, "Alpha Homes", "ALPHA-SECRET")
 		b := seedTenant(e, "Bravo Homes", "BRAVO-SECRET")
 		actx := viewer.NewContext(context.Background(), &viewer.Viewer{ClientID: a.client, TokenID: a.adminID,
 			Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite, viewer.ScopeAdmin}})
-		db := e.client
+		db := e.Client
 		day := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
 		before := snapshot(t, e, b.client)
 
@@ -980,38 +982,38 @@ func bRows(s string) string {
 // 5. Tokens never reach the logs
 
 func TestTokenNotLogged(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		d := seedTenant(e, "Acme", "ALPHA")
 		platform, _ := e.PlatformToken()
-		revoked := e.token(d.client)
-		if _, err := (&tenancy.Service{DB: e.client}).RevokeToken(e.sys(), 0, revoked[:11]); err != nil {
+		revoked := e.Token(d.client)
+		if _, err := (&tenancy.Service{DB: e.Client}).RevokeToken(e.Sys(), 0, revoked[:11]); err != nil {
 			t.Fatal(err)
 		}
 		unknown := tenancy.NewSecret()
 		secrets := []string{d.admin, d.write, d.read, platform, revoked, unknown}
 
-		e.gql(d.read, `{ clients { totalCount } }`, nil)
-		e.gql(d.read, `mutation { createClient(input: {name: "x"}) { id } }`, nil)
-		e.gql(d.admin, `{ nonsense }`, nil)
-		e.gql(d.admin, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": "not-a-number"})
-		e.gql(revoked, `{ clients { totalCount } }`, nil)
-		e.gql(unknown, `{ clients { totalCount } }`, nil)
+		e.GQL(d.read, `{ clients { totalCount } }`, nil)
+		e.GQL(d.read, `mutation { createClient(input: {name: "x"}) { id } }`, nil)
+		e.GQL(d.admin, `{ nonsense }`, nil)
+		e.GQL(d.admin, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": "not-a-number"})
+		e.GQL(revoked, `{ clients { totalCount } }`, nil)
+		e.GQL(unknown, `{ clients { totalCount } }`, nil)
 		var out struct {
 			CreateAPIToken struct{ Token string }
 		}
-		e.mustGQL(d.admin, `mutation { createAPIToken(input: {name: "new"}) { token } }`, nil, &out)
+		e.MustGQL(d.admin, `mutation { createAPIToken(input: {name: "new"}) { token } }`, nil, &out)
 		secrets = append(secrets, out.CreateAPIToken.Token)
-		e.mustGQL(platform, `mutation { createAPIToken(input: {name: "ops", scopes: [ADMIN]}) { token } }`, nil, &out)
+		e.MustGQL(platform, `mutation { createAPIToken(input: {name: "ops", scopes: [ADMIN]}) { token } }`, nil, &out)
 		secrets = append(secrets, out.CreateAPIToken.Token)
 		// A token in the wrong places: the query string, another header, the body.
 		for _, u := range []string{"/graphql?token=" + d.read, "/graphql?access_token=" + d.read, "/?token=" + d.read, "/healthz?t=" + d.read, "/graphql/" + d.read, "/" + d.admin, "/v1/" + strings.ToUpper(d.write) + "/x"} {
-			res, err := http.Get(e.srv.URL + u)
+			res, err := http.Get(e.Srv.URL + u)
 			if err != nil {
 				t.Fatal(err)
 			}
 			res.Body.Close()
 		}
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", strings.NewReader(`{"query":"{ clients { totalCount } }","variables":{"t":"`+d.admin+`"}}`))
+		req, _ := http.NewRequest(http.MethodPost, e.Srv.URL+"/graphql", strings.NewReader(`{"query":"{ clients { totalCount } }","variables":{"t":"`+d.admin+`"}}`))
 		req.Header.Set("Authorization", "Token "+d.admin)
 		req.Header.Set("Cookie", "token="+d.admin)
 		req.Header.Set("Content-Type", "application/json")
@@ -1019,7 +1021,7 @@ func TestTokenNotLogged(t *testing.T) {
 			res.Body.Close()
 		}
 
-		logs := strings.ToLower(e.logs.String())
+		logs := strings.ToLower(e.Logs.String())
 		if !strings.Contains(logs, "request") {
 			t.Fatalf("no request logged: %q", logs)
 		}
@@ -1035,7 +1037,7 @@ func TestTokenNotLogged(t *testing.T) {
 // fresh database: api_tokens is the first table of the global id space, so
 // its ids are the smallest numbers, and none may read as "no id".
 func TestTokenRevokeFirstToken(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		first, firstID := e.PlatformToken()
 		second, secondID := e.PlatformToken()
 		t.Logf("token ids %d, %d", firstID, secondID)
@@ -1045,20 +1047,20 @@ func TestTokenRevokeFirstToken(t *testing.T) {
 				RevokedAt *time.Time
 			}
 		}
-		e.mustGQL(second, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": apptest.Itoa(firstID)}, &out)
+		e.MustGQL(second, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": apptest.Itoa(firstID)}, &out)
 		if out.RevokeAPIToken.ID != apptest.Itoa(firstID) || out.RevokeAPIToken.RevokedAt == nil {
 			t.Fatalf("revokeAPIToken(%d): %+v", firstID, out)
 		}
-		if r := e.gql(first, `{ clients { totalCount } }`, nil); r.Status != http.StatusUnauthorized {
+		if r := e.GQL(first, `{ clients { totalCount } }`, nil); r.Status != http.StatusUnauthorized {
 			t.Fatalf("revoked first token: HTTP %d", r.Status)
 		}
-		e.mustGQL(second, `{ clients { totalCount } }`, nil, nil)
+		e.MustGQL(second, `{ clients { totalCount } }`, nil, nil)
 	})
 }
 
 // rootConnections lists the Query fields that return a connection and need
 // no argument, by introspection.
-func rootConnections(t *testing.T, e *env, token string) []string {
+func rootConnections(t *testing.T, e *apptest.Env, token string) []string {
 	t.Helper()
 	var out struct {
 		Schema struct {
@@ -1077,7 +1079,7 @@ func rootConnections(t *testing.T, e *env, token string) []string {
 			}
 		} `json:"__schema"`
 	}
-	e.mustGQL(token, `{ __schema { queryType { fields { name args { type { kind } } type { kind name ofType { name } } } } } }`, nil, &out)
+	e.MustGQL(token, `{ __schema { queryType { fields { name args { type { kind } } type { kind name ofType { name } } } } } }`, nil, &out)
 	var names []string
 	for _, f := range out.Schema.QueryType.Fields {
 		typ := f.Type.Name

@@ -1,4 +1,4 @@
-package main
+package fastpath_test
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,11 +18,16 @@ import (
 	"github.com/leasegraph/leasegraph/types"
 )
 
+// The differential test through the whole app (internal/app over HTTP):
+// what differential_test.go compares on graph/handler alone, here with
+// the app's middleware in front. Its query and selections are that file's
+// (perfQuery, everyField), and so is the comparison (compare).
+
 // fastPathEnv serves the app twice over one database: e with the leases
 // fast path (graph/fastpath), off without it; served counts the operations
 // the fast path answered.
 type fastPathEnv struct {
-	*env
+	*apptest.Env
 	off    *httptest.Server
 	served *atomic.Int64
 }
@@ -33,17 +37,17 @@ func forEachDBFastPath(t *testing.T, fn func(t *testing.T, f fastPathEnv)) {
 	// The databases' runs are parallel: each keeps its own count, by test
 	// name.
 	var counts sync.Map
-	forEachDBSetup(t, func(t *testing.T, s *apptest.Settings) {
+	apptest.EachDBSetup(t, func(t *testing.T, s *apptest.Settings) {
 		served := &atomic.Int64{}
 		s.Options.FastPathServed = func() { served.Add(1) }
 		counts.Store(t.Name(), served)
-	}, func(t *testing.T, e *env) {
+	}, func(t *testing.T, e *apptest.Env) {
 		v, _ := counts.Load(t.Name())
 		// The same app but for the fast path, on the same database.
 		gqlgenOnly := e.Build(t, func(t *testing.T, s *apptest.Settings) { s.Options.NoFastPath, s.Options.FastPathServed = true, nil })
 		off := httptest.NewServer(gqlgenOnly.Handler())
 		t.Cleanup(off.Close)
-		fn(t, fastPathEnv{env: e, off: off, served: v.(*atomic.Int64)})
+		fn(t, fastPathEnv{Env: e, off: off, served: v.(*atomic.Int64)})
 	})
 }
 
@@ -52,20 +56,16 @@ func forEachDBFastPath(t *testing.T, fn func(t *testing.T, f fastPathEnv)) {
 // whether the fast path answered it.
 func (f fastPathEnv) both(t *testing.T, token, query string, vars map[string]any) ([]byte, bool) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	before := f.served.Load()
-	status, fast := postTo(t, f.srv.URL, token, body)
-	served := f.served.Load() > before
-	offStatus, slow := postTo(t, f.off.URL, token, body)
-	if f.served.Load() > before+1 {
-		t.Fatalf("the gqlgen-only app used the fast path")
-	}
-	if status != offStatus || !bytes.Equal(fast, slow) {
-		t.Fatalf("fast path and gqlgen differ for\n%s\nvars %v\nfast (HTTP %d):\n%s\ngqlgen (HTTP %d):\n%s", query, vars, status, fast, offStatus, slow)
-	}
-	return fast, served
+	return compare(t, overHTTP(t, f.Srv.URL, token), overHTTP(t, f.off.URL, token), f.served, query, vars)
 }
 
+// overHTTP sends a body to the app served at base with the token (postTo).
+func overHTTP(t *testing.T, base, token string) sender {
+	return func(body []byte) (int, []byte) { return postTo(t, base, token, body) }
+}
+
+// postTo posts body to base's /graphql with the token, as a client of the
+// app does.
 func postTo(t *testing.T, base, token string, body []byte) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
@@ -85,40 +85,6 @@ func postTo(t *testing.T, base, token string, body []byte) (int, []byte) {
 	return res.StatusCode, raw
 }
 
-// perfQuery is the peer harness's query (docs/testing.md#performance-harness),
-// kept once, with the fast path's differential test.
-var perfQuery = func() string {
-	b, err := os.ReadFile("../graph/fastpath/testdata/leases_ours.graphql")
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}()
-
-// everyField selects every field the fast path writes, with cursors and
-// the count.
-const everyField = `query($first: Int, $after: Cursor, $where: LeaseWhereInput) {
-  leases(first: $first, after: $after, where: $where) {
-    __typename totalCount
-    pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }
-    edges {
-      __typename cursor
-      node {
-        __typename id createdAt updatedAt sourceID status useType
-        leaseStartDate leaseEndDate moveInDate moveOutDate
-        unitAddress { __typename street apt city state zip }
-        previousAddress { street apt city state zip }
-        forwardingAddress { street apt city state zip }
-        tenants {
-          __typename id createdAt updatedAt sourceID firstName lastName email cellPhone homePhone gender
-          previousAddress { street apt city state zip }
-          forwardingAddress { zip street }
-        }
-      }
-    }
-  }
-}`
-
 // The fast path's answers are gqlgen's through the whole app too: bearer
 // tokens (each client sees its own leases), the request id that errors
 // quote, the route deadline's buffered answer and the app's POST splice.
@@ -127,9 +93,9 @@ const everyField = `query($first: Int, $after: Cursor, $where: LeaseWhereInput) 
 // serves graph/handler alone.
 func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 	forEachDBFastPath(t, func(t *testing.T, f fastPathEnv) {
-		e := f.env
-		clientID, token := e.newClient("Fast")
-		otherID, otherToken := e.newClient("Other")
+		e, harness := f.Env, perfQuery(t)
+		clientID, token := e.NewClient("Fast")
+		otherID, otherToken := e.NewClient("Other")
 		p := e.NewProperty(clientID, "P-1", "Pine")
 		day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 		for i := range 4 {
@@ -137,10 +103,10 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 			if i == 0 {
 				// Escapes gqlgen writes and the HTML escapes encoding/json adds.
 				e.NewTenant(l, "T0", "Zoë \"Q\" \\ <b>&amp;\u2028\u2029", "Tab\there\r\nnew\x01\x1f", "t0@example.com")
-				_, err := e.client.Tenant.Create().SetClientID(clientID).SetLeaseID(l.ID).SetSourceID("T0b").
+				_, err := e.Client.Tenant.Create().SetClientID(clientID).SetLeaseID(l.ID).SetSourceID("T0b").
 					SetFirstName("No").SetLastName("Address").SetEmail("").SetCellPhone("+15125550100").
 					SetGender(tenant.GenderFEMALE).
-					SetForwardingAddress(&types.Address{Street: "5 New St", Zip: "10001"}).Save(e.sys())
+					SetForwardingAddress(&types.Address{Street: "5 New St", Zip: "10001"}).Save(e.Sys())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -152,10 +118,10 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 		theirs := e.NewLease(op, "THEIRS", "Approved", day, apptest.MoveIn(day))
 		e.NewTenant(theirs, "X1", "Hidden", "Person", "hidden@example.com")
 
-		e.mustGQL(token, perfQuery, map[string]any{"from": "2025-03-01", "to": "2025-03-31"}, nil) // caches
+		e.MustGQL(token, harness, map[string]any{"from": "2025-03-01", "to": "2025-03-31"}, nil) // caches
 
 		// The harness's page, then its next page by the end cursor.
-		page, served := f.both(t, token, perfQuery, map[string]any{"first": 3, "from": "2025-03-01", "to": "2025-03-31"})
+		page, served := f.both(t, token, harness, map[string]any{"first": 3, "from": "2025-03-01", "to": "2025-03-31"})
 		if !served {
 			t.Fatalf("the fast path did not answer the harness's query")
 		}
@@ -171,7 +137,7 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 			t.Fatalf("page %s (%v)", page, err)
 		}
 		after := out.Data.Leases.PageInfo.EndCursor
-		next, served := f.both(t, token, perfQuery, map[string]any{"first": 3, "after": after, "from": "2025-03-01", "to": "2025-03-31"})
+		next, served := f.both(t, token, harness, map[string]any{"first": 3, "after": after, "from": "2025-03-01", "to": "2025-03-31"})
 		if !served || strings.Contains(string(next), `"errors"`) {
 			t.Errorf("the harness's next page (fast path %v): %s", served, next)
 		}
@@ -186,12 +152,12 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 		}
 
 		// Refused: gqlgen's answer, errors quoting the request id.
-		body, served := f.both(t, token, perfQuery, map[string]any{"after": "not-a-cursor", "from": "2025-03-01", "to": "2025-03-31"})
+		body, served := f.both(t, token, harness, map[string]any{"after": "not-a-cursor", "from": "2025-03-01", "to": "2025-03-31"})
 		if served || !strings.Contains(string(body), `"requestId":"fastpath-differential"`) {
 			t.Errorf("a bad cursor (fast path %v): %s", served, body)
 		}
 		// A value found unwritable only while writing: gqlgen answers.
-		if err := e.queries.Driver.Exec(e.sys(), "UPDATE leases SET created_at = '0001-01-01 00:00:00+00:00' WHERE source_id = 'L3'", []any{}, nil); err != nil {
+		if err := e.Queries.Driver.Exec(e.Sys(), "UPDATE leases SET created_at = '0001-01-01 00:00:00+00:00' WHERE source_id = 'L3'", []any{}, nil); err != nil {
 			t.Fatal(err)
 		}
 		body, served = f.both(t, token, everyField, map[string]any{"where": map[string]any{"sourceID": "L3"}})
@@ -207,11 +173,11 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 // another answer, nothing left over from a longer one.
 func TestFastPathAnswersStayTheirOwn(t *testing.T) {
 	forEachDBFastPath(t, func(t *testing.T, f fastPathEnv) {
-		e := f.env
+		e, harness := f.Env, perfQuery(t)
 		day := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 		var tokens []string
 		for c, name := range []string{"Alder", "Birch"} {
-			id, token := e.newClient(name)
+			id, token := e.NewClient(name)
 			p := e.NewProperty(id, "P-"+name, name+" Court")
 			for i := range 4 + 3*c {
 				l := e.NewLease(p, fmt.Sprintf("%s-%d", name, i), "Approved", day.AddDate(-1, 0, i), apptest.MoveIn(day.AddDate(0, 0, i)))
@@ -222,13 +188,13 @@ func TestFastPathAnswersStayTheirOwn(t *testing.T) {
 			tokens = append(tokens, token)
 		}
 		body := func(first int) []byte {
-			b, _ := json.Marshal(map[string]any{"query": perfQuery, "variables": map[string]any{"first": first, "from": "2025-03-01", "to": "2025-03-31"}})
+			b, _ := json.Marshal(map[string]any{"query": harness, "variables": map[string]any{"first": first, "from": "2025-03-01", "to": "2025-03-31"}})
 			return b
 		}
 		want := map[[2]int][]byte{}
 		for c, token := range tokens {
 			for first := 1; first <= 7; first++ {
-				status, page := postTo(t, e.srv.URL, token, body(first))
+				status, page := postTo(t, e.Srv.URL, token, body(first))
 				if status != http.StatusOK || !bytes.Contains(page, []byte(`"hasNextPage"`)) {
 					t.Fatalf("HTTP %d %s", status, page)
 				}
@@ -243,7 +209,7 @@ func TestFastPathAnswersStayTheirOwn(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				c, first := i%2, 1+i%7
-				if _, page := postTo(t, e.srv.URL, tokens[c], body(first)); !bytes.Equal(page, want[[2]int{c, first}]) {
+				if _, page := postTo(t, e.Srv.URL, tokens[c], body(first)); !bytes.Equal(page, want[[2]int{c, first}]) {
 					errs <- fmt.Sprintf("client %d first %d:\n%s\nwant\n%s", c, first, page, want[[2]int{c, first}])
 				}
 			}()

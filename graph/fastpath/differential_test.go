@@ -67,28 +67,36 @@ func newSides(t *testing.T, db *dbtest.DB) sides {
 // fast path answered it.
 func (s sides) both(t *testing.T, v *viewer.Viewer, query string, vars map[string]any) ([]byte, bool) {
 	t.Helper()
-	return compare(t, s.fast, s.slow, s.served, v, query, vars)
+	return compare(t, as(s.fast, v), as(s.slow, v), s.served, query, vars)
 }
 
-func compare(t *testing.T, fast, slow http.Handler, served *atomic.Int64, v *viewer.Viewer, query string, vars map[string]any) ([]byte, bool) {
+// sender answers one request body with a status and the answer's bytes:
+// a handler served in process as a viewer (as), or the whole app over
+// HTTP with a token (app_test.go's overHTTP). The differential tests
+// compare two of them, one with the fast path and one without.
+type sender func(body []byte) (int, []byte)
+
+// as serves the body on h as v (post).
+func as(h http.Handler, v *viewer.Viewer) sender {
+	return func(body []byte) (int, []byte) { return post(h, v, body) }
+}
+
+func compare(t *testing.T, fast, slow sender, served *atomic.Int64, query string, vars map[string]any) ([]byte, bool) {
 	t.Helper()
-	fastStatus, fastBody, slowStatus, slowBody, answered := postBoth(t, fast, slow, served, v, query, vars)
+	fastStatus, fastBody, slowStatus, slowBody, answered := postBoth(t, fast, slow, served, query, vars)
 	if fastStatus != slowStatus || !bytes.Equal(fastBody, slowBody) {
 		t.Fatalf("fast path and gqlgen differ for\n%s\nvars %v\nfast (HTTP %d):\n%s\ngqlgen (HTTP %d):\n%s", query, vars, fastStatus, fastBody, slowStatus, slowBody)
 	}
 	return fastBody, answered
 }
 
-func postBoth(t *testing.T, fast, slow http.Handler, served *atomic.Int64, v *viewer.Viewer, query string, vars map[string]any) (int, []byte, int, []byte, bool) {
+func postBoth(t *testing.T, fast, slow sender, served *atomic.Int64, query string, vars map[string]any) (int, []byte, int, []byte, bool) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := mustJSON(t, map[string]any{"query": query, "variables": vars})
 	before := served.Load()
-	fastStatus, fastBody := post(fast, v, body)
+	fastStatus, fastBody := fast(body)
 	answered := served.Load() > before
-	slowStatus, slowBody := post(slow, v, body)
+	slowStatus, slowBody := slow(body)
 	if served.Load() > before+1 {
 		t.Fatal("the gqlgen-only side used the fast path")
 	}
@@ -505,7 +513,7 @@ func TestGuardCatchesWhatTheBytesMiss(t *testing.T) {
 				served := &atomic.Int64{}
 				fast := plainServer(c.es, unguarded{&fastpath.Extension{Served: func() { served.Add(1) }}})
 				slow := plainServer(c.es, nil)
-				fastStatus, fastBody, slowStatus, slowBody, answered := postBoth(t, fast, slow, served, f.me, query, month)
+				fastStatus, fastBody, slowStatus, slowBody, answered := postBoth(t, as(fast, f.me), as(slow, f.me), served, query, month)
 				if !answered {
 					t.Fatalf("the unguarded fast path did not answer: %s", fastBody)
 				}

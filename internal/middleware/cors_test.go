@@ -1,4 +1,4 @@
-package main
+package middleware_test
 
 import (
 	"net/http"
@@ -13,10 +13,10 @@ import (
 // is not an API and answers no preflight.
 func TestCORS(t *testing.T) {
 	allow := func(t *testing.T, s *apptest.Settings) { s.Config.CORSOrigins = []string{"https://app.example.com"} }
-	forEachDBSetup(t, allow, func(t *testing.T, e *env) {
-		_, token := e.newClient("A")
+	apptest.EachDBSetup(t, allow, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("A")
 		do := func(method, path, origin string, body string) *http.Response {
-			req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+			req, _ := http.NewRequest(method, e.Srv.URL+path, strings.NewReader(body))
 			req.Header.Set("Origin", origin)
 			if method == http.MethodOptions {
 				req.Header.Set("Access-Control-Request-Method", "POST")

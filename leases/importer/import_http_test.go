@@ -1,11 +1,9 @@
-package main
+package importer_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/leasegraph/leasegraph/ent/lease"
@@ -15,7 +13,7 @@ import (
 
 func readTestdata(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "leases", "importer", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,37 +24,37 @@ func readTestdata(t *testing.T, name string) string {
 // run, a re-import that changes nothing, a bad feed that writes nothing, and
 // the imported leases answering the moving query.
 func TestImportLeasesGraphQL(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, token := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, token := e.NewClient("A")
 		ideal := readTestdata(t, "ideal.json")
 		vars := map[string]any{"f": "JSON", "d": ideal, "dry": true}
 
 		var out apptest.ImportResult
-		e.mustGQL(token, apptest.ImportMutation, vars, &out)
+		e.MustGQL(token, apptest.ImportMutation, vars, &out)
 		if r := out.ImportLeases; r.Applied || !r.DryRun || r.LeasesCreated == 0 || len(r.Errors) != 0 {
 			t.Fatalf("dry run: %+v", r)
 		}
-		if n, _ := e.client.Lease.Query().Count(e.sys()); n != 0 {
+		if n, _ := e.Client.Lease.Query().Count(e.Sys()); n != 0 {
 			t.Fatalf("a dry run wrote %d leases", n)
 		}
 		vars["dry"] = false
-		e.mustGQL(token, apptest.ImportMutation, vars, &out)
+		e.MustGQL(token, apptest.ImportMutation, vars, &out)
 		created := out.ImportLeases.LeasesCreated
 		if r := out.ImportLeases; !r.Applied || created == 0 || r.TenantsCreated == 0 || r.PropertiesCreated == 0 {
 			t.Fatalf("import: %+v", r)
 		}
-		e.mustGQL(token, apptest.ImportMutation, vars, &out)
+		e.MustGQL(token, apptest.ImportMutation, vars, &out)
 		if r := out.ImportLeases; r.LeasesCreated != 0 || r.LeasesUnchanged != created {
 			t.Fatalf("re-import: %+v", r)
 		}
-		if n, _ := e.client.Lease.Query().Where(lease.ClientID(a)).Count(e.sys()); n != created {
+		if n, _ := e.Client.Lease.Query().Where(lease.ClientID(a)).Count(e.Sys()); n != created {
 			t.Fatalf("%d leases stored, want %d", n, created)
 		}
 
 		bad := `[{"id": "B1", "property_id": "P", "status": "approved", "lease_start_date": "2025-01-01"},
 			{"id": "B2", "property_id": "P", "status": "approved", "lease_start_date": "someday",
 			 "tenants": [{"first_name": "Ann", "last_name": "Lee", "gender": "robot"}]}]`
-		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
+		e.MustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
 		r := out.ImportLeases
 		if r.Applied || len(r.Errors) != 2 {
 			t.Fatalf("bad feed: %+v", r)
@@ -66,19 +64,19 @@ func TestImportLeasesGraphQL(t *testing.T) {
 				t.Errorf("row error %+v: want index 1, lease B2 and a field", er)
 			}
 		}
-		if n, _ := e.client.Lease.Query().Where(lease.SourceID("B1")).Count(e.sys()); n != 0 {
+		if n, _ := e.Client.Lease.Query().Where(lease.SourceID("B1")).Count(e.Sys()); n != 0 {
 			t.Fatal("a feed with a bad row imported its good row")
 		}
 
 		csv := readTestdata(t, "flat.csv")
 		var mapping map[string]any
 		mustJSON(t, readTestdata(t, "flat.mapping.json"), &mapping)
-		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "CSV", "d": csv, "m": mapping, "dry": false}, &out)
+		e.MustGQL(token, apptest.ImportMutation, map[string]any{"f": "CSV", "d": csv, "m": mapping, "dry": false}, &out)
 		if !out.ImportLeases.Applied || out.ImportLeases.Leases != 2 || len(out.ImportLeases.Errors) != 0 {
 			t.Fatalf("CSV with a mapping: %+v", out.ImportLeases)
 		}
 
-		r2 := e.gql(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": "[]", "m": map[string]any{"x": 1}, "dry": true})
+		r2 := e.GQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": "[]", "m": map[string]any{"x": 1}, "dry": true})
 		if len(r2.Errors) != 1 || r2.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Fatalf("a mapping of non-strings: %+v", r2.Errors)
 		}
@@ -88,10 +86,10 @@ func TestImportLeasesGraphQL(t *testing.T) {
 // TestIsolationImportLeases: a feed cannot be written into another client,
 // and a read-only token cannot import.
 func TestIsolationImportLeases(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, tokenA := e.newClient("A")
-		b, _ := e.newClient("B")
-		_, reader := e.newClient("R", viewer.ScopeRead)
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, tokenA := e.NewClient("A")
+		b, _ := e.NewClient("B")
+		_, reader := e.NewClient("R", viewer.ScopeRead)
 		ideal := readTestdata(t, "ideal.json")
 		for name, c := range map[string]struct {
 			token string
@@ -102,45 +100,15 @@ func TestIsolationImportLeases(t *testing.T) {
 			"A names no client":  {tokenA, map[string]any{"c": "999999999", "f": "JSON", "d": ideal, "dry": false}, "NOT_FOUND"},
 			"read-only token":    {reader, map[string]any{"f": "JSON", "d": ideal, "dry": false}, "FORBIDDEN"},
 		} {
-			r := e.gql(c.token, apptest.ImportMutation, c.vars)
+			r := e.GQL(c.token, apptest.ImportMutation, c.vars)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code {
 				t.Errorf("%s: %+v", name, r.Errors)
 			}
 		}
-		if n, _ := e.client.Lease.Query().Count(e.sys()); n != 0 {
+		if n, _ := e.Client.Lease.Query().Count(e.Sys()); n != 0 {
 			t.Fatalf("%d leases written by refused imports", n)
 		}
 	})
-}
-
-// TestCLIImportLeases: the import command against DATABASE_URL.
-func TestCLIImportLeases(t *testing.T) {
-	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "cli.db"))
-	var stdout, stderr bytes.Buffer
-	if err := run([]string{"client", "create", "--name", "Feedco"}, &stdout, &stderr); err != nil {
-		t.Fatal(err)
-	}
-	id := strings.TrimSpace(stdout.String())
-	dir := filepath.Join("..", "leases", "importer", "testdata")
-	args := []string{"import", "leases", "--client", id, "--file", filepath.Join(dir, "flat.csv"), "--map", filepath.Join(dir, "flat.mapping.json")}
-	for i, want := range []string{`"leasesCreated": 2`, `"leasesUnchanged": 2`} {
-		stdout.Reset()
-		if err := run(args, &stdout, &stderr); err != nil {
-			t.Fatalf("run %d: %v\n%s", i, err, stderr.String())
-		}
-		if !strings.Contains(stdout.String(), want) {
-			t.Fatalf("run %d printed %s, want %s", i, stdout.String(), want)
-		}
-	}
-	bad := filepath.Join(t.TempDir(), "bad.csv")
-	if err := os.WriteFile(bad, []byte("id,property_id,status,lease_start_date\nX1,P,approved,notadate\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	stdout.Reset()
-	err := run([]string{"import", "leases", "--client", id, "--file", bad}, &stdout, &stderr)
-	if err == nil || !strings.Contains(stdout.String(), `"line": 2`) || !strings.Contains(stdout.String(), `"field": "lease_start_date"`) {
-		t.Fatalf("bad feed: err %v, printed %s", err, stdout.String())
-	}
 }
 
 func mustJSON(t *testing.T, s string, v any) {

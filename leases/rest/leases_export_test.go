@@ -1,4 +1,4 @@
-package main
+package rest_test
 
 import (
 	"context"
@@ -28,37 +28,37 @@ import (
 const exportLeases = 500
 
 // withExportPage sets the page size of a streamed export.
-func withExportPage(n int) envSetup {
+func withExportPage(n int) apptest.Setup {
 	return func(t *testing.T, s *apptest.Settings) { s.Options.ExportPage = n }
 }
 
 // arrangeManyLeases gives the client n leases (source ids S0000...), each
 // with one tenant, in bulk.
-func (e *env) arrangeManyLeases(clientID, n int) {
-	e.t.Helper()
-	ctx := e.sys()
-	p, err := e.client.Property.Create().SetClientID(clientID).SetTag("P").SetName("Tower").Save(ctx)
+func arrangeManyLeases(e *apptest.Env, clientID, n int) {
+	e.T.Helper()
+	ctx := e.Sys()
+	p, err := e.Client.Property.Create().SetClientID(clientID).SetTag("P").SetName("Tower").Save(ctx)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	const chunk = 100
 	for from := 0; from < n; from += chunk {
 		var creates []*ent.LeaseCreate
 		for i := from; i < min(from+chunk, n); i++ {
-			creates = append(creates, e.client.Lease.Create().SetClientID(clientID).SetPropertyID(p.ID).
+			creates = append(creates, e.Client.Lease.Create().SetClientID(clientID).SetPropertyID(p.ID).
 				SetSourceID(sourceID(i)).SetStatus("Approved").SetLeaseStartDate(apptest.Ymd("2025-01-01")))
 		}
-		ls, err := e.client.Lease.CreateBulk(creates...).Save(ctx)
+		ls, err := e.Client.Lease.CreateBulk(creates...).Save(ctx)
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		var tenants []*ent.TenantCreate
 		for _, l := range ls {
-			tenants = append(tenants, e.client.Tenant.Create().SetClientID(clientID).SetLeaseID(l.ID).
+			tenants = append(tenants, e.Client.Tenant.Create().SetClientID(clientID).SetLeaseID(l.ID).
 				SetSourceID("T-"+l.SourceID).SetFirstName("Ann").SetLastName("Lee"))
 		}
-		if err := e.client.Tenant.CreateBulk(tenants...).Exec(ctx); err != nil {
-			e.t.Fatal(err)
+		if err := e.Client.Tenant.CreateBulk(tenants...).Exec(ctx); err != nil {
+			e.T.Fatal(err)
 		}
 	}
 }
@@ -107,14 +107,14 @@ func allSources(n int) []string {
 // pages like JSON, chained by X-Next-Cursor.
 func TestLeasesCSVExport(t *testing.T) {
 	const page = 50
-	forEachDBSetup(t, withExportPage(page), func(t *testing.T, e *env) {
-		a, token := e.newClient("A")
-		e.arrangeManyLeases(a, exportLeases)
+	apptest.EachDBSetup(t, withExportPage(page), func(t *testing.T, e *apptest.Env) {
+		a, token := e.NewClient("A")
+		arrangeManyLeases(e, a, exportLeases)
 		e.Get(token, "/leases?limit=1") // authentication is cached from here on
 
-		before := e.queries.n.Load()
+		before := e.Queries.N.Load()
 		status, header, body := e.Get(token, "/leases?format=csv")
-		statements := e.queries.n.Load() - before
+		statements := e.Queries.N.Load() - before
 		if status != http.StatusOK || !strings.HasPrefix(header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("HTTP %d %s: %.300s", status, header.Get("Content-Type"), body)
 		}
@@ -175,7 +175,7 @@ type fakeTimer struct {
 }
 
 // withFakeClock runs the app's request deadlines on the clock.
-func withFakeClock(c *fakeClock) envSetup {
+func withFakeClock(c *fakeClock) apptest.Setup {
 	return func(t *testing.T, s *apptest.Settings) {
 		s.Options.Deadline = middleware.DeadlineHooks{
 			NewTimer: func(d time.Duration, f func()) middleware.DeadlineTimer {
@@ -253,10 +253,10 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 		clocks.Store(s.Dialect, c)
 		apptest.WithRequestTimeout(timeout, withExportPage(page), withFakeClock(c))(t, s)
 	}
-	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
-		a, token := e.newClient("A")
-		e.arrangeManyLeases(a, exportLeases)
-		c, _ := clocks.Load(e.dialect)
+	apptest.EachDBSetup(t, setup, func(t *testing.T, e *apptest.Env) {
+		a, token := e.NewClient("A")
+		arrangeManyLeases(e, a, exportLeases)
+		c, _ := clocks.Load(e.Dialect)
 		clock := c.(*fakeClock)
 
 		t.Run("progressing", func(t *testing.T) {
@@ -281,11 +281,11 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 			progressed := 0
 			clock.onProgress(func() {
 				if progressed++; progressed == exportLeases/page+1+1 {
-					stalled <- apptest.StallLeases(t, e.Env)
+					stalled <- apptest.StallLeases(t, e)
 				}
 			})
 			defer clock.onProgress(nil)
-			res := apptest.Send(ctx, http.MethodGet, e.srv.URL+"/leases?format=csv", token, "")
+			res := apptest.Send(ctx, http.MethodGet, e.Srv.URL+"/leases?format=csv", token, "")
 			var s *apptest.LeaseStall
 			select {
 			case s = <-stalled:
@@ -315,23 +315,23 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 // TestLeasesRESTRecordFields: the source's ids, lease-level addresses
 // beside tenants' own, and absent phones as null (an empty CSV cell).
 func TestLeasesRESTRecordFields(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, token := e.newClient("A")
-		ctx := e.sys()
-		p, err := e.client.Property.Create().SetClientID(a).SetTag("P").Save(ctx)
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, token := e.NewClient("A")
+		ctx := e.Sys()
+		p, err := e.Client.Property.Create().SetClientID(a).SetTag("P").Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		leasePrev := &types.Address{Street: "1 Lease St", City: "Albany", State: "NY", Zip: "12207"}
 		own := &types.Address{Street: "2 Own Ave", City: "Troy", State: "NY", Zip: "12180"}
-		l, err := e.client.Lease.Create().SetClientID(a).SetPropertyID(p.ID).SetSourceID("SRC-1").
+		l, err := e.Client.Lease.Create().SetClientID(a).SetPropertyID(p.ID).SetSourceID("SRC-1").
 			SetStatus("approved").SetLeaseStartDate(apptest.Ymd("2025-01-01")).SetPreviousAddress(leasePrev).Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.client.Tenant.Create().SetClientID(a).SetLeaseID(l.ID).SetSourceID("T-1").SetFirstName("Ann").
+		e.Client.Tenant.Create().SetClientID(a).SetLeaseID(l.ID).SetSourceID("T-1").SetFirstName("Ann").
 			SetCellPhone("555-212-4567").SetPreviousAddress(own).ExecX(ctx)
-		e.client.Tenant.Create().SetClientID(a).SetLeaseID(l.ID).SetSourceID("T-2").SetFirstName("Bob").ExecX(ctx)
+		e.Client.Tenant.Create().SetClientID(a).SetLeaseID(l.ID).SetSourceID("T-2").SetFirstName("Bob").ExecX(ctx)
 
 		status, _, body := e.Get(token, "/leases")
 		var out struct {
@@ -401,13 +401,13 @@ func TestLeasesRESTRecordFields(t *testing.T) {
 // and /leases shows them as dates; a real garbage date is still one row's
 // error, naming its field, and nothing is written.
 func TestLeasesImportUnpaddedDates(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("A")
 		feed := `[{"id": "U1", "property_id": "P", "status": "approved", "lease_start_date": "2025-3-5",
 			"lease_end_date": "2026-3-4", "move_in_date": "2025-03-5",
 			"tenants": [{"id": "T1", "first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"}]}]`
 		var out apptest.ImportResult
-		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &out)
+		e.MustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": feed, "dry": false}, &out)
 		if r := out.ImportLeases; !r.Applied || r.LeasesCreated != 1 || len(r.Errors) != 0 {
 			t.Fatalf("unpadded dates: %+v", r)
 		}
@@ -419,7 +419,7 @@ func TestLeasesImportUnpaddedDates(t *testing.T) {
 
 		bad := `[{"id": "G1", "property_id": "P", "status": "approved", "lease_start_date": "2025-4-1"},
 			{"id": "G2", "property_id": "P", "status": "approved", "lease_start_date": "2025-13-45"}]`
-		e.mustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
+		e.MustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": bad, "dry": false}, &out)
 		r := out.ImportLeases
 		if r.Applied || len(r.Errors) != 1 || r.Errors[0].LeaseID != "G2" || r.Errors[0].Field != "lease_start_date" ||
 			!strings.Contains(r.Errors[0].Message, "2025-13-45") {

@@ -1,4 +1,4 @@
-package main
+package rest_test
 
 import (
 	"encoding/csv"
@@ -26,8 +26,8 @@ func statusesOf(p apptest.LeasesPage) []string {
 }
 
 func TestLeasesREST(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, tokenA := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, tokenA := e.NewClient("A")
 		e.ArrangeLeases(a, "P1",
 			apptest.RestLease{Source: "L1", Status: "Approved", Start: "2025-02-01", End: "2026-01-31", MoveIn: "2025-02-03"},
 			apptest.RestLease{Source: "L2", Status: "ending", Start: "2024-04-01", End: "2025-03-31"},
@@ -73,22 +73,22 @@ func TestLeasesREST(t *testing.T) {
 // TestLeasesRESTContract checks one record key by key against the spec's
 // ideal response.
 func TestLeasesRESTContract(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, token := e.newClient("A")
-		ctx := e.sys()
-		p, err := e.client.Property.Create().SetClientID(a).SetTag("5678").Save(ctx)
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, token := e.NewClient("A")
+		ctx := e.Sys()
+		p, err := e.Client.Property.Create().SetClientID(a).SetTag("5678").Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		unit := &types.Address{Street: "1140 Broadway", Apt: "905", City: "New York", State: "NY", Zip: "10010"}
-		l, err := e.client.Lease.Create().SetClientID(a).SetPropertyID(p.ID).SetSourceID("asdfl230as8").
+		l, err := e.Client.Lease.Create().SetClientID(a).SetPropertyID(p.ID).SetSourceID("asdfl230as8").
 			SetUnitAddress(unit).SetStatus("approved").SetLeaseStartDate(apptest.Ymd("2015-11-01")).SetLeaseEndDate(apptest.Ymd("2016-10-31")).
 			SetUseType("coporate").SetMoveInDate(apptest.Ymd("2015-11-01")).SetMoveOutDate(apptest.Ymd("2015-10-11")).
 			SetExtra(map[string]any{"corporate_housing": true, "status": "overridden?"}).Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tn, err := e.client.Tenant.Create().SetClientID(a).SetLeaseID(l.ID).SetSourceID("6789").
+		tn, err := e.Client.Tenant.Create().SetClientID(a).SetLeaseID(l.ID).SetSourceID("6789").
 			SetFirstName("Ryan").SetLastName("Hubbard").SetEmail("ryan@example.com").
 			SetCellPhone("555-212-4567").SetHomePhone("555-212-3456").SetGender("MALE").
 			SetPreviousAddress(&types.Address{Street: "28 W 22nd Street", Apt: "2G", City: "New York", State: "NY", Zip: "10010"}).
@@ -157,8 +157,8 @@ func mapsKeys[M ~map[string]V, V any](m M) func(func(string) bool) {
 }
 
 func TestLeasesRESTPagingAndCSV(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, token := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, token := e.NewClient("A")
 		var ls []apptest.RestLease
 		for i := range 7 {
 			ls = append(ls, apptest.RestLease{Source: "L" + apptest.Itoa(i), Status: "Approved", Start: "2025-01-0" + apptest.Itoa(i+1)})
@@ -211,8 +211,8 @@ func TestLeasesRESTPagingAndCSV(t *testing.T) {
 }
 
 func TestLeasesRESTBadInput(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("A")
 		cases := []struct{ query, param string }{
 			{"status=approved&status=ending", "status"},
 			{"status=[approved", "status"},
@@ -251,12 +251,12 @@ func TestLeasesRESTBadInput(t *testing.T) {
 
 // TestIsolationLeasesREST: a client's token is pinned to its client.
 func TestIsolationLeasesREST(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		a, tokenA := e.newClient("A")
-		b, _ := e.newClient("B")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		a, tokenA := e.NewClient("A")
+		b, _ := e.NewClient("B")
 		e.ArrangeLeases(a, "P1", apptest.RestLease{Source: "L1", Status: "Approved", Start: "2025-02-01"})
 		pb := e.ArrangeLeases(b, "P1", apptest.RestLease{Source: "L1", Status: "Approved", Start: "2025-02-01"}, apptest.RestLease{Source: "L2", Status: "Approved", Start: "2025-02-01"})
-		admin := e.token(0, viewer.ScopeAdmin)
+		admin := e.Token(0, viewer.ScopeAdmin)
 
 		if p := e.LeasesPage(tokenA, ""); p.Total != 1 || p.Data[0]["client_id"] != apptest.Itoa(a) {
 			t.Errorf("A sees %d leases: %v", p.Total, p.Data)

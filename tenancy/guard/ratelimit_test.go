@@ -1,4 +1,4 @@
-package main
+package guard_test
 
 import (
 	"bytes"
@@ -28,20 +28,20 @@ func gqlBody(query string) []byte {
 
 func TestRateLimitPerToken(t *testing.T) {
 	// One request per 100 s after a burst of 3: nothing refills during the test.
-	forEachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *env) {
-		_, a := e.newClient("Alpha")
-		_, b := e.newClient("Beta")
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *apptest.Env) {
+		_, a := e.NewClient("Alpha")
+		_, b := e.NewClient("Beta")
 		for i := range 3 {
 			if r := e.Call("POST", "/graphql", a, "", gqlBody(apptest.ClientsQuery)); r.Status != http.StatusOK {
 				t.Fatalf("request %d of the burst: HTTP %d %s", i+1, r.Status, r.Body)
 			}
 		}
-		before := e.queries.n.Load()
+		before := e.Queries.N.Load()
 		apptest.AssertLimited(t, "/graphql after the burst", e.Call("POST", "/graphql", a, "", gqlBody(apptest.ClientsQuery)), 100)
 		apptest.AssertLimited(t, "/leases after the burst", e.Call("GET", "/leases", a, "", nil), 100)
 		// The budget is the token's, wherever it comes from.
 		apptest.AssertLimited(t, "/graphql from another address", e.Call("POST", "/graphql", a, "198.51.100.20", gqlBody(apptest.ClientsQuery)), 100)
-		if n := e.queries.n.Load() - before; n != 0 {
+		if n := e.Queries.N.Load() - before; n != 0 {
 			t.Fatalf("refused requests ran %d SQL statements", n)
 		}
 		var body struct {
@@ -80,10 +80,10 @@ func mustAtoi(t *testing.T, s string) int {
 
 func TestRateLimitFailedAuth(t *testing.T) {
 	// 5 failures a minute per address; the token budget is out of the way.
-	forEachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 1000, TokenBurst: 1000, AuthFailures: 5}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 1000, TokenBurst: 1000, AuthFailures: 5}), func(t *testing.T, e *apptest.Env) {
 		const attacker, other = "203.0.113.66", "198.51.100.7"
-		_, good := e.newClient("Alpha")
-		_, fresh := e.newClient("Beta")
+		_, good := e.NewClient("Alpha")
+		_, fresh := e.NewClient("Beta")
 		// The good token was used from the attacker's address (a shared NAT)
 		// before the attack.
 		if r := e.Call("POST", "/graphql", good, attacker, gqlBody(apptest.ClientsQuery)); r.Status != http.StatusOK {
@@ -96,7 +96,7 @@ func TestRateLimitFailedAuth(t *testing.T) {
 			}
 		}
 
-		before := e.queries.n.Load()
+		before := e.Queries.N.Load()
 		for i := 5; i < 55; i++ {
 			apptest.AssertLimited(t, "/graphql with a bad token", e.Call("POST", "/graphql", bad(i), attacker, gqlBody(apptest.ClientsQuery)), 12)
 		}
@@ -108,14 +108,14 @@ func TestRateLimitFailedAuth(t *testing.T) {
 		}
 		pb := e.Call("POST", "/webhooks/smartmove/somekey", "", attacker, []byte(`{}`))
 		apptest.AssertLimited(t, "postback", pb, 12)
-		if _, m := apptest.DialSocket(t, e.Env, http.Header{"X-Forwarded-For": {attacker}}, map[string]any{"authToken": bad(102)}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(handler.CloseTooManyRequests) {
+		if _, m := apptest.DialSocket(t, e, http.Header{"X-Forwarded-For": {attacker}}, map[string]any{"authToken": bad(102)}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(handler.CloseTooManyRequests) {
 			t.Fatalf("websocket init with a bad token from a blocked address: %s %s, want closed %d", m.Type, m.Payload, handler.CloseTooManyRequests)
 		}
 		// A token first seen during the attack waits too: from a blocked
 		// address, a secret cannot be told from a guess without asking the
 		// database (the trade-off docs/api.md states).
 		apptest.AssertLimited(t, "a fresh good token from the blocked address", e.Call("POST", "/graphql", fresh, attacker, gqlBody(apptest.ClientsQuery)), 12)
-		if n := e.queries.n.Load() - before; n != 0 {
+		if n := e.Queries.N.Load() - before; n != 0 {
 			t.Fatalf("requests from a blocked address ran %d SQL statements", n)
 		}
 
@@ -138,17 +138,17 @@ func TestRateLimitFailedAuth(t *testing.T) {
 }
 
 func TestRateLimitPostbackCredentials(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLimits(config.RateLimits{AuthFailures: 3}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{AuthFailures: 3}), func(t *testing.T, e *apptest.Env) {
 		const attacker = "2001:db8:7:7::1"
 		for i := range 3 {
 			if r := e.Call("POST", "/webhooks/smartmove/k"+strconv.Itoa(i), "", attacker, []byte(`{}`)); r.Status != http.StatusUnauthorized {
 				t.Fatalf("postback %d: HTTP %d %s", i, r.Status, r.Body)
 			}
 		}
-		before := e.queries.n.Load()
+		before := e.Queries.N.Load()
 		// Another address of the same /64 shares the budget.
 		apptest.AssertLimited(t, "postback over the budget", e.Call("POST", "/webhooks/smartmove/k9", "", "2001:db8:7:7:ffff::2", []byte(`{}`)), 20)
-		if n := e.queries.n.Load() - before; n != 0 {
+		if n := e.Queries.N.Load() - before; n != 0 {
 			t.Fatalf("a refused postback ran %d SQL statements", n)
 		}
 		if r := e.Call("POST", "/webhooks/smartmove/k9", "", "2001:db8:7:8::1", []byte(`{}`)); r.Status != http.StatusUnauthorized {
@@ -158,11 +158,11 @@ func TestRateLimitPostbackCredentials(t *testing.T) {
 }
 
 func TestRateLimitWebsocket(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *env) {
-		_, a := e.newClient("Alpha")
-		_, b := e.newClient("Beta")
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *apptest.Env) {
+		_, a := e.NewClient("Alpha")
+		_, b := e.NewClient("Beta")
 		// connection_init spends one request, each operation one more.
-		c, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + a})
+		c, m := apptest.DialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
 		}
@@ -171,17 +171,17 @@ func TestRateLimitWebsocket(t *testing.T) {
 				t.Fatalf("operation %d: %+v %s", i, r.Errors, r.Data)
 			}
 		}
-		before := e.queries.n.Load()
+		before := e.Queries.N.Load()
 		r := c.Op("9", apptest.ClientsQuery)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "RATE_LIMITED" || r.Errors[0].Extensions["retryAfter"] == nil || string(r.Data) != "" && string(r.Data) != "null" {
 			t.Fatalf("operation over the limit: %+v %s", r.Errors, r.Data)
 		}
-		if n := e.queries.n.Load() - before; n != 0 {
+		if n := e.Queries.N.Load() - before; n != 0 {
 			t.Fatalf("a refused operation ran %d SQL statements", n)
 		}
 		// The socket stays open for when the budget is back; another
 		// token's socket is unaffected.
-		d, m := apptest.DialSocket(t, e.Env, http.Header{"Authorization": {"Bearer " + b}}, map[string]any{})
+		d, m := apptest.DialSocket(t, e, http.Header{"Authorization": {"Bearer " + b}}, map[string]any{})
 		if m.Type != "connection_ack" {
 			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
 		}
@@ -197,27 +197,27 @@ func TestRateLimitWebsocket(t *testing.T) {
 // costs a goroutine and a re-check per interval. One more is closed with
 // 4429; another token is unaffected; closing one makes room again.
 func TestRateLimitSocketsPerToken(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLimits(config.RateLimits{AuthFailures: 100, SocketsPerToken: 2}), func(t *testing.T, e *env) {
-		_, a := e.newClient("Alpha")
-		_, b := e.newClient("Beta")
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{AuthFailures: 100, SocketsPerToken: 2}), func(t *testing.T, e *apptest.Env) {
+		_, a := e.NewClient("Alpha")
+		_, b := e.NewClient("Beta")
 		var open []*apptest.WSClient
 		for i := range 2 {
-			c, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + a})
+			c, m := apptest.DialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
 			if m.Type != "connection_ack" {
 				t.Fatalf("socket %d: %s %s", i, m.Type, m.Payload)
 			}
 			open = append(open, c)
 		}
-		if _, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + a}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(handler.CloseTooManyRequests) {
+		if _, m := apptest.DialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a}); m.Type != "closed" || string(m.Payload) != strconv.Itoa(handler.CloseTooManyRequests) {
 			t.Fatalf("a third socket: %s %s, want closed %d", m.Type, m.Payload, handler.CloseTooManyRequests)
 		}
-		if _, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + b}); m.Type != "connection_ack" {
+		if _, m := apptest.DialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + b}); m.Type != "connection_ack" {
 			t.Fatalf("another token's socket: %s %s", m.Type, m.Payload)
 		}
 		open[0].Conn.Close(websocket.StatusNormalClosure, "")
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			c, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + a})
+			c, m := apptest.DialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
 			if m.Type == "connection_ack" {
 				break
 			}
@@ -233,7 +233,7 @@ func TestRateLimitSocketsPerToken(t *testing.T) {
 // A wrong Twilio signature spends the address's failed-authentication
 // budget like any other secret.
 func TestRateLimitTwilioSignatures(t *testing.T) {
-	forEachDBSetup(t, apptest.WithLimits(config.RateLimits{AuthFailures: 3}), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{AuthFailures: 3}), func(t *testing.T, e *apptest.Env) {
 		const attacker = "2001:db8:9:9::1"
 		path := "/webhooks/twilio/status?delivery=1"
 		for i := range 3 {
@@ -241,9 +241,9 @@ func TestRateLimitTwilioSignatures(t *testing.T) {
 				t.Fatalf("callback %d: HTTP %d %s", i, r.Status, r.Body)
 			}
 		}
-		before := e.queries.n.Load()
+		before := e.Queries.N.Load()
 		apptest.AssertLimited(t, "callback over the budget", e.Call("POST", path, "", attacker, []byte("MessageSid=SM1")), 20)
-		if n := e.queries.n.Load() - before; n != 0 {
+		if n := e.Queries.N.Load() - before; n != 0 {
 			t.Fatalf("a refused callback ran %d SQL statements", n)
 		}
 	})
