@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"encoding/json"
@@ -43,12 +43,12 @@ func fragmentBomb(n int) string {
 }
 
 func TestQueryCostAttacksRefused(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		aID, a := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		aID, a := e.NewClient("Acme")
 		l := e.NewLease(e.NewProperty(aID, "P", "Pine"), "L1", "approved", apptest.Day(2025, 3, 1))
 		e.NewTenant(l, "T1", "Ann", "Lee", "ann@example.com")
 		e.NewTenant(l, "T2", "Bob", "Lee", "bob@example.com")
-		e.mustGQL(a, `{ __typename }`, nil, nil) // the token's first use records last_used_at
+		e.MustGQL(a, `{ __typename }`, nil, nil) // the token's first use records last_used_at
 		// What any request costs before its query is looked at: the token.
 		_, auth := e.Statements(a, `{ __typename }`, nil)
 
@@ -148,7 +148,7 @@ var readmeBlock = regexp.MustCompile("(?s)```graphql\n(.*?)```|\"query\":\"(.*?)
 // placeholder ids may be unknown).
 func TestQueryCostReadmeExamplesPass(t *testing.T) {
 	var examples []string
-	for _, doc := range []string{"../README.md", "../docs/api.md"} {
+	for _, doc := range []string{"../../README.md", "../../docs/api.md"} {
 		raw, err := os.ReadFile(doc)
 		if err != nil {
 			t.Fatal(err)
@@ -160,12 +160,12 @@ func TestQueryCostReadmeExamplesPass(t *testing.T) {
 	if len(examples) < 5 {
 		t.Fatalf("found %d examples in the README and docs/api.md", len(examples))
 	}
-	forEachDB(t, func(t *testing.T, e *env) {
-		aID, a := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		aID, a := e.NewClient("Acme")
 		l := e.NewLease(e.NewProperty(aID, "P", "Pine"), "L1", "approved", apptest.Day(2025, 3, 1))
 		e.NewTenant(l, "T1", "Ann", "Lee", "ann@example.com")
 		for _, q := range examples {
-			r := e.gql(a, q, nil)
+			r := e.GQL(a, q, nil)
 			query := !strings.HasPrefix(strings.TrimSpace(q), "mutation") && !strings.HasPrefix(strings.TrimSpace(q), "subscription")
 			for _, err := range r.Errors {
 				if query || strings.HasPrefix(err.Code(), "QUERY_TOO") || err.Code() == "GRAPHQL_VALIDATION_FAILED" {
@@ -173,8 +173,8 @@ func TestQueryCostReadmeExamplesPass(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(a, `{ leases(first: 500) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+apptest.FullLease+`} } } }`, nil, nil)
-		e.mustGQL(a, `{ screeningApplications(first: 10) { edges { node { id reportUrl reportStatus } } } }`, nil, nil)
+		e.MustGQL(a, `{ leases(first: 500) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {`+apptest.FullLease+`} } } }`, nil, nil)
+		e.MustGQL(a, `{ screeningApplications(first: 10) { edges { node { id reportUrl reportStatus } } } }`, nil, nil)
 	})
 }
 
@@ -188,7 +188,7 @@ var inFlights sync.Map // test name -> *inFlight
 // withSlowSmartMove is apptest.WithSmartMove whose report-status answers
 // take a while, so that calls a request makes at once overlap, and with a
 // per-request partner cap of concurrency.
-func withSlowSmartMove(concurrency int) envSetup {
+func withSlowSmartMove(concurrency int) apptest.Setup {
 	return func(t *testing.T, s *apptest.Settings) {
 		sim := smartmovetest.New(smartmovetest.Options{})
 		c := &inFlight{}
@@ -217,8 +217,8 @@ func withSlowSmartMove(concurrency int) envSetup {
 // every one is answered.
 func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
 	const apps, concurrency = 8, 2
-	forEachDBSetup(t, withSlowSmartMove(concurrency), func(t *testing.T, e *env) {
-		apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, withSlowSmartMove(concurrency), func(t *testing.T, e *apptest.Env) {
+		apptest.SmartMove(t, e)
 		c, _ := inFlights.Load(t.Name())
 		calls := c.(*inFlight)
 		_, token := e.ScreeningClient("Acme")
@@ -232,7 +232,7 @@ func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(token, `{ screeningApplications(first: 20) { edges { node { reportStatus } } } }`, nil, &out)
+		e.MustGQL(token, `{ screeningApplications(first: 20) { edges { node { reportStatus } } } }`, nil, &out)
 		for _, edge := range out.ScreeningApplications.Edges {
 			if edge.Node.ReportStatus == nil {
 				t.Errorf("an application has no report status")
@@ -251,8 +251,8 @@ func TestPartnerCallsPerRequestAreCapped(t *testing.T) {
 // API answers, errors included, are never cached; the playground cannot be
 // framed.
 func TestAPIHeaders(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Acme")
 		do := func(method, path, token, body string) apptest.Answer {
 			t.Helper()
 			var b []byte
@@ -294,30 +294,30 @@ func TestAPIHeaders(t *testing.T) {
 func TestIntrospectionSwitch(t *testing.T) {
 	const introspect = `{ __schema { queryType { name } } }`
 	const viaFragment = `{ ...F } fragment F on Query { __type(name: "Lease") { name } }`
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("Acme")
-		e.mustGQL(token, introspect, nil, nil)
-		e.mustGQL(token, viaFragment, nil, nil)
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Acme")
+		e.MustGQL(token, introspect, nil, nil)
+		e.MustGQL(token, viaFragment, nil, nil)
 		// Introspection's own lists nested in themselves multiply too (Node
 		// has a dozen implementations); gqlparser bounds the depth, which
 		// the cost limits leave to it.
 		bomb := `{ __type(name: "Node") { ` + nestLists([2]string{"possibleTypes", "interfaces"}, 10, "name") + ` } }`
-		if r := e.gql(token, bomb, nil); r.Status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || r.Errors[0].Code() != "GRAPHQL_VALIDATION_FAILED" {
+		if r := e.GQL(token, bomb, nil); r.Status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || r.Errors[0].Code() != "GRAPHQL_VALIDATION_FAILED" {
 			t.Errorf("nested introspection lists: HTTP %d %+v", r.Status, r.Errors)
 		}
 	})
 	off := func(t *testing.T, s *apptest.Settings) { s.Config.GraphQL.NoIntrospection = true }
-	forEachDBSetup(t, off, func(t *testing.T, e *env) {
-		_, token := e.newClient("Acme")
+	apptest.EachDBSetup(t, off, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Acme")
 		for _, q := range []string{introspect, viaFragment} {
-			r := e.gql(token, q, nil)
+			r := e.GQL(token, q, nil)
 			if r.Status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || r.Errors[0].Code() != "INTROSPECTION_DISABLED" {
 				t.Errorf("%s: HTTP %d %+v", q, r.Status, r.Errors)
 			}
 		}
-		e.mustGQL(token, `{ __typename clients { totalCount } }`, nil, nil)
-		if strings.Contains(e.logs.String(), "introspection") {
-			t.Errorf("a refused introspection was logged as an error:\n%s", e.logs.String())
+		e.MustGQL(token, `{ __typename clients { totalCount } }`, nil, nil)
+		if strings.Contains(e.Logs.String(), "introspection") {
+			t.Errorf("a refused introspection was logged as an error:\n%s", e.Logs.String())
 		}
 	})
 }
@@ -325,8 +325,8 @@ func TestIntrospectionSwitch(t *testing.T) {
 // BenchmarkQueryCostRefusal measures what refusing each attack costs the
 // server, over HTTP (sub-benchmarks by attack).
 func BenchmarkQueryCostRefusal(b *testing.B) {
-	e := newEnv(b, "sqlite:"+b.TempDir()+"/bench.db", nil)
-	_, token := e.newClient("Acme")
+	e := apptest.New(b, "sqlite:"+b.TempDir()+"/bench.db", nil)
+	_, token := e.NewClient("Acme")
 	var repeats, aliases strings.Builder
 	repeats.WriteString(strings.Repeat("leases(first: 500) { totalCount } ", 10000))
 	for i := range 24000 {
@@ -339,9 +339,9 @@ func BenchmarkQueryCostRefusal(b *testing.B) {
 		{"aliases-24000", "{ " + aliases.String() + "}"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			e.t = b
+			e.T = b
 			for b.Loop() {
-				if r := e.gql(token, c.query, nil); len(r.Errors) == 0 || !strings.HasPrefix(r.Errors[0].Code(), "QUERY_TOO") {
+				if r := e.GQL(token, c.query, nil); len(r.Errors) == 0 || !strings.HasPrefix(r.Errors[0].Code(), "QUERY_TOO") {
 					b.Fatalf("not refused: %+v", r.Errors)
 				}
 			}
@@ -352,10 +352,10 @@ func BenchmarkQueryCostRefusal(b *testing.B) {
 // Over the websocket the same bounds hold: an attack sent as a subscribe
 // message is answered with an error carrying its code, and runs no SQL.
 func TestQueryCostOverWebsocket(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("Acme")
-		e.mustGQL(token, `{ __typename }`, nil, nil) // the token's first use records last_used_at
-		ws, ack := apptest.DialWS(t, e.srv.URL, map[string]string{"Authorization": "Bearer " + token})
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Acme")
+		e.MustGQL(token, `{ __typename }`, nil, nil) // the token's first use records last_used_at
+		ws, ack := apptest.DialWS(t, e.Srv.URL, map[string]string{"Authorization": "Bearer " + token})
 		if ack.Type != "connection_ack" {
 			t.Fatalf("connection_init: %s %s", ack.Type, ack.Payload)
 		}
@@ -364,7 +364,7 @@ func TestQueryCostOverWebsocket(t *testing.T) {
 			{`{ leases(first: 500) { edges { node { ` + nestLists([2]string{"tenants", "lease"}, 3, "id") + ` } } } }`, cost.CodeTooComplex},
 			{`subscription { screeningApplicationUpdated(id: "1") { ` + nestLists([2]string{"inboundEvents", "screeningApplication"}, 2, "id") + ` } }`, cost.CodeTooComplex},
 		} {
-			e.queries.n.Store(0)
+			e.Queries.N.Store(0)
 			p, _ := json.Marshal(map[string]any{"query": c.query})
 			id := strconv.Itoa(i)
 			ws.Send(apptest.WSMessage{ID: id, Type: "subscribe", Payload: p})
@@ -372,12 +372,12 @@ func TestQueryCostOverWebsocket(t *testing.T) {
 			for m.Type == "complete" && m.ID != id { // the previous operation's end
 				m = ws.Read()
 			}
-			var errs []gqlError
+			var errs []apptest.GQLError
 			_ = json.Unmarshal(m.Payload, &errs)
 			if m.Type != "error" || m.ID != id || len(errs) != 1 || errs[0].Code() != c.code {
 				t.Errorf("query %d: %s %s, want an error %s", i, m.Type, m.Payload, c.code)
 			}
-			if n := e.queries.n.Load(); n != 0 {
+			if n := e.Queries.N.Load(); n != 0 {
 				t.Errorf("query %d: %d SQL statements", i, n)
 			}
 		}

@@ -1,41 +1,34 @@
-package main
+package handler_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
-	"github.com/leasegraph/leasegraph/apperr/classify"
-	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/apptest"
-	"github.com/leasegraph/leasegraph/internal/middleware"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 )
 
 // Per-request deadlines: a request whose SQL cannot finish answers TIMEOUT
 // when its deadline passes, and its statement is gone from the database;
-// a client that goes away stops its work the same way.
+// a client that goes away stops its work the same way. The deadline's
+// middleware on its own, with no app, is tested in internal/middleware.
 
 // stalledRoutes are the routes under the deadline, each made to read leases.
-func stalledRoutes(e *env) map[string]func(ctx context.Context, token string) <-chan apptest.Answer {
+func stalledRoutes(e *apptest.Env) map[string]func(ctx context.Context, token string) <-chan apptest.Answer {
 	q, _ := json.Marshal(map[string]string{"query": `{ leases(first: 1) { totalCount edges { node { id } } } }`})
 	return map[string]func(ctx context.Context, token string) <-chan apptest.Answer{
 		"graphql": func(ctx context.Context, token string) <-chan apptest.Answer {
-			return apptest.Send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q))
+			return apptest.Send(ctx, http.MethodPost, e.Srv.URL+"/graphql", token, string(q))
 		},
 		"leases": func(ctx context.Context, token string) <-chan apptest.Answer {
-			return apptest.Send(ctx, http.MethodGet, e.srv.URL+"/leases?limit=1", token, "")
+			return apptest.Send(ctx, http.MethodGet, e.Srv.URL+"/leases?limit=1", token, "")
 		},
 	}
 }
@@ -45,11 +38,11 @@ func stalledRoutes(e *env) map[string]func(ctx context.Context, token string) <-
 // pg_stat_activity while the lock is still held), and the server then
 // serves the same query.
 func TestRequestDeadline(t *testing.T) {
-	forEachDBSetup(t, apptest.WithRequestTimeout(time.Second), func(t *testing.T, e *env) {
-		_, token := e.newClient("Alpha")
+	apptest.EachDBSetup(t, apptest.WithRequestTimeout(time.Second), func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Alpha")
 		for name, do := range stalledRoutes(e) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			s := apptest.StallLeases(t, e.Env)
+			s := apptest.StallLeases(t, e)
 			res := do(ctx, token)
 			s.WaitBlocked(ctx)
 			a := apptest.Await(ctx, t, res)
@@ -66,8 +59,8 @@ func TestRequestDeadline(t *testing.T) {
 			}
 			cancel()
 		}
-		if strings.Contains(e.logs.String(), "INTERNAL") || strings.Contains(e.logs.String(), "level=ERROR") {
-			t.Fatalf("a timeout was logged as an error:\n%s", e.logs)
+		if strings.Contains(e.Logs.String(), "INTERNAL") || strings.Contains(e.Logs.String(), "level=ERROR") {
+			t.Fatalf("a timeout was logged as an error:\n%s", e.Logs)
 		}
 	})
 }
@@ -77,13 +70,13 @@ func TestRequestDeadline(t *testing.T) {
 // pg_stat_activity while the lock is still held, the request ends (logged
 // 499), and the server is free.
 func TestRequestCancelledByClient(t *testing.T) {
-	forEachDBSetup(t, apptest.WithRequestTimeout(time.Minute), func(t *testing.T, e *env) {
-		_, token := e.newClient("Alpha")
+	apptest.EachDBSetup(t, apptest.WithRequestTimeout(time.Minute), func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Alpha")
 		for name, do := range stalledRoutes(e) {
 			// Far below the deadline: only the client's leaving can end the statement in time.
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			s := apptest.StallLeases(t, e.Env)
-			before := strings.Count(e.logs.String(), "status=499")
+			s := apptest.StallLeases(t, e)
+			before := strings.Count(e.Logs.String(), "status=499")
 			reqCtx, giveUp := context.WithCancel(ctx)
 			res := do(reqCtx, token)
 			s.WaitBlocked(ctx)
@@ -93,7 +86,7 @@ func TestRequestCancelledByClient(t *testing.T) {
 			}
 			s.WaitGone(ctx)
 			apptest.Eventually(ctx, t, name+" to end with the client (logged 499)", func() bool {
-				return strings.Count(e.logs.String(), "status=499") > before
+				return strings.Count(e.Logs.String(), "status=499") > before
 			})
 			s.Release()
 			if a := apptest.Await(ctx, t, do(ctx, token)); a.Status != http.StatusOK {
@@ -108,11 +101,11 @@ func TestRequestCancelledByClient(t *testing.T) {
 // deadline (TIMEOUT) while a subscription opened before it on the same
 // socket outlives that deadline and still delivers.
 func TestWebsocketOperationDeadline(t *testing.T) {
-	forEachDBSetup(t, apptest.WithRequestTimeout(time.Second, apptest.WithSmartMove(smartmovetest.Options{})), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithRequestTimeout(time.Second, apptest.WithSmartMove(smartmovetest.Options{})), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Alpha")
 		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
-		c, m := apptest.DialWS(t, e.srv.URL, map[string]any{"Authorization": "Bearer " + token})
+		c, m := apptest.DialWS(t, e.Srv.URL, map[string]any{"Authorization": "Bearer " + token})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
 		}
@@ -121,7 +114,7 @@ func TestWebsocketOperationDeadline(t *testing.T) {
 			t.Fatalf("first update %s", st)
 		}
 
-		s := apptest.StallLeases(t, e.Env)
+		s := apptest.StallLeases(t, e)
 		p, _ := json.Marshal(map[string]any{"query": `{ leases(first: 1) { totalCount } }`})
 		c.Send(apptest.WSMessage{ID: "q", Type: "subscribe", Payload: p})
 		m = c.Read()
@@ -141,71 +134,4 @@ func TestWebsocketOperationDeadline(t *testing.T) {
 		}
 		c.WaitStatus("READY", "PENDING", "IN_PROGRESS", "READY")
 	})
-}
-
-// TestDeadlineWinsWhenBothFinish: a handler that stops at the deadline and
-// answers its own TIMEOUT with status 200 (as GraphQL does) can finish
-// before middleware.Deadline's goroutine is scheduled (CI saw it once under load).
-// The route's 503 must still be the answer, not the handler's 200.
-func TestDeadlineWinsWhenBothFinish(t *testing.T) {
-	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
-		e, _ := classify.Classify(r.Context(), r.Context().Err())
-		w.WriteHeader(http.StatusOK)
-		_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
-	})
-	// The handler finishes before the deadline's goroutine looks.
-	hooks := middleware.DeadlineHooks{Reached: func(done <-chan struct{}) { <-done }}
-	// /graphql's timeout answer (internal/app's graphQLTimedOut).
-	graphQLTimedOut := func(w http.ResponseWriter, e *apperr.Error) { handler.WriteError(w, http.StatusServiceUnavailable, e) }
-	rec := httptest.NewRecorder()
-	middleware.Deadline(10*time.Millisecond, graphQLTimedOut, hooks)(inner).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), apperr.CodeTimeout) {
-		t.Fatalf("HTTP %d %s, want 503 %s", rec.Code, rec.Body, apperr.CodeTimeout)
-	}
-}
-
-// TestBufferedAnswersStayTheirOwn: answers are held in buffers reused
-// between requests (internal/bufpool). Many requests at once, each with its own
-// length and byte, must each get exactly its own answer, never a byte of
-// another's or of a longer answer the buffer held before.
-func TestBufferedAnswersStayTheirOwn(t *testing.T) {
-	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
-		c := r.URL.Query().Get("c")
-		for written := 0; written < n; written += 1000 { // in writes of up to 1000 bytes, as encoders do
-			_, _ = io.WriteString(w, strings.Repeat(c, min(1000, n-written)))
-		}
-	})
-	srv := httptest.NewServer(middleware.Deadline(time.Minute, middleware.HTTPTimedOut, middleware.DeadlineHooks{})(inner))
-	defer srv.Close()
-	var wg sync.WaitGroup
-	errs := make(chan error, 400)
-	for i := range 400 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n := []int{0, 1, 999, 47_000, 300_000, 12_345}[i%6] + i
-			c := string(rune('a' + i%26))
-			res, err := srv.Client().Get(srv.URL + "/?n=" + strconv.Itoa(n) + "&c=" + c)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer func() { _ = res.Body.Close() }()
-			body, err := io.ReadAll(res.Body)
-			if err != nil {
-				errs <- err
-				return
-			}
-			if want := strings.Repeat(c, n); string(body) != want {
-				errs <- fmt.Errorf("request %d: %d bytes, want %d of %q; other bytes: %q", i, len(body), n, c, strings.Trim(string(body), c))
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
 }

@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"encoding/json"
@@ -32,12 +32,12 @@ func routeError(t *testing.T, body []byte) (code, message string) {
 // platform admin, so the tenancy policy denies every read) is NOT_FOUND on
 // every route, as in GraphQL: /leases answered it with a 500.
 func TestErrorsPrivacyDenial(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, _ := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		clientID, _ := e.NewClient("Acme")
 		e.ArrangeLeases(clientID, "P1", apptest.RestLease{Source: "L1", Status: "approved", Start: "2025-01-01"})
 		secret := tenancy.NewSecret()
-		if err := e.client.APIToken.Create().SetName("orphan").SetPrefix(secret[:11]).SetHash(tenancy.Hash(secret)).
-			SetScopes([]string{"read"}).Exec(e.sys()); err != nil {
+		if err := e.Client.APIToken.Create().SetName("orphan").SetPrefix(secret[:11]).SetHash(tenancy.Hash(secret)).
+			SetScopes([]string{"read"}).Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
 		for _, path := range []string{"/leases", "/leases?move=[in]&from=2025-01-01&to=2025-12-31"} {
@@ -46,12 +46,12 @@ func TestErrorsPrivacyDenial(t *testing.T) {
 				t.Fatalf("GET %s: HTTP %d %s, want 404 NOT_FOUND", path, status, body)
 			}
 		}
-		r := e.gql(secret, `{ leases(first: 1) { totalCount } }`, nil)
+		r := e.GQL(secret, `{ leases(first: 1) { totalCount } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != apperr.CodeNotFound {
 			t.Fatalf("GraphQL: HTTP %d %+v, want NOT_FOUND", r.Status, r.Errors)
 		}
-		if strings.Contains(e.logs.String(), "level=ERROR") {
-			t.Fatalf("a denial is the caller's, not an internal error: %s", e.logs.String())
+		if strings.Contains(e.Logs.String(), "level=ERROR") {
+			t.Fatalf("a denial is the caller's, not an internal error: %s", e.Logs.String())
 		}
 	})
 }
@@ -60,11 +60,11 @@ func TestErrorsPrivacyDenial(t *testing.T) {
 // INTERNAL_SERVER_ERROR "internal error" on every route, never quoting the
 // driver, and logged exactly once.
 func TestErrorsInternalOnEveryRoute(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, token := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		clientID, token := e.NewClient("Acme")
 		// Never used before api_tokens goes: a token already seen is
 		// answered from the authentication cache without the table.
-		unseen := e.token(clientID)
+		unseen := e.Token(clientID)
 		db := e.RawDB().DB()
 		rename := func(table string) {
 			t.Helper()
@@ -74,11 +74,11 @@ func TestErrorsInternalOnEveryRoute(t *testing.T) {
 		}
 		logged := func(what string, before int) {
 			t.Helper()
-			if n := strings.Count(e.logs.String(), "level=ERROR") - before; n != 1 {
-				t.Fatalf("%s: %d error lines, want 1: %s", what, n, e.logs.String())
+			if n := strings.Count(e.Logs.String(), "level=ERROR") - before; n != 1 {
+				t.Fatalf("%s: %d error lines, want 1: %s", what, n, e.Logs.String())
 			}
 		}
-		errLines := func() int { return strings.Count(e.logs.String(), "level=ERROR") }
+		errLines := func() int { return strings.Count(e.Logs.String(), "level=ERROR") }
 		wantInternal := func(what string, status int, body []byte) {
 			t.Helper()
 			code, msg := routeError(t, body)
@@ -94,7 +94,7 @@ func TestErrorsInternalOnEveryRoute(t *testing.T) {
 		logged("/leases", n)
 
 		n = errLines()
-		r := e.gql(token, `{ leases(first: 1) { totalCount } }`, nil)
+		r := e.GQL(token, `{ leases(first: 1) { totalCount } }`, nil)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != apperr.CodeInternal || r.Errors[0].Message != "internal error" {
 			t.Fatalf("GraphQL: %+v", r.Errors)
 		}
@@ -102,7 +102,7 @@ func TestErrorsInternalOnEveryRoute(t *testing.T) {
 
 		rename("screening_applications")
 		n = errLines()
-		code, reply := apptest.Postback(t, e.srv.URL+"/webhooks/smartmove/somekey", "dXNlcg==:cGFzcw==", []byte(`{"applicationId":1,"reportStatus":"Ready"}`))
+		code, reply := apptest.Postback(t, e.Srv.URL+"/webhooks/smartmove/somekey", "dXNlcg==:cGFzcw==", []byte(`{"applicationId":1,"reportStatus":"Ready"}`))
 		wantInternal("postback", code, []byte(reply))
 		logged("postback", n)
 

@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"bytes"
@@ -15,11 +15,12 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // FuzzQueryStrings sends arbitrary query strings to the routes that parse
 // them: never a panic, never a 5xx. `go test` runs the seeds;
-// `go test -fuzz FuzzQueryStrings ./server` explores further.
+// `go test -fuzz FuzzQueryStrings ./graph/handler` explores further.
 func FuzzQueryStrings(f *testing.F) {
 	for _, seed := range []string{
 		"status=[approved,ending]&move=[in]&from=2025-01-01&to=2025-03-31",
@@ -30,12 +31,12 @@ func FuzzQueryStrings(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	e := newEnv(f, "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), nil)
-	clientID, token := e.newClient("Fuzz")
-	if err := e.client.Property.Create().SetClientID(clientID).SetTag("P").Exec(e.sys()); err != nil {
+	e := apptest.New(f, "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), nil)
+	clientID, token := e.NewClient("Fuzz")
+	if err := e.Client.Property.Create().SetClientID(clientID).SetTag("P").Exec(e.Sys()); err != nil {
 		f.Fatal(err)
 	}
-	handler := e.srv.Config.Handler
+	handler := e.Srv.Config.Handler
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, path := range []string{"/leases", "/prospects/registration"} {
 			q := query
@@ -69,9 +70,9 @@ func FuzzGraphQLVariables(f *testing.F) {
 	} {
 		f.Add(seed.s, seed.vars)
 	}
-	e := newEnv(f, "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), nil)
-	_, token := e.newClient("Fuzz")
-	handler := e.srv.Config.Handler
+	e := apptest.New(f, "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), nil)
+	_, token := e.NewClient("Fuzz")
+	handler := e.Srv.Config.Handler
 	queries := []string{
 		`query($w: LeaseWhereInput, $s: String) { leases(first: 1, where: $w) { totalCount } properties(first: 1, where: {tagContains: $s}) { totalCount } }`,
 		`mutation($s: String!) { createProspect(input: {firstName: $s, notes: $s, pets: [$s]}) { id } }`,
@@ -128,17 +129,17 @@ func FuzzSmartMovePostback(f *testing.F) {
 	} {
 		f.Add(seed.key, seed.body)
 	}
-	e := newEnv(f, "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), nil)
-	clientID, _ := e.newClient("Fuzz")
+	e := apptest.New(f, "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"), nil)
+	clientID, _ := e.NewClient("Fuzz")
 	user, pass := "fuzz-user", "fuzz-password-0123456789"
 	sum := sha256.Sum256([]byte(user + "\x00" + pass))
-	if err := e.client.ScreeningApplication.Create().SetClientID(clientID).SetKind(screeningapplication.KindLINK).
+	if err := e.Client.ScreeningApplication.Create().SetClientID(clientID).SetKind(screeningapplication.KindLINK).
 		SetCustomerReference("ref").SetSmartmoveApplicationID(77).SetPostbackKey("fuzzkey").
-		SetPostbackCredentialsHash(hex.EncodeToString(sum[:])).Exec(e.sys()); err != nil {
+		SetPostbackCredentialsHash(hex.EncodeToString(sum[:])).Exec(e.Sys()); err != nil {
 		f.Fatal(err)
 	}
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
-	handler := e.srv.Config.Handler
+	handler := e.Srv.Config.Handler
 	f.Fuzz(func(t *testing.T, key, body string) {
 		req := httptest.NewRequest(http.MethodPost, "http://x/webhooks/smartmove/fuzzkey", strings.NewReader(body))
 		req.URL.RawPath, req.URL.Path = "", "/webhooks/smartmove/"+key

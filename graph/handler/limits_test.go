@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/middleware"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -19,14 +20,14 @@ import (
 // TestBodyLimit: a body over the limit is a 413 with a JSON error, whether
 // it says its length up front or not, and never reaches a handler.
 func TestBodyLimit(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("A")
 		big := `{"query":"{ clients { totalCount } }","variables":{"pad":"` + strings.Repeat("x", middleware.MaxBodyBytes) + `"}}`
 		for name, body := range map[string]io.Reader{
 			"with a length": strings.NewReader(big),
 			"chunked":       io.MultiReader(strings.NewReader(big)), // no length known up front
 		} {
-			status, raw := e.postGraphQL(token, body)
+			status, raw := e.PostGraphQL(token, body)
 			if status < 400 || status >= 500 || !json.Valid(raw) {
 				t.Errorf("%s: HTTP %d %.200s", name, status, raw)
 			}
@@ -44,12 +45,12 @@ func TestBodyLimit(t *testing.T) {
 // at once. With a write token, a body over 1 MiB is read whole and served;
 // a read token's is refused (413): only importLeases needs one.
 func TestBodyReadAfterAuthentication(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		for name, framing := range map[string]string{
 			"with a length": "Content-Length: 31457280\r\n",
 			"chunked":       "Transfer-Encoding: chunked\r\n",
 		} {
-			conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+			conn, err := net.Dial("tcp", e.Srv.Listener.Addr().String())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,19 +75,19 @@ func TestBodyReadAfterAuthentication(t *testing.T) {
 			}
 		}
 
-		id, token := e.newClient("A")
+		id, token := e.NewClient("A")
 		big := `{"query":"{ clients { totalCount } }","variables":{"pad":"` + strings.Repeat("x", 3<<20) + `"}}`
 		for name, body := range map[string]io.Reader{
 			"with a length": strings.NewReader(big),
 			"chunked":       io.MultiReader(strings.NewReader(big)),
 		} {
-			status, raw := e.postGraphQL(token, body)
+			status, raw := e.PostGraphQL(token, body)
 			if status != http.StatusOK || !bytes.Contains(raw, []byte(`"totalCount":1`)) {
 				t.Errorf("%s: a 3 MiB body with a write token: HTTP %d %.300s", name, status, raw)
 			}
 		}
-		reader := e.token(id, viewer.ScopeRead)
-		if status, raw := e.postGraphQL(reader, strings.NewReader(big)); status != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE")) {
+		reader := e.Token(id, viewer.ScopeRead)
+		if status, raw := e.PostGraphQL(reader, strings.NewReader(big)); status != http.StatusRequestEntityTooLarge || !bytes.Contains(raw, []byte("PAYLOAD_TOO_LARGE")) {
 			t.Errorf("a 3 MiB body with a read token: HTTP %d %.300s; want 413", status, raw)
 		}
 	})
@@ -95,21 +96,21 @@ func TestBodyReadAfterAuthentication(t *testing.T) {
 // TestMalformedBody: a body that is not JSON is BAD_USER_INPUT, and nothing
 // of it (here a card number) reaches the answer or the log.
 func TestMalformedBody(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("A")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("A")
 		const card = "4242424242424242"
 		for _, body := range []string{
 			`{"query": "mutation { x }", "variables": {"card": "` + card + `"`,
 			`not json ` + card,
 			`{"query": 42, "card": "` + card + `"}`,
 		} {
-			status, raw := e.postGraphQL(token, strings.NewReader(body))
+			status, raw := e.PostGraphQL(token, strings.NewReader(body))
 			if status != http.StatusBadRequest || !bytes.Contains(raw, []byte(`"BAD_USER_INPUT"`)) || bytes.Contains(raw, []byte(card)) {
 				t.Errorf("%.40s: HTTP %d %s", body, status, raw)
 			}
 		}
-		if strings.Contains(e.logs.String(), card) {
-			t.Fatalf("the log holds the card number:\n%s", e.logs.String())
+		if strings.Contains(e.Logs.String(), card) {
+			t.Fatalf("the log holds the card number:\n%s", e.Logs.String())
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"net/http"
@@ -18,28 +18,28 @@ import (
 // when the client sends nothing.
 
 // revoke revokes the token through the API, with an admin token of its client.
-func (e *env) revoke(clientID int, secret string) {
-	e.t.Helper()
-	t, err := e.client.APIToken.Query().Where(apitoken.Prefix(secret[:11])).Only(e.sys())
+func revoke(e *apptest.Env, clientID int, secret string) {
+	e.T.Helper()
+	t, err := e.Client.APIToken.Query().Where(apitoken.Prefix(secret[:11])).Only(e.Sys())
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
-	admin := e.token(clientID, viewer.ScopeAdmin)
-	e.mustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": t.ID}, nil)
+	admin := e.Token(clientID, viewer.ScopeAdmin)
+	e.MustGQL(admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id revokedAt } }`, map[string]any{"id": t.ID}, nil)
 }
 
 func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 	// The default re-check interval (30 s) never fires here: the refusal
 	// comes from the check at the start of the operation.
-	forEachDB(t, func(t *testing.T, e *env) {
-		aID, a := e.newClient("Alpha")
-		bID, b := e.newClient("Beta")
-		ca, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"authToken": a})
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		aID, a := e.NewClient("Alpha")
+		bID, b := e.NewClient("Beta")
+		ca, m := apptest.DialSocket(t, e, nil, map[string]any{"authToken": a})
 		if m.Type != "connection_ack" {
 			t.Fatalf("A's connection: %s %s", m.Type, m.Payload)
 		}
 		// B's socket is authenticated by its upgrade request's header.
-		cb, m := apptest.DialSocket(t, e.Env, http.Header{"Authorization": {"Bearer " + b}}, map[string]any{})
+		cb, m := apptest.DialSocket(t, e, http.Header{"Authorization": {"Bearer " + b}}, map[string]any{})
 		if m.Type != "connection_ack" {
 			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
 		}
@@ -47,12 +47,12 @@ func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 			t.Fatalf("before revocation: %+v %s", r.Errors, r.Data)
 		}
 
-		e.revoke(aID, a)
+		revoke(e, aID, a)
 		r := ca.Op("2", `mutation { updateClientCrmOrigins(id: "`+apptest.Itoa(aID)+`", origins: ["https://evil.example"]) { crmOrigins } }`)
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "evil") {
 			t.Fatalf("a mutation after revocation: %+v %s", r.Errors, r.Data)
 		}
-		c, err := e.client.Company.Get(e.sys(), aID)
+		c, err := e.Client.Company.Get(e.Sys(), aID)
 		if err != nil || len(c.CrmOrigins) != 0 {
 			t.Fatalf("the refused mutation wrote: %v %v", c.CrmOrigins, err)
 		}
@@ -63,7 +63,7 @@ func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 			t.Fatalf("another token's socket: %+v %s", r.Errors, r.Data)
 		}
 		// A header-authenticated socket is re-checked the same way.
-		e.revoke(bID, b)
+		revoke(e, bID, b)
 		if r := cb.Op("2", apptest.ClientsQuery); len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" || strings.Contains(string(r.Data), "Beta") {
 			t.Fatalf("B after revocation: %+v %s", r.Errors, r.Data)
 		}
@@ -72,14 +72,14 @@ func TestRevokedTokenSocketRefusesNextOperation(t *testing.T) {
 
 func TestRevokedTokenSocketClosedByRecheck(t *testing.T) {
 	recheck := func(t *testing.T, s *apptest.Settings) { s.Config.Limits.SocketRecheck = 50 * time.Millisecond }
-	forEachDBSetup(t, recheck, func(t *testing.T, e *env) {
-		aID, a := e.newClient("Alpha")
-		_, b := e.newClient("Beta")
-		ca, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + a})
+	apptest.EachDBSetup(t, recheck, func(t *testing.T, e *apptest.Env) {
+		aID, a := e.NewClient("Alpha")
+		_, b := e.NewClient("Beta")
+		ca, m := apptest.DialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + a})
 		if m.Type != "connection_ack" {
 			t.Fatalf("A's connection: %s %s", m.Type, m.Payload)
 		}
-		cb, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"Authorization": "Bearer " + b})
+		cb, m := apptest.DialSocket(t, e, nil, map[string]any{"Authorization": "Bearer " + b})
 		if m.Type != "connection_ack" {
 			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
 		}
@@ -88,7 +88,7 @@ func TestRevokedTokenSocketClosedByRecheck(t *testing.T) {
 		if r := ca.Op("1", apptest.ClientsQuery); len(r.Errors) > 0 {
 			t.Fatalf("before revocation: %+v", r.Errors)
 		}
-		e.revoke(aID, a)
+		revoke(e, aID, a)
 		// The client sends nothing: the server closes the socket by itself.
 		if st := ca.CloseStatus(); st != handler.CloseUnauthorized {
 			t.Fatalf("A's socket closed with %d, want %d", st, handler.CloseUnauthorized)
@@ -100,11 +100,11 @@ func TestRevokedTokenSocketClosedByRecheck(t *testing.T) {
 }
 
 func TestRevokedTokenSubscriptionStops(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		aID, token := e.ScreeningClient("Alpha")
 		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
-		c, m := apptest.DialSocket(t, e.Env, nil, map[string]any{"authToken": token})
+		c, m := apptest.DialSocket(t, e, nil, map[string]any{"authToken": token})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
 		}
@@ -112,7 +112,7 @@ func TestRevokedTokenSubscriptionStops(t *testing.T) {
 		if st := c.NextStatus(); st != "PENDING" {
 			t.Fatalf("first update %s", st)
 		}
-		e.revoke(aID, token)
+		revoke(e, aID, token)
 		if err := sm.Sim.CompleteApplicant(*app.SmartmoveApplicationID, "lisa@example.com"); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"sort"
@@ -12,8 +12,8 @@ import (
 // vendors, so every type, field, argument, input field and enum value the
 // API exposes carries a description.
 func TestSchemaIsDocumented(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := e.newClient("Docs")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Docs")
 		var out struct {
 			Schema struct {
 				Types []struct {
@@ -38,7 +38,7 @@ func TestSchemaIsDocumented(t *testing.T) {
 				}
 			} `json:"__schema"`
 		}
-		e.mustGQL(token, `{ __schema { types {
+		e.MustGQL(token, `{ __schema { types {
 			name description
 			fields { name description args { name description } }
 			inputFields { name description }
@@ -89,14 +89,14 @@ func TestSchemaIsDocumented(t *testing.T) {
 // to a Client whose fields a fragment on Client loads (ent's field
 // collection selects columns by the GraphQL type name).
 func TestSchemaClientType(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		id, token := e.newClient("Acme Homes")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		id, token := e.NewClient("Acme Homes")
 		var types struct {
 			Client, Company *struct{ Name string }
 			Connection      *struct{ Name string } `json:"connection"`
 			Where           *struct{ Name string } `json:"where"`
 		}
-		e.mustGQL(token, `{
+		e.MustGQL(token, `{
 			Client: __type(name: "Client") { name }
 			Company: __type(name: "Company") { name }
 			connection: __type(name: "ClientConnection") { name }
@@ -115,7 +115,7 @@ func TestSchemaClientType(t *testing.T) {
 			Nodes   []client
 			Clients struct{ Edges []struct{ Node client } }
 		}
-		e.mustGQL(token, `query($id: ID!) {
+		e.MustGQL(token, `query($id: ID!) {
 			node(id: $id) { __typename id ... on Client { name moveInStatuses } }
 			nodes(ids: [$id]) { __typename id ... on Client { name moveInStatuses } }
 			clients(where: {name: "Acme Homes"}) { edges { node { __typename id name moveInStatuses } } } }`,

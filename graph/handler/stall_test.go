@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 )
 
 // Database stalls: the database stops answering (packets dropped, nothing
@@ -134,42 +135,42 @@ func (p *blackholeProxy) through(t *testing.T, raw string) string {
 
 func TestDatabaseStall(t *testing.T) {
 	setup := apptest.WithRequestTimeout(time.Second)
-	run := func(t *testing.T, e *env, stall func(), unstall func()) {
-		_, token := e.newClient("Alpha")
+	run := func(t *testing.T, e *apptest.Env, stall func(), unstall func()) {
+		_, token := e.NewClient("Alpha")
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")); a.Status != http.StatusOK {
+		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.Srv.URL+"/healthz", "", "")); a.Status != http.StatusOK {
 			t.Fatalf("healthz before the stall: %d %s", a.Status, a.Body)
 		}
 		stall()
 		// Each /healthz answers 503 by itself: the check it waits on never returns.
 		for range 3 {
-			a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", ""))
+			a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.Srv.URL+"/healthz", "", ""))
 			if a.Status != http.StatusServiceUnavailable || a.ErrorCode() != "UNAVAILABLE" {
 				t.Fatalf("healthz during the stall: %d %s %v", a.Status, a.Body, a.Err)
 			}
 		}
 		q, _ := json.Marshal(map[string]string{"query": `{ leases(first: 1) { totalCount } }`})
-		a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q)))
+		a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodPost, e.Srv.URL+"/graphql", token, string(q)))
 		if a.Status != http.StatusServiceUnavailable || a.ErrorCode() != apperr.CodeTimeout {
 			t.Fatalf("query during the stall: %d %s %v", a.Status, a.Body, a.Err)
 		}
-		a = apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/leases", token, ""))
+		a = apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.Srv.URL+"/leases", token, ""))
 		if a.Status != http.StatusServiceUnavailable || a.ErrorCode() != apperr.CodeTimeout {
 			t.Fatalf("/leases during the stall: %d %s %v", a.Status, a.Body, a.Err)
 		}
 		unstall()
 		apptest.Eventually(ctx, t, "/healthz to answer 200 after the stall", func() bool {
-			return apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.srv.URL+"/healthz", "", "")).Status == http.StatusOK
+			return apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, e.Srv.URL+"/healthz", "", "")).Status == http.StatusOK
 		})
-		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodPost, e.srv.URL+"/graphql", token, string(q))); a.Status != http.StatusOK || a.ErrorCode() != "" {
+		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodPost, e.Srv.URL+"/graphql", token, string(q))); a.Status != http.StatusOK || a.ErrorCode() != "" {
 			t.Fatalf("query after the stall: %d %s", a.Status, a.Body)
 		}
 	}
 
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"), setup)
+		e := apptest.New(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"), setup)
 		var conn *sql.Conn
 		run(t, e, func() {
 			var err error
@@ -181,18 +182,16 @@ func TestDatabaseStall(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		testknobs.SkipPostgres(t)
-		direct := postgresSchema(t)
+		direct := dbtest.PostgresURL(t)
 		u, _ := url.Parse(direct)
 		proxy := startProxy(t, u.Host)
-		proxied := proxy.through(t, direct)
-		e := newEnv(t, proxied, setup)
-		// Cleanups run last first: this one, registered after the server's,
-		// frees the connections the stall left stuck before the database
-		// handle waits for them.
+		// Cleanups run last first: the proxy closes after every app and
+		// database handle behind it is gone.
 		t.Cleanup(proxy.close)
-		run(t, e, func() { proxy.hole.Store(true) }, func() {
-			// The connections that saw the stall are lost as a real
-			// network's would be; the pool must replace them.
+		proxied := proxy.through(t, direct)
+		// heal ends a stall: the connections that saw it are lost as a real
+		// network's would be; the pool must replace them.
+		heal := func() {
 			proxy.hole.Store(false)
 			proxy.mu.Lock()
 			for _, c := range proxy.conns {
@@ -200,18 +199,28 @@ func TestDatabaseStall(t *testing.T) {
 			}
 			proxy.conns = nil
 			proxy.mu.Unlock()
-		})
+		}
+		e := apptest.New(t, proxied, setup)
+		// Registered after the app's, so run before it stops, also when
+		// the test fails mid-stall: the connections the stall left stuck
+		// are freed before the database handle waits for them, and the app
+		// stops against a database that answers (against a black hole or
+		// a closed proxy, its jobs and its notice listener would each wait
+		// out their timeouts: some 20 s of this package's time).
+		t.Cleanup(heal)
+		run(t, e, func() { proxy.hole.Store(true) }, heal)
 
 		// A request that needs a new connection while the database does
 		// not answer fails by the connect timeout (5 s), long before its
 		// deadline (a minute here), with 503 UNAVAILABLE, not a 500.
-		long := newEnv(t, proxied, apptest.WithRequestTimeout(time.Minute))
-		_, token := long.newClient("Beta")
+		long := apptest.New(t, proxied, apptest.WithRequestTimeout(time.Minute))
+		t.Cleanup(heal) // as for e: the stall below is still on when the test ends
+		_, token := long.NewClient("Beta")
 		long.RawDB().DB().SetMaxIdleConns(0) // no pooled connection to reuse
 		proxy.hole.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, long.srv.URL+"/leases", token, "")); a.Status != http.StatusServiceUnavailable || a.ErrorCode() != apperr.CodeUnavailable {
+		if a := apptest.Await(ctx, t, apptest.Send(ctx, http.MethodGet, long.Srv.URL+"/leases", token, "")); a.Status != http.StatusServiceUnavailable || a.ErrorCode() != apperr.CodeUnavailable {
 			t.Fatalf("/leases with no connection to be had: %d %s %v", a.Status, a.Body, a.Err)
 		}
 
@@ -241,9 +250,9 @@ func TestDatabaseStall(t *testing.T) {
 // statement_timeout backstop and the pool its bounds; a URL's own
 // statement_timeout is kept.
 func TestDatabaseBounds(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		db := e.RawDB().DB()
-		if e.dialect != "postgres" {
+		if e.Dialect != "postgres" {
 			if n := db.Stats().MaxOpenConnections; n != 1 {
 				t.Fatalf("SQLite pool of %d connections, want 1", n)
 			}
@@ -256,7 +265,7 @@ func TestDatabaseBounds(t *testing.T) {
 		if err := db.QueryRow("SHOW statement_timeout").Scan(&st); err != nil || st != "20s" {
 			t.Fatalf("statement_timeout %q (%v), want 20s (the 15 s deadline + 5 s)", st, err)
 		}
-		own, err := database.DriverWith(postgresSchema(t)+"&options=-c%20statement_timeout%3D7s", database.DefaultConfig())
+		own, err := database.DriverWith(dbtest.PostgresURL(t)+"&options=-c%20statement_timeout%3D7s", database.DefaultConfig())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"net/http/httptest"
@@ -13,8 +13,8 @@ import (
 // The screeningApplicationUpdated subscription over graphql-transport-ws.
 
 func TestScreeningSubscription(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Alpha")
 		_, bToken := e.ScreeningClient("Beta")
 		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
@@ -28,13 +28,13 @@ func TestScreeningSubscription(t *testing.T) {
 			{"unknown token", map[string]any{"Authorization": "Bearer lg_" + strings.Repeat("a", 32)}},
 			{"not bearer", map[string]any{"Authorization": token}},
 		} {
-			_, m := apptest.DialWS(t, e.srv.URL, c.payload)
+			_, m := apptest.DialWS(t, e.Srv.URL, c.payload)
 			if m.Type == "connection_ack" {
 				t.Fatalf("%s: connection accepted", c.name)
 			}
 		}
 		// Another client's application is not found, and nothing is streamed.
-		b, m := apptest.DialWS(t, e.srv.URL, map[string]any{"authToken": bToken})
+		b, m := apptest.DialWS(t, e.Srv.URL, map[string]any{"authToken": bToken})
 		if m.Type != "connection_ack" {
 			t.Fatalf("B's connection: %s %s", m.Type, m.Payload)
 		}
@@ -44,7 +44,7 @@ func TestScreeningSubscription(t *testing.T) {
 			t.Fatalf("B subscribing to A's application: %s %s", m.Type, m.Payload)
 		}
 
-		c, m := apptest.DialWS(t, e.srv.URL, map[string]any{"Authorization": "Bearer " + token})
+		c, m := apptest.DialWS(t, e.Srv.URL, map[string]any{"Authorization": "Bearer " + token})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
 		}
@@ -74,15 +74,15 @@ func TestScreeningSubscription(t *testing.T) {
 // TestScreeningSubscriptionAcrossInstances: on PostgreSQL, a postback
 // received by one server instance reaches a subscriber of another.
 func TestScreeningSubscriptionAcrossInstances(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		if e.dialect != "postgres" {
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		if e.Dialect != "postgres" {
 			t.Skip("one process serves SQLite: notices are in-process (TestScreeningSubscription)")
 		}
-		sm := apptest.SmartMove(t, e.Env)
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Alpha")
 		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
 
-		second := e.secondInstance(t)
+		second := secondInstance(e, t)
 		c, m := apptest.DialWS(t, second.URL, map[string]any{"Authorization": "Bearer " + token})
 		if m.Type != "connection_ack" {
 			t.Fatalf("connection: %s %s", m.Type, m.Payload)
@@ -97,7 +97,7 @@ func TestScreeningSubscriptionAcrossInstances(t *testing.T) {
 		}
 		c.WaitStatus("READY", "PENDING", "IN_PROGRESS", "READY")
 		for _, d := range sm.Sim.Deliveries() {
-			if !strings.HasPrefix(d.URL, e.srv.URL) {
+			if !strings.HasPrefix(d.URL, e.Srv.URL) {
 				t.Fatalf("a postback went to %s, not the first instance", d.URL)
 			}
 		}
@@ -107,7 +107,7 @@ func TestScreeningSubscriptionAcrossInstances(t *testing.T) {
 // secondInstance starts another server process's worth of app on the same
 // database (apptest's Another): its own broker, LISTEN connection and
 // workers, served on a server of its own.
-func (e *env) secondInstance(t *testing.T) *httptest.Server {
+func secondInstance(e *apptest.Env, t *testing.T) *httptest.Server {
 	t.Helper()
 	a := e.Another(t, nil)
 	srv := httptest.NewServer(a.Handler())

@@ -1,4 +1,4 @@
-package main
+package handler_test
 
 import (
 	"context"
@@ -6,16 +6,17 @@ import (
 	"testing"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
 // The one transaction helper (ent/tx_ext.go) every service uses: join the
 // transaction in ctx, else open one; commit on success; roll back on an
 // error or a panic.
 func TestTransactionHelper(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		companies := func() int {
 			t.Helper()
-			n, err := e.client.Company.Query().Count(e.sys())
+			n, err := e.Client.Company.Query().Count(e.Sys())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -27,14 +28,14 @@ func TestTransactionHelper(t *testing.T) {
 		boom := errors.New("boom")
 		before := companies()
 
-		if err := ent.InTx(e.sys(), e.client, create); err != nil {
+		if err := ent.InTx(e.Sys(), e.Client, create); err != nil {
 			t.Fatal(err)
 		}
 		if n := companies(); n != before+1 {
 			t.Fatalf("after a successful InTx: %d companies, want %d", n, before+1)
 		}
 
-		err := ent.InTx(e.sys(), e.client, func(ctx context.Context, tx *ent.Client) error {
+		err := ent.InTx(e.Sys(), e.Client, func(ctx context.Context, tx *ent.Client) error {
 			if err := create(ctx, tx); err != nil {
 				return err
 			}
@@ -53,7 +54,7 @@ func TestTransactionHelper(t *testing.T) {
 					t.Errorf("recovered %v, want the panic passed on", r)
 				}
 			}()
-			_ = ent.InTx(e.sys(), e.client, func(ctx context.Context, tx *ent.Client) error {
+			_ = ent.InTx(e.Sys(), e.Client, func(ctx context.Context, tx *ent.Client) error {
 				if err := create(ctx, tx); err != nil {
 					return err
 				}
@@ -70,9 +71,9 @@ func TestTransactionHelper(t *testing.T) {
 		// second one would wait for the first forever; on PostgreSQL it
 		// would commit on its own), so the outer rollback undoes it.
 		var inner *ent.Tx
-		err = ent.InTx(e.sys(), e.client, func(ctx context.Context, tx *ent.Client) error {
+		err = ent.InTx(e.Sys(), e.Client, func(ctx context.Context, tx *ent.Client) error {
 			outer := ent.TxFromContext(ctx)
-			if err := ent.InTx(ctx, e.client, func(ctx context.Context, tx *ent.Client) error {
+			if err := ent.InTx(ctx, e.Client, func(ctx context.Context, tx *ent.Client) error {
 				inner = ent.TxFromContext(ctx)
 				return create(ctx, tx)
 			}); err != nil {
@@ -81,7 +82,7 @@ func TestTransactionHelper(t *testing.T) {
 			if inner != outer {
 				t.Error("the inner call opened a transaction of its own")
 			}
-			if n, err := ent.Current(ctx, e.client).Company.Query().Count(ctx); err != nil || n != before+2 {
+			if n, err := ent.Current(ctx, e.Client).Company.Query().Count(ctx); err != nil || n != before+2 {
 				t.Errorf("inside the transaction Current sees %d companies (%v), want %d", n, err, before+2)
 			}
 			return boom
