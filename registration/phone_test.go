@@ -1,4 +1,4 @@
-package main
+package registration_test
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 // and bans refused the well-formed but unassigned 555-212-4567 that the
 // importer accepted, and createProspect stored "n/a" as written.
 func TestPhoneRuleIsOne(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		for i, c := range []struct {
 			in, want string // want "": refused
 		}{
@@ -28,7 +28,7 @@ func TestPhoneRuleIsOne(t *testing.T) {
 		} {
 			_, token := e.ArrangeRegistrationClient("Client" + string(rune('A'+i)))
 
-			r := e.gql(token, `mutation($in: CreateProspectInput!) { createProspect(input: $in) { phone1 } }`,
+			r := e.GQL(token, `mutation($in: CreateProspectInput!) { createProspect(input: $in) { phone1 } }`,
 				map[string]any{"in": map[string]any{"firstName": "Ada", "phone1": c.in}})
 			var created struct{ CreateProspect struct{ Phone1 string } }
 			if c.want == "" {
@@ -40,7 +40,7 @@ func TestPhoneRuleIsOne(t *testing.T) {
 			}
 
 			var reg apptest.RegisterResult
-			e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": c.in}}, &reg)
+			e.MustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": c.in}}, &reg)
 			got := reg.RegisterProspect
 			if c.want == "" {
 				if got.Status != "incomplete" || got.Message != "The mobile phone number is not valid: enter a 10-digit US number, or + and the country code." {
@@ -50,7 +50,7 @@ func TestPhoneRuleIsOne(t *testing.T) {
 				t.Fatalf("registerProspect %q: %+v, want invited as %s", c.in, got, c.want)
 			}
 
-			r = e.gql(token, `mutation($in: AddBanInput!) { addBan(input: $in) { phone } }`, map[string]any{"in": map[string]any{"phone": c.in}})
+			r = e.GQL(token, `mutation($in: AddBanInput!) { addBan(input: $in) { phone } }`, map[string]any{"in": map[string]any{"phone": c.in}})
 			var ban struct{ AddBan struct{ Phone string } }
 			if c.want == "" {
 				if len(r.Errors) != 1 || r.Errors[0].Code() != apperr.CodeBadInput {

@@ -1,4 +1,4 @@
-package main
+package registration_test
 
 import (
 	"strings"
@@ -10,10 +10,10 @@ import (
 )
 
 func TestRegisterProspectRules(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		clientID, token := e.ArrangeRegistrationClient("Acme")
 		// A prospect whose email is banned, known by phone.
-		if err := e.client.Prospect.Create().SetClientID(clientID).SetPhone1("+15125550177").SetEmail1("banned@example.com").Exec(e.sys()); err != nil {
+		if err := e.Client.Prospect.Create().SetClientID(clientID).SetPhone1("+15125550177").SetEmail1("banned@example.com").Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
 		cases := []struct {
@@ -39,7 +39,7 @@ func TestRegisterProspectRules(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				var out apptest.RegisterResult
-				e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": c.in}, &out)
+				e.MustGQL(token, apptest.RegisterMutation, map[string]any{"in": c.in}, &out)
 				r := out.RegisterProspect
 				if r.Status != c.status || !strings.Contains(r.Message, c.message) {
 					t.Fatalf("got %s %q, want %s containing %q", r.Status, r.Message, c.status, c.message)
@@ -61,7 +61,7 @@ func TestRegisterProspectRules(t *testing.T) {
 			})
 		}
 		// Every attempt is recorded, failed ones too.
-		n, err := e.client.Registration.Query().Count(e.sys())
+		n, err := e.Client.Registration.Query().Count(e.Sys())
 		if err != nil || n != len(cases) {
 			t.Fatalf("%d registrations recorded for %d attempts (%v)", n, len(cases), err)
 		}
@@ -72,8 +72,8 @@ func TestRegisterProspectRules(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "+15125550134"}}, &names)
-		if n, _ := e.client.Prospect.Query().Where(prospect.Phone1("+15125550134")).Count(e.sys()); n != 1 {
+		e.MustGQL(token, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "+15125550134"}}, &names)
+		if n, _ := e.Client.Prospect.Query().Where(prospect.Phone1("+15125550134")).Count(e.Sys()); n != 1 {
 			t.Errorf("registering the same phone twice made %d prospects", n)
 		}
 		if p := names.RegisterProspect.Registration.Prospect; p.FirstName != "Ana Maria" || p.LastName != "Lopez" {
@@ -83,29 +83,29 @@ func TestRegisterProspectRules(t *testing.T) {
 }
 
 func TestRegisterProspectCardOnFile(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		clientID, token := e.ArrangeRegistrationClient("Acme")
-		ctx := e.sys()
-		p, err := e.client.Prospect.Create().SetClientID(clientID).SetPhone1("+15125550150").Save(ctx)
+		ctx := e.Sys()
+		p, err := e.Client.Prospect.Create().SetClientID(clientID).SetPhone1("+15125550150").Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		expired := e.client.Card.Create().SetClientID(clientID).SetProspectID(p.ID).SetBrand("visa").SetLast4("4242").
+		expired := e.Client.Card.Create().SetClientID(clientID).SetProspectID(p.ID).SetBrand("visa").SetLast4("4242").
 			SetExpMonth(1).SetExpYear(2020).SetVaultToken("local_x")
 		if err := expired.Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		in := map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0150", "requireCc": true}}
 		var out apptest.RegisterResult
-		e.mustGQL(token, apptest.RegisterMutation, in, &out)
+		e.MustGQL(token, apptest.RegisterMutation, in, &out)
 		if out.RegisterProspect.Status != "incomplete" {
 			t.Fatalf("with only an expired card: %s", out.RegisterProspect.Status)
 		}
-		if err := e.client.Card.Create().SetClientID(clientID).SetProspectID(p.ID).SetBrand("visa").SetLast4("4242").
+		if err := e.Client.Card.Create().SetClientID(clientID).SetProspectID(p.ID).SetBrand("visa").SetLast4("4242").
 			SetExpMonth(12).SetExpYear(2099).SetVaultToken("local_y").Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		e.mustGQL(token, apptest.RegisterMutation, in, &out)
+		e.MustGQL(token, apptest.RegisterMutation, in, &out)
 		if out.RegisterProspect.Status != "invited" {
 			t.Fatalf("with a card on file: %s %s", out.RegisterProspect.Status, out.RegisterProspect.Message)
 		}
@@ -113,57 +113,57 @@ func TestRegisterProspectCardOnFile(t *testing.T) {
 }
 
 func TestIsolationRegistration(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		_, tokenA := e.ArrangeRegistrationClient("Acme")
 		bID, tokenB := e.ArrangeRegistrationClient("Bravo")
-		if err := e.client.Property.Create().SetClientID(bID).SetTag("BONLY").Exec(e.sys()); err != nil {
+		if err := e.Client.Property.Create().SetClientID(bID).SetTag("BONLY").Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
 		var out apptest.RegisterResult
 		// B's property tag is unknown to A; the shared tag is A's own.
-		e.mustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "BONLY", "mobilePhone": "512-555-0160"}}, &out)
+		e.MustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "BONLY", "mobilePhone": "512-555-0160"}}, &out)
 		if out.RegisterProspect.Status != "incomplete" || !strings.Contains(out.RegisterProspect.Message, "was found") {
 			t.Fatalf("A registering at B's property: %+v", out.RegisterProspect)
 		}
-		e.mustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0160"}}, &out)
+		e.MustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0160"}}, &out)
 		if !strings.Contains(out.RegisterProspect.Message, "Acme OPEN") {
 			t.Fatalf("A's OPEN resolved to %q", out.RegisterProspect.Message)
 		}
 		// B's ban list does not apply to A, and A's prospect is not B's.
-		if err := e.client.Ban.Create().SetClientID(bID).SetPhone("+15125550161").Exec(e.sys()); err != nil {
+		if err := e.Client.Ban.Create().SetClientID(bID).SetPhone("+15125550161").Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
-		e.mustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0161"}}, &out)
+		e.MustGQL(tokenA, apptest.RegisterMutation, map[string]any{"in": map[string]any{"propertyTag": "OPEN", "mobilePhone": "512-555-0161"}}, &out)
 		if out.RegisterProspect.Status != "invited" {
 			t.Fatalf("B's ban applied to A: %+v", out.RegisterProspect)
 		}
 		var regs struct{ Registrations struct{ TotalCount int } }
-		e.mustGQL(tokenB, `{ registrations { totalCount } }`, nil, &regs)
+		e.MustGQL(tokenB, `{ registrations { totalCount } }`, nil, &regs)
 		if regs.Registrations.TotalCount != 0 {
 			t.Fatalf("B sees %d registrations made by A", regs.Registrations.TotalCount)
 		}
-		if n, _ := e.client.Registration.Query().Where(registration.HasProspectWith(prospect.ClientID(bID))).Count(e.sys()); n != 0 {
+		if n, _ := e.Client.Registration.Query().Where(registration.HasProspectWith(prospect.ClientID(bID))).Count(e.Sys()); n != 0 {
 			t.Fatalf("%d of A's registrations point at B's prospects", n)
 		}
 	})
 }
 
 func TestCrmOriginsAndBans(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		id, token := e.newClient("Acme")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		id, token := e.NewClient("Acme")
 		const update = `mutation($id: ID!, $o: [String!]!) { updateClientCrmOrigins(id: $id, origins: $o) { crmOrigins } }`
 		var out struct{ UpdateClientCrmOrigins struct{ CrmOrigins []string } }
-		e.mustGQL(token, update, map[string]any{"id": apptest.Itoa(id), "o": []string{"https://CRM.example.com", "http://localhost:3000/"}}, &out)
+		e.MustGQL(token, update, map[string]any{"id": apptest.Itoa(id), "o": []string{"https://CRM.example.com", "http://localhost:3000/"}}, &out)
 		if got := out.UpdateClientCrmOrigins.CrmOrigins; len(got) != 2 || got[0] != "https://crm.example.com" || got[1] != "http://localhost:3000" {
 			t.Fatalf("origins stored as %v", got)
 		}
 		for _, bad := range []string{"crm.example.com", "https://crm.example.com/path", "ftp://crm.example.com", "*"} {
-			r := e.gql(token, update, map[string]any{"id": apptest.Itoa(id), "o": []string{bad}})
+			r := e.GQL(token, update, map[string]any{"id": apptest.Itoa(id), "o": []string{bad}})
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 				t.Errorf("origin %q: %+v", bad, r.Errors)
 			}
 		}
-		c, err := e.client.Company.Get(e.sys(), id)
+		c, err := e.Client.Company.Get(e.Sys(), id)
 		if err != nil || len(c.CrmOrigins) != 2 {
 			t.Fatalf("a rejected update changed the origins: %v %v", c.CrmOrigins, err)
 		}
@@ -171,21 +171,21 @@ func TestCrmOriginsAndBans(t *testing.T) {
 		var ban struct {
 			AddBan struct{ ID, Phone, Email string }
 		}
-		e.mustGQL(token, `mutation { addBan(input: {phone: "(512) 555-0100", reason: "fraud"}) { id phone email } }`, nil, &ban)
+		e.MustGQL(token, `mutation { addBan(input: {phone: "(512) 555-0100", reason: "fraud"}) { id phone email } }`, nil, &ban)
 		if ban.AddBan.Phone != "+15125550100" {
 			t.Fatalf("ban phone stored as %q", ban.AddBan.Phone)
 		}
 		for _, bad := range []string{`{}`, `{phone: "123"}`, `{email: "nobody"}`} {
-			r := e.gql(token, `mutation { addBan(input: `+bad+`) { id } }`, nil)
+			r := e.GQL(token, `mutation { addBan(input: `+bad+`) { id } }`, nil)
 			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
 				t.Errorf("addBan(%s): %+v", bad, r.Errors)
 			}
 		}
-		e.mustGQL(token, `mutation($id: ID!) { removeBan(id: $id) }`, map[string]any{"id": ban.AddBan.ID}, nil)
-		if n, _ := e.client.Ban.Query().Count(e.sys()); n != 0 {
+		e.MustGQL(token, `mutation($id: ID!) { removeBan(id: $id) }`, map[string]any{"id": ban.AddBan.ID}, nil)
+		if n, _ := e.Client.Ban.Query().Count(e.Sys()); n != 0 {
 			t.Fatalf("%d bans left", n)
 		}
-		r := e.gql(token, `mutation($id: ID!) { removeBan(id: $id) }`, map[string]any{"id": ban.AddBan.ID})
+		r := e.GQL(token, `mutation($id: ID!) { removeBan(id: $id) }`, map[string]any{"id": ban.AddBan.ID})
 		if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" {
 			t.Fatalf("removing a removed ban: %+v", r.Errors)
 		}

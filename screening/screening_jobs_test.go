@@ -1,4 +1,4 @@
-package main
+package screening_test
 
 import (
 	"context"
@@ -26,7 +26,7 @@ import (
 // withScreeningJobs is apptest.WithSmartMove plus the server's River
 // client working (or, insertOnly, only inserting) the screening jobs, the
 // periodic refresh every refreshEvery.
-func withScreeningJobs(refreshEvery time.Duration, insertOnly bool) envSetup {
+func withScreeningJobs(refreshEvery time.Duration, insertOnly bool) apptest.Setup {
 	smartMoveSetup := apptest.WithSmartMove(smartmovetest.Options{})
 	return func(t *testing.T, s *apptest.Settings) {
 		smartMoveSetup(t, s)
@@ -58,16 +58,16 @@ func (f failingQueue) EnqueueRefresh(ctx context.Context, tx *sql.Tx, id int) er
 // in the postback's transaction: when that transaction fails, neither the
 // move nor the job is stored.
 func TestScreeningPostbackEnqueuesRefresh(t *testing.T) {
-	forEachDBSetup(t, withScreeningJobs(time.Hour, true), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, withScreeningJobs(time.Hour, true), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
 		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
-		id, err := e.client.ScreeningApplication.Query().
-			Where(screeningapplication.SmartmoveApplicationID(*app.SmartmoveApplicationID)).OnlyID(e.sys())
+		id, err := e.Client.ScreeningApplication.Query().
+			Where(screeningapplication.SmartmoveApplicationID(*app.SmartmoveApplicationID)).OnlyID(e.Sys())
 		if err != nil {
 			t.Fatal(err)
 		}
-		rdb := riverDriver(sm.DB, e.dialect)
+		rdb := riverDriver(sm.DB, e.Dialect)
 		queue := sm.Svc.Queue
 		if queue == nil {
 			t.Fatal("the screening service has no queue")
@@ -111,9 +111,9 @@ func TestScreeningPostbackEnqueuesRefresh(t *testing.T) {
 
 // orderAndComplete orders a screening for one applicant, who then finishes
 // every step at SmartMove; with lose, SmartMove's postbacks never arrive.
-func orderAndComplete(t *testing.T, e *env, lose bool) (*apptest.SmartMoveSim, string, apptest.ScreeningApp) {
+func orderAndComplete(t *testing.T, e *apptest.Env, lose bool) (*apptest.SmartMoveSim, string, apptest.ScreeningApp) {
 	t.Helper()
-	sm := apptest.SmartMove(t, e.Env)
+	sm := apptest.SmartMove(t, e)
 	_, token := e.ScreeningClient("Acme")
 	app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
 	if lose {
@@ -126,7 +126,7 @@ func orderAndComplete(t *testing.T, e *env, lose bool) (*apptest.SmartMoveSim, s
 }
 
 // waitScreening polls the application through the API until cond holds.
-func waitScreening(t *testing.T, e *env, token, id, what string, cond func(apptest.ScreeningApp) bool) apptest.ScreeningApp {
+func waitScreening(t *testing.T, e *apptest.Env, token, id, what string, cond func(apptest.ScreeningApp) bool) apptest.ScreeningApp {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -141,7 +141,7 @@ func waitScreening(t *testing.T, e *env, token, id, what string, cond func(appte
 // TestScreeningRefreshJob: the job a postback inserts pulls what postbacks
 // do not carry (the credit recommendation, the applicants' names).
 func TestScreeningRefreshJob(t *testing.T) {
-	forEachDBSetup(t, withScreeningJobs(time.Hour, false), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, withScreeningJobs(time.Hour, false), func(t *testing.T, e *apptest.Env) {
 		sm, token, app := orderAndComplete(t, e, false)
 		sm.Flush(t)
 		got := waitScreening(t, e, token, app.ID, "the refresh job to pull the recommendation",
@@ -155,7 +155,7 @@ func TestScreeningRefreshJob(t *testing.T) {
 // TestScreeningPeriodicRefresh: with postbacks lost, the periodic job (run by
 // the elected leader) pulls the application's state from SmartMove.
 func TestScreeningPeriodicRefresh(t *testing.T) {
-	forEachDBSetup(t, withScreeningJobs(300*time.Millisecond, false), func(t *testing.T, e *env) {
+	apptest.EachDBSetup(t, withScreeningJobs(300*time.Millisecond, false), func(t *testing.T, e *apptest.Env) {
 		_, token, app := orderAndComplete(t, e, true) // postbacks are lost
 		got := waitScreening(t, e, token, app.ID, "the periodic refresh",
 			func(a apptest.ScreeningApp) bool { return a.Status == "READY" })

@@ -1,4 +1,4 @@
-package main
+package screening_test
 
 import (
 	"context"
@@ -20,26 +20,26 @@ import (
 // idempotency, against the simulator over real HTTP, on both databases.
 
 // act runs one of the mutations that take an application and an email.
-func (e *env) act(token, mutation, key, id, email string) gqlResponse {
-	e.t.Helper()
+func act(e *apptest.Env, token, mutation, key, id, email string) apptest.GQLResponse {
+	e.T.Helper()
 	switch mutation {
 	case "addScreeningApplicant", "removeScreeningApplicant":
-		return e.gql(token, `mutation($key: String!, $id: ID!, $email: String!) { `+mutation+`(idempotencyKey: $key, applicationId: $id, email: $email) { `+apptest.ScreeningAppFields+` } }`,
+		return e.GQL(token, `mutation($key: String!, $id: ID!, $email: String!) { `+mutation+`(idempotencyKey: $key, applicationId: $id, email: $email) { `+apptest.ScreeningAppFields+` } }`,
 			map[string]any{"key": key, "id": id, "email": email})
 	}
-	return e.gql(token, `mutation($key: String!, $id: ID!) { `+mutation+`(idempotencyKey: $key, id: $id) { `+apptest.ScreeningAppFields+` } }`,
+	return e.GQL(token, `mutation($key: String!, $id: ID!) { `+mutation+`(idempotencyKey: $key, id: $id) { `+apptest.ScreeningAppFields+` } }`,
 		map[string]any{"key": key, "id": id})
 }
 
-func (e *env) mustAct(token, mutation, key, id, email string) apptest.ScreeningApp {
-	e.t.Helper()
-	r := e.act(token, mutation, key, id, email)
+func mustAct(e *apptest.Env, token, mutation, key, id, email string) apptest.ScreeningApp {
+	e.T.Helper()
+	r := act(e, token, mutation, key, id, email)
 	if len(r.Errors) > 0 {
-		e.t.Fatalf("%s: %+v", mutation, r.Errors)
+		e.T.Fatalf("%s: %+v", mutation, r.Errors)
 	}
 	var out map[string]apptest.ScreeningApp
 	if err := json.Unmarshal(r.Data, &out); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return out[mutation]
 }
@@ -50,8 +50,8 @@ func (e *env) mustAct(token, mutation, key, id, email string) apptest.ScreeningA
 // report: the landlord finishes the form, postbacks move it forward, the
 // report fields are fetched on demand.
 func TestScreeningLinkOrder(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
 		link, app := e.CreateLink(token, "order-1", "Lisa.Simpson@Example.com", "marge.simpson@example.com")
 		if !strings.HasPrefix(link, sm.SimURL+"/smartmove/api/create/") {
@@ -69,7 +69,7 @@ func TestScreeningLinkOrder(t *testing.T) {
 		if got.ReportURL != nil || got.ReportStatus != nil {
 			t.Fatalf("report fields before the landlord finished: %v %v", got.ReportURL, got.ReportStatus)
 		}
-		r := e.act(token, "cancelScreeningApplication", "c-early", app.ID, "")
+		r := act(e, token, "cancelScreeningApplication", "c-early", app.ID, "")
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 
 		smID, err := sm.Sim.FinishCreate(link)
@@ -101,14 +101,14 @@ func TestScreeningLinkOrder(t *testing.T) {
 		}
 		// Postbacks carry no applicant statuses: refresh pulls them, and the
 		// recommendation.
-		got = e.mustAct(token, "refreshScreeningApplication", "refresh-1", app.ID, "")
+		got = mustAct(e, token, "refreshScreeningApplication", "refresh-1", app.ID, "")
 		if got.ApplicantStatuses() != "lisa.simpson@example.com=REPORTS_AVAILABLE,marge.simpson@example.com=REPORTS_AVAILABLE" ||
 			got.CreditRecommendation != "ACCEPT" || got.SmartmoveStatus != "Ready" || got.Applicants.Edges[0].Node.FirstName != "Lisa" {
 			t.Fatalf("refreshed: %+v", got)
 		}
 		// A ready screening cannot be cancelled, nor take applicants.
-		apptest.WantCode(t, e.act(token, "cancelScreeningApplication", "c-1", app.ID, ""), "BAD_USER_INPUT")
-		apptest.WantCode(t, e.act(token, "addScreeningApplicant", "a-1", app.ID, "bart@example.com"), "BAD_USER_INPUT")
+		apptest.WantCode(t, act(e, token, "cancelScreeningApplication", "c-1", app.ID, ""), "BAD_USER_INPUT")
+		apptest.WantCode(t, act(e, token, "addScreeningApplicant", "a-1", app.ID, "bart@example.com"), "BAD_USER_INPUT")
 		// The list, filtered and ordered.
 		var list struct {
 			ScreeningApplications struct {
@@ -116,14 +116,14 @@ func TestScreeningLinkOrder(t *testing.T) {
 				Edges      []struct{ Node struct{ ID, Status string } }
 			}
 		}
-		e.mustGQL(token, `{ screeningApplications(where: {status: READY}, orderBy: {field: CREATED_AT, direction: DESC}) { totalCount edges { node { id status } } } }`, nil, &list)
+		e.MustGQL(token, `{ screeningApplications(where: {status: READY}, orderBy: {field: CREATED_AT, direction: DESC}) { totalCount edges { node { id status } } } }`, nil, &list)
 		if list.ScreeningApplications.TotalCount != 1 || list.ScreeningApplications.Edges[0].Node.ID != app.ID {
 			t.Fatalf("screeningApplications: %+v", list)
 		}
 		var applicants struct {
 			ScreeningApplicants struct{ TotalCount int }
 		}
-		e.mustGQL(token, `{ screeningApplicants(where: {status: REPORTS_AVAILABLE}) { totalCount } }`, nil, &applicants)
+		e.MustGQL(token, `{ screeningApplicants(where: {status: REPORTS_AVAILABLE}) { totalCount } }`, nil, &applicants)
 		if applicants.ScreeningApplicants.TotalCount != 2 {
 			t.Fatalf("screeningApplicants: %+v", applicants)
 		}
@@ -133,10 +133,10 @@ func TestScreeningLinkOrder(t *testing.T) {
 // TestScreeningEmbeddedOrderKeepsNoCard: the card goes to SmartMove and
 // nowhere else: not a column, a log line or an answer.
 func TestScreeningEmbeddedOrderKeepsNoCard(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
-		r := e.gql(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "emb-1", "input": apptest.EmbeddedInput(true, "lisa@example.com")})
+		r := e.GQL(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "emb-1", "input": apptest.EmbeddedInput(true, "lisa@example.com")})
 		if len(r.Errors) > 0 {
 			t.Fatalf("%+v", r.Errors)
 		}
@@ -154,7 +154,7 @@ func TestScreeningEmbeddedOrderKeepsNoCard(t *testing.T) {
 		// A refused card (the partner's 400) is not echoed either.
 		in := apptest.EmbeddedInput(true, "bart@example.com")
 		in["card"].(map[string]any)["expireMonth"] = "13"
-		bad := e.gql(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "emb-2", "input": in})
+		bad := e.GQL(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "emb-2", "input": in})
 		apptest.WantCode(t, bad, "BAD_USER_INPUT")
 		raw, _ := json.Marshal([]any{r, again, bad})
 		for _, secret := range []string{apptest.TestCardNumber, apptest.TestCardCVV + `"`, "5880"} {
@@ -162,7 +162,7 @@ func TestScreeningEmbeddedOrderKeepsNoCard(t *testing.T) {
 				t.Fatalf("an answer holds card data %q: %s", secret, raw)
 			}
 		}
-		if strings.Contains(e.logs.String(), apptest.TestCardNumber) {
+		if strings.Contains(e.Logs.String(), apptest.TestCardNumber) {
 			t.Fatalf("the log holds the card number")
 		}
 		e.AssertNoColumnHolds(t, apptest.TestCardNumber, "541954357841")
@@ -172,51 +172,51 @@ func TestScreeningEmbeddedOrderKeepsNoCard(t *testing.T) {
 // TestScreeningApplicantRules: adding and removing applicants, cancelling,
 // by the rules of the service (checked before SmartMove is asked).
 func TestScreeningApplicantRules(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
 		app := e.CreateEmbedded(token, "tenants-pay", false, "lisa@example.com")
 		smID := *app.SmartmoveApplicationID
 
-		got := e.mustAct(token, "addScreeningApplicant", "add-1", app.ID, " Bart@Example.com ")
+		got := mustAct(e, token, "addScreeningApplicant", "add-1", app.ID, " Bart@Example.com ")
 		if got.ApplicantStatuses() != "bart@example.com=NO_ACTIVITY,lisa@example.com=NO_ACTIVITY" {
 			t.Fatalf("after add: %s", got.ApplicantStatuses())
 		}
 		// A retry of the same add replays; the same person again is refused.
-		if again := e.mustAct(token, "addScreeningApplicant", "add-1", app.ID, " Bart@Example.com "); again.Applicants.TotalCount != 2 {
+		if again := mustAct(e, token, "addScreeningApplicant", "add-1", app.ID, " Bart@Example.com "); again.Applicants.TotalCount != 2 {
 			t.Fatalf("replayed add: %+v", again)
 		}
 		if n := sm.Calls("applicant/add"); n != 1 {
 			t.Fatalf("%d add calls", n)
 		}
-		r := e.act(token, "addScreeningApplicant", "add-2", app.ID, "bart@example.com")
+		r := act(e, token, "addScreeningApplicant", "add-2", app.ID, "bart@example.com")
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if !strings.Contains(r.Errors[0].Message, "already on this application") {
 			t.Fatalf("message %q", r.Errors[0].Message)
 		}
-		apptest.WantCode(t, e.act(token, "addScreeningApplicant", "add-3", app.ID, "not-an-email"), "BAD_USER_INPUT")
+		apptest.WantCode(t, act(e, token, "addScreeningApplicant", "add-3", app.ID, "not-an-email"), "BAD_USER_INPUT")
 		// The same key with other arguments is refused.
-		apptest.WantCode(t, e.act(token, "addScreeningApplicant", "add-1", app.ID, "maggie@example.com"), "CONFLICT")
+		apptest.WantCode(t, act(e, token, "addScreeningApplicant", "add-1", app.ID, "maggie@example.com"), "CONFLICT")
 
 		// Lisa responds: she can no longer be removed; Bart can.
 		if err := sm.Sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.RequestAccepted); err != nil {
 			t.Fatal(err)
 		}
 		sm.Flush(t)
-		e.mustAct(token, "refreshScreeningApplication", "r-1", app.ID, "")
-		r = e.act(token, "removeScreeningApplicant", "rm-1", app.ID, "lisa@example.com")
+		mustAct(e, token, "refreshScreeningApplication", "r-1", app.ID, "")
+		r = act(e, token, "removeScreeningApplicant", "rm-1", app.ID, "lisa@example.com")
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if !strings.Contains(r.Errors[0].Message, "already responded") {
 			t.Fatalf("message %q", r.Errors[0].Message)
 		}
-		apptest.WantCode(t, e.act(token, "removeScreeningApplicant", "rm-2", app.ID, "nobody@example.com"), "BAD_USER_INPUT")
-		got = e.mustAct(token, "removeScreeningApplicant", "rm-3", app.ID, "bart@example.com")
+		apptest.WantCode(t, act(e, token, "removeScreeningApplicant", "rm-2", app.ID, "nobody@example.com"), "BAD_USER_INPUT")
+		got = mustAct(e, token, "removeScreeningApplicant", "rm-3", app.ID, "bart@example.com")
 		if got.ApplicantStatuses() != "lisa@example.com=REQUEST_ACCEPTED" {
 			t.Fatalf("after remove: %s", got.ApplicantStatuses())
 		}
 		// The only applicant stays, whatever their status.
 		other := e.CreateEmbedded(token, "single", false, "solo@example.com")
-		r = e.act(token, "removeScreeningApplicant", "rm-4", other.ID, "solo@example.com")
+		r = act(e, token, "removeScreeningApplicant", "rm-4", other.ID, "solo@example.com")
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if !strings.Contains(r.Errors[0].Message, "only applicant") {
 			t.Fatalf("message %q", r.Errors[0].Message)
@@ -227,18 +227,18 @@ func TestScreeningApplicantRules(t *testing.T) {
 
 		// When the landlord pays, no applicant may be added.
 		paid := e.CreateEmbedded(token, "landlord-pays", true, "homer@example.com")
-		r = e.act(token, "addScreeningApplicant", "add-4", paid.ID, "bart@example.com")
+		r = act(e, token, "addScreeningApplicant", "add-4", paid.ID, "bart@example.com")
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 
 		// Cancel: once; the status is final and later postbacks do not move it.
-		got = e.mustAct(token, "cancelScreeningApplication", "cancel-1", app.ID, "")
+		got = mustAct(e, token, "cancelScreeningApplication", "cancel-1", app.ID, "")
 		if got.Status != "CANCELLED" {
 			t.Fatalf("cancelled: %+v", got)
 		}
-		if again := e.mustAct(token, "cancelScreeningApplication", "cancel-1", app.ID, ""); again.Status != "CANCELLED" {
+		if again := mustAct(e, token, "cancelScreeningApplication", "cancel-1", app.ID, ""); again.Status != "CANCELLED" {
 			t.Fatalf("replayed cancel: %+v", again)
 		}
-		apptest.WantCode(t, e.act(token, "cancelScreeningApplication", "cancel-2", app.ID, ""), "BAD_USER_INPUT")
+		apptest.WantCode(t, act(e, token, "cancelScreeningApplication", "cancel-2", app.ID, ""), "BAD_USER_INPUT")
 		if err := sm.Sim.SetApplicantStatus(smID, "lisa@example.com", smartmovetest.ReportsAvailable); err != nil {
 			t.Fatal(err)
 		}
@@ -255,18 +255,18 @@ func TestScreeningApplicantRules(t *testing.T) {
 // TestScreeningPartnerErrors maps every kind of SmartMove failure, and
 // checks what a failed order leaves behind and what its key does next.
 func TestScreeningPartnerErrors(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
 		count := func() int {
-			n, err := e.client.ScreeningApplication.Query().Count(e.sys())
+			n, err := e.Client.ScreeningApplication.Query().Count(e.Sys())
 			if err != nil {
 				t.Fatal(err)
 			}
 			return n
 		}
-		create := func(key string) gqlResponse {
-			return e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": key, "input": apptest.LinkInput("lisa@example.com")})
+		create := func(key string) apptest.GQLResponse {
+			return e.GQL(token, apptest.CreateLinkMutation, map[string]any{"key": key, "input": apptest.LinkInput("lisa@example.com")})
 		}
 
 		// Refused for sure (4xx): nothing is kept and the same key may retry.
@@ -297,7 +297,7 @@ func TestScreeningPartnerErrors(t *testing.T) {
 				t.Fatalf("%s: a refused order left a row", c.name)
 			}
 			var ok apptest.CreatedLink
-			e.mustGQL(token, apptest.CreateLinkMutation, map[string]any{"key": "refused-" + c.name, "input": apptest.LinkInput("lisa@example.com")}, &ok)
+			e.MustGQL(token, apptest.CreateLinkMutation, map[string]any{"key": "refused-" + c.name, "input": apptest.LinkInput("lisa@example.com")}, &ok)
 			if ok.CreateScreeningApplication.CompletionLink == "" {
 				t.Fatalf("%s: retry with the key did not order", c.name)
 			}
@@ -335,7 +335,7 @@ func TestScreeningPartnerErrors(t *testing.T) {
 				t.Fatalf("%s: %d create calls after a retry, want %d", c.name, got, creates+1)
 			}
 		}
-		n, err := e.client.ScreeningApplication.Query().Where(screeningapplication.OrderStatusEQ(screeningapplication.OrderStatusUNCONFIRMED)).Count(e.sys())
+		n, err := e.Client.ScreeningApplication.Query().Where(screeningapplication.OrderStatusEQ(screeningapplication.OrderStatusUNCONFIRMED)).Count(e.Sys())
 		if err != nil || n != 4 {
 			t.Fatalf("%d UNCONFIRMED rows (%v), want 4", n, err)
 		}
@@ -344,24 +344,24 @@ func TestScreeningPartnerErrors(t *testing.T) {
 		creates := sm.Calls("application/create")
 		in := apptest.LinkInput("lisa@example.com")
 		in["property"].(map[string]any)["landlordZip"] = "123456"
-		r := e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": "zip", "input": in})
+		r := e.GQL(token, apptest.CreateLinkMutation, map[string]any{"key": "zip", "input": in})
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if f, _ := json.Marshal(r.Errors[0].Extensions["field"]); string(f) != `["input","property","landlordZip"]` {
 			t.Fatalf("field %s: %+v", f, r.Errors[0])
 		}
-		r = e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": "dup", "input": apptest.LinkInput("a@example.com", "A@example.com")})
+		r = e.GQL(token, apptest.CreateLinkMutation, map[string]any{"key": "dup", "input": apptest.LinkInput("a@example.com", "A@example.com")})
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if f, _ := json.Marshal(r.Errors[0].Extensions["field"]); string(f) != `["input","applicants","1"]` {
 			t.Fatalf("field %s", f)
 		}
 		noCard := apptest.EmbeddedInput(true, "lisa@example.com")
 		delete(noCard, "card")
-		r = e.gql(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "nocard", "input": noCard})
+		r = e.GQL(token, apptest.CreateEmbeddedMutation, map[string]any{"key": "nocard", "input": noCard})
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 		if f, _ := json.Marshal(r.Errors[0].Extensions["field"]); string(f) != `["input","card"]` {
 			t.Fatalf("field %s: %+v", f, r.Errors[0])
 		}
-		apptest.WantCode(t, e.gql(token, apptest.CreateLinkMutation, map[string]any{"key": " ", "input": apptest.LinkInput()}), "BAD_USER_INPUT")
+		apptest.WantCode(t, e.GQL(token, apptest.CreateLinkMutation, map[string]any{"key": " ", "input": apptest.LinkInput()}), "BAD_USER_INPUT")
 		if got := sm.Calls("application/create"); got != creates {
 			t.Fatalf("invalid orders reached SmartMove: %d calls, want %d", got, creates)
 		}
@@ -369,15 +369,15 @@ func TestScreeningPartnerErrors(t *testing.T) {
 		// Errors on the on-demand fields are field errors with PARTNER_ERROR.
 		app := e.CreateEmbedded(token, "emb", false, "lisa@example.com")
 		sm.Sim.FailNext(1, 500)
-		r = e.gql(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { status reportStatus } } }`, map[string]any{"id": app.ID})
+		r = e.GQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { status reportStatus } } }`, map[string]any{"id": app.ID})
 		apptest.WantCode(t, r, "PARTNER_ERROR")
 		if st := apptest.Dig(t, r.Data, "node.status"); st != "PENDING" {
 			t.Fatalf("partial data: %s", r.Data)
 		}
 		// Refresh failures give the key back.
 		sm.Sim.FailNext(1, 503)
-		apptest.WantCode(t, e.act(token, "refreshScreeningApplication", "rf", app.ID, ""), "PARTNER_ERROR")
-		e.mustAct(token, "refreshScreeningApplication", "rf", app.ID, "")
+		apptest.WantCode(t, act(e, token, "refreshScreeningApplication", "rf", app.ID, ""), "PARTNER_ERROR")
+		mustAct(e, token, "refreshScreeningApplication", "rf", app.ID, "")
 
 		// A server without SmartMove says so.
 		sm.Svc.SmartMove = nil
@@ -392,13 +392,13 @@ func TestScreeningPartnerErrors(t *testing.T) {
 // TestScreeningIdempotencyConcurrentRetries: retries racing the first call
 // with the same key all get its result, and SmartMove sees one order.
 func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
 		for round, mutation := range []string{apptest.CreateLinkMutation, apptest.CreateEmbeddedMutation} {
 			const n = 8
 			var wg sync.WaitGroup
-			results := make([]gqlResponse, n)
+			results := make([]apptest.GQLResponse, n)
 			input := apptest.LinkInput("lisa@example.com")
 			if round == 1 {
 				input = apptest.EmbeddedInput(true, "lisa@example.com")
@@ -407,7 +407,7 @@ func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					results[i] = e.gql(token, mutation, map[string]any{"key": "same-key", "input": input})
+					results[i] = e.GQL(token, mutation, map[string]any{"key": "same-key", "input": input})
 				}()
 			}
 			wg.Wait()
@@ -427,7 +427,7 @@ func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
 		if c, em := sm.Calls("application/create"), sm.Calls("application/create/embedded"); c != 1 || em != 1 {
 			t.Fatalf("SmartMove saw %d creates and %d embedded creates, want 1 and 1", c, em)
 		}
-		if n, _ := e.client.ScreeningApplication.Query().Count(e.sys()); n != 2 {
+		if n, _ := e.Client.ScreeningApplication.Query().Count(e.Sys()); n != 2 {
 			t.Fatalf("%d applications, want 2", n)
 		}
 		// The key is the client's: another client's same key orders anew.
@@ -442,15 +442,15 @@ func TestScreeningIdempotencyConcurrentRetries(t *testing.T) {
 // TestIsolationScreening: another client's applications, by id, through
 // every route.
 func TestIsolationScreening(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		_ = apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		_ = apptest.SmartMove(t, e)
 		_, aToken := e.ScreeningClient("Alpha")
 		bID, bToken := e.ScreeningClient("Beta")
 		_, aLinkApp := e.CreateLink(aToken, "k", "lisa@example.com")
 		aApp := e.CreateEmbedded(aToken, "k2", false, "lisa@example.com")
 
 		var node struct{ Node *struct{ ID string } }
-		r := e.gql(bToken, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": aApp.ID})
+		r := e.GQL(bToken, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": aApp.ID})
 		if len(r.Errors) == 1 {
 			apptest.WantCode(t, r, "NOT_FOUND")
 		} else if json.Unmarshal(r.Data, &node); node.Node != nil {
@@ -458,7 +458,7 @@ func TestIsolationScreening(t *testing.T) {
 		}
 		for _, m := range []string{"addScreeningApplicant", "removeScreeningApplicant", "cancelScreeningApplication", "refreshScreeningApplication"} {
 			for _, id := range []string{aApp.ID, aLinkApp.ID} {
-				r := e.act(bToken, m, "b-"+m, id, "lisa@example.com")
+				r := act(e, bToken, m, "b-"+m, id, "lisa@example.com")
 				apptest.WantCode(t, r, "NOT_FOUND")
 				if r.Data != nil && string(r.Data) != "null" {
 					t.Fatalf("%s: data %s", m, r.Data)
@@ -466,12 +466,12 @@ func TestIsolationScreening(t *testing.T) {
 			}
 		}
 		var list struct{ ScreeningApplications struct{ TotalCount int } }
-		e.mustGQL(bToken, `{ screeningApplications { totalCount } }`, nil, &list)
+		e.MustGQL(bToken, `{ screeningApplications { totalCount } }`, nil, &list)
 		if list.ScreeningApplications.TotalCount != 0 {
 			t.Fatalf("B lists %d applications", list.ScreeningApplications.TotalCount)
 		}
 		var applicants struct{ ScreeningApplicants struct{ TotalCount int } }
-		e.mustGQL(bToken, `{ screeningApplicants { totalCount } }`, nil, &applicants)
+		e.MustGQL(bToken, `{ screeningApplicants { totalCount } }`, nil, &applicants)
 		if applicants.ScreeningApplicants.TotalCount != 0 {
 			t.Fatalf("B lists %d applicants", applicants.ScreeningApplicants.TotalCount)
 		}
@@ -480,13 +480,13 @@ func TestIsolationScreening(t *testing.T) {
 			t.Fatalf("A's application is %s", st)
 		}
 		// Scopes: a read token cannot order; a platform token has no client to order for.
-		read := e.token(bID, viewer.ScopeRead)
-		apptest.WantCode(t, e.gql(read, apptest.CreateLinkMutation, map[string]any{"key": "r", "input": apptest.LinkInput("x@example.com")}), "FORBIDDEN")
+		read := e.Token(bID, viewer.ScopeRead)
+		apptest.WantCode(t, e.GQL(read, apptest.CreateLinkMutation, map[string]any{"key": "r", "input": apptest.LinkInput("x@example.com")}), "FORBIDDEN")
 		platform, _ := e.PlatformToken()
-		apptest.WantCode(t, e.gql(platform, apptest.CreateLinkMutation, map[string]any{"key": "p", "input": apptest.LinkInput("x@example.com")}), "FORBIDDEN")
+		apptest.WantCode(t, e.GQL(platform, apptest.CreateLinkMutation, map[string]any{"key": "p", "input": apptest.LinkInput("x@example.com")}), "FORBIDDEN")
 		// A client without a SmartMove reference cannot order.
-		_, bare := e.newClient("Bare")
-		r = e.gql(bare, apptest.CreateLinkMutation, map[string]any{"key": "n", "input": apptest.LinkInput("x@example.com")})
+		_, bare := e.NewClient("Bare")
+		r = e.GQL(bare, apptest.CreateLinkMutation, map[string]any{"key": "n", "input": apptest.LinkInput("x@example.com")})
 		apptest.WantCode(t, r, "BAD_USER_INPUT")
 	})
 }
@@ -494,8 +494,8 @@ func TestIsolationScreening(t *testing.T) {
 // TestScreeningRefreshStale: when postbacks stop arriving, the periodic job
 // pulls the state from SmartMove.
 func TestScreeningRefreshStale(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
 		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
 		sm.Sim.HoldPostbacks() // postbacks are lost
@@ -528,10 +528,10 @@ func TestScreeningRefreshStale(t *testing.T) {
 // SmartMove key: order, finish the form on the completion link, watch the
 // postbacks move the application to READY, open the report.
 func TestScreeningDemo(t *testing.T) {
-	e := newEnv(t, "sqlite:"+t.TempDir()+"/demo.db", func(t *testing.T, s *apptest.Settings) {
+	e := apptest.New(t, "sqlite:"+t.TempDir()+"/demo.db", func(t *testing.T, s *apptest.Settings) {
 		s.Config.Demo, s.Options.DemoStep = true, 30*time.Millisecond
 	})
-	public := e.srv.URL
+	public := e.Srv.URL
 	// The demo client, as the playground user has it (its SmartMove
 	// reference included).
 	token := e.App.DemoToken()

@@ -1,4 +1,4 @@
-package main
+package page_test
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func TestDemoCRMShowsSMSDelivery(t *testing.T) {
 	}
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
-	logs := &syncBuffer{}
+	logs := &apptest.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	cfg := apptest.ServerConfig(t, map[string]string{"PORT": port, "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1",

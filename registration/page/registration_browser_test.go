@@ -1,4 +1,4 @@
-package main
+package page_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/chromedp/cdproto"
 	cdptarget "github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -108,10 +109,10 @@ type browserTab struct {
 	regBase string // http://localhost:PORT
 }
 
-func newBrowserTab(t *testing.T, browser context.Context, crm *httptest.Server, e *env) *browserTab {
+func newBrowserTab(t *testing.T, browser context.Context, crm *httptest.Server, e *apptest.Env) *browserTab {
 	t.Helper()
 	tab := apptest.NewBrowserTab(t, browser)
-	u, _ := url.Parse(e.srv.URL)
+	u, _ := url.Parse(e.Srv.URL)
 	regBase := "http://localhost:" + u.Port()
 	return &browserTab{BrowserTab: tab, regBase: regBase, crmURL: crm.URL + "/crm?base=" + url.QueryEscape(regBase)}
 }
@@ -120,12 +121,8 @@ func newBrowserTab(t *testing.T, browser context.Context, crm *httptest.Server, 
 func (b *browserTab) open(opts map[string]any) {
 	b.T.Helper()
 	js, _ := json.Marshal(opts)
-	b.Do(15*time.Second,
-		chromedp.Navigate(b.crmURL),
-		chromedp.Poll[chromedp.Void](`typeof window.leasegraph === "object" && typeof window.openRegistration === "function"`,
-			chromedp.WithPollingTimeout(10*time.Second)),
-		chromedp.Evaluate[chromedp.Void](`window.openRegistration(`+string(js)+`)`),
-	)
+	b.load(`typeof window.leasegraph === "object" && typeof window.openRegistration === "function"`,
+		`window.openRegistration(`+string(js)+`)`)
 }
 
 // openPlain loads the CRM page afresh and frames the page at src with a
@@ -133,11 +130,34 @@ func (b *browserTab) open(opts map[string]any) {
 func (b *browserTab) openPlain(src string) {
 	b.T.Helper()
 	js, _ := json.Marshal(src)
-	b.Do(15*time.Second,
-		chromedp.Navigate(b.crmURL),
-		chromedp.Poll[chromedp.Void](`typeof window.openPlain === "function"`, chromedp.WithPollingTimeout(10*time.Second)),
-		chromedp.Evaluate[chromedp.Void](`window.openPlain(`+string(js)+`)`),
-	)
+	b.load(`typeof window.openPlain === "function"`, `window.openPlain(`+string(js)+`)`)
+}
+
+// load navigates to the CRM page, waits until ready holds there and
+// evaluates call. Right after a navigation the tab's execution context may
+// still be the old document's (seen on a loaded machine): Chromium then
+// answers "Cannot find context with specified id" and ran nothing, so the
+// page is loaded again, at most twice more; any other failure fails the test.
+func (b *browserTab) load(ready, call string) {
+	b.T.Helper()
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(b.Ctx, 15*time.Second)
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(b.crmURL),
+			chromedp.Poll[chromedp.Void](ready, chromedp.WithPollingTimeout(10*time.Second)),
+			chromedp.Evaluate[chromedp.Void](call),
+		)
+		cancel()
+		var cdpErr *cdproto.Error
+		if err != nil && attempt < 2 && errors.As(err, &cdpErr) && cdpErr.Message == "Cannot find context with specified id" {
+			b.T.Logf("loading the CRM page again: %v", err)
+			continue
+		}
+		if err != nil {
+			b.T.Fatal(err)
+		}
+		return
+	}
 }
 
 // messages waits up to wait for at least one message, then a little longer
@@ -183,6 +203,7 @@ func (b *browserTab) frame() (context.Context, context.CancelFunc) {
 	tabID := chromedp.FromContext(b.Ctx).Target.TargetID
 	deadline := time.Now().Add(10 * time.Second)
 	var seen []*cdptarget.Info
+	var attachErr error // the last failed attach, if any
 	for time.Now().Before(deadline) {
 		infos, err := chromedp.Targets(b.Ctx)
 		if err != nil {
@@ -192,9 +213,14 @@ func (b *browserTab) frame() (context.Context, context.CancelFunc) {
 		for _, info := range infos {
 			if info.Type == "iframe" && info.ParentID == tabID && strings.HasPrefix(info.URL, b.regBase+"/prospects/registration") {
 				ctx, cancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
-				if err := chromedp.Do(ctx); err != nil { // attaches, bound to ctx: no timeout
+				// Attaches, bound to ctx: no timeout. A frame that is
+				// navigating (its form just submitted) refuses the attach
+				// ("Inspected target navigated or closed"): look again,
+				// until the deadline.
+				if err := chromedp.Do(ctx); err != nil {
 					cancel()
-					b.T.Fatalf("attaching to the frame: %v", err)
+					attachErr = err
+					continue
 				}
 				return ctx, cancel
 			}
@@ -205,7 +231,7 @@ func (b *browserTab) frame() (context.Context, context.CancelFunc) {
 	for _, info := range seen {
 		list = append(list, fmt.Sprintf("%s %s parent=%s", info.Type, info.URL, info.ParentID))
 	}
-	b.T.Fatalf("no registration frame under tab %s; targets:\n%s", tabID, strings.Join(list, "\n"))
+	b.T.Fatalf("no registration frame under tab %s (last attach: %v); targets:\n%s", tabID, attachErr, strings.Join(list, "\n"))
 	return nil, nil
 }
 
@@ -232,17 +258,17 @@ func frameRun[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T 
 
 func TestRegistrationBrowser(t *testing.T) {
 	browser := apptest.StartBrowser(t)
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		start := time.Now()
 		defer func() { t.Logf("browser cases took %s", time.Since(start).Round(time.Millisecond)) }()
 		crm, other := crmServer(t), crmServer(t)
-		clientID, token := e.newClient("Acme")
-		ctx := e.sys()
+		clientID, token := e.NewClient("Acme")
+		ctx := e.Sys()
 		// The client sets its allow-list to the CRM's origin only (given with
 		// a trailing slash, which the mutation normalizes away); other is
 		// another origin (another port) of the same host.
 		var set struct{ UpdateClientCrmOrigins struct{ CrmOrigins []string } }
-		e.mustGQL(token, `mutation($id: ID!, $o: [String!]!) { updateClientCrmOrigins(id: $id, origins: $o) { crmOrigins } }`,
+		e.MustGQL(token, `mutation($id: ID!, $o: [String!]!) { updateClientCrmOrigins(id: $id, origins: $o) { crmOrigins } }`,
 			map[string]any{"id": strconv.Itoa(clientID), "o": []string{crm.URL + "/"}}, &set)
 		if got := set.UpdateClientCrmOrigins.CrmOrigins; len(got) != 1 || got[0] != crm.URL {
 			t.Fatalf("crmOrigins = %q", got)
@@ -254,16 +280,16 @@ func TestRegistrationBrowser(t *testing.T) {
 			if tag == "SOON" {
 				mode = property.ShowingModePRELEASE
 			}
-			if err := e.client.Property.Create().SetClientID(clientID).SetTag(tag).SetName(name).SetShowingMode(mode).Exec(ctx); err != nil {
+			if err := e.Client.Property.Create().SetClientID(clientID).SetTag(tag).SetName(name).SetShowingMode(mode).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := e.client.Ban.Create().SetClientID(clientID).SetPhone("+15125550199").Exec(ctx); err != nil {
+		if err := e.Client.Ban.Create().SetClientID(clientID).SetPhone("+15125550199").Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		tab := newBrowserTab(t, browser, crm, e)
 		registrations := func() int {
-			n, err := e.client.Registration.Query().Count(ctx)
+			n, err := e.Client.Registration.Query().Count(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -434,7 +460,7 @@ func TestRegistrationBrowser(t *testing.T) {
 				if n := registrations(); n != before+1 {
 					t.Errorf("%d registrations recorded, want 1", n-before)
 				}
-				last, err := e.client.Registration.Query().Order(entreg.ByID(entsql.OrderDesc())).First(ctx)
+				last, err := e.Client.Registration.Query().Order(entreg.ByID(entsql.OrderDesc())).First(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -446,18 +472,18 @@ func TestRegistrationBrowser(t *testing.T) {
 		tab.T = t
 
 		t.Run("card stored as brand and last 4 only", func(t *testing.T) {
-			cards, err := e.client.Card.Query().All(ctx)
+			cards, err := e.Client.Card.Query().All(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(cards) != 1 || cards[0].Brand != "visa" || cards[0].Last4 != "4242" || cards[0].ExpMonth != 12 || cards[0].ExpYear != time.Now().Year()+2 {
 				t.Fatalf("cards: %+v", cards)
 			}
-			db := e.queries.Driver.(*entsql.Driver).DB()
-			for _, table := range apptest.BrowserTables(t, db, e.dialect) {
+			db := e.Queries.Driver.(*entsql.Driver).DB()
+			for _, table := range apptest.BrowserTables(t, db, e.Dialect) {
 				apptest.ScanForString(t, db, table, apptest.BrowserCardNumber)
 			}
-			if strings.Contains(e.logs.String(), apptest.BrowserCardNumber) {
+			if strings.Contains(e.Logs.String(), apptest.BrowserCardNumber) {
 				t.Error("the card number is in the server's log")
 			}
 		})
@@ -467,9 +493,9 @@ func TestRegistrationBrowser(t *testing.T) {
 		written := func() [3]int {
 			var n [3]int
 			var err error
-			if n[0], err = e.client.Registration.Query().Count(ctx); err == nil {
-				if n[1], err = e.client.Prospect.Query().Count(ctx); err == nil {
-					n[2], err = e.client.IntegrationJob.Query().Count(ctx)
+			if n[0], err = e.Client.Registration.Query().Count(ctx); err == nil {
+				if n[1], err = e.Client.Prospect.Query().Count(ctx); err == nil {
+					n[2], err = e.Client.IntegrationJob.Query().Count(ctx)
 				}
 			}
 			if err != nil {
@@ -484,7 +510,7 @@ func TestRegistrationBrowser(t *testing.T) {
 
 		// From here a registration also queues the prospect's delivery to
 		// Propexo.
-		if err := e.client.Company.UpdateOneID(clientID).SetPropexoIntegrationID("browser-integration").Exec(ctx); err != nil {
+		if err := e.Client.Company.UpdateOneID(clientID).SetPropexoIntegrationID("browser-integration").Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 
@@ -519,7 +545,7 @@ func TestRegistrationBrowser(t *testing.T) {
 			if after := written(); after != before {
 				t.Errorf("written %v, then %v: registrations, prospects, deliveries", before, after)
 			}
-			if n, err := e.client.Prospect.Query().Where(prospect.Phone1("+15125550147")).Count(ctx); err != nil || n != 0 {
+			if n, err := e.Client.Prospect.Query().Where(prospect.Phone1("+15125550147")).Count(ctx); err != nil || n != 0 {
 				t.Errorf("%d prospects registered from a CRM not on the allow-list (%v)", n, err)
 			}
 		})

@@ -1,4 +1,4 @@
-package main
+package page_test
 
 import (
 	"encoding/json"
@@ -44,21 +44,21 @@ func resultJSON(status, message string) string {
 }
 
 func TestRegistrationPageHeaders(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		_, token := apptest.RegFixture(t, e.Env, "Acme", "https://crm.example.com", "https://crm2.example.com:8443")
-		_, noOrigins := apptest.RegFixture(t, e.Env, "Bolt")
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := apptest.RegFixture(t, e, "Acme", "https://crm.example.com", "https://crm2.example.com:8443")
+		_, noOrigins := apptest.RegFixture(t, e, "Bolt")
 		q := url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Miles"}, "mobile_phone": {"(512) 555-0134"}}
 
 		// The first screen registers nobody: only its form, which the page
 		// submits once the browser has let the CRM frame it, does.
-		first := apptest.StartRegPage(t, e.srv.URL, q)
-		if n, err := e.client.Registration.Query().Count(e.sys()); err != nil || n != 0 || first.State == "" || !first.FirstScreen() {
+		first := apptest.StartRegPage(t, e.Srv.URL, q)
+		if n, err := e.Client.Registration.Query().Count(e.Sys()); err != nil || n != 0 || first.State == "" || !first.FirstScreen() {
 			t.Fatalf("first screen: %d registrations (%v), state %q", n, err, first.State)
 		}
 		if csp := first.Res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors https://crm.example.com https://crm2.example.com:8443") {
 			t.Errorf("first screen: CSP frame-ancestors is not the allow-list: %s", csp)
 		}
-		p := apptest.GetRegPage(t, e.srv.URL, q)
+		p := apptest.GetRegPage(t, e.Srv.URL, q)
 		h := p.Res.Header
 		csp := h.Get("Content-Security-Policy")
 		if !strings.HasSuffix(csp, "; frame-ancestors https://crm.example.com https://crm2.example.com:8443") {
@@ -99,7 +99,7 @@ func TestRegistrationPageHeaders(t *testing.T) {
 		// A client with no origins: no one may frame the page.
 		q.Set("auth_token", noOrigins)
 		q.Set("mobile_phone", "(512) 555-0135")
-		p = apptest.GetRegPage(t, e.srv.URL, q)
+		p = apptest.GetRegPage(t, e.Srv.URL, q)
 		if csp := p.Res.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; frame-ancestors 'none'") {
 			t.Errorf("no origins: CSP = %s", csp)
 		}
@@ -107,7 +107,7 @@ func TestRegistrationPageHeaders(t *testing.T) {
 		// No client known: the page says so and posts it to whichever page
 		// framed it, with nothing about any client in it.
 		q.Del("auth_token")
-		p = apptest.GetRegPage(t, e.srv.URL, q)
+		p = apptest.GetRegPage(t, e.Srv.URL, q)
 		want := resultJSON("incomplete", "The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in.")
 		if p.Status != "incomplete" || p.Result != want || !anyParent(p) {
 			t.Errorf("no token: shows %q, posts %q (to any parent: %v)", p.Status, p.Result, anyParent(p))
@@ -119,11 +119,11 @@ func TestRegistrationPageHeaders(t *testing.T) {
 }
 
 func TestRegistrationPageOutcomes(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
-		clientID, token := apptest.RegFixture(t, e.Env, "Acme", "https://crm.example.com")
-		boltID, _ := apptest.RegFixture(t, e.Env, "Bolt")
-		readOnly := e.token(clientID, viewer.ScopeRead)
-		if err := e.client.Property.Create().SetClientID(boltID).SetTag("BOLTONLY").Exec(e.sys()); err != nil {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		clientID, token := apptest.RegFixture(t, e, "Acme", "https://crm.example.com")
+		boltID, _ := apptest.RegFixture(t, e, "Bolt")
+		readOnly := e.Token(clientID, viewer.ScopeRead)
+		if err := e.Client.Property.Create().SetClientID(boltID).SetTag("BOLTONLY").Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
 		long := strings.Repeat("é", 151)
@@ -164,14 +164,14 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 			{"invited", url.Values{"auth_token": {token}, "property_tag": {"OPEN"}, "full_name": {"Jordan Q Miles"}, "mobile_phone": {"(512) 555-0134"}, "sms_notes": {"Gate code 1234"}, "require_cc": {"false"}},
 				"invited", "Registered for a self-showing at Acme OPEN. No SMS provider is set up, so no invitation was sent.", true},
 		}
-		ctx := e.sys()
+		ctx := e.Sys()
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				before, err := e.client.Registration.Query().Count(ctx)
+				before, err := e.Client.Registration.Query().Count(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
-				p := apptest.GetRegPage(t, e.srv.URL, c.q)
+				p := apptest.GetRegPage(t, e.Srv.URL, c.q)
 				if p.Status != c.status || p.Message != c.message {
 					t.Errorf("shows %q %q, want %q %q", p.Status, p.Message, c.status, c.message)
 				}
@@ -179,7 +179,7 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 				if wantResult := resultJSON(c.status, c.message); p.Result != wantResult {
 					t.Errorf("posts %q, want %q", p.Result, wantResult)
 				}
-				after, err := e.client.Registration.Query().Count(ctx)
+				after, err := e.Client.Registration.Query().Count(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -189,7 +189,7 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 				if !c.recorded {
 					return
 				}
-				r, err := e.client.Registration.Query().Order(entreg.ByID(entsql.OrderDesc())).First(ctx)
+				r, err := e.Client.Registration.Query().Order(entreg.ByID(entsql.OrderDesc())).First(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -204,7 +204,7 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 
 		// The invitation: a prospect and an SMS delivery recorded NOT_SENT
 		// with its reason, since no SMS provider is configured.
-		p, err := e.client.Prospect.Query().All(ctx)
+		p, err := e.Client.Prospect.Query().All(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +220,7 @@ func TestRegistrationPageOutcomes(t *testing.T) {
 		if !found {
 			t.Errorf("no prospect +15125550134 among %d", len(p))
 		}
-		jobs, err := e.client.IntegrationJob.Query().Where(integrationjob.KindEQ(integrationjob.KindSMS)).All(ctx)
+		jobs, err := e.Client.IntegrationJob.Query().Where(integrationjob.KindEQ(integrationjob.KindSMS)).All(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,12 +239,12 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 	// A server whose signing key the test knows.
 	key := []byte("registration-test-key-0123456789")
 	withKey := func(t *testing.T, s *apptest.Settings) { s.Config.Secret = string(key) }
-	forEachDBSetup(t, withKey, func(t *testing.T, e *env) {
-		srv, logs := e.srv, e.logs
-		_, token := apptest.RegFixture(t, e.Env, "Acme", "https://crm.example.com")
-		ctx := e.sys()
+	apptest.EachDBSetup(t, withKey, func(t *testing.T, e *apptest.Env) {
+		srv, logs := e.Srv, e.Logs
+		_, token := apptest.RegFixture(t, e, "Acme", "https://crm.example.com")
+		ctx := e.Sys()
 		count := func() int {
-			n, err := e.client.Registration.Query().Count(ctx)
+			n, err := e.Client.Registration.Query().Count(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,15 +333,15 @@ func TestRegistrationPageCardScreen(t *testing.T) {
 			json.Unmarshal([]byte(m[1]), &crmOrigin) != nil || crmOrigin != "https://crm.example.com" {
 			t.Errorf("the page after the card screen lost the CRM origin (%q)", crmOrigin)
 		}
-		cards, err := e.client.Card.Query().All(ctx)
+		cards, err := e.Client.Card.Query().All(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(cards) != 1 || cards[0].Brand != "visa" || cards[0].Last4 != "4242" {
 			t.Fatalf("cards %+v", cards)
 		}
-		db := e.queries.Driver.(*entsql.Driver).DB()
-		for _, table := range apptest.BrowserTables(t, db, e.dialect) {
+		db := e.Queries.Driver.(*entsql.Driver).DB()
+		for _, table := range apptest.BrowserTables(t, db, e.Dialect) {
 			apptest.ScanForString(t, db, table, apptest.BrowserCardNumber)
 		}
 		if strings.Contains(logs.String(), apptest.BrowserCardNumber) || strings.Contains(logs.String(), token) {

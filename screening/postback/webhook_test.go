@@ -1,4 +1,4 @@
-package main
+package postback_test
 
 import (
 	"encoding/base64"
@@ -45,8 +45,8 @@ func withText(t *testing.T, body []byte, text string, set map[string]any) []byte
 }
 
 func TestScreeningPostbackAuthentication(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Alpha")
 		_, bToken := e.ScreeningClient("Beta")
 		a := e.CreateEmbedded(token, "a", false, "lisa@example.com", "marge@example.com")
@@ -64,7 +64,7 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 		}
 		aURL, aAuth, aBody := d[0].URL, d[0].Authorization, d[0].Body
 		bURL, bAuth := d[1].URL, d[1].Authorization
-		if !strings.HasPrefix(aURL, e.srv.URL+"/webhooks/smartmove/") || aURL == bURL || aAuth == bAuth {
+		if !strings.HasPrefix(aURL, e.Srv.URL+"/webhooks/smartmove/") || aURL == bURL || aAuth == bAuth {
 			t.Fatalf("each application needs its own URL and credentials: %s %s", aURL, bURL)
 		}
 		user, pass := specAuthParts(t, aAuth)
@@ -90,7 +90,7 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 			{"password only", aURL, base64.StdEncoding.EncodeToString([]byte(pass))},
 			{"another client's credentials", aURL, bAuth},
 			{"this client's credentials on another client's URL", bURL, aAuth},
-			{"unknown URL", e.srv.URL + "/webhooks/smartmove/unknownkey", aAuth},
+			{"unknown URL", e.Srv.URL + "/webhooks/smartmove/unknownkey", aAuth},
 		} {
 			status, body := apptest.Postback(t, c.url, c.auth, next)
 			if status != http.StatusUnauthorized || !strings.Contains(body, `"UNAUTHENTICATED"`) {
@@ -103,7 +103,7 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 		if st := e.ScreeningApp(token, a.ID, "").Status; st != "IN_PROGRESS" {
 			t.Fatalf("a refused postback was applied: %s", st)
 		}
-		if strings.Contains(e.logs.String(), pass) {
+		if strings.Contains(e.Logs.String(), pass) {
 			t.Fatal("the log holds a postback password")
 		}
 
@@ -145,7 +145,7 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { inboundEvents { reportStatus outcome payload } } } }`, map[string]any{"id": a.ID}, &ev)
+		e.MustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { inboundEvents { reportStatus outcome payload } } } }`, map[string]any{"id": a.ID}, &ev)
 		if len(ev.Node.InboundEvents) != 2 {
 			t.Fatalf("events: %+v", ev)
 		}
@@ -158,8 +158,8 @@ func TestScreeningPostbackAuthentication(t *testing.T) {
 }
 
 func TestScreeningPostbackDuplicatesAndReordering(t *testing.T) {
-	forEachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{PostbackCopies: 3}), func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, apptest.WithSmartMove(smartmovetest.Options{PostbackCopies: 3}), func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		_, token := e.ScreeningClient("Acme")
 		app := e.CreateEmbedded(token, "k", true, "lisa@example.com")
 		smID := *app.SmartmoveApplicationID
@@ -187,7 +187,7 @@ func TestScreeningPostbackDuplicatesAndReordering(t *testing.T) {
 				InboundEvents    []struct{ ID, ReportStatus, Outcome string }
 			}
 		}
-		e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { status lastNotification inboundEvents { id reportStatus outcome } } } }`, map[string]any{"id": app.ID}, &out)
+		e.MustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { status lastNotification inboundEvents { id reportStatus outcome } } } }`, map[string]any{"id": app.ID}, &out)
 		slices.SortFunc(out.Node.InboundEvents, func(a, b struct{ ID, ReportStatus, Outcome string }) int {
 			x, _ := strconv.Atoi(a.ID)
 			y, _ := strconv.Atoi(b.ID)
@@ -256,12 +256,12 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 		relays.Store(t.Name(), pb)
 		apptest.WithSmartMove(smartmovetest.Options{PostbackNumericIDs: true, PostbackClient: &http.Client{Transport: pb}})(t, s)
 	}
-	forEachDBSetup(t, setup, func(t *testing.T, e *env) {
-		sm := apptest.SmartMove(t, e.Env)
+	apptest.EachDBSetup(t, setup, func(t *testing.T, e *apptest.Env) {
+		sm := apptest.SmartMove(t, e)
 		v, _ := relays.Load(t.Name())
 		pb := v.(*relay)
 		id, token := e.ScreeningClient("Acme")
-		if err := e.client.Company.UpdateOneID(id).SetSmartmoveReference("40417").Exec(e.sys()); err != nil {
+		if err := e.Client.Company.UpdateOneID(id).SetSmartmoveReference("40417").Exec(e.Sys()); err != nil {
 			t.Fatal(err)
 		}
 		link, app := e.CreateLink(token, "order-1", "lisa@example.com")
@@ -289,7 +289,7 @@ func TestScreeningPostbackIDsAndStatusWords(t *testing.T) {
 			var out struct {
 				Node struct{ InboundEvents []event }
 			}
-			e.mustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { inboundEvents { reportStatus outcome } } } }`, map[string]any{"id": app.ID}, &out)
+			e.MustGQL(token, `query($id: ID!) { node(id: $id) { ... on ScreeningApplication { inboundEvents { reportStatus outcome } } } }`, map[string]any{"id": app.ID}, &out)
 			return out.Node.InboundEvents
 		}
 
