@@ -14,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/apitoken"
 	"github.com/leasegraph/leasegraph/internal/apptest"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 )
 
 // The command line administers clients and tokens against DATABASE_URL.
@@ -27,7 +28,7 @@ func TestCLI(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		testknobs.SkipPostgres(t)
-		testCLI(t, postgresSchema(t))
+		testCLI(t, dbtest.PostgresURL(t))
 	})
 }
 
@@ -54,7 +55,7 @@ var tokenLine = regexp.MustCompile(`^lg_[a-z2-7]{32}\n$`)
 func testCLI(t *testing.T, url string) {
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LOG_LEVEL", "debug")
-	e := newEnv(t, url, apptest.WithAuthCacheTTL(config.Defaults().AuthCacheTTL)) // the shipped lifetime: the revocation below is timed against it
+	e := apptest.New(t, url, apptest.WithAuthCacheTTL(config.Defaults().AuthCacheTTL)) // the shipped lifetime: the revocation below is timed against it
 	var secrets []string
 	// output collects everything the commands printed, except the one
 	// place a token is meant to appear.
@@ -67,7 +68,7 @@ func testCLI(t *testing.T, url string) {
 		t.Fatalf("client create printed %q", out)
 	}
 	clientID, _ := strconv.Atoi(strings.TrimSpace(out))
-	c, err := e.client.Company.Get(e.sys(), clientID)
+	c, err := e.Client.Company.Get(e.Sys(), clientID)
 	if err != nil || c.Name != "Acme Homes" {
 		t.Fatalf("client %d: %v %+v", clientID, err, c)
 	}
@@ -106,28 +107,28 @@ func testCLI(t *testing.T, url string) {
 		}
 	}
 	for _, tok := range []string{writeTok, readTok, adminTok} {
-		e.mustGQL(tok, `{ clients { totalCount edges { node { id name } } } }`, nil, &cl)
+		e.MustGQL(tok, `{ clients { totalCount edges { node { id name } } } }`, nil, &cl)
 		if cl.Clients.TotalCount != 1 || cl.Clients.Edges[0].Node.ID != strconv.Itoa(clientID) {
 			t.Fatalf("a CLI token sees %+v", cl)
 		}
 	}
-	e.mustGQL(otherTok, `{ clients { totalCount edges { node { id name } } } }`, nil, &cl)
+	e.MustGQL(otherTok, `{ clients { totalCount edges { node { id name } } } }`, nil, &cl)
 	if cl.Clients.TotalCount != 1 || cl.Clients.Edges[0].Node.Name != "Bravo Homes" {
 		t.Fatalf("the other client's token sees %+v", cl)
 	}
 	update := `mutation($id: ID!) { updateClientStatusSets(id: $id, input: {moveIn: ["approved"]}) { id } }`
-	e.mustGQL(writeTok, update, map[string]any{"id": strconv.Itoa(clientID)}, nil)
-	apptest.WantCode(t, e.gql(readTok, update, map[string]any{"id": strconv.Itoa(clientID)}), "FORBIDDEN")
-	apptest.WantCode(t, e.gql(writeTok, update, map[string]any{"id": strconv.Itoa(otherID)}), "NOT_FOUND")
-	e.mustGQL(adminTok, `mutation { createAPIToken(input: {name: "made by setup"}) { token } }`, nil, nil)
-	e.mustGQL(platformTok, `{ clients { totalCount } }`, nil, &cl)
+	e.MustGQL(writeTok, update, map[string]any{"id": strconv.Itoa(clientID)}, nil)
+	apptest.WantCode(t, e.GQL(readTok, update, map[string]any{"id": strconv.Itoa(clientID)}), "FORBIDDEN")
+	apptest.WantCode(t, e.GQL(writeTok, update, map[string]any{"id": strconv.Itoa(otherID)}), "NOT_FOUND")
+	e.MustGQL(adminTok, `mutation { createAPIToken(input: {name: "made by setup"}) { token } }`, nil, nil)
+	e.MustGQL(platformTok, `{ clients { totalCount } }`, nil, &cl)
 	if cl.Clients.TotalCount != 2 {
 		t.Fatalf("the platform token sees %d clients", cl.Clients.TotalCount)
 	}
-	e.mustGQL(platformTok, `mutation { createClient(input: {name: "Charlie"}) { id } }`, nil, nil)
+	e.MustGQL(platformTok, `mutation { createClient(input: {name: "Charlie"}) { id } }`, nil, nil)
 
 	// Stored: the hash and the prefix, with the name and scopes asked for.
-	tok, err := e.client.APIToken.Query().Where(apitoken.Name("crm")).Only(e.sys())
+	tok, err := e.Client.APIToken.Query().Where(apitoken.Name("crm")).Only(e.Sys())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,13 +136,13 @@ func testCLI(t *testing.T, url string) {
 		strings.Join(tok.Scopes, ",") != "write" {
 		t.Fatalf("stored token %+v", tok)
 	}
-	if p, err := e.client.APIToken.Query().Where(apitoken.Name("ops")).Only(e.sys()); err != nil || p.ClientID != nil ||
+	if p, err := e.Client.APIToken.Query().Where(apitoken.Name("ops")).Only(e.Sys()); err != nil || p.ClientID != nil ||
 		strings.Join(p.Scopes, ",") != "admin" {
 		t.Fatalf("platform token %+v %v", p, err)
 	}
 
 	// Refusals, with nothing created.
-	before, _ := e.client.APIToken.Query().Count(e.sys())
+	before, _ := e.Client.APIToken.Query().Count(e.Sys())
 	for _, args := range [][]string{
 		{"client", "create"},
 		{"client", "create", "--name", "  "},
@@ -167,7 +168,7 @@ func testCLI(t *testing.T, url string) {
 		}
 		output.WriteString(errOut + err.Error())
 	}
-	if n, _ := e.client.APIToken.Query().Count(e.sys()); n != before {
+	if n, _ := e.Client.APIToken.Query().Count(e.Sys()); n != before {
 		t.Fatalf("refused commands created %d tokens", n-before)
 	}
 	if _, _, err := cli(t, "token", "create", "--client", strconv.Itoa(clientID+1_000_000)); err == nil || !strings.Contains(err.Error(), "client not found") {
@@ -208,17 +209,17 @@ func testCLI(t *testing.T, url string) {
 	if out != "revoked "+writeTok[:11]+"\n" {
 		t.Fatalf("token revoke printed %q", out)
 	}
-	r := e.gql(writeTok, `{ clients { totalCount } }`, nil)
+	r := e.GQL(writeTok, `{ clients { totalCount } }`, nil)
 	for until := time.Now().Add(config.Defaults().AuthCacheTTL + time.Second); r.Status == http.StatusOK && time.Now().Before(until); {
 		time.Sleep(100 * time.Millisecond)
-		r = e.gql(writeTok, `{ clients { totalCount } }`, nil)
+		r = e.GQL(writeTok, `{ clients { totalCount } }`, nil)
 	}
 	if r.Status != http.StatusUnauthorized {
 		t.Fatalf("revoked token: HTTP %d %+v", r.Status, r.Errors)
 	}
 	apptest.WantCode(t, r, "UNAUTHENTICATED")
-	e.mustGQL(readTok, `{ clients { totalCount } }`, nil, nil)
-	e.mustGQL(otherTok, `{ clients { totalCount } }`, nil, nil)
+	e.MustGQL(readTok, `{ clients { totalCount } }`, nil, nil)
+	e.MustGQL(otherTok, `{ clients { totalCount } }`, nil, nil)
 	for _, line := range strings.Split(strings.TrimSpace(list(clientID)), "\n")[1:] {
 		revoked := strings.HasSuffix(strings.TrimSpace(line), "-")
 		if strings.HasPrefix(line, writeTok[:11]) == revoked {
@@ -241,7 +242,7 @@ func testCLI(t *testing.T, url string) {
 			t.Fatalf("a secret was printed outside token create:\n%s", all)
 		}
 	}
-	if logs := e.logs.String(); containsAny(logs, secrets) {
+	if logs := e.Logs.String(); containsAny(logs, secrets) {
 		t.Fatalf("a secret reached the server log:\n%s", logs)
 	}
 }

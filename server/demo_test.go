@@ -16,10 +16,10 @@ import (
 // TestDemo: the data `make run` serves, seeded twice (a restart), answers the
 // README's example query and is not duplicated.
 func TestDemo(t *testing.T) {
-	forEachDB(t, func(t *testing.T, e *env) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		const fixed = "lg_fixed_demo_token_for_tests"
 		for range 2 {
-			token, err := demo.Seed(context.Background(), e.client, &prospects.Service{DB: e.client}, fixed, []string{e.srv.URL}, nil)
+			token, err := demo.Seed(context.Background(), e.Client, &prospects.Service{DB: e.Client}, fixed, []string{e.Srv.URL}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func TestDemo(t *testing.T) {
 				}
 			}
 		}
-		e.mustGQL(fixed, `{
+		e.MustGQL(fixed, `{
 			clients { totalCount }
 			properties { totalCount edges { node { showingMode } } }
 			prospects { totalCount }
@@ -80,7 +80,7 @@ func TestDemo(t *testing.T) {
 // TestDemoTokenIsLogged: demo mode prints the demo client's token once, in a
 // line that says "demo token", and nowhere else.
 func TestDemoTokenIsLogged(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &apptest.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

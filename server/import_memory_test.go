@@ -13,6 +13,7 @@ import (
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/internal/apptest"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 )
 
 // importMemoryRows is the feed the memory limit is promised for: 100k
@@ -42,22 +43,22 @@ func TestImportMemory(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		testknobs.SkipPostgres(t)
-		testImportMemory(t, bin, feed, postgresSchema(t))
+		testImportMemory(t, bin, feed, dbtest.PostgresURL(t))
 	})
 }
 
 func testImportMemory(t *testing.T, bin, feed, url string) {
-	e := newEnv(t, url, nil) // migrates the database, as the server would
-	clientID, _ := e.newClient("Memory")
+	e := apptest.New(t, url, nil) // migrates the database, as the server would
+	clientID, _ := e.NewClient("Memory")
 	idle := peakRSS(t, bin, url, "token", "list", "--client", fmt.Sprint(clientID))
 	used := peakRSS(t, bin, url, "import", "leases", "--client", fmt.Sprint(clientID), "--file", feed)
-	t.Logf("%s: peak RSS idle %d MiB, importing %d rows %d MiB", e.dialect, idle>>20, importMemoryRows, used>>20)
+	t.Logf("%s: peak RSS idle %d MiB, importing %d rows %d MiB", e.Dialect, idle>>20, importMemoryRows, used>>20)
 	if used-idle > importMemoryLimit {
 		t.Errorf("importing %d rows took %d MiB above the idle process's %d MiB; the limit is %d MiB",
 			importMemoryRows, (used-idle)>>20, idle>>20, importMemoryLimit>>20)
 	}
 	// The import happened: memory was not saved by doing nothing.
-	n, err := e.client.Lease.Query().Where(lease.ClientID(clientID)).Count(e.sys())
+	n, err := e.Client.Lease.Query().Where(lease.ClientID(clientID)).Count(e.Sys())
 	if err != nil || n != importMemoryRows {
 		t.Fatalf("%d leases imported (%v), want %d", n, err, importMemoryRows)
 	}

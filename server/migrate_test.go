@@ -12,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/internal/app"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/migrations"
 )
 
@@ -25,7 +26,7 @@ func TestMigrate(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		testknobs.SkipPostgres(t)
-		testMigrate(t, func() string { return postgresSchema(t) })
+		testMigrate(t, func() string { return dbtest.PostgresURL(t) })
 	})
 }
 

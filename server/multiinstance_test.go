@@ -20,6 +20,7 @@ import (
 	"github.com/leasegraph/leasegraph/config/testknobs"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/database"
+	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
 	"github.com/leasegraph/leasegraph/tenancy"
@@ -48,7 +49,7 @@ func TestManyInstances(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		testknobs.SkipPostgres(t)
-		runManyInstances(t, apptest.BuildServer(t, t.TempDir()), postgresSchema(t))
+		runManyInstances(t, apptest.BuildServer(t, t.TempDir()), dbtest.PostgresURL(t))
 	})
 }
 
@@ -351,21 +352,21 @@ func (l *multiLoad) keys() map[string]string {
 }
 
 // post sends one GraphQL request; err is a failed connection (no answer).
-func (l *multiLoad) post(p *apptest.ServerProcess, query string, vars map[string]any) (gqlResponse, error) {
+func (l *multiLoad) post(p *apptest.ServerProcess, query string, vars map[string]any) (apptest.GQLResponse, error) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequestWithContext(l.ctx, http.MethodPost, p.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+l.token)
 	res, err := l.hc.Do(req)
 	if err != nil {
-		return gqlResponse{}, err
+		return apptest.GQLResponse{}, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		return gqlResponse{}, err
+		return apptest.GQLResponse{}, err
 	}
-	r := gqlResponse{Status: res.StatusCode}
+	r := apptest.GQLResponse{Status: res.StatusCode}
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return r, fmt.Errorf("HTTP %d, not JSON: %s", res.StatusCode, raw)
 	}
