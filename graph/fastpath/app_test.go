@@ -121,22 +121,7 @@ func TestFastPathMatchesGqlgenThroughTheApp(t *testing.T) {
 		e.MustGQL(token, harness, map[string]any{"from": "2025-03-01", "to": "2025-03-31"}, nil) // caches
 
 		// The harness's page, then its next page by the end cursor.
-		page, served := f.both(t, token, harness, map[string]any{"first": 3, "from": "2025-03-01", "to": "2025-03-31"})
-		if !served {
-			t.Fatalf("the fast path did not answer the harness's query")
-		}
-		var out struct {
-			Data struct {
-				Leases struct {
-					PageInfo struct{ EndCursor string }
-					Edges    []struct{ Node struct{ ID string } }
-				}
-			}
-		}
-		if err := json.Unmarshal(page, &out); err != nil || len(out.Data.Leases.Edges) != 3 {
-			t.Fatalf("page %s (%v)", page, err)
-		}
-		after := out.Data.Leases.PageInfo.EndCursor
+		after := harnessPage(t, func(vars map[string]any) ([]byte, bool) { return f.both(t, token, harness, vars) })
 		next, served := f.both(t, token, harness, map[string]any{"first": 3, "after": after, "from": "2025-03-01", "to": "2025-03-31"})
 		if !served || strings.Contains(string(next), `"errors"`) {
 			t.Errorf("the harness's next page (fast path %v): %s", served, next)

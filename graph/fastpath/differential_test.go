@@ -257,6 +257,29 @@ const everyField = `query($first: Int, $after: Cursor, $last: Int, $before: Curs
   }
 }`
 
+// harnessPage compares the harness's first page (three leases moving in
+// March) both ways, requires the fast path to have answered it, and
+// returns its end cursor, which later comparisons page from.
+func harnessPage(t *testing.T, both func(vars map[string]any) ([]byte, bool)) string {
+	t.Helper()
+	page, served := both(map[string]any{"first": 3, "from": "2025-03-01", "to": "2025-03-31"})
+	if !served {
+		t.Fatalf("the fast path did not answer the harness's query")
+	}
+	var out struct {
+		Data struct {
+			Leases struct {
+				PageInfo struct{ EndCursor string }
+				Edges    []struct{ Node struct{ ID string } }
+			}
+		}
+	}
+	if err := json.Unmarshal(page, &out); err != nil || len(out.Data.Leases.Edges) != 3 {
+		t.Fatalf("page %s (%v)", page, err)
+	}
+	return out.Data.Leases.PageInfo.EndCursor
+}
+
 // The fast path answers the leases page with the bytes gqlgen would write
 // on every shape of the query it accepts, and leaves every other operation
 // to gqlgen, which answers it as before; another client's leases stay
@@ -287,22 +310,7 @@ func TestFastPathMatchesGqlgen(t *testing.T) {
 		// the cache as the hot path does.
 		post(s.fast, f.me, mustJSON(t, map[string]any{"query": harness, "variables": month}))
 
-		page, served := s.both(t, f.me, harness, map[string]any{"first": 3, "from": "2025-03-01", "to": "2025-03-31"})
-		if !served {
-			t.Fatalf("the fast path did not answer the harness's query")
-		}
-		var out struct {
-			Data struct {
-				Leases struct {
-					PageInfo struct{ EndCursor string }
-					Edges    []struct{ Node struct{ ID string } }
-				}
-			}
-		}
-		if err := json.Unmarshal(page, &out); err != nil || len(out.Data.Leases.Edges) != 3 {
-			t.Fatalf("page %s (%v)", page, err)
-		}
-		after := out.Data.Leases.PageInfo.EndCursor
+		after := harnessPage(t, func(vars map[string]any) ([]byte, bool) { return s.both(t, f.me, harness, vars) })
 
 		t.Run("accepted", func(t *testing.T) {
 			window := map[string]any{"kinds": []string{"MOVE_IN", "MOVE_OUT"}, "from": "2025-03-01", "to": "2025-03-31"}

@@ -50,11 +50,18 @@ type syncEnv struct {
 }
 
 func newSyncEnv(t *testing.T, db *dbtest.DB, afterPage func(int) error) *syncEnv {
+	return newSyncEnvLimited(t, db, afterPage, 0, 0)
+}
+
+// newSyncEnvLimited is newSyncEnv with Propexo's rate limit at limit
+// requests per window (0: the partner's), the client's window the same.
+func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, limit int, window time.Duration) *syncEnv {
 	t.Helper()
 	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), start: time.Now()}
-	sim := propexotest.New(propexotest.Options{Now: clk.Now})
+	sim := propexotest.New(propexotest.Options{Now: clk.Now, RateLimit: limit, RateWindow: window})
 	t.Cleanup(sim.Close)
-	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()}})
+	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()},
+		RateWindow: window, MaxWait: window / 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,98 +1,49 @@
-package jobs_test
+package propexosync_test
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
 
-	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
-	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/jobs"
-	"github.com/leasegraph/leasegraph/leases/propexosync"
-	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 )
 
-// newSim is a simulator closed with the test.
-func newSim(t *testing.T, opts propexotest.Options) *propexotest.Sim {
-	sim := propexotest.New(opts)
-	t.Cleanup(sim.Close)
-	return sim
+// What River decides about a sync run, with the sync's workers on a
+// running queue as the server registers them: waiting out Propexo's rate
+// limit by snoozing, the leader's periodic job, and a run's last attempt.
+
+// riverSync is a syncEnv whose runs a River queue works.
+type riverSync struct {
+	*syncEnv
+	q *jobs.Queue
 }
 
-// clock is the simulator's clock, moved ahead by the test so that
-// Propexo's updated_at order is the test's, and running in real time
-// besides so that Propexo's rate windows pass.
-type clock struct {
-	mu    sync.Mutex
-	t     time.Time
-	start time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t.Add(time.Since(c.start))
-}
-func (c *clock) tick() { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(time.Minute * 10) }
-
-// syncEnv is a client with a Propexo integration, the simulator holding its
-// PMS's records, and a running queue with the sync workers.
-type syncEnv struct {
-	db       *dbtest.DB
-	sim      *propexotest.Sim
-	clk      *clock
-	q        *jobs.Queue
-	clientID int
-	svc      *propexosync.Service
-}
-
-func newSyncEnv(t *testing.T, db *dbtest.DB, afterPage func(int) error) *syncEnv {
-	return newSyncEnvLimited(t, db, afterPage, 0, 0, false)
-}
-
-// newSyncEnvLimited is newSyncEnv with Propexo's rate limit at limit
-// requests per window (0: the partner's), the client's window the same.
-// With periodic, the leader's periodic sync runs (on start, then hourly).
-func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, limit int, window time.Duration, periodic bool) *syncEnv {
+// newRiverSync starts a queue with the sync workers on e's database; with
+// periodic, the leader's periodic sync runs too (on start, then hourly).
+func newRiverSync(t *testing.T, db *dbtest.DB, limit int, window time.Duration, periodic bool) *riverSync {
 	t.Helper()
-	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), start: time.Now()}
-	sim := newSim(t, propexotest.Options{Now: clk.Now, RateLimit: limit, RateWindow: window})
-	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()},
-		RateWindow: window, MaxWait: window / 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &propexosync.Service{DB: db.Client, Propexo: px, PageSize: 2, AfterPage: afterPage, FullEvery: config.Defaults().Delivery.SyncFullEvery}
-	workers := river.NewWorkers()
+	e := newSyncEnvLimited(t, db, nil, limit, window)
 	q, err := jobs.New(context.Background(), jobs.Config{
 		DB: db.SQL(), Dialect: db.Dialect, PollInterval: 20 * time.Millisecond, RetryBase: 10 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	every := jobs.AddLeaseSync(workers, svc, time.Hour, q.Retry())
+	workers := river.NewWorkers()
+	every := jobs.AddLeaseSync(workers, e.svc, time.Hour, q.Retry())
 	work := jobs.Work{Workers: workers, Sync: true}
 	if periodic {
 		work.Periodic = []*river.PeriodicJob{every}
-	}
-	id := dbtest.NewClient(t, db.Client, "Acme")
-	if err := db.Client.Company.UpdateOneID(id).SetPropexoIntegrationID("int-acme").Exec(dbtest.System()); err != nil {
-		t.Fatal(err)
-	}
-	if periodic {
 		// Propexo holds a lease before the queue starts.
-		sim.PutLease(propexotest.LeaseRecord{ID: "lease-p", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
+		e.sim.PutLease(propexotest.LeaseRecord{ID: "lease-p", IntegrationID: "int-acme", PropertyID: "prop-1", Status: "Current", StartDate: "2025-01-01"})
 	}
 	if err := q.Start(context.Background(), work); err != nil {
 		t.Fatal(err)
@@ -102,22 +53,12 @@ func newSyncEnvLimited(t *testing.T, db *dbtest.DB, afterPage func(int) error, l
 		defer cancel()
 		_ = q.Stop(ctx)
 	})
-	return &syncEnv{db: db, sim: sim, clk: clk, q: q, clientID: id, svc: svc}
+	return &riverSync{syncEnv: e, q: q}
 }
 
-// put adds or changes lease n at Propexo with one resident, r<n>.
-func (e *syncEnv) put(n int, status string) {
-	e.clk.tick()
-	id := fmt.Sprintf("lease-%d", n)
-	e.sim.PutLease(propexotest.LeaseRecord{ID: id, IntegrationID: "int-acme", PropertyID: "prop-1", XPropertyID: "PMS-P1",
-		Status: status, StatusRaw: status, StatusNormalized: "ACTIVE", StartDate: "2025-07-01", MoveInDate: "2025-07-01",
-		ResidentIDs: []string{fmt.Sprintf("r%d", n)}})
-	e.sim.PutResident(propexotest.ResidentRecord{ID: fmt.Sprintf("r%d", n), IntegrationID: "int-acme", PropertyID: "prop-1",
-		FirstName: fmt.Sprintf("Tenant%d", n), LastName: "Doe", Email: fmt.Sprintf("t%d@example.com", n), Phone: "512-555-0100", LeaseIDs: []string{id}})
-}
-
-// syncNow queues a sync and waits until a pass has finished after it.
-func (e *syncEnv) syncNow(t *testing.T) *ent.LeaseSync {
+// syncNow queues a sync on the queue and waits until a pass has finished
+// after it.
+func (e *riverSync) syncNow(t *testing.T) *ent.LeaseSync {
 	t.Helper()
 	// The sync to wait for is the one that succeeds after this call began:
 	// not the previous one, even when it finished within the clock's
@@ -153,27 +94,11 @@ func (e *syncEnv) syncNow(t *testing.T) *ent.LeaseSync {
 	}
 }
 
-func (e *syncEnv) leases(t *testing.T) map[string]*ent.Lease {
-	t.Helper()
-	all, err := e.db.Client.Lease.Query().Where(lease.ClientID(e.clientID)).WithTenants().All(dbtest.System())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]*ent.Lease{}
-	for _, l := range all {
-		if l.PropexoID == nil {
-			t.Fatalf("lease %s has no Propexo id", l.SourceID)
-		}
-		out[*l.PropexoID] = l
-	}
-	return out
-}
-
 // The sync keeps to Propexo's rate limit: when the budget is spent it
 // waits (the job snoozes) instead of failing, and the pass finishes.
 func TestLeaseSyncWaitsOutTheRateLimit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		e := newSyncEnvLimited(t, db, nil, 3, 300*time.Millisecond, false)
+		e := newRiverSync(t, db, 3, 300*time.Millisecond, false)
 		for n := range 5 {
 			e.put(n, "Current")
 		}
@@ -199,7 +124,7 @@ func TestLeaseSyncWaitsOutTheRateLimit(t *testing.T) {
 // being asked, and records when the next sync is due.
 func TestLeaseSyncPeriodic(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		e := newSyncEnvLimited(t, db, nil, 0, 0, true)
+		e := newRiverSync(t, db, 0, 0, true)
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			st, err := e.db.Client.LeaseSync.Query().Where(leasesync.ClientID(e.clientID)).Only(dbtest.System())
 			if err != nil && !ent.IsNotFound(err) {
@@ -223,7 +148,7 @@ func TestLeaseSyncPeriodic(t *testing.T) {
 // runs had rows (no IntegrationJob id in its args) gets a row of its own.
 func TestLeaseSyncRunFailsWhenAttemptsRunOut(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
-		e := newSyncEnv(t, db, nil)
+		e := newRiverSync(t, db, 0, 0, false)
 		e.put(0, "Current")
 		e.sim.FailNext(1000, propexotest.Fault{Kind: propexotest.FaultError, Status: 500})
 		if _, err := e.q.River.Insert(context.Background(), jobs.SyncLeasesArgs{ClientID: e.clientID}, &river.InsertOpts{MaxAttempts: 2}); err != nil {
