@@ -9,7 +9,6 @@ import (
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/internal/middleware"
-	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/internal/playground"
 	"github.com/leasegraph/leasegraph/internal/tracing"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
@@ -60,7 +59,7 @@ func (a *App) Handler() http.Handler {
 	}
 	// The request's span encloses everything, logs included; the route
 	// names it from inside, where the mux has chosen one.
-	return a.tracing.Server(observe.RequestID(middleware.LogRequests(a.log)(middleware.SecurityHeaders(
+	return a.tracing.Server(middleware.RequestID(middleware.LogRequests(a.log)(middleware.SecurityHeaders(
 		middleware.LimitBody(a.metrics.Routes(tracing.Route(mux)))))))
 }
 

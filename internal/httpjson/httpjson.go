@@ -23,7 +23,7 @@ func Write(w http.ResponseWriter, status int, v any) {
 }
 
 // Error answers {"error": {"code", "message", "requestId"}}: the request
-// id (observe.RequestID has set it on the response already) is what a
+// id (middleware.RequestID has set it on the response already) is what a
 // caller quotes to support, who find the request's log lines by it.
 func Error(w http.ResponseWriter, e *apperr.Error, status int) {
 	body := map[string]string{"code": e.Code, "message": e.Message}

@@ -50,7 +50,7 @@ func TestWrite(t *testing.T) {
 	}
 }
 
-// The request id (set on the response by observe.RequestID) is what a
+// The request id (set on the response by middleware.RequestID) is what a
 // caller quotes to support; without one the key is left out, not "".
 func TestErrorShape(t *testing.T) {
 	w := httptest.NewRecorder()

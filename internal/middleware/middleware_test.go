@@ -14,6 +14,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/internal/middleware"
+	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -163,5 +164,25 @@ func TestRecorder(t *testing.T) {
 	}
 	if err := http.NewResponseController(r).Flush(); err != nil {
 		t.Fatalf("flush through the recorder: %v", err)
+	}
+}
+
+// TestRequestID: a caller's id that is safe to log is kept, anything else
+// (too long, spaces or quotes that could forge a log line) is replaced; the
+// answer names the id and the handler's context carries it.
+func TestRequestID(t *testing.T) {
+	for sent, kept := range map[string]bool{"abc-123_x.y:z": true, "": false, strings.Repeat("a", 65): false, `a"b`: false, "a b": false} {
+		var inCtx string
+		h := middleware.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inCtx = observe.RequestIDFrom(r.Context()) }))
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if sent != "" {
+			req.Header.Set(observe.Header, sent)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		got := rec.Header().Get(observe.Header)
+		if got == "" || got != inCtx || (got == sent) != kept {
+			t.Fatalf("sent %q: answered %q, context %q", sent, got, inCtx)
+		}
 	}
 }
