@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leasegraph/leasegraph/demo"
-	"github.com/leasegraph/leasegraph/internal/app"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/prospects"
 )
@@ -80,20 +77,11 @@ func TestDemo(t *testing.T) {
 // TestDemoTokenIsLogged: demo mode prints the demo client's token once, in a
 // line that says "demo token", and nowhere else.
 func TestDemoTokenIsLogged(t *testing.T) {
-	logs := &apptest.SyncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	cfg := apptest.ServerConfig(t, map[string]string{"PORT": "0", "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1"})
-	go func() { done <- app.Serve(ctx, cfg, log) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(logs.String(), "leasegraph listening") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	srv := apptest.Serve(t, map[string]string{"DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1"})
+	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	logs := srv.Logs
 	var line string
 	for _, l := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(l, "demo token") {

@@ -12,7 +12,6 @@ import (
 
 	"crypto/rand"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -157,6 +156,11 @@ func New(ctx context.Context, cfg config.Config, client *ent.Client, drv *entsql
 		_, _ = rand.Read(a.secret)
 	}
 	a.partners = demoPartners(cfg, opts, log)
+	if a.partners.twilio != nil {
+		// The simulator's account: sends and the status callbacks'
+		// signatures use its token.
+		a.cfg.SMS = a.partners.twilioCfg
+	}
 	q, err := jobs.New(ctx, jobs.Config{
 		DB: a.db, Dialect: a.dialect, Logger: log, PollInterval: opts.JobPoll, RetryBase: opts.RetryBase,
 		JobTimeout: cfg.Delivery.JobTimeout, RescueAfter: cfg.Delivery.RescueAfter,
@@ -198,9 +202,9 @@ func (a *App) buildServices(ctx context.Context) error {
 	if tw != nil {
 		smsQueue = q
 	}
-	scr := &screening.Service{DB: client, SmartMove: sm, Log: a.log, Broker: &screening.Broker{}, PublicURL: a.publicURL(),
+	scr := &screening.Service{DB: client, SmartMove: sm, Log: a.log, Broker: &screening.Broker{}, PublicURL: cfg.Screening.PublicURL,
 		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q}
-	syncer := &propexosync.Service{DB: client, WebhookKey: []byte(cfg.Delivery.WebhookSecret), PublicURL: a.publicURL(),
+	syncer := &propexosync.Service{DB: client, WebhookKey: []byte(cfg.Delivery.WebhookSecret), PublicURL: cfg.Screening.PublicURL,
 		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize}
 	if px != nil && !a.opts.NoLeaseSync {
 		// The same client as deliveries: its pacer is the one budget of
@@ -214,7 +218,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		Importer: &importer.Service{DB: client}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
 	}
 	a.guard = guard.New(ten, cfg.Limits)
-	a.twilioHook = &sms.Hook{DB: client, AuthToken: a.cfg.SMS.AuthToken, PublicURL: a.publicURL(), Log: a.log, Guard: a.guard}
+	a.twilioHook = &sms.Hook{DB: client, AuthToken: cfg.SMS.AuthToken, PublicURL: cfg.Screening.PublicURL, Log: a.log, Guard: a.guard}
 
 	workers := river.NewWorkers()
 	syncs := px != nil && !a.opts.NoLeaseSync
@@ -226,7 +230,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		w.Periodic = append(w.Periodic, jobs.AddLeaseSync(workers, syncer, cfg.Delivery.SyncInterval, q.Retry()))
 	}
 	if tw != nil {
-		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: a.publicURL()})
+		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: cfg.Screening.PublicURL})
 	}
 	w.Periodic = append(w.Periodic, jobs.AddScreening(workers, scr, cfg.Screening.RefreshInterval))
 	a.work, a.works = w, !a.opts.InsertOnly
@@ -241,14 +245,6 @@ func (a *App) buildServices(ctx context.Context) error {
 		a.gql.Use(a.tracing.GraphQL())
 	}
 	return nil
-}
-
-// publicURL is this server's address as partners reach it.
-func (a *App) publicURL() string {
-	if a.cfg.Screening.PublicURL != "" {
-		return a.cfg.Screening.PublicURL
-	}
-	return "http://localhost:" + a.cfg.Port
 }
 
 // Start runs what the application runs besides answering requests: the
@@ -337,6 +333,3 @@ func (a *App) watchJobs() {
 	}
 	a.metrics.WatchQueue(a.db)
 }
-
-// errNoSync is awaitLeaseSync's answer when nothing syncs.
-var errNoSync = errors.New("the lease sync is not running")

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +31,9 @@ func (a *App) seedDemo(ctx context.Context) error {
 	a.log.Info("demo token: send it as Authorization: Bearer <token> (pre-filled in the playground)", "token", observe.Unredacted(token))
 	return nil
 }
+
+// errNoSync is awaitLeaseSync's answer when nothing syncs.
+var errNoSync = errors.New("the lease sync is not running")
 
 // demoSyncWait bounds demo mode's wait for its first sync: the simulator is
 // in process, so a sync still running after it is a fault to report.

@@ -1,18 +1,10 @@
 package app_test
 
 import (
-	"context"
-	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/leasegraph/leasegraph/demo"
-	"github.com/leasegraph/leasegraph/internal/app"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 )
@@ -25,35 +17,9 @@ import (
 func TestDemoLeasesArriveThroughSync(t *testing.T) {
 	dbtest.EachURL(t, func(t *testing.T, url string) {
 		for start := range 2 {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-			l.Close()
-			logs := &apptest.SyncBuffer{}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			cfg := apptest.ServerConfig(t, map[string]string{"PORT": port, "DATABASE_URL": url, "LEASEGRAPH_DEMO": "1",
-				"LEASEGRAPH_DEMO_TOKEN": "lg_fixed_demo_token_for_sync"})
-			go func() { done <- app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
-			// "listening" is logged as the listener starts: the port answers
-			// a moment later.
-			answers := func() bool {
-				res, err := http.Get("http://127.0.0.1:" + port + "/healthz")
-				if err != nil {
-					return false
-				}
-				res.Body.Close()
-				return res.StatusCode == http.StatusOK
-			}
-			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(logs.String(), "leasegraph listening") || !answers(); time.Sleep(20 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					cancel()
-					t.Fatalf("start %d: demo mode never listened:\n%s", start+1, logs.String())
-				}
-			}
-			e := &apptest.Env{T: t, Srv: &httptest.Server{URL: "http://127.0.0.1:" + port}, Queries: &apptest.Queries{}}
+			env := map[string]string{"DATABASE_URL": url, "LEASEGRAPH_DEMO": "1", "LEASEGRAPH_DEMO_TOKEN": "lg_fixed_demo_token_for_sync"}
+			srv := apptest.Serve(t, env)
+			e := &apptest.Env{T: t, Srv: &httptest.Server{URL: srv.URL}, Queries: &apptest.Queries{}}
 			var out struct {
 				All       struct{ TotalCount int }
 				NotSynced struct{ TotalCount int }
@@ -77,13 +43,12 @@ func TestDemoLeasesArriveThroughSync(t *testing.T) {
 					}
 				}
 			}
-			e.MustGQL(cfg.DemoToken, `{
+			e.MustGQL(env["LEASEGRAPH_DEMO_TOKEN"], `{
 				all: leases { totalCount }
 				notSynced: leases(where: {sourceNEQ: PROPEXO}) { totalCount }
 				leases(first: 20) { edges { node { source unitAddress { street apt } property { address { street } } tenants { email } } } }
 				clients { edges { node { leaseSyncJobs(first: 10) { edges { node { status } } } } } } }`, nil, &out)
-			cancel()
-			if err := <-done; err != nil {
+			if err := srv.Stop(); err != nil {
 				t.Fatal(err)
 			}
 			if out.All.TotalCount != demo.Leases || out.NotSynced.TotalCount != 0 {

@@ -66,11 +66,7 @@ func demoPartners(cfg config.Config, opts Options, log *slog.Logger) partners {
 		if step <= 0 {
 			step = 4 * time.Second
 		}
-		public := cfg.Screening.PublicURL
-		if public == "" {
-			public = "http://localhost:" + cfg.Port
-		}
-		sim := smartmovetest.New(smartmovetest.Options{AutoAdvance: step, LinkBaseURL: public})
+		sim := smartmovetest.New(smartmovetest.Options{AutoAdvance: step, LinkBaseURL: cfg.Screening.PublicURL})
 		p.closers = append(p.closers, sim.Close)
 		p.pages = sim
 		p.smartmove = &http.Client{Transport: sim.Transport()}
@@ -99,8 +95,7 @@ func (a *App) propexoClient() (*propexo.Client, error) {
 func (a *App) twilioClient() (*twilio.Client, error) {
 	s, hc := a.cfg.SMS, a.opts.TwilioHTTP
 	if a.partners.twilio != nil {
-		s, hc = a.partners.twilioCfg, a.partners.twilio
-		a.cfg.SMS = s // the status callbacks' signatures use its token
+		hc = a.partners.twilio
 	}
 	if !s.Configured() {
 		return nil, nil

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -14,9 +16,11 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/internal/app"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 )
 
@@ -71,12 +75,7 @@ type ServerProcess struct {
 // it, printing its log if the test failed.
 func StartServer(t *testing.T, ctx context.Context, bin string, env ...string) *ServerProcess {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
+	port := FreePort(t)
 	p := &ServerProcess{URL: "http://127.0.0.1:" + port, Logs: &SyncBuffer{}, Done: make(chan struct{})}
 	p.Cmd = exec.Command(bin)
 	p.Cmd.Env = append(os.Environ(), append([]string{"PORT=" + port, "LEASEGRAPH_SECRET=" + strings.Repeat("s", 32),
@@ -160,3 +159,76 @@ func EachProcessDB(t *testing.T, run func(t *testing.T, dbURL string)) {
 		run(t, dbtest.PostgresURL(t))
 	})
 }
+
+// FreePort is a port no one listens on now, for a server whose settings
+// name its own address.
+func FreePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// Served is app.Serve running in the test's process on a port of its own.
+type Served struct {
+	// URL is http://127.0.0.1:PORT; Port the port alone.
+	URL, Port string
+	Logs      *SyncBuffer
+	stop      func() error
+}
+
+// Serve runs app.Serve with the configuration loaded from env (a free
+// PORT added unless env names one) and waits until it says it listens and
+// /healthz answers; Stop, or the test's cleanup, shuts it down.
+func Serve(t *testing.T, env map[string]string) *Served {
+	t.Helper()
+	s := &Served{Port: env["PORT"], Logs: &SyncBuffer{}}
+	if s.Port == "" {
+		s.Port = FreePort(t)
+		env = maps.Clone(env)
+		env["PORT"] = s.Port
+	}
+	s.URL = "http://127.0.0.1:" + s.Port
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan struct{})
+	var serveErr error
+	cfg := ServerConfig(t, env)
+	go func() { serveErr = app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(s.Logs, nil))); close(exited) }()
+	s.stop = func() error {
+		cancel()
+		<-exited
+		return serveErr
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	// "listening" is logged as the listener starts: the port answers a
+	// moment later.
+	answers := func() bool {
+		res, err := http.Get(s.URL + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(s.Logs.String(), "leasegraph listening") || !answers(); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-exited:
+			t.Fatalf("the server stopped before it listened: %v\n%s", serveErr, s.Logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server never listened:\n%s", s.Logs.String())
+		}
+	}
+	return s
+}
+
+// Stop shuts the server down as SIGTERM would and returns Serve's error.
+func (s *Served) Stop() error { return s.stop() }

@@ -2,17 +2,13 @@ package page_test
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/leasegraph/leasegraph/internal/app"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 )
 
@@ -22,30 +18,9 @@ import (
 // runs on SQLite only: it is the binary's own start-up, not the harness.
 func TestDemoCRMShowsSMSDelivery(t *testing.T) {
 	browser := apptest.StartBrowser(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	logs := &apptest.SyncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	cfg := apptest.ServerConfig(t, map[string]string{"PORT": port, "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1",
+	port := apptest.FreePort(t)
+	apptest.Serve(t, map[string]string{"PORT": port, "DATABASE_URL": "sqlite:" + t.TempDir() + "/demo.db", "LEASEGRAPH_DEMO": "1",
 		"LEASEGRAPH_PUBLIC_URL": "http://localhost:" + port})
-	go func() { done <- app.Serve(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), "leasegraph listening"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("demo mode never listened:\n%s", logs.String())
-		}
-	}
-
 	tab, cancelTab := chromedp.NewContext(browser)
 	defer cancelTab()
 	tctx, cancelT := context.WithTimeout(tab, 60*time.Second)
