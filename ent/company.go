@@ -73,11 +73,19 @@ type CompanyEdges struct {
 	ScreeningRequests []*ScreeningRequest `json:"screening_requests,omitempty"`
 	// Results remembered for idempotency keys.
 	IdempotencyRecords []*IdempotencyRecord `json:"idempotency_records,omitempty"`
+	// Events raised for the client's webhook endpoints.
+	Events []*Event `json:"events,omitempty"`
+	// The client's webhook endpoints.
+	WebhookEndpoints []*WebhookEndpoint `json:"webhook_endpoints,omitempty"`
+	// Deliveries of events to the client's endpoints.
+	WebhookDeliveries []*WebhookDelivery `json:"webhook_deliveries,omitempty"`
+	// Attempts of those deliveries.
+	WebhookAttempts []*WebhookAttempt `json:"webhook_attempts,omitempty"`
 	// The state of the client's lease sync from Propexo; none until its first run.
 	LeaseSync *LeaseSync `json:"lease_sync,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [15]bool
+	loadedTypes [19]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -95,6 +103,10 @@ type CompanyEdges struct {
 	namedInboundEvents         map[string][]*InboundEvent
 	namedScreeningRequests     map[string][]*ScreeningRequest
 	namedIdempotencyRecords    map[string][]*IdempotencyRecord
+	namedEvents                map[string][]*Event
+	namedWebhookEndpoints      map[string][]*WebhookEndpoint
+	namedWebhookDeliveries     map[string][]*WebhookDelivery
+	namedWebhookAttempts       map[string][]*WebhookAttempt
 }
 
 // PropertiesOrErr returns the Properties value or an error if the edge
@@ -223,12 +235,48 @@ func (e CompanyEdges) IdempotencyRecordsOrErr() ([]*IdempotencyRecord, error) {
 	return nil, &NotLoadedError{edge: "idempotency_records"}
 }
 
+// EventsOrErr returns the Events value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) EventsOrErr() ([]*Event, error) {
+	if e.loadedTypes[14] {
+		return e.Events, nil
+	}
+	return nil, &NotLoadedError{edge: "events"}
+}
+
+// WebhookEndpointsOrErr returns the WebhookEndpoints value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) WebhookEndpointsOrErr() ([]*WebhookEndpoint, error) {
+	if e.loadedTypes[15] {
+		return e.WebhookEndpoints, nil
+	}
+	return nil, &NotLoadedError{edge: "webhook_endpoints"}
+}
+
+// WebhookDeliveriesOrErr returns the WebhookDeliveries value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) WebhookDeliveriesOrErr() ([]*WebhookDelivery, error) {
+	if e.loadedTypes[16] {
+		return e.WebhookDeliveries, nil
+	}
+	return nil, &NotLoadedError{edge: "webhook_deliveries"}
+}
+
+// WebhookAttemptsOrErr returns the WebhookAttempts value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) WebhookAttemptsOrErr() ([]*WebhookAttempt, error) {
+	if e.loadedTypes[17] {
+		return e.WebhookAttempts, nil
+	}
+	return nil, &NotLoadedError{edge: "webhook_attempts"}
+}
+
 // LeaseSyncOrErr returns the LeaseSync value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e CompanyEdges) LeaseSyncOrErr() (*LeaseSync, error) {
 	if e.LeaseSync != nil {
 		return e.LeaseSync, nil
-	} else if e.loadedTypes[14] {
+	} else if e.loadedTypes[18] {
 		return nil, &NotFoundError{label: leasesync.Label}
 	}
 	return nil, &NotLoadedError{edge: "lease_sync"}
@@ -442,6 +490,26 @@ func (_m *Company) QueryScreeningRequests() *ScreeningRequestQuery {
 // QueryIdempotencyRecords queries the "idempotency_records" edge of the Company entity.
 func (_m *Company) QueryIdempotencyRecords() *IdempotencyRecordQuery {
 	return NewCompanyClient(_m.config).QueryIdempotencyRecords(_m)
+}
+
+// QueryEvents queries the "events" edge of the Company entity.
+func (_m *Company) QueryEvents() *EventQuery {
+	return NewCompanyClient(_m.config).QueryEvents(_m)
+}
+
+// QueryWebhookEndpoints queries the "webhook_endpoints" edge of the Company entity.
+func (_m *Company) QueryWebhookEndpoints() *WebhookEndpointQuery {
+	return NewCompanyClient(_m.config).QueryWebhookEndpoints(_m)
+}
+
+// QueryWebhookDeliveries queries the "webhook_deliveries" edge of the Company entity.
+func (_m *Company) QueryWebhookDeliveries() *WebhookDeliveryQuery {
+	return NewCompanyClient(_m.config).QueryWebhookDeliveries(_m)
+}
+
+// QueryWebhookAttempts queries the "webhook_attempts" edge of the Company entity.
+func (_m *Company) QueryWebhookAttempts() *WebhookAttemptQuery {
+	return NewCompanyClient(_m.config).QueryWebhookAttempts(_m)
 }
 
 // QueryLeaseSync queries the "lease_sync" edge of the Company entity.
@@ -835,6 +903,102 @@ func (_m *Company) appendNamedIdempotencyRecords(name string, edges ...*Idempote
 		_m.Edges.namedIdempotencyRecords[name] = []*IdempotencyRecord{}
 	} else {
 		_m.Edges.namedIdempotencyRecords[name] = append(_m.Edges.namedIdempotencyRecords[name], edges...)
+	}
+}
+
+// NamedEvents returns the Events named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedEvents(name string) ([]*Event, error) {
+	if _m.Edges.namedEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedEvents(name string, edges ...*Event) {
+	if _m.Edges.namedEvents == nil {
+		_m.Edges.namedEvents = make(map[string][]*Event)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEvents[name] = []*Event{}
+	} else {
+		_m.Edges.namedEvents[name] = append(_m.Edges.namedEvents[name], edges...)
+	}
+}
+
+// NamedWebhookEndpoints returns the WebhookEndpoints named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedWebhookEndpoints(name string) ([]*WebhookEndpoint, error) {
+	if _m.Edges.namedWebhookEndpoints == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedWebhookEndpoints[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedWebhookEndpoints(name string, edges ...*WebhookEndpoint) {
+	if _m.Edges.namedWebhookEndpoints == nil {
+		_m.Edges.namedWebhookEndpoints = make(map[string][]*WebhookEndpoint)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedWebhookEndpoints[name] = []*WebhookEndpoint{}
+	} else {
+		_m.Edges.namedWebhookEndpoints[name] = append(_m.Edges.namedWebhookEndpoints[name], edges...)
+	}
+}
+
+// NamedWebhookDeliveries returns the WebhookDeliveries named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedWebhookDeliveries(name string) ([]*WebhookDelivery, error) {
+	if _m.Edges.namedWebhookDeliveries == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedWebhookDeliveries[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedWebhookDeliveries(name string, edges ...*WebhookDelivery) {
+	if _m.Edges.namedWebhookDeliveries == nil {
+		_m.Edges.namedWebhookDeliveries = make(map[string][]*WebhookDelivery)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedWebhookDeliveries[name] = []*WebhookDelivery{}
+	} else {
+		_m.Edges.namedWebhookDeliveries[name] = append(_m.Edges.namedWebhookDeliveries[name], edges...)
+	}
+}
+
+// NamedWebhookAttempts returns the WebhookAttempts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedWebhookAttempts(name string) ([]*WebhookAttempt, error) {
+	if _m.Edges.namedWebhookAttempts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedWebhookAttempts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedWebhookAttempts(name string, edges ...*WebhookAttempt) {
+	if _m.Edges.namedWebhookAttempts == nil {
+		_m.Edges.namedWebhookAttempts = make(map[string][]*WebhookAttempt)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedWebhookAttempts[name] = []*WebhookAttempt{}
+	} else {
+		_m.Edges.namedWebhookAttempts[name] = append(_m.Edges.namedWebhookAttempts[name], edges...)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/event"
 	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
@@ -30,6 +31,9 @@ import (
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/ent/webhookattempt"
+	"github.com/leasegraph/leasegraph/ent/webhookdelivery"
+	"github.com/leasegraph/leasegraph/ent/webhookendpoint"
 )
 
 // CompanyQuery is the builder for querying Company entities.
@@ -53,6 +57,10 @@ type CompanyQuery struct {
 	withInboundEvents              *InboundEventQuery
 	withScreeningRequests          *ScreeningRequestQuery
 	withIdempotencyRecords         *IdempotencyRecordQuery
+	withEvents                     *EventQuery
+	withWebhookEndpoints           *WebhookEndpointQuery
+	withWebhookDeliveries          *WebhookDeliveryQuery
+	withWebhookAttempts            *WebhookAttemptQuery
 	withLeaseSync                  *LeaseSyncQuery
 	modifiers                      []func(*sql.Selector)
 	loadTotal                      []func(context.Context, []*Company) error
@@ -70,6 +78,10 @@ type CompanyQuery struct {
 	withNamedInboundEvents         map[string]*InboundEventQuery
 	withNamedScreeningRequests     map[string]*ScreeningRequestQuery
 	withNamedIdempotencyRecords    map[string]*IdempotencyRecordQuery
+	withNamedEvents                map[string]*EventQuery
+	withNamedWebhookEndpoints      map[string]*WebhookEndpointQuery
+	withNamedWebhookDeliveries     map[string]*WebhookDeliveryQuery
+	withNamedWebhookAttempts       map[string]*WebhookAttemptQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -414,6 +426,94 @@ func (_q *CompanyQuery) QueryIdempotencyRecords() *IdempotencyRecordQuery {
 	return query
 }
 
+// QueryEvents chains the current query on the "events" edge.
+func (_q *CompanyQuery) QueryEvents() *EventQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(event.Table, event.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.EventsTable, company.EventsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryWebhookEndpoints chains the current query on the "webhook_endpoints" edge.
+func (_q *CompanyQuery) QueryWebhookEndpoints() *WebhookEndpointQuery {
+	query := (&WebhookEndpointClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(webhookendpoint.Table, webhookendpoint.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.WebhookEndpointsTable, company.WebhookEndpointsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryWebhookDeliveries chains the current query on the "webhook_deliveries" edge.
+func (_q *CompanyQuery) QueryWebhookDeliveries() *WebhookDeliveryQuery {
+	query := (&WebhookDeliveryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(webhookdelivery.Table, webhookdelivery.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.WebhookDeliveriesTable, company.WebhookDeliveriesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryWebhookAttempts chains the current query on the "webhook_attempts" edge.
+func (_q *CompanyQuery) QueryWebhookAttempts() *WebhookAttemptQuery {
+	query := (&WebhookAttemptClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(webhookattempt.Table, webhookattempt.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.WebhookAttemptsTable, company.WebhookAttemptsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // QueryLeaseSync chains the current query on the "lease_sync" edge.
 func (_q *CompanyQuery) QueryLeaseSync() *LeaseSyncQuery {
 	query := (&LeaseSyncClient{config: _q.config}).Query()
@@ -642,6 +742,10 @@ func (_q *CompanyQuery) Clone() *CompanyQuery {
 		withInboundEvents:         _q.withInboundEvents.Clone(),
 		withScreeningRequests:     _q.withScreeningRequests.Clone(),
 		withIdempotencyRecords:    _q.withIdempotencyRecords.Clone(),
+		withEvents:                _q.withEvents.Clone(),
+		withWebhookEndpoints:      _q.withWebhookEndpoints.Clone(),
+		withWebhookDeliveries:     _q.withWebhookDeliveries.Clone(),
+		withWebhookAttempts:       _q.withWebhookAttempts.Clone(),
 		withLeaseSync:             _q.withLeaseSync.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -803,6 +907,50 @@ func (_q *CompanyQuery) WithIdempotencyRecords(opts ...func(*IdempotencyRecordQu
 	return _q
 }
 
+// WithEvents tells the query-builder to eager-load the nodes that are connected to
+// the "events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithEvents(opts ...func(*EventQuery)) *CompanyQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEvents = query
+	return _q
+}
+
+// WithWebhookEndpoints tells the query-builder to eager-load the nodes that are connected to
+// the "webhook_endpoints" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithWebhookEndpoints(opts ...func(*WebhookEndpointQuery)) *CompanyQuery {
+	query := (&WebhookEndpointClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withWebhookEndpoints = query
+	return _q
+}
+
+// WithWebhookDeliveries tells the query-builder to eager-load the nodes that are connected to
+// the "webhook_deliveries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithWebhookDeliveries(opts ...func(*WebhookDeliveryQuery)) *CompanyQuery {
+	query := (&WebhookDeliveryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withWebhookDeliveries = query
+	return _q
+}
+
+// WithWebhookAttempts tells the query-builder to eager-load the nodes that are connected to
+// the "webhook_attempts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithWebhookAttempts(opts ...func(*WebhookAttemptQuery)) *CompanyQuery {
+	query := (&WebhookAttemptClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withWebhookAttempts = query
+	return _q
+}
+
 // WithLeaseSync tells the query-builder to eager-load the nodes that are connected to
 // the "lease_sync" edge. The optional arguments are used to configure the query builder of the edge.
 func (_q *CompanyQuery) WithLeaseSync(opts ...func(*LeaseSyncQuery)) *CompanyQuery {
@@ -898,7 +1046,7 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 	var (
 		nodes       = []*Company{}
 		_spec       = _q.querySpec()
-		loadedTypes = [15]bool{
+		loadedTypes = [19]bool{
 			_q.withProperties != nil,
 			_q.withLeases != nil,
 			_q.withTenants != nil,
@@ -913,6 +1061,10 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			_q.withInboundEvents != nil,
 			_q.withScreeningRequests != nil,
 			_q.withIdempotencyRecords != nil,
+			_q.withEvents != nil,
+			_q.withWebhookEndpoints != nil,
+			_q.withWebhookDeliveries != nil,
+			_q.withWebhookAttempts != nil,
 			_q.withLeaseSync != nil,
 		}
 	)
@@ -1041,6 +1193,34 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			return nil, err
 		}
 	}
+	if query := _q.withEvents; query != nil {
+		if err := _q.loadEvents(ctx, query, nodes,
+			func(n *Company) { n.Edges.Events = []*Event{} },
+			func(n *Company, e *Event) { n.Edges.Events = append(n.Edges.Events, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withWebhookEndpoints; query != nil {
+		if err := _q.loadWebhookEndpoints(ctx, query, nodes,
+			func(n *Company) { n.Edges.WebhookEndpoints = []*WebhookEndpoint{} },
+			func(n *Company, e *WebhookEndpoint) { n.Edges.WebhookEndpoints = append(n.Edges.WebhookEndpoints, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withWebhookDeliveries; query != nil {
+		if err := _q.loadWebhookDeliveries(ctx, query, nodes,
+			func(n *Company) { n.Edges.WebhookDeliveries = []*WebhookDelivery{} },
+			func(n *Company, e *WebhookDelivery) { n.Edges.WebhookDeliveries = append(n.Edges.WebhookDeliveries, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withWebhookAttempts; query != nil {
+		if err := _q.loadWebhookAttempts(ctx, query, nodes,
+			func(n *Company) { n.Edges.WebhookAttempts = []*WebhookAttempt{} },
+			func(n *Company, e *WebhookAttempt) { n.Edges.WebhookAttempts = append(n.Edges.WebhookAttempts, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withLeaseSync; query != nil {
 		if err := _q.loadLeaseSync(ctx, query, nodes, nil,
 			func(n *Company, e *LeaseSync) { n.Edges.LeaseSync = e }); err != nil {
@@ -1142,6 +1322,34 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 		if err := _q.loadIdempotencyRecords(ctx, query, nodes,
 			func(n *Company) { n.appendNamedIdempotencyRecords(name) },
 			func(n *Company, e *IdempotencyRecord) { n.appendNamedIdempotencyRecords(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEvents {
+		if err := _q.loadEvents(ctx, query, nodes,
+			func(n *Company) { n.appendNamedEvents(name) },
+			func(n *Company, e *Event) { n.appendNamedEvents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedWebhookEndpoints {
+		if err := _q.loadWebhookEndpoints(ctx, query, nodes,
+			func(n *Company) { n.appendNamedWebhookEndpoints(name) },
+			func(n *Company, e *WebhookEndpoint) { n.appendNamedWebhookEndpoints(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedWebhookDeliveries {
+		if err := _q.loadWebhookDeliveries(ctx, query, nodes,
+			func(n *Company) { n.appendNamedWebhookDeliveries(name) },
+			func(n *Company, e *WebhookDelivery) { n.appendNamedWebhookDeliveries(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedWebhookAttempts {
+		if err := _q.loadWebhookAttempts(ctx, query, nodes,
+			func(n *Company) { n.appendNamedWebhookAttempts(name) },
+			func(n *Company, e *WebhookAttempt) { n.appendNamedWebhookAttempts(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1576,6 +1784,126 @@ func (_q *CompanyQuery) loadIdempotencyRecords(ctx context.Context, query *Idemp
 	}
 	return nil
 }
+func (_q *CompanyQuery) loadEvents(ctx context.Context, query *EventQuery, nodes []*Company, init func(*Company), assign func(*Company, *Event)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(event.FieldClientID)
+	}
+	query.Where(predicate.Event(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.EventsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadWebhookEndpoints(ctx context.Context, query *WebhookEndpointQuery, nodes []*Company, init func(*Company), assign func(*Company, *WebhookEndpoint)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(webhookendpoint.FieldClientID)
+	}
+	query.Where(predicate.WebhookEndpoint(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.WebhookEndpointsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadWebhookDeliveries(ctx context.Context, query *WebhookDeliveryQuery, nodes []*Company, init func(*Company), assign func(*Company, *WebhookDelivery)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(webhookdelivery.FieldClientID)
+	}
+	query.Where(predicate.WebhookDelivery(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.WebhookDeliveriesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CompanyQuery) loadWebhookAttempts(ctx context.Context, query *WebhookAttemptQuery, nodes []*Company, init func(*Company), assign func(*Company, *WebhookAttempt)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(webhookattempt.FieldClientID)
+	}
+	query.Where(predicate.WebhookAttempt(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.WebhookAttemptsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CompanyQuery) loadLeaseSync(ctx context.Context, query *LeaseSyncQuery, nodes []*Company, init func(*Company), assign func(*Company, *LeaseSync)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*Company)
@@ -1881,6 +2209,62 @@ func (_q *CompanyQuery) WithNamedIdempotencyRecords(name string, opts ...func(*I
 		_q.withNamedIdempotencyRecords = make(map[string]*IdempotencyRecordQuery)
 	}
 	_q.withNamedIdempotencyRecords[name] = query
+	return _q
+}
+
+// WithNamedEvents tells the query-builder to eager-load the nodes that are connected to the "events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedEvents(name string, opts ...func(*EventQuery)) *CompanyQuery {
+	query := (&EventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEvents == nil {
+		_q.withNamedEvents = make(map[string]*EventQuery)
+	}
+	_q.withNamedEvents[name] = query
+	return _q
+}
+
+// WithNamedWebhookEndpoints tells the query-builder to eager-load the nodes that are connected to the "webhook_endpoints"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedWebhookEndpoints(name string, opts ...func(*WebhookEndpointQuery)) *CompanyQuery {
+	query := (&WebhookEndpointClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedWebhookEndpoints == nil {
+		_q.withNamedWebhookEndpoints = make(map[string]*WebhookEndpointQuery)
+	}
+	_q.withNamedWebhookEndpoints[name] = query
+	return _q
+}
+
+// WithNamedWebhookDeliveries tells the query-builder to eager-load the nodes that are connected to the "webhook_deliveries"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedWebhookDeliveries(name string, opts ...func(*WebhookDeliveryQuery)) *CompanyQuery {
+	query := (&WebhookDeliveryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedWebhookDeliveries == nil {
+		_q.withNamedWebhookDeliveries = make(map[string]*WebhookDeliveryQuery)
+	}
+	_q.withNamedWebhookDeliveries[name] = query
+	return _q
+}
+
+// WithNamedWebhookAttempts tells the query-builder to eager-load the nodes that are connected to the "webhook_attempts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedWebhookAttempts(name string, opts ...func(*WebhookAttemptQuery)) *CompanyQuery {
+	query := (&WebhookAttemptClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedWebhookAttempts == nil {
+		_q.withNamedWebhookAttempts = make(map[string]*WebhookAttemptQuery)
+	}
+	_q.withNamedWebhookAttempts[name] = query
 	return _q
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/ban"
 	"github.com/leasegraph/leasegraph/ent/card"
 	"github.com/leasegraph/leasegraph/ent/company"
+	"github.com/leasegraph/leasegraph/ent/event"
 	"github.com/leasegraph/leasegraph/ent/idempotencyrecord"
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
@@ -28,6 +29,9 @@ import (
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
 	"github.com/leasegraph/leasegraph/ent/screeningrequest"
 	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/ent/webhookattempt"
+	"github.com/leasegraph/leasegraph/ent/webhookdelivery"
+	"github.com/leasegraph/leasegraph/ent/webhookendpoint"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -93,6 +97,7 @@ func checkColumn(t, c string) error {
 			ban.Table:                  ban.ValidColumn,
 			card.Table:                 card.ValidColumn,
 			company.Table:              company.ValidColumn,
+			event.Table:                event.ValidColumn,
 			idempotencyrecord.Table:    idempotencyrecord.ValidColumn,
 			inboundevent.Table:         inboundevent.ValidColumn,
 			integrationjob.Table:       integrationjob.ValidColumn,
@@ -104,6 +109,9 @@ func checkColumn(t, c string) error {
 			screeningapplication.Table: screeningapplication.ValidColumn,
 			screeningrequest.Table:     screeningrequest.ValidColumn,
 			tenant.Table:               tenant.ValidColumn,
+			webhookattempt.Table:       webhookattempt.ValidColumn,
+			webhookdelivery.Table:      webhookdelivery.ValidColumn,
+			webhookendpoint.Table:      webhookendpoint.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -24,6 +24,8 @@ type Tx struct {
 	Card *CardClient
 	// Company is the client for interacting with the Company builders.
 	Company *CompanyClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
 	IdempotencyRecord *IdempotencyRecordClient
 	// InboundEvent is the client for interacting with the InboundEvent builders.
@@ -46,6 +48,12 @@ type Tx struct {
 	ScreeningRequest *ScreeningRequestClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
+	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
+	WebhookAttempt *WebhookAttemptClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
 
 	// lazily loaded.
 	client     *Client
@@ -182,6 +190,7 @@ func (tx *Tx) init() {
 	tx.Ban = NewBanClient(tx.config)
 	tx.Card = NewCardClient(tx.config)
 	tx.Company = NewCompanyClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
 	tx.IdempotencyRecord = NewIdempotencyRecordClient(tx.config)
 	tx.InboundEvent = NewInboundEventClient(tx.config)
 	tx.IntegrationJob = NewIntegrationJobClient(tx.config)
@@ -193,6 +202,9 @@ func (tx *Tx) init() {
 	tx.ScreeningApplication = NewScreeningApplicationClient(tx.config)
 	tx.ScreeningRequest = NewScreeningRequestClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
+	tx.WebhookAttempt = NewWebhookAttemptClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

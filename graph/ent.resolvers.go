@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/leasegraph/leasegraph/ent"
@@ -38,6 +39,11 @@ func (r *queryResolver) Clients(ctx context.Context, after *entgql.Cursor[int], 
 	return r.client.Company.Query().Paginate(ctx, after, first, before, last, ent.WithClientOrder(orderBy), ent.WithClientFilter(where.Filter))
 }
 
+// Events is the resolver for the events field.
+func (r *queryResolver) Events(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventOrder, where *ent.EventWhereInput) (*ent.EventConnection, error) {
+	panic(fmt.Errorf("not implemented: Events - events"))
+}
+
 // IntegrationJobs is the resolver for the integrationJobs field.
 func (r *queryResolver) IntegrationJobs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.IntegrationJobOrder, where *ent.IntegrationJobWhereInput) (*ent.IntegrationJobConnection, error) {
 	return r.client.IntegrationJob.Query().Paginate(ctx, after, first, before, last, ent.WithIntegrationJobOrder(orderBy), ent.WithIntegrationJobFilter(where.Filter))
@@ -63,8 +69,16 @@ func (r *queryResolver) ScreeningApplications(ctx context.Context, after *entgql
 	return r.client.ScreeningApplication.Query().Paginate(ctx, after, first, before, last, ent.WithScreeningApplicationOrder(orderBy), ent.WithScreeningApplicationFilter(where.Filter))
 }
 
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *queryResolver) WebhookEndpoints(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookEndpointOrder, where *ent.WebhookEndpointWhereInput) (*ent.WebhookEndpointConnection, error) {
+	panic(fmt.Errorf("not implemented: WebhookEndpoints - webhookEndpoints"))
+}
+
 // Client returns generated.ClientResolver implementation.
 func (r *Resolver) Client() generated.ClientResolver { return &clientResolver{r} }
+
+// Event returns generated.EventResolver implementation.
+func (r *Resolver) Event() generated.EventResolver { return &eventResolver{r} }
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
@@ -74,8 +88,15 @@ func (r *Resolver) ScreeningApplication() generated.ScreeningApplicationResolver
 	return &screeningApplicationResolver{r}
 }
 
+// WebhookEndpoint returns generated.WebhookEndpointResolver implementation.
+func (r *Resolver) WebhookEndpoint() generated.WebhookEndpointResolver {
+	return &webhookEndpointResolver{r}
+}
+
 type (
 	clientResolver               struct{ *Resolver }
+	eventResolver                struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	screeningApplicationResolver struct{ *Resolver }
+	webhookEndpointResolver      struct{ *Resolver }
 )

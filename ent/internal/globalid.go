@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_tokens\":0,\"applicants\":47244640256,\"bans\":25769803776,\"cards\":30064771072,\"companies\":4294967296,\"idempotency_records\":42949672960,\"inbound_events\":51539607552,\"integration_jobs\":34359738368,\"lease_syncs\":64424509440,\"leases\":8589934592,\"properties\":12884901888,\"prospects\":17179869184,\"registrations\":38654705664,\"screening_applications\":55834574848,\"screening_requests\":60129542144,\"tenants\":21474836480}"
+const IncrementStarts = "{\"api_tokens\":0,\"applicants\":47244640256,\"bans\":25769803776,\"cards\":30064771072,\"companies\":4294967296,\"events\":68719476736,\"idempotency_records\":42949672960,\"inbound_events\":51539607552,\"integration_jobs\":34359738368,\"lease_syncs\":64424509440,\"leases\":8589934592,\"properties\":12884901888,\"prospects\":17179869184,\"registrations\":38654705664,\"screening_applications\":55834574848,\"screening_requests\":60129542144,\"tenants\":21474836480,\"webhook_attempts\":73014444032,\"webhook_deliveries\":77309411328,\"webhook_endpoints\":81604378624}"

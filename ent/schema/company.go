@@ -76,6 +76,14 @@ func (Company) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("idempotency_records", IdempotencyRecord.Type).Comment("Results remembered for idempotency keys.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("events", Event.Type).Comment("Events raised for the client's webhook endpoints.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("webhook_endpoints", WebhookEndpoint.Type).Comment("The client's webhook endpoints.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("webhook_deliveries", WebhookDelivery.Type).Comment("Deliveries of events to the client's endpoints.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("webhook_attempts", WebhookAttempt.Type).Comment("Attempts of those deliveries.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("lease_sync", LeaseSync.Type).Unique().Comment("The state of the client's lease sync from Propexo; none until its first run.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}

@@ -85,7 +85,7 @@ func (TenantMixin) Interceptors() []ent.Interceptor {
 
 // plainLists are the types that appear in the API as plain lists of their
 // parent and never as a nested connection.
-var plainLists = map[string]bool{"Tenant": true, "Card": true, "InboundEvent": true}
+var plainLists = map[string]bool{"Tenant": true, "Card": true, "InboundEvent": true, "WebhookAttempt": true}
 
 // idOrdered are the operations whose rows the default order applies to.
 var idOrdered = map[string]bool{

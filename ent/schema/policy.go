@@ -7,12 +7,15 @@ import (
 	"entgo.io/ent/entql"
 
 	gen "github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/ent/event"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/privacy"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/ent/webhookdelivery"
+	"github.com/leasegraph/leasegraph/ent/webhookendpoint"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -83,6 +86,31 @@ func createInViewersClient() privacy.MutationRule {
 		}
 		owned.SetClientID(v.ClientID)
 		return privacy.Allow
+	})
+}
+
+// AdminTenantMixin is TenantMixin for the rows only a client's admin may
+// read or change (webhook endpoints, their deliveries and attempts: an
+// endpoint's URL may carry the receiver's own credentials). Workers act as
+// the system viewer, which passes.
+type AdminTenantMixin struct{ TenantMixin }
+
+// Policy of the AdminTenantMixin: the TenantMixin's, after the admin scope.
+func (AdminTenantMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{denyWithoutViewer(), allowPlatform(), requireAdmin(), filterByClient("client_id")},
+		Mutation: privacy.MutationPolicy{
+			denyWithoutViewer(), allowPlatform(), requireAdmin(), referencesInViewersClient(), createInViewersClient(), filterByClient("client_id"),
+		},
+	}
+}
+
+func requireAdmin() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if !viewer.FromContext(ctx).Has(viewer.ScopeAdmin) {
+			return privacy.Denyf("webhooks need the admin scope")
+		}
+		return privacy.Skip
 	})
 }
 
@@ -178,6 +206,20 @@ func referencesInViewersClient() privacy.MutationRule {
 			client = m.Client()
 			id, ok := m.ScreeningApplicationID()
 			ref(id, ok, screeningExists)
+		case *gen.WebhookDeliveryMutation:
+			client = m.Client()
+			id, ok := m.EventID()
+			ref(id, ok, func(c *gen.Client, id int) (bool, error) { return c.Event.Query().Where(event.ID(id)).Exist(ctx) })
+			id, ok = m.EndpointID()
+			ref(id, ok, func(c *gen.Client, id int) (bool, error) {
+				return c.WebhookEndpoint.Query().Where(webhookendpoint.ID(id)).Exist(ctx)
+			})
+		case *gen.WebhookAttemptMutation:
+			client = m.Client()
+			id, ok := m.DeliveryID()
+			ref(id, ok, func(c *gen.Client, id int) (bool, error) {
+				return c.WebhookDelivery.Query().Where(webhookdelivery.ID(id)).Exist(ctx)
+			})
 		case *gen.ScreeningRequestMutation:
 			client = m.Client()
 			id, ok := m.ScreeningApplicationID()

@@ -102,6 +102,16 @@ type CreateScreeningApplicationInput struct {
 	Property *ScreeningPropertyInput `json:"property,omitempty"`
 }
 
+// A new webhook endpoint.
+type CreateWebhookEndpointInput struct {
+	// Where events are POSTed: an https URL (plain http and addresses inside the network only where LEASEGRAPH_WEBHOOK_ALLOW_PRIVATE allows them).
+	URL string `json:"url"`
+	// Your own words for the endpoint (at most 500 characters).
+	Description *string `json:"description,omitempty"`
+	// The event types to send (names from eventTypes); empty or left out: every type.
+	EventTypes []string `json:"eventTypes,omitempty"`
+}
+
 // A newly created API token. The secret is in this answer only: store it now.
 type CreatedAPIToken struct {
 	// The whole secret, to send as Authorization: Bearer <token>.
@@ -116,6 +126,26 @@ type CreatedScreeningApplication struct {
 	CompletionLink string `json:"completionLink"`
 	// The application as stored.
 	Application *ent.ScreeningApplication `json:"application"`
+}
+
+// A webhook endpoint with its signing secret, shown this once.
+type CreatedWebhookEndpoint struct {
+	// The endpoint.
+	Endpoint *ent.WebhookEndpoint `json:"endpoint"`
+	// The signing secret (whsec_ and base64): verify each request's
+	// webhook-signature with it (HMAC-SHA256 of webhook-id.webhook-timestamp.body,
+	// per Standard Webhooks). It is never shown again: rotate it if it is lost.
+	Secret string `json:"secret"`
+}
+
+// One type of event in the catalogue.
+type EventTypeInfo struct {
+	// The dot-delimited name, e.g. lease.updated: what Event.type and an endpoint's eventTypes hold.
+	Name string `json:"name"`
+	// What raises it, and what its data carries.
+	Description string `json:"description"`
+	// The GraphQL type of the object its data describes (node(id:) on data.id fetches it).
+	ObjectType string `json:"objectType"`
 }
 
 // Selects leases whose tenants move in, move out or transfer within a window of days.
@@ -246,6 +276,16 @@ type UpdatePropertyInput struct {
 	ShowingMode *property.ShowingMode `json:"showingMode,omitempty"`
 }
 
+// What to change on a webhook endpoint; a field left out (null) is left as it is.
+type UpdateWebhookEndpointInput struct {
+	// The new URL (the rules of CreateWebhookEndpointInput.url).
+	URL *string `json:"url,omitempty"`
+	// The new description.
+	Description *string `json:"description,omitempty"`
+	// The event types to send; an empty list means every type.
+	EventTypes []string `json:"eventTypes,omitempty"`
+}
+
 // One entry of upsertProperties, matched by tag: a property the client has no
 // property with this tag for is created (omitted fields take their defaults: no
 // name, no address, SELF_SHOWING); an existing one is changed (omitted fields
@@ -259,6 +299,22 @@ type UpsertPropertyInput struct {
 	Address *types.Address `json:"address,omitempty"`
 	// How prospects may see the property.
 	ShowingMode *property.ShowingMode `json:"showingMode,omitempty"`
+}
+
+// What replayWebhookEndpoint did.
+type WebhookReplayPayload struct {
+	// How many events were queued again (each a new delivery of the same event, with the same webhook-id).
+	Queued int `json:"queued"`
+	// True when more events were missed than one call replays (10,000): call again with since set after the last one queued.
+	More bool `json:"more"`
+}
+
+// What sendTestWebhookEvent did.
+type WebhookTestPayload struct {
+	// The webhook.test event raised.
+	Event *ent.Event `json:"event"`
+	// Its delivery to the endpoint, PENDING until the endpoint answers.
+	Delivery *ent.WebhookDelivery `json:"delivery"`
 }
 
 // The format of a lease feed.
