@@ -56,6 +56,7 @@ type Config struct {
 	Limits       RateLimits
 	GraphQL      GraphQL
 	Delivery     Delivery
+	Webhooks     Webhooks
 	SMS          SMS
 	Screening    Screening
 	Runtime      Runtime
@@ -121,6 +122,25 @@ type GraphQL struct {
 	// NoIntrospection switches introspection off; it is on by default
 	// because the playground is the documentation.
 	NoIntrospection bool
+}
+
+// Webhooks are the outbound events' settings (package webhooks).
+type Webhooks struct {
+	// Key encrypts endpoint secrets (base64 of 32 bytes); "" turns
+	// webhooks off outside demo mode.
+	Key string
+	// AllowPrivate lets endpoints use plain http and addresses inside the
+	// network (development, on-premises receivers).
+	AllowPrivate bool
+	// MaxEndpoints bounds a client's endpoints.
+	MaxEndpoints int
+	// EventsKept is how long events and their deliveries are kept.
+	EventsKept time.Duration
+	// Timeout bounds one delivery attempt, reading the answer included.
+	Timeout time.Duration
+	// Concurrency is how many deliveries run at once in a process;
+	// EndpointConcurrency how many of them may go to one endpoint.
+	Concurrency, EndpointConcurrency int
 }
 
 // Delivery is how prospects reach Propexo.

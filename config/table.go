@@ -197,6 +197,30 @@ func table(c *Config) []Setting {
 			Help: "how long an ended lease sync run (`integrationJobs` of kind `LEASE_SYNC`, one per client per sync) is kept; " +
 				"each run's end deletes the client's older ones",
 			set: duration(&c.Delivery.SyncRunsKept, false)},
+		{Name: "LEASEGRAPH_WEBHOOK_KEY", Shown: "unset: webhooks off (demo mode makes one)",
+			Help: "base64 of 32 random bytes (`openssl rand -base64 32`): encrypts each webhook endpoint's signing secret in the database, " +
+				"so a dump alone does not reveal them. Set the same value on every instance and keep it: a lost key makes every endpoint's " +
+				"secret unreadable (rotate each). Unset, no endpoint can be created and the server refuses to start while enabled endpoints exist; " +
+				"events are still recorded and listed",
+			set: text(&c.Webhooks.Key)},
+		{Name: "LEASEGRAPH_WEBHOOK_ALLOW_PRIVATE", Shown: "`0` (demo mode: `1`)",
+			Help: "`1` lets webhook endpoints use plain http and addresses inside the network (loopback, private, link-local, cloud metadata), " +
+				"for development and on-premises receivers; otherwise such URLs are refused when an endpoint is saved and again at every " +
+				"connection, after DNS resolution",
+			set: lenientBool(&c.Webhooks.AllowPrivate)},
+		{Name: "LEASEGRAPH_WEBHOOK_ENDPOINTS_MAX", Default: "20",
+			Help: "webhook endpoints a client may have", set: atLeastOne(&c.Webhooks.MaxEndpoints)},
+		{Name: "LEASEGRAPH_EVENTS_KEPT", Default: "720h",
+			Help: "how long events (the graph's `events`) and their webhook deliveries are kept; older ones are deleted hourly",
+			set:  duration(&c.Webhooks.EventsKept, false)},
+		{Name: "LEASEGRAPH_WEBHOOK_TIMEOUT", Default: "15s",
+			Help: "how long one webhook delivery attempt may take, reading the answer (at most 64 KiB) included; slower is a failed attempt",
+			set:  duration(&c.Webhooks.Timeout, false)},
+		{Name: "LEASEGRAPH_WEBHOOK_CONCURRENCY", Default: "64",
+			Help: "webhook deliveries a process runs at once", set: atLeastOne(&c.Webhooks.Concurrency)},
+		{Name: "LEASEGRAPH_WEBHOOK_ENDPOINT_CONCURRENCY", Default: "8",
+			Help: "of those, how many may go to one endpoint at once, so a slow or dead endpoint cannot hold up the others' deliveries",
+			set:  atLeastOne(&c.Webhooks.EndpointConcurrency)},
 		{Name: "PROPEXO_WEBHOOK_SECRET",
 			Help: "the key each client's Propexo webhook secret is derived from (HMAC-SHA256 of the client id): a lease sync registers " +
 				"the client's webhook at Propexo with `LEASEGRAPH_PUBLIC_URL` + `/webhooks/propexo/{client id}` and that secret, and the route " +

@@ -7,8 +7,11 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/leasegraph/leasegraph/events"
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph/model"
@@ -16,12 +19,16 @@ import (
 
 // Payload is the resolver for the payload field.
 func (r *eventResolver) Payload(ctx context.Context, obj *ent.Event) (map[string]any, error) {
-	panic(fmt.Errorf("not implemented: Payload - payload"))
+	var p map[string]any
+	if err := json.Unmarshal(events.Body(obj), &p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // WebhookID is the resolver for the webhookId field.
 func (r *eventResolver) WebhookID(ctx context.Context, obj *ent.Event) (string, error) {
-	panic(fmt.Errorf("not implemented: WebhookID - webhookId"))
+	return events.WebhookID(obj), nil
 }
 
 // CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
@@ -71,10 +78,14 @@ func (r *mutationResolver) ReplayWebhookEndpoint(ctx context.Context, endpointID
 
 // EventTypes is the resolver for the eventTypes field.
 func (r *queryResolver) EventTypes(ctx context.Context) ([]*model.EventTypeInfo, error) {
-	panic(fmt.Errorf("not implemented: EventTypes - eventTypes"))
+	out := make([]*model.EventTypeInfo, len(events.Catalogue))
+	for i, t := range events.Catalogue {
+		out[i] = &model.EventTypeInfo{Name: string(t.Name), Description: t.Description, ObjectType: t.ObjectType}
+	}
+	return out, nil
 }
 
 // Enabled is the resolver for the enabled field.
 func (r *webhookEndpointResolver) Enabled(ctx context.Context, obj *ent.WebhookEndpoint) (bool, error) {
-	panic(fmt.Errorf("not implemented: Enabled - enabled"))
+	return obj.DisabledAt == nil, nil
 }

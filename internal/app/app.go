@@ -28,6 +28,7 @@ import (
 	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/handler"
 	"github.com/leasegraph/leasegraph/internal/metrics"
@@ -87,6 +88,9 @@ type Options struct {
 	FastPathServed func()
 	// DemoToken fills the playground's token without seeding demo data.
 	DemoToken string
+	// Now is the clock of events and webhook deliveries (their retry
+	// schedule, the 5-day rule); nil: time.Now.
+	Now func() time.Time
 }
 
 // App is the application, built.
@@ -99,6 +103,8 @@ type App struct {
 	db      *sql.DB
 	dialect string
 
+	// Events records what happened, for the webhook endpoints.
+	Events *events.Recorder
 	// Services are what the resolvers and routes call.
 	Services graph.Services
 	// Queue inserts jobs from construction on; Start works them.
@@ -192,6 +198,10 @@ func (a *App) buildServices(ctx context.Context) error {
 	sm, err := a.smartMoveClient()
 	if err != nil {
 		return err
+	}
+	a.Events = &events.Recorder{DB: client, Now: a.opts.Now}
+	if a.webhooksOn() {
+		a.Events.Queue = q
 	}
 	ten := &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}
 	pros := &prospects.Service{DB: client}
@@ -308,6 +318,10 @@ func (a *App) Stop(ctx context.Context) {
 		}
 	}
 }
+
+// webhooksOn says whether events are delivered to endpoints: a key to
+// read their secrets with is set, or demo mode makes one.
+func (a *App) webhooksOn() bool { return a.cfg.Webhooks.Key != "" || a.cfg.Demo }
 
 // DemoToken is the demo client's token once Start has seeded it.
 func (a *App) DemoToken() string { return a.demoToken }
