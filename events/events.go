@@ -121,7 +121,7 @@ func (r *Recorder) Record(ctx context.Context, e Event) (*ent.Event, error) {
 			to = append(to, ep.ID)
 		}
 	}
-	if _, err := Deliver(ctx, db, r.Queue, ev, to, false, r.now()); err != nil {
+	if _, err := Deliver(ctx, db, r.Queue, []*ent.Event{ev}, to, false, r.now()); err != nil {
 		return nil, err
 	}
 	return ev, nil
@@ -133,35 +133,58 @@ func Wants(types []string, t Type) bool {
 	return len(types) == 0 || slices.Contains(types, string(t))
 }
 
-// Deliver creates a PENDING delivery of ev to each endpoint and queues
-// them, in the transaction in ctx (db is its client). replay marks
+// deliverBatch bounds one multi-row INSERT (PostgreSQL takes at most
+// 65,535 parameters in a statement).
+const deliverBatch = 1000
+
+// Deliver creates a PENDING delivery of each event to each endpoint and
+// queues them, in the transaction in ctx (db is its client). replay marks
 // deliveries made by a replay.
-func Deliver(ctx context.Context, db *ent.Client, q Enqueuer, ev *ent.Event, endpoints []int, replay bool, now time.Time) ([]*ent.WebhookDelivery, error) {
-	if len(endpoints) == 0 {
+func Deliver(ctx context.Context, db *ent.Client, q Enqueuer, evs []*ent.Event, endpoints []int, replay bool, now time.Time) ([]*ent.WebhookDelivery, error) {
+	if len(endpoints) == 0 || len(evs) == 0 {
 		return nil, nil
-	}
-	sys := viewer.SystemContext(ctx)
-	creates := make([]*ent.WebhookDeliveryCreate, len(endpoints))
-	for i, id := range endpoints {
-		creates[i] = db.WebhookDelivery.Create().SetClientID(ev.ClientID).SetEventID(ev.ID).SetEndpointID(id).
-			SetEventType(ev.Type).SetNextAttemptAt(now).SetReplay(replay)
-	}
-	ds, err := db.WebhookDelivery.CreateBulk(creates...).Save(sys)
-	if err != nil {
-		return nil, fmt.Errorf("recording deliveries of %s: %w", ev.Type, err)
 	}
 	tx, err := ent.SQLTx(db)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int, len(ds))
-	for i, d := range ds {
-		ids[i] = d.ID
+	sys := viewer.SystemContext(ctx)
+	var all []*ent.WebhookDelivery
+	creates := make([]*ent.WebhookDeliveryCreate, 0, min(len(evs)*len(endpoints), deliverBatch))
+	flush := func() error {
+		if len(creates) == 0 {
+			return nil
+		}
+		ds, err := db.WebhookDelivery.CreateBulk(creates...).Save(sys)
+		if err != nil {
+			return fmt.Errorf("recording deliveries: %w", err)
+		}
+		ids := make([]int, len(ds))
+		for i, d := range ds {
+			ids[i] = d.ID
+		}
+		if err := q.EnqueueWebhookDeliveries(ctx, tx, ids); err != nil {
+			return err
+		}
+		all = append(all, ds...)
+		creates = creates[:0]
+		return nil
 	}
-	if err := q.EnqueueWebhookDeliveries(ctx, tx, ids); err != nil {
+	for _, ev := range evs {
+		for _, id := range endpoints {
+			creates = append(creates, db.WebhookDelivery.Create().SetClientID(ev.ClientID).SetEventID(ev.ID).SetEndpointID(id).
+				SetEventType(ev.Type).SetNextAttemptAt(now).SetReplay(replay))
+			if len(creates) == deliverBatch {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
 		return nil, err
 	}
-	return ds, nil
+	return all, nil
 }
 
 // dataJSON is e.Data as a JSON object, with the object's id and client:

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/registration"
 	"github.com/leasegraph/leasegraph/screening"
 	"github.com/leasegraph/leasegraph/tenancy"
+	"github.com/leasegraph/leasegraph/webhooks"
 )
 
 // Resolver is the root resolver. Reads use client; writes go through the
@@ -34,6 +35,7 @@ type Services struct {
 	Leases        *leases.Service
 	Properties    *properties.Service
 	LeaseSync     *propexosync.Service
+	Webhooks      *webhooks.Service
 }
 
 // NewSchema returns the executable schema over the ent client and the

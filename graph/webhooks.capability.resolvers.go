@@ -8,8 +8,9 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
+
+	"github.com/leasegraph/leasegraph/webhooks"
 
 	"github.com/leasegraph/leasegraph/events"
 
@@ -33,47 +34,68 @@ func (r *eventResolver) WebhookID(ctx context.Context, obj *ent.Event) (string, 
 
 // CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
 func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.CreatedWebhookEndpoint, error) {
-	panic(fmt.Errorf("not implemented: CreateWebhookEndpoint - createWebhookEndpoint"))
+	ep, secret, err := r.svc.Webhooks.Create(ctx, webhooks.Input{URL: &input.URL, Description: input.Description, EventTypes: input.EventTypes})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedWebhookEndpoint{Endpoint: ep, Secret: secret}, nil
 }
 
 // UpdateWebhookEndpoint is the resolver for the updateWebhookEndpoint field.
 func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, id int, input model.UpdateWebhookEndpointInput) (*ent.WebhookEndpoint, error) {
-	panic(fmt.Errorf("not implemented: UpdateWebhookEndpoint - updateWebhookEndpoint"))
+	return r.svc.Webhooks.Update(ctx, id, webhooks.Input{URL: input.URL, Description: input.Description, EventTypes: input.EventTypes})
 }
 
 // DisableWebhookEndpoint is the resolver for the disableWebhookEndpoint field.
 func (r *mutationResolver) DisableWebhookEndpoint(ctx context.Context, id int) (*ent.WebhookEndpoint, error) {
-	panic(fmt.Errorf("not implemented: DisableWebhookEndpoint - disableWebhookEndpoint"))
+	return r.svc.Webhooks.Disable(ctx, id)
 }
 
 // EnableWebhookEndpoint is the resolver for the enableWebhookEndpoint field.
 func (r *mutationResolver) EnableWebhookEndpoint(ctx context.Context, id int) (*ent.WebhookEndpoint, error) {
-	panic(fmt.Errorf("not implemented: EnableWebhookEndpoint - enableWebhookEndpoint"))
+	return r.svc.Webhooks.Enable(ctx, id)
 }
 
 // DeleteWebhookEndpoint is the resolver for the deleteWebhookEndpoint field.
 func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id int) (int, error) {
-	panic(fmt.Errorf("not implemented: DeleteWebhookEndpoint - deleteWebhookEndpoint"))
+	return r.svc.Webhooks.Delete(ctx, id)
 }
 
 // RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
 func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id int, keepPreviousForSeconds *int) (*model.CreatedWebhookEndpoint, error) {
-	panic(fmt.Errorf("not implemented: RotateWebhookSecret - rotateWebhookSecret"))
+	var keep *time.Duration
+	if keepPreviousForSeconds != nil {
+		d := time.Duration(*keepPreviousForSeconds) * time.Second
+		keep = &d
+	}
+	ep, secret, err := r.svc.Webhooks.Rotate(ctx, id, keep)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreatedWebhookEndpoint{Endpoint: ep, Secret: secret}, nil
 }
 
 // SendTestWebhookEvent is the resolver for the sendTestWebhookEvent field.
 func (r *mutationResolver) SendTestWebhookEvent(ctx context.Context, endpointID int) (*model.WebhookTestPayload, error) {
-	panic(fmt.Errorf("not implemented: SendTestWebhookEvent - sendTestWebhookEvent"))
+	ev, d, err := r.svc.Webhooks.SendTest(ctx, endpointID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.WebhookTestPayload{Event: ev, Delivery: d}, nil
 }
 
 // ReplayWebhookEvent is the resolver for the replayWebhookEvent field.
 func (r *mutationResolver) ReplayWebhookEvent(ctx context.Context, endpointID int, eventID int) (*ent.WebhookDelivery, error) {
-	panic(fmt.Errorf("not implemented: ReplayWebhookEvent - replayWebhookEvent"))
+	return r.svc.Webhooks.ReplayEvent(ctx, endpointID, eventID)
 }
 
 // ReplayWebhookEndpoint is the resolver for the replayWebhookEndpoint field.
 func (r *mutationResolver) ReplayWebhookEndpoint(ctx context.Context, endpointID int, since time.Time) (*model.WebhookReplayPayload, error) {
-	panic(fmt.Errorf("not implemented: ReplayWebhookEndpoint - replayWebhookEndpoint"))
+	n, more, err := r.svc.Webhooks.ReplayEndpoint(ctx, endpointID, since)
+	if err != nil {
+		return nil, err
+	}
+	return &model.WebhookReplayPayload{Queued: n, More: more}, nil
 }
 
 // EventTypes is the resolver for the eventTypes field.

@@ -83,6 +83,10 @@ type Work struct {
 	// queues. A client without a kind's worker would take its jobs and
 	// fail them as jobs of an unknown kind.
 	Deliver, SendSMS, Sync bool
+	// Webhooks says Workers hold the webhook delivery and pruning workers;
+	// WebhookConcurrency is how many deliveries run at once.
+	Webhooks           bool
+	WebhookConcurrency int
 }
 
 // Queue inserts jobs from the moment it is built, so services can hold it
@@ -183,6 +187,9 @@ func (q *Queue) Start(ctx context.Context, w Work) error {
 	}
 	if w.Sync {
 		rc.Queues[syncQueue] = river.QueueConfig{MaxWorkers: syncConcurrency}
+	}
+	if w.Webhooks {
+		rc.Queues[webhookQueue] = river.QueueConfig{MaxWorkers: max(w.WebhookConcurrency, 1)}
 	}
 	rc.PeriodicJobs = w.Periodic
 	c, err := river.NewClient(driver(q.cfg), rc)

@@ -47,6 +47,8 @@ import (
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
+	"github.com/leasegraph/leasegraph/webhooks"
+	"github.com/leasegraph/leasegraph/webhooks/receiver"
 )
 
 // Options are the knobs that only tests and demo mode turn, never read
@@ -91,6 +93,9 @@ type Options struct {
 	// Now is the clock of events and webhook deliveries (their retry
 	// schedule, the 5-day rule); nil: time.Now.
 	Now func() time.Time
+	// WebhookResolver resolves endpoint hosts (tests stub it; nil: the
+	// system's).
+	WebhookResolver safehttp.Resolver
 }
 
 // App is the application, built.
@@ -128,6 +133,8 @@ type App struct {
 	partners partners
 	// sockets are the open websockets, closed (1001) when the server stops.
 	sockets *handler.OpenSockets
+	// receiver is demo mode's webhook receiver.
+	receiver *receiver.Receiver
 	// gql is /graphql's handler, built with the services: the leases fast
 	// path refuses there a schema its whitelist no longer describes.
 	gql *gqlhandler.Server
@@ -162,6 +169,9 @@ func New(ctx context.Context, cfg config.Config, client *ent.Client, drv *entsql
 		_, _ = rand.Read(a.secret)
 	}
 	a.partners = demoPartners(cfg, opts, log)
+	if cfg.Demo {
+		a.receiver = &receiver.Receiver{}
+	}
 	if a.partners.twilio != nil {
 		// The simulator's account: sends and the status callbacks'
 		// signatures use its token.
@@ -199,8 +209,12 @@ func (a *App) buildServices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	box, err := a.webhookBox(ctx)
+	if err != nil {
+		return err
+	}
 	a.Events = &events.Recorder{DB: client, Now: a.opts.Now}
-	if a.webhooksOn() {
+	if box != nil {
 		a.Events.Queue = q
 	}
 	ten := &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}
@@ -226,6 +240,8 @@ func (a *App) buildServices(ctx context.Context) error {
 		Prospects:     pros, Screening: scr, Tenancy: ten,
 		Leases:   &leases.Service{DB: client, Tenancy: ten},
 		Importer: &importer.Service{DB: client}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
+		Webhooks: &webhooks.Service{DB: client, Events: a.Events, Box: box, MaxEndpoints: cfg.Webhooks.MaxEndpoints,
+			URL: a.webhookURLs(), Now: a.opts.Now},
 	}
 	a.guard = guard.New(ten, cfg.Limits)
 	a.twilioHook = &sms.Hook{DB: client, AuthToken: cfg.SMS.AuthToken, PublicURL: cfg.Screening.PublicURL, Log: a.log, Guard: a.guard}
@@ -241,6 +257,10 @@ func (a *App) buildServices(ctx context.Context) error {
 	}
 	if tw != nil {
 		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: cfg.Screening.PublicURL})
+	}
+	if box != nil {
+		w.Webhooks, w.WebhookConcurrency = true, cfg.Webhooks.Concurrency
+		w.Periodic = append(w.Periodic, jobs.AddWebhooks(workers, a.webhookDeliverer(box), client, cfg.Webhooks.EventsKept, a.opts.Now))
 	}
 	w.Periodic = append(w.Periodic, jobs.AddScreening(workers, scr, cfg.Screening.RefreshInterval))
 	a.work, a.works = w, !a.opts.InsertOnly
@@ -318,10 +338,6 @@ func (a *App) Stop(ctx context.Context) {
 		}
 	}
 }
-
-// webhooksOn says whether events are delivered to endpoints: a key to
-// read their secrets with is set, or demo mode makes one.
-func (a *App) webhooksOn() bool { return a.cfg.Webhooks.Key != "" || a.cfg.Demo }
 
 // DemoToken is the demo client's token once Start has seeded it.
 func (a *App) DemoToken() string { return a.demoToken }

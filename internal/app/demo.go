@@ -27,6 +27,13 @@ func (a *App) seedDemo(ctx context.Context) error {
 		return err
 	}
 	a.demoToken = token
+	v, err := a.Services.Tenancy.Authenticate(ctx, token)
+	if err != nil {
+		return err
+	}
+	if err := a.registerDemoReceiver(ctx, v.ClientID); err != nil {
+		return fmt.Errorf("registering the demo webhook receiver: %w", err)
+	}
 	// The one log line that ever carries a token: the demo's, on purpose.
 	a.log.Info("demo token: send it as Authorization: Bearer <token> (pre-filled in the playground)", "token", observe.Unredacted(token))
 	return nil

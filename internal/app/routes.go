@@ -18,6 +18,7 @@ import (
 	smpostback "github.com/leasegraph/leasegraph/screening/postback"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
+	"github.com/leasegraph/leasegraph/webhooks/receiver"
 )
 
 // Handler is every route, wrapped in the middleware that applies to all.
@@ -54,6 +55,10 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("POST /prospects/registration", reg.Post)
 	mux.HandleFunc("GET /embed.js", page.EmbedJS)
 	mux.Handle("POST "+sms.HookPath, a.twilioHook)
+	if a.receiver != nil {
+		mux.Handle("POST "+receiver.Path, a.receiver)
+		mux.HandleFunc("GET "+receiver.Page, a.receiver.ServePage)
+	}
 	if a.demoToken != "" {
 		mux.HandleFunc("GET /demo/crm", reg.DemoCRM)
 	}
