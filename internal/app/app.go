@@ -49,6 +49,7 @@ import (
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/webhooks"
 	"github.com/leasegraph/leasegraph/webhooks/receiver"
+	"github.com/leasegraph/leasegraph/webhooks/safehttp"
 )
 
 // Options are the knobs that only tests and demo mode turn, never read

@@ -45,10 +45,19 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// WithWebhooks turns webhooks on, with clock (nil: the wall clock) as the
-// events' and deliveries' time and fast job polling.
-func WithWebhooks(clock *Clock) Setup {
+type clockKey struct{}
+
+// WithWebhooks turns webhooks on, with fast job polling. A non-zero start
+// gives each run (each database's, which run in parallel) a clock of its
+// own starting there as the events' and deliveries' time (Env.Clock);
+// zero leaves the wall clock.
+func WithWebhooks(start time.Time) Setup {
 	return func(t *testing.T, s *Settings) {
+		var clock *Clock
+		if !start.IsZero() {
+			clock = NewClock(start)
+			s.attach(clockKey{}, clock)
+		}
 		key, err := secretbox.NewKey()
 		if err != nil {
 			t.Fatal(err)
@@ -71,6 +80,9 @@ func Then(setups ...Setup) Setup {
 		}
 	}
 }
+
+// Clock is the run's clock under WithWebhooks with a start time.
+func (e *Env) Clock(t *testing.T) *Clock { return handle[*Clock](t, e, clockKey{}, "WithWebhooks") }
 
 // Request is one request a Receiver got.
 type Request struct {
@@ -149,19 +161,42 @@ func (r *Receiver) WaitFor(t testing.TB, n int) []Request {
 
 // DueWebhooks makes every waiting webhook delivery job run now (River's
 // JobRetry), as if its snooze had passed: with the test's clock moved past
-// a delivery's next attempt, the next attempt runs without waiting.
+// a delivery's next attempt, the next attempt runs without waiting. It
+// first waits for the jobs in hand to settle: River records a snooze
+// after the attempt's own writes.
 func (e *Env) DueWebhooks(t testing.TB) int {
 	t.Helper()
 	ctx := context.Background()
-	res, err := e.App.Queue.River.JobList(ctx, river.NewJobListParams().Kinds("deliver_webhook").
-		States(rivertype.JobStateScheduled, rivertype.JobStateRetryable).First(10000))
-	if err != nil {
-		t.Fatal(err)
+	list := func(states ...rivertype.JobState) []*rivertype.JobRow {
+		res, err := e.App.Queue.River.JobList(ctx, river.NewJobListParams().Kinds("deliver_webhook").States(states...).First(10000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Jobs
 	}
-	for _, j := range res.Jobs {
+	// River keeps a snoozed job available with a later scheduled_at; only a
+	// running one, or one due now, is in hand.
+	inHand := func() []*rivertype.JobRow {
+		var out []*rivertype.JobRow
+		for _, j := range list(rivertype.JobStateRunning, rivertype.JobStateAvailable, rivertype.JobStatePending) {
+			if j.State != rivertype.JobStateAvailable || !j.ScheduledAt.After(time.Now()) {
+				out = append(out, j)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for busy := inHand(); len(busy) > 0; busy = inHand() {
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook delivery jobs still in hand after 20 s: %s at %s", busy[0].State, busy[0].ScheduledAt)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	jobs := list(rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStateAvailable)
+	for _, j := range jobs {
 		if _, err := e.App.Queue.River.JobRetry(ctx, j.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return len(res.Jobs)
+	return len(jobs)
 }
