@@ -2,6 +2,8 @@ package secretbox_test
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -236,4 +238,39 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("Open accepted %x of inconsistent length", in)
 		}
 	})
+}
+
+// The format is stored in the database, so it is pinned here: version 1,
+// the nonce, then AES-256-GCM over the plaintext with the version byte
+// and the label as additional data. A value sealed by this version must
+// open in every later one.
+func TestFormat(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	b, err := secretbox.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	ad := append([]byte{1}, aad...)
+
+	sealed := b.Seal(plain, aad)
+	got, err := gcm.Open(nil, sealed[1:13], sealed[13:], ad)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Errorf("Seal's value does not open as version 1 by hand: %q, %v", got, err)
+	}
+
+	nonce := bytes.Repeat([]byte{9}, 12)
+	byHand := append(append([]byte{1}, nonce...), gcm.Seal(nil, nonce, plain, ad)...)
+	got, err = b.Open(byHand, aad)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Errorf("a version 1 value sealed by hand does not open: %q, %v", got, err)
+	}
 }
