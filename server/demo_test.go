@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -94,5 +96,33 @@ func TestDemoTokenIsLogged(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), token); n != 1 {
 		t.Errorf("the demo token appears %d times in the log, want once", n)
+	}
+}
+
+// TestDemoWebhookReceiver: demo mode's endpoint receives the demo client's
+// events on the receiver inside the server, and its page shows each one
+// verified with the Standard Webhooks reference library, after a restart
+// too (the secret is rotated at each start: it is never shown twice).
+func TestDemoWebhookReceiver(t *testing.T) {
+	db := "sqlite:" + t.TempDir() + "/demo.db"
+	for start := range 2 {
+		srv := apptest.Serve(t, map[string]string{"DATABASE_URL": db, "LEASEGRAPH_DEMO": "1"})
+		var page string
+		apptest.Until(t, "the receiver's page lists the test event", func() bool {
+			res, err := http.Get(srv.URL + "/demo/webhooks")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			page = string(b)
+			return strings.Contains(page, "webhook.test")
+		})
+		if !strings.Contains(page, "signature verified") || strings.Contains(page, "NOT verified") {
+			t.Fatalf("start %d: the page says\n%s", start+1, page)
+		}
+		if err := srv.Stop(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
