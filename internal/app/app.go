@@ -215,7 +215,7 @@ func (a *App) buildServices(ctx context.Context) error {
 	scr := &screening.Service{DB: client, SmartMove: sm, Log: a.log, Broker: &screening.Broker{}, PublicURL: cfg.Screening.PublicURL,
 		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q}
 	syncer := &propexosync.Service{DB: client, WebhookKey: []byte(cfg.Delivery.WebhookSecret), PublicURL: cfg.Screening.PublicURL,
-		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize}
+		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize, Events: a.Events}
 	if px != nil && !a.opts.NoLeaseSync {
 		// The same client as deliveries: its pacer is the one budget of
 		// the Propexo account.
