@@ -225,7 +225,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		Registrations: &registration.Service{DB: client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: pros, SMS: smsQueue},
 		Prospects:     pros, Screening: scr, Tenancy: ten,
 		Leases:   &leases.Service{DB: client, Tenancy: ten},
-		Importer: &importer.Service{DB: client}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
+		Importer: &importer.Service{DB: client, Events: a.Events}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
 	}
 	a.guard = guard.New(ten, cfg.Limits)
 	a.twilioHook = &sms.Hook{DB: client, AuthToken: cfg.SMS.AuthToken, PublicURL: cfg.Screening.PublicURL, Log: a.log, Guard: a.guard}
