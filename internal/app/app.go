@@ -213,7 +213,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		smsQueue = q
 	}
 	scr := &screening.Service{DB: client, SmartMove: sm, Log: a.log, Broker: &screening.Broker{}, PublicURL: cfg.Screening.PublicURL,
-		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q}
+		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q, Events: a.Events}
 	syncer := &propexosync.Service{DB: client, WebhookKey: []byte(cfg.Delivery.WebhookSecret), PublicURL: cfg.Screening.PublicURL,
 		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize, Events: a.Events}
 	if px != nil && !a.opts.NoLeaseSync {
