@@ -234,7 +234,7 @@ func (a *App) buildServices(ctx context.Context) error {
 	syncs := px != nil && !a.opts.NoLeaseSync
 	w := jobs.Work{Workers: workers, Deliver: px != nil, SendSMS: tw != nil, Sync: syncs}
 	if px != nil {
-		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: a.opts.PollEvery, ReconcileAfter: cfg.Delivery.ReconcileAfter})
+		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: a.opts.PollEvery, ReconcileAfter: cfg.Delivery.ReconcileAfter, Events: a.Events})
 	}
 	if syncs {
 		w.Periodic = append(w.Periodic, jobs.AddLeaseSync(workers, syncer, cfg.Delivery.SyncInterval, q.Retry()))
