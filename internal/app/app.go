@@ -228,7 +228,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		Importer: &importer.Service{DB: client, Events: a.Events}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
 	}
 	a.guard = guard.New(ten, cfg.Limits)
-	a.twilioHook = &sms.Hook{DB: client, AuthToken: cfg.SMS.AuthToken, PublicURL: cfg.Screening.PublicURL, Log: a.log, Guard: a.guard}
+	a.twilioHook = &sms.Hook{DB: client, AuthToken: cfg.SMS.AuthToken, PublicURL: cfg.Screening.PublicURL, Log: a.log, Guard: a.guard, Events: a.Events}
 
 	workers := river.NewWorkers()
 	syncs := px != nil && !a.opts.NoLeaseSync
@@ -240,7 +240,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		w.Periodic = append(w.Periodic, jobs.AddLeaseSync(workers, syncer, cfg.Delivery.SyncInterval, q.Retry()))
 	}
 	if tw != nil {
-		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: cfg.Screening.PublicURL})
+		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: cfg.Screening.PublicURL, Events: a.Events})
 	}
 	w.Periodic = append(w.Periodic, jobs.AddScreening(workers, scr, cfg.Screening.RefreshInterval))
 	a.work, a.works = w, !a.opts.InsertOnly
