@@ -222,7 +222,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		syncer.Propexo, syncer.Queue = px, q
 	}
 	a.Services = graph.Services{
-		Registrations: &registration.Service{DB: client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: pros, SMS: smsQueue},
+		Registrations: &registration.Service{DB: client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: pros, SMS: smsQueue, Events: a.Events},
 		Prospects:     pros, Screening: scr, Tenancy: ten,
 		Leases:   &leases.Service{DB: client, Tenancy: ten},
 		Importer: &importer.Service{DB: client, Events: a.Events}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
