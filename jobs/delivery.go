@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/prospects"
 )
@@ -45,10 +46,12 @@ type DeliveryWorker struct {
 	// ReconcileAfter is how long after a send whose answer was lost the
 	// write is looked up at Propexo (PROPEXO_RECONCILE_AFTER).
 	ReconcileAfter time.Duration
+	// Events records the deliveries' ends (prospects.Delivery.Events).
+	Events *events.Recorder
 }
 
 // Work implements river.Worker.
 func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliverProspectArgs]) error {
-	d := prospects.Delivery{DB: w.DB, Propexo: w.Propexo, PollEvery: w.PollEvery, ReconcileAfter: w.ReconcileAfter}
+	d := prospects.Delivery{DB: w.DB, Propexo: w.Propexo, PollEvery: w.PollEvery, ReconcileAfter: w.ReconcileAfter, Events: w.Events}
 	return toRiver(d.Deliver(ctx, job.Args.IntegrationJobID, attempt(job)))
 }

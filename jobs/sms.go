@@ -7,6 +7,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/sms"
 	"github.com/leasegraph/leasegraph/twilio"
 )
@@ -44,10 +45,12 @@ type SMSWorker struct {
 	// PublicURL is this server's, for the StatusCallback; empty: Twilio is
 	// not asked for callbacks and the SMS stays SENT.
 	PublicURL string
+	// Events records the sends' ends (sms.Sender.Events).
+	Events *events.Recorder
 }
 
 // Work implements river.Worker.
 func (w *SMSWorker) Work(ctx context.Context, job *river.Job[SendSMSArgs]) error {
-	s := sms.Sender{DB: w.DB, Twilio: w.Twilio, PublicURL: w.PublicURL}
+	s := sms.Sender{DB: w.DB, Twilio: w.Twilio, PublicURL: w.PublicURL, Events: w.Events}
 	return toRiver(s.Send(ctx, job.Args.IntegrationJobID, attempt(job)))
 }

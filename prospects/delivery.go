@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/ent/prospect"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/internal/workflow"
@@ -40,6 +43,10 @@ type Delivery struct {
 	// ReconcileAfter is how long after a send whose answer was lost the
 	// write is looked up at Propexo (PROPEXO_RECONCILE_AFTER).
 	ReconcileAfter time.Duration
+	// Events records prospect.delivered, prospect.delivery_failed and
+	// prospect.delivery_partial in the transaction that ends a delivery so;
+	// nil records none.
+	Events *events.Recorder
 }
 
 // DefaultPollEvery is how often a write Propexo has accepted is asked
@@ -135,8 +142,9 @@ func (d *Delivery) reconcile(ctx context.Context, at workflow.Attempt, ij *ent.I
 					return workflow.Retry(err)
 				}
 			}
-			return workflow.Retry(move(ctx, d.DB.IntegrationJob.UpdateOne(ij).ClearSendStartedAt().
-				SetLastError("").ClearFailedFields().ClearNextAttemptAt(), ij, integrationjob.StatusSUCCEEDED))
+			return workflow.Retry(d.move(ctx, ij, integrationjob.StatusSUCCEEDED, func(u *ent.IntegrationJobUpdateOne) {
+				u.ClearSendStartedAt().SetLastError("").ClearFailedFields().ClearNextAttemptAt()
+			}))
 		}
 	}
 	// A retry-write whose answer was lost may have re-queued the write under
@@ -288,12 +296,13 @@ func (d *Delivery) sendFailed(ctx context.Context, at workflow.Attempt, ij *ent.
 
 // sent records Propexo's job and follows it.
 func (d *Delivery) sent(ctx context.Context, ij *ent.IntegrationJob, partnerJobID string, attempt bool) workflow.Outcome {
-	u := d.DB.IntegrationJob.UpdateOne(ij).SetPartnerJobID(partnerJobID).
-		ClearSendStartedAt().SetLastError("").SetNextAttemptAt(time.Now().UTC().Add(d.pollEvery()))
-	if attempt {
-		u.AddAttempts(1)
-	}
-	if err := move(ctx, u, ij, integrationjob.StatusSENT); err != nil {
+	err := d.move(ctx, ij, integrationjob.StatusSENT, func(u *ent.IntegrationJobUpdateOne) {
+		u.SetPartnerJobID(partnerJobID).ClearSendStartedAt().SetLastError("").SetNextAttemptAt(time.Now().UTC().Add(d.pollEvery()))
+		if attempt {
+			u.AddAttempts(1)
+		}
+	})
+	if err != nil {
 		return workflow.Retry(err)
 	}
 	return workflow.Snooze(d.pollEvery())
@@ -350,7 +359,6 @@ func (d *Delivery) follow(ctx context.Context, at workflow.Attempt, ij *ent.Inte
 		}
 		return d.fail(ctx, ij, redact(err), nil)
 	}
-	u := d.DB.IntegrationJob.UpdateOne(ij).ClearNextAttemptAt()
 	switch st.Status {
 	case propexo.StatusSuccess, propexo.StatusPartialSuccess:
 		// created_record_id comes with SUCCESS and PARTIAL_SUCCESS alike and
@@ -372,13 +380,19 @@ func (d *Delivery) follow(ctx context.Context, at workflow.Attempt, ij *ent.Inte
 			}
 		}
 		if st.Status == propexo.StatusSuccess {
-			return workflow.Retry(move(ctx, u.SetLastError("").ClearFailedFields().SetCompletePartial(false), ij, integrationjob.StatusSUCCEEDED))
+			return workflow.Retry(d.move(ctx, ij, integrationjob.StatusSUCCEEDED, func(u *ent.IntegrationJobUpdateOne) {
+				u.ClearNextAttemptAt().SetLastError("").ClearFailedFields().SetCompletePartial(false)
+			}))
 		}
-		return workflow.Retry(move(ctx, u.SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
-			SetFailedFields(propexo.FieldsIn(st.Errors)).SetCompletePartial(false), ij, integrationjob.StatusPARTIAL))
+		return workflow.Retry(d.move(ctx, ij, integrationjob.StatusPARTIAL, func(u *ent.IntegrationJobUpdateOne) {
+			u.ClearNextAttemptAt().SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
+				SetFailedFields(propexo.FieldsIn(st.Errors)).SetCompletePartial(false)
+		}))
 	case propexo.StatusFailure:
-		return workflow.Retry(move(ctx, u.SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
-			SetFailedFields(propexo.FieldsIn(st.Errors)), ij, integrationjob.StatusFAILED))
+		return workflow.Retry(d.move(ctx, ij, integrationjob.StatusFAILED, func(u *ent.IntegrationJobUpdateOne) {
+			u.ClearNextAttemptAt().SetLastError(textlimit.ErrorText(strings.Join(st.Errors, "; "))).
+				SetFailedFields(propexo.FieldsIn(st.Errors))
+		}))
 	}
 	return workflow.Snooze(d.pollEvery()) // PENDING
 }
@@ -431,20 +445,78 @@ func (d *Delivery) retryLater(ctx context.Context, at workflow.Attempt, ij *ent.
 
 // fail makes the delivery final and visible, with the fields Propexo named.
 func (d *Delivery) fail(ctx context.Context, ij *ent.IntegrationJob, msg string, fields []string) workflow.Outcome {
-	err := move(ctx, d.DB.IntegrationJob.UpdateOne(ij).AddAttempts(1).
-		SetLastError(textlimit.ErrorText(msg)).SetFailedFields(fields).ClearNextAttemptAt(), ij, integrationjob.StatusFAILED)
+	err := d.move(ctx, ij, integrationjob.StatusFAILED, func(u *ent.IntegrationJobUpdateOne) {
+		u.AddAttempts(1).SetLastError(textlimit.ErrorText(msg)).SetFailedFields(fields).ClearNextAttemptAt()
+	})
 	if err != nil {
 		return workflow.Retry(err)
 	}
 	return workflow.Cancel(errors.New(msg))
 }
 
-// move writes u, an update of ij, moving ij to status to.
-func move(ctx context.Context, u *ent.IntegrationJobUpdateOne, ij *ent.IntegrationJob, to integrationjob.Status) error {
-	if err := integrationstatus.Set(u, ij, to); err != nil {
-		return err
+// move moves ij to status to, with the other changes set makes, and
+// records the event of a final status in the same transaction: a delivery
+// never ends without its event, nor raises one for an end that was not
+// written.
+func (d *Delivery) move(ctx context.Context, ij *ent.IntegrationJob, to integrationjob.Status, set func(*ent.IntegrationJobUpdateOne)) error {
+	return ent.InTx(ctx, d.DB, func(ctx context.Context, tx *ent.Client) error {
+		u := tx.IntegrationJob.UpdateOne(ij)
+		set(u)
+		if err := integrationstatus.Set(u, ij, to); err != nil {
+			return err
+		}
+		moved, err := u.Save(ctx)
+		if err != nil || ij.Status == to {
+			return err
+		}
+		return d.ended(ctx, tx, moved)
+	})
+}
+
+// endEvents are the events of a delivery's final statuses.
+var endEvents = map[integrationjob.Status]events.Type{
+	integrationjob.StatusSUCCEEDED: events.ProspectDelivered,
+	integrationjob.StatusFAILED:    events.ProspectDeliveryFailed,
+	integrationjob.StatusPARTIAL:   events.ProspectDeliveryPartial,
+}
+
+// deliveryData is a delivery's event data: the IntegrationJob as the
+// graph shows it, and its prospect's ids.
+type deliveryData struct {
+	Kind              integrationjob.Kind   `json:"kind"`
+	Status            integrationjob.Status `json:"status"`
+	Attempts          int                   `json:"attempts"`
+	LastError         string                `json:"last_error"`
+	FailedFields      []string              `json:"failed_fields"`
+	PartnerJobID      string                `json:"partner_job_id"`
+	ProspectID        *string               `json:"prospect_id"`
+	PropexoProspectID string                `json:"propexo_prospect_id"`
+}
+
+// ended records the event of ij's new final status, if it has one.
+func (d *Delivery) ended(ctx context.Context, tx *ent.Client, ij *ent.IntegrationJob) error {
+	t, ok := endEvents[ij.Status]
+	if !ok {
+		return nil
 	}
-	return u.Exec(ctx)
+	data := deliveryData{Kind: ij.Kind, Status: ij.Status, Attempts: ij.Attempts, LastError: ij.LastError,
+		FailedFields: ij.FailedFields, PartnerJobID: ij.PartnerJobID}
+	if data.FailedFields == nil {
+		data.FailedFields = []string{}
+	}
+	if ij.ProspectID != nil {
+		id := strconv.Itoa(*ij.ProspectID)
+		data.ProspectID = &id
+		p, err := tx.Prospect.Query().Where(prospect.ID(*ij.ProspectID)).Select(prospect.FieldPropexoProspectID).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		if p != nil {
+			data.PropexoProspectID = p.PropexoProspectID
+		}
+	}
+	_, err := d.Events.Record(ctx, events.Event{Type: t, ClientID: ij.ClientID, ObjectType: "IntegrationJob", ObjectID: ij.ID, Data: data})
+	return err
 }
 
 // redact keeps the partner's message and nothing of the request: the

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	entreg "github.com/leasegraph/leasegraph/ent/registration"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/prospects"
@@ -84,6 +86,9 @@ type Service struct {
 	// never silently dropped.
 	SMS SMSEnqueuer
 	Now func() time.Time
+	// Events records registration.completed with every Registration row
+	// written, in its transaction; nil records none.
+	Events *events.Recorder
 }
 
 // Register runs the rules in order and records the attempt.
@@ -102,6 +107,9 @@ func (s *Service) register(ctx context.Context, db *ent.Client, req Request) (*O
 	finish := func(status entreg.Status, msg string) (*Outcome, error) {
 		r, err := rec.SetStatus(status).SetMessage(msg).Save(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.completed(ctx, r); err != nil {
 			return nil, err
 		}
 		return &Outcome{Status: strings.ToLower(string(status)), Message: msg, Registration: r}, nil
@@ -222,6 +230,9 @@ func (s *Service) Incomplete(ctx context.Context, req Request, msg string) (*Out
 		if err != nil {
 			return nil, err
 		}
+		if err := s.completed(ctx, r); err != nil {
+			return nil, err
+		}
 		return &Outcome{Status: Incomplete, Message: msg, Registration: r}, nil
 	})
 }
@@ -235,6 +246,35 @@ func (s *Service) record(ctx context.Context, db *ent.Client, req Request) *ent.
 		rec.SetTokenID(v.TokenID)
 	}
 	return rec
+}
+
+// registrationData is registration.completed's data: the attempt as the
+// graph shows it, never its card or the agent's token.
+type registrationData struct {
+	Status      entreg.Status  `json:"status"`
+	Message     string         `json:"message"`
+	Channel     entreg.Channel `json:"channel"`
+	PropertyTag string         `json:"property_tag"`
+	PropertyID  *string        `json:"property_id"`
+	ProspectID  *string        `json:"prospect_id"`
+}
+
+// completed records r's registration.completed in the transaction that
+// writes it (ctx's).
+func (s *Service) completed(ctx context.Context, r *ent.Registration) error {
+	_, err := s.Events.Record(ctx, events.Event{Type: events.RegistrationCompleted, ClientID: r.ClientID, ObjectType: "Registration", ObjectID: r.ID,
+		Data: registrationData{Status: r.Status, Message: r.Message, Channel: r.Channel, PropertyTag: r.PropertyTag,
+			PropertyID: globalID(r.PropertyID), ProspectID: globalID(r.ProspectID)}})
+	return err
+}
+
+// globalID is an optional id as the graph writes it.
+func globalID(id *int) *string {
+	if id == nil {
+		return nil
+	}
+	s := strconv.Itoa(*id)
+	return &s
 }
 
 // queueSMS records the invitation SMS as a delivery and queues its send in

@@ -25,11 +25,11 @@ var errInTx = errors.New("screening: called inside a transaction; a SmartMove ca
 // is visible to a retry while the call is in flight. It never joins a
 // caller's transaction (the GraphQL transactioner runs screening mutations
 // outside one): joining would keep the record uncommitted across the call.
-func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *ent.Client) error) error {
 	if ent.TxFromContext(ctx) != nil {
 		return errInTx
 	}
-	return ent.InTx(ctx, s.DB, func(_ context.Context, tx *ent.Client) error { return fn(tx) })
+	return ent.InTx(ctx, s.DB, fn)
 }
 
 func checkKey(key string) (string, error) {
@@ -47,7 +47,7 @@ func checkKey(key string) (string, error) {
 // progress to finish.
 func (s *Service) claim(ctx context.Context, op, key, hash string, prepare func(tx *ent.Client) (int, error)) (rec *ent.ScreeningRequest, replayed bool, err error) {
 	for range 5 {
-		err := s.inTx(ctx, func(tx *ent.Client) error {
+		err := s.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
 			r, err := tx.ScreeningRequest.Create().SetKey(key).SetOperation(op).SetRequestHash(hash).Save(ctx)
 			if ent.IsConstraintError(err) {
 				return errKeyTaken
@@ -131,10 +131,10 @@ func (s *Service) replay(ctx context.Context, rec *ent.ScreeningRequest) (*ent.S
 
 // succeed applies the call's result and marks the record SUCCEEDED, in one
 // transaction.
-func (s *Service) succeed(ctx context.Context, rec *ent.ScreeningRequest, apply func(tx *ent.Client) error) error {
-	return s.inTx(ctx, func(tx *ent.Client) error {
+func (s *Service) succeed(ctx context.Context, rec *ent.ScreeningRequest, apply func(ctx context.Context, tx *ent.Client) error) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
 		if apply != nil {
-			if err := apply(tx); err != nil {
+			if err := apply(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -144,13 +144,13 @@ func (s *Service) succeed(ctx context.Context, rec *ent.ScreeningRequest, apply 
 
 // release gives the key back after a call that certainly did nothing at
 // the partner, undoing what claim prepared: a retry may then try again.
-func (s *Service) release(ctx context.Context, rec *ent.ScreeningRequest, undo func(tx *ent.Client) error) {
-	err := s.inTx(ctx, func(tx *ent.Client) error {
+func (s *Service) release(ctx context.Context, rec *ent.ScreeningRequest, undo func(ctx context.Context, tx *ent.Client) error) {
+	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
 		if err := tx.ScreeningRequest.DeleteOneID(rec.ID).Exec(ctx); err != nil {
 			return err
 		}
 		if undo != nil {
-			return undo(tx)
+			return undo(ctx, tx)
 		}
 		return nil
 	})
@@ -162,10 +162,10 @@ func (s *Service) release(ctx context.Context, rec *ent.ScreeningRequest, undo f
 // fail keeps the key with the error, for a call whose outcome at the
 // partner is unknown: a retry with the key gets the error, never a second
 // order.
-func (s *Service) fail(ctx context.Context, rec *ent.ScreeningRequest, e *apperr.Error, apply func(tx *ent.Client) error) {
-	err := s.inTx(ctx, func(tx *ent.Client) error {
+func (s *Service) fail(ctx context.Context, rec *ent.ScreeningRequest, e *apperr.Error, apply func(ctx context.Context, tx *ent.Client) error) {
+	err := s.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
 		if apply != nil {
-			if err := apply(tx); err != nil {
+			if err := apply(ctx, tx); err != nil {
 				return err
 			}
 		}

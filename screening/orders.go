@@ -167,7 +167,7 @@ func (s *Service) create(ctx context.Context, op, key string, o Order, card *sma
 		}
 		mapped := partnerError(err, secrets...)
 		if definitelyNotPlaced(err) {
-			s.release(ctx, rec, func(tx *ent.Client) error {
+			s.release(ctx, rec, func(ctx context.Context, tx *ent.Client) error {
 				if _, err := tx.Applicant.Delete().Where(applicant.ApplicationID(appID)).Exec(ctx); err != nil {
 					return err
 				}
@@ -185,7 +185,7 @@ func (s *Service) create(ctx context.Context, op, key string, o Order, card *sma
 			ae.Extensions = map[string]any{}
 		}
 		ae.Extensions["retryable"] = false
-		s.fail(ctx, rec, ae, func(tx *ent.Client) error {
+		s.fail(ctx, rec, ae, func(ctx context.Context, tx *ent.Client) error {
 			return tx.ScreeningApplication.Update().
 				Where(screeningapplication.ID(appID), screeningapplication.OrderStatusEQ(screeningapplication.OrderStatusSUBMITTING)).
 				SetOrderStatus(screeningapplication.OrderStatusUNCONFIRMED).Exec(ctx)
@@ -194,7 +194,7 @@ func (s *Service) create(ctx context.Context, op, key string, o Order, card *sma
 		s.publish(ctx, appID)
 		return nil, ae
 	}
-	err = s.succeed(ctx, rec, func(tx *ent.Client) error {
+	err = s.succeed(ctx, rec, func(ctx context.Context, tx *ent.Client) error {
 		u := tx.ScreeningApplication.UpdateOneID(appID).SetOrderStatus(screeningapplication.OrderStatusORDERED)
 		if link != "" {
 			u.SetCompletionLink(link)
@@ -213,7 +213,7 @@ func (s *Service) create(ctx context.Context, op, key string, o Order, card *sma
 
 // action is the partner call of an operation on one application, after
 // its local rules passed; it returns the change to store.
-type action func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (apply func(tx *ent.Client) error, err error)
+type action func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (apply func(ctx context.Context, tx *ent.Client) error, err error)
 
 // act runs an operation on one of the viewer's applications under an
 // idempotency key: rules are checked after the key is claimed (a retry of
@@ -242,7 +242,7 @@ func (s *Service) act(ctx context.Context, op, key string, id int, args any, fn 
 		return s.replay(ctx, rec)
 	}
 	ctx = context.WithoutCancel(ctx)
-	apply, err := func() (func(tx *ent.Client) error, error) {
+	apply, err := func() (func(context.Context, *ent.Client) error, error) {
 		smID, err := smartmoveID(app)
 		if err != nil {
 			return nil, err
@@ -273,7 +273,7 @@ func (s *Service) AddApplicant(ctx context.Context, key string, id int, email st
 	if err != nil {
 		return nil, err
 	}
-	return s.act(ctx, OpAddApplicant, key, id, e, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(tx *ent.Client) error, error) {
+	return s.act(ctx, OpAddApplicant, key, id, e, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(ctx context.Context, tx *ent.Client) error, error) {
 		switch {
 		case Final(app.Status):
 			return nil, apperr.BadInput("", "applicants cannot be added to a screening that is %s", app.Status)
@@ -292,7 +292,7 @@ func (s *Service) AddApplicant(ctx context.Context, key string, id int, email st
 		if err := sm.AddApplicant(ctx, app.CustomerReference, smID, e); err != nil {
 			return nil, err
 		}
-		return func(tx *ent.Client) error {
+		return func(ctx context.Context, tx *ent.Client) error {
 			if err := tx.Applicant.Create().SetApplicationID(app.ID).SetEmail(e).Exec(ctx); err != nil {
 				return err
 			}
@@ -308,7 +308,7 @@ func (s *Service) RemoveApplicant(ctx context.Context, key string, id int, email
 	if err != nil {
 		return nil, err
 	}
-	return s.act(ctx, OpRemove, key, id, e, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(tx *ent.Client) error, error) {
+	return s.act(ctx, OpRemove, key, id, e, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(ctx context.Context, tx *ent.Client) error, error) {
 		list, err := s.applicants(ctx, app.ID)
 		if err != nil {
 			return nil, err
@@ -330,7 +330,7 @@ func (s *Service) RemoveApplicant(ctx context.Context, key string, id int, email
 		if err := sm.DeleteApplicant(ctx, app.CustomerReference, smID, e); err != nil {
 			return nil, err
 		}
-		return func(tx *ent.Client) error {
+		return func(ctx context.Context, tx *ent.Client) error {
 			if err := tx.Applicant.DeleteOneID(target.ID).Exec(ctx); err != nil {
 				return err
 			}
@@ -341,18 +341,24 @@ func (s *Service) RemoveApplicant(ctx context.Context, key string, id int, email
 
 // Cancel cancels a screening that is not finished.
 func (s *Service) Cancel(ctx context.Context, key string, id int) (*ent.ScreeningApplication, error) {
-	return s.act(ctx, OpCancel, key, id, nil, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(tx *ent.Client) error, error) {
+	return s.act(ctx, OpCancel, key, id, nil, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(ctx context.Context, tx *ent.Client) error, error) {
 		if Final(app.Status) {
 			return nil, apperr.BadInput("id", "a screening that is %s cannot be cancelled", app.Status)
 		}
 		if err := sm.CancelApplication(ctx, app.CustomerReference, smID); err != nil {
 			return nil, err
 		}
-		return func(tx *ent.Client) error {
-			_, err := tx.ScreeningApplication.Update().
+		return func(ctx context.Context, tx *ent.Client) error {
+			from, err := statusOfNow(ctx, tx, app.ID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ScreeningApplication.Update().
 				Where(screeningapplication.ID(app.ID), screeningapplication.StatusIn(below(screeningapplication.StatusCANCELLED)...)).
-				SetStatus(screeningapplication.StatusCANCELLED).Save(ctx)
-			return err
+				SetStatus(screeningapplication.StatusCANCELLED).Save(ctx); err != nil {
+				return err
+			}
+			return s.statusMoved(ctx, tx, app.ID, from)
 		}, nil
 	})
 }
@@ -360,12 +366,12 @@ func (s *Service) Cancel(ctx context.Context, key string, id int) (*ent.Screenin
 // Refresh pulls the application's details and report status from
 // SmartMove and stores them; the status only moves forward.
 func (s *Service) Refresh(ctx context.Context, key string, id int) (*ent.ScreeningApplication, error) {
-	return s.act(ctx, OpRefresh, key, id, nil, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(tx *ent.Client) error, error) {
+	return s.act(ctx, OpRefresh, key, id, nil, func(ctx context.Context, sm *smartmove.Client, app *ent.ScreeningApplication, smID int) (func(ctx context.Context, tx *ent.Client) error, error) {
 		p, err := s.pull(ctx, sm, app.CustomerReference, smID)
 		if err != nil {
 			return nil, err
 		}
-		return func(tx *ent.Client) error { return s.applyPulled(ctx, tx, app.ID, p) }, nil
+		return func(ctx context.Context, tx *ent.Client) error { return s.applyPulled(ctx, tx, app.ID, p) }, nil
 	})
 }
 

@@ -123,7 +123,7 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 		payload["referenceText"] = redactText(*pb.ReferenceText)
 	}
 	var result PostbackResult
-	err = s.inTx(ctx, func(tx *ent.Client) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *ent.Client) error {
 		ev, err := tx.InboundEvent.Create().
 			SetSource(inboundevent.SourceSMARTMOVE).SetDedupeKey(dedupe).SetScreeningApplicationID(app.ID).
 			SetReportStatus(textlimit.Cut(string(pb.ReportStatus), 50)).SetOutcome(inboundevent.OutcomeAPPLIED).
@@ -176,6 +176,11 @@ func (s *Service) HandlePostback(ctx context.Context, key, authorization string,
 				SetStatus(to).Save(ctx)
 			if err != nil {
 				return err
+			}
+			if n == 1 {
+				if err := s.statusMoved(ctx, tx, app.ID, cur.Status); err != nil {
+					return err
+				}
 			}
 			if n == 1 && s.Queue != nil {
 				stx, err := ent.SQLTx(tx)

@@ -47,6 +47,10 @@ var applicantStatuses = map[smartmove.ApplicantStatus]applicant.Status{
 // updated, removed) and the status, which only moves forward.
 func (s *Service) applyPulled(ctx context.Context, tx *ent.Client, id int, p *pulled) error {
 	d := p.details
+	from, err := statusOfNow(ctx, tx, id)
+	if err != nil {
+		return err
+	}
 	u := tx.ScreeningApplication.UpdateOneID(id).
 		SetSmartmoveStatus(textlimit.Cut(d.Status, 50)).
 		SetLandlordPays(d.LandlordPays).
@@ -123,7 +127,7 @@ func (s *Service) applyPulled(ctx context.Context, tx *ent.Client, id int, p *pu
 			}
 		}
 	}
-	return nil
+	return s.statusMoved(ctx, tx, id, from)
 }
 
 func normalizedOrRaw(email string) string {
@@ -185,7 +189,7 @@ func (s *Service) RefreshStale(ctx context.Context, staleAfter time.Duration) (i
 		return 0, err
 	}
 	for _, r := range stuck {
-		err := s.inTx(sys, func(tx *ent.Client) error {
+		err := s.inTx(sys, func(ctx context.Context, tx *ent.Client) error {
 			if r.ScreeningApplicationID != nil {
 				if err := tx.ScreeningApplication.Update().
 					Where(screeningapplication.ID(*r.ScreeningApplicationID), screeningapplication.OrderStatusEQ(screeningapplication.OrderStatusSUBMITTING)).
@@ -258,7 +262,7 @@ func (s *Service) refreshOne(ctx context.Context, a *ent.ScreeningApplication) e
 	if err != nil {
 		return err
 	}
-	if err := s.inTx(cctx, func(tx *ent.Client) error { return s.applyPulled(cctx, tx, a.ID, p) }); err != nil {
+	if err := s.inTx(cctx, func(ctx context.Context, tx *ent.Client) error { return s.applyPulled(ctx, tx, a.ID, p) }); err != nil {
 		return err
 	}
 	s.publish(cctx, a.ID)

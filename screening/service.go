@@ -28,6 +28,7 @@ import (
 	"github.com/leasegraph/leasegraph/cards"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/screeningapplication"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/smartmove"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -67,6 +68,10 @@ type Service struct {
 	Queue RefreshEnqueuer
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Events records screening.status_changed and screening.report_ready
+	// in the transaction that moves an application's status; nil records
+	// none.
+	Events *events.Recorder
 }
 
 func (s *Service) now() time.Time {

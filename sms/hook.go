@@ -8,6 +8,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/twilio"
@@ -39,6 +40,9 @@ type Hook struct {
 	// spend, as on every route that takes a secret.
 	Guard *guard.Guard
 	Log   *slog.Logger
+	// Events records sms.delivered and sms.failed with the callback that
+	// ends a delivery so; nil records none.
+	Events *events.Recorder
 }
 
 func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +81,7 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.Fail(w, r, h.Log, apperr.BadInput("delivery", "the callback URL names no delivery"))
 		return
 	}
-	found, err := ApplyStatus(viewer.SystemContext(r.Context()), h.DB, id, sid, status, code)
+	found, err := ApplyStatus(viewer.SystemContext(r.Context()), h.DB, h.Events, id, sid, status, code)
 	if err != nil {
 		httpjson.Fail(w, r, h.Log, err)
 		return

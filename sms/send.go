@@ -8,6 +8,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/internal/workflow"
@@ -28,6 +29,9 @@ type Sender struct {
 	// PublicURL is this server's, for the StatusCallback; empty: Twilio is
 	// not asked for callbacks and the SMS stays SENT.
 	PublicURL string
+	// Events records sms.delivered and sms.failed in the transaction that
+	// ends a delivery so; nil records none.
+	Events *events.Recorder
 }
 
 // Send runs one attempt of the SMS delivery integrationJobID.
@@ -67,7 +71,7 @@ func (s *Sender) Send(ctx context.Context, integrationJobID int, at workflow.Att
 		if n <= 0 {
 			n = twilio.Segments(body)
 		}
-		return workflow.Retry(Accepted(ctx, s.DB, ij.ID, sent.SID, sent.Status, n, time.Now().UTC()))
+		return workflow.Retry(Accepted(ctx, s.DB, s.Events, ij.ID, sent.SID, sent.Status, n, time.Now().UTC()))
 	case errors.As(err, &te) && te.OptedOut():
 		return s.final(ctx, ij, fmt.Sprint(te.Code), "the recipient replied STOP to this sender (Twilio 21610): never retried")
 	case errors.As(err, &te) && !te.Temporary():
@@ -75,16 +79,21 @@ func (s *Sender) Send(ctx context.Context, integrationJobID int, at workflow.Att
 	}
 	// Transient: record it, and let the queue retry unless this was the
 	// last attempt.
-	u := s.DB.IntegrationJob.UpdateOne(ij).SetLastError(textlimit.ErrorText(err.Error()))
-	if te != nil {
-		u.SetErrorCode(fmt.Sprint(te.Code))
-	}
-	if at.Last {
-		if err := integrationstatus.Set(u.ClearNextAttemptAt(), ij, integrationjob.StatusFAILED); err != nil {
-			return workflow.Retry(err)
+	set := func(u *ent.IntegrationJobUpdateOne) {
+		u.SetLastError(textlimit.ErrorText(err.Error()))
+		if te != nil {
+			u.SetErrorCode(fmt.Sprint(te.Code))
 		}
 	}
-	if uerr := u.Exec(ctx); uerr != nil {
+	var uerr error
+	if at.Last {
+		uerr = s.fail(ctx, ij, func(u *ent.IntegrationJobUpdateOne) { set(u); u.ClearNextAttemptAt() })
+	} else {
+		u := s.DB.IntegrationJob.UpdateOne(ij)
+		set(u)
+		uerr = u.Exec(ctx)
+	}
+	if uerr != nil {
 		return workflow.Retry(uerr)
 	}
 	return workflow.Retry(err)
@@ -94,9 +103,24 @@ func (s *Sender) Send(ctx context.Context, integrationJobID int, at workflow.Att
 // may quote Twilio's message at any length; the job completes, so it is
 // never retried.
 func (s *Sender) final(ctx context.Context, ij *ent.IntegrationJob, code, reason string) workflow.Outcome {
-	u := s.DB.IntegrationJob.UpdateOne(ij).SetErrorCode(code).SetLastError(textlimit.ErrorText(reason)).ClearNextAttemptAt()
-	if err := integrationstatus.Set(u, ij, integrationjob.StatusFAILED); err != nil {
-		return workflow.Retry(err)
-	}
-	return workflow.Retry(u.Exec(ctx))
+	return workflow.Retry(s.fail(ctx, ij, func(u *ent.IntegrationJobUpdateOne) {
+		u.SetErrorCode(code).SetLastError(textlimit.ErrorText(reason)).ClearNextAttemptAt()
+	}))
+}
+
+// fail moves the delivery to FAILED with set's changes, and records
+// sms.failed in the same transaction.
+func (s *Sender) fail(ctx context.Context, ij *ent.IntegrationJob, set func(*ent.IntegrationJobUpdateOne)) error {
+	return ent.InTx(ctx, s.DB, func(ctx context.Context, tx *ent.Client) error {
+		u := tx.IntegrationJob.UpdateOne(ij)
+		set(u)
+		if err := integrationstatus.Set(u, ij, integrationjob.StatusFAILED); err != nil {
+			return err
+		}
+		after, err := u.Save(ctx)
+		if err != nil {
+			return err
+		}
+		return ended(ctx, s.Events, ij, after)
+	})
 }

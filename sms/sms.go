@@ -14,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/property"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/twilio"
 )
@@ -73,8 +74,9 @@ func Known(s string) bool { return rank(s) > 0 }
 // recorded one is ignored (a late `sent` after `delivered`, a repeat), so
 // applying is idempotent. It returns false when no SMS delivery has this
 // id, or it already has another sid. ctx must allow reading every client's
-// rows: the callback names no client.
-func ApplyStatus(ctx context.Context, db *ent.Client, id int, sid, status, errorCode string) (bool, error) {
+// rows: the callback names no client. A move to SUCCEEDED or FAILED
+// records its event (ev) with it.
+func ApplyStatus(ctx context.Context, db *ent.Client, ev *events.Recorder, id int, sid, status, errorCode string) (bool, error) {
 	return ent.WithTx(ctx, db, func(ctx context.Context, db *ent.Client) (bool, error) {
 		j, err := db.IntegrationJob.Query().
 			Where(integrationjob.ID(id), integrationjob.KindEQ(integrationjob.KindSMS)).
@@ -96,14 +98,18 @@ func ApplyStatus(ctx context.Context, db *ent.Client, id int, sid, status, error
 		if !moved && j.PartnerJobID == sid {
 			return true, nil
 		}
-		return true, u.Exec(ctx)
+		after, err := u.Save(ctx)
+		if err != nil {
+			return false, err
+		}
+		return true, ended(ctx, ev, j, after)
 	})
 }
 
 // Accepted records Twilio's answer to the send: its sid, segments and the
 // status it answered, unless a callback has already moved the delivery
-// further.
-func Accepted(ctx context.Context, db *ent.Client, id int, sid, status string, segments int, at time.Time) error {
+// further; an answer that ends it records its event (ev) with it.
+func Accepted(ctx context.Context, db *ent.Client, ev *events.Recorder, id int, sid, status string, segments int, at time.Time) error {
 	return ent.InTx(ctx, db, func(ctx context.Context, db *ent.Client) error {
 		j, err := db.IntegrationJob.Get(ctx, id)
 		if err != nil {
@@ -119,8 +125,55 @@ func Accepted(ctx context.Context, db *ent.Client, id int, sid, status string, s
 				return err
 			}
 		}
-		return u.Exec(ctx)
+		after, err := u.Save(ctx)
+		if err != nil {
+			return err
+		}
+		return ended(ctx, ev, j, after)
 	})
+}
+
+// smsData is an SMS delivery's event data: the IntegrationJob as the graph
+// shows it (Twilio's word, its error code), and what it was for.
+type smsData struct {
+	Status         integrationjob.Status `json:"status"`
+	PartnerStatus  string                `json:"partner_status"`
+	ErrorCode      string                `json:"error_code"`
+	LastError      string                `json:"last_error"`
+	Segments       int                   `json:"segments"`
+	SentAt         *time.Time            `json:"sent_at"`
+	ProspectID     *string               `json:"prospect_id"`
+	RegistrationID *string               `json:"registration_id"`
+}
+
+// ended records, in the transaction in ctx, the event of the delivery's
+// move from before to after when after is final (sms.delivered,
+// sms.failed): a callback that moved nothing raises nothing.
+func ended(ctx context.Context, ev *events.Recorder, before, after *ent.IntegrationJob) error {
+	var t events.Type
+	switch {
+	case before.Status == after.Status:
+		return nil
+	case after.Status == integrationjob.StatusSUCCEEDED:
+		t = events.SMSDelivered
+	case after.Status == integrationjob.StatusFAILED:
+		t = events.SMSFailed
+	default:
+		return nil
+	}
+	_, err := ev.Record(ctx, events.Event{Type: t, ClientID: after.ClientID, ObjectType: "IntegrationJob", ObjectID: after.ID,
+		Data: smsData{Status: after.Status, PartnerStatus: after.PartnerStatus, ErrorCode: after.ErrorCode, LastError: after.LastError,
+			Segments: after.Segments, SentAt: after.SentAt, ProspectID: globalID(after.ProspectID), RegistrationID: globalID(after.RegistrationID)}})
+	return err
+}
+
+// globalID is an optional id as the graph writes it.
+func globalID(id *int) *string {
+	if id == nil {
+		return nil
+	}
+	s := strconv.Itoa(*id)
+	return &s
 }
 
 // advance moves j to status when that is further than its recorded one,

@@ -54,7 +54,7 @@ func TestApplyStatusIsMonotonic(t *testing.T) {
 			id := newJob()
 			for k, st := range append(c.order, "") {
 				if k == c.acceptedAt {
-					if err := sms.Accepted(ctx, db.Client, id, "SM1", "queued", 2, time.Now()); err != nil {
+					if err := sms.Accepted(ctx, db.Client, nil, id, "SM1", "queued", 2, time.Now()); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -65,7 +65,7 @@ func TestApplyStatusIsMonotonic(t *testing.T) {
 				if st == "undelivered" {
 					code = "30003"
 				}
-				if ok, err := sms.ApplyStatus(ctx, db.Client, id, "SM1", st, code); err != nil || !ok {
+				if ok, err := sms.ApplyStatus(ctx, db.Client, nil, id, "SM1", st, code); err != nil || !ok {
 					t.Fatalf("case %d: %s: %v %v", i, st, ok, err)
 				}
 			}
@@ -76,10 +76,10 @@ func TestApplyStatusIsMonotonic(t *testing.T) {
 		}
 		// Another sid for a delivery that has one is not applied.
 		id := newJob()
-		if _, err := sms.ApplyStatus(ctx, db.Client, id, "SM1", "sent", ""); err != nil {
+		if _, err := sms.ApplyStatus(ctx, db.Client, nil, id, "SM1", "sent", ""); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := sms.ApplyStatus(ctx, db.Client, id, "SM2", "failed", "1"); ok {
+		if ok, _ := sms.ApplyStatus(ctx, db.Client, nil, id, "SM2", "failed", "1"); ok {
 			t.Error("a callback of another message was applied")
 		}
 	})

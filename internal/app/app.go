@@ -228,36 +228,36 @@ func (a *App) buildServices(ctx context.Context) error {
 		smsQueue = q
 	}
 	scr := &screening.Service{DB: client, SmartMove: sm, Log: a.log, Broker: &screening.Broker{}, PublicURL: cfg.Screening.PublicURL,
-		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q}
+		InFlightWait: a.opts.ScreeningInFlightWait, Queue: q, Events: a.Events}
 	syncer := &propexosync.Service{DB: client, WebhookKey: []byte(cfg.Delivery.WebhookSecret), PublicURL: cfg.Screening.PublicURL,
-		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize}
+		FullEvery: cfg.Delivery.SyncFullEvery, RunsKept: cfg.Delivery.SyncRunsKept, PageSize: a.opts.SyncPageSize, Events: a.Events}
 	if px != nil && !a.opts.NoLeaseSync {
 		// The same client as deliveries: its pacer is the one budget of
 		// the Propexo account.
 		syncer.Propexo, syncer.Queue = px, q
 	}
 	a.Services = graph.Services{
-		Registrations: &registration.Service{DB: client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: pros, SMS: smsQueue},
+		Registrations: &registration.Service{DB: client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: pros, SMS: smsQueue, Events: a.Events},
 		Prospects:     pros, Screening: scr, Tenancy: ten,
 		Leases:   &leases.Service{DB: client, Tenancy: ten},
-		Importer: &importer.Service{DB: client}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
+		Importer: &importer.Service{DB: client, Events: a.Events}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
 		Webhooks: &webhooks.Service{DB: client, Events: a.Events, Box: box, MaxEndpoints: cfg.Webhooks.MaxEndpoints,
 			URL: a.webhookURLs(), Now: a.opts.Now},
 	}
 	a.guard = guard.New(ten, cfg.Limits)
-	a.twilioHook = &sms.Hook{DB: client, AuthToken: cfg.SMS.AuthToken, PublicURL: cfg.Screening.PublicURL, Log: a.log, Guard: a.guard}
+	a.twilioHook = &sms.Hook{DB: client, AuthToken: cfg.SMS.AuthToken, PublicURL: cfg.Screening.PublicURL, Log: a.log, Guard: a.guard, Events: a.Events}
 
 	workers := river.NewWorkers()
 	syncs := px != nil && !a.opts.NoLeaseSync
 	w := jobs.Work{Workers: workers, Deliver: px != nil, SendSMS: tw != nil, Sync: syncs}
 	if px != nil {
-		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: a.opts.PollEvery, ReconcileAfter: cfg.Delivery.ReconcileAfter})
+		river.AddWorker(workers, &jobs.DeliveryWorker{DB: client, Propexo: px, PollEvery: a.opts.PollEvery, ReconcileAfter: cfg.Delivery.ReconcileAfter, Events: a.Events})
 	}
 	if syncs {
 		w.Periodic = append(w.Periodic, jobs.AddLeaseSync(workers, syncer, cfg.Delivery.SyncInterval, q.Retry()))
 	}
 	if tw != nil {
-		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: cfg.Screening.PublicURL})
+		river.AddWorker(workers, &jobs.SMSWorker{DB: client, Twilio: tw, PublicURL: cfg.Screening.PublicURL, Events: a.Events})
 	}
 	if box != nil {
 		w.Webhooks, w.WebhookConcurrency = true, cfg.Webhooks.Concurrency

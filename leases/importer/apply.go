@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
@@ -13,6 +14,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/leases/statusset"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -25,6 +27,9 @@ const chunk = 500
 // Service imports lease feeds.
 type Service struct {
 	DB *ent.Client
+	// Events records lease_import.completed in each committed import's
+	// transaction; nil records none.
+	Events *events.Recorder
 }
 
 // applyStream upserts the leases each yields, one at a time, for the client
@@ -48,6 +53,7 @@ func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun b
 		return nil, apperr.Forbidden("importing leases needs the write scope")
 	}
 	rep := &Report{DryRun: dryRun, Leases: count, Errors: []RowError{}}
+	started := time.Now().UTC()
 	// A dry run writes nothing (the writer checks rep.DryRun); its own
 	// transaction is rolled back all the same, so that nothing it did can
 	// be kept by mistake.
@@ -58,7 +64,7 @@ func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun b
 		if dryRun {
 			return errDryRun
 		}
-		return nil
+		return s.recordImport(ctx, clientID, rep, started)
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return nil, err
@@ -90,6 +96,31 @@ func (s *Service) refreshStats(ctx context.Context) {
 			return err
 		})
 	})
+}
+
+// importData is lease_import.completed's data: the report's counts, and
+// the import's span (the leases it wrote are those updated within it).
+type importData struct {
+	Leases            int       `json:"leases"`
+	LeasesCreated     int       `json:"leases_created"`
+	LeasesUpdated     int       `json:"leases_updated"`
+	LeasesUnchanged   int       `json:"leases_unchanged"`
+	TenantsCreated    int       `json:"tenants_created"`
+	TenantsUpdated    int       `json:"tenants_updated"`
+	TenantsDeleted    int       `json:"tenants_deleted"`
+	PropertiesCreated int       `json:"properties_created"`
+	StartedAt         time.Time `json:"started_at"`
+	FinishedAt        time.Time `json:"finished_at"`
+}
+
+// recordImport records the import's one event, in its transaction: never
+// one per lease, which a feed of thousands would flood endpoints with.
+func (s *Service) recordImport(ctx context.Context, clientID int, rep *Report, started time.Time) error {
+	_, err := s.Events.Record(ctx, events.Event{Type: events.LeaseImportCompleted, ClientID: clientID, ObjectType: "Client", ObjectID: clientID,
+		Data: importData{Leases: rep.Leases, LeasesCreated: rep.LeasesCreated, LeasesUpdated: rep.LeasesUpdated, LeasesUnchanged: rep.LeasesUnchanged,
+			TenantsCreated: rep.TenantsCreated, TenantsUpdated: rep.TenantsUpdated, TenantsDeleted: rep.TenantsDeleted,
+			PropertiesCreated: rep.PropertiesCreated, StartedAt: started, FinishedAt: time.Now().UTC()}})
+	return err
 }
 
 // errDryRun rolls back a dry run's transaction; it is not an error.

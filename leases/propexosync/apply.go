@@ -13,6 +13,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/types/phone"
@@ -139,9 +140,15 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 	if err != nil {
 		return pg, err
 	}
-	found, err := db.Lease.Query().Where(lease.ClientID(r.clientID),
-		lease.Or(lease.PropexoIDIn(pxIDs...), lease.SourceIDIn(srcIDs...))).All(ctx)
+	q := db.Lease.Query().Where(lease.ClientID(r.clientID), lease.Or(lease.PropexoIDIn(pxIDs...), lease.SourceIDIn(srcIDs...)))
+	if r.ch.watching() {
+		q.WithTenants(leases.TenantOrder)
+	}
+	found, err := q.All(ctx)
 	if err != nil {
+		return pg, err
+	}
+	if err := r.ch.seen(found); err != nil {
 		return pg, err
 	}
 	byPx, bySrc := map[string]*ent.Lease{}, map[string]*ent.Lease{}
@@ -190,8 +197,12 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 		}
 	}
 	if len(creates) > 0 {
-		if err := db.Lease.CreateBulk(creates...).Exec(ctx); err != nil {
+		made, err := db.Lease.CreateBulk(creates...).Save(ctx)
+		if err != nil {
 			return pg, err
+		}
+		for _, l := range made {
+			r.ch.created(l.ID)
 		}
 	}
 	u.AddLeasesSynced(len(rows))
@@ -253,13 +264,23 @@ func (r *run) residents(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 	if len(leaseIDs) == 0 {
 		return pg, nil
 	}
-	leases, err := db.Lease.Query().Where(lease.ClientID(r.clientID), lease.PropexoIDIn(leaseIDs...)).
-		Select(lease.FieldID, lease.FieldPropexoID).All(ctx)
+	q := db.Lease.Query().Where(lease.ClientID(r.clientID), lease.PropexoIDIn(leaseIDs...))
+	if r.ch.watching() {
+		// Its tenants are about to change: the lease as it was, for the
+		// events.
+		q.WithTenants(leases.TenantOrder)
+	} else {
+		q.Select(lease.FieldID, lease.FieldPropexoID)
+	}
+	ls, err := q.All(ctx)
 	if err != nil {
 		return pg, err
 	}
+	if err := r.ch.seen(ls); err != nil {
+		return pg, err
+	}
 	ours := map[string]int{}
-	for _, l := range leases {
+	for _, l := range ls {
 		ours[*l.PropexoID] = l.ID
 	}
 	n := 0
@@ -329,6 +350,15 @@ func tenantOf(res *propexo.Resident) tenantValues {
 // lease has no move-out date of its own.
 func (r *run) transfers(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpdateOne, p *propexo.Page[propexo.LeaseTransfer]) (page, error) {
 	pg := page{hasMore: p.HasMore}
+	if r.ch.watching() {
+		from := make([]string, len(p.Results))
+		for i := range p.Results {
+			from[i] = p.Results[i].LeaseIDPrevious
+		}
+		if err := r.ch.watch(ctx, db, lease.PropexoIDIn(from...)); err != nil {
+			return pg, err
+		}
+	}
 	for i := range p.Results {
 		tr := &p.Results[i]
 		span(&pg, tr.UpdatedAt)

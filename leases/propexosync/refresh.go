@@ -97,6 +97,7 @@ func (s *Service) RefreshRecord(ctx context.Context, clientID int, model, record
 	}
 	r := &run{Service: s, integration: integration, clientID: clientID}
 	return ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		r.ch = r.changes(firstSync(st))
 		u := db.LeaseSync.UpdateOneID(st.ID)
 		// Seen now: later than the start of any pass in progress, so a
 		// full pass does not take them for gone.
@@ -112,6 +113,9 @@ func (s *Service) RefreshRecord(ctx context.Context, clientID int, model, record
 			if _, err := r.transfers(ctx, db, u, &propexo.Page[propexo.LeaseTransfer]{Results: []propexo.LeaseTransfer{*transfer}}); err != nil {
 				return err
 			}
+		}
+		if err := r.ch.raise(ctx, db); err != nil {
+			return err
 		}
 		return u.Exec(ctx)
 	})

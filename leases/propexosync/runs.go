@@ -15,6 +15,8 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/ent/leasesync"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/internal/workflow"
@@ -114,26 +116,26 @@ func (s *Service) RunAttempt(ctx context.Context, clientID, jobID int, at workfl
 	if err != nil {
 		return 0, workflow.Retry(err)
 	}
-	err = s.Run(ctx, clientID)
+	p, err := s.runPass(ctx, clientID)
 	wait, limited := propexo.RetryAfter(err)
 	switch {
 	case err == nil:
-		return runID, s.endRun(ctx, runID, runSucceeded, nil, time.Time{}, workflow.Done())
+		return runID, s.endRun(ctx, runID, p, runSucceeded, nil, time.Time{}, workflow.Done())
 	case errors.Is(err, ErrNoIntegration), ent.IsNotFound(err):
-		return runID, s.endRun(ctx, runID, runFailed, err, time.Time{}, workflow.Cancel(err))
+		return runID, s.endRun(ctx, runID, p, runFailed, err, time.Time{}, workflow.Cancel(err))
 	case errors.Is(err, ErrPaused):
 		// Not a failure: the next attempt continues at once.
-		return runID, s.endRun(ctx, runID, runWaiting, nil, time.Now().Add(time.Second), workflow.Snooze(time.Second))
+		return runID, s.endRun(ctx, runID, p, runWaiting, nil, time.Now().Add(time.Second), workflow.Snooze(time.Second))
 	case limited:
 		// The budget shared with deliveries is spent: wait, don't fail
 		// (the queue waits what the limit asks, as the row says).
-		return runID, s.endRun(ctx, runID, runWaiting, nil, time.Now().Add(wait), workflow.Retry(err))
+		return runID, s.endRun(ctx, runID, p, runWaiting, nil, time.Now().Add(wait), workflow.Retry(err))
 	}
 	if at.Last {
-		return runID, s.endRun(ctx, runID, runFailed, fmt.Errorf("gave up after %d attempts: %w", at.Failures+1, err), time.Time{}, workflow.Retry(err))
+		return runID, s.endRun(ctx, runID, p, runFailed, fmt.Errorf("gave up after %d attempts: %w", at.Failures+1, err), time.Time{}, workflow.Retry(err))
 	}
 	// The queue records its retry time as it schedules it (RetryAt).
-	return runID, s.endRun(ctx, runID, runRetrying, err, time.Time{}, workflow.Retry(err))
+	return runID, s.endRun(ctx, runID, p, runRetrying, err, time.Time{}, workflow.Retry(err))
 }
 
 // startRun marks run jobID of the client as running (SENT) for its
@@ -203,8 +205,8 @@ const (
 // endRun records the end of an attempt and returns then, what follows it.
 // When the end cannot be recorded, a wait still stands (the next attempt
 // writes the row again); anything else is retried with the error.
-func (s *Service) endRun(ctx context.Context, jobID int, end runEnd, err error, next time.Time, then workflow.Outcome) workflow.Outcome {
-	e := s.recordEnd(ctx, jobID, end, err, next)
+func (s *Service) endRun(ctx context.Context, jobID int, p pass, end runEnd, err error, next time.Time, then workflow.Outcome) workflow.Outcome {
+	e := s.recordEnd(ctx, jobID, p, end, err, next)
 	switch {
 	case e == nil, then.Action == workflow.ActionSnooze:
 		return then
@@ -214,15 +216,22 @@ func (s *Service) endRun(ctx context.Context, jobID int, end runEnd, err error, 
 	return workflow.Retry(errors.Join(then.Err, e))
 }
 
-// recordEnd records the end of an attempt of run jobID: err (redacted) as
-// its lastError unless it succeeded, and next as nextAttemptAt while it
-// waits.
-func (s *Service) recordEnd(ctx context.Context, jobID int, out runEnd, err error, next time.Time) error {
+// recordEnd records the end of an attempt of run jobID, which ran or
+// resumed pass p: err (redacted) as its lastError unless it succeeded, and
+// next as nextAttemptAt while it waits. A run's final end and its event
+// (lease_sync.succeeded or lease_sync.failed) commit together.
+func (s *Service) recordEnd(ctx context.Context, jobID int, p pass, out runEnd, err error, next time.Time) error {
 	if jobID == 0 {
 		return nil
 	}
 	ctx = viewer.SystemContext(context.WithoutCancel(ctx))
-	run, e := s.DB.IntegrationJob.Get(ctx, jobID)
+	return ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
+		return s.writeEnd(ctx, db, jobID, p, out, err, next)
+	})
+}
+
+func (s *Service) writeEnd(ctx context.Context, db *ent.Client, jobID int, p pass, out runEnd, err error, next time.Time) error {
+	run, e := db.IntegrationJob.Get(ctx, jobID)
 	if ent.IsNotFound(e) {
 		return nil // deleted with its client
 	}
@@ -232,11 +241,11 @@ func (s *Service) recordEnd(ctx context.Context, jobID int, out runEnd, err erro
 	if out == runSucceeded || out == runFailed {
 		// Before the end is recorded, so that whoever sees it sees the
 		// pruned list.
-		if err := s.pruneRuns(ctx, run.ClientID); err != nil {
+		if err := s.pruneRuns(ctx, db, run.ClientID); err != nil {
 			return err
 		}
 	}
-	u := s.DB.IntegrationJob.UpdateOne(run)
+	u := db.IntegrationJob.UpdateOne(run)
 	to := integrationjob.StatusQUEUED
 	switch out {
 	case runSucceeded:
@@ -256,11 +265,63 @@ func (s *Service) recordEnd(ctx context.Context, jobID int, out runEnd, err erro
 	if e := integrationstatus.Set(u, run, to); e != nil {
 		return e
 	}
-	e = u.Exec(ctx)
+	ended, e := u.Save(ctx)
 	if ent.IsNotFound(e) {
 		return nil // deleted with its client
 	}
-	return e
+	if e != nil || run.Status == to {
+		return e
+	}
+	switch to {
+	case integrationjob.StatusSUCCEEDED:
+		return s.recordRun(ctx, db, ended, p, events.LeaseSyncSucceeded)
+	case integrationjob.StatusFAILED:
+		p.first = false // first is the first sync that succeeded
+		return s.recordRun(ctx, db, ended, p, events.LeaseSyncFailed)
+	}
+	return nil
+}
+
+// runData is a lease sync run's event data: the run, and the counts of the
+// pass it ran, which the client's LeaseSync keeps until the next pass.
+type runData struct {
+	Status         integrationjob.Status `json:"status"`
+	Kind           integrationjob.Kind   `json:"kind"`
+	Attempts       int                   `json:"attempts"`
+	LastError      string                `json:"last_error"`
+	StartedAt      time.Time             `json:"started_at"`
+	FinishedAt     time.Time             `json:"finished_at"`
+	First          bool                  `json:"first"`
+	Full           bool                  `json:"full"`
+	LeasesSynced   int                   `json:"leases_synced"`
+	TenantsSynced  int                   `json:"tenants_synced"`
+	LeasesRemoved  int                   `json:"leases_removed"`
+	RecordsSkipped int                   `json:"records_skipped"`
+}
+
+// recordRun records run's end as an event of type t.
+func (s *Service) recordRun(ctx context.Context, db *ent.Client, run *ent.IntegrationJob, p pass, t events.Type) error {
+	// The run began when it was first sent, or queued; a pass resumed
+	// from an earlier run or attempt began earlier still, and the leases
+	// it wrote are those updated since it began.
+	started := run.CreatedAt
+	if run.SentAt != nil {
+		started = *run.SentAt
+	}
+	if !p.started.IsZero() && p.started.Before(started) {
+		started = p.started
+	}
+	d := runData{Status: run.Status, Kind: run.Kind, Attempts: run.Attempts, LastError: run.LastError,
+		StartedAt: started.UTC(), FinishedAt: s.now(), First: p.first, Full: p.full}
+	st, err := db.LeaseSync.Query().Where(leasesync.ClientID(run.ClientID)).Only(ctx)
+	switch {
+	case err == nil:
+		d.LeasesSynced, d.TenantsSynced, d.LeasesRemoved, d.RecordsSkipped = st.LeasesSynced, st.TenantsSynced, st.LeasesRemoved, st.RecordsSkipped
+	case !ent.IsNotFound(err):
+		return err
+	}
+	_, err = s.Events.Record(ctx, events.Event{Type: t, ClientID: run.ClientID, ObjectType: "IntegrationJob", ObjectID: run.ID, Data: d})
+	return err
 }
 
 // pruneRuns deletes the ended runs of the client created more than
@@ -269,11 +330,11 @@ func (s *Service) recordEnd(ctx context.Context, jobID int, out runEnd, err erro
 // year that nobody reads. One indexed DELETE per run (client_id, kind,
 // created_at); runs not yet ended are kept whatever their age, and every
 // run when RunsKept is zero.
-func (s *Service) pruneRuns(ctx context.Context, clientID int) error {
+func (s *Service) pruneRuns(ctx context.Context, db *ent.Client, clientID int) error {
 	if s.RunsKept <= 0 {
 		return nil
 	}
-	_, err := s.DB.IntegrationJob.Delete().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
+	_, err := db.IntegrationJob.Delete().Where(integrationjob.ClientID(clientID), integrationjob.KindEQ(integrationjob.KindLEASE_SYNC),
 		integrationjob.CreatedAtLT(s.now().Add(-s.RunsKept)),
 		integrationjob.StatusIn(integrationjob.StatusSUCCEEDED, integrationjob.StatusFAILED)).Exec(ctx)
 	return err

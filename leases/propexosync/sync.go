@@ -33,6 +33,8 @@ import (
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
+	"github.com/leasegraph/leasegraph/ent/predicate"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/internal/textlimit"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -72,6 +74,11 @@ type Service struct {
 	// EnsureWebhook registers the client's webhook at Propexo.
 	WebhookKey []byte
 	PublicURL  string
+	// Events records the lease events (lease.created, lease.updated,
+	// lease.removed) in each page's transaction, and each run's end
+	// (lease_sync.succeeded, lease_sync.failed) in the transaction that
+	// writes it; nil records none.
+	Events *events.Recorder
 	// AfterPage, when set, is called after each page has committed, with
 	// the count of pages committed by this run; an error ends the run
 	// there. Tests use it to kill a run between pages.
@@ -117,22 +124,40 @@ func (s *Service) State(ctx context.Context, clientID int) (*ent.LeaseSync, erro
 // error the pass stays where its last page left it, the error is recorded
 // on the state, and a later Run resumes.
 func (s *Service) Run(ctx context.Context, clientID int) error {
+	_, err := s.runPass(ctx, clientID)
+	return err
+}
+
+// pass is what a run's end tells of the pass it ran or resumed, which the
+// state no longer says once the pass has ended.
+type pass struct {
+	started     time.Time
+	full, first bool
+}
+
+// runPass is Run, answering what it knows of the pass (zero when it did
+// not get to one).
+func (s *Service) runPass(ctx context.Context, clientID int) (pass, error) {
 	ctx = viewer.SystemContext(ctx)
 	c, err := s.DB.Company.Query().Where(company.ID(clientID)).Only(ctx)
 	if err != nil {
-		return err
+		return pass{}, err
 	}
 	if c.PropexoIntegrationID == "" {
-		return ErrNoIntegration
+		return pass{}, ErrNoIntegration
 	}
 	st, err := s.start(ctx, clientID)
 	if err != nil {
-		return err
+		return pass{}, err
+	}
+	p := pass{full: st.Full, first: firstSync(st)}
+	if st.PassStartedAt != nil {
+		p.started = *st.PassStartedAt
 	}
 	r := &run{Service: s, integration: c.PropexoIntegrationID, clientID: clientID}
 	for pages := 1; st.Phase != leasesync.PhaseIDLE; pages++ {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < pageBudget && pages > 1 {
-			return ErrPaused
+			return p, ErrPaused
 		}
 		st, err = r.step(ctx, st)
 		if err == nil && s.AfterPage != nil {
@@ -140,10 +165,10 @@ func (s *Service) Run(ctx context.Context, clientID int) error {
 		}
 		if err != nil {
 			s.fail(ctx, st.ID, err)
-			return err
+			return p, err
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // start loads the state and begins a pass when none is in progress.
@@ -199,11 +224,13 @@ func cmp[T comparable](v, def T) T {
 	return v
 }
 
-// run is one Run's fixed facts.
+// run is one Run's fixed facts, and the leases its transaction in
+// progress follows for their events.
 type run struct {
 	*Service
 	integration string
 	clientID    int
+	ch          *changes
 }
 
 // page is what one list page yields for the phase's bookkeeping.
@@ -267,6 +294,7 @@ func (r *run) step(ctx context.Context, st *ent.LeaseSync) (*ent.LeaseSync, erro
 	}
 	var out *ent.LeaseSync
 	err := ent.InTx(ctx, r.DB, func(ctx context.Context, db *ent.Client) error {
+		r.ch = r.changes(firstSync(st))
 		u := db.LeaseSync.UpdateOneID(st.ID)
 		pg, err := fetch(ctx, db, u)
 		if err != nil {
@@ -285,6 +313,9 @@ func (r *run) step(ctx context.Context, st *ent.LeaseSync) (*ent.LeaseSync, erro
 				u.SetPassNewest(*newest)
 			}
 		} else if err := r.endPhase(ctx, db, st, u, newest); err != nil {
+			return err
+		}
+		if err := r.ch.raise(ctx, db); err != nil {
 			return err
 		}
 		out, err = u.Save(ctx)
@@ -344,9 +375,12 @@ func (r *run) endPhase(ctx context.Context, db *ent.Client, st *ent.LeaseSync, u
 			u.SetLeasesSince(*newest)
 		}
 		if st.Full {
-			n, err := db.Lease.Update().Where(lease.ClientID(r.clientID), lease.SourceEQ(lease.SourcePROPEXO), lease.RemovedAtIsNil(),
-				lease.Or(lease.PropexoSeenAtIsNil(), lease.PropexoSeenAtLT(*st.PassStartedAt))).
-				SetRemovedAt(now).Save(ctx)
+			gone := []predicate.Lease{lease.ClientID(r.clientID), lease.SourceEQ(lease.SourcePROPEXO), lease.RemovedAtIsNil(),
+				lease.Or(lease.PropexoSeenAtIsNil(), lease.PropexoSeenAtLT(*st.PassStartedAt))}
+			if err := r.ch.watch(ctx, db, gone...); err != nil {
+				return err
+			}
+			n, err := db.Lease.Update().Where(gone...).SetRemovedAt(now).Save(ctx)
 			if err != nil {
 				return err
 			}

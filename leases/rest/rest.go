@@ -20,7 +20,6 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/lease"
-	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/leases"
 	"github.com/leasegraph/leasegraph/types"
@@ -101,14 +100,14 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.exportCSV(w, r, q, req.cursor)
 		return
 	}
-	conn, err := q.WithTenants(tenantOrder).Paginate(r.Context(), req.cursor, &req.limit, nil, nil)
+	conn, err := q.WithTenants(leases.TenantOrder).Paginate(r.Context(), req.cursor, &req.limit, nil, nil)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	records := make([]leaseRecord, len(conn.Edges))
+	records := make([]leases.Record, len(conn.Edges))
 	for i, e := range conn.Edges {
-		records[i] = toLeaseRecord(e.Node)
+		records[i] = leases.ToRecord(e.Node)
 	}
 	var next *string
 	if conn.PageInfo.HasNextPage && conn.PageInfo.EndCursor != nil {
@@ -294,153 +293,6 @@ func cursorString(c ent.Cursor) string {
 	return s
 }
 
-// leaseRecord is one lease in the spec's ideal shape. Extra holds the
-// source's other fields, written beside the spec's.
-type leaseRecord struct {
-	ID string `json:"id"`
-	// SourceID is the lease's id in the client's own system (the feed's or
-	// the partner's), beside ours.
-	SourceID       string         `json:"source_id"`
-	ClientID       string         `json:"client_id"`
-	PropertyID     string         `json:"property_id"`
-	UnitAddress    *types.Address `json:"unit_address"`
-	Status         string         `json:"status"`
-	LeaseStartDate string         `json:"lease_start_date"`
-	LeaseEndDate   *string        `json:"lease_end_date"`
-	UseType        string         `json:"use_type"`
-	MoveInDate     *string        `json:"move_in_date"`
-	MoveOutDate    *string        `json:"move_out_date"`
-	// The spec lets a source keep these on the lease instead of on each
-	// tenant; they are shown as kept, even when tenants have their own
-	// (which then differ from them, and both are the source's word).
-	PreviousAddress   *types.Address `json:"previous_address"`
-	ForwardingAddress *types.Address `json:"forwarding_address"`
-	Tenants           []tenantRecord `json:"tenants"`
-	Extra             map[string]any `json:"-"`
-}
-
-type tenantRecord struct {
-	ID        string `json:"id"`
-	SourceID  string `json:"source_id"`
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
-	Email     string `json:"email"`
-	// The phones are optional in the spec: null when absent, as the
-	// addresses are, never "".
-	CellPhone         *string        `json:"cell_phone"`
-	HomePhone         *string        `json:"home_phone"`
-	Gender            *string        `json:"gender"`
-	PreviousAddress   *types.Address `json:"previous_address"`
-	ForwardingAddress *types.Address `json:"forwarding_address"`
-	Extra             map[string]any `json:"-"`
-}
-
-func (l leaseRecord) MarshalJSON() ([]byte, error) {
-	type plain leaseRecord
-	return withExtra(plain(l), l.Extra)
-}
-
-func (t tenantRecord) MarshalJSON() ([]byte, error) {
-	type plain tenantRecord
-	return withExtra(plain(t), t.Extra)
-}
-
-// withExtra writes v's fields, then every extra field whose name the spec's
-// shape does not already use.
-func withExtra(v any, extra map[string]any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil || len(extra) == 0 {
-		return b, err
-	}
-	var own map[string]json.RawMessage
-	if err := json.Unmarshal(b, &own); err != nil {
-		return nil, err
-	}
-	buf := bytes.NewBuffer(b[:len(b)-1])
-	for _, k := range slices.Sorted(maps.Keys(extra)) {
-		if _, taken := own[k]; taken {
-			continue
-		}
-		kb, _ := json.Marshal(k)
-		vb, err := json.Marshal(extra[k])
-		if err != nil {
-			return nil, err
-		}
-		buf.WriteByte(',')
-		buf.Write(kb)
-		buf.WriteByte(':')
-		buf.Write(vb)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
-
-func datePtr(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := types.FormatDate(*t)
-	return &s
-}
-
-func addr(a *types.Address) *types.Address {
-	if a.IsZero() {
-		return nil
-	}
-	return a
-}
-
-func toLeaseRecord(l *ent.Lease) leaseRecord {
-	rec := leaseRecord{
-		ID:                strconv.Itoa(l.ID),
-		SourceID:          l.SourceID,
-		ClientID:          strconv.Itoa(l.ClientID),
-		PropertyID:        strconv.Itoa(l.PropertyID),
-		UnitAddress:       addr(l.UnitAddress),
-		Status:            l.Status,
-		LeaseStartDate:    types.FormatDate(l.LeaseStartDate),
-		LeaseEndDate:      datePtr(l.LeaseEndDate),
-		UseType:           l.UseType,
-		MoveInDate:        datePtr(l.MoveInDate),
-		MoveOutDate:       datePtr(l.MoveOutDate),
-		PreviousAddress:   addr(l.PreviousAddress),
-		ForwardingAddress: addr(l.ForwardingAddress),
-		Tenants:           []tenantRecord{},
-		Extra:             l.Extra,
-	}
-	for _, t := range l.Edges.Tenants {
-		tr := tenantRecord{
-			ID: strconv.Itoa(t.ID), SourceID: t.SourceID, FirstName: t.FirstName, LastName: t.LastName, Email: t.Email,
-			CellPhone: optional(t.CellPhone), HomePhone: optional(t.HomePhone),
-			// A feed may keep these on the lease: the tenant's own win,
-			// and a reader of tenants alone still finds the lease's.
-			PreviousAddress:   cmpAddr(t.PreviousAddress, l.PreviousAddress),
-			ForwardingAddress: cmpAddr(t.ForwardingAddress, l.ForwardingAddress),
-			Extra:             t.Extra,
-		}
-		if t.Gender != nil {
-			g := strings.ToLower(string(*t.Gender))
-			tr.Gender = &g
-		}
-		rec.Tenants = append(rec.Tenants, tr)
-	}
-	return rec
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func cmpAddr(own, lease *types.Address) *types.Address {
-	if !own.IsZero() {
-		return own
-	}
-	return addr(lease)
-}
-
 // csvLeaseColumns: the columns added after the first release (source ids,
 // the lease-level addresses) come last, so readers that index columns by
 // position keep working.
@@ -456,12 +308,9 @@ var csvLeaseColumns = []string{
 	"forwarding_street", "forwarding_apt", "forwarding_city", "forwarding_state", "forwarding_zip",
 }
 
-// tenantOrder keeps a lease's tenants in a stable order in every answer.
-func tenantOrder(q *ent.TenantQuery) { q.Order(ent.Asc(tenant.FieldID)) }
-
 // writeLeasesCSV flattens the page: one row per tenant (a lease without
 // tenants still gets a row), the source's extra fields as extra_* columns.
-func writeLeasesCSV(w http.ResponseWriter, records []leaseRecord) {
+func writeLeasesCSV(w http.ResponseWriter, records []leases.Record) {
 	extraSet := map[string]bool{}
 	for _, r := range records {
 		for k := range r.Extra {
@@ -488,10 +337,10 @@ func csvHeader(extras []string) []string {
 }
 
 // writeCSVRows writes one lease: a row per tenant, one without tenants.
-func writeCSVRows(cw *csv.Writer, r leaseRecord, extras []string) {
+func writeCSVRows(cw *csv.Writer, r leases.Record, extras []string) {
 	tenants := r.Tenants
 	if len(tenants) == 0 {
-		tenants = []tenantRecord{{}}
+		tenants = []leases.TenantRecord{{}}
 	}
 	for _, t := range tenants {
 		row := []string{r.ID, r.ClientID, r.PropertyID}
@@ -588,12 +437,12 @@ func (a *Handler) exportCSV(w http.ResponseWriter, r *http.Request, q *ent.Lease
 	_ = cw.Write(csvHeader(extras))
 	pages(func(page []*ent.Lease) bool {
 		for _, l := range page {
-			writeCSVRows(cw, toLeaseRecord(l), extras)
+			writeCSVRows(cw, leases.ToRecord(l), extras)
 		}
 		cw.Flush()
 		return cw.Error() == nil // else the reader left, or the deadline took the answer
 	}, func(q *ent.LeaseQuery) ([]*ent.Lease, error) {
-		return q.WithTenants(tenantOrder).All(ctx)
+		return q.WithTenants(leases.TenantOrder).All(ctx)
 	})
 	cw.Flush()
 }
