@@ -139,6 +139,17 @@ func Defaults(url string) config.Config {
 // through dbtest, builds the app with setup's settings and serves it.
 func New(t testing.TB, url string, setup Setup) *Env {
 	t.Helper()
+	var set func(*Settings)
+	if setup != nil {
+		set = func(s *Settings) { setup(t.(*testing.T), s) } // setups are for tests, not benchmarks
+	}
+	return NewWith(t, url, set)
+}
+
+// NewWith is New with the settings changed by set, which needs no
+// *testing.T: for benchmarks, which Setups cannot serve.
+func NewWith(t testing.TB, url string, set func(s *Settings)) *Env {
+	t.Helper()
 	drv, err := database.Driver(url)
 	if err != nil {
 		t.Fatal(err)
@@ -148,8 +159,8 @@ func New(t testing.TB, url string, setup Setup) *Env {
 	public := "http://" + srv.Listener.Addr().String()
 	s := &Settings{Config: Defaults(url), SQL: drv.DB(), Dialect: drv.Dialect(), URL: url, PublicURL: public}
 	s.Config.Screening.PublicURL = public
-	if setup != nil {
-		setup(t.(*testing.T), s) // setups are for tests, not benchmarks
+	if set != nil {
+		set(s)
 	}
 	logs := &SyncBuffer{}
 	a, err := app.New(context.Background(), s.Config, db.Client, drv, slog.New(slog.NewTextHandler(logs, nil)), s.Options)
