@@ -91,7 +91,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int) workflow.Outcome {
 		// A job run early (rescued, or re-queued): wait for its time.
 		return workflow.Snooze(del.NextAttemptAt.Sub(now))
 	}
-	release, ok := d.Slots.take(ep.ID)
+	release, ok := d.Slots.take(ctx, ep)
 	if !ok {
 		return workflow.Snooze(d.Slots.wait(ep))
 	}
@@ -315,38 +315,56 @@ func (d *Deliverer) end(ctx context.Context, del *ent.WebhookDelivery, st webhoo
 }
 
 // Slots bound how many deliveries go to one endpoint at once in this
-// process, so a slow or dead endpoint holds at most that many workers and
-// the others' deliveries go on. A delivery that finds its endpoint's slots
-// taken waits (a snooze) without using an attempt.
+// process, so a slow or dead endpoint holds at most that many requests and
+// the others' deliveries go on. A delivery to a healthy endpoint whose
+// slots are taken waits a moment for one (they free in milliseconds, and a
+// snooze would cost the job a round of writes and its place in the queue);
+// one to a failing endpoint, whose slots are likely held by requests
+// running to the timeout, snoozes at once, without an attempt.
 type Slots struct {
 	// Per is the bound per endpoint.
 	Per int
 	mu  sync.Mutex
-	in  map[int]int
+	sem map[int]chan struct{}
 }
 
-func (s *Slots) take(endpoint int) (func(), bool) {
+// slotWait is how long a delivery to a healthy endpoint waits for a slot.
+const slotWait = 2 * time.Second
+
+func (s *Slots) take(ctx context.Context, ep *ent.WebhookEndpoint) (func(), bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.in == nil {
-		s.in = map[int]int{}
+	if s.sem == nil {
+		s.sem = map[int]chan struct{}{}
 	}
-	if s.in[endpoint] >= max(s.Per, 1) {
+	sem, ok := s.sem[ep.ID]
+	if !ok {
+		sem = make(chan struct{}, max(s.Per, 1))
+		s.sem[ep.ID] = sem
+	}
+	s.mu.Unlock()
+	release := func() { <-sem }
+	select {
+	case sem <- struct{}{}:
+		return release, true
+	default:
+	}
+	if ep.FailingSince != nil {
 		return nil, false
 	}
-	s.in[endpoint]++
-	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.in[endpoint]--; s.in[endpoint] <= 0 {
-			delete(s.in, endpoint)
-		}
-	}, true
+	t := time.NewTimer(slotWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return release, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
 }
 
-// wait is how long a delivery waits for a slot: a few seconds, longer
-// while the endpoint is failing (its slots are likely held by requests
-// running to the timeout), with jitter so the waiting ones spread out.
+// wait is how long a delivery that found no slot snoozes: a few seconds,
+// longer while the endpoint is failing, with jitter so the waiting ones
+// spread out.
 func (s *Slots) wait(ep *ent.WebhookEndpoint) time.Duration {
 	base := 2 * time.Second
 	if ep.FailingSince != nil {

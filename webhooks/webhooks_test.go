@@ -221,7 +221,9 @@ func TestEndpointInputAndScopes(t *testing.T) {
 		}
 		apptest.WantCode(t, create(admin, map[string]any{"url": "http://127.0.0.1:1/x"}), "BAD_USER_INPUT")
 		var list struct {
-			WebhookEndpoints struct{ Edges []struct{ Node struct{ ID string } } }
+			WebhookEndpoints struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		e.MustGQL(admin, `{ webhookEndpoints { edges { node { id } } } }`, nil, &list)
 		if n := len(list.WebhookEndpoints.Edges); n != 2 {
@@ -483,12 +485,12 @@ func TestPrivateAddressesAreRefusedAtConnection(t *testing.T) {
 		rcv := apptest.NewReceiver(t)
 		_, port, _ := net.SplitHostPort(rcv.Listener.Addr().String())
 		for _, url := range []string{
-			"http://hooks.example.test/x",       // plain http
-			"https://169.254.169.254/latest",    // cloud metadata
-			"https://127.0.0.1:" + port + "/x",  // loopback
-			"https://[::1]:" + port + "/x",      // loopback, v6
-			"https://10.1.2.3/x",                // private
-			"https://[::ffff:127.0.0.1]:1/x",    // mapped loopback
+			"http://hooks.example.test/x",      // plain http
+			"https://169.254.169.254/latest",   // cloud metadata
+			"https://127.0.0.1:" + port + "/x", // loopback
+			"https://[::1]:" + port + "/x",     // loopback, v6
+			"https://10.1.2.3/x",               // private
+			"https://[::ffff:127.0.0.1]:1/x",   // mapped loopback
 		} {
 			apptest.WantCode(t, e.GQLNoFatal(admin, createEndpoint, map[string]any{"in": map[string]any{"url": url}}), "BAD_USER_INPUT")
 		}
@@ -543,7 +545,9 @@ func TestARolledBackOperationRaisesNothing(t *testing.T) {
 }`, map[string]any{"id": s.endpoint.Endpoint.ID})
 		apptest.WantCode(t, r, "NOT_FOUND")
 		var out struct {
-			Events struct{ Edges []struct{ Node struct{ ID string } } }
+			Events struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		e.MustGQL(s.admin, `{ events(first: 10) { edges { node { id } } } }`, nil, &out)
 		if n := len(out.Events.Edges); n != 0 {
@@ -563,4 +567,4 @@ type guarded[T any] struct {
 }
 
 func (g *guarded[T]) set(v T) { g.mu.Lock(); defer g.mu.Unlock(); g.v = v }
-func (g *guarded[T]) get() T   { g.mu.Lock(); defer g.mu.Unlock(); return g.v }
+func (g *guarded[T]) get() T  { g.mu.Lock(); defer g.mu.Unlock(); return g.v }
