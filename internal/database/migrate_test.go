@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -32,10 +33,18 @@ func TestMigrateOffWithRiverPending(t *testing.T) {
 			t.Fatal(err)
 		}
 		all, _ := dir.Files()
-		var river []string
+		// River's files, and the files after them, which that release
+		// did not have: their tables are dropped again below.
+		var river, later []string
+		var laterTables []string
 		for _, f := range all {
 			if _, ok := migrations.RiverVersion(f.Name()); ok {
 				river = append(river, f.Version())
+			} else if len(river) > 0 {
+				later = append(later, f.Version())
+				for _, m := range regexp.MustCompile(`CREATE TABLE [`+"`"+`"]?(\w+)`).FindAllStringSubmatch(string(f.Bytes()), -1) {
+					laterTables = append(laterTables, m[1])
+				}
 			}
 		}
 		tables := `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`
@@ -76,8 +85,13 @@ func TestMigrateOffWithRiverPending(t *testing.T) {
 		if _, err := migrations.Apply(ctx, db, d); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(`DELETE FROM schema_revisions WHERE version IN ('` + strings.Join(river, "', '") + `')`); err != nil {
+		if _, err := db.Exec(`DELETE FROM schema_revisions WHERE version IN ('` + strings.Join(slices.Concat(river, later), "', '") + `')`); err != nil {
 			t.Fatal(err)
+		}
+		for i := len(laterTables) - 1; i >= 0; i-- {
+			if _, err := db.Exec(`DROP TABLE "` + laterTables[i] + `"`); err != nil {
+				t.Fatal(err)
+			}
 		}
 		revisions := `SELECT version || ' ' || type || ' ' || executed_at FROM schema_revisions ORDER BY version`
 		state := func() []string {
@@ -85,7 +99,7 @@ func TestMigrateOffWithRiverPending(t *testing.T) {
 		}
 		before := state()
 		err = Migrate(ctx, drv, config.MigrateOff, log)
-		if !errors.Is(err, migrations.ErrPending) || !strings.Contains(err.Error(), fmt.Sprintf("%d migration(s) pending", len(river))) {
+		if !errors.Is(err, migrations.ErrPending) || !strings.Contains(err.Error(), fmt.Sprintf("%d migration(s) pending", len(river)+len(later))) {
 			t.Fatalf("off with River's migrations pending: %v", err)
 		}
 		if after := state(); !slices.Equal(after, before) {
