@@ -200,6 +200,11 @@ const uniquePartnerRefsMigration = "20261130121423"
 var undoAfterPartnerRefs = []string{
 	// River's files (VERSION_river_NNN_*.sql) need no undo: River's tables
 	// stay, and their river_migration rows get the files recorded again.
+	// 20261207065818_webhooks
+	`DROP TABLE webhook_attempts`,
+	`DROP TABLE webhook_deliveries`,
+	`DROP TABLE webhook_endpoints`,
+	`DROP TABLE events`,
 	// 20261130223951_integration_jobs_by_kind
 	`DROP INDEX integrationjob_client_id_kind_created_at`,
 	// 20261130182619_propexo_sync
