@@ -41,7 +41,7 @@ func TestDefaults(t *testing.T) {
 		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute,
 			SyncInterval: 15 * time.Minute, SyncFullEvery: 24 * time.Hour, SyncRunsKept: 30 * 24 * time.Hour},
 		Webhooks: config.Webhooks{MaxEndpoints: 20, EventsKept: 30 * 24 * time.Hour, Timeout: 15 * time.Second, Concurrency: 64, EndpointConcurrency: 8},
-		SMS: config.SMS{BaseURL: "https://api.twilio.com"},
+		SMS:      config.SMS{BaseURL: "https://api.twilio.com"},
 		Screening: config.Screening{BaseURL: "https://stage.rentprep.com", PublicURL: "http://localhost:8080",
 			RefreshInterval: 15 * time.Minute},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,8 +137,8 @@ type result struct {
 	retryAfter time.Duration
 }
 
-func (d *Deliverer) send(ctx context.Context, url, id string, body []byte, keys [][]byte, now time.Time) result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func (d *Deliverer) send(ctx context.Context, target, id string, body []byte, keys [][]byte, now time.Time) result {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return result{err: err}
 	}
@@ -149,6 +150,12 @@ func (d *Deliverer) send(ctx context.Context, url, id string, body []byte, keys 
 	start := time.Now()
 	resp, err := d.HTTP.Do(req)
 	if err != nil {
+		// net/http's error quotes the URL, which the attempt's record
+		// need not repeat (a receiver's query string may hold its key).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return result{err: err, took: time.Since(start)}
 	}
 	defer resp.Body.Close()

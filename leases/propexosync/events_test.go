@@ -65,7 +65,9 @@ func newestRun(e *apptest.Env, token string) string {
 		Clients struct {
 			Edges []struct {
 				Node struct {
-					LeaseSyncJobs struct{ Edges []struct{ Node struct{ ID string } } }
+					LeaseSyncJobs struct {
+						Edges []struct{ Node struct{ ID string } }
+					}
 				}
 			}
 		}
