@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"entgo.io/contrib/entgql"
-
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/graph/generated"
 )

@@ -10,12 +10,10 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/leasegraph/leasegraph/webhooks"
-
-	"github.com/leasegraph/leasegraph/events"
-
 	"github.com/leasegraph/leasegraph/ent"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/graph/model"
+	"github.com/leasegraph/leasegraph/webhooks"
 )
 
 // Payload is the resolver for the payload field.

@@ -15491,7 +15491,7 @@ extend type Mutation {
     "How long the previous secret keeps signing, in seconds: 0 to 604800 (7 days); 86400 (24 hours) when left out."
     keepPreviousForSeconds: Int
   ): CreatedWebhookEndpoint!
-  "Raises a webhook.test event and delivers it to one endpoint, enabled or not (needs the admin scope)."
+  "Raises a webhook.test event and delivers it to one enabled endpoint only (needs the admin scope)."
   sendTestWebhookEvent(
     "The endpoint."
     endpointId: ID!
