@@ -6,6 +6,7 @@ package sms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -77,6 +78,36 @@ func Known(s string) bool { return rank(s) > 0 }
 // rows: the callback names no client. A move to SUCCEEDED or FAILED
 // records its event (ev) with it.
 func ApplyStatus(ctx context.Context, db *ent.Client, ev *events.Recorder, id int, sid, status, errorCode string) (bool, error) {
+	return raced(func() (bool, error) { return applyStatus(ctx, db, ev, id, sid, status, errorCode) })
+}
+
+// errRaced is a delivery's row changed by a concurrent callback or answer
+// between our read and our write (PostgreSQL, read committed): the write
+// is retried on the new row, so two callbacks never both move it (nor both
+// raise its event).
+var errRaced = errors.New("sms: the delivery changed concurrently")
+
+// raced runs fn again while it lost a race, a few times.
+func raced[T any](fn func() (T, error)) (T, error) {
+	for try := 1; ; try++ {
+		res, err := fn()
+		if !errors.Is(err, errRaced) || try == 5 {
+			return res, err
+		}
+	}
+}
+
+// saveIfUnchanged saves u only if j's row still has the status it was read
+// with, else errRaced.
+func saveIfUnchanged(ctx context.Context, u *ent.IntegrationJobUpdateOne, j *ent.IntegrationJob) (*ent.IntegrationJob, error) {
+	after, err := u.Where(integrationjob.StatusEQ(j.Status), integrationjob.PartnerStatus(j.PartnerStatus)).Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, errRaced
+	}
+	return after, err
+}
+
+func applyStatus(ctx context.Context, db *ent.Client, ev *events.Recorder, id int, sid, status, errorCode string) (bool, error) {
 	return ent.WithTx(ctx, db, func(ctx context.Context, db *ent.Client) (bool, error) {
 		j, err := db.IntegrationJob.Query().
 			Where(integrationjob.ID(id), integrationjob.KindEQ(integrationjob.KindSMS)).
@@ -98,7 +129,7 @@ func ApplyStatus(ctx context.Context, db *ent.Client, ev *events.Recorder, id in
 		if !moved && j.PartnerJobID == sid {
 			return true, nil
 		}
-		after, err := u.Save(ctx)
+		after, err := saveIfUnchanged(ctx, u, j)
 		if err != nil {
 			return false, err
 		}
@@ -110,6 +141,11 @@ func ApplyStatus(ctx context.Context, db *ent.Client, ev *events.Recorder, id in
 // status it answered, unless a callback has already moved the delivery
 // further; an answer that ends it records its event (ev) with it.
 func Accepted(ctx context.Context, db *ent.Client, ev *events.Recorder, id int, sid, status string, segments int, at time.Time) error {
+	_, err := raced(func() (struct{}, error) { return struct{}{}, accepted(ctx, db, ev, id, sid, status, segments, at) })
+	return err
+}
+
+func accepted(ctx context.Context, db *ent.Client, ev *events.Recorder, id int, sid, status string, segments int, at time.Time) error {
 	return ent.InTx(ctx, db, func(ctx context.Context, db *ent.Client) error {
 		j, err := db.IntegrationJob.Get(ctx, id)
 		if err != nil {
@@ -125,7 +161,7 @@ func Accepted(ctx context.Context, db *ent.Client, ev *events.Recorder, id int, 
 				return err
 			}
 		}
-		after, err := u.Save(ctx)
+		after, err := saveIfUnchanged(ctx, u, j)
 		if err != nil {
 			return err
 		}
