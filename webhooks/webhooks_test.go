@@ -478,11 +478,12 @@ func (s stubResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr
 }
 
 func TestPrivateAddressesAreRefusedAtConnection(t *testing.T) {
-	var inward guarded[string]
-	inward.set("203.0.113.10") // public (documentation range) while the endpoint is created
+	// Each database's run has a host name of its own (they run at once),
+	// resolving as the run sets it.
+	var resolves sync.Map // host -> address
 	resolver := stubResolver{addrs: func(host string) []string {
-		if host == "hooks.example.test" {
-			return []string{inward.get()}
+		if a, ok := resolves.Load(host); ok {
+			return []string{a.(string)}
 		}
 		return nil
 	}}
@@ -490,12 +491,13 @@ func TestPrivateAddressesAreRefusedAtConnection(t *testing.T) {
 		s.Config.Webhooks.AllowPrivate = false
 		s.Options.WebhookResolver = resolver
 	}), func(t *testing.T, e *apptest.Env) {
-		inward.set("203.0.113.10")
+		host := "hooks-" + e.Dialect + ".example.test"
+		resolves.Store(host, "203.0.113.10") // public (documentation range) while the endpoint is created
 		_, admin := e.NewClient("acme", viewer.ScopeAdmin)
 		rcv := apptest.NewReceiver(t)
 		_, port, _ := net.SplitHostPort(rcv.Listener.Addr().String())
 		for _, url := range []string{
-			"http://hooks.example.test/x",      // plain http
+			"http://" + host + "/x",            // plain http
 			"https://169.254.169.254/latest",   // cloud metadata
 			"https://127.0.0.1:" + port + "/x", // loopback
 			"https://[::1]:" + port + "/x",     // loopback, v6
@@ -505,10 +507,10 @@ func TestPrivateAddressesAreRefusedAtConnection(t *testing.T) {
 			apptest.WantCode(t, e.GQLNoFatal(admin, createEndpoint, map[string]any{"in": map[string]any{"url": url}}), "BAD_USER_INPUT")
 		}
 		var out struct{ CreateWebhookEndpoint created }
-		e.MustGQL(admin, createEndpoint, map[string]any{"in": map[string]any{"url": "https://hooks.example.test:" + port + "/x"}}, &out)
+		e.MustGQL(admin, createEndpoint, map[string]any{"in": map[string]any{"url": "https://" + host + ":" + port + "/x"}}, &out)
 		s := &site{e: e, admin: admin, rcv: rcv, endpoint: out.CreateWebhookEndpoint}
 		for i, addr := range []string{"127.0.0.1", "169.254.169.254"} {
-			inward.set(addr) // the name now resolves inward
+			resolves.Store(host, addr) // the name now resolves inward
 			_, _, id := s.test(t)
 			d := s.waitDelivery(t, id, 1)
 			if d.Status != "PENDING" || d.LastStatus != nil || !strings.Contains(d.LastError, "refused") {
@@ -617,12 +619,3 @@ func TestOldEventsArePruned(t *testing.T) {
 		}
 	})
 }
-
-// guarded is a value the test sets and the app's resolver reads.
-type guarded[T any] struct {
-	mu sync.Mutex
-	v  T
-}
-
-func (g *guarded[T]) set(v T) { g.mu.Lock(); defer g.mu.Unlock(); g.v = v }
-func (g *guarded[T]) get() T  { g.mu.Lock(); defer g.mu.Unlock(); return g.v }
