@@ -33,6 +33,9 @@ func WithTx[T any](ctx context.Context, c *Client, fn func(ctx context.Context, 
 		return res, err
 	}
 	if err := tx.Commit(); err != nil {
+		// A commit hook (events.Recorder's) may fail before the commit
+		// itself: the transaction is then still open and must be closed.
+		_ = tx.Rollback()
 		return res, &CommitError{Err: err}
 	}
 	return res, nil

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent"
@@ -31,7 +32,7 @@ import (
 // Enqueuer inserts the delivery jobs of new WebhookDelivery rows in the
 // transaction that wrote them (jobs.Queue implements it).
 type Enqueuer interface {
-	EnqueueWebhookDeliveries(ctx context.Context, tx *sql.Tx, deliveryIDs []int) error
+	EnqueueWebhookDeliveries(ctx context.Context, tx *sql.Tx, ds []*ent.WebhookDelivery) error
 }
 
 // Recorder records events. Its zero Queue records events without
@@ -42,6 +43,19 @@ type Recorder struct {
 	Queue Enqueuer
 	// Now is the clock (tests inject one); nil: time.Now.
 	Now func() time.Time
+
+	mu sync.Mutex
+	// open holds the events each open transaction recorded, whose
+	// deliveries are written when it commits.
+	open map[*ent.Tx]*txEvents
+}
+
+// txEvents are the events one transaction recorded for every endpoint.
+type txEvents struct {
+	// ctx is the first Record's, for its values: the commit that writes
+	// the deliveries is not cut short by a caller's deadline.
+	ctx context.Context
+	evs []*ent.Event
 }
 
 // Event is one thing that happened, as a cause describes it.
@@ -71,14 +85,19 @@ func (r *Recorder) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Record writes e and its deliveries in the transaction in ctx, and queues
-// the deliveries in it. A nil Recorder records nothing (a service built
-// without one, in a test of something else).
+// Record writes e in the transaction in ctx, and its deliveries with their
+// jobs as that transaction commits (still inside it): a sync that records
+// thousands of events reads the client's endpoints once and writes their
+// deliveries in a few multi-row statements, not four statements an event.
+// An event To one endpoint gets its delivery at once, which the caller
+// reads. A nil Recorder records nothing (a service built without one, in a
+// test of something else).
 func (r *Recorder) Record(ctx context.Context, e Event) (*ent.Event, error) {
 	if r == nil {
 		return nil, nil
 	}
-	if ent.TxFromContext(ctx) == nil {
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
 		return nil, ErrNoTransaction
 	}
 	if !Known(e.Type) {
@@ -88,7 +107,7 @@ func (r *Recorder) Record(ctx context.Context, e Event) (*ent.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := ent.Current(ctx, r.DB)
+	db := tx.Client()
 	c := db.Event.Create().SetClientID(e.ClientID).SetType(string(e.Type)).
 		SetObjectType(e.ObjectType).SetPayload(data).SetCreatedAt(r.now())
 	if e.ObjectID != 0 {
@@ -101,30 +120,83 @@ func (r *Recorder) Record(ctx context.Context, e Event) (*ent.Event, error) {
 	if r.Queue == nil {
 		return ev, nil
 	}
-	// The endpoints are the client's admin's: read and written as the
-	// system, scoped by the event's client, which the create above checked
-	// against the caller.
-	sys := viewer.SystemContext(ctx)
-	q := db.WebhookEndpoint.Query().Where(webhookendpoint.ClientID(e.ClientID))
 	if e.To != 0 {
-		q.Where(webhookendpoint.ID(e.To))
-	} else {
-		q.Where(webhookendpoint.DisabledAtIsNil())
+		if _, err := Deliver(ctx, db, r.Queue, []*ent.Event{ev}, []int{e.To}, false, r.now()); err != nil {
+			return nil, err
+		}
+		return ev, nil
 	}
-	eps, err := q.Select(webhookendpoint.FieldID, webhookendpoint.FieldEventTypes).All(sys)
-	if err != nil {
-		return nil, err
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.open == nil {
+		r.open = map[*ent.Tx]*txEvents{}
 	}
-	var to []int
-	for _, ep := range eps {
-		if e.To != 0 || Wants(ep.EventTypes, e.Type) {
-			to = append(to, ep.ID)
+	pending, ok := r.open[tx]
+	if !ok {
+		pending = &txEvents{ctx: context.WithoutCancel(ctx)}
+		r.open[tx] = pending
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(cctx context.Context, tx *ent.Tx) error {
+				if err := r.deliverOnCommit(tx); err != nil {
+					return err
+				}
+				return next.Commit(cctx, tx)
+			})
+		})
+		tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+			return ent.RollbackFunc(func(cctx context.Context, tx *ent.Tx) error {
+				r.forget(tx)
+				return next.Rollback(cctx, tx)
+			})
+		})
+	}
+	pending.evs = append(pending.evs, ev)
+	return ev, nil
+}
+
+func (r *Recorder) forget(tx *ent.Tx) *txEvents {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.open[tx]
+	delete(r.open, tx)
+	return p
+}
+
+// deliverOnCommit writes the deliveries of the events tx recorded, to each
+// enabled endpoint of their client that asks for their type, event by
+// event (so the first events' jobs come first whatever their endpoint).
+func (r *Recorder) deliverOnCommit(tx *ent.Tx) error {
+	p := r.forget(tx)
+	if p == nil || len(p.evs) == 0 {
+		return nil
+	}
+	// The endpoints are the client's admin's: read as the system, scoped
+	// by the events' client, which each event's create checked against
+	// the caller.
+	ctx := viewer.SystemContext(p.ctx)
+	db := tx.Client()
+	wanted := map[int][]*ent.WebhookEndpoint{}
+	var pairs []pair
+	for _, ev := range p.evs {
+		eps, ok := wanted[ev.ClientID]
+		if !ok {
+			var err error
+			eps, err = db.WebhookEndpoint.Query().
+				Where(webhookendpoint.ClientID(ev.ClientID), webhookendpoint.DisabledAtIsNil()).
+				Select(webhookendpoint.FieldID, webhookendpoint.FieldEventTypes).All(ctx)
+			if err != nil {
+				return err
+			}
+			wanted[ev.ClientID] = eps
+		}
+		for _, ep := range eps {
+			if Wants(ep.EventTypes, Type(ev.Type)) {
+				pairs = append(pairs, pair{ev, ep.ID})
+			}
 		}
 	}
-	if _, err := Deliver(ctx, db, r.Queue, []*ent.Event{ev}, to, false, r.now()); err != nil {
-		return nil, err
-	}
-	return ev, nil
+	_, err := deliver(ctx, db, r.Queue, pairs, false, r.now())
+	return err
 }
 
 // Wants says whether an endpoint asking for types takes an event of type t
@@ -141,7 +213,23 @@ const deliverBatch = 1000
 // queues them, in the transaction in ctx (db is its client). replay marks
 // deliveries made by a replay.
 func Deliver(ctx context.Context, db *ent.Client, q Enqueuer, evs []*ent.Event, endpoints []int, replay bool, now time.Time) ([]*ent.WebhookDelivery, error) {
-	if len(endpoints) == 0 || len(evs) == 0 {
+	pairs := make([]pair, 0, len(evs)*len(endpoints))
+	for _, ev := range evs {
+		for _, id := range endpoints {
+			pairs = append(pairs, pair{ev, id})
+		}
+	}
+	return deliver(ctx, db, q, pairs, replay, now)
+}
+
+// pair is one event to one endpoint.
+type pair struct {
+	ev       *ent.Event
+	endpoint int
+}
+
+func deliver(ctx context.Context, db *ent.Client, q Enqueuer, pairs []pair, replay bool, now time.Time) ([]*ent.WebhookDelivery, error) {
+	if len(pairs) == 0 {
 		return nil, nil
 	}
 	tx, err := ent.SQLTx(db)
@@ -149,40 +237,21 @@ func Deliver(ctx context.Context, db *ent.Client, q Enqueuer, evs []*ent.Event, 
 		return nil, err
 	}
 	sys := viewer.SystemContext(ctx)
-	var all []*ent.WebhookDelivery
-	creates := make([]*ent.WebhookDeliveryCreate, 0, min(len(evs)*len(endpoints), deliverBatch))
-	flush := func() error {
-		if len(creates) == 0 {
-			return nil
+	all := make([]*ent.WebhookDelivery, 0, len(pairs))
+	for batch := range slices.Chunk(pairs, deliverBatch) {
+		creates := make([]*ent.WebhookDeliveryCreate, len(batch))
+		for i, p := range batch {
+			creates[i] = db.WebhookDelivery.Create().SetClientID(p.ev.ClientID).SetEventID(p.ev.ID).SetEndpointID(p.endpoint).
+				SetEventType(p.ev.Type).SetNextAttemptAt(now).SetReplay(replay)
 		}
 		ds, err := db.WebhookDelivery.CreateBulk(creates...).Save(sys)
 		if err != nil {
-			return fmt.Errorf("recording deliveries: %w", err)
+			return nil, fmt.Errorf("recording deliveries: %w", err)
 		}
-		ids := make([]int, len(ds))
-		for i, d := range ds {
-			ids[i] = d.ID
-		}
-		if err := q.EnqueueWebhookDeliveries(ctx, tx, ids); err != nil {
-			return err
+		if err := q.EnqueueWebhookDeliveries(ctx, tx, ds); err != nil {
+			return nil, err
 		}
 		all = append(all, ds...)
-		creates = creates[:0]
-		return nil
-	}
-	for _, ev := range evs {
-		for _, id := range endpoints {
-			creates = append(creates, db.WebhookDelivery.Create().SetClientID(ev.ClientID).SetEventID(ev.ID).SetEndpointID(id).
-				SetEventType(ev.Type).SetNextAttemptAt(now).SetReplay(replay))
-			if len(creates) == deliverBatch {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
 	}
 	return all, nil
 }
