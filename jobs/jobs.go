@@ -189,7 +189,11 @@ func (q *Queue) Start(ctx context.Context, w Work) error {
 		rc.Queues[syncQueue] = river.QueueConfig{MaxWorkers: syncConcurrency}
 	}
 	if w.Webhooks {
-		rc.Queues[webhookQueue] = river.QueueConfig{MaxWorkers: max(w.WebhookConcurrency, 1)}
+		// River fetches a queue's jobs at most once per cooldown, up to its
+		// free workers: 64 workers every 100 ms capped deliveries at 640 a
+		// second however fast the endpoints answered.
+		rc.Queues[webhookQueue] = river.QueueConfig{MaxWorkers: max(w.WebhookConcurrency, 1),
+			FetchCooldown: min(q.cfg.PollInterval, webhookFetchCooldown)}
 	}
 	rc.PeriodicJobs = w.Periodic
 	c, err := river.NewClient(driver(q.cfg), rc)

@@ -17,10 +17,18 @@ import (
 // that a slow receiver never holds up a Propexo delivery or an SMS.
 const webhookQueue = "webhooks"
 
-// DeliverWebhookArgs names one delivery (a WebhookDelivery row): an id,
-// never the payload or the endpoint's secret.
+// webhookFetchCooldown is the webhooks queue's shortest wait between two
+// fetches of jobs (River's default, 100 ms, is for the other queues).
+const webhookFetchCooldown = 10 * time.Millisecond
+
+// DeliverWebhookArgs names one delivery (a WebhookDelivery row) and its
+// endpoint: ids, never the payload or the endpoint's secret. The endpoint's
+// id lets a delivery to an endpoint whose slots are all held by stalled
+// requests snooze before reading anything (0 in jobs queued before it was
+// added: those read the delivery first).
 type DeliverWebhookArgs struct {
 	DeliveryID int `json:"delivery_id"`
+	EndpointID int `json:"endpoint_id,omitempty"`
 }
 
 // Kind names the job in River.
@@ -33,10 +41,10 @@ func (DeliverWebhookArgs) InsertOpts() river.InsertOpts {
 
 // EnqueueWebhookDeliveries implements events.Enqueuer: the jobs are
 // inserted in the transaction that wrote the deliveries (and the event).
-func (q *Queue) EnqueueWebhookDeliveries(ctx context.Context, tx *sql.Tx, deliveryIDs []int) error {
-	params := make([]river.InsertManyParams, len(deliveryIDs))
-	for i, id := range deliveryIDs {
-		params[i] = river.InsertManyParams{Args: DeliverWebhookArgs{DeliveryID: id}}
+func (q *Queue) EnqueueWebhookDeliveries(ctx context.Context, tx *sql.Tx, ds []*ent.WebhookDelivery) error {
+	params := make([]river.InsertManyParams, len(ds))
+	for i, d := range ds {
+		params[i] = river.InsertManyParams{Args: DeliverWebhookArgs{DeliveryID: d.ID, EndpointID: d.EndpointID}}
 	}
 	_, err := q.River.InsertManyTx(ctx, tx, params)
 	return err
@@ -55,7 +63,7 @@ type WebhookWorker struct {
 
 // Work implements river.Worker.
 func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[DeliverWebhookArgs]) error {
-	return toRiver(w.Deliverer.Deliver(ctx, job.Args.DeliveryID))
+	return toRiver(w.Deliverer.Deliver(ctx, job.Args.DeliveryID, job.Args.EndpointID))
 }
 
 // PruneEventsArgs is the hourly deletion of old events.

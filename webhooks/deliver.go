@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -57,6 +58,15 @@ type Deliverer struct {
 	Slots     *Slots
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// AsyncCommit (PostgreSQL) commits an attempt's record without waiting
+	// for its WAL to reach the disk. Waiting for that flush, one commit per
+	// delivery, was what bounded the deliveries a second. It is safe: River
+	// marks the job completed after the record commits, in a synchronous
+	// commit whose flush covers the WAL written before it, so a crash loses
+	// the record only with the job's completion, and the rescued job
+	// delivers again with the same webhook-id (at least once, as the
+	// specification allows).
+	AsyncCommit bool
 }
 
 func (d *Deliverer) now() time.Time {
@@ -66,14 +76,20 @@ func (d *Deliverer) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Deliver makes the next attempt of delivery id and says what the queue
+// Deliver makes the next attempt of delivery id (to endpoint, when the
+// job names it) and says what the queue
 // does next: done (SUCCEEDED, FAILED, or nothing left to do), a snooze
 // until the next attempt (retries are the delivery's own, counted on its
 // row, so River's attempts and backoff stay out of the schedule), or a
 // retry when the database failed.
-func (d *Deliverer) Deliver(ctx context.Context, id int) workflow.Outcome {
+func (d *Deliverer) Deliver(ctx context.Context, id, endpoint int) workflow.Outcome {
+	if wait, stalled := d.Slots.stalled(endpoint); stalled {
+		return workflow.Snooze(wait)
+	}
 	ctx = viewer.SystemContext(ctx)
-	del, err := d.DB.WebhookDelivery.Query().Where(webhookdelivery.ID(id)).WithEvent().WithEndpoint().Only(ctx)
+	// The delivery, its endpoint and only then its event: a delivery that
+	// finds its endpoint's slots taken snoozes having read two small rows.
+	del, err := d.DB.WebhookDelivery.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return workflow.Done() // the endpoint was deleted, or the event pruned
 	}
@@ -83,7 +99,13 @@ func (d *Deliverer) Deliver(ctx context.Context, id int) workflow.Outcome {
 	if del.Status != webhookdelivery.StatusPENDING {
 		return workflow.Done()
 	}
-	ep, ev := del.Edges.Endpoint, del.Edges.Event
+	ep, err := d.DB.WebhookEndpoint.Get(ctx, del.EndpointID)
+	if ent.IsNotFound(err) {
+		return workflow.Done()
+	}
+	if err != nil {
+		return workflow.Retry(err)
+	}
 	now := d.now()
 	if ep.DisabledAt != nil {
 		return d.end(ctx, del, webhookdelivery.StatusFAILED, "the endpoint is disabled: "+ep.DisabledReason)
@@ -92,11 +114,18 @@ func (d *Deliverer) Deliver(ctx context.Context, id int) workflow.Outcome {
 		// A job run early (rescued, or re-queued): wait for its time.
 		return workflow.Snooze(del.NextAttemptAt.Sub(now))
 	}
-	release, ok := d.Slots.take(ctx, ep)
-	if !ok {
-		return workflow.Snooze(d.Slots.wait(ep))
+	release, wait := d.Slots.take(ctx, ep)
+	if release == nil {
+		return workflow.Snooze(wait)
 	}
 	defer release()
+	ev, err := d.DB.Event.Get(ctx, del.EventID)
+	if ent.IsNotFound(err) {
+		return workflow.Done()
+	}
+	if err != nil {
+		return workflow.Retry(err)
+	}
 	keys, err := d.keys(ep, now)
 	if err != nil {
 		return d.end(ctx, del, webhookdelivery.StatusFAILED, "the endpoint's secret cannot be read: "+err.Error())
@@ -206,6 +235,15 @@ func retryAfter(v string, now time.Time) time.Duration {
 func (d *Deliverer) record(ctx context.Context, del *ent.WebhookDelivery, ep *ent.WebhookEndpoint, r result, now time.Time) workflow.Outcome {
 	var out workflow.Outcome
 	err := ent.InTx(ctx, d.DB, func(ctx context.Context, db *ent.Client) error {
+		if d.AsyncCommit {
+			tx, err := ent.SQLTx(db)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
+				return err
+			}
+		}
 		a := db.WebhookAttempt.Create().SetClientID(del.ClientID).SetDeliveryID(del.ID).SetCreatedAt(now).
 			SetDurationMs(int(r.took.Milliseconds())).SetResponse(r.answer)
 		u := db.WebhookDelivery.UpdateOne(del).AddAttemptCount(1)
@@ -323,59 +361,108 @@ func (d *Deliverer) end(ctx context.Context, del *ent.WebhookDelivery, st webhoo
 
 // Slots bound how many deliveries go to one endpoint at once in this
 // process, so a slow or dead endpoint holds at most that many requests and
-// the others' deliveries go on. A delivery to a healthy endpoint whose
-// slots are taken waits a moment for one (they free in milliseconds, and a
-// snooze would cost the job a round of writes and its place in the queue);
-// one to a failing endpoint, whose slots are likely held by requests
-// running to the timeout, snoozes at once, without an attempt.
+// the others' deliveries go on. A delivery that finds its endpoint's slots
+// taken waits a moment for one when the endpoint is answering (a slot
+// freed within the last 250 ms: they free in milliseconds, and a snooze
+// would cost the job a round of writes and its place in the queue). When
+// none freed lately the requests in them are running towards the timeout:
+// the delivery snoozes at once, without an attempt (and, from the job's
+// endpoint id, before reading a row), for as long as the endpoint has
+// stalled (5 s to 2 min, a minute at least once it is failing), so a dead
+// endpoint's backlog neither holds workers nor comes round often.
 type Slots struct {
 	// Per is the bound per endpoint.
 	Per int
 	mu  sync.Mutex
-	sem map[int]chan struct{}
+	eps map[int]*endpointSlots
 }
 
-// slotWait is how long a delivery to a healthy endpoint waits for a slot.
+type endpointSlots struct {
+	sem chan struct{}
+	// freed is when a slot was last released, or first taken (UnixNano).
+	freed atomic.Int64
+}
+
+// slotWait is how long a delivery to an answering endpoint waits for a slot.
 const slotWait = 2 * time.Second
 
-func (s *Slots) take(ctx context.Context, ep *ent.WebhookEndpoint) (func(), bool) {
+// answering is how recently a slot must have freed (or the first been
+// taken) for the endpoint to count as answering: short, as a healthy
+// endpoint frees one every few milliseconds, and a delivery to a dead one
+// that counts it answering holds a worker for slotWait.
+const answering = 250 * time.Millisecond
+
+// The bounds of a snooze for want of a slot.
+const (
+	minSlotSnooze = 5 * time.Second
+	maxSlotSnooze = 2 * time.Minute
+)
+
+func (s *Slots) of(endpoint int) *endpointSlots {
 	s.mu.Lock()
-	if s.sem == nil {
-		s.sem = map[int]chan struct{}{}
+	defer s.mu.Unlock()
+	if s.eps == nil {
+		s.eps = map[int]*endpointSlots{}
 	}
-	sem, ok := s.sem[ep.ID]
+	es, ok := s.eps[endpoint]
 	if !ok {
-		sem = make(chan struct{}, max(s.Per, 1))
-		s.sem[ep.ID] = sem
+		es = &endpointSlots{sem: make(chan struct{}, max(s.Per, 1))}
+		es.freed.Store(time.Now().UnixNano())
+		s.eps[endpoint] = es
 	}
-	s.mu.Unlock()
-	release := func() { <-sem }
-	select {
-	case sem <- struct{}{}:
-		return release, true
-	default:
-	}
-	if ep.FailingSince != nil {
-		return nil, false
-	}
-	t := time.NewTimer(slotWait)
-	defer t.Stop()
-	select {
-	case sem <- struct{}{}:
-		return release, true
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return nil, false
+	return es
 }
 
-// wait is how long a delivery that found no slot snoozes: a few seconds,
-// longer while the endpoint is failing, with jitter so the waiting ones
-// spread out.
-func (s *Slots) wait(ep *ent.WebhookEndpoint) time.Duration {
-	base := 2 * time.Second
-	if ep.FailingSince != nil {
-		base = 20 * time.Second
+// stalled says whether every slot of endpoint is held and none freed
+// lately, with the snooze to take; false for endpoint 0 (unknown).
+func (s *Slots) stalled(endpoint int) (time.Duration, bool) {
+	if endpoint == 0 {
+		return 0, false
 	}
+	es := s.of(endpoint)
+	if len(es.sem) < cap(es.sem) {
+		return 0, false
+	}
+	since := time.Since(time.Unix(0, es.freed.Load()))
+	if since < answering {
+		return 0, false
+	}
+	return snooze(since), true
+}
+
+// snooze is a wait of about stalled, within the bounds, with jitter so
+// the waiting ones spread out.
+func snooze(stalled time.Duration) time.Duration {
+	base := min(max(stalled, minSlotSnooze), maxSlotSnooze)
 	return base + time.Duration(rand.Int64N(int64(base)))
+}
+
+// take gets a slot and its release, or the snooze to take when none is
+// free.
+func (s *Slots) take(ctx context.Context, ep *ent.WebhookEndpoint) (func(), time.Duration) {
+	es := s.of(ep.ID)
+	release := func() {
+		es.freed.Store(time.Now().UnixNano())
+		<-es.sem
+	}
+	select {
+	case es.sem <- struct{}{}:
+		return release, 0
+	default:
+	}
+	since := time.Since(time.Unix(0, es.freed.Load()))
+	if ep.FailingSince == nil && since < answering {
+		t := time.NewTimer(slotWait)
+		defer t.Stop()
+		select {
+		case es.sem <- struct{}{}:
+			return release, 0
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	if ep.FailingSince != nil {
+		since = max(since, time.Minute)
+	}
+	return nil, snooze(since)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/webhookendpoint"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -61,7 +62,7 @@ func (a *App) webhookDeliverer(box *secretbox.Box) *webhooks.Deliverer {
 	hc = a.metrics.PartnerClient("webhooks", hc, o.Timeout)
 	hc = a.tracing.PartnerClient("webhooks", hc, o.Timeout)
 	return &webhooks.Deliverer{DB: a.client, Box: box, HTTP: hc, Slots: &webhooks.Slots{Per: a.cfg.Webhooks.EndpointConcurrency},
-		Now: a.opts.Now}
+		Now: a.opts.Now, AsyncCommit: a.dialect == dialect.Postgres}
 }
 
 // registerDemoReceiver gives the demo client an endpoint at the receiver
