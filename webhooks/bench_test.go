@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +82,9 @@ type counter struct {
 	inFlight, most atomic.Int64
 	mu             sync.Mutex
 	ids            map[string]struct{}
+	// lags are, for each event's first receipt, the time since the event
+	// was recorded (the body's timestamp).
+	lags []time.Duration
 }
 
 func newCounter(b *testing.B) *counter {
@@ -90,13 +95,29 @@ func newCounter(b *testing.B) *counter {
 		defer c.inFlight.Add(-1)
 		for m := c.most.Load(); n > m && !c.most.CompareAndSwap(m, n); m = c.most.Load() {
 		}
+		var body struct{ Timestamp time.Time }
+		_ = json.NewDecoder(r.Body).Decode(&body)
 		c.mu.Lock()
-		c.ids[r.Header.Get("webhook-id")] = struct{}{}
+		if id := r.Header.Get("webhook-id"); !has(c.ids, id) {
+			c.ids[id] = struct{}{}
+			c.lags = append(c.lags, time.Since(body.Timestamp))
+		}
 		c.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	b.Cleanup(c.Close)
 	return c
+}
+
+func has(m map[string]struct{}, k string) bool { _, ok := m[k]; return ok }
+
+// quantile is the q-quantile of ds (sorted in place).
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[min(int(q*float64(len(ds))), len(ds)-1)]
 }
 
 func (c *counter) distinct() int {
@@ -187,6 +208,7 @@ func BenchmarkWebhookFanout(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var wall, rec time.Duration
 			var stmts, dups, deadConns, snoozes, runs, most int64
+			var lags []time.Duration
 			for range b.N {
 				b.StopTimer()
 				e := benchEnv(b)
@@ -224,6 +246,9 @@ func BenchmarkWebhookFanout(b *testing.B) {
 				}
 				for _, c := range healthy {
 					most = max(most, c.most.Load())
+					c.mu.Lock()
+					lags = append(lags, c.lags...)
+					c.mu.Unlock()
 				}
 				// River counts a snooze in the job's metadata: runs that found
 				// their endpoint's slots taken, or a delivery not yet due.
@@ -241,6 +266,9 @@ func BenchmarkWebhookFanout(b *testing.B) {
 			b.ReportMetric(float64(dups)/per, "duplicates")
 			b.ReportMetric(float64(snoozes)/float64(max(runs, 1)), "snoozes/job")
 			b.ReportMetric(float64(most), "max-in-flight/endpoint")
+			// The healthy endpoints' delay: event recorded to received.
+			b.ReportMetric(float64(quantile(lags, 0.5).Milliseconds()), "lag-p50-ms")
+			b.ReportMetric(float64(quantile(lags, 0.99).Milliseconds()), "lag-p99-ms")
 			if withDead {
 				b.ReportMetric(float64(deadConns)/per, "dead-conns")
 			}
