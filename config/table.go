@@ -182,7 +182,7 @@ func table(c *Config) []Setting {
 			set: duration(&c.Delivery.RescueAfter, false)},
 		{Name: "PROPEXO_RECONCILE_AFTER", Default: "2m",
 			Help: "Propexo documents no idempotency: a write whose answer was lost (or whose sender died) is looked up at Propexo " +
-				"(by a marker line in its notes) this long after it was sent, and resent only when not found there; " +
+				"(by its content: names, email and phone; a note by its count) this long after it was sent, and resent only when not found there; " +
 				"it must exceed how long Propexo takes to run a write and list it",
 			set: duration(&c.Delivery.ReconcileAfter, false)},
 		{Name: "PROPEXO_SYNC_INTERVAL", Default: "15m",

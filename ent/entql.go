@@ -224,6 +224,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			integrationjob.FieldNotesToAppend:   {Type: field.TypeString, Column: integrationjob.FieldNotesToAppend},
 			integrationjob.FieldFailedFields:    {Type: field.TypeJSON, Column: integrationjob.FieldFailedFields},
 			integrationjob.FieldSendStartedAt:   {Type: field.TypeTime, Column: integrationjob.FieldSendStartedAt},
+			integrationjob.FieldCandidates:      {Type: field.TypeJSON, Column: integrationjob.FieldCandidates},
+			integrationjob.FieldNotesSeen:       {Type: field.TypeInt, Column: integrationjob.FieldNotesSeen},
 			integrationjob.FieldCompletePartial: {Type: field.TypeBool, Column: integrationjob.FieldCompletePartial},
 			integrationjob.FieldPartnerStatus:   {Type: field.TypeString, Column: integrationjob.FieldPartnerStatus},
 			integrationjob.FieldErrorCode:       {Type: field.TypeString, Column: integrationjob.FieldErrorCode},
@@ -2477,6 +2479,16 @@ func (f *IntegrationJobFilter) WhereFailedFields(p entql.BytesP) {
 // WhereSendStartedAt applies the entql time.Time predicate on the send_started_at field.
 func (f *IntegrationJobFilter) WhereSendStartedAt(p entql.TimeP) {
 	f.Where(p.Field(integrationjob.FieldSendStartedAt))
+}
+
+// WhereCandidates applies the entql json.RawMessage predicate on the candidates field.
+func (f *IntegrationJobFilter) WhereCandidates(p entql.BytesP) {
+	f.Where(p.Field(integrationjob.FieldCandidates))
+}
+
+// WhereNotesSeen applies the entql int predicate on the notes_seen field.
+func (f *IntegrationJobFilter) WhereNotesSeen(p entql.IntP) {
+	f.Where(p.Field(integrationjob.FieldNotesSeen))
 }
 
 // WhereCompletePartial applies the entql bool predicate on the complete_partial field.

@@ -1168,6 +1168,11 @@ func (_q *IntegrationJobQuery) collectField(ctx context.Context, oneNode bool, o
 				selectedFields = append(selectedFields, integrationjob.FieldFailedFields)
 				fieldSeen[integrationjob.FieldFailedFields] = struct{}{}
 			}
+		case "candidates":
+			if _, ok := fieldSeen[integrationjob.FieldCandidates]; !ok {
+				selectedFields = append(selectedFields, integrationjob.FieldCandidates)
+				fieldSeen[integrationjob.FieldCandidates] = struct{}{}
+			}
 		case "partnerStatus":
 			if _, ok := fieldSeen[integrationjob.FieldPartnerStatus]; !ok {
 				selectedFields = append(selectedFields, integrationjob.FieldPartnerStatus)

@@ -29,7 +29,7 @@ type IntegrationJob struct {
 	ClientID int `json:"client_id,omitempty"`
 	// What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Client.leaseSync.
 	Kind integrationjob.Kind `json:"kind,omitempty"`
-	// QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
+	// QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), NOT_SENT (no provider is configured; recorded, never dropped), or HELD (a Propexo write whose answer was lost and which Propexo's leads cannot tell apart: candidates lists what may be it, and resolveHeldDelivery lets a person adopt one, send again or abandon it).
 	Status integrationjob.Status `json:"status,omitempty"`
 	// How many times delivery was tried.
 	Attempts int `json:"attempts,omitempty"`
@@ -43,6 +43,10 @@ type IntegrationJob struct {
 	FailedFields []string `json:"failed_fields,omitempty"`
 	// Set just before a write is sent to Propexo and cleared once its answer is known. While set, the write may have been applied with its answer lost, so the delivery looks the write up at Propexo before sending it again.
 	SendStartedAt *time.Time `json:"send_started_at,omitempty"`
+	// While HELD: the ids of the Propexo leads (prospects) that may be this delivery's write. Empty otherwise.
+	Candidates []string `json:"candidates,omitempty"`
+	// For a write that appends notes: how many times its note was in the prospect's notes at Propexo just before it was sent, so that a lost answer is told apart by whether the count grew.
+	NotesSeen *int `json:"notes_seen,omitempty"`
 	// A PARTIAL delivery being completed: only the fields that failed are sent again, as an update.
 	CompletePartial bool `json:"complete_partial,omitempty"`
 	// The partner's own word for the delivery's state, as it last reported it (an SMS: Twilio's queued, sending, sent, delivered, undelivered or failed). Empty until the partner has answered.
@@ -117,7 +121,7 @@ func (e IntegrationJobEdges) RegistrationOrErr() (*Registration, error) {
 // holders share one allocation (ent/template/scan.tmpl).
 func (*IntegrationJob) scanValues(columns []string) ([]any, error) {
 	row := new(struct {
-		values [20]any
+		values [22]any
 		id     sql.NullInt64
 		f0     sql.NullTime
 		f1     sql.NullTime
@@ -130,14 +134,16 @@ func (*IntegrationJob) scanValues(columns []string) ([]any, error) {
 		f8     sql.NullString
 		f9     []byte
 		f10    sql.NullTime
-		f11    sql.NullBool
-		f12    sql.NullString
-		f13    sql.NullString
-		f14    sql.NullInt64
-		f15    sql.NullTime
-		f16    sql.NullTime
-		f17    sql.NullInt64
-		f18    sql.NullInt64
+		f11    []byte
+		f12    sql.NullInt64
+		f13    sql.NullBool
+		f14    sql.NullString
+		f15    sql.NullString
+		f16    sql.NullInt64
+		f17    sql.NullTime
+		f18    sql.NullTime
+		f19    sql.NullInt64
+		f20    sql.NullInt64
 	})
 	values := row.values[:]
 	if len(columns) <= len(values) {
@@ -171,22 +177,26 @@ func (*IntegrationJob) scanValues(columns []string) ([]any, error) {
 			values[i] = &row.f9
 		case integrationjob.FieldSendStartedAt:
 			values[i] = &row.f10
-		case integrationjob.FieldCompletePartial:
+		case integrationjob.FieldCandidates:
 			values[i] = &row.f11
-		case integrationjob.FieldPartnerStatus:
+		case integrationjob.FieldNotesSeen:
 			values[i] = &row.f12
-		case integrationjob.FieldErrorCode:
+		case integrationjob.FieldCompletePartial:
 			values[i] = &row.f13
-		case integrationjob.FieldSegments:
+		case integrationjob.FieldPartnerStatus:
 			values[i] = &row.f14
-		case integrationjob.FieldSentAt:
+		case integrationjob.FieldErrorCode:
 			values[i] = &row.f15
-		case integrationjob.FieldNextAttemptAt:
+		case integrationjob.FieldSegments:
 			values[i] = &row.f16
-		case integrationjob.FieldProspectID:
+		case integrationjob.FieldSentAt:
 			values[i] = &row.f17
-		case integrationjob.FieldRegistrationID:
+		case integrationjob.FieldNextAttemptAt:
 			values[i] = &row.f18
+		case integrationjob.FieldProspectID:
+			values[i] = &row.f19
+		case integrationjob.FieldRegistrationID:
+			values[i] = &row.f20
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -276,6 +286,21 @@ func (_m *IntegrationJob) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SendStartedAt = new(time.Time)
 				*_m.SendStartedAt = value.Time
+			}
+		case integrationjob.FieldCandidates:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field candidates", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Candidates); err != nil {
+					return fmt.Errorf("unmarshal field candidates: %w", err)
+				}
+			}
+		case integrationjob.FieldNotesSeen:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field notes_seen", values[i])
+			} else if value.Valid {
+				_m.NotesSeen = new(int)
+				*_m.NotesSeen = int(value.Int64)
 			}
 		case integrationjob.FieldCompletePartial:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -413,6 +438,14 @@ func (_m *IntegrationJob) String() string {
 	if v := _m.SendStartedAt; v != nil {
 		builder.WriteString("send_started_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("candidates=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Candidates))
+	builder.WriteString(", ")
+	if v := _m.NotesSeen; v != nil {
+		builder.WriteString("notes_seen=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
 	builder.WriteString("complete_partial=")

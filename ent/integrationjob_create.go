@@ -155,6 +155,26 @@ func (_c *IntegrationJobCreate) SetNillableSendStartedAt(v *time.Time) *Integrat
 	return _c
 }
 
+// SetCandidates sets the "candidates" field.
+func (_c *IntegrationJobCreate) SetCandidates(v []string) *IntegrationJobCreate {
+	_c.mutation.SetCandidates(v)
+	return _c
+}
+
+// SetNotesSeen sets the "notes_seen" field.
+func (_c *IntegrationJobCreate) SetNotesSeen(v int) *IntegrationJobCreate {
+	_c.mutation.SetNotesSeen(v)
+	return _c
+}
+
+// SetNillableNotesSeen sets the "notes_seen" field if the given value is not nil.
+func (_c *IntegrationJobCreate) SetNillableNotesSeen(v *int) *IntegrationJobCreate {
+	if v != nil {
+		_c.SetNotesSeen(*v)
+	}
+	return _c
+}
+
 // SetCompletePartial sets the "complete_partial" field.
 func (_c *IntegrationJobCreate) SetCompletePartial(v bool) *IntegrationJobCreate {
 	_c.mutation.SetCompletePartial(v)
@@ -518,6 +538,14 @@ func (_c *IntegrationJobCreate) createSpec() (*IntegrationJob, *sqlgraph.CreateS
 		_spec.SetField(integrationjob.FieldSendStartedAt, field.TypeTime, value)
 		_node.SendStartedAt = &value
 	}
+	if value, ok := _c.mutation.Candidates(); ok {
+		_spec.SetField(integrationjob.FieldCandidates, field.TypeJSON, value)
+		_node.Candidates = value
+	}
+	if value, ok := _c.mutation.NotesSeen(); ok {
+		_spec.SetField(integrationjob.FieldNotesSeen, field.TypeInt, value)
+		_node.NotesSeen = &value
+	}
 	if value, ok := _c.mutation.CompletePartial(); ok {
 		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
 		_node.CompletePartial = value
@@ -768,6 +796,48 @@ func (u *IntegrationJobUpsert) UpdateSendStartedAt() *IntegrationJobUpsert {
 // ClearSendStartedAt clears the value of the "send_started_at" field.
 func (u *IntegrationJobUpsert) ClearSendStartedAt() *IntegrationJobUpsert {
 	u.SetNull(integrationjob.FieldSendStartedAt)
+	return u
+}
+
+// SetCandidates sets the "candidates" field.
+func (u *IntegrationJobUpsert) SetCandidates(v []string) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldCandidates, v)
+	return u
+}
+
+// UpdateCandidates sets the "candidates" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateCandidates() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldCandidates)
+	return u
+}
+
+// ClearCandidates clears the value of the "candidates" field.
+func (u *IntegrationJobUpsert) ClearCandidates() *IntegrationJobUpsert {
+	u.SetNull(integrationjob.FieldCandidates)
+	return u
+}
+
+// SetNotesSeen sets the "notes_seen" field.
+func (u *IntegrationJobUpsert) SetNotesSeen(v int) *IntegrationJobUpsert {
+	u.Set(integrationjob.FieldNotesSeen, v)
+	return u
+}
+
+// UpdateNotesSeen sets the "notes_seen" field to the value that was provided on create.
+func (u *IntegrationJobUpsert) UpdateNotesSeen() *IntegrationJobUpsert {
+	u.SetExcluded(integrationjob.FieldNotesSeen)
+	return u
+}
+
+// AddNotesSeen adds v to the "notes_seen" field.
+func (u *IntegrationJobUpsert) AddNotesSeen(v int) *IntegrationJobUpsert {
+	u.Add(integrationjob.FieldNotesSeen, v)
+	return u
+}
+
+// ClearNotesSeen clears the value of the "notes_seen" field.
+func (u *IntegrationJobUpsert) ClearNotesSeen() *IntegrationJobUpsert {
+	u.SetNull(integrationjob.FieldNotesSeen)
 	return u
 }
 
@@ -1089,6 +1159,55 @@ func (u *IntegrationJobUpsertOne) UpdateSendStartedAt() *IntegrationJobUpsertOne
 func (u *IntegrationJobUpsertOne) ClearSendStartedAt() *IntegrationJobUpsertOne {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.ClearSendStartedAt()
+	})
+}
+
+// SetCandidates sets the "candidates" field.
+func (u *IntegrationJobUpsertOne) SetCandidates(v []string) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetCandidates(v)
+	})
+}
+
+// UpdateCandidates sets the "candidates" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateCandidates() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateCandidates()
+	})
+}
+
+// ClearCandidates clears the value of the "candidates" field.
+func (u *IntegrationJobUpsertOne) ClearCandidates() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearCandidates()
+	})
+}
+
+// SetNotesSeen sets the "notes_seen" field.
+func (u *IntegrationJobUpsertOne) SetNotesSeen(v int) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetNotesSeen(v)
+	})
+}
+
+// AddNotesSeen adds v to the "notes_seen" field.
+func (u *IntegrationJobUpsertOne) AddNotesSeen(v int) *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.AddNotesSeen(v)
+	})
+}
+
+// UpdateNotesSeen sets the "notes_seen" field to the value that was provided on create.
+func (u *IntegrationJobUpsertOne) UpdateNotesSeen() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateNotesSeen()
+	})
+}
+
+// ClearNotesSeen clears the value of the "notes_seen" field.
+func (u *IntegrationJobUpsertOne) ClearNotesSeen() *IntegrationJobUpsertOne {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearNotesSeen()
 	})
 }
 
@@ -1597,6 +1716,55 @@ func (u *IntegrationJobUpsertBulk) UpdateSendStartedAt() *IntegrationJobUpsertBu
 func (u *IntegrationJobUpsertBulk) ClearSendStartedAt() *IntegrationJobUpsertBulk {
 	return u.Update(func(s *IntegrationJobUpsert) {
 		s.ClearSendStartedAt()
+	})
+}
+
+// SetCandidates sets the "candidates" field.
+func (u *IntegrationJobUpsertBulk) SetCandidates(v []string) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetCandidates(v)
+	})
+}
+
+// UpdateCandidates sets the "candidates" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateCandidates() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateCandidates()
+	})
+}
+
+// ClearCandidates clears the value of the "candidates" field.
+func (u *IntegrationJobUpsertBulk) ClearCandidates() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearCandidates()
+	})
+}
+
+// SetNotesSeen sets the "notes_seen" field.
+func (u *IntegrationJobUpsertBulk) SetNotesSeen(v int) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.SetNotesSeen(v)
+	})
+}
+
+// AddNotesSeen adds v to the "notes_seen" field.
+func (u *IntegrationJobUpsertBulk) AddNotesSeen(v int) *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.AddNotesSeen(v)
+	})
+}
+
+// UpdateNotesSeen sets the "notes_seen" field to the value that was provided on create.
+func (u *IntegrationJobUpsertBulk) UpdateNotesSeen() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.UpdateNotesSeen()
+	})
+}
+
+// ClearNotesSeen clears the value of the "notes_seen" field.
+func (u *IntegrationJobUpsertBulk) ClearNotesSeen() *IntegrationJobUpsertBulk {
+	return u.Update(func(s *IntegrationJobUpsert) {
+		s.ClearNotesSeen()
 	})
 }
 

@@ -166,6 +166,51 @@ func (_u *IntegrationJobUpdate) ClearSendStartedAt() *IntegrationJobUpdate {
 	return _u
 }
 
+// SetCandidates sets the "candidates" field.
+func (_u *IntegrationJobUpdate) SetCandidates(v []string) *IntegrationJobUpdate {
+	_u.mutation.SetCandidates(v)
+	return _u
+}
+
+// AppendCandidates appends value to the "candidates" field.
+func (_u *IntegrationJobUpdate) AppendCandidates(v []string) *IntegrationJobUpdate {
+	_u.mutation.AppendCandidates(v)
+	return _u
+}
+
+// ClearCandidates clears the value of the "candidates" field.
+func (_u *IntegrationJobUpdate) ClearCandidates() *IntegrationJobUpdate {
+	_u.mutation.ClearCandidates()
+	return _u
+}
+
+// SetNotesSeen sets the "notes_seen" field.
+func (_u *IntegrationJobUpdate) SetNotesSeen(v int) *IntegrationJobUpdate {
+	_u.mutation.ResetNotesSeen()
+	_u.mutation.SetNotesSeen(v)
+	return _u
+}
+
+// SetNillableNotesSeen sets the "notes_seen" field if the given value is not nil.
+func (_u *IntegrationJobUpdate) SetNillableNotesSeen(v *int) *IntegrationJobUpdate {
+	if v != nil {
+		_u.SetNotesSeen(*v)
+	}
+	return _u
+}
+
+// AddNotesSeen adds value to the "notes_seen" field.
+func (_u *IntegrationJobUpdate) AddNotesSeen(v int) *IntegrationJobUpdate {
+	_u.mutation.AddNotesSeen(v)
+	return _u
+}
+
+// ClearNotesSeen clears the value of the "notes_seen" field.
+func (_u *IntegrationJobUpdate) ClearNotesSeen() *IntegrationJobUpdate {
+	_u.mutation.ClearNotesSeen()
+	return _u
+}
+
 // SetCompletePartial sets the "complete_partial" field.
 func (_u *IntegrationJobUpdate) SetCompletePartial(v bool) *IntegrationJobUpdate {
 	_u.mutation.SetCompletePartial(v)
@@ -474,6 +519,26 @@ func (_u *IntegrationJobUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if _u.mutation.SendStartedAtCleared() {
 		_spec.ClearField(integrationjob.FieldSendStartedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.Candidates(); ok {
+		_spec.SetField(integrationjob.FieldCandidates, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedCandidates(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, integrationjob.FieldCandidates, value)
+		})
+	}
+	if _u.mutation.CandidatesCleared() {
+		_spec.ClearField(integrationjob.FieldCandidates, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NotesSeen(); ok {
+		_spec.SetField(integrationjob.FieldNotesSeen, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedNotesSeen(); ok {
+		_spec.AddField(integrationjob.FieldNotesSeen, field.TypeInt, value)
+	}
+	if _u.mutation.NotesSeenCleared() {
+		_spec.ClearField(integrationjob.FieldNotesSeen, field.TypeInt)
+	}
 	if value, ok := _u.mutation.CompletePartial(); ok {
 		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)
 	}
@@ -711,6 +776,51 @@ func (_u *IntegrationJobUpdateOne) SetNillableSendStartedAt(v *time.Time) *Integ
 // ClearSendStartedAt clears the value of the "send_started_at" field.
 func (_u *IntegrationJobUpdateOne) ClearSendStartedAt() *IntegrationJobUpdateOne {
 	_u.mutation.ClearSendStartedAt()
+	return _u
+}
+
+// SetCandidates sets the "candidates" field.
+func (_u *IntegrationJobUpdateOne) SetCandidates(v []string) *IntegrationJobUpdateOne {
+	_u.mutation.SetCandidates(v)
+	return _u
+}
+
+// AppendCandidates appends value to the "candidates" field.
+func (_u *IntegrationJobUpdateOne) AppendCandidates(v []string) *IntegrationJobUpdateOne {
+	_u.mutation.AppendCandidates(v)
+	return _u
+}
+
+// ClearCandidates clears the value of the "candidates" field.
+func (_u *IntegrationJobUpdateOne) ClearCandidates() *IntegrationJobUpdateOne {
+	_u.mutation.ClearCandidates()
+	return _u
+}
+
+// SetNotesSeen sets the "notes_seen" field.
+func (_u *IntegrationJobUpdateOne) SetNotesSeen(v int) *IntegrationJobUpdateOne {
+	_u.mutation.ResetNotesSeen()
+	_u.mutation.SetNotesSeen(v)
+	return _u
+}
+
+// SetNillableNotesSeen sets the "notes_seen" field if the given value is not nil.
+func (_u *IntegrationJobUpdateOne) SetNillableNotesSeen(v *int) *IntegrationJobUpdateOne {
+	if v != nil {
+		_u.SetNotesSeen(*v)
+	}
+	return _u
+}
+
+// AddNotesSeen adds value to the "notes_seen" field.
+func (_u *IntegrationJobUpdateOne) AddNotesSeen(v int) *IntegrationJobUpdateOne {
+	_u.mutation.AddNotesSeen(v)
+	return _u
+}
+
+// ClearNotesSeen clears the value of the "notes_seen" field.
+func (_u *IntegrationJobUpdateOne) ClearNotesSeen() *IntegrationJobUpdateOne {
+	_u.mutation.ClearNotesSeen()
 	return _u
 }
 
@@ -1051,6 +1161,26 @@ func (_u *IntegrationJobUpdateOne) sqlSave(ctx context.Context) (_node *Integrat
 	}
 	if _u.mutation.SendStartedAtCleared() {
 		_spec.ClearField(integrationjob.FieldSendStartedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Candidates(); ok {
+		_spec.SetField(integrationjob.FieldCandidates, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedCandidates(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, integrationjob.FieldCandidates, value)
+		})
+	}
+	if _u.mutation.CandidatesCleared() {
+		_spec.ClearField(integrationjob.FieldCandidates, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NotesSeen(); ok {
+		_spec.SetField(integrationjob.FieldNotesSeen, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedNotesSeen(); ok {
+		_spec.AddField(integrationjob.FieldNotesSeen, field.TypeInt, value)
+	}
+	if _u.mutation.NotesSeenCleared() {
+		_spec.ClearField(integrationjob.FieldNotesSeen, field.TypeInt)
 	}
 	if value, ok := _u.mutation.CompletePartial(); ok {
 		_spec.SetField(integrationjob.FieldCompletePartial, field.TypeBool, value)

@@ -8324,6 +8324,10 @@ type IntegrationJobMutation struct {
 	failed_fields       *[]string
 	appendfailed_fields []string
 	send_started_at     *time.Time
+	candidates          *[]string
+	appendcandidates    []string
+	notes_seen          *int
+	addnotes_seen       *int
 	complete_partial    *bool
 	partner_status      *string
 	error_code          *string
@@ -8899,6 +8903,141 @@ func (m *IntegrationJobMutation) ResetSendStartedAt() {
 	delete(m.clearedFields, integrationjob.FieldSendStartedAt)
 }
 
+// SetCandidates sets the "candidates" field.
+func (m *IntegrationJobMutation) SetCandidates(s []string) {
+	m.candidates = &s
+	m.appendcandidates = nil
+}
+
+// Candidates returns the value of the "candidates" field in the mutation.
+func (m *IntegrationJobMutation) Candidates() (r []string, exists bool) {
+	v := m.candidates
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCandidates returns the old "candidates" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldCandidates(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCandidates is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCandidates requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCandidates: %w", err)
+	}
+	return oldValue.Candidates, nil
+}
+
+// AppendCandidates adds s to the "candidates" field.
+func (m *IntegrationJobMutation) AppendCandidates(s []string) {
+	m.appendcandidates = append(m.appendcandidates, s...)
+}
+
+// AppendedCandidates returns the list of values that were appended to the "candidates" field in this mutation.
+func (m *IntegrationJobMutation) AppendedCandidates() ([]string, bool) {
+	if len(m.appendcandidates) == 0 {
+		return nil, false
+	}
+	return m.appendcandidates, true
+}
+
+// ClearCandidates clears the value of the "candidates" field.
+func (m *IntegrationJobMutation) ClearCandidates() {
+	m.candidates = nil
+	m.appendcandidates = nil
+	m.clearedFields[integrationjob.FieldCandidates] = struct{}{}
+}
+
+// CandidatesCleared returns if the "candidates" field was cleared in this mutation.
+func (m *IntegrationJobMutation) CandidatesCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldCandidates]
+	return ok
+}
+
+// ResetCandidates resets all changes to the "candidates" field.
+func (m *IntegrationJobMutation) ResetCandidates() {
+	m.candidates = nil
+	m.appendcandidates = nil
+	delete(m.clearedFields, integrationjob.FieldCandidates)
+}
+
+// SetNotesSeen sets the "notes_seen" field.
+func (m *IntegrationJobMutation) SetNotesSeen(i int) {
+	m.notes_seen = &i
+	m.addnotes_seen = nil
+}
+
+// NotesSeen returns the value of the "notes_seen" field in the mutation.
+func (m *IntegrationJobMutation) NotesSeen() (r int, exists bool) {
+	v := m.notes_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotesSeen returns the old "notes_seen" field's value of the IntegrationJob entity.
+// If the IntegrationJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IntegrationJobMutation) OldNotesSeen(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotesSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotesSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotesSeen: %w", err)
+	}
+	return oldValue.NotesSeen, nil
+}
+
+// AddNotesSeen adds i to the "notes_seen" field.
+func (m *IntegrationJobMutation) AddNotesSeen(i int) {
+	if m.addnotes_seen != nil {
+		*m.addnotes_seen += i
+	} else {
+		m.addnotes_seen = &i
+	}
+}
+
+// AddedNotesSeen returns the value that was added to the "notes_seen" field in this mutation.
+func (m *IntegrationJobMutation) AddedNotesSeen() (r int, exists bool) {
+	v := m.addnotes_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearNotesSeen clears the value of the "notes_seen" field.
+func (m *IntegrationJobMutation) ClearNotesSeen() {
+	m.notes_seen = nil
+	m.addnotes_seen = nil
+	m.clearedFields[integrationjob.FieldNotesSeen] = struct{}{}
+}
+
+// NotesSeenCleared returns if the "notes_seen" field was cleared in this mutation.
+func (m *IntegrationJobMutation) NotesSeenCleared() bool {
+	_, ok := m.clearedFields[integrationjob.FieldNotesSeen]
+	return ok
+}
+
+// ResetNotesSeen resets all changes to the "notes_seen" field.
+func (m *IntegrationJobMutation) ResetNotesSeen() {
+	m.notes_seen = nil
+	m.addnotes_seen = nil
+	delete(m.clearedFields, integrationjob.FieldNotesSeen)
+}
+
 // SetCompletePartial sets the "complete_partial" field.
 func (m *IntegrationJobMutation) SetCompletePartial(b bool) {
 	m.complete_partial = &b
@@ -9374,7 +9513,7 @@ func (m *IntegrationJobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IntegrationJobMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, integrationjob.FieldCreatedAt)
 	}
@@ -9407,6 +9546,12 @@ func (m *IntegrationJobMutation) Fields() []string {
 	}
 	if m.send_started_at != nil {
 		fields = append(fields, integrationjob.FieldSendStartedAt)
+	}
+	if m.candidates != nil {
+		fields = append(fields, integrationjob.FieldCandidates)
+	}
+	if m.notes_seen != nil {
+		fields = append(fields, integrationjob.FieldNotesSeen)
 	}
 	if m.complete_partial != nil {
 		fields = append(fields, integrationjob.FieldCompletePartial)
@@ -9462,6 +9607,10 @@ func (m *IntegrationJobMutation) Field(name string) (ent.Value, bool) {
 		return m.FailedFields()
 	case integrationjob.FieldSendStartedAt:
 		return m.SendStartedAt()
+	case integrationjob.FieldCandidates:
+		return m.Candidates()
+	case integrationjob.FieldNotesSeen:
+		return m.NotesSeen()
 	case integrationjob.FieldCompletePartial:
 		return m.CompletePartial()
 	case integrationjob.FieldPartnerStatus:
@@ -9509,6 +9658,10 @@ func (m *IntegrationJobMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldFailedFields(ctx)
 	case integrationjob.FieldSendStartedAt:
 		return m.OldSendStartedAt(ctx)
+	case integrationjob.FieldCandidates:
+		return m.OldCandidates(ctx)
+	case integrationjob.FieldNotesSeen:
+		return m.OldNotesSeen(ctx)
 	case integrationjob.FieldCompletePartial:
 		return m.OldCompletePartial(ctx)
 	case integrationjob.FieldPartnerStatus:
@@ -9611,6 +9764,20 @@ func (m *IntegrationJobMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSendStartedAt(v)
 		return nil
+	case integrationjob.FieldCandidates:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCandidates(v)
+		return nil
+	case integrationjob.FieldNotesSeen:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotesSeen(v)
+		return nil
 	case integrationjob.FieldCompletePartial:
 		v, ok := value.(bool)
 		if !ok {
@@ -9678,6 +9845,9 @@ func (m *IntegrationJobMutation) AddedFields() []string {
 	if m.addattempts != nil {
 		fields = append(fields, integrationjob.FieldAttempts)
 	}
+	if m.addnotes_seen != nil {
+		fields = append(fields, integrationjob.FieldNotesSeen)
+	}
 	if m.addsegments != nil {
 		fields = append(fields, integrationjob.FieldSegments)
 	}
@@ -9691,6 +9861,8 @@ func (m *IntegrationJobMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case integrationjob.FieldAttempts:
 		return m.AddedAttempts()
+	case integrationjob.FieldNotesSeen:
+		return m.AddedNotesSeen()
 	case integrationjob.FieldSegments:
 		return m.AddedSegments()
 	}
@@ -9708,6 +9880,13 @@ func (m *IntegrationJobMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddAttempts(v)
+		return nil
+	case integrationjob.FieldNotesSeen:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNotesSeen(v)
 		return nil
 	case integrationjob.FieldSegments:
 		v, ok := value.(int)
@@ -9729,6 +9908,12 @@ func (m *IntegrationJobMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(integrationjob.FieldSendStartedAt) {
 		fields = append(fields, integrationjob.FieldSendStartedAt)
+	}
+	if m.FieldCleared(integrationjob.FieldCandidates) {
+		fields = append(fields, integrationjob.FieldCandidates)
+	}
+	if m.FieldCleared(integrationjob.FieldNotesSeen) {
+		fields = append(fields, integrationjob.FieldNotesSeen)
 	}
 	if m.FieldCleared(integrationjob.FieldSentAt) {
 		fields = append(fields, integrationjob.FieldSentAt)
@@ -9761,6 +9946,12 @@ func (m *IntegrationJobMutation) ClearField(name string) error {
 		return nil
 	case integrationjob.FieldSendStartedAt:
 		m.ClearSendStartedAt()
+		return nil
+	case integrationjob.FieldCandidates:
+		m.ClearCandidates()
+		return nil
+	case integrationjob.FieldNotesSeen:
+		m.ClearNotesSeen()
 		return nil
 	case integrationjob.FieldSentAt:
 		m.ClearSentAt()
@@ -9814,6 +10005,12 @@ func (m *IntegrationJobMutation) ResetField(name string) error {
 		return nil
 	case integrationjob.FieldSendStartedAt:
 		m.ResetSendStartedAt()
+		return nil
+	case integrationjob.FieldCandidates:
+		m.ResetCandidates()
+		return nil
+	case integrationjob.FieldNotesSeen:
+		m.ResetNotesSeen()
 		return nil
 	case integrationjob.FieldCompletePartial:
 		m.ResetCompletePartial()

@@ -99,6 +99,11 @@ func (r *mutationResolver) RetryIntegrationJob(ctx context.Context, id int) (*en
 	return r.svc.Prospects.Retry(ctx, id)
 }
 
+// ResolveHeldDelivery is the resolver for the resolveHeldDelivery field.
+func (r *mutationResolver) ResolveHeldDelivery(ctx context.Context, id int, action prospects.HeldAction, candidateID *string) (*ent.IntegrationJob, error) {
+	return r.svc.Prospects.ResolveHeld(ctx, id, action, deref(candidateID))
+}
+
 // RegisterProspect is the resolver for the registerProspect field.
 func (r *mutationResolver) RegisterProspect(ctx context.Context, input model.RegisterProspectInput) (*model.RegistrationResult, error) {
 	out, err := r.svc.Registrations.Register(ctx, registration.Request{

@@ -55,7 +55,7 @@ type Config struct {
 	// and is scheduled again (River's own default is an hour). A rescued
 	// run resumes from the IntegrationJob's state, so rescuing a job whose
 	// process is in fact alive costs duplicate requests: a send in flight
-	// is found at Propexo by its marker (DeliveryWorker's reconciliation)
+	// is found at Propexo by its content (DeliveryWorker's reconciliation)
 	// rather than sent again.
 	JobTimeout, RescueAfter time.Duration
 	// Middleware runs around inserts and work (the traces').

@@ -15,7 +15,10 @@ import (
 type Lead struct {
 	ID            string
 	IntegrationID string
-	Notes         string
+	// FirstName, LastName, Email1 and Phone1 are the lead's, as Propexo
+	// stores them: what a lost create is recognised by.
+	FirstName, LastName, Email1, Phone1 string
+	Notes                               string
 	// CreatedAt is when the record first entered Propexo; zero when the
 	// answer had none or an unreadable one.
 	CreatedAt time.Time
@@ -25,6 +28,9 @@ type Lead struct {
 type LeadQuery struct {
 	IntegrationID string
 	Email1        string
+	// Phone1 filters by phone: 10 digits, the first 2-9 (the extract's
+	// pattern ^[2-9]\d{9}$).
+	Phone1 string
 	// Offset and Limit page the list; Limit 0 means the partner's default
 	// (100), at most 250.
 	Offset, Limit int
@@ -45,15 +51,23 @@ const MaxLeadPage = 250
 type wireLead struct {
 	ID            string  `json:"id"`
 	IntegrationID string  `json:"integration_id"`
+	FirstName     *string `json:"first_name"`
+	LastName      *string `json:"last_name"`
+	Email1        *string `json:"email_1"`
+	Phone1        *string `json:"phone_1"`
 	Notes         *string `json:"notes"`
 	CreatedAt     string  `json:"created_at"`
 }
 
 func (w wireLead) lead() Lead {
-	l := Lead{ID: w.ID, IntegrationID: w.IntegrationID}
-	if w.Notes != nil {
-		l.Notes = *w.Notes
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
 	}
+	l := Lead{ID: w.ID, IntegrationID: w.IntegrationID, FirstName: str(w.FirstName), LastName: str(w.LastName),
+		Email1: str(w.Email1), Phone1: str(w.Phone1), Notes: str(w.Notes)}
 	if t, err := time.Parse(time.RFC3339Nano, w.CreatedAt); err == nil {
 		l.CreatedAt = t
 	}
@@ -66,7 +80,7 @@ func (c *Client) ListLeads(ctx context.Context, q LeadQuery) (*LeadPage, error) 
 		return nil, &ValidationError{Fields: []FieldError{{Field: "limit", Message: fmt.Sprintf("must be 0 to %d, with offset >= 0", MaxLeadPage)}}}
 	}
 	v := url.Values{}
-	for k, s := range map[string]string{"integration_id": q.IntegrationID, "email_1": q.Email1, "order-by": q.OrderBy} {
+	for k, s := range map[string]string{"integration_id": q.IntegrationID, "email_1": q.Email1, "phone_1": q.Phone1, "order-by": q.OrderBy} {
 		if s != "" {
 			v.Set(k, s)
 		}

@@ -26,12 +26,12 @@ import (
 // Outcome says.
 //
 // Propexo documents no idempotency (docs/partners/propexo.md#no-idempotency), so exactly-once
-// rests on reconciliation: every write carries a marker line in its notes
-// (Marker: our IntegrationJob's id, which Propexo stores and lists back),
-// send_started_at is recorded before each send and cleared once Propexo's
-// answer is known, and a run that finds it set (a lost answer, a crash)
-// looks the write up at Propexo (GET /v1/leads/) and adopts it instead of
-// sending again. Writes are asynchronous at Propexo, so the look-up waits
+// rests on reconciliation: send_started_at is recorded before each send and
+// cleared once Propexo's answer is known, and a run that finds it set (a
+// lost answer, a crash) looks the write up at Propexo (GET /v1/leads/) by
+// its content (reconcile.go) and adopts it instead of sending again, or
+// holds the delivery when it cannot tell. Nothing of ours is added to what
+// is sent. Writes are asynchronous at Propexo, so the look-up waits
 // ReconcileAfter from the send first: a write still queued at Propexo
 // longer than that could yet be sent twice.
 type Delivery struct {
@@ -58,27 +58,6 @@ func (d *Delivery) pollEvery() time.Duration {
 		return d.PollEvery
 	}
 	return DefaultPollEvery
-}
-
-// reconcileWindow bounds the look-up: leads created this long before the
-// send are not read (clock skew between us and Propexo included).
-const reconcileWindow = 10 * time.Minute
-
-// maxReconcilePages bounds the look-up to 250 leads a page.
-const maxReconcilePages = 20
-
-// Marker is the line a delivery adds to the notes it sends, by which the
-// write is recognised at Propexo. "]" ends it, so one id is never a prefix
-// of another's marker.
-func Marker(integrationJobID int) string {
-	return fmt.Sprintf("[leasegraph delivery %d]", integrationJobID)
-}
-
-func withMarker(notes string, id int) string {
-	if notes == "" {
-		return Marker(id)
-	}
-	return notes + "\n" + Marker(id)
 }
 
 // Deliver runs one attempt of the delivery integrationJobID. Every attempt
@@ -129,16 +108,25 @@ func (d *Delivery) reconcile(ctx context.Context, at workflow.Attempt, ij *ent.I
 			return workflow.Snooze(wait)
 		}
 	}
-	// A completion is not looked up: it carries the marker of the write it
-	// completes, and it re-checks its notes at Propexo before each send.
+	// A completion is not looked up: it re-checks its notes at Propexo
+	// before each send.
 	if !ij.CompletePartial && (ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT || ij.NotesToAppend != "") {
-		leadID, err := d.findMarked(ctx, ij, p, *ij.SendStartedAt)
+		var f found
+		var err error
+		if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT {
+			f, err = d.findCreate(ctx, ij, p, *ij.SendStartedAt)
+		} else {
+			f, err = d.findUpdate(ctx, ij, p)
+		}
 		if err != nil {
 			return d.failed(ctx, at, ij, err)
 		}
-		if leadID != "" {
+		if len(f.candidates) > 0 {
+			return workflow.Retry(d.hold(ctx, ij, f.candidates, ""))
+		}
+		if f.id != "" {
 			if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT {
-				if err := d.link(ctx, p, leadID); err != nil {
+				if err := d.link(ctx, p, f.id); err != nil {
 					return workflow.Retry(err)
 				}
 			}
@@ -161,51 +149,6 @@ func (d *Delivery) reconcile(ctx context.Context, at workflow.Attempt, ij *ent.I
 	ij.Edges.Prospect = p
 	return d.sendOrRetry(ctx, at, ij)
 }
-
-// findMarked looks the delivery's write up at Propexo by its marker: a
-// create among the integration's leads created since sent (newest first),
-// an update in its prospect's notes. "" when it is not there.
-func (d *Delivery) findMarked(ctx context.Context, ij *ent.IntegrationJob, p *ent.Prospect, sent time.Time) (string, error) {
-	mark := Marker(ij.ID)
-	if ij.Kind == integrationjob.KindPROPEXO_UPDATE_PROSPECT {
-		if p.PropexoProspectID == "" {
-			return "", nil
-		}
-		l, err := d.Propexo.GetLead(ctx, p.PropexoProspectID)
-		if err != nil || !strings.Contains(l.Notes, mark) {
-			return "", err
-		}
-		return l.ID, nil
-	}
-	since := sent.Add(-reconcileWindow)
-	// Not narrowed by email_1: how Propexo matches it (case, the PMS's own
-	// normalising) is not documented, and a miss here would resend.
-	for page := range maxReconcilePages {
-		res, err := d.Propexo.ListLeads(ctx, propexo.LeadQuery{IntegrationID: p.Edges.Client.PropexoIntegrationID,
-			OrderBy: "created_at:desc", Limit: propexo.MaxLeadPage, Offset: page * propexo.MaxLeadPage})
-		if err != nil {
-			return "", err
-		}
-		for _, l := range res.Leads {
-			if strings.Contains(l.Notes, mark) {
-				return l.ID, nil
-			}
-			if !l.CreatedAt.IsZero() && l.CreatedAt.Before(since) {
-				return "", nil
-			}
-		}
-		if !res.HasMore {
-			return "", nil
-		}
-	}
-	// The budget ran out before the send's time was reached: "not there"
-	// would resend a write that may be in the pages not read.
-	return "", errLookupIncomplete
-}
-
-// errLookupIncomplete is a look-up that read its whole page budget without
-// reaching the send's time; the run is retried, never taken as "not found".
-var errLookupIncomplete = errors.New("the look-up at Propexo did not reach the send's time within its page budget")
 
 func (d *Delivery) link(ctx context.Context, p *ent.Prospect, propexoID string) error {
 	return d.DB.Prospect.UpdateOneID(p.ID).SetPropexoProspectID(propexoID).Exec(ctx)
@@ -233,15 +176,23 @@ func (d *Delivery) send(ctx context.Context, at workflow.Attempt, ij *ent.Integr
 			return d.failed(ctx, at, ij, err)
 		}
 	}
-	ij, err := d.DB.IntegrationJob.UpdateOne(ij).SetSendStartedAt(time.Now().UTC()).Save(ctx)
+	u := d.DB.IntegrationJob.UpdateOne(ij).SetSendStartedAt(time.Now().UTC())
+	if !create && !ij.CompletePartial && ij.NotesToAppend != "" {
+		// The note is counted at Propexo first: after a lost answer, a
+		// count that grew is the write applied.
+		l, err := d.Propexo.GetLead(ctx, p.PropexoProspectID)
+		if err != nil {
+			return d.failed(ctx, at, ij, err)
+		}
+		u.SetNotesSeen(notesCount(l, ij.NotesToAppend))
+	}
+	ij, err := u.Save(ctx)
 	if err != nil {
 		return workflow.Retry(err)
 	}
 	var res *propexo.WriteResponse
 	if create {
-		req := CreateRequest(p, p.Edges.Client.PropexoIntegrationID)
-		req.Notes = withMarker(req.Notes, ij.ID)
-		res, err = d.Propexo.CreateProspect(ctx, req)
+		res, err = d.Propexo.CreateProspect(ctx, CreateRequest(p, p.Edges.Client.PropexoIntegrationID))
 	} else {
 		res, err = d.Propexo.UpdateProspect(ctx, p.PropexoProspectID, upd)
 	}
@@ -252,16 +203,14 @@ func (d *Delivery) send(ctx context.Context, at workflow.Attempt, ij *ent.Integr
 }
 
 // updateRequest is the update to send: the prospect's fields and the notes
-// this delivery appends, with its marker. Completing a PARTIAL write, it
-// holds only the fields that failed (all when Propexo named none), and the
-// notes only when they are not at Propexo already: Propexo appends them.
+// this delivery appends, as the user wrote them. Completing a PARTIAL
+// write, it holds only the fields that failed (all when Propexo named
+// none), and the notes only when they are not at Propexo already: Propexo
+// appends them.
 func (d *Delivery) updateRequest(ctx context.Context, ij *ent.IntegrationJob, p *ent.Prospect) (*propexo.UpdateProspectRequest, error) {
 	notes := ij.NotesToAppend
 	if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT {
 		notes = p.Notes // completing a create
-	}
-	if notes != "" {
-		notes = withMarker(notes, ij.ID)
 	}
 	req := UpdateRequest(p, notes)
 	if !ij.CompletePartial {
@@ -275,7 +224,7 @@ func (d *Delivery) updateRequest(ctx context.Context, ij *ent.IntegrationJob, p 
 		if err != nil {
 			return nil, err
 		}
-		if strings.Contains(l.Notes, Marker(ij.ID)) {
+		if notesAlreadyThere(l, ij, notes) {
 			req.Notes = ""
 		}
 	}
@@ -362,15 +311,21 @@ func (d *Delivery) follow(ctx context.Context, at workflow.Attempt, ij *ent.Inte
 	switch st.Status {
 	case propexo.StatusSuccess, propexo.StatusPartialSuccess:
 		// created_record_id comes with SUCCESS and PARTIAL_SUCCESS alike and
-		// may be null (docs/partners/propexo.md#write-status): then the prospect is found by
-		// its marker.
+		// may be null (docs/partners/propexo.md#write-status): then the
+		// prospect is found by its content.
 		if ij.Kind == integrationjob.KindPROPEXO_CREATE_PROSPECT && !ij.CompletePartial && ij.Edges.Prospect != nil {
 			id := st.CreatedRecordID
 			if id == "" {
 				// The write was sent after the delivery was created.
-				if id, err = d.findMarked(ctx, ij, ij.Edges.Prospect, ij.CreatedAt); err != nil {
+				f, err := d.findCreate(ctx, ij, ij.Edges.Prospect, ij.CreatedAt)
+				if err != nil {
 					return d.failed(ctx, at, ij, err)
 				}
+				if len(f.candidates) > 0 {
+					return workflow.Retry(d.hold(ctx, ij, f.candidates, fmt.Sprintf("Propexo created the prospect without saying its id, "+
+						"and %d of its leads match it (%s): adopt the one it created (resolveHeldDelivery)", len(f.candidates), strings.Join(f.candidates, ", "))))
+				}
+				id = f.id
 				if id == "" {
 					return d.retryLater(ctx, at, ij, "Propexo created the prospect without saying its id, and it is not listed yet", errors.New("created record not found"))
 				}

@@ -51,6 +51,20 @@ const maxAttempts = 12
 // is a wait, as jobs' mapping makes it), a cancel or done ends it.
 func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*ent.IntegrationJob) bool) (*ent.IntegrationJob, *ent.Prospect) {
 	t.Helper()
+	return deliverPrepared(t, db, sim, nil, done)
+}
+
+// ann is the prospect the deliveries write, notes with characters a
+// careless client would trim or escape.
+var ann = prospects.Input{FirstName: ptr("Ann"), LastName: ptr("Lee"), Email1: ptr("ann@example.com"),
+	Phone1: ptr("(512) 555-0100"), Notes: ptr("Gate code 4711 — call first\n  then knock ✓")}
+
+func ptr(s string) *string { return &s }
+
+// deliverPrepared is deliverUntil with prepare run on the queued delivery
+// before its first attempt.
+func deliverPrepared(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, prepare func(jobID int), done func(*ent.IntegrationJob) bool) (*ent.IntegrationJob, *ent.Prospect) {
+	t.Helper()
 	px, err := propexo.New(propexo.Config{Token: "test-token", BaseURL: "http://propexo.test", HTTPClient: &http.Client{Transport: sim.Transport()}})
 	if err != nil {
 		t.Fatal(err)
@@ -62,13 +76,15 @@ func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*
 		t.Fatal(err)
 	}
 	var q queued
-	name := "Ann"
-	p, err := (&prospects.Service{DB: db.Client, Queue: &q}).Create(dbtest.As(t, db.Client, id), prospects.Input{FirstName: &name}, "")
+	p, err := (&prospects.Service{DB: db.Client, Queue: &q}).Create(dbtest.As(t, db.Client, id), ann, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(q) != 1 {
 		t.Fatalf("the write queued %d deliveries, want 1", len(q))
+	}
+	if prepare != nil {
+		prepare(q[0])
 	}
 
 	var at workflow.Attempt
@@ -104,8 +120,9 @@ func deliverUntil(t *testing.T, db *dbtest.DB, sim *propexotest.Sim, done func(*
 // A delivery survives a lost answer without an Idempotency-Key (the
 // simulator ignores it, as Propexo documents none): the first create fails
 // after Propexo applied it, the next run finds the write at Propexo by its
-// marker instead of sending it again, and adopts it. Propexo holds one
-// prospect and ours records its id.
+// content instead of sending it again, and adopts it. Propexo holds one
+// prospect, with the notes byte for byte as the user wrote them, and ours
+// records its id.
 func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
@@ -119,8 +136,8 @@ func TestDeliveryRetriesWithoutDuplicating(t *testing.T) {
 		if len(at) != 1 || at[0].FirstName != "Ann" || at[0].IntegrationID != "int-acme" || st.CreateRequests != 1 || st.LeadReads == 0 {
 			t.Fatalf("Propexo holds %d prospects after %d creates and %d lead reads, want Ann once, found not resent", len(at), st.CreateRequests, st.LeadReads)
 		}
-		if p.PropexoProspectID != at[0].ID || !strings.Contains(at[0].Notes, prospects.Marker(j.ID)) {
-			t.Fatalf("our prospect records Propexo id %q, want %q; notes there %q", p.PropexoProspectID, at[0].ID, at[0].Notes)
+		if p.PropexoProspectID != at[0].ID || at[0].Notes != *ann.Notes || at[0].Phone1 != "+15125550100" {
+			t.Fatalf("our prospect records Propexo id %q, want %q; there: notes %q, phone %q", p.PropexoProspectID, at[0].ID, at[0].Notes, at[0].Phone1)
 		}
 	})
 }
@@ -147,8 +164,9 @@ func TestDeliveryResendsWhatPropexoNeverGot(t *testing.T) {
 func TestDeliveryIncompleteLookupDoesNotResend(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
 		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
+		// The look-up reads by phone: the others share Ann's (an office's).
 		for i := range 20*propexo.MaxLeadPage + 1 {
-			sim.SeedProspect(propexotest.Prospect{IntegrationID: "int-acme", FirstName: fmt.Sprint("Other ", i)})
+			sim.SeedProspect(propexotest.Prospect{IntegrationID: "int-acme", FirstName: fmt.Sprint("Other ", i), Phone1: "+15125550100"})
 		}
 		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway})
 		j, _ := deliverUntil(t, db, sim, func(j *ent.IntegrationJob) bool {
@@ -190,6 +208,53 @@ func TestDeliveryRefusedIsFinal(t *testing.T) {
 		}
 		if n, st := len(sim.Prospects()), sim.Stats(); n != 0 || st.FaultsBeforeWrite != 1 || st.Requests != 1 || p.PropexoProspectID != "" {
 			t.Fatalf("Propexo answered %d requests (%d refused) and holds %d prospects, want the one refused and none", st.Requests, st.FaultsBeforeWrite, n)
+		}
+	})
+}
+
+// A create sent before the upgrade carried a marker line in its notes; its
+// lost answer is still reconciled by that marker, whatever the lead's
+// content: the delivery adopts the lead and sends nothing.
+func TestDeliveryLegacyMarkerStillReconciles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
+		var leadID string
+		j, p := deliverPrepared(t, db, sim, func(jobID int) {
+			leadID = sim.SeedProspect(propexotest.Prospect{IntegrationID: "int-acme", FirstName: "Ann (typed by the PMS)", Phone1: "+15125550100",
+				Notes: fmt.Sprintf("Gate code 4711\n[leasegraph delivery %d]", jobID)})
+			err := db.Client.IntegrationJob.UpdateOneID(jobID).SetSendStartedAt(time.Now().Add(-time.Minute)).Exec(dbtest.System())
+			if err != nil {
+				t.Fatal(err)
+			}
+		}, func(j *ent.IntegrationJob) bool {
+			return j.Status != integrationjob.StatusQUEUED && j.Status != integrationjob.StatusSENT
+		})
+		if st := sim.Stats(); j.Status != integrationjob.StatusSUCCEEDED || p.PropexoProspectID != leadID || st.CreateRequests != 0 {
+			t.Fatalf("delivery %s (%q), linked to %q (want %q) after %d creates", j.Status, j.LastError, p.PropexoProspectID, leadID, st.CreateRequests)
+		}
+	})
+}
+
+// Two leads besides ours match the create whose answer was lost: the
+// delivery cannot tell which is its write, so it sends nothing more and
+// holds, with every candidate named.
+func TestDeliveryAmbiguousCreateIsHeld(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *dbtest.DB) {
+		sim := newSim(t, propexotest.Options{AutoComplete: 30 * time.Millisecond})
+		twin := propexotest.Prospect{IntegrationID: "int-acme", FirstName: "ANN", LastName: "Lee ", Email1: "Ann@Example.com", Phone1: "512-555-0100"}
+		a, b := sim.SeedProspect(twin), sim.SeedProspect(twin)
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: http.StatusBadGateway, AfterWrite: true})
+		j, p := deliver(t, db, sim)
+		at := sim.Prospects()
+		if j.Status != integrationjob.StatusHELD || len(j.Candidates) != 3 || sim.Stats().CreateRequests != 1 || len(at) != 3 ||
+			p.PropexoProspectID != "" || j.SendStartedAt != nil || !strings.Contains(j.LastError, "resolveHeldDelivery") {
+			t.Fatalf("delivery %s with candidates %v (%q) after %d creates; linked to %q", j.Status, j.Candidates, j.LastError,
+				sim.Stats().CreateRequests, p.PropexoProspectID)
+		}
+		for _, id := range []string{a, b} {
+			if !strings.Contains(strings.Join(j.Candidates, ","), id) {
+				t.Fatalf("candidates %v lack %s", j.Candidates, id)
+			}
 		}
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/internal/apptest"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
-	"github.com/leasegraph/leasegraph/prospects"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -20,7 +19,7 @@ func TestProspectDelivery(t *testing.T) {
 		_, token := e.PropexoClient("Acme")
 		var out apptest.CreatedProspect
 		e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{
-			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100", "notes": "first visit",
+			"firstName": "Ada", "lastName": "Lovelace", "phone1": "(512) 555-0100", "notes": "first visit:  gate 4711 ✓",
 			"desiredNumBedrooms": []int{2, 3}, "leaseTermInMonths": 12, "subscribe": false,
 		}}, &out)
 		p := out.CreateProspect
@@ -43,20 +42,20 @@ func TestProspectDelivery(t *testing.T) {
 
 		// An update appends notes here and there, and sends only the new ones.
 		var upd struct{ UpdateProspect struct{ Notes string } }
-		e.MustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "second visit", city: "Austin"}) { notes } }`,
+		e.MustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "second visit <b>&amp;</b>", city: "Austin"}) { notes } }`,
 			map[string]any{"id": p.ID}, &upd)
-		if upd.UpdateProspect.Notes != "first visit\nsecond visit" {
+		if upd.UpdateProspect.Notes != "first visit:  gate 4711 ✓\nsecond visit <b>&amp;</b>" {
 			t.Fatalf("local notes %q", upd.UpdateProspect.Notes)
 		}
 		ds = e.WaitJobs(2, 20*time.Second)
 		if ds[1].Kind != integrationjob.KindPROPEXO_UPDATE_PROSPECT || ds[1].Status != integrationjob.StatusSUCCEEDED {
 			t.Fatalf("update delivery %+v", ds[1])
 		}
-		// Each delivery marks the notes it sends, so that a write whose
-		// answer was lost can be recognised at Propexo (no idempotency there).
+		// The notes reach the CRM byte for byte as written: nothing of ours
+		// is added to recognise a write (Propexo appends an update's notes
+		// on a new line).
 		remote, _ = sim.Prospect(got.Node.PropexoProspectID)
-		want := "first visit\n" + prospects.Marker(jobs0.ID) + "\nsecond visit\n" + prospects.Marker(ds[1].ID)
-		if remote.Notes != want || remote.City != "Austin" {
+		if remote.Notes != upd.UpdateProspect.Notes || remote.City != "Austin" {
 			t.Fatalf("at Propexo after the update: %+v", remote)
 		}
 	})
@@ -273,7 +272,8 @@ func TestProspectDeliveryExactlyOnce(t *testing.T) {
 		_, token := e.PropexoClient("X")
 		const n = 200
 		for i := range n {
-			e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprintf("P%03d", i)}}, nil)
+			e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": fmt.Sprintf("P%03d", i),
+				"notes": fmt.Sprintf("visit %d\n  at 5 pm ✓", i)}}, nil)
 		}
 		jobs := e.WaitJobs(n, 3*time.Minute)
 		retried := 0
@@ -288,6 +288,12 @@ func TestProspectDeliveryExactlyOnce(t *testing.T) {
 		var names []string
 		for _, p := range d.Sim.Prospects() {
 			names = append(names, p.FirstName)
+			// Nothing of ours reaches the CRM: the notes are the user's,
+			// byte for byte, through every lost answer.
+			var i int
+			if _, err := fmt.Sscanf(p.FirstName, "P%03d", &i); err != nil || p.Notes != fmt.Sprintf("visit %d\n  at 5 pm ✓", i) {
+				t.Fatalf("%s's notes at Propexo: %q", p.FirstName, p.Notes)
+			}
 		}
 		slices.Sort(names)
 		if len(names) != n || len(slices.Compact(slices.Clone(names))) != n {
@@ -456,8 +462,10 @@ func TestProspectDeliveryRepair(t *testing.T) {
 }
 
 // TestProspectUpdateExactlyOnce: an update whose answer was lost after
-// Propexo applied it is found there by its marker and not sent again, so
-// its notes are appended once.
+// Propexo applied it is recognised there (its note counted once more than
+// before the send) and not sent again, so its notes are appended once; the
+// same note sent again later, when it is already there, is appended once
+// more, not held and not doubled.
 func TestProspectUpdateExactlyOnce(t *testing.T) {
 	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *apptest.Env) {
 		sim := apptest.Propexo(t, e).Sim
@@ -469,9 +477,127 @@ func TestProspectUpdateExactlyOnce(t *testing.T) {
 		e.MustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "called back"}) { id } }`, map[string]any{"id": p.CreateProspect.ID}, nil)
 		ds := e.WaitJobs(2, 20*time.Second)
 		remote := sim.Prospects()
-		if ds[1].Status != integrationjob.StatusSUCCEEDED || len(remote) != 1 || strings.Count(remote[0].Notes, "called back") != 1 ||
+		if ds[1].Status != integrationjob.StatusSUCCEEDED || len(remote) != 1 || remote[0].Notes != "called back" ||
 			sim.Stats().UpdateRequests != 1 || sim.Stats().FaultsAfterWrite != 1 {
 			t.Fatalf("update %s (%s); Propexo notes %q after %d updates", ds[1].Status, ds[1].LastError, remote[0].Notes, sim.Stats().UpdateRequests)
+		}
+		sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 502, AfterWrite: true})
+		e.MustGQL(token, `mutation($id: ID!) { updateProspect(id: $id, input: {notes: "called back"}) { id } }`, map[string]any{"id": p.CreateProspect.ID}, nil)
+		ds = e.WaitJobs(3, 20*time.Second)
+		remote = sim.Prospects()
+		if ds[2].Status != integrationjob.StatusSUCCEEDED || remote[0].Notes != "called back\ncalled back" ||
+			sim.Stats().UpdateRequests != 2 || sim.Stats().FaultsAfterWrite != 2 {
+			t.Fatalf("the repeated note: %s (%s); Propexo notes %q after %d updates", ds[2].Status, ds[2].LastError, remote[0].Notes, sim.Stats().UpdateRequests)
+		}
+	})
+}
+
+// TestHeldDeliveryIsResolved: two leads at Propexo match a prospect whose
+// create lost its answer, so the delivery is HELD, visible in the graph
+// with its candidates (ours and the two twins), and a person decides:
+// adopting ours links the prospect; abandoning ends a second one FAILED
+// with nothing sent; resending a third creates it again. Refused decisions
+// write nothing.
+func TestHeldDeliveryIsResolved(t *testing.T) {
+	apptest.EachDBSetup(t, apptest.WithPropexo(propexotest.Options{AutoComplete: 10 * time.Millisecond}, false), func(t *testing.T, e *apptest.Env) {
+		sim := apptest.Propexo(t, e).Sim
+		_, token := e.PropexoClient("H")
+		twin := propexotest.Prospect{IntegrationID: "int-H", FirstName: "Hal", LastName: "Held", Phone1: "+15125550111"}
+		twins := []string{sim.SeedProspect(twin), sim.SeedProspect(twin)}
+		create := func() string {
+			sim.FailNext(1, propexotest.Fault{Kind: propexotest.FaultError, Status: 502, AfterWrite: true})
+			var p apptest.CreatedProspect
+			e.MustGQL(token, apptest.CreateProspect, map[string]any{"in": map[string]any{"firstName": "Hal", "lastName": "Held", "phone1": "(512) 555-0111"}}, &p)
+			return p.CreateProspect.ID
+		}
+		type job struct {
+			ID, Status, LastError string
+			Candidates            []string
+		}
+		var prospect struct {
+			Node struct {
+				PropexoProspectID string
+				IntegrationJobs   struct{ Edges []struct{ Node job } }
+			}
+		}
+		read := func(id string) job {
+			e.MustGQL(token, `query($id: ID!) { node(id: $id) { ... on Prospect { propexoProspectID
+				integrationJobs { edges { node { id status lastError candidates } } } } } }`, map[string]any{"id": id}, &prospect)
+			return prospect.Node.IntegrationJobs.Edges[0].Node
+		}
+		const resolve = `mutation($id: ID!, $action: HeldDeliveryAction!, $c: String) {
+			resolveHeldDelivery(id: $id, action: $action, candidateId: $c) { status lastError candidates } }`
+		ours := func(candidates []string) string {
+			for _, c := range candidates {
+				if !slices.Contains(twins, c) {
+					return c
+				}
+			}
+			return ""
+		}
+
+		p1 := create()
+		e.WaitJobs(1, 20*time.Second)
+		j := read(p1)
+		mine := ours(j.Candidates)
+		if j.Status != "HELD" || len(j.Candidates) != 3 || mine == "" || !strings.Contains(j.LastError, "resolveHeldDelivery") ||
+			prospect.Node.PropexoProspectID != "" || sim.Stats().CreateRequests != 1 {
+			t.Fatalf("held delivery %+v, prospect linked to %q, %d creates", j, prospect.Node.PropexoProspectID, sim.Stats().CreateRequests)
+		}
+		for _, bad := range []struct {
+			vars  map[string]any
+			field string
+		}{
+			{map[string]any{"action": "ADOPT", "c": "prospect_nope"}, "candidateId"},
+			{map[string]any{"action": "ADOPT"}, "candidateId"},
+			{map[string]any{"action": "RESEND", "c": mine}, "candidateId"},
+		} {
+			bad.vars["id"] = j.ID
+			r := e.GQL(token, resolve, bad.vars)
+			apptest.WantCode(t, r, "BAD_USER_INPUT")
+			if f, _ := r.Errors[0].Extensions["field"].([]any); len(f) == 0 || f[len(f)-1] != bad.field {
+				t.Fatalf("%v: the error names %v, want %s", bad.vars, r.Errors[0].Extensions["field"], bad.field)
+			}
+		}
+		if again := read(p1); again.Status != "HELD" || len(again.Candidates) != 3 {
+			t.Fatalf("after refused decisions: %+v", again)
+		}
+		var out struct{ ResolveHeldDelivery job }
+		e.MustGQL(token, resolve, map[string]any{"id": j.ID, "action": "ADOPT", "c": mine}, &out)
+		if out.ResolveHeldDelivery.Status != "SUCCEEDED" || len(out.ResolveHeldDelivery.Candidates) != 0 {
+			t.Fatalf("adopted: %+v", out.ResolveHeldDelivery)
+		}
+		if read(p1); prospect.Node.PropexoProspectID != mine {
+			t.Fatalf("the prospect is linked to %q, want %q", prospect.Node.PropexoProspectID, mine)
+		}
+		apptest.WantCode(t, e.GQL(token, resolve, map[string]any{"id": j.ID, "action": "ABANDON"}), "BAD_USER_INPUT")
+
+		// The lead adopted is the first prospect's: not a candidate of the
+		// second, whose own write makes three again with the twins.
+		p2 := create()
+		e.WaitJobs(2, 20*time.Second)
+		j = read(p2)
+		if j.Status != "HELD" || len(j.Candidates) != 3 || slices.Contains(j.Candidates, mine) {
+			t.Fatalf("second held delivery %+v (the first's lead %s)", j, mine)
+		}
+		e.MustGQL(token, resolve, map[string]any{"id": j.ID, "action": "ABANDON"}, &out)
+		if out.ResolveHeldDelivery.Status != "FAILED" || !strings.Contains(out.ResolveHeldDelivery.LastError, "abandoned") {
+			t.Fatalf("abandoned: %+v", out.ResolveHeldDelivery)
+		}
+
+		p3 := create()
+		e.WaitJobs(3, 20*time.Second)
+		j = read(p3)
+		if j.Status != "HELD" {
+			t.Fatalf("third delivery %+v", j)
+		}
+		e.MustGQL(token, resolve, map[string]any{"id": j.ID, "action": "RESEND"}, &out)
+		if out.ResolveHeldDelivery.Status != "QUEUED" {
+			t.Fatalf("resent: %+v", out.ResolveHeldDelivery)
+		}
+		e.WaitJobs(3, 20*time.Second)
+		if j = read(p3); j.Status != "SUCCEEDED" || prospect.Node.PropexoProspectID == "" || sim.Stats().CreateRequests != 4 {
+			t.Fatalf("after the resend: %+v, linked to %q, %d creates", j, prospect.Node.PropexoProspectID, sim.Stats().CreateRequests)
 		}
 	})
 }

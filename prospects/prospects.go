@@ -8,6 +8,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
+	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/idempotency"
 	"github.com/leasegraph/leasegraph/internal/integrationstatus"
 )
@@ -26,6 +27,9 @@ type Service struct {
 	// Queue delivers to Propexo; nil when no Propexo token is configured,
 	// and then deliveries are recorded as NOT_SENT with the reason.
 	Queue Enqueuer
+	// Events records the end of a delivery a person resolves
+	// (ResolveHeld); nil records none.
+	Events *events.Recorder
 }
 
 // Create stores a prospect and queues its delivery in one transaction. The

@@ -106,7 +106,7 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		}
 		ij := got.Node.IntegrationJobs.Edges[0].Node
 		// The answer naming Propexo's job was lost with the first server: the
-		// delivery found the write by its marker, so it never learned the job.
+		// delivery found the write by its content, so it never learned the job.
 		if ij.PartnerJobID != "" || got.Node.PropexoProspectID == "" {
 			t.Fatalf("delivery %+v, prospect id %q; Propexo's job %s", ij, got.Node.PropexoProspectID, jobs[0].ID)
 		}

@@ -40,6 +40,10 @@ const (
 	FieldFailedFields = "failed_fields"
 	// FieldSendStartedAt holds the string denoting the send_started_at field in the database.
 	FieldSendStartedAt = "send_started_at"
+	// FieldCandidates holds the string denoting the candidates field in the database.
+	FieldCandidates = "candidates"
+	// FieldNotesSeen holds the string denoting the notes_seen field in the database.
+	FieldNotesSeen = "notes_seen"
 	// FieldCompletePartial holds the string denoting the complete_partial field in the database.
 	FieldCompletePartial = "complete_partial"
 	// FieldPartnerStatus holds the string denoting the partner_status field in the database.
@@ -101,6 +105,8 @@ var Columns = []string{
 	FieldNotesToAppend,
 	FieldFailedFields,
 	FieldSendStartedAt,
+	FieldCandidates,
+	FieldNotesSeen,
 	FieldCompletePartial,
 	FieldPartnerStatus,
 	FieldErrorCode,
@@ -203,6 +209,7 @@ const (
 	StatusPARTIAL   Status = "PARTIAL"
 	StatusFAILED    Status = "FAILED"
 	StatusNOT_SENT  Status = "NOT_SENT"
+	StatusHELD      Status = "HELD"
 )
 
 func (s Status) String() string {
@@ -212,7 +219,7 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusQUEUED, StatusSENT, StatusSUCCEEDED, StatusPARTIAL, StatusFAILED, StatusNOT_SENT:
+	case StatusQUEUED, StatusSENT, StatusSUCCEEDED, StatusPARTIAL, StatusFAILED, StatusNOT_SENT, StatusHELD:
 		return nil
 	default:
 		return fmt.Errorf("integrationjob: invalid enum value for status field: %q", s)
@@ -275,6 +282,11 @@ func ByNotesToAppend(opts ...sql.OrderTermOption) OrderOption {
 // BySendStartedAt orders the results by the send_started_at field.
 func BySendStartedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSendStartedAt, opts...).ToFunc()
+}
+
+// ByNotesSeen orders the results by the notes_seen field.
+func ByNotesSeen(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNotesSeen, opts...).ToFunc()
 }
 
 // ByCompletePartial orders the results by the complete_partial field.

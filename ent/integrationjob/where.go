@@ -95,6 +95,11 @@ func SendStartedAt(v time.Time) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldSendStartedAt, v))
 }
 
+// NotesSeen applies equality check predicate on the "notes_seen" field. It's identical to NotesSeenEQ.
+func NotesSeen(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldNotesSeen, v))
+}
+
 // CompletePartial applies equality check predicate on the "complete_partial" field. It's identical to CompletePartialEQ.
 func CompletePartial(v bool) predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldEQ(FieldCompletePartial, v))
@@ -568,6 +573,66 @@ func SendStartedAtIsNil() predicate.IntegrationJob {
 // SendStartedAtNotNil applies the NotNil predicate on the "send_started_at" field.
 func SendStartedAtNotNil() predicate.IntegrationJob {
 	return predicate.IntegrationJob(sql.FieldNotNull(FieldSendStartedAt))
+}
+
+// CandidatesIsNil applies the IsNil predicate on the "candidates" field.
+func CandidatesIsNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIsNull(FieldCandidates))
+}
+
+// CandidatesNotNil applies the NotNil predicate on the "candidates" field.
+func CandidatesNotNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotNull(FieldCandidates))
+}
+
+// NotesSeenEQ applies the EQ predicate on the "notes_seen" field.
+func NotesSeenEQ(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldEQ(FieldNotesSeen, v))
+}
+
+// NotesSeenNEQ applies the NEQ predicate on the "notes_seen" field.
+func NotesSeenNEQ(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNEQ(FieldNotesSeen, v))
+}
+
+// NotesSeenIn applies the In predicate on the "notes_seen" field.
+func NotesSeenIn(vs ...int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIn(FieldNotesSeen, vs...))
+}
+
+// NotesSeenNotIn applies the NotIn predicate on the "notes_seen" field.
+func NotesSeenNotIn(vs ...int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotIn(FieldNotesSeen, vs...))
+}
+
+// NotesSeenGT applies the GT predicate on the "notes_seen" field.
+func NotesSeenGT(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGT(FieldNotesSeen, v))
+}
+
+// NotesSeenGTE applies the GTE predicate on the "notes_seen" field.
+func NotesSeenGTE(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldGTE(FieldNotesSeen, v))
+}
+
+// NotesSeenLT applies the LT predicate on the "notes_seen" field.
+func NotesSeenLT(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLT(FieldNotesSeen, v))
+}
+
+// NotesSeenLTE applies the LTE predicate on the "notes_seen" field.
+func NotesSeenLTE(v int) predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldLTE(FieldNotesSeen, v))
+}
+
+// NotesSeenIsNil applies the IsNil predicate on the "notes_seen" field.
+func NotesSeenIsNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldIsNull(FieldNotesSeen))
+}
+
+// NotesSeenNotNil applies the NotNil predicate on the "notes_seen" field.
+func NotesSeenNotNil() predicate.IntegrationJob {
+	return predicate.IntegrationJob(sql.FieldNotNull(FieldNotesSeen))
 }
 
 // CompletePartialEQ applies the EQ predicate on the "complete_partial" field.

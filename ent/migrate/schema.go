@@ -307,13 +307,15 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT", "LEASE_SYNC"}},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT"}, Default: "QUEUED"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT", "HELD"}, Default: "QUEUED"},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "last_error", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "partner_job_id", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "notes_to_append", Type: field.TypeString, Size: 20000, Default: ""},
 		{Name: "failed_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "send_started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "candidates", Type: field.TypeJSON, Nullable: true},
+		{Name: "notes_seen", Type: field.TypeInt, Nullable: true},
 		{Name: "complete_partial", Type: field.TypeBool, Default: false},
 		{Name: "partner_status", Type: field.TypeString, Size: 20, Default: ""},
 		{Name: "error_code", Type: field.TypeString, Size: 20, Default: ""},
@@ -332,19 +334,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "integration_jobs_companies_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[17]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[19]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "integration_jobs_prospects_integration_jobs",
-				Columns:    []*schema.Column{IntegrationJobsColumns[18]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[20]},
 				RefColumns: []*schema.Column{ProspectsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "integration_jobs_registrations_deliveries",
-				Columns:    []*schema.Column{IntegrationJobsColumns[19]},
+				Columns:    []*schema.Column{IntegrationJobsColumns[21]},
 				RefColumns: []*schema.Column{RegistrationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -353,7 +355,7 @@ var (
 			{
 				Name:    "integrationjob_client_id_kind_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{IntegrationJobsColumns[17], IntegrationJobsColumns[3], IntegrationJobsColumns[1]},
+				Columns: []*schema.Column{IntegrationJobsColumns[19], IntegrationJobsColumns[3], IntegrationJobsColumns[1]},
 			},
 		},
 	}

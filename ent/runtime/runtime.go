@@ -580,23 +580,23 @@ func init() {
 	// integrationjob.NotesToAppendValidator is a validator for the "notes_to_append" field. It is called by the builders before save.
 	integrationjob.NotesToAppendValidator = integrationjobDescNotesToAppend.Validators[0].(func(string) error)
 	// integrationjobDescCompletePartial is the schema descriptor for complete_partial field.
-	integrationjobDescCompletePartial := integrationjobFields[8].Descriptor()
+	integrationjobDescCompletePartial := integrationjobFields[10].Descriptor()
 	// integrationjob.DefaultCompletePartial holds the default value on creation for the complete_partial field.
 	integrationjob.DefaultCompletePartial = integrationjobDescCompletePartial.Default.(bool)
 	// integrationjobDescPartnerStatus is the schema descriptor for partner_status field.
-	integrationjobDescPartnerStatus := integrationjobFields[9].Descriptor()
+	integrationjobDescPartnerStatus := integrationjobFields[11].Descriptor()
 	// integrationjob.DefaultPartnerStatus holds the default value on creation for the partner_status field.
 	integrationjob.DefaultPartnerStatus = integrationjobDescPartnerStatus.Default.(string)
 	// integrationjob.PartnerStatusValidator is a validator for the "partner_status" field. It is called by the builders before save.
 	integrationjob.PartnerStatusValidator = integrationjobDescPartnerStatus.Validators[0].(func(string) error)
 	// integrationjobDescErrorCode is the schema descriptor for error_code field.
-	integrationjobDescErrorCode := integrationjobFields[10].Descriptor()
+	integrationjobDescErrorCode := integrationjobFields[12].Descriptor()
 	// integrationjob.DefaultErrorCode holds the default value on creation for the error_code field.
 	integrationjob.DefaultErrorCode = integrationjobDescErrorCode.Default.(string)
 	// integrationjob.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
 	integrationjob.ErrorCodeValidator = integrationjobDescErrorCode.Validators[0].(func(string) error)
 	// integrationjobDescSegments is the schema descriptor for segments field.
-	integrationjobDescSegments := integrationjobFields[11].Descriptor()
+	integrationjobDescSegments := integrationjobFields[13].Descriptor()
 	// integrationjob.DefaultSegments holds the default value on creation for the segments field.
 	integrationjob.DefaultSegments = integrationjobDescSegments.Default.(int)
 	leaseMixin := schema.Lease{}.Mixin()

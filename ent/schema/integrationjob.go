@@ -23,8 +23,8 @@ func (IntegrationJob) Fields() []ent.Field {
 		field.Enum("kind").Values("SMS", "PROPEXO_CREATE_PROSPECT", "PROPEXO_UPDATE_PROSPECT", "LEASE_SYNC").
 			Comment("What is delivered: an SMS to a prospect, a prospect write to Propexo, or (LEASE_SYNC) one run of the client's lease sync from Propexo, whose counts are on Client.leaseSync.").
 			Annotations(entgql.Type("IntegrationJobKind"), entgql.OrderField("KIND")),
-		field.Enum("status").Values("QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT").Default("QUEUED").
-			Comment("QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).").
+		field.Enum("status").Values("QUEUED", "SENT", "SUCCEEDED", "PARTIAL", "FAILED", "NOT_SENT", "HELD").Default("QUEUED").
+			Comment("QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), NOT_SENT (no provider is configured; recorded, never dropped), or HELD (a Propexo write whose answer was lost and which Propexo's leads cannot tell apart: candidates lists what may be it, and resolveHeldDelivery lets a person adopt one, send again or abandon it).").
 			Annotations(entgql.Type("IntegrationJobStatus"), entgql.OrderField("STATUS")),
 		field.Int("attempts").Default(0).Comment("How many times delivery was tried."),
 		field.String("last_error").Default("").MaxRuneLen(maxError).Comment("The partner's last error message, redacted."),
@@ -37,6 +37,12 @@ func (IntegrationJob) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Time("send_started_at").Optional().Nillable().
 			Comment("Set just before a write is sent to Propexo and cleared once its answer is known. While set, the write may have been applied with its answer lost, so the delivery looks the write up at Propexo before sending it again.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Strings("candidates").Optional().
+			Comment("While HELD: the ids of the Propexo leads (prospects) that may be this delivery's write. Empty otherwise.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Int("notes_seen").Optional().Nillable().
+			Comment("For a write that appends notes: how many times its note was in the prospect's notes at Propexo just before it was sent, so that a lost answer is told apart by whether the count grew.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Bool("complete_partial").Default(false).
 			Comment("A PARTIAL delivery being completed: only the fields that failed are sent again, as an update.").

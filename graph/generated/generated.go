@@ -243,6 +243,7 @@ type ComplexityRoot struct {
 
 	IntegrationJob struct {
 		Attempts      func(childComplexity int) int
+		Candidates    func(childComplexity int) int
 		Client        func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		ErrorCode     func(childComplexity int) int
@@ -347,6 +348,7 @@ type ComplexityRoot struct {
 		RemoveScreeningApplicant           func(childComplexity int, idempotencyKey string, applicationID int, email string) int
 		ReplayWebhookEndpoint              func(childComplexity int, endpointID int, since time.Time) int
 		ReplayWebhookEvent                 func(childComplexity int, endpointID int, eventID int) int
+		ResolveHeldDelivery                func(childComplexity int, id int, action prospects.HeldAction, candidateID *string) int
 		RetryIntegrationJob                func(childComplexity int, id int) int
 		RevokeAPIToken                     func(childComplexity int, id int) int
 		RotateWebhookSecret                func(childComplexity int, id int, keepPreviousForSeconds *int) int
@@ -665,6 +667,7 @@ type MutationResolver interface {
 	CreateProspect(ctx context.Context, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error)
 	UpdateProspect(ctx context.Context, id int, input prospects.Input, idempotencyKey *string) (*ent.Prospect, error)
 	RetryIntegrationJob(ctx context.Context, id int) (*ent.IntegrationJob, error)
+	ResolveHeldDelivery(ctx context.Context, id int, action prospects.HeldAction, candidateID *string) (*ent.IntegrationJob, error)
 	RegisterProspect(ctx context.Context, input model.RegisterProspectInput) (*model.RegistrationResult, error)
 	UpdateClientCrmOrigins(ctx context.Context, id int, origins []string) (*ent.Company, error)
 	AddBan(ctx context.Context, input model.AddBanInput) (*ent.Ban, error)
@@ -1476,6 +1479,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IntegrationJob.Attempts(childComplexity), true
+	case "IntegrationJob.candidates":
+		if e.ComplexityRoot.IntegrationJob.Candidates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntegrationJob.Candidates(childComplexity), true
 	case "IntegrationJob.client":
 		if e.ComplexityRoot.IntegrationJob.Client == nil {
 			break
@@ -2081,6 +2090,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplayWebhookEvent(childComplexity, args["endpointId"].(int), args["eventId"].(int)), true
+	case "Mutation.resolveHeldDelivery":
+		if e.ComplexityRoot.Mutation.ResolveHeldDelivery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveHeldDelivery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveHeldDelivery(childComplexity, args["id"].(int), args["action"].(prospects.HeldAction), args["candidateId"].(*string)), true
 	case "Mutation.retryIntegrationJob":
 		if e.ComplexityRoot.Mutation.RetryIntegrationJob == nil {
 			break
@@ -4150,6 +4170,16 @@ type Mutation {
     id: ID!
   ): IntegrationJob!
 
+  "Decides a HELD Propexo delivery: one whose answer was lost and whose write Propexo's leads cannot tell apart (two leads match a create, or a note's count cannot be compared). ADOPT takes one of its candidates as the write (a create links the prospect to it) and ends it SUCCEEDED; RESEND sends it again; ABANDON ends it FAILED without sending. Refused unless the delivery is HELD."
+  resolveHeldDelivery(
+    "The HELD delivery."
+    id: ID!
+    "What to do."
+    action: HeldDeliveryAction!
+    "With ADOPT: the Propexo lead id to adopt, one of the delivery's candidates."
+    candidateId: String
+  ): IntegrationJob!
+
   "Registers a prospect for a showing: the same rules as the registration page."
   registerProspect(
     "The registration."
@@ -4192,6 +4222,16 @@ scalar Time
 A JSON object of fields kept as the source sent them.
 """
 scalar Map
+
+"What a person decides for a HELD Propexo delivery (resolveHeldDelivery)."
+enum HeldDeliveryAction {
+  "Take one of the candidates as the delivery's write: the delivery ends SUCCEEDED."
+  ADOPT
+  "Send the write again, as if it never reached Propexo."
+  RESEND
+  "End the delivery FAILED without sending anything more."
+  ABANDON
+}
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -6865,7 +6905,7 @@ type IntegrationJob implements Node {
   """
   kind: IntegrationJobKind!
   """
-  QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), or NOT_SENT (no provider is configured; recorded, never dropped).
+  QUEUED (waiting, or waiting to be retried after lastError), SENT (accepted by the partner, outcome pending; a lease sync: running), SUCCEEDED, PARTIAL, FAILED (final), NOT_SENT (no provider is configured; recorded, never dropped), or HELD (a Propexo write whose answer was lost and which Propexo's leads cannot tell apart: candidates lists what may be it, and resolveHeldDelivery lets a person adopt one, send again or abandon it).
   """
   status: IntegrationJobStatus!
   """
@@ -6884,6 +6924,10 @@ type IntegrationJob implements Node {
   The Propexo fields (Propexo's names, e.g. address_1) its last answer named as failed: the issues of a rejected write, or the fields a PARTIAL write did not store. Empty when none were named.
   """
   failedFields: [String!]
+  """
+  While HELD: the ids of the Propexo leads (prospects) that may be this delivery's write. Empty otherwise.
+  """
+  candidates: [String!]
   """
   The partner's own word for the delivery's state, as it last reported it (an SMS: Twilio's queued, sending, sent, delivered, undelivered or failed). Empty until the partner has answered.
   """
@@ -7030,6 +7074,10 @@ enum IntegrationJobStatus @goModel(model: "github.com/leasegraph/leasegraph/ent/
   not sent
   """
   NOT_SENT
+  """
+  held
+  """
+  HELD
 }
 """
 IntegrationJobWhereInput is used for filtering IntegrationJob objects.
@@ -15910,6 +15958,8 @@ func (ec *executionContext) childFields_IntegrationJob(ctx context.Context, fiel
 		return ec.fieldContext_IntegrationJob_partnerJobID(ctx, field)
 	case "failedFields":
 		return ec.fieldContext_IntegrationJob_failedFields(ctx, field)
+	case "candidates":
+		return ec.fieldContext_IntegrationJob_candidates(ctx, field)
 	case "partnerStatus":
 		return ec.fieldContext_IntegrationJob_partnerStatus(ctx, field)
 	case "errorCode":
@@ -17177,6 +17227,36 @@ func (ec *executionContext) field_Mutation_replayWebhookEvent_args(ctx context.C
 		return nil, err
 	}
 	args["eventId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resolveHeldDelivery_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (prospects.HeldAction, error) {
+			return ec.unmarshalNHeldDeliveryAction2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐHeldAction(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "candidateId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["candidateId"] = arg2
 	return args, nil
 }
 
@@ -21642,6 +21722,29 @@ func (ec *executionContext) fieldContext_IntegrationJob_failedFields(_ context.C
 	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _IntegrationJob_candidates(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntegrationJob_candidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntegrationJob_candidates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntegrationJob", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _IntegrationJob_partnerStatus(ctx context.Context, field graphql.CollectedField, obj *ent.IntegrationJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23397,6 +23500,50 @@ func (ec *executionContext) fieldContext_Mutation_retryIntegrationJob(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_retryIntegrationJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resolveHeldDelivery(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resolveHeldDelivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResolveHeldDelivery(ctx, fc.Args["id"].(int), fc.Args["action"].(prospects.HeldAction), fc.Args["candidateId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IntegrationJob) graphql.Marshaler {
+			return ec.marshalNIntegrationJob2ᚖgithubᚗcomᚋleasegraphᚋleasegraphᚋentᚐIntegrationJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resolveHeldDelivery(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrationJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resolveHeldDelivery_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -49246,6 +49393,11 @@ func (ec *executionContext) _IntegrationJob(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "candidates":
+			out.Values[i] = ec._IntegrationJob_candidates(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "partnerStatus":
 			out.Values[i] = ec._IntegrationJob_partnerStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -50043,6 +50195,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "retryIntegrationJob":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_retryIntegrationJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolveHeldDelivery":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resolveHeldDelivery(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -54133,6 +54292,23 @@ func (ec *executionContext) unmarshalNGender2githubᚗcomᚋleasegraphᚋleasegr
 
 func (ec *executionContext) marshalNGender2githubᚗcomᚋleasegraphᚋleasegraphᚋentᚋtenantᚐGender(ctx context.Context, sel ast.SelectionSet, v tenant.Gender) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNHeldDeliveryAction2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐHeldAction(ctx context.Context, v any) (prospects.HeldAction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := prospects.HeldAction(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHeldDeliveryAction2githubᚗcomᚋleasegraphᚋleasegraphᚋprospectsᚐHeldAction(ctx context.Context, sel ast.SelectionSet, v prospects.HeldAction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {

@@ -219,7 +219,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		a.Events.Queue = q
 	}
 	ten := &tenancy.Service{DB: client, CacheTTL: cfg.AuthCacheTTL}
-	pros := &prospects.Service{DB: client}
+	pros := &prospects.Service{DB: client, Events: a.Events}
 	if px != nil {
 		pros.Queue = q
 	}

@@ -7,8 +7,11 @@
 //
 //   - a Propexo prospect write: QUEUED → SENT (Propexo has a job id) →
 //     SUCCEEDED, PARTIAL or FAILED; QUEUED straight to SUCCEEDED (found at
-//     Propexo by its marker) or FAILED (refused); FAILED, PARTIAL and
-//     NOT_SENT back to QUEUED only by a retry;
+//     Propexo after a lost answer) or FAILED (refused); QUEUED or SENT to
+//     HELD when what Propexo lists cannot tell which lead is the write,
+//     and HELD on to SUCCEEDED (a person adopts a candidate), QUEUED (sent
+//     again) or FAILED (abandoned); FAILED, PARTIAL and NOT_SENT back to
+//     QUEUED only by a retry;
 //   - an SMS: QUEUED → SENT → SUCCEEDED or FAILED, as Twilio's statuses
 //     move (sms ranks them and never moves back); a callback may outrun
 //     the send's answer (QUEUED → SUCCEEDED or FAILED), and may tell of a
@@ -42,6 +45,7 @@ const (
 	partial   = integrationjob.StatusPARTIAL
 	failed    = integrationjob.StatusFAILED
 	notSent   = integrationjob.StatusNOT_SENT
+	held      = integrationjob.StatusHELD
 )
 
 // rules are a kind's statuses: those a row starts in, and where each goes.
@@ -54,8 +58,9 @@ var propexoWrite = rules{
 	// NOT_SENT: no Propexo token is configured.
 	initial: []integrationjob.Status{queued, notSent},
 	moves: map[integrationjob.Status][]integrationjob.Status{
-		queued:  {sent, succeeded, failed},
-		sent:    {succeeded, partial, failed},
+		queued:  {sent, succeeded, failed, held},
+		sent:    {succeeded, partial, failed, held},
+		held:    {succeeded, queued, failed},
 		failed:  {queued},
 		partial: {queued},
 		notSent: {queued},

@@ -17,6 +17,14 @@ import (
 // (docs/partners/propexo.md#leads).
 var phoneFilter = regexp.MustCompile(`^[2-9]\d{9}$`)
 
+// leadParams are GET /v1/leads/'s query parameters in the extract;
+// leadFilters those the simulator applies (with order-by and paging).
+var (
+	leadParams = []string{"order-by", "offset", "limit", "x_id", "x_property_id", "location_id", "x_unit_id", "email_1",
+		"email_2", "property_id", "integration_id", "integration_vendor", "phone_1"}
+	leadFilters = []string{"order-by", "offset", "limit", "x_id", "email_1", "integration_id", "phone_1"}
+)
+
 // listLeads pages the leads, newest first unless order-by says otherwise.
 func (s *Sim) listLeads(w http.ResponseWriter, r *http.Request) {
 	if s.readFails(w, r) {
@@ -24,6 +32,19 @@ func (s *Sim) listLeads(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	var issues []Issue
+	// Every parameter the extract documents for GET /v1/leads/ is known; of
+	// its filters those a lead here can be matched by are applied, and the
+	// others (the property, location, unit, email_2, vendor) are refused
+	// rather than ignored, so that no caller believes a filter worked that
+	// would, at Propexo, answer fewer leads (docs/partners/propexo.md#leads).
+	for k := range q {
+		switch {
+		case !slices.Contains(leadParams, k):
+			issues = append(issues, Issue{Code: "unrecognized_keys", Path: []any{}, Message: "Unrecognized key(s) in object: '" + k + "'"})
+		case !slices.Contains(leadFilters, k) && q.Get(k) != "":
+			issues = append(issues, issue("custom", k, "filter "+k+" is not simulated"))
+		}
+	}
 	// offset: minimum 0, default 0; limit: 0 to 250, default 100
 	// (docs/partners/propexo.md#paging).
 	offset := intParam(q.Get("offset"), 0, 0, -1, "offset", &issues)
@@ -48,8 +69,7 @@ func (s *Sim) listLeads(w http.ResponseWriter, r *http.Request) {
 	for _, id := range s.prospectOrder {
 		p := s.prospects[id]
 		if match(q.Get("integration_id"), p.IntegrationID) && match(q.Get("email_1"), p.Email1) &&
-			match(q.Get("x_id"), p.ID) && (phone == "" || lastDigits(p.Phone1) == phone) &&
-			q.Get("email_2") == "" && q.Get("property_id") == "" {
+			match(q.Get("x_id"), p.ID) && (phone == "" || lastDigits(p.Phone1) == phone) {
 			all = append(all, s.leadRowLocked(p))
 		}
 	}

@@ -306,7 +306,15 @@ func TestLeads(t *testing.T) {
 	if p, _ = list("?phone_1=5125550100"); len(p.Results) != 1 || p.Results[0].Notes != "one" {
 		t.Fatalf("by phone: %+v", p)
 	}
-	for _, q := range []string{"?limit=251", "?offset=-1", "?phone_1=%2B15125550100", "?order-by=notes"} {
+	if p, _ = list("?integration_id=a&email_1=nobody%40example.com"); len(p.Results) != 0 {
+		t.Fatalf("by an email no lead has: %+v", p)
+	}
+	// A documented filter the simulator cannot apply, and a parameter the
+	// extract does not list, are refused rather than ignored: ignoring
+	// them would answer more leads than Propexo does.
+	for _, q := range []string{"?limit=251", "?offset=-1", "?phone_1=%2B15125550100", "?order-by=notes",
+		"?property_id=p1", "?email_2=x%40example.com", "?x_unit_id=u1", "?integration_vendor=SAMPLE1", "?location_id=l1",
+		"?x_property_id=p1", "?name=Ann"} {
 		if _, r := list(q); r.status != 400 || len(r.errorBody(t).Error.Details.Details.Issues) != 1 {
 			t.Errorf("%s: %d %s", q, r.status, r.raw)
 		}
