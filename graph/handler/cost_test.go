@@ -261,21 +261,28 @@ func TestAPIHeaders(t *testing.T) {
 			}
 			return e.Call(method, path, token, "", b)
 		}
+		// A GET query with a token may be kept by the caller alone (its
+		// answer varies with the token); nothing else is kept at all.
 		for _, c := range []struct {
 			name, method, path, token, body string
 			status                          int
+			cache                           string
 		}{
-			{"a query", "POST", "/graphql", token, `{"query":"{ clients { totalCount } }"}`, 200},
-			{"a refused query", "POST", "/graphql", token, `{"query":"{ ` + strings.Repeat("__typename ", 20000) + `}"}`, 422},
-			{"no token", "POST", "/graphql", "", `{"query":"{ clients { totalCount } }"}`, 401},
-			{"a GET query", "GET", "/graphql?query=%7B__typename%7D", token, "", 200},
-			{"leases", "GET", "/leases", token, "", 200},
-			{"leases, bad parameter", "GET", "/leases?nope=1", token, "", 400},
-			{"leases, no token", "GET", "/leases", "", "", 401},
+			{"a query", "POST", "/graphql", token, `{"query":"{ clients { totalCount } }"}`, 200, "no-store"},
+			{"a refused query", "POST", "/graphql", token, `{"query":"{ ` + strings.Repeat("__typename ", 20000) + `}"}`, 422, "no-store"},
+			{"no token", "POST", "/graphql", "", `{"query":"{ clients { totalCount } }"}`, 401, "no-store"},
+			{"a GET query", "GET", "/graphql?query=%7B__typename%7D", token, "", 200, "private, no-cache"},
+			{"a GET query without a token", "GET", "/graphql?query=%7B__typename%7D", "", "", 401, "no-store"},
+			{"leases", "GET", "/leases", token, "", 200, "no-store"},
+			{"leases, bad parameter", "GET", "/leases?nope=1", token, "", 400, "no-store"},
+			{"leases, no token", "GET", "/leases", "", "", 401, "no-store"},
 		} {
 			res := do(c.method, c.path, c.token, c.body)
-			if res.Status != c.status || res.Header.Get("Cache-Control") != "no-store" {
-				t.Errorf("%s: HTTP %d, Cache-Control %q; want %d, no-store", c.name, res.Status, res.Header.Get("Cache-Control"), c.status)
+			if res.Status != c.status || res.Header.Get("Cache-Control") != c.cache {
+				t.Errorf("%s: HTTP %d, Cache-Control %q; want %d, %s", c.name, res.Status, res.Header.Get("Cache-Control"), c.status, c.cache)
+			}
+			if c.cache == "private, no-cache" && res.Header.Get("Vary") != "Authorization" {
+				t.Errorf("%s: Vary %q, want Authorization", c.name, res.Header.Get("Vary"))
 			}
 		}
 		res := do("GET", "/", "", "")

@@ -131,6 +131,8 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 	// hot reads are a handful of documents, and each entry may be as large
 	// as the token limit allows.
 	srv.SetQueryCache(cost.NewDocumentCache[*ast.QueryDocument](queryCacheSize))
+	// Before the cost extension, which reads the document the hash names.
+	srv.Use(newPersistedQueries())
 	srv.Use(&cost.Extension{Limits: cfg.Limits, DefaultPage: DefaultPageSize, MaxPage: MaxPageSize})
 	srv.Use(&inputLimits{})
 	srv.AroundOperations(requireWriteForMutations)

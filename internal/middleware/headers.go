@@ -12,7 +12,15 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		if r.URL.Path == "/graphql" || r.URL.Path == "/leases" {
+		switch {
+		case r.URL.Path == "/graphql" && r.Method == http.MethodGet && r.Header.Get("Authorization") != "":
+			// A GET query (a persisted one's URL is short and stable) may be
+			// kept by the caller's own browser or client, never by a shared
+			// cache: the answer is the token's data, so it varies with the
+			// token, and is checked again before each reuse.
+			h.Set("Cache-Control", "private, no-cache")
+			h.Add("Vary", "Authorization")
+		case r.URL.Path == "/graphql" || r.URL.Path == "/leases":
 			// Set here, outside every other handler, so that API errors (401,
 			// 413, ...) are never cached either: answers hold tenants' data.
 			h.Set("Cache-Control", "no-store")

@@ -119,6 +119,14 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Fatalf("%s: %v", path, rec.Header())
 		}
 	}
+	// A GET query with a token: the caller's own cache may keep it.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/graphql?query=%7B__typename%7D", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	middleware.SecurityHeaders(echoLen).ServeHTTP(rec, req)
+	if rec.Header().Get("Cache-Control") != "private, no-cache" || rec.Header().Get("Vary") != "Authorization" {
+		t.Fatalf("GET /graphql with a token: %v", rec.Header())
+	}
 }
 
 // TestDeadlineAnswersOnTime: a handler that cannot stop is answered with
