@@ -37,7 +37,9 @@ const (
 
 // persistedQueries is gqlgen's extension with codes on its errors: they
 // carry none, and every error here says extensions.code.
-type persistedQueries struct{ apq extension.AutomaticPersistedQuery }
+type persistedQueries struct {
+	apq extension.AutomaticPersistedQuery
+}
 
 var _ interface {
 	graphql.OperationParameterMutator
