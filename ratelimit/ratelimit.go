@@ -5,10 +5,12 @@
 package ratelimit
 
 import (
+	"context"
 	"math"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +151,69 @@ func (k *Keyed) Known(key string) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.get(key, k.now(), false) != nil
+}
+
+// State is what a key's bucket holds now, as a caller is told it.
+type State struct {
+	// Limit is the bucket's size (the burst); Rate how many events a
+	// second it earns back.
+	Limit int
+	Rate  float64
+	// Remaining is the whole events left now.
+	Remaining int
+	// Full is how long until the bucket is full again (0 when it is).
+	Full time.Duration
+}
+
+// State is key's bucket now, spending nothing: a key not in the table has
+// a full bucket. ok is false when there is no limit (a nil *Keyed).
+func (k *Keyed) State(key string) (st State, ok bool) {
+	if k == nil {
+		return State{}, false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	st = State{Limit: k.burst, Rate: float64(k.limit), Remaining: k.burst}
+	if b, found := k.table.Peek(key); found {
+		tokens := min(max(b.lim.TokensAt(k.now()), 0), float64(k.burst))
+		st.Remaining = int(math.Floor(tokens))
+		st.Full = time.Duration(math.Ceil((float64(k.burst) - tokens) / float64(k.limit) * float64(time.Second)))
+	}
+	return st, true
+}
+
+// Header tells the caller the state in the answer's headers, in both
+// forms clients read: the IETF draft's RateLimit-Policy and RateLimit
+// (draft-ietf-httpapi-ratelimit-headers: quota q per window w seconds, r
+// left, t seconds until it is whole again: a bucket of Limit that earns
+// Rate a second is a quota of Limit per Limit/Rate seconds) and GitHub's
+// X-RateLimit-Limit, -Remaining and -Reset (the Unix second the bucket is
+// full again).
+func (st State) Header(h http.Header, now time.Time) {
+	window := int(math.Ceil(float64(st.Limit) / st.Rate))
+	full := int(math.Ceil(st.Full.Seconds()))
+	h.Set("RateLimit-Policy", `"token";q=`+strconv.Itoa(st.Limit)+";w="+strconv.Itoa(window))
+	h.Set("RateLimit", `"token";r=`+strconv.Itoa(st.Remaining)+";t="+strconv.Itoa(full))
+	h.Set("X-RateLimit-Limit", strconv.Itoa(st.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(st.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(st.Full).Add(time.Second-1).Unix(), 10))
+}
+
+// HeaderNames are the headers Header sets, for CORS to expose.
+var HeaderNames = []string{"RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+
+type stateKey struct{}
+
+// WithState records the caller's state for the answer's body to repeat
+// (GraphQL's extensions.cost).
+func WithState(ctx context.Context, st State) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
+
+// StateFrom is the state WithState recorded.
+func StateFrom(ctx context.Context) (State, bool) {
+	st, ok := ctx.Value(stateKey{}).(State)
+	return st, ok
 }
 
 // Forget drops key (a token found revoked).

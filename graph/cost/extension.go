@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/leasegraph/leasegraph/ratelimit"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/semaphore"
@@ -61,6 +62,7 @@ var _ interface {
 	graphql.OperationParameterMutator
 	graphql.OperationContextMutator
 	graphql.OperationInterceptor
+	graphql.ResponseInterceptor
 	graphql.FieldInterceptor
 } = (*Extension)(nil)
 
@@ -127,6 +129,7 @@ func (e *Extension) MutateOperationContext(ctx context.Context, op *graphql.Oper
 		return err
 	}
 	n := Complexity(ctx, e, op)
+	op.Stats.SetExtension(costStat, n)
 	if n > e.Limits.MaxComplexity {
 		return refuse(CodeTooComplex, "complexity", e.Limits.MaxComplexity,
 			"the operation has complexity %d; at most %d is allowed (a page counts its rows, a list %d items, a partner-backed field %d)",
@@ -178,6 +181,35 @@ func (e *Extension) listCycle(set ast.SelectionSet, path []fieldKey) *gqlerror.E
 // Complexity is the operation's weighted complexity.
 func Complexity(ctx context.Context, e *Extension, op *graphql.OperationContext) int {
 	return complexity.Calculate(ctx, e.weighted, op.Operation, op.Variables)
+}
+
+// costStat names the operation's complexity in its stats.
+const costStat = "cost"
+
+// InterceptResponse tells the caller, in extensions.cost, what the
+// operation cost against its limit and what its token has left (Shopify's
+// names, which integrators know): requestedQueryCost is the complexity the
+// limit was checked against, maximumCost that limit, and throttleStatus
+// the token's request budget after this request (the same figures as the
+// RateLimit headers).
+func (e *Extension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	n, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costStat).(int)
+	if !ok {
+		return resp
+	}
+	c := map[string]any{"requestedQueryCost": n, "maximumCost": e.Limits.MaxComplexity}
+	if st, ok := ratelimit.StateFrom(ctx); ok {
+		c["throttleStatus"] = map[string]any{"maximumAvailable": st.Limit, "currentlyAvailable": st.Remaining, "restoreRate": st.Rate}
+	}
+	if resp.Extensions == nil {
+		resp.Extensions = map[string]any{}
+	}
+	resp.Extensions["cost"] = c
+	return resp
 }
 
 // InterceptOperation gives the operation its partner-call slots.

@@ -13,6 +13,7 @@ import (
 	"github.com/leasegraph/leasegraph/internal/tracing"
 	"github.com/leasegraph/leasegraph/leases/propexosync"
 	"github.com/leasegraph/leasegraph/leases/rest"
+	"github.com/leasegraph/leasegraph/ratelimit"
 	"github.com/leasegraph/leasegraph/registration/page"
 	"github.com/leasegraph/leasegraph/screening"
 	smpostback "github.com/leasegraph/leasegraph/screening/postback"
@@ -36,7 +37,8 @@ func (a *App) Handler() http.Handler {
 
 	timeout := a.cfg.RequestTimeout
 	// A browser app paging /leases?format=csv reads the cursor headers.
-	api := middleware.CORS(a.cfg.CORSOrigins, []string{rest.NextCursorHeader, rest.TotalCountHeader})
+	// A browser app reads its rate limit's headers too.
+	api := middleware.CORS(a.cfg.CORSOrigins, append([]string{rest.NextCursorHeader, rest.TotalCountHeader}, ratelimit.HeaderNames...))
 	a.serveMetrics(mux)
 	mux.Handle("/graphql", api(middleware.Deadline(timeout, graphQLTimedOut, a.opts.Deadline)(
 		middleware.ConsumeBody(a.graphQLAuth(middleware.ReadRest(a.gql))))))

@@ -3,9 +3,11 @@ package middleware
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
+	"github.com/leasegraph/leasegraph/ratelimit"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
 )
@@ -30,6 +32,12 @@ func Authenticate(g *guard.Guard, log *slog.Logger, deny Denied) func(http.Handl
 				return
 			}
 			v, key, err := g.Authenticate(r.Context(), g.ClientKey(r), secret)
+			// The token's budget, on its answers and its refusals alike
+			// (not on an unknown token's: it has none).
+			st, limited := g.TokenState(key)
+			if limited {
+				st.Header(w.Header(), time.Now())
+			}
 			if err != nil {
 				if ae, ok := apperr.As(err); ok {
 					deny(w, ae) // 401 or 429, in the route's own shape
@@ -38,7 +46,11 @@ func Authenticate(g *guard.Guard, log *slog.Logger, deny Denied) func(http.Handl
 				deny(w, classify.Respond(r.Context(), log, "authenticating", err))
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(guard.WithTokenKey(viewer.NewContext(r.Context(), v), key)))
+			ctx := guard.WithTokenKey(viewer.NewContext(r.Context(), v), key)
+			if limited {
+				ctx = ratelimit.WithState(ctx, st)
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

@@ -168,6 +168,16 @@ func TokenKey(ctx context.Context) string {
 // AllowToken spends one request of the token's budget (by its key).
 func (g *Guard) AllowToken(key string) (bool, time.Duration) { return g.tokens.Allow(key) }
 
+// TokenState is the token's budget now (by its key), spending nothing;
+// false when the token is not known here (it never authenticated, or was
+// forgotten) or there is no limit.
+func (g *Guard) TokenState(key string) (ratelimit.State, bool) {
+	if !g.tokens.Known(key) {
+		return ratelimit.State{}, false
+	}
+	return g.tokens.State(key)
+}
+
 // ForgetToken drops the token's bucket: it no longer authenticates, so it
 // is no longer let past its address's block either.
 func (g *Guard) ForgetToken(key string) { g.tokens.Forget(key) }

@@ -248,3 +248,59 @@ func TestRateLimitTwilioSignatures(t *testing.T) {
 		}
 	})
 }
+
+// TestRateLimitIsVisible: every answer to a token tells its budget, on
+// /graphql and /leases alike, in the IETF draft's fields and GitHub's
+// headers, and a GraphQL answer repeats it in extensions.cost with the
+// operation's cost and the limit; the 429 after the burst still tells it
+// (nothing left, and when it is whole again).
+func TestRateLimitIsVisible(t *testing.T) {
+	// One request per 100 s after a burst of 3: nothing refills during the
+	// test, so each request sees the budget fall by one.
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Alpha")
+		check := func(what string, r apptest.Answer, remaining int) {
+			t.Helper()
+			h := r.Header
+			reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+			wait := reset - time.Now().Unix()
+			if h.Get("RateLimit-Policy") != `"token";q=3;w=300` || h.Get("X-RateLimit-Limit") != "3" ||
+				h.Get("X-RateLimit-Remaining") != strconv.Itoa(remaining) ||
+				!strings.HasPrefix(h.Get("RateLimit"), fmt.Sprintf(`"token";r=%d;t=`, remaining)) || err != nil || wait < 90 || wait > 301 {
+				t.Fatalf("%s: HTTP %d, headers %v", what, r.Status, h)
+			}
+		}
+		first := e.Call("POST", "/graphql", token, "", gqlBody(apptest.ClientsQuery))
+		check("the first query", first, 2)
+		var body struct {
+			Extensions struct {
+				Cost struct {
+					RequestedQueryCost, MaximumCost int
+					ThrottleStatus                  struct {
+						MaximumAvailable, CurrentlyAvailable int
+						RestoreRate                          float64
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(first.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		c := body.Extensions.Cost
+		if c.RequestedQueryCost <= 0 || c.MaximumCost != 250000 || c.ThrottleStatus.MaximumAvailable != 3 ||
+			c.ThrottleStatus.CurrentlyAvailable != 2 || c.ThrottleStatus.RestoreRate != 0.01 {
+			t.Fatalf("extensions.cost: %s", first.Body)
+		}
+		check("/leases", e.Call("GET", "/leases", token, "", nil), 1)
+		check("the third", e.Call("POST", "/graphql", token, "", gqlBody(apptest.ClientsQuery)), 0)
+		refused := e.Call("POST", "/graphql", token, "", gqlBody(apptest.ClientsQuery))
+		if refused.Status != http.StatusTooManyRequests {
+			t.Fatalf("after the burst: HTTP %d", refused.Status)
+		}
+		check("the 429", refused, 0)
+		// An unknown token has no budget to tell.
+		if r := e.Call("POST", "/graphql", "lg_not_a_token", "", gqlBody(apptest.ClientsQuery)); r.Header.Get("X-RateLimit-Limit") != "" {
+			t.Fatalf("an unknown token was told a budget: %v", r.Header)
+		}
+	})
+}
