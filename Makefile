@@ -52,7 +52,8 @@ $(VULNDB_DIR)/index/db.json:
 	GOFLAGS= go run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$src/data/osv" -out $(VULNDB_DIR).tmp && \
 	rm -rf $(VULNDB_DIR) && mv $(VULNDB_DIR).tmp $(VULNDB_DIR)
 
-## generate: ent (with entgql's schema) first, then gqlgen
+## generate: ent (with entgql's schema) first, then gqlgen, then schema.graphql (the full
+## SDL that GET /schema.graphql serves, printed by tools/printschema); all from ent/generate.go
 generate:
 	go mod tidy -e
 	go generate ./ent
@@ -74,11 +75,11 @@ river-migrations:
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
 
-## check-generated: fails when `make generate` changes a committed file, when the ent
-## schema has a change that migrations/ has no migration for, or when the pinned River has a
-## migration that migrations/ lacks
+## check-generated: fails when `make generate` changes a committed file (schema.graphql
+## included), when the ent schema has a change that migrations/ has no migration for, or when
+## the pinned River has a migration that migrations/ lacks
 check-generated: generate
-	@git diff --exit-code --stat -- ent graph go.mod go.sum || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
-	@test -z "$$(git status --porcelain --untracked-files=all -- ent graph)" || (git status --porcelain -- ent graph; echo "make generate left untracked files" >&2; exit 1)
+	@git diff --exit-code --stat -- ent graph schema.graphql go.mod go.sum || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- ent graph schema.graphql)" || (git status --porcelain -- ent graph schema.graphql; echo "make generate left untracked files" >&2; exit 1)
 	go run ./migrations/gen -check
 	go run ./migrations/rivergen -check

@@ -4,3 +4,4 @@ package ent
 
 //go:generate go run -mod=mod entc.go
 //go:generate sh -c "cd .. && go tool gqlgen generate"
+//go:generate sh -c "cd .. && go run ./tools/printschema -o schema.graphql"

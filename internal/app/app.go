@@ -139,6 +139,8 @@ type App struct {
 	// gql is /graphql's handler, built with the services: the leases fast
 	// path refuses there a schema its whitelist no longer describes.
 	gql *gqlhandler.Server
+	// schemaFile serves /schema.graphql: the schema's SDL, printed once.
+	schemaFile *handler.SchemaFile
 	// draining is set on SIGTERM: /readyz answers 503 from then on.
 	draining atomic.Bool
 	health   healthCheck
@@ -271,6 +273,9 @@ func (a *App) buildServices(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the GraphQL handler: %w", err)
 	}
+	// The same generated schema /graphql executes (its types do not
+	// depend on the resolvers), so the file is what introspection shows.
+	a.schemaFile = handler.NewSchemaFile(graph.NewSchema(client, a.Services), cfg.GraphQL)
 	a.gql.Use(a.metrics.GraphQL())
 	if a.tracing.On() {
 		a.gql.Use(a.tracing.GraphQL())

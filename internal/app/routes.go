@@ -42,6 +42,10 @@ func (a *App) Handler() http.Handler {
 	a.serveMetrics(mux)
 	mux.Handle("/graphql", api(middleware.Deadline(timeout, graphQLTimedOut, a.opts.Deadline)(
 		middleware.ConsumeBody(a.graphQLAuth(middleware.ReadRest(a.gql))))))
+	// No token, as the playground needs none: the schema is the API's
+	// documentation (refused with introspection, graph/handler). CORS lets
+	// a browser app's tooling read it like /graphql.
+	mux.Handle("GET "+handler.SchemaPath, api(a.schemaFile))
 	mux.Handle("POST "+screening.PostbackPath+"{key}", &smpostback.Handler{Screening: a.Services.Screening, Guard: a.guard, Log: a.log})
 	if a.partners.pages != nil {
 		mux.Handle("/smartmove/api/", a.partners.pages)
