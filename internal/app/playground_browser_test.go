@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/demo"
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/apptest"
+	"github.com/leasegraph/leasegraph/internal/playground"
 	"github.com/leasegraph/leasegraph/prospects"
 )
 
@@ -102,6 +104,37 @@ func TestPlayground(t *testing.T) {
 		h := eval(`[...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map(e => e.CodeMirror.getValue()).find(v => v.includes('Authorization')) || ''`)
 		if err := json.Unmarshal([]byte(h), &headers); err != nil || headers["Authorization"] != "Bearer "+token {
 			t.Fatalf("headers editor: %q, want the demo token", h)
+		}
+
+		// It opens on leasegraph's examples, a tab each; the first, run as
+		// it is, shows moves with their tenants.
+		first := eval(`(` + editor + `)('.graphiql-query-editor').getValue()`)
+		if first != playground.Examples[0].Query {
+			t.Fatalf("the query editor opens on %q, want the first example", first)
+		}
+		if n := eval(`String(document.querySelectorAll('.graphiql-tab').length)`); n != strconv.Itoa(len(playground.Examples)) {
+			t.Fatalf("%s tabs, want %d", n, len(playground.Examples))
+		}
+		cm := `(` + editor + `)('.graphiql-query-editor')`
+		do(chromedp.Poll[chromedp.Void](cm+`.documentAST && `+cm+`.documentAST.loc.source.body === `+cm+`.getValue()`,
+			chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(20*time.Millisecond)),
+			chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)),
+			chromedp.Poll[chromedp.Void](`(`+editor+`)('.graphiql-response').getValue().includes('totalCount')`,
+				chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+		var moves struct {
+			Data struct {
+				Leases struct {
+					TotalCount int
+					Edges      []struct {
+						Node struct{ Tenants []struct{ FirstName string } }
+					}
+				}
+			}
+			Errors []apptest.GQLError
+		}
+		if raw := eval(`(` + editor + `)('.graphiql-response').getValue()`); json.Unmarshal([]byte(raw), &moves) != nil ||
+			len(moves.Errors) > 0 || moves.Data.Leases.TotalCount == 0 || len(moves.Data.Leases.Edges[0].Node.Tenants) == 0 {
+			t.Fatalf("the first example answered %s", raw)
 		}
 
 		// The README's query runs and shows data.

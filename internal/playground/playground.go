@@ -47,11 +47,13 @@ func (h Handler) Page(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.MarshalIndent(h.Headers, "", "  ")
 		headers = string(b)
 	}
+	tabs, _ := json.Marshal(Examples)
 	setHeaders(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// The page can hold a token (demo mode): never cache it.
 	w.Header().Set("Cache-Control", "no-store")
-	_ = page.Execute(w, map[string]string{"Title": h.Title, "Endpoint": h.Endpoint, "Headers": headers, "Base": Base})
+	_ = page.Execute(w, map[string]string{"Title": h.Title, "Endpoint": h.Endpoint, "Headers": headers, "Base": Base,
+		"Tabs": string(tabs)})
 }
 
 // Files serves the page's script, GraphiQL's release and the licenses

@@ -20,6 +20,11 @@
     shouldPersistHeaders: true,
     inputValueDeprecation: true,
   };
+  // leasegraph's own examples, a tab each, for a visitor with no tabs of
+  // their own yet (GraphiQL keeps a visitor's tabs in localStorage).
+  if (el.dataset.tabs) {
+    props.defaultTabs = JSON.parse(el.dataset.tabs);
+  }
   if (headers) {
     // The demo token: filled in on every load, so a stale token persisted
     // from an earlier demo run does not hide it.
