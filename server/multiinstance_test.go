@@ -18,12 +18,11 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/config/testknobs"
+	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/apptest"
-	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/smartmove/smartmovetest"
-	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -70,25 +69,10 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
-	drv, err := database.Driver(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := database.Client(ctx, drv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	raw := drv.DB()
-	sys := viewer.SystemContext(ctx)
-	company, err := client.Company.Create().SetName("Acme").SetPropexoIntegrationID("int-Acme").SetSmartmoveReference("ref-Acme").Save(sys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, token, err := (&tenancy.Service{DB: client}).CreateToken(sys, tenancy.NewToken{ClientID: company.ID, Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acme := arrange(t, ctx, dbURL, func(c *ent.CompanyCreate) *ent.CompanyCreate {
+		return c.SetPropexoIntegrationID("int-Acme").SetSmartmoveReference("ref-Acme")
+	}, viewer.ScopeRead, viewer.ScopeWrite)
+	raw, token := acme.Raw, acme.Token
 
 	// Propexo's rate limit is per token and shared by the three instances;
 	// its pace is not what this test measures.

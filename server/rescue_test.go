@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/apptest"
-	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
-	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -30,25 +29,9 @@ func TestDeliveryRescuedAfterKill(t *testing.T) {
 		defer cancel()
 
 		// A client that delivers to Propexo, arranged in the database.
-		drv, err := database.Driver(dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		client, err := database.Client(ctx, drv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sys := viewer.SystemContext(ctx)
-		company, err := client.Company.Create().SetName("Acme").SetPropexoIntegrationID("int-Acme").Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, token, err := (&tenancy.Service{DB: client}).CreateToken(sys, tenancy.NewToken{ClientID: company.ID, Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeWrite}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer client.Close()
-		raw := drv.DB()
+		a := arrange(t, ctx, dbURL, func(c *ent.CompanyCreate) *ent.CompanyCreate { return c.SetPropexoIntegrationID("int-Acme") },
+			viewer.ScopeRead, viewer.ScopeWrite)
+		token, raw := a.Token, a.Raw
 
 		// Propexo applies the first create, then never answers it.
 		sim := propexotest.New(propexotest.Options{AutoComplete: 50 * time.Millisecond})

@@ -12,9 +12,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/apptest"
-	"github.com/leasegraph/leasegraph/internal/database"
-	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/viewer"
 	"github.com/leasegraph/leasegraph/webhooks/secretbox"
 )
@@ -73,25 +72,8 @@ func TestWebhookRedeliveredAfterKill(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 
-		drv, err := database.Driver(dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		client, err := database.Client(ctx, drv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer client.Close()
-		sys := viewer.SystemContext(ctx)
-		company, err := client.Company.Create().SetName("Acme").Save(sys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, admin, err := (&tenancy.Service{DB: client}).CreateToken(sys, tenancy.NewToken{ClientID: company.ID,
-			Scopes: []viewer.Scope{viewer.ScopeRead, viewer.ScopeAdmin}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := arrange(t, ctx, dbURL, func(c *ent.CompanyCreate) *ent.CompanyCreate { return c }, viewer.ScopeRead, viewer.ScopeAdmin)
+		admin := a.Token
 		key, err := secretbox.NewKey()
 		if err != nil {
 			t.Fatal(err)
@@ -134,7 +116,7 @@ func TestWebhookRedeliveredAfterKill(t *testing.T) {
 		// The dead server recorded no attempt: the delivery is PENDING, its
 		// job still running in River's eyes.
 		var state string
-		if err := drv.DB().QueryRowContext(ctx, "SELECT state FROM river_job WHERE kind = 'deliver_webhook'").Scan(&state); err != nil || state != "running" {
+		if err := a.Raw.QueryRowContext(ctx, "SELECT state FROM river_job WHERE kind = 'deliver_webhook'").Scan(&state); err != nil || state != "running" {
 			t.Fatalf("after the kill the delivery job is %q (%v), want running", state, err)
 		}
 
