@@ -337,8 +337,8 @@ func TestLeaseSyncFillsAddressesOfExistingTenantsAtTheNextFullSync(t *testing.T)
 }
 
 // A lease's type or term that names a use is its use_type; the other
-// stays in extra as sent.
-func TestLeaseSyncUseType(t *testing.T) {
+// stays in extra as sent. A resident without email_1 has its email_2.
+func TestLeaseSyncUseTypeAndEmail(t *testing.T) {
 	apptest.EachDBSetup(t, apptest.WithLeaseSync(), func(t *testing.T, e *apptest.Env) {
 		set := apptest.LeaseSync(t, e)
 		set.StartupSynced(t)
@@ -350,6 +350,8 @@ func TestLeaseSyncUseType(t *testing.T) {
 		plain := px.lease("PLAIN", "Future", "2B")
 		plain.Type, plain.Term = "Renewal", "12 Months"
 		set.Sim.PutLease(plain)
+		set.Sim.PutResident(propexotest.ResidentRecord{ID: "r-CORP", IntegrationID: "int-acme", PropertyID: "prop-1", FirstName: "Cy",
+			Email2: "cy@work.example", LeaseIDs: []string{"CORP"}})
 		e.SyncLeases(token)
 		byID := map[string]map[string]any{}
 		for _, l := range e.LeasesPage(token, "").Data {
@@ -357,6 +359,9 @@ func TestLeaseSyncUseType(t *testing.T) {
 		}
 		if l := byID["x-CORP"]; l["use_type"] != "Corporate 3 Months" || l["type"] != "Conventional" || l["term"] != "Corporate 3 Months" {
 			t.Errorf("CORP: use_type %v, type %v, term %v", l["use_type"], l["type"], l["term"])
+		}
+		if ts := byID["x-CORP"]["tenants"].([]any); len(ts) != 1 || ts[0].(map[string]any)["email"] != "cy@work.example" {
+			t.Errorf("CORP's tenants: %v", ts)
 		}
 		if l := byID["x-PLAIN"]; l["use_type"] != "" || l["type"] != "Renewal" || l["term"] != "12 Months" {
 			t.Errorf("PLAIN: use_type %q, type %v, term %v", l["use_type"], l["type"], l["term"])
