@@ -34,16 +34,27 @@ func TestMigrateOffWithRiverPending(t *testing.T) {
 		}
 		all, _ := dir.Files()
 		// River's files, and the files after them, which that release
-		// did not have: their tables are dropped again below.
+		// did not have: what they made is dropped again below.
 		var river, later []string
-		var laterTables []string
+		// undo drops what the later files made, to run newest first: their
+		// tables, and the columns they added to older tables.
+		var undo []string
+		q := "[`\"]?"
+		createTable := regexp.MustCompile(`CREATE TABLE ` + q + `(\w+)`)
+		alterTable := regexp.MustCompile(`ALTER TABLE ` + q + `(\w+)` + q + `([^;]*)`)
+		addColumn := regexp.MustCompile(`ADD COLUMN ` + q + `(\w+)`)
 		for _, f := range all {
 			if _, ok := migrations.RiverVersion(f.Name()); ok {
 				river = append(river, f.Version())
 			} else if len(river) > 0 {
 				later = append(later, f.Version())
-				for _, m := range regexp.MustCompile(`CREATE TABLE [`+"`"+`"]?(\w+)`).FindAllStringSubmatch(string(f.Bytes()), -1) {
-					laterTables = append(laterTables, m[1])
+				for _, m := range createTable.FindAllStringSubmatch(string(f.Bytes()), -1) {
+					undo = append(undo, `DROP TABLE "`+m[1]+`"`)
+				}
+				for _, m := range alterTable.FindAllStringSubmatch(string(f.Bytes()), -1) {
+					for _, c := range addColumn.FindAllStringSubmatch(m[2], -1) {
+						undo = append(undo, `ALTER TABLE "`+m[1]+`" DROP COLUMN "`+c[1]+`"`)
+					}
 				}
 			}
 		}
@@ -88,9 +99,9 @@ func TestMigrateOffWithRiverPending(t *testing.T) {
 		if _, err := db.Exec(`DELETE FROM schema_revisions WHERE version IN ('` + strings.Join(slices.Concat(river, later), "', '") + `')`); err != nil {
 			t.Fatal(err)
 		}
-		for i := len(laterTables) - 1; i >= 0; i-- {
-			if _, err := db.Exec(`DROP TABLE "` + laterTables[i] + `"`); err != nil {
-				t.Fatal(err)
+		for i := len(undo) - 1; i >= 0; i-- {
+			if _, err := db.Exec(undo[i]); err != nil {
+				t.Fatal(undo[i], err)
 			}
 		}
 		revisions := `SELECT version || ' ' || type || ' ' || executed_at FROM schema_revisions ORDER BY version`
