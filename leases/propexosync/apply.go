@@ -312,12 +312,12 @@ func (r *run) residents(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 		}
 		primary, alternate := residentAddresses(res)
 		for _, l := range res.Leases {
-			ls, ok := ours[l.LeaseID]
+			on, ok := ours[l.LeaseID]
 			if !ok {
 				continue // a lease the sync skipped or has not read yet
 			}
-			prev, fwd := movingAddresses(leases.HeadingOf(r.company, ls), ls.UnitAddress, primary, alternate)
-			c := db.Tenant.Create().SetClientID(r.clientID).SetLeaseID(ls.ID).SetPropexoID(res.ID).
+			prev, fwd := movingAddresses(leases.HeadingOf(r.company, on), on.UnitAddress, primary, alternate)
+			c := db.Tenant.Create().SetClientID(r.clientID).SetLeaseID(on.ID).SetPropexoID(res.ID).
 				SetSourceID(t.sourceID).SetFirstName(t.first).SetLastName(t.last).SetEmail(t.email).
 				SetCellPhone(t.cell).SetHomePhone(t.home)
 			// Set only when known: the upsert's update then takes the
