@@ -90,6 +90,13 @@ var (
 	demoCities   = []struct{ city, state, zip string }{{"New York", "NY", "10010"}, {"Austin", "TX", "78701"}, {"Denver", "CO", "80202"}, {"Seattle", "WA", "98101"}}
 )
 
+// propertyAddress is the address of the demo property PROP-00n (n from 1),
+// which the Propexo simulator's residents at its units also hold.
+func propertyAddress(n int) types.Address {
+	city := demoCities[(n-1)%len(demoCities)]
+	return types.Address{Street: demoStreets[(n-1)%len(demoStreets)], City: city.city, State: city.state, Zip: city.zip}
+}
+
 func writeDemo(ctx context.Context, db *ent.Client, prospects *prospects.Service) (*ent.Company, error) {
 	demo, err := db.Company.Create().SetName(demoClientName).
 		SetSmartmoveReference("demo-smartmove").SetPropexoIntegrationID(Integration).Save(ctx)
@@ -99,11 +106,11 @@ func writeDemo(ctx context.Context, db *ent.Client, prospects *prospects.Service
 	modes := []property.ShowingMode{property.ShowingModeSELF_SHOWING, property.ShowingModePRELEASE, property.ShowingModeINACTIVE}
 	var props []*ent.Property
 	for i := range 6 {
-		city := demoCities[i%len(demoCities)]
+		addr := propertyAddress(i + 1)
 		p, err := db.Property.Create().SetClientID(demo.ID).
 			SetTag(fmt.Sprintf("PROP-%03d", i+1)).
-			SetName(fmt.Sprintf("%s Residences %d", city.city, i+1)).
-			SetAddress(&types.Address{Street: demoStreets[i%len(demoStreets)], City: city.city, State: city.state, Zip: city.zip}).
+			SetName(fmt.Sprintf("%s Residences %d", addr.City, i+1)).
+			SetAddress(&addr).
 			SetShowingMode(modes[i%len(modes)]).
 			Save(ctx)
 		if err != nil {

@@ -460,21 +460,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Tenant",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			tenant.FieldCreatedAt:         {Type: field.TypeTime, Column: tenant.FieldCreatedAt},
-			tenant.FieldUpdatedAt:         {Type: field.TypeTime, Column: tenant.FieldUpdatedAt},
-			tenant.FieldClientID:          {Type: field.TypeInt, Column: tenant.FieldClientID},
-			tenant.FieldLeaseID:           {Type: field.TypeInt, Column: tenant.FieldLeaseID},
-			tenant.FieldSourceID:          {Type: field.TypeString, Column: tenant.FieldSourceID},
-			tenant.FieldFirstName:         {Type: field.TypeString, Column: tenant.FieldFirstName},
-			tenant.FieldLastName:          {Type: field.TypeString, Column: tenant.FieldLastName},
-			tenant.FieldEmail:             {Type: field.TypeString, Column: tenant.FieldEmail},
-			tenant.FieldCellPhone:         {Type: field.TypeString, Column: tenant.FieldCellPhone},
-			tenant.FieldHomePhone:         {Type: field.TypeString, Column: tenant.FieldHomePhone},
-			tenant.FieldGender:            {Type: field.TypeEnum, Column: tenant.FieldGender},
-			tenant.FieldPreviousAddress:   {Type: field.TypeBytes, Column: tenant.FieldPreviousAddress},
-			tenant.FieldForwardingAddress: {Type: field.TypeBytes, Column: tenant.FieldForwardingAddress},
-			tenant.FieldExtra:             {Type: field.TypeJSON, Column: tenant.FieldExtra},
-			tenant.FieldPropexoID:         {Type: field.TypeString, Column: tenant.FieldPropexoID},
+			tenant.FieldCreatedAt:               {Type: field.TypeTime, Column: tenant.FieldCreatedAt},
+			tenant.FieldUpdatedAt:               {Type: field.TypeTime, Column: tenant.FieldUpdatedAt},
+			tenant.FieldClientID:                {Type: field.TypeInt, Column: tenant.FieldClientID},
+			tenant.FieldLeaseID:                 {Type: field.TypeInt, Column: tenant.FieldLeaseID},
+			tenant.FieldSourceID:                {Type: field.TypeString, Column: tenant.FieldSourceID},
+			tenant.FieldFirstName:               {Type: field.TypeString, Column: tenant.FieldFirstName},
+			tenant.FieldLastName:                {Type: field.TypeString, Column: tenant.FieldLastName},
+			tenant.FieldEmail:                   {Type: field.TypeString, Column: tenant.FieldEmail},
+			tenant.FieldCellPhone:               {Type: field.TypeString, Column: tenant.FieldCellPhone},
+			tenant.FieldHomePhone:               {Type: field.TypeString, Column: tenant.FieldHomePhone},
+			tenant.FieldGender:                  {Type: field.TypeEnum, Column: tenant.FieldGender},
+			tenant.FieldPreviousAddress:         {Type: field.TypeBytes, Column: tenant.FieldPreviousAddress},
+			tenant.FieldForwardingAddress:       {Type: field.TypeBytes, Column: tenant.FieldForwardingAddress},
+			tenant.FieldExtra:                   {Type: field.TypeJSON, Column: tenant.FieldExtra},
+			tenant.FieldPropexoID:               {Type: field.TypeString, Column: tenant.FieldPropexoID},
+			tenant.FieldPropexoPrimaryAddress:   {Type: field.TypeBytes, Column: tenant.FieldPropexoPrimaryAddress},
+			tenant.FieldPropexoAlternateAddress: {Type: field.TypeBytes, Column: tenant.FieldPropexoAlternateAddress},
 		},
 	}
 	graph.Nodes[17] = &sqlgraph.Node{
@@ -3870,6 +3872,16 @@ func (f *TenantFilter) WhereExtra(p entql.BytesP) {
 // WherePropexoID applies the entql string predicate on the propexo_id field.
 func (f *TenantFilter) WherePropexoID(p entql.StringP) {
 	f.Where(p.Field(tenant.FieldPropexoID))
+}
+
+// WherePropexoPrimaryAddress applies the entql []byte predicate on the propexo_primary_address field.
+func (f *TenantFilter) WherePropexoPrimaryAddress(p entql.BytesP) {
+	f.Where(p.Field(tenant.FieldPropexoPrimaryAddress))
+}
+
+// WherePropexoAlternateAddress applies the entql []byte predicate on the propexo_alternate_address field.
+func (f *TenantFilter) WherePropexoAlternateAddress(p entql.BytesP) {
+	f.Where(p.Field(tenant.FieldPropexoAlternateAddress))
 }
 
 // WhereHasClient applies a predicate to check if query has an edge client.

@@ -21229,30 +21229,32 @@ func (m *ScreeningRequestMutation) ResetEdge(name string) error {
 // TenantMutation represents an operation that mutates the Tenant nodes in the graph.
 type TenantMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	updated_at         *time.Time
-	source_id          *string
-	first_name         *string
-	last_name          *string
-	email              *string
-	cell_phone         *string
-	home_phone         *string
-	gender             *tenant.Gender
-	previous_address   **types.Address
-	forwarding_address **types.Address
-	extra              *map[string]interface{}
-	propexo_id         *string
-	clearedFields      map[string]struct{}
-	client             *int
-	clearedclient      bool
-	lease              *int
-	clearedlease       bool
-	done               bool
-	oldValue           func(context.Context) (*Tenant, error)
-	predicates         []predicate.Tenant
+	op                        Op
+	typ                       string
+	id                        *int
+	created_at                *time.Time
+	updated_at                *time.Time
+	source_id                 *string
+	first_name                *string
+	last_name                 *string
+	email                     *string
+	cell_phone                *string
+	home_phone                *string
+	gender                    *tenant.Gender
+	previous_address          **types.Address
+	forwarding_address        **types.Address
+	extra                     *map[string]interface{}
+	propexo_id                *string
+	propexo_primary_address   **types.Address
+	propexo_alternate_address **types.Address
+	clearedFields             map[string]struct{}
+	client                    *int
+	clearedclient             bool
+	lease                     *int
+	clearedlease              bool
+	done                      bool
+	oldValue                  func(context.Context) (*Tenant, error)
+	predicates                []predicate.Tenant
 }
 
 var _ ent.Mutation = (*TenantMutation)(nil)
@@ -21958,6 +21960,104 @@ func (m *TenantMutation) ResetPropexoID() {
 	delete(m.clearedFields, tenant.FieldPropexoID)
 }
 
+// SetPropexoPrimaryAddress sets the "propexo_primary_address" field.
+func (m *TenantMutation) SetPropexoPrimaryAddress(t *types.Address) {
+	m.propexo_primary_address = &t
+}
+
+// PropexoPrimaryAddress returns the value of the "propexo_primary_address" field in the mutation.
+func (m *TenantMutation) PropexoPrimaryAddress() (r *types.Address, exists bool) {
+	v := m.propexo_primary_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropexoPrimaryAddress returns the old "propexo_primary_address" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldPropexoPrimaryAddress(ctx context.Context) (v *types.Address, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropexoPrimaryAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropexoPrimaryAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropexoPrimaryAddress: %w", err)
+	}
+	return oldValue.PropexoPrimaryAddress, nil
+}
+
+// ClearPropexoPrimaryAddress clears the value of the "propexo_primary_address" field.
+func (m *TenantMutation) ClearPropexoPrimaryAddress() {
+	m.propexo_primary_address = nil
+	m.clearedFields[tenant.FieldPropexoPrimaryAddress] = struct{}{}
+}
+
+// PropexoPrimaryAddressCleared returns if the "propexo_primary_address" field was cleared in this mutation.
+func (m *TenantMutation) PropexoPrimaryAddressCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldPropexoPrimaryAddress]
+	return ok
+}
+
+// ResetPropexoPrimaryAddress resets all changes to the "propexo_primary_address" field.
+func (m *TenantMutation) ResetPropexoPrimaryAddress() {
+	m.propexo_primary_address = nil
+	delete(m.clearedFields, tenant.FieldPropexoPrimaryAddress)
+}
+
+// SetPropexoAlternateAddress sets the "propexo_alternate_address" field.
+func (m *TenantMutation) SetPropexoAlternateAddress(t *types.Address) {
+	m.propexo_alternate_address = &t
+}
+
+// PropexoAlternateAddress returns the value of the "propexo_alternate_address" field in the mutation.
+func (m *TenantMutation) PropexoAlternateAddress() (r *types.Address, exists bool) {
+	v := m.propexo_alternate_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropexoAlternateAddress returns the old "propexo_alternate_address" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldPropexoAlternateAddress(ctx context.Context) (v *types.Address, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropexoAlternateAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropexoAlternateAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropexoAlternateAddress: %w", err)
+	}
+	return oldValue.PropexoAlternateAddress, nil
+}
+
+// ClearPropexoAlternateAddress clears the value of the "propexo_alternate_address" field.
+func (m *TenantMutation) ClearPropexoAlternateAddress() {
+	m.propexo_alternate_address = nil
+	m.clearedFields[tenant.FieldPropexoAlternateAddress] = struct{}{}
+}
+
+// PropexoAlternateAddressCleared returns if the "propexo_alternate_address" field was cleared in this mutation.
+func (m *TenantMutation) PropexoAlternateAddressCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldPropexoAlternateAddress]
+	return ok
+}
+
+// ResetPropexoAlternateAddress resets all changes to the "propexo_alternate_address" field.
+func (m *TenantMutation) ResetPropexoAlternateAddress() {
+	m.propexo_alternate_address = nil
+	delete(m.clearedFields, tenant.FieldPropexoAlternateAddress)
+}
+
 // ClearClient clears the "client" edge to the Company entity.
 func (m *TenantMutation) ClearClient() {
 	m.clearedclient = true
@@ -22046,7 +22146,7 @@ func (m *TenantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TenantMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, tenant.FieldCreatedAt)
 	}
@@ -22092,6 +22192,12 @@ func (m *TenantMutation) Fields() []string {
 	if m.propexo_id != nil {
 		fields = append(fields, tenant.FieldPropexoID)
 	}
+	if m.propexo_primary_address != nil {
+		fields = append(fields, tenant.FieldPropexoPrimaryAddress)
+	}
+	if m.propexo_alternate_address != nil {
+		fields = append(fields, tenant.FieldPropexoAlternateAddress)
+	}
 	return fields
 }
 
@@ -22130,6 +22236,10 @@ func (m *TenantMutation) Field(name string) (ent.Value, bool) {
 		return m.Extra()
 	case tenant.FieldPropexoID:
 		return m.PropexoID()
+	case tenant.FieldPropexoPrimaryAddress:
+		return m.PropexoPrimaryAddress()
+	case tenant.FieldPropexoAlternateAddress:
+		return m.PropexoAlternateAddress()
 	}
 	return nil, false
 }
@@ -22169,6 +22279,10 @@ func (m *TenantMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldExtra(ctx)
 	case tenant.FieldPropexoID:
 		return m.OldPropexoID(ctx)
+	case tenant.FieldPropexoPrimaryAddress:
+		return m.OldPropexoPrimaryAddress(ctx)
+	case tenant.FieldPropexoAlternateAddress:
+		return m.OldPropexoAlternateAddress(ctx)
 	}
 	return nil, fmt.Errorf("unknown Tenant field %s", name)
 }
@@ -22283,6 +22397,20 @@ func (m *TenantMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPropexoID(v)
 		return nil
+	case tenant.FieldPropexoPrimaryAddress:
+		v, ok := value.(*types.Address)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropexoPrimaryAddress(v)
+		return nil
+	case tenant.FieldPropexoAlternateAddress:
+		v, ok := value.(*types.Address)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropexoAlternateAddress(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Tenant field %s", name)
 }
@@ -22331,6 +22459,12 @@ func (m *TenantMutation) ClearedFields() []string {
 	if m.FieldCleared(tenant.FieldPropexoID) {
 		fields = append(fields, tenant.FieldPropexoID)
 	}
+	if m.FieldCleared(tenant.FieldPropexoPrimaryAddress) {
+		fields = append(fields, tenant.FieldPropexoPrimaryAddress)
+	}
+	if m.FieldCleared(tenant.FieldPropexoAlternateAddress) {
+		fields = append(fields, tenant.FieldPropexoAlternateAddress)
+	}
 	return fields
 }
 
@@ -22359,6 +22493,12 @@ func (m *TenantMutation) ClearField(name string) error {
 		return nil
 	case tenant.FieldPropexoID:
 		m.ClearPropexoID()
+		return nil
+	case tenant.FieldPropexoPrimaryAddress:
+		m.ClearPropexoPrimaryAddress()
+		return nil
+	case tenant.FieldPropexoAlternateAddress:
+		m.ClearPropexoAlternateAddress()
 		return nil
 	}
 	return fmt.Errorf("unknown Tenant nullable field %s", name)
@@ -22412,6 +22552,12 @@ func (m *TenantMutation) ResetField(name string) error {
 		return nil
 	case tenant.FieldPropexoID:
 		m.ResetPropexoID()
+		return nil
+	case tenant.FieldPropexoPrimaryAddress:
+		m.ResetPropexoPrimaryAddress()
+		return nil
+	case tenant.FieldPropexoAlternateAddress:
+		m.ResetPropexoAlternateAddress()
 		return nil
 	}
 	return fmt.Errorf("unknown Tenant field %s", name)

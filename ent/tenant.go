@@ -51,6 +51,10 @@ type Tenant struct {
 	Extra map[string]interface{} `json:"extra,omitempty"`
 	// The resident's id at Propexo, for a synced tenant; one tenant row per lease the resident is on.
 	PropexoID *string `json:"propexo_id,omitempty"`
+	// A synced tenant's primary address as Propexo last listed it. Which of a resident's addresses is a previous or a forwarding one depends on the lease's direction, which a lease page or a lease transfer can change without the resident changing: kept so the sync derives them again then. Never shown.
+	PropexoPrimaryAddress *types.Address `json:"propexo_primary_address,omitempty"`
+	// A synced tenant's alternate address as Propexo last listed it, kept for the same reason. Never shown.
+	PropexoAlternateAddress *types.Address `json:"propexo_alternate_address,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TenantQuery when eager-loading is set.
 	Edges        TenantEdges `json:"edges"`
@@ -96,7 +100,7 @@ func (e TenantEdges) LeaseOrErr() (*Lease, error) {
 // holders share one allocation (ent/template/scan.tmpl).
 func (*Tenant) scanValues(columns []string) ([]any, error) {
 	row := new(struct {
-		values [16]any
+		values [18]any
 		id     sql.NullInt64
 		f0     sql.NullTime
 		f1     sql.NullTime
@@ -152,6 +156,10 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 			values[i] = &row.f13
 		case tenant.FieldPropexoID:
 			values[i] = &row.f14
+		case tenant.FieldPropexoPrimaryAddress:
+			values[i] = tenant.ValueScanner.PropexoPrimaryAddress.ScanValue()
+		case tenant.FieldPropexoAlternateAddress:
+			values[i] = tenant.ValueScanner.PropexoAlternateAddress.ScanValue()
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -267,6 +275,18 @@ func (_m *Tenant) assignValues(columns []string, values []any) error {
 				_m.PropexoID = new(string)
 				*_m.PropexoID = value.String
 			}
+		case tenant.FieldPropexoPrimaryAddress:
+			if value, err := tenant.ValueScanner.PropexoPrimaryAddress.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.PropexoPrimaryAddress = value
+			}
+		case tenant.FieldPropexoAlternateAddress:
+			if value, err := tenant.ValueScanner.PropexoAlternateAddress.FromValue(values[i]); err != nil {
+				return err
+			} else {
+				_m.PropexoAlternateAddress = value
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -361,6 +381,12 @@ func (_m *Tenant) String() string {
 		builder.WriteString("propexo_id=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("propexo_primary_address=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PropexoPrimaryAddress))
+	builder.WriteString(", ")
+	builder.WriteString("propexo_alternate_address=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PropexoAlternateAddress))
 	builder.WriteByte(')')
 	return builder.String()
 }

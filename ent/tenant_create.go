@@ -195,6 +195,18 @@ func (_c *TenantCreate) SetNillablePropexoID(v *string) *TenantCreate {
 	return _c
 }
 
+// SetPropexoPrimaryAddress sets the "propexo_primary_address" field.
+func (_c *TenantCreate) SetPropexoPrimaryAddress(v *types.Address) *TenantCreate {
+	_c.mutation.SetPropexoPrimaryAddress(v)
+	return _c
+}
+
+// SetPropexoAlternateAddress sets the "propexo_alternate_address" field.
+func (_c *TenantCreate) SetPropexoAlternateAddress(v *types.Address) *TenantCreate {
+	_c.mutation.SetPropexoAlternateAddress(v)
+	return _c
+}
+
 // SetClient sets the "client" edge to the Company entity.
 func (_c *TenantCreate) SetClient(v *Company) *TenantCreate {
 	return _c.SetClientID(v.ID)
@@ -450,6 +462,22 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec, error) {
 	if value, ok := _c.mutation.PropexoID(); ok {
 		_spec.SetField(tenant.FieldPropexoID, field.TypeString, value)
 		_node.PropexoID = &value
+	}
+	if value, ok := _c.mutation.PropexoPrimaryAddress(); ok {
+		vv, err := tenant.ValueScanner.PropexoPrimaryAddress.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(tenant.FieldPropexoPrimaryAddress, field.TypeBytes, vv)
+		_node.PropexoPrimaryAddress = value
+	}
+	if value, ok := _c.mutation.PropexoAlternateAddress(); ok {
+		vv, err := tenant.ValueScanner.PropexoAlternateAddress.Value(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		_spec.SetField(tenant.FieldPropexoAlternateAddress, field.TypeBytes, vv)
+		_node.PropexoAlternateAddress = value
 	}
 	if nodes := _c.mutation.ClientIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -723,6 +751,42 @@ func (u *TenantUpsert) ClearPropexoID() *TenantUpsert {
 	return u
 }
 
+// SetPropexoPrimaryAddress sets the "propexo_primary_address" field.
+func (u *TenantUpsert) SetPropexoPrimaryAddress(v *types.Address) *TenantUpsert {
+	u.Set(tenant.FieldPropexoPrimaryAddress, v)
+	return u
+}
+
+// UpdatePropexoPrimaryAddress sets the "propexo_primary_address" field to the value that was provided on create.
+func (u *TenantUpsert) UpdatePropexoPrimaryAddress() *TenantUpsert {
+	u.SetExcluded(tenant.FieldPropexoPrimaryAddress)
+	return u
+}
+
+// ClearPropexoPrimaryAddress clears the value of the "propexo_primary_address" field.
+func (u *TenantUpsert) ClearPropexoPrimaryAddress() *TenantUpsert {
+	u.SetNull(tenant.FieldPropexoPrimaryAddress)
+	return u
+}
+
+// SetPropexoAlternateAddress sets the "propexo_alternate_address" field.
+func (u *TenantUpsert) SetPropexoAlternateAddress(v *types.Address) *TenantUpsert {
+	u.Set(tenant.FieldPropexoAlternateAddress, v)
+	return u
+}
+
+// UpdatePropexoAlternateAddress sets the "propexo_alternate_address" field to the value that was provided on create.
+func (u *TenantUpsert) UpdatePropexoAlternateAddress() *TenantUpsert {
+	u.SetExcluded(tenant.FieldPropexoAlternateAddress)
+	return u
+}
+
+// ClearPropexoAlternateAddress clears the value of the "propexo_alternate_address" field.
+func (u *TenantUpsert) ClearPropexoAlternateAddress() *TenantUpsert {
+	u.SetNull(tenant.FieldPropexoAlternateAddress)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -985,6 +1049,48 @@ func (u *TenantUpsertOne) UpdatePropexoID() *TenantUpsertOne {
 func (u *TenantUpsertOne) ClearPropexoID() *TenantUpsertOne {
 	return u.Update(func(s *TenantUpsert) {
 		s.ClearPropexoID()
+	})
+}
+
+// SetPropexoPrimaryAddress sets the "propexo_primary_address" field.
+func (u *TenantUpsertOne) SetPropexoPrimaryAddress(v *types.Address) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPropexoPrimaryAddress(v)
+	})
+}
+
+// UpdatePropexoPrimaryAddress sets the "propexo_primary_address" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdatePropexoPrimaryAddress() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePropexoPrimaryAddress()
+	})
+}
+
+// ClearPropexoPrimaryAddress clears the value of the "propexo_primary_address" field.
+func (u *TenantUpsertOne) ClearPropexoPrimaryAddress() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearPropexoPrimaryAddress()
+	})
+}
+
+// SetPropexoAlternateAddress sets the "propexo_alternate_address" field.
+func (u *TenantUpsertOne) SetPropexoAlternateAddress(v *types.Address) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPropexoAlternateAddress(v)
+	})
+}
+
+// UpdatePropexoAlternateAddress sets the "propexo_alternate_address" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdatePropexoAlternateAddress() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePropexoAlternateAddress()
+	})
+}
+
+// ClearPropexoAlternateAddress clears the value of the "propexo_alternate_address" field.
+func (u *TenantUpsertOne) ClearPropexoAlternateAddress() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearPropexoAlternateAddress()
 	})
 }
 
@@ -1419,6 +1525,48 @@ func (u *TenantUpsertBulk) UpdatePropexoID() *TenantUpsertBulk {
 func (u *TenantUpsertBulk) ClearPropexoID() *TenantUpsertBulk {
 	return u.Update(func(s *TenantUpsert) {
 		s.ClearPropexoID()
+	})
+}
+
+// SetPropexoPrimaryAddress sets the "propexo_primary_address" field.
+func (u *TenantUpsertBulk) SetPropexoPrimaryAddress(v *types.Address) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPropexoPrimaryAddress(v)
+	})
+}
+
+// UpdatePropexoPrimaryAddress sets the "propexo_primary_address" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdatePropexoPrimaryAddress() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePropexoPrimaryAddress()
+	})
+}
+
+// ClearPropexoPrimaryAddress clears the value of the "propexo_primary_address" field.
+func (u *TenantUpsertBulk) ClearPropexoPrimaryAddress() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearPropexoPrimaryAddress()
+	})
+}
+
+// SetPropexoAlternateAddress sets the "propexo_alternate_address" field.
+func (u *TenantUpsertBulk) SetPropexoAlternateAddress(v *types.Address) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPropexoAlternateAddress(v)
+	})
+}
+
+// UpdatePropexoAlternateAddress sets the "propexo_alternate_address" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdatePropexoAlternateAddress() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePropexoAlternateAddress()
+	})
+}
+
+// ClearPropexoAlternateAddress clears the value of the "propexo_alternate_address" field.
+func (u *TenantUpsertBulk) ClearPropexoAlternateAddress() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearPropexoAlternateAddress()
 	})
 }
 

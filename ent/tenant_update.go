@@ -210,6 +210,30 @@ func (_u *TenantUpdate) ClearPropexoID() *TenantUpdate {
 	return _u
 }
 
+// SetPropexoPrimaryAddress sets the "propexo_primary_address" field.
+func (_u *TenantUpdate) SetPropexoPrimaryAddress(v *types.Address) *TenantUpdate {
+	_u.mutation.SetPropexoPrimaryAddress(v)
+	return _u
+}
+
+// ClearPropexoPrimaryAddress clears the value of the "propexo_primary_address" field.
+func (_u *TenantUpdate) ClearPropexoPrimaryAddress() *TenantUpdate {
+	_u.mutation.ClearPropexoPrimaryAddress()
+	return _u
+}
+
+// SetPropexoAlternateAddress sets the "propexo_alternate_address" field.
+func (_u *TenantUpdate) SetPropexoAlternateAddress(v *types.Address) *TenantUpdate {
+	_u.mutation.SetPropexoAlternateAddress(v)
+	return _u
+}
+
+// ClearPropexoAlternateAddress clears the value of the "propexo_alternate_address" field.
+func (_u *TenantUpdate) ClearPropexoAlternateAddress() *TenantUpdate {
+	_u.mutation.ClearPropexoAlternateAddress()
+	return _u
+}
+
 // SetLease sets the "lease" edge to the Lease entity.
 func (_u *TenantUpdate) SetLease(v *Lease) *TenantUpdate {
 	return _u.SetLeaseID(v.ID)
@@ -389,6 +413,26 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PropexoIDCleared() {
 		_spec.ClearField(tenant.FieldPropexoID, field.TypeString)
+	}
+	if value, ok := _u.mutation.PropexoPrimaryAddress(); ok {
+		vv, err := tenant.ValueScanner.PropexoPrimaryAddress.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(tenant.FieldPropexoPrimaryAddress, field.TypeBytes, vv)
+	}
+	if _u.mutation.PropexoPrimaryAddressCleared() {
+		_spec.ClearField(tenant.FieldPropexoPrimaryAddress, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.PropexoAlternateAddress(); ok {
+		vv, err := tenant.ValueScanner.PropexoAlternateAddress.Value(value)
+		if err != nil {
+			return 0, err
+		}
+		_spec.SetField(tenant.FieldPropexoAlternateAddress, field.TypeBytes, vv)
+	}
+	if _u.mutation.PropexoAlternateAddressCleared() {
+		_spec.ClearField(tenant.FieldPropexoAlternateAddress, field.TypeBytes)
 	}
 	if _u.mutation.LeaseCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -619,6 +663,30 @@ func (_u *TenantUpdateOne) ClearPropexoID() *TenantUpdateOne {
 	return _u
 }
 
+// SetPropexoPrimaryAddress sets the "propexo_primary_address" field.
+func (_u *TenantUpdateOne) SetPropexoPrimaryAddress(v *types.Address) *TenantUpdateOne {
+	_u.mutation.SetPropexoPrimaryAddress(v)
+	return _u
+}
+
+// ClearPropexoPrimaryAddress clears the value of the "propexo_primary_address" field.
+func (_u *TenantUpdateOne) ClearPropexoPrimaryAddress() *TenantUpdateOne {
+	_u.mutation.ClearPropexoPrimaryAddress()
+	return _u
+}
+
+// SetPropexoAlternateAddress sets the "propexo_alternate_address" field.
+func (_u *TenantUpdateOne) SetPropexoAlternateAddress(v *types.Address) *TenantUpdateOne {
+	_u.mutation.SetPropexoAlternateAddress(v)
+	return _u
+}
+
+// ClearPropexoAlternateAddress clears the value of the "propexo_alternate_address" field.
+func (_u *TenantUpdateOne) ClearPropexoAlternateAddress() *TenantUpdateOne {
+	_u.mutation.ClearPropexoAlternateAddress()
+	return _u
+}
+
 // SetLease sets the "lease" edge to the Lease entity.
 func (_u *TenantUpdateOne) SetLease(v *Lease) *TenantUpdateOne {
 	return _u.SetLeaseID(v.ID)
@@ -828,6 +896,26 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if _u.mutation.PropexoIDCleared() {
 		_spec.ClearField(tenant.FieldPropexoID, field.TypeString)
+	}
+	if value, ok := _u.mutation.PropexoPrimaryAddress(); ok {
+		vv, err := tenant.ValueScanner.PropexoPrimaryAddress.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(tenant.FieldPropexoPrimaryAddress, field.TypeBytes, vv)
+	}
+	if _u.mutation.PropexoPrimaryAddressCleared() {
+		_spec.ClearField(tenant.FieldPropexoPrimaryAddress, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.PropexoAlternateAddress(); ok {
+		vv, err := tenant.ValueScanner.PropexoAlternateAddress.Value(value)
+		if err != nil {
+			return nil, err
+		}
+		_spec.SetField(tenant.FieldPropexoAlternateAddress, field.TypeBytes, vv)
+	}
+	if _u.mutation.PropexoAlternateAddressCleared() {
+		_spec.ClearField(tenant.FieldPropexoAlternateAddress, field.TypeBytes)
 	}
 	if _u.mutation.LeaseCleared() {
 		edge := &sqlgraph.EdgeSpec{

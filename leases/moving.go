@@ -131,3 +131,36 @@ func dayIn(hasMove, noMove predicate.Lease, moveGTE, moveLT, leaseGTE, leaseLT f
 // Current is the leases a list serves: a lease a full sync found removed at
 // its source is kept (and still read by id) but is no one's move any more.
 func Current() predicate.Lease { return lease.RemovedAtIsNil() }
+
+// Heading is which way a lease's tenants move, as the client's status sets
+// say (the moving filter's own rule, without its window): the lease sync
+// reads it to tell where a resident comes from from where one goes.
+type Heading int
+
+// The headings.
+const (
+	// NotMoving is a status in none of the sets (a current lease, an
+	// ended one), or in the transfer set alone.
+	NotMoving Heading = iota
+	MovingIn
+	MovingOut
+)
+
+// HeadingOf says which way l's tenants move for the client c, whose status
+// sets it reads (load them). A lease a Propexo lease transfer left moves
+// out, whatever its status, as the moving filter counts it; then a status
+// in the move-out set moves out, one in the move-in set moves in. Out is
+// asked first, so a status a client put in both sets moves out, as a
+// transferred lease does. A status in the transfer set alone moves neither
+// way: the moving filter takes it on either date, and the lease does not
+// say whether a transfer leaves it or enters it.
+func HeadingOf(c *ent.Company, l *ent.Lease) Heading {
+	key := statusset.Key(l.Status)
+	switch {
+	case l.Transferred || slices.Contains(statusset.Normalize(c.MoveOutStatuses), key):
+		return MovingOut
+	case slices.Contains(statusset.Normalize(c.MoveInStatuses), key):
+		return MovingIn
+	}
+	return NotMoving
+}

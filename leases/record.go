@@ -154,8 +154,15 @@ func ToRecord(l *ent.Lease) Record {
 }
 
 // TenantOrder keeps a lease's tenants in a stable order in every answer
-// and every event: load a Record's lease WithTenants(TenantOrder).
-func TenantOrder(q *ent.TenantQuery) { q.Order(ent.Asc(tenant.FieldID)) }
+// and every event: load a Record's lease WithTenants(TenantOrder). It reads
+// only the columns a Record shows: the sync's hidden copies of a
+// resident's addresses would cost two more decodes per tenant.
+func TenantOrder(q *ent.TenantQuery) { q.Order(ent.Asc(tenant.FieldID)).Select(shownTenantColumns...) }
+
+// shownTenantColumns are the tenant columns but the lease sync's own.
+var shownTenantColumns = slices.DeleteFunc(slices.Clone(tenant.Columns), func(c string) bool {
+	return c == tenant.FieldPropexoPrimaryAddress || c == tenant.FieldPropexoAlternateAddress
+})
 
 func optional(s string) *string {
 	if s == "" {

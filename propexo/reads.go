@@ -63,6 +63,7 @@ type Lease struct {
 	StatusRaw        *string           `json:"status_raw"`
 	StatusNormalized *string           `json:"status_normalized"`
 	Type             *string           `json:"type"`
+	Term             *string           `json:"term"`
 	StartDate        *string           `json:"start_date"`
 	EndDate          *string           `json:"end_date"`
 	ScheduledMoveIn  *string           `json:"scheduled_move_in_date"`
@@ -80,7 +81,9 @@ type LeaseResidentOf struct {
 	MoveOutDate  *string `json:"move_out_date"`
 }
 
-// Resident is a resident as Propexo lists it (_v1_residents__get_output).
+// Resident is a resident as Propexo lists it (_v1_residents__get_output),
+// with its primary and alternate addresses
+// (docs/partners/propexo.md#resident-addresses).
 type Resident struct {
 	ID            string          `json:"id"`
 	XID           string          `json:"x_id"`
@@ -91,11 +94,24 @@ type Resident struct {
 	FirstName     *string         `json:"first_name"`
 	LastName      *string         `json:"last_name"`
 	Email1        *string         `json:"email_1"`
+	Email2        *string         `json:"email_2"`
 	Phone1        *string         `json:"phone_1"`
 	Phone1Type    *string         `json:"phone_1_type"`
 	Phone2        *string         `json:"phone_2"`
 	Phone2Type    *string         `json:"phone_2_type"`
 	Leases        []ResidentLease `json:"leases_meta_data"`
+	Address1      *string         `json:"address_1"`
+	Address2      *string         `json:"address_2"`
+	City          *string         `json:"city"`
+	State         *string         `json:"state"`
+	Zip           *string         `json:"zip"`
+	Country       *string         `json:"country"`
+	Address1Alt   *string         `json:"address_1_alternate"`
+	Address2Alt   *string         `json:"address_2_alternate"`
+	CityAlt       *string         `json:"city_alternate"`
+	StateAlt      *string         `json:"state_alternate"`
+	ZipAlt        *string         `json:"zip_alternate"`
+	CountryAlt    *string         `json:"country_alternate"`
 }
 
 // ResidentLease is a resident's link to one lease (leases_meta_data).

@@ -2,6 +2,7 @@ package propexo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,55 @@ func TestListLeasesPages(t *testing.T) {
 	}
 	if *l.StatusRaw != "Current" || l.PropertyID != "p1" || len(l.Residents) != 1 || l.Residents[0].ResidentID != "r0" || l.UpdatedAt.IsZero() {
 		t.Fatalf("lease %+v", l)
+	}
+}
+
+// A resident's primary and alternate addresses and second email, and a
+// lease's type and term, arrive typed; every address key is served, null
+// when the PMS has no value (docs/partners/propexo.md#resident-addresses).
+func TestResidentAddressesAndLeaseType(t *testing.T) {
+	e := newEnv(t, propexotest.Options{}, Config{})
+	e.sim.PutResident(propexotest.ResidentRecord{ID: "r1", IntegrationID: "int-a", FirstName: "Ann", Email2: "ann@work.example", LeaseIDs: []string{"l1"},
+		Primary:   propexotest.ResidentAddress{Address1: "28 W 22nd Street", Address2: "2G", City: "New York", State: "NY", Zip: "10010", Country: "United States"},
+		Alternate: propexotest.ResidentAddress{Address1: "30 W 48th Street", City: "New York", State: "NY", Zip: "10036", Country: "US"}})
+	e.sim.PutResident(propexotest.ResidentRecord{ID: "r2", IntegrationID: "int-a", FirstName: "Bob", LeaseIDs: []string{"l2"}})
+	e.sim.PutLease(propexotest.LeaseRecord{ID: "l1", IntegrationID: "int-a", PropertyID: "p1", Type: "Corporate", Term: "6 Months"})
+	p, err := e.client.ListResidents(context.Background(), ListQuery{LeaseID: "l1"})
+	if err != nil || len(p.Results) != 1 {
+		t.Fatalf("residents %+v %v", p, err)
+	}
+	r := p.Results[0]
+	got := []*string{r.Address1, r.Address2, r.City, r.State, r.Zip, r.Country, r.Address1Alt, r.CityAlt, r.StateAlt, r.ZipAlt, r.CountryAlt, r.Email2}
+	want := []string{"28 W 22nd Street", "2G", "New York", "NY", "10010", "United States", "30 W 48th Street", "New York", "NY", "10036", "US", "ann@work.example"}
+	for i := range want {
+		if got[i] == nil || *got[i] != want[i] {
+			t.Errorf("field %d: %v, want %q", i, got[i], want[i])
+		}
+	}
+	if r.Address2Alt != nil || r.Email1 != nil {
+		t.Errorf("address_2_alternate %v, email_1 %v: want null", r.Address2Alt, r.Email1)
+	}
+	l, err := e.client.GetLease(context.Background(), "l1")
+	if err != nil || l.Type == nil || *l.Type != "Corporate" || l.Term == nil || *l.Term != "6 Months" {
+		t.Fatalf("lease type and term: %+v %v", l, err)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/v1/residents/?lease_id=l2", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw struct{ Results []map[string]any }
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil || len(raw.Results) != 1 {
+		t.Fatalf("raw residents: %v %+v", err, raw)
+	}
+	for _, k := range []string{"address_1", "address_2", "city", "state", "zip", "country", "address_1_alternate",
+		"address_2_alternate", "city_alternate", "state_alternate", "zip_alternate", "country_alternate", "email_2"} {
+		if v, ok := raw.Results[0][k]; !ok || v != nil {
+			t.Errorf("%s: %v (present %v), want null", k, v, ok)
+		}
 	}
 }
 

@@ -73,6 +73,55 @@ func TestDemo(t *testing.T) {
 				t.Errorf("lease %s has no tenants with emails", l.Node.ID)
 			}
 		}
+
+		// Its residents hold addresses at Propexo as a PMS would: tenants
+		// moving in come from somewhere, tenants moving out go somewhere,
+		// in the graph and on /leases, nested.
+		type address struct{ Street, City string }
+		type conn struct {
+			Edges []struct {
+				Node struct {
+					Tenants []struct{ PreviousAddress, ForwardingAddress *address }
+				}
+			}
+		}
+		var moving struct{ In, Out conn }
+		e.MustGQL(fixed, `{
+			in: leases(first: 500, moving: {kinds: [MOVE_IN], from: "2020-01-01", to: "2030-12-31"}) {
+				edges { node { tenants { previousAddress { street city } forwardingAddress { street city } } } } }
+			out: leases(first: 500, moving: {kinds: [MOVE_OUT], from: "2020-01-01", to: "2030-12-31"}) {
+				edges { node { tenants { previousAddress { street city } forwardingAddress { street city } } } } } }`, nil, &moving)
+		count := func(c conn) (prev, fwd int) {
+			for _, ed := range c.Edges {
+				for _, tn := range ed.Node.Tenants {
+					if tn.PreviousAddress != nil && tn.PreviousAddress.Street != "" {
+						prev++
+					}
+					if tn.ForwardingAddress != nil && tn.ForwardingAddress.Street != "" {
+						fwd++
+					}
+				}
+			}
+			return prev, fwd
+		}
+		if prev, fwd := count(moving.In); prev == 0 || fwd != 0 {
+			t.Errorf("demo move-ins: %d tenants with a previous address, %d with a forwarding one; want some, none", prev, fwd)
+		}
+		if prev, fwd := count(moving.Out); fwd == 0 || prev != 0 {
+			t.Errorf("demo move-outs: %d tenants with a previous address, %d with a forwarding one; want none, some", prev, fwd)
+		}
+		rest := e.LeasesPage(fixed, "move=[out]&from=2020-01-01&to=2030-12-31&limit=1000")
+		nested := 0
+		for _, l := range rest.Data {
+			for _, tn := range l["tenants"].([]any) {
+				if a, ok := tn.(map[string]any)["forwarding_address"].(map[string]any); ok && a["street"] != "" {
+					nested++
+				}
+			}
+		}
+		if _, fwd := count(moving.Out); nested != fwd {
+			t.Errorf("/leases?move=[out]: %d tenants with a nested forwarding address, the graph %d", nested, fwd)
+		}
 	})
 }
 

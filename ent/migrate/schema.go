@@ -739,6 +739,8 @@ var (
 		{Name: "forwarding_address", Type: field.TypeBytes, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb", "sqlite3": "json"}},
 		{Name: "extra", Type: field.TypeJSON, Nullable: true},
 		{Name: "propexo_id", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "propexo_primary_address", Type: field.TypeBytes, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb", "sqlite3": "json"}},
+		{Name: "propexo_alternate_address", Type: field.TypeBytes, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb", "sqlite3": "json"}},
 		{Name: "client_id", Type: field.TypeInt},
 		{Name: "lease_id", Type: field.TypeInt},
 	}
@@ -750,13 +752,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tenants_companies_tenants",
-				Columns:    []*schema.Column{TenantsColumns[14]},
+				Columns:    []*schema.Column{TenantsColumns[16]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "tenants_leases_tenants",
-				Columns:    []*schema.Column{TenantsColumns[15]},
+				Columns:    []*schema.Column{TenantsColumns[17]},
 				RefColumns: []*schema.Column{LeasesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -765,17 +767,17 @@ var (
 			{
 				Name:    "tenant_lease_id_source_id",
 				Unique:  false,
-				Columns: []*schema.Column{TenantsColumns[15], TenantsColumns[3]},
+				Columns: []*schema.Column{TenantsColumns[17], TenantsColumns[3]},
 			},
 			{
 				Name:    "tenant_lease_id_propexo_id",
 				Unique:  true,
-				Columns: []*schema.Column{TenantsColumns[15], TenantsColumns[13]},
+				Columns: []*schema.Column{TenantsColumns[17], TenantsColumns[13]},
 			},
 			{
 				Name:    "tenant_client_id_email",
 				Unique:  false,
-				Columns: []*schema.Column{TenantsColumns[14], TenantsColumns[6]},
+				Columns: []*schema.Column{TenantsColumns[16], TenantsColumns[6]},
 			},
 		},
 	}

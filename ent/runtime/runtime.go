@@ -1301,6 +1301,12 @@ func init() {
 	tenantDescPropexoID := tenantFields[11].Descriptor()
 	// tenant.PropexoIDValidator is a validator for the "propexo_id" field. It is called by the builders before save.
 	tenant.PropexoIDValidator = tenantDescPropexoID.Validators[0].(func(string) error)
+	// tenantDescPropexoPrimaryAddress is the schema descriptor for propexo_primary_address field.
+	tenantDescPropexoPrimaryAddress := tenantFields[12].Descriptor()
+	tenant.ValueScanner.PropexoPrimaryAddress = tenantDescPropexoPrimaryAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
+	// tenantDescPropexoAlternateAddress is the schema descriptor for propexo_alternate_address field.
+	tenantDescPropexoAlternateAddress := tenantFields[13].Descriptor()
+	tenant.ValueScanner.PropexoAlternateAddress = tenantDescPropexoAlternateAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
 	webhookattemptMixin := schema.WebhookAttempt{}.Mixin()
 	webhookattempt.Policy = privacy.NewPolicies(webhookattemptMixin[0], schema.WebhookAttempt{})
 	webhookattempt.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -23,6 +23,15 @@ func addressField(name, comment string) ent.Field {
 		Annotations(entgql.Type("Address"), entgql.Skip(entgql.SkipWhereInput))
 }
 
+// hiddenAddressField is an optional address column that the graph does
+// not show (nor filter on): data a service keeps for itself.
+func hiddenAddressField(name, comment string) ent.Field {
+	return field.Bytes(name).GoType(&types.Address{}).ValueScanner(addressCodec).
+		SchemaType(map[string]string{dialect.Postgres: "jsonb", dialect.SQLite: "json"}).
+		Optional().Comment(comment).
+		Annotations(entgql.Skip(entgql.SkipAll))
+}
+
 var addressCodec = field.ValueScannerFunc[*types.Address, *types.AddressColumn]{
 	V: func(a *types.Address) (driver.Value, error) { return types.AddressValue(a) },
 	S: (*types.AddressColumn).Address,

@@ -49,6 +49,10 @@ func (Tenant) Fields() []ent.Field {
 			Annotations(entgql.Type("Map")),
 		field.String("propexo_id").Optional().Nillable().MaxRuneLen(200).
 			Comment("The resident's id at Propexo, for a synced tenant; one tenant row per lease the resident is on."),
+		hiddenAddressField("propexo_primary_address",
+			"A synced tenant's primary address as Propexo last listed it. Which of a resident's addresses is a previous or a forwarding one depends on the lease's direction, which a lease page or a lease transfer can change without the resident changing: kept so the sync derives them again then. Never shown."),
+		hiddenAddressField("propexo_alternate_address",
+			"A synced tenant's alternate address as Propexo last listed it, kept for the same reason. Never shown."),
 	}
 }
 

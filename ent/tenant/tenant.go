@@ -50,6 +50,10 @@ const (
 	FieldExtra = "extra"
 	// FieldPropexoID holds the string denoting the propexo_id field in the database.
 	FieldPropexoID = "propexo_id"
+	// FieldPropexoPrimaryAddress holds the string denoting the propexo_primary_address field in the database.
+	FieldPropexoPrimaryAddress = "propexo_primary_address"
+	// FieldPropexoAlternateAddress holds the string denoting the propexo_alternate_address field in the database.
+	FieldPropexoAlternateAddress = "propexo_alternate_address"
 	// EdgeClient holds the string denoting the client edge name in mutations.
 	EdgeClient = "client"
 	// EdgeLease holds the string denoting the lease edge name in mutations.
@@ -90,6 +94,8 @@ var Columns = []string{
 	FieldForwardingAddress,
 	FieldExtra,
 	FieldPropexoID,
+	FieldPropexoPrimaryAddress,
+	FieldPropexoAlternateAddress,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -145,8 +151,10 @@ var (
 	PropexoIDValidator func(string) error
 	// ValueScanner of all Tenant fields.
 	ValueScanner struct {
-		PreviousAddress   field.TypeValueScanner[*types.Address]
-		ForwardingAddress field.TypeValueScanner[*types.Address]
+		PreviousAddress         field.TypeValueScanner[*types.Address]
+		ForwardingAddress       field.TypeValueScanner[*types.Address]
+		PropexoPrimaryAddress   field.TypeValueScanner[*types.Address]
+		PropexoAlternateAddress field.TypeValueScanner[*types.Address]
 	}
 )
 

@@ -755,6 +755,26 @@ func PropexoIDContainsFold(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldContainsFold(FieldPropexoID, v))
 }
 
+// PropexoPrimaryAddressIsNil applies the IsNil predicate on the "propexo_primary_address" field.
+func PropexoPrimaryAddressIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldPropexoPrimaryAddress))
+}
+
+// PropexoPrimaryAddressNotNil applies the NotNil predicate on the "propexo_primary_address" field.
+func PropexoPrimaryAddressNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldPropexoPrimaryAddress))
+}
+
+// PropexoAlternateAddressIsNil applies the IsNil predicate on the "propexo_alternate_address" field.
+func PropexoAlternateAddressIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldPropexoAlternateAddress))
+}
+
+// PropexoAlternateAddressNotNil applies the NotNil predicate on the "propexo_alternate_address" field.
+func PropexoAlternateAddressNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldPropexoAlternateAddress))
+}
+
 // HasClient applies the HasEdge predicate on the "client" edge.
 func HasClient() predicate.Tenant {
 	return predicate.Tenant(func(s *sql.Selector) {

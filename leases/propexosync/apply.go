@@ -47,11 +47,11 @@ func span(pg *page, at time.Time) {
 
 // leaseRow is what a Propexo lease becomes.
 type leaseRow struct {
-	in                    *propexo.Lease
-	sourceID, status, tag string
-	start                 time.Time
-	end, moveIn, moveOut  *time.Time
-	extra                 map[string]any
+	in                             *propexo.Lease
+	sourceID, status, tag, useType string
+	start                          time.Time
+	end, moveIn, moveOut           *time.Time
+	extra                          map[string]any
 }
 
 // mapLease reads a Propexo lease, or says why it cannot be stored.
@@ -99,11 +99,14 @@ func mapLease(l *propexo.Lease) (*leaseRow, string) {
 	}
 	r.start = *start
 	r.extra = map[string]any{"propexo_property_id": l.PropertyID}
-	for k, v := range map[string]*string{"unit_number": l.UnitNumber, "status_normalized": l.StatusNormalized, "type": l.Type} {
-		if v != nil {
+	for k, v := range map[string]*string{"unit_number": l.UnitNumber, "status_normalized": l.StatusNormalized, "type": l.Type, "term": l.Term} {
+		// A NUL would fail the page on PostgreSQL (jsonb refuses it):
+		// such a value is not kept.
+		if v != nil && apperr.CheckText(k, *v) == nil {
 			r.extra[k] = *v
 		}
 	}
+	r.useType = useTypeOf(l.Type, l.Term)
 	return r, ""
 }
 
@@ -159,6 +162,9 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 		bySrc[l.SourceID] = l
 	}
 	var creates []*ent.LeaseCreate
+	// Leases whose direction or unit the page changes: their tenants'
+	// addresses are derived again.
+	var turned []int
 	for _, row := range rows {
 		old := byPx[row.in.ID]
 		if old == nil {
@@ -173,18 +179,24 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 		if old == nil {
 			creates = append(creates, db.Lease.Create().SetClientID(r.clientID).SetSourceID(row.sourceID).
 				SetSource(lease.SourcePROPEXO).SetPropexoID(row.in.ID).SetPropertyID(props[row.tag].ID).SetStatus(row.status).
-				SetUnitAddress(unitAddress(props[row.tag], row.in.UnitNumber)).
+				SetUnitAddress(unitAddress(props[row.tag], row.in.UnitNumber)).SetUseType(row.useType).
 				SetLeaseStartDate(row.start).SetNillableLeaseEndDate(row.end).SetNillableMoveInDate(row.moveIn).
 				SetNillableMoveOutDate(row.moveOut).SetExtra(row.extra).SetPropexoSeenAt(seen))
 			continue
 		}
 		up := db.Lease.UpdateOne(old).SetSourceID(row.sourceID).SetSource(lease.SourcePROPEXO).SetPropexoID(row.in.ID).
-			SetPropertyID(props[row.tag].ID).SetStatus(row.status).SetLeaseStartDate(row.start).
+			SetPropertyID(props[row.tag].ID).SetStatus(row.status).SetLeaseStartDate(row.start).SetUseType(row.useType).
 			SetExtra(row.extra).SetPropexoSeenAt(seen).ClearRemovedAt()
+		unit := old.UnitAddress
 		// An adopted import keeps its own address unless Propexo names the
 		// unit: without a number the property's address says less.
 		if a := unitAddress(props[row.tag], row.in.UnitNumber); a != nil && (old.UnitAddress == nil || str(row.in.UnitNumber) != "") {
 			up.SetUnitAddress(a)
+			unit = a
+		}
+		now := &ent.Lease{Status: row.status, Transferred: old.Transferred}
+		if leases.HeadingOf(r.company, old) != leases.HeadingOf(r.company, now) || !sameAddress(unit, old.UnitAddress) {
+			turned = append(turned, old.ID)
 		}
 		setOrClear(row.end, up.SetLeaseEndDate, up.ClearLeaseEndDate)
 		setOrClear(row.moveIn, up.SetMoveInDate, up.ClearMoveInDate)
@@ -193,6 +205,11 @@ func (r *run) leases(ctx context.Context, db *ent.Client, seen time.Time, u *ent
 			setOrClear(row.moveOut, up.SetMoveOutDate, up.ClearMoveOutDate)
 		}
 		if err := up.Exec(ctx); err != nil {
+			return pg, err
+		}
+	}
+	if len(turned) > 0 {
+		if err := r.rederive(ctx, db, lease.IDIn(turned...)); err != nil {
 			return pg, err
 		}
 	}
@@ -270,7 +287,8 @@ func (r *run) residents(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 		// events.
 		q.WithTenants(leases.TenantOrder)
 	} else {
-		q.Select(lease.FieldID, lease.FieldPropexoID)
+		// Which way it moves and its unit decide the tenants' addresses.
+		q.Select(lease.FieldID, lease.FieldPropexoID, lease.FieldStatus, lease.FieldTransferred, lease.FieldUnitAddress)
 	}
 	ls, err := q.All(ctx)
 	if err != nil {
@@ -279,9 +297,9 @@ func (r *run) residents(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 	if err := r.ch.seen(ls); err != nil {
 		return pg, err
 	}
-	ours := map[string]int{}
+	ours := map[string]*ent.Lease{}
 	for _, l := range ls {
-		ours[*l.PropexoID] = l.ID
+		ours[*l.PropexoID] = l
 	}
 	n := 0
 	for i := range p.Results {
@@ -292,17 +310,33 @@ func (r *run) residents(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 			skip(u, "resident", res.ID, why)
 			continue
 		}
+		primary, alternate := residentAddresses(res)
 		for _, l := range res.Leases {
-			id, ok := ours[l.LeaseID]
+			on, ok := ours[l.LeaseID]
 			if !ok {
 				continue // a lease the sync skipped or has not read yet
 			}
-			err := db.Tenant.Create().SetClientID(r.clientID).SetLeaseID(id).SetPropexoID(res.ID).
+			prev, fwd := movingAddresses(leases.HeadingOf(r.company, on), on.UnitAddress, primary, alternate)
+			c := db.Tenant.Create().SetClientID(r.clientID).SetLeaseID(on.ID).SetPropexoID(res.ID).
 				SetSourceID(t.sourceID).SetFirstName(t.first).SetLastName(t.last).SetEmail(t.email).
-				SetCellPhone(t.cell).SetHomePhone(t.home).
-				OnConflictColumns(tenant.FieldLeaseID, tenant.FieldPropexoID).
+				SetCellPhone(t.cell).SetHomePhone(t.home)
+			// Set only when known: the upsert's update then takes the
+			// inserted ones, or clears those Propexo no longer lists.
+			for _, a := range []struct {
+				v   *types.Address
+				set func(*types.Address) *ent.TenantCreate
+			}{{prev, c.SetPreviousAddress}, {fwd, c.SetForwardingAddress}, {primary, c.SetPropexoPrimaryAddress}, {alternate, c.SetPropexoAlternateAddress}} {
+				if a.v != nil {
+					a.set(a.v)
+				}
+			}
+			err := c.OnConflictColumns(tenant.FieldLeaseID, tenant.FieldPropexoID).
 				Update(func(up *ent.TenantUpsert) {
 					up.UpdateSourceID().UpdateFirstName().UpdateLastName().UpdateEmail().UpdateCellPhone().UpdateHomePhone().UpdateUpdatedAt()
+					upsertAddress(up, prev, (*ent.TenantUpsert).UpdatePreviousAddress, (*ent.TenantUpsert).ClearPreviousAddress)
+					upsertAddress(up, fwd, (*ent.TenantUpsert).UpdateForwardingAddress, (*ent.TenantUpsert).ClearForwardingAddress)
+					upsertAddress(up, primary, (*ent.TenantUpsert).UpdatePropexoPrimaryAddress, (*ent.TenantUpsert).ClearPropexoPrimaryAddress)
+					upsertAddress(up, alternate, (*ent.TenantUpsert).UpdatePropexoAlternateAddress, (*ent.TenantUpsert).ClearPropexoAlternateAddress)
 				}).Exec(ctx)
 			if err != nil {
 				return pg, err
@@ -314,12 +348,24 @@ func (r *run) residents(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 	return pg, nil
 }
 
+// upsertAddress makes a tenant upsert take the inserted address, or clear
+// the column when there is none.
+func upsertAddress(up *ent.TenantUpsert, a *types.Address, update, clear func(*ent.TenantUpsert) *ent.TenantUpsert) {
+	if a != nil {
+		update(up)
+	} else {
+		clear(up)
+	}
+}
+
 type tenantValues struct{ sourceID, first, last, email, cell, home string }
 
-// tenantOf maps a resident: a MOBILE phone is the cell phone, a HOME one
-// the home phone, in E.164 when it can be normalized.
+// tenantOf maps a resident: email_1, else email_2; a MOBILE phone is the
+// cell phone, a HOME one the home phone, in E.164 when it can be
+// normalized.
 func tenantOf(res *propexo.Resident) tenantValues {
-	t := tenantValues{sourceID: res.XID, first: str(res.FirstName), last: str(res.LastName), email: str(res.Email1)}
+	// email_2 when email_1 is empty: the lease reader requires an email.
+	t := tenantValues{sourceID: res.XID, first: str(res.FirstName), last: str(res.LastName), email: str(first(res.Email1, res.Email2))}
 	for _, ph := range []struct{ number, kind *string }{{res.Phone1, res.Phone1Type}, {res.Phone2, res.Phone2Type}} {
 		n := str(ph.number)
 		if n == "" {
@@ -350,14 +396,15 @@ func tenantOf(res *propexo.Resident) tenantValues {
 // lease has no move-out date of its own.
 func (r *run) transfers(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpdateOne, p *propexo.Page[propexo.LeaseTransfer]) (page, error) {
 	pg := page{hasMore: p.HasMore}
-	if r.ch.watching() {
-		from := make([]string, len(p.Results))
-		for i := range p.Results {
-			from[i] = p.Results[i].LeaseIDPrevious
-		}
-		if err := r.ch.watch(ctx, db, lease.PropexoIDIn(from...)); err != nil {
-			return pg, err
-		}
+	if len(p.Results) == 0 {
+		return pg, nil
+	}
+	from := make([]string, len(p.Results))
+	for i := range p.Results {
+		from[i] = p.Results[i].LeaseIDPrevious
+	}
+	if err := r.ch.watch(ctx, db, lease.PropexoIDIn(from...)); err != nil {
+		return pg, err
 	}
 	for i := range p.Results {
 		tr := &p.Results[i]
@@ -378,7 +425,9 @@ func (r *run) transfers(ctx context.Context, db *ent.Client, u *ent.LeaseSyncUpd
 			}
 		}
 	}
-	return pg, nil
+	// A lease a transfer left moves out: its residents, read before the
+	// transfer was, get their forwarding addresses now.
+	return pg, r.rederive(ctx, db, lease.PropexoIDIn(from...))
 }
 
 func setOrClear(v *time.Time, set func(time.Time) *ent.LeaseUpdateOne, clear func() *ent.LeaseUpdateOne) {

@@ -95,7 +95,7 @@ func (s *Service) RefreshRecord(ctx context.Context, clientID int, model, record
 	if err != nil {
 		return err
 	}
-	r := &run{Service: s, integration: integration, clientID: clientID}
+	r := &run{Service: s, integration: integration, clientID: clientID, company: c}
 	return ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
 		r.ch = r.changes(firstSync(st))
 		u := db.LeaseSync.UpdateOneID(st.ID)

@@ -154,7 +154,7 @@ func (s *Service) runPass(ctx context.Context, clientID int) (pass, error) {
 	if st.PassStartedAt != nil {
 		p.started = *st.PassStartedAt
 	}
-	r := &run{Service: s, integration: c.PropexoIntegrationID, clientID: clientID}
+	r := &run{Service: s, integration: c.PropexoIntegrationID, clientID: clientID, company: c}
 	for pages := 1; st.Phase != leasesync.PhaseIDLE; pages++ {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < pageBudget && pages > 1 {
 			return p, ErrPaused
@@ -230,7 +230,10 @@ type run struct {
 	*Service
 	integration string
 	clientID    int
-	ch          *changes
+	// company is the client as the run began: its status sets say which
+	// way a lease moves (leases.HeadingOf).
+	company *ent.Company
+	ch      *changes
 }
 
 // page is what one list page yields for the phase's bookkeeping.

@@ -26,15 +26,29 @@ type LeaseRecord struct {
 	Status, StatusRaw, StatusNormalized string
 	StartDate, EndDate                  string
 	MoveInDate, MoveOutDate             string // scheduled move dates
-	ResidentIDs                         []string
+	// Type and Term are served as the lease's type and term; Propexo
+	// lists no values for either (docs/partners/propexo.md#lease-type-and-term).
+	Type, Term  string
+	ResidentIDs []string
 }
 
 // ResidentRecord is a resident at Propexo, on one or more leases.
 type ResidentRecord struct {
 	ID, IntegrationID, PropertyID string
 	FirstName, LastName, Email    string
+	Email2                        string // email_2
 	Phone                         string // a MOBILE phone_1
 	LeaseIDs                      []string
+	// Primary is served as address_1, address_2, city, state, zip and
+	// country; Alternate as their _alternate twins
+	// (docs/partners/propexo.md#resident-addresses).
+	Primary, Alternate ResidentAddress
+}
+
+// ResidentAddress is one of a resident's addresses; empty parts are served
+// as null, as every part of both addresses may be.
+type ResidentAddress struct {
+	Address1, Address2, City, State, Zip, Country string
 }
 
 // TransferRecord is a resident's move between two leases.
@@ -352,7 +366,7 @@ func renderLease(st *stamped) map[string]any {
 		"rent_amount_in_cents": nil, "rent_amount_market_in_cents": nil, "rent_due_day": nil, "rent_due_date": nil,
 		"scheduled_move_in_date": null(l.MoveInDate), "scheduled_move_out_date": null(l.MoveOutDate), "signature_date": nil,
 		"start_date": null(l.StartDate), "status": null(l.Status), "status_normalized": null(l.StatusNormalized),
-		"status_raw": null(l.StatusRaw), "term": nil, "type": nil, "unit_number": null(l.UnitNumber),
+		"status_raw": null(l.StatusRaw), "term": null(l.Term), "type": null(l.Type), "unit_number": null(l.UnitNumber),
 		"write_off_amount_in_cents": nil, "write_off_amount_raw": nil, "balance_amount_in_cents": nil, "balance_amount_raw": nil,
 		"past_due_balance_in_cents": nil, "past_due_balance_raw": nil, "unit_id": nil, "property_id": l.PropertyID,
 		"integration_id": l.IntegrationID, "services": []any{},
@@ -380,15 +394,17 @@ func renderResident(st *stamped) map[string]any {
 	if len(p.LeaseIDs) > 0 {
 		xLease = "x-" + p.LeaseIDs[0]
 	}
+	pr, alt := p.Primary, p.Alternate
 	for k, v := range map[string]any{
 		"x_lease_id": xLease, "leases_meta_data": leases,
-		"address_1_alternate": nil, "address_1": nil, "address_2_alternate": nil, "address_2": nil, "balance_in_cents": nil,
-		"city_alternate": nil, "city": nil, "country_alternate": nil, "country": nil, "date_of_birth": nil,
-		"email_1": null(p.Email), "email_2": nil, "first_name": null(p.FirstName), "is_employee": nil,
+		"address_1_alternate": null(alt.Address1), "address_1": null(pr.Address1), "address_2_alternate": null(alt.Address2),
+		"address_2": null(pr.Address2), "balance_in_cents": nil, "city_alternate": null(alt.City), "city": null(pr.City),
+		"country_alternate": null(alt.Country), "country": null(pr.Country), "date_of_birth": nil,
+		"email_1": null(p.Email), "email_2": null(p.Email2), "first_name": null(p.FirstName), "is_employee": nil,
 		"last_name": null(p.LastName), "late_balance_in_cents": nil, "middle_name": nil, "notes": nil,
 		"phone_1_type": phoneType, "phone_1": null(p.Phone), "phone_2_type": nil, "phone_2": nil,
-		"state_alternate": nil, "state": nil, "zip_alternate": nil, "zip": nil, "pets": []any{}, "vehicles": []any{},
-		"integration_id": p.IntegrationID, "property_id": p.PropertyID,
+		"state_alternate": null(alt.State), "state": null(pr.State), "zip_alternate": null(alt.Zip), "zip": null(pr.Zip),
+		"pets": []any{}, "vehicles": []any{}, "integration_id": p.IntegrationID, "property_id": p.PropertyID,
 	} {
 		m[k] = v
 	}
