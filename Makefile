@@ -1,5 +1,10 @@
 # leasegraph: the two commands a newcomer needs are `make run` and `make test`.
 
+# Every go command below runs Go 1.27.3. A machine starts on its own Go (and this one's
+# go.env says GOTOOLCHAIN=local, which ignores go.mod's toolchain line), so the version is
+# exported here; the go command fetches that toolchain from the module proxy on first use.
+export GOTOOLCHAIN := go1.27.3
+
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
