@@ -8,7 +8,7 @@ export GOTOOLCHAIN := go1.27.3
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check generate migrations river-migrations bench vet lint staticcheck vulncheck check-generated playground
+.PHONY: run test check example-ts generate migrations river-migrations bench vet lint staticcheck vulncheck check-generated playground
 
 ## playground: re-fetch the vendored GraphiQL release (and React) at the versions pinned in
 ## internal/playground/update.sh from the npm registry (npm pack), with their licenses
@@ -28,6 +28,12 @@ test: vet
 ## detector, -short (the skips are refused when CI is set: CI runs make test)
 check: vet
 	LEASEGRAPH_TEST_SKIP_POSTGRES=1 LEASEGRAPH_TEST_SKIP_BROWSER=1 go test -count=1 -short ./...
+
+## example-ts: the typed TypeScript client (examples/typescript) against a fresh demo server:
+## builds and starts it on a free port with a temporary SQLite database, then npm ci, codegen
+## from its GET /schema.graphql, and the example (move-ins, a prospect delivered); needs Node 20+
+example-ts:
+	examples/typescript/run-against-demo.sh
 
 vet:
 	go vet ./...

@@ -69,7 +69,9 @@ func repoFiles(t *testing.T) []repoFile {
 		}
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if d.Name() == ".git" {
+			// node_modules: npm's packages, installed by the TypeScript
+			// example (examples/typescript) and never committed.
+			if d.Name() == ".git" || d.Name() == "node_modules" {
 				return filepath.SkipDir
 			}
 			return nil
