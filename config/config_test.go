@@ -281,9 +281,11 @@ func TestConfigurationDoc(t *testing.T) {
 		known[k.Name] = config.Setting{Name: k.Name}
 	}
 	var outside strings.Builder // every document but the generated table
+	// GraphQL enum values the guide shows that look like variables.
+	notVariables := map[string]bool{"PROPEXO_CREATE_PROSPECT": true, "PROPEXO_UPDATE_PROSPECT": true}
 	for path, text := range docs {
 		for _, name := range envName.FindAllString(text, -1) {
-			if _, ok := known[name]; !ok {
+			if _, ok := known[name]; !ok && !notVariables[name] {
 				t.Errorf("%s names %s, which is neither a setting nor a test knob", path, name)
 			}
 		}

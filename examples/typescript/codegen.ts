@@ -2,10 +2,10 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 
 // The schema is read from the running server (GET /schema.graphql needs no
 // token), so the types are those of the server the example talks to.
-// LEASEGRAPH_SCHEMA may name another URL or a file (../../schema.graphql,
+// API_SCHEMA_FILE may name another URL or a file (../../schema.graphql,
 // the committed copy of the same SDL) to generate without a server.
-const url = (process.env.LEASEGRAPH_URL ?? "http://localhost:8080").replace(/\/+$/, "");
-const schema = process.env.LEASEGRAPH_SCHEMA ?? `${url}/schema.graphql`;
+const url = (process.env.API_URL ?? "http://localhost:8080").replace(/\/+$/, "");
+const schema = process.env.API_SCHEMA_FILE ?? `${url}/schema.graphql`;
 
 const config: CodegenConfig = {
   schema,

@@ -83,8 +83,8 @@ wait_for "move-ins synced from the simulated Propexo" 90 has_move_ins
 step "server ready after $((SECONDS - started)) s"
 
 cd "$here"
-export LEASEGRAPH_URL="$url" LEASEGRAPH_TOKEN="$token"
-unset LEASEGRAPH_SCHEMA # generate from the served schema, never a file
+export API_URL="$url" API_TOKEN="$token"
+unset API_SCHEMA_FILE # generate from the served schema, never a file
 npm_started=$SECONDS
 step "npm ci"
 npm ci --no-audit --no-fund

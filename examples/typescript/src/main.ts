@@ -7,14 +7,14 @@
 // delivery to Propexo until it succeeds. It exits non-zero on any error, or
 // when it saw no data (no move-ins, no prospect id from Propexo).
 //
-//   LEASEGRAPH_URL    the server (default http://localhost:8080)
-//   LEASEGRAPH_TOKEN  a token with the write scope (make run prints one)
+//   API_URL    the server (default http://localhost:8080)
+//   API_TOKEN  a token with the write scope (make run prints one)
 import { graphql } from "./gql";
 import type { TypedDocumentString } from "./gql/graphql";
 
-const url = (process.env.LEASEGRAPH_URL ?? "http://localhost:8080").replace(/\/+$/, "");
-const token = process.env.LEASEGRAPH_TOKEN ?? "";
-const deliveryTimeoutMs = Number(process.env.LEASEGRAPH_DELIVERY_TIMEOUT_MS ?? 60_000);
+const url = (process.env.API_URL ?? "http://localhost:8080").replace(/\/+$/, "");
+const token = process.env.API_TOKEN ?? "";
+const deliveryTimeoutMs = Number(process.env.DELIVERY_TIMEOUT_MS ?? 60_000);
 
 // execute sends one typed document: its variables and its result have the
 // types codegen generated for it.
@@ -164,7 +164,7 @@ async function createAndFollowProspect(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  if (!token) throw new Error("LEASEGRAPH_TOKEN is not set (make run logs a demo token)");
+  if (!token) throw new Error("API_TOKEN is not set (make run logs a demo token)");
   const moveIns = await listMoveIns();
   if (moveIns === 0) throw new Error("no move-ins: nothing to show");
   await createAndFollowProspect();
