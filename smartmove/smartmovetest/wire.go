@@ -132,8 +132,16 @@ func decode(body []byte, v any) error {
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return errors.New(te.Field + ": has the wrong type")
+		if errors.As(err, &te) {
+			field := te.Field
+			if field == "" {
+				// Go 1.27's encoding/json leaves Field empty when the type
+				// error comes from an UnmarshalJSON method (looseString's).
+				field = notAString(body, reflect.TypeOf(v), "")
+			}
+			if field != "" {
+				return errors.New(field + ": has the wrong type")
+			}
 		}
 		return errors.New("request body is not valid JSON")
 	}
@@ -141,6 +149,46 @@ func decode(body []byte, v any) error {
 		return errors.New(msg)
 	}
 	return nil
+}
+
+// notAString is the path of the first looseString in raw (walked beside
+// its type t) whose value is neither a JSON string nor null; "" when none.
+func notAString(raw []byte, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[looseString]():
+		var s *string
+		if json.Unmarshal(raw, &s) != nil {
+			return strings.TrimSuffix(path, ".")
+		}
+	case t.Kind() == reflect.Struct:
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			return ""
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			for i := range t.NumField() {
+				if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name == k {
+					if p := notAString(m[k], t.Field(i).Type, path+k+"."); p != "" {
+						return p
+					}
+				}
+			}
+		}
+	case t.Kind() == reflect.Slice:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return ""
+		}
+		for i, it := range items {
+			if p := notAString(it, t.Elem(), strings.TrimSuffix(path, ".")+"["+strconv.Itoa(i)+"]."); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // checkNames walks a decoded body beside the model's type and reports the
