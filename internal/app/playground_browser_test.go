@@ -148,11 +148,18 @@ func TestPlayground(t *testing.T) {
 					Edges      []struct{ Node struct{ ID string } }
 				}
 			}
-			Errors []apptest.GQLError
+			Errors     []apptest.GQLError
+			Extensions struct {
+				Cost struct{ RequestedQueryCost, MaximumCost int }
+			}
 		}
 		raw := eval(`(` + editor + `)('.graphiql-response').getValue()`)
 		if err := json.Unmarshal([]byte(raw), &res); err != nil || len(res.Errors) > 0 || res.Data.Leases.TotalCount == 0 || len(res.Data.Leases.Edges) == 0 {
 			t.Fatalf("the README's query in the playground answered %s", raw)
+		}
+		// The answer pane shows what the query cost against the limit.
+		if c := res.Extensions.Cost; c.RequestedQueryCost <= 0 || c.MaximumCost <= c.RequestedQueryCost {
+			t.Fatalf("the playground shows no extensions.cost: %s", raw)
 		}
 		t.Cleanup(func() {
 			if t.Failed() {
