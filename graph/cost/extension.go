@@ -1,12 +1,14 @@
 package cost
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -62,7 +64,6 @@ var _ interface {
 	graphql.OperationParameterMutator
 	graphql.OperationContextMutator
 	graphql.OperationInterceptor
-	graphql.ResponseInterceptor
 	graphql.FieldInterceptor
 } = (*Extension)(nil)
 
@@ -186,38 +187,140 @@ func Complexity(ctx context.Context, e *Extension, op *graphql.OperationContext)
 // costStat names the operation's complexity in its stats.
 const costStat = "cost"
 
-// InterceptResponse tells the caller, in extensions.cost, what the
-// operation cost against its limit and what its token has left (Shopify's
-// names, which integrators know): requestedQueryCost is the complexity the
-// limit was checked against, maximumCost that limit, and throttleStatus
-// the token's request budget after this request (the same figures as the
-// RateLimit headers).
-func (e *Extension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	resp := next(ctx)
-	if resp == nil || !graphql.HasOperationContext(ctx) {
+// InterceptOperation gives the operation its partner-call slots and its
+// tally of what it ran, and tells the caller what the operation cost once
+// it is answered (report). As the outermost of the cost's interceptors it
+// sees the answer as sent, the leases fast path's included.
+func (e *Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	run := &opRun{partners: semaphore.NewWeighted(int64(e.Limits.PartnerConcurrency))}
+	h := next(context.WithValue(ctx, operationKey{}, run))
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp != nil {
+			e.report(ctx, resp, run)
+		}
 		return resp
+	}
+}
+
+// opRun is what one operation's fields share: its partner-call slots,
+// and the connections and partner fields it ran, by response path, so that
+// a field run again at the same place (the leases fast path's rare
+// fallback to gqlgen) counts once. A subscription's tally starts again
+// with each event it answers.
+type opRun struct {
+	partners *semaphore.Weighted
+	mu       sync.Mutex
+	ran      map[string]fieldKind
+}
+
+// record notes that the field at ctx's path ran.
+func (r *opRun) record(fc *graphql.FieldContext, kind fieldKind) {
+	if r == nil {
+		return
+	}
+	path := fc.Path().String()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ran == nil {
+		r.ran = map[string]fieldKind{}
+	}
+	r.ran[path] = kind
+}
+
+// take returns how many connections and partner fields ran, and starts
+// the tally again.
+func (r *opRun) take() (connections, partners int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range r.ran {
+		if k == connection {
+			connections++
+		} else {
+			partners++
+		}
+	}
+	clear(r.ran)
+	return connections, partners
+}
+
+type operationKey struct{}
+
+// Report is extensions.cost, with Shopify's names, which integrators know.
+type Report struct {
+	// RequestedQueryCost is the complexity the limit was checked against,
+	// before anything ran.
+	RequestedQueryCost int `json:"requestedQueryCost"`
+	// ActualQueryCost is the same weights applied to what was answered:
+	// each value in the data once (a list by its real length), each
+	// connection run connectionCost, each partner-backed field run
+	// PartnerFieldCost (ActualCost).
+	ActualQueryCost int `json:"actualQueryCost"`
+	// MaximumCost is the limit on the requested cost.
+	MaximumCost int `json:"maximumCost"`
+	// ThrottleStatus is the token's request budget after this request: the
+	// figures of the RateLimit headers.
+	ThrottleStatus *Throttle `json:"throttleStatus,omitempty"`
+}
+
+// Throttle is a token's request budget.
+type Throttle struct {
+	MaximumAvailable   int     `json:"maximumAvailable"`
+	CurrentlyAvailable int     `json:"currentlyAvailable"`
+	RestoreRate        float64 `json:"restoreRate"`
+}
+
+// report adds extensions.cost to resp.
+func (e *Extension) report(ctx context.Context, resp *graphql.Response, run *opRun) {
+	if !graphql.HasOperationContext(ctx) {
+		return
 	}
 	n, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costStat).(int)
 	if !ok {
-		return resp
+		return
 	}
-	c := map[string]any{"requestedQueryCost": n, "maximumCost": e.Limits.MaxComplexity}
+	connections, partners := run.take()
+	r := &Report{RequestedQueryCost: n, MaximumCost: e.Limits.MaxComplexity,
+		ActualQueryCost: e.ActualCost(resp.Data, connections, partners)}
 	if st, ok := ratelimit.StateFrom(ctx); ok {
-		c["throttleStatus"] = map[string]any{"maximumAvailable": st.Limit, "currentlyAvailable": st.Remaining, "restoreRate": st.Rate}
+		r.ThrottleStatus = &Throttle{MaximumAvailable: st.Limit, CurrentlyAvailable: st.Remaining, RestoreRate: st.Rate}
 	}
 	if resp.Extensions == nil {
 		resp.Extensions = map[string]any{}
 	}
-	resp.Extensions["cost"] = c
-	return resp
+	resp.Extensions["cost"] = r
 }
 
-// InterceptOperation gives the operation its partner-call slots.
-func (e *Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	return next(context.WithValue(ctx, partnerKey{}, semaphore.NewWeighted(int64(e.Limits.PartnerConcurrency))))
+// ActualCost is an answer's cost by the complexity's weights: each value
+// in data counts 1 (a connection connectionCost and a partner-backed field
+// PartnerFieldCost in all, as in the complexity), so a page counts the rows
+// it returned, not the rows it asked for, and a plain list its real
+// length, not ListSize.
+func (e *Extension) ActualCost(data []byte, connections, partners int) int {
+	return add(add(answeredValues(data), mul(connections, connectionCost-1)), mul(partners, e.Limits.PartnerFieldCost-1))
 }
 
-type partnerKey struct{}
+// answeredValues counts the values an answer's data holds: the keys of its
+// objects. A key is a field's response name, which GraphQL limits to
+// letters, digits and underscores, so in the compact JSON both gqlgen and
+// the fast path write, a key's closing quote is the only quote followed by
+// a colon that no backslash precedes (a quote within a string is escaped).
+// One pass over the bytes, without decoding them.
+func answeredValues(data []byte) int {
+	n := 0
+	for {
+		i := bytes.Index(data, keyEnd)
+		if i < 0 {
+			return n
+		}
+		if i == 0 || data[i-1] != '\\' {
+			n++
+		}
+		data = data[i+len(keyEnd):]
+	}
+}
+
+var keyEnd = []byte(`":`)
 
 // InterceptField makes a partner field wait for one of its operation's
 // partner-call slots, and hold it while it resolves: a page of applications
@@ -225,7 +328,18 @@ type partnerKey struct{}
 func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	// By the object's own field, as the complexity counts it: a field
 	// selected through an interface has the interface's definition.
-	if fc := graphql.GetFieldContext(ctx); fc == nil || fc.Field.Field == nil || e.weighted.kinds[fieldKey{fc.Object, fc.Field.Name}] != partner {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return next(ctx)
+	}
+	run, _ := ctx.Value(operationKey{}).(*opRun)
+	switch kind := e.weighted.kinds[fieldKey{fc.Object, fc.Field.Name}]; kind {
+	case connection:
+		run.record(fc, kind)
+		return next(ctx)
+	case partner:
+		run.record(fc, kind)
+	default:
 		return next(ctx)
 	}
 	release, err := acquirePartner(ctx)
@@ -240,10 +354,11 @@ func (e *Extension) InterceptField(ctx context.Context, next graphql.Resolver) (
 // one more partner call, and returns the function that ends it. Outside a
 // GraphQL operation it never waits.
 func acquirePartner(ctx context.Context) (release func(), err error) {
-	sem, _ := ctx.Value(partnerKey{}).(*semaphore.Weighted)
-	if sem == nil {
+	run, _ := ctx.Value(operationKey{}).(*opRun)
+	if run == nil {
 		return func() {}, nil
 	}
+	sem := run.partners
 	if err := sem.Acquire(ctx, 1); err != nil {
 		return nil, fmt.Errorf("waiting for a partner call: %w", err)
 	}

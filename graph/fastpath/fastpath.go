@@ -103,7 +103,7 @@ func (x *Extension) InterceptOperation(ctx context.Context, next graphql.Operati
 			}
 			if err == nil {
 				resp.Data = data
-				answered(ctx, data)
+				AnswerFrom(ctx).Hold(data)
 				if x.Served != nil {
 					x.Served()
 				}

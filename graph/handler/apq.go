@@ -35,6 +35,10 @@ const (
 	apqMaxQuery = 64 << 10
 )
 
+// codePersistedQueryNotFound is gqlgen's code (Apollo's) for a hash the
+// cache does not hold.
+const codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+
 // persistedQueries is gqlgen's extension with codes on its errors: they
 // carry none, and every error here says extensions.code.
 type persistedQueries struct {

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,7 +32,6 @@ import (
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/cost"
 	"github.com/leasegraph/leasegraph/graph/fastpath"
-	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/internal/observe"
 	"github.com/leasegraph/leasegraph/tenancy"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
@@ -104,8 +102,9 @@ func New(client *ent.Client, services graph.Services, log *slog.Logger, cfg Conf
 	}
 	srv := gqlhandler.New(schema)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(fastpath.POST{})
+	// After the websocket's (added last, but gqlgen asks every transport in
+	// order: this one refuses an upgrade) and Options'.
+	srv.AddTransport(overHTTP{})
 	if cfg.OperationTimeout <= 0 {
 		cfg.OperationTimeout = defaultRequestTimeout
 	}
@@ -361,17 +360,6 @@ func gqlError(e *apperr.Error) *gqlerror.Error {
 		ext["field"] = e.Field
 	}
 	return &gqlerror.Error{Message: e.Message, Extensions: ext}
-}
-
-// WriteError answers an HTTP request refused before GraphQL ran (401, 429,
-// a timeout) in GraphQL's shape, so GraphQL clients find extensions.code
-// where they look for it.
-func WriteError(w http.ResponseWriter, status int, e *apperr.Error) {
-	ge := gqlError(e)
-	if id := w.Header().Get(observe.Header); id != "" {
-		ge.Extensions["requestId"] = id
-	}
-	httpjson.Write(w, status, map[string]any{"errors": gqlerror.List{ge}})
 }
 
 // errorResponse answers an operation with e alone, quoting the request id

@@ -93,19 +93,20 @@ func TestBodyReadAfterAuthentication(t *testing.T) {
 	})
 }
 
-// TestMalformedBody: a body that is not JSON is BAD_USER_INPUT, and nothing
-// of it (here a card number) reaches the answer or the log.
+// TestMalformedBody: a body that is not JSON (400) or JSON that is not a
+// GraphQL request (422, the draft's statuses) is BAD_USER_INPUT, and
+// nothing of it (here a card number) reaches the answer or the log.
 func TestMalformedBody(t *testing.T) {
 	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		_, token := e.NewClient("A")
 		const card = "4242424242424242"
-		for _, body := range []string{
-			`{"query": "mutation { x }", "variables": {"card": "` + card + `"`,
-			`not json ` + card,
-			`{"query": 42, "card": "` + card + `"}`,
+		for body, want := range map[string]int{
+			`{"query": "mutation { x }", "variables": {"card": "` + card + `"`: http.StatusBadRequest,
+			`not json ` + card:                      http.StatusBadRequest,
+			`{"query": 42, "card": "` + card + `"}`: http.StatusUnprocessableEntity,
 		} {
 			status, raw := e.PostGraphQL(token, strings.NewReader(body))
-			if status != http.StatusBadRequest || !bytes.Contains(raw, []byte(`"BAD_USER_INPUT"`)) || bytes.Contains(raw, []byte(card)) {
+			if status != want || !bytes.Contains(raw, []byte(`"BAD_USER_INPUT"`)) || bytes.Contains(raw, []byte(card)) {
 				t.Errorf("%.40s: HTTP %d %s", body, status, raw)
 			}
 		}

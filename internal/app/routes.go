@@ -53,7 +53,7 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("POST "+propexosync.WebhookPath+"{client}", &propexosync.WebhookHandler{Sync: a.Services.LeaseSync,
 		Key: []byte(a.cfg.Delivery.WebhookSecret), Guard: a.guard, Log: a.log})
 	mux.Handle("GET /leases", api(middleware.Deadline(timeout, middleware.HTTPTimedOut, a.opts.Deadline)(
-		middleware.Authenticate(a.guard, a.log, httpjson.Denied)(&rest.Handler{Leases: a.Services.Leases, Log: a.log, ExportPage: a.opts.ExportPage}))))
+		middleware.Authenticate(a.guard, a.log, middleware.HTTPDenied)(&rest.Handler{Leases: a.Services.Leases, Log: a.log, ExportPage: a.opts.ExportPage}))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	reg := &page.Handler{DB: a.client, Registrations: a.Services.Registrations, Tenancy: a.Services.Tenancy, Guard: a.guard,
 		Secret: a.secret, Log: a.log, DemoToken: a.demoToken}
@@ -76,14 +76,14 @@ func (a *App) Handler() http.Handler {
 
 // graphQLDenied answers 401 or 429 with a GraphQL-shaped body, so GraphQL
 // clients find extensions.code where they look for it.
-func graphQLDenied(w http.ResponseWriter, e *apperr.Error) {
+func graphQLDenied(w http.ResponseWriter, r *http.Request, e *apperr.Error) {
 	httpjson.DenyHeaders(w, e)
-	handler.WriteError(w, e.HTTPStatus(), e)
+	handler.WriteError(w, r, e.HTTPStatus(), e)
 }
 
 // graphQLTimedOut answers a timed-out GraphQL request in GraphQL's shape.
-func graphQLTimedOut(w http.ResponseWriter, e *apperr.Error) {
-	handler.WriteError(w, http.StatusServiceUnavailable, e)
+func graphQLTimedOut(w http.ResponseWriter, r *http.Request, e *apperr.Error) {
+	handler.WriteError(w, r, http.StatusServiceUnavailable, e)
 }
 
 // graphQLAuth authenticates /graphql requests by their bearer token; a

@@ -7,14 +7,19 @@ import (
 
 	"github.com/leasegraph/leasegraph/apperr"
 	"github.com/leasegraph/leasegraph/apperr/classify"
+	"github.com/leasegraph/leasegraph/internal/httpjson"
 	"github.com/leasegraph/leasegraph/ratelimit"
 	"github.com/leasegraph/leasegraph/tenancy/guard"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
 // Denied answers a request refused by authentication (401) or a rate
-// limit (429) in the route's own error format.
-type Denied func(http.ResponseWriter, *apperr.Error)
+// limit (429) in the route's own error format (GraphQL's in the media type
+// the request accepts).
+type Denied func(http.ResponseWriter, *http.Request, *apperr.Error)
+
+// HTTPDenied answers a refusal with {"error": ...}, for the REST routes.
+func HTTPDenied(w http.ResponseWriter, _ *http.Request, e *apperr.Error) { httpjson.Denied(w, e) }
 
 // Authenticate resolves the bearer token into the request's viewer, within
 // the token's and the address's rate limits. Preflights pass unasked: a
@@ -28,7 +33,7 @@ func Authenticate(g *guard.Guard, log *slog.Logger, deny Denied) func(http.Handl
 			}
 			secret, ok := guard.Bearer(r.Header.Get("Authorization"))
 			if !ok {
-				deny(w, apperr.Unauthenticated("send an API token as Authorization: Bearer <token>"))
+				deny(w, r, apperr.Unauthenticated("send an API token as Authorization: Bearer <token>"))
 				return
 			}
 			v, key, err := g.Authenticate(r.Context(), g.ClientKey(r), secret)
@@ -40,10 +45,10 @@ func Authenticate(g *guard.Guard, log *slog.Logger, deny Denied) func(http.Handl
 			}
 			if err != nil {
 				if ae, ok := apperr.As(err); ok {
-					deny(w, ae) // 401 or 429, in the route's own shape
+					deny(w, r, ae) // 401 or 429, in the route's own shape
 					return
 				}
-				deny(w, classify.Respond(r.Context(), log, "authenticating", err))
+				deny(w, r, classify.Respond(r.Context(), log, "authenticating", err))
 				return
 			}
 			ctx := guard.WithTokenKey(viewer.NewContext(r.Context(), v), key)

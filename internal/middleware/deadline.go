@@ -82,7 +82,7 @@ func Deadline(d time.Duration, timedOut TimedOut, hooks DeadlineHooks) func(http
 						w.WriteHeader(statusClientClosed)
 						return
 					}
-					timedOut(w, classify.Timeout(d))
+					timedOut(w, r, classify.Timeout(d))
 					return
 				}
 			}
@@ -101,7 +101,7 @@ func Deadline(d time.Duration, timedOut TimedOut, hooks DeadlineHooks) func(http
 			// error was classified as the deadline (GraphQL says TIMEOUT
 			// with status 200): answer the route's own timeout.
 			if ctx.Err() != nil && (buf.status >= http.StatusInternalServerError || classify.DeadlineHit(ctx)) {
-				timedOut(w, classify.Timeout(d))
+				timedOut(w, r, classify.Timeout(d))
 				return
 			}
 			buf.copyTo(w)
@@ -327,11 +327,11 @@ func (b *bufferedResponse) release() {
 }
 
 // TimedOut answers a request whose deadline passed, in its route's own
-// error shape.
-type TimedOut func(http.ResponseWriter, *apperr.Error)
+// error shape (GraphQL's in the media type the request accepts).
+type TimedOut func(http.ResponseWriter, *http.Request, *apperr.Error)
 
 // HTTPTimedOut answers a timed-out HTTP route with {"error": ...}.
-func HTTPTimedOut(w http.ResponseWriter, e *apperr.Error) {
+func HTTPTimedOut(w http.ResponseWriter, _ *http.Request, e *apperr.Error) {
 	httpjson.Error(w, e, http.StatusServiceUnavailable)
 }
 
