@@ -293,3 +293,25 @@ func TestDocumentCacheKeepsSmallQueriesOnly(t *testing.T) {
 		t.Fatalf("%d entries, want at most 2", c.Len())
 	}
 }
+
+// An answer's values are its objects' keys, found without decoding: a
+// quote and colon inside a string (escaped) is not a key, a backslash at
+// a string's end does not hide the next key.
+func TestAnsweredValues(t *testing.T) {
+	for data, want := range map[string]int{
+		``:        0,
+		`null`:    0,
+		`{"a":1}`: 1,
+		`{"leases":{"edges":[{"node":{"id":"1","name":"Sam \"Q\": x"}},{"node":null}]}}`: 6,
+		`{"a":"C:\\","b":"\\\":"}`:                  2,
+		`{"a":[],"b":{},"c":[{"d":["e:","f\":"]}]}`: 4,
+	} {
+		if got := answeredValues([]byte(data)); got != want {
+			t.Errorf("%s: %d values, want %d", data, got, want)
+		}
+	}
+	e := &Extension{Limits: Limits{PartnerFieldCost: 10000}}
+	if got := e.ActualCost([]byte(`{"leases":{"totalCount":3},"report":{"url":"u"}}`), 1, 1); got != 4+99+9999 {
+		t.Errorf("a connection and a partner field: %d", got)
+	}
+}

@@ -261,12 +261,6 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions["code"] = apperr.CodeBadInput
 		case gerr.Extensions["code"] != nil:
 			// gqlgen's own parse and validation errors already say what is wrong.
-		case isUnreadableBody(gerr.Message):
-			// gqlgen's message quotes the whole body, which may hold a card
-			// number or a token: say what is wrong without it, log nothing.
-			reason, _, _ := strings.Cut(gerr.Message, " body:")
-			gerr.Message = "the request body is not a GraphQL request in JSON (" + strings.TrimPrefix(reason, "input: ") + ")"
-			gerr.Extensions["code"] = apperr.CodeBadInput
 		default:
 			classify.LogInternal(ctx, log, "graphql error", err, "path", gerr.Path.String())
 			gerr.Message = ae.Message
@@ -340,13 +334,6 @@ func setInputField(e *gqlerror.Error, path ast.Path) {
 		}
 	}
 	e.Extensions["field"] = field
-}
-
-// isUnreadableBody recognises gqlgen's errors for a request body it could
-// not read or decode (transport/http_post.go).
-func isUnreadableBody(msg string) bool {
-	msg = strings.TrimPrefix(msg, "input: ")
-	return strings.HasPrefix(msg, "json request body could not be decoded") || strings.HasPrefix(msg, "could not read request body")
 }
 
 // gqlError is an apperr error as GraphQL shows it: the code, the error's

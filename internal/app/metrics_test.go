@@ -55,7 +55,9 @@ func TestMetricsCountWhatClientsDid(t *testing.T) {
 			`leasegraph_graphql_operations_total{operation="Missing",type="query"} 1`,
 			`leasegraph_graphql_operation_errors_total{operation="Missing",type="query"} 1`,
 			`leasegraph_graphql_operation_duration_seconds_count{operation="ListClients",type="query"} 1`,
-			`leasegraph_http_requests_total{code="200",method="POST",route="/graphql"} 2`,
+			`leasegraph_http_requests_total{code="200",method="POST",route="/graphql"} 1`,
+			// The draft's partial success: data (node: null) and an error.
+			`leasegraph_http_requests_total{code="294",method="POST",route="/graphql"} 1`,
 			`leasegraph_http_requests_total{code="200",method="GET",route="GET /leases"} 1`,
 			`leasegraph_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 			`leasegraph_http_request_duration_seconds_count{route="GET /leases"} 1`,

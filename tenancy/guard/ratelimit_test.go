@@ -275,8 +275,8 @@ func TestRateLimitIsVisible(t *testing.T) {
 		var body struct {
 			Extensions struct {
 				Cost struct {
-					RequestedQueryCost, MaximumCost int
-					ThrottleStatus                  struct {
+					RequestedQueryCost, ActualQueryCost, MaximumCost int
+					ThrottleStatus                                   struct {
 						MaximumAvailable, CurrentlyAvailable int
 						RestoreRate                          float64
 					}
@@ -287,7 +287,9 @@ func TestRateLimitIsVisible(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := body.Extensions.Cost
-		if c.RequestedQueryCost <= 0 || c.MaximumCost != 250000 || c.ThrottleStatus.MaximumAvailable != 3 ||
+		// The clients query answers clients, edges, node, id and name once
+		// each (the token's one client), the connection 100 in all.
+		if c.RequestedQueryCost <= 0 || c.ActualQueryCost != 104 || c.MaximumCost != 250000 || c.ThrottleStatus.MaximumAvailable != 3 ||
 			c.ThrottleStatus.CurrentlyAvailable != 2 || c.ThrottleStatus.RestoreRate != 0.01 {
 			t.Fatalf("extensions.cost: %s", first.Body)
 		}
