@@ -191,7 +191,9 @@ func TestFastPathOverHTTP(t *testing.T) {
 			}
 			var got struct {
 				Data       any
-				Extensions struct{ Cost struct{ RequestedQueryCost, ActualQueryCost int } }
+				Extensions struct {
+					Cost struct{ RequestedQueryCost, ActualQueryCost int }
+				}
 			}
 			if err := json.Unmarshal(a.Body, &got); err != nil {
 				t.Fatal(err)

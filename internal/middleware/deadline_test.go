@@ -35,7 +35,9 @@ func TestDeadlineWinsWhenBothFinish(t *testing.T) {
 	// The handler finishes before the deadline's goroutine looks.
 	hooks := middleware.DeadlineHooks{Reached: func(done <-chan struct{}) { <-done }}
 	// /graphql's timeout answer (internal/app's graphQLTimedOut).
-	graphQLTimedOut := func(w http.ResponseWriter, r *http.Request, e *apperr.Error) { handler.WriteError(w, r, http.StatusServiceUnavailable, e) }
+	graphQLTimedOut := func(w http.ResponseWriter, r *http.Request, e *apperr.Error) {
+		handler.WriteError(w, r, http.StatusServiceUnavailable, e)
+	}
 	rec := httptest.NewRecorder()
 	middleware.Deadline(10*time.Millisecond, graphQLTimedOut, hooks)(inner).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", nil))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), apperr.CodeTimeout) {
