@@ -99,7 +99,7 @@ func Deadline(d time.Duration, timedOut TimedOut, hooks DeadlineHooks) func(http
 			// A 5xx produced after the deadline is the deadline's doing
 			// (a driver's "canceling statement"), and so is an answer whose
 			// error was classified as the deadline (GraphQL says TIMEOUT
-			// with status 200): answer the route's own timeout.
+			// in a 294 partial success): answer the route's own timeout.
 			if ctx.Err() != nil && (buf.status >= http.StatusInternalServerError || classify.DeadlineHit(ctx)) {
 				timedOut(w, r, classify.Timeout(d))
 				return
