@@ -8,7 +8,7 @@ export GOTOOLCHAIN := go1.27.3
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check example-ts generate migrations river-migrations bench vet lint staticcheck vulncheck check-generated playground
+.PHONY: run test check example-ts http-audit generate migrations river-migrations bench vet lint staticcheck vulncheck check-generated playground
 
 ## playground: re-fetch the vendored GraphiQL release (and React) at the versions pinned in
 ## internal/playground/update.sh from the npm registry (npm pack), with their licenses
@@ -34,6 +34,12 @@ check: vet
 ## from its GET /schema.graphql, and the example (move-ins, a prospect delivered); needs Node 20+
 example-ts:
 	examples/typescript/run-against-demo.sh
+
+## http-audit: graphql-http's own GraphQL-over-HTTP server audit (npm graphql-http, pinned in
+## tools/http-audit) against a fresh demo server started as for example-ts, its per-token rate
+## limit raised for the audit's burst; fails on an audit error or too few ok; needs Node 20+
+http-audit:
+	tools/http-audit/run-against-demo.sh
 
 vet:
 	go vet ./...
