@@ -150,6 +150,10 @@ func canManageTokens(ctx context.Context) error {
 	return nil
 }
 
+// lastUsedWait is the longest a request waits to record its token's
+// last use.
+const lastUsedWait = 50 * time.Millisecond
+
 // Authenticate turns a bearer token into its viewer. Unknown and revoked
 // tokens get the same answer. A known token is cached for CacheTTL: a
 // revocation through this Service ends it at once, one made elsewhere (the
@@ -179,10 +183,14 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*viewer.View
 		c.addToken(gen, hash, t)
 	}
 	// last_used_at is advisory: write it at most once a minute so reads do not
-	// turn into writes.
+	// turn into writes, and never wait long for it. On SQLite a long write
+	// (an import, a first sync) holds the one writer: the request then goes
+	// on without it, and a later one writes it.
 	now := time.Now().UTC()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		_ = db.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(sys)
+		wctx, cancel := context.WithTimeout(sys, lastUsedWait)
+		_ = db.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(wctx)
+		cancel()
 	}
 	return viewerOf(t), nil
 }

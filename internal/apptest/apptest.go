@@ -154,7 +154,13 @@ func NewWith(t testing.TB, url string, set func(s *Settings)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := dbtest.New(t, drv)
+	// As the server opens it: on SQLite, SELECTs outside a transaction on
+	// read-only connections of their own.
+	forEnt, err := database.WithReaders(url, drv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dbtest.NewWith(t, drv, forEnt)
 	srv := httptest.NewUnstartedServer(nil)
 	public := "http://" + srv.Listener.Addr().String()
 	s := &Settings{Config: Defaults(url), SQL: drv.DB(), Dialect: drv.Dialect(), URL: url, PublicURL: public}

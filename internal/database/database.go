@@ -24,6 +24,7 @@ import (
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/ent"
 	_ "github.com/leasegraph/leasegraph/ent/runtime" // privacy policies and hooks
+	"github.com/leasegraph/leasegraph/internal/readpool"
 	"github.com/leasegraph/leasegraph/internal/sqlitedsn"
 	"github.com/leasegraph/leasegraph/migrations"
 )
@@ -83,21 +84,49 @@ func DriverWith(url string, dc config.DB) (*entsql.Driver, error) {
 		db.SetConnMaxIdleTime(PGMaxIdleTime)
 		db.SetConnMaxLifetime(PGMaxLifetime)
 		return entsql.OpenDB(dialect.Postgres, db), nil
-	case url == "", strings.HasPrefix(url, "sqlite:"), strings.HasPrefix(url, "file:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
-		if path == "" {
-			path = DefaultSQLite
-		}
+	}
+	if path, ok := sqlitePath(url); ok {
 		db, err := sql.Open("sqlite", sqlitedsn.DSN(path))
 		if err != nil {
 			return nil, err
 		}
-		// One connection: SQLite has one writer, and a second connection
+		// One read-write connection: SQLite has one writer, and a second
 		// would only wait on the first (or deadlock inside a transaction).
+		// Reads get connections of their own (WithReaders).
 		db.SetMaxOpenConns(1)
 		return entsql.OpenDB(dialect.SQLite, db), nil
 	}
 	return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL, sqlite:PATH or unset (got a value of another form)")
+}
+
+// sqlitePath is the SQLite file a DATABASE_URL names, if it names one ("",
+// sqlite:PATH or file:PATH; "" and an empty PATH are DefaultSQLite).
+func sqlitePath(url string) (string, bool) {
+	if url != "" && !strings.HasPrefix(url, "sqlite:") && !strings.HasPrefix(url, "file:") {
+		return "", false
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+	if path == "" {
+		path = DefaultSQLite
+	}
+	return path, true
+}
+
+// WithReaders is the driver ent works through over drv, the database
+// named by url: drv itself on PostgreSQL, whose pool serves reads and
+// writes alike; on SQLite, drv for writes and transactions and a few
+// read-only connections for SELECTs outside a transaction
+// (internal/readpool), so that no read waits for a long write.
+func WithReaders(url string, drv *entsql.Driver) (dialect.Driver, error) {
+	path, ok := sqlitePath(url)
+	if !ok {
+		return drv, nil
+	}
+	reads, err := readpool.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &readpool.Split{Driver: drv, Reads: reads}, nil
 }
 
 // postgresDSN adds the connect and statement timeouts to a PostgreSQL URL,
@@ -140,7 +169,12 @@ func Open(ctx context.Context, url string, dc config.DB, migrate string, log *sl
 	if err != nil {
 		return nil, nil, err
 	}
-	client := ent.NewClient(ent.Driver(drv))
+	forEnt, err := WithReaders(url, drv)
+	if err != nil {
+		drv.Close()
+		return nil, nil, err
+	}
+	client := ent.NewClient(ent.Driver(forEnt))
 	if err := client.RefreshStats(ctx); err != nil {
 		drv.Close()
 		return nil, nil, fmt.Errorf("refreshing the planner's statistics: %w", err)

@@ -139,8 +139,15 @@ func Open(t testing.TB, url string) *DB {
 // closes drv.
 func New(t testing.TB, drv *entsql.Driver) *DB {
 	t.Helper()
+	return NewWith(t, drv, drv)
+}
+
+// NewWith is New with the client working through forEnt, a driver over
+// drv's database (the server's, with SQLite's readers: database.WithReaders).
+func NewWith(t testing.TB, drv *entsql.Driver, forEnt dialect.Driver) *DB {
+	t.Helper()
 	Migrate(t, drv)
-	counting := &countingDriver{Driver: drv}
+	counting := &countingDriver{Driver: forEnt}
 	client := ent.NewClient(ent.Driver(counting))
 	t.Cleanup(func() { client.Close() })
 	return &DB{Dialect: drv.Dialect(), Driver: drv, Client: client, Statements: &counting.n}

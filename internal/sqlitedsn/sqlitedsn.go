@@ -8,15 +8,25 @@ import "strings"
 // readers run beside the writer (modernc's syntax).
 const Pragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 
+// ReadPragmas are a read-only connection's: it may not write
+// (query_only), and it reads the WAL the writer's connection set up
+// (journal_mode is the file's, so it is not set again here).
+const ReadPragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=query_only(1)"
+
 // DSN is the SQLite URI for a path (which may carry parameters after a '?')
 // with Pragmas. A '#' or '%' in the file name is escaped: left as is, '#'
 // would end the URI there (a test's temporary directory is named after the
 // test, "sqlite#01" included) and SQLite would open another file.
-func DSN(path string) string {
+func DSN(path string) string { return dsn(path, Pragmas) }
+
+// ReadDSN is DSN for a read-only connection (ReadPragmas).
+func ReadDSN(path string) string { return dsn(path, ReadPragmas) }
+
+func dsn(path, pragmas string) string {
 	file, params, _ := strings.Cut(path, "?")
 	file = strings.NewReplacer("%", "%25", "#", "%23").Replace(file)
 	if params != "" {
 		params += "&"
 	}
-	return "file:" + file + "?" + params + Pragmas
+	return "file:" + file + "?" + params + pragmas
 }
