@@ -157,7 +157,8 @@ func (a *Handler) Get(w http.ResponseWriter, r *http.Request) {
 	if apperr.TextProblem(token) != "" || len(token) > MaxParam {
 		token = "-" // unknown, so answered as any wrong token is
 	}
-	v, msg, limited := a.agent(r.Context(), a.Guard.ClientKey(r), token)
+	v, key, msg, limited := a.agent(r.Context(), a.Guard.ClientKey(r), token)
+	a.budget(w, key)
 	if v == nil {
 		if limited != nil {
 			httpjson.SetRetryAfter(w, limited)
@@ -214,7 +215,10 @@ func (a *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	// The form is signed and holds the token's id, not its secret: each
 	// POST spends a budget of the token's own (by id), so a replayed form
 	// is bounded like any request of the token.
-	if ok, wait := a.Guard.AllowToken("form:" + strconv.Itoa(state.TokenID)); !ok {
+	formKey := "form:" + strconv.Itoa(state.TokenID)
+	ok, wait := a.Guard.AllowToken(formKey)
+	a.budget(w, formKey)
+	if !ok {
 		e := guard.RateLimited("this agent's token is over its request rate limit", wait)
 		httpjson.SetRetryAfter(w, e)
 		w = &statusWriter{ResponseWriter: w, status: http.StatusTooManyRequests}
@@ -340,22 +344,32 @@ func (a *Handler) propertyName(ctx context.Context, tag string) string {
 
 // agent authenticates the auth_token parameter: a write-scoped token of the
 // client logs the agent in with no other step. Rate limits apply as on the
-// API; limited is the RATE_LIMITED error when one refused the token.
-func (a *Handler) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, msg string, limited *apperr.Error) {
+// API; key is the token's budget's, and limited the RATE_LIMITED error when
+// one refused the token.
+func (a *Handler) agent(ctx context.Context, addr, token string) (v *viewer.Viewer, key, msg string, limited *apperr.Error) {
 	if strings.TrimSpace(token) == "" {
-		return nil, "The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in.", nil
+		return nil, "", "The CRM did not pass the agent's leasegraph token (auth_token): the agent cannot be signed in.", nil
 	}
-	v, _, err := a.Guard.Authenticate(ctx, addr, token)
+	v, key, err := a.Guard.Authenticate(ctx, addr, token)
 	if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeRateLimited {
-		return nil, "Too many attempts: " + ae.Message + ".", ae
+		return nil, key, "Too many attempts: " + ae.Message + ".", ae
 	}
 	if err != nil {
-		return nil, "The agent's leasegraph token (auth_token) is not valid: it is unknown or revoked.", nil
+		return nil, key, "The agent's leasegraph token (auth_token) is not valid: it is unknown or revoked.", nil
 	}
 	if v.ClientID == 0 || !v.Has(viewer.ScopeWrite) {
-		return nil, "The agent's leasegraph token (auth_token) may not register prospects: it must be a client token with the write scope.", nil
+		return nil, key, "The agent's leasegraph token (auth_token) may not register prospects: it must be a client token with the write scope.", nil
 	}
-	return v, "", nil
+	return v, key, "", nil
+}
+
+// budget tells the page's answer where the token's budget (by its key)
+// stands, in the headers every route of a token sends (ratelimit.State);
+// an unknown token is told none.
+func (a *Handler) budget(w http.ResponseWriter, key string) {
+	if st, ok := a.Guard.TokenState(key); ok {
+		st.Header(w.Header(), time.Now())
+	}
 }
 
 // renderRegistration writes the page with headers that keep it inside the

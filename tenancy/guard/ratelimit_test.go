@@ -250,28 +250,28 @@ func TestRateLimitTwilioSignatures(t *testing.T) {
 }
 
 // TestRateLimitIsVisible: every answer to a token tells its budget, on
-// /graphql and /leases alike, in the IETF draft's fields and GitHub's
+// /graphql, /leases and the registration page alike, in the IETF draft's fields and GitHub's
 // headers, and a GraphQL answer repeats it in extensions.cost with the
 // operation's cost and the limit; the 429 after the burst still tells it
 // (nothing left, and when it is whole again).
 func TestRateLimitIsVisible(t *testing.T) {
-	// One request per 100 s after a burst of 3: nothing refills during the
+	// One request per 100 s after a burst of 4: nothing refills during the
 	// test, so each request sees the budget fall by one.
-	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 3, AuthFailures: 100}), func(t *testing.T, e *apptest.Env) {
+	apptest.EachDBSetup(t, apptest.WithLimits(config.RateLimits{TokenRate: 0.01, TokenBurst: 4, AuthFailures: 100}), func(t *testing.T, e *apptest.Env) {
 		_, token := e.NewClient("Alpha")
 		check := func(what string, r apptest.Answer, remaining int) {
 			t.Helper()
 			h := r.Header
 			reset, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
 			wait := reset - time.Now().Unix()
-			if h.Get("RateLimit-Policy") != `"token";q=3;w=300` || h.Get("X-RateLimit-Limit") != "3" ||
+			if h.Get("RateLimit-Policy") != `"token";q=4;w=400` || h.Get("X-RateLimit-Limit") != "4" ||
 				h.Get("X-RateLimit-Remaining") != strconv.Itoa(remaining) ||
-				!strings.HasPrefix(h.Get("RateLimit"), fmt.Sprintf(`"token";r=%d;t=`, remaining)) || err != nil || wait < 90 || wait > 301 {
+				!strings.HasPrefix(h.Get("RateLimit"), fmt.Sprintf(`"token";r=%d;t=`, remaining)) || err != nil || wait < 90 || wait > 401 {
 				t.Fatalf("%s: HTTP %d, headers %v", what, r.Status, h)
 			}
 		}
 		first := e.Call("POST", "/graphql", token, "", gqlBody(apptest.ClientsQuery))
-		check("the first query", first, 2)
+		check("the first query", first, 3)
 		var body struct {
 			Extensions struct {
 				Cost struct {
@@ -289,11 +289,12 @@ func TestRateLimitIsVisible(t *testing.T) {
 		c := body.Extensions.Cost
 		// The clients query answers clients, edges, node, id and name once
 		// each (the token's one client), the connection 100 in all.
-		if c.RequestedQueryCost <= 0 || c.ActualQueryCost != 104 || c.MaximumCost != 250000 || c.ThrottleStatus.MaximumAvailable != 3 ||
-			c.ThrottleStatus.CurrentlyAvailable != 2 || c.ThrottleStatus.RestoreRate != 0.01 {
+		if c.RequestedQueryCost <= 0 || c.ActualQueryCost != 104 || c.MaximumCost != 250000 || c.ThrottleStatus.MaximumAvailable != 4 ||
+			c.ThrottleStatus.CurrentlyAvailable != 3 || c.ThrottleStatus.RestoreRate != 0.01 {
 			t.Fatalf("extensions.cost: %s", first.Body)
 		}
-		check("/leases", e.Call("GET", "/leases", token, "", nil), 1)
+		check("/leases", e.Call("GET", "/leases", token, "", nil), 2)
+		check("the registration page", e.Call("GET", "/prospects/registration?auth_token="+token+"&property_tag=P&full_name=A+B&mobile_phone=5125550100", "", "", nil), 1)
 		check("the third", e.Call("POST", "/graphql", token, "", gqlBody(apptest.ClientsQuery)), 0)
 		refused := e.Call("POST", "/graphql", token, "", gqlBody(apptest.ClientsQuery))
 		if refused.Status != http.StatusTooManyRequests {
