@@ -12,6 +12,7 @@ import (
 	"github.com/leasegraph/leasegraph/apperr/classify"
 	"github.com/leasegraph/leasegraph/internal/bufpool"
 	"github.com/leasegraph/leasegraph/internal/httpjson"
+	"github.com/leasegraph/leasegraph/internal/progress"
 )
 
 // Per-request deadlines. Every GraphQL operation and every /leases request
@@ -24,7 +25,9 @@ import (
 // the deadline as a whole: its length is the data's, so no fixed deadline
 // fits it. Each page it sends pushes the deadline back by the full timeout,
 // which makes it an idle deadline: an export that keeps sending runs to its
-// end, one whose database stops answering is still cut off.
+// end, one whose database stops answering is still cut off. A lease import
+// is held the same way (its length is its feed's): each batch it writes
+// reports progress (internal/progress), and its answer comes at its end.
 
 // statusClientClosed answers a request whose client left; the mapping from
 // errors lives in apperr/classify with every other.
@@ -61,7 +64,7 @@ func Deadline(d time.Duration, timedOut TimedOut, hooks DeadlineHooks) func(http
 			go func() {
 				defer close(done)
 				defer func() { panicked = recover() }()
-				next.ServeHTTP(buf, r.WithContext(ctx))
+				next.ServeHTTP(buf, r.WithContext(progress.With(ctx, buf.working)))
 			}()
 			select {
 			case <-done:
@@ -249,6 +252,24 @@ func (b *bufferedResponse) progress() {
 		return
 	}
 	_ = http.NewResponseController(b.w).Flush()
+	b.writeWindow()
+	b.extend()
+	b.mu.Unlock()
+	if b.progressed != nil {
+		b.progressed()
+	}
+}
+
+// working is progress for an answer still held whole: work inside the
+// request (a lease import's batches, internal/progress) pushes the deadline
+// and the connection's write deadline back as an export's pages do, and its
+// answer is sent once it ends.
+func (b *bufferedResponse) working() {
+	b.mu.Lock()
+	if b.abandoned {
+		b.mu.Unlock()
+		return
+	}
 	b.writeWindow()
 	b.extend()
 	b.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/events"
+	"github.com/leasegraph/leasegraph/internal/progress"
 	"github.com/leasegraph/leasegraph/leases/statusset"
 	"github.com/leasegraph/leasegraph/types"
 	"github.com/leasegraph/leasegraph/viewer"
@@ -143,6 +144,9 @@ func apply(ctx context.Context, db *ent.Client, clientID int, each func(func(*Le
 		}
 		err := w.batch(ctx, batch)
 		batch = batch[:0]
+		// A batch written: the request's deadline counts from here, so a
+		// feed of any length runs as long as its batches keep coming.
+		progress.Report(ctx)
 		return err
 	})
 	if err != nil {

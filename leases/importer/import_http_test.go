@@ -2,9 +2,14 @@ package importer_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/internal/apptest"
@@ -116,4 +121,55 @@ func mustJSON(t *testing.T, s string, v any) {
 	if err := json.Unmarshal([]byte(s), v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestImportOutlivesTheRequestTimeout: an import is held to an idle
+// deadline, not to the request timeout as a whole, since its length is its
+// feed's. Here each batch it writes costs three quarters of the timeout
+// (on a fake clock): 2,100 leases, five batches, take over three timeouts
+// and are all written, and the answer is the import's report. A request
+// that stops reporting is still cut off (the deadline tests of
+// internal/middleware and the export's).
+func TestImportOutlivesTheRequestTimeout(t *testing.T) {
+	const timeout = time.Minute // on the fake clock
+	const leases = 2100
+	var clocks sync.Map // one fake clock per database's app
+	setup := func(t *testing.T, s *apptest.Settings) {
+		c := &apptest.FakeClock{}
+		clocks.Store(s.Dialect, c)
+		apptest.WithRequestTimeout(timeout, apptest.WithFakeClock(c))(t, s)
+	}
+	apptest.EachDBSetup(t, setup, func(t *testing.T, e *apptest.Env) {
+		a, token := e.NewClient("A")
+		c, _ := clocks.Load(e.Dialect)
+		clock := c.(*apptest.FakeClock)
+		var feed strings.Builder
+		feed.WriteString("[")
+		for i := range leases {
+			if i > 0 {
+				feed.WriteString(",")
+			}
+			fmt.Fprintf(&feed, `{"id": "L%d", "property_id": "P%d", "status": "approved", "lease_start_date": "2025-01-01",
+				"tenants": [{"id": "T%d", "first_name": "Ann", "last_name": "Lee", "email": "t%d@example.com"}]}`, i, i%7, i, i)
+		}
+		feed.WriteString("]")
+		var reports atomic.Int64
+		clock.OnProgress(func() {
+			reports.Add(1)
+			clock.Advance(timeout * 3 / 4)
+		})
+		defer clock.OnProgress(nil)
+		var out apptest.ImportResult
+		e.MustGQL(token, apptest.ImportMutation, map[string]any{"f": "JSON", "d": feed.String(), "dry": false}, &out)
+		if r := out.ImportLeases; !r.Applied || r.LeasesCreated != leases {
+			t.Fatalf("import: %+v", r)
+		}
+		// Two after the checks, one per batch of 500.
+		if n := reports.Load(); n < 2+leases/500 {
+			t.Fatalf("%d progress reports for %d leases", n, leases)
+		}
+		if n, _ := e.Client.Lease.Query().Where(lease.ClientID(a)).Count(e.Sys()); n != leases {
+			t.Fatalf("%d leases stored, want %d", n, leases)
+		}
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leasegraph/leasegraph/internal/progress"
 	"github.com/leasegraph/leasegraph/types"
 )
 
@@ -192,10 +193,12 @@ func (s *Service) Import(ctx context.Context, clientID int, feed Feed, dryRun bo
 	if idx.records == 0 {
 		return bad(0, RowError{Message: "the feed holds no leases"}), nil
 	}
+	progress.Report(ctx)
 	n, errs, err := scan(open, feed.Format, w, idx, nil)
 	if err != nil {
 		return nil, err
 	}
+	progress.Report(ctx)
 	if errs.total > 0 {
 		rep := bad(n, errs.list...)
 		rep.ErrorCount = errs.total

@@ -17,7 +17,6 @@ import (
 
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/internal/apptest"
-	"github.com/leasegraph/leasegraph/internal/middleware"
 	"github.com/leasegraph/leasegraph/leases/rest"
 	"github.com/leasegraph/leasegraph/types"
 )
@@ -158,87 +157,6 @@ func TestLeasesCSVExport(t *testing.T) {
 	})
 }
 
-// fakeClock drives an app's request deadlines in place of the wall clock:
-// time moves only when the test advances it. progressed is the app's hook
-// for a streamed page.
-type fakeClock struct {
-	mu         sync.Mutex
-	timers     []*fakeTimer
-	progressed func()
-}
-
-type fakeTimer struct {
-	c      *fakeClock
-	left   time.Duration
-	f      func()
-	active bool
-}
-
-// withFakeClock runs the app's request deadlines on the clock.
-func withFakeClock(c *fakeClock) apptest.Setup {
-	return func(t *testing.T, s *apptest.Settings) {
-		s.Options.Deadline = middleware.DeadlineHooks{
-			NewTimer: func(d time.Duration, f func()) middleware.DeadlineTimer {
-				c.mu.Lock()
-				defer c.mu.Unlock()
-				ft := &fakeTimer{c: c, left: d, f: f, active: true}
-				c.timers = append(c.timers, ft)
-				return ft
-			},
-			Progressed: func() {
-				c.mu.Lock()
-				hook := c.progressed
-				c.mu.Unlock()
-				if hook != nil {
-					hook()
-				}
-			},
-		}
-	}
-}
-
-// onProgress sets what runs after each streamed page.
-func (c *fakeClock) onProgress(f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.progressed = f
-}
-
-func (ft *fakeTimer) Reset(d time.Duration) bool {
-	ft.c.mu.Lock()
-	defer ft.c.mu.Unlock()
-	was := ft.active
-	ft.left, ft.active = d, true
-	return was
-}
-
-func (ft *fakeTimer) Stop() bool {
-	ft.c.mu.Lock()
-	defer ft.c.mu.Unlock()
-	was := ft.active
-	ft.active = false
-	return was
-}
-
-// advance moves time on by d and runs the timers that came due.
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	var due []func()
-	for _, ft := range c.timers {
-		if !ft.active {
-			continue
-		}
-		if ft.left -= d; ft.left <= 0 {
-			ft.active = false
-			due = append(due, ft.f)
-		}
-	}
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
-}
-
 // TestLeasesCSVExportDeadline: an export that keeps sending pages runs
 // past its deadline (each page costs most of it, all of them many times
 // it), while one whose next page never comes is cut off when the deadline
@@ -249,21 +167,21 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 	const timeout = time.Minute // on the fake clock
 	var clocks sync.Map         // one fake clock per database's app
 	setup := func(t *testing.T, s *apptest.Settings) {
-		c := &fakeClock{}
+		c := &apptest.FakeClock{}
 		clocks.Store(s.Dialect, c)
-		apptest.WithRequestTimeout(timeout, withExportPage(page), withFakeClock(c))(t, s)
+		apptest.WithRequestTimeout(timeout, withExportPage(page), apptest.WithFakeClock(c))(t, s)
 	}
 	apptest.EachDBSetup(t, setup, func(t *testing.T, e *apptest.Env) {
 		a, token := e.NewClient("A")
 		arrangeManyLeases(e, a, exportLeases)
 		c, _ := clocks.Load(e.Dialect)
-		clock := c.(*fakeClock)
+		clock := c.(*apptest.FakeClock)
 
 		t.Run("progressing", func(t *testing.T) {
 			// Reading the next page takes three quarters of the deadline:
 			// ten pages take seven and a half deadlines.
-			clock.onProgress(func() { clock.advance(timeout * 3 / 4) })
-			defer clock.onProgress(nil)
+			clock.OnProgress(func() { clock.Advance(timeout * 3 / 4) })
+			defer clock.OnProgress(nil)
 			status, _, body := e.Get(token, "/leases?format=csv")
 			col, rows := csvRows(t, body)
 			if got := sourcesOf(col, rows); status != http.StatusOK || !slices.Equal(got, allSources(exportLeases)) {
@@ -279,12 +197,12 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 			// ten full ones and the empty one that ends it.
 			stalled := make(chan *apptest.LeaseStall, 1)
 			progressed := 0
-			clock.onProgress(func() {
+			clock.OnProgress(func() {
 				if progressed++; progressed == exportLeases/page+1+1 {
 					stalled <- apptest.StallLeases(t, e)
 				}
 			})
-			defer clock.onProgress(nil)
+			defer clock.OnProgress(nil)
 			res := apptest.Send(ctx, http.MethodGet, e.Srv.URL+"/leases?format=csv", token, "")
 			var s *apptest.LeaseStall
 			select {
@@ -293,7 +211,7 @@ func TestLeasesCSVExportDeadline(t *testing.T) {
 				t.Fatal("the export sent no page")
 			}
 			s.WaitBlocked(ctx)
-			clock.advance(timeout)
+			clock.Advance(timeout)
 			ans := apptest.Await(ctx, t, res)
 			if ans.Status != http.StatusOK || !errors.Is(ans.Err, io.ErrUnexpectedEOF) {
 				t.Fatalf("HTTP %d, read error %v: want the 200's body cut short", ans.Status, ans.Err)
