@@ -75,6 +75,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			// Execution.
 			{name: "a field error beside data", accept: draftAccept, body: `{"query":"{ __typename leases(first: 501) { totalCount } }"}`, status: 294, media: graphQLResponse, code: "BAD_USER_INPUT", data: true},
 			{name: "a legacy client's partial success", accept: "application/json", body: `{"query":"{ __typename leases(first: 501) { totalCount } }"}`, status: 294, media: plainJSON, code: "BAD_USER_INPUT", data: true},
+			{name: "a mutation that fails and is rolled back", accept: draftAccept, body: `{"query":"mutation { updateClientPartnerReferences(id: \"` + apptest.Itoa(id) + `\", input: {smartmoveReference: \"r\"}) { smartmoveReference } }"}`, status: 294, media: graphQLResponse, code: "FORBIDDEN", data: true},
 			{name: "a mutation with a read token", token: reader, accept: draftAccept, body: `{"query":"mutation { createProperty(input: {tag: \"P\", name: \"N\"}) { id } }"}`, status: 403, media: graphQLResponse, code: "FORBIDDEN"},
 			{name: "a subscription over HTTP", accept: draftAccept, body: `{"query":"subscription { screeningApplicationUpdated(id: \"1\") { id } }"}`, status: 400, media: graphQLResponse, code: "BAD_USER_INPUT"},
 			// Methods and bodies.

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -146,7 +147,9 @@ func (t transactioner) inTx(ctx context.Context, responses graphql.ResponseHandl
 		if rsp == nil {
 			return nil
 		}
-		return &graphql.Response{Errors: rsp.Errors, Extensions: rsp.Extensions}
+		// Executed, then rolled back: data null (none of it stands) beside
+		// the errors, not a request error (the GraphQL-over-HTTP draft's 294).
+		return &graphql.Response{Data: json.RawMessage("null"), Errors: rsp.Errors, Extensions: rsp.Extensions}
 	case err != nil && !ran:
 		return t.failed(ctx, "could not open a transaction for the mutation; nothing was run", err)
 	case err != nil:
