@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -171,13 +170,10 @@ func TestDatabaseStall(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		e := apptest.New(t, "sqlite:"+filepath.Join(t.TempDir(), "test.db"), setup)
-		var conn *sql.Conn
-		run(t, e, func() {
-			var err error
-			if conn, err = e.RawDB().DB().Conn(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}, func() { conn.Close() })
+		// Every connection held (the writer's and the readers'): nothing
+		// the server sends is answered.
+		var stall *apptest.LeaseStall
+		run(t, e, func() { stall = apptest.StallLeases(t, e) }, func() { stall.Release() })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()

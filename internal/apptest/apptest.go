@@ -33,6 +33,7 @@ import (
 	"github.com/leasegraph/leasegraph/internal/app"
 	"github.com/leasegraph/leasegraph/internal/database"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
+	"github.com/leasegraph/leasegraph/internal/readpool"
 	"github.com/leasegraph/leasegraph/viewer"
 )
 
@@ -100,10 +101,12 @@ type Env struct {
 }
 
 // Queries is what the suites read of the database: N counts the statements
-// the app sent, Driver is the database under the counting.
+// the app sent, Driver is the database under the counting, and Reads, on
+// SQLite, the read-only connections the app's SELECTs use.
 type Queries struct {
 	Driver dialect.Driver
 	N      *atomic.Int64
+	Reads  *sql.DB
 }
 
 // EachDB runs fn on SQLite and on PostgreSQL (dbtest.EachURL). An
@@ -184,6 +187,9 @@ func NewWith(t testing.TB, url string, set func(s *Settings)) *Env {
 	t.Cleanup(srv.Close)
 	e := &Env{T: t, Dialect: drv.Dialect(), Client: db.Client, SQL: drv.DB(), URL: url, Srv: srv, App: a, Logs: logs, Settings: s,
 		Queries: &Queries{Driver: drv, N: db.Statements}}
+	if split, ok := forEnt.(*readpool.Split); ok {
+		e.Queries.Reads = split.Reads.DB()
+	}
 	for _, f := range s.Ready {
 		f(e)
 	}

@@ -89,8 +89,8 @@ func (e *Env) AuthStatements(token string) int64 {
 // what a request does while its SQL cannot finish (deadlines, a client
 // leaving, an export cut off). On PostgreSQL a transaction of the test
 // holds ACCESS EXCLUSIVE on leases, so the server's SELECT waits on the
-// lock; on SQLite the test holds the pool's only connection, so the
-// server's statements wait for it.
+// lock; on SQLite the test holds every connection of the pools (the
+// writer's, the readers'), so the server's statements wait for one.
 type LeaseStall struct {
 	t       *testing.T
 	e       *Env
@@ -121,25 +121,55 @@ func StallLeases(t *testing.T, e *Env) *LeaseStall {
 		s.tx = tx
 		s.release = func() { _ = tx.Rollback() }
 	} else {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
+		// Every connection: the writer's, and the readers' that the app's
+		// SELECTs use beside it (internal/readpool).
+		var conns []*sql.Conn
+		for _, db := range s.pools() {
+			for range db.Stats().MaxOpenConnections {
+				conn, err := db.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns = append(conns, conn)
+			}
 		}
-		s.waits = s.db.Stats().WaitCount
-		s.release = func() { _ = conn.Close() }
+		s.waits = s.waitCount()
+		s.release = func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}
 	}
 	t.Cleanup(s.release)
 	return s
 }
 
-// Release ends the stall: the lock or the connection is given back.
+// pools are SQLite's connection pools: the writer's and the readers'.
+func (s *LeaseStall) pools() []*sql.DB {
+	if r := s.e.Queries.Reads; r != nil {
+		return []*sql.DB{s.db, r}
+	}
+	return []*sql.DB{s.db}
+}
+
+// waitCount is how many times a statement waited for a connection of
+// SQLite's pools.
+func (s *LeaseStall) waitCount() int64 {
+	var n int64
+	for _, db := range s.pools() {
+		n += db.Stats().WaitCount
+	}
+	return n
+}
+
+// Release ends the stall: the lock or the connections are given back.
 func (s *LeaseStall) Release() { s.release() }
 
 // blocked is how many statements wait on the stall.
 func (s *LeaseStall) blocked(ctx context.Context) (int, string) {
 	s.t.Helper()
 	if s.e.Dialect != "postgres" {
-		return int(s.db.Stats().WaitCount - s.waits), ""
+		return int(s.waitCount() - s.waits), ""
 	}
 	var n int
 	var queries string
