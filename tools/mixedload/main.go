@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -53,6 +54,7 @@ type settings struct {
 	registerEvery        time.Duration
 	propexoComplete      time.Duration
 	serverEnv            []string
+	cpuProfile, pprofBin string
 }
 
 // parts of the load; a phase runs some of them.
@@ -87,6 +89,8 @@ func main() {
 	flag.DurationVar(&s.registerEvery, "register-every", 500*time.Millisecond, "one iframe registration every")
 	flag.DurationVar(&s.propexoComplete, "propexo-write-time", 3*time.Second, "how long Propexo's simulator takes to finish a write job")
 	flag.StringVar(&env, "server-env", "", "extra settings for the server, space-separated KEY=VALUE (default: every setting at its default)")
+	flag.StringVar(&s.cpuProfile, "cpu-profile", "", "write the server's CPU profile of the mix's first -duration here (and pprof's top to FILE.txt); "+
+		"that phase's server is then a build with net/http/pprof added (go build -overlay, nothing written to the repository)")
 	flag.Parse()
 	s.phases = strings.Split(phases, ",")
 	s.serverEnv = strings.Fields(env)
@@ -142,6 +146,14 @@ func run(ctx context.Context, s settings) error {
 		}
 		s.bin = bin
 	}
+	if s.cpuProfile != "" && contains(s.phases, "mix") {
+		logf("building ./server with net/http/pprof (for -cpu-profile)")
+		bin, err := buildProfiled(s.work)
+		if err != nil {
+			return err
+		}
+		s.pprofBin = bin
+	}
 	st := &store{kind: s.db, adminURL: s.pgURL, work: s.work, nleases: s.nleases, nclients: s.nclients, logf: logf}
 	if err := st.ensureBase(ctx); err != nil {
 		return fmt.Errorf("data: %w", err)
@@ -186,6 +198,7 @@ type phaseResult struct {
 	appsBefore, appsDuring      int
 	loadgenCores                float64
 	serverLogPath               string
+	load1Before, load1After     string
 }
 
 func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL, name string, parts []string) (*phaseResult, error) {
@@ -230,7 +243,16 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 		"LEASEGRAPH_WEBHOOK_KEY=" + key, "LEASEGRAPH_WEBHOOK_ALLOW_PRIVATE=1",
 	}, s.serverEnv...)
 	res.serverLogPath = filepath.Join(s.work, "server-"+s.db+"-"+name+".log")
-	srv, err := startServer(ctx, s.bin, port, res.serverLogPath, env)
+	bin, pprofAddr := s.bin, ""
+	if name == "mix" && s.pprofBin != "" {
+		pp, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		bin, pprofAddr = s.pprofBin, "127.0.0.1:"+pp
+		env = append(env, "MIXEDLOAD_PPROF_ADDR="+pprofAddr)
+	}
+	srv, err := startServer(ctx, bin, port, res.serverLogPath, env)
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +289,7 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 		running++
 		go func() { f(); done <- struct{}{} }()
 	}
+	res.load1Before = load1()
 	m := startMeter(srv.cmd.Process.Pid)
 	self0 := cpuSeconds(os.Getpid())
 	t0 := time.Now()
@@ -282,6 +305,19 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 	}
 	if has(partRegister) {
 		launch(func() { registrations(loadCtx, base, tk.registration, s.registerEvery, &regs) })
+	}
+	profiled := make(chan struct{})
+	if pprofAddr != "" {
+		go func() {
+			defer close(profiled)
+			if err := cpuProfile(ctx, pprofAddr, bin, s.cpuProfile, s.duration); err != nil {
+				logf("phase %s: CPU profile: %v", name, err)
+				return
+			}
+			logf("phase %s: CPU profile of the first %s in %s (top: %s.txt)", name, s.duration, s.cpuProfile, s.cpuProfile)
+		}()
+	} else {
+		close(profiled)
 	}
 	syncDone := make(chan struct{})
 	if has(partSync) {
@@ -307,8 +343,10 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 	for range running {
 		<-done
 	}
+	<-profiled
 	res.window = time.Since(t0)
 	m.stop()
+	res.load1After = load1()
 	res.loadgenCores = (cpuSeconds(os.Getpid()) - self0) / res.window.Seconds()
 	res.cores, res.peakMB = m.cores, m.finalPeak
 	res.hwmMB = rssMB(srv.cmd.Process.Pid, "VmHWM")
@@ -481,13 +519,24 @@ func (r *phaseResult) print(w *os.File, s settings) {
 	}
 	fmt.Fprintf(w, "server: %.2f cores (CPU-seconds per second of load), peak RSS %.0f MB (sampled; VmHWM %.0f MB since start); load generator and simulators %.2f cores; log %s\n",
 		r.cores, r.peakMB, r.hwmMB, r.loadgenCores, r.serverLogPath)
+	fmt.Fprintf(w, "machine: load average (1 min) %s before the load, %s at its end, on %d cores\n", r.load1Before, r.load1After, runtime.NumCPU())
+}
+
+// load1 is the machine's 1-minute load average: other work on the same
+// cores shows here.
+func load1() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // summary prints one line per phase, for the note.
 func summary(w *os.File, s settings, rs []*phaseResult) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "\n== summary: %s, %d leases / %d clients, reads at %d connections, sync of %d leases ==\n", s.db, s.nleases, s.nclients, s.conns, s.syncLeases)
-	fmt.Fprintln(tw, "phase\treads/s\treads p50/p99 ms\tread err\tprospects p50/p99 ms\tpostbacks/s\tpostbacks p50/p99 ms\tregistrations/s\tregistrations p50/p99 ms\twrite err\tdelivery lag p50/p99 s\tsync s\tsync Propexo req/min\tPropexo 429\twebhooks\tserver cores\tpeak MB\t")
+	fmt.Fprintln(tw, "phase\tload1\treads/s\treads p50/p99 ms\tread err\tprospects p50/p99 ms\tpostbacks/s\tpostbacks p50/p99 ms\tregistrations/s\tregistrations p50/p99 ms\twrite err\tdelivery lag p50/p99 s\tsync s\tsync Propexo req/min\tPropexo 429\twebhooks\tserver cores\tpeak MB\t")
 	dash := "-"
 	for _, r := range rs {
 		has := func(p string) bool { return contains(r.parts, p) }
@@ -507,7 +556,7 @@ func summary(w *os.File, s settings, rs []*phaseResult) {
 			}
 			syncRate = fmt.Sprintf("%.0f", float64(r.sync.listRequests)/d.Minutes())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%.2f\t%.0f\t\n", r.name,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%.2f\t%.0f\t\n", r.name, r.load1Before+"/"+r.load1After,
 			col(has(partReads), fmt.Sprintf("%.0f", r.reads.perSec)), col(has(partReads), pp(r.reads)), col(has(partReads), fmt.Sprint(r.reads.errs)),
 			col(has(partProspects), pp(r.prospects)),
 			col(has(partPostbacks), fmt.Sprintf("%.1f", r.postbacks.perSec)), col(has(partPostbacks), pp(r.postbacks)),

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -182,4 +183,78 @@ func (m *meter) stop() {
 		m.finalPeak = max(m.peak, rssMB(m.pid, "VmRSS"))
 		m.mu.Unlock()
 	})
+}
+
+// pprofSource is added to the server's main package by -cpu-profile's
+// build (go build -overlay: the repository is not touched): net/http/pprof
+// on a side port. The server's routes use their own mux, so pprof is
+// reachable only there.
+const pprofSource = `package main
+
+import (
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+)
+
+func init() {
+	if addr := os.Getenv("MIXEDLOAD_PPROF_ADDR"); addr != "" {
+		go func() { _ = http.ListenAndServe(addr, nil) }()
+	}
+}
+`
+
+// buildProfiled builds ./server with pprofSource added.
+func buildProfiled(dir string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(dir, "zz_mixedload_pprof.go")
+	if err := os.WriteFile(src, []byte(pprofSource), 0o644); err != nil {
+		return "", err
+	}
+	overlay := filepath.Join(dir, "pprof-overlay.json")
+	o := fmt.Sprintf(`{"Replace": {%q: %q}}`, filepath.Join(wd, "server", "zz_mixedload_pprof.go"), src)
+	if err := os.WriteFile(overlay, []byte(o), 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "leasegraph-pprof")
+	if out, err := exec.Command("go", "build", "-overlay", overlay, "-o", bin, "./server").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -overlay ./server: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// cpuProfile takes the server's CPU profile for d into path, then writes
+// go tool pprof's top (flat and cumulative) beside it, path + ".txt".
+func cpuProfile(ctx context.Context, addr, bin, path string, d time.Duration) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())), nil)
+	if err != nil {
+		return err
+	}
+	res, err := (&http.Client{Timeout: d + time.Minute}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	for _, args := range [][]string{{"-top", "-nodecount=35"}, {"-top", "-cum", "-nodecount=60"}} {
+		cmd := exec.Command("go", append(append([]string{"tool", "pprof"}, args...), bin, path)...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		_ = cmd.Run()
+		out.WriteString("\n")
+	}
+	return os.WriteFile(path+".txt", out.Bytes(), 0o644)
 }
