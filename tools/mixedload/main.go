@@ -266,7 +266,15 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 	}
 	apps := &applications{base: base, token: tk.screening}
 	if has(partPostbacks) {
-		n := int(math.Ceil(float64(s.duration)/float64(s.postbackEvery)/(4*applicantsPerApp))) + 1
+		// Enough orders for the phase, so that none is made during the
+		// load; beside the sync, the phase lasts as long as the sync, whose
+		// three lists take 250 records a request at what the deliveries
+		// leave of Propexo's budget (about 50 requests a minute measured).
+		expect := s.duration
+		if has(partSync) {
+			expect = max(expect, time.Duration(float64(s.syncLeases)*3/250/50*float64(time.Minute)))
+		}
+		n := int(math.Ceil(float64(expect)/float64(s.postbackEvery)/(4*applicantsPerApp))) + 1
 		logf("phase %s: ordering %d screenings for the postbacks to move", name, n)
 		if err := apps.prepare(ctx, n); err != nil {
 			return nil, err
