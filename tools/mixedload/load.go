@@ -519,8 +519,8 @@ func syncState(ctx context.Context, base, token, job string) (status string, lea
 
 // ---- the webhook receiver -------------------------------------------------
 
-// receiver is the clients' webhook endpoint: it answers 204 at once and
-// records, per event type, the lag from the event's commit (its
+// receiver is the clients' webhook endpoint (reset it before use): it
+// answers 204 at once and records, per event type, the lag from the event's commit (its
 // timestamp) to the delivery.
 type receiver struct {
 	mu     sync.Mutex
@@ -542,15 +542,15 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Timestamp time.Time `json:"timestamp"`
 	}
 	err := json.NewDecoder(r.Body).Decode(&ev)
+	w.WriteHeader(http.StatusNoContent)
 	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	if err != nil || ev.Type == "" || r.Header.Get("webhook-signature") == "" {
 		rc.bad++
-	} else {
-		rc.byType[ev.Type]++
-		rc.lag = append(rc.lag, now.Sub(ev.Timestamp))
+		return
 	}
-	rc.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
+	rc.byType[ev.Type]++
+	rc.lag = append(rc.lag, now.Sub(ev.Timestamp))
 }
 
 func (rc *receiver) total() int {

@@ -159,6 +159,7 @@ func run(ctx context.Context, s settings) error {
 		return fmt.Errorf("data: %w", err)
 	}
 	rcv := &receiver{}
+	rcv.reset()
 	rcvSrv := httptest.NewServer(rcv)
 	defer rcvSrv.Close()
 	var results []*phaseResult
