@@ -417,6 +417,8 @@ type tokens struct {
 	regAdmin     string   // admin token of the same client (its webhook endpoint)
 	screening    string   // admin token of the SmartMove client
 	sync         string   // admin token of the client whose leases are synced
+	syncClient   int      // that client's id
+	platform     string   // a platform admin token (sets the sync client's integration)
 }
 
 const (
@@ -426,9 +428,10 @@ const (
 )
 
 // arrange adds the writers' clients to the phase's database and makes the
-// tokens; the sync client gets its Propexo integration only when the phase
-// syncs (else the periodic sync would read from it).
-func arrange(ctx context.Context, dbURL string, withSync bool) (tokens, error) {
+// tokens. The sync client gets its Propexo integration only when the load
+// starts (setIntegration): the periodic sync that every server start runs
+// would otherwise start its first sync before the measurement.
+func arrange(ctx context.Context, dbURL string) (tokens, error) {
 	var tk tokens
 	db, drv, err := database.Open(ctx, dbURL, database.DefaultConfig(), config.MigrateAuto, quiet())
 	if err != nil {
@@ -477,12 +480,12 @@ func arrange(ctx context.Context, dbURL string, withSync bool) (tokens, error) {
 	if err != nil {
 		return tk, err
 	}
-	yid, err := mk("Mixed load: sync", func(c *ent.CompanyCreate) {
-		if withSync {
-			c.SetPropexoIntegrationID(syncIntegration)
-		}
-	})
+	yid, err := mk("Mixed load: sync", func(*ent.CompanyCreate) {})
 	if err != nil {
+		return tk, err
+	}
+	tk.syncClient = yid
+	if tk.platform, err = tok(0, viewer.ScopeAdmin); err != nil {
 		return tk, err
 	}
 	for _, t := range []struct {

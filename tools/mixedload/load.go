@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,15 +26,20 @@ import (
 
 // recorder collects one part's outcomes.
 type recorder struct {
-	mu     sync.Mutex
-	lat    []time.Duration
-	errs   int
-	sample map[string]int // error text -> count (the first few kinds)
+	mu      sync.Mutex
+	lat     []time.Duration
+	limited int // answers 429 RATE_LIMITED: the token's own limit, counted apart
+	errs    int
+	sample  map[string]int // error text -> count (the first few kinds)
 }
 
 func (r *recorder) add(d time.Duration, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if errors.Is(err, errRateLimited) {
+		r.limited++
+		return
+	}
 	if err != nil {
 		r.errs++
 		if r.sample == nil {
@@ -54,6 +60,7 @@ func (r *recorder) add(d time.Duration, err error) {
 // stats is a part's summary over a window.
 type stats struct {
 	ok, errs int
+	limited  int
 	perSec   float64
 	p50, p99 time.Duration
 	max      time.Duration
@@ -63,7 +70,7 @@ type stats struct {
 func (r *recorder) stats(window time.Duration) stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := stats{ok: len(r.lat), errs: r.errs, sample: r.sample}
+	s := stats{ok: len(r.lat), errs: r.errs, limited: r.limited, sample: r.sample}
 	if window > 0 {
 		s.perSec = float64(s.ok) / window.Seconds()
 	}
@@ -190,6 +197,12 @@ func reads(ctx context.Context, base string, tokens []string, conns int, rec *re
 
 var wantPage = []byte(`"hasNextPage":true`)
 
+// errRateLimited is a 429 from the server's per-token limit
+// (LEASEGRAPH_TOKEN_RATE, 20 a second by default): the answer a client
+// over its rate gets, counted apart from errors. The reader does not wait
+// for its Retry-After (the harness's wrk does not either).
+var errRateLimited = errors.New("429 RATE_LIMITED")
+
 func readOnce(ctx context.Context, base, token string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", bytes.NewReader(leasesBody))
 	if err != nil {
@@ -206,6 +219,9 @@ func readOnce(ctx context.Context, base, token string) error {
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		return err
+	}
+	if res.StatusCode == http.StatusTooManyRequests && bytes.Contains(b, []byte(`"RATE_LIMITED"`)) {
+		return errRateLimited
 	}
 	// Every client's first page is full (hasNextPage true) by the data's
 	// construction; an answer without it is wrong, an errors entry too.
@@ -481,9 +497,15 @@ type syncResult struct {
 	finished, launched bool
 }
 
-// startSync queues the client's first sync (syncLeasesNow) and answers
-// its run's id.
-func startSync(ctx context.Context, base, token string) (string, error) {
+// startSync gives the client its Propexo integration (as a platform
+// admin does), queues its first sync (syncLeasesNow) and answers its run's
+// id.
+func startSync(ctx context.Context, base, token, platform string, clientID int) (string, error) {
+	gid := strconv.Itoa(clientID)
+	if err := gql(ctx, base, platform, `mutation($id: ID!, $in: ClientPartnerReferencesInput!) { updateClientPartnerReferences(id: $id, input: $in) { id } }`,
+		map[string]any{"id": gid, "in": map[string]any{"propexoIntegrationId": syncIntegration}}, nil); err != nil {
+		return "", fmt.Errorf("setting the integration: %w", err)
+	}
 	var out struct {
 		SyncLeasesNow struct{ Job struct{ ID string } }
 	}

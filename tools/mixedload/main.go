@@ -210,7 +210,7 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 	if err != nil {
 		return nil, err
 	}
-	tk, err := arrange(ctx, dbURL, has(partSync))
+	tk, err := arrange(ctx, dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("arranging: %w", err)
 	}
@@ -332,7 +332,7 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 	if has(partSync) {
 		go func() {
 			defer close(syncDone)
-			res.sync = followSync(ctx, s, base, tk.sync, px)
+			res.sync = followSync(ctx, s, base, tk, px)
 		}()
 	} else {
 		close(syncDone)
@@ -400,10 +400,11 @@ func runPhase(ctx context.Context, s settings, st *store, rcv *receiver, rcvURL,
 }
 
 // followSync queues the first sync and follows it to its end.
-func followSync(ctx context.Context, s settings, base, token string, px *propexotest.Sim) syncResult {
+func followSync(ctx context.Context, s settings, base string, tk tokens, px *propexotest.Sim) syncResult {
+	token := tk.sync
 	r := syncResult{started: time.Now()}
 	list0, st0 := px.ListRequests(), px.Stats()
-	job, err := startSync(ctx, base, token)
+	job, err := startSync(ctx, base, token, tk.platform, tk.syncClient)
 	if err != nil {
 		r.err = err
 		return r
@@ -468,9 +469,9 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(
 func (r *phaseResult) print(w *os.File, s settings) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "\n== %s, phase %s (%s): %s of load ==\n", s.db, r.name, strings.Join(r.parts, " + "), r.window.Round(time.Second))
-	fmt.Fprintln(tw, "part\tok\terrors\tper s\tp50 ms\tp99 ms\tmax ms\t")
+	fmt.Fprintln(tw, "part\tok\terrors\t429\tper s\tp50 ms\tp99 ms\tmax ms\t")
 	row := func(name string, st stats) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t\n", name, st.ok, st.errs, st.perSec, ms(st.p50), ms(st.p99), ms(st.max))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t\n", name, st.ok, st.errs, st.limited, st.perSec, ms(st.p50), ms(st.p99), ms(st.max))
 	}
 	has := func(p string) bool { return contains(r.parts, p) }
 	if has(partReads) {
@@ -486,7 +487,7 @@ func (r *phaseResult) print(w *os.File, s settings) {
 		row("iframe registrations", r.registrations)
 	}
 	if r.hooks > 0 || r.hookBad > 0 {
-		fmt.Fprintf(tw, "webhook deliveries\t%d\t%d\t%.1f\t%s\t%s\t\t(event commit to receipt)\n", r.hooks, r.hookBad,
+		fmt.Fprintf(tw, "webhook deliveries\t%d\t%d\t\t%.1f\t%s\t%s\t\t(event commit to receipt)\n", r.hooks, r.hookBad,
 			float64(r.hooks)/r.window.Seconds(), ms(r.hookP50), ms(r.hookP99))
 	}
 	tw.Flush()
@@ -545,7 +546,7 @@ func load1() string {
 func summary(w *os.File, s settings, rs []*phaseResult) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "\n== summary: %s, %d leases / %d clients, reads at %d connections, sync of %d leases ==\n", s.db, s.nleases, s.nclients, s.conns, s.syncLeases)
-	fmt.Fprintln(tw, "phase\tload1\treads/s\treads p50/p99 ms\tread err\tprospects p50/p99 ms\tpostbacks/s\tpostbacks p50/p99 ms\tregistrations/s\tregistrations p50/p99 ms\twrite err\tdelivery lag p50/p99 s\tsync s\tsync Propexo req/min\tPropexo 429\twebhooks\tserver cores\tpeak MB\t")
+	fmt.Fprintln(tw, "phase\tload1\treads/s\treads p50/p99 ms\tread err\tread 429\tprospects p50/p99 ms\tpostbacks/s\tpostbacks p50/p99 ms\tregistrations/s\tregistrations p50/p99 ms\twrite err\tdelivery lag p50/p99 s\tsync s\tsync Propexo req/min\tPropexo 429\twebhooks\tserver cores\tpeak MB\t")
 	dash := "-"
 	for _, r := range rs {
 		has := func(p string) bool { return contains(r.parts, p) }
@@ -565,8 +566,8 @@ func summary(w *os.File, s settings, rs []*phaseResult) {
 			}
 			syncRate = fmt.Sprintf("%.0f", float64(r.sync.listRequests)/d.Minutes())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%.2f\t%.0f\t\n", r.name, r.load1Before+"/"+r.load1After,
-			col(has(partReads), fmt.Sprintf("%.0f", r.reads.perSec)), col(has(partReads), pp(r.reads)), col(has(partReads), fmt.Sprint(r.reads.errs)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%.2f\t%.0f\t\n", r.name, r.load1Before+"/"+r.load1After,
+			col(has(partReads), fmt.Sprintf("%.0f", r.reads.perSec)), col(has(partReads), pp(r.reads)), col(has(partReads), fmt.Sprint(r.reads.errs)), col(has(partReads), fmt.Sprint(r.reads.limited)),
 			col(has(partProspects), pp(r.prospects)),
 			col(has(partPostbacks), fmt.Sprintf("%.1f", r.postbacks.perSec)), col(has(partPostbacks), pp(r.postbacks)),
 			col(has(partRegister), fmt.Sprintf("%.1f", r.registrations.perSec)), col(has(partRegister), pp(r.registrations)),
