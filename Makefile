@@ -8,7 +8,7 @@ export GOTOOLCHAIN := go1.27.3
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run test check example-ts http-audit generate migrations river-migrations bench vet lint staticcheck vulncheck check-generated playground
+.PHONY: run test check example-ts http-audit generate migrations river-migrations bench bench-mixed vet lint staticcheck vulncheck check-generated playground
 
 ## playground: re-fetch the vendored GraphiQL release (and React) at the versions pinned in
 ## internal/playground/update.sh from the npm registry (npm pack), with their licenses
@@ -91,6 +91,16 @@ river-migrations:
 ## bench: benchmarks only; speed is measured here, never in tests
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+## bench-mixed: the mixed-load benchmark (tools/mixedload, docs/testing.md): the server built
+## from ./server under leases reads, prospect deliveries, postbacks, registrations, webhooks and a
+## first lease sync, all at once and then each alone, on DB=postgres (TEST_DATABASE_URL's server)
+## or DB=sqlite; DURATION per phase; MIXED_FLAGS for more (-leases, -sync-leases, -phases, ...).
+## Minutes, not seconds: never part of make test
+DB ?= postgres
+DURATION ?= 60s
+bench-mixed:
+	go run ./tools/mixedload -db $(DB) -duration $(DURATION) $(MIXED_FLAGS)
 
 ## check-generated: fails when `make generate` changes a committed file (schema.graphql
 ## included), when the ent schema has a change that migrations/ has no migration for, or when
