@@ -305,22 +305,22 @@ func (e *Extension) ActualCost(data []byte, connections, partners int) int {
 // letters, digits and underscores, so in the compact JSON both gqlgen and
 // the fast path write, a key's closing quote is the only quote followed by
 // a colon that no backslash precedes (a quote within a string is escaped).
-// One pass over the bytes, without decoding them.
+// One pass over the bytes, without decoding them, from colon to colon
+// (bytes.IndexByte, vectorised): a page's keys are far fewer than its
+// quotes, which a search for the two-byte `":` stops at.
 func answeredValues(data []byte) int {
 	n := 0
-	for {
-		i := bytes.Index(data, keyEnd)
-		if i < 0 {
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(data[i:], ':')
+		if j < 0 {
 			return n
 		}
-		if i == 0 || data[i-1] != '\\' {
+		i += j
+		if i >= 1 && data[i-1] == '"' && (i < 2 || data[i-2] != '\\') {
 			n++
 		}
-		data = data[i+len(keyEnd):]
 	}
 }
-
-var keyEnd = []byte(`":`)
 
 // InterceptField makes a partner field wait for one of its operation's
 // partner-call slots, and hold it while it resolves: a page of applications
