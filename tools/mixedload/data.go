@@ -127,8 +127,6 @@ func addr(i, salt int, suffix string) *types.Address {
 	}
 }
 
-func day(t time.Time, d int) *time.Time { v := t.AddDate(0, 0, d); return &v }
-
 // generate fills an empty, migrated database with the read side's data.
 func generate(ctx context.Context, db *ent.Client, nleases, nclients int, logf func(string, ...any)) error {
 	ctx = viewer.SystemContext(ctx)
