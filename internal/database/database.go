@@ -119,7 +119,9 @@ func sqlitePath(url string) (string, bool) {
 // (internal/readpool), so that no read waits for a long write.
 func WithReaders(url string, drv *entsql.Driver) (dialect.Driver, error) {
 	path, ok := sqlitePath(url)
-	if !ok {
+	if !ok || strings.Contains(path, ":memory:") || strings.Contains(path, "mode=memory") {
+		// An in-memory database is its connection's own: a reader would
+		// open another, empty one.
 		return drv, nil
 	}
 	reads, err := readpool.Open(path)

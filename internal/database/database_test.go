@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/leasegraph/leasegraph/internal/readpool"
 )
 
 // A '#' or '%' in a SQLite path names a file, not the end of the URI: the
@@ -28,5 +30,30 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 	var fk int
 	if err := drv.DB().QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Fatalf("the pragmas were lost: foreign_keys=%d %v", fk, err)
+	}
+}
+
+// A SQLite file gets readers of its own; an in-memory database, which is
+// its connection's alone, and PostgreSQL do not.
+func TestWithReaders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	for url, split := range map[string]bool{
+		"sqlite:" + path:                         true,
+		"sqlite::memory:":                        false,
+		"sqlite:x.db?mode=memory":                false,
+		"postgres://localhost/x?sslmode=disable": false,
+	} {
+		drv, err := DriverWith(url, DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		forEnt, err := WithReaders(url, drv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, isSplit := forEnt.(*readpool.Split); isSplit != split {
+			t.Errorf("%s: a driver with readers %v, want %v", url, isSplit, split)
+		}
+		forEnt.Close()
 	}
 }
