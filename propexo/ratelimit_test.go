@@ -12,8 +12,10 @@ import (
 )
 
 // TestPacingPast80Percent: with a limit of 10, the 9th answer (90% used,
-// 1 left) spaces requests window/(1+1) = 30 s; the 10th answer (0 left)
-// window/1 = 60 s, after which the partner's window has reset.
+// 1 left, the whole window to go) spaces requests 60 s/(1+1) = 30 s; the
+// 10th answer (0 left, 30 s to go) 30 s/1, after which the partner's window
+// has reset. A pacer that assumed a full window at every answer waited 60 s
+// there.
 func TestPacingPast80Percent(t *testing.T) {
 	clk := newClock()
 	e := newEnv(t, propexotest.Options{RateLimit: 10, Now: clk.Now}, Config{MaxWait: time.Minute}).withClock(clk)
@@ -28,7 +30,7 @@ func TestPacingPast80Percent(t *testing.T) {
 			sleepsAfter = append(sleepsAfter, i)
 		}
 	}
-	if got, want := clk.Sleeps(), []time.Duration{30 * time.Second, 60 * time.Second}; !reflect.DeepEqual(got, want) {
+	if got, want := clk.Sleeps(), []time.Duration{30 * time.Second, 30 * time.Second}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("sleeps %v, want %v", got, want)
 	}
 	if want := []int{10, 11}; !reflect.DeepEqual(sleepsAfter, want) {
@@ -69,6 +71,31 @@ func TestPacingAtDefaultLimit(t *testing.T) {
 	p.observe(now, http.Header{})
 	if p.spacing != 0 {
 		t.Fatal("spacing from an answer without headers")
+	}
+}
+
+// TestPacingUsesTheWholeBudget: a client that spends 80% of the budget in
+// the window's first half (deliveries at full speed) then sends as fast as
+// the pacer lets it (a sync) gets every request the window has left, and no
+// 429. The pacer once spread the last fifth over a whole minute from each
+// answer, so about half of it went unused in this window.
+func TestPacingUsesTheWholeBudget(t *testing.T) {
+	clk := newClock()
+	e := newEnv(t, propexotest.Options{Now: clk.Now}, Config{MaxWait: time.Minute}).withClock(clk)
+	ctx := context.Background()
+	start := clk.Now()
+	sent := 0
+	for ; sent < 120; sent++ {
+		e.client.WriteStatus(ctx, "j")
+		clk.Advance(250 * time.Millisecond)
+	}
+	for clk.Now().Before(start.Add(time.Minute)) {
+		e.client.WriteStatus(ctx, "j")
+		sent++
+	}
+	// The request that found the window over is the next window's first.
+	if st := e.sim.Stats(); st.RateLimited != 0 || sent-1 != 150 {
+		t.Fatalf("%d requests in the first window, want 150; stats %+v", sent-1, st)
 	}
 }
 
