@@ -42,6 +42,9 @@ type Config struct {
 	// RequestTimeout is the deadline of a GraphQL operation or a /leases
 	// request.
 	RequestTimeout time.Duration
+	// MaxActiveRequests is how many /graphql and /leases requests are
+	// worked on at once; the rest wait in arrival order (0: no bound).
+	MaxActiveRequests int
 	// ShutdownTimeout is how long a stopping server waits for in-flight
 	// requests and running jobs before it cuts them.
 	ShutdownTimeout time.Duration

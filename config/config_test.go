@@ -32,7 +32,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Config{
-		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", LogFormat: "text", RequestTimeout: 15 * time.Second, ShutdownTimeout: 30 * time.Second, AuthCacheTTL: 2 * time.Second,
+		Port: "8080", CORSOrigins: []string{"*"}, Migrate: "auto", LogFormat: "text", RequestTimeout: 15 * time.Second, MaxActiveRequests: 16, ShutdownTimeout: 30 * time.Second, AuthCacheTTL: 2 * time.Second,
 		DB:      config.DB{ConnectTimeout: 5 * time.Second, StatementTimeout: 20 * time.Second, MaxConns: 20, StatementCache: 32},
 		Limits:  config.RateLimits{TokenRate: 20, TokenBurst: 40, AuthFailures: 10, MaxKeys: 100000, SocketRecheck: 30 * time.Second, SocketsPerToken: 100},
 		GraphQL: config.GraphQL{Limits: cost.DefaultLimits()},

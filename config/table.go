@@ -150,6 +150,12 @@ func table(c *Config) []Setting {
 			set:    duration(&c.DB.StatementTimeout, true)},
 		{Name: "LEASEGRAPH_DB_CONNECT_TIMEOUT", Default: "5s",
 			Help: "PostgreSQL connect timeout, used when neither `DATABASE_URL` (`connect_timeout`) nor libpq's `PGCONNECT_TIMEOUT` sets one", set: duration(&c.DB.ConnectTimeout, false)},
+		{Name: "LEASEGRAPH_MAX_ACTIVE_REQUESTS", Default: "16",
+			Help: "`/graphql` and `/leases` requests worked on at once; the rest wait for a slot in the order they came, the wait " +
+				"counting against their request timeout, so that under a burst the slowest answers are not slower than their " +
+				"place in the queue (a partner call gives its slot back while it waits on the partner; websockets take none; " +
+				"`0`: no bound)",
+			set: nonNegativeInt(&c.MaxActiveRequests)},
 		{Name: "LEASEGRAPH_DB_MAX_CONNS", Default: "20",
 			Help: "PostgreSQL connections in the server's pool, all kept open while idle (up to 5 minutes) so a busy server " +
 				"never pays a new session per request; keep it under the database's `max_connections` divided by the instances " +

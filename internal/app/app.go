@@ -31,6 +31,7 @@ import (
 	"github.com/leasegraph/leasegraph/events"
 	"github.com/leasegraph/leasegraph/graph"
 	"github.com/leasegraph/leasegraph/graph/handler"
+	"github.com/leasegraph/leasegraph/internal/admission"
 	"github.com/leasegraph/leasegraph/internal/metrics"
 	"github.com/leasegraph/leasegraph/internal/middleware"
 	"github.com/leasegraph/leasegraph/internal/observe"
@@ -134,6 +135,9 @@ type App struct {
 	partners partners
 	// sockets are the open websockets, closed (1001) when the server stops.
 	sockets *handler.OpenSockets
+	// gate admits /graphql's and /leases's requests, a few at a time and
+	// in arrival order (LEASEGRAPH_MAX_ACTIVE_REQUESTS).
+	gate *admission.Gate
 	// receiver is demo mode's webhook receiver.
 	receiver *receiver.Receiver
 	// gql is /graphql's handler, built with the services: the leases fast
@@ -155,7 +159,9 @@ func New(ctx context.Context, cfg config.Config, client *ent.Client, drv *entsql
 	// whichever logger it was given.
 	log = slog.New(observe.Wrap(log.Handler()))
 	a := &App{cfg: cfg, opts: opts, log: log, client: client, db: drv.DB(), dialect: drv.Dialect(),
-		metrics: metrics.New(drv.DB()), tracing: opts.Tracing, sockets: &handler.OpenSockets{}, demoToken: opts.DemoToken}
+		metrics: metrics.New(drv.DB()), tracing: opts.Tracing, sockets: &handler.OpenSockets{}, demoToken: opts.DemoToken,
+		gate: admission.New(cfg.MaxActiveRequests)}
+	a.metrics.WatchAdmission(a.gate.Active, a.gate.Waiting)
 	if a.tracing == nil {
 		t, err := tracing.Start(ctx, tracing.Settings{Endpoint: cfg.Tracing.Endpoint, TracesEndpoint: cfg.Tracing.TracesEndpoint,
 			ServiceName: cfg.Tracing.ServiceName, Log: log})

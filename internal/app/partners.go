@@ -7,6 +7,7 @@ import (
 
 	"github.com/leasegraph/leasegraph/config"
 	"github.com/leasegraph/leasegraph/demo"
+	"github.com/leasegraph/leasegraph/internal/admission"
 	"github.com/leasegraph/leasegraph/propexo"
 	"github.com/leasegraph/leasegraph/propexo/propexotest"
 	"github.com/leasegraph/leasegraph/smartmove"
@@ -85,9 +86,8 @@ func (a *App) propexoClient() (*propexo.Client, error) {
 	if token == "" {
 		return nil, nil
 	}
-	hc = a.metrics.PartnerClient("propexo", hc, propexo.DefaultTimeout)
-	hc = a.tracing.PartnerClient("propexo", hc, propexo.DefaultTimeout)
-	return propexo.New(propexo.Config{Token: token, BaseURL: base, HTTPClient: hc, RateWindow: a.opts.PropexoWindow})
+	return propexo.New(propexo.Config{Token: token, BaseURL: base, HTTPClient: a.partnerHTTP("propexo", hc, propexo.DefaultTimeout),
+		RateWindow: a.opts.PropexoWindow})
 }
 
 // twilioClient sends invitations, or is nil when Twilio is not configured
@@ -119,7 +119,17 @@ func (a *App) smartMoveClient() (*smartmove.Client, error) {
 	if c.Timeout > 0 {
 		timeout = c.Timeout
 	}
-	c.HTTPClient = a.metrics.PartnerClient("smartmove", c.HTTPClient, timeout)
-	c.HTTPClient = a.tracing.PartnerClient("smartmove", c.HTTPClient, timeout)
+	c.HTTPClient = a.partnerHTTP("smartmove", c.HTTPClient, timeout)
 	return smartmove.New(c)
+}
+
+// partnerHTTP is a partner's HTTP client (hc, or a new one with timeout):
+// its calls counted and traced, and the calling request's admission slot
+// free for another while a call waits on the partner.
+func (a *App) partnerHTTP(partner string, hc *http.Client, timeout time.Duration) *http.Client {
+	hc = a.metrics.PartnerClient(partner, hc, timeout)
+	hc = a.tracing.PartnerClient(partner, hc, timeout)
+	out := *hc
+	out.Transport = admission.Transport(hc.Transport)
+	return &out
 }

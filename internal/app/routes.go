@@ -41,7 +41,7 @@ func (a *App) Handler() http.Handler {
 	api := middleware.CORS(a.cfg.CORSOrigins, append([]string{rest.NextCursorHeader, rest.TotalCountHeader}, ratelimit.HeaderNames...))
 	a.serveMetrics(mux)
 	mux.Handle("/graphql", api(middleware.Deadline(timeout, graphQLTimedOut, a.opts.Deadline)(
-		middleware.ConsumeBody(a.graphQLAuth(middleware.ReadRest(a.gql))))))
+		middleware.ConsumeBody(a.graphQLAuth(middleware.ReadRest(a.gate.Wrap(a.gql)))))))
 	// No token, as the playground needs none: the schema is the API's
 	// documentation (refused with introspection, graph/handler). CORS lets
 	// a browser app's tooling read it like /graphql.
@@ -53,7 +53,7 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("POST "+propexosync.WebhookPath+"{client}", &propexosync.WebhookHandler{Sync: a.Services.LeaseSync,
 		Key: []byte(a.cfg.Delivery.WebhookSecret), Guard: a.guard, Log: a.log})
 	mux.Handle("GET /leases", api(middleware.Deadline(timeout, middleware.HTTPTimedOut, a.opts.Deadline)(
-		middleware.Authenticate(a.guard, a.log, middleware.HTTPDenied)(&rest.Handler{Leases: a.Services.Leases, Log: a.log, ExportPage: a.opts.ExportPage}))))
+		middleware.Authenticate(a.guard, a.log, middleware.HTTPDenied)(a.gate.Wrap(&rest.Handler{Leases: a.Services.Leases, Log: a.log, ExportPage: a.opts.ExportPage})))))
 	mux.Handle("OPTIONS /leases", api(http.NotFoundHandler()))
 	reg := &page.Handler{DB: a.client, Registrations: a.Services.Registrations, Tenancy: a.Services.Tenancy, Guard: a.guard,
 		Secret: a.secret, Log: a.log, DemoToken: a.demoToken}

@@ -58,9 +58,7 @@ func (a *App) webhookURLs() safehttp.Options {
 // and traced as a partner's.
 func (a *App) webhookDeliverer(box *secretbox.Box) *webhooks.Deliverer {
 	o := a.webhookURLs()
-	hc := safehttp.NewClient(o)
-	hc = a.metrics.PartnerClient("webhooks", hc, o.Timeout)
-	hc = a.tracing.PartnerClient("webhooks", hc, o.Timeout)
+	hc := a.partnerHTTP("webhooks", safehttp.NewClient(o), o.Timeout)
 	return &webhooks.Deliverer{DB: a.client, Box: box, HTTP: hc, Slots: &webhooks.Slots{Per: a.cfg.Webhooks.EndpointConcurrency},
 		Now: a.opts.Now, AsyncCommit: a.dialect == dialect.Postgres}
 }

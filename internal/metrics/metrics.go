@@ -138,3 +138,14 @@ func (s *nameSet) label(name string) string {
 	s.seen[name] = true
 	return name
 }
+
+// WatchAdmission shows the API's admission gate: requests being worked on
+// and requests waiting for a slot (internal/admission).
+func (m *Metrics) WatchAdmission(active, waiting func() int64) {
+	gauge := func(name, help string, f func() int64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	m.reg.MustRegister(
+		gauge("leasegraph_http_requests_active", "API requests (/graphql, /leases) admitted and being worked on.", active),
+		gauge("leasegraph_http_requests_waiting", "API requests waiting, in arrival order, for one of LEASEGRAPH_MAX_ACTIVE_REQUESTS slots.", waiting))
+}
