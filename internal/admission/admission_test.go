@@ -140,6 +140,9 @@ func TestWaitCountsAgainstTheDeadline(t *testing.T) {
 	g := New(1)
 	timers := &manualTimers{}
 	hold := make(chan struct{})
+	var release sync.Once
+	// A failure must not leave the server's Close waiting on the holder.
+	defer release.Do(func() { close(hold) })
 	handler := g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("hold") {
 			<-hold // deaf to its context: it keeps the slot whatever happens
@@ -159,7 +162,7 @@ func TestWaitCountsAgainstTheDeadline(t *testing.T) {
 		t.Fatalf("the queued request at its deadline: %+v", a)
 	}
 	until(t, "the queue to empty", func() bool { return g.Waiting() == 0 })
-	close(hold)
+	release.Do(func() { close(hold) })
 	if a := await(t, first); a.status != http.StatusOK || a.body != "done" {
 		t.Fatalf("the request that held the slot: %+v", a)
 	}
