@@ -25,6 +25,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -64,6 +65,8 @@ type Client struct {
 	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
 	Lease *LeaseClient
+	// LeaseImportRow is the client for interacting with the LeaseImportRow builders.
+	LeaseImportRow *LeaseImportRowClient
 	// LeaseSync is the client for interacting with the LeaseSync builders.
 	LeaseSync *LeaseSyncClient
 	// Property is the client for interacting with the Property builders.
@@ -105,6 +108,7 @@ func (c *Client) init() {
 	c.InboundEvent = NewInboundEventClient(c.config)
 	c.IntegrationJob = NewIntegrationJobClient(c.config)
 	c.Lease = NewLeaseClient(c.config)
+	c.LeaseImportRow = NewLeaseImportRowClient(c.config)
 	c.LeaseSync = NewLeaseSyncClient(c.config)
 	c.Property = NewPropertyClient(c.config)
 	c.Prospect = NewProspectClient(c.config)
@@ -217,6 +221,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		InboundEvent:         NewInboundEventClient(cfg),
 		IntegrationJob:       NewIntegrationJobClient(cfg),
 		Lease:                NewLeaseClient(cfg),
+		LeaseImportRow:       NewLeaseImportRowClient(cfg),
 		LeaseSync:            NewLeaseSyncClient(cfg),
 		Property:             NewPropertyClient(cfg),
 		Prospect:             NewProspectClient(cfg),
@@ -256,6 +261,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		InboundEvent:         NewInboundEventClient(cfg),
 		IntegrationJob:       NewIntegrationJobClient(cfg),
 		Lease:                NewLeaseClient(cfg),
+		LeaseImportRow:       NewLeaseImportRowClient(cfg),
 		LeaseSync:            NewLeaseSyncClient(cfg),
 		Property:             NewPropertyClient(cfg),
 		Prospect:             NewProspectClient(cfg),
@@ -296,9 +302,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.Event, c.IdempotencyRecord,
-		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseSync, c.Property, c.Prospect,
-		c.Registration, c.ScreeningApplication, c.ScreeningRequest, c.Tenant,
-		c.WebhookAttempt, c.WebhookDelivery, c.WebhookEndpoint,
+		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseImportRow, c.LeaseSync,
+		c.Property, c.Prospect, c.Registration, c.ScreeningApplication,
+		c.ScreeningRequest, c.Tenant, c.WebhookAttempt, c.WebhookDelivery,
+		c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -309,9 +316,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.Event, c.IdempotencyRecord,
-		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseSync, c.Property, c.Prospect,
-		c.Registration, c.ScreeningApplication, c.ScreeningRequest, c.Tenant,
-		c.WebhookAttempt, c.WebhookDelivery, c.WebhookEndpoint,
+		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseImportRow, c.LeaseSync,
+		c.Property, c.Prospect, c.Registration, c.ScreeningApplication,
+		c.ScreeningRequest, c.Tenant, c.WebhookAttempt, c.WebhookDelivery,
+		c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -340,6 +348,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.IntegrationJob.mutate(ctx, m)
 	case *LeaseMutation:
 		return c.Lease.mutate(ctx, m)
+	case *LeaseImportRowMutation:
+		return c.LeaseImportRow.mutate(ctx, m)
 	case *LeaseSyncMutation:
 		return c.LeaseSync.mutate(ctx, m)
 	case *PropertyMutation:
@@ -1332,6 +1342,22 @@ func (c *CompanyClient) QueryIdempotencyRecords(_m *Company) *IdempotencyRecordQ
 	return query
 }
 
+// QueryLeaseImportRows queries the lease_import_rows edge of a Company.
+func (c *CompanyClient) QueryLeaseImportRows(_m *Company) *LeaseImportRowQuery {
+	query := (&LeaseImportRowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, id),
+			sqlgraph.To(leaseimportrow.Table, leaseimportrow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.LeaseImportRowsTable, company.LeaseImportRowsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryEvents queries the events edge of a Company.
 func (c *CompanyClient) QueryEvents(_m *Company) *EventQuery {
 	query := (&EventClient{config: c.config}).Query()
@@ -2286,6 +2312,157 @@ func (c *LeaseClient) mutate(ctx context.Context, m *LeaseMutation) (Value, erro
 		return (&LeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Lease mutation op: %q", m.Op())
+	}
+}
+
+// LeaseImportRowClient is a client for the LeaseImportRow schema.
+type LeaseImportRowClient struct {
+	config
+}
+
+// NewLeaseImportRowClient returns a client for the LeaseImportRow from the given config.
+func NewLeaseImportRowClient(c config) *LeaseImportRowClient {
+	return &LeaseImportRowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `leaseimportrow.Hooks(f(g(h())))`.
+func (c *LeaseImportRowClient) Use(hooks ...Hook) {
+	c.hooks.LeaseImportRow = append(c.hooks.LeaseImportRow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `leaseimportrow.Intercept(f(g(h())))`.
+func (c *LeaseImportRowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LeaseImportRow = append(c.inters.LeaseImportRow, interceptors...)
+}
+
+// Create returns a builder for creating a LeaseImportRow entity.
+func (c *LeaseImportRowClient) Create() *LeaseImportRowCreate {
+	mutation := newLeaseImportRowMutation(c.config, OpCreate)
+	return &LeaseImportRowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LeaseImportRow entities.
+func (c *LeaseImportRowClient) CreateBulk(builders ...*LeaseImportRowCreate) *LeaseImportRowCreateBulk {
+	return &LeaseImportRowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LeaseImportRowClient) MapCreateBulk(slice any, setFunc func(*LeaseImportRowCreate, int)) *LeaseImportRowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LeaseImportRowCreateBulk{err: fmt.Errorf("calling to LeaseImportRowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LeaseImportRowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LeaseImportRowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LeaseImportRow.
+func (c *LeaseImportRowClient) Update() *LeaseImportRowUpdate {
+	mutation := newLeaseImportRowMutation(c.config, OpUpdate)
+	return &LeaseImportRowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LeaseImportRowClient) UpdateOne(_m *LeaseImportRow) *LeaseImportRowUpdateOne {
+	mutation := newLeaseImportRowMutation(c.config, OpUpdateOne, withLeaseImportRow(_m))
+	return &LeaseImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LeaseImportRowClient) UpdateOneID(id int) *LeaseImportRowUpdateOne {
+	mutation := newLeaseImportRowMutation(c.config, OpUpdateOne, withLeaseImportRowID(id))
+	return &LeaseImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LeaseImportRow.
+func (c *LeaseImportRowClient) Delete() *LeaseImportRowDelete {
+	mutation := newLeaseImportRowMutation(c.config, OpDelete)
+	return &LeaseImportRowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LeaseImportRowClient) DeleteOne(_m *LeaseImportRow) *LeaseImportRowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LeaseImportRowClient) DeleteOneID(id int) *LeaseImportRowDeleteOne {
+	builder := c.Delete().Where(leaseimportrow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LeaseImportRowDeleteOne{builder}
+}
+
+// Query returns a query builder for LeaseImportRow.
+func (c *LeaseImportRowClient) Query() *LeaseImportRowQuery {
+	return &LeaseImportRowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLeaseImportRow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LeaseImportRow entity by its id.
+func (c *LeaseImportRowClient) Get(ctx context.Context, id int) (*LeaseImportRow, error) {
+	return c.Query().Where(leaseimportrow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LeaseImportRowClient) GetX(ctx context.Context, id int) *LeaseImportRow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryClient queries the client edge of a LeaseImportRow.
+func (c *LeaseImportRowClient) QueryClient(_m *LeaseImportRow) *CompanyQuery {
+	query := (&CompanyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leaseimportrow.Table, leaseimportrow.FieldID, id),
+			sqlgraph.To(company.Table, company.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, leaseimportrow.ClientTable, leaseimportrow.ClientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *LeaseImportRowClient) Hooks() []Hook {
+	hooks := c.hooks.LeaseImportRow
+	return append(hooks[:len(hooks):len(hooks)], leaseimportrow.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LeaseImportRowClient) Interceptors() []Interceptor {
+	inters := c.inters.LeaseImportRow
+	return append(inters[:len(inters):len(inters)], leaseimportrow.Interceptors[:]...)
+}
+
+func (c *LeaseImportRowClient) mutate(ctx context.Context, m *LeaseImportRowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LeaseImportRowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LeaseImportRowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LeaseImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LeaseImportRowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LeaseImportRow mutation op: %q", m.Op())
 	}
 }
 
@@ -4091,14 +4268,14 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 type (
 	hooks struct {
 		APIToken, Applicant, Ban, Card, Company, Event, IdempotencyRecord, InboundEvent,
-		IntegrationJob, Lease, LeaseSync, Property, Prospect, Registration,
-		ScreeningApplication, ScreeningRequest, Tenant, WebhookAttempt,
+		IntegrationJob, Lease, LeaseImportRow, LeaseSync, Property, Prospect,
+		Registration, ScreeningApplication, ScreeningRequest, Tenant, WebhookAttempt,
 		WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
 		APIToken, Applicant, Ban, Card, Company, Event, IdempotencyRecord, InboundEvent,
-		IntegrationJob, Lease, LeaseSync, Property, Prospect, Registration,
-		ScreeningApplication, ScreeningRequest, Tenant, WebhookAttempt,
+		IntegrationJob, Lease, LeaseImportRow, LeaseSync, Property, Prospect,
+		Registration, ScreeningApplication, ScreeningRequest, Tenant, WebhookAttempt,
 		WebhookDelivery, WebhookEndpoint []ent.Interceptor
 	}
 )

@@ -73,6 +73,8 @@ type CompanyEdges struct {
 	ScreeningRequests []*ScreeningRequest `json:"screening_requests,omitempty"`
 	// Results remembered for idempotency keys.
 	IdempotencyRecords []*IdempotencyRecord `json:"idempotency_records,omitempty"`
+	// The planned changes of lease imports in progress.
+	LeaseImportRows []*LeaseImportRow `json:"lease_import_rows,omitempty"`
 	// Events raised for the client's webhook endpoints.
 	Events []*Event `json:"events,omitempty"`
 	// The client's webhook endpoints.
@@ -85,7 +87,7 @@ type CompanyEdges struct {
 	LeaseSync *LeaseSync `json:"lease_sync,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [19]bool
+	loadedTypes [20]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -103,6 +105,7 @@ type CompanyEdges struct {
 	namedInboundEvents         map[string][]*InboundEvent
 	namedScreeningRequests     map[string][]*ScreeningRequest
 	namedIdempotencyRecords    map[string][]*IdempotencyRecord
+	namedLeaseImportRows       map[string][]*LeaseImportRow
 	namedEvents                map[string][]*Event
 	namedWebhookEndpoints      map[string][]*WebhookEndpoint
 	namedWebhookDeliveries     map[string][]*WebhookDelivery
@@ -235,10 +238,19 @@ func (e CompanyEdges) IdempotencyRecordsOrErr() ([]*IdempotencyRecord, error) {
 	return nil, &NotLoadedError{edge: "idempotency_records"}
 }
 
+// LeaseImportRowsOrErr returns the LeaseImportRows value or an error if the edge
+// was not loaded in eager-loading.
+func (e CompanyEdges) LeaseImportRowsOrErr() ([]*LeaseImportRow, error) {
+	if e.loadedTypes[14] {
+		return e.LeaseImportRows, nil
+	}
+	return nil, &NotLoadedError{edge: "lease_import_rows"}
+}
+
 // EventsOrErr returns the Events value or an error if the edge
 // was not loaded in eager-loading.
 func (e CompanyEdges) EventsOrErr() ([]*Event, error) {
-	if e.loadedTypes[14] {
+	if e.loadedTypes[15] {
 		return e.Events, nil
 	}
 	return nil, &NotLoadedError{edge: "events"}
@@ -247,7 +259,7 @@ func (e CompanyEdges) EventsOrErr() ([]*Event, error) {
 // WebhookEndpointsOrErr returns the WebhookEndpoints value or an error if the edge
 // was not loaded in eager-loading.
 func (e CompanyEdges) WebhookEndpointsOrErr() ([]*WebhookEndpoint, error) {
-	if e.loadedTypes[15] {
+	if e.loadedTypes[16] {
 		return e.WebhookEndpoints, nil
 	}
 	return nil, &NotLoadedError{edge: "webhook_endpoints"}
@@ -256,7 +268,7 @@ func (e CompanyEdges) WebhookEndpointsOrErr() ([]*WebhookEndpoint, error) {
 // WebhookDeliveriesOrErr returns the WebhookDeliveries value or an error if the edge
 // was not loaded in eager-loading.
 func (e CompanyEdges) WebhookDeliveriesOrErr() ([]*WebhookDelivery, error) {
-	if e.loadedTypes[16] {
+	if e.loadedTypes[17] {
 		return e.WebhookDeliveries, nil
 	}
 	return nil, &NotLoadedError{edge: "webhook_deliveries"}
@@ -265,7 +277,7 @@ func (e CompanyEdges) WebhookDeliveriesOrErr() ([]*WebhookDelivery, error) {
 // WebhookAttemptsOrErr returns the WebhookAttempts value or an error if the edge
 // was not loaded in eager-loading.
 func (e CompanyEdges) WebhookAttemptsOrErr() ([]*WebhookAttempt, error) {
-	if e.loadedTypes[17] {
+	if e.loadedTypes[18] {
 		return e.WebhookAttempts, nil
 	}
 	return nil, &NotLoadedError{edge: "webhook_attempts"}
@@ -276,7 +288,7 @@ func (e CompanyEdges) WebhookAttemptsOrErr() ([]*WebhookAttempt, error) {
 func (e CompanyEdges) LeaseSyncOrErr() (*LeaseSync, error) {
 	if e.LeaseSync != nil {
 		return e.LeaseSync, nil
-	} else if e.loadedTypes[18] {
+	} else if e.loadedTypes[19] {
 		return nil, &NotFoundError{label: leasesync.Label}
 	}
 	return nil, &NotLoadedError{edge: "lease_sync"}
@@ -490,6 +502,11 @@ func (_m *Company) QueryScreeningRequests() *ScreeningRequestQuery {
 // QueryIdempotencyRecords queries the "idempotency_records" edge of the Company entity.
 func (_m *Company) QueryIdempotencyRecords() *IdempotencyRecordQuery {
 	return NewCompanyClient(_m.config).QueryIdempotencyRecords(_m)
+}
+
+// QueryLeaseImportRows queries the "lease_import_rows" edge of the Company entity.
+func (_m *Company) QueryLeaseImportRows() *LeaseImportRowQuery {
+	return NewCompanyClient(_m.config).QueryLeaseImportRows(_m)
 }
 
 // QueryEvents queries the "events" edge of the Company entity.
@@ -903,6 +920,30 @@ func (_m *Company) appendNamedIdempotencyRecords(name string, edges ...*Idempote
 		_m.Edges.namedIdempotencyRecords[name] = []*IdempotencyRecord{}
 	} else {
 		_m.Edges.namedIdempotencyRecords[name] = append(_m.Edges.namedIdempotencyRecords[name], edges...)
+	}
+}
+
+// NamedLeaseImportRows returns the LeaseImportRows named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Company) NamedLeaseImportRows(name string) ([]*LeaseImportRow, error) {
+	if _m.Edges.namedLeaseImportRows == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLeaseImportRows[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Company) appendNamedLeaseImportRows(name string, edges ...*LeaseImportRow) {
+	if _m.Edges.namedLeaseImportRows == nil {
+		_m.Edges.namedLeaseImportRows = make(map[string][]*LeaseImportRow)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLeaseImportRows[name] = []*LeaseImportRow{}
+	} else {
+		_m.Edges.namedLeaseImportRows[name] = append(_m.Edges.namedLeaseImportRows[name], edges...)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -335,6 +336,21 @@ func (_c *CompanyCreate) AddIdempotencyRecords(v ...*IdempotencyRecord) *Company
 		ids[i] = v[i].ID
 	}
 	return _c.AddIdempotencyRecordIDs(ids...)
+}
+
+// AddLeaseImportRowIDs adds the "lease_import_rows" edge to the LeaseImportRow entity by IDs.
+func (_c *CompanyCreate) AddLeaseImportRowIDs(ids ...int) *CompanyCreate {
+	_c.mutation.AddLeaseImportRowIDs(ids...)
+	return _c
+}
+
+// AddLeaseImportRows adds the "lease_import_rows" edges to the LeaseImportRow entity.
+func (_c *CompanyCreate) AddLeaseImportRows(v ...*LeaseImportRow) *CompanyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLeaseImportRowIDs(ids...)
 }
 
 // AddEventIDs adds the "events" edge to the Event entity by IDs.
@@ -817,6 +833,22 @@ func (_c *CompanyCreate) createSpec() (*Company, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LeaseImportRowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leaseimportrow.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -23,6 +23,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -57,6 +58,7 @@ type CompanyQuery struct {
 	withInboundEvents              *InboundEventQuery
 	withScreeningRequests          *ScreeningRequestQuery
 	withIdempotencyRecords         *IdempotencyRecordQuery
+	withLeaseImportRows            *LeaseImportRowQuery
 	withEvents                     *EventQuery
 	withWebhookEndpoints           *WebhookEndpointQuery
 	withWebhookDeliveries          *WebhookDeliveryQuery
@@ -78,6 +80,7 @@ type CompanyQuery struct {
 	withNamedInboundEvents         map[string]*InboundEventQuery
 	withNamedScreeningRequests     map[string]*ScreeningRequestQuery
 	withNamedIdempotencyRecords    map[string]*IdempotencyRecordQuery
+	withNamedLeaseImportRows       map[string]*LeaseImportRowQuery
 	withNamedEvents                map[string]*EventQuery
 	withNamedWebhookEndpoints      map[string]*WebhookEndpointQuery
 	withNamedWebhookDeliveries     map[string]*WebhookDeliveryQuery
@@ -426,6 +429,28 @@ func (_q *CompanyQuery) QueryIdempotencyRecords() *IdempotencyRecordQuery {
 	return query
 }
 
+// QueryLeaseImportRows chains the current query on the "lease_import_rows" edge.
+func (_q *CompanyQuery) QueryLeaseImportRows() *LeaseImportRowQuery {
+	query := (&LeaseImportRowClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(company.Table, company.FieldID, selector),
+			sqlgraph.To(leaseimportrow.Table, leaseimportrow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, company.LeaseImportRowsTable, company.LeaseImportRowsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // QueryEvents chains the current query on the "events" edge.
 func (_q *CompanyQuery) QueryEvents() *EventQuery {
 	query := (&EventClient{config: _q.config}).Query()
@@ -742,6 +767,7 @@ func (_q *CompanyQuery) Clone() *CompanyQuery {
 		withInboundEvents:         _q.withInboundEvents.Clone(),
 		withScreeningRequests:     _q.withScreeningRequests.Clone(),
 		withIdempotencyRecords:    _q.withIdempotencyRecords.Clone(),
+		withLeaseImportRows:       _q.withLeaseImportRows.Clone(),
 		withEvents:                _q.withEvents.Clone(),
 		withWebhookEndpoints:      _q.withWebhookEndpoints.Clone(),
 		withWebhookDeliveries:     _q.withWebhookDeliveries.Clone(),
@@ -907,6 +933,17 @@ func (_q *CompanyQuery) WithIdempotencyRecords(opts ...func(*IdempotencyRecordQu
 	return _q
 }
 
+// WithLeaseImportRows tells the query-builder to eager-load the nodes that are connected to
+// the "lease_import_rows" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithLeaseImportRows(opts ...func(*LeaseImportRowQuery)) *CompanyQuery {
+	query := (&LeaseImportRowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLeaseImportRows = query
+	return _q
+}
+
 // WithEvents tells the query-builder to eager-load the nodes that are connected to
 // the "events" edge. The optional arguments are used to configure the query builder of the edge.
 func (_q *CompanyQuery) WithEvents(opts ...func(*EventQuery)) *CompanyQuery {
@@ -1046,7 +1083,7 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 	var (
 		nodes       = []*Company{}
 		_spec       = _q.querySpec()
-		loadedTypes = [19]bool{
+		loadedTypes = [20]bool{
 			_q.withProperties != nil,
 			_q.withLeases != nil,
 			_q.withTenants != nil,
@@ -1061,6 +1098,7 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			_q.withInboundEvents != nil,
 			_q.withScreeningRequests != nil,
 			_q.withIdempotencyRecords != nil,
+			_q.withLeaseImportRows != nil,
 			_q.withEvents != nil,
 			_q.withWebhookEndpoints != nil,
 			_q.withWebhookDeliveries != nil,
@@ -1193,6 +1231,13 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			return nil, err
 		}
 	}
+	if query := _q.withLeaseImportRows; query != nil {
+		if err := _q.loadLeaseImportRows(ctx, query, nodes,
+			func(n *Company) { n.Edges.LeaseImportRows = []*LeaseImportRow{} },
+			func(n *Company, e *LeaseImportRow) { n.Edges.LeaseImportRows = append(n.Edges.LeaseImportRows, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEvents; query != nil {
 		if err := _q.loadEvents(ctx, query, nodes,
 			func(n *Company) { n.Edges.Events = []*Event{} },
@@ -1322,6 +1367,13 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 		if err := _q.loadIdempotencyRecords(ctx, query, nodes,
 			func(n *Company) { n.appendNamedIdempotencyRecords(name) },
 			func(n *Company, e *IdempotencyRecord) { n.appendNamedIdempotencyRecords(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLeaseImportRows {
+		if err := _q.loadLeaseImportRows(ctx, query, nodes,
+			func(n *Company) { n.appendNamedLeaseImportRows(name) },
+			func(n *Company, e *LeaseImportRow) { n.appendNamedLeaseImportRows(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1784,6 +1836,36 @@ func (_q *CompanyQuery) loadIdempotencyRecords(ctx context.Context, query *Idemp
 	}
 	return nil
 }
+func (_q *CompanyQuery) loadLeaseImportRows(ctx context.Context, query *LeaseImportRowQuery, nodes []*Company, init func(*Company), assign func(*Company, *LeaseImportRow)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Company)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(leaseimportrow.FieldClientID)
+	}
+	query.Where(predicate.LeaseImportRow(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(company.LeaseImportRowsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClientID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "client_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CompanyQuery) loadEvents(ctx context.Context, query *EventQuery, nodes []*Company, init func(*Company), assign func(*Company, *Event)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*Company)
@@ -2209,6 +2291,20 @@ func (_q *CompanyQuery) WithNamedIdempotencyRecords(name string, opts ...func(*I
 		_q.withNamedIdempotencyRecords = make(map[string]*IdempotencyRecordQuery)
 	}
 	_q.withNamedIdempotencyRecords[name] = query
+	return _q
+}
+
+// WithNamedLeaseImportRows tells the query-builder to eager-load the nodes that are connected to the "lease_import_rows"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CompanyQuery) WithNamedLeaseImportRows(name string, opts ...func(*LeaseImportRowQuery)) *CompanyQuery {
+	query := (&LeaseImportRowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLeaseImportRows == nil {
+		_q.withNamedLeaseImportRows = make(map[string]*LeaseImportRowQuery)
+	}
+	_q.withNamedLeaseImportRows[name] = query
 	return _q
 }
 

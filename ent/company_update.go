@@ -22,6 +22,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -370,6 +371,21 @@ func (_u *CompanyUpdate) AddIdempotencyRecords(v ...*IdempotencyRecord) *Company
 		ids[i] = v[i].ID
 	}
 	return _u.AddIdempotencyRecordIDs(ids...)
+}
+
+// AddLeaseImportRowIDs adds the "lease_import_rows" edge to the LeaseImportRow entity by IDs.
+func (_u *CompanyUpdate) AddLeaseImportRowIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.AddLeaseImportRowIDs(ids...)
+	return _u
+}
+
+// AddLeaseImportRows adds the "lease_import_rows" edges to the LeaseImportRow entity.
+func (_u *CompanyUpdate) AddLeaseImportRows(v ...*LeaseImportRow) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLeaseImportRowIDs(ids...)
 }
 
 // AddEventIDs adds the "events" edge to the Event entity by IDs.
@@ -748,6 +764,27 @@ func (_u *CompanyUpdate) RemoveIdempotencyRecords(v ...*IdempotencyRecord) *Comp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdempotencyRecordIDs(ids...)
+}
+
+// ClearLeaseImportRows clears all "lease_import_rows" edges to the LeaseImportRow entity.
+func (_u *CompanyUpdate) ClearLeaseImportRows() *CompanyUpdate {
+	_u.mutation.ClearLeaseImportRows()
+	return _u
+}
+
+// RemoveLeaseImportRowIDs removes the "lease_import_rows" edge to LeaseImportRow entities by IDs.
+func (_u *CompanyUpdate) RemoveLeaseImportRowIDs(ids ...int) *CompanyUpdate {
+	_u.mutation.RemoveLeaseImportRowIDs(ids...)
+	return _u
+}
+
+// RemoveLeaseImportRows removes "lease_import_rows" edges to LeaseImportRow entities.
+func (_u *CompanyUpdate) RemoveLeaseImportRows(v ...*LeaseImportRow) *CompanyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLeaseImportRowIDs(ids...)
 }
 
 // ClearEvents clears all "events" edges to the Event entity.
@@ -1617,6 +1654,51 @@ func (_u *CompanyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.LeaseImportRowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leaseimportrow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLeaseImportRowsIDs(); len(nodes) > 0 && !_u.mutation.LeaseImportRowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leaseimportrow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LeaseImportRowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leaseimportrow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.EventsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -2170,6 +2252,21 @@ func (_u *CompanyUpdateOne) AddIdempotencyRecords(v ...*IdempotencyRecord) *Comp
 	return _u.AddIdempotencyRecordIDs(ids...)
 }
 
+// AddLeaseImportRowIDs adds the "lease_import_rows" edge to the LeaseImportRow entity by IDs.
+func (_u *CompanyUpdateOne) AddLeaseImportRowIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.AddLeaseImportRowIDs(ids...)
+	return _u
+}
+
+// AddLeaseImportRows adds the "lease_import_rows" edges to the LeaseImportRow entity.
+func (_u *CompanyUpdateOne) AddLeaseImportRows(v ...*LeaseImportRow) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLeaseImportRowIDs(ids...)
+}
+
 // AddEventIDs adds the "events" edge to the Event entity by IDs.
 func (_u *CompanyUpdateOne) AddEventIDs(ids ...int) *CompanyUpdateOne {
 	_u.mutation.AddEventIDs(ids...)
@@ -2546,6 +2643,27 @@ func (_u *CompanyUpdateOne) RemoveIdempotencyRecords(v ...*IdempotencyRecord) *C
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveIdempotencyRecordIDs(ids...)
+}
+
+// ClearLeaseImportRows clears all "lease_import_rows" edges to the LeaseImportRow entity.
+func (_u *CompanyUpdateOne) ClearLeaseImportRows() *CompanyUpdateOne {
+	_u.mutation.ClearLeaseImportRows()
+	return _u
+}
+
+// RemoveLeaseImportRowIDs removes the "lease_import_rows" edge to LeaseImportRow entities by IDs.
+func (_u *CompanyUpdateOne) RemoveLeaseImportRowIDs(ids ...int) *CompanyUpdateOne {
+	_u.mutation.RemoveLeaseImportRowIDs(ids...)
+	return _u
+}
+
+// RemoveLeaseImportRows removes "lease_import_rows" edges to LeaseImportRow entities.
+func (_u *CompanyUpdateOne) RemoveLeaseImportRows(v ...*LeaseImportRow) *CompanyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLeaseImportRowIDs(ids...)
 }
 
 // ClearEvents clears all "events" edges to the Event entity.
@@ -3438,6 +3556,51 @@ func (_u *CompanyUpdateOne) sqlSave(ctx context.Context) (_node *Company, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(idempotencyrecord.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LeaseImportRowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leaseimportrow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLeaseImportRowsIDs(); len(nodes) > 0 && !_u.mutation.LeaseImportRowsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leaseimportrow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LeaseImportRowsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(leaseimportrow.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

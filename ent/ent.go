@@ -22,6 +22,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -102,6 +103,7 @@ func checkColumn(t, c string) error {
 			inboundevent.Table:         inboundevent.ValidColumn,
 			integrationjob.Table:       integrationjob.ValidColumn,
 			lease.Table:                lease.ValidColumn,
+			leaseimportrow.Table:       leaseimportrow.ValidColumn,
 			leasesync.Table:            leasesync.ValidColumn,
 			property.Table:             property.ValidColumn,
 			prospect.Table:             prospect.ValidColumn,

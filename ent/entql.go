@@ -13,6 +13,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -33,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -272,6 +273,49 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   leaseimportrow.Table,
+			Columns: leaseimportrow.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: leaseimportrow.FieldID,
+			},
+		},
+		Type: "LeaseImportRow",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			leaseimportrow.FieldCreatedAt:         {Type: field.TypeTime, Column: leaseimportrow.FieldCreatedAt},
+			leaseimportrow.FieldUpdatedAt:         {Type: field.TypeTime, Column: leaseimportrow.FieldUpdatedAt},
+			leaseimportrow.FieldClientID:          {Type: field.TypeInt, Column: leaseimportrow.FieldClientID},
+			leaseimportrow.FieldImportID:          {Type: field.TypeString, Column: leaseimportrow.FieldImportID},
+			leaseimportrow.FieldKind:              {Type: field.TypeEnum, Column: leaseimportrow.FieldKind},
+			leaseimportrow.FieldAction:            {Type: field.TypeEnum, Column: leaseimportrow.FieldAction},
+			leaseimportrow.FieldTargetID:          {Type: field.TypeInt, Column: leaseimportrow.FieldTargetID},
+			leaseimportrow.FieldSeenUpdatedAt:     {Type: field.TypeTime, Column: leaseimportrow.FieldSeenUpdatedAt},
+			leaseimportrow.FieldLeaseID:           {Type: field.TypeInt, Column: leaseimportrow.FieldLeaseID},
+			leaseimportrow.FieldLeaseSourceID:     {Type: field.TypeString, Column: leaseimportrow.FieldLeaseSourceID},
+			leaseimportrow.FieldPropertyTag:       {Type: field.TypeString, Column: leaseimportrow.FieldPropertyTag},
+			leaseimportrow.FieldName:              {Type: field.TypeString, Column: leaseimportrow.FieldName},
+			leaseimportrow.FieldSourceID:          {Type: field.TypeString, Column: leaseimportrow.FieldSourceID},
+			leaseimportrow.FieldUnitAddress:       {Type: field.TypeBytes, Column: leaseimportrow.FieldUnitAddress},
+			leaseimportrow.FieldStatus:            {Type: field.TypeString, Column: leaseimportrow.FieldStatus},
+			leaseimportrow.FieldStatusKey:         {Type: field.TypeString, Column: leaseimportrow.FieldStatusKey},
+			leaseimportrow.FieldLeaseStartDate:    {Type: field.TypeTime, Column: leaseimportrow.FieldLeaseStartDate},
+			leaseimportrow.FieldLeaseEndDate:      {Type: field.TypeTime, Column: leaseimportrow.FieldLeaseEndDate},
+			leaseimportrow.FieldMoveInDate:        {Type: field.TypeTime, Column: leaseimportrow.FieldMoveInDate},
+			leaseimportrow.FieldMoveOutDate:       {Type: field.TypeTime, Column: leaseimportrow.FieldMoveOutDate},
+			leaseimportrow.FieldUseType:           {Type: field.TypeString, Column: leaseimportrow.FieldUseType},
+			leaseimportrow.FieldPreviousAddress:   {Type: field.TypeBytes, Column: leaseimportrow.FieldPreviousAddress},
+			leaseimportrow.FieldForwardingAddress: {Type: field.TypeBytes, Column: leaseimportrow.FieldForwardingAddress},
+			leaseimportrow.FieldExtra:             {Type: field.TypeJSON, Column: leaseimportrow.FieldExtra},
+			leaseimportrow.FieldFirstName:         {Type: field.TypeString, Column: leaseimportrow.FieldFirstName},
+			leaseimportrow.FieldLastName:          {Type: field.TypeString, Column: leaseimportrow.FieldLastName},
+			leaseimportrow.FieldEmail:             {Type: field.TypeString, Column: leaseimportrow.FieldEmail},
+			leaseimportrow.FieldCellPhone:         {Type: field.TypeString, Column: leaseimportrow.FieldCellPhone},
+			leaseimportrow.FieldHomePhone:         {Type: field.TypeString, Column: leaseimportrow.FieldHomePhone},
+			leaseimportrow.FieldGender:            {Type: field.TypeEnum, Column: leaseimportrow.FieldGender},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   leasesync.Table,
 			Columns: leasesync.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -303,7 +347,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			leasesync.FieldLastError:      {Type: field.TypeString, Column: leasesync.FieldLastError},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   property.Table,
 			Columns: property.Columns,
@@ -323,7 +367,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			property.FieldShowingMode: {Type: field.TypeEnum, Column: property.FieldShowingMode},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -369,7 +413,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldPropexoLeaseID:         {Type: field.TypeString, Column: prospect.FieldPropexoLeaseID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -393,7 +437,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldSmsNotes:    {Type: field.TypeString, Column: registration.FieldSmsNotes},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   screeningapplication.Table,
 			Columns: screeningapplication.Columns,
@@ -426,7 +470,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			screeningapplication.FieldPostbackCredentialsHash:        {Type: field.TypeString, Column: screeningapplication.FieldPostbackCredentialsHash},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   screeningrequest.Table,
 			Columns: screeningrequest.Columns,
@@ -449,7 +493,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			screeningrequest.FieldErrorMessage:           {Type: field.TypeString, Column: screeningrequest.FieldErrorMessage},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -479,7 +523,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldPropexoAlternateAddress: {Type: field.TypeBytes, Column: tenant.FieldPropexoAlternateAddress},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookattempt.Table,
 			Columns: webhookattempt.Columns,
@@ -499,7 +543,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookattempt.FieldError:      {Type: field.TypeString, Column: webhookattempt.FieldError},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -525,7 +569,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookdelivery.FieldReplay:         {Type: field.TypeBool, Column: webhookdelivery.FieldReplay},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookendpoint.Table,
 			Columns: webhookendpoint.Columns,
@@ -792,6 +836,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"IdempotencyRecord",
 	)
 	graph.MustAddE(
+		"lease_import_rows",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   company.LeaseImportRowsTable,
+			Columns: []string{company.LeaseImportRowsColumn},
+			Bidi:    false,
+		},
+		"Company",
+		"LeaseImportRow",
+	)
+	graph.MustAddE(
 		"events",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -982,6 +1038,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Lease",
 		"Tenant",
+	)
+	graph.MustAddE(
+		"client",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   leaseimportrow.ClientTable,
+			Columns: []string{leaseimportrow.ClientColumn},
+			Bidi:    false,
+		},
+		"LeaseImportRow",
+		"Company",
 	)
 	graph.MustAddE(
 		"client",
@@ -2023,6 +2091,20 @@ func (f *CompanyFilter) WhereHasIdempotencyRecordsWith(preds ...predicate.Idempo
 	})))
 }
 
+// WhereHasLeaseImportRows applies a predicate to check if query has an edge lease_import_rows.
+func (f *CompanyFilter) WhereHasLeaseImportRows() {
+	f.Where(entql.HasEdge("lease_import_rows"))
+}
+
+// WhereHasLeaseImportRowsWith applies a predicate to check if query has an edge lease_import_rows with a given conditions (other predicates).
+func (f *CompanyFilter) WhereHasLeaseImportRowsWith(preds ...predicate.LeaseImportRow) {
+	f.Where(entql.HasEdgeWith("lease_import_rows", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasEvents applies a predicate to check if query has an edge events.
 func (f *CompanyFilter) WhereHasEvents() {
 	f.Where(entql.HasEdge("events"))
@@ -2763,6 +2845,210 @@ func (f *LeaseFilter) WhereHasTenantsWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *LeaseImportRowQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LeaseImportRowQuery builder.
+func (_q *LeaseImportRowQuery) Filter() *LeaseImportRowFilter {
+	return &LeaseImportRowFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LeaseImportRowMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LeaseImportRowMutation builder.
+func (m *LeaseImportRowMutation) Filter() *LeaseImportRowFilter {
+	return &LeaseImportRowFilter{config: m.config, predicateAdder: m}
+}
+
+// LeaseImportRowFilter provides a generic filtering capability at runtime for LeaseImportRowQuery.
+type LeaseImportRowFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LeaseImportRowFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *LeaseImportRowFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(leaseimportrow.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *LeaseImportRowFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(leaseimportrow.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *LeaseImportRowFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(leaseimportrow.FieldUpdatedAt))
+}
+
+// WhereClientID applies the entql int predicate on the client_id field.
+func (f *LeaseImportRowFilter) WhereClientID(p entql.IntP) {
+	f.Where(p.Field(leaseimportrow.FieldClientID))
+}
+
+// WhereImportID applies the entql string predicate on the import_id field.
+func (f *LeaseImportRowFilter) WhereImportID(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldImportID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *LeaseImportRowFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldKind))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *LeaseImportRowFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldAction))
+}
+
+// WhereTargetID applies the entql int predicate on the target_id field.
+func (f *LeaseImportRowFilter) WhereTargetID(p entql.IntP) {
+	f.Where(p.Field(leaseimportrow.FieldTargetID))
+}
+
+// WhereSeenUpdatedAt applies the entql time.Time predicate on the seen_updated_at field.
+func (f *LeaseImportRowFilter) WhereSeenUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(leaseimportrow.FieldSeenUpdatedAt))
+}
+
+// WhereLeaseID applies the entql int predicate on the lease_id field.
+func (f *LeaseImportRowFilter) WhereLeaseID(p entql.IntP) {
+	f.Where(p.Field(leaseimportrow.FieldLeaseID))
+}
+
+// WhereLeaseSourceID applies the entql string predicate on the lease_source_id field.
+func (f *LeaseImportRowFilter) WhereLeaseSourceID(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldLeaseSourceID))
+}
+
+// WherePropertyTag applies the entql string predicate on the property_tag field.
+func (f *LeaseImportRowFilter) WherePropertyTag(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldPropertyTag))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *LeaseImportRowFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldName))
+}
+
+// WhereSourceID applies the entql string predicate on the source_id field.
+func (f *LeaseImportRowFilter) WhereSourceID(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldSourceID))
+}
+
+// WhereUnitAddress applies the entql []byte predicate on the unit_address field.
+func (f *LeaseImportRowFilter) WhereUnitAddress(p entql.BytesP) {
+	f.Where(p.Field(leaseimportrow.FieldUnitAddress))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *LeaseImportRowFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldStatus))
+}
+
+// WhereStatusKey applies the entql string predicate on the status_key field.
+func (f *LeaseImportRowFilter) WhereStatusKey(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldStatusKey))
+}
+
+// WhereLeaseStartDate applies the entql time.Time predicate on the lease_start_date field.
+func (f *LeaseImportRowFilter) WhereLeaseStartDate(p entql.TimeP) {
+	f.Where(p.Field(leaseimportrow.FieldLeaseStartDate))
+}
+
+// WhereLeaseEndDate applies the entql time.Time predicate on the lease_end_date field.
+func (f *LeaseImportRowFilter) WhereLeaseEndDate(p entql.TimeP) {
+	f.Where(p.Field(leaseimportrow.FieldLeaseEndDate))
+}
+
+// WhereMoveInDate applies the entql time.Time predicate on the move_in_date field.
+func (f *LeaseImportRowFilter) WhereMoveInDate(p entql.TimeP) {
+	f.Where(p.Field(leaseimportrow.FieldMoveInDate))
+}
+
+// WhereMoveOutDate applies the entql time.Time predicate on the move_out_date field.
+func (f *LeaseImportRowFilter) WhereMoveOutDate(p entql.TimeP) {
+	f.Where(p.Field(leaseimportrow.FieldMoveOutDate))
+}
+
+// WhereUseType applies the entql string predicate on the use_type field.
+func (f *LeaseImportRowFilter) WhereUseType(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldUseType))
+}
+
+// WherePreviousAddress applies the entql []byte predicate on the previous_address field.
+func (f *LeaseImportRowFilter) WherePreviousAddress(p entql.BytesP) {
+	f.Where(p.Field(leaseimportrow.FieldPreviousAddress))
+}
+
+// WhereForwardingAddress applies the entql []byte predicate on the forwarding_address field.
+func (f *LeaseImportRowFilter) WhereForwardingAddress(p entql.BytesP) {
+	f.Where(p.Field(leaseimportrow.FieldForwardingAddress))
+}
+
+// WhereExtra applies the entql json.RawMessage predicate on the extra field.
+func (f *LeaseImportRowFilter) WhereExtra(p entql.BytesP) {
+	f.Where(p.Field(leaseimportrow.FieldExtra))
+}
+
+// WhereFirstName applies the entql string predicate on the first_name field.
+func (f *LeaseImportRowFilter) WhereFirstName(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldFirstName))
+}
+
+// WhereLastName applies the entql string predicate on the last_name field.
+func (f *LeaseImportRowFilter) WhereLastName(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldLastName))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *LeaseImportRowFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldEmail))
+}
+
+// WhereCellPhone applies the entql string predicate on the cell_phone field.
+func (f *LeaseImportRowFilter) WhereCellPhone(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldCellPhone))
+}
+
+// WhereHomePhone applies the entql string predicate on the home_phone field.
+func (f *LeaseImportRowFilter) WhereHomePhone(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldHomePhone))
+}
+
+// WhereGender applies the entql string predicate on the gender field.
+func (f *LeaseImportRowFilter) WhereGender(p entql.StringP) {
+	f.Where(p.Field(leaseimportrow.FieldGender))
+}
+
+// WhereHasClient applies a predicate to check if query has an edge client.
+func (f *LeaseImportRowFilter) WhereHasClient() {
+	f.Where(entql.HasEdge("client"))
+}
+
+// WhereHasClientWith applies a predicate to check if query has an edge client with a given conditions (other predicates).
+func (f *LeaseImportRowFilter) WhereHasClientWith(preds ...predicate.Company) {
+	f.Where(entql.HasEdgeWith("client", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *LeaseSyncQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2791,7 +3077,7 @@ type LeaseSyncFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeaseSyncFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2945,7 +3231,7 @@ type PropertyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PropertyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3076,7 +3362,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3351,7 +3637,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3502,7 +3788,7 @@ type ScreeningApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScreeningApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3684,7 +3970,7 @@ type ScreeningRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScreeningRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3788,7 +4074,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3941,7 +4227,7 @@ type WebhookAttemptFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookAttemptFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4044,7 +4330,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4205,7 +4491,7 @@ type WebhookEndpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookEndpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -54,6 +55,7 @@ const (
 	TypeInboundEvent         = "InboundEvent"
 	TypeIntegrationJob       = "IntegrationJob"
 	TypeLease                = "Lease"
+	TypeLeaseImportRow       = "LeaseImportRow"
 	TypeLeaseSync            = "LeaseSync"
 	TypeProperty             = "Property"
 	TypeProspect             = "Prospect"
@@ -3536,6 +3538,9 @@ type CompanyMutation struct {
 	idempotency_records           map[int]struct{}
 	removedidempotency_records    map[int]struct{}
 	clearedidempotency_records    bool
+	lease_import_rows             map[int]struct{}
+	removedlease_import_rows      map[int]struct{}
+	clearedlease_import_rows      bool
 	events                        map[int]struct{}
 	removedevents                 map[int]struct{}
 	clearedevents                 bool
@@ -4833,6 +4838,60 @@ func (m *CompanyMutation) ResetIdempotencyRecords() {
 	m.removedidempotency_records = nil
 }
 
+// AddLeaseImportRowIDs adds the "lease_import_rows" edge to the LeaseImportRow entity by ids.
+func (m *CompanyMutation) AddLeaseImportRowIDs(ids ...int) {
+	if m.lease_import_rows == nil {
+		m.lease_import_rows = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.lease_import_rows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLeaseImportRows clears the "lease_import_rows" edge to the LeaseImportRow entity.
+func (m *CompanyMutation) ClearLeaseImportRows() {
+	m.clearedlease_import_rows = true
+}
+
+// LeaseImportRowsCleared reports if the "lease_import_rows" edge to the LeaseImportRow entity was cleared.
+func (m *CompanyMutation) LeaseImportRowsCleared() bool {
+	return m.clearedlease_import_rows
+}
+
+// RemoveLeaseImportRowIDs removes the "lease_import_rows" edge to the LeaseImportRow entity by IDs.
+func (m *CompanyMutation) RemoveLeaseImportRowIDs(ids ...int) {
+	if m.removedlease_import_rows == nil {
+		m.removedlease_import_rows = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.lease_import_rows, ids[i])
+		m.removedlease_import_rows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLeaseImportRows returns the removed IDs of the "lease_import_rows" edge to the LeaseImportRow entity.
+func (m *CompanyMutation) RemovedLeaseImportRowsIDs() (ids []int) {
+	for id := range m.removedlease_import_rows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LeaseImportRowsIDs returns the "lease_import_rows" edge IDs in the mutation.
+func (m *CompanyMutation) LeaseImportRowsIDs() (ids []int) {
+	for id := range m.lease_import_rows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLeaseImportRows resets all changes to the "lease_import_rows" edge.
+func (m *CompanyMutation) ResetLeaseImportRows() {
+	m.lease_import_rows = nil
+	m.clearedlease_import_rows = false
+	m.removedlease_import_rows = nil
+}
+
 // AddEventIDs adds the "events" edge to the Event entity by ids.
 func (m *CompanyMutation) AddEventIDs(ids ...int) {
 	if m.events == nil {
@@ -5378,7 +5437,7 @@ func (m *CompanyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CompanyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 19)
+	edges := make([]string, 0, 20)
 	if m.properties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -5420,6 +5479,9 @@ func (m *CompanyMutation) AddedEdges() []string {
 	}
 	if m.idempotency_records != nil {
 		edges = append(edges, company.EdgeIdempotencyRecords)
+	}
+	if m.lease_import_rows != nil {
+		edges = append(edges, company.EdgeLeaseImportRows)
 	}
 	if m.events != nil {
 		edges = append(edges, company.EdgeEvents)
@@ -5527,6 +5589,12 @@ func (m *CompanyMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case company.EdgeLeaseImportRows:
+		ids := make([]ent.Value, 0, len(m.lease_import_rows))
+		for id := range m.lease_import_rows {
+			ids = append(ids, id)
+		}
+		return ids
 	case company.EdgeEvents:
 		ids := make([]ent.Value, 0, len(m.events))
 		for id := range m.events {
@@ -5561,7 +5629,7 @@ func (m *CompanyMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CompanyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 19)
+	edges := make([]string, 0, 20)
 	if m.removedproperties != nil {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -5603,6 +5671,9 @@ func (m *CompanyMutation) RemovedEdges() []string {
 	}
 	if m.removedidempotency_records != nil {
 		edges = append(edges, company.EdgeIdempotencyRecords)
+	}
+	if m.removedlease_import_rows != nil {
+		edges = append(edges, company.EdgeLeaseImportRows)
 	}
 	if m.removedevents != nil {
 		edges = append(edges, company.EdgeEvents)
@@ -5707,6 +5778,12 @@ func (m *CompanyMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case company.EdgeLeaseImportRows:
+		ids := make([]ent.Value, 0, len(m.removedlease_import_rows))
+		for id := range m.removedlease_import_rows {
+			ids = append(ids, id)
+		}
+		return ids
 	case company.EdgeEvents:
 		ids := make([]ent.Value, 0, len(m.removedevents))
 		for id := range m.removedevents {
@@ -5737,7 +5814,7 @@ func (m *CompanyMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CompanyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 19)
+	edges := make([]string, 0, 20)
 	if m.clearedproperties {
 		edges = append(edges, company.EdgeProperties)
 	}
@@ -5779,6 +5856,9 @@ func (m *CompanyMutation) ClearedEdges() []string {
 	}
 	if m.clearedidempotency_records {
 		edges = append(edges, company.EdgeIdempotencyRecords)
+	}
+	if m.clearedlease_import_rows {
+		edges = append(edges, company.EdgeLeaseImportRows)
 	}
 	if m.clearedevents {
 		edges = append(edges, company.EdgeEvents)
@@ -5830,6 +5910,8 @@ func (m *CompanyMutation) EdgeCleared(name string) bool {
 		return m.clearedscreening_requests
 	case company.EdgeIdempotencyRecords:
 		return m.clearedidempotency_records
+	case company.EdgeLeaseImportRows:
+		return m.clearedlease_import_rows
 	case company.EdgeEvents:
 		return m.clearedevents
 	case company.EdgeWebhookEndpoints:
@@ -5900,6 +5982,9 @@ func (m *CompanyMutation) ResetEdge(name string) error {
 		return nil
 	case company.EdgeIdempotencyRecords:
 		m.ResetIdempotencyRecords()
+		return nil
+	case company.EdgeLeaseImportRows:
+		m.ResetLeaseImportRows()
 		return nil
 	case company.EdgeEvents:
 		m.ResetEvents()
@@ -11935,6 +12020,2254 @@ func (m *LeaseMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Lease edge %s", name)
+}
+
+// LeaseImportRowMutation represents an operation that mutates the LeaseImportRow nodes in the graph.
+type LeaseImportRowMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	import_id          *string
+	kind               *leaseimportrow.Kind
+	action             *leaseimportrow.Action
+	target_id          *int
+	addtarget_id       *int
+	seen_updated_at    *time.Time
+	lease_id           *int
+	addlease_id        *int
+	lease_source_id    *string
+	property_tag       *string
+	name               *string
+	source_id          *string
+	unit_address       **types.Address
+	status             *string
+	status_key         *string
+	lease_start_date   *time.Time
+	lease_end_date     *time.Time
+	move_in_date       *time.Time
+	move_out_date      *time.Time
+	use_type           *string
+	previous_address   **types.Address
+	forwarding_address **types.Address
+	extra              *map[string]interface{}
+	first_name         *string
+	last_name          *string
+	email              *string
+	cell_phone         *string
+	home_phone         *string
+	gender             *leaseimportrow.Gender
+	clearedFields      map[string]struct{}
+	client             *int
+	clearedclient      bool
+	done               bool
+	oldValue           func(context.Context) (*LeaseImportRow, error)
+	predicates         []predicate.LeaseImportRow
+}
+
+var _ ent.Mutation = (*LeaseImportRowMutation)(nil)
+
+// leaseimportrowOption allows management of the mutation configuration using functional options.
+type leaseimportrowOption func(*LeaseImportRowMutation)
+
+// newLeaseImportRowMutation creates new mutation for the LeaseImportRow entity.
+func newLeaseImportRowMutation(c config, op Op, opts ...leaseimportrowOption) *LeaseImportRowMutation {
+	m := &LeaseImportRowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLeaseImportRow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLeaseImportRowID sets the ID field of the mutation.
+func withLeaseImportRowID(id int) leaseimportrowOption {
+	return func(m *LeaseImportRowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LeaseImportRow
+		)
+		m.oldValue = func(ctx context.Context) (*LeaseImportRow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LeaseImportRow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLeaseImportRow sets the old LeaseImportRow of the mutation.
+func withLeaseImportRow(node *LeaseImportRow) leaseimportrowOption {
+	return func(m *LeaseImportRowMutation) {
+		m.oldValue = func(context.Context) (*LeaseImportRow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LeaseImportRowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LeaseImportRowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LeaseImportRowMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LeaseImportRowMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LeaseImportRow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *LeaseImportRowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *LeaseImportRowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *LeaseImportRowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *LeaseImportRowMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *LeaseImportRowMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *LeaseImportRowMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetClientID sets the "client_id" field.
+func (m *LeaseImportRowMutation) SetClientID(i int) {
+	m.client = &i
+}
+
+// ClientID returns the value of the "client_id" field in the mutation.
+func (m *LeaseImportRowMutation) ClientID() (r int, exists bool) {
+	v := m.client
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientID returns the old "client_id" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldClientID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientID: %w", err)
+	}
+	return oldValue.ClientID, nil
+}
+
+// ResetClientID resets all changes to the "client_id" field.
+func (m *LeaseImportRowMutation) ResetClientID() {
+	m.client = nil
+}
+
+// SetImportID sets the "import_id" field.
+func (m *LeaseImportRowMutation) SetImportID(s string) {
+	m.import_id = &s
+}
+
+// ImportID returns the value of the "import_id" field in the mutation.
+func (m *LeaseImportRowMutation) ImportID() (r string, exists bool) {
+	v := m.import_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportID returns the old "import_id" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldImportID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportID: %w", err)
+	}
+	return oldValue.ImportID, nil
+}
+
+// ResetImportID resets all changes to the "import_id" field.
+func (m *LeaseImportRowMutation) ResetImportID() {
+	m.import_id = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *LeaseImportRowMutation) SetKind(l leaseimportrow.Kind) {
+	m.kind = &l
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *LeaseImportRowMutation) Kind() (r leaseimportrow.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldKind(ctx context.Context) (v leaseimportrow.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *LeaseImportRowMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetAction sets the "action" field.
+func (m *LeaseImportRowMutation) SetAction(l leaseimportrow.Action) {
+	m.action = &l
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *LeaseImportRowMutation) Action() (r leaseimportrow.Action, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldAction(ctx context.Context) (v leaseimportrow.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *LeaseImportRowMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetTargetID sets the "target_id" field.
+func (m *LeaseImportRowMutation) SetTargetID(i int) {
+	m.target_id = &i
+	m.addtarget_id = nil
+}
+
+// TargetID returns the value of the "target_id" field in the mutation.
+func (m *LeaseImportRowMutation) TargetID() (r int, exists bool) {
+	v := m.target_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTargetID returns the old "target_id" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldTargetID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTargetID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTargetID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTargetID: %w", err)
+	}
+	return oldValue.TargetID, nil
+}
+
+// AddTargetID adds i to the "target_id" field.
+func (m *LeaseImportRowMutation) AddTargetID(i int) {
+	if m.addtarget_id != nil {
+		*m.addtarget_id += i
+	} else {
+		m.addtarget_id = &i
+	}
+}
+
+// AddedTargetID returns the value that was added to the "target_id" field in this mutation.
+func (m *LeaseImportRowMutation) AddedTargetID() (r int, exists bool) {
+	v := m.addtarget_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTargetID clears the value of the "target_id" field.
+func (m *LeaseImportRowMutation) ClearTargetID() {
+	m.target_id = nil
+	m.addtarget_id = nil
+	m.clearedFields[leaseimportrow.FieldTargetID] = struct{}{}
+}
+
+// TargetIDCleared returns if the "target_id" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) TargetIDCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldTargetID]
+	return ok
+}
+
+// ResetTargetID resets all changes to the "target_id" field.
+func (m *LeaseImportRowMutation) ResetTargetID() {
+	m.target_id = nil
+	m.addtarget_id = nil
+	delete(m.clearedFields, leaseimportrow.FieldTargetID)
+}
+
+// SetSeenUpdatedAt sets the "seen_updated_at" field.
+func (m *LeaseImportRowMutation) SetSeenUpdatedAt(t time.Time) {
+	m.seen_updated_at = &t
+}
+
+// SeenUpdatedAt returns the value of the "seen_updated_at" field in the mutation.
+func (m *LeaseImportRowMutation) SeenUpdatedAt() (r time.Time, exists bool) {
+	v := m.seen_updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeenUpdatedAt returns the old "seen_updated_at" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldSeenUpdatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeenUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeenUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeenUpdatedAt: %w", err)
+	}
+	return oldValue.SeenUpdatedAt, nil
+}
+
+// ClearSeenUpdatedAt clears the value of the "seen_updated_at" field.
+func (m *LeaseImportRowMutation) ClearSeenUpdatedAt() {
+	m.seen_updated_at = nil
+	m.clearedFields[leaseimportrow.FieldSeenUpdatedAt] = struct{}{}
+}
+
+// SeenUpdatedAtCleared returns if the "seen_updated_at" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) SeenUpdatedAtCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldSeenUpdatedAt]
+	return ok
+}
+
+// ResetSeenUpdatedAt resets all changes to the "seen_updated_at" field.
+func (m *LeaseImportRowMutation) ResetSeenUpdatedAt() {
+	m.seen_updated_at = nil
+	delete(m.clearedFields, leaseimportrow.FieldSeenUpdatedAt)
+}
+
+// SetLeaseID sets the "lease_id" field.
+func (m *LeaseImportRowMutation) SetLeaseID(i int) {
+	m.lease_id = &i
+	m.addlease_id = nil
+}
+
+// LeaseID returns the value of the "lease_id" field in the mutation.
+func (m *LeaseImportRowMutation) LeaseID() (r int, exists bool) {
+	v := m.lease_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseID returns the old "lease_id" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldLeaseID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseID: %w", err)
+	}
+	return oldValue.LeaseID, nil
+}
+
+// AddLeaseID adds i to the "lease_id" field.
+func (m *LeaseImportRowMutation) AddLeaseID(i int) {
+	if m.addlease_id != nil {
+		*m.addlease_id += i
+	} else {
+		m.addlease_id = &i
+	}
+}
+
+// AddedLeaseID returns the value that was added to the "lease_id" field in this mutation.
+func (m *LeaseImportRowMutation) AddedLeaseID() (r int, exists bool) {
+	v := m.addlease_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLeaseID clears the value of the "lease_id" field.
+func (m *LeaseImportRowMutation) ClearLeaseID() {
+	m.lease_id = nil
+	m.addlease_id = nil
+	m.clearedFields[leaseimportrow.FieldLeaseID] = struct{}{}
+}
+
+// LeaseIDCleared returns if the "lease_id" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) LeaseIDCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldLeaseID]
+	return ok
+}
+
+// ResetLeaseID resets all changes to the "lease_id" field.
+func (m *LeaseImportRowMutation) ResetLeaseID() {
+	m.lease_id = nil
+	m.addlease_id = nil
+	delete(m.clearedFields, leaseimportrow.FieldLeaseID)
+}
+
+// SetLeaseSourceID sets the "lease_source_id" field.
+func (m *LeaseImportRowMutation) SetLeaseSourceID(s string) {
+	m.lease_source_id = &s
+}
+
+// LeaseSourceID returns the value of the "lease_source_id" field in the mutation.
+func (m *LeaseImportRowMutation) LeaseSourceID() (r string, exists bool) {
+	v := m.lease_source_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseSourceID returns the old "lease_source_id" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldLeaseSourceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseSourceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseSourceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseSourceID: %w", err)
+	}
+	return oldValue.LeaseSourceID, nil
+}
+
+// ResetLeaseSourceID resets all changes to the "lease_source_id" field.
+func (m *LeaseImportRowMutation) ResetLeaseSourceID() {
+	m.lease_source_id = nil
+}
+
+// SetPropertyTag sets the "property_tag" field.
+func (m *LeaseImportRowMutation) SetPropertyTag(s string) {
+	m.property_tag = &s
+}
+
+// PropertyTag returns the value of the "property_tag" field in the mutation.
+func (m *LeaseImportRowMutation) PropertyTag() (r string, exists bool) {
+	v := m.property_tag
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPropertyTag returns the old "property_tag" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldPropertyTag(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPropertyTag is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPropertyTag requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPropertyTag: %w", err)
+	}
+	return oldValue.PropertyTag, nil
+}
+
+// ResetPropertyTag resets all changes to the "property_tag" field.
+func (m *LeaseImportRowMutation) ResetPropertyTag() {
+	m.property_tag = nil
+}
+
+// SetName sets the "name" field.
+func (m *LeaseImportRowMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *LeaseImportRowMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *LeaseImportRowMutation) ResetName() {
+	m.name = nil
+}
+
+// SetSourceID sets the "source_id" field.
+func (m *LeaseImportRowMutation) SetSourceID(s string) {
+	m.source_id = &s
+}
+
+// SourceID returns the value of the "source_id" field in the mutation.
+func (m *LeaseImportRowMutation) SourceID() (r string, exists bool) {
+	v := m.source_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceID returns the old "source_id" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldSourceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceID: %w", err)
+	}
+	return oldValue.SourceID, nil
+}
+
+// ResetSourceID resets all changes to the "source_id" field.
+func (m *LeaseImportRowMutation) ResetSourceID() {
+	m.source_id = nil
+}
+
+// SetUnitAddress sets the "unit_address" field.
+func (m *LeaseImportRowMutation) SetUnitAddress(t *types.Address) {
+	m.unit_address = &t
+}
+
+// UnitAddress returns the value of the "unit_address" field in the mutation.
+func (m *LeaseImportRowMutation) UnitAddress() (r *types.Address, exists bool) {
+	v := m.unit_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnitAddress returns the old "unit_address" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldUnitAddress(ctx context.Context) (v *types.Address, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnitAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnitAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnitAddress: %w", err)
+	}
+	return oldValue.UnitAddress, nil
+}
+
+// ClearUnitAddress clears the value of the "unit_address" field.
+func (m *LeaseImportRowMutation) ClearUnitAddress() {
+	m.unit_address = nil
+	m.clearedFields[leaseimportrow.FieldUnitAddress] = struct{}{}
+}
+
+// UnitAddressCleared returns if the "unit_address" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) UnitAddressCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldUnitAddress]
+	return ok
+}
+
+// ResetUnitAddress resets all changes to the "unit_address" field.
+func (m *LeaseImportRowMutation) ResetUnitAddress() {
+	m.unit_address = nil
+	delete(m.clearedFields, leaseimportrow.FieldUnitAddress)
+}
+
+// SetStatus sets the "status" field.
+func (m *LeaseImportRowMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *LeaseImportRowMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *LeaseImportRowMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetStatusKey sets the "status_key" field.
+func (m *LeaseImportRowMutation) SetStatusKey(s string) {
+	m.status_key = &s
+}
+
+// StatusKey returns the value of the "status_key" field in the mutation.
+func (m *LeaseImportRowMutation) StatusKey() (r string, exists bool) {
+	v := m.status_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusKey returns the old "status_key" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldStatusKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusKey: %w", err)
+	}
+	return oldValue.StatusKey, nil
+}
+
+// ResetStatusKey resets all changes to the "status_key" field.
+func (m *LeaseImportRowMutation) ResetStatusKey() {
+	m.status_key = nil
+}
+
+// SetLeaseStartDate sets the "lease_start_date" field.
+func (m *LeaseImportRowMutation) SetLeaseStartDate(t time.Time) {
+	m.lease_start_date = &t
+}
+
+// LeaseStartDate returns the value of the "lease_start_date" field in the mutation.
+func (m *LeaseImportRowMutation) LeaseStartDate() (r time.Time, exists bool) {
+	v := m.lease_start_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseStartDate returns the old "lease_start_date" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldLeaseStartDate(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseStartDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseStartDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseStartDate: %w", err)
+	}
+	return oldValue.LeaseStartDate, nil
+}
+
+// ClearLeaseStartDate clears the value of the "lease_start_date" field.
+func (m *LeaseImportRowMutation) ClearLeaseStartDate() {
+	m.lease_start_date = nil
+	m.clearedFields[leaseimportrow.FieldLeaseStartDate] = struct{}{}
+}
+
+// LeaseStartDateCleared returns if the "lease_start_date" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) LeaseStartDateCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldLeaseStartDate]
+	return ok
+}
+
+// ResetLeaseStartDate resets all changes to the "lease_start_date" field.
+func (m *LeaseImportRowMutation) ResetLeaseStartDate() {
+	m.lease_start_date = nil
+	delete(m.clearedFields, leaseimportrow.FieldLeaseStartDate)
+}
+
+// SetLeaseEndDate sets the "lease_end_date" field.
+func (m *LeaseImportRowMutation) SetLeaseEndDate(t time.Time) {
+	m.lease_end_date = &t
+}
+
+// LeaseEndDate returns the value of the "lease_end_date" field in the mutation.
+func (m *LeaseImportRowMutation) LeaseEndDate() (r time.Time, exists bool) {
+	v := m.lease_end_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseEndDate returns the old "lease_end_date" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldLeaseEndDate(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseEndDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseEndDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseEndDate: %w", err)
+	}
+	return oldValue.LeaseEndDate, nil
+}
+
+// ClearLeaseEndDate clears the value of the "lease_end_date" field.
+func (m *LeaseImportRowMutation) ClearLeaseEndDate() {
+	m.lease_end_date = nil
+	m.clearedFields[leaseimportrow.FieldLeaseEndDate] = struct{}{}
+}
+
+// LeaseEndDateCleared returns if the "lease_end_date" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) LeaseEndDateCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldLeaseEndDate]
+	return ok
+}
+
+// ResetLeaseEndDate resets all changes to the "lease_end_date" field.
+func (m *LeaseImportRowMutation) ResetLeaseEndDate() {
+	m.lease_end_date = nil
+	delete(m.clearedFields, leaseimportrow.FieldLeaseEndDate)
+}
+
+// SetMoveInDate sets the "move_in_date" field.
+func (m *LeaseImportRowMutation) SetMoveInDate(t time.Time) {
+	m.move_in_date = &t
+}
+
+// MoveInDate returns the value of the "move_in_date" field in the mutation.
+func (m *LeaseImportRowMutation) MoveInDate() (r time.Time, exists bool) {
+	v := m.move_in_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMoveInDate returns the old "move_in_date" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldMoveInDate(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMoveInDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMoveInDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMoveInDate: %w", err)
+	}
+	return oldValue.MoveInDate, nil
+}
+
+// ClearMoveInDate clears the value of the "move_in_date" field.
+func (m *LeaseImportRowMutation) ClearMoveInDate() {
+	m.move_in_date = nil
+	m.clearedFields[leaseimportrow.FieldMoveInDate] = struct{}{}
+}
+
+// MoveInDateCleared returns if the "move_in_date" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) MoveInDateCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldMoveInDate]
+	return ok
+}
+
+// ResetMoveInDate resets all changes to the "move_in_date" field.
+func (m *LeaseImportRowMutation) ResetMoveInDate() {
+	m.move_in_date = nil
+	delete(m.clearedFields, leaseimportrow.FieldMoveInDate)
+}
+
+// SetMoveOutDate sets the "move_out_date" field.
+func (m *LeaseImportRowMutation) SetMoveOutDate(t time.Time) {
+	m.move_out_date = &t
+}
+
+// MoveOutDate returns the value of the "move_out_date" field in the mutation.
+func (m *LeaseImportRowMutation) MoveOutDate() (r time.Time, exists bool) {
+	v := m.move_out_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMoveOutDate returns the old "move_out_date" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldMoveOutDate(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMoveOutDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMoveOutDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMoveOutDate: %w", err)
+	}
+	return oldValue.MoveOutDate, nil
+}
+
+// ClearMoveOutDate clears the value of the "move_out_date" field.
+func (m *LeaseImportRowMutation) ClearMoveOutDate() {
+	m.move_out_date = nil
+	m.clearedFields[leaseimportrow.FieldMoveOutDate] = struct{}{}
+}
+
+// MoveOutDateCleared returns if the "move_out_date" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) MoveOutDateCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldMoveOutDate]
+	return ok
+}
+
+// ResetMoveOutDate resets all changes to the "move_out_date" field.
+func (m *LeaseImportRowMutation) ResetMoveOutDate() {
+	m.move_out_date = nil
+	delete(m.clearedFields, leaseimportrow.FieldMoveOutDate)
+}
+
+// SetUseType sets the "use_type" field.
+func (m *LeaseImportRowMutation) SetUseType(s string) {
+	m.use_type = &s
+}
+
+// UseType returns the value of the "use_type" field in the mutation.
+func (m *LeaseImportRowMutation) UseType() (r string, exists bool) {
+	v := m.use_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUseType returns the old "use_type" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldUseType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUseType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUseType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUseType: %w", err)
+	}
+	return oldValue.UseType, nil
+}
+
+// ResetUseType resets all changes to the "use_type" field.
+func (m *LeaseImportRowMutation) ResetUseType() {
+	m.use_type = nil
+}
+
+// SetPreviousAddress sets the "previous_address" field.
+func (m *LeaseImportRowMutation) SetPreviousAddress(t *types.Address) {
+	m.previous_address = &t
+}
+
+// PreviousAddress returns the value of the "previous_address" field in the mutation.
+func (m *LeaseImportRowMutation) PreviousAddress() (r *types.Address, exists bool) {
+	v := m.previous_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreviousAddress returns the old "previous_address" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldPreviousAddress(ctx context.Context) (v *types.Address, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreviousAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreviousAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreviousAddress: %w", err)
+	}
+	return oldValue.PreviousAddress, nil
+}
+
+// ClearPreviousAddress clears the value of the "previous_address" field.
+func (m *LeaseImportRowMutation) ClearPreviousAddress() {
+	m.previous_address = nil
+	m.clearedFields[leaseimportrow.FieldPreviousAddress] = struct{}{}
+}
+
+// PreviousAddressCleared returns if the "previous_address" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) PreviousAddressCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldPreviousAddress]
+	return ok
+}
+
+// ResetPreviousAddress resets all changes to the "previous_address" field.
+func (m *LeaseImportRowMutation) ResetPreviousAddress() {
+	m.previous_address = nil
+	delete(m.clearedFields, leaseimportrow.FieldPreviousAddress)
+}
+
+// SetForwardingAddress sets the "forwarding_address" field.
+func (m *LeaseImportRowMutation) SetForwardingAddress(t *types.Address) {
+	m.forwarding_address = &t
+}
+
+// ForwardingAddress returns the value of the "forwarding_address" field in the mutation.
+func (m *LeaseImportRowMutation) ForwardingAddress() (r *types.Address, exists bool) {
+	v := m.forwarding_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForwardingAddress returns the old "forwarding_address" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldForwardingAddress(ctx context.Context) (v *types.Address, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForwardingAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForwardingAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForwardingAddress: %w", err)
+	}
+	return oldValue.ForwardingAddress, nil
+}
+
+// ClearForwardingAddress clears the value of the "forwarding_address" field.
+func (m *LeaseImportRowMutation) ClearForwardingAddress() {
+	m.forwarding_address = nil
+	m.clearedFields[leaseimportrow.FieldForwardingAddress] = struct{}{}
+}
+
+// ForwardingAddressCleared returns if the "forwarding_address" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) ForwardingAddressCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldForwardingAddress]
+	return ok
+}
+
+// ResetForwardingAddress resets all changes to the "forwarding_address" field.
+func (m *LeaseImportRowMutation) ResetForwardingAddress() {
+	m.forwarding_address = nil
+	delete(m.clearedFields, leaseimportrow.FieldForwardingAddress)
+}
+
+// SetExtra sets the "extra" field.
+func (m *LeaseImportRowMutation) SetExtra(value map[string]interface{}) {
+	m.extra = &value
+}
+
+// Extra returns the value of the "extra" field in the mutation.
+func (m *LeaseImportRowMutation) Extra() (r map[string]interface{}, exists bool) {
+	v := m.extra
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExtra returns the old "extra" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldExtra(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExtra is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExtra requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExtra: %w", err)
+	}
+	return oldValue.Extra, nil
+}
+
+// ClearExtra clears the value of the "extra" field.
+func (m *LeaseImportRowMutation) ClearExtra() {
+	m.extra = nil
+	m.clearedFields[leaseimportrow.FieldExtra] = struct{}{}
+}
+
+// ExtraCleared returns if the "extra" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) ExtraCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldExtra]
+	return ok
+}
+
+// ResetExtra resets all changes to the "extra" field.
+func (m *LeaseImportRowMutation) ResetExtra() {
+	m.extra = nil
+	delete(m.clearedFields, leaseimportrow.FieldExtra)
+}
+
+// SetFirstName sets the "first_name" field.
+func (m *LeaseImportRowMutation) SetFirstName(s string) {
+	m.first_name = &s
+}
+
+// FirstName returns the value of the "first_name" field in the mutation.
+func (m *LeaseImportRowMutation) FirstName() (r string, exists bool) {
+	v := m.first_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstName returns the old "first_name" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldFirstName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstName: %w", err)
+	}
+	return oldValue.FirstName, nil
+}
+
+// ResetFirstName resets all changes to the "first_name" field.
+func (m *LeaseImportRowMutation) ResetFirstName() {
+	m.first_name = nil
+}
+
+// SetLastName sets the "last_name" field.
+func (m *LeaseImportRowMutation) SetLastName(s string) {
+	m.last_name = &s
+}
+
+// LastName returns the value of the "last_name" field in the mutation.
+func (m *LeaseImportRowMutation) LastName() (r string, exists bool) {
+	v := m.last_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastName returns the old "last_name" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldLastName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastName: %w", err)
+	}
+	return oldValue.LastName, nil
+}
+
+// ResetLastName resets all changes to the "last_name" field.
+func (m *LeaseImportRowMutation) ResetLastName() {
+	m.last_name = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *LeaseImportRowMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *LeaseImportRowMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *LeaseImportRowMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetCellPhone sets the "cell_phone" field.
+func (m *LeaseImportRowMutation) SetCellPhone(s string) {
+	m.cell_phone = &s
+}
+
+// CellPhone returns the value of the "cell_phone" field in the mutation.
+func (m *LeaseImportRowMutation) CellPhone() (r string, exists bool) {
+	v := m.cell_phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCellPhone returns the old "cell_phone" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldCellPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCellPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCellPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCellPhone: %w", err)
+	}
+	return oldValue.CellPhone, nil
+}
+
+// ResetCellPhone resets all changes to the "cell_phone" field.
+func (m *LeaseImportRowMutation) ResetCellPhone() {
+	m.cell_phone = nil
+}
+
+// SetHomePhone sets the "home_phone" field.
+func (m *LeaseImportRowMutation) SetHomePhone(s string) {
+	m.home_phone = &s
+}
+
+// HomePhone returns the value of the "home_phone" field in the mutation.
+func (m *LeaseImportRowMutation) HomePhone() (r string, exists bool) {
+	v := m.home_phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHomePhone returns the old "home_phone" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldHomePhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHomePhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHomePhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHomePhone: %w", err)
+	}
+	return oldValue.HomePhone, nil
+}
+
+// ResetHomePhone resets all changes to the "home_phone" field.
+func (m *LeaseImportRowMutation) ResetHomePhone() {
+	m.home_phone = nil
+}
+
+// SetGender sets the "gender" field.
+func (m *LeaseImportRowMutation) SetGender(l leaseimportrow.Gender) {
+	m.gender = &l
+}
+
+// Gender returns the value of the "gender" field in the mutation.
+func (m *LeaseImportRowMutation) Gender() (r leaseimportrow.Gender, exists bool) {
+	v := m.gender
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGender returns the old "gender" field's value of the LeaseImportRow entity.
+// If the LeaseImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeaseImportRowMutation) OldGender(ctx context.Context) (v *leaseimportrow.Gender, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGender is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGender requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGender: %w", err)
+	}
+	return oldValue.Gender, nil
+}
+
+// ClearGender clears the value of the "gender" field.
+func (m *LeaseImportRowMutation) ClearGender() {
+	m.gender = nil
+	m.clearedFields[leaseimportrow.FieldGender] = struct{}{}
+}
+
+// GenderCleared returns if the "gender" field was cleared in this mutation.
+func (m *LeaseImportRowMutation) GenderCleared() bool {
+	_, ok := m.clearedFields[leaseimportrow.FieldGender]
+	return ok
+}
+
+// ResetGender resets all changes to the "gender" field.
+func (m *LeaseImportRowMutation) ResetGender() {
+	m.gender = nil
+	delete(m.clearedFields, leaseimportrow.FieldGender)
+}
+
+// ClearClient clears the "client" edge to the Company entity.
+func (m *LeaseImportRowMutation) ClearClient() {
+	m.clearedclient = true
+	m.clearedFields[leaseimportrow.FieldClientID] = struct{}{}
+}
+
+// ClientCleared reports if the "client" edge to the Company entity was cleared.
+func (m *LeaseImportRowMutation) ClientCleared() bool {
+	return m.clearedclient
+}
+
+// ClientIDs returns the "client" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClientID instead. It exists only for internal usage by the builders.
+func (m *LeaseImportRowMutation) ClientIDs() (ids []int) {
+	if id := m.client; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetClient resets all changes to the "client" edge.
+func (m *LeaseImportRowMutation) ResetClient() {
+	m.client = nil
+	m.clearedclient = false
+}
+
+// Where appends a list predicates to the LeaseImportRowMutation builder.
+func (m *LeaseImportRowMutation) Where(ps ...predicate.LeaseImportRow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LeaseImportRowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LeaseImportRowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LeaseImportRow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LeaseImportRowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LeaseImportRowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LeaseImportRow).
+func (m *LeaseImportRowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LeaseImportRowMutation) Fields() []string {
+	fields := make([]string, 0, 30)
+	if m.created_at != nil {
+		fields = append(fields, leaseimportrow.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, leaseimportrow.FieldUpdatedAt)
+	}
+	if m.client != nil {
+		fields = append(fields, leaseimportrow.FieldClientID)
+	}
+	if m.import_id != nil {
+		fields = append(fields, leaseimportrow.FieldImportID)
+	}
+	if m.kind != nil {
+		fields = append(fields, leaseimportrow.FieldKind)
+	}
+	if m.action != nil {
+		fields = append(fields, leaseimportrow.FieldAction)
+	}
+	if m.target_id != nil {
+		fields = append(fields, leaseimportrow.FieldTargetID)
+	}
+	if m.seen_updated_at != nil {
+		fields = append(fields, leaseimportrow.FieldSeenUpdatedAt)
+	}
+	if m.lease_id != nil {
+		fields = append(fields, leaseimportrow.FieldLeaseID)
+	}
+	if m.lease_source_id != nil {
+		fields = append(fields, leaseimportrow.FieldLeaseSourceID)
+	}
+	if m.property_tag != nil {
+		fields = append(fields, leaseimportrow.FieldPropertyTag)
+	}
+	if m.name != nil {
+		fields = append(fields, leaseimportrow.FieldName)
+	}
+	if m.source_id != nil {
+		fields = append(fields, leaseimportrow.FieldSourceID)
+	}
+	if m.unit_address != nil {
+		fields = append(fields, leaseimportrow.FieldUnitAddress)
+	}
+	if m.status != nil {
+		fields = append(fields, leaseimportrow.FieldStatus)
+	}
+	if m.status_key != nil {
+		fields = append(fields, leaseimportrow.FieldStatusKey)
+	}
+	if m.lease_start_date != nil {
+		fields = append(fields, leaseimportrow.FieldLeaseStartDate)
+	}
+	if m.lease_end_date != nil {
+		fields = append(fields, leaseimportrow.FieldLeaseEndDate)
+	}
+	if m.move_in_date != nil {
+		fields = append(fields, leaseimportrow.FieldMoveInDate)
+	}
+	if m.move_out_date != nil {
+		fields = append(fields, leaseimportrow.FieldMoveOutDate)
+	}
+	if m.use_type != nil {
+		fields = append(fields, leaseimportrow.FieldUseType)
+	}
+	if m.previous_address != nil {
+		fields = append(fields, leaseimportrow.FieldPreviousAddress)
+	}
+	if m.forwarding_address != nil {
+		fields = append(fields, leaseimportrow.FieldForwardingAddress)
+	}
+	if m.extra != nil {
+		fields = append(fields, leaseimportrow.FieldExtra)
+	}
+	if m.first_name != nil {
+		fields = append(fields, leaseimportrow.FieldFirstName)
+	}
+	if m.last_name != nil {
+		fields = append(fields, leaseimportrow.FieldLastName)
+	}
+	if m.email != nil {
+		fields = append(fields, leaseimportrow.FieldEmail)
+	}
+	if m.cell_phone != nil {
+		fields = append(fields, leaseimportrow.FieldCellPhone)
+	}
+	if m.home_phone != nil {
+		fields = append(fields, leaseimportrow.FieldHomePhone)
+	}
+	if m.gender != nil {
+		fields = append(fields, leaseimportrow.FieldGender)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LeaseImportRowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case leaseimportrow.FieldCreatedAt:
+		return m.CreatedAt()
+	case leaseimportrow.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case leaseimportrow.FieldClientID:
+		return m.ClientID()
+	case leaseimportrow.FieldImportID:
+		return m.ImportID()
+	case leaseimportrow.FieldKind:
+		return m.Kind()
+	case leaseimportrow.FieldAction:
+		return m.Action()
+	case leaseimportrow.FieldTargetID:
+		return m.TargetID()
+	case leaseimportrow.FieldSeenUpdatedAt:
+		return m.SeenUpdatedAt()
+	case leaseimportrow.FieldLeaseID:
+		return m.LeaseID()
+	case leaseimportrow.FieldLeaseSourceID:
+		return m.LeaseSourceID()
+	case leaseimportrow.FieldPropertyTag:
+		return m.PropertyTag()
+	case leaseimportrow.FieldName:
+		return m.Name()
+	case leaseimportrow.FieldSourceID:
+		return m.SourceID()
+	case leaseimportrow.FieldUnitAddress:
+		return m.UnitAddress()
+	case leaseimportrow.FieldStatus:
+		return m.Status()
+	case leaseimportrow.FieldStatusKey:
+		return m.StatusKey()
+	case leaseimportrow.FieldLeaseStartDate:
+		return m.LeaseStartDate()
+	case leaseimportrow.FieldLeaseEndDate:
+		return m.LeaseEndDate()
+	case leaseimportrow.FieldMoveInDate:
+		return m.MoveInDate()
+	case leaseimportrow.FieldMoveOutDate:
+		return m.MoveOutDate()
+	case leaseimportrow.FieldUseType:
+		return m.UseType()
+	case leaseimportrow.FieldPreviousAddress:
+		return m.PreviousAddress()
+	case leaseimportrow.FieldForwardingAddress:
+		return m.ForwardingAddress()
+	case leaseimportrow.FieldExtra:
+		return m.Extra()
+	case leaseimportrow.FieldFirstName:
+		return m.FirstName()
+	case leaseimportrow.FieldLastName:
+		return m.LastName()
+	case leaseimportrow.FieldEmail:
+		return m.Email()
+	case leaseimportrow.FieldCellPhone:
+		return m.CellPhone()
+	case leaseimportrow.FieldHomePhone:
+		return m.HomePhone()
+	case leaseimportrow.FieldGender:
+		return m.Gender()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LeaseImportRowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case leaseimportrow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case leaseimportrow.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case leaseimportrow.FieldClientID:
+		return m.OldClientID(ctx)
+	case leaseimportrow.FieldImportID:
+		return m.OldImportID(ctx)
+	case leaseimportrow.FieldKind:
+		return m.OldKind(ctx)
+	case leaseimportrow.FieldAction:
+		return m.OldAction(ctx)
+	case leaseimportrow.FieldTargetID:
+		return m.OldTargetID(ctx)
+	case leaseimportrow.FieldSeenUpdatedAt:
+		return m.OldSeenUpdatedAt(ctx)
+	case leaseimportrow.FieldLeaseID:
+		return m.OldLeaseID(ctx)
+	case leaseimportrow.FieldLeaseSourceID:
+		return m.OldLeaseSourceID(ctx)
+	case leaseimportrow.FieldPropertyTag:
+		return m.OldPropertyTag(ctx)
+	case leaseimportrow.FieldName:
+		return m.OldName(ctx)
+	case leaseimportrow.FieldSourceID:
+		return m.OldSourceID(ctx)
+	case leaseimportrow.FieldUnitAddress:
+		return m.OldUnitAddress(ctx)
+	case leaseimportrow.FieldStatus:
+		return m.OldStatus(ctx)
+	case leaseimportrow.FieldStatusKey:
+		return m.OldStatusKey(ctx)
+	case leaseimportrow.FieldLeaseStartDate:
+		return m.OldLeaseStartDate(ctx)
+	case leaseimportrow.FieldLeaseEndDate:
+		return m.OldLeaseEndDate(ctx)
+	case leaseimportrow.FieldMoveInDate:
+		return m.OldMoveInDate(ctx)
+	case leaseimportrow.FieldMoveOutDate:
+		return m.OldMoveOutDate(ctx)
+	case leaseimportrow.FieldUseType:
+		return m.OldUseType(ctx)
+	case leaseimportrow.FieldPreviousAddress:
+		return m.OldPreviousAddress(ctx)
+	case leaseimportrow.FieldForwardingAddress:
+		return m.OldForwardingAddress(ctx)
+	case leaseimportrow.FieldExtra:
+		return m.OldExtra(ctx)
+	case leaseimportrow.FieldFirstName:
+		return m.OldFirstName(ctx)
+	case leaseimportrow.FieldLastName:
+		return m.OldLastName(ctx)
+	case leaseimportrow.FieldEmail:
+		return m.OldEmail(ctx)
+	case leaseimportrow.FieldCellPhone:
+		return m.OldCellPhone(ctx)
+	case leaseimportrow.FieldHomePhone:
+		return m.OldHomePhone(ctx)
+	case leaseimportrow.FieldGender:
+		return m.OldGender(ctx)
+	}
+	return nil, fmt.Errorf("unknown LeaseImportRow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LeaseImportRowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case leaseimportrow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case leaseimportrow.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case leaseimportrow.FieldClientID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientID(v)
+		return nil
+	case leaseimportrow.FieldImportID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportID(v)
+		return nil
+	case leaseimportrow.FieldKind:
+		v, ok := value.(leaseimportrow.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case leaseimportrow.FieldAction:
+		v, ok := value.(leaseimportrow.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case leaseimportrow.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTargetID(v)
+		return nil
+	case leaseimportrow.FieldSeenUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeenUpdatedAt(v)
+		return nil
+	case leaseimportrow.FieldLeaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseID(v)
+		return nil
+	case leaseimportrow.FieldLeaseSourceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseSourceID(v)
+		return nil
+	case leaseimportrow.FieldPropertyTag:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPropertyTag(v)
+		return nil
+	case leaseimportrow.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case leaseimportrow.FieldSourceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceID(v)
+		return nil
+	case leaseimportrow.FieldUnitAddress:
+		v, ok := value.(*types.Address)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnitAddress(v)
+		return nil
+	case leaseimportrow.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case leaseimportrow.FieldStatusKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusKey(v)
+		return nil
+	case leaseimportrow.FieldLeaseStartDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseStartDate(v)
+		return nil
+	case leaseimportrow.FieldLeaseEndDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseEndDate(v)
+		return nil
+	case leaseimportrow.FieldMoveInDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMoveInDate(v)
+		return nil
+	case leaseimportrow.FieldMoveOutDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMoveOutDate(v)
+		return nil
+	case leaseimportrow.FieldUseType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUseType(v)
+		return nil
+	case leaseimportrow.FieldPreviousAddress:
+		v, ok := value.(*types.Address)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreviousAddress(v)
+		return nil
+	case leaseimportrow.FieldForwardingAddress:
+		v, ok := value.(*types.Address)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForwardingAddress(v)
+		return nil
+	case leaseimportrow.FieldExtra:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExtra(v)
+		return nil
+	case leaseimportrow.FieldFirstName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstName(v)
+		return nil
+	case leaseimportrow.FieldLastName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastName(v)
+		return nil
+	case leaseimportrow.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case leaseimportrow.FieldCellPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCellPhone(v)
+		return nil
+	case leaseimportrow.FieldHomePhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHomePhone(v)
+		return nil
+	case leaseimportrow.FieldGender:
+		v, ok := value.(leaseimportrow.Gender)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGender(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseImportRow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LeaseImportRowMutation) AddedFields() []string {
+	var fields []string
+	if m.addtarget_id != nil {
+		fields = append(fields, leaseimportrow.FieldTargetID)
+	}
+	if m.addlease_id != nil {
+		fields = append(fields, leaseimportrow.FieldLeaseID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LeaseImportRowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case leaseimportrow.FieldTargetID:
+		return m.AddedTargetID()
+	case leaseimportrow.FieldLeaseID:
+		return m.AddedLeaseID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LeaseImportRowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case leaseimportrow.FieldTargetID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTargetID(v)
+		return nil
+	case leaseimportrow.FieldLeaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLeaseID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseImportRow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LeaseImportRowMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(leaseimportrow.FieldTargetID) {
+		fields = append(fields, leaseimportrow.FieldTargetID)
+	}
+	if m.FieldCleared(leaseimportrow.FieldSeenUpdatedAt) {
+		fields = append(fields, leaseimportrow.FieldSeenUpdatedAt)
+	}
+	if m.FieldCleared(leaseimportrow.FieldLeaseID) {
+		fields = append(fields, leaseimportrow.FieldLeaseID)
+	}
+	if m.FieldCleared(leaseimportrow.FieldUnitAddress) {
+		fields = append(fields, leaseimportrow.FieldUnitAddress)
+	}
+	if m.FieldCleared(leaseimportrow.FieldLeaseStartDate) {
+		fields = append(fields, leaseimportrow.FieldLeaseStartDate)
+	}
+	if m.FieldCleared(leaseimportrow.FieldLeaseEndDate) {
+		fields = append(fields, leaseimportrow.FieldLeaseEndDate)
+	}
+	if m.FieldCleared(leaseimportrow.FieldMoveInDate) {
+		fields = append(fields, leaseimportrow.FieldMoveInDate)
+	}
+	if m.FieldCleared(leaseimportrow.FieldMoveOutDate) {
+		fields = append(fields, leaseimportrow.FieldMoveOutDate)
+	}
+	if m.FieldCleared(leaseimportrow.FieldPreviousAddress) {
+		fields = append(fields, leaseimportrow.FieldPreviousAddress)
+	}
+	if m.FieldCleared(leaseimportrow.FieldForwardingAddress) {
+		fields = append(fields, leaseimportrow.FieldForwardingAddress)
+	}
+	if m.FieldCleared(leaseimportrow.FieldExtra) {
+		fields = append(fields, leaseimportrow.FieldExtra)
+	}
+	if m.FieldCleared(leaseimportrow.FieldGender) {
+		fields = append(fields, leaseimportrow.FieldGender)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LeaseImportRowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LeaseImportRowMutation) ClearField(name string) error {
+	switch name {
+	case leaseimportrow.FieldTargetID:
+		m.ClearTargetID()
+		return nil
+	case leaseimportrow.FieldSeenUpdatedAt:
+		m.ClearSeenUpdatedAt()
+		return nil
+	case leaseimportrow.FieldLeaseID:
+		m.ClearLeaseID()
+		return nil
+	case leaseimportrow.FieldUnitAddress:
+		m.ClearUnitAddress()
+		return nil
+	case leaseimportrow.FieldLeaseStartDate:
+		m.ClearLeaseStartDate()
+		return nil
+	case leaseimportrow.FieldLeaseEndDate:
+		m.ClearLeaseEndDate()
+		return nil
+	case leaseimportrow.FieldMoveInDate:
+		m.ClearMoveInDate()
+		return nil
+	case leaseimportrow.FieldMoveOutDate:
+		m.ClearMoveOutDate()
+		return nil
+	case leaseimportrow.FieldPreviousAddress:
+		m.ClearPreviousAddress()
+		return nil
+	case leaseimportrow.FieldForwardingAddress:
+		m.ClearForwardingAddress()
+		return nil
+	case leaseimportrow.FieldExtra:
+		m.ClearExtra()
+		return nil
+	case leaseimportrow.FieldGender:
+		m.ClearGender()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseImportRow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LeaseImportRowMutation) ResetField(name string) error {
+	switch name {
+	case leaseimportrow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case leaseimportrow.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case leaseimportrow.FieldClientID:
+		m.ResetClientID()
+		return nil
+	case leaseimportrow.FieldImportID:
+		m.ResetImportID()
+		return nil
+	case leaseimportrow.FieldKind:
+		m.ResetKind()
+		return nil
+	case leaseimportrow.FieldAction:
+		m.ResetAction()
+		return nil
+	case leaseimportrow.FieldTargetID:
+		m.ResetTargetID()
+		return nil
+	case leaseimportrow.FieldSeenUpdatedAt:
+		m.ResetSeenUpdatedAt()
+		return nil
+	case leaseimportrow.FieldLeaseID:
+		m.ResetLeaseID()
+		return nil
+	case leaseimportrow.FieldLeaseSourceID:
+		m.ResetLeaseSourceID()
+		return nil
+	case leaseimportrow.FieldPropertyTag:
+		m.ResetPropertyTag()
+		return nil
+	case leaseimportrow.FieldName:
+		m.ResetName()
+		return nil
+	case leaseimportrow.FieldSourceID:
+		m.ResetSourceID()
+		return nil
+	case leaseimportrow.FieldUnitAddress:
+		m.ResetUnitAddress()
+		return nil
+	case leaseimportrow.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case leaseimportrow.FieldStatusKey:
+		m.ResetStatusKey()
+		return nil
+	case leaseimportrow.FieldLeaseStartDate:
+		m.ResetLeaseStartDate()
+		return nil
+	case leaseimportrow.FieldLeaseEndDate:
+		m.ResetLeaseEndDate()
+		return nil
+	case leaseimportrow.FieldMoveInDate:
+		m.ResetMoveInDate()
+		return nil
+	case leaseimportrow.FieldMoveOutDate:
+		m.ResetMoveOutDate()
+		return nil
+	case leaseimportrow.FieldUseType:
+		m.ResetUseType()
+		return nil
+	case leaseimportrow.FieldPreviousAddress:
+		m.ResetPreviousAddress()
+		return nil
+	case leaseimportrow.FieldForwardingAddress:
+		m.ResetForwardingAddress()
+		return nil
+	case leaseimportrow.FieldExtra:
+		m.ResetExtra()
+		return nil
+	case leaseimportrow.FieldFirstName:
+		m.ResetFirstName()
+		return nil
+	case leaseimportrow.FieldLastName:
+		m.ResetLastName()
+		return nil
+	case leaseimportrow.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case leaseimportrow.FieldCellPhone:
+		m.ResetCellPhone()
+		return nil
+	case leaseimportrow.FieldHomePhone:
+		m.ResetHomePhone()
+		return nil
+	case leaseimportrow.FieldGender:
+		m.ResetGender()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseImportRow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LeaseImportRowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.client != nil {
+		edges = append(edges, leaseimportrow.EdgeClient)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LeaseImportRowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case leaseimportrow.EdgeClient:
+		if id := m.client; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LeaseImportRowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LeaseImportRowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LeaseImportRowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedclient {
+		edges = append(edges, leaseimportrow.EdgeClient)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LeaseImportRowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case leaseimportrow.EdgeClient:
+		return m.clearedclient
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LeaseImportRowMutation) ClearEdge(name string) error {
+	switch name {
+	case leaseimportrow.EdgeClient:
+		m.ClearClient()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseImportRow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LeaseImportRowMutation) ResetEdge(name string) error {
+	switch name {
+	case leaseimportrow.EdgeClient:
+		m.ResetClient()
+		return nil
+	}
+	return fmt.Errorf("unknown LeaseImportRow edge %s", name)
 }
 
 // LeaseSyncMutation represents an operation that mutates the LeaseSync nodes in the graph.

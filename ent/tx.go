@@ -34,6 +34,8 @@ type Tx struct {
 	IntegrationJob *IntegrationJobClient
 	// Lease is the client for interacting with the Lease builders.
 	Lease *LeaseClient
+	// LeaseImportRow is the client for interacting with the LeaseImportRow builders.
+	LeaseImportRow *LeaseImportRowClient
 	// LeaseSync is the client for interacting with the LeaseSync builders.
 	LeaseSync *LeaseSyncClient
 	// Property is the client for interacting with the Property builders.
@@ -195,6 +197,7 @@ func (tx *Tx) init() {
 	tx.InboundEvent = NewInboundEventClient(tx.config)
 	tx.IntegrationJob = NewIntegrationJobClient(tx.config)
 	tx.Lease = NewLeaseClient(tx.config)
+	tx.LeaseImportRow = NewLeaseImportRowClient(tx.config)
 	tx.LeaseSync = NewLeaseSyncClient(tx.config)
 	tx.Property = NewPropertyClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)

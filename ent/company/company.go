@@ -61,6 +61,8 @@ const (
 	EdgeScreeningRequests = "screening_requests"
 	// EdgeIdempotencyRecords holds the string denoting the idempotency_records edge name in mutations.
 	EdgeIdempotencyRecords = "idempotency_records"
+	// EdgeLeaseImportRows holds the string denoting the lease_import_rows edge name in mutations.
+	EdgeLeaseImportRows = "lease_import_rows"
 	// EdgeEvents holds the string denoting the events edge name in mutations.
 	EdgeEvents = "events"
 	// EdgeWebhookEndpoints holds the string denoting the webhook_endpoints edge name in mutations.
@@ -171,6 +173,13 @@ const (
 	IdempotencyRecordsInverseTable = "idempotency_records"
 	// IdempotencyRecordsColumn is the table column denoting the idempotency_records relation/edge.
 	IdempotencyRecordsColumn = "client_id"
+	// LeaseImportRowsTable is the table that holds the lease_import_rows relation/edge.
+	LeaseImportRowsTable = "lease_import_rows"
+	// LeaseImportRowsInverseTable is the table name for the LeaseImportRow entity.
+	// It exists in this package in order to avoid circular dependency with the "leaseimportrow" package.
+	LeaseImportRowsInverseTable = "lease_import_rows"
+	// LeaseImportRowsColumn is the table column denoting the lease_import_rows relation/edge.
+	LeaseImportRowsColumn = "client_id"
 	// EventsTable is the table that holds the events relation/edge.
 	EventsTable = "events"
 	// EventsInverseTable is the table name for the Event entity.
@@ -497,6 +506,20 @@ func ByIdempotencyRecords(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 	}
 }
 
+// ByLeaseImportRowsCount orders the results by lease_import_rows count.
+func ByLeaseImportRowsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLeaseImportRowsStep(), opts...)
+	}
+}
+
+// ByLeaseImportRows orders the results by lease_import_rows terms.
+func ByLeaseImportRows(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLeaseImportRowsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByEventsCount orders the results by events count.
 func ByEventsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -655,6 +678,13 @@ func newIdempotencyRecordsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(IdempotencyRecordsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, IdempotencyRecordsTable, IdempotencyRecordsColumn),
+	)
+}
+func newLeaseImportRowsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LeaseImportRowsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, LeaseImportRowsTable, LeaseImportRowsColumn),
 	)
 }
 func newEventsStep() *sqlgraph.Step {

@@ -707,6 +707,29 @@ func HasIdempotencyRecordsWith(preds ...predicate.IdempotencyRecord) predicate.C
 	})
 }
 
+// HasLeaseImportRows applies the HasEdge predicate on the "lease_import_rows" edge.
+func HasLeaseImportRows() predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, LeaseImportRowsTable, LeaseImportRowsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLeaseImportRowsWith applies the HasEdge predicate on the "lease_import_rows" edge with a given conditions (other predicates).
+func HasLeaseImportRowsWith(preds ...predicate.LeaseImportRow) predicate.Company {
+	return predicate.Company(func(s *sql.Selector) {
+		step := newLeaseImportRowsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasEvents applies the HasEdge predicate on the "events" edge.
 func HasEvents() predicate.Company {
 	return predicate.Company(func(s *sql.Selector) {

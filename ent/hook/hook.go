@@ -129,6 +129,18 @@ func (f LeaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LeaseMutation", m)
 }
 
+// The LeaseImportRowFunc type is an adapter to allow the use of ordinary
+// function as LeaseImportRow mutator.
+type LeaseImportRowFunc func(context.Context, *ent.LeaseImportRowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LeaseImportRowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LeaseImportRowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LeaseImportRowMutation", m)
+}
+
 // The LeaseSyncFunc type is an adapter to allow the use of ordinary
 // function as LeaseSync mutator.
 type LeaseSyncFunc func(context.Context, *ent.LeaseSyncMutation) (ent.Value, error)

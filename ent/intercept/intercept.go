@@ -18,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
 	"github.com/leasegraph/leasegraph/ent/property"
@@ -357,6 +358,33 @@ func (f TraverseLease) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.LeaseQuery", q)
 }
 
+// The LeaseImportRowFunc type is an adapter to allow the use of ordinary function as a Querier.
+type LeaseImportRowFunc func(context.Context, *ent.LeaseImportRowQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f LeaseImportRowFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.LeaseImportRowQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.LeaseImportRowQuery", q)
+}
+
+// The TraverseLeaseImportRow type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseLeaseImportRow func(context.Context, *ent.LeaseImportRowQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseLeaseImportRow) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseLeaseImportRow) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LeaseImportRowQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.LeaseImportRowQuery", q)
+}
+
 // The LeaseSyncFunc type is an adapter to allow the use of ordinary function as a Querier.
 type LeaseSyncFunc func(context.Context, *ent.LeaseSyncQuery) (ent.Value, error)
 
@@ -650,6 +678,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.IntegrationJobQuery, predicate.IntegrationJob, integrationjob.OrderOption]{typ: ent.TypeIntegrationJob, tq: q}, nil
 	case *ent.LeaseQuery:
 		return &query[*ent.LeaseQuery, predicate.Lease, lease.OrderOption]{typ: ent.TypeLease, tq: q}, nil
+	case *ent.LeaseImportRowQuery:
+		return &query[*ent.LeaseImportRowQuery, predicate.LeaseImportRow, leaseimportrow.OrderOption]{typ: ent.TypeLeaseImportRow, tq: q}, nil
 	case *ent.LeaseSyncQuery:
 		return &query[*ent.LeaseSyncQuery, predicate.LeaseSync, leasesync.OrderOption]{typ: ent.TypeLeaseSync, tq: q}, nil
 	case *ent.PropertyQuery:

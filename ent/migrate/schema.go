@@ -441,6 +441,61 @@ var (
 			},
 		},
 	}
+	// LeaseImportRowsColumns holds the columns for the "lease_import_rows" table.
+	LeaseImportRowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "import_id", Type: field.TypeString, Size: 64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PROPERTY", "LEASE", "TENANT"}},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"CREATE", "UPDATE", "DELETE"}},
+		{Name: "target_id", Type: field.TypeInt, Nullable: true},
+		{Name: "seen_updated_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lease_id", Type: field.TypeInt, Nullable: true},
+		{Name: "lease_source_id", Type: field.TypeString, Default: ""},
+		{Name: "property_tag", Type: field.TypeString, Default: ""},
+		{Name: "name", Type: field.TypeString, Default: ""},
+		{Name: "source_id", Type: field.TypeString, Default: ""},
+		{Name: "unit_address", Type: field.TypeBytes, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb", "sqlite3": "json"}},
+		{Name: "status", Type: field.TypeString, Default: ""},
+		{Name: "status_key", Type: field.TypeString, Default: ""},
+		{Name: "lease_start_date", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date"}},
+		{Name: "lease_end_date", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date"}},
+		{Name: "move_in_date", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date"}},
+		{Name: "move_out_date", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date"}},
+		{Name: "use_type", Type: field.TypeString, Default: ""},
+		{Name: "previous_address", Type: field.TypeBytes, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb", "sqlite3": "json"}},
+		{Name: "forwarding_address", Type: field.TypeBytes, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb", "sqlite3": "json"}},
+		{Name: "extra", Type: field.TypeJSON, Nullable: true},
+		{Name: "first_name", Type: field.TypeString, Default: ""},
+		{Name: "last_name", Type: field.TypeString, Default: ""},
+		{Name: "email", Type: field.TypeString, Default: ""},
+		{Name: "cell_phone", Type: field.TypeString, Default: ""},
+		{Name: "home_phone", Type: field.TypeString, Default: ""},
+		{Name: "gender", Type: field.TypeEnum, Nullable: true, Enums: []string{"MALE", "FEMALE"}},
+		{Name: "client_id", Type: field.TypeInt},
+	}
+	// LeaseImportRowsTable holds the schema information for the "lease_import_rows" table.
+	LeaseImportRowsTable = &schema.Table{
+		Name:       "lease_import_rows",
+		Columns:    LeaseImportRowsColumns,
+		PrimaryKey: []*schema.Column{LeaseImportRowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "lease_import_rows_companies_lease_import_rows",
+				Columns:    []*schema.Column{LeaseImportRowsColumns[30]},
+				RefColumns: []*schema.Column{CompaniesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "leaseimportrow_import_id_kind_action",
+				Unique:  false,
+				Columns: []*schema.Column{LeaseImportRowsColumns[3], LeaseImportRowsColumns[4], LeaseImportRowsColumns[5]},
+			},
+		},
+	}
 	// LeaseSyncsColumns holds the columns for the "lease_syncs" table.
 	LeaseSyncsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -920,6 +975,7 @@ var (
 		InboundEventsTable,
 		IntegrationJobsTable,
 		LeasesTable,
+		LeaseImportRowsTable,
 		LeaseSyncsTable,
 		PropertiesTable,
 		ProspectsTable,
@@ -978,6 +1034,10 @@ func init() {
 	LeasesTable.ForeignKeys[1].RefTable = PropertiesTable
 	LeasesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	LeaseImportRowsTable.ForeignKeys[0].RefTable = CompaniesTable
+	LeaseImportRowsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
 	}
 	LeaseSyncsTable.ForeignKeys[0].RefTable = CompaniesTable
 	LeaseSyncsTable.Annotation = &entsql.Annotation{

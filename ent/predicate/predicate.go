@@ -47,6 +47,20 @@ func LeaseOrErr(p Lease, err error) Lease {
 	}
 }
 
+// LeaseImportRow is the predicate function for leaseimportrow builders.
+type LeaseImportRow func(*sql.Selector)
+
+// LeaseImportRowOrErr calls the predicate only if the error is not nit.
+func LeaseImportRowOrErr(p LeaseImportRow, err error) LeaseImportRow {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}
+
 // LeaseSync is the predicate function for leasesync builders.
 type LeaseSync func(*sql.Selector)
 

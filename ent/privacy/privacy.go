@@ -351,6 +351,30 @@ func (f LeaseMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation)
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LeaseMutation", m)
 }
 
+// The LeaseImportRowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LeaseImportRowQueryRuleFunc func(context.Context, *ent.LeaseImportRowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LeaseImportRowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LeaseImportRowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LeaseImportRowQuery", q)
+}
+
+// The LeaseImportRowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LeaseImportRowMutationRuleFunc func(context.Context, *ent.LeaseImportRowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LeaseImportRowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LeaseImportRowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LeaseImportRowMutation", m)
+}
+
 // The LeaseSyncQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type LeaseSyncQueryRuleFunc func(context.Context, *ent.LeaseSyncQuery) error
@@ -646,6 +670,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LeaseQuery:
 		return q.Filter(), nil
+	case *ent.LeaseImportRowQuery:
+		return q.Filter(), nil
 	case *ent.LeaseSyncQuery:
 		return q.Filter(), nil
 	case *ent.PropertyQuery:
@@ -692,6 +718,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.IntegrationJobMutation:
 		return m.Filter(), nil
 	case *ent.LeaseMutation:
+		return m.Filter(), nil
+	case *ent.LeaseImportRowMutation:
 		return m.Filter(), nil
 	case *ent.LeaseSyncMutation:
 		return m.Filter(), nil

@@ -16,6 +16,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/inboundevent"
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
@@ -693,6 +694,112 @@ func init() {
 	leaseDescTransferred := leaseFields[17].Descriptor()
 	// lease.DefaultTransferred holds the default value on creation for the transferred field.
 	lease.DefaultTransferred = leaseDescTransferred.Default.(bool)
+	leaseimportrowMixin := schema.LeaseImportRow{}.Mixin()
+	leaseimportrow.Policy = privacy.NewPolicies(leaseimportrowMixin[1], schema.LeaseImportRow{})
+	leaseimportrow.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := leaseimportrow.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	leaseimportrowHooks := schema.LeaseImportRow{}.Hooks()
+
+	leaseimportrow.Hooks[1] = leaseimportrowHooks[0]
+
+	leaseimportrow.Hooks[2] = leaseimportrowHooks[1]
+	leaseimportrowMixinInters1 := leaseimportrowMixin[1].Interceptors()
+	leaseimportrow.Interceptors[0] = leaseimportrowMixinInters1[0]
+	leaseimportrowMixinFields0 := leaseimportrowMixin[0].Fields()
+	_ = leaseimportrowMixinFields0
+	leaseimportrowFields := schema.LeaseImportRow{}.Fields()
+	_ = leaseimportrowFields
+	// leaseimportrowDescCreatedAt is the schema descriptor for created_at field.
+	leaseimportrowDescCreatedAt := leaseimportrowMixinFields0[0].Descriptor()
+	// leaseimportrow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	leaseimportrow.DefaultCreatedAt = leaseimportrowDescCreatedAt.Default.(func() time.Time)
+	// leaseimportrowDescUpdatedAt is the schema descriptor for updated_at field.
+	leaseimportrowDescUpdatedAt := leaseimportrowMixinFields0[1].Descriptor()
+	// leaseimportrow.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	leaseimportrow.DefaultUpdatedAt = leaseimportrowDescUpdatedAt.Default.(func() time.Time)
+	// leaseimportrow.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	leaseimportrow.UpdateDefaultUpdatedAt = leaseimportrowDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// leaseimportrowDescImportID is the schema descriptor for import_id field.
+	leaseimportrowDescImportID := leaseimportrowFields[0].Descriptor()
+	// leaseimportrow.ImportIDValidator is a validator for the "import_id" field. It is called by the builders before save.
+	leaseimportrow.ImportIDValidator = func() func(string) error {
+		validators := leaseimportrowDescImportID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(import_id string) error {
+			for _, fn := range fns {
+				if err := fn(import_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// leaseimportrowDescLeaseSourceID is the schema descriptor for lease_source_id field.
+	leaseimportrowDescLeaseSourceID := leaseimportrowFields[6].Descriptor()
+	// leaseimportrow.DefaultLeaseSourceID holds the default value on creation for the lease_source_id field.
+	leaseimportrow.DefaultLeaseSourceID = leaseimportrowDescLeaseSourceID.Default.(string)
+	// leaseimportrowDescPropertyTag is the schema descriptor for property_tag field.
+	leaseimportrowDescPropertyTag := leaseimportrowFields[7].Descriptor()
+	// leaseimportrow.DefaultPropertyTag holds the default value on creation for the property_tag field.
+	leaseimportrow.DefaultPropertyTag = leaseimportrowDescPropertyTag.Default.(string)
+	// leaseimportrowDescName is the schema descriptor for name field.
+	leaseimportrowDescName := leaseimportrowFields[8].Descriptor()
+	// leaseimportrow.DefaultName holds the default value on creation for the name field.
+	leaseimportrow.DefaultName = leaseimportrowDescName.Default.(string)
+	// leaseimportrowDescSourceID is the schema descriptor for source_id field.
+	leaseimportrowDescSourceID := leaseimportrowFields[9].Descriptor()
+	// leaseimportrow.DefaultSourceID holds the default value on creation for the source_id field.
+	leaseimportrow.DefaultSourceID = leaseimportrowDescSourceID.Default.(string)
+	// leaseimportrowDescUnitAddress is the schema descriptor for unit_address field.
+	leaseimportrowDescUnitAddress := leaseimportrowFields[10].Descriptor()
+	leaseimportrow.ValueScanner.UnitAddress = leaseimportrowDescUnitAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
+	// leaseimportrowDescStatus is the schema descriptor for status field.
+	leaseimportrowDescStatus := leaseimportrowFields[11].Descriptor()
+	// leaseimportrow.DefaultStatus holds the default value on creation for the status field.
+	leaseimportrow.DefaultStatus = leaseimportrowDescStatus.Default.(string)
+	// leaseimportrowDescStatusKey is the schema descriptor for status_key field.
+	leaseimportrowDescStatusKey := leaseimportrowFields[12].Descriptor()
+	// leaseimportrow.DefaultStatusKey holds the default value on creation for the status_key field.
+	leaseimportrow.DefaultStatusKey = leaseimportrowDescStatusKey.Default.(string)
+	// leaseimportrowDescUseType is the schema descriptor for use_type field.
+	leaseimportrowDescUseType := leaseimportrowFields[17].Descriptor()
+	// leaseimportrow.DefaultUseType holds the default value on creation for the use_type field.
+	leaseimportrow.DefaultUseType = leaseimportrowDescUseType.Default.(string)
+	// leaseimportrowDescPreviousAddress is the schema descriptor for previous_address field.
+	leaseimportrowDescPreviousAddress := leaseimportrowFields[18].Descriptor()
+	leaseimportrow.ValueScanner.PreviousAddress = leaseimportrowDescPreviousAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
+	// leaseimportrowDescForwardingAddress is the schema descriptor for forwarding_address field.
+	leaseimportrowDescForwardingAddress := leaseimportrowFields[19].Descriptor()
+	leaseimportrow.ValueScanner.ForwardingAddress = leaseimportrowDescForwardingAddress.ValueScanner.(field.TypeValueScanner[*types.Address])
+	// leaseimportrowDescFirstName is the schema descriptor for first_name field.
+	leaseimportrowDescFirstName := leaseimportrowFields[21].Descriptor()
+	// leaseimportrow.DefaultFirstName holds the default value on creation for the first_name field.
+	leaseimportrow.DefaultFirstName = leaseimportrowDescFirstName.Default.(string)
+	// leaseimportrowDescLastName is the schema descriptor for last_name field.
+	leaseimportrowDescLastName := leaseimportrowFields[22].Descriptor()
+	// leaseimportrow.DefaultLastName holds the default value on creation for the last_name field.
+	leaseimportrow.DefaultLastName = leaseimportrowDescLastName.Default.(string)
+	// leaseimportrowDescEmail is the schema descriptor for email field.
+	leaseimportrowDescEmail := leaseimportrowFields[23].Descriptor()
+	// leaseimportrow.DefaultEmail holds the default value on creation for the email field.
+	leaseimportrow.DefaultEmail = leaseimportrowDescEmail.Default.(string)
+	// leaseimportrowDescCellPhone is the schema descriptor for cell_phone field.
+	leaseimportrowDescCellPhone := leaseimportrowFields[24].Descriptor()
+	// leaseimportrow.DefaultCellPhone holds the default value on creation for the cell_phone field.
+	leaseimportrow.DefaultCellPhone = leaseimportrowDescCellPhone.Default.(string)
+	// leaseimportrowDescHomePhone is the schema descriptor for home_phone field.
+	leaseimportrowDescHomePhone := leaseimportrowFields[25].Descriptor()
+	// leaseimportrow.DefaultHomePhone holds the default value on creation for the home_phone field.
+	leaseimportrow.DefaultHomePhone = leaseimportrowDescHomePhone.Default.(string)
 	leasesyncMixin := schema.LeaseSync{}.Mixin()
 	leasesync.Policy = privacy.NewPolicies(leasesyncMixin[1], schema.LeaseSync{})
 	leasesync.Hooks[0] = func(next ent.Mutator) ent.Mutator {

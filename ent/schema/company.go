@@ -76,6 +76,8 @@ func (Company) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("idempotency_records", IdempotencyRecord.Type).Comment("Results remembered for idempotency keys.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("lease_import_rows", LeaseImportRow.Type).Comment("The planned changes of lease imports in progress.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("events", Event.Type).Comment("Events raised for the client's webhook endpoints.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("webhook_endpoints", WebhookEndpoint.Type).Comment("The client's webhook endpoints.").

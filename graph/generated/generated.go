@@ -3722,6 +3722,16 @@ field of its operation.
 directive @partner on FIELD_DEFINITION
 
 """
+The mutation commits its own short transactions instead of running in its
+operation's one transaction, so it must be the only field of its operation
+(fragments, @skip and @include applied); any other mix is refused before
+anything runs. importLeases carries it: a large import stages its rows a
+batch at a time and applies them in one short final step, so that other
+writes never wait for the whole import.
+"""
+directive @standalone on FIELD_DEFINITION
+
+"""
 A calendar date without a time, written YYYY-MM-DD (for example 2025-03-31).
 """
 scalar Date
@@ -4132,7 +4142,7 @@ type Mutation {
     input: CreateAPITokenInput!
   ): CreatedAPIToken!
 
-  "Imports leases from a property-management system's feed: upserts by the source's lease and tenant ids, all or nothing."
+  "Imports leases from a property-management system's feed: upserts by the source's lease and tenant ids, all or nothing. It stages the feed's changes a batch at a time, then applies them in one short final transaction, so no reader sees part of an import and other writes wait at most for one batch or that final step; @standalone: it must be the only field of its operation. An import whose planned-against leases or tenants changed before the final step fails with CONFLICT and writes nothing (import again)."
   importLeases(
     "The client to import into; defaults to the caller's. A client token may only name its own."
     clientId: ID
@@ -4144,7 +4154,7 @@ type Mutation {
     mapping: Map
     "Validate and report without writing."
     dryRun: Boolean! = false
-  ): ImportReport!
+  ): ImportReport! @standalone
 
   "Creates a prospect. When the client has a Propexo integration, a delivery to Propexo is queued in the same transaction (see the prospect's integrationJobs)."
   createProspect(

@@ -25,13 +25,16 @@ import (
 //     commit together, and an operation that answers with any error commits
 //     nothing (its data is dropped, so no answer describes rows that were
 //     rolled back).
-//   - A partner mutation (one the schema marks @partner, cost.IsPartner)
-//     calls a partner such as SmartMove, which cannot be rolled back, and
-//     commits its own short transactions around the call (its idempotency
-//     record: a partner call must not hold a database transaction open), so
-//     it cannot share an atomic operation: it must be the only field of its
+//   - A standalone mutation commits its own short transactions, so it
+//     cannot share an atomic operation: it must be the only field of its
 //     operation. Any other mix is refused before a resolver or a SQL
-//     statement runs.
+//     statement runs. Two kinds are standalone: a partner mutation (one the
+//     schema marks @partner, cost.IsPartner) calls a partner such as
+//     SmartMove, which cannot be rolled back, and commits around the call
+//     (its idempotency record: a partner call must not hold a database
+//     transaction open); one the schema marks @standalone (importLeases)
+//     is too long for one transaction, which on SQLite would keep every
+//     other write waiting for the whole of it.
 
 // transactioner applies the rule above. It replaces entgql.Transactioner,
 // which (v0.7.0) cannot serve the websocket: a streaming transport calls an
@@ -74,23 +77,36 @@ func mutationFields(oc *graphql.OperationContext) []graphql.CollectedField {
 	return out
 }
 
-// partnerOnly reports whether the operation is a lone partner mutation.
-func partnerOnly(fields []graphql.CollectedField) bool {
-	return len(fields) == 1 && cost.IsPartner(fields[0].Definition)
+// standaloneDirective marks a mutation that commits on its own without
+// calling a partner (schema.graphqls declares it).
+const standaloneDirective = "standalone"
+
+// standalone reports whether f runs outside the operation's transaction.
+func standalone(f *ast.FieldDefinition) bool {
+	return cost.IsPartner(f) || (f != nil && f.Directives.ForName(standaloneDirective) != nil)
 }
 
-// MutateOperationContext refuses a partner mutation that shares its
+// standaloneOnly reports whether the operation is a lone standalone mutation.
+func standaloneOnly(fields []graphql.CollectedField) bool {
+	return len(fields) == 1 && standalone(fields[0].Definition)
+}
+
+// MutateOperationContext refuses a standalone mutation that shares its
 // operation, and serialises the resolvers of a transactional one: a
 // transaction is one connection, which runs one statement at a time.
 func (transactioner) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	fields := mutationFields(oc)
-	if len(fields) == 0 || partnerOnly(fields) {
+	if len(fields) == 0 || standaloneOnly(fields) {
 		return nil
 	}
 	for _, f := range fields {
-		if cost.IsPartner(f.Definition) {
-			err := gqlerror.ErrorPosf(f.Position, "%s calls a partner and commits on its own, so it must be the only field of its mutation operation "+
-				"(this one has %d): send the others in operations of their own; nothing was run", f.Name, len(fields))
+		if standalone(f.Definition) {
+			why := "commits on its own"
+			if cost.IsPartner(f.Definition) {
+				why = "calls a partner and commits on its own"
+			}
+			err := gqlerror.ErrorPosf(f.Position, "%s %s, so it must be the only field of its mutation operation "+
+				"(this one has %d): send the others in operations of their own; nothing was run", f.Name, why, len(fields))
 			err.Extensions = map[string]any{"code": apperr.CodeBadInput}
 			return err
 		}
@@ -110,7 +126,7 @@ func (transactioner) MutateOperationContext(_ context.Context, oc *graphql.Opera
 // transaction for an operation another one refuses.
 func (t transactioner) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	fields := mutationFields(graphql.GetOperationContext(ctx))
-	if len(fields) == 0 || partnerOnly(fields) {
+	if len(fields) == 0 || standaloneOnly(fields) {
 		return next(ctx)
 	}
 	responses := next(ctx)

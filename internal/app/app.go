@@ -83,6 +83,9 @@ type Options struct {
 	NoLeaseSync bool
 	// ExportPage is a streamed /leases CSV export's page size.
 	ExportPage int
+	// ImportStaged runs after each batch a lease import stages
+	// (importer.Service.Staged): a test holds an import between batches.
+	ImportStaged func(context.Context)
 	// Deadline moves requests' time for tests (zero: the wall clock).
 	Deadline middleware.DeadlineHooks
 	// Tracing replaces the traces started from the configuration.
@@ -248,7 +251,7 @@ func (a *App) buildServices(ctx context.Context) error {
 		Registrations: &registration.Service{DB: client, Vault: cards.FingerprintVault{Key: a.secret}, Prospects: pros, SMS: smsQueue, Events: a.Events},
 		Prospects:     pros, Screening: scr, Tenancy: ten,
 		Leases:   &leases.Service{DB: client, Tenancy: ten},
-		Importer: &importer.Service{DB: client, Events: a.Events}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
+		Importer: &importer.Service{DB: client, Events: a.Events, Staged: a.opts.ImportStaged}, Properties: &properties.Service{DB: client}, LeaseSync: syncer,
 		Webhooks: &webhooks.Service{DB: client, Events: a.Events, Box: box, MaxEndpoints: cfg.Webhooks.MaxEndpoints,
 			URL: a.webhookURLs(), Now: a.opts.Now},
 	}

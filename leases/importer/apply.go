@@ -2,8 +2,7 @@ package importer
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"crypto/rand"
 	"maps"
 	"slices"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/company"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/events"
@@ -31,20 +31,28 @@ type Service struct {
 	// Events records lease_import.completed in each committed import's
 	// transaction; nil records none.
 	Events *events.Recorder
+	// Staged, when set, runs after each batch is staged (committed, unless
+	// the import joined a caller's transaction): tests hold an import
+	// between its batches there.
+	Staged func(context.Context)
 }
 
-// applyStream upserts the leases each yields, one at a time, for the client
-// in one transaction: the one in ctx (a GraphQL mutation's) or its own
-// (ent.WithTx). A dry run reports what
-// would change and writes nothing.
+// applyStream plans the changes of the leases each yields, a batch of
+// chunk at a time, for the client, then applies them all at once. A dry
+// run reports what would change and writes nothing.
 //
-// Every read and write goes through the transaction with ctx's viewer, so
-// ent's privacy rules scope it: a client's viewer can import only into its
-// own client, and a property tag or lease id of another client is never
-// matched.
+// An import is all-or-nothing to every reader, yet holds no transaction
+// for its length (which on SQLite, one writer, would keep every other
+// write waiting for it): each batch commits its planned changes to
+// lease_import_rows, which only the import reads, in a short transaction
+// of its own, and one short final transaction applies them with a few
+// set-based statements (stage.go). In a caller's transaction (ctx's) every
+// step joins it instead, and the caller's commit or rollback decides.
 //
-// They are written in batches of chunk, so no more than a batch's rows and
-// ent objects are held at once.
+// Every read goes through ctx's viewer, so ent's privacy rules scope it: a
+// client's viewer can import only into its own client, and a property tag
+// or lease id of another client is never matched. The final step's SQL
+// writes only rows planned by those reads, with the client's id.
 func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun bool, each func(func(*Lease) error) error) (*Report, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
@@ -55,26 +63,70 @@ func (s *Service) applyStream(ctx context.Context, clientID, count int, dryRun b
 	}
 	rep := &Report{DryRun: dryRun, Leases: count, Errors: []RowError{}}
 	started := time.Now().UTC()
-	// A dry run writes nothing (the writer checks rep.DryRun); its own
-	// transaction is rolled back all the same, so that nothing it did can
-	// be kept by mistake.
-	err := ent.InTx(ctx, s.DB, func(ctx context.Context, db *ent.Client) error {
-		if err := apply(ctx, db, clientID, each, rep); err != nil {
-			return err
-		}
-		if dryRun {
-			return errDryRun
-		}
-		return s.recordImport(ctx, clientID, rep, started)
-	})
-	if err != nil && !errors.Is(err, errDryRun) {
+	client, err := ent.Current(ctx, s.DB).Company.Query().Where(company.ID(clientID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("client")
+	} else if err != nil {
 		return nil, err
 	}
-	rep.Applied = !dryRun
-	if !dryRun {
-		s.refreshStats(ctx)
+	w := &writer{clientID: clientID, client: client, rep: rep, propIDs: map[string]int{}}
+	if dryRun {
+		// Planning reads only; outside a transaction its reads take
+		// SQLite's read-only connections, not the writer.
+		w.db = ent.Current(ctx, s.DB)
+		if err := s.plan(ctx, w, each); err != nil {
+			return nil, err
+		}
+		return rep, nil
 	}
+	s.dropStale(ctx)
+	w.importID = rand.Text()
+	err = s.plan(ctx, w, each)
+	if err == nil {
+		err = s.applyStaged(ctx, w, started)
+	}
+	// Its rows go whether it applied or failed: nobody else reads them.
+	s.dropStaged(ctx, w.importID)
+	if err != nil {
+		return nil, err
+	}
+	rep.Applied = true
+	s.refreshStats(ctx)
 	return rep, nil
+}
+
+// plan feeds the leases to the writer a batch at a time; each batch is
+// planned and staged in a transaction of its own.
+func (s *Service) plan(ctx context.Context, w *writer, each func(func(*Lease) error) error) error {
+	batch := make([]*Lease, 0, chunk)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := w.batch(ctx, s.DB, batch)
+		batch = batch[:0]
+		if err != nil {
+			return err
+		}
+		// A batch staged: the request's deadline counts from here, so a
+		// feed of any length runs as long as its batches keep coming.
+		progress.Report(ctx)
+		if s.Staged != nil && !w.rep.DryRun {
+			s.Staged(ctx)
+		}
+		return nil
+	}
+	err := each(func(l *Lease) error {
+		batch = append(batch, l)
+		if len(batch) < chunk {
+			return nil
+		}
+		return flush()
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 // refreshStats brings the planner's statistics up to date (ent's
@@ -124,55 +176,51 @@ func (s *Service) recordImport(ctx context.Context, clientID int, rep *Report, s
 	return err
 }
 
-// errDryRun rolls back a dry run's transaction; it is not an error.
-var errDryRun = errors.New("dry run")
-
-// apply plans and, unless the report is a dry run, writes, a batch at a time.
-func apply(ctx context.Context, db *ent.Client, clientID int, each func(func(*Lease) error) error, rep *Report) error {
-	client, err := db.Company.Query().Where(company.ID(clientID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return apperr.NotFound("client")
-	} else if err != nil {
-		return err
-	}
-	w := &writer{db: db, clientID: clientID, client: client, rep: rep, propIDs: map[string]int{}}
-	batch := make([]*Lease, 0, chunk)
-	err = each(func(l *Lease) error {
-		batch = append(batch, l)
-		if len(batch) < chunk {
-			return nil
-		}
-		err := w.batch(ctx, batch)
-		batch = batch[:0]
-		// A batch written: the request's deadline counts from here, so a
-		// feed of any length runs as long as its batches keep coming.
-		progress.Report(ctx)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return w.batch(ctx, batch)
-}
-
-// writer carries one import's state.
+// writer carries one import's plan.
 type writer struct {
-	db       *ent.Client
+	db       *ent.Client // the batch's: its transaction's, or the reader in a dry run
 	clientID int
 	client   *ent.Company
 	rep      *Report
-	propIDs  map[string]int // tag -> id (0: to be created, in a dry run)
-	// New leases are inserted in bulk; their tenants follow once ids exist.
-	newLeases  []*ent.LeaseCreate
-	newTenants [][]Tenant
-	tenants    []*ent.TenantCreate
+	propIDs  map[string]int // tag -> id (0: to be created)
+	// importID keys the staged rows; staged counts them by kind and action,
+	// which the final step's statements must each find again.
+	importID string
+	staged   map[staged]int
+	rows     []*ent.LeaseImportRowCreate
 }
 
-// batch plans and writes up to chunk leases.
-func (w *writer) batch(ctx context.Context, leases []*Lease) error {
-	if len(leases) == 0 {
-		return nil
+type staged struct {
+	kind   leaseimportrow.Kind
+	action leaseimportrow.Action
+}
+
+// batch plans up to chunk leases and, unless the import is a dry run,
+// stages what they change, in a transaction of its own (or the caller's).
+func (w *writer) batch(ctx context.Context, root *ent.Client, leases []*Lease) error {
+	if w.rep.DryRun {
+		return w.planBatch(ctx, leases)
 	}
+	return ent.InTx(ctx, root, func(ctx context.Context, db *ent.Client) error {
+		w.db = db
+		if err := w.planBatch(ctx, leases); err != nil {
+			return err
+		}
+		for part := range slices.Chunk(w.rows, stageChunk) {
+			if err := db.LeaseImportRow.CreateBulk(part...).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		w.rows = w.rows[:0]
+		return nil
+	})
+}
+
+// stageChunk bounds a staging insert's rows: each binds about 30
+// parameters, and SQLite takes at most 32,766 in one statement.
+const stageChunk = 250
+
+func (w *writer) planBatch(ctx context.Context, leases []*Lease) error {
 	if err := w.properties(ctx, leases); err != nil {
 		return err
 	}
@@ -181,17 +229,24 @@ func (w *writer) batch(ctx context.Context, leases []*Lease) error {
 		return err
 	}
 	for _, l := range leases {
-		if err := w.lease(ctx, l, existing[l.SourceID]); err != nil {
-			return fmt.Errorf("lease %q: %w", l.SourceID, err)
-		}
+		w.lease(l, existing[l.SourceID])
 	}
-	err = w.flush(ctx)
-	w.newLeases, w.newTenants, w.tenants = w.newLeases[:0], w.newTenants[:0], w.tenants[:0]
-	return err
+	return nil
+}
+
+// stage queues one planned change (none in a dry run).
+func (w *writer) stage(kind leaseimportrow.Kind, action leaseimportrow.Action) *ent.LeaseImportRowCreate {
+	if w.staged == nil {
+		w.staged = map[staged]int{}
+	}
+	w.staged[staged{kind, action}]++
+	c := w.db.LeaseImportRow.Create().SetClientID(w.clientID).SetImportID(w.importID).SetKind(kind).SetAction(action)
+	w.rows = append(w.rows, c)
+	return c
 }
 
 // properties finds the batch's properties by tag (once per import) and
-// creates the missing ones (tag, and name when the feed gives one; the
+// plans the missing ones (tag, and name when the feed gives one; the
 // schema's default showing mode, SELF_SHOWING). An existing property is only
 // read, never changed: its name and showing mode belong to the client's
 // property API (package properties), and a feed, which knows no showing
@@ -223,24 +278,15 @@ func (w *writer) properties(ctx context.Context, leases []*Lease) error {
 	for _, p := range found {
 		w.propIDs[p.Tag] = p.ID
 	}
-	var missing []*ent.PropertyCreate
 	for _, tag := range tags {
 		if _, ok := w.propIDs[tag]; ok {
 			continue
 		}
 		w.rep.PropertiesCreated++
 		w.propIDs[tag] = 0
-		missing = append(missing, w.db.Property.Create().SetClientID(w.clientID).SetTag(tag).SetName(names[tag]))
-	}
-	if w.rep.DryRun || len(missing) == 0 {
-		return nil
-	}
-	created, err := w.db.Property.CreateBulk(missing...).Save(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range created {
-		w.propIDs[p.Tag] = p.ID
+		if !w.rep.DryRun {
+			w.stage(leaseimportrow.KindPROPERTY, leaseimportrow.ActionCREATE).SetPropertyTag(tag).SetName(names[tag])
+		}
 	}
 	return nil
 }
@@ -264,40 +310,37 @@ func (w *writer) existingLeases(ctx context.Context, leases []*Lease) (map[strin
 	return out, nil
 }
 
-// lease plans (and queues or writes) one lease.
-func (w *writer) lease(ctx context.Context, in *Lease, old *ent.Lease) error {
+// lease plans one lease and stages what changes.
+func (w *writer) lease(in *Lease, old *ent.Lease) {
 	want := w.values(in)
 	if old == nil {
 		w.rep.LeasesCreated++
 		w.rep.TenantsCreated += len(in.Tenants)
-		if !w.rep.DryRun {
-			w.newLeases = append(w.newLeases, want.create(w.db.Lease.Create().SetClientID(w.clientID).SetSourceID(in.SourceID)))
-			w.newTenants = append(w.newTenants, in.Tenants)
+		if w.rep.DryRun {
+			return
 		}
-		return nil
+		want.stage(w.stage(leaseimportrow.KindLEASE, leaseimportrow.ActionCREATE).SetSourceID(in.SourceID).SetPropertyTag(in.PropertyTag))
+		for _, t := range in.Tenants {
+			tenantStage(w.stage(leaseimportrow.KindTENANT, leaseimportrow.ActionCREATE).SetLeaseSourceID(in.SourceID), t)
+		}
+		return
 	}
 	changed := !want.equal(old)
 	if changed && !w.rep.DryRun {
-		if err := want.update(w.db.Lease.UpdateOne(old)).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	tenantsChanged, err := w.syncTenants(ctx, old, in.Tenants)
-	if err != nil {
-		return err
+		want.stage(w.stage(leaseimportrow.KindLEASE, leaseimportrow.ActionUPDATE).
+			SetTargetID(old.ID).SetSeenUpdatedAt(old.UpdatedAt).SetSourceID(in.SourceID).SetPropertyTag(in.PropertyTag))
 	}
 	switch {
-	case changed || tenantsChanged:
+	case w.syncTenants(old, in.Tenants) || changed:
 		w.rep.LeasesUpdated++
 	default:
 		w.rep.LeasesUnchanged++
 	}
-	return nil
 }
 
-// syncTenants matches the feed's tenants to the lease's and creates,
-// updates or deletes the difference.
-func (w *writer) syncTenants(ctx context.Context, l *ent.Lease, feed []Tenant) (bool, error) {
+// syncTenants matches the feed's tenants to the lease's and plans the
+// creates, updates and deletes of the difference.
+func (w *writer) syncTenants(l *ent.Lease, feed []Tenant) bool {
 	pairs, gone := matchTenants(l.Edges.Tenants, feed)
 	changed := len(gone) > 0
 	for i, t := range feed {
@@ -306,7 +349,7 @@ func (w *writer) syncTenants(ctx context.Context, l *ent.Lease, feed []Tenant) (
 			changed = true
 			w.rep.TenantsCreated++
 			if !w.rep.DryRun {
-				w.tenants = append(w.tenants, tenantCreate(w.db.Tenant.Create().SetClientID(w.clientID).SetLeaseID(l.ID), t))
+				tenantStage(w.stage(leaseimportrow.KindTENANT, leaseimportrow.ActionCREATE).SetLeaseID(l.ID), t)
 			}
 			continue
 		}
@@ -316,40 +359,18 @@ func (w *writer) syncTenants(ctx context.Context, l *ent.Lease, feed []Tenant) (
 		changed = true
 		w.rep.TenantsUpdated++
 		if !w.rep.DryRun {
-			if err := tenantUpdate(w.db.Tenant.UpdateOne(old), t).Exec(ctx); err != nil {
-				return false, err
-			}
+			tenantStage(w.stage(leaseimportrow.KindTENANT, leaseimportrow.ActionUPDATE).SetTargetID(old.ID).SetSeenUpdatedAt(old.UpdatedAt), t)
 		}
 	}
 	w.rep.TenantsDeleted += len(gone)
-	if len(gone) > 0 && !w.rep.DryRun {
-		if _, err := w.db.Tenant.Delete().Where(tenant.IDIn(gone...), tenant.ClientID(w.clientID)).Exec(ctx); err != nil {
-			return false, err
-		}
-	}
-	return changed, nil
-}
-
-// flush inserts the queued leases, then all queued tenants.
-func (w *writer) flush(ctx context.Context) error {
-	for start := 0; start < len(w.newLeases); start += chunk {
-		end := min(start+chunk, len(w.newLeases))
-		created, err := w.db.Lease.CreateBulk(w.newLeases[start:end]...).Save(ctx)
-		if err != nil {
-			return err
-		}
-		for i, l := range created {
-			for _, t := range w.newTenants[start+i] {
-				w.tenants = append(w.tenants, tenantCreate(w.db.Tenant.Create().SetClientID(w.clientID).SetLeaseID(l.ID), t))
+	if !w.rep.DryRun {
+		for _, old := range l.Edges.Tenants {
+			if slices.Contains(gone, old.ID) {
+				w.stage(leaseimportrow.KindTENANT, leaseimportrow.ActionDELETE).SetTargetID(old.ID).SetSeenUpdatedAt(old.UpdatedAt)
 			}
 		}
 	}
-	for part := range slices.Chunk(w.tenants, chunk) {
-		if err := w.db.Tenant.CreateBulk(part...).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+	return changed
 }
 
 // values is what the lease row should hold after the import.

@@ -11,8 +11,7 @@ import (
 
 // A committed import raises one lease_import.completed, with its counts
 // and its span, never an event per lease; a dry run, a feed with a bad
-// row, and an import in a mutation operation that fails after it raise
-// nothing.
+// row, and an import refused beside another mutation raise nothing.
 func TestImportRaisesOneEvent(t *testing.T) {
 	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
 		a, token := e.NewClient("A")
@@ -24,12 +23,13 @@ func TestImportRaisesOneEvent(t *testing.T) {
 			t.Fatalf("a dry run raised %v", e.EventTypes(token))
 		}
 
-		// Rolled back with the operation: its second field fails.
+		// importLeases commits on its own (@standalone): beside another
+		// field it is refused, and nothing runs.
 		r := e.GQL(token, `mutation($d: String!) {
 			importLeases(format: JSON, data: $d, dryRun: false) { applied }
 			createProperty(input: {tag: ""}) { id } }`, map[string]any{"d": ideal})
-		if len(r.Errors) == 0 {
-			t.Fatal("the operation did not fail")
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+			t.Fatalf("importLeases beside another field: %+v", r.Errors)
 		}
 		if evs := e.Events(token, ""); len(evs) != 0 {
 			t.Fatalf("an import rolled back with its operation raised %v", e.EventTypes(token))

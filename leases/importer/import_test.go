@@ -215,10 +215,10 @@ func TestImportAllOrNothing(t *testing.T) {
 			t.Errorf("a rejected feed wrote %d properties, %d leases, %d tenants", p, l, tn)
 		}
 
-		// A failure in the middle of writing (here a hook refusing the last
-		// tenant) rolls back the properties and leases already written.
-		db.Tenant.Use(hook.On(func(next entgo.Mutator) entgo.Mutator {
-			return hook.TenantFunc(func(ctx context.Context, m *ent.TenantMutation) (entgo.Value, error) {
+		// A failure in the middle of staging (here a hook refusing the last
+		// tenant's row) writes nothing and leaves no staged row.
+		db.LeaseImportRow.Use(hook.On(func(next entgo.Mutator) entgo.Mutator {
+			return hook.LeaseImportRowFunc(func(ctx context.Context, m *ent.LeaseImportRowMutation) (entgo.Value, error) {
 				if name, _ := m.FirstName(); name == "Wei" {
 					return nil, errors.New("refused")
 				}
@@ -230,6 +230,9 @@ func TestImportAllOrNothing(t *testing.T) {
 		}
 		if p, l, tn := rows(t, db); p+l+tn != 0 {
 			t.Errorf("a failed import wrote %d properties, %d leases, %d tenants", p, l, tn)
+		}
+		if n := db.LeaseImportRow.Query().CountX(viewer.SystemContext(context.Background())); n != 0 {
+			t.Errorf("a failed import left %d staged rows", n)
 		}
 	})
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/leasegraph/leasegraph/ent"
-	"github.com/leasegraph/leasegraph/ent/tenant"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/types"
 )
 
@@ -31,9 +31,12 @@ func (v leaseValues) equal(l *ent.Lease) bool {
 		sameAddress(v.forwarding, l.ForwardingAddress) && sameJSON(v.extra, l.Extra)
 }
 
-func (v leaseValues) create(c *ent.LeaseCreate) *ent.LeaseCreate {
-	c.SetPropertyID(v.propertyID).SetStatus(v.status).SetUseType(v.useType).
-		SetLeaseStartDate(v.start).SetNillableLeaseEndDate(v.end).
+// stage puts the values on a staged lease row: each absent one stays
+// NULL (or empty), which the final step copies as it is, so an update
+// clears a field the feed no longer sends: the feed is the whole truth
+// about the lease.
+func (v leaseValues) stage(c *ent.LeaseImportRowCreate) {
+	c.SetStatus(v.status).SetUseType(v.useType).SetLeaseStartDate(v.start).SetNillableLeaseEndDate(v.end).
 		SetNillableMoveInDate(v.moveIn).SetNillableMoveOutDate(v.moveOut)
 	if !v.unit.IsZero() {
 		c.SetUnitAddress(v.unit)
@@ -47,48 +50,15 @@ func (v leaseValues) create(c *ent.LeaseCreate) *ent.LeaseCreate {
 	if len(v.extra) > 0 {
 		c.SetExtra(v.extra)
 	}
-	return c
 }
 
-// update sets every field: the feed is the whole truth about the lease, so
-// a field it no longer sends is cleared.
-func (v leaseValues) update(u *ent.LeaseUpdateOne) *ent.LeaseUpdateOne {
-	u.SetPropertyID(v.propertyID).SetStatus(v.status).SetUseType(v.useType).SetLeaseStartDate(v.start)
-	setOrClear(v.end, u.SetLeaseEndDate, u.ClearLeaseEndDate)
-	setOrClear(v.moveIn, u.SetMoveInDate, u.ClearMoveInDate)
-	setOrClear(v.moveOut, u.SetMoveOutDate, u.ClearMoveOutDate)
-	setOrClearAddress(v.unit, u.SetUnitAddress, u.ClearUnitAddress)
-	setOrClearAddress(v.previous, u.SetPreviousAddress, u.ClearPreviousAddress)
-	setOrClearAddress(v.forwarding, u.SetForwardingAddress, u.ClearForwardingAddress)
-	if len(v.extra) > 0 {
-		u.SetExtra(v.extra)
-	} else {
-		u.ClearExtra()
-	}
-	return u
-}
-
-func setOrClear[U any](t *time.Time, set func(time.Time) U, clear func() U) {
-	if t != nil {
-		set(*t)
-	} else {
-		clear()
-	}
-}
-
-func setOrClearAddress[U any](a *types.Address, set func(*types.Address) U, clear func() U) {
-	if a.IsZero() {
-		clear()
-	} else {
-		set(a)
-	}
-}
-
-func tenantCreate(c *ent.TenantCreate, t Tenant) *ent.TenantCreate {
+// tenantStage puts a tenant's values on a staged tenant row, absent ones
+// NULL (or empty), so an update clears what the feed no longer sends.
+func tenantStage(c *ent.LeaseImportRowCreate, t Tenant) {
 	c.SetSourceID(t.SourceID).SetFirstName(t.FirstName).SetLastName(t.LastName).SetEmail(t.Email).
 		SetCellPhone(t.CellPhone).SetHomePhone(t.HomePhone)
 	if t.Gender != "" {
-		c.SetGender(tenant.Gender(t.Gender))
+		c.SetGender(leaseimportrow.Gender(t.Gender))
 	}
 	if !t.PreviousAddress.IsZero() {
 		c.SetPreviousAddress(t.PreviousAddress)
@@ -99,25 +69,6 @@ func tenantCreate(c *ent.TenantCreate, t Tenant) *ent.TenantCreate {
 	if len(t.Extra) > 0 {
 		c.SetExtra(t.Extra)
 	}
-	return c
-}
-
-func tenantUpdate(u *ent.TenantUpdateOne, t Tenant) *ent.TenantUpdateOne {
-	u.SetSourceID(t.SourceID).SetFirstName(t.FirstName).SetLastName(t.LastName).SetEmail(t.Email).
-		SetCellPhone(t.CellPhone).SetHomePhone(t.HomePhone)
-	if t.Gender != "" {
-		u.SetGender(tenant.Gender(t.Gender))
-	} else {
-		u.ClearGender()
-	}
-	setOrClearAddress(t.PreviousAddress, u.SetPreviousAddress, u.ClearPreviousAddress)
-	setOrClearAddress(t.ForwardingAddress, u.SetForwardingAddress, u.ClearForwardingAddress)
-	if len(t.Extra) > 0 {
-		u.SetExtra(t.Extra)
-	} else {
-		u.ClearExtra()
-	}
-	return u
 }
 
 func tenantEqual(old *ent.Tenant, t Tenant) bool {
