@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -102,6 +103,7 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 
 	op, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
+		nameOperation(op, params, errs)
 		// Parsing, validation, variables, the cost and input limits: a
 		// request error, so the answer has no data entry.
 		out.write(ctx, exec.DispatchError(graphql.WithOperationContext(ctx, op), errs), nil)
@@ -424,4 +426,33 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Er
 		ge.Extensions["requestId"] = id
 	}
 	answerer{w: w, accept: negotiate(r.Header.Get("Accept"))}.send(status, &graphql.Response{Errors: gqlerror.List{ge}}, nil)
+}
+
+// nameOperation rewords gqlgen's "operation  not found" (with no name
+// between the words) for a document of several operations sent without
+// operationName, and says which names the document holds.
+func nameOperation(op *graphql.OperationContext, params *graphql.RawParams, errs gqlerror.List) {
+	if op == nil || op.Doc == nil || op.Operation != nil {
+		return
+	}
+	var names []string
+	for _, o := range op.Doc.Operations {
+		if o.Name != "" {
+			names = append(names, strconv.Quote(o.Name))
+		}
+	}
+	held := strings.Join(names, ", ")
+	if held == "" {
+		held = "no named operation"
+	}
+	for _, e := range errs {
+		if e.Message != "operation "+params.OperationName+" not found" {
+			continue
+		}
+		if params.OperationName == "" {
+			e.Message = fmt.Sprintf("the document holds %d operations: name the one to run in operationName (%s)", len(op.Doc.Operations), held)
+		} else {
+			e.Message = fmt.Sprintf("no operation named %q in the document (it holds %s)", params.OperationName, held)
+		}
+	}
 }

@@ -231,3 +231,26 @@ func countKeys(v any) int {
 	}
 	return n
 }
+
+// TestOperationNameMessages: a document of several operations sent
+// without operationName, or with a name it does not hold, is told which
+// names it holds (gqlgen's own message was "operation  not found").
+func TestOperationNameMessages(t *testing.T) {
+	apptest.EachDB(t, func(t *testing.T, e *apptest.Env) {
+		_, token := e.NewClient("Acme")
+		const doc = `query A { __typename } query B { __typename }`
+		for name, want := range map[string]string{
+			"":  `the document holds 2 operations: name the one to run in operationName ("A", "B")`,
+			"C": `no operation named "C" in the document (it holds "A", "B")`,
+		} {
+			body, _ := json.Marshal(map[string]string{"query": doc, "operationName": name})
+			status, out := e.PostGraphQL(token, bytes.NewReader(body))
+			var r struct {
+				Errors []struct{ Message string }
+			}
+			if err := json.Unmarshal(out, &r); err != nil || status != http.StatusUnprocessableEntity || len(r.Errors) != 1 || r.Errors[0].Message != want {
+				t.Errorf("operationName %q: HTTP %d %s, want the message %q", name, status, out, want)
+			}
+		}
+	})
+}
