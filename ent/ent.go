@@ -23,6 +23,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/integrationjob"
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
+	"github.com/leasegraph/leasegraph/ent/processheartbeat"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -103,6 +104,7 @@ func checkColumn(t, c string) error {
 			integrationjob.Table:       integrationjob.ValidColumn,
 			lease.Table:                lease.ValidColumn,
 			leasesync.Table:            leasesync.ValidColumn,
+			processheartbeat.Table:     processheartbeat.ValidColumn,
 			property.Table:             property.ValidColumn,
 			prospect.Table:             prospect.ValidColumn,
 			registration.Table:         registration.ValidColumn,

@@ -36,6 +36,8 @@ type Tx struct {
 	Lease *LeaseClient
 	// LeaseSync is the client for interacting with the LeaseSync builders.
 	LeaseSync *LeaseSyncClient
+	// ProcessHeartbeat is the client for interacting with the ProcessHeartbeat builders.
+	ProcessHeartbeat *ProcessHeartbeatClient
 	// Property is the client for interacting with the Property builders.
 	Property *PropertyClient
 	// Prospect is the client for interacting with the Prospect builders.
@@ -196,6 +198,7 @@ func (tx *Tx) init() {
 	tx.IntegrationJob = NewIntegrationJobClient(tx.config)
 	tx.Lease = NewLeaseClient(tx.config)
 	tx.LeaseSync = NewLeaseSyncClient(tx.config)
+	tx.ProcessHeartbeat = NewProcessHeartbeatClient(tx.config)
 	tx.Property = NewPropertyClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)

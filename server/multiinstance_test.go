@@ -232,7 +232,7 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 	}
 	var rescued int
 	if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = 'deliver_prospect'
-		AND $1 = ANY(attempted_by) AND errors::text LIKE '%Stuck job rescued%'`, leader).Scan(&rescued); err != nil {
+		AND $1 = ANY(attempted_by) AND (errors::text LIKE '%Stuck job rescued%' OR errors::text LIKE '%stopped beating%')`, leader).Scan(&rescued); err != nil {
 		t.Fatal(err)
 	}
 	if rescued == 0 {
@@ -242,7 +242,7 @@ func runManyInstances(t *testing.T, bin, dbURL string) {
 	// 2 s rescue setting; then reconciliation, not River, keeps it single.
 	var rescuedLive int
 	if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE NOT ($1 = ANY(attempted_by))
-		AND errors::text LIKE '%Stuck job rescued%'`, leader).Scan(&rescuedLive); err != nil {
+		AND (errors::text LIKE '%Stuck job rescued%' OR errors::text LIKE '%stopped beating%')`, leader).Scan(&rescuedLive); err != nil {
 		t.Fatal(err)
 	}
 	checkRefresher(t, ctx, raw, newLeader)

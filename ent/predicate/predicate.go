@@ -50,6 +50,9 @@ func LeaseOrErr(p Lease, err error) Lease {
 // LeaseSync is the predicate function for leasesync builders.
 type LeaseSync func(*sql.Selector)
 
+// ProcessHeartbeat is the predicate function for processheartbeat builders.
+type ProcessHeartbeat func(*sql.Selector)
+
 // Property is the predicate function for property builders.
 type Property func(*sql.Selector)
 
