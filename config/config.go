@@ -154,6 +154,9 @@ type Delivery struct {
 	// dead process held is run again; ReconcileAfter is how long a write
 	// whose answer was lost is given before it is looked up at Propexo.
 	JobTimeout, RescueAfter, ReconcileAfter time.Duration
+	// HeartbeatLapse is how old a working process's heartbeat makes it
+	// dead, its running jobs run again at once.
+	HeartbeatLapse time.Duration
 	// SyncInterval is how often every client with a Propexo integration
 	// has its leases synced; SyncFullEvery how often a sync reads
 	// everything (and finds leases removed at Propexo) rather than changes.
@@ -270,6 +273,9 @@ func (c *Config) check() []error {
 	if c.Delivery.RescueAfter <= c.Delivery.JobTimeout {
 		errs = append(errs, fmt.Errorf("LEASEGRAPH_JOB_RESCUE_AFTER (%s) must be longer than LEASEGRAPH_JOB_TIMEOUT (%s)",
 			c.Delivery.RescueAfter, c.Delivery.JobTimeout))
+	}
+	if c.Delivery.HeartbeatLapse < 3*time.Second {
+		errs = append(errs, fmt.Errorf("LEASEGRAPH_HEARTBEAT_LAPSE (%s) must be at least 3s: a process beats every third of it", c.Delivery.HeartbeatLapse))
 	}
 	if c.SMS.AccountSID != "" && (c.SMS.AuthToken == "" || c.SMS.From == "") {
 		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID is set: TWILIO_AUTH_TOKEN and TWILIO_FROM are required too"))

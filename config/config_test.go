@@ -38,7 +38,7 @@ func TestDefaults(t *testing.T) {
 		GraphQL: config.GraphQL{Limits: cost.DefaultLimits()},
 		Tracing: config.Tracing{ServiceName: "leasegraph"},
 		Runtime: config.Runtime{GCPercent: 400, MemoryLimit: 128 << 20},
-		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute,
+		Delivery: config.Delivery{PropexoBaseURL: "https://api.sandbox.propexo.com", JobTimeout: time.Minute, RescueAfter: 5 * time.Minute, ReconcileAfter: 2 * time.Minute, HeartbeatLapse: 15 * time.Second,
 			SyncInterval: 15 * time.Minute, SyncFullEvery: 24 * time.Hour, SyncRunsKept: 30 * 24 * time.Hour},
 		Webhooks: config.Webhooks{MaxEndpoints: 20, EventsKept: 30 * 24 * time.Hour, Timeout: 15 * time.Second, Concurrency: 64, EndpointConcurrency: 8},
 		SMS:      config.SMS{BaseURL: "https://api.twilio.com"},
@@ -138,6 +138,7 @@ func TestInvalidValues(t *testing.T) {
 	}{
 		{map[string]string{"LEASEGRAPH_TOKEN_BURST": "0"}, "LEASEGRAPH_TOKEN_BURST"},
 		{map[string]string{"LEASEGRAPH_JOB_RESCUE_AFTER": "30s"}, "LEASEGRAPH_JOB_RESCUE_AFTER"},
+		{map[string]string{"LEASEGRAPH_HEARTBEAT_LAPSE": "2s"}, "LEASEGRAPH_HEARTBEAT_LAPSE"},
 		{map[string]string{"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_FROM": "+15005550006"}, "TWILIO_AUTH_TOKEN"},
 	} {
 		if _, err := config.Load(env(tc.vars)); err == nil || !strings.Contains(err.Error(), tc.name) {

@@ -183,13 +183,21 @@ func table(c *Config) []Setting {
 			set: memLimit(&c.Runtime.MemoryLimit)},
 		{Name: "LEASEGRAPH_JOB_TIMEOUT", Default: "1m", Help: "longest run of one delivery attempt", set: duration(&c.Delivery.JobTimeout, false)},
 		{Name: "LEASEGRAPH_JOB_RESCUE_AFTER", Default: "5m",
-			Help: "a delivery still marked running after this belonged to a dead process (`kill -9`, lost host) and is run again, " +
-				"resuming from its recorded state; must exceed the job timeout",
+			Help: "the last resort of crash recovery: a job still marked running after this is run again whatever its " +
+				"process's heartbeat says (the heartbeat below rescues a dead process's jobs far sooner); must exceed the job timeout",
 			set: duration(&c.Delivery.RescueAfter, false)},
+		{Name: "LEASEGRAPH_HEARTBEAT_LAPSE", Default: "15s",
+			Help: "each process that works jobs writes a heartbeat to the database every third of this; a job still running " +
+				"under a process whose heartbeat is this old (`kill -9`, a lost host) is run again at once, resuming from its " +
+				"recorded state, so a crash's work resumes 15 to 20 s after it with the default. A live process's job is never " +
+				"taken however long it runs; the hosts' clocks must agree to well within it. At least `3s`; " +
+				"`LEASEGRAPH_JOB_RESCUE_AFTER` stays as the last resort",
+			set: duration(&c.Delivery.HeartbeatLapse, false)},
 		{Name: "PROPEXO_RECONCILE_AFTER", Default: "2m",
-			Help: "Propexo documents no idempotency: a write whose answer was lost (or whose sender died) is looked up at Propexo " +
+			Help: "Propexo documents no idempotency: a write whose answer was lost (or whose sender died mid-send) is looked up at Propexo " +
 				"(by its content: names, email and phone; a note by its count) this long after it was sent, and resent only when not found there; " +
-				"it must exceed how long Propexo takes to run a write and list it",
+				"it must exceed how long Propexo takes to run a write and list it. Only such a write waits: a delivery whose send had not " +
+				"started, or whose Propexo job id was recorded, resumes at once",
 			set: duration(&c.Delivery.ReconcileAfter, false)},
 		{Name: "PROPEXO_SYNC_INTERVAL", Default: "15m",
 			Help: "how often the leases and tenants of every client with a Propexo integration id are synced from Propexo " +

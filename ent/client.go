@@ -27,6 +27,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
+	"github.com/leasegraph/leasegraph/ent/processheartbeat"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -69,6 +70,8 @@ type Client struct {
 	LeaseImportRow *LeaseImportRowClient
 	// LeaseSync is the client for interacting with the LeaseSync builders.
 	LeaseSync *LeaseSyncClient
+	// ProcessHeartbeat is the client for interacting with the ProcessHeartbeat builders.
+	ProcessHeartbeat *ProcessHeartbeatClient
 	// Property is the client for interacting with the Property builders.
 	Property *PropertyClient
 	// Prospect is the client for interacting with the Prospect builders.
@@ -110,6 +113,7 @@ func (c *Client) init() {
 	c.Lease = NewLeaseClient(c.config)
 	c.LeaseImportRow = NewLeaseImportRowClient(c.config)
 	c.LeaseSync = NewLeaseSyncClient(c.config)
+	c.ProcessHeartbeat = NewProcessHeartbeatClient(c.config)
 	c.Property = NewPropertyClient(c.config)
 	c.Prospect = NewProspectClient(c.config)
 	c.Registration = NewRegistrationClient(c.config)
@@ -223,6 +227,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Lease:                NewLeaseClient(cfg),
 		LeaseImportRow:       NewLeaseImportRowClient(cfg),
 		LeaseSync:            NewLeaseSyncClient(cfg),
+		ProcessHeartbeat:     NewProcessHeartbeatClient(cfg),
 		Property:             NewPropertyClient(cfg),
 		Prospect:             NewProspectClient(cfg),
 		Registration:         NewRegistrationClient(cfg),
@@ -263,6 +268,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Lease:                NewLeaseClient(cfg),
 		LeaseImportRow:       NewLeaseImportRowClient(cfg),
 		LeaseSync:            NewLeaseSyncClient(cfg),
+		ProcessHeartbeat:     NewProcessHeartbeatClient(cfg),
 		Property:             NewPropertyClient(cfg),
 		Prospect:             NewProspectClient(cfg),
 		Registration:         NewRegistrationClient(cfg),
@@ -303,9 +309,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.Event, c.IdempotencyRecord,
 		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseImportRow, c.LeaseSync,
-		c.Property, c.Prospect, c.Registration, c.ScreeningApplication,
-		c.ScreeningRequest, c.Tenant, c.WebhookAttempt, c.WebhookDelivery,
-		c.WebhookEndpoint,
+		c.ProcessHeartbeat, c.Property, c.Prospect, c.Registration,
+		c.ScreeningApplication, c.ScreeningRequest, c.Tenant, c.WebhookAttempt,
+		c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -317,9 +323,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Applicant, c.Ban, c.Card, c.Company, c.Event, c.IdempotencyRecord,
 		c.InboundEvent, c.IntegrationJob, c.Lease, c.LeaseImportRow, c.LeaseSync,
-		c.Property, c.Prospect, c.Registration, c.ScreeningApplication,
-		c.ScreeningRequest, c.Tenant, c.WebhookAttempt, c.WebhookDelivery,
-		c.WebhookEndpoint,
+		c.ProcessHeartbeat, c.Property, c.Prospect, c.Registration,
+		c.ScreeningApplication, c.ScreeningRequest, c.Tenant, c.WebhookAttempt,
+		c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -352,6 +358,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LeaseImportRow.mutate(ctx, m)
 	case *LeaseSyncMutation:
 		return c.LeaseSync.mutate(ctx, m)
+	case *ProcessHeartbeatMutation:
+		return c.ProcessHeartbeat.mutate(ctx, m)
 	case *PropertyMutation:
 		return c.Property.mutate(ctx, m)
 	case *ProspectMutation:
@@ -2617,6 +2625,139 @@ func (c *LeaseSyncClient) mutate(ctx context.Context, m *LeaseSyncMutation) (Val
 	}
 }
 
+// ProcessHeartbeatClient is a client for the ProcessHeartbeat schema.
+type ProcessHeartbeatClient struct {
+	config
+}
+
+// NewProcessHeartbeatClient returns a client for the ProcessHeartbeat from the given config.
+func NewProcessHeartbeatClient(c config) *ProcessHeartbeatClient {
+	return &ProcessHeartbeatClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `processheartbeat.Hooks(f(g(h())))`.
+func (c *ProcessHeartbeatClient) Use(hooks ...Hook) {
+	c.hooks.ProcessHeartbeat = append(c.hooks.ProcessHeartbeat, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `processheartbeat.Intercept(f(g(h())))`.
+func (c *ProcessHeartbeatClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProcessHeartbeat = append(c.inters.ProcessHeartbeat, interceptors...)
+}
+
+// Create returns a builder for creating a ProcessHeartbeat entity.
+func (c *ProcessHeartbeatClient) Create() *ProcessHeartbeatCreate {
+	mutation := newProcessHeartbeatMutation(c.config, OpCreate)
+	return &ProcessHeartbeatCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProcessHeartbeat entities.
+func (c *ProcessHeartbeatClient) CreateBulk(builders ...*ProcessHeartbeatCreate) *ProcessHeartbeatCreateBulk {
+	return &ProcessHeartbeatCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProcessHeartbeatClient) MapCreateBulk(slice any, setFunc func(*ProcessHeartbeatCreate, int)) *ProcessHeartbeatCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProcessHeartbeatCreateBulk{err: fmt.Errorf("calling to ProcessHeartbeatClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProcessHeartbeatCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProcessHeartbeatCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProcessHeartbeat.
+func (c *ProcessHeartbeatClient) Update() *ProcessHeartbeatUpdate {
+	mutation := newProcessHeartbeatMutation(c.config, OpUpdate)
+	return &ProcessHeartbeatUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProcessHeartbeatClient) UpdateOne(_m *ProcessHeartbeat) *ProcessHeartbeatUpdateOne {
+	mutation := newProcessHeartbeatMutation(c.config, OpUpdateOne, withProcessHeartbeat(_m))
+	return &ProcessHeartbeatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProcessHeartbeatClient) UpdateOneID(id int) *ProcessHeartbeatUpdateOne {
+	mutation := newProcessHeartbeatMutation(c.config, OpUpdateOne, withProcessHeartbeatID(id))
+	return &ProcessHeartbeatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProcessHeartbeat.
+func (c *ProcessHeartbeatClient) Delete() *ProcessHeartbeatDelete {
+	mutation := newProcessHeartbeatMutation(c.config, OpDelete)
+	return &ProcessHeartbeatDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProcessHeartbeatClient) DeleteOne(_m *ProcessHeartbeat) *ProcessHeartbeatDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProcessHeartbeatClient) DeleteOneID(id int) *ProcessHeartbeatDeleteOne {
+	builder := c.Delete().Where(processheartbeat.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProcessHeartbeatDeleteOne{builder}
+}
+
+// Query returns a query builder for ProcessHeartbeat.
+func (c *ProcessHeartbeatClient) Query() *ProcessHeartbeatQuery {
+	return &ProcessHeartbeatQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProcessHeartbeat},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProcessHeartbeat entity by its id.
+func (c *ProcessHeartbeatClient) Get(ctx context.Context, id int) (*ProcessHeartbeat, error) {
+	return c.Query().Where(processheartbeat.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProcessHeartbeatClient) GetX(ctx context.Context, id int) *ProcessHeartbeat {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ProcessHeartbeatClient) Hooks() []Hook {
+	return c.hooks.ProcessHeartbeat
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProcessHeartbeatClient) Interceptors() []Interceptor {
+	return c.inters.ProcessHeartbeat
+}
+
+func (c *ProcessHeartbeatClient) mutate(ctx context.Context, m *ProcessHeartbeatMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProcessHeartbeatCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProcessHeartbeatUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProcessHeartbeatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProcessHeartbeatDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ProcessHeartbeat mutation op: %q", m.Op())
+	}
+}
+
 // PropertyClient is a client for the Property schema.
 type PropertyClient struct {
 	config
@@ -4268,15 +4409,15 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 type (
 	hooks struct {
 		APIToken, Applicant, Ban, Card, Company, Event, IdempotencyRecord, InboundEvent,
-		IntegrationJob, Lease, LeaseImportRow, LeaseSync, Property, Prospect,
-		Registration, ScreeningApplication, ScreeningRequest, Tenant, WebhookAttempt,
-		WebhookDelivery, WebhookEndpoint []ent.Hook
+		IntegrationJob, Lease, LeaseImportRow, LeaseSync, ProcessHeartbeat, Property,
+		Prospect, Registration, ScreeningApplication, ScreeningRequest, Tenant,
+		WebhookAttempt, WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
 		APIToken, Applicant, Ban, Card, Company, Event, IdempotencyRecord, InboundEvent,
-		IntegrationJob, Lease, LeaseImportRow, LeaseSync, Property, Prospect,
-		Registration, ScreeningApplication, ScreeningRequest, Tenant, WebhookAttempt,
-		WebhookDelivery, WebhookEndpoint []ent.Interceptor
+		IntegrationJob, Lease, LeaseImportRow, LeaseSync, ProcessHeartbeat, Property,
+		Prospect, Registration, ScreeningApplication, ScreeningRequest, Tenant,
+		WebhookAttempt, WebhookDelivery, WebhookEndpoint []ent.Interceptor
 	}
 )
 

@@ -24,6 +24,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
+	"github.com/leasegraph/leasegraph/ent/processheartbeat"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -105,6 +106,7 @@ func checkColumn(t, c string) error {
 			lease.Table:                lease.ValidColumn,
 			leaseimportrow.Table:       leaseimportrow.ValidColumn,
 			leasesync.Table:            leasesync.ValidColumn,
+			processheartbeat.Table:     processheartbeat.ValidColumn,
 			property.Table:             property.ValidColumn,
 			prospect.Table:             prospect.ValidColumn,
 			registration.Table:         registration.ValidColumn,

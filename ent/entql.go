@@ -16,6 +16,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
+	"github.com/leasegraph/leasegraph/ent/processheartbeat"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -34,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -349,6 +350,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   processheartbeat.Table,
+			Columns: processheartbeat.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: processheartbeat.FieldID,
+			},
+		},
+		Type: "ProcessHeartbeat",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			processheartbeat.FieldName:      {Type: field.TypeString, Column: processheartbeat.FieldName},
+			processheartbeat.FieldHost:      {Type: field.TypeString, Column: processheartbeat.FieldHost},
+			processheartbeat.FieldStartedAt: {Type: field.TypeTime, Column: processheartbeat.FieldStartedAt},
+			processheartbeat.FieldBeatAt:    {Type: field.TypeTime, Column: processheartbeat.FieldBeatAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   property.Table,
 			Columns: property.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -367,7 +385,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			property.FieldShowingMode: {Type: field.TypeEnum, Column: property.FieldShowingMode},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -413,7 +431,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldPropexoLeaseID:         {Type: field.TypeString, Column: prospect.FieldPropexoLeaseID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   registration.Table,
 			Columns: registration.Columns,
@@ -437,7 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			registration.FieldSmsNotes:    {Type: field.TypeString, Column: registration.FieldSmsNotes},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   screeningapplication.Table,
 			Columns: screeningapplication.Columns,
@@ -470,7 +488,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			screeningapplication.FieldPostbackCredentialsHash:        {Type: field.TypeString, Column: screeningapplication.FieldPostbackCredentialsHash},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   screeningrequest.Table,
 			Columns: screeningrequest.Columns,
@@ -493,7 +511,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			screeningrequest.FieldErrorMessage:           {Type: field.TypeString, Column: screeningrequest.FieldErrorMessage},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -523,7 +541,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldPropexoAlternateAddress: {Type: field.TypeBytes, Column: tenant.FieldPropexoAlternateAddress},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookattempt.Table,
 			Columns: webhookattempt.Columns,
@@ -543,7 +561,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookattempt.FieldError:      {Type: field.TypeString, Column: webhookattempt.FieldError},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -569,7 +587,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookdelivery.FieldReplay:         {Type: field.TypeBool, Column: webhookdelivery.FieldReplay},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookendpoint.Table,
 			Columns: webhookendpoint.Columns,
@@ -3203,6 +3221,66 @@ func (f *LeaseSyncFilter) WhereHasClientWith(preds ...predicate.Company) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ProcessHeartbeatQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ProcessHeartbeatQuery builder.
+func (_q *ProcessHeartbeatQuery) Filter() *ProcessHeartbeatFilter {
+	return &ProcessHeartbeatFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ProcessHeartbeatMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ProcessHeartbeatMutation builder.
+func (m *ProcessHeartbeatMutation) Filter() *ProcessHeartbeatFilter {
+	return &ProcessHeartbeatFilter{config: m.config, predicateAdder: m}
+}
+
+// ProcessHeartbeatFilter provides a generic filtering capability at runtime for ProcessHeartbeatQuery.
+type ProcessHeartbeatFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ProcessHeartbeatFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ProcessHeartbeatFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(processheartbeat.FieldID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ProcessHeartbeatFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(processheartbeat.FieldName))
+}
+
+// WhereHost applies the entql string predicate on the host field.
+func (f *ProcessHeartbeatFilter) WhereHost(p entql.StringP) {
+	f.Where(p.Field(processheartbeat.FieldHost))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *ProcessHeartbeatFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(processheartbeat.FieldStartedAt))
+}
+
+// WhereBeatAt applies the entql time.Time predicate on the beat_at field.
+func (f *ProcessHeartbeatFilter) WhereBeatAt(p entql.TimeP) {
+	f.Where(p.Field(processheartbeat.FieldBeatAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PropertyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3231,7 +3309,7 @@ type PropertyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PropertyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3362,7 +3440,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3637,7 +3715,7 @@ type RegistrationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RegistrationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3788,7 +3866,7 @@ type ScreeningApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScreeningApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3970,7 +4048,7 @@ type ScreeningRequestFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScreeningRequestFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4074,7 +4152,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4227,7 +4305,7 @@ type WebhookAttemptFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookAttemptFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4330,7 +4408,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4491,7 +4569,7 @@ type WebhookEndpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookEndpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
+	"github.com/leasegraph/leasegraph/ent/processheartbeat"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -57,6 +58,7 @@ const (
 	TypeLease                = "Lease"
 	TypeLeaseImportRow       = "LeaseImportRow"
 	TypeLeaseSync            = "LeaseSync"
+	TypeProcessHeartbeat     = "ProcessHeartbeat"
 	TypeProperty             = "Property"
 	TypeProspect             = "Prospect"
 	TypeRegistration         = "Registration"
@@ -16016,6 +16018,494 @@ func (m *LeaseSyncMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown LeaseSync edge %s", name)
+}
+
+// ProcessHeartbeatMutation represents an operation that mutates the ProcessHeartbeat nodes in the graph.
+type ProcessHeartbeatMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	name          *string
+	host          *string
+	started_at    *time.Time
+	beat_at       *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ProcessHeartbeat, error)
+	predicates    []predicate.ProcessHeartbeat
+}
+
+var _ ent.Mutation = (*ProcessHeartbeatMutation)(nil)
+
+// processheartbeatOption allows management of the mutation configuration using functional options.
+type processheartbeatOption func(*ProcessHeartbeatMutation)
+
+// newProcessHeartbeatMutation creates new mutation for the ProcessHeartbeat entity.
+func newProcessHeartbeatMutation(c config, op Op, opts ...processheartbeatOption) *ProcessHeartbeatMutation {
+	m := &ProcessHeartbeatMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeProcessHeartbeat,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withProcessHeartbeatID sets the ID field of the mutation.
+func withProcessHeartbeatID(id int) processheartbeatOption {
+	return func(m *ProcessHeartbeatMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ProcessHeartbeat
+		)
+		m.oldValue = func(ctx context.Context) (*ProcessHeartbeat, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ProcessHeartbeat.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withProcessHeartbeat sets the old ProcessHeartbeat of the mutation.
+func withProcessHeartbeat(node *ProcessHeartbeat) processheartbeatOption {
+	return func(m *ProcessHeartbeatMutation) {
+		m.oldValue = func(context.Context) (*ProcessHeartbeat, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ProcessHeartbeatMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ProcessHeartbeatMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ProcessHeartbeatMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ProcessHeartbeatMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ProcessHeartbeat.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *ProcessHeartbeatMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ProcessHeartbeatMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ProcessHeartbeat entity.
+// If the ProcessHeartbeat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProcessHeartbeatMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ProcessHeartbeatMutation) ResetName() {
+	m.name = nil
+}
+
+// SetHost sets the "host" field.
+func (m *ProcessHeartbeatMutation) SetHost(s string) {
+	m.host = &s
+}
+
+// Host returns the value of the "host" field in the mutation.
+func (m *ProcessHeartbeatMutation) Host() (r string, exists bool) {
+	v := m.host
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHost returns the old "host" field's value of the ProcessHeartbeat entity.
+// If the ProcessHeartbeat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProcessHeartbeatMutation) OldHost(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHost is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHost requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHost: %w", err)
+	}
+	return oldValue.Host, nil
+}
+
+// ResetHost resets all changes to the "host" field.
+func (m *ProcessHeartbeatMutation) ResetHost() {
+	m.host = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *ProcessHeartbeatMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *ProcessHeartbeatMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the ProcessHeartbeat entity.
+// If the ProcessHeartbeat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProcessHeartbeatMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *ProcessHeartbeatMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetBeatAt sets the "beat_at" field.
+func (m *ProcessHeartbeatMutation) SetBeatAt(t time.Time) {
+	m.beat_at = &t
+}
+
+// BeatAt returns the value of the "beat_at" field in the mutation.
+func (m *ProcessHeartbeatMutation) BeatAt() (r time.Time, exists bool) {
+	v := m.beat_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBeatAt returns the old "beat_at" field's value of the ProcessHeartbeat entity.
+// If the ProcessHeartbeat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProcessHeartbeatMutation) OldBeatAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBeatAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBeatAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBeatAt: %w", err)
+	}
+	return oldValue.BeatAt, nil
+}
+
+// ResetBeatAt resets all changes to the "beat_at" field.
+func (m *ProcessHeartbeatMutation) ResetBeatAt() {
+	m.beat_at = nil
+}
+
+// Where appends a list predicates to the ProcessHeartbeatMutation builder.
+func (m *ProcessHeartbeatMutation) Where(ps ...predicate.ProcessHeartbeat) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ProcessHeartbeatMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ProcessHeartbeatMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ProcessHeartbeat, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ProcessHeartbeatMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ProcessHeartbeatMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ProcessHeartbeat).
+func (m *ProcessHeartbeatMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ProcessHeartbeatMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.name != nil {
+		fields = append(fields, processheartbeat.FieldName)
+	}
+	if m.host != nil {
+		fields = append(fields, processheartbeat.FieldHost)
+	}
+	if m.started_at != nil {
+		fields = append(fields, processheartbeat.FieldStartedAt)
+	}
+	if m.beat_at != nil {
+		fields = append(fields, processheartbeat.FieldBeatAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ProcessHeartbeatMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case processheartbeat.FieldName:
+		return m.Name()
+	case processheartbeat.FieldHost:
+		return m.Host()
+	case processheartbeat.FieldStartedAt:
+		return m.StartedAt()
+	case processheartbeat.FieldBeatAt:
+		return m.BeatAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ProcessHeartbeatMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case processheartbeat.FieldName:
+		return m.OldName(ctx)
+	case processheartbeat.FieldHost:
+		return m.OldHost(ctx)
+	case processheartbeat.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case processheartbeat.FieldBeatAt:
+		return m.OldBeatAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ProcessHeartbeat field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProcessHeartbeatMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case processheartbeat.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case processheartbeat.FieldHost:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHost(v)
+		return nil
+	case processheartbeat.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case processheartbeat.FieldBeatAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBeatAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ProcessHeartbeat field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ProcessHeartbeatMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ProcessHeartbeatMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProcessHeartbeatMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ProcessHeartbeat numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ProcessHeartbeatMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ProcessHeartbeatMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ProcessHeartbeatMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ProcessHeartbeat nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ProcessHeartbeatMutation) ResetField(name string) error {
+	switch name {
+	case processheartbeat.FieldName:
+		m.ResetName()
+		return nil
+	case processheartbeat.FieldHost:
+		m.ResetHost()
+		return nil
+	case processheartbeat.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case processheartbeat.FieldBeatAt:
+		m.ResetBeatAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ProcessHeartbeat field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ProcessHeartbeatMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ProcessHeartbeatMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ProcessHeartbeatMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ProcessHeartbeatMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ProcessHeartbeatMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ProcessHeartbeatMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ProcessHeartbeatMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ProcessHeartbeat unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ProcessHeartbeatMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ProcessHeartbeat edge %s", name)
 }
 
 // PropertyMutation represents an operation that mutates the Property nodes in the graph.

@@ -38,6 +38,8 @@ type Tx struct {
 	LeaseImportRow *LeaseImportRowClient
 	// LeaseSync is the client for interacting with the LeaseSync builders.
 	LeaseSync *LeaseSyncClient
+	// ProcessHeartbeat is the client for interacting with the ProcessHeartbeat builders.
+	ProcessHeartbeat *ProcessHeartbeatClient
 	// Property is the client for interacting with the Property builders.
 	Property *PropertyClient
 	// Prospect is the client for interacting with the Prospect builders.
@@ -199,6 +201,7 @@ func (tx *Tx) init() {
 	tx.Lease = NewLeaseClient(tx.config)
 	tx.LeaseImportRow = NewLeaseImportRowClient(tx.config)
 	tx.LeaseSync = NewLeaseSyncClient(tx.config)
+	tx.ProcessHeartbeat = NewProcessHeartbeatClient(tx.config)
 	tx.Property = NewPropertyClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)
 	tx.Registration = NewRegistrationClient(tx.config)

@@ -28,6 +28,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/leasegraph/leasegraph/ent"
 )
 
 // queueName is the queue partner deliveries run in.
@@ -60,6 +62,18 @@ type Config struct {
 	JobTimeout, RescueAfter time.Duration
 	// Middleware runs around inserts and work (the traces').
 	Middleware []rivertype.Middleware
+	// Ent, when set, gives a working process its heartbeat and its rescue
+	// of dead processes' jobs (liveness.go); nil leaves rescue to River's
+	// RescueAfter alone. Lapse is how old a process's last beat makes it
+	// dead (LEASEGRAPH_HEARTBEAT_LAPSE; zero: DefaultLapse).
+	Ent   *ent.Client
+	Lapse time.Duration
+	// BeatEvery (zero: a third of Lapse), Now (nil: time.Now; the clock
+	// the beats and the lapse are judged by) and ProcessName (empty: host,
+	// pid and random bits) are knobs only tests turn.
+	BeatEvery   time.Duration
+	Now         func() time.Time
+	ProcessName string
 }
 
 // The knobs that are not settings: tests shorten them, production runs
@@ -103,6 +117,8 @@ type Queue struct {
 	// started is set once Start has succeeded: River's Stopped channel
 	// means nothing before.
 	started atomic.Bool
+	// live is the process's heartbeat and rescue (nil without Config.Ent).
+	live *liveness
 }
 
 func driver(cfg Config) riverdriver.Driver[*sql.Tx] {
@@ -170,7 +186,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Queue{River: c, cfg: cfg}, nil
+	return &Queue{River: c, cfg: cfg, live: newLiveness(cfg)}, nil
 }
 
 // Start works jobs until Stop: it builds the working client with w's
@@ -196,11 +212,24 @@ func (q *Queue) Start(ctx context.Context, w Work) error {
 			FetchCooldown: min(q.cfg.PollInterval, webhookFetchCooldown)}
 	}
 	rc.PeriodicJobs = w.Periodic
+	if q.live != nil {
+		// attempted_by names the process, whose heartbeat tells whether
+		// it is alive; the row exists before the first fetch.
+		rc.ID = q.live.name
+	}
 	c, err := river.NewClient(driver(q.cfg), rc)
 	if err != nil {
 		return err
 	}
+	if q.live != nil {
+		if err := q.live.start(ctx); err != nil {
+			return err
+		}
+	}
 	if err := c.Start(ctx); err != nil {
+		if q.live != nil {
+			q.live.halt(ctx, true)
+		}
 		return err
 	}
 	q.worker = c
@@ -243,7 +272,11 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if !q.started.Load() {
 		return nil
 	}
-	return q.worker.Stop(ctx)
+	err := q.worker.Stop(ctx)
+	if err == nil && q.live != nil {
+		q.live.halt(context.WithoutCancel(ctx), true)
+	}
+	return err
 }
 
 // StopAndCancel cancels the jobs in hand and waits for them to return.
@@ -251,7 +284,31 @@ func (q *Queue) StopAndCancel(ctx context.Context) error {
 	if !q.started.Load() {
 		return nil
 	}
-	return q.worker.StopAndCancel(ctx)
+	err := q.worker.StopAndCancel(ctx)
+	if q.live != nil {
+		// Jobs that ignored their cancellation keep the row, to lapse.
+		q.live.halt(context.WithoutCancel(ctx), err == nil)
+	}
+	return err
+}
+
+// ProcessName is the process's id: its heartbeat row's name and its River
+// client id, which attempted_by records (empty without liveness).
+func (q *Queue) ProcessName() string {
+	if q.live == nil {
+		return ""
+	}
+	return q.live.name
+}
+
+// CheckLiveness beats once and rescues the running jobs of processes whose
+// heartbeat has lapsed, as the process does every BeatEvery once started:
+// for tests, with Config.Now. It answers the jobs it made runnable.
+func (q *Queue) CheckLiveness(ctx context.Context) ([]Rescued, error) {
+	if q.live == nil {
+		return nil, errors.New("no liveness: the queue was built without Config.Ent")
+	}
+	return q.live.tick(ctx)
 }
 
 // Subscribe is the working client's event stream (nil before Start).

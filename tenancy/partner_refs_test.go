@@ -200,8 +200,10 @@ const uniquePartnerRefsMigration = "20261130121423"
 var undoAfterPartnerRefs = []string{
 	// River's files (VERSION_river_NNN_*.sql) need no undo: River's tables
 	// stay, and their river_migration rows get the files recorded again.
-	// 20261207150011_lease_import_rows
+	// 20261207154940_lease_import_rows
 	`DROP TABLE lease_import_rows`,
+	// 20261207115623_process_heartbeats
+	`DROP TABLE process_heartbeats`,
 	// 20261207095949_tenant_propexo_addresses
 	`ALTER TABLE tenants DROP COLUMN propexo_primary_address`,
 	`ALTER TABLE tenants DROP COLUMN propexo_alternate_address`,

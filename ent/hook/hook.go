@@ -153,6 +153,18 @@ func (f LeaseSyncFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LeaseSyncMutation", m)
 }
 
+// The ProcessHeartbeatFunc type is an adapter to allow the use of ordinary
+// function as ProcessHeartbeat mutator.
+type ProcessHeartbeatFunc func(context.Context, *ent.ProcessHeartbeatMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ProcessHeartbeatFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ProcessHeartbeatMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProcessHeartbeatMutation", m)
+}
+
 // The PropertyFunc type is an adapter to allow the use of ordinary
 // function as Property mutator.
 type PropertyFunc func(context.Context, *ent.PropertyMutation) (ent.Value, error)

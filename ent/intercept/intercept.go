@@ -21,6 +21,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
 	"github.com/leasegraph/leasegraph/ent/predicate"
+	"github.com/leasegraph/leasegraph/ent/processheartbeat"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -412,6 +413,33 @@ func (f TraverseLeaseSync) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.LeaseSyncQuery", q)
 }
 
+// The ProcessHeartbeatFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ProcessHeartbeatFunc func(context.Context, *ent.ProcessHeartbeatQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ProcessHeartbeatFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ProcessHeartbeatQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ProcessHeartbeatQuery", q)
+}
+
+// The TraverseProcessHeartbeat type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseProcessHeartbeat func(context.Context, *ent.ProcessHeartbeatQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseProcessHeartbeat) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseProcessHeartbeat) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProcessHeartbeatQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ProcessHeartbeatQuery", q)
+}
+
 // The PropertyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PropertyFunc func(context.Context, *ent.PropertyQuery) (ent.Value, error)
 
@@ -682,6 +710,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.LeaseImportRowQuery, predicate.LeaseImportRow, leaseimportrow.OrderOption]{typ: ent.TypeLeaseImportRow, tq: q}, nil
 	case *ent.LeaseSyncQuery:
 		return &query[*ent.LeaseSyncQuery, predicate.LeaseSync, leasesync.OrderOption]{typ: ent.TypeLeaseSync, tq: q}, nil
+	case *ent.ProcessHeartbeatQuery:
+		return &query[*ent.ProcessHeartbeatQuery, predicate.ProcessHeartbeat, processheartbeat.OrderOption]{typ: ent.TypeProcessHeartbeat, tq: q}, nil
 	case *ent.PropertyQuery:
 		return &query[*ent.PropertyQuery, predicate.Property, property.OrderOption]{typ: ent.TypeProperty, tq: q}, nil
 	case *ent.ProspectQuery:

@@ -534,6 +534,27 @@ var (
 			},
 		},
 	}
+	// ProcessHeartbeatsColumns holds the columns for the "process_heartbeats" table.
+	ProcessHeartbeatsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 100},
+		{Name: "host", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "beat_at", Type: field.TypeTime},
+	}
+	// ProcessHeartbeatsTable holds the schema information for the "process_heartbeats" table.
+	ProcessHeartbeatsTable = &schema.Table{
+		Name:       "process_heartbeats",
+		Columns:    ProcessHeartbeatsColumns,
+		PrimaryKey: []*schema.Column{ProcessHeartbeatsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "processheartbeat_beat_at",
+				Unique:  false,
+				Columns: []*schema.Column{ProcessHeartbeatsColumns[4]},
+			},
+		},
+	}
 	// PropertiesColumns holds the columns for the "properties" table.
 	PropertiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -977,6 +998,7 @@ var (
 		LeasesTable,
 		LeaseImportRowsTable,
 		LeaseSyncsTable,
+		ProcessHeartbeatsTable,
 		PropertiesTable,
 		ProspectsTable,
 		RegistrationsTable,
@@ -1037,11 +1059,14 @@ func init() {
 	}
 	LeaseImportRowsTable.ForeignKeys[0].RefTable = CompaniesTable
 	LeaseImportRowsTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(85899345920),
+		IncrementStart: func(i int) *int { return &i }(90194313216),
 	}
 	LeaseSyncsTable.ForeignKeys[0].RefTable = CompaniesTable
 	LeaseSyncsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	ProcessHeartbeatsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
 	}
 	PropertiesTable.ForeignKeys[0].RefTable = CompaniesTable
 	PropertiesTable.Annotation = &entsql.Annotation{

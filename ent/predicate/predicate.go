@@ -64,6 +64,9 @@ func LeaseImportRowOrErr(p LeaseImportRow, err error) LeaseImportRow {
 // LeaseSync is the predicate function for leasesync builders.
 type LeaseSync func(*sql.Selector)
 
+// ProcessHeartbeat is the predicate function for processheartbeat builders.
+type ProcessHeartbeat func(*sql.Selector)
+
 // Property is the predicate function for property builders.
 type Property func(*sql.Selector)
 

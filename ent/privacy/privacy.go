@@ -399,6 +399,30 @@ func (f LeaseSyncMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LeaseSyncMutation", m)
 }
 
+// The ProcessHeartbeatQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ProcessHeartbeatQueryRuleFunc func(context.Context, *ent.ProcessHeartbeatQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ProcessHeartbeatQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProcessHeartbeatQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ProcessHeartbeatQuery", q)
+}
+
+// The ProcessHeartbeatMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ProcessHeartbeatMutationRuleFunc func(context.Context, *ent.ProcessHeartbeatMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ProcessHeartbeatMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ProcessHeartbeatMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProcessHeartbeatMutation", m)
+}
+
 // The PropertyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PropertyQueryRuleFunc func(context.Context, *ent.PropertyQuery) error
@@ -674,6 +698,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LeaseSyncQuery:
 		return q.Filter(), nil
+	case *ent.ProcessHeartbeatQuery:
+		return q.Filter(), nil
 	case *ent.PropertyQuery:
 		return q.Filter(), nil
 	case *ent.ProspectQuery:
@@ -722,6 +748,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.LeaseImportRowMutation:
 		return m.Filter(), nil
 	case *ent.LeaseSyncMutation:
+		return m.Filter(), nil
+	case *ent.ProcessHeartbeatMutation:
 		return m.Filter(), nil
 	case *ent.PropertyMutation:
 		return m.Filter(), nil

@@ -18,6 +18,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent/lease"
 	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/leasesync"
+	"github.com/leasegraph/leasegraph/ent/processheartbeat"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/prospect"
 	"github.com/leasegraph/leasegraph/ent/registration"
@@ -856,6 +857,40 @@ func init() {
 	leasesync.DefaultLastError = leasesyncDescLastError.Default.(string)
 	// leasesync.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
 	leasesync.LastErrorValidator = leasesyncDescLastError.Validators[0].(func(string) error)
+	processheartbeatFields := schema.ProcessHeartbeat{}.Fields()
+	_ = processheartbeatFields
+	// processheartbeatDescName is the schema descriptor for name field.
+	processheartbeatDescName := processheartbeatFields[0].Descriptor()
+	// processheartbeat.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	processheartbeat.NameValidator = func() func(string) error {
+		validators := processheartbeatDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// processheartbeatDescHost is the schema descriptor for host field.
+	processheartbeatDescHost := processheartbeatFields[1].Descriptor()
+	// processheartbeat.DefaultHost holds the default value on creation for the host field.
+	processheartbeat.DefaultHost = processheartbeatDescHost.Default.(string)
+	// processheartbeat.HostValidator is a validator for the "host" field. It is called by the builders before save.
+	processheartbeat.HostValidator = processheartbeatDescHost.Validators[0].(func(string) error)
+	// processheartbeatDescStartedAt is the schema descriptor for started_at field.
+	processheartbeatDescStartedAt := processheartbeatFields[2].Descriptor()
+	// processheartbeat.DefaultStartedAt holds the default value on creation for the started_at field.
+	processheartbeat.DefaultStartedAt = processheartbeatDescStartedAt.Default.(func() time.Time)
+	// processheartbeatDescBeatAt is the schema descriptor for beat_at field.
+	processheartbeatDescBeatAt := processheartbeatFields[3].Descriptor()
+	// processheartbeat.DefaultBeatAt holds the default value on creation for the beat_at field.
+	processheartbeat.DefaultBeatAt = processheartbeatDescBeatAt.Default.(func() time.Time)
 	propertyMixin := schema.Property{}.Mixin()
 	property.Policy = privacy.NewPolicies(propertyMixin[1], schema.Property{})
 	property.Hooks[0] = func(next ent.Mutator) ent.Mutator {

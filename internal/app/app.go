@@ -72,6 +72,12 @@ type Options struct {
 	// 5 s); RetryBase the first retry's delay; JobPoll how often idle
 	// workers look for jobs (jobs.Default*).
 	PollEvery, RetryBase, JobPoll time.Duration
+	// HeartbeatEvery is how often a working process beats and rescues the
+	// jobs of dead ones (default: a third of LEASEGRAPH_HEARTBEAT_LAPSE);
+	// LivenessNow the clock the beats and the lapse are judged by (nil:
+	// time.Now).
+	HeartbeatEvery time.Duration
+	LivenessNow    func() time.Time
 	// InsertOnly enqueues without working jobs, as when every worker is
 	// down.
 	InsertOnly bool
@@ -193,6 +199,7 @@ func New(ctx context.Context, cfg config.Config, client *ent.Client, drv *entsql
 		DB: a.db, Dialect: a.dialect, Logger: log, PollInterval: opts.JobPoll, RetryBase: opts.RetryBase,
 		JobTimeout: cfg.Delivery.JobTimeout, RescueAfter: cfg.Delivery.RescueAfter,
 		Middleware: []rivertype.Middleware{a.tracing.Jobs()},
+		Ent:        client, Lapse: cfg.Delivery.HeartbeatLapse, BeatEvery: opts.HeartbeatEvery, Now: opts.LivenessNow,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("the job queue: %w", err)
