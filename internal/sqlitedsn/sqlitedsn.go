@@ -5,8 +5,12 @@ package sqlitedsn
 import "strings"
 
 // Pragmas enforce foreign keys, wait for locks instead of failing, and let
-// readers run beside the writer (modernc's syntax).
-const Pragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+// readers run beside the writer (modernc's syntax). Transactions begin
+// IMMEDIATE, taking the write lock at once: a deferred one that reads and
+// then writes fails at once with SQLITE_BUSY, whatever the busy timeout,
+// when another process (the CLI beside a server) wrote in between, and a
+// lease import is a run of such transactions, one per batch.
+const Pragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
 
 // ReadPragmas are a read-only connection's: it may not write
 // (query_only), and it reads the WAL the writer's connection set up
