@@ -16,6 +16,7 @@ import (
 	"github.com/leasegraph/leasegraph/ent"
 	"github.com/leasegraph/leasegraph/ent/hook"
 	"github.com/leasegraph/leasegraph/ent/lease"
+	"github.com/leasegraph/leasegraph/ent/leaseimportrow"
 	"github.com/leasegraph/leasegraph/ent/property"
 	"github.com/leasegraph/leasegraph/ent/tenant"
 	"github.com/leasegraph/leasegraph/internal/dbtest"
@@ -413,6 +414,28 @@ func TestImportRefreshesStatistics(t *testing.T) {
 		}
 		if n := stats(); n == 0 {
 			t.Fatal("no statistics for leases after the caller's commit")
+		}
+	})
+}
+
+// TestImportDropsStaleStagedRows: an import first deletes the staged rows a
+// crashed import left a day ago, whichever client's, and leaves a running
+// import's rows alone.
+func TestImportDropsStaleStagedRows(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *ent.Client) {
+		other := dbtest.NewClient(t, db, "Crashed")
+		sys := dbtest.System()
+		stage := func(importID string, age time.Duration) {
+			db.LeaseImportRow.Create().SetClientID(other).SetImportID(importID).SetKind(leaseimportrow.KindLEASE).
+				SetAction(leaseimportrow.ActionCREATE).SetSourceID("L-1").SetStatus("Approved").SetCreatedAt(time.Now().UTC().Add(-age)).SaveX(sys)
+		}
+		stage("crashed", 25*time.Hour)
+		stage("running", time.Hour)
+		id, ctx := newClient(t, db, "Acme")
+		mustImport(t, ctx, db, id, idealFeed(t), false)
+		left := db.LeaseImportRow.Query().Select(leaseimportrow.FieldImportID).StringsX(sys)
+		if len(left) != 1 || left[0] != "running" {
+			t.Fatalf("staged rows left: %v, want only the running import's", left)
 		}
 	})
 }
